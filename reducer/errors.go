@@ -1,0 +1,56 @@
+package reducer
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrUnknownReducer is returned for a call to a name that no reducer
+	// has.
+	ErrUnknownReducer = errors.New("keel: unknown reducer")
+	// ErrArgType is returned for a call whose argument or result types do
+	// not match the reducer's.
+	ErrArgType = errors.New("keel: reducer argument type mismatch")
+	// ErrInvalid matches errors in a module's reducer list.
+	ErrInvalid = errors.New("keel: invalid reducer")
+	// ErrPanic matches every *PanicError.
+	ErrPanic = errors.New("keel: reducer panicked")
+)
+
+// PanicError is a reducer's panic, turned into an error: the transaction
+// rolled back and the runtime went on.
+type PanicError struct {
+	Reducer string
+	Value   any
+	Stack   []byte
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("keel: reducer %s panicked: %v\n%s", e.Reducer, e.Value, e.Stack)
+}
+
+// Is makes errors.Is(err, ErrPanic) true.
+func (e *PanicError) Is(target error) bool { return target == ErrPanic }
+
+// Unwrap returns the panic value when it is an error.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
+
+// ArgError reports arguments that do not decode or do not match.
+type ArgError struct {
+	Reducer string
+	Err     error
+}
+
+func (e *ArgError) Error() string {
+	return fmt.Sprintf("keel: reducer %s: bad arguments: %v", e.Reducer, e.Err)
+}
+
+// Is makes errors.Is(err, ErrArgType) true.
+func (e *ArgError) Is(target error) bool { return target == ErrArgType }
+
+// Unwrap returns the underlying error.
+func (e *ArgError) Unwrap() error { return e.Err }

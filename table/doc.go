@@ -1,0 +1,23 @@
+// Package table holds Keel's rows in memory: B-tree tables with a primary
+// key, unique and non-unique (also multi-column) indexes, integer sequences
+// for autoinc columns, the transaction with its undo log, and
+// copy-on-write views for readers.
+//
+// A table is described by a Def: its columns, indexes, sequences, key
+// comparators and row codec. Generated code emits these; tests write them
+// by hand. Nothing here uses reflection.
+//
+// The package does not run reducers, write logs or take locks: the runtime
+// serializes transactions (one open Tx per DB at a time) and hands each
+// Commit's row changes and sequence boundary moves to the log.
+//
+// # Sequences
+//
+// Each autoinc column has a Sequence (see its state machine). Zero in an
+// autoinc column asks for a value; a non-zero value is stored as given and,
+// only for columns with SeqParams.Advance, moves the sequence past it. A
+// generated value that collides in a unique index is skipped (see
+// Table.Insert). Sequences hand out values from memory in batches and
+// report each boundary move in the next Commit's Seqs, also when the
+// transaction that caused it rolled back.
+package table

@@ -1,0 +1,110 @@
+package table
+
+import "iter"
+
+// store holds a table's rows: the primary-key tree, one tree per secondary
+// index, and the row count.
+type store[R any] struct {
+	def   *Def[R]
+	trees []*tree[R] // trees[0] is the primary key
+	count int
+}
+
+func newStore[R any](d *Def[R]) *store[R] {
+	s := &store[R]{def: d, trees: make([]*tree[R], 1+len(d.Indexes))}
+	s.trees[0] = newTree(d.Primary, nil)
+	for i, ix := range d.Indexes {
+		s.trees[i+1] = newTree(ix, d.Primary)
+	}
+	return s
+}
+
+func (s *store[R]) copy() *store[R] {
+	c := &store[R]{def: s.def, trees: make([]*tree[R], len(s.trees)), count: s.count}
+	for i, t := range s.trees {
+		c.trees[i] = t.copy()
+	}
+	return c
+}
+
+// Reader reads one table. Inside a transaction (*Table) it sees the
+// transaction's own writes; through a View it sees the view's commit.
+//
+// Iterators (All, Backward, Scan, ScanBackward) may be ranged over any
+// number of times; each range reads the table afresh. A transaction may
+// write to the table while ranging over it: the range goes on over the rows
+// as they were when it began and does not see those writes.
+type Reader[R any] struct {
+	s *store[R]
+	t *Table[R] // nil for a view
+}
+
+// Def returns the table's description.
+func (r *Reader[R]) Def() *Def[R] { return r.s.def }
+
+// Count returns the number of rows, in O(1).
+func (r *Reader[R]) Count() int { return r.s.count }
+
+// Get returns the row whose primary key equals key's.
+func (r *Reader[R]) Get(key R) (R, bool) { return r.Find(r.s.def.Primary, key) }
+
+// Find returns the row whose key in the unique index ix equals key's. For a
+// non-unique index it returns the first row with that key.
+func (r *Reader[R]) Find(ix *Index[R], key R) (R, bool) {
+	t := r.s.trees[ix.pos]
+	if ix.Unique || ix.pos == 0 {
+		if p, ok := t.get(&key); ok {
+			return *p, true
+		}
+		var zero R
+		return zero, false
+	}
+	var out R
+	found := false
+	r.scan(ix, Bound[R]{Key: &key}, Bound[R]{Key: &key}, false, func(p *R) bool {
+		out, found = *p, true
+		return false
+	})
+	return out, found
+}
+
+// All yields every row in primary-key order.
+func (r *Reader[R]) All() iter.Seq[R] {
+	return r.Scan(r.s.def.Primary, Bound[R]{}, Bound[R]{})
+}
+
+// Backward yields every row in reverse primary-key order.
+func (r *Reader[R]) Backward() iter.Seq[R] {
+	return r.ScanBackward(r.s.def.Primary, Bound[R]{}, Bound[R]{})
+}
+
+// Scan yields the rows of index ix between lo and hi in key order. A zero
+// Bound leaves that end open.
+func (r *Reader[R]) Scan(ix *Index[R], lo, hi Bound[R]) iter.Seq[R] {
+	return func(yield func(R) bool) {
+		r.scan(ix, lo, hi, false, func(p *R) bool { return yield(*p) })
+	}
+}
+
+// ScanBackward yields the rows of index ix between lo and hi in reverse key
+// order.
+func (r *Reader[R]) ScanBackward(ix *Index[R], lo, hi Bound[R]) iter.Seq[R] {
+	return func(yield func(R) bool) {
+		r.scan(ix, lo, hi, true, func(p *R) bool { return yield(*p) })
+	}
+}
+
+// Lookup yields every row whose first n key columns in index ix equal
+// key's (n = 0: all of them).
+func (r *Reader[R]) Lookup(ix *Index[R], key R, n int) iter.Seq[R] {
+	lo, hi := Prefix(key, n)
+	return r.Scan(ix, lo, hi)
+}
+
+func (r *Reader[R]) scan(ix *Index[R], lo, hi Bound[R], reverse bool, fn func(*R) bool) {
+	if r.t != nil {
+		e := r.t.iterBegin()
+		defer r.t.iterEnd(e)
+	}
+	r.s.trees[ix.pos].scan(lo, hi, reverse, fn)
+}

@@ -1,0 +1,280 @@
+package table
+
+import (
+	"fmt"
+	"sync"
+)
+
+// Column describes one stored column, for schema comparison and tools.
+type Column struct {
+	Name string
+	Type string // the Go type as written in the module, e.g. "uint64", "[]string", "time.Time"
+}
+
+// Index describes a B-tree index over one or more columns of R.
+type Index[R any] struct {
+	Name    string
+	Columns []string
+	Unique  bool
+
+	// Compare orders rows by the first n columns of the index key
+	// (1 <= n <= len(Columns)), returning -1, 0 or +1.
+	Compare func(a, b *R, n int) int
+
+	// Format renders the first n key columns of r as column=value pairs for
+	// error messages.
+	Format func(r *R, n int) string
+
+	pos int // position in the table: 0 is the primary key
+}
+
+// Def describes a table of rows of type R: what generated code emits and
+// what tests write by hand. A Def belongs to one module: it takes the
+// position given by the module's table list.
+type Def[R any] struct {
+	Name    string
+	Columns []Column
+
+	// Primary is the primary key. For a table without one, Primary orders
+	// whole rows and Set is true: inserting an identical row again is a
+	// no-op, as in SpacetimeDB.
+	Primary *Index[R]
+	Set     bool
+
+	// Indexes are the unique and non-unique secondary indexes.
+	Indexes []*Index[R]
+
+	// Sequences are the autoinc columns, one sequence each.
+	Sequences []AutoInc[R]
+
+	// Encode appends r's encoding to dst; Decode fills r from src. Rows in
+	// the log and in snapshots use this codec.
+	Encode func(dst []byte, r *R) []byte
+	Decode func(src []byte, r *R) error
+
+	once sync.Once
+	err  error
+	id   int
+}
+
+// Schema is a table description of any row type; *Def[R] implements it.
+type Schema interface {
+	TableName() string
+	// Info describes the table for schema comparison and tools.
+	Info() TableInfo
+
+	validate(id int) error
+	newTable(db *DB) tableState
+}
+
+// TableInfo is the shape of a table, independent of its row type.
+type TableInfo struct {
+	Name      string
+	Columns   []Column
+	Indexes   []IndexInfo // the primary key first
+	Sequences []SequenceInfo
+}
+
+// IndexInfo describes one index.
+type IndexInfo struct {
+	Name    string
+	Columns []string
+	Unique  bool
+	Primary bool
+}
+
+// SequenceInfo describes one sequence.
+type SequenceInfo struct {
+	Name      string
+	Column    string
+	Min, Max  string
+	Start     string
+	Increment int64
+	Cycle     bool
+	Advance   bool
+	Batch     uint64
+}
+
+// TableName returns the table's name.
+func (d *Def[R]) TableName() string { return d.Name }
+
+// Info describes the table.
+func (d *Def[R]) Info() TableInfo {
+	ti := TableInfo{Name: d.Name, Columns: d.Columns}
+	if d.Primary != nil {
+		ti.Indexes = append(ti.Indexes, IndexInfo{Name: d.Primary.Name, Columns: d.Primary.Columns, Unique: true, Primary: !d.Set})
+	}
+	for _, ix := range d.Indexes {
+		ti.Indexes = append(ti.Indexes, IndexInfo{Name: ix.Name, Columns: ix.Columns, Unique: ix.Unique})
+	}
+	for _, s := range d.Sequences {
+		ti.Sequences = append(ti.Sequences, s.info())
+	}
+	return ti
+}
+
+func (d *Def[R]) validate(id int) error {
+	d.once.Do(func() { d.id = id; d.err = d.check() })
+	if d.err != nil {
+		return d.err
+	}
+	if d.id != id {
+		return &SchemaError{Table: d.Name, Reason: fmt.Sprintf("description is table %d of another module, not %d", d.id, id)}
+	}
+	return nil
+}
+
+func (d *Def[R]) check() error {
+	bad := func(f string, args ...any) error {
+		return &SchemaError{Table: d.Name, Reason: fmt.Sprintf(f, args...)}
+	}
+	if d.Name == "" {
+		return &SchemaError{Reason: "a table has no name"}
+	}
+	if d.Primary == nil {
+		return bad("no primary key (a table without one orders whole rows and sets Set)")
+	}
+	if d.Encode == nil || d.Decode == nil {
+		return bad("no row codec")
+	}
+	names := map[string]bool{}
+	all := append([]*Index[R]{d.Primary}, d.Indexes...)
+	for i, ix := range all {
+		if ix == nil {
+			return bad("index %d is nil", i)
+		}
+		if ix.Name == "" {
+			return bad("index %d has no name", i)
+		}
+		if names[ix.Name] {
+			return bad("two indexes are named %s", ix.Name)
+		}
+		names[ix.Name] = true
+		if len(ix.Columns) == 0 || ix.Compare == nil || ix.Format == nil {
+			return bad("index %s needs columns, Compare and Format", ix.Name)
+		}
+		ix.pos = i
+	}
+	cols := map[string]bool{}
+	for _, c := range d.Columns {
+		if cols[c.Name] {
+			return bad("two columns are named %s", c.Name)
+		}
+		cols[c.Name] = true
+	}
+	seqs := map[string]bool{}
+	for _, s := range d.Sequences {
+		in := s.info()
+		if seqs[in.Name] {
+			return bad("two sequences are named %s", in.Name)
+		}
+		seqs[in.Name] = true
+		if _, err := s.newState(d.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AutoInc is an autoinc column of R with its sequence parameters; build one
+// with NewAutoInc.
+type AutoInc[R any] interface {
+	info() SequenceInfo
+	newState(table string) (seqState[R], error)
+}
+
+// NewAutoInc describes the autoinc column named column of R: field returns
+// a pointer to the column's field in a row. The sequence is named name.
+func NewAutoInc[R any, T Integer](name, column string, p SeqParams[T], field func(*R) *T) AutoInc[R] {
+	return &autoIncDef[R, T]{name: name, column: column, p: p, field: field}
+}
+
+type autoIncDef[R any, T Integer] struct {
+	name, column string
+	p            SeqParams[T]
+	field        func(*R) *T
+}
+
+func (a *autoIncDef[R, T]) info() SequenceInfo {
+	in := SequenceInfo{Name: a.name, Column: a.column, Cycle: !a.p.NoCycle, Advance: a.p.Advance, Batch: a.p.Batch}
+	if s, err := NewSequence(a.name, a.name, a.p); err == nil {
+		min, max, inc := s.Range()
+		in.Min, in.Max, in.Start, in.Increment = fmt.Sprint(min), fmt.Sprint(max), fmt.Sprint(s.start), inc
+		in.Batch = s.batch
+	}
+	return in
+}
+
+func (a *autoIncDef[R, T]) newState(table string) (seqState[R], error) {
+	s, err := NewSequence(table, a.name, a.p)
+	if err != nil {
+		return nil, err
+	}
+	return &seqCol[R, T]{seq: s, field: a.field, col: a.column}, nil
+}
+
+// seqState is a sequence bound to its column in one database.
+type seqState[R any] interface {
+	name() string
+	column() string
+	// fill generates a value when r's column is zero; generated reports it.
+	fill(r *R) (generated, moved bool, err error)
+	// regenerate replaces a generated value that collided.
+	regenerate(r *R) (moved bool, err error)
+	// observe sees an explicit value; moved reports a boundary move.
+	observe(r *R) (moved bool)
+	// keep copies old's value into r when r's column is 0.
+	keep(r, old *R)
+	boundary() SeqMove
+	restore(next uint64, exhausted bool) error
+	rangeSize() uint64 // values in one pass; 0 means 2^64
+	exhaustedNoFree() error
+}
+
+type seqCol[R any, T Integer] struct {
+	seq   *Sequence[T]
+	field func(*R) *T
+	col   string
+}
+
+func (c *seqCol[R, T]) name() string   { return c.seq.name }
+func (c *seqCol[R, T]) column() string { return c.col }
+
+func (c *seqCol[R, T]) fill(r *R) (bool, bool, error) {
+	p := c.field(r)
+	if *p != 0 {
+		return false, false, nil
+	}
+	v, moved, err := c.seq.Next()
+	if err != nil {
+		return false, moved, err
+	}
+	*p = v
+	return true, moved, nil
+}
+
+func (c *seqCol[R, T]) regenerate(r *R) (bool, error) {
+	v, moved, err := c.seq.Next()
+	if err != nil {
+		return moved, err
+	}
+	*c.field(r) = v
+	return moved, nil
+}
+
+func (c *seqCol[R, T]) observe(r *R) bool { return c.seq.Observe(*c.field(r)) }
+func (c *seqCol[R, T]) keep(r, old *R) {
+	if p := c.field(r); *p == 0 {
+		*p = *c.field(old)
+	}
+}
+func (c *seqCol[R, T]) boundary() SeqMove              { return c.seq.Boundary() }
+func (c *seqCol[R, T]) restore(n uint64, e bool) error { return c.seq.Restore(n, e) }
+func (c *seqCol[R, T]) rangeSize() uint64 {
+	return (uint64(c.seq.max)-uint64(c.seq.min))/c.seq.step + 1
+}
+func (c *seqCol[R, T]) exhaustedNoFree() error {
+	e := c.seq.exhaustedError().(*ExhaustedError)
+	e.NoFree = true
+	return e
+}

@@ -1,0 +1,68 @@
+package table
+
+import "fmt"
+
+// View is a read-only, consistent copy of a database as of one commit.
+// Taking it costs O(tables): the B-trees are shared copy-on-write with the
+// writer, which copies a node the first time it changes it after a view
+// was taken. A View may be read from any number of goroutines while the
+// writer goes on.
+type View struct {
+	TxID   uint64 // the last transaction committed before the view
+	tables []viewTable
+	byName map[string]int
+}
+
+type viewTable interface {
+	name() string
+	rows(fn func(row []byte) error) error
+}
+
+// View returns a view of the last commit. It must not be called while a
+// transaction is open.
+func (db *DB) View() (*View, error) {
+	if db.inTx {
+		return nil, fmt.Errorf("keel: view inside an open transaction: %w", ErrTxDone)
+	}
+	v := &View{TxID: db.txid, tables: make([]viewTable, len(db.tables)), byName: db.byName}
+	for i, t := range db.tables {
+		v.tables[i] = t.view()
+	}
+	return v, nil
+}
+
+func (t *Table[R]) view() viewTable {
+	if t.fresh > 0 {
+		t.fresh = 0
+		t.epoch++
+	}
+	return &Reader[R]{s: t.s.copy()}
+}
+
+// Read returns table d of the view.
+func Read[R any](v *View, d *Def[R]) *Reader[R] {
+	return v.tables[d.id].(*Reader[R])
+}
+
+// Rows calls fn with the encoding of every row of the named table, in
+// primary-key order: what a snapshot stores.
+func (v *View) Rows(table string, fn func(row []byte) error) error {
+	i, ok := v.byName[table]
+	if !ok {
+		return fmt.Errorf("keel: view has no table %s", table)
+	}
+	return v.tables[i].rows(fn)
+}
+
+func (r *Reader[R]) name() string { return r.s.def.Name }
+
+func (r *Reader[R]) rows(fn func(row []byte) error) error {
+	var buf []byte
+	var err error
+	r.s.trees[0].bt.Scan(func(e entry[R]) bool {
+		buf = r.s.def.Encode(buf[:0], e.row)
+		err = fn(buf)
+		return err == nil
+	})
+	return err
+}
