@@ -1,0 +1,181 @@
+// Package codec holds the small binary encoders that row and argument
+// codecs are built from: varints, length-prefixed strings and bytes, fixed
+// floats and times. Generated code and hand-written table descriptions
+// call these; nothing here uses reflection.
+package codec
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// ErrShort is returned when input ends inside a value.
+var ErrShort = errors.New("keel: codec: input too short")
+
+// AppendUvarint appends v as a varint.
+func AppendUvarint(dst []byte, v uint64) []byte { return binary.AppendUvarint(dst, v) }
+
+// AppendVarint appends v as a zig-zag varint.
+func AppendVarint(dst []byte, v int64) []byte { return binary.AppendVarint(dst, v) }
+
+// AppendString appends len(s) and s.
+func AppendString(dst []byte, s string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+// AppendBytes appends len(b) and b.
+func AppendBytes(dst []byte, b []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(b)))
+	return append(dst, b...)
+}
+
+// AppendBool appends b as one byte.
+func AppendBool(dst []byte, b bool) []byte {
+	if b {
+		return append(dst, 1)
+	}
+	return append(dst, 0)
+}
+
+// AppendFloat64 appends f's IEEE bits, little-endian.
+func AppendFloat64(dst []byte, f float64) []byte {
+	return binary.LittleEndian.AppendUint64(dst, math.Float64bits(f))
+}
+
+// AppendFloat32 appends f's IEEE bits, little-endian.
+func AppendFloat32(dst []byte, f float32) []byte {
+	return binary.LittleEndian.AppendUint32(dst, math.Float32bits(f))
+}
+
+// AppendTime appends t as Unix seconds and nanoseconds (UTC; the location
+// is not kept).
+func AppendTime(dst []byte, t time.Time) []byte {
+	dst = binary.AppendVarint(dst, t.Unix())
+	return binary.AppendUvarint(dst, uint64(t.Nanosecond()))
+}
+
+// Reader decodes values in the order they were appended. The first error
+// sticks: later reads return zero values and Err reports it.
+type Reader struct {
+	b   []byte
+	off int
+	err error
+}
+
+// NewReader reads b.
+func NewReader(b []byte) *Reader { return &Reader{b: b} }
+
+// Err returns the first error, or one for trailing bytes.
+func (r *Reader) Err() error {
+	if r.err == nil && r.off != len(r.b) {
+		return fmt.Errorf("keel: codec: %d trailing bytes at offset %d", len(r.b)-r.off, r.off)
+	}
+	return r.err
+}
+
+func (r *Reader) fail(what string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: %s at offset %d", ErrShort, what, r.off)
+	}
+}
+
+// Uvarint reads a varint.
+func (r *Reader) Uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b[r.off:])
+	if n <= 0 {
+		r.fail("uvarint")
+		return 0
+	}
+	r.off += n
+	return v
+}
+
+// Varint reads a zig-zag varint.
+func (r *Reader) Varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b[r.off:])
+	if n <= 0 {
+		r.fail("varint")
+		return 0
+	}
+	r.off += n
+	return v
+}
+
+// Bytes reads a length-prefixed byte slice; the result aliases the input
+// only when alias is true.
+func (r *Reader) Bytes(alias bool) []byte {
+	n := r.Uvarint()
+	if r.err != nil {
+		return nil
+	}
+	if n > uint64(len(r.b)-r.off) {
+		r.fail("bytes")
+		return nil
+	}
+	b := r.b[r.off : r.off+int(n)]
+	r.off += int(n)
+	if alias {
+		return b
+	}
+	return append([]byte(nil), b...)
+}
+
+// String reads a length-prefixed string.
+func (r *Reader) String() string { return string(r.Bytes(true)) }
+
+// Bool reads one byte.
+func (r *Reader) Bool() bool {
+	if r.err != nil {
+		return false
+	}
+	if r.off >= len(r.b) || r.b[r.off] > 1 {
+		r.fail("bool")
+		return false
+	}
+	r.off++
+	return r.b[r.off-1] == 1
+}
+
+// Float64 reads 8 bytes.
+func (r *Reader) Float64() float64 {
+	if r.err != nil || len(r.b)-r.off < 8 {
+		r.fail("float64")
+		return 0
+	}
+	r.off += 8
+	return math.Float64frombits(binary.LittleEndian.Uint64(r.b[r.off-8:]))
+}
+
+// Float32 reads 4 bytes.
+func (r *Reader) Float32() float32 {
+	if r.err != nil || len(r.b)-r.off < 4 {
+		r.fail("float32")
+		return 0
+	}
+	r.off += 4
+	return math.Float32frombits(binary.LittleEndian.Uint32(r.b[r.off-4:]))
+}
+
+// Time reads a time written by AppendTime, in UTC.
+func (r *Reader) Time() time.Time {
+	s := r.Varint()
+	ns := r.Uvarint()
+	if r.err != nil {
+		return time.Time{}
+	}
+	if ns >= 1e9 {
+		r.fail("time nanoseconds")
+		return time.Time{}
+	}
+	return time.Unix(s, int64(ns)).UTC()
+}
