@@ -52,6 +52,10 @@ type Options struct {
 	// DB is a database already restored (from a snapshot and log); nil
 	// creates an empty one.
 	DB *table.DB
+	// OnClose runs once, when Close is first called, after the runtime
+	// stopped taking calls: the owner of Log closes it here. Its error is
+	// Close's.
+	OnClose func() error
 }
 
 // Runtime runs one module's reducers against its tables.
@@ -62,6 +66,7 @@ type Runtime struct {
 	quiet    bool // logger discards: no per-call logger
 	clock    func() time.Time
 	wal      CommitLog
+	onClose  func() error
 
 	mu        sync.Mutex // the writer lock: held for each transaction
 	db        *table.DB
@@ -98,7 +103,7 @@ func Open(m *Module, opts Options) (*Runtime, error) {
 		}
 	}
 	rt := &Runtime{mod: m, db: db, reducers: make(map[string]*reducer.Def, len(m.Reducers)),
-		logger: opts.Logger, clock: opts.Clock, wal: opts.Log}
+		logger: opts.Logger, clock: opts.Clock, wal: opts.Log, onClose: opts.OnClose}
 	if rt.logger == nil {
 		rt.logger = slog.New(slog.DiscardHandler)
 		rt.quiet = true
@@ -311,8 +316,12 @@ func (rt *Runtime) Update(caller reducer.Identity, fn func(*reducer.Ctx) error) 
 // later call with ErrClosed.
 func (rt *Runtime) Close() error {
 	rt.mu.Lock()
-	defer rt.mu.Unlock()
+	first := !rt.closed
 	rt.closed = true
+	rt.mu.Unlock()
+	if first && rt.onClose != nil {
+		return rt.onClose()
+	}
 	return nil
 }
 

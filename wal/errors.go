@@ -1,0 +1,53 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrCorrupt matches every *CorruptError: damage in the log or a
+	// snapshot that is not a torn tail.
+	ErrCorrupt = errors.New("keel: wal: corrupt")
+	// ErrLocked is returned when another process holds the data directory.
+	ErrLocked = errors.New("keel: wal: data directory is locked by another process")
+	// ErrSchemaChanged matches every *SchemaChangeError.
+	ErrSchemaChanged = errors.New("keel: wal: schema changed since the data was written")
+	// ErrClosed is returned by calls after Close.
+	ErrClosed = errors.New("keel: wal: closed")
+	// ErrFailed wraps the first write or fsync error of a log: once it is
+	// seen, the log takes no more entries.
+	ErrFailed = errors.New("keel: wal: log failed")
+)
+
+// CorruptError names a damaged log entry or snapshot.
+type CorruptError struct {
+	File   string // segment or snapshot file
+	Index  uint64 // log index of the damaged entry (0 for a snapshot)
+	Offset int64  // byte offset of the entry in the file
+	Reason string
+}
+
+func (e *CorruptError) Error() string {
+	if e.Index == 0 {
+		return fmt.Sprintf("keel: wal: %s: corrupt at offset %d: %s", e.File, e.Offset, e.Reason)
+	}
+	return fmt.Sprintf("keel: wal: %s: entry %d at offset %d is corrupt: %s", e.File, e.Index, e.Offset, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrCorrupt) true.
+func (e *CorruptError) Is(target error) bool { return target == ErrCorrupt }
+
+// SchemaChangeError reports a module whose tables differ from the ones the
+// data directory was written with.
+type SchemaChangeError struct {
+	Table  string
+	Change string // what differs, e.g. "column title removed"
+}
+
+func (e *SchemaChangeError) Error() string {
+	return fmt.Sprintf("keel: wal: table %s: %s since the data was written", e.Table, e.Change)
+}
+
+// Is makes errors.Is(err, ErrSchemaChanged) true.
+func (e *SchemaChangeError) Is(target error) bool { return target == ErrSchemaChanged }

@@ -1,0 +1,31 @@
+package wal_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/keeldb/keel/wal"
+)
+
+func TestReopen(t *testing.T) {
+	dir := t.TempDir()
+	d, m := mustOpen(t, dir, wal.Options{})
+	for i := range 10 {
+		addPost(t, d.Runtime(), string(rune('a'+i)))
+	}
+	want := posts(t, d, m)
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d2, m2 := mustOpen(t, dir, wal.Options{})
+	if got := posts(t, d2, m2); !slices.Equal(got, want) {
+		t.Fatalf("after reopen:\n%v\nwant\n%v", got, want)
+	}
+	if d2.Recovered.Entries != 11 {
+		t.Errorf("replayed %d entries, want 11", d2.Recovered.Entries)
+	}
+	p := addPost(t, d2.Runtime(), "z")
+	if p.ID <= 11 {
+		t.Errorf("new id %d reuses a value", p.ID)
+	}
+}

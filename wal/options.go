@@ -1,0 +1,69 @@
+package wal
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Options configure a durable database. The zero value fsyncs every
+// transaction before acknowledging it (with group commit) and snapshots
+// every DefaultSnapshotBytes of log.
+type Options struct {
+	// Logger receives recovery reports (a repaired tail, a snapshot
+	// fallback) and the runtime's logs; nil discards.
+	Logger *slog.Logger
+	// Clock gives each transaction its timestamp; nil is time.Now.
+	Clock func() time.Time
+
+	// Sync is when the log fsyncs; see SyncPolicy for what each policy
+	// can lose.
+	Sync SyncPolicy
+	// SyncInterval is SyncInterval's period; 0 means 100ms.
+	SyncInterval time.Duration
+	// SegmentSize is the target size of a log segment file; 0 means
+	// DefaultSegmentSize.
+	SegmentSize int
+
+	// SnapshotEvery takes a snapshot after this many logged transactions
+	// since the last one; 0 means never by count.
+	SnapshotEvery int
+	// SnapshotBytes takes a snapshot after this many bytes of log since the
+	// last one; 0 means DefaultSnapshotBytes and a negative value never.
+	SnapshotBytes int64
+	// KeepSnapshots is how many snapshots are kept, newest first, with the
+	// log each needs, so that a damaged newest snapshot falls back to an
+	// older one; 0 means 2, and 1 keeps no fallback.
+	KeepSnapshots int
+
+	// Repair makes Open truncate the log at a damaged entry that valid
+	// entries follow, dropping those entries, instead of failing with a
+	// *CorruptError. A torn tail is always repaired.
+	Repair bool
+}
+
+const (
+	// DefaultSegmentSize is the default target size of a log segment.
+	DefaultSegmentSize = 16 << 20
+	// DefaultSnapshotBytes is how much log is written between automatic
+	// snapshots by default.
+	DefaultSnapshotBytes = 64 << 20
+)
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.SyncInterval <= 0 {
+		o.SyncInterval = 100 * time.Millisecond
+	}
+	if o.SegmentSize <= 0 {
+		o.SegmentSize = DefaultSegmentSize
+	}
+	if o.SnapshotBytes == 0 {
+		o.SnapshotBytes = DefaultSnapshotBytes
+	}
+	if o.KeepSnapshots <= 0 {
+		o.KeepSnapshots = 2
+	}
+	return o
+}

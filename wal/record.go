@@ -1,0 +1,282 @@
+package wal
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"time"
+
+	"github.com/keeldb/keel/table"
+)
+
+// Version is the record format version written in every log entry.
+const Version = 1
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// minRecord is the smallest valid record: version, four empty fields,
+// two zero counts and the checksum.
+const minRecord = 1 + 1 + 1 + 1 + 1 + 1 + 1 + 4
+
+// appendRecord appends the record of c (see doc.go) to dst.
+func appendRecord(dst []byte, c *table.Commit) []byte {
+	start := len(dst)
+	dst = append(dst, Version)
+	dst = binary.AppendUvarint(dst, c.TxID)
+	dst = binary.AppendVarint(dst, c.Time.UnixNano())
+	dst = appendString(dst, c.Reducer)
+	dst = appendString(dst, c.Caller)
+	dst = binary.AppendUvarint(dst, uint64(len(c.Tables)))
+	for _, cs := range c.Tables {
+		dst = appendString(dst, cs.TableName())
+		n := cs.Len()
+		dst = binary.AppendUvarint(dst, uint64(n))
+		for i := 0; i < n; i++ {
+			op := cs.Op(i)
+			dst = append(dst, byte(op))
+			if op == table.OpDelete || op == table.OpUpdate {
+				dst = appendRow(dst, cs, i, true)
+			}
+			if op == table.OpInsert || op == table.OpUpdate {
+				dst = appendRow(dst, cs, i, false)
+			}
+		}
+	}
+	dst = appendSeqs(dst, c.Seqs)
+	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
+}
+
+// appendRow appends a row as a uvarint length and the row's encoding,
+// encoding the row in place: the length is written after the row is,
+// moving the row only when its length needs more than one byte.
+func appendRow(dst []byte, cs table.ChangeSet, i int, old bool) []byte {
+	at := len(dst)
+	dst = append(dst, 0)
+	if old {
+		dst = cs.AppendOld(dst, i)
+	} else {
+		dst = cs.AppendNew(dst, i)
+	}
+	n := len(dst) - at - 1
+	if n < 0x80 {
+		dst[at] = byte(n)
+		return dst
+	}
+	var lb [binary.MaxVarintLen64]byte
+	k := binary.PutUvarint(lb[:], uint64(n))
+	dst = append(dst, lb[:k-1]...)
+	copy(dst[at+k:], dst[at+1:at+1+n])
+	copy(dst[at:], lb[:k])
+	return dst
+}
+
+func appendSeqs(dst []byte, seqs []table.SeqMove) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(seqs)))
+	for _, m := range seqs {
+		dst = appendString(dst, m.Table)
+		dst = appendString(dst, m.Sequence)
+		dst = binary.AppendUvarint(dst, m.Next)
+		if m.Exhausted {
+			dst = append(dst, 1)
+		} else {
+			dst = append(dst, 0)
+		}
+	}
+	return dst
+}
+
+func appendString(dst []byte, s string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+// Record is one decoded log entry. Row bytes alias the entry's data.
+type Record struct {
+	TxID    uint64
+	Time    time.Time
+	Reducer string
+	Caller  string
+	Tables  []TableChanges
+	Seqs    []table.SeqMove
+}
+
+// TableChanges is the row changes of one table in a record.
+type TableChanges struct {
+	Table   string
+	Changes []Change
+}
+
+// Change is one row change: Old is set for a delete or an update, New for
+// an insert or an update.
+type Change struct {
+	Op       table.Op
+	Old, New []byte
+}
+
+// Rows counts the record's row changes.
+func (r *Record) Rows() int {
+	n := 0
+	for _, t := range r.Tables {
+		n += len(t.Changes)
+	}
+	return n
+}
+
+var errChecksum = errors.New("checksum mismatch")
+
+// checkRecord verifies the framing fields every record shares: length,
+// version and checksum. It returns the body without the checksum.
+func checkRecord(data []byte) ([]byte, error) {
+	if len(data) < minRecord {
+		if len(data) == 0 {
+			return nil, errors.New("empty entry (zero-filled tail?)")
+		}
+		return nil, fmt.Errorf("entry of %d bytes is shorter than any record", len(data))
+	}
+	if data[0] != Version {
+		return nil, fmt.Errorf("unknown record version %d", data[0])
+	}
+	body := data[:len(data)-4]
+	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(data[len(data)-4:]) {
+		return nil, errChecksum
+	}
+	return body, nil
+}
+
+// DecodeRecord checks and decodes one log entry into r, reusing r's slices.
+func DecodeRecord(data []byte, r *Record) error {
+	body, err := checkRecord(data)
+	if err != nil {
+		return err
+	}
+	d := decoder{b: body, off: 1}
+	r.TxID = d.uvarint()
+	r.Time = time.Unix(0, d.varint())
+	r.Reducer = string(d.bytes())
+	r.Caller = string(d.bytes())
+	nt := d.count()
+	r.Tables = r.Tables[:0]
+	for i := 0; i < nt && d.err == nil; i++ {
+		tc := TableChanges{Table: string(d.bytes())}
+		nc := d.count()
+		for j := 0; j < nc && d.err == nil; j++ {
+			var c Change
+			c.Op, c.Old, c.New = d.change()
+			tc.Changes = append(tc.Changes, c)
+		}
+		r.Tables = append(r.Tables, tc)
+	}
+	r.Seqs = d.seqs(r.Seqs[:0])
+	return d.done()
+}
+
+// decoder reads a checked record body. The first error sticks.
+type decoder struct {
+	b   []byte
+	off int
+	err error
+}
+
+func (d *decoder) fail(what string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("record field %s at offset %d does not decode", what, d.off)
+	}
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b[d.off:])
+	if n <= 0 {
+		d.fail("uvarint")
+		return 0
+	}
+	d.off += n
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b[d.off:])
+	if n <= 0 {
+		d.fail("varint")
+		return 0
+	}
+	d.off += n
+	return v
+}
+
+// count reads a count that cannot exceed the bytes left.
+func (d *decoder) count() int {
+	n := d.uvarint()
+	if n > uint64(len(d.b)-d.off) {
+		d.fail("count")
+		return 0
+	}
+	return int(n)
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.count()
+	if d.err != nil {
+		return nil
+	}
+	b := d.b[d.off : d.off+n : d.off+n]
+	d.off += n
+	return b
+}
+
+func (d *decoder) byte1() byte {
+	if d.err != nil {
+		return 0
+	}
+	if d.off >= len(d.b) {
+		d.fail("byte")
+		return 0
+	}
+	d.off++
+	return d.b[d.off-1]
+}
+
+func (d *decoder) change() (op table.Op, old, new []byte) {
+	op = table.Op(d.byte1())
+	switch op {
+	case table.OpInsert:
+		new = d.bytes()
+	case table.OpDelete:
+		old = d.bytes()
+	case table.OpUpdate:
+		old = d.bytes()
+		new = d.bytes()
+	default:
+		d.fail(fmt.Sprintf("op (%d)", op))
+	}
+	return op, old, new
+}
+
+func (d *decoder) seqs(dst []table.SeqMove) []table.SeqMove {
+	n := d.count()
+	for i := 0; i < n && d.err == nil; i++ {
+		m := table.SeqMove{Table: string(d.bytes()), Sequence: string(d.bytes()), Next: d.uvarint()}
+		switch d.byte1() {
+		case 0:
+		case 1:
+			m.Exhausted = true
+		default:
+			d.fail("exhausted flag")
+		}
+		dst = append(dst, m)
+	}
+	return dst
+}
+
+func (d *decoder) done() error {
+	if d.err == nil && d.off != len(d.b) {
+		d.err = fmt.Errorf("%d trailing bytes in record", len(d.b)-d.off)
+	}
+	return d.err
+}

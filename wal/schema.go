@@ -1,0 +1,199 @@
+package wal
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/keeldb/keel/runtime"
+	"github.com/keeldb/keel/table"
+)
+
+// schemaFile is the description of the tables a data directory was
+// written with, kept beside the log as JSON for operators to read.
+const schemaFile = "schema.json"
+
+// storedSchema is the content of schema.json.
+type storedSchema struct {
+	Format int               `json:"format"`
+	Module string            `json:"module"`
+	Tables []table.TableInfo `json:"tables"`
+}
+
+func moduleSchema(m *runtime.Module) storedSchema {
+	s := storedSchema{Format: Version, Module: m.Name}
+	for _, t := range m.Tables {
+		s.Tables = append(s.Tables, t.Info())
+	}
+	return s
+}
+
+// readSchema returns the stored schema, or ok false when there is none.
+func readSchema(dir string) (s storedSchema, ok bool, err error) {
+	path := filepath.Join(dir, schemaFile)
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return s, false, nil
+	}
+	if err != nil {
+		return s, false, fmt.Errorf("keel: wal: %w", err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, false, &CorruptError{File: path, Reason: err.Error()}
+	}
+	return s, true, nil
+}
+
+func writeSchema(dir string, s storedSchema) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("keel: wal: schema: %w", err)
+	}
+	return writeFileAtomic(dir, schemaFile, append(b, '\n'))
+}
+
+// diffSchema compares the stored tables with the module's and returns the
+// first difference as a *SchemaChangeError, or nil.
+func diffSchema(stored, mod []table.TableInfo) error {
+	byName := func(ts []table.TableInfo) map[string]table.TableInfo {
+		m := make(map[string]table.TableInfo, len(ts))
+		for _, t := range ts {
+			m[t.Name] = t
+		}
+		return m
+	}
+	old, cur := byName(stored), byName(mod)
+	for _, t := range stored {
+		if _, ok := cur[t.Name]; !ok {
+			return &SchemaChangeError{Table: t.Name, Change: "table removed from the module"}
+		}
+	}
+	for _, t := range mod {
+		o, ok := old[t.Name]
+		if !ok {
+			return &SchemaChangeError{Table: t.Name, Change: "table added to the module"}
+		}
+		if change := diffTable(o, t); change != "" {
+			return &SchemaChangeError{Table: t.Name, Change: change}
+		}
+	}
+	return nil
+}
+
+func diffTable(o, t table.TableInfo) string {
+	oc := map[string]string{}
+	for _, c := range o.Columns {
+		oc[c.Name] = c.Type
+	}
+	tc := map[string]string{}
+	for _, c := range t.Columns {
+		tc[c.Name] = c.Type
+		typ, ok := oc[c.Name]
+		switch {
+		case !ok:
+			return fmt.Sprintf("column %s (%s) added", c.Name, c.Type)
+		case typ != c.Type:
+			return fmt.Sprintf("column %s retyped from %s to %s", c.Name, typ, c.Type)
+		}
+	}
+	for _, c := range o.Columns {
+		if _, ok := tc[c.Name]; !ok {
+			return fmt.Sprintf("column %s (%s) removed", c.Name, c.Type)
+		}
+	}
+	if !slices.Equal(o.Columns, t.Columns) {
+		return fmt.Sprintf("columns reordered from %s to %s", columnNames(o.Columns), columnNames(t.Columns))
+	}
+	if d := diffNamed("index", o.Indexes, t.Indexes, func(x table.IndexInfo) string { return x.Name }, indexString); d != "" {
+		return d
+	}
+	return diffNamed("sequence", o.Sequences, t.Sequences, func(x table.SequenceInfo) string { return x.Name }, sequenceString)
+}
+
+func diffNamed[T any](kind string, old, cur []T, name func(T) string, str func(T) string) string {
+	om := map[string]T{}
+	for _, x := range old {
+		om[name(x)] = x
+	}
+	cm := map[string]bool{}
+	for _, x := range cur {
+		cm[name(x)] = true
+		o, ok := om[name(x)]
+		if !ok {
+			return fmt.Sprintf("%s %s added", kind, str(x))
+		}
+		if str(o) != str(x) {
+			return fmt.Sprintf("%s changed from %s to %s", kind, str(o), str(x))
+		}
+	}
+	for _, x := range old {
+		if !cm[name(x)] {
+			return fmt.Sprintf("%s %s removed", kind, str(x))
+		}
+	}
+	return ""
+}
+
+func columnNames(cs []table.Column) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for i, c := range cs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c.Name)
+	}
+	return b.String() + ")"
+}
+
+func indexString(x table.IndexInfo) string {
+	kind := "index"
+	switch {
+	case x.Primary:
+		kind = "primary key"
+	case x.Unique:
+		kind = "unique"
+	}
+	return fmt.Sprintf("%s %s(%s)", kind, x.Name, strings.Join(x.Columns, ", "))
+}
+
+func sequenceString(x table.SequenceInfo) string {
+	cycle := "cycle"
+	if !x.Cycle {
+		cycle = "nocycle"
+	}
+	return fmt.Sprintf("%s(column %s, %s..%s, start %s, increment %d, %s, advance %t, batch %d)",
+		x.Name, x.Column, x.Min, x.Max, x.Start, x.Increment, cycle, x.Advance, x.Batch)
+}
+
+// writeFileAtomic writes name in dir through a temporary file: write,
+// fsync, rename, fsync of the directory. A crash leaves the old file or
+// the new one, never a mix.
+func writeFileAtomic(dir, name string, data []byte) error {
+	tmp := filepath.Join(dir, name+".tmp")
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		return fmt.Errorf("keel: wal: %w", err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(dir, name))
+	}
+	if err == nil {
+		err = syncDir(dir)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("keel: wal: write %s: %w", name, err)
+	}
+	return nil
+}

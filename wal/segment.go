@@ -1,0 +1,153 @@
+package wal
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Segment is one tidwall/wal segment file of a log.
+type Segment struct {
+	Path  string
+	First uint64 // log index of its first entry
+}
+
+// logDir is where a data directory keeps its log segments.
+func logDir(dir string) string { return filepath.Join(dir, "log") }
+
+// segmentName is tidwall/wal's file name for a segment starting at index.
+func segmentName(index uint64) string { return fmt.Sprintf("%020d", index) }
+
+// listSegments returns the segment files of a log directory in index order.
+// Files tidwall/wal leaves behind during a truncation (.START, .END) are
+// never written by Keel, which repairs segments itself; finding one is an
+// error.
+func listSegments(ldir string) ([]Segment, error) {
+	ents, err := os.ReadDir(ldir)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("keel: wal: %w", err)
+	}
+	var out []Segment
+	for _, e := range ents {
+		name := e.Name()
+		if e.IsDir() || len(name) < 20 {
+			continue
+		}
+		idx, err := strconv.ParseUint(name[:20], 10, 64)
+		if err != nil || idx == 0 {
+			continue
+		}
+		if len(name) != 20 {
+			if strings.HasSuffix(name, ".START") || strings.HasSuffix(name, ".END") {
+				return nil, &CorruptError{File: filepath.Join(ldir, name), Reason: "unfinished truncation file"}
+			}
+			continue
+		}
+		out = append(out, Segment{Path: filepath.Join(ldir, name), First: idx})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].First < out[j].First })
+	return out, nil
+}
+
+// Entry is one framed entry of a segment file.
+type Entry struct {
+	Index  uint64
+	Offset int64 // of its length prefix in the segment file
+	Data   []byte
+}
+
+// scan is what reading one segment file found.
+type scan struct {
+	seg     Segment
+	entries []Entry // the valid entries before any damage
+	size    int64
+	bad     *CorruptError // the first damaged entry, or nil
+	// torn reports that no valid entry follows the damage: a write cut
+	// short or a zero-filled tail.
+	torn         bool
+	tornEntries  int // non-empty entries (complete or cut) in the damage
+	droppedBytes int64
+}
+
+// scanSegment reads and checks every entry of a segment file.
+func scanSegment(seg Segment) (*scan, error) {
+	data, err := os.ReadFile(seg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("keel: wal: %w", err)
+	}
+	return scanBytes(seg, data), nil
+}
+
+func scanBytes(seg Segment, data []byte) *scan {
+	s := &scan{seg: seg, size: int64(len(data))}
+	off := 0
+	for idx := seg.First; off < len(data); idx++ {
+		size, n := binary.Uvarint(data[off:])
+		var reason string
+		switch {
+		case n <= 0:
+			reason = "length prefix does not decode"
+		case size > uint64(len(data)-off-n):
+			reason = fmt.Sprintf("length %d runs past the end of the file", size)
+		default:
+			if _, err := checkRecord(data[off+n : off+n+int(size)]); err != nil {
+				reason = err.Error()
+			}
+		}
+		if reason != "" {
+			s.bad = &CorruptError{File: seg.Path, Index: idx, Offset: int64(off), Reason: reason}
+			s.torn = !validAfter(data, off+1)
+			s.droppedBytes = int64(len(data) - off)
+			s.tornEntries = countFramed(data[off:])
+			return s
+		}
+		end := off + n + int(size)
+		s.entries = append(s.entries, Entry{Index: idx, Offset: int64(off), Data: data[off+n : end : end]})
+		off = end
+	}
+	return s
+}
+
+// validAfter reports whether a valid entry starts anywhere at or after from.
+func validAfter(data []byte, from int) bool {
+	for q := from; q < len(data); q++ {
+		if data[q] == 0 {
+			continue
+		}
+		size, n := binary.Uvarint(data[q:])
+		if n <= 0 || size < minRecord || size > uint64(len(data)-q-n) || data[q+n] != Version {
+			continue
+		}
+		if _, err := checkRecord(data[q+n : q+n+int(size)]); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// countFramed counts the non-empty entries that the length prefixes of a
+// damaged tail describe, the last one possibly cut.
+func countFramed(data []byte) int {
+	count, off := 0, 0
+	for off < len(data) {
+		size, n := binary.Uvarint(data[off:])
+		if n <= 0 {
+			return count + 1
+		}
+		if size > 0 {
+			count++
+		}
+		if size > uint64(len(data)-off-n) {
+			return count
+		}
+		off += n + int(size)
+	}
+	return count
+}

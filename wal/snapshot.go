@@ -1,0 +1,230 @@
+package wal
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/keeldb/keel/table"
+)
+
+const snapMagic = "KEELSNAP"
+
+// snapshotName is the file name of the snapshot that holds the state after
+// log entry index.
+func snapshotName(index uint64) string { return fmt.Sprintf("snapshot-%020d.keel", index) }
+
+// SnapshotFile is a snapshot file of a data directory.
+type SnapshotFile struct {
+	Path  string
+	Index uint64 // the last log entry the snapshot holds
+}
+
+// listSnapshots returns the snapshot files of dir, newest first.
+func listSnapshots(dir string) ([]SnapshotFile, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("keel: wal: %w", err)
+	}
+	var out []SnapshotFile
+	for _, e := range ents {
+		name := e.Name()
+		if e.IsDir() || !strings.HasPrefix(name, "snapshot-") || !strings.HasSuffix(name, ".keel") {
+			continue
+		}
+		idx, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(name, "snapshot-"), ".keel"), 10, 64)
+		if err != nil {
+			continue
+		}
+		out = append(out, SnapshotFile{Path: filepath.Join(dir, name), Index: idx})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Index > out[j].Index })
+	return out, nil
+}
+
+// snapshotState is what a snapshot holds.
+type snapshotState struct {
+	view   *table.View
+	tables []string
+	seqs   []table.SeqMove
+	index  uint64 // last log entry included
+	txid   uint64
+	schema []byte
+
+	entries, bytes uint64 // the log's counters when it was taken
+}
+
+// writeSnapshot writes st to dir/name.tmp and fsyncs it; the caller
+// renames it into place once the log is durable through st.index.
+func writeSnapshot(tmp string, st *snapshotState) (err error) {
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(tmp)
+		}
+	}()
+	h := crc32.New(castagnoli)
+	w := bufio.NewWriterSize(f, 1<<20)
+	var buf []byte
+	put := func(b []byte) error {
+		h.Write(b)
+		_, err := w.Write(b)
+		return err
+	}
+	buf = append(buf, snapMagic...)
+	buf = append(buf, Version)
+	buf = binary.AppendUvarint(buf, st.index)
+	buf = binary.AppendUvarint(buf, st.txid)
+	buf = binary.AppendUvarint(buf, uint64(len(st.schema)))
+	buf = append(buf, st.schema...)
+	buf = binary.AppendUvarint(buf, uint64(len(st.tables)))
+	if err := put(buf); err != nil {
+		return err
+	}
+	for _, name := range st.tables {
+		buf = appendString(buf[:0], name)
+		if err := put(buf); err != nil {
+			return err
+		}
+		err := st.view.Rows(name, func(row []byte) error {
+			buf = binary.AppendUvarint(buf[:0], uint64(len(row))+1)
+			if err := put(buf); err != nil {
+				return err
+			}
+			return put(row)
+		})
+		if err != nil {
+			return err
+		}
+		if err := put([]byte{0}); err != nil {
+			return err
+		}
+	}
+	buf = appendSeqs(buf[:0], st.seqs)
+	if err := put(buf); err != nil {
+		return err
+	}
+	if _, err := w.Write(binary.LittleEndian.AppendUint32(nil, h.Sum32())); err != nil {
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// Snapshot is a decoded snapshot file; rows alias the file's bytes.
+type Snapshot struct {
+	Index  uint64 // the last log entry it holds
+	TxID   uint64
+	Schema []byte // the schema description, as in schema.json
+	Tables []SnapshotTable
+	Seqs   []table.SeqMove
+}
+
+// SnapshotTable is one table of a snapshot, its rows in primary-key order.
+type SnapshotTable struct {
+	Name string
+	Rows [][]byte
+}
+
+// ReadSnapshot reads and checks a snapshot file.
+func ReadSnapshot(path string) (*Snapshot, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("keel: wal: %w", err)
+	}
+	s, reason := decodeSnapshot(data)
+	if reason != "" {
+		return nil, &CorruptError{File: path, Reason: reason}
+	}
+	return s, nil
+}
+
+func decodeSnapshot(data []byte) (*Snapshot, string) {
+	if len(data) < len(snapMagic)+1+4 || !bytes.Equal(data[:len(snapMagic)], []byte(snapMagic)) {
+		return nil, "not a snapshot file"
+	}
+	body := data[:len(data)-4]
+	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(data[len(data)-4:]) {
+		return nil, "checksum mismatch"
+	}
+	if v := body[len(snapMagic)]; v != Version {
+		return nil, fmt.Sprintf("unknown snapshot version %d", v)
+	}
+	d := decoder{b: body, off: len(snapMagic) + 1}
+	s := &Snapshot{Index: d.uvarint(), TxID: d.uvarint(), Schema: d.bytes()}
+	nt := d.count()
+	for i := 0; i < nt && d.err == nil; i++ {
+		t := SnapshotTable{Name: string(d.bytes())}
+		for d.err == nil {
+			n := d.uvarint()
+			if n == 0 {
+				break
+			}
+			if n-1 > uint64(len(d.b)-d.off) {
+				d.fail("row length")
+				break
+			}
+			t.Rows = append(t.Rows, d.b[d.off:d.off+int(n-1):d.off+int(n-1)])
+			d.off += int(n - 1)
+		}
+		s.Tables = append(s.Tables, t)
+	}
+	s.Seqs = d.seqs(nil)
+	if err := d.done(); err != nil {
+		return nil, err.Error()
+	}
+	return s, ""
+}
+
+// load puts the snapshot's rows and sequence states into an empty
+// database.
+func (s *Snapshot) load(r *replayer) error {
+	tx, err := r.db.BeginAt(s.TxID)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, t := range s.Tables {
+		name, err := r.table([]byte(t.Name))
+		if err != nil {
+			return err
+		}
+		for _, row := range t.Rows {
+			if err := tx.Apply(name, table.OpInsert, nil, row); err != nil {
+				return err
+			}
+		}
+		r.rows += uint64(len(t.Rows))
+	}
+	for _, m := range s.Seqs {
+		if err := r.db.RestoreSequence(m); err != nil {
+			return err
+		}
+	}
+	tx.Commit()
+	r.db.Release()
+	return nil
+}
+
+// schemaTables decodes the snapshot's schema description.
+func (s *Snapshot) schemaTables() (storedSchema, error) {
+	var st storedSchema
+	err := json.Unmarshal(s.Schema, &st)
+	return st, err
+}
