@@ -50,7 +50,7 @@ type modelModule struct {
 	itemPK, itemKey, itemGroup,
 	negPK, negTag *table.Index[item]
 	negPKi, negTagi *table.Index[neg]
-	mod *runtime.Module
+	mod             *runtime.Module
 }
 
 func newModelModule() *modelModule {
@@ -116,10 +116,10 @@ func newModelModule() *modelModule {
 type opKind int
 
 const (
-	opInsert opKind = iota // ID 0: generated
-	opUpdate               // by primary key
-	opUpdateByKey          // by the unique key: new group
-	opDelete               // by primary key
+	opInsert      opKind = iota // ID 0: generated
+	opUpdate                    // by primary key
+	opUpdateByKey               // by the unique key: new group
+	opDelete                    // by primary key
 	opDeleteByKey
 	opNegInsert
 	opNegDelete
