@@ -168,6 +168,16 @@ func (s *Sequence[T]) Next() (v T, moved bool, err error) {
 	}
 	v = s.next
 	s.left--
+	// The common case: the step stays inside the range.
+	if s.inc > 0 {
+		if uint64(s.max)-uint64(v) >= s.step {
+			s.next = T(uint64(v) + s.step)
+			return v, moved, nil
+		}
+	} else if uint64(v)-uint64(s.min) >= s.step {
+		s.next = T(uint64(v) - s.step)
+		return v, moved, nil
+	}
 	s.next, s.exhausted = s.stepFrom(v, 1)
 	return v, moved, nil
 }
