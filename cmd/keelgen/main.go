@@ -1,0 +1,57 @@
+// Command keelgen generates the typed tables, row codecs, reducer bindings
+// and module value of a Keel module package. Run it from go generate:
+//
+//	//go:generate go tool keelgen
+//
+// It reads the package in the current directory (or -dir) and writes
+// keel_gen.go (or -o) next to it. See package codegen for the markers and
+// the db tag grammar.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/keeldb/keel/codegen"
+)
+
+func main() {
+	dir := flag.String("dir", ".", "the module package's `directory`")
+	out := flag.String("o", codegen.DefaultOutput, "the generated `file` name, inside the package directory")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: keelgen [-dir directory] [-o file]\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() > 0 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	if err := run(*dir, *out); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func run(dir, out string) error {
+	o, err := codegen.Generate(codegen.Config{Dir: dir, Output: out})
+	if errors.Is(err, codegen.ErrFormat) {
+		// Keep the raw source for inspection, and fail.
+		if werr := os.WriteFile(o.Path, o.Src, 0o644); werr != nil {
+			return fmt.Errorf("%w (and writing the raw source: %w)", err, werr)
+		}
+		return fmt.Errorf("%w; the unformatted source is in %s", err, o.Path)
+	}
+	if err != nil {
+		return err
+	}
+	if old, rerr := os.ReadFile(o.Path); rerr == nil && string(old) == string(o.Src) {
+		return nil
+	}
+	if err := os.WriteFile(o.Path, o.Src, 0o644); err != nil {
+		return fmt.Errorf("keelgen: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,100 @@
+// Package codegen is keelgen, the generator behind go generate: it loads a
+// module package with go/packages and go/types (it never runs the
+// package's code), validates its tables and reducers, and writes one file,
+// keel_gen.go, with the table descriptions, row codecs, typed accessors,
+// reducer bindings and the module value the runtime opens.
+//
+// # Markers
+//
+// A struct type is a table when its doc comment holds a //keel:table line;
+// a function is a reducer when its doc comment holds //keel:reducer.
+//
+//	//keel:table              table named after the type in snake_case (OrderLine: order_line)
+//	//keel:table name=post    table named post
+//	//keel:reducer            a reducer
+//	//keel:reducer init       the init reducer: runs once, when a database is created
+//
+// # Tags
+//
+// Each field is a column named after the field in snake_case (UserID:
+// user_id). Its db tag is a comma-separated list of options:
+//
+//	pk               part of the primary key; on several fields, a composite key in field order
+//	unique           a unique index on this column alone, named after the column
+//	unique=NAME      part of the unique index NAME; its columns are in field order
+//	index            a non-unique index on this column alone
+//	index=NAME       part of the non-unique index NAME
+//	autoinc          filled from a sequence when 0 (integer columns only)
+//	autoinc(PARAMS)  the same, with sequence parameters
+//	name=NAME        the column's name
+//	-                not stored (alone)
+//
+// Sequence parameters are comma-separated inside the parentheses:
+//
+//	start=N      first value (default: min, or max for a negative increment)
+//	min=N        smallest value (default 1)
+//	max=N        largest value (default the type's maximum)
+//	increment=N  step, non-zero, may be negative (default 1)
+//	batch=N      values handed out per persisted boundary (default table.DefaultBatch)
+//	nocycle      fail with *table.ExhaustedError after the last value instead of wrapping
+//	advance      an explicit value ahead of the sequence moves it past that value (MySQL)
+//
+// N is a Go integer literal (decimal, 0x..., with optional sign and
+// underscores). For example:
+//
+//	ID  uint64 `db:"pk,autoinc"`
+//	Seq int16  `db:"autoinc(min=-100,max=-1,increment=-3,nocycle)"`
+//
+// Every autoinc column of a table has its own sequence, named
+// TABLE_COLUMN_seq; all of them advance on each insert that leaves them 0.
+// Primary keys and indexes are named TABLE_pk and TABLE_NAME (the column's
+// name for a single-column index).
+//
+// A table without a pk field is a set: whole rows are ordered and stored
+// once.
+//
+// # Column types
+//
+// bool; int, int8..int64, uint, uint8..uint64; float32, float64; string;
+// []byte; time.Time (stored as UTC Unix nanoseconds: the location and the
+// monotonic reading are dropped); defined types over any of these; and
+// slices of them (an empty slice reads back as nil). Keys (pk, unique,
+// index) may not be floats (NaN and -0 have no stable order) or slices,
+// except []byte, which orders bytewise.
+//
+// # Reducers
+//
+// A reducer is a function whose first parameter is ctx *Ctx and whose
+// results are error or (T, error). The other parameters and T may be any
+// column type or a table row struct:
+//
+//	//keel:reducer
+//	func AddPost(ctx *Ctx, slug, title string) (Post, error)
+//
+// Ctx is generated: it embeds *reducer.Ctx and adds DB, the module's typed
+// tables, so the package does not type-check before the first generation;
+// keelgen tolerates exactly the errors about names it generates.
+//
+// # Generated names
+//
+// For the module: Ctx, DB, DBOf, ViewDB, ViewOf, Module, Client and
+// NewClient. For each reducer F: FArgs, its arguments, and the Client
+// method F. For each table T: TDef, TTable (in a transaction), TReader
+// (views and reads), and for each index I (ByID, BySlug, ByPK for a
+// composite primary key, ByNAME for a named index) TIIndex, TIReader and,
+// when unique, TI with Update and Delete. A declaration in the package
+// with one of these names is an error.
+//
+// # Build guards
+//
+// The generated file declares a variable of each table struct's type as it
+// was when generated, field types and tags included: when a struct changes,
+// the build stops at that line until go generate runs again. It also
+// checks runtime.GenVersion, so that a generated file and a Keel runtime
+// that do not fit fail to build instead of misbehaving.
+//
+// # Errors
+//
+// Every problem is reported as file:line:col and a sentence that says how
+// to fix it; see the tests for the full list.
+package codegen

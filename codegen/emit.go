@@ -1,0 +1,829 @@
+package codegen
+
+import (
+	"bytes"
+	"fmt"
+	"go/token"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// GenVersion is the generated-code version this generator writes; the
+// runtime's MinGenVersion..GenVersion must include it.
+const GenVersion = 1
+
+type emitter struct {
+	buf   bytes.Buffer
+	m     *module
+	depth int // nesting of generated loops, for variable names
+}
+
+func (g *emitter) p(format string, args ...any) {
+	fmt.Fprintf(&g.buf, format, args...)
+	g.buf.WriteByte('\n')
+}
+
+// emit writes the generated file for m. imports maps local names to the
+// paths the file may use; only those it does use are imported.
+func emit(m *module, imports map[string]string) []byte {
+	g := &emitter{m: m}
+	g.guards()
+	g.context()
+	g.moduleVar()
+	g.client()
+	for _, t := range m.Tables {
+		g.table(t)
+	}
+	body := g.buf.Bytes()
+
+	var out bytes.Buffer
+	out.WriteString(Header + "\n\n")
+	out.WriteString("package " + m.Pkg + "\n\n")
+	var std, other []string
+	for name, path := range imports {
+		re := regexp.MustCompile(`(^|[^.\w])` + regexp.QuoteMeta(name) + `\.`)
+		if !re.Match(body) {
+			continue
+		}
+		line := strconv.Quote(path)
+		if name != lastElem(path) {
+			line = name + " " + line
+		}
+		if strings.Contains(strings.SplitN(path, "/", 2)[0], ".") {
+			other = append(other, line)
+		} else {
+			std = append(std, line)
+		}
+	}
+	sort.Strings(std)
+	sort.Strings(other)
+	out.WriteString("import (\n")
+	for _, l := range std {
+		out.WriteString("\t" + l + "\n")
+	}
+	if len(std) > 0 && len(other) > 0 {
+		out.WriteString("\n")
+	}
+	for _, l := range other {
+		out.WriteString("\t" + l + "\n")
+	}
+	out.WriteString(")\n\n")
+	out.Write(body)
+	return out.Bytes()
+}
+
+func lastElem(path string) string {
+	if i := strings.LastIndex(path, "/"); i >= 0 {
+		return path[i+1:]
+	}
+	return path
+}
+
+func (g *emitter) guards() {
+	g.p("// This file fits generated-code version %d of the Keel runtime. If the", GenVersion)
+	g.p("// build stops here, regenerate with go generate or update Keel.")
+	g.p("const (")
+	g.p("\t_ = runtime.EnforceGenVersion(%d - runtime.MinGenVersion)", GenVersion)
+	g.p("\t_ = runtime.EnforceGenVersion(runtime.GenVersion - %d)", GenVersion)
+	g.p(")")
+	g.p("")
+	if len(g.m.Tables) == 0 {
+		return
+	}
+	g.p("// The table structs as they were when this file was generated: if the")
+	g.p("// build stops here, a field, type or tag changed, so run go generate.")
+	g.p("var (")
+	for _, t := range g.m.Tables {
+		g.p("\t_ struct {")
+		for _, f := range t.fields {
+			if f.Tag != "" {
+				g.p("\t\t%s %s %s", f.Name, f.Type, quoteTag(f.Tag))
+			} else {
+				g.p("\t\t%s %s", f.Name, f.Type)
+			}
+		}
+		g.p("\t} = %s{}", t.Type)
+	}
+	g.p(")")
+	g.p("")
+}
+
+func quoteTag(s string) string {
+	if strconv.CanBackquote(s) {
+		return "`" + s + "`"
+	}
+	return strconv.Quote(s)
+}
+
+func (g *emitter) context() {
+	g.p("// Ctx is what a reducer of this module sees: the reducer context (caller,")
+	g.p("// time, deterministic rand, logger) and DB, the module's typed tables")
+	g.p("// inside the reducer's transaction.")
+	g.p("type Ctx struct {")
+	g.p("\t*reducer.Ctx")
+	g.p("\tDB DB")
+	g.p("}")
+	g.p("")
+	g.p("// DB is the module's tables inside one transaction.")
+	g.p("type DB struct{ tx *table.Tx }")
+	g.p("")
+	g.p("// DBOf returns the typed tables of tx, for runtime.Update and tests.")
+	g.p("func DBOf(tx *table.Tx) DB { return DB{tx} }")
+	g.p("")
+	for _, t := range g.m.Tables {
+		g.p("// %s returns the %s table.", t.Go, t.Name)
+		g.p("func (db DB) %s() %sTable {", t.Go, t.Go)
+		g.p("\tt := table.Use(db.tx, %sDef)", t.Go)
+		g.p("\treturn %sTable{%sReader{&t.Reader}, t}", t.Go, t.Go)
+		g.p("}")
+		g.p("")
+	}
+	g.p("// ViewDB is the module's tables as of one commit, read-only; it may be")
+	g.p("// read from any number of goroutines.")
+	g.p("type ViewDB struct{ v *table.View }")
+	g.p("")
+	g.p("// ViewOf returns the typed tables of v.")
+	g.p("func ViewOf(v *table.View) ViewDB { return ViewDB{v} }")
+	g.p("")
+	for _, t := range g.m.Tables {
+		g.p("// %s returns the %s table.", t.Go, t.Name)
+		g.p("func (v ViewDB) %s() %sReader { return %sReader{table.Read(v.v, %sDef)} }", t.Go, t.Go, t.Go, t.Go)
+		g.p("")
+	}
+}
+
+func (g *emitter) moduleVar() {
+	m := g.m
+	g.p("// Module is the %s module: its tables and reducers, ready for", m.Pkg)
+	g.p("// runtime.Open.")
+	g.p("var Module = &runtime.Module{")
+	g.p("\tName: %q,", m.Pkg)
+	var ts []string
+	for _, t := range m.Tables {
+		ts = append(ts, t.Go+"Def")
+	}
+	g.p("\tTables: []table.Schema{%s},", strings.Join(ts, ", "))
+	g.p("\tReducers: []*reducer.Def{")
+	for _, r := range m.Reducers {
+		ctx := "&Ctx{Ctx: c, DB: DB{c.Tx}}"
+		if r.Init {
+			g.p("\t\treducer.NewInit(%q, func(c *reducer.Ctx) error { return %s(%s) }),", r.Func, r.Func, ctx)
+			continue
+		}
+		var args []string
+		for _, pa := range r.Params {
+			args = append(args, "a."+pa.Field)
+		}
+		call := r.Func + "(" + strings.Join(append([]string{ctx}, args...), ", ") + ")"
+		res := "struct{}"
+		if r.Result != nil {
+			res = r.Result.expr
+		}
+		g.p("\t\treducer.New(%q, func(c *reducer.Ctx, a %sArgs) (%s, error) {", r.Func, r.Func, res)
+		if r.Result == nil {
+			g.p("\t\t\treturn struct{}{}, %s", call)
+		} else {
+			g.p("\t\t\treturn %s", call)
+		}
+		g.p("\t\t}, reducer.Codec[%sArgs]{", r.Func)
+		g.p("\t\t\tAppend: func(dst []byte, a *%sArgs) []byte {", r.Func)
+		for _, pa := range r.Params {
+			g.enc(pa.Type, "a."+pa.Field, "\t\t\t\t")
+		}
+		g.p("\t\t\t\treturn dst")
+		g.p("\t\t\t},")
+		g.p("\t\t\tDecode: func(src []byte, a *%sArgs) error {", r.Func)
+		g.p("\t\t\t\td := codec.NewReader(src)")
+		for _, pa := range r.Params {
+			g.dec(pa.Type, "a."+pa.Field, "\t\t\t\t")
+		}
+		g.p("\t\t\t\treturn d.Err()")
+		g.p("\t\t\t},")
+		if r.Result == nil {
+			g.p("\t\t}, keelNoneCodec),")
+			continue
+		}
+		if r.Result.kind == kRow {
+			g.p("\t\t}, reducer.Codec[%s]{Append: keelAppend%s, Decode: keelDecode%s}),", res, r.Result.row.Go, r.Result.row.Go)
+			continue
+		}
+		g.p("\t\t}, reducer.Codec[%s]{", res)
+		g.p("\t\t\tAppend: func(dst []byte, v *%s) []byte {", res)
+		g.enc(r.Result, "*v", "\t\t\t\t")
+		g.p("\t\t\t\treturn dst")
+		g.p("\t\t\t},")
+		g.p("\t\t\tDecode: func(src []byte, v *%s) error {", res)
+		g.p("\t\t\t\td := codec.NewReader(src)")
+		g.dec(r.Result, "*v", "\t\t\t\t")
+		g.p("\t\t\t\treturn d.Err()")
+		g.p("\t\t\t},")
+		g.p("\t\t}),")
+	}
+	g.p("\t},")
+	g.p("}")
+	g.p("")
+	g.p("// keelNoneCodec encodes the empty result of reducers that return only an error.")
+	g.p("var keelNoneCodec = reducer.Codec[struct{}]{")
+	g.p("\tAppend: func(dst []byte, _ *struct{}) []byte { return dst },")
+	g.p("\tDecode: func(src []byte, _ *struct{}) error { return codec.NewReader(src).Err() },")
+	g.p("}")
+	g.p("")
+	for _, r := range m.Reducers {
+		if r.Init {
+			continue
+		}
+		g.p("// %sArgs are the arguments of reducer %s.", r.Func, r.Func)
+		if len(r.Params) == 0 {
+			g.p("type %sArgs struct{}", r.Func)
+			g.p("")
+			continue
+		}
+		g.p("type %sArgs struct {", r.Func)
+		for _, pa := range r.Params {
+			g.p("\t%s %s", pa.Field, pa.Type.expr)
+		}
+		g.p("}")
+		g.p("")
+	}
+}
+
+func (g *emitter) client() {
+	g.p("// Client runs the module's reducers on a runtime on behalf of one caller.")
+	g.p("// Each call is one transaction: it returns once the transaction has")
+	g.p("// committed (and is durable, per the runtime's log) or rolled back.")
+	g.p("type Client struct {")
+	g.p("\trt     *runtime.Runtime")
+	g.p("\tcaller reducer.Identity")
+	g.p("}")
+	g.p("")
+	g.p("// NewClient returns a client that calls rt's reducers as caller.")
+	g.p("func NewClient(rt *runtime.Runtime, caller reducer.Identity) Client { return Client{rt, caller} }")
+	g.p("")
+	g.p("// As returns a client for the same runtime with another caller.")
+	g.p("func (c Client) As(caller reducer.Identity) Client { return Client{c.rt, caller} }")
+	g.p("")
+	g.p("// Runtime returns the client's runtime.")
+	g.p("func (c Client) Runtime() *runtime.Runtime { return c.rt }")
+	g.p("")
+	g.p("// View returns the module's tables as of the last commit.")
+	g.p("func (c Client) View() (ViewDB, error) {")
+	g.p("\tv, err := c.rt.View()")
+	g.p("\treturn ViewDB{v}, err")
+	g.p("}")
+	g.p("")
+	for _, r := range g.m.Reducers {
+		if r.Init {
+			continue
+		}
+		var params, fields []string
+		used := map[string]bool{"c": true, "err": true, "res": true}
+		for _, pa := range r.Params {
+			n := safeName(pa.Name, used)
+			params = append(params, n+" "+pa.Type.expr)
+			fields = append(fields, pa.Field+": "+n)
+		}
+		args := r.Func + "Args{" + strings.Join(fields, ", ") + "}"
+		g.p("// %s runs reducer %s.", r.Func, r.Func)
+		if r.Result == nil {
+			g.p("func (c Client) %s(%s) error {", r.Func, strings.Join(params, ", "))
+			g.p("\t_, err := runtime.Call[%sArgs, struct{}](c.rt, c.caller, %q, %s)", r.Func, r.Func, args)
+			g.p("\treturn err")
+		} else {
+			g.p("func (c Client) %s(%s) (%s, error) {", r.Func, strings.Join(params, ", "), r.Result.expr)
+			g.p("\treturn runtime.Call[%sArgs, %s](c.rt, c.caller, %q, %s)", r.Func, r.Result.expr, r.Func, args)
+		}
+		g.p("}")
+		g.p("")
+	}
+}
+
+// reserved are names a generated parameter must not take.
+var reserved = map[string]bool{
+	"break": true, "case": true, "chan": true, "const": true, "continue": true, "default": true,
+	"defer": true, "else": true, "fallthrough": true, "for": true, "func": true, "go": true, "goto": true,
+	"if": true, "import": true, "interface": true, "map": true, "package": true, "range": true,
+	"return": true, "select": true, "struct": true, "switch": true, "type": true, "var": true,
+	"bytes": true, "cmp": true, "fmt": true, "iter": true, "strings": true, "time": true,
+	"codec": true, "reducer": true, "runtime": true, "table": true, "string": true, "len": true,
+	"make": true, "nil": true, "true": true, "false": true, "int": true, "bool": true, "byte": true,
+}
+
+// safeName returns name, or name with a suffix, so that it is no keyword,
+// import or name already used; it records the result in used.
+func safeName(name string, used map[string]bool) string {
+	n := name
+	for reserved[n] || used[n] {
+		n += "_"
+	}
+	used[n] = true
+	return n
+}
+
+// lowerName turns a field name into a parameter name: ID -> id, UserID ->
+// userID, HTTPServer -> httpServer.
+func lowerName(s string) string {
+	r := []rune(s)
+	i := 0
+	for i < len(r) && unicode.IsUpper(r[i]) {
+		i++
+	}
+	switch {
+	case i == 0:
+		return s
+	case i == len(r) || i == 1:
+		i = max(i, 1)
+	default:
+		i-- // keep the capital that starts the next word
+	}
+	return strings.ToLower(string(r[:i])) + string(r[i:])
+}
+
+// conv converts v of type ct to base unless ct is base.
+func conv(ct *colType, base, v string) string {
+	if ct.expr == base {
+		return v
+	}
+	return base + "(" + v + ")"
+}
+
+// wrap converts v of type base to ct unless ct is base.
+func wrap(ct *colType, base, v string) string {
+	if ct.expr == base {
+		return v
+	}
+	return ct.expr + "(" + v + ")"
+}
+
+// enc writes statements that append v, of type ct, to dst.
+func (g *emitter) enc(ct *colType, v, ind string) {
+	switch ct.kind {
+	case kBool:
+		g.p("%sdst = codec.AppendBool(dst, %s)", ind, conv(ct, "bool", v))
+	case kInt:
+		g.p("%sdst = codec.AppendVarint(dst, %s)", ind, conv(ct, "int64", v))
+	case kUint:
+		g.p("%sdst = codec.AppendUvarint(dst, %s)", ind, conv(ct, "uint64", v))
+	case kFloat:
+		b := fmt.Sprintf("float%d", ct.bits)
+		g.p("%sdst = codec.AppendFloat%d(dst, %s)", ind, ct.bits, conv(ct, b, v))
+	case kString:
+		g.p("%sdst = codec.AppendString(dst, %s)", ind, conv(ct, "string", v))
+	case kBytes:
+		g.p("%sdst = codec.AppendBytes(dst, %s)", ind, v)
+	case kTime:
+		g.p("%sdst = codec.AppendTime(dst, %s)", ind, conv(ct, "time.Time", v))
+	case kRow:
+		ptr := "&" + v
+		if strings.HasPrefix(v, "*") {
+			ptr = v[1:]
+		}
+		g.p("%sdst = keelAppend%s(dst, %s)", ind, ct.row.Go, ptr)
+	case kSlice:
+		g.depth++
+		e := fmt.Sprintf("e%d", g.depth)
+		g.p("%sdst = codec.AppendUvarint(dst, uint64(len(%s)))", ind, v)
+		g.p("%sfor _, %s := range %s {", ind, e, v)
+		g.enc(ct.elem, e, ind+"\t")
+		g.p("%s}", ind)
+		g.depth--
+	}
+}
+
+// dec writes statements that read lhs, of type ct, from d.
+func (g *emitter) dec(ct *colType, lhs, ind string) {
+	switch ct.kind {
+	case kBool:
+		g.p("%s%s = %s", ind, lhs, wrap(ct, "bool", "d.Bool()"))
+	case kInt:
+		if ct.bits == 64 {
+			g.p("%s%s = %s", ind, lhs, wrap(ct, "int64", "d.Varint()"))
+		} else {
+			g.p("%s%s = %s", ind, lhs, wrap(ct, "int64", fmt.Sprintf("d.Int(%d)", ct.bits)))
+		}
+	case kUint:
+		if ct.bits == 64 {
+			g.p("%s%s = %s", ind, lhs, wrap(ct, "uint64", "d.Uvarint()"))
+		} else {
+			g.p("%s%s = %s", ind, lhs, wrap(ct, "uint64", fmt.Sprintf("d.Uint(%d)", ct.bits)))
+		}
+	case kFloat:
+		g.p("%s%s = %s", ind, lhs, wrap(ct, fmt.Sprintf("float%d", ct.bits), fmt.Sprintf("d.Float%d()", ct.bits)))
+	case kString:
+		g.p("%s%s = %s", ind, lhs, wrap(ct, "string", "d.String()"))
+	case kBytes:
+		g.p("%s%s = %s", ind, lhs, wrap(ct, "[]byte", "d.Bytes(false)"))
+	case kTime:
+		g.p("%s%s = %s", ind, lhs, wrap(ct, "time.Time", "d.Time()"))
+	case kRow:
+		ptr := "&" + lhs
+		if strings.HasPrefix(lhs, "*") {
+			ptr = lhs[1:]
+		}
+		g.p("%skeelRead%s(d, %s)", ind, ct.row.Go, ptr)
+	case kSlice:
+		g.depth++
+		s, i := fmt.Sprintf("s%d", g.depth), fmt.Sprintf("i%d", g.depth)
+		g.p("%sif n := d.Count(); n > 0 {", ind)
+		g.p("%s\t%s := make(%s, n)", ind, s, ct.expr)
+		g.p("%s\tfor %s := range %s {", ind, i, s)
+		g.dec(ct.elem, s+"["+i+"]", ind+"\t\t")
+		g.p("%s\t}", ind)
+		g.p("%s\t%s = %s", ind, lhs, s)
+		g.p("%s} else {", ind)
+		g.p("%s\t%s = nil", ind, lhs)
+		g.p("%s}", ind)
+		g.depth--
+	}
+}
+
+// compare returns an expression ordering a and b of type ct.
+func compare(ct *colType, a, b string) string {
+	switch ct.kind {
+	case kString:
+		return fmt.Sprintf("strings.Compare(%s, %s)", conv(ct, "string", a), conv(ct, "string", b))
+	case kBytes:
+		return fmt.Sprintf("bytes.Compare(%s, %s)", a, b)
+	case kBool:
+		return fmt.Sprintf("codec.CompareBool(%s, %s)", conv(ct, "bool", a), conv(ct, "bool", b))
+	case kTime:
+		if ct.named {
+			return fmt.Sprintf("time.Time(%s).Compare(time.Time(%s))", a, b)
+		}
+		return fmt.Sprintf("%s.Compare(%s)", a, b)
+	}
+	return fmt.Sprintf("cmp.Compare(%s, %s)", a, b)
+}
+
+// verb returns the fmt verb and argument that show v of type ct.
+func verb(ct *colType, v string) (string, string) {
+	switch ct.kind {
+	case kString:
+		return "%q", conv(ct, "string", v)
+	case kBytes:
+		return "%x", conv(ct, "[]byte", v)
+	case kBool:
+		return "%t", v
+	case kFloat:
+		return "%g", v
+	case kTime:
+		return "%s", conv(ct, "time.Time", v) + ".Format(time.RFC3339Nano)"
+	}
+	return "%d", v
+}
+
+func (g *emitter) indexLiteral(t *tableModel, name string, cols []*column, unique bool, ind string) {
+	var names []string
+	for _, c := range cols {
+		names = append(names, strconv.Quote(c.Name))
+	}
+	g.p("%s&table.Index[%s]{", ind, t.Type)
+	g.p("%s\tName:    %q,", ind, name)
+	g.p("%s\tColumns: []string{%s},", ind, strings.Join(names, ", "))
+	if unique {
+		g.p("%s\tUnique:  true,", ind)
+	}
+	if len(cols) == 1 {
+		c := cols[0]
+		g.p("%s\tCompare: func(a, b *%s, _ int) int { return %s },", ind, t.Type, compare(c.Type, "a."+c.Field, "b."+c.Field))
+		f, arg := verb(c.Type, "r."+c.Field)
+		g.p("%s\tFormat:  func(r *%s, _ int) string { return fmt.Sprintf(\"%s=%s\", %s) },", ind, t.Type, c.Name, f, arg)
+	} else {
+		g.p("%s\tCompare: func(a, b *%s, n int) int {", ind, t.Type)
+		for i, c := range cols[:len(cols)-1] {
+			g.p("%s\t\tif c := %s; c != 0 || n == %d {", ind, compare(c.Type, "a."+c.Field, "b."+c.Field), i+1)
+			g.p("%s\t\t\treturn c", ind)
+			g.p("%s\t\t}", ind)
+		}
+		last := cols[len(cols)-1]
+		g.p("%s\t\treturn %s", ind, compare(last.Type, "a."+last.Field, "b."+last.Field))
+		g.p("%s\t},", ind)
+		g.p("%s\tFormat: func(r *%s, n int) string {", ind, t.Type)
+		format := func(k int) string {
+			var fs, as []string
+			for _, c := range cols[:k] {
+				f, arg := verb(c.Type, "r."+c.Field)
+				fs = append(fs, c.Name+"="+f)
+				as = append(as, arg)
+			}
+			return fmt.Sprintf("fmt.Sprintf(%q, %s)", strings.Join(fs, ", "), strings.Join(as, ", "))
+		}
+		g.p("%s\t\tswitch n {", ind)
+		for k := 1; k < len(cols); k++ {
+			g.p("%s\t\tcase %d:", ind, k)
+			g.p("%s\t\t\treturn %s", ind, format(k))
+		}
+		g.p("%s\t\t}", ind)
+		g.p("%s\t\treturn %s", ind, format(len(cols)))
+		g.p("%s\t},", ind)
+	}
+	g.p("%s}", ind)
+}
+
+func (g *emitter) table(t *tableModel) {
+	T, R := t.Go, t.Type
+	// Description.
+	g.p("// %sDef describes the %s table.", T, t.Name)
+	g.p("var %sDef = &table.Def[%s]{", T, R)
+	g.p("\tName: %q,", t.Name)
+	g.p("\tColumns: []table.Column{")
+	for _, c := range t.Cols {
+		g.p("\t\t{Name: %q, Type: %q},", c.Name, c.Type.expr)
+	}
+	g.p("\t},")
+	if t.Primary != nil {
+		g.p("\tPrimary: %s%sIndex,", T, t.Primary.Go)
+	} else {
+		g.p("\tPrimary: // no primary key: rows are ordered whole and stored once")
+		g.indexLiteral(t, t.Name+"_rows", t.Cols, true, "\t")
+		g.buf.Truncate(g.buf.Len() - 1)
+		g.p(",")
+		g.p("\tSet: true,")
+	}
+	if len(t.Indexes) > 0 {
+		var ix []string
+		for _, x := range t.Indexes {
+			ix = append(ix, T+x.Go+"Index")
+		}
+		g.p("\tIndexes: []*table.Index[%s]{%s},", R, strings.Join(ix, ", "))
+	}
+	var seqs []*column
+	for _, c := range t.Cols {
+		if c.seq != nil {
+			seqs = append(seqs, c)
+		}
+	}
+	if len(seqs) > 0 {
+		g.p("\tSequences: []table.AutoInc[%s]{", R)
+		for _, c := range seqs {
+			s := c.seq
+			var ps []string
+			for _, v := range []struct {
+				name string
+				n    fmt.Stringer
+				has  bool
+			}{{"Start", s.start, s.start != nil}, {"Min", s.min, s.min != nil}, {"Max", s.max, s.max != nil}} {
+				if v.has {
+					ps = append(ps, fmt.Sprintf("%s: %s, Has%s: true", v.name, v.n, v.name))
+				}
+			}
+			if s.increment != 0 {
+				ps = append(ps, fmt.Sprintf("Increment: %d", s.increment))
+			}
+			if s.noCycle {
+				ps = append(ps, "NoCycle: true")
+			}
+			if s.advance {
+				ps = append(ps, "Advance: true")
+			}
+			if s.batch != 0 {
+				ps = append(ps, fmt.Sprintf("Batch: %d", s.batch))
+			}
+			g.p("\t\ttable.NewAutoInc(%q, %q, table.SeqParams[%s]{%s},", seqName(t, c), c.Name, c.Type.expr, strings.Join(ps, ", "))
+			g.p("\t\t\tfunc(r *%s) *%s { return &r.%s }),", R, c.Type.expr, c.Field)
+		}
+		g.p("\t},")
+	}
+	g.p("\tEncode: keelAppend%s,", T)
+	g.p("\tDecode: keelDecode%s,", T)
+	g.p("}")
+	g.p("")
+
+	// Indexes.
+	for _, ix := range t.allIndexes() {
+		kind := "index"
+		switch {
+		case ix.Primary:
+			kind = "primary key"
+		case ix.Unique:
+			kind = "unique index"
+		}
+		g.p("// %s%sIndex is the %s %s_%s of the %s table, on (%s).", T, ix.Go, kind, t.Name, ix.Name, t.Name, colList(ix.Cols))
+		g.p("var %s%sIndex = ", T, ix.Go)
+		g.buf.Truncate(g.buf.Len() - 1)
+		g.indexLiteral(t, t.Name+"_"+ix.Name, ix.Cols, ix.Unique, "")
+		g.p("")
+	}
+
+	// Codec.
+	g.p("// keelAppend%s appends the encoding of a %s row.", T, t.Name)
+	g.p("func keelAppend%s(dst []byte, r *%s) []byte {", T, R)
+	for _, c := range t.Cols {
+		g.enc(c.Type, "r."+c.Field, "\t")
+	}
+	g.p("\treturn dst")
+	g.p("}")
+	g.p("")
+	g.p("// keelRead%s reads a %s row written by keelAppend%s.", T, t.Name, T)
+	g.p("func keelRead%s(d *codec.Reader, r *%s) {", T, R)
+	for _, c := range t.Cols {
+		g.dec(c.Type, "r."+c.Field, "\t")
+	}
+	g.p("}")
+	g.p("")
+	g.p("// keelDecode%s decodes one %s row.", T, t.Name)
+	g.p("func keelDecode%s(src []byte, r *%s) error {", T, R)
+	g.p("\td := codec.NewReader(src)")
+	g.p("\tkeelRead%s(d, r)", T)
+	g.p("\treturn d.Err()")
+	g.p("}")
+	g.p("")
+
+	// Reader.
+	g.p("// %sReader reads the %s table: inside a transaction it sees the", T, t.Name)
+	g.p("// transaction's own writes; in a ViewDB it sees that commit. Its")
+	g.p("// iterators may be ranged over many times, each time afresh.")
+	g.p("type %sReader struct{ r *table.Reader[%s] }", T, R)
+	g.p("")
+	g.p("// Count returns the number of rows.")
+	g.p("func (r %sReader) Count() int { return r.r.Count() }", T)
+	g.p("")
+	order := "primary-key"
+	if t.Primary == nil {
+		order = "row"
+	}
+	g.p("// All yields every row in %s order.", order)
+	g.p("func (r %sReader) All() iter.Seq[%s] { return r.r.All() }", T, R)
+	g.p("")
+	g.p("// Backward yields every row in reverse %s order.", order)
+	g.p("func (r %sReader) Backward() iter.Seq[%s] { return r.r.Backward() }", T, R)
+	g.p("")
+	if pk := t.Primary; pk != nil {
+		params, key := keyParams(t, pk.Cols)
+		g.p("// Find returns the row with the given primary key.")
+		g.p("func (r %sReader) Find(%s) (%s, bool) { return r.r.Get(%s) }", T, params, R, key)
+		g.p("")
+	}
+	for _, ix := range t.allIndexes() {
+		g.p("// %s reads the table by its %s (%s).", ix.Go, idxKind(ix), colList(ix.Cols))
+		g.p("func (r %sReader) %s() %s%sReader { return %s%sReader{r.r} }", T, ix.Go, T, ix.Go, T, ix.Go)
+		g.p("")
+	}
+
+	// Table.
+	g.p("// %sTable is the %s table inside a transaction. Writes that fail", T, t.Name)
+	g.p("// change nothing; the whole transaction rolls back when its reducer")
+	g.p("// returns an error.")
+	g.p("type %sTable struct {", T)
+	g.p("\t%sReader", T)
+	g.p("\tt *table.Table[%s]", R)
+	g.p("}")
+	g.p("")
+	g.p("// Insert stores row only if no row has its key (or another unique key)")
+	g.p("// and returns it as stored: every autoinc column that is 0 gets its")
+	g.p("// sequence's next value; a non-zero value is stored as given. A taken")
+	g.p("// key is a *table.UniqueError.")
+	g.p("func (t %sTable) Insert(row %s) (%s, error) { return t.t.Insert(row) }", T, R, R)
+	g.p("")
+	if pk := t.Primary; pk != nil {
+		params, key := keyParams(t, pk.Cols)
+		g.p("// Update replaces the row with row's primary key, only if it is present")
+		g.p("// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row")
+		g.p("// keep their stored values.")
+		g.p("func (t %sTable) Update(row %s) (%s, error) { return t.t.Update(row) }", T, R, R)
+		g.p("")
+		g.p("// Upsert inserts row, or replaces the row with its primary key:")
+		g.p("// inserted reports which.")
+		g.p("func (t %sTable) Upsert(row %s) (stored %s, inserted bool, err error) { return t.t.Upsert(row) }", T, R, R)
+		g.p("")
+		g.p("// Delete removes the row with the given primary key and returns it, or")
+		g.p("// a *table.NotFoundError.")
+		g.p("func (t %sTable) Delete(%s) (%s, error) { return t.t.Delete(%s) }", T, params, R, key)
+		g.p("")
+	} else {
+		g.p("// Delete removes row and returns it, or a *table.NotFoundError.")
+		g.p("func (t %sTable) Delete(row %s) (%s, error) { return t.t.Delete(row) }", T, R, R)
+		g.p("")
+	}
+	for _, ix := range t.allIndexes() {
+		if !ix.Unique {
+			g.p("// %s reads the table by its %s (%s).", ix.Go, idxKind(ix), colList(ix.Cols))
+			g.p("func (t %sTable) %s() %s%sReader { return %s%sReader{&t.t.Reader} }", T, ix.Go, T, ix.Go, T, ix.Go)
+			g.p("")
+			continue
+		}
+		g.p("// %s reads and writes the table by its %s (%s).", ix.Go, idxKind(ix), colList(ix.Cols))
+		g.p("func (t %sTable) %s() %s%s { return %s%s{%s%sReader{&t.t.Reader}, t.t} }", T, ix.Go, T, ix.Go, T, ix.Go, T, ix.Go)
+		g.p("")
+	}
+
+	for _, ix := range t.allIndexes() {
+		g.index(t, ix)
+	}
+}
+
+func idxKind(ix *indexModel) string {
+	switch {
+	case ix.Primary:
+		return "primary key"
+	case ix.Unique:
+		return "unique index " + ix.Name
+	}
+	return "index " + ix.Name
+}
+
+func colList(cols []*column) string {
+	var s []string
+	for _, c := range cols {
+		s = append(s, c.Name)
+	}
+	return strings.Join(s, ", ")
+}
+
+// keyParams returns the parameter list for key columns and the row literal
+// that holds them.
+func keyParams(t *tableModel, cols []*column) (params, key string) {
+	used := map[string]bool{"r": true, "t": true, "x": true, "row": true, "lo": true, "hi": true}
+	var ps, fs []string
+	for _, c := range cols {
+		n := safeName(lowerName(c.Field), used)
+		ps = append(ps, n+" "+c.Type.expr)
+		fs = append(fs, c.Field+": "+n)
+	}
+	return strings.Join(ps, ", "), t.Type + "{" + strings.Join(fs, ", ") + "}"
+}
+
+func (g *emitter) index(t *tableModel, ix *indexModel) {
+	T, R, I := t.Go, t.Type, t.Go+ix.Go
+	X := I + "Index"
+	g.p("// %sReader reads the %s table by its %s (%s).", I, t.Name, idxKind(ix), colList(ix.Cols))
+	g.p("type %sReader struct{ r *table.Reader[%s] }", I, R)
+	g.p("")
+	params, key := keyParams(t, ix.Cols)
+	if ix.Unique {
+		g.p("// Find returns the row with the given key.")
+		g.p("func (x %sReader) Find(%s) (%s, bool) { return x.r.Find(%s, %s) }", I, params, R, X, key)
+		g.p("")
+		g.p("// Filter yields the row with the given key, if there is one.")
+	} else {
+		g.p("// Filter yields the rows with the given key, in primary-key order.")
+	}
+	g.p("func (x %sReader) Filter(%s) iter.Seq[%s] { return x.r.Lookup(%s, %s, 0) }", I, params, R, X, key)
+	g.p("")
+	for k := 1; k < len(ix.Cols); k++ {
+		ps, kk := keyParams(t, ix.Cols[:k])
+		var name string
+		for _, c := range ix.Cols[:k] {
+			name += exported(c.Field)
+		}
+		g.p("// Filter%s yields the rows whose first %d key columns (%s) equal the", name, k, colList(ix.Cols[:k]))
+		g.p("// given values, in key order.")
+		g.p("func (x %sReader) Filter%s(%s) iter.Seq[%s] { return x.r.Lookup(%s, %s, %d) }", I, name, ps, R, X, kk, k)
+		g.p("")
+	}
+	last := ix.Cols[len(ix.Cols)-1]
+	prefix := ix.Cols[:len(ix.Cols)-1]
+	pp, _ := keyParams(t, prefix)
+	used := map[string]bool{"r": true, "t": true, "x": true, "row": true, "lo": true, "hi": true}
+	var fs []string
+	for _, c := range prefix {
+		fs = append(fs, c.Field+": "+safeName(lowerName(c.Field), used))
+	}
+	lit := func(v string) string {
+		return R + "{" + strings.Join(append(append([]string(nil), fs...), last.Field+": "+v), ", ") + "}"
+	}
+	if pp != "" {
+		pp += ", "
+	}
+	if len(prefix) > 0 {
+		g.p("// Between yields, in key order, the rows with the given %s whose %s", colList(prefix), last.Name)
+		g.p("// lies in [lo, hi).")
+	} else {
+		g.p("// Between yields, in key order, the rows whose %s lies in [lo, hi).", last.Name)
+	}
+	g.p("func (x %sReader) Between(%slo, hi %s) iter.Seq[%s] {", I, pp, last.Type.expr, R)
+	g.p("\treturn x.r.Scan(%s, table.Incl(%s, 0), table.Excl(%s, 0))", X, lit("lo"), lit("hi"))
+	g.p("}")
+	g.p("")
+	g.p("// Range yields the rows between two bounds (see table.Incl, table.Excl,")
+	g.p("// table.Prefix; a zero Bound leaves its end open) in key order.")
+	g.p("func (x %sReader) Range(lo, hi table.Bound[%s]) iter.Seq[%s] { return x.r.Scan(%s, lo, hi) }", I, R, R, X)
+	g.p("")
+	g.p("// RangeBackward yields the rows between two bounds in reverse key order.")
+	g.p("func (x %sReader) RangeBackward(lo, hi table.Bound[%s]) iter.Seq[%s] {", I, R, R)
+	g.p("\treturn x.r.ScanBackward(%s, lo, hi)", X)
+	g.p("}")
+	g.p("")
+	if !ix.Unique {
+		return
+	}
+	g.p("// %s reads and writes the %s table by its %s (%s).", I, t.Name, idxKind(ix), colList(ix.Cols))
+	g.p("type %s struct {", I)
+	g.p("\t%sReader", I)
+	g.p("\tt *table.Table[%s]", R)
+	g.p("}")
+	g.p("")
+	g.p("// Update replaces the row whose key equals row's, only if it is present")
+	g.p("// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row")
+	g.p("// keep their stored values.")
+	g.p("func (x %s) Update(row %s) (%s, error) { return x.t.UpdateBy(%s, row) }", I, R, R, X)
+	g.p("")
+	g.p("// Delete removes the row with the given key and returns it, or a")
+	g.p("// *table.NotFoundError.")
+	g.p("func (x %s) Delete(%s) (%s, error) { return x.t.DeleteBy(%s, %s) }", I, params, R, X, key)
+	g.p("")
+	_ = T
+	_ = token.NoPos
+}

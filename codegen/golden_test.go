@@ -1,0 +1,66 @@
+package codegen_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/keeldb/keel/codegen"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden keel_gen.go files under testdata")
+
+// goldenModules are the packages under testdata whose keel_gen.go is the
+// golden output. Each is also compiled, vetted and tested as a real
+// package of this module.
+var goldenModules = []string{"blog", "minimal"}
+
+func TestGolden(t *testing.T) {
+	for _, name := range goldenModules {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join("testdata", name)
+			out, err := codegen.Generate(codegen.Config{Dir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join(dir, codegen.DefaultOutput)
+			if *update {
+				if err := os.WriteFile(golden, out.Src, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(out.Src, want) {
+				t.Errorf("%s differs from the generator's output; run go test ./codegen -update and review the diff", golden)
+			}
+			if !bytes.HasPrefix(out.Src, []byte(codegen.Header+"\n")) {
+				t.Errorf("output does not start with %q", codegen.Header)
+			}
+		})
+	}
+}
+
+// TestGoldenCompiles builds, vets and tests the golden packages as real
+// packages: go build ./... skips testdata, so name them explicitly.
+func TestGoldenCompiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	for _, name := range goldenModules {
+		t.Run(name, func(t *testing.T) {
+			pkg := "./" + filepath.ToSlash(filepath.Join("testdata", name))
+			for _, args := range [][]string{{"vet", pkg}, {"test", "-count=1", pkg}} {
+				cmd := exec.Command("go", args...)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Errorf("go %v: %v\n%s", args, err, out)
+				}
+			}
+		})
+	}
+}

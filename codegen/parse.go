@@ -1,0 +1,664 @@
+package codegen
+
+import (
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"math/big"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/tools/go/packages"
+
+	"github.com/keeldb/keel/table"
+)
+
+// fixedImports are the packages generated code may use, by local name.
+var fixedImports = map[string]string{
+	"bytes":   "bytes",
+	"cmp":     "cmp",
+	"fmt":     "fmt",
+	"iter":    "iter",
+	"strings": "strings",
+	"time":    "time",
+	"codec":   "github.com/keeldb/keel/codec",
+	"reducer": "github.com/keeldb/keel/reducer",
+	"runtime": "github.com/keeldb/keel/runtime",
+	"table":   "github.com/keeldb/keel/table",
+}
+
+type modParser struct {
+	pkg     *packages.Package
+	fset    *token.FileSet
+	info    *types.Info
+	out     string
+	errs    ErrorList
+	cls     *classifier
+	imports map[string]string // local name -> path
+	byPath  map[string]string // path -> local name
+}
+
+func newParser(pkg *packages.Package, out string) *modParser {
+	p := &modParser{pkg: pkg, fset: pkg.Fset, info: pkg.TypesInfo, out: out,
+		imports: map[string]string{}, byPath: map[string]string{}}
+	for n, path := range fixedImports {
+		p.imports[n], p.byPath[path] = path, n
+	}
+	p.cls = &classifier{pkg: pkg.Types, tables: map[*types.TypeName]*tableModel{}, qual: p.qualify}
+	return p
+}
+
+// qualify names other packages as the generated file imports them.
+func (p *modParser) qualify(other *types.Package) string {
+	if other == p.pkg.Types {
+		return ""
+	}
+	if n, ok := p.byPath[other.Path()]; ok {
+		return n
+	}
+	n := other.Name()
+	for i := 2; p.imports[n] != "" || p.pkg.Types.Scope().Lookup(n) != nil; i++ {
+		n = fmt.Sprintf("%s%d", other.Name(), i)
+	}
+	p.imports[n], p.byPath[other.Path()] = other.Path(), n
+	return n
+}
+
+func (p *modParser) errorf(pos token.Pos, f string, args ...any) {
+	p.errs = append(p.errs, &Error{Pos: p.position(pos), Msg: fmt.Sprintf(f, args...)})
+}
+
+func (p *modParser) position(pos token.Pos) token.Position {
+	ps := p.fset.Position(pos)
+	ps.Filename = relPath(ps.Filename)
+	return ps
+}
+
+// marker returns the //keel: line of a doc comment: its kind ("table",
+// "reducer"), the rest of the line and its position.
+func marker(doc *ast.CommentGroup) (kind, rest string, pos token.Pos, ok bool) {
+	if doc == nil {
+		return "", "", 0, false
+	}
+	for _, c := range doc.List {
+		if !strings.HasPrefix(c.Text, "//keel:") {
+			continue
+		}
+		line := strings.TrimPrefix(c.Text, "//keel:")
+		kind, rest, _ = strings.Cut(line, " ")
+		return kind, strings.TrimSpace(rest), c.Pos(), true
+	}
+	return "", "", 0, false
+}
+
+type tableDecl struct {
+	ts   *ast.TypeSpec
+	opts map[string]string
+	pos  token.Pos
+}
+
+func (p *modParser) parse() *module {
+	m := &module{Pkg: p.pkg.Types.Name(), Path: p.pkg.PkgPath}
+	files := append([]*ast.File(nil), p.pkg.Syntax...)
+	sort.Slice(files, func(i, j int) bool {
+		return p.fset.Position(files[i].Pos()).Filename < p.fset.Position(files[j].Pos()).Filename
+	})
+	for scopeName := range fixedImports {
+		if obj := p.pkg.Types.Scope().Lookup(scopeName); obj != nil {
+			p.errorf(obj.Pos(), "package-level name %s clashes with an import of the generated file; rename it", scopeName)
+		}
+	}
+	var tables []tableDecl
+	var funcs []*ast.FuncDecl
+	for _, f := range files {
+		if p.fset.Position(f.Pos()).Filename == p.out {
+			continue
+		}
+		for _, d := range f.Decls {
+			switch d := d.(type) {
+			case *ast.GenDecl:
+				for _, s := range d.Specs {
+					ts, ok := s.(*ast.TypeSpec)
+					var doc *ast.CommentGroup
+					switch s := s.(type) {
+					case *ast.TypeSpec:
+						doc = s.Doc
+					case *ast.ValueSpec:
+						doc = s.Doc
+					}
+					if doc == nil && len(d.Specs) == 1 {
+						doc = d.Doc
+					}
+					kind, rest, pos, found := marker(doc)
+					if !found {
+						continue
+					}
+					if kind != "table" {
+						p.errorf(pos, "//keel:%s cannot mark a type or value; mark struct types with //keel:table and functions with //keel:reducer", kind)
+						continue
+					}
+					if !ok {
+						p.errorf(pos, "//keel:table marks struct types; move it to a type declaration")
+						continue
+					}
+					opts, err := parseMarker("table", rest)
+					if err != nil {
+						p.errorf(pos, "%s", err)
+						continue
+					}
+					tables = append(tables, tableDecl{ts: ts, opts: opts, pos: pos})
+				}
+			case *ast.FuncDecl:
+				kind, _, pos, found := marker(d.Doc)
+				if !found {
+					continue
+				}
+				if kind != "reducer" {
+					p.errorf(pos, "//keel:%s cannot mark a function; mark reducers with //keel:reducer", kind)
+					continue
+				}
+				funcs = append(funcs, d)
+			}
+		}
+	}
+	names := map[string]*tableModel{}
+	gos := map[string]*tableModel{}
+	for _, td := range tables {
+		t := p.table(td)
+		if t == nil {
+			continue
+		}
+		if o := names[t.Name]; o != nil {
+			p.errorf(td.ts.Name.Pos(), "table name %s is also the name of %s (%s); give one of them another name with //keel:table name=NAME", t.Name, o.Type, o.Pos)
+			continue
+		}
+		if o := gos[t.Go]; o != nil {
+			p.errorf(td.ts.Name.Pos(), "types %s and %s both give generated names starting with %s; rename one", t.Type, o.Type, t.Go)
+			continue
+		}
+		names[t.Name], gos[t.Go] = t, t
+		m.Tables = append(m.Tables, t)
+	}
+	inits := 0
+	for _, fd := range funcs {
+		r := p.reducer(fd)
+		if r == nil {
+			continue
+		}
+		if r.Init {
+			inits++
+			if inits > 1 {
+				p.errorf(fd.Name.Pos(), "reducer %s is a second init reducer; a module has at most one, so drop init from one of them", r.Func)
+				continue
+			}
+		}
+		m.Reducers = append(m.Reducers, r)
+	}
+	p.checkNames(m)
+	return m
+}
+
+// table builds one table from its struct.
+func (p *modParser) table(td tableDecl) *tableModel {
+	ts := td.ts
+	st, ok := ts.Type.(*ast.StructType)
+	if !ok {
+		p.errorf(ts.Name.Pos(), "//keel:table marks struct types and %s is not a struct; declare it as type %s struct { ... }", ts.Name.Name, ts.Name.Name)
+		return nil
+	}
+	if ts.TypeParams != nil {
+		p.errorf(ts.Name.Pos(), "table %s has type parameters; a table is a plain struct, so remove them", ts.Name.Name)
+		return nil
+	}
+	if ts.Assign.IsValid() {
+		p.errorf(ts.Name.Pos(), "table %s is an alias; declare the struct type itself with //keel:table", ts.Name.Name)
+		return nil
+	}
+	obj, _ := p.info.Defs[ts.Name].(*types.TypeName)
+	if obj == nil {
+		p.errorf(ts.Name.Pos(), "table %s does not type-check; fix the package so it compiles", ts.Name.Name)
+		return nil
+	}
+	t := &tableModel{Type: ts.Name.Name, Go: exported(ts.Name.Name), Pos: p.position(ts.Name.Pos())}
+	t.Name = td.opts["name"]
+	if t.Name == "" {
+		t.Name = snake(ts.Name.Name)
+	}
+	p.cls.tables[obj] = t
+	nerr := len(p.errs)
+
+	var pk []*column
+	type named struct {
+		idx   *indexModel
+		field string
+	}
+	own := []*indexModel{}
+	byName := map[string]*named{}
+	var order []string
+	colNames := map[string]*column{}
+	for _, f := range st.Fields.List {
+		if len(f.Names) == 0 {
+			p.errorf(f.Type.Pos(), "table %s embeds %s; a table holds named fields only, so give the field a name", t.Type, types.ExprString(f.Type))
+			continue
+		}
+		ft := p.info.TypeOf(f.Type)
+		tag, tagPos := "", f.Type.End()
+		if f.Tag != nil {
+			tagPos = f.Tag.Pos()
+			if s, err := strconv.Unquote(f.Tag.Value); err == nil {
+				tag = s
+			}
+		}
+		for _, id := range f.Names {
+			t.fields = append(t.fields, fieldGuard{Name: id.Name, Type: p.typeString(ft), Tag: tag})
+		}
+		dbTag, _ := reflect.StructTag(tag).Lookup("db")
+		for _, id := range f.Names {
+			opts, err := parseTag(id.Name, dbTag)
+			if err != nil {
+				p.errorf(tagPos, "%s", err)
+				continue
+			}
+			if opts.skip || id.Name == "_" {
+				continue
+			}
+			ct, err := p.cls.classify(ft, false)
+			if err != nil {
+				p.errorf(f.Type.Pos(), "field %s of table %s: %s, or tag the field db:\"-\" to leave it out", id.Name, t.Type, err)
+				continue
+			}
+			c := &column{Field: id.Name, Name: opts.name, Type: ct, Pos: p.position(id.Pos()), TagAt: p.position(tagPos)}
+			if c.Name == "" {
+				c.Name = snake(id.Name)
+			}
+			if o := colNames[c.Name]; o != nil {
+				p.errorf(id.Pos(), "fields %s and %s of table %s both have the column name %s; set another with db:\"name=NAME\"", o.Field, id.Name, t.Type, c.Name)
+				continue
+			}
+			colNames[c.Name] = c
+			t.Cols = append(t.Cols, c)
+			if opts.autoinc != nil {
+				p.sequence(t, c, opts.autoinc, tagPos)
+			}
+			if opts.pk {
+				pk = append(pk, c)
+			}
+			add := func(name string, unique bool) {
+				if name == "" {
+					own = append(own, &indexModel{Name: c.Name, Go: "By" + exported(c.Field), Cols: []*column{c}, Unique: unique, Pos: c.TagAt})
+					return
+				}
+				n := byName[name]
+				if n == nil {
+					n = &named{idx: &indexModel{Name: name, Go: "By" + camel(strings.TrimPrefix(name, "by_")), Unique: unique, Pos: c.TagAt}, field: id.Name}
+					byName[name] = n
+					order = append(order, name)
+				}
+				if n.idx.Unique != unique {
+					kinds := map[bool]string{true: "unique", false: "index"}
+					p.errorf(tagPos, "index %s is %s=%s on field %s but %s=%s on field %s; use one kind for every field of the index", name, kinds[n.idx.Unique], name, n.field, kinds[unique], name, id.Name)
+					return
+				}
+				for _, o := range n.idx.Cols {
+					if o == c {
+						p.errorf(tagPos, "field %s names index %s twice; name it once", id.Name, name)
+						return
+					}
+				}
+				n.idx.Cols = append(n.idx.Cols, c)
+			}
+			for _, u := range opts.unique {
+				add(u, true)
+			}
+			for _, x := range opts.index {
+				add(x, false)
+			}
+		}
+	}
+	if len(t.Cols) == 0 && len(p.errs) == nerr {
+		p.errorf(ts.Name.Pos(), "table %s stores no columns; add a field without db:\"-\"", t.Type)
+		return nil
+	}
+	if len(pk) > 0 {
+		t.Primary = &indexModel{Name: "pk", Go: "ByPK", Cols: pk, Unique: true, Primary: true, Pos: pk[0].TagAt}
+		if len(pk) == 1 {
+			t.Primary.Go = "By" + exported(pk[0].Field)
+		}
+	}
+	t.Indexes = own
+	for _, n := range order {
+		t.Indexes = append(t.Indexes, byName[n].idx)
+	}
+	all := t.Indexes
+	if t.Primary != nil {
+		all = append([]*indexModel{t.Primary}, all...)
+	}
+	seen := map[string]*indexModel{}
+	seenGo := map[string]*indexModel{}
+	for _, ix := range all {
+		if o := seen[ix.Name]; o != nil {
+			p.errs = append(p.errs, &Error{Pos: ix.Pos, Msg: fmt.Sprintf(
+				"table %s has two indexes named %s (the other is at %s:%d:%d); rename one with index=NAME or unique=NAME",
+				t.Type, ix.Name, o.Pos.Filename, o.Pos.Line, o.Pos.Column)})
+			continue
+		}
+		if o := seenGo[ix.Go]; o != nil {
+			p.errs = append(p.errs, &Error{Pos: ix.Pos, Msg: fmt.Sprintf(
+				"indexes %s and %s of table %s both get the accessor %s; rename one with index=NAME or unique=NAME", o.Name, ix.Name, t.Type, ix.Go)})
+			continue
+		}
+		seen[ix.Name], seenGo[ix.Go] = ix, ix
+		for _, c := range ix.Cols {
+			what := "index " + ix.Name
+			if ix.Primary {
+				what = "the primary key"
+			}
+			switch c.Type.kind {
+			case kSlice:
+				p.errs = append(p.errs, &Error{Pos: c.TagAt, Msg: fmt.Sprintf(
+					"field %s is a slice (%s) and cannot be part of %s of table %s; keys must be single values, so drop the option or keep the values in a table of their own",
+					c.Field, c.Type.expr, what, t.Type)})
+			case kFloat:
+				p.errs = append(p.errs, &Error{Pos: c.TagAt, Msg: fmt.Sprintf(
+					"field %s is a float (%s) and cannot be part of %s of table %s, since NaN and -0 have no stable order; key on an integer (e.g. cents) or a string instead",
+					c.Field, c.Type.expr, what, t.Type)})
+			}
+		}
+	}
+	if t.Primary == nil {
+		for _, c := range t.Cols {
+			if c.Type.kind == kSlice {
+				p.errs = append(p.errs, &Error{Pos: c.Pos, Msg: fmt.Sprintf(
+					"table %s has no primary key, so Keel orders whole rows, and field %s is a slice that has no order; mark a key with db:\"pk\"",
+					t.Type, c.Field)})
+			}
+		}
+	}
+	if len(p.errs) != nerr {
+		return nil
+	}
+	return t
+}
+
+func (p *modParser) typeString(t types.Type) string {
+	if t == nil {
+		return "invalid"
+	}
+	return types.TypeString(t, p.qualify)
+}
+
+// sequence validates the autoinc parameters of column c, with the same
+// rules the runtime applies when it opens the module.
+func (p *modParser) sequence(t *tableModel, c *column, a *autoincOpts, at token.Pos) {
+	ct := c.Type
+	if ct.kind != kInt && ct.kind != kUint {
+		p.errorf(at, "field %s is %s and cannot be autoinc: a sequence fills integers only; make the field an integer type or drop autoinc", c.Field, ct.expr)
+		return
+	}
+	lo, hi := intRange(ct)
+	s := &seqModel{col: c, start: a.start, min: a.min, max: a.max, noCycle: a.noCycle, advance: a.advance}
+	for _, v := range []struct {
+		name string
+		n    *big.Int
+	}{{"start", a.start}, {"min", a.min}, {"max", a.max}} {
+		if v.n != nil && (v.n.Cmp(lo) < 0 || v.n.Cmp(hi) > 0) {
+			p.errorf(at, "autoinc %s=%s on field %s is outside the range of %s (%s..%s); choose a value inside it", v.name, v.n, c.Field, ct.expr, lo, hi)
+			return
+		}
+	}
+	if a.increment != nil {
+		if !a.increment.IsInt64() || a.increment.Sign() == 0 {
+			p.errorf(at, "autoinc increment=%s on field %s must be a non-zero 64-bit integer; use a step such as 1 or -1", a.increment, c.Field)
+			return
+		}
+		s.increment = a.increment.Int64()
+	}
+	if a.batch != nil {
+		if !a.batch.IsUint64() || a.batch.Sign() == 0 {
+			p.errorf(at, "autoinc batch=%s on field %s must be a positive 64-bit integer; leave it out for the default of %d", a.batch, c.Field, table.DefaultBatch)
+			return
+		}
+		s.batch = a.batch.Uint64()
+	}
+	if err := checkSeq(ct, t.Name, seqName(t, c), s); err != nil {
+		rule := err.Error()
+		var spe *table.SeqParamError
+		if e, ok := err.(*table.SeqParamError); ok {
+			spe = e
+			rule = spe.Rule
+		}
+		p.errorf(at, "autoinc on field %s: %s; change start, min, max or increment so the range holds the start and excludes 0", c.Field, rule)
+		return
+	}
+	c.seq = s
+}
+
+func seqName(t *tableModel, c *column) string { return t.Name + "_" + c.Name + "_seq" }
+
+func intRange(ct *colType) (lo, hi *big.Int) {
+	bits := ct.bits
+	if bits == 0 {
+		bits = strconv.IntSize
+	}
+	one := big.NewInt(1)
+	if ct.kind == kUint {
+		return big.NewInt(0), new(big.Int).Sub(new(big.Int).Lsh(one, uint(bits)), one)
+	}
+	hi = new(big.Int).Sub(new(big.Int).Lsh(one, uint(bits-1)), one)
+	return new(big.Int).Neg(new(big.Int).Add(hi, one)), hi
+}
+
+func checkSeq(ct *colType, tbl, name string, s *seqModel) error {
+	switch ct.basic {
+	case types.Int:
+		return trySeq[int](tbl, name, s)
+	case types.Int8:
+		return trySeq[int8](tbl, name, s)
+	case types.Int16:
+		return trySeq[int16](tbl, name, s)
+	case types.Int32:
+		return trySeq[int32](tbl, name, s)
+	case types.Int64:
+		return trySeq[int64](tbl, name, s)
+	case types.Uint:
+		return trySeq[uint](tbl, name, s)
+	case types.Uint8:
+		return trySeq[uint8](tbl, name, s)
+	case types.Uint16:
+		return trySeq[uint16](tbl, name, s)
+	case types.Uint32:
+		return trySeq[uint32](tbl, name, s)
+	case types.Uint64:
+		return trySeq[uint64](tbl, name, s)
+	}
+	return fmt.Errorf("no integer type")
+}
+
+func trySeq[T table.Integer](tbl, name string, s *seqModel) error {
+	conv := func(n *big.Int) T {
+		if n.Sign() < 0 {
+			return T(n.Int64())
+		}
+		return T(n.Uint64())
+	}
+	var sp table.SeqParams[T]
+	if s.start != nil {
+		sp.Start, sp.HasStart = conv(s.start), true
+	}
+	if s.min != nil {
+		sp.Min, sp.HasMin = conv(s.min), true
+	}
+	if s.max != nil {
+		sp.Max, sp.HasMax = conv(s.max), true
+	}
+	sp.Increment, sp.NoCycle, sp.Advance, sp.Batch = s.increment, s.noCycle, s.advance, s.batch
+	_, err := table.NewSequence(tbl, name, sp)
+	return err
+}
+
+var errorType = types.Universe.Lookup("error").Type()
+
+// reducer builds one reducer from its function.
+func (p *modParser) reducer(fd *ast.FuncDecl) *reducerModel {
+	_, rest, pos, _ := marker(fd.Doc)
+	opts, err := parseMarker("reducer", rest)
+	if err != nil {
+		p.errorf(pos, "%s", err)
+		return nil
+	}
+	name := fd.Name.Name
+	r := &reducerModel{Func: name, Pos: p.position(fd.Name.Pos())}
+	_, r.Init = opts["init"]
+	sig := "func " + name + "(ctx *Ctx, ...) error"
+	if r.Init {
+		sig = "func " + name + "(ctx *Ctx) error"
+	}
+	if fd.Recv != nil {
+		p.errorf(fd.Name.Pos(), "reducer %s is a method; a reducer is a plain function, so declare it as %s", name, sig)
+		return nil
+	}
+	if fd.Type.TypeParams != nil {
+		p.errorf(fd.Name.Pos(), "reducer %s has type parameters; a reducer takes concrete types, so remove them", name)
+		return nil
+	}
+	params := fd.Type.Params.List
+	if len(params) == 0 || !isCtxParam(params[0].Type) {
+		at := fd.Type.Params.Pos()
+		if len(params) > 0 {
+			at = params[0].Pos()
+		}
+		p.errorf(at, "the first parameter of reducer %s must be ctx *Ctx; declare it as %s", name, sig)
+		return nil
+	}
+	nerr := len(p.errs)
+	fields := map[string]bool{}
+	idx := 0
+	for i, f := range params {
+		n := len(f.Names)
+		if n == 0 {
+			n = 1
+		}
+		for j := 0; j < n; j++ {
+			if i == 0 && j == 0 {
+				idx++
+				continue
+			}
+			if i == 0 {
+				p.errorf(f.Names[j].Pos(), "reducer %s takes a second *Ctx; declare the context once, as the first parameter", name)
+				continue
+			}
+			pname := fmt.Sprintf("arg%d", idx)
+			if len(f.Names) > 0 && f.Names[j].Name != "_" {
+				pname = f.Names[j].Name
+			}
+			idx++
+			if _, ok := f.Type.(*ast.Ellipsis); ok {
+				p.errorf(f.Type.Pos(), "reducer %s is variadic; take a slice instead, e.g. %s []T", name, pname)
+				continue
+			}
+			ct, err := p.cls.classify(p.info.TypeOf(f.Type), true)
+			if err != nil {
+				p.errorf(f.Type.Pos(), "parameter %s of reducer %s: %s, or a table row", pname, name, err)
+				continue
+			}
+			field := exported(pname)
+			if fields[field] || field == "_" {
+				field = fmt.Sprintf("Arg%d", idx-1)
+			}
+			fields[field] = true
+			r.Params = append(r.Params, param{Name: pname, Field: field, Type: ct})
+		}
+	}
+	res := fd.Type.Results
+	switch {
+	case res == nil || res.NumFields() == 0 || res.NumFields() > 2:
+		p.errorf(fd.Type.Pos(), "reducer %s must return error or (T, error); declare it as %s", name, sig)
+	case !types.Identical(p.info.TypeOf(res.List[len(res.List)-1].Type), errorType):
+		p.errorf(res.List[len(res.List)-1].Type.Pos(), "the last result of reducer %s must be error; declare it as %s", name, sig)
+	case res.NumFields() == 2:
+		rt := res.List[0].Type
+		ct, err := p.cls.classify(p.info.TypeOf(rt), true)
+		if err != nil {
+			p.errorf(rt.Pos(), "the result of reducer %s: %s, or a table row", name, err)
+			break
+		}
+		r.Result = ct
+	}
+	if r.Init && (len(r.Params) > 0 || r.Result != nil) {
+		p.errorf(fd.Name.Pos(), "init reducer %s runs with no caller, so it takes no arguments and returns only error; declare it as %s", name, sig)
+	}
+	if len(p.errs) != nerr {
+		return nil
+	}
+	return r
+}
+
+func isCtxParam(e ast.Expr) bool {
+	s, ok := e.(*ast.StarExpr)
+	if !ok {
+		return false
+	}
+	id, ok := s.X.(*ast.Ident)
+	return ok && id.Name == "Ctx"
+}
+
+// generatedNames returns the package-level names the generated file
+// declares, each with what it belongs to.
+func (p *modParser) generatedNames(m *module) map[string]string {
+	g := map[string]string{}
+	for _, n := range []string{"Ctx", "DB", "ViewDB", "Client", "NewClient", "Module", "keelNoneCodec"} {
+		g[n] = "the module"
+	}
+	for _, t := range m.Tables {
+		what := "table " + t.Type
+		for _, s := range []string{"Def", "Table", "Reader"} {
+			g[t.Go+s] = what
+		}
+		for _, s := range []string{"keelAppend", "keelRead", "keelDecode"} {
+			g[s+t.Go] = what
+		}
+		for _, ix := range t.allIndexes() {
+			for _, s := range []string{"", "Reader", "Index"} {
+				g[t.Go+ix.Go+s] = what
+			}
+		}
+	}
+	for _, r := range m.Reducers {
+		g[r.Func+"Args"] = "reducer " + r.Func
+	}
+	return g
+}
+
+// checkNames reports declarations of the package that the generated file
+// would redeclare, and reducers whose client method would clash.
+func (p *modParser) checkNames(m *module) {
+	scope := p.pkg.Types.Scope()
+	gen := p.generatedNames(m)
+	names := make([]string, 0, len(gen))
+	for n := range gen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if obj := scope.Lookup(n); obj != nil && obj.Pos().IsValid() {
+			p.errorf(obj.Pos(), "%s is a name keelgen generates for %s; rename your declaration", n, gen[n])
+		}
+	}
+	for _, r := range m.Reducers {
+		switch r.Func {
+		case "View", "As", "Runtime", "Caller":
+			p.errorf(p.pkg.Types.Scope().Lookup(r.Func).Pos(), "reducer %s would clash with the Client method of that name; rename the reducer", r.Func)
+		}
+	}
+}
+
+// allIndexes returns the primary key (if any) and the secondary indexes.
+func (t *tableModel) allIndexes() []*indexModel {
+	if t.Primary == nil {
+		return t.Indexes
+	}
+	return append([]*indexModel{t.Primary}, t.Indexes...)
+}

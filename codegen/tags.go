@@ -1,0 +1,231 @@
+package codegen
+
+import (
+	"fmt"
+	"math/big"
+	"regexp"
+	"strings"
+)
+
+// tagOpts is a parsed db tag.
+type tagOpts struct {
+	skip    bool
+	pk      bool
+	unique  []string // "" is the column's own index
+	index   []string
+	autoinc *autoincOpts
+	name    string
+}
+
+// autoincOpts are the parameters inside autoinc(...), as written.
+type autoincOpts struct {
+	start, min, max *big.Int
+	increment       *big.Int
+	batch           *big.Int
+	noCycle         bool
+	advance         bool
+}
+
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+const tagHelp = "the options are pk, unique, unique=NAME, index, index=NAME, autoinc, autoinc(PARAMS), name=NAME and -"
+
+// parseTag parses the value of a db tag. The error is a sentence that says
+// what is wrong and how to fix it.
+func parseTag(field, s string) (*tagOpts, error) {
+	t := &tagOpts{}
+	if strings.TrimSpace(s) == "" {
+		return t, nil
+	}
+	if strings.TrimSpace(s) == "-" {
+		t.skip = true
+		return t, nil
+	}
+	opts, err := splitTop(s)
+	if err != nil {
+		return nil, fmt.Errorf("db tag of field %s: %w", field, err)
+	}
+	for _, o := range opts {
+		o = strings.TrimSpace(o)
+		key, val, hasVal := strings.Cut(o, "=")
+		if strings.HasPrefix(o, "autoinc(") || o == "autoinc" {
+			key, hasVal = "autoinc", false
+		}
+		switch {
+		case o == "":
+			return nil, fmt.Errorf("db tag of field %s has an empty option; remove the extra comma", field)
+		case o == "-":
+			return nil, fmt.Errorf("db tag of field %s combines - with other options; use db:\"-\" alone to leave the field out of the table", field)
+		case key == "pk" && !hasVal:
+			if t.pk {
+				return nil, fmt.Errorf("db tag of field %s repeats pk; write it once", field)
+			}
+			t.pk = true
+		case key == "unique" || key == "index":
+			name := ""
+			if hasVal {
+				if !identRE.MatchString(val) {
+					return nil, fmt.Errorf("db tag of field %s: index name %q is not an identifier; use letters, digits and underscores, e.g. %s=by_author", field, val, key)
+				}
+				name = val
+			}
+			if key == "unique" {
+				t.unique = append(t.unique, name)
+			} else {
+				t.index = append(t.index, name)
+			}
+		case key == "autoinc":
+			if t.autoinc != nil {
+				return nil, fmt.Errorf("db tag of field %s repeats autoinc; write it once", field)
+			}
+			a, err := parseAutoinc(field, o)
+			if err != nil {
+				return nil, err
+			}
+			t.autoinc = a
+		case key == "name" && hasVal:
+			if !identRE.MatchString(val) {
+				return nil, fmt.Errorf("db tag of field %s: column name %q is not an identifier; use letters, digits and underscores, e.g. name=author_id", field, val)
+			}
+			t.name = val
+		default:
+			return nil, fmt.Errorf("unknown option %q in the db tag of field %s; %s", o, field, tagHelp)
+		}
+	}
+	return t, nil
+}
+
+// splitTop splits s at commas outside parentheses.
+func splitTop(s string) ([]string, error) {
+	var out []string
+	depth, start := 0, 0
+	for i, c := range s {
+		switch c {
+		case '(':
+			depth++
+			if depth > 1 {
+				return nil, fmt.Errorf("nested parentheses at offset %d; autoinc(...) takes plain name=value parameters", i)
+			}
+		case ')':
+			depth--
+			if depth < 0 {
+				return nil, fmt.Errorf("unbalanced ) at offset %d; close each autoinc( with one )", i)
+			}
+		case ',':
+			if depth == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	if depth != 0 {
+		return nil, fmt.Errorf("unclosed ( in %q; close autoinc( with )", s)
+	}
+	return append(out, s[start:]), nil
+}
+
+const autoincHelp = "the parameters are start=N, min=N, max=N, increment=N, batch=N, nocycle and advance"
+
+func parseAutoinc(field, o string) (*autoincOpts, error) {
+	a := &autoincOpts{}
+	if o == "autoinc" {
+		return a, nil
+	}
+	if !strings.HasSuffix(o, ")") {
+		return nil, fmt.Errorf("db tag of field %s: %q has text after its closing parenthesis; write autoinc(PARAMS) as one option", field, o)
+	}
+	body := strings.TrimSuffix(strings.TrimPrefix(o, "autoinc("), ")")
+	if strings.TrimSpace(body) == "" {
+		return a, nil
+	}
+	seen := map[string]bool{}
+	for _, p := range strings.Split(body, ",") {
+		p = strings.TrimSpace(p)
+		key, val, hasVal := strings.Cut(p, "=")
+		key = strings.TrimSpace(key)
+		if seen[key] {
+			return nil, fmt.Errorf("db tag of field %s: autoinc parameter %s is given twice; keep one", field, key)
+		}
+		seen[key] = true
+		switch key {
+		case "nocycle", "advance":
+			if hasVal {
+				return nil, fmt.Errorf("db tag of field %s: autoinc parameter %s takes no value; write %s alone", field, key, key)
+			}
+			if key == "nocycle" {
+				a.noCycle = true
+			} else {
+				a.advance = true
+			}
+		case "start", "min", "max", "increment", "batch":
+			if !hasVal {
+				return nil, fmt.Errorf("db tag of field %s: autoinc parameter %s needs a value; write %s=N", field, key, key)
+			}
+			n, ok := parseInt(strings.TrimSpace(val))
+			if !ok {
+				return nil, fmt.Errorf("db tag of field %s: autoinc %s=%s is not an integer; write a decimal or 0x hexadecimal integer", field, key, val)
+			}
+			switch key {
+			case "start":
+				a.start = n
+			case "min":
+				a.min = n
+			case "max":
+				a.max = n
+			case "increment":
+				a.increment = n
+			case "batch":
+				a.batch = n
+			}
+		default:
+			return nil, fmt.Errorf("db tag of field %s: unknown autoinc parameter %q; %s", field, p, autoincHelp)
+		}
+	}
+	return a, nil
+}
+
+// parseInt reads a Go integer literal with an optional sign.
+func parseInt(s string) (*big.Int, bool) {
+	neg := false
+	switch {
+	case strings.HasPrefix(s, "-"):
+		neg, s = true, s[1:]
+	case strings.HasPrefix(s, "+"):
+		s = s[1:]
+	}
+	if s == "" || s[0] == '-' || s[0] == '+' {
+		return nil, false
+	}
+	n, ok := new(big.Int).SetString(s, 0)
+	if !ok {
+		return nil, false
+	}
+	if neg {
+		n.Neg(n)
+	}
+	return n, true
+}
+
+// parseMarker parses the options after //keel:table or //keel:reducer.
+func parseMarker(kind, rest string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, f := range strings.Fields(rest) {
+		k, v, _ := strings.Cut(f, "=")
+		switch {
+		case kind == "table" && k == "name":
+			if !identRE.MatchString(v) {
+				return nil, fmt.Errorf("table name %q is not an identifier; use letters, digits and underscores, e.g. //keel:table name=post", v)
+			}
+		case kind == "reducer" && f == "init":
+		case kind == "table":
+			return nil, fmt.Errorf("unknown option %q on //keel:table; the only option is name=NAME", f)
+		default:
+			return nil, fmt.Errorf("unknown option %q on //keel:reducer; the only option is init", f)
+		}
+		if _, dup := out[k]; dup {
+			return nil, fmt.Errorf("option %s is given twice on //keel:%s; keep one", k, kind)
+		}
+		out[k] = v
+	}
+	return out, nil
+}

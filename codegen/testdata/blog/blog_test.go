@@ -1,0 +1,105 @@
+package blog
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/keeldb/keel/runtime"
+)
+
+func TestRoundTrip(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	post := Post{ID: 7, Slug: "s", Author: "a", Title: "t", Body: []byte{0, 1}, Tags: Tags{"x", ""},
+		Created: at, Draft: true, Score: -1.5}
+	order := Order{Shop: "s", ID: -3, Status: "paid", Amount: -100, Seq: 9, Paid: Stamp(at),
+		Ratings: []float32{1.5}, Flags: []bool{true, false}, Sizes: []int16{-32768, 32767},
+		Counts: []uint32{1 << 31}, Blobs: [][]byte{{1}, {}}, Statuses: []Status{"a"}}
+	like := Like{Post: 1, User: "u", Up: true, At: at, Key: []byte("k"), W: 0.25, I: -1, U: 2, I8: -128, U16: 65535}
+
+	var p2 Post
+	if err := PostDef.Decode(PostDef.Encode(nil, &post), &p2); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(post, p2, cmp.AllowUnexported(Post{})); d != "" {
+		t.Errorf("post (-want +got):\n%s", d)
+	}
+	var o2 Order
+	if err := OrderDef.Decode(OrderDef.Encode(nil, &order), &o2); err != nil {
+		t.Fatal(err)
+	}
+	order.Blobs[1] = nil // an empty slice decodes as nil
+	stamps := cmp.Comparer(func(a, b Stamp) bool { return time.Time(a).Equal(time.Time(b)) })
+	if d := cmp.Diff(order, o2, stamps); d != "" {
+		t.Errorf("order (-want +got):\n%s", d)
+	}
+	var l2 Like
+	if err := LikeDef.Decode(LikeDef.Encode(nil, &like), &l2); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(like, l2); d != "" {
+		t.Errorf("like (-want +got):\n%s", d)
+	}
+	if err := LikeDef.Decode(append(LikeDef.Encode(nil, &like), 0), &l2); err == nil {
+		t.Error("trailing byte decoded")
+	}
+}
+
+func TestModule(t *testing.T) {
+	rt, err := runtime.Open(Module, runtime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	c := NewClient(rt, "alice")
+	p, err := c.AddPost("a", "A", []string{"go"})
+	if err != nil || p.ID != 2 {
+		t.Fatalf("AddPost = %+v, %v; want id 2", p, err)
+	}
+	if err := c.Rename("a", "B"); err != nil {
+		t.Fatal(err)
+	}
+	n, err := c.Count()
+	if err != nil || n != 2 {
+		t.Fatalf("Count = %d, %v", n, err)
+	}
+	o, err := c.PlaceOrder(Order{Shop: "s"})
+	if err != nil || o.ID != 1 || o.Seq != 5 {
+		t.Fatalf("PlaceOrder = %+v, %v; want id 1, seq 5", o, err)
+	}
+	o, err = c.PlaceOrder(Order{Shop: "s"})
+	if err != nil || o.ID != 2 || o.Seq != 4 {
+		t.Fatalf("PlaceOrder = %+v, %v; want id 2, seq 4", o, err)
+	}
+	v, err := c.View()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := v.Post().BySlug().Find("a"); !ok || got.Title != "B" {
+		t.Fatalf("post a = %+v, %v", got, ok)
+	}
+	var ids []int64
+	for o := range v.Order().ByPK().Between("s", 1, 3) {
+		ids = append(ids, o.ID)
+	}
+	if d := cmp.Diff([]int64{1, 2}, ids); d != "" {
+		t.Errorf("orders (-want +got):\n%s", d)
+	}
+	// The encoded path runs the same reducer.
+	out, err := rt.CallEncoded("bob", "Rename", encodeRename(RenameArgs{Slug: "b", Title: "x"}))
+	if err == nil {
+		t.Fatalf("Rename of a missing post = %x, nil", out)
+	}
+	if _, err := rt.CallEncoded("bob", "Rename", encodeRename(RenameArgs{Slug: "a", Title: "C"})); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func encodeRename(a RenameArgs) []byte {
+	dst := []byte{}
+	dst = append(dst, byte(len(a.Slug)))
+	dst = append(dst, a.Slug...)
+	dst = append(dst, byte(len(a.Title)))
+	return append(dst, a.Title...)
+}
