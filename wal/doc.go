@@ -1,0 +1,98 @@
+// Package wal makes a Keel database durable: every committed transaction
+// becomes one entry of a github.com/tidwall/wal log, transactions share
+// fsyncs (group commit), snapshots bound replay time, and opening a data
+// directory restores the last acknowledged state. It owns the on-disk
+// formats, recovery and the data directory's lock; it does not run
+// reducers (replay goes through table.Tx.Apply) and it does not migrate
+// schemas (a changed schema is refused at open).
+//
+// # Using it
+//
+//	d, err := wal.Open("data", blog.Module(), wal.Options{})
+//	if err != nil { ... }
+//	defer d.Close()
+//	post, err := runtime.Call[blog.AddPostArgs, blog.Post](d.Runtime(), "alice", "AddPost", args)
+//	// post is durable here: its log entry was fsynced.
+//
+// # Data directory
+//
+//	dir/
+//	  LOCK                              flock(2)ed while open
+//	  schema.json                       the tables the data was written with
+//	  snapshot-<index:%020d>.keel       state after log entry index (the newest two are kept)
+//	  log/<first index:%020d>           tidwall/wal segment files
+//
+// # Log entry
+//
+// tidwall/wal's binary format frames each entry as a uvarint length and
+// the data; it keeps no checksum and reads a zero byte as an empty entry.
+// The data is one record:
+//
+//	+-----------------+----------------------------------------------------------+
+//	| uvarint len     | record (len bytes)                                       |
+//	+-----------------+----------------------------------------------------------+
+//	 (tidwall/wal)
+//
+//	record:
+//	+-----+--------+---------+---------+--------+---------+---------+-------+-------+----------+
+//	| ver | txid   | time    | reducer | caller | ntables | table.. | nseqs | seq.. | crc32c   |
+//	| u8  | uvar   | varint  | str     | str    | uvar    |         | uvar  |       | u32 LE   |
+//	+-----+--------+---------+---------+--------+---------+---------+-------+-------+----------+
+//	  ver = 1; time in Unix nanoseconds; crc32c (Castagnoli) covers every byte before it
+//
+//	table:   | name str | nchanges uvar | change.. |
+//	change:  | op u8 | old row (op 2 delete, 3 update) | new row (op 1 insert, 3 update) |
+//	row:     | uvarint len | the row as the table's Def.Encode writes it |
+//	seq:     | table str | sequence str | next uvar | exhausted u8 |
+//	str:     | uvarint len | bytes |
+//
+// A sequence move says that after a restart the sequence resumes at next.
+// The table layer puts every move, also those of rolled-back transactions,
+// into the next commit, and a move is logged in the same entry as the
+// first row that uses a value past the old boundary, so it is durable no
+// later than that row.
+//
+// # Recovery
+//
+// Open reads every segment it needs and checks every entry: framing,
+// version and checksum. An empty entry (a zero-filled tail), an entry cut
+// short or one whose checksum fails, when no valid entry follows it
+// anywhere in the last segment, is a torn write: the segment is truncated
+// there, with a log line giving the bytes and entries dropped. Damage that
+// valid entries follow, or damage in any segment but the last (tidwall/wal
+// fsyncs a segment before starting the next), is a *CorruptError naming
+// the segment file and the entry index, and Open fails; Options.Repair
+// truncates the log there instead. Nothing on disk changes before the
+// schema check passed and the whole log was read.
+//
+// Limit: a power loss can persist the pages of an unsynced group write out
+// of order, leaving damage that valid (never acknowledged) entries follow.
+// Such a log is reported as corrupt; Options.Repair recovers it.
+//
+// # Snapshot file
+//
+//	+----------+-----+--------+--------+-------------+---------+---------+-------+----------+
+//	| KEELSNAP | ver | index  | txid   | schema json | ntables | table.. | nseqs | crc32c   |
+//	| 8 bytes  | u8  | uvar   | uvar   | str         | uvar    |         | seq.. | u32 LE   |
+//	+----------+-----+--------+--------+-------------+---------+---------+-------+----------+
+//
+//	table: | name str | (uvarint len+1, row)... | 0 |      rows in primary-key order
+//
+// index is the last log entry the snapshot holds: replay continues at
+// index+1. A snapshot is written to a temporary file, fsynced, renamed once
+// the log is durable through index, and the directory fsynced. Snapshots
+// are taken every Options.SnapshotEvery transactions or SnapshotBytes of
+// log, and by DB.Snapshot. Segments wholly before the oldest snapshot kept
+// are removed; a damaged newest snapshot falls back to the previous one
+// and the log after it.
+//
+// # Group commit
+//
+// The runtime calls Append under its writer lock: the record is encoded
+// and queued in memory. One flusher goroutine writes everything queued
+// with one write and covers it with one fsync, while the next group
+// queues; Wait returns once the flusher has passed the caller's entry.
+// The first write or fsync error is sticky: every waiting and later caller
+// gets it and the runtime takes no more writes. See SyncPolicy for the
+// other policies and what each can lose.
+package wal
