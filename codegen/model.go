@@ -25,13 +25,13 @@ const (
 // decode, compare and format it.
 type colType struct {
 	kind  kind
-	bits  int               // kInt, kUint, kFloat: 8..64; 0 for int and uint
-	basic types.BasicKind   // kInt, kUint: the underlying basic kind
-	expr  string            // the type as written in the generated file
-	named bool              // expr is a defined type over its storage type
-	elem  *colType          // kSlice
-	row   *tableModel       // kRow
-	gotyp types.Type        // the type itself
+	bits  int             // kInt, kUint, kFloat: 8..64; 0 for int and uint
+	basic types.BasicKind // kInt, kUint: the underlying basic kind
+	expr  string          // the type as written in the generated file
+	named bool            // expr is a defined type over its storage type
+	elem  *colType        // kSlice
+	row   *tableModel     // kRow
+	gotyp types.Type      // the type itself
 }
 
 // column is one stored field of a table.
@@ -56,11 +56,11 @@ type indexModel struct {
 
 // seqModel is the sequence of one autoinc column.
 type seqModel struct {
-	col                   *column
-	start, min, max       *big.Int
-	increment             int64
-	batch                 uint64
-	noCycle, advance      bool
+	col              *column
+	start, min, max  *big.Int
+	increment        int64
+	batch            uint64
+	noCycle, advance bool
 }
 
 // tableModel is one //keel:table struct.

@@ -21,9 +21,9 @@ type Tags []string
 
 //keel:table name=post
 type Post struct {
-	ID      uint64    `db:"pk,autoinc"`
-	Slug    string    `db:"unique"`
-	Author  string    `db:"index"`
+	ID      uint64 `db:"pk,autoinc"`
+	Slug    string `db:"unique"`
+	Author  string `db:"index"`
 	Title   string
 	Body    []byte
 	Tags    Tags
@@ -39,8 +39,8 @@ type Order struct {
 	ID       int64  `db:"pk,autoinc(batch=16)"`
 	Status   Status `db:"index=by_shop_status"`
 	Amount   Cents
-	Seq      uint8  `db:"autoinc(start=5,min=1,max=10,increment=-1,nocycle)"`
-	Paid     Stamp  `db:"name=paid_at"`
+	Seq      uint8 `db:"autoinc(start=5,min=1,max=10,increment=-1,nocycle)"`
+	Paid     Stamp `db:"name=paid_at"`
 	Ratings  []float32
 	Flags    []bool
 	Sizes    []int16
