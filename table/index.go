@@ -97,10 +97,7 @@ func Prefix[R any](key R, n int) (lo, hi Bound[R]) {
 }
 
 func (t *tree[R]) probe(b Bound[R], low bool) entry[R] {
-	n := b.N
-	if n <= 0 || n > t.full {
-		n = t.full
-	}
+	n := t.width(b)
 	// An inclusive low bound sorts before rows with its prefix; an
 	// exclusive one after them. The high bound is the mirror image.
 	var bias int8 = -1
@@ -110,21 +107,22 @@ func (t *tree[R]) probe(b Bound[R], low bool) entry[R] {
 	return entry[R]{row: b.Key, n: int8(n), bias: bias}
 }
 
-// scan calls fn for every row between lo and hi in key order (or reverse),
-// stopping when fn returns false.
-func (t *tree[R]) scan(lo, hi Bound[R], reverse bool, fn func(*R) bool) {
-	less := t.bt.Less
+// scan yields every row between lo and hi in key order (or reverse),
+// stopping when yield returns false.
+func (t *tree[R]) scan(lo, hi Bound[R], reverse bool, yield func(R) bool) {
+	cmp := t.def.Compare
 	if !reverse {
-		var stop entry[R]
-		hasHi := hi.Key != nil
-		if hasHi {
-			stop = t.probe(hi, false)
-		}
-		visit := func(e entry[R]) bool {
-			if hasHi && !less(e, stop) {
-				return false
+		var visit func(e entry[R]) bool
+		if hi.Key == nil {
+			visit = func(e entry[R]) bool { return yield(*e.row) }
+		} else {
+			n, excl, key := t.width(hi), hi.Exclusive, hi.Key
+			visit = func(e entry[R]) bool {
+				if c := cmp(e.row, key, n); c > 0 || c == 0 && excl {
+					return false
+				}
+				return yield(*e.row)
 			}
-			return fn(e.row)
 		}
 		if lo.Key == nil {
 			t.bt.Scan(visit)
@@ -133,20 +131,29 @@ func (t *tree[R]) scan(lo, hi Bound[R], reverse bool, fn func(*R) bool) {
 		}
 		return
 	}
-	var stop entry[R]
-	hasLo := lo.Key != nil
-	if hasLo {
-		stop = t.probe(lo, true)
-	}
-	visit := func(e entry[R]) bool {
-		if hasLo && less(e, stop) {
-			return false
+	var visit func(e entry[R]) bool
+	if lo.Key == nil {
+		visit = func(e entry[R]) bool { return yield(*e.row) }
+	} else {
+		n, excl, key := t.width(lo), lo.Exclusive, lo.Key
+		visit = func(e entry[R]) bool {
+			if c := cmp(e.row, key, n); c < 0 || c == 0 && excl {
+				return false
+			}
+			return yield(*e.row)
 		}
-		return fn(e.row)
 	}
 	if hi.Key == nil {
 		t.bt.Reverse(visit)
 	} else {
 		t.bt.Descend(t.probe(hi, false), visit)
 	}
+}
+
+// width is the number of key columns a bound compares.
+func (t *tree[R]) width(b Bound[R]) int {
+	if b.N <= 0 || b.N > t.full {
+		return t.full
+	}
+	return b.N
 }

@@ -61,8 +61,8 @@ func (r *Reader[R]) Find(ix *Index[R], key R) (R, bool) {
 	}
 	var out R
 	found := false
-	r.scan(ix, Bound[R]{Key: &key}, Bound[R]{Key: &key}, false, func(p *R) bool {
-		out, found = *p, true
+	r.scan(ix, Bound[R]{Key: &key}, Bound[R]{Key: &key}, false, func(row R) bool {
+		out, found = row, true
 		return false
 	})
 	return out, found
@@ -81,17 +81,13 @@ func (r *Reader[R]) Backward() iter.Seq[R] {
 // Scan yields the rows of index ix between lo and hi in key order. A zero
 // Bound leaves that end open.
 func (r *Reader[R]) Scan(ix *Index[R], lo, hi Bound[R]) iter.Seq[R] {
-	return func(yield func(R) bool) {
-		r.scan(ix, lo, hi, false, func(p *R) bool { return yield(*p) })
-	}
+	return func(yield func(R) bool) { r.scan(ix, lo, hi, false, yield) }
 }
 
 // ScanBackward yields the rows of index ix between lo and hi in reverse key
 // order.
 func (r *Reader[R]) ScanBackward(ix *Index[R], lo, hi Bound[R]) iter.Seq[R] {
-	return func(yield func(R) bool) {
-		r.scan(ix, lo, hi, true, func(p *R) bool { return yield(*p) })
-	}
+	return func(yield func(R) bool) { r.scan(ix, lo, hi, true, yield) }
 }
 
 // Lookup yields every row whose first n key columns in index ix equal
@@ -101,10 +97,10 @@ func (r *Reader[R]) Lookup(ix *Index[R], key R, n int) iter.Seq[R] {
 	return r.Scan(ix, lo, hi)
 }
 
-func (r *Reader[R]) scan(ix *Index[R], lo, hi Bound[R], reverse bool, fn func(*R) bool) {
+func (r *Reader[R]) scan(ix *Index[R], lo, hi Bound[R], reverse bool, yield func(R) bool) {
 	if r.t != nil {
 		e := r.t.iterBegin()
 		defer r.t.iterEnd(e)
 	}
-	r.s.trees[ix.pos].scan(lo, hi, reverse, fn)
+	r.s.trees[ix.pos].scan(lo, hi, reverse, yield)
 }
