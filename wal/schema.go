@@ -150,7 +150,7 @@ func columnNames(cs []table.Column) string {
 }
 
 func indexString(x table.IndexInfo) string {
-	kind := "index"
+	kind := "non-unique"
 	switch {
 	case x.Primary:
 		kind = "primary key"
