@@ -244,3 +244,31 @@ func before(states [][]string, e int) []string {
 	}
 	return states[e-1]
 }
+
+// TestDamageInEarlierSegment: only the last segment can be torn; damage in
+// an earlier one, even in its last entry, is corruption.
+func TestDamageInEarlierSegment(t *testing.T) {
+	o := wal.Options{SegmentSize: 300, SnapshotBytes: -1}
+	dir, states := buildLog(t, 30, o)
+	segs := segmentFiles(t, dir)
+	if len(segs) < 3 {
+		t.Fatalf("segments %v", segs)
+	}
+	data, _ := os.ReadFile(segs[1])
+	offs := entryOffsets(t, data)
+	var first uint64
+	fmt.Sscanf(filepath.Base(segs[1]), "%d", &first)
+	damaged := first + uint64(len(offs)) - 1 // the segment's last entry
+	data[len(data)-1] ^= 1
+	os.WriteFile(segs[1], data, 0o640)
+	_, err := wal.Open(dir, newMod().Module, o)
+	var ce *wal.CorruptError
+	if !errors.As(err, &ce) || ce.File != segs[1] || ce.Index != damaged {
+		t.Fatalf("open: %v, want %s entry %d", err, segs[1], damaged)
+	}
+	o.Repair = true
+	d := reopen(t, dir, o, states[damaged-2])
+	if d.Recovered.LastIndex != damaged-1 {
+		t.Errorf("log ends at %d after the repair, want %d", d.Recovered.LastIndex, damaged-1)
+	}
+}
