@@ -25,7 +25,7 @@ type Outcome struct {
 type Result struct {
 	Placed   []Order // the orders PlaceOrder returned, full keys included
 	Outcomes []Outcome
-	Deleted  []bool // what each DeleteRow reported
+	Deleted  []bool  // what each DeleteRow reported
 	Orders   []Order // the table at the end, in key order
 }
 
