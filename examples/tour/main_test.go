@@ -1,0 +1,42 @@
+package main
+
+import (
+	"io"
+	"testing"
+)
+
+func TestTourTwice(t *testing.T) {
+	dir := t.TempDir()
+	first, err := tour(dir, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Last{Run: 1, Post: 100, Invoice: 3, Item: 5, Order: 5}
+	want.Spin = first.Spin
+	if first != want {
+		t.Fatalf("first run = %+v, want %+v", first, want)
+	}
+	second, err := tour(dir, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Replayed from disk, the ids continue: the gapless invoice and item
+	// numbers by one; the sequences at their persisted boundaries, past
+	// every value of the first run's batches.
+	if second.Run != 2 || second.Invoice != 4 || second.Item != 6 {
+		t.Errorf("second run = %+v; want run 2, invoice 4, item 6", second)
+	}
+	if second.Post <= 5 || second.Post == 100 || second.Order <= first.Order {
+		t.Errorf("second run = %+v; want a new post id above 5 and not 100, an order id above %d", second, first.Order)
+	}
+	if second.Spin.ID <= first.Spin.ID {
+		t.Errorf("spin %+v after %+v", second.Spin, first.Spin)
+	}
+	third, err := tour(dir, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.Invoice != 5 || third.Item != 7 || third.Spin.ID <= second.Spin.ID || third.Post <= second.Post {
+		t.Errorf("third run = %+v after %+v", third, second)
+	}
+}
