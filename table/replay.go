@@ -1,5 +1,10 @@
 package table
 
+import (
+	"fmt"
+	"slices"
+)
+
 // BeginAt starts a transaction that replays the logged transaction id, so
 // that transactions begun after a replay go on from the logged ids. id
 // must be greater than the id of every transaction begun before.
@@ -9,4 +14,68 @@ func (db *DB) BeginAt(id uint64) (*Tx, error) {
 	}
 	db.txid = id - 1
 	return db.Begin()
+}
+
+// Load fills the named empty table with rows, given as encodings (a
+// snapshot's content, usually in primary-key order): the rows are decoded
+// into one allocation and every index is bulk-loaded in its key order.
+// Everything is checked (decoding, uniqueness) before any index changes,
+// so an error leaves the table empty. The rows are not part of the
+// transaction's changes: a rollback does not remove them.
+func (tx *Tx) Load(table string, rows [][]byte) error {
+	i, ok := tx.db.byName[table]
+	if !ok {
+		return fmt.Errorf("keel: load: no table %s: %w", table, ErrCorruptState)
+	}
+	return tx.db.tables[i].(interface{ load([][]byte) error }).load(rows)
+}
+
+func (t *Table[R]) load(rows [][]byte) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	name := t.s.def.Name
+	if t.s.count != 0 {
+		return fmt.Errorf("keel: load %s: the table is not empty: %w", name, ErrCorruptState)
+	}
+	slab := make([]R, len(rows))
+	order := make([]entry[R], len(rows))
+	for i, b := range rows {
+		if err := t.s.def.Decode(b, &slab[i]); err != nil {
+			return fmt.Errorf("keel: load %s row %d: %w: %w", name, i, ErrCorruptState, err)
+		}
+		order[i].row = &slab[i]
+	}
+	sorted := make([][]entry[R], len(t.s.trees))
+	pk := t.s.def.Primary
+	for i, tr := range t.s.trees {
+		ix, unique := tr.def, i == 0 || tr.def.Unique
+		full, pfull := len(ix.Columns), len(pk.Columns)
+		cmp := func(a, b entry[R]) int {
+			if c := ix.Compare(a.row, b.row, full); c != 0 || unique {
+				return c
+			}
+			return pk.Compare(a.row, b.row, pfull)
+		}
+		es := order
+		if i > 0 {
+			es = slices.Clone(order)
+		}
+		if !slices.IsSortedFunc(es, cmp) {
+			slices.SortFunc(es, cmp)
+		}
+		for j := 1; j < len(es); j++ {
+			if cmp(es[j-1], es[j]) == 0 {
+				return fmt.Errorf("keel: load %s: %w: %w", name, ErrCorruptState, t.uniqueError(i, es[j].row))
+			}
+		}
+		sorted[i] = es
+	}
+	for i, tr := range t.s.trees {
+		for _, e := range sorted[i] {
+			tr.bt.Load(e)
+		}
+	}
+	t.s.count = len(rows)
+	return nil
 }

@@ -205,10 +205,8 @@ func (s *Snapshot) load(r *replayer) error {
 		if err != nil {
 			return err
 		}
-		for _, row := range t.Rows {
-			if err := tx.Apply(name, table.OpInsert, nil, row); err != nil {
-				return err
-			}
+		if err := tx.Load(name, t.Rows); err != nil {
+			return err
 		}
 		r.rows += uint64(len(t.Rows))
 	}
