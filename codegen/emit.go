@@ -225,12 +225,13 @@ func (g *emitter) moduleVar() {
 	g.p("\t},")
 	g.p("}")
 	g.p("")
-	g.p("// keelNoneCodec encodes the empty result of reducers that return only an error.")
-	g.p("var keelNoneCodec = reducer.Codec[struct{}]{")
-	g.p("\tAppend: func(dst []byte, _ *struct{}) []byte { return dst },")
-	g.p("\tDecode: func(src []byte, _ *struct{}) error { return codec.NewReader(src).Err() },")
-	g.p("}")
-	g.p("")
+	needNone := false
+	for _, r := range m.Reducers {
+		needNone = needNone || (!r.Init && r.Result == nil)
+	}
+	if needNone {
+		g.noneCodec()
+	}
 	for _, r := range m.Reducers {
 		if r.Init {
 			continue
@@ -826,4 +827,13 @@ func (g *emitter) index(t *tableModel, ix *indexModel) {
 	g.p("")
 	_ = T
 	_ = token.NoPos
+}
+
+func (g *emitter) noneCodec() {
+	g.p("// keelNoneCodec encodes the empty result of reducers that return only an error.")
+	g.p("var keelNoneCodec = reducer.Codec[struct{}]{")
+	g.p("\tAppend: func(dst []byte, _ *struct{}) []byte { return dst },")
+	g.p("\tDecode: func(src []byte, _ *struct{}) error { return codec.NewReader(src).Err() },")
+	g.p("}")
+	g.p("")
 }

@@ -66,12 +66,6 @@ var Module = &runtime.Module{
 	Reducers: []*reducer.Def{},
 }
 
-// keelNoneCodec encodes the empty result of reducers that return only an error.
-var keelNoneCodec = reducer.Codec[struct{}]{
-	Append: func(dst []byte, _ *struct{}) []byte { return dst },
-	Decode: func(src []byte, _ *struct{}) error { return codec.NewReader(src).Err() },
-}
-
 // Client runs the module's reducers on a runtime on behalf of one caller.
 // Each call is one transaction: it returns once the transaction has
 // committed (and is durable, per the runtime's log) or rolled back.

@@ -98,12 +98,6 @@ var Module = &runtime.Module{
 	},
 }
 
-// keelNoneCodec encodes the empty result of reducers that return only an error.
-var keelNoneCodec = reducer.Codec[struct{}]{
-	Append: func(dst []byte, _ *struct{}) []byte { return dst },
-	Decode: func(src []byte, _ *struct{}) error { return codec.NewReader(src).Err() },
-}
-
 // CreateInvoiceArgs are the arguments of reducer CreateInvoice.
 type CreateInvoiceArgs struct {
 	Customer string

@@ -130,12 +130,6 @@ var Module = &runtime.Module{
 	},
 }
 
-// keelNoneCodec encodes the empty result of reducers that return only an error.
-var keelNoneCodec = reducer.Codec[struct{}]{
-	Append: func(dst []byte, _ *struct{}) []byte { return dst },
-	Decode: func(src []byte, _ *struct{}) error { return codec.NewReader(src).Err() },
-}
-
 // PlaceOrderArgs are the arguments of reducer PlaceOrder.
 type PlaceOrderArgs struct {
 	Shop string
