@@ -1,0 +1,101 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"strings"
+)
+
+// machine describes the host for RESULTS.md.
+func machine(base string) []string {
+	var lines []string
+	cpu := "unknown"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	lines = append(lines, fmt.Sprintf("CPU: %s, %d logical cores (GOMAXPROCS %d)", cpu, runtime.NumCPU(), runtime.GOMAXPROCS(0)))
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		l, _, _ := strings.Cut(string(b), "\n")
+		lines = append(lines, "Memory: "+strings.Join(strings.Fields(l)[1:], " "))
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		lines = append(lines, fmt.Sprintf("OS: %s/%s, Linux %s", runtime.GOOS, runtime.GOARCH, strings.TrimSpace(string(b))))
+	}
+	lines = append(lines, "Data directories under "+base+" ("+fsOf(base)+")")
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		lines = append(lines, "Load average at start: "+strings.Join(strings.Fields(string(b))[:3], " "))
+	}
+	lines = append(lines, "Go: "+runtime.Version())
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			switch d.Path {
+			case "github.com/tidwall/buntdb", "github.com/hashicorp/go-memdb", "go.etcd.io/bbolt",
+				"github.com/mattn/go-sqlite3", "github.com/dgraph-io/badger/v4", "github.com/tidwall/btree", "github.com/tidwall/wal":
+				lines = append(lines, fmt.Sprintf("%s %s", d.Path, d.Version))
+			}
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				lines = append(lines, "Keel commit: "+s.Value)
+			}
+		}
+	}
+	lines = append(lines, "SQLite library: "+sqliteVersion())
+	return lines
+}
+
+// fsOf names the file system holding dir, from /proc/mounts.
+func fsOf(dir string) string {
+	b, err := os.ReadFile("/proc/mounts")
+	if err != nil {
+		return "file system unknown"
+	}
+	best, fs := "", "unknown"
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 3 {
+			continue
+		}
+		if strings.HasPrefix(dir, f[1]) && len(f[1]) > len(best) {
+			best, fs = f[1], f[2]+" on "+f[0]
+		}
+	}
+	return fs
+}
+
+func (e *env) tempDir(name string) (string, error) {
+	return os.MkdirTemp(e.base, name+"-")
+}
+
+// profile starts a CPU profile of a Keel measurement when -pprof is set
+// and returns the function that stops it.
+func (e *env) profile(system string, m Mode) func() {
+	if e.pprofDir == "" || system != "keel" {
+		return func() {}
+	}
+	e.profiles++
+	name := fmt.Sprintf("%02d-%s-%s.pprof", e.profiles, e.current, strings.ReplaceAll(m.String(), " ", "-"))
+	f, err := os.Create(filepath.Join(e.pprofDir, name))
+	if err != nil {
+		logf("pprof: %v", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		logf("pprof: %v", err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+}

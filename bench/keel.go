@@ -1,0 +1,274 @@
+package main
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/reducer"
+	"github.com/keeldb/keel/runtime"
+	"github.com/keeldb/keel/table"
+	"github.com/keeldb/keel/wal"
+)
+
+// The Keel module of the benchmarks, described by hand the way generated
+// code describes one: three tables and the reducers the workloads call.
+
+var (
+	eventPK = &table.Index[Event]{Name: "event_pk", Columns: []string{"id"}, Unique: true,
+		Compare: func(a, b *Event, n int) int { return cmp.Compare(a.ID, b.ID) },
+		Format:  func(r *Event, n int) string { return fmt.Sprint("id=", r.ID) }}
+	accountPK = &table.Index[Account]{Name: "account_pk", Columns: []string{"id"}, Unique: true,
+		Compare: func(a, b *Account, n int) int { return cmp.Compare(a.ID, b.ID) },
+		Format:  func(r *Account, n int) string { return fmt.Sprint("id=", r.ID) }}
+	itemPK = &table.Index[Item]{Name: "item_pk", Columns: []string{"id"}, Unique: true,
+		Compare: func(a, b *Item, n int) int { return cmp.Compare(a.ID, b.ID) },
+		Format:  func(r *Item, n int) string { return fmt.Sprint("id=", r.ID) }}
+	itemEmailIx = &table.Index[Item]{Name: "item_email", Columns: []string{"email"}, Unique: true,
+		Compare: func(a, b *Item, n int) int { return strings.Compare(a.Email, b.Email) },
+		Format:  func(r *Item, n int) string { return fmt.Sprintf("email=%q", r.Email) }}
+	itemAtIx = &table.Index[Item]{Name: "item_at", Columns: []string{"at"},
+		Compare: func(a, b *Item, n int) int { return cmp.Compare(a.At, b.At) },
+		Format:  func(r *Item, n int) string { return fmt.Sprint("at=", r.At) }}
+)
+
+// errInsufficient is a transfer's failed balance check.
+var errInsufficient = errors.New("bench: insufficient balance")
+
+// TransferArgs are the Transfer reducer's arguments.
+type TransferArgs struct {
+	From, To uint64
+	Amount   int64
+}
+
+// LoadArgs are the arguments of the reducers that load a data set: rows
+// First .. First+N-1.
+type LoadArgs struct{ First, N uint64 }
+
+type keelModule struct {
+	events   *table.Def[Event]
+	accounts *table.Def[Account]
+	items    *table.Def[Item]
+	*runtime.Module
+}
+
+func newKeelModule() *keelModule {
+	k := &keelModule{}
+	k.events = &table.Def[Event]{Name: "event", Primary: eventPK,
+		Columns:   []table.Column{{Name: "id", Type: "uint64"}, {Name: "payload", Type: "string"}},
+		Sequences: []table.AutoInc[Event]{table.NewAutoInc("event_id_seq", "id", table.SeqParams[uint64]{}, func(r *Event) *uint64 { return &r.ID })},
+		Encode: func(dst []byte, r *Event) []byte {
+			return codec.AppendString(codec.AppendUvarint(dst, r.ID), r.Payload)
+		},
+		Decode: func(src []byte, r *Event) error {
+			d := codec.NewReader(src)
+			r.ID, r.Payload = d.Uvarint(), d.String()
+			return d.Err()
+		}}
+	k.accounts = &table.Def[Account]{Name: "account", Primary: accountPK,
+		Columns: []table.Column{{Name: "id", Type: "uint64"}, {Name: "balance", Type: "int64"}},
+		Encode: func(dst []byte, r *Account) []byte {
+			return codec.AppendVarint(codec.AppendUvarint(dst, r.ID), r.Balance)
+		},
+		Decode: func(src []byte, r *Account) error {
+			d := codec.NewReader(src)
+			r.ID, r.Balance = d.Uvarint(), d.Varint()
+			return d.Err()
+		}}
+	k.items = &table.Def[Item]{Name: "item", Primary: itemPK, Indexes: []*table.Index[Item]{itemEmailIx, itemAtIx},
+		Columns: []table.Column{{Name: "id", Type: "uint64"}, {Name: "email", Type: "string"},
+			{Name: "at", Type: "int64"}, {Name: "payload", Type: "string"}},
+		Sequences: []table.AutoInc[Item]{table.NewAutoInc("item_id_seq", "id", table.SeqParams[uint64]{}, func(r *Item) *uint64 { return &r.ID })},
+		Encode: func(dst []byte, r *Item) []byte {
+			dst = codec.AppendString(codec.AppendUvarint(dst, r.ID), r.Email)
+			return codec.AppendString(codec.AppendVarint(dst, r.At), r.Payload)
+		},
+		Decode: func(src []byte, r *Item) error {
+			d := codec.NewReader(src)
+			r.ID, r.Email, r.At, r.Payload = d.Uvarint(), d.String(), d.Varint(), d.String()
+			return d.Err()
+		}}
+	events, accounts, items := k.events, k.accounts, k.items
+	k.Module = &runtime.Module{Name: "bench",
+		Tables: []table.Schema{events, accounts, items},
+		Reducers: []*reducer.Def{
+			reducer.New("AddEvent", func(c *reducer.Ctx, payload string) (uint64, error) {
+				e, err := table.Use(c.Tx, events).Insert(Event{Payload: payload})
+				return e.ID, err
+			}, reducer.Codec[string]{}, reducer.Codec[uint64]{}),
+			reducer.New("Transfer", func(c *reducer.Ctx, a TransferArgs) (struct{}, error) {
+				t := table.Use(c.Tx, accounts)
+				from, ok1 := t.Get(Account{ID: a.From})
+				to, ok2 := t.Get(Account{ID: a.To})
+				if !ok1 || !ok2 {
+					return struct{}{}, fmt.Errorf("bench: transfer %d -> %d: %w", a.From, a.To, table.ErrNotFound)
+				}
+				if from.Balance < a.Amount {
+					return struct{}{}, errInsufficient
+				}
+				from.Balance -= a.Amount
+				to.Balance += a.Amount
+				if _, err := t.Update(from); err != nil {
+					return struct{}{}, err
+				}
+				_, err := t.Update(to)
+				return struct{}{}, err
+			}, reducer.Codec[TransferArgs]{}, reducer.Codec[struct{}]{}),
+			reducer.New("LoadAccounts", func(c *reducer.Ctx, a LoadArgs) (struct{}, error) {
+				t := table.Use(c.Tx, accounts)
+				for id := a.First; id < a.First+a.N; id++ {
+					if _, err := t.Insert(Account{ID: id, Balance: initialBalance}); err != nil {
+						return struct{}{}, err
+					}
+				}
+				return struct{}{}, nil
+			}, reducer.Codec[LoadArgs]{}, reducer.Codec[struct{}]{}),
+			reducer.New("LoadEvents", func(c *reducer.Ctx, a LoadArgs) (struct{}, error) {
+				t := table.Use(c.Tx, events)
+				for id := a.First; id < a.First+a.N; id++ {
+					if _, err := t.Insert(Event{Payload: loadPayload(id)}); err != nil {
+						return struct{}{}, err
+					}
+				}
+				return struct{}{}, nil
+			}, reducer.Codec[LoadArgs]{}, reducer.Codec[struct{}]{}),
+			reducer.New("LoadItems", func(c *reducer.Ctx, a LoadArgs) (struct{}, error) {
+				t := table.Use(c.Tx, items)
+				for id := a.First; id < a.First+a.N; id++ {
+					if _, err := t.Insert(itemRow(id)); err != nil {
+						return struct{}{}, err
+					}
+				}
+				return struct{}{}, nil
+			}, reducer.Codec[LoadArgs]{}, reducer.Codec[struct{}]{}),
+		}}
+	return k
+}
+
+// keelStore is Keel in one mode: a runtime in memory, or one opened by
+// wal.Open with a sync policy.
+type keelStore struct {
+	k  *keelModule
+	rt *runtime.Runtime
+	d  *wal.DB // nil in memory
+}
+
+func keelWalOptions(m Mode) wal.Options {
+	switch m {
+	case NoSync:
+		return wal.Options{Sync: wal.SyncNever}
+	default:
+		return wal.Options{Sync: wal.SyncAlways}
+	}
+}
+
+func keelConfig(m Mode) string {
+	switch m {
+	case Durable:
+		return "wal.Open, Sync: wal.SyncAlways (the default: acknowledged after fsync, group commit), default snapshots"
+	case NoSync:
+		return "wal.Open, Sync: wal.SyncNever (acknowledged once written to the OS)"
+	default:
+		return "runtime.Open without a log"
+	}
+}
+
+func openKeel(dir string, m Mode) (store, error) {
+	k := newKeelModule()
+	if m == Memory {
+		rt, err := runtime.Open(k.Module, runtime.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return &keelStore{k: k, rt: rt}, nil
+	}
+	d, err := wal.Open(dir, k.Module, keelWalOptions(m))
+	if err != nil {
+		return nil, err
+	}
+	return &keelStore{k: k, rt: d.Runtime(), d: d}, nil
+}
+
+func (s *keelStore) Close() error {
+	if s.d != nil {
+		return s.d.Close()
+	}
+	return s.rt.Close()
+}
+
+func (s *keelStore) Insert() error {
+	_, err := runtime.Call[string, uint64](s.rt, "", "AddEvent", eventPayload)
+	return err
+}
+
+func (s *keelStore) load(name string, n uint64) error {
+	for first := uint64(1); first <= n; first += loadBatch {
+		if _, err := runtime.Call[LoadArgs, struct{}](s.rt, "", name, LoadArgs{First: first, N: min(loadBatch, n-first+1)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *keelStore) LoadAccounts(n uint64) error { return s.load("LoadAccounts", n) }
+func (s *keelStore) LoadItems(n uint64) error    { return s.load("LoadItems", n) }
+func (s *keelStore) LoadEvents(n uint64) error   { return s.load("LoadEvents", n) }
+
+func (s *keelStore) Transfer(from, to uint64, amount int64) error {
+	_, err := runtime.Call[TransferArgs, struct{}](s.rt, "", "Transfer", TransferArgs{From: from, To: to, Amount: amount})
+	return err
+}
+
+func (s *keelStore) items() (*table.Reader[Item], error) {
+	v, err := s.rt.View()
+	if err != nil {
+		return nil, err
+	}
+	return table.Read(v, s.k.items), nil
+}
+
+func (s *keelStore) Get(id uint64) (Item, error) {
+	r, err := s.items()
+	if err != nil {
+		return Item{}, err
+	}
+	it, ok := r.Get(Item{ID: id})
+	if !ok {
+		return it, errMissing
+	}
+	return it, nil
+}
+
+func (s *keelStore) ByEmail(email string) (Item, error) {
+	r, err := s.items()
+	if err != nil {
+		return Item{}, err
+	}
+	it, ok := r.Find(itemEmailIx, Item{Email: email})
+	if !ok {
+		return it, errMissing
+	}
+	return it, nil
+}
+
+func (s *keelStore) Scan(lo, hi int64, fn func(*Item)) error {
+	r, err := s.items()
+	if err != nil {
+		return err
+	}
+	for it := range r.Scan(itemAtIx, table.Incl(Item{At: lo}, 0), table.Excl(Item{At: hi}, 0)) {
+		fn(&it)
+	}
+	return nil
+}
+
+// Count returns the number of event rows, to check a recovery.
+func (s *keelStore) Count() (int, error) {
+	v, err := s.rt.View()
+	if err != nil {
+		return 0, err
+	}
+	return table.Read(v, s.k.events).Count(), nil
+}

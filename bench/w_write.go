@@ -1,0 +1,167 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+)
+
+const (
+	titleW1  = "W1: one-row autoinc insert per transaction, 1 caller"
+	titleW2  = "W2: one-row autoinc insert per transaction, 64 callers"
+	titleW3u = "W3: transfers over 100,000 accounts, uniform, 64 callers"
+	titleW3z = "W3: transfers over 100,000 accounts, Zipf s=1.5, 64 callers"
+	rawName  = "raw write+fsync loop"
+)
+
+var allModes = []Mode{Durable, NoSync, Memory}
+
+// eachSystem opens every system that supports mode in a fresh directory,
+// prepares it, runs fn and closes it; a failure is recorded as the
+// system's result.
+func (e *env) eachSystem(workload, title string, mode Mode, prepare func(store) error, fn func(s store) (*result, error)) {
+	for _, sys := range systems {
+		if !sys.has(mode) {
+			continue
+		}
+		res := e.withStore(sys, mode, prepare, fn)
+		res.workload, res.title, res.mode, res.system = workload, title, mode.String(), sys.name
+		e.rep.add(res)
+	}
+}
+
+func (e *env) withStore(sys *system, mode Mode, prepare func(store) error, fn func(s store) (*result, error)) *result {
+	dir, err := e.tempDir(sys.name)
+	if err != nil {
+		return &result{err: err}
+	}
+	defer os.RemoveAll(dir)
+	s, err := sys.open(dir, mode)
+	if err != nil {
+		return &result{err: fmt.Errorf("open: %w", err)}
+	}
+	if prepare != nil {
+		if err := prepare(s); err != nil {
+			s.Close()
+			return &result{err: fmt.Errorf("load: %w", err)}
+		}
+	}
+	stopProfile := e.profile(sys.name, mode)
+	res, err := fn(s)
+	stopProfile()
+	if cerr := s.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close: %w", cerr)
+	}
+	if err != nil {
+		return &result{err: err}
+	}
+	return res
+}
+
+func (e *env) budgetFor(m Mode) budget {
+	if m == Durable {
+		return e.durable
+	}
+	return e.fast
+}
+
+func throughput(st stats) *result {
+	return &result{unit: perSecond, value: st.perSec(), st: &st}
+}
+
+// runInserts is W1 (callers = 1) and W2 (callers = 64).
+func (e *env) runInserts(workload, title string, callers int) {
+	logf("%s", title)
+	for _, m := range allModes {
+		if m == Durable && callers == 1 {
+			e.rawFsync(workload, title)
+		}
+		e.eachSystem(workload, title, m, nil, func(s store) (*result, error) {
+			st, err := measure(callers, e.budgetFor(m), func(int, *rand.Rand) error { return s.Insert() })
+			return throughput(st), err
+		})
+	}
+}
+
+// rawFsync is the bound of a durable one-caller insert: append a record of
+// the size of Keel's log entry for W1 to a file and fsync it, in a loop.
+func (e *env) rawFsync(workload, title string) {
+	res := func() *result {
+		dir, err := e.tempDir("raw")
+		if err != nil {
+			return &result{err: err}
+		}
+		defer os.RemoveAll(dir)
+		f, err := os.Create(filepath.Join(dir, "log"))
+		if err != nil {
+			return &result{err: err}
+		}
+		defer f.Close()
+		rec := make([]byte, 64)
+		st, err := measure(1, e.durable, func(int, *rand.Rand) error {
+			if _, err := f.Write(rec); err != nil {
+				return err
+			}
+			return f.Sync()
+		})
+		if err != nil {
+			return &result{err: err}
+		}
+		r := throughput(st)
+		r.note = "64-byte append + fsync, no database"
+		return r
+	}()
+	res.workload, res.title, res.mode, res.system = workload, title, Durable.String(), rawName
+	e.rep.add(res)
+}
+
+// picker draws the two accounts of a transfer.
+type picker struct {
+	r    *rand.Rand
+	zipf *rand.Zipf
+	n    uint64
+}
+
+func newPicker(seed uint64, n uint64, skewed bool) *picker {
+	p := &picker{r: rand.New(rand.NewPCG(seed, 0x7472616e)), n: n}
+	if skewed {
+		p.zipf = rand.NewZipf(p.r, 1.5, 1, n-1)
+	}
+	return p
+}
+
+func (p *picker) one() uint64 {
+	if p.zipf != nil {
+		return p.zipf.Uint64() + 1
+	}
+	return p.r.Uint64N(p.n) + 1
+}
+
+func (p *picker) pair() (uint64, uint64) {
+	a := p.one()
+	for {
+		if b := p.one(); b != a {
+			return a, b
+		}
+	}
+}
+
+// runTransfers is W3.
+func (e *env) runTransfers(workload, title string, skewed bool) {
+	logf("%s", title)
+	const callers = 64
+	for _, m := range allModes {
+		e.eachSystem(workload, title, m, func(s store) error { return s.LoadAccounts(e.accounts) }, func(s store) (*result, error) {
+			pickers := make([]*picker, callers)
+			for w := range pickers {
+				pickers[w] = newPicker(uint64(w)+1, e.accounts, skewed)
+			}
+			st, err := measure(callers, e.budgetFor(m), func(w int, _ *rand.Rand) error {
+				from, to := pickers[w].pair()
+				return s.Transfer(from, to, int64(pickers[w].r.IntN(100)+1))
+			})
+			return throughput(st), err
+		})
+	}
+}
