@@ -654,7 +654,7 @@ func (g *emitter) table(t *tableModel) {
 	if pk := t.Primary; pk != nil {
 		params, key := keyParams(t, pk.Cols)
 		g.p("// Find returns the row with the given primary key.")
-		g.p("func (r %sReader) Find(%s) (%s, bool) { return r.r.Get(%s) }", T, params, R, key)
+		g.p("func (r %sReader) Find(%s) (%s, bool) { return r.r.Find(%s%sIndex, %s) }", T, params, R, T, pk.Go, key)
 		g.p("")
 	}
 	for _, ix := range t.allIndexes() {
@@ -691,7 +691,7 @@ func (g *emitter) table(t *tableModel) {
 		g.p("")
 		g.p("// Delete removes the row with the given primary key and returns it, or")
 		g.p("// a *table.NotFoundError.")
-		g.p("func (t %sTable) Delete(%s) (%s, error) { return t.t.Delete(%s) }", T, params, R, key)
+		g.p("func (t %sTable) Delete(%s) (%s, error) { return t.t.DeleteBy(%s%sIndex, %s) }", T, params, R, T, pk.Go, key)
 		g.p("")
 	} else {
 		g.p("// Delete removes row and returns it, or a *table.NotFoundError.")

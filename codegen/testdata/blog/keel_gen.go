@@ -449,7 +449,7 @@ func (r PostReader) All() iter.Seq[Post] { return r.r.All() }
 func (r PostReader) Backward() iter.Seq[Post] { return r.r.Backward() }
 
 // Find returns the row with the given primary key.
-func (r PostReader) Find(id uint64) (Post, bool) { return r.r.Get(Post{ID: id}) }
+func (r PostReader) Find(id uint64) (Post, bool) { return r.r.Find(PostByIDIndex, Post{ID: id}) }
 
 // ByID reads the table by its primary key (id).
 func (r PostReader) ByID() PostByIDReader { return PostByIDReader{r.r} }
@@ -488,7 +488,7 @@ func (t PostTable) Upsert(row Post) (stored Post, inserted bool, err error) { re
 
 // Delete removes the row with the given primary key and returns it, or
 // a *table.NotFoundError.
-func (t PostTable) Delete(id uint64) (Post, error) { return t.t.Delete(Post{ID: id}) }
+func (t PostTable) Delete(id uint64) (Post, error) { return t.t.DeleteBy(PostByIDIndex, Post{ID: id}) }
 
 // ByID reads and writes the table by its primary key (id).
 func (t PostTable) ByID() PostByID { return PostByID{PostByIDReader{&t.t.Reader}, t.t} }
@@ -828,7 +828,7 @@ func (r OrderReader) Backward() iter.Seq[Order] { return r.r.Backward() }
 
 // Find returns the row with the given primary key.
 func (r OrderReader) Find(shop string, id int64) (Order, bool) {
-	return r.r.Get(Order{Shop: shop, ID: id})
+	return r.r.Find(OrderByPKIndex, Order{Shop: shop, ID: id})
 }
 
 // ByPK reads the table by its primary key (shop, id).
@@ -865,7 +865,7 @@ func (t OrderTable) Upsert(row Order) (stored Order, inserted bool, err error) {
 // Delete removes the row with the given primary key and returns it, or
 // a *table.NotFoundError.
 func (t OrderTable) Delete(shop string, id int64) (Order, error) {
-	return t.t.Delete(Order{Shop: shop, ID: id})
+	return t.t.DeleteBy(OrderByPKIndex, Order{Shop: shop, ID: id})
 }
 
 // ByPK reads and writes the table by its primary key (shop, id).

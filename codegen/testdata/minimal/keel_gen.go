@@ -142,7 +142,9 @@ func (r ItemReader) All() iter.Seq[Item] { return r.r.All() }
 func (r ItemReader) Backward() iter.Seq[Item] { return r.r.Backward() }
 
 // Find returns the row with the given primary key.
-func (r ItemReader) Find(name string) (Item, bool) { return r.r.Get(Item{Name: name}) }
+func (r ItemReader) Find(name string) (Item, bool) {
+	return r.r.Find(ItemByNameIndex, Item{Name: name})
+}
 
 // ByName reads the table by its primary key (name).
 func (r ItemReader) ByName() ItemByNameReader { return ItemByNameReader{r.r} }
@@ -172,7 +174,9 @@ func (t ItemTable) Upsert(row Item) (stored Item, inserted bool, err error) { re
 
 // Delete removes the row with the given primary key and returns it, or
 // a *table.NotFoundError.
-func (t ItemTable) Delete(name string) (Item, error) { return t.t.Delete(Item{Name: name}) }
+func (t ItemTable) Delete(name string) (Item, error) {
+	return t.t.DeleteBy(ItemByNameIndex, Item{Name: name})
+}
 
 // ByName reads and writes the table by its primary key (name).
 func (t ItemTable) ByName() ItemByName { return ItemByName{ItemByNameReader{&t.t.Reader}, t.t} }

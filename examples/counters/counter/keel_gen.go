@@ -226,7 +226,7 @@ func (r CounterReader) Backward() iter.Seq[Counter] { return r.r.Backward() }
 
 // Find returns the row with the given primary key.
 func (r CounterReader) Find(counterID string) (Counter, bool) {
-	return r.r.Get(Counter{CounterID: counterID})
+	return r.r.Find(CounterByCounterIDIndex, Counter{CounterID: counterID})
 }
 
 // ByCounterID reads the table by its primary key (counter_id).
@@ -260,7 +260,7 @@ func (t CounterTable) Upsert(row Counter) (stored Counter, inserted bool, err er
 // Delete removes the row with the given primary key and returns it, or
 // a *table.NotFoundError.
 func (t CounterTable) Delete(counterID string) (Counter, error) {
-	return t.t.Delete(Counter{CounterID: counterID})
+	return t.t.DeleteBy(CounterByCounterIDIndex, Counter{CounterID: counterID})
 }
 
 // ByCounterID reads and writes the table by its primary key (counter_id).
@@ -375,7 +375,7 @@ func (r ItemReader) All() iter.Seq[Item] { return r.r.All() }
 func (r ItemReader) Backward() iter.Seq[Item] { return r.r.Backward() }
 
 // Find returns the row with the given primary key.
-func (r ItemReader) Find(id int64) (Item, bool) { return r.r.Get(Item{ID: id}) }
+func (r ItemReader) Find(id int64) (Item, bool) { return r.r.Find(ItemByIDIndex, Item{ID: id}) }
 
 // ByID reads the table by its primary key (id).
 func (r ItemReader) ByID() ItemByIDReader { return ItemByIDReader{r.r} }
@@ -405,7 +405,7 @@ func (t ItemTable) Upsert(row Item) (stored Item, inserted bool, err error) { re
 
 // Delete removes the row with the given primary key and returns it, or
 // a *table.NotFoundError.
-func (t ItemTable) Delete(id int64) (Item, error) { return t.t.Delete(Item{ID: id}) }
+func (t ItemTable) Delete(id int64) (Item, error) { return t.t.DeleteBy(ItemByIDIndex, Item{ID: id}) }
 
 // ByID reads and writes the table by its primary key (id).
 func (t ItemTable) ByID() ItemByID { return ItemByID{ItemByIDReader{&t.t.Reader}, t.t} }

@@ -188,7 +188,9 @@ func (r CounterReader) All() iter.Seq[Counter] { return r.r.All() }
 func (r CounterReader) Backward() iter.Seq[Counter] { return r.r.Backward() }
 
 // Find returns the row with the given primary key.
-func (r CounterReader) Find(name string) (Counter, bool) { return r.r.Get(Counter{Name: name}) }
+func (r CounterReader) Find(name string) (Counter, bool) {
+	return r.r.Find(CounterByNameIndex, Counter{Name: name})
+}
 
 // ByName reads the table by its primary key (name).
 func (r CounterReader) ByName() CounterByNameReader { return CounterByNameReader{r.r} }
@@ -220,7 +222,9 @@ func (t CounterTable) Upsert(row Counter) (stored Counter, inserted bool, err er
 
 // Delete removes the row with the given primary key and returns it, or
 // a *table.NotFoundError.
-func (t CounterTable) Delete(name string) (Counter, error) { return t.t.Delete(Counter{Name: name}) }
+func (t CounterTable) Delete(name string) (Counter, error) {
+	return t.t.DeleteBy(CounterByNameIndex, Counter{Name: name})
+}
 
 // ByName reads and writes the table by its primary key (name).
 func (t CounterTable) ByName() CounterByName {
@@ -343,7 +347,9 @@ func (r InvoiceReader) All() iter.Seq[Invoice] { return r.r.All() }
 func (r InvoiceReader) Backward() iter.Seq[Invoice] { return r.r.Backward() }
 
 // Find returns the row with the given primary key.
-func (r InvoiceReader) Find(number uint64) (Invoice, bool) { return r.r.Get(Invoice{Number: number}) }
+func (r InvoiceReader) Find(number uint64) (Invoice, bool) {
+	return r.r.Find(InvoiceByNumberIndex, Invoice{Number: number})
+}
 
 // ByNumber reads the table by its primary key (number).
 func (r InvoiceReader) ByNumber() InvoiceByNumberReader { return InvoiceByNumberReader{r.r} }
@@ -379,7 +385,7 @@ func (t InvoiceTable) Upsert(row Invoice) (stored Invoice, inserted bool, err er
 // Delete removes the row with the given primary key and returns it, or
 // a *table.NotFoundError.
 func (t InvoiceTable) Delete(number uint64) (Invoice, error) {
-	return t.t.Delete(Invoice{Number: number})
+	return t.t.DeleteBy(InvoiceByNumberIndex, Invoice{Number: number})
 }
 
 // ByNumber reads and writes the table by its primary key (number).

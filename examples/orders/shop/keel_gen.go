@@ -266,7 +266,7 @@ func (r OrderReader) Backward() iter.Seq[Order] { return r.r.Backward() }
 
 // Find returns the row with the given primary key.
 func (r OrderReader) Find(shop string, id int64) (Order, bool) {
-	return r.r.Get(Order{Shop: shop, ID: id})
+	return r.r.Find(OrderByPKIndex, Order{Shop: shop, ID: id})
 }
 
 // ByPK reads the table by its primary key (shop, id).
@@ -300,7 +300,7 @@ func (t OrderTable) Upsert(row Order) (stored Order, inserted bool, err error) {
 // Delete removes the row with the given primary key and returns it, or
 // a *table.NotFoundError.
 func (t OrderTable) Delete(shop string, id int64) (Order, error) {
-	return t.t.Delete(Order{Shop: shop, ID: id})
+	return t.t.DeleteBy(OrderByPKIndex, Order{Shop: shop, ID: id})
 }
 
 // ByPK reads and writes the table by its primary key (shop, id).

@@ -256,7 +256,7 @@ func (r PostReader) All() iter.Seq[Post] { return r.r.All() }
 func (r PostReader) Backward() iter.Seq[Post] { return r.r.Backward() }
 
 // Find returns the row with the given primary key.
-func (r PostReader) Find(id uint64) (Post, bool) { return r.r.Get(Post{ID: id}) }
+func (r PostReader) Find(id uint64) (Post, bool) { return r.r.Find(PostByIDIndex, Post{ID: id}) }
 
 // ByID reads the table by its primary key (id).
 func (r PostReader) ByID() PostByIDReader { return PostByIDReader{r.r} }
@@ -292,7 +292,7 @@ func (t PostTable) Upsert(row Post) (stored Post, inserted bool, err error) { re
 
 // Delete removes the row with the given primary key and returns it, or
 // a *table.NotFoundError.
-func (t PostTable) Delete(id uint64) (Post, error) { return t.t.Delete(Post{ID: id}) }
+func (t PostTable) Delete(id uint64) (Post, error) { return t.t.DeleteBy(PostByIDIndex, Post{ID: id}) }
 
 // ByID reads and writes the table by its primary key (id).
 func (t PostTable) ByID() PostByID { return PostByID{PostByIDReader{&t.t.Reader}, t.t} }

@@ -214,7 +214,7 @@ func (r SpinReader) All() iter.Seq[Spin] { return r.r.All() }
 func (r SpinReader) Backward() iter.Seq[Spin] { return r.r.Backward() }
 
 // Find returns the row with the given primary key.
-func (r SpinReader) Find(id uint64) (Spin, bool) { return r.r.Get(Spin{ID: id}) }
+func (r SpinReader) Find(id uint64) (Spin, bool) { return r.r.Find(SpinByIDIndex, Spin{ID: id}) }
 
 // ByID reads the table by its primary key (id).
 func (r SpinReader) ByID() SpinByIDReader { return SpinByIDReader{r.r} }
@@ -244,7 +244,7 @@ func (t SpinTable) Upsert(row Spin) (stored Spin, inserted bool, err error) { re
 
 // Delete removes the row with the given primary key and returns it, or
 // a *table.NotFoundError.
-func (t SpinTable) Delete(id uint64) (Spin, error) { return t.t.Delete(Spin{ID: id}) }
+func (t SpinTable) Delete(id uint64) (Spin, error) { return t.t.DeleteBy(SpinByIDIndex, Spin{ID: id}) }
 
 // ByID reads and writes the table by its primary key (id).
 func (t SpinTable) ByID() SpinByID { return SpinByID{SpinByIDReader{&t.t.Reader}, t.t} }
@@ -351,7 +351,9 @@ func (r FloorReader) All() iter.Seq[Floor] { return r.r.All() }
 func (r FloorReader) Backward() iter.Seq[Floor] { return r.r.Backward() }
 
 // Find returns the row with the given primary key.
-func (r FloorReader) Find(level int16) (Floor, bool) { return r.r.Get(Floor{Level: level}) }
+func (r FloorReader) Find(level int16) (Floor, bool) {
+	return r.r.Find(FloorByLevelIndex, Floor{Level: level})
+}
 
 // ByLevel reads the table by its primary key (level).
 func (r FloorReader) ByLevel() FloorByLevelReader { return FloorByLevelReader{r.r} }
@@ -383,7 +385,9 @@ func (t FloorTable) Upsert(row Floor) (stored Floor, inserted bool, err error) {
 
 // Delete removes the row with the given primary key and returns it, or
 // a *table.NotFoundError.
-func (t FloorTable) Delete(level int16) (Floor, error) { return t.t.Delete(Floor{Level: level}) }
+func (t FloorTable) Delete(level int16) (Floor, error) {
+	return t.t.DeleteBy(FloorByLevelIndex, Floor{Level: level})
+}
 
 // ByLevel reads and writes the table by its primary key (level).
 func (t FloorTable) ByLevel() FloorByLevel { return FloorByLevel{FloorByLevelReader{&t.t.Reader}, t.t} }
