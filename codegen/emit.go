@@ -733,10 +733,16 @@ func colList(cols []*column) string {
 	return strings.Join(s, ", ")
 }
 
+// keyNames are the names a key parameter must not take: the receivers,
+// the other parameters and the row type.
+func keyNames(t *tableModel) map[string]bool {
+	return map[string]bool{"r": true, "t": true, "x": true, "row": true, "lo": true, "hi": true, t.Type: true}
+}
+
 // keyParams returns the parameter list for key columns and the row literal
 // that holds them.
 func keyParams(t *tableModel, cols []*column) (params, key string) {
-	used := map[string]bool{"r": true, "t": true, "x": true, "row": true, "lo": true, "hi": true}
+	used := keyNames(t)
 	var ps, fs []string
 	for _, c := range cols {
 		n := safeName(lowerName(c.Field), used)
@@ -777,7 +783,7 @@ func (g *emitter) index(t *tableModel, ix *indexModel) {
 	last := ix.Cols[len(ix.Cols)-1]
 	prefix := ix.Cols[:len(ix.Cols)-1]
 	pp, _ := keyParams(t, prefix)
-	used := map[string]bool{"r": true, "t": true, "x": true, "row": true, "lo": true, "hi": true}
+	used := keyNames(t)
 	var fs []string
 	for _, c := range prefix {
 		fs = append(fs, c.Field+": "+safeName(lowerName(c.Field), used))
