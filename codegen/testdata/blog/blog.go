@@ -47,6 +47,9 @@ type Order struct {
 	Counts   []uint32
 	Blobs    [][]byte
 	Statuses []Status
+	Times    []time.Time
+	Stamps   []Stamp
+	Tags     Tags
 }
 
 // Like is a table without a primary key: a set of rows.

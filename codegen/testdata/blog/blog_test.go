@@ -15,7 +15,8 @@ func TestRoundTrip(t *testing.T) {
 		Created: at, Draft: true, Score: -1.5}
 	order := Order{Shop: "s", ID: -3, Status: "paid", Amount: -100, Seq: 9, Paid: Stamp(at),
 		Ratings: []float32{1.5}, Flags: []bool{true, false}, Sizes: []int16{-32768, 32767},
-		Counts: []uint32{1 << 31}, Blobs: [][]byte{{1}, {}}, Statuses: []Status{"a"}}
+		Counts: []uint32{1 << 31}, Blobs: [][]byte{{1}, {}}, Statuses: []Status{"a"},
+		Times: []time.Time{at, at.Add(time.Second)}, Stamps: []Stamp{Stamp(at)}, Tags: Tags{"t"}}
 	like := Like{Post: 1, User: "u", Up: true, At: at, Key: []byte("k"), W: 0.25, I: -1, U: 2, I8: -128, U16: 65535}
 
 	var p2 Post

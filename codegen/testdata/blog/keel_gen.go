@@ -51,6 +51,9 @@ var (
 		Counts   []uint32
 		Blobs    [][]byte
 		Statuses []Status
+		Times    []time.Time
+		Stamps   []Stamp
+		Tags     Tags
 	} = Order{}
 	_ struct {
 		Post uint64 `db:"index"`
@@ -654,6 +657,9 @@ var OrderDef = &table.Def[Order]{
 		{Name: "counts", Type: "[]uint32"},
 		{Name: "blobs", Type: "[][]byte"},
 		{Name: "statuses", Type: "[]Status"},
+		{Name: "times", Type: "[]time.Time"},
+		{Name: "stamps", Type: "[]Stamp"},
+		{Name: "tags", Type: "Tags"},
 	},
 	Primary: OrderByPKIndex,
 	Indexes: []*table.Index[Order]{OrderByShopStatusIndex},
@@ -738,6 +744,18 @@ func keelAppendOrder(dst []byte, r *Order) []byte {
 	for _, e1 := range r.Statuses {
 		dst = codec.AppendString(dst, string(e1))
 	}
+	dst = codec.AppendUvarint(dst, uint64(len(r.Times)))
+	for _, e1 := range r.Times {
+		dst = codec.AppendTime(dst, e1)
+	}
+	dst = codec.AppendUvarint(dst, uint64(len(r.Stamps)))
+	for _, e1 := range r.Stamps {
+		dst = codec.AppendTime(dst, time.Time(e1))
+	}
+	dst = codec.AppendUvarint(dst, uint64(len(r.Tags)))
+	for _, e1 := range r.Tags {
+		dst = codec.AppendString(dst, e1)
+	}
 	return dst
 }
 
@@ -802,6 +820,33 @@ func keelReadOrder(d *codec.Reader, r *Order) {
 		r.Statuses = s1
 	} else {
 		r.Statuses = nil
+	}
+	if n := d.Count(); n > 0 {
+		s1 := make([]time.Time, n)
+		for i1 := range s1 {
+			s1[i1] = d.Time()
+		}
+		r.Times = s1
+	} else {
+		r.Times = nil
+	}
+	if n := d.Count(); n > 0 {
+		s1 := make([]Stamp, n)
+		for i1 := range s1 {
+			s1[i1] = Stamp(d.Time())
+		}
+		r.Stamps = s1
+	} else {
+		r.Stamps = nil
+	}
+	if n := d.Count(); n > 0 {
+		s1 := make(Tags, n)
+		for i1 := range s1 {
+			s1[i1] = d.String()
+		}
+		r.Tags = s1
+	} else {
+		r.Tags = nil
 	}
 }
 
