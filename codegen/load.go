@@ -125,10 +125,16 @@ func Generate(cfg Config) (*Output, error) {
 		return nil, p.errs
 	}
 
-	raw := emit(m, p.imports)
-	src, ferr := format.Source(raw)
-	if ferr != nil {
-		return &Output{Path: out, Src: raw}, fmt.Errorf("%w: %w", ErrFormat, ferr)
+	return render(m, p.imports, out)
+}
+
+// render emits m and formats it; when formatting fails it returns the raw
+// source with an error that wraps ErrFormat.
+func render(m *module, imports map[string]string, out string) (*Output, error) {
+	raw := emit(m, imports)
+	src, err := format.Source(raw)
+	if err != nil {
+		return &Output{Path: out, Src: raw}, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	return &Output{Path: out, Src: src}, nil
 }
