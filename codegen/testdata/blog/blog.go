@@ -112,3 +112,16 @@ func Touch(ctx *Ctx, _ string, at time.Time, s Status, c Cents, tags Tags, raw [
 	_ = n
 	return s, nil
 }
+
+// Event has a sequence that moves past explicit values (advance).
+//
+//keel:table
+type Event struct {
+	Seq  int32  `db:"pk,autoinc(start=10,advance,batch=4)"`
+	Kind Status `db:"index"`
+}
+
+//keel:reducer
+func Log(ctx *Ctx, e Event) (Event, error) {
+	return ctx.DB.Event().Insert(e)
+}

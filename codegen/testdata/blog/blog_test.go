@@ -104,3 +104,25 @@ func encodeRename(a RenameArgs) []byte {
 	dst = append(dst, byte(len(a.Title)))
 	return append(dst, a.Title...)
 }
+
+func TestAdvance(t *testing.T) {
+	rt, err := runtime.Open(Module, runtime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	c := NewClient(rt, "test")
+	var got []int32
+	for _, seq := range []int32{0, 20, 0, 15, 0} {
+		e, err := c.Log(Event{Seq: seq, Kind: "k"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, e.Seq)
+	}
+	// An explicit value ahead of the sequence moves it past that value; one
+	// behind it does not.
+	if d := cmp.Diff([]int32{10, 20, 21, 15, 22}, got); d != "" {
+		t.Errorf("seqs (-want +got):\n%s", d)
+	}
+}

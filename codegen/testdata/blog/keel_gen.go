@@ -67,6 +67,10 @@ var (
 		I8   int8
 		U16  uint16
 	} = Like{}
+	_ struct {
+		Seq  int32  `db:"pk,autoinc(start=10,advance,batch=4)"`
+		Kind Status `db:"index"`
+	} = Event{}
 )
 
 // Ctx is what a reducer of this module sees: the reducer context (caller,
@@ -101,6 +105,12 @@ func (db DB) Like() LikeTable {
 	return LikeTable{LikeReader{&t.Reader}, t}
 }
 
+// Event returns the event table.
+func (db DB) Event() EventTable {
+	t := table.Use(db.tx, EventDef)
+	return EventTable{EventReader{&t.Reader}, t}
+}
+
 // ViewDB is the module's tables as of one commit, read-only; it may be
 // read from any number of goroutines.
 type ViewDB struct{ v *table.View }
@@ -117,11 +127,14 @@ func (v ViewDB) Order() OrderReader { return OrderReader{table.Read(v.v, OrderDe
 // Like returns the like table.
 func (v ViewDB) Like() LikeReader { return LikeReader{table.Read(v.v, LikeDef)} }
 
+// Event returns the event table.
+func (v ViewDB) Event() EventReader { return EventReader{table.Read(v.v, EventDef)} }
+
 // Module is the blog module: its tables and reducers, ready for
 // runtime.Open.
 var Module = &runtime.Module{
 	Name:   "blog",
-	Tables: []table.Schema{PostDef, OrderDef, LikeDef},
+	Tables: []table.Schema{PostDef, OrderDef, LikeDef, EventDef},
 	Reducers: []*reducer.Def{
 		reducer.NewInit("Init", func(c *reducer.Ctx) error { return Init(&Ctx{Ctx: c, DB: DB{c.Tx}}) }),
 		reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) (Post, error) {
@@ -245,6 +258,19 @@ var Module = &runtime.Module{
 				return d.Err()
 			},
 		}),
+		reducer.New("Log", func(c *reducer.Ctx, a LogArgs) (Event, error) {
+			return Log(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.E)
+		}, reducer.Codec[LogArgs]{
+			Append: func(dst []byte, a *LogArgs) []byte {
+				dst = keelAppendEvent(dst, &a.E)
+				return dst
+			},
+			Decode: func(src []byte, a *LogArgs) error {
+				d := codec.NewReader(src)
+				keelReadEvent(d, &a.E)
+				return d.Err()
+			},
+		}, reducer.Codec[Event]{Append: keelAppendEvent, Decode: keelDecodeEvent}),
 	},
 }
 
@@ -283,6 +309,11 @@ type TouchArgs struct {
 	C    Cents
 	Tags Tags
 	Raw  []byte
+}
+
+// LogArgs are the arguments of reducer Log.
+type LogArgs struct {
+	E Event
 }
 
 // Client runs the module's reducers on a runtime on behalf of one caller.
@@ -332,6 +363,11 @@ func (c Client) Count() (int, error) {
 // Touch runs reducer Touch.
 func (c Client) Touch(arg1 string, at time.Time, s Status, c_ Cents, tags Tags, raw []byte) (Status, error) {
 	return runtime.Call[TouchArgs, Status](c.rt, c.caller, "Touch", TouchArgs{Arg1: arg1, At: at, S: s, C: c_, Tags: tags, Raw: raw})
+}
+
+// Log runs reducer Log.
+func (c Client) Log(e Event) (Event, error) {
+	return runtime.Call[LogArgs, Event](c.rt, c.caller, "Log", LogArgs{E: e})
 }
 
 // PostDef describes the post table.
@@ -1249,4 +1285,188 @@ func (x LikeByKey) Update(row Like) (Like, error) { return x.t.UpdateBy(LikeByKe
 // *table.NotFoundError.
 func (x LikeByKey) Delete(key []byte) (Like, error) {
 	return x.t.DeleteBy(LikeByKeyIndex, Like{Key: key})
+}
+
+// EventDef describes the event table.
+var EventDef = &table.Def[Event]{
+	Name: "event",
+	Columns: []table.Column{
+		{Name: "seq", Type: "int32"},
+		{Name: "kind", Type: "Status"},
+	},
+	Primary: EventBySeqIndex,
+	Indexes: []*table.Index[Event]{EventByKindIndex},
+	Sequences: []table.AutoInc[Event]{
+		table.NewAutoInc("event_seq_seq", "seq", table.SeqParams[int32]{Start: 10, HasStart: true, Advance: true, Batch: 4},
+			func(r *Event) *int32 { return &r.Seq }),
+	},
+	Encode: keelAppendEvent,
+	Decode: keelDecodeEvent,
+}
+
+// EventBySeqIndex is the primary key event_pk of the event table, on (seq).
+var EventBySeqIndex = &table.Index[Event]{
+	Name:    "event_pk",
+	Columns: []string{"seq"},
+	Unique:  true,
+	Compare: func(a, b *Event, _ int) int { return cmp.Compare(a.Seq, b.Seq) },
+	Format:  func(r *Event, _ int) string { return fmt.Sprintf("seq=%d", r.Seq) },
+}
+
+// EventByKindIndex is the index event_kind of the event table, on (kind).
+var EventByKindIndex = &table.Index[Event]{
+	Name:    "event_kind",
+	Columns: []string{"kind"},
+	Compare: func(a, b *Event, _ int) int { return strings.Compare(string(a.Kind), string(b.Kind)) },
+	Format:  func(r *Event, _ int) string { return fmt.Sprintf("kind=%q", string(r.Kind)) },
+}
+
+// keelAppendEvent appends the encoding of a event row.
+func keelAppendEvent(dst []byte, r *Event) []byte {
+	dst = codec.AppendVarint(dst, int64(r.Seq))
+	dst = codec.AppendString(dst, string(r.Kind))
+	return dst
+}
+
+// keelReadEvent reads a event row written by keelAppendEvent.
+func keelReadEvent(d *codec.Reader, r *Event) {
+	r.Seq = int32(d.Int(32))
+	r.Kind = Status(d.String())
+}
+
+// keelDecodeEvent decodes one event row.
+func keelDecodeEvent(src []byte, r *Event) error {
+	d := codec.NewReader(src)
+	keelReadEvent(d, r)
+	return d.Err()
+}
+
+// EventReader reads the event table: inside a transaction it sees the
+// transaction's own writes; in a ViewDB it sees that commit. Its
+// iterators may be ranged over many times, each time afresh.
+type EventReader struct{ r *table.Reader[Event] }
+
+// Count returns the number of rows.
+func (r EventReader) Count() int { return r.r.Count() }
+
+// All yields every row in primary-key order.
+func (r EventReader) All() iter.Seq[Event] { return r.r.All() }
+
+// Backward yields every row in reverse primary-key order.
+func (r EventReader) Backward() iter.Seq[Event] { return r.r.Backward() }
+
+// Find returns the row with the given primary key.
+func (r EventReader) Find(seq int32) (Event, bool) { return r.r.Find(EventBySeqIndex, Event{Seq: seq}) }
+
+// BySeq reads the table by its primary key (seq).
+func (r EventReader) BySeq() EventBySeqReader { return EventBySeqReader{r.r} }
+
+// ByKind reads the table by its index kind (kind).
+func (r EventReader) ByKind() EventByKindReader { return EventByKindReader{r.r} }
+
+// EventTable is the event table inside a transaction. Writes that fail
+// change nothing; the whole transaction rolls back when its reducer
+// returns an error.
+type EventTable struct {
+	EventReader
+	t *table.Table[Event]
+}
+
+// Insert stores row only if no row has its key (or another unique key)
+// and returns it as stored: every autoinc column that is 0 gets its
+// sequence's next value; a non-zero value is stored as given. A taken
+// key is a *table.UniqueError.
+func (t EventTable) Insert(row Event) (Event, error) { return t.t.Insert(row) }
+
+// Update replaces the row with row's primary key, only if it is present
+// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
+// keep their stored values.
+func (t EventTable) Update(row Event) (Event, error) { return t.t.Update(row) }
+
+// Upsert inserts row, or replaces the row with its primary key:
+// inserted reports which.
+func (t EventTable) Upsert(row Event) (stored Event, inserted bool, err error) {
+	return t.t.Upsert(row)
+}
+
+// Delete removes the row with the given primary key and returns it, or
+// a *table.NotFoundError.
+func (t EventTable) Delete(seq int32) (Event, error) {
+	return t.t.DeleteBy(EventBySeqIndex, Event{Seq: seq})
+}
+
+// BySeq reads and writes the table by its primary key (seq).
+func (t EventTable) BySeq() EventBySeq { return EventBySeq{EventBySeqReader{&t.t.Reader}, t.t} }
+
+// ByKind reads the table by its index kind (kind).
+func (t EventTable) ByKind() EventByKindReader { return EventByKindReader{&t.t.Reader} }
+
+// EventBySeqReader reads the event table by its primary key (seq).
+type EventBySeqReader struct{ r *table.Reader[Event] }
+
+// Find returns the row with the given key.
+func (x EventBySeqReader) Find(seq int32) (Event, bool) {
+	return x.r.Find(EventBySeqIndex, Event{Seq: seq})
+}
+
+// Filter yields the row with the given key, if there is one.
+func (x EventBySeqReader) Filter(seq int32) iter.Seq[Event] {
+	return x.r.Lookup(EventBySeqIndex, Event{Seq: seq}, 0)
+}
+
+// Between yields, in key order, the rows whose seq lies in [lo, hi).
+func (x EventBySeqReader) Between(lo, hi int32) iter.Seq[Event] {
+	return x.r.Scan(EventBySeqIndex, table.Incl(Event{Seq: lo}, 0), table.Excl(Event{Seq: hi}, 0))
+}
+
+// Range yields the rows between two bounds (see table.Incl, table.Excl,
+// table.Prefix; a zero Bound leaves its end open) in key order.
+func (x EventBySeqReader) Range(lo, hi table.Bound[Event]) iter.Seq[Event] {
+	return x.r.Scan(EventBySeqIndex, lo, hi)
+}
+
+// RangeBackward yields the rows between two bounds in reverse key order.
+func (x EventBySeqReader) RangeBackward(lo, hi table.Bound[Event]) iter.Seq[Event] {
+	return x.r.ScanBackward(EventBySeqIndex, lo, hi)
+}
+
+// EventBySeq reads and writes the event table by its primary key (seq).
+type EventBySeq struct {
+	EventBySeqReader
+	t *table.Table[Event]
+}
+
+// Update replaces the row whose key equals row's, only if it is present
+// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
+// keep their stored values.
+func (x EventBySeq) Update(row Event) (Event, error) { return x.t.UpdateBy(EventBySeqIndex, row) }
+
+// Delete removes the row with the given key and returns it, or a
+// *table.NotFoundError.
+func (x EventBySeq) Delete(seq int32) (Event, error) {
+	return x.t.DeleteBy(EventBySeqIndex, Event{Seq: seq})
+}
+
+// EventByKindReader reads the event table by its index kind (kind).
+type EventByKindReader struct{ r *table.Reader[Event] }
+
+// Filter yields the rows with the given key, in primary-key order.
+func (x EventByKindReader) Filter(kind Status) iter.Seq[Event] {
+	return x.r.Lookup(EventByKindIndex, Event{Kind: kind}, 0)
+}
+
+// Between yields, in key order, the rows whose kind lies in [lo, hi).
+func (x EventByKindReader) Between(lo, hi Status) iter.Seq[Event] {
+	return x.r.Scan(EventByKindIndex, table.Incl(Event{Kind: lo}, 0), table.Excl(Event{Kind: hi}, 0))
+}
+
+// Range yields the rows between two bounds (see table.Incl, table.Excl,
+// table.Prefix; a zero Bound leaves its end open) in key order.
+func (x EventByKindReader) Range(lo, hi table.Bound[Event]) iter.Seq[Event] {
+	return x.r.Scan(EventByKindIndex, lo, hi)
+}
+
+// RangeBackward yields the rows between two bounds in reverse key order.
+func (x EventByKindReader) RangeBackward(lo, hi table.Bound[Event]) iter.Seq[Event] {
+	return x.r.ScanBackward(EventByKindIndex, lo, hi)
 }
