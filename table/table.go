@@ -120,12 +120,11 @@ func (t *Table[R]) Insert(row R) (R, error) {
 	}
 	var tries uint64
 	for {
-		i, _ := t.conflict(p, nil)
+		i, old := t.tryAdd(p)
 		if i < 0 {
 			break
 		}
 		if i == 0 && t.s.def.Set {
-			old, _ := t.s.trees[0].get(p)
 			return *old, nil
 		}
 		si := -1
@@ -151,10 +150,29 @@ func (t *Table[R]) Insert(row R) (R, error) {
 			return row, err
 		}
 	}
-	t.add(p)
 	t.s.count++
 	t.record(OpInsert, nil, p)
 	return row, nil
+}
+
+// tryAdd puts p into every tree, the primary key first. When a unique
+// tree already holds a row under p's key, it puts that row back, takes p
+// out of the trees it went into, and returns the tree's position and the
+// stored row; the trees are then exactly as before. A non-unique tree
+// orders by the primary key last, so it never holds p's key already.
+func (t *Table[R]) tryAdd(p *R) (int, *R) {
+	for i, tr := range t.s.trees {
+		old, replaced := tr.bt.Set(entry[R]{row: p})
+		if !replaced {
+			continue
+		}
+		tr.bt.Set(old)
+		for j := i - 1; j >= 0; j-- {
+			t.s.trees[j].bt.Delete(entry[R]{row: p})
+		}
+		return i, old.row
+	}
+	return -1, nil
 }
 
 // conflict returns the first unique tree (the primary key is tree 0) that
