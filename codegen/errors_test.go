@@ -280,6 +280,41 @@ type Post struct {
 type PostTable struct{}`, `x.go:8:6: PostTable is a name keelgen generates for table Post; rename your declaration`},
 	{"declaration with an import name", `
 var table = 1`, `x.go:3:5: package-level name table clashes with an import of the generated file; rename it`},
+	{"nested parentheses", `
+//keel:table
+type T struct {
+	ID int ` + "`db:\"pk,autoinc((start=1))\"`" + `
+}`, `x.go:5:9: db tag of field ID: nested parentheses at offset 11; autoinc(...) takes plain name=value parameters`},
+	{"unbalanced parenthesis", `
+//keel:table
+type T struct {
+	ID int ` + "`db:\"pk)\"`" + `
+}`, `x.go:5:9: db tag of field ID: unbalanced ) at offset 2; close each autoinc( with one )`},
+	{"text after autoinc", `
+//keel:table
+type T struct {
+	ID int ` + "`db:\"pk,autoinc(start=1)x\"`" + `
+}`, `x.go:5:9: db tag of field ID: "autoinc(start=1)x" has text after its closing parenthesis; write autoinc(PARAMS) as one option`},
+	{"table option twice", `
+//keel:table name=a name=b
+type T struct {
+	ID int ` + "`db:\"pk\"`" + `
+}`, `x.go:3:1: option name is given twice on //keel:table; keep one`},
+	{"alias table", `
+type S struct{ ID int }
+
+//keel:table
+type T = S`, `x.go:6:6: table T is an alias; declare the struct type itself with //keel:table`},
+	{"two types with one prefix", `
+//keel:table name=a
+type post struct {
+	ID int ` + "`db:\"pk\"`" + `
+}
+
+//keel:table name=b
+type Post struct {
+	ID int ` + "`db:\"pk\"`" + `
+}`, `x.go:9:6: types Post and post both give generated names starting with Post; rename one`},
 	{"package does not compile", `
 var x int = "s"`, `x.go:3:13: cannot use "s" (untyped string constant) as int value in variable declaration (the package must compile apart from the names keelgen generates)`},
 }

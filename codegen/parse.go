@@ -204,6 +204,10 @@ func (p *modParser) parse() *module {
 // table builds one table from its struct.
 func (p *modParser) table(td tableDecl) *tableModel {
 	ts := td.ts
+	if ts.Assign.IsValid() {
+		p.errorf(ts.Name.Pos(), "table %s is an alias; declare the struct type itself with //keel:table", ts.Name.Name)
+		return nil
+	}
 	st, ok := ts.Type.(*ast.StructType)
 	if !ok {
 		p.errorf(ts.Name.Pos(), "//keel:table marks struct types and %s is not a struct; declare it as type %s struct { ... }", ts.Name.Name, ts.Name.Name)
@@ -211,10 +215,6 @@ func (p *modParser) table(td tableDecl) *tableModel {
 	}
 	if ts.TypeParams != nil {
 		p.errorf(ts.Name.Pos(), "table %s has type parameters; a table is a plain struct, so remove them", ts.Name.Name)
-		return nil
-	}
-	if ts.Assign.IsValid() {
-		p.errorf(ts.Name.Pos(), "table %s is an alias; declare the struct type itself with //keel:table", ts.Name.Name)
 		return nil
 	}
 	obj, _ := p.info.Defs[ts.Name].(*types.TypeName)

@@ -17,7 +17,13 @@ func open(t *testing.T) Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { rt.Close() })
+	t.Cleanup(func() {
+		// Every index holds exactly the rows of the primary key.
+		if err := rt.Locked(func(db *table.DB) error { return db.Check() }); err != nil {
+			t.Error(err)
+		}
+		rt.Close()
+	})
 	return NewClient(rt, "test")
 }
 
