@@ -78,12 +78,12 @@ func (e *env) tempDir(name string) (string, error) {
 
 // profile starts a CPU profile of a Keel measurement when -pprof is set
 // and returns the function that stops it.
-func (e *env) profile(system string, m Mode) func() {
+func (e *env) profile(system, label string) func() {
 	if e.pprofDir == "" || system != "keel" {
 		return func() {}
 	}
 	e.profiles++
-	name := fmt.Sprintf("%02d-%s-%s.pprof", e.profiles, e.current, strings.ReplaceAll(m.String(), " ", "-"))
+	name := fmt.Sprintf("%02d-%s-%s.pprof", e.profiles, e.current, strings.NewReplacer(" ", "-", "(", "", ")", "").Replace(label))
 	f, err := os.Create(filepath.Join(e.pprofDir, name))
 	if err != nil {
 		logf("pprof: %v", err)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -21,6 +22,7 @@ type stats struct {
 	ops      int64
 	elapsed  time.Duration
 	p50, p99 time.Duration
+	cpu      float64 // cores the process kept busy, on average
 }
 
 func (s stats) perSec() float64 { return float64(s.ops) / s.elapsed.Seconds() }
@@ -50,6 +52,7 @@ func runFor(callers int, dur time.Duration, maxOps int64, op opFunc, record bool
 	)
 	lats := make([][]time.Duration, callers)
 	per := int(maxOps/int64(callers)) + 1
+	cpu0 := cpuTime()
 	start := time.Now()
 	deadline := start.Add(dur)
 	for w := range callers {
@@ -89,15 +92,25 @@ func runFor(callers int, dur time.Duration, maxOps int64, op opFunc, record bool
 	if firstErr != nil {
 		return stats{}, firstErr
 	}
+	cpu := cpuTime() - cpu0
 	var all []time.Duration
 	for _, l := range lats {
 		all = append(all, l...)
 	}
-	s := stats{ops: int64(len(all)), elapsed: elapsed}
+	s := stats{ops: int64(len(all)), elapsed: elapsed, cpu: cpu.Seconds() / elapsed.Seconds()}
 	if len(all) > 0 {
 		slices.Sort(all)
 		s.p50 = all[len(all)/2]
 		s.p99 = all[min(len(all)-1, len(all)*99/100)]
 	}
 	return s, nil
+}
+
+// cpuTime is the user and system CPU time of the process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

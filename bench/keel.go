@@ -272,3 +272,12 @@ func (s *keelStore) Count() (int, error) {
 	}
 	return table.Read(v, s.k.events).Count(), nil
 }
+
+// logStats reports the log's appended entries and fsyncs so far.
+func (s *keelStore) logStats() (entries, syncs uint64, ok bool) {
+	if s.d == nil {
+		return 0, 0, false
+	}
+	st := s.d.Stats()
+	return st.Entries, st.Syncs, true
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -151,6 +152,7 @@ func (r *report) markdown(targets []target, analysis string) string {
 	w("Every figure below comes from one run of `go run .%s` in `bench/`, started %s and finished %s (%s).\n",
 		cmdFlags, r.started.UTC().Format("2006-01-02 15:04 MST"), time.Now().UTC().Format("15:04 MST"), time.Since(r.started).Round(time.Second))
 	w("Ratios are Keel's figure against the other system's in the same mode, as \"times better\": above 1x Keel is faster (or smaller).\n")
+	w("CPU is the cores the whole process kept busy during a measurement, on average (%d.00 would be every core of this machine).\n", runtime.NumCPU())
 	w("How each workload and system is implemented: [README.md](README.md).\n\n")
 	w("## Machine and versions\n\n")
 	for _, l := range r.env {
@@ -183,13 +185,13 @@ func (r *report) markdown(targets []target, analysis string) string {
 	}
 	for _, title := range titles {
 		w("\n### %s\n\n", title)
-		w("| mode | system | figure | p50 | p99 | Keel's ratio to it |\n| --- | --- | --- | --- | --- | --- |\n")
+		w("| mode | system | figure | p50 | p99 | CPU | Keel's ratio to it |\n| --- | --- | --- | --- | --- | --- | --- |\n")
 		for _, res := range r.results {
 			if res.title != title {
 				continue
 			}
 			keel := r.keelIn(title, res.mode)
-			fig, p50, p99, rt := "", "", "", ""
+			fig, p50, p99, cpu, rt := "", "", "", "", ""
 			if res.err != nil {
 				fig = "not run: " + res.err.Error()
 			} else {
@@ -203,6 +205,7 @@ func (r *report) markdown(targets []target, analysis string) string {
 				}
 				if res.st != nil {
 					p50, p99 = dur(res.st.p50), dur(res.st.p99)
+					cpu = fmt.Sprintf("%.2f", res.st.cpu)
 				}
 				if keel != nil && keel != res {
 					rt = fmtRatio(ratio(keel, res))
@@ -211,7 +214,7 @@ func (r *report) markdown(targets []target, analysis string) string {
 			if res.note != "" {
 				fig += " (" + res.note + ")"
 			}
-			w("| %s | %s | %s | %s | %s | %s |\n", res.mode, res.system, fig, p50, p99, rt)
+			w("| %s | %s | %s | %s | %s | %s | %s |\n", res.mode, res.system, fig, p50, p99, cpu, rt)
 		}
 	}
 	if analysis != "" {

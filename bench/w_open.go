@@ -83,9 +83,15 @@ func (e *env) keelOpen(snapshot bool) func(dir string) (time.Duration, string, e
 		}
 		size := dirSize(dir)
 		k = newKeelModule()
+		label := "open-log"
+		if snapshot {
+			label = "open-snapshot"
+		}
+		stop := e.profile("keel", label)
 		t0 = time.Now()
 		d, err = wal.Open(dir, k.Module, opts)
 		took := time.Since(t0)
+		stop()
 		if err != nil {
 			return 0, "", err
 		}
