@@ -3,7 +3,6 @@ package codegen
 import (
 	"bytes"
 	"fmt"
-	"go/token"
 	"regexp"
 	"sort"
 	"strconv"
@@ -753,7 +752,7 @@ func keyParams(t *tableModel, cols []*column) (params, key string) {
 }
 
 func (g *emitter) index(t *tableModel, ix *indexModel) {
-	T, R, I := t.Go, t.Type, t.Go+ix.Go
+	R, I := t.Type, t.Go+ix.Go
 	X := I + "Index"
 	g.p("// %sReader reads the %s table by its %s (%s).", I, t.Name, idxKind(ix), colList(ix.Cols))
 	g.p("type %sReader struct{ r *table.Reader[%s] }", I, R)
@@ -831,8 +830,6 @@ func (g *emitter) index(t *tableModel, ix *indexModel) {
 	g.p("// *table.NotFoundError.")
 	g.p("func (x %s) Delete(%s) (%s, error) { return x.t.DeleteBy(%s, %s) }", I, params, R, X, key)
 	g.p("")
-	_ = T
-	_ = token.NoPos
 }
 
 func (g *emitter) noneCodec() {

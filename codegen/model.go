@@ -31,7 +31,6 @@ type colType struct {
 	named bool            // expr is a defined type over its storage type
 	elem  *colType        // kSlice
 	row   *tableModel     // kRow
-	gotyp types.Type      // the type itself
 }
 
 // column is one stored field of a table.
@@ -72,7 +71,6 @@ type tableModel struct {
 	Primary *indexModel // nil for a table without a primary key (a set)
 	Indexes []*indexModel
 	Pos     token.Position
-	st      *types.Struct
 	fields  []fieldGuard // every field, stored or not, for the build guard
 }
 
@@ -102,7 +100,6 @@ type reducerModel struct {
 // module is everything the emitter writes for one package.
 type module struct {
 	Pkg      string // package name
-	Path     string // import path
 	Tables   []*tableModel
 	Reducers []*reducerModel
 }

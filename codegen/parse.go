@@ -101,7 +101,7 @@ type tableDecl struct {
 }
 
 func (p *modParser) parse() *module {
-	m := &module{Pkg: p.pkg.Types.Name(), Path: p.pkg.PkgPath}
+	m := &module{Pkg: p.pkg.Types.Name()}
 	files := append([]*ast.File(nil), p.pkg.Syntax...)
 	sort.Slice(files, func(i, j int) bool {
 		return p.fset.Position(files[i].Pos()).Filename < p.fset.Position(files[j].Pos()).Filename

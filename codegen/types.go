@@ -45,16 +45,16 @@ func (c *classifier) classify(t types.Type, rows bool) (*colType, error) {
 	expr := types.TypeString(t, c.qual)
 	if n, ok := t.(*types.Named); ok && rows {
 		if tm := c.tables[n.Obj()]; tm != nil {
-			return &colType{kind: kRow, row: tm, expr: expr, gotyp: t}, nil
+			return &colType{kind: kRow, row: tm, expr: expr}, nil
 		}
 	}
 	if overTime(t) {
-		return &colType{kind: kTime, expr: expr, named: !isTime(t), gotyp: t}, nil
+		return &colType{kind: kTime, expr: expr, named: !isTime(t)}, nil
 	}
 	_, named := t.(*types.Named)
 	switch u := t.Underlying().(type) {
 	case *types.Basic:
-		ct := &colType{expr: expr, named: named, basic: u.Kind(), gotyp: t}
+		ct := &colType{expr: expr, named: named, basic: u.Kind()}
 		switch u.Kind() {
 		case types.Bool:
 			ct.kind = kBool
@@ -78,7 +78,7 @@ func (c *classifier) classify(t types.Type, rows bool) (*colType, error) {
 		return ct, nil
 	case *types.Slice:
 		if b, ok := types.Unalias(u.Elem()).(*types.Basic); ok && b.Kind() == types.Uint8 {
-			return &colType{kind: kBytes, expr: expr, named: named, gotyp: t}, nil
+			return &colType{kind: kBytes, expr: expr, named: named}, nil
 		}
 		el, err := c.classify(u.Elem(), false)
 		if err != nil {
@@ -87,7 +87,7 @@ func (c *classifier) classify(t types.Type, rows bool) (*colType, error) {
 		if el.kind == kSlice {
 			return nil, fmt.Errorf("Keel cannot store %s, a slice of slices; use one level of slice, or a table of its own", expr)
 		}
-		return &colType{kind: kSlice, expr: expr, named: named, elem: el, gotyp: t}, nil
+		return &colType{kind: kSlice, expr: expr, named: named, elem: el}, nil
 	}
 	return nil, fmt.Errorf("Keel cannot store %s; %s", expr, typeHelp)
 }
