@@ -609,7 +609,7 @@ func isCtxParam(e ast.Expr) bool {
 // declares, each with what it belongs to.
 func (p *modParser) generatedNames(m *module) map[string]string {
 	g := map[string]string{}
-	for _, n := range []string{"Ctx", "DB", "ViewDB", "Client", "NewClient", "Module", "keelNoneCodec"} {
+	for _, n := range []string{"Ctx", "DB", "DBOf", "ViewDB", "ViewOf", "Client", "NewClient", "Module", "keelNoneCodec"} {
 		g[n] = "the module"
 	}
 	for _, t := range m.Tables {
