@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/runtime"
 )
 
@@ -124,5 +125,40 @@ func TestAdvance(t *testing.T) {
 	// behind it does not.
 	if d := cmp.Diff([]int32{10, 20, 21, 15, 22}, got); d != "" {
 		t.Errorf("seqs (-want +got):\n%s", d)
+	}
+}
+
+// TestEncodedCall runs reducers with byte arguments, as tools and remote
+// callers do, through the generated argument and result codecs.
+func TestEncodedCall(t *testing.T) {
+	rt, err := runtime.Open(Module, runtime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	args := codec.AppendString(nil, "enc")
+	args = codec.AppendString(args, "Encoded")
+	args = codec.AppendUvarint(args, 2)
+	args = codec.AppendString(codec.AppendString(args, "a"), "b")
+	out, err := rt.CallEncoded("x", "AddPost", args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p Post
+	if err := PostDef.Decode(out, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.ID != 2 || p.Slug != "enc" || p.Title != "Encoded" || len(p.Tags) != 2 || p.Tags[1] != "b" {
+		t.Fatalf("AddPost returned %+v", p)
+	}
+	out, err = rt.CallEncoded("x", "Count", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := codec.NewReader(out); d.Int(0) != 2 || d.Err() != nil {
+		t.Fatalf("Count returned %x", out)
+	}
+	if _, err := rt.CallEncoded("x", "AddPost", args[:3]); err == nil {
+		t.Fatal("short arguments decoded")
 	}
 }
