@@ -22,8 +22,11 @@ func (r *report) targets() []target {
 			return
 		}
 		x := ratio(k, b)
-		ts = append(ts, target{name: name, met: x >= want,
-			measured: fmt.Sprintf("keel %s vs %s %s: %s", k.short(), b.system, b.short(), fmtRatio(x))})
+		m := fmt.Sprintf("keel %s vs %s %s: %s", k.short(), b.system, b.short(), fmtRatio(x))
+		if g := r.find(title, mode, rawGroup); g != nil && g.err == nil {
+			m += fmt.Sprintf("; the disk's bound with 64 transactions per fsync (%s) is %s %s", rawGroup, g.short(), fmtRatio(ratio(g, b)))
+		}
+		ts = append(ts, target{name: name, met: x >= want, measured: m})
 	}
 	vsSystem := func(name, title, mode, system string, want float64) {
 		k, p := r.keelIn(title, mode), r.find(title, mode, system)
