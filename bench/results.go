@@ -207,8 +207,18 @@ func (r *report) markdown(targets []target, analysis string) string {
 					p50, p99 = dur(res.st.p50), dur(res.st.p99)
 					cpu = fmt.Sprintf("%.2f", res.st.cpu)
 				}
-				if keel != nil && keel != res {
-					rt = fmtRatio(ratio(keel, res))
+				if keel != nil && !strings.HasPrefix(res.system, "keel") {
+					var parts []string
+					for _, k := range r.results {
+						if k.title == title && k.mode == res.mode && strings.HasPrefix(k.system, "keel") {
+							if k.system == "keel" {
+								parts = append(parts, fmtRatio(ratio(k, res)))
+							} else {
+								parts = append(parts, k.system[5:]+" "+fmtRatio(ratio(k, res)))
+							}
+						}
+					}
+					rt = strings.Join(parts, ", ")
 				}
 			}
 			if res.note != "" {
