@@ -61,20 +61,31 @@ type commitLog struct {
 
 	mu       sync.Mutex
 	work     *sync.Cond // the flusher waits for entries or a sync request
-	progress *sync.Cond // Wait callers wait for written or synced to move
-	buf      []byte
-	pending  tw.Batch
-	sizes    []int // data sizes of the pending entries
-	spare    tw.Batch
-	appended uint64 // index of the last appended entry
-	written  uint64 // ... written to the OS
-	synced   uint64 // ... fsynced
-	want     uint64 // fsync at least this far, whatever the policy
-	err      error  // sticky: the first write or fsync error
-	closing  bool
-	done     chan struct{}
+	progress *sync.Cond // syncTo waits for synced to move
+	// Wait callers block on a channel: inflight closes when the batch the
+	// flusher is writing (entries up to inflightLast) is done; queued
+	// becomes the next batch's inflight when the flusher takes it.
+	inflight, queued chan struct{}
+	inflightLast     uint64
+	inflightOpen     bool
+	released         int         // entries the last fsync released
+	arrived          int         // entries appended since
+	gatherUntil      time.Time   // see gather
+	timer            *time.Timer // wakes gather
+	buf              []byte
+	pending          tw.Batch
+	sizes            []int // data sizes of the pending entries
+	spare            tw.Batch
+	appended         uint64 // index of the last appended entry
+	written          uint64 // ... written to the OS
+	synced           uint64 // ... fsynced
+	want             uint64 // fsync at least this far, whatever the policy
+	err              error  // sticky: the first write or fsync error
+	closing          bool
+	done             chan struct{}
 
 	syncs   atomic.Uint64
+	syncNs  atomic.Int64 // time spent in fsync
 	entries atomic.Uint64
 	bytes   atomic.Uint64 // appended record bytes
 
@@ -88,6 +99,9 @@ func newCommitLog(w *tw.Log, dir string, last uint64, tail int, o *Options) *com
 	l.sync = w.Sync
 	l.work = sync.NewCond(&l.mu)
 	l.progress = sync.NewCond(&l.mu)
+	l.inflight, l.queued = make(chan struct{}), make(chan struct{})
+	close(l.inflight)
+	l.inflightLast = last
 	go l.flusher()
 	if o.Sync == SyncInterval {
 		go l.ticker(o.SyncInterval)
@@ -109,6 +123,7 @@ func (l *commitLog) Append(c *table.Commit) (uint64, error) {
 	l.appended++
 	l.pending.Write(l.appended, l.buf)
 	l.sizes = append(l.sizes, len(l.buf))
+	l.arrived++
 	if l.policy == SyncAlways {
 		l.want = l.appended
 	}
@@ -124,19 +139,27 @@ func (l *commitLog) Append(c *table.Commit) (uint64, error) {
 // Wait implements runtime.CommitLog.
 func (l *commitLog) Wait(ticket uint64) error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	for {
 		done := l.written >= ticket
 		if l.policy == SyncAlways {
 			done = l.synced >= ticket
 		}
 		if done {
+			l.mu.Unlock()
 			return nil
 		}
 		if l.err != nil {
-			return l.err
+			err := l.err
+			l.mu.Unlock()
+			return err
 		}
-		l.progress.Wait()
+		ch := l.queued
+		if ticket <= l.inflightLast {
+			ch = l.inflight
+		}
+		l.mu.Unlock()
+		<-ch
+		l.mu.Lock()
 	}
 }
 
@@ -178,12 +201,15 @@ func (l *commitLog) flusher() {
 		for len(l.sizes) == 0 && l.want <= l.synced && !l.closing && l.err == nil {
 			l.work.Wait()
 		}
+		l.gather()
 		if l.err != nil || (l.closing && len(l.sizes) == 0 && l.want <= l.synced) {
 			return
 		}
 		batch, sizes, last, want := l.pending, l.sizes, l.appended, l.want
 		l.pending, l.spare = l.spare, tw.Batch{}
 		l.sizes = nil
+		l.inflight, l.queued = l.queued, make(chan struct{})
+		l.inflightLast, l.inflightOpen = last, true
 		l.mu.Unlock()
 
 		var err error
@@ -195,8 +221,13 @@ func (l *commitLog) flusher() {
 			rotated = l.rotations(sizes)
 		}
 		synced := false
+		var took time.Duration
 		if err == nil && (want > l.synced || rotated) {
-			if err = l.sync(); err != nil {
+			t0 := time.Now()
+			err = l.sync()
+			took = time.Since(t0)
+			l.syncNs.Add(int64(took))
+			if err != nil {
 				err = fmt.Errorf("fsync: %w", err)
 			}
 			if err == nil && rotated {
@@ -211,14 +242,57 @@ func (l *commitLog) flusher() {
 		l.spare = batch
 		if err != nil {
 			l.err = fmt.Errorf("%w: %w", ErrFailed, err)
-			l.progress.Broadcast()
+			l.wake(0, 0)
+			close(l.queued) // callers of later entries see the error too
+			l.queued = make(chan struct{})
 			return
 		}
 		l.written = last
 		if synced {
 			l.synced = last
 		}
-		l.progress.Broadcast()
+		l.wake(len(sizes), took)
+	}
+}
+
+// wake releases the callers waiting for the batch just done and makes
+// the queued batch's channel the next in flight. It is called with mu held.
+func (l *commitLog) wake(n int, took time.Duration) {
+	l.progress.Broadcast()
+	close(l.inflight)
+	l.inflightOpen = false
+	l.released, l.arrived = n, 0
+	l.gatherUntil = time.Now().Add(min(took/2, maxGather))
+}
+
+// maxGather bounds how long the flusher waits for released callers.
+const maxGather = time.Millisecond
+
+// gather holds the next fsync back, under SyncAlways, until the callers
+// released by the last one have queued their next transactions (counted
+// as entries appended since), for at most half the last fsync's duration.
+// Callers that call in a loop then share one fsync instead of splitting
+// into two groups that alternate; a caller that does not come back costs
+// the others at most that delay. It is called with mu held.
+func (l *commitLog) gather() {
+	if l.policy != SyncAlways || l.closing {
+		return
+	}
+	for l.err == nil && !l.closing && l.arrived < l.released && len(l.sizes) > 0 {
+		d := time.Until(l.gatherUntil)
+		if d <= 0 {
+			return
+		}
+		if l.timer == nil {
+			l.timer = time.AfterFunc(d, func() {
+				l.mu.Lock()
+				l.work.Signal()
+				l.mu.Unlock()
+			})
+		} else {
+			l.timer.Reset(d)
+		}
+		l.work.Wait()
 	}
 }
 
@@ -281,6 +355,12 @@ func (l *commitLog) close() error {
 		l.err = ErrClosed
 	}
 	l.progress.Broadcast()
+	if l.inflightOpen {
+		close(l.inflight)
+		l.inflightOpen = false
+	}
+	close(l.queued)
+	l.queued = make(chan struct{})
 	l.mu.Unlock()
 	if cerr := l.w.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("keel: wal: close: %w", cerr)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
@@ -168,11 +169,14 @@ type Stats struct {
 	Entries uint64 // appended since Open
 	Bytes   uint64 // record bytes appended since Open
 	Syncs   uint64 // fsyncs of the log since Open
+	// SyncTime is the time spent in those fsyncs.
+	SyncTime time.Duration
 }
 
 // Stats returns the log's counters.
 func (d *DB) Stats() Stats {
-	return Stats{Entries: d.log.entries.Load(), Bytes: d.log.bytes.Load(), Syncs: d.log.syncs.Load()}
+	return Stats{Entries: d.log.entries.Load(), Bytes: d.log.bytes.Load(), Syncs: d.log.syncs.Load(),
+		SyncTime: time.Duration(d.log.syncNs.Load())}
 }
 
 // recovery is what reading the directory found: the state is in the

@@ -1,0 +1,193 @@
+package wal_test
+
+import (
+	"cmp"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/internal/testmod"
+	"github.com/keeldb/keel/reducer"
+	"github.com/keeldb/keel/runtime"
+	"github.com/keeldb/keel/table"
+	"github.com/keeldb/keel/wal"
+)
+
+// Event is the row of the benchmarks' one-table module: an autoinc
+// primary key and a value, so that the figures measure the log more than
+// the indexes.
+type Event struct {
+	ID    uint64
+	Value int64
+}
+
+var eventPK = &table.Index[Event]{Name: "event_pk", Columns: []string{"id"}, Unique: true,
+	Compare: func(a, b *Event, n int) int { return cmp.Compare(a.ID, b.ID) },
+	Format:  func(r *Event, n int) string { return fmt.Sprintf("id=%d", r.ID) }}
+
+// eventModule builds the module: table event and reducer Add, which
+// inserts one event and returns it.
+func eventModule() (*runtime.Module, *table.Def[Event]) {
+	def := &table.Def[Event]{
+		Name:      "event",
+		Columns:   []table.Column{{Name: "id", Type: "uint64"}, {Name: "value", Type: "int64"}},
+		Primary:   eventPK,
+		Sequences: []table.AutoInc[Event]{table.NewAutoInc("event_id_seq", "id", table.SeqParams[uint64]{}, func(r *Event) *uint64 { return &r.ID })},
+		Encode: func(dst []byte, r *Event) []byte {
+			return codec.AppendVarint(codec.AppendUvarint(dst, r.ID), r.Value)
+		},
+		Decode: func(src []byte, r *Event) error {
+			d := codec.NewReader(src)
+			r.ID, r.Value = d.Uvarint(), d.Varint()
+			return d.Err()
+		},
+	}
+	return &runtime.Module{Name: "bench", Tables: []table.Schema{def}, Reducers: []*reducer.Def{
+		reducer.New("Add", func(c *reducer.Ctx, v int64) (Event, error) {
+			return table.Use(c.Tx, def).Insert(Event{Value: v})
+		}, reducer.Codec[int64]{}, reducer.Codec[Event]{}),
+	}}, def
+}
+
+// BenchmarkRawFsync is the baseline: one small write and one fsync per
+// transaction, in the same directory kind the databases use.
+func BenchmarkRawFsync(b *testing.B) {
+	f, err := os.Create(filepath.Join(b.TempDir(), "raw"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	rec := make([]byte, 48)
+	start := time.Now()
+	var synced time.Duration
+	for b.Loop() {
+		if _, err := f.Write(rec); err != nil {
+			b.Fatal(err)
+		}
+		t0 := time.Now()
+		if err := f.Sync(); err != nil {
+			b.Fatal(err)
+		}
+		synced += time.Since(t0)
+	}
+	b.ReportMetric(float64(synced.Microseconds())/float64(b.N), "µs/fsync")
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tx/s")
+	b.ReportMetric(1, "fsyncs/tx")
+}
+
+// BenchmarkDurableInsert inserts one row per transaction through the Add
+// reducer, each acknowledged after fsync, from 1 and 64 concurrent
+// callers. One iteration is one acknowledged transaction.
+func BenchmarkDurableInsert(b *testing.B) {
+	for _, callers := range []int{1, 64} {
+		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
+			m, _ := eventModule()
+			d, err := wal.Open(b.TempDir(), m, wal.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer d.Close()
+			rt := d.Runtime()
+			done := make(chan struct{}, callers)
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			for g := range callers {
+				wg.Go(func() {
+					for i := 0; ; i++ {
+						_, err := runtime.Call[int64, Event](rt, "bench", "Add", int64(g*1_000_000+i))
+						if err != nil {
+							panic(err)
+						}
+						select {
+						case done <- struct{}{}:
+						case <-stop:
+							return
+						}
+					}
+				})
+			}
+			<-done // the first one warms up
+			s0 := d.Stats()
+			start := time.Now()
+			for b.Loop() {
+				<-done
+			}
+			el := time.Since(start)
+			s1 := d.Stats()
+			close(stop)
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/el.Seconds(), "tx/s")
+			b.ReportMetric(float64(s1.Syncs-s0.Syncs)/float64(s1.Entries-s0.Entries), "fsyncs/tx")
+			b.ReportMetric(float64((s1.SyncTime-s0.SyncTime).Microseconds())/float64(s1.Syncs-s0.Syncs), "µs/fsync")
+		})
+	}
+}
+
+// replayDir writes rows posts, perTx to a transaction, with SyncNever (the
+// log is the same; only writing it is faster), and optionally a snapshot
+// at the end.
+func replayDir(b *testing.B, rows, perTx int, snapshot bool) string {
+	dir := b.TempDir()
+	m := testmod.New(table.SeqParams[uint64]{})
+	d, err := wal.Open(dir, m.Module, wal.Options{Sync: wal.SyncNever, SnapshotBytes: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < rows; i += perTx {
+		err := d.Runtime().Update("bench", func(c *reducer.Ctx) error {
+			for j := i; j < i+perTx && j < rows; j++ {
+				if _, err := table.Use(c.Tx, m.Post).Insert(testmod.Post{Slug: fmt.Sprintf("post-%08d", j),
+					Author: fmt.Sprintf("author-%d", j%1000), Title: "a title of some length"}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if snapshot {
+		if err := d.Snapshot(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := d.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return dir
+}
+
+// BenchmarkReplay opens a data directory of 200k posts (three indexes
+// each): from the log alone, with 1 and with 100 rows per transaction, and
+// from a snapshot. One iteration is one Open.
+func BenchmarkReplay(b *testing.B) {
+	const rows = 200_000
+	for _, c := range []struct {
+		name     string
+		perTx    int
+		snapshot bool
+	}{{"log/rows-per-tx=1", 1, false}, {"log/rows-per-tx=100", 100, false}, {"snapshot", 100, true}} {
+		b.Run(c.name, func(b *testing.B) {
+			dir := replayDir(b, rows, c.perTx, c.snapshot)
+			start := time.Now()
+			for b.Loop() {
+				d, err := wal.Open(dir, testmod.New(table.SeqParams[uint64]{}).Module, wal.Options{SnapshotBytes: -1})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if got := d.Recovered.Rows; got < rows {
+					b.Fatalf("replayed %d rows", got)
+				}
+				if err := d.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(rows)*float64(b.N)/time.Since(start).Seconds(), "rows/s")
+		})
+	}
+}
