@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"testing"
 
-	blog "github.com/keeldb/keel/codegen/internal/benchmod"
+	"github.com/keeldb/keel/codegen/internal/benchmod"
 	"github.com/keeldb/keel/internal/testmod"
 	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
@@ -21,7 +21,7 @@ const benchRows = 10_000
 
 func benchDBs(b *testing.B) (gen *table.DB, hand *table.DB, def *table.Def[testmod.Post]) {
 	b.Helper()
-	gen, err := table.NewDB(blog.PostDef)
+	gen, err := table.NewDB(benchmod.PostDef)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func benchDBs(b *testing.B) (gen *table.DB, hand *table.DB, def *table.Def[testm
 
 // fill inserts benchRows posts into both databases and leaves a
 // transaction open on each.
-func fill(b *testing.B) (blog.PostTable, *table.Table[testmod.Post], func()) {
+func fill(b *testing.B) (benchmod.PostTable, *table.Table[testmod.Post], func()) {
 	gen, hand, def := benchDBs(b)
 	gtx, err := gen.Begin()
 	if err != nil {
@@ -45,10 +45,10 @@ func fill(b *testing.B) (blog.PostTable, *table.Table[testmod.Post], func()) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	g, h := blog.DBOf(gtx).Post(), table.Use(htx, def)
+	g, h := benchmod.DBOf(gtx).Post(), table.Use(htx, def)
 	for i := range benchRows {
 		slug, author := fmt.Sprintf("post-%d", i), fmt.Sprintf("author-%d", i%100)
-		if _, err := g.Insert(blog.Post{Slug: slug, Author: author}); err != nil {
+		if _, err := g.Insert(benchmod.Post{Slug: slug, Author: author}); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := h.Insert(testmod.Post{Slug: slug, Author: author}); err != nil {
@@ -67,10 +67,10 @@ func BenchmarkAccessors(b *testing.B) {
 	b.Run("Insert/path=generated", func(b *testing.B) {
 		gen, _, _ := benchDBs(b)
 		tx, _ := gen.Begin()
-		t := blog.DBOf(tx).Post()
+		t := benchmod.DBOf(tx).Post()
 		i := 0
 		for b.Loop() {
-			if _, err := t.Insert(blog.Post{Slug: strconv.Itoa(i)}); err != nil {
+			if _, err := t.Insert(benchmod.Post{Slug: strconv.Itoa(i)}); err != nil {
 				b.Fatal(err)
 			}
 			i++
@@ -154,7 +154,7 @@ func BenchmarkAccessors(b *testing.B) {
 	b.Run("UpdateUnique/path=generated", func(b *testing.B) {
 		i := 0
 		for b.Loop() {
-			if _, err := g.BySlug().Update(blog.Post{Slug: slugs[i%benchRows], Author: "x", Title: "t"}); err != nil {
+			if _, err := g.BySlug().Update(benchmod.Post{Slug: slugs[i%benchRows], Author: "x", Title: "t"}); err != nil {
 				b.Fatal(err)
 			}
 			i++
@@ -170,12 +170,12 @@ func BenchmarkAccessors(b *testing.B) {
 		}
 	})
 	b.Run("EncodeDecode/path=generated", func(b *testing.B) {
-		p := blog.Post{ID: 12345, Slug: "a-slug", Author: "an-author", Title: "A title"}
+		p := benchmod.Post{ID: 12345, Slug: "a-slug", Author: "an-author", Title: "A title"}
 		var buf []byte
-		var q blog.Post
+		var q benchmod.Post
 		for b.Loop() {
-			buf = blog.PostDef.Encode(buf[:0], &p)
-			if err := blog.PostDef.Decode(buf, &q); err != nil {
+			buf = benchmod.PostDef.Encode(buf[:0], &p)
+			if err := benchmod.PostDef.Decode(buf, &q); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -199,12 +199,12 @@ func BenchmarkAccessors(b *testing.B) {
 // reducer.
 func BenchmarkReducerCall(b *testing.B) {
 	b.Run("path=generated", func(b *testing.B) {
-		rt, err := runtime.Open(blog.Module, runtime.Options{})
+		rt, err := runtime.Open(benchmod.Module, runtime.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer rt.Close()
-		c := blog.NewClient(rt, "bench")
+		c := benchmod.NewClient(rt, "bench")
 		i := 0
 		for b.Loop() {
 			if _, err := c.AddPost(strconv.Itoa(i), "author", "title"); err != nil {

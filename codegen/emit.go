@@ -616,17 +616,21 @@ func (g *emitter) table(t *tableModel) {
 	g.p("\treturn dst")
 	g.p("}")
 	g.p("")
-	g.p("// keelRead%s reads a %s row written by keelAppend%s.", T, t.Name, T)
-	g.p("func keelRead%s(d *codec.Reader, r *%s) {", T, R)
-	for _, c := range t.Cols {
-		g.dec(c.Type, "r."+c.Field, "\t")
+	if g.readsRow(t) {
+		g.p("// keelRead%s reads a %s row written by keelAppend%s.", T, t.Name, T)
+		g.p("func keelRead%s(d *codec.Reader, r *%s) {", T, R)
+		for _, c := range t.Cols {
+			g.dec(c.Type, "r."+c.Field, "\t")
+		}
+		g.p("}")
+		g.p("")
 	}
-	g.p("}")
-	g.p("")
 	g.p("// keelDecode%s decodes one %s row.", T, t.Name)
 	g.p("func keelDecode%s(src []byte, r *%s) error {", T, R)
 	g.p("\td := codec.NewReader(src)")
-	g.p("\tkeelRead%s(d, r)", T)
+	for _, c := range t.Cols {
+		g.dec(c.Type, "r."+c.Field, "\t")
+	}
 	g.p("\treturn d.Err()")
 	g.p("}")
 	g.p("")
@@ -839,4 +843,24 @@ func (g *emitter) noneCodec() {
 	g.p("\tDecode: func(src []byte, _ *struct{}) error { return codec.NewReader(src).Err() },")
 	g.p("}")
 	g.p("")
+}
+
+// readsRow reports whether a reducer takes a row of t as an argument, so
+// that its decoder reads rows inside other values.
+func (g *emitter) readsRow(t *tableModel) bool {
+	var uses func(ct *colType) bool
+	uses = func(ct *colType) bool {
+		return ct != nil && ((ct.kind == kRow && ct.row == t) || (ct.kind == kSlice && uses(ct.elem)))
+	}
+	for _, r := range g.m.Reducers {
+		for _, pa := range r.Params {
+			if uses(pa.Type) {
+				return true
+			}
+		}
+		if r.Result != nil && r.Result.kind != kRow && uses(r.Result) {
+			return true
+		}
+	}
+	return false
 }

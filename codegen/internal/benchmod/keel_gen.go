@@ -177,18 +177,13 @@ func keelAppendPost(dst []byte, r *Post) []byte {
 	return dst
 }
 
-// keelReadPost reads a post row written by keelAppendPost.
-func keelReadPost(d *codec.Reader, r *Post) {
+// keelDecodePost decodes one post row.
+func keelDecodePost(src []byte, r *Post) error {
+	d := codec.NewReader(src)
 	r.ID = d.Uvarint()
 	r.Slug = d.String()
 	r.Author = d.String()
 	r.Title = d.String()
-}
-
-// keelDecodePost decodes one post row.
-func keelDecodePost(src []byte, r *Post) error {
-	d := codec.NewReader(src)
-	keelReadPost(d, r)
 	return d.Err()
 }
 

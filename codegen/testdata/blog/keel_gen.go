@@ -445,8 +445,9 @@ func keelAppendPost(dst []byte, r *Post) []byte {
 	return dst
 }
 
-// keelReadPost reads a post row written by keelAppendPost.
-func keelReadPost(d *codec.Reader, r *Post) {
+// keelDecodePost decodes one post row.
+func keelDecodePost(src []byte, r *Post) error {
+	d := codec.NewReader(src)
 	r.ID = d.Uvarint()
 	r.Slug = d.String()
 	r.Author = d.String()
@@ -464,12 +465,6 @@ func keelReadPost(d *codec.Reader, r *Post) {
 	r.Created = d.Time()
 	r.Draft = d.Bool()
 	r.Score = d.Float64()
-}
-
-// keelDecodePost decodes one post row.
-func keelDecodePost(src []byte, r *Post) error {
-	d := codec.NewReader(src)
-	keelReadPost(d, r)
 	return d.Err()
 }
 
@@ -889,7 +884,93 @@ func keelReadOrder(d *codec.Reader, r *Order) {
 // keelDecodeOrder decodes one order row.
 func keelDecodeOrder(src []byte, r *Order) error {
 	d := codec.NewReader(src)
-	keelReadOrder(d, r)
+	r.Shop = d.String()
+	r.ID = d.Varint()
+	r.Status = Status(d.String())
+	r.Amount = Cents(d.Varint())
+	r.Seq = uint8(d.Uint(8))
+	r.Paid = Stamp(d.Time())
+	if n := d.Count(); n > 0 {
+		s1 := make([]float32, n)
+		for i1 := range s1 {
+			s1[i1] = d.Float32()
+		}
+		r.Ratings = s1
+	} else {
+		r.Ratings = nil
+	}
+	if n := d.Count(); n > 0 {
+		s1 := make([]bool, n)
+		for i1 := range s1 {
+			s1[i1] = d.Bool()
+		}
+		r.Flags = s1
+	} else {
+		r.Flags = nil
+	}
+	if n := d.Count(); n > 0 {
+		s1 := make([]int16, n)
+		for i1 := range s1 {
+			s1[i1] = int16(d.Int(16))
+		}
+		r.Sizes = s1
+	} else {
+		r.Sizes = nil
+	}
+	if n := d.Count(); n > 0 {
+		s1 := make([]uint32, n)
+		for i1 := range s1 {
+			s1[i1] = uint32(d.Uint(32))
+		}
+		r.Counts = s1
+	} else {
+		r.Counts = nil
+	}
+	if n := d.Count(); n > 0 {
+		s1 := make([][]byte, n)
+		for i1 := range s1 {
+			s1[i1] = d.Bytes(false)
+		}
+		r.Blobs = s1
+	} else {
+		r.Blobs = nil
+	}
+	if n := d.Count(); n > 0 {
+		s1 := make([]Status, n)
+		for i1 := range s1 {
+			s1[i1] = Status(d.String())
+		}
+		r.Statuses = s1
+	} else {
+		r.Statuses = nil
+	}
+	if n := d.Count(); n > 0 {
+		s1 := make([]time.Time, n)
+		for i1 := range s1 {
+			s1[i1] = d.Time()
+		}
+		r.Times = s1
+	} else {
+		r.Times = nil
+	}
+	if n := d.Count(); n > 0 {
+		s1 := make([]Stamp, n)
+		for i1 := range s1 {
+			s1[i1] = Stamp(d.Time())
+		}
+		r.Stamps = s1
+	} else {
+		r.Stamps = nil
+	}
+	if n := d.Count(); n > 0 {
+		s1 := make(Tags, n)
+		for i1 := range s1 {
+			s1[i1] = d.String()
+		}
+		r.Tags = s1
+	} else {
+		r.Tags = nil
+	}
 	return d.Err()
 }
 
@@ -1153,8 +1234,9 @@ func keelAppendLike(dst []byte, r *Like) []byte {
 	return dst
 }
 
-// keelReadLike reads a like row written by keelAppendLike.
-func keelReadLike(d *codec.Reader, r *Like) {
+// keelDecodeLike decodes one like row.
+func keelDecodeLike(src []byte, r *Like) error {
+	d := codec.NewReader(src)
 	r.Post = d.Uvarint()
 	r.User = d.String()
 	r.Up = d.Bool()
@@ -1165,12 +1247,6 @@ func keelReadLike(d *codec.Reader, r *Like) {
 	r.U = uint(d.Uint(0))
 	r.I8 = int8(d.Int(8))
 	r.U16 = uint16(d.Uint(16))
-}
-
-// keelDecodeLike decodes one like row.
-func keelDecodeLike(src []byte, r *Like) error {
-	d := codec.NewReader(src)
-	keelReadLike(d, r)
 	return d.Err()
 }
 
@@ -1337,7 +1413,8 @@ func keelReadEvent(d *codec.Reader, r *Event) {
 // keelDecodeEvent decodes one event row.
 func keelDecodeEvent(src []byte, r *Event) error {
 	d := codec.NewReader(src)
-	keelReadEvent(d, r)
+	r.Seq = int32(d.Int(32))
+	r.Kind = Status(d.String())
 	return d.Err()
 }
 

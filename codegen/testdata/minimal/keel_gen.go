@@ -115,15 +115,10 @@ func keelAppendItem(dst []byte, r *Item) []byte {
 	return dst
 }
 
-// keelReadItem reads a item row written by keelAppendItem.
-func keelReadItem(d *codec.Reader, r *Item) {
-	r.Name = d.String()
-}
-
 // keelDecodeItem decodes one item row.
 func keelDecodeItem(src []byte, r *Item) error {
 	d := codec.NewReader(src)
-	keelReadItem(d, r)
+	r.Name = d.String()
 	return d.Err()
 }
 

@@ -197,16 +197,11 @@ func keelAppendCounter(dst []byte, r *Counter) []byte {
 	return dst
 }
 
-// keelReadCounter reads a counter row written by keelAppendCounter.
-func keelReadCounter(d *codec.Reader, r *Counter) {
-	r.CounterID = d.String()
-	r.CounterValue = d.Varint()
-}
-
 // keelDecodeCounter decodes one counter row.
 func keelDecodeCounter(src []byte, r *Counter) error {
 	d := codec.NewReader(src)
-	keelReadCounter(d, r)
+	r.CounterID = d.String()
+	r.CounterValue = d.Varint()
 	return d.Err()
 }
 
@@ -346,17 +341,12 @@ func keelAppendItem(dst []byte, r *Item) []byte {
 	return dst
 }
 
-// keelReadItem reads a item row written by keelAppendItem.
-func keelReadItem(d *codec.Reader, r *Item) {
-	r.ID = d.Varint()
-	r.Name = d.String()
-	r.Description = d.String()
-}
-
 // keelDecodeItem decodes one item row.
 func keelDecodeItem(src []byte, r *Item) error {
 	d := codec.NewReader(src)
-	keelReadItem(d, r)
+	r.ID = d.Varint()
+	r.Name = d.String()
+	r.Description = d.String()
 	return d.Err()
 }
 

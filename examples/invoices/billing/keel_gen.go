@@ -160,16 +160,11 @@ func keelAppendCounter(dst []byte, r *Counter) []byte {
 	return dst
 }
 
-// keelReadCounter reads a counter row written by keelAppendCounter.
-func keelReadCounter(d *codec.Reader, r *Counter) {
-	r.Name = d.String()
-	r.Value = d.Uvarint()
-}
-
 // keelDecodeCounter decodes one counter row.
 func keelDecodeCounter(src []byte, r *Counter) error {
 	d := codec.NewReader(src)
-	keelReadCounter(d, r)
+	r.Name = d.String()
+	r.Value = d.Uvarint()
 	return d.Err()
 }
 
@@ -318,17 +313,12 @@ func keelAppendInvoice(dst []byte, r *Invoice) []byte {
 	return dst
 }
 
-// keelReadInvoice reads a invoice row written by keelAppendInvoice.
-func keelReadInvoice(d *codec.Reader, r *Invoice) {
-	r.Number = d.Uvarint()
-	r.Customer = d.String()
-	r.Cents = d.Varint()
-}
-
 // keelDecodeInvoice decodes one invoice row.
 func keelDecodeInvoice(src []byte, r *Invoice) error {
 	d := codec.NewReader(src)
-	keelReadInvoice(d, r)
+	r.Number = d.Uvarint()
+	r.Customer = d.String()
+	r.Cents = d.Varint()
 	return d.Err()
 }
 

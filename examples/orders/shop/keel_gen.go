@@ -246,7 +246,10 @@ func keelReadOrder(d *codec.Reader, r *Order) {
 // keelDecodeOrder decodes one order row.
 func keelDecodeOrder(src []byte, r *Order) error {
 	d := codec.NewReader(src)
-	keelReadOrder(d, r)
+	r.Shop = d.String()
+	r.ID = d.Varint()
+	r.Item = d.String()
+	r.Qty = d.Varint()
 	return d.Err()
 }
 

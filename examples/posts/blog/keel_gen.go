@@ -237,7 +237,10 @@ func keelReadPost(d *codec.Reader, r *Post) {
 // keelDecodePost decodes one post row.
 func keelDecodePost(src []byte, r *Post) error {
 	d := codec.NewReader(src)
-	keelReadPost(d, r)
+	r.ID = d.Uvarint()
+	r.Slug = d.String()
+	r.Author = d.String()
+	r.Title = d.String()
 	return d.Err()
 }
 

@@ -185,17 +185,12 @@ func keelAppendSpin(dst []byte, r *Spin) []byte {
 	return dst
 }
 
-// keelReadSpin reads a spin row written by keelAppendSpin.
-func keelReadSpin(d *codec.Reader, r *Spin) {
-	r.ID = d.Uvarint()
-	r.Dial = uint8(d.Uint(8))
-	r.Lap = uint8(d.Uint(8))
-}
-
 // keelDecodeSpin decodes one spin row.
 func keelDecodeSpin(src []byte, r *Spin) error {
 	d := codec.NewReader(src)
-	keelReadSpin(d, r)
+	r.ID = d.Uvarint()
+	r.Dial = uint8(d.Uint(8))
+	r.Lap = uint8(d.Uint(8))
 	return d.Err()
 }
 
@@ -323,16 +318,11 @@ func keelAppendFloor(dst []byte, r *Floor) []byte {
 	return dst
 }
 
-// keelReadFloor reads a floor row written by keelAppendFloor.
-func keelReadFloor(d *codec.Reader, r *Floor) {
-	r.Level = int16(d.Int(16))
-	r.Name = d.String()
-}
-
 // keelDecodeFloor decodes one floor row.
 func keelDecodeFloor(src []byte, r *Floor) error {
 	d := codec.NewReader(src)
-	keelReadFloor(d, r)
+	r.Level = int16(d.Int(16))
+	r.Name = d.String()
 	return d.Err()
 }
 
