@@ -56,8 +56,8 @@
 // # Column types
 //
 // bool; int, int8..int64, uint, uint8..uint64; float32, float64; string;
-// []byte; time.Time (stored as UTC Unix nanoseconds: the location and the
-// monotonic reading are dropped); defined types over any of these; and
+// []byte; time.Time (stored as Unix seconds and nanoseconds: it reads back
+// in UTC, without the location or the monotonic reading); defined types over any of these; and
 // slices of them (an empty slice reads back as nil). Keys (pk, unique,
 // index) may not be floats (NaN and -0 have no stable order) or slices,
 // except []byte, which orders bytewise.
@@ -74,6 +74,36 @@
 // Ctx is generated: it embeds *reducer.Ctx and adds DB, the module's typed
 // tables, so the package does not type-check before the first generation;
 // keelgen tolerates exactly the errors about names it generates.
+//
+// # Accessors
+//
+// Inside a reducer, ctx.DB.Post() is the post table in the reducer's
+// transaction; outside, Client.View returns a ViewDB whose Post() reads the
+// last commit. For a table T with primary key (id):
+//
+//	Insert(row) (T, error)               insert only if absent; autoinc columns that are 0 are filled
+//	Update(row) (T, error)               replace only if present
+//	Upsert(row) (T, inserted bool, error) either way
+//	Delete(id) (T, error)                remove only if present
+//	Find(id) (T, bool)
+//	All(), Backward() iter.Seq[T]        in primary-key order
+//	Count() int
+//
+// and for each index, e.g. BySlug():
+//
+//	Find(slug) (T, bool)                 unique indexes and the primary key
+//	Update(row), Delete(slug)            unique indexes and the primary key
+//	Filter(slug) iter.Seq[T]             rows with that key (point scan)
+//	FilterShop(shop) iter.Seq[T]         rows with a key prefix (multi-column indexes)
+//	Between(lo, hi) iter.Seq[T]          rows whose last key column is in [lo, hi),
+//	                                     the other key columns given before lo
+//	Range(lo, hi table.Bound[T]), RangeBackward(lo, hi)
+//
+// Failed writes return *table.UniqueError or *table.NotFoundError (match
+// them with errors.Is against table.ErrUniqueViolation and
+// table.ErrNotFound) and change nothing. Client has one method per reducer
+// that runs it as one transaction: NewClient(rt, caller).AddPost(slug,
+// title).
 //
 // # Generated names
 //
