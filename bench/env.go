@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -43,12 +44,8 @@ func machine(base string) []string {
 				lines = append(lines, fmt.Sprintf("%s %s", d.Path, d.Version))
 			}
 		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				lines = append(lines, "Keel commit: "+s.Value)
-			}
-		}
 	}
+	lines = append(lines, "Keel: "+keelRevision())
 	lines = append(lines, "SQLite library: "+sqliteVersion())
 	return lines
 }
@@ -98,4 +95,19 @@ func (e *env) profile(system, label string) func() {
 		pprof.StopCPUProfile()
 		f.Close()
 	}
+}
+
+// keelRevision names the commit of the Keel source the run was built from
+// and says whether files outside bench/ differed from it.
+func keelRevision() string {
+	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return "commit unknown (not a git checkout)"
+	}
+	rev := "commit " + strings.TrimSpace(string(out))
+	st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no", "--", "..", ":!.").Output()
+	if err == nil && len(strings.TrimSpace(string(st))) > 0 {
+		rev += ", with uncommitted changes in " + strings.Join(strings.Fields(strings.ReplaceAll(strings.TrimSpace(string(st)), "\n", " ")), " ")
+	}
+	return rev
 }

@@ -44,10 +44,10 @@ type report struct {
 func (r *report) add(res *result) {
 	r.results = append(r.results, res)
 	if res.err != nil {
-		logf("  %-8s %-10s %-14s FAILED: %v", res.workload, res.mode, res.system, res.err)
+		logf("  %-28.28s %-10s %-14s FAILED: %v", res.title, res.mode, res.system, res.err)
 		return
 	}
-	logf("  %-8s %-10s %-14s %s", res.workload, res.mode, res.system, res.figure())
+	logf("  %-28.28s %-10s %-14s %s", res.title, res.mode, res.system, res.figure())
 }
 
 func (res *result) figure() string {
