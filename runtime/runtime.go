@@ -106,8 +106,8 @@ func Open(m *Module, opts Options) (*Runtime, error) {
 		logger: opts.Logger, clock: opts.Clock, wal: opts.Log, onClose: opts.OnClose}
 	if rt.logger == nil {
 		rt.logger = slog.New(slog.DiscardHandler)
-		rt.quiet = true
 	}
+	rt.quiet = rt.logger.Handler() == slog.DiscardHandler
 	if rt.clock == nil {
 		rt.clock = time.Now
 	}

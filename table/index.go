@@ -72,6 +72,14 @@ func (t *tree[R]) get(key *R) (*R, bool) {
 	return e.row, ok
 }
 
+// sameKey reports whether a and b sort to the same entry of the tree.
+func (t *tree[R]) sameKey(a, b *R, pk *Index[R]) bool {
+	if t.def.Compare(a, b, t.full) != 0 {
+		return false
+	}
+	return t.def.Unique || t.def == pk || pk.Compare(a, b, len(pk.Columns)) == 0
+}
+
 func (t *tree[R]) copy() *tree[R] {
 	return &tree[R]{def: t.def, bt: t.bt.Copy(), full: t.full}
 }

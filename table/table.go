@@ -175,6 +175,37 @@ func (t *Table[R]) tryAdd(p *R) (int, *R) {
 	return -1, nil
 }
 
+// replace puts p in the place of old in every tree. Where a tree's key
+// is unchanged, p takes old's entry in one walk; where it changed, p goes
+// in and old comes out. When a unique tree holds another row under p's
+// new key, replace unwinds, leaving every tree as before, and returns the
+// tree's position and that row.
+func (t *Table[R]) replace(old, p *R) (int, *R) {
+	pk := t.s.def.Primary
+	for i, tr := range t.s.trees {
+		prev, replaced := tr.bt.Set(entry[R]{row: p})
+		if !replaced || prev.row == old {
+			continue
+		}
+		tr.bt.Set(prev)
+		for j := i - 1; j >= 0; j-- {
+			tj := t.s.trees[j]
+			if tj.sameKey(old, p, pk) {
+				tj.bt.Set(entry[R]{row: old})
+			} else {
+				tj.bt.Delete(entry[R]{row: p})
+			}
+		}
+		return i, prev.row
+	}
+	for _, tr := range t.s.trees {
+		if !tr.sameKey(old, p, pk) {
+			tr.bt.Delete(entry[R]{row: old})
+		}
+	}
+	return -1, nil
+}
+
 // conflict returns the first unique tree (the primary key is tree 0) that
 // holds a row other than self under p's key, or -1.
 func (t *Table[R]) conflict(p, self *R) (int, *R) {
@@ -234,11 +265,9 @@ func (t *Table[R]) UpdateBy(ix *Index[R], row R) (R, error) {
 	for _, s := range t.seqs {
 		s.keep(p, old)
 	}
-	if i, _ := t.conflict(p, old); i >= 0 {
+	if i, _ := t.replace(old, p); i >= 0 {
 		return row, t.uniqueError(i, p)
 	}
-	t.remove(old)
-	t.add(p)
 	t.record(OpUpdate, old, p)
 	return row, nil
 }
