@@ -127,21 +127,19 @@ func BenchmarkDurableInsert(b *testing.B) {
 	}
 }
 
-// replayDir writes rows posts, perTx to a transaction, with SyncNever (the
-// log is the same; only writing it is faster), and optionally a snapshot
-// at the end.
-func replayDir(b *testing.B, rows, perTx int, snapshot bool) string {
+// replayDir writes rows rows, perTx to a transaction, with SyncNever (the
+// log is the same; only writing it is faster), and a snapshot at the end
+// when asked.
+func replayDir(b *testing.B, mod *runtime.Module, insert func(c *reducer.Ctx, j int) error, rows, perTx int, snapshot bool) string {
 	dir := b.TempDir()
-	m := testmod.New(table.SeqParams[uint64]{})
-	d, err := wal.Open(dir, m.Module, wal.Options{Sync: wal.SyncNever, SnapshotBytes: -1})
+	d, err := wal.Open(dir, mod, wal.Options{Sync: wal.SyncNever, SnapshotBytes: -1})
 	if err != nil {
 		b.Fatal(err)
 	}
 	for i := 0; i < rows; i += perTx {
 		err := d.Runtime().Update("bench", func(c *reducer.Ctx) error {
 			for j := i; j < i+perTx && j < rows; j++ {
-				if _, err := table.Use(c.Tx, m.Post).Insert(testmod.Post{Slug: fmt.Sprintf("post-%08d", j),
-					Author: fmt.Sprintf("author-%d", j%1000), Title: "a title of some length"}); err != nil {
+				if err := insert(c, j); err != nil {
 					return err
 				}
 			}
@@ -162,32 +160,58 @@ func replayDir(b *testing.B, rows, perTx int, snapshot bool) string {
 	return dir
 }
 
-// BenchmarkReplay opens a data directory of 200k posts (three indexes
-// each): from the log alone, with 1 and with 100 rows per transaction, and
-// from a snapshot. One iteration is one Open.
+// BenchmarkReplay opens a data directory of 200k rows: from the log alone
+// (1 and 100 rows per transaction) and from a snapshot, for the event
+// table (primary key only) and the post table (primary key, a unique and
+// a non-unique index). One iteration is one Open.
 func BenchmarkReplay(b *testing.B) {
 	const rows = 200_000
-	for _, c := range []struct {
-		name     string
-		perTx    int
-		snapshot bool
-	}{{"log/rows-per-tx=1", 1, false}, {"log/rows-per-tx=100", 100, false}, {"snapshot", 100, true}} {
-		b.Run(c.name, func(b *testing.B) {
-			dir := replayDir(b, rows, c.perTx, c.snapshot)
-			start := time.Now()
-			for b.Loop() {
-				d, err := wal.Open(dir, testmod.New(table.SeqParams[uint64]{}).Module, wal.Options{SnapshotBytes: -1})
-				if err != nil {
-					b.Fatal(err)
-				}
-				if got := d.Recovered.Rows; got < rows {
-					b.Fatalf("replayed %d rows", got)
-				}
-				if err := d.Close(); err != nil {
-					b.Fatal(err)
-				}
+	type table_ struct {
+		name   string
+		mod    func() *runtime.Module
+		insert func(mod *runtime.Module) func(c *reducer.Ctx, j int) error
+	}
+	tables := []table_{
+		{"event", func() *runtime.Module { m, _ := eventModule(); return m }, func(m *runtime.Module) func(*reducer.Ctx, int) error {
+			def := m.Tables[0].(*table.Def[Event])
+			return func(c *reducer.Ctx, j int) error {
+				_, err := table.Use(c.Tx, def).Insert(Event{Value: int64(j)})
+				return err
 			}
-			b.ReportMetric(float64(rows)*float64(b.N)/time.Since(start).Seconds(), "rows/s")
-		})
+		}},
+		{"post", func() *runtime.Module { return testmod.New(table.SeqParams[uint64]{}).Module }, func(m *runtime.Module) func(*reducer.Ctx, int) error {
+			def := m.Tables[0].(*table.Def[testmod.Post])
+			return func(c *reducer.Ctx, j int) error {
+				_, err := table.Use(c.Tx, def).Insert(testmod.Post{Slug: fmt.Sprintf("post-%08d", j),
+					Author: fmt.Sprintf("author-%d", j%1000), Title: "a title of some length"})
+				return err
+			}
+		}},
+	}
+	for _, tb := range tables {
+		for _, c := range []struct {
+			name     string
+			perTx    int
+			snapshot bool
+		}{{"log/rows-per-tx=1", 1, false}, {"log/rows-per-tx=100", 100, false}, {"snapshot", 100, true}} {
+			b.Run(tb.name+"/"+c.name, func(b *testing.B) {
+				m := tb.mod()
+				dir := replayDir(b, m, tb.insert(m), rows, c.perTx, c.snapshot)
+				start := time.Now()
+				for b.Loop() {
+					d, err := wal.Open(dir, tb.mod(), wal.Options{SnapshotBytes: -1})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if got := d.Recovered.Rows; got < rows {
+						b.Fatalf("replayed %d rows", got)
+					}
+					if err := d.Close(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(rows)*float64(b.N)/time.Since(start).Seconds(), "rows/s")
+			})
+		}
 	}
 }

@@ -24,11 +24,16 @@ type SegmentReport struct {
 
 // ReadSegment reads and checks every entry of a segment file.
 func ReadSegment(seg Segment) (*SegmentReport, error) {
-	s, err := scanSegment(seg)
+	r := &SegmentReport{Segment: seg}
+	s, err := scanSegment(seg, func(e Entry) error {
+		r.Entries = append(r.Entries, e)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &SegmentReport{Segment: seg, Size: s.size, Entries: s.entries, Damage: s.bad, Torn: s.torn}, nil
+	r.Size, r.Damage, r.Torn = s.size, s.bad, s.torn
+	return r, nil
 }
 
 // SnapshotInUse returns the snapshot Open would load: the newest one that

@@ -245,20 +245,20 @@ func (d *DB) recover(db *table.DB) (*recovery, error) {
 			return nil, &CorruptError{File: seg.Path, Index: rec.last + 1,
 				Reason: fmt.Sprintf("entries %d to %d are missing", rec.last+1, seg.First-1)}
 		}
-		sc, err := scanSegment(seg)
+		sc, err := scanSegment(seg, func(e Entry) error {
+			if e.Index < from {
+				return nil
+			}
+			if err := r.apply(e.Data); err != nil {
+				return fmt.Errorf("keel: wal: replay %s entry %d: %w", seg.Path, e.Index, err)
+			}
+			rec.report.Entries++
+			return nil
+		})
 		if err != nil {
 			return nil, err
 		}
-		for _, e := range sc.entries {
-			if e.Index < from {
-				continue
-			}
-			if err := r.apply(e.Data); err != nil {
-				return nil, fmt.Errorf("keel: wal: replay %s entry %d: %w", seg.Path, e.Index, err)
-			}
-			rec.report.Entries++
-		}
-		rec.last = seg.First + uint64(len(sc.entries)) - 1
+		rec.last = seg.First + uint64(sc.entries) - 1
 		if rec.last < from-1 {
 			rec.last = from - 1
 		}

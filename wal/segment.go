@@ -66,7 +66,7 @@ type Entry struct {
 // scan is what reading one segment file found.
 type scan struct {
 	seg     Segment
-	entries []Entry // the valid entries before any damage
+	entries int // the valid entries before any damage
 	size    int64
 	bad     *CorruptError // the first damaged entry, or nil
 	// torn reports that no valid entry follows the damage: a write cut
@@ -76,16 +76,18 @@ type scan struct {
 	droppedBytes int64
 }
 
-// scanSegment reads and checks every entry of a segment file.
-func scanSegment(seg Segment) (*scan, error) {
+// scanSegment reads and checks every entry of a segment file, calling fn
+// with each valid entry before any damage. An error from fn stops the
+// scan and is returned.
+func scanSegment(seg Segment, fn func(Entry) error) (*scan, error) {
 	data, err := os.ReadFile(seg.Path)
 	if err != nil {
 		return nil, fmt.Errorf("keel: wal: %w", err)
 	}
-	return scanBytes(seg, data), nil
+	return scanBytes(seg, data, fn)
 }
 
-func scanBytes(seg Segment, data []byte) *scan {
+func scanBytes(seg Segment, data []byte, fn func(Entry) error) (*scan, error) {
 	s := &scan{seg: seg, size: int64(len(data))}
 	off := 0
 	for idx := seg.First; off < len(data); idx++ {
@@ -106,13 +108,16 @@ func scanBytes(seg Segment, data []byte) *scan {
 			s.torn = !validAfter(data, off+1)
 			s.droppedBytes = int64(len(data) - off)
 			s.tornEntries = countFramed(data[off:])
-			return s
+			return s, nil
 		}
 		end := off + n + int(size)
-		s.entries = append(s.entries, Entry{Index: idx, Offset: int64(off), Data: data[off+n : end : end]})
+		if err := fn(Entry{Index: idx, Offset: int64(off), Data: data[off+n : end : end]}); err != nil {
+			return nil, err
+		}
+		s.entries++
 		off = end
 	}
-	return s
+	return s, nil
 }
 
 // validAfter reports whether a valid entry starts anywhere at or after from.
