@@ -39,10 +39,39 @@ func measure(callers int, b budget, op opFunc) (stats, error) {
 			return stats{}, err
 		}
 	}
-	return runFor(callers, b.dur, b.maxOps, op, true)
+	smp, err := runFor(callers, b.dur, b.maxOps, op, true)
+	return smp.stats(), err
 }
 
-func runFor(callers int, dur time.Duration, maxOps int64, op opFunc, record bool) (stats, error) {
+// sample is what one or more timed runs of an operation recorded.
+type sample struct {
+	lats    []time.Duration
+	elapsed time.Duration
+	cpu     time.Duration
+}
+
+func (s *sample) add(o sample) {
+	s.lats = append(s.lats, o.lats...)
+	s.elapsed += o.elapsed
+	s.cpu += o.cpu
+}
+
+func (s *sample) stats() stats {
+	st := stats{ops: int64(len(s.lats)), elapsed: s.elapsed}
+	if s.elapsed > 0 {
+		st.cpu = s.cpu.Seconds() / s.elapsed.Seconds()
+	}
+	if len(s.lats) > 0 {
+		slices.Sort(s.lats)
+		st.p50 = s.lats[len(s.lats)/2]
+		st.p99 = s.lats[min(len(s.lats)-1, len(s.lats)*99/100)]
+	}
+	return st
+}
+
+// runFor runs op from callers goroutines for dur or maxOps operations,
+// whichever comes first.
+func runFor(callers int, dur time.Duration, maxOps int64, op opFunc, record bool) (sample, error) {
 	var (
 		count    atomic.Int64
 		stop     atomic.Bool
@@ -88,22 +117,14 @@ func runFor(callers int, dur time.Duration, maxOps int64, op opFunc, record bool
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	smp := sample{elapsed: time.Since(start), cpu: cpuTime() - cpu0}
 	if firstErr != nil {
-		return stats{}, firstErr
+		return sample{}, firstErr
 	}
-	cpu := cpuTime() - cpu0
-	var all []time.Duration
 	for _, l := range lats {
-		all = append(all, l...)
+		smp.lats = append(smp.lats, l...)
 	}
-	s := stats{ops: int64(len(all)), elapsed: elapsed, cpu: cpu.Seconds() / elapsed.Seconds()}
-	if len(all) > 0 {
-		slices.Sort(all)
-		s.p50 = all[len(all)/2]
-		s.p99 = all[min(len(all)-1, len(all)*99/100)]
-	}
-	return s, nil
+	return smp, nil
 }
 
 // cpuTime is the user and system CPU time of the process so far.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"sync/atomic"
 )
 
@@ -17,8 +16,6 @@ const (
 	rawName  = "raw write+fsync loop"
 	rawGroup = "raw write+fsync, 64 per fsync"
 )
-
-var allModes = []Mode{Durable, NoSync, Memory}
 
 // eachSystem opens every system that supports mode in a fresh directory,
 // prepares it, runs fn and closes it; a failure is recorded as the
@@ -86,57 +83,15 @@ func throughput(st stats) *result {
 // runInserts is W1 (callers = 1) and W2 (callers = 64).
 func (e *env) runInserts(workload, title string, callers int) {
 	logf("%s", title)
-	for _, m := range allModes {
-		if m == Durable {
-			e.rawFsync(workload, title, callers)
-		}
+	e.durableRounds(workload, title, callers, nil, func(s store) (opFunc, func() string) {
+		return func(int, *rand.Rand) error { return s.Insert() }, nil
+	})
+	for _, m := range []Mode{NoSync, Memory} {
 		e.eachSystem(workload, title, m, nil, func(s store) (*result, error) {
 			st, err := measure(callers, e.budgetFor(m), func(int, *rand.Rand) error { return s.Insert() })
 			return throughput(st), err
 		})
 	}
-}
-
-// rawFsync is the disk's bound for durable transactions: append the log
-// entries of group transactions (64 bytes each, about the size of Keel's
-// entry for W1) with one write, fsync, and repeat. With group = 1 it is the
-// bound of one caller; with group = 64 that of 64 callers whose
-// transactions all share every fsync, the best group commit can do.
-func (e *env) rawFsync(workload, title string, group int) {
-	res := func() *result {
-		dir, err := e.tempDir("raw")
-		if err != nil {
-			return &result{err: err}
-		}
-		defer os.RemoveAll(dir)
-		f, err := os.Create(filepath.Join(dir, "log"))
-		if err != nil {
-			return &result{err: err}
-		}
-		defer f.Close()
-		rec := make([]byte, 64*group)
-		st, err := measure(1, e.durable, func(int, *rand.Rand) error {
-			if _, err := f.Write(rec); err != nil {
-				return err
-			}
-			return f.Sync()
-		})
-		if err != nil {
-			return &result{err: err}
-		}
-		r := throughput(st)
-		r.value *= float64(group)
-		r.note = "64-byte append + fsync, no database"
-		if group > 1 {
-			r.note = fmt.Sprintf("%d-byte append + fsync counted as %d transactions, no database", len(rec), group)
-		}
-		return r
-	}()
-	res.workload, res.title, res.mode, res.system = workload, title, Durable.String(), rawName
-	if group > 1 {
-		res.system = rawGroup
-	}
-	e.rep.add(res)
 }
 
 // picker draws the two accounts of a transfer.
@@ -179,32 +134,45 @@ func (p *picker) pair() (uint64, uint64) {
 func (e *env) runTransfers(workload, title string, skewed bool) {
 	logf("%s", title)
 	const callers = 64
-	for _, m := range allModes {
-		if m == Durable {
-			e.rawFsync(workload, title, callers)
-		}
-		e.eachSystem(workload, title, m, func(s store) error { return s.LoadAccounts(e.accounts) }, func(s store) (*result, error) {
-			pickers := make([]*picker, callers)
-			for w := range pickers {
-				pickers[w] = newPicker(uint64(w)+1, e.accounts, skewed)
-			}
-			var rejected atomic.Int64
-			st, err := measure(callers, e.budgetFor(m), func(w int, _ *rand.Rand) error {
-				from, to := pickers[w].pair()
-				err := s.Transfer(from, to, int64(pickers[w].r.IntN(100)+1))
-				if errors.Is(err, errInsufficient) {
-					// The check failed and the transaction rolled back:
-					// a completed transfer attempt all the same.
-					rejected.Add(1)
-					return nil
-				}
-				return err
-			})
+	load := func(s store) error { return s.LoadAccounts(e.accounts) }
+	e.durableRounds(workload, title, callers, load, func(s store) (opFunc, func() string) {
+		return e.transferOp(s, callers, skewed)
+	})
+	for _, m := range []Mode{NoSync, Memory} {
+		e.eachSystem(workload, title, m, load, func(s store) (*result, error) {
+			op, note := e.transferOp(s, callers, skewed)
+			st, err := measure(callers, e.budgetFor(m), op)
 			res := throughput(st)
-			if n := rejected.Load(); n > 0 {
-				res.note = fmt.Sprintf("%d rejected by the balance check", n)
-			}
+			res.note = note()
 			return res, err
 		})
+	}
+}
+
+// transferOp returns W3's operation on s, with pickers of its own (every
+// system draws the same sequence of transfers), and a note on how many
+// transfers the balance check rejected.
+func (e *env) transferOp(s store, callers int, skewed bool) (opFunc, func() string) {
+	pickers := make([]*picker, callers)
+	for w := range pickers {
+		pickers[w] = newPicker(uint64(w)+1, e.accounts, skewed)
+	}
+	var rejected atomic.Int64
+	op := func(w int, _ *rand.Rand) error {
+		from, to := pickers[w].pair()
+		err := s.Transfer(from, to, int64(pickers[w].r.IntN(100)+1))
+		if errors.Is(err, errInsufficient) {
+			// The check failed and the transaction rolled back: a
+			// completed transfer attempt all the same.
+			rejected.Add(1)
+			return nil
+		}
+		return err
+	}
+	return op, func() string {
+		if n := rejected.Load(); n > 0 {
+			return fmt.Sprintf("%d rejected by the balance check", n)
+		}
+		return ""
 	}
 }

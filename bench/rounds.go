@@ -1,0 +1,169 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+)
+
+// rounds is how many slices a durable measurement is cut into.
+const rounds = 5
+
+// contender is one system (or raw baseline) in an interleaved measurement.
+type contender struct {
+	name    string
+	s       store // nil for a raw baseline
+	op      opFunc
+	callers int     // 1 for a raw baseline, the workload's callers otherwise
+	scale   float64 // transactions per operation (raw group baseline)
+	close   func() error
+	smp     sample
+	err     error
+	note    string
+	e0, s0  uint64 // log counters before the rounds
+}
+
+// durableRounds measures every durable system, and the raw write+fsync
+// baseline, interleaved: each gets rounds slices of the durable budget in
+// turn, so a drift of the disk's latency during the measurement (on a
+// shared virtual disk it moves by several times within seconds) falls on
+// every system alike instead of on whichever ran at the time.
+func (e *env) durableRounds(workload, title string, callers int, prepare func(store) error, mkop func(s store) (opFunc, func() string)) {
+	var cs []*contender
+	var notes []func() string
+	defer func() {
+		for _, c := range cs {
+			if c.close != nil {
+				if err := c.close(); err != nil && c.err == nil {
+					c.err = fmt.Errorf("close: %w", err)
+				}
+			}
+		}
+	}()
+	raw, err := e.rawContender(callers)
+	if err != nil {
+		raw = &contender{err: err}
+	}
+	raw.name = rawName
+	if callers > 1 {
+		raw.name = rawGroup
+	}
+	cs = append(cs, raw)
+	notes = append(notes, nil)
+	for _, sys := range systems {
+		if !sys.has(Durable) {
+			continue
+		}
+		c := &contender{name: sys.name, callers: callers, scale: 1}
+		cs = append(cs, c)
+		dir, err := e.tempDir(sys.name)
+		if err != nil {
+			c.err = err
+			notes = append(notes, nil)
+			continue
+		}
+		s, err := sys.open(dir, Durable)
+		if err != nil {
+			os.RemoveAll(dir)
+			c.err = fmt.Errorf("open: %w", err)
+			notes = append(notes, nil)
+			continue
+		}
+		c.s = s
+		c.close = func() error { err := s.Close(); os.RemoveAll(dir); return err }
+		if prepare != nil {
+			if err := prepare(s); err != nil {
+				c.err = fmt.Errorf("load: %w", err)
+				notes = append(notes, nil)
+				continue
+			}
+		}
+		var note func() string
+		c.op, note = mkop(s)
+		notes = append(notes, note)
+	}
+	b := e.durable
+	for _, c := range cs {
+		if c.err == nil && b.warmup > 0 {
+			if _, err := runFor(c.callers, b.warmup, b.maxOps/10+1, c.op, false); err != nil {
+				c.err = err
+			}
+		}
+		if ls, ok := c.s.(interface{ logStats() (uint64, uint64, bool) }); ok {
+			c.e0, c.s0, _ = ls.logStats()
+		}
+	}
+	for round := range rounds {
+		for _, c := range cs {
+			if c.err != nil {
+				continue
+			}
+			stop := func() {}
+			if round == 0 {
+				stop = e.profile(c.name, Durable.String())
+			}
+			smp, err := runFor(c.callers, b.dur/rounds, b.maxOps/rounds, c.op, true)
+			stop()
+			if err != nil {
+				c.err = err
+				continue
+			}
+			c.smp.add(smp)
+		}
+	}
+	for i, c := range cs {
+		var res *result
+		if c.err != nil {
+			res = &result{err: c.err}
+		} else {
+			st := c.smp.stats()
+			res = throughput(st)
+			res.value *= c.scale
+			res.note = c.note
+			if notes[i] != nil {
+				res.note = notes[i]()
+			}
+			if ls, ok := c.s.(interface{ logStats() (uint64, uint64, bool) }); ok {
+				if e1, s1, ok := ls.logStats(); ok && s1 > c.s0 {
+					if res.note != "" {
+						res.note += "; "
+					}
+					res.note += fmt.Sprintf("%.1f transactions per fsync", float64(e1-c.e0)/float64(s1-c.s0))
+				}
+			}
+		}
+		res.workload, res.title, res.mode, res.system = workload, title, Durable.String(), c.name
+		e.rep.add(res)
+	}
+}
+
+// rawContender is the disk's bound for durable transactions: append the
+// log entries of group transactions (64 bytes each, about the size of
+// Keel's entry for W1) with one write, fsync, and repeat. With group = 1
+// it is the bound of one caller; with group = 64 that of 64 callers whose
+// transactions all share every fsync, the best group commit can do.
+func (e *env) rawContender(group int) (*contender, error) {
+	dir, err := e.tempDir("raw")
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Create(filepath.Join(dir, "log"))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	rec := make([]byte, 64*group)
+	c := &contender{callers: 1, scale: float64(group), note: "64-byte append + fsync, no database",
+		close: func() error { err := f.Close(); os.RemoveAll(dir); return err },
+		op: func(int, *rand.Rand) error {
+			if _, err := f.Write(rec); err != nil {
+				return err
+			}
+			return f.Sync()
+		}}
+	if group > 1 {
+		c.note = fmt.Sprintf("%d-byte append + fsync counted as %d transactions, no database", len(rec), group)
+	}
+	return c, nil
+}
