@@ -118,7 +118,7 @@ func run(full, quick bool, only, out, pprofDir, dir string) error {
 	}
 	e.rep.configs = append(e.rep.configs, "badger (W6 only): DefaultOptions with SyncWrites: true, GetSequence bandwidth 1024")
 	e.rep.sizes = []string{
-		fmt.Sprintf("durable measurements: %s after a %s warm-up, at most %d transactions", e.durable.dur, e.durable.warmup, e.durable.maxOps),
+		fmt.Sprintf("durable measurements: %s after a %s warm-up, at most %d transactions, in %d slices interleaved round-robin across the systems", e.durable.dur, e.durable.warmup, e.durable.maxOps, rounds),
 		fmt.Sprintf("no-fsync and in-memory measurements: %s after a %s warm-up, at most %d operations", e.fast.dur, e.fast.warmup, e.fast.maxOps),
 		fmt.Sprintf("W3: %d accounts; W4, W5: %d items (unique email, indexed timestamp); W7, W8: %d event rows loaded %d per transaction",
 			e.accounts, e.items, e.loadRows, loadBatch),
