@@ -84,7 +84,7 @@ func run(full, quick bool, only, out, pprofDir, dir string) error {
 	if quick {
 		e.durable = budget{dur: 300 * time.Millisecond, maxOps: 2_000, warmup: 50 * time.Millisecond}
 		e.fast = budget{dur: 200 * time.Millisecond, maxOps: 200_000, warmup: 50 * time.Millisecond}
-		e.accounts, e.items, e.loadRows = 10_000, 10_000, 50_000
+		e.items, e.loadRows = 10_000, 50_000
 	}
 	var flags []string
 	if full {
