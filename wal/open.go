@@ -229,6 +229,9 @@ func (d *DB) recover(db *table.DB) (*recovery, error) {
 		from = s.Index + 1
 		break
 	}
+	if rec.report.Snapshot == "" && firstErr != nil && len(segs) == 0 {
+		return nil, fmt.Errorf("keel: wal: no usable snapshot and no log: %w", firstErr)
+	}
 	if rec.report.Snapshot == "" && len(segs) > 0 && segs[0].First > 1 {
 		if firstErr != nil {
 			return nil, fmt.Errorf("keel: wal: no usable snapshot and the log starts at entry %d: %w", segs[0].First, firstErr)

@@ -151,3 +151,16 @@ func TestLock(t *testing.T) {
 	}
 	d2.Close()
 }
+
+func TestSnapshotWithoutLog(t *testing.T) {
+	dir, _ := snapDB(t, 2, 5)
+	if err := os.RemoveAll(filepath.Join(dir, "log")); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range snapshotFiles(t, dir) {
+		os.WriteFile(s, []byte("KEELSNAP garbage"), 0o640)
+	}
+	if _, err := wal.Open(dir, newMod().Module, wal.Options{}); !errors.Is(err, wal.ErrCorrupt) {
+		t.Fatalf("open without a log and with damaged snapshots: %v", err)
+	}
+}
