@@ -92,6 +92,10 @@
 // and queued in memory. One flusher goroutine writes everything queued
 // with one write and covers it with one fsync, while the next group
 // queues; Wait returns once the flusher has passed the caller's entry.
+// Under SyncAlways the flusher holds the next fsync back until the callers
+// the last one released have queued their next transactions, for at most
+// half the last fsync's duration, so that callers in a loop share one
+// fsync instead of splitting into two alternating groups.
 // The first write or fsync error is sticky: every waiting and later caller
 // gets it and the runtime takes no more writes. See SyncPolicy for the
 // other policies and what each can lose.
