@@ -2,6 +2,7 @@ package codegen_test
 
 import (
 	"fmt"
+	goruntime "runtime"
 	"strconv"
 	"testing"
 
@@ -18,6 +19,10 @@ import (
 // compare the accessors alone.
 
 const benchRows = 10_000
+
+// settle collects the garbage of the benchmarks before, so that each
+// measures its own.
+func settle() { goruntime.GC() }
 
 func benchDBs(b *testing.B) (gen *table.DB, hand *table.DB, def *table.Def[testmod.Post]) {
 	b.Helper()
@@ -65,6 +70,7 @@ func BenchmarkAccessors(b *testing.B) {
 	}
 
 	b.Run("Insert/path=generated", func(b *testing.B) {
+		settle()
 		gen, _, _ := benchDBs(b)
 		tx, _ := gen.Begin()
 		t := benchmod.DBOf(tx).Post()
@@ -78,6 +84,7 @@ func BenchmarkAccessors(b *testing.B) {
 		tx.Rollback()
 	})
 	b.Run("Insert/path=hand", func(b *testing.B) {
+		settle()
 		_, hand, def := benchDBs(b)
 		tx, _ := hand.Begin()
 		t := table.Use(tx, def)
@@ -94,6 +101,7 @@ func BenchmarkAccessors(b *testing.B) {
 	g, h, done := fill(b)
 	defer done()
 	b.Run("FindPK/path=generated", func(b *testing.B) {
+		settle()
 		i := uint64(0)
 		for b.Loop() {
 			if _, ok := g.Find(i%benchRows + 1); !ok {
@@ -103,6 +111,7 @@ func BenchmarkAccessors(b *testing.B) {
 		}
 	})
 	b.Run("FindPK/path=hand", func(b *testing.B) {
+		settle()
 		i := uint64(0)
 		for b.Loop() {
 			if _, ok := h.Get(testmod.Post{ID: i%benchRows + 1}); !ok {
@@ -112,6 +121,7 @@ func BenchmarkAccessors(b *testing.B) {
 		}
 	})
 	b.Run("FindUnique/path=generated", func(b *testing.B) {
+		settle()
 		i := 0
 		for b.Loop() {
 			if _, ok := g.BySlug().Find(slugs[i%benchRows]); !ok {
@@ -121,6 +131,7 @@ func BenchmarkAccessors(b *testing.B) {
 		}
 	})
 	b.Run("FindUnique/path=hand", func(b *testing.B) {
+		settle()
 		i := 0
 		for b.Loop() {
 			if _, ok := h.Find(testmod.PostSlug, testmod.Post{Slug: slugs[i%benchRows]}); !ok {
@@ -130,6 +141,7 @@ func BenchmarkAccessors(b *testing.B) {
 		}
 	})
 	b.Run("FilterIndex/path=generated", func(b *testing.B) {
+		settle()
 		for b.Loop() {
 			n := 0
 			for range g.ByAuthor().Filter("author-42") {
@@ -141,6 +153,7 @@ func BenchmarkAccessors(b *testing.B) {
 		}
 	})
 	b.Run("FilterIndex/path=hand", func(b *testing.B) {
+		settle()
 		for b.Loop() {
 			n := 0
 			for range h.Lookup(testmod.PostAuthor, testmod.Post{Author: "author-42"}, 0) {
@@ -152,6 +165,7 @@ func BenchmarkAccessors(b *testing.B) {
 		}
 	})
 	b.Run("UpdateUnique/path=generated", func(b *testing.B) {
+		settle()
 		i := 0
 		for b.Loop() {
 			if _, err := g.BySlug().Update(benchmod.Post{Slug: slugs[i%benchRows], Author: "x", Title: "t"}); err != nil {
@@ -161,6 +175,7 @@ func BenchmarkAccessors(b *testing.B) {
 		}
 	})
 	b.Run("UpdateUnique/path=hand", func(b *testing.B) {
+		settle()
 		i := 0
 		for b.Loop() {
 			if _, err := h.UpdateBy(testmod.PostSlug, testmod.Post{Slug: slugs[i%benchRows], Author: "x", Title: "t"}); err != nil {
@@ -170,6 +185,7 @@ func BenchmarkAccessors(b *testing.B) {
 		}
 	})
 	b.Run("EncodeDecode/path=generated", func(b *testing.B) {
+		settle()
 		p := benchmod.Post{ID: 12345, Slug: "a-slug", Author: "an-author", Title: "A title"}
 		var buf []byte
 		var q benchmod.Post
@@ -181,6 +197,7 @@ func BenchmarkAccessors(b *testing.B) {
 		}
 	})
 	b.Run("EncodeDecode/path=hand", func(b *testing.B) {
+		settle()
 		def := testmod.NewPostDef(table.SeqParams[uint64]{})
 		p := testmod.Post{ID: 12345, Slug: "a-slug", Author: "an-author", Title: "A title"}
 		var buf []byte
@@ -199,6 +216,7 @@ func BenchmarkAccessors(b *testing.B) {
 // reducer.
 func BenchmarkReducerCall(b *testing.B) {
 	b.Run("path=generated", func(b *testing.B) {
+		settle()
 		rt, err := runtime.Open(benchmod.Module, runtime.Options{})
 		if err != nil {
 			b.Fatal(err)
@@ -214,6 +232,7 @@ func BenchmarkReducerCall(b *testing.B) {
 		}
 	})
 	b.Run("path=hand", func(b *testing.B) {
+		settle()
 		m := testmod.New(table.SeqParams[uint64]{})
 		rt, err := runtime.Open(m.Module, runtime.Options{})
 		if err != nil {
