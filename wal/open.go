@@ -47,8 +47,11 @@ type Recovery struct {
 	Entries       uint64 // log entries replayed after it
 	Rows          uint64 // rows loaded from the snapshot and the log
 	LastIndex     uint64 // the last log entry
-	DroppedBytes  int64  // cut from the log's tail or at a repaired entry
-	DroppedItems  int
+	// DroppedBytes and DroppedEntries say what a repair cut from the
+	// segment it truncated (entries: those its length prefixes describe,
+	// a cut one included; -1 when later segments were removed as well).
+	DroppedBytes   int64
+	DroppedEntries int
 }
 
 // Open opens the data directory dir for module m, creating it when it
@@ -286,14 +289,15 @@ func (d *DB) recover(db *table.DB) (*recovery, error) {
 		}
 		rec.truncate, rec.cutAt = seg.Path, sc.bad.Offset
 		rec.tail = int(sc.bad.Offset)
-		rec.report.DroppedBytes, rec.report.DroppedItems = sc.droppedBytes, sc.tornEntries
-		if d.opts.Repair && !last {
-			rec.report.DroppedItems = -1 // unknown: whole segments follow
+		rec.report.DroppedBytes, rec.report.DroppedEntries = sc.droppedBytes, sc.tornEntries
+		if !last {
+			rec.report.DroppedEntries = -1 // not counted: whole segments follow
 		}
-		rec.report.DroppedBytes = sc.droppedBytes
 		rec.msg += fmt.Sprintf(" (%s)", sc.bad.Reason)
-		rec.report.LastIndex = rec.last
 		break
+	}
+	if err := r.finish(); err != nil {
+		return nil, err
 	}
 	if len(segs) == 0 {
 		rec.tail = 0
@@ -321,7 +325,7 @@ func (rec *recovery) apply(logger *slog.Logger) error {
 			return fmt.Errorf("keel: wal: repair %s: %w", rec.truncate, err)
 		}
 		logger.Warn(rec.msg, "segment", rec.truncate, "offset", rec.cutAt,
-			"dropped_bytes", rec.report.DroppedBytes, "dropped_entries", rec.report.DroppedItems,
+			"dropped_bytes", rec.report.DroppedBytes, "dropped_entries", rec.report.DroppedEntries,
 			"removed_segments", len(rec.remove), "last_entry", rec.last)
 	}
 	for _, p := range rec.remove {

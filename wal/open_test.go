@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/keeldb/keel/table"
 	"github.com/keeldb/keel/wal"
 )
 
@@ -24,7 +25,12 @@ func TestReopen(t *testing.T) {
 	if d2.Recovered.Entries != 11 {
 		t.Errorf("replayed %d entries, want 11", d2.Recovered.Entries)
 	}
+	var txid uint64
+	d2.Runtime().OnCommit(func(c *table.Commit) { txid = c.TxID })
 	p := addPost(t, d2.Runtime(), "z")
+	if txid != 12 {
+		t.Errorf("first transaction after reopen has id %d, want 12", txid)
+	}
 	if p.ID <= 11 {
 		t.Errorf("new id %d reuses a value", p.ID)
 	}

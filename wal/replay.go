@@ -13,6 +13,9 @@ type replayer struct {
 	names map[string]string // table names, to look up names without allocating
 	txs   uint64
 	rows  uint64
+
+	tx     *table.Tx // the open replay transaction, or nil
+	lastTx uint64    // id of the last transaction replayed
 }
 
 func newReplayer(db *table.DB) *replayer {
@@ -31,6 +34,12 @@ func (r *replayer) table(b []byte) (string, error) {
 	return name, nil
 }
 
+// replayBatch is how many log entries replay applies in one table
+// transaction: a replay that fails is discarded whole, so entries need no
+// transaction of their own, and sharing one saves the per-transaction
+// work.
+const replayBatch = 4096
+
 // apply replays one record that scanSegment checked (framing, version,
 // checksum).
 func (r *replayer) apply(data []byte) error {
@@ -42,11 +51,14 @@ func (r *replayer) apply(data []byte) error {
 	if d.err != nil {
 		return d.err
 	}
-	tx, err := r.db.BeginAt(txid)
-	if err != nil {
-		return err
+	if r.tx == nil {
+		tx, err := r.db.BeginAt(txid)
+		if err != nil {
+			return err
+		}
+		r.tx = tx
 	}
-	defer tx.Rollback()
+	r.lastTx = txid
 	nt := d.count()
 	for i := 0; i < nt && d.err == nil; i++ {
 		name, err := r.table(d.bytes())
@@ -59,7 +71,7 @@ func (r *replayer) apply(data []byte) error {
 			if d.err != nil {
 				break
 			}
-			if err := tx.Apply(name, op, old, new); err != nil {
+			if err := r.tx.Apply(name, op, old, new); err != nil {
 				return err
 			}
 			r.rows++
@@ -74,8 +86,34 @@ func (r *replayer) apply(data []byte) error {
 			return err
 		}
 	}
-	tx.Commit()
-	r.db.Release()
 	r.txs++
+	if r.txs%replayBatch == 0 {
+		r.commit()
+	}
+	return nil
+}
+
+// commit ends the open replay transaction, if any.
+func (r *replayer) commit() {
+	if r.tx == nil {
+		return
+	}
+	r.tx.Commit()
+	r.db.Release()
+	r.tx = nil
+}
+
+// finish commits what is open and moves the database's transaction ids
+// past the last one replayed.
+func (r *replayer) finish() error {
+	r.commit()
+	if r.lastTx == 0 {
+		return nil
+	}
+	tx, err := r.db.BeginAt(r.lastTx)
+	if err != nil {
+		return err
+	}
+	tx.Rollback()
 	return nil
 }

@@ -155,6 +155,9 @@ func TestCutLastEntryAtEveryOffset(t *testing.T) {
 			if got, want := d.Recovered.DroppedBytes, int64(cut-last); got != want {
 				t.Errorf("dropped %d bytes, want %d", got, want)
 			}
+			if want := min(cut-last, 1); d.Recovered.DroppedEntries != want {
+				t.Errorf("dropped %d entries, want %d", d.Recovered.DroppedEntries, want)
+			}
 			if cut > last && !bytes.Contains(logbuf.Bytes(), []byte("dropped_bytes=")) {
 				t.Errorf("no log line about the repair: %s", logbuf.String())
 			}
@@ -174,9 +177,9 @@ func TestZeroTail(t *testing.T) {
 			f.Write(make([]byte, n))
 			f.Close()
 			d := reopen(t, c, noSnap, states[len(states)-1])
-			if d.Recovered.DroppedBytes != int64(n) || d.Recovered.DroppedItems != 0 {
+			if d.Recovered.DroppedBytes != int64(n) || d.Recovered.DroppedEntries != 0 {
 				t.Errorf("dropped %d bytes %d entries, want %d bytes 0 entries",
-					d.Recovered.DroppedBytes, d.Recovered.DroppedItems, n)
+					d.Recovered.DroppedBytes, d.Recovered.DroppedEntries, n)
 			}
 		})
 	}
