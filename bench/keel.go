@@ -273,11 +273,12 @@ func (s *keelStore) Count() (int, error) {
 	return table.Read(v, s.k.events).Count(), nil
 }
 
-// logStats reports the log's appended entries and fsyncs so far.
-func (s *keelStore) logStats() (entries, syncs uint64, ok bool) {
+// logStats reports the log's appended entries, fsyncs and time spent in
+// fsync so far.
+func (s *keelStore) logStats() (logCounters, bool) {
 	if s.d == nil {
-		return 0, 0, false
+		return logCounters{}, false
 	}
 	st := s.d.Stats()
-	return st.Entries, st.Syncs, true
+	return logCounters{entries: st.Entries, syncs: st.Syncs, syncTime: st.SyncTime}, true
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // rounds is how many slices a durable measurement is cut into.
@@ -21,7 +22,7 @@ type contender struct {
 	smp     sample
 	err     error
 	note    string
-	e0, s0  uint64 // log counters before the rounds
+	log0    logCounters // before the rounds
 }
 
 // durableRounds measures every durable system, and the raw write+fsync
@@ -90,8 +91,8 @@ func (e *env) durableRounds(workload, title string, callers int, prepare func(st
 				c.err = err
 			}
 		}
-		if ls, ok := c.s.(interface{ logStats() (uint64, uint64, bool) }); ok {
-			c.e0, c.s0, _ = ls.logStats()
+		if ls, ok := c.s.(logged); ok {
+			c.log0, _ = ls.logStats()
 		}
 	}
 	for round := range rounds {
@@ -124,12 +125,12 @@ func (e *env) durableRounds(workload, title string, callers int, prepare func(st
 			if notes[i] != nil {
 				res.note = notes[i]()
 			}
-			if ls, ok := c.s.(interface{ logStats() (uint64, uint64, bool) }); ok {
-				if e1, s1, ok := ls.logStats(); ok && s1 > c.s0 {
+			if ls, ok := c.s.(logged); ok {
+				if l1, ok := ls.logStats(); ok && l1.syncs > c.log0.syncs {
 					if res.note != "" {
 						res.note += "; "
 					}
-					res.note += fmt.Sprintf("%.1f transactions per fsync", float64(e1-c.e0)/float64(s1-c.s0))
+					res.note += l1.since(c.log0, c.smp.elapsed)
 				}
 			}
 		}
@@ -166,4 +167,24 @@ func (e *env) rawContender(group int) (*contender, error) {
 		c.note = fmt.Sprintf("%d-byte append + fsync counted as %d transactions, no database", len(rec), group)
 	}
 	return c, nil
+}
+
+// logCounters are a log's counters at one moment.
+type logCounters struct {
+	entries, syncs uint64
+	syncTime       time.Duration
+}
+
+// logged is a store with a commit log whose counters can be read.
+type logged interface {
+	logStats() (logCounters, bool)
+}
+
+// since describes the log's work between c0 and c over elapsed: how many
+// transactions each fsync carried, and how much of each fsync cycle the
+// fsync itself took.
+func (c logCounters) since(c0 logCounters, elapsed time.Duration) string {
+	n := c.syncs - c0.syncs
+	return fmt.Sprintf("%.1f transactions per fsync; fsync %s of each %s cycle",
+		float64(c.entries-c0.entries)/float64(n), dur((c.syncTime-c0.syncTime)/time.Duration(n)), dur(elapsed/time.Duration(n)))
 }

@@ -47,19 +47,9 @@ func (e *env) withStore(sys *system, mode Mode, prepare func(store) error, fn fu
 			return &result{err: fmt.Errorf("load: %w", err)}
 		}
 	}
-	ls, hasLog := s.(interface{ logStats() (uint64, uint64, bool) })
-	var e0, s0 uint64
-	if hasLog {
-		e0, s0, hasLog = ls.logStats()
-	}
 	stopProfile := e.profile(sys.name, mode.String())
 	res, err := fn(s)
 	stopProfile()
-	if hasLog && err == nil && res != nil && mode == Durable {
-		if e1, s1, _ := ls.logStats(); s1 > s0 {
-			res.note = fmt.Sprintf("%.1f transactions per fsync", float64(e1-e0)/float64(s1-s0))
-		}
-	}
 	if cerr := s.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close: %w", cerr)
 	}
