@@ -80,7 +80,12 @@ func runFor(callers int, dur time.Duration, maxOps int64, op opFunc, record bool
 		wg       sync.WaitGroup
 	)
 	lats := make([][]time.Duration, callers)
-	per := int(maxOps/int64(callers)) + 1
+	if record {
+		per := int(maxOps/int64(callers)) + 1
+		for w := range lats {
+			lats[w] = make([]time.Duration, 0, min(per, 1<<22))
+		}
+	}
 	cpu0 := cpuTime()
 	start := time.Now()
 	deadline := start.Add(dur)
@@ -89,10 +94,7 @@ func runFor(callers int, dur time.Duration, maxOps int64, op opFunc, record bool
 		go func() {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(uint64(w)+1, 0x6b65656c))
-			var lat []time.Duration
-			if record {
-				lat = make([]time.Duration, 0, min(per, 1<<22))
-			}
+			lat := lats[w]
 			for !stop.Load() {
 				if count.Add(1) > maxOps {
 					stop.Store(true)
