@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"math/rand/v2"
 	"os"
 
@@ -47,18 +48,15 @@ func (e *env) badgerSeq() *result {
 	if err != nil {
 		return &result{err: err}
 	}
-	defer db.Close()
 	seq, err := db.GetSequence([]byte("event_id_seq"), 1024)
 	if err != nil {
-		return &result{err: err}
+		return &result{err: errors.Join(err, db.Close())}
 	}
 	st, err := measure(1, e.fast, func(int, *rand.Rand) error {
 		_, err := seq.Next()
 		return err
 	})
-	if rerr := seq.Release(); err == nil {
-		err = rerr
-	}
+	err = errors.Join(err, seq.Release(), db.Close())
 	if err != nil {
 		return &result{err: err}
 	}
