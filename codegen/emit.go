@@ -638,7 +638,9 @@ func (g *emitter) table(t *tableModel) {
 	// Reader.
 	g.p("// %sReader reads the %s table: inside a transaction it sees the", T, t.Name)
 	g.p("// transaction's own writes; in a ViewDB it sees that commit. Its")
-	g.p("// iterators may be ranged over many times, each time afresh.")
+	g.p("// iterators may be ranged over many times, each time afresh; a")
+	g.p("// transaction may write while ranging, and the range goes on over the")
+	g.p("// rows as they were when it began.")
 	g.p("type %sReader struct{ r *table.Reader[%s] }", T, R)
 	g.p("")
 	g.p("// Count returns the number of rows.")

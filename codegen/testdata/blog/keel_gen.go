@@ -470,7 +470,9 @@ func keelDecodePost(src []byte, r *Post) error {
 
 // PostReader reads the post table: inside a transaction it sees the
 // transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh.
+// iterators may be ranged over many times, each time afresh; a
+// transaction may write while ranging, and the range goes on over the
+// rows as they were when it began.
 type PostReader struct{ r *table.Reader[Post] }
 
 // Count returns the number of rows.
@@ -976,7 +978,9 @@ func keelDecodeOrder(src []byte, r *Order) error {
 
 // OrderReader reads the order table: inside a transaction it sees the
 // transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh.
+// iterators may be ranged over many times, each time afresh; a
+// transaction may write while ranging, and the range goes on over the
+// rows as they were when it began.
 type OrderReader struct{ r *table.Reader[Order] }
 
 // Count returns the number of rows.
@@ -1252,7 +1256,9 @@ func keelDecodeLike(src []byte, r *Like) error {
 
 // LikeReader reads the like table: inside a transaction it sees the
 // transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh.
+// iterators may be ranged over many times, each time afresh; a
+// transaction may write while ranging, and the range goes on over the
+// rows as they were when it began.
 type LikeReader struct{ r *table.Reader[Like] }
 
 // Count returns the number of rows.
@@ -1420,7 +1426,9 @@ func keelDecodeEvent(src []byte, r *Event) error {
 
 // EventReader reads the event table: inside a transaction it sees the
 // transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh.
+// iterators may be ranged over many times, each time afresh; a
+// transaction may write while ranging, and the range goes on over the
+// rows as they were when it began.
 type EventReader struct{ r *table.Reader[Event] }
 
 // Count returns the number of rows.

@@ -124,7 +124,9 @@ func keelDecodeItem(src []byte, r *Item) error {
 
 // ItemReader reads the item table: inside a transaction it sees the
 // transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh.
+// iterators may be ranged over many times, each time afresh; a
+// transaction may write while ranging, and the range goes on over the
+// rows as they were when it began.
 type ItemReader struct{ r *table.Reader[Item] }
 
 // Count returns the number of rows.

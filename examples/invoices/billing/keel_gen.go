@@ -170,7 +170,9 @@ func keelDecodeCounter(src []byte, r *Counter) error {
 
 // CounterReader reads the counter table: inside a transaction it sees the
 // transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh.
+// iterators may be ranged over many times, each time afresh; a
+// transaction may write while ranging, and the range goes on over the
+// rows as they were when it began.
 type CounterReader struct{ r *table.Reader[Counter] }
 
 // Count returns the number of rows.
@@ -324,7 +326,9 @@ func keelDecodeInvoice(src []byte, r *Invoice) error {
 
 // InvoiceReader reads the invoice table: inside a transaction it sees the
 // transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh.
+// iterators may be ranged over many times, each time afresh; a
+// transaction may write while ranging, and the range goes on over the
+// rows as they were when it began.
 type InvoiceReader struct{ r *table.Reader[Invoice] }
 
 // Count returns the number of rows.

@@ -255,7 +255,9 @@ func keelDecodeOrder(src []byte, r *Order) error {
 
 // OrderReader reads the order table: inside a transaction it sees the
 // transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh.
+// iterators may be ranged over many times, each time afresh; a
+// transaction may write while ranging, and the range goes on over the
+// rows as they were when it began.
 type OrderReader struct{ r *table.Reader[Order] }
 
 // Count returns the number of rows.

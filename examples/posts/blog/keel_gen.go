@@ -246,7 +246,9 @@ func keelDecodePost(src []byte, r *Post) error {
 
 // PostReader reads the post table: inside a transaction it sees the
 // transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh.
+// iterators may be ranged over many times, each time afresh; a
+// transaction may write while ranging, and the range goes on over the
+// rows as they were when it began.
 type PostReader struct{ r *table.Reader[Post] }
 
 // Count returns the number of rows.

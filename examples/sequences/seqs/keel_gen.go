@@ -196,7 +196,9 @@ func keelDecodeSpin(src []byte, r *Spin) error {
 
 // SpinReader reads the spin table: inside a transaction it sees the
 // transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh.
+// iterators may be ranged over many times, each time afresh; a
+// transaction may write while ranging, and the range goes on over the
+// rows as they were when it began.
 type SpinReader struct{ r *table.Reader[Spin] }
 
 // Count returns the number of rows.
@@ -328,7 +330,9 @@ func keelDecodeFloor(src []byte, r *Floor) error {
 
 // FloorReader reads the floor table: inside a transaction it sees the
 // transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh.
+// iterators may be ranged over many times, each time afresh; a
+// transaction may write while ranging, and the range goes on over the
+// rows as they were when it began.
 type FloorReader struct{ r *table.Reader[Floor] }
 
 // Count returns the number of rows.
