@@ -79,3 +79,37 @@ func (t *Table[R]) load(rows [][]byte) error {
 	t.s.count = len(rows)
 	return nil
 }
+
+// Replay applies one logged row change like Apply, for recovery: an insert
+// goes into each index in one step (an append when its key is the largest
+// so far, as autoinc keys in log order are), and no change is recorded, so
+// Rollback does not undo it. An error leaves the table unusable: the
+// caller discards the database.
+func (tx *Tx) Replay(table string, op Op, old, new []byte) error {
+	i, ok := tx.db.byName[table]
+	if !ok {
+		return fmt.Errorf("keel: replay: no table %s: %w", table, ErrCorruptState)
+	}
+	t := tx.db.tables[i]
+	if op != OpInsert {
+		return t.apply(op, old, new)
+	}
+	return t.(interface{ replayInsert([]byte) error }).replayInsert(new)
+}
+
+func (t *Table[R]) replayInsert(b []byte) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	p := new(R)
+	if err := t.s.def.Decode(b, p); err != nil {
+		return fmt.Errorf("keel: replay insert %s: %w: %w", t.s.def.Name, ErrCorruptState, err)
+	}
+	for i, tr := range t.s.trees {
+		if _, replaced := tr.bt.Load(entry[R]{row: p}); replaced {
+			return fmt.Errorf("keel: replay insert %s: %w: %w", t.s.def.Name, ErrCorruptState, t.uniqueError(i, p))
+		}
+	}
+	t.s.count++
+	return nil
+}

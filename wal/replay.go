@@ -71,7 +71,7 @@ func (r *replayer) apply(data []byte) error {
 			if d.err != nil {
 				break
 			}
-			if err := r.tx.Apply(name, op, old, new); err != nil {
+			if err := r.tx.Replay(name, op, old, new); err != nil {
 				return err
 			}
 			r.rows++
