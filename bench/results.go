@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -157,6 +158,9 @@ func (r *report) markdown(targets []target, analysis string) string {
 	w("## Machine and versions\n\n")
 	for _, l := range r.env {
 		w("- %s\n", l)
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		w("- Load average at the end: %s\n", strings.Join(strings.Fields(string(b))[:3], " "))
 	}
 	w("\n## Configuration\n\n")
 	for _, l := range r.configs {
