@@ -118,8 +118,9 @@ func run(full, quick bool, only, out, pprofDir, dir string) error {
 	}
 	e.rep.configs = append(e.rep.configs, "badger (W6 only): DefaultOptions with SyncWrites: true, GetSequence bandwidth 1024")
 	e.rep.sizes = []string{
-		fmt.Sprintf("durable measurements: %s after a %s warm-up, at most %d transactions, in %d slices interleaved round-robin across the systems", e.durable.dur, e.durable.warmup, e.durable.maxOps, rounds),
+		fmt.Sprintf("durable measurements: %s after a %s warm-up, at most %d transactions", e.durable.dur, e.durable.warmup, e.durable.maxOps),
 		fmt.Sprintf("no-fsync and in-memory measurements: %s after a %s warm-up, at most %d operations", e.fast.dur, e.fast.warmup, e.fast.maxOps),
+		fmt.Sprintf("each measurement is cut into %d slices that take turns round-robin across the systems of its mode", rounds),
 		fmt.Sprintf("W3: %d accounts; W4, W5: %d items (unique email, indexed timestamp); W7, W8: %d event rows loaded %d per transaction",
 			e.accounts, e.items, e.loadRows, loadBatch),
 		"latencies are per call, measured in the caller, over every call of the measurement; throughput is calls completed over the measurement's wall time",

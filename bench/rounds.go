@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// rounds is how many slices a durable measurement is cut into.
+// rounds is how many slices a measurement is cut into.
 const rounds = 5
 
 // contender is one system (or raw baseline) in an interleaved measurement.
@@ -16,44 +16,33 @@ type contender struct {
 	name    string
 	s       store // nil for a raw baseline
 	op      opFunc
+	note    func() string
 	callers int     // 1 for a raw baseline, the workload's callers otherwise
 	scale   float64 // transactions per operation (raw group baseline)
 	close   func() error
 	smp     sample
 	err     error
-	note    string
 	log0    logCounters // before the rounds
 }
 
-// durableRounds measures every durable system, and the raw write+fsync
-// baseline, interleaved: each gets rounds slices of the durable budget in
-// turn, so a drift of the disk's latency during the measurement (on a
-// shared virtual disk it moves by several times within seconds) falls on
-// every system alike instead of on whichever ran at the time.
-func (e *env) durableRounds(workload, title string, callers int, prepare func(store) error, mkop func(s store) (opFunc, func() string)) {
+// openAll opens, in a directory of its own, every system that supports
+// mode and prepares it; with a raw baseline first when raw is set. A
+// system that fails keeps its error and sits the rounds out.
+func (e *env) openAll(mode Mode, callers int, raw bool, prepare func(store) error) []*contender {
 	var cs []*contender
-	var notes []func() string
-	defer func() {
-		for _, c := range cs {
-			if c.close != nil {
-				if err := c.close(); err != nil && c.err == nil {
-					c.err = fmt.Errorf("close: %w", err)
-				}
-			}
+	if raw {
+		raw, err := e.rawContender(callers)
+		if err != nil {
+			raw = &contender{err: err}
 		}
-	}()
-	raw, err := e.rawContender(callers)
-	if err != nil {
-		raw = &contender{err: err}
+		raw.name = rawName
+		if callers > 1 {
+			raw.name = rawGroup
+		}
+		cs = append(cs, raw)
 	}
-	raw.name = rawName
-	if callers > 1 {
-		raw.name = rawGroup
-	}
-	cs = append(cs, raw)
-	notes = append(notes, nil)
 	for _, sys := range systems {
-		if !sys.has(Durable) {
+		if !sys.has(mode) {
 			continue
 		}
 		c := &contender{name: sys.name, callers: callers, scale: 1}
@@ -61,14 +50,12 @@ func (e *env) durableRounds(workload, title string, callers int, prepare func(st
 		dir, err := e.tempDir(sys.name)
 		if err != nil {
 			c.err = err
-			notes = append(notes, nil)
 			continue
 		}
-		s, err := sys.open(dir, Durable)
+		s, err := sys.open(dir, mode)
 		if err != nil {
 			os.RemoveAll(dir)
 			c.err = fmt.Errorf("open: %w", err)
-			notes = append(notes, nil)
 			continue
 		}
 		c.s = s
@@ -76,16 +63,32 @@ func (e *env) durableRounds(workload, title string, callers int, prepare func(st
 		if prepare != nil {
 			if err := prepare(s); err != nil {
 				c.err = fmt.Errorf("load: %w", err)
-				notes = append(notes, nil)
-				continue
 			}
 		}
-		var note func() string
-		c.op, note = mkop(s)
-		notes = append(notes, note)
 	}
-	b := e.durable
+	return cs
+}
+
+// closeAll closes every contender; a close error becomes its error.
+func closeAll(cs []*contender) {
 	for _, c := range cs {
+		if c.close != nil {
+			if err := c.close(); err != nil && c.err == nil {
+				c.err = fmt.Errorf("close: %w", err)
+			}
+			c.close = nil
+		}
+	}
+}
+
+// interleave runs every contender's op for rounds slices of budget b in
+// turn, so that a drift of the machine during the measurement (the
+// latency of a shared virtual disk moves by several times within seconds,
+// and other processes come and go) falls on every system alike instead of
+// on whichever ran at the time.
+func (e *env) interleave(cs []*contender, mode Mode, b budget) {
+	for _, c := range cs {
+		c.smp = sample{}
 		if c.err == nil && b.warmup > 0 {
 			if _, err := runFor(c.callers, b.warmup, b.maxOps/10+1, c.op, false); err != nil {
 				c.err = err
@@ -102,7 +105,7 @@ func (e *env) durableRounds(workload, title string, callers int, prepare func(st
 			}
 			stop := func() {}
 			if round == 0 {
-				stop = e.profile(c.name, Durable.String())
+				stop = e.profile(c.name, mode.String())
 			}
 			smp, err := runFor(c.callers, b.dur/rounds, b.maxOps/rounds, c.op, true)
 			stop()
@@ -113,19 +116,21 @@ func (e *env) durableRounds(workload, title string, callers int, prepare func(st
 			c.smp.add(smp)
 		}
 	}
-	for i, c := range cs {
+}
+
+// results reports every contender's figures for the workload.
+func (e *env) results(cs []*contender, workload, title string, mode Mode) {
+	for _, c := range cs {
 		var res *result
 		if c.err != nil {
 			res = &result{err: c.err}
 		} else {
-			st := c.smp.stats()
-			res = throughput(st)
+			res = throughput(c.smp.stats())
 			res.value *= c.scale
-			res.note = c.note
-			if notes[i] != nil {
-				res.note = notes[i]()
+			if c.note != nil {
+				res.note = c.note()
 			}
-			if ls, ok := c.s.(logged); ok {
+			if ls, ok := c.s.(logged); ok && mode == Durable {
 				if l1, ok := ls.logStats(); ok && l1.syncs > c.log0.syncs {
 					if res.note != "" {
 						res.note += "; "
@@ -134,9 +139,22 @@ func (e *env) durableRounds(workload, title string, callers int, prepare func(st
 				}
 			}
 		}
-		res.workload, res.title, res.mode, res.system = workload, title, Durable.String(), c.name
+		res.workload, res.title, res.mode, res.system = workload, title, mode.String(), c.name
 		e.rep.add(res)
 	}
+}
+
+// measureAll measures one operation on every system in mode, interleaved.
+func (e *env) measureAll(workload, title string, mode Mode, callers int, prepare func(store) error, mkop func(s store) (opFunc, func() string)) {
+	cs := e.openAll(mode, callers, mode == Durable, prepare)
+	for _, c := range cs {
+		if c.err == nil && c.s != nil {
+			c.op, c.note = mkop(c.s)
+		}
+	}
+	e.interleave(cs, mode, e.budgetFor(mode))
+	closeAll(cs)
+	e.results(cs, workload, title, mode)
 }
 
 // rawContender is the disk's bound for durable transactions: append the
@@ -155,18 +173,18 @@ func (e *env) rawContender(group int) (*contender, error) {
 		return nil, err
 	}
 	rec := make([]byte, 64*group)
-	c := &contender{callers: 1, scale: float64(group), note: "64-byte append + fsync, no database",
+	note := "64-byte append + fsync, no database"
+	if group > 1 {
+		note = fmt.Sprintf("%d-byte append + fsync counted as %d transactions, no database", len(rec), group)
+	}
+	return &contender{callers: 1, scale: float64(group), note: func() string { return note },
 		close: func() error { err := f.Close(); os.RemoveAll(dir); return err },
 		op: func(int, *rand.Rand) error {
 			if _, err := f.Write(rec); err != nil {
 				return err
 			}
 			return f.Sync()
-		}}
-	if group > 1 {
-		c.note = fmt.Sprintf("%d-byte append + fsync counted as %d transactions, no database", len(rec), group)
-	}
-	return c, nil
+		}}, nil
 }
 
 // logCounters are a log's counters at one moment.

@@ -104,8 +104,12 @@ func (e *env) keelOpen(snapshot bool) func(dir string) (time.Duration, string, e
 			err = fmt.Errorf("recovered %d rows, want %d", n, e.loadRows)
 		}
 		r := d.Recovered
-		return took, fmt.Sprintf("%.1f MB on disk, %d log entries and snapshot %q replayed; load took %.2f s",
-			float64(size)/1e6, r.Entries, baseName(r.Snapshot), load.Seconds()), err
+		from := "no snapshot"
+		if r.Snapshot != "" {
+			from = "snapshot " + baseName(r.Snapshot)
+		}
+		return took, fmt.Sprintf("%.1f MB on disk; %s and %d log entries replayed; the load took %.2f s",
+			float64(size)/1e6, from, r.Entries, load.Seconds()), err
 	}
 }
 
@@ -147,5 +151,5 @@ func (e *env) buntOpen(dir string) (time.Duration, string, error) {
 	if err == nil && uint64(n) != e.loadRows {
 		err = fmt.Errorf("recovered %d rows, want %d", n, e.loadRows)
 	}
-	return took, fmt.Sprintf("%.1f MB append-only file; load took %.2f s", float64(size)/1e6, load.Seconds()), err
+	return took, fmt.Sprintf("%.1f MB append-only file; the load took %.2f s", float64(size)/1e6, load.Seconds()), err
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"sync/atomic"
 )
 
@@ -17,47 +16,7 @@ const (
 	rawGroup = "raw write+fsync, 64 per fsync"
 )
 
-// eachSystem opens every system that supports mode in a fresh directory,
-// prepares it, runs fn and closes it; a failure is recorded as the
-// system's result.
-func (e *env) eachSystem(workload, title string, mode Mode, prepare func(store) error, fn func(s store) (*result, error)) {
-	for _, sys := range systems {
-		if !sys.has(mode) {
-			continue
-		}
-		res := e.withStore(sys, mode, prepare, fn)
-		res.workload, res.title, res.mode, res.system = workload, title, mode.String(), sys.name
-		e.rep.add(res)
-	}
-}
-
-func (e *env) withStore(sys *system, mode Mode, prepare func(store) error, fn func(s store) (*result, error)) *result {
-	dir, err := e.tempDir(sys.name)
-	if err != nil {
-		return &result{err: err}
-	}
-	defer os.RemoveAll(dir)
-	s, err := sys.open(dir, mode)
-	if err != nil {
-		return &result{err: fmt.Errorf("open: %w", err)}
-	}
-	if prepare != nil {
-		if err := prepare(s); err != nil {
-			s.Close()
-			return &result{err: fmt.Errorf("load: %w", err)}
-		}
-	}
-	stopProfile := e.profile(sys.name, mode.String())
-	res, err := fn(s)
-	stopProfile()
-	if cerr := s.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("close: %w", cerr)
-	}
-	if err != nil {
-		return &result{err: err}
-	}
-	return res
-}
+var writeModes = []Mode{Durable, NoSync, Memory}
 
 func (e *env) budgetFor(m Mode) budget {
 	if m == Durable {
@@ -73,14 +32,50 @@ func throughput(st stats) *result {
 // runInserts is W1 (callers = 1) and W2 (callers = 64).
 func (e *env) runInserts(workload, title string, callers int) {
 	logf("%s", title)
-	e.durableRounds(workload, title, callers, nil, func(s store) (opFunc, func() string) {
-		return func(int, *rand.Rand) error { return s.Insert() }, nil
-	})
-	for _, m := range []Mode{NoSync, Memory} {
-		e.eachSystem(workload, title, m, nil, func(s store) (*result, error) {
-			st, err := measure(callers, e.budgetFor(m), func(int, *rand.Rand) error { return s.Insert() })
-			return throughput(st), err
+	for _, m := range writeModes {
+		e.measureAll(workload, title, m, callers, nil, func(s store) (opFunc, func() string) {
+			return func(int, *rand.Rand) error { return s.Insert() }, nil
 		})
+	}
+}
+
+// runTransfers is W3.
+func (e *env) runTransfers(workload, title string, skewed bool) {
+	logf("%s", title)
+	const callers = 64
+	load := func(s store) error { return s.LoadAccounts(e.accounts) }
+	for _, m := range writeModes {
+		e.measureAll(workload, title, m, callers, load, func(s store) (opFunc, func() string) {
+			return e.transferOp(s, callers, skewed)
+		})
+	}
+}
+
+// transferOp returns W3's operation on s, with pickers of its own (every
+// system draws the same sequence of transfers), and a note on how many
+// transfers the balance check rejected.
+func (e *env) transferOp(s store, callers int, skewed bool) (opFunc, func() string) {
+	pickers := make([]*picker, callers)
+	for w := range pickers {
+		pickers[w] = newPicker(uint64(w)+1, e.accounts, skewed)
+	}
+	var rejected atomic.Int64
+	op := func(w int, _ *rand.Rand) error {
+		from, to := pickers[w].pair()
+		err := s.Transfer(from, to, int64(pickers[w].r.IntN(100)+1))
+		if errors.Is(err, errInsufficient) {
+			// The check failed and the transaction rolled back: a
+			// completed transfer attempt all the same.
+			rejected.Add(1)
+			return nil
+		}
+		return err
+	}
+	return op, func() string {
+		if n := rejected.Load(); n > 0 {
+			return fmt.Sprintf("%d rejected by the balance check", n)
+		}
+		return ""
 	}
 }
 
@@ -117,52 +112,5 @@ func (p *picker) pair() (uint64, uint64) {
 			}
 			return a, b
 		}
-	}
-}
-
-// runTransfers is W3.
-func (e *env) runTransfers(workload, title string, skewed bool) {
-	logf("%s", title)
-	const callers = 64
-	load := func(s store) error { return s.LoadAccounts(e.accounts) }
-	e.durableRounds(workload, title, callers, load, func(s store) (opFunc, func() string) {
-		return e.transferOp(s, callers, skewed)
-	})
-	for _, m := range []Mode{NoSync, Memory} {
-		e.eachSystem(workload, title, m, load, func(s store) (*result, error) {
-			op, note := e.transferOp(s, callers, skewed)
-			st, err := measure(callers, e.budgetFor(m), op)
-			res := throughput(st)
-			res.note = note()
-			return res, err
-		})
-	}
-}
-
-// transferOp returns W3's operation on s, with pickers of its own (every
-// system draws the same sequence of transfers), and a note on how many
-// transfers the balance check rejected.
-func (e *env) transferOp(s store, callers int, skewed bool) (opFunc, func() string) {
-	pickers := make([]*picker, callers)
-	for w := range pickers {
-		pickers[w] = newPicker(uint64(w)+1, e.accounts, skewed)
-	}
-	var rejected atomic.Int64
-	op := func(w int, _ *rand.Rand) error {
-		from, to := pickers[w].pair()
-		err := s.Transfer(from, to, int64(pickers[w].r.IntN(100)+1))
-		if errors.Is(err, errInsufficient) {
-			// The check failed and the transaction rolled back: a
-			// completed transfer attempt all the same.
-			rejected.Add(1)
-			return nil
-		}
-		return err
-	}
-	return op, func() string {
-		if n := rejected.Load(); n > 0 {
-			return fmt.Sprintf("%d rejected by the balance check", n)
-		}
-		return ""
 	}
 }
