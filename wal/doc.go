@@ -89,13 +89,21 @@
 // # Group commit
 //
 // The runtime calls Append under its writer lock: the record is encoded
-// and queued in memory. One flusher goroutine writes everything queued
-// with one write and covers it with one fsync, while the next group
-// queues; Wait returns once the flusher has passed the caller's entry.
-// Under SyncAlways the flusher holds the next fsync back until the callers
-// the last one released have queued their next transactions, for at most
-// half the last fsync's duration, so that callers in a loop share one
-// fsync instead of splitting into two alternating groups.
+// and queued in memory. Wait is where the log is written, by the callers
+// themselves (leader/follower): a caller whose entry is not yet written
+// (or fsynced, under SyncAlways), when no flush runs, becomes the leader:
+// it writes everything queued with one write, covers it with one fsync
+// (with the mutex released during both), and releases the callers whose
+// entries it covered. Under SyncInterval and SyncNever a leader only
+// writes, unless an fsync is due; SyncInterval's ticker, snapshots and
+// Close wait for their fsync the same way and lead it when no flush runs. Callers arriving while a flush runs wait for the
+// next one; when the flush ends, one of them is elected to lead it and
+// takes all of them in one batch. A lone caller thus writes and fsyncs
+// its own entry, with no goroutine hand-off. Under SyncAlways the leader
+// holds its fsync back until the callers the last one released have
+// queued their next transactions, for at most half the last fsync's
+// duration, so that callers in a loop share one fsync instead of
+// splitting into two alternating groups.
 // The first write or fsync error is sticky: every waiting and later caller
 // gets it and the runtime takes no more writes. See SyncPolicy for the
 // other policies and what each can lose.

@@ -49,40 +49,50 @@ func (p SyncPolicy) String() string {
 }
 
 // commitLog is the runtime's CommitLog: Append encodes and queues under
-// the runtime's writer lock; one flusher goroutine writes queued entries
-// and fsyncs them in groups; Wait blocks until the flusher has gone past
-// the ticket.
+// the runtime's writer lock; Wait blocks until the entry is as durable as
+// the policy promises. There is no flusher goroutine: a waiting caller
+// whose entry is not yet written, when no flush runs, becomes the leader
+// and writes (and fsyncs) every queued entry itself; callers arriving
+// while a flush runs wait, and one of them leads the next flush, which
+// takes all of them at once (leader/follower group commit).
 type commitLog struct {
 	w        *tw.Log
 	dir      string // the log directory, fsynced when a segment is created
 	policy   SyncPolicy
 	segSize  int
-	segBytes int // bytes in tidwall/wal's tail segment, to see it rotate
+	segBytes int // bytes in tidwall/wal's tail segment, to see it rotate; the leader's
 
-	mu       sync.Mutex
-	work     *sync.Cond // the flusher waits for entries or a sync request
-	progress *sync.Cond // syncTo waits for synced to move
-	// Wait callers block on a channel: inflight closes when the batch the
-	// flusher is writing (entries up to inflightLast) is done; queued
-	// becomes the next batch's inflight when the flusher takes it.
-	inflight, queued chan struct{}
-	inflightLast     uint64
-	inflightOpen     bool
-	released         int         // entries the last fsync released
-	arrived          int         // entries appended since
-	gatherUntil      time.Time   // see gather
-	timer            *time.Timer // wakes gather
-	buf              []byte
-	pending          tw.Batch
-	sizes            []int // data sizes of the pending entries
-	spare            tw.Batch
-	appended         uint64 // index of the last appended entry
-	written          uint64 // ... written to the OS
-	synced           uint64 // ... fsynced
-	want             uint64 // fsync at least this far, whatever the policy
-	err              error  // sticky: the first write or fsync error
-	closing          bool
-	done             chan struct{}
+	mu sync.Mutex
+	// flushing is set while a leader gathers, writes or fsyncs. cur is
+	// closed when that flush is done; it covers the entries up to curLast
+	// (everything appended, while the leader still gathers). next is
+	// closed when the flush after it is done: callers of later entries
+	// wait on it, and a token on lead, offered when a flush ends, elects
+	// one of them to run that flush. cur and next are made when a caller
+	// first waits on them.
+	flushing    bool
+	cur, next   chan struct{}
+	curLast     uint64
+	waiting     int           // callers waiting on next
+	lead        chan struct{} // buffered 1: the next leader's token
+	gathering   bool          // the leader waits in gather
+	gathered    *sync.Cond    // wakes the leader in gather
+	released    int           // entries the last fsync released
+	arrived     int           // entries appended since
+	gatherUntil time.Time     // see gather
+	timer       *time.Timer   // wakes gather
+	buf         []byte
+	pending     tw.Batch
+	sizes       []int // data sizes of the pending entries
+	spare       tw.Batch
+	spareSizes  []int
+	appended    uint64        // index of the last appended entry
+	written     atomic.Uint64 // ... written to the OS; changed under mu
+	synced      atomic.Uint64 // ... fsynced; changed under mu
+	want        uint64        // fsync at least this far, whatever the policy
+	err         error         // sticky: the first write or fsync error
+	closing     bool
+	done        chan struct{} // closed once close is done
 
 	syncs   atomic.Uint64
 	syncNs  atomic.Int64 // time spent in fsync
@@ -95,14 +105,11 @@ type commitLog struct {
 
 func newCommitLog(w *tw.Log, dir string, last uint64, tail int, o *Options) *commitLog {
 	l := &commitLog{w: w, dir: dir, policy: o.Sync, segSize: o.SegmentSize, segBytes: tail,
-		appended: last, written: last, synced: last, want: last, done: make(chan struct{})}
+		appended: last, want: last, curLast: last, lead: make(chan struct{}, 1), done: make(chan struct{})}
+	l.written.Store(last)
+	l.synced.Store(last)
 	l.sync = w.Sync
-	l.work = sync.NewCond(&l.mu)
-	l.progress = sync.NewCond(&l.mu)
-	l.inflight, l.queued = make(chan struct{}), make(chan struct{})
-	close(l.inflight)
-	l.inflightLast = last
-	go l.flusher()
+	l.gathered = sync.NewCond(&l.mu)
 	if o.Sync == SyncInterval {
 		go l.ticker(o.SyncInterval)
 	}
@@ -127,7 +134,9 @@ func (l *commitLog) Append(c *table.Commit) (uint64, error) {
 	if l.policy == SyncAlways {
 		l.want = l.appended
 	}
-	l.work.Signal()
+	if l.gathering && l.arrived >= l.released {
+		l.gathered.Signal()
+	}
 	n := l.entries.Add(1)
 	b := l.bytes.Add(uint64(len(l.buf)))
 	if l.notify != nil {
@@ -139,45 +148,14 @@ func (l *commitLog) Append(c *table.Commit) (uint64, error) {
 // Wait implements runtime.CommitLog.
 func (l *commitLog) Wait(ticket uint64) error {
 	l.mu.Lock()
-	for {
-		done := l.written >= ticket
-		if l.policy == SyncAlways {
-			done = l.synced >= ticket
-		}
-		if done {
-			l.mu.Unlock()
-			return nil
-		}
-		if l.err != nil {
-			err := l.err
-			l.mu.Unlock()
-			return err
-		}
-		ch := l.queued
-		if ticket <= l.inflightLast {
-			ch = l.inflight
-		}
-		l.mu.Unlock()
-		<-ch
-		l.mu.Lock()
-	}
+	return l.await(ticket, l.policy == SyncAlways)
 }
 
 // syncTo fsyncs the log through index, whatever the policy.
 func (l *commitLog) syncTo(index uint64) error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if index > l.want {
-		l.want = index
-		l.work.Signal()
-	}
-	for l.synced < index {
-		if l.err != nil {
-			return l.err
-		}
-		l.progress.Wait()
-	}
-	return nil
+	l.want = max(l.want, index)
+	return l.await(index, true)
 }
 
 // lastIndex is the index of the last appended entry.
@@ -193,79 +171,159 @@ func (l *commitLog) failed() error {
 	return l.err
 }
 
-func (l *commitLog) flusher() {
-	defer close(l.done)
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// reached reports whether entry index is written, or fsynced when
+// durable is set. It needs no lock.
+func (l *commitLog) reached(index uint64, durable bool) bool {
+	return l.synced.Load() >= index || (!durable && l.written.Load() >= index)
+}
+
+// await returns once entry index is written, or fsynced when durable is
+// set, leading flushes while none runs; whoever waits for an fsync raised
+// want to index first. It is called with mu held and returns with mu
+// released.
+func (l *commitLog) await(index uint64, durable bool) error {
+	token := false
 	for {
-		for len(l.sizes) == 0 && l.want <= l.synced && !l.closing && l.err == nil {
-			l.work.Wait()
+		if !l.flushing && l.err == nil && !l.reached(index, durable) {
+			token = false // a token held is used up by leading
+			l.flush()
+			continue
 		}
-		l.gather()
-		if l.err != nil || (l.closing && len(l.sizes) == 0 && l.want <= l.synced) {
-			return
+		if token {
+			// This caller was elected but does not lead: the callers
+			// of the next flush still need a leader.
+			l.passLead()
+			token = false
 		}
-		batch, sizes, last, want := l.pending, l.sizes, l.appended, l.want
-		l.pending, l.spare = l.spare, tw.Batch{}
-		l.sizes = nil
-		l.inflight, l.queued = l.queued, make(chan struct{})
-		l.inflightLast, l.inflightOpen = last, true
+		if l.reached(index, durable) {
+			l.mu.Unlock()
+			return nil
+		}
+		if err := l.err; err != nil {
+			l.mu.Unlock()
+			return err
+		}
+		if index <= l.curLast {
+			// The flush running covers the entry.
+			if l.cur == nil {
+				l.cur = make(chan struct{})
+			}
+			ch := l.cur
+			l.mu.Unlock()
+			<-ch
+			if l.reached(index, durable) {
+				return nil
+			}
+			l.mu.Lock()
+			continue
+		}
+		// The next flush covers it: wait for it, or for the token that
+		// makes this caller its leader.
+		if l.next == nil {
+			l.next = make(chan struct{})
+		}
+		ch := l.next
+		l.waiting++
 		l.mu.Unlock()
-
-		var err error
-		rotated := false
-		if len(sizes) > 0 {
-			if err = l.w.WriteBatch(&batch); err != nil {
-				err = fmt.Errorf("write: %w", err)
-			}
-			rotated = l.rotations(sizes)
+		select {
+		case <-ch:
+		case <-l.lead:
+			token = true
 		}
-		synced := false
-		var took time.Duration
-		if err == nil && (want > l.synced || rotated) {
-			t0 := time.Now()
-			err = l.sync()
-			took = time.Since(t0)
-			l.syncNs.Add(int64(took))
-			if err != nil {
-				err = fmt.Errorf("fsync: %w", err)
-			}
-			if err == nil && rotated {
-				err = syncDir(l.dir)
-			}
-			l.syncs.Add(1)
-			synced = true
-		}
-
 		l.mu.Lock()
-		batch.Clear()
-		l.spare = batch
-		if err != nil {
-			l.err = fmt.Errorf("%w: %w", ErrFailed, err)
-			l.wake(0, 0)
-			close(l.queued) // callers of later entries see the error too
-			l.queued = make(chan struct{})
-			return
+		if ch == l.next {
+			l.waiting-- // not yet moved to a flush started since
 		}
-		l.written = last
-		if synced {
-			l.synced = last
-		}
-		l.wake(len(sizes), took)
 	}
 }
 
-// wake releases the callers waiting for the batch just done and makes
-// the queued batch's channel the next in flight. It is called with mu held.
-func (l *commitLog) wake(n int, took time.Duration) {
-	l.progress.Broadcast()
-	close(l.inflight)
-	l.inflightOpen = false
-	l.released, l.arrived = n, 0
-	l.gatherUntil = time.Now().Add(min(took/2, maxGather))
+// passLead hands the token to one of the callers waiting for the next
+// flush when no flush runs; a running flush hands it on when done. It is
+// called with mu held.
+func (l *commitLog) passLead() {
+	if l.flushing || l.waiting == 0 {
+		return
+	}
+	select {
+	case l.lead <- struct{}{}:
+	default: // a token is there already: one of them takes it
+	}
 }
 
-// maxGather bounds how long the flusher waits for released callers.
+// flush is the leader's work: it gathers, takes every queued entry,
+// writes them with one write and fsyncs them when the policy, want or a
+// new segment asks for it, with mu released during the I/O, then releases
+// the callers it covered and hands the lead to a caller of a later entry.
+// It is called with mu held and flushing unset, and returns with mu held.
+func (l *commitLog) flush() {
+	l.flushing = true
+	l.cur, l.next, l.waiting = l.next, nil, 0 // the next flush is this one
+	l.curLast = ^uint64(0)                    // while gathering, the flush takes whatever comes
+	l.gather()
+	batch, sizes, last, want, sync := l.pending, l.sizes, l.appended, l.want, l.sync
+	l.pending, l.spare = l.spare, tw.Batch{}
+	l.sizes, l.spareSizes = l.spareSizes[:0], nil
+	l.curLast = last
+	synced := l.synced.Load()
+	l.mu.Unlock()
+
+	var err error
+	rotated := false
+	if len(sizes) > 0 {
+		if err = l.w.WriteBatch(&batch); err != nil {
+			err = fmt.Errorf("write: %w", err)
+		}
+		rotated = l.rotations(sizes)
+	}
+	didSync := false
+	var took time.Duration
+	if err == nil && (want > synced || rotated) {
+		t0 := time.Now()
+		err = sync()
+		took = time.Since(t0)
+		l.syncNs.Add(int64(took))
+		if err != nil {
+			err = fmt.Errorf("fsync: %w", err)
+		}
+		if err == nil && rotated {
+			err = syncDir(l.dir)
+		}
+		l.syncs.Add(1)
+		didSync = true
+	}
+
+	l.mu.Lock()
+	batch.Clear()
+	l.spare, l.spareSizes = batch, sizes[:0]
+	l.flushing = false
+	if err != nil {
+		l.err = fmt.Errorf("%w: %w", ErrFailed, err)
+		// Every waiting caller, of this flush's entries and of later
+		// ones, sees the error.
+		closeChan(&l.cur)
+		closeChan(&l.next)
+		l.waiting = 0
+		return
+	}
+	l.written.Store(last)
+	if didSync {
+		l.synced.Store(last)
+	}
+	closeChan(&l.cur)
+	l.released, l.arrived = len(sizes), 0
+	l.gatherUntil = time.Now().Add(min(took/2, maxGather))
+	l.passLead()
+}
+
+// closeChan closes *ch, when it was made, and clears it.
+func closeChan(ch *chan struct{}) {
+	if *ch != nil {
+		close(*ch)
+		*ch = nil
+	}
+}
+
+// maxGather bounds how long the leader waits for released callers.
 const maxGather = time.Millisecond
 
 // gather holds the next fsync back, under SyncAlways, until the callers
@@ -273,12 +331,14 @@ const maxGather = time.Millisecond
 // as entries appended since), for at most half the last fsync's duration.
 // Callers that call in a loop then share one fsync instead of splitting
 // into two groups that alternate; a caller that does not come back costs
-// the others at most that delay. It is called with mu held.
+// the others at most that delay. A single caller in a loop has queued its
+// next entry before it leads, so it never waits here. It is called by the
+// leader with mu held.
 func (l *commitLog) gather() {
-	if l.policy != SyncAlways || l.closing {
+	if l.policy != SyncAlways {
 		return
 	}
-	for l.err == nil && !l.closing && l.arrived < l.released && len(l.sizes) > 0 {
+	for !l.closing && l.arrived < l.released && len(l.sizes) > 0 {
 		d := time.Until(l.gatherUntil)
 		if d <= 0 {
 			return
@@ -286,13 +346,15 @@ func (l *commitLog) gather() {
 		if l.timer == nil {
 			l.timer = time.AfterFunc(d, func() {
 				l.mu.Lock()
-				l.work.Signal()
+				l.gathered.Signal()
 				l.mu.Unlock()
 			})
 		} else {
 			l.timer.Reset(d)
 		}
-		l.work.Wait()
+		l.gathering = true
+		l.gathered.Wait()
+		l.gathering = false
 	}
 }
 
@@ -317,6 +379,8 @@ func uvarintLen(v uint64) int {
 	return binary.PutUvarint(b[:], v)
 }
 
+// ticker fsyncs the log every period under SyncInterval, leading the
+// flush itself when none runs.
 func (l *commitLog) ticker(every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -326,17 +390,19 @@ func (l *commitLog) ticker(every time.Duration) {
 			return
 		case <-t.C:
 			l.mu.Lock()
-			if l.appended > l.want {
-				l.want = l.appended
-				l.work.Signal()
+			if l.closing || l.err != nil || l.appended <= l.synced.Load() {
+				l.mu.Unlock()
+				continue
 			}
-			l.mu.Unlock()
+			l.want = max(l.want, l.appended)
+			l.await(l.appended, true) // an error is sticky: callers get it
 		}
 	}
 }
 
-// close writes and fsyncs every appended entry, stops the flusher and
-// closes the segment file. Calls waiting on entries get their result.
+// close writes and fsyncs every appended entry and closes the segment
+// file; the log takes no more entries. Calls waiting on entries get their
+// result.
 func (l *commitLog) close() error {
 	l.mu.Lock()
 	if l.closing {
@@ -346,25 +412,36 @@ func (l *commitLog) close() error {
 	}
 	l.closing = true
 	l.want = l.appended
-	l.work.Signal()
-	l.mu.Unlock()
-	<-l.done
+	l.gathered.Signal() // a leader in gather goes now
+	l.await(l.appended, true)
 	l.mu.Lock()
+	// Nothing is left to lead once everything is fsynced or the log
+	// failed; wait all the same for a flush still running, so that the
+	// segment file is closed under no writer.
+	for l.flushing {
+		if l.cur == nil {
+			l.cur = make(chan struct{})
+		}
+		ch := l.cur
+		l.mu.Unlock()
+		<-ch
+		l.mu.Lock()
+	}
 	err := l.err
 	if err == nil {
 		l.err = ErrClosed
 	}
-	l.progress.Broadcast()
-	if l.inflightOpen {
-		close(l.inflight)
-		l.inflightOpen = false
+	closeChan(&l.cur)
+	closeChan(&l.next)
+	l.waiting = 0
+	if l.timer != nil {
+		l.timer.Stop()
 	}
-	close(l.queued)
-	l.queued = make(chan struct{})
 	l.mu.Unlock()
 	if cerr := l.w.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("keel: wal: close: %w", cerr)
 	}
+	close(l.done)
 	return err
 }
 

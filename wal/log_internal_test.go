@@ -6,6 +6,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/keeldb/keel/internal/testmod"
 	"github.com/keeldb/keel/runtime"
@@ -71,5 +72,79 @@ func TestSyncFailure(t *testing.T) {
 	v, _ := d2.Runtime().View()
 	if _, ok := table.Read(v, m.Post).Find(testmod.PostSlug, testmod.Post{Slug: "ok"}); !ok {
 		t.Error("the post acknowledged before the failure is gone")
+	}
+}
+
+// TestGroupCommitCallers runs many callers at once under each policy,
+// with snapshots (syncTo) and segment rotations among the flushes that
+// the callers lead in turn: every call returns and every acknowledged
+// row is there after reopening.
+func TestGroupCommitCallers(t *testing.T) {
+	for _, p := range []SyncPolicy{SyncAlways, SyncInterval, SyncNever} {
+		t.Run(p.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			o := Options{Sync: p, SyncInterval: time.Millisecond, SegmentSize: 8 << 10, SnapshotBytes: -1}
+			m := testmod.New(table.SeqParams[uint64]{})
+			d, err := Open(dir, m.Module, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const callers, calls = 48, 40
+			stop := make(chan struct{})
+			snaps := make(chan error, 1)
+			go func() {
+				var err error
+				for err == nil {
+					select {
+					case <-stop:
+						snaps <- nil
+						return
+					default:
+					}
+					err = d.Snapshot()
+				}
+				snaps <- err
+			}()
+			var wg sync.WaitGroup
+			errs := make(chan error, callers)
+			for g := range callers {
+				wg.Go(func() {
+					for i := range calls {
+						_, err := runtime.Call[testmod.AddPostArgs, testmod.Post](d.Runtime(), "t", "AddPost",
+							testmod.AddPostArgs{Slug: fmt.Sprintf("p-%d-%d", g, i)})
+						if err != nil {
+							errs <- err
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(stop)
+			if err := <-snaps; err != nil {
+				t.Fatal(err)
+			}
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			v, _ := d.Runtime().View()
+			want := table.Read(v, m.Post).Count()
+			if want < callers*calls {
+				t.Fatalf("%d posts, want at least %d", want, callers*calls)
+			}
+			if err := d.Close(); err != nil {
+				t.Fatal(err)
+			}
+			d2, err := Open(dir, testmod.New(table.SeqParams[uint64]{}).Module, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d2.Close()
+			v, _ = d2.Runtime().View()
+			if n := table.Read(v, m.Post).Count(); n != want {
+				t.Fatalf("%d posts after reopening, want %d", n, want)
+			}
+		})
 	}
 }
