@@ -21,7 +21,10 @@ func (db *DB) BeginAt(id uint64) (*Tx, error) {
 // into one allocation and every index is bulk-loaded in its key order.
 // Everything is checked (decoding, uniqueness) before any index changes,
 // so an error leaves the table empty. The rows are not part of the
-// transaction's changes: a rollback does not remove them.
+// transaction's changes: a rollback does not remove them. The one
+// allocation is the trade-off: it stays alive while any row loaded from it
+// does, so deleting most loaded rows frees their memory only at the next
+// snapshot load (the next open).
 func (tx *Tx) Load(table string, rows [][]byte) error {
 	i, ok := tx.db.byName[table]
 	if !ok {
