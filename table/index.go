@@ -6,8 +6,13 @@ import "github.com/tidwall/btree"
 // by a prefix of the key. A probe compares on its first n key columns only
 // and sorts before (bias < 0) or after (bias > 0) every row that has the
 // same prefix.
+//
+// key is the index's inline key of the row's first key column (Index.Key;
+// 0 when the index has none). Entries compare keys first and read the rows
+// only when the keys are equal, so most steps of a search touch no row.
 type entry[R any] struct {
 	row  *R
+	key  uint64
 	n    int8 // key columns a probe compares; 0 for a stored row
 	bias int8
 }
@@ -22,34 +27,53 @@ type tree[R any] struct {
 
 const degree = 32
 
+// known is the number of leading key columns that equal inline keys prove
+// equal: 1 for an exact key, else 0.
+func known[R any](ix *Index[R]) int {
+	if ix.Key != nil && ix.KeyExact {
+		return 1
+	}
+	return 0
+}
+
 func newTree[R any](ix *Index[R], pk *Index[R]) *tree[R] {
 	t := &tree[R]{def: ix, full: len(ix.Columns)}
-	cmp, full := ix.Compare, t.full
+	cmp, full, kn := ix.Compare, t.full, known(ix)
 	var less func(a, b entry[R]) bool
 	if ix.Unique || pk == nil {
 		less = func(a, b entry[R]) bool {
-			if a.n|b.n == 0 {
-				return cmp(a.row, b.row, full) < 0
+			if a.key != b.key {
+				return a.key < b.key
 			}
-			return probeLess(cmp, a, b, full)
+			if a.n|b.n == 0 {
+				return full > kn && cmp(a.row, b.row, full) < 0
+			}
+			return probeLess(cmp, a, b, full, kn)
 		}
 	} else {
 		pcmp, pfull := pk.Compare, len(pk.Columns)
 		less = func(a, b entry[R]) bool {
+			if a.key != b.key {
+				return a.key < b.key
+			}
 			if a.n|b.n == 0 {
-				if c := cmp(a.row, b.row, full); c != 0 {
-					return c < 0
+				if full > kn {
+					if c := cmp(a.row, b.row, full); c != 0 {
+						return c < 0
+					}
 				}
 				return pcmp(a.row, b.row, pfull) < 0
 			}
-			return probeLess(cmp, a, b, full)
+			return probeLess(cmp, a, b, full, kn)
 		}
 	}
 	t.bt = btree.NewBTreeGOptions(less, btree.Options{NoLocks: true, Degree: degree})
 	return t
 }
 
-func probeLess[R any](cmp func(a, b *R, n int) int, a, b entry[R], full int) bool {
+// probeLess orders a and b, one of them a probe, whose inline keys are
+// equal; the first kn key columns are then known to be equal.
+func probeLess[R any](cmp func(a, b *R, n int) int, a, b entry[R], full, kn int) bool {
 	n := full
 	if a.n != 0 && int(a.n) < n {
 		n = int(a.n)
@@ -57,8 +81,10 @@ func probeLess[R any](cmp func(a, b *R, n int) int, a, b entry[R], full int) boo
 	if b.n != 0 && int(b.n) < n {
 		n = int(b.n)
 	}
-	if c := cmp(a.row, b.row, n); c != 0 {
-		return c < 0
+	if n > kn {
+		if c := cmp(a.row, b.row, n); c != 0 {
+			return c < 0
+		}
 	}
 	if a.n != 0 {
 		return a.bias < 0
@@ -66,9 +92,37 @@ func probeLess[R any](cmp func(a, b *R, n int) int, a, b entry[R], full int) boo
 	return b.bias > 0
 }
 
+// entry returns the stored entry of p in t, with its inline key.
+func (t *tree[R]) entry(p *R) entry[R] {
+	if t.def.Key == nil {
+		return entry[R]{row: p}
+	}
+	return entry[R]{row: p, key: t.def.Key(p)}
+}
+
+// order compares two stored entries as the tree orders them: -1, 0 or +1.
+// pk breaks ties in a non-unique index (nil for the primary key).
+func (t *tree[R]) order(a, b entry[R], pk *Index[R]) int {
+	if a.key != b.key {
+		if a.key < b.key {
+			return -1
+		}
+		return 1
+	}
+	if t.full > known(t.def) {
+		if c := t.def.Compare(a.row, b.row, t.full); c != 0 {
+			return c
+		}
+	}
+	if pk == nil || t.def.Unique {
+		return 0
+	}
+	return pk.Compare(a.row, b.row, len(pk.Columns))
+}
+
 // get returns the stored row whose full key equals key's (unique indexes).
 func (t *tree[R]) get(key *R) (*R, bool) {
-	e, ok := t.bt.Get(entry[R]{row: key})
+	e, ok := t.bt.Get(t.entry(key))
 	return e.row, ok
 }
 
@@ -112,7 +166,9 @@ func (t *tree[R]) probe(b Bound[R], low bool) entry[R] {
 	if low == b.Exclusive {
 		bias = 1
 	}
-	return entry[R]{row: b.Key, n: int8(n), bias: bias}
+	e := t.entry(b.Key) // a probe compares at least the first key column
+	e.n, e.bias = int8(n), bias
+	return e
 }
 
 // scan yields every row between lo and hi in key order (or reverse),

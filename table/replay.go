@@ -50,20 +50,15 @@ func (t *Table[R]) load(rows [][]byte) error {
 		order[i].row = &slab[i]
 	}
 	sorted := make([][]entry[R], len(t.s.trees))
-	pk := t.s.def.Primary
 	for i, tr := range t.s.trees {
-		ix, unique := tr.def, i == 0 || tr.def.Unique
-		full, pfull := len(ix.Columns), len(pk.Columns)
-		cmp := func(a, b entry[R]) int {
-			if c := ix.Compare(a.row, b.row, full); c != 0 || unique {
-				return c
-			}
-			return pk.Compare(a.row, b.row, pfull)
-		}
-		es := order
+		es, pk := order, (*Index[R])(nil)
 		if i > 0 {
-			es = slices.Clone(order)
+			es, pk = slices.Clone(order), t.s.def.Primary
 		}
+		for j := range es {
+			es[j] = tr.entry(es[j].row)
+		}
+		cmp := func(a, b entry[R]) int { return tr.order(a, b, pk) }
 		if !slices.IsSortedFunc(es, cmp) {
 			slices.SortFunc(es, cmp)
 		}
@@ -109,7 +104,7 @@ func (t *Table[R]) replayInsert(b []byte) error {
 		return fmt.Errorf("keel: replay insert %s: %w: %w", t.s.def.Name, ErrCorruptState, err)
 	}
 	for i, tr := range t.s.trees {
-		if _, replaced := tr.bt.Load(entry[R]{row: p}); replaced {
+		if _, replaced := tr.bt.Load(tr.entry(p)); replaced {
 			return fmt.Errorf("keel: replay insert %s: %w: %w", t.s.def.Name, ErrCorruptState, t.uniqueError(i, p))
 		}
 	}

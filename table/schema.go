@@ -25,6 +25,21 @@ type Index[R any] struct {
 	// error messages.
 	Format func(r *R, n int) string
 
+	// Key, when set, maps the first key column of r to an inline key that
+	// each index entry keeps beside its row pointer, so that a search
+	// compares keys without reading the rows until two keys are equal.
+	// Its unsigned order must agree with Compare on that column:
+	// Key(a) < Key(b) implies Compare(a, b, 1) < 0. (Equal keys promise
+	// nothing, unless KeyExact.) The KeyInt, KeyUint, KeyString, ...
+	// functions keep this promise for their types; a Key that breaks it
+	// corrupts the index.
+	Key func(r *R) uint64
+
+	// KeyExact reports that Key is one-to-one on the first column: equal
+	// keys mean Compare(a, b, 1) == 0. A one-column unique index with an
+	// exact key then finds a row without reading any row but the match.
+	KeyExact bool
+
 	pos int // position in the table: 0 is the primary key
 }
 
@@ -152,6 +167,9 @@ func (d *Def[R]) check() error {
 		names[ix.Name] = true
 		if len(ix.Columns) == 0 || ix.Compare == nil || ix.Format == nil {
 			return bad("index %s needs columns, Compare and Format", ix.Name)
+		}
+		if ix.KeyExact && ix.Key == nil {
+			return bad("index %s sets KeyExact without Key", ix.Name)
 		}
 		ix.pos = i
 	}

@@ -162,13 +162,13 @@ func (t *Table[R]) Insert(row R) (R, error) {
 // orders by the primary key last, so it never holds p's key already.
 func (t *Table[R]) tryAdd(p *R) (int, *R) {
 	for i, tr := range t.s.trees {
-		old, replaced := tr.bt.Set(entry[R]{row: p})
+		old, replaced := tr.bt.Set(tr.entry(p))
 		if !replaced {
 			continue
 		}
 		tr.bt.Set(old)
 		for j := i - 1; j >= 0; j-- {
-			t.s.trees[j].bt.Delete(entry[R]{row: p})
+			t.s.trees[j].bt.Delete(t.s.trees[j].entry(p))
 		}
 		return i, old.row
 	}
@@ -183,7 +183,7 @@ func (t *Table[R]) tryAdd(p *R) (int, *R) {
 func (t *Table[R]) replace(old, p *R) (int, *R) {
 	pk := t.s.def.Primary
 	for i, tr := range t.s.trees {
-		prev, replaced := tr.bt.Set(entry[R]{row: p})
+		prev, replaced := tr.bt.Set(tr.entry(p))
 		if !replaced || prev.row == old {
 			continue
 		}
@@ -191,16 +191,16 @@ func (t *Table[R]) replace(old, p *R) (int, *R) {
 		for j := i - 1; j >= 0; j-- {
 			tj := t.s.trees[j]
 			if tj.sameKey(old, p, pk) {
-				tj.bt.Set(entry[R]{row: old})
+				tj.bt.Set(tj.entry(old))
 			} else {
-				tj.bt.Delete(entry[R]{row: p})
+				tj.bt.Delete(tj.entry(p))
 			}
 		}
 		return i, prev.row
 	}
 	for _, tr := range t.s.trees {
 		if !tr.sameKey(old, p, pk) {
-			tr.bt.Delete(entry[R]{row: old})
+			tr.bt.Delete(tr.entry(old))
 		}
 	}
 	return -1, nil
@@ -231,13 +231,13 @@ func (t *Table[R]) notFound(ix *Index[R], key *R) error {
 
 func (t *Table[R]) add(p *R) {
 	for _, tr := range t.s.trees {
-		tr.bt.Set(entry[R]{row: p})
+		tr.bt.Set(tr.entry(p))
 	}
 }
 
 func (t *Table[R]) remove(p *R) {
 	for _, tr := range t.s.trees {
-		if _, ok := tr.bt.Delete(entry[R]{row: p}); !ok {
+		if _, ok := tr.bt.Delete(tr.entry(p)); !ok {
 			panic(fmt.Sprintf("keel: table %s: index %s lost a row", t.s.def.Name, tr.def.Name))
 		}
 	}

@@ -340,15 +340,25 @@ func (t *Table[R]) check() error {
 	if n := t.s.trees[0].bt.Len(); n != t.s.count {
 		return fmt.Errorf("keel: table %s: count %d, primary key holds %d rows", name, t.s.count, n)
 	}
-	for _, tr := range t.s.trees[1:] {
+	for i, tr := range t.s.trees {
 		if n := tr.bt.Len(); n != t.s.count {
 			return fmt.Errorf("keel: table %s: index %s holds %d rows, table %d", name, tr.def.Name, n, t.s.count)
 		}
 		var err error
+		var prev *R
 		tr.bt.Scan(func(e entry[R]) bool {
-			if p, ok := t.s.trees[0].get(e.row); !ok || p != e.row {
-				err = fmt.Errorf("keel: table %s: index %s holds a row the primary key does not", name, tr.def.Name)
+			switch {
+			case e.key != tr.entry(e.row).key:
+				err = fmt.Errorf("keel: table %s: index %s holds a stale inline key", name, tr.def.Name)
+			case prev != nil && tr.def.Compare(prev, e.row, tr.full) > 0:
+				// An inline key whose order disagrees with Compare.
+				err = fmt.Errorf("keel: table %s: index %s is out of order", name, tr.def.Name)
+			case i > 0:
+				if p, ok := t.s.trees[0].get(e.row); !ok || p != e.row {
+					err = fmt.Errorf("keel: table %s: index %s holds a row the primary key does not", name, tr.def.Name)
+				}
 			}
+			prev = e.row
 			return err == nil
 		})
 		if err != nil {
