@@ -24,11 +24,14 @@ type user struct {
 
 func userDef(p SeqParams[uint8]) (*Def[user], *Index[user], *Index[user]) {
 	pk := &Index[user]{Name: "user_pk", Columns: []string{"id"}, Unique: true,
-		Compare: func(a, b *user, n int) int { return cmp.Compare(a.ID, b.ID) },
-		Format:  func(r *user, n int) string { return fmt.Sprintf("id=%d", r.ID) }}
+		Compare:  func(a, b *user, n int) int { return cmp.Compare(a.ID, b.ID) },
+		Format:   func(r *user, n int) string { return fmt.Sprintf("id=%d", r.ID) },
+		Key:      func(r *user) uint64 { return KeyUint(uint64(r.ID)) },
+		KeyExact: true}
 	email := &Index[user]{Name: "user_email", Columns: []string{"email"}, Unique: true,
 		Compare: func(a, b *user, n int) int { return strings.Compare(a.Email, b.Email) },
-		Format:  func(r *user, n int) string { return fmt.Sprintf("email=%q", r.Email) }}
+		Format:  func(r *user, n int) string { return fmt.Sprintf("email=%q", r.Email) },
+		Key:     func(r *user) uint64 { return KeyString(r.Email) }}
 	team := &Index[user]{Name: "user_team_name", Columns: []string{"team", "name"},
 		Compare: func(a, b *user, n int) int {
 			if c := strings.Compare(a.Team, b.Team); c != 0 || n == 1 {
@@ -36,7 +39,8 @@ func userDef(p SeqParams[uint8]) (*Def[user], *Index[user], *Index[user]) {
 			}
 			return strings.Compare(a.Name, b.Name)
 		},
-		Format: func(r *user, n int) string { return fmt.Sprintf("team=%q, name=%q", r.Team, r.Name) }}
+		Format: func(r *user, n int) string { return fmt.Sprintf("team=%q, name=%q", r.Team, r.Name) },
+		Key:    func(r *user) uint64 { return KeyString(r.Team) }}
 	d := &Def[user]{
 		Name:      "user",
 		Columns:   []Column{{"id", "uint8"}, {"email", "string"}, {"team", "string"}, {"name", "string"}},
@@ -73,7 +77,8 @@ func tagDef() *Def[tag] {
 			}
 			return strings.Compare(a.Value, b.Value)
 		},
-		Format: func(r *tag, n int) string { return fmt.Sprintf("name=%q, value=%q", r.Name, r.Value) }}
+		Format: func(r *tag, n int) string { return fmt.Sprintf("name=%q, value=%q", r.Name, r.Value) },
+		Key:    func(r *tag) uint64 { return KeyString(r.Name) }}
 	return &Def[tag]{Name: "tag", Set: true, Primary: whole,
 		Columns: []Column{{"name", "string"}, {"value", "string"}},
 		Encode: func(dst []byte, r *tag) []byte {

@@ -448,6 +448,11 @@ func TestSchemaErrors(t *testing.T) {
 	if _, err := NewDB(d5); !errors.Is(err, ErrSchema) {
 		t.Fatalf("no codec: %v", err)
 	}
+	d6, email6, _ := userDef(SeqParams[uint8]{})
+	email6.Key, email6.KeyExact = nil, true
+	if _, err := NewDB(d6); !errors.Is(err, ErrSchema) {
+		t.Fatalf("KeyExact without Key: %v", err)
+	}
 }
 
 func TestTxDone(t *testing.T) {
