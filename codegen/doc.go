@@ -62,6 +62,12 @@
 // index) may not be floats (NaN and -0 have no stable order) or slices,
 // except []byte, which orders bytewise.
 //
+// Each index whose first column is an integer, bool, float (a set's
+// whole-row key), string or []byte, or a defined type over one of these,
+// gets an inline key (table.Index.Key): its entries keep an 8-byte
+// order-preserving image of that column, so searches compare rows only
+// when the images are equal. time.Time columns have none.
+//
 // # Reducers
 //
 // A reducer is a function whose first parameter is ctx *Ctx and whose

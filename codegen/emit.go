@@ -457,6 +457,27 @@ func compare(ct *colType, a, b string) string {
 	return fmt.Sprintf("cmp.Compare(%s, %s)", a, b)
 }
 
+// inlineKey returns an expression for the inline key (table.Index.Key) of
+// v of type ct, whose order agrees with compare's, and whether it is
+// exact; ok is false for a type without one (time.Time).
+func inlineKey(ct *colType, v string) (expr string, exact, ok bool) {
+	switch ct.kind {
+	case kUint:
+		return fmt.Sprintf("table.KeyUint(%s)", conv(ct, "uint64", v)), true, true
+	case kInt:
+		return fmt.Sprintf("table.KeyInt(%s)", conv(ct, "int64", v)), true, true
+	case kBool:
+		return fmt.Sprintf("table.KeyBool(%s)", conv(ct, "bool", v)), true, true
+	case kFloat:
+		return fmt.Sprintf("table.KeyFloat(%s)", conv(ct, "float64", v)), true, true
+	case kString:
+		return fmt.Sprintf("table.KeyString(%s)", conv(ct, "string", v)), false, true
+	case kBytes:
+		return fmt.Sprintf("table.KeyBytes(%s)", conv(ct, "[]byte", v)), false, true
+	}
+	return "", false, false
+}
+
 // verb returns the fmt verb and argument that show v of type ct.
 func verb(ct *colType, v string) (string, string) {
 	switch ct.kind {
@@ -518,6 +539,12 @@ func (g *emitter) indexLiteral(t *tableModel, name string, cols []*column, uniqu
 		g.p("%s\t\t}", ind)
 		g.p("%s\t\treturn %s", ind, format(len(cols)))
 		g.p("%s\t},", ind)
+	}
+	if k, exact, ok := inlineKey(cols[0].Type, "r."+cols[0].Field); ok {
+		g.p("%s\tKey: func(r *%s) uint64 { return %s },", ind, t.Type, k)
+		if exact {
+			g.p("%s\tKeyExact: true,", ind)
+		}
 	}
 	g.p("%s}", ind)
 }

@@ -144,11 +144,13 @@ var PostDef = &table.Def[Post]{
 
 // PostByIDIndex is the primary key post_pk of the post table, on (id).
 var PostByIDIndex = &table.Index[Post]{
-	Name:    "post_pk",
-	Columns: []string{"id"},
-	Unique:  true,
-	Compare: func(a, b *Post, _ int) int { return cmp.Compare(a.ID, b.ID) },
-	Format:  func(r *Post, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
+	Name:     "post_pk",
+	Columns:  []string{"id"},
+	Unique:   true,
+	Compare:  func(a, b *Post, _ int) int { return cmp.Compare(a.ID, b.ID) },
+	Format:   func(r *Post, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
+	Key:      func(r *Post) uint64 { return table.KeyUint(r.ID) },
+	KeyExact: true,
 }
 
 // PostBySlugIndex is the unique index post_slug of the post table, on (slug).
@@ -158,6 +160,7 @@ var PostBySlugIndex = &table.Index[Post]{
 	Unique:  true,
 	Compare: func(a, b *Post, _ int) int { return strings.Compare(a.Slug, b.Slug) },
 	Format:  func(r *Post, _ int) string { return fmt.Sprintf("slug=%q", r.Slug) },
+	Key:     func(r *Post) uint64 { return table.KeyString(r.Slug) },
 }
 
 // PostByAuthorIndex is the index post_author of the post table, on (author).
@@ -166,6 +169,7 @@ var PostByAuthorIndex = &table.Index[Post]{
 	Columns: []string{"author"},
 	Compare: func(a, b *Post, _ int) int { return strings.Compare(a.Author, b.Author) },
 	Format:  func(r *Post, _ int) string { return fmt.Sprintf("author=%q", r.Author) },
+	Key:     func(r *Post) uint64 { return table.KeyString(r.Author) },
 }
 
 // keelAppendPost appends the encoding of a post row.

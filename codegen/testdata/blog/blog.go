@@ -58,7 +58,7 @@ type Order struct {
 type Like struct {
 	Post uint64 `db:"index"`
 	User string
-	Up   bool
+	Up   bool `db:"index"`
 	At   time.Time
 	Key  []byte `db:"unique=by_key"`
 	W    float32
@@ -124,4 +124,13 @@ type Event struct {
 //keel:reducer
 func Log(ctx *Ctx, e Event) (Event, error) {
 	return ctx.DB.Event().Insert(e)
+}
+
+// Reading is a set whose rows begin with a float: the whole-row key orders
+// NaN first and -0 with +0, as cmp.Compare does.
+//
+//keel:table
+type Reading struct {
+	Value float64
+	Unit  string
 }

@@ -1,6 +1,7 @@
 package blog
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/runtime"
+	"github.com/keeldb/keel/table"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -161,4 +163,60 @@ func TestEncodedCall(t *testing.T) {
 	if _, err := rt.CallEncoded("x", "AddPost", args[:3]); err == nil {
 		t.Fatal("short arguments decoded")
 	}
+}
+
+// checkKey checks the promise of a generated inline key against the
+// generated comparator over every pair of rows.
+func checkKey[R any](t *testing.T, ix *table.Index[R], rows []R, exact bool) {
+	t.Helper()
+	if ix.Key == nil || ix.KeyExact != exact {
+		t.Fatalf("%s: Key set %v, KeyExact %v; want a key, exact %v", ix.Name, ix.Key != nil, ix.KeyExact, exact)
+	}
+	for i := range rows {
+		for j := range rows {
+			a, b := &rows[i], &rows[j]
+			ka, kb, c := ix.Key(a), ix.Key(b), ix.Compare(a, b, 1)
+			if ka < kb && c >= 0 || c == 0 && ka != kb || exact && ka == kb && c != 0 {
+				t.Errorf("%s: rows %+v and %+v: keys %#x, %#x, compare %d", ix.Name, *a, *b, ka, kb, c)
+			}
+		}
+	}
+}
+
+func TestInlineKeys(t *testing.T) {
+	var posts []Post
+	for _, id := range []uint64{0, 1, 1 << 63, math.MaxUint64} {
+		for _, s := range []string{"", "\x00", "a", "a\x00", "abcdefgh", "abcdefgh\x00", "abcdefghz", "\xff"} {
+			posts = append(posts, Post{ID: id, Slug: s, Author: s})
+		}
+	}
+	checkKey(t, PostByIDIndex, posts, true)
+	checkKey(t, PostBySlugIndex, posts, false)
+	checkKey(t, PostByAuthorIndex, posts, false)
+	if PostByCreatedIndex.Key != nil {
+		t.Error("time.Time column has an inline key")
+	}
+	var events []Event
+	for _, seq := range []int32{math.MinInt32, -1, 0, 1, math.MaxInt32} {
+		for _, k := range []Status{"", "paid", "paid\x00", "paidpaidpaid", "paidpaidx"} {
+			events = append(events, Event{Seq: seq, Kind: k})
+		}
+	}
+	checkKey(t, EventBySeqIndex, events, true)
+	checkKey(t, EventByKindIndex, events, false)
+	var likes []Like
+	for _, up := range []bool{false, true} {
+		for _, k := range [][]byte{nil, {0}, {1, 2, 3, 4, 5, 6, 7, 8}, {1, 2, 3, 4, 5, 6, 7, 8, 0}} {
+			likes = append(likes, Like{Post: uint64(len(k)), Up: up, Key: k})
+		}
+	}
+	checkKey(t, LikeByPostIndex, likes, true)
+	checkKey(t, LikeByUpIndex, likes, true)
+	checkKey(t, LikeByKeyIndex, likes, false)
+	checkKey(t, LikeDef.Primary, likes, true)
+	var readings []Reading
+	for _, v := range []float64{math.NaN(), math.Inf(-1), -1, math.Copysign(0, -1), 0, 1, math.Inf(1)} {
+		readings = append(readings, Reading{Value: v})
+	}
+	checkKey(t, ReadingDef.Primary, readings, true)
 }

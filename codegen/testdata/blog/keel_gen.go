@@ -58,7 +58,7 @@ var (
 	_ struct {
 		Post uint64 `db:"index"`
 		User string
-		Up   bool
+		Up   bool `db:"index"`
 		At   time.Time
 		Key  []byte `db:"unique=by_key"`
 		W    float32
@@ -71,6 +71,10 @@ var (
 		Seq  int32  `db:"pk,autoinc(start=10,advance,batch=4)"`
 		Kind Status `db:"index"`
 	} = Event{}
+	_ struct {
+		Value float64
+		Unit  string
+	} = Reading{}
 )
 
 // Ctx is what a reducer of this module sees: the reducer context (caller,
@@ -111,6 +115,12 @@ func (db DB) Event() EventTable {
 	return EventTable{EventReader{&t.Reader}, t}
 }
 
+// Reading returns the reading table.
+func (db DB) Reading() ReadingTable {
+	t := table.Use(db.tx, ReadingDef)
+	return ReadingTable{ReadingReader{&t.Reader}, t}
+}
+
 // ViewDB is the module's tables as of one commit, read-only; it may be
 // read from any number of goroutines.
 type ViewDB struct{ v *table.View }
@@ -130,11 +140,14 @@ func (v ViewDB) Like() LikeReader { return LikeReader{table.Read(v.v, LikeDef)} 
 // Event returns the event table.
 func (v ViewDB) Event() EventReader { return EventReader{table.Read(v.v, EventDef)} }
 
+// Reading returns the reading table.
+func (v ViewDB) Reading() ReadingReader { return ReadingReader{table.Read(v.v, ReadingDef)} }
+
 // Module is the blog module: its tables and reducers, ready for
 // runtime.Open.
 var Module = &runtime.Module{
 	Name:   "blog",
-	Tables: []table.Schema{PostDef, OrderDef, LikeDef, EventDef},
+	Tables: []table.Schema{PostDef, OrderDef, LikeDef, EventDef, ReadingDef},
 	Reducers: []*reducer.Def{
 		reducer.NewInit("Init", func(c *reducer.Ctx) error { return Init(&Ctx{Ctx: c, DB: DB{c.Tx}}) }),
 		reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) (Post, error) {
@@ -396,11 +409,13 @@ var PostDef = &table.Def[Post]{
 
 // PostByIDIndex is the primary key post_pk of the post table, on (id).
 var PostByIDIndex = &table.Index[Post]{
-	Name:    "post_pk",
-	Columns: []string{"id"},
-	Unique:  true,
-	Compare: func(a, b *Post, _ int) int { return cmp.Compare(a.ID, b.ID) },
-	Format:  func(r *Post, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
+	Name:     "post_pk",
+	Columns:  []string{"id"},
+	Unique:   true,
+	Compare:  func(a, b *Post, _ int) int { return cmp.Compare(a.ID, b.ID) },
+	Format:   func(r *Post, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
+	Key:      func(r *Post) uint64 { return table.KeyUint(r.ID) },
+	KeyExact: true,
 }
 
 // PostBySlugIndex is the unique index post_slug of the post table, on (slug).
@@ -410,6 +425,7 @@ var PostBySlugIndex = &table.Index[Post]{
 	Unique:  true,
 	Compare: func(a, b *Post, _ int) int { return strings.Compare(a.Slug, b.Slug) },
 	Format:  func(r *Post, _ int) string { return fmt.Sprintf("slug=%q", r.Slug) },
+	Key:     func(r *Post) uint64 { return table.KeyString(r.Slug) },
 }
 
 // PostByAuthorIndex is the index post_author of the post table, on (author).
@@ -418,6 +434,7 @@ var PostByAuthorIndex = &table.Index[Post]{
 	Columns: []string{"author"},
 	Compare: func(a, b *Post, _ int) int { return strings.Compare(a.Author, b.Author) },
 	Format:  func(r *Post, _ int) string { return fmt.Sprintf("author=%q", r.Author) },
+	Key:     func(r *Post) uint64 { return table.KeyString(r.Author) },
 }
 
 // PostByCreatedIndex is the index post_created of the post table, on (created).
@@ -724,6 +741,7 @@ var OrderByPKIndex = &table.Index[Order]{
 		}
 		return fmt.Sprintf("shop=%q, id=%d", r.Shop, r.ID)
 	},
+	Key: func(r *Order) uint64 { return table.KeyString(r.Shop) },
 }
 
 // OrderByShopStatusIndex is the index order_by_shop_status of the order table, on (shop, status).
@@ -743,6 +761,7 @@ var OrderByShopStatusIndex = &table.Index[Order]{
 		}
 		return fmt.Sprintf("shop=%q, status=%q", r.Shop, string(r.Status))
 	},
+	Key: func(r *Order) uint64 { return table.KeyString(r.Shop) },
 }
 
 // keelAppendOrder appends the encoding of a order row.
@@ -1199,19 +1218,33 @@ var LikeDef = &table.Def[Like]{
 			}
 			return fmt.Sprintf("post=%d, user=%q, up=%t, at=%s, key=%x, w=%g, i=%d, u=%d, i8=%d, u16=%d", r.Post, r.User, r.Up, r.At.Format(time.RFC3339Nano), r.Key, r.W, r.I, r.U, r.I8, r.U16)
 		},
+		Key:      func(r *Like) uint64 { return table.KeyUint(r.Post) },
+		KeyExact: true,
 	},
 	Set:     true,
-	Indexes: []*table.Index[Like]{LikeByPostIndex, LikeByKeyIndex},
+	Indexes: []*table.Index[Like]{LikeByPostIndex, LikeByUpIndex, LikeByKeyIndex},
 	Encode:  keelAppendLike,
 	Decode:  keelDecodeLike,
 }
 
 // LikeByPostIndex is the index like_post of the like table, on (post).
 var LikeByPostIndex = &table.Index[Like]{
-	Name:    "like_post",
-	Columns: []string{"post"},
-	Compare: func(a, b *Like, _ int) int { return cmp.Compare(a.Post, b.Post) },
-	Format:  func(r *Like, _ int) string { return fmt.Sprintf("post=%d", r.Post) },
+	Name:     "like_post",
+	Columns:  []string{"post"},
+	Compare:  func(a, b *Like, _ int) int { return cmp.Compare(a.Post, b.Post) },
+	Format:   func(r *Like, _ int) string { return fmt.Sprintf("post=%d", r.Post) },
+	Key:      func(r *Like) uint64 { return table.KeyUint(r.Post) },
+	KeyExact: true,
+}
+
+// LikeByUpIndex is the index like_up of the like table, on (up).
+var LikeByUpIndex = &table.Index[Like]{
+	Name:     "like_up",
+	Columns:  []string{"up"},
+	Compare:  func(a, b *Like, _ int) int { return codec.CompareBool(a.Up, b.Up) },
+	Format:   func(r *Like, _ int) string { return fmt.Sprintf("up=%t", r.Up) },
+	Key:      func(r *Like) uint64 { return table.KeyBool(r.Up) },
+	KeyExact: true,
 }
 
 // LikeByKeyIndex is the unique index like_by_key of the like table, on (key).
@@ -1221,6 +1254,7 @@ var LikeByKeyIndex = &table.Index[Like]{
 	Unique:  true,
 	Compare: func(a, b *Like, _ int) int { return bytes.Compare(a.Key, b.Key) },
 	Format:  func(r *Like, _ int) string { return fmt.Sprintf("key=%x", r.Key) },
+	Key:     func(r *Like) uint64 { return table.KeyBytes(r.Key) },
 }
 
 // keelAppendLike appends the encoding of a like row.
@@ -1273,6 +1307,9 @@ func (r LikeReader) Backward() iter.Seq[Like] { return r.r.Backward() }
 // ByPost reads the table by its index post (post).
 func (r LikeReader) ByPost() LikeByPostReader { return LikeByPostReader{r.r} }
 
+// ByUp reads the table by its index up (up).
+func (r LikeReader) ByUp() LikeByUpReader { return LikeByUpReader{r.r} }
+
 // ByKey reads the table by its unique index by_key (key).
 func (r LikeReader) ByKey() LikeByKeyReader { return LikeByKeyReader{r.r} }
 
@@ -1295,6 +1332,9 @@ func (t LikeTable) Delete(row Like) (Like, error) { return t.t.Delete(row) }
 
 // ByPost reads the table by its index post (post).
 func (t LikeTable) ByPost() LikeByPostReader { return LikeByPostReader{&t.t.Reader} }
+
+// ByUp reads the table by its index up (up).
+func (t LikeTable) ByUp() LikeByUpReader { return LikeByUpReader{&t.t.Reader} }
 
 // ByKey reads and writes the table by its unique index by_key (key).
 func (t LikeTable) ByKey() LikeByKey { return LikeByKey{LikeByKeyReader{&t.t.Reader}, t.t} }
@@ -1321,6 +1361,30 @@ func (x LikeByPostReader) Range(lo, hi table.Bound[Like]) iter.Seq[Like] {
 // RangeBackward yields the rows between two bounds in reverse key order.
 func (x LikeByPostReader) RangeBackward(lo, hi table.Bound[Like]) iter.Seq[Like] {
 	return x.r.ScanBackward(LikeByPostIndex, lo, hi)
+}
+
+// LikeByUpReader reads the like table by its index up (up).
+type LikeByUpReader struct{ r *table.Reader[Like] }
+
+// Filter yields the rows with the given key, in primary-key order.
+func (x LikeByUpReader) Filter(up bool) iter.Seq[Like] {
+	return x.r.Lookup(LikeByUpIndex, Like{Up: up}, 0)
+}
+
+// Between yields, in key order, the rows whose up lies in [lo, hi).
+func (x LikeByUpReader) Between(lo, hi bool) iter.Seq[Like] {
+	return x.r.Scan(LikeByUpIndex, table.Incl(Like{Up: lo}, 0), table.Excl(Like{Up: hi}, 0))
+}
+
+// Range yields the rows between two bounds (see table.Incl, table.Excl,
+// table.Prefix; a zero Bound leaves its end open) in key order.
+func (x LikeByUpReader) Range(lo, hi table.Bound[Like]) iter.Seq[Like] {
+	return x.r.Scan(LikeByUpIndex, lo, hi)
+}
+
+// RangeBackward yields the rows between two bounds in reverse key order.
+func (x LikeByUpReader) RangeBackward(lo, hi table.Bound[Like]) iter.Seq[Like] {
+	return x.r.ScanBackward(LikeByUpIndex, lo, hi)
 }
 
 // LikeByKeyReader reads the like table by its unique index by_key (key).
@@ -1388,11 +1452,13 @@ var EventDef = &table.Def[Event]{
 
 // EventBySeqIndex is the primary key event_pk of the event table, on (seq).
 var EventBySeqIndex = &table.Index[Event]{
-	Name:    "event_pk",
-	Columns: []string{"seq"},
-	Unique:  true,
-	Compare: func(a, b *Event, _ int) int { return cmp.Compare(a.Seq, b.Seq) },
-	Format:  func(r *Event, _ int) string { return fmt.Sprintf("seq=%d", r.Seq) },
+	Name:     "event_pk",
+	Columns:  []string{"seq"},
+	Unique:   true,
+	Compare:  func(a, b *Event, _ int) int { return cmp.Compare(a.Seq, b.Seq) },
+	Format:   func(r *Event, _ int) string { return fmt.Sprintf("seq=%d", r.Seq) },
+	Key:      func(r *Event) uint64 { return table.KeyInt(int64(r.Seq)) },
+	KeyExact: true,
 }
 
 // EventByKindIndex is the index event_kind of the event table, on (kind).
@@ -1401,6 +1467,7 @@ var EventByKindIndex = &table.Index[Event]{
 	Columns: []string{"kind"},
 	Compare: func(a, b *Event, _ int) int { return strings.Compare(string(a.Kind), string(b.Kind)) },
 	Format:  func(r *Event, _ int) string { return fmt.Sprintf("kind=%q", string(r.Kind)) },
+	Key:     func(r *Event) uint64 { return table.KeyString(string(r.Kind)) },
 }
 
 // keelAppendEvent appends the encoding of a event row.
@@ -1555,3 +1622,84 @@ func (x EventByKindReader) Range(lo, hi table.Bound[Event]) iter.Seq[Event] {
 func (x EventByKindReader) RangeBackward(lo, hi table.Bound[Event]) iter.Seq[Event] {
 	return x.r.ScanBackward(EventByKindIndex, lo, hi)
 }
+
+// ReadingDef describes the reading table.
+var ReadingDef = &table.Def[Reading]{
+	Name: "reading",
+	Columns: []table.Column{
+		{Name: "value", Type: "float64"},
+		{Name: "unit", Type: "string"},
+	},
+	Primary: // no primary key: rows are ordered whole and stored once
+	&table.Index[Reading]{
+		Name:    "reading_rows",
+		Columns: []string{"value", "unit"},
+		Unique:  true,
+		Compare: func(a, b *Reading, n int) int {
+			if c := cmp.Compare(a.Value, b.Value); c != 0 || n == 1 {
+				return c
+			}
+			return strings.Compare(a.Unit, b.Unit)
+		},
+		Format: func(r *Reading, n int) string {
+			switch n {
+			case 1:
+				return fmt.Sprintf("value=%g", r.Value)
+			}
+			return fmt.Sprintf("value=%g, unit=%q", r.Value, r.Unit)
+		},
+		Key:      func(r *Reading) uint64 { return table.KeyFloat(r.Value) },
+		KeyExact: true,
+	},
+	Set:    true,
+	Encode: keelAppendReading,
+	Decode: keelDecodeReading,
+}
+
+// keelAppendReading appends the encoding of a reading row.
+func keelAppendReading(dst []byte, r *Reading) []byte {
+	dst = codec.AppendFloat64(dst, r.Value)
+	dst = codec.AppendString(dst, r.Unit)
+	return dst
+}
+
+// keelDecodeReading decodes one reading row.
+func keelDecodeReading(src []byte, r *Reading) error {
+	d := codec.NewReader(src)
+	r.Value = d.Float64()
+	r.Unit = d.String()
+	return d.Err()
+}
+
+// ReadingReader reads the reading table: inside a transaction it sees the
+// transaction's own writes; in a ViewDB it sees that commit. Its
+// iterators may be ranged over many times, each time afresh; a
+// transaction may write while ranging, and the range goes on over the
+// rows as they were when it began.
+type ReadingReader struct{ r *table.Reader[Reading] }
+
+// Count returns the number of rows.
+func (r ReadingReader) Count() int { return r.r.Count() }
+
+// All yields every row in row order.
+func (r ReadingReader) All() iter.Seq[Reading] { return r.r.All() }
+
+// Backward yields every row in reverse row order.
+func (r ReadingReader) Backward() iter.Seq[Reading] { return r.r.Backward() }
+
+// ReadingTable is the reading table inside a transaction. Writes that fail
+// change nothing; the whole transaction rolls back when its reducer
+// returns an error.
+type ReadingTable struct {
+	ReadingReader
+	t *table.Table[Reading]
+}
+
+// Insert stores row only if no row has its key (or another unique key)
+// and returns it as stored: every autoinc column that is 0 gets its
+// sequence's next value; a non-zero value is stored as given. A taken
+// key is a *table.UniqueError.
+func (t ReadingTable) Insert(row Reading) (Reading, error) { return t.t.Insert(row) }
+
+// Delete removes row and returns it, or a *table.NotFoundError.
+func (t ReadingTable) Delete(row Reading) (Reading, error) { return t.t.Delete(row) }

@@ -107,6 +107,7 @@ var ItemByNameIndex = &table.Index[Item]{
 	Unique:  true,
 	Compare: func(a, b *Item, _ int) int { return strings.Compare(a.Name, b.Name) },
 	Format:  func(r *Item, _ int) string { return fmt.Sprintf("name=%q", r.Name) },
+	Key:     func(r *Item) uint64 { return table.KeyString(r.Name) },
 }
 
 // keelAppendItem appends the encoding of a item row.

@@ -188,6 +188,7 @@ var CounterByCounterIDIndex = &table.Index[Counter]{
 	Unique:  true,
 	Compare: func(a, b *Counter, _ int) int { return strings.Compare(a.CounterID, b.CounterID) },
 	Format:  func(r *Counter, _ int) string { return fmt.Sprintf("counter_id=%q", r.CounterID) },
+	Key:     func(r *Counter) uint64 { return table.KeyString(r.CounterID) },
 }
 
 // keelAppendCounter appends the encoding of a counter row.
@@ -328,11 +329,13 @@ var ItemDef = &table.Def[Item]{
 
 // ItemByIDIndex is the primary key item_pk of the item table, on (id).
 var ItemByIDIndex = &table.Index[Item]{
-	Name:    "item_pk",
-	Columns: []string{"id"},
-	Unique:  true,
-	Compare: func(a, b *Item, _ int) int { return cmp.Compare(a.ID, b.ID) },
-	Format:  func(r *Item, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
+	Name:     "item_pk",
+	Columns:  []string{"id"},
+	Unique:   true,
+	Compare:  func(a, b *Item, _ int) int { return cmp.Compare(a.ID, b.ID) },
+	Format:   func(r *Item, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
+	Key:      func(r *Item) uint64 { return table.KeyInt(r.ID) },
+	KeyExact: true,
 }
 
 // keelAppendItem appends the encoding of a item row.

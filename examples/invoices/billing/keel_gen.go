@@ -151,6 +151,7 @@ var CounterByNameIndex = &table.Index[Counter]{
 	Unique:  true,
 	Compare: func(a, b *Counter, _ int) int { return strings.Compare(a.Name, b.Name) },
 	Format:  func(r *Counter, _ int) string { return fmt.Sprintf("name=%q", r.Name) },
+	Key:     func(r *Counter) uint64 { return table.KeyString(r.Name) },
 }
 
 // keelAppendCounter appends the encoding of a counter row.
@@ -292,11 +293,13 @@ var InvoiceDef = &table.Def[Invoice]{
 
 // InvoiceByNumberIndex is the primary key invoice_pk of the invoice table, on (number).
 var InvoiceByNumberIndex = &table.Index[Invoice]{
-	Name:    "invoice_pk",
-	Columns: []string{"number"},
-	Unique:  true,
-	Compare: func(a, b *Invoice, _ int) int { return cmp.Compare(a.Number, b.Number) },
-	Format:  func(r *Invoice, _ int) string { return fmt.Sprintf("number=%d", r.Number) },
+	Name:     "invoice_pk",
+	Columns:  []string{"number"},
+	Unique:   true,
+	Compare:  func(a, b *Invoice, _ int) int { return cmp.Compare(a.Number, b.Number) },
+	Format:   func(r *Invoice, _ int) string { return fmt.Sprintf("number=%d", r.Number) },
+	Key:      func(r *Invoice) uint64 { return table.KeyUint(r.Number) },
+	KeyExact: true,
 }
 
 // InvoiceByCustomerIndex is the index invoice_customer of the invoice table, on (customer).
@@ -305,6 +308,7 @@ var InvoiceByCustomerIndex = &table.Index[Invoice]{
 	Columns: []string{"customer"},
 	Compare: func(a, b *Invoice, _ int) int { return strings.Compare(a.Customer, b.Customer) },
 	Format:  func(r *Invoice, _ int) string { return fmt.Sprintf("customer=%q", r.Customer) },
+	Key:     func(r *Invoice) uint64 { return table.KeyString(r.Customer) },
 }
 
 // keelAppendInvoice appends the encoding of a invoice row.

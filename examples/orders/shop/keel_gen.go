@@ -224,6 +224,7 @@ var OrderByPKIndex = &table.Index[Order]{
 		}
 		return fmt.Sprintf("shop=%q, id=%d", r.Shop, r.ID)
 	},
+	Key: func(r *Order) uint64 { return table.KeyString(r.Shop) },
 }
 
 // keelAppendOrder appends the encoding of a order row.

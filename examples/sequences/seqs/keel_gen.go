@@ -170,11 +170,13 @@ var SpinDef = &table.Def[Spin]{
 
 // SpinByIDIndex is the primary key spin_pk of the spin table, on (id).
 var SpinByIDIndex = &table.Index[Spin]{
-	Name:    "spin_pk",
-	Columns: []string{"id"},
-	Unique:  true,
-	Compare: func(a, b *Spin, _ int) int { return cmp.Compare(a.ID, b.ID) },
-	Format:  func(r *Spin, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
+	Name:     "spin_pk",
+	Columns:  []string{"id"},
+	Unique:   true,
+	Compare:  func(a, b *Spin, _ int) int { return cmp.Compare(a.ID, b.ID) },
+	Format:   func(r *Spin, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
+	Key:      func(r *Spin) uint64 { return table.KeyUint(r.ID) },
+	KeyExact: true,
 }
 
 // keelAppendSpin appends the encoding of a spin row.
@@ -306,11 +308,13 @@ var FloorDef = &table.Def[Floor]{
 
 // FloorByLevelIndex is the primary key floor_pk of the floor table, on (level).
 var FloorByLevelIndex = &table.Index[Floor]{
-	Name:    "floor_pk",
-	Columns: []string{"level"},
-	Unique:  true,
-	Compare: func(a, b *Floor, _ int) int { return cmp.Compare(a.Level, b.Level) },
-	Format:  func(r *Floor, _ int) string { return fmt.Sprintf("level=%d", r.Level) },
+	Name:     "floor_pk",
+	Columns:  []string{"level"},
+	Unique:   true,
+	Compare:  func(a, b *Floor, _ int) int { return cmp.Compare(a.Level, b.Level) },
+	Format:   func(r *Floor, _ int) string { return fmt.Sprintf("level=%d", r.Level) },
+	Key:      func(r *Floor) uint64 { return table.KeyInt(int64(r.Level)) },
+	KeyExact: true,
 }
 
 // keelAppendFloor appends the encoding of a floor row.
