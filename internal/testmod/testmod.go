@@ -25,14 +25,18 @@ type Post struct {
 // PostPK, PostSlug and PostAuthor are the post table's indexes.
 var (
 	PostPK = &table.Index[Post]{Name: "post_pk", Columns: []string{"id"}, Unique: true,
-		Compare: func(a, b *Post, n int) int { return cmp.Compare(a.ID, b.ID) },
-		Format:  func(r *Post, n int) string { return fmt.Sprintf("id=%d", r.ID) }}
+		Compare:  func(a, b *Post, n int) int { return cmp.Compare(a.ID, b.ID) },
+		Format:   func(r *Post, n int) string { return fmt.Sprintf("id=%d", r.ID) },
+		Key:      func(r *Post) uint64 { return table.KeyUint(r.ID) },
+		KeyExact: true}
 	PostSlug = &table.Index[Post]{Name: "post_slug", Columns: []string{"slug"}, Unique: true,
 		Compare: func(a, b *Post, n int) int { return strings.Compare(a.Slug, b.Slug) },
-		Format:  func(r *Post, n int) string { return fmt.Sprintf("slug=%q", r.Slug) }}
+		Format:  func(r *Post, n int) string { return fmt.Sprintf("slug=%q", r.Slug) },
+		Key:     func(r *Post) uint64 { return table.KeyString(r.Slug) }}
 	PostAuthor = &table.Index[Post]{Name: "post_author", Columns: []string{"author"},
 		Compare: func(a, b *Post, n int) int { return strings.Compare(a.Author, b.Author) },
-		Format:  func(r *Post, n int) string { return fmt.Sprintf("author=%q", r.Author) }}
+		Format:  func(r *Post, n int) string { return fmt.Sprintf("author=%q", r.Author) },
+		Key:     func(r *Post) uint64 { return table.KeyString(r.Author) }}
 )
 
 // NewPostDef describes the post table with the given sequence parameters.
@@ -82,7 +86,8 @@ var (
 				return fmt.Sprintf("shop=%q", r.Shop)
 			}
 			return fmt.Sprintf("shop=%q, id=%d", r.Shop, r.ID)
-		}}
+		},
+		Key: func(r *Order) uint64 { return table.KeyString(r.Shop) }}
 	OrderStatus = &table.Index[Order]{Name: "order_shop_status", Columns: []string{"shop", "status"},
 		Compare: func(a, b *Order, n int) int {
 			if c := strings.Compare(a.Shop, b.Shop); c != 0 || n == 1 {
@@ -90,7 +95,8 @@ var (
 			}
 			return strings.Compare(a.Status, b.Status)
 		},
-		Format: func(r *Order, n int) string { return fmt.Sprintf("shop=%q, status=%q", r.Shop, r.Status) }}
+		Format: func(r *Order, n int) string { return fmt.Sprintf("shop=%q, status=%q", r.Shop, r.Status) },
+		Key:    func(r *Order) uint64 { return table.KeyString(r.Shop) }}
 )
 
 // NewOrderDef describes the order table.
