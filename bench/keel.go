@@ -19,19 +19,24 @@ import (
 var (
 	eventPK = &table.Index[Event]{Name: "event_pk", Columns: []string{"id"}, Unique: true,
 		Compare: func(a, b *Event, n int) int { return cmp.Compare(a.ID, b.ID) },
-		Format:  func(r *Event, n int) string { return fmt.Sprint("id=", r.ID) }}
+		Format:  func(r *Event, n int) string { return fmt.Sprint("id=", r.ID) },
+		Key:     func(r *Event) uint64 { return table.KeyUint(r.ID) }, KeyExact: true}
 	accountPK = &table.Index[Account]{Name: "account_pk", Columns: []string{"id"}, Unique: true,
 		Compare: func(a, b *Account, n int) int { return cmp.Compare(a.ID, b.ID) },
-		Format:  func(r *Account, n int) string { return fmt.Sprint("id=", r.ID) }}
+		Format:  func(r *Account, n int) string { return fmt.Sprint("id=", r.ID) },
+		Key:     func(r *Account) uint64 { return table.KeyUint(r.ID) }, KeyExact: true}
 	itemPK = &table.Index[Item]{Name: "item_pk", Columns: []string{"id"}, Unique: true,
 		Compare: func(a, b *Item, n int) int { return cmp.Compare(a.ID, b.ID) },
-		Format:  func(r *Item, n int) string { return fmt.Sprint("id=", r.ID) }}
+		Format:  func(r *Item, n int) string { return fmt.Sprint("id=", r.ID) },
+		Key:     func(r *Item) uint64 { return table.KeyUint(r.ID) }, KeyExact: true}
 	itemEmailIx = &table.Index[Item]{Name: "item_email", Columns: []string{"email"}, Unique: true,
 		Compare: func(a, b *Item, n int) int { return strings.Compare(a.Email, b.Email) },
-		Format:  func(r *Item, n int) string { return fmt.Sprintf("email=%q", r.Email) }}
+		Format:  func(r *Item, n int) string { return fmt.Sprintf("email=%q", r.Email) },
+		Key:     func(r *Item) uint64 { return table.KeyString(r.Email) }}
 	itemAtIx = &table.Index[Item]{Name: "item_at", Columns: []string{"at"},
 		Compare: func(a, b *Item, n int) int { return cmp.Compare(a.At, b.At) },
-		Format:  func(r *Item, n int) string { return fmt.Sprint("at=", r.At) }}
+		Format:  func(r *Item, n int) string { return fmt.Sprint("at=", r.At) },
+		Key:     func(r *Item) uint64 { return table.KeyInt(r.At) }, KeyExact: true}
 )
 
 // errInsufficient is a transfer's failed balance check.

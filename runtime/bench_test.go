@@ -22,7 +22,8 @@ type event struct {
 
 var eventPK = &table.Index[event]{Name: "event_pk", Columns: []string{"id"}, Unique: true,
 	Compare: func(a, b *event, n int) int { return cmp.Compare(a.ID, b.ID) },
-	Format:  func(r *event, n int) string { return fmt.Sprint("id=", r.ID) }}
+	Format:  func(r *event, n int) string { return fmt.Sprint("id=", r.ID) },
+	Key:     func(r *event) uint64 { return table.KeyUint(r.ID) }, KeyExact: true}
 
 func eventModule() (*runtime.Module, *table.Def[event]) {
 	d := &table.Def[event]{Name: "event", Primary: eventPK,

@@ -57,10 +57,12 @@ func newModelModule() *modelModule {
 	m := &modelModule{}
 	m.itemPK = &table.Index[item]{Name: "item_pk", Columns: []string{"id"}, Unique: true,
 		Compare: func(a, b *item, n int) int { return cmp.Compare(a.ID, b.ID) },
-		Format:  func(r *item, n int) string { return fmt.Sprint("id=", r.ID) }}
+		Format:  func(r *item, n int) string { return fmt.Sprint("id=", r.ID) },
+		Key:     func(r *item) uint64 { return table.KeyUint(uint64(r.ID)) }, KeyExact: true}
 	m.itemKey = &table.Index[item]{Name: "item_key", Columns: []string{"key"}, Unique: true,
 		Compare: func(a, b *item, n int) int { return strings.Compare(a.Key, b.Key) },
-		Format:  func(r *item, n int) string { return fmt.Sprintf("key=%q", r.Key) }}
+		Format:  func(r *item, n int) string { return fmt.Sprintf("key=%q", r.Key) },
+		Key:     func(r *item) uint64 { return table.KeyString(r.Key) }}
 	m.itemGroup = &table.Index[item]{Name: "item_group_key", Columns: []string{"group", "key"},
 		Compare: func(a, b *item, n int) int {
 			if c := cmp.Compare(a.Group, b.Group); c != 0 || n == 1 {
@@ -68,7 +70,8 @@ func newModelModule() *modelModule {
 			}
 			return strings.Compare(a.Key, b.Key)
 		},
-		Format: func(r *item, n int) string { return fmt.Sprint("group=", r.Group) }}
+		Format: func(r *item, n int) string { return fmt.Sprint("group=", r.Group) },
+		Key:    func(r *item) uint64 { return table.KeyUint(uint64(r.Group)) }, KeyExact: true}
 	m.items = &table.Def[item]{Name: "item", Primary: m.itemPK, Indexes: []*table.Index[item]{m.itemKey, m.itemGroup},
 		Columns: []table.Column{{Name: "id", Type: "uint8"}, {Name: "key", Type: "string"}, {Name: "group", Type: "uint8"}},
 		Sequences: []table.AutoInc[item]{table.NewAutoInc("item_id_seq", "id",
@@ -88,10 +91,12 @@ func newModelModule() *modelModule {
 		}}
 	m.negPKi = &table.Index[neg]{Name: "neg_pk", Columns: []string{"id"}, Unique: true,
 		Compare: func(a, b *neg, n int) int { return cmp.Compare(a.ID, b.ID) },
-		Format:  func(r *neg, n int) string { return fmt.Sprint("id=", r.ID) }}
+		Format:  func(r *neg, n int) string { return fmt.Sprint("id=", r.ID) },
+		Key:     func(r *neg) uint64 { return table.KeyInt(int64(r.ID)) }, KeyExact: true}
 	m.negTagi = &table.Index[neg]{Name: "neg_tag", Columns: []string{"tag"},
 		Compare: func(a, b *neg, n int) int { return strings.Compare(a.Tag, b.Tag) },
-		Format:  func(r *neg, n int) string { return fmt.Sprintf("tag=%q", r.Tag) }}
+		Format:  func(r *neg, n int) string { return fmt.Sprintf("tag=%q", r.Tag) }} // no inline key: the rows decide
+
 	m.negs = &table.Def[neg]{Name: "neg", Primary: m.negPKi, Indexes: []*table.Index[neg]{m.negTagi},
 		Columns: []table.Column{{Name: "id", Type: "int16"}, {Name: "tag", Type: "string"}},
 		Sequences: []table.AutoInc[neg]{table.NewAutoInc("neg_id_seq", "id",

@@ -28,7 +28,8 @@ type Event struct {
 
 var eventPK = &table.Index[Event]{Name: "event_pk", Columns: []string{"id"}, Unique: true,
 	Compare: func(a, b *Event, n int) int { return cmp.Compare(a.ID, b.ID) },
-	Format:  func(r *Event, n int) string { return fmt.Sprintf("id=%d", r.ID) }}
+	Format:  func(r *Event, n int) string { return fmt.Sprintf("id=%d", r.ID) },
+	Key:     func(r *Event) uint64 { return table.KeyUint(r.ID) }, KeyExact: true}
 
 // eventModule builds the module: table event and reducer Add, which
 // inserts one event and returns it.
