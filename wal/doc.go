@@ -55,7 +55,8 @@
 // # Recovery
 //
 // Open reads every segment it needs and checks every entry: framing,
-// version and checksum. An empty entry (a zero-filled tail), an entry cut
+// version and checksum. An empty entry (a zero-filled tail, such as the
+// log's own preallocated space, see below), an entry cut
 // short or one whose checksum fails, when no valid entry follows it
 // anywhere in the last segment, is a torn write: the segment is truncated
 // there, with a log line giving the bytes and entries dropped. Damage that
@@ -96,8 +97,8 @@
 // (with the mutex released during both), and releases the callers whose
 // entries it covered. Under SyncInterval and SyncNever a leader only
 // writes, unless an fsync is due; SyncInterval's ticker, snapshots and
-// Close wait for their fsync the same way and lead it when no flush runs. Callers arriving while a flush runs wait for the
-// next one; when the flush ends, one of them is elected to lead it and
+// Close wait for their fsync the same way and lead it when no flush runs.
+// Callers arriving while a flush runs wait for the next one; when the flush ends, one of them is elected to lead it and
 // takes all of them in one batch. A lone caller thus writes and fsyncs
 // its own entry, with no goroutine hand-off. Under SyncAlways the leader
 // holds its fsync back until the callers the last one released have
@@ -107,4 +108,19 @@
 // The first write or fsync error is sticky: every waiting and later caller
 // gets it and the runtime takes no more writes. See SyncPolicy for the
 // other policies and what each can lose.
+//
+// # Preallocation
+//
+// The leader fills the tail segment with zeros ahead of the entries, up
+// to 1 MiB (or the segment size) at a time, and fsyncs each chunk once.
+// Entries then overwrite zeros instead of growing the file, so the fsync
+// that follows a group's write has no file size to commit: on ext4 here
+// it took about 0.6 times as long as an fsync after an append. Before
+// tidwall/wal starts a new segment, and at Close, the zeros are checked
+// (they must be zeros: anything else stops the log with ErrCorrupt) and
+// cut off, so every segment but the open tail ends at its last entry.
+// After a crash the tail's unwritten zeros are what Open drops as a
+// zero-filled tail: it reports them in Recovery.DroppedBytes with an Info
+// line, not as a torn write, since no entry was in them. `keel wal
+// verify` shows them as preallocated space.
 package wal

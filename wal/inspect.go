@@ -20,6 +20,10 @@ type SegmentReport struct {
 	// Torn reports that no valid entry follows the damage: Open would
 	// truncate the segment there if it is the last one.
 	Torn bool
+	// Zeros reports that the damage is zero bytes to the end of the
+	// file: space the log preallocated and had not yet written (the
+	// segment is in use, or its process stopped).
+	Zeros bool
 }
 
 // ReadSegment reads and checks every entry of a segment file.
@@ -32,7 +36,7 @@ func ReadSegment(seg Segment) (*SegmentReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.Size, r.Damage, r.Torn = s.size, s.bad, s.torn
+	r.Size, r.Damage, r.Torn, r.Zeros = s.size, s.bad, s.torn, s.zeros
 	return r, nil
 }
 

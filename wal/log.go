@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +63,19 @@ type commitLog struct {
 	segSize  int
 	segBytes int // bytes in tidwall/wal's tail segment, to see it rotate; the leader's
 
+	// The tail segment is preallocated: the leader fills the file with
+	// zeros ahead of tidwall/wal's writes, in chunks, and fsyncs each
+	// chunk once. A write that lands in the zeros leaves the file's size
+	// alone, so its fsync has only data to flush, not the size change
+	// of an append (measured on ext4: an fsync after such a write took
+	// 0.6x the time of one after an append). The zeros are trimmed off
+	// before tidwall/wal starts the next segment and at close; after a
+	// crash, Open drops them as a zero-filled tail.
+	tailPath string   // the leader's, as the fields below
+	tail     *os.File // tidwall/wal's tail segment, to preallocate and trim it
+	tailSize int64    // its size, zeros included
+	chunk    int64    // bytes preallocated at a time
+
 	mu sync.Mutex
 	// flushing is set while a leader gathers, writes or fsyncs. cur is
 	// closed when that flush is done; it covers the entries up to curLast
@@ -103,9 +117,13 @@ type commitLog struct {
 	sync   func() error                // fsyncs the tail segment; tests replace it
 }
 
-func newCommitLog(w *tw.Log, dir string, last uint64, tail int, o *Options) *commitLog {
+func newCommitLog(w *tw.Log, dir, tailPath string, last uint64, tail int, o *Options) (*commitLog, error) {
 	l := &commitLog{w: w, dir: dir, policy: o.Sync, segSize: o.SegmentSize, segBytes: tail,
 		appended: last, want: last, curLast: last, lead: make(chan struct{}, 1), done: make(chan struct{})}
+	l.chunk = min(maxChunk, (int64(o.SegmentSize)+4095)&^4095)
+	if err := l.openTail(tailPath); err != nil {
+		return nil, err
+	}
 	l.written.Store(last)
 	l.synced.Store(last)
 	l.sync = w.Sync
@@ -113,7 +131,104 @@ func newCommitLog(w *tw.Log, dir string, last uint64, tail int, o *Options) *com
 	if o.Sync == SyncInterval {
 		go l.ticker(o.SyncInterval)
 	}
-	return l
+	return l, nil
+}
+
+// maxChunk is the most the log preallocates at a time.
+const maxChunk = 1 << 20
+
+// openTail opens the tail segment file at path to preallocate it.
+func (l *commitLog) openTail(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("open the tail segment: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("open the tail segment: %w", err)
+	}
+	if l.tail != nil {
+		l.tail.Close()
+	}
+	l.tail, l.tailPath, l.tailSize = f, path, fi.Size()
+	return nil
+}
+
+// prepare readies the tail segment for the entries of sizes: it trims the
+// preallocated zeros off when tidwall/wal will start a new segment during
+// the write (a segment that is not the last ends at its last entry), and
+// otherwise preallocates when the entries would run past the zeros. It is
+// called by the leader.
+func (l *commitLog) prepare(sizes []int) error {
+	end := l.segBytes
+	if end > l.segSize {
+		return l.trim() // tidwall/wal starts a new segment before writing
+	}
+	for _, n := range sizes {
+		end += uvarintLen(uint64(n)) + n
+		if end >= l.segSize {
+			return l.trim()
+		}
+	}
+	if int64(end) <= l.tailSize {
+		return nil
+	}
+	return l.extend(int64(end))
+}
+
+var zeros [64 << 10]byte
+
+// extend writes zeros from the end of the tail segment to a chunk past
+// need and fsyncs them.
+func (l *commitLog) extend(need int64) error {
+	size := (need + l.chunk + 4095) &^ 4095
+	for off := l.tailSize; off < size; {
+		n, err := l.tail.WriteAt(zeros[:min(int64(len(zeros)), size-off)], off)
+		if err != nil {
+			return fmt.Errorf("preallocate %s: %w", l.tailPath, err)
+		}
+		off += int64(n)
+	}
+	if err := l.tail.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w", l.tailPath, err)
+	}
+	l.tailSize = size
+	return nil
+}
+
+// trim cuts the tail segment back to its entries, after checking that
+// only zeros follow them: the log's idea of where its entries end must
+// never cost an entry.
+func (l *commitLog) trim() error {
+	end := int64(l.segBytes)
+	if l.tailSize <= end {
+		return nil
+	}
+	f, err := os.Open(l.tailPath)
+	if err != nil {
+		return fmt.Errorf("trim %s: %w", l.tailPath, err)
+	}
+	defer f.Close()
+	buf := make([]byte, min(int64(len(zeros)), l.tailSize-end))
+	for off := end; off < l.tailSize; {
+		n, err := f.ReadAt(buf[:min(int64(len(buf)), l.tailSize-off)], off)
+		if n == 0 && err != nil {
+			return fmt.Errorf("trim %s: %w", l.tailPath, err)
+		}
+		for i, b := range buf[:n] {
+			if b != 0 {
+				return fmt.Errorf("trim %s: byte %d after the last entry (offset %d) is not preallocated zero: %w",
+					l.tailPath, off+int64(i), end, ErrCorrupt)
+			}
+		}
+		off += int64(n)
+	}
+	if err := l.tail.Truncate(end); err != nil {
+		return fmt.Errorf("trim %s: %w", l.tailPath, err)
+	}
+	l.tailSize = end
+	return nil
 }
 
 // Append implements runtime.CommitLog.
@@ -270,10 +385,17 @@ func (l *commitLog) flush() {
 	var err error
 	rotated := false
 	if len(sizes) > 0 {
-		if err = l.w.WriteBatch(&batch); err != nil {
-			err = fmt.Errorf("write: %w", err)
+		if err = l.prepare(sizes); err == nil {
+			if err = l.w.WriteBatch(&batch); err != nil {
+				err = fmt.Errorf("write: %w", err)
+			}
 		}
-		rotated = l.rotations(sizes)
+		if err == nil {
+			var first uint64
+			if rotated, first = l.rotations(sizes, last); rotated {
+				err = l.openTail(filepath.Join(l.dir, segmentName(first)))
+			}
+		}
 	}
 	didSync := false
 	var took time.Duration
@@ -359,19 +481,20 @@ func (l *commitLog) gather() {
 }
 
 // rotations follows tidwall/wal's rule for starting a new segment file
-// over the sizes just written and reports whether one was started.
-func (l *commitLog) rotations(sizes []int) bool {
-	rotated := false
+// over the sizes just written, the last of them entry last, and reports
+// whether one was started and the first entry of the newest.
+func (l *commitLog) rotations(sizes []int, last uint64) (rotated bool, first uint64) {
+	index := last + 1 - uint64(len(sizes))
 	if l.segBytes > l.segSize {
-		l.segBytes, rotated = 0, true
+		l.segBytes, rotated, first = 0, true, index
 	}
-	for _, n := range sizes {
+	for i, n := range sizes {
 		l.segBytes += uvarintLen(uint64(n)) + n
 		if l.segBytes >= l.segSize {
-			l.segBytes, rotated = 0, true
+			l.segBytes, rotated, first = 0, true, index+uint64(i)+1
 		}
 	}
-	return rotated
+	return rotated, first
 }
 
 func uvarintLen(v uint64) int {
@@ -439,6 +562,18 @@ func (l *commitLog) close() error {
 	}
 	l.mu.Unlock()
 	if cerr := l.w.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("keel: wal: close: %w", cerr)
+	}
+	// The segment ends at its last entry again; a failed log keeps its
+	// zeros for Open to drop.
+	if err == nil {
+		if terr := l.trim(); terr != nil {
+			err = fmt.Errorf("keel: wal: close: %w", terr)
+		} else if serr := l.tail.Sync(); serr != nil {
+			err = fmt.Errorf("keel: wal: close: fsync %s: %w", l.tailPath, serr)
+		}
+	}
+	if cerr := l.tail.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("keel: wal: close: %w", cerr)
 	}
 	close(l.done)

@@ -3,6 +3,7 @@ package wal
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"syscall"
 	"testing"
@@ -146,5 +147,63 @@ func TestGroupCommitCallers(t *testing.T) {
 				t.Fatalf("%d posts after reopening, want %d", n, want)
 			}
 		})
+	}
+}
+
+// TestTrimChecksZeros: before a segment is finished its preallocated
+// space is cut off, and only if it holds nothing but zeros; anything else
+// stops the log with ErrCorrupt instead of cutting it, and every post
+// acknowledged before is there after reopening.
+func TestTrimChecksZeros(t *testing.T) {
+	dir := t.TempDir()
+	o := Options{SegmentSize: 8 << 10, SnapshotBytes: -1}
+	m := testmod.New(table.SeqParams[uint64]{})
+	d, err := Open(dir, m.Module, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(i int) error {
+		_, err := runtime.Call[testmod.AddPostArgs, testmod.Post](d.Runtime(), "t", "AddPost", testmod.AddPostArgs{Slug: fmt.Sprint("p", i)})
+		return err
+	}
+	for i := range 10 {
+		if err := call(i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.log.mu.Lock()
+	path, size := d.log.tailPath, d.log.tailSize
+	d.log.mu.Unlock()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte{7}, size-1)
+	f.Close()
+	acked := 11 // the init reducer's post and ten more
+	for i := 10; ; i++ {
+		if err = call(i); err != nil {
+			break
+		}
+		acked++
+		if i > 2000 {
+			t.Fatal("the segment never filled")
+		}
+	}
+	if !errors.Is(err, ErrCorrupt) || !errors.Is(err, ErrFailed) {
+		t.Fatalf("write into a segment with junk after its entries: %v, want ErrCorrupt", err)
+	}
+	if b, _ := os.ReadFile(path); int64(len(b)) != size || b[size-1] != 7 {
+		t.Fatalf("the segment was changed: %d bytes, want %d with the junk byte kept", len(b), size)
+	}
+	d.Close()
+	d2, err := Open(dir, testmod.New(table.SeqParams[uint64]{}).Module, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d2.Close()
+	v, _ := d2.Runtime().View()
+	if n := table.Read(v, m.Post).Count(); n != acked {
+		t.Fatalf("%d posts after reopening, want the %d acknowledged", n, acked)
 	}
 }

@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -125,7 +126,17 @@ func open(dir string, m *runtime.Module, o Options, lock *dirLock) (*DB, error) 
 		w.Close()
 		return nil, fmt.Errorf("keel: wal: %w", err)
 	}
-	d.log = newCommitLog(w, logDir(dir), rec.last, rec.tail, &o)
+	segs, err := listSegments(logDir(dir))
+	if err == nil && len(segs) == 0 {
+		err = fmt.Errorf("no segment file: %w", ErrCorrupt)
+	}
+	if err == nil {
+		d.log, err = newCommitLog(w, logDir(dir), segs[len(segs)-1].Path, rec.last, rec.tail, &o)
+	}
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("keel: wal: open log: %w", err)
+	}
 	d.snapIndex = rec.snapIndex
 	d.log.notify = d.maybeSnapshot
 	d.Recovered = rec.report
@@ -194,6 +205,7 @@ type recovery struct {
 	remove    []string // files to delete (segments after a repaired entry, temporary files)
 	dir       string
 	msg       string
+	quiet     bool // msg reports no loss: an Info line, not a Warn
 	report    Recovery
 }
 
@@ -274,6 +286,10 @@ func (d *DB) recover(db *table.DB) (*recovery, error) {
 		}
 		last := i == len(segs)-1
 		switch {
+		case last && sc.zeros:
+			// Space the log preallocated and had not written when
+			// the process stopped: nothing was lost.
+			rec.msg, rec.quiet = "keel: wal: dropped the unwritten preallocated space after the last log entry", true
 		case last && sc.torn:
 			rec.msg = "keel: wal: repaired a torn log tail"
 		case d.opts.Repair:
@@ -324,7 +340,11 @@ func (rec *recovery) apply(logger *slog.Logger) error {
 		if err != nil {
 			return fmt.Errorf("keel: wal: repair %s: %w", rec.truncate, err)
 		}
-		logger.Warn(rec.msg, "segment", rec.truncate, "offset", rec.cutAt,
+		level := slog.LevelWarn
+		if rec.quiet {
+			level = slog.LevelInfo
+		}
+		logger.Log(context.Background(), level, rec.msg, "segment", rec.truncate, "offset", rec.cutAt,
 			"dropped_bytes", rec.report.DroppedBytes, "dropped_entries", rec.report.DroppedEntries,
 			"removed_segments", len(rec.remove), "last_entry", rec.last)
 	}

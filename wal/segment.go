@@ -72,7 +72,8 @@ type scan struct {
 	// torn reports that no valid entry follows the damage: a write cut
 	// short or a zero-filled tail.
 	torn         bool
-	tornEntries  int // non-empty entries (complete or cut) in the damage
+	zeros        bool // the damage is zero bytes to the end: preallocated, never written
+	tornEntries  int  // non-empty entries (complete or cut) in the damage
 	droppedBytes int64
 }
 
@@ -106,6 +107,7 @@ func scanBytes(seg Segment, data []byte, fn func(Entry) error) (*scan, error) {
 		if reason != "" {
 			s.bad = &CorruptError{File: seg.Path, Index: idx, Offset: int64(off), Reason: reason}
 			s.torn = !validAfter(data, off+1)
+			s.zeros = allZero(data[off:])
 			s.droppedBytes = int64(len(data) - off)
 			s.tornEntries = countFramed(data[off:])
 			return s, nil
@@ -135,6 +137,15 @@ func validAfter(data []byte, from int) bool {
 		}
 	}
 	return false
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // countFramed counts the non-empty entries that the length prefixes of a

@@ -33,6 +33,8 @@ func status(r *wal.SegmentReport, last bool) string {
 	switch {
 	case r.Damage == nil:
 		return "ok"
+	case r.Zeros && last:
+		return fmt.Sprintf("ok, %d bytes preallocated after entry %d (offset %d)", r.Size-r.Damage.Offset, r.Damage.Index-1, r.Damage.Offset)
 	case r.Torn && last:
 		return fmt.Sprintf("torn tail at entry %d offset %d (%s): open repairs it", r.Damage.Index, r.Damage.Offset, r.Damage.Reason)
 	default:
