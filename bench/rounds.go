@@ -31,15 +31,14 @@ type contender struct {
 func (e *env) openAll(mode Mode, callers int, raw bool, prepare func(store) error) []*contender {
 	var cs []*contender
 	if raw {
-		raw, err := e.rawContender(callers)
-		if err != nil {
-			raw = &contender{err: err}
+		for _, prealloc := range []bool{false, true} {
+			raw, err := e.rawContender(callers, prealloc)
+			if err != nil {
+				raw = &contender{err: err}
+			}
+			raw.name = rawNames[rawKey{callers > 1, prealloc}]
+			cs = append(cs, raw)
 		}
-		raw.name = rawName
-		if callers > 1 {
-			raw.name = rawGroup
-		}
-		cs = append(cs, raw)
 	}
 	for _, sys := range systems {
 		if !sys.has(mode) {
@@ -161,8 +160,12 @@ func (e *env) measureAll(workload, title string, mode Mode, callers int, prepare
 // log entries of group transactions (64 bytes each, about the size of
 // Keel's entry for W1) with one write, fsync, and repeat. With group = 1
 // it is the bound of one caller; with group = 64 that of 64 callers whose
-// transactions all share every fsync, the best group commit can do.
-func (e *env) rawContender(group int) (*contender, error) {
+// transactions all share every fsync, the best group commit can do. With
+// prealloc the writes go into a file filled with zeros beforehand (and
+// wrap around at its end), as Keel's log writes into its preallocated
+// tail segment: the file's size never changes, so an fsync has only data
+// to flush.
+func (e *env) rawContender(group int, prealloc bool) (*contender, error) {
 	dir, err := e.tempDir("raw")
 	if err != nil {
 		return nil, err
@@ -173,16 +176,40 @@ func (e *env) rawContender(group int) (*contender, error) {
 		return nil, err
 	}
 	rec := make([]byte, 64*group)
-	note := "64-byte append + fsync, no database"
-	if group > 1 {
-		note = fmt.Sprintf("%d-byte append + fsync counted as %d transactions, no database", len(rec), group)
+	how := "append"
+	const size = 8 << 20
+	if prealloc {
+		how = "write into a preallocated file"
+		if _, err := f.Write(make([]byte, size)); err == nil {
+			err = f.Sync()
+		}
+		if err != nil {
+			f.Close()
+			os.RemoveAll(dir)
+			return nil, err
+		}
 	}
+	note := fmt.Sprintf("64-byte %s + fsync, no database", how)
+	if group > 1 {
+		note = fmt.Sprintf("%d-byte %s + fsync counted as %d transactions, no database", len(rec), how, group)
+	}
+	var off int64
 	return &contender{callers: 1, scale: float64(group), note: func() string { return note },
 		close: func() error { err := f.Close(); os.RemoveAll(dir); return err },
 		op: func(int, *rand.Rand) error {
-			if _, err := f.Write(rec); err != nil {
+			if !prealloc {
+				if _, err := f.Write(rec); err != nil {
+					return err
+				}
+				return f.Sync()
+			}
+			if off+int64(len(rec)) > size {
+				off = 0
+			}
+			if _, err := f.WriteAt(rec, off); err != nil {
 				return err
 			}
+			off += int64(len(rec))
 			return f.Sync()
 		}}, nil
 }

@@ -16,6 +16,17 @@ const (
 	rawGroup = "raw write+fsync, 64 per fsync"
 )
 
+// rawKey names the raw baselines: grouped (64 per fsync) or not, into a
+// preallocated file or appending.
+type rawKey struct{ group, prealloc bool }
+
+var rawNames = map[rawKey]string{
+	{false, false}: rawName,
+	{true, false}:  rawGroup,
+	{false, true}:  "raw write+fsync loop, preallocated file",
+	{true, true}:   "raw write+fsync, 64 per fsync, preallocated file",
+}
+
 var writeModes = []Mode{Durable, NoSync, Memory}
 
 func (e *env) budgetFor(m Mode) budget {
