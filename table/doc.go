@@ -7,6 +7,18 @@
 // comparators and row codec. Generated code emits these; tests write them
 // by hand. Nothing here uses reflection.
 //
+// # Indexes
+//
+// Every index, the primary key included, is a tidwall/btree B-tree of
+// 24-byte entries: a pointer to the row, the row's inline key, and two
+// bytes that only search probes use. The inline key is Index.Key of the
+// index's first column (0 without one), an 8-byte image whose order agrees
+// with Compare. A search compares inline keys and reads the rows, through
+// Compare, only when two keys are equal; a one-column unique index with an
+// exact key (integers, bool) reads no row but the one it finds. Strings
+// keep their first 8 bytes, so rows that share them fall back to Compare.
+// A non-unique index orders rows with equal keys by the primary key.
+//
 // The package does not run reducers, write logs or take locks: the runtime
 // serializes transactions (one open Tx per DB at a time) and hands each
 // Commit's row changes and sequence boundary moves to the log.

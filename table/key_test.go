@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // checkKeys checks the promise of Index.Key over every pair of vals:
@@ -150,4 +151,11 @@ func FuzzKeyFloat(f *testing.F) {
 	f.Fuzz(func(t *testing.T, a, b float64) {
 		checkKeys(t, "KeyFloat", []float64{a, b}, KeyFloat, cmp.Compare[float64], true)
 	})
+}
+
+// TestEntrySize pins the size of an index entry that table/doc.go states.
+func TestEntrySize(t *testing.T) {
+	if s := unsafe.Sizeof(entry[doc]{}); s != 24 {
+		t.Errorf("an index entry takes %d bytes; table/doc.go says 24", s)
+	}
 }
