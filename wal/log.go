@@ -190,7 +190,11 @@ func (l *commitLog) extend(need int64) error {
 		}
 		off += int64(n)
 	}
-	if err := l.tail.Sync(); err != nil {
+	t0 := time.Now()
+	err := l.tail.Sync()
+	l.syncNs.Add(int64(time.Since(t0)))
+	l.syncs.Add(1)
+	if err != nil {
 		return fmt.Errorf("fsync %s: %w", l.tailPath, err)
 	}
 	l.tailSize = size

@@ -182,7 +182,7 @@ func (d *DB) shutdown() error {
 type Stats struct {
 	Entries uint64 // appended since Open
 	Bytes   uint64 // record bytes appended since Open
-	Syncs   uint64 // fsyncs of the log since Open
+	Syncs   uint64 // fsyncs of the log since Open, those of preallocated space included
 	// SyncTime is the time spent in those fsyncs.
 	SyncTime time.Duration
 }
