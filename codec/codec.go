@@ -122,13 +122,43 @@ func (r *Reader) Bytes(alias bool) []byte {
 		r.fail("bytes")
 		return nil
 	}
-	b := r.b[r.off : r.off+int(n)]
-	r.off += int(n)
+	b := r.Next(int(n))
 	if alias {
 		return b
 	}
 	return append([]byte(nil), b...)
 }
+
+// Next reads the next n bytes as they are. The result aliases the input,
+// with its capacity cut at n so that an append cannot overwrite what
+// follows.
+func (r *Reader) Next(n int) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n < 0 || n > len(r.b)-r.off {
+		r.fail("bytes")
+		return nil
+	}
+	b := r.b[r.off : r.off+n : r.off+n]
+	r.off += n
+	return b
+}
+
+// Byte reads one byte.
+func (r *Reader) Byte() byte {
+	if b := r.Next(1); b != nil {
+		return b[0]
+	}
+	return 0
+}
+
+// Failed reports whether a read failed. Unlike Err it does not count
+// trailing bytes, so a loop over decoded counts can stop early.
+func (r *Reader) Failed() bool { return r.err != nil }
+
+// Offset is the offset of the next byte to read.
+func (r *Reader) Offset() int { return r.off }
 
 // String reads a length-prefixed string.
 func (r *Reader) String() string { return string(r.Bytes(true)) }

@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"time"
 
+	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/table"
 )
 
@@ -150,17 +151,17 @@ func DecodeRecord(data []byte, r *Record) error {
 	if err != nil {
 		return err
 	}
-	d := decoder{b: body, off: 1}
-	r.TxID = d.uvarint()
-	r.Time = time.Unix(0, d.varint())
-	r.Reducer = string(d.bytes())
-	r.Caller = string(d.bytes())
-	nt := d.count()
+	d := newDecoder(body, 1)
+	r.TxID = d.Uvarint()
+	r.Time = time.Unix(0, d.Varint())
+	r.Reducer = string(d.Bytes(true))
+	r.Caller = string(d.Bytes(true))
+	nt := d.Count()
 	r.Tables = r.Tables[:0]
-	for i := 0; i < nt && d.err == nil; i++ {
-		tc := TableChanges{Table: string(d.bytes())}
-		nc := d.count()
-		for j := 0; j < nc && d.err == nil; j++ {
+	for i := 0; i < nt && !d.failed(); i++ {
+		tc := TableChanges{Table: string(d.Bytes(true))}
+		nc := d.Count()
+		for j := 0; j < nc && !d.failed(); j++ {
 			var c Change
 			c.Op, c.Old, c.New = d.change()
 			tc.Changes = append(tc.Changes, c)
@@ -171,112 +172,59 @@ func DecodeRecord(data []byte, r *Record) error {
 	return d.done()
 }
 
-// decoder reads a checked record body. The first error sticks.
+// decoder reads a checked record or snapshot body: codec.Reader's
+// primitives, the first error sticking, and the format's own parts.
 type decoder struct {
-	b   []byte
-	off int
-	err error
+	codec.Reader
+	err error // a value the format does not allow, after reads that worked
 }
 
-func (d *decoder) fail(what string) {
+// newDecoder reads body from offset skip (past the version byte and any
+// magic), so that error offsets count from the start of the body.
+func newDecoder(body []byte, skip int) *decoder {
+	d := &decoder{Reader: *codec.NewReader(body)}
+	d.Next(skip)
+	return d
+}
+
+func (d *decoder) failed() bool { return d.err != nil || d.Failed() }
+
+func (d *decoder) invalid(what string) {
 	if d.err == nil {
-		d.err = fmt.Errorf("record field %s at offset %d does not decode", what, d.off)
+		d.err = fmt.Errorf("record field %s at offset %d is not valid", what, d.Offset())
 	}
-}
-
-func (d *decoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b[d.off:])
-	if n <= 0 {
-		d.fail("uvarint")
-		return 0
-	}
-	d.off += n
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b[d.off:])
-	if n <= 0 {
-		d.fail("varint")
-		return 0
-	}
-	d.off += n
-	return v
-}
-
-// count reads a count that cannot exceed the bytes left.
-func (d *decoder) count() int {
-	n := d.uvarint()
-	if n > uint64(len(d.b)-d.off) {
-		d.fail("count")
-		return 0
-	}
-	return int(n)
-}
-
-func (d *decoder) bytes() []byte {
-	n := d.count()
-	if d.err != nil {
-		return nil
-	}
-	b := d.b[d.off : d.off+n : d.off+n]
-	d.off += n
-	return b
-}
-
-func (d *decoder) byte1() byte {
-	if d.err != nil {
-		return 0
-	}
-	if d.off >= len(d.b) {
-		d.fail("byte")
-		return 0
-	}
-	d.off++
-	return d.b[d.off-1]
 }
 
 func (d *decoder) change() (op table.Op, old, new []byte) {
-	op = table.Op(d.byte1())
-	switch op {
-	case table.OpInsert:
-		new = d.bytes()
-	case table.OpDelete:
-		old = d.bytes()
-	case table.OpUpdate:
-		old = d.bytes()
-		new = d.bytes()
+	op = table.Op(d.Byte())
+	switch {
+	case d.Failed():
+	case op == table.OpInsert:
+		new = d.Bytes(true)
+	case op == table.OpDelete:
+		old = d.Bytes(true)
+	case op == table.OpUpdate:
+		old = d.Bytes(true)
+		new = d.Bytes(true)
 	default:
-		d.fail(fmt.Sprintf("op (%d)", op))
+		d.invalid(fmt.Sprintf("op (%d)", op))
 	}
 	return op, old, new
 }
 
 func (d *decoder) seqs(dst []table.SeqMove) []table.SeqMove {
-	n := d.count()
-	for i := 0; i < n && d.err == nil; i++ {
-		m := table.SeqMove{Table: string(d.bytes()), Sequence: string(d.bytes()), Next: d.uvarint()}
-		switch d.byte1() {
-		case 0:
-		case 1:
-			m.Exhausted = true
-		default:
-			d.fail("exhausted flag")
-		}
-		dst = append(dst, m)
+	n := d.Count()
+	for i := 0; i < n && !d.failed(); i++ {
+		dst = append(dst, table.SeqMove{Table: string(d.Bytes(true)), Sequence: string(d.Bytes(true)),
+			Next: d.Uvarint(), Exhausted: d.Bool()})
 	}
 	return dst
 }
 
+// done returns the first error, or one for trailing bytes.
 func (d *decoder) done() error {
-	if d.err == nil && d.off != len(d.b) {
-		d.err = fmt.Errorf("%d trailing bytes in record", len(d.b)-d.off)
+	if d.err != nil {
+		return d.err
 	}
-	return d.err
+	return d.Err()
 }

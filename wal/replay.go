@@ -43,13 +43,13 @@ const replayBatch = 4096
 // apply replays one record that scanSegment checked (framing, version,
 // checksum).
 func (r *replayer) apply(data []byte) error {
-	d := decoder{b: data[:len(data)-4], off: 1}
-	txid := d.uvarint()
-	d.varint() // time
-	d.bytes()  // reducer
-	d.bytes()  // caller
-	if d.err != nil {
-		return d.err
+	d := newDecoder(data[:len(data)-4], 1)
+	txid := d.Uvarint()
+	d.Varint()    // time
+	d.Bytes(true) // reducer
+	d.Bytes(true) // caller
+	if d.failed() {
+		return d.done()
 	}
 	if r.tx == nil {
 		tx, err := r.db.BeginAt(txid)
@@ -59,16 +59,20 @@ func (r *replayer) apply(data []byte) error {
 		r.tx = tx
 	}
 	r.lastTx = txid
-	nt := d.count()
-	for i := 0; i < nt && d.err == nil; i++ {
-		name, err := r.table(d.bytes())
+	nt := d.Count()
+	for i := 0; i < nt && !d.failed(); i++ {
+		b := d.Bytes(true)
+		if d.failed() {
+			break
+		}
+		name, err := r.table(b)
 		if err != nil {
 			return err
 		}
-		nc := d.count()
-		for j := 0; j < nc && d.err == nil; j++ {
+		nc := d.Count()
+		for j := 0; j < nc && !d.failed(); j++ {
 			op, old, new := d.change()
-			if d.err != nil {
+			if d.failed() {
 				break
 			}
 			if err := r.tx.Replay(name, op, old, new); err != nil {

@@ -166,22 +166,21 @@ func decodeSnapshot(data []byte) (*Snapshot, string) {
 	if v := body[len(snapMagic)]; v != Version {
 		return nil, fmt.Sprintf("unknown snapshot version %d", v)
 	}
-	d := decoder{b: body, off: len(snapMagic) + 1}
-	s := &Snapshot{Index: d.uvarint(), TxID: d.uvarint(), Schema: d.bytes()}
-	nt := d.count()
-	for i := 0; i < nt && d.err == nil; i++ {
-		t := SnapshotTable{Name: string(d.bytes())}
-		for d.err == nil {
-			n := d.uvarint()
-			if n == 0 {
+	d := newDecoder(body, len(snapMagic)+1)
+	s := &Snapshot{Index: d.Uvarint(), TxID: d.Uvarint(), Schema: d.Bytes(true)}
+	nt := d.Count()
+	for i := 0; i < nt && !d.failed(); i++ {
+		t := SnapshotTable{Name: string(d.Bytes(true))}
+		for !d.failed() {
+			n := d.Uvarint()
+			if n == 0 || d.failed() {
 				break
 			}
-			if n-1 > uint64(len(d.b)-d.off) {
-				d.fail("row length")
+			if n-1 > uint64(len(body)-d.Offset()) {
+				d.invalid("row length")
 				break
 			}
-			t.Rows = append(t.Rows, d.b[d.off:d.off+int(n-1):d.off+int(n-1)])
-			d.off += int(n - 1)
+			t.Rows = append(t.Rows, d.Next(int(n-1)))
 		}
 		s.Tables = append(s.Tables, t)
 	}
