@@ -44,7 +44,12 @@ func KeyFloat(v float64) uint64 {
 // with zero bytes. Not exact: strings that share their first 8 bytes, or
 // that differ only by trailing NUL bytes within them ("ab", "ab\x00"),
 // share a key, and the comparator decides.
-func KeyString(s string) uint64 {
+func KeyString(s string) uint64 { return keyPrefix(s) }
+
+// KeyBytes is the key of a byte slice, as KeyString. Not exact.
+func KeyBytes(b []byte) uint64 { return keyPrefix(b) }
+
+func keyPrefix[T string | []byte](s T) uint64 {
 	if len(s) >= 8 {
 		return uint64(s[0])<<56 | uint64(s[1])<<48 | uint64(s[2])<<40 | uint64(s[3])<<32 |
 			uint64(s[4])<<24 | uint64(s[5])<<16 | uint64(s[6])<<8 | uint64(s[7])
@@ -52,19 +57,6 @@ func KeyString(s string) uint64 {
 	var k uint64
 	for i := 0; i < len(s); i++ {
 		k |= uint64(s[i]) << (56 - 8*i)
-	}
-	return k
-}
-
-// KeyBytes is the key of a byte slice, as KeyString. Not exact.
-func KeyBytes(b []byte) uint64 {
-	if len(b) >= 8 {
-		return uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 |
-			uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
-	}
-	var k uint64
-	for i := 0; i < len(b); i++ {
-		k |= uint64(b[i]) << (56 - 8*i)
 	}
 	return k
 }
