@@ -7,24 +7,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/keeldb/keel/runtime"
+	"github.com/keeldb/keel/internal/keeltest"
 	"github.com/keeldb/keel/table"
 )
 
 func open(t *testing.T) Client {
 	t.Helper()
-	rt, err := runtime.Open(Module, runtime.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		// Every index holds exactly the rows of the primary key.
-		if err := rt.Locked(func(db *table.DB) error { return db.Check() }); err != nil {
-			t.Error(err)
-		}
-		rt.Close()
-	})
-	return NewClient(rt, "test")
+	return NewClient(keeltest.Runtime(t, Module), "test")
 }
 
 func TestDemo(t *testing.T) {
