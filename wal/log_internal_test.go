@@ -207,3 +207,57 @@ func TestTrimChecksZeros(t *testing.T) {
 		t.Fatalf("%d posts after reopening, want the %d acknowledged", n, acked)
 	}
 }
+
+// TestPreallocateFailure: when the log cannot preallocate or trim its tail
+// segment (here its descriptor is closed under it, as a full or failing
+// disk would refuse the write), the call gets the error, the runtime
+// takes no more writes, and every post acknowledged before is there after
+// reopening.
+func TestPreallocateFailure(t *testing.T) {
+	dir := t.TempDir()
+	o := Options{SegmentSize: 8 << 10, SnapshotBytes: -1}
+	m := testmod.New(table.SeqParams[uint64]{})
+	d, err := Open(dir, m.Module, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(i int) error {
+		_, err := runtime.Call[testmod.AddPostArgs, testmod.Post](d.Runtime(), "t", "AddPost", testmod.AddPostArgs{Slug: fmt.Sprint("p", i)})
+		return err
+	}
+	acked := 1 // the init reducer's post
+	for i := range 5 {
+		if err := call(i); err != nil {
+			t.Fatal(err)
+		}
+		acked++
+	}
+	d.log.mu.Lock()
+	d.log.tail.Close()
+	d.log.mu.Unlock()
+	for i := 5; ; i++ {
+		if err = call(i); err != nil {
+			break
+		}
+		acked++
+		if i > 2000 {
+			t.Fatal("the log never needed its tail segment's descriptor")
+		}
+	}
+	if !errors.Is(err, ErrFailed) || !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("call after the tail segment failed: %v, want ErrFailed wrapping the file error", err)
+	}
+	if err := call(-1); !errors.Is(err, ErrFailed) {
+		t.Fatalf("later call: %v, want the log's failure", err)
+	}
+	d.Close()
+	d2, err := Open(dir, testmod.New(table.SeqParams[uint64]{}).Module, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d2.Close()
+	v, _ := d2.Runtime().View()
+	if n := table.Read(v, m.Post).Count(); n != acked {
+		t.Fatalf("%d posts after reopening, want the %d acknowledged", n, acked)
+	}
+}
