@@ -23,6 +23,18 @@ type tree[R any] struct {
 	def  *Index[R]
 	bt   *btree.BTreeG[entry[R]]
 	full int // number of key columns
+
+	// at is the search path of the last insert, which the next insert
+	// tries first: for keys that only grow, as autoinc keys do, each
+	// level then costs one comparison instead of a binary search. Only
+	// the writer, under the runtime's lock, uses it.
+	at btree.PathHint
+}
+
+// put inserts e, or replaces the entry equal to it, starting the search
+// from the path of the last insert.
+func (t *tree[R]) put(e entry[R]) (entry[R], bool) {
+	return t.bt.SetHint(e, &t.at)
 }
 
 const degree = 32

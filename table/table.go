@@ -162,7 +162,7 @@ func (t *Table[R]) Insert(row R) (R, error) {
 // orders by the primary key last, so it never holds p's key already.
 func (t *Table[R]) tryAdd(p *R) (int, *R) {
 	for i, tr := range t.s.trees {
-		old, replaced := tr.bt.Set(tr.entry(p))
+		old, replaced := tr.put(tr.entry(p))
 		if !replaced {
 			continue
 		}
@@ -231,7 +231,7 @@ func (t *Table[R]) notFound(ix *Index[R], key *R) error {
 
 func (t *Table[R]) add(p *R) {
 	for _, tr := range t.s.trees {
-		tr.bt.Set(tr.entry(p))
+		tr.put(tr.entry(p))
 	}
 }
 
