@@ -27,7 +27,8 @@ type tree[R any] struct {
 	// at is the search path of the last insert, which the next insert
 	// tries first: for keys that only grow, as autoinc keys do, each
 	// level then costs one comparison instead of a binary search. Only
-	// the writer, under the runtime's lock, uses it.
+	// the one writing transaction uses it; a wrong path costs a search,
+	// never a wrong place, as the B-tree checks it against the items.
 	at btree.PathHint
 }
 
