@@ -3,6 +3,7 @@ module github.com/keeldb/keel
 go 1.26.8
 
 require (
+	github.com/hanwen/go-fuse/v2 v2.12.1
 	github.com/tidwall/btree v1.8.2
 	golang.org/x/tools v0.52.0
 )
@@ -16,6 +17,7 @@ require (
 	github.com/tidwall/wal v1.2.1 // indirect
 	golang.org/x/mod v0.42.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
 )
 
 tool github.com/keeldb/keel/cmd/keelgen
