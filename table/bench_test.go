@@ -41,7 +41,7 @@ func acctDef(keys bool) (*Def[acct], acctIndexes) {
 		x.email.Key = func(r *acct) uint64 { return KeyString(r.Email) }
 	}
 	return &Def[acct]{Name: "acct", Primary: x.pk, Indexes: []*Index[acct]{x.name, x.email},
-		Columns: []Column{{"id", "uint64"}, {"name", "string"}, {"email", "string"}, {"balance", "int64"}},
+		Columns: []Column{{Name: "id", Type: "uint64"}, {Name: "name", Type: "string"}, {Name: "email", Type: "string"}, {Name: "balance", Type: "int64"}},
 		Encode: func(dst []byte, r *acct) []byte {
 			dst = codec.AppendUvarint(dst, r.ID)
 			dst = codec.AppendString(dst, r.Name)
@@ -73,7 +73,7 @@ func acctRow(id uint64) acct {
 func acctDB(tb testing.TB, n int, keys bool) (*DB, *Def[acct], acctIndexes) {
 	tb.Helper()
 	def, x := acctDef(keys)
-	db, err := NewDB(def)
+	db, err := newDB(def)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -82,11 +82,11 @@ func acctDB(tb testing.TB, n int, keys bool) (*DB, *Def[acct], acctIndexes) {
 		r := acctRow(uint64(i + 1))
 		rows[i] = def.Encode(nil, &r)
 	}
-	tx, _ := db.Begin()
-	if err := tx.Load("acct", rows); err != nil {
+	tx, _ := db.begin()
+	if err := tx.load("acct", rows); err != nil {
 		tb.Fatal(err)
 	}
-	tx.Commit()
+	tx.commit()
 	return db, def, x
 }
 
@@ -110,7 +110,7 @@ func BenchmarkLookup(b *testing.B) {
 		}
 		for i, keys := range []bool{false, true} {
 			db, def, x := acctDB(b, n, keys)
-			v, _ := db.View()
+			v, _ := db.view()
 			dbs[i].r, dbs[i].x = Read(v, def), x
 		}
 		const m = 1 << 16
@@ -160,7 +160,7 @@ func BenchmarkInsertDelete(b *testing.B) {
 		b.Run(fmt.Sprintf("rows=%d/key=%s", n, onOff(keys)), func(b *testing.B) {
 			j := 0
 			for b.Loop() {
-				tx, _ := db.Begin()
+				tx, _ := db.begin()
 				t := Use(tx, def)
 				row := fresh[j&(len(fresh)-1)]
 				if _, err := t.Insert(row); err != nil {
@@ -169,7 +169,7 @@ func BenchmarkInsertDelete(b *testing.B) {
 				if _, err := t.Delete(row); err != nil {
 					b.Fatal(err)
 				}
-				tx.Commit()
+				tx.commit()
 				j++
 			}
 		})

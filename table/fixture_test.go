@@ -43,7 +43,7 @@ func userDef(p SeqParams[uint8]) (*Def[user], *Index[user], *Index[user]) {
 		Key:    func(r *user) uint64 { return KeyString(r.Team) }}
 	d := &Def[user]{
 		Name:      "user",
-		Columns:   []Column{{"id", "uint8"}, {"email", "string"}, {"team", "string"}, {"name", "string"}},
+		Columns:   []Column{{Name: "id", Type: "uint8"}, {Name: "email", Type: "string"}, {Name: "team", Type: "string"}, {Name: "name", Type: "string"}},
 		Primary:   pk,
 		Indexes:   []*Index[user]{email, team},
 		Sequences: []AutoInc[user]{NewAutoInc("user_id_seq", "id", p, func(r *user) *uint8 { return &r.ID })},
@@ -80,7 +80,7 @@ func tagDef() *Def[tag] {
 		Format: func(r *tag, n int) string { return fmt.Sprintf("name=%q, value=%q", r.Name, r.Value) },
 		Key:    func(r *tag) uint64 { return KeyString(r.Name) }}
 	return &Def[tag]{Name: "tag", Set: true, Primary: whole,
-		Columns: []Column{{"name", "string"}, {"value", "string"}},
+		Columns: []Column{{Name: "name", Type: "string"}, {Name: "value", Type: "string"}},
 		Encode: func(dst []byte, r *tag) []byte {
 			return codec.AppendString(codec.AppendString(dst, r.Name), r.Value)
 		},
@@ -103,13 +103,13 @@ func newFixture(t *testing.T, p SeqParams[uint8]) *fixture {
 	f := &fixture{}
 	f.users, f.email, f.team = userDef(p)
 	f.tags = tagDef()
-	db, err := NewDB(f.users, f.tags)
+	db, err := newDB(f.users, f.tags)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.db = db
 	t.Cleanup(func() {
-		if err := db.Check(); err != nil {
+		if err := db.check(); err != nil {
 			t.Errorf("consistency check: %v", err)
 		}
 	})
@@ -120,15 +120,15 @@ func newFixture(t *testing.T, p SeqParams[uint8]) *fixture {
 // otherwise, and returns the commit (nil on rollback).
 func (f *fixture) update(t *testing.T, fn func(tx *Tx) error) (*Commit, error) {
 	t.Helper()
-	tx, err := f.db.Begin()
+	tx, err := f.db.begin()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := fn(tx); err != nil {
-		tx.Rollback()
+		tx.rollback()
 		return nil, err
 	}
-	return tx.Commit(), nil
+	return tx.commit(), nil
 }
 
 // dump returns every index's rows in index order, and the count.

@@ -49,7 +49,7 @@ func docDef(keys bool) (*Def[doc], docIndexes) {
 		x.group.Key = func(r *doc) uint64 { return KeyString(r.Group) }
 	}
 	d := &Def[doc]{Name: "doc", Primary: x.pk, Indexes: []*Index[doc]{x.name, x.group},
-		Columns: []Column{{"id", "int64"}, {"name", "string"}, {"group", "string"}, {"rank", "int64"}},
+		Columns: []Column{{Name: "id", Type: "int64"}, {Name: "name", Type: "string"}, {Name: "group", Type: "string"}, {Name: "rank", Type: "int64"}},
 		Encode: func(dst []byte, r *doc) []byte {
 			dst = codec.AppendVarint(dst, r.ID)
 			dst = codec.AppendString(dst, r.Name)
@@ -131,13 +131,13 @@ func TestInlineKeyCollisions(t *testing.T) {
 			seed := uint64(len(fmt.Sprint(keys)))
 			r := rand.New(rand.NewPCG(seed, 99))
 			def, x := docDef(keys)
-			db, err := NewDB(def)
+			db, err := newDB(def)
 			if err != nil {
 				t.Fatal(err)
 			}
 			m := model{}
 			for step := range 250 {
-				tx, _ := db.Begin()
+				tx, _ := db.begin()
 				tb := Use(tx, def)
 				next := maps(m)
 				for range 1 + r.IntN(6) {
@@ -145,32 +145,32 @@ func TestInlineKeyCollisions(t *testing.T) {
 				}
 				readAll(t, r, &tb.Reader, x, next)
 				if r.IntN(4) == 0 {
-					tx.Rollback()
+					tx.rollback()
 				} else {
-					tx.Commit()
+					tx.commit()
 					m = next
 				}
-				if err := db.Check(); err != nil {
+				if err := db.check(); err != nil {
 					t.Fatalf("step %d: %v", step, err)
 				}
-				v, _ := db.View()
+				v, _ := db.view()
 				readAll(t, r, Read(v, def), x, m)
 			}
 			// Load and Replay the final rows into fresh databases.
-			v, _ := db.View()
+			v, _ := db.view()
 			var rows [][]byte
 			v.Rows("doc", func(b []byte) error { rows = append(rows, slices.Clone(b)); return nil })
 			for _, how := range []string{"load", "replay"} {
 				def2, x2 := docDef(keys)
-				db2, _ := NewDB(def2)
-				tx, _ := db2.Begin()
+				db2, _ := newDB(def2)
+				tx, _ := db2.begin()
 				if how == "load" {
 					// Reverse the rows so that Load has to sort them.
 					slices.Reverse(rows)
-					err = tx.Load("doc", rows)
+					err = tx.load("doc", rows)
 				} else {
 					for _, b := range rows {
-						if err = tx.Replay("doc", OpInsert, nil, b); err != nil {
+						if err = tx.replay("doc", OpInsert, nil, b); err != nil {
 							break
 						}
 					}
@@ -179,20 +179,20 @@ func TestInlineKeyCollisions(t *testing.T) {
 					t.Fatalf("%s: %v", how, err)
 				}
 				readAll(t, r, &Use(tx, def2).Reader, x2, m)
-				tx.Commit()
-				if err := db2.Check(); err != nil {
+				tx.commit()
+				if err := db2.check(); err != nil {
 					t.Fatalf("%s: %v", how, err)
 				}
 			}
 			// Load refuses duplicates whose inline keys collide.
-			db3, _ := NewDB(def)
-			tx, _ := db3.Begin()
+			db3, _ := newDB(def)
+			tx, _ := db3.begin()
 			a := doc{ID: 1, Name: "groupAAAa"}
 			b := doc{ID: 2, Name: "groupAAAa"}
-			if err := tx.Load("doc", [][]byte{def.Encode(nil, &a), def.Encode(nil, &b)}); !errors.Is(err, ErrUniqueViolation) {
+			if err := tx.load("doc", [][]byte{def.Encode(nil, &a), def.Encode(nil, &b)}); !errors.Is(err, ErrUniqueViolation) {
 				t.Fatalf("load of a duplicate name: %v", err)
 			}
-			tx.Rollback()
+			tx.rollback()
 		})
 	}
 }

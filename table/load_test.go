@@ -22,7 +22,7 @@ type ledger struct {
 
 func ledgerDef() *Def[ledger] {
 	return &Def[ledger]{Name: "ledger",
-		Columns: []Column{{"id", "uint64"}, {"name", "string"}, {"group", "int64"}},
+		Columns: []Column{{Name: "id", Type: "uint64"}, {Name: "name", Type: "string"}, {Name: "group", Type: "int64"}},
 		Primary: &Index[ledger]{Name: "ledger_pk", Columns: []string{"id"}, Unique: true,
 			Compare: func(a, b *ledger, n int) int { return cmp.Compare(a.ID, b.ID) },
 			Format:  func(r *ledger, n int) string { return fmt.Sprint("id=", r.ID) },
@@ -65,19 +65,19 @@ func ledgerRows(def *Def[ledger], n int) [][]byte {
 func TestLoadLarge(t *testing.T) {
 	const n = 3*parallelLoad + 5
 	def := ledgerDef()
-	db, err := NewDB(def)
+	db, err := newDB(def)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tx, _ := db.Begin()
-	if err := tx.Load("ledger", ledgerRows(def, n)); err != nil {
+	tx, _ := db.begin()
+	if err := tx.load("ledger", ledgerRows(def, n)); err != nil {
 		t.Fatal(err)
 	}
-	tx.Commit()
-	if err := db.Check(); err != nil {
+	tx.commit()
+	if err := db.check(); err != nil {
 		t.Fatal(err)
 	}
-	v, _ := db.View()
+	v, _ := db.view()
 	r := Read(v, def)
 	if c := r.Count(); c != n {
 		t.Fatalf("count %d, want %d", c, n)
@@ -100,9 +100,9 @@ func TestLoadLarge(t *testing.T) {
 	t.Run("bad row", func(t *testing.T) {
 		rows := ledgerRows(def, n)
 		rows[n-7] = rows[n-7][:2]
-		db, _ := NewDB(ledgerDef())
-		tx, _ := db.Begin()
-		err := tx.Load("ledger", rows)
+		db, _ := newDB(ledgerDef())
+		tx, _ := db.begin()
+		err := tx.load("ledger", rows)
 		if !errors.Is(err, ErrCorruptState) || !strings.Contains(err.Error(), fmt.Sprintf("row %d", n-7)) {
 			t.Fatalf("load: %v, want a corrupt-state error naming row %d", err, n-7)
 		}
@@ -115,9 +115,9 @@ func TestLoadLarge(t *testing.T) {
 		rows := ledgerRows(def, n)
 		dup := ledger{ID: n + 1, Name: "account-0000042"}
 		rows = append(rows, def.Encode(nil, &dup))
-		db, _ := NewDB(def)
-		tx, _ := db.Begin()
-		err := tx.Load("ledger", rows)
+		db, _ := newDB(def)
+		tx, _ := db.begin()
+		err := tx.load("ledger", rows)
 		var ue *UniqueError
 		if !errors.As(err, &ue) || ue.Index != "ledger_name" || !strings.Contains(ue.Value, "account-0000042") {
 			t.Fatalf("load: %v, want a unique error on ledger_name", err)
@@ -125,8 +125,8 @@ func TestLoadLarge(t *testing.T) {
 		if c := Use(tx, def).Count(); c != 0 {
 			t.Fatalf("count %d after a failed load", c)
 		}
-		tx.Rollback()
-		if err := db.Check(); err != nil {
+		tx.rollback()
+		if err := db.check(); err != nil {
 			t.Fatal(err)
 		}
 	})

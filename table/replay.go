@@ -7,18 +7,7 @@ import (
 	"sync"
 )
 
-// BeginAt starts a transaction that replays the logged transaction id, so
-// that transactions begun after a replay go on from the logged ids. id
-// must be greater than the id of every transaction begun before.
-func (db *DB) BeginAt(id uint64) (*Tx, error) {
-	if id == 0 || id <= db.txid {
-		return db.Begin()
-	}
-	db.txid = id - 1
-	return db.Begin()
-}
-
-// Load fills the named empty table with rows, given as encodings (a
+// load fills the named empty table with rows, given as encodings (a
 // snapshot's content, usually in primary-key order): the rows are decoded
 // into one allocation and every index is bulk-loaded in its key order.
 // Everything is checked (decoding, uniqueness) before any index changes,
@@ -31,12 +20,12 @@ func (db *DB) BeginAt(id uint64) (*Tx, error) {
 // GOMAXPROCS: the Def's Decode, Compare and Key functions must be safe to
 // call concurrently, as generated ones are (they touch only their
 // arguments).
-func (tx *Tx) Load(table string, rows [][]byte) error {
-	i, ok := tx.db.byName[table]
-	if !ok {
-		return fmt.Errorf("keel: load: no table %s: %w", table, ErrCorruptState)
+func (tx *Tx) load(table string, rows [][]byte) error {
+	t, err := tx.db.table(table)
+	if err != nil {
+		return err
 	}
-	return tx.db.tables[i].(interface{ load([][]byte) error }).load(rows)
+	return t.load(rows)
 }
 
 func (t *Table[R]) load(rows [][]byte) error {
@@ -130,23 +119,6 @@ func firstErr(errs []error) error {
 		}
 	}
 	return nil
-}
-
-// Replay applies one logged row change like Apply, for recovery: an insert
-// goes into each index in one step (an append when its key is the largest
-// so far, as autoinc keys in log order are), and no change is recorded, so
-// Rollback does not undo it. An error leaves the table unusable: the
-// caller discards the database.
-func (tx *Tx) Replay(table string, op Op, old, new []byte) error {
-	i, ok := tx.db.byName[table]
-	if !ok {
-		return fmt.Errorf("keel: replay: no table %s: %w", table, ErrCorruptState)
-	}
-	t := tx.db.tables[i]
-	if op != OpInsert {
-		return t.apply(op, old, new)
-	}
-	return t.(interface{ replayInsert([]byte) error }).replayInsert(new)
 }
 
 func (t *Table[R]) replayInsert(b []byte) error {

@@ -8,7 +8,13 @@ import (
 // Column describes one stored column, for schema comparison and tools.
 type Column struct {
 	Name string
-	Type string // the Go type as written in the module, e.g. "uint64", "[]string", "time.Time"
+	Type string // the Go type as written in the module, e.g. "uint64", "[]string", "time.Time", "Status"
+	// Kind is how the column is stored (see package codec): bool, int,
+	// int8 .. int64, uint, uint8 .. uint64, float32, float64, string,
+	// bytes, time, or "[]" and one of these for a slice. Tools read rows
+	// by it without the module's code. Empty in descriptions written by
+	// hand, which tools then show as bytes.
+	Kind string `json:",omitempty"`
 }
 
 // Index describes a B-tree index over one or more columns of R.
@@ -66,6 +72,14 @@ type Def[R any] struct {
 	// the log and in snapshots use this codec.
 	Encode func(dst []byte, r *R) []byte
 	Decode func(src []byte, r *R) error
+	// Normalize, when set, turns a row into exactly what Decode(Encode(r))
+	// gives: it zeroes fields that are not stored, puts times in UTC
+	// without a monotonic reading, turns empty slices into nil and copies
+	// the others, so that a stored row owns its memory. Insert and Update
+	// call it before storing a row, so a row reads the same before and
+	// after a restart. Generated descriptions set it for tables that need
+	// it.
+	Normalize func(r *R)
 
 	once sync.Once
 	err  error
@@ -244,6 +258,7 @@ type seqState[R any] interface {
 	// keep copies old's value into r when r's column is 0.
 	keep(r, old *R)
 	boundary() SeqMove
+	state() SequenceState
 	restore(next uint64, exhausted bool) error
 	rangeSize() uint64 // values in one pass; 0 means 2^64
 	exhaustedNoFree() error
@@ -287,6 +302,7 @@ func (c *seqCol[R, T]) keep(r, old *R) {
 	}
 }
 func (c *seqCol[R, T]) boundary() SeqMove              { return c.seq.Boundary() }
+func (c *seqCol[R, T]) state() SequenceState           { return c.seq.state() }
 func (c *seqCol[R, T]) restore(n uint64, e bool) error { return c.seq.Restore(n, e) }
 func (c *seqCol[R, T]) rangeSize() uint64 {
 	return (uint64(c.seq.max)-uint64(c.seq.min))/c.seq.step + 1

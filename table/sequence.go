@@ -192,6 +192,18 @@ func (s *Sequence[T]) Boundary() SeqMove {
 	return SeqMove{Table: s.table, Sequence: s.name, Next: uint64(b), Exhausted: exh}
 }
 
+// SequenceState is where a sequence stands, for statistics.
+type SequenceState struct {
+	Table, Sequence string
+	Signed          bool   // the column's type is signed
+	Next            uint64 // the value handed out next, its bits as in SeqMove
+	Exhausted       bool
+}
+
+func (s *Sequence[T]) state() SequenceState {
+	return SequenceState{Table: s.table, Sequence: s.name, Signed: isSigned[T](), Next: uint64(s.next), Exhausted: s.exhausted}
+}
+
 // Restore positions the sequence at a persisted boundary: the next value is
 // next (its bits as in SeqMove), and the next call to Next moves the
 // boundary again.

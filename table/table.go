@@ -12,7 +12,7 @@ type Table[R any] struct {
 	seqs []seqState[R]
 	// seqsIn[i] lists the sequences whose column is part of tree i's key.
 	seqsIn [][]int
-	ops    []op[R]
+	ch     *changes[R] // the open transaction's writes, or the last commit's
 
 	epoch uint64 // bumped when the trees are isolated from open iterators
 	fresh int    // iterators begun in this epoch and still open
@@ -26,6 +26,7 @@ type op[R any] struct {
 
 func (d *Def[R]) newTable(db *DB) tableState {
 	t := &Table[R]{db: db, id: d.id}
+	t.ch = &changes[R]{t: t}
 	t.Reader = Reader[R]{s: newStore(d), t: t}
 	all := append([]*Index[R]{d.Primary}, d.Indexes...)
 	t.seqsIn = make([][]int, len(all))
@@ -56,16 +57,21 @@ func (t *Table[R]) writable() error {
 	if !t.db.inTx {
 		return ErrTxDone
 	}
+	t.isolate()
+	return nil
+}
+
+// isolate makes the trees copy the nodes that writes change from now on,
+// when iterators are open on the current nodes, so that those iterators
+// never see the writes.
+func (t *Table[R]) isolate() {
 	if t.fresh > 0 {
-		// Open iterators read the current nodes: from now on writes copy
-		// the nodes they change, so those iterators never see them.
 		for _, tr := range t.s.trees {
 			tr.bt.Copy()
 		}
 		t.epoch++
 		t.fresh = 0
 	}
-	return nil
 }
 
 func (t *Table[R]) iterBegin() uint64 { t.fresh++; return t.epoch }
@@ -77,10 +83,10 @@ func (t *Table[R]) iterEnd(e uint64) {
 }
 
 func (t *Table[R]) record(kind Op, old, new *R) {
-	if len(t.ops) == 0 {
+	if len(t.ch.ops) == 0 {
 		t.db.touched = append(t.db.touched, t)
 	}
-	t.ops = append(t.ops, op[R]{kind: kind, old: old, new: new})
+	t.ch.ops = append(t.ch.ops, op[R]{kind: kind, old: old, new: new})
 }
 
 func (t *Table[R]) moved(s seqState[R]) {
@@ -103,6 +109,9 @@ func (t *Table[R]) Insert(row R) (R, error) {
 		return row, err
 	}
 	p := &row
+	if n := t.s.def.Normalize; n != nil {
+		n(p)
+	}
 	var generated uint64 // bit i: sequence i generated the value
 	for i, s := range t.seqs {
 		gen, moved, err := s.fill(p)
@@ -262,6 +271,9 @@ func (t *Table[R]) UpdateBy(ix *Index[R], row R) (R, error) {
 		return row, t.notFound(ix, &row)
 	}
 	p := &row
+	if n := t.s.def.Normalize; n != nil {
+		n(p)
+	}
 	for _, s := range t.seqs {
 		s.keep(p, old)
 	}
@@ -309,11 +321,17 @@ func (t *Table[R]) Upsert(row R) (stored R, inserted bool, err error) {
 	return stored, err == nil, err
 }
 
-// rollback undoes every write of the transaction, newest first.
+// rollback undoes every write of the open transaction, newest first.
 func (t *Table[R]) rollback() {
-	t.writable()
-	for i := len(t.ops) - 1; i >= 0; i-- {
-		o := t.ops[i]
+	t.isolate()
+	t.undoOps(t.ch.ops)
+	t.release()
+}
+
+// undoOps reverses ops, newest first.
+func (t *Table[R]) undoOps(ops []op[R]) {
+	for i := len(ops) - 1; i >= 0; i-- {
+		o := ops[i]
 		switch o.kind {
 		case OpInsert:
 			t.remove(o.new)
@@ -326,10 +344,4 @@ func (t *Table[R]) rollback() {
 			t.add(o.old)
 		}
 	}
-	t.reset()
-}
-
-func (t *Table[R]) reset() {
-	clear(t.ops)
-	t.ops = t.ops[:0]
 }

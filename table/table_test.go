@@ -376,15 +376,15 @@ func TestReplayApply(t *testing.T) {
 		record(c)
 	}
 	g := newFixture(t, SeqParams[uint8]{Batch: 4})
-	tx, _ := g.db.Begin()
+	tx, _ := g.db.begin()
 	for _, e := range log {
-		if err := tx.Apply(e.table, e.op, e.old, e.new); err != nil {
+		if err := tx.replay(e.table, e.op, e.old, e.new); err != nil {
 			t.Fatal(err)
 		}
 	}
-	tx.Commit()
+	tx.commit()
 	for _, m := range seqs {
-		if err := g.db.RestoreSequence(m); err != nil {
+		if err := g.db.restoreSequence(m); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -393,20 +393,20 @@ func TestReplayApply(t *testing.T) {
 	if next[0].ID != 9 {
 		t.Fatalf("after replay the sequence gave %d, want 9 (the boundary)", next[0].ID)
 	}
-	tx, _ = g.db.Begin()
-	if err := tx.Apply("user", OpInsert, nil, []byte{}); !errors.Is(err, ErrCorruptState) {
+	tx, _ = g.db.begin()
+	if err := tx.replay("user", OpInsert, nil, []byte{}); !errors.Is(err, ErrCorruptState) {
 		t.Fatalf("bad row: %v", err)
 	}
-	if err := tx.Apply("nope", OpInsert, nil, nil); !errors.Is(err, ErrCorruptState) {
+	if err := tx.replay("nope", OpInsert, nil, nil); !errors.Is(err, ErrCorruptState) {
 		t.Fatalf("bad table: %v", err)
 	}
-	tx.Rollback()
+	tx.rollback()
 }
 
 func TestViewIsolation(t *testing.T) {
 	f := newFixture(t, SeqParams[uint8]{})
 	f.insert(t, user{Email: "a"}, user{Email: "b"})
-	v, err := f.db.View()
+	v, err := f.db.view()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,39 +430,39 @@ func TestViewIsolation(t *testing.T) {
 func TestSchemaErrors(t *testing.T) {
 	d1, _, _ := userDef(SeqParams[uint8]{})
 	d2, _, _ := userDef(SeqParams[uint8]{})
-	if _, err := NewDB(d1, d2); !errors.Is(err, ErrSchema) {
+	if _, err := newDB(d1, d2); !errors.Is(err, ErrSchema) {
 		t.Fatalf("duplicate table: %v", err)
 	}
 	d3, email, _ := userDef(SeqParams[uint8]{})
 	d3.Indexes = append(d3.Indexes, email)
-	if _, err := NewDB(d3); !errors.Is(err, ErrSchema) {
+	if _, err := newDB(d3); !errors.Is(err, ErrSchema) {
 		t.Fatalf("duplicate index: %v", err)
 	}
 	d4, _, _ := userDef(SeqParams[uint8]{Min: 0, HasMin: true})
 	var pe *SeqParamError
-	if _, err := NewDB(d4); !errors.As(err, &pe) || pe.Table != "user" || pe.Sequence != "user_id_seq" {
+	if _, err := newDB(d4); !errors.As(err, &pe) || pe.Table != "user" || pe.Sequence != "user_id_seq" {
 		t.Fatalf("bad sequence: %v", err)
 	}
 	d5, _, _ := userDef(SeqParams[uint8]{})
 	d5.Encode = nil
-	if _, err := NewDB(d5); !errors.Is(err, ErrSchema) {
+	if _, err := newDB(d5); !errors.Is(err, ErrSchema) {
 		t.Fatalf("no codec: %v", err)
 	}
 	d6, email6, _ := userDef(SeqParams[uint8]{})
 	email6.Key, email6.KeyExact = nil, true
-	if _, err := NewDB(d6); !errors.Is(err, ErrSchema) {
+	if _, err := newDB(d6); !errors.Is(err, ErrSchema) {
 		t.Fatalf("KeyExact without Key: %v", err)
 	}
 }
 
 func TestTxDone(t *testing.T) {
 	f := newFixture(t, SeqParams[uint8]{})
-	tx, _ := f.db.Begin()
+	tx, _ := f.db.begin()
 	u := Use(tx, f.users)
-	if _, err := f.db.Begin(); err == nil {
+	if _, err := f.db.begin(); err == nil {
 		t.Fatal("two open transactions")
 	}
-	tx.Commit()
+	tx.commit()
 	if _, err := u.Insert(user{Email: "late"}); !errors.Is(err, ErrTxDone) {
 		t.Fatalf("write after commit: %v", err)
 	}

@@ -8,32 +8,37 @@ import (
 // tableState is a table of any row type, as the database holds it.
 type tableState interface {
 	schema() Schema
-	ChangeSet
 	rollback()
-	reset()
+	release()
+	retain() ChangeSet
+	changes() ChangeSet
 	view() viewTable
 	restoreSeq(m SeqMove) error
 	sequences(dst []SeqMove) []SeqMove
+	sequenceStates(dst []SequenceState) []SequenceState
 	apply(op Op, old, new []byte) error
+	replayInsert(row []byte) error
+	load(rows [][]byte) error
 	check() error
 }
 
-// DB is the set of tables of one module, with one writer at a time. It is
-// not safe for concurrent writers: the runtime serializes transactions.
-// Views (see View) may be taken and read from other goroutines.
+// DB is the set of tables of one module, with one writer at a time. A DB
+// is made and driven by Keel's runtime and log, which serialize its
+// transactions; Views (see View) may be read from other goroutines.
 type DB struct {
-	tables  []tableState
-	byName  map[string]int
-	touched []tableState
-	pending []SeqMove // boundary moves not yet part of a commit
-	inTx    bool
-	txid    uint64
-	tx      Tx
-	commit  Commit
+	tables    []tableState
+	byName    map[string]int
+	touched   []tableState
+	pending   []SeqMove // boundary moves not yet part of a commit
+	inTx      bool
+	txid      uint64 // the last transaction begun
+	committed uint64 // the last transaction committed and not taken back
+	tx        Tx
+	commit    Commit
 }
 
-// NewDB creates an empty database of the given tables.
-func NewDB(tables ...Schema) (*DB, error) {
+// newDB creates an empty database of the given tables.
+func newDB(tables ...Schema) (*DB, error) {
 	db := &DB{byName: make(map[string]int, len(tables))}
 	for i, s := range tables {
 		if s == nil {
@@ -61,36 +66,44 @@ func (db *DB) Schemas() []Schema {
 	return out
 }
 
-// Tx is a transaction: the one writer of its database until Commit or
-// Rollback.
+// Tx is a transaction: the one writer of its database. A reducer reads
+// and writes through it (Use); only the runtime that began it commits or
+// rolls it back.
 type Tx struct {
 	db *DB
 	id uint64
 }
 
-// Begin starts a transaction. Only one may be open at a time.
-func (db *DB) Begin() (*Tx, error) {
+// begin starts a transaction. Only one may be open at a time.
+func (db *DB) begin() (*Tx, error) {
 	if db.inTx {
 		return nil, fmt.Errorf("keel: a transaction is already open: %w", ErrTxDone)
 	}
-	db.Release()
+	db.release()
 	db.inTx = true
 	db.txid++
 	db.tx.id = db.txid
 	return &db.tx, nil
 }
 
+// beginAt starts a transaction that replays the logged transaction id, so
+// that transactions begun after a replay go on from the logged ids. id
+// must be greater than the id of every transaction begun before.
+func (db *DB) beginAt(id uint64) (*Tx, error) {
+	if id > db.txid {
+		db.txid = id - 1
+	}
+	return db.begin()
+}
+
 // ID returns the transaction's id: 1 for the first transaction of a
 // database, counting every transaction begun, committed or not.
 func (tx *Tx) ID() uint64 { return tx.id }
 
-// DB returns the transaction's database.
-func (tx *Tx) DB() *DB { return tx.db }
-
-// Rollback undoes every write of the transaction. Boundary moves of
+// rollback undoes every write of the transaction. Boundary moves of
 // sequences are not undone: they stay pending and go out with the next
 // commit, so no value handed out is ever given back.
-func (tx *Tx) Rollback() {
+func (tx *Tx) rollback() {
 	db := tx.db
 	if !db.inTx {
 		return
@@ -103,41 +116,73 @@ func (tx *Tx) Rollback() {
 	db.inTx = false
 }
 
-// Commit ends the transaction and returns its changes. The Commit is owned
-// by the database and valid until the next transaction begins: the log
-// encodes it and listeners read it before then.
-func (tx *Tx) Commit() *Commit {
+// commit ends the transaction and returns its changes. The Commit is owned
+// by the database and valid until the next transaction begins (or until
+// release or retain): the log encodes it and listeners read it before
+// then.
+func (tx *Tx) commit() *Commit {
 	db := tx.db
 	c := &db.commit
-	c.TxID = tx.id
+	c.TxID, c.prev = tx.id, db.committed
+	c.Time, c.Reducer, c.Caller = time.Time{}, "", ""
 	c.Tables = c.Tables[:0]
 	for _, t := range db.touched {
-		c.Tables = append(c.Tables, t)
+		c.Tables = append(c.Tables, t.changes())
 	}
 	c.Seqs = append(c.Seqs[:0], db.pending...)
 	db.pending = db.pending[:0]
 	db.inTx = false
+	db.committed = tx.id
 	return c
 }
 
-// Undo takes back the last commit before it was released, when the log
-// could not append it: every row change is rolled back and its sequence
-// boundary moves become pending again.
-func (tx *Tx) Undo() {
+// undo takes back the last commit before it was released or retained,
+// when the log could not append it: every row change is rolled back and
+// its sequence boundary moves become pending again.
+func (tx *Tx) undo() {
 	db := tx.db
 	db.inTx = true
 	db.pending = append(append(db.pending[:0:0], db.commit.Seqs...), db.pending...)
-	tx.Rollback()
+	db.committed = db.commit.prev
+	tx.rollback()
 }
 
-// Release drops the change lists of the last commit; the runtime calls it
-// once the log and listeners are done with the Commit.
-func (db *DB) Release() {
+// release drops the change lists of the last commit, to be reused.
+func (db *DB) release() {
 	for _, t := range db.touched {
-		t.reset()
+		t.release()
 	}
 	clear(db.touched)
 	db.touched = db.touched[:0]
+}
+
+// retain detaches the last commit from the database: the returned Commit
+// owns its change lists, which the tables no longer reuse, so it stays
+// valid after later transactions. The runtime keeps a commit this way
+// until it is durable, to show it to listeners then, or to take it back
+// with undoRetained if the log fails.
+func (db *DB) retain() *Commit {
+	c := db.commit
+	c.Tables = make([]ChangeSet, len(db.touched))
+	for i, t := range db.touched {
+		c.Tables[i] = t.retain()
+	}
+	c.Seqs = append([]SeqMove(nil), db.commit.Seqs...)
+	clear(db.touched)
+	db.touched = db.touched[:0]
+	return &c
+}
+
+// undoRetained takes back a retained commit: its row changes are rolled
+// back, newest first. It must be the newest commit not yet taken back,
+// with no transaction open. Its sequence boundary moves are not given
+// back: the runtime takes no more writes after the log failure that
+// calls for this.
+func (db *DB) undoRetained(c *Commit) {
+	for i := len(c.Tables) - 1; i >= 0; i-- {
+		c.Tables[i].undo()
+	}
+	db.committed = c.prev
 }
 
 // Commit is what one transaction changed: its row changes per table, in
@@ -151,6 +196,7 @@ type Commit struct {
 	Caller  string    // set by the runtime
 	Tables  []ChangeSet
 	Seqs    []SeqMove
+	prev    uint64 // the transaction committed before this one
 }
 
 // Empty reports whether the commit changed nothing at all.
@@ -159,6 +205,7 @@ func (c *Commit) Empty() bool { return len(c.Tables) == 0 && len(c.Seqs) == 0 }
 // Op is the kind of a row change.
 type Op uint8
 
+// The row changes a commit holds.
 const (
 	OpInsert Op = 1 + iota
 	OpDelete
@@ -186,6 +233,7 @@ type ChangeSet interface {
 	// before (delete, update) and after (insert, update).
 	AppendOld(dst []byte, i int) []byte
 	AppendNew(dst []byte, i int) []byte
+	undo()
 }
 
 // Change is one typed row change.
@@ -197,12 +245,12 @@ type Change[R any] struct {
 // ChangesOf returns the changes of table d in c, or nil if c has none.
 func ChangesOf[R any](c *Commit, d *Def[R]) []Change[R] {
 	for _, cs := range c.Tables {
-		t, ok := cs.(*Table[R])
-		if !ok || t.s.def != d {
+		ch, ok := cs.(*changes[R])
+		if !ok || ch.t.s.def != d {
 			continue
 		}
-		out := make([]Change[R], len(t.ops))
-		for i, o := range t.ops {
+		out := make([]Change[R], len(ch.ops))
+		for i, o := range ch.ops {
 			out[i].Op = o.kind
 			if o.old != nil {
 				out[i].Old = *o.old
@@ -216,26 +264,9 @@ func ChangesOf[R any](c *Commit, d *Def[R]) []Change[R] {
 	return nil
 }
 
-func (t *Table[R]) schema() Schema    { return t.s.def }
-func (t *Table[R]) TableName() string { return t.s.def.Name }
-func (t *Table[R]) Len() int          { return len(t.ops) }
-func (t *Table[R]) Op(i int) Op       { return t.ops[i].kind }
-func (t *Table[R]) AppendOld(dst []byte, i int) []byte {
-	if o := t.ops[i].old; o != nil {
-		return t.s.def.Encode(dst, o)
-	}
-	return dst
-}
-func (t *Table[R]) AppendNew(dst []byte, i int) []byte {
-	if n := t.ops[i].new; n != nil {
-		return t.s.def.Encode(dst, n)
-	}
-	return dst
-}
-
-// Sequences returns every sequence's persisted state: what a snapshot
+// sequences returns every sequence's persisted state: what a snapshot
 // stores.
-func (db *DB) Sequences() []SeqMove {
+func (db *DB) sequences() []SeqMove {
 	var out []SeqMove
 	for _, t := range db.tables {
 		out = t.sequences(out)
@@ -243,8 +274,18 @@ func (db *DB) Sequences() []SeqMove {
 	return out
 }
 
-// RestoreSequence positions a sequence at a persisted boundary (replay).
-func (db *DB) RestoreSequence(m SeqMove) error {
+// SequenceStates returns where every sequence stands. It must not be
+// called while a transaction runs in another goroutine.
+func (db *DB) SequenceStates() []SequenceState {
+	var out []SequenceState
+	for _, t := range db.tables {
+		out = t.sequenceStates(out)
+	}
+	return out
+}
+
+// restoreSequence positions a sequence at a persisted boundary (replay).
+func (db *DB) restoreSequence(m SeqMove) error {
 	i, ok := db.byName[m.Table]
 	if !ok {
 		return fmt.Errorf("keel: sequence %s.%s: no such table: %w", m.Table, m.Sequence, ErrCorruptState)
@@ -252,116 +293,36 @@ func (db *DB) RestoreSequence(m SeqMove) error {
 	return db.tables[i].restoreSeq(m)
 }
 
-// Apply replays one logged row change inside tx, without running
-// sequences: rows are decoded with the table's codec and stored as they
-// were committed.
-func (tx *Tx) Apply(table string, op Op, old, new []byte) error {
-	i, ok := tx.db.byName[table]
+func (db *DB) table(name string) (tableState, error) {
+	i, ok := db.byName[name]
 	if !ok {
-		return fmt.Errorf("keel: replay: no table %s: %w", table, ErrCorruptState)
+		return nil, fmt.Errorf("keel: no table %s: %w", name, ErrCorruptState)
 	}
-	return tx.db.tables[i].apply(op, old, new)
+	return db.tables[i], nil
 }
 
-// Check verifies that every index of every table holds exactly the rows of
-// the primary key and that counts match; tests call it after each step.
-func (db *DB) Check() error {
-	for _, t := range db.tables {
-		if err := t.check(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (t *Table[R]) sequences(dst []SeqMove) []SeqMove {
-	for _, s := range t.seqs {
-		dst = append(dst, s.boundary())
-	}
-	return dst
-}
-
-func (t *Table[R]) restoreSeq(m SeqMove) error {
-	for _, s := range t.seqs {
-		if s.name() == m.Sequence {
-			return s.restore(m.Next, m.Exhausted)
-		}
-	}
-	return fmt.Errorf("keel: table %s has no sequence %s: %w", m.Table, m.Sequence, ErrCorruptState)
-}
-
-func (t *Table[R]) apply(op Op, old, new []byte) error {
-	if err := t.writable(); err != nil {
+// replay applies one logged row change for recovery: rows are decoded
+// with the table's codec and stored as they were committed, without
+// running sequences; an insert goes into each index in one step (an
+// append when its key is the largest so far, as autoinc keys in log order
+// are). No change is recorded, so a rollback does not undo it: an error
+// leaves the table unusable and the caller discards the database.
+func (tx *Tx) replay(table string, op Op, old, new []byte) error {
+	t, err := tx.db.table(table)
+	if err != nil {
 		return err
 	}
-	name := t.s.def.Name
-	var o, n *R
-	if op == OpDelete || op == OpUpdate {
-		o = new2[R]()
-		if err := t.s.def.Decode(old, o); err != nil {
-			return fmt.Errorf("keel: replay %s %s: %w: %w", op, name, ErrCorruptState, err)
-		}
-		stored, ok := t.s.trees[0].get(o)
-		if !ok {
-			return fmt.Errorf("keel: replay %s %s: %w: %w", op, name, ErrCorruptState, t.notFound(t.s.def.Primary, o))
-		}
-		o = stored
+	if op == OpInsert {
+		return t.replayInsert(new)
 	}
-	if op == OpInsert || op == OpUpdate {
-		n = new2[R]()
-		if err := t.s.def.Decode(new, n); err != nil {
-			return fmt.Errorf("keel: replay %s %s: %w: %w", op, name, ErrCorruptState, err)
-		}
-		if i, _ := t.conflict(n, o); i >= 0 {
-			return fmt.Errorf("keel: replay %s %s: %w: %w", op, name, ErrCorruptState, t.uniqueError(i, n))
-		}
-	}
-	switch op {
-	case OpInsert:
-		t.add(n)
-		t.s.count++
-	case OpDelete:
-		t.remove(o)
-		t.s.count--
-	case OpUpdate:
-		t.remove(o)
-		t.add(n)
-	default:
-		return fmt.Errorf("keel: replay %s: unknown op %d: %w", name, op, ErrCorruptState)
-	}
-	t.record(op, o, n)
-	return nil
+	return t.apply(op, old, new)
 }
 
-func new2[R any]() *R { return new(R) }
-
-func (t *Table[R]) check() error {
-	name := t.s.def.Name
-	if n := t.s.trees[0].bt.Len(); n != t.s.count {
-		return fmt.Errorf("keel: table %s: count %d, primary key holds %d rows", name, t.s.count, n)
-	}
-	for i, tr := range t.s.trees {
-		if n := tr.bt.Len(); n != t.s.count {
-			return fmt.Errorf("keel: table %s: index %s holds %d rows, table %d", name, tr.def.Name, n, t.s.count)
-		}
-		var err error
-		var prev *R
-		tr.bt.Scan(func(e entry[R]) bool {
-			switch {
-			case e.key != tr.entry(e.row).key:
-				err = fmt.Errorf("keel: table %s: index %s holds a stale inline key", name, tr.def.Name)
-			case prev != nil && tr.def.Compare(prev, e.row, tr.full) > 0:
-				// An inline key whose order disagrees with Compare.
-				err = fmt.Errorf("keel: table %s: index %s is out of order", name, tr.def.Name)
-			case i > 0:
-				if p, ok := t.s.trees[0].get(e.row); !ok || p != e.row {
-					err = fmt.Errorf("keel: table %s: index %s holds a row the primary key does not", name, tr.def.Name)
-				}
-			}
-			prev = e.row
-			return err == nil
-		})
-		if err != nil {
+// check verifies that every index of every table holds exactly the rows of
+// the primary key and that counts match; tests call it after each step.
+func (db *DB) check() error {
+	for _, t := range db.tables {
+		if err := t.check(); err != nil {
 			return err
 		}
 	}

@@ -8,7 +8,7 @@ import "fmt"
 // was taken. A View may be read from any number of goroutines while the
 // writer goes on.
 type View struct {
-	TxID   uint64 // the last transaction committed before the view
+	TxID   uint64 // the last transaction committed before the view (0: none)
 	tables []viewTable
 	byName map[string]int
 }
@@ -18,13 +18,13 @@ type viewTable interface {
 	rows(fn func(row []byte) error) error
 }
 
-// View returns a view of the last commit. It must not be called while a
+// view returns a view of the last commit. It must not be called while a
 // transaction is open.
-func (db *DB) View() (*View, error) {
+func (db *DB) view() (*View, error) {
 	if db.inTx {
 		return nil, fmt.Errorf("keel: view inside an open transaction: %w", ErrTxDone)
 	}
-	v := &View{TxID: db.txid, tables: make([]viewTable, len(db.tables)), byName: db.byName}
+	v := &View{TxID: db.committed, tables: make([]viewTable, len(db.tables)), byName: db.byName}
 	for i, t := range db.tables {
 		v.tables[i] = t.view()
 	}
