@@ -5,15 +5,13 @@ import (
 	"regexp"
 )
 
-// Def is a registered reducer. Build one with New or NewInit; generated
-// bindings do.
+// Def is a registered reducer of any argument and result type: what a
+// module lists. Build one with New or NewInit; generated bindings do.
 type Def struct {
 	name string
 	init bool
-	fn   any // func(*Ctx, A) (R, error), asserted by the typed call
-
-	// callEncoded decodes arguments, runs fn and encodes the result; nil
-	// when the reducer was registered without codecs.
+	// callEncoded decodes arguments, runs the reducer and encodes the
+	// result; nil when the reducer was registered without codecs.
 	callEncoded func(ctx *Ctx, args []byte) ([]byte, error)
 }
 
@@ -31,13 +29,23 @@ type Codec[T any] struct {
 	Decode func(src []byte, v *T) error
 }
 
+// Func is a reducer that takes A and returns R, with their codecs: what
+// typed clients call. Its Def is what the module lists.
+type Func[A, R any] struct {
+	Def
+	fn     func(*Ctx, A) (R, error)
+	Args   Codec[A]
+	Result Codec[R]
+}
+
 // New registers fn as the reducer name. A, its arguments, is usually a
 // struct generated from the Go function's parameters; R is its result
-// (struct{} for none). args and result may be zero Codecs.
-func New[A, R any](name string, fn func(*Ctx, A) (R, error), args Codec[A], result Codec[R]) *Def {
-	d := &Def{name: name, fn: fn}
+// (struct{} for none). args and result may be zero Codecs: the reducer
+// then takes no calls as bytes.
+func New[A, R any](name string, fn func(*Ctx, A) (R, error), args Codec[A], result Codec[R]) *Func[A, R] {
+	f := &Func[A, R]{Def: Def{name: name}, fn: fn, Args: args, Result: result}
 	if args.Decode != nil && result.Append != nil {
-		d.callEncoded = func(ctx *Ctx, in []byte) ([]byte, error) {
+		f.callEncoded = func(ctx *Ctx, in []byte) ([]byte, error) {
 			var a A
 			if err := args.Decode(in, &a); err != nil {
 				return nil, &ArgError{Reducer: name, Err: err}
@@ -49,26 +57,27 @@ func New[A, R any](name string, fn func(*Ctx, A) (R, error), args Codec[A], resu
 			return result.Append(nil, &r), nil
 		}
 	}
-	return d
+	return f
 }
 
 // NewInit registers fn as the module's init reducer, which runs once, in
 // the first transaction of a new database.
 func NewInit(name string, fn func(*Ctx) error) *Def {
-	d := New(name, func(c *Ctx, _ struct{}) (struct{}, error) { return struct{}{}, fn(c) },
+	f := New(name, func(c *Ctx, _ struct{}) (struct{}, error) { return struct{}{}, fn(c) },
 		Codec[struct{}]{}, Codec[struct{}]{})
-	d.init = true
-	return d
+	f.init = true
+	f.callEncoded = func(c *Ctx, _ []byte) ([]byte, error) { return nil, fn(c) }
+	return &f.Def
 }
 
-// Fn returns the reducer's function if it takes A and returns R.
-func Fn[A, R any](d *Def) (func(*Ctx, A) (R, error), bool) {
-	f, ok := d.fn.(func(*Ctx, A) (R, error))
-	return f, ok
-}
+// Call runs the reducer's function on c.
+func (f *Func[A, R]) Call(c *Ctx, args A) (R, error) { return f.fn(c, args) }
 
 // CallEncoded runs the reducer with encoded arguments, for callers that
-// hold bytes (tools, remote calls).
+// hold bytes (tools, remote calls). The arguments are the reducer's
+// parameters after ctx, each encoded as package codec writes a column of
+// its type, one after the other; the result likewise (nothing for a
+// reducer that returns only an error).
 func (d *Def) CallEncoded(ctx *Ctx, args []byte) ([]byte, error) {
 	if d.callEncoded == nil {
 		return nil, &ArgError{Reducer: d.name, Err: fmt.Errorf("reducer has no argument codec")}

@@ -19,7 +19,8 @@ var (
 )
 
 // PanicError is a reducer's panic, turned into an error: the transaction
-// rolled back and the runtime went on.
+// rolled back and the runtime went on. Error gives one line; the stack
+// of the panicking goroutine is in Stack.
 type PanicError struct {
 	Reducer string
 	Value   any
@@ -27,7 +28,7 @@ type PanicError struct {
 }
 
 func (e *PanicError) Error() string {
-	return fmt.Sprintf("keel: reducer %s panicked: %v\n%s", e.Reducer, e.Value, e.Stack)
+	return fmt.Sprintf("keel: reducer %s panicked: %v", e.Reducer, e.Value)
 }
 
 // Is makes errors.Is(err, ErrPanic) true.
