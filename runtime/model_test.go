@@ -14,8 +14,8 @@ import (
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/internal/host"
 	"github.com/keeldb/keel/reducer"
-	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
 )
 
@@ -50,7 +50,8 @@ type modelModule struct {
 	itemPK, itemKey, itemGroup,
 	negPK, negTag *table.Index[item]
 	negPKi, negTagi *table.Index[neg]
-	mod             *runtime.Module
+	tables          []table.Schema
+	apply_          *reducer.Func[batch, struct{}]
 }
 
 func newModelModule() *modelModule {
@@ -110,11 +111,10 @@ func newModelModule() *modelModule {
 			r.ID, r.Tag = int16(d.Varint()), d.String()
 			return d.Err()
 		}}
-	m.mod = &runtime.Module{Name: "model", Tables: []table.Schema{m.items, m.negs}, Reducers: []*reducer.Def{
-		reducer.New("Apply", func(c *reducer.Ctx, b batch) (struct{}, error) {
-			return struct{}{}, m.apply(c.Tx, b)
-		}, reducer.Codec[batch]{}, reducer.Codec[struct{}]{}),
-	}}
+	m.tables = []table.Schema{m.items, m.negs}
+	m.apply_ = reducer.New("Apply", func(c *reducer.Ctx, b batch) (struct{}, error) {
+		return struct{}{}, m.apply(c.Tx, b)
+	}, reducer.Codec[batch]{}, reducer.Codec[struct{}]{})
 	return m
 }
 
@@ -389,17 +389,6 @@ func sameIndexes(a, b map[string]any) bool {
 	return len(a) == len(b)
 }
 
-// boundaryLog records the last reported boundary of each sequence.
-type boundaryLog struct{ last map[string]int }
-
-func (l *boundaryLog) Append(c *table.Commit) (uint64, error) {
-	for _, mv := range c.Seqs {
-		l.last[mv.Sequence] = int(int64(mv.Next))
-	}
-	return 0, nil
-}
-func (l *boundaryLog) Wait(uint64) error { return nil }
-
 // TestModel runs random transactions against Keel and against the
 // reference model and compares every table, index and sequence after each
 // one.
@@ -415,12 +404,12 @@ func TestModel(t *testing.T) {
 	}()
 	rng := rand.New(rand.NewPCG(seed, 0x6b65656c))
 	m := newModelModule()
-	bl := &boundaryLog{last: map[string]int{}}
-	rt, err := runtime.Open(m.mod, runtime.Options{Log: bl})
+	bl := newMemLog(false)
+	db, err := tx.NewDB(m.tables)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rt.Close()
+	rt := start(t, host.Config{Module: "model", Reducers: []*reducer.Def{&m.apply_.Def}, DB: db, Log: bl})
 	model := &ref{items: map[uint8]item{}, negs: map[int16]neg{},
 		itemSeq: refSeq{min: itemMin, max: itemMax, inc: 1, next: itemMin},
 		negSeq:  refSeq{min: negMin, max: negMax, inc: negInc, next: negMax}}
@@ -471,7 +460,7 @@ func TestModel(t *testing.T) {
 		if b.end == 1 {
 			willCommit = false
 		}
-		_, err := runtime.Call[batch, struct{}](rt, "model", "Apply", b)
+		_, err := call(t.Context(), rt, m.apply_, b)
 		switch {
 		case willCommit && err != nil:
 			t.Fatalf("tx %d: Keel failed where the model commits: %v\nops %+v", txs, err, b)
@@ -493,7 +482,7 @@ func TestModel(t *testing.T) {
 		} else {
 			rollbacks++
 		}
-		v, err := rt.View()
+		v, err := rt.View(t.Context())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -510,17 +499,18 @@ func TestModel(t *testing.T) {
 				seq   *refSeq
 				batch int
 			}{{"item_id_seq", &model.itemSeq, itemBatch}, {"neg_id_seq", &model.negSeq, negBatch}} {
-				b, ok := bl.last[s.name]
+				next, ok := bl.seqs[s.name]
 				if !ok {
 					continue
 				}
+				b := int(int64(next))
 				if d := s.seq.steps(s.seq.next, b); d < 0 || d > s.batch {
 					t.Fatalf("tx %d: sequence %s is at %d, %d steps before its reported boundary %d", txs, s.name, s.seq.next, d, b)
 				}
 			}
 		}
 	}
-	if err := rt.Locked(func(db *table.DB) error { return db.Check() }); err != nil {
+	if err := rt.Capture(func(db *table.DB, _ uint64) error { return tx.Check(db) }); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("seed %d: %d transactions (%d committed, %d rolled back, %d panicked), %d failed operations",

@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -14,74 +15,40 @@ import (
 	"github.com/keeldb/keel/table"
 )
 
-func open(t *testing.T, opts runtime.Options) (*testmod.Module, *runtime.Runtime) {
-	t.Helper()
-	m := testmod.New(table.SeqParams[uint64]{Batch: 8})
-	rt, err := runtime.Open(m.Module, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		rt.Close()
-		rt.Locked(func(db *table.DB) error { return db.Check() })
-	})
-	return m, rt
-}
-
-func addPost(rt *runtime.Runtime, slug string) (testmod.Post, error) {
-	return runtime.Call[testmod.AddPostArgs, testmod.Post](rt, "tester", "AddPost", testmod.AddPostArgs{Slug: slug, Author: "a"})
-}
-
-func posts(t *testing.T, rt *runtime.Runtime, m *testmod.Module) []testmod.Post {
-	t.Helper()
-	v, err := rt.View()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []testmod.Post
-	for p := range table.Read(v, m.Post).All() {
-		out = append(out, p)
-	}
-	return out
-}
-
 func TestInitRunsOnce(t *testing.T) {
-	m, rt := open(t, runtime.Options{})
+	m, rt := open(t)
 	if ps := posts(t, rt, m); len(ps) != 1 || ps[0].Slug != "hello" || ps[0].ID != 1 {
 		t.Fatalf("after init: %+v", ps)
 	}
-	if _, err := runtime.Call[struct{}, struct{}](rt, "", "Init", struct{}{}); !errors.Is(err, reducer.ErrUnknownReducer) {
+	if _, err := rt.CallEncoded(t.Context(), "", "Init", nil); !errors.Is(err, reducer.ErrUnknownReducer) {
 		t.Fatalf("calling init by name: %v", err)
 	}
 	// A restored database does not run init again.
-	db, _ := table.NewDB(m.Tables...)
-	rt2, err := runtime.Open(m.Module, runtime.Options{DB: db, Existing: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := config(t, m, nil)
+	cfg.Existing = true
+	rt2 := start(t, cfg)
 	if ps := posts(t, rt2, m); len(ps) != 0 {
 		t.Fatalf("init ran on an existing database: %+v", ps)
 	}
 }
 
 func TestBadCalls(t *testing.T) {
-	m, rt := open(t, runtime.Options{})
+	m, rt := open(t)
 	before := posts(t, rt, m)
-	if _, err := runtime.Call[int, int](rt, "", "Nope", 1); !errors.Is(err, reducer.ErrUnknownReducer) || !strings.Contains(err.Error(), `"Nope"`) {
+	if _, err := rt.CallEncoded(t.Context(), "", "Nope", nil); !errors.Is(err, reducer.ErrUnknownReducer) || !strings.Contains(err.Error(), `"Nope"`) {
 		t.Fatalf("unknown reducer: %v", err)
 	}
-	_, err := runtime.Call[int, testmod.Post](rt, "", "AddPost", 1)
-	var ae *reducer.ArgError
-	if !errors.As(err, &ae) || !errors.Is(err, reducer.ErrArgType) || ae.Reducer != "AddPost" {
-		t.Fatalf("wrong argument type: %v", err)
+	other := testmod.New(table.SeqParams[uint64]{})
+	if err := rt.Check(&other.AddPost.Def); !errors.Is(err, reducer.ErrUnknownReducer) {
+		t.Fatalf("a reducer of another module: %v", err)
 	}
-	if _, err := runtime.Call[testmod.AddPostArgs, string](rt, "", "AddPost", testmod.AddPostArgs{}); !errors.Is(err, reducer.ErrArgType) {
-		t.Fatalf("wrong result type: %v", err)
+	if err := rt.Check(&m.AddPost.Def); err != nil {
+		t.Fatalf("the module's own reducer: %v", err)
 	}
-	if _, err := rt.CallEncoded("", "AddPost", []byte{0xff}); !errors.Is(err, reducer.ErrArgType) {
+	if _, err := rt.CallEncoded(t.Context(), "", "AddPost", []byte{0xff}); !errors.Is(err, reducer.ErrArgType) {
 		t.Fatalf("undecodable arguments: %v", err)
 	}
-	if _, err := rt.CallEncoded("", "Fail", nil); !errors.Is(err, reducer.ErrArgType) {
+	if _, err := rt.CallEncoded(t.Context(), "", "Fail", nil); !errors.Is(err, reducer.ErrArgType) {
 		t.Fatalf("reducer without codec: %v", err)
 	}
 	if got := posts(t, rt, m); len(got) != len(before) {
@@ -90,41 +57,38 @@ func TestBadCalls(t *testing.T) {
 }
 
 func TestCallEncoded(t *testing.T) {
-	m, rt := open(t, runtime.Options{})
-	var args testmod.AddPostArgs
-	args.Slug, args.Author = "enc", "bob"
-	codecArgs := []byte{}
-	for _, s := range []string{args.Slug, args.Author, args.Title} {
-		codecArgs = append(codecArgs, byte(len(s)))
-		codecArgs = append(codecArgs, s...)
-	}
-	out, err := rt.CallEncoded("x", "AddPost", codecArgs)
+	m, rt := open(t)
+	args := m.AddPost.Args.Append(nil, &testmod.AddPostArgs{Slug: "enc", Author: "bob"})
+	out, err := rt.CallEncoded(t.Context(), "x", "AddPost", args)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var p testmod.Post
-	if err := m.Post.Decode(out, &p); err != nil || p.Slug != "enc" || p.ID != 2 {
+	if err := m.AddPost.Result.Decode(out, &p); err != nil || p.Slug != "enc" || p.ID != 2 {
 		t.Fatalf("result %+v %v", p, err)
 	}
 }
 
 func TestErrorAndPanicRollBack(t *testing.T) {
-	m, rt := open(t, runtime.Options{})
+	m, rt := open(t)
 	before := posts(t, rt, m)
-	_, err := runtime.Call[string, struct{}](rt, "", "Fail", "f1")
+	_, err := call(t.Context(), rt, m.Fail, "f1")
 	if err == nil || !strings.Contains(err.Error(), "Fail after inserting f1") {
 		t.Fatalf("failing reducer: %v", err)
 	}
-	_, err = runtime.Call[string, struct{}](rt, "", "Panic", "p1")
+	_, err = call(t.Context(), rt, m.Panic, "p1")
 	var pe *reducer.PanicError
 	if !errors.As(err, &pe) || pe.Value != "testmod: Panic after inserting p1" || !strings.Contains(string(pe.Stack), "testmod.go") {
 		t.Fatalf("panicking reducer: %v", err)
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Fatalf("a panic's error is more than one line: %q", err)
 	}
 	if got := posts(t, rt, m); len(got) != len(before) {
 		t.Fatalf("rolled-back writes are visible: %+v", got)
 	}
 	// The runtime goes on serving.
-	if p, err := addPost(rt, "after"); err != nil || p.ID != 4 {
+	if p, err := addPost(rt, m, "after"); err != nil || p.ID != 4 {
 		t.Fatalf("after the panic: %+v %v", p, err)
 	}
 }
@@ -134,19 +98,23 @@ func TestCtx(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	var seen []reducer.Ctx
 	var draws []uint64
-	m.Reducers = append(m.Reducers, reducer.New("Look", func(c *reducer.Ctx, _ struct{}) (struct{}, error) {
+	look := reducer.New("Look", func(c *reducer.Ctx, _ struct{}) (struct{}, error) {
 		seen = append(seen, *c)
 		draws = append(draws, c.Rand.Uint64())
 		return struct{}{}, nil
-	}, reducer.Codec[struct{}]{}, reducer.Codec[struct{}]{}))
+	}, reducer.Codec[struct{}]{}, reducer.Codec[struct{}]{})
+	m.Reducers = append(m.Reducers, &look.Def)
 	run := func() {
-		rt, err := runtime.Open(m.Module, runtime.Options{Clock: func() time.Time { return at }})
+		cfg := config(t, m, nil)
+		cfg.Clock = func() time.Time { return at }
+		rt, err := runtime.New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer rt.Close()
 		for _, who := range []reducer.Identity{"alice", "bob"} {
-			if _, err := runtime.Call[struct{}, struct{}](rt, who, "Look", struct{}{}); err != nil {
+			b := &typed[struct{}, struct{}]{f: look}
+			if err := rt.Do(&runtime.Call{Reducer: &look.Def, Caller: who, Body: b}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -165,60 +133,91 @@ func TestCtx(t *testing.T) {
 }
 
 func TestListenersInCommitOrder(t *testing.T) {
-	m, rt := open(t, runtime.Options{})
-	var mu sync.Mutex
-	var got []uint64
-	var txids []uint64
-	rt.OnCommit(func(c *table.Commit) {
-		mu.Lock()
-		defer mu.Unlock()
-		txids = append(txids, c.TxID)
-		for _, ch := range table.ChangesOf(c, m.Post) {
-			got = append(got, ch.New.ID)
-		}
-	})
-	rt.OnCommit(func(*table.Commit) { panic("a broken listener") })
-	var wg sync.WaitGroup
-	for i := range 50 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			addPost(rt, fmt.Sprint("p", i))
-		}()
-	}
-	wg.Wait()
-	runtime.Call[string, struct{}](rt, "", "Fail", "nope")
-	if len(got) != 50 {
-		t.Fatalf("listener saw %d inserts", len(got))
-	}
-	for i := 1; i < len(got); i++ {
-		if got[i] <= got[i-1] || txids[i] <= txids[i-1] {
-			t.Fatalf("out of commit order: ids %v txids %v", got, txids)
-		}
+	for _, durable := range []bool{false, true} {
+		t.Run(fmt.Sprint("durable=", durable), func(t *testing.T) {
+			m := testmod.New(table.SeqParams[uint64]{Batch: 8})
+			cfg := config(t, m, nil)
+			if durable {
+				cfg.Log = newMemLog(false)
+			}
+			rt := start(t, cfg)
+			var mu sync.Mutex
+			var got []uint64
+			var txids []uint64
+			rt.OnCommit(func(c *table.Commit) {
+				mu.Lock()
+				defer mu.Unlock()
+				txids = append(txids, c.TxID)
+				for _, ch := range table.ChangesOf(c, m.Post) {
+					got = append(got, ch.New.ID)
+				}
+			})
+			rt.OnCommit(func(*table.Commit) { panic("a broken listener") })
+			var wg sync.WaitGroup
+			for i := range 50 {
+				wg.Go(func() { addPost(rt, m, fmt.Sprint("p", i)) })
+			}
+			wg.Wait()
+			call(t.Context(), rt, m.Fail, "nope")
+			if len(got) != 50 {
+				t.Fatalf("listener saw %d inserts", len(got))
+			}
+			for i := 1; i < len(got); i++ {
+				if got[i] <= got[i-1] || txids[i] <= txids[i-1] {
+					t.Fatalf("out of commit order: ids %v txids %v", got, txids)
+				}
+			}
+		})
 	}
 }
 
 // TestConcurrentCallers runs many goroutines at once (run with -race): every
 // call gets a distinct id and the table holds exactly the committed rows.
 func TestConcurrentCallers(t *testing.T) {
-	m, rt := open(t, runtime.Options{})
+	for _, durable := range []bool{false, true} {
+		t.Run(fmt.Sprint("durable=", durable), func(t *testing.T) {
+			m := testmod.New(table.SeqParams[uint64]{Batch: 8})
+			cfg := config(t, m, nil)
+			if durable {
+				cfg.Log = newMemLog(false)
+			}
+			rt := start(t, cfg)
+			concurrentCallers(t, m, rt)
+		})
+	}
+}
+
+func concurrentCallers(t *testing.T, m *testmod.Module, rt *runtime.Runtime) {
 	const callers, each = 16, 100
-	ids := make(chan uint64, callers*each)
+	ids := make(chan uint64, callers*each*4)
 	var wg sync.WaitGroup
 	for c := range callers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range each {
 				switch i % 10 {
 				case 3:
-					runtime.Call[string, struct{}](rt, "", "Panic", fmt.Sprint("x", c, i))
+					call(t.Context(), rt, m.Panic, fmt.Sprint("x", c, i))
+				case 5:
+					// Asynchronous calls in flight beside the others.
+					var fs []*typed[testmod.AddPostArgs, testmod.Post]
+					var cs []*runtime.Call
+					for k := range 4 {
+						c, b := submit(t.Context(), rt, m.AddPost, testmod.AddPostArgs{Slug: fmt.Sprint(c, "-", i, "-", k)})
+						cs, fs = append(cs, c), append(fs, b)
+					}
+					for k := range cs {
+						if err := cs[k].Wait(t.Context()); err != nil {
+							t.Error(err)
+							return
+						}
+						ids <- fs[k].res.ID
+					}
 				case 7:
-					if _, err := addPost(rt, "hello"); !errors.Is(err, table.ErrUniqueViolation) {
+					if _, err := addPost(rt, m, "hello"); !errors.Is(err, table.ErrUniqueViolation) {
 						t.Errorf("duplicate slug: %v", err)
 					}
 				default:
-					p, err := addPost(rt, fmt.Sprint(c, "-", i))
+					p, err := addPost(rt, m, fmt.Sprint(c, "-", i))
 					if err != nil {
 						t.Error(err)
 						return
@@ -226,26 +225,24 @@ func TestConcurrentCallers(t *testing.T) {
 					ids <- p.ID
 				}
 				if i%25 == 0 {
-					if _, err := rt.View(); err != nil {
+					if _, err := rt.View(t.Context()); err != nil {
 						t.Error(err)
 					}
 				}
 			}
-		}()
+		})
 	}
 	// Readers take views while writers run.
 	stop := make(chan struct{})
 	var rwg sync.WaitGroup
-	rwg.Add(1)
-	go func() {
-		defer rwg.Done()
+	rwg.Go(func() {
 		for {
 			select {
 			case <-stop:
 				return
 			default:
 			}
-			v, err := rt.View()
+			v, err := rt.View(t.Context())
 			if err != nil {
 				t.Error(err)
 				return
@@ -260,7 +257,7 @@ func TestConcurrentCallers(t *testing.T) {
 				return
 			}
 		}
-	}()
+	})
 	wg.Wait()
 	close(stop)
 	rwg.Wait()
@@ -277,68 +274,501 @@ func TestConcurrentCallers(t *testing.T) {
 	}
 }
 
-func TestClose(t *testing.T) {
-	m := testmod.New(table.SeqParams[uint64]{})
-	block := make(chan struct{})
-	started := make(chan struct{})
-	m.Reducers = append(m.Reducers, reducer.New("Slow", func(c *reducer.Ctx, _ struct{}) (struct{}, error) {
-		close(started)
-		<-block
-		_, err := table.Use(c.Tx, m.Post).Insert(testmod.Post{Slug: "slow"})
+// blocker is a reducer that waits on a channel: it holds the executor
+// while a test queues calls behind it.
+func blocker(m *testmod.Module) (f *reducer.Func[struct{}, struct{}], started, release chan struct{}) {
+	started, release = make(chan struct{}, 1), make(chan struct{})
+	f = reducer.New("Block", func(c *reducer.Ctx, _ struct{}) (struct{}, error) {
+		started <- struct{}{}
+		<-release
+		_, err := table.Use(c.Tx, m.Post).Insert(testmod.Post{Slug: fmt.Sprint("block-", c.Tx.ID())})
 		return struct{}{}, err
-	}, reducer.Codec[struct{}]{}, reducer.Codec[struct{}]{}))
-	rt, err := runtime.Open(m.Module, runtime.Options{})
+	}, reducer.Codec[struct{}]{}, reducer.Codec[struct{}]{})
+	m.Reducers = append(m.Reducers, &f.Def)
+	return f, started, release
+}
+
+// TestCloseDrains closes a runtime while a call runs and another is
+// queued: both finish, and later calls fail with ErrClosed.
+func TestCloseDrains(t *testing.T) {
+	m := testmod.New(table.SeqParams[uint64]{})
+	block, started, release := blocker(m)
+	rt, err := runtime.New(config(t, m, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	slow := make(chan error)
-	go func() { _, err := runtime.Call[struct{}, struct{}](rt, "", "Slow", struct{}{}); slow <- err }()
+	go func() { _, err := call(t.Context(), rt, block, struct{}{}); slow <- err }()
 	<-started
-	queued := make(chan error)
-	go func() { _, err := addPost(rt, "queued"); queued <- err }()
+	queued, qb := submit(t.Context(), rt, m.AddPost, testmod.AddPostArgs{Slug: "queued"})
 	closed := make(chan error)
 	go func() { closed <- rt.Close() }()
-	close(block)
+	close(release)
 	if err := <-slow; err != nil {
 		t.Fatalf("running call: %v", err)
 	}
 	<-closed
-	if err := <-queued; err != nil && !errors.Is(err, runtime.ErrClosed) {
-		t.Fatalf("queued call: %v", err)
+	if err := queued.Wait(t.Context()); err != nil || qb.res.Slug != "queued" {
+		t.Fatalf("queued call: %+v %v", qb.res, err)
 	}
-	if _, err := addPost(rt, "late"); !errors.Is(err, runtime.ErrClosed) {
+	if _, err := addPost(rt, m, "late"); !errors.Is(err, runtime.ErrClosed) {
 		t.Fatalf("call after close: %v", err)
 	}
-	if _, err := rt.View(); !errors.Is(err, runtime.ErrClosed) {
+	if _, err := rt.View(t.Context()); !errors.Is(err, runtime.ErrClosed) {
 		t.Fatalf("view after close: %v", err)
 	}
 }
 
-type failingLog struct{ appends, fail int }
-
-func (l *failingLog) Append(c *table.Commit) (uint64, error) {
-	l.appends++
-	if l.appends == l.fail {
-		return 0, errors.New("disk full")
+// TestCancelBeforeRun cancels calls queued behind a running one: they
+// never run and say so; a call cancelled once it ran reports its outcome.
+func TestCancelBeforeRun(t *testing.T) {
+	m := testmod.New(table.SeqParams[uint64]{})
+	block, started, release := blocker(m)
+	rt := start(t, config(t, m, nil))
+	go call(t.Context(), rt, block, struct{}{})
+	<-started
+	ctx, cancel := context.WithCancel(t.Context())
+	errs := make(chan error)
+	go func() { _, err := addPost2(ctx, rt, m, "cancelled"); errs <- err }()
+	// A queued call whose context is already done does not run either.
+	done, cancelDone := context.WithCancel(t.Context())
+	cancelDone()
+	dead, _ := submit(done, rt, m.AddPost, testmod.AddPostArgs{Slug: "dead"})
+	waitQueued(t, rt, 2)
+	cancel()
+	err := <-errs
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "did not run") {
+		t.Fatalf("cancelled call: %v", err)
 	}
-	return uint64(l.appends), nil
+	close(release)
+	if err := dead.Wait(t.Context()); !errors.Is(err, context.Canceled) {
+		t.Fatalf("call submitted with a done context: %v", err)
+	}
+	for _, p := range posts(t, rt, m) {
+		if p.Slug == "cancelled" || p.Slug == "dead" {
+			t.Fatalf("a cancelled call ran: %+v", p)
+		}
+	}
+	// Cancelling after the call ran does not change its outcome.
+	ctx2, cancel2 := context.WithCancel(t.Context())
+	p, err := addPost2(ctx2, rt, m, "ran")
+	cancel2()
+	if err != nil || p.Slug != "ran" {
+		t.Fatalf("call that ran: %+v %v", p, err)
+	}
 }
-func (l *failingLog) Wait(uint64) error { return nil }
 
-func TestLogFailureStopsWrites(t *testing.T) {
-	log := &failingLog{fail: 3}
-	m, rt := open(t, runtime.Options{Log: log})
-	if _, err := addPost(rt, "a"); err != nil { // append 2 (init was 1)
+func addPost2(ctx context.Context, rt *runtime.Runtime, m *testmod.Module, slug string) (testmod.Post, error) {
+	return call(ctx, rt, m.AddPost, testmod.AddPostArgs{Slug: slug})
+}
+
+// waitQueued waits until n calls wait for the executor.
+func waitQueued(t *testing.T, rt *runtime.Runtime, n int) {
+	t.Helper()
+	for i := 0; rt.Stats().Queued < n; i++ {
+		if i > 5000 {
+			t.Fatalf("%d calls queued, want %d", rt.Stats().Queued, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestFIFO queues calls from many goroutines behind a running one: they
+// run in the order they were queued.
+func TestFIFO(t *testing.T) {
+	m := testmod.New(table.SeqParams[uint64]{})
+	block, started, release := blocker(m)
+	rt := start(t, config(t, m, nil))
+	go call(t.Context(), rt, block, struct{}{})
+	<-started
+	var order []string
+	var wg sync.WaitGroup
+	for i := range 20 {
+		slug := fmt.Sprint("q", i)
+		order = append(order, slug)
+		wg.Go(func() { addPost(rt, m, slug) })
+		waitQueued(t, rt, i+1)
+	}
+	close(release)
+	wg.Wait()
+	var got []string
+	for _, p := range posts(t, rt, m) {
+		if strings.HasPrefix(p.Slug, "q") {
+			got = append(got, p.Slug)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(order) {
+		t.Fatalf("ran in order %v, queued %v", got, order)
+	}
+}
+
+// TestSubmitterOrder keeps many calls in flight from one goroutine: they
+// run in submission order and finish in that order.
+func TestSubmitterOrder(t *testing.T) {
+	for _, durable := range []bool{false, true} {
+		t.Run(fmt.Sprint("durable=", durable), func(t *testing.T) {
+			m := testmod.New(table.SeqParams[uint64]{})
+			cfg := config(t, m, nil)
+			if durable {
+				cfg.Log = newMemLog(false)
+			}
+			rt := start(t, cfg)
+			var mu sync.Mutex
+			var finished []int
+			var calls []*runtime.Call
+			var bodies []*typed[testmod.AddPostArgs, testmod.Post]
+			for i := range 500 {
+				b := &typed[testmod.AddPostArgs, testmod.Post]{f: m.AddPost, args: testmod.AddPostArgs{Slug: fmt.Sprint("s", i)}}
+				c := &runtime.Call{Reducer: &m.AddPost.Def, Body: b, Notify: func(*runtime.Call) {
+					mu.Lock()
+					finished = append(finished, i)
+					mu.Unlock()
+				}}
+				if err := rt.Submit(c); err != nil {
+					t.Fatal(err)
+				}
+				calls, bodies = append(calls, c), append(bodies, b)
+			}
+			var last uint64
+			for i, c := range calls {
+				if err := c.Wait(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				if id := bodies[i].res.ID; id <= last {
+					t.Fatalf("call %d got id %d after %d", i, id, last)
+				} else {
+					last = id
+				}
+			}
+			for i, k := range finished {
+				if i != k {
+					t.Fatalf("calls finished out of order: %v", finished[:i+1])
+				}
+			}
+		})
+	}
+}
+
+// TestConfirmedReads holds the log's durability back: a call does not
+// return, views do not show it and listeners do not hear of it until its
+// entry is durable, and then all three see it at once.
+func TestConfirmedReads(t *testing.T) {
+	m := testmod.New(table.SeqParams[uint64]{})
+	log := newMemLog(true)
+	cfg := config(t, m, log)
+	go func() {
+		// The init reducer's entry.
+		for log.LastIndex() < 1 {
+			time.Sleep(time.Millisecond)
+		}
+		log.releaseThrough(1)
+	}()
+	rt := start(t, cfg)
+	var heard []string
+	var mu sync.Mutex
+	rt.OnCommit(func(c *table.Commit) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, ch := range table.ChangesOf(c, m.Post) {
+			heard = append(heard, ch.New.Slug)
+		}
+	})
+	if _, err := rt.View(t.Context()); err != nil { // a view of the durable state
 		t.Fatal(err)
 	}
-	before := posts(t, rt, m)
-	if _, err := addPost(rt, "b"); err == nil || !strings.Contains(err.Error(), "disk full") {
-		t.Fatalf("failed append: %v", err)
+	c, b := submit(t.Context(), rt, m.AddPost, testmod.AddPostArgs{Slug: "pending"})
+	for log.LastIndex() < 2 {
+		time.Sleep(time.Millisecond)
 	}
-	if _, err := addPost(rt, "c"); err == nil || !strings.Contains(err.Error(), "disk full") {
+	time.Sleep(5 * time.Millisecond)
+	if c.Finished() {
+		t.Fatal("the call finished before its entry was durable")
+	}
+	// A view asked for now shows only the durable state.
+	v, err := rt.View(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := table.Read(v, m.Post).Find(testmod.PostSlug, testmod.Post{Slug: "pending"}); ok {
+		t.Fatal("a view shows a commit that is not durable")
+	}
+
+	mu.Lock()
+	if len(heard) != 0 {
+		t.Fatalf("listeners heard of a commit that is not durable: %v", heard)
+	}
+	mu.Unlock()
+	log.releaseThrough(2)
+	if err := c.Wait(t.Context()); err != nil || b.res.ID != 2 {
+		t.Fatalf("call: %+v %v", b.res, err)
+	}
+	mu.Lock()
+	if len(heard) != 1 || heard[0] != "pending" {
+		t.Fatalf("listeners heard %v", heard)
+	}
+	mu.Unlock()
+	v, err = rt.View(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := table.Read(v, m.Post).Find(testmod.PostSlug, testmod.Post{Slug: "pending"}); !ok {
+		t.Fatal("the view does not show the call that returned")
+	}
+	if v.TxID != 2 {
+		t.Fatalf("view of transaction %d, want 2", v.TxID)
+	}
+}
+
+// TestViewWaitsForDurable asks for a view when no view of the durable
+// state was taken and a commit runs ahead of the log: the view waits for
+// that commit to be durable and then shows it.
+func TestViewWaitsForDurable(t *testing.T) {
+	m := testmod.New(table.SeqParams[uint64]{})
+	log := newMemLog(true)
+	go func() {
+		for log.LastIndex() < 1 {
+			time.Sleep(time.Millisecond)
+		}
+		log.releaseThrough(1)
+	}()
+	rt := start(t, config(t, m, log))
+	c, _ := submit(t.Context(), rt, m.AddPost, testmod.AddPostArgs{Slug: "ahead"})
+	for log.LastIndex() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := rt.View(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("view of a state that is not durable: %v, want it to wait", err)
+	}
+	got := make(chan *table.View)
+	go func() {
+		v, err := rt.View(t.Context())
+		if err != nil {
+			t.Error(err)
+		}
+		got <- v
+	}()
+	time.Sleep(5 * time.Millisecond)
+	log.releaseThrough(2)
+	v := <-got
+	if _, ok := table.Read(v, m.Post).Find(testmod.PostSlug, testmod.Post{Slug: "ahead"}); !ok || v.TxID != 2 {
+		t.Fatalf("view after the release: tx %d, ahead found %v", v.TxID, ok)
+	}
+	c.Wait(t.Context())
+}
+
+// TestLogFailure fails the log after a commit ran: its call and the calls
+// behind it fail, the commits are taken back so that views show the last
+// durable state, listeners never hear of them, and no later write runs.
+func TestLogFailure(t *testing.T) {
+	m := testmod.New(table.SeqParams[uint64]{Batch: 2})
+	log := newMemLog(true)
+	go func() {
+		for log.LastIndex() < 1 {
+			time.Sleep(time.Millisecond)
+		}
+		log.releaseThrough(1)
+	}()
+	rt := start(t, config(t, m, log))
+	var heard int
+	rt.OnCommit(func(c *table.Commit) { heard++ })
+	before := posts(t, rt, m)
+	var calls []*runtime.Call
+	for i := range 5 {
+		c, _ := submit(t.Context(), rt, m.AddPost, testmod.AddPostArgs{Slug: fmt.Sprint("lost", i)})
+		calls = append(calls, c)
+	}
+	for log.LastIndex() < 6 {
+		time.Sleep(time.Millisecond)
+	}
+	log.fail(errors.New("disk full"))
+	for i, c := range calls {
+		if err := c.Wait(t.Context()); err == nil || !strings.Contains(err.Error(), "disk full") {
+			t.Fatalf("call %d: %v, want the log's failure", i, err)
+		}
+	}
+	if got := posts(t, rt, m); fmt.Sprint(got) != fmt.Sprint(before) {
+		t.Fatalf("after the failure the view shows %+v, durable %+v", got, before)
+	}
+	if heard != 0 {
+		t.Fatalf("listeners heard of %d commits that were not durable", heard)
+	}
+	if _, err := addPost(rt, m, "later"); err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("write after the failure: %v", err)
 	}
+	if err := rt.Failure(); err == nil {
+		t.Fatal("Failure is nil after a log failure")
+	}
+}
+
+// TestAppendPanics makes encoding a commit panic, as a broken row codec
+// would: the call fails with the panic, nothing of it stays, and the
+// runtime keeps serving.
+func TestAppendPanics(t *testing.T) {
+	m := testmod.New(table.SeqParams[uint64]{Batch: 2})
+	log := newMemLog(false)
+	rt := start(t, config(t, m, log))
+	log.onAppend = func(c *table.Commit) {
+		for _, ch := range table.ChangesOf(c, m.Post) {
+			if ch.New.Slug == "bomb" {
+				panic("codec exploded")
+			}
+		}
+	}
+	before := posts(t, rt, m)
+	_, err := addPost(rt, m, "bomb")
+	var pe *reducer.PanicError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "codec exploded") {
+		t.Fatalf("call whose commit does not encode: %v", err)
+	}
 	if got := posts(t, rt, m); len(got) != len(before) {
-		t.Fatalf("an unlogged commit is visible: %+v", got)
+		t.Fatalf("a commit that did not encode is visible: %+v", got)
+	}
+	for i := range 5 {
+		p, err := addPost(rt, m, fmt.Sprint("after", i))
+		if err != nil {
+			t.Fatalf("after the panic: %v", err)
+		}
+		// The boundary moves of the taken-back commit go out with the next.
+		if next := log.seqs["post_id_seq"]; p.ID >= next {
+			t.Fatalf("id %d at or past the persisted boundary %d", p.ID, next)
+		}
+	}
+}
+
+// TestRollbackPanics breaks an index during a rollback: the runtime fails
+// cleanly (no more writes, no new views) instead of hanging.
+func TestRollbackPanics(t *testing.T) {
+	m := testmod.New(table.SeqParams[uint64]{})
+	var explode bool
+	cmp := m.Post.Indexes[0].Compare
+	m.Post.Indexes[0].Compare = func(a, b *testmod.Post, n int) int {
+		if explode {
+			panic("index invariant lost")
+		}
+		return cmp(a, b, n)
+	}
+	boom := reducer.New("Boom", func(c *reducer.Ctx, _ struct{}) (struct{}, error) {
+		if _, err := table.Use(c.Tx, m.Post).Insert(testmod.Post{Slug: "x"}); err != nil {
+			return struct{}{}, err
+		}
+		explode = true
+		return struct{}{}, errors.New("roll back")
+	}, reducer.Codec[struct{}]{}, reducer.Codec[struct{}]{})
+	m.Reducers = append(m.Reducers, &boom.Def)
+	rt, err := runtime.New(config(t, m, nil)) // no index check at the end: the index is broken
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	posts(t, rt, m) // a view of the state before
+	done := make(chan error)
+	go func() { _, err := call(t.Context(), rt, boom, struct{}{}); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "index invariant lost") {
+			t.Fatalf("call whose rollback panicked: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the runtime hangs after a panic in a rollback")
+	}
+	explode = false
+	if _, err := addPost(rt, m, "later"); err == nil || !strings.Contains(err.Error(), "no more writes") {
+		t.Fatalf("write after a broken rollback: %v", err)
+	}
+	if _, err := rt.View(t.Context()); err != nil {
+		t.Fatalf("view after a broken rollback: %v (the last published view should do)", err)
+	}
+}
+
+// TestViewTxID: a view reports the last committed transaction, not one
+// that rolled back after it.
+func TestViewTxID(t *testing.T) {
+	m, rt := open(t)
+	p, _ := addPost(rt, m, "a")
+	call(t.Context(), rt, m.Fail, "b")
+	v, err := rt.View(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.TxID != 2 {
+		t.Fatalf("view TxID %d after commit 2 and a rollback (post %d)", v.TxID, p.ID)
+	}
+}
+
+// TestBackpressure bounds the calls in flight: a full queue fails fast
+// with a *QueueFullError, or blocks until room frees up.
+func TestBackpressure(t *testing.T) {
+	m := testmod.New(table.SeqParams[uint64]{})
+	block, started, release := blocker(m)
+	cfg := config(t, m, nil)
+	cfg.QueueCalls, cfg.FailFast = 3, true
+	rt := start(t, cfg)
+	go call(t.Context(), rt, block, struct{}{})
+	<-started
+	a, _ := submit(t.Context(), rt, m.AddPost, testmod.AddPostArgs{Slug: "a"})
+	b, _ := submit(t.Context(), rt, m.AddPost, testmod.AddPostArgs{Slug: "b"})
+	err := rt.Submit(&runtime.Call{Reducer: &m.AddPost.Def, Body: &typed[testmod.AddPostArgs, testmod.Post]{f: m.AddPost}})
+	var qf *runtime.QueueFullError
+	if !errors.As(err, &qf) || !errors.Is(err, runtime.ErrQueueFull) || qf.Calls != 3 || qf.MaxCalls != 3 {
+		t.Fatalf("submission to a full queue: %v", err)
+	}
+	close(release)
+	a.Wait(t.Context())
+	b.Wait(t.Context())
+	if s := rt.Stats(); s.Refused != 1 || s.InFlight != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+
+	m2 := testmod.New(table.SeqParams[uint64]{})
+	block2, started2, release2 := blocker(m2)
+	cfg2 := config(t, m2, nil)
+	cfg2.QueueCalls = 2
+	rt2 := start(t, cfg2)
+	go call(t.Context(), rt2, block2, struct{}{})
+	<-started2
+	submit(t.Context(), rt2, m2.AddPost, testmod.AddPostArgs{Slug: "a"})
+	blocked := make(chan error)
+	go func() { _, err := addPost(rt2, m2, "b"); blocked <- err }()
+	// A blocked submission gives up when its context ends.
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := addPost2(ctx, rt2, m2, "c"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("submission blocked past its deadline: %v", err)
+	}
+	select {
+	case err := <-blocked:
+		t.Fatalf("submission to a full queue did not wait: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	close(release2)
+	if err := <-blocked; err != nil {
+		t.Fatalf("blocked submission: %v", err)
+	}
+	if s := rt2.Stats(); s.Blocked < 1 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+// TestStatsSequences reports where each sequence stands and its persisted
+// boundary.
+func TestStatsSequences(t *testing.T) {
+	m := testmod.New(table.SeqParams[uint64]{Batch: 4})
+	log := newMemLog(false)
+	rt := start(t, config(t, m, log))
+	for i := range 5 {
+		addPost(rt, m, fmt.Sprint("s", i))
+	}
+	var post runtime.SequenceStats
+	for _, s := range rt.Stats().Sequences {
+		if s.Sequence == "post_id_seq" {
+			post = s
+		}
+	}
+	// Six posts (init's and five): next 7, batches 1..4 and 5..8, so the
+	// persisted boundary is 9.
+	if post.Next != "7" || post.Persisted != "9" || post.Table != "post" {
+		t.Fatalf("post_id_seq stats %+v", post)
 	}
 }

@@ -1,0 +1,135 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/keeldb/keel/reducer"
+	"github.com/keeldb/keel/table"
+)
+
+// Body is what a call runs: the reducer with its arguments, keeping its
+// result for the caller.
+type Body interface {
+	Run(c *reducer.Ctx) error
+}
+
+// Call is one reducer call from its submission to its outcome. The
+// submitter fills the exported fields, submits it once and waits for it
+// (Wait) or is told (Notify); the runtime owns it in between.
+type Call struct {
+	// Reducer is the reducer called; nil for an unnamed transaction
+	// (Runtime.Update).
+	Reducer *reducer.Def
+	Caller  reducer.Identity
+	Body    Body
+	// Ctx bounds the wait before the call runs: a call whose Ctx is done
+	// when the executor reaches it does not run. nil never expires.
+	Ctx context.Context
+	// Size is the bytes the call holds while it is in flight (its
+	// arguments), for the queue's byte bound.
+	Size int
+	// Notify, when set, runs once the call has finished, on the goroutine
+	// that finished it; it must not block.
+	Notify func(*Call)
+
+	state  atomic.Uint32
+	err    error
+	result error         // its outcome before it is released
+	next   *Call         // queue link
+	index  uint64        // the log entry its outcome depends on
+	commit *table.Commit // retained until durable, for listeners and undo
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	done   chan struct{} // made by a waiter that can be cancelled
+}
+
+const (
+	stateQueued uint32 = iota
+	stateRunning
+	stateCancelled
+	stateFinished
+)
+
+// never is the index of a call that did not run after the runtime
+// failed: it waits for the release that fails it.
+const never = ^uint64(0)
+
+// Name is the reducer's name, or "" for an unnamed transaction.
+func (c *Call) Name() string {
+	if c.Reducer == nil {
+		return ""
+	}
+	return c.Reducer.Name()
+}
+
+// Err returns the call's outcome once it finished: nil when it committed,
+// the reducer's error, or why it did not run or did not become durable.
+func (c *Call) Err() error { return c.err }
+
+// Finished reports whether the call has its outcome.
+func (c *Call) Finished() bool { return c.state.Load() == stateFinished }
+
+func (c *Call) prepare() {
+	c.state.Store(stateQueued)
+	c.err, c.result, c.next, c.index, c.commit, c.done = nil, nil, nil, 0, nil, nil
+	c.wg.Add(1)
+}
+
+// finish records the outcome, runs Notify and wakes the waiter: Wait
+// returns after Notify did.
+func (c *Call) finish(err error) {
+	c.err = err
+	c.commit = nil
+	if c.Notify != nil {
+		c.Notify(c)
+	}
+	c.mu.Lock()
+	c.state.Store(stateFinished)
+	if c.done != nil {
+		close(c.done)
+	}
+	c.mu.Unlock()
+	c.wg.Done()
+}
+
+// Wait returns the call's outcome. When ctx is done while the call is
+// still queued, the call is taken back (it never runs) and Wait returns
+// an error that matches ctx.Err(); once the call runs, Wait returns its
+// real outcome however long it takes.
+func (c *Call) Wait(ctx context.Context) error {
+	if ctx == nil || ctx.Done() == nil || c.state.Load() == stateFinished {
+		c.wg.Wait()
+		return c.err
+	}
+	c.mu.Lock()
+	if c.state.Load() == stateFinished {
+		c.mu.Unlock()
+		return c.err
+	}
+	if c.done == nil {
+		c.done = make(chan struct{})
+	}
+	done := c.done
+	c.mu.Unlock()
+	select {
+	case <-done:
+		return c.err
+	case <-ctx.Done():
+	}
+	if c.state.CompareAndSwap(stateQueued, stateCancelled) {
+		return notRun(c, ctx.Err())
+	}
+	c.wg.Wait()
+	return c.err
+}
+
+// notRun is the error of a call taken back before it ran.
+func notRun(c *Call, cause error) error {
+	if c.Reducer == nil {
+		return fmt.Errorf("keel: transaction did not run: %w", cause)
+	}
+	return fmt.Errorf("keel: reducer %s did not run: %w", c.Reducer.Name(), cause)
+}

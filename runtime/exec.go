@@ -1,0 +1,238 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/keeldb/keel/reducer"
+	"github.com/keeldb/keel/table"
+)
+
+// executor is the goroutine that runs queued calls back to back, a batch
+// at a time, until Close has drained the queue.
+func (rt *Runtime) executor() {
+	defer close(rt.done)
+	q := &rt.q
+	for {
+		q.mu.Lock()
+		// While a call runs inline, its caller wakes the executor when
+		// it is done.
+		for q.head == nil || q.inline {
+			if q.closed && q.head == nil && !q.inline {
+				q.mu.Unlock()
+				return
+			}
+			q.running = false
+			q.wake.Wait()
+		}
+		q.running = true
+		batch := q.take(maxBatch)
+		q.mu.Unlock()
+
+		rt.exec.Lock()
+		for c := batch; c != nil; {
+			next := c.next
+			c.next = nil
+			rt.execute(c)
+			c = next
+		}
+		rt.exec.Unlock()
+		if rt.log != nil {
+			rt.log.Kick()
+		}
+	}
+}
+
+// execute runs one call as a transaction. It is called with exec held. In
+// memory the call finishes here; with a log it waits, in flight, for the
+// release of the entry its outcome depends on.
+func (rt *Runtime) execute(c *Call) {
+	if !c.state.CompareAndSwap(stateQueued, stateRunning) {
+		rt.finishNow(c, notRun(c, c.Ctx.Err()))
+		return
+	}
+	if c.Ctx != nil {
+		if err := c.Ctx.Err(); err != nil {
+			rt.finishNow(c, notRun(c, err))
+			return
+		}
+	}
+	if err := rt.Failure(); err != nil {
+		if rt.log == nil || rt.failDone {
+			rt.finishNow(c, err)
+		} else {
+			rt.inFlight(c, never, err)
+		}
+		return
+	}
+	r := rt.transact(c.Name(), c.Caller, c.Body.Run)
+	if rt.log == nil {
+		rt.finishNow(c, r.err)
+		return
+	}
+	c.commit = r.commit
+	rt.inFlight(c, r.index, r.err)
+}
+
+// txResult is how a transaction ended: the reducer's error (it rolled
+// back), and with a log the commit, retained, and the log entry the
+// outcome depends on.
+type txResult struct {
+	err    error
+	commit *table.Commit
+	index  uint64
+}
+
+// transact runs body as one transaction, with exec held: it commits when
+// body returns nil and rolls back otherwise. In memory the commit is shown
+// to listeners here; with a log it is appended and retained until it is
+// durable.
+func (rt *Runtime) transact(name string, caller reducer.Identity, body func(*reducer.Ctx) error) (r txResult) {
+	t, err := tx.Begin(rt.db)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	now := rt.clock()
+	ctx := &rt.ctx
+	ctx.Tx, ctx.Caller, ctx.Time, ctx.Reducer = t, caller, now, name
+	rt.pcg.Seed(t.ID(), uint64(now.UnixNano()))
+	ctx.Rand = rt.rng
+	ctx.Log = rt.logger
+	if !rt.quiet {
+		ctx.Log = rt.logger.With("reducer", name, "tx", t.ID())
+	}
+	err = run(name, body, ctx)
+	ctx.Tx = nil
+	if err != nil {
+		rt.stats.rollbacks.Add(1)
+		if perr := rt.undo(name, func() { tx.Rollback(t) }); perr != nil {
+			rt.fail(perr)
+			err = fmt.Errorf("%w (and then %w)", err, perr)
+		}
+		return rt.ended(err)
+	}
+	commit := tx.Commit(t)
+	commit.Time, commit.Reducer, commit.Caller = now, name, string(caller)
+	rt.stats.commits.Add(1)
+	if rt.log == nil {
+		if len(commit.Tables) > 0 {
+			rt.notify(commit)
+		}
+		rt.trackSeqs(commit)
+		tx.Release(rt.db)
+		rt.durableTx.Store(commit.TxID)
+		return r
+	}
+	if commit.Empty() {
+		tx.Release(rt.db)
+		return rt.ended(nil)
+	}
+	index, err := rt.appendCommit(name, commit)
+	if err != nil {
+		if perr := rt.undo(name, func() { tx.Undo(t) }); perr != nil {
+			rt.fail(perr)
+		}
+		return rt.ended(err)
+	}
+	return txResult{commit: tx.Retain(rt.db), index: index}
+}
+
+// ended is the result of a transaction that did not commit anything: with
+// a log, its outcome waits for everything it may have read to be durable.
+func (rt *Runtime) ended(err error) txResult {
+	r := txResult{err: err}
+	if rt.log != nil {
+		r.index = rt.log.LastIndex()
+	}
+	return r
+}
+
+// appendCommit hands the commit to the log. A panic while encoding (a row
+// codec that panics) fails the call and leaves the log as it was; an
+// error from the log is the log's failure: the runtime takes no more
+// writes.
+func (rt *Runtime) appendCommit(name string, commit *table.Commit) (index uint64, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &reducer.PanicError{Reducer: name, Value: fmt.Sprintf("encoding the commit: %v", v), Stack: debug.Stack()}
+		}
+	}()
+	index, err = rt.log.Append(commit)
+	if err != nil {
+		err = fmt.Errorf("keel: commit log failed, the database takes no more writes: %w", err)
+		rt.fail(err)
+	}
+	return index, err
+}
+
+// run calls the body, turning a panic into a *reducer.PanicError.
+func run(name string, body func(*reducer.Ctx) error, c *reducer.Ctx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &reducer.PanicError{Reducer: name, Value: v, Stack: debug.Stack()}
+		}
+	}()
+	return body(c)
+}
+
+// undo runs a rollback. A panic there means an index lost its invariant:
+// the database's state is not to be trusted, so the runtime takes no
+// more writes and serves no new views.
+func (rt *Runtime) undo(name string, rollback func()) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			rt.broken = true
+			err = fmt.Errorf("keel: rolling back %s panicked, the database takes no more writes: %v", name, v)
+		}
+	}()
+	rollback()
+	return nil
+}
+
+// Inline runs a call of f on the caller's goroutine when the runtime keeps
+// its database in memory and nothing else is queued or running: the
+// transaction commits or rolls back before Inline returns, with no call
+// to allocate and no hand-off. ran is false when it could not, and the
+// caller then submits the call as usual. f must be one of the module's
+// reducers (see Check).
+func Inline[A, R any](rt *Runtime, ctx context.Context, caller reducer.Identity, f *reducer.Func[A, R], args A) (res R, ran bool, err error) {
+	if rt.log != nil || rt.readOnly {
+		return res, false, nil
+	}
+	q := &rt.q
+	q.mu.Lock()
+	if q.running || q.inline || q.head != nil || q.closed || q.calls >= q.maxCalls {
+		q.mu.Unlock()
+		return res, false, nil
+	}
+	q.inline = true
+	q.calls++
+	q.mu.Unlock()
+
+	rt.exec.Lock()
+	if ctx != nil && ctx.Err() != nil {
+		err = fmt.Errorf("keel: reducer %s did not run: %w", f.Name(), ctx.Err())
+	} else if err = rt.Failure(); err == nil {
+		err = rt.transact(f.Name(), caller, func(c *reducer.Ctx) error {
+			r, err := f.Call(c, args)
+			res = r
+			return err
+		}).err
+	}
+	rt.exec.Unlock()
+
+	q.mu.Lock()
+	q.inline = false
+	q.calls--
+	if q.space != nil {
+		close(q.space)
+		q.space = nil
+	}
+	if q.head != nil || q.closed {
+		q.kick()
+	}
+	q.mu.Unlock()
+	return res, true, err
+}

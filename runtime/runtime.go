@@ -1,0 +1,372 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/keeldb/keel/internal/engine"
+	"github.com/keeldb/keel/internal/host"
+	"github.com/keeldb/keel/reducer"
+	"github.com/keeldb/keel/table"
+)
+
+// tx is package table's transaction lifecycle.
+var tx = engine.Table[engine.TableOps[table.DB, table.Tx, table.Commit, table.View, table.Schema, table.SeqMove]]()
+
+// Default bounds of the calls in flight.
+const (
+	DefaultQueueCalls = 1 << 16
+	DefaultQueueBytes = 256 << 20
+)
+
+// maxBatch is how many queued calls the executor takes at a time: it
+// holds the executor lock for one batch, so views and snapshots wait for
+// at most that many transactions.
+const maxBatch = 256
+
+// ErrReadOnly is returned by calls to a database opened read-only.
+var ErrReadOnly = errors.New("keel: database is read-only")
+
+// Runtime runs one module's reducers against its tables.
+type Runtime struct {
+	mod      string
+	reducers map[string]*reducer.Def
+	members  map[*reducer.Def]bool
+	logger   *slog.Logger
+	quiet    bool // logger discards: no per-call logger
+	clock    func() time.Time
+	log      host.CommitLog
+	readOnly bool
+
+	q queue
+
+	// exec is held by whoever runs transactions: the executor goroutine,
+	// for one batch at a time, or a caller running its own call when the
+	// executor is idle (Do), and by views and snapshots between them.
+	exec     sync.Mutex
+	db       *table.DB
+	ctx      reducer.Ctx
+	pcg      rand.PCG
+	rng      *rand.Rand
+	failDone bool // the failure was handled: calls fail at once (under exec)
+	broken   bool // a rollback panicked: no new views (under exec)
+	closed   bool // under exec: Close drained the queue
+
+	listeners atomic.Pointer[[]func(*table.Commit)]
+	failed    atomic.Pointer[error] // sticky: no more writes
+
+	// rel serializes releases; imu guards the calls in flight after
+	// they ran. Lock order: rel, exec, imu.
+	rel      sync.Mutex
+	imu      sync.Mutex
+	inflight ring
+	durable  uint64         // log entries released through (under imu)
+	pends    []*pendingView // views waiting for their state to be durable (under imu)
+	relBuf   []*Call        // reused by release (under rel)
+	smu      sync.Mutex
+	seqs     map[seqKey]table.SeqMove // the persisted boundaries (under smu)
+	seqNow   []table.SequenceState    // the last read of the sequences (under smu)
+
+	view      atomic.Pointer[table.View] // the newest view published
+	durableTx atomic.Uint64              // the last transaction released
+
+	stats counters
+	done  chan struct{} // closed when the executor goroutine ends
+}
+
+// New starts a runtime for cfg and runs the module's init reducer when
+// the database is new. Package keel calls it; programs open databases
+// with keel.Open.
+func New(cfg host.Config) (*Runtime, error) {
+	if err := reducer.Validate(cfg.Reducers); err != nil {
+		return nil, fmt.Errorf("keel: module %s: %w", cfg.Module, err)
+	}
+	rt := &Runtime{mod: cfg.Module, db: cfg.DB, logger: cfg.Logger, clock: cfg.Clock, log: cfg.Log,
+		readOnly: cfg.ReadOnly, reducers: make(map[string]*reducer.Def, len(cfg.Reducers)),
+		members: make(map[*reducer.Def]bool, len(cfg.Reducers)), done: make(chan struct{}),
+		seqs: map[seqKey]table.SeqMove{}}
+	if rt.logger == nil {
+		rt.logger = slog.New(slog.DiscardHandler)
+	}
+	rt.quiet = rt.logger.Handler() == slog.DiscardHandler
+	if rt.clock == nil {
+		rt.clock = time.Now
+	}
+	rt.rng = rand.New(&rt.pcg)
+	calls, bytes := cfg.QueueCalls, cfg.QueueBytes
+	if calls <= 0 {
+		calls = DefaultQueueCalls
+	}
+	if bytes <= 0 {
+		bytes = DefaultQueueBytes
+	}
+	rt.q.init(calls, bytes, cfg.FailFast)
+	var init *reducer.Def
+	for _, d := range cfg.Reducers {
+		rt.reducers[d.Name()] = d
+		rt.members[d] = true
+		if d.IsInit() {
+			init = d
+		}
+	}
+	for _, m := range tx.Sequences(rt.db) {
+		rt.seqs[seqKey{m.Table, m.Sequence}] = m
+	}
+	if rt.log != nil {
+		rt.durable = rt.log.LastIndex()
+		rt.log.SetRelease(rt.release)
+	}
+	rt.durableTx.Store(rt.committedTx())
+	go rt.executor()
+	if init != nil && !cfg.Existing && !cfg.ReadOnly {
+		c := &Call{Reducer: init, Body: initBody{init}}
+		if err := rt.Do(c); err != nil {
+			rt.Close()
+			return nil, fmt.Errorf("keel: module %s: init reducer %s: %w", cfg.Module, init.Name(), err)
+		}
+	}
+	return rt, nil
+}
+
+type initBody struct{ d *reducer.Def }
+
+func (b initBody) Run(c *reducer.Ctx) error {
+	_, err := b.d.CallEncoded(c, nil)
+	return err
+}
+
+// committedTx is the id of the last committed transaction.
+func (rt *Runtime) committedTx() uint64 {
+	rt.exec.Lock()
+	defer rt.exec.Unlock()
+	v, err := tx.View(rt.db)
+	if err != nil {
+		return 0
+	}
+	return v.TxID
+}
+
+// Module returns the module's name.
+func (rt *Runtime) Module() string { return rt.mod }
+
+// Reducer returns the module's reducer name; init reducers are not
+// callable.
+func (rt *Runtime) Reducer(name string) (*reducer.Def, error) {
+	d, ok := rt.reducers[name]
+	if !ok {
+		return nil, fmt.Errorf("keel: module %s: %q: %w", rt.mod, name, reducer.ErrUnknownReducer)
+	}
+	if d.IsInit() {
+		return nil, fmt.Errorf("keel: module %s: %s is the init reducer, which runs only when the database is created: %w",
+			rt.mod, name, reducer.ErrUnknownReducer)
+	}
+	return d, nil
+}
+
+// Check reports whether d is one of the module's callable reducers.
+func (rt *Runtime) Check(d *reducer.Def) error {
+	if d == nil || !rt.members[d] {
+		name := "<nil>"
+		if d != nil {
+			name = d.Name()
+		}
+		return fmt.Errorf("keel: reducer %s is not one of module %s's: %w", name, rt.mod, reducer.ErrUnknownReducer)
+	}
+	if d.IsInit() {
+		return rt.initError(d)
+	}
+	return nil
+}
+
+func (rt *Runtime) initError(d *reducer.Def) error {
+	_, err := rt.Reducer(d.Name())
+	return err
+}
+
+// Do runs c and returns its outcome: it waits for the calls queued
+// before it, and returns once the transaction is committed and durable
+// (as the log's policy promises) or rolled back. When nothing is queued
+// or running, c runs on the caller's goroutine, with no hand-off.
+func (rt *Runtime) Do(c *Call) error {
+	if rt.readOnly {
+		return ErrReadOnly
+	}
+	c.prepare()
+	q := &rt.q
+	q.mu.Lock()
+	if err := q.admit(c); err != nil {
+		q.mu.Unlock()
+		c.wg.Done()
+		return err
+	}
+	if q.running || q.inline || q.head != nil {
+		q.push(c)
+		q.mu.Unlock()
+		return c.Wait(c.Ctx)
+	}
+	q.inline = true
+	q.mu.Unlock()
+
+	rt.exec.Lock()
+	rt.execute(c)
+	rt.exec.Unlock()
+
+	q.mu.Lock()
+	q.inline = false
+	if q.head != nil || q.closed {
+		q.kick() // calls queued meanwhile: the executor goroutine takes over
+	}
+	q.mu.Unlock()
+	if rt.log != nil && !c.Finished() {
+		if c.index != never {
+			rt.log.Wait(c.index) // a failure reaches c through release
+		}
+		rt.drain()
+	}
+	return c.Wait(nil)
+}
+
+// Submit queues c and returns at once; c reports its outcome through
+// Wait or Notify. Calls from one goroutine run in the order submitted
+// and finish in that order. A full queue blocks Submit until there is
+// room (or c.Ctx is done), or fails it with a *QueueFullError when the
+// runtime was opened with FailFast.
+func (rt *Runtime) Submit(c *Call) error {
+	if rt.readOnly {
+		return ErrReadOnly
+	}
+	c.prepare()
+	if err := rt.q.submit(c); err != nil {
+		c.wg.Done()
+		return err
+	}
+	return nil
+}
+
+// unnamed is the body of an Update.
+type unnamed func(*reducer.Ctx) error
+
+func (f unnamed) Run(c *reducer.Ctx) error { return f(c) }
+
+// Update runs fn as an unnamed transaction on behalf of caller, for tools
+// and tests: it commits when fn returns nil and rolls back otherwise.
+func (rt *Runtime) Update(ctx context.Context, caller reducer.Identity, fn func(*reducer.Ctx) error) error {
+	return rt.Do(&Call{Caller: caller, Body: unnamed(fn), Ctx: ctx})
+}
+
+// encoded is the body of a call with encoded arguments.
+type encoded struct {
+	d      *reducer.Def
+	args   []byte
+	result []byte
+}
+
+func (e *encoded) Run(c *reducer.Ctx) (err error) {
+	e.result, err = e.d.CallEncoded(c, e.args)
+	return err
+}
+
+// CallEncoded runs the reducer name with encoded arguments (see
+// reducer.Def.CallEncoded) and returns its encoded result.
+func (rt *Runtime) CallEncoded(ctx context.Context, caller reducer.Identity, name string, args []byte) ([]byte, error) {
+	d, err := rt.Reducer(name)
+	if err != nil {
+		return nil, err
+	}
+	e := &encoded{d: d, args: args}
+	err = rt.Do(&Call{Reducer: d, Caller: caller, Body: e, Ctx: ctx, Size: len(args)})
+	return e.result, err
+}
+
+// OnCommit registers fn to receive every later commit, in commit order,
+// once the commit is durable (as the log's policy promises), before the
+// calls it covers return. The Commit is valid only during the call (copy
+// typed changes out with table.ChangesOf); fn must not block nor call
+// into the runtime. A panic in fn is logged and ignored.
+func (rt *Runtime) OnCommit(fn func(*table.Commit)) {
+	rt.exec.Lock()
+	defer rt.exec.Unlock()
+	var ls []func(*table.Commit)
+	if p := rt.listeners.Load(); p != nil {
+		ls = append(ls, *p...)
+	}
+	ls = append(ls, fn)
+	rt.listeners.Store(&ls)
+}
+
+func (rt *Runtime) notify(c *table.Commit) {
+	p := rt.listeners.Load()
+	if p == nil {
+		return
+	}
+	for _, fn := range *p {
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					rt.logger.Error("keel: commit listener panicked", "tx", c.TxID, "panic", v)
+				}
+			}()
+			fn(c)
+		}()
+	}
+}
+
+// Capture runs fn between transactions, with the database as the last
+// executed transaction left it and the index of the last log entry
+// appended: for snapshots. fn must only read.
+func (rt *Runtime) Capture(fn func(db *table.DB, index uint64) error) error {
+	rt.exec.Lock()
+	defer rt.exec.Unlock()
+	if rt.closed {
+		return ErrClosed
+	}
+	var index uint64
+	if rt.log != nil {
+		index = rt.log.LastIndex()
+	}
+	return fn(rt.db, index)
+}
+
+// Failure returns the error that stopped the runtime taking writes, or
+// nil.
+func (rt *Runtime) Failure() error {
+	if p := rt.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// fail records err as the reason the runtime takes no more writes, unless
+// one is recorded.
+func (rt *Runtime) fail(err error) {
+	rt.failed.CompareAndSwap(nil, &err)
+}
+
+// Close stops taking calls, waits for every call already submitted to
+// finish, and stops the executor. Closing the log is the caller's.
+func (rt *Runtime) Close() error {
+	q := &rt.q
+	q.mu.Lock()
+	first := !q.closed
+	q.closed = true
+	q.wake.Signal()
+	q.mu.Unlock()
+	if first {
+		<-rt.done
+		if rt.log != nil {
+			rt.log.Kick()
+		}
+		rt.exec.Lock()
+		rt.closed = true
+		rt.exec.Unlock()
+	} else {
+		<-rt.done
+	}
+	return nil
+}
