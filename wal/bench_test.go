@@ -2,6 +2,7 @@ package wal_test
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,12 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/internal/keeltest"
 	"github.com/keeldb/keel/internal/testmod"
 	"github.com/keeldb/keel/reducer"
-	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
-	"github.com/keeldb/keel/wal"
 )
 
 // Event is the row of the benchmarks' one-table module: an autoinc
@@ -34,7 +35,7 @@ var eventPK = &table.Index[Event]{Name: "event_pk", Columns: []string{"id"}, Uni
 
 // eventModule builds the module: table event and reducer Add, which
 // inserts one event and returns it.
-func eventModule() (*runtime.Module, *table.Def[Event]) {
+func eventModule() (*keel.Module, *table.Def[Event], *reducer.Func[int64, Event]) {
 	def := &table.Def[Event]{
 		Name:      "event",
 		Columns:   []table.Column{{Name: "id", Type: "uint64"}, {Name: "value", Type: "int64"}},
@@ -49,11 +50,10 @@ func eventModule() (*runtime.Module, *table.Def[Event]) {
 			return d.Err()
 		},
 	}
-	return &runtime.Module{Name: "bench", Tables: []table.Schema{def}, Reducers: []*reducer.Def{
-		reducer.New("Add", func(c *reducer.Ctx, v int64) (Event, error) {
-			return table.Use(c.Tx, def).Insert(Event{Value: v})
-		}, reducer.Codec[int64]{}, reducer.Codec[Event]{}),
-	}}, def
+	add := reducer.New("Add", func(c *reducer.Ctx, v int64) (Event, error) {
+		return table.Use(c.Tx, def).Insert(Event{Value: v})
+	}, reducer.Codec[int64]{}, reducer.Codec[Event]{})
+	return &keel.Module{Name: "bench", Tables: []table.Schema{def}, Reducers: []*reducer.Def{&add.Def}}, def, add
 }
 
 // BenchmarkRawFsync is the baseline: one small write and one fsync per
@@ -113,21 +113,21 @@ func rawFsyncRate(b *testing.B, n int) float64 {
 func BenchmarkDurableInsert(b *testing.B) {
 	for _, callers := range []int{1, 64} {
 		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
-			m, _ := eventModule()
-			d, err := wal.Open(b.TempDir(), m, wal.Options{})
+			m, _, addFn := eventModule()
+			d, err := keel.Open(b.TempDir(), m, keel.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer d.Close()
-			rt := d.Runtime()
+			ctx := context.Background()
 			add := func(v int64) {
-				if _, err := runtime.Call[int64, Event](rt, "bench", "Add", v); err != nil {
+				if _, err := keel.Run(ctx, d, "bench", addFn, v); err != nil {
 					panic(err)
 				}
 			}
 			add(0) // warm up
 			raw := rawFsyncRate(b, 100)
-			s0 := d.Stats()
+			s0 := d.Stats().Log
 			start := time.Now()
 			if callers == 1 {
 				for i := 0; b.Loop(); i++ {
@@ -142,7 +142,7 @@ func BenchmarkDurableInsert(b *testing.B) {
 				})
 			}
 			el := time.Since(start)
-			s1 := d.Stats()
+			s1 := d.Stats().Log
 			raw = (raw + rawFsyncRate(b, 100)) / 2
 			b.ReportMetric(float64(b.N)/el.Seconds(), "tx/s")
 			b.ReportMetric(float64(b.N)/el.Seconds()/raw, "x-raw-fsync")
@@ -250,14 +250,15 @@ func (g *groupCommit) commit(rec []byte) error {
 // replayDir writes rows rows, perTx to a transaction, with SyncNever (the
 // log is the same; only writing it is faster), and a snapshot at the end
 // when asked.
-func replayDir(b *testing.B, mod *runtime.Module, insert func(c *reducer.Ctx, j int) error, rows, perTx int, snapshot bool) string {
+func replayDir(b *testing.B, mod *keel.Module, insert func(c *reducer.Ctx, j int) error, rows, perTx int, snapshot bool) string {
 	dir := b.TempDir()
-	d, err := wal.Open(dir, mod, wal.Options{Sync: wal.SyncNever, SnapshotBytes: -1})
+	d, err := keel.Open(dir, mod, keel.Options{Sync: keel.SyncNever, SnapshotEvery: -1, SnapshotBytes: -1})
 	if err != nil {
 		b.Fatal(err)
 	}
+	ctx := context.Background()
 	for i := 0; i < rows; i += perTx {
-		err := d.Runtime().Update("bench", func(c *reducer.Ctx) error {
+		err := d.Update(ctx, "bench", func(c *reducer.Ctx) error {
 			for j := i; j < i+perTx && j < rows; j++ {
 				if err := insert(c, j); err != nil {
 					return err
@@ -288,18 +289,18 @@ func BenchmarkReplay(b *testing.B) {
 	const rows = 200_000
 	type table_ struct {
 		name   string
-		mod    func() *runtime.Module
-		insert func(mod *runtime.Module) func(c *reducer.Ctx, j int) error
+		mod    func() *keel.Module
+		insert func(mod *keel.Module) func(c *reducer.Ctx, j int) error
 	}
 	tables := []table_{
-		{"event", func() *runtime.Module { m, _ := eventModule(); return m }, func(m *runtime.Module) func(*reducer.Ctx, int) error {
+		{"event", func() *keel.Module { m, _, _ := eventModule(); return m }, func(m *keel.Module) func(*reducer.Ctx, int) error {
 			def := m.Tables[0].(*table.Def[Event])
 			return func(c *reducer.Ctx, j int) error {
 				_, err := table.Use(c.Tx, def).Insert(Event{Value: int64(j)})
 				return err
 			}
 		}},
-		{"post", func() *runtime.Module { return testmod.New(table.SeqParams[uint64]{}).Module }, func(m *runtime.Module) func(*reducer.Ctx, int) error {
+		{"post", func() *keel.Module { return keeltest.Module(testmod.New(table.SeqParams[uint64]{})) }, func(m *keel.Module) func(*reducer.Ctx, int) error {
 			def := m.Tables[0].(*table.Def[testmod.Post])
 			return func(c *reducer.Ctx, j int) error {
 				_, err := table.Use(c.Tx, def).Insert(testmod.Post{Slug: fmt.Sprintf("post-%08d", j),
@@ -319,11 +320,11 @@ func BenchmarkReplay(b *testing.B) {
 				dir := replayDir(b, m, tb.insert(m), rows, c.perTx, c.snapshot)
 				start, cpu0 := time.Now(), cpuTime()
 				for b.Loop() {
-					d, err := wal.Open(dir, tb.mod(), wal.Options{SnapshotBytes: -1})
+					d, err := keel.Open(dir, tb.mod(), keel.Options{SnapshotEvery: -1, SnapshotBytes: -1})
 					if err != nil {
 						b.Fatal(err)
 					}
-					if got := d.Recovered.Rows; got < rows {
+					if got := d.Recovery().Rows; got < rows {
 						b.Fatalf("replayed %d rows", got)
 					}
 					if err := d.Close(); err != nil {

@@ -3,6 +3,7 @@ package wal_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -15,11 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/internal/testmod"
 	"github.com/keeldb/keel/reducer"
-	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
-	"github.com/keeldb/keel/wal"
 )
 
 var (
@@ -30,8 +30,8 @@ var (
 // crashOptions are the options the crash child and the checker open with:
 // small segments and frequent snapshots, so that kills land during
 // rotations, snapshots and pruning too.
-func crashOptions() wal.Options {
-	return wal.Options{SegmentSize: 16 << 10, SnapshotEvery: 400, KeepSnapshots: 2}
+func crashOptions() keel.Options {
+	return keel.Options{SegmentSize: 16 << 10, SnapshotEvery: 400, KeepSnapshots: 2}
 }
 
 const crashWriters = 8
@@ -53,14 +53,14 @@ func TestCrashChild(t *testing.T) {
 	// Every policy acknowledges only what the OS has: a killed process
 	// loses nothing acknowledged under any of them.
 	p, _ := strconv.Atoi(os.Getenv("KEEL_CRASH_SYNC"))
-	o.Sync = wal.SyncPolicy(p)
+	o.Sync = keel.SyncPolicy(p)
 	o.SyncInterval = 5 * time.Millisecond
-	d, err := wal.Open(dir, m.Module, o)
+	db, err := open(dir, m, o)
 	if err != nil {
 		fmt.Printf("E open: %v\n", err)
 		os.Exit(3)
 	}
-	rt := d.Runtime()
+	ctx := context.Background()
 	var mu sync.Mutex
 	say := func(format string, args ...any) {
 		mu.Lock()
@@ -86,7 +86,7 @@ func TestCrashChild(t *testing.T) {
 					say("B %d insert %s %s", g, slug, title)
 					var p testmod.Post
 					var o testmod.Order
-					err := rt.Update(reducer.Identity(slug), func(c *reducer.Ctx) error {
+					err := db.Update(ctx, reducer.Identity(slug), func(c *reducer.Ctx) error {
 						var err error
 						if p, err = table.Use(c.Tx, m.Post).Insert(testmod.Post{Slug: slug, Author: "w", Title: title}); err != nil {
 							return err
@@ -105,7 +105,7 @@ func TestCrashChild(t *testing.T) {
 					slug := slugs[rng.IntN(len(slugs))]
 					title := fmt.Sprintf("u%d", n)
 					say("B %d update %s %s", g, slug, title)
-					err := rt.Update("u", func(c *reducer.Ctx) error {
+					err := db.Update(ctx, "u", func(c *reducer.Ctx) error {
 						_, err := table.Use(c.Tx, m.Post).Update(testmod.Post{ID: mine[slug].id, Slug: slug, Author: "w", Title: title})
 						return err
 					})
@@ -119,7 +119,7 @@ func TestCrashChild(t *testing.T) {
 					i := rng.IntN(len(slugs))
 					slug := slugs[i]
 					say("B %d delete %s", g, slug)
-					err := rt.Update("d", func(c *reducer.Ctx) error {
+					err := db.Update(ctx, "d", func(c *reducer.Ctx) error {
 						p, err := table.Use(c.Tx, m.Post).Delete(testmod.Post{ID: mine[slug].id})
 						if err != nil {
 							return err
@@ -141,7 +141,7 @@ func TestCrashChild(t *testing.T) {
 					slugs = slugs[:len(slugs)-1]
 				default:
 					// Rolls back after taking a sequence value.
-					runtime.Call[string, struct{}](rt, "f", "Fail", fmt.Sprintf("r%s-g%d-f%d", round, g, n))
+					keel.Run(ctx, db, "f", m.Fail, fmt.Sprintf("r%s-g%d-f%d", round, g, n))
 				}
 			}
 		})
@@ -268,15 +268,16 @@ func (m *crashModel) ack(line string) error {
 // then inserts a post itself and checks that its ids are new.
 func (m *crashModel) verify(t *testing.T, dir string, flying []inflight, round int) error {
 	mod := newMod()
-	d, err := wal.Open(dir, mod.Module, crashOptions())
+	db, err := open(dir, mod, crashOptions())
 	if err != nil {
 		return fmt.Errorf("reopen: %w", err)
 	}
-	defer d.Close()
-	if err := d.Runtime().Locked(func(db *table.DB) error { return db.Check() }); err != nil {
+	defer db.Close()
+	if err := db.Check(); err != nil {
 		return err
 	}
-	v, err := d.Runtime().View()
+	ctx := context.Background()
+	v, err := db.View(ctx)
 	if err != nil {
 		return err
 	}
@@ -354,13 +355,14 @@ func (m *crashModel) verify(t *testing.T, dir string, flying []inflight, round i
 	}
 	// Values handed out after the restart must be new.
 	slug := fmt.Sprintf("check-%d", round)
-	p := addPost(t, d.Runtime(), slug)
+	d := &testDB{DB: db, m: mod, t: t}
+	p := d.addPost(slug)
 	if prev, ok := m.postIDs[p.ID]; ok {
 		return fmt.Errorf("after reopen, post id %d handed out again (first to %s)", p.ID, prev)
 	}
 	m.postIDs[p.ID] = slug
 	m.posts[slug] = crashPost{id: p.ID, title: "t-" + slug}
-	o, err := runtime.Call[testmod.Order, testmod.Order](d.Runtime(), "c", "AddOrder", testmod.Order{Shop: slug})
+	o, err := keel.Run(ctx, db, "c", mod.AddOrder, testmod.Order{Shop: slug})
 	if err != nil {
 		return err
 	}
@@ -371,5 +373,5 @@ func (m *crashModel) verify(t *testing.T, dir string, flying []inflight, round i
 	p2 := m.posts[slug]
 	p2.order = o.ID
 	m.posts[slug] = p2
-	return d.Close()
+	return db.Close()
 }

@@ -2,16 +2,18 @@
 // becomes one entry of a github.com/tidwall/wal log, transactions share
 // fsyncs (group commit), snapshots bound replay time, and opening a data
 // directory restores the last acknowledged state. It owns the on-disk
-// formats, recovery and the data directory's lock; it does not run
-// reducers (replay goes through table.Tx.Apply) and it does not migrate
-// schemas (a changed schema is refused at open).
+// formats, recovery, the data directory's lock and the tools' read-only
+// access to a directory; it does not run reducers (replay applies the
+// logged row changes through package table, never reducer code) and it
+// does not migrate schemas (a changed schema is refused at open).
 //
-// # Using it
+// Programs open a data directory with keel.Open, which opens the Log here
+// and runs the runtime's executor on it:
 //
-//	d, err := wal.Open("data", blog.Module(), wal.Options{})
+//	db, err := keel.Open("data", blog.Module, keel.Options{})
 //	if err != nil { ... }
-//	defer d.Close()
-//	post, err := runtime.Call[blog.AddPostArgs, blog.Post](d.Runtime(), "alice", "AddPost", args)
+//	defer db.Close()
+//	post, err := blog.NewClient(db, "alice").AddPost(ctx, "hello", "alice", "Hello")
 //	// post is durable here: its log entry was fsynced.
 //
 // # Data directory
@@ -34,17 +36,23 @@
 //	 (tidwall/wal)
 //
 //	record:
-//	+-----+--------+---------+---------+--------+---------+---------+-------+-------+----------+
-//	| ver | txid   | time    | reducer | caller | ntables | table.. | nseqs | seq.. | crc32c   |
-//	| u8  | uvar   | varint  | str     | str    | uvar    |         | uvar  |       | u32 LE   |
-//	+-----+--------+---------+---------+--------+---------+---------+-------+-------+----------+
-//	  ver = 1; time in Unix nanoseconds; crc32c (Castagnoli) covers every byte before it
+//	+-----+--------+------+--------+---------+--------+---------+---------+-------+-------+--------+
+//	| ver | schema | txid | time   | reducer | caller | ntables | table.. | nseqs | seq.. | crc32c |
+//	| u8  | u64 LE | uvar | varint | str     | str    | uvar    |         | uvar  |       | u32 LE |
+//	+-----+--------+------+--------+---------+--------+---------+---------+-------+-------+--------+
+//	  ver = 2; schema is the fingerprint of the schema that wrote it (see
+//	  Fingerprint); time in Unix nanoseconds; crc32c (Castagnoli) covers
+//	  every byte before it
 //
 //	table:   | name str | nchanges uvar | change.. |
 //	change:  | op u8 | old row (op 2 delete, 3 update) | new row (op 1 insert, 3 update) |
 //	row:     | uvarint len | the row as the table's Def.Encode writes it |
 //	seq:     | table str | sequence str | next uvar | exhausted u8 |
 //	str:     | uvarint len | bytes |
+//
+// Replay refuses an entry whose schema fingerprint is not the module's
+// with a *ForeignError naming the segment file and the entry: a segment
+// copied from another database is never read as this one's rows.
 //
 // A sequence move says that after a restart the sequence resumes at next.
 // The table layer puts every move, also those of rolled-back transactions,
@@ -63,8 +71,13 @@
 // valid entries follow, or damage in any segment but the last (tidwall/wal
 // fsyncs a segment before starting the next), is a *CorruptError naming
 // the segment file and the entry index, and Open fails; Options.Repair
-// truncates the log there instead. Nothing on disk changes before the
-// schema check passed and the whole log was read.
+// truncates the log there instead. When the torn entries are at or before
+// the newest snapshot's index, the snapshot holds them: Open truncates the
+// segment and starts an empty segment named after the snapshot's index
+// plus one, so that the next entry gets that index. Nothing on disk
+// changes before the schema check passed and the whole log was read, and
+// with Options.ReadOnly nothing changes at all: the repairs are only
+// reported (Recovery.Repair).
 //
 // Limit: a power loss can persist the pages of an unsynced group write out
 // of order, leaving damage that valid (never acknowledged) entries follow.
@@ -72,15 +85,17 @@
 //
 // # Snapshot file
 //
-//	+----------+-----+--------+--------+-------------+---------+---------+-------+----------+
-//	| KEELSNAP | ver | index  | txid   | schema json | ntables | table.. | nseqs | crc32c   |
-//	| 8 bytes  | u8  | uvar   | uvar   | str         | uvar    |         | seq.. | u32 LE   |
-//	+----------+-----+--------+--------+-------------+---------+---------+-------+----------+
+//	+----------+-----+--------+-------+------+-------------+---------+---------+-------+--------+
+//	| KEELSNAP | ver | schema | index | txid | schema json | ntables | table.. | nseqs | crc32c |
+//	| 8 bytes  | u8  | u64 LE | uvar  | uvar | str         | uvar    |         | seq.. | u32 LE |
+//	+----------+-----+--------+-------+------+-------------+---------+---------+-------+--------+
 //
 //	table: | name str | (uvarint len+1, row)... | 0 |      rows in primary-key order
 //
 // index is the last log entry the snapshot holds: replay continues at
-// index+1. A snapshot is written to a temporary file, fsynced, renamed once
+// index+1. A snapshot whose schema fingerprint is not the module's is
+// refused with a *ForeignError that names the file and, from the schema
+// description it carries, how the two schemas differ. A snapshot is written to a temporary file, fsynced, renamed once
 // the log is durable through index, and the directory fsynced. Snapshots
 // are taken every Options.SnapshotEvery transactions or SnapshotBytes of
 // log, and by DB.Snapshot. Segments wholly before the oldest snapshot kept
@@ -89,24 +104,28 @@
 //
 // # Group commit
 //
-// The runtime calls Append under its writer lock: the record is encoded
-// and queued in memory. Wait is where the log is written, by the callers
-// themselves (leader/follower): a caller whose entry is not yet written
-// (or fsynced, under SyncAlways), when no flush runs, becomes the leader:
-// it writes everything queued with one write, covers it with one fsync
-// (with the mutex released during both), and releases the callers whose
-// entries it covered. Under SyncInterval and SyncNever a leader only
-// writes, unless an fsync is due; SyncInterval's ticker, snapshots and
-// Close wait for their fsync the same way and lead it when no flush runs.
-// Callers arriving while a flush runs wait for the next one; when the flush ends, one of them is elected to lead it and
-// takes all of them in one batch. A lone caller thus writes and fsyncs
-// its own entry, with no goroutine hand-off. Under SyncAlways the leader
-// holds its fsync back until the callers the last one released have
-// queued their next transactions, for at most half the last fsync's
-// duration, so that callers in a loop share one fsync instead of
-// splitting into two alternating groups.
-// The first write or fsync error is sticky: every waiting and later caller
-// gets it and the runtime takes no more writes. See SyncPolicy for the
+// The runtime's executor calls Append for each commit: the record is
+// encoded and queued in memory, and the executor goes on with the next
+// transaction. Entries are written by whoever waits for them
+// (leader/follower): a goroutine waiting for its entry to be written (or
+// fsynced, under SyncAlways), when no flush runs, becomes the leader: it
+// writes everything queued with one write, covers it with one fsync (with
+// the mutex released during both), and then reports the entries durable
+// to the runtime (release), which finishes their calls, publishes their
+// views and tells the listeners. When no caller waits (calls submitted
+// without waiting), Kick wakes the log's flusher goroutine, which waits,
+// and so leads, on the runtime's behalf; a lone synchronous caller leads
+// its own flush with no hand-off. Entries appended while a flush runs go
+// in the next one, whose leader takes them all in one batch. Under
+// SyncInterval and SyncNever a leader only writes, unless an fsync is due;
+// SyncInterval's ticker, snapshots and Close wait for their fsync the same
+// way. Under SyncAlways the leader holds its fsync back until as many
+// entries were appended as the last fsync released, for at most half the
+// last fsync's duration, so that callers in a loop share one fsync instead
+// of splitting into two alternating groups. The first write or fsync
+// error (of a group, of the preallocated space, of a directory) is
+// sticky: the runtime takes back the commits that were not durable, and
+// every waiting and later call gets the error. See SyncPolicy for the
 // other policies and what each can lose.
 //
 // # Preallocation

@@ -3,6 +3,7 @@ package wal
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 var (
@@ -11,13 +12,15 @@ var (
 	ErrCorrupt = errors.New("keel: wal: corrupt")
 	// ErrLocked is returned when another process holds the data directory.
 	ErrLocked = errors.New("keel: wal: data directory is locked by another process")
-	// ErrSchemaChanged matches every *SchemaChangeError.
+	// ErrSchemaChanged matches every *SchemaChangeError and *ForeignError.
 	ErrSchemaChanged = errors.New("keel: wal: schema changed since the data was written")
 	// ErrClosed is returned by calls after Close.
 	ErrClosed = errors.New("keel: wal: closed")
 	// ErrFailed wraps the first write or fsync error of a log: once it is
 	// seen, the log takes no more entries.
 	ErrFailed = errors.New("keel: wal: log failed")
+	// ErrReadOnly is returned for writes to a log opened read-only.
+	ErrReadOnly = errors.New("keel: wal: opened read-only")
 )
 
 // CorruptError names a damaged log entry or snapshot.
@@ -51,3 +54,32 @@ func (e *SchemaChangeError) Error() string {
 
 // Is makes errors.Is(err, ErrSchemaChanged) true.
 func (e *SchemaChangeError) Is(target error) bool { return target == ErrSchemaChanged }
+
+// ForeignError reports a snapshot or log entry written by another schema
+// than the data directory's module: a file copied from another database.
+type ForeignError struct {
+	File   string
+	Index  uint64 // the log entry, or 0 for a snapshot
+	Module string // the module that wrote it, when the file says
+	Found  Fingerprint
+	Want   Fingerprint
+	Diff   error // how the schemas differ, when the file describes its own
+}
+
+func (e *ForeignError) Error() string {
+	what := "snapshot"
+	if e.Index > 0 {
+		what = fmt.Sprintf("entry %d", e.Index)
+	}
+	by := ""
+	if e.Module != "" {
+		by = " of module " + e.Module
+	}
+	if e.Diff != nil {
+		return fmt.Sprintf("keel: %s: %s was written by another schema%s (%s): %s", e.File, what, by, e.Found, strings.TrimPrefix(e.Diff.Error(), "keel: wal: "))
+	}
+	return fmt.Sprintf("keel: %s: %s was written by schema %s%s, not by the module's schema %s", e.File, what, e.Found, by, e.Want)
+}
+
+// Is makes errors.Is(err, ErrSchemaChanged) true.
+func (e *ForeignError) Is(target error) bool { return target == ErrSchemaChanged }

@@ -10,7 +10,7 @@ import (
 // FuzzDecodeRecord feeds log entries to the decoder: it must never panic,
 // and the segment scanner must accept every entry it decodes.
 func FuzzDecodeRecord(f *testing.F) {
-	f.Add(appendRecord(nil, &table.Commit{TxID: 7, Time: time.Unix(0, 42), Reducer: "AddPost", Caller: "alice",
+	f.Add(appendRecord(nil, 42, &table.Commit{TxID: 7, Time: time.Unix(0, 42), Reducer: "AddPost", Caller: "alice",
 		Seqs: []table.SeqMove{{Table: "post", Sequence: "post_id_seq", Next: 9}}}))
 	f.Add([]byte{})
 	f.Add(make([]byte, 16))
@@ -31,7 +31,7 @@ func FuzzDecodeRecord(f *testing.F) {
 
 // FuzzSnapshot feeds snapshot files to the decoder: it must never panic.
 func FuzzSnapshot(f *testing.F) {
-	f.Add([]byte(snapMagic + "\x01"))
+	f.Add([]byte(snapMagic + "\x02"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		decodeSnapshot(data)
 	})

@@ -29,11 +29,12 @@ const (
 	// about one interval's worth.
 	SyncInterval
 	// SyncNever acknowledges a transaction once it is written to the OS
-	// and leaves fsync to the OS, except when a segment fills, a snapshot
-	// is taken and the log is closed. A crash of the process loses no
-	// acknowledged transaction; a crash of the OS or a power loss loses
-	// whatever the OS had not yet written back (on Linux usually up to
-	// 30 seconds, without bound in theory).
+	// and calls fsync only when a segment fills, a snapshot is taken, the
+	// log is closed, and for the zeros it preallocates in the tail
+	// segment (once per chunk, see doc.go). A crash of the process loses
+	// no acknowledged transaction; a crash of the OS or a power loss
+	// loses whatever the OS had not yet written back (on Linux usually up
+	// to 30 seconds, without bound in theory).
 	SyncNever
 )
 
@@ -49,16 +50,20 @@ func (p SyncPolicy) String() string {
 	return fmt.Sprintf("SyncPolicy(%d)", int(p))
 }
 
-// commitLog is the runtime's CommitLog: Append encodes and queues under
-// the runtime's writer lock; Wait blocks until the entry is as durable as
-// the policy promises. There is no flusher goroutine: a waiting caller
-// whose entry is not yet written, when no flush runs, becomes the leader
-// and writes (and fsyncs) every queued entry itself; callers arriving
-// while a flush runs wait, and one of them leads the next flush, which
-// takes all of them at once (leader/follower group commit).
+// commitLog is the runtime's commit log: Append encodes and queues, called
+// by the runtime's executor; Wait blocks until the entry is as durable as
+// the policy promises. A waiting caller whose entry is not yet written,
+// when no flush runs, becomes the leader and writes (and fsyncs) every
+// queued entry itself; callers arriving while a flush runs wait, and one
+// of them leads the next flush, which takes all of them at once
+// (leader/follower group commit). When nobody waits, Kick wakes the
+// flusher goroutine, which waits (and so leads) on the runtime's behalf.
+// After each flush its leader reports the durable entries to the
+// runtime (release).
 type commitLog struct {
 	w        *tw.Log
-	dir      string // the log directory, fsynced when a segment is created
+	fp       Fingerprint // of the schema, in every record
+	dir      string      // the log directory, fsynced when a segment is created
 	policy   SyncPolicy
 	segSize  int
 	segBytes int // bytes in tidwall/wal's tail segment, to see it rotate; the leader's
@@ -108,18 +113,36 @@ type commitLog struct {
 	closing     bool
 	done        chan struct{} // closed once close is done
 
-	syncs   atomic.Uint64
-	syncNs  atomic.Int64 // time spent in fsync
-	entries atomic.Uint64
-	bytes   atomic.Uint64 // appended record bytes
+	syncs     atomic.Uint64
+	syncNs    atomic.Int64 // time spent in fsync
+	maxSyncNs atomic.Int64
+	entries   atomic.Uint64
+	bytes     atomic.Uint64 // appended record bytes
+	groups    atomic.Uint64 // writes
+	maxGroup  atomic.Uint64
 
-	notify func(entries, bytes uint64) // after each append, under the runtime's lock
-	sync   func() error                // fsyncs the tail segment; tests replace it
+	// release reports durable entries to the runtime; it is called
+	// without mu.
+	release func(through uint64, err error)
+	kick    chan struct{} // wakes the flusher
+
+	notify func(entries, bytes uint64) // after each append, from the executor
+	// The I/O, which tests replace to inject failures: syncing the tail
+	// segment after a group, writing a group, syncing a file (the
+	// preallocated zeros) and a directory (a new segment).
+	sync      func() error
+	write     func(b *tw.Batch) error
+	syncFile  func(f *os.File) error
+	syncDirFn func(dir string) error
 }
 
-func newCommitLog(w *tw.Log, dir, tailPath string, last uint64, tail int, o *Options) (*commitLog, error) {
-	l := &commitLog{w: w, dir: dir, policy: o.Sync, segSize: o.SegmentSize, segBytes: tail,
-		appended: last, want: last, curLast: last, lead: make(chan struct{}, 1), done: make(chan struct{})}
+func newCommitLog(w *tw.Log, dir, tailPath string, last uint64, tail int, fp Fingerprint, o *Options) (*commitLog, error) {
+	l := &commitLog{w: w, fp: fp, dir: dir, policy: o.Sync, segSize: o.SegmentSize, segBytes: tail,
+		appended: last, want: last, curLast: last, lead: make(chan struct{}, 1), done: make(chan struct{}),
+		kick: make(chan struct{}, 1), release: func(uint64, error) {}}
+	l.write = w.WriteBatch
+	l.syncFile = (*os.File).Sync
+	l.syncDirFn = syncDir
 	l.chunk = min(maxChunk, (int64(o.SegmentSize)+4095)&^4095)
 	if err := l.openTail(tailPath); err != nil {
 		return nil, err
@@ -131,7 +154,45 @@ func newCommitLog(w *tw.Log, dir, tailPath string, last uint64, tail int, o *Opt
 	if o.Sync == SyncInterval {
 		go l.ticker(o.SyncInterval)
 	}
+	go l.flusher()
 	return l, nil
+}
+
+// Kick wakes the flusher: it makes every appended entry durable and
+// reports to the runtime, also when nothing new was appended.
+func (l *commitLog) Kick() {
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+}
+
+// flusher makes appended entries durable when nobody waits for them,
+// leading flushes as a waiting caller would.
+func (l *commitLog) flusher() {
+	for {
+		select {
+		case <-l.done:
+			return
+		case <-l.kick:
+		}
+		l.mu.Lock()
+		last, err := l.appended, l.err
+		if err == nil && !l.closing && !l.reached(last, l.policy == SyncAlways) {
+			err = l.await(last, l.policy == SyncAlways)
+		} else {
+			l.mu.Unlock()
+		}
+		l.release(l.durable(), err)
+	}
+}
+
+// durable is the last entry as durable as the policy promises.
+func (l *commitLog) durable() uint64 {
+	if l.policy == SyncAlways {
+		return l.synced.Load()
+	}
+	return l.written.Load()
 }
 
 // maxChunk is the most the log preallocates at a time.
@@ -191,9 +252,8 @@ func (l *commitLog) extend(need int64) error {
 		off += int64(n)
 	}
 	t0 := time.Now()
-	err := l.tail.Sync()
-	l.syncNs.Add(int64(time.Since(t0)))
-	l.syncs.Add(1)
+	err := l.syncFile(l.tail)
+	l.timeSync(time.Since(t0))
 	if err != nil {
 		return fmt.Errorf("fsync %s: %w", l.tailPath, err)
 	}
@@ -235,7 +295,7 @@ func (l *commitLog) trim() error {
 	return nil
 }
 
-// Append implements runtime.CommitLog.
+// Append encodes c as the next entry; see internal/host.CommitLog.
 func (l *commitLog) Append(c *table.Commit) (uint64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -245,7 +305,7 @@ func (l *commitLog) Append(c *table.Commit) (uint64, error) {
 	if l.closing {
 		return 0, ErrClosed
 	}
-	l.buf = appendRecord(l.buf[:0], c)
+	l.buf = appendRecord(l.buf[:0], l.fp, c)
 	l.appended++
 	l.pending.Write(l.appended, l.buf)
 	l.sizes = append(l.sizes, len(l.buf))
@@ -264,7 +324,7 @@ func (l *commitLog) Append(c *table.Commit) (uint64, error) {
 	return l.appended, nil
 }
 
-// Wait implements runtime.CommitLog.
+// Wait returns once entry ticket is durable; see internal/host.CommitLog.
 func (l *commitLog) Wait(ticket uint64) error {
 	l.mu.Lock()
 	return l.await(ticket, l.policy == SyncAlways)
@@ -390,9 +450,13 @@ func (l *commitLog) flush() {
 	rotated := false
 	if len(sizes) > 0 {
 		if err = l.prepare(sizes); err == nil {
-			if err = l.w.WriteBatch(&batch); err != nil {
+			if err = l.write(&batch); err != nil {
 				err = fmt.Errorf("write: %w", err)
 			}
+		}
+		l.groups.Add(1)
+		if n := uint64(len(sizes)); n > l.maxGroup.Load() {
+			l.maxGroup.Store(n)
 		}
 		if err == nil {
 			var first uint64
@@ -407,14 +471,15 @@ func (l *commitLog) flush() {
 		t0 := time.Now()
 		err = sync()
 		took = time.Since(t0)
-		l.syncNs.Add(int64(took))
+		l.timeSync(took)
 		if err != nil {
 			err = fmt.Errorf("fsync: %w", err)
 		}
 		if err == nil && rotated {
-			err = syncDir(l.dir)
+			if err = l.syncDirFn(l.dir); err != nil {
+				err = fmt.Errorf("fsync %s: %w", l.dir, err)
+			}
 		}
-		l.syncs.Add(1)
 		didSync = true
 	}
 
@@ -429,6 +494,7 @@ func (l *commitLog) flush() {
 		closeChan(&l.cur)
 		closeChan(&l.next)
 		l.waiting = 0
+		l.report(l.durable(), l.err)
 		return
 	}
 	l.written.Store(last)
@@ -439,7 +505,29 @@ func (l *commitLog) flush() {
 	l.released, l.arrived = len(sizes), 0
 	l.gatherUntil = time.Now().Add(min(took/2, maxGather))
 	l.passLead()
+	l.report(l.durable(), nil)
 }
+
+// report tells the runtime what is durable, with mu released meanwhile so
+// that the next flush can start. It is called with mu held and returns
+// with mu held.
+func (l *commitLog) report(through uint64, err error) {
+	l.mu.Unlock()
+	l.release(through, err)
+	l.mu.Lock()
+}
+
+// timeSync counts one fsync that took d.
+func (l *commitLog) timeSync(d time.Duration) {
+	l.syncs.Add(1)
+	l.syncNs.Add(int64(d))
+	if int64(d) > l.maxSyncNs.Load() {
+		l.maxSyncNs.Store(int64(d))
+	}
+}
+
+// LastIndex is the index of the last appended entry.
+func (l *commitLog) LastIndex() uint64 { return l.lastIndex() }
 
 // closeChan closes *ch, when it was made, and clears it.
 func closeChan(ch *chan struct{}) {
@@ -572,9 +660,9 @@ func (l *commitLog) close() error {
 	// zeros for Open to drop.
 	if err == nil {
 		if terr := l.trim(); terr != nil {
-			err = fmt.Errorf("keel: wal: close: %w", terr)
-		} else if serr := l.tail.Sync(); serr != nil {
-			err = fmt.Errorf("keel: wal: close: fsync %s: %w", l.tailPath, serr)
+			err = fmt.Errorf("keel: close: %w", terr)
+		} else if serr := l.syncFile(l.tail); serr != nil {
+			err = fmt.Errorf("keel: close: fsync %s: %w", l.tailPath, serr)
 		}
 	}
 	if cerr := l.tail.Close(); err == nil && cerr != nil {

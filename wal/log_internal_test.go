@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -9,70 +10,222 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keeldb/keel/internal/host"
 	"github.com/keeldb/keel/internal/testmod"
+	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
+	tw "github.com/tidwall/wal"
 )
 
-// TestSyncFailure makes fsync fail: every caller waiting for it and every
-// later caller gets the error, and the runtime takes no more writes.
-func TestSyncFailure(t *testing.T) {
-	dir := t.TempDir()
-	m := testmod.New(table.SeqParams[uint64]{})
-	d, err := Open(dir, m.Module, Options{})
+// testDB is a runtime on a log, as package keel puts them together (the
+// tests of this package cannot import keel).
+type testDB struct {
+	*Log
+	rt *runtime.Runtime
+	m  *testmod.Module
+}
+
+func openDB(t testing.TB, dir string, o Options) *testDB {
+	t.Helper()
+	m := testmod.New(table.SeqParams[uint64]{Batch: 4})
+	l, err := Open(dir, m.Name, m.Tables, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := d.Runtime()
-	call := func(slug string) error {
-		_, err := runtime.Call[testmod.AddPostArgs, testmod.Post](rt, "t", "AddPost", testmod.AddPostArgs{Slug: slug})
-		return err
-	}
-	if err := call("ok"); err != nil {
+	rt, err := runtime.New(host.Config{Module: m.Name, Reducers: m.Reducers, DB: l.DB(),
+		Existing: l.Recovery().Existing, Log: l})
+	if err != nil {
+		l.Close()
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	fail := false
-	d.log.mu.Lock()
-	d.log.sync = func() error {
-		mu.Lock()
-		defer mu.Unlock()
-		if fail {
-			return nil // a later fsync that works must not hide the first failure
-		}
-		fail = true
-		return syscall.EIO
-	}
-	d.log.mu.Unlock()
-	var wg sync.WaitGroup
-	errs := make([]error, 32)
-	for i := range errs {
-		wg.Go(func() { errs[i] = call(fmt.Sprint(i)) })
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if !errors.Is(err, ErrFailed) || !errors.Is(err, syscall.EIO) {
-			t.Errorf("call %d: %v, want the fsync error", i, err)
-		}
-	}
-	if err := call("later"); !errors.Is(err, syscall.EIO) {
-		t.Errorf("later call: %v, want the fsync error", err)
-	}
-	if err := d.Snapshot(); !errors.Is(err, syscall.EIO) {
-		t.Errorf("snapshot: %v, want the fsync error", err)
-	}
-	if err := d.Close(); !errors.Is(err, syscall.EIO) {
-		t.Errorf("close: %v, want the fsync error", err)
-	}
-	// What was durable before the failure is there after reopening.
-	d2, err := Open(dir, testmod.New(table.SeqParams[uint64]{}).Module, Options{})
+	l.Start(rt.Capture)
+	return &testDB{Log: l, rt: rt, m: m}
+}
+
+func (d *testDB) close() error {
+	d.rt.Close()
+	return d.Log.Close()
+}
+
+type addPost struct {
+	f    *reducer.Func[testmod.AddPostArgs, testmod.Post]
+	args testmod.AddPostArgs
+	res  testmod.Post
+}
+
+func (a *addPost) Run(c *reducer.Ctx) (err error) {
+	a.res, err = a.f.Call(c, a.args)
+	return err
+}
+
+func (d *testDB) add(slug string) (testmod.Post, error) {
+	a := &addPost{f: d.m.AddPost, args: testmod.AddPostArgs{Slug: slug}}
+	err := d.rt.Do(&runtime.Call{Reducer: &d.m.AddPost.Def, Caller: "t", Body: a})
+	return a.res, err
+}
+
+// slugs returns the slugs of the posts a view shows.
+func (d *testDB) slugs(t testing.TB) map[string]bool {
+	t.Helper()
+	v, err := d.rt.View(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d2.Close()
-	v, _ := d2.Runtime().View()
-	if _, ok := table.Read(v, m.Post).Find(testmod.PostSlug, testmod.Post{Slug: "ok"}); !ok {
-		t.Error("the post acknowledged before the failure is gone")
+	out := map[string]bool{}
+	for p := range table.Read(v, d.m.Post).All() {
+		out[p.Slug] = true
+	}
+	return out
+}
+
+// fault is one way the log's I/O fails.
+type fault struct {
+	name   string
+	inject func(l *commitLog, fail func() bool)
+	cause  error
+}
+
+var faults = []fault{
+	{"write", func(l *commitLog, fail func() bool) {
+		write := l.write
+		l.write = func(b *tw.Batch) error {
+			if fail() {
+				return syscall.ENOSPC
+			}
+			return write(b)
+		}
+	}, syscall.ENOSPC},
+	{"fsync", func(l *commitLog, fail func() bool) {
+		sync := l.sync
+		l.sync = func() error {
+			if fail() {
+				return syscall.EIO
+			}
+			return sync()
+		}
+	}, syscall.EIO},
+	{"preallocation fsync", func(l *commitLog, fail func() bool) {
+		syncFile := l.syncFile
+		l.syncFile = func(f *os.File) error {
+			if fail() {
+				return syscall.EIO
+			}
+			return syncFile(f)
+		}
+	}, syscall.EIO},
+	{"directory fsync", func(l *commitLog, fail func() bool) {
+		syncDir := l.syncDirFn
+		l.syncDirFn = func(dir string) error {
+			if fail() {
+				return syscall.EIO
+			}
+			return syncDir(dir)
+		}
+	}, syscall.EIO},
+}
+
+// TestFailures makes each kind of log I/O fail while callers, a listener
+// and a reader run: every caller waiting and every later caller gets the
+// error, and no caller, listener or view ever saw a post that is not there
+// after reopening.
+func TestFailures(t *testing.T) {
+	for _, f := range faults {
+		t.Run(f.name, func(t *testing.T) {
+			dir := t.TempDir()
+			// Small segments so that rotations (directory fsyncs) and
+			// preallocations happen early.
+			o := Options{SegmentSize: 4 << 10, SnapshotBytes: -1, SnapshotEvery: -1}
+			d := openDB(t, dir, o)
+			var mu sync.Mutex
+			seen := map[string]string{} // slug -> who saw it
+			saw := func(slug, who string) {
+				mu.Lock()
+				if _, ok := seen[slug]; !ok {
+					seen[slug] = who
+				}
+				mu.Unlock()
+			}
+			d.rt.OnCommit(func(c *table.Commit) {
+				for _, ch := range table.ChangesOf(c, d.m.Post) {
+					saw(ch.New.Slug, "a listener")
+				}
+			})
+			var calls sync.Mutex
+			n := 0
+			d.log.mu.Lock()
+			f.inject(d.log, func() bool {
+				calls.Lock()
+				defer calls.Unlock()
+				n++
+				return n == 6 // after a few good flushes
+			})
+			d.log.mu.Unlock()
+			stop := make(chan struct{})
+			var rwg sync.WaitGroup
+			rwg.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					v, err := d.rt.View(context.Background())
+					if err != nil {
+						return
+					}
+					for p := range table.Read(v, d.m.Post).All() {
+						saw(p.Slug, "a view")
+					}
+				}
+			})
+			var wg sync.WaitGroup
+			var failed []error
+			for g := range 8 {
+				wg.Go(func() {
+					for i := 0; ; i++ {
+						slug := fmt.Sprintf("g%d-%d", g, i)
+						if _, err := d.add(slug); err != nil {
+							mu.Lock()
+							failed = append(failed, err)
+							mu.Unlock()
+							return
+						}
+						saw(slug, "its caller")
+						if i > 20000 {
+							t.Errorf("the %s fault never fired", f.name)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(stop)
+			rwg.Wait()
+			for _, err := range failed {
+				if !errors.Is(err, ErrFailed) || !errors.Is(err, f.cause) {
+					t.Fatalf("a call failed with %v, want the %s failure", err, f.name)
+				}
+			}
+			if _, err := d.add("later"); !errors.Is(err, f.cause) {
+				t.Fatalf("call after the failure: %v", err)
+			}
+			if err := d.Snapshot(); !errors.Is(err, f.cause) {
+				t.Errorf("snapshot after the failure: %v", err)
+			}
+			if err := d.close(); !errors.Is(err, f.cause) {
+				t.Errorf("close: %v, want the failure", err)
+			}
+			d2 := openDB(t, dir, o)
+			defer d2.close()
+			there := d2.slugs(t)
+			for slug, who := range seen {
+				if !there[slug] {
+					t.Errorf("%s saw post %s, which is not there after reopening", who, slug)
+				}
+			}
+			t.Logf("%d posts seen, %d after reopening", len(seen), len(there))
+		})
 	}
 }
 
@@ -84,12 +237,8 @@ func TestGroupCommitCallers(t *testing.T) {
 	for _, p := range []SyncPolicy{SyncAlways, SyncInterval, SyncNever} {
 		t.Run(p.String(), func(t *testing.T) {
 			dir := t.TempDir()
-			o := Options{Sync: p, SyncInterval: time.Millisecond, SegmentSize: 8 << 10, SnapshotBytes: -1}
-			m := testmod.New(table.SeqParams[uint64]{})
-			d, err := Open(dir, m.Module, o)
-			if err != nil {
-				t.Fatal(err)
-			}
+			o := Options{Sync: p, SyncInterval: time.Millisecond, SegmentSize: 8 << 10, SnapshotBytes: -1, SnapshotEvery: -1}
+			d := openDB(t, dir, o)
 			const callers, calls = 48, 40
 			stop := make(chan struct{})
 			snaps := make(chan error, 1)
@@ -111,9 +260,7 @@ func TestGroupCommitCallers(t *testing.T) {
 			for g := range callers {
 				wg.Go(func() {
 					for i := range calls {
-						_, err := runtime.Call[testmod.AddPostArgs, testmod.Post](d.Runtime(), "t", "AddPost",
-							testmod.AddPostArgs{Slug: fmt.Sprintf("p-%d-%d", g, i)})
-						if err != nil {
+						if _, err := d.add(fmt.Sprintf("p-%d-%d", g, i)); err != nil {
 							errs <- err
 							return
 						}
@@ -129,21 +276,16 @@ func TestGroupCommitCallers(t *testing.T) {
 			for err := range errs {
 				t.Fatal(err)
 			}
-			v, _ := d.Runtime().View()
-			want := table.Read(v, m.Post).Count()
+			want := len(d.slugs(t))
 			if want < callers*calls {
 				t.Fatalf("%d posts, want at least %d", want, callers*calls)
 			}
-			if err := d.Close(); err != nil {
+			if err := d.close(); err != nil {
 				t.Fatal(err)
 			}
-			d2, err := Open(dir, testmod.New(table.SeqParams[uint64]{}).Module, o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer d2.Close()
-			v, _ = d2.Runtime().View()
-			if n := table.Read(v, m.Post).Count(); n != want {
+			d2 := openDB(t, dir, o)
+			defer d2.close()
+			if n := len(d2.slugs(t)); n != want {
 				t.Fatalf("%d posts after reopening, want %d", n, want)
 			}
 		})
@@ -157,17 +299,9 @@ func TestGroupCommitCallers(t *testing.T) {
 func TestTrimChecksZeros(t *testing.T) {
 	dir := t.TempDir()
 	o := Options{SegmentSize: 8 << 10, SnapshotBytes: -1}
-	m := testmod.New(table.SeqParams[uint64]{})
-	d, err := Open(dir, m.Module, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	call := func(i int) error {
-		_, err := runtime.Call[testmod.AddPostArgs, testmod.Post](d.Runtime(), "t", "AddPost", testmod.AddPostArgs{Slug: fmt.Sprint("p", i)})
-		return err
-	}
+	d := openDB(t, dir, o)
 	for i := range 10 {
-		if err := call(i); err != nil {
+		if _, err := d.add(fmt.Sprint("p", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -182,7 +316,7 @@ func TestTrimChecksZeros(t *testing.T) {
 	f.Close()
 	acked := 11 // the init reducer's post and ten more
 	for i := 10; ; i++ {
-		if err = call(i); err != nil {
+		if _, err = d.add(fmt.Sprint("p", i)); err != nil {
 			break
 		}
 		acked++
@@ -196,14 +330,10 @@ func TestTrimChecksZeros(t *testing.T) {
 	if b, _ := os.ReadFile(path); int64(len(b)) != size || b[size-1] != 7 {
 		t.Fatalf("the segment was changed: %d bytes, want %d with the junk byte kept", len(b), size)
 	}
-	d.Close()
-	d2, err := Open(dir, testmod.New(table.SeqParams[uint64]{}).Module, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d2.Close()
-	v, _ := d2.Runtime().View()
-	if n := table.Read(v, m.Post).Count(); n != acked {
+	d.close()
+	d2 := openDB(t, dir, o)
+	defer d2.close()
+	if n := len(d2.slugs(t)); n != acked {
 		t.Fatalf("%d posts after reopening, want the %d acknowledged", n, acked)
 	}
 }
@@ -216,18 +346,10 @@ func TestTrimChecksZeros(t *testing.T) {
 func TestPreallocateFailure(t *testing.T) {
 	dir := t.TempDir()
 	o := Options{SegmentSize: 8 << 10, SnapshotBytes: -1}
-	m := testmod.New(table.SeqParams[uint64]{})
-	d, err := Open(dir, m.Module, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	call := func(i int) error {
-		_, err := runtime.Call[testmod.AddPostArgs, testmod.Post](d.Runtime(), "t", "AddPost", testmod.AddPostArgs{Slug: fmt.Sprint("p", i)})
-		return err
-	}
+	d := openDB(t, dir, o)
 	acked := 1 // the init reducer's post
 	for i := range 5 {
-		if err := call(i); err != nil {
+		if _, err := d.add(fmt.Sprint("p", i)); err != nil {
 			t.Fatal(err)
 		}
 		acked++
@@ -235,8 +357,9 @@ func TestPreallocateFailure(t *testing.T) {
 	d.log.mu.Lock()
 	d.log.tail.Close()
 	d.log.mu.Unlock()
+	var err error
 	for i := 5; ; i++ {
-		if err = call(i); err != nil {
+		if _, err = d.add(fmt.Sprint("p", i)); err != nil {
 			break
 		}
 		acked++
@@ -247,17 +370,13 @@ func TestPreallocateFailure(t *testing.T) {
 	if !errors.Is(err, ErrFailed) || !errors.Is(err, os.ErrClosed) {
 		t.Fatalf("call after the tail segment failed: %v, want ErrFailed wrapping the file error", err)
 	}
-	if err := call(-1); !errors.Is(err, ErrFailed) {
+	if _, err := d.add("later"); !errors.Is(err, ErrFailed) {
 		t.Fatalf("later call: %v, want the log's failure", err)
 	}
-	d.Close()
-	d2, err := Open(dir, testmod.New(table.SeqParams[uint64]{}).Module, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d2.Close()
-	v, _ := d2.Runtime().View()
-	if n := table.Read(v, m.Post).Count(); n != acked {
+	d.close()
+	d2 := openDB(t, dir, o)
+	defer d2.close()
+	if n := len(d2.slugs(t)); n != acked {
 		t.Fatalf("%d posts after reopening, want the %d acknowledged", n, acked)
 	}
 }

@@ -1,33 +1,42 @@
 package wal
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/keeldb/keel/runtime"
+	"github.com/keeldb/keel/internal/engine"
 	"github.com/keeldb/keel/table"
 	tw "github.com/tidwall/wal"
 )
 
-// DB is a module's runtime backed by a data directory.
-type DB struct {
-	rt     *runtime.Runtime
+// tx is package table's transaction lifecycle.
+var tx = engine.Table[engine.TableOps[table.DB, table.Tx, table.Commit, table.View, table.Schema, table.SeqMove]]()
+
+// Log is a data directory opened for one module: the database state
+// restored from it, and the commit log that makes later commits durable.
+// Package keel opens it and runs the runtime on it; programs use keel.
+type Log struct {
 	dir    string
 	opts   Options
-	log    *commitLog
+	log    *commitLog // nil when read-only
 	lock   *dirLock
 	logger *slog.Logger
-	schema []byte // schema.json's content, stored in snapshots
+	schema []byte // the stored schema as JSON, written into snapshots
+	fp     Fingerprint
+	db     *table.DB
+	rec    Recovery
+	tables []string
 
+	// capture runs a function between two transactions of the runtime
+	// (runtime.Capture), for snapshots.
+	capture   func(fn func(db *table.DB, index uint64) error) error
 	snapMu    sync.Mutex // one snapshot at a time
 	snapIndex uint64     // index of the newest snapshot
 	snapAt    atomic.Uint64
@@ -35,19 +44,23 @@ type DB struct {
 	kick      chan struct{}
 	stop      chan struct{}
 	bg        sync.WaitGroup
+	closeOnce sync.Once
 	closeErr  error
-
-	// Recovered describes what Open found and did.
-	Recovered Recovery
 }
 
-// Recovery reports how Open restored the database.
+// Recovery reports what Open found in the data directory and did.
 type Recovery struct {
+	Existing      bool   // the directory held a database
 	Snapshot      string // the snapshot loaded, or ""
 	SnapshotIndex uint64
 	Entries       uint64 // log entries replayed after it
 	Rows          uint64 // rows loaded from the snapshot and the log
 	LastIndex     uint64 // the last log entry
+	Schema        Fingerprint
+	// Repair says what Open repaired ("" for nothing): a torn or
+	// zero-filled tail cut off, damage truncated under Options.Repair. A
+	// read-only open reports what it would repair and changes nothing.
+	Repair string
 	// DroppedBytes and DroppedEntries say what a repair cut from the
 	// segment it truncated (entries: those its length prefixes describe,
 	// a cut one included; -1 when later segments were removed as well).
@@ -55,34 +68,38 @@ type Recovery struct {
 	DroppedEntries int
 }
 
-// Open opens the data directory dir for module m, creating it when it
-// does not exist: it takes the directory's lock, checks the module's
-// schema against the stored one, loads the newest good snapshot, replays
-// the log after it, repairs a torn tail and returns a runtime whose
-// commits are logged. Close the DB (or its Runtime) to release the
-// directory.
-func Open(dir string, m *runtime.Module, opts Options) (*DB, error) {
-	if m == nil {
-		return nil, fmt.Errorf("keel: wal: open: nil module: %w", table.ErrSchema)
-	}
+// Open opens the data directory dir for the module name with tables,
+// creating it when it does not exist: it takes the directory's lock,
+// checks the module's schema against the stored one, loads the newest
+// good snapshot, replays the log after it and repairs a torn tail. The
+// restored state is DB; Append and the rest make later commits durable.
+// With Options.ReadOnly it takes no lock, creates and repairs nothing,
+// and the Log takes no entries.
+func Open(dir, name string, tables []table.Schema, opts Options) (*Log, error) {
 	o := opts.withDefaults()
+	if o.ReadOnly {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("keel: open %s read-only: %w", dir, err)
+		}
+		return open(dir, name, tables, o, nil)
+	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("keel: wal: %w", err)
+		return nil, fmt.Errorf("keel: %w", err)
 	}
 	lock, err := lockDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	d, err := open(dir, m, o, lock)
+	l, err := open(dir, name, tables, o, lock)
 	if err != nil {
 		lock.release()
 		return nil, err
 	}
-	return d, nil
+	return l, nil
 }
 
-func open(dir string, m *runtime.Module, o Options, lock *dirLock) (*DB, error) {
-	cur := moduleSchema(m)
+func open(dir, name string, tables []table.Schema, o Options, lock *dirLock) (*Log, error) {
+	cur := moduleSchema(name, tables)
 	stored, existing, err := readSchema(dir)
 	if err != nil {
 		return nil, err
@@ -91,21 +108,33 @@ func open(dir string, m *runtime.Module, o Options, lock *dirLock) (*DB, error) 
 		if err := diffSchema(stored.Tables, cur.Tables); err != nil {
 			return nil, err
 		}
+	} else if o.ReadOnly {
+		return nil, fmt.Errorf("keel: %s holds no Keel database (no %s)", dir, schemaFile)
 	} else if segs, _ := listSegments(logDir(dir)); len(segs) > 0 {
 		return nil, &CorruptError{File: filepath.Join(dir, schemaFile), Reason: "the data directory has a log but no schema description"}
 	}
-	db, err := table.NewDB(m.Tables...)
+	db, err := tx.NewDB(tables)
 	if err != nil {
-		return nil, fmt.Errorf("keel: wal: module %s: %w", m.Name, err)
+		return nil, fmt.Errorf("keel: module %s: %w", name, err)
 	}
 	schema, _ := json.Marshal(cur)
-	d := &DB{dir: dir, opts: o, lock: lock, logger: o.Logger, schema: schema,
+	l := &Log{dir: dir, opts: o, lock: lock, logger: o.Logger, schema: schema, fp: cur.Fingerprint, db: db,
 		kick: make(chan struct{}, 1), stop: make(chan struct{})}
-	rec, err := d.recover(db)
+	for _, t := range tables {
+		l.tables = append(l.tables, t.TableName())
+	}
+	rec, err := l.recover()
 	if err != nil {
 		return nil, err
 	}
-	if err := rec.apply(d.logger); err != nil {
+	l.rec, l.snapIndex = rec.report, rec.snapIndex
+	if o.ReadOnly {
+		if rec.msg != "" {
+			l.logger.Info("keel: read-only open: the directory needs a repair, left as it is", "repair", rec.msg)
+		}
+		return l, nil
+	}
+	if err := rec.apply(l.logger); err != nil {
 		return nil, err
 	}
 	if !existing {
@@ -116,250 +145,115 @@ func open(dir string, m *runtime.Module, o Options, lock *dirLock) (*DB, error) 
 	w, err := tw.Open(logDir(dir), &tw.Options{NoSync: true, SegmentSize: o.SegmentSize,
 		LogFormat: tw.Binary, SegmentCacheSize: 1, NoCopy: true, AllowEmpty: true})
 	if err != nil {
-		return nil, fmt.Errorf("keel: wal: open log: %w", err)
+		return nil, fmt.Errorf("keel: open log: %w", err)
 	}
 	if last, err := w.LastIndex(); err != nil || last != rec.last {
 		w.Close()
-		return nil, fmt.Errorf("keel: wal: log ends at %d after recovery, expected %d (%v): %w", last, rec.last, err, ErrCorrupt)
+		return nil, fmt.Errorf("keel: log ends at %d after recovery, expected %d (%v): %w", last, rec.last, err, ErrCorrupt)
 	}
 	if err := syncDir(logDir(dir)); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("keel: wal: %w", err)
+		return nil, fmt.Errorf("keel: %w", err)
 	}
 	segs, err := listSegments(logDir(dir))
 	if err == nil && len(segs) == 0 {
 		err = fmt.Errorf("no segment file: %w", ErrCorrupt)
 	}
 	if err == nil {
-		d.log, err = newCommitLog(w, logDir(dir), segs[len(segs)-1].Path, rec.last, rec.tail, &o)
+		l.log, err = newCommitLog(w, logDir(dir), segs[len(segs)-1].Path, rec.last, rec.tail, l.fp, &o)
 	}
 	if err != nil {
 		w.Close()
-		return nil, fmt.Errorf("keel: wal: open log: %w", err)
+		return nil, fmt.Errorf("keel: open log: %w", err)
 	}
-	d.snapIndex = rec.snapIndex
-	d.log.notify = d.maybeSnapshot
-	d.Recovered = rec.report
-	rt, err := runtime.Open(m, runtime.Options{Logger: o.Logger, Clock: o.Clock, Log: d.log,
-		Existing: rec.existing, DB: db, OnClose: d.shutdown})
-	if err != nil {
-		d.log.close()
-		return nil, err
-	}
-	d.rt = rt
-	if o.SnapshotEvery > 0 || o.SnapshotBytes > 0 {
-		d.bg.Add(1)
-		go d.snapshotter()
-	}
-	return d, nil
+	l.log.notify = l.maybeSnapshot
+	return l, nil
 }
 
-// Runtime returns the runtime to call reducers on.
-func (d *DB) Runtime() *runtime.Runtime { return d.rt }
+// DB returns the restored database, for the runtime.
+func (l *Log) DB() *table.DB { return l.db }
+
+// Recovery reports what Open found and did.
+func (l *Log) Recovery() Recovery { return l.rec }
 
 // Dir returns the data directory.
-func (d *DB) Dir() string { return d.dir }
+func (l *Log) Dir() string { return l.dir }
 
-// Close closes the runtime, fsyncs and closes the log and releases the
-// directory's lock. Closing the Runtime does the same.
-func (d *DB) Close() error { return d.rt.Close() }
+// Append, Wait, Kick, LastIndex and SetRelease make the log the runtime's
+// commit log (internal/host.CommitLog); see there.
+func (l *Log) Append(c *table.Commit) (uint64, error) { return l.log.Append(c) }
 
-// shutdown is the runtime's OnClose.
-func (d *DB) shutdown() error {
-	close(d.stop)
-	d.bg.Wait()
-	err := d.log.close()
-	if errors.Is(err, ErrClosed) {
-		err = nil
+// Wait returns once entry index is durable; see Append.
+func (l *Log) Wait(index uint64) error { return l.log.Wait(index) }
+
+// Kick makes appended entries durable without a waiter; see Append.
+func (l *Log) Kick() { l.log.Kick() }
+
+// LastIndex is the index of the last entry appended.
+func (l *Log) LastIndex() uint64 {
+	if l.log == nil {
+		return l.rec.LastIndex
 	}
-	if lerr := d.lock.release(); err == nil && lerr != nil {
-		err = fmt.Errorf("keel: wal: unlock: %w", lerr)
+	return l.log.lastIndex()
+}
+
+// SetRelease registers the runtime's release; see Append.
+func (l *Log) SetRelease(fn func(through uint64, err error)) { l.log.release = fn }
+
+// Start begins automatic snapshots (Options.SnapshotEvery and
+// SnapshotBytes), taking each snapshot's state through capture, which
+// runs its function between two transactions.
+func (l *Log) Start(capture func(fn func(db *table.DB, index uint64) error) error) {
+	l.capture = capture
+	if l.log == nil || (l.opts.SnapshotEvery < 0 && l.opts.SnapshotBytes < 0) {
+		return
 	}
-	return err
+	l.bg.Add(1)
+	go l.snapshotter()
+}
+
+// Close stops the snapshots, writes and fsyncs every appended entry,
+// closes the log and releases the directory's lock. The runtime must have
+// stopped appending.
+func (l *Log) Close() error {
+	l.closeOnce.Do(func() {
+		close(l.stop)
+		l.bg.Wait()
+		if l.log != nil {
+			err := l.log.close()
+			if errors.Is(err, ErrClosed) {
+				err = nil
+			}
+			l.closeErr = err
+		}
+		if lerr := l.lock.release(); l.closeErr == nil && lerr != nil {
+			l.closeErr = fmt.Errorf("keel: unlock %s: %w", l.dir, lerr)
+		}
+	})
+	return l.closeErr
 }
 
 // Stats are counters of an open log.
 type Stats struct {
 	Entries uint64 // appended since Open
 	Bytes   uint64 // record bytes appended since Open
-	Syncs   uint64 // fsyncs of the log since Open, those of preallocated space included
-	// SyncTime is the time spent in those fsyncs.
+	// Groups is the number of writes to the log (each a group of
+	// entries, one write and at most one fsync); Entries/Groups is the
+	// mean group size, MaxGroup the largest.
+	Groups   uint64
+	MaxGroup uint64
+	Syncs    uint64 // fsyncs of the log since Open, those of preallocated space included
+	// SyncTime is the time spent in those fsyncs, MaxSync the longest.
 	SyncTime time.Duration
+	MaxSync  time.Duration
 }
 
 // Stats returns the log's counters.
-func (d *DB) Stats() Stats {
-	return Stats{Entries: d.log.entries.Load(), Bytes: d.log.bytes.Load(), Syncs: d.log.syncs.Load(),
-		SyncTime: time.Duration(d.log.syncNs.Load())}
-}
-
-// recovery is what reading the directory found: the state is in the
-// database; the repairs are applied once everything was read.
-type recovery struct {
-	existing  bool
-	last      uint64 // last valid log index
-	tail      int    // bytes of the last segment after repairs
-	snapIndex uint64
-	truncate  string // segment file to cut at cutAt
-	cutAt     int64
-	remove    []string // files to delete (segments after a repaired entry, temporary files)
-	dir       string
-	msg       string
-	quiet     bool // msg reports no loss: an Info line, not a Warn
-	report    Recovery
-}
-
-func (d *DB) recover(db *table.DB) (*recovery, error) {
-	rec := &recovery{dir: d.dir}
-	segs, err := listSegments(logDir(d.dir))
-	if err != nil {
-		return nil, err
+func (l *Log) Stats() Stats {
+	c := l.log
+	if c == nil {
+		return Stats{}
 	}
-	snaps, err := listSnapshots(d.dir)
-	if err != nil {
-		return nil, err
-	}
-	if tmps, _ := filepath.Glob(filepath.Join(d.dir, "*.tmp")); len(tmps) > 0 {
-		rec.remove = append(rec.remove, tmps...)
-	}
-	r := newReplayer(db)
-	from := uint64(1)
-	var firstErr error
-	for _, sf := range snaps {
-		s, err := ReadSnapshot(sf.Path)
-		if err == nil && (len(segs) == 0 || segs[0].First > s.Index+1) {
-			err = &CorruptError{File: sf.Path, Reason: fmt.Sprintf("the log after entry %d is gone", s.Index)}
-		}
-		if err != nil {
-			d.logger.Warn("keel: wal: snapshot unusable, falling back to an older one", "snapshot", sf.Path, "err", err)
-			if firstErr == nil {
-				firstErr = err
-			}
-			continue
-		}
-		if err := s.load(r); err != nil {
-			return nil, fmt.Errorf("keel: wal: load %s: %w", sf.Path, err)
-		}
-		rec.snapIndex, rec.report.Snapshot, rec.report.SnapshotIndex = s.Index, sf.Path, s.Index
-		from = s.Index + 1
-		break
-	}
-	if rec.report.Snapshot == "" && firstErr != nil && len(segs) == 0 {
-		return nil, fmt.Errorf("keel: wal: no usable snapshot and no log: %w", firstErr)
-	}
-	if rec.report.Snapshot == "" && len(segs) > 0 && segs[0].First > 1 {
-		if firstErr != nil {
-			return nil, fmt.Errorf("keel: wal: no usable snapshot and the log starts at entry %d: %w", segs[0].First, firstErr)
-		}
-		return nil, &CorruptError{File: segs[0].Path, Index: segs[0].First,
-			Reason: "the log does not start at entry 1 and there is no snapshot"}
-	}
-	rec.last = from - 1
-	for i, seg := range segs {
-		if i+1 < len(segs) && segs[i+1].First <= from {
-			continue // wholly before the snapshot
-		}
-		if seg.First > rec.last+1 {
-			return nil, &CorruptError{File: seg.Path, Index: rec.last + 1,
-				Reason: fmt.Sprintf("entries %d to %d are missing", rec.last+1, seg.First-1)}
-		}
-		sc, err := scanSegment(seg, func(e Entry) error {
-			if e.Index < from {
-				return nil
-			}
-			if err := r.apply(e.Data); err != nil {
-				return fmt.Errorf("keel: wal: replay %s entry %d: %w", seg.Path, e.Index, err)
-			}
-			rec.report.Entries++
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		rec.last = seg.First + uint64(sc.entries) - 1
-		if rec.last < from-1 {
-			rec.last = from - 1
-		}
-		rec.tail = int(sc.size)
-		if sc.bad == nil {
-			continue
-		}
-		last := i == len(segs)-1
-		switch {
-		case last && sc.zeros:
-			// Space the log preallocated and had not written when
-			// the process stopped: nothing was lost.
-			rec.msg, rec.quiet = "keel: wal: dropped the unwritten preallocated space after the last log entry", true
-		case last && sc.torn:
-			rec.msg = "keel: wal: repaired a torn log tail"
-		case d.opts.Repair:
-			rec.msg = "keel: wal: repaired a damaged log by truncating it at the damaged entry"
-			for _, later := range segs[i+1:] {
-				rec.remove = append(rec.remove, later.Path)
-			}
-		default:
-			return nil, sc.bad
-		}
-		if sc.bad.Index <= from-1 && rec.snapIndex > 0 {
-			return nil, fmt.Errorf("keel: wal: the damage is before snapshot entry %d: %w", rec.snapIndex, sc.bad)
-		}
-		rec.truncate, rec.cutAt = seg.Path, sc.bad.Offset
-		rec.tail = int(sc.bad.Offset)
-		rec.report.DroppedBytes, rec.report.DroppedEntries = sc.droppedBytes, sc.tornEntries
-		if !last {
-			rec.report.DroppedEntries = -1 // not counted: whole segments follow
-		}
-		rec.msg += fmt.Sprintf(" (%s)", sc.bad.Reason)
-		break
-	}
-	if err := r.finish(); err != nil {
-		return nil, err
-	}
-	if len(segs) == 0 {
-		rec.tail = 0
-	}
-	rec.existing = rec.report.Snapshot != "" || rec.last > 0
-	rec.report.Rows = r.rows
-	rec.report.LastIndex = rec.last
-	return rec, nil
-}
-
-// apply performs the repairs recover planned, with a log line for each.
-func (rec *recovery) apply(logger *slog.Logger) error {
-	if rec.truncate != "" {
-		f, err := os.OpenFile(rec.truncate, os.O_WRONLY, 0)
-		if err == nil {
-			err = f.Truncate(rec.cutAt)
-			if err == nil {
-				err = f.Sync()
-			}
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("keel: wal: repair %s: %w", rec.truncate, err)
-		}
-		level := slog.LevelWarn
-		if rec.quiet {
-			level = slog.LevelInfo
-		}
-		logger.Log(context.Background(), level, rec.msg, "segment", rec.truncate, "offset", rec.cutAt,
-			"dropped_bytes", rec.report.DroppedBytes, "dropped_entries", rec.report.DroppedEntries,
-			"removed_segments", len(rec.remove), "last_entry", rec.last)
-	}
-	for _, p := range rec.remove {
-		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
-			return fmt.Errorf("keel: wal: repair: %w", err)
-		}
-		if !strings.HasSuffix(p, ".tmp") {
-			logger.Warn("keel: wal: removed a log segment after the repaired entry", "segment", p)
-		}
-	}
-	if rec.truncate != "" || len(rec.remove) > 0 {
-		if err := syncDir(logDir(rec.dir)); err != nil {
-			return fmt.Errorf("keel: wal: %w", err)
-		}
-	}
-	return nil
+	return Stats{Entries: c.entries.Load(), Bytes: c.bytes.Load(), Groups: c.groups.Load(), MaxGroup: c.maxGroup.Load(),
+		Syncs: c.syncs.Load(), SyncTime: time.Duration(c.syncNs.Load()), MaxSync: time.Duration(c.maxSyncNs.Load())}
 }

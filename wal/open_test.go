@@ -8,30 +8,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keeldb/keel"
+	"github.com/keeldb/keel/internal/testmod"
 	"github.com/keeldb/keel/table"
-	"github.com/keeldb/keel/wal"
 )
 
 func TestReopen(t *testing.T) {
 	dir := t.TempDir()
-	d, m := mustOpen(t, dir, wal.Options{})
+	d := mustOpen(t, dir, keel.Options{})
 	for i := range 10 {
-		addPost(t, d.Runtime(), string(rune('a'+i)))
+		d.addPost(string(rune('a' + i)))
 	}
-	want := posts(t, d, m)
-	if err := d.Close(); err != nil {
-		t.Fatal(err)
-	}
-	d2, m2 := mustOpen(t, dir, wal.Options{})
-	if got := posts(t, d2, m2); !slices.Equal(got, want) {
+	want := d.posts()
+	d.mustClose()
+	d2 := mustOpenMod(t, dir, d.m, keel.Options{})
+	if got := d2.posts(); !slices.Equal(got, want) {
 		t.Fatalf("after reopen:\n%v\nwant\n%v", got, want)
 	}
-	if d2.Recovered.Entries != 11 {
-		t.Errorf("replayed %d entries, want 11", d2.Recovered.Entries)
+	if rec := d2.Recovery(); rec.Entries != 11 {
+		t.Errorf("replayed %d entries, want 11", rec.Entries)
 	}
 	var txid uint64
-	d2.Runtime().OnCommit(func(c *table.Commit) { txid = c.TxID })
-	p := addPost(t, d2.Runtime(), "z")
+	d2.OnCommit(func(c *table.Commit) { txid = c.TxID })
+	p := d2.addPost("z")
 	if txid != 12 {
 		t.Errorf("first transaction after reopen has id %d, want 12", txid)
 	}
@@ -41,28 +40,35 @@ func TestReopen(t *testing.T) {
 }
 
 // TestPolicies: under every policy a closed database reopens with every
-// transaction, and closing the Runtime releases the directory as DB.Close
-// does.
+// transaction: those whose calls returned before Close, and those only
+// submitted, which Close lets finish.
 func TestPolicies(t *testing.T) {
-	for _, p := range []wal.SyncPolicy{wal.SyncAlways, wal.SyncInterval, wal.SyncNever} {
+	for _, p := range []keel.SyncPolicy{keel.SyncAlways, keel.SyncInterval, keel.SyncNever} {
 		t.Run(p.String(), func(t *testing.T) {
 			dir := t.TempDir()
-			o := wal.Options{Sync: p, SyncInterval: time.Millisecond}
-			m := newMod()
-			d, err := wal.Open(dir, m.Module, o)
-			if err != nil {
-				t.Fatal(err)
+			o := keel.Options{Sync: p, SyncInterval: time.Millisecond}
+			d := mustOpen(t, dir, o)
+			for i := range 25 {
+				d.addPost(fmt.Sprint(i))
 			}
-			for i := range 50 {
-				addPost(t, d.Runtime(), fmt.Sprint(i))
+			want := d.posts()
+			var fs []keel.Future[testmod.Post]
+			for i := 25; i < 50; i++ {
+				s := fmt.Sprint(i)
+				fs = append(fs, keel.Go(t.Context(), d.DB, "test", d.m.AddPost,
+					testmod.AddPostArgs{Slug: s, Author: "a-" + s, Title: "t-" + s}))
 			}
-			want := posts(t, d, m)
-			if err := d.Runtime().Close(); err != nil {
-				t.Fatal(err)
+			d.mustClose()
+			for i, f := range fs {
+				p, err := f.Wait(t.Context())
+				if err != nil {
+					t.Fatalf("call %d submitted before Close: %v", 25+i, err)
+				}
+				want = append(want, postLine(p))
 			}
-			d2 := reopen(t, dir, o, want)
-			if d2.Recovered.Entries != 51 {
-				t.Errorf("replayed %d entries, want 51", d2.Recovered.Entries)
+			slices.Sort(want)
+			if rec := reopen(t, dir, o, want); rec.Entries != 51 {
+				t.Errorf("replayed %d entries, want 51", rec.Entries)
 			}
 		})
 	}

@@ -5,9 +5,10 @@ import (
 	"time"
 )
 
-// Options configure a durable database. The zero value fsyncs every
-// transaction before acknowledging it (with group commit) and snapshots
-// every DefaultSnapshotBytes of log.
+// Options configure a data directory. Every field's zero value means
+// its default: fsync every transaction before acknowledging it (with
+// group commit), snapshot every DefaultSnapshotEvery transactions or
+// DefaultSnapshotBytes of log, keep two snapshots.
 type Options struct {
 	// Logger receives recovery reports (a repaired tail, a snapshot
 	// fallback) and the runtime's logs; nil discards.
@@ -25,20 +26,26 @@ type Options struct {
 	SegmentSize int
 
 	// SnapshotEvery takes a snapshot after this many logged transactions
-	// since the last one; 0 means never by count.
+	// since the last one; 0 means DefaultSnapshotEvery and a negative
+	// value never by count.
 	SnapshotEvery int
 	// SnapshotBytes takes a snapshot after this many bytes of log since the
-	// last one; 0 means DefaultSnapshotBytes and a negative value never.
+	// last one; 0 means DefaultSnapshotBytes and a negative value never by
+	// size.
 	SnapshotBytes int64
 	// KeepSnapshots is how many snapshots are kept, newest first, with the
 	// log each needs, so that a damaged newest snapshot falls back to an
 	// older one; 0 means 2, and 1 keeps no fallback.
 	KeepSnapshots int
-
 	// Repair makes Open truncate the log at a damaged entry that valid
 	// entries follow, dropping those entries, instead of failing with a
-	// *CorruptError. A torn tail is always repaired.
+	// *CorruptError. A torn tail (damage that no valid entry follows in
+	// the last segment) is always repaired, also when the newest snapshot
+	// holds the torn entries.
 	Repair bool
+	// ReadOnly opens the directory to read it as it is: no lock, no
+	// repair, nothing created or written; the log takes no entries.
+	ReadOnly bool
 }
 
 const (
@@ -47,6 +54,9 @@ const (
 	// DefaultSnapshotBytes is how much log is written between automatic
 	// snapshots by default.
 	DefaultSnapshotBytes = 64 << 20
+	// DefaultSnapshotEvery is how many transactions are logged between
+	// automatic snapshots by default.
+	DefaultSnapshotEvery = 1 << 20
 )
 
 func (o Options) withDefaults() Options {
@@ -61,6 +71,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.SnapshotBytes == 0 {
 		o.SnapshotBytes = DefaultSnapshotBytes
+	}
+	if o.SnapshotEvery == 0 {
+		o.SnapshotEvery = DefaultSnapshotEvery
 	}
 	if o.KeepSnapshots <= 0 {
 		o.KeepSnapshots = 2

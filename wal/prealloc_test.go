@@ -7,6 +7,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/wal"
 )
 
@@ -17,12 +18,12 @@ import (
 // so in an Info line, not a warning.
 func TestPreallocatedTail(t *testing.T) {
 	dir := t.TempDir()
-	o := wal.Options{SegmentSize: 64 << 10, SnapshotBytes: -1}
-	d, m := mustOpen(t, dir, o)
+	o := keel.Options{SegmentSize: 64 << 10, SnapshotEvery: -1, SnapshotBytes: -1}
+	d := mustOpen(t, dir, o)
 	for i := range 3000 {
-		addPost(t, d.Runtime(), fmt.Sprintf("p%04d", i))
+		d.addPost(fmt.Sprintf("p%04d", i))
 	}
-	want := posts(t, d, m)
+	want := d.posts()
 	segs, err := wal.Segments(dir)
 	if err != nil || len(segs) < 3 {
 		t.Fatalf("%d segments (%v), want several", len(segs), err)
@@ -44,9 +45,7 @@ func TestPreallocatedTail(t *testing.T) {
 	}
 	crashed := copyDir(t, dir)
 	tail := segs[len(segs)-1]
-	if err := d.Close(); err != nil {
-		t.Fatal(err)
-	}
+	d.mustClose()
 	r, err := wal.ReadSegment(tail)
 	if err != nil || r.Damage != nil {
 		t.Fatalf("tail segment after close: %v %v, want it to end at its last entry", err, r.Damage)
@@ -54,15 +53,11 @@ func TestPreallocatedTail(t *testing.T) {
 
 	var logbuf bytes.Buffer
 	o.Logger = slog.New(slog.NewTextHandler(&logbuf, nil))
-	d2, err := wal.Open(crashed, newMod().Module, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d2.Close()
-	if got := posts(t, d2, m); fmt.Sprint(got) != fmt.Sprint(want) {
+	d2 := mustOpenMod(t, crashed, d.m, o)
+	if got := d2.posts(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("after the crash copy: %d posts, want %d", len(got), len(want))
 	}
-	rec := d2.Recovered
+	rec := d2.Recovery()
 	if rec.DroppedBytes <= 0 || rec.DroppedEntries != 0 {
 		t.Fatalf("dropped %d bytes, %d entries; want the zeros only", rec.DroppedBytes, rec.DroppedEntries)
 	}
@@ -70,7 +65,7 @@ func TestPreallocatedTail(t *testing.T) {
 		t.Fatalf("log: %s, want one Info line", logbuf.String())
 	}
 	// The copy's log goes on: one more post, and it reopens clean.
-	addPost(t, d2.Runtime(), "after")
+	d2.addPost("after")
 	st, err := os.Stat(segPath(crashed, segs[len(segs)-1].First))
 	if err != nil || st.Size() <= r.Size {
 		t.Fatalf("tail after writing on: %v, size %d", err, st.Size())

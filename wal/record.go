@@ -11,19 +11,23 @@ import (
 	"github.com/keeldb/keel/table"
 )
 
-// Version is the record format version written in every log entry.
-const Version = 1
+// Version is the format version written in every log entry and
+// snapshot. Version 2 added the schema fingerprint; data of version 1 is
+// refused with an error that says so.
+const Version = 2
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// minRecord is the smallest valid record: version, four empty fields,
-// two zero counts and the checksum.
-const minRecord = 1 + 1 + 1 + 1 + 1 + 1 + 1 + 4
+// minRecord is the smallest valid record: version, fingerprint, four
+// empty fields, two zero counts and the checksum.
+const minRecord = 1 + 8 + 1 + 1 + 1 + 1 + 1 + 1 + 4
 
-// appendRecord appends the record of c (see doc.go) to dst.
-func appendRecord(dst []byte, c *table.Commit) []byte {
+// appendRecord appends the record of c (see doc.go), written by the schema
+// with fingerprint fp, to dst.
+func appendRecord(dst []byte, fp Fingerprint, c *table.Commit) []byte {
 	start := len(dst)
 	dst = append(dst, Version)
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(fp))
 	dst = binary.AppendUvarint(dst, c.TxID)
 	dst = binary.AppendVarint(dst, c.Time.UnixNano())
 	dst = appendString(dst, c.Reducer)
@@ -94,6 +98,7 @@ func appendString(dst []byte, s string) []byte {
 
 // Record is one decoded log entry. Row bytes alias the entry's data.
 type Record struct {
+	Schema  Fingerprint // the schema that wrote it
 	TxID    uint64
 	Time    time.Time
 	Reducer string
@@ -136,6 +141,9 @@ func checkRecord(data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("entry of %d bytes is shorter than any record", len(data))
 	}
 	if data[0] != Version {
+		if data[0] == 1 {
+			return nil, errors.New("record of format version 1, written by an older Keel: open it with that version and take a snapshot")
+		}
 		return nil, fmt.Errorf("unknown record version %d", data[0])
 	}
 	body := data[:len(data)-4]
@@ -151,7 +159,8 @@ func DecodeRecord(data []byte, r *Record) error {
 	if err != nil {
 		return err
 	}
-	d := newDecoder(body, 1)
+	r.Schema = recordSchema(body)
+	d := newDecoder(body, 1+8)
 	r.TxID = d.Uvarint()
 	r.Time = time.Unix(0, d.Varint())
 	r.Reducer = string(d.Bytes(true))
@@ -170,6 +179,11 @@ func DecodeRecord(data []byte, r *Record) error {
 	}
 	r.Seqs = d.seqs(r.Seqs[:0])
 	return d.done()
+}
+
+// recordSchema returns the fingerprint of a checked record body.
+func recordSchema(body []byte) Fingerprint {
+	return Fingerprint(binary.LittleEndian.Uint64(body[1:9]))
 }
 
 // decoder reads a checked record or snapshot body: codec.Reader's

@@ -7,9 +7,10 @@ import (
 )
 
 // replayer applies log records and snapshots to a database through
-// Tx.Apply and DB.RestoreSequence: never through reducer code.
+// table's replay and load: never through reducer code.
 type replayer struct {
 	db    *table.DB
+	fp    Fingerprint       // the schema every record must carry
 	names map[string]string // table names, to look up names without allocating
 	txs   uint64
 	rows  uint64
@@ -18,8 +19,8 @@ type replayer struct {
 	lastTx uint64    // id of the last transaction replayed
 }
 
-func newReplayer(db *table.DB) *replayer {
-	r := &replayer{db: db, names: map[string]string{}}
+func newReplayer(db *table.DB, fp Fingerprint) *replayer {
+	r := &replayer{db: db, fp: fp, names: map[string]string{}}
 	for _, s := range db.Schemas() {
 		r.names[s.TableName()] = s.TableName()
 	}
@@ -29,7 +30,7 @@ func newReplayer(db *table.DB) *replayer {
 func (r *replayer) table(b []byte) (string, error) {
 	name, ok := r.names[string(b)]
 	if !ok {
-		return "", fmt.Errorf("keel: replay: the log names table %q, which the module does not have: %w", b, table.ErrCorruptState)
+		return "", fmt.Errorf("the log names table %q, which the module does not have: %w", b, table.ErrCorruptState)
 	}
 	return name, nil
 }
@@ -40,10 +41,14 @@ func (r *replayer) table(b []byte) (string, error) {
 // work.
 const replayBatch = 4096
 
-// apply replays one record that scanSegment checked (framing, version,
-// checksum).
-func (r *replayer) apply(data []byte) error {
-	d := newDecoder(data[:len(data)-4], 1)
+// apply replays entry index of file, a record that scanSegment checked
+// (framing, version, checksum).
+func (r *replayer) apply(file string, index uint64, data []byte) error {
+	body := data[:len(data)-4]
+	if fp := recordSchema(body); fp != r.fp {
+		return &ForeignError{File: file, Index: index, Found: fp, Want: r.fp}
+	}
+	d := newDecoder(body, 1+8)
 	txid := d.Uvarint()
 	d.Varint()    // time
 	d.Bytes(true) // reducer
@@ -52,11 +57,11 @@ func (r *replayer) apply(data []byte) error {
 		return d.done()
 	}
 	if r.tx == nil {
-		tx, err := r.db.BeginAt(txid)
+		t, err := tx.BeginAt(r.db, txid)
 		if err != nil {
 			return err
 		}
-		r.tx = tx
+		r.tx = t
 	}
 	r.lastTx = txid
 	nt := d.Count()
@@ -75,7 +80,7 @@ func (r *replayer) apply(data []byte) error {
 			if d.failed() {
 				break
 			}
-			if err := r.tx.Replay(name, op, old, new); err != nil {
+			if err := tx.Replay(r.tx, name, uint8(op), old, new); err != nil {
 				return err
 			}
 			r.rows++
@@ -86,7 +91,7 @@ func (r *replayer) apply(data []byte) error {
 		return err
 	}
 	for _, m := range seqs {
-		if err := r.db.RestoreSequence(m); err != nil {
+		if err := tx.RestoreSequence(r.db, m); err != nil {
 			return err
 		}
 	}
@@ -102,8 +107,8 @@ func (r *replayer) commit() {
 	if r.tx == nil {
 		return
 	}
-	r.tx.Commit()
-	r.db.Release()
+	tx.Commit(r.tx)
+	tx.Release(r.db)
 	r.tx = nil
 }
 
@@ -114,10 +119,11 @@ func (r *replayer) finish() error {
 	if r.lastTx == 0 {
 		return nil
 	}
-	tx, err := r.db.BeginAt(r.lastTx)
+	t, err := tx.BeginAt(r.db, r.lastTx)
 	if err != nil {
 		return err
 	}
-	tx.Rollback()
+	tx.Commit(t)
+	tx.Release(r.db)
 	return nil
 }

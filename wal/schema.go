@@ -1,6 +1,8 @@
 package wal
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -8,7 +10,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
 )
 
@@ -18,16 +19,47 @@ const schemaFile = "schema.json"
 
 // storedSchema is the content of schema.json.
 type storedSchema struct {
-	Format int               `json:"format"`
-	Module string            `json:"module"`
-	Tables []table.TableInfo `json:"tables"`
+	Format      int               `json:"format"`
+	Module      string            `json:"module"`
+	Fingerprint Fingerprint       `json:"fingerprint"`
+	Tables      []table.TableInfo `json:"tables"`
 }
 
-func moduleSchema(m *runtime.Module) storedSchema {
-	s := storedSchema{Format: Version, Module: m.Name}
-	for _, t := range m.Tables {
+// Fingerprint identifies a schema: the first 8 bytes of the SHA-256 of
+// its tables' description (names, columns with their types, indexes and
+// sequences) as JSON. Every log record and snapshot carries the
+// fingerprint of the schema that wrote it, and replay refuses data of
+// another schema. The module's name is not part of it.
+type Fingerprint uint64
+
+func (f Fingerprint) String() string { return fmt.Sprintf("%016x", uint64(f)) }
+
+// MarshalText writes the fingerprint as 16 hex digits.
+func (f Fingerprint) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
+
+// UnmarshalText reads 16 hex digits.
+func (f *Fingerprint) UnmarshalText(b []byte) error {
+	var v uint64
+	if _, err := fmt.Sscanf(string(b), "%016x", &v); err != nil {
+		return fmt.Errorf("schema fingerprint %q: %w", b, err)
+	}
+	*f = Fingerprint(v)
+	return nil
+}
+
+// fingerprintOf computes the fingerprint of tables.
+func fingerprintOf(tables []table.TableInfo) Fingerprint {
+	b, _ := json.Marshal(tables)
+	sum := sha256.Sum256(b)
+	return Fingerprint(binary.LittleEndian.Uint64(sum[:8]))
+}
+
+func moduleSchema(name string, tables []table.Schema) storedSchema {
+	s := storedSchema{Format: Version, Module: name}
+	for _, t := range tables {
 		s.Tables = append(s.Tables, t.Info())
 	}
+	s.Fingerprint = fingerprintOf(s.Tables)
 	return s
 }
 
@@ -43,6 +75,9 @@ func readSchema(dir string) (s storedSchema, ok bool, err error) {
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
 		return s, false, &CorruptError{File: path, Reason: err.Error()}
+	}
+	if s.Format != Version {
+		return s, false, &CorruptError{File: path, Reason: fmt.Sprintf("format %d, this Keel reads format %d", s.Format, Version)}
 	}
 	return s, true, nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/internal/testmod"
 	"github.com/keeldb/keel/table"
 	"github.com/keeldb/keel/wal"
@@ -72,10 +73,8 @@ func TestSchemaChange(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			m := newMod()
-			mm := *m.Module
-			m.Module = &mm
 			c.change(m)
-			_, err := wal.Open(dir, m.Module, wal.Options{})
+			err := openErr(dir, m, keel.Options{})
 			var se *wal.SchemaChangeError
 			if !errors.As(err, &se) || !errors.Is(err, wal.ErrSchemaChanged) {
 				t.Fatalf("open: %v, want a *SchemaChangeError", err)
@@ -89,11 +88,9 @@ func TestSchemaChange(t *testing.T) {
 		})
 	}
 	// The unchanged module still opens.
-	d, err := wal.Open(dir, newMod().Module, wal.Options{})
-	if err != nil {
+	if err := openErr(dir, newMod(), keel.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	d.Close()
 }
 
 // TestLockOtherProcess opens a directory here and tries again from a
@@ -103,7 +100,7 @@ func TestLockOtherProcess(t *testing.T) {
 		t.Skip("child")
 	}
 	dir := t.TempDir()
-	mustOpen(t, dir, wal.Options{})
+	mustOpen(t, dir, keel.Options{})
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLockChild$")
 	cmd.Env = append(os.Environ(), "KEEL_LOCK_DIR="+dir)
 	out, err := cmd.CombinedOutput()
@@ -120,7 +117,7 @@ func TestLockChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("run by TestLockOtherProcess")
 	}
-	_, err := wal.Open(dir, newMod().Module, wal.Options{})
+	err := openErr(dir, newMod(), keel.Options{})
 	if errors.Is(err, wal.ErrLocked) {
 		fmt.Println("LOCKED", err)
 		return

@@ -57,6 +57,7 @@ type snapshotState struct {
 	seqs   []table.SeqMove
 	index  uint64 // last log entry included
 	txid   uint64
+	fp     Fingerprint
 	schema []byte
 
 	entries, bytes uint64 // the log's counters when it was taken
@@ -87,6 +88,7 @@ func writeSnapshot(tmp string, st *snapshotState) (err error) {
 	}
 	buf = append(buf, snapMagic...)
 	buf = append(buf, Version)
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(st.fp))
 	buf = binary.AppendUvarint(buf, st.index)
 	buf = binary.AppendUvarint(buf, st.txid)
 	buf = binary.AppendUvarint(buf, uint64(len(st.schema)))
@@ -129,11 +131,12 @@ func writeSnapshot(tmp string, st *snapshotState) (err error) {
 
 // Snapshot is a decoded snapshot file; rows alias the file's bytes.
 type Snapshot struct {
-	Index  uint64 // the last log entry it holds
-	TxID   uint64
-	Schema []byte // the schema description, as in schema.json
-	Tables []SnapshotTable
-	Seqs   []table.SeqMove
+	Fingerprint Fingerprint // of the schema that wrote it
+	Index       uint64      // the last log entry it holds
+	TxID        uint64
+	Schema      []byte // the schema description, as in schema.json
+	Tables      []SnapshotTable
+	Seqs        []table.SeqMove
 }
 
 // SnapshotTable is one table of a snapshot, its rows in primary-key order.
@@ -164,10 +167,17 @@ func decodeSnapshot(data []byte) (*Snapshot, string) {
 		return nil, "checksum mismatch"
 	}
 	if v := body[len(snapMagic)]; v != Version {
+		if v == 1 {
+			return nil, "snapshot of format version 1, written by an older Keel"
+		}
 		return nil, fmt.Sprintf("unknown snapshot version %d", v)
 	}
-	d := newDecoder(body, len(snapMagic)+1)
-	s := &Snapshot{Index: d.Uvarint(), TxID: d.Uvarint(), Schema: d.Bytes(true)}
+	if len(body) < len(snapMagic)+1+8 {
+		return nil, "snapshot header cut short"
+	}
+	s := &Snapshot{Fingerprint: Fingerprint(binary.LittleEndian.Uint64(body[len(snapMagic)+1:]))}
+	d := newDecoder(body, len(snapMagic)+1+8)
+	s.Index, s.TxID, s.Schema = d.Uvarint(), d.Uvarint(), d.Bytes(true)
 	nt := d.Count()
 	for i := 0; i < nt && !d.failed(); i++ {
 		t := SnapshotTable{Name: string(d.Bytes(true))}
@@ -194,34 +204,45 @@ func decodeSnapshot(data []byte) (*Snapshot, string) {
 // load puts the snapshot's rows and sequence states into an empty
 // database.
 func (s *Snapshot) load(r *replayer) error {
-	tx, err := r.db.BeginAt(s.TxID)
+	t, err := tx.BeginAt(r.db, s.TxID)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	for _, t := range s.Tables {
-		name, err := r.table([]byte(t.Name))
+	defer tx.Rollback(t)
+	for _, st := range s.Tables {
+		name, err := r.table([]byte(st.Name))
 		if err != nil {
 			return err
 		}
-		if err := tx.Load(name, t.Rows); err != nil {
+		if err := tx.Load(t, name, st.Rows); err != nil {
 			return err
 		}
-		r.rows += uint64(len(t.Rows))
+		r.rows += uint64(len(st.Rows))
 	}
 	for _, m := range s.Seqs {
-		if err := r.db.RestoreSequence(m); err != nil {
+		if err := tx.RestoreSequence(r.db, m); err != nil {
 			return err
 		}
 	}
-	tx.Commit()
-	r.db.Release()
+	tx.Commit(t)
+	tx.Release(r.db)
 	return nil
 }
 
-// schemaTables decodes the snapshot's schema description.
-func (s *Snapshot) schemaTables() (storedSchema, error) {
-	var st storedSchema
-	err := json.Unmarshal(s.Schema, &st)
-	return st, err
+// checkSchema refuses a snapshot written by another schema than the
+// module's (fingerprint fp, description schema), naming the difference.
+func (s *Snapshot) checkSchema(path string, fp Fingerprint, schema []byte) error {
+	if s.Fingerprint == fp {
+		return nil
+	}
+	var theirs, ours storedSchema
+	if err := json.Unmarshal(s.Schema, &theirs); err != nil {
+		return &CorruptError{File: path, Reason: fmt.Sprintf("schema description: %v", err)}
+	}
+	json.Unmarshal(schema, &ours)
+	diff := diffSchema(theirs.Tables, ours.Tables)
+	if diff == nil {
+		diff = fmt.Errorf("fingerprint %s, the module's is %s", s.Fingerprint, fp)
+	}
+	return &ForeignError{File: path, Module: theirs.Module, Found: s.Fingerprint, Want: fp, Diff: diff}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/wal"
 )
 
@@ -31,32 +32,28 @@ func segmentFiles(t *testing.T, dir string) []string {
 	return m
 }
 
+// snapOpts are snapDB's options: small segments, no automatic snapshot.
+var snapOpts = keel.Options{SegmentSize: 512, SnapshotEvery: -1, SnapshotBytes: -1}
+
 // snapDB writes rounds of posts with a snapshot after each round, into
 // small segments, and returns the directory and the final state.
 func snapDB(t *testing.T, rounds, per int) (string, []string) {
 	t.Helper()
 	dir := t.TempDir()
-	o := wal.Options{SegmentSize: 512, SnapshotBytes: -1}
-	m := newMod()
-	d, err := wal.Open(dir, m.Module, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := mustOpen(t, dir, snapOpts)
 	for r := range rounds {
 		for i := range per {
-			addPost(t, d.Runtime(), fmt.Sprintf("p%d-%d", r, i))
+			d.addPost(fmt.Sprintf("p%d-%d", r, i))
 		}
 		if err := d.Snapshot(); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for i := range per {
-		addPost(t, d.Runtime(), fmt.Sprintf("tail-%d", i))
+		d.addPost(fmt.Sprintf("tail-%d", i))
 	}
-	want := posts(t, d, m)
-	if err := d.Close(); err != nil {
-		t.Fatal(err)
-	}
+	want := d.posts()
+	d.mustClose()
 	return dir, want
 }
 
@@ -81,9 +78,8 @@ func TestSnapshotAndPruning(t *testing.T) {
 	if first > older.Index+1 {
 		t.Fatalf("segment %d kept, but the older snapshot needs entry %d", first, older.Index+1)
 	}
-	d := reopen(t, dir, wal.Options{SegmentSize: 512, SnapshotBytes: -1}, want)
-	if d.Recovered.Snapshot != snaps[1] {
-		t.Errorf("loaded %q, want the newest snapshot %s", d.Recovered.Snapshot, snaps[1])
+	if rec := reopen(t, dir, snapOpts, want); rec.Snapshot != snaps[1] {
+		t.Errorf("loaded %q, want the newest snapshot %s", rec.Snapshot, snaps[1])
 	}
 }
 
@@ -99,31 +95,28 @@ func TestSnapshotFallback(t *testing.T) {
 	if _, err := wal.ReadSnapshot(snaps[1]); !errors.Is(err, wal.ErrCorrupt) {
 		t.Fatalf("damaged snapshot reads: %v", err)
 	}
-	d := reopen(t, dir, wal.Options{SegmentSize: 512, SnapshotBytes: -1}, want)
-	if d.Recovered.Snapshot != snaps[0] {
-		t.Errorf("loaded %q, want the older snapshot %s", d.Recovered.Snapshot, snaps[0])
+	if rec := reopen(t, dir, snapOpts, want); rec.Snapshot != snaps[0] {
+		t.Errorf("loaded %q, want the older snapshot %s", rec.Snapshot, snaps[0])
 	}
 }
 
 func TestSnapshotAutomatic(t *testing.T) {
 	dir := t.TempDir()
-	o := wal.Options{SegmentSize: 1024, SnapshotEvery: 25}
-	d, m := mustOpen(t, dir, o)
+	o := keel.Options{SegmentSize: 1024, SnapshotEvery: 25}
+	d := mustOpen(t, dir, o)
 	for i := range 200 {
-		addPost(t, d.Runtime(), fmt.Sprint(i))
+		d.addPost(fmt.Sprint(i))
 	}
-	want := posts(t, d, m)
-	if err := d.Close(); err != nil {
-		t.Fatal(err)
-	}
+	want := d.posts()
+	d.mustClose()
 	if n := len(snapshotFiles(t, dir)); n == 0 || n > 2 {
 		t.Fatalf("%d snapshots", n)
 	}
-	d2 := reopen(t, dir, o, want)
+	rec := reopen(t, dir, o, want)
 	// Snapshots run in the background, so how far the last one got depends
 	// on scheduling; it must at least spare replaying a whole interval.
-	if d2.Recovered.Snapshot == "" || d2.Recovered.Entries > 200-25 {
-		t.Errorf("recovered %+v: want a snapshot and a shorter log", d2.Recovered)
+	if rec.Snapshot == "" || rec.Entries > 200-25 {
+		t.Errorf("recovered %+v: want a snapshot and a shorter log", rec)
 	}
 }
 
@@ -132,7 +125,7 @@ func TestSnapshotAllDamaged(t *testing.T) {
 	for _, s := range snapshotFiles(t, dir) {
 		os.WriteFile(s, []byte("KEELSNAP garbage"), 0o640)
 	}
-	_, err := wal.Open(dir, newMod().Module, wal.Options{})
+	err := openErr(dir, newMod(), keel.Options{})
 	if !errors.Is(err, wal.ErrCorrupt) {
 		t.Fatalf("open with damaged snapshots and a pruned log: %v", err)
 	}
@@ -140,18 +133,14 @@ func TestSnapshotAllDamaged(t *testing.T) {
 
 func TestLock(t *testing.T) {
 	dir := t.TempDir()
-	d, _ := mustOpen(t, dir, wal.Options{})
-	if _, err := wal.Open(dir, newMod().Module, wal.Options{}); !errors.Is(err, wal.ErrLocked) {
+	d := mustOpen(t, dir, keel.Options{})
+	if err := openErr(dir, newMod(), keel.Options{}); !errors.Is(err, wal.ErrLocked) {
 		t.Fatalf("second open: %v, want ErrLocked", err)
 	}
-	if err := d.Close(); err != nil {
-		t.Fatal(err)
-	}
-	d2, err := wal.Open(dir, newMod().Module, wal.Options{})
-	if err != nil {
+	d.mustClose()
+	if err := openErr(dir, newMod(), keel.Options{}); err != nil {
 		t.Fatalf("open after close: %v", err)
 	}
-	d2.Close()
 }
 
 func TestSnapshotWithoutLog(t *testing.T) {
@@ -162,7 +151,7 @@ func TestSnapshotWithoutLog(t *testing.T) {
 	for _, s := range snapshotFiles(t, dir) {
 		os.WriteFile(s, []byte("KEELSNAP garbage"), 0o640)
 	}
-	if _, err := wal.Open(dir, newMod().Module, wal.Options{}); !errors.Is(err, wal.ErrCorrupt) {
+	if err := openErr(dir, newMod(), keel.Options{}); !errors.Is(err, wal.ErrCorrupt) {
 		t.Fatalf("open without a log and with damaged snapshots: %v", err)
 	}
 }

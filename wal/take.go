@@ -6,77 +6,78 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
 )
 
-// Snapshot writes a snapshot of the last commit and prunes the snapshots
-// and log segments no longer needed. The writer lock is held only to take
-// a copy-on-write view; rows are written while transactions go on. The
-// file is written atomically (temporary file, fsync, rename, fsync of the
-// directory) and only once the log is durable through the snapshot's last
-// entry.
-func (d *DB) Snapshot() error {
-	d.snapMu.Lock()
-	defer d.snapMu.Unlock()
-	if err := d.log.failed(); err != nil {
+// errNoCapture is returned by a snapshot of a log that was never started.
+var errNoCapture = errors.New("keel: snapshot: the log has no runtime to take the state from")
+
+// Snapshot writes a snapshot of the state after the last transaction that
+// ran and prunes the snapshots and log segments no longer needed. The
+// runtime is paused only to take a copy-on-write view; rows are written
+// while transactions go on. The file is written atomically (temporary
+// file, fsync, rename, fsync of the directory) and only once the log is
+// durable through the snapshot's last entry.
+func (l *Log) Snapshot() error {
+	if l.log == nil {
+		return fmt.Errorf("keel: snapshot: %w", ErrReadOnly)
+	}
+	if l.capture == nil {
+		return errNoCapture
+	}
+	l.snapMu.Lock()
+	defer l.snapMu.Unlock()
+	if err := l.log.failed(); err != nil {
 		return err
 	}
-	st := &snapshotState{schema: d.schema}
-	err := d.rt.Locked(func(db *table.DB) error {
-		v, err := db.View()
+	st := &snapshotState{schema: l.schema, fp: l.fp, tables: l.tables}
+	err := l.capture(func(db *table.DB, index uint64) error {
+		v, err := tx.View(db)
 		if err != nil {
 			return err
 		}
-		st.view, st.txid, st.seqs = v, v.TxID, db.Sequences()
-		st.index = d.log.lastIndex()
-		st.entries, st.bytes = d.log.entries.Load(), d.log.bytes.Load()
-		for _, s := range db.Schemas() {
-			st.tables = append(st.tables, s.TableName())
-		}
+		st.view, st.txid, st.seqs, st.index = v, v.TxID, tx.Sequences(db), index
+		st.entries, st.bytes = l.log.entries.Load(), l.log.bytes.Load()
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if st.index == d.snapIndex && st.index > 0 {
+	if st.index == l.snapIndex && st.index > 0 {
 		return nil // nothing new since the last snapshot
 	}
 	name := snapshotName(st.index)
-	tmp := filepath.Join(d.dir, name+".tmp")
+	tmp := filepath.Join(l.dir, name+".tmp")
 	if err := writeSnapshot(tmp, st); err != nil {
-		return fmt.Errorf("keel: wal: snapshot: %w", err)
+		return fmt.Errorf("keel: snapshot: %w", err)
 	}
-	if err := d.log.syncTo(st.index); err != nil {
+	if err := l.log.syncTo(st.index); err != nil {
 		os.Remove(tmp)
 		return err
 	}
-	if err := os.Rename(tmp, filepath.Join(d.dir, name)); err != nil {
+	if err := os.Rename(tmp, filepath.Join(l.dir, name)); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("keel: wal: snapshot: %w", err)
+		return fmt.Errorf("keel: snapshot: %w", err)
 	}
-	if err := syncDir(d.dir); err != nil {
-		return fmt.Errorf("keel: wal: snapshot: %w", err)
+	if err := l.log.syncDirFn(l.dir); err != nil {
+		return fmt.Errorf("keel: snapshot: fsync %s: %w", l.dir, err)
 	}
-	d.snapIndex = st.index
-	d.snapAt.Store(st.entries)
-	d.snapBytes.Store(st.bytes)
-	d.logger.Info("keel: wal: snapshot written", "snapshot", name, "index", st.index)
-	return d.prune()
+	l.snapIndex = st.index
+	l.snapAt.Store(st.entries)
+	l.snapBytes.Store(st.bytes)
+	l.logger.Info("keel: snapshot written", "snapshot", name, "index", st.index)
+	return l.prune()
 }
 
 // prune removes the snapshots beyond KeepSnapshots and the log segments
 // wholly before the oldest snapshot kept. The segment being written is
 // never removed.
-func (d *DB) prune() error {
-	snaps, err := listSnapshots(d.dir)
+func (l *Log) prune() error {
+	snaps, err := listSnapshots(l.dir)
 	if err != nil {
 		return err
 	}
-	keep := d.opts.KeepSnapshots
-	if len(snaps) <= keep {
-		keep = len(snaps)
-	}
+	keep := min(l.opts.KeepSnapshots, len(snaps))
 	var errs []error
 	for _, s := range snaps[keep:] {
 		if err := os.Remove(s.Path); err != nil {
@@ -87,7 +88,7 @@ func (d *DB) prune() error {
 		return errors.Join(errs...)
 	}
 	oldest := snaps[keep-1].Index
-	segs, err := listSegments(logDir(d.dir))
+	segs, err := listSegments(logDir(l.dir))
 	if err != nil {
 		return err
 	}
@@ -100,42 +101,42 @@ func (d *DB) prune() error {
 		removed++
 	}
 	if removed > 0 || len(snaps) > keep {
-		if err := syncDir(d.dir); err != nil {
+		if err := l.log.syncDirFn(l.dir); err != nil {
 			errs = append(errs, err)
 		}
-		if err := syncDir(logDir(d.dir)); err != nil {
+		if err := l.log.syncDirFn(logDir(l.dir)); err != nil {
 			errs = append(errs, err)
 		}
-		d.logger.Debug("keel: wal: pruned", "segments", removed, "snapshots", len(snaps)-keep)
+		l.logger.Debug("keel: pruned", "segments", removed, "snapshots", len(snaps)-keep)
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("keel: wal: prune: %w", errors.Join(errs...))
+		return fmt.Errorf("keel: prune: %w", errors.Join(errs...))
 	}
 	return nil
 }
 
-// maybeSnapshot runs after each append, under the runtime's writer lock:
-// it wakes the snapshot goroutine when enough log was written.
-func (d *DB) maybeSnapshot(entries, bytes uint64) {
-	o := &d.opts
-	if (o.SnapshotEvery > 0 && entries-d.snapAt.Load() >= uint64(o.SnapshotEvery)) ||
-		(o.SnapshotBytes > 0 && bytes-d.snapBytes.Load() >= uint64(o.SnapshotBytes)) {
+// maybeSnapshot runs after each append, from the runtime's executor: it
+// wakes the snapshot goroutine when enough log was written.
+func (l *Log) maybeSnapshot(entries, bytes uint64) {
+	o := &l.opts
+	if (o.SnapshotEvery > 0 && entries-l.snapAt.Load() >= uint64(o.SnapshotEvery)) ||
+		(o.SnapshotBytes > 0 && bytes-l.snapBytes.Load() >= uint64(o.SnapshotBytes)) {
 		select {
-		case d.kick <- struct{}{}:
+		case l.kick <- struct{}{}:
 		default:
 		}
 	}
 }
 
-func (d *DB) snapshotter() {
-	defer d.bg.Done()
+func (l *Log) snapshotter() {
+	defer l.bg.Done()
 	for {
 		select {
-		case <-d.stop:
+		case <-l.stop:
 			return
-		case <-d.kick:
-			if err := d.Snapshot(); err != nil && !errors.Is(err, ErrClosed) && !errors.Is(err, runtime.ErrClosed) {
-				d.logger.Error("keel: wal: snapshot failed", "err", err)
+		case <-l.kick:
+			if err := l.Snapshot(); err != nil && !errors.Is(err, ErrClosed) && !errors.Is(err, ErrFailed) {
+				l.logger.Error("keel: snapshot failed", "err", err)
 			}
 		}
 	}

@@ -12,30 +12,26 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/wal"
 )
 
-var noSnap = wal.Options{SnapshotBytes: -1}
+// noSnap are options without automatic snapshots.
+var noSnap = keel.Options{SnapshotEvery: -1, SnapshotBytes: -1}
 
 // buildLog writes n posts into a new data directory and returns it with the
 // post table after each log entry: states[k] holds the state after entry
 // k+1 (entry 1 is the init reducer's).
-func buildLog(t *testing.T, n int, o wal.Options) (dir string, states [][]string) {
+func buildLog(t *testing.T, n int, o keel.Options) (dir string, states [][]string) {
 	t.Helper()
 	dir = t.TempDir()
-	m := newMod()
-	d, err := wal.Open(dir, m.Module, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	states = append(states, posts(t, d, m))
+	d := mustOpen(t, dir, o)
+	states = append(states, d.posts())
 	for i := range n {
-		addPost(t, d.Runtime(), fmt.Sprintf("post-%d", i))
-		states = append(states, posts(t, d, m))
+		d.addPost(fmt.Sprintf("post-%d", i))
+		states = append(states, d.posts())
 	}
-	if err := d.Close(); err != nil {
-		t.Fatal(err)
-	}
+	d.mustClose()
 	return dir, states
 }
 
@@ -91,47 +87,37 @@ func segPath(dir string, first uint64) string {
 }
 
 // reopen opens dir, compares the post table with want, then writes one
-// more post and reopens again to show the log is healthy.
-func reopen(t *testing.T, dir string, o wal.Options, want []string) *wal.DB {
+// more post and reopens again to show the log is healthy. It returns what
+// the first open recovered.
+func reopen(t *testing.T, dir string, o keel.Options, want []string) keel.Recovery {
+	t.Helper()
 	return reopenLight(t, dir, o, want, false)
 }
 
 // reopenLight is reopen; light skips the write and the second open.
-func reopenLight(t *testing.T, dir string, o wal.Options, want []string, light bool) *wal.DB {
+func reopenLight(t *testing.T, dir string, o keel.Options, want []string, light bool) keel.Recovery {
 	t.Helper()
-	m := newMod()
-	d, err := wal.Open(dir, m.Module, o)
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	rec := d.Recovered
-	if got := posts(t, d, m); !slices.Equal(got, want) {
-		d.Close()
+	d := mustOpen(t, dir, o)
+	rec := d.Recovery()
+	if got := d.posts(); !slices.Equal(got, want) {
 		t.Fatalf("state after open:\n%q\nwant\n%q", got, want)
 	}
-	check(t, d)
+	d.check()
 	if light {
-		if err := d.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return d
+		d.mustClose()
+		return rec
 	}
-	p := addPost(t, d.Runtime(), "after-repair")
-	if err := d.Close(); err != nil {
-		t.Fatal(err)
-	}
-	d, err = wal.Open(dir, m.Module, o)
-	if err != nil {
-		t.Fatalf("second open: %v", err)
-	}
-	defer d.Close()
-	want = append(slices.Clone(want), fmt.Sprintf("%d after-repair a-after-repair t-after-repair", p.ID))
+	p := d.addPost("after-repair")
+	d.mustClose()
+	d = mustOpenMod(t, dir, d.m, o)
+	want = append(slices.Clone(want), postLine(p))
 	slices.Sort(want)
-	if got := posts(t, d, m); !slices.Equal(got, want) {
+	if got := d.posts(); !slices.Equal(got, want) {
 		t.Fatalf("state after second open:\n%q\nwant\n%q", got, want)
 	}
-	d.Recovered = rec
-	return d
+	d.check()
+	d.mustClose()
+	return rec
 }
 
 func TestCutLastEntryAtEveryOffset(t *testing.T) {
@@ -151,12 +137,12 @@ func TestCutLastEntryAtEveryOffset(t *testing.T) {
 			var logbuf bytes.Buffer
 			o := noSnap
 			o.Logger = slog.New(slog.NewTextHandler(&logbuf, nil))
-			d := reopenLight(t, c, o, states[len(states)-2], cut > last+2 && cut < len(data)-2)
-			if got, want := d.Recovered.DroppedBytes, int64(cut-last); got != want {
+			rec := reopenLight(t, c, o, states[len(states)-2], cut > last+2 && cut < len(data)-2)
+			if got, want := rec.DroppedBytes, int64(cut-last); got != want {
 				t.Errorf("dropped %d bytes, want %d", got, want)
 			}
-			if want := min(cut-last, 1); d.Recovered.DroppedEntries != want {
-				t.Errorf("dropped %d entries, want %d", d.Recovered.DroppedEntries, want)
+			if want := min(cut-last, 1); rec.DroppedEntries != want {
+				t.Errorf("dropped %d entries, want %d", rec.DroppedEntries, want)
 			}
 			if cut > last && !bytes.Contains(logbuf.Bytes(), []byte("dropped_bytes=")) {
 				t.Errorf("no log line about the repair: %s", logbuf.String())
@@ -176,10 +162,10 @@ func TestZeroTail(t *testing.T) {
 			}
 			f.Write(make([]byte, n))
 			f.Close()
-			d := reopen(t, c, noSnap, states[len(states)-1])
-			if d.Recovered.DroppedBytes != int64(n) || d.Recovered.DroppedEntries != 0 {
+			rec := reopen(t, c, noSnap, states[len(states)-1])
+			if rec.DroppedBytes != int64(n) || rec.DroppedEntries != 0 {
 				t.Errorf("dropped %d bytes %d entries, want %d bytes 0 entries",
-					d.Recovered.DroppedBytes, d.Recovered.DroppedEntries, n)
+					rec.DroppedBytes, rec.DroppedEntries, n)
 			}
 		})
 	}
@@ -218,7 +204,7 @@ func TestBitFlips(t *testing.T) {
 					reopenLight(t, c, noSnap, before(states, e), light)
 					return
 				}
-				_, err := wal.Open(c, newMod().Module, noSnap)
+				err := openErr(c, newMod(), noSnap)
 				var ce *wal.CorruptError
 				if !errors.As(err, &ce) || !errors.Is(err, wal.ErrCorrupt) {
 					t.Fatalf("open: %v, want a *CorruptError", err)
@@ -251,7 +237,7 @@ func before(states [][]string, e int) []string {
 // TestDamageInEarlierSegment: only the last segment can be torn; damage in
 // an earlier one, even in its last entry, is corruption.
 func TestDamageInEarlierSegment(t *testing.T) {
-	o := wal.Options{SegmentSize: 300, SnapshotBytes: -1}
+	o := keel.Options{SegmentSize: 300, SnapshotEvery: -1, SnapshotBytes: -1}
 	dir, states := buildLog(t, 30, o)
 	segs := segmentFiles(t, dir)
 	if len(segs) < 3 {
@@ -264,14 +250,98 @@ func TestDamageInEarlierSegment(t *testing.T) {
 	damaged := first + uint64(len(offs)) - 1 // the segment's last entry
 	data[len(data)-1] ^= 1
 	os.WriteFile(segs[1], data, 0o640)
-	_, err := wal.Open(dir, newMod().Module, o)
+	err := openErr(dir, newMod(), o)
 	var ce *wal.CorruptError
 	if !errors.As(err, &ce) || ce.File != segs[1] || ce.Index != damaged {
 		t.Fatalf("open: %v, want %s entry %d", err, segs[1], damaged)
 	}
 	o.Repair = true
-	d := reopen(t, dir, o, states[damaged-2])
-	if d.Recovered.LastIndex != damaged-1 {
-		t.Errorf("log ends at %d after the repair, want %d", d.Recovered.LastIndex, damaged-1)
+	if rec := reopen(t, dir, o, states[damaged-2]); rec.LastIndex != damaged-1 {
+		t.Errorf("log ends at %d after the repair, want %d", rec.LastIndex, damaged-1)
+	}
+}
+
+// TestTornTailInSnapshot: a torn tail whose damaged entry the newest
+// snapshot holds is repaired too; the state is the snapshot's, with every
+// acknowledged post, and the log goes on after the snapshot's index in a
+// segment of its own.
+func TestTornTailInSnapshot(t *testing.T) {
+	const n = 4
+	dir := t.TempDir()
+	d := mustOpen(t, dir, noSnap)
+	for i := range n {
+		d.addPost(fmt.Sprintf("post-%d", i))
+	}
+	want := d.posts()
+	if err := d.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	d.mustClose()
+	snaps := snapshotFiles(t, dir)
+	if len(snaps) != 1 {
+		t.Fatalf("snapshots %v, want one", snaps)
+	}
+	s, err := wal.ReadSnapshot(snaps[0])
+	if err != nil || s.Index != n+1 {
+		t.Fatalf("snapshot %v index %d, want index %d", err, s.Index, n+1)
+	}
+	orig, err := os.ReadFile(segPath(dir, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	offs := entryOffsets(t, orig)
+	if len(offs) != n+1 {
+		t.Fatalf("%d entries in the segment, want %d", len(offs), n+1)
+	}
+	type damage struct {
+		name string
+		e    int // 0-based entry the damage is in
+		data []byte
+	}
+	var cases []damage
+	for e := range offs {
+		cases = append(cases, damage{fmt.Sprintf("cut-entry%d", e+1), e, orig[:offs[e]+3]})
+	}
+	flip := slices.Clone(orig)
+	flip[len(flip)-2] ^= 1
+	cases = append(cases, damage{"flip-last", n, flip},
+		damage{"cut-then-zeros", n - 1, append(slices.Clone(orig[:offs[n-1]+2]), make([]byte, 64)...)})
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cd := copyDir(t, dir)
+			if err := os.WriteFile(segPath(cd, 1), c.data, 0o640); err != nil {
+				t.Fatal(err)
+			}
+			var logbuf bytes.Buffer
+			o := noSnap
+			o.Logger = slog.New(slog.NewTextHandler(&logbuf, nil))
+			rec := reopen(t, cd, o, want)
+			if rec.Snapshot != filepath.Join(cd, filepath.Base(snaps[0])) || rec.SnapshotIndex != n+1 {
+				t.Errorf("loaded %q at %d, want %s at %d", rec.Snapshot, rec.SnapshotIndex, filepath.Base(snaps[0]), n+1)
+			}
+			if rec.LastIndex != n+1 || rec.Entries != 0 {
+				t.Errorf("log ends at %d after %d entries replayed, want %d and none", rec.LastIndex, rec.Entries, n+1)
+			}
+			if rec.Repair == "" || !bytes.Contains(logbuf.Bytes(), []byte("dropped_bytes=")) {
+				t.Errorf("repair %q, log %s: want the repair reported", rec.Repair, logbuf.String())
+			}
+			if got, want := rec.DroppedBytes, int64(len(c.data)-offs[c.e]); got != want {
+				t.Errorf("dropped %d bytes, want %d", got, want)
+			}
+			// The damaged segment ends before the damage; the next entry
+			// (reopen's post) starts the segment after the snapshot.
+			segs, err := wal.Segments(cd)
+			if err != nil || len(segs) != 2 || segs[0].First != 1 || segs[1].First != n+2 {
+				t.Fatalf("segments %v (%v), want those of entries 1 and %d", segs, err, n+2)
+			}
+			r, err := wal.ReadSegment(segs[0])
+			if err != nil || r.Damage != nil || r.Size != int64(offs[c.e]) {
+				t.Fatalf("repaired segment: %v, damage %v, size %d, want %d", err, r.Damage, r.Size, offs[c.e])
+			}
+			r, err = wal.ReadSegment(segs[1])
+			if err != nil || r.Damage != nil || len(r.Entries) != 1 || r.Entries[0].Index != n+2 {
+				t.Fatalf("segment after the snapshot: %v, damage %v, %d entries, want entry %d alone", err, r.Damage, len(r.Entries), n+2)
+			}
+		})
 	}
 }
