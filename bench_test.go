@@ -1,15 +1,16 @@
-package runtime_test
+package keel_test
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"testing"
 
 	"github.com/tidwall/btree"
 
+	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/reducer"
-	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
 )
 
@@ -25,7 +26,7 @@ var eventPK = &table.Index[event]{Name: "event_pk", Columns: []string{"id"}, Uni
 	Format:  func(r *event, n int) string { return fmt.Sprint("id=", r.ID) },
 	Key:     func(r *event) uint64 { return table.KeyUint(r.ID) }, KeyExact: true}
 
-func eventModule() (*runtime.Module, *table.Def[event]) {
+func eventModule() (*keel.Module, *table.Def[event], *reducer.Func[string, uint64]) {
 	d := &table.Def[event]{Name: "event", Primary: eventPK,
 		Columns:   []table.Column{{Name: "id", Type: "uint64"}, {Name: "payload", Type: "string"}},
 		Sequences: []table.AutoInc[event]{table.NewAutoInc("event_id_seq", "id", table.SeqParams[uint64]{}, func(r *event) *uint64 { return &r.ID })},
@@ -37,33 +38,33 @@ func eventModule() (*runtime.Module, *table.Def[event]) {
 			r.ID, r.Payload = d.Uvarint(), d.String()
 			return d.Err()
 		}}
-	m := &runtime.Module{Name: "bench", Tables: []table.Schema{d}, Reducers: []*reducer.Def{
-		reducer.New("Add", func(c *reducer.Ctx, payload string) (uint64, error) {
-			e, err := table.Use(c.Tx, d).Insert(event{Payload: payload})
-			return e.ID, err
-		}, reducer.Codec[string]{}, reducer.Codec[uint64]{}),
-	}}
-	return m, d
+	add := reducer.New("Add", func(c *reducer.Ctx, payload string) (uint64, error) {
+		e, err := table.Use(c.Tx, d).Insert(event{Payload: payload})
+		return e.ID, err
+	}, reducer.Codec[string]{}, reducer.Codec[uint64]{})
+	m := &keel.Module{Name: "bench", Tables: []table.Schema{d}, Reducers: []*reducer.Def{&add.Def}}
+	return m, d, add
 }
 
 func rawTree() *btree.BTreeG[*event] {
 	return btree.NewBTreeGOptions(func(a, b *event) bool { return a.ID < b.ID }, btree.Options{NoLocks: true, Degree: 32})
 }
 
-// BenchmarkInsert: one-row autoinc insert through the runtime (one
+// BenchmarkInsert: one-row autoinc insert through the front door (one
 // reducer call, one transaction, in memory) beside a raw BTreeG.Set of the
 // same row.
 func BenchmarkInsert(b *testing.B) {
 	b.Run("keel-runtime", func(b *testing.B) {
-		m, _ := eventModule()
-		rt, err := runtime.Open(m, runtime.Options{})
+		m, _, add := eventModule()
+		db, err := keel.OpenMemory(m, keel.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		defer rt.Close()
+		defer db.Close()
+		ctx := context.Background()
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := runtime.Call[string, uint64](rt, "", "Add", "payload"); err != nil {
+			if _, err := keel.Run(ctx, db, "", add, "payload"); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -81,13 +82,13 @@ func BenchmarkInsert(b *testing.B) {
 
 const loaded = 100_000
 
-func loadEvents(b *testing.B) (*runtime.Runtime, *table.Def[event], *btree.BTreeG[*event]) {
-	m, d := eventModule()
-	rt, err := runtime.Open(m, runtime.Options{})
+func loadEvents(b *testing.B) (*keel.DB, *table.Def[event], *btree.BTreeG[*event]) {
+	m, d, _ := eventModule()
+	rt, err := keel.OpenMemory(m, keel.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	err = rt.Update("", func(c *reducer.Ctx) error {
+	err = rt.Update(context.Background(), "", func(c *reducer.Ctx) error {
 		for range loaded {
 			if _, err := table.Use(c.Tx, d).Insert(event{Payload: "payload"}); err != nil {
 				return err
@@ -110,7 +111,7 @@ func loadEvents(b *testing.B) (*runtime.Runtime, *table.Def[event], *btree.BTree
 func BenchmarkFind(b *testing.B) {
 	rt, d, tr := loadEvents(b)
 	defer rt.Close()
-	v, err := rt.View()
+	v, err := rt.View(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -140,7 +141,7 @@ func BenchmarkFind(b *testing.B) {
 func BenchmarkRange100(b *testing.B) {
 	rt, d, tr := loadEvents(b)
 	defer rt.Close()
-	v, err := rt.View()
+	v, err := rt.View(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,26 +2,48 @@
 package keeltest
 
 import (
+	"errors"
 	"testing"
 
-	"github.com/keeldb/keel/runtime"
-	"github.com/keeldb/keel/table"
+	"github.com/keeldb/keel"
+	"github.com/keeldb/keel/internal/testmod"
 )
 
-// Runtime opens m in memory for the test t. When the test ends it checks
+// Memory opens m in memory for the test t. When the test ends it checks
 // that every index holds exactly the rows of the primary key, then closes
-// the runtime.
-func Runtime(t testing.TB, m *runtime.Module) *runtime.Runtime {
+// the database.
+func Memory(t testing.TB, m *keel.Module) *keel.DB {
 	t.Helper()
-	rt, err := runtime.Open(m, runtime.Options{})
+	db, err := keel.OpenMemory(m, keel.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	cleanup(t, db)
+	return db
+}
+
+// Open opens m in the data directory dir for the test t, with the same
+// check and close at its end.
+func Open(t testing.TB, dir string, m *keel.Module, o keel.Options) *keel.DB {
+	t.Helper()
+	db, err := keel.Open(dir, m, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cleanup(t, db)
+	return db
+}
+
+func cleanup(t testing.TB, db *keel.DB) {
 	t.Cleanup(func() {
-		if err := rt.Locked(func(db *table.DB) error { return db.Check() }); err != nil {
+		if err := db.Check(); err != nil && !errors.Is(err, keel.ErrClosed) {
 			t.Error(err)
 		}
-		rt.Close()
+		db.Close()
 	})
-	return rt
+}
+
+// Module is the keel.Module of the test module m.
+func Module(m *testmod.Module) *keel.Module {
+	return &keel.Module{Name: m.Name, Tables: m.Tables, Reducers: m.Reducers}
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/reducer"
-	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
 )
 
@@ -122,11 +121,20 @@ func NewOrderDef() *table.Def[Order] {
 	}
 }
 
-// Module holds one instance of the test module's descriptions.
+// Module holds one instance of the test module's descriptions. Name,
+// Tables and Reducers are what keel.Module holds (keeltest.Module makes
+// one); the typed reducers are for keel.Run.
 type Module struct {
-	Post  *table.Def[Post]
-	Order *table.Def[Order]
-	*runtime.Module
+	Post     *table.Def[Post]
+	Order    *table.Def[Order]
+	Name     string
+	Tables   []table.Schema
+	Reducers []*reducer.Def
+
+	AddPost  *reducer.Func[AddPostArgs, Post]
+	AddOrder *reducer.Func[Order, Order]
+	Fail     *reducer.Func[string, struct{}]
+	Panic    *reducer.Func[string, struct{}]
 }
 
 // AddPostArgs are AddPost's arguments.
@@ -136,45 +144,43 @@ type AddPostArgs struct{ Slug, Author, Title string }
 // parameters, the order table, and reducers AddPost, AddOrder, Fail, Panic
 // and an init reducer that inserts the post "hello".
 func New(p table.SeqParams[uint64]) *Module {
-	m := &Module{Post: NewPostDef(p), Order: NewOrderDef()}
+	m := &Module{Post: NewPostDef(p), Order: NewOrderDef(), Name: "testmod"}
 	posts := m.Post
 	orders := m.Order
-	m.Module = &runtime.Module{
-		Name:   "testmod",
-		Tables: []table.Schema{posts, orders},
-		Reducers: []*reducer.Def{
-			reducer.NewInit("Init", func(c *reducer.Ctx) error {
-				_, err := table.Use(c.Tx, posts).Insert(Post{Slug: "hello", Author: "keel", Title: "Hello"})
-				return err
-			}),
-			reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) (Post, error) {
-				return table.Use(c.Tx, posts).Insert(Post{Slug: a.Slug, Author: a.Author, Title: a.Title})
-			}, reducer.Codec[AddPostArgs]{
-				Append: func(dst []byte, a *AddPostArgs) []byte {
-					return codec.AppendString(codec.AppendString(codec.AppendString(dst, a.Slug), a.Author), a.Title)
-				},
-				Decode: func(src []byte, a *AddPostArgs) error {
-					d := codec.NewReader(src)
-					a.Slug, a.Author, a.Title = d.String(), d.String(), d.String()
-					return d.Err()
-				},
-			}, reducer.Codec[Post]{Append: posts.Encode, Decode: posts.Decode}),
-			reducer.New("AddOrder", func(c *reducer.Ctx, o Order) (Order, error) {
-				return table.Use(c.Tx, orders).Insert(o)
-			}, reducer.Codec[Order]{}, reducer.Codec[Order]{}),
-			reducer.New("Fail", func(c *reducer.Ctx, slug string) (struct{}, error) {
-				if _, err := table.Use(c.Tx, posts).Insert(Post{Slug: slug}); err != nil {
-					return struct{}{}, err
-				}
-				return struct{}{}, fmt.Errorf("testmod: Fail after inserting %s", slug)
-			}, reducer.Codec[string]{}, reducer.Codec[struct{}]{}),
-			reducer.New("Panic", func(c *reducer.Ctx, slug string) (struct{}, error) {
-				if _, err := table.Use(c.Tx, posts).Insert(Post{Slug: slug}); err != nil {
-					return struct{}{}, err
-				}
-				panic("testmod: Panic after inserting " + slug)
-			}, reducer.Codec[string]{}, reducer.Codec[struct{}]{}),
+	m.Tables = []table.Schema{posts, orders}
+	m.AddPost = reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) (Post, error) {
+		return table.Use(c.Tx, posts).Insert(Post{Slug: a.Slug, Author: a.Author, Title: a.Title})
+	}, reducer.Codec[AddPostArgs]{
+		Append: func(dst []byte, a *AddPostArgs) []byte {
+			return codec.AppendString(codec.AppendString(codec.AppendString(dst, a.Slug), a.Author), a.Title)
 		},
+		Decode: func(src []byte, a *AddPostArgs) error {
+			d := codec.NewReader(src)
+			a.Slug, a.Author, a.Title = d.String(), d.String(), d.String()
+			return d.Err()
+		},
+	}, reducer.Codec[Post]{Append: posts.Encode, Decode: posts.Decode})
+	m.AddOrder = reducer.New("AddOrder", func(c *reducer.Ctx, o Order) (Order, error) {
+		return table.Use(c.Tx, orders).Insert(o)
+	}, reducer.Codec[Order]{}, reducer.Codec[Order]{})
+	m.Fail = reducer.New("Fail", func(c *reducer.Ctx, slug string) (struct{}, error) {
+		if _, err := table.Use(c.Tx, posts).Insert(Post{Slug: slug}); err != nil {
+			return struct{}{}, err
+		}
+		return struct{}{}, fmt.Errorf("testmod: Fail after inserting %s", slug)
+	}, reducer.Codec[string]{}, reducer.Codec[struct{}]{})
+	m.Panic = reducer.New("Panic", func(c *reducer.Ctx, slug string) (struct{}, error) {
+		if _, err := table.Use(c.Tx, posts).Insert(Post{Slug: slug}); err != nil {
+			return struct{}{}, err
+		}
+		panic("testmod: Panic after inserting " + slug)
+	}, reducer.Codec[string]{}, reducer.Codec[struct{}]{})
+	m.Reducers = []*reducer.Def{
+		reducer.NewInit("Init", func(c *reducer.Ctx) error {
+			_, err := table.Use(c.Tx, posts).Insert(Post{Slug: "hello", Author: "keel", Title: "Hello"})
+			return err
+		}),
+		&m.AddPost.Def, &m.AddOrder.Def, &m.Fail.Def, &m.Panic.Def,
 	}
 	return m
 }

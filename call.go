@@ -1,0 +1,130 @@
+package keel
+
+import (
+	"context"
+	"fmt"
+	"unsafe"
+
+	"github.com/keeldb/keel/reducer"
+	"github.com/keeldb/keel/runtime"
+	"github.com/keeldb/keel/table"
+)
+
+// Call is one reducer call in flight, as a Conn runs it.
+type Call = runtime.Call
+
+// Conn is what generated clients call reducers through: a *DB in this
+// process, or a connection to a Keel server. Do runs a call and waits for
+// its outcome; Submit queues it and returns, and the call reports through
+// its Wait or Notify. Calls submitted from one goroutine run in that
+// order and finish in that order.
+type Conn interface {
+	Do(c *Call) error
+	Submit(c *Call) error
+}
+
+// Encoder is implemented by the body of every call that Run and Go make:
+// a Conn that sends calls elsewhere encodes the arguments and decodes the
+// result with it.
+type Encoder interface {
+	AppendArgs(dst []byte) ([]byte, error)
+	DecodeResult(src []byte) error
+}
+
+// pending is a typed call: its arguments, and its result once it ran.
+type pending[A, R any] struct {
+	call Call
+	f    *reducer.Func[A, R]
+	args A
+	res  R
+}
+
+func (p *pending[A, R]) Run(c *reducer.Ctx) (err error) {
+	p.res, err = p.f.Call(c, p.args)
+	return err
+}
+
+func (p *pending[A, R]) AppendArgs(dst []byte) ([]byte, error) {
+	if p.f.Args.Append == nil {
+		return dst, &reducer.ArgError{Reducer: p.f.Name(), Err: errNoCodec}
+	}
+	return p.f.Args.Append(dst, &p.args), nil
+}
+
+func (p *pending[A, R]) DecodeResult(src []byte) error {
+	if p.f.Result.Decode == nil {
+		return &reducer.ArgError{Reducer: p.f.Name(), Err: errNoCodec}
+	}
+	return p.f.Result.Decode(src, &p.res)
+}
+
+func newPending[A, R any](ctx context.Context, caller reducer.Identity, f *reducer.Func[A, R], args A) *pending[A, R] {
+	p := &pending[A, R]{f: f, args: args}
+	p.call = Call{Reducer: &f.Def, Caller: caller, Body: p, Ctx: ctx, Size: int(unsafe.Sizeof(*p))}
+	return p
+}
+
+// Run calls reducer f with args on conn on behalf of caller and waits for
+// its result: the transaction committed (and is durable, as the log's
+// policy promises) or rolled back. ctx bounds the wait before the call
+// runs.
+func Run[A, R any](ctx context.Context, conn Conn, caller reducer.Identity, f *reducer.Func[A, R], args A) (R, error) {
+	if db, ok := conn.(*DB); ok {
+		if err := db.rt.Check(&f.Def); err != nil {
+			var zero R
+			return zero, err
+		}
+		if res, ran, err := runtime.Inline(db.rt, ctx, caller, f, args); ran {
+			return res, err
+		}
+	}
+	p := newPending(ctx, caller, f, args)
+	err := conn.Do(&p.call)
+	return p.res, err
+}
+
+// Future is a call in flight; Wait gives its outcome.
+type Future[R any] struct {
+	call *Call
+	res  *R
+	err  error // the submission failed
+}
+
+// Go submits a call of reducer f with args on conn on behalf of caller
+// and returns without waiting. Calls submitted by one goroutine run in
+// that order and finish in that order.
+func Go[A, R any](ctx context.Context, conn Conn, caller reducer.Identity, f *reducer.Func[A, R], args A) Future[R] {
+	p := newPending(ctx, caller, f, args)
+	if err := conn.Submit(&p.call); err != nil {
+		return Future[R]{res: &p.res, err: err}
+	}
+	return Future[R]{call: &p.call, res: &p.res}
+}
+
+// Wait returns the call's result once it finished. When ctx is done while
+// the call is still queued, the call is taken back and never runs; once
+// it runs, Wait returns its outcome.
+func (f Future[R]) Wait(ctx context.Context) (R, error) {
+	if f.err != nil {
+		return *f.res, f.err
+	}
+	err := f.call.Wait(ctx)
+	return *f.res, err
+}
+
+// Done reports whether the call has finished (or could not be submitted).
+func (f Future[R]) Done() bool { return f.err != nil || f.call.Finished() }
+
+// Viewer is a Conn that serves views of the database: a *DB.
+type Viewer interface {
+	View(ctx context.Context) (*table.View, error)
+}
+
+// ViewOf returns a view from conn, which must be a Viewer.
+func ViewOf(ctx context.Context, conn Conn) (*table.View, error) {
+	v, ok := conn.(Viewer)
+	if !ok {
+		return nil, fmt.Errorf("keel: %T serves no views", conn)
+	}
+	return v.View(ctx)
+}

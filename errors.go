@@ -1,0 +1,47 @@
+package keel
+
+import (
+	"github.com/keeldb/keel/runtime"
+	"github.com/keeldb/keel/wal"
+)
+
+// The errors a program matches with errors.Is. Constraint errors
+// (table.ErrUniqueViolation, table.ErrNotFound, table.ErrExhausted) and
+// reducer errors (reducer.ErrPanic, reducer.ErrUnknownReducer) are in
+// their packages.
+var (
+	// ErrClosed is returned by calls to a closed database.
+	ErrClosed = runtime.ErrClosed
+	// ErrReadOnly is returned by calls to a database opened read-only.
+	ErrReadOnly = runtime.ErrReadOnly
+	// ErrQueueFull matches the *QueueFullError of a full queue with
+	// Options.FailFast.
+	ErrQueueFull = runtime.ErrQueueFull
+	// ErrFailed matches a call that failed because the log failed (an I/O
+	// error, a full disk): the database takes no more writes.
+	ErrFailed = wal.ErrFailed
+	// ErrLocked is returned when another process has the data directory
+	// open.
+	ErrLocked = wal.ErrLocked
+	// ErrCorrupt matches a *CorruptError: damage in the log or a snapshot
+	// that Open does not repair on its own.
+	ErrCorrupt = wal.ErrCorrupt
+	// ErrSchemaChanged matches a *SchemaChangeError (the module's tables
+	// differ from the stored ones) and a *ForeignError (a snapshot or log
+	// entry of another schema).
+	ErrSchemaChanged = wal.ErrSchemaChanged
+)
+
+// The typed errors, for errors.As.
+type (
+	QueueFullError    = runtime.QueueFullError
+	CorruptError      = wal.CorruptError
+	SchemaChangeError = wal.SchemaChangeError
+	ForeignError      = wal.ForeignError
+)
+
+var errNoCodec = errorString("the reducer has no codec for its arguments or result")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }

@@ -1,0 +1,184 @@
+package keel
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/keeldb/keel/internal/engine"
+	"github.com/keeldb/keel/reducer"
+	"github.com/keeldb/keel/runtime"
+	"github.com/keeldb/keel/table"
+	"github.com/keeldb/keel/wal"
+)
+
+// tx is package table's transaction lifecycle.
+var tx = engine.Table[engine.TableOps[table.DB, table.Tx, table.Commit, table.View, table.Schema, table.SeqMove]]()
+
+// Module is what a database runs: the tables and reducers of one Go
+// package. The package's generated code builds it (blog.Module).
+type Module struct {
+	Name     string
+	Tables   []table.Schema
+	Reducers []*reducer.Def
+}
+
+// DB is an open database: a module's tables, its executor and, unless it
+// was opened in memory, its data directory. It is safe for concurrent
+// use.
+type DB struct {
+	mod       *Module
+	rt        *runtime.Runtime
+	log       *wal.Log // nil in memory
+	dir       string
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens the data directory dir for module m, creating it when it
+// does not exist: it takes the directory's lock, checks the module's
+// schema against the stored one, loads the newest good snapshot, replays
+// the log after it, repairs a torn tail, and runs the module's init
+// reducer when the database is new. Close the DB to release the
+// directory. With Options.ReadOnly it reads the directory as it is,
+// changing nothing, and serves views only.
+func Open(dir string, m *Module, opts Options) (*DB, error) {
+	if m == nil {
+		return nil, fmt.Errorf("keel: open %s: nil module: %w", dir, table.ErrSchema)
+	}
+	o := opts.withDefaults()
+	l, err := wal.Open(dir, m.Name, m.Tables, o.wal())
+	if err != nil {
+		return nil, err
+	}
+	cfg := o.host(m, l.DB())
+	cfg.Existing = l.Recovery().Existing
+	cfg.ReadOnly = o.ReadOnly
+	if !o.ReadOnly {
+		cfg.Log = l
+	}
+	rt, err := runtime.New(cfg)
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	l.Start(rt.Capture)
+	return &DB{mod: m, rt: rt, log: l, dir: dir}, nil
+}
+
+// OpenMemory opens module m in memory only: nothing is written to disk,
+// and the database is gone when it is closed. The durability options are
+// ignored.
+func OpenMemory(m *Module, opts Options) (*DB, error) {
+	if m == nil {
+		return nil, fmt.Errorf("keel: open: nil module: %w", table.ErrSchema)
+	}
+	o := opts.withDefaults()
+	db, err := tx.NewDB(m.Tables)
+	if err != nil {
+		return nil, fmt.Errorf("keel: module %s: %w", m.Name, err)
+	}
+	rt, err := runtime.New(o.host(m, db))
+	if err != nil {
+		return nil, err
+	}
+	return &DB{mod: m, rt: rt}, nil
+}
+
+// Module returns the module the database runs.
+func (db *DB) Module() *Module { return db.mod }
+
+// Dir returns the data directory, or "" in memory.
+func (db *DB) Dir() string { return db.dir }
+
+// Do runs c and waits for its outcome: the Conn of generated clients.
+func (db *DB) Do(c *Call) error {
+	if c.Reducer != nil {
+		if err := db.rt.Check(c.Reducer); err != nil {
+			return err
+		}
+	}
+	return db.rt.Do(c)
+}
+
+// Submit queues c and returns at once: the Conn of generated clients.
+func (db *DB) Submit(c *Call) error {
+	if c.Reducer != nil {
+		if err := db.rt.Check(c.Reducer); err != nil {
+			return err
+		}
+	}
+	return db.rt.Submit(c)
+}
+
+// Update runs fn as a transaction of no reducer on behalf of caller, for
+// tools and tests: it commits when fn returns nil and rolls back when it
+// returns an error or panics. The log records it with an empty reducer
+// name.
+func (db *DB) Update(ctx context.Context, caller reducer.Identity, fn func(*reducer.Ctx) error) error {
+	return db.rt.Update(ctx, caller, fn)
+}
+
+// CallEncoded runs the reducer name with encoded arguments and returns
+// its encoded result, for callers that hold bytes (tools, the network):
+// see reducer.Def.CallEncoded for the layout, and the generated
+// Encode...Args and Decode...Result functions.
+func (db *DB) CallEncoded(ctx context.Context, caller reducer.Identity, name string, args []byte) ([]byte, error) {
+	return db.rt.CallEncoded(ctx, caller, name, args)
+}
+
+// View returns a read-only view of the database that holds every
+// transaction whose call has returned, and only durable ones; it may be
+// read from any number of goroutines while transactions go on. The same
+// view is returned until a newer transaction is durable. View waits (up
+// to ctx) when transactions ran that are not durable yet.
+func (db *DB) View(ctx context.Context) (*table.View, error) { return db.rt.View(ctx) }
+
+// OnCommit registers fn to receive every later commit, in commit order,
+// once it is durable and before the calls it covers return. The Commit is
+// valid only during the call (copy typed changes out with
+// table.ChangesOf); fn must be quick and must not call into the database.
+// A panic in fn is logged and ignored.
+func (db *DB) OnCommit(fn func(*table.Commit)) { db.rt.OnCommit(fn) }
+
+// Snapshot writes a snapshot of the database now and prunes the log it
+// makes unnecessary (see package wal). It fails for a database in memory.
+func (db *DB) Snapshot() error {
+	if db.log == nil {
+		return fmt.Errorf("keel: snapshot: the database is in memory")
+	}
+	return db.log.Snapshot()
+}
+
+// Recovery reports what Open found in the data directory and did; zero
+// in memory.
+func (db *DB) Recovery() Recovery {
+	if db.log == nil {
+		return Recovery{}
+	}
+	return db.log.Recovery()
+}
+
+// Failure returns the error that stopped the database taking writes (a
+// log failure), or nil.
+func (db *DB) Failure() error { return db.rt.Failure() }
+
+// Close stops taking calls, lets every call already submitted finish,
+// writes and fsyncs the log and releases the data directory. It returns
+// the log's failure, if any.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() {
+		db.rt.Close()
+		if db.log != nil {
+			db.closeErr = db.log.Close()
+		}
+	})
+	return db.closeErr
+}
+
+// Check verifies that every index of every table holds exactly the rows
+// of its primary key, between two transactions; tests call it, and
+// operators may.
+func (db *DB) Check() error {
+	return db.rt.Capture(func(d *table.DB, _ uint64) error { return tx.Check(d) })
+}

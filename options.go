@@ -1,0 +1,87 @@
+package keel
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/keeldb/keel/internal/host"
+	"github.com/keeldb/keel/table"
+	"github.com/keeldb/keel/wal"
+)
+
+// SyncPolicy says when the log calls fsync, and so what a crash can lose;
+// see the constants.
+type SyncPolicy = wal.SyncPolicy
+
+// The sync policies; wal.SyncPolicy documents each.
+const (
+	SyncAlways   = wal.SyncAlways
+	SyncInterval = wal.SyncInterval
+	SyncNever    = wal.SyncNever
+)
+
+// Options configure a database. The zero value of every field means its
+// default; a negative value turns off what a zero would default.
+type Options struct {
+	// Logger receives recovery reports, snapshot lines and reducers'
+	// logs; nil discards.
+	Logger *slog.Logger
+	// Clock gives each transaction its timestamp; nil is time.Now.
+	Clock func() time.Time
+
+	// Sync is when the log fsyncs: SyncAlways (the default) acknowledges
+	// a call once its commit is fsynced.
+	Sync SyncPolicy
+	// SyncInterval is SyncInterval's period; 0 means 100ms.
+	SyncInterval time.Duration
+	// SegmentSize is the target size of a log segment file; 0 means
+	// wal.DefaultSegmentSize.
+	SegmentSize int
+	// SnapshotEvery and SnapshotBytes take a snapshot after that many
+	// logged transactions or bytes of log since the last one; 0 means
+	// wal.DefaultSnapshotEvery and wal.DefaultSnapshotBytes, a negative
+	// value never.
+	SnapshotEvery int
+	SnapshotBytes int64
+	// KeepSnapshots is how many snapshots are kept, with the log each
+	// needs, so that a damaged newest one falls back to an older one; 0
+	// means 2.
+	KeepSnapshots int
+	// Repair makes Open truncate the log at damage that valid entries
+	// follow, dropping them, instead of failing. A torn tail is always
+	// repaired.
+	Repair bool
+	// ReadOnly opens a data directory to inspect it: no lock, no repair,
+	// nothing written; calls fail with ErrReadOnly, views work.
+	ReadOnly bool
+
+	// QueueCalls and QueueBytes bound the calls in flight (submitted and
+	// not finished) and the bytes they hold: a call keeps its place until
+	// it returns. 0 means runtime.DefaultQueueCalls and DefaultQueueBytes.
+	QueueCalls int
+	QueueBytes int64
+	// FailFast makes a submission to a full queue fail at once with a
+	// *QueueFullError (ErrQueueFull) instead of waiting for room.
+	FailFast bool
+}
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	return o
+}
+
+func (o Options) wal() wal.Options {
+	return wal.Options{Logger: o.Logger, Sync: o.Sync, SyncInterval: o.SyncInterval, SegmentSize: o.SegmentSize,
+		SnapshotEvery: o.SnapshotEvery, SnapshotBytes: o.SnapshotBytes, KeepSnapshots: o.KeepSnapshots,
+		Repair: o.Repair, ReadOnly: o.ReadOnly}
+}
+
+func (o Options) host(m *Module, db *table.DB) host.Config {
+	return host.Config{Module: m.Name, Reducers: m.Reducers, DB: db, Logger: o.Logger, Clock: o.Clock,
+		QueueCalls: o.QueueCalls, QueueBytes: o.QueueBytes, FailFast: o.FailFast}
+}
