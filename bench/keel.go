@@ -2,15 +2,15 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/reducer"
-	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
-	"github.com/keeldb/keel/wal"
 )
 
 // The Keel module of the benchmarks, described by hand the way generated
@@ -56,7 +56,11 @@ type keelModule struct {
 	events   *table.Def[Event]
 	accounts *table.Def[Account]
 	items    *table.Def[Item]
-	*runtime.Module
+	*keel.Module
+
+	addEvent                              *reducer.Func[string, uint64]
+	transfer                              *reducer.Func[TransferArgs, struct{}]
+	loadAccounts, loadEvents, loadItemsFn *reducer.Func[LoadArgs, struct{}]
 }
 
 func newKeelModule() *keelModule {
@@ -96,138 +100,131 @@ func newKeelModule() *keelModule {
 			return d.Err()
 		}}
 	events, accounts, items := k.events, k.accounts, k.items
-	k.Module = &runtime.Module{Name: "bench",
-		Tables: []table.Schema{events, accounts, items},
-		Reducers: []*reducer.Def{
-			reducer.New("AddEvent", func(c *reducer.Ctx, payload string) (uint64, error) {
-				e, err := table.Use(c.Tx, events).Insert(Event{Payload: payload})
-				return e.ID, err
-			}, reducer.Codec[string]{}, reducer.Codec[uint64]{}),
-			reducer.New("Transfer", func(c *reducer.Ctx, a TransferArgs) (struct{}, error) {
-				t := table.Use(c.Tx, accounts)
-				from, ok1 := t.Get(Account{ID: a.From})
-				to, ok2 := t.Get(Account{ID: a.To})
-				if !ok1 || !ok2 {
-					return struct{}{}, fmt.Errorf("bench: transfer %d -> %d: %w", a.From, a.To, table.ErrNotFound)
-				}
-				if from.Balance < a.Amount {
-					return struct{}{}, errInsufficient
-				}
-				from.Balance -= a.Amount
-				to.Balance += a.Amount
-				if _, err := t.Update(from); err != nil {
-					return struct{}{}, err
-				}
-				_, err := t.Update(to)
+	k.addEvent = reducer.New("AddEvent", func(c *reducer.Ctx, payload string) (uint64, error) {
+		e, err := table.Use(c.Tx, events).Insert(Event{Payload: payload})
+		return e.ID, err
+	}, reducer.Codec[string]{}, reducer.Codec[uint64]{})
+	k.transfer = reducer.New("Transfer", func(c *reducer.Ctx, a TransferArgs) (struct{}, error) {
+		t := table.Use(c.Tx, accounts)
+		from, ok1 := t.Get(Account{ID: a.From})
+		to, ok2 := t.Get(Account{ID: a.To})
+		if !ok1 || !ok2 {
+			return struct{}{}, fmt.Errorf("bench: transfer %d -> %d: %w", a.From, a.To, table.ErrNotFound)
+		}
+		if from.Balance < a.Amount {
+			return struct{}{}, errInsufficient
+		}
+		from.Balance -= a.Amount
+		to.Balance += a.Amount
+		if _, err := t.Update(from); err != nil {
+			return struct{}{}, err
+		}
+		_, err := t.Update(to)
+		return struct{}{}, err
+	}, reducer.Codec[TransferArgs]{}, reducer.Codec[struct{}]{})
+	k.loadAccounts = reducer.New("LoadAccounts", func(c *reducer.Ctx, a LoadArgs) (struct{}, error) {
+		t := table.Use(c.Tx, accounts)
+		for id := a.First; id < a.First+a.N; id++ {
+			if _, err := t.Insert(Account{ID: id, Balance: initialBalance}); err != nil {
 				return struct{}{}, err
-			}, reducer.Codec[TransferArgs]{}, reducer.Codec[struct{}]{}),
-			reducer.New("LoadAccounts", func(c *reducer.Ctx, a LoadArgs) (struct{}, error) {
-				t := table.Use(c.Tx, accounts)
-				for id := a.First; id < a.First+a.N; id++ {
-					if _, err := t.Insert(Account{ID: id, Balance: initialBalance}); err != nil {
-						return struct{}{}, err
-					}
-				}
-				return struct{}{}, nil
-			}, reducer.Codec[LoadArgs]{}, reducer.Codec[struct{}]{}),
-			reducer.New("LoadEvents", func(c *reducer.Ctx, a LoadArgs) (struct{}, error) {
-				t := table.Use(c.Tx, events)
-				for id := a.First; id < a.First+a.N; id++ {
-					if _, err := t.Insert(Event{Payload: loadPayload(id)}); err != nil {
-						return struct{}{}, err
-					}
-				}
-				return struct{}{}, nil
-			}, reducer.Codec[LoadArgs]{}, reducer.Codec[struct{}]{}),
-			reducer.New("LoadItems", func(c *reducer.Ctx, a LoadArgs) (struct{}, error) {
-				t := table.Use(c.Tx, items)
-				for id := a.First; id < a.First+a.N; id++ {
-					if _, err := t.Insert(itemRow(id)); err != nil {
-						return struct{}{}, err
-					}
-				}
-				return struct{}{}, nil
-			}, reducer.Codec[LoadArgs]{}, reducer.Codec[struct{}]{}),
-		}}
+			}
+		}
+		return struct{}{}, nil
+	}, reducer.Codec[LoadArgs]{}, reducer.Codec[struct{}]{})
+	k.loadEvents = reducer.New("LoadEvents", func(c *reducer.Ctx, a LoadArgs) (struct{}, error) {
+		t := table.Use(c.Tx, events)
+		for id := a.First; id < a.First+a.N; id++ {
+			if _, err := t.Insert(Event{Payload: loadPayload(id)}); err != nil {
+				return struct{}{}, err
+			}
+		}
+		return struct{}{}, nil
+	}, reducer.Codec[LoadArgs]{}, reducer.Codec[struct{}]{})
+	k.loadItemsFn = reducer.New("LoadItems", func(c *reducer.Ctx, a LoadArgs) (struct{}, error) {
+		t := table.Use(c.Tx, items)
+		for id := a.First; id < a.First+a.N; id++ {
+			if _, err := t.Insert(itemRow(id)); err != nil {
+				return struct{}{}, err
+			}
+		}
+		return struct{}{}, nil
+	}, reducer.Codec[LoadArgs]{}, reducer.Codec[struct{}]{})
+	k.Module = &keel.Module{Name: "bench",
+		Tables:   []table.Schema{events, accounts, items},
+		Reducers: []*reducer.Def{&k.addEvent.Def, &k.transfer.Def, &k.loadAccounts.Def, &k.loadEvents.Def, &k.loadItemsFn.Def}}
 	return k
 }
 
-// keelStore is Keel in one mode: a runtime in memory, or one opened by
-// wal.Open with a sync policy.
+// keelStore is Keel in one mode: in memory (keel.OpenMemory), or in a
+// data directory (keel.Open) with a sync policy.
 type keelStore struct {
-	k  *keelModule
-	rt *runtime.Runtime
-	d  *wal.DB // nil in memory
+	k   *keelModule
+	db  *keel.DB
+	ctx context.Context
 }
 
-func keelWalOptions(m Mode) wal.Options {
+func keelOptions(m Mode) keel.Options {
 	switch m {
 	case NoSync:
-		return wal.Options{Sync: wal.SyncNever}
+		return keel.Options{Sync: keel.SyncNever}
 	default:
-		return wal.Options{Sync: wal.SyncAlways}
+		return keel.Options{Sync: keel.SyncAlways}
 	}
 }
 
 func keelConfig(m Mode) string {
 	switch m {
 	case Durable:
-		return "wal.Open, Sync: wal.SyncAlways (the default: acknowledged after fsync, group commit), default snapshots"
+		return "keel.Open, Sync: keel.SyncAlways (the default: acknowledged after fsync, group commit), default snapshots"
 	case NoSync:
-		return "wal.Open, Sync: wal.SyncNever (acknowledged once written to the OS)"
+		return "keel.Open, Sync: keel.SyncNever (acknowledged once written to the OS)"
 	default:
-		return "runtime.Open without a log"
+		return "keel.OpenMemory"
 	}
 }
 
 func openKeel(dir string, m Mode) (store, error) {
 	k := newKeelModule()
+	var db *keel.DB
+	var err error
 	if m == Memory {
-		rt, err := runtime.Open(k.Module, runtime.Options{})
-		if err != nil {
-			return nil, err
-		}
-		return &keelStore{k: k, rt: rt}, nil
+		db, err = keel.OpenMemory(k.Module, keel.Options{})
+	} else {
+		db, err = keel.Open(dir, k.Module, keelOptions(m))
 	}
-	d, err := wal.Open(dir, k.Module, keelWalOptions(m))
 	if err != nil {
 		return nil, err
 	}
-	return &keelStore{k: k, rt: d.Runtime(), d: d}, nil
+	return &keelStore{k: k, db: db, ctx: context.Background()}, nil
 }
 
-func (s *keelStore) Close() error {
-	if s.d != nil {
-		return s.d.Close()
-	}
-	return s.rt.Close()
-}
+func (s *keelStore) Close() error { return s.db.Close() }
 
 func (s *keelStore) Insert() error {
-	_, err := runtime.Call[string, uint64](s.rt, "", "AddEvent", eventPayload)
+	_, err := keel.Run(s.ctx, s.db, "", s.k.addEvent, eventPayload)
 	return err
 }
 
-func (s *keelStore) load(name string, n uint64) error {
+func (s *keelStore) load(f *reducer.Func[LoadArgs, struct{}], n uint64) error {
 	for first := uint64(1); first <= n; first += loadBatch {
-		if _, err := runtime.Call[LoadArgs, struct{}](s.rt, "", name, LoadArgs{First: first, N: min(loadBatch, n-first+1)}); err != nil {
+		if _, err := keel.Run(s.ctx, s.db, "", f, LoadArgs{First: first, N: min(loadBatch, n-first+1)}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *keelStore) LoadAccounts(n uint64) error { return s.load("LoadAccounts", n) }
-func (s *keelStore) LoadItems(n uint64) error    { return s.load("LoadItems", n) }
-func (s *keelStore) LoadEvents(n uint64) error   { return s.load("LoadEvents", n) }
+func (s *keelStore) LoadAccounts(n uint64) error { return s.load(s.k.loadAccounts, n) }
+func (s *keelStore) LoadItems(n uint64) error    { return s.load(s.k.loadItemsFn, n) }
+func (s *keelStore) LoadEvents(n uint64) error   { return s.load(s.k.loadEvents, n) }
 
 func (s *keelStore) Transfer(from, to uint64, amount int64) error {
-	_, err := runtime.Call[TransferArgs, struct{}](s.rt, "", "Transfer", TransferArgs{From: from, To: to, Amount: amount})
+	_, err := keel.Run(s.ctx, s.db, "", s.k.transfer, TransferArgs{From: from, To: to, Amount: amount})
 	return err
 }
 
 func (s *keelStore) items() (*table.Reader[Item], error) {
-	v, err := s.rt.View()
+	v, err := s.db.View(s.ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +268,7 @@ func (s *keelStore) Scan(lo, hi int64, fn func(*Item)) error {
 
 // Count returns the number of event rows, to check a recovery.
 func (s *keelStore) Count() (int, error) {
-	v, err := s.rt.View()
+	v, err := s.db.View(s.ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -281,9 +278,9 @@ func (s *keelStore) Count() (int, error) {
 // logStats reports the log's appended entries, fsyncs and time spent in
 // fsync so far.
 func (s *keelStore) logStats() (logCounters, bool) {
-	if s.d == nil {
+	if s.db.Dir() == "" {
 		return logCounters{}, false
 	}
-	st := s.d.Stats()
+	st := s.db.Stats().Log
 	return logCounters{entries: st.Entries, syncs: st.Syncs, syncTime: st.SyncTime}, true
 }

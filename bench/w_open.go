@@ -1,13 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
 
 	"github.com/tidwall/buntdb"
 
-	"github.com/keeldb/keel/wal"
+	"github.com/keeldb/keel"
 )
 
 const titleW7 = "W7: open and recover a database of loaded rows"
@@ -62,13 +63,13 @@ func dirSize(dir string) int64 {
 
 func (e *env) keelOpen(snapshot bool) func(dir string) (time.Duration, string, error) {
 	return func(dir string) (time.Duration, string, error) {
-		opts := wal.Options{Sync: wal.SyncAlways, SnapshotBytes: -1}
+		opts := keel.Options{Sync: keel.SyncAlways, SnapshotBytes: -1, SnapshotEvery: -1}
 		k := newKeelModule()
-		d, err := wal.Open(dir, k.Module, opts)
+		d, err := keel.Open(dir, k.Module, opts)
 		if err != nil {
 			return 0, "", err
 		}
-		s := &keelStore{k: k, rt: d.Runtime(), d: d}
+		s := &keelStore{k: k, db: d, ctx: context.Background()}
 		t0 := time.Now()
 		err = s.LoadEvents(e.loadRows)
 		load := time.Since(t0)
@@ -89,13 +90,13 @@ func (e *env) keelOpen(snapshot bool) func(dir string) (time.Duration, string, e
 		}
 		stop := e.profile("keel", label)
 		t0 = time.Now()
-		d, err = wal.Open(dir, k.Module, opts)
+		d, err = keel.Open(dir, k.Module, opts)
 		took := time.Since(t0)
 		stop()
 		if err != nil {
 			return 0, "", err
 		}
-		s = &keelStore{k: k, rt: d.Runtime(), d: d}
+		s = &keelStore{k: k, db: d, ctx: context.Background()}
 		n, err := s.Count()
 		if cerr := d.Close(); err == nil {
 			err = cerr
@@ -103,7 +104,7 @@ func (e *env) keelOpen(snapshot bool) func(dir string) (time.Duration, string, e
 		if err == nil && uint64(n) != e.loadRows {
 			err = fmt.Errorf("recovered %d rows, want %d", n, e.loadRows)
 		}
-		r := d.Recovered
+		r := d.Recovery()
 		from := "no snapshot"
 		if r.Snapshot != "" {
 			from = "snapshot " + baseName(r.Snapshot)

@@ -12,7 +12,7 @@ import (
 
 // GenVersion is the generated-code version this generator writes; the
 // runtime's MinGenVersion..GenVersion must include it.
-const GenVersion = 1
+const GenVersion = 2
 
 type emitter struct {
 	buf   bytes.Buffer
@@ -82,11 +82,11 @@ func lastElem(path string) string {
 }
 
 func (g *emitter) guards() {
-	g.p("// This file fits generated-code version %d of the Keel runtime. If the", GenVersion)
-	g.p("// build stops here, regenerate with go generate or update Keel.")
+	g.p("// This file fits generated-code version %d of Keel. If the build stops", GenVersion)
+	g.p("// here, regenerate with go generate or update Keel.")
 	g.p("const (")
-	g.p("\t_ = runtime.EnforceGenVersion(%d - runtime.MinGenVersion)", GenVersion)
-	g.p("\t_ = runtime.EnforceGenVersion(runtime.GenVersion - %d)", GenVersion)
+	g.p("\t_ = keel.EnforceGenVersion(%d - keel.MinGenVersion)", GenVersion)
+	g.p("\t_ = keel.EnforceGenVersion(keel.GenVersion - %d)", GenVersion)
 	g.p(")")
 	g.p("")
 	if len(g.m.Tables) == 0 {
@@ -129,7 +129,7 @@ func (g *emitter) context() {
 	g.p("// DB is the module's tables inside one transaction.")
 	g.p("type DB struct{ tx *table.Tx }")
 	g.p("")
-	g.p("// DBOf returns the typed tables of tx, for runtime.Update and tests.")
+	g.p("// DBOf returns the typed tables of tx, for keel.DB.Update and tests.")
 	g.p("func DBOf(tx *table.Tx) DB { return DB{tx} }")
 	g.p("")
 	for _, t := range g.m.Tables {
@@ -157,19 +157,32 @@ func (g *emitter) context() {
 func (g *emitter) moduleVar() {
 	m := g.m
 	g.p("// Module is the %s module: its tables and reducers, ready for", m.Pkg)
-	g.p("// runtime.Open.")
-	g.p("var Module = &runtime.Module{")
+	g.p("// keel.Open.")
+	g.p("var Module = &keel.Module{")
 	g.p("\tName: %q,", m.Pkg)
 	var ts []string
 	for _, t := range m.Tables {
 		ts = append(ts, t.Go+"Def")
 	}
 	g.p("\tTables: []table.Schema{%s},", strings.Join(ts, ", "))
-	g.p("\tReducers: []*reducer.Def{")
+	var rs []string
+	for _, r := range m.Reducers {
+		if r.Init {
+			rs = append(rs, r.Func+"Reducer")
+		} else {
+			rs = append(rs, "&"+r.Func+"Reducer.Def")
+		}
+	}
+	g.p("\tReducers: []*reducer.Def{%s},", strings.Join(rs, ", "))
+	g.p("}")
+	g.p("")
 	for _, r := range m.Reducers {
 		ctx := "&Ctx{Ctx: c, DB: DB{c.Tx}}"
 		if r.Init {
-			g.p("\t\treducer.NewInit(%q, func(c *reducer.Ctx) error { return %s(%s) }),", r.Func, r.Func, ctx)
+			g.p("// %sReducer is the init reducer %s: it runs once, when a database is", r.Func, r.Func)
+			g.p("// created.")
+			g.p("var %sReducer = reducer.NewInit(%q, func(c *reducer.Ctx) error { return %s(%s) })", r.Func, r.Func, r.Func, ctx)
+			g.p("")
 			continue
 		}
 		var args []string
@@ -181,49 +194,48 @@ func (g *emitter) moduleVar() {
 		if r.Result != nil {
 			res = r.Result.expr
 		}
-		g.p("\t\treducer.New(%q, func(c *reducer.Ctx, a %sArgs) (%s, error) {", r.Func, r.Func, res)
+		g.p("// %sReducer is reducer %s, with the codecs of its arguments (%sArgs)", r.Func, r.Func, r.Func)
+		g.p("// and result as reducer.Def.CallEncoded lays them out.")
+		g.p("var %sReducer = reducer.New(%q, func(c *reducer.Ctx, a %sArgs) (%s, error) {", r.Func, r.Func, r.Func, res)
 		if r.Result == nil {
-			g.p("\t\t\treturn struct{}{}, %s", call)
+			g.p("\treturn struct{}{}, %s", call)
 		} else {
-			g.p("\t\t\treturn %s", call)
+			g.p("\treturn %s", call)
 		}
-		g.p("\t\t}, reducer.Codec[%sArgs]{", r.Func)
-		g.p("\t\t\tAppend: func(dst []byte, a *%sArgs) []byte {", r.Func)
+		g.p("}, reducer.Codec[%sArgs]{", r.Func)
+		g.p("\tAppend: func(dst []byte, a *%sArgs) []byte {", r.Func)
 		for _, pa := range r.Params {
-			g.enc(pa.Type, "a."+pa.Field, "\t\t\t\t")
+			g.enc(pa.Type, "a."+pa.Field, "\t\t")
 		}
-		g.p("\t\t\t\treturn dst")
-		g.p("\t\t\t},")
-		g.p("\t\t\tDecode: func(src []byte, a *%sArgs) error {", r.Func)
-		g.p("\t\t\t\td := codec.NewReader(src)")
+		g.p("\t\treturn dst")
+		g.p("\t},")
+		g.p("\tDecode: func(src []byte, a *%sArgs) error {", r.Func)
+		g.p("\t\td := codec.NewReader(src)")
 		for _, pa := range r.Params {
-			g.dec(pa.Type, "a."+pa.Field, "\t\t\t\t")
+			g.dec(pa.Type, "a."+pa.Field, "\t\t")
 		}
-		g.p("\t\t\t\treturn d.Err()")
-		g.p("\t\t\t},")
-		if r.Result == nil {
-			g.p("\t\t}, keelNoneCodec),")
-			continue
+		g.p("\t\treturn d.Err()")
+		g.p("\t},")
+		switch {
+		case r.Result == nil:
+			g.p("}, keelNoneCodec)")
+		case r.Result.kind == kRow:
+			g.p("}, reducer.Codec[%s]{Append: keelAppend%s, Decode: keelDecode%s})", res, r.Result.row.Go, r.Result.row.Go)
+		default:
+			g.p("}, reducer.Codec[%s]{", res)
+			g.p("\tAppend: func(dst []byte, v *%s) []byte {", res)
+			g.enc(r.Result, "*v", "\t\t")
+			g.p("\t\treturn dst")
+			g.p("\t},")
+			g.p("\tDecode: func(src []byte, v *%s) error {", res)
+			g.p("\t\td := codec.NewReader(src)")
+			g.dec(r.Result, "*v", "\t\t")
+			g.p("\t\treturn d.Err()")
+			g.p("\t},")
+			g.p("})")
 		}
-		if r.Result.kind == kRow {
-			g.p("\t\t}, reducer.Codec[%s]{Append: keelAppend%s, Decode: keelDecode%s}),", res, r.Result.row.Go, r.Result.row.Go)
-			continue
-		}
-		g.p("\t\t}, reducer.Codec[%s]{", res)
-		g.p("\t\t\tAppend: func(dst []byte, v *%s) []byte {", res)
-		g.enc(r.Result, "*v", "\t\t\t\t")
-		g.p("\t\t\t\treturn dst")
-		g.p("\t\t\t},")
-		g.p("\t\t\tDecode: func(src []byte, v *%s) error {", res)
-		g.p("\t\t\t\td := codec.NewReader(src)")
-		g.dec(r.Result, "*v", "\t\t\t\t")
-		g.p("\t\t\t\treturn d.Err()")
-		g.p("\t\t\t},")
-		g.p("\t\t}),")
+		g.p("")
 	}
-	g.p("\t},")
-	g.p("}")
-	g.p("")
 	needNone := false
 	for _, r := range m.Reducers {
 		needNone = needNone || (!r.Init && r.Result == nil)
@@ -251,50 +263,70 @@ func (g *emitter) moduleVar() {
 }
 
 func (g *emitter) client() {
-	g.p("// Client runs the module's reducers on a runtime on behalf of one caller.")
-	g.p("// Each call is one transaction: it returns once the transaction has")
-	g.p("// committed (and is durable, per the runtime's log) or rolled back.")
+	g.p("// Client calls the module's reducers through a keel.Conn (a *keel.DB)")
+	g.p("// on behalf of one caller. Each call is one transaction: it returns once")
+	g.p("// the transaction has committed (and is durable, as the log's policy")
+	g.p("// promises) or rolled back.")
 	g.p("type Client struct {")
-	g.p("\trt     *runtime.Runtime")
+	g.p("\tconn   keel.Conn")
 	g.p("\tcaller reducer.Identity")
 	g.p("}")
 	g.p("")
-	g.p("// NewClient returns a client that calls rt's reducers as caller.")
-	g.p("func NewClient(rt *runtime.Runtime, caller reducer.Identity) Client { return Client{rt, caller} }")
+	g.p("// NewClient returns a client that calls conn's reducers as caller.")
+	g.p("func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{conn, caller} }")
 	g.p("")
-	g.p("// As returns a client for the same runtime with another caller.")
-	g.p("func (c Client) As(caller reducer.Identity) Client { return Client{c.rt, caller} }")
+	g.p("// As returns a client for the same connection with another caller.")
+	g.p("func (c Client) As(caller reducer.Identity) Client { return Client{c.conn, caller} }")
 	g.p("")
-	g.p("// Runtime returns the client's runtime.")
-	g.p("func (c Client) Runtime() *runtime.Runtime { return c.rt }")
+	g.p("// Conn returns the client's connection.")
+	g.p("func (c Client) Conn() keel.Conn { return c.conn }")
 	g.p("")
-	g.p("// View returns the module's tables as of the last commit.")
-	g.p("func (c Client) View() (ViewDB, error) {")
-	g.p("\tv, err := c.rt.View()")
+	g.p("// View returns the module's tables as of the last durable commit, when")
+	g.p("// the connection is a *keel.DB.")
+	g.p("func (c Client) View(ctx context.Context) (ViewDB, error) {")
+	g.p("\tv, err := keel.ViewOf(ctx, c.conn)")
 	g.p("\treturn ViewDB{v}, err")
 	g.p("}")
+	g.p("")
+	g.p("// Go returns the client's asynchronous form: its methods submit a call")
+	g.p("// and return a keel.Future to wait on, so that one goroutine can keep")
+	g.p("// many calls in flight; they run, and finish, in the order submitted.")
+	g.p("func (c Client) Go() AsyncClient { return AsyncClient{c} }")
+	g.p("")
+	g.p("// AsyncClient submits the module's reducer calls without waiting.")
+	g.p("type AsyncClient struct{ c Client }")
 	g.p("")
 	for _, r := range g.m.Reducers {
 		if r.Init {
 			continue
 		}
 		var params, fields []string
-		used := map[string]bool{"c": true, "err": true, "res": true}
+		used := map[string]bool{"c": true, "a": true, "ctx": true, "err": true, "res": true}
 		for _, pa := range r.Params {
 			n := safeName(pa.Name, used)
 			params = append(params, n+" "+pa.Type.expr)
 			fields = append(fields, pa.Field+": "+n)
 		}
 		args := r.Func + "Args{" + strings.Join(fields, ", ") + "}"
+		ps := strings.Join(append([]string{"ctx context.Context"}, params...), ", ")
+		res := "struct{}"
+		if r.Result != nil {
+			res = r.Result.expr
+		}
 		g.p("// %s runs reducer %s.", r.Func, r.Func)
 		if r.Result == nil {
-			g.p("func (c Client) %s(%s) error {", r.Func, strings.Join(params, ", "))
-			g.p("\t_, err := runtime.Call[%sArgs, struct{}](c.rt, c.caller, %q, %s)", r.Func, r.Func, args)
+			g.p("func (c Client) %s(%s) error {", r.Func, ps)
+			g.p("\t_, err := keel.Run(ctx, c.conn, c.caller, %sReducer, %s)", r.Func, args)
 			g.p("\treturn err")
 		} else {
-			g.p("func (c Client) %s(%s) (%s, error) {", r.Func, strings.Join(params, ", "), r.Result.expr)
-			g.p("\treturn runtime.Call[%sArgs, %s](c.rt, c.caller, %q, %s)", r.Func, r.Result.expr, r.Func, args)
+			g.p("func (c Client) %s(%s) (%s, error) {", r.Func, ps, res)
+			g.p("\treturn keel.Run(ctx, c.conn, c.caller, %sReducer, %s)", r.Func, args)
 		}
+		g.p("}")
+		g.p("")
+		g.p("// %s submits a call of reducer %s.", r.Func, r.Func)
+		g.p("func (a AsyncClient) %s(%s) keel.Future[%s] {", r.Func, ps, res)
+		g.p("\treturn keel.Go(ctx, a.c.conn, a.c.caller, %sReducer, %s)", r.Func, args)
 		g.p("}")
 		g.p("")
 	}
@@ -307,7 +339,7 @@ var reserved = map[string]bool{
 	"if": true, "import": true, "interface": true, "map": true, "package": true, "range": true,
 	"return": true, "select": true, "struct": true, "switch": true, "type": true, "var": true,
 	"bytes": true, "cmp": true, "fmt": true, "iter": true, "strings": true, "time": true,
-	"codec": true, "reducer": true, "runtime": true, "table": true, "string": true, "len": true,
+	"codec": true, "reducer": true, "keel": true, "context": true, "table": true, "string": true, "len": true,
 	"make": true, "nil": true, "true": true, "false": true, "int": true, "bool": true, "byte": true,
 }
 
@@ -439,6 +471,34 @@ func (g *emitter) dec(ct *colType, lhs, ind string) {
 	}
 }
 
+// kindName is the storage kind of ct as codec.Kind names it.
+func kindName(ct *colType) string {
+	switch ct.kind {
+	case kBool:
+		return "bool"
+	case kInt, kUint:
+		n := "int"
+		if ct.kind == kUint {
+			n = "uint"
+		}
+		if ct.bits != 0 {
+			n += strconv.Itoa(ct.bits)
+		}
+		return n
+	case kFloat:
+		return "float" + strconv.Itoa(ct.bits)
+	case kString:
+		return "string"
+	case kBytes:
+		return "bytes"
+	case kTime:
+		return "time"
+	case kSlice:
+		return "[]" + kindName(ct.elem)
+	}
+	return ""
+}
+
 // compare returns an expression ordering a and b of type ct.
 func compare(ct *colType, a, b string) string {
 	switch ct.kind {
@@ -557,7 +617,7 @@ func (g *emitter) table(t *tableModel) {
 	g.p("\tName: %q,", t.Name)
 	g.p("\tColumns: []table.Column{")
 	for _, c := range t.Cols {
-		g.p("\t\t{Name: %q, Type: %q},", c.Name, c.Type.expr)
+		g.p("\t\t{Name: %q, Type: %q, Kind: %q},", c.Name, c.Type.expr, kindName(c.Type))
 	}
 	g.p("\t},")
 	if t.Primary != nil {
@@ -615,8 +675,15 @@ func (g *emitter) table(t *tableModel) {
 	}
 	g.p("\tEncode: keelAppend%s,", T)
 	g.p("\tDecode: keelDecode%s,", T)
+	normalize := g.needsNormalize(t)
+	if normalize {
+		g.p("\tNormalize: keelNormalize%s,", T)
+	}
 	g.p("}")
 	g.p("")
+	if normalize {
+		g.normalize(t)
+	}
 
 	// Indexes.
 	for _, ix := range t.allIndexes() {
@@ -643,21 +710,17 @@ func (g *emitter) table(t *tableModel) {
 	g.p("\treturn dst")
 	g.p("}")
 	g.p("")
-	if g.readsRow(t) {
-		g.p("// keelRead%s reads a %s row written by keelAppend%s.", T, t.Name, T)
-		g.p("func keelRead%s(d *codec.Reader, r *%s) {", T, R)
-		for _, c := range t.Cols {
-			g.dec(c.Type, "r."+c.Field, "\t")
-		}
-		g.p("}")
-		g.p("")
-	}
-	g.p("// keelDecode%s decodes one %s row.", T, t.Name)
-	g.p("func keelDecode%s(src []byte, r *%s) error {", T, R)
-	g.p("\td := codec.NewReader(src)")
+	g.p("// keelRead%s reads a %s row written by keelAppend%s.", T, t.Name, T)
+	g.p("func keelRead%s(d *codec.Reader, r *%s) {", T, R)
 	for _, c := range t.Cols {
 		g.dec(c.Type, "r."+c.Field, "\t")
 	}
+	g.p("}")
+	g.p("")
+	g.p("// keelDecode%s decodes one %s row.", T, t.Name)
+	g.p("func keelDecode%s(src []byte, r *%s) error {", T, R)
+	g.p("\td := codec.NewReader(src)")
+	g.p("\tkeelRead%s(d, r)", T)
 	g.p("\treturn d.Err()")
 	g.p("}")
 	g.p("")
@@ -683,6 +746,11 @@ func (g *emitter) table(t *tableModel) {
 	g.p("// Backward yields every row in reverse %s order.", order)
 	g.p("func (r %sReader) Backward() iter.Seq[%s] { return r.r.Backward() }", T, R)
 	g.p("")
+	if t.Primary == nil {
+		g.p("// Has reports whether the set holds row.")
+		g.p("func (r %sReader) Has(row %s) bool { _, ok := r.r.Get(row); return ok }", T, R)
+		g.p("")
+	}
 	if pk := t.Primary; pk != nil {
 		params, key := keyParams(t, pk.Cols)
 		g.p("// Find returns the row with the given primary key.")
@@ -704,10 +772,17 @@ func (g *emitter) table(t *tableModel) {
 	g.p("\tt *table.Table[%s]", R)
 	g.p("}")
 	g.p("")
-	g.p("// Insert stores row only if no row has its key (or another unique key)")
-	g.p("// and returns it as stored: every autoinc column that is 0 gets its")
-	g.p("// sequence's next value; a non-zero value is stored as given. A taken")
-	g.p("// key is a *table.UniqueError.")
+	if t.Primary != nil {
+		g.p("// Insert stores row only if no row has its key (or another unique key)")
+		g.p("// and returns it as stored: every autoinc column that is 0 gets its")
+		g.p("// sequence's next value; a non-zero value is stored as given. A taken")
+		g.p("// key is a *table.UniqueError.")
+	} else {
+		g.p("// Insert stores row and returns it as stored; a row identical to a")
+		g.p("// stored one is stored once, so inserting it again changes nothing.")
+		g.p("// A unique index that another row holds the key of is a")
+		g.p("// *table.UniqueError.")
+	}
 	g.p("func (t %sTable) Insert(row %s) (%s, error) { return t.t.Insert(row) }", T, R, R)
 	g.p("")
 	if pk := t.Primary; pk != nil {
@@ -865,6 +940,71 @@ func (g *emitter) index(t *tableModel, ix *indexModel) {
 	g.p("")
 }
 
+// needsNormalize reports whether rows of t can differ from what decoding
+// their encoding gives: a field not stored, a time, bytes or a slice.
+func (g *emitter) needsNormalize(t *tableModel) bool {
+	if len(g.skipped(t)) > 0 {
+		return true
+	}
+	for _, c := range t.Cols {
+		switch c.Type.kind {
+		case kTime, kBytes, kSlice:
+			return true
+		}
+	}
+	return false
+}
+
+// skipped returns the fields of t that are not stored (db:"-").
+func (g *emitter) skipped(t *tableModel) []fieldGuard {
+	stored := map[string]bool{}
+	for _, c := range t.Cols {
+		stored[c.Field] = true
+	}
+	var out []fieldGuard
+	for _, f := range t.fields {
+		if !stored[f.Name] && f.Name != "_" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (g *emitter) normalize(t *tableModel) {
+	g.p("// keelNormalize%s gives a %s row the form it reads back in after a", t.Go, t.Name)
+	g.p("// restart: fields not stored are zero, times UTC without a monotonic")
+	g.p("// reading, empty slices nil and the others copies.")
+	g.p("func keelNormalize%s(r *%s) {", t.Go, t.Type)
+	for _, f := range g.skipped(t) {
+		g.p("\tr.%s = *new(%s)", f.Name, f.Type)
+	}
+	for _, c := range t.Cols {
+		g.norm(c.Type, "r."+c.Field, "\t")
+	}
+	g.p("}")
+	g.p("")
+}
+
+// norm writes statements that normalize v, of type ct.
+func (g *emitter) norm(ct *colType, v, ind string) {
+	switch ct.kind {
+	case kTime:
+		g.p("%s%s = %s", ind, v, wrap(ct, "time.Time", "codec.NormTime("+conv(ct, "time.Time", v)+")"))
+	case kBytes:
+		g.p("%s%s = codec.NormBytes(%s)", ind, v, v)
+	case kSlice:
+		g.p("%s%s = codec.NormSlice(%s)", ind, v, v)
+		if ct.elem.kind == kTime || ct.elem.kind == kBytes {
+			g.depth++
+			i := fmt.Sprintf("i%d", g.depth)
+			g.p("%sfor %s := range %s {", ind, i, v)
+			g.norm(ct.elem, v+"["+i+"]", ind+"\t")
+			g.p("%s}", ind)
+			g.depth--
+		}
+	}
+}
+
 func (g *emitter) noneCodec() {
 	g.p("// keelNoneCodec encodes the empty result of reducers that return only an error.")
 	g.p("var keelNoneCodec = reducer.Codec[struct{}]{")
@@ -872,24 +1012,4 @@ func (g *emitter) noneCodec() {
 	g.p("\tDecode: func(src []byte, _ *struct{}) error { return codec.NewReader(src).Err() },")
 	g.p("}")
 	g.p("")
-}
-
-// readsRow reports whether a reducer takes a row of t as an argument, so
-// that its decoder reads rows inside other values.
-func (g *emitter) readsRow(t *tableModel) bool {
-	var uses func(ct *colType) bool
-	uses = func(ct *colType) bool {
-		return ct != nil && ((ct.kind == kRow && ct.row == t) || (ct.kind == kSlice && uses(ct.elem)))
-	}
-	for _, r := range g.m.Reducers {
-		for _, pa := range r.Params {
-			if uses(pa.Type) {
-				return true
-			}
-		}
-		if r.Result != nil && r.Result.kind != kRow && uses(r.Result) {
-			return true
-		}
-	}
-	return false
 }

@@ -24,9 +24,10 @@ var fixedImports = map[string]string{
 	"iter":    "iter",
 	"strings": "strings",
 	"time":    "time",
+	"context": "context",
 	"codec":   "github.com/keeldb/keel/codec",
+	"keel":    "github.com/keeldb/keel",
 	"reducer": "github.com/keeldb/keel/reducer",
-	"runtime": "github.com/keeldb/keel/runtime",
 	"table":   "github.com/keeldb/keel/table",
 }
 
@@ -609,7 +610,7 @@ func isCtxParam(e ast.Expr) bool {
 // declares, each with what it belongs to.
 func (p *modParser) generatedNames(m *module) map[string]string {
 	g := map[string]string{}
-	for _, n := range []string{"Ctx", "DB", "DBOf", "ViewDB", "ViewOf", "Client", "NewClient", "Module", "keelNoneCodec"} {
+	for _, n := range []string{"Ctx", "DB", "DBOf", "ViewDB", "ViewOf", "Client", "NewClient", "AsyncClient", "Module", "keelNoneCodec"} {
 		g[n] = "the module"
 	}
 	for _, t := range m.Tables {
@@ -617,7 +618,7 @@ func (p *modParser) generatedNames(m *module) map[string]string {
 		for _, s := range []string{"Def", "Table", "Reader"} {
 			g[t.Go+s] = what
 		}
-		for _, s := range []string{"keelAppend", "keelRead", "keelDecode"} {
+		for _, s := range []string{"keelAppend", "keelRead", "keelDecode", "keelNormalize"} {
 			g[s+t.Go] = what
 		}
 		for _, ix := range t.allIndexes() {
@@ -628,6 +629,7 @@ func (p *modParser) generatedNames(m *module) map[string]string {
 	}
 	for _, r := range m.Reducers {
 		g[r.Func+"Args"] = "reducer " + r.Func
+		g[r.Func+"Reducer"] = "reducer " + r.Func
 	}
 	return g
 }
@@ -649,7 +651,7 @@ func (p *modParser) checkNames(m *module) {
 	}
 	for _, r := range m.Reducers {
 		switch r.Func {
-		case "View", "As", "Runtime", "Caller":
+		case "View", "As", "Conn", "Go", "Caller":
 			p.errorf(p.pkg.Types.Scope().Lookup(r.Func).Pos(), "reducer %s would clash with the Client method of that name; rename the reducer", r.Func)
 		}
 	}

@@ -8,22 +8,21 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keeldb/keel"
+	"github.com/keeldb/keel/internal/keeltest"
 	"github.com/keeldb/keel/internal/testmod"
-	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
-	"github.com/keeldb/keel/wal"
 )
 
 func TestWal(t *testing.T) {
 	dir := t.TempDir()
 	m := testmod.New(table.SeqParams[uint64]{Batch: 4})
-	d, err := wal.Open(dir, m.Module, wal.Options{SegmentSize: 400, SnapshotBytes: -1})
+	d, err := keel.Open(dir, keeltest.Module(m), keel.Options{SegmentSize: 600, SnapshotBytes: -1, SnapshotEvery: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range 12 {
-		if _, err := runtime.Call[testmod.AddPostArgs, testmod.Post](d.Runtime(), "alice", "AddPost",
-			testmod.AddPostArgs{Slug: fmt.Sprint("s", i), Title: "x"}); err != nil {
+		if _, err := keel.Run(t.Context(), d, "alice", m.AddPost, testmod.AddPostArgs{Slug: fmt.Sprint("s", i), Title: "x"}); err != nil {
 			t.Fatal(err)
 		}
 		if i == 5 {

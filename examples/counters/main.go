@@ -6,21 +6,22 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
+	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/examples/counters/counter"
-	"github.com/keeldb/keel/runtime"
 )
 
 func main() {
-	rt, err := runtime.Open(counter.Module, runtime.Options{})
+	db, err := keel.OpenMemory(counter.Module, keel.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	defer rt.Close()
-	if _, err := counter.Demo(counter.NewClient(rt, "main"), os.Stdout); err != nil {
+	defer db.Close()
+	if _, err := counter.Demo(context.Background(), counter.NewClient(db, "main"), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

@@ -5,21 +5,22 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
+	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/examples/invoices/billing"
-	"github.com/keeldb/keel/runtime"
 )
 
 func main() {
-	rt, err := runtime.Open(billing.Module, runtime.Options{})
+	db, err := keel.OpenMemory(billing.Module, keel.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	defer rt.Close()
-	if _, _, err := billing.Demo(billing.NewClient(rt, "main"), os.Stdout); err != nil {
+	defer db.Close()
+	if _, _, err := billing.Demo(context.Background(), billing.NewClient(db, "main"), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

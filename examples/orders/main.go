@@ -6,21 +6,22 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
+	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/examples/orders/shop"
-	"github.com/keeldb/keel/runtime"
 )
 
 func main() {
-	rt, err := runtime.Open(shop.Module, runtime.Options{})
+	db, err := keel.OpenMemory(shop.Module, keel.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	defer rt.Close()
-	if _, err := shop.Demo(shop.NewClient(rt, "main"), os.Stdout); err != nil {
+	defer db.Close()
+	if _, err := shop.Demo(context.Background(), shop.NewClient(db, "main"), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

@@ -5,21 +5,22 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
+	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/examples/posts/blog"
-	"github.com/keeldb/keel/runtime"
 )
 
 func main() {
-	rt, err := runtime.Open(blog.Module, runtime.Options{})
+	db, err := keel.OpenMemory(blog.Module, keel.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	defer rt.Close()
-	if _, err := blog.Demo(blog.NewClient(rt, "main"), os.Stdout); err != nil {
+	defer db.Close()
+	if _, err := blog.Demo(context.Background(), blog.NewClient(db, "main"), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

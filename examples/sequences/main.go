@@ -7,6 +7,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -19,7 +20,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	_, err = seqs.Demo(dir, os.Stdout)
+	_, err = seqs.Demo(context.Background(), dir, os.Stdout)
 	if rerr := os.RemoveAll(dir); err == nil {
 		err = rerr
 	}

@@ -8,25 +8,25 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/examples/counters/counter"
 	"github.com/keeldb/keel/examples/invoices/billing"
 	"github.com/keeldb/keel/examples/orders/shop"
 	"github.com/keeldb/keel/examples/posts/blog"
 	"github.com/keeldb/keel/examples/sequences/seqs"
-	"github.com/keeldb/keel/runtime"
-	"github.com/keeldb/keel/wal"
 )
 
 func main() {
 	dir := flag.String("dir", "keel-tour-data", "the data `directory`")
 	flag.Parse()
-	if _, err := tour(*dir, os.Stdout); err != nil {
+	if _, err := tour(context.Background(), *dir, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "tour:", err)
 		os.Exit(1)
 	}
@@ -44,19 +44,20 @@ type Last struct {
 
 // open opens one example's database in dir/name, runs first on a new
 // database or next on one replayed from disk, and closes it.
-func open(dir, name string, m *runtime.Module, w io.Writer, fresh func(rt *runtime.Runtime) (bool, error), first, next func(rt *runtime.Runtime) error) error {
+func open(dir, name string, m *keel.Module, w io.Writer, fresh func(db *keel.DB) (bool, error), first, next func(db *keel.DB) error) error {
 	fmt.Fprintf(w, "\n== %s (%s)\n", name, filepath.Join(dir, name))
-	d, err := wal.Open(filepath.Join(dir, name), m, wal.Options{})
+	d, err := keel.Open(filepath.Join(dir, name), m, keel.Options{})
 	if err != nil {
 		return err
 	}
-	isNew, err := fresh(d.Runtime())
+	isNew, err := fresh(d)
 	if err == nil {
 		if isNew {
-			err = first(d.Runtime())
+			err = first(d)
 		} else {
-			fmt.Fprintf(w, "replayed from disk: %d rows, %d log entries\n", d.Recovered.Rows, d.Recovered.Entries)
-			err = next(d.Runtime())
+			rec := d.Recovery()
+			fmt.Fprintf(w, "replayed from disk: %d rows, %d log entries\n", rec.Rows, rec.Entries)
+			err = next(d)
 		}
 	}
 	if cerr := d.Close(); err == nil {
@@ -65,7 +66,7 @@ func open(dir, name string, m *runtime.Module, w io.Writer, fresh func(rt *runti
 	return err
 }
 
-func tour(dir string, w io.Writer) (Last, error) {
+func tour(ctx context.Context, dir string, w io.Writer) (Last, error) {
 	var last Last
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return last, err
@@ -79,26 +80,26 @@ func tour(dir string, w io.Writer) (Last, error) {
 
 	// posts
 	err = open(dir, "posts", blog.Module, w,
-		func(rt *runtime.Runtime) (bool, error) {
-			v, err := blog.NewClient(rt, "tour").View()
+		func(db *keel.DB) (bool, error) {
+			v, err := blog.NewClient(db, "tour").View(ctx)
 			return err == nil && v.Post().Count() == 0, err
 		},
-		func(rt *runtime.Runtime) error {
-			posts, err := blog.Demo(blog.NewClient(rt, "tour"), w)
+		func(db *keel.DB) error {
+			posts, err := blog.Demo(ctx, blog.NewClient(db, "tour"), w)
 			if err == nil {
 				last.Post = posts[len(posts)-1].ID
 			}
 			return err
 		},
-		func(rt *runtime.Runtime) error {
-			c := blog.NewClient(rt, "tour")
-			v, err := c.View()
+		func(db *keel.DB) error {
+			c := blog.NewClient(db, "tour")
+			v, err := c.View(ctx)
 			if err != nil {
 				return err
 			}
 			n := v.Post().Count()
 			fmt.Fprintf(w, "%d posts on disk\n", n)
-			p, err := c.AddPost(fmt.Sprintf("tour-%d", n+1), "tour", "Written by run "+fmt.Sprint(n+1))
+			p, err := c.AddPost(ctx, fmt.Sprintf("tour-%d", n+1), "tour", "Written by run "+fmt.Sprint(n+1))
 			if err != nil {
 				return err
 			}
@@ -112,24 +113,24 @@ func tour(dir string, w io.Writer) (Last, error) {
 
 	// invoices
 	err = open(dir, "invoices", billing.Module, w,
-		func(rt *runtime.Runtime) (bool, error) {
-			v, err := billing.NewClient(rt, "tour").View()
+		func(db *keel.DB) (bool, error) {
+			v, err := billing.NewClient(db, "tour").View(ctx)
 			return err == nil && v.Invoice().Count() == 0, err
 		},
-		func(rt *runtime.Runtime) error {
-			_, n, err := billing.Demo(billing.NewClient(rt, "tour"), w)
+		func(db *keel.DB) error {
+			_, n, err := billing.Demo(ctx, billing.NewClient(db, "tour"), w)
 			last.Invoice = n
 			return err
 		},
-		func(rt *runtime.Runtime) error {
-			c := billing.NewClient(rt, "tour")
-			v, err := c.View()
+		func(db *keel.DB) error {
+			c := billing.NewClient(db, "tour")
+			v, err := c.View(ctx)
 			if err != nil {
 				return err
 			}
 			ctr, _ := v.Counter().Find("invoice")
 			fmt.Fprintf(w, "%d invoices on disk, counter at %d\n", v.Invoice().Count(), ctr.Value)
-			inv, err := c.CreateInvoice("tour", 100)
+			inv, err := c.CreateInvoice(ctx, "tour", 100)
 			if err != nil {
 				return err
 			}
@@ -143,24 +144,24 @@ func tour(dir string, w io.Writer) (Last, error) {
 
 	// counters
 	err = open(dir, "counters", counter.Module, w,
-		func(rt *runtime.Runtime) (bool, error) {
-			v, err := counter.NewClient(rt, "tour").View()
+		func(db *keel.DB) (bool, error) {
+			v, err := counter.NewClient(db, "tour").View(ctx)
 			return err == nil && v.Item().Count() == 0, err
 		},
-		func(rt *runtime.Runtime) error {
-			r, err := counter.Demo(counter.NewClient(rt, "tour"), w)
+		func(db *keel.DB) error {
+			r, err := counter.Demo(ctx, counter.NewClient(db, "tour"), w)
 			last.Item = r.Counter
 			return err
 		},
-		func(rt *runtime.Runtime) error {
-			c := counter.NewClient(rt, "tour")
-			v, err := c.View()
+		func(db *keel.DB) error {
+			c := counter.NewClient(db, "tour")
+			v, err := c.View(ctx)
 			if err != nil {
 				return err
 			}
 			ctr, _ := v.Counter().Find(counter.Global)
 			fmt.Fprintf(w, "%d items on disk, %s = %d\n", v.Item().Count(), counter.Global, ctr.CounterValue)
-			it, err := c.AddItem("tour item", "added by a later run")
+			it, err := c.AddItem(ctx, "tour item", "added by a later run")
 			if err != nil {
 				return err
 			}
@@ -174,25 +175,25 @@ func tour(dir string, w io.Writer) (Last, error) {
 
 	// orders
 	err = open(dir, "orders", shop.Module, w,
-		func(rt *runtime.Runtime) (bool, error) {
-			v, err := shop.NewClient(rt, "tour").View()
+		func(db *keel.DB) (bool, error) {
+			v, err := shop.NewClient(db, "tour").View(ctx)
 			return err == nil && v.Order().Count() == 0, err
 		},
-		func(rt *runtime.Runtime) error {
-			r, err := shop.Demo(shop.NewClient(rt, "tour"), w)
+		func(db *keel.DB) error {
+			r, err := shop.Demo(ctx, shop.NewClient(db, "tour"), w)
 			if err == nil {
 				last.Order = r.Placed[len(r.Placed)-1].ID
 			}
 			return err
 		},
-		func(rt *runtime.Runtime) error {
-			c := shop.NewClient(rt, "tour")
-			v, err := c.View()
+		func(db *keel.DB) error {
+			c := shop.NewClient(db, "tour")
+			v, err := c.View(ctx)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(w, "%d orders on disk\n", v.Order().Count())
-			o, err := c.PlaceOrder("s1", "tour", 1)
+			o, err := c.PlaceOrder(ctx, "s1", "tour", 1)
 			if err != nil {
 				return err
 			}
@@ -208,23 +209,23 @@ func tour(dir string, w io.Writer) (Last, error) {
 	seqDir := filepath.Join(dir, "sequences")
 	if _, err := os.Stat(seqDir); os.IsNotExist(err) {
 		fmt.Fprintf(w, "\n== sequences (%s)\n", seqDir)
-		r, err := seqs.Demo(seqDir, w)
+		r, err := seqs.Demo(ctx, seqDir, w)
 		if err != nil {
 			return last, fmt.Errorf("sequences: %w", err)
 		}
 		last.Spin = r.After[len(r.After)-1]
 	} else {
 		err = open(dir, "sequences", seqs.Module, w,
-			func(*runtime.Runtime) (bool, error) { return false, nil },
+			func(*keel.DB) (bool, error) { return false, nil },
 			nil,
-			func(rt *runtime.Runtime) error {
-				c := seqs.NewClient(rt, "tour")
-				v, err := c.View()
+			func(db *keel.DB) error {
+				c := seqs.NewClient(db, "tour")
+				v, err := c.View(ctx)
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(w, "%d spins on disk\n", v.Spin().Count())
-				s, err := c.AddSpin()
+				s, err := c.AddSpin(ctx)
 				if err != nil {
 					return err
 				}

@@ -7,7 +7,7 @@ import (
 
 func TestTourTwice(t *testing.T) {
 	dir := t.TempDir()
-	first, err := tour(dir, io.Discard)
+	first, err := tour(t.Context(), dir, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -16,7 +16,7 @@ func TestTourTwice(t *testing.T) {
 	if first != want {
 		t.Fatalf("first run = %+v, want %+v", first, want)
 	}
-	second, err := tour(dir, io.Discard)
+	second, err := tour(t.Context(), dir, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestTourTwice(t *testing.T) {
 	if second.Spin.ID <= first.Spin.ID {
 		t.Errorf("spin %+v after %+v", second.Spin, first.Spin)
 	}
-	third, err := tour(dir, io.Discard)
+	third, err := tour(t.Context(), dir, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,21 +4,22 @@ package benchmod
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"iter"
 	"strings"
 
+	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/reducer"
-	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
 )
 
-// This file fits generated-code version 1 of the Keel runtime. If the
-// build stops here, regenerate with go generate or update Keel.
+// This file fits generated-code version 2 of Keel. If the build stops
+// here, regenerate with go generate or update Keel.
 const (
-	_ = runtime.EnforceGenVersion(1 - runtime.MinGenVersion)
-	_ = runtime.EnforceGenVersion(runtime.GenVersion - 1)
+	_ = keel.EnforceGenVersion(2 - keel.MinGenVersion)
+	_ = keel.EnforceGenVersion(keel.GenVersion - 2)
 )
 
 // The table structs as they were when this file was generated: if the
@@ -43,7 +44,7 @@ type Ctx struct {
 // DB is the module's tables inside one transaction.
 type DB struct{ tx *table.Tx }
 
-// DBOf returns the typed tables of tx, for runtime.Update and tests.
+// DBOf returns the typed tables of tx, for keel.DB.Update and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Post returns the post table.
@@ -63,30 +64,32 @@ func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 func (v ViewDB) Post() PostReader { return PostReader{table.Read(v.v, PostDef)} }
 
 // Module is the benchmod module: its tables and reducers, ready for
-// runtime.Open.
-var Module = &runtime.Module{
-	Name:   "benchmod",
-	Tables: []table.Schema{PostDef},
-	Reducers: []*reducer.Def{
-		reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) (Post, error) {
-			return AddPost(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Slug, a.Author, a.Title)
-		}, reducer.Codec[AddPostArgs]{
-			Append: func(dst []byte, a *AddPostArgs) []byte {
-				dst = codec.AppendString(dst, a.Slug)
-				dst = codec.AppendString(dst, a.Author)
-				dst = codec.AppendString(dst, a.Title)
-				return dst
-			},
-			Decode: func(src []byte, a *AddPostArgs) error {
-				d := codec.NewReader(src)
-				a.Slug = d.String()
-				a.Author = d.String()
-				a.Title = d.String()
-				return d.Err()
-			},
-		}, reducer.Codec[Post]{Append: keelAppendPost, Decode: keelDecodePost}),
-	},
+// keel.Open.
+var Module = &keel.Module{
+	Name:     "benchmod",
+	Tables:   []table.Schema{PostDef},
+	Reducers: []*reducer.Def{&AddPostReducer.Def},
 }
+
+// AddPostReducer is reducer AddPost, with the codecs of its arguments (AddPostArgs)
+// and result as reducer.Def.CallEncoded lays them out.
+var AddPostReducer = reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) (Post, error) {
+	return AddPost(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Slug, a.Author, a.Title)
+}, reducer.Codec[AddPostArgs]{
+	Append: func(dst []byte, a *AddPostArgs) []byte {
+		dst = codec.AppendString(dst, a.Slug)
+		dst = codec.AppendString(dst, a.Author)
+		dst = codec.AppendString(dst, a.Title)
+		return dst
+	},
+	Decode: func(src []byte, a *AddPostArgs) error {
+		d := codec.NewReader(src)
+		a.Slug = d.String()
+		a.Author = d.String()
+		a.Title = d.String()
+		return d.Err()
+	},
+}, reducer.Codec[Post]{Append: keelAppendPost, Decode: keelDecodePost})
 
 // AddPostArgs are the arguments of reducer AddPost.
 type AddPostArgs struct {
@@ -95,42 +98,57 @@ type AddPostArgs struct {
 	Title  string
 }
 
-// Client runs the module's reducers on a runtime on behalf of one caller.
-// Each call is one transaction: it returns once the transaction has
-// committed (and is durable, per the runtime's log) or rolled back.
+// Client calls the module's reducers through a keel.Conn (a *keel.DB)
+// on behalf of one caller. Each call is one transaction: it returns once
+// the transaction has committed (and is durable, as the log's policy
+// promises) or rolled back.
 type Client struct {
-	rt     *runtime.Runtime
+	conn   keel.Conn
 	caller reducer.Identity
 }
 
-// NewClient returns a client that calls rt's reducers as caller.
-func NewClient(rt *runtime.Runtime, caller reducer.Identity) Client { return Client{rt, caller} }
+// NewClient returns a client that calls conn's reducers as caller.
+func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{conn, caller} }
 
-// As returns a client for the same runtime with another caller.
-func (c Client) As(caller reducer.Identity) Client { return Client{c.rt, caller} }
+// As returns a client for the same connection with another caller.
+func (c Client) As(caller reducer.Identity) Client { return Client{c.conn, caller} }
 
-// Runtime returns the client's runtime.
-func (c Client) Runtime() *runtime.Runtime { return c.rt }
+// Conn returns the client's connection.
+func (c Client) Conn() keel.Conn { return c.conn }
 
-// View returns the module's tables as of the last commit.
-func (c Client) View() (ViewDB, error) {
-	v, err := c.rt.View()
+// View returns the module's tables as of the last durable commit, when
+// the connection is a *keel.DB.
+func (c Client) View(ctx context.Context) (ViewDB, error) {
+	v, err := keel.ViewOf(ctx, c.conn)
 	return ViewDB{v}, err
 }
 
+// Go returns the client's asynchronous form: its methods submit a call
+// and return a keel.Future to wait on, so that one goroutine can keep
+// many calls in flight; they run, and finish, in the order submitted.
+func (c Client) Go() AsyncClient { return AsyncClient{c} }
+
+// AsyncClient submits the module's reducer calls without waiting.
+type AsyncClient struct{ c Client }
+
 // AddPost runs reducer AddPost.
-func (c Client) AddPost(slug string, author string, title string) (Post, error) {
-	return runtime.Call[AddPostArgs, Post](c.rt, c.caller, "AddPost", AddPostArgs{Slug: slug, Author: author, Title: title})
+func (c Client) AddPost(ctx context.Context, slug string, author string, title string) (Post, error) {
+	return keel.Run(ctx, c.conn, c.caller, AddPostReducer, AddPostArgs{Slug: slug, Author: author, Title: title})
+}
+
+// AddPost submits a call of reducer AddPost.
+func (a AsyncClient) AddPost(ctx context.Context, slug string, author string, title string) keel.Future[Post] {
+	return keel.Go(ctx, a.c.conn, a.c.caller, AddPostReducer, AddPostArgs{Slug: slug, Author: author, Title: title})
 }
 
 // PostDef describes the post table.
 var PostDef = &table.Def[Post]{
 	Name: "post",
 	Columns: []table.Column{
-		{Name: "id", Type: "uint64"},
-		{Name: "slug", Type: "string"},
-		{Name: "author", Type: "string"},
-		{Name: "title", Type: "string"},
+		{Name: "id", Type: "uint64", Kind: "uint64"},
+		{Name: "slug", Type: "string", Kind: "string"},
+		{Name: "author", Type: "string", Kind: "string"},
+		{Name: "title", Type: "string", Kind: "string"},
 	},
 	Primary: PostByIDIndex,
 	Indexes: []*table.Index[Post]{PostBySlugIndex, PostByAuthorIndex},
@@ -181,13 +199,18 @@ func keelAppendPost(dst []byte, r *Post) []byte {
 	return dst
 }
 
-// keelDecodePost decodes one post row.
-func keelDecodePost(src []byte, r *Post) error {
-	d := codec.NewReader(src)
+// keelReadPost reads a post row written by keelAppendPost.
+func keelReadPost(d *codec.Reader, r *Post) {
 	r.ID = d.Uvarint()
 	r.Slug = d.String()
 	r.Author = d.String()
 	r.Title = d.String()
+}
+
+// keelDecodePost decodes one post row.
+func keelDecodePost(src []byte, r *Post) error {
+	d := codec.NewReader(src)
+	keelReadPost(d, r)
 	return d.Err()
 }
 

@@ -7,8 +7,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
-	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
 )
 
@@ -51,32 +51,32 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestModule(t *testing.T) {
-	rt, err := runtime.Open(Module, runtime.Options{})
+	rt, err := keel.OpenMemory(Module, keel.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rt.Close()
 	c := NewClient(rt, "alice")
-	p, err := c.AddPost("a", "A", []string{"go"})
+	p, err := c.AddPost(t.Context(), "a", "A", []string{"go"})
 	if err != nil || p.ID != 2 {
 		t.Fatalf("AddPost = %+v, %v; want id 2", p, err)
 	}
-	if err := c.Rename("a", "B"); err != nil {
+	if err := c.Rename(t.Context(), "a", "B"); err != nil {
 		t.Fatal(err)
 	}
-	n, err := c.Count()
+	n, err := c.Count(t.Context())
 	if err != nil || n != 2 {
 		t.Fatalf("Count = %d, %v", n, err)
 	}
-	o, err := c.PlaceOrder(Order{Shop: "s"})
+	o, err := c.PlaceOrder(t.Context(), Order{Shop: "s"})
 	if err != nil || o.ID != 1 || o.Seq != 5 {
 		t.Fatalf("PlaceOrder = %+v, %v; want id 1, seq 5", o, err)
 	}
-	o, err = c.PlaceOrder(Order{Shop: "s"})
+	o, err = c.PlaceOrder(t.Context(), Order{Shop: "s"})
 	if err != nil || o.ID != 2 || o.Seq != 4 {
 		t.Fatalf("PlaceOrder = %+v, %v; want id 2, seq 4", o, err)
 	}
-	v, err := c.View()
+	v, err := c.View(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,11 +91,11 @@ func TestModule(t *testing.T) {
 		t.Errorf("orders (-want +got):\n%s", d)
 	}
 	// The encoded path runs the same reducer.
-	out, err := rt.CallEncoded("bob", "Rename", encodeRename(RenameArgs{Slug: "b", Title: "x"}))
+	out, err := rt.CallEncoded(t.Context(), "bob", "Rename", encodeRename(RenameArgs{Slug: "b", Title: "x"}))
 	if err == nil {
 		t.Fatalf("Rename of a missing post = %x, nil", out)
 	}
-	if _, err := rt.CallEncoded("bob", "Rename", encodeRename(RenameArgs{Slug: "a", Title: "C"})); err != nil {
+	if _, err := rt.CallEncoded(t.Context(), "bob", "Rename", encodeRename(RenameArgs{Slug: "a", Title: "C"})); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -109,7 +109,7 @@ func encodeRename(a RenameArgs) []byte {
 }
 
 func TestAdvance(t *testing.T) {
-	rt, err := runtime.Open(Module, runtime.Options{})
+	rt, err := keel.OpenMemory(Module, keel.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestAdvance(t *testing.T) {
 	c := NewClient(rt, "test")
 	var got []int32
 	for _, seq := range []int32{0, 20, 0, 15, 0} {
-		e, err := c.Log(Event{Seq: seq, Kind: "k"})
+		e, err := c.Log(t.Context(), Event{Seq: seq, Kind: "k"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,7 +133,7 @@ func TestAdvance(t *testing.T) {
 // TestEncodedCall runs reducers with byte arguments, as tools and remote
 // callers do, through the generated argument and result codecs.
 func TestEncodedCall(t *testing.T) {
-	rt, err := runtime.Open(Module, runtime.Options{})
+	rt, err := keel.OpenMemory(Module, keel.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestEncodedCall(t *testing.T) {
 	args = codec.AppendString(args, "Encoded")
 	args = codec.AppendUvarint(args, 2)
 	args = codec.AppendString(codec.AppendString(args, "a"), "b")
-	out, err := rt.CallEncoded("x", "AddPost", args)
+	out, err := rt.CallEncoded(t.Context(), "x", "AddPost", args)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,14 +153,14 @@ func TestEncodedCall(t *testing.T) {
 	if p.ID != 2 || p.Slug != "enc" || p.Title != "Encoded" || len(p.Tags) != 2 || p.Tags[1] != "b" {
 		t.Fatalf("AddPost returned %+v", p)
 	}
-	out, err = rt.CallEncoded("x", "Count", nil)
+	out, err = rt.CallEncoded(t.Context(), "x", "Count", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d := codec.NewReader(out); d.Int(0) != 2 || d.Err() != nil {
 		t.Fatalf("Count returned %x", out)
 	}
-	if _, err := rt.CallEncoded("x", "AddPost", args[:3]); err == nil {
+	if _, err := rt.CallEncoded(t.Context(), "x", "AddPost", args[:3]); err == nil {
 		t.Fatal("short arguments decoded")
 	}
 }

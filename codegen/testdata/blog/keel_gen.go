@@ -5,22 +5,23 @@ package blog
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"fmt"
 	"iter"
 	"strings"
 	"time"
 
+	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/reducer"
-	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
 )
 
-// This file fits generated-code version 1 of the Keel runtime. If the
-// build stops here, regenerate with go generate or update Keel.
+// This file fits generated-code version 2 of Keel. If the build stops
+// here, regenerate with go generate or update Keel.
 const (
-	_ = runtime.EnforceGenVersion(1 - runtime.MinGenVersion)
-	_ = runtime.EnforceGenVersion(runtime.GenVersion - 1)
+	_ = keel.EnforceGenVersion(2 - keel.MinGenVersion)
+	_ = keel.EnforceGenVersion(keel.GenVersion - 2)
 )
 
 // The table structs as they were when this file was generated: if the
@@ -88,7 +89,7 @@ type Ctx struct {
 // DB is the module's tables inside one transaction.
 type DB struct{ tx *table.Tx }
 
-// DBOf returns the typed tables of tx, for runtime.Update and tests.
+// DBOf returns the typed tables of tx, for keel.DB.Update and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Post returns the post table.
@@ -144,148 +145,168 @@ func (v ViewDB) Event() EventReader { return EventReader{table.Read(v.v, EventDe
 func (v ViewDB) Reading() ReadingReader { return ReadingReader{table.Read(v.v, ReadingDef)} }
 
 // Module is the blog module: its tables and reducers, ready for
-// runtime.Open.
-var Module = &runtime.Module{
-	Name:   "blog",
-	Tables: []table.Schema{PostDef, OrderDef, LikeDef, EventDef, ReadingDef},
-	Reducers: []*reducer.Def{
-		reducer.NewInit("Init", func(c *reducer.Ctx) error { return Init(&Ctx{Ctx: c, DB: DB{c.Tx}}) }),
-		reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) (Post, error) {
-			return AddPost(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Slug, a.Title, a.Tags)
-		}, reducer.Codec[AddPostArgs]{
-			Append: func(dst []byte, a *AddPostArgs) []byte {
-				dst = codec.AppendString(dst, a.Slug)
-				dst = codec.AppendString(dst, a.Title)
-				dst = codec.AppendUvarint(dst, uint64(len(a.Tags)))
-				for _, e1 := range a.Tags {
-					dst = codec.AppendString(dst, e1)
-				}
-				return dst
-			},
-			Decode: func(src []byte, a *AddPostArgs) error {
-				d := codec.NewReader(src)
-				a.Slug = d.String()
-				a.Title = d.String()
-				if n := d.Count(); n > 0 {
-					s1 := make([]string, n)
-					for i1 := range s1 {
-						s1[i1] = d.String()
-					}
-					a.Tags = s1
-				} else {
-					a.Tags = nil
-				}
-				return d.Err()
-			},
-		}, reducer.Codec[Post]{Append: keelAppendPost, Decode: keelDecodePost}),
-		reducer.New("Rename", func(c *reducer.Ctx, a RenameArgs) (struct{}, error) {
-			return struct{}{}, Rename(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Slug, a.Title)
-		}, reducer.Codec[RenameArgs]{
-			Append: func(dst []byte, a *RenameArgs) []byte {
-				dst = codec.AppendString(dst, a.Slug)
-				dst = codec.AppendString(dst, a.Title)
-				return dst
-			},
-			Decode: func(src []byte, a *RenameArgs) error {
-				d := codec.NewReader(src)
-				a.Slug = d.String()
-				a.Title = d.String()
-				return d.Err()
-			},
-		}, keelNoneCodec),
-		reducer.New("PlaceOrder", func(c *reducer.Ctx, a PlaceOrderArgs) (Order, error) {
-			return PlaceOrder(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.O)
-		}, reducer.Codec[PlaceOrderArgs]{
-			Append: func(dst []byte, a *PlaceOrderArgs) []byte {
-				dst = keelAppendOrder(dst, &a.O)
-				return dst
-			},
-			Decode: func(src []byte, a *PlaceOrderArgs) error {
-				d := codec.NewReader(src)
-				keelReadOrder(d, &a.O)
-				return d.Err()
-			},
-		}, reducer.Codec[Order]{Append: keelAppendOrder, Decode: keelDecodeOrder}),
-		reducer.New("Count", func(c *reducer.Ctx, a CountArgs) (int, error) {
-			return Count(&Ctx{Ctx: c, DB: DB{c.Tx}})
-		}, reducer.Codec[CountArgs]{
-			Append: func(dst []byte, a *CountArgs) []byte {
-				return dst
-			},
-			Decode: func(src []byte, a *CountArgs) error {
-				d := codec.NewReader(src)
-				return d.Err()
-			},
-		}, reducer.Codec[int]{
-			Append: func(dst []byte, v *int) []byte {
-				dst = codec.AppendVarint(dst, int64(*v))
-				return dst
-			},
-			Decode: func(src []byte, v *int) error {
-				d := codec.NewReader(src)
-				*v = int(d.Int(0))
-				return d.Err()
-			},
-		}),
-		reducer.New("Touch", func(c *reducer.Ctx, a TouchArgs) (Status, error) {
-			return Touch(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Arg1, a.At, a.S, a.C, a.Tags, a.Raw)
-		}, reducer.Codec[TouchArgs]{
-			Append: func(dst []byte, a *TouchArgs) []byte {
-				dst = codec.AppendString(dst, a.Arg1)
-				dst = codec.AppendTime(dst, a.At)
-				dst = codec.AppendString(dst, string(a.S))
-				dst = codec.AppendVarint(dst, int64(a.C))
-				dst = codec.AppendUvarint(dst, uint64(len(a.Tags)))
-				for _, e1 := range a.Tags {
-					dst = codec.AppendString(dst, e1)
-				}
-				dst = codec.AppendBytes(dst, a.Raw)
-				return dst
-			},
-			Decode: func(src []byte, a *TouchArgs) error {
-				d := codec.NewReader(src)
-				a.Arg1 = d.String()
-				a.At = d.Time()
-				a.S = Status(d.String())
-				a.C = Cents(d.Varint())
-				if n := d.Count(); n > 0 {
-					s1 := make(Tags, n)
-					for i1 := range s1 {
-						s1[i1] = d.String()
-					}
-					a.Tags = s1
-				} else {
-					a.Tags = nil
-				}
-				a.Raw = d.Bytes(false)
-				return d.Err()
-			},
-		}, reducer.Codec[Status]{
-			Append: func(dst []byte, v *Status) []byte {
-				dst = codec.AppendString(dst, string(*v))
-				return dst
-			},
-			Decode: func(src []byte, v *Status) error {
-				d := codec.NewReader(src)
-				*v = Status(d.String())
-				return d.Err()
-			},
-		}),
-		reducer.New("Log", func(c *reducer.Ctx, a LogArgs) (Event, error) {
-			return Log(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.E)
-		}, reducer.Codec[LogArgs]{
-			Append: func(dst []byte, a *LogArgs) []byte {
-				dst = keelAppendEvent(dst, &a.E)
-				return dst
-			},
-			Decode: func(src []byte, a *LogArgs) error {
-				d := codec.NewReader(src)
-				keelReadEvent(d, &a.E)
-				return d.Err()
-			},
-		}, reducer.Codec[Event]{Append: keelAppendEvent, Decode: keelDecodeEvent}),
-	},
+// keel.Open.
+var Module = &keel.Module{
+	Name:     "blog",
+	Tables:   []table.Schema{PostDef, OrderDef, LikeDef, EventDef, ReadingDef},
+	Reducers: []*reducer.Def{InitReducer, &AddPostReducer.Def, &RenameReducer.Def, &PlaceOrderReducer.Def, &CountReducer.Def, &TouchReducer.Def, &LogReducer.Def},
 }
+
+// InitReducer is the init reducer Init: it runs once, when a database is
+// created.
+var InitReducer = reducer.NewInit("Init", func(c *reducer.Ctx) error { return Init(&Ctx{Ctx: c, DB: DB{c.Tx}}) })
+
+// AddPostReducer is reducer AddPost, with the codecs of its arguments (AddPostArgs)
+// and result as reducer.Def.CallEncoded lays them out.
+var AddPostReducer = reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) (Post, error) {
+	return AddPost(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Slug, a.Title, a.Tags)
+}, reducer.Codec[AddPostArgs]{
+	Append: func(dst []byte, a *AddPostArgs) []byte {
+		dst = codec.AppendString(dst, a.Slug)
+		dst = codec.AppendString(dst, a.Title)
+		dst = codec.AppendUvarint(dst, uint64(len(a.Tags)))
+		for _, e1 := range a.Tags {
+			dst = codec.AppendString(dst, e1)
+		}
+		return dst
+	},
+	Decode: func(src []byte, a *AddPostArgs) error {
+		d := codec.NewReader(src)
+		a.Slug = d.String()
+		a.Title = d.String()
+		if n := d.Count(); n > 0 {
+			s1 := make([]string, n)
+			for i1 := range s1 {
+				s1[i1] = d.String()
+			}
+			a.Tags = s1
+		} else {
+			a.Tags = nil
+		}
+		return d.Err()
+	},
+}, reducer.Codec[Post]{Append: keelAppendPost, Decode: keelDecodePost})
+
+// RenameReducer is reducer Rename, with the codecs of its arguments (RenameArgs)
+// and result as reducer.Def.CallEncoded lays them out.
+var RenameReducer = reducer.New("Rename", func(c *reducer.Ctx, a RenameArgs) (struct{}, error) {
+	return struct{}{}, Rename(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Slug, a.Title)
+}, reducer.Codec[RenameArgs]{
+	Append: func(dst []byte, a *RenameArgs) []byte {
+		dst = codec.AppendString(dst, a.Slug)
+		dst = codec.AppendString(dst, a.Title)
+		return dst
+	},
+	Decode: func(src []byte, a *RenameArgs) error {
+		d := codec.NewReader(src)
+		a.Slug = d.String()
+		a.Title = d.String()
+		return d.Err()
+	},
+}, keelNoneCodec)
+
+// PlaceOrderReducer is reducer PlaceOrder, with the codecs of its arguments (PlaceOrderArgs)
+// and result as reducer.Def.CallEncoded lays them out.
+var PlaceOrderReducer = reducer.New("PlaceOrder", func(c *reducer.Ctx, a PlaceOrderArgs) (Order, error) {
+	return PlaceOrder(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.O)
+}, reducer.Codec[PlaceOrderArgs]{
+	Append: func(dst []byte, a *PlaceOrderArgs) []byte {
+		dst = keelAppendOrder(dst, &a.O)
+		return dst
+	},
+	Decode: func(src []byte, a *PlaceOrderArgs) error {
+		d := codec.NewReader(src)
+		keelReadOrder(d, &a.O)
+		return d.Err()
+	},
+}, reducer.Codec[Order]{Append: keelAppendOrder, Decode: keelDecodeOrder})
+
+// CountReducer is reducer Count, with the codecs of its arguments (CountArgs)
+// and result as reducer.Def.CallEncoded lays them out.
+var CountReducer = reducer.New("Count", func(c *reducer.Ctx, a CountArgs) (int, error) {
+	return Count(&Ctx{Ctx: c, DB: DB{c.Tx}})
+}, reducer.Codec[CountArgs]{
+	Append: func(dst []byte, a *CountArgs) []byte {
+		return dst
+	},
+	Decode: func(src []byte, a *CountArgs) error {
+		d := codec.NewReader(src)
+		return d.Err()
+	},
+}, reducer.Codec[int]{
+	Append: func(dst []byte, v *int) []byte {
+		dst = codec.AppendVarint(dst, int64(*v))
+		return dst
+	},
+	Decode: func(src []byte, v *int) error {
+		d := codec.NewReader(src)
+		*v = int(d.Int(0))
+		return d.Err()
+	},
+})
+
+// TouchReducer is reducer Touch, with the codecs of its arguments (TouchArgs)
+// and result as reducer.Def.CallEncoded lays them out.
+var TouchReducer = reducer.New("Touch", func(c *reducer.Ctx, a TouchArgs) (Status, error) {
+	return Touch(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Arg1, a.At, a.S, a.C, a.Tags, a.Raw)
+}, reducer.Codec[TouchArgs]{
+	Append: func(dst []byte, a *TouchArgs) []byte {
+		dst = codec.AppendString(dst, a.Arg1)
+		dst = codec.AppendTime(dst, a.At)
+		dst = codec.AppendString(dst, string(a.S))
+		dst = codec.AppendVarint(dst, int64(a.C))
+		dst = codec.AppendUvarint(dst, uint64(len(a.Tags)))
+		for _, e1 := range a.Tags {
+			dst = codec.AppendString(dst, e1)
+		}
+		dst = codec.AppendBytes(dst, a.Raw)
+		return dst
+	},
+	Decode: func(src []byte, a *TouchArgs) error {
+		d := codec.NewReader(src)
+		a.Arg1 = d.String()
+		a.At = d.Time()
+		a.S = Status(d.String())
+		a.C = Cents(d.Varint())
+		if n := d.Count(); n > 0 {
+			s1 := make(Tags, n)
+			for i1 := range s1 {
+				s1[i1] = d.String()
+			}
+			a.Tags = s1
+		} else {
+			a.Tags = nil
+		}
+		a.Raw = d.Bytes(false)
+		return d.Err()
+	},
+}, reducer.Codec[Status]{
+	Append: func(dst []byte, v *Status) []byte {
+		dst = codec.AppendString(dst, string(*v))
+		return dst
+	},
+	Decode: func(src []byte, v *Status) error {
+		d := codec.NewReader(src)
+		*v = Status(d.String())
+		return d.Err()
+	},
+})
+
+// LogReducer is reducer Log, with the codecs of its arguments (LogArgs)
+// and result as reducer.Def.CallEncoded lays them out.
+var LogReducer = reducer.New("Log", func(c *reducer.Ctx, a LogArgs) (Event, error) {
+	return Log(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.E)
+}, reducer.Codec[LogArgs]{
+	Append: func(dst []byte, a *LogArgs) []byte {
+		dst = keelAppendEvent(dst, &a.E)
+		return dst
+	},
+	Decode: func(src []byte, a *LogArgs) error {
+		d := codec.NewReader(src)
+		keelReadEvent(d, &a.E)
+		return d.Err()
+	},
+}, reducer.Codec[Event]{Append: keelAppendEvent, Decode: keelDecodeEvent})
 
 // keelNoneCodec encodes the empty result of reducers that return only an error.
 var keelNoneCodec = reducer.Codec[struct{}]{
@@ -329,73 +350,113 @@ type LogArgs struct {
 	E Event
 }
 
-// Client runs the module's reducers on a runtime on behalf of one caller.
-// Each call is one transaction: it returns once the transaction has
-// committed (and is durable, per the runtime's log) or rolled back.
+// Client calls the module's reducers through a keel.Conn (a *keel.DB)
+// on behalf of one caller. Each call is one transaction: it returns once
+// the transaction has committed (and is durable, as the log's policy
+// promises) or rolled back.
 type Client struct {
-	rt     *runtime.Runtime
+	conn   keel.Conn
 	caller reducer.Identity
 }
 
-// NewClient returns a client that calls rt's reducers as caller.
-func NewClient(rt *runtime.Runtime, caller reducer.Identity) Client { return Client{rt, caller} }
+// NewClient returns a client that calls conn's reducers as caller.
+func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{conn, caller} }
 
-// As returns a client for the same runtime with another caller.
-func (c Client) As(caller reducer.Identity) Client { return Client{c.rt, caller} }
+// As returns a client for the same connection with another caller.
+func (c Client) As(caller reducer.Identity) Client { return Client{c.conn, caller} }
 
-// Runtime returns the client's runtime.
-func (c Client) Runtime() *runtime.Runtime { return c.rt }
+// Conn returns the client's connection.
+func (c Client) Conn() keel.Conn { return c.conn }
 
-// View returns the module's tables as of the last commit.
-func (c Client) View() (ViewDB, error) {
-	v, err := c.rt.View()
+// View returns the module's tables as of the last durable commit, when
+// the connection is a *keel.DB.
+func (c Client) View(ctx context.Context) (ViewDB, error) {
+	v, err := keel.ViewOf(ctx, c.conn)
 	return ViewDB{v}, err
 }
 
+// Go returns the client's asynchronous form: its methods submit a call
+// and return a keel.Future to wait on, so that one goroutine can keep
+// many calls in flight; they run, and finish, in the order submitted.
+func (c Client) Go() AsyncClient { return AsyncClient{c} }
+
+// AsyncClient submits the module's reducer calls without waiting.
+type AsyncClient struct{ c Client }
+
 // AddPost runs reducer AddPost.
-func (c Client) AddPost(slug string, title string, tags []string) (Post, error) {
-	return runtime.Call[AddPostArgs, Post](c.rt, c.caller, "AddPost", AddPostArgs{Slug: slug, Title: title, Tags: tags})
+func (c Client) AddPost(ctx context.Context, slug string, title string, tags []string) (Post, error) {
+	return keel.Run(ctx, c.conn, c.caller, AddPostReducer, AddPostArgs{Slug: slug, Title: title, Tags: tags})
+}
+
+// AddPost submits a call of reducer AddPost.
+func (a AsyncClient) AddPost(ctx context.Context, slug string, title string, tags []string) keel.Future[Post] {
+	return keel.Go(ctx, a.c.conn, a.c.caller, AddPostReducer, AddPostArgs{Slug: slug, Title: title, Tags: tags})
 }
 
 // Rename runs reducer Rename.
-func (c Client) Rename(slug string, title string) error {
-	_, err := runtime.Call[RenameArgs, struct{}](c.rt, c.caller, "Rename", RenameArgs{Slug: slug, Title: title})
+func (c Client) Rename(ctx context.Context, slug string, title string) error {
+	_, err := keel.Run(ctx, c.conn, c.caller, RenameReducer, RenameArgs{Slug: slug, Title: title})
 	return err
 }
 
+// Rename submits a call of reducer Rename.
+func (a AsyncClient) Rename(ctx context.Context, slug string, title string) keel.Future[struct{}] {
+	return keel.Go(ctx, a.c.conn, a.c.caller, RenameReducer, RenameArgs{Slug: slug, Title: title})
+}
+
 // PlaceOrder runs reducer PlaceOrder.
-func (c Client) PlaceOrder(o Order) (Order, error) {
-	return runtime.Call[PlaceOrderArgs, Order](c.rt, c.caller, "PlaceOrder", PlaceOrderArgs{O: o})
+func (c Client) PlaceOrder(ctx context.Context, o Order) (Order, error) {
+	return keel.Run(ctx, c.conn, c.caller, PlaceOrderReducer, PlaceOrderArgs{O: o})
+}
+
+// PlaceOrder submits a call of reducer PlaceOrder.
+func (a AsyncClient) PlaceOrder(ctx context.Context, o Order) keel.Future[Order] {
+	return keel.Go(ctx, a.c.conn, a.c.caller, PlaceOrderReducer, PlaceOrderArgs{O: o})
 }
 
 // Count runs reducer Count.
-func (c Client) Count() (int, error) {
-	return runtime.Call[CountArgs, int](c.rt, c.caller, "Count", CountArgs{})
+func (c Client) Count(ctx context.Context) (int, error) {
+	return keel.Run(ctx, c.conn, c.caller, CountReducer, CountArgs{})
+}
+
+// Count submits a call of reducer Count.
+func (a AsyncClient) Count(ctx context.Context) keel.Future[int] {
+	return keel.Go(ctx, a.c.conn, a.c.caller, CountReducer, CountArgs{})
 }
 
 // Touch runs reducer Touch.
-func (c Client) Touch(arg1 string, at time.Time, s Status, c_ Cents, tags Tags, raw []byte) (Status, error) {
-	return runtime.Call[TouchArgs, Status](c.rt, c.caller, "Touch", TouchArgs{Arg1: arg1, At: at, S: s, C: c_, Tags: tags, Raw: raw})
+func (c Client) Touch(ctx context.Context, arg1 string, at time.Time, s Status, c_ Cents, tags Tags, raw []byte) (Status, error) {
+	return keel.Run(ctx, c.conn, c.caller, TouchReducer, TouchArgs{Arg1: arg1, At: at, S: s, C: c_, Tags: tags, Raw: raw})
+}
+
+// Touch submits a call of reducer Touch.
+func (a AsyncClient) Touch(ctx context.Context, arg1 string, at time.Time, s Status, c_ Cents, tags Tags, raw []byte) keel.Future[Status] {
+	return keel.Go(ctx, a.c.conn, a.c.caller, TouchReducer, TouchArgs{Arg1: arg1, At: at, S: s, C: c_, Tags: tags, Raw: raw})
 }
 
 // Log runs reducer Log.
-func (c Client) Log(e Event) (Event, error) {
-	return runtime.Call[LogArgs, Event](c.rt, c.caller, "Log", LogArgs{E: e})
+func (c Client) Log(ctx context.Context, e Event) (Event, error) {
+	return keel.Run(ctx, c.conn, c.caller, LogReducer, LogArgs{E: e})
+}
+
+// Log submits a call of reducer Log.
+func (a AsyncClient) Log(ctx context.Context, e Event) keel.Future[Event] {
+	return keel.Go(ctx, a.c.conn, a.c.caller, LogReducer, LogArgs{E: e})
 }
 
 // PostDef describes the post table.
 var PostDef = &table.Def[Post]{
 	Name: "post",
 	Columns: []table.Column{
-		{Name: "id", Type: "uint64"},
-		{Name: "slug", Type: "string"},
-		{Name: "author", Type: "string"},
-		{Name: "title", Type: "string"},
-		{Name: "body", Type: "[]byte"},
-		{Name: "tags", Type: "Tags"},
-		{Name: "created", Type: "time.Time"},
-		{Name: "draft", Type: "bool"},
-		{Name: "score", Type: "float64"},
+		{Name: "id", Type: "uint64", Kind: "uint64"},
+		{Name: "slug", Type: "string", Kind: "string"},
+		{Name: "author", Type: "string", Kind: "string"},
+		{Name: "title", Type: "string", Kind: "string"},
+		{Name: "body", Type: "[]byte", Kind: "bytes"},
+		{Name: "tags", Type: "Tags", Kind: "[]string"},
+		{Name: "created", Type: "time.Time", Kind: "time"},
+		{Name: "draft", Type: "bool", Kind: "bool"},
+		{Name: "score", Type: "float64", Kind: "float64"},
 	},
 	Primary: PostByIDIndex,
 	Indexes: []*table.Index[Post]{PostBySlugIndex, PostByAuthorIndex, PostByCreatedIndex},
@@ -403,8 +464,19 @@ var PostDef = &table.Def[Post]{
 		table.NewAutoInc("post_id_seq", "id", table.SeqParams[uint64]{},
 			func(r *Post) *uint64 { return &r.ID }),
 	},
-	Encode: keelAppendPost,
-	Decode: keelDecodePost,
+	Encode:    keelAppendPost,
+	Decode:    keelDecodePost,
+	Normalize: keelNormalizePost,
+}
+
+// keelNormalizePost gives a post row the form it reads back in after a
+// restart: fields not stored are zero, times UTC without a monotonic
+// reading, empty slices nil and the others copies.
+func keelNormalizePost(r *Post) {
+	r.cache = *new(string)
+	r.Body = codec.NormBytes(r.Body)
+	r.Tags = codec.NormSlice(r.Tags)
+	r.Created = codec.NormTime(r.Created)
 }
 
 // PostByIDIndex is the primary key post_pk of the post table, on (id).
@@ -462,9 +534,8 @@ func keelAppendPost(dst []byte, r *Post) []byte {
 	return dst
 }
 
-// keelDecodePost decodes one post row.
-func keelDecodePost(src []byte, r *Post) error {
-	d := codec.NewReader(src)
+// keelReadPost reads a post row written by keelAppendPost.
+func keelReadPost(d *codec.Reader, r *Post) {
 	r.ID = d.Uvarint()
 	r.Slug = d.String()
 	r.Author = d.String()
@@ -482,6 +553,12 @@ func keelDecodePost(src []byte, r *Post) error {
 	r.Created = d.Time()
 	r.Draft = d.Bool()
 	r.Score = d.Float64()
+}
+
+// keelDecodePost decodes one post row.
+func keelDecodePost(src []byte, r *Post) error {
+	d := codec.NewReader(src)
+	keelReadPost(d, r)
 	return d.Err()
 }
 
@@ -695,21 +772,21 @@ func (x PostByCreatedReader) RangeBackward(lo, hi table.Bound[Post]) iter.Seq[Po
 var OrderDef = &table.Def[Order]{
 	Name: "order",
 	Columns: []table.Column{
-		{Name: "shop", Type: "string"},
-		{Name: "id", Type: "int64"},
-		{Name: "status", Type: "Status"},
-		{Name: "amount", Type: "Cents"},
-		{Name: "seq", Type: "uint8"},
-		{Name: "paid_at", Type: "Stamp"},
-		{Name: "ratings", Type: "[]float32"},
-		{Name: "flags", Type: "[]bool"},
-		{Name: "sizes", Type: "[]int16"},
-		{Name: "counts", Type: "[]uint32"},
-		{Name: "blobs", Type: "[][]byte"},
-		{Name: "statuses", Type: "[]Status"},
-		{Name: "times", Type: "[]time.Time"},
-		{Name: "stamps", Type: "[]Stamp"},
-		{Name: "tags", Type: "Tags"},
+		{Name: "shop", Type: "string", Kind: "string"},
+		{Name: "id", Type: "int64", Kind: "int64"},
+		{Name: "status", Type: "Status", Kind: "string"},
+		{Name: "amount", Type: "Cents", Kind: "int64"},
+		{Name: "seq", Type: "uint8", Kind: "uint8"},
+		{Name: "paid_at", Type: "Stamp", Kind: "time"},
+		{Name: "ratings", Type: "[]float32", Kind: "[]float32"},
+		{Name: "flags", Type: "[]bool", Kind: "[]bool"},
+		{Name: "sizes", Type: "[]int16", Kind: "[]int16"},
+		{Name: "counts", Type: "[]uint32", Kind: "[]uint32"},
+		{Name: "blobs", Type: "[][]byte", Kind: "[]bytes"},
+		{Name: "statuses", Type: "[]Status", Kind: "[]string"},
+		{Name: "times", Type: "[]time.Time", Kind: "[]time"},
+		{Name: "stamps", Type: "[]Stamp", Kind: "[]time"},
+		{Name: "tags", Type: "Tags", Kind: "[]string"},
 	},
 	Primary: OrderByPKIndex,
 	Indexes: []*table.Index[Order]{OrderByShopStatusIndex},
@@ -719,8 +796,34 @@ var OrderDef = &table.Def[Order]{
 		table.NewAutoInc("order_seq_seq", "seq", table.SeqParams[uint8]{Start: 5, HasStart: true, Min: 1, HasMin: true, Max: 10, HasMax: true, Increment: -1, NoCycle: true},
 			func(r *Order) *uint8 { return &r.Seq }),
 	},
-	Encode: keelAppendOrder,
-	Decode: keelDecodeOrder,
+	Encode:    keelAppendOrder,
+	Decode:    keelDecodeOrder,
+	Normalize: keelNormalizeOrder,
+}
+
+// keelNormalizeOrder gives a order row the form it reads back in after a
+// restart: fields not stored are zero, times UTC without a monotonic
+// reading, empty slices nil and the others copies.
+func keelNormalizeOrder(r *Order) {
+	r.Paid = Stamp(codec.NormTime(time.Time(r.Paid)))
+	r.Ratings = codec.NormSlice(r.Ratings)
+	r.Flags = codec.NormSlice(r.Flags)
+	r.Sizes = codec.NormSlice(r.Sizes)
+	r.Counts = codec.NormSlice(r.Counts)
+	r.Blobs = codec.NormSlice(r.Blobs)
+	for i1 := range r.Blobs {
+		r.Blobs[i1] = codec.NormBytes(r.Blobs[i1])
+	}
+	r.Statuses = codec.NormSlice(r.Statuses)
+	r.Times = codec.NormSlice(r.Times)
+	for i1 := range r.Times {
+		r.Times[i1] = codec.NormTime(r.Times[i1])
+	}
+	r.Stamps = codec.NormSlice(r.Stamps)
+	for i1 := range r.Stamps {
+		r.Stamps[i1] = Stamp(codec.NormTime(time.Time(r.Stamps[i1])))
+	}
+	r.Tags = codec.NormSlice(r.Tags)
 }
 
 // OrderByPKIndex is the primary key order_pk of the order table, on (shop, id).
@@ -905,93 +1008,7 @@ func keelReadOrder(d *codec.Reader, r *Order) {
 // keelDecodeOrder decodes one order row.
 func keelDecodeOrder(src []byte, r *Order) error {
 	d := codec.NewReader(src)
-	r.Shop = d.String()
-	r.ID = d.Varint()
-	r.Status = Status(d.String())
-	r.Amount = Cents(d.Varint())
-	r.Seq = uint8(d.Uint(8))
-	r.Paid = Stamp(d.Time())
-	if n := d.Count(); n > 0 {
-		s1 := make([]float32, n)
-		for i1 := range s1 {
-			s1[i1] = d.Float32()
-		}
-		r.Ratings = s1
-	} else {
-		r.Ratings = nil
-	}
-	if n := d.Count(); n > 0 {
-		s1 := make([]bool, n)
-		for i1 := range s1 {
-			s1[i1] = d.Bool()
-		}
-		r.Flags = s1
-	} else {
-		r.Flags = nil
-	}
-	if n := d.Count(); n > 0 {
-		s1 := make([]int16, n)
-		for i1 := range s1 {
-			s1[i1] = int16(d.Int(16))
-		}
-		r.Sizes = s1
-	} else {
-		r.Sizes = nil
-	}
-	if n := d.Count(); n > 0 {
-		s1 := make([]uint32, n)
-		for i1 := range s1 {
-			s1[i1] = uint32(d.Uint(32))
-		}
-		r.Counts = s1
-	} else {
-		r.Counts = nil
-	}
-	if n := d.Count(); n > 0 {
-		s1 := make([][]byte, n)
-		for i1 := range s1 {
-			s1[i1] = d.Bytes(false)
-		}
-		r.Blobs = s1
-	} else {
-		r.Blobs = nil
-	}
-	if n := d.Count(); n > 0 {
-		s1 := make([]Status, n)
-		for i1 := range s1 {
-			s1[i1] = Status(d.String())
-		}
-		r.Statuses = s1
-	} else {
-		r.Statuses = nil
-	}
-	if n := d.Count(); n > 0 {
-		s1 := make([]time.Time, n)
-		for i1 := range s1 {
-			s1[i1] = d.Time()
-		}
-		r.Times = s1
-	} else {
-		r.Times = nil
-	}
-	if n := d.Count(); n > 0 {
-		s1 := make([]Stamp, n)
-		for i1 := range s1 {
-			s1[i1] = Stamp(d.Time())
-		}
-		r.Stamps = s1
-	} else {
-		r.Stamps = nil
-	}
-	if n := d.Count(); n > 0 {
-		s1 := make(Tags, n)
-		for i1 := range s1 {
-			s1[i1] = d.String()
-		}
-		r.Tags = s1
-	} else {
-		r.Tags = nil
-	}
+	keelReadOrder(d, r)
 	return d.Err()
 }
 
@@ -1149,16 +1166,16 @@ func (x OrderByShopStatusReader) RangeBackward(lo, hi table.Bound[Order]) iter.S
 var LikeDef = &table.Def[Like]{
 	Name: "like",
 	Columns: []table.Column{
-		{Name: "post", Type: "uint64"},
-		{Name: "user", Type: "string"},
-		{Name: "up", Type: "bool"},
-		{Name: "at", Type: "time.Time"},
-		{Name: "key", Type: "[]byte"},
-		{Name: "w", Type: "float32"},
-		{Name: "i", Type: "int"},
-		{Name: "u", Type: "uint"},
-		{Name: "i8", Type: "int8"},
-		{Name: "u16", Type: "uint16"},
+		{Name: "post", Type: "uint64", Kind: "uint64"},
+		{Name: "user", Type: "string", Kind: "string"},
+		{Name: "up", Type: "bool", Kind: "bool"},
+		{Name: "at", Type: "time.Time", Kind: "time"},
+		{Name: "key", Type: "[]byte", Kind: "bytes"},
+		{Name: "w", Type: "float32", Kind: "float32"},
+		{Name: "i", Type: "int", Kind: "int"},
+		{Name: "u", Type: "uint", Kind: "uint"},
+		{Name: "i8", Type: "int8", Kind: "int8"},
+		{Name: "u16", Type: "uint16", Kind: "uint16"},
 	},
 	Primary: // no primary key: rows are ordered whole and stored once
 	&table.Index[Like]{
@@ -1221,10 +1238,19 @@ var LikeDef = &table.Def[Like]{
 		Key:      func(r *Like) uint64 { return table.KeyUint(r.Post) },
 		KeyExact: true,
 	},
-	Set:     true,
-	Indexes: []*table.Index[Like]{LikeByPostIndex, LikeByUpIndex, LikeByKeyIndex},
-	Encode:  keelAppendLike,
-	Decode:  keelDecodeLike,
+	Set:       true,
+	Indexes:   []*table.Index[Like]{LikeByPostIndex, LikeByUpIndex, LikeByKeyIndex},
+	Encode:    keelAppendLike,
+	Decode:    keelDecodeLike,
+	Normalize: keelNormalizeLike,
+}
+
+// keelNormalizeLike gives a like row the form it reads back in after a
+// restart: fields not stored are zero, times UTC without a monotonic
+// reading, empty slices nil and the others copies.
+func keelNormalizeLike(r *Like) {
+	r.At = codec.NormTime(r.At)
+	r.Key = codec.NormBytes(r.Key)
 }
 
 // LikeByPostIndex is the index like_post of the like table, on (post).
@@ -1272,9 +1298,8 @@ func keelAppendLike(dst []byte, r *Like) []byte {
 	return dst
 }
 
-// keelDecodeLike decodes one like row.
-func keelDecodeLike(src []byte, r *Like) error {
-	d := codec.NewReader(src)
+// keelReadLike reads a like row written by keelAppendLike.
+func keelReadLike(d *codec.Reader, r *Like) {
 	r.Post = d.Uvarint()
 	r.User = d.String()
 	r.Up = d.Bool()
@@ -1285,6 +1310,12 @@ func keelDecodeLike(src []byte, r *Like) error {
 	r.U = uint(d.Uint(0))
 	r.I8 = int8(d.Int(8))
 	r.U16 = uint16(d.Uint(16))
+}
+
+// keelDecodeLike decodes one like row.
+func keelDecodeLike(src []byte, r *Like) error {
+	d := codec.NewReader(src)
+	keelReadLike(d, r)
 	return d.Err()
 }
 
@@ -1304,6 +1335,9 @@ func (r LikeReader) All() iter.Seq[Like] { return r.r.All() }
 // Backward yields every row in reverse row order.
 func (r LikeReader) Backward() iter.Seq[Like] { return r.r.Backward() }
 
+// Has reports whether the set holds row.
+func (r LikeReader) Has(row Like) bool { _, ok := r.r.Get(row); return ok }
+
 // ByPost reads the table by its index post (post).
 func (r LikeReader) ByPost() LikeByPostReader { return LikeByPostReader{r.r} }
 
@@ -1321,10 +1355,10 @@ type LikeTable struct {
 	t *table.Table[Like]
 }
 
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
+// Insert stores row and returns it as stored; a row identical to a
+// stored one is stored once, so inserting it again changes nothing.
+// A unique index that another row holds the key of is a
+// *table.UniqueError.
 func (t LikeTable) Insert(row Like) (Like, error) { return t.t.Insert(row) }
 
 // Delete removes row and returns it, or a *table.NotFoundError.
@@ -1437,8 +1471,8 @@ func (x LikeByKey) Delete(key []byte) (Like, error) {
 var EventDef = &table.Def[Event]{
 	Name: "event",
 	Columns: []table.Column{
-		{Name: "seq", Type: "int32"},
-		{Name: "kind", Type: "Status"},
+		{Name: "seq", Type: "int32", Kind: "int32"},
+		{Name: "kind", Type: "Status", Kind: "string"},
 	},
 	Primary: EventBySeqIndex,
 	Indexes: []*table.Index[Event]{EventByKindIndex},
@@ -1486,8 +1520,7 @@ func keelReadEvent(d *codec.Reader, r *Event) {
 // keelDecodeEvent decodes one event row.
 func keelDecodeEvent(src []byte, r *Event) error {
 	d := codec.NewReader(src)
-	r.Seq = int32(d.Int(32))
-	r.Kind = Status(d.String())
+	keelReadEvent(d, r)
 	return d.Err()
 }
 
@@ -1627,8 +1660,8 @@ func (x EventByKindReader) RangeBackward(lo, hi table.Bound[Event]) iter.Seq[Eve
 var ReadingDef = &table.Def[Reading]{
 	Name: "reading",
 	Columns: []table.Column{
-		{Name: "value", Type: "float64"},
-		{Name: "unit", Type: "string"},
+		{Name: "value", Type: "float64", Kind: "float64"},
+		{Name: "unit", Type: "string", Kind: "string"},
 	},
 	Primary: // no primary key: rows are ordered whole and stored once
 	&table.Index[Reading]{
@@ -1663,11 +1696,16 @@ func keelAppendReading(dst []byte, r *Reading) []byte {
 	return dst
 }
 
+// keelReadReading reads a reading row written by keelAppendReading.
+func keelReadReading(d *codec.Reader, r *Reading) {
+	r.Value = d.Float64()
+	r.Unit = d.String()
+}
+
 // keelDecodeReading decodes one reading row.
 func keelDecodeReading(src []byte, r *Reading) error {
 	d := codec.NewReader(src)
-	r.Value = d.Float64()
-	r.Unit = d.String()
+	keelReadReading(d, r)
 	return d.Err()
 }
 
@@ -1687,6 +1725,9 @@ func (r ReadingReader) All() iter.Seq[Reading] { return r.r.All() }
 // Backward yields every row in reverse row order.
 func (r ReadingReader) Backward() iter.Seq[Reading] { return r.r.Backward() }
 
+// Has reports whether the set holds row.
+func (r ReadingReader) Has(row Reading) bool { _, ok := r.r.Get(row); return ok }
+
 // ReadingTable is the reading table inside a transaction. Writes that fail
 // change nothing; the whole transaction rolls back when its reducer
 // returns an error.
@@ -1695,10 +1736,10 @@ type ReadingTable struct {
 	t *table.Table[Reading]
 }
 
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
+// Insert stores row and returns it as stored; a row identical to a
+// stored one is stored once, so inserting it again changes nothing.
+// A unique index that another row holds the key of is a
+// *table.UniqueError.
 func (t ReadingTable) Insert(row Reading) (Reading, error) { return t.t.Insert(row) }
 
 // Delete removes row and returns it, or a *table.NotFoundError.

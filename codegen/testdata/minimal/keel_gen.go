@@ -3,21 +3,22 @@
 package minimal
 
 import (
+	"context"
 	"fmt"
 	"iter"
 	"strings"
 
+	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/reducer"
-	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
 )
 
-// This file fits generated-code version 1 of the Keel runtime. If the
-// build stops here, regenerate with go generate or update Keel.
+// This file fits generated-code version 2 of Keel. If the build stops
+// here, regenerate with go generate or update Keel.
 const (
-	_ = runtime.EnforceGenVersion(1 - runtime.MinGenVersion)
-	_ = runtime.EnforceGenVersion(runtime.GenVersion - 1)
+	_ = keel.EnforceGenVersion(2 - keel.MinGenVersion)
+	_ = keel.EnforceGenVersion(keel.GenVersion - 2)
 )
 
 // The table structs as they were when this file was generated: if the
@@ -39,7 +40,7 @@ type Ctx struct {
 // DB is the module's tables inside one transaction.
 type DB struct{ tx *table.Tx }
 
-// DBOf returns the typed tables of tx, for runtime.Update and tests.
+// DBOf returns the typed tables of tx, for keel.DB.Update and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Item returns the item table.
@@ -59,41 +60,51 @@ func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 func (v ViewDB) Item() ItemReader { return ItemReader{table.Read(v.v, ItemDef)} }
 
 // Module is the minimal module: its tables and reducers, ready for
-// runtime.Open.
-var Module = &runtime.Module{
+// keel.Open.
+var Module = &keel.Module{
 	Name:     "minimal",
 	Tables:   []table.Schema{ItemDef},
 	Reducers: []*reducer.Def{},
 }
 
-// Client runs the module's reducers on a runtime on behalf of one caller.
-// Each call is one transaction: it returns once the transaction has
-// committed (and is durable, per the runtime's log) or rolled back.
+// Client calls the module's reducers through a keel.Conn (a *keel.DB)
+// on behalf of one caller. Each call is one transaction: it returns once
+// the transaction has committed (and is durable, as the log's policy
+// promises) or rolled back.
 type Client struct {
-	rt     *runtime.Runtime
+	conn   keel.Conn
 	caller reducer.Identity
 }
 
-// NewClient returns a client that calls rt's reducers as caller.
-func NewClient(rt *runtime.Runtime, caller reducer.Identity) Client { return Client{rt, caller} }
+// NewClient returns a client that calls conn's reducers as caller.
+func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{conn, caller} }
 
-// As returns a client for the same runtime with another caller.
-func (c Client) As(caller reducer.Identity) Client { return Client{c.rt, caller} }
+// As returns a client for the same connection with another caller.
+func (c Client) As(caller reducer.Identity) Client { return Client{c.conn, caller} }
 
-// Runtime returns the client's runtime.
-func (c Client) Runtime() *runtime.Runtime { return c.rt }
+// Conn returns the client's connection.
+func (c Client) Conn() keel.Conn { return c.conn }
 
-// View returns the module's tables as of the last commit.
-func (c Client) View() (ViewDB, error) {
-	v, err := c.rt.View()
+// View returns the module's tables as of the last durable commit, when
+// the connection is a *keel.DB.
+func (c Client) View(ctx context.Context) (ViewDB, error) {
+	v, err := keel.ViewOf(ctx, c.conn)
 	return ViewDB{v}, err
 }
+
+// Go returns the client's asynchronous form: its methods submit a call
+// and return a keel.Future to wait on, so that one goroutine can keep
+// many calls in flight; they run, and finish, in the order submitted.
+func (c Client) Go() AsyncClient { return AsyncClient{c} }
+
+// AsyncClient submits the module's reducer calls without waiting.
+type AsyncClient struct{ c Client }
 
 // ItemDef describes the item table.
 var ItemDef = &table.Def[Item]{
 	Name: "item",
 	Columns: []table.Column{
-		{Name: "name", Type: "string"},
+		{Name: "name", Type: "string", Kind: "string"},
 	},
 	Primary: ItemByNameIndex,
 	Encode:  keelAppendItem,
@@ -116,10 +127,15 @@ func keelAppendItem(dst []byte, r *Item) []byte {
 	return dst
 }
 
+// keelReadItem reads a item row written by keelAppendItem.
+func keelReadItem(d *codec.Reader, r *Item) {
+	r.Name = d.String()
+}
+
 // keelDecodeItem decodes one item row.
 func keelDecodeItem(src []byte, r *Item) error {
 	d := codec.NewReader(src)
-	r.Name = d.String()
+	keelReadItem(d, r)
 	return d.Err()
 }
 

@@ -11,11 +11,11 @@ import (
 
 func open(t *testing.T) Client {
 	t.Helper()
-	return NewClient(keeltest.Runtime(t, Module), "test")
+	return NewClient(keeltest.Memory(t, Module), "test")
 }
 
 func TestDemo(t *testing.T) {
-	r, err := Demo(open(t), io.Discard)
+	r, err := Demo(t.Context(), open(t), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,20 +35,20 @@ func TestDemo(t *testing.T) {
 
 func TestAtomicIncrement(t *testing.T) {
 	c := open(t)
-	if v, err := c.Increment(Global, 10); err != nil || v != 10 {
+	if v, err := c.Increment(t.Context(), Global, 10); err != nil || v != 10 {
 		t.Fatalf("Increment = %d, %v; want 10", v, err)
 	}
-	it, err := c.AddItem("a", "")
+	it, err := c.AddItem(t.Context(), "a", "")
 	if err != nil || it.ID != 11 {
 		t.Fatalf("AddItem = %+v, %v; want id 11", it, err)
 	}
-	if _, err := c.AddItem("", ""); !errors.Is(err, ErrNoName) {
+	if _, err := c.AddItem(t.Context(), "", ""); !errors.Is(err, ErrNoName) {
 		t.Fatalf("AddItem without a name = %v", err)
 	}
-	if v, err := c.Increment(Global, 0); err != nil || v != 11 {
+	if v, err := c.Increment(t.Context(), Global, 0); err != nil || v != 11 {
 		t.Fatalf("counter after a failed AddItem = %d, %v; want 11", v, err)
 	}
-	if _, err := c.Increment("nope", 1); err == nil {
+	if _, err := c.Increment(t.Context(), "nope", 1); err == nil {
 		t.Fatal("Increment of a missing counter succeeded")
 	}
 }

@@ -1,6 +1,7 @@
 package counter
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,10 +18,10 @@ type Result struct {
 // Demo runs the example against a new database: two items get ids 1 and
 // 2; two explicit increments return 3 and 4 (UPDATED_NEW); an item with
 // no name fails and rolls its increment back; the next item gets id 5.
-func Demo(c Client, w io.Writer) (Result, error) {
+func Demo(ctx context.Context, c Client, w io.Writer) (Result, error) {
 	var r Result
 	add := func(name, desc string) error {
-		it, err := c.AddItem(name, desc)
+		it, err := c.AddItem(ctx, name, desc)
 		if errors.Is(err, ErrNoName) {
 			fmt.Fprintf(w, "add item %q failed, the increment rolled back: %v\n", name, err)
 			return nil
@@ -38,7 +39,7 @@ func Demo(c Client, w io.Writer) (Result, error) {
 		return r, err
 	}
 	for i := 0; i < 2; i++ {
-		v, err := c.Increment(Global, 1)
+		v, err := c.Increment(ctx, Global, 1)
 		if err != nil {
 			return r, err
 		}
@@ -51,10 +52,10 @@ func Demo(c Client, w io.Writer) (Result, error) {
 	if err := add("Item 5", "After the failure"); err != nil {
 		return r, err
 	}
-	if _, err := c.Increment("missing", 1); err != nil {
+	if _, err := c.Increment(ctx, "missing", 1); err != nil {
 		fmt.Fprintf(w, "increment of a missing counter fails: %v\n", err)
 	}
-	v, err := c.View()
+	v, err := c.View(ctx)
 	if err != nil {
 		return r, err
 	}

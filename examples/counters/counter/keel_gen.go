@@ -4,21 +4,22 @@ package counter
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"iter"
 	"strings"
 
+	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/reducer"
-	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
 )
 
-// This file fits generated-code version 1 of the Keel runtime. If the
-// build stops here, regenerate with go generate or update Keel.
+// This file fits generated-code version 2 of Keel. If the build stops
+// here, regenerate with go generate or update Keel.
 const (
-	_ = runtime.EnforceGenVersion(1 - runtime.MinGenVersion)
-	_ = runtime.EnforceGenVersion(runtime.GenVersion - 1)
+	_ = keel.EnforceGenVersion(2 - keel.MinGenVersion)
+	_ = keel.EnforceGenVersion(keel.GenVersion - 2)
 )
 
 // The table structs as they were when this file was generated: if the
@@ -46,7 +47,7 @@ type Ctx struct {
 // DB is the module's tables inside one transaction.
 type DB struct{ tx *table.Tx }
 
-// DBOf returns the typed tables of tx, for runtime.Update and tests.
+// DBOf returns the typed tables of tx, for keel.DB.Update and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Counter returns the counter table.
@@ -75,54 +76,62 @@ func (v ViewDB) Counter() CounterReader { return CounterReader{table.Read(v.v, C
 func (v ViewDB) Item() ItemReader { return ItemReader{table.Read(v.v, ItemDef)} }
 
 // Module is the counter module: its tables and reducers, ready for
-// runtime.Open.
-var Module = &runtime.Module{
-	Name:   "counter",
-	Tables: []table.Schema{CounterDef, ItemDef},
-	Reducers: []*reducer.Def{
-		reducer.NewInit("Setup", func(c *reducer.Ctx) error { return Setup(&Ctx{Ctx: c, DB: DB{c.Tx}}) }),
-		reducer.New("Increment", func(c *reducer.Ctx, a IncrementArgs) (int64, error) {
-			return Increment(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.CounterID, a.Incr)
-		}, reducer.Codec[IncrementArgs]{
-			Append: func(dst []byte, a *IncrementArgs) []byte {
-				dst = codec.AppendString(dst, a.CounterID)
-				dst = codec.AppendVarint(dst, a.Incr)
-				return dst
-			},
-			Decode: func(src []byte, a *IncrementArgs) error {
-				d := codec.NewReader(src)
-				a.CounterID = d.String()
-				a.Incr = d.Varint()
-				return d.Err()
-			},
-		}, reducer.Codec[int64]{
-			Append: func(dst []byte, v *int64) []byte {
-				dst = codec.AppendVarint(dst, *v)
-				return dst
-			},
-			Decode: func(src []byte, v *int64) error {
-				d := codec.NewReader(src)
-				*v = d.Varint()
-				return d.Err()
-			},
-		}),
-		reducer.New("AddItem", func(c *reducer.Ctx, a AddItemArgs) (Item, error) {
-			return AddItem(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Name, a.Description)
-		}, reducer.Codec[AddItemArgs]{
-			Append: func(dst []byte, a *AddItemArgs) []byte {
-				dst = codec.AppendString(dst, a.Name)
-				dst = codec.AppendString(dst, a.Description)
-				return dst
-			},
-			Decode: func(src []byte, a *AddItemArgs) error {
-				d := codec.NewReader(src)
-				a.Name = d.String()
-				a.Description = d.String()
-				return d.Err()
-			},
-		}, reducer.Codec[Item]{Append: keelAppendItem, Decode: keelDecodeItem}),
-	},
+// keel.Open.
+var Module = &keel.Module{
+	Name:     "counter",
+	Tables:   []table.Schema{CounterDef, ItemDef},
+	Reducers: []*reducer.Def{SetupReducer, &IncrementReducer.Def, &AddItemReducer.Def},
 }
+
+// SetupReducer is the init reducer Setup: it runs once, when a database is
+// created.
+var SetupReducer = reducer.NewInit("Setup", func(c *reducer.Ctx) error { return Setup(&Ctx{Ctx: c, DB: DB{c.Tx}}) })
+
+// IncrementReducer is reducer Increment, with the codecs of its arguments (IncrementArgs)
+// and result as reducer.Def.CallEncoded lays them out.
+var IncrementReducer = reducer.New("Increment", func(c *reducer.Ctx, a IncrementArgs) (int64, error) {
+	return Increment(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.CounterID, a.Incr)
+}, reducer.Codec[IncrementArgs]{
+	Append: func(dst []byte, a *IncrementArgs) []byte {
+		dst = codec.AppendString(dst, a.CounterID)
+		dst = codec.AppendVarint(dst, a.Incr)
+		return dst
+	},
+	Decode: func(src []byte, a *IncrementArgs) error {
+		d := codec.NewReader(src)
+		a.CounterID = d.String()
+		a.Incr = d.Varint()
+		return d.Err()
+	},
+}, reducer.Codec[int64]{
+	Append: func(dst []byte, v *int64) []byte {
+		dst = codec.AppendVarint(dst, *v)
+		return dst
+	},
+	Decode: func(src []byte, v *int64) error {
+		d := codec.NewReader(src)
+		*v = d.Varint()
+		return d.Err()
+	},
+})
+
+// AddItemReducer is reducer AddItem, with the codecs of its arguments (AddItemArgs)
+// and result as reducer.Def.CallEncoded lays them out.
+var AddItemReducer = reducer.New("AddItem", func(c *reducer.Ctx, a AddItemArgs) (Item, error) {
+	return AddItem(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Name, a.Description)
+}, reducer.Codec[AddItemArgs]{
+	Append: func(dst []byte, a *AddItemArgs) []byte {
+		dst = codec.AppendString(dst, a.Name)
+		dst = codec.AppendString(dst, a.Description)
+		return dst
+	},
+	Decode: func(src []byte, a *AddItemArgs) error {
+		d := codec.NewReader(src)
+		a.Name = d.String()
+		a.Description = d.String()
+		return d.Err()
+	},
+}, reducer.Codec[Item]{Append: keelAppendItem, Decode: keelDecodeItem})
 
 // IncrementArgs are the arguments of reducer Increment.
 type IncrementArgs struct {
@@ -136,45 +145,65 @@ type AddItemArgs struct {
 	Description string
 }
 
-// Client runs the module's reducers on a runtime on behalf of one caller.
-// Each call is one transaction: it returns once the transaction has
-// committed (and is durable, per the runtime's log) or rolled back.
+// Client calls the module's reducers through a keel.Conn (a *keel.DB)
+// on behalf of one caller. Each call is one transaction: it returns once
+// the transaction has committed (and is durable, as the log's policy
+// promises) or rolled back.
 type Client struct {
-	rt     *runtime.Runtime
+	conn   keel.Conn
 	caller reducer.Identity
 }
 
-// NewClient returns a client that calls rt's reducers as caller.
-func NewClient(rt *runtime.Runtime, caller reducer.Identity) Client { return Client{rt, caller} }
+// NewClient returns a client that calls conn's reducers as caller.
+func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{conn, caller} }
 
-// As returns a client for the same runtime with another caller.
-func (c Client) As(caller reducer.Identity) Client { return Client{c.rt, caller} }
+// As returns a client for the same connection with another caller.
+func (c Client) As(caller reducer.Identity) Client { return Client{c.conn, caller} }
 
-// Runtime returns the client's runtime.
-func (c Client) Runtime() *runtime.Runtime { return c.rt }
+// Conn returns the client's connection.
+func (c Client) Conn() keel.Conn { return c.conn }
 
-// View returns the module's tables as of the last commit.
-func (c Client) View() (ViewDB, error) {
-	v, err := c.rt.View()
+// View returns the module's tables as of the last durable commit, when
+// the connection is a *keel.DB.
+func (c Client) View(ctx context.Context) (ViewDB, error) {
+	v, err := keel.ViewOf(ctx, c.conn)
 	return ViewDB{v}, err
 }
 
+// Go returns the client's asynchronous form: its methods submit a call
+// and return a keel.Future to wait on, so that one goroutine can keep
+// many calls in flight; they run, and finish, in the order submitted.
+func (c Client) Go() AsyncClient { return AsyncClient{c} }
+
+// AsyncClient submits the module's reducer calls without waiting.
+type AsyncClient struct{ c Client }
+
 // Increment runs reducer Increment.
-func (c Client) Increment(counterID string, incr int64) (int64, error) {
-	return runtime.Call[IncrementArgs, int64](c.rt, c.caller, "Increment", IncrementArgs{CounterID: counterID, Incr: incr})
+func (c Client) Increment(ctx context.Context, counterID string, incr int64) (int64, error) {
+	return keel.Run(ctx, c.conn, c.caller, IncrementReducer, IncrementArgs{CounterID: counterID, Incr: incr})
+}
+
+// Increment submits a call of reducer Increment.
+func (a AsyncClient) Increment(ctx context.Context, counterID string, incr int64) keel.Future[int64] {
+	return keel.Go(ctx, a.c.conn, a.c.caller, IncrementReducer, IncrementArgs{CounterID: counterID, Incr: incr})
 }
 
 // AddItem runs reducer AddItem.
-func (c Client) AddItem(name string, description string) (Item, error) {
-	return runtime.Call[AddItemArgs, Item](c.rt, c.caller, "AddItem", AddItemArgs{Name: name, Description: description})
+func (c Client) AddItem(ctx context.Context, name string, description string) (Item, error) {
+	return keel.Run(ctx, c.conn, c.caller, AddItemReducer, AddItemArgs{Name: name, Description: description})
+}
+
+// AddItem submits a call of reducer AddItem.
+func (a AsyncClient) AddItem(ctx context.Context, name string, description string) keel.Future[Item] {
+	return keel.Go(ctx, a.c.conn, a.c.caller, AddItemReducer, AddItemArgs{Name: name, Description: description})
 }
 
 // CounterDef describes the counter table.
 var CounterDef = &table.Def[Counter]{
 	Name: "counter",
 	Columns: []table.Column{
-		{Name: "counter_id", Type: "string"},
-		{Name: "counter_value", Type: "int64"},
+		{Name: "counter_id", Type: "string", Kind: "string"},
+		{Name: "counter_value", Type: "int64", Kind: "int64"},
 	},
 	Primary: CounterByCounterIDIndex,
 	Encode:  keelAppendCounter,
@@ -198,11 +227,16 @@ func keelAppendCounter(dst []byte, r *Counter) []byte {
 	return dst
 }
 
+// keelReadCounter reads a counter row written by keelAppendCounter.
+func keelReadCounter(d *codec.Reader, r *Counter) {
+	r.CounterID = d.String()
+	r.CounterValue = d.Varint()
+}
+
 // keelDecodeCounter decodes one counter row.
 func keelDecodeCounter(src []byte, r *Counter) error {
 	d := codec.NewReader(src)
-	r.CounterID = d.String()
-	r.CounterValue = d.Varint()
+	keelReadCounter(d, r)
 	return d.Err()
 }
 
@@ -318,9 +352,9 @@ func (x CounterByCounterID) Delete(counterID string) (Counter, error) {
 var ItemDef = &table.Def[Item]{
 	Name: "item",
 	Columns: []table.Column{
-		{Name: "id", Type: "int64"},
-		{Name: "name", Type: "string"},
-		{Name: "description", Type: "string"},
+		{Name: "id", Type: "int64", Kind: "int64"},
+		{Name: "name", Type: "string", Kind: "string"},
+		{Name: "description", Type: "string", Kind: "string"},
 	},
 	Primary: ItemByIDIndex,
 	Encode:  keelAppendItem,
@@ -346,12 +380,17 @@ func keelAppendItem(dst []byte, r *Item) []byte {
 	return dst
 }
 
-// keelDecodeItem decodes one item row.
-func keelDecodeItem(src []byte, r *Item) error {
-	d := codec.NewReader(src)
+// keelReadItem reads a item row written by keelAppendItem.
+func keelReadItem(d *codec.Reader, r *Item) {
 	r.ID = d.Varint()
 	r.Name = d.String()
 	r.Description = d.String()
+}
+
+// keelDecodeItem decodes one item row.
+func keelDecodeItem(src []byte, r *Item) error {
+	d := codec.NewReader(src)
+	keelReadItem(d, r)
 	return d.Err()
 }
 

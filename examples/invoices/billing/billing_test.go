@@ -10,11 +10,11 @@ import (
 
 func open(t *testing.T) Client {
 	t.Helper()
-	return NewClient(keeltest.Runtime(t, Module), "test")
+	return NewClient(keeltest.Memory(t, Module), "test")
 }
 
 func TestDemo(t *testing.T) {
-	invoices, counter, err := Demo(open(t), io.Discard)
+	invoices, counter, err := Demo(t.Context(), open(t), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,15 +35,15 @@ func TestDemo(t *testing.T) {
 func TestFailureRollsCounterBack(t *testing.T) {
 	c := open(t)
 	for i := 0; i < 3; i++ {
-		if _, err := c.CreateInvoice("x", 0); !errors.Is(err, ErrAmount) {
+		if _, err := c.CreateInvoice(t.Context(), "x", 0); !errors.Is(err, ErrAmount) {
 			t.Fatalf("CreateInvoice(0) = %v, want ErrAmount", err)
 		}
 	}
-	inv, err := c.CreateInvoice("x", 1)
+	inv, err := c.CreateInvoice(t.Context(), "x", 1)
 	if err != nil || inv.Number != 1 {
 		t.Fatalf("first good invoice = %+v, %v; want number 1 after three failures", inv, err)
 	}
-	v, _ := c.View()
+	v, _ := c.View(t.Context())
 	if ctr, _ := v.Counter().Find("invoice"); ctr.Value != 1 {
 		t.Fatalf("counter = %d, want 1", ctr.Value)
 	}

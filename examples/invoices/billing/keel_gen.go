@@ -4,21 +4,22 @@ package billing
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"iter"
 	"strings"
 
+	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/reducer"
-	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
 )
 
-// This file fits generated-code version 1 of the Keel runtime. If the
-// build stops here, regenerate with go generate or update Keel.
+// This file fits generated-code version 2 of Keel. If the build stops
+// here, regenerate with go generate or update Keel.
 const (
-	_ = runtime.EnforceGenVersion(1 - runtime.MinGenVersion)
-	_ = runtime.EnforceGenVersion(runtime.GenVersion - 1)
+	_ = keel.EnforceGenVersion(2 - keel.MinGenVersion)
+	_ = keel.EnforceGenVersion(keel.GenVersion - 2)
 )
 
 // The table structs as they were when this file was generated: if the
@@ -46,7 +47,7 @@ type Ctx struct {
 // DB is the module's tables inside one transaction.
 type DB struct{ tx *table.Tx }
 
-// DBOf returns the typed tables of tx, for runtime.Update and tests.
+// DBOf returns the typed tables of tx, for keel.DB.Update and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Counter returns the counter table.
@@ -75,28 +76,30 @@ func (v ViewDB) Counter() CounterReader { return CounterReader{table.Read(v.v, C
 func (v ViewDB) Invoice() InvoiceReader { return InvoiceReader{table.Read(v.v, InvoiceDef)} }
 
 // Module is the billing module: its tables and reducers, ready for
-// runtime.Open.
-var Module = &runtime.Module{
-	Name:   "billing",
-	Tables: []table.Schema{CounterDef, InvoiceDef},
-	Reducers: []*reducer.Def{
-		reducer.New("CreateInvoice", func(c *reducer.Ctx, a CreateInvoiceArgs) (Invoice, error) {
-			return CreateInvoice(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Customer, a.Cents)
-		}, reducer.Codec[CreateInvoiceArgs]{
-			Append: func(dst []byte, a *CreateInvoiceArgs) []byte {
-				dst = codec.AppendString(dst, a.Customer)
-				dst = codec.AppendVarint(dst, a.Cents)
-				return dst
-			},
-			Decode: func(src []byte, a *CreateInvoiceArgs) error {
-				d := codec.NewReader(src)
-				a.Customer = d.String()
-				a.Cents = d.Varint()
-				return d.Err()
-			},
-		}, reducer.Codec[Invoice]{Append: keelAppendInvoice, Decode: keelDecodeInvoice}),
-	},
+// keel.Open.
+var Module = &keel.Module{
+	Name:     "billing",
+	Tables:   []table.Schema{CounterDef, InvoiceDef},
+	Reducers: []*reducer.Def{&CreateInvoiceReducer.Def},
 }
+
+// CreateInvoiceReducer is reducer CreateInvoice, with the codecs of its arguments (CreateInvoiceArgs)
+// and result as reducer.Def.CallEncoded lays them out.
+var CreateInvoiceReducer = reducer.New("CreateInvoice", func(c *reducer.Ctx, a CreateInvoiceArgs) (Invoice, error) {
+	return CreateInvoice(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Customer, a.Cents)
+}, reducer.Codec[CreateInvoiceArgs]{
+	Append: func(dst []byte, a *CreateInvoiceArgs) []byte {
+		dst = codec.AppendString(dst, a.Customer)
+		dst = codec.AppendVarint(dst, a.Cents)
+		return dst
+	},
+	Decode: func(src []byte, a *CreateInvoiceArgs) error {
+		d := codec.NewReader(src)
+		a.Customer = d.String()
+		a.Cents = d.Varint()
+		return d.Err()
+	},
+}, reducer.Codec[Invoice]{Append: keelAppendInvoice, Decode: keelDecodeInvoice})
 
 // CreateInvoiceArgs are the arguments of reducer CreateInvoice.
 type CreateInvoiceArgs struct {
@@ -104,40 +107,55 @@ type CreateInvoiceArgs struct {
 	Cents    int64
 }
 
-// Client runs the module's reducers on a runtime on behalf of one caller.
-// Each call is one transaction: it returns once the transaction has
-// committed (and is durable, per the runtime's log) or rolled back.
+// Client calls the module's reducers through a keel.Conn (a *keel.DB)
+// on behalf of one caller. Each call is one transaction: it returns once
+// the transaction has committed (and is durable, as the log's policy
+// promises) or rolled back.
 type Client struct {
-	rt     *runtime.Runtime
+	conn   keel.Conn
 	caller reducer.Identity
 }
 
-// NewClient returns a client that calls rt's reducers as caller.
-func NewClient(rt *runtime.Runtime, caller reducer.Identity) Client { return Client{rt, caller} }
+// NewClient returns a client that calls conn's reducers as caller.
+func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{conn, caller} }
 
-// As returns a client for the same runtime with another caller.
-func (c Client) As(caller reducer.Identity) Client { return Client{c.rt, caller} }
+// As returns a client for the same connection with another caller.
+func (c Client) As(caller reducer.Identity) Client { return Client{c.conn, caller} }
 
-// Runtime returns the client's runtime.
-func (c Client) Runtime() *runtime.Runtime { return c.rt }
+// Conn returns the client's connection.
+func (c Client) Conn() keel.Conn { return c.conn }
 
-// View returns the module's tables as of the last commit.
-func (c Client) View() (ViewDB, error) {
-	v, err := c.rt.View()
+// View returns the module's tables as of the last durable commit, when
+// the connection is a *keel.DB.
+func (c Client) View(ctx context.Context) (ViewDB, error) {
+	v, err := keel.ViewOf(ctx, c.conn)
 	return ViewDB{v}, err
 }
 
+// Go returns the client's asynchronous form: its methods submit a call
+// and return a keel.Future to wait on, so that one goroutine can keep
+// many calls in flight; they run, and finish, in the order submitted.
+func (c Client) Go() AsyncClient { return AsyncClient{c} }
+
+// AsyncClient submits the module's reducer calls without waiting.
+type AsyncClient struct{ c Client }
+
 // CreateInvoice runs reducer CreateInvoice.
-func (c Client) CreateInvoice(customer string, cents int64) (Invoice, error) {
-	return runtime.Call[CreateInvoiceArgs, Invoice](c.rt, c.caller, "CreateInvoice", CreateInvoiceArgs{Customer: customer, Cents: cents})
+func (c Client) CreateInvoice(ctx context.Context, customer string, cents int64) (Invoice, error) {
+	return keel.Run(ctx, c.conn, c.caller, CreateInvoiceReducer, CreateInvoiceArgs{Customer: customer, Cents: cents})
+}
+
+// CreateInvoice submits a call of reducer CreateInvoice.
+func (a AsyncClient) CreateInvoice(ctx context.Context, customer string, cents int64) keel.Future[Invoice] {
+	return keel.Go(ctx, a.c.conn, a.c.caller, CreateInvoiceReducer, CreateInvoiceArgs{Customer: customer, Cents: cents})
 }
 
 // CounterDef describes the counter table.
 var CounterDef = &table.Def[Counter]{
 	Name: "counter",
 	Columns: []table.Column{
-		{Name: "name", Type: "string"},
-		{Name: "value", Type: "uint64"},
+		{Name: "name", Type: "string", Kind: "string"},
+		{Name: "value", Type: "uint64", Kind: "uint64"},
 	},
 	Primary: CounterByNameIndex,
 	Encode:  keelAppendCounter,
@@ -161,11 +179,16 @@ func keelAppendCounter(dst []byte, r *Counter) []byte {
 	return dst
 }
 
+// keelReadCounter reads a counter row written by keelAppendCounter.
+func keelReadCounter(d *codec.Reader, r *Counter) {
+	r.Name = d.String()
+	r.Value = d.Uvarint()
+}
+
 // keelDecodeCounter decodes one counter row.
 func keelDecodeCounter(src []byte, r *Counter) error {
 	d := codec.NewReader(src)
-	r.Name = d.String()
-	r.Value = d.Uvarint()
+	keelReadCounter(d, r)
 	return d.Err()
 }
 
@@ -281,9 +304,9 @@ func (x CounterByName) Delete(name string) (Counter, error) {
 var InvoiceDef = &table.Def[Invoice]{
 	Name: "invoice",
 	Columns: []table.Column{
-		{Name: "number", Type: "uint64"},
-		{Name: "customer", Type: "string"},
-		{Name: "cents", Type: "int64"},
+		{Name: "number", Type: "uint64", Kind: "uint64"},
+		{Name: "customer", Type: "string", Kind: "string"},
+		{Name: "cents", Type: "int64", Kind: "int64"},
 	},
 	Primary: InvoiceByNumberIndex,
 	Indexes: []*table.Index[Invoice]{InvoiceByCustomerIndex},
@@ -319,12 +342,17 @@ func keelAppendInvoice(dst []byte, r *Invoice) []byte {
 	return dst
 }
 
-// keelDecodeInvoice decodes one invoice row.
-func keelDecodeInvoice(src []byte, r *Invoice) error {
-	d := codec.NewReader(src)
+// keelReadInvoice reads a invoice row written by keelAppendInvoice.
+func keelReadInvoice(d *codec.Reader, r *Invoice) {
 	r.Number = d.Uvarint()
 	r.Customer = d.String()
 	r.Cents = d.Varint()
+}
+
+// keelDecodeInvoice decodes one invoice row.
+func keelDecodeInvoice(src []byte, r *Invoice) error {
+	d := codec.NewReader(src)
+	keelReadInvoice(d, r)
 	return d.Err()
 }
 

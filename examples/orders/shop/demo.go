@@ -1,6 +1,7 @@
 package shop
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -32,20 +33,20 @@ type Result struct {
 // Demo places five orders in two shops (ids 1..5, increasing within each
 // shop) and then runs every row-existence condition against a row that
 // exists and one that does not.
-func Demo(c Client, w io.Writer) (Result, error) {
+func Demo(ctx context.Context, c Client, w io.Writer) (Result, error) {
 	var r Result
 	for _, o := range []struct {
 		shop, item string
 		qty        int64
 	}{{"s1", "tea", 2}, {"s2", "cups", 6}, {"s1", "milk", 1}, {"s2", "tray", 1}, {"s1", "sugar", 3}} {
-		placed, err := c.PlaceOrder(o.shop, o.item, o.qty)
+		placed, err := c.PlaceOrder(ctx, o.shop, o.item, o.qty)
 		if err != nil {
 			return r, err
 		}
 		fmt.Fprintf(w, "PlaceOrder(%s, %s) -> RT_PK (shop=%s, id=%d)\n", o.shop, o.item, placed.Shop, placed.ID)
 		r.Placed = append(r.Placed, placed)
 	}
-	v, err := c.View()
+	v, err := c.View(ctx)
 	if err != nil {
 		return r, err
 	}
@@ -80,7 +81,7 @@ func Demo(c Client, w io.Writer) (Result, error) {
 		fmt.Fprintf(w, "%-9s %-16s row %s -> %s\n", call, cond, state, res)
 	}
 	exists := func(shop string, id int64) (bool, error) {
-		v, err := c.View()
+		v, err := c.View(ctx)
 		if err != nil {
 			return false, err
 		}
@@ -95,7 +96,7 @@ func Demo(c Client, w io.Writer) (Result, error) {
 			if err != nil {
 				return r, err
 			}
-			o, err := c.PutRow(row, cond)
+			o, err := c.PutRow(ctx, row, cond)
 			record("PutRow", cond, existed, o, err)
 		}
 	}
@@ -112,11 +113,11 @@ func Demo(c Client, w io.Writer) (Result, error) {
 		if err != nil {
 			return r, err
 		}
-		deleted, err := c.DeleteRow(d.shop, d.id, d.cond)
+		deleted, err := c.DeleteRow(ctx, d.shop, d.id, d.cond)
 		r.Deleted = append(r.Deleted, deleted)
 		record("DeleteRow", d.cond, existed, Order{Shop: d.shop, ID: d.id}, err)
 	}
-	v, err = c.View()
+	v, err = c.View(ctx)
 	if err != nil {
 		return r, err
 	}

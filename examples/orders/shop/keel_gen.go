@@ -4,21 +4,22 @@ package shop
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"iter"
 	"strings"
 
+	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/reducer"
-	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
 )
 
-// This file fits generated-code version 1 of the Keel runtime. If the
-// build stops here, regenerate with go generate or update Keel.
+// This file fits generated-code version 2 of Keel. If the build stops
+// here, regenerate with go generate or update Keel.
 const (
-	_ = runtime.EnforceGenVersion(1 - runtime.MinGenVersion)
-	_ = runtime.EnforceGenVersion(runtime.GenVersion - 1)
+	_ = keel.EnforceGenVersion(2 - keel.MinGenVersion)
+	_ = keel.EnforceGenVersion(keel.GenVersion - 2)
 )
 
 // The table structs as they were when this file was generated: if the
@@ -43,7 +44,7 @@ type Ctx struct {
 // DB is the module's tables inside one transaction.
 type DB struct{ tx *table.Tx }
 
-// DBOf returns the typed tables of tx, for runtime.Update and tests.
+// DBOf returns the typed tables of tx, for keel.DB.Update and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Order returns the order table.
@@ -63,72 +64,80 @@ func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 func (v ViewDB) Order() OrderReader { return OrderReader{table.Read(v.v, OrderDef)} }
 
 // Module is the shop module: its tables and reducers, ready for
-// runtime.Open.
-var Module = &runtime.Module{
-	Name:   "shop",
-	Tables: []table.Schema{OrderDef},
-	Reducers: []*reducer.Def{
-		reducer.New("PlaceOrder", func(c *reducer.Ctx, a PlaceOrderArgs) (Order, error) {
-			return PlaceOrder(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Shop, a.Item, a.Qty)
-		}, reducer.Codec[PlaceOrderArgs]{
-			Append: func(dst []byte, a *PlaceOrderArgs) []byte {
-				dst = codec.AppendString(dst, a.Shop)
-				dst = codec.AppendString(dst, a.Item)
-				dst = codec.AppendVarint(dst, a.Qty)
-				return dst
-			},
-			Decode: func(src []byte, a *PlaceOrderArgs) error {
-				d := codec.NewReader(src)
-				a.Shop = d.String()
-				a.Item = d.String()
-				a.Qty = d.Varint()
-				return d.Err()
-			},
-		}, reducer.Codec[Order]{Append: keelAppendOrder, Decode: keelDecodeOrder}),
-		reducer.New("PutRow", func(c *reducer.Ctx, a PutRowArgs) (Order, error) {
-			return PutRow(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Row, a.Cond)
-		}, reducer.Codec[PutRowArgs]{
-			Append: func(dst []byte, a *PutRowArgs) []byte {
-				dst = keelAppendOrder(dst, &a.Row)
-				dst = codec.AppendString(dst, string(a.Cond))
-				return dst
-			},
-			Decode: func(src []byte, a *PutRowArgs) error {
-				d := codec.NewReader(src)
-				keelReadOrder(d, &a.Row)
-				a.Cond = Condition(d.String())
-				return d.Err()
-			},
-		}, reducer.Codec[Order]{Append: keelAppendOrder, Decode: keelDecodeOrder}),
-		reducer.New("DeleteRow", func(c *reducer.Ctx, a DeleteRowArgs) (bool, error) {
-			return DeleteRow(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Shop, a.Id, a.Cond)
-		}, reducer.Codec[DeleteRowArgs]{
-			Append: func(dst []byte, a *DeleteRowArgs) []byte {
-				dst = codec.AppendString(dst, a.Shop)
-				dst = codec.AppendVarint(dst, a.Id)
-				dst = codec.AppendString(dst, string(a.Cond))
-				return dst
-			},
-			Decode: func(src []byte, a *DeleteRowArgs) error {
-				d := codec.NewReader(src)
-				a.Shop = d.String()
-				a.Id = d.Varint()
-				a.Cond = Condition(d.String())
-				return d.Err()
-			},
-		}, reducer.Codec[bool]{
-			Append: func(dst []byte, v *bool) []byte {
-				dst = codec.AppendBool(dst, *v)
-				return dst
-			},
-			Decode: func(src []byte, v *bool) error {
-				d := codec.NewReader(src)
-				*v = d.Bool()
-				return d.Err()
-			},
-		}),
-	},
+// keel.Open.
+var Module = &keel.Module{
+	Name:     "shop",
+	Tables:   []table.Schema{OrderDef},
+	Reducers: []*reducer.Def{&PlaceOrderReducer.Def, &PutRowReducer.Def, &DeleteRowReducer.Def},
 }
+
+// PlaceOrderReducer is reducer PlaceOrder, with the codecs of its arguments (PlaceOrderArgs)
+// and result as reducer.Def.CallEncoded lays them out.
+var PlaceOrderReducer = reducer.New("PlaceOrder", func(c *reducer.Ctx, a PlaceOrderArgs) (Order, error) {
+	return PlaceOrder(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Shop, a.Item, a.Qty)
+}, reducer.Codec[PlaceOrderArgs]{
+	Append: func(dst []byte, a *PlaceOrderArgs) []byte {
+		dst = codec.AppendString(dst, a.Shop)
+		dst = codec.AppendString(dst, a.Item)
+		dst = codec.AppendVarint(dst, a.Qty)
+		return dst
+	},
+	Decode: func(src []byte, a *PlaceOrderArgs) error {
+		d := codec.NewReader(src)
+		a.Shop = d.String()
+		a.Item = d.String()
+		a.Qty = d.Varint()
+		return d.Err()
+	},
+}, reducer.Codec[Order]{Append: keelAppendOrder, Decode: keelDecodeOrder})
+
+// PutRowReducer is reducer PutRow, with the codecs of its arguments (PutRowArgs)
+// and result as reducer.Def.CallEncoded lays them out.
+var PutRowReducer = reducer.New("PutRow", func(c *reducer.Ctx, a PutRowArgs) (Order, error) {
+	return PutRow(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Row, a.Cond)
+}, reducer.Codec[PutRowArgs]{
+	Append: func(dst []byte, a *PutRowArgs) []byte {
+		dst = keelAppendOrder(dst, &a.Row)
+		dst = codec.AppendString(dst, string(a.Cond))
+		return dst
+	},
+	Decode: func(src []byte, a *PutRowArgs) error {
+		d := codec.NewReader(src)
+		keelReadOrder(d, &a.Row)
+		a.Cond = Condition(d.String())
+		return d.Err()
+	},
+}, reducer.Codec[Order]{Append: keelAppendOrder, Decode: keelDecodeOrder})
+
+// DeleteRowReducer is reducer DeleteRow, with the codecs of its arguments (DeleteRowArgs)
+// and result as reducer.Def.CallEncoded lays them out.
+var DeleteRowReducer = reducer.New("DeleteRow", func(c *reducer.Ctx, a DeleteRowArgs) (bool, error) {
+	return DeleteRow(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Shop, a.Id, a.Cond)
+}, reducer.Codec[DeleteRowArgs]{
+	Append: func(dst []byte, a *DeleteRowArgs) []byte {
+		dst = codec.AppendString(dst, a.Shop)
+		dst = codec.AppendVarint(dst, a.Id)
+		dst = codec.AppendString(dst, string(a.Cond))
+		return dst
+	},
+	Decode: func(src []byte, a *DeleteRowArgs) error {
+		d := codec.NewReader(src)
+		a.Shop = d.String()
+		a.Id = d.Varint()
+		a.Cond = Condition(d.String())
+		return d.Err()
+	},
+}, reducer.Codec[bool]{
+	Append: func(dst []byte, v *bool) []byte {
+		dst = codec.AppendBool(dst, *v)
+		return dst
+	},
+	Decode: func(src []byte, v *bool) error {
+		d := codec.NewReader(src)
+		*v = d.Bool()
+		return d.Err()
+	},
+})
 
 // PlaceOrderArgs are the arguments of reducer PlaceOrder.
 type PlaceOrderArgs struct {
@@ -150,52 +159,77 @@ type DeleteRowArgs struct {
 	Cond Condition
 }
 
-// Client runs the module's reducers on a runtime on behalf of one caller.
-// Each call is one transaction: it returns once the transaction has
-// committed (and is durable, per the runtime's log) or rolled back.
+// Client calls the module's reducers through a keel.Conn (a *keel.DB)
+// on behalf of one caller. Each call is one transaction: it returns once
+// the transaction has committed (and is durable, as the log's policy
+// promises) or rolled back.
 type Client struct {
-	rt     *runtime.Runtime
+	conn   keel.Conn
 	caller reducer.Identity
 }
 
-// NewClient returns a client that calls rt's reducers as caller.
-func NewClient(rt *runtime.Runtime, caller reducer.Identity) Client { return Client{rt, caller} }
+// NewClient returns a client that calls conn's reducers as caller.
+func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{conn, caller} }
 
-// As returns a client for the same runtime with another caller.
-func (c Client) As(caller reducer.Identity) Client { return Client{c.rt, caller} }
+// As returns a client for the same connection with another caller.
+func (c Client) As(caller reducer.Identity) Client { return Client{c.conn, caller} }
 
-// Runtime returns the client's runtime.
-func (c Client) Runtime() *runtime.Runtime { return c.rt }
+// Conn returns the client's connection.
+func (c Client) Conn() keel.Conn { return c.conn }
 
-// View returns the module's tables as of the last commit.
-func (c Client) View() (ViewDB, error) {
-	v, err := c.rt.View()
+// View returns the module's tables as of the last durable commit, when
+// the connection is a *keel.DB.
+func (c Client) View(ctx context.Context) (ViewDB, error) {
+	v, err := keel.ViewOf(ctx, c.conn)
 	return ViewDB{v}, err
 }
 
+// Go returns the client's asynchronous form: its methods submit a call
+// and return a keel.Future to wait on, so that one goroutine can keep
+// many calls in flight; they run, and finish, in the order submitted.
+func (c Client) Go() AsyncClient { return AsyncClient{c} }
+
+// AsyncClient submits the module's reducer calls without waiting.
+type AsyncClient struct{ c Client }
+
 // PlaceOrder runs reducer PlaceOrder.
-func (c Client) PlaceOrder(shop string, item string, qty int64) (Order, error) {
-	return runtime.Call[PlaceOrderArgs, Order](c.rt, c.caller, "PlaceOrder", PlaceOrderArgs{Shop: shop, Item: item, Qty: qty})
+func (c Client) PlaceOrder(ctx context.Context, shop string, item string, qty int64) (Order, error) {
+	return keel.Run(ctx, c.conn, c.caller, PlaceOrderReducer, PlaceOrderArgs{Shop: shop, Item: item, Qty: qty})
+}
+
+// PlaceOrder submits a call of reducer PlaceOrder.
+func (a AsyncClient) PlaceOrder(ctx context.Context, shop string, item string, qty int64) keel.Future[Order] {
+	return keel.Go(ctx, a.c.conn, a.c.caller, PlaceOrderReducer, PlaceOrderArgs{Shop: shop, Item: item, Qty: qty})
 }
 
 // PutRow runs reducer PutRow.
-func (c Client) PutRow(row Order, cond Condition) (Order, error) {
-	return runtime.Call[PutRowArgs, Order](c.rt, c.caller, "PutRow", PutRowArgs{Row: row, Cond: cond})
+func (c Client) PutRow(ctx context.Context, row Order, cond Condition) (Order, error) {
+	return keel.Run(ctx, c.conn, c.caller, PutRowReducer, PutRowArgs{Row: row, Cond: cond})
+}
+
+// PutRow submits a call of reducer PutRow.
+func (a AsyncClient) PutRow(ctx context.Context, row Order, cond Condition) keel.Future[Order] {
+	return keel.Go(ctx, a.c.conn, a.c.caller, PutRowReducer, PutRowArgs{Row: row, Cond: cond})
 }
 
 // DeleteRow runs reducer DeleteRow.
-func (c Client) DeleteRow(shop string, id int64, cond Condition) (bool, error) {
-	return runtime.Call[DeleteRowArgs, bool](c.rt, c.caller, "DeleteRow", DeleteRowArgs{Shop: shop, Id: id, Cond: cond})
+func (c Client) DeleteRow(ctx context.Context, shop string, id int64, cond Condition) (bool, error) {
+	return keel.Run(ctx, c.conn, c.caller, DeleteRowReducer, DeleteRowArgs{Shop: shop, Id: id, Cond: cond})
+}
+
+// DeleteRow submits a call of reducer DeleteRow.
+func (a AsyncClient) DeleteRow(ctx context.Context, shop string, id int64, cond Condition) keel.Future[bool] {
+	return keel.Go(ctx, a.c.conn, a.c.caller, DeleteRowReducer, DeleteRowArgs{Shop: shop, Id: id, Cond: cond})
 }
 
 // OrderDef describes the order table.
 var OrderDef = &table.Def[Order]{
 	Name: "order",
 	Columns: []table.Column{
-		{Name: "shop", Type: "string"},
-		{Name: "id", Type: "int64"},
-		{Name: "item", Type: "string"},
-		{Name: "qty", Type: "int64"},
+		{Name: "shop", Type: "string", Kind: "string"},
+		{Name: "id", Type: "int64", Kind: "int64"},
+		{Name: "item", Type: "string", Kind: "string"},
+		{Name: "qty", Type: "int64", Kind: "int64"},
 	},
 	Primary: OrderByPKIndex,
 	Sequences: []table.AutoInc[Order]{
@@ -247,10 +281,7 @@ func keelReadOrder(d *codec.Reader, r *Order) {
 // keelDecodeOrder decodes one order row.
 func keelDecodeOrder(src []byte, r *Order) error {
 	d := codec.NewReader(src)
-	r.Shop = d.String()
-	r.ID = d.Varint()
-	r.Item = d.String()
-	r.Qty = d.Varint()
+	keelReadOrder(d, r)
 	return d.Err()
 }
 

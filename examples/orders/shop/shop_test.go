@@ -13,11 +13,11 @@ import (
 
 func open(t *testing.T) Client {
 	t.Helper()
-	return NewClient(keeltest.Runtime(t, Module), "test")
+	return NewClient(keeltest.Memory(t, Module), "test")
 }
 
 func TestDemo(t *testing.T) {
-	r, err := Demo(open(t), io.Discard)
+	r, err := Demo(t.Context(), open(t), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestIncreasingWithinPartition(t *testing.T) {
 	last := map[string]int64{}
 	for i := 0; i < 50; i++ {
 		s := []string{"a", "b", "c"}[i*7%3]
-		o, err := c.PlaceOrder(s, "x", 1)
+		o, err := c.PlaceOrder(t.Context(), s, "x", 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +88,7 @@ func TestIncreasingWithinPartition(t *testing.T) {
 		}
 		last[s] = o.ID
 	}
-	v, _ := c.View()
+	v, _ := c.View(t.Context())
 	prev := int64(0)
 	for o := range v.Order().ByPK().FilterShop("b") {
 		if o.ID <= prev {

@@ -13,11 +13,11 @@ import (
 
 func open(t *testing.T) Client {
 	t.Helper()
-	return NewClient(keeltest.Runtime(t, Module), "test")
+	return NewClient(keeltest.Memory(t, Module), "test")
 }
 
 func TestDemo(t *testing.T) {
-	posts, err := Demo(open(t), io.Discard)
+	posts, err := Demo(t.Context(), open(t), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,28 +32,28 @@ func TestDemo(t *testing.T) {
 
 func TestZeroTriggerAndExplicitIDs(t *testing.T) {
 	c := open(t)
-	p, err := c.AddPost("a", "ada", "A")
+	p, err := c.AddPost(t.Context(), "a", "ada", "A")
 	if err != nil || p.ID != 1 {
 		t.Fatalf("AddPost = %+v, %v; want id 1", p, err)
 	}
-	p, err = c.ImportPost(Post{ID: 42, Slug: "old", Title: "Old"})
+	p, err = c.ImportPost(t.Context(), Post{ID: 42, Slug: "old", Title: "Old"})
 	if err != nil || p.ID != 42 {
 		t.Fatalf("ImportPost = %+v, %v; want id 42 as given", p, err)
 	}
-	p, err = c.AddPost("b", "ada", "B")
+	p, err = c.AddPost(t.Context(), "b", "ada", "B")
 	if err != nil || p.ID != 2 {
 		t.Fatalf("AddPost after import = %+v, %v; want id 2: an explicit id does not move the sequence", p, err)
 	}
-	_, err = c.ImportPost(Post{ID: 42, Slug: "again"})
+	_, err = c.ImportPost(t.Context(), Post{ID: 42, Slug: "again"})
 	var ue *table.UniqueError
 	if !errors.As(err, &ue) || ue.Index != "post_pk" {
 		t.Fatalf("import of a taken id: %v; want a unique violation of post_pk", err)
 	}
-	p, err = c.Retitle("b", "B2")
+	p, err = c.Retitle(t.Context(), "b", "B2")
 	if err != nil || p.ID != 2 || p.Title != "B2" {
 		t.Fatalf("Retitle = %+v, %v", p, err)
 	}
-	v, err := c.View()
+	v, err := c.View(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,13 @@
 package seqs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 
+	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/table"
-	"github.com/keeldb/keel/wal"
 )
 
 // Result is what Demo did.
@@ -24,15 +25,15 @@ type Result struct {
 //
 //	before: (1, 3, 254) (2, 2, 255) (3, 1, 1)
 //	after:  (5, 4, 3)   (6, 3, 4)
-func Demo(dir string, w io.Writer) (Result, error) {
+func Demo(ctx context.Context, dir string, w io.Writer) (Result, error) {
 	var r Result
-	d, err := wal.Open(dir, Module, wal.Options{})
+	d, err := keel.Open(dir, Module, keel.Options{})
 	if err != nil {
 		return r, err
 	}
-	c := NewClient(d.Runtime(), "demo")
+	c := NewClient(d, "demo")
 	for i := 0; i < 3; i++ {
-		s, err := c.AddSpin()
+		s, err := c.AddSpin(ctx)
 		if err != nil {
 			d.Close()
 			return r, err
@@ -41,7 +42,7 @@ func Demo(dir string, w io.Writer) (Result, error) {
 		r.Before = append(r.Before, s)
 	}
 	for _, name := range []string{"lobby", "garage", "vault", "core"} {
-		f, err := c.AddFloor(name)
+		f, err := c.AddFloor(ctx, name)
 		if errors.Is(err, table.ErrExhausted) {
 			fmt.Fprintf(w, "floor %s: %v\n", name, err)
 			r.Exhausted = err
@@ -59,26 +60,26 @@ func Demo(dir string, w io.Writer) (Result, error) {
 	}
 
 	fmt.Fprintf(w, "reopening %s\n", dir)
-	d, err = wal.Open(dir, Module, wal.Options{})
+	d, err = keel.Open(dir, Module, keel.Options{})
 	if err != nil {
 		return r, err
 	}
 	defer d.Close()
-	c = NewClient(d.Runtime(), "demo")
-	v, err := c.View()
+	c = NewClient(d, "demo")
+	v, err := c.View(ctx)
 	if err != nil {
 		return r, err
 	}
 	fmt.Fprintf(w, "replayed %d spins and %d floors\n", v.Spin().Count(), v.Floor().Count())
 	for i := 0; i < 2; i++ {
-		s, err := c.AddSpin()
+		s, err := c.AddSpin(ctx)
 		if err != nil {
 			return r, err
 		}
 		fmt.Fprintf(w, "spin  id=%d dial=%d lap=%d   (past the persisted boundary)\n", s.ID, s.Dial, s.Lap)
 		r.After = append(r.After, s)
 	}
-	_, r.ExhaustedReopen = c.AddFloor("core")
+	_, r.ExhaustedReopen = c.AddFloor(ctx, "core")
 	fmt.Fprintf(w, "floor core after reopening: %v\n", r.ExhaustedReopen)
-	return r, d.Close()
+	return r, nil
 }

@@ -4,20 +4,21 @@ package seqs
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"iter"
 
+	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/reducer"
-	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
 )
 
-// This file fits generated-code version 1 of the Keel runtime. If the
-// build stops here, regenerate with go generate or update Keel.
+// This file fits generated-code version 2 of Keel. If the build stops
+// here, regenerate with go generate or update Keel.
 const (
-	_ = runtime.EnforceGenVersion(1 - runtime.MinGenVersion)
-	_ = runtime.EnforceGenVersion(runtime.GenVersion - 1)
+	_ = keel.EnforceGenVersion(2 - keel.MinGenVersion)
+	_ = keel.EnforceGenVersion(keel.GenVersion - 2)
 )
 
 // The table structs as they were when this file was generated: if the
@@ -45,7 +46,7 @@ type Ctx struct {
 // DB is the module's tables inside one transaction.
 type DB struct{ tx *table.Tx }
 
-// DBOf returns the typed tables of tx, for runtime.Update and tests.
+// DBOf returns the typed tables of tx, for keel.DB.Update and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Spin returns the spin table.
@@ -74,37 +75,42 @@ func (v ViewDB) Spin() SpinReader { return SpinReader{table.Read(v.v, SpinDef)} 
 func (v ViewDB) Floor() FloorReader { return FloorReader{table.Read(v.v, FloorDef)} }
 
 // Module is the seqs module: its tables and reducers, ready for
-// runtime.Open.
-var Module = &runtime.Module{
-	Name:   "seqs",
-	Tables: []table.Schema{SpinDef, FloorDef},
-	Reducers: []*reducer.Def{
-		reducer.New("AddSpin", func(c *reducer.Ctx, a AddSpinArgs) (Spin, error) {
-			return AddSpin(&Ctx{Ctx: c, DB: DB{c.Tx}})
-		}, reducer.Codec[AddSpinArgs]{
-			Append: func(dst []byte, a *AddSpinArgs) []byte {
-				return dst
-			},
-			Decode: func(src []byte, a *AddSpinArgs) error {
-				d := codec.NewReader(src)
-				return d.Err()
-			},
-		}, reducer.Codec[Spin]{Append: keelAppendSpin, Decode: keelDecodeSpin}),
-		reducer.New("AddFloor", func(c *reducer.Ctx, a AddFloorArgs) (Floor, error) {
-			return AddFloor(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Name)
-		}, reducer.Codec[AddFloorArgs]{
-			Append: func(dst []byte, a *AddFloorArgs) []byte {
-				dst = codec.AppendString(dst, a.Name)
-				return dst
-			},
-			Decode: func(src []byte, a *AddFloorArgs) error {
-				d := codec.NewReader(src)
-				a.Name = d.String()
-				return d.Err()
-			},
-		}, reducer.Codec[Floor]{Append: keelAppendFloor, Decode: keelDecodeFloor}),
-	},
+// keel.Open.
+var Module = &keel.Module{
+	Name:     "seqs",
+	Tables:   []table.Schema{SpinDef, FloorDef},
+	Reducers: []*reducer.Def{&AddSpinReducer.Def, &AddFloorReducer.Def},
 }
+
+// AddSpinReducer is reducer AddSpin, with the codecs of its arguments (AddSpinArgs)
+// and result as reducer.Def.CallEncoded lays them out.
+var AddSpinReducer = reducer.New("AddSpin", func(c *reducer.Ctx, a AddSpinArgs) (Spin, error) {
+	return AddSpin(&Ctx{Ctx: c, DB: DB{c.Tx}})
+}, reducer.Codec[AddSpinArgs]{
+	Append: func(dst []byte, a *AddSpinArgs) []byte {
+		return dst
+	},
+	Decode: func(src []byte, a *AddSpinArgs) error {
+		d := codec.NewReader(src)
+		return d.Err()
+	},
+}, reducer.Codec[Spin]{Append: keelAppendSpin, Decode: keelDecodeSpin})
+
+// AddFloorReducer is reducer AddFloor, with the codecs of its arguments (AddFloorArgs)
+// and result as reducer.Def.CallEncoded lays them out.
+var AddFloorReducer = reducer.New("AddFloor", func(c *reducer.Ctx, a AddFloorArgs) (Floor, error) {
+	return AddFloor(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Name)
+}, reducer.Codec[AddFloorArgs]{
+	Append: func(dst []byte, a *AddFloorArgs) []byte {
+		dst = codec.AppendString(dst, a.Name)
+		return dst
+	},
+	Decode: func(src []byte, a *AddFloorArgs) error {
+		d := codec.NewReader(src)
+		a.Name = d.String()
+		return d.Err()
+	},
+}, reducer.Codec[Floor]{Append: keelAppendFloor, Decode: keelDecodeFloor})
 
 // AddSpinArgs are the arguments of reducer AddSpin.
 type AddSpinArgs struct{}
@@ -114,46 +120,66 @@ type AddFloorArgs struct {
 	Name string
 }
 
-// Client runs the module's reducers on a runtime on behalf of one caller.
-// Each call is one transaction: it returns once the transaction has
-// committed (and is durable, per the runtime's log) or rolled back.
+// Client calls the module's reducers through a keel.Conn (a *keel.DB)
+// on behalf of one caller. Each call is one transaction: it returns once
+// the transaction has committed (and is durable, as the log's policy
+// promises) or rolled back.
 type Client struct {
-	rt     *runtime.Runtime
+	conn   keel.Conn
 	caller reducer.Identity
 }
 
-// NewClient returns a client that calls rt's reducers as caller.
-func NewClient(rt *runtime.Runtime, caller reducer.Identity) Client { return Client{rt, caller} }
+// NewClient returns a client that calls conn's reducers as caller.
+func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{conn, caller} }
 
-// As returns a client for the same runtime with another caller.
-func (c Client) As(caller reducer.Identity) Client { return Client{c.rt, caller} }
+// As returns a client for the same connection with another caller.
+func (c Client) As(caller reducer.Identity) Client { return Client{c.conn, caller} }
 
-// Runtime returns the client's runtime.
-func (c Client) Runtime() *runtime.Runtime { return c.rt }
+// Conn returns the client's connection.
+func (c Client) Conn() keel.Conn { return c.conn }
 
-// View returns the module's tables as of the last commit.
-func (c Client) View() (ViewDB, error) {
-	v, err := c.rt.View()
+// View returns the module's tables as of the last durable commit, when
+// the connection is a *keel.DB.
+func (c Client) View(ctx context.Context) (ViewDB, error) {
+	v, err := keel.ViewOf(ctx, c.conn)
 	return ViewDB{v}, err
 }
 
+// Go returns the client's asynchronous form: its methods submit a call
+// and return a keel.Future to wait on, so that one goroutine can keep
+// many calls in flight; they run, and finish, in the order submitted.
+func (c Client) Go() AsyncClient { return AsyncClient{c} }
+
+// AsyncClient submits the module's reducer calls without waiting.
+type AsyncClient struct{ c Client }
+
 // AddSpin runs reducer AddSpin.
-func (c Client) AddSpin() (Spin, error) {
-	return runtime.Call[AddSpinArgs, Spin](c.rt, c.caller, "AddSpin", AddSpinArgs{})
+func (c Client) AddSpin(ctx context.Context) (Spin, error) {
+	return keel.Run(ctx, c.conn, c.caller, AddSpinReducer, AddSpinArgs{})
+}
+
+// AddSpin submits a call of reducer AddSpin.
+func (a AsyncClient) AddSpin(ctx context.Context) keel.Future[Spin] {
+	return keel.Go(ctx, a.c.conn, a.c.caller, AddSpinReducer, AddSpinArgs{})
 }
 
 // AddFloor runs reducer AddFloor.
-func (c Client) AddFloor(name string) (Floor, error) {
-	return runtime.Call[AddFloorArgs, Floor](c.rt, c.caller, "AddFloor", AddFloorArgs{Name: name})
+func (c Client) AddFloor(ctx context.Context, name string) (Floor, error) {
+	return keel.Run(ctx, c.conn, c.caller, AddFloorReducer, AddFloorArgs{Name: name})
+}
+
+// AddFloor submits a call of reducer AddFloor.
+func (a AsyncClient) AddFloor(ctx context.Context, name string) keel.Future[Floor] {
+	return keel.Go(ctx, a.c.conn, a.c.caller, AddFloorReducer, AddFloorArgs{Name: name})
 }
 
 // SpinDef describes the spin table.
 var SpinDef = &table.Def[Spin]{
 	Name: "spin",
 	Columns: []table.Column{
-		{Name: "id", Type: "uint64"},
-		{Name: "dial", Type: "uint8"},
-		{Name: "lap", Type: "uint8"},
+		{Name: "id", Type: "uint64", Kind: "uint64"},
+		{Name: "dial", Type: "uint8", Kind: "uint8"},
+		{Name: "lap", Type: "uint8", Kind: "uint8"},
 	},
 	Primary: SpinByIDIndex,
 	Sequences: []table.AutoInc[Spin]{
@@ -187,12 +213,17 @@ func keelAppendSpin(dst []byte, r *Spin) []byte {
 	return dst
 }
 
-// keelDecodeSpin decodes one spin row.
-func keelDecodeSpin(src []byte, r *Spin) error {
-	d := codec.NewReader(src)
+// keelReadSpin reads a spin row written by keelAppendSpin.
+func keelReadSpin(d *codec.Reader, r *Spin) {
 	r.ID = d.Uvarint()
 	r.Dial = uint8(d.Uint(8))
 	r.Lap = uint8(d.Uint(8))
+}
+
+// keelDecodeSpin decodes one spin row.
+func keelDecodeSpin(src []byte, r *Spin) error {
+	d := codec.NewReader(src)
+	keelReadSpin(d, r)
 	return d.Err()
 }
 
@@ -294,8 +325,8 @@ func (x SpinByID) Delete(id uint64) (Spin, error) { return x.t.DeleteBy(SpinByID
 var FloorDef = &table.Def[Floor]{
 	Name: "floor",
 	Columns: []table.Column{
-		{Name: "level", Type: "int16"},
-		{Name: "name", Type: "string"},
+		{Name: "level", Type: "int16", Kind: "int16"},
+		{Name: "name", Type: "string", Kind: "string"},
 	},
 	Primary: FloorByLevelIndex,
 	Sequences: []table.AutoInc[Floor]{
@@ -324,11 +355,16 @@ func keelAppendFloor(dst []byte, r *Floor) []byte {
 	return dst
 }
 
+// keelReadFloor reads a floor row written by keelAppendFloor.
+func keelReadFloor(d *codec.Reader, r *Floor) {
+	r.Level = int16(d.Int(16))
+	r.Name = d.String()
+}
+
 // keelDecodeFloor decodes one floor row.
 func keelDecodeFloor(src []byte, r *Floor) error {
 	d := codec.NewReader(src)
-	r.Level = int16(d.Int(16))
-	r.Name = d.String()
+	keelReadFloor(d, r)
 	return d.Err()
 }
 

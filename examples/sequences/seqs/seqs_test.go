@@ -7,12 +7,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/keeldb/keel/runtime"
+	"github.com/keeldb/keel/internal/keeltest"
 	"github.com/keeldb/keel/table"
 )
 
 func TestDemo(t *testing.T) {
-	r, err := Demo(t.TempDir(), io.Discard)
+	r, err := Demo(t.Context(), t.TempDir(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,15 +37,10 @@ func TestDemo(t *testing.T) {
 
 // TestWrapInMemory follows the u8 sequences through two full turns.
 func TestWrapInMemory(t *testing.T) {
-	rt, err := runtime.Open(Module, runtime.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
-	c := NewClient(rt, "test")
+	c := NewClient(keeltest.Memory(t, Module), "test")
 	var dials, laps []uint8
 	for i := 0; i < 10; i++ {
-		s, err := c.AddSpin()
+		s, err := c.AddSpin(t.Context())
 		if err != nil {
 			t.Fatal(err)
 		}
