@@ -35,7 +35,7 @@ func eventModule() (*keel.Module, *table.Def[event], *reducer.Func[string, uint6
 		},
 		Decode: func(src []byte, r *event) error {
 			d := codec.NewReader(src)
-			r.ID, r.Payload = d.Uvarint(), d.String()
+			r.ID, r.Payload = d.Uvarint(), d.Text()
 			return d.Err()
 		}}
 	add := reducer.New("Add", func(c *reducer.Ctx, payload string) (uint64, error) {

@@ -73,7 +73,7 @@ func newKeelModule() *keelModule {
 		},
 		Decode: func(src []byte, r *Event) error {
 			d := codec.NewReader(src)
-			r.ID, r.Payload = d.Uvarint(), d.String()
+			r.ID, r.Payload = d.Uvarint(), d.Text()
 			return d.Err()
 		}}
 	k.accounts = &table.Def[Account]{Name: "account", Primary: accountPK,
@@ -96,7 +96,7 @@ func newKeelModule() *keelModule {
 		},
 		Decode: func(src []byte, r *Item) error {
 			d := codec.NewReader(src)
-			r.ID, r.Email, r.At, r.Payload = d.Uvarint(), d.String(), d.Varint(), d.String()
+			r.ID, r.Email, r.At, r.Payload = d.Uvarint(), d.Text(), d.Varint(), d.Text()
 			return d.Err()
 		}}
 	events, accounts, items := k.events, k.accounts, k.items

@@ -160,8 +160,9 @@ func (r *Reader) Failed() bool { return r.err != nil }
 // Offset is the offset of the next byte to read.
 func (r *Reader) Offset() int { return r.off }
 
-// String reads a length-prefixed string.
-func (r *Reader) String() string { return string(r.Bytes(true)) }
+// Text reads a length-prefixed string. (It is not String, so that
+// printing a Reader does not read from it.)
+func (r *Reader) Text() string { return string(r.Bytes(true)) }
 
 // Bool reads one byte.
 func (r *Reader) Bool() bool {

@@ -444,7 +444,7 @@ func (g *emitter) dec(ct *colType, lhs, ind string) {
 	case kFloat:
 		g.p("%s%s = %s", ind, lhs, wrap(ct, fmt.Sprintf("float%d", ct.bits), fmt.Sprintf("d.Float%d()", ct.bits)))
 	case kString:
-		g.p("%s%s = %s", ind, lhs, wrap(ct, "string", "d.String()"))
+		g.p("%s%s = %s", ind, lhs, wrap(ct, "string", "d.Text()"))
 	case kBytes:
 		g.p("%s%s = %s", ind, lhs, wrap(ct, "[]byte", "d.Bytes(false)"))
 	case kTime:

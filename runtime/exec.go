@@ -196,22 +196,18 @@ func (rt *Runtime) undo(name string, rollback func()) (err error) {
 // transaction commits or rolls back before Inline returns, with no call
 // to allocate and no hand-off. ran is false when it could not, and the
 // caller then submits the call as usual. f must be one of the module's
-// reducers (see Check).
+// reducers (see Check). An inline call takes no place in the queue: at
+// most one runs at a time.
 func Inline[A, R any](rt *Runtime, ctx context.Context, caller reducer.Identity, f *reducer.Func[A, R], args A) (res R, ran bool, err error) {
-	if rt.log != nil || rt.readOnly {
+	if rt.log != nil || rt.readOnly || rt.q.waiting.Load() != 0 || !rt.exec.TryLock() {
 		return res, false, nil
 	}
-	q := &rt.q
-	q.mu.Lock()
-	if q.running || q.inline || q.head != nil || q.closed || q.calls >= q.maxCalls {
-		q.mu.Unlock()
+	// Holding exec, nothing runs; a call queued from here on runs after
+	// this one, as it was submitted after this one started.
+	if rt.closed || rt.q.waiting.Load() != 0 {
+		rt.exec.Unlock()
 		return res, false, nil
 	}
-	q.inline = true
-	q.calls++
-	q.mu.Unlock()
-
-	rt.exec.Lock()
 	if ctx != nil && ctx.Err() != nil {
 		err = fmt.Errorf("keel: reducer %s did not run: %w", f.Name(), ctx.Err())
 	} else if err = rt.Failure(); err == nil {
@@ -222,17 +218,5 @@ func Inline[A, R any](rt *Runtime, ctx context.Context, caller reducer.Identity,
 		}).err
 	}
 	rt.exec.Unlock()
-
-	q.mu.Lock()
-	q.inline = false
-	q.calls--
-	if q.space != nil {
-		close(q.space)
-		q.space = nil
-	}
-	if q.head != nil || q.closed {
-		q.kick()
-	}
-	q.mu.Unlock()
 	return res, true, err
 }

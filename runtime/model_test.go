@@ -87,7 +87,7 @@ func newModelModule() *modelModule {
 			}
 			r.ID, r.Group = src[0], src[len(src)-1]
 			d := codec.NewReader(src[1 : len(src)-1])
-			r.Key = d.String()
+			r.Key = d.Text()
 			return d.Err()
 		}}
 	m.negPKi = &table.Index[neg]{Name: "neg_pk", Columns: []string{"id"}, Unique: true,
@@ -108,7 +108,7 @@ func newModelModule() *modelModule {
 		},
 		Decode: func(src []byte, r *neg) error {
 			d := codec.NewReader(src)
-			r.ID, r.Tag = int16(d.Varint()), d.String()
+			r.ID, r.Tag = int16(d.Varint()), d.Text()
 			return d.Err()
 		}}
 	m.tables = []table.Schema{m.items, m.negs}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 var (
@@ -36,6 +37,7 @@ type queue struct {
 	mu         sync.Mutex
 	head, tail *Call
 	queued     int   // calls waiting for the executor
+	waiting    atomic.Int64 // queued, readable without mu (Inline)
 	calls      int   // calls in flight
 	bytes      int64 // bytes they hold
 	maxCalls   int
@@ -103,6 +105,7 @@ func (q *queue) push(c *Call) {
 	}
 	q.tail = c
 	q.queued++
+	q.waiting.Add(1)
 	q.maxQueued = max(q.maxQueued, q.queued)
 	q.kick()
 }
@@ -130,6 +133,7 @@ func (q *queue) take(n int) *Call {
 		q.tail = nil
 	}
 	q.queued -= k
+	q.waiting.Add(int64(-k))
 	return first
 }
 

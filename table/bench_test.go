@@ -50,7 +50,7 @@ func acctDef(keys bool) (*Def[acct], acctIndexes) {
 		},
 		Decode: func(src []byte, r *acct) error {
 			d := codec.NewReader(src)
-			r.ID, r.Name, r.Email, r.Balance = d.Uvarint(), d.String(), d.String(), d.Varint()
+			r.ID, r.Name, r.Email, r.Balance = d.Uvarint(), d.Text(), d.Text(), d.Varint()
 			return d.Err()
 		}}, x
 }

@@ -59,7 +59,7 @@ func userDef(p SeqParams[uint8]) (*Def[user], *Index[user], *Index[user]) {
 			}
 			r.ID = src[0]
 			d := codec.NewReader(src[1:])
-			r.Email, r.Team, r.Name = d.String(), d.String(), d.String()
+			r.Email, r.Team, r.Name = d.Text(), d.Text(), d.Text()
 			return d.Err()
 		},
 	}
@@ -86,7 +86,7 @@ func tagDef() *Def[tag] {
 		},
 		Decode: func(src []byte, r *tag) error {
 			d := codec.NewReader(src)
-			r.Name, r.Value = d.String(), d.String()
+			r.Name, r.Value = d.Text(), d.Text()
 			return d.Err()
 		}}
 }

@@ -58,7 +58,7 @@ func docDef(keys bool) (*Def[doc], docIndexes) {
 		},
 		Decode: func(src []byte, r *doc) error {
 			d := codec.NewReader(src)
-			r.ID, r.Name, r.Group, r.Rank = d.Varint(), d.String(), d.String(), d.Varint()
+			r.ID, r.Name, r.Group, r.Rank = d.Varint(), d.Text(), d.Text(), d.Varint()
 			return d.Err()
 		}}
 	return d, x

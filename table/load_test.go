@@ -41,7 +41,7 @@ func ledgerDef() *Def[ledger] {
 		},
 		Decode: func(src []byte, r *ledger) error {
 			d := codec.NewReader(src)
-			r.ID, r.Name, r.Group = d.Uvarint(), d.String(), d.Varint()
+			r.ID, r.Name, r.Group = d.Uvarint(), d.Text(), d.Varint()
 			return d.Err()
 		}}
 }

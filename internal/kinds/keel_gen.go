@@ -316,11 +316,11 @@ func keelReadSample(d *codec.Reader, r *Sample) {
 	r.Uint32 = uint32(d.Uint(32))
 	r.Float32 = d.Float32()
 	r.Float64 = d.Float64()
-	r.Text = d.String()
+	r.Text = d.Text()
 	r.Bytes = d.Bytes(false)
 	r.At = d.Time()
 	r.Level = Level(d.Int(16))
-	r.Label = Label(d.String())
+	r.Label = Label(d.Text())
 	if n := d.Count(); n > 0 {
 		s1 := make([]int64, n)
 		for i1 := range s1 {
@@ -333,7 +333,7 @@ func keelReadSample(d *codec.Reader, r *Sample) {
 	if n := d.Count(); n > 0 {
 		s1 := make([]string, n)
 		for i1 := range s1 {
-			s1[i1] = d.String()
+			s1[i1] = d.Text()
 		}
 		r.Texts = s1
 	} else {
@@ -351,7 +351,7 @@ func keelReadSample(d *codec.Reader, r *Sample) {
 	if n := d.Count(); n > 0 {
 		s1 := make([]Label, n)
 		for i1 := range s1 {
-			s1[i1] = Label(d.String())
+			s1[i1] = Label(d.Text())
 		}
 		r.Labels = s1
 	} else {

@@ -55,7 +55,7 @@ func NewPostDef(p table.SeqParams[uint64]) *table.Def[Post] {
 		},
 		Decode: func(src []byte, r *Post) error {
 			d := codec.NewReader(src)
-			r.ID, r.Slug, r.Author, r.Title = d.Uvarint(), d.String(), d.String(), d.String()
+			r.ID, r.Slug, r.Author, r.Title = d.Uvarint(), d.Text(), d.Text(), d.Text()
 			return d.Err()
 		},
 	}
@@ -115,7 +115,7 @@ func NewOrderDef() *table.Def[Order] {
 		},
 		Decode: func(src []byte, r *Order) error {
 			d := codec.NewReader(src)
-			r.Shop, r.ID, r.Status, r.Amount = d.String(), d.Varint(), d.String(), d.Varint()
+			r.Shop, r.ID, r.Status, r.Amount = d.Text(), d.Varint(), d.Text(), d.Varint()
 			return d.Err()
 		},
 	}
@@ -156,7 +156,7 @@ func New(p table.SeqParams[uint64]) *Module {
 		},
 		Decode: func(src []byte, a *AddPostArgs) error {
 			d := codec.NewReader(src)
-			a.Slug, a.Author, a.Title = d.String(), d.String(), d.String()
+			a.Slug, a.Author, a.Title = d.Text(), d.Text(), d.Text()
 			return d.Err()
 		},
 	}, reducer.Codec[Post]{Append: posts.Encode, Decode: posts.Decode})

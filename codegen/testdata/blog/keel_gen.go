@@ -172,12 +172,12 @@ var AddPostReducer = reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) 
 	},
 	Decode: func(src []byte, a *AddPostArgs) error {
 		d := codec.NewReader(src)
-		a.Slug = d.String()
-		a.Title = d.String()
+		a.Slug = d.Text()
+		a.Title = d.Text()
 		if n := d.Count(); n > 0 {
 			s1 := make([]string, n)
 			for i1 := range s1 {
-				s1[i1] = d.String()
+				s1[i1] = d.Text()
 			}
 			a.Tags = s1
 		} else {
@@ -199,8 +199,8 @@ var RenameReducer = reducer.New("Rename", func(c *reducer.Ctx, a RenameArgs) (st
 	},
 	Decode: func(src []byte, a *RenameArgs) error {
 		d := codec.NewReader(src)
-		a.Slug = d.String()
-		a.Title = d.String()
+		a.Slug = d.Text()
+		a.Title = d.Text()
 		return d.Err()
 	},
 }, keelNoneCodec)
@@ -264,14 +264,14 @@ var TouchReducer = reducer.New("Touch", func(c *reducer.Ctx, a TouchArgs) (Statu
 	},
 	Decode: func(src []byte, a *TouchArgs) error {
 		d := codec.NewReader(src)
-		a.Arg1 = d.String()
+		a.Arg1 = d.Text()
 		a.At = d.Time()
-		a.S = Status(d.String())
+		a.S = Status(d.Text())
 		a.C = Cents(d.Varint())
 		if n := d.Count(); n > 0 {
 			s1 := make(Tags, n)
 			for i1 := range s1 {
-				s1[i1] = d.String()
+				s1[i1] = d.Text()
 			}
 			a.Tags = s1
 		} else {
@@ -287,7 +287,7 @@ var TouchReducer = reducer.New("Touch", func(c *reducer.Ctx, a TouchArgs) (Statu
 	},
 	Decode: func(src []byte, v *Status) error {
 		d := codec.NewReader(src)
-		*v = Status(d.String())
+		*v = Status(d.Text())
 		return d.Err()
 	},
 })
@@ -537,14 +537,14 @@ func keelAppendPost(dst []byte, r *Post) []byte {
 // keelReadPost reads a post row written by keelAppendPost.
 func keelReadPost(d *codec.Reader, r *Post) {
 	r.ID = d.Uvarint()
-	r.Slug = d.String()
-	r.Author = d.String()
-	r.Title = d.String()
+	r.Slug = d.Text()
+	r.Author = d.Text()
+	r.Title = d.Text()
 	r.Body = d.Bytes(false)
 	if n := d.Count(); n > 0 {
 		s1 := make(Tags, n)
 		for i1 := range s1 {
-			s1[i1] = d.String()
+			s1[i1] = d.Text()
 		}
 		r.Tags = s1
 	} else {
@@ -916,9 +916,9 @@ func keelAppendOrder(dst []byte, r *Order) []byte {
 
 // keelReadOrder reads a order row written by keelAppendOrder.
 func keelReadOrder(d *codec.Reader, r *Order) {
-	r.Shop = d.String()
+	r.Shop = d.Text()
 	r.ID = d.Varint()
-	r.Status = Status(d.String())
+	r.Status = Status(d.Text())
 	r.Amount = Cents(d.Varint())
 	r.Seq = uint8(d.Uint(8))
 	r.Paid = Stamp(d.Time())
@@ -970,7 +970,7 @@ func keelReadOrder(d *codec.Reader, r *Order) {
 	if n := d.Count(); n > 0 {
 		s1 := make([]Status, n)
 		for i1 := range s1 {
-			s1[i1] = Status(d.String())
+			s1[i1] = Status(d.Text())
 		}
 		r.Statuses = s1
 	} else {
@@ -997,7 +997,7 @@ func keelReadOrder(d *codec.Reader, r *Order) {
 	if n := d.Count(); n > 0 {
 		s1 := make(Tags, n)
 		for i1 := range s1 {
-			s1[i1] = d.String()
+			s1[i1] = d.Text()
 		}
 		r.Tags = s1
 	} else {
@@ -1301,7 +1301,7 @@ func keelAppendLike(dst []byte, r *Like) []byte {
 // keelReadLike reads a like row written by keelAppendLike.
 func keelReadLike(d *codec.Reader, r *Like) {
 	r.Post = d.Uvarint()
-	r.User = d.String()
+	r.User = d.Text()
 	r.Up = d.Bool()
 	r.At = d.Time()
 	r.Key = d.Bytes(false)
@@ -1514,7 +1514,7 @@ func keelAppendEvent(dst []byte, r *Event) []byte {
 // keelReadEvent reads a event row written by keelAppendEvent.
 func keelReadEvent(d *codec.Reader, r *Event) {
 	r.Seq = int32(d.Int(32))
-	r.Kind = Status(d.String())
+	r.Kind = Status(d.Text())
 }
 
 // keelDecodeEvent decodes one event row.
@@ -1699,7 +1699,7 @@ func keelAppendReading(dst []byte, r *Reading) []byte {
 // keelReadReading reads a reading row written by keelAppendReading.
 func keelReadReading(d *codec.Reader, r *Reading) {
 	r.Value = d.Float64()
-	r.Unit = d.String()
+	r.Unit = d.Text()
 }
 
 // keelDecodeReading decodes one reading row.

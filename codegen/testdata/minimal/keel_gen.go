@@ -129,7 +129,7 @@ func keelAppendItem(dst []byte, r *Item) []byte {
 
 // keelReadItem reads a item row written by keelAppendItem.
 func keelReadItem(d *codec.Reader, r *Item) {
-	r.Name = d.String()
+	r.Name = d.Text()
 }
 
 // keelDecodeItem decodes one item row.

@@ -99,7 +99,7 @@ var IncrementReducer = reducer.New("Increment", func(c *reducer.Ctx, a Increment
 	},
 	Decode: func(src []byte, a *IncrementArgs) error {
 		d := codec.NewReader(src)
-		a.CounterID = d.String()
+		a.CounterID = d.Text()
 		a.Incr = d.Varint()
 		return d.Err()
 	},
@@ -127,8 +127,8 @@ var AddItemReducer = reducer.New("AddItem", func(c *reducer.Ctx, a AddItemArgs) 
 	},
 	Decode: func(src []byte, a *AddItemArgs) error {
 		d := codec.NewReader(src)
-		a.Name = d.String()
-		a.Description = d.String()
+		a.Name = d.Text()
+		a.Description = d.Text()
 		return d.Err()
 	},
 }, reducer.Codec[Item]{Append: keelAppendItem, Decode: keelDecodeItem})
@@ -229,7 +229,7 @@ func keelAppendCounter(dst []byte, r *Counter) []byte {
 
 // keelReadCounter reads a counter row written by keelAppendCounter.
 func keelReadCounter(d *codec.Reader, r *Counter) {
-	r.CounterID = d.String()
+	r.CounterID = d.Text()
 	r.CounterValue = d.Varint()
 }
 
@@ -383,8 +383,8 @@ func keelAppendItem(dst []byte, r *Item) []byte {
 // keelReadItem reads a item row written by keelAppendItem.
 func keelReadItem(d *codec.Reader, r *Item) {
 	r.ID = d.Varint()
-	r.Name = d.String()
-	r.Description = d.String()
+	r.Name = d.Text()
+	r.Description = d.Text()
 }
 
 // keelDecodeItem decodes one item row.

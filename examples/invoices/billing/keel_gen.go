@@ -95,7 +95,7 @@ var CreateInvoiceReducer = reducer.New("CreateInvoice", func(c *reducer.Ctx, a C
 	},
 	Decode: func(src []byte, a *CreateInvoiceArgs) error {
 		d := codec.NewReader(src)
-		a.Customer = d.String()
+		a.Customer = d.Text()
 		a.Cents = d.Varint()
 		return d.Err()
 	},
@@ -181,7 +181,7 @@ func keelAppendCounter(dst []byte, r *Counter) []byte {
 
 // keelReadCounter reads a counter row written by keelAppendCounter.
 func keelReadCounter(d *codec.Reader, r *Counter) {
-	r.Name = d.String()
+	r.Name = d.Text()
 	r.Value = d.Uvarint()
 }
 
@@ -345,7 +345,7 @@ func keelAppendInvoice(dst []byte, r *Invoice) []byte {
 // keelReadInvoice reads a invoice row written by keelAppendInvoice.
 func keelReadInvoice(d *codec.Reader, r *Invoice) {
 	r.Number = d.Uvarint()
-	r.Customer = d.String()
+	r.Customer = d.Text()
 	r.Cents = d.Varint()
 }
 

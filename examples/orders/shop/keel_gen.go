@@ -84,8 +84,8 @@ var PlaceOrderReducer = reducer.New("PlaceOrder", func(c *reducer.Ctx, a PlaceOr
 	},
 	Decode: func(src []byte, a *PlaceOrderArgs) error {
 		d := codec.NewReader(src)
-		a.Shop = d.String()
-		a.Item = d.String()
+		a.Shop = d.Text()
+		a.Item = d.Text()
 		a.Qty = d.Varint()
 		return d.Err()
 	},
@@ -104,7 +104,7 @@ var PutRowReducer = reducer.New("PutRow", func(c *reducer.Ctx, a PutRowArgs) (Or
 	Decode: func(src []byte, a *PutRowArgs) error {
 		d := codec.NewReader(src)
 		keelReadOrder(d, &a.Row)
-		a.Cond = Condition(d.String())
+		a.Cond = Condition(d.Text())
 		return d.Err()
 	},
 }, reducer.Codec[Order]{Append: keelAppendOrder, Decode: keelDecodeOrder})
@@ -122,9 +122,9 @@ var DeleteRowReducer = reducer.New("DeleteRow", func(c *reducer.Ctx, a DeleteRow
 	},
 	Decode: func(src []byte, a *DeleteRowArgs) error {
 		d := codec.NewReader(src)
-		a.Shop = d.String()
+		a.Shop = d.Text()
 		a.Id = d.Varint()
-		a.Cond = Condition(d.String())
+		a.Cond = Condition(d.Text())
 		return d.Err()
 	},
 }, reducer.Codec[bool]{
@@ -272,9 +272,9 @@ func keelAppendOrder(dst []byte, r *Order) []byte {
 
 // keelReadOrder reads a order row written by keelAppendOrder.
 func keelReadOrder(d *codec.Reader, r *Order) {
-	r.Shop = d.String()
+	r.Shop = d.Text()
 	r.ID = d.Varint()
-	r.Item = d.String()
+	r.Item = d.Text()
 	r.Qty = d.Varint()
 }
 

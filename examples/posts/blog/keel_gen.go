@@ -84,9 +84,9 @@ var AddPostReducer = reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) 
 	},
 	Decode: func(src []byte, a *AddPostArgs) error {
 		d := codec.NewReader(src)
-		a.Slug = d.String()
-		a.Author = d.String()
-		a.Title = d.String()
+		a.Slug = d.Text()
+		a.Author = d.Text()
+		a.Title = d.Text()
 		return d.Err()
 	},
 }, reducer.Codec[Post]{Append: keelAppendPost, Decode: keelDecodePost})
@@ -119,8 +119,8 @@ var RetitleReducer = reducer.New("Retitle", func(c *reducer.Ctx, a RetitleArgs) 
 	},
 	Decode: func(src []byte, a *RetitleArgs) error {
 		d := codec.NewReader(src)
-		a.Slug = d.String()
-		a.Title = d.String()
+		a.Slug = d.Text()
+		a.Title = d.Text()
 		return d.Err()
 	},
 }, reducer.Codec[Post]{Append: keelAppendPost, Decode: keelDecodePost})
@@ -267,9 +267,9 @@ func keelAppendPost(dst []byte, r *Post) []byte {
 // keelReadPost reads a post row written by keelAppendPost.
 func keelReadPost(d *codec.Reader, r *Post) {
 	r.ID = d.Uvarint()
-	r.Slug = d.String()
-	r.Author = d.String()
-	r.Title = d.String()
+	r.Slug = d.Text()
+	r.Author = d.Text()
+	r.Title = d.Text()
 }
 
 // keelDecodePost decodes one post row.

@@ -107,7 +107,7 @@ var AddFloorReducer = reducer.New("AddFloor", func(c *reducer.Ctx, a AddFloorArg
 	},
 	Decode: func(src []byte, a *AddFloorArgs) error {
 		d := codec.NewReader(src)
-		a.Name = d.String()
+		a.Name = d.Text()
 		return d.Err()
 	},
 }, reducer.Codec[Floor]{Append: keelAppendFloor, Decode: keelDecodeFloor})
@@ -358,7 +358,7 @@ func keelAppendFloor(dst []byte, r *Floor) []byte {
 // keelReadFloor reads a floor row written by keelAppendFloor.
 func keelReadFloor(d *codec.Reader, r *Floor) {
 	r.Level = int16(d.Int(16))
-	r.Name = d.String()
+	r.Name = d.Text()
 }
 
 // keelDecodeFloor decodes one floor row.
