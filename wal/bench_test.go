@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	goruntime "runtime"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -336,12 +335,4 @@ func BenchmarkReplay(b *testing.B) {
 			})
 		}
 	}
-}
-
-// cpuTime is the CPU time the process used so far: on a machine shared
-// with other work, rows per CPU-second varies less than rows per second.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
