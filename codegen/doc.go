@@ -24,6 +24,7 @@
 //	unique=NAME      part of the unique index NAME; its columns are in field order
 //	index            a non-unique index on this column alone
 //	index=NAME       part of the non-unique index NAME
+//	hash             with pk or unique: a hash index (point lookups only, no ranges)
 //	autoinc          filled from a sequence when 0 (integer columns only)
 //	autoinc(PARAMS)  the same, with sequence parameters
 //	name=NAME        the column's name
@@ -52,6 +53,13 @@
 //
 // A table without a pk field is a set: whole rows are ordered and stored
 // once.
+//
+// With hash, the primary key (every pk field tagged hash) or a column's
+// own unique index is a hash index (table.Index.Hash): Find, Filter,
+// Update and Delete by it cost one hash lookup instead of a B-tree
+// search, with the same constraint errors, rollback, views and snapshots;
+// it has no order, so it gets no Between or Range, and All on a table
+// with a hash primary key yields rows in no particular order.
 //
 // # Column types
 //

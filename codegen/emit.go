@@ -538,6 +538,28 @@ func inlineKey(ct *colType, v string) (expr string, exact, ok bool) {
 	return "", false, false
 }
 
+// hashOf returns an expression for the hash (table.Hash...) of v of type
+// ct: equal for values that compare equal.
+func hashOf(ct *colType, v string) string {
+	switch ct.kind {
+	case kUint:
+		return fmt.Sprintf("table.HashUint(%s)", conv(ct, "uint64", v))
+	case kInt:
+		return fmt.Sprintf("table.HashInt(%s)", conv(ct, "int64", v))
+	case kBool:
+		return fmt.Sprintf("table.HashBool(%s)", conv(ct, "bool", v))
+	case kString:
+		return fmt.Sprintf("table.HashString(%s)", conv(ct, "string", v))
+	case kBytes:
+		return fmt.Sprintf("table.HashBytes(%s)", conv(ct, "[]byte", v))
+	case kTime:
+		return fmt.Sprintf("table.HashTime(%s)", conv(ct, "time.Time", v))
+	case kFloat:
+		return fmt.Sprintf("table.HashFloat(%s)", conv(ct, "float64", v))
+	}
+	return "0"
+}
+
 // verb returns the fmt verb and argument that show v of type ct.
 func verb(ct *colType, v string) (string, string) {
 	switch ct.kind {
@@ -555,7 +577,7 @@ func verb(ct *colType, v string) (string, string) {
 	return "%d", v
 }
 
-func (g *emitter) indexLiteral(t *tableModel, name string, cols []*column, unique bool, ind string) {
+func (g *emitter) indexLiteral(t *tableModel, name string, cols []*column, unique, hash bool, ind string) {
 	var names []string
 	for _, c := range cols {
 		names = append(names, strconv.Quote(c.Name))
@@ -606,6 +628,17 @@ func (g *emitter) indexLiteral(t *tableModel, name string, cols []*column, uniqu
 			g.p("%s\tKeyExact: true,", ind)
 		}
 	}
+	if hash {
+		h := ""
+		for i, c := range cols {
+			if i == 0 {
+				h = hashOf(c.Type, "r."+c.Field)
+			} else {
+				h = fmt.Sprintf("table.HashCombine(%s, %s)", h, hashOf(c.Type, "r."+c.Field))
+			}
+		}
+		g.p("%s\tHash: func(r *%s) uint64 { return %s },", ind, t.Type, h)
+	}
 	g.p("%s}", ind)
 }
 
@@ -624,7 +657,7 @@ func (g *emitter) table(t *tableModel) {
 		g.p("\tPrimary: %s%sIndex,", T, t.Primary.Go)
 	} else {
 		g.p("\tPrimary: // no primary key: rows are ordered whole and stored once")
-		g.indexLiteral(t, t.Name+"_rows", t.Cols, true, "\t")
+		g.indexLiteral(t, t.Name+"_rows", t.Cols, true, false, "\t")
 		g.buf.Truncate(g.buf.Len() - 1)
 		g.p(",")
 		g.p("\tSet: true,")
@@ -697,7 +730,7 @@ func (g *emitter) table(t *tableModel) {
 		g.p("// %s%sIndex is the %s %s_%s of the %s table, on (%s).", T, ix.Go, kind, t.Name, ix.Name, t.Name, colList(ix.Cols))
 		g.p("var %s%sIndex = ", T, ix.Go)
 		g.buf.Truncate(g.buf.Len() - 1)
-		g.indexLiteral(t, t.Name+"_"+ix.Name, ix.Cols, ix.Unique, "")
+		g.indexLiteral(t, t.Name+"_"+ix.Name, ix.Cols, ix.Unique, ix.Hash, "")
 		g.p("")
 	}
 
@@ -740,12 +773,19 @@ func (g *emitter) table(t *tableModel) {
 	if t.Primary == nil {
 		order = "row"
 	}
-	g.p("// All yields every row in %s order.", order)
-	g.p("func (r %sReader) All() iter.Seq[%s] { return r.r.All() }", T, R)
-	g.p("")
-	g.p("// Backward yields every row in reverse %s order.", order)
-	g.p("func (r %sReader) Backward() iter.Seq[%s] { return r.r.Backward() }", T, R)
-	g.p("")
+	if t.Primary != nil && t.Primary.Hash {
+		g.p("// All yields every row, in no particular order (the primary key is a")
+		g.p("// hash index).")
+		g.p("func (r %sReader) All() iter.Seq[%s] { return r.r.All() }", T, R)
+		g.p("")
+	} else {
+		g.p("// All yields every row in %s order.", order)
+		g.p("func (r %sReader) All() iter.Seq[%s] { return r.r.All() }", T, R)
+		g.p("")
+		g.p("// Backward yields every row in reverse %s order.", order)
+		g.p("func (r %sReader) Backward() iter.Seq[%s] { return r.r.Backward() }", T, R)
+		g.p("")
+	}
 	if t.Primary == nil {
 		g.p("// Has reports whether the set holds row.")
 		g.p("func (r %sReader) Has(row %s) bool { _, ok := r.r.Get(row); return ok }", T, R)
@@ -823,11 +863,15 @@ func (g *emitter) table(t *tableModel) {
 }
 
 func idxKind(ix *indexModel) string {
+	hash := ""
+	if ix.Hash {
+		hash = "hash "
+	}
 	switch {
 	case ix.Primary:
-		return "primary key"
+		return hash + "primary key"
 	case ix.Unique:
-		return "unique index " + ix.Name
+		return hash + "unique index " + ix.Name
 	}
 	return "index " + ix.Name
 }
@@ -876,7 +920,7 @@ func (g *emitter) index(t *tableModel, ix *indexModel) {
 	}
 	g.p("func (x %sReader) Filter(%s) iter.Seq[%s] { return x.r.Lookup(%s, %s, 0) }", I, params, R, X, key)
 	g.p("")
-	for k := 1; k < len(ix.Cols); k++ {
+	for k := 1; k < len(ix.Cols) && !ix.Hash; k++ {
 		ps, kk := keyParams(t, ix.Cols[:k])
 		var name string
 		for _, c := range ix.Cols[:k] {
@@ -886,6 +930,10 @@ func (g *emitter) index(t *tableModel, ix *indexModel) {
 		g.p("// given values, in key order.")
 		g.p("func (x %sReader) Filter%s(%s) iter.Seq[%s] { return x.r.Lookup(%s, %s, %d) }", I, name, ps, R, X, kk, k)
 		g.p("")
+	}
+	if ix.Hash {
+		g.uniqueWriter(t, ix, params, key)
+		return
 	}
 	last := ix.Cols[len(ix.Cols)-1]
 	prefix := ix.Cols[:len(ix.Cols)-1]
@@ -923,6 +971,14 @@ func (g *emitter) index(t *tableModel, ix *indexModel) {
 	if !ix.Unique {
 		return
 	}
+	g.uniqueWriter(t, ix, params, key)
+}
+
+// uniqueWriter writes the type that reads and writes a table by a unique
+// index.
+func (g *emitter) uniqueWriter(t *tableModel, ix *indexModel, params, key string) {
+	R, I := t.Type, t.Go+ix.Go
+	X := I + "Index"
 	g.p("// %s reads and writes the %s table by its %s (%s).", I, t.Name, idxKind(ix), colList(ix.Cols))
 	g.p("type %s struct {", I)
 	g.p("\t%sReader", I)

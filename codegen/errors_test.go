@@ -32,7 +32,19 @@ type T struct {
 //keel:table
 type T struct {
 	ID int ` + "`db:\"primary\"`" + `
-}`, `x.go:5:9: unknown option "primary" in the db tag of field ID; the options are pk, unique, unique=NAME, index, index=NAME, autoinc, autoinc(PARAMS), name=NAME and -`},
+}`, `x.go:5:9: unknown option "primary" in the db tag of field ID; the options are pk, unique, unique=NAME, index, index=NAME, hash, autoinc, autoinc(PARAMS), name=NAME and -`},
+	{"hash without a unique key", `
+//keel:table
+type T struct {
+	ID int ` + "`db:\"pk\"`" + `
+	N  string ` + "`db:\"index,hash\"`" + `
+}`, `x.go:6:12: db tag of field N has hash without pk or unique; hash makes the primary key or the column's unique index a hash index (point lookups only): write pk,hash or unique,hash`},
+	{"hash on part of a primary key", `
+//keel:table
+type T struct {
+	A int ` + "`db:\"pk,hash\"`" + `
+	B int ` + "`db:\"pk\"`" + `
+}`, `x.go:6:8: fields A and B of the primary key of table T disagree on hash; tag every pk field of a hash primary key with hash, or none`},
 	{"empty tag option", `
 //keel:table
 type T struct {

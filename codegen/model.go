@@ -50,6 +50,7 @@ type indexModel struct {
 	Cols    []*column
 	Unique  bool
 	Primary bool
+	Hash    bool // a hash index: point lookups only
 	Pos     token.Position
 }
 

@@ -232,6 +232,7 @@ func (p *modParser) table(td tableDecl) *tableModel {
 	nerr := len(p.errs)
 
 	var pk []*column
+	pkHash := map[*column]bool{} // pk columns tagged hash
 	type named struct {
 		idx   *indexModel
 		field string
@@ -286,10 +287,12 @@ func (p *modParser) table(td tableDecl) *tableModel {
 			}
 			if opts.pk {
 				pk = append(pk, c)
+				pkHash[c] = opts.hash
 			}
 			add := func(name string, unique bool) {
 				if name == "" {
-					own = append(own, &indexModel{Name: c.Name, Go: "By" + exported(c.Field), Cols: []*column{c}, Unique: unique, Pos: c.TagAt})
+					own = append(own, &indexModel{Name: c.Name, Go: "By" + exported(c.Field), Cols: []*column{c}, Unique: unique,
+						Hash: unique && opts.hash && !opts.pk, Pos: c.TagAt})
 					return
 				}
 				n := byName[name]
@@ -324,9 +327,16 @@ func (p *modParser) table(td tableDecl) *tableModel {
 		return nil
 	}
 	if len(pk) > 0 {
-		t.Primary = &indexModel{Name: "pk", Go: "ByPK", Cols: pk, Unique: true, Primary: true, Pos: pk[0].TagAt}
+		t.Primary = &indexModel{Name: "pk", Go: "ByPK", Cols: pk, Unique: true, Primary: true, Hash: pkHash[pk[0]], Pos: pk[0].TagAt}
 		if len(pk) == 1 {
 			t.Primary.Go = "By" + exported(pk[0].Field)
+		}
+		for _, c := range pk[1:] {
+			if pkHash[c] != t.Primary.Hash {
+				p.errs = append(p.errs, &Error{Pos: c.TagAt, Msg: fmt.Sprintf(
+					"fields %s and %s of the primary key of table %s disagree on hash; tag every pk field of a hash primary key with hash, or none",
+					pk[0].Field, c.Field, t.Type)})
+			}
 		}
 	}
 	t.Indexes = own

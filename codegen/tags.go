@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -15,6 +16,7 @@ type tagOpts struct {
 	index   []string
 	autoinc *autoincOpts
 	name    string
+	hash    bool // the pk or the column's own unique index is a hash index
 }
 
 // autoincOpts are the parameters inside autoinc(...), as written.
@@ -28,7 +30,7 @@ type autoincOpts struct {
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-const tagHelp = "the options are pk, unique, unique=NAME, index, index=NAME, autoinc, autoinc(PARAMS), name=NAME and -"
+const tagHelp = "the options are pk, unique, unique=NAME, index, index=NAME, hash, autoinc, autoinc(PARAMS), name=NAME and -"
 
 // parseTag parses the value of a db tag. The error is a sentence that says
 // what is wrong and how to fix it.
@@ -83,6 +85,11 @@ func parseTag(field, s string) (*tagOpts, error) {
 				return nil, err
 			}
 			t.autoinc = a
+		case key == "hash" && !hasVal:
+			if t.hash {
+				return nil, fmt.Errorf("db tag of field %s repeats hash; write it once", field)
+			}
+			t.hash = true
 		case key == "name" && hasVal:
 			if !identRE.MatchString(val) {
 				return nil, fmt.Errorf("db tag of field %s: column name %q is not an identifier; use letters, digits and underscores, e.g. name=author_id", field, val)
@@ -91,6 +98,9 @@ func parseTag(field, s string) (*tagOpts, error) {
 		default:
 			return nil, fmt.Errorf("unknown option %q in the db tag of field %s; %s", o, field, tagHelp)
 		}
+	}
+	if t.hash && !t.pk && !slices.Contains(t.unique, "") {
+		return nil, fmt.Errorf("db tag of field %s has hash without pk or unique; hash makes the primary key or the column's unique index a hash index (point lookups only): write pk,hash or unique,hash", field)
 	}
 	return t, nil
 }

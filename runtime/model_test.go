@@ -51,11 +51,14 @@ type modelModule struct {
 	negPK, negTag *table.Index[item]
 	negPKi, negTagi *table.Index[neg]
 	tables          []table.Schema
+	hash            bool
 	apply_          *reducer.Func[batch, struct{}]
 }
 
-func newModelModule() *modelModule {
-	m := &modelModule{}
+// newModelModule builds the model's module; with hash, item_key and the
+// neg table's primary key are hash indexes.
+func newModelModule(hash bool) *modelModule {
+	m := &modelModule{hash: hash}
 	m.itemPK = &table.Index[item]{Name: "item_pk", Columns: []string{"id"}, Unique: true,
 		Compare: func(a, b *item, n int) int { return cmp.Compare(a.ID, b.ID) },
 		Format:  func(r *item, n int) string { return fmt.Sprint("id=", r.ID) },
@@ -73,6 +76,9 @@ func newModelModule() *modelModule {
 		},
 		Format: func(r *item, n int) string { return fmt.Sprint("group=", r.Group) },
 		Key:    func(r *item) uint64 { return table.KeyUint(uint64(r.Group)) }, KeyExact: true}
+	if hash {
+		m.itemKey.Hash = func(r *item) uint64 { return table.HashString(r.Key) }
+	}
 	m.items = &table.Def[item]{Name: "item", Primary: m.itemPK, Indexes: []*table.Index[item]{m.itemKey, m.itemGroup},
 		Columns: []table.Column{{Name: "id", Type: "uint8"}, {Name: "key", Type: "string"}, {Name: "group", Type: "uint8"}},
 		Sequences: []table.AutoInc[item]{table.NewAutoInc("item_id_seq", "id",
@@ -98,6 +104,9 @@ func newModelModule() *modelModule {
 		Compare: func(a, b *neg, n int) int { return strings.Compare(a.Tag, b.Tag) },
 		Format:  func(r *neg, n int) string { return fmt.Sprintf("tag=%q", r.Tag) }} // no inline key: the rows decide
 
+	if hash {
+		m.negPKi.Hash = func(r *neg) uint64 { return table.HashInt(int64(r.ID)) }
+	}
 	m.negs = &table.Def[neg]{Name: "neg", Primary: m.negPKi, Indexes: []*table.Index[neg]{m.negTagi},
 		Columns: []table.Column{{Name: "id", Type: "int16"}, {Name: "tag", Type: "string"}},
 		Sequences: []table.AutoInc[neg]{table.NewAutoInc("neg_id_seq", "id",
@@ -354,12 +363,30 @@ func (m *modelModule) indexes(v *table.View) map[string]any {
 		for it := range items.Scan(ix, table.Bound[item]{}, table.Bound[item]{}) {
 			out = append(out, it)
 		}
+		if ix.Hash != nil {
+			// No order: sort as the model does, and find every row
+			// through the index.
+			slices.SortFunc(out, func(a, b item) int { return ix.Compare(&a, &b, len(ix.Columns)) })
+			for _, it := range out {
+				if got, ok := items.Find(ix, item{Key: it.Key}); !ok || got != it {
+					return nil
+				}
+			}
+		}
 		return out
 	}
 	nall := func(ix *table.Index[neg]) []neg {
 		out := []neg{}
 		for n := range negs.Scan(ix, table.Bound[neg]{}, table.Bound[neg]{}) {
 			out = append(out, n)
+		}
+		if ix.Hash != nil {
+			slices.SortFunc(out, func(a, b neg) int { return ix.Compare(&a, &b, len(ix.Columns)) })
+			for _, n := range out {
+				if got, ok := negs.Get(neg{ID: n.ID}); !ok || got != n {
+					return nil
+				}
+			}
 		}
 		return out
 	}
@@ -391,8 +418,15 @@ func sameIndexes(a, b map[string]any) bool {
 
 // TestModel runs random transactions against Keel and against the
 // reference model and compares every table, index and sequence after each
-// one.
+// one: with B-tree indexes, and with a hash unique index and a hash
+// primary key.
 func TestModel(t *testing.T) {
+	for _, hash := range []bool{false, true} {
+		t.Run(fmt.Sprint("hash=", hash), func(t *testing.T) { testModel(t, hash) })
+	}
+}
+
+func testModel(t *testing.T, hash bool) {
 	seed := *modelSeed
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
@@ -403,7 +437,7 @@ func TestModel(t *testing.T) {
 		}
 	}()
 	rng := rand.New(rand.NewPCG(seed, 0x6b65656c))
-	m := newModelModule()
+	m := newModelModule(hash)
 	bl := newMemLog(false)
 	db, err := tx.NewDB(m.tables)
 	if err != nil {

@@ -120,19 +120,27 @@ func new2[R any]() *R { return new(R) }
 
 func (t *Table[R]) check() error {
 	name := t.s.def.Name
-	if n := t.s.trees[0].bt.Len(); n != t.s.count {
+	if n := t.s.trees[0].len(); n != t.s.count {
 		return fmt.Errorf("keel: table %s: count %d, primary key holds %d rows", name, t.s.count, n)
 	}
 	for i, tr := range t.s.trees {
-		if n := tr.bt.Len(); n != t.s.count {
+		if n := tr.len(); n != t.s.count {
 			return fmt.Errorf("keel: table %s: index %s holds %d rows, table %d", name, tr.def.Name, n, t.s.count)
 		}
 		var err error
 		var prev *R
-		tr.bt.Scan(func(e entry[R]) bool {
+		tr.each(func(e entry[R]) bool {
 			switch {
 			case e.key != tr.entry(e.row).key:
 				err = fmt.Errorf("keel: table %s: index %s holds a stale inline key", name, tr.def.Name)
+			case tr.hi != nil:
+				if p, ok := tr.get(e.row); !ok || p != e.row {
+					err = fmt.Errorf("keel: table %s: hash index %s does not find its own row", name, tr.def.Name)
+				} else if i > 0 {
+					if p, ok := t.s.trees[0].get(e.row); !ok || p != e.row {
+						err = fmt.Errorf("keel: table %s: index %s holds a row the primary key does not", name, tr.def.Name)
+					}
+				}
 			case prev != nil && tr.def.Compare(prev, e.row, tr.full) > 0:
 				// An inline key whose order disagrees with Compare.
 				err = fmt.Errorf("keel: table %s: index %s is out of order", name, tr.def.Name)

@@ -3,6 +3,7 @@ package table
 import (
 	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -142,7 +143,10 @@ func (f *fixture) dump() dump {
 	d := dump{Count: t.Count(), Indexes: map[string][]user{}}
 	for _, tr := range t.s.trees {
 		var rows []user
-		tr.bt.Scan(func(e entry[user]) bool { rows = append(rows, *e.row); return true })
+		tr.each(func(e entry[user]) bool { rows = append(rows, *e.row); return true })
+		if tr.hi != nil {
+			slices.SortFunc(rows, func(a, b user) int { return tr.def.Compare(&a, &b, tr.full) })
+		}
 		d.Indexes[tr.def.Name] = rows
 	}
 	return d

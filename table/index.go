@@ -21,8 +21,9 @@ type entry[R any] struct {
 // a non-unique index, then by the primary key.
 type tree[R any] struct {
 	def  *Index[R]
-	bt   *btree.BTreeG[entry[R]]
-	full int // number of key columns
+	bt   *btree.BTreeG[entry[R]] // nil for a hash index
+	hi   *hashIndex[R]           // the hash index (Index.Hash), or nil
+	full int                     // number of key columns
 
 	// at is the search path of the last insert, which the next insert
 	// tries first: for keys that only grow, as autoinc keys do, each
@@ -35,7 +36,60 @@ type tree[R any] struct {
 // put inserts e, or replaces the entry equal to it, starting the search
 // from the path of the last insert.
 func (t *tree[R]) put(e entry[R]) (entry[R], bool) {
+	if t.hi != nil {
+		return t.hi.set(e)
+	}
 	return t.bt.SetHint(e, &t.at)
+}
+
+// set inserts e, or replaces the entry equal to it.
+func (t *tree[R]) set(e entry[R]) (entry[R], bool) {
+	if t.hi != nil {
+		return t.hi.set(e)
+	}
+	return t.bt.Set(e)
+}
+
+// del removes the entry equal to e.
+func (t *tree[R]) del(e entry[R]) (entry[R], bool) {
+	if t.hi != nil {
+		return t.hi.del(e)
+	}
+	return t.bt.Delete(e)
+}
+
+// load inserts e, fast when it sorts after every entry (a bulk load).
+func (t *tree[R]) load(e entry[R]) (entry[R], bool) {
+	if t.hi != nil {
+		return t.hi.set(e)
+	}
+	return t.bt.Load(e)
+}
+
+func (t *tree[R]) len() int {
+	if t.hi != nil {
+		return t.hi.n
+	}
+	return t.bt.Len()
+}
+
+// each calls fn with every entry, in order (a hash index: in no order).
+func (t *tree[R]) each(fn func(entry[R]) bool) {
+	if t.hi != nil {
+		t.hi.each(fn)
+		return
+	}
+	t.bt.Scan(fn)
+}
+
+// isolate makes writes from now on copy what they change, so that
+// iterators open on the current entries never see them.
+func (t *tree[R]) isolate() {
+	if t.hi != nil {
+		t.hi.copy()
+		return
+	}
+	t.bt.Copy()
 }
 
 const degree = 32
@@ -52,6 +106,10 @@ func known[R any](ix *Index[R]) int {
 func newTree[R any](ix *Index[R], pk *Index[R]) *tree[R] {
 	t := &tree[R]{def: ix, full: len(ix.Columns)}
 	cmp, full, kn := ix.Compare, t.full, known(ix)
+	if ix.Hash != nil {
+		t.hi = newHashIndex(func(a, b *R) bool { return cmp(a, b, full) == 0 }, t.hashExact())
+		return t
+	}
 	var less func(a, b entry[R]) bool
 	if ix.Unique || pk == nil {
 		less = func(a, b entry[R]) bool {
@@ -105,8 +163,19 @@ func probeLess[R any](cmp func(a, b *R, n int) int, a, b entry[R], full, kn int)
 	return b.bias > 0
 }
 
-// entry returns the stored entry of p in t, with its inline key.
+// hashExact reports whether a hash index keys its entries by the exact
+// inline key instead of the hash.
+func (t *tree[R]) hashExact() bool { return t.def.Key != nil && t.def.KeyExact && t.full == 1 }
+
+// entry returns the stored entry of p in t, with its inline key (a hash
+// index: its hash, or its exact inline key).
 func (t *tree[R]) entry(p *R) entry[R] {
+	if t.hi != nil {
+		if t.hi.exact {
+			return entry[R]{row: p, key: t.def.Key(p)}
+		}
+		return entry[R]{row: p, key: t.def.Hash(p)}
+	}
 	if t.def.Key == nil {
 		return entry[R]{row: p}
 	}
@@ -135,6 +204,10 @@ func (t *tree[R]) order(a, b entry[R], pk *Index[R]) int {
 
 // get returns the stored row whose full key equals key's (unique indexes).
 func (t *tree[R]) get(key *R) (*R, bool) {
+	if t.hi != nil {
+		e, ok := t.hi.get(t.entry(key))
+		return e.row, ok
+	}
 	e, ok := t.bt.Get(t.entry(key))
 	return e.row, ok
 }
@@ -148,6 +221,9 @@ func (t *tree[R]) sameKey(a, b *R, pk *Index[R]) bool {
 }
 
 func (t *tree[R]) copy() *tree[R] {
+	if t.hi != nil {
+		return &tree[R]{def: t.def, hi: t.hi.copy(), full: t.full}
+	}
 	return &tree[R]{def: t.def, bt: t.bt.Copy(), full: t.full}
 }
 
@@ -185,8 +261,13 @@ func (t *tree[R]) probe(b Bound[R], low bool) entry[R] {
 }
 
 // scan yields every row between lo and hi in key order (or reverse),
-// stopping when yield returns false.
+// stopping when yield returns false. A hash index has no order: it yields
+// all its rows (in no order) or the one of a point bound.
 func (t *tree[R]) scan(lo, hi Bound[R], reverse bool, yield func(R) bool) {
+	if t.hi != nil {
+		t.hashScan(lo, hi, yield)
+		return
+	}
 	cmp := t.def.Compare
 	if !reverse {
 		var visit func(e entry[R]) bool
@@ -233,4 +314,21 @@ func (t *tree[R]) width(b Bound[R]) int {
 		return t.full
 	}
 	return b.N
+}
+
+// hashScan is scan for a hash index: every row for open bounds, the row of
+// a point bound on the whole key, and a panic for a range, which no
+// generated accessor asks for.
+func (t *tree[R]) hashScan(lo, hi Bound[R], yield func(R) bool) {
+	switch {
+	case lo.Key == nil && hi.Key == nil:
+		t.hi.each(func(e entry[R]) bool { return yield(*e.row) })
+	case lo.Key != nil && hi.Key != nil && !lo.Exclusive && !hi.Exclusive &&
+		t.width(lo) == t.full && t.width(hi) == t.full && t.def.Compare(lo.Key, hi.Key, t.full) == 0:
+		if p, ok := t.get(lo.Key); ok {
+			yield(*p)
+		}
+	default:
+		panic("keel: index " + t.def.Name + " is a hash index, which has no order: scan a range on a B-tree index")
+	}
 }

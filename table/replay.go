@@ -58,10 +58,25 @@ func (t *Table[R]) load(rows [][]byte) error {
 		return err
 	}
 	sorted := make([][]entry[R], len(t.s.trees))
+	hashed := make([]*hashIndex[R], len(t.s.trees))
 	each(len(t.s.trees), parallel, func(i int) {
 		tr, pk := t.s.trees[i], (*Index[R])(nil)
 		if i > 0 {
 			pk = t.s.def.Primary
+		}
+		if tr.hi != nil {
+			x := newHashIndex(tr.hi.eq, tr.hi.exact)
+			for len(x.shards)*shardTarget < len(slab) {
+				x.shards = x.fresh(2 * len(x.shards))
+			}
+			for j := range slab {
+				if _, dup := x.set(tr.entry(&slab[j])); dup {
+					errs[i] = fmt.Errorf("keel: load %s: %w: %w", name, ErrCorruptState, t.uniqueError(i, &slab[j]))
+					return
+				}
+			}
+			hashed[i] = x
+			return
 		}
 		es := make([]entry[R], len(slab))
 		for j := range es {
@@ -84,6 +99,10 @@ func (t *Table[R]) load(rows [][]byte) error {
 	}
 	each(len(t.s.trees), parallel, func(i int) {
 		tr := t.s.trees[i]
+		if hashed[i] != nil {
+			tr.hi = hashed[i]
+			return
+		}
 		for _, e := range sorted[i] {
 			tr.bt.Load(e)
 		}
@@ -130,7 +149,7 @@ func (t *Table[R]) replayInsert(b []byte) error {
 		return fmt.Errorf("keel: replay insert %s: %w: %w", t.s.def.Name, ErrCorruptState, err)
 	}
 	for i, tr := range t.s.trees {
-		if _, replaced := tr.bt.Load(tr.entry(p)); replaced {
+		if _, replaced := tr.load(tr.entry(p)); replaced {
 			return fmt.Errorf("keel: replay insert %s: %w: %w", t.s.def.Name, ErrCorruptState, t.uniqueError(i, p))
 		}
 	}

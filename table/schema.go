@@ -45,6 +45,16 @@ type Index[R any] struct {
 	// keys mean Compare(a, b, 1) == 0. A one-column unique index with an
 	// exact key then finds a row without reading any row but the match.
 	KeyExact bool
+	// Hash, when set, makes a unique index (or the primary key) a hash
+	// index: rows are found by the hash of their key instead of in a
+	// B-tree, for point lookups only (Find, Get, a Lookup on the whole
+	// key, Update and Delete by it); it has no order, so All on a hash
+	// primary key yields rows in no particular order and range scans need
+	// a B-tree index. Hash must give equal keys (Compare == 0 on every key
+	// column) equal hashes; the Hash functions of this package do for
+	// their types, combined with HashCombine. Constraint errors, rollback,
+	// views and snapshots behave as for B-tree indexes.
+	Hash func(r *R) uint64
 
 	pos int // position in the table: 0 is the primary key
 }
@@ -110,6 +120,7 @@ type IndexInfo struct {
 	Columns []string
 	Unique  bool
 	Primary bool
+	Hash    bool `json:",omitempty"` // a hash index: point lookups only
 }
 
 // SequenceInfo describes one sequence.
@@ -131,10 +142,11 @@ func (d *Def[R]) TableName() string { return d.Name }
 func (d *Def[R]) Info() TableInfo {
 	ti := TableInfo{Name: d.Name, Columns: d.Columns}
 	if d.Primary != nil {
-		ti.Indexes = append(ti.Indexes, IndexInfo{Name: d.Primary.Name, Columns: d.Primary.Columns, Unique: true, Primary: !d.Set})
+		ti.Indexes = append(ti.Indexes, IndexInfo{Name: d.Primary.Name, Columns: d.Primary.Columns, Unique: true, Primary: !d.Set,
+			Hash: d.Primary.Hash != nil})
 	}
 	for _, ix := range d.Indexes {
-		ti.Indexes = append(ti.Indexes, IndexInfo{Name: ix.Name, Columns: ix.Columns, Unique: ix.Unique})
+		ti.Indexes = append(ti.Indexes, IndexInfo{Name: ix.Name, Columns: ix.Columns, Unique: ix.Unique, Hash: ix.Hash != nil})
 	}
 	for _, s := range d.Sequences {
 		ti.Sequences = append(ti.Sequences, s.info())
@@ -184,6 +196,9 @@ func (d *Def[R]) check() error {
 		}
 		if ix.KeyExact && ix.Key == nil {
 			return bad("index %s sets KeyExact without Key", ix.Name)
+		}
+		if ix.Hash != nil && i > 0 && !ix.Unique {
+			return bad("index %s is a hash index but not unique: a hash index finds one row per key", ix.Name)
 		}
 		ix.pos = i
 	}

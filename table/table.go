@@ -67,7 +67,7 @@ func (t *Table[R]) writable() error {
 func (t *Table[R]) isolate() {
 	if t.fresh > 0 {
 		for _, tr := range t.s.trees {
-			tr.bt.Copy()
+			tr.isolate()
 		}
 		t.epoch++
 		t.fresh = 0
@@ -175,9 +175,9 @@ func (t *Table[R]) tryAdd(p *R) (int, *R) {
 		if !replaced {
 			continue
 		}
-		tr.bt.Set(old)
+		tr.set(old)
 		for j := i - 1; j >= 0; j-- {
-			t.s.trees[j].bt.Delete(t.s.trees[j].entry(p))
+			t.s.trees[j].del(t.s.trees[j].entry(p))
 		}
 		return i, old.row
 	}
@@ -192,24 +192,24 @@ func (t *Table[R]) tryAdd(p *R) (int, *R) {
 func (t *Table[R]) replace(old, p *R) (int, *R) {
 	pk := t.s.def.Primary
 	for i, tr := range t.s.trees {
-		prev, replaced := tr.bt.Set(tr.entry(p))
+		prev, replaced := tr.set(tr.entry(p))
 		if !replaced || prev.row == old {
 			continue
 		}
-		tr.bt.Set(prev)
+		tr.set(prev)
 		for j := i - 1; j >= 0; j-- {
 			tj := t.s.trees[j]
 			if tj.sameKey(old, p, pk) {
-				tj.bt.Set(tj.entry(old))
+				tj.set(tj.entry(old))
 			} else {
-				tj.bt.Delete(tj.entry(p))
+				tj.del(tj.entry(p))
 			}
 		}
 		return i, prev.row
 	}
 	for _, tr := range t.s.trees {
 		if !tr.sameKey(old, p, pk) {
-			tr.bt.Delete(tr.entry(old))
+			tr.del(tr.entry(old))
 		}
 	}
 	return -1, nil
@@ -246,7 +246,7 @@ func (t *Table[R]) add(p *R) {
 
 func (t *Table[R]) remove(p *R) {
 	for _, tr := range t.s.trees {
-		if _, ok := tr.bt.Delete(tr.entry(p)); !ok {
+		if _, ok := tr.del(tr.entry(p)); !ok {
 			panic(fmt.Sprintf("keel: table %s: index %s lost a row", t.s.def.Name, tr.def.Name))
 		}
 	}

@@ -59,7 +59,7 @@ func (r *Reader[R]) name() string { return r.s.def.Name }
 func (r *Reader[R]) rows(fn func(row []byte) error) error {
 	var buf []byte
 	var err error
-	r.s.trees[0].bt.Scan(func(e entry[R]) bool {
+	r.s.trees[0].each(func(e entry[R]) bool {
 		buf = r.s.def.Encode(buf[:0], e.row)
 		err = fn(buf)
 		return err == nil

@@ -192,6 +192,9 @@ func indexString(x table.IndexInfo) string {
 	case x.Unique:
 		kind = "unique"
 	}
+	if x.Hash {
+		kind = "hash " + kind
+	}
 	return fmt.Sprintf("%s %s(%s)", kind, x.Name, strings.Join(x.Columns, ", "))
 }
 

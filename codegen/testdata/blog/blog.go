@@ -134,3 +134,20 @@ type Reading struct {
 	Value float64
 	Unit  string
 }
+
+// Account is found by hash indexes: its primary key and its handle.
+//
+//keel:table
+type Account struct {
+	ID      uint64 `db:"pk,hash"`
+	Handle  string `db:"unique,hash"`
+	Balance int64
+}
+
+// Pair has a hash primary key of two columns.
+//
+//keel:table
+type Pair struct {
+	A string `db:"pk,hash"`
+	B int32  `db:"pk,hash"`
+}

@@ -1,6 +1,8 @@
 package blog
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/table"
 )
 
@@ -219,4 +222,71 @@ func TestInlineKeys(t *testing.T) {
 		readings = append(readings, Reading{Value: v})
 	}
 	checkKey(t, ReadingDef.Primary, readings, true)
+}
+
+// TestHashIndexes finds, updates and deletes rows through generated hash
+// indexes, and refuses a taken key.
+func TestHashIndexes(t *testing.T) {
+	db, err := keel.OpenMemory(Module, keel.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(t.Context(), "", func(c *reducer.Ctx) error {
+		a := DBOf(c.Tx).Account()
+		for i := range uint64(100) {
+			if _, err := a.Insert(Account{ID: i + 1, Handle: fmt.Sprint("h", i), Balance: int64(i)}); err != nil {
+				return err
+			}
+		}
+		if _, err := a.Insert(Account{ID: 500, Handle: "h7"}); !errors.Is(err, table.ErrUniqueViolation) {
+			return fmt.Errorf("taken handle: %v", err)
+		}
+		got, ok := a.ByHandle().Find("h7")
+		if !ok || got.ID != 8 {
+			return fmt.Errorf("find h7: %+v %v", got, ok)
+		}
+		got.Balance = 1000
+		if _, err := a.ByHandle().Update(got); err != nil {
+			return err
+		}
+		if _, err := a.Delete(9); err != nil {
+			return err
+		}
+		p := DBOf(c.Tx).Pair()
+		if _, err := p.Insert(Pair{A: "x", B: 1}); err != nil {
+			return err
+		}
+		if _, err := p.Insert(Pair{A: "x", B: 1}); !errors.Is(err, table.ErrUniqueViolation) {
+			return fmt.Errorf("taken pair: %v", err)
+		}
+		if _, ok := p.Find("x", 1); !ok {
+			return errors.New("pair x,1 not found")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := db.View(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := ViewOf(v).Account()
+	if a, ok := r.Find(8); !ok || a.Balance != 1000 {
+		t.Fatalf("account 8: %+v %v", a, ok)
+	}
+	if _, ok := r.Find(9); ok {
+		t.Fatal("deleted account found")
+	}
+	n := 0
+	for a := range r.ByHandle().Filter("h42") {
+		n++
+		if a.ID != 43 {
+			t.Fatalf("filter h42: %+v", a)
+		}
+	}
+	if n != 1 || r.Count() != 99 {
+		t.Fatalf("filter yields %d, count %d", n, r.Count())
+	}
 }

@@ -76,6 +76,15 @@ var (
 		Value float64
 		Unit  string
 	} = Reading{}
+	_ struct {
+		ID      uint64 `db:"pk,hash"`
+		Handle  string `db:"unique,hash"`
+		Balance int64
+	} = Account{}
+	_ struct {
+		A string `db:"pk,hash"`
+		B int32  `db:"pk,hash"`
+	} = Pair{}
 )
 
 // Ctx is what a reducer of this module sees: the reducer context (caller,
@@ -122,6 +131,18 @@ func (db DB) Reading() ReadingTable {
 	return ReadingTable{ReadingReader{&t.Reader}, t}
 }
 
+// Account returns the account table.
+func (db DB) Account() AccountTable {
+	t := table.Use(db.tx, AccountDef)
+	return AccountTable{AccountReader{&t.Reader}, t}
+}
+
+// Pair returns the pair table.
+func (db DB) Pair() PairTable {
+	t := table.Use(db.tx, PairDef)
+	return PairTable{PairReader{&t.Reader}, t}
+}
+
 // ViewDB is the module's tables as of one commit, read-only; it may be
 // read from any number of goroutines.
 type ViewDB struct{ v *table.View }
@@ -144,11 +165,17 @@ func (v ViewDB) Event() EventReader { return EventReader{table.Read(v.v, EventDe
 // Reading returns the reading table.
 func (v ViewDB) Reading() ReadingReader { return ReadingReader{table.Read(v.v, ReadingDef)} }
 
+// Account returns the account table.
+func (v ViewDB) Account() AccountReader { return AccountReader{table.Read(v.v, AccountDef)} }
+
+// Pair returns the pair table.
+func (v ViewDB) Pair() PairReader { return PairReader{table.Read(v.v, PairDef)} }
+
 // Module is the blog module: its tables and reducers, ready for
 // keel.Open.
 var Module = &keel.Module{
 	Name:     "blog",
-	Tables:   []table.Schema{PostDef, OrderDef, LikeDef, EventDef, ReadingDef},
+	Tables:   []table.Schema{PostDef, OrderDef, LikeDef, EventDef, ReadingDef, AccountDef, PairDef},
 	Reducers: []*reducer.Def{InitReducer, &AddPostReducer.Def, &RenameReducer.Def, &PlaceOrderReducer.Def, &CountReducer.Def, &TouchReducer.Def, &LogReducer.Def},
 }
 
@@ -1744,3 +1771,326 @@ func (t ReadingTable) Insert(row Reading) (Reading, error) { return t.t.Insert(r
 
 // Delete removes row and returns it, or a *table.NotFoundError.
 func (t ReadingTable) Delete(row Reading) (Reading, error) { return t.t.Delete(row) }
+
+// AccountDef describes the account table.
+var AccountDef = &table.Def[Account]{
+	Name: "account",
+	Columns: []table.Column{
+		{Name: "id", Type: "uint64", Kind: "uint64"},
+		{Name: "handle", Type: "string", Kind: "string"},
+		{Name: "balance", Type: "int64", Kind: "int64"},
+	},
+	Primary: AccountByIDIndex,
+	Indexes: []*table.Index[Account]{AccountByHandleIndex},
+	Encode:  keelAppendAccount,
+	Decode:  keelDecodeAccount,
+}
+
+// AccountByIDIndex is the primary key account_pk of the account table, on (id).
+var AccountByIDIndex = &table.Index[Account]{
+	Name:     "account_pk",
+	Columns:  []string{"id"},
+	Unique:   true,
+	Compare:  func(a, b *Account, _ int) int { return cmp.Compare(a.ID, b.ID) },
+	Format:   func(r *Account, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
+	Key:      func(r *Account) uint64 { return table.KeyUint(r.ID) },
+	KeyExact: true,
+	Hash:     func(r *Account) uint64 { return table.HashUint(r.ID) },
+}
+
+// AccountByHandleIndex is the unique index account_handle of the account table, on (handle).
+var AccountByHandleIndex = &table.Index[Account]{
+	Name:    "account_handle",
+	Columns: []string{"handle"},
+	Unique:  true,
+	Compare: func(a, b *Account, _ int) int { return strings.Compare(a.Handle, b.Handle) },
+	Format:  func(r *Account, _ int) string { return fmt.Sprintf("handle=%q", r.Handle) },
+	Key:     func(r *Account) uint64 { return table.KeyString(r.Handle) },
+	Hash:    func(r *Account) uint64 { return table.HashString(r.Handle) },
+}
+
+// keelAppendAccount appends the encoding of a account row.
+func keelAppendAccount(dst []byte, r *Account) []byte {
+	dst = codec.AppendUvarint(dst, r.ID)
+	dst = codec.AppendString(dst, r.Handle)
+	dst = codec.AppendVarint(dst, r.Balance)
+	return dst
+}
+
+// keelReadAccount reads a account row written by keelAppendAccount.
+func keelReadAccount(d *codec.Reader, r *Account) {
+	r.ID = d.Uvarint()
+	r.Handle = d.Text()
+	r.Balance = d.Varint()
+}
+
+// keelDecodeAccount decodes one account row.
+func keelDecodeAccount(src []byte, r *Account) error {
+	d := codec.NewReader(src)
+	keelReadAccount(d, r)
+	return d.Err()
+}
+
+// AccountReader reads the account table: inside a transaction it sees the
+// transaction's own writes; in a ViewDB it sees that commit. Its
+// iterators may be ranged over many times, each time afresh; a
+// transaction may write while ranging, and the range goes on over the
+// rows as they were when it began.
+type AccountReader struct{ r *table.Reader[Account] }
+
+// Count returns the number of rows.
+func (r AccountReader) Count() int { return r.r.Count() }
+
+// All yields every row, in no particular order (the primary key is a
+// hash index).
+func (r AccountReader) All() iter.Seq[Account] { return r.r.All() }
+
+// Find returns the row with the given primary key.
+func (r AccountReader) Find(id uint64) (Account, bool) {
+	return r.r.Find(AccountByIDIndex, Account{ID: id})
+}
+
+// ByID reads the table by its hash primary key (id).
+func (r AccountReader) ByID() AccountByIDReader { return AccountByIDReader{r.r} }
+
+// ByHandle reads the table by its hash unique index handle (handle).
+func (r AccountReader) ByHandle() AccountByHandleReader { return AccountByHandleReader{r.r} }
+
+// AccountTable is the account table inside a transaction. Writes that fail
+// change nothing; the whole transaction rolls back when its reducer
+// returns an error.
+type AccountTable struct {
+	AccountReader
+	t *table.Table[Account]
+}
+
+// Insert stores row only if no row has its key (or another unique key)
+// and returns it as stored: every autoinc column that is 0 gets its
+// sequence's next value; a non-zero value is stored as given. A taken
+// key is a *table.UniqueError.
+func (t AccountTable) Insert(row Account) (Account, error) { return t.t.Insert(row) }
+
+// Update replaces the row with row's primary key, only if it is present
+// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
+// keep their stored values.
+func (t AccountTable) Update(row Account) (Account, error) { return t.t.Update(row) }
+
+// Upsert inserts row, or replaces the row with its primary key:
+// inserted reports which.
+func (t AccountTable) Upsert(row Account) (stored Account, inserted bool, err error) {
+	return t.t.Upsert(row)
+}
+
+// Delete removes the row with the given primary key and returns it, or
+// a *table.NotFoundError.
+func (t AccountTable) Delete(id uint64) (Account, error) {
+	return t.t.DeleteBy(AccountByIDIndex, Account{ID: id})
+}
+
+// ByID reads and writes the table by its hash primary key (id).
+func (t AccountTable) ByID() AccountByID { return AccountByID{AccountByIDReader{&t.t.Reader}, t.t} }
+
+// ByHandle reads and writes the table by its hash unique index handle (handle).
+func (t AccountTable) ByHandle() AccountByHandle {
+	return AccountByHandle{AccountByHandleReader{&t.t.Reader}, t.t}
+}
+
+// AccountByIDReader reads the account table by its hash primary key (id).
+type AccountByIDReader struct{ r *table.Reader[Account] }
+
+// Find returns the row with the given key.
+func (x AccountByIDReader) Find(id uint64) (Account, bool) {
+	return x.r.Find(AccountByIDIndex, Account{ID: id})
+}
+
+// Filter yields the row with the given key, if there is one.
+func (x AccountByIDReader) Filter(id uint64) iter.Seq[Account] {
+	return x.r.Lookup(AccountByIDIndex, Account{ID: id}, 0)
+}
+
+// AccountByID reads and writes the account table by its hash primary key (id).
+type AccountByID struct {
+	AccountByIDReader
+	t *table.Table[Account]
+}
+
+// Update replaces the row whose key equals row's, only if it is present
+// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
+// keep their stored values.
+func (x AccountByID) Update(row Account) (Account, error) { return x.t.UpdateBy(AccountByIDIndex, row) }
+
+// Delete removes the row with the given key and returns it, or a
+// *table.NotFoundError.
+func (x AccountByID) Delete(id uint64) (Account, error) {
+	return x.t.DeleteBy(AccountByIDIndex, Account{ID: id})
+}
+
+// AccountByHandleReader reads the account table by its hash unique index handle (handle).
+type AccountByHandleReader struct{ r *table.Reader[Account] }
+
+// Find returns the row with the given key.
+func (x AccountByHandleReader) Find(handle string) (Account, bool) {
+	return x.r.Find(AccountByHandleIndex, Account{Handle: handle})
+}
+
+// Filter yields the row with the given key, if there is one.
+func (x AccountByHandleReader) Filter(handle string) iter.Seq[Account] {
+	return x.r.Lookup(AccountByHandleIndex, Account{Handle: handle}, 0)
+}
+
+// AccountByHandle reads and writes the account table by its hash unique index handle (handle).
+type AccountByHandle struct {
+	AccountByHandleReader
+	t *table.Table[Account]
+}
+
+// Update replaces the row whose key equals row's, only if it is present
+// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
+// keep their stored values.
+func (x AccountByHandle) Update(row Account) (Account, error) {
+	return x.t.UpdateBy(AccountByHandleIndex, row)
+}
+
+// Delete removes the row with the given key and returns it, or a
+// *table.NotFoundError.
+func (x AccountByHandle) Delete(handle string) (Account, error) {
+	return x.t.DeleteBy(AccountByHandleIndex, Account{Handle: handle})
+}
+
+// PairDef describes the pair table.
+var PairDef = &table.Def[Pair]{
+	Name: "pair",
+	Columns: []table.Column{
+		{Name: "a", Type: "string", Kind: "string"},
+		{Name: "b", Type: "int32", Kind: "int32"},
+	},
+	Primary: PairByPKIndex,
+	Encode:  keelAppendPair,
+	Decode:  keelDecodePair,
+}
+
+// PairByPKIndex is the primary key pair_pk of the pair table, on (a, b).
+var PairByPKIndex = &table.Index[Pair]{
+	Name:    "pair_pk",
+	Columns: []string{"a", "b"},
+	Unique:  true,
+	Compare: func(a, b *Pair, n int) int {
+		if c := strings.Compare(a.A, b.A); c != 0 || n == 1 {
+			return c
+		}
+		return cmp.Compare(a.B, b.B)
+	},
+	Format: func(r *Pair, n int) string {
+		switch n {
+		case 1:
+			return fmt.Sprintf("a=%q", r.A)
+		}
+		return fmt.Sprintf("a=%q, b=%d", r.A, r.B)
+	},
+	Key:  func(r *Pair) uint64 { return table.KeyString(r.A) },
+	Hash: func(r *Pair) uint64 { return table.HashCombine(table.HashString(r.A), table.HashInt(int64(r.B))) },
+}
+
+// keelAppendPair appends the encoding of a pair row.
+func keelAppendPair(dst []byte, r *Pair) []byte {
+	dst = codec.AppendString(dst, r.A)
+	dst = codec.AppendVarint(dst, int64(r.B))
+	return dst
+}
+
+// keelReadPair reads a pair row written by keelAppendPair.
+func keelReadPair(d *codec.Reader, r *Pair) {
+	r.A = d.Text()
+	r.B = int32(d.Int(32))
+}
+
+// keelDecodePair decodes one pair row.
+func keelDecodePair(src []byte, r *Pair) error {
+	d := codec.NewReader(src)
+	keelReadPair(d, r)
+	return d.Err()
+}
+
+// PairReader reads the pair table: inside a transaction it sees the
+// transaction's own writes; in a ViewDB it sees that commit. Its
+// iterators may be ranged over many times, each time afresh; a
+// transaction may write while ranging, and the range goes on over the
+// rows as they were when it began.
+type PairReader struct{ r *table.Reader[Pair] }
+
+// Count returns the number of rows.
+func (r PairReader) Count() int { return r.r.Count() }
+
+// All yields every row, in no particular order (the primary key is a
+// hash index).
+func (r PairReader) All() iter.Seq[Pair] { return r.r.All() }
+
+// Find returns the row with the given primary key.
+func (r PairReader) Find(a string, b int32) (Pair, bool) {
+	return r.r.Find(PairByPKIndex, Pair{A: a, B: b})
+}
+
+// ByPK reads the table by its hash primary key (a, b).
+func (r PairReader) ByPK() PairByPKReader { return PairByPKReader{r.r} }
+
+// PairTable is the pair table inside a transaction. Writes that fail
+// change nothing; the whole transaction rolls back when its reducer
+// returns an error.
+type PairTable struct {
+	PairReader
+	t *table.Table[Pair]
+}
+
+// Insert stores row only if no row has its key (or another unique key)
+// and returns it as stored: every autoinc column that is 0 gets its
+// sequence's next value; a non-zero value is stored as given. A taken
+// key is a *table.UniqueError.
+func (t PairTable) Insert(row Pair) (Pair, error) { return t.t.Insert(row) }
+
+// Update replaces the row with row's primary key, only if it is present
+// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
+// keep their stored values.
+func (t PairTable) Update(row Pair) (Pair, error) { return t.t.Update(row) }
+
+// Upsert inserts row, or replaces the row with its primary key:
+// inserted reports which.
+func (t PairTable) Upsert(row Pair) (stored Pair, inserted bool, err error) { return t.t.Upsert(row) }
+
+// Delete removes the row with the given primary key and returns it, or
+// a *table.NotFoundError.
+func (t PairTable) Delete(a string, b int32) (Pair, error) {
+	return t.t.DeleteBy(PairByPKIndex, Pair{A: a, B: b})
+}
+
+// ByPK reads and writes the table by its hash primary key (a, b).
+func (t PairTable) ByPK() PairByPK { return PairByPK{PairByPKReader{&t.t.Reader}, t.t} }
+
+// PairByPKReader reads the pair table by its hash primary key (a, b).
+type PairByPKReader struct{ r *table.Reader[Pair] }
+
+// Find returns the row with the given key.
+func (x PairByPKReader) Find(a string, b int32) (Pair, bool) {
+	return x.r.Find(PairByPKIndex, Pair{A: a, B: b})
+}
+
+// Filter yields the row with the given key, if there is one.
+func (x PairByPKReader) Filter(a string, b int32) iter.Seq[Pair] {
+	return x.r.Lookup(PairByPKIndex, Pair{A: a, B: b}, 0)
+}
+
+// PairByPK reads and writes the pair table by its hash primary key (a, b).
+type PairByPK struct {
+	PairByPKReader
+	t *table.Table[Pair]
+}
+
+// Update replaces the row whose key equals row's, only if it is present
+// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
+// keep their stored values.
+func (x PairByPK) Update(row Pair) (Pair, error) { return x.t.UpdateBy(PairByPKIndex, row) }
+
+// Delete removes the row with the given key and returns it, or a
+// *table.NotFoundError.
+func (x PairByPK) Delete(a string, b int32) (Pair, error) {
+	return x.t.DeleteBy(PairByPKIndex, Pair{A: a, B: b})
+}
