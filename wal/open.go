@@ -83,7 +83,7 @@ func Open(dir, name string, tables []table.Schema, opts Options) (*Log, error) {
 		}
 		return open(dir, name, tables, o, nil)
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := mkdirDurable(dir); err != nil {
 		return nil, fmt.Errorf("keel: %w", err)
 	}
 	lock, err := lockDir(dir)
@@ -96,6 +96,28 @@ func Open(dir, name string, tables []table.Schema, opts Options) (*Log, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// mkdirDurable creates dir and its missing parents, as os.MkdirAll does,
+// and fsyncs the parent of each directory it creates: otherwise a power
+// loss can take away a new data directory whose commits were acknowledged.
+func mkdirDurable(dir string) error {
+	var created []string
+	for p := filepath.Clean(dir); p != filepath.Dir(p); p = filepath.Dir(p) {
+		if _, err := os.Lstat(p); !os.IsNotExist(err) {
+			break
+		}
+		created = append(created, p)
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	for _, p := range created {
+		if err := syncDir(filepath.Dir(p)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func open(dir, name string, tables []table.Schema, o Options, lock *dirLock) (*Log, error) {
@@ -151,7 +173,14 @@ func open(dir, name string, tables []table.Schema, o Options, lock *dirLock) (*L
 		w.Close()
 		return nil, fmt.Errorf("keel: log ends at %d after recovery, expected %d (%v): %w", last, rec.last, err, ErrCorrupt)
 	}
+	// The log directory's entries (a first segment) and its own entry in
+	// dir: tidwall/wal creates both on a first open, after schema.json's
+	// fsync of dir.
 	if err := syncDir(logDir(dir)); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("keel: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("keel: %w", err)
 	}
