@@ -21,6 +21,9 @@ type Module struct {
 	Name     string
 	Tables   []table.Schema
 	Reducers []*reducer.Def
+	// Schedules are the schedule tables: each row calls its reducer at
+	// the row's time (see reducer.Schedule).
+	Schedules []*reducer.Schedule
 }
 
 // DB is an open database: a module's tables, its executor and, unless it

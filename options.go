@@ -26,8 +26,12 @@ type Options struct {
 	// Logger receives recovery reports, snapshot lines and reducers'
 	// logs; nil discards.
 	Logger *slog.Logger
-	// Clock gives each transaction its timestamp; nil is time.Now.
+	// Clock gives each transaction its timestamp and the scheduler its
+	// time; nil is time.Now. After is the scheduler's wait: a channel
+	// that receives once Clock's time has moved on by d; nil is
+	// time.After. Tests set both to run schedules on a clock of their own.
 	Clock func() time.Time
+	After func(d time.Duration) <-chan time.Time
 
 	// Sync is when the log fsyncs: SyncAlways (the default) acknowledges
 	// a call once its commit is fsynced.
@@ -82,6 +86,6 @@ func (o Options) wal() wal.Options {
 }
 
 func (o Options) host(m *Module, db *table.DB) host.Config {
-	return host.Config{Module: m.Name, Reducers: m.Reducers, DB: db, Logger: o.Logger, Clock: o.Clock,
+	return host.Config{Module: m.Name, Reducers: m.Reducers, Schedules: m.Schedules, DB: db, Logger: o.Logger, Clock: o.Clock, After: o.After,
 		QueueCalls: o.QueueCalls, QueueBytes: o.QueueBytes, FailFast: o.FailFast}
 }

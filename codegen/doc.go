@@ -11,6 +11,7 @@
 //
 //	//keel:table              table named after the type in snake_case (OrderLine: order_line)
 //	//keel:table name=post    table named post
+//	//keel:table schedule=F   a schedule table: each row calls reducer F at its time
 //	//keel:reducer            a reducer
 //	//keel:reducer init       the init reducer: runs once, when a database is created
 //
@@ -28,6 +29,8 @@
 //	autoinc          filled from a sequence when 0 (integer columns only)
 //	autoinc(PARAMS)  the same, with sequence parameters
 //	name=NAME        the column's name
+//	schedule_at      a schedule table's time column (time.Time): when the row's reducer runs
+//	schedule_every   a schedule table's interval column (time.Duration): 0 runs once
 //	-                not stored (alone)
 //
 // Sequence parameters are comma-separated inside the parentheses:
@@ -75,6 +78,21 @@
 // gets an inline key (table.Index.Key): its entries keep an 8-byte
 // order-preserving image of that column, so searches compare rows only
 // when the images are equal. time.Time columns have none.
+//
+// # Scheduled reducers
+//
+// A table marked //keel:table schedule=F is a schedule table, as in
+// SpacetimeDB: inserting a row schedules a call of reducer F, declared
+// func F(ctx *Ctx, row T) error, at the row's schedule_at time; deleting
+// the row cancels it. When the time comes the executor runs F with the row
+// as an ordinary transaction, which also deletes the row, or, when the
+// row's schedule_every interval is not 0, moves its time on by the
+// interval. A row due while the database was closed runs once when it
+// opens; a repeating row whose times were missed runs once and goes on
+// from the next time after now. If F fails, its transaction rolls back
+// and the row is taken off (or moved on) without the call, with an error
+// in the log. The time column gets a non-unique index, which the
+// scheduler reads to find the next row due.
 //
 // # Reducers
 //

@@ -174,6 +174,24 @@ func (g *emitter) moduleVar() {
 		}
 	}
 	g.p("\tReducers: []*reducer.Def{%s},", strings.Join(rs, ", "))
+	var sched []*tableModel
+	for _, t := range m.Tables {
+		if t.Schedule != "" {
+			sched = append(sched, t)
+		}
+	}
+	if len(sched) > 0 {
+		g.p("\tSchedules: []*reducer.Schedule{")
+		for _, t := range sched {
+			every := "nil"
+			if t.SchedEvery != nil {
+				every = fmt.Sprintf("func(r *%s) time.Duration { return r.%s }", t.Type, t.SchedEvery.Field)
+			}
+			g.p("\t\treducer.NewSchedule(%sDef, %s%sIndex, func(r *%s) *time.Time { return &r.%s }, %s,", t.Go, t.Go, t.SchedAtIndex.Go, t.Type, t.SchedAt.Field, every)
+			g.p("\t\t\t&%sReducer.Def, func(c *reducer.Ctx, row %s) error { return %s(&Ctx{Ctx: c, DB: DB{c.Tx}}, row) }),", t.Schedule, t.Type, t.Schedule)
+		}
+		g.p("\t},")
+	}
 	g.p("}")
 	g.p("")
 	for _, r := range m.Reducers {

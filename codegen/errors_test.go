@@ -32,7 +32,7 @@ type T struct {
 //keel:table
 type T struct {
 	ID int ` + "`db:\"primary\"`" + `
-}`, `x.go:5:9: unknown option "primary" in the db tag of field ID; the options are pk, unique, unique=NAME, index, index=NAME, hash, autoinc, autoinc(PARAMS), name=NAME and -`},
+}`, `x.go:5:9: unknown option "primary" in the db tag of field ID; the options are pk, unique, unique=NAME, index, index=NAME, hash, autoinc, autoinc(PARAMS), name=NAME, schedule_at, schedule_every and -`},
 	{"hash without a unique key", `
 //keel:table
 type T struct {
@@ -217,7 +217,7 @@ var T int`, `x.go:3:1: //keel:table marks struct types; move it to a type declar
 //keel:table public
 type T struct {
 	ID int ` + "`db:\"pk\"`" + `
-}`, `x.go:3:1: unknown option "public" on //keel:table; the only option is name=NAME`},
+}`, `x.go:3:1: unknown option "public" on //keel:table; the options are name=NAME and schedule=REDUCER`},
 	{"bad table name", `
 //keel:table name=a.b
 type T struct {

@@ -73,6 +73,13 @@ type tableModel struct {
 	Indexes []*indexModel
 	Pos     token.Position
 	fields  []fieldGuard // every field, stored or not, for the build guard
+	// Schedule is the reducer a schedule table's rows call ("" for other
+	// tables), SchedAt its time column and SchedAtIndex the index on it,
+	// SchedEvery its interval column (or nil).
+	Schedule     string
+	SchedAt      *column
+	SchedAtIndex *indexModel
+	SchedEvery   *column
 }
 
 // fieldGuard is one field of the table struct as declared.

@@ -198,6 +198,30 @@ func (p *modParser) parse() *module {
 		}
 		m.Reducers = append(m.Reducers, r)
 	}
+	for _, t := range m.Tables {
+		if t.Schedule == "" {
+			continue
+		}
+		var r *reducerModel
+		for _, x := range m.Reducers {
+			if x.Func == t.Schedule {
+				r = x
+			}
+		}
+		var pos token.Pos
+		for _, td := range tables {
+			if td.ts.Name.Name == t.Type {
+				pos = td.pos
+			}
+		}
+		switch {
+		case r == nil:
+			p.errorf(pos, "table %s is scheduled to call %s, which is not a reducer of the package; declare //keel:reducer func %s(ctx *Ctx, row %s) error", t.Type, t.Schedule, t.Schedule, t.Type)
+		case r.Init || len(r.Params) != 1 || r.Params[0].Type.kind != kRow || r.Params[0].Type.row != t || r.Result != nil:
+			p.errs = append(p.errs, &Error{Pos: r.Pos, Msg: fmt.Sprintf(
+				"reducer %s is what table %s's rows call, so it must be func %s(ctx *Ctx, row %s) error", r.Func, t.Type, r.Func, t.Type)})
+		}
+	}
 	p.checkNames(m)
 	return m
 }
@@ -289,6 +313,26 @@ func (p *modParser) table(td tableDecl) *tableModel {
 				pk = append(pk, c)
 				pkHash[c] = opts.hash
 			}
+			if opts.schedAt {
+				switch {
+				case t.SchedAt != nil:
+					p.errorf(tagPos, "table %s has two schedule_at fields (%s and %s); a schedule table has one time", t.Type, t.SchedAt.Field, id.Name)
+				case c.Type.kind != kTime || c.Type.named:
+					p.errorf(tagPos, "field %s of table %s is schedule_at but its type is %s; the time a schedule row runs is a time.Time", id.Name, t.Type, c.Type.expr)
+				default:
+					t.SchedAt = c
+				}
+			}
+			if opts.schedEvery {
+				switch {
+				case t.SchedEvery != nil:
+					p.errorf(tagPos, "table %s has two schedule_every fields (%s and %s); a schedule table has one interval", t.Type, t.SchedEvery.Field, id.Name)
+				case c.Type.expr != "time.Duration":
+					p.errorf(tagPos, "field %s of table %s is schedule_every but its type is %s; the interval of a schedule row is a time.Duration", id.Name, t.Type, c.Type.expr)
+				default:
+					t.SchedEvery = c
+				}
+			}
 			add := func(name string, unique bool) {
 				if name == "" {
 					own = append(own, &indexModel{Name: c.Name, Go: "By" + exported(c.Field), Cols: []*column{c}, Unique: unique,
@@ -337,6 +381,24 @@ func (p *modParser) table(td tableDecl) *tableModel {
 					"fields %s and %s of the primary key of table %s disagree on hash; tag every pk field of a hash primary key with hash, or none",
 					pk[0].Field, c.Field, t.Type)})
 			}
+		}
+	}
+	t.Schedule = td.opts["schedule"]
+	switch {
+	case t.Schedule != "" && t.SchedAt == nil && len(p.errs) == nerr:
+		p.errorf(td.pos, "table %s is a schedule table (schedule=%s) without a time: tag a time.Time field db:\"schedule_at\"", t.Type, t.Schedule)
+	case t.Schedule == "" && (t.SchedAt != nil || t.SchedEvery != nil):
+		p.errorf(td.pos, "table %s has schedule_at or schedule_every fields but no reducer to call: mark it //keel:table schedule=REDUCER", t.Type)
+	case t.SchedAt != nil:
+		// The scheduler finds the next row through an index on its time.
+		for _, ix := range own {
+			if len(ix.Cols) == 1 && ix.Cols[0] == t.SchedAt && !ix.Unique {
+				t.SchedAtIndex = ix
+			}
+		}
+		if t.SchedAtIndex == nil {
+			t.SchedAtIndex = &indexModel{Name: t.SchedAt.Name, Go: "By" + exported(t.SchedAt.Field), Cols: []*column{t.SchedAt}, Pos: t.SchedAt.TagAt}
+			own = append(own, t.SchedAtIndex)
 		}
 	}
 	t.Indexes = own

@@ -17,6 +17,8 @@ type tagOpts struct {
 	autoinc *autoincOpts
 	name    string
 	hash    bool // the pk or the column's own unique index is a hash index
+	// schedAt and schedEvery mark a schedule table's time and interval.
+	schedAt, schedEvery bool
 }
 
 // autoincOpts are the parameters inside autoinc(...), as written.
@@ -30,7 +32,7 @@ type autoincOpts struct {
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-const tagHelp = "the options are pk, unique, unique=NAME, index, index=NAME, hash, autoinc, autoinc(PARAMS), name=NAME and -"
+const tagHelp = "the options are pk, unique, unique=NAME, index, index=NAME, hash, autoinc, autoinc(PARAMS), name=NAME, schedule_at, schedule_every and -"
 
 // parseTag parses the value of a db tag. The error is a sentence that says
 // what is wrong and how to fix it.
@@ -85,6 +87,10 @@ func parseTag(field, s string) (*tagOpts, error) {
 				return nil, err
 			}
 			t.autoinc = a
+		case key == "schedule_at" && !hasVal:
+			t.schedAt = true
+		case key == "schedule_every" && !hasVal:
+			t.schedEvery = true
 		case key == "hash" && !hasVal:
 			if t.hash {
 				return nil, fmt.Errorf("db tag of field %s repeats hash; write it once", field)
@@ -226,9 +232,13 @@ func parseMarker(kind, rest string) (map[string]string, error) {
 			if !identRE.MatchString(v) {
 				return nil, fmt.Errorf("table name %q is not an identifier; use letters, digits and underscores, e.g. //keel:table name=post", v)
 			}
+		case kind == "table" && k == "schedule":
+			if !identRE.MatchString(v) {
+				return nil, fmt.Errorf("schedule %q is not a reducer's name; write //keel:table schedule=SendReminder", v)
+			}
 		case kind == "reducer" && f == "init":
 		case kind == "table":
-			return nil, fmt.Errorf("unknown option %q on //keel:table; the only option is name=NAME", f)
+			return nil, fmt.Errorf("unknown option %q on //keel:table; the options are name=NAME and schedule=REDUCER", f)
 		default:
 			return nil, fmt.Errorf("unknown option %q on //keel:reducer; the only option is init", f)
 		}

@@ -116,6 +116,17 @@ func (rt *Runtime) transact(name string, caller reducer.Identity, body func(*red
 	commit := tx.Commit(t)
 	commit.Time, commit.Reducer, commit.Caller = now, name, string(caller)
 	rt.stats.commits.Add(1)
+	if len(rt.schedTables) > 0 {
+		for _, cs := range commit.Tables {
+			if rt.schedTables[cs.TableName()] {
+				select {
+				case rt.schedWake <- struct{}{}:
+				default:
+				}
+				break
+			}
+		}
+	}
 	if rt.log == nil {
 		if len(commit.Tables) > 0 {
 			rt.notify(commit)

@@ -78,6 +78,14 @@ type Runtime struct {
 
 	stats counters
 	done  chan struct{} // closed when the executor goroutine ends
+
+	schedules   []*reducer.Schedule
+	schedTables map[string]bool
+	after       func(time.Duration) <-chan time.Time
+	schedWake   chan struct{} // a commit changed a schedule table
+	schedStop   chan struct{}
+	schedDone   chan struct{}
+	stopOnce    sync.Once
 }
 
 // New starts a runtime for cfg and runs the module's init reducer when
@@ -99,6 +107,15 @@ func New(cfg host.Config) (*Runtime, error) {
 		rt.clock = time.Now
 	}
 	rt.rng = rand.New(&rt.pcg)
+	rt.after = cfg.After
+	if rt.after == nil {
+		rt.after = time.After
+	}
+	rt.schedules, rt.schedTables = cfg.Schedules, map[string]bool{}
+	for _, s := range cfg.Schedules {
+		rt.schedTables[s.Table()] = true
+	}
+	rt.schedWake, rt.schedStop, rt.schedDone = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
 	calls, bytes := cfg.QueueCalls, cfg.QueueBytes
 	if calls <= 0 {
 		calls = DefaultQueueCalls
@@ -127,9 +144,15 @@ func New(cfg host.Config) (*Runtime, error) {
 	if init != nil && !cfg.Existing && !cfg.ReadOnly {
 		c := &Call{Reducer: init, Body: initBody{init}}
 		if err := rt.Do(c); err != nil {
+			close(rt.schedDone)
 			rt.Close()
 			return nil, fmt.Errorf("keel: module %s: init reducer %s: %w", cfg.Module, init.Name(), err)
 		}
+	}
+	if len(rt.schedules) > 0 && !cfg.ReadOnly {
+		go rt.scheduler()
+	} else {
+		close(rt.schedDone)
 	}
 	return rt, nil
 }
@@ -351,6 +374,8 @@ func (rt *Runtime) fail(err error) {
 // Close stops taking calls, waits for every call already submitted to
 // finish, and stops the executor. Closing the log is the caller's.
 func (rt *Runtime) Close() error {
+	rt.stopOnce.Do(func() { close(rt.schedStop) })
+	<-rt.schedDone
 	q := &rt.q
 	q.mu.Lock()
 	first := !q.closed

@@ -27,6 +27,11 @@ type Config struct {
 	ReadOnly bool
 	Logger   *slog.Logger // never nil
 	Clock    func() time.Time
+	// After returns a channel that receives once Clock's time has moved
+	// on by d; the scheduler waits on it. nil is time.After.
+	After func(d time.Duration) <-chan time.Time
+	// Schedules are the module's schedule tables.
+	Schedules []*reducer.Schedule
 	// QueueCalls and QueueBytes bound the calls submitted and not yet
 	// finished, and the bytes they hold; FailFast makes a full queue fail
 	// a submission instead of blocking it.

@@ -1,0 +1,107 @@
+package runtime
+
+import (
+	"errors"
+	"time"
+
+	"github.com/keeldb/keel/reducer"
+)
+
+// body is a Body of a function, for the runtime's own calls.
+type body func(*reducer.Ctx) error
+
+func (b body) Run(c *reducer.Ctx) error { return b(c) }
+
+// maxDue is how many due rows the scheduler runs before it looks again
+// for the earliest due time.
+const maxDue = 1024
+
+// scheduler runs the module's scheduled reducers: it asks the executor
+// for the earliest time a schedule row is due, waits for that time (on
+// the clock's After) or for a commit that changed a schedule table, and
+// runs each due row as a transaction of its own.
+func (rt *Runtime) scheduler() {
+	defer close(rt.schedDone)
+	for {
+		next, any, err := rt.nextDue()
+		if err != nil {
+			if !errors.Is(err, ErrClosed) {
+				rt.logger.Error("keel: scheduler stopped", "err", err)
+			}
+			return
+		}
+		var due <-chan time.Time
+		if any {
+			if d := next.Sub(rt.clock()); d > 0 {
+				due = rt.after(d)
+			} else if err := rt.runDue(); err != nil {
+				if !errors.Is(err, ErrClosed) {
+					rt.logger.Error("keel: scheduler stopped", "err", err)
+				}
+				return
+			} else {
+				continue
+			}
+		}
+		select {
+		case <-rt.schedStop:
+			return
+		case <-rt.schedWake:
+		case <-due:
+		}
+	}
+}
+
+// nextDue returns the earliest time any schedule row is due.
+func (rt *Runtime) nextDue() (next time.Time, any bool, err error) {
+	err = rt.Do(&Call{Body: body(func(c *reducer.Ctx) error {
+		for _, s := range rt.schedules {
+			if t, ok := s.Next(c); ok && (!any || t.Before(next)) {
+				next, any = t, true
+			}
+		}
+		return nil
+	})})
+	return next, any, err
+}
+
+// runDue runs the rows due now, each in a transaction of its own. A row
+// whose reducer fails is logged and taken off (or moved on by its
+// interval) without the call, so that a failing schedule does not run
+// again at once.
+func (rt *Runtime) runDue() error {
+	for _, s := range rt.schedules {
+		for range maxDue {
+			select {
+			case <-rt.schedStop:
+				return ErrClosed
+			default:
+			}
+			now := rt.clock()
+			ran := false
+			err := rt.Do(&Call{Reducer: s.Reducer(), Body: body(func(c *reducer.Ctx) (err error) {
+				ran, err = s.RunDue(c, now, true)
+				return err
+			})})
+			if errors.Is(err, ErrClosed) || rt.Failure() != nil {
+				return err
+			}
+			if err != nil {
+				rt.logger.Error("keel: scheduled reducer failed; its row is taken off without the call",
+					"reducer", s.Reducer().Name(), "table", s.Table(), "err", err)
+				if err := rt.Do(&Call{Body: body(func(c *reducer.Ctx) error {
+					_, err := s.RunDue(c, now, false)
+					return err
+				})}); err != nil {
+					return err
+				}
+				continue
+			}
+			if !ran {
+				break
+			}
+		}
+	}
+	return nil
+}
+

@@ -1,0 +1,188 @@
+package keel_test
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keeldb/keel"
+	"github.com/keeldb/keel/internal/keeltest"
+	"github.com/keeldb/keel/internal/schedmod"
+)
+
+// fakeClock is a clock the test moves by hand: After's channels fire when
+// Advance passes their time.
+type fakeClock struct {
+	mu      sync.Mutex
+	now     time.Time
+	waiters []fakeWaiter
+}
+
+type fakeWaiter struct {
+	at time.Time
+	ch chan time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	c.waiters = append(c.waiters, fakeWaiter{c.now.Add(d), ch})
+	return ch
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	keep := c.waiters[:0]
+	for _, w := range c.waiters {
+		if w.at.After(c.now) {
+			keep = append(keep, w)
+		} else {
+			w.ch <- c.now
+		}
+	}
+	c.waiters = keep
+}
+
+func (c *fakeClock) options() keel.Options { return keel.Options{Clock: c.Now, After: c.After} }
+
+// sent returns the texts Send recorded, in order.
+func sent(t *testing.T, db *keel.DB) []string {
+	t.Helper()
+	v, err := schedmod.NewClient(db, "t").View(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for s := range v.Sent().All() {
+		out = append(out, s.Text)
+	}
+	return out
+}
+
+// waitSent waits until Send recorded want.
+func waitSent(t *testing.T, db *keel.DB, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := sent(t, db)
+		if equal(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sent %q, want %q", got, want)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestScheduledReducers schedules rows on a clock of the test's: a row
+// runs once at its time and goes, a repeating row runs at every interval
+// (once for intervals missed), a deleted row never runs, and a reducer
+// that fails has its row taken off.
+func TestScheduledReducers(t *testing.T) {
+	clock := newFakeClock()
+	db := keeltest.Open(t, t.TempDir(), schedmod.Module, clock.options())
+	c := schedmod.NewClient(db, "t")
+	t0 := clock.Now()
+	ctx := t.Context()
+	if _, err := c.Remind(ctx, "once", t0.Add(time.Second), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Remind(ctx, "every", t0.Add(2*time.Second), 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	gone, err := c.Remind(ctx, "cancelled", t0.Add(3*time.Second), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Cancel(ctx, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond)
+	if got := sent(t, db); len(got) != 0 {
+		t.Fatalf("ran before its time: %q", got)
+	}
+	clock.Advance(time.Second)
+	waitSent(t, db, "once")
+	clock.Advance(time.Second) // t0+2s
+	waitSent(t, db, "once", "every")
+	clock.Advance(time.Second) // t0+3s: the cancelled row would run now
+	time.Sleep(10 * time.Millisecond)
+	waitSent(t, db, "once", "every")
+	clock.Advance(9 * time.Second) // t0+12s: due at 7 and 12, runs once
+	waitSent(t, db, "once", "every", "every")
+	v, err := c.View(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []schedmod.Reminder
+	for r := range v.Reminder().All() {
+		left = append(left, r)
+	}
+	if len(left) != 1 || left[0].Text != "every" || !left[0].At.Equal(t0.Add(17*time.Second)) {
+		t.Fatalf("reminders left: %+v", left)
+	}
+	// A failing reducer: its row goes without a call, the rest go on.
+	if _, err := c.Remind(ctx, "fail", clock.Now().Add(time.Second), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Remind(ctx, "after", clock.Now().Add(time.Second), 0); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Second)
+	waitSent(t, db, "once", "every", "every", "after")
+	v, _ = c.View(ctx)
+	if n := v.Reminder().Count(); n != 1 {
+		t.Fatalf("%d reminders left after the failure, want the repeating one", n)
+	}
+}
+
+// TestScheduleAcrossRestart: a row due while the database was closed runs
+// once when it opens again.
+func TestScheduleAcrossRestart(t *testing.T) {
+	clock := newFakeClock()
+	dir := t.TempDir()
+	db := keeltest.Open(t, dir, schedmod.Module, clock.options())
+	c := schedmod.NewClient(db, "t")
+	if _, err := c.Remind(t.Context(), "later", clock.Now().Add(30*time.Second), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Remind(t.Context(), "tick", clock.Now().Add(10*time.Second), 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	clock.Advance(time.Minute)
+	db2 := keeltest.Open(t, dir, schedmod.Module, clock.options())
+	waitSent(t, db2, "tick", "later")
+	v, _ := schedmod.NewClient(db2, "t").View(t.Context())
+	for r := range v.Reminder().All() {
+		if r.Text != "tick" || !r.At.After(clock.Now()) {
+			t.Fatalf("reminder after the restart: %+v", r)
+		}
+	}
+}
