@@ -1,5 +1,12 @@
 package wal
 
+import (
+	"fmt"
+
+	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/table"
+)
+
 // Read-only access to a data directory for tools such as cmd/keel. None of
 // these take the directory's lock or change a file.
 
@@ -60,4 +67,42 @@ func SnapshotInUse(dir string) (*SnapshotFile, *Snapshot, error) {
 		return &sf, s, nil
 	}
 	return nil, nil, nil
+}
+
+// StoredSchema is a data directory's schema.json: the module and the
+// tables its data was written with.
+type StoredSchema struct {
+	Module      string
+	Fingerprint Fingerprint // the fingerprint its entries and snapshots carry
+	Tables      []table.TableInfo
+}
+
+// ReadSchema reads the data directory dir's schema.json.
+func ReadSchema(dir string) (*StoredSchema, error) {
+	s, ok, err := readSchema(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("keel: %s holds no Keel database (no %s)", dir, schemaFile)
+	}
+	return &StoredSchema{Module: s.Module, Fingerprint: s.Fingerprint, Tables: s.Tables}, nil
+}
+
+// ColumnKinds returns the kinds of t's columns, for codec.DecodeRow, or
+// an error naming the first column that has none (a description written
+// by hand) or an unknown one.
+func ColumnKinds(t table.TableInfo) ([]codec.Kind, error) {
+	kinds := make([]codec.Kind, len(t.Columns))
+	for i, col := range t.Columns {
+		if col.Kind == "" {
+			return nil, fmt.Errorf("keel: table %s: column %s has no kind", t.Name, col.Name)
+		}
+		k, err := codec.ParseKind(col.Kind)
+		if err != nil {
+			return nil, fmt.Errorf("keel: table %s: column %s: %w", t.Name, col.Name, err)
+		}
+		kinds[i] = k
+	}
+	return kinds, nil
 }

@@ -1,0 +1,344 @@
+package wal
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/table"
+)
+
+// CheckReport is what Check found in a data directory: what Open would do
+// with it, for tools. Open's decisions are made on the directory's own
+// schema (schema.json) instead of a module's.
+type CheckReport struct {
+	Dir    string
+	Module string      // the module schema.json names
+	Schema Fingerprint // schema.json's fingerprint: entries and snapshots must carry it
+
+	Snapshots []SnapshotCheck // every snapshot file, newest first
+	Segments  []SegmentCheck  // every segment file, in index order
+
+	Snapshot      string // the snapshot Open would load, or "" to replay from entry 1
+	SnapshotIndex uint64
+	Entries       uint64 // log entries Open would replay after the snapshot
+	LastIndex     uint64 // the last log entry after Open's repairs
+
+	// Repair says what Open would repair ("" for nothing), as
+	// Recovery.Repair does; Cut is the damaged entry where it would
+	// truncate a segment, nil when it truncates none.
+	Repair         string
+	Cut            *CorruptError
+	DroppedBytes   int64
+	DroppedEntries int // entries the truncation drops, a cut one included
+	// Zeros reports that the cut-off bytes are all zeros: the log's
+	// preallocated space, never written. Lost counts the dropped entries
+	// that no snapshot holds: a repair with Lost 0 (preallocated zeros,
+	// entries a snapshot holds) loses nothing.
+	Zeros bool
+	Lost  int
+
+	// Notes are findings that do not change what Open does.
+	Notes []string
+}
+
+// SnapshotCheck is what Check found in one snapshot file.
+type SnapshotCheck struct {
+	SnapshotFile
+	// Used reports that Open would choose it: it loads it, unless the
+	// error Check returns refuses it (a snapshot of another schema).
+	Used bool
+	Err  error // why Open would pass it over for an older one, or nil
+	// Rows and Bytes count its rows, once it was read.
+	Rows, Bytes int
+}
+
+// SegmentCheck is what Check found in one segment file.
+type SegmentCheck struct {
+	Segment
+	Read    bool // Check read it: false when it is wholly before the snapshot, or after the point where Open fails
+	Size    int64
+	Entries int // the valid entries before any damage
+	Replay  int // of those, the entries Open would replay
+	// Damage is the first damaged entry, or nil; Torn reports that no
+	// valid entry follows it, Zeros that it is zero bytes to the end of
+	// the file (preallocated space never written).
+	Damage      *CorruptError
+	Torn, Zeros bool
+	// Err is the error Open fails with in this segment, or nil.
+	Err error
+}
+
+// Check reads the data directory dir as Open would, without a module and
+// without applying, repairing or writing anything, and without taking
+// the lock: it reads schema.json, chooses the snapshot Open would load,
+// and reads every log entry Open would replay, checking framing,
+// checksums, schema fingerprints, table and sequence names and, for
+// columns that schema.json describes with a Kind, that every row
+// decodes. It returns the error Open would fail with (the report then
+// says what was read up to that point), or nil when Open would accept the
+// directory, as it is or after the repair the report describes.
+//
+// Check cannot see what only applying the rows shows: a change that
+// contradicts the state before it (an update of a row that is not there,
+// a duplicate key) fails Open's replay but not Check.
+func Check(dir string) (*CheckReport, error) {
+	rep := &CheckReport{Dir: dir}
+	stored, existing, err := readSchema(dir)
+	if err != nil {
+		return rep, err
+	}
+	segs, err := listSegments(logDir(dir))
+	if err != nil {
+		return rep, err
+	}
+	for _, s := range segs {
+		rep.Segments = append(rep.Segments, SegmentCheck{Segment: s})
+	}
+	if !existing {
+		if len(segs) > 0 {
+			return rep, &CorruptError{File: filepath.Join(dir, schemaFile), Reason: "the data directory has a log but no schema description"}
+		}
+		return rep, fmt.Errorf("keel: %s holds no Keel database (no %s)", dir, schemaFile)
+	}
+	rep.Module, rep.Schema = stored.Module, stored.Fingerprint
+	if fp := fingerprintOf(stored.Tables); fp != stored.Fingerprint {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%s: its fingerprint %s is not that of its tables (%s): edited by hand?",
+			schemaFile, stored.Fingerprint, fp))
+	}
+	c := newChecker(stored)
+	snaps, err := listSnapshots(dir)
+	if err != nil {
+		return rep, err
+	}
+	if tmps, _ := filepath.Glob(filepath.Join(dir, "*.tmp")); len(tmps) > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("Open removes %d temporary files: %v", len(tmps), tmps))
+	}
+	schemaJSON, _ := json.Marshal(stored)
+
+	// The snapshot: recover's choice, newest first.
+	from := uint64(1)
+	var firstErr error
+	for _, sf := range snaps {
+		rep.Snapshots = append(rep.Snapshots, SnapshotCheck{SnapshotFile: sf})
+	}
+	for i := range rep.Snapshots {
+		sc := &rep.Snapshots[i]
+		s, err := ReadSnapshot(sc.Path)
+		if err == nil && (len(segs) == 0 || segs[0].First > s.Index+1) {
+			err = &CorruptError{File: sc.Path, Reason: fmt.Sprintf("the log after entry %d is gone", s.Index)}
+		}
+		if err != nil {
+			sc.Err = err
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		for _, t := range s.Tables {
+			sc.Rows += len(t.Rows)
+			for _, r := range t.Rows {
+				sc.Bytes += len(r)
+			}
+		}
+		sc.Used = true
+		if err := s.checkSchema(sc.Path, stored.Fingerprint, schemaJSON); err != nil {
+			return rep, err
+		}
+		if err := c.snapshot(s); err != nil {
+			return rep, fmt.Errorf("keel: load %s: %w", sc.Path, err)
+		}
+		rep.Snapshot, rep.SnapshotIndex = sc.Path, s.Index
+		from = s.Index + 1
+		break
+	}
+	if rep.Snapshot == "" && firstErr != nil && len(segs) == 0 {
+		return rep, fmt.Errorf("keel: no usable snapshot and no log: %w", firstErr)
+	}
+	if rep.Snapshot == "" && len(segs) > 0 && segs[0].First > 1 {
+		if firstErr != nil {
+			return rep, fmt.Errorf("keel: no usable snapshot and the log starts at entry %d: %w", segs[0].First, firstErr)
+		}
+		return rep, &CorruptError{File: segs[0].Path, Index: segs[0].First,
+			Reason: "the log does not start at entry 1 and there is no snapshot"}
+	}
+
+	// The log: recover's reading of each segment, with the checker in
+	// place of the replayer.
+	rep.LastIndex = from - 1
+	for i, seg := range segs {
+		if i+1 < len(segs) && segs[i+1].First <= from {
+			continue // wholly before the snapshot
+		}
+		out := &rep.Segments[i]
+		if seg.First > rep.LastIndex+1 {
+			out.Err = &CorruptError{File: seg.Path, Index: rep.LastIndex + 1,
+				Reason: fmt.Sprintf("entries %d to %d are missing", rep.LastIndex+1, seg.First-1)}
+			return rep, out.Err
+		}
+		out.Read = true
+		if fi, err := os.Stat(seg.Path); err == nil {
+			out.Size = fi.Size()
+		}
+		sc, err := scanSegment(seg, func(e Entry) error {
+			if e.Index >= from {
+				if err := c.entry(seg.Path, e); err != nil {
+					return err
+				}
+				out.Replay++
+				rep.Entries++
+			}
+			out.Entries++
+			return nil
+		})
+		if err != nil {
+			out.Err = err
+			return rep, err
+		}
+		out.Size, out.Damage, out.Torn, out.Zeros = sc.size, sc.bad, sc.torn, sc.zeros
+		end := seg.First + uint64(sc.entries) - 1
+		rep.LastIndex = max(end, from-1)
+		if sc.bad == nil {
+			if i == len(segs)-1 && end < from-1 {
+				rep.Repair = fmt.Sprintf("keel: the log ends at entry %d, before snapshot %s, which holds entries up to %d",
+					end, rep.Snapshot, from-1)
+			}
+			continue
+		}
+		last := i == len(segs)-1
+		switch {
+		case last && sc.zeros:
+			rep.Repair = "keel: dropped the unwritten preallocated space after the last log entry"
+		case last && sc.torn:
+			rep.Repair = "keel: repaired a torn log tail"
+		default:
+			out.Err = sc.bad
+			return rep, sc.bad
+		}
+		rep.Cut, rep.DroppedBytes, rep.DroppedEntries, rep.Zeros = sc.bad, sc.droppedBytes, sc.tornEntries, sc.zeros
+		// Entries before from are in the snapshot; the dropped ones are
+		// numbered from the damaged entry on.
+		rep.Lost = sc.tornEntries
+		if sc.bad.Index < from {
+			rep.Lost = max(0, int(sc.bad.Index+uint64(sc.tornEntries))-int(from))
+			rep.Repair += fmt.Sprintf(" (entries %d to %d are in snapshot %s)", sc.bad.Index, from-1, rep.Snapshot)
+		}
+		rep.Repair += fmt.Sprintf(" (%s)", sc.bad.Reason)
+		break
+	}
+	return rep, nil
+}
+
+// checker stands in for the replayer: it decodes what replay would apply
+// and checks it against the stored schema, and applies nothing.
+type checker struct {
+	fp     Fingerprint // the schema every entry must carry
+	tables map[string]*checkTable
+	rec    Record
+	vals   []codec.Value
+}
+
+type checkTable struct {
+	kinds []codec.Kind // nil when a column has no Kind: rows are not decoded
+	seqs  map[string]bool
+}
+
+func newChecker(s storedSchema) *checker {
+	c := &checker{fp: s.Fingerprint, tables: map[string]*checkTable{}}
+	for _, t := range s.Tables {
+		ct := &checkTable{seqs: map[string]bool{}}
+		ct.kinds, _ = ColumnKinds(t)
+		for _, q := range t.Sequences {
+			ct.seqs[q.Name] = true
+		}
+		c.tables[t.Name] = ct
+	}
+	return c
+}
+
+func (c *checker) table(name string) (*checkTable, error) {
+	t, ok := c.tables[name]
+	if !ok {
+		return nil, fmt.Errorf("the log names table %q, which the module does not have: %w", name, table.ErrCorruptState)
+	}
+	return t, nil
+}
+
+func (c *checker) row(t *checkTable, name string, row []byte) error {
+	if t.kinds == nil {
+		return nil
+	}
+	var err error
+	if c.vals, err = codec.DecodeRow(t.kinds, row, c.vals[:0]); err != nil {
+		return fmt.Errorf("a row of table %s does not decode with its columns' kinds: %w", name, err)
+	}
+	return nil
+}
+
+func (c *checker) seq(m table.SeqMove) error {
+	t, ok := c.tables[m.Table]
+	if !ok {
+		return fmt.Errorf("keel: sequence %s.%s: no such table: %w", m.Table, m.Sequence, table.ErrCorruptState)
+	}
+	if !t.seqs[m.Sequence] {
+		return fmt.Errorf("keel: table %s has no sequence %s: %w", m.Table, m.Sequence, table.ErrCorruptState)
+	}
+	return nil
+}
+
+func (c *checker) snapshot(s *Snapshot) error {
+	for _, st := range s.Tables {
+		t, err := c.table(st.Name)
+		if err != nil {
+			return err
+		}
+		for i, r := range st.Rows {
+			if err := c.row(t, st.Name, r); err != nil {
+				return fmt.Errorf("row %d: %w", i, err)
+			}
+		}
+	}
+	for _, m := range s.Seqs {
+		if err := c.seq(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// entry checks entry e of file as the replayer's apply would read it.
+func (c *checker) entry(file string, e Entry) error {
+	body := e.Data[:len(e.Data)-4]
+	if fp := recordSchema(body); fp != c.fp {
+		return &ForeignError{File: file, Index: e.Index, Found: fp, Want: c.fp}
+	}
+	err := DecodeRecord(e.Data, &c.rec)
+	for _, tc := range c.rec.Tables {
+		if err != nil {
+			break
+		}
+		var t *checkTable
+		if t, err = c.table(tc.Table); err != nil {
+			break
+		}
+		for _, ch := range tc.Changes {
+			if err == nil && (ch.Op == table.OpDelete || ch.Op == table.OpUpdate) {
+				err = c.row(t, tc.Table, ch.Old)
+			}
+			if err == nil && (ch.Op == table.OpInsert || ch.Op == table.OpUpdate) {
+				err = c.row(t, tc.Table, ch.New)
+			}
+		}
+	}
+	for _, m := range c.rec.Seqs {
+		if err == nil {
+			err = c.seq(m)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("keel: replay %s entry %d at offset %d: %w", file, e.Index, e.Offset, err)
+	}
+	return nil
+}
