@@ -47,28 +47,6 @@ func ReadSegment(seg Segment) (*SegmentReport, error) {
 	return r, nil
 }
 
-// SnapshotInUse returns the snapshot Open would load: the newest one that
-// reads back intact and whose following log is present. It returns nil
-// when Open would replay the log from its start.
-func SnapshotInUse(dir string) (*SnapshotFile, *Snapshot, error) {
-	segs, err := Segments(dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	snaps, err := Snapshots(dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, sf := range snaps {
-		s, err := ReadSnapshot(sf.Path)
-		if err != nil || len(segs) == 0 || segs[0].First > s.Index+1 {
-			continue
-		}
-		return &sf, s, nil
-	}
-	return nil, nil, nil
-}
-
 // StoredSchema is a data directory's schema.json: the module and the
 // tables its data was written with.
 type StoredSchema struct {

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 
+	"github.com/keeldb/keel/table"
 	"github.com/keeldb/keel/wal"
 )
 
@@ -29,12 +29,13 @@ func readAll(dir string) ([]*wal.SegmentReport, error) {
 	return out, nil
 }
 
+// status says how a segment ends, and what Open does about it.
 func status(r *wal.SegmentReport, last bool) string {
 	switch {
 	case r.Damage == nil:
 		return "ok"
 	case r.Zeros && last:
-		return fmt.Sprintf("ok, %d bytes preallocated after entry %d (offset %d)", r.Size-r.Damage.Offset, r.Damage.Index-1, r.Damage.Offset)
+		return fmt.Sprintf("ok, %d bytes preallocated after entry %d (offset %d): open drops them", r.Size-r.Damage.Offset, r.Damage.Index-1, r.Damage.Offset)
 	case r.Torn && last:
 		return fmt.Sprintf("torn tail at entry %d offset %d (%s): open repairs it", r.Damage.Index, r.Damage.Offset, r.Damage.Reason)
 	default:
@@ -42,16 +43,22 @@ func status(r *wal.SegmentReport, last bool) string {
 	}
 }
 
+func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 8, 2, ' ', 0) }
+
+// lastEntry is the last valid entry of a segment, first-1 when it has none.
+func lastEntry(r *wal.SegmentReport) uint64 { return r.First + uint64(len(r.Entries)) - 1 }
+
 func segments(w io.Writer, dir string) error {
 	rs, err := readAll(dir)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%-40s %12s %12s %10s  %s\n", "segment", "first", "last", "bytes", "status")
+	tw := newTable(w)
+	fmt.Fprintln(tw, "SEGMENT\tFIRST\tLAST\tBYTES\tSTATUS")
 	for i, r := range rs {
-		fmt.Fprintf(w, "%-40s %12d %12d %10d  %s\n", r.Path, r.First, r.First+uint64(len(r.Entries))-1, r.Size, status(r, i == len(rs)-1))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", r.Path, r.First, lastEntry(r), r.Size, status(r, i == len(rs)-1))
 	}
-	return nil
+	return tw.Flush()
 }
 
 func entries(w io.Writer, dir string) error {
@@ -59,12 +66,13 @@ func entries(w io.Writer, dir string) error {
 	if err != nil {
 		return err
 	}
+	tw := newTable(w)
 	var rec wal.Record
-	fmt.Fprintf(w, "%10s %10s %8s  %-30s %-16s %-12s %s\n", "index", "txid", "bytes", "time", "reducer", "caller", "changes")
+	fmt.Fprintln(tw, "INDEX\tTXID\tBYTES\tTIME\tREDUCER\tCALLER\tCHANGES")
 	for i, r := range rs {
 		for _, e := range r.Entries {
 			if err := wal.DecodeRecord(e.Data, &rec); err != nil {
-				fmt.Fprintf(w, "%10d  undecodable: %v\n", e.Index, err)
+				fmt.Fprintf(tw, "%d\t\t%d\tundecodable: %v\n", e.Index, len(e.Data), err)
 				continue
 			}
 			var ch []string
@@ -74,14 +82,19 @@ func entries(w io.Writer, dir string) error {
 			if len(rec.Seqs) > 0 {
 				ch = append(ch, fmt.Sprintf("seqs:%d", len(rec.Seqs)))
 			}
-			fmt.Fprintf(w, "%10d %10d %8d  %-30s %-16s %-12s %s\n", e.Index, rec.TxID, len(e.Data),
-				rec.Time.UTC().Format(stamp), orDash(rec.Reducer), orDash(rec.Caller), strings.Join(ch, " "))
+			fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%s\t%s\n", e.Index, rec.TxID, len(e.Data),
+				rec.Time.UTC().Format(stamp), orDash(rec.Reducer), orDash(rec.Caller), orDash(strings.Join(ch, " ")))
 		}
 		if r.Damage != nil {
+			// The table ends here for this segment: its damage is a
+			// line of its own, not a row.
+			if err := tw.Flush(); err != nil {
+				return err
+			}
 			fmt.Fprintf(w, "%s: %s\n", r.Path, status(r, i == len(rs)-1))
 		}
 	}
-	return nil
+	return tw.Flush()
 }
 
 func orDash(s string) string {
@@ -96,6 +109,10 @@ func show(w io.Writer, dir string, idx uint64) error {
 	if err != nil {
 		return err
 	}
+	rows, err := newRowPrinter(dir)
+	if err != nil {
+		return err
+	}
 	for _, r := range rs {
 		for _, e := range r.Entries {
 			if e.Index != idx {
@@ -103,19 +120,23 @@ func show(w io.Writer, dir string, idx uint64) error {
 			}
 			var rec wal.Record
 			if err := wal.DecodeRecord(e.Data, &rec); err != nil {
-				return fmt.Errorf("keel: entry %d: %w", idx, err)
+				return fmt.Errorf("keel: %s entry %d at offset %d: %w", r.Path, idx, e.Offset, err)
 			}
 			fmt.Fprintf(w, "entry %d (%s, offset %d, %d bytes, crc32c ok)\n", idx, r.Path, e.Offset, len(e.Data))
 			fmt.Fprintf(w, "  tx %d at %s, reducer %s, caller %s\n", rec.TxID, rec.Time.UTC().Format(stamp), orDash(rec.Reducer), orDash(rec.Caller))
+			foreign := rec.Schema != rows.fp
+			if foreign {
+				fmt.Fprintf(w, "  written by schema %s, not by this directory's schema %s: open refuses it, and its rows are shown as hex\n", rec.Schema, rows.fp)
+			}
 			for _, t := range rec.Tables {
-				fmt.Fprintf(w, "  table %s: %d changes\n", t.Table, len(t.Changes))
+				fmt.Fprintf(w, "  table %s: %s\n", t.Table, plural(len(t.Changes), "change"))
 				for _, c := range t.Changes {
 					fmt.Fprintf(w, "    %s", c.Op)
-					if c.Old != nil {
-						fmt.Fprintf(w, " old=%s", row(c.Old))
+					if c.Op == table.OpDelete || c.Op == table.OpUpdate {
+						fmt.Fprintf(w, " old: %s", rows.format(t.Table, c.Old, foreign))
 					}
-					if c.New != nil {
-						fmt.Fprintf(w, " new=%s", row(c.New))
+					if c.Op == table.OpInsert || c.Op == table.OpUpdate {
+						fmt.Fprintf(w, " new: %s", rows.format(t.Table, c.New, foreign))
 					}
 					fmt.Fprintln(w)
 				}
@@ -133,82 +154,11 @@ func show(w io.Writer, dir string, idx uint64) error {
 	return fmt.Errorf("keel: no valid entry %d in %s", idx, dir)
 }
 
-func row(b []byte) string { return fmt.Sprintf("[%d]%s", len(b), hex.EncodeToString(b)) }
-
-func verify(w io.Writer, dir string) error {
-	rs, err := readAll(dir)
-	if err != nil {
-		return err
-	}
-	var bad []error
-	n := 0
-	for i, r := range rs {
-		n += len(r.Entries)
-		if r.Damage != nil {
-			last := i == len(rs)-1
-			fmt.Fprintf(w, "%s: %s\n", r.Path, status(r, last))
-			if !(last && r.Torn) {
-				bad = append(bad, r.Damage)
-			}
-		}
-		if i > 0 && rs[i-1].First+uint64(len(rs[i-1].Entries)) != r.First && rs[i-1].Damage == nil {
-			err := fmt.Errorf("keel: %s starts at entry %d, the segment before ends at %d", r.Path, r.First, rs[i-1].First+uint64(len(rs[i-1].Entries))-1)
-			fmt.Fprintln(w, err)
-			bad = append(bad, err)
-		}
-	}
-	fmt.Fprintf(w, "log: %d segments, %d entries checked\n", len(rs), n)
-	snaps, err := wal.Snapshots(dir)
-	if err != nil {
-		return err
-	}
-	for _, s := range snaps {
-		if _, err := wal.ReadSnapshot(s.Path); err != nil {
-			fmt.Fprintf(w, "%s: %v\n", s.Path, err)
-			bad = append(bad, err)
-			continue
-		}
-		fmt.Fprintf(w, "%s: ok\n", s.Path)
-	}
-	if len(bad) > 0 {
-		return fmt.Errorf("keel: %d problems: %w", len(bad), errors.Join(bad...))
-	}
-	fmt.Fprintln(w, "all checksums ok")
-	return nil
-}
-
-func snapshot(w io.Writer, dir string) error {
-	snaps, err := wal.Snapshots(dir)
-	if err != nil {
-		return err
-	}
-	for _, s := range snaps {
-		state := "ok"
-		if _, err := wal.ReadSnapshot(s.Path); err != nil {
-			state = err.Error()
-		}
-		fmt.Fprintf(w, "%s  index %d  %s\n", s.Path, s.Index, state)
-	}
-	sf, s, err := wal.SnapshotInUse(dir)
-	if err != nil {
-		return err
-	}
-	if sf == nil {
-		fmt.Fprintln(w, "in use: none; open replays the log from entry 1")
-		return nil
-	}
-	fmt.Fprintf(w, "in use: %s (state after log entry %d, transaction %d)\n", sf.Path, s.Index, s.TxID)
-	for _, t := range s.Tables {
-		n := 0
-		for _, r := range t.Rows {
-			n += len(r)
-		}
-		fmt.Fprintf(w, "  table %s: %d rows, %d bytes\n", t.Name, len(t.Rows), n)
-	}
-	for _, m := range s.Seqs {
-		fmt.Fprintf(w, "  sequence %s.%s resumes at %d\n", m.Table, m.Sequence, m.Next)
-	}
-	return nil
-}
-
 const stamp = "2006-01-02T15:04:05.000000000Z07:00"
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}

@@ -1,0 +1,46 @@
+// Command keel is Keel's operator tool. Its wal commands read a data
+// directory without opening it: they take no lock, change no file and
+// need no module, so they work on the directory of a running database
+// and on one that Open refuses.
+//
+//	keel wal segments DIR
+//	keel wal entries DIR
+//	keel wal show DIR INDEX
+//	keel wal verify DIR
+//	keel wal snapshot DIR
+//
+// segments lists the log segment files: the first and last entry each
+// holds, its size, and the state of its end (ok; preallocated space
+// after the last entry, which Open drops; a torn tail, which Open
+// repairs; damage, which Open refuses).
+//
+// entries lists every valid entry of the log: index, transaction id,
+// size, commit time, reducer, caller, and the number of row changes per
+// table and of sequence moves.
+//
+// show prints one entry: where it is, who wrote it, every row change and
+// every sequence move. Rows are printed as column=value pairs decoded by
+// the column kinds the directory's schema.json stores; a row that cannot
+// be decoded that way (a column without a kind, in a description written
+// by hand; an entry of another schema; bytes that do not decode) is
+// printed as its length and hex, with the reason.
+//
+// verify reads the directory as Open would (wal.Check: the snapshot Open
+// loads, every entry it replays, the schema fingerprint of each, the
+// names of tables and sequences, rows decoded by kind) and says what Open
+// would do. It exits 0 when Open accepts the directory as it is or after
+// a repair that loses no entry (the preallocated zeros after the last
+// entry of a database that is open or stopped; entries a snapshot holds),
+// and 1 otherwise, naming the file, the entry and its offset: for a torn
+// tail that Open would cut off with the entries in it (it says what Open
+// would drop), and for anything Open refuses (damage that valid entries
+// follow, entries or a snapshot of another schema, missing entries).
+//
+// snapshot lists the snapshot files and says what Open would do with
+// them: which snapshot it loads and from which entry it replays the log,
+// or that it replays the log from entry 1, or that it would fail and why
+// (exit status 1).
+//
+// Every command takes -h. The exit status is 0 on success, 1 when a
+// command fails or finds a problem, and 2 for a usage error.
+package main

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/keeldb/keel/wal"
+)
+
+// verify reads dir as Open would (wal.Check) and fails on anything Open
+// would drop or refuse.
+func verify(w io.Writer, dir string) error {
+	rep, err := wal.Check(dir)
+	if rep.Module != "" {
+		fmt.Fprintf(w, "schema: module %s, fingerprint %s\n", rep.Module, rep.Schema)
+	}
+	if len(rep.Snapshots) > 0 {
+		tw := newTable(w)
+		fmt.Fprintln(tw, "SNAPSHOT\tINDEX\tSTATUS")
+		for _, s := range rep.Snapshots {
+			fmt.Fprintf(tw, "%s\t%d\t%s\n", s.Path, s.Index, snapStatus(s, rep.Snapshot))
+		}
+		tw.Flush()
+	}
+	if len(rep.Segments) > 0 {
+		tw := newTable(w)
+		fmt.Fprintln(tw, "SEGMENT\tFIRST\tENTRIES\tREPLAYED\tBYTES\tSTATUS")
+		for i, s := range rep.Segments {
+			if !s.Read && s.Err != nil {
+				fmt.Fprintf(tw, "%s\t%d\t\t\t\topen fails here (below)\n", s.Path, s.First)
+				continue
+			}
+			if !s.Read {
+				// Open does not read it; show what it holds all the same.
+				st := unread(rep, i)
+				r, rerr := wal.ReadSegment(s.Segment)
+				switch {
+				case rerr != nil:
+					fmt.Fprintf(tw, "%s\t%d\t\t\t\t%s; %v\n", s.Path, s.First, st, rerr)
+				case r.Damage != nil:
+					fmt.Fprintf(tw, "%s\t%d\t%d\t\t%d\t%s; CORRUPT at entry %d offset %d (%s)\n", s.Path, s.First, len(r.Entries), r.Size, st,
+						r.Damage.Index, r.Damage.Offset, r.Damage.Reason)
+				default:
+					fmt.Fprintf(tw, "%s\t%d\t%d\t\t%d\t%s\n", s.Path, s.First, len(r.Entries), r.Size, st)
+				}
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", s.Path, s.First, s.Entries, s.Replay, s.Size, segStatus(s, i == len(rep.Segments)-1))
+		}
+		tw.Flush()
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintln(w, "note:", n)
+	}
+	if err != nil {
+		fmt.Fprintf(w, "FAIL: open would refuse the directory: %v\n", err)
+		if at := where(err); at != "" {
+			fmt.Fprintf(w, "  at %s\n", at)
+		}
+		return fmt.Errorf("keel: verify %s: open would refuse the directory", dir)
+	}
+	fmt.Fprintln(w, plan(rep))
+	switch c := rep.Cut; {
+	case c == nil && rep.Repair != "":
+		fmt.Fprintf(w, "ok: open repairs the log without losing an entry: %s\n", rep.Repair)
+	case c == nil:
+		fmt.Fprintln(w, "ok: open accepts the directory as it is")
+	case rep.Zeros:
+		fmt.Fprintf(w, "ok: open drops the %d bytes of preallocated space after entry %d (%s from offset %d); no entry is lost\n",
+			rep.DroppedBytes, c.Index-1, c.File, c.Offset)
+	case rep.Lost == 0:
+		fmt.Fprintf(w, "ok: open cuts %s at offset %d, dropping %d bytes, and loses no entry: %s\n",
+			c.File, c.Offset, rep.DroppedBytes, rep.Repair)
+	default:
+		fmt.Fprintf(w, "FAIL: %s: torn tail at entry %d, offset %d (%s)\n", c.File, c.Index, c.Offset, c.Reason)
+		fmt.Fprintf(w, "  open would repair it by truncating the segment there, dropping %d bytes and %d entries (from entry %d on)\n",
+			rep.DroppedBytes, rep.DroppedEntries, c.Index)
+		return fmt.Errorf("keel: verify %s: %s entry %d at offset %d: a torn tail, open would drop %d entries", dir, c.File, c.Index, c.Offset, rep.Lost)
+	}
+	return nil
+}
+
+// plan says what Open would load and replay.
+func plan(rep *wal.CheckReport) string {
+	last := fmt.Sprintf("the log ends at entry %d", rep.LastIndex)
+	if rep.Snapshot == "" {
+		return fmt.Sprintf("open replays the log from entry 1: %d entries; %s", rep.Entries, last)
+	}
+	return fmt.Sprintf("open loads %s (state after entry %d) and replays the log from entry %d: %d entries; %s",
+		rep.Snapshot, rep.SnapshotIndex, rep.SnapshotIndex+1, rep.Entries, last)
+}
+
+func snapStatus(s wal.SnapshotCheck, used string) string {
+	switch {
+	case s.Used && s.Path == used:
+		return fmt.Sprintf("in use: %d rows, %d bytes", s.Rows, s.Bytes)
+	case s.Used:
+		return "open refuses it" // the error follows
+	case s.Err != nil:
+		return fmt.Sprintf("unusable, open passes over it: %v", s.Err)
+	case used != "":
+		return "not read: open loads a newer one"
+	}
+	return "not read: open stops before it"
+}
+
+func segStatus(s wal.SegmentCheck, last bool) string {
+	d := s.Damage
+	switch {
+	case s.Err != nil && d == nil:
+		return "open fails here (below)"
+	case d == nil:
+		return "ok"
+	case s.Zeros && last:
+		return fmt.Sprintf("ok, %d bytes preallocated after entry %d (offset %d): open drops them", s.Size-d.Offset, d.Index-1, d.Offset)
+	case s.Torn && last:
+		return fmt.Sprintf("torn tail at entry %d offset %d (%s): open cuts it off", d.Index, d.Offset, d.Reason)
+	}
+	return fmt.Sprintf("CORRUPT at entry %d offset %d (%s)", d.Index, d.Offset, d.Reason)
+}
+
+// unread says why Check did not read segment i.
+func unread(rep *wal.CheckReport, i int) string {
+	if i+1 < len(rep.Segments) && rep.Segments[i+1].First <= rep.SnapshotIndex+1 && rep.Snapshot != "" {
+		return "not read: wholly before the snapshot"
+	}
+	return "not read: open stops before it"
+}
+
+// where names the file, entry and offset of an error Open would fail
+// with.
+func where(err error) string {
+	var c *wal.CorruptError
+	var f *wal.ForeignError
+	switch {
+	case errors.As(err, &c) && c.Index > 0:
+		return fmt.Sprintf("%s, entry %d, offset %d", c.File, c.Index, c.Offset)
+	case errors.As(err, &c):
+		return c.File
+	case errors.As(err, &f) && f.Index > 0:
+		return fmt.Sprintf("%s, entry %d", f.File, f.Index)
+	case errors.As(err, &f):
+		return f.File
+	}
+	return ""
+}
+
+// snapshot lists the snapshots and says what Open would do with them.
+func snapshot(w io.Writer, dir string) error {
+	rep, err := wal.Check(dir)
+	if len(rep.Snapshots) == 0 {
+		fmt.Fprintln(w, "no snapshots")
+	} else {
+		tw := newTable(w)
+		fmt.Fprintln(tw, "SNAPSHOT\tINDEX\tSTATUS")
+		for _, s := range rep.Snapshots {
+			fmt.Fprintf(tw, "%s\t%d\t%s\n", s.Path, s.Index, snapStatus(s, rep.Snapshot))
+		}
+		tw.Flush()
+	}
+	if err != nil {
+		fmt.Fprintf(w, "open would fail: %v\n", err)
+		if at := where(err); at != "" {
+			fmt.Fprintf(w, "  at %s\n", at)
+		}
+		return fmt.Errorf("keel: snapshot %s: open would fail", dir)
+	}
+	fmt.Fprintln(w, plan(rep))
+	if rep.Snapshot == "" {
+		return nil
+	}
+	s, err := wal.ReadSnapshot(rep.Snapshot)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s: state after log entry %d, transaction %d\n", rep.Snapshot, s.Index, s.TxID)
+	for _, t := range s.Tables {
+		n := 0
+		for _, r := range t.Rows {
+			n += len(r)
+		}
+		fmt.Fprintf(w, "  table %s: %d rows, %d bytes\n", t.Name, len(t.Rows), n)
+	}
+	for _, m := range s.Seqs {
+		fmt.Fprintf(w, "  sequence %s.%s resumes at %d\n", m.Table, m.Sequence, m.Next)
+	}
+	return nil
+}
