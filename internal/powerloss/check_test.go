@@ -24,6 +24,8 @@ type figures struct {
 	torn       int // cuts that tore a write
 	repaired   int // reopens that cut a torn entry off the log
 	readOnly   int // reopens read-only
+	logFailed  int // rounds in which the child's log failed (a failed fsync)
+	openFailed int // rounds in which the child's keel.Open failed (a failed fsync)
 }
 
 func (f *figures) add(g figures) {
@@ -39,6 +41,8 @@ func (f *figures) add(g figures) {
 	f.torn += g.torn
 	f.repaired += g.repaired
 	f.readOnly += g.readOnly
+	f.logFailed += g.logFailed
+	f.openFailed += g.openFailed
 }
 
 // check compares what a reopened database holds (got) with the ledger of
@@ -51,6 +55,14 @@ func (f *figures) add(g figures) {
 // killed.
 func (m *model) check(l *ledger, got map[string]keyState, always bool, killNs int64) (figures, error) {
 	f := figures{rounds: 1, calls: len(l.ops), acked: l.ackedCalls()}
+	if l.openFailed {
+		f.openFailed = 1
+	}
+	for _, o := range l.ops {
+		if o.failed {
+			f.logFailed = 1
+		}
+	}
 	byKey := l.byKey()
 	for _, k := range sortedKeys(got) {
 		if _, ok := byKey[k]; ok {

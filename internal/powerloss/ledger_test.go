@@ -16,6 +16,8 @@ import (
 //	R                                        keel.Open returned
 //	B <writer> <op> <key> <title>            before a call
 //	A <writer> <op> <key> <pid> <oid> <title> <unix ns>   after it returned nil
+//	O <error>                                keel.Open failed with EIO (lazyfs.FailSync)
+//	X <writer> <error>                       its call failed with keel.ErrFailed: the writer stops
 //	S <index>                                a snapshot was taken (cases_test.go)
 //	D                                        the child is done and exits
 //	E <message>                              the child failed
@@ -36,6 +38,7 @@ type op struct {
 	oid    int64
 	began  int   // line of its B
 	acked  int   // line of its A, or 0: not acknowledged
+	failed bool  // it returned keel.ErrFailed: committed or not, it is not acknowledged
 	ackNs  int64 // when it was acknowledged
 }
 
@@ -49,10 +52,13 @@ func (o *op) String() string {
 
 // ledger is what a child printed.
 type ledger struct {
-	opened bool  // "R": keel.Open returned in the child
-	done   bool  // "D": the child finished its work
-	ops    []*op // in the order they began
-	lines  int
+	opened bool // "R": keel.Open returned in the child
+	done   bool // "D": the child finished its work
+	// openFailed ("O") says that keel.Open failed with EIO, as an fsync
+	// that lazyfs.FailSync failed makes it.
+	openFailed bool
+	ops        []*op // in the order they began
+	lines      int
 }
 
 // parseLedger reads a child's output. A child's own failure ("E") is an
@@ -78,6 +84,15 @@ func parseLedger(r io.Reader) (*ledger, error) {
 			l.opened = true
 		case f[0] == "D" && len(f) == 1:
 			l.done = true
+		case f[0] == "X" && len(f) >= 2:
+			g, _ := strconv.Atoi(f[1])
+			if open[g] == nil {
+				return nil, fmt.Errorf("line %d %q: no call in flight", l.lines, line)
+			}
+			open[g].failed = true
+			delete(open, g)
+		case f[0] == "O":
+			l.openFailed = true
 		case f[0] == "S":
 		case f[0] == "E":
 			return nil, fmt.Errorf("child: %s", line)

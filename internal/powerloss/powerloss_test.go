@@ -33,15 +33,20 @@ func TestPowerLoss(t *testing.T) {
 		name   string
 		policy keel.SyncPolicy
 		rounds int
+		fail   bool
 	}{
-		{"always", keel.SyncAlways, *flagRounds},
-		{"interval", keel.SyncInterval, *flagWeak},
-		{"never", keel.SyncNever, *flagWeak},
+		{"always", keel.SyncAlways, *flagRounds, false},
+		{"interval", keel.SyncInterval, *flagWeak, false},
+		{"never", keel.SyncNever, *flagWeak, false},
+		// One fsync fails (lazyfs.FailSync) before the kill: the log's
+		// stops the database; a snapshot's or a directory's fails that
+		// operation.
+		{"always-failsync", keel.SyncAlways, *flagWeak, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t0 := time.Now()
-			f := runRounds(t, c.policy, c.rounds, seed^hashName(c.name))
-			t.Logf("powerloss %s: %s, in %v", c.policy, f.line(c.policy), time.Since(t0).Round(time.Millisecond))
+			f := runRounds(t, c.policy, c.rounds, seed^hashName(c.name), c.fail)
+			t.Logf("powerloss %s: %s, in %v", c.name, f.line(c.policy), time.Since(t0).Round(time.Millisecond))
 		})
 	}
 }
@@ -58,6 +63,9 @@ func (f figures) line(p keel.SyncPolicy) string {
 	if p != keel.SyncAlways {
 		s += fmt.Sprintf(" (in %d rounds; at most %v of acknowledgements before the kill)", f.lostRound, f.window.Round(time.Millisecond))
 	}
+	if f.logFailed+f.openFailed > 0 {
+		s += fmt.Sprintf(", %d rounds with the log failed and %d with keel.Open failed by an fsync error", f.logFailed, f.openFailed)
+	}
 	return s + fmt.Sprintf(", 0 reused ids; in flight at the kill: %d survived, %d lost; %d all-or-nothing keys; %d torn writes, %d torn log tails; %d checks read-only, the repair left to the next child",
 		f.flyApplied, f.flyLost, f.ambiguous, f.torn, f.repaired, f.readOnly)
 }
@@ -65,7 +73,7 @@ func (f figures) line(p keel.SyncPolicy) string {
 // runRounds runs rounds seeded by seed, roundsPerDir on each directory, and
 // returns the figures; it fails t at the first round that does not check,
 // naming the seed and the round.
-func runRounds(t *testing.T, p keel.SyncPolicy, rounds int, seed uint64) figures {
+func runRounds(t *testing.T, p keel.SyncPolicy, rounds int, seed uint64, failSync bool) figures {
 	rng := rand.New(rand.NewPCG(seed, 0))
 	var total figures
 	var r *rig
@@ -77,7 +85,7 @@ func runRounds(t *testing.T, p keel.SyncPolicy, rounds int, seed uint64) figures
 			}
 			r, m = newRig(t), newModel()
 		}
-		f, err := runRound(r, m, p, round, rng)
+		f, err := runRound(r, m, p, round, rng, failSync)
 		if err != nil {
 			t.Fatalf("seed %d round %d (%s): %v", seed, round, p, err)
 		}
@@ -87,8 +95,10 @@ func runRounds(t *testing.T, p keel.SyncPolicy, rounds int, seed uint64) figures
 }
 
 // runRound runs the workload child once on r, kills it, cuts the power
-// and checks the reopened database against m.
-func runRound(r *rig, m *model, p keel.SyncPolicy, round int, rng *rand.Rand) (figures, error) {
+// and checks the reopened database against m. With failSync, halfway to
+// the kill it makes the next fsync of a file or directory fail, chosen
+// from the seed.
+func runRound(r *rig, m *model, p keel.SyncPolicy, round int, rng *rand.Rand, failSync bool) (figures, error) {
 	seed := rng.Uint64()
 	// Kill it during its open, now and then, when that open creates the
 	// database or repairs what the last cut left.
@@ -103,6 +113,13 @@ func runRound(r *rig, m *model, p keel.SyncPolicy, round int, rng *rand.Rand) (f
 	if !early && !c.waitReady(20*time.Second) {
 		_, _, err := c.kill()
 		return figures{}, fmt.Errorf("the child did not open: %v", err)
+	}
+	if failSync {
+		// "" is whatever fsyncs next, most often the log's tail segment.
+		target := []string{"", "", "data", "data/log", ".tmp"}[rng.IntN(5)]
+		time.Sleep(wait / 2)
+		r.fs.FailSync(target, 1)
+		wait -= wait / 2
 	}
 	time.Sleep(wait)
 	killNs, l, err := c.kill()

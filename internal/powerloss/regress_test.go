@@ -27,7 +27,7 @@ var regressions = []struct {
 func TestRegressions(t *testing.T) {
 	for _, r := range regressions {
 		t.Run(fmt.Sprintf("%d-%d", r.seed, r.round), func(t *testing.T) {
-			f := runRounds(t, r.policy, r.round+1, r.seed)
+			f := runRounds(t, r.policy, r.round+1, r.seed, false)
 			t.Logf("%s: %s", r.bug, f.line(r.policy))
 		})
 	}

@@ -4,8 +4,10 @@ package powerloss
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"syscall"
 	"time"
 
 	"github.com/keeldb/keel"
@@ -27,6 +29,12 @@ const writers = 8
 func workload(c *child) {
 	m := newMod()
 	db, err := openDB(c.dir, m, options(c.policy))
+	if errors.Is(err, syscall.EIO) {
+		// An fsync that lazyfs.FailSync failed: the open fails, and the
+		// next must work.
+		c.say("O %v", err)
+		time.Sleep(time.Hour)
+	}
 	if err != nil {
 		c.fail("open: %v", err)
 	}
@@ -39,8 +47,11 @@ func workload(c *child) {
 			done <- struct{}{}
 		}()
 	}
-	<-done
-	c.fail("a writer stopped")
+	for range writers {
+		<-done
+	}
+	c.say("D") // every writer stopped: the log failed
+	time.Sleep(time.Hour)
 }
 
 // writer is one goroutine of the workload child.
@@ -121,9 +132,17 @@ func (w *writer) run() {
 			}
 		default:
 			w.c.say("B %d fail %s -", w.g, key)
-			if _, err := keel.Run(ctx, w.db, "w", w.m.Fail, key); err == nil {
+			if _, err = keel.Run(ctx, w.db, "w", w.m.Fail, key); err == nil {
 				w.c.fail("Fail %s returned nil", key)
+			} else if !errors.Is(err, keel.ErrFailed) {
+				err = nil
 			}
+		}
+		if errors.Is(err, keel.ErrFailed) {
+			// The log failed (an fsync that lazyfs.FailSync failed): the
+			// database takes no more writes.
+			w.c.say("X %d %v", w.g, err)
+			return
 		}
 		if err != nil {
 			w.c.fail("writer %d: %v", w.g, err)
