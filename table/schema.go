@@ -75,6 +75,11 @@ type Def[R any] struct {
 	// Indexes are the unique and non-unique secondary indexes.
 	Indexes []*Index[R]
 
+	// Public lets clients of a network server read the table (their
+	// subscriptions and queries); a private table is read only by the
+	// module's own code and by tools.
+	Public bool
+
 	// Sequences are the autoinc columns, one sequence each.
 	Sequences []AutoInc[R]
 
@@ -112,6 +117,10 @@ type TableInfo struct {
 	Columns   []Column
 	Indexes   []IndexInfo // the primary key first
 	Sequences []SequenceInfo
+	// Public reports that clients may read the table (Def.Public). It is
+	// not part of the stored schema: making a table public changes no
+	// data.
+	Public bool `json:"-"`
 }
 
 // IndexInfo describes one index.
@@ -140,7 +149,7 @@ func (d *Def[R]) TableName() string { return d.Name }
 
 // Info describes the table.
 func (d *Def[R]) Info() TableInfo {
-	ti := TableInfo{Name: d.Name, Columns: d.Columns}
+	ti := TableInfo{Name: d.Name, Columns: d.Columns, Public: d.Public}
 	if d.Primary != nil {
 		ti.Indexes = append(ti.Indexes, IndexInfo{Name: d.Primary.Name, Columns: d.Primary.Columns, Unique: true, Primary: !d.Set,
 			Hash: d.Primary.Hash != nil})
