@@ -32,10 +32,12 @@
 // commits that run while the log is being fsynced share the next fsync.
 // Views, reads outside reducers and commit listeners see a transaction
 // only once it is durable under the sync policy (confirmed reads): what
-// they show is what a restart gives back. If the log fails (a full disk, an
-// I/O error), the calls whose commits were not durable fail, their
-// commits are taken back so that views keep showing the last durable
-// state, and the database takes no more writes until it is reopened.
+// they show is what a restart gives back (after a power loss, only under
+// SyncAlways: the others acknowledge before the fsync). If the log fails
+// (a full disk, an I/O error), the calls whose commits were not durable
+// fail, their commits are taken back so that views keep showing the last
+// durable state, and the database takes no more writes until it is
+// reopened.
 //
 // # Calls
 //

@@ -25,8 +25,10 @@ const (
 	// SyncInterval acknowledges a transaction once it is written to the
 	// OS, and fsyncs every Options.SyncInterval. A crash of the process
 	// loses no acknowledged transaction; a crash of the OS or a power loss
-	// loses the transactions acknowledged since the last fsync, at most
-	// about one interval's worth.
+	// loses the transactions acknowledged after the start of the last
+	// fsync that completed: about one interval's worth plus the time an
+	// fsync takes, and more on a busy machine, where the fsync can start
+	// late. What it loses is a suffix of the commit order.
 	SyncInterval
 	// SyncNever acknowledges a transaction once it is written to the OS
 	// and calls fsync only when a segment fills, a snapshot is taken, the
@@ -34,7 +36,8 @@ const (
 	// segment (once per chunk, see doc.go). A crash of the process loses
 	// no acknowledged transaction; a crash of the OS or a power loss
 	// loses whatever the OS had not yet written back (on Linux usually up
-	// to 30 seconds, without bound in theory).
+	// to 30 seconds, without bound in theory), a suffix of the commit
+	// order.
 	SyncNever
 )
 
