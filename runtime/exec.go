@@ -14,6 +14,7 @@ import (
 func (rt *Runtime) executor() {
 	defer close(rt.done)
 	q := &rt.q
+	var finished []*Call // calls that ran in memory, finished after their batch
 	for {
 		q.mu.Lock()
 		// While a call runs inline, its caller wakes the executor when
@@ -34,33 +35,40 @@ func (rt *Runtime) executor() {
 		for c := batch; c != nil; {
 			next := c.next
 			c.next = nil
-			rt.execute(c)
+			rt.execute(c, &finished)
 			c = next
 		}
 		rt.exec.Unlock()
+		finished = rt.finishAll(finished)
 		if rt.log != nil {
 			rt.log.Kick()
 		}
 	}
 }
 
-// execute runs one call as a transaction. It is called with exec held. In
-// memory the call finishes here; with a log it waits, in flight, for the
-// release of the entry its outcome depends on.
-func (rt *Runtime) execute(c *Call) {
+// execute runs one call as a transaction. It is called with exec held. A
+// call that ran in memory, or did not run, goes on finished with its
+// outcome, to be finished once exec is released (finishAll); with a log a
+// call that ran waits, in flight, for the release of the entry its
+// outcome depends on.
+func (rt *Runtime) execute(c *Call, finished *[]*Call) {
+	done := func(err error) {
+		c.result = err
+		*finished = append(*finished, c)
+	}
 	if !c.state.CompareAndSwap(stateQueued, stateRunning) {
-		rt.finishNow(c, notRun(c, c.Ctx.Err()))
+		done(notRun(c, c.Ctx.Err()))
 		return
 	}
 	if c.Ctx != nil {
 		if err := c.Ctx.Err(); err != nil {
-			rt.finishNow(c, notRun(c, err))
+			done(notRun(c, err))
 			return
 		}
 	}
 	if err := rt.Failure(); err != nil {
 		if rt.log == nil || rt.failDone {
-			rt.finishNow(c, err)
+			done(err)
 		} else {
 			rt.inFlight(c, never, err)
 		}
@@ -68,7 +76,7 @@ func (rt *Runtime) execute(c *Call) {
 	}
 	r := rt.transact(c.Name(), c.Caller, c.Body.Run)
 	if rt.log == nil {
-		rt.finishNow(c, r.err)
+		done(r.err)
 		return
 	}
 	c.commit = r.commit

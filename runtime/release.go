@@ -36,12 +36,18 @@ func (r *ring) pop() {
 
 func (r *ring) len() int { return len(r.buf) - r.head }
 
-// finishNow finishes a call that ran in memory, or did not run at all,
-// and frees its place in the queue.
-func (rt *Runtime) finishNow(c *Call, err error) {
-	size := int64(c.Size)
-	c.finish(err)
-	rt.q.free(1, size)
+// finishAll finishes the calls of a batch that ran in memory, or did not
+// run at all, in order, and frees their places in the queue at once; it
+// returns the slice emptied, to be reused.
+func (rt *Runtime) finishAll(calls []*Call) []*Call {
+	var bytes int64
+	for _, c := range calls {
+		bytes += int64(c.Size)
+		c.finish(c.result)
+	}
+	rt.q.free(len(calls), bytes)
+	clear(calls)
+	return calls[:0]
 }
 
 // inFlight keeps a call that ran until the log releases entry index (or
@@ -88,6 +94,8 @@ func (rt *Runtime) release(through uint64, err error) {
 			}
 			rt.trackSeqs(cm)
 			rt.durableTx.Store(cm.TxID)
+			c.commit = nil
+			tx.Recycle(cm)
 		}
 	}
 	for _, v := range views {

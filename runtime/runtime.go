@@ -236,9 +236,12 @@ func (rt *Runtime) Do(c *Call) error {
 	q.inline = true
 	q.mu.Unlock()
 
+	var finished [1]*Call
+	fs := finished[:0]
 	rt.exec.Lock()
-	rt.execute(c)
+	rt.execute(c, &fs)
 	rt.exec.Unlock()
+	rt.finishAll(fs)
 
 	q.mu.Lock()
 	q.inline = false

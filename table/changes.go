@@ -30,6 +30,13 @@ func (c *changes[R]) AppendNew(dst []byte, i int) []byte {
 // undo takes back a retained commit's changes to its table.
 func (c *changes[R]) undo() { c.t.undoOps(c.ops) }
 
+// recycle gives the change list back to its table, emptied.
+func (c *changes[R]) recycle() {
+	clear(c.ops)
+	c.ops = c.ops[:0]
+	c.t.pool.Put(c)
+}
+
 func (t *Table[R]) schema() Schema { return t.s.def }
 
 func (t *Table[R]) changes() ChangeSet { return t.ch }
@@ -41,10 +48,14 @@ func (t *Table[R]) release() {
 }
 
 // retain hands the change list over to a retained commit and starts a new
-// one.
+// one, from those given back when there is one.
 func (t *Table[R]) retain() ChangeSet {
 	c := t.ch
-	t.ch = &changes[R]{t: t}
+	if n, _ := t.pool.Get().(*changes[R]); n != nil {
+		t.ch = n
+	} else {
+		t.ch = &changes[R]{t: t}
+	}
 	return c
 }
 

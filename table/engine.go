@@ -17,6 +17,7 @@ func init() {
 		Release:         (*DB).release,
 		Retain:          (*DB).retain,
 		UndoRetained:    (*DB).undoRetained,
+		Recycle:         recycle,
 		View:            (*DB).view,
 		Sequences:       (*DB).sequences,
 		RestoreSequence: (*DB).restoreSequence,

@@ -1,6 +1,9 @@
 package table
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // Table is one table inside a transaction: it reads the transaction's own
 // writes and writes through the transaction's undo log. A write that fails
@@ -13,6 +16,7 @@ type Table[R any] struct {
 	// seqsIn[i] lists the sequences whose column is part of tree i's key.
 	seqsIn [][]int
 	ch     *changes[R] // the open transaction's writes, or the last commit's
+	pool   sync.Pool   // change lists given back by recycled commits
 
 	epoch uint64 // bumped when the trees are isolated from open iterators
 	fresh int    // iterators begun in this epoch and still open

@@ -2,6 +2,7 @@ package table
 
 import (
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -160,17 +161,37 @@ func (db *DB) release() {
 // owns its change lists, which the tables no longer reuse, so it stays
 // valid after later transactions. The runtime keeps a commit this way
 // until it is durable, to show it to listeners then, or to take it back
-// with undoRetained if the log fails.
+// with undoRetained if the log fails, and then gives it back (recycle).
 func (db *DB) retain() *Commit {
-	c := db.commit
-	c.Tables = make([]ChangeSet, len(db.touched))
-	for i, t := range db.touched {
-		c.Tables[i] = t.retain()
+	c, _ := commitPool.Get().(*Commit)
+	if c == nil {
+		c = new(Commit)
 	}
-	c.Seqs = append([]SeqMove(nil), db.commit.Seqs...)
+	tables, seqs := c.Tables[:0], c.Seqs[:0]
+	*c = db.commit
+	c.Tables = tables
+	for _, t := range db.touched {
+		c.Tables = append(c.Tables, t.retain())
+	}
+	c.Seqs = append(seqs, db.commit.Seqs...)
 	clear(db.touched)
 	db.touched = db.touched[:0]
-	return &c
+	return c
+}
+
+// commitPool holds retained commits given back, with their slices.
+var commitPool sync.Pool
+
+// recycle gives back a retained commit that nothing uses any more: its
+// change lists go back to their tables for later transactions.
+func recycle(c *Commit) {
+	for _, cs := range c.Tables {
+		cs.recycle()
+	}
+	clear(c.Tables)
+	c.Tables, c.Seqs = c.Tables[:0], c.Seqs[:0]
+	c.Reducer, c.Caller = "", ""
+	commitPool.Put(c)
 }
 
 // undoRetained takes back a retained commit: its row changes are rolled
@@ -234,6 +255,7 @@ type ChangeSet interface {
 	AppendOld(dst []byte, i int) []byte
 	AppendNew(dst []byte, i int) []byte
 	undo()
+	recycle()
 }
 
 // Change is one typed row change.

@@ -50,6 +50,8 @@ type TableOps[DB, Tx, Commit, View, Schema, SeqMove any] struct {
 	// can take it back while it is the newest commit not taken back.
 	Retain       func(db *DB) *Commit
 	UndoRetained func(db *DB, c *Commit)
+	// Recycle gives back a retained commit nothing uses any more.
+	Recycle func(c *Commit)
 	// View takes a copy-on-write view of the last commit.
 	View func(db *DB) (*View, error)
 	// Sequences returns every sequence's state as a snapshot stores it;
