@@ -36,10 +36,10 @@ func (e *QueueFullError) Is(target error) bool { return target == ErrQueueFull }
 type queue struct {
 	mu         sync.Mutex
 	head, tail *Call
-	queued     int   // calls waiting for the executor
+	queued     int          // calls waiting for the executor
 	waiting    atomic.Int64 // queued, readable without mu (Inline)
-	calls      int   // calls in flight
-	bytes      int64 // bytes they hold
+	calls      int          // calls in flight
+	bytes      int64        // bytes they hold
 	maxCalls   int
 	maxBytes   int64
 	failFast   bool

@@ -104,4 +104,3 @@ func (rt *Runtime) runDue() error {
 	}
 	return nil
 }
-

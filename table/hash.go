@@ -246,4 +246,3 @@ func HashTime(t time.Time) uint64 {
 func HashCombine(h, next uint64) uint64 {
 	return HashUint(h ^ (next + 0x9e3779b97f4a7c15 + h<<6 + h>>2))
 }
-
