@@ -80,6 +80,9 @@ type tableModel struct {
 	SchedAt      *column
 	SchedAtIndex *indexModel
 	SchedEvery   *column
+	// Public makes the table readable by clients of a network server
+	// (//keel:table public).
+	Public bool
 }
 
 // fieldGuard is one field of the table struct as declared.
@@ -98,11 +101,14 @@ type param struct {
 
 // reducerModel is one //keel:reducer function.
 type reducerModel struct {
-	Func   string
-	Init   bool
-	Params []param
-	Result *colType // nil: the reducer returns only error
-	Pos    token.Position
+	Func string
+	Init bool
+	// Lifecycle is "connect" or "disconnect" for the reducers a network
+	// server calls when a client connects or disconnects, else "".
+	Lifecycle string
+	Params    []param
+	Result    *colType // nil: the reducer returns only error
+	Pos       token.Position
 }
 
 // module is everything the emitter writes for one package.
