@@ -39,6 +39,10 @@ var cases = []struct {
 	// log fsyncs the new one and the directory, and the next write
 	// preallocates (and fsyncs) the new tail.
 	{"rotation", "rotate", keel.Options{SegmentSize: 1 << 10, SnapshotEvery: -1, SnapshotBytes: -1}},
+	// Large segments and large rows: the log preallocates the tail
+	// segment 1 MiB at a time (write the zeros, fsync them) as the
+	// entries reach the end of the zeros, and trims them at close.
+	{"preallocation", "prealloc", keel.Options{SegmentSize: 8 << 20, SnapshotEvery: -1, SnapshotBytes: -1}},
 }
 
 func caseOptions(mode string) keel.Options {
@@ -113,10 +117,11 @@ func cutAtSync(r *rig, mode string, o keel.Options, k int) (bool, error) {
 // caseChild is what the case children share: the database and calls one
 // at a time, each printed to the ledger as writer 0.
 type caseChild struct {
-	c  *child
-	db *keel.DB
-	m  *testmod.Module
-	n  int
+	c   *child
+	db  *keel.DB
+	m   *testmod.Module
+	n   int
+	pad string // each post's author, to make the entries large
 }
 
 func openCase(c *child, mode string) *caseChild {
@@ -126,7 +131,7 @@ func openCase(c *child, mode string) *caseChild {
 		c.fail("open: %v", err)
 	}
 	c.say("R")
-	return &caseChild{c: c, db: db, m: m}
+	return &caseChild{c: c, db: db, m: m, pad: "c"}
 }
 
 // call runs the next call: a post with its order in one transaction, or
@@ -138,7 +143,7 @@ func (cc *caseChild) call() {
 	cc.n++
 	if cc.n%2 == 0 {
 		cc.c.say("B 0 post %s %s", key, title)
-		p, err := keel.Run(ctx, cc.db, "c", cc.m.AddPost, testmod.AddPostArgs{Slug: key, Author: "c", Title: title})
+		p, err := keel.Run(ctx, cc.db, "c", cc.m.AddPost, testmod.AddPostArgs{Slug: key, Author: cc.pad, Title: title})
 		if err != nil {
 			cc.c.fail("AddPost: %v", err)
 		}
@@ -150,7 +155,7 @@ func (cc *caseChild) call() {
 	var o testmod.Order
 	err := cc.db.Update(ctx, "c", func(rc *reducer.Ctx) error {
 		var err error
-		if p, err = table.Use(rc.Tx, cc.m.Post).Insert(testmod.Post{Slug: key, Author: "c", Title: title}); err != nil {
+		if p, err = table.Use(rc.Tx, cc.m.Post).Insert(testmod.Post{Slug: key, Author: cc.pad, Title: title}); err != nil {
 			return err
 		}
 		o, err = table.Use(rc.Tx, cc.m.Order).Insert(testmod.Order{Shop: key})
@@ -201,6 +206,17 @@ func snapshotLoop(c *child) {
 // rotateLoop makes calls across several tiny segments.
 func rotateLoop(c *child) {
 	cc := openCase(c, "rotate")
+	for range 30 {
+		cc.call()
+	}
+	cc.finish()
+}
+
+// preallocLoop makes calls of 96 KiB entries across several 1 MiB chunks
+// of preallocated zeros.
+func preallocLoop(c *child) {
+	cc := openCase(c, "prealloc")
+	cc.pad = strings.Repeat("p", 96<<10)
 	for range 30 {
 		cc.call()
 	}

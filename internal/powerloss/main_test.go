@@ -39,6 +39,7 @@ var children = map[string]func(c *child){
 	"snapshots": snapshotLoop,
 	"rotate":    rotateLoop,
 	"create":    createOnce,
+	"prealloc":  preallocLoop,
 }
 
 // TestMain runs a child's mode instead of the tests when the environment
