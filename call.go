@@ -16,11 +16,13 @@ type Call = runtime.Call
 // Conn is what generated clients call reducers through: a *DB in this
 // process, or a connection to a Keel server. Do runs a call and waits for
 // its outcome; Submit queues it and returns, and the call reports through
-// its Wait or Notify. Calls submitted from one goroutine run in that
+// its Wait or Notify; SubmitAll queues several in order at once and says
+// how many it queued. Calls submitted from one goroutine run in that
 // order and finish in that order.
 type Conn interface {
 	Do(c *Call) error
 	Submit(c *Call) error
+	SubmitAll(calls []*Call) (int, error)
 }
 
 // Encoder is implemented by the body of every call that Run and Go make:
@@ -99,6 +101,43 @@ func Go[A, R any](ctx context.Context, conn Conn, caller reducer.Identity, f *re
 		return Future[R]{res: &p.res, err: err}
 	}
 	return Future[R]{call: &p.call, res: &p.res}
+}
+
+// Batch collects calls to submit together, in order, with one queue
+// operation (Submit): generated clients add to it through
+// Client.Batch(b). Its futures wait for nothing until it is submitted.
+type Batch struct {
+	conn  Conn
+	calls []*Call
+}
+
+// NewBatch returns an empty batch of calls for conn.
+func NewBatch(conn Conn) *Batch { return &Batch{conn: conn} }
+
+// Add adds a call of reducer f with args to b and returns its future.
+func Add[A, R any](b *Batch, ctx context.Context, caller reducer.Identity, f *reducer.Func[A, R], args A) Future[R] {
+	p := newPending(ctx, caller, f, args)
+	fut := Future[R]{call: &p.call, res: &p.res}
+	b.calls = append(b.calls, &p.call)
+	return fut
+}
+
+// Len returns the number of calls in b.
+func (b *Batch) Len() int { return len(b.calls) }
+
+// Submit queues the batch's calls in order and empties the batch. When a
+// call cannot be queued, it and the calls after it fail with the error
+// (their futures return it), and Submit returns it too.
+func (b *Batch) Submit() error {
+	n, err := b.conn.SubmitAll(b.calls)
+	if err != nil {
+		for _, c := range b.calls[n:] {
+			c.Fail(err)
+		}
+	}
+	clear(b.calls)
+	b.calls = b.calls[:0]
+	return err
 }
 
 // Wait returns the call's result once it finished. When ctx is done while

@@ -24,6 +24,12 @@ type Module struct {
 	// Schedules are the schedule tables: each row calls its reducer at
 	// the row's time (see reducer.Schedule).
 	Schedules []*reducer.Schedule
+	// OnConnect and OnDisconnect are the lifecycle reducers, marked
+	// //keel:reducer connect and //keel:reducer disconnect: a network
+	// server (package server) calls them, on behalf of the client, when a
+	// client connects and when it disconnects; clients cannot call them.
+	// Each is also listed in Reducers; nil for none.
+	OnConnect, OnDisconnect *reducer.Def
 }
 
 // DB is an open database: a module's tables, its executor and, unless it
@@ -112,6 +118,24 @@ func (db *DB) Submit(c *Call) error {
 		}
 	}
 	return db.rt.Submit(c)
+}
+
+// SubmitAll queues calls in order with one queue operation: the Conn of a
+// keel.Batch. It returns how many were queued; the first that could not
+// be and every later one are not.
+func (db *DB) SubmitAll(calls []*Call) (int, error) {
+	for i, c := range calls {
+		if c.Reducer != nil {
+			if err := db.rt.Check(c.Reducer); err != nil {
+				n, qerr := db.rt.SubmitAll(calls[:i])
+				if qerr != nil {
+					return n, qerr
+				}
+				return i, err
+			}
+		}
+	}
+	return db.rt.SubmitAll(calls)
 }
 
 // Update runs fn as a transaction of no reducer on behalf of caller, for

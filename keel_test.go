@@ -663,3 +663,71 @@ func TestClosed(t *testing.T) {
 		t.Fatalf("view after close: %v", err)
 	}
 }
+
+// TestBatch submits calls together: they run in order, and when the queue
+// refuses one (fail fast, full), it and the rest fail with the error
+// while those before it run.
+func TestBatch(t *testing.T) {
+	db, m := open(t, t.TempDir(), keel.Options{})
+	b := keel.NewBatch(db)
+	var fs []keel.Future[testmod.Post]
+	for i := range 50 {
+		fs = append(fs, keel.Add(b, t.Context(), "t", m.AddPost, testmod.AddPostArgs{Slug: fmt.Sprint("b", i)}))
+	}
+	if b.Len() != 50 {
+		t.Fatalf("batch of %d", b.Len())
+	}
+	if err := b.Submit(); err != nil {
+		t.Fatal(err)
+	}
+	var last uint64
+	for i, f := range fs {
+		p, err := f.Wait(t.Context())
+		if err != nil || p.ID <= last || p.Slug != fmt.Sprint("b", i) {
+			t.Fatalf("batch call %d: %+v %v", i, p, err)
+		}
+		last = p.ID
+	}
+	if b.Len() != 0 {
+		t.Fatal("a submitted batch is not empty")
+	}
+
+	// A reducer that blocks holds the executor (it runs on its caller's
+	// goroutine and takes no place), so the queue's three places fill.
+	release := make(chan struct{})
+	started := make(chan struct{})
+	block := reducer.New("Block", func(c *reducer.Ctx, _ struct{}) (struct{}, error) {
+		close(started)
+		<-release
+		return struct{}{}, nil
+	}, reducer.Codec[struct{}]{}, reducer.Codec[struct{}]{})
+	m3 := testmod.New(table.SeqParams[uint64]{})
+	mod3 := keeltest.Module(m3)
+	mod3.Reducers = append(mod3.Reducers, &block.Def)
+	db3, err := keel.OpenMemory(mod3, keel.Options{QueueCalls: 3, FailFast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db3.Close()
+	go keel.Run(t.Context(), db3, "t", block, struct{}{})
+	<-started
+	b3 := keel.NewBatch(db3)
+	var f3 []keel.Future[testmod.Post]
+	for i := range 4 {
+		f3 = append(f3, keel.Add(b3, t.Context(), "t", m3.AddPost, testmod.AddPostArgs{Slug: fmt.Sprint("q", i)}))
+	}
+	err = b3.Submit()
+	if !errors.Is(err, keel.ErrQueueFull) {
+		t.Fatalf("batch into a full queue: %v", err)
+	}
+	close(release)
+	for i, f := range f3 {
+		_, err := f.Wait(t.Context())
+		if i < 3 && err != nil {
+			t.Fatalf("call %d, queued before the queue filled: %v", i, err)
+		}
+		if i >= 3 && !errors.Is(err, keel.ErrQueueFull) {
+			t.Fatalf("call %d, after the queue filled: %v", i, err)
+		}
+	}
+}

@@ -192,6 +192,14 @@ func (g *emitter) moduleVar() {
 		}
 		g.p("\t},")
 	}
+	for _, r := range m.Reducers {
+		switch r.Lifecycle {
+		case "connect":
+			g.p("\tOnConnect: &%sReducer.Def,", r.Func)
+		case "disconnect":
+			g.p("\tOnDisconnect: &%sReducer.Def,", r.Func)
+		}
+	}
 	g.p("}")
 	g.p("")
 	for _, r := range m.Reducers {
@@ -234,11 +242,12 @@ func (g *emitter) moduleVar() {
 		}
 		g.p("\t\treturn d.Err()")
 		g.p("\t},")
+		sig := g.signature(r)
 		switch {
 		case r.Result == nil:
-			g.p("}, keelNoneCodec)")
+			g.p("}, keelNoneCodec,\n\t%s)", sig)
 		case r.Result.kind == kRow:
-			g.p("}, reducer.Codec[%s]{Append: keelAppend%s, Decode: keelDecode%s})", res, r.Result.row.Go, r.Result.row.Go)
+			g.p("}, reducer.Codec[%s]{Append: keelAppend%s, Decode: keelDecode%s},\n\t%s)", res, r.Result.row.Go, r.Result.row.Go, sig)
 		default:
 			g.p("}, reducer.Codec[%s]{", res)
 			g.p("\tAppend: func(dst []byte, v *%s) []byte {", res)
@@ -250,7 +259,7 @@ func (g *emitter) moduleVar() {
 			g.dec(r.Result, "*v", "\t\t")
 			g.p("\t\treturn d.Err()")
 			g.p("\t},")
-			g.p("})")
+			g.p("},\n\t%s)", sig)
 		}
 		g.p("")
 	}
@@ -314,8 +323,19 @@ func (g *emitter) client() {
 	g.p("// AsyncClient submits the module's reducer calls without waiting.")
 	g.p("type AsyncClient struct{ c Client }")
 	g.p("")
+	g.p("// Batch returns the client's batch form: its methods add calls to b,")
+	g.p("// which b.Submit queues in order with one queue operation (on b's")
+	g.p("// connection).")
+	g.p("func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }")
+	g.p("")
+	g.p("// BatchClient adds the module's reducer calls to a keel.Batch.")
+	g.p("type BatchClient struct {")
+	g.p("\tc Client")
+	g.p("\tb *keel.Batch")
+	g.p("}")
+	g.p("")
 	for _, r := range g.m.Reducers {
-		if r.Init {
+		if r.Init || r.Lifecycle != "" {
 			continue
 		}
 		var params, fields []string
@@ -347,7 +367,44 @@ func (g *emitter) client() {
 		g.p("\treturn keel.Go(ctx, a.c.conn, a.c.caller, %sReducer, %s)", r.Func, args)
 		g.p("}")
 		g.p("")
+		g.p("// %s adds a call of reducer %s to the batch.", r.Func, r.Func)
+		g.p("func (x BatchClient) %s(%s) keel.Future[%s] {", r.Func, ps, res)
+		g.p("\treturn keel.Add(x.b, ctx, x.c.caller, %sReducer, %s)", r.Func, args)
+		g.p("}")
+		g.p("")
 	}
+}
+
+// signature returns the reducer.Signature option that records r's
+// parameters and result for callers holding values (the network server).
+func (g *emitter) signature(r *reducerModel) string {
+	var ps []string
+	for _, pa := range r.Params {
+		ps = append(ps, paramLiteral(pa.Name, pa.Type))
+	}
+	res := "nil"
+	if r.Result != nil {
+		res = "&reducer.Param" + paramLiteral("", r.Result)
+	}
+	return fmt.Sprintf("reducer.Signature([]reducer.Param{%s}, %s)", strings.Join(ps, ", "), res)
+}
+
+// paramLiteral is the reducer.Param literal (without its type name) of a
+// parameter name of type ct.
+func paramLiteral(name string, ct *colType) string {
+	var fs []string
+	if name != "" {
+		fs = append(fs, fmt.Sprintf("Name: %q", name))
+	}
+	switch {
+	case ct.kind == kRow:
+		fs = append(fs, fmt.Sprintf("Row: %q", ct.row.Name))
+	case ct.kind == kSlice && ct.elem.kind == kRow:
+		fs = append(fs, fmt.Sprintf("Row: %q, Rows: true", ct.elem.row.Name))
+	default:
+		fs = append(fs, fmt.Sprintf("Kind: %q", kindName(ct)))
+	}
+	return "{" + strings.Join(fs, ", ") + "}"
 }
 
 // reserved are names a generated parameter must not take.
@@ -686,6 +743,9 @@ func (g *emitter) table(t *tableModel) {
 			ix = append(ix, T+x.Go+"Index")
 		}
 		g.p("\tIndexes: []*table.Index[%s]{%s},", R, strings.Join(ix, ", "))
+	}
+	if t.Public {
+		g.p("\tPublic: true,")
 	}
 	var seqs []*column
 	for _, c := range t.Cols {

@@ -184,10 +184,18 @@ func (p *modParser) parse() *module {
 		m.Tables = append(m.Tables, t)
 	}
 	inits := 0
+	lifecycle := map[string]string{}
 	for _, fd := range funcs {
 		r := p.reducer(fd)
 		if r == nil {
 			continue
+		}
+		if l := r.Lifecycle; l != "" {
+			if o, dup := lifecycle[l]; dup {
+				p.errorf(fd.Name.Pos(), "reducer %s is a second %s reducer after %s; a module has at most one, so drop %s from one of them", r.Func, l, o, l)
+				continue
+			}
+			lifecycle[l] = r.Func
 		}
 		if r.Init {
 			inits++
@@ -217,7 +225,7 @@ func (p *modParser) parse() *module {
 		switch {
 		case r == nil:
 			p.errorf(pos, "table %s is scheduled to call %s, which is not a reducer of the package; declare //keel:reducer func %s(ctx *Ctx, row %s) error", t.Type, t.Schedule, t.Schedule, t.Type)
-		case r.Init || len(r.Params) != 1 || r.Params[0].Type.kind != kRow || r.Params[0].Type.row != t || r.Result != nil:
+		case r.Init || r.Lifecycle != "" || len(r.Params) != 1 || r.Params[0].Type.kind != kRow || r.Params[0].Type.row != t || r.Result != nil:
 			p.errs = append(p.errs, &Error{Pos: r.Pos, Msg: fmt.Sprintf(
 				"reducer %s is what table %s's rows call, so it must be func %s(ctx *Ctx, row %s) error", r.Func, t.Type, r.Func, t.Type)})
 		}
@@ -384,6 +392,7 @@ func (p *modParser) table(td tableDecl) *tableModel {
 		}
 	}
 	t.Schedule = td.opts["schedule"]
+	_, t.Public = td.opts["public"]
 	switch {
 	case t.Schedule != "" && t.SchedAt == nil && len(p.errs) == nerr:
 		p.errorf(td.pos, "table %s is a schedule table (schedule=%s) without a time: tag a time.Time field db:\"schedule_at\"", t.Type, t.Schedule)
@@ -585,8 +594,13 @@ func (p *modParser) reducer(fd *ast.FuncDecl) *reducerModel {
 	name := fd.Name.Name
 	r := &reducerModel{Func: name, Pos: p.position(fd.Name.Pos())}
 	_, r.Init = opts["init"]
+	for _, l := range []string{"connect", "disconnect"} {
+		if _, ok := opts[l]; ok {
+			r.Lifecycle = l
+		}
+	}
 	sig := "func " + name + "(ctx *Ctx, ...) error"
-	if r.Init {
+	if r.Init || r.Lifecycle != "" {
 		sig = "func " + name + "(ctx *Ctx) error"
 	}
 	if fd.Recv != nil {
@@ -663,6 +677,10 @@ func (p *modParser) reducer(fd *ast.FuncDecl) *reducerModel {
 	if r.Init && (len(r.Params) > 0 || r.Result != nil) {
 		p.errorf(fd.Name.Pos(), "init reducer %s runs with no caller, so it takes no arguments and returns only error; declare it as %s", name, sig)
 	}
+	if r.Lifecycle != "" && (len(r.Params) > 0 || r.Result != nil) {
+		p.errorf(fd.Name.Pos(), "%s reducer %s runs when a client %ss, with the client as ctx.Caller, so it takes no arguments and returns only error; declare it as %s",
+			r.Lifecycle, name, r.Lifecycle, sig)
+	}
 	if len(p.errs) != nerr {
 		return nil
 	}
@@ -682,7 +700,7 @@ func isCtxParam(e ast.Expr) bool {
 // declares, each with what it belongs to.
 func (p *modParser) generatedNames(m *module) map[string]string {
 	g := map[string]string{}
-	for _, n := range []string{"Ctx", "DB", "DBOf", "ViewDB", "ViewOf", "Client", "NewClient", "AsyncClient", "Module", "keelNoneCodec"} {
+	for _, n := range []string{"Ctx", "DB", "DBOf", "ViewDB", "ViewOf", "Client", "NewClient", "AsyncClient", "BatchClient", "Module", "keelNoneCodec"} {
 		g[n] = "the module"
 	}
 	for _, t := range m.Tables {
@@ -723,7 +741,7 @@ func (p *modParser) checkNames(m *module) {
 	}
 	for _, r := range m.Reducers {
 		switch r.Func {
-		case "View", "As", "Conn", "Go", "Caller":
+		case "View", "As", "Conn", "Go", "Batch", "Caller":
 			p.errorf(p.pkg.Types.Scope().Lookup(r.Func).Pos(), "reducer %s would clash with the Client method of that name; rename the reducer", r.Func)
 		}
 	}

@@ -95,6 +95,14 @@ func (c *Call) finish(err error) {
 	c.wg.Done()
 }
 
+// Fail finishes a call that was never submitted with err, for a
+// submitter that could not submit it (a batch whose submission stopped
+// before it).
+func (c *Call) Fail(err error) {
+	c.prepare()
+	c.finish(err)
+}
+
 // Wait returns the call's outcome. When ctx is done while the call is
 // still queued, the call is taken back (it never runs) and Wait returns
 // an error that matches ctx.Err(); once the call runs, Wait returns its

@@ -275,6 +275,28 @@ func (rt *Runtime) Submit(c *Call) error {
 	return nil
 }
 
+// SubmitAll queues calls, in order, with one hold of the queue's lock:
+// a batch submit. It returns at the first call that cannot be queued
+// (closed, a full queue that fails fast, or its context done while it
+// waits for room): the calls before it are queued, the rest are not.
+func (rt *Runtime) SubmitAll(calls []*Call) (queued int, err error) {
+	if rt.readOnly {
+		return 0, ErrReadOnly
+	}
+	q := &rt.q
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for i, c := range calls {
+		c.prepare()
+		if err := q.admit(c); err != nil {
+			c.wg.Done()
+			return i, err
+		}
+		q.push(c)
+	}
+	return len(calls), nil
+}
+
 // unnamed is the body of an Update.
 type unnamed func(*reducer.Ctx) error
 

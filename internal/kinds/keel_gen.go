@@ -106,7 +106,8 @@ var PutReducer = reducer.New("Put", func(c *reducer.Ctx, a PutArgs) (Sample, err
 		keelReadSample(d, &a.R)
 		return d.Err()
 	},
-}, reducer.Codec[Sample]{Append: keelAppendSample, Decode: keelDecodeSample})
+}, reducer.Codec[Sample]{Append: keelAppendSample, Decode: keelDecodeSample},
+	reducer.Signature([]reducer.Param{{Name: "r", Row: "sample"}}, &reducer.Param{Row: "sample"}))
 
 // ReplaceReducer is reducer Replace, with the codecs of its arguments (ReplaceArgs)
 // and result as reducer.Def.CallEncoded lays them out.
@@ -122,7 +123,8 @@ var ReplaceReducer = reducer.New("Replace", func(c *reducer.Ctx, a ReplaceArgs) 
 		keelReadSample(d, &a.R)
 		return d.Err()
 	},
-}, reducer.Codec[Sample]{Append: keelAppendSample, Decode: keelDecodeSample})
+}, reducer.Codec[Sample]{Append: keelAppendSample, Decode: keelDecodeSample},
+	reducer.Signature([]reducer.Param{{Name: "r", Row: "sample"}}, &reducer.Param{Row: "sample"}))
 
 // PutArgs are the arguments of reducer Put.
 type PutArgs struct {
@@ -167,6 +169,17 @@ func (c Client) Go() AsyncClient { return AsyncClient{c} }
 // AsyncClient submits the module's reducer calls without waiting.
 type AsyncClient struct{ c Client }
 
+// Batch returns the client's batch form: its methods add calls to b,
+// which b.Submit queues in order with one queue operation (on b's
+// connection).
+func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }
+
+// BatchClient adds the module's reducer calls to a keel.Batch.
+type BatchClient struct {
+	c Client
+	b *keel.Batch
+}
+
 // Put runs reducer Put.
 func (c Client) Put(ctx context.Context, r Sample) (Sample, error) {
 	return keel.Run(ctx, c.conn, c.caller, PutReducer, PutArgs{R: r})
@@ -177,6 +190,11 @@ func (a AsyncClient) Put(ctx context.Context, r Sample) keel.Future[Sample] {
 	return keel.Go(ctx, a.c.conn, a.c.caller, PutReducer, PutArgs{R: r})
 }
 
+// Put adds a call of reducer Put to the batch.
+func (x BatchClient) Put(ctx context.Context, r Sample) keel.Future[Sample] {
+	return keel.Add(x.b, ctx, x.c.caller, PutReducer, PutArgs{R: r})
+}
+
 // Replace runs reducer Replace.
 func (c Client) Replace(ctx context.Context, r Sample) (Sample, error) {
 	return keel.Run(ctx, c.conn, c.caller, ReplaceReducer, ReplaceArgs{R: r})
@@ -185,6 +203,11 @@ func (c Client) Replace(ctx context.Context, r Sample) (Sample, error) {
 // Replace submits a call of reducer Replace.
 func (a AsyncClient) Replace(ctx context.Context, r Sample) keel.Future[Sample] {
 	return keel.Go(ctx, a.c.conn, a.c.caller, ReplaceReducer, ReplaceArgs{R: r})
+}
+
+// Replace adds a call of reducer Replace to the batch.
+func (x BatchClient) Replace(ctx context.Context, r Sample) keel.Future[Sample] {
+	return keel.Add(x.b, ctx, x.c.caller, ReplaceReducer, ReplaceArgs{R: r})
 }
 
 // SampleDef describes the sample table.

@@ -108,7 +108,8 @@ var RemindReducer = reducer.New("Remind", func(c *reducer.Ctx, a RemindArgs) (Re
 		a.Every = time.Duration(d.Varint())
 		return d.Err()
 	},
-}, reducer.Codec[Reminder]{Append: keelAppendReminder, Decode: keelDecodeReminder})
+}, reducer.Codec[Reminder]{Append: keelAppendReminder, Decode: keelDecodeReminder},
+	reducer.Signature([]reducer.Param{{Name: "text", Kind: "string"}, {Name: "at", Kind: "time"}, {Name: "every", Kind: "int64"}}, &reducer.Param{Row: "reminder"}))
 
 // CancelReducer is reducer Cancel, with the codecs of its arguments (CancelArgs)
 // and result as reducer.Def.CallEncoded lays them out.
@@ -124,7 +125,8 @@ var CancelReducer = reducer.New("Cancel", func(c *reducer.Ctx, a CancelArgs) (st
 		a.Id = d.Uvarint()
 		return d.Err()
 	},
-}, keelNoneCodec)
+}, keelNoneCodec,
+	reducer.Signature([]reducer.Param{{Name: "id", Kind: "uint64"}}, nil))
 
 // SendReducer is reducer Send, with the codecs of its arguments (SendArgs)
 // and result as reducer.Def.CallEncoded lays them out.
@@ -140,7 +142,8 @@ var SendReducer = reducer.New("Send", func(c *reducer.Ctx, a SendArgs) (struct{}
 		keelReadReminder(d, &a.R)
 		return d.Err()
 	},
-}, keelNoneCodec)
+}, keelNoneCodec,
+	reducer.Signature([]reducer.Param{{Name: "r", Row: "reminder"}}, nil))
 
 // keelNoneCodec encodes the empty result of reducers that return only an error.
 var keelNoneCodec = reducer.Codec[struct{}]{
@@ -198,6 +201,17 @@ func (c Client) Go() AsyncClient { return AsyncClient{c} }
 // AsyncClient submits the module's reducer calls without waiting.
 type AsyncClient struct{ c Client }
 
+// Batch returns the client's batch form: its methods add calls to b,
+// which b.Submit queues in order with one queue operation (on b's
+// connection).
+func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }
+
+// BatchClient adds the module's reducer calls to a keel.Batch.
+type BatchClient struct {
+	c Client
+	b *keel.Batch
+}
+
 // Remind runs reducer Remind.
 func (c Client) Remind(ctx context.Context, text string, at time.Time, every time.Duration) (Reminder, error) {
 	return keel.Run(ctx, c.conn, c.caller, RemindReducer, RemindArgs{Text: text, At: at, Every: every})
@@ -206,6 +220,11 @@ func (c Client) Remind(ctx context.Context, text string, at time.Time, every tim
 // Remind submits a call of reducer Remind.
 func (a AsyncClient) Remind(ctx context.Context, text string, at time.Time, every time.Duration) keel.Future[Reminder] {
 	return keel.Go(ctx, a.c.conn, a.c.caller, RemindReducer, RemindArgs{Text: text, At: at, Every: every})
+}
+
+// Remind adds a call of reducer Remind to the batch.
+func (x BatchClient) Remind(ctx context.Context, text string, at time.Time, every time.Duration) keel.Future[Reminder] {
+	return keel.Add(x.b, ctx, x.c.caller, RemindReducer, RemindArgs{Text: text, At: at, Every: every})
 }
 
 // Cancel runs reducer Cancel.
@@ -219,6 +238,11 @@ func (a AsyncClient) Cancel(ctx context.Context, id uint64) keel.Future[struct{}
 	return keel.Go(ctx, a.c.conn, a.c.caller, CancelReducer, CancelArgs{Id: id})
 }
 
+// Cancel adds a call of reducer Cancel to the batch.
+func (x BatchClient) Cancel(ctx context.Context, id uint64) keel.Future[struct{}] {
+	return keel.Add(x.b, ctx, x.c.caller, CancelReducer, CancelArgs{Id: id})
+}
+
 // Send runs reducer Send.
 func (c Client) Send(ctx context.Context, r Reminder) error {
 	_, err := keel.Run(ctx, c.conn, c.caller, SendReducer, SendArgs{R: r})
@@ -228,6 +252,11 @@ func (c Client) Send(ctx context.Context, r Reminder) error {
 // Send submits a call of reducer Send.
 func (a AsyncClient) Send(ctx context.Context, r Reminder) keel.Future[struct{}] {
 	return keel.Go(ctx, a.c.conn, a.c.caller, SendReducer, SendArgs{R: r})
+}
+
+// Send adds a call of reducer Send to the batch.
+func (x BatchClient) Send(ctx context.Context, r Reminder) keel.Future[struct{}] {
+	return keel.Add(x.b, ctx, x.c.caller, SendReducer, SendArgs{R: r})
 }
 
 // ReminderDef describes the reminder table.

@@ -89,7 +89,8 @@ var AddPostReducer = reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) 
 		a.Title = d.Text()
 		return d.Err()
 	},
-}, reducer.Codec[Post]{Append: keelAppendPost, Decode: keelDecodePost})
+}, reducer.Codec[Post]{Append: keelAppendPost, Decode: keelDecodePost},
+	reducer.Signature([]reducer.Param{{Name: "slug", Kind: "string"}, {Name: "author", Kind: "string"}, {Name: "title", Kind: "string"}}, &reducer.Param{Row: "post"}))
 
 // AddPostArgs are the arguments of reducer AddPost.
 type AddPostArgs struct {
@@ -131,6 +132,17 @@ func (c Client) Go() AsyncClient { return AsyncClient{c} }
 // AsyncClient submits the module's reducer calls without waiting.
 type AsyncClient struct{ c Client }
 
+// Batch returns the client's batch form: its methods add calls to b,
+// which b.Submit queues in order with one queue operation (on b's
+// connection).
+func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }
+
+// BatchClient adds the module's reducer calls to a keel.Batch.
+type BatchClient struct {
+	c Client
+	b *keel.Batch
+}
+
 // AddPost runs reducer AddPost.
 func (c Client) AddPost(ctx context.Context, slug string, author string, title string) (Post, error) {
 	return keel.Run(ctx, c.conn, c.caller, AddPostReducer, AddPostArgs{Slug: slug, Author: author, Title: title})
@@ -139,6 +151,11 @@ func (c Client) AddPost(ctx context.Context, slug string, author string, title s
 // AddPost submits a call of reducer AddPost.
 func (a AsyncClient) AddPost(ctx context.Context, slug string, author string, title string) keel.Future[Post] {
 	return keel.Go(ctx, a.c.conn, a.c.caller, AddPostReducer, AddPostArgs{Slug: slug, Author: author, Title: title})
+}
+
+// AddPost adds a call of reducer AddPost to the batch.
+func (x BatchClient) AddPost(ctx context.Context, slug string, author string, title string) keel.Future[Post] {
+	return keel.Add(x.b, ctx, x.c.caller, AddPostReducer, AddPostArgs{Slug: slug, Author: author, Title: title})
 }
 
 // PostDef describes the post table.

@@ -212,7 +212,8 @@ var AddPostReducer = reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) 
 		}
 		return d.Err()
 	},
-}, reducer.Codec[Post]{Append: keelAppendPost, Decode: keelDecodePost})
+}, reducer.Codec[Post]{Append: keelAppendPost, Decode: keelDecodePost},
+	reducer.Signature([]reducer.Param{{Name: "slug", Kind: "string"}, {Name: "title", Kind: "string"}, {Name: "tags", Kind: "[]string"}}, &reducer.Param{Row: "post"}))
 
 // RenameReducer is reducer Rename, with the codecs of its arguments (RenameArgs)
 // and result as reducer.Def.CallEncoded lays them out.
@@ -230,7 +231,8 @@ var RenameReducer = reducer.New("Rename", func(c *reducer.Ctx, a RenameArgs) (st
 		a.Title = d.Text()
 		return d.Err()
 	},
-}, keelNoneCodec)
+}, keelNoneCodec,
+	reducer.Signature([]reducer.Param{{Name: "slug", Kind: "string"}, {Name: "title", Kind: "string"}}, nil))
 
 // PlaceOrderReducer is reducer PlaceOrder, with the codecs of its arguments (PlaceOrderArgs)
 // and result as reducer.Def.CallEncoded lays them out.
@@ -246,7 +248,8 @@ var PlaceOrderReducer = reducer.New("PlaceOrder", func(c *reducer.Ctx, a PlaceOr
 		keelReadOrder(d, &a.O)
 		return d.Err()
 	},
-}, reducer.Codec[Order]{Append: keelAppendOrder, Decode: keelDecodeOrder})
+}, reducer.Codec[Order]{Append: keelAppendOrder, Decode: keelDecodeOrder},
+	reducer.Signature([]reducer.Param{{Name: "o", Row: "order"}}, &reducer.Param{Row: "order"}))
 
 // CountReducer is reducer Count, with the codecs of its arguments (CountArgs)
 // and result as reducer.Def.CallEncoded lays them out.
@@ -270,7 +273,8 @@ var CountReducer = reducer.New("Count", func(c *reducer.Ctx, a CountArgs) (int, 
 		*v = int(d.Int(0))
 		return d.Err()
 	},
-})
+},
+	reducer.Signature([]reducer.Param{}, &reducer.Param{Kind: "int"}))
 
 // TouchReducer is reducer Touch, with the codecs of its arguments (TouchArgs)
 // and result as reducer.Def.CallEncoded lays them out.
@@ -317,7 +321,8 @@ var TouchReducer = reducer.New("Touch", func(c *reducer.Ctx, a TouchArgs) (Statu
 		*v = Status(d.Text())
 		return d.Err()
 	},
-})
+},
+	reducer.Signature([]reducer.Param{{Name: "arg1", Kind: "string"}, {Name: "at", Kind: "time"}, {Name: "s", Kind: "string"}, {Name: "c", Kind: "int64"}, {Name: "tags", Kind: "[]string"}, {Name: "raw", Kind: "bytes"}}, &reducer.Param{Kind: "string"}))
 
 // LogReducer is reducer Log, with the codecs of its arguments (LogArgs)
 // and result as reducer.Def.CallEncoded lays them out.
@@ -333,7 +338,8 @@ var LogReducer = reducer.New("Log", func(c *reducer.Ctx, a LogArgs) (Event, erro
 		keelReadEvent(d, &a.E)
 		return d.Err()
 	},
-}, reducer.Codec[Event]{Append: keelAppendEvent, Decode: keelDecodeEvent})
+}, reducer.Codec[Event]{Append: keelAppendEvent, Decode: keelDecodeEvent},
+	reducer.Signature([]reducer.Param{{Name: "e", Row: "event"}}, &reducer.Param{Row: "event"}))
 
 // keelNoneCodec encodes the empty result of reducers that return only an error.
 var keelNoneCodec = reducer.Codec[struct{}]{
@@ -410,6 +416,17 @@ func (c Client) Go() AsyncClient { return AsyncClient{c} }
 // AsyncClient submits the module's reducer calls without waiting.
 type AsyncClient struct{ c Client }
 
+// Batch returns the client's batch form: its methods add calls to b,
+// which b.Submit queues in order with one queue operation (on b's
+// connection).
+func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }
+
+// BatchClient adds the module's reducer calls to a keel.Batch.
+type BatchClient struct {
+	c Client
+	b *keel.Batch
+}
+
 // AddPost runs reducer AddPost.
 func (c Client) AddPost(ctx context.Context, slug string, title string, tags []string) (Post, error) {
 	return keel.Run(ctx, c.conn, c.caller, AddPostReducer, AddPostArgs{Slug: slug, Title: title, Tags: tags})
@@ -418,6 +435,11 @@ func (c Client) AddPost(ctx context.Context, slug string, title string, tags []s
 // AddPost submits a call of reducer AddPost.
 func (a AsyncClient) AddPost(ctx context.Context, slug string, title string, tags []string) keel.Future[Post] {
 	return keel.Go(ctx, a.c.conn, a.c.caller, AddPostReducer, AddPostArgs{Slug: slug, Title: title, Tags: tags})
+}
+
+// AddPost adds a call of reducer AddPost to the batch.
+func (x BatchClient) AddPost(ctx context.Context, slug string, title string, tags []string) keel.Future[Post] {
+	return keel.Add(x.b, ctx, x.c.caller, AddPostReducer, AddPostArgs{Slug: slug, Title: title, Tags: tags})
 }
 
 // Rename runs reducer Rename.
@@ -431,6 +453,11 @@ func (a AsyncClient) Rename(ctx context.Context, slug string, title string) keel
 	return keel.Go(ctx, a.c.conn, a.c.caller, RenameReducer, RenameArgs{Slug: slug, Title: title})
 }
 
+// Rename adds a call of reducer Rename to the batch.
+func (x BatchClient) Rename(ctx context.Context, slug string, title string) keel.Future[struct{}] {
+	return keel.Add(x.b, ctx, x.c.caller, RenameReducer, RenameArgs{Slug: slug, Title: title})
+}
+
 // PlaceOrder runs reducer PlaceOrder.
 func (c Client) PlaceOrder(ctx context.Context, o Order) (Order, error) {
 	return keel.Run(ctx, c.conn, c.caller, PlaceOrderReducer, PlaceOrderArgs{O: o})
@@ -439,6 +466,11 @@ func (c Client) PlaceOrder(ctx context.Context, o Order) (Order, error) {
 // PlaceOrder submits a call of reducer PlaceOrder.
 func (a AsyncClient) PlaceOrder(ctx context.Context, o Order) keel.Future[Order] {
 	return keel.Go(ctx, a.c.conn, a.c.caller, PlaceOrderReducer, PlaceOrderArgs{O: o})
+}
+
+// PlaceOrder adds a call of reducer PlaceOrder to the batch.
+func (x BatchClient) PlaceOrder(ctx context.Context, o Order) keel.Future[Order] {
+	return keel.Add(x.b, ctx, x.c.caller, PlaceOrderReducer, PlaceOrderArgs{O: o})
 }
 
 // Count runs reducer Count.
@@ -451,6 +483,11 @@ func (a AsyncClient) Count(ctx context.Context) keel.Future[int] {
 	return keel.Go(ctx, a.c.conn, a.c.caller, CountReducer, CountArgs{})
 }
 
+// Count adds a call of reducer Count to the batch.
+func (x BatchClient) Count(ctx context.Context) keel.Future[int] {
+	return keel.Add(x.b, ctx, x.c.caller, CountReducer, CountArgs{})
+}
+
 // Touch runs reducer Touch.
 func (c Client) Touch(ctx context.Context, arg1 string, at time.Time, s Status, c_ Cents, tags Tags, raw []byte) (Status, error) {
 	return keel.Run(ctx, c.conn, c.caller, TouchReducer, TouchArgs{Arg1: arg1, At: at, S: s, C: c_, Tags: tags, Raw: raw})
@@ -461,6 +498,11 @@ func (a AsyncClient) Touch(ctx context.Context, arg1 string, at time.Time, s Sta
 	return keel.Go(ctx, a.c.conn, a.c.caller, TouchReducer, TouchArgs{Arg1: arg1, At: at, S: s, C: c_, Tags: tags, Raw: raw})
 }
 
+// Touch adds a call of reducer Touch to the batch.
+func (x BatchClient) Touch(ctx context.Context, arg1 string, at time.Time, s Status, c_ Cents, tags Tags, raw []byte) keel.Future[Status] {
+	return keel.Add(x.b, ctx, x.c.caller, TouchReducer, TouchArgs{Arg1: arg1, At: at, S: s, C: c_, Tags: tags, Raw: raw})
+}
+
 // Log runs reducer Log.
 func (c Client) Log(ctx context.Context, e Event) (Event, error) {
 	return keel.Run(ctx, c.conn, c.caller, LogReducer, LogArgs{E: e})
@@ -469,6 +511,11 @@ func (c Client) Log(ctx context.Context, e Event) (Event, error) {
 // Log submits a call of reducer Log.
 func (a AsyncClient) Log(ctx context.Context, e Event) keel.Future[Event] {
 	return keel.Go(ctx, a.c.conn, a.c.caller, LogReducer, LogArgs{E: e})
+}
+
+// Log adds a call of reducer Log to the batch.
+func (x BatchClient) Log(ctx context.Context, e Event) keel.Future[Event] {
+	return keel.Add(x.b, ctx, x.c.caller, LogReducer, LogArgs{E: e})
 }
 
 // PostDef describes the post table.

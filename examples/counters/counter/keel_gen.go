@@ -113,7 +113,8 @@ var IncrementReducer = reducer.New("Increment", func(c *reducer.Ctx, a Increment
 		*v = d.Varint()
 		return d.Err()
 	},
-})
+},
+	reducer.Signature([]reducer.Param{{Name: "counterID", Kind: "string"}, {Name: "incr", Kind: "int64"}}, &reducer.Param{Kind: "int64"}))
 
 // AddItemReducer is reducer AddItem, with the codecs of its arguments (AddItemArgs)
 // and result as reducer.Def.CallEncoded lays them out.
@@ -131,7 +132,8 @@ var AddItemReducer = reducer.New("AddItem", func(c *reducer.Ctx, a AddItemArgs) 
 		a.Description = d.Text()
 		return d.Err()
 	},
-}, reducer.Codec[Item]{Append: keelAppendItem, Decode: keelDecodeItem})
+}, reducer.Codec[Item]{Append: keelAppendItem, Decode: keelDecodeItem},
+	reducer.Signature([]reducer.Param{{Name: "name", Kind: "string"}, {Name: "description", Kind: "string"}}, &reducer.Param{Row: "item"}))
 
 // IncrementArgs are the arguments of reducer Increment.
 type IncrementArgs struct {
@@ -178,6 +180,17 @@ func (c Client) Go() AsyncClient { return AsyncClient{c} }
 // AsyncClient submits the module's reducer calls without waiting.
 type AsyncClient struct{ c Client }
 
+// Batch returns the client's batch form: its methods add calls to b,
+// which b.Submit queues in order with one queue operation (on b's
+// connection).
+func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }
+
+// BatchClient adds the module's reducer calls to a keel.Batch.
+type BatchClient struct {
+	c Client
+	b *keel.Batch
+}
+
 // Increment runs reducer Increment.
 func (c Client) Increment(ctx context.Context, counterID string, incr int64) (int64, error) {
 	return keel.Run(ctx, c.conn, c.caller, IncrementReducer, IncrementArgs{CounterID: counterID, Incr: incr})
@@ -188,6 +201,11 @@ func (a AsyncClient) Increment(ctx context.Context, counterID string, incr int64
 	return keel.Go(ctx, a.c.conn, a.c.caller, IncrementReducer, IncrementArgs{CounterID: counterID, Incr: incr})
 }
 
+// Increment adds a call of reducer Increment to the batch.
+func (x BatchClient) Increment(ctx context.Context, counterID string, incr int64) keel.Future[int64] {
+	return keel.Add(x.b, ctx, x.c.caller, IncrementReducer, IncrementArgs{CounterID: counterID, Incr: incr})
+}
+
 // AddItem runs reducer AddItem.
 func (c Client) AddItem(ctx context.Context, name string, description string) (Item, error) {
 	return keel.Run(ctx, c.conn, c.caller, AddItemReducer, AddItemArgs{Name: name, Description: description})
@@ -196,6 +214,11 @@ func (c Client) AddItem(ctx context.Context, name string, description string) (I
 // AddItem submits a call of reducer AddItem.
 func (a AsyncClient) AddItem(ctx context.Context, name string, description string) keel.Future[Item] {
 	return keel.Go(ctx, a.c.conn, a.c.caller, AddItemReducer, AddItemArgs{Name: name, Description: description})
+}
+
+// AddItem adds a call of reducer AddItem to the batch.
+func (x BatchClient) AddItem(ctx context.Context, name string, description string) keel.Future[Item] {
+	return keel.Add(x.b, ctx, x.c.caller, AddItemReducer, AddItemArgs{Name: name, Description: description})
 }
 
 // CounterDef describes the counter table.

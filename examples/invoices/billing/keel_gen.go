@@ -99,7 +99,8 @@ var CreateInvoiceReducer = reducer.New("CreateInvoice", func(c *reducer.Ctx, a C
 		a.Cents = d.Varint()
 		return d.Err()
 	},
-}, reducer.Codec[Invoice]{Append: keelAppendInvoice, Decode: keelDecodeInvoice})
+}, reducer.Codec[Invoice]{Append: keelAppendInvoice, Decode: keelDecodeInvoice},
+	reducer.Signature([]reducer.Param{{Name: "customer", Kind: "string"}, {Name: "cents", Kind: "int64"}}, &reducer.Param{Row: "invoice"}))
 
 // CreateInvoiceArgs are the arguments of reducer CreateInvoice.
 type CreateInvoiceArgs struct {
@@ -140,6 +141,17 @@ func (c Client) Go() AsyncClient { return AsyncClient{c} }
 // AsyncClient submits the module's reducer calls without waiting.
 type AsyncClient struct{ c Client }
 
+// Batch returns the client's batch form: its methods add calls to b,
+// which b.Submit queues in order with one queue operation (on b's
+// connection).
+func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }
+
+// BatchClient adds the module's reducer calls to a keel.Batch.
+type BatchClient struct {
+	c Client
+	b *keel.Batch
+}
+
 // CreateInvoice runs reducer CreateInvoice.
 func (c Client) CreateInvoice(ctx context.Context, customer string, cents int64) (Invoice, error) {
 	return keel.Run(ctx, c.conn, c.caller, CreateInvoiceReducer, CreateInvoiceArgs{Customer: customer, Cents: cents})
@@ -148,6 +160,11 @@ func (c Client) CreateInvoice(ctx context.Context, customer string, cents int64)
 // CreateInvoice submits a call of reducer CreateInvoice.
 func (a AsyncClient) CreateInvoice(ctx context.Context, customer string, cents int64) keel.Future[Invoice] {
 	return keel.Go(ctx, a.c.conn, a.c.caller, CreateInvoiceReducer, CreateInvoiceArgs{Customer: customer, Cents: cents})
+}
+
+// CreateInvoice adds a call of reducer CreateInvoice to the batch.
+func (x BatchClient) CreateInvoice(ctx context.Context, customer string, cents int64) keel.Future[Invoice] {
+	return keel.Add(x.b, ctx, x.c.caller, CreateInvoiceReducer, CreateInvoiceArgs{Customer: customer, Cents: cents})
 }
 
 // CounterDef describes the counter table.

@@ -89,7 +89,8 @@ var PlaceOrderReducer = reducer.New("PlaceOrder", func(c *reducer.Ctx, a PlaceOr
 		a.Qty = d.Varint()
 		return d.Err()
 	},
-}, reducer.Codec[Order]{Append: keelAppendOrder, Decode: keelDecodeOrder})
+}, reducer.Codec[Order]{Append: keelAppendOrder, Decode: keelDecodeOrder},
+	reducer.Signature([]reducer.Param{{Name: "shop", Kind: "string"}, {Name: "item", Kind: "string"}, {Name: "qty", Kind: "int64"}}, &reducer.Param{Row: "order"}))
 
 // PutRowReducer is reducer PutRow, with the codecs of its arguments (PutRowArgs)
 // and result as reducer.Def.CallEncoded lays them out.
@@ -107,7 +108,8 @@ var PutRowReducer = reducer.New("PutRow", func(c *reducer.Ctx, a PutRowArgs) (Or
 		a.Cond = Condition(d.Text())
 		return d.Err()
 	},
-}, reducer.Codec[Order]{Append: keelAppendOrder, Decode: keelDecodeOrder})
+}, reducer.Codec[Order]{Append: keelAppendOrder, Decode: keelDecodeOrder},
+	reducer.Signature([]reducer.Param{{Name: "row", Row: "order"}, {Name: "cond", Kind: "string"}}, &reducer.Param{Row: "order"}))
 
 // DeleteRowReducer is reducer DeleteRow, with the codecs of its arguments (DeleteRowArgs)
 // and result as reducer.Def.CallEncoded lays them out.
@@ -137,7 +139,8 @@ var DeleteRowReducer = reducer.New("DeleteRow", func(c *reducer.Ctx, a DeleteRow
 		*v = d.Bool()
 		return d.Err()
 	},
-})
+},
+	reducer.Signature([]reducer.Param{{Name: "shop", Kind: "string"}, {Name: "id", Kind: "int64"}, {Name: "cond", Kind: "string"}}, &reducer.Param{Kind: "bool"}))
 
 // PlaceOrderArgs are the arguments of reducer PlaceOrder.
 type PlaceOrderArgs struct {
@@ -192,6 +195,17 @@ func (c Client) Go() AsyncClient { return AsyncClient{c} }
 // AsyncClient submits the module's reducer calls without waiting.
 type AsyncClient struct{ c Client }
 
+// Batch returns the client's batch form: its methods add calls to b,
+// which b.Submit queues in order with one queue operation (on b's
+// connection).
+func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }
+
+// BatchClient adds the module's reducer calls to a keel.Batch.
+type BatchClient struct {
+	c Client
+	b *keel.Batch
+}
+
 // PlaceOrder runs reducer PlaceOrder.
 func (c Client) PlaceOrder(ctx context.Context, shop string, item string, qty int64) (Order, error) {
 	return keel.Run(ctx, c.conn, c.caller, PlaceOrderReducer, PlaceOrderArgs{Shop: shop, Item: item, Qty: qty})
@@ -200,6 +214,11 @@ func (c Client) PlaceOrder(ctx context.Context, shop string, item string, qty in
 // PlaceOrder submits a call of reducer PlaceOrder.
 func (a AsyncClient) PlaceOrder(ctx context.Context, shop string, item string, qty int64) keel.Future[Order] {
 	return keel.Go(ctx, a.c.conn, a.c.caller, PlaceOrderReducer, PlaceOrderArgs{Shop: shop, Item: item, Qty: qty})
+}
+
+// PlaceOrder adds a call of reducer PlaceOrder to the batch.
+func (x BatchClient) PlaceOrder(ctx context.Context, shop string, item string, qty int64) keel.Future[Order] {
+	return keel.Add(x.b, ctx, x.c.caller, PlaceOrderReducer, PlaceOrderArgs{Shop: shop, Item: item, Qty: qty})
 }
 
 // PutRow runs reducer PutRow.
@@ -212,6 +231,11 @@ func (a AsyncClient) PutRow(ctx context.Context, row Order, cond Condition) keel
 	return keel.Go(ctx, a.c.conn, a.c.caller, PutRowReducer, PutRowArgs{Row: row, Cond: cond})
 }
 
+// PutRow adds a call of reducer PutRow to the batch.
+func (x BatchClient) PutRow(ctx context.Context, row Order, cond Condition) keel.Future[Order] {
+	return keel.Add(x.b, ctx, x.c.caller, PutRowReducer, PutRowArgs{Row: row, Cond: cond})
+}
+
 // DeleteRow runs reducer DeleteRow.
 func (c Client) DeleteRow(ctx context.Context, shop string, id int64, cond Condition) (bool, error) {
 	return keel.Run(ctx, c.conn, c.caller, DeleteRowReducer, DeleteRowArgs{Shop: shop, Id: id, Cond: cond})
@@ -220,6 +244,11 @@ func (c Client) DeleteRow(ctx context.Context, shop string, id int64, cond Condi
 // DeleteRow submits a call of reducer DeleteRow.
 func (a AsyncClient) DeleteRow(ctx context.Context, shop string, id int64, cond Condition) keel.Future[bool] {
 	return keel.Go(ctx, a.c.conn, a.c.caller, DeleteRowReducer, DeleteRowArgs{Shop: shop, Id: id, Cond: cond})
+}
+
+// DeleteRow adds a call of reducer DeleteRow to the batch.
+func (x BatchClient) DeleteRow(ctx context.Context, shop string, id int64, cond Condition) keel.Future[bool] {
+	return keel.Add(x.b, ctx, x.c.caller, DeleteRowReducer, DeleteRowArgs{Shop: shop, Id: id, Cond: cond})
 }
 
 // OrderDef describes the order table.

@@ -89,7 +89,8 @@ var AddPostReducer = reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) 
 		a.Title = d.Text()
 		return d.Err()
 	},
-}, reducer.Codec[Post]{Append: keelAppendPost, Decode: keelDecodePost})
+}, reducer.Codec[Post]{Append: keelAppendPost, Decode: keelDecodePost},
+	reducer.Signature([]reducer.Param{{Name: "slug", Kind: "string"}, {Name: "author", Kind: "string"}, {Name: "title", Kind: "string"}}, &reducer.Param{Row: "post"}))
 
 // ImportPostReducer is reducer ImportPost, with the codecs of its arguments (ImportPostArgs)
 // and result as reducer.Def.CallEncoded lays them out.
@@ -105,7 +106,8 @@ var ImportPostReducer = reducer.New("ImportPost", func(c *reducer.Ctx, a ImportP
 		keelReadPost(d, &a.P)
 		return d.Err()
 	},
-}, reducer.Codec[Post]{Append: keelAppendPost, Decode: keelDecodePost})
+}, reducer.Codec[Post]{Append: keelAppendPost, Decode: keelDecodePost},
+	reducer.Signature([]reducer.Param{{Name: "p", Row: "post"}}, &reducer.Param{Row: "post"}))
 
 // RetitleReducer is reducer Retitle, with the codecs of its arguments (RetitleArgs)
 // and result as reducer.Def.CallEncoded lays them out.
@@ -123,7 +125,8 @@ var RetitleReducer = reducer.New("Retitle", func(c *reducer.Ctx, a RetitleArgs) 
 		a.Title = d.Text()
 		return d.Err()
 	},
-}, reducer.Codec[Post]{Append: keelAppendPost, Decode: keelDecodePost})
+}, reducer.Codec[Post]{Append: keelAppendPost, Decode: keelDecodePost},
+	reducer.Signature([]reducer.Param{{Name: "slug", Kind: "string"}, {Name: "title", Kind: "string"}}, &reducer.Param{Row: "post"}))
 
 // AddPostArgs are the arguments of reducer AddPost.
 type AddPostArgs struct {
@@ -176,6 +179,17 @@ func (c Client) Go() AsyncClient { return AsyncClient{c} }
 // AsyncClient submits the module's reducer calls without waiting.
 type AsyncClient struct{ c Client }
 
+// Batch returns the client's batch form: its methods add calls to b,
+// which b.Submit queues in order with one queue operation (on b's
+// connection).
+func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }
+
+// BatchClient adds the module's reducer calls to a keel.Batch.
+type BatchClient struct {
+	c Client
+	b *keel.Batch
+}
+
 // AddPost runs reducer AddPost.
 func (c Client) AddPost(ctx context.Context, slug string, author string, title string) (Post, error) {
 	return keel.Run(ctx, c.conn, c.caller, AddPostReducer, AddPostArgs{Slug: slug, Author: author, Title: title})
@@ -184,6 +198,11 @@ func (c Client) AddPost(ctx context.Context, slug string, author string, title s
 // AddPost submits a call of reducer AddPost.
 func (a AsyncClient) AddPost(ctx context.Context, slug string, author string, title string) keel.Future[Post] {
 	return keel.Go(ctx, a.c.conn, a.c.caller, AddPostReducer, AddPostArgs{Slug: slug, Author: author, Title: title})
+}
+
+// AddPost adds a call of reducer AddPost to the batch.
+func (x BatchClient) AddPost(ctx context.Context, slug string, author string, title string) keel.Future[Post] {
+	return keel.Add(x.b, ctx, x.c.caller, AddPostReducer, AddPostArgs{Slug: slug, Author: author, Title: title})
 }
 
 // ImportPost runs reducer ImportPost.
@@ -196,6 +215,11 @@ func (a AsyncClient) ImportPost(ctx context.Context, p Post) keel.Future[Post] {
 	return keel.Go(ctx, a.c.conn, a.c.caller, ImportPostReducer, ImportPostArgs{P: p})
 }
 
+// ImportPost adds a call of reducer ImportPost to the batch.
+func (x BatchClient) ImportPost(ctx context.Context, p Post) keel.Future[Post] {
+	return keel.Add(x.b, ctx, x.c.caller, ImportPostReducer, ImportPostArgs{P: p})
+}
+
 // Retitle runs reducer Retitle.
 func (c Client) Retitle(ctx context.Context, slug string, title string) (Post, error) {
 	return keel.Run(ctx, c.conn, c.caller, RetitleReducer, RetitleArgs{Slug: slug, Title: title})
@@ -204,6 +228,11 @@ func (c Client) Retitle(ctx context.Context, slug string, title string) (Post, e
 // Retitle submits a call of reducer Retitle.
 func (a AsyncClient) Retitle(ctx context.Context, slug string, title string) keel.Future[Post] {
 	return keel.Go(ctx, a.c.conn, a.c.caller, RetitleReducer, RetitleArgs{Slug: slug, Title: title})
+}
+
+// Retitle adds a call of reducer Retitle to the batch.
+func (x BatchClient) Retitle(ctx context.Context, slug string, title string) keel.Future[Post] {
+	return keel.Add(x.b, ctx, x.c.caller, RetitleReducer, RetitleArgs{Slug: slug, Title: title})
 }
 
 // PostDef describes the post table.

@@ -94,7 +94,8 @@ var AddSpinReducer = reducer.New("AddSpin", func(c *reducer.Ctx, a AddSpinArgs) 
 		d := codec.NewReader(src)
 		return d.Err()
 	},
-}, reducer.Codec[Spin]{Append: keelAppendSpin, Decode: keelDecodeSpin})
+}, reducer.Codec[Spin]{Append: keelAppendSpin, Decode: keelDecodeSpin},
+	reducer.Signature([]reducer.Param{}, &reducer.Param{Row: "spin"}))
 
 // AddFloorReducer is reducer AddFloor, with the codecs of its arguments (AddFloorArgs)
 // and result as reducer.Def.CallEncoded lays them out.
@@ -110,7 +111,8 @@ var AddFloorReducer = reducer.New("AddFloor", func(c *reducer.Ctx, a AddFloorArg
 		a.Name = d.Text()
 		return d.Err()
 	},
-}, reducer.Codec[Floor]{Append: keelAppendFloor, Decode: keelDecodeFloor})
+}, reducer.Codec[Floor]{Append: keelAppendFloor, Decode: keelDecodeFloor},
+	reducer.Signature([]reducer.Param{{Name: "name", Kind: "string"}}, &reducer.Param{Row: "floor"}))
 
 // AddSpinArgs are the arguments of reducer AddSpin.
 type AddSpinArgs struct{}
@@ -153,6 +155,17 @@ func (c Client) Go() AsyncClient { return AsyncClient{c} }
 // AsyncClient submits the module's reducer calls without waiting.
 type AsyncClient struct{ c Client }
 
+// Batch returns the client's batch form: its methods add calls to b,
+// which b.Submit queues in order with one queue operation (on b's
+// connection).
+func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }
+
+// BatchClient adds the module's reducer calls to a keel.Batch.
+type BatchClient struct {
+	c Client
+	b *keel.Batch
+}
+
 // AddSpin runs reducer AddSpin.
 func (c Client) AddSpin(ctx context.Context) (Spin, error) {
 	return keel.Run(ctx, c.conn, c.caller, AddSpinReducer, AddSpinArgs{})
@@ -163,6 +176,11 @@ func (a AsyncClient) AddSpin(ctx context.Context) keel.Future[Spin] {
 	return keel.Go(ctx, a.c.conn, a.c.caller, AddSpinReducer, AddSpinArgs{})
 }
 
+// AddSpin adds a call of reducer AddSpin to the batch.
+func (x BatchClient) AddSpin(ctx context.Context) keel.Future[Spin] {
+	return keel.Add(x.b, ctx, x.c.caller, AddSpinReducer, AddSpinArgs{})
+}
+
 // AddFloor runs reducer AddFloor.
 func (c Client) AddFloor(ctx context.Context, name string) (Floor, error) {
 	return keel.Run(ctx, c.conn, c.caller, AddFloorReducer, AddFloorArgs{Name: name})
@@ -171,6 +189,11 @@ func (c Client) AddFloor(ctx context.Context, name string) (Floor, error) {
 // AddFloor submits a call of reducer AddFloor.
 func (a AsyncClient) AddFloor(ctx context.Context, name string) keel.Future[Floor] {
 	return keel.Go(ctx, a.c.conn, a.c.caller, AddFloorReducer, AddFloorArgs{Name: name})
+}
+
+// AddFloor adds a call of reducer AddFloor to the batch.
+func (x BatchClient) AddFloor(ctx context.Context, name string) keel.Future[Floor] {
+	return keel.Add(x.b, ctx, x.c.caller, AddFloorReducer, AddFloorArgs{Name: name})
 }
 
 // SpinDef describes the spin table.
