@@ -36,11 +36,21 @@ func crashOptions() keel.Options {
 
 const crashWriters = 8
 
+// crashPipelines is how many writers keep calls in flight without waiting
+// for each (keel.Go), and crashWindow how many each keeps.
+const (
+	crashPipelines = 4
+	crashWindow    = 1000
+)
+
 // TestCrashChild is the writer that TestCrash runs in a child process and
 // kills. Each writer goroutine inserts, updates and deletes its own posts
 // (each post with an order row in the same transaction) and runs a reducer
 // that fails after inserting; it prints "B ..." before each call and
-// "A ..." after the call returned without error.
+// "A ..." after the call returned without error. The pipelined writers
+// keep crashWindow inserts each in flight (keel.Go), printing "B" when
+// they submit one and "A" when its future returns, so that thousands of
+// calls are in flight when the process dies.
 func TestCrashChild(t *testing.T) {
 	dir := os.Getenv("KEEL_CRASH_DIR")
 	if dir == "" {
@@ -69,6 +79,32 @@ func TestCrashChild(t *testing.T) {
 	}
 	say("R")
 	var wg sync.WaitGroup
+	for g := range crashPipelines {
+		wg.Go(func() {
+			type flight struct {
+				f           keel.Future[testmod.PostOrder]
+				slug, title string
+			}
+			var window []flight
+			for n := 0; ; n++ {
+				for len(window) < crashWindow {
+					slug := fmt.Sprintf("r%s-p%d-%d", round, g, n)
+					title := fmt.Sprintf("t%d", n)
+					n++
+					say("B p%d insert %s %s", g, slug, title)
+					f := keel.Go(ctx, db, reducer.Identity(slug), m.AddPostOrder, testmod.AddPostArgs{Slug: slug, Author: "w", Title: title})
+					window = append(window, flight{f, slug, title})
+				}
+				po, err := window[0].f.Wait(ctx)
+				if err != nil {
+					say("E %v", err)
+					return
+				}
+				say("A p%d insert %s %d %d %s", g, window[0].slug, po.Post.ID, po.Order.ID, window[0].title)
+				window = window[1:]
+			}
+		})
+	}
 	for g := range crashWriters {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(seed, uint64(g)))
@@ -178,9 +214,10 @@ func TestCrash(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 0))
 	dir := t.TempDir()
 	model := &crashModel{posts: map[string]crashPost{}, postIDs: map[uint64]string{}, orderIDs: map[int64]string{}}
-	total := 0
+	total, inFlight := 0, 0
 	for round := range *crashRounds {
 		acked, flying := runCrashChild(t, dir, round, rng.Uint64(), time.Duration(rng.IntN(150))*time.Millisecond)
+		inFlight += len(flying)
 		for _, line := range acked {
 			if err := model.ack(line); err != nil {
 				t.Fatalf("seed %d round %d: %v", seed, round, err)
@@ -191,7 +228,8 @@ func TestCrash(t *testing.T) {
 			t.Fatalf("seed %d round %d: %v", seed, round, err)
 		}
 	}
-	t.Logf("%d acknowledged calls, %d live posts", total, len(model.posts))
+	t.Logf("%d acknowledged calls, %d live posts, %d calls in flight at the kills (%d a round on average)",
+		total, len(model.posts), inFlight, inFlight / *crashRounds)
 }
 
 // runCrashChild runs the writer for delay and kills it with SIGKILL. It
@@ -210,7 +248,7 @@ func runCrashChild(t *testing.T, dir string, round int, seed uint64, delay time.
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 	var acked []string
-	began := map[string]inflight{} // by writer
+	began := map[string]inflight{} // by writer and slug
 	sc := bufio.NewScanner(&out)
 	for sc.Scan() {
 		line := sc.Text()
@@ -226,9 +264,9 @@ func runCrashChild(t *testing.T, dir string, round int, seed uint64, delay time.
 			if len(f) > 4 {
 				in.title = f[4]
 			}
-			began[f[1]] = in
+			began[f[1]+" "+f[3]] = in
 		case "A":
-			delete(began, f[1])
+			delete(began, f[1]+" "+f[3])
 			acked = append(acked, line)
 		}
 	}

@@ -133,12 +133,21 @@ type Module struct {
 
 	AddPost  *reducer.Func[AddPostArgs, Post]
 	AddOrder *reducer.Func[Order, Order]
+	// AddPostOrder inserts a post and an order of shop slug, in one
+	// transaction.
+	AddPostOrder *reducer.Func[AddPostArgs, PostOrder]
 	Fail     *reducer.Func[string, struct{}]
 	Panic    *reducer.Func[string, struct{}]
 }
 
 // AddPostArgs are AddPost's arguments.
 type AddPostArgs struct{ Slug, Author, Title string }
+
+// PostOrder is what AddPostOrder stored.
+type PostOrder struct {
+	Post  Post
+	Order Order
+}
 
 // New builds the test module: a post table with the given sequence
 // parameters, the order table, and reducers AddPost, AddOrder, Fail, Panic
@@ -163,6 +172,15 @@ func New(p table.SeqParams[uint64]) *Module {
 	m.AddOrder = reducer.New("AddOrder", func(c *reducer.Ctx, o Order) (Order, error) {
 		return table.Use(c.Tx, orders).Insert(o)
 	}, reducer.Codec[Order]{}, reducer.Codec[Order]{})
+	m.AddPostOrder = reducer.New("AddPostOrder", func(c *reducer.Ctx, a AddPostArgs) (PostOrder, error) {
+		var po PostOrder
+		var err error
+		if po.Post, err = table.Use(c.Tx, posts).Insert(Post{Slug: a.Slug, Author: a.Author, Title: a.Title}); err != nil {
+			return po, err
+		}
+		po.Order, err = table.Use(c.Tx, orders).Insert(Order{Shop: a.Slug})
+		return po, err
+	}, reducer.Codec[AddPostArgs]{}, reducer.Codec[PostOrder]{})
 	m.Fail = reducer.New("Fail", func(c *reducer.Ctx, slug string) (struct{}, error) {
 		if _, err := table.Use(c.Tx, posts).Insert(Post{Slug: slug}); err != nil {
 			return struct{}{}, err
@@ -180,7 +198,7 @@ func New(p table.SeqParams[uint64]) *Module {
 			_, err := table.Use(c.Tx, posts).Insert(Post{Slug: "hello", Author: "keel", Title: "Hello"})
 			return err
 		}),
-		&m.AddPost.Def, &m.AddOrder.Def, &m.Fail.Def, &m.Panic.Def,
+		&m.AddPost.Def, &m.AddOrder.Def, &m.AddPostOrder.Def, &m.Fail.Def, &m.Panic.Def,
 	}
 	return m
 }
