@@ -23,10 +23,14 @@
 // writer child; model_test.go and check_test.go compare a reopened
 // database with the ledger; harness_test.go mounts, runs, kills and cuts;
 // powerloss_test.go runs the seeded rounds and prints the figures;
-// cases_test.go cuts the power during one operation at a time (snapshot,
-// preallocation and trimming, rotation, first open). Run
+// regress_test.go repeats the seeds of fixed bugs. cases_test.go cuts the
+// power before each fsync of one operation at a time (first open,
+// snapshots with pruning, rotation, preallocation and trimming), and
+// repair_test.go before each fsync of an open that repairs a torn tail;
+// tracer_linux_amd64_test.go is the ptrace tracer that kills a child as it
+// enters its k-th fsync. Run
 //
-//	go test ./internal/powerloss/ -powerloss.rounds=1000
+//	go test ./internal/powerloss/ -run TestPowerLoss -v -powerloss.rounds=1000
 //
 // for the acceptance run; -powerloss.seed repeats a run. The tests skip
 // where FUSE cannot mount (lazyfs.Require).

@@ -40,6 +40,8 @@ var children = map[string]func(c *child){
 	"rotate":    rotateLoop,
 	"create":    createOnce,
 	"prealloc":  preallocLoop,
+	"reopen":    reopenOnce,
+	"damage":    damageOnce,
 }
 
 // TestMain runs a child's mode instead of the tests when the environment

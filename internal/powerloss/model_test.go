@@ -137,5 +137,16 @@ func (m *model) used(key string, pid uint64, oids ...int64) error {
 	return nil
 }
 
+// adopt makes got, the state of a database no ledger describes, the model.
+func (m *model) adopt(got map[string]keyState) error {
+	for _, k := range sortedKeys(got) {
+		if err := m.used(k, got[k].pid, got[k].orders...); err != nil {
+			return err
+		}
+	}
+	m.keys = got
+	return nil
+}
+
 // sortedKeys returns a map's keys in order, for stable messages.
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
