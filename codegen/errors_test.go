@@ -214,10 +214,19 @@ type T[X any] struct {
 //keel:table
 var T int`, `x.go:3:1: //keel:table marks struct types; move it to a type declaration`},
 	{"unknown table option", `
-//keel:table public
+//keel:table hidden
 type T struct {
 	ID int ` + "`db:\"pk\"`" + `
-}`, `x.go:3:1: unknown option "public" on //keel:table; the options are name=NAME and schedule=REDUCER`},
+}`, `x.go:3:1: unknown option "hidden" on //keel:table; the options are name=NAME, schedule=REDUCER and public`},
+	{"two connect reducers", `
+//keel:reducer connect
+func A(ctx *Ctx) error { return nil }
+
+//keel:reducer connect
+func B(ctx *Ctx) error { return nil }`, `x.go:7:6: reducer B is a second connect reducer after A; a module has at most one, so drop connect from one of them`},
+	{"connect reducer with arguments", `
+//keel:reducer disconnect
+func A(ctx *Ctx, n int) error { return nil }`, `x.go:3:6: disconnect reducer A runs when a client disconnects, with the client as ctx.Caller, so it takes no arguments and returns only error; declare it as func A(ctx *Ctx) error`},
 	{"bad table name", `
 //keel:table name=a.b
 type T struct {
@@ -241,7 +250,7 @@ type T struct{ ID int }`, `x.go:3:1: //keel:tabel cannot mark a type or value; m
 func F() {}`, `x.go:3:1: //keel:table cannot mark a function; mark reducers with //keel:reducer`},
 	{"unknown reducer option", `
 //keel:reducer once
-func F(ctx *Ctx) error { return nil }`, `x.go:3:1: unknown option "once" on //keel:reducer; the only option is init`},
+func F(ctx *Ctx) error { return nil }`, `x.go:3:1: unknown option "once" on //keel:reducer; the options are init, connect and disconnect`},
 	{"reducer without ctx", `
 //keel:reducer
 func F(n int) error { return nil }`, `x.go:4:8: the first parameter of reducer F must be ctx *Ctx; declare it as func F(ctx *Ctx, ...) error`},

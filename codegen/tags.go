@@ -236,11 +236,15 @@ func parseMarker(kind, rest string) (map[string]string, error) {
 			if !identRE.MatchString(v) {
 				return nil, fmt.Errorf("schedule %q is not a reducer's name; write //keel:table schedule=SendReminder", v)
 			}
-		case kind == "reducer" && f == "init":
+		case kind == "table" && f == "public":
+		case kind == "reducer" && (f == "init" || f == "connect" || f == "disconnect"):
+			if len(out) > 0 {
+				return nil, fmt.Errorf("//keel:reducer takes one of init, connect and disconnect, not several; keep one")
+			}
 		case kind == "table":
-			return nil, fmt.Errorf("unknown option %q on //keel:table; the options are name=NAME and schedule=REDUCER", f)
+			return nil, fmt.Errorf("unknown option %q on //keel:table; the options are name=NAME, schedule=REDUCER and public", f)
 		default:
-			return nil, fmt.Errorf("unknown option %q on //keel:reducer; the only option is init", f)
+			return nil, fmt.Errorf("unknown option %q on //keel:reducer; the options are init, connect and disconnect", f)
 		}
 		if _, dup := out[k]; dup {
 			return nil, fmt.Errorf("option %s is given twice on //keel:%s; keep one", k, kind)

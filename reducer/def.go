@@ -13,6 +13,10 @@ type Def struct {
 	// callEncoded decodes arguments, runs the reducer and encodes the
 	// result; nil when the reducer was registered without codecs.
 	callEncoded func(ctx *Ctx, args []byte) ([]byte, error)
+	// params and result are the recorded signature (see Signature).
+	params    []Param
+	result    *Param
+	described bool
 }
 
 // Name returns the reducer's name.
@@ -41,9 +45,12 @@ type Func[A, R any] struct {
 // New registers fn as the reducer name. A, its arguments, is usually a
 // struct generated from the Go function's parameters; R is its result
 // (struct{} for none). args and result may be zero Codecs: the reducer
-// then takes no calls as bytes.
-func New[A, R any](name string, fn func(*Ctx, A) (R, error), args Codec[A], result Codec[R]) *Func[A, R] {
+// then takes no calls as bytes. opts record more about it (Signature).
+func New[A, R any](name string, fn func(*Ctx, A) (R, error), args Codec[A], result Codec[R], opts ...Option) *Func[A, R] {
 	f := &Func[A, R]{Def: Def{name: name}, fn: fn, Args: args, Result: result}
+	for _, o := range opts {
+		o(&f.Def)
+	}
 	if args.Decode != nil && result.Append != nil {
 		f.callEncoded = func(ctx *Ctx, in []byte) ([]byte, error) {
 			var a A
