@@ -226,7 +226,7 @@ func A(ctx *Ctx) error { return nil }
 func B(ctx *Ctx) error { return nil }`, `x.go:7:6: reducer B is a second connect reducer after A; a module has at most one, so drop connect from one of them`},
 	{"connect reducer with arguments", `
 //keel:reducer disconnect
-func A(ctx *Ctx, n int) error { return nil }`, `x.go:3:6: disconnect reducer A runs when a client disconnects, with the client as ctx.Caller, so it takes no arguments and returns only error; declare it as func A(ctx *Ctx) error`},
+func A(ctx *Ctx, n int) error { return nil }`, `x.go:4:6: disconnect reducer A runs when a client disconnects, with the client as ctx.Caller, so it takes no arguments and returns only error; declare it as func A(ctx *Ctx) error`},
 	{"bad table name", `
 //keel:table name=a.b
 type T struct {
