@@ -137,6 +137,7 @@ func (rt *Runtime) transact(name string, caller reducer.Identity, body func(*red
 	}
 	if rt.log == nil {
 		if len(commit.Tables) > 0 {
+			rt.observe(commit)
 			rt.notify(commit)
 		}
 		rt.trackSeqs(commit)
@@ -155,7 +156,11 @@ func (rt *Runtime) transact(name string, caller reducer.Identity, body func(*red
 		}
 		return rt.ended(err)
 	}
-	return txResult{commit: tx.Retain(rt.db), index: index}
+	retained := tx.Retain(rt.db)
+	if len(retained.Tables) > 0 {
+		rt.observe(retained)
+	}
+	return txResult{commit: retained, index: index}
 }
 
 // ended is the result of a transaction that did not commit anything: with

@@ -59,7 +59,8 @@ type Runtime struct {
 	closed   bool // under exec: Close drained the queue
 
 	listeners atomic.Pointer[[]func(*table.Commit)]
-	failed    atomic.Pointer[error] // sticky: no more writes
+	observers atomic.Pointer[[]*observer] // see observe.go
+	failed    atomic.Pointer[error]       // sticky: no more writes
 
 	// rel serializes releases; imu guards the calls in flight after
 	// they ran. Lock order: rel, exec, imu.
