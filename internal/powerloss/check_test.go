@@ -15,6 +15,9 @@ type figures struct {
 	acked     int // acknowledged calls checked
 	lost      int // acknowledged calls whose effect is gone
 	lostRound int // rounds that lost any
+	// windows are, for each round that lost any, the time from its first
+	// lost acknowledgement to the kill; window is the longest.
+	windows []time.Duration
 	// window is the longest time from the first lost acknowledgement of a
 	// round to the kill.
 	window     time.Duration
@@ -35,6 +38,7 @@ func (f *figures) add(g figures) {
 	f.lost += g.lost
 	f.lostRound += g.lostRound
 	f.window = max(f.window, g.window)
+	f.windows = append(f.windows, g.windows...)
 	f.flyApplied += g.flyApplied
 	f.flyLost += g.flyLost
 	f.ambiguous += g.ambiguous
@@ -209,6 +213,7 @@ func (m *model) check(l *ledger, got map[string]keyState, always bool, killNs in
 	if firstLost != nil {
 		f.lostRound = 1
 		f.window = time.Duration(killNs - firstLost.ackNs)
+		f.windows = []time.Duration{f.window}
 	}
 	m.keys = got
 	return f, nil

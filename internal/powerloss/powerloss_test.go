@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -61,13 +62,23 @@ func hashName(s string) uint64 {
 func (f figures) line(p keel.SyncPolicy) string {
 	s := fmt.Sprintf("%d rounds, %d calls, %d acknowledged calls checked, %d acknowledged lost", f.rounds, f.calls, f.acked, f.lost)
 	if p != keel.SyncAlways {
-		s += fmt.Sprintf(" (in %d rounds; at most %v of acknowledgements before the kill)", f.lostRound, f.window.Round(time.Millisecond))
+		s += fmt.Sprintf(" (in %d rounds; acknowledged before the kill by at most %v, median %v, 9 in 10 rounds within %v)",
+			f.lostRound, f.window.Round(time.Millisecond), quantile(f.windows, 0.5), quantile(f.windows, 0.9))
 	}
 	if f.logFailed+f.openFailed > 0 {
 		s += fmt.Sprintf(", %d rounds with the log failed and %d with keel.Open failed by an fsync error", f.logFailed, f.openFailed)
 	}
 	return s + fmt.Sprintf(", 0 reused ids; in flight at the kill: %d survived, %d lost; %d all-or-nothing keys; %d torn writes, %d torn log tails; %d checks read-only, the repair left to the next child",
 		f.flyApplied, f.flyLost, f.ambiguous, f.torn, f.repaired, f.readOnly)
+}
+
+// quantile returns the q-quantile of ds, rounded to 0.1ms.
+func quantile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(ds))
+	return s[int(q*float64(len(s)-1))].Round(100 * time.Microsecond)
 }
 
 // runRounds runs rounds seeded by seed, roundsPerDir on each directory, and
