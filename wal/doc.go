@@ -19,7 +19,7 @@
 // # Data directory
 //
 //	dir/
-//	  LOCK                              flock(2)ed while open
+//	  LOCK                              locked while open (flock(2); LockFileEx on Windows)
 //	  schema.json                       the tables the data was written with
 //	  snapshot-<index:%020d>.keel       state after log entry index (the newest two are kept)
 //	  log/<first index:%020d>           tidwall/wal segment files

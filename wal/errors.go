@@ -11,6 +11,8 @@ var (
 	// snapshot that is not a torn tail.
 	ErrCorrupt = errors.New("keel: wal: corrupt")
 	// ErrLocked is returned when another process holds the data directory.
+	// The error for a directory already open in this process, which says
+	// so, matches it too.
 	ErrLocked = errors.New("keel: wal: data directory is locked by another process")
 	// ErrSchemaChanged matches every *SchemaChangeError and *ForeignError.
 	ErrSchemaChanged = errors.New("keel: wal: schema changed since the data was written")
