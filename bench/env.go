@@ -73,14 +73,17 @@ func (e *env) tempDir(name string) (string, error) {
 	return os.MkdirTemp(e.base, name+"-")
 }
 
-// profile starts a CPU profile of a Keel measurement when -pprof is set
-// and returns the function that stops it.
+// profile starts a CPU profile of a Keel measurement (of every Keel
+// variant) when -pprof is set and returns the function that stops it.
 func (e *env) profile(system, label string) func() {
-	if e.pprofDir == "" || system != "keel" {
+	if e.pprofDir == "" || !strings.HasPrefix(system, "keel") {
 		return func() {}
 	}
 	e.profiles++
-	name := fmt.Sprintf("%02d-%s-%s.pprof", e.profiles, e.current, strings.NewReplacer(" ", "-", "(", "", ")", "").Replace(label))
+	if system != "keel" {
+		label += " " + system // a variant: "keel (pipelined, 64 x 40)"
+	}
+	name := fmt.Sprintf("%02d-%s-%s.pprof", e.profiles, e.current, strings.NewReplacer(" ", "-", "(", "", ")", "", ",", "").Replace(label))
 	f, err := os.Create(filepath.Join(e.pprofDir, name))
 	if err != nil {
 		logf("pprof: %v", err)

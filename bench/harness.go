@@ -30,16 +30,37 @@ func (s stats) perSec() float64 { return float64(s.ops) / s.elapsed.Seconds() }
 // opFunc is one operation of caller w, with the caller's own random source.
 type opFunc func(w int, r *rand.Rand) error
 
+// loopFunc is the whole share of caller w in a timed run, for callers that
+// keep several calls in flight (a pipelined submitter): it makes calls
+// while t.admit grants them, reports every finished call through t.done,
+// and returns once every call it made has finished. Throughput counts the
+// calls reported to t.done, not the iterations of the caller's loop.
+type loopFunc func(w int, r *rand.Rand, t *turn) error
+
+// loop runs op once per call, timing each: an opFunc as a loopFunc.
+func (op opFunc) loop() loopFunc {
+	return func(w int, r *rand.Rand, t *turn) error {
+		for t.admit(1) == 1 {
+			t0 := time.Now()
+			if err := op(w, r); err != nil {
+				return err
+			}
+			t.done(t0, time.Now())
+		}
+		return nil
+	}
+}
+
 // measure runs op from callers goroutines until the budget is spent and
 // returns the throughput over the whole run and the latency percentiles
 // of every operation. The first error stops the run and is returned.
 func measure(callers int, b budget, op opFunc) (stats, error) {
 	if b.warmup > 0 {
-		if _, err := runFor(callers, b.warmup, b.maxOps/10+1, op, false); err != nil {
+		if _, err := runFor(callers, b.warmup, b.maxOps/10+1, op.loop(), false); err != nil {
 			return stats{}, err
 		}
 	}
-	smp, err := runFor(callers, b.dur, b.maxOps, op, true)
+	smp, err := runFor(callers, b.dur, b.maxOps, op.loop(), true)
 	return smp.stats(), err
 }
 
@@ -69,53 +90,78 @@ func (s *sample) stats() stats {
 	return st
 }
 
-// runFor runs op from callers goroutines for dur or maxOps operations,
+// run is the state that the callers of one timed run share.
+type timedRun struct {
+	count    atomic.Int64 // calls admitted
+	stop     atomic.Bool
+	maxOps   int64
+	deadline time.Time
+}
+
+// turn is one caller's share of a timed run: it admits the caller's calls
+// and records their latencies.
+type turn struct {
+	run    *timedRun
+	record bool
+	lat    []time.Duration
+}
+
+// admit grants up to n more calls and returns how many: 0 once the run is
+// over (its time or its calls are spent, or a caller failed).
+func (t *turn) admit(n int) int {
+	r := t.run
+	if n <= 0 || r.stop.Load() {
+		return 0
+	}
+	after := r.count.Add(int64(n))
+	if after <= r.maxOps {
+		return n
+	}
+	r.stop.Store(true)
+	return max(0, n-int(after-r.maxOps))
+}
+
+// end ends the run for every caller: admit grants no more calls.
+func (t *turn) end() { t.run.stop.Store(true) }
+
+// done records a finished call: submitted when it was handed to the
+// system, finished when its outcome reached the caller. A call that
+// finishes after the deadline ends the run.
+func (t *turn) done(submitted, finished time.Time) {
+	if t.record {
+		t.lat = append(t.lat, finished.Sub(submitted))
+	}
+	if finished.After(t.run.deadline) {
+		t.run.stop.Store(true)
+	}
+}
+
+// runFor runs loop from callers goroutines for dur or maxOps calls,
 // whichever comes first.
-func runFor(callers int, dur time.Duration, maxOps int64, op opFunc, record bool) (sample, error) {
+func runFor(callers int, dur time.Duration, maxOps int64, loop loopFunc, record bool) (sample, error) {
 	var (
-		count    atomic.Int64
-		stop     atomic.Bool
 		firstErr error
 		errOnce  sync.Once
 		wg       sync.WaitGroup
 	)
-	lats := make([][]time.Duration, callers)
-	if record {
-		per := int(maxOps/int64(callers)) + 1
-		for w := range lats {
-			lats[w] = make([]time.Duration, 0, min(per, 1<<22))
-		}
-	}
+	turns := make([]turn, callers)
 	cpu0 := cpuTime()
 	start := time.Now()
-	deadline := start.Add(dur)
+	rn := &timedRun{maxOps: maxOps, deadline: start.Add(dur)}
 	for w := range callers {
+		t := &turns[w]
+		t.run, t.record = rn, record
+		if record {
+			t.lat = make([]time.Duration, 0, min(maxOps/int64(callers)+1, 1<<22))
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(uint64(w)+1, 0x6b65656c))
-			lat := lats[w]
-			for !stop.Load() {
-				if count.Add(1) > maxOps {
-					stop.Store(true)
-					break
-				}
-				t0 := time.Now()
-				err := op(w, r)
-				t1 := time.Now()
-				if err != nil {
-					errOnce.Do(func() { firstErr = err })
-					stop.Store(true)
-					break
-				}
-				if record {
-					lat = append(lat, t1.Sub(t0))
-				}
-				if t1.After(deadline) {
-					stop.Store(true)
-				}
+			if err := loop(w, r, t); err != nil {
+				errOnce.Do(func() { firstErr = err })
+				rn.stop.Store(true)
 			}
-			lats[w] = lat
 		}()
 	}
 	wg.Wait()
@@ -123,8 +169,8 @@ func runFor(callers int, dur time.Duration, maxOps int64, op opFunc, record bool
 	if firstErr != nil {
 		return sample{}, firstErr
 	}
-	for _, l := range lats {
-		smp.lats = append(smp.lats, l...)
+	for i := range turns {
+		smp.lats = append(smp.lats, turns[i].lat...)
 	}
 	return smp, nil
 }

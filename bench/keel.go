@@ -275,12 +275,14 @@ func (s *keelStore) Count() (int, error) {
 	return table.Read(v, s.k.events).Count(), nil
 }
 
-// logStats reports the log's appended entries, fsyncs and time spent in
-// fsync so far.
-func (s *keelStore) logStats() (logCounters, bool) {
-	if s.db.Dir() == "" {
+// logStats reports the log's appended entries, commit groups, fsyncs and
+// time spent in fsync so far.
+func (s *keelStore) logStats() (logCounters, bool) { return keelLogStats(s.db) }
+
+func keelLogStats(db *keel.DB) (logCounters, bool) {
+	if db.Dir() == "" {
 		return logCounters{}, false
 	}
-	st := s.db.Stats().Log
-	return logCounters{entries: st.Entries, syncs: st.Syncs, syncTime: st.SyncTime}, true
+	st := db.Stats().Log
+	return logCounters{entries: st.Entries, groups: st.Groups, syncs: st.Syncs, syncTime: st.SyncTime}, true
 }

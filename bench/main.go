@@ -29,7 +29,7 @@ type env struct {
 	pprofDir string
 	profiles int
 	current  string // the workload being measured, for profile names
-
+	quick    bool   // -quick: a smoke test
 }
 
 var cmdFlags string
@@ -41,7 +41,7 @@ func logf(format string, a ...any) {
 func main() {
 	full := flag.Bool("full", false, "larger sizes and longer measurements")
 	quick := flag.Bool("quick", false, "tiny sizes and short measurements: a smoke test, not figures to report")
-	only := flag.String("only", "", "comma-separated workloads to run (W1..W8); all when empty")
+	only := flag.String("only", "", "comma-separated workloads to run (W1..W9); all when empty")
 	out := flag.String("out", "RESULTS.md", "the report to write")
 	pprofDir := flag.String("pprof", "", "write a CPU profile of every Keel measurement into this directory")
 	dir := flag.String("dir", "", "where data directories are created (default: the system's temporary directory)")
@@ -75,7 +75,7 @@ func run(full, quick bool, only, out, pprofDir, dir string) error {
 	e := &env{rep: &report{started: time.Now()}, base: base, pprofDir: pprofDir,
 		durable:  budget{dur: 2 * time.Second, maxOps: 200_000, warmup: 200 * time.Millisecond},
 		fast:     budget{dur: 1500 * time.Millisecond, maxOps: 3_000_000, warmup: 200 * time.Millisecond},
-		accounts: 100_000, items: 100_000, loadRows: 1_000_000}
+		accounts: 100_000, items: 100_000, loadRows: 1_000_000, quick: quick}
 	if full {
 		e.durable = budget{dur: 5 * time.Second, maxOps: 2_000_000, warmup: 500 * time.Millisecond}
 		e.fast = budget{dur: 4 * time.Second, maxOps: 20_000_000, warmup: 500 * time.Millisecond}
@@ -116,14 +116,16 @@ func run(full, quick bool, only, out, pprofDir, dir string) error {
 			e.rep.configs = append(e.rep.configs, fmt.Sprintf("%s, %s: %s", sys.name, m, sys.config(m)))
 		}
 	}
-	e.rep.configs = append(e.rep.configs, "badger (W6 only): DefaultOptions with SyncWrites: true, GetSequence bandwidth 1024")
+	e.rep.configs = append(e.rep.configs, "badger (W6 only): DefaultOptions with SyncWrites: true, GetSequence bandwidth 1024",
+		"keel (W9 only): a module of its own whose account table has a hash primary key (table.Index.Hash); the same Open options as above per mode")
 	e.rep.sizes = []string{
 		fmt.Sprintf("durable measurements: %s after a %s warm-up, at most %d transactions", e.durable.dur, e.durable.warmup, e.durable.maxOps),
 		fmt.Sprintf("no-fsync and in-memory measurements: %s after a %s warm-up, at most %d operations", e.fast.dur, e.fast.warmup, e.fast.maxOps),
 		fmt.Sprintf("each measurement is cut into %d slices that take turns round-robin across the systems of its mode", rounds),
 		fmt.Sprintf("W3: %d accounts; W4, W5: %d items (unique email, indexed timestamp); W7, W8: %d event rows loaded %d per transaction",
 			e.accounts, e.items, e.loadRows, loadBatch),
-		"latencies are per call, measured in the caller, over every call of the measurement; throughput is calls completed over the measurement's wall time",
+		e.keynoteSizes(),
+		"latencies are per call, measured in the caller, over every call of the measurement (a pipelined submitter's from the call's submission to its result); throughput is calls completed over the measurement's wall time",
 	}
 	steps := []struct {
 		w  string
@@ -139,6 +141,7 @@ func run(full, quick bool, only, out, pprofDir, dir string) error {
 		{"W6", e.runSequence},
 		{"W7", e.runOpen},
 		{"W8", e.runMemory},
+		{"W9", e.runKeynote},
 	}
 	for _, s := range steps {
 		if want(s.w) || (s.w == "W4" && want("W5")) {

@@ -174,7 +174,10 @@ func (r *report) markdown(targets []target, analysis string) string {
 		w("\n## Targets\n\n| target | measured | met |\n| --- | --- | --- |\n")
 		for _, t := range targets {
 			met := "yes"
-			if !t.met {
+			switch {
+			case t.info:
+				met = "not judged in-run"
+			case !t.met:
 				met = "**no**"
 			}
 			w("| %s | %s | %s |\n", t.name, t.measured, met)

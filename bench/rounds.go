@@ -11,11 +11,18 @@ import (
 // rounds is how many slices a measurement is cut into.
 const rounds = 5
 
+// warmCallers is the most callers a warm-up runs with: it warms caches and
+// the heap, and a warm-up of W9's 2,560 synchronous callers would last a
+// full round of 2,560 calls of a peer that makes a few thousand a second.
+const warmCallers = 64
+
 // contender is one system (or raw baseline) in an interleaved measurement.
 type contender struct {
 	name    string
 	s       store // nil for a raw baseline
 	op      opFunc
+	loop    loopFunc // instead of op: a caller that runs its own calls (pipelined)
+	log     logged   // the contender's commit log, if it has one
 	note    func() string
 	callers int     // 1 for a raw baseline, the workload's callers otherwise
 	scale   float64 // transactions per operation (raw group baseline)
@@ -36,7 +43,7 @@ func (e *env) openAll(mode Mode, callers int, raw bool, prepare func(store) erro
 			if err != nil {
 				raw = &contender{err: err}
 			}
-			raw.name = rawNames[rawKey{callers > 1, prealloc}]
+			raw.name = rawLabel(callers, prealloc)
 			cs = append(cs, raw)
 		}
 	}
@@ -58,6 +65,7 @@ func (e *env) openAll(mode Mode, callers int, raw bool, prepare func(store) erro
 			continue
 		}
 		c.s = s
+		c.log, _ = s.(logged)
 		c.close = func() error { err := s.Close(); os.RemoveAll(dir); return err }
 		if prepare != nil {
 			if err := prepare(s); err != nil {
@@ -66,6 +74,14 @@ func (e *env) openAll(mode Mode, callers int, raw bool, prepare func(store) erro
 		}
 	}
 	return cs
+}
+
+// run is the contender's share of a caller's run.
+func (c *contender) run() loopFunc {
+	if c.loop != nil {
+		return c.loop
+	}
+	return c.op.loop()
 }
 
 // closeAll closes every contender; a close error becomes its error.
@@ -89,12 +105,12 @@ func (e *env) interleave(cs []*contender, mode Mode, b budget) {
 	for _, c := range cs {
 		c.smp = sample{}
 		if c.err == nil && b.warmup > 0 {
-			if _, err := runFor(c.callers, b.warmup, b.maxOps/10+1, c.op, false); err != nil {
+			if _, err := runFor(min(c.callers, warmCallers), b.warmup, b.maxOps/10+1, c.run(), false); err != nil {
 				c.err = err
 			}
 		}
-		if ls, ok := c.s.(logged); ok {
-			c.log0, _ = ls.logStats()
+		if c.log != nil {
+			c.log0, _ = c.log.logStats()
 		}
 	}
 	for round := range rounds {
@@ -106,7 +122,7 @@ func (e *env) interleave(cs []*contender, mode Mode, b budget) {
 			if round == 0 {
 				stop = e.profile(c.name, mode.String())
 			}
-			smp, err := runFor(c.callers, b.dur/rounds, b.maxOps/rounds, c.op, true)
+			smp, err := runFor(c.callers, b.dur/rounds, b.maxOps/rounds, c.run(), true)
 			stop()
 			if err != nil {
 				c.err = err
@@ -129,8 +145,8 @@ func (e *env) results(cs []*contender, workload, title string, mode Mode) {
 			if c.note != nil {
 				res.note = c.note()
 			}
-			if ls, ok := c.s.(logged); ok && mode == Durable {
-				if l1, ok := ls.logStats(); ok && l1.syncs > c.log0.syncs {
+			if c.log != nil && mode == Durable {
+				if l1, ok := c.log.logStats(); ok && l1.syncs > c.log0.syncs {
 					if res.note != "" {
 						res.note += "; "
 					}
@@ -216,8 +232,8 @@ func (e *env) rawContender(group int, prealloc bool) (*contender, error) {
 
 // logCounters are a log's counters at one moment.
 type logCounters struct {
-	entries, syncs uint64
-	syncTime       time.Duration
+	entries, groups, syncs uint64
+	syncTime               time.Duration
 }
 
 // logged is a store with a commit log whose counters can be read.
@@ -226,10 +242,14 @@ type logged interface {
 }
 
 // since describes the log's work between c0 and c over elapsed: how many
-// transactions each fsync carried, and how much of each fsync cycle the
-// fsync itself took.
+// transactions each commit group carried (one write and one fsync under
+// SyncAlways), and how much of each group's cycle an fsync took.
+// Preallocation's fsyncs count in the fsync time, not as groups.
 func (c logCounters) since(c0 logCounters, elapsed time.Duration) string {
-	n := c.syncs - c0.syncs
+	groups, syncs := c.groups-c0.groups, c.syncs-c0.syncs
+	if groups == 0 {
+		groups = syncs
+	}
 	return fmt.Sprintf("%.1f transactions per fsync; fsync %s of each %s cycle",
-		float64(c.entries-c0.entries)/float64(n), dur((c.syncTime-c0.syncTime)/time.Duration(n)), dur(elapsed/time.Duration(n)))
+		float64(c.entries-c0.entries)/float64(groups), dur((c.syncTime-c0.syncTime)/time.Duration(syncs)), dur(elapsed/time.Duration(groups)))
 }

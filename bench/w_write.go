@@ -16,15 +16,17 @@ const (
 	rawGroup = "raw write+fsync, 64 per fsync"
 )
 
-// rawKey names the raw baselines: grouped (64 per fsync) or not, into a
-// preallocated file or appending.
-type rawKey struct{ group, prealloc bool }
-
-var rawNames = map[rawKey]string{
-	{false, false}: rawName,
-	{true, false}:  rawGroup,
-	{false, true}:  "raw write+fsync loop, preallocated file",
-	{true, true}:   "raw write+fsync, 64 per fsync, preallocated file",
+// rawLabel names a raw baseline: group transactions per fsync, appending
+// or into a preallocated file.
+func rawLabel(group int, prealloc bool) string {
+	name := rawName
+	if group > 1 {
+		name = fmt.Sprintf("raw write+fsync, %d per fsync", group)
+	}
+	if prealloc {
+		name += ", preallocated file"
+	}
+	return name
 }
 
 var writeModes = []Mode{Durable, NoSync, Memory}
