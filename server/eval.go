@@ -1,0 +1,348 @@
+package server
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/internal/query"
+	"github.com/keeldb/keel/table"
+)
+
+// The evaluator is one goroutine that owns every connection's outbound
+// order: it turns durable commits into TransactionUpdates, registers and
+// ends subscriptions, and releases each connection's responses in
+// request order. Everything reaches it through one inbox, in the order
+// it happened: a commit's event is pushed (by the commit's Durable) before
+// the results of the calls it covers (their Notify), so a client gets
+// the TransactionUpdate of its call's commit before the ReducerResult.
+type evaluator struct {
+	s *Server
+
+	mu      sync.Mutex
+	inbox   []event
+	wake    chan struct{}
+	stopped bool
+	watch   map[string]int // subscriptions per table read (under mu)
+	waiting int            // join subscriptions waiting for a commit (under mu)
+	lastTx  uint64         // the last durable commit seen (under mu)
+
+	joins         atomic.Int64  // join subscriptions registered or coming
+	noViewThrough atomic.Uint64 // commits through this one took no view
+
+	set  query.Set[subKey]
+	sets int          // query sets (evaluator)
+	wait []*qset      // join query sets waiting for a commit (evaluator)
+	done chan struct{}
+}
+
+type evKind uint8
+
+const (
+	evCommit evKind = iota
+	evResponse
+	evResult
+	evSubscribe
+	evApplied
+	evUnsubscribe
+	evClose
+	evDrain
+)
+
+type event struct {
+	kind   evKind
+	c      *conn
+	seq    uint64
+	msg    []byte
+	body   *callBody
+	commit *commitEvent
+	qs     *qset
+	reqID  uint64
+	qsid   uint64
+	pos    uint64 // evSubscribe: the last durable commit when it was pushed
+	view   *table.View
+	rows   [][][]codec.Value
+}
+
+// commitEvent is one durable commit's row changes, copied out of it.
+type commitEvent struct {
+	tx      uint64
+	time    time.Time
+	reducer string
+	caller  string
+	changes []query.Change
+	view    *table.View // the state right after it, when a join needs it
+}
+
+func newEvaluator(s *Server) *evaluator {
+	return &evaluator{s: s, wake: make(chan struct{}, 1), watch: map[string]int{}, done: make(chan struct{})}
+}
+
+func (ev *evaluator) push(e event) {
+	ev.mu.Lock()
+	if ev.stopped {
+		ev.mu.Unlock()
+		return
+	}
+	ev.inbox = append(ev.inbox, e)
+	ev.mu.Unlock()
+	select {
+	case ev.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (ev *evaluator) stop() {
+	ev.mu.Lock()
+	ev.stopped = true
+	ev.mu.Unlock()
+	select {
+	case ev.wake <- struct{}{}:
+	default:
+	}
+	<-ev.done
+}
+
+// committed runs on the executor after each commit: a view of the state
+// it left is taken only while join subscriptions exist (or are coming).
+func (ev *evaluator) committed(c *table.Commit, view func() *table.View) any {
+	ev.noViewThrough.Store(c.TxID)
+	if ev.joins.Load() > 0 {
+		return view()
+	}
+	return nil
+}
+
+// durable runs when a commit is durable: it copies out the changes of
+// the tables subscriptions read and queues them for the evaluator.
+func (ev *evaluator) durable(c *table.Commit, v any) {
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	ev.lastTx = c.TxID
+	if ev.stopped || (len(ev.watch) == 0 && ev.waiting == 0) {
+		return
+	}
+	ce := &commitEvent{tx: c.TxID, time: c.Time, reducer: c.Reducer, caller: c.Caller}
+	if v != nil {
+		ce.view = v.(*table.View)
+	}
+	sch := ev.s.sch
+	var buf []byte
+	for _, cs := range c.Tables {
+		name := cs.TableName()
+		if ev.watch[name] == 0 {
+			continue
+		}
+		t := sch.byName[name]
+		for i := range cs.Len() {
+			ch := query.Change{Table: name}
+			if buf = cs.AppendOld(buf[:0], i); len(buf) > 0 {
+				ch.Old, _ = codec.DecodeRow(t.kinds, buf, make([]codec.Value, 0, len(t.kinds)))
+			}
+			if buf = cs.AppendNew(buf[:0], i); len(buf) > 0 {
+				ch.New, _ = codec.DecodeRow(t.kinds, buf, make([]codec.Value, 0, len(t.kinds)))
+			}
+			if op := cs.Op(i); op == table.OpInsert {
+				ch.Old = nil
+			} else if op == table.OpDelete {
+				ch.New = nil
+			}
+			ce.changes = append(ce.changes, ch)
+		}
+	}
+	if len(ce.changes) == 0 && ev.waiting == 0 {
+		return
+	}
+	ev.inbox = append(ev.inbox, event{kind: evCommit, commit: ce})
+	select {
+	case ev.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (ev *evaluator) run() {
+	defer close(ev.done)
+	var batch []event
+	for range ev.wake {
+		for {
+			ev.mu.Lock()
+			batch, ev.inbox = ev.inbox, batch[:0]
+			stopped := ev.stopped
+			ev.mu.Unlock()
+			if len(batch) == 0 {
+				if stopped {
+					return
+				}
+				break
+			}
+			for i := range batch {
+				ev.handle(&batch[i])
+				batch[i] = event{}
+			}
+		}
+	}
+}
+
+func (ev *evaluator) handle(e *event) {
+	c := e.c
+	switch e.kind {
+	case evCommit:
+		ev.commit(e.commit)
+	case evResponse:
+		ev.respond(c, e.seq, &resp{msg: e.msg})
+	case evResult:
+		ev.respond(c, e.seq, &resp{msg: c.enc.reducerResult(e.body)})
+	case evSubscribe:
+		ev.subscribe(e)
+	case evApplied:
+		ev.applied(e)
+	case evUnsubscribe:
+		ev.unsubscribe(e)
+	case evClose:
+		for _, qs := range c.sets {
+			ev.remove(qs)
+		}
+		c.closed = true
+		c.ready = nil
+	case evDrain:
+		c.out.finish(websocket.StatusGoingAway, "server shutting down")
+	}
+}
+
+// respond holds r until every earlier response of c went out.
+func (ev *evaluator) respond(c *conn, seq uint64, r *resp) {
+	if c.closed {
+		return
+	}
+	c.ready[seq] = r
+	for {
+		r, ok := c.ready[c.next]
+		if !ok {
+			return
+		}
+		if r.qs != nil {
+			if r.qs.state == qsPending {
+				return // its rows are still being read
+			}
+			r.msg = c.enc.subscribeApplied(r.qs, ev.s.sch)
+			if r.qs.state == qsApplied {
+				r.qs.state = qsLive
+				r.qs.bags = nil
+			}
+		}
+		delete(c.ready, c.next)
+		c.next++
+		c.out.push(r.msg)
+	}
+}
+
+func (ev *evaluator) counts() (sets, queries int) {
+	// Approximate: read without the evaluator's ownership.
+	return ev.sets, ev.set.Len()
+}
+
+// viewAtLeast returns a durable view holding transaction tx.
+func (ev *evaluator) viewAtLeast(tx uint64) (*table.View, error) {
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		v, err := ev.s.db.View(ctx)
+		cancel()
+		if err != nil || v.TxID >= tx {
+			return v, err
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// commit computes one commit's updates, once per distinct query, and
+// sends each connection one TransactionUpdate.
+func (ev *evaluator) commit(ce *commitEvent) {
+	var src query.Source = emptySource{}
+	if ce.view != nil {
+		src = viewSource{ce.view, ev.s.sch}
+	}
+	if len(ce.changes) > 0 && ev.set.Len() > 0 {
+		ups := ev.set.Delta(ce.changes, src)
+		type part struct {
+			qs *qset
+			qi int
+			u  int
+		}
+		var byConn map[*conn][]part
+		for ui, u := range ups {
+			for _, k := range u.Subscribers {
+				qs := k.qs
+				switch qs.state {
+				case qsPending:
+					qs.buf = append(qs.buf, pendingDelta{tx: ce.tx, qi: k.qi, del: u.Deletes, ins: u.Inserts})
+				case qsApplied:
+					qs.bags[k.qi].apply(u.Deletes, u.Inserts)
+				case qsLive:
+					if byConn == nil {
+						byConn = map[*conn][]part{}
+					}
+					byConn[qs.c] = append(byConn[qs.c], part{qs, k.qi, ui})
+				}
+			}
+		}
+		cache := make([][2][2][]byte, len(ups)) // [update][json][deletes, inserts]
+		rowsOf := func(e enc, ui int, t *tableMeta) (del, ins []byte) {
+			j := 0
+			if e.json {
+				j = 1
+			}
+			p := &cache[ui][j]
+			if p[0] == nil {
+				p[0] = e.rowsValue(nil, t.names, t.kinds, ups[ui].Deletes)
+				p[1] = e.rowsValue(nil, t.names, t.kinds, ups[ui].Inserts)
+			}
+			return p[0], p[1]
+		}
+		for c, parts := range byConn {
+			slices.SortFunc(parts, func(a, b part) int {
+				if a.qs.id != b.qs.id {
+					if a.qs.id < b.qs.id {
+						return -1
+					}
+					return 1
+				}
+				return a.qi - b.qi
+			})
+			tps := make([]tuPart, len(parts))
+			for i, p := range parts {
+				t := p.qs.tables[p.qi]
+				d, in := rowsOf(c.enc, p.u, t)
+				tps[i] = tuPart{qsid: p.qs.id, qi: p.qi, table: t.info.Name, del: d, ins: in}
+			}
+			c.out.push(c.enc.transactionUpdate(ce, tps))
+		}
+	}
+	// Join subscriptions that waited for this commit start after it.
+	if len(ev.wait) > 0 {
+		keep := ev.wait[:0]
+		for _, qs := range ev.wait {
+			if ce.tx >= qs.joinAfter {
+				ev.register(qs, ce.tx)
+				ev.mu.Lock()
+				ev.waiting--
+				ev.mu.Unlock()
+			} else {
+				keep = append(keep, qs)
+			}
+		}
+		clear(ev.wait[len(keep):])
+		ev.wait = keep
+	}
+}
+
+// emptySource serves the deltas of queries without a join, which read no
+// state.
+type emptySource struct{}
+
+func (emptySource) Scan(string, func([]codec.Value) bool) {}
+func (emptySource) Seek(string, int, []codec.Value, []codec.Value, bool, bool, func([]codec.Value) bool) {
+}

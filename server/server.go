@@ -1,0 +1,261 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/keeldb/keel"
+	"github.com/keeldb/keel/reducer"
+	"github.com/keeldb/keel/runtime"
+)
+
+// Options configure a Server. The zero value of every field means its
+// default.
+type Options struct {
+	// Logger receives connection errors; nil discards.
+	Logger *slog.Logger
+	// TokenKey signs and verifies the identity tokens this server issues
+	// (HS256). nil makes a random key, so that tokens stop working when
+	// the server restarts: set it (and keep it secret) for identities
+	// that outlive the process.
+	TokenKey []byte
+	// Issuer is the iss claim of this server's tokens; "" means
+	// "keel:" and the module's name.
+	Issuer string
+	// TokenTTL, when positive, makes this server's tokens expire that
+	// long after they were issued; 0 issues tokens that do not expire,
+	// as SpacetimeDB's.
+	TokenTTL time.Duration
+	// Issuers are the external identity providers whose tokens are
+	// accepted too.
+	Issuers []Issuer
+	// MaxMessageBytes is the largest frame a client may send; a larger
+	// one closes its connection with status 1009 (message too big). 0
+	// means 1 MiB.
+	MaxMessageBytes int64
+	// MaxInFlight is how many reducer calls one connection may have in
+	// flight; reading its next frame waits while it has that many. 0
+	// means 1024.
+	MaxInFlight int
+	// MaxQueueBytes bounds the messages waiting to be written to one
+	// connection: a client that does not read them fast enough is
+	// disconnected (status 1008) once they exceed it, and never slows
+	// the database or other clients. 0 means 16 MiB.
+	MaxQueueBytes int
+	// OriginPatterns are the hosts, besides the request's own, whose pages
+	// may connect (websocket.AcceptOptions.OriginPatterns).
+	OriginPatterns []string
+	// Clock gives tokens their times; nil is time.Now.
+	Clock func() time.Time
+}
+
+// Server serves one database to clients over WebSocket. It is an
+// http.Handler: mount it on a path of a net/http server. See the package
+// documentation for the protocol.
+type Server struct {
+	db     *keel.DB
+	sch    *schema
+	opts   Options
+	log    *slog.Logger
+	tok    *tokens
+	nextID atomic.Uint64
+
+	ev *evaluator
+
+	mu       sync.Mutex
+	conns    map[*conn]struct{}
+	closing  bool
+	done     sync.WaitGroup // connection handlers
+	initJSON []byte         // InitialConnection's schema part, JSON
+}
+
+// ErrShutdown is the error of requests that arrive while the server shuts
+// down.
+var ErrShutdown = errors.New("keel: server: shutting down")
+
+// New returns a server for db. It registers an observer on db to compute
+// subscription updates; a database serves at most one Server.
+func New(db *keel.DB, opts Options) (*Server, error) {
+	sch, err := newSchema(db.Module())
+	if err != nil {
+		return nil, err
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.MaxMessageBytes <= 0 {
+		opts.MaxMessageBytes = 1 << 20
+	}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = 1024
+	}
+	if opts.MaxQueueBytes <= 0 {
+		opts.MaxQueueBytes = 16 << 20
+	}
+	if opts.Issuer == "" {
+		opts.Issuer = "keel:" + sch.module
+	}
+	key := opts.TokenKey
+	if key == nil {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+	}
+	t := &tokens{issuer: opts.Issuer, key: key, ttl: opts.TokenTTL, clock: opts.Clock, issuers: map[string]Issuer{}}
+	for _, is := range opts.Issuers {
+		if is.Name == "" || is.Name == opts.Issuer || len(is.Keys) == 0 {
+			return nil, fmt.Errorf("keel: server: issuer %q needs a name of its own and at least one key", is.Name)
+		}
+		t.issuers[is.Name] = is
+	}
+	s := &Server{db: db, sch: sch, opts: opts, log: opts.Logger, tok: t, conns: map[*conn]struct{}{}}
+	s.initJSON = sch.appendJSON(nil)
+	s.ev = newEvaluator(s)
+	db.Observe(keel.Observer{Committed: s.ev.committed, Durable: s.ev.durable})
+	go s.ev.run()
+	return s, nil
+}
+
+// ServeHTTP upgrades the request to a WebSocket connection and serves it
+// until either side closes it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		http.Error(w, "keel: server: shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	s.done.Add(1)
+	s.mu.Unlock()
+	defer s.done.Done()
+
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		Subprotocols:   []string{ProtocolBinary, ProtocolJSON},
+		OriginPatterns: s.opts.OriginPatterns,
+	})
+	if err != nil {
+		s.log.Info("keel: server: websocket handshake", "err", err)
+		return
+	}
+	ws.SetReadLimit(s.opts.MaxMessageBytes)
+	e := enc{json: ws.Subprotocol() != ProtocolBinary}
+
+	token := r.URL.Query().Get("token")
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		token = strings.TrimPrefix(h, "Bearer ")
+	}
+	var id reducer.Identity
+	if token == "" {
+		id, token, err = s.tok.issue()
+	} else {
+		id, err = s.tok.check(token)
+	}
+	if err != nil {
+		ws.Close(StatusInvalidToken, closeReason(err.Error()))
+		return
+	}
+	if d := s.db.Module().OnConnect; d != nil {
+		if err := s.db.Do(&runtime.Call{Reducer: d, Caller: id, Body: lifecycle{d}}); err != nil {
+			ws.Close(StatusConnectRefused, closeReason("connect reducer: "+err.Error()))
+			return
+		}
+	}
+	c := newConn(s, ws, e, id)
+	s.mu.Lock()
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+	c.out.push(s.initialConnection(e, c, token))
+	go c.writer()
+	c.serve()
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	if d := s.db.Module().OnDisconnect; d != nil {
+		if err := s.db.Do(&runtime.Call{Reducer: d, Caller: id, Body: lifecycle{d}}); err != nil {
+			s.log.Error("keel: server: disconnect reducer", "identity", id, "err", err)
+		}
+	}
+}
+
+// Close status codes of the protocol, besides WebSocket's own (1000
+// normal, 1001 going away at shutdown, 1008 policy: the outbound queue
+// overflowed, 1009 a frame too big).
+const (
+	StatusInvalidToken   websocket.StatusCode = 4001
+	StatusConnectRefused websocket.StatusCode = 4002
+)
+
+// closeReason fits a reason into a close frame (123 bytes).
+func closeReason(s string) string {
+	if len(s) > 123 {
+		s = s[:120] + "..."
+	}
+	return s
+}
+
+// lifecycle is the body of a connect or disconnect reducer call.
+type lifecycle struct{ d *reducer.Def }
+
+func (l lifecycle) Run(c *reducer.Ctx) error {
+	_, err := l.d.CallEncoded(c, nil)
+	return err
+}
+
+// Shutdown stops taking connections and requests, lets every reducer
+// call in flight finish and its result reach its client, then closes
+// every connection (status 1001) and waits for their handlers, or for
+// ctx. The database stays open: close it after.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		go c.drain()
+	}
+	done := make(chan struct{})
+	go func() { s.done.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		for _, c := range conns {
+			c.ws.CloseNow()
+		}
+	}
+	s.ev.stop()
+	return err
+}
+
+// Stats are a server's counters.
+type Stats struct {
+	Connections   int
+	Subscriptions int // query sets
+	Queries       int // distinct queries evaluated per commit
+}
+
+// Stats returns the server's counters now.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	n := len(s.conns)
+	s.mu.Unlock()
+	qs, q := s.ev.counts()
+	return Stats{Connections: n, Subscriptions: qs, Queries: q}
+}
