@@ -33,6 +33,7 @@ func emit(m *module, imports map[string]string) []byte {
 	g.context()
 	g.moduleVar()
 	g.client()
+	g.netClient()
 	for _, t := range m.Tables {
 		g.table(t)
 	}

@@ -29,6 +29,8 @@ var fixedImports = map[string]string{
 	"keel":    "github.com/keeldb/keel",
 	"reducer": "github.com/keeldb/keel/reducer",
 	"table":   "github.com/keeldb/keel/table",
+	// The network client, under a name a module is unlikely to use.
+	"keelclient": "github.com/keeldb/keel/server/client",
 }
 
 type modParser struct {
@@ -700,7 +702,8 @@ func isCtxParam(e ast.Expr) bool {
 // declares, each with what it belongs to.
 func (p *modParser) generatedNames(m *module) map[string]string {
 	g := map[string]string{}
-	for _, n := range []string{"Ctx", "DB", "DBOf", "ViewDB", "ViewOf", "Client", "NewClient", "AsyncClient", "BatchClient", "Module", "keelNoneCodec"} {
+	for _, n := range []string{"Ctx", "DB", "DBOf", "ViewDB", "ViewOf", "Client", "NewClient", "AsyncClient", "BatchClient", "Module", "keelNoneCodec",
+		"Remote", "RemoteTables", "Dial"} {
 		g[n] = "the module"
 	}
 	for _, t := range m.Tables {
@@ -741,7 +744,7 @@ func (p *modParser) checkNames(m *module) {
 	}
 	for _, r := range m.Reducers {
 		switch r.Func {
-		case "View", "As", "Conn", "Go", "Batch", "Caller":
+		case "View", "As", "Conn", "Go", "Batch", "Caller", "DB", "Net", "Subscribe", "Close":
 			p.errorf(p.pkg.Types.Scope().Lookup(r.Func).Pos(), "reducer %s would clash with the Client method of that name; rename the reducer", r.Func)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/reducer"
+	keelclient "github.com/keeldb/keel/server/client"
 	"github.com/keeldb/keel/table"
 )
 
@@ -209,6 +210,43 @@ func (a AsyncClient) Replace(ctx context.Context, r Sample) keel.Future[Sample] 
 func (x BatchClient) Replace(ctx context.Context, r Sample) keel.Future[Sample] {
 	return keel.Add(x.b, ctx, x.c.caller, ReplaceReducer, ReplaceArgs{R: r})
 }
+
+// RemoteTables are the client caches of the module's public tables: the
+// rows the subscriptions of a Remote hold, with their callbacks.
+type RemoteTables struct{}
+
+// Remote is a connection to a Keel server that runs this module (package
+// server): Client's reducer methods run over it, and DB caches the rows
+// its subscriptions hold. It reconnects with its token when the
+// connection drops.
+type Remote struct {
+	Client
+	DB   RemoteTables
+	conn *keelclient.Conn
+}
+
+// Dial connects to the Keel server at url (ws://host/path) that runs
+// this module.
+func Dial(ctx context.Context, url string, opts keelclient.Options) (*Remote, error) {
+	c, err := keelclient.Dial(ctx, url, opts)
+	if err != nil {
+		return nil, err
+	}
+	r := &Remote{Client: NewClient(c, c.Identity()), conn: c}
+	return r, nil
+}
+
+// Net returns the connection: its identity and token, subscriptions of
+// any query, one-off queries.
+func (r *Remote) Net() *keelclient.Conn { return r.conn }
+
+// Subscribe subscribes to queries and returns once their rows are in DB.
+func (r *Remote) Subscribe(ctx context.Context, queries ...string) (*keelclient.Subscription, error) {
+	return r.conn.Subscribe(ctx, queries...)
+}
+
+// Close closes the connection.
+func (r *Remote) Close() error { return r.conn.Close() }
 
 // SampleDef describes the sample table.
 var SampleDef = &table.Def[Sample]{

@@ -1,0 +1,436 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"sync"
+	"time"
+
+	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/reducer"
+	"github.com/keeldb/keel/table"
+)
+
+// cache holds the typed tables; one lock covers every table, so that a
+// transaction's changes appear at once.
+type cache struct {
+	mu     sync.RWMutex
+	tables map[string]tableCache
+}
+
+func (c *cache) init() { c.tables = map[string]tableCache{} }
+
+// tableCache is a Table[R] of any row type.
+type tableCache interface {
+	// apply applies the net change of one transaction (count per encoded
+	// row) and appends the callbacks to run.
+	apply(net map[string]int, order []string, fire *[]func())
+}
+
+// Subscription is one query set: its queries, and the rows they hold.
+type Subscription struct {
+	c       *Conn
+	id      uint64
+	queries []string
+	tables  []string         // per query, from the server
+	rows    []map[string]int // per query: encoded rows and their counts
+}
+
+// Queries returns the subscription's queries.
+func (s *Subscription) Queries() []string { return s.queries }
+
+// Subscribe subscribes to queries (SELECT * FROM t [JOIN ...] [WHERE
+// ...]) and returns once their rows are in the cache. The server keeps
+// them current: each later transaction that changes their results
+// reaches the cache as one update. Query errors are *RemoteError with the
+// position in the query's text.
+func (c *Conn) Subscribe(ctx context.Context, queries ...string) (*Subscription, error) {
+	c.mu.Lock()
+	c.nextSet++
+	s := &Subscription{c: c, id: c.nextSet, queries: queries}
+	c.sets[s.id] = s
+	c.mu.Unlock()
+	if err := c.subscribe(ctx, s); err != nil {
+		c.mu.Lock()
+		delete(c.sets, s.id)
+		c.mu.Unlock()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (c *Conn) subscribe(ctx context.Context, s *Subscription) error {
+	r, err := c.request(ctx, func(id uint64) []byte {
+		b := []byte{tagSubscribe}
+		b = codec.AppendUvarint(b, id)
+		b = codec.AppendUvarint(b, s.id)
+		b = codec.AppendUvarint(b, uint64(len(s.queries)))
+		for _, q := range s.queries {
+			b = codec.AppendString(b, q)
+		}
+		return b
+	})
+	if err != nil {
+		return err
+	}
+	d := r.body
+	d.Uvarint() // query set id
+	if r.tag == tagSubscriptionError {
+		qi := d.Varint()
+		err := queryError("subscribe", d).(*RemoteError)
+		if qi >= 0 && int(qi) < len(s.queries) {
+			err.Request = fmt.Sprintf("subscribe %q", s.queries[qi])
+		}
+		return err
+	}
+	if r.tag != tagSubscribeApplied {
+		return fmt.Errorf("keel: client: Subscribe answered with message %d", r.tag)
+	}
+	n := d.Count()
+	tables := make([]string, n)
+	rows := make([]map[string]int, n)
+	for i := range n {
+		tables[i] = d.Text()
+		rows[i] = map[string]int{}
+		for range d.Count() {
+			rows[i][string(d.Bytes(false))]++
+		}
+	}
+	if err := d.Err(); err != nil {
+		return fmt.Errorf("keel: client: SubscribeApplied: %w", err)
+	}
+	// The new rows replace what the set held before (a resubscription).
+	c.cache.mu.Lock()
+	nets := map[string]map[string]int{}
+	orders := map[string][]string{}
+	add := func(t, k string, n int) {
+		if nets[t] == nil {
+			nets[t] = map[string]int{}
+		}
+		if _, ok := nets[t][k]; !ok {
+			orders[t] = append(orders[t], k)
+		}
+		nets[t][k] += n
+	}
+	for i, old := range s.rows {
+		for k, n := range old {
+			add(s.tables[i], k, -n)
+		}
+	}
+	for i, m := range rows {
+		for k, n := range m {
+			add(tables[i], k, n)
+		}
+	}
+	s.tables, s.rows = tables, rows
+	fire := c.cache.applyNets(nets, orders)
+	c.cache.mu.Unlock()
+	for _, f := range fire {
+		f()
+	}
+	return nil
+}
+
+// Unsubscribe ends the subscription; its rows leave the cache (as one
+// transaction for the callbacks).
+func (s *Subscription) Unsubscribe(ctx context.Context) error {
+	c := s.c
+	_, err := c.request(ctx, func(id uint64) []byte {
+		b := []byte{tagUnsubscribe}
+		b = codec.AppendUvarint(b, id)
+		return codec.AppendUvarint(b, s.id)
+	})
+	c.mu.Lock()
+	delete(c.sets, s.id)
+	c.mu.Unlock()
+	c.cache.mu.Lock()
+	nets := map[string]map[string]int{}
+	orders := map[string][]string{}
+	for i, m := range s.rows {
+		t := s.tables[i]
+		if nets[t] == nil {
+			nets[t] = map[string]int{}
+		}
+		for k, n := range m {
+			if _, ok := nets[t][k]; !ok {
+				orders[t] = append(orders[t], k)
+			}
+			nets[t][k] -= n
+		}
+	}
+	s.rows = nil
+	fire := c.cache.applyNets(nets, orders)
+	c.cache.mu.Unlock()
+	for _, f := range fire {
+		f()
+	}
+	return err
+}
+
+// resubscribe subscribes every query set again after a reconnection.
+func (c *Conn) resubscribe() {
+	c.mu.Lock()
+	var sets []*Subscription
+	for _, s := range c.sets {
+		sets = append(sets, s)
+	}
+	c.mu.Unlock()
+	for _, s := range sets {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := c.subscribe(ctx, s); err != nil {
+			c.log.Error("keel: client: subscribing again", "queries", s.queries, "err", err)
+		}
+		cancel()
+	}
+}
+
+// applyNets applies net row counts per table; it is called with mu held
+// and returns the callbacks to run after.
+func (c *cache) applyNets(nets map[string]map[string]int, orders map[string][]string) []func() {
+	var fire []func()
+	for t, net := range nets {
+		if tc := c.tables[t]; tc != nil {
+			tc.apply(net, orders[t], &fire)
+		}
+	}
+	return fire
+}
+
+// transaction applies one TransactionUpdate.
+func (c *cache) transaction(conn *Conn, d *codec.Reader) {
+	tx := Tx{ID: d.Uvarint(), Time: d.Time()}
+	tx.Reducer, tx.Caller = d.Text(), reducer.Identity(d.Text())
+	nets := map[string]map[string]int{}
+	orders := map[string][]string{}
+	add := func(t, k string, n int) {
+		if nets[t] == nil {
+			nets[t] = map[string]int{}
+		}
+		if _, ok := nets[t][k]; !ok {
+			orders[t] = append(orders[t], k)
+		}
+		nets[t][k] += n
+	}
+	c.mu.Lock()
+	for range d.Count() {
+		qsid := d.Uvarint()
+		conn.mu.Lock()
+		s := conn.sets[qsid]
+		conn.mu.Unlock()
+		for range d.Count() {
+			qi, t := int(d.Uvarint()), d.Text()
+			var m map[string]int
+			if s != nil && qi < len(s.rows) {
+				m = s.rows[qi]
+			}
+			for _, sign := range []int{-1, 1} {
+				for range d.Count() {
+					k := string(d.Bytes(false))
+					if m == nil {
+						continue
+					}
+					if m[k] += sign; m[k] <= 0 {
+						delete(m, k)
+					}
+					add(t, k, sign)
+				}
+			}
+		}
+	}
+	fire := c.applyNets(nets, orders)
+	fns := conn.onTx
+	c.mu.Unlock()
+	if err := d.Err(); err != nil {
+		conn.log.Error("keel: client: malformed TransactionUpdate", "err", err)
+	}
+	for _, f := range fire {
+		f()
+	}
+	for _, f := range fns {
+		f(tx)
+	}
+}
+
+// Table is the cache of one table: the rows the subscriptions hold, kept
+// current transaction by transaction, with callbacks. Make one per table
+// with NewTable before subscribing (the generated Dial does).
+type Table[R any] struct {
+	c     *Conn
+	def   *table.Def[R]
+	kinds []codec.Kind
+	pk    []int
+	rows  map[string]*cached[R]
+	ins   []func(R)
+	del   []func(R)
+	upd   []func(old, new R)
+}
+
+type cached[R any] struct {
+	v R
+	n int
+}
+
+// NewTable makes the cache of table def on c.
+func NewTable[R any](c *Conn, def *table.Def[R]) *Table[R] {
+	t := &Table[R]{c: c, def: def, rows: map[string]*cached[R]{}}
+	info := def.Info()
+	for _, col := range info.Columns {
+		k, _ := codec.ParseKind(col.Kind)
+		t.kinds = append(t.kinds, k)
+	}
+	for _, ix := range info.Indexes {
+		if ix.Primary {
+			for _, name := range ix.Columns {
+				for i, col := range info.Columns {
+					if col.Name == name {
+						t.pk = append(t.pk, i)
+					}
+				}
+			}
+		}
+	}
+	c.cache.mu.Lock()
+	c.cache.tables[def.Name] = t
+	c.cache.mu.Unlock()
+	return t
+}
+
+// Subscribe subscribes to the table's rows that satisfy where (a WHERE
+// clause without the keyword; "" for all rows).
+func (t *Table[R]) Subscribe(ctx context.Context, where string) (*Subscription, error) {
+	q := "SELECT * FROM " + quoteIdent(t.def.Name)
+	if where != "" {
+		q += " WHERE " + where
+	}
+	return t.c.Subscribe(ctx, q)
+}
+
+func quoteIdent(s string) string {
+	out := []byte{'"'}
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' {
+			out = append(out, '"')
+		}
+		out = append(out, s[i])
+	}
+	return string(append(out, '"'))
+}
+
+// All yields the cached rows, as of the last transaction applied; it may
+// be ranged over many times, each time afresh.
+func (t *Table[R]) All() iter.Seq[R] {
+	return func(yield func(R) bool) {
+		t.c.cache.mu.RLock()
+		rows := make([]R, 0, len(t.rows))
+		for _, e := range t.rows {
+			rows = append(rows, e.v)
+		}
+		t.c.cache.mu.RUnlock()
+		for _, r := range rows {
+			if !yield(r) {
+				return
+			}
+		}
+	}
+}
+
+// Count returns the number of distinct cached rows.
+func (t *Table[R]) Count() int {
+	t.c.cache.mu.RLock()
+	defer t.c.cache.mu.RUnlock()
+	return len(t.rows)
+}
+
+// OnInsert registers fn for rows that enter the cache.
+func (t *Table[R]) OnInsert(fn func(row R)) { t.c.cache.mu.Lock(); t.ins = append(t.ins, fn); t.c.cache.mu.Unlock() }
+
+// OnDelete registers fn for rows that leave the cache.
+func (t *Table[R]) OnDelete(fn func(row R)) { t.c.cache.mu.Lock(); t.del = append(t.del, fn); t.c.cache.mu.Unlock() }
+
+// OnUpdate registers fn for a row replaced, in one transaction, by one
+// with the same primary key.
+func (t *Table[R]) OnUpdate(fn func(old, new R)) {
+	t.c.cache.mu.Lock()
+	t.upd = append(t.upd, fn)
+	t.c.cache.mu.Unlock()
+}
+
+// key is a row's primary key, as bytes; the whole row for a set.
+func (t *Table[R]) key(enc string) string {
+	if len(t.pk) == 0 {
+		return enc
+	}
+	vals, err := codec.DecodeRow(t.kinds, []byte(enc), nil)
+	if err != nil {
+		return enc
+	}
+	var k []byte
+	for _, p := range t.pk {
+		k = codec.AppendValue(k, vals[p])
+	}
+	return string(k)
+}
+
+func (t *Table[R]) apply(net map[string]int, order []string, fire *[]func()) {
+	type change struct {
+		pk string
+		v  R
+	}
+	var gone, came []change
+	for _, k := range order {
+		n := net[k]
+		if n == 0 {
+			continue
+		}
+		e := t.rows[k]
+		if e == nil {
+			if n < 0 {
+				continue
+			}
+			e = &cached[R]{}
+			if err := t.def.Decode([]byte(k), &e.v); err != nil {
+				t.c.log.Error("keel: client: a row does not decode", "table", t.def.Name, "err", err)
+				continue
+			}
+			t.rows[k] = e
+			came = append(came, change{t.key(k), e.v})
+		}
+		e.n += n
+		if e.n <= 0 {
+			delete(t.rows, k)
+			gone = append(gone, change{t.key(k), e.v})
+		}
+	}
+	byPK := map[string]int{}
+	for i, g := range gone {
+		byPK[g.pk] = i
+	}
+	paired := make([]bool, len(gone))
+	ins, del, upd := t.ins, t.del, t.upd
+	var inserts []R
+	for _, c := range came {
+		if i, ok := byPK[c.pk]; ok && !paired[i] {
+			paired[i] = true
+			old, nw := gone[i].v, c.v
+			for _, f := range upd {
+				*fire = append(*fire, func() { f(old, nw) })
+			}
+			continue
+		}
+		inserts = append(inserts, c.v)
+	}
+	for i, g := range gone {
+		if !paired[i] {
+			v := g.v
+			for _, f := range del {
+				*fire = append(*fire, func() { f(v) })
+			}
+		}
+	}
+	for _, v := range inserts {
+		for _, f := range ins {
+			*fire = append(*fire, func() { f(v) })
+		}
+	}
+}

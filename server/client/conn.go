@@ -1,0 +1,486 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/keeldb/keel"
+	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/reducer"
+)
+
+// Options configure a connection.
+type Options struct {
+	// Token is a token from an earlier connection (Conn.Token) or from an
+	// identity provider the server trusts: the connection keeps that
+	// identity. "" asks the server for a new identity.
+	Token string
+	// Logger receives reconnection reports; nil discards.
+	Logger *slog.Logger
+	// NoReconnect turns off dialing again when the connection drops.
+	NoReconnect bool
+	// MaxBackoff bounds the wait between two dials; 0 means 5 s.
+	MaxBackoff time.Duration
+}
+
+// ErrDisconnected is the error of calls and requests in flight when the
+// connection dropped: they may or may not have run.
+var ErrDisconnected = errors.New("keel: client: disconnected")
+
+// ErrClosed is the error of requests after Close.
+var ErrClosed = errors.New("keel: client: closed")
+
+// RemoteError is an error the server reported for one request: a
+// reducer that failed, arguments it refused, a query that did not
+// compile (with its position).
+type RemoteError struct {
+	Request string // "reducer NAME", "subscribe", "query", ...
+	Msg     string
+	Offset  int // in the query text, or -1
+	Line    int
+	Column  int
+}
+
+func (e *RemoteError) Error() string { return fmt.Sprintf("keel: server: %s: %s", e.Request, e.Msg) }
+
+// Conn is a connection to a Keel server: a keel.Conn. It is safe for
+// concurrent use.
+type Conn struct {
+	url  string
+	opts Options
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	ws       *websocket.Conn
+	identity reducer.Identity
+	token    string
+	nextID   uint64
+	pending  map[uint64]*waiter
+	sets     map[uint64]*Subscription
+	nextSet  uint64
+	out      [][]byte
+	wake     chan struct{}
+	closed   bool
+	gen      int // connection generation
+	up       chan struct{}
+
+	cache  cache
+	onTx   []func(Tx)
+	closer sync.Once
+	done   chan struct{}
+}
+
+// waiter is a request waiting for its response.
+type waiter struct {
+	call *keel.Call
+	enc  keel.Encoder
+	name string
+	resp chan response
+}
+
+type response struct {
+	tag  byte
+	body *codec.Reader
+	err  error
+}
+
+// Tx describes a transaction whose update was applied to the cache.
+type Tx struct {
+	ID      uint64
+	Time    time.Time
+	Reducer string
+	Caller  reducer.Identity
+}
+
+// Dial connects to the server at url (ws:// or wss://) and waits for its
+// InitialConnection.
+func Dial(ctx context.Context, url string, opts Options) (*Conn, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 5 * time.Second
+	}
+	c := &Conn{url: url, opts: opts, log: opts.Logger, token: opts.Token, pending: map[uint64]*waiter{},
+		sets: map[uint64]*Subscription{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	c.cache.init()
+	ws, err := c.dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	go c.writer()
+	go c.reader(ws)
+	return c, nil
+}
+
+// dial opens a WebSocket and reads the InitialConnection.
+func (c *Conn) dial(ctx context.Context) (*websocket.Conn, error) {
+	h := http.Header{}
+	c.mu.Lock()
+	if c.token != "" {
+		h.Set("Authorization", "Bearer "+c.token)
+	}
+	c.mu.Unlock()
+	ws, _, err := websocket.Dial(ctx, c.url, &websocket.DialOptions{Subprotocols: []string{protocolBinary}, HTTPHeader: h})
+	if err != nil {
+		return nil, fmt.Errorf("keel: client: dial %s: %w", c.url, err)
+	}
+	ws.SetReadLimit(1 << 30)
+	if ws.Subprotocol() != protocolBinary {
+		ws.CloseNow()
+		return nil, fmt.Errorf("keel: client: %s does not speak %s", c.url, protocolBinary)
+	}
+	typ, b, err := ws.Read(ctx)
+	if err != nil {
+		ws.CloseNow()
+		return nil, fmt.Errorf("keel: client: %s: %w", c.url, err)
+	}
+	msgs, err := splitFrame(typ, b)
+	if err != nil || len(msgs) == 0 || msgs[0][0] != tagInitialConnection {
+		ws.CloseNow()
+		return nil, fmt.Errorf("keel: client: %s did not start with InitialConnection", c.url)
+	}
+	d := codec.NewReader(msgs[0][1:])
+	id, tok := d.Text(), d.Text()
+	d.Uvarint()
+	c.mu.Lock()
+	c.ws, c.identity, c.token = ws, reducer.Identity(id), tok
+	c.gen++
+	c.mu.Unlock()
+	return ws, nil
+}
+
+// Identity returns the connection's identity, as its reducers see it.
+func (c *Conn) Identity() reducer.Identity {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.identity
+}
+
+// Token returns the token that reconnects with the same identity; keep
+// it secret.
+func (c *Conn) Token() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.token
+}
+
+// OnTransaction registers fn to run after each transaction's update was
+// applied to the cache, after the tables' callbacks.
+func (c *Conn) OnTransaction(fn func(Tx)) {
+	c.cache.mu.Lock()
+	c.onTx = append(c.onTx, fn)
+	c.cache.mu.Unlock()
+}
+
+// Close closes the connection; calls in flight fail with ErrClosed.
+func (c *Conn) Close() error {
+	c.closer.Do(func() {
+		c.mu.Lock()
+		c.closed = true
+		ws := c.ws
+		c.mu.Unlock()
+		if ws != nil {
+			ws.Close(websocket.StatusNormalClosure, "")
+		}
+		c.failAll(ErrClosed)
+		close(c.done)
+		c.signal()
+	})
+	return nil
+}
+
+func (c *Conn) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// send queues a message and registers its waiter under a new request id.
+func (c *Conn) send(w *waiter, build func(id uint64) []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	if c.ws == nil {
+		return ErrDisconnected
+	}
+	c.nextID++
+	id := c.nextID
+	c.pending[id] = w
+	c.out = append(c.out, build(id))
+	if len(c.out) == 1 {
+		c.signal()
+	}
+	return nil
+}
+
+// writer writes the queued messages, as many to a frame as are waiting.
+func (c *Conn) writer() {
+	var frame []byte
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-c.wake:
+		}
+		c.mu.Lock()
+		msgs, ws := c.out, c.ws
+		c.out = nil
+		c.mu.Unlock()
+		if len(msgs) == 0 || ws == nil {
+			continue
+		}
+		frame = frame[:0]
+		for _, m := range msgs {
+			frame = codec.AppendBytes(frame, m)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := ws.Write(ctx, websocket.MessageBinary, frame); err != nil {
+			ws.CloseNow()
+		}
+		cancel()
+	}
+}
+
+// Submit sends a reducer call and returns; the call reports through its
+// Wait or Notify. Its body must be a keel.Encoder, as the calls of the
+// generated clients (keel.Run and keel.Go) are. The call's Caller is
+// ignored: the server knows the connection's identity.
+func (c *Conn) Submit(call *keel.Call) error {
+	enc, ok := call.Body.(keel.Encoder)
+	if !ok || call.Reducer == nil {
+		return fmt.Errorf("keel: client: a call over the network needs a named reducer and an encoding body (keel.Encoder), not %T", call.Body)
+	}
+	args, err := enc.AppendArgs(nil)
+	if err != nil {
+		return err
+	}
+	name := call.Reducer.Name()
+	call.Begin()
+	w := &waiter{call: call, enc: enc, name: name}
+	if err := c.send(w, func(id uint64) []byte {
+		b := []byte{tagCallReducer}
+		b = codec.AppendUvarint(b, id)
+		b = codec.AppendString(b, name)
+		return codec.AppendBytes(b, args)
+	}); err != nil {
+		call.Complete(err)
+	}
+	return nil
+}
+
+// Do runs a reducer call and waits for its outcome.
+func (c *Conn) Do(call *keel.Call) error {
+	if err := c.Submit(call); err != nil {
+		return err
+	}
+	return call.Wait(call.Ctx)
+}
+
+// request sends a message and waits for its response.
+func (c *Conn) request(ctx context.Context, build func(id uint64) []byte) (response, error) {
+	w := &waiter{resp: make(chan response, 1)}
+	if err := c.send(w, build); err != nil {
+		return response{}, err
+	}
+	select {
+	case r := <-w.resp:
+		return r, r.err
+	case <-ctx.Done():
+		return response{}, ctx.Err()
+	}
+}
+
+// failAll ends every request in flight with err.
+func (c *Conn) failAll(err error) {
+	c.mu.Lock()
+	ws := c.pending
+	c.pending = map[uint64]*waiter{}
+	c.mu.Unlock()
+	for _, w := range ws {
+		w.finish(response{err: err})
+	}
+}
+
+func (w *waiter) finish(r response) {
+	if w.call != nil {
+		err := r.err
+		if err == nil {
+			err = w.result(r)
+		}
+		w.call.Complete(err)
+		return
+	}
+	w.resp <- r
+}
+
+// result decodes a ReducerResult into the call's body.
+func (w *waiter) result(r response) error {
+	d := r.body
+	if !d.Bool() {
+		return &RemoteError{Request: "reducer " + w.name, Msg: d.Text(), Offset: -1}
+	}
+	res := d.Bytes(false)
+	if err := d.Err(); err != nil {
+		return fmt.Errorf("keel: client: ReducerResult of %s: %w", w.name, err)
+	}
+	return w.enc.DecodeResult(res)
+}
+
+// reader reads frames until the connection drops, then reconnects.
+func (c *Conn) reader(ws *websocket.Conn) {
+	for {
+		err := c.readLoop(ws)
+		c.mu.Lock()
+		closed := c.closed
+		c.ws = nil
+		c.mu.Unlock()
+		c.failAll(ErrDisconnected)
+		if closed || c.opts.NoReconnect {
+			c.Close()
+			return
+		}
+		c.log.Info("keel: client: disconnected, dialing again", "url", c.url, "err", err)
+		ws = c.redial()
+		if ws == nil {
+			return
+		}
+		c.resubscribe()
+	}
+}
+
+func (c *Conn) redial() *websocket.Conn {
+	wait := 50 * time.Millisecond
+	for {
+		select {
+		case <-c.done:
+			return nil
+		case <-time.After(wait):
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ws, err := c.dial(ctx)
+		cancel()
+		if err == nil {
+			return ws
+		}
+		var ce websocket.CloseError
+		if errors.As(err, &ce) && ce.Code == statusInvalidToken {
+			c.log.Error("keel: client: the server refuses the token; not dialing again", "err", err)
+			c.Close()
+			return nil
+		}
+		c.log.Info("keel: client: dial", "err", err)
+		wait = min(wait*2, c.opts.MaxBackoff)
+	}
+}
+
+func (c *Conn) readLoop(ws *websocket.Conn) error {
+	for {
+		typ, b, err := ws.Read(context.Background())
+		if err != nil {
+			return err
+		}
+		msgs, err := splitFrame(typ, b)
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			c.handle(m)
+		}
+	}
+}
+
+func (c *Conn) handle(m []byte) {
+	d := codec.NewReader(m[1:])
+	switch m[0] {
+	case tagTransactionUpdate:
+		c.cache.transaction(c, d)
+	case tagReducerResult, tagSubscribeApplied, tagSubscriptionError, tagOneOffQueryResult, tagUnsubscribeApplied, tagError:
+		id := d.Uvarint()
+		c.mu.Lock()
+		w := c.pending[id]
+		delete(c.pending, id)
+		c.mu.Unlock()
+		if w == nil {
+			if m[0] == tagError {
+				c.log.Error("keel: client: the server reports", "err", d.Text())
+			}
+			return
+		}
+		if m[0] == tagError {
+			w.finish(response{err: &RemoteError{Request: "request", Msg: d.Text(), Offset: -1}})
+			return
+		}
+		w.finish(response{tag: m[0], body: d})
+	}
+}
+
+// splitFrame splits a binary frame into its messages.
+func splitFrame(typ websocket.MessageType, b []byte) ([][]byte, error) {
+	if typ != websocket.MessageBinary {
+		return nil, errors.New("keel: client: a text frame on a binary connection")
+	}
+	var out [][]byte
+	r := codec.NewReader(b)
+	for r.Offset() < len(b) {
+		m := r.Bytes(true)
+		if r.Failed() || len(m) == 0 {
+			return nil, fmt.Errorf("keel: client: malformed frame: %v", r.Err())
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// protocolBinary is the subprotocol of the binary encoding, and
+// statusInvalidToken the close status of a refused token (package
+// server's ProtocolBinary and StatusInvalidToken).
+const (
+	protocolBinary                          = "keel.bin.v1"
+	statusInvalidToken websocket.StatusCode = 4001
+)
+
+// The binary protocol's message tags (see package server).
+const (
+	tagInitialConnection  = 1
+	tagSubscribeApplied   = 2
+	tagSubscriptionError  = 3
+	tagTransactionUpdate  = 4
+	tagReducerResult      = 5
+	tagOneOffQueryResult  = 6
+	tagUnsubscribeApplied = 7
+	tagError              = 8
+
+	tagCallReducer = 16
+	tagSubscribe   = 17
+	tagUnsubscribe = 18
+	tagOneOffQuery = 19
+)
+
+// queryError reads the error fields of SubscriptionError and a failed
+// OneOffQueryResult.
+func queryError(req string, d *codec.Reader) error {
+	msg := d.Text()
+	off, line, col := d.Varint(), d.Varint(), d.Varint()
+	return &RemoteError{Request: req, Msg: msg, Offset: int(off), Line: int(line), Column: int(col)}
+}
+
+// SubmitAll sends calls in order, as one frame when the writer is not
+// busy, and returns how many were sent (a keel.Batch's Conn).
+func (c *Conn) SubmitAll(calls []*keel.Call) (int, error) {
+	for i, call := range calls {
+		if err := c.Submit(call); err != nil {
+			return i, err
+		}
+	}
+	return len(calls), nil
+}

@@ -1,0 +1,36 @@
+// Package client is the Go side of Keel's network protocol (see package
+// server): a connection to a Keel server that is a keel.Conn, so that a
+// module's generated Client calls reducers over it with the same typed
+// methods as in process, plus subscriptions and a cache of the rows they
+// hold. keelgen writes, for each module, Dial and Remote on top of it:
+//
+//	r, err := chat.Dial(ctx, "ws://localhost:3000/ws", client.Options{Token: saved})
+//	if err != nil { ... }
+//	defer r.Close()
+//	r.Message().OnInsert(func(m chat.Message) { fmt.Println(m.Text) })
+//	if _, err := r.Message().Subscribe(ctx, ""); err != nil { ... } // SELECT * FROM message
+//	err = r.SendMessage(ctx, "hello")                               // a reducer, over the network
+//
+// The connection speaks the binary encoding: arguments and results are
+// encoded by the module's generated codecs, rows decoded by its table
+// descriptions. Calls may be many in flight (Submit, or the generated
+// Client's Go()); they finish in the order submitted.
+//
+// # The cache
+//
+// Every row a subscription holds is in the cache of its table
+// (Table[R]), counted once per query that holds it. A TransactionUpdate
+// is applied to all tables at once, under one lock, before any callback
+// runs: OnDelete, OnUpdate and OnInsert then see the cache as the whole
+// transaction left it. A delete and an insert of rows with one primary
+// key in one update are an OnUpdate. A table's All may be called from
+// any goroutine, also inside a callback.
+//
+// # Reconnecting
+//
+// When the connection drops, calls in flight fail with ErrDisconnected
+// (they may or may not have run), and the client dials again with its
+// token, so it keeps its identity, and subscribes its query sets again;
+// the rows of each new SubscribeApplied replace those of the old one, the
+// differences reaching the callbacks as one transaction. Close ends it.
+package client
