@@ -343,10 +343,18 @@ func (t *Table[R]) Count() int {
 }
 
 // OnInsert registers fn for rows that enter the cache.
-func (t *Table[R]) OnInsert(fn func(row R)) { t.c.cache.mu.Lock(); t.ins = append(t.ins, fn); t.c.cache.mu.Unlock() }
+func (t *Table[R]) OnInsert(fn func(row R)) {
+	t.c.cache.mu.Lock()
+	t.ins = append(t.ins, fn)
+	t.c.cache.mu.Unlock()
+}
 
 // OnDelete registers fn for rows that leave the cache.
-func (t *Table[R]) OnDelete(fn func(row R)) { t.c.cache.mu.Lock(); t.del = append(t.del, fn); t.c.cache.mu.Unlock() }
+func (t *Table[R]) OnDelete(fn func(row R)) {
+	t.c.cache.mu.Lock()
+	t.del = append(t.del, fn)
+	t.c.cache.mu.Unlock()
+}
 
 // OnUpdate registers fn for a row replaced, in one transaction, by one
 // with the same primary key.
