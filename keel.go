@@ -30,6 +30,13 @@ type Module struct {
 	// client connects and when it disconnects; clients cannot call them.
 	// Each is also listed in Reducers; nil for none.
 	OnConnect, OnDisconnect *reducer.Def
+	// Migrations are the module's migration functions (//keel:migrate),
+	// and Dropped the tables ("comment") and columns ("post.body") it
+	// dropped on purpose (//keel:dropped): what Open needs to migrate
+	// data written by an older version of the module that it does not
+	// migrate on its own. See wal.Plan.
+	Migrations []table.Migration
+	Dropped    []string
 }
 
 // DB is an open database: a module's tables, its executor and, unless it
@@ -48,15 +55,23 @@ type DB struct {
 // does not exist: it takes the directory's lock, checks the module's
 // schema against the stored one, loads the newest good snapshot, replays
 // the log after it, repairs a torn tail, and runs the module's init
-// reducer when the database is new. Close the DB to release the
-// directory. With Options.ReadOnly it reads the directory as it is,
-// changing nothing, and serves views only.
+// reducer when the database is new. When the module's schema differs
+// from the stored one, Open migrates the data (see wal.Plan: additions,
+// index changes and widenings on its own; drops and migration functions
+// as the module declares them; anything else is a *SchemaChangeError
+// that changes nothing) and reports the plan in Recovery().Migration.
+// Close the DB to release the directory. With Options.ReadOnly it reads
+// the directory as it is, changing nothing (a migration happens in
+// memory only), and serves views only.
 func Open(dir string, m *Module, opts Options) (*DB, error) {
 	if m == nil {
 		return nil, fmt.Errorf("keel: open %s: nil module: %w", dir, table.ErrSchema)
 	}
 	o := opts.withDefaults()
-	l, err := wal.Open(dir, m.Name, m.Tables, o.wal())
+	wo := o.wal()
+	wo.Dropped = append(append([]string(nil), m.Dropped...), o.Drop...)
+	wo.Migrations = m.Migrations
+	l, err := wal.Open(dir, m.Name, m.Tables, wo)
 	if err != nil {
 		return nil, err
 	}

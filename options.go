@@ -58,6 +58,10 @@ type Options struct {
 	// ReadOnly opens a data directory to inspect it: no lock, no repair,
 	// nothing written; calls fail with ErrReadOnly, views work.
 	ReadOnly bool
+	// Drop names tables ("comment") and columns ("post.body") that the
+	// module no longer has and whose data a migration may delete, as
+	// //keel:dropped declares in the module (Module.Dropped).
+	Drop []string
 
 	// QueueCalls and QueueBytes bound the calls in flight (submitted and
 	// not finished) and the bytes they hold: a call keeps its place until

@@ -15,6 +15,10 @@ type Column struct {
 	// by it without the module's code. Empty in descriptions written by
 	// hand, which tools then show as bytes.
 	Kind string `json:",omitempty"`
+	// Default is the value a migration gives this column in rows stored
+	// before the column existed, as codec.ParseJSON reads it for Kind
+	// (db:"default=..." in a module); "" is the zero value of the type.
+	Default string `json:",omitempty"`
 }
 
 // Index describes a B-tree index over one or more columns of R.

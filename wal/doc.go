@@ -4,8 +4,9 @@
 // directory restores the last acknowledged state. It owns the on-disk
 // formats, recovery, the data directory's lock and the tools' read-only
 // access to a directory; it does not run reducers (replay applies the
-// logged row changes through package table, never reducer code) and it
-// does not migrate schemas (a changed schema is refused at open).
+// logged row changes through package table, never reducer code). It
+// also migrates a data directory written by an older version of the
+// module (see Migration below).
 //
 // Programs open a data directory with keel.Open, which opens the Log here
 // and runs the runtime's executor on it:
@@ -20,7 +21,7 @@
 //
 //	dir/
 //	  LOCK                              locked while open (flock(2); LockFileEx on Windows)
-//	  schema.json                       the tables the data was written with
+//	  schema.json                       the tables the data is written with, and those it was migrated from
 //	  snapshot-<index:%020d>.keel       state after log entry index (the newest two are kept)
 //	  log/<first index:%020d>           tidwall/wal segment files
 //
@@ -50,9 +51,10 @@
 //	seq:     | table str | sequence str | next uvar | exhausted u8 |
 //	str:     | uvarint len | bytes |
 //
-// Replay refuses an entry whose schema fingerprint is not the module's
-// with a *ForeignError naming the segment file and the entry: a segment
-// copied from another database is never read as this one's rows.
+// Replay refuses an entry whose schema fingerprint is neither the
+// module's nor one of the directory's own history (schema.json) with a
+// *ForeignError naming the segment file and the entry: a segment copied
+// from another database is never read as this one's rows.
 //
 // A sequence move says that after a restart the sequence resumes at next.
 // The table layer puts every move, also those of rolled-back transactions,
@@ -101,6 +103,32 @@
 // log, and by DB.Snapshot. Segments wholly before the oldest snapshot kept
 // are removed; a damaged newest snapshot falls back to the previous one
 // and the log after it.
+//
+// # Migration
+//
+// When the module's schema is not schema.json's, Open computes a Plan:
+// the steps from the stored schema to the module's. Adding a table, a
+// column (with its db:"default=..." or the zero value), an index, a
+// unique index the stored rows satisfy, widening an integer or a
+// sequence's range and changing a sequence's parameters apply on their
+// own; dropping a table or a column needs the module's word
+// (Options.Dropped, //keel:dropped); renames and type changes need a
+// migration function (Options.Migrations, //keel:migrate); anything else
+// is a *SchemaChangeError naming the table, the column, the change and
+// how to make it, and nothing changes on disk. Open logs the plan and
+// reports it in Recovery.Migration; PlanFor computes it without opening.
+//
+// A migration is one unit. Rows of the old schema are read by the stored
+// column kinds and rewritten into the module's shape, and everything is
+// checked in memory; then schema.json is replaced (atomically), with the
+// old schema appended to its history: that is the commit point. Open then
+// writes a snapshot in the new schema and the log goes on in it. A crash
+// before the commit point leaves the old schema, migrated again at the
+// next open; a crash after it leaves data of a schema of the history,
+// which the next open migrates again into the same state. Records and
+// snapshots keep the fingerprint of the schema that wrote them, so data
+// of the history stays readable; it may only come before data of the
+// module's schema. migrate.go tells the details.
 //
 // # Group commit
 //

@@ -43,14 +43,21 @@ func (e *CorruptError) Error() string {
 // Is makes errors.Is(err, ErrCorrupt) true.
 func (e *CorruptError) Is(target error) bool { return target == ErrCorrupt }
 
-// SchemaChangeError reports a module whose tables differ from the ones the
-// data directory was written with.
+// SchemaChangeError reports a change of a module's tables, since the data
+// directory was written, that Open does not migrate on its own: a table
+// or column removed without the module's word, a type changed without a
+// migration function, a unique index the stored rows break.
 type SchemaChangeError struct {
 	Table  string
-	Change string // what differs, e.g. "column title removed"
+	Column string // the column, index or sequence concerned, or ""
+	Change string // what differs, e.g. "column title (string) removed from the module"
+	Fix    string // how to make the migration possible
 }
 
 func (e *SchemaChangeError) Error() string {
+	if e.Fix != "" {
+		return fmt.Sprintf("keel: wal: table %s: %s; %s", e.Table, e.Change, e.Fix)
+	}
 	return fmt.Sprintf("keel: wal: table %s: %s since the data was written", e.Table, e.Change)
 }
 

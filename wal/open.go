@@ -33,6 +33,9 @@ type Log struct {
 	db     *table.DB
 	rec    Recovery
 	tables []string
+	// older plans the migration of data of an older schema of the
+	// directory (replayer.older); nil for a new directory.
+	older func(fp Fingerprint) (*Plan, []table.Migration, bool, error)
 
 	// capture runs a function between two transactions of the runtime
 	// (runtime.Capture), for snapshots.
@@ -57,6 +60,9 @@ type Recovery struct {
 	Rows          uint64 // rows loaded from the snapshot and the log
 	LastIndex     uint64 // the last log entry
 	Schema        Fingerprint
+	// Migration is the migration Open applied (see Plan), or nil when
+	// the data was of the module's schema.
+	Migration *Plan
 	// Repair says what Open repaired ("" for nothing): a torn or
 	// zero-filled tail cut off, damage truncated under Options.Repair. A
 	// read-only open reports what it would repair and changes nothing.
@@ -126,8 +132,10 @@ func open(dir, name string, tables []table.Schema, o Options, lock *dirLock) (*L
 	if err != nil {
 		return nil, err
 	}
+	var plan *Plan // the migration of schema.json's schema, when it is not the module's
+	var older func(fp Fingerprint) (*Plan, []table.Migration, bool, error)
 	if existing {
-		if err := diffSchema(stored.Tables, cur.Tables); err != nil {
+		if plan, older, err = migrationOf(stored, cur, o); err != nil {
 			return nil, err
 		}
 	} else if o.ReadOnly {
@@ -141,7 +149,7 @@ func open(dir, name string, tables []table.Schema, o Options, lock *dirLock) (*L
 	}
 	schema, _ := json.Marshal(cur)
 	l := &Log{dir: dir, opts: o, lock: lock, logger: o.Logger, schema: schema, fp: cur.Fingerprint, db: db,
-		kick: make(chan struct{}, 1), stop: make(chan struct{})}
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), older: older}
 	for _, t := range tables {
 		l.tables = append(l.tables, t.TableName())
 	}
@@ -150,6 +158,10 @@ func open(dir, name string, tables []table.Schema, o Options, lock *dirLock) (*L
 		return nil, err
 	}
 	l.rec, l.snapIndex = rec.report, rec.snapIndex
+	if l.rec.Migration == nil && plan != nil {
+		l.rec.Migration = plan // schema.json's schema changes, with no data in it
+	}
+	logPlan(l.logger, l.rec.Migration, o.ReadOnly)
 	if o.ReadOnly {
 		if rec.msg != "" {
 			l.logger.Info("keel: read-only open: the directory needs a repair, left as it is", "repair", rec.msg)
@@ -161,6 +173,13 @@ func open(dir, name string, tables []table.Schema, o Options, lock *dirLock) (*L
 	}
 	if !existing {
 		if err := writeSchema(dir, cur); err != nil {
+			return nil, err
+		}
+	} else if plan != nil {
+		// The commit point of a migration: the whole of it was computed
+		// and checked above; from here on the directory is of the
+		// module's schema (see migrate.go).
+		if err := writeSchema(dir, withHistory(cur, stored, rec.last)); err != nil {
 			return nil, err
 		}
 	}
@@ -196,6 +215,12 @@ func open(dir, name string, tables []table.Schema, o Options, lock *dirLock) (*L
 		return nil, fmt.Errorf("keel: open log: %w", err)
 	}
 	l.log.notify = l.maybeSnapshot
+	if l.rec.Migration != nil && l.rec.Existing {
+		if err := l.migrationSnapshot(); err != nil {
+			l.log.close()
+			return nil, err
+		}
+	}
 	return l, nil
 }
 

@@ -3,6 +3,8 @@ package wal
 import (
 	"log/slog"
 	"time"
+
+	"github.com/keeldb/keel/table"
 )
 
 // Options configure a data directory. Every field's zero value means
@@ -44,8 +46,16 @@ type Options struct {
 	// holds the torn entries.
 	Repair bool
 	// ReadOnly opens the directory to read it as it is: no lock, no
-	// repair, nothing created or written; the log takes no entries.
+	// repair, nothing created or written; the log takes no entries. A
+	// migration is applied in memory only.
 	ReadOnly bool
+
+	// Dropped names the tables ("comment") and columns ("post.body") the
+	// module dropped on purpose: a migration deletes their data instead
+	// of refusing the open. Migrations are the module's migration
+	// functions (//keel:migrate). See Plan.
+	Dropped    []string
+	Migrations []table.Migration
 }
 
 const (

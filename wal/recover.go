@@ -2,6 +2,7 @@ package wal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -39,6 +40,7 @@ func (l *Log) recover() (*recovery, error) {
 		rec.remove = append(rec.remove, tmps...)
 	}
 	r := newReplayer(l.db, l.fp)
+	r.older = l.older
 	from := uint64(1)
 	var firstErr error
 	for _, sf := range snaps {
@@ -53,7 +55,10 @@ func (l *Log) recover() (*recovery, error) {
 			}
 			continue
 		}
-		if err := s.checkSchema(sf.Path, l.fp, l.schema); err != nil {
+		if err := r.schema(sf.Path, 0, s.Fingerprint); err != nil {
+			if _, foreign := err.(*ForeignError); foreign {
+				err = s.checkSchema(sf.Path, l.fp, l.schema) // names how the schemas differ
+			}
 			return nil, err
 		}
 		if err := s.load(r); err != nil {
@@ -87,7 +92,8 @@ func (l *Log) recover() (*recovery, error) {
 				return nil
 			}
 			if err := r.apply(seg.Path, e.Index, e.Data); err != nil {
-				if _, ok := err.(*ForeignError); ok {
+				var sce *SchemaChangeError
+				if _, ok := err.(*ForeignError); ok || errors.As(err, &sce) {
 					return err
 				}
 				return fmt.Errorf("keel: replay %s entry %d: %w", seg.Path, e.Index, err)
@@ -154,6 +160,7 @@ func (l *Log) recover() (*recovery, error) {
 	}
 	rec.report.Existing = rec.report.Snapshot != "" || rec.last > 0
 	rec.report.Rows = r.rows
+	rec.report.Migration = r.migrated
 	rec.report.LastIndex = rec.last
 	rec.report.Schema = l.fp
 	rec.report.Repair = rec.msg

@@ -10,13 +10,23 @@ import (
 // table's replay and load: never through reducer code.
 type replayer struct {
 	db    *table.DB
-	fp    Fingerprint       // the schema every record must carry
+	fp    Fingerprint       // the module's schema, which records carry
 	names map[string]string // table names, to look up names without allocating
 	txs   uint64
 	rows  uint64
 
 	tx     *table.Tx // the open replay transaction, or nil
 	lastTx uint64    // id of the last transaction replayed
+
+	// older plans the migration of data of an older schema of the
+	// directory (see migrate.go), or says it is foreign: nil without a
+	// history.
+	older func(fp Fingerprint) (*Plan, []table.Migration, bool, error)
+	old   *oldData // the older data being collected, or nil
+	// migrated is the plan applied to older data; current reports that
+	// data of the module's schema was replayed.
+	migrated *Plan
+	current  bool
 }
 
 func newReplayer(db *table.DB, fp Fingerprint) *replayer {
@@ -25,6 +35,64 @@ func newReplayer(db *table.DB, fp Fingerprint) *replayer {
 		r.names[s.TableName()] = s.TableName()
 	}
 	return r
+}
+
+// schema makes the replayer ready for data of schema fp, found in file
+// at log entry index (0 for a snapshot): the module's, or an older one of
+// the directory's, which it migrates. Any other is foreign.
+func (r *replayer) schema(file string, index uint64, fp Fingerprint) error {
+	if fp == r.fp {
+		if r.old != nil {
+			if err := r.migrate(); err != nil {
+				return err
+			}
+		}
+		r.current = true
+		return nil
+	}
+	if r.old != nil && r.old.plan.From == fp {
+		return nil
+	}
+	if r.older == nil {
+		return &ForeignError{File: file, Index: index, Found: fp, Want: r.fp}
+	}
+	p, migs, ok, err := r.older(fp)
+	switch {
+	case !ok:
+		return &ForeignError{File: file, Index: index, Found: fp, Want: r.fp}
+	case err != nil:
+		return err
+	case r.current || r.old != nil:
+		after := r.fp
+		if r.old != nil {
+			after = r.old.plan.From
+		}
+		return &CorruptError{File: file, Index: index, Reason: fmt.Sprintf(
+			"written by schema %s of the directory's history after data of schema %s: data of one older schema may only come before the module's",
+			fp, after)}
+	}
+	r.old, r.migrated = newOldData(p, migs), p
+	return nil
+}
+
+// migrate ends the older data: its tables are rewritten, checked and
+// loaded, its sequences restored, in the open replay transaction.
+func (r *replayer) migrate() error {
+	if r.tx == nil {
+		t, err := tx.BeginAt(r.db, r.lastTx)
+		if err != nil {
+			return err
+		}
+		r.tx = t
+	}
+	n, err := r.old.finish(r.db, r.tx)
+	if err != nil {
+		return err
+	}
+	r.rows += n
+	r.old = nil
+	r.commit()
+	return nil
 }
 
 func (r *replayer) table(b []byte) (string, error) {
@@ -45,8 +113,10 @@ const replayBatch = 4096
 // (framing, version, checksum).
 func (r *replayer) apply(file string, index uint64, data []byte) error {
 	body := data[:len(data)-4]
-	if fp := recordSchema(body); fp != r.fp {
-		return &ForeignError{File: file, Index: index, Found: fp, Want: r.fp}
+	if fp := recordSchema(body); fp != r.fp || r.old != nil {
+		if err := r.schema(file, index, fp); err != nil {
+			return err
+		}
 	}
 	d := newDecoder(body, 1+8)
 	txid := d.Uvarint()
@@ -70,8 +140,16 @@ func (r *replayer) apply(file string, index uint64, data []byte) error {
 		if d.failed() {
 			break
 		}
-		name, err := r.table(b)
-		if err != nil {
+		mode, ot := modeNative, (*oldTable)(nil)
+		var name string
+		var err error
+		if r.old != nil {
+			name = string(b)
+			if mode, err = r.old.mode(name); err != nil {
+				return err
+			}
+			ot = r.old.tables[name]
+		} else if name, err = r.table(b); err != nil {
 			return err
 		}
 		nc := d.Count()
@@ -80,7 +158,13 @@ func (r *replayer) apply(file string, index uint64, data []byte) error {
 			if d.failed() {
 				break
 			}
-			if err := tx.Replay(r.tx, name, uint8(op), old, new); err != nil {
+			switch mode {
+			case modeNative:
+				err = tx.Replay(r.tx, name, uint8(op), old, new)
+			case modeCollect:
+				err = ot.change(op, old, new)
+			}
+			if err != nil {
 				return err
 			}
 			r.rows++
@@ -91,6 +175,10 @@ func (r *replayer) apply(file string, index uint64, data []byte) error {
 		return err
 	}
 	for _, m := range seqs {
+		if r.old != nil {
+			r.old.seq(m)
+			continue
+		}
 		if err := tx.RestoreSequence(r.db, m); err != nil {
 			return err
 		}
@@ -112,9 +200,14 @@ func (r *replayer) commit() {
 	r.tx = nil
 }
 
-// finish commits what is open and moves the database's transaction ids
-// past the last one replayed.
+// finish migrates older data still collected, commits what is open and
+// moves the database's transaction ids past the last one replayed.
 func (r *replayer) finish() error {
+	if r.old != nil {
+		if err := r.migrate(); err != nil {
+			return err
+		}
+	}
 	r.commit()
 	if r.lastTx == 0 {
 		return nil

@@ -23,6 +23,21 @@ type storedSchema struct {
 	Module      string            `json:"module"`
 	Fingerprint Fingerprint       `json:"fingerprint"`
 	Tables      []table.TableInfo `json:"tables"`
+	// History is every schema the directory was migrated from, oldest
+	// first: entries and snapshots that carry one of these fingerprints
+	// are the directory's own, written before a migration (see
+	// migrate.go).
+	History []pastSchema `json:"history,omitempty"`
+}
+
+// pastSchema is a schema a data directory was migrated from.
+type pastSchema struct {
+	Fingerprint Fingerprint       `json:"fingerprint"`
+	Module      string            `json:"module"`
+	Tables      []table.TableInfo `json:"tables"`
+	// Through is the last log entry written in this schema: the
+	// migration's snapshot holds the state after it.
+	Through uint64 `json:"through"`
 }
 
 // Fingerprint identifies a schema: the first 8 bytes of the SHA-256 of

@@ -210,6 +210,20 @@ func (s *Snapshot) load(r *replayer) error {
 	}
 	defer tx.Rollback(t)
 	for _, st := range s.Tables {
+		if r.old != nil {
+			// A snapshot of an older schema (migrate.go).
+			mode, err := r.old.mode(st.Name)
+			if err != nil {
+				return err
+			}
+			switch mode {
+			case modeSkip:
+				continue
+			case modeCollect:
+				r.old.tables[st.Name].base = st.Rows
+				continue
+			}
+		}
 		name, err := r.table([]byte(st.Name))
 		if err != nil {
 			return err
@@ -220,6 +234,10 @@ func (s *Snapshot) load(r *replayer) error {
 		r.rows += uint64(len(st.Rows))
 	}
 	for _, m := range s.Seqs {
+		if r.old != nil {
+			r.old.seq(m)
+			continue
+		}
 		if err := tx.RestoreSequence(r.db, m); err != nil {
 			return err
 		}

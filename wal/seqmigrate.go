@@ -1,0 +1,165 @@
+package wal
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/table"
+)
+
+// A migration keeps every sequence's promise: no value it handed out is
+// handed out again. The persisted boundary of a sequence (table.SeqMove)
+// is the value it resumes at; a value at the boundary or beyond it in the
+// sequence's direction was never handed out (for an exhausted sequence,
+// the boundary is its last value). With new parameters the sequence
+// resumes at the boundary when the new range holds it, moves forward to
+// the new range when the range starts beyond it, and the migration is
+// refused when the range ends before it. A new sequence of a table with
+// rows starts after the largest value of its column (the smallest, for a
+// negative increment), so that it does not meet stored values at once.
+
+// migrateSeqs returns the persisted states of tp's sequences after the
+// migration: moves holds the stored ones by sequence name, rows are the
+// table's rows in the module's shape.
+func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) ([]table.SeqMove, error) {
+	var out []table.SeqMove
+	for _, s := range tp.cur.Sequences {
+		c, ok := findColumn(tp.cur, s.Column)
+		if !ok {
+			return nil, fmt.Errorf("keel: table %s: sequence %s has no column %s: %w", tp.name, s.Name, s.Column, table.ErrSchema)
+		}
+		signed := colKind(c).IsSigned()
+		lo, hi, start, err := seqRange(s, signed)
+		if err != nil {
+			return nil, fmt.Errorf("keel: table %s: %w", tp.name, err)
+		}
+		up := s.Increment > 0
+		step := big.NewInt(s.Increment)
+		var prev *table.SequenceInfo
+		if tp.old != nil {
+			for i := range tp.old.Sequences {
+				if tp.old.Sequences[i].Name == s.Name {
+					prev = &tp.old.Sequences[i]
+				}
+			}
+		}
+		m, moved := moves[s.Name]
+		var resume *big.Int
+		exhausted := false
+		switch {
+		case prev != nil && moved:
+			oc, _ := findColumn(tp.old, prev.Column)
+			v := fromBits(m.Next, colKind(oc).IsSigned())
+			resume = v
+			if m.Exhausted {
+				exhausted = true
+				resume = new(big.Int).Add(v, step) // the value after its last one
+			}
+		case prev == nil && len(rows) > 0:
+			ext, any, err := extreme(tp, s.Column, rows, lo, hi, up)
+			if err != nil {
+				return nil, err
+			}
+			if !any {
+				continue
+			}
+			resume = new(big.Int).Add(ext, step)
+			if (up && resume.Cmp(start) < 0) || (!up && resume.Cmp(start) > 0) {
+				resume = start
+			}
+			if beyond(resume, lo, hi, up) {
+				if s.Cycle {
+					resume = map[bool]*big.Int{true: lo, false: hi}[up] // wrap: stored values are skipped as collisions
+				} else {
+					out = append(out, table.SeqMove{Table: tp.name, Sequence: s.Name, Next: toBits(map[bool]*big.Int{true: hi, false: lo}[up], signed), Exhausted: true})
+					continue
+				}
+			}
+			out = append(out, table.SeqMove{Table: tp.name, Sequence: s.Name, Next: toBits(resume, signed)})
+			continue
+		default:
+			continue // never moved, or a new sequence of an empty table: it starts at its start
+		}
+		// Forward to the new range, never back.
+		if (up && resume.Cmp(lo) < 0) || (!up && resume.Cmp(hi) > 0) {
+			resume = map[bool]*big.Int{true: lo, false: hi}[up]
+		}
+		if beyond(resume, lo, hi, up) {
+			last := new(big.Int).Sub(resume, step)
+			if exhausted && !s.Cycle && last.Cmp(lo) >= 0 && last.Cmp(hi) <= 0 {
+				out = append(out, table.SeqMove{Table: tp.name, Sequence: s.Name, Next: toBits(last, signed), Exhausted: true})
+				continue
+			}
+			return nil, &SchemaChangeError{Table: tp.name, Column: s.Column,
+				Change: fmt.Sprintf("sequence %s would move back: it handed out values up to %s, beyond its new range %s..%s", s.Name, last, s.Min, s.Max),
+				Fix:    "keep the range wide enough to hold the values it handed out (the persisted boundary wins), or use a new column"}
+		}
+		out = append(out, table.SeqMove{Table: tp.name, Sequence: s.Name, Next: toBits(resume, signed)})
+	}
+	return out, nil
+}
+
+// beyond reports whether v lies past the end of lo..hi in the direction
+// of the sequence.
+func beyond(v, lo, hi *big.Int, up bool) bool {
+	if up {
+		return v.Cmp(hi) > 0
+	}
+	return v.Cmp(lo) < 0
+}
+
+func seqRange(s table.SequenceInfo, signed bool) (lo, hi, start *big.Int, err error) {
+	parse := func(what, txt string) *big.Int {
+		v, ok := new(big.Int).SetString(txt, 10)
+		if !ok && err == nil {
+			err = fmt.Errorf("sequence %s: %s %q is not an integer: %w", s.Name, what, txt, table.ErrSchema)
+		}
+		return v
+	}
+	lo, hi, start = parse("min", s.Min), parse("max", s.Max), parse("start", s.Start)
+	return lo, hi, start, err
+}
+
+// extreme returns the largest (up) or smallest value of column col among
+// rows that lies in lo..hi; any is false when none does.
+func extreme(tp *tablePlan, col string, rows [][]byte, lo, hi *big.Int, up bool) (*big.Int, bool, error) {
+	pos := columnsOf(tp.cur, []string{col})[0]
+	k := tp.curKinds[pos]
+	var spans []int
+	var best *big.Int
+	v := new(big.Int)
+	for _, row := range rows {
+		var err error
+		if spans, err = rowSpans(tp.curKinds, row, spans); err != nil {
+			return nil, false, fmt.Errorf("keel: a migrated row of table %s does not decode: %w: %w", tp.name, table.ErrCorruptState, err)
+		}
+		r := codec.NewReader(row[spans[pos]:spans[pos+1]])
+		if k.IsSigned() {
+			v.SetInt64(r.Varint())
+		} else {
+			v.SetUint64(r.Uvarint())
+		}
+		if v.Sign() == 0 || v.Cmp(lo) < 0 || v.Cmp(hi) > 0 {
+			continue
+		}
+		if best == nil || (up && v.Cmp(best) > 0) || (!up && v.Cmp(best) < 0) {
+			best = new(big.Int).Set(v)
+		}
+	}
+	return best, best != nil, nil
+}
+
+func fromBits(b uint64, signed bool) *big.Int {
+	if signed {
+		return big.NewInt(int64(b))
+	}
+	return new(big.Int).SetUint64(b)
+}
+
+func toBits(v *big.Int, signed bool) uint64 {
+	if signed {
+		return uint64(v.Int64())
+	}
+	return v.Uint64()
+}

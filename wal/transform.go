@@ -1,0 +1,302 @@
+package wal
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	goruntime "runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/table"
+)
+
+var time0 time.Time
+
+// rowSpans finds the columns of a row of the given kinds without
+// decoding them: column i is row[spans[i]:spans[i+1]]. It checks what
+// codec.DecodeRow checks (lengths, ranges of narrow integers, bools,
+// nanoseconds, trailing bytes) and allocates nothing but spans.
+func rowSpans(kinds []codec.Kind, row []byte, spans []int) ([]int, error) {
+	r := codec.NewReader(row)
+	spans = append(spans[:0], 0)
+	for i, k := range kinds {
+		off := r.Offset()
+		if k.IsList() {
+			n := r.Count()
+			for j := 0; j < n && !r.Failed(); j++ {
+				skipScalar(r, k.Elem())
+			}
+		} else {
+			skipScalar(r, k)
+		}
+		if r.Failed() {
+			return spans, &codec.RowError{Column: i, Kind: k, Offset: off, Err: r.Err()}
+		}
+		spans = append(spans, r.Offset())
+	}
+	if err := r.Err(); err != nil {
+		return spans, fmt.Errorf("%w after the last column", err)
+	}
+	return spans, nil
+}
+
+func skipScalar(r *codec.Reader, k codec.Kind) {
+	switch {
+	case k == codec.KindBool:
+		r.Bool()
+	case k.IsSigned():
+		r.Int(k.Bits())
+	case k.IsUnsigned():
+		r.Uint(k.Bits())
+	case k == codec.KindFloat32:
+		r.Float32()
+	case k == codec.KindFloat64:
+		r.Float64()
+	case k == codec.KindString, k == codec.KindBytes:
+		r.Bytes(true)
+	case k == codec.KindTime:
+		r.Time()
+	default:
+		r.Next(-1) // fails: no such kind
+	}
+}
+
+// rowKey appends the encodings of the columns cols of a row whose spans
+// are known: the values' encodings are self-delimiting and canonical, so
+// equal keys give equal bytes.
+func rowKey(dst, row []byte, spans, cols []int) []byte {
+	for _, c := range cols {
+		dst = append(dst, row[spans[c]:spans[c+1]]...)
+	}
+	return dst
+}
+
+// columnsOf returns the positions of the named columns in t.
+func columnsOf(t *table.TableInfo, names []string) []int {
+	out := make([]int, len(names))
+	for i, n := range names {
+		out[i] = -1
+		for j, c := range t.Columns {
+			if c.Name == n {
+				out[i] = j
+			}
+		}
+	}
+	return out
+}
+
+// rewriter rewrites the stored rows of one table into rows of the
+// module's shape.
+type rewriter struct {
+	tp    *tablePlan
+	mig   table.Migration // for tp.mig
+	spans []int
+}
+
+// rewrite appends the new encoding of the stored row to dst.
+func (w *rewriter) rewrite(dst, row []byte) ([]byte, error) {
+	if w.mig != nil {
+		return w.mig.Migrate(dst, row)
+	}
+	var err error
+	if w.spans, err = rowSpans(w.tp.oldKinds, row, w.spans); err != nil {
+		return dst, fmt.Errorf("keel: a stored row of table %s does not decode with its stored columns' kinds: %w: %w",
+			w.tp.name, table.ErrCorruptState, err)
+	}
+	for _, op := range w.tp.ops {
+		if op.src < 0 {
+			dst = append(dst, op.def...)
+			continue
+		}
+		b := row[w.spans[op.src]:w.spans[op.src+1]]
+		switch op.conv {
+		case convNone:
+			dst = append(dst, b...)
+		case convUintInt:
+			v, _ := binary.Uvarint(b)
+			dst = codec.AppendVarint(dst, int64(v))
+		case convFloat64:
+			dst = codec.AppendFloat64(dst, float64(math.Float32frombits(binary.LittleEndian.Uint32(b))))
+		}
+	}
+	return dst, nil
+}
+
+// rewriteBlock is the size of the blocks rewritten rows are packed in.
+const rewriteBlock = 1 << 20
+
+// rewriteRows rewrites rows into the module's shape, on as many
+// goroutines as GOMAXPROCS for a large table; the new rows are packed
+// into large blocks.
+func rewriteRows(tp *tablePlan, mig table.Migration, rows [][]byte) ([][]byte, error) {
+	out := make([][]byte, len(rows))
+	chunks := 1
+	if len(rows) >= parallelRewrite {
+		chunks = goruntime.GOMAXPROCS(0)
+	}
+	errs := make([]error, chunks)
+	var wg sync.WaitGroup
+	for c := range chunks {
+		wg.Go(func() {
+			w := &rewriter{tp: tp, mig: mig}
+			lo, hi := c*len(rows)/chunks, (c+1)*len(rows)/chunks
+			var block []byte
+			for i := lo; i < hi; i++ {
+				if cap(block)-len(block) < 2*len(rows[i])+64 {
+					block = make([]byte, 0, max(rewriteBlock, 4*len(rows[i])))
+				}
+				free := block[len(block):]
+				nb, err := w.rewrite(free[:0], rows[i])
+				if err != nil {
+					errs[c] = fmt.Errorf("%w (row %d)", err, i)
+					return
+				}
+				if len(nb) <= cap(free) { // in the block
+					block = block[:len(block)+len(nb)]
+				}
+				out[i] = nb[:len(nb):len(nb)]
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// parallelRewrite is the table size from which rows are rewritten on
+// several goroutines.
+const parallelRewrite = 16 << 10
+
+// checkUnique checks the rows, in the module's shape, against the unique
+// indexes the plan names, and names the rows that break one.
+func checkUnique(tp *tablePlan, rows [][]byte) error {
+	if len(tp.uniques) == 0 || len(rows) < 2 {
+		return nil
+	}
+	var spans []int
+	var key []byte
+	for _, u := range tp.uniques {
+		ix := tp.cur.Indexes[u]
+		cols := columnsOf(tp.cur, ix.Columns)
+		seen := make(map[string]int, len(rows))
+		groups := map[string][]int{} // the rows of each key held more than once
+		for i, row := range rows {
+			var err error
+			if spans, err = rowSpans(tp.curKinds, row, spans); err != nil {
+				return fmt.Errorf("keel: a migrated row of table %s does not decode with its columns' kinds: %w: %w",
+					tp.name, table.ErrCorruptState, err)
+			}
+			key = rowKey(key[:0], row, spans, cols)
+			j, dup := seen[string(key)]
+			if !dup {
+				seen[string(key)] = i
+				continue
+			}
+			if groups[string(key)] == nil {
+				groups[string(key)] = []int{j}
+			}
+			groups[string(key)] = append(groups[string(key)], i)
+		}
+		if len(groups) == 0 {
+			continue
+		}
+		return uniqueError(tp, u, rows, groups)
+	}
+	return nil
+}
+
+// uniqueError names the first rows, in primary-key order, that break
+// unique index u.
+func uniqueError(tp *tablePlan, u int, rows [][]byte, groups map[string][]int) error {
+	ix, pk := tp.cur.Indexes[u], tp.cur.Indexes[0]
+	pkCols := columnsOf(tp.cur, pk.Columns)
+	pkOf := func(i int) []codec.Value {
+		vals, _ := codec.DecodeRow(tp.curKinds, rows[i], nil)
+		out := make([]codec.Value, len(pkCols))
+		for j, c := range pkCols {
+			if c >= 0 && c < len(vals) {
+				out[j] = vals[c]
+			}
+		}
+		return out
+	}
+	less := func(a, b []codec.Value) int {
+		for i := range a {
+			if c := codec.Compare(a[i], b[i]); c != 0 {
+				return c
+			}
+		}
+		return 0
+	}
+	type group struct {
+		rows []int
+		pks  [][]codec.Value
+	}
+	var gs []group
+	n := 0
+	for _, g := range groups {
+		x := group{rows: g}
+		for _, i := range g {
+			x.pks = append(x.pks, pkOf(i))
+		}
+		sort.Sort(byPK{x.rows, x.pks, less})
+		gs = append(gs, x)
+		n += len(g)
+	}
+	sort.Slice(gs, func(a, b int) bool { return less(gs[a].pks[0], gs[b].pks[0]) < 0 })
+	var b strings.Builder
+	for i, g := range gs[:min(3, len(gs))] {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "rows (%s) and (%s) both hold %s", describeRow(tp, rows[g.rows[0]], pk.Columns),
+			describeRow(tp, rows[g.rows[1]], pk.Columns), describeRow(tp, rows[g.rows[0]], ix.Columns))
+	}
+	fmt.Fprintf(&b, " (%d rows share %d keys in all)", n, len(gs))
+	what := "unique index " + ix.Name
+	if u == 0 {
+		what = "primary key " + ix.Name
+	}
+	return &SchemaChangeError{Table: tp.name, Column: ix.Name,
+		Change: fmt.Sprintf("%s (%s) does not hold for the stored rows", what, strings.Join(ix.Columns, ", ")),
+		Fix: b.String() + ": make those values unique with the module's previous version (or a //keel:migrate function), " +
+			"or keep the index non-unique"}
+}
+
+// byPK sorts rows by their primary keys.
+type byPK struct {
+	rows []int
+	pks  [][]codec.Value
+	cmp  func(a, b []codec.Value) int
+}
+
+func (s byPK) Len() int           { return len(s.rows) }
+func (s byPK) Less(i, j int) bool { return s.cmp(s.pks[i], s.pks[j]) < 0 }
+func (s byPK) Swap(i, j int) {
+	s.rows[i], s.rows[j] = s.rows[j], s.rows[i]
+	s.pks[i], s.pks[j] = s.pks[j], s.pks[i]
+}
+
+// describeRow renders the named columns of a row of the module's shape
+// as column=value pairs.
+func describeRow(tp *tablePlan, row []byte, names []string) string {
+	vals, err := codec.DecodeRow(tp.curKinds, row, nil)
+	if err != nil {
+		return fmt.Sprintf("undecodable: %v", err)
+	}
+	var s []string
+	for i, c := range columnsOf(tp.cur, names) {
+		if c >= 0 {
+			s = append(s, names[i]+"="+vals[c].String())
+		}
+	}
+	return strings.Join(s, ", ")
+}
