@@ -442,3 +442,20 @@ func (t *Table[R]) apply(net map[string]int, order []string, fire *[]func()) {
 		}
 	}
 }
+
+// Rows returns the encoded rows query i of the subscription holds now,
+// each as often as the query's result has it, in no order.
+func (s *Subscription) Rows(i int) [][]byte {
+	s.c.cache.mu.RLock()
+	defer s.c.cache.mu.RUnlock()
+	if i >= len(s.rows) {
+		return nil
+	}
+	var out [][]byte
+	for k, n := range s.rows[i] {
+		for range n {
+			out = append(out, []byte(k))
+		}
+	}
+	return out
+}
