@@ -74,6 +74,12 @@ func (rt *Runtime) execute(c *Call, finished *[]*Call) {
 		}
 		return
 	}
+	if rt.gate != nil {
+		// A replica that does not lead (follow.go): nothing is in
+		// flight, so the call finishes in order.
+		done(rt.gate)
+		return
+	}
 	r := rt.transact(c.Name(), c.Caller, c.Body.Run)
 	if rt.log == nil {
 		done(r.err)

@@ -57,6 +57,7 @@ type Runtime struct {
 	failDone bool // the failure was handled: calls fail at once (under exec)
 	broken   bool // a rollback panicked: no new views (under exec)
 	closed   bool // under exec: Close drained the queue
+	gate     error // non-nil: a replica that does not lead refuses calls with it (under exec; follow.go)
 
 	listeners atomic.Pointer[[]func(*table.Commit)]
 	observers atomic.Pointer[[]*observer] // see observe.go

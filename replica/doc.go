@@ -1,0 +1,60 @@
+// Package replica runs a Keel database replicated on go.etcd.io/raft/v3:
+// a Node is one member, the module's tables and executor (package
+// runtime) on a raft node whose log is the node's own Keel log. Reducers
+// run on the leader only; followers apply the committed entries through
+// the log's replay path and never run reducer code.
+//
+// It owns the raft loop, the raft Storage over Keel's log, the
+// transports (HTTP, and in memory for tests) and reads (ReadIndex). It
+// does not own the log's format (package wal: wal.RaftLog), the executor
+// (package runtime), nor a client protocol: a Node is a keel.Conn, and
+// Handler serves calls over HTTP for the cluster example.
+//
+// # Write path
+//
+//	call --> leader's executor: run, commit, encode the Keel record --> commitLog (index = raft index)
+//	     --> raft loop: one MsgProp of every record queued --> raft appends, sends MsgApp to followers
+//	     --> every member writes the entries to its Keel log and fsyncs (group commit per Ready)
+//	     --> quorum: raft commits --> leader releases: views, listeners, the calls return
+//	                              --> followers replay the records into their tables
+//
+// The leader executes ahead of commit: while one group of entries is
+// being replicated and fsynced, the next group runs. Every entry the
+// leader appends goes through its commitLog in order (configuration
+// changes too), so the index Append hands the runtime is the raft index
+// the entry gets; the runtime's "durable through" is raft's commit
+// index.
+//
+// # Leadership
+//
+// A node takes calls only once it leads and has applied its whole log
+// (raft commits the entries of earlier terms with the leader's first
+// entry), so a new leader's state holds every committed transaction,
+// and its sequences resume past every boundary a committed record
+// persisted: sequence boundary moves travel in the records. When a
+// leader loses leadership (an election it saw, raft's CheckQuorum, a
+// proposal refused), runtime.Follow takes back every commit not yet
+// committed, newest first, and fails their calls with ErrOutcomeUnknown:
+// those entries may still be committed by the next leader (the node then
+// applies them like any other), or be truncated away. No view or
+// listener saw them: both show released (committed) state only. The
+// sequences go back to their last committed boundaries, so a value below
+// an unpersisted boundary is never handed out without a boundary move.
+//
+// # Reads
+//
+// View is linearizable: raft's ReadIndex, on the leader or a follower,
+// then a wait until the node applied that index. StaleView reads the
+// node's own state; its staleness bound is documented there. Calls sent
+// to a follower are refused with a *NotLeaderError naming the leader and
+// its address; they are not forwarded.
+//
+// # Storage
+//
+// See wal.RaftLog for the data directory: Keel's log segments hold the
+// entries (a commit's entry is its Keel record), a side file of term
+// boundaries their terms, a two-slot file raft's hard state, and
+// snapshots are Keel snapshots with a small file of raft metadata. A
+// follower that fell behind the leader's retained log receives the
+// leader's newest Keel snapshot in raft's MsgSnap.
+package replica

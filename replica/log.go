@@ -1,0 +1,142 @@
+package replica
+
+import (
+	"sync"
+
+	"github.com/keeldb/keel/table"
+	pb "go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+)
+
+// commitLog is the runtime's commit log on a replica (internal/host's
+// CommitLog). Its indexes are raft's: while the node leads, Append gives
+// each commit the raft index its entry will get, since every entry the
+// leader appends goes through here in order (configuration changes
+// too), and the raft loop proposes them in that order. The loop releases
+// an index once raft committed it, or takes the commits back (Follow)
+// when the node stops leading.
+type commitLog struct {
+	n  *Node
+	mu sync.Mutex
+	// last is the last index given out (while leading) or the last
+	// applied (while following): the runtime's LastIndex.
+	last    uint64
+	pending []*pb.Entry // appended, not yet proposed
+	// resolved is the last index released or taken back: Wait returns
+	// once it reaches the index waited for.
+	resolved uint64
+	epoch    uint64 // counts resets
+	cond     *sync.Cond
+	release  func(through uint64, err error)
+	err      error // the node stopped
+}
+
+func newCommitLog(n *Node, last uint64) *commitLog {
+	l := &commitLog{n: n, last: last, resolved: last}
+	l.cond = sync.NewCond(&l.mu)
+	return l
+}
+
+// Append encodes c as the next entry; see internal/host.CommitLog. It
+// is called by the executor, which the raft loop pauses (runtime.Follow,
+// runtime.Lead) whenever it changes what the indexes mean.
+func (l *commitLog) Append(c *table.Commit) (uint64, error) {
+	data := l.n.log.EncodeCommit(nil, c)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err != nil {
+		return 0, l.err
+	}
+	l.last++
+	l.pending = append(l.pending, &pb.Entry{Type: pb.EntryNormal.Enum(), Data: data})
+	return l.last, nil
+}
+
+// appendConf queues a configuration change among the commits, and
+// returns its index.
+func (l *commitLog) appendConf(cc *pb.ConfChangeV2) (uint64, error) {
+	data, err := proto.Marshal(cc)
+	if err != nil {
+		return 0, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err != nil {
+		return 0, l.err
+	}
+	l.last++
+	l.pending = append(l.pending, &pb.Entry{Type: pb.EntryConfChangeV2.Enum(), Data: data})
+	l.n.kick()
+	return l.last, nil
+}
+
+// take returns the entries to propose.
+func (l *commitLog) take() []*pb.Entry {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	p := l.pending
+	l.pending = nil
+	return p
+}
+
+// reset forgets what was appended and not proposed: the runtime took it
+// back. last becomes the last entry applied. It is called with the
+// executor paused.
+func (l *commitLog) reset(last uint64) {
+	l.mu.Lock()
+	l.pending = nil
+	l.epoch++ // what Wait waits for was taken back: it returns
+	l.last = last
+	l.resolved = last
+	l.cond.Broadcast()
+	l.mu.Unlock()
+}
+
+// resolve records that everything through index is released or taken
+// back.
+func (l *commitLog) resolve(through uint64) {
+	l.mu.Lock()
+	if through > l.resolved {
+		l.resolved = through
+		l.cond.Broadcast()
+	}
+	l.mu.Unlock()
+}
+
+// fail stops the log: appends and waits fail with err.
+func (l *commitLog) fail(err error) {
+	l.mu.Lock()
+	if l.err == nil {
+		l.err = err
+	}
+	l.cond.Broadcast()
+	l.mu.Unlock()
+}
+
+// Wait returns once index is released or taken back.
+func (l *commitLog) Wait(index uint64) error {
+	l.n.kick()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	epoch := l.epoch
+	for l.resolved < index && l.err == nil && l.epoch == epoch {
+		l.cond.Wait()
+	}
+	if l.err != nil && l.resolved < index {
+		return l.err
+	}
+	return nil
+}
+
+// Kick wakes the raft loop to propose what was appended.
+func (l *commitLog) Kick() { l.n.kick() }
+
+// LastIndex is the index of the last entry appended (or applied).
+func (l *commitLog) LastIndex() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.last
+}
+
+// SetRelease registers the runtime's release.
+func (l *commitLog) SetRelease(fn func(through uint64, err error)) { l.release = fn }

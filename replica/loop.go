@@ -1,0 +1,399 @@
+package replica
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/keeldb/keel/internal/engine"
+	"github.com/keeldb/keel/reducer"
+	"github.com/keeldb/keel/runtime"
+	"github.com/keeldb/keel/table"
+	"github.com/keeldb/keel/wal"
+	"go.etcd.io/raft/v3"
+	pb "go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+)
+
+// tx is package table's transaction lifecycle.
+var tx = engine.Table[engine.TableOps[table.DB, table.Tx, table.Commit, table.View, table.Schema, table.SeqMove]]()
+
+type tableDB = table.DB
+
+func txCheck(d *table.DB) error { return tx.Check(d) }
+
+// run is the raft loop: the one goroutine that drives the raft node,
+// writes its log and applies what it commits.
+func (n *Node) run() {
+	defer close(n.donec)
+	ticker := time.NewTicker(n.cfg.Tick)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-n.stopc:
+			n.failReads(ErrClosed)
+			return
+		case <-ticker.C:
+			n.rn.Tick()
+		case m := <-n.recvc:
+			n.step(m)
+			for more := true; more; {
+				select {
+				case m := <-n.recvc:
+					n.step(m)
+				default:
+					more = false
+				}
+			}
+		case <-n.kickc:
+		case r := <-n.reportc:
+			if r.snap {
+				st := raft.SnapshotFinish
+				if !r.ok {
+					st = raft.SnapshotFailure
+				}
+				n.rn.ReportSnapshot(r.to, st)
+			} else {
+				n.rn.ReportUnreachable(r.to)
+			}
+		case r := <-n.readc:
+			n.readSeq++
+			r.key = fmt.Sprintf("%d-%d", n.id, n.readSeq)
+			n.reads[r.key] = r
+			n.rn.ReadIndex([]byte(r.key))
+		}
+		n.propose()
+		for n.rn.HasReady() {
+			if err := n.handle(n.rn.Ready()); err != nil {
+				n.stop(err)
+				n.failReads(err)
+				<-n.stopc
+				return
+			}
+			n.rn.Advance(raft.Ready{})
+			n.propose()
+		}
+		n.maybeLead()
+		n.publish()
+	}
+}
+
+func (n *Node) step(m *pb.Message) {
+	if lead := n.rn.BasicStatus().Lead; lead != 0 && m.GetFrom() == lead {
+		n.heard.Store(time.Now().UnixNano())
+	}
+	if err := n.rn.Step(m); err != nil && !errors.Is(err, raft.ErrStepPeerNotFound) {
+		n.logger.Debug("keel: replica: step", "type", m.GetType(), "from", m.GetFrom(), "err", err)
+	}
+}
+
+// propose hands raft what the leader's runtime appended, as one
+// proposal.
+func (n *Node) propose() {
+	ents := n.clog.take()
+	if len(ents) == 0 {
+		return
+	}
+	if !n.leading {
+		return // taken back already
+	}
+	m := &pb.Message{Type: pb.MsgProp.Enum(), From: new(n.id), Entries: ents}
+	if err := n.rn.Step(m); err != nil {
+		// Not the leader any more (or removed): the entries' indexes
+		// mean nothing now.
+		n.logger.Info("keel: replica: proposal dropped, stepping down", "err", err)
+		n.follow()
+	}
+}
+
+// handle processes one Ready: it writes the log, sends the messages,
+// applies what was committed and follows leadership changes.
+func (n *Node) handle(rd raft.Ready) error {
+	// Messages that depend on nothing this Ready persists (a leader's
+	// appends and heartbeats) go out at once, so that the followers
+	// write while the leader does; responses and votes wait.
+	var later []*pb.Message
+	var now []*pb.Message
+	for _, m := range rd.Messages {
+		switch m.GetType() {
+		case pb.MsgAppResp, pb.MsgVoteResp, pb.MsgPreVoteResp:
+			later = append(later, m)
+		default:
+			now = append(now, m)
+		}
+	}
+	if !raft.IsEmptyHardState(rd.HardState) && (rd.HardState.GetTerm() != n.log.HardState().Term || rd.HardState.GetVote() != n.log.HardState().Vote) {
+		// A new term or vote is durable before anything goes out.
+		if err := n.log.SetHardState(hardState(rd.HardState), true); err != nil {
+			return err
+		}
+	}
+	n.tr.Send(now)
+	if !raft.IsEmptySnap(rd.Snapshot) {
+		if err := n.installSnapshot(rd.Snapshot); err != nil {
+			return err
+		}
+	}
+	if len(rd.Entries) > 0 {
+		ents := make([]wal.RaftEntry, len(rd.Entries))
+		for i, e := range rd.Entries {
+			ents[i] = fromEntry(e)
+		}
+		if err := n.log.Append(ents, rd.MustSync); err != nil {
+			return err
+		}
+	}
+	if !raft.IsEmptyHardState(rd.HardState) {
+		hs := hardState(rd.HardState)
+		if hs != n.log.HardState() {
+			if err := n.log.SetHardState(hs, false); err != nil {
+				return err
+			}
+		}
+	}
+	n.tr.Send(later)
+	if err := n.apply(rd.CommittedEntries); err != nil {
+		return err
+	}
+	if rd.SoftState != nil && rd.SoftState.RaftState != raft.StateLeader && n.leading {
+		n.logger.Info("keel: replica: lost leadership", "state", rd.SoftState.RaftState, "lead", rd.SoftState.Lead)
+		n.follow()
+	}
+	for _, rs := range rd.ReadStates {
+		if r, ok := n.reads[string(rs.RequestCtx)]; ok {
+			delete(n.reads, r.key)
+			r.index = rs.Index
+			r.done <- nil
+		}
+	}
+	return nil
+}
+
+func hardState(hs *pb.HardState) wal.HardState {
+	return wal.HardState{Term: hs.GetTerm(), Vote: hs.GetVote(), Commit: hs.GetCommit()}
+}
+
+// apply applies committed entries: while leading they are the node's own
+// commits, already in its state, and are released; otherwise the records
+// are replayed into the state. Configuration changes go to raft.
+func (n *Node) apply(ents []*pb.Entry) error {
+	if len(ents) == 0 {
+		return nil
+	}
+	var records []wal.RaftEntry
+	last := n.applied
+	for _, e := range ents {
+		idx := e.GetIndex()
+		if idx <= n.applied {
+			continue
+		}
+		last = idx
+		switch e.GetType() {
+		case pb.EntryConfChange, pb.EntryConfChangeV2:
+			if len(records) > 0 && !n.leading {
+				if err := n.replay(records, idx-1); err != nil {
+					return err
+				}
+				records = records[:0]
+			}
+			n.applyConf(e)
+		default:
+			if !n.leading && len(e.GetData()) > 0 {
+				records = append(records, fromEntry(e))
+			}
+		}
+	}
+	if n.leading {
+		n.applied = last
+		n.clog.release(last, nil)
+		n.clog.resolve(last)
+	} else if err := n.replay(records, last); err != nil {
+		return err
+	}
+	n.appliedMoved()
+	n.maybeSnapshot()
+	return nil
+}
+
+// replay applies records, the committed entries through index through,
+// to the following runtime's state.
+func (n *Node) replay(records []wal.RaftEntry, through uint64) error {
+	err := n.rt.Apply(through, func(db *table.DB) error {
+		_, err := n.log.Apply(db, records)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("keel: replica: apply: %w", err)
+	}
+	n.applied = through
+	n.clog.reset(through)
+	return nil
+}
+
+// applyConf applies a committed configuration change.
+func (n *Node) applyConf(e *pb.Entry) {
+	var cc pb.ConfChangeI
+	if e.GetType() == pb.EntryConfChange {
+		var c pb.ConfChange
+		if err := proto.Unmarshal(e.GetData(), &c); err != nil {
+			n.logger.Error("keel: replica: bad configuration change", "index", e.GetIndex(), "err", err)
+			return
+		}
+		cc = &c
+	} else {
+		var c pb.ConfChangeV2
+		if err := proto.Unmarshal(e.GetData(), &c); err != nil {
+			n.logger.Error("keel: replica: bad configuration change", "index", e.GetIndex(), "err", err)
+			return
+		}
+		cc = &c
+	}
+	n.confState = n.rn.ApplyConfChange(cc)
+	n.confIndex = e.GetIndex()
+	for _, ch := range cc.AsV2().GetChanges() {
+		id := ch.GetNodeId()
+		switch ch.GetType() {
+		case pb.ConfChangeAddNode, pb.ConfChangeAddLearnerNode:
+			if ctx := cc.AsV2().GetContext(); len(ctx) > 0 && id != n.id {
+				n.mu.Lock()
+				n.addrs[id] = string(ctx)
+				n.mu.Unlock()
+				n.tr.AddPeer(id, string(ctx))
+			}
+		case pb.ConfChangeRemoveNode:
+			if id == n.id {
+				n.logger.Info("keel: replica: removed from the cluster")
+			} else {
+				n.tr.RemovePeer(id)
+			}
+		}
+	}
+	n.mu.Lock()
+	n.status.Members = append(n.status.Members[:0], n.confState.GetVoters()...)
+	n.mu.Unlock()
+}
+
+// follow stops the runtime taking writes: the commits not released are
+// taken back, and their calls fail with ErrOutcomeUnknown.
+func (n *Node) follow() {
+	n.leading = false
+	n.ready.Store(false)
+	n.rt.Follow(n.notLeader(), ErrOutcomeUnknown, func() { n.clog.reset(n.applied) })
+}
+
+// maybeLead opens the runtime to writes once the node leads and has
+// applied its whole log: the entries of earlier terms are committed
+// (raft commits them with the new leader's first entry) and in the state,
+// so that the calls it runs next see all of them.
+func (n *Node) maybeLead() {
+	if n.leading {
+		return
+	}
+	st := n.rn.BasicStatus()
+	if st.RaftState != raft.StateLeader || n.applied < n.log.LastIndex() {
+		return
+	}
+	if t, err := n.log.Term(n.applied); err != nil || t != st.GetTerm() {
+		return
+	}
+	if _, ok := n.confState2().voter(n.id); !ok {
+		return
+	}
+	fresh := false
+	n.rt.Lead(func(db *table.DB) {
+		n.clog.reset(n.applied)
+		if v, err := tx.View(db); err == nil && v.TxID == 0 {
+			fresh = true
+		}
+	})
+	n.leading = true
+	n.logger.Info("keel: replica: leading", "term", st.GetTerm(), "applied", n.applied)
+	var init *reducer.Def
+	for _, d := range n.cfg.Module.Reducers {
+		if d.IsInit() {
+			init = d
+		}
+	}
+	if !fresh || init == nil {
+		n.ready.Store(true)
+		return
+	}
+	// A new cluster: its first leader runs the init reducer before any
+	// call (a later leader finds its commit applied).
+	c := &runtime.Call{Reducer: init, Body: initBody{init}, Notify: func(c *runtime.Call) {
+		if c.Err() == nil {
+			n.ready.Store(true)
+		} else {
+			n.logger.Warn("keel: replica: init reducer", "err", c.Err())
+		}
+	}}
+	if err := n.rt.Submit(c); err != nil {
+		n.logger.Warn("keel: replica: init reducer", "err", err)
+	}
+}
+
+type initBody struct{ d *reducer.Def }
+
+func (b initBody) Run(c *reducer.Ctx) error {
+	_, err := b.d.CallEncoded(c, nil)
+	return err
+}
+
+type confView struct{ cs *pb.ConfState }
+
+func (n *Node) confState2() confView { return confView{n.confState} }
+
+func (c confView) voter(id uint64) (int, bool) {
+	if c.cs == nil {
+		return 0, false
+	}
+	i := slices.Index(c.cs.GetVoters(), id)
+	return i, i >= 0
+}
+
+// stop records a fatal error: the node takes no more writes.
+func (n *Node) stop(err error) {
+	n.logger.Error("keel: replica: stopped", "err", err)
+	n.fatal.CompareAndSwap(nil, &err)
+	n.leading = false
+	n.ready.Store(false)
+	n.rt.Follow(err, ErrOutcomeUnknown, func() { n.clog.reset(n.applied) })
+	n.clog.fail(err)
+}
+
+// publish updates the status other goroutines read.
+func (n *Node) publish() {
+	st := n.rn.BasicStatus()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	s := &n.status
+	s.ID, s.Term, s.Leader, s.Commit, s.Applied = n.id, st.GetTerm(), st.Lead, st.GetCommit(), n.applied
+	s.Role = roleName(st.RaftState)
+	s.Addr = n.addrs[n.id]
+	s.LastIndex = n.log.LastIndex()
+	if n.confState != nil {
+		s.Members = append(s.Members[:0], n.confState.GetVoters()...)
+	}
+}
+
+func roleName(s raft.StateType) string {
+	switch s {
+	case raft.StateLeader:
+		return "leader"
+	case raft.StateCandidate:
+		return "candidate"
+	case raft.StatePreCandidate:
+		return "pre-candidate"
+	}
+	return "follower"
+}
+
+// appliedMoved wakes those waiting for the applied index to move.
+func (n *Node) appliedMoved() {
+	n.mu.Lock()
+	n.status.Applied = n.applied
+	close(n.appliedCh)
+	n.appliedCh = make(chan struct{})
+	n.mu.Unlock()
+}

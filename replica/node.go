@@ -1,0 +1,304 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/keeldb/keel"
+	"github.com/keeldb/keel/internal/host"
+	"github.com/keeldb/keel/runtime"
+	"github.com/keeldb/keel/wal"
+	"go.etcd.io/raft/v3"
+	pb "go.etcd.io/raft/v3/raftpb"
+)
+
+// Peer is a member of the cluster: its raft id and the address its
+// transport listens on.
+type Peer struct {
+	ID   uint64
+	Addr string
+}
+
+// Config configures a node.
+type Config struct {
+	// ID is the node's raft id, never 0.
+	ID uint64
+	// Dir is the node's data directory (see wal.RaftLog).
+	Dir    string
+	Module *keel.Module
+	// Peers are the cluster's first members, this node among them. A
+	// node whose directory is new bootstraps the cluster with them; a
+	// node that joins a running cluster (Join) or restarts ignores them
+	// except for their addresses.
+	Peers []Peer
+	// Join starts a new node that a member added to the cluster
+	// (Node.AddMember): it waits for the leader to send it the log or a
+	// snapshot.
+	Join bool
+	// Transport carries raft's messages; the node registers itself with
+	// it (Transport.Start).
+	Transport Transport
+
+	// Tick is raft's clock period; 0 means 100ms. ElectionTicks and
+	// HeartbeatTicks are in ticks; 0 means 10 and 1: an election starts
+	// after 1 to 2 s without a leader.
+	Tick           time.Duration
+	ElectionTicks  int
+	HeartbeatTicks int
+	// SnapshotEvery takes a snapshot after that many applied entries
+	// since the last; 0 means 10,000, a negative value never.
+	// SnapshotRetain is how many entries the log keeps behind a
+	// snapshot, for followers a little behind; 0 means 5,000.
+	SnapshotEvery  int
+	SnapshotRetain uint64
+	// SegmentSize is the log's segment size; 0 is wal's default.
+	SegmentSize int
+
+	// Logger, Clock, QueueCalls, QueueBytes and FailFast are as in
+	// keel.Options.
+	Logger     *slog.Logger
+	Clock      func() time.Time
+	QueueCalls int
+	QueueBytes int64
+	FailFast   bool
+}
+
+// Node is one member of a replicated Keel database: the module's tables
+// and executor (package runtime), a raft node (go.etcd.io/raft/v3) whose
+// log is the node's Keel log (wal.RaftLog), and a transport. It is safe
+// for concurrent use, and it is a keel.Conn and a keel.Viewer: generated
+// clients call through it.
+type Node struct {
+	cfg    Config
+	id     uint64
+	logger *slog.Logger
+	log    *wal.RaftLog
+	clog   *commitLog
+	rt     *runtime.Runtime
+	rn     *raft.RawNode
+	tr     Transport
+
+	kickc   chan struct{}
+	recvc   chan *pb.Message
+	readc   chan *readReq
+	reportc chan report
+	stopc   chan struct{}
+	donec   chan struct{}
+	stopMu  sync.Mutex
+	closed  bool
+
+	// The raft loop's own state.
+	applied   uint64 // the last entry applied or released
+	leading   bool   // the runtime takes writes
+	confState *pb.ConfState
+	confIndex uint64 // the last configuration change applied
+	lastSnap  uint64
+	snapping  atomic.Bool
+	reads     map[string]*readReq
+	readSeq   uint64
+
+	// Published for other goroutines.
+	mu        sync.Mutex
+	status    Status
+	addrs     map[uint64]string
+	appliedCh chan struct{} // closed and replaced when applied moves
+	ready     atomic.Bool   // leads, and the init reducer (if any) ran
+	heard     atomic.Int64  // unix nanos of the last message from the leader
+	fatal     atomic.Pointer[error]
+}
+
+// Status is what a node says about itself.
+type Status struct {
+	ID      uint64 `json:"id"`
+	Role    string `json:"role"` // leader, follower, candidate, pre-candidate
+	Term    uint64 `json:"term"`
+	Leader  uint64 `json:"leader"`
+	Commit  uint64 `json:"commit"`
+	Applied uint64 `json:"applied"`
+	Addr    string `json:"addr"`
+	// Members are the voters of the configuration applied.
+	Members []uint64 `json:"members"`
+	// LastIndex is the last entry of the node's log.
+	LastIndex uint64 `json:"last_index"`
+}
+
+// Open opens (or creates) the node's data directory and starts the node.
+func Open(cfg Config) (*Node, error) {
+	if cfg.ID == 0 || cfg.Module == nil || cfg.Transport == nil {
+		return nil, errors.New("keel: replica: Config needs ID, Module and Transport")
+	}
+	if cfg.Tick <= 0 {
+		cfg.Tick = 100 * time.Millisecond
+	}
+	if cfg.ElectionTicks <= 0 {
+		cfg.ElectionTicks = 10
+	}
+	if cfg.HeartbeatTicks <= 0 {
+		cfg.HeartbeatTicks = 1
+	}
+	if cfg.SnapshotEvery == 0 {
+		cfg.SnapshotEvery = 10_000
+	}
+	if cfg.SnapshotRetain == 0 {
+		cfg.SnapshotRetain = 5_000
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	m := cfg.Module
+	l, err := wal.OpenRaft(cfg.Dir, m.Name, m.Tables, wal.Options{Logger: cfg.Logger, SegmentSize: cfg.SegmentSize})
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, id: cfg.ID, logger: cfg.Logger.With("node", cfg.ID), log: l, tr: cfg.Transport,
+		kickc: make(chan struct{}, 1), recvc: make(chan *pb.Message, 4096), readc: make(chan *readReq, 1024), reportc: make(chan report, 1024),
+		stopc: make(chan struct{}), donec: make(chan struct{}), applied: l.Applied(), reads: map[string]*readReq{},
+		addrs: map[uint64]string{}, appliedCh: make(chan struct{})}
+	n.lastSnap = l.Snapshot().Index
+	cs, addrs, err := decodeMeta(l.Snapshot().Meta)
+	if err != nil {
+		l.Close()
+		return nil, fmt.Errorf("keel: replica: snapshot metadata: %w", err)
+	}
+	n.confState = cs
+	for id, a := range addrs {
+		n.addrs[id] = a
+	}
+	for _, p := range cfg.Peers {
+		n.addrs[p.ID] = p.Addr
+	}
+	n.clog = newCommitLog(n, n.applied)
+	rt, err := runtime.New(host.Config{Module: m.Name, Reducers: m.Reducers, Schedules: nil, DB: l.DB(), Existing: true,
+		Log: n.clog, Logger: cfg.Logger, Clock: cfg.Clock, QueueCalls: cfg.QueueCalls, QueueBytes: cfg.QueueBytes, FailFast: cfg.FailFast})
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	n.rt = rt
+	rt.Follow(n.notLeader(), ErrOutcomeUnknown, nil)
+	rc := &raft.Config{ID: cfg.ID, ElectionTick: cfg.ElectionTicks, HeartbeatTick: cfg.HeartbeatTicks,
+		Storage: &storage{l: l}, Applied: n.applied, MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 256,
+		MaxCommittedSizePerReady: 64 << 20, CheckQuorum: true, PreVote: true, ReadOnlyOption: raft.ReadOnlySafe,
+		Logger: raftLogger{n.logger}}
+	rn, err := raft.NewRawNode(rc)
+	if err != nil {
+		rt.Close()
+		l.Close()
+		return nil, fmt.Errorf("keel: replica: %w", err)
+	}
+	n.rn = rn
+	hs := l.HardState()
+	if l.LastIndex() == 0 && hs.Term == 0 && !cfg.Join {
+		peers := make([]raft.Peer, len(cfg.Peers))
+		for i, p := range cfg.Peers {
+			peers[i] = raft.Peer{ID: p.ID, Context: []byte(p.Addr)}
+		}
+		if len(peers) == 0 {
+			peers = []raft.Peer{{ID: cfg.ID}}
+		}
+		if err := rn.Bootstrap(peers); err != nil {
+			rt.Close()
+			l.Close()
+			return nil, fmt.Errorf("keel: replica: bootstrap: %w", err)
+		}
+	}
+	n.publish()
+	n.tr.Start(n)
+	for id, a := range n.addrs {
+		if id != n.id {
+			n.tr.AddPeer(id, a)
+		}
+	}
+	go n.run()
+	return n, nil
+}
+
+// ID returns the node's raft id.
+func (n *Node) ID() uint64 { return n.id }
+
+// Module returns the module the node runs.
+func (n *Node) Module() *keel.Module { return n.cfg.Module }
+
+// Status returns what the node says about itself.
+func (n *Node) Status() Status {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	s := n.status
+	s.Members = append([]uint64(nil), s.Members...)
+	return s
+}
+
+// Addr returns the address of member id, or "".
+func (n *Node) Addr(id uint64) string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.addrs[id]
+}
+
+// Step hands the node a message from another node (the transport's
+// receiving side).
+func (n *Node) Step(ctx context.Context, m *pb.Message) error {
+	select {
+	case n.recvc <- m:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-n.stopc:
+		return ErrClosed
+	}
+}
+
+func (n *Node) kick() {
+	select {
+	case n.kickc <- struct{}{}:
+	default:
+	}
+}
+
+// notLeader is the error of a call the node refuses.
+func (n *Node) notLeader() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return &NotLeaderError{Node: n.id, Leader: n.status.Leader, Addr: n.addrs[n.status.Leader]}
+}
+
+// Failure returns the error that stopped the node, or nil.
+func (n *Node) Failure() error {
+	if p := n.fatal.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Close stops the node: calls waiting for their commit fail with
+// ErrOutcomeUnknown, the raft loop stops, and the log is closed.
+func (n *Node) Close() error {
+	n.stopMu.Lock()
+	if n.closed {
+		n.stopMu.Unlock()
+		<-n.donec
+		return nil
+	}
+	n.closed = true
+	n.stopMu.Unlock()
+	close(n.stopc)
+	<-n.donec
+	n.tr.Stop()
+	n.clog.fail(ErrClosed)
+	n.rt.Follow(ErrClosed, ErrOutcomeUnknown, func() { n.clog.reset(n.applied) })
+	n.rt.Close()
+	return n.log.Close()
+}
+
+// Check verifies every index of every table against its primary key.
+func (n *Node) Check() error {
+	return n.rt.Capture(func(d *tableDB, _ uint64) error { return txCheck(d) })
+}

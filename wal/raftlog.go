@@ -1,0 +1,652 @@
+package wal
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/keeldb/keel/table"
+	tw "github.com/tidwall/wal"
+)
+
+// RaftLog is a data directory kept as the log of a raft replica
+// (package replica): Keel's own log segments hold raft's entries, one
+// entry per segment entry at the same index, so that no entry is stored
+// twice. A commit's entry is its Keel record, as in a single node's log;
+// raft's own entries (the empty entry a new leader appends, configuration
+// changes) are records of no rows whose reducer is "raft:empty",
+// "raft:conf" or "raft:conf2" and whose caller field holds raft's payload
+// (reducer names are Go identifiers, so they never collide). Raft's terms
+// and hard state are kept beside the log, in two small files (see
+// raftstate.go):
+//
+//	dir/
+//	  LOCK, schema.json                 as in a single node's directory
+//	  raft-state                        term, vote, commit (two slots)
+//	  raft-terms                        term boundaries of the log
+//	  snapshot-<index>.keel             a Keel snapshot of the state after raft entry index
+//	  snapshot-<index>.raft             its raft term and configuration
+//	  log/<first index:%020d>           tidwall/wal segments of Keel records
+//
+// Open loads the newest snapshot and checks the log after it (a torn
+// tail is repaired); it applies no entry: raft hands the committed ones
+// back to the replica, which applies them through Apply, and the entries
+// after the commit index stay in the log, not applied, until raft says
+// they are committed (or truncates them). A RaftLog is driven by one
+// goroutine (the replica's raft loop); Term, Entries, FirstIndex and
+// LastIndex may be called from others.
+type RaftLog struct {
+	dir    string
+	opts   Options
+	lock   *dirLock
+	logger *slog.Logger
+	schema []byte
+	fp     Fingerprint
+	tables []string
+	db     *table.DB
+
+	mu        sync.RWMutex
+	w         *tw.Log
+	first     uint64 // the first entry held (snapIndex+1)
+	last      uint64 // the last entry held
+	snapIndex uint64
+	snapTerm  uint64
+	snapMeta  []byte
+	terms     *terms
+	mark      bool // the next append writes a boundary: the log was truncated
+	hard      *hardStateFile_
+	applied   uint64 // what Open replayed
+	rec       Recovery
+	batch     tw.Batch
+}
+
+// EntryKind is what a raft entry holds.
+type EntryKind uint8
+
+const (
+	// EntryRecord is a commit: Data is its Keel record.
+	EntryRecord EntryKind = iota
+	// EntryEmpty is raft's empty entry (a new leader's first).
+	EntryEmpty
+	// EntryConf and EntryConf2 are configuration changes: Data is raft's
+	// ConfChange or ConfChangeV2.
+	EntryConf
+	EntryConf2
+)
+
+var kindNames = [...]string{EntryEmpty: "raft:empty", EntryConf: "raft:conf", EntryConf2: "raft:conf2"}
+
+// RaftEntry is one entry of a RaftLog.
+type RaftEntry struct {
+	Index, Term uint64
+	Kind        EntryKind
+	Data        []byte
+}
+
+// OpenRaft opens the replicated data directory dir for the module name
+// with tables, creating it when it does not exist. See RaftLog.
+func OpenRaft(dir, name string, tables []table.Schema, opts Options) (*RaftLog, error) {
+	o := opts.withDefaults()
+	if err := mkdirDurable(dir); err != nil {
+		return nil, fmt.Errorf("keel: %w", err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	l, err := openRaft(dir, name, tables, o, lock)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	return l, nil
+}
+
+func openRaft(dir, name string, tables []table.Schema, o Options, lock *dirLock) (*RaftLog, error) {
+	cur := moduleSchema(name, tables)
+	stored, existing, err := readSchema(dir)
+	if err != nil {
+		return nil, err
+	}
+	if existing {
+		if err := diffSchema(stored.Tables, cur.Tables); err != nil {
+			return nil, err
+		}
+	}
+	schema, _ := json.Marshal(cur)
+	l := &RaftLog{dir: dir, opts: o, lock: lock, logger: o.Logger, schema: schema, fp: cur.Fingerprint}
+	for _, t := range tables {
+		l.tables = append(l.tables, t.TableName())
+	}
+	if l.hard, err = openHardState(dir, false); err != nil {
+		return nil, err
+	}
+	if l.terms, err = openTerms(dir, false); err != nil {
+		l.hard.close()
+		return nil, err
+	}
+	fail := func(err error) (*RaftLog, error) {
+		l.hard.close()
+		l.terms.close()
+		return nil, err
+	}
+	if err := l.recover(tables); err != nil {
+		return fail(err)
+	}
+	if !existing {
+		if err := writeSchema(dir, cur); err != nil {
+			return fail(err)
+		}
+	}
+	w, err := openTW(logDir(dir), o.SegmentSize)
+	if err != nil {
+		return fail(err)
+	}
+	if last, err := w.LastIndex(); err != nil || last != l.last {
+		w.Close()
+		return fail(fmt.Errorf("keel: raft log ends at %d after recovery, expected %d (%v): %w", last, l.last, err, ErrCorrupt))
+	}
+	if err := syncDir(logDir(dir)); err != nil {
+		w.Close()
+		return fail(fmt.Errorf("keel: %w", err))
+	}
+	l.w = w
+	return l, nil
+}
+
+// recover loads the newest good snapshot, replays the log through the
+// stored commit index and repairs a torn tail.
+func (l *RaftLog) recover(tables []table.Schema) error {
+	snaps, err := listSnapshots(l.dir)
+	if err != nil {
+		return err
+	}
+	var db *table.DB
+	for _, sf := range snaps {
+		term, meta, err := readSnapMeta(l.dir, sf.Index)
+		if err != nil {
+			l.logger.Warn("keel: raft snapshot without its metadata, skipped", "snapshot", sf.Path, "err", err)
+			continue
+		}
+		s, err := ReadSnapshot(sf.Path)
+		if err != nil {
+			l.logger.Warn("keel: snapshot unusable, falling back to an older one", "snapshot", sf.Path, "err", err)
+			continue
+		}
+		if err := s.checkSchema(sf.Path, l.fp, l.schema); err != nil {
+			return err
+		}
+		if db, err = tx.NewDB(tables); err != nil {
+			return err
+		}
+		if err := s.load(newReplayer(db, l.fp)); err != nil {
+			return fmt.Errorf("keel: load %s: %w", sf.Path, err)
+		}
+		l.snapIndex, l.snapTerm, l.snapMeta = s.Index, term, meta
+		l.rec.Snapshot, l.rec.SnapshotIndex = sf.Path, s.Index
+		break
+	}
+	if db == nil {
+		if db, err = tx.NewDB(tables); err != nil {
+			return err
+		}
+	}
+	l.db = db
+	commit := l.hard.cur.Commit
+	from := l.snapIndex + 1
+	l.first, l.last = from, from-1
+	segs, err := listSegments(logDir(l.dir))
+	if err != nil {
+		return err
+	}
+	if len(segs) > 0 && segs[0].First > from {
+		return &CorruptError{File: segs[0].Path, Index: segs[0].First,
+			Reason: fmt.Sprintf("the raft log starts after entry %d, which no snapshot holds", from)}
+	}
+	end := uint64(0) // the last entry the segments hold
+	for i, seg := range segs {
+		if i+1 < len(segs) && segs[i+1].First <= from {
+			continue // wholly before the snapshot
+		}
+		if seg.First > max(end, from-1)+1 {
+			return &CorruptError{File: seg.Path, Index: end + 1,
+				Reason: fmt.Sprintf("entries %d to %d are missing", end+1, seg.First-1)}
+		}
+		sc, err := scanSegment(seg, func(e Entry) error {
+			if e.Index >= from {
+				l.rec.Entries++
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		end = seg.First + uint64(sc.entries) - 1
+		if sc.bad == nil {
+			continue
+		}
+		if i != len(segs)-1 || !sc.torn {
+			return sc.bad
+		}
+		if sc.bad.Index <= commit {
+			return fmt.Errorf("keel: raft log: entry %d, which raft committed, is damaged: %w", sc.bad.Index, sc.bad)
+		}
+		if err := truncateFile(seg.Path, sc.bad.Offset); err != nil {
+			return err
+		}
+		if !sc.zeros {
+			l.logger.Warn("keel: repaired a torn raft log tail", "segment", seg.Path, "offset", sc.bad.Offset,
+				"dropped_bytes", sc.droppedBytes, "last_entry", end)
+			l.rec.Repair = "keel: repaired a torn raft log tail (" + sc.bad.Reason + ")"
+		}
+	}
+	if len(segs) == 0 || end < from-1 {
+		// No log, or one that ends before the snapshot's entry: the log
+		// goes on after the snapshot, in a segment of its own.
+		for _, seg := range segs {
+			if err := os.Remove(seg.Path); err != nil {
+				return fmt.Errorf("keel: raft log: %w", err)
+			}
+		}
+		if err := createSegment(logDir(l.dir), from); err != nil {
+			return err
+		}
+		end = from - 1
+	}
+	l.last = end
+	if commit > l.last {
+		return fmt.Errorf("keel: raft log: the stored commit index %d is past the last entry %d: %w", commit, l.last, ErrCorrupt)
+	}
+	l.applied = l.snapIndex
+	// Boundaries past the last entry belong to entries that were never
+	// written: drop them on disk too, so that they do not come back.
+	if n := len(l.terms.bs); n > 0 && l.terms.bs[n-1].index > l.last {
+		if err := l.terms.rewrite(l.dir, l.first, l.last); err != nil {
+			return err
+		}
+	}
+	l.rec.Existing = l.last > 0
+	l.rec.LastIndex = l.last
+	l.rec.Schema = l.fp
+	return nil
+}
+
+// openTW opens the log's segments with tidwall/wal; the RaftLog fsyncs
+// them itself.
+func openTW(ldir string, segSize int) (*tw.Log, error) {
+	w, err := tw.Open(ldir, &tw.Options{NoSync: true, SegmentSize: segSize,
+		LogFormat: tw.Binary, SegmentCacheSize: 2, AllowEmpty: true})
+	if err != nil {
+		return nil, fmt.Errorf("keel: raft log: open: %w", err)
+	}
+	return w, nil
+}
+
+// createSegment creates an empty segment file for the log to go on at
+// index first.
+func createSegment(ldir string, first uint64) error {
+	if err := os.MkdirAll(ldir, 0o750); err != nil {
+		return fmt.Errorf("keel: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(ldir, segmentName(first)), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err == nil {
+		err = f.Sync()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err == nil {
+		err = syncDir(ldir)
+	}
+	if err != nil {
+		return fmt.Errorf("keel: raft log: %w", err)
+	}
+	return nil
+}
+
+func truncateFile(path string, size int64) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err == nil {
+		err = f.Truncate(size)
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("keel: raft log: truncate %s: %w", path, err)
+	}
+	return nil
+}
+
+// entryKind reads the kind of a checked record and, for raft's own
+// entries, the payload.
+func entryKind(data []byte) (EntryKind, []byte) {
+	d := newDecoder(data[:len(data)-4], 1+8)
+	d.Uvarint()
+	d.Varint()
+	reducer := d.Bytes(true)
+	if d.failed() || !strings.HasPrefix(string(reducer), "raft:") {
+		return EntryRecord, data
+	}
+	payload := d.Bytes(true)
+	for k, name := range kindNames {
+		if name != "" && string(reducer) == name {
+			return EntryKind(k), payload
+		}
+	}
+	return EntryRecord, data
+}
+
+// appendInternal appends the record of one of raft's own entries.
+func appendInternal(dst []byte, fp Fingerprint, kind EntryKind, payload []byte) []byte {
+	start := len(dst)
+	dst = append(dst, Version)
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(fp))
+	dst = binary.AppendUvarint(dst, 0) // txid
+	dst = binary.AppendVarint(dst, 0)  // time
+	dst = appendString(dst, kindNames[kind])
+	dst = binary.AppendUvarint(dst, uint64(len(payload)))
+	dst = append(dst, payload...)
+	dst = binary.AppendUvarint(dst, 0) // tables
+	dst = binary.AppendUvarint(dst, 0) // sequence moves
+	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
+}
+
+// EncodeCommit appends the Keel record of commit c to dst: the data of the
+// raft entry a leader proposes for it.
+func (l *RaftLog) EncodeCommit(dst []byte, c *table.Commit) []byte { return appendRecord(dst, l.fp, c) }
+
+// CheckRecord verifies a record received from another node: framing,
+// version, checksum and the schema fingerprint.
+func (l *RaftLog) CheckRecord(data []byte) error {
+	body, err := checkRecord(data)
+	if err != nil {
+		return fmt.Errorf("keel: raft entry: %w: %w", err, ErrCorrupt)
+	}
+	if fp := recordSchema(body); fp != l.fp {
+		return &ForeignError{File: "raft entry", Found: fp, Want: l.fp}
+	}
+	return nil
+}
+
+// DB returns the state Open restored.
+func (l *RaftLog) DB() *table.DB { return l.db }
+
+// Applied is the last entry whose state Open restored: the newest
+// snapshot's.
+func (l *RaftLog) Applied() uint64 { return l.applied }
+
+// Recovery reports what Open found and did.
+func (l *RaftLog) Recovery() Recovery { return l.rec }
+
+// Dir returns the data directory.
+func (l *RaftLog) Dir() string { return l.dir }
+
+// HardState returns raft's stored hard state.
+func (l *RaftLog) HardState() HardState { return l.hard.cur }
+
+// SetHardState stores hs; sync fsyncs it (a new term or vote must be
+// durable before messages go out; a commit index alone need not be).
+func (l *RaftLog) SetHardState(hs HardState, sync bool) error { return l.hard.save(hs, sync) }
+
+// FirstIndex is the first entry held; LastIndex the last (FirstIndex-1
+// when none is).
+func (l *RaftLog) FirstIndex() uint64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.first
+}
+
+// LastIndex is the index of the last entry held.
+func (l *RaftLog) LastIndex() uint64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.last
+}
+
+// ErrCompacted and ErrUnavailable report entries before the log's first
+// (in a snapshot) and after its last.
+var (
+	ErrCompacted   = errors.New("keel: raft log: entry compacted into a snapshot")
+	ErrUnavailable = errors.New("keel: raft log: entry not in the log")
+)
+
+// Term returns the term of entry index, also of the snapshot's entry
+// (FirstIndex-1).
+func (l *RaftLog) Term(index uint64) (uint64, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	switch {
+	case index == l.snapIndex:
+		return l.snapTerm, nil
+	case index < l.first:
+		return 0, ErrCompacted
+	case index > l.last:
+		return 0, ErrUnavailable
+	}
+	return l.terms.term(index), nil
+}
+
+// Entries returns the entries from lo up to hi (not included), at most
+// maxBytes of data but at least one.
+func (l *RaftLog) Entries(lo, hi, maxBytes uint64) ([]RaftEntry, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if lo < l.first {
+		return nil, ErrCompacted
+	}
+	if hi > l.last+1 {
+		return nil, ErrUnavailable
+	}
+	var out []RaftEntry
+	var size uint64
+	for i := lo; i < hi; i++ {
+		data, err := l.w.Read(i)
+		if err != nil {
+			return nil, fmt.Errorf("keel: raft log: read entry %d: %w", i, err)
+		}
+		if _, err := checkRecord(data); err != nil {
+			return nil, &CorruptError{File: logDir(l.dir), Index: i, Reason: err.Error()}
+		}
+		kind, payload := entryKind(data)
+		out = append(out, RaftEntry{Index: i, Term: l.terms.term(i), Kind: kind, Data: payload})
+		size += uint64(len(data))
+		if size >= maxBytes {
+			break
+		}
+	}
+	return out, nil
+}
+
+// Append writes ents, which follow on from entry ents[0].Index-1 and
+// replace every entry from ents[0].Index on (raft truncates a log whose
+// suffix conflicts with its leader's), and fsyncs them when sync is set.
+// A record's Data must be a checked Keel record (EncodeCommit,
+// CheckRecord).
+func (l *RaftLog) Append(ents []RaftEntry, sync bool) error {
+	if len(ents) == 0 {
+		return nil
+	}
+	first := ents[0].Index
+	if first <= l.last {
+		if err := l.truncate(first - 1); err != nil {
+			return err
+		}
+	}
+	if first != l.last+1 {
+		return fmt.Errorf("keel: raft log: entry %d does not follow the last entry %d", first, l.last)
+	}
+	prev := l.terms.term(first - 1)
+	if first-1 == l.snapIndex {
+		prev = l.snapTerm
+	}
+	for i, e := range ents {
+		if e.Term != prev || (i == 0 && l.mark) {
+			l.terms.queue(boundary{e.Index, e.Term})
+			prev = e.Term
+		}
+	}
+	l.mark = false
+	if err := l.terms.flush(); err != nil {
+		return err
+	}
+	b := &l.batch
+	b.Clear()
+	var buf []byte
+	for _, e := range ents {
+		data := e.Data
+		if e.Kind != EntryRecord {
+			buf = appendInternal(buf[:0], l.fp, e.Kind, e.Data)
+			data = buf
+		}
+		b.Write(e.Index, data)
+	}
+	l.mu.Lock()
+	err := l.w.WriteBatch(b)
+	if err == nil {
+		l.last = ents[len(ents)-1].Index
+	}
+	l.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("keel: raft log: write: %w: %w", ErrFailed, err)
+	}
+	if sync {
+		if err := l.w.Sync(); err != nil {
+			return fmt.Errorf("keel: raft log: fsync: %w: %w", ErrFailed, err)
+		}
+	}
+	return nil
+}
+
+// truncate drops every entry after to: the segments wholly after it are
+// removed, newest first, and the segment holding to+1 is cut there, so
+// that a crash midway leaves a log that ends early, never one with a gap.
+func (l *RaftLog) truncate(to uint64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if to < l.snapIndex {
+		return fmt.Errorf("keel: raft log: truncate to %d, before the snapshot's entry %d", to, l.snapIndex)
+	}
+	if err := l.w.Close(); err != nil {
+		return fmt.Errorf("keel: raft log: %w", err)
+	}
+	ldir := logDir(l.dir)
+	segs, err := listSegments(ldir)
+	if err != nil {
+		return err
+	}
+	for i := len(segs) - 1; i >= 0; i-- {
+		seg := segs[i]
+		if seg.First > to+1 {
+			if err := os.Remove(seg.Path); err != nil {
+				return fmt.Errorf("keel: raft log: %w", err)
+			}
+			continue
+		}
+		var cut int64 = -1
+		if seg.First == to+1 {
+			cut = 0
+		} else {
+			if _, err := scanSegment(seg, func(e Entry) error {
+				if e.Index == to+1 {
+					cut = e.Offset
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		if cut >= 0 {
+			if err := truncateFile(seg.Path, cut); err != nil {
+				return err
+			}
+		}
+		break
+	}
+	if err := syncDir(ldir); err != nil {
+		return fmt.Errorf("keel: raft log: %w", err)
+	}
+	w, err := openTW(ldir, l.opts.SegmentSize)
+	if err != nil {
+		return err
+	}
+	l.w = w
+	l.last = to
+	bs := l.terms.bs
+	for len(bs) > 0 && bs[len(bs)-1].index > to {
+		bs = bs[:len(bs)-1]
+	}
+	l.terms.bs = bs
+	l.mark = true
+	return nil
+}
+
+// Sync fsyncs the log.
+func (l *RaftLog) Sync() error {
+	if err := l.w.Sync(); err != nil {
+		return fmt.Errorf("keel: raft log: fsync: %w: %w", ErrFailed, err)
+	}
+	return nil
+}
+
+// Apply replays the records among ents into db, through table's replay:
+// never reducer code. It returns the id of the last transaction applied
+// (0 for none). An error leaves db unusable.
+func (l *RaftLog) Apply(db *table.DB, ents []RaftEntry) (uint64, error) {
+	r := newReplayer(db, l.fp)
+	for _, e := range ents {
+		if e.Kind != EntryRecord {
+			continue
+		}
+		if _, err := checkRecord(e.Data); err != nil {
+			return 0, fmt.Errorf("keel: raft entry %d: %w: %w", e.Index, err, ErrCorrupt)
+		}
+		if err := r.apply("raft entry", e.Index, e.Data); err != nil {
+			return 0, fmt.Errorf("keel: apply raft entry %d: %w", e.Index, err)
+		}
+	}
+	if err := r.finish(); err != nil {
+		return 0, err
+	}
+	return r.lastTx, nil
+}
+
+// Close fsyncs and closes the log and its state files and releases the
+// directory's lock.
+func (l *RaftLog) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var errs []error
+	if l.w != nil {
+		if err := l.w.Sync(); err != nil {
+			errs = append(errs, err)
+		}
+		if err := l.w.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		l.w = nil
+	}
+	if err := l.hard.close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := l.terms.close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := l.lock.release(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("keel: raft log: close: %w", errors.Join(errs...))
+	}
+	return nil
+}

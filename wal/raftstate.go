@@ -1,0 +1,227 @@
+package wal
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// The two small files of a replicated data directory (see RaftLog):
+//
+//	raft-state   two slots of | seq u64 | term u64 | vote u64 | commit u64 | crc32c u32 |
+//	             (little endian), written in turn; the valid slot of the
+//	             higher seq wins, so a torn write leaves the other slot
+//	raft-terms   | index u64 | term u64 | crc32c u32 |...  appended: entries from
+//	             index on have term, until the next boundary; a boundary
+//	             supersedes every earlier one at or after its index (the
+//	             log was truncated there), and a torn last one is ignored
+const (
+	hardStateFile = "raft-state"
+	termsFile     = "raft-terms"
+	hardSlot      = 8 * 4 * 1
+	hardSlotSize  = hardSlot + 4
+	termRecSize   = 8 + 8 + 4
+)
+
+// HardState is raft's state that must survive a crash: the current term,
+// the vote in it and the commit index (the last of which may lag: raft
+// learns it again).
+type HardState struct {
+	Term, Vote, Commit uint64
+}
+
+// hardStateFile is the raft-state file, open for writing.
+type hardStateFile_ struct {
+	f   *os.File
+	seq uint64
+	cur HardState
+}
+
+func openHardState(dir string, readOnly bool) (*hardStateFile_, error) {
+	path := filepath.Join(dir, hardStateFile)
+	flag := os.O_RDWR | os.O_CREATE
+	if readOnly {
+		flag = os.O_RDONLY
+	}
+	f, err := os.OpenFile(path, flag, 0o640)
+	if err != nil {
+		if readOnly && os.IsNotExist(err) {
+			return &hardStateFile_{}, nil
+		}
+		return nil, fmt.Errorf("keel: raft state: %w", err)
+	}
+	h := &hardStateFile_{f: f}
+	buf := make([]byte, 2*hardSlotSize)
+	n, err := f.ReadAt(buf, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		f.Close()
+		return nil, fmt.Errorf("keel: raft state: %w", err)
+	}
+	for s := 0; s+hardSlotSize <= n; s += hardSlotSize {
+		b := buf[s : s+hardSlotSize]
+		if crc32.Checksum(b[:hardSlot], castagnoli) != binary.LittleEndian.Uint32(b[hardSlot:]) {
+			continue
+		}
+		seq := binary.LittleEndian.Uint64(b)
+		if seq >= h.seq {
+			h.seq = seq
+			h.cur = HardState{Term: binary.LittleEndian.Uint64(b[8:]), Vote: binary.LittleEndian.Uint64(b[16:]),
+				Commit: binary.LittleEndian.Uint64(b[24:])}
+		}
+	}
+	return h, nil
+}
+
+// save writes hs into the older slot, fsyncing it when sync is set.
+func (h *hardStateFile_) save(hs HardState, sync bool) error {
+	h.seq++
+	var b [hardSlotSize]byte
+	binary.LittleEndian.PutUint64(b[0:], h.seq)
+	binary.LittleEndian.PutUint64(b[8:], hs.Term)
+	binary.LittleEndian.PutUint64(b[16:], hs.Vote)
+	binary.LittleEndian.PutUint64(b[24:], hs.Commit)
+	binary.LittleEndian.PutUint32(b[hardSlot:], crc32.Checksum(b[:hardSlot], castagnoli))
+	if _, err := h.f.WriteAt(b[:], int64(h.seq%2)*hardSlotSize); err != nil {
+		return fmt.Errorf("keel: raft state: %w", err)
+	}
+	if sync {
+		if err := h.f.Sync(); err != nil {
+			return fmt.Errorf("keel: raft state: fsync: %w", err)
+		}
+	}
+	h.cur = hs
+	return nil
+}
+
+func (h *hardStateFile_) close() error {
+	if h.f == nil {
+		return nil
+	}
+	err := h.f.Sync()
+	if cerr := h.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// boundary says that entries from index on have term.
+type boundary struct{ index, term uint64 }
+
+// terms is the raft-terms file and the boundaries it holds, in index
+// order.
+type terms struct {
+	f    *os.File
+	path string
+	bs   []boundary
+	buf  []byte
+}
+
+func openTerms(dir string, readOnly bool) (*terms, error) {
+	t := &terms{path: filepath.Join(dir, termsFile)}
+	data, err := os.ReadFile(t.path)
+	if err != nil && !os.IsNotExist(err) {
+		return nil, fmt.Errorf("keel: raft terms: %w", err)
+	}
+	for off := 0; off+termRecSize <= len(data); off += termRecSize {
+		b := data[off : off+termRecSize]
+		if crc32.Checksum(b[:16], castagnoli) != binary.LittleEndian.Uint32(b[16:]) {
+			break // torn: written before its entries, which are not there either
+		}
+		t.add(boundary{binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])})
+	}
+	if readOnly {
+		return t, nil
+	}
+	t.f, err = os.OpenFile(t.path, os.O_WRONLY|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("keel: raft terms: %w", err)
+	}
+	return t, nil
+}
+
+// add records b, dropping the boundaries it supersedes.
+func (t *terms) add(b boundary) {
+	i := sort.Search(len(t.bs), func(i int) bool { return t.bs[i].index >= b.index })
+	t.bs = append(t.bs[:i], b)
+}
+
+// term returns the term of entry index, 0 when no boundary covers it.
+func (t *terms) term(index uint64) uint64 {
+	i := sort.Search(len(t.bs), func(i int) bool { return t.bs[i].index > index })
+	if i == 0 {
+		return 0
+	}
+	return t.bs[i-1].term
+}
+
+// queue adds b and queues its record for the next flush.
+func (t *terms) queue(b boundary) {
+	t.add(b)
+	t.buf = binary.LittleEndian.AppendUint64(t.buf, b.index)
+	t.buf = binary.LittleEndian.AppendUint64(t.buf, b.term)
+	t.buf = binary.LittleEndian.AppendUint32(t.buf, crc32.Checksum(t.buf[len(t.buf)-16:], castagnoli))
+}
+
+// flush appends the queued records and fsyncs them: before the entries
+// they describe are written.
+func (t *terms) flush() error {
+	if len(t.buf) == 0 {
+		return nil
+	}
+	if _, err := t.f.Seek(0, io.SeekEnd); err != nil {
+		return fmt.Errorf("keel: raft terms: %w", err)
+	}
+	if _, err := t.f.Write(t.buf); err != nil {
+		return fmt.Errorf("keel: raft terms: %w", err)
+	}
+	t.buf = t.buf[:0]
+	if err := t.f.Sync(); err != nil {
+		return fmt.Errorf("keel: raft terms: fsync: %w", err)
+	}
+	return nil
+}
+
+// rewrite replaces the file with the boundaries from first on (and the
+// one covering first), atomically: after a torn tail or a compaction.
+func (t *terms) rewrite(dir string, first, last uint64) error {
+	keep := t.bs[:0:0]
+	for i, b := range t.bs {
+		if b.index > last {
+			break
+		}
+		if i+1 < len(t.bs) && t.bs[i+1].index <= first {
+			continue
+		}
+		keep = append(keep, b)
+	}
+	var data []byte
+	for _, b := range keep {
+		data = binary.LittleEndian.AppendUint64(data, b.index)
+		data = binary.LittleEndian.AppendUint64(data, b.term)
+		data = binary.LittleEndian.AppendUint32(data, crc32.Checksum(data[len(data)-16:], castagnoli))
+	}
+	if t.f != nil {
+		t.f.Close()
+	}
+	if err := writeFileAtomic(dir, termsFile, data); err != nil {
+		return fmt.Errorf("keel: raft terms: %w", err)
+	}
+	f, err := os.OpenFile(t.path, os.O_WRONLY, 0o640)
+	if err != nil {
+		return fmt.Errorf("keel: raft terms: %w", err)
+	}
+	t.f, t.bs = f, keep
+	return nil
+}
+
+func (t *terms) close() error {
+	if t.f == nil {
+		return nil
+	}
+	return t.f.Close()
+}
