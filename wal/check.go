@@ -75,11 +75,15 @@ type SegmentCheck struct {
 // without applying, repairing or writing anything, and without taking
 // the lock: it reads schema.json, chooses the snapshot Open would load,
 // and reads every log entry Open would replay, checking framing,
-// checksums, schema fingerprints, table and sequence names and, for
-// columns that schema.json describes with a Kind, that every row
-// decodes. It returns the error Open would fail with (the report then
-// says what was read up to that point), or nil when Open would accept the
-// directory, as it is or after the repair the report describes.
+// checksums, schema fingerprints, and table and sequence names. It
+// returns the error Open would fail with (the report then says what was
+// read up to that point), or nil when Open would accept the directory,
+// as it is or after the repair the report describes.
+//
+// It also decodes every row it reads by the column kinds schema.json
+// stores (where it stores them); since Open decodes rows with the
+// module's code instead, a row that does not decode that way is a note
+// in the report, not an error.
 //
 // Check cannot see what only applying the rows shows: a change that
 // contradicts the state before it (an update of a row that is not there,
@@ -109,6 +113,7 @@ func Check(dir string) (*CheckReport, error) {
 			schemaFile, stored.Fingerprint, fp))
 	}
 	c := newChecker(stored)
+	defer c.finish(rep)
 	snaps, err := listSnapshots(dir)
 	if err != nil {
 		return rep, err
@@ -147,7 +152,7 @@ func Check(dir string) (*CheckReport, error) {
 		if err := s.checkSchema(sc.Path, stored.Fingerprint, schemaJSON); err != nil {
 			return rep, err
 		}
-		if err := c.snapshot(s); err != nil {
+		if err := c.snapshot(sc.Path, s); err != nil {
 			return rep, fmt.Errorf("keel: load %s: %w", sc.Path, err)
 		}
 		rep.Snapshot, rep.SnapshotIndex = sc.Path, s.Index
@@ -234,10 +239,12 @@ func Check(dir string) (*CheckReport, error) {
 // checker stands in for the replayer: it decodes what replay would apply
 // and checks it against the stored schema, and applies nothing.
 type checker struct {
-	fp     Fingerprint // the schema every entry must carry
-	tables map[string]*checkTable
-	rec    Record
-	vals   []codec.Value
+	fp      Fingerprint // the schema every entry must carry
+	tables  map[string]*checkTable
+	notes   []string
+	badRows int
+	rec     Record
+	vals    []codec.Value
 }
 
 type checkTable struct {
@@ -266,15 +273,33 @@ func (c *checker) table(name string) (*checkTable, error) {
 	return t, nil
 }
 
-func (c *checker) row(t *checkTable, name string, row []byte) error {
+// row decodes a row by the stored column kinds. Open decodes rows with
+// the module's code, not by schema.json, so a row that does not decode
+// here is a note, not a refusal: schema.json does not describe it (it
+// was edited), or the row is damaged in a way the checksum did not
+// catch (a writer's bug). where is the row's place, for the note.
+func (c *checker) row(t *checkTable, name string, row []byte, where func() string) {
 	if t.kinds == nil {
-		return nil
+		return
 	}
 	var err error
 	if c.vals, err = codec.DecodeRow(t.kinds, row, c.vals[:0]); err != nil {
-		return fmt.Errorf("a row of table %s does not decode with its columns' kinds: %w", name, err)
+		if c.badRows++; c.badRows <= maxRowNotes {
+			c.notes = append(c.notes, fmt.Sprintf("%s: a row of table %s does not decode by the kinds in %s: %v",
+				where(), name, schemaFile, err))
+		}
 	}
-	return nil
+}
+
+// maxRowNotes is how many rows that do not decode Check describes.
+const maxRowNotes = 3
+
+// finish adds the checker's notes to rep.
+func (c *checker) finish(rep *CheckReport) {
+	rep.Notes = append(rep.Notes, c.notes...)
+	if c.badRows > maxRowNotes {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d more rows do not decode by the kinds in %s", c.badRows-maxRowNotes, schemaFile))
+	}
 }
 
 func (c *checker) seq(m table.SeqMove) error {
@@ -288,16 +313,14 @@ func (c *checker) seq(m table.SeqMove) error {
 	return nil
 }
 
-func (c *checker) snapshot(s *Snapshot) error {
+func (c *checker) snapshot(path string, s *Snapshot) error {
 	for _, st := range s.Tables {
 		t, err := c.table(st.Name)
 		if err != nil {
 			return err
 		}
 		for i, r := range st.Rows {
-			if err := c.row(t, st.Name, r); err != nil {
-				return fmt.Errorf("row %d: %w", i, err)
-			}
+			c.row(t, st.Name, r, func() string { return fmt.Sprintf("%s: row %d", path, i) })
 		}
 	}
 	for _, m := range s.Seqs {
@@ -323,12 +346,13 @@ func (c *checker) entry(file string, e Entry) error {
 		if t, err = c.table(tc.Table); err != nil {
 			break
 		}
+		where := func() string { return fmt.Sprintf("%s entry %d at offset %d", file, e.Index, e.Offset) }
 		for _, ch := range tc.Changes {
-			if err == nil && (ch.Op == table.OpDelete || ch.Op == table.OpUpdate) {
-				err = c.row(t, tc.Table, ch.Old)
+			if ch.Op == table.OpDelete || ch.Op == table.OpUpdate {
+				c.row(t, tc.Table, ch.Old, where)
 			}
-			if err == nil && (ch.Op == table.OpInsert || ch.Op == table.OpUpdate) {
-				err = c.row(t, tc.Table, ch.New)
+			if ch.Op == table.OpInsert || ch.Op == table.OpUpdate {
+				c.row(t, tc.Table, ch.New, where)
 			}
 		}
 	}

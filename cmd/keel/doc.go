@@ -27,8 +27,9 @@
 //
 // verify reads the directory as Open would (wal.Check: the snapshot Open
 // loads, every entry it replays, the schema fingerprint of each, the
-// names of tables and sequences, rows decoded by kind) and says what Open
-// would do. It exits 0 when Open accepts the directory as it is or after
+// names of tables and sequences) and says what Open would do; rows that
+// do not decode by the kinds in schema.json are noted, since Open
+// decodes them with the module's code instead. It exits 0 when Open accepts the directory as it is or after
 // a repair that loses no entry (the preallocated zeros after the last
 // entry of a database that is open or stopped; entries a snapshot holds),
 // and 1 otherwise, naming the file, the entry and its offset: for a torn
