@@ -14,6 +14,8 @@
 //	//keel:table schedule=F   a schedule table: each row calls reducer F at its time
 //	//keel:reducer            a reducer
 //	//keel:reducer init       the init reducer: runs once, when a database is created
+//	//keel:migrate            a migration function (see Migrations)
+//	//keel:dropped NAME...    tables and columns dropped on purpose (see Migrations); anywhere in a file
 //
 // # Tags
 //
@@ -29,6 +31,7 @@
 //	autoinc          filled from a sequence when 0 (integer columns only)
 //	autoinc(PARAMS)  the same, with sequence parameters
 //	name=NAME        the column's name
+//	default=VALUE    what a migration stores in this column for rows written before it existed
 //	schedule_at      a schedule table's time column (time.Time): when the row's reducer runs
 //	schedule_every   a schedule table's interval column (time.Duration): 0 runs once
 //	-                not stored (alone)
@@ -78,6 +81,45 @@
 // gets an inline key (table.Index.Key): its entries keep an 8-byte
 // order-preserving image of that column, so searches compare rows only
 // when the images are equal. time.Time columns have none.
+//
+// # Migrations
+//
+// Opening a data directory written by an older version of the module
+// migrates it (package wal's Plan): a new table, a new column, a new or
+// dropped index, a wider integer type or sequence range apply on their
+// own. A new column holds its default in the rows stored before it
+// existed: the zero value of its type, or default=VALUE, checked here for
+// the column's type: true or false; a Go integer or float literal within
+// the type's range; a string, bare or quoted as in Go (default="a, b"
+// for one with a comma); a time in RFC 3339 (default=2024-01-02T15:04:05Z).
+// Slices take none, and neither does an autoinc column.
+//
+// Dropping a table or a column deletes data, so it needs the module's
+// word: a line
+//
+//	//keel:dropped comment post.body
+//
+// anywhere in the package's files names the tables and TABLE.COLUMNs
+// whose data a migration may delete. A name the module still has is an
+// error.
+//
+// A rename or a type change goes through a migration function from the
+// table's old row shape, a struct of the package declared like the table
+// was (fields, column names, db:"-"; other tag options are ignored), to
+// the table's row:
+//
+//	type PostV1 struct {
+//		ID   uint64
+//		Name string
+//	}
+//
+//	//keel:migrate
+//	func MigratePost(old PostV1) (Post, error) { return Post{ID: old.ID, Title: old.Name}, nil }
+//
+// (or returning only the row). It runs on every stored row when the
+// stored table has exactly the old shape's columns (names and storage
+// kinds, in order), which keelgen generates a decoder for; it must be a
+// pure function of its argument. A table has at most one.
 //
 // # Scheduled reducers
 //
@@ -158,5 +200,6 @@
 // # Errors
 //
 // Every problem is reported as file:line:col and a sentence that says how
-// to fix it; see the tests for the full list.
+// to fix it (a default that does not fit its column included); see the
+// tests for the full list.
 package codegen

@@ -37,6 +37,7 @@ func emit(m *module, imports map[string]string) []byte {
 	for _, t := range m.Tables {
 		g.table(t)
 	}
+	g.migrations()
 	body := g.buf.Bytes()
 
 	var out bytes.Buffer
@@ -201,6 +202,7 @@ func (g *emitter) moduleVar() {
 			g.p("\tOnDisconnect: &%sReducer.Def,", r.Func)
 		}
 	}
+	g.migrationFields()
 	g.p("}")
 	g.p("")
 	for _, r := range m.Reducers {
@@ -726,7 +728,7 @@ func (g *emitter) table(t *tableModel) {
 	g.p("\tName: %q,", t.Name)
 	g.p("\tColumns: []table.Column{")
 	for _, c := range t.Cols {
-		g.p("\t\t{Name: %q, Type: %q, Kind: %q},", c.Name, c.Type.expr, kindName(c.Type))
+		g.p("\t\t%s,", columnLiteral(c))
 	}
 	g.p("\t},")
 	if t.Primary != nil {

@@ -32,7 +32,7 @@ type T struct {
 //keel:table
 type T struct {
 	ID int ` + "`db:\"primary\"`" + `
-}`, `x.go:5:9: unknown option "primary" in the db tag of field ID; the options are pk, unique, unique=NAME, index, index=NAME, hash, autoinc, autoinc(PARAMS), name=NAME, schedule_at, schedule_every and -`},
+}`, `x.go:5:9: unknown option "primary" in the db tag of field ID; the options are pk, unique, unique=NAME, index, index=NAME, hash, autoinc, autoinc(PARAMS), name=NAME, default=VALUE, schedule_at, schedule_every and -`},
 	{"hash without a unique key", `
 //keel:table
 type T struct {
@@ -336,6 +336,108 @@ type post struct {
 type Post struct {
 	ID int ` + "`db:\"pk\"`" + `
 }`, `x.go:9:6: types Post and post both give generated names starting with Post; rename one`},
+	{"default out of range", `
+//keel:table
+type T struct {
+	ID  int ` + "`db:\"pk\"`" + `
+	Lvl int8 ` + "`db:\"default=200\"`" + `
+}`, `x.go:6:11: field Lvl of table T: default=200 does not fit int8: it is outside the range of int8 (-128..127)`},
+	{"default not an integer", `
+//keel:table
+type T struct {
+	ID  int ` + "`db:\"pk\"`" + `
+	N   uint32 ` + "`db:\"default=-1\"`" + `
+}`, `x.go:6:13: field N of table T: default=-1 does not fit uint32: it is outside the range of uint32 (0..4294967295)`},
+	{"default bool", `
+//keel:table
+type T struct {
+	ID int ` + "`db:\"pk\"`" + `
+	On bool ` + "`db:\"default=yes\"`" + `
+}`, `x.go:6:10: field On of table T: default=yes does not fit bool: write true or false`},
+	{"default time", `
+import "time"
+
+//keel:table
+type T struct {
+	ID int ` + "`db:\"pk\"`" + `
+	At time.Time ` + "`db:\"default=yesterday\"`" + `
+}`, `x.go:8:15: field At of table T: default=yesterday does not fit time.Time: write a time in RFC 3339, e.g. 2024-01-02T15:04:05Z`},
+	{"default float", `
+//keel:table
+type T struct {
+	ID int ` + "`db:\"pk\"`" + `
+	F  float32 ` + "`db:\"default=1e40\"`" + `
+}`, `x.go:6:13: field F of table T: default=1e40 does not fit float32: write a Go float literal within the range of float32`},
+	{"default slice", `
+//keel:table
+type T struct {
+	ID int ` + "`db:\"pk\"`" + `
+	S  []string ` + "`db:\"default=a\"`" + `
+}`, `x.go:6:14: field S of table T: default=a does not fit []string: a slice column takes no default (stored rows get an empty slice); drop default`},
+	{"default and autoinc", `
+//keel:table
+type T struct {
+	ID int ` + "`db:\"pk,autoinc,default=3\"`" + `
+}`, `x.go:5:9: field ID of table T has both autoinc and default; a sequence fills an autoinc column, so drop one of them`},
+	{"dropped table still there", `
+//keel:dropped t
+//keel:table
+type T struct {
+	ID int ` + "`db:\"pk\"`" + `
+}`, `x.go:3:1: //keel:dropped names table t, which the module still has (T); remove the table or the declaration`},
+	{"dropped column still there", `
+//keel:table
+type T struct {
+	ID int ` + "`db:\"pk\"`" + `
+	// The body was dropped. //keel:dropped stands anywhere.
+	//keel:dropped t.id
+	Body string
+}`, `x.go:7:2: //keel:dropped names column id of table t, which it still has; remove the field or the declaration`},
+	{"dropped bad name", `
+//keel:dropped t.a.b
+var x int`, `x.go:3:1: //keel:dropped t.a.b is not a table or column name; write TABLE or TABLE.COLUMN, e.g. //keel:dropped post.body`},
+	{"migration takes a table", `
+//keel:table
+type T struct {
+	ID int ` + "`db:\"pk\"`" + `
+}
+
+//keel:migrate
+func M(old T) T { return old }`, `x.go:9:12: migration function M takes T, a table as it is now; declare the old row shape as a struct of its own and take that`},
+	{"migration returns no row", `
+//keel:table
+type T struct {
+	ID int ` + "`db:\"pk\"`" + `
+}
+
+type TV1 struct{ ID int }
+
+//keel:migrate
+func M(old TV1) (int, error) { return 0, nil }`, `x.go:11:18: migration function M must return a row of one of the module's tables; declare it as func M(old OldShape) (Row, error)`},
+	{"migration from the current shape", `
+//keel:table
+type T struct {
+	ID int ` + "`db:\"pk\"`" + `
+}
+
+type TV1 struct{ ID int }
+
+//keel:migrate
+func M(old TV1) T { return T{ID: old.ID} }`, `x.go:11:12: the old shape TV1 of migration function M has the columns of table t as it is now (id), so it would never run; declare the columns the older version stored`},
+	{"two migrations of a table", `
+//keel:table
+type T struct {
+	ID int ` + "`db:\"pk\"`" + `
+}
+
+type TV1 struct{ Key int }
+type TV2 struct{ No int }
+
+//keel:migrate
+func M1(old TV1) T { return T{ID: old.Key} }
+
+//keel:migrate
+func M2(old TV2) T { return T{ID: old.No} }`, `x.go:15:6: migration functions M1 and M2 both migrate table t; a table has one, from the shape its data has now, so remove the older one`},
 	{"package does not compile", `
 var x int = "s"`, `x.go:3:13: cannot use "s" (untyped string constant) as int value in variable declaration (the package must compile apart from the names keelgen generates)`},
 }

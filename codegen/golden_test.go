@@ -16,7 +16,7 @@ var update = flag.Bool("update", false, "rewrite the golden keel_gen.go files un
 // goldenModules are the packages under testdata whose keel_gen.go is the
 // golden output. Each is also compiled, vetted and tested as a real
 // package of this module.
-var goldenModules = []string{"blog", "minimal"}
+var goldenModules = []string{"blog", "minimal", "evolve"}
 
 func TestGolden(t *testing.T) {
 	for _, name := range goldenModules {

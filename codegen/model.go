@@ -41,6 +41,9 @@ type column struct {
 	Pos   token.Position // the field's position
 	TagAt token.Position // the tag's position (the field's when untagged)
 	seq   *seqModel
+	// Default is the column's default as codec.ParseJSON reads it, or ""
+	// (db:"default=...", see migrate.go).
+	Default string
 }
 
 // indexModel is the primary key or a secondary index.
@@ -116,4 +119,8 @@ type module struct {
 	Pkg      string // package name
 	Tables   []*tableModel
 	Reducers []*reducerModel
+	// Migrations and Dropped are what the module declares for schema
+	// migrations (//keel:migrate, //keel:dropped; see migrate.go).
+	Migrations []*migrationModel
+	Dropped    []string
 }

@@ -87,8 +87,8 @@ func marker(doc *ast.CommentGroup) (kind, rest string, pos token.Pos, ok bool) {
 		return "", "", 0, false
 	}
 	for _, c := range doc.List {
-		if !strings.HasPrefix(c.Text, "//keel:") {
-			continue
+		if !strings.HasPrefix(c.Text, "//keel:") || isDroppedLine(c.Text) {
+			continue // //keel:dropped stands anywhere (migrate.go)
 		}
 		line := strings.TrimPrefix(c.Text, "//keel:")
 		kind, rest, _ = strings.Cut(line, " ")
@@ -115,7 +115,7 @@ func (p *modParser) parse() *module {
 		}
 	}
 	var tables []tableDecl
-	var funcs []*ast.FuncDecl
+	var funcs, migrates []*ast.FuncDecl
 	for _, f := range files {
 		if p.fset.Position(f.Pos()).Filename == p.out {
 			continue
@@ -157,6 +157,10 @@ func (p *modParser) parse() *module {
 			case *ast.FuncDecl:
 				kind, _, pos, found := marker(d.Doc)
 				if !found {
+					continue
+				}
+				if kind == "migrate" {
+					migrates = append(migrates, d)
 					continue
 				}
 				if kind != "reducer" {
@@ -232,6 +236,7 @@ func (p *modParser) parse() *module {
 				"reducer %s is what table %s's rows call, so it must be func %s(ctx *Ctx, row %s) error", r.Func, t.Type, r.Func, t.Type)})
 		}
 	}
+	p.evolution(m, files, migrates)
 	p.checkNames(m)
 	return m
 }
@@ -318,6 +323,9 @@ func (p *modParser) table(td tableDecl) *tableModel {
 			t.Cols = append(t.Cols, c)
 			if opts.autoinc != nil {
 				p.sequence(t, c, opts.autoinc, tagPos)
+			}
+			if opts.def != nil {
+				p.columnDefault(t, c, opts, tagPos)
 			}
 			if opts.pk {
 				pk = append(pk, c)
@@ -723,6 +731,10 @@ func (p *modParser) generatedNames(m *module) map[string]string {
 	for _, r := range m.Reducers {
 		g[r.Func+"Args"] = "reducer " + r.Func
 		g[r.Func+"Reducer"] = "reducer " + r.Func
+	}
+	for _, mg := range m.Migrations {
+		g["keelMigrate"+mg.Func] = "migration function " + mg.Func
+		g["keelDecodeOld"+mg.Old.Type] = "migration function " + mg.Func
 	}
 	return g
 }

@@ -19,6 +19,8 @@ type tagOpts struct {
 	hash    bool // the pk or the column's own unique index is a hash index
 	// schedAt and schedEvery mark a schedule table's time and interval.
 	schedAt, schedEvery bool
+	// def is the default=VALUE option as written (see migrate.go).
+	def *string
 }
 
 // autoincOpts are the parameters inside autoinc(...), as written.
@@ -32,7 +34,7 @@ type autoincOpts struct {
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-const tagHelp = "the options are pk, unique, unique=NAME, index, index=NAME, hash, autoinc, autoinc(PARAMS), name=NAME, schedule_at, schedule_every and -"
+const tagHelp = "the options are pk, unique, unique=NAME, index, index=NAME, hash, autoinc, autoinc(PARAMS), name=NAME, default=VALUE, schedule_at, schedule_every and -"
 
 // parseTag parses the value of a db tag. The error is a sentence that says
 // what is wrong and how to fix it.
@@ -96,6 +98,12 @@ func parseTag(field, s string) (*tagOpts, error) {
 				return nil, fmt.Errorf("db tag of field %s repeats hash; write it once", field)
 			}
 			t.hash = true
+		case key == "default" && hasVal:
+			if t.def != nil {
+				return nil, fmt.Errorf("db tag of field %s repeats default; write it once", field)
+			}
+			v := strings.TrimSpace(val)
+			t.def = &v
 		case key == "name" && hasVal:
 			if !identRE.MatchString(val) {
 				return nil, fmt.Errorf("db tag of field %s: column name %q is not an identifier; use letters, digits and underscores, e.g. name=author_id", field, val)
@@ -111,11 +119,22 @@ func parseTag(field, s string) (*tagOpts, error) {
 	return t, nil
 }
 
-// splitTop splits s at commas outside parentheses.
+// splitTop splits s at commas outside parentheses and double quotes
+// (default="a, b").
 func splitTop(s string) ([]string, error) {
 	var out []string
-	depth, start := 0, 0
+	depth, start, quoted := 0, 0, false
 	for i, c := range s {
+		switch {
+		case quoted:
+			if c == '"' && !escaped(s, i) {
+				quoted = false
+			}
+			continue
+		case c == '"':
+			quoted = true
+			continue
+		}
 		switch c {
 		case '(':
 			depth++
@@ -137,7 +156,20 @@ func splitTop(s string) ([]string, error) {
 	if depth != 0 {
 		return nil, fmt.Errorf("unclosed ( in %q; close autoinc( with )", s)
 	}
+	if quoted {
+		return nil, fmt.Errorf("unclosed \" in %q; close a quoted default with \"", s)
+	}
 	return append(out, s[start:]), nil
+}
+
+// escaped reports whether the byte at i is escaped by an odd number of
+// backslashes.
+func escaped(s string, i int) bool {
+	n := 0
+	for j := i - 1; j >= 0 && s[j] == '\\'; j-- {
+		n++
+	}
+	return n%2 == 1
 }
 
 const autoincHelp = "the parameters are start=N, min=N, max=N, increment=N, batch=N, nocycle and advance"

@@ -62,3 +62,24 @@ func FuzzParseTag(f *testing.F) {
 		}
 	})
 }
+
+func TestParseTagDefault(t *testing.T) {
+	for tag, want := range map[string]string{
+		`default=draft`:                "draft",
+		`index,default="a, b",pk`:      `"a, b"`,
+		`default="say \"hi\", ok"`:     `"say \"hi\", ok"`,
+		`default=`:                     "",
+		`default=2024-01-02T03:04:05Z`: "2024-01-02T03:04:05Z",
+	} {
+		o, err := parseTag("F", tag)
+		if err != nil || o.def == nil || *o.def != want {
+			t.Errorf("parseTag(%s) = %+v, %v; want default %q", tag, o, err, want)
+		}
+	}
+	if _, err := parseTag("F", `default="a,b`); err == nil || !strings.Contains(err.Error(), `unclosed "`) {
+		t.Errorf("an unclosed quote: %v", err)
+	}
+	if _, err := parseTag("F", `default=1,default=2`); err == nil || !strings.Contains(err.Error(), "repeats default") {
+		t.Errorf("default twice: %v", err)
+	}
+}
