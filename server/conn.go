@@ -30,6 +30,7 @@ type conn struct {
 	out      outbox
 	drainReq chan struct{}
 	drainOne sync.Once
+	frame    sync.Mutex // held while the reader handles a frame
 
 	// owned by the evaluator
 	next   uint64           // the request whose response goes out next
@@ -91,13 +92,16 @@ func (c *conn) serve() {
 		default:
 			err = &errFrame{"a text frame on a connection that speaks " + ProtocolBinary + ": send binary frames"}
 		}
+		c.frame.Lock()
 		if err != nil {
 			c.respond(c.enc.errorMsg(0, err.Error()))
+			c.frame.Unlock()
 			continue
 		}
 		for i := range reqs {
 			c.handle(&reqs[i])
 		}
+		c.frame.Unlock()
 	}
 	c.calls.Wait()
 	c.s.ev.push(event{kind: evClose, c: c})
@@ -163,6 +167,7 @@ func (c *conn) handle(r *request) {
 		c.seq++
 		c.s.ev.push(event{kind: evUnsubscribe, c: c, seq: seq, reqID: r.id, qsid: r.qsid})
 	case tagOneOffQuery:
+		c.calls.Wait() // it sees every earlier call of the connection
 		c.respond(c.oneOff(r))
 	}
 }
@@ -238,6 +243,8 @@ func (c *conn) oneOff(r *request) []byte {
 // flight, and closes it once their results are written (Shutdown).
 func (c *conn) drain() {
 	c.drainOne.Do(func() { close(c.drainReq) })
+	c.frame.Lock() // the frame being handled is submitted whole
+	defer c.frame.Unlock()
 	c.calls.Wait()
 	c.s.ev.push(event{kind: evDrain, c: c})
 }

@@ -35,7 +35,7 @@ type evaluator struct {
 	noViewThrough atomic.Uint64 // commits through this one took no view
 
 	set  query.Set[subKey]
-	sets int          // query sets (evaluator)
+	sets atomic.Int64 // query sets
 	wait []*qset      // join query sets waiting for a commit (evaluator)
 	done chan struct{}
 }
@@ -241,8 +241,7 @@ func (ev *evaluator) respond(c *conn, seq uint64, r *resp) {
 }
 
 func (ev *evaluator) counts() (sets, queries int) {
-	// Approximate: read without the evaluator's ownership.
-	return ev.sets, ev.set.Len()
+	return int(ev.sets.Load()), ev.set.Len()
 }
 
 // viewAtLeast returns a durable view holding transaction tx.

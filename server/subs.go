@@ -144,7 +144,7 @@ func (ev *evaluator) subscribe(e *event) {
 		return
 	}
 	c.sets[qs.id] = qs
-	ev.sets++
+	ev.sets.Add(1)
 	ev.respond(c, e.seq, &resp{qs: qs})
 	switch {
 	case !qs.join:
@@ -257,7 +257,7 @@ func (ev *evaluator) remove(qs *qset) {
 	}
 	ev.unwatch(qs, waited)
 	delete(qs.c.sets, qs.id)
-	ev.sets--
+	ev.sets.Add(-1)
 	qs.removed = true
 	if qs.state == qsPending {
 		// Its SubscribeApplied, if not sent, goes out empty.

@@ -122,18 +122,11 @@ func (s *Set[S]) Len() int {
 // transaction changed, and returns the updates of those whose result
 // changed, ordered by query text. Its arguments are those of Query.Delta.
 func (s *Set[S]) Delta(changes []Change, after Source) []Update[S] {
-	changed := make(map[string]bool)
-	for _, c := range changes {
-		changed[c.Table] = true
-	}
 	s.mu.Lock()
 	var todo []Update[S]
 	for _, e := range s.queries {
-		for _, t := range e.q.Tables() {
-			if changed[t] {
-				todo = append(todo, Update[S]{Query: e.q, Subscribers: slices.Clone(e.subs)})
-				break
-			}
+		if e.q.mayChange(changes) {
+			todo = append(todo, Update[S]{Query: e.q, Subscribers: slices.Clone(e.subs)})
 		}
 	}
 	s.mu.Unlock()
