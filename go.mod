@@ -14,6 +14,8 @@ require (
 	golang.org/x/tools v0.52.0
 )
 
+require github.com/anishathalye/porcupine v1.3.1
+
 require (
 	github.com/chromedp/cdproto v0.160.1 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect

@@ -1,0 +1,100 @@
+package replica
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keeldb/keel/reducer"
+)
+
+// The HTTP API a node serves (Handler), besides raft's /raft:
+//
+//	POST /call/{reducer}   body: encoded arguments (reducer.Def.CallEncoded); header X-Keel-Caller
+//	                       200: the encoded result
+//	                       421: not the leader; X-Keel-Leader and X-Keel-Leader-Addr name it
+//	                       409: the reducer returned an error (rolled back); the body says which
+//	                       503 with X-Keel-Outcome: unknown: ErrOutcomeUnknown
+//	GET  /status           the node's Status as JSON
+//	POST /members?id=&addr=    add a member; DELETE /members?id=  remove one (leader only)
+//
+// Clients (Client) follow X-Keel-Leader-Addr to the leader.
+
+// Handler serves the node's HTTP API and, at /raft, the transport's
+// messages when it is an *HTTPTransport.
+func Handler(n *Node) http.Handler {
+	mux := http.NewServeMux()
+	if t, ok := n.tr.(*HTTPTransport); ok {
+		mux.Handle("/raft", t.Handler())
+	}
+	mux.HandleFunc("POST /call/{name}", func(w http.ResponseWriter, r *http.Request) {
+		args, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+		defer cancel()
+		res, err := n.CallEncoded(ctx, reducer.Identity(r.Header.Get("X-Keel-Caller")), r.PathValue("name"), args)
+		if err != nil {
+			writeErr(w, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(res)
+	})
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(n.Status())
+	})
+	mux.HandleFunc("/members", func(w http.ResponseWriter, r *http.Request) {
+		id, err := strconv.ParseUint(r.URL.Query().Get("id"), 10, 64)
+		if err != nil || id == 0 {
+			http.Error(w, "id: a node id", http.StatusBadRequest)
+			return
+		}
+		switch r.Method {
+		case http.MethodPost:
+			err = n.AddMember(r.Context(), id, r.URL.Query().Get("addr"))
+		case http.MethodDelete:
+			err = n.RemoveMember(r.Context(), id)
+		default:
+			http.Error(w, "POST or DELETE", http.StatusMethodNotAllowed)
+			return
+		}
+		if err != nil {
+			writeErr(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	return mux
+}
+
+// writeErr answers with the status that says what became of a call.
+func writeErr(w http.ResponseWriter, err error) {
+	var nle *NotLeaderError
+	switch {
+	case errors.As(err, &nle):
+		w.Header().Set("X-Keel-Leader", strconv.FormatUint(nle.Leader, 10))
+		w.Header().Set("X-Keel-Leader-Addr", nle.Addr)
+		http.Error(w, err.Error(), http.StatusMisdirectedRequest)
+	case errors.Is(err, ErrOutcomeUnknown), errors.Is(err, ErrClosed), errors.Is(err, context.DeadlineExceeded):
+		w.Header().Set("X-Keel-Outcome", "unknown")
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+	case errors.Is(err, reducer.ErrUnknownReducer):
+		http.Error(w, err.Error(), http.StatusNotFound)
+	default:
+		if strings.HasPrefix(err.Error(), "keel: reducer") && strings.Contains(err.Error(), "did not run") {
+			w.Header().Set("X-Keel-Outcome", "not-run")
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		http.Error(w, err.Error(), http.StatusConflict)
+	}
+}
