@@ -64,13 +64,19 @@ func run(stdout, stderr io.Writer, args []string) int {
 }
 
 func dispatch(w io.Writer, args []string) error {
-	top := newFlags("keel", "keel COMMAND ...", "Keel's operator tool.\n\ncommands:\n  wal   read a data directory's log and snapshots (keel wal -h)")
+	top := newFlags("keel", "keel COMMAND ...", "Keel's operator tool.\n\ncommands:\n  wal        read a data directory's log and snapshots (keel wal -h)"+
+		"\n  call       call a reducer of a Keel server: keel call URL REDUCER JSON-ARGS"+
+		"\n  sql        run a one-off query on a server or a data directory: keel sql URL|DIR QUERY"+
+		"\n  subscribe  print a query's rows and each transaction's changes: keel subscribe URL QUERY")
 	rest, err := top.parse(w, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) == 0 {
 		return usageError{"no command; see keel -h"}
+	}
+	if ok, err := clientCommand(w, rest); ok { // call, sql, subscribe: client.go (issue 14)
+		return err
 	}
 	if rest[0] != "wal" {
 		return usageError{fmt.Sprintf("unknown command %q; see keel -h", rest[0])}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keeldb/keel"
+	"github.com/keeldb/keel/examples/chat/chat"
+	"github.com/keeldb/keel/server"
+)
+
+// TestClientCommands: keel call, keel sql (on a server and on a data
+// directory) and keel subscribe against the chat example's module.
+func TestClientCommands(t *testing.T) {
+	dir := t.TempDir()
+	db, err := keel.Open(dir, chat.Module, keel.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(db, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	url := "ws" + strings.TrimPrefix(hs.URL, "http")
+
+	subOut := make(chan string, 1)
+	go func() {
+		out, code := runCmd("subscribe", "-n", "2", url, "SELECT * FROM message")
+		if code != 0 {
+			out = "exit status " + out
+		}
+		subOut <- out
+	}()
+	time.Sleep(200 * time.Millisecond) // let the subscription start
+
+	if out, code := runCmd("call", url, "SendMessage", `{"text":"hello from the CLI"}`); code != 0 || strings.TrimSpace(out) != "null" {
+		t.Fatalf("keel call: %d %q", code, out)
+	}
+	if out, code := runCmd("call", url, "SendMessage", `["again"]`); code != 0 {
+		t.Fatalf("keel call with an array: %d %q", code, out)
+	}
+	if out, code := runCmd("call", url, "SendMessage", `{"txt":"x"}`); code != 1 || !strings.Contains(out, `no parameter "txt"`) {
+		t.Fatalf("keel call with a wrong argument: %d %q", code, out)
+	}
+	out, code := runCmd("sql", url, "SELECT text FROM message")
+	if code != 0 || !strings.Contains(out, `"hello from the CLI"`) || !strings.Contains(out, "(2 rows)") {
+		t.Fatalf("keel sql URL: %d %q", code, out)
+	}
+	if out, code := runCmd("sql", url, "SELECT FROM message"); code != 1 || !strings.Contains(out, "1:8") {
+		t.Fatalf("keel sql with a bad query: %d %q", code, out)
+	}
+	select {
+	case out := <-subOut:
+		if !strings.Contains(out, "message: 0 rows") || !strings.Contains(out, `+ message {"id":1,`) || !strings.Contains(out, "tx ") {
+			t.Fatalf("keel subscribe printed %q", out)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("keel subscribe did not end after 2 updates")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	srv.Shutdown(ctx)
+	hs.Close()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out, code = runCmd("sql", "-json", dir, "SELECT sender, text FROM message WHERE text = 'again'")
+	if code != 0 || !strings.Contains(out, `"text":"again"`) || strings.Count(out, "\n") != 1 {
+		t.Fatalf("keel sql DIR: %d %q", code, out)
+	}
+	out, code = runCmd("sql", dir, "SELECT COUNT(*) FROM user")
+	if code != 0 || !strings.Contains(out, "count") {
+		t.Fatalf("keel sql DIR count: %d %q", code, out)
+	}
+}
