@@ -75,6 +75,9 @@ func dispatch(w io.Writer, args []string) error {
 	if len(rest) == 0 {
 		return usageError{"no command; see keel -h"}
 	}
+	if rest[0] == "migrate" {
+		return migrate(w, rest[1:]) // cmd/keel/migrate.go
+	}
 	if ok, err := clientCommand(w, rest); ok { // call, sql, subscribe: client.go (issue 14)
 		return err
 	}
