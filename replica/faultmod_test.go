@@ -97,7 +97,7 @@ var (
 	faultModule = &keel.Module{Name: "fault", Tables: []table.Schema{regDef, itemDef}, Reducers: []*reducer.Def{&writeFn.Def}}
 )
 
-func encodeWrite(a writeArgs) []byte  { return writeFn.Args.Append(nil, &a) }
+func encodeWrite(a writeArgs) []byte { return writeFn.Args.Append(nil, &a) }
 func decodeID(b []byte) (uint64, error) {
 	var v uint64
 	err := writeFn.Result.Decode(b, &v)

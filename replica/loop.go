@@ -36,6 +36,9 @@ func (n *Node) run() {
 			return
 		case <-ticker.C:
 			n.rn.Tick()
+			if n.wantSnap {
+				n.maybeSnapshot()
+			}
 		case m := <-n.recvc:
 			n.step(m)
 			for more := true; more; {
@@ -251,6 +254,9 @@ func (n *Node) applyConf(e *pb.Entry) {
 	}
 	n.confState = n.rn.ApplyConfChange(cc)
 	n.confIndex = e.GetIndex()
+	// A node added needs a snapshot whose configuration holds it, once
+	// the log before it was compacted: take one soon.
+	n.wantSnap = true
 	for _, ch := range cc.AsV2().GetChanges() {
 		id := ch.GetNodeId()
 		switch ch.GetType() {
@@ -371,7 +377,8 @@ func (n *Node) publish() {
 	s.ID, s.Term, s.Leader, s.Commit, s.Applied = n.id, st.GetTerm(), st.Lead, st.GetCommit(), n.applied
 	s.Role = roleName(st.RaftState)
 	s.Addr = n.addrs[n.id]
-	s.LastIndex = n.log.LastIndex()
+	s.FirstIndex, s.LastIndex = n.log.FirstIndex(), n.log.LastIndex()
+	s.Snapshot = n.log.Snapshot().Index
 	if n.confState != nil {
 		s.Members = append(s.Members[:0], n.confState.GetVoters()...)
 	}

@@ -98,6 +98,7 @@ type Node struct {
 	confState *pb.ConfState
 	confIndex uint64 // the last configuration change applied
 	lastSnap  uint64
+	wantSnap  bool // a snapshot is due whatever the count (a configuration change)
 	snapping  atomic.Bool
 	reads     map[string]*readReq
 	readSeq   uint64
@@ -123,8 +124,11 @@ type Status struct {
 	Addr    string `json:"addr"`
 	// Members are the voters of the configuration applied.
 	Members []uint64 `json:"members"`
-	// LastIndex is the last entry of the node's log.
-	LastIndex uint64 `json:"last_index"`
+	// FirstIndex and LastIndex are the first and last entries of the
+	// node's log; Snapshot the entry of its newest snapshot.
+	FirstIndex uint64 `json:"first_index"`
+	LastIndex  uint64 `json:"last_index"`
+	Snapshot   uint64 `json:"snapshot"`
 }
 
 // Open opens (or creates) the node's data directory and starts the node.

@@ -18,7 +18,8 @@ import (
 // dropped if the node stops leading first.
 func (n *Node) maybeSnapshot() {
 	every := n.cfg.SnapshotEvery
-	if every < 0 || n.applied-n.lastSnap < uint64(every) || n.snapping.Load() {
+	due := n.wantSnap && n.applied > n.lastSnap || every >= 0 && n.applied-n.lastSnap >= uint64(every)
+	if !due || n.snapping.Load() {
 		return
 	}
 	var v *table.View
@@ -46,6 +47,7 @@ func (n *Node) maybeSnapshot() {
 	addrs := maps.Clone(n.addrs)
 	n.mu.Unlock()
 	n.lastSnap = index
+	n.wantSnap = false
 	n.snapping.Store(true)
 	go func() {
 		defer n.snapping.Store(false)

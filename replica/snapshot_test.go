@@ -1,0 +1,130 @@
+package replica_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/keeldb/keel/replica"
+)
+
+// TestSnapshotCatchUp: a follower that was down while the leader
+// snapshotted and compacted its log past the follower's last entry
+// catches up from a Keel snapshot carried in raft's MsgSnap, then from
+// the log; after a restart it comes back from its own snapshot.
+func TestSnapshotCatchUp(t *testing.T) {
+	c := newCluster(t, 3, func(cfg *replica.Config) { cfg.SnapshotEvery, cfg.SnapshotRetain = 50, 10 })
+	ctx := context.Background()
+	l := c.leader()
+	for i := range 20 {
+		if _, err := add(ctx, l, c.mod, fmt.Sprint("a", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lag := 0
+	for i, nd := range c.nodes {
+		if nd != l {
+			lag = i
+		}
+	}
+	old := c.nodes[lag].Status().LastIndex
+	c.stop(lag)
+	for i := range 300 {
+		if _, err := add(ctx, l, c.mod, fmt.Sprint("b", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // the leader's last snapshot, written in the background
+	if first := l.Status().FirstIndex; first <= old+1 {
+		t.Fatalf("the leader's log starts at %d: it holds the lagging node's next entry %d", first, old+1)
+	}
+	c.start(lag)
+	waitPosts(t, c, c.nodes[lag], 321)
+	for i := range 10 {
+		if _, err := add(ctx, l, c.mod, fmt.Sprint("c", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitPosts(t, c, c.nodes[lag], 331)
+	c.stop(lag)
+	c.start(lag)
+	waitPosts(t, c, c.nodes[lag], 331)
+	if s := c.nodes[lag].Status(); s.Applied == 0 {
+		t.Fatalf("status %+v", s)
+	}
+}
+
+// waitPosts waits until node nd holds want posts in a linearizable view.
+func waitPosts(t *testing.T, c *cluster, nd *replica.Node, want int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		v, err := nd.View(ctx)
+		cancel()
+		if err == nil {
+			if got := len(posts(t, c.mod, v)); got == want {
+				return
+			} else if time.Now().After(deadline) {
+				t.Fatalf("node %d holds %d posts, want %d", nd.ID(), got, want)
+			}
+		} else if time.Now().After(deadline) {
+			t.Fatalf("node %d: %v", nd.ID(), err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestMembership: a fourth node joins through a configuration change
+// and receives the data; then the leader removes a member, and the
+// cluster of three goes on.
+func TestMembership(t *testing.T) {
+	c := newCluster(t, 3, func(cfg *replica.Config) { cfg.SnapshotEvery, cfg.SnapshotRetain = 40, 5 })
+	ctx := context.Background()
+	l := c.leader()
+	for i := range 100 {
+		if _, err := add(ctx, l, c.mod, fmt.Sprint("a", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.dirs = append(c.dirs, filepath.Join(t.TempDir(), "n4"))
+	c.nodes = append(c.nodes, nil)
+	if err := l.AddMember(ctx, 4, "mem4"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := c.config(3)
+	cfg.Join = true
+	n4, err := replica.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.nodes[3] = n4
+	waitPosts(t, c, n4, 101)
+	if m := l.Status().Members; !slices.Equal(m, []uint64{1, 2, 3, 4}) {
+		t.Fatalf("members %v", m)
+	}
+	// Remove a follower other than the new node.
+	var victim int
+	for i, nd := range c.nodes[:3] {
+		if nd != l {
+			victim = i
+			break
+		}
+	}
+	if err := l.RemoveMember(ctx, uint64(victim+1)); err != nil {
+		t.Fatal(err)
+	}
+	c.stop(victim)
+	for i := range 20 {
+		if _, err := add(ctx, c.leader(), c.mod, fmt.Sprint("b", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitPosts(t, c, n4, 121)
+	if m := c.leader().Status().Members; len(m) != 3 || slices.Contains(m, uint64(victim+1)) {
+		t.Fatalf("members %v after removing %d", m, victim+1)
+	}
+}
