@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/server"
+)
+
+// The binary protocol's tags (package server).
+const (
+	tagTransactionUpdate = 4
+	tagReducerResult     = 5
+	tagCallReducer       = 16
+	tagSubscribe         = 17
+	tagSubscribeApplied  = 2
+)
+
+// dial opens a binary connection and reads its InitialConnection.
+func dial(ctx context.Context, url string) (*websocket.Conn, error) {
+	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{server.ProtocolBinary}})
+	if err != nil {
+		return nil, err
+	}
+	ws.SetReadLimit(1 << 30)
+	if _, _, err := ws.Read(ctx); err != nil {
+		ws.CloseNow()
+		return nil, err
+	}
+	return ws, nil
+}
+
+// messages splits a binary frame.
+func messages(b []byte) [][]byte {
+	var out [][]byte
+	r := codec.NewReader(b)
+	for r.Offset() < len(b) {
+		out = append(out, r.Bytes(true))
+	}
+	return out
+}
+
+func appendTransfer(dst []byte, id uint64, a transferArgs) []byte {
+	m := []byte{tagCallReducer}
+	m = codec.AppendUvarint(m, id)
+	m = codec.AppendString(m, "Transfer")
+	args := codec.AppendVarint(codec.AppendUvarint(codec.AppendUvarint(nil, a.From), a.To), a.Amount)
+	m = codec.AppendBytes(m, args)
+	return codec.AppendBytes(dst, m)
+}
+
+// overNetwork runs the keynote workload over conns connections with
+// inflight calls each for d, and returns transactions a second. Each
+// connection refills its window with one frame per frame of results.
+func overNetwork(url string, conns, inflight int, zipf bool, d time.Duration) (float64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), d+60*time.Second)
+	defer cancel()
+	wss := make([]*websocket.Conn, conns)
+	for i := range wss {
+		ws, err := dial(ctx, url)
+		if err != nil {
+			return 0, err
+		}
+		defer ws.CloseNow()
+		wss[i] = ws
+	}
+	var total atomic.Int64
+	var failed atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	deadline := start.Add(d)
+	for i, ws := range wss {
+		wg.Go(func() {
+			pick := picker(uint64(i)+100, zipf, accounts)
+			var id uint64
+			next := func() transferArgs {
+				a, b := pick(), pick()
+				for b == a {
+					b = pick()
+				}
+				return transferArgs{From: a, To: b, Amount: 1}
+			}
+			var frame []byte
+			for range inflight {
+				id++
+				frame = appendTransfer(frame, id, next())
+			}
+			if err := ws.Write(ctx, websocket.MessageBinary, frame); err != nil {
+				failed.Store(err)
+				return
+			}
+			out := inflight
+			n := 0
+			for out > 0 {
+				_, b, err := ws.Read(ctx)
+				if err != nil {
+					failed.Store(err)
+					return
+				}
+				frame = frame[:0]
+				for _, m := range messages(b) {
+					if m[0] != tagReducerResult {
+						continue
+					}
+					out--
+					n++
+					if time.Now().Before(deadline) {
+						id++
+						out++
+						frame = appendTransfer(frame, id, next())
+					}
+				}
+				if len(frame) > 0 {
+					if err := ws.Write(ctx, websocket.MessageBinary, frame); err != nil {
+						failed.Store(err)
+						return
+					}
+				}
+			}
+			total.Add(int64(n))
+		})
+	}
+	wg.Wait()
+	if err, _ := failed.Load().(error); err != nil {
+		return 0, err
+	}
+	return float64(total.Load()) / time.Since(start).Seconds(), nil
+}
+
+// fanout connects subs connections, each subscribed to its own account,
+// and makes rate transfers a second between those accounts for d.
+func fanout(addr string, subs, rate int, d time.Duration) (fanResult, error) {
+	var fr fanResult
+	url := "ws://" + addr + "/ws"
+	ctx, cancel := context.WithTimeout(context.Background(), d+120*time.Second)
+	defer cancel()
+	var err error
+	if fr.heapBefore, err = heap(addr); err != nil {
+		return fr, err
+	}
+	wss := make([]*websocket.Conn, subs)
+	for i := range wss {
+		ws, err := dial(ctx, url)
+		if err != nil {
+			return fr, err
+		}
+		defer ws.CloseNow()
+		m := []byte{tagSubscribe}
+		m = codec.AppendUvarint(m, 1)
+		m = codec.AppendUvarint(m, 1)
+		m = codec.AppendUvarint(m, 1)
+		m = codec.AppendString(m, fmt.Sprintf("SELECT * FROM account WHERE id = %d", i+1))
+		if err := ws.Write(ctx, websocket.MessageBinary, codec.AppendBytes(nil, m)); err != nil {
+			return fr, err
+		}
+		_, b, err := ws.Read(ctx)
+		if err != nil || messages(b)[0][0] != tagSubscribeApplied {
+			return fr, fmt.Errorf("subscribe %d: %v", i, err)
+		}
+		wss[i] = ws
+	}
+	if fr.heapAfter, err = heap(addr); err != nil {
+		return fr, err
+	}
+	var mu sync.Mutex
+	var lats []time.Duration
+	var wg sync.WaitGroup
+	rctx, rcancel := context.WithCancel(ctx)
+	for _, ws := range wss {
+		wg.Go(func() {
+			for {
+				_, b, err := ws.Read(rctx)
+				now := time.Now()
+				if err != nil {
+					return
+				}
+				for _, m := range messages(b) {
+					if m[0] != tagTransactionUpdate {
+						continue
+					}
+					r := codec.NewReader(m[1:])
+					r.Uvarint()
+					at := r.Time()
+					mu.Lock()
+					lats = append(lats, now.Sub(at))
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	driver, err := dial(ctx, url)
+	if err != nil {
+		rcancel()
+		return fr, err
+	}
+	defer driver.CloseNow()
+	go func() { // results of the driver's calls
+		for {
+			if _, _, err := driver.Read(rctx); err != nil {
+				return
+			}
+		}
+	}()
+	pick := picker(99, false, uint64(subs))
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	end := time.Now().Add(d)
+	var id uint64
+	for now := range tick.C {
+		if now.After(end) {
+			break
+		}
+		a, b := pick(), pick()
+		for b == a {
+			b = pick()
+		}
+		id++
+		if err := driver.Write(ctx, websocket.MessageBinary, appendTransfer(nil, id, transferArgs{From: a, To: b, Amount: 1})); err != nil {
+			rcancel()
+			return fr, err
+		}
+	}
+	tick.Stop()
+	time.Sleep(500 * time.Millisecond)
+	rcancel()
+	for _, ws := range wss {
+		ws.CloseNow()
+	}
+	wg.Wait()
+	fr.commits = int(id)
+	fr.delivered = len(lats)
+	if len(lats) == 0 {
+		return fr, fmt.Errorf("no update was delivered")
+	}
+	slices.Sort(lats)
+	fr.p50, fr.p99, fr.max = lats[len(lats)/2].Round(time.Microsecond), lats[len(lats)*99/100].Round(time.Microsecond), lats[len(lats)-1].Round(time.Microsecond)
+	return fr, nil
+}

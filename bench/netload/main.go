@@ -1,0 +1,253 @@
+// Command netload measures Keel's network server (package server) against
+// the targets of issue 14, with the load generator in this process and
+// the server in a child process on the same machine:
+//
+//   - the keynote transfer workload (100,000 accounts, uniform and Zipf
+//     alpha 1.5) over WebSocket, 64 connections with 40 calls in flight
+//     each, durable, beside the in-process pipelined figure of the same
+//     run (64 goroutines with 40 calls in flight through keel.Go);
+//   - fan-out: 1,000 connections each subscribed to its own account, a
+//     driver making 1,000 transfers a second between them: the time from
+//     each commit (its timestamp) to the delivery of its update;
+//   - the server's heap per idle subscribed connection.
+//
+//	cd bench && go run ./netload            # prints a Markdown table
+//	go run ./netload -d 5s -fanout 10s
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/keeldb/keel"
+	"github.com/keeldb/keel/reducer"
+	"github.com/keeldb/keel/server"
+)
+
+func main() {
+	serve := flag.String("serve", "", "run the server on this data `directory` (the child process)")
+	d := flag.Duration("d", 5*time.Second, "how long each throughput run lasts")
+	fan := flag.Duration("fanout", 10*time.Second, "how long the fan-out run lasts")
+	conns := flag.Int("conns", 64, "connections (and in-process submitters) for the keynote runs")
+	inflight := flag.Int("inflight", 40, "calls in flight per connection")
+	subs := flag.Int("subs", 1000, "subscribed connections for the fan-out run")
+	rate := flag.Int("rate", 1000, "commits a second in the fan-out run")
+	flag.Parse()
+	if *serve != "" {
+		if err := serveChild(*serve); err != nil {
+			fmt.Fprintln(os.Stderr, "netload serve:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := measure(*d, *fan, *conns, *inflight, *subs, *rate); err != nil {
+		fmt.Fprintln(os.Stderr, "netload:", err)
+		os.Exit(1)
+	}
+}
+
+// openKeynote opens a durable keynote database in dir with its accounts.
+func openKeynote(dir string) (*keel.DB, *reducer.Func[transferArgs, struct{}], error) {
+	m, transfer, load := keynoteModule()
+	db, err := keel.Open(dir, m, keel.Options{SnapshotBytes: -1, SnapshotEvery: -1})
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := keel.Run(context.Background(), db, "", load, accounts); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, transfer, nil
+}
+
+// serveChild is the server process: it prints its address, serves /ws
+// and /mem (the heap in use after a GC), and stops when stdin closes.
+func serveChild(dir string) error {
+	db, _, err := openKeynote(dir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	srv, err := server.New(db, server.Options{MaxInFlight: 4096})
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/ws", srv)
+	mux.HandleFunc("/mem", func(w http.ResponseWriter, r *http.Request) {
+		runtime.GC()
+		debug.FreeOSMemory()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		fmt.Fprintf(w, "%d %d\n", ms.HeapInuse, runtime.NumGoroutine())
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	fmt.Println(ln.Addr())
+	go http.Serve(ln, mux)
+	bufio.NewReader(os.Stdin).ReadString('\n')
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(ctx)
+}
+
+// child starts the server process and returns its address.
+func child(dir string) (addr string, stop func(), err error) {
+	cmd := exec.Command(os.Args[0], "-serve", dir)
+	cmd.Stderr = os.Stderr
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		cmd.Process.Kill()
+		return "", nil, fmt.Errorf("the server process: %w", err)
+	}
+	return strings.TrimSpace(line), func() { in.Close(); cmd.Wait() }, nil
+}
+
+// picker draws account ids, uniform or Zipf (s = 1.5).
+func picker(seed uint64, zipf bool, n uint64) func() uint64 {
+	r := rand.New(rand.NewPCG(seed, 7))
+	if zipf {
+		z := rand.NewZipf(r, 1.5, 1, n-1)
+		return func() uint64 { return z.Uint64() + 1 }
+	}
+	return func() uint64 { return r.Uint64N(n) + 1 }
+}
+
+// inProcess runs the keynote workload through keel.Go: submitters
+// goroutines with inflight calls each; it returns transactions a second.
+func inProcess(dir string, submitters, inflight int, zipf bool, d time.Duration) (float64, error) {
+	db, transfer, err := openKeynote(dir)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	ctx := context.Background()
+	var total atomic.Int64
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	for w := range submitters {
+		wg.Go(func() {
+			pick := picker(uint64(w)+1, zipf, accounts)
+			window := make([]keel.Future[struct{}], 0, inflight)
+			n := 0
+			for time.Now().Before(deadline) {
+				for len(window) < inflight {
+					a, b := pick(), pick()
+					for b == a {
+						b = pick()
+					}
+					window = append(window, keel.Go(ctx, db, "", transfer, transferArgs{From: a, To: b, Amount: 1}))
+				}
+				window[0].Wait(ctx)
+				k := 1
+				for k < len(window) && window[k].Done() {
+					k++
+				}
+				n += k
+				window = append(window[:0], window[k:]...)
+			}
+			for _, f := range window {
+				f.Wait(ctx)
+				n++
+			}
+			total.Add(int64(n))
+		})
+	}
+	wg.Wait()
+	return float64(total.Load()) / time.Since(start).Seconds(), nil
+}
+
+func measure(d, fan time.Duration, conns, inflight, subs, rate int) error {
+	tmp, err := os.MkdirTemp("", "netload")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	fmt.Printf("netload: %d CPUs, %s, keynote runs of %v, fan-out run of %v\n\n", runtime.NumCPU(), runtime.Version(), d, fan)
+	type row struct {
+		zipf          bool
+		inproc, netwk float64
+	}
+	var rows []row
+	for i, zipf := range []bool{false, true} {
+		ip, err := inProcess(fmt.Sprintf("%s/inproc%d", tmp, i), conns, inflight, zipf, d)
+		if err != nil {
+			return err
+		}
+		addr, stop, err := child(fmt.Sprintf("%s/net%d", tmp, i))
+		if err != nil {
+			return err
+		}
+		nw, err := overNetwork("ws://"+addr+"/ws", conns, inflight, zipf, d)
+		stop()
+		if err != nil {
+			return err
+		}
+		rows = append(rows, row{zipf, ip, nw})
+	}
+	fmt.Println("| keynote transfers, durable | in process (keel.Go) | over WebSocket | network / in process |")
+	fmt.Println("| --- | --- | --- | --- |")
+	for _, r := range rows {
+		name := "uniform"
+		if r.zipf {
+			name = "Zipf alpha 1.5"
+		}
+		fmt.Printf("| %s, %d x %d in flight | %.1fk tx/s | %.1fk tx/s | %.2fx |\n", name, conns, inflight, r.inproc/1e3, r.netwk/1e3, r.netwk/r.inproc)
+	}
+	fmt.Println()
+	addr, stop, err := child(tmp + "/fanout")
+	if err != nil {
+		return err
+	}
+	defer stop()
+	fr, err := fanout(addr, subs, rate, fan)
+	if err != nil {
+		return err
+	}
+	fmt.Println("| fan-out | figure |")
+	fmt.Println("| --- | --- |")
+	fmt.Printf("| %d connections, each subscribed to its own account; %d transfers/s between them for %v | %d updates delivered, %d commits |\n", subs, rate, fan, fr.delivered, fr.commits)
+	fmt.Printf("| commit to delivery, p50 / p99 / max | %v / %v / %v |\n", fr.p50, fr.p99, fr.max)
+	fmt.Printf("| server heap per idle subscribed connection | %.1f KiB (%d connections: %.1f MiB -> %.1f MiB) |\n",
+		float64(fr.heapAfter-fr.heapBefore)/float64(subs)/1024, subs, float64(fr.heapBefore)/(1<<20), float64(fr.heapAfter)/(1<<20))
+	return nil
+}
+
+type fanResult struct {
+	delivered, commits    int
+	p50, p99, max         time.Duration
+	heapBefore, heapAfter uint64
+}
+
+func heap(addr string) (uint64, error) {
+	resp, err := http.Get("http://" + addr + "/mem")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var h uint64
+	var g int
+	_, err = fmt.Fscan(resp.Body, &h, &g)
+	return h, err
+}
