@@ -6,13 +6,15 @@
 //     alpha 1.5) over WebSocket, 64 connections with 40 calls in flight
 //     each, durable, beside the in-process pipelined figure of the same
 //     run (64 goroutines with 40 calls in flight through keel.Go);
+//
 //   - fan-out: 1,000 connections each subscribed to its own account, a
 //     driver making 1,000 transfers a second between them: the time from
 //     each commit (its timestamp) to the delivery of its update;
+//
 //   - the server's heap per idle subscribed connection.
 //
-//	cd bench && go run ./netload            # prints a Markdown table
-//	go run ./netload -d 5s -fanout 10s
+//     cd bench && go run ./netload            # prints a Markdown table
+//     go run ./netload -d 5s -fanout 10s
 package main
 
 import (
