@@ -234,7 +234,7 @@ func planTable(o, t *table.TableInfo, d Declarations) (*tablePlan, []Step, []*Sc
 	// the automatic changes.
 	if m := d.migration(t.Name); m != nil && sameShape(m.Old, o.Columns) {
 		tp.mig = m
-		step(MigrateRows, m.Func, "every row rewritten by %s from the old shape (%s) to (%s)",
+		step(MigrateRows, m.Func, "every row rewritten by %s from the old shape %s to %s",
 			m.Func, columnNames(o.Columns), columnNames(t.Columns))
 	} else {
 		ops, colSteps, errs := planColumns(o, t, d)
