@@ -98,6 +98,7 @@ GO
 go mod tidy
 go generate ./...
 test -f notes/keel_gen.go
+go mod tidy # what the generated code imports
 go vet ./...
 go build -o notesapp .
 
