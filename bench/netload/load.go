@@ -200,32 +200,47 @@ func fanout(addr string, subs, rate int, d time.Duration) (fanResult, error) {
 		return fr, err
 	}
 	defer driver.CloseNow()
+	var sentAt sync.Map
+	var calls []time.Duration
 	go func() { // results of the driver's calls
 		for {
-			if _, _, err := driver.Read(rctx); err != nil {
+			_, b, err := driver.Read(rctx)
+			now := time.Now()
+			if err != nil {
 				return
+			}
+			for _, m := range messages(b) {
+				id := codec.NewReader(m[1:]).Uvarint()
+				if t, ok := sentAt.LoadAndDelete(id); ok {
+					mu.Lock()
+					calls = append(calls, now.Sub(t.(time.Time)))
+					mu.Unlock()
+				}
 			}
 		}
 	}()
 	pick := picker(99, false, uint64(subs))
-	tick := time.NewTicker(time.Second / time.Duration(rate))
-	end := time.Now().Add(d)
+	start := time.Now()
+	end := start.Add(d)
 	var id uint64
-	for now := range tick.C {
-		if now.After(end) {
+	for {
+		// Paced by the clock: call k goes at start + k/rate.
+		at := start.Add(time.Duration(id) * time.Second / time.Duration(rate))
+		if at.After(end) {
 			break
 		}
+		time.Sleep(time.Until(at))
 		a, b := pick(), pick()
 		for b == a {
 			b = pick()
 		}
 		id++
+		sentAt.Store(id, time.Now())
 		if err := driver.Write(ctx, websocket.MessageBinary, appendTransfer(nil, id, transferArgs{From: a, To: b, Amount: 1})); err != nil {
 			rcancel()
 			return fr, err
 		}
 	}
-	tick.Stop()
 	time.Sleep(500 * time.Millisecond)
 	rcancel()
 	for _, ws := range wss {
@@ -237,6 +252,12 @@ func fanout(addr string, subs, rate int, d time.Duration) (fanResult, error) {
 	if len(lats) == 0 {
 		return fr, fmt.Errorf("no update was delivered")
 	}
+	mu.Lock()
+	slices.Sort(calls)
+	if len(calls) > 0 {
+		fr.c50, fr.c99 = calls[len(calls)/2].Round(time.Microsecond), calls[len(calls)*99/100].Round(time.Microsecond)
+	}
+	mu.Unlock()
 	slices.Sort(lats)
 	fr.p50, fr.p99, fr.max = lats[len(lats)/2].Round(time.Microsecond), lats[len(lats)*99/100].Round(time.Microsecond), lats[len(lats)-1].Round(time.Microsecond)
 	return fr, nil

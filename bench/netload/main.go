@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,6 +42,7 @@ import (
 
 func main() {
 	serve := flag.String("serve", "", "run the server on this data `directory` (the child process)")
+	memory := flag.Bool("memory", false, "with -serve: keep the database in memory (no fsync)")
 	d := flag.Duration("d", 5*time.Second, "how long each throughput run lasts")
 	fan := flag.Duration("fanout", 10*time.Second, "how long the fan-out run lasts")
 	conns := flag.Int("conns", 64, "connections (and in-process submitters) for the keynote runs")
@@ -49,7 +51,7 @@ func main() {
 	rate := flag.Int("rate", 1000, "commits a second in the fan-out run")
 	flag.Parse()
 	if *serve != "" {
-		if err := serveChild(*serve); err != nil {
+		if err := serveChild(*serve, *memory); err != nil {
 			fmt.Fprintln(os.Stderr, "netload serve:", err)
 			os.Exit(1)
 		}
@@ -75,10 +77,28 @@ func openKeynote(dir string) (*keel.DB, *reducer.Func[transferArgs, struct{}], e
 	return db, transfer, nil
 }
 
+// openKeynoteMemory is openKeynote in memory only.
+func openKeynoteMemory(string) (*keel.DB, *reducer.Func[transferArgs, struct{}], error) {
+	m, transfer, load := keynoteModule()
+	db, err := keel.OpenMemory(m, keel.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := keel.Run(context.Background(), db, "", load, accounts); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, transfer, nil
+}
+
 // serveChild is the server process: it prints its address, serves /ws
 // and /mem (the heap in use after a GC), and stops when stdin closes.
-func serveChild(dir string) error {
-	db, _, err := openKeynote(dir)
+func serveChild(dir string, memory bool) error {
+	open := openKeynote
+	if memory {
+		open = openKeynoteMemory
+	}
+	db, _, err := open(dir)
 	if err != nil {
 		return err
 	}
@@ -109,8 +129,8 @@ func serveChild(dir string) error {
 }
 
 // child starts the server process and returns its address.
-func child(dir string) (addr string, stop func(), err error) {
-	cmd := exec.Command(os.Args[0], "-serve", dir)
+func child(dir string, memory bool) (addr string, stop func(), err error) {
+	cmd := exec.Command(os.Args[0], "-serve", dir, fmt.Sprint("-memory=", memory))
 	cmd.Stderr = os.Stderr
 	in, _ := cmd.StdinPipe()
 	out, _ := cmd.StdoutPipe()
@@ -197,7 +217,7 @@ func measure(d, fan time.Duration, conns, inflight, subs, rate int) error {
 		if err != nil {
 			return err
 		}
-		addr, stop, err := child(fmt.Sprintf("%s/net%d", tmp, i))
+		addr, stop, err := child(fmt.Sprintf("%s/net%d", tmp, i), false)
 		if err != nil {
 			return err
 		}
@@ -218,27 +238,42 @@ func measure(d, fan time.Duration, conns, inflight, subs, rate int) error {
 		fmt.Printf("| %s, %d x %d in flight | %.1fk tx/s | %.1fk tx/s | %.2fx |\n", name, conns, inflight, r.inproc/1e3, r.netwk/1e3, r.netwk/r.inproc)
 	}
 	fmt.Println()
-	addr, stop, err := child(tmp + "/fanout")
+	fs50, fs99, fsmax, err := fsyncLatency(tmp)
 	if err != nil {
 		return err
 	}
-	defer stop()
-	fr, err := fanout(addr, subs, rate, fan)
-	if err != nil {
-		return err
+	fmt.Println("| fan-out: 1,000 transfers/s between the accounts of the subscribers | durable (SyncAlways) | in memory (no fsync) |")
+	fmt.Println("| --- | --- | --- |")
+	var frs [2]fanResult
+	for i, memory := range []bool{false, true} {
+		addr, stop, err := child(fmt.Sprintf("%s/fanout%d", tmp, i), memory)
+		if err != nil {
+			return err
+		}
+		frs[i], err = fanout(addr, subs, rate, fan)
+		stop()
+		if err != nil {
+			return err
+		}
 	}
-	fmt.Println("| fan-out | figure |")
-	fmt.Println("| --- | --- |")
-	fmt.Printf("| %d connections, each subscribed to its own account; %d transfers/s between them for %v | %d updates delivered, %d commits |\n", subs, rate, fan, fr.delivered, fr.commits)
-	fmt.Printf("| commit to delivery, p50 / p99 / max | %v / %v / %v |\n", fr.p50, fr.p99, fr.max)
-	fmt.Printf("| server heap per idle subscribed connection | %.1f KiB (%d connections: %.1f MiB -> %.1f MiB) |\n",
-		float64(fr.heapAfter-fr.heapBefore)/float64(subs)/1024, subs, float64(fr.heapBefore)/(1<<20), float64(fr.heapAfter)/(1<<20))
+	fmt.Printf("| %d connections, each subscribed to its own account, for %v | %d commits, %d updates | %d commits, %d updates |\n", subs, fan,
+		frs[0].commits, frs[0].delivered, frs[1].commits, frs[1].delivered)
+	fmt.Printf("| commit (transaction timestamp) to delivery, p50 / p99 / max | %v / %v / %v | %v / %v / %v |\n",
+		frs[0].p50, frs[0].p99, frs[0].max, frs[1].p50, frs[1].p99, frs[1].max)
+	fmt.Printf("| the driver's call, sent to result, p50 / p99 | %v / %v | %v / %v |\n", frs[0].c50, frs[0].c99, frs[1].c50, frs[1].c99)
+	per := func(f fanResult) string {
+		return fmt.Sprintf("%.1f KiB (%.1f -> %.1f MiB)", float64(f.heapAfter-f.heapBefore)/float64(subs)/1024,
+			float64(f.heapBefore)/(1<<20), float64(f.heapAfter)/(1<<20))
+	}
+	fmt.Printf("| server heap per idle subscribed connection | %s | %s |\n", per(frs[0]), per(frs[1]))
+	fmt.Printf("\nfsync on this machine (200-byte appends, 1 ms apart): p50 %v, p99 %v, max %v\n", fs50, fs99, fsmax)
 	return nil
 }
 
 type fanResult struct {
 	delivered, commits    int
 	p50, p99, max         time.Duration
+	c50, c99              time.Duration // the driver's calls
 	heapBefore, heapAfter uint64
 }
 
@@ -252,4 +287,30 @@ func heap(addr string) (uint64, error) {
 	var g int
 	_, err = fmt.Fscan(resp.Body, &h, &g)
 	return h, err
+}
+
+// fsyncLatency measures fsync of small appends, 1 ms apart, on the
+// directory's disk: the floor under durable commit latency.
+func fsyncLatency(dir string) (p50, p99, max time.Duration, err error) {
+	f, err := os.CreateTemp(dir, "fsync")
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	buf := make([]byte, 200)
+	var l []time.Duration
+	for range 2000 {
+		t := time.Now()
+		if _, err := f.Write(buf); err != nil {
+			return 0, 0, 0, err
+		}
+		if err := f.Sync(); err != nil {
+			return 0, 0, 0, err
+		}
+		l = append(l, time.Since(t))
+		time.Sleep(time.Millisecond)
+	}
+	slices.Sort(l)
+	return l[len(l)/2].Round(time.Microsecond), l[len(l)*99/100].Round(time.Microsecond), l[len(l)-1].Round(time.Microsecond), nil
 }
