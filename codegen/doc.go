@@ -12,8 +12,15 @@
 //	//keel:table              table named after the type in snake_case (OrderLine: order_line)
 //	//keel:table name=post    table named post
 //	//keel:table schedule=F   a schedule table: each row calls reducer F at its time
+//	//keel:table public       clients of a network server may read it (package server); tables are private otherwise
 //	//keel:reducer            a reducer
 //	//keel:reducer init       the init reducer: runs once, when a database is created
+//	//keel:reducer connect    runs, as the client, when a client connects to a network server
+//	//keel:reducer disconnect runs, as the client, when it disconnects
+//
+// Options combine on //keel:table (name=post public). init, connect and
+// disconnect reducers are declared func F(ctx *Ctx) error; a module has at
+// most one of each, and clients cannot call connect and disconnect.
 //	//keel:migrate            a migration function (see Migrations)
 //	//keel:dropped NAME...    tables and columns dropped on purpose (see Migrations); anywhere in a file
 //
@@ -179,10 +186,20 @@
 // that runs it as one transaction: NewClient(rt, caller).AddPost(slug,
 // title).
 //
+// # The network client
+//
+// Dial(ctx, url, keelclient.Options) connects to a Keel server running the
+// module (package server) and returns a *Remote: it embeds Client, whose
+// reducer methods then run over the network, and its DB field holds a
+// cache (server/client.Table) of each public table, with OnInsert,
+// OnUpdate and OnDelete callbacks and Subscribe(ctx, where). Each reducer
+// records its parameter names and kinds (reducer.Signature), so that the
+// server can take JSON arguments.
+//
 // # Generated names
 //
-// For the module: Ctx, DB, DBOf, ViewDB, ViewOf, Module, Client and
-// NewClient. For each reducer F: FArgs, its arguments, and the Client
+// For the module: Ctx, DB, DBOf, ViewDB, ViewOf, Module, Client,
+// NewClient, and the network client Dial, Remote and RemoteTables. For each reducer F: FArgs, its arguments, and the Client
 // method F. For each table T: TDef, TTable (in a transaction), TReader
 // (views and reads), and for each index I (ByID, BySlug, ByPK for a
 // composite primary key, ByNAME for a named index) TIIndex, TIReader and,
