@@ -21,6 +21,7 @@
 // Options combine on //keel:table (name=post public). init, connect and
 // disconnect reducers are declared func F(ctx *Ctx) error; a module has at
 // most one of each, and clients cannot call connect and disconnect.
+//
 //	//keel:migrate            a migration function (see Migrations)
 //	//keel:dropped NAME...    tables and columns dropped on purpose (see Migrations); anywhere in a file
 //
