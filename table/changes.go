@@ -1,62 +1,81 @@
 package table
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
+
+// op is one applied write: the undo log and the change list at once.
+type op struct {
+	kind     Op
+	old, new unsafe.Pointer
+}
 
 // changes is the row changes of one table in one transaction: the
 // transaction's undo log while it runs, then its commit's ChangeSet.
-type changes[R any] struct {
-	t   *Table[R]
-	ops []op[R]
+type changes struct {
+	c   *core
+	ops []op
 }
 
-func (c *changes[R]) TableName() string { return c.t.s.def.Name }
-func (c *changes[R]) Len() int          { return len(c.ops) }
-func (c *changes[R]) Op(i int) Op       { return c.ops[i].kind }
+func (c *changes) TableName() string { return c.c.name }
+func (c *changes) Len() int          { return len(c.ops) }
+func (c *changes) Op(i int) Op       { return c.ops[i].kind }
 
-func (c *changes[R]) AppendOld(dst []byte, i int) []byte {
+func (c *changes) AppendOld(dst []byte, i int) []byte {
 	if o := c.ops[i].old; o != nil {
-		return c.t.s.def.Encode(dst, o)
+		return c.c.enc(dst, o)
 	}
 	return dst
 }
 
-func (c *changes[R]) AppendNew(dst []byte, i int) []byte {
+func (c *changes) AppendNew(dst []byte, i int) []byte {
 	if n := c.ops[i].new; n != nil {
-		return c.t.s.def.Encode(dst, n)
+		return c.c.enc(dst, n)
 	}
 	return dst
 }
 
 // undo takes back a retained commit's changes to its table.
-func (c *changes[R]) undo() { c.t.undoOps(c.ops) }
+func (c *changes) undo() { c.c.undoOps(c.ops) }
 
 // recycle gives the change list back to its table, emptied.
-func (c *changes[R]) recycle() {
+func (c *changes) recycle() {
 	clear(c.ops)
 	c.ops = c.ops[:0]
-	c.t.pool.Put(c)
+	c.c.pool.Put(c)
 }
 
-func (t *Table[R]) schema() Schema { return t.s.def }
-
-func (t *Table[R]) changes() ChangeSet { return t.ch }
+func (t *Table[R]) schema() Schema      { return t.def }
+func (t *Table[R]) changes() ChangeSet  { return t.c.ch }
+func (t *Table[R]) release()            { t.c.release() }
+func (t *Table[R]) retain() ChangeSet   { return t.c.retain() }
+func (t *Table[R]) rollback()           { t.c.rollback() }
+func (t *Table[R]) check() error        { return t.c.check() }
+func (t *Table[R]) replayInsert(b []byte) error {
+	p := new(R)
+	if err := t.def.Decode(b, p); err != nil {
+		return fmt.Errorf("replay insert %s: %w: %w", t.c.name, ErrCorruptState, err)
+	}
+	return t.c.replayInsert(unsafe.Pointer(p))
+}
 
 // release empties the change list for the next transaction.
-func (t *Table[R]) release() {
-	clear(t.ch.ops)
-	t.ch.ops = t.ch.ops[:0]
+func (c *core) release() {
+	clear(c.ch.ops)
+	c.ch.ops = c.ch.ops[:0]
 }
 
 // retain hands the change list over to a retained commit and starts a new
 // one, from those given back when there is one.
-func (t *Table[R]) retain() ChangeSet {
-	c := t.ch
-	if n, _ := t.pool.Get().(*changes[R]); n != nil {
-		t.ch = n
+func (c *core) retain() ChangeSet {
+	ch := c.ch
+	if n, _ := c.pool.Get().(*changes); n != nil {
+		c.ch = n
 	} else {
-		t.ch = &changes[R]{t: t}
+		c.ch = &changes{c: c}
 	}
-	return c
+	return ch
 }
 
 func (t *Table[R]) sequences(dst []SeqMove) []SeqMove {
@@ -85,79 +104,107 @@ func (t *Table[R]) restoreSeq(m SeqMove) error {
 // apply replays one logged delete or update: the rows are decoded with
 // the table's codec and the change is made as it was committed.
 func (t *Table[R]) apply(op Op, old, new []byte) error {
-	if err := t.writable(); err != nil {
+	c := t.c
+	if err := c.writable(); err != nil {
 		return err
 	}
-	name := t.s.def.Name
-	var o, n *R
+	var o, n unsafe.Pointer
 	if op == OpDelete || op == OpUpdate {
-		o = new2[R]()
-		if err := t.s.def.Decode(old, o); err != nil {
-			return fmt.Errorf("replay %s %s: %w: %w", op, name, ErrCorruptState, err)
+		p := new2[R]()
+		if err := t.def.Decode(old, p); err != nil {
+			return fmt.Errorf("replay %s %s: %w: %w", op, c.name, ErrCorruptState, err)
 		}
-		stored, ok := t.s.trees[0].get(o)
-		if !ok {
-			return fmt.Errorf("replay %s %s: %w: %w", op, name, ErrCorruptState, t.notFound(t.s.def.Primary, o))
-		}
-		o = stored
+		o = unsafe.Pointer(p)
 	}
 	if op == OpInsert || op == OpUpdate {
-		n = new2[R]()
-		if err := t.s.def.Decode(new, n); err != nil {
-			return fmt.Errorf("replay %s %s: %w: %w", op, name, ErrCorruptState, err)
+		p := new2[R]()
+		if err := t.def.Decode(new, p); err != nil {
+			return fmt.Errorf("replay %s %s: %w: %w", op, c.name, ErrCorruptState, err)
 		}
-		if i, _ := t.conflict(n, o); i >= 0 {
-			return fmt.Errorf("replay %s %s: %w: %w", op, name, ErrCorruptState, t.uniqueError(i, n))
-		}
+		n = unsafe.Pointer(p)
 	}
-	switch op {
-	case OpInsert:
-		t.add(n)
-		t.s.count++
-	case OpDelete:
-		t.remove(o)
-		t.s.count--
-	case OpUpdate:
-		t.remove(o)
-		t.add(n)
-	default:
-		return fmt.Errorf("replay %s: unknown op %d: %w", name, op, ErrCorruptState)
-	}
-	t.record(op, o, n)
-	return nil
+	return c.apply(op, o, n)
 }
 
 func new2[R any]() *R { return new(R) }
 
-func (t *Table[R]) check() error {
-	name := t.s.def.Name
-	if n := t.s.trees[0].len(); n != t.s.count {
-		return fmt.Errorf("keel: table %s: count %d, primary key holds %d rows", name, t.s.count, n)
+// apply makes one logged change: o is the deleted or replaced row as the
+// log has it (the stored one is looked up by its key), n the new one.
+func (c *core) apply(op Op, o, n unsafe.Pointer) error {
+	if o != nil {
+		stored, ok := c.s.trees[0].get(o)
+		if !ok {
+			return fmt.Errorf("replay %s %s: %w: %w", op, c.name, ErrCorruptState, c.notFound(c.s.trees[0].m, o))
+		}
+		o = stored
 	}
-	for i, tr := range t.s.trees {
-		if n := tr.len(); n != t.s.count {
-			return fmt.Errorf("keel: table %s: index %s holds %d rows, table %d", name, tr.def.Name, n, t.s.count)
+	if n != nil {
+		if i, _ := c.conflict(n, o); i >= 0 {
+			return fmt.Errorf("replay %s %s: %w: %w", op, c.name, ErrCorruptState, c.uniqueError(i, n))
+		}
+	}
+	switch op {
+	case OpInsert:
+		c.add(n)
+		c.s.count++
+	case OpDelete:
+		c.remove(o)
+		c.s.count--
+	case OpUpdate:
+		c.remove(o)
+		c.add(n)
+	default:
+		return fmt.Errorf("replay %s: unknown op %d: %w", c.name, op, ErrCorruptState)
+	}
+	c.record(op, o, n)
+	return nil
+}
+
+// replayInsert stores a replayed row in each index in one step (an append
+// when its key is the largest so far, as autoinc keys in log order are),
+// recording nothing.
+func (c *core) replayInsert(p unsafe.Pointer) error {
+	if err := c.writable(); err != nil {
+		return err
+	}
+	for i, tr := range c.s.trees {
+		if _, replaced := tr.load(tr.entry(p)); replaced {
+			return fmt.Errorf("replay insert %s: %w: %w", c.name, ErrCorruptState, c.uniqueError(i, p))
+		}
+	}
+	c.s.count++
+	return nil
+}
+
+func (c *core) check() error {
+	name := c.name
+	if n := c.s.trees[0].len(); n != c.s.count {
+		return fmt.Errorf("keel: table %s: count %d, primary key holds %d rows", name, c.s.count, n)
+	}
+	for i, tr := range c.s.trees {
+		if n := tr.len(); n != c.s.count {
+			return fmt.Errorf("keel: table %s: index %s holds %d rows, table %d", name, tr.m.name, n, c.s.count)
 		}
 		var err error
-		var prev *R
-		tr.each(func(e entry[R]) bool {
+		var prev unsafe.Pointer
+		tr.each(func(e entry) bool {
 			switch {
 			case e.key != tr.entry(e.row).key:
-				err = fmt.Errorf("keel: table %s: index %s holds a stale inline key", name, tr.def.Name)
+				err = fmt.Errorf("keel: table %s: index %s holds a stale inline key", name, tr.m.name)
 			case tr.hi != nil:
 				if p, ok := tr.get(e.row); !ok || p != e.row {
-					err = fmt.Errorf("keel: table %s: hash index %s does not find its own row", name, tr.def.Name)
+					err = fmt.Errorf("keel: table %s: hash index %s does not find its own row", name, tr.m.name)
 				} else if i > 0 {
-					if p, ok := t.s.trees[0].get(e.row); !ok || p != e.row {
-						err = fmt.Errorf("keel: table %s: index %s holds a row the primary key does not", name, tr.def.Name)
+					if p, ok := c.s.trees[0].get(e.row); !ok || p != e.row {
+						err = fmt.Errorf("keel: table %s: index %s holds a row the primary key does not", name, tr.m.name)
 					}
 				}
-			case prev != nil && tr.def.Compare(prev, e.row, tr.full) > 0:
+			case prev != nil && tr.m.cmp(prev, e.row, tr.m.full) > 0:
 				// An inline key whose order disagrees with Compare.
-				err = fmt.Errorf("keel: table %s: index %s is out of order", name, tr.def.Name)
+				err = fmt.Errorf("keel: table %s: index %s is out of order", name, tr.m.name)
 			case i > 0:
-				if p, ok := t.s.trees[0].get(e.row); !ok || p != e.row {
-					err = fmt.Errorf("keel: table %s: index %s holds a row the primary key does not", name, tr.def.Name)
+				if p, ok := c.s.trees[0].get(e.row); !ok || p != e.row {
+					err = fmt.Errorf("keel: table %s: index %s holds a row the primary key does not", name, tr.m.name)
 				}
 			}
 			prev = e.row

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp/cmpopts"
 
@@ -143,11 +144,11 @@ func (f *fixture) dump() dump {
 	d := dump{Count: t.Count(), Indexes: map[string][]user{}}
 	for _, tr := range t.s.trees {
 		var rows []user
-		tr.each(func(e entry[user]) bool { rows = append(rows, *e.row); return true })
+		tr.each(func(e entry) bool { rows = append(rows, *(*user)(e.row)); return true })
 		if tr.hi != nil {
-			slices.SortFunc(rows, func(a, b user) int { return tr.def.Compare(&a, &b, tr.full) })
+			slices.SortFunc(rows, func(a, b user) int { return tr.m.cmp(unsafe.Pointer(&a), unsafe.Pointer(&b), tr.m.full) })
 		}
-		d.Indexes[tr.def.Name] = rows
+		d.Indexes[tr.m.name] = rows
 	}
 	return d
 }

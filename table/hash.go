@@ -3,6 +3,7 @@ package table
 import (
 	"hash/maphash"
 	"time"
+	"unsafe"
 )
 
 // hashIndex is a unique index for point lookups: rows by the hash of
@@ -11,12 +12,12 @@ import (
 // keeps the current shards, and the index copies a shard (and its shard
 // array) the first time it changes it after a copy. It has no order:
 // ranges stay on B-tree indexes.
-type hashIndex[R any] struct {
-	shards []*hshard[R] // a power of two of them
+type hashIndex struct {
+	shards []*hshard // a power of two of them
 	n      int
 	gen    uint64 // shards of an older generation are shared with a copy
 	shared bool   // the shard array itself is shared with a copy
-	eq     func(a, b *R) bool
+	eq     func(a, b unsafe.Pointer) bool
 	// exact: entries hold the index's exact inline key (Index.Key with
 	// KeyExact, one column) instead of a hash, so equal keys are equal
 	// rows and a lookup compares no row; shards are by its mix.
@@ -27,12 +28,12 @@ type hashIndex[R any] struct {
 // entries side by side, so that a lookup scans a cache line or two of
 // them, and their rows; up to shardCap entries live in the shard itself,
 // more spill into over.
-type hshard[R any] struct {
+type hshard struct {
 	gen  uint64
 	n    int
 	keys [shardCap]uint64
-	rows [shardCap]*R
-	over []entry[R]
+	rows [shardCap]unsafe.Pointer
+	over []entry
 }
 
 // shardTarget is the mean number of entries per shard the index keeps,
@@ -42,14 +43,14 @@ const (
 	shardCap    = 16
 )
 
-func (s *hshard[R]) at(i int) entry[R] {
+func (s *hshard) at(i int) entry {
 	if i < shardCap {
-		return entry[R]{key: s.keys[i], row: s.rows[i]}
+		return entry{key: s.keys[i], row: s.rows[i]}
 	}
 	return s.over[i-shardCap]
 }
 
-func (s *hshard[R]) put(i int, e entry[R]) {
+func (s *hshard) put(i int, e entry) {
 	if i < shardCap {
 		s.keys[i], s.rows[i] = e.key, e.row
 	} else {
@@ -57,7 +58,7 @@ func (s *hshard[R]) put(i int, e entry[R]) {
 	}
 }
 
-func (s *hshard[R]) add(e entry[R]) {
+func (s *hshard) add(e entry) {
 	if s.n < shardCap {
 		s.keys[s.n], s.rows[s.n] = e.key, e.row
 	} else {
@@ -67,11 +68,11 @@ func (s *hshard[R]) add(e entry[R]) {
 }
 
 // remove takes entry i out, moving the last entry into its place.
-func (s *hshard[R]) remove(i int) {
+func (s *hshard) remove(i int) {
 	last := s.n - 1
 	s.put(i, s.at(last))
 	if last >= shardCap {
-		s.over[last-shardCap] = entry[R]{}
+		s.over[last-shardCap] = entry{}
 		s.over = s.over[:last-shardCap]
 	} else {
 		s.keys[last], s.rows[last] = 0, nil
@@ -79,21 +80,21 @@ func (s *hshard[R]) remove(i int) {
 	s.n--
 }
 
-func newHashIndex[R any](eq func(a, b *R) bool, exact bool) *hashIndex[R] {
-	x := &hashIndex[R]{eq: eq, exact: exact}
+func newHashIndex(eq func(a, b unsafe.Pointer) bool, exact bool) *hashIndex {
+	x := &hashIndex{eq: eq, exact: exact}
 	x.shards = x.fresh(16)
 	return x
 }
 
-func (x *hashIndex[R]) fresh(n int) []*hshard[R] {
-	s := make([]*hshard[R], n)
+func (x *hashIndex) fresh(n int) []*hshard {
+	s := make([]*hshard, n)
 	for i := range s {
-		s[i] = &hshard[R]{gen: x.gen}
+		s[i] = &hshard{gen: x.gen}
 	}
 	return s
 }
 
-func (x *hashIndex[R]) shard(h uint64) int {
+func (x *hashIndex) shard(h uint64) int {
 	if x.exact {
 		h = HashUint(h)
 	}
@@ -101,7 +102,7 @@ func (x *hashIndex[R]) shard(h uint64) int {
 }
 
 // find returns the position of the entry equal to e in its shard, or -1.
-func (x *hashIndex[R]) find(s *hshard[R], e entry[R]) int {
+func (x *hashIndex) find(s *hshard, e entry) int {
 	n := min(s.n, shardCap)
 	for i := 0; i < n; i++ {
 		if s.keys[i] == e.key && (x.exact || x.eq(s.rows[i], e.row)) {
@@ -116,25 +117,25 @@ func (x *hashIndex[R]) find(s *hshard[R], e entry[R]) int {
 	return -1
 }
 
-func (x *hashIndex[R]) get(e entry[R]) (entry[R], bool) {
+func (x *hashIndex) get(e entry) (entry, bool) {
 	s := x.shards[x.shard(e.key)]
 	if i := x.find(s, e); i >= 0 {
 		return s.at(i), true
 	}
-	return entry[R]{}, false
+	return entry{}, false
 }
 
 // own returns shard i, copied first when a copy shares it.
-func (x *hashIndex[R]) own(i int) *hshard[R] {
+func (x *hashIndex) own(i int) *hshard {
 	if x.shared {
-		x.shards = append([]*hshard[R](nil), x.shards...)
+		x.shards = append([]*hshard(nil), x.shards...)
 		x.shared = false
 	}
 	s := x.shards[i]
 	if s.gen != x.gen {
 		c := *s
 		c.gen = x.gen
-		c.over = append([]entry[R](nil), s.over...)
+		c.over = append([]entry(nil), s.over...)
 		s = &c
 		x.shards[i] = s
 	}
@@ -142,7 +143,7 @@ func (x *hashIndex[R]) own(i int) *hshard[R] {
 }
 
 // set puts e in, or replaces the entry equal to it, returning that one.
-func (x *hashIndex[R]) set(e entry[R]) (entry[R], bool) {
+func (x *hashIndex) set(e entry) (entry, bool) {
 	i := x.shard(e.key)
 	if j := x.find(x.shards[i], e); j >= 0 {
 		s := x.own(i)
@@ -155,15 +156,15 @@ func (x *hashIndex[R]) set(e entry[R]) (entry[R], bool) {
 	if x.n > len(x.shards)*shardTarget {
 		x.grow()
 	}
-	return entry[R]{}, false
+	return entry{}, false
 }
 
 // del removes the entry equal to e.
-func (x *hashIndex[R]) del(e entry[R]) (entry[R], bool) {
+func (x *hashIndex) del(e entry) (entry, bool) {
 	i := x.shard(e.key)
 	j := x.find(x.shards[i], e)
 	if j < 0 {
-		return entry[R]{}, false
+		return entry{}, false
 	}
 	s := x.own(i)
 	old := s.at(j)
@@ -174,7 +175,7 @@ func (x *hashIndex[R]) del(e entry[R]) (entry[R], bool) {
 
 // grow doubles the shards, moving every entry into new ones: the old
 // shards are left as they are, for the copies that share them.
-func (x *hashIndex[R]) grow() {
+func (x *hashIndex) grow() {
 	old := x.shards
 	x.shards, x.shared = x.fresh(2*len(old)), false
 	for _, s := range old {
@@ -187,7 +188,7 @@ func (x *hashIndex[R]) grow() {
 
 // copy returns a read-only snapshot of the index; the index itself copies
 // what it changes from now on.
-func (x *hashIndex[R]) copy() *hashIndex[R] {
+func (x *hashIndex) copy() *hashIndex {
 	c := *x
 	c.shared = true
 	x.gen++
@@ -196,7 +197,7 @@ func (x *hashIndex[R]) copy() *hashIndex[R] {
 }
 
 // each calls fn with every entry, in shard order, until it returns false.
-func (x *hashIndex[R]) each(fn func(entry[R]) bool) {
+func (x *hashIndex) each(fn func(entry) bool) {
 	for _, s := range x.shards {
 		// A shard changed during the walk is a copy: s stays as it was.
 		for i := range s.n {

@@ -1,6 +1,17 @@
 package table
 
-import "github.com/tidwall/btree"
+import (
+	"unsafe"
+
+	"github.com/tidwall/btree"
+)
+
+// The index engine is not generic: it holds rows as unsafe.Pointer and
+// reaches their columns only through each index's comparator, inline key
+// and hash, which ixmeta holds with the row type erased. Package table's
+// generic types (Def, Table, Reader) are a thin facade over it, so that a
+// module's generated code instantiates only that facade for its row
+// types, and the B-tree code is compiled once, here.
 
 // entry is what an index tree holds: a stored row, or a probe used to seek
 // by a prefix of the key. A probe compares on its first n key columns only
@@ -8,22 +19,63 @@ import "github.com/tidwall/btree"
 // same prefix.
 //
 // key is the index's inline key of the row's first key column (Index.Key;
-// 0 when the index has none). Entries compare keys first and read the rows
-// only when the keys are equal, so most steps of a search touch no row.
-type entry[R any] struct {
-	row  *R
+// 0 when the index has none), or for a hash index the row's hash. Entries
+// compare keys first and read the rows only when the keys are equal, so
+// most steps of a search touch no row.
+type entry struct {
+	row  unsafe.Pointer
 	key  uint64
 	n    int8 // key columns a probe compares; 0 for a stored row
 	bias int8
 }
 
+// ixmeta is an index as the engine sees it: Index[R] with the row type
+// erased.
+type ixmeta struct {
+	name   string
+	unique bool
+	full   int // key columns
+	kn     int // leading key columns that equal inline keys prove equal
+	pos    int // position in the table: 0 is the primary key
+	cmp    func(a, b unsafe.Pointer, n int) int
+	key    func(p unsafe.Pointer) uint64 // nil: no inline key
+	hash   func(p unsafe.Pointer) uint64 // nil: a B-tree
+	exact  bool                          // a hash index keyed by its exact inline key
+	format func(p unsafe.Pointer, n int) string
+}
+
+// metaOf erases the row type of ix, at position pos. The functions of ix
+// are used as they are, reinterpreted: a func of *R arguments and one of
+// unsafe.Pointer arguments take and return the same words, so the engine
+// calls the generated comparator directly rather than through a wrapper.
+func metaOf[R any](ix *Index[R], pos int) *ixmeta {
+	m := &ixmeta{name: ix.Name, unique: ix.Unique || pos == 0, full: len(ix.Columns), pos: pos}
+	m.cmp = erase[func(a, b *R, n int) int, func(a, b unsafe.Pointer, n int) int](ix.Compare)
+	m.format = erase[func(r *R, n int) string, func(p unsafe.Pointer, n int) string](ix.Format)
+	if ix.Key != nil {
+		m.key = erase[func(r *R) uint64, func(p unsafe.Pointer) uint64](ix.Key)
+		if ix.KeyExact {
+			m.kn = 1
+		}
+	}
+	if ix.Hash != nil {
+		m.hash = erase[func(r *R) uint64, func(p unsafe.Pointer) uint64](ix.Hash)
+		m.exact = m.key != nil && ix.KeyExact && m.full == 1
+	}
+	return m
+}
+
+// erase reinterprets a func value of type F as type E, a signature that
+// differs only in having unsafe.Pointer where F has *R.
+func erase[F, E any](f F) E { return *(*E)(unsafe.Pointer(&f)) }
+
 // tree is one index: a B-tree of entries ordered by the index key and, for
-// a non-unique index, then by the primary key.
-type tree[R any] struct {
-	def  *Index[R]
-	bt   *btree.BTreeG[entry[R]] // nil for a hash index
-	hi   *hashIndex[R]           // the hash index (Index.Hash), or nil
-	full int                     // number of key columns
+// a non-unique index, then by the primary key; or a hash index.
+type tree struct {
+	m  *ixmeta
+	pk *ixmeta // breaks ties in a non-unique index; nil otherwise
+	bt *btree.BTreeG[entry]
+	hi *hashIndex
 
 	// at is the search path of the last insert, which the next insert
 	// tries first: for keys that only grow, as autoinc keys do, each
@@ -33,86 +85,21 @@ type tree[R any] struct {
 	at btree.PathHint
 }
 
-// put inserts e, or replaces the entry equal to it, starting the search
-// from the path of the last insert.
-func (t *tree[R]) put(e entry[R]) (entry[R], bool) {
-	if t.hi != nil {
-		return t.hi.set(e)
-	}
-	return t.bt.SetHint(e, &t.at)
-}
-
-// set inserts e, or replaces the entry equal to it.
-func (t *tree[R]) set(e entry[R]) (entry[R], bool) {
-	if t.hi != nil {
-		return t.hi.set(e)
-	}
-	return t.bt.Set(e)
-}
-
-// del removes the entry equal to e.
-func (t *tree[R]) del(e entry[R]) (entry[R], bool) {
-	if t.hi != nil {
-		return t.hi.del(e)
-	}
-	return t.bt.Delete(e)
-}
-
-// load inserts e, fast when it sorts after every entry (a bulk load).
-func (t *tree[R]) load(e entry[R]) (entry[R], bool) {
-	if t.hi != nil {
-		return t.hi.set(e)
-	}
-	return t.bt.Load(e)
-}
-
-func (t *tree[R]) len() int {
-	if t.hi != nil {
-		return t.hi.n
-	}
-	return t.bt.Len()
-}
-
-// each calls fn with every entry, in order (a hash index: in no order).
-func (t *tree[R]) each(fn func(entry[R]) bool) {
-	if t.hi != nil {
-		t.hi.each(fn)
-		return
-	}
-	t.bt.Scan(fn)
-}
-
-// isolate makes writes from now on copy what they change, so that
-// iterators open on the current entries never see them.
-func (t *tree[R]) isolate() {
-	if t.hi != nil {
-		t.hi.copy()
-		return
-	}
-	t.bt.Copy()
-}
-
 const degree = 32
 
-// known is the number of leading key columns that equal inline keys prove
-// equal: 1 for an exact key, else 0.
-func known[R any](ix *Index[R]) int {
-	if ix.Key != nil && ix.KeyExact {
-		return 1
+func newTree(m, pk *ixmeta) *tree {
+	t := &tree{m: m}
+	if !m.unique {
+		t.pk = pk
 	}
-	return 0
-}
-
-func newTree[R any](ix *Index[R], pk *Index[R]) *tree[R] {
-	t := &tree[R]{def: ix, full: len(ix.Columns)}
-	cmp, full, kn := ix.Compare, t.full, known(ix)
-	if ix.Hash != nil {
-		t.hi = newHashIndex(func(a, b *R) bool { return cmp(a, b, full) == 0 }, t.hashExact())
+	if m.hash != nil {
+		t.hi = newHashIndex(func(a, b unsafe.Pointer) bool { return m.cmp(a, b, m.full) == 0 }, m.exact)
 		return t
 	}
-	var less func(a, b entry[R]) bool
-	if ix.Unique || pk == nil {
-		less = func(a, b entry[R]) bool {
+	cmp, full, kn := m.cmp, m.full, m.kn
+	var less func(a, b entry) bool
+	if t.pk == nil {
+		less = func(a, b entry) bool {
 			if a.key != b.key {
 				return a.key < b.key
 			}
@@ -122,8 +109,8 @@ func newTree[R any](ix *Index[R], pk *Index[R]) *tree[R] {
 			return probeLess(cmp, a, b, full, kn)
 		}
 	} else {
-		pcmp, pfull := pk.Compare, len(pk.Columns)
-		less = func(a, b entry[R]) bool {
+		pcmp, pfull := pk.cmp, pk.full
+		less = func(a, b entry) bool {
 			if a.key != b.key {
 				return a.key < b.key
 			}
@@ -144,7 +131,7 @@ func newTree[R any](ix *Index[R], pk *Index[R]) *tree[R] {
 
 // probeLess orders a and b, one of them a probe, whose inline keys are
 // equal; the first kn key columns are then known to be equal.
-func probeLess[R any](cmp func(a, b *R, n int) int, a, b entry[R], full, kn int) bool {
+func probeLess(cmp func(a, b unsafe.Pointer, n int) int, a, b entry, full, kn int) bool {
 	n := full
 	if a.n != 0 && int(a.n) < n {
 		n = int(a.n)
@@ -163,47 +150,99 @@ func probeLess[R any](cmp func(a, b *R, n int) int, a, b entry[R], full, kn int)
 	return b.bias > 0
 }
 
-// hashExact reports whether a hash index keys its entries by the exact
-// inline key instead of the hash.
-func (t *tree[R]) hashExact() bool { return t.def.Key != nil && t.def.KeyExact && t.full == 1 }
-
-// entry returns the stored entry of p in t, with its inline key (a hash
-// index: its hash, or its exact inline key).
-func (t *tree[R]) entry(p *R) entry[R] {
+// put inserts e, or replaces the entry equal to it, starting the search
+// from the path of the last insert.
+func (t *tree) put(e entry) (entry, bool) {
 	if t.hi != nil {
-		if t.hi.exact {
-			return entry[R]{row: p, key: t.def.Key(p)}
-		}
-		return entry[R]{row: p, key: t.def.Hash(p)}
+		return t.hi.set(e)
 	}
-	if t.def.Key == nil {
-		return entry[R]{row: p}
+	return t.bt.SetHint(e, &t.at)
+}
+
+// set inserts e, or replaces the entry equal to it.
+func (t *tree) set(e entry) (entry, bool) {
+	if t.hi != nil {
+		return t.hi.set(e)
 	}
-	return entry[R]{row: p, key: t.def.Key(p)}
+	return t.bt.Set(e)
+}
+
+// del removes the entry equal to e.
+func (t *tree) del(e entry) (entry, bool) {
+	if t.hi != nil {
+		return t.hi.del(e)
+	}
+	return t.bt.Delete(e)
+}
+
+// load inserts e, fast when it sorts after every entry (a bulk load).
+func (t *tree) load(e entry) (entry, bool) {
+	if t.hi != nil {
+		return t.hi.set(e)
+	}
+	return t.bt.Load(e)
+}
+
+func (t *tree) len() int {
+	if t.hi != nil {
+		return t.hi.n
+	}
+	return t.bt.Len()
+}
+
+// each calls fn with every entry, in order (a hash index: in no order).
+func (t *tree) each(fn func(entry) bool) {
+	if t.hi != nil {
+		t.hi.each(fn)
+		return
+	}
+	t.bt.Scan(fn)
+}
+
+// isolate makes writes from now on copy what they change, so that
+// iterators open on the current entries never see them.
+func (t *tree) isolate() {
+	if t.hi != nil {
+		t.hi.copy()
+		return
+	}
+	t.bt.Copy()
+}
+
+// entry returns the stored entry of row p in t, with its inline key (a
+// hash index: its hash, or its exact inline key).
+func (t *tree) entry(p unsafe.Pointer) entry {
+	m := t.m
+	switch {
+	case t.hi != nil && !m.exact:
+		return entry{row: p, key: m.hash(p)}
+	case m.key != nil:
+		return entry{row: p, key: m.key(p)}
+	}
+	return entry{row: p}
 }
 
 // order compares two stored entries as the tree orders them: -1, 0 or +1.
-// pk breaks ties in a non-unique index (nil for the primary key).
-func (t *tree[R]) order(a, b entry[R], pk *Index[R]) int {
+func (t *tree) order(a, b entry) int {
 	if a.key != b.key {
 		if a.key < b.key {
 			return -1
 		}
 		return 1
 	}
-	if t.full > known(t.def) {
-		if c := t.def.Compare(a.row, b.row, t.full); c != 0 {
+	if t.m.full > t.m.kn {
+		if c := t.m.cmp(a.row, b.row, t.m.full); c != 0 {
 			return c
 		}
 	}
-	if pk == nil || t.def.Unique {
+	if t.pk == nil {
 		return 0
 	}
-	return pk.Compare(a.row, b.row, len(pk.Columns))
+	return t.pk.cmp(a.row, b.row, t.pk.full)
 }
 
 // get returns the stored row whose full key equals key's (unique indexes).
-func (t *tree[R]) get(key *R) (*R, bool) {
+func (t *tree) get(key unsafe.Pointer) (unsafe.Pointer, bool) {
 	if t.hi != nil {
 		e, ok := t.hi.get(t.entry(key))
 		return e.row, ok
@@ -212,19 +251,112 @@ func (t *tree[R]) get(key *R) (*R, bool) {
 	return e.row, ok
 }
 
-// sameKey reports whether a and b sort to the same entry of the tree.
-func (t *tree[R]) sameKey(a, b *R, pk *Index[R]) bool {
-	if t.def.Compare(a, b, t.full) != 0 {
+// sameKey reports whether rows a and b sort to the same entry of the tree.
+func (t *tree) sameKey(a, b unsafe.Pointer) bool {
+	if t.m.cmp(a, b, t.m.full) != 0 {
 		return false
 	}
-	return t.def.Unique || t.def == pk || pk.Compare(a, b, len(pk.Columns)) == 0
+	return t.pk == nil || t.pk.cmp(a, b, t.pk.full) == 0
 }
 
-func (t *tree[R]) copy() *tree[R] {
+func (t *tree) copy() *tree {
 	if t.hi != nil {
-		return &tree[R]{def: t.def, hi: t.hi.copy(), full: t.full}
+		return &tree{m: t.m, pk: t.pk, hi: t.hi.copy()}
 	}
-	return &tree[R]{def: t.def, bt: t.bt.Copy(), full: t.full}
+	return &tree{m: t.m, pk: t.pk, bt: t.bt.Copy()}
+}
+
+// bound is a Bound with the row type erased.
+type bound struct {
+	key  unsafe.Pointer
+	n    int
+	excl bool
+}
+
+// width is the number of key columns a bound compares.
+func (t *tree) width(b bound) int {
+	if b.n <= 0 || b.n > t.m.full {
+		return t.m.full
+	}
+	return b.n
+}
+
+func (t *tree) probe(b bound, low bool) entry {
+	n := t.width(b)
+	// An inclusive low bound sorts before rows with its prefix; an
+	// exclusive one after them. The high bound is the mirror image.
+	var bias int8 = -1
+	if low == b.excl {
+		bias = 1
+	}
+	e := t.entry(b.key) // a probe compares at least the first key column
+	e.n, e.bias = int8(n), bias
+	return e
+}
+
+// scan yields every row between lo and hi in key order (or reverse),
+// stopping when yield returns false. A hash index has no order: it yields
+// all its rows (in no order) or the one of a point bound.
+func (t *tree) scan(lo, hi bound, reverse bool, yield func(unsafe.Pointer) bool) {
+	if t.hi != nil {
+		t.hashScan(lo, hi, yield)
+		return
+	}
+	cmp := t.m.cmp
+	if !reverse {
+		var visit func(e entry) bool
+		if hi.key == nil {
+			visit = func(e entry) bool { return yield(e.row) }
+		} else {
+			n, excl, key := t.width(hi), hi.excl, hi.key
+			visit = func(e entry) bool {
+				if c := cmp(e.row, key, n); c > 0 || c == 0 && excl {
+					return false
+				}
+				return yield(e.row)
+			}
+		}
+		if lo.key == nil {
+			t.bt.Scan(visit)
+		} else {
+			t.bt.Ascend(t.probe(lo, true), visit)
+		}
+		return
+	}
+	var visit func(e entry) bool
+	if lo.key == nil {
+		visit = func(e entry) bool { return yield(e.row) }
+	} else {
+		n, excl, key := t.width(lo), lo.excl, lo.key
+		visit = func(e entry) bool {
+			if c := cmp(e.row, key, n); c < 0 || c == 0 && excl {
+				return false
+			}
+			return yield(e.row)
+		}
+	}
+	if hi.key == nil {
+		t.bt.Reverse(visit)
+	} else {
+		t.bt.Descend(t.probe(hi, false), visit)
+	}
+}
+
+// hashScan is scan for a hash index: every row for open bounds, the row of
+// a point bound on the whole key, and a panic for a range, which no
+// generated accessor asks for.
+func (t *tree) hashScan(lo, hi bound, yield func(unsafe.Pointer) bool) {
+	switch {
+	case lo.key == nil && hi.key == nil:
+		t.hi.each(func(e entry) bool { return yield(e.row) })
+	case lo.key != nil && hi.key != nil && !lo.excl && !hi.excl &&
+		t.width(lo) == t.m.full && t.width(hi) == t.m.full && t.m.cmp(lo.key, hi.key, t.m.full) == 0:
+		if p, ok := t.get(lo.key); ok {
+			yield(p)
+		}
+	default:
+		panic("keel: index " + t.m.name + " is a hash index, which has no order: scan a range on a B-tree index")
+	}
 }
 
 // Bound is one end of a range scan: a key row with the first N columns of
@@ -233,6 +365,10 @@ type Bound[R any] struct {
 	Key       *R
 	N         int // key columns that count; 0 means all of the index's
 	Exclusive bool
+}
+
+func (b Bound[R]) erase() bound {
+	return bound{key: unsafe.Pointer(b.Key), n: b.N, excl: b.Exclusive}
 }
 
 // Incl is an inclusive bound on the first n key columns of key (0: all).
@@ -245,90 +381,4 @@ func Excl[R any](key R, n int) Bound[R] { return Bound[R]{Key: &key, N: n, Exclu
 // columns equal key's.
 func Prefix[R any](key R, n int) (lo, hi Bound[R]) {
 	return Bound[R]{Key: &key, N: n}, Bound[R]{Key: &key, N: n}
-}
-
-func (t *tree[R]) probe(b Bound[R], low bool) entry[R] {
-	n := t.width(b)
-	// An inclusive low bound sorts before rows with its prefix; an
-	// exclusive one after them. The high bound is the mirror image.
-	var bias int8 = -1
-	if low == b.Exclusive {
-		bias = 1
-	}
-	e := t.entry(b.Key) // a probe compares at least the first key column
-	e.n, e.bias = int8(n), bias
-	return e
-}
-
-// scan yields every row between lo and hi in key order (or reverse),
-// stopping when yield returns false. A hash index has no order: it yields
-// all its rows (in no order) or the one of a point bound.
-func (t *tree[R]) scan(lo, hi Bound[R], reverse bool, yield func(R) bool) {
-	if t.hi != nil {
-		t.hashScan(lo, hi, yield)
-		return
-	}
-	cmp := t.def.Compare
-	if !reverse {
-		var visit func(e entry[R]) bool
-		if hi.Key == nil {
-			visit = func(e entry[R]) bool { return yield(*e.row) }
-		} else {
-			n, excl, key := t.width(hi), hi.Exclusive, hi.Key
-			visit = func(e entry[R]) bool {
-				if c := cmp(e.row, key, n); c > 0 || c == 0 && excl {
-					return false
-				}
-				return yield(*e.row)
-			}
-		}
-		if lo.Key == nil {
-			t.bt.Scan(visit)
-		} else {
-			t.bt.Ascend(t.probe(lo, true), visit)
-		}
-		return
-	}
-	var visit func(e entry[R]) bool
-	if lo.Key == nil {
-		visit = func(e entry[R]) bool { return yield(*e.row) }
-	} else {
-		n, excl, key := t.width(lo), lo.Exclusive, lo.Key
-		visit = func(e entry[R]) bool {
-			if c := cmp(e.row, key, n); c < 0 || c == 0 && excl {
-				return false
-			}
-			return yield(*e.row)
-		}
-	}
-	if hi.Key == nil {
-		t.bt.Reverse(visit)
-	} else {
-		t.bt.Descend(t.probe(hi, false), visit)
-	}
-}
-
-// width is the number of key columns a bound compares.
-func (t *tree[R]) width(b Bound[R]) int {
-	if b.N <= 0 || b.N > t.full {
-		return t.full
-	}
-	return b.N
-}
-
-// hashScan is scan for a hash index: every row for open bounds, the row of
-// a point bound on the whole key, and a panic for a range, which no
-// generated accessor asks for.
-func (t *tree[R]) hashScan(lo, hi Bound[R], yield func(R) bool) {
-	switch {
-	case lo.Key == nil && hi.Key == nil:
-		t.hi.each(func(e entry[R]) bool { return yield(*e.row) })
-	case lo.Key != nil && hi.Key != nil && !lo.Exclusive && !hi.Exclusive &&
-		t.width(lo) == t.full && t.width(hi) == t.full && t.def.Compare(lo.Key, hi.Key, t.full) == 0:
-		if p, ok := t.get(lo.Key); ok {
-			yield(*p)
-		}
-	default:
-		panic("keel: index " + t.def.Name + " is a hash index, which has no order: scan a range on a B-tree index")
-	}
 }

@@ -331,17 +331,17 @@ func readAll(t *testing.T, r *rand.Rand, rd *Reader[doc], x docIndexes, m model)
 				}
 			}
 			if diff := gocmp.Diff(want, collect(rd.Scan(ix, lo, hi))); diff != "" {
-				t.Fatalf("Scan %s %+v %+v (-want +got):\n%s", ix.Name, bound(lo), bound(hi), diff)
+				t.Fatalf("Scan %s %+v %+v (-want +got):\n%s", ix.Name, boundString(lo), boundString(hi), diff)
 			}
 			slices.Reverse(want)
 			if diff := gocmp.Diff(want, collect(rd.ScanBackward(ix, lo, hi))); diff != "" {
-				t.Fatalf("ScanBackward %s %+v %+v (-want +got):\n%s", ix.Name, bound(lo), bound(hi), diff)
+				t.Fatalf("ScanBackward %s %+v %+v (-want +got):\n%s", ix.Name, boundString(lo), boundString(hi), diff)
 			}
 		}
 	}
 }
 
-func bound(b Bound[doc]) string {
+func boundString(b Bound[doc]) string {
 	if b.Key == nil {
 		return "open"
 	}

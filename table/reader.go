@@ -1,31 +1,9 @@
 package table
 
-import "iter"
-
-// store holds a table's rows: the primary-key tree, one tree per secondary
-// index, and the row count.
-type store[R any] struct {
-	def   *Def[R]
-	trees []*tree[R] // trees[0] is the primary key
-	count int
-}
-
-func newStore[R any](d *Def[R]) *store[R] {
-	s := &store[R]{def: d, trees: make([]*tree[R], 1+len(d.Indexes))}
-	s.trees[0] = newTree(d.Primary, nil)
-	for i, ix := range d.Indexes {
-		s.trees[i+1] = newTree(ix, d.Primary)
-	}
-	return s
-}
-
-func (s *store[R]) copy() *store[R] {
-	c := &store[R]{def: s.def, trees: make([]*tree[R], len(s.trees)), count: s.count}
-	for i, t := range s.trees {
-		c.trees[i] = t.copy()
-	}
-	return c
-}
+import (
+	"iter"
+	"unsafe"
+)
 
 // Reader reads one table. Inside a transaction (*Table) it sees the
 // transaction's own writes; through a View it sees the view's commit.
@@ -35,26 +13,27 @@ func (s *store[R]) copy() *store[R] {
 // write to the table while ranging over it: the range goes on over the rows
 // as they were when it began and does not see those writes.
 type Reader[R any] struct {
-	s *store[R]
-	t *Table[R] // nil for a view
+	s   *store
+	def *Def[R]
+	c   *core // the table in a transaction; nil for a view
 }
 
 // Def returns the table's description.
-func (r *Reader[R]) Def() *Def[R] { return r.s.def }
+func (r *Reader[R]) Def() *Def[R] { return r.def }
 
 // Count returns the number of rows, in O(1).
 func (r *Reader[R]) Count() int { return r.s.count }
 
 // Get returns the row whose primary key equals key's.
-func (r *Reader[R]) Get(key R) (R, bool) { return r.Find(r.s.def.Primary, key) }
+func (r *Reader[R]) Get(key R) (R, bool) { return r.Find(r.def.Primary, key) }
 
 // Find returns the row whose key in the unique index ix equals key's. For a
 // non-unique index it returns the first row with that key.
 func (r *Reader[R]) Find(ix *Index[R], key R) (R, bool) {
 	t := r.s.trees[ix.pos]
-	if ix.Unique || ix.pos == 0 {
-		if p, ok := t.get(&key); ok {
-			return *p, true
+	if t.m.unique {
+		if p, ok := t.get(unsafe.Pointer(&key)); ok {
+			return *(*R)(p), true
 		}
 		var zero R
 		return zero, false
@@ -68,14 +47,15 @@ func (r *Reader[R]) Find(ix *Index[R], key R) (R, bool) {
 	return out, found
 }
 
-// All yields every row in primary-key order.
+// All yields every row in primary-key order (a hash primary key: in no
+// particular order).
 func (r *Reader[R]) All() iter.Seq[R] {
-	return r.Scan(r.s.def.Primary, Bound[R]{}, Bound[R]{})
+	return r.Scan(r.def.Primary, Bound[R]{}, Bound[R]{})
 }
 
 // Backward yields every row in reverse primary-key order.
 func (r *Reader[R]) Backward() iter.Seq[R] {
-	return r.ScanBackward(r.s.def.Primary, Bound[R]{}, Bound[R]{})
+	return r.ScanBackward(r.def.Primary, Bound[R]{}, Bound[R]{})
 }
 
 // Scan yields the rows of index ix between lo and hi in key order. A zero
@@ -98,9 +78,9 @@ func (r *Reader[R]) Lookup(ix *Index[R], key R, n int) iter.Seq[R] {
 }
 
 func (r *Reader[R]) scan(ix *Index[R], lo, hi Bound[R], reverse bool, yield func(R) bool) {
-	if r.t != nil {
-		e := r.t.iterBegin()
-		defer r.t.iterEnd(e)
+	if r.c != nil {
+		e := r.c.iterBegin()
+		defer r.c.iterEnd(e)
 	}
-	r.s.trees[ix.pos].scan(lo, hi, reverse, yield)
+	r.s.trees[ix.pos].scan(lo.erase(), hi.erase(), reverse, func(p unsafe.Pointer) bool { return yield(*(*R)(p)) })
 }

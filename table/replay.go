@@ -5,6 +5,7 @@ import (
 	goruntime "runtime"
 	"slices"
 	"sync"
+	"unsafe"
 )
 
 // load fills the named empty table with rows, given as encodings (a
@@ -29,12 +30,12 @@ func (tx *Tx) load(table string, rows [][]byte) error {
 }
 
 func (t *Table[R]) load(rows [][]byte) error {
-	if err := t.writable(); err != nil {
+	c := t.c
+	if err := c.writable(); err != nil {
 		return err
 	}
-	name := t.s.def.Name
-	if t.s.count != 0 {
-		return fmt.Errorf("keel: load %s: the table is not empty: %w", name, ErrCorruptState)
+	if c.s.count != 0 {
+		return fmt.Errorf("keel: load %s: the table is not empty: %w", c.name, ErrCorruptState)
 	}
 	slab := make([]R, len(rows))
 	// Rows decode in chunks, and each index sorts and loads on its own,
@@ -44,52 +45,57 @@ func (t *Table[R]) load(rows [][]byte) error {
 	if parallel {
 		chunks = goruntime.GOMAXPROCS(0)
 	}
-	errs := make([]error, max(chunks, len(t.s.trees)))
-	each(chunks, parallel, func(c int) {
-		lo, hi := c*len(rows)/chunks, (c+1)*len(rows)/chunks
+	errs := make([]error, chunks)
+	ptrs := make([]unsafe.Pointer, len(rows))
+	each(chunks, parallel, func(k int) {
+		lo, hi := k*len(rows)/chunks, (k+1)*len(rows)/chunks
 		for i := lo; i < hi; i++ {
-			if err := t.s.def.Decode(rows[i], &slab[i]); err != nil {
-				errs[c] = fmt.Errorf("keel: load %s row %d: %w: %w", name, i, ErrCorruptState, err)
+			if err := t.def.Decode(rows[i], &slab[i]); err != nil {
+				errs[k] = fmt.Errorf("keel: load %s row %d: %w: %w", c.name, i, ErrCorruptState, err)
 				return
 			}
+			ptrs[i] = unsafe.Pointer(&slab[i])
 		}
 	})
 	if err := firstErr(errs); err != nil {
 		return err
 	}
-	sorted := make([][]entry[R], len(t.s.trees))
-	hashed := make([]*hashIndex[R], len(t.s.trees))
-	each(len(t.s.trees), parallel, func(i int) {
-		tr, pk := t.s.trees[i], (*Index[R])(nil)
-		if i > 0 {
-			pk = t.s.def.Primary
-		}
+	return c.loadRows(ptrs, parallel)
+}
+
+// loadRows fills the empty table's indexes with rows, checking every
+// unique key before any index changes.
+func (c *core) loadRows(rows []unsafe.Pointer, parallel bool) error {
+	errs := make([]error, len(c.s.trees))
+	sorted := make([][]entry, len(c.s.trees))
+	hashed := make([]*hashIndex, len(c.s.trees))
+	each(len(c.s.trees), parallel, func(i int) {
+		tr := c.s.trees[i]
 		if tr.hi != nil {
 			x := newHashIndex(tr.hi.eq, tr.hi.exact)
-			for len(x.shards)*shardTarget < len(slab) {
+			for len(x.shards)*shardTarget < len(rows) {
 				x.shards = x.fresh(2 * len(x.shards))
 			}
-			for j := range slab {
-				if _, dup := x.set(tr.entry(&slab[j])); dup {
-					errs[i] = fmt.Errorf("keel: load %s: %w: %w", name, ErrCorruptState, t.uniqueError(i, &slab[j]))
+			for _, p := range rows {
+				if _, dup := x.set(tr.entry(p)); dup {
+					errs[i] = fmt.Errorf("keel: load %s: %w: %w", c.name, ErrCorruptState, c.uniqueError(i, p))
 					return
 				}
 			}
 			hashed[i] = x
 			return
 		}
-		es := make([]entry[R], len(slab))
-		for j := range es {
-			es[j] = tr.entry(&slab[j])
+		es := make([]entry, len(rows))
+		for j, p := range rows {
+			es[j] = tr.entry(p)
 		}
 		sorted[i] = es
-		cmp := func(a, b entry[R]) int { return tr.order(a, b, pk) }
-		if !slices.IsSortedFunc(es, cmp) {
-			slices.SortFunc(es, cmp)
+		if !slices.IsSortedFunc(es, tr.order) {
+			slices.SortFunc(es, tr.order)
 		}
 		for j := 1; j < len(es); j++ {
-			if cmp(es[j-1], es[j]) == 0 {
-				errs[i] = fmt.Errorf("keel: load %s: %w: %w", name, ErrCorruptState, t.uniqueError(i, es[j].row))
+			if tr.order(es[j-1], es[j]) == 0 {
+				errs[i] = fmt.Errorf("keel: load %s: %w: %w", c.name, ErrCorruptState, c.uniqueError(i, es[j].row))
 				return
 			}
 		}
@@ -97,8 +103,8 @@ func (t *Table[R]) load(rows [][]byte) error {
 	if err := firstErr(errs); err != nil {
 		return err
 	}
-	each(len(t.s.trees), parallel, func(i int) {
-		tr := t.s.trees[i]
+	each(len(c.s.trees), parallel, func(i int) {
+		tr := c.s.trees[i]
 		if hashed[i] != nil {
 			tr.hi = hashed[i]
 			return
@@ -107,7 +113,7 @@ func (t *Table[R]) load(rows [][]byte) error {
 			tr.bt.Load(e)
 		}
 	})
-	t.s.count = len(rows)
+	c.s.count = len(rows)
 	return nil
 }
 
@@ -137,22 +143,5 @@ func firstErr(errs []error) error {
 			return err
 		}
 	}
-	return nil
-}
-
-func (t *Table[R]) replayInsert(b []byte) error {
-	if err := t.writable(); err != nil {
-		return err
-	}
-	p := new(R)
-	if err := t.s.def.Decode(b, p); err != nil {
-		return fmt.Errorf("keel: replay insert %s: %w: %w", t.s.def.Name, ErrCorruptState, err)
-	}
-	for i, tr := range t.s.trees {
-		if _, replaced := tr.load(tr.entry(p)); replaced {
-			return fmt.Errorf("keel: replay insert %s: %w: %w", t.s.def.Name, ErrCorruptState, t.uniqueError(i, p))
-		}
-	}
-	t.s.count++
 	return nil
 }

@@ -60,7 +60,8 @@ type Index[R any] struct {
 	// views and snapshots behave as for B-tree indexes.
 	Hash func(r *R) uint64
 
-	pos int // position in the table: 0 is the primary key
+	pos  int     // position in the table: 0 is the primary key
+	meta *ixmeta // the index with the row type erased, for the engine
 }
 
 // Def describes a table of rows of type R: what generated code emits and
@@ -103,6 +104,16 @@ type Def[R any] struct {
 	once sync.Once
 	err  error
 	id   int
+}
+
+// metas returns the indexes with the row type erased, the primary key
+// first.
+func (d *Def[R]) metas() []*ixmeta {
+	out := []*ixmeta{d.Primary.meta}
+	for _, ix := range d.Indexes {
+		out = append(out, ix.meta)
+	}
+	return out
 }
 
 // Schema is a table description of any row type; *Def[R] implements it.
@@ -214,6 +225,7 @@ func (d *Def[R]) check() error {
 			return bad("index %s is a hash index but not unique: a hash index finds one row per key", ix.Name)
 		}
 		ix.pos = i
+		ix.meta = metaOf(ix, i)
 	}
 	cols := map[string]bool{}
 	for _, c := range d.Columns {

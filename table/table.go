@@ -3,6 +3,7 @@ package table
 import (
 	"fmt"
 	"sync"
+	"unsafe"
 )
 
 // Table is one table inside a transaction: it reads the transaction's own
@@ -10,30 +11,57 @@ import (
 // leaves every index exactly as it was before that write.
 type Table[R any] struct {
 	Reader[R]
-	db   *DB
-	id   int
+	c    *core
 	seqs []seqState[R]
-	// seqsIn[i] lists the sequences whose column is part of tree i's key.
-	seqsIn [][]int
-	ch     *changes[R] // the open transaction's writes, or the last commit's
-	pool   sync.Pool   // change lists given back by recycled commits
+}
+
+// core is a table with its row type erased: its indexes, its count, the
+// open transaction's writes, and what the engine needs of its row type.
+type core struct {
+	db     *DB
+	id     int
+	name   string
+	set    bool // no primary key: whole rows, stored once
+	s      *store
+	def    Schema                                     // the Def, for ChangesOf and schema()
+	enc    func(dst []byte, p unsafe.Pointer) []byte // Def.Encode
+	seqsIn [][]int                                   // seqsIn[i]: the sequences whose column is part of tree i's key
+	ch     *changes                                  // the open transaction's writes, or the last commit's
+	pool   sync.Pool                                 // change lists given back by recycled commits
 
 	epoch uint64 // bumped when the trees are isolated from open iterators
 	fresh int    // iterators begun in this epoch and still open
 }
 
-// op is one applied write: the undo log and the change list at once.
-type op[R any] struct {
-	kind     Op
-	old, new *R
+// store holds a table's rows: the primary-key tree, one tree per secondary
+// index, and the row count.
+type store struct {
+	trees []*tree // trees[0] is the primary key
+	count int
+}
+
+func (s *store) copy() *store {
+	c := &store{trees: make([]*tree, len(s.trees)), count: s.count}
+	for i, t := range s.trees {
+		c.trees[i] = t.copy()
+	}
+	return c
 }
 
 func (d *Def[R]) newTable(db *DB) tableState {
-	t := &Table[R]{db: db, id: d.id}
-	t.ch = &changes[R]{t: t}
-	t.Reader = Reader[R]{s: newStore(d), t: t}
+	metas := d.metas()
+	s := &store{trees: make([]*tree, len(metas))}
+	for i, m := range metas {
+		s.trees[i] = newTree(m, metas[0])
+	}
+	enc := d.Encode
+	c := &core{db: db, id: d.id, name: d.Name, set: d.Set, s: s, def: d,
+		enc: func(dst []byte, p unsafe.Pointer) []byte { return enc(dst, (*R)(p)) }}
+	c.ch = &changes{c: c}
+	t := &Table[R]{c: c}
+	t.Reader = Reader[R]{s: s, def: d, c: c}
 	all := append([]*Index[R]{d.Primary}, d.Indexes...)
-	t.seqsIn = make([][]int, len(all))
+	c.seqsIn = make([][]int, len(all))
 	for _, a := range d.Sequences {
 		st, _ := a.newState(d.Name) // validated in check
 		t.seqs = append(t.seqs, st)
@@ -41,9 +69,9 @@ func (d *Def[R]) newTable(db *DB) tableState {
 			if !ix.Unique && i != 0 {
 				continue
 			}
-			for _, c := range ix.Columns {
-				if c == st.column() {
-					t.seqsIn[i] = append(t.seqsIn[i], len(t.seqs)-1)
+			for _, col := range ix.Columns {
+				if col == st.column() {
+					c.seqsIn[i] = append(c.seqsIn[i], len(t.seqs)-1)
 				}
 			}
 		}
@@ -57,44 +85,44 @@ func Use[R any](tx *Tx, d *Def[R]) *Table[R] {
 	return tx.db.tables[d.id].(*Table[R])
 }
 
-func (t *Table[R]) writable() error {
-	if !t.db.inTx {
+func (c *core) writable() error {
+	if !c.db.inTx {
 		return ErrTxDone
 	}
-	t.isolate()
+	c.isolate()
 	return nil
 }
 
 // isolate makes the trees copy the nodes that writes change from now on,
 // when iterators are open on the current nodes, so that those iterators
 // never see the writes.
-func (t *Table[R]) isolate() {
-	if t.fresh > 0 {
-		for _, tr := range t.s.trees {
+func (c *core) isolate() {
+	if c.fresh > 0 {
+		for _, tr := range c.s.trees {
 			tr.isolate()
 		}
-		t.epoch++
-		t.fresh = 0
+		c.epoch++
+		c.fresh = 0
 	}
 }
 
-func (t *Table[R]) iterBegin() uint64 { t.fresh++; return t.epoch }
+func (c *core) iterBegin() uint64 { c.fresh++; return c.epoch }
 
-func (t *Table[R]) iterEnd(e uint64) {
-	if e == t.epoch {
-		t.fresh--
+func (c *core) iterEnd(e uint64) {
+	if e == c.epoch {
+		c.fresh--
 	}
 }
 
-func (t *Table[R]) record(kind Op, old, new *R) {
-	if len(t.ch.ops) == 0 {
-		t.db.touched = append(t.db.touched, t)
+func (c *core) record(kind Op, old, new unsafe.Pointer) {
+	if len(c.ch.ops) == 0 {
+		c.db.touched = append(c.db.touched, c.db.tables[c.id])
 	}
-	t.ch.ops = append(t.ch.ops, op[R]{kind: kind, old: old, new: new})
+	c.ch.ops = append(c.ch.ops, op{kind: kind, old: old, new: new})
 }
 
 func (t *Table[R]) moved(s seqState[R]) {
-	t.db.pending = append(t.db.pending, s.boundary())
+	t.c.db.pending = append(t.c.db.pending, s.boundary())
 }
 
 // Insert stores row and returns it as stored, with generated values filled
@@ -109,11 +137,12 @@ func (t *Table[R]) moved(s seqState[R]) {
 // In a table without a primary key (Def.Set), inserting a row identical to
 // a stored one returns the stored row and changes nothing.
 func (t *Table[R]) Insert(row R) (R, error) {
-	if err := t.writable(); err != nil {
+	c := t.c
+	if err := c.writable(); err != nil {
 		return row, err
 	}
 	p := &row
-	if n := t.s.def.Normalize; n != nil {
+	if n := t.def.Normalize; n != nil {
 		n(p)
 	}
 	var generated uint64 // bit i: sequence i generated the value
@@ -133,22 +162,22 @@ func (t *Table[R]) Insert(row R) (R, error) {
 	}
 	var tries uint64
 	for {
-		i, old := t.tryAdd(p)
+		i, old := c.tryAdd(unsafe.Pointer(p))
 		if i < 0 {
 			break
 		}
-		if i == 0 && t.s.def.Set {
-			return *old, nil
+		if i == 0 && c.set {
+			return *(*R)(old), nil
 		}
 		si := -1
-		for _, k := range t.seqsIn[i] {
+		for _, k := range c.seqsIn[i] {
 			if generated&(1<<k) != 0 {
 				si = k
 				break
 			}
 		}
 		if si < 0 {
-			return row, t.uniqueError(i, p)
+			return row, c.uniqueError(i, unsafe.Pointer(p))
 		}
 		s := t.seqs[si]
 		tries++
@@ -163,8 +192,8 @@ func (t *Table[R]) Insert(row R) (R, error) {
 			return row, err
 		}
 	}
-	t.s.count++
-	t.record(OpInsert, nil, p)
+	c.s.count++
+	c.record(OpInsert, nil, unsafe.Pointer(p))
 	return row, nil
 }
 
@@ -173,15 +202,15 @@ func (t *Table[R]) Insert(row R) (R, error) {
 // out of the trees it went into, and returns the tree's position and the
 // stored row; the trees are then exactly as before. A non-unique tree
 // orders by the primary key last, so it never holds p's key already.
-func (t *Table[R]) tryAdd(p *R) (int, *R) {
-	for i, tr := range t.s.trees {
+func (c *core) tryAdd(p unsafe.Pointer) (int, unsafe.Pointer) {
+	for i, tr := range c.s.trees {
 		old, replaced := tr.put(tr.entry(p))
 		if !replaced {
 			continue
 		}
 		tr.set(old)
 		for j := i - 1; j >= 0; j-- {
-			t.s.trees[j].del(t.s.trees[j].entry(p))
+			c.s.trees[j].del(c.s.trees[j].entry(p))
 		}
 		return i, old.row
 	}
@@ -193,17 +222,16 @@ func (t *Table[R]) tryAdd(p *R) (int, *R) {
 // in and old comes out. When a unique tree holds another row under p's
 // new key, replace unwinds, leaving every tree as before, and returns the
 // tree's position and that row.
-func (t *Table[R]) replace(old, p *R) (int, *R) {
-	pk := t.s.def.Primary
-	for i, tr := range t.s.trees {
+func (c *core) replace(old, p unsafe.Pointer) (int, unsafe.Pointer) {
+	for i, tr := range c.s.trees {
 		prev, replaced := tr.set(tr.entry(p))
 		if !replaced || prev.row == old {
 			continue
 		}
 		tr.set(prev)
 		for j := i - 1; j >= 0; j-- {
-			tj := t.s.trees[j]
-			if tj.sameKey(old, p, pk) {
+			tj := c.s.trees[j]
+			if tj.sameKey(old, p) {
 				tj.set(tj.entry(old))
 			} else {
 				tj.del(tj.entry(p))
@@ -211,8 +239,8 @@ func (t *Table[R]) replace(old, p *R) (int, *R) {
 		}
 		return i, prev.row
 	}
-	for _, tr := range t.s.trees {
-		if !tr.sameKey(old, p, pk) {
+	for _, tr := range c.s.trees {
+		if !tr.sameKey(old, p) {
 			tr.del(tr.entry(old))
 		}
 	}
@@ -221,9 +249,9 @@ func (t *Table[R]) replace(old, p *R) (int, *R) {
 
 // conflict returns the first unique tree (the primary key is tree 0) that
 // holds a row other than self under p's key, or -1.
-func (t *Table[R]) conflict(p, self *R) (int, *R) {
-	for i, tr := range t.s.trees {
-		if i > 0 && !tr.def.Unique {
+func (c *core) conflict(p, self unsafe.Pointer) (int, unsafe.Pointer) {
+	for i, tr := range c.s.trees {
+		if !tr.m.unique {
 			continue
 		}
 		if old, ok := tr.get(p); ok && old != self {
@@ -233,91 +261,94 @@ func (t *Table[R]) conflict(p, self *R) (int, *R) {
 	return -1, nil
 }
 
-func (t *Table[R]) uniqueError(i int, p *R) error {
-	ix := t.s.trees[i].def
-	return &UniqueError{Table: t.s.def.Name, Index: ix.Name, Value: ix.Format(p, len(ix.Columns))}
+func (c *core) uniqueError(i int, p unsafe.Pointer) error {
+	m := c.s.trees[i].m
+	return &UniqueError{Table: c.name, Index: m.name, Value: m.format(p, m.full)}
 }
 
-func (t *Table[R]) notFound(ix *Index[R], key *R) error {
-	return &NotFoundError{Table: t.s.def.Name, Index: ix.Name, Value: ix.Format(key, len(ix.Columns))}
+func (c *core) notFound(m *ixmeta, key unsafe.Pointer) error {
+	return &NotFoundError{Table: c.name, Index: m.name, Value: m.format(key, m.full)}
 }
 
-func (t *Table[R]) add(p *R) {
-	for _, tr := range t.s.trees {
+func (c *core) add(p unsafe.Pointer) {
+	for _, tr := range c.s.trees {
 		tr.put(tr.entry(p))
 	}
 }
 
-func (t *Table[R]) remove(p *R) {
-	for _, tr := range t.s.trees {
+func (c *core) remove(p unsafe.Pointer) {
+	for _, tr := range c.s.trees {
 		if _, ok := tr.del(tr.entry(p)); !ok {
-			panic(fmt.Sprintf("keel: table %s: index %s lost a row", t.s.def.Name, tr.def.Name))
+			panic(fmt.Sprintf("keel: table %s: index %s lost a row", c.name, tr.m.name))
 		}
 	}
 }
 
 // Update replaces the row whose primary key equals row's.
-func (t *Table[R]) Update(row R) (R, error) { return t.UpdateBy(t.s.def.Primary, row) }
+func (t *Table[R]) Update(row R) (R, error) { return t.UpdateBy(t.def.Primary, row) }
 
 // UpdateBy replaces the row whose key in the unique index ix equals row's.
 // Autoinc columns that are 0 in row keep their stored values, so a row
 // built from a unique column alone updates in place.
 func (t *Table[R]) UpdateBy(ix *Index[R], row R) (R, error) {
-	if err := t.writable(); err != nil {
+	c := t.c
+	if err := c.writable(); err != nil {
 		return row, err
 	}
-	tr := t.s.trees[ix.pos]
-	if !tr.def.Unique && ix.pos != 0 {
-		return row, &SchemaError{Table: t.s.def.Name, Reason: "update by non-unique index " + ix.Name}
-	}
-	old, ok := tr.get(&row)
-	if !ok {
-		return row, t.notFound(ix, &row)
+	tr := c.s.trees[ix.pos]
+	if !tr.m.unique {
+		return row, &SchemaError{Table: c.name, Reason: "update by non-unique index " + ix.Name}
 	}
 	p := &row
-	if n := t.s.def.Normalize; n != nil {
+	o, ok := tr.get(unsafe.Pointer(p))
+	if !ok {
+		return row, c.notFound(tr.m, unsafe.Pointer(p))
+	}
+	if n := t.def.Normalize; n != nil {
 		n(p)
 	}
+	old := (*R)(o)
 	for _, s := range t.seqs {
 		s.keep(p, old)
 	}
-	if i, _ := t.replace(old, p); i >= 0 {
-		return row, t.uniqueError(i, p)
+	if i, _ := c.replace(o, unsafe.Pointer(p)); i >= 0 {
+		return row, c.uniqueError(i, unsafe.Pointer(p))
 	}
-	t.record(OpUpdate, old, p)
+	c.record(OpUpdate, o, unsafe.Pointer(p))
 	return row, nil
 }
 
 // Delete removes the row whose primary key equals key's and returns it.
-func (t *Table[R]) Delete(key R) (R, error) { return t.DeleteBy(t.s.def.Primary, key) }
+func (t *Table[R]) Delete(key R) (R, error) { return t.DeleteBy(t.def.Primary, key) }
 
 // DeleteBy removes the row whose key in the unique index ix equals key's.
 func (t *Table[R]) DeleteBy(ix *Index[R], key R) (R, error) {
-	if err := t.writable(); err != nil {
+	c := t.c
+	if err := c.writable(); err != nil {
 		return key, err
 	}
-	tr := t.s.trees[ix.pos]
-	if !tr.def.Unique && ix.pos != 0 {
-		return key, &SchemaError{Table: t.s.def.Name, Reason: "delete by non-unique index " + ix.Name}
+	tr := c.s.trees[ix.pos]
+	if !tr.m.unique {
+		return key, &SchemaError{Table: c.name, Reason: "delete by non-unique index " + ix.Name}
 	}
-	old, ok := tr.get(&key)
+	o, ok := tr.get(unsafe.Pointer(&key))
 	if !ok {
-		return key, t.notFound(ix, &key)
+		return key, c.notFound(tr.m, unsafe.Pointer(&key))
 	}
-	t.remove(old)
-	t.s.count--
-	t.record(OpDelete, old, nil)
-	return *old, nil
+	c.remove(o)
+	c.s.count--
+	c.record(OpDelete, o, nil)
+	return *(*R)(o), nil
 }
 
 // Upsert inserts row, or replaces the stored row with the same primary key.
 // A row whose autoinc primary key is 0 is always inserted. inserted
 // reports which happened.
 func (t *Table[R]) Upsert(row R) (stored R, inserted bool, err error) {
-	if err := t.writable(); err != nil {
+	if err := t.c.writable(); err != nil {
 		return row, false, err
 	}
-	if _, ok := t.s.trees[0].get(&row); ok && !t.s.def.Set {
+	if _, ok := t.c.s.trees[0].get(unsafe.Pointer(&row)); ok && !t.c.set {
 		stored, err = t.Update(row)
 		return stored, false, err
 	}
@@ -326,26 +357,26 @@ func (t *Table[R]) Upsert(row R) (stored R, inserted bool, err error) {
 }
 
 // rollback undoes every write of the open transaction, newest first.
-func (t *Table[R]) rollback() {
-	t.isolate()
-	t.undoOps(t.ch.ops)
-	t.release()
+func (c *core) rollback() {
+	c.isolate()
+	c.undoOps(c.ch.ops)
+	c.release()
 }
 
 // undoOps reverses ops, newest first.
-func (t *Table[R]) undoOps(ops []op[R]) {
+func (c *core) undoOps(ops []op) {
 	for i := len(ops) - 1; i >= 0; i-- {
 		o := ops[i]
 		switch o.kind {
 		case OpInsert:
-			t.remove(o.new)
-			t.s.count--
+			c.remove(o.new)
+			c.s.count--
 		case OpDelete:
-			t.add(o.old)
-			t.s.count++
+			c.add(o.old)
+			c.s.count++
 		case OpUpdate:
-			t.remove(o.new)
-			t.add(o.old)
+			c.remove(o.new)
+			c.add(o.old)
 		}
 	}
 }

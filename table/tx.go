@@ -267,18 +267,18 @@ type Change[R any] struct {
 // ChangesOf returns the changes of table d in c, or nil if c has none.
 func ChangesOf[R any](c *Commit, d *Def[R]) []Change[R] {
 	for _, cs := range c.Tables {
-		ch, ok := cs.(*changes[R])
-		if !ok || ch.t.s.def != d {
+		ch, ok := cs.(*changes)
+		if !ok || ch.c.def != Schema(d) {
 			continue
 		}
 		out := make([]Change[R], len(ch.ops))
 		for i, o := range ch.ops {
 			out[i].Op = o.kind
 			if o.old != nil {
-				out[i].Old = *o.old
+				out[i].Old = *(*R)(o.old)
 			}
 			if o.new != nil {
-				out[i].New = *o.new
+				out[i].New = *(*R)(o.new)
 			}
 		}
 		return out

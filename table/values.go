@@ -134,7 +134,7 @@ func (l *valueLayout) probe(decode func([]byte) error, pos int, vals []codec.Val
 }
 
 func (r *Reader[R]) seekValues(index int, lo, hi []codec.Value, loIncl, hiIncl bool, fn func(row []byte) bool) error {
-	d := r.s.def
+	d := r.def
 	if index < 0 || index > len(d.Indexes) {
 		return fmt.Errorf("keel: table %s has no index %d", d.Name, index)
 	}

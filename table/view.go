@@ -32,11 +32,12 @@ func (db *DB) view() (*View, error) {
 }
 
 func (t *Table[R]) view() viewTable {
-	if t.fresh > 0 {
-		t.fresh = 0
-		t.epoch++
+	c := t.c
+	if c.fresh > 0 {
+		c.fresh = 0
+		c.epoch++
 	}
-	return &Reader[R]{s: t.s.copy()}
+	return &Reader[R]{s: c.s.copy(), def: t.def}
 }
 
 // Read returns table d of the view.
@@ -54,13 +55,13 @@ func (v *View) Rows(table string, fn func(row []byte) error) error {
 	return v.tables[i].rows(fn)
 }
 
-func (r *Reader[R]) name() string { return r.s.def.Name }
+func (r *Reader[R]) name() string { return r.def.Name }
 
 func (r *Reader[R]) rows(fn func(row []byte) error) error {
 	var buf []byte
 	var err error
-	r.s.trees[0].each(func(e entry[R]) bool {
-		buf = r.s.def.Encode(buf[:0], e.row)
+	r.s.trees[0].each(func(e entry) bool {
+		buf = r.def.Encode(buf[:0], (*R)(e.row))
 		err = fn(buf)
 		return err == nil
 	})
