@@ -125,9 +125,14 @@ type commitLog struct {
 	maxGroup  atomic.Uint64
 
 	// release reports durable entries to the runtime; it is called
-	// without mu.
-	release func(through uint64, err error)
-	kick    chan struct{} // wakes the flusher
+	// without mu. relThrough and relErr are what the flusher left for the
+	// releaser goroutine to report (under mu), relKick wakes it.
+	release    func(through uint64, err error)
+	kick       chan struct{} // wakes the flusher
+	relThrough uint64
+	relErr     error
+	relKick    chan struct{}
+	relDone    chan struct{} // closed when the releaser has stopped
 
 	notify func(entries, bytes uint64) // after each append, from the executor
 	// The I/O, which tests replace to inject failures: syncing the tail
@@ -142,7 +147,7 @@ type commitLog struct {
 func newCommitLog(w *tw.Log, dir, tailPath string, last uint64, tail int, fp Fingerprint, o *Options) (*commitLog, error) {
 	l := &commitLog{w: w, fp: fp, dir: dir, policy: o.Sync, segSize: o.SegmentSize, segBytes: tail,
 		appended: last, want: last, curLast: last, lead: make(chan struct{}, 1), done: make(chan struct{}),
-		kick: make(chan struct{}, 1), release: func(uint64, error) {}}
+		kick: make(chan struct{}, 1), relKick: make(chan struct{}, 1), relDone: make(chan struct{}), release: func(uint64, error) {}}
 	l.write = w.WriteBatch
 	l.syncFile = (*os.File).Sync
 	l.syncDirFn = syncDir
@@ -158,6 +163,7 @@ func newCommitLog(w *tw.Log, dir, tailPath string, last uint64, tail int, fp Fin
 		go l.ticker(o.SyncInterval)
 	}
 	go l.flusher()
+	go l.releaser()
 	return l, nil
 }
 
@@ -179,14 +185,26 @@ func (l *commitLog) flusher() {
 			return
 		case <-l.kick:
 		}
-		l.mu.Lock()
-		last, err := l.appended, l.err
-		if err == nil && !l.closing && !l.reached(last, l.policy == SyncAlways) {
-			err = l.await(last, l.policy == SyncAlways)
-		} else {
-			l.mu.Unlock()
+		// Lead flushes back to back while entries keep coming, leaving
+		// their release to the releaser goroutine.
+		var err error
+		for {
+			l.mu.Lock()
+			last := l.appended
+			err = l.err
+			if err != nil || l.closing || l.reached(last, l.policy == SyncAlways) {
+				l.mu.Unlock()
+				break
+			}
+			if err = l.awaitAs(last, l.policy == SyncAlways, true); err != nil {
+				break
+			}
 		}
-		l.release(l.durable(), err)
+		// Report even when nothing was new: the runtime may have calls
+		// that wait for entries already durable.
+		l.mu.Lock()
+		l.report(l.durable(), err, true)
+		l.mu.Unlock()
 	}
 }
 
@@ -363,12 +381,17 @@ func (l *commitLog) reached(index uint64, durable bool) bool {
 // set, leading flushes while none runs; whoever waits for an fsync raised
 // want to index first. It is called with mu held and returns with mu
 // released.
-func (l *commitLog) await(index uint64, durable bool) error {
+func (l *commitLog) await(index uint64, durable bool) error { return l.awaitAs(index, durable, false) }
+
+// awaitAs is await for a leader that hands its reports to the releaser
+// goroutine (async) instead of making them itself: the flusher, so that
+// it can lead the next flush while the runtime releases the last one.
+func (l *commitLog) awaitAs(index uint64, durable, async bool) error {
 	token := false
 	for {
 		if !l.flushing && l.err == nil && !l.reached(index, durable) {
 			token = false // a token held is used up by leading
-			l.flush()
+			l.flush(async)
 			continue
 		}
 		if token {
@@ -437,7 +460,7 @@ func (l *commitLog) passLead() {
 // new segment asks for it, with mu released during the I/O, then releases
 // the callers it covered and hands the lead to a caller of a later entry.
 // It is called with mu held and flushing unset, and returns with mu held.
-func (l *commitLog) flush() {
+func (l *commitLog) flush(async bool) {
 	l.flushing = true
 	l.cur, l.next, l.waiting = l.next, nil, 0 // the next flush is this one
 	l.curLast = ^uint64(0)                    // while gathering, the flush takes whatever comes
@@ -497,7 +520,7 @@ func (l *commitLog) flush() {
 		closeChan(&l.cur)
 		closeChan(&l.next)
 		l.waiting = 0
-		l.report(l.durable(), l.err)
+		l.report(l.durable(), l.err, async)
 		return
 	}
 	l.written.Store(last)
@@ -508,16 +531,44 @@ func (l *commitLog) flush() {
 	l.released, l.arrived = len(sizes), 0
 	l.gatherUntil = time.Now().Add(min(took/2, maxGather))
 	l.passLead()
-	l.report(l.durable(), nil)
+	l.report(l.durable(), nil, async)
 }
 
 // report tells the runtime what is durable, with mu released meanwhile so
-// that the next flush can start. It is called with mu held and returns
-// with mu held.
-func (l *commitLog) report(through uint64, err error) {
+// that the next flush can start; with async it leaves that to the
+// releaser goroutine, so that the leader can go on with the next flush at
+// once. It is called with mu held and returns with mu held.
+func (l *commitLog) report(through uint64, err error, async bool) {
+	if async {
+		l.relThrough = max(l.relThrough, through)
+		if err != nil && l.relErr == nil {
+			l.relErr = err
+		}
+		select {
+		case l.relKick <- struct{}{}:
+		default:
+		}
+		return
+	}
 	l.mu.Unlock()
 	l.release(through, err)
 	l.mu.Lock()
+}
+
+// releaser reports what the flusher made durable to the runtime.
+func (l *commitLog) releaser() {
+	defer close(l.relDone)
+	for {
+		select {
+		case <-l.done:
+			return
+		case <-l.relKick:
+		}
+		l.mu.Lock()
+		through, err := l.relThrough, l.relErr
+		l.mu.Unlock()
+		l.release(through, err)
+	}
 }
 
 // timeSync counts one fsync that took d.
@@ -613,7 +664,7 @@ func (l *commitLog) ticker(every time.Duration) {
 				continue
 			}
 			l.want = max(l.want, l.appended)
-			l.await(l.appended, true) // an error is sticky: callers get it
+			l.awaitAs(l.appended, true, true) // an error is sticky: callers get it
 		}
 	}
 }
@@ -672,6 +723,7 @@ func (l *commitLog) close() error {
 		err = fmt.Errorf("keel: wal: close: %w", cerr)
 	}
 	close(l.done)
+	<-l.relDone // no report comes after close returns
 	return err
 }
 
