@@ -40,14 +40,27 @@ func (r *ring) len() int { return len(r.buf) - r.head }
 // run at all, in order, and frees their places in the queue at once; it
 // returns the slice emptied, to be reused.
 func (rt *Runtime) finishAll(calls []*Call) []*Call {
+	rt.settle(calls, nil)
+	clear(calls)
+	return calls[:0]
+}
+
+// settle frees the places of calls in the queue, then finishes them in
+// order with their results, or all with failure when it is set: a caller
+// that has its result sees the queue without its call.
+func (rt *Runtime) settle(calls []*Call, failure error) {
 	var bytes int64
 	for _, c := range calls {
 		bytes += int64(c.Size)
-		c.finish(c.result)
 	}
 	rt.q.free(len(calls), bytes)
-	clear(calls)
-	return calls[:0]
+	for _, c := range calls {
+		if failure != nil {
+			c.finish(failure)
+		} else {
+			c.finish(c.result)
+		}
+	}
 }
 
 // inFlight keeps a call that ran until the log releases entry index (or
@@ -86,7 +99,6 @@ func (rt *Runtime) release(through uint64, err error) {
 	views = rt.readyViews(through, views)
 	rt.imu.Unlock()
 
-	var bytes int64
 	for _, c := range batch {
 		if cm := c.commit; cm != nil {
 			if len(cm.Tables) > 0 {
@@ -101,14 +113,10 @@ func (rt *Runtime) release(through uint64, err error) {
 	for _, v := range views {
 		rt.publish(v)
 	}
-	for _, c := range batch {
-		bytes += int64(c.Size)
-		c.finish(c.result)
-	}
-	rt.q.free(len(batch), bytes)
+	rt.stats.released.Add(uint64(len(batch)))
+	rt.settle(batch, nil)
 	clear(batch)
 	rt.relBuf = batch[:0]
-	rt.stats.released.Add(uint64(len(batch)))
 	if err != nil {
 		rt.failInFlight()
 	}
@@ -142,12 +150,7 @@ func (rt *Runtime) failInFlight() {
 	for _, v := range stale {
 		v.discard()
 	}
-	var bytes int64
-	for _, c := range calls {
-		bytes += int64(c.Size)
-		c.finish(failure)
-	}
-	rt.q.free(len(calls), bytes)
+	rt.settle(calls, failure)
 }
 
 // seqKey names a sequence.
