@@ -46,12 +46,12 @@ func (c *changes) recycle() {
 	c.c.pool.Put(c)
 }
 
-func (t *Table[R]) schema() Schema      { return t.def }
-func (t *Table[R]) changes() ChangeSet  { return t.c.ch }
-func (t *Table[R]) release()            { t.c.release() }
-func (t *Table[R]) retain() ChangeSet   { return t.c.retain() }
-func (t *Table[R]) rollback()           { t.c.rollback() }
-func (t *Table[R]) check() error        { return t.c.check() }
+func (t *Table[R]) schema() Schema     { return t.def }
+func (t *Table[R]) changes() ChangeSet { return t.c.ch }
+func (t *Table[R]) release()           { t.c.release() }
+func (t *Table[R]) retain() ChangeSet  { return t.c.retain() }
+func (t *Table[R]) rollback()          { t.c.rollback() }
+func (t *Table[R]) check() error       { return t.c.check() }
 func (t *Table[R]) replayInsert(b []byte) error {
 	p := new(R)
 	if err := t.def.Decode(b, p); err != nil {

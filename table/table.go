@@ -23,7 +23,7 @@ type core struct {
 	name   string
 	set    bool // no primary key: whole rows, stored once
 	s      *store
-	def    Schema                                     // the Def, for ChangesOf and schema()
+	def    Schema                                    // the Def, for ChangesOf and schema()
 	enc    func(dst []byte, p unsafe.Pointer) []byte // Def.Encode
 	seqsIn [][]int                                   // seqsIn[i]: the sequences whose column is part of tree i's key
 	ch     *changes                                  // the open transaction's writes, or the last commit's
