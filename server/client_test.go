@@ -3,6 +3,10 @@ package server_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -88,4 +92,101 @@ func TestGoClient(t *testing.T) {
 	if err != nil || len(res.Rows) != 1 || res.Rows[0][0].Uint() != 200 {
 		t.Fatalf("count: %+v, %v", res, err)
 	}
+}
+
+// TestReconnect: when the connection drops, the client dials again with
+// its token, keeps its identity, subscribes again and its cache follows
+// what changed meanwhile.
+func TestReconnect(t *testing.T) {
+	f := newFixture(t, false, server.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var logs strings.Builder
+	px := newProxy(t, strings.TrimPrefix(f.url, "ws://"))
+	r, err := srvmod.Dial(ctx, "ws://"+px.addr, client.Options{Logger: slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	id := r.Net().Identity()
+	if _, err := r.DB.Team.Subscribe(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.AddTeam(ctx, 1, "red", 1); err != nil {
+		t.Fatal(err)
+	}
+	px.drop()
+	other, err := srvmod.Dial(ctx, f.url, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := other.AddTeam(ctx, 2, "blue", 1); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return r.DB.Team.Count() == 2 })
+	if r.Net().Identity() != id {
+		t.Fatalf("identity %q after reconnecting, want %q", r.Net().Identity(), id)
+	}
+	var err2 error
+	waitFor(t, func() bool { err2 = r.AddTeam(ctx, 3, "green", 1); return err2 == nil })
+	waitFor(t, func() bool { return r.DB.Team.Count() == 3 })
+	if !strings.Contains(logs.String(), "dialing again") {
+		t.Fatalf("the connection never dropped: %s", logs.String())
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(b)
+}
+
+// proxy forwards TCP connections to a backend and can drop them all.
+type proxy struct {
+	addr  string
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func newProxy(t *testing.T, backend string) *proxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	p := &proxy{addr: ln.Addr().String()}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			b, err := net.Dial("tcp", backend)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, b)
+			p.mu.Unlock()
+			go func() { io.Copy(b, c); b.Close() }()
+			go func() { io.Copy(c, b); c.Close() }()
+		}
+	}()
+	return p
+}
+
+func (p *proxy) drop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
 }

@@ -61,7 +61,7 @@ func (c *Conn) Subscribe(ctx context.Context, queries ...string) (*Subscription,
 }
 
 func (c *Conn) subscribe(ctx context.Context, s *Subscription) error {
-	r, err := c.request(ctx, func(id uint64) []byte {
+	_, err := c.request(ctx, func(id uint64) []byte {
 		b := []byte{tagSubscribe}
 		b = codec.AppendUvarint(b, id)
 		b = codec.AppendUvarint(b, s.id)
@@ -70,10 +70,12 @@ func (c *Conn) subscribe(ctx context.Context, s *Subscription) error {
 			b = codec.AppendString(b, q)
 		}
 		return b
-	})
-	if err != nil {
-		return err
-	}
+	}, func(r response) error { return c.applied(s, r) })
+	return err
+}
+
+// applied takes a Subscribe's response, on the reader goroutine.
+func (c *Conn) applied(s *Subscription, r response) error {
 	d := r.body
 	d.Uvarint() // query set id
 	if r.tag == tagSubscriptionError {

@@ -82,6 +82,10 @@ type waiter struct {
 	enc  keel.Encoder
 	name string
 	resp chan response
+	// apply, when set, handles the response on the reader goroutine,
+	// before any later message: a SubscribeApplied's rows enter the
+	// cache before the updates that follow them.
+	apply func(r response) error
 }
 
 type response struct {
@@ -286,9 +290,13 @@ func (c *Conn) Do(call *keel.Call) error {
 	return call.Wait(call.Ctx)
 }
 
-// request sends a message and waits for its response.
-func (c *Conn) request(ctx context.Context, build func(id uint64) []byte) (response, error) {
+// request sends a message and waits for its response; apply, if not nil,
+// handles it on the reader goroutine first.
+func (c *Conn) request(ctx context.Context, build func(id uint64) []byte, apply ...func(response) error) (response, error) {
 	w := &waiter{resp: make(chan response, 1)}
+	if len(apply) > 0 {
+		w.apply = apply[0]
+	}
 	if err := c.send(w, build); err != nil {
 		return response{}, err
 	}
@@ -354,7 +362,7 @@ func (c *Conn) reader(ws *websocket.Conn) {
 		if ws == nil {
 			return
 		}
-		c.resubscribe()
+		go c.resubscribe()
 	}
 }
 
@@ -420,7 +428,11 @@ func (c *Conn) handle(m []byte) {
 			w.finish(response{err: &RemoteError{Request: "request", Msg: d.Text(), Offset: -1}})
 			return
 		}
-		w.finish(response{tag: m[0], body: d})
+		r := response{tag: m[0], body: d}
+		if w.apply != nil {
+			r.err = w.apply(r)
+		}
+		w.finish(r)
 	}
 }
 
