@@ -54,9 +54,9 @@ type Runtime struct {
 	ctx      reducer.Ctx
 	pcg      rand.PCG
 	rng      *rand.Rand
-	failDone bool // the failure was handled: calls fail at once (under exec)
-	broken   bool // a rollback panicked: no new views (under exec)
-	closed   bool // under exec: Close drained the queue
+	failDone bool  // the failure was handled: calls fail at once (under exec)
+	broken   bool  // a rollback panicked: no new views (under exec)
+	closed   bool  // under exec: Close drained the queue
 	gate     error // non-nil: a replica that does not lead refuses calls with it (under exec; follow.go)
 
 	listeners atomic.Pointer[[]func(*table.Commit)]

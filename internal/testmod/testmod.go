@@ -136,8 +136,8 @@ type Module struct {
 	// AddPostOrder inserts a post and an order of shop slug, in one
 	// transaction.
 	AddPostOrder *reducer.Func[AddPostArgs, PostOrder]
-	Fail     *reducer.Func[string, struct{}]
-	Panic    *reducer.Func[string, struct{}]
+	Fail         *reducer.Func[string, struct{}]
+	Panic        *reducer.Func[string, struct{}]
 }
 
 // AddPostArgs are AddPost's arguments.
