@@ -17,6 +17,12 @@ require (
 require github.com/anishathalye/porcupine v1.3.1
 
 require (
+	github.com/BurntSushi/toml v1.4.1-0.20240526193622-a339e1f7089c // indirect
+	golang.org/x/exp/typeparams v0.0.0-20231108232855-2478ac86f678 // indirect
+	honnef.co/go/tools v0.8.2 // indirect
+)
+
+require (
 	github.com/chromedp/cdproto v0.160.1 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/tidwall/gjson v1.10.2 // indirect
@@ -29,4 +35,7 @@ require (
 	google.golang.org/protobuf v1.36.11
 )
 
-tool github.com/keeldb/keel/cmd/keelgen
+tool (
+	github.com/keeldb/keel/cmd/keelgen
+	honnef.co/go/tools/cmd/staticcheck
+)
