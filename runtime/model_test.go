@@ -45,14 +45,13 @@ const (
 )
 
 type modelModule struct {
-	items *table.Def[item]
-	negs  *table.Def[neg]
-	itemPK, itemKey, itemGroup,
-	negPK, negTag *table.Index[item]
-	negPKi, negTagi *table.Index[neg]
-	tables          []table.Schema
-	hash            bool
-	apply_          *reducer.Func[batch, struct{}]
+	items                      *table.Def[item]
+	negs                       *table.Def[neg]
+	itemPK, itemKey, itemGroup *table.Index[item]
+	negPKi, negTagi            *table.Index[neg]
+	tables                     []table.Schema
+	hash                       bool
+	apply_                     *reducer.Func[batch, struct{}]
 }
 
 // newModelModule builds the model's module; with hash, item_key and the

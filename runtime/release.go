@@ -34,8 +34,6 @@ func (r *ring) pop() {
 	}
 }
 
-func (r *ring) len() int { return len(r.buf) - r.head }
-
 // finishAll finishes the calls of a batch that ran in memory, or did not
 // run at all, in order, and frees their places in the queue at once; it
 // returns the slice emptied, to be reused.

@@ -257,7 +257,7 @@ func (rt *Runtime) Do(c *Call) error {
 		}
 		rt.drain()
 	}
-	return c.Wait(nil)
+	return c.Wait(context.Background())
 }
 
 // Submit queues c and returns at once; c reports its outcome through
