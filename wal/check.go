@@ -17,6 +17,11 @@ type CheckReport struct {
 	Dir    string
 	Module string      // the module schema.json names
 	Schema Fingerprint // schema.json's fingerprint: entries and snapshots must carry it
+	// Older is the schema of schema.json's history whose data Open
+	// would read and migrate (data written before a migration that moved
+	// the directory on and whose snapshot in the new schema is missing),
+	// or 0 when all the data read is of schema.json's schema.
+	Older Fingerprint
 
 	Snapshots []SnapshotCheck // every snapshot file, newest first
 	Segments  []SegmentCheck  // every segment file, in index order
@@ -75,7 +80,10 @@ type SegmentCheck struct {
 // without applying, repairing or writing anything, and without taking
 // the lock: it reads schema.json, chooses the snapshot Open would load,
 // and reads every log entry Open would replay, checking framing,
-// checksums, schema fingerprints, and table and sequence names. It
+// checksums, schema fingerprints, and table and sequence names. Data of
+// a schema of schema.json's history (written before a migration) is
+// accepted as Open accepts it: the data of one older schema, before any
+// data of schema.json's; its rows are decoded by that schema's kinds. It
 // returns the error Open would fail with (the report then says what was
 // read up to that point), or nil when Open would accept the directory,
 // as it is or after the repair the report describes.
@@ -149,7 +157,10 @@ func Check(dir string) (*CheckReport, error) {
 			}
 		}
 		sc.Used = true
-		if err := s.checkSchema(sc.Path, stored.Fingerprint, schemaJSON); err != nil {
+		if err := c.use(sc.Path, 0, s.Fingerprint); err != nil {
+			if _, foreign := err.(*ForeignError); foreign {
+				err = s.checkSchema(sc.Path, stored.Fingerprint, schemaJSON) // names how the schemas differ
+			}
 			return rep, err
 		}
 		if err := c.snapshot(sc.Path, s); err != nil {
@@ -239,12 +250,36 @@ func Check(dir string) (*CheckReport, error) {
 // checker stands in for the replayer: it decodes what replay would apply
 // and checks it against the stored schema, and applies nothing.
 type checker struct {
-	fp      Fingerprint // the schema every entry must carry
-	tables  map[string]*checkTable
-	notes   []string
-	badRows int
-	rec     Record
-	vals    []codec.Value
+	fp      Fingerprint                  // schema.json's schema, which the newest data carries
+	schemas map[Fingerprint]*checkSchema // schema.json's and those of its history
+	cur     *checkSchema                 // the schema of the data being read, nil before any
+	older   *checkSchema                 // the older schema whose data was read, or nil
+	current bool                         // data of schema.json's schema was read
+	// olderFrom and olderTo say where the older data is, for the note.
+	olderFrom, olderTo place
+	notes              []string
+	badRows            int
+	rec                Record
+	vals               []codec.Value
+}
+
+// place is a snapshot (index 0) or a log entry.
+type place struct {
+	file  string
+	index uint64
+}
+
+func (p place) String() string {
+	if p.index == 0 {
+		return p.file
+	}
+	return fmt.Sprintf("%s entry %d", p.file, p.index)
+}
+
+// checkSchema is one schema data may be written with.
+type checkSchema struct {
+	fp     Fingerprint
+	tables map[string]*checkTable
 }
 
 type checkTable struct {
@@ -253,20 +288,57 @@ type checkTable struct {
 }
 
 func newChecker(s storedSchema) *checker {
-	c := &checker{fp: s.Fingerprint, tables: map[string]*checkTable{}}
-	for _, t := range s.Tables {
-		ct := &checkTable{seqs: map[string]bool{}}
-		ct.kinds, _ = ColumnKinds(t)
-		for _, q := range t.Sequences {
-			ct.seqs[q.Name] = true
+	c := &checker{fp: s.Fingerprint, schemas: map[Fingerprint]*checkSchema{}}
+	add := func(fp Fingerprint, tables []table.TableInfo) {
+		cs := &checkSchema{fp: fp, tables: map[string]*checkTable{}}
+		for _, t := range tables {
+			ct := &checkTable{seqs: map[string]bool{}}
+			ct.kinds, _ = ColumnKinds(t)
+			for _, q := range t.Sequences {
+				ct.seqs[q.Name] = true
+			}
+			cs.tables[t.Name] = ct
 		}
-		c.tables[t.Name] = ct
+		c.schemas[fp] = cs
 	}
+	for _, h := range s.History {
+		add(h.Fingerprint, h.Tables)
+	}
+	add(s.Fingerprint, s.Tables)
 	return c
 }
 
+// use makes the checker ready for data of schema fp found in file at log
+// entry index (0 for a snapshot), as the replayer's schema does: data of
+// schema.json's schema, or of one schema of its history before any of
+// schema.json's. Any other is foreign.
+func (c *checker) use(file string, index uint64, fp Fingerprint) error {
+	s := c.schemas[fp]
+	switch {
+	case s == nil:
+		return &ForeignError{File: file, Index: index, Found: fp, Want: c.fp}
+	case fp == c.fp:
+		c.current = true
+	case c.current || (c.older != nil && c.older != s):
+		after := c.fp
+		if !c.current {
+			after = c.older.fp
+		}
+		return &CorruptError{File: file, Index: index, Reason: fmt.Sprintf(
+			"written by schema %s of the directory's history after data of schema %s: data of one older schema may only come before the module's",
+			fp, after)}
+	case c.older == nil:
+		c.older, c.olderFrom = s, place{file, index}
+	}
+	if s == c.older {
+		c.olderTo = place{file, index}
+	}
+	c.cur = s
+	return nil
+}
+
 func (c *checker) table(name string) (*checkTable, error) {
-	t, ok := c.tables[name]
+	t, ok := c.cur.tables[name]
 	if !ok {
 		return nil, fmt.Errorf("the log names table %q, which the module does not have: %w", name, table.ErrCorruptState)
 	}
@@ -296,6 +368,15 @@ const maxRowNotes = 3
 
 // finish adds the checker's notes to rep.
 func (c *checker) finish(rep *CheckReport) {
+	if c.older != nil {
+		rep.Older = c.older.fp
+		span := c.olderFrom.String()
+		if c.olderTo != c.olderFrom {
+			span += " to " + c.olderTo.String()
+		}
+		rep.Notes = append(rep.Notes, fmt.Sprintf("data of schema %s of the directory's history (%s): Open migrates it to schema %s, "+
+			"with the module's declarations, and writes a snapshot in that schema", c.older.fp, span, c.fp))
+	}
 	rep.Notes = append(rep.Notes, c.notes...)
 	if c.badRows > maxRowNotes {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d more rows do not decode by the kinds in %s", c.badRows-maxRowNotes, schemaFile))
@@ -303,7 +384,7 @@ func (c *checker) finish(rep *CheckReport) {
 }
 
 func (c *checker) seq(m table.SeqMove) error {
-	t, ok := c.tables[m.Table]
+	t, ok := c.cur.tables[m.Table]
 	if !ok {
 		return fmt.Errorf("keel: sequence %s.%s: no such table: %w", m.Table, m.Sequence, table.ErrCorruptState)
 	}
@@ -334,8 +415,13 @@ func (c *checker) snapshot(path string, s *Snapshot) error {
 // entry checks entry e of file as the replayer's apply would read it.
 func (c *checker) entry(file string, e Entry) error {
 	body := e.Data[:len(e.Data)-4]
-	if fp := recordSchema(body); fp != c.fp {
-		return &ForeignError{File: file, Index: e.Index, Found: fp, Want: c.fp}
+	if fp := recordSchema(body); c.cur == nil || fp != c.cur.fp {
+		if err := c.use(file, e.Index, fp); err != nil {
+			return err
+		}
+	}
+	if c.cur == c.older {
+		c.olderTo = place{file, e.Index}
 	}
 	err := DecodeRecord(e.Data, &c.rec)
 	for _, tc := range c.rec.Tables {

@@ -113,7 +113,7 @@ const replayBatch = 4096
 // (framing, version, checksum).
 func (r *replayer) apply(file string, index uint64, data []byte) error {
 	body := data[:len(data)-4]
-	if fp := recordSchema(body); fp != r.fp || r.old != nil {
+	if fp := recordSchema(body); fp != r.fp || r.old != nil || !r.current {
 		if err := r.schema(file, index, fp); err != nil {
 			return err
 		}
