@@ -92,7 +92,7 @@ func openKeynoteMemory(string) (*keel.DB, *reducer.Func[transferArgs, struct{}],
 }
 
 // serveChild is the server process: it prints its address, serves /ws
-// and /mem (the heap in use after a GC), and stops when stdin closes.
+// and /mem (the heap and goroutine stacks in use after a GC), and stops when stdin closes.
 func serveChild(dir string, memory bool) error {
 	open := openKeynote
 	if memory {
@@ -114,7 +114,7 @@ func serveChild(dir string, memory bool) error {
 		debug.FreeOSMemory()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		fmt.Fprintf(w, "%d %d\n", ms.HeapInuse, runtime.NumGoroutine())
+		fmt.Fprintf(w, "%d %d\n", ms.HeapInuse+ms.StackInuse, runtime.NumGoroutine())
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -265,7 +265,7 @@ func measure(d, fan time.Duration, conns, inflight, subs, rate int) error {
 		return fmt.Sprintf("%.1f KiB (%.1f -> %.1f MiB)", float64(f.heapAfter-f.heapBefore)/float64(subs)/1024,
 			float64(f.heapBefore)/(1<<20), float64(f.heapAfter)/(1<<20))
 	}
-	fmt.Printf("| server heap per idle subscribed connection | %s | %s |\n", per(frs[0]), per(frs[1]))
+	fmt.Printf("| server heap and stacks per idle subscribed connection | %s | %s |\n", per(frs[0]), per(frs[1]))
 	fmt.Printf("\nfsync on this machine (200-byte appends, 1 ms apart): p50 %v, p99 %v, max %v\n", fs50, fs99, fsmax)
 	return nil
 }
