@@ -1,8 +1,11 @@
 package wal_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sort"
 	"strings"
@@ -112,7 +115,10 @@ func runMigration(t *testing.T, c migCase, layout string) {
 		}
 	}
 
-	db, err := keel.Open(dir, v2.Module, opts)
+	var logbuf bytes.Buffer
+	mopts := opts
+	mopts.Logger = slog.New(slog.NewJSONHandler(&logbuf, nil))
+	db, err := keel.Open(dir, v2.Module, mopts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,6 +126,7 @@ func runMigration(t *testing.T, c migCase, layout string) {
 	if p == nil {
 		t.Fatal("Recovery().Migration is nil after a migration")
 	}
+	checkPlanLogged(t, logbuf.Bytes(), p)
 	for _, k := range c.steps {
 		if !slices.ContainsFunc(p.Steps, func(s wal.Step) bool { return s.Kind == k }) {
 			t.Errorf("plan has no %q step:\n%s", k, p)
@@ -141,6 +148,10 @@ func runMigration(t *testing.T, c migCase, layout string) {
 		t.Fatal(err)
 	}
 
+	// wal.Check accepts the migrated directory and decodes its rows by
+	// the new schema.
+	checkDir(t, dir, 0)
+
 	// A reopen finds the migrated state in the module's schema, with no
 	// migration.
 	db, err = keel.Open(dir, v2.Module, opts)
@@ -161,6 +172,33 @@ func runMigration(t *testing.T, c migCase, layout string) {
 				t.Errorf("table %s: after the reopen the sequence handed out %s again", tbl, got)
 			}
 		}
+	}
+}
+
+// checkPlanLogged checks that the log of the open holds plan p: a line
+// naming its schemas and a line per step.
+func checkPlanLogged(t *testing.T, log []byte, p *wal.Plan) {
+	t.Helper()
+	var steps []wal.Step
+	head := false
+	for _, line := range bytes.Split(bytes.TrimSpace(log), []byte("\n")) {
+		var r struct {
+			Msg                       string
+			From, To                  string
+			Kind, Table, Name, Detail string
+		}
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		switch r.Msg {
+		case "keel: migrating the data directory to the module's schema":
+			head = r.From == p.From.String() && r.To == p.To.String()
+		case "keel: migration step":
+			steps = append(steps, wal.Step{Kind: wal.StepKind(r.Kind), Table: r.Table, Name: r.Name, Detail: r.Detail})
+		}
+	}
+	if !head || !slices.Equal(steps, p.Steps) {
+		t.Errorf("the log does not hold the plan:\n%s\nlog:\n%s", p, log)
 	}
 }
 
@@ -435,6 +473,25 @@ func migCases() []migCase {
 			})},
 			gen: genBase, update: updBase,
 			refused: []string{"table t", "unique index t_uname (name) does not hold", "rows (id=1) and (id=8) both hold name=\"n01\""}},
+		{name: "an index made unique", v1: []dynTable{with(base(), func(t *dynTable) {
+			t.Indexes = []dynIndex{{Name: "score", Cols: []string{"score"}}}
+		})},
+			v2: []dynTable{with(base(), func(t *dynTable) {
+				t.Indexes = []dynIndex{{Name: "score", Cols: []string{"score"}, Unique: true}}
+			})},
+			gen: genBase, update: updBase, steps: []wal.StepKind{wal.ChangeIndex},
+			next: map[string]int64{"t": 41}, probe: probeBase},
+		{name: "an index made unique that the rows break", v1: []dynTable{base()},
+			v2:  []dynTable{with(base(), func(t *dynTable) { t.Indexes[0].Unique = true })},
+			gen: genBase, update: updBase,
+			refused: []string{"table t", "unique index t_name (name) does not hold", "rows (id=1) and (id=8) both hold name=\"n01\"",
+				"keep the index non-unique"}},
+		{name: "a default that does not fit its column", v1: []dynTable{base()},
+			v2: []dynTable{with(base(), func(t *dynTable) {
+				t.Cols = append(t.Cols, dynCol{Name: "level", Kind: "int8", Default: "300"})
+			})},
+			gen: genBase, update: updBase,
+			refused: []string{"table t", "column level (int8) added with default 300", "the default does not fit the column", "db:\"default=...\""}},
 		{name: "widen integers and floats", v1: []dynTable{wide},
 			v2: []dynTable{with(wide, func(t *dynTable) {
 				t.Cols = []dynCol{col("id", "int64"), col("a", "uint32"), col("b", "int16"), col("c", "float64"), col("d", "[]int64"), col("e", "int64")}
