@@ -135,10 +135,12 @@ func runMigration(t *testing.T, c migCase, layout string) {
 	checkModel(t, db, v2, want)
 	// Each sequence hands out the value the case expects, never one the
 	// old version used.
+	handed := map[string]codec.Value{} // the value each sequence handed out after the migration
 	for tbl, next := range c.next {
 		d := v2.def(tbl)
 		row := insert(t, db, d, c.probe(tbl))
 		got := d.get(&row, d.seqPos)
+		handed[tbl] = got
 		if (got.Kind().IsSigned() && got.Int() != next) || (got.Kind().IsUnsigned() && got.Uint() != uint64(next)) {
 			t.Errorf("table %s: the first value after the migration is %s, want %d", tbl, got, next)
 		}
@@ -171,6 +173,15 @@ func runMigration(t *testing.T, c migCase, layout string) {
 			if codec.Compare(vals[d.seqPos], got) == 0 {
 				t.Errorf("table %s: after the reopen the sequence handed out %s again", tbl, got)
 			}
+		}
+		// It goes on beyond the value it handed out before the reopen,
+		// in its direction: never back to a value handed out and deleted.
+		dir := 1
+		if d.spec.Seq.Increment < 0 {
+			dir = -1
+		}
+		if codec.Compare(got, handed[tbl])*dir <= 0 {
+			t.Errorf("table %s: after the reopen the sequence handed out %s, not beyond %s", tbl, got, handed[tbl])
 		}
 	}
 }
