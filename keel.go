@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/keeldb/keel/internal/engine"
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
@@ -65,7 +66,7 @@ type DB struct {
 // memory only), and serves views only.
 func Open(dir string, m *Module, opts Options) (*DB, error) {
 	if m == nil {
-		return nil, fmt.Errorf("keel: open %s: nil module: %w", dir, table.ErrSchema)
+		return nil, kerr.Errorf("keel: open %s: nil module: %w", dir, table.ErrSchema)
 	}
 	o := opts.withDefaults()
 	wo := o.wal()
@@ -95,12 +96,12 @@ func Open(dir string, m *Module, opts Options) (*DB, error) {
 // ignored.
 func OpenMemory(m *Module, opts Options) (*DB, error) {
 	if m == nil {
-		return nil, fmt.Errorf("keel: open: nil module: %w", table.ErrSchema)
+		return nil, kerr.Errorf("keel: open: nil module: %w", table.ErrSchema)
 	}
 	o := opts.withDefaults()
 	db, err := tx.NewDB(m.Tables)
 	if err != nil {
-		return nil, fmt.Errorf("keel: module %s: %w", m.Name, err)
+		return nil, kerr.Errorf("keel: module %s: %w", m.Name, err)
 	}
 	rt, err := runtime.New(o.host(m, db))
 	if err != nil {

@@ -3,6 +3,9 @@ package reducer
 import (
 	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/keeldb/keel/internal/kerr"
 )
 
 var (
@@ -19,8 +22,9 @@ var (
 )
 
 // PanicError is a reducer's panic, turned into an error: the transaction
-// rolled back and the runtime went on. Error gives one line; the stack
-// of the panicking goroutine is in Stack.
+// rolled back and the runtime went on. Error gives one line (the lines of
+// a panic value of several are joined with "; "); the stack of the
+// panicking goroutine is in Stack.
 type PanicError struct {
 	Reducer string
 	Value   any
@@ -28,7 +32,8 @@ type PanicError struct {
 }
 
 func (e *PanicError) Error() string {
-	return fmt.Sprintf("keel: reducer %s panicked: %v", e.Reducer, e.Value)
+	msg := kerr.Trim(fmt.Sprintf("keel: reducer %s panicked: %v", e.Reducer, e.Value))
+	return strings.ReplaceAll(msg, "\n", "; ") // a panic value of several lines
 }
 
 // Is makes errors.Is(err, ErrPanic) true.
@@ -47,7 +52,7 @@ type ArgError struct {
 }
 
 func (e *ArgError) Error() string {
-	return fmt.Sprintf("keel: reducer %s: bad arguments: %v", e.Reducer, e.Err)
+	return kerr.Trim(fmt.Sprintf("keel: reducer %s: bad arguments: %v", e.Reducer, e.Err))
 }
 
 // Is makes errors.Is(err, ErrArgType) true.

@@ -2,10 +2,10 @@ package runtime
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"sync/atomic"
 
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/table"
 )
@@ -137,7 +137,7 @@ func (c *Call) Wait(ctx context.Context) error {
 // notRun is the error of a call taken back before it ran.
 func notRun(c *Call, cause error) error {
 	if c.Reducer == nil {
-		return fmt.Errorf("keel: transaction did not run: %w", cause)
+		return kerr.Errorf("keel: transaction did not run: %w", cause)
 	}
-	return fmt.Errorf("keel: reducer %s did not run: %w", c.Reducer.Name(), cause)
+	return kerr.Errorf("keel: reducer %s did not run: %w", c.Reducer.Name(), cause)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/table"
 )
@@ -191,7 +192,7 @@ func (rt *Runtime) appendCommit(name string, commit *table.Commit) (index uint64
 	}()
 	index, err = rt.log.Append(commit)
 	if err != nil {
-		err = fmt.Errorf("keel: commit log failed, the database takes no more writes: %w", err)
+		err = kerr.Errorf("keel: commit log failed, the database takes no more writes: %w", err)
 		rt.fail(err)
 	}
 	return index, err
@@ -239,7 +240,7 @@ func Inline[A, R any](rt *Runtime, ctx context.Context, caller reducer.Identity,
 		return res, false, nil
 	}
 	if ctx != nil && ctx.Err() != nil {
-		err = fmt.Errorf("keel: reducer %s did not run: %w", f.Name(), ctx.Err())
+		err = kerr.Errorf("keel: reducer %s did not run: %w", f.Name(), ctx.Err())
 	} else if err = rt.Failure(); err == nil {
 		err = rt.transact(f.Name(), caller, func(c *reducer.Ctx) error {
 			r, err := f.Call(c, args)

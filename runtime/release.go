@@ -1,8 +1,7 @@
 package runtime
 
 import (
-	"fmt"
-
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
 )
 
@@ -83,7 +82,7 @@ func (rt *Runtime) release(through uint64, err error) {
 	rt.rel.Lock()
 	defer rt.rel.Unlock()
 	if err != nil {
-		rt.fail(fmt.Errorf("keel: commit log failed, the database takes no more writes: %w", err))
+		rt.fail(kerr.Errorf("keel: commit log failed, the database takes no more writes: %w", err))
 	}
 	batch := rt.relBuf[:0]
 	var views []*pendingView

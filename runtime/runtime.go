@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/keeldb/keel/internal/engine"
 	"github.com/keeldb/keel/internal/host"
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/table"
 )
@@ -95,7 +95,7 @@ type Runtime struct {
 // with keel.Open.
 func New(cfg host.Config) (*Runtime, error) {
 	if err := reducer.Validate(cfg.Reducers); err != nil {
-		return nil, fmt.Errorf("keel: module %s: %w", cfg.Module, err)
+		return nil, kerr.Errorf("keel: module %s: %w", cfg.Module, err)
 	}
 	rt := &Runtime{mod: cfg.Module, db: cfg.DB, logger: cfg.Logger, clock: cfg.Clock, log: cfg.Log,
 		readOnly: cfg.ReadOnly, reducers: make(map[string]*reducer.Def, len(cfg.Reducers)),
@@ -148,7 +148,7 @@ func New(cfg host.Config) (*Runtime, error) {
 		if err := rt.Do(c); err != nil {
 			close(rt.schedDone)
 			rt.Close()
-			return nil, fmt.Errorf("keel: module %s: init reducer %s: %w", cfg.Module, init.Name(), err)
+			return nil, kerr.Errorf("keel: module %s: init reducer %s: %w", cfg.Module, init.Name(), err)
 		}
 	}
 	if len(rt.schedules) > 0 && !cfg.ReadOnly {
@@ -185,10 +185,10 @@ func (rt *Runtime) Module() string { return rt.mod }
 func (rt *Runtime) Reducer(name string) (*reducer.Def, error) {
 	d, ok := rt.reducers[name]
 	if !ok {
-		return nil, fmt.Errorf("keel: module %s: %q: %w", rt.mod, name, reducer.ErrUnknownReducer)
+		return nil, kerr.Errorf("keel: module %s: %q: %w", rt.mod, name, reducer.ErrUnknownReducer)
 	}
 	if d.IsInit() {
-		return nil, fmt.Errorf("keel: module %s: %s is the init reducer, which runs only when the database is created: %w",
+		return nil, kerr.Errorf("keel: module %s: %s is the init reducer, which runs only when the database is created: %w",
 			rt.mod, name, reducer.ErrUnknownReducer)
 	}
 	return d, nil
@@ -201,7 +201,7 @@ func (rt *Runtime) Check(d *reducer.Def) error {
 		if d != nil {
 			name = d.Name()
 		}
-		return fmt.Errorf("keel: reducer %s is not one of module %s's: %w", name, rt.mod, reducer.ErrUnknownReducer)
+		return kerr.Errorf("keel: reducer %s is not one of module %s's: %w", name, rt.mod, reducer.ErrUnknownReducer)
 	}
 	if d.IsInit() {
 		return rt.initError(d)

@@ -3,8 +3,8 @@ package runtime
 import (
 	"context"
 	"errors"
-	"fmt"
 
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
 )
 
@@ -48,7 +48,7 @@ func (rt *Runtime) View(ctx context.Context) (*table.View, error) {
 		select {
 		case <-p.ready:
 		case <-done:
-			return nil, fmt.Errorf("keel: view: %w", ctx.Err())
+			return nil, kerr.Errorf("keel: view: %w", ctx.Err())
 		}
 		if p.ok {
 			return p.v, nil

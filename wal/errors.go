@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/keeldb/keel/internal/kerr"
 )
 
 var (
@@ -35,9 +37,9 @@ type CorruptError struct {
 
 func (e *CorruptError) Error() string {
 	if e.Index == 0 {
-		return fmt.Sprintf("keel: wal: %s: corrupt at offset %d: %s", e.File, e.Offset, e.Reason)
+		return kerr.Trim(fmt.Sprintf("keel: wal: %s: corrupt at offset %d: %s", e.File, e.Offset, e.Reason))
 	}
-	return fmt.Sprintf("keel: wal: %s: entry %d at offset %d is corrupt: %s", e.File, e.Index, e.Offset, e.Reason)
+	return kerr.Trim(fmt.Sprintf("keel: wal: %s: entry %d at offset %d is corrupt: %s", e.File, e.Index, e.Offset, e.Reason))
 }
 
 // Is makes errors.Is(err, ErrCorrupt) true.
@@ -85,7 +87,7 @@ func (e *ForeignError) Error() string {
 		by = " of module " + e.Module
 	}
 	if e.Diff != nil {
-		return fmt.Sprintf("keel: %s: %s was written by another schema%s (%s): %s", e.File, what, by, e.Found, strings.TrimPrefix(e.Diff.Error(), "keel: wal: "))
+		return fmt.Sprintf("keel: %s: %s was written by another schema%s (%s): %s", e.File, what, by, e.Found, strings.TrimPrefix(kerr.Trim(e.Diff.Error()), "keel: wal: "))
 	}
 	return fmt.Sprintf("keel: %s: %s was written by schema %s%s, not by the module's schema %s", e.File, what, e.Found, by, e.Want)
 }

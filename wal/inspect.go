@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
 )
 
@@ -78,7 +79,7 @@ func ColumnKinds(t table.TableInfo) ([]codec.Kind, error) {
 		}
 		k, err := codec.ParseKind(col.Kind)
 		if err != nil {
-			return nil, fmt.Errorf("keel: table %s: column %s: %w", t.Name, col.Name, err)
+			return nil, kerr.Errorf("keel: table %s: column %s: %w", t.Name, col.Name, err)
 		}
 		kinds[i] = k
 	}

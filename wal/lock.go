@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/keeldb/keel/internal/kerr"
 )
 
 // dirLock holds a data directory for as long as the database is open:
@@ -53,7 +55,7 @@ func dirKey(dir string) (string, error) {
 func lockDir(dir string) (*dirLock, error) {
 	key, err := dirKey(dir)
 	if err != nil {
-		return nil, fmt.Errorf("keel: wal: lock: %w", err)
+		return nil, kerr.Errorf("keel: wal: lock: %w", err)
 	}
 	openDirs.Lock()
 	defer openDirs.Unlock()
@@ -63,7 +65,7 @@ func lockDir(dir string) (*dirLock, error) {
 	path := filepath.Join(dir, "LOCK")
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
 	if err != nil {
-		return nil, fmt.Errorf("keel: wal: lock: %w", err)
+		return nil, kerr.Errorf("keel: wal: lock: %w", err)
 	}
 	held, err := lockFile(f)
 	if err != nil || held {
@@ -71,7 +73,7 @@ func lockDir(dir string) (*dirLock, error) {
 		if held {
 			return nil, fmt.Errorf("%w: %s", ErrLocked, dir)
 		}
-		return nil, fmt.Errorf("keel: wal: lock %s: %w", path, err)
+		return nil, kerr.Errorf("keel: wal: lock %s: %w", path, err)
 	}
 	if openDirs.m == nil {
 		openDirs.m = map[string]bool{}

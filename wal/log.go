@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
 	tw "github.com/tidwall/wal"
 )
@@ -708,19 +709,19 @@ func (l *commitLog) close() error {
 	}
 	l.mu.Unlock()
 	if cerr := l.w.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("keel: wal: close: %w", cerr)
+		err = kerr.Errorf("keel: wal: close: %w", cerr)
 	}
 	// The segment ends at its last entry again; a failed log keeps its
 	// zeros for Open to drop.
 	if err == nil {
 		if terr := l.trim(); terr != nil {
-			err = fmt.Errorf("keel: close: %w", terr)
+			err = kerr.Errorf("keel: close: %w", terr)
 		} else if serr := l.syncFile(l.tail); serr != nil {
-			err = fmt.Errorf("keel: close: fsync %s: %w", l.tailPath, serr)
+			err = kerr.Errorf("keel: close: fsync %s: %w", l.tailPath, serr)
 		}
 	}
 	if cerr := l.tail.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("keel: wal: close: %w", cerr)
+		err = kerr.Errorf("keel: wal: close: %w", cerr)
 	}
 	close(l.done)
 	<-l.relDone // no report comes after close returns

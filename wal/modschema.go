@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
 )
 
@@ -34,7 +35,7 @@ func NewModuleSchema(name string, tables []table.Schema, o Options) ModuleSchema
 func (m ModuleSchema) WriteTo(w io.Writer) (int64, error) {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return 0, fmt.Errorf("keel: module schema: %w", err)
+		return 0, kerr.Errorf("keel: module schema: %w", err)
 	}
 	n, err := w.Write(append(b, '\n'))
 	return int64(n), err
@@ -45,7 +46,7 @@ func (m ModuleSchema) WriteTo(w io.Writer) (int64, error) {
 func ReadModuleSchema(r io.Reader) (ModuleSchema, error) {
 	var m ModuleSchema
 	if err := json.NewDecoder(r).Decode(&m); err != nil {
-		return m, fmt.Errorf("keel: module schema: %w", err)
+		return m, kerr.Errorf("keel: module schema: %w", err)
 	}
 	if m.Format != Version {
 		return m, fmt.Errorf("keel: module schema of format %d, this Keel reads format %d", m.Format, Version)

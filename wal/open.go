@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/keeldb/keel/internal/engine"
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
 	tw "github.com/tidwall/wal"
 )
@@ -85,12 +86,12 @@ func Open(dir, name string, tables []table.Schema, opts Options) (*Log, error) {
 	o := opts.withDefaults()
 	if o.ReadOnly {
 		if _, err := os.Stat(dir); err != nil {
-			return nil, fmt.Errorf("keel: open %s read-only: %w", dir, err)
+			return nil, kerr.Errorf("keel: open %s read-only: %w", dir, err)
 		}
 		return open(dir, name, tables, o, nil)
 	}
 	if err := mkdirDurable(dir); err != nil {
-		return nil, fmt.Errorf("keel: %w", err)
+		return nil, kerr.Errorf("keel: %w", err)
 	}
 	lock, err := lockDir(dir)
 	if err != nil {
@@ -145,7 +146,7 @@ func open(dir, name string, tables []table.Schema, o Options, lock *dirLock) (*L
 	}
 	db, err := tx.NewDB(tables)
 	if err != nil {
-		return nil, fmt.Errorf("keel: module %s: %w", name, err)
+		return nil, kerr.Errorf("keel: module %s: %w", name, err)
 	}
 	schema, _ := json.Marshal(cur)
 	l := &Log{dir: dir, opts: o, lock: lock, logger: o.Logger, schema: schema, fp: cur.Fingerprint, db: db,
@@ -186,22 +187,22 @@ func open(dir, name string, tables []table.Schema, o Options, lock *dirLock) (*L
 	w, err := tw.Open(logDir(dir), &tw.Options{NoSync: true, SegmentSize: o.SegmentSize,
 		LogFormat: tw.Binary, SegmentCacheSize: 1, NoCopy: true, AllowEmpty: true})
 	if err != nil {
-		return nil, fmt.Errorf("keel: open log: %w", err)
+		return nil, kerr.Errorf("keel: open log: %w", err)
 	}
 	if last, err := w.LastIndex(); err != nil || last != rec.last {
 		w.Close()
-		return nil, fmt.Errorf("keel: log ends at %d after recovery, expected %d (%v): %w", last, rec.last, err, ErrCorrupt)
+		return nil, kerr.Errorf("keel: log ends at %d after recovery, expected %d (%v): %w", last, rec.last, err, ErrCorrupt)
 	}
 	// The log directory's entries (a first segment) and its own entry in
 	// dir: tidwall/wal creates both on a first open, after schema.json's
 	// fsync of dir.
 	if err := syncDir(logDir(dir)); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("keel: %w", err)
+		return nil, kerr.Errorf("keel: %w", err)
 	}
 	if err := syncDir(dir); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("keel: %w", err)
+		return nil, kerr.Errorf("keel: %w", err)
 	}
 	segs, err := listSegments(logDir(dir))
 	if err == nil && len(segs) == 0 {
@@ -212,7 +213,7 @@ func open(dir, name string, tables []table.Schema, o Options, lock *dirLock) (*L
 	}
 	if err != nil {
 		w.Close()
-		return nil, fmt.Errorf("keel: open log: %w", err)
+		return nil, kerr.Errorf("keel: open log: %w", err)
 	}
 	l.log.notify = l.maybeSnapshot
 	if l.rec.Migration != nil && l.rec.Existing {
@@ -281,7 +282,7 @@ func (l *Log) Close() error {
 			l.closeErr = err
 		}
 		if lerr := l.lock.release(); l.closeErr == nil && lerr != nil {
-			l.closeErr = fmt.Errorf("keel: unlock %s: %w", l.dir, lerr)
+			l.closeErr = kerr.Errorf("keel: unlock %s: %w", l.dir, lerr)
 		}
 	})
 	return l.closeErr

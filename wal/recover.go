@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/keeldb/keel/internal/kerr"
 )
 
 // recovery is what reading the directory found: the state is in the
@@ -96,7 +98,7 @@ func (l *Log) recover() (*recovery, error) {
 				if _, ok := err.(*ForeignError); ok || errors.As(err, &sce) {
 					return err
 				}
-				return fmt.Errorf("keel: replay %s entry %d: %w", seg.Path, e.Index, err)
+				return kerr.Errorf("keel: replay %s entry %d: %w", seg.Path, e.Index, err)
 			}
 			rec.report.Entries++
 			return nil
@@ -181,7 +183,7 @@ func (rec *recovery) apply(logger *slog.Logger) error {
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("keel: repair %s: %w", rec.truncate, err)
+			return kerr.Errorf("keel: repair %s: %w", rec.truncate, err)
 		}
 		level := slog.LevelWarn
 		if rec.quiet {
@@ -193,7 +195,7 @@ func (rec *recovery) apply(logger *slog.Logger) error {
 	}
 	for _, p := range rec.remove {
 		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
-			return fmt.Errorf("keel: repair: %w", err)
+			return kerr.Errorf("keel: repair: %w", err)
 		}
 		if !strings.HasSuffix(p, ".tmp") {
 			logger.Warn("keel: removed a log segment after the repaired entry", "segment", p)
@@ -211,12 +213,12 @@ func (rec *recovery) apply(logger *slog.Logger) error {
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("keel: repair: %w", err)
+			return kerr.Errorf("keel: repair: %w", err)
 		}
 	}
 	if rec.truncate != "" || len(rec.remove) > 0 || rec.create != "" {
 		if err := syncDir(logDir(rec.dir)); err != nil {
-			return fmt.Errorf("keel: %w", err)
+			return kerr.Errorf("keel: %w", err)
 		}
 	}
 	return nil

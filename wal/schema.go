@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
 )
 
@@ -86,7 +87,7 @@ func readSchema(dir string) (s storedSchema, ok bool, err error) {
 		return s, false, nil
 	}
 	if err != nil {
-		return s, false, fmt.Errorf("keel: wal: %w", err)
+		return s, false, kerr.Errorf("keel: wal: %w", err)
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
 		return s, false, &CorruptError{File: path, Reason: err.Error()}
@@ -100,7 +101,7 @@ func readSchema(dir string) (s storedSchema, ok bool, err error) {
 func writeSchema(dir string, s storedSchema) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
-		return fmt.Errorf("keel: wal: schema: %w", err)
+		return kerr.Errorf("keel: wal: schema: %w", err)
 	}
 	return writeFileAtomic(dir, schemaFile, append(b, '\n'))
 }
@@ -229,7 +230,7 @@ func writeFileAtomic(dir, name string, data []byte) error {
 	tmp := filepath.Join(dir, name+".tmp")
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
-		return fmt.Errorf("keel: wal: %w", err)
+		return kerr.Errorf("keel: wal: %w", err)
 	}
 	_, err = f.Write(data)
 	if err == nil {
@@ -246,7 +247,7 @@ func writeFileAtomic(dir, name string, data []byte) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("keel: wal: write %s: %w", name, err)
+		return kerr.Errorf("keel: wal: write %s: %w", name, err)
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/keeldb/keel/internal/kerr"
 )
 
 // Segment is one tidwall/wal segment file of a log.
@@ -32,7 +34,7 @@ func listSegments(ldir string) ([]Segment, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("keel: wal: %w", err)
+		return nil, kerr.Errorf("keel: wal: %w", err)
 	}
 	var out []Segment
 	for _, e := range ents {
@@ -83,7 +85,7 @@ type scan struct {
 func scanSegment(seg Segment, fn func(Entry) error) (*scan, error) {
 	data, err := os.ReadFile(seg.Path)
 	if err != nil {
-		return nil, fmt.Errorf("keel: wal: %w", err)
+		return nil, kerr.Errorf("keel: wal: %w", err)
 	}
 	return scanBytes(seg, data, fn)
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
 )
 
@@ -32,7 +33,7 @@ type SnapshotFile struct {
 func listSnapshots(dir string) ([]SnapshotFile, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("keel: wal: %w", err)
+		return nil, kerr.Errorf("keel: wal: %w", err)
 	}
 	var out []SnapshotFile
 	for _, e := range ents {
@@ -149,7 +150,7 @@ type SnapshotTable struct {
 func ReadSnapshot(path string) (*Snapshot, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("keel: wal: %w", err)
+		return nil, kerr.Errorf("keel: wal: %w", err)
 	}
 	s, reason := decodeSnapshot(data)
 	if reason != "" {

@@ -2,10 +2,10 @@ package wal
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
 )
 
@@ -20,7 +20,7 @@ var errNoCapture = errors.New("keel: snapshot: the log has no runtime to take th
 // durable through the snapshot's last entry.
 func (l *Log) Snapshot() error {
 	if l.log == nil {
-		return fmt.Errorf("keel: snapshot: %w", ErrReadOnly)
+		return kerr.Errorf("keel: snapshot: %w", ErrReadOnly)
 	}
 	if l.capture == nil {
 		return errNoCapture
@@ -49,7 +49,7 @@ func (l *Log) Snapshot() error {
 	name := snapshotName(st.index)
 	tmp := filepath.Join(l.dir, name+".tmp")
 	if err := writeSnapshot(tmp, st); err != nil {
-		return fmt.Errorf("keel: snapshot: %w", err)
+		return kerr.Errorf("keel: snapshot: %w", err)
 	}
 	if err := l.log.syncTo(st.index); err != nil {
 		os.Remove(tmp)
@@ -57,10 +57,10 @@ func (l *Log) Snapshot() error {
 	}
 	if err := os.Rename(tmp, filepath.Join(l.dir, name)); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("keel: snapshot: %w", err)
+		return kerr.Errorf("keel: snapshot: %w", err)
 	}
 	if err := l.log.syncDirFn(l.dir); err != nil {
-		return fmt.Errorf("keel: snapshot: fsync %s: %w", l.dir, err)
+		return kerr.Errorf("keel: snapshot: fsync %s: %w", l.dir, err)
 	}
 	l.snapIndex = st.index
 	l.snapAt.Store(st.entries)
@@ -110,7 +110,7 @@ func (l *Log) prune() error {
 		l.logger.Debug("keel: pruned", "segments", removed, "snapshots", len(snaps)-keep)
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("keel: prune: %w", errors.Join(errs...))
+		return kerr.Errorf("keel: prune: %w", errors.Join(errs...))
 	}
 	return nil
 }

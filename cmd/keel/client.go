@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/server"
 )
 
@@ -100,7 +101,7 @@ func dialJSON(ctx context.Context, url, token string) (*jsonConn, error) {
 	}
 	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{server.ProtocolJSON}})
 	if err != nil {
-		return nil, fmt.Errorf("keel: %w", err)
+		return nil, kerr.Errorf("keel: %w", err)
 	}
 	ws.SetReadLimit(1 << 30)
 	c := &jsonConn{ws: ws}
@@ -123,11 +124,11 @@ func (c *jsonConn) next(ctx context.Context) (jsonMsg, error) {
 	for len(c.queue) == 0 {
 		_, b, err := c.ws.Read(ctx)
 		if err != nil {
-			return jsonMsg{}, fmt.Errorf("keel: %w", err)
+			return jsonMsg{}, kerr.Errorf("keel: %w", err)
 		}
 		var frame []map[string]map[string]json.RawMessage
 		if err := json.Unmarshal(b, &frame); err != nil {
-			return jsonMsg{}, fmt.Errorf("keel: a frame that is not the JSON protocol: %w", err)
+			return jsonMsg{}, kerr.Errorf("keel: a frame that is not the JSON protocol: %w", err)
 		}
 		for _, m := range frame {
 			for k, v := range m {

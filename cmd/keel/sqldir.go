@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/internal/query"
 	"github.com/keeldb/keel/table"
 	"github.com/keeldb/keel/wal"
@@ -93,7 +94,7 @@ func loadDir(dir string) (*dirState, error) {
 		}
 		row, err := codec.DecodeRow(t.kinds, b, nil)
 		if err != nil {
-			return nil, nil, fmt.Errorf("keel: %s: a row of table %s: %w", dir, tbl, err)
+			return nil, nil, kerr.Errorf("keel: %s: a row of table %s: %w", dir, tbl, err)
 		}
 		return t, row, nil
 	}
@@ -127,7 +128,7 @@ func loadDir(dir string) (*dirState, error) {
 			}
 			var rec wal.Record
 			if err := wal.DecodeRecord(e.Data, &rec); err != nil {
-				return nil, fmt.Errorf("keel: %s: entry %d: %w", dir, e.Index, err)
+				return nil, kerr.Errorf("keel: %s: entry %d: %w", dir, e.Index, err)
 			}
 			for _, tc := range rec.Tables {
 				for _, ch := range tc.Changes {

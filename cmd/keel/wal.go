@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
 	"github.com/keeldb/keel/wal"
 )
@@ -120,7 +121,7 @@ func show(w io.Writer, dir string, idx uint64) error {
 			}
 			var rec wal.Record
 			if err := wal.DecodeRecord(e.Data, &rec); err != nil {
-				return fmt.Errorf("keel: %s entry %d at offset %d: %w", r.Path, idx, e.Offset, err)
+				return kerr.Errorf("keel: %s entry %d at offset %d: %w", r.Path, idx, e.Offset, err)
 			}
 			fmt.Fprintf(w, "entry %d (%s, offset %d, %d bytes, crc32c ok)\n", idx, r.Path, e.Offset, len(e.Data))
 			fmt.Fprintf(w, "  tx %d at %s, reducer %s, caller %s\n", rec.TxID, rec.Time.UTC().Format(stamp), orDash(rec.Reducer), orDash(rec.Caller))
