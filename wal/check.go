@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
 )
 
@@ -164,18 +165,18 @@ func Check(dir string) (*CheckReport, error) {
 			return rep, err
 		}
 		if err := c.snapshot(sc.Path, s); err != nil {
-			return rep, fmt.Errorf("keel: load %s: %w", sc.Path, err)
+			return rep, kerr.Errorf("keel: load %s: %w", sc.Path, err)
 		}
 		rep.Snapshot, rep.SnapshotIndex = sc.Path, s.Index
 		from = s.Index + 1
 		break
 	}
 	if rep.Snapshot == "" && firstErr != nil && len(segs) == 0 {
-		return rep, fmt.Errorf("keel: no usable snapshot and no log: %w", firstErr)
+		return rep, kerr.Errorf("keel: no usable snapshot and no log: %w", firstErr)
 	}
 	if rep.Snapshot == "" && len(segs) > 0 && segs[0].First > 1 {
 		if firstErr != nil {
-			return rep, fmt.Errorf("keel: no usable snapshot and the log starts at entry %d: %w", segs[0].First, firstErr)
+			return rep, kerr.Errorf("keel: no usable snapshot and the log starts at entry %d: %w", segs[0].First, firstErr)
 		}
 		return rep, &CorruptError{File: segs[0].Path, Index: segs[0].First,
 			Reason: "the log does not start at entry 1 and there is no snapshot"}
@@ -386,10 +387,10 @@ func (c *checker) finish(rep *CheckReport) {
 func (c *checker) seq(m table.SeqMove) error {
 	t, ok := c.cur.tables[m.Table]
 	if !ok {
-		return fmt.Errorf("keel: sequence %s.%s: no such table: %w", m.Table, m.Sequence, table.ErrCorruptState)
+		return kerr.Errorf("keel: sequence %s.%s: no such table: %w", m.Table, m.Sequence, table.ErrCorruptState)
 	}
 	if !t.seqs[m.Sequence] {
-		return fmt.Errorf("keel: table %s has no sequence %s: %w", m.Table, m.Sequence, table.ErrCorruptState)
+		return kerr.Errorf("keel: table %s has no sequence %s: %w", m.Table, m.Sequence, table.ErrCorruptState)
 	}
 	return nil
 }
@@ -448,7 +449,7 @@ func (c *checker) entry(file string, e Entry) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("keel: replay %s entry %d at offset %d: %w", file, e.Index, e.Offset, err)
+		return kerr.Errorf("keel: replay %s entry %d at offset %d: %w", file, e.Index, e.Offset, err)
 	}
 	return nil
 }

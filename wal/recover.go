@@ -64,18 +64,18 @@ func (l *Log) recover() (*recovery, error) {
 			return nil, err
 		}
 		if err := s.load(r); err != nil {
-			return nil, fmt.Errorf("keel: load %s: %w", sf.Path, err)
+			return nil, kerr.Errorf("keel: load %s: %w", sf.Path, err)
 		}
 		rec.snapIndex, rec.report.Snapshot, rec.report.SnapshotIndex = s.Index, sf.Path, s.Index
 		from = s.Index + 1
 		break
 	}
 	if rec.report.Snapshot == "" && firstErr != nil && len(segs) == 0 {
-		return nil, fmt.Errorf("keel: no usable snapshot and no log: %w", firstErr)
+		return nil, kerr.Errorf("keel: no usable snapshot and no log: %w", firstErr)
 	}
 	if rec.report.Snapshot == "" && len(segs) > 0 && segs[0].First > 1 {
 		if firstErr != nil {
-			return nil, fmt.Errorf("keel: no usable snapshot and the log starts at entry %d: %w", segs[0].First, firstErr)
+			return nil, kerr.Errorf("keel: no usable snapshot and the log starts at entry %d: %w", segs[0].First, firstErr)
 		}
 		return nil, &CorruptError{File: segs[0].Path, Index: segs[0].First,
 			Reason: "the log does not start at entry 1 and there is no snapshot"}
