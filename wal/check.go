@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/internal/kerr"
@@ -358,8 +359,8 @@ func (c *checker) row(t *checkTable, name string, row []byte, where func() strin
 	var err error
 	if c.vals, err = codec.DecodeRow(t.kinds, row, c.vals[:0]); err != nil {
 		if c.badRows++; c.badRows <= maxRowNotes {
-			c.notes = append(c.notes, fmt.Sprintf("%s: a row of table %s does not decode by the kinds in %s: %v",
-				where(), name, schemaFile, err))
+			c.notes = append(c.notes, fmt.Sprintf("%s: a row of table %s does not decode by the kinds in %s: %s",
+				where(), name, schemaFile, strings.TrimPrefix(err.Error(), kerr.Prefix)))
 		}
 	}
 }

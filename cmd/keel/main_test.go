@@ -234,7 +234,7 @@ func scenarios() []scenario {
 			{args: []string{"show", "DIR", "5"}, want: []string{"insert new: [10]0502733303616e6e0178 (does not decode: column 0 (bool) at offset 0: bool byte 5 at offset 0)"}},
 			{args: []string{"verify", "DIR"}, want: []string{
 				"note: schema.json: its fingerprint", "edited by hand?",
-				"note: DIR/snapshot-00000000000000000007.keel: row 1: a row of table post does not decode by the kinds in schema.json: keel: codec: column 0 (bool) at offset 0: bool byte 2 at offset 0\n",
+				"note: DIR/snapshot-00000000000000000007.keel: row 1: a row of table post does not decode by the kinds in schema.json: codec: column 0 (bool) at offset 0: bool byte 2 at offset 0\n",
 				"note: 9 more rows do not decode by the kinds in schema.json\n",
 				"ok: open accepts the directory as it is"}},
 		}},
