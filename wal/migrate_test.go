@@ -32,6 +32,8 @@ type migCase struct {
 	// migration; nil keeps the values.
 	expect func(tbl string, vals []codec.Value) []codec.Value
 	opts   func() keel.Options // Drop; nil is none
+	// dropped is what v2's Module.Dropped declares (//keel:dropped).
+	dropped []string
 	// migrations are v2's migration functions.
 	migrations func(v1, v2 *dynModule) []table.Migration
 	steps      []wal.StepKind // the plan holds these
@@ -73,6 +75,7 @@ func runMigration(t *testing.T, c migCase, layout string) {
 	if c.migrations != nil {
 		v2.Migrations = c.migrations(v1, v2)
 	}
+	v2.Dropped = c.dropped
 	if c.refused != nil {
 		before := dirSum(t, dir)
 		_, err := keel.Open(dir, v2.Module, opts)
@@ -564,6 +567,12 @@ func migCases() []migCase {
 		{name: "drop a table, declared", v1: []dynTable{base(), other}, v2: []dynTable{base()}, gen: genTwo, update: updBase,
 			opts:  func() keel.Options { return keel.Options{Drop: []string{"u"}} },
 			steps: []wal.StepKind{wal.DropTable}, next: map[string]int64{"t": 41}, probe: probeBase},
+		{name: "drop a table and a column, declared in the module", v1: []dynTable{base(), other},
+			v2:      []dynTable{with(base(), func(t *dynTable) { t.Cols = slices.Delete(t.Cols, 2, 3) })},
+			dropped: []string{"u", "t.score"}, gen: genTwo, update: updBase,
+			expect: func(_ string, v []codec.Value) []codec.Value { return v[:2] },
+			steps:  []wal.StepKind{wal.DropTable, wal.DropColumn}, next: map[string]int64{"t": 41},
+			probe: func(string) []codec.Value { return []codec.Value{vu("uint64", 0), vs("p")} }},
 		{name: "drop a column, refused", v1: []dynTable{base()},
 			v2:  []dynTable{with(base(), func(t *dynTable) { t.Cols = t.Cols[:2] })},
 			gen: genBase, update: updBase,
