@@ -128,7 +128,9 @@
 // which the next open migrates again into the same state. Records and
 // snapshots keep the fingerprint of the schema that wrote them, so data
 // of the history stays readable; it may only come before data of the
-// module's schema. migrate.go tells the details.
+// module's schema. Check (keel wal verify) reads such data by the same
+// rule and by the history's column kinds, and names it in a note.
+// migrate.go tells the details.
 //
 // # Group commit
 //
