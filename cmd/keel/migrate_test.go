@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/keeldb/keel/internal/keeltest"
 	"github.com/keeldb/keel/internal/testmod"
 	"github.com/keeldb/keel/table"
+	"github.com/keeldb/keel/wal"
 )
 
 // writeSchema writes module m's schema file (keel.WriteSchema) in a
@@ -132,4 +134,61 @@ func TestMigrateUsage(t *testing.T) {
 	if out, code := runCmd("migrate", "plan", "-h"); code != 0 || !strings.Contains(out, "keel.WriteSchema") {
 		t.Errorf("keel migrate plan -h: %d %s", code, out)
 	}
+}
+
+// TestMigrateVerifyOlderSchema checks that keel wal verify accepts a
+// directory whose data is partly of a schema a migration moved it on
+// from, as Open does: here the migration's snapshot is gone, so Open
+// loads the older schema's snapshot, replays that schema's entries, then
+// the new schema's.
+func TestMigrateVerifyOlderSchema(t *testing.T) {
+	dir := build(t, true, false) // a snapshot at entry 7, entries to 13
+	m := noAuthorMod()
+	db, err := keel.Open(dir, keeltest.Module(m), testOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db.Recovery().Migration == nil {
+		t.Fatal("no migration")
+	}
+	for i := range 2 {
+		if _, err := keel.Run(t.Context(), db, "bob", m.AddPost, testmod.AddPostArgs{Slug: fmt.Sprint("after", i), Author: "bob", Title: "y"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(snapFile(dir, 13)); err != nil { // the migration's
+		t.Fatal(err)
+	}
+	out, code := runCmd("wal", "verify", dir)
+	for _, w := range []string{"note: data of schema", "of the directory's history (" + snapFile(dir, 7) + " to " + segment(dir, 11) + " entry 13)",
+		"ok: open accepts the directory as it is"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("verify does not say %q:\n%s", w, out)
+		}
+	}
+	if code != 0 {
+		t.Errorf("verify: exit status %d\n%s", code, out)
+	}
+	rep, err := wal.Check(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro, err := keel.Open(dir, keeltest.Module(noAuthorMod()), keel.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("verify accepts the directory, a read-only open does not: %v", err)
+	}
+	defer ro.Close()
+	if got := ro.Recovery(); got.Snapshot != rep.Snapshot || got.Entries != rep.Entries || got.Entries != 8 || got.Migration == nil {
+		t.Errorf("Check and open disagree:\ncheck: %+v\nopen:  %+v", rep, got)
+	}
+}
+
+// noAuthorMod is the test module without its author index.
+func noAuthorMod() *testmod.Module {
+	m := newMod(true)
+	m.Post.Indexes = []*table.Index[testmod.Post]{testmod.PostSlug}
+	return m
 }
