@@ -67,13 +67,17 @@ func dispatch(w io.Writer, args []string) error {
 	top := newFlags("keel", "keel COMMAND ...", "Keel's operator tool.\n\ncommands:\n  wal        read a data directory's log and snapshots (keel wal -h)"+
 		"\n  call       call a reducer of a Keel server: keel call URL REDUCER JSON-ARGS"+
 		"\n  sql        run a one-off query on a server or a data directory: keel sql URL|DIR QUERY"+
-		"\n  subscribe  print a query's rows and each transaction's changes: keel subscribe URL QUERY")
+		"\n  subscribe  print a query's rows and each transaction's changes: keel subscribe URL QUERY"+
+		"\n  cluster    each node's role, term and applied index: keel cluster status URL...")
 	rest, err := top.parse(w, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) == 0 {
 		return usageError{"no command; see keel -h"}
+	}
+	if rest[0] == "cluster" {
+		return clusterCmd(w, rest[1:]) // cmd/keel/cluster.go (issue 16)
 	}
 	if rest[0] == "migrate" {
 		return migrate(w, rest[1:]) // cmd/keel/migrate.go
