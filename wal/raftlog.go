@@ -62,6 +62,8 @@ type RaftLog struct {
 	terms     *terms
 	mark      bool // the next append writes a boundary: the log was truncated
 	hard      *hardStateFile_
+	pre       *commitLog // the tail segment's preallocation (raftprealloc.go)
+	sizes     []int
 	applied   uint64 // what Open replayed
 	rec       Recovery
 	batch     tw.Batch
@@ -156,6 +158,10 @@ func openRaft(dir, name string, tables []table.Schema, o Options, lock *dirLock)
 	if err := syncDir(logDir(dir)); err != nil {
 		w.Close()
 		return fail(fmt.Errorf("keel: %w", err))
+	}
+	if l.pre, err = newPrealloc(logDir(dir), o.SegmentSize); err != nil {
+		w.Close()
+		return fail(err)
 	}
 	l.w = w
 	return l, nil
@@ -502,14 +508,17 @@ func (l *RaftLog) Append(ents []RaftEntry, sync bool) error {
 	}
 	b := &l.batch
 	b.Clear()
-	var buf []byte
+	l.sizes = l.sizes[:0]
 	for _, e := range ents {
 		data := e.Data
 		if e.Kind != EntryRecord {
-			buf = appendInternal(buf[:0], l.fp, e.Kind, e.Data)
-			data = buf
+			data = appendInternal(nil, l.fp, e.Kind, e.Data)
 		}
 		b.Write(e.Index, data)
+		l.sizes = append(l.sizes, len(data))
+	}
+	if err := l.beforeWrite(l.sizes); err != nil {
+		return fmt.Errorf("keel: raft log: %w: %w", ErrFailed, err)
 	}
 	l.mu.Lock()
 	err := l.w.WriteBatch(b)
@@ -519,6 +528,9 @@ func (l *RaftLog) Append(ents []RaftEntry, sync bool) error {
 	l.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("keel: raft log: write: %w: %w", ErrFailed, err)
+	}
+	if err := l.afterWrite(l.sizes, l.last); err != nil {
+		return fmt.Errorf("keel: raft log: %w: %w", ErrFailed, err)
 	}
 	if sync {
 		if err := l.w.Sync(); err != nil {
@@ -536,6 +548,9 @@ func (l *RaftLog) truncate(to uint64) error {
 	defer l.mu.Unlock()
 	if to < l.snapIndex {
 		return fmt.Errorf("keel: raft log: truncate to %d, before the snapshot's entry %d", to, l.snapIndex)
+	}
+	if err := l.closeTail(true); err != nil {
+		return fmt.Errorf("keel: raft log: %w", err)
 	}
 	if err := l.w.Close(); err != nil {
 		return fmt.Errorf("keel: raft log: %w", err)
@@ -580,6 +595,10 @@ func (l *RaftLog) truncate(to uint64) error {
 	if err != nil {
 		return err
 	}
+	if l.pre, err = newPrealloc(ldir, l.opts.SegmentSize); err != nil {
+		w.Close()
+		return err
+	}
 	l.w = w
 	l.last = to
 	bs := l.terms.bs
@@ -600,8 +619,10 @@ func (l *RaftLog) Sync() error {
 }
 
 // Apply replays the records among ents into db, through table's replay:
-// never reducer code. It returns the id of the last transaction applied
-// (0 for none). An error leaves db unusable.
+// never reducer code. It returns the id the database gave the last
+// transaction applied (the log's ids, unless the database already used
+// them for transactions it took back since), 0 for none. An error leaves
+// db unusable.
 func (l *RaftLog) Apply(db *table.DB, ents []RaftEntry) (uint64, error) {
 	r := newReplayer(db, l.fp)
 	for _, e := range ents {
@@ -615,10 +636,19 @@ func (l *RaftLog) Apply(db *table.DB, ents []RaftEntry) (uint64, error) {
 			return 0, fmt.Errorf("keel: apply raft entry %d: %w", e.Index, err)
 		}
 	}
-	if err := r.finish(); err != nil {
+	r.commit()
+	if r.lastTx == 0 {
+		return 0, nil
+	}
+	// As replayer.finish: the ids go on past the last one applied.
+	t, err := tx.BeginAt(db, r.lastTx)
+	if err != nil {
 		return 0, err
 	}
-	return r.lastTx, nil
+	id := t.ID()
+	tx.Commit(t)
+	tx.Release(db)
+	return id, nil
 }
 
 // Close fsyncs and closes the log and its state files and releases the
@@ -632,6 +662,9 @@ func (l *RaftLog) Close() error {
 			errs = append(errs, err)
 		}
 		if err := l.w.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		if err := l.closeTail(true); err != nil {
 			errs = append(errs, err)
 		}
 		l.w = nil

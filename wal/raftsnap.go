@@ -186,6 +186,9 @@ func (l *RaftLog) InstallSnapshot(tables []table.Schema, data []byte, index, ter
 	// The log starts over after the snapshot.
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if err := l.closeTail(false); err != nil {
+		return nil, fmt.Errorf("keel: raft log: %w", err)
+	}
 	if err := l.w.Close(); err != nil {
 		return nil, fmt.Errorf("keel: raft log: %w", err)
 	}
@@ -208,6 +211,9 @@ func (l *RaftLog) InstallSnapshot(tables []table.Schema, data []byte, index, ter
 	}
 	l.mark = true
 	if l.w, err = openTW(ldir, l.opts.SegmentSize); err != nil {
+		return nil, err
+	}
+	if l.pre, err = newPrealloc(ldir, l.opts.SegmentSize); err != nil {
 		return nil, err
 	}
 	l.first, l.last = index+1, index

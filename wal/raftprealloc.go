@@ -1,0 +1,72 @@
+package wal
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// A RaftLog preallocates its tail segment as a single node's log does
+// (see doc.go, Preallocation): zeros are written and fsynced ahead of the
+// entries, a chunk at a time, so that the fsync after each group of
+// entries has no file size to commit. Each replica fsyncs once per raft
+// Ready, and several replicas on one disk then do not queue behind each
+// other's journal commits as they do for appends. The bookkeeping is the
+// commit log's own (prepare, extend, trim, rotations): pre is a
+// commitLog that holds only the tail segment's state.
+
+// newPrealloc readies preallocation of the log in ldir, whose entries end
+// in its last segment.
+func newPrealloc(ldir string, segSize int) (*commitLog, error) {
+	segs, err := listSegments(ldir)
+	if err != nil {
+		return nil, err
+	}
+	if len(segs) == 0 {
+		return nil, fmt.Errorf("keel: raft log: no segment: %w", ErrCorrupt)
+	}
+	p := &commitLog{dir: ldir, segSize: segSize, syncFile: (*os.File).Sync, syncDirFn: syncDir,
+		chunk: min(maxChunk, (int64(segSize)+4095)&^4095)}
+	if err := p.openTail(segs[len(segs)-1].Path); err != nil {
+		return nil, err
+	}
+	p.segBytes = int(p.tailSize) // recovery cut the tail at its last entry
+	return p, nil
+}
+
+// beforeWrite readies the tail for entries of sizes.
+func (l *RaftLog) beforeWrite(sizes []int) error { return l.pre.prepare(sizes) }
+
+// afterWrite follows tidwall/wal into a new segment when the write
+// started one: the new segment's directory entry is fsynced with it.
+func (l *RaftLog) afterWrite(sizes []int, last uint64) error {
+	rotated, first := l.pre.rotations(sizes, last)
+	if !rotated {
+		return nil
+	}
+	if err := l.pre.openTail(filepath.Join(logDir(l.dir), segmentName(first))); err != nil {
+		return err
+	}
+	if err := syncDir(logDir(l.dir)); err != nil {
+		return fmt.Errorf("keel: raft log: %w", err)
+	}
+	return nil
+}
+
+// closeTail cuts the zeros off the tail segment and closes it.
+func (l *RaftLog) closeTail(trim bool) error {
+	if l.pre == nil || l.pre.tail == nil {
+		return nil
+	}
+	var err error
+	if trim {
+		if err = l.pre.trim(); err == nil {
+			err = l.pre.tail.Sync()
+		}
+	}
+	if cerr := l.pre.tail.Close(); err == nil {
+		err = cerr
+	}
+	l.pre.tail = nil
+	return err
+}
