@@ -33,6 +33,7 @@ func (n *Node) run() {
 		select {
 		case <-n.stopc:
 			n.failReads(ErrClosed)
+			close(n.applyc)
 			return
 		case <-ticker.C:
 			n.rn.Tick()
@@ -66,12 +67,30 @@ func (n *Node) run() {
 			n.reads[r.key] = r
 			n.rn.ReadIndex([]byte(r.key))
 		}
+		if err := n.Failure(); err != nil {
+			// The applier failed: the node takes no more writes.
+			n.stop(err)
+			n.failReads(err)
+			<-n.stopc
+			close(n.applyc)
+			return
+		}
 		n.propose()
 		for n.rn.HasReady() {
-			if err := n.handle(n.rn.Ready()); err != nil {
+			err := n.handle(n.rn.Ready())
+			if errors.Is(err, ErrClosed) {
+				// Close was called while the loop waited for the applier.
+				n.failReads(ErrClosed)
+				close(n.applyc)
+				return
+			}
+			if err != nil {
 				n.stop(err)
+			}
+			if err := n.Failure(); err != nil {
 				n.failReads(err)
 				<-n.stopc
+				close(n.applyc)
 				return
 			}
 			n.rn.Advance(raft.Ready{})
@@ -179,7 +198,8 @@ func hardState(hs *pb.HardState) wal.HardState {
 
 // apply applies committed entries: while leading they are the node's own
 // commits, already in its state, and are released; otherwise the records
-// are replayed into the state. Configuration changes go to raft.
+// go to the applier, which replays them into the state while the loop
+// goes on. Configuration changes go to raft here.
 func (n *Node) apply(ents []*pb.Entry) error {
 	if len(ents) == 0 {
 		return nil
@@ -194,12 +214,6 @@ func (n *Node) apply(ents []*pb.Entry) error {
 		last = idx
 		switch e.GetType() {
 		case pb.EntryConfChange, pb.EntryConfChangeV2:
-			if len(records) > 0 && !n.leading {
-				if err := n.replay(records, idx-1); err != nil {
-					return err
-				}
-				records = records[:0]
-			}
 			n.applyConf(e)
 		default:
 			if !n.leading && len(e.GetData()) > 0 {
@@ -211,27 +225,75 @@ func (n *Node) apply(ents []*pb.Entry) error {
 		n.applied = last
 		n.clog.release(last, nil)
 		n.clog.resolve(last)
-	} else if err := n.replay(records, last); err != nil {
-		return err
+		n.done.Store(last)
+		n.appliedMoved()
+	} else {
+		// applied moves once the task is handed over: drain waits for
+		// done to reach it.
+		select {
+		case n.applyc <- applyTask{records: records, through: last}:
+			n.applied = last
+		case <-n.stopc:
+			return ErrClosed
+		}
 	}
-	n.appliedMoved()
 	n.maybeSnapshot()
 	return nil
 }
 
-// replay applies records, the committed entries through index through,
-// to the following runtime's state.
-func (n *Node) replay(records []wal.RaftEntry, through uint64) error {
-	err := n.rt.Apply(through, func(db *table.DB) error {
-		_, err := n.log.Apply(db, records)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("keel: replica: apply: %w", err)
+// applyTask is committed entries for the applier.
+type applyTask struct {
+	records []wal.RaftEntry
+	through uint64
+}
+
+// applier replays the records the raft loop hands it, in order, into the
+// following runtime's state.
+func (n *Node) applier() {
+	defer close(n.appliedDone)
+	for t := range n.applyc {
+		if n.Failure() != nil {
+			continue
+		}
+		err := n.rt.Apply(t.through, func(db *table.DB) (uint64, error) {
+			txid, err := n.log.Apply(db, t.records)
+			if err == nil {
+				n.clog.reset(t.through) // under the executor's lock: Capture sees both or neither
+			}
+			return txid, err
+		})
+		if err != nil {
+			err = fmt.Errorf("keel: replica: apply: %w", err)
+			n.logger.Error("keel: replica: stopped", "err", err)
+			n.fatal.CompareAndSwap(nil, &err)
+			n.clog.fail(err)
+			n.kick()
+			continue
+		}
+		n.done.Store(t.through)
+		n.appliedMoved()
+		n.kick() // the loop may be waiting for the applier to lead
 	}
-	n.applied = through
-	n.clog.reset(through)
-	return nil
+}
+
+// drained reports whether the applier applied everything handed to it.
+func (n *Node) drained() bool { return n.done.Load() == n.applied }
+
+// drain waits for the applier to apply everything handed to it. It
+// reports false when it gave up: the applier failed or the node is
+// closing.
+func (n *Node) drain() bool {
+	for !n.drained() {
+		if n.Failure() != nil {
+			return false
+		}
+		select {
+		case <-n.stopc:
+			return false
+		case <-time.After(100 * time.Microsecond):
+		}
+	}
+	return true
 }
 
 // applyConf applies a committed configuration change.
@@ -285,7 +347,7 @@ func (n *Node) applyConf(e *pb.Entry) {
 func (n *Node) follow() {
 	n.leading = false
 	n.ready.Store(false)
-	n.rt.Follow(n.notLeader(), ErrOutcomeUnknown, func() { n.clog.reset(n.applied) })
+	n.rt.Follow(n.notLeader(), ErrOutcomeUnknown, func() { n.clog.reset(n.done.Load()) })
 }
 
 // maybeLead opens the runtime to writes once the node leads and has
@@ -297,7 +359,7 @@ func (n *Node) maybeLead() {
 		return
 	}
 	st := n.rn.BasicStatus()
-	if st.RaftState != raft.StateLeader || n.applied < n.log.LastIndex() {
+	if st.RaftState != raft.StateLeader || n.applied < n.log.LastIndex() || !n.drained() {
 		return
 	}
 	if t, err := n.log.Term(n.applied); err != nil || t != st.GetTerm() {
@@ -361,10 +423,11 @@ func (c confView) voter(id uint64) (int, bool) {
 // stop records a fatal error: the node takes no more writes.
 func (n *Node) stop(err error) {
 	n.logger.Error("keel: replica: stopped", "err", err)
+	n.drain()
 	n.fatal.CompareAndSwap(nil, &err)
 	n.leading = false
 	n.ready.Store(false)
-	n.rt.Follow(err, ErrOutcomeUnknown, func() { n.clog.reset(n.applied) })
+	n.rt.Follow(err, ErrOutcomeUnknown, func() { n.clog.reset(n.done.Load()) })
 	n.clog.fail(err)
 }
 
@@ -374,7 +437,7 @@ func (n *Node) publish() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	s := &n.status
-	s.ID, s.Term, s.Leader, s.Commit, s.Applied = n.id, st.GetTerm(), st.Lead, st.GetCommit(), n.applied
+	s.ID, s.Term, s.Leader, s.Commit, s.Applied = n.id, st.GetTerm(), st.Lead, st.GetCommit(), n.done.Load()
 	s.Role = roleName(st.RaftState)
 	s.Addr = n.addrs[n.id]
 	s.FirstIndex, s.LastIndex = n.log.FirstIndex(), n.log.LastIndex()
@@ -399,7 +462,7 @@ func roleName(s raft.StateType) string {
 // appliedMoved wakes those waiting for the applied index to move.
 func (n *Node) appliedMoved() {
 	n.mu.Lock()
-	n.status.Applied = n.applied
+	n.status.Applied = n.done.Load()
 	close(n.appliedCh)
 	n.appliedCh = make(chan struct{})
 	n.mu.Unlock()

@@ -93,15 +93,18 @@ type Node struct {
 	closed  bool
 
 	// The raft loop's own state.
-	applied   uint64 // the last entry applied or released
-	leading   bool   // the runtime takes writes
-	confState *pb.ConfState
-	confIndex uint64 // the last configuration change applied
-	lastSnap  uint64
-	wantSnap  bool // a snapshot is due whatever the count (a configuration change)
-	snapping  atomic.Bool
-	reads     map[string]*readReq
-	readSeq   uint64
+	applied     uint64        // the last committed entry released or handed to the applier
+	done        atomic.Uint64 // the last entry whose state the runtime holds
+	applyc      chan applyTask
+	appliedDone chan struct{} // closed when the applier ends
+	leading     bool          // the runtime takes writes
+	confState   *pb.ConfState
+	confIndex   uint64 // the last configuration change applied
+	lastSnap    uint64
+	wantSnap    bool // a snapshot is due whatever the count (a configuration change)
+	snapping    atomic.Bool
+	reads       map[string]*readReq
+	readSeq     uint64
 
 	// Published for other goroutines.
 	mu        sync.Mutex
@@ -165,7 +168,9 @@ func Open(cfg Config) (*Node, error) {
 	n := &Node{cfg: cfg, id: cfg.ID, logger: cfg.Logger.With("node", cfg.ID), log: l, tr: cfg.Transport,
 		kickc: make(chan struct{}, 1), recvc: make(chan *pb.Message, 4096), readc: make(chan *readReq, 1024), reportc: make(chan report, 1024),
 		stopc: make(chan struct{}), donec: make(chan struct{}), applied: l.Applied(), reads: map[string]*readReq{},
-		addrs: map[uint64]string{}, appliedCh: make(chan struct{})}
+		addrs: map[uint64]string{}, appliedCh: make(chan struct{}),
+		applyc: make(chan applyTask, 256), appliedDone: make(chan struct{})}
+	n.done.Store(n.applied)
 	n.lastSnap = l.Snapshot().Index
 	cs, addrs, err := decodeMeta(l.Snapshot().Meta)
 	if err != nil {
@@ -221,6 +226,7 @@ func Open(cfg Config) (*Node, error) {
 			n.tr.AddPeer(id, a)
 		}
 	}
+	go n.applier()
 	go n.run()
 	return n, nil
 }
@@ -295,9 +301,10 @@ func (n *Node) Close() error {
 	n.stopMu.Unlock()
 	close(n.stopc)
 	<-n.donec
+	<-n.appliedDone
 	n.tr.Stop()
 	n.clog.fail(ErrClosed)
-	n.rt.Follow(ErrClosed, ErrOutcomeUnknown, func() { n.clog.reset(n.applied) })
+	n.rt.Follow(ErrClosed, ErrOutcomeUnknown, func() { n.clog.reset(n.done.Load()) })
 	n.rt.Close()
 	return n.log.Close()
 }

@@ -31,7 +31,7 @@ func (n *Node) maybeSnapshot() {
 		seqs, index = tx.Sequences(db), last
 		return err
 	})
-	if err != nil || index != n.applied {
+	if err != nil || index != n.done.Load() {
 		// A leader with commits in flight: try again at a later apply.
 		return
 	}
@@ -68,6 +68,12 @@ func (n *Node) installSnapshot(s *pb.Snapshot) error {
 	if n.leading {
 		n.follow()
 	}
+	if !n.drain() {
+		if err := n.Failure(); err != nil {
+			return err
+		}
+		return ErrClosed
+	}
 	for n.snapping.Load() {
 		// A snapshot of our own is being written: let it finish.
 		time.Sleep(time.Millisecond)
@@ -83,6 +89,7 @@ func (n *Node) installSnapshot(s *pb.Snapshot) error {
 		return err
 	}
 	n.applied = index
+	n.done.Store(index)
 	n.lastSnap = index
 	n.confState = md.GetConfState()
 	n.clog.reset(index)

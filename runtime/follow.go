@@ -86,11 +86,12 @@ func (rt *Runtime) Lead(fn func(db *table.DB)) {
 
 // Apply runs fn with the database while the runtime follows: fn applies
 // committed log entries up to index through (the log's replay) and
-// returns an error only when the database can no longer be trusted,
-// which stops the runtime taking writes and views. Then the new state is
-// published: views show it, and the log counts as released through
-// through.
-func (rt *Runtime) Apply(through uint64, fn func(db *table.DB) error) error {
+// returns the id of the last transaction it applied (0 for none), or an
+// error only when the database can no longer be trusted, which stops the
+// runtime taking writes and views. Then the new state is published: the
+// next view holds it (a view is taken when one is asked for, not here),
+// and the log counts as released through through.
+func (rt *Runtime) Apply(through uint64, fn func(db *table.DB) (uint64, error)) error {
 	rt.rel.Lock()
 	defer rt.rel.Unlock()
 	rt.exec.Lock()
@@ -98,13 +99,17 @@ func (rt *Runtime) Apply(through uint64, fn func(db *table.DB) error) error {
 		rt.exec.Unlock()
 		return errLeads
 	}
-	if err := fn(rt.db); err != nil {
+	txid, err := fn(rt.db)
+	if err != nil {
 		rt.broken = true
 		rt.fail(err)
 		rt.exec.Unlock()
 		return err
 	}
-	rt.refresh()
+	if txid > 0 {
+		rt.trackAll()
+		rt.durableTx.Store(max(rt.durableTx.Load(), txid))
+	}
 	rt.exec.Unlock()
 	rt.released(through)
 	return nil
@@ -139,16 +144,23 @@ func (rt *Runtime) Replace(db *table.DB, through uint64) error {
 	return nil
 }
 
-// refresh publishes a view of the database as it is and records its
-// sequences' boundaries as persisted. It is called with exec held, while
-// the runtime follows (so the state is all released).
-func (rt *Runtime) refresh() {
+// trackAll records every sequence's boundary as persisted. It is called
+// with exec held, while the runtime follows (so the state is all
+// released).
+func (rt *Runtime) trackAll() {
 	seqs := tx.Sequences(rt.db)
 	rt.smu.Lock()
 	for _, m := range seqs {
 		rt.seqs[seqKey{m.Table, m.Sequence}] = m
 	}
 	rt.smu.Unlock()
+}
+
+// refresh publishes a view of the database as it is and records its
+// sequences' boundaries as persisted, with exec held, while the runtime
+// follows.
+func (rt *Runtime) refresh() {
+	rt.trackAll()
 	v, err := tx.View(rt.db)
 	if err != nil {
 		return
