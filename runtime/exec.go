@@ -33,12 +33,16 @@ func (rt *Runtime) executor() {
 		q.mu.Unlock()
 
 		rt.exec.Lock()
-		for c := batch; c != nil; {
+		n := 0
+		for c := batch; c != nil; n++ {
 			next := c.next
 			c.next = nil
 			rt.execute(c, &finished)
 			c = next
 		}
+		// Until here an Inline call, which takes exec, finds the batch
+		// waiting and queues behind it instead of running first.
+		q.waiting.Add(int64(-n))
 		rt.exec.Unlock()
 		finished = rt.finishAll(finished)
 		if rt.log != nil {

@@ -37,7 +37,7 @@ type queue struct {
 	mu         sync.Mutex
 	head, tail *Call
 	queued     int          // calls waiting for the executor
-	waiting    atomic.Int64 // queued, readable without mu (Inline)
+	waiting    atomic.Int64 // queued or taken and not yet run, readable without mu (Inline)
 	calls      int          // calls in flight
 	bytes      int64        // bytes they hold
 	maxCalls   int
@@ -132,8 +132,7 @@ func (q *queue) take(n int) *Call {
 	if q.head == nil {
 		q.tail = nil
 	}
-	q.queued -= k
-	q.waiting.Add(int64(-k))
+	q.queued -= k // waiting drops once the executor ran them
 	return first
 }
 

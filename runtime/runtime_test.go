@@ -772,3 +772,31 @@ func TestStatsSequences(t *testing.T) {
 		t.Fatalf("post_id_seq stats %+v", post)
 	}
 }
+
+// TestSubmitThenInline submits a call and then runs one inline from the
+// same goroutine, again and again, the second just as the executor takes
+// the first: the first always runs first. (Inline once ran its call while
+// the executor held the first, taken from the queue but not yet run.)
+func TestSubmitThenInline(t *testing.T) {
+	m, rt := open(t)
+	for i := range 2000 {
+		c, first := submit(t.Context(), rt, m.AddPost, testmod.AddPostArgs{Slug: fmt.Sprint("a", i)})
+		if i%2 == 0 {
+			for rt.Stats().Queued != 0 { // the executor took it: run the next one now
+			}
+		}
+		second, ran, err := runtime.Inline(rt, t.Context(), "tester", m.AddPost, testmod.AddPostArgs{Slug: fmt.Sprint("b", i)})
+		if !ran {
+			second, err = call(t.Context(), rt, m.AddPost, testmod.AddPostArgs{Slug: fmt.Sprint("b", i)})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Wait(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if first.res.ID > second.ID {
+			t.Fatalf("call %d: the call submitted first ran second (ids %d and %d)", i, first.res.ID, second.ID)
+		}
+	}
+}
