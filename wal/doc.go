@@ -144,8 +144,11 @@
 // to the runtime (release), which finishes their calls, publishes their
 // views and tells the listeners. When no caller waits (calls submitted
 // without waiting), Kick wakes the log's flusher goroutine, which waits,
-// and so leads, on the runtime's behalf; a lone synchronous caller leads
-// its own flush with no hand-off. Entries appended while a flush runs go
+// and so leads, on the runtime's behalf: it leads flushes back to back
+// while entries keep coming and leaves the reports to a releaser
+// goroutine, so that the runtime releases one group while the next is
+// written and fsynced. A lone synchronous caller leads its own flush and
+// reports it itself, with no hand-off. Entries appended while a flush runs go
 // in the next one, whose leader takes them all in one batch. Under
 // SyncInterval and SyncNever a leader only writes, unless an fsync is due;
 // SyncInterval's ticker, snapshots and Close wait for their fsync the same

@@ -63,7 +63,8 @@ func (p SyncPolicy) String() string {
 // (leader/follower group commit). When nobody waits, Kick wakes the
 // flusher goroutine, which waits (and so leads) on the runtime's behalf.
 // After each flush its leader reports the durable entries to the
-// runtime (release).
+// runtime (release); the flusher leaves that to the releaser goroutine,
+// so that it can lead the next flush meanwhile.
 type commitLog struct {
 	w        *tw.Log
 	fp       Fingerprint // of the schema, in every record
