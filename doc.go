@@ -20,8 +20,9 @@
 //
 // Each reducer call is one transaction: it commits when the reducer
 // returns nil and rolls back when it returns an error or panics (a
-// *reducer.PanicError). Reducers run one at a time on one executor, in
-// the order their calls were submitted (serializable). A reducer's
+// *reducer.PanicError). Reducers run one at a time, in the order their
+// calls were queued (serializable): on the executor goroutine, or on the
+// caller's when nothing else is queued or running. A reducer's
 // context offers reads and writes only: nothing it can reach commits,
 // rolls back or replays a transaction, so a reducer cannot break the
 // rules below.
