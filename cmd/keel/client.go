@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -155,7 +156,7 @@ func (c *jsonConn) expect(ctx context.Context, typ string) (jsonMsg, error) {
 		if e, ok := m.body["error"]; ok {
 			var s string
 			json.Unmarshal(e, &s)
-			return m, fmt.Errorf("keel: %s", s)
+			return m, errors.New(kerr.Trim("keel: " + s)) // the server's message may carry the prefix
 		}
 		if m.typ != typ {
 			return m, fmt.Errorf("keel: the server answered %s, want %s", m.typ, typ)
