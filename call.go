@@ -85,6 +85,61 @@ func Run[A, R any](ctx context.Context, conn Conn, caller reducer.Identity, f *r
 	return p.res, err
 }
 
+// Caller is a connection and the caller on whose behalf calls go out
+// through it, and for an asynchronous client the batch they are added to:
+// what generated clients hold.
+type Caller struct {
+	conn  Conn
+	id    reducer.Identity
+	batch *Batch
+}
+
+// NewCaller returns a Caller that calls conn's reducers as id.
+func NewCaller(conn Conn, id reducer.Identity) Caller { return Caller{conn: conn, id: id} }
+
+// Conn returns the connection.
+func (c Caller) Conn() Conn { return c.conn }
+
+// As returns the Caller for the same connection with another caller.
+func (c Caller) As(id reducer.Identity) Caller { return Caller{conn: c.conn, id: id, batch: c.batch} }
+
+// In returns the Caller whose calls Send adds to b instead of submitting
+// them.
+func (c Caller) In(b *Batch) Caller { return Caller{conn: c.conn, id: c.id, batch: b} }
+
+// View returns a view of the connection's database (see ViewOf).
+func (c Caller) View(ctx context.Context) (*table.View, error) { return ViewOf(ctx, c.conn) }
+
+// ViewAs is c.View with the view typed by as, a generated ViewOf.
+func ViewAs[V any](ctx context.Context, c Caller, as func(*table.View) V) (V, error) {
+	v, err := ViewOf(ctx, c.conn)
+	if err != nil {
+		var zero V
+		return zero, err
+	}
+	return as(v), nil
+}
+
+// Invoke is Run through c.
+func Invoke[A, R any](ctx context.Context, c Caller, f *reducer.Func[A, R], args A) (R, error) {
+	return Run(ctx, c.conn, c.id, f, args)
+}
+
+// InvokeErr is Invoke for a reducer that returns only an error.
+func InvokeErr[A, R any](ctx context.Context, c Caller, f *reducer.Func[A, R], args A) error {
+	_, err := Run(ctx, c.conn, c.id, f, args)
+	return err
+}
+
+// Send submits a call through c and returns its future (Go), or adds it
+// to c's batch (Add) when c has one.
+func Send[A, R any](ctx context.Context, c Caller, f *reducer.Func[A, R], args A) Future[R] {
+	if c.batch != nil {
+		return Add(c.batch, ctx, c.id, f, args)
+	}
+	return Go(ctx, c.conn, c.id, f, args)
+}
+
 // Future is a call in flight; Wait gives its outcome.
 type Future[R any] struct {
 	call *Call

@@ -2,8 +2,7 @@ package keel
 
 // Generated-code versions: a file written by keelgen declares
 //
-//	const _ = keel.EnforceGenVersion(N - keel.MinGenVersion)
-//	const _ = keel.EnforceGenVersion(keel.GenVersion - N)
+//	const _ = keel.EnforceGenVersion(N-keel.MinGenVersion) + keel.EnforceGenVersion(keel.GenVersion-N)
 //
 // for its version N, so that it stops compiling against a Keel that does
 // not run it (a negative constant does not convert to an unsigned type).

@@ -84,31 +84,24 @@ func lastElem(path string) string {
 }
 
 func (g *emitter) guards() {
-	g.p("// This file fits generated-code version %d of Keel. If the build stops", GenVersion)
-	g.p("// here, regenerate with go generate or update Keel.")
-	g.p("const (")
-	g.p("\t_ = keel.EnforceGenVersion(%d - keel.MinGenVersion)", GenVersion)
-	g.p("\t_ = keel.EnforceGenVersion(keel.GenVersion - %d)", GenVersion)
-	g.p(")")
+	g.p("// Generated-code version %d: if the build stops here, regenerate or update Keel.", GenVersion)
+	g.p("const _ = keel.EnforceGenVersion(%d-keel.MinGenVersion) + keel.EnforceGenVersion(keel.GenVersion-%d)", GenVersion, GenVersion)
 	g.p("")
 	if len(g.m.Tables) == 0 {
 		return
 	}
-	g.p("// The table structs as they were when this file was generated: if the")
-	g.p("// build stops here, a field, type or tag changed, so run go generate.")
-	g.p("var (")
+	g.p("// The table structs as generated: if the build stops here, run go generate.")
 	for _, t := range g.m.Tables {
-		g.p("\t_ struct {")
+		g.p("var _ struct {")
 		for _, f := range t.fields {
 			if f.Tag != "" {
-				g.p("\t\t%s %s %s", f.Name, f.Type, quoteTag(f.Tag))
+				g.p("\t%s %s %s", f.Name, f.Type, quoteTag(f.Tag))
 			} else {
-				g.p("\t\t%s %s", f.Name, f.Type)
+				g.p("\t%s %s", f.Name, f.Type)
 			}
 		}
-		g.p("\t} = %s{}", t.Type)
+		g.p("} = %s{}", t.Type)
 	}
-	g.p(")")
 	g.p("")
 }
 
@@ -120,16 +113,16 @@ func quoteTag(s string) string {
 }
 
 func (g *emitter) context() {
-	g.p("// Ctx is what a reducer of this module sees: the reducer context (caller,")
-	g.p("// time, deterministic rand, logger) and DB, the module's typed tables")
-	g.p("// inside the reducer's transaction.")
-	g.p("type Ctx struct {")
-	g.p("\t*reducer.Ctx")
-	g.p("\tDB DB")
-	g.p("}")
-	g.p("")
-	g.p("// DB is the module's tables inside one transaction.")
-	g.p("type DB struct{ tx *table.Tx }")
+	g.p("// Ctx is what a reducer sees: its context and DB, the module's tables in its")
+	g.p("// transaction. ViewDB is them as of one commit, read-only, for any goroutine.")
+	g.p("type (")
+	g.p("\tCtx struct {")
+	g.p("\t\t*reducer.Ctx")
+	g.p("\t\tDB DB")
+	g.p("\t}")
+	g.p("\tDB     struct{ tx *table.Tx }")
+	g.p("\tViewDB struct{ v *table.View }")
+	g.p(")")
 	g.p("")
 	g.p("// DBOf returns the typed tables of tx, for keel.DB.Update and tests.")
 	g.p("func DBOf(tx *table.Tx) DB { return DB{tx} }")
@@ -137,29 +130,28 @@ func (g *emitter) context() {
 	for _, t := range g.m.Tables {
 		g.p("// %s returns the %s table.", t.Go, t.Name)
 		g.p("func (db DB) %s() %sTable {", t.Go, t.Go)
+		w := "Writer"
+		if t.Primary == nil {
+			w = "Set"
+		}
 		g.p("\tt := table.Use(db.tx, %sDef)", t.Go)
-		g.p("\treturn %sTable{%sReader{&t.Reader}, t}", t.Go, t.Go)
+		g.p("\treturn %sTable{%sReader{%s.Rows(&t.Reader)}, %s.%s(t)}", t.Go, t.Go, pkKeyVar(t), pkKeyVar(t), w)
 		g.p("}")
 		g.p("")
 	}
-	g.p("// ViewDB is the module's tables as of one commit, read-only; it may be")
-	g.p("// read from any number of goroutines.")
-	g.p("type ViewDB struct{ v *table.View }")
-	g.p("")
 	g.p("// ViewOf returns the typed tables of v.")
 	g.p("func ViewOf(v *table.View) ViewDB { return ViewDB{v} }")
 	g.p("")
 	for _, t := range g.m.Tables {
 		g.p("// %s returns the %s table.", t.Go, t.Name)
-		g.p("func (v ViewDB) %s() %sReader { return %sReader{table.Read(v.v, %sDef)} }", t.Go, t.Go, t.Go, t.Go)
+		g.p("func (v ViewDB) %s() %sReader { return %sReader{%s.Rows(table.Read(v.v, %sDef))} }", t.Go, t.Go, t.Go, pkKeyVar(t), t.Go)
 		g.p("")
 	}
 }
 
 func (g *emitter) moduleVar() {
 	m := g.m
-	g.p("// Module is the %s module: its tables and reducers, ready for", m.Pkg)
-	g.p("// keel.Open.")
+	g.p("// Module is the %s module: its tables and reducers, for keel.Open.", m.Pkg)
 	g.p("var Module = &keel.Module{")
 	g.p("\tName: %q,", m.Pkg)
 	var ts []string
@@ -223,8 +215,7 @@ func (g *emitter) moduleVar() {
 		if r.Result != nil {
 			res = r.Result.expr
 		}
-		g.p("// %sReducer is reducer %s, with the codecs of its arguments (%sArgs)", r.Func, r.Func, r.Func)
-		g.p("// and result as reducer.Def.CallEncoded lays them out.")
+		g.p("// %sReducer is reducer %s, with the codecs of its %sArgs and result.", r.Func, r.Func, r.Func)
 		g.p("var %sReducer = reducer.New(%q, func(c *reducer.Ctx, a %sArgs) (%s, error) {", r.Func, r.Func, r.Func, res)
 		if r.Result == nil {
 			g.p("\treturn struct{}{}, %s", call)
@@ -236,21 +227,23 @@ func (g *emitter) moduleVar() {
 		for _, pa := range r.Params {
 			g.enc(pa.Type, "a."+pa.Field, "\t\t")
 		}
-		g.p("\t\treturn dst")
+		g.returnDst("\t\t")
 		g.p("\t},")
-		g.p("\tDecode: func(src []byte, a *%sArgs) error {", r.Func)
-		g.p("\t\td := codec.NewReader(src)")
-		for _, pa := range r.Params {
-			g.dec(pa.Type, "a."+pa.Field, "\t\t")
+		if len(r.Params) == 0 {
+			g.p("\tDecode: reducer.Reads(func(*codec.Reader, *%sArgs) {}),", r.Func)
+		} else {
+			g.p("\tDecode: reducer.Reads(func(d *codec.Reader, a *%sArgs) {", r.Func)
+			for _, pa := range r.Params {
+				g.dec(pa.Type, "a."+pa.Field, "\t\t")
+			}
+			g.p("\t}),")
 		}
-		g.p("\t\treturn d.Err()")
-		g.p("\t},")
 		sig := g.signature(r)
 		switch {
 		case r.Result == nil:
-			g.p("}, keelNoneCodec,\n\t%s)", sig)
+			g.p("}, keelNoneCodec, %s)", sig)
 		case r.Result.kind == kRow:
-			g.p("}, reducer.Codec[%s]{Append: keelAppend%s, Decode: keelDecode%s},\n\t%s)", res, r.Result.row.Go, r.Result.row.Go, sig)
+			g.p("}, reducer.RowCodec(%sDef), %s)", r.Result.row.Go, sig)
 		default:
 			g.p("}, reducer.Codec[%s]{", res)
 			g.p("\tAppend: func(dst []byte, v *%s) []byte {", res)
@@ -262,7 +255,7 @@ func (g *emitter) moduleVar() {
 			g.dec(r.Result, "*v", "\t\t")
 			g.p("\t\treturn d.Err()")
 			g.p("\t},")
-			g.p("},\n\t%s)", sig)
+			g.p("}, %s)", sig)
 		}
 		g.p("")
 	}
@@ -273,69 +266,77 @@ func (g *emitter) moduleVar() {
 	if needNone {
 		g.noneCodec()
 	}
-	for _, r := range m.Reducers {
-		if r.Init {
-			continue
+	g.argTypes()
+}
+
+// argTypes writes the argument structs of the reducers, in one type
+// declaration.
+func (g *emitter) argTypes() {
+	var rs []*reducerModel
+	for _, r := range g.m.Reducers {
+		if !r.Init {
+			rs = append(rs, r)
 		}
-		g.p("// %sArgs are the arguments of reducer %s.", r.Func, r.Func)
-		if len(r.Params) == 0 {
-			g.p("type %sArgs struct{}", r.Func)
-			g.p("")
-			continue
-		}
-		g.p("type %sArgs struct {", r.Func)
-		for _, pa := range r.Params {
-			g.p("\t%s %s", pa.Field, pa.Type.expr)
-		}
-		g.p("}")
-		g.p("")
 	}
+	if len(rs) == 0 {
+		return
+	}
+	g.p("// The arguments of the module's reducers: XArgs for reducer X.")
+	g.p("type (")
+	for _, r := range rs {
+		if len(r.Params) == 0 {
+			g.p("\t%sArgs struct{}", r.Func)
+			continue
+		}
+		var groups []string
+		for i, pa := range r.Params {
+			if i > 0 && r.Params[i-1].Type.expr == pa.Type.expr {
+				groups[len(groups)-1] = strings.TrimSuffix(groups[len(groups)-1], " "+pa.Type.expr) + ", " + pa.Field + " " + pa.Type.expr
+				continue
+			}
+			groups = append(groups, pa.Field+" "+pa.Type.expr)
+		}
+		if len(groups) == 1 {
+			g.p("\t%sArgs struct{ %s }", r.Func, groups[0])
+		} else {
+			g.p("\t%sArgs struct {", r.Func)
+			for _, s := range groups {
+				g.p("\t\t%s", s)
+			}
+			g.p("\t}")
+		}
+	}
+	g.p(")")
+	g.p("")
 }
 
 func (g *emitter) client() {
-	g.p("// Client calls the module's reducers through a keel.Conn (a *keel.DB)")
-	g.p("// on behalf of one caller. Each call is one transaction: it returns once")
-	g.p("// the transaction has committed (and is durable, as the log's policy")
-	g.p("// promises) or rolled back.")
-	g.p("type Client struct {")
-	g.p("\tconn   keel.Conn")
-	g.p("\tcaller reducer.Identity")
-	g.p("}")
+	g.p("// Client calls the module's reducers through a keel.Conn on behalf of one")
+	g.p("// caller (keel.Caller); each call is one transaction (see keel.Run).")
+	g.p("type Client struct{ keel.Caller }")
 	g.p("")
 	g.p("// NewClient returns a client that calls conn's reducers as caller.")
-	g.p("func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{conn, caller} }")
+	g.p("func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{keel.NewCaller(conn, caller)} }")
 	g.p("")
 	g.p("// As returns a client for the same connection with another caller.")
-	g.p("func (c Client) As(caller reducer.Identity) Client { return Client{c.conn, caller} }")
+	g.p("func (c Client) As(caller reducer.Identity) Client { return Client{c.Caller.As(caller)} }")
 	g.p("")
-	g.p("// Conn returns the client's connection.")
-	g.p("func (c Client) Conn() keel.Conn { return c.conn }")
+	g.p("// View returns the tables as of the last durable commit (see keel.ViewOf).")
+	g.p("func (c Client) View(ctx context.Context) (ViewDB, error) { return keel.ViewAs(ctx, c.Caller, ViewOf) }")
 	g.p("")
-	g.p("// View returns the module's tables as of the last durable commit, when")
-	g.p("// the connection is a *keel.DB.")
-	g.p("func (c Client) View(ctx context.Context) (ViewDB, error) {")
-	g.p("\tv, err := keel.ViewOf(ctx, c.conn)")
-	g.p("\treturn ViewDB{v}, err")
-	g.p("}")
+	g.p("// Go returns the client's asynchronous form (see keel.Go).")
+	g.p("func (c Client) Go() AsyncClient { return AsyncClient{c.Caller} }")
 	g.p("")
-	g.p("// Go returns the client's asynchronous form: its methods submit a call")
-	g.p("// and return a keel.Future to wait on, so that one goroutine can keep")
-	g.p("// many calls in flight; they run, and finish, in the order submitted.")
-	g.p("func (c Client) Go() AsyncClient { return AsyncClient{c} }")
+	g.p("// Batch returns the client's batch form, which adds calls to b.")
+	g.p("func (c Client) Batch(b *keel.Batch) BatchClient { return AsyncClient{c.In(b)} }")
 	g.p("")
-	g.p("// AsyncClient submits the module's reducer calls without waiting.")
-	g.p("type AsyncClient struct{ c Client }")
-	g.p("")
-	g.p("// Batch returns the client's batch form: its methods add calls to b,")
-	g.p("// which b.Submit queues in order with one queue operation (on b's")
-	g.p("// connection).")
-	g.p("func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }")
-	g.p("")
-	g.p("// BatchClient adds the module's reducer calls to a keel.Batch.")
-	g.p("type BatchClient struct {")
-	g.p("\tc Client")
-	g.p("\tb *keel.Batch")
-	g.p("}")
+	g.p("// AsyncClient has Client's reducer methods, which submit the call, or add")
+	g.p("// it to a batch, and return its future (keel.Send); BatchClient is its")
+	g.p("// batch form.")
+	g.p("type (")
+	g.p("\tAsyncClient struct{ c keel.Caller }")
+	g.p("\tBatchClient = AsyncClient")
+	g.p(")")
 	g.p("")
 	for _, r := range g.m.Reducers {
 		if r.Init || r.Lifecycle != "" {
@@ -356,24 +357,12 @@ func (g *emitter) client() {
 		}
 		g.p("// %s runs reducer %s.", r.Func, r.Func)
 		if r.Result == nil {
-			g.p("func (c Client) %s(%s) error {", r.Func, ps)
-			g.p("\t_, err := keel.Run(ctx, c.conn, c.caller, %sReducer, %s)", r.Func, args)
-			g.p("\treturn err")
+			g.p("func (c Client) %s(%s) error { return keel.InvokeErr(ctx, c.Caller, %sReducer, %s) }", r.Func, ps, r.Func, args)
 		} else {
-			g.p("func (c Client) %s(%s) (%s, error) {", r.Func, ps, res)
-			g.p("\treturn keel.Run(ctx, c.conn, c.caller, %sReducer, %s)", r.Func, args)
+			g.p("func (c Client) %s(%s) (%s, error) { return keel.Invoke(ctx, c.Caller, %sReducer, %s) }", r.Func, ps, res, r.Func, args)
 		}
-		g.p("}")
 		g.p("")
-		g.p("// %s submits a call of reducer %s.", r.Func, r.Func)
-		g.p("func (a AsyncClient) %s(%s) keel.Future[%s] {", r.Func, ps, res)
-		g.p("\treturn keel.Go(ctx, a.c.conn, a.c.caller, %sReducer, %s)", r.Func, args)
-		g.p("}")
-		g.p("")
-		g.p("// %s adds a call of reducer %s to the batch.", r.Func, r.Func)
-		g.p("func (x BatchClient) %s(%s) keel.Future[%s] {", r.Func, ps, res)
-		g.p("\treturn keel.Add(x.b, ctx, x.c.caller, %sReducer, %s)", r.Func, args)
-		g.p("}")
+		g.p("func (a AsyncClient) %s(%s) keel.Future[%s] { return keel.Send(ctx, a.c, %sReducer, %s) }", r.Func, ps, res, r.Func, args)
 		g.p("")
 	}
 }
@@ -465,6 +454,19 @@ func wrap(ct *colType, base, v string) string {
 		return v
 	}
 	return ct.expr + "(" + v + ")"
+}
+
+// returnDst ends an encoder: the last statement, when it is an
+// assignment to dst, becomes the return statement.
+func (g *emitter) returnDst(ind string) {
+	b := g.buf.Bytes()
+	i := bytes.LastIndexByte(b[:len(b)-1], '\n') + 1
+	if last := string(b[i:]); strings.HasPrefix(last, ind+"dst = ") {
+		g.buf.Truncate(i)
+		g.p("%sreturn %s", ind, strings.TrimSuffix(strings.TrimPrefix(last, ind+"dst = "), "\n"))
+		return
+	}
+	g.p("%sreturn dst", ind)
 }
 
 // enc writes statements that append v, of type ct, to dst.
@@ -758,6 +760,7 @@ func (g *emitter) table(t *tableModel) {
 	}
 	if len(seqs) > 0 {
 		g.p("\tSequences: []table.AutoInc[%s]{", R)
+		start := g.buf.Len()
 		for _, c := range seqs {
 			s := c.seq
 			var ps []string
@@ -782,10 +785,15 @@ func (g *emitter) table(t *tableModel) {
 			if s.batch != 0 {
 				ps = append(ps, fmt.Sprintf("Batch: %d", s.batch))
 			}
-			g.p("\t\ttable.NewAutoInc(%q, %q, table.SeqParams[%s]{%s},", seqName(t, c), c.Name, c.Type.expr, strings.Join(ps, ", "))
-			g.p("\t\t\tfunc(r *%s) *%s { return &r.%s }),", R, c.Type.expr, c.Field)
+			g.p("\t\ttable.NewAutoInc(%q, %q, table.SeqParams[%s]{%s}, func(r *%s) *%s { return &r.%s }),", seqName(t, c), c.Name, c.Type.expr, strings.Join(ps, ", "), R, c.Type.expr, c.Field)
 		}
-		g.p("\t},")
+		if len(seqs) == 1 {
+			one := strings.TrimSuffix(strings.TrimSpace(g.buf.String()[start:]), ",")
+			g.buf.Truncate(start - 1) // before the newline after the opening brace
+			g.p("%s},", one)
+		} else {
+			g.p("\t},")
+		}
 	}
 	g.p("\tEncode: keelAppend%s,", T)
 	g.p("\tDecode: keelDecode%s,", T)
@@ -800,7 +808,26 @@ func (g *emitter) table(t *tableModel) {
 	}
 
 	// Indexes.
+	var simple []*indexModel
 	for _, ix := range t.allIndexes() {
+		if simpleIndex(ix) != "" {
+			simple = append(simple, ix)
+		}
+	}
+	if len(simple) > 0 {
+		g.p("// The %s table's indexes on one column (XIndex, with keelX its key):", t.Name)
+		g.p("var (")
+		for _, ix := range simple {
+			c := ix.Cols[0]
+			g.p("\t%s%sIndex, %s = table.%s(%q, %q, %t, func(r *%s) *%s { return &r.%s }) // %s", T, ix.Go, keyVar(t, ix), simpleIndex(ix), t.Name+"_"+ix.Name, c.Name, ix.Unique, R, c.Type.expr, c.Field, idxKind(ix))
+		}
+		g.p(")")
+		g.p("")
+	}
+	for _, ix := range t.allIndexes() {
+		if simpleIndex(ix) != "" {
+			continue
+		}
 		kind := "index"
 		switch {
 		case ix.Primary:
@@ -816,22 +843,20 @@ func (g *emitter) table(t *tableModel) {
 	}
 
 	// Codec.
-	g.p("// keelAppend%s appends the encoding of a %s row.", T, t.Name)
+	g.p("// keelAppend%s, keelRead%s and keelDecode%s are the %s row's codec.", T, T, T, t.Name)
 	g.p("func keelAppend%s(dst []byte, r *%s) []byte {", T, R)
 	for _, c := range t.Cols {
 		g.enc(c.Type, "r."+c.Field, "\t")
 	}
-	g.p("\treturn dst")
+	g.returnDst("\t")
 	g.p("}")
 	g.p("")
-	g.p("// keelRead%s reads a %s row written by keelAppend%s.", T, t.Name, T)
 	g.p("func keelRead%s(d *codec.Reader, r *%s) {", T, R)
 	for _, c := range t.Cols {
 		g.dec(c.Type, "r."+c.Field, "\t")
 	}
 	g.p("}")
 	g.p("")
-	g.p("// keelDecode%s decodes one %s row.", T, t.Name)
 	g.p("func keelDecode%s(src []byte, r *%s) error {", T, R)
 	g.p("\td := codec.NewReader(src)")
 	g.p("\tkeelRead%s(d, r)", T)
@@ -839,108 +864,185 @@ func (g *emitter) table(t *tableModel) {
 	g.p("}")
 	g.p("")
 
+	g.access(t)
+}
+
+// simpleIndex returns the package table constructor of a B-tree index
+// on one string or integer column, or "" for another index.
+func simpleIndex(ix *indexModel) string {
+	if len(ix.Cols) != 1 || ix.Hash {
+		return ""
+	}
+	switch ix.Cols[0].Type.kind {
+	case kString:
+		return "StringIndex"
+	case kUint:
+		return "UintIndex"
+	case kInt:
+		return "IntIndex"
+	}
+	return ""
+}
+
+// keyVar is the name of the table.Key variable of index ix of t.
+func keyVar(t *tableModel, ix *indexModel) string { return "keel" + t.Go + ix.Go }
+
+// pkKeyVar is the name of the table.Key variable of t's primary key (for
+// a table without one, of its whole rows).
+func pkKeyVar(t *tableModel) string {
+	if t.Primary == nil {
+		return "keel" + t.Go + "Rows"
+	}
+	return keyVar(t, t.Primary)
+}
+
+// keyType is the Go type of the key of index ix: its column's for one
+// column, the row type for several.
+func keyType(t *tableModel, cols []*column) string {
+	if len(cols) == 1 {
+		return cols[0].Type.expr
+	}
+	return t.Type
+}
+
+// access writes the keys of t's indexes and its reader and table types,
+// which instantiate package table's generic accessors with them.
+func (g *emitter) access(t *tableModel) {
+	T, R := t.Go, t.Type
+	pkKey, pkK := pkKeyVar(t), R
+	if t.Primary != nil {
+		pkK = keyType(t, t.Primary.Cols)
+	}
+	var keys []*indexModel
+	for _, ix := range t.allIndexes() {
+		if simpleIndex(ix) == "" {
+			keys = append(keys, ix)
+		}
+	}
+	if t.Primary == nil || len(keys) > 0 {
+		g.p("// The keys of the %s table's other indexes, for its readers and writers.", t.Name)
+		g.p("var (")
+	}
+	if t.Primary == nil {
+		g.p("\t%s = table.KeyOf(%sDef.Primary, func(r %s) %s { return r })", pkKey, T, R, R)
+	}
+	for _, ix := range keys {
+		if len(ix.Cols) == 1 {
+			c := ix.Cols[0]
+			n := safeName(lowerName(c.Field), keyNames(t))
+			g.p("\t%s = table.KeyOf(%s%sIndex, func(%s %s) %s { return %s{%s: %s} })", keyVar(t, ix), T, ix.Go, n, c.Type.expr, R, R, c.Field, n)
+		} else {
+			g.p("\t%s = table.KeyOf(%s%sIndex, func(r %s) %s { return r })", keyVar(t, ix), T, ix.Go, R, R)
+		}
+	}
+	if t.Primary == nil || len(keys) > 0 {
+		g.p(")")
+		g.p("")
+	}
+
 	// Reader.
-	g.p("// %sReader reads the %s table: inside a transaction it sees the", T, t.Name)
-	g.p("// transaction's own writes; in a ViewDB it sees that commit. Its")
-	g.p("// iterators may be ranged over many times, each time afresh; a")
-	g.p("// transaction may write while ranging, and the range goes on over the")
-	g.p("// rows as they were when it began.")
-	g.p("type %sReader struct{ r *table.Reader[%s] }", T, R)
+	g.p("// %sReader reads the %s table: table.Rows, and a reader of each index.", T, t.Name)
+	g.p("type %sReader struct{ table.Rows[%s, %s] }", T, R, pkK)
 	g.p("")
-	g.p("// Count returns the number of rows.")
-	g.p("func (r %sReader) Count() int { return r.r.Count() }", T)
-	g.p("")
-	order := "primary-key"
-	if t.Primary == nil {
-		order = "row"
-	}
-	if t.Primary != nil && t.Primary.Hash {
-		g.p("// All yields every row, in no particular order (the primary key is a")
-		g.p("// hash index).")
-		g.p("func (r %sReader) All() iter.Seq[%s] { return r.r.All() }", T, R)
-		g.p("")
-	} else {
-		g.p("// All yields every row in %s order.", order)
-		g.p("func (r %sReader) All() iter.Seq[%s] { return r.r.All() }", T, R)
-		g.p("")
-		g.p("// Backward yields every row in reverse %s order.", order)
-		g.p("func (r %sReader) Backward() iter.Seq[%s] { return r.r.Backward() }", T, R)
-		g.p("")
-	}
-	if t.Primary == nil {
-		g.p("// Has reports whether the set holds row.")
-		g.p("func (r %sReader) Has(row %s) bool { _, ok := r.r.Get(row); return ok }", T, R)
-		g.p("")
-	}
-	if pk := t.Primary; pk != nil {
+	if pk := t.Primary; pk != nil && len(pk.Cols) > 1 {
 		params, key := keyParams(t, pk.Cols)
 		g.p("// Find returns the row with the given primary key.")
-		g.p("func (r %sReader) Find(%s) (%s, bool) { return r.r.Find(%s%sIndex, %s) }", T, params, R, T, pk.Go, key)
+		g.p("func (r %sReader) Find(%s) (%s, bool) { return r.Rows.Find(%s) }", T, params, R, key)
 		g.p("")
 	}
 	for _, ix := range t.allIndexes() {
 		g.p("// %s reads the table by its %s (%s).", ix.Go, idxKind(ix), colList(ix.Cols))
-		g.p("func (r %sReader) %s() %s%sReader { return %s%sReader{r.r} }", T, ix.Go, T, ix.Go, T, ix.Go)
+		g.p("func (r %sReader) %s() %s { return %s }", T, ix.Go, g.readerType(t, ix), g.readerOf(t, ix, "r.Reader()"))
 		g.p("")
 	}
 
 	// Table.
-	g.p("// %sTable is the %s table inside a transaction. Writes that fail", T, t.Name)
-	g.p("// change nothing; the whole transaction rolls back when its reducer")
-	g.p("// returns an error.")
-	g.p("type %sTable struct {", T)
-	g.p("\t%sReader", T)
-	g.p("\tt *table.Table[%s]", R)
+	if t.Primary == nil {
+		g.p("// %sTable is the %s table inside a transaction: its reader and table.SetWriter.", T, t.Name)
+		g.p("type %sTable struct {", T)
+		g.p("\t%sReader", T)
+		g.p("\ttable.SetWriter[%s]", R)
+	} else {
+		g.p("// %sTable is the %s table inside a transaction: its reader and table.Writer.", T, t.Name)
+		g.p("type %sTable struct {", T)
+		g.p("\t%sReader", T)
+		g.p("\ttable.Writer[%s, %s]", R, pkK)
+	}
 	g.p("}")
 	g.p("")
-	if t.Primary != nil {
-		g.p("// Insert stores row only if no row has its key (or another unique key)")
-		g.p("// and returns it as stored: every autoinc column that is 0 gets its")
-		g.p("// sequence's next value; a non-zero value is stored as given. A taken")
-		g.p("// key is a *table.UniqueError.")
-	} else {
-		g.p("// Insert stores row and returns it as stored; a row identical to a")
-		g.p("// stored one is stored once, so inserting it again changes nothing.")
-		g.p("// A unique index that another row holds the key of is a")
-		g.p("// *table.UniqueError.")
-	}
-	g.p("func (t %sTable) Insert(row %s) (%s, error) { return t.t.Insert(row) }", T, R, R)
-	g.p("")
-	if pk := t.Primary; pk != nil {
+	if pk := t.Primary; pk != nil && len(pk.Cols) > 1 {
 		params, key := keyParams(t, pk.Cols)
-		g.p("// Update replaces the row with row's primary key, only if it is present")
-		g.p("// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row")
-		g.p("// keep their stored values.")
-		g.p("func (t %sTable) Update(row %s) (%s, error) { return t.t.Update(row) }", T, R, R)
-		g.p("")
-		g.p("// Upsert inserts row, or replaces the row with its primary key:")
-		g.p("// inserted reports which.")
-		g.p("func (t %sTable) Upsert(row %s) (stored %s, inserted bool, err error) { return t.t.Upsert(row) }", T, R, R)
-		g.p("")
 		g.p("// Delete removes the row with the given primary key and returns it, or")
 		g.p("// a *table.NotFoundError.")
-		g.p("func (t %sTable) Delete(%s) (%s, error) { return t.t.DeleteBy(%s%sIndex, %s) }", T, params, R, T, pk.Go, key)
-		g.p("")
-	} else {
-		g.p("// Delete removes row and returns it, or a *table.NotFoundError.")
-		g.p("func (t %sTable) Delete(row %s) (%s, error) { return t.t.Delete(row) }", T, R, R)
+		g.p("func (t %sTable) Delete(%s) (%s, error) { return t.Writer.Delete(%s) }", T, params, R, key)
 		g.p("")
 	}
 	for _, ix := range t.allIndexes() {
 		if !ix.Unique {
-			g.p("// %s reads the table by its %s (%s).", ix.Go, idxKind(ix), colList(ix.Cols))
-			g.p("func (t %sTable) %s() %s%sReader { return %s%sReader{&t.t.Reader} }", T, ix.Go, T, ix.Go, T, ix.Go)
-			g.p("")
-			continue
+			continue // the reader's, promoted
 		}
 		g.p("// %s reads and writes the table by its %s (%s).", ix.Go, idxKind(ix), colList(ix.Cols))
-		g.p("func (t %sTable) %s() %s%s { return %s%s{%s%sReader{&t.t.Reader}, t.t} }", T, ix.Go, T, ix.Go, T, ix.Go, T, ix.Go)
+		g.p("func (t %sTable) %s() %s { return %s }", T, ix.Go, g.writerType(t, ix), g.writerOf(t, ix, "t.Table()"))
 		g.p("")
 	}
-
 	for _, ix := range t.allIndexes() {
-		g.index(t, ix)
+		if len(ix.Cols) > 1 {
+			g.index(t, ix)
+		}
 	}
+}
+
+// readerType is the type that reads t by ix: one of package table's for
+// a one-column key, the generated one for several columns.
+func (g *emitter) readerType(t *tableModel, ix *indexModel) string {
+	if len(ix.Cols) > 1 {
+		return t.Go + ix.Go + "Reader"
+	}
+	tp := "[" + t.Type + ", " + ix.Cols[0].Type.expr + "]"
+	switch {
+	case ix.Hash:
+		return "table.ByHash" + tp
+	case ix.Unique:
+		return "table.ByUnique" + tp
+	}
+	return "table.ByIndex" + tp
+}
+
+// readerOf is the expression of readerType on the *table.Reader r.
+func (g *emitter) readerOf(t *tableModel, ix *indexModel, r string) string {
+	if len(ix.Cols) > 1 {
+		return fmt.Sprintf("%s%sReader{%s}", t.Go, ix.Go, r)
+	}
+	switch {
+	case ix.Hash:
+		return keyVar(t, ix) + ".Hash(" + r + ")"
+	case ix.Unique:
+		return keyVar(t, ix) + ".Unique(" + r + ")"
+	}
+	return keyVar(t, ix) + ".Index(" + r + ")"
+}
+
+// writerType is the type that reads and writes t by the unique index ix.
+func (g *emitter) writerType(t *tableModel, ix *indexModel) string {
+	if len(ix.Cols) > 1 {
+		return t.Go + ix.Go
+	}
+	tp := "[" + t.Type + ", " + ix.Cols[0].Type.expr + "]"
+	if ix.Hash {
+		return "table.ByHashTx" + tp
+	}
+	return "table.ByUniqueTx" + tp
+}
+
+// writerOf is the expression of writerType on the *table.Table tt.
+func (g *emitter) writerOf(t *tableModel, ix *indexModel, tt string) string {
+	if len(ix.Cols) > 1 {
+		return fmt.Sprintf("%s%s{%s%sReader{&%s.Reader}, %s}", t.Go, ix.Go, t.Go, ix.Go, tt, tt)
+	}
+	if ix.Hash {
+		return keyVar(t, ix) + ".HashTx(" + tt + ")"
+	}
+	return keyVar(t, ix) + ".UniqueTx(" + tt + ")"
 }
 
 func idxKind(ix *indexModel) string {

@@ -3,6 +3,9 @@ package reducer
 import (
 	"fmt"
 	"regexp"
+
+	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/table"
 )
 
 // Def is a registered reducer of any argument and result type: what a
@@ -31,6 +34,21 @@ func (d *Def) IsInit() bool { return d.init }
 type Codec[T any] struct {
 	Append func(dst []byte, v *T) []byte
 	Decode func(src []byte, v *T) error
+}
+
+// RowCodec is the codec of the rows of table d, for a reducer that
+// returns one.
+func RowCodec[R any](d *table.Def[R]) Codec[R] { return Codec[R]{Append: d.Encode, Decode: d.Decode} }
+
+// Reads returns the Decode of a Codec whose values read reads from their
+// encoding, one column after another; what read leaves unread, or could
+// not read, is an error.
+func Reads[T any](read func(d *codec.Reader, v *T)) func(src []byte, v *T) error {
+	return func(src []byte, v *T) error {
+		d := codec.NewReader(src)
+		read(d, v)
+		return d.Err()
+	}
 }
 
 // Func is a reducer that takes A and returns R, with their codecs: what
@@ -80,11 +98,64 @@ func NewInit(name string, fn func(*Ctx) error) *Def {
 // Call runs the reducer's function on c.
 func (f *Func[A, R]) Call(c *Ctx, args A) (R, error) { return f.fn(c, args) }
 
+// EncodeArgs appends the encoding of args to dst, as CallEncoded takes
+// them.
+func (f *Func[A, R]) EncodeArgs(dst []byte, args A) []byte {
+	if f.Args.Append == nil {
+		return dst
+	}
+	return f.Args.Append(dst, &args)
+}
+
+// DecodeArgs decodes arguments encoded as CallEncoded takes them.
+func (f *Func[A, R]) DecodeArgs(src []byte) (A, error) {
+	var a A
+	if f.Args.Decode == nil {
+		return a, &ArgError{Reducer: f.name, Err: fmt.Errorf("reducer has no argument codec")}
+	}
+	if err := f.Args.Decode(src, &a); err != nil {
+		return a, &ArgError{Reducer: f.name, Err: err}
+	}
+	return a, nil
+}
+
+// EncodeResult appends the encoding of a result to dst, as CallEncoded
+// returns it.
+func (f *Func[A, R]) EncodeResult(dst []byte, res R) []byte {
+	if f.Result.Append == nil {
+		return dst
+	}
+	return f.Result.Append(dst, &res)
+}
+
+// DecodeResult decodes a result as CallEncoded returns it.
+func (f *Func[A, R]) DecodeResult(src []byte) (R, error) {
+	var r R
+	if f.Result.Decode == nil {
+		return r, &ArgError{Reducer: f.name, Err: fmt.Errorf("reducer has no result codec")}
+	}
+	if err := f.Result.Decode(src, &r); err != nil {
+		return r, &ArgError{Reducer: f.name, Err: err}
+	}
+	return r, nil
+}
+
 // CallEncoded runs the reducer with encoded arguments, for callers that
-// hold bytes (tools, remote calls). The arguments are the reducer's
-// parameters after ctx, each encoded as package codec writes a column of
-// its type, one after the other; the result likewise (nothing for a
-// reducer that returns only an error).
+// hold bytes (tools, remote calls), and returns its encoded result.
+//
+// Layout: args is the reducer's parameters after ctx, in declaration
+// order, each encoded as package codec writes a column of its type, with
+// nothing between them and nothing after the last: an integer as a
+// (zig-zag) varint (codec.AppendVarint, codec.AppendUvarint), a bool as
+// one byte, a float as its 4 or 8 IEEE bytes, a string or []byte as a
+// uvarint length and the bytes, a time as codec.AppendTime writes it, a
+// slice as a uvarint count and its elements, a table row as its columns
+// in order (the row encoding of table.Def.Encode). The result is one
+// value of the result type in the same encoding, and empty for a reducer
+// that returns only an error. A reducer with no parameters takes an empty
+// args. Func.EncodeArgs, DecodeArgs, EncodeResult and DecodeResult write
+// and read these bytes for a typed reducer (generated code's XReducer); an
+// args that does not decode, or has bytes left over, is an *ArgError.
 func (d *Def) CallEncoded(ctx *Ctx, args []byte) ([]byte, error) {
 	if d.callEncoded == nil {
 		return nil, &ArgError{Reducer: d.name, Err: fmt.Errorf("reducer has no argument codec")}

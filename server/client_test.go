@@ -53,8 +53,8 @@ func TestGoClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	id, err := r.WhoAmI(ctx)
-	if err != nil || id != string(r.Net().Identity()) {
-		t.Fatalf("WhoAmI = %q, %v; identity %q", id, err, r.Net().Identity())
+	if err != nil || id != string(r.Identity()) {
+		t.Fatalf("WhoAmI = %q, %v; identity %q", id, err, r.Identity())
 	}
 	err = r.Fail(ctx, "no luck")
 	var re *client.RemoteError
@@ -80,15 +80,15 @@ func TestGoClient(t *testing.T) {
 		}
 	}
 	// The token keeps the identity.
-	r2, err := srvmod.Dial(ctx, f.url, client.Options{Token: r.Net().Token()})
+	r2, err := srvmod.Dial(ctx, f.url, client.Options{Token: r.Token()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r2.Close()
-	if r2.Net().Identity() != r.Net().Identity() {
-		t.Fatalf("identity %q with the token, want %q", r2.Net().Identity(), r.Net().Identity())
+	if r2.Identity() != r.Identity() {
+		t.Fatalf("identity %q with the token, want %q", r2.Identity(), r.Identity())
 	}
-	res, err := r2.Net().Query(ctx, "SELECT COUNT(*) FROM team")
+	res, err := r2.Query(ctx, "SELECT COUNT(*) FROM team")
 	if err != nil || len(res.Rows) != 1 || res.Rows[0][0].Uint() != 200 {
 		t.Fatalf("count: %+v, %v", res, err)
 	}
@@ -108,7 +108,7 @@ func TestReconnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	id := r.Net().Identity()
+	id := r.Identity()
 	if _, err := r.DB.Team.Subscribe(ctx, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -125,8 +125,8 @@ func TestReconnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool { return r.DB.Team.Count() == 2 })
-	if r.Net().Identity() != id {
-		t.Fatalf("identity %q after reconnecting, want %q", r.Net().Identity(), id)
+	if r.Identity() != id {
+		t.Fatalf("identity %q after reconnecting, want %q", r.Identity(), id)
 	}
 	var err2 error
 	waitFor(t, func() bool { err2 = r.AddTeam(ctx, 3, "green", 1); return err2 == nil })

@@ -201,11 +201,11 @@ func TestBinary(t *testing.T) {
 	if err := s.Unsubscribe(ctx); err != nil || r.DB.Team.Count() != 0 { // Unsubscribe, UnsubscribeApplied
 		t.Fatalf("unsubscribe: %v, %d rows", err, r.DB.Team.Count())
 	}
-	res, err := r.Net().Query(ctx, "SELECT name FROM team WHERE id = 2") // OneOffQuery, OneOffQueryResult
+	res, err := r.Query(ctx, "SELECT name FROM team WHERE id = 2") // OneOffQuery, OneOffQueryResult
 	if err != nil || len(res.Rows) != 1 || res.Rows[0][0].Text() != "blue" {
 		t.Fatalf("query: %+v %v", res, err)
 	}
-	if _, err := r.Net().Query(ctx, "SELECT FROM"); !errors.As(err, &re) || re.Column != 8 {
+	if _, err := r.Query(ctx, "SELECT FROM"); !errors.As(err, &re) || re.Column != 8 {
 		t.Fatalf("a one-off query error: %v", err)
 	}
 	// Raw frames: InitialConnection, Error, and arguments that do not
@@ -314,7 +314,7 @@ func TestLifecycleReducers(t *testing.T) {
 	if _, err := r.DB.Online.Subscribe(ctx, ""); err != nil {
 		t.Fatal(err)
 	}
-	id := string(r.Net().Identity())
+	id := string(r.Identity())
 	count := func() int32 {
 		for o := range r.DB.Online.All() {
 			if o.Identity == id {
@@ -326,7 +326,7 @@ func TestLifecycleReducers(t *testing.T) {
 	if count() != 1 {
 		t.Fatalf("online count %d after connecting, want 1", count())
 	}
-	r2, err := srvmod.Dial(ctx, f.url, client.Options{Token: r.Net().Token()})
+	r2, err := srvmod.Dial(ctx, f.url, client.Options{Token: r.Token()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -124,7 +124,7 @@ func terminal(ctx context.Context, url, name, tokenFile string, in io.Reader, ou
 	}
 	defer r.Close()
 	if tokenFile != "" {
-		os.WriteFile(tokenFile, []byte(r.Net().Token()), 0o600)
+		os.WriteFile(tokenFile, []byte(r.Token()), 0o600)
 	}
 	nameOf := func(id string) string {
 		for u := range r.DB.User.All() {

@@ -104,7 +104,7 @@ func TestChatGoClients(t *testing.T) {
 		}
 		return false, false
 	}
-	aid := string(a.Net().Identity())
+	aid := string(a.Identity())
 	if on, ok := online(b, aid); !ok || !on {
 		t.Fatalf("b sees ada online=%v (known %v)", on, ok)
 	}

@@ -3,11 +3,7 @@
 package kinds
 
 import (
-	"cmp"
 	"context"
-	"fmt"
-	"iter"
-	"strings"
 	"time"
 
 	"github.com/keeldb/keel"
@@ -17,54 +13,47 @@ import (
 	"github.com/keeldb/keel/table"
 )
 
-// This file fits generated-code version 2 of Keel. If the build stops
-// here, regenerate with go generate or update Keel.
-const (
-	_ = keel.EnforceGenVersion(2 - keel.MinGenVersion)
-	_ = keel.EnforceGenVersion(keel.GenVersion - 2)
+// Generated-code version 2: if the build stops here, regenerate or update Keel.
+const _ = keel.EnforceGenVersion(2-keel.MinGenVersion) + keel.EnforceGenVersion(keel.GenVersion-2)
+
+// The table structs as generated: if the build stops here, run go generate.
+var _ struct {
+	ID      uint64 `db:"pk,autoinc"`
+	Bool    bool
+	Int     int
+	Int8    int8
+	Int16   int16
+	Int32   int32
+	Int64   int64
+	Uint    uint
+	Uint8   uint8
+	Uint16  uint16
+	Uint32  uint32
+	Float32 float32
+	Float64 float64
+	Text    string `db:"index"`
+	Bytes   []byte
+	At      time.Time
+	Level   Level
+	Label   Label
+	Ints    []int64
+	Texts   []string
+	Times   []time.Time
+	Labels  []Label
+	Cache   map[string]int `db:"-"`
+	Note    string         `db:"-"`
+} = Sample{}
+
+// Ctx is what a reducer sees: its context and DB, the module's tables in its
+// transaction. ViewDB is them as of one commit, read-only, for any goroutine.
+type (
+	Ctx struct {
+		*reducer.Ctx
+		DB DB
+	}
+	DB     struct{ tx *table.Tx }
+	ViewDB struct{ v *table.View }
 )
-
-// The table structs as they were when this file was generated: if the
-// build stops here, a field, type or tag changed, so run go generate.
-var (
-	_ struct {
-		ID      uint64 `db:"pk,autoinc"`
-		Bool    bool
-		Int     int
-		Int8    int8
-		Int16   int16
-		Int32   int32
-		Int64   int64
-		Uint    uint
-		Uint8   uint8
-		Uint16  uint16
-		Uint32  uint32
-		Float32 float32
-		Float64 float64
-		Text    string `db:"index"`
-		Bytes   []byte
-		At      time.Time
-		Level   Level
-		Label   Label
-		Ints    []int64
-		Texts   []string
-		Times   []time.Time
-		Labels  []Label
-		Cache   map[string]int `db:"-"`
-		Note    string         `db:"-"`
-	} = Sample{}
-)
-
-// Ctx is what a reducer of this module sees: the reducer context (caller,
-// time, deterministic rand, logger) and DB, the module's typed tables
-// inside the reducer's transaction.
-type Ctx struct {
-	*reducer.Ctx
-	DB DB
-}
-
-// DB is the module's tables inside one transaction.
-type DB struct{ tx *table.Tx }
 
 // DBOf returns the typed tables of tx, for keel.DB.Update and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
@@ -72,181 +61,119 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Sample returns the sample table.
 func (db DB) Sample() SampleTable {
 	t := table.Use(db.tx, SampleDef)
-	return SampleTable{SampleReader{&t.Reader}, t}
+	return SampleTable{SampleReader{keelSampleByID.Rows(&t.Reader)}, keelSampleByID.Writer(t)}
 }
-
-// ViewDB is the module's tables as of one commit, read-only; it may be
-// read from any number of goroutines.
-type ViewDB struct{ v *table.View }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Sample returns the sample table.
-func (v ViewDB) Sample() SampleReader { return SampleReader{table.Read(v.v, SampleDef)} }
+func (v ViewDB) Sample() SampleReader {
+	return SampleReader{keelSampleByID.Rows(table.Read(v.v, SampleDef))}
+}
 
-// Module is the kinds module: its tables and reducers, ready for
-// keel.Open.
+// Module is the kinds module: its tables and reducers, for keel.Open.
 var Module = &keel.Module{
 	Name:     "kinds",
 	Tables:   []table.Schema{SampleDef},
 	Reducers: []*reducer.Def{&PutReducer.Def, &ReplaceReducer.Def},
 }
 
-// PutReducer is reducer Put, with the codecs of its arguments (PutArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// PutReducer is reducer Put, with the codecs of its PutArgs and result.
 var PutReducer = reducer.New("Put", func(c *reducer.Ctx, a PutArgs) (Sample, error) {
 	return Put(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.R)
 }, reducer.Codec[PutArgs]{
 	Append: func(dst []byte, a *PutArgs) []byte {
-		dst = keelAppendSample(dst, &a.R)
-		return dst
+		return keelAppendSample(dst, &a.R)
 	},
-	Decode: func(src []byte, a *PutArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *PutArgs) {
 		keelReadSample(d, &a.R)
-		return d.Err()
-	},
-}, reducer.Codec[Sample]{Append: keelAppendSample, Decode: keelDecodeSample},
-	reducer.Signature([]reducer.Param{{Name: "r", Row: "sample"}}, &reducer.Param{Row: "sample"}))
+	}),
+}, reducer.RowCodec(SampleDef), reducer.Signature([]reducer.Param{{Name: "r", Row: "sample"}}, &reducer.Param{Row: "sample"}))
 
-// ReplaceReducer is reducer Replace, with the codecs of its arguments (ReplaceArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// ReplaceReducer is reducer Replace, with the codecs of its ReplaceArgs and result.
 var ReplaceReducer = reducer.New("Replace", func(c *reducer.Ctx, a ReplaceArgs) (Sample, error) {
 	return Replace(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.R)
 }, reducer.Codec[ReplaceArgs]{
 	Append: func(dst []byte, a *ReplaceArgs) []byte {
-		dst = keelAppendSample(dst, &a.R)
-		return dst
+		return keelAppendSample(dst, &a.R)
 	},
-	Decode: func(src []byte, a *ReplaceArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *ReplaceArgs) {
 		keelReadSample(d, &a.R)
-		return d.Err()
-	},
-}, reducer.Codec[Sample]{Append: keelAppendSample, Decode: keelDecodeSample},
-	reducer.Signature([]reducer.Param{{Name: "r", Row: "sample"}}, &reducer.Param{Row: "sample"}))
+	}),
+}, reducer.RowCodec(SampleDef), reducer.Signature([]reducer.Param{{Name: "r", Row: "sample"}}, &reducer.Param{Row: "sample"}))
 
-// PutArgs are the arguments of reducer Put.
-type PutArgs struct {
-	R Sample
-}
+// The arguments of the module's reducers: XArgs for reducer X.
+type (
+	PutArgs     struct{ R Sample }
+	ReplaceArgs struct{ R Sample }
+)
 
-// ReplaceArgs are the arguments of reducer Replace.
-type ReplaceArgs struct {
-	R Sample
-}
-
-// Client calls the module's reducers through a keel.Conn (a *keel.DB)
-// on behalf of one caller. Each call is one transaction: it returns once
-// the transaction has committed (and is durable, as the log's policy
-// promises) or rolled back.
-type Client struct {
-	conn   keel.Conn
-	caller reducer.Identity
-}
+// Client calls the module's reducers through a keel.Conn on behalf of one
+// caller (keel.Caller); each call is one transaction (see keel.Run).
+type Client struct{ keel.Caller }
 
 // NewClient returns a client that calls conn's reducers as caller.
-func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{conn, caller} }
+func NewClient(conn keel.Conn, caller reducer.Identity) Client {
+	return Client{keel.NewCaller(conn, caller)}
+}
 
 // As returns a client for the same connection with another caller.
-func (c Client) As(caller reducer.Identity) Client { return Client{c.conn, caller} }
+func (c Client) As(caller reducer.Identity) Client { return Client{c.Caller.As(caller)} }
 
-// Conn returns the client's connection.
-func (c Client) Conn() keel.Conn { return c.conn }
+// View returns the tables as of the last durable commit (see keel.ViewOf).
+func (c Client) View(ctx context.Context) (ViewDB, error) { return keel.ViewAs(ctx, c.Caller, ViewOf) }
 
-// View returns the module's tables as of the last durable commit, when
-// the connection is a *keel.DB.
-func (c Client) View(ctx context.Context) (ViewDB, error) {
-	v, err := keel.ViewOf(ctx, c.conn)
-	return ViewDB{v}, err
-}
+// Go returns the client's asynchronous form (see keel.Go).
+func (c Client) Go() AsyncClient { return AsyncClient{c.Caller} }
 
-// Go returns the client's asynchronous form: its methods submit a call
-// and return a keel.Future to wait on, so that one goroutine can keep
-// many calls in flight; they run, and finish, in the order submitted.
-func (c Client) Go() AsyncClient { return AsyncClient{c} }
+// Batch returns the client's batch form, which adds calls to b.
+func (c Client) Batch(b *keel.Batch) BatchClient { return AsyncClient{c.In(b)} }
 
-// AsyncClient submits the module's reducer calls without waiting.
-type AsyncClient struct{ c Client }
-
-// Batch returns the client's batch form: its methods add calls to b,
-// which b.Submit queues in order with one queue operation (on b's
-// connection).
-func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }
-
-// BatchClient adds the module's reducer calls to a keel.Batch.
-type BatchClient struct {
-	c Client
-	b *keel.Batch
-}
+// AsyncClient has Client's reducer methods, which submit the call, or add
+// it to a batch, and return its future (keel.Send); BatchClient is its
+// batch form.
+type (
+	AsyncClient struct{ c keel.Caller }
+	BatchClient = AsyncClient
+)
 
 // Put runs reducer Put.
 func (c Client) Put(ctx context.Context, r Sample) (Sample, error) {
-	return keel.Run(ctx, c.conn, c.caller, PutReducer, PutArgs{R: r})
+	return keel.Invoke(ctx, c.Caller, PutReducer, PutArgs{R: r})
 }
 
-// Put submits a call of reducer Put.
 func (a AsyncClient) Put(ctx context.Context, r Sample) keel.Future[Sample] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, PutReducer, PutArgs{R: r})
-}
-
-// Put adds a call of reducer Put to the batch.
-func (x BatchClient) Put(ctx context.Context, r Sample) keel.Future[Sample] {
-	return keel.Add(x.b, ctx, x.c.caller, PutReducer, PutArgs{R: r})
+	return keel.Send(ctx, a.c, PutReducer, PutArgs{R: r})
 }
 
 // Replace runs reducer Replace.
 func (c Client) Replace(ctx context.Context, r Sample) (Sample, error) {
-	return keel.Run(ctx, c.conn, c.caller, ReplaceReducer, ReplaceArgs{R: r})
+	return keel.Invoke(ctx, c.Caller, ReplaceReducer, ReplaceArgs{R: r})
 }
 
-// Replace submits a call of reducer Replace.
 func (a AsyncClient) Replace(ctx context.Context, r Sample) keel.Future[Sample] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, ReplaceReducer, ReplaceArgs{R: r})
+	return keel.Send(ctx, a.c, ReplaceReducer, ReplaceArgs{R: r})
 }
 
-// Replace adds a call of reducer Replace to the batch.
-func (x BatchClient) Replace(ctx context.Context, r Sample) keel.Future[Sample] {
-	return keel.Add(x.b, ctx, x.c.caller, ReplaceReducer, ReplaceArgs{R: r})
-}
-
-// RemoteTables are the client caches of the module's public tables: the
-// rows the subscriptions of a Remote hold, with their callbacks.
+// RemoteTables are the client caches of the module's public tables.
 type RemoteTables struct{}
 
-// Remote is a connection to a Keel server that runs this module (package
-// server): Client's reducer methods run over it, and DB caches the rows
-// its subscriptions hold. It reconnects with its token when the
-// connection drops.
+// Remote is Client over a connection to a Keel server, with DB caching rows.
 type Remote struct {
 	Client
-	DB   RemoteTables
-	conn *keelclient.Conn
+	DB RemoteTables
+	*keelclient.Conn
 }
 
-// Dial connects to the Keel server at url (ws://host/path) that runs
-// this module.
+// Dial connects to the Keel server at url (ws://host/path).
 func Dial(ctx context.Context, url string, opts keelclient.Options) (*Remote, error) {
 	c, err := keelclient.Dial(ctx, url, opts)
 	if err != nil {
 		return nil, err
 	}
-	r := &Remote{Client: NewClient(c, c.Identity()), conn: c}
-	return r, nil
+	return &Remote{Client: NewClient(c, c.Identity()), Conn: c}, nil
 }
-
-// Net returns the connection: its identity and token, subscriptions of
-// any query, one-off queries.
-func (r *Remote) Net() *keelclient.Conn { return r.conn }
-
-// Subscribe subscribes to queries and returns once their rows are in DB.
-func (r *Remote) Subscribe(ctx context.Context, queries ...string) (*keelclient.Subscription, error) {
-	return r.conn.Subscribe(ctx, queries...)
-}
-
-// Close closes the connection.
-func (r *Remote) Close() error { return r.conn.Close() }
 
 // SampleDef describes the sample table.
 var SampleDef = &table.Def[Sample]{
@@ -275,12 +202,9 @@ var SampleDef = &table.Def[Sample]{
 		{Name: "times", Type: "[]time.Time", Kind: "[]time"},
 		{Name: "labels", Type: "[]Label", Kind: "[]string"},
 	},
-	Primary: SampleByIDIndex,
-	Indexes: []*table.Index[Sample]{SampleByTextIndex},
-	Sequences: []table.AutoInc[Sample]{
-		table.NewAutoInc("sample_id_seq", "id", table.SeqParams[uint64]{},
-			func(r *Sample) *uint64 { return &r.ID }),
-	},
+	Primary:   SampleByIDIndex,
+	Indexes:   []*table.Index[Sample]{SampleByTextIndex},
+	Sequences: []table.AutoInc[Sample]{table.NewAutoInc("sample_id_seq", "id", table.SeqParams[uint64]{}, func(r *Sample) *uint64 { return &r.ID })},
 	Encode:    keelAppendSample,
 	Decode:    keelDecodeSample,
 	Normalize: keelNormalizeSample,
@@ -303,27 +227,13 @@ func keelNormalizeSample(r *Sample) {
 	r.Labels = codec.NormSlice(r.Labels)
 }
 
-// SampleByIDIndex is the primary key sample_pk of the sample table, on (id).
-var SampleByIDIndex = &table.Index[Sample]{
-	Name:     "sample_pk",
-	Columns:  []string{"id"},
-	Unique:   true,
-	Compare:  func(a, b *Sample, _ int) int { return cmp.Compare(a.ID, b.ID) },
-	Format:   func(r *Sample, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
-	Key:      func(r *Sample) uint64 { return table.KeyUint(r.ID) },
-	KeyExact: true,
-}
+// The sample table's indexes on one column (XIndex, with keelX its key):
+var (
+	SampleByIDIndex, keelSampleByID     = table.UintIndex("sample_pk", "id", true, func(r *Sample) *uint64 { return &r.ID })          // primary key
+	SampleByTextIndex, keelSampleByText = table.StringIndex("sample_text", "text", false, func(r *Sample) *string { return &r.Text }) // index text
+)
 
-// SampleByTextIndex is the index sample_text of the sample table, on (text).
-var SampleByTextIndex = &table.Index[Sample]{
-	Name:    "sample_text",
-	Columns: []string{"text"},
-	Compare: func(a, b *Sample, _ int) int { return strings.Compare(a.Text, b.Text) },
-	Format:  func(r *Sample, _ int) string { return fmt.Sprintf("text=%q", r.Text) },
-	Key:     func(r *Sample) uint64 { return table.KeyString(r.Text) },
-}
-
-// keelAppendSample appends the encoding of a sample row.
+// keelAppendSample, keelReadSample and keelDecodeSample are the sample row's codec.
 func keelAppendSample(dst []byte, r *Sample) []byte {
 	dst = codec.AppendUvarint(dst, r.ID)
 	dst = codec.AppendBool(dst, r.Bool)
@@ -362,7 +272,6 @@ func keelAppendSample(dst []byte, r *Sample) []byte {
 	return dst
 }
 
-// keelReadSample reads a sample row written by keelAppendSample.
 func keelReadSample(d *codec.Reader, r *Sample) {
 	r.ID = d.Uvarint()
 	r.Bool = d.Bool()
@@ -420,143 +329,30 @@ func keelReadSample(d *codec.Reader, r *Sample) {
 	}
 }
 
-// keelDecodeSample decodes one sample row.
 func keelDecodeSample(src []byte, r *Sample) error {
 	d := codec.NewReader(src)
 	keelReadSample(d, r)
 	return d.Err()
 }
 
-// SampleReader reads the sample table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type SampleReader struct{ r *table.Reader[Sample] }
-
-// Count returns the number of rows.
-func (r SampleReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r SampleReader) All() iter.Seq[Sample] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r SampleReader) Backward() iter.Seq[Sample] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r SampleReader) Find(id uint64) (Sample, bool) {
-	return r.r.Find(SampleByIDIndex, Sample{ID: id})
-}
+// SampleReader reads the sample table: table.Rows, and a reader of each index.
+type SampleReader struct{ table.Rows[Sample, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r SampleReader) ByID() SampleByIDReader { return SampleByIDReader{r.r} }
+func (r SampleReader) ByID() table.ByUnique[Sample, uint64] { return keelSampleByID.Unique(r.Reader()) }
 
 // ByText reads the table by its index text (text).
-func (r SampleReader) ByText() SampleByTextReader { return SampleByTextReader{r.r} }
+func (r SampleReader) ByText() table.ByIndex[Sample, string] {
+	return keelSampleByText.Index(r.Reader())
+}
 
-// SampleTable is the sample table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// SampleTable is the sample table inside a transaction: its reader and table.Writer.
 type SampleTable struct {
 	SampleReader
-	t *table.Table[Sample]
-}
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t SampleTable) Insert(row Sample) (Sample, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t SampleTable) Update(row Sample) (Sample, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t SampleTable) Upsert(row Sample) (stored Sample, inserted bool, err error) {
-	return t.t.Upsert(row)
-}
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t SampleTable) Delete(id uint64) (Sample, error) {
-	return t.t.DeleteBy(SampleByIDIndex, Sample{ID: id})
+	table.Writer[Sample, uint64]
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t SampleTable) ByID() SampleByID { return SampleByID{SampleByIDReader{&t.t.Reader}, t.t} }
-
-// ByText reads the table by its index text (text).
-func (t SampleTable) ByText() SampleByTextReader { return SampleByTextReader{&t.t.Reader} }
-
-// SampleByIDReader reads the sample table by its primary key (id).
-type SampleByIDReader struct{ r *table.Reader[Sample] }
-
-// Find returns the row with the given key.
-func (x SampleByIDReader) Find(id uint64) (Sample, bool) {
-	return x.r.Find(SampleByIDIndex, Sample{ID: id})
-}
-
-// Filter yields the row with the given key, if there is one.
-func (x SampleByIDReader) Filter(id uint64) iter.Seq[Sample] {
-	return x.r.Lookup(SampleByIDIndex, Sample{ID: id}, 0)
-}
-
-// Between yields, in key order, the rows whose id lies in [lo, hi).
-func (x SampleByIDReader) Between(lo, hi uint64) iter.Seq[Sample] {
-	return x.r.Scan(SampleByIDIndex, table.Incl(Sample{ID: lo}, 0), table.Excl(Sample{ID: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x SampleByIDReader) Range(lo, hi table.Bound[Sample]) iter.Seq[Sample] {
-	return x.r.Scan(SampleByIDIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x SampleByIDReader) RangeBackward(lo, hi table.Bound[Sample]) iter.Seq[Sample] {
-	return x.r.ScanBackward(SampleByIDIndex, lo, hi)
-}
-
-// SampleByID reads and writes the sample table by its primary key (id).
-type SampleByID struct {
-	SampleByIDReader
-	t *table.Table[Sample]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x SampleByID) Update(row Sample) (Sample, error) { return x.t.UpdateBy(SampleByIDIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x SampleByID) Delete(id uint64) (Sample, error) {
-	return x.t.DeleteBy(SampleByIDIndex, Sample{ID: id})
-}
-
-// SampleByTextReader reads the sample table by its index text (text).
-type SampleByTextReader struct{ r *table.Reader[Sample] }
-
-// Filter yields the rows with the given key, in primary-key order.
-func (x SampleByTextReader) Filter(text string) iter.Seq[Sample] {
-	return x.r.Lookup(SampleByTextIndex, Sample{Text: text}, 0)
-}
-
-// Between yields, in key order, the rows whose text lies in [lo, hi).
-func (x SampleByTextReader) Between(lo, hi string) iter.Seq[Sample] {
-	return x.r.Scan(SampleByTextIndex, table.Incl(Sample{Text: lo}, 0), table.Excl(Sample{Text: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x SampleByTextReader) Range(lo, hi table.Bound[Sample]) iter.Seq[Sample] {
-	return x.r.Scan(SampleByTextIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x SampleByTextReader) RangeBackward(lo, hi table.Bound[Sample]) iter.Seq[Sample] {
-	return x.r.ScanBackward(SampleByTextIndex, lo, hi)
+func (t SampleTable) ByID() table.ByUniqueTx[Sample, uint64] {
+	return keelSampleByID.UniqueTx(t.Table())
 }

@@ -3,10 +3,8 @@
 package schedmod
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"iter"
 	"time"
 
 	"github.com/keeldb/keel"
@@ -16,40 +14,33 @@ import (
 	"github.com/keeldb/keel/table"
 )
 
-// This file fits generated-code version 2 of Keel. If the build stops
-// here, regenerate with go generate or update Keel.
-const (
-	_ = keel.EnforceGenVersion(2 - keel.MinGenVersion)
-	_ = keel.EnforceGenVersion(keel.GenVersion - 2)
+// Generated-code version 2: if the build stops here, regenerate or update Keel.
+const _ = keel.EnforceGenVersion(2-keel.MinGenVersion) + keel.EnforceGenVersion(keel.GenVersion-2)
+
+// The table structs as generated: if the build stops here, run go generate.
+var _ struct {
+	ID    uint64        `db:"pk,autoinc"`
+	At    time.Time     `db:"schedule_at"`
+	Every time.Duration `db:"schedule_every"`
+	Text  string
+} = Reminder{}
+var _ struct {
+	ID       uint64 `db:"pk,autoinc"`
+	Reminder uint64 `db:"index"`
+	Text     string
+	At       time.Time
+} = Sent{}
+
+// Ctx is what a reducer sees: its context and DB, the module's tables in its
+// transaction. ViewDB is them as of one commit, read-only, for any goroutine.
+type (
+	Ctx struct {
+		*reducer.Ctx
+		DB DB
+	}
+	DB     struct{ tx *table.Tx }
+	ViewDB struct{ v *table.View }
 )
-
-// The table structs as they were when this file was generated: if the
-// build stops here, a field, type or tag changed, so run go generate.
-var (
-	_ struct {
-		ID    uint64        `db:"pk,autoinc"`
-		At    time.Time     `db:"schedule_at"`
-		Every time.Duration `db:"schedule_every"`
-		Text  string
-	} = Reminder{}
-	_ struct {
-		ID       uint64 `db:"pk,autoinc"`
-		Reminder uint64 `db:"index"`
-		Text     string
-		At       time.Time
-	} = Sent{}
-)
-
-// Ctx is what a reducer of this module sees: the reducer context (caller,
-// time, deterministic rand, logger) and DB, the module's typed tables
-// inside the reducer's transaction.
-type Ctx struct {
-	*reducer.Ctx
-	DB DB
-}
-
-// DB is the module's tables inside one transaction.
-type DB struct{ tx *table.Tx }
 
 // DBOf returns the typed tables of tx, for keel.DB.Update and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
@@ -57,30 +48,27 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Reminder returns the reminder table.
 func (db DB) Reminder() ReminderTable {
 	t := table.Use(db.tx, ReminderDef)
-	return ReminderTable{ReminderReader{&t.Reader}, t}
+	return ReminderTable{ReminderReader{keelReminderByID.Rows(&t.Reader)}, keelReminderByID.Writer(t)}
 }
 
 // Sent returns the sent table.
 func (db DB) Sent() SentTable {
 	t := table.Use(db.tx, SentDef)
-	return SentTable{SentReader{&t.Reader}, t}
+	return SentTable{SentReader{keelSentByID.Rows(&t.Reader)}, keelSentByID.Writer(t)}
 }
-
-// ViewDB is the module's tables as of one commit, read-only; it may be
-// read from any number of goroutines.
-type ViewDB struct{ v *table.View }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Reminder returns the reminder table.
-func (v ViewDB) Reminder() ReminderReader { return ReminderReader{table.Read(v.v, ReminderDef)} }
+func (v ViewDB) Reminder() ReminderReader {
+	return ReminderReader{keelReminderByID.Rows(table.Read(v.v, ReminderDef))}
+}
 
 // Sent returns the sent table.
-func (v ViewDB) Sent() SentReader { return SentReader{table.Read(v.v, SentDef)} }
+func (v ViewDB) Sent() SentReader { return SentReader{keelSentByID.Rows(table.Read(v.v, SentDef))} }
 
-// Module is the schedmod module: its tables and reducers, ready for
-// keel.Open.
+// Module is the schedmod module: its tables and reducers, for keel.Open.
 var Module = &keel.Module{
 	Name:     "schedmod",
 	Tables:   []table.Schema{ReminderDef, SentDef},
@@ -91,60 +79,45 @@ var Module = &keel.Module{
 	},
 }
 
-// RemindReducer is reducer Remind, with the codecs of its arguments (RemindArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// RemindReducer is reducer Remind, with the codecs of its RemindArgs and result.
 var RemindReducer = reducer.New("Remind", func(c *reducer.Ctx, a RemindArgs) (Reminder, error) {
 	return Remind(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Text, a.At, a.Every)
 }, reducer.Codec[RemindArgs]{
 	Append: func(dst []byte, a *RemindArgs) []byte {
 		dst = codec.AppendString(dst, a.Text)
 		dst = codec.AppendTime(dst, a.At)
-		dst = codec.AppendVarint(dst, int64(a.Every))
-		return dst
+		return codec.AppendVarint(dst, int64(a.Every))
 	},
-	Decode: func(src []byte, a *RemindArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *RemindArgs) {
 		a.Text = d.Text()
 		a.At = d.Time()
 		a.Every = time.Duration(d.Varint())
-		return d.Err()
-	},
-}, reducer.Codec[Reminder]{Append: keelAppendReminder, Decode: keelDecodeReminder},
-	reducer.Signature([]reducer.Param{{Name: "text", Kind: "string"}, {Name: "at", Kind: "time"}, {Name: "every", Kind: "int64"}}, &reducer.Param{Row: "reminder"}))
+	}),
+}, reducer.RowCodec(ReminderDef), reducer.Signature([]reducer.Param{{Name: "text", Kind: "string"}, {Name: "at", Kind: "time"}, {Name: "every", Kind: "int64"}}, &reducer.Param{Row: "reminder"}))
 
-// CancelReducer is reducer Cancel, with the codecs of its arguments (CancelArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// CancelReducer is reducer Cancel, with the codecs of its CancelArgs and result.
 var CancelReducer = reducer.New("Cancel", func(c *reducer.Ctx, a CancelArgs) (struct{}, error) {
 	return struct{}{}, Cancel(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Id)
 }, reducer.Codec[CancelArgs]{
 	Append: func(dst []byte, a *CancelArgs) []byte {
-		dst = codec.AppendUvarint(dst, a.Id)
-		return dst
+		return codec.AppendUvarint(dst, a.Id)
 	},
-	Decode: func(src []byte, a *CancelArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *CancelArgs) {
 		a.Id = d.Uvarint()
-		return d.Err()
-	},
-}, keelNoneCodec,
-	reducer.Signature([]reducer.Param{{Name: "id", Kind: "uint64"}}, nil))
+	}),
+}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "id", Kind: "uint64"}}, nil))
 
-// SendReducer is reducer Send, with the codecs of its arguments (SendArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// SendReducer is reducer Send, with the codecs of its SendArgs and result.
 var SendReducer = reducer.New("Send", func(c *reducer.Ctx, a SendArgs) (struct{}, error) {
 	return struct{}{}, Send(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.R)
 }, reducer.Codec[SendArgs]{
 	Append: func(dst []byte, a *SendArgs) []byte {
-		dst = keelAppendReminder(dst, &a.R)
-		return dst
+		return keelAppendReminder(dst, &a.R)
 	},
-	Decode: func(src []byte, a *SendArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *SendArgs) {
 		keelReadReminder(d, &a.R)
-		return d.Err()
-	},
-}, keelNoneCodec,
-	reducer.Signature([]reducer.Param{{Name: "r", Row: "reminder"}}, nil))
+	}),
+}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "r", Row: "reminder"}}, nil))
 
 // keelNoneCodec encodes the empty result of reducers that return only an error.
 var keelNoneCodec = reducer.Codec[struct{}]{
@@ -152,150 +125,91 @@ var keelNoneCodec = reducer.Codec[struct{}]{
 	Decode: func(src []byte, _ *struct{}) error { return codec.NewReader(src).Err() },
 }
 
-// RemindArgs are the arguments of reducer Remind.
-type RemindArgs struct {
-	Text  string
-	At    time.Time
-	Every time.Duration
-}
+// The arguments of the module's reducers: XArgs for reducer X.
+type (
+	RemindArgs struct {
+		Text  string
+		At    time.Time
+		Every time.Duration
+	}
+	CancelArgs struct{ Id uint64 }
+	SendArgs   struct{ R Reminder }
+)
 
-// CancelArgs are the arguments of reducer Cancel.
-type CancelArgs struct {
-	Id uint64
-}
-
-// SendArgs are the arguments of reducer Send.
-type SendArgs struct {
-	R Reminder
-}
-
-// Client calls the module's reducers through a keel.Conn (a *keel.DB)
-// on behalf of one caller. Each call is one transaction: it returns once
-// the transaction has committed (and is durable, as the log's policy
-// promises) or rolled back.
-type Client struct {
-	conn   keel.Conn
-	caller reducer.Identity
-}
+// Client calls the module's reducers through a keel.Conn on behalf of one
+// caller (keel.Caller); each call is one transaction (see keel.Run).
+type Client struct{ keel.Caller }
 
 // NewClient returns a client that calls conn's reducers as caller.
-func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{conn, caller} }
+func NewClient(conn keel.Conn, caller reducer.Identity) Client {
+	return Client{keel.NewCaller(conn, caller)}
+}
 
 // As returns a client for the same connection with another caller.
-func (c Client) As(caller reducer.Identity) Client { return Client{c.conn, caller} }
+func (c Client) As(caller reducer.Identity) Client { return Client{c.Caller.As(caller)} }
 
-// Conn returns the client's connection.
-func (c Client) Conn() keel.Conn { return c.conn }
+// View returns the tables as of the last durable commit (see keel.ViewOf).
+func (c Client) View(ctx context.Context) (ViewDB, error) { return keel.ViewAs(ctx, c.Caller, ViewOf) }
 
-// View returns the module's tables as of the last durable commit, when
-// the connection is a *keel.DB.
-func (c Client) View(ctx context.Context) (ViewDB, error) {
-	v, err := keel.ViewOf(ctx, c.conn)
-	return ViewDB{v}, err
-}
+// Go returns the client's asynchronous form (see keel.Go).
+func (c Client) Go() AsyncClient { return AsyncClient{c.Caller} }
 
-// Go returns the client's asynchronous form: its methods submit a call
-// and return a keel.Future to wait on, so that one goroutine can keep
-// many calls in flight; they run, and finish, in the order submitted.
-func (c Client) Go() AsyncClient { return AsyncClient{c} }
+// Batch returns the client's batch form, which adds calls to b.
+func (c Client) Batch(b *keel.Batch) BatchClient { return AsyncClient{c.In(b)} }
 
-// AsyncClient submits the module's reducer calls without waiting.
-type AsyncClient struct{ c Client }
-
-// Batch returns the client's batch form: its methods add calls to b,
-// which b.Submit queues in order with one queue operation (on b's
-// connection).
-func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }
-
-// BatchClient adds the module's reducer calls to a keel.Batch.
-type BatchClient struct {
-	c Client
-	b *keel.Batch
-}
+// AsyncClient has Client's reducer methods, which submit the call, or add
+// it to a batch, and return its future (keel.Send); BatchClient is its
+// batch form.
+type (
+	AsyncClient struct{ c keel.Caller }
+	BatchClient = AsyncClient
+)
 
 // Remind runs reducer Remind.
 func (c Client) Remind(ctx context.Context, text string, at time.Time, every time.Duration) (Reminder, error) {
-	return keel.Run(ctx, c.conn, c.caller, RemindReducer, RemindArgs{Text: text, At: at, Every: every})
+	return keel.Invoke(ctx, c.Caller, RemindReducer, RemindArgs{Text: text, At: at, Every: every})
 }
 
-// Remind submits a call of reducer Remind.
 func (a AsyncClient) Remind(ctx context.Context, text string, at time.Time, every time.Duration) keel.Future[Reminder] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, RemindReducer, RemindArgs{Text: text, At: at, Every: every})
-}
-
-// Remind adds a call of reducer Remind to the batch.
-func (x BatchClient) Remind(ctx context.Context, text string, at time.Time, every time.Duration) keel.Future[Reminder] {
-	return keel.Add(x.b, ctx, x.c.caller, RemindReducer, RemindArgs{Text: text, At: at, Every: every})
+	return keel.Send(ctx, a.c, RemindReducer, RemindArgs{Text: text, At: at, Every: every})
 }
 
 // Cancel runs reducer Cancel.
 func (c Client) Cancel(ctx context.Context, id uint64) error {
-	_, err := keel.Run(ctx, c.conn, c.caller, CancelReducer, CancelArgs{Id: id})
-	return err
+	return keel.InvokeErr(ctx, c.Caller, CancelReducer, CancelArgs{Id: id})
 }
 
-// Cancel submits a call of reducer Cancel.
 func (a AsyncClient) Cancel(ctx context.Context, id uint64) keel.Future[struct{}] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, CancelReducer, CancelArgs{Id: id})
-}
-
-// Cancel adds a call of reducer Cancel to the batch.
-func (x BatchClient) Cancel(ctx context.Context, id uint64) keel.Future[struct{}] {
-	return keel.Add(x.b, ctx, x.c.caller, CancelReducer, CancelArgs{Id: id})
+	return keel.Send(ctx, a.c, CancelReducer, CancelArgs{Id: id})
 }
 
 // Send runs reducer Send.
 func (c Client) Send(ctx context.Context, r Reminder) error {
-	_, err := keel.Run(ctx, c.conn, c.caller, SendReducer, SendArgs{R: r})
-	return err
+	return keel.InvokeErr(ctx, c.Caller, SendReducer, SendArgs{R: r})
 }
 
-// Send submits a call of reducer Send.
 func (a AsyncClient) Send(ctx context.Context, r Reminder) keel.Future[struct{}] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, SendReducer, SendArgs{R: r})
+	return keel.Send(ctx, a.c, SendReducer, SendArgs{R: r})
 }
 
-// Send adds a call of reducer Send to the batch.
-func (x BatchClient) Send(ctx context.Context, r Reminder) keel.Future[struct{}] {
-	return keel.Add(x.b, ctx, x.c.caller, SendReducer, SendArgs{R: r})
-}
-
-// RemoteTables are the client caches of the module's public tables: the
-// rows the subscriptions of a Remote hold, with their callbacks.
+// RemoteTables are the client caches of the module's public tables.
 type RemoteTables struct{}
 
-// Remote is a connection to a Keel server that runs this module (package
-// server): Client's reducer methods run over it, and DB caches the rows
-// its subscriptions hold. It reconnects with its token when the
-// connection drops.
+// Remote is Client over a connection to a Keel server, with DB caching rows.
 type Remote struct {
 	Client
-	DB   RemoteTables
-	conn *keelclient.Conn
+	DB RemoteTables
+	*keelclient.Conn
 }
 
-// Dial connects to the Keel server at url (ws://host/path) that runs
-// this module.
+// Dial connects to the Keel server at url (ws://host/path).
 func Dial(ctx context.Context, url string, opts keelclient.Options) (*Remote, error) {
 	c, err := keelclient.Dial(ctx, url, opts)
 	if err != nil {
 		return nil, err
 	}
-	r := &Remote{Client: NewClient(c, c.Identity()), conn: c}
-	return r, nil
+	return &Remote{Client: NewClient(c, c.Identity()), Conn: c}, nil
 }
-
-// Net returns the connection: its identity and token, subscriptions of
-// any query, one-off queries.
-func (r *Remote) Net() *keelclient.Conn { return r.conn }
-
-// Subscribe subscribes to queries and returns once their rows are in DB.
-func (r *Remote) Subscribe(ctx context.Context, queries ...string) (*keelclient.Subscription, error) {
-	return r.conn.Subscribe(ctx, queries...)
-}
-
-// Close closes the connection.
-func (r *Remote) Close() error { return r.conn.Close() }
 
 // ReminderDef describes the reminder table.
 var ReminderDef = &table.Def[Reminder]{
@@ -306,12 +220,9 @@ var ReminderDef = &table.Def[Reminder]{
 		{Name: "every", Type: "time.Duration", Kind: "int64"},
 		{Name: "text", Type: "string", Kind: "string"},
 	},
-	Primary: ReminderByIDIndex,
-	Indexes: []*table.Index[Reminder]{ReminderByAtIndex},
-	Sequences: []table.AutoInc[Reminder]{
-		table.NewAutoInc("reminder_id_seq", "id", table.SeqParams[uint64]{},
-			func(r *Reminder) *uint64 { return &r.ID }),
-	},
+	Primary:   ReminderByIDIndex,
+	Indexes:   []*table.Index[Reminder]{ReminderByAtIndex},
+	Sequences: []table.AutoInc[Reminder]{table.NewAutoInc("reminder_id_seq", "id", table.SeqParams[uint64]{}, func(r *Reminder) *uint64 { return &r.ID })},
 	Encode:    keelAppendReminder,
 	Decode:    keelDecodeReminder,
 	Normalize: keelNormalizeReminder,
@@ -324,16 +235,10 @@ func keelNormalizeReminder(r *Reminder) {
 	r.At = codec.NormTime(r.At)
 }
 
-// ReminderByIDIndex is the primary key reminder_pk of the reminder table, on (id).
-var ReminderByIDIndex = &table.Index[Reminder]{
-	Name:     "reminder_pk",
-	Columns:  []string{"id"},
-	Unique:   true,
-	Compare:  func(a, b *Reminder, _ int) int { return cmp.Compare(a.ID, b.ID) },
-	Format:   func(r *Reminder, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
-	Key:      func(r *Reminder) uint64 { return table.KeyUint(r.ID) },
-	KeyExact: true,
-}
+// The reminder table's indexes on one column (XIndex, with keelX its key):
+var (
+	ReminderByIDIndex, keelReminderByID = table.UintIndex("reminder_pk", "id", true, func(r *Reminder) *uint64 { return &r.ID }) // primary key
+)
 
 // ReminderByAtIndex is the index reminder_at of the reminder table, on (at).
 var ReminderByAtIndex = &table.Index[Reminder]{
@@ -343,16 +248,14 @@ var ReminderByAtIndex = &table.Index[Reminder]{
 	Format:  func(r *Reminder, _ int) string { return fmt.Sprintf("at=%s", r.At.Format(time.RFC3339Nano)) },
 }
 
-// keelAppendReminder appends the encoding of a reminder row.
+// keelAppendReminder, keelReadReminder and keelDecodeReminder are the reminder row's codec.
 func keelAppendReminder(dst []byte, r *Reminder) []byte {
 	dst = codec.AppendUvarint(dst, r.ID)
 	dst = codec.AppendTime(dst, r.At)
 	dst = codec.AppendVarint(dst, int64(r.Every))
-	dst = codec.AppendString(dst, r.Text)
-	return dst
+	return codec.AppendString(dst, r.Text)
 }
 
-// keelReadReminder reads a reminder row written by keelAppendReminder.
 func keelReadReminder(d *codec.Reader, r *Reminder) {
 	r.ID = d.Uvarint()
 	r.At = d.Time()
@@ -360,147 +263,39 @@ func keelReadReminder(d *codec.Reader, r *Reminder) {
 	r.Text = d.Text()
 }
 
-// keelDecodeReminder decodes one reminder row.
 func keelDecodeReminder(src []byte, r *Reminder) error {
 	d := codec.NewReader(src)
 	keelReadReminder(d, r)
 	return d.Err()
 }
 
-// ReminderReader reads the reminder table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type ReminderReader struct{ r *table.Reader[Reminder] }
+// The keys of the reminder table's other indexes, for its readers and writers.
+var (
+	keelReminderByAt = table.KeyOf(ReminderByAtIndex, func(at time.Time) Reminder { return Reminder{At: at} })
+)
 
-// Count returns the number of rows.
-func (r ReminderReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r ReminderReader) All() iter.Seq[Reminder] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r ReminderReader) Backward() iter.Seq[Reminder] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r ReminderReader) Find(id uint64) (Reminder, bool) {
-	return r.r.Find(ReminderByIDIndex, Reminder{ID: id})
-}
+// ReminderReader reads the reminder table: table.Rows, and a reader of each index.
+type ReminderReader struct{ table.Rows[Reminder, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r ReminderReader) ByID() ReminderByIDReader { return ReminderByIDReader{r.r} }
+func (r ReminderReader) ByID() table.ByUnique[Reminder, uint64] {
+	return keelReminderByID.Unique(r.Reader())
+}
 
 // ByAt reads the table by its index at (at).
-func (r ReminderReader) ByAt() ReminderByAtReader { return ReminderByAtReader{r.r} }
+func (r ReminderReader) ByAt() table.ByIndex[Reminder, time.Time] {
+	return keelReminderByAt.Index(r.Reader())
+}
 
-// ReminderTable is the reminder table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// ReminderTable is the reminder table inside a transaction: its reader and table.Writer.
 type ReminderTable struct {
 	ReminderReader
-	t *table.Table[Reminder]
-}
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t ReminderTable) Insert(row Reminder) (Reminder, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t ReminderTable) Update(row Reminder) (Reminder, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t ReminderTable) Upsert(row Reminder) (stored Reminder, inserted bool, err error) {
-	return t.t.Upsert(row)
-}
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t ReminderTable) Delete(id uint64) (Reminder, error) {
-	return t.t.DeleteBy(ReminderByIDIndex, Reminder{ID: id})
+	table.Writer[Reminder, uint64]
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t ReminderTable) ByID() ReminderByID { return ReminderByID{ReminderByIDReader{&t.t.Reader}, t.t} }
-
-// ByAt reads the table by its index at (at).
-func (t ReminderTable) ByAt() ReminderByAtReader { return ReminderByAtReader{&t.t.Reader} }
-
-// ReminderByIDReader reads the reminder table by its primary key (id).
-type ReminderByIDReader struct{ r *table.Reader[Reminder] }
-
-// Find returns the row with the given key.
-func (x ReminderByIDReader) Find(id uint64) (Reminder, bool) {
-	return x.r.Find(ReminderByIDIndex, Reminder{ID: id})
-}
-
-// Filter yields the row with the given key, if there is one.
-func (x ReminderByIDReader) Filter(id uint64) iter.Seq[Reminder] {
-	return x.r.Lookup(ReminderByIDIndex, Reminder{ID: id}, 0)
-}
-
-// Between yields, in key order, the rows whose id lies in [lo, hi).
-func (x ReminderByIDReader) Between(lo, hi uint64) iter.Seq[Reminder] {
-	return x.r.Scan(ReminderByIDIndex, table.Incl(Reminder{ID: lo}, 0), table.Excl(Reminder{ID: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x ReminderByIDReader) Range(lo, hi table.Bound[Reminder]) iter.Seq[Reminder] {
-	return x.r.Scan(ReminderByIDIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x ReminderByIDReader) RangeBackward(lo, hi table.Bound[Reminder]) iter.Seq[Reminder] {
-	return x.r.ScanBackward(ReminderByIDIndex, lo, hi)
-}
-
-// ReminderByID reads and writes the reminder table by its primary key (id).
-type ReminderByID struct {
-	ReminderByIDReader
-	t *table.Table[Reminder]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x ReminderByID) Update(row Reminder) (Reminder, error) {
-	return x.t.UpdateBy(ReminderByIDIndex, row)
-}
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x ReminderByID) Delete(id uint64) (Reminder, error) {
-	return x.t.DeleteBy(ReminderByIDIndex, Reminder{ID: id})
-}
-
-// ReminderByAtReader reads the reminder table by its index at (at).
-type ReminderByAtReader struct{ r *table.Reader[Reminder] }
-
-// Filter yields the rows with the given key, in primary-key order.
-func (x ReminderByAtReader) Filter(at time.Time) iter.Seq[Reminder] {
-	return x.r.Lookup(ReminderByAtIndex, Reminder{At: at}, 0)
-}
-
-// Between yields, in key order, the rows whose at lies in [lo, hi).
-func (x ReminderByAtReader) Between(lo, hi time.Time) iter.Seq[Reminder] {
-	return x.r.Scan(ReminderByAtIndex, table.Incl(Reminder{At: lo}, 0), table.Excl(Reminder{At: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x ReminderByAtReader) Range(lo, hi table.Bound[Reminder]) iter.Seq[Reminder] {
-	return x.r.Scan(ReminderByAtIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x ReminderByAtReader) RangeBackward(lo, hi table.Bound[Reminder]) iter.Seq[Reminder] {
-	return x.r.ScanBackward(ReminderByAtIndex, lo, hi)
+func (t ReminderTable) ByID() table.ByUniqueTx[Reminder, uint64] {
+	return keelReminderByID.UniqueTx(t.Table())
 }
 
 // SentDef describes the sent table.
@@ -512,12 +307,9 @@ var SentDef = &table.Def[Sent]{
 		{Name: "text", Type: "string", Kind: "string"},
 		{Name: "at", Type: "time.Time", Kind: "time"},
 	},
-	Primary: SentByIDIndex,
-	Indexes: []*table.Index[Sent]{SentByReminderIndex},
-	Sequences: []table.AutoInc[Sent]{
-		table.NewAutoInc("sent_id_seq", "id", table.SeqParams[uint64]{},
-			func(r *Sent) *uint64 { return &r.ID }),
-	},
+	Primary:   SentByIDIndex,
+	Indexes:   []*table.Index[Sent]{SentByReminderIndex},
+	Sequences: []table.AutoInc[Sent]{table.NewAutoInc("sent_id_seq", "id", table.SeqParams[uint64]{}, func(r *Sent) *uint64 { return &r.ID })},
 	Encode:    keelAppendSent,
 	Decode:    keelDecodeSent,
 	Normalize: keelNormalizeSent,
@@ -530,37 +322,20 @@ func keelNormalizeSent(r *Sent) {
 	r.At = codec.NormTime(r.At)
 }
 
-// SentByIDIndex is the primary key sent_pk of the sent table, on (id).
-var SentByIDIndex = &table.Index[Sent]{
-	Name:     "sent_pk",
-	Columns:  []string{"id"},
-	Unique:   true,
-	Compare:  func(a, b *Sent, _ int) int { return cmp.Compare(a.ID, b.ID) },
-	Format:   func(r *Sent, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
-	Key:      func(r *Sent) uint64 { return table.KeyUint(r.ID) },
-	KeyExact: true,
-}
+// The sent table's indexes on one column (XIndex, with keelX its key):
+var (
+	SentByIDIndex, keelSentByID             = table.UintIndex("sent_pk", "id", true, func(r *Sent) *uint64 { return &r.ID })                    // primary key
+	SentByReminderIndex, keelSentByReminder = table.UintIndex("sent_reminder", "reminder", false, func(r *Sent) *uint64 { return &r.Reminder }) // index reminder
+)
 
-// SentByReminderIndex is the index sent_reminder of the sent table, on (reminder).
-var SentByReminderIndex = &table.Index[Sent]{
-	Name:     "sent_reminder",
-	Columns:  []string{"reminder"},
-	Compare:  func(a, b *Sent, _ int) int { return cmp.Compare(a.Reminder, b.Reminder) },
-	Format:   func(r *Sent, _ int) string { return fmt.Sprintf("reminder=%d", r.Reminder) },
-	Key:      func(r *Sent) uint64 { return table.KeyUint(r.Reminder) },
-	KeyExact: true,
-}
-
-// keelAppendSent appends the encoding of a sent row.
+// keelAppendSent, keelReadSent and keelDecodeSent are the sent row's codec.
 func keelAppendSent(dst []byte, r *Sent) []byte {
 	dst = codec.AppendUvarint(dst, r.ID)
 	dst = codec.AppendUvarint(dst, r.Reminder)
 	dst = codec.AppendString(dst, r.Text)
-	dst = codec.AppendTime(dst, r.At)
-	return dst
+	return codec.AppendTime(dst, r.At)
 }
 
-// keelReadSent reads a sent row written by keelAppendSent.
 func keelReadSent(d *codec.Reader, r *Sent) {
 	r.ID = d.Uvarint()
 	r.Reminder = d.Uvarint()
@@ -568,133 +343,28 @@ func keelReadSent(d *codec.Reader, r *Sent) {
 	r.At = d.Time()
 }
 
-// keelDecodeSent decodes one sent row.
 func keelDecodeSent(src []byte, r *Sent) error {
 	d := codec.NewReader(src)
 	keelReadSent(d, r)
 	return d.Err()
 }
 
-// SentReader reads the sent table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type SentReader struct{ r *table.Reader[Sent] }
-
-// Count returns the number of rows.
-func (r SentReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r SentReader) All() iter.Seq[Sent] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r SentReader) Backward() iter.Seq[Sent] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r SentReader) Find(id uint64) (Sent, bool) { return r.r.Find(SentByIDIndex, Sent{ID: id}) }
+// SentReader reads the sent table: table.Rows, and a reader of each index.
+type SentReader struct{ table.Rows[Sent, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r SentReader) ByID() SentByIDReader { return SentByIDReader{r.r} }
+func (r SentReader) ByID() table.ByUnique[Sent, uint64] { return keelSentByID.Unique(r.Reader()) }
 
 // ByReminder reads the table by its index reminder (reminder).
-func (r SentReader) ByReminder() SentByReminderReader { return SentByReminderReader{r.r} }
+func (r SentReader) ByReminder() table.ByIndex[Sent, uint64] {
+	return keelSentByReminder.Index(r.Reader())
+}
 
-// SentTable is the sent table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// SentTable is the sent table inside a transaction: its reader and table.Writer.
 type SentTable struct {
 	SentReader
-	t *table.Table[Sent]
+	table.Writer[Sent, uint64]
 }
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t SentTable) Insert(row Sent) (Sent, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t SentTable) Update(row Sent) (Sent, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t SentTable) Upsert(row Sent) (stored Sent, inserted bool, err error) { return t.t.Upsert(row) }
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t SentTable) Delete(id uint64) (Sent, error) { return t.t.DeleteBy(SentByIDIndex, Sent{ID: id}) }
 
 // ByID reads and writes the table by its primary key (id).
-func (t SentTable) ByID() SentByID { return SentByID{SentByIDReader{&t.t.Reader}, t.t} }
-
-// ByReminder reads the table by its index reminder (reminder).
-func (t SentTable) ByReminder() SentByReminderReader { return SentByReminderReader{&t.t.Reader} }
-
-// SentByIDReader reads the sent table by its primary key (id).
-type SentByIDReader struct{ r *table.Reader[Sent] }
-
-// Find returns the row with the given key.
-func (x SentByIDReader) Find(id uint64) (Sent, bool) { return x.r.Find(SentByIDIndex, Sent{ID: id}) }
-
-// Filter yields the row with the given key, if there is one.
-func (x SentByIDReader) Filter(id uint64) iter.Seq[Sent] {
-	return x.r.Lookup(SentByIDIndex, Sent{ID: id}, 0)
-}
-
-// Between yields, in key order, the rows whose id lies in [lo, hi).
-func (x SentByIDReader) Between(lo, hi uint64) iter.Seq[Sent] {
-	return x.r.Scan(SentByIDIndex, table.Incl(Sent{ID: lo}, 0), table.Excl(Sent{ID: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x SentByIDReader) Range(lo, hi table.Bound[Sent]) iter.Seq[Sent] {
-	return x.r.Scan(SentByIDIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x SentByIDReader) RangeBackward(lo, hi table.Bound[Sent]) iter.Seq[Sent] {
-	return x.r.ScanBackward(SentByIDIndex, lo, hi)
-}
-
-// SentByID reads and writes the sent table by its primary key (id).
-type SentByID struct {
-	SentByIDReader
-	t *table.Table[Sent]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x SentByID) Update(row Sent) (Sent, error) { return x.t.UpdateBy(SentByIDIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x SentByID) Delete(id uint64) (Sent, error) { return x.t.DeleteBy(SentByIDIndex, Sent{ID: id}) }
-
-// SentByReminderReader reads the sent table by its index reminder (reminder).
-type SentByReminderReader struct{ r *table.Reader[Sent] }
-
-// Filter yields the rows with the given key, in primary-key order.
-func (x SentByReminderReader) Filter(reminder uint64) iter.Seq[Sent] {
-	return x.r.Lookup(SentByReminderIndex, Sent{Reminder: reminder}, 0)
-}
-
-// Between yields, in key order, the rows whose reminder lies in [lo, hi).
-func (x SentByReminderReader) Between(lo, hi uint64) iter.Seq[Sent] {
-	return x.r.Scan(SentByReminderIndex, table.Incl(Sent{Reminder: lo}, 0), table.Excl(Sent{Reminder: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x SentByReminderReader) Range(lo, hi table.Bound[Sent]) iter.Seq[Sent] {
-	return x.r.Scan(SentByReminderIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x SentByReminderReader) RangeBackward(lo, hi table.Bound[Sent]) iter.Seq[Sent] {
-	return x.r.ScanBackward(SentByReminderIndex, lo, hi)
-}
+func (t SentTable) ByID() table.ByUniqueTx[Sent, uint64] { return keelSentByID.UniqueTx(t.Table()) }

@@ -18,86 +18,79 @@ import (
 	"github.com/keeldb/keel/table"
 )
 
-// This file fits generated-code version 2 of Keel. If the build stops
-// here, regenerate with go generate or update Keel.
-const (
-	_ = keel.EnforceGenVersion(2 - keel.MinGenVersion)
-	_ = keel.EnforceGenVersion(keel.GenVersion - 2)
+// Generated-code version 2: if the build stops here, regenerate or update Keel.
+const _ = keel.EnforceGenVersion(2-keel.MinGenVersion) + keel.EnforceGenVersion(keel.GenVersion-2)
+
+// The table structs as generated: if the build stops here, run go generate.
+var _ struct {
+	ID      uint64 `db:"pk,autoinc"`
+	Slug    string `db:"unique"`
+	Author  string `db:"index"`
+	Title   string
+	Body    []byte
+	Tags    Tags
+	Created time.Time `db:"index"`
+	Draft   bool
+	Score   float64
+	cache   string `db:"-"`
+} = Post{}
+var _ struct {
+	Shop     string `db:"pk,index=by_shop_status"`
+	ID       int64  `db:"pk,autoinc(batch=16)"`
+	Status   Status `db:"index=by_shop_status"`
+	Amount   Cents
+	Seq      uint8 `db:"autoinc(start=5,min=1,max=10,increment=-1,nocycle)"`
+	Paid     Stamp `db:"name=paid_at"`
+	Ratings  []float32
+	Flags    []bool
+	Sizes    []int16
+	Counts   []uint32
+	Blobs    [][]byte
+	Statuses []Status
+	Times    []time.Time
+	Stamps   []Stamp
+	Tags     Tags
+} = Order{}
+var _ struct {
+	Post uint64 `db:"index"`
+	User string
+	Up   bool `db:"index"`
+	At   time.Time
+	Key  []byte `db:"unique=by_key"`
+	W    float32
+	I    int
+	U    uint
+	I8   int8
+	U16  uint16
+} = Like{}
+var _ struct {
+	Seq  int32  `db:"pk,autoinc(start=10,advance,batch=4)"`
+	Kind Status `db:"index"`
+} = Event{}
+var _ struct {
+	Value float64
+	Unit  string
+} = Reading{}
+var _ struct {
+	ID      uint64 `db:"pk,hash"`
+	Handle  string `db:"unique,hash"`
+	Balance int64
+} = Account{}
+var _ struct {
+	A string `db:"pk,hash"`
+	B int32  `db:"pk,hash"`
+} = Pair{}
+
+// Ctx is what a reducer sees: its context and DB, the module's tables in its
+// transaction. ViewDB is them as of one commit, read-only, for any goroutine.
+type (
+	Ctx struct {
+		*reducer.Ctx
+		DB DB
+	}
+	DB     struct{ tx *table.Tx }
+	ViewDB struct{ v *table.View }
 )
-
-// The table structs as they were when this file was generated: if the
-// build stops here, a field, type or tag changed, so run go generate.
-var (
-	_ struct {
-		ID      uint64 `db:"pk,autoinc"`
-		Slug    string `db:"unique"`
-		Author  string `db:"index"`
-		Title   string
-		Body    []byte
-		Tags    Tags
-		Created time.Time `db:"index"`
-		Draft   bool
-		Score   float64
-		cache   string `db:"-"`
-	} = Post{}
-	_ struct {
-		Shop     string `db:"pk,index=by_shop_status"`
-		ID       int64  `db:"pk,autoinc(batch=16)"`
-		Status   Status `db:"index=by_shop_status"`
-		Amount   Cents
-		Seq      uint8 `db:"autoinc(start=5,min=1,max=10,increment=-1,nocycle)"`
-		Paid     Stamp `db:"name=paid_at"`
-		Ratings  []float32
-		Flags    []bool
-		Sizes    []int16
-		Counts   []uint32
-		Blobs    [][]byte
-		Statuses []Status
-		Times    []time.Time
-		Stamps   []Stamp
-		Tags     Tags
-	} = Order{}
-	_ struct {
-		Post uint64 `db:"index"`
-		User string
-		Up   bool `db:"index"`
-		At   time.Time
-		Key  []byte `db:"unique=by_key"`
-		W    float32
-		I    int
-		U    uint
-		I8   int8
-		U16  uint16
-	} = Like{}
-	_ struct {
-		Seq  int32  `db:"pk,autoinc(start=10,advance,batch=4)"`
-		Kind Status `db:"index"`
-	} = Event{}
-	_ struct {
-		Value float64
-		Unit  string
-	} = Reading{}
-	_ struct {
-		ID      uint64 `db:"pk,hash"`
-		Handle  string `db:"unique,hash"`
-		Balance int64
-	} = Account{}
-	_ struct {
-		A string `db:"pk,hash"`
-		B int32  `db:"pk,hash"`
-	} = Pair{}
-)
-
-// Ctx is what a reducer of this module sees: the reducer context (caller,
-// time, deterministic rand, logger) and DB, the module's typed tables
-// inside the reducer's transaction.
-type Ctx struct {
-	*reducer.Ctx
-	DB DB
-}
-
-// DB is the module's tables inside one transaction.
-type DB struct{ tx *table.Tx }
 
 // DBOf returns the typed tables of tx, for keel.DB.Update and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
@@ -105,75 +98,78 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Post returns the post table.
 func (db DB) Post() PostTable {
 	t := table.Use(db.tx, PostDef)
-	return PostTable{PostReader{&t.Reader}, t}
+	return PostTable{PostReader{keelPostByID.Rows(&t.Reader)}, keelPostByID.Writer(t)}
 }
 
 // Order returns the order table.
 func (db DB) Order() OrderTable {
 	t := table.Use(db.tx, OrderDef)
-	return OrderTable{OrderReader{&t.Reader}, t}
+	return OrderTable{OrderReader{keelOrderByPK.Rows(&t.Reader)}, keelOrderByPK.Writer(t)}
 }
 
 // Like returns the like table.
 func (db DB) Like() LikeTable {
 	t := table.Use(db.tx, LikeDef)
-	return LikeTable{LikeReader{&t.Reader}, t}
+	return LikeTable{LikeReader{keelLikeRows.Rows(&t.Reader)}, keelLikeRows.Set(t)}
 }
 
 // Event returns the event table.
 func (db DB) Event() EventTable {
 	t := table.Use(db.tx, EventDef)
-	return EventTable{EventReader{&t.Reader}, t}
+	return EventTable{EventReader{keelEventBySeq.Rows(&t.Reader)}, keelEventBySeq.Writer(t)}
 }
 
 // Reading returns the reading table.
 func (db DB) Reading() ReadingTable {
 	t := table.Use(db.tx, ReadingDef)
-	return ReadingTable{ReadingReader{&t.Reader}, t}
+	return ReadingTable{ReadingReader{keelReadingRows.Rows(&t.Reader)}, keelReadingRows.Set(t)}
 }
 
 // Account returns the account table.
 func (db DB) Account() AccountTable {
 	t := table.Use(db.tx, AccountDef)
-	return AccountTable{AccountReader{&t.Reader}, t}
+	return AccountTable{AccountReader{keelAccountByID.Rows(&t.Reader)}, keelAccountByID.Writer(t)}
 }
 
 // Pair returns the pair table.
 func (db DB) Pair() PairTable {
 	t := table.Use(db.tx, PairDef)
-	return PairTable{PairReader{&t.Reader}, t}
+	return PairTable{PairReader{keelPairByPK.Rows(&t.Reader)}, keelPairByPK.Writer(t)}
 }
-
-// ViewDB is the module's tables as of one commit, read-only; it may be
-// read from any number of goroutines.
-type ViewDB struct{ v *table.View }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Post returns the post table.
-func (v ViewDB) Post() PostReader { return PostReader{table.Read(v.v, PostDef)} }
+func (v ViewDB) Post() PostReader { return PostReader{keelPostByID.Rows(table.Read(v.v, PostDef))} }
 
 // Order returns the order table.
-func (v ViewDB) Order() OrderReader { return OrderReader{table.Read(v.v, OrderDef)} }
+func (v ViewDB) Order() OrderReader {
+	return OrderReader{keelOrderByPK.Rows(table.Read(v.v, OrderDef))}
+}
 
 // Like returns the like table.
-func (v ViewDB) Like() LikeReader { return LikeReader{table.Read(v.v, LikeDef)} }
+func (v ViewDB) Like() LikeReader { return LikeReader{keelLikeRows.Rows(table.Read(v.v, LikeDef))} }
 
 // Event returns the event table.
-func (v ViewDB) Event() EventReader { return EventReader{table.Read(v.v, EventDef)} }
+func (v ViewDB) Event() EventReader {
+	return EventReader{keelEventBySeq.Rows(table.Read(v.v, EventDef))}
+}
 
 // Reading returns the reading table.
-func (v ViewDB) Reading() ReadingReader { return ReadingReader{table.Read(v.v, ReadingDef)} }
+func (v ViewDB) Reading() ReadingReader {
+	return ReadingReader{keelReadingRows.Rows(table.Read(v.v, ReadingDef))}
+}
 
 // Account returns the account table.
-func (v ViewDB) Account() AccountReader { return AccountReader{table.Read(v.v, AccountDef)} }
+func (v ViewDB) Account() AccountReader {
+	return AccountReader{keelAccountByID.Rows(table.Read(v.v, AccountDef))}
+}
 
 // Pair returns the pair table.
-func (v ViewDB) Pair() PairReader { return PairReader{table.Read(v.v, PairDef)} }
+func (v ViewDB) Pair() PairReader { return PairReader{keelPairByPK.Rows(table.Read(v.v, PairDef))} }
 
-// Module is the blog module: its tables and reducers, ready for
-// keel.Open.
+// Module is the blog module: its tables and reducers, for keel.Open.
 var Module = &keel.Module{
 	Name:     "blog",
 	Tables:   []table.Schema{PostDef, OrderDef, LikeDef, EventDef, ReadingDef, AccountDef, PairDef},
@@ -184,8 +180,7 @@ var Module = &keel.Module{
 // created.
 var InitReducer = reducer.NewInit("Init", func(c *reducer.Ctx) error { return Init(&Ctx{Ctx: c, DB: DB{c.Tx}}) })
 
-// AddPostReducer is reducer AddPost, with the codecs of its arguments (AddPostArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// AddPostReducer is reducer AddPost, with the codecs of its AddPostArgs and result.
 var AddPostReducer = reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) (Post, error) {
 	return AddPost(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Slug, a.Title, a.Tags)
 }, reducer.Codec[AddPostArgs]{
@@ -198,8 +193,7 @@ var AddPostReducer = reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) 
 		}
 		return dst
 	},
-	Decode: func(src []byte, a *AddPostArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *AddPostArgs) {
 		a.Slug = d.Text()
 		a.Title = d.Text()
 		if n := d.Count(); n > 0 {
@@ -211,59 +205,43 @@ var AddPostReducer = reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) 
 		} else {
 			a.Tags = nil
 		}
-		return d.Err()
-	},
-}, reducer.Codec[Post]{Append: keelAppendPost, Decode: keelDecodePost},
-	reducer.Signature([]reducer.Param{{Name: "slug", Kind: "string"}, {Name: "title", Kind: "string"}, {Name: "tags", Kind: "[]string"}}, &reducer.Param{Row: "post"}))
+	}),
+}, reducer.RowCodec(PostDef), reducer.Signature([]reducer.Param{{Name: "slug", Kind: "string"}, {Name: "title", Kind: "string"}, {Name: "tags", Kind: "[]string"}}, &reducer.Param{Row: "post"}))
 
-// RenameReducer is reducer Rename, with the codecs of its arguments (RenameArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// RenameReducer is reducer Rename, with the codecs of its RenameArgs and result.
 var RenameReducer = reducer.New("Rename", func(c *reducer.Ctx, a RenameArgs) (struct{}, error) {
 	return struct{}{}, Rename(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Slug, a.Title)
 }, reducer.Codec[RenameArgs]{
 	Append: func(dst []byte, a *RenameArgs) []byte {
 		dst = codec.AppendString(dst, a.Slug)
-		dst = codec.AppendString(dst, a.Title)
-		return dst
+		return codec.AppendString(dst, a.Title)
 	},
-	Decode: func(src []byte, a *RenameArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *RenameArgs) {
 		a.Slug = d.Text()
 		a.Title = d.Text()
-		return d.Err()
-	},
-}, keelNoneCodec,
-	reducer.Signature([]reducer.Param{{Name: "slug", Kind: "string"}, {Name: "title", Kind: "string"}}, nil))
+	}),
+}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "slug", Kind: "string"}, {Name: "title", Kind: "string"}}, nil))
 
-// PlaceOrderReducer is reducer PlaceOrder, with the codecs of its arguments (PlaceOrderArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// PlaceOrderReducer is reducer PlaceOrder, with the codecs of its PlaceOrderArgs and result.
 var PlaceOrderReducer = reducer.New("PlaceOrder", func(c *reducer.Ctx, a PlaceOrderArgs) (Order, error) {
 	return PlaceOrder(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.O)
 }, reducer.Codec[PlaceOrderArgs]{
 	Append: func(dst []byte, a *PlaceOrderArgs) []byte {
-		dst = keelAppendOrder(dst, &a.O)
-		return dst
+		return keelAppendOrder(dst, &a.O)
 	},
-	Decode: func(src []byte, a *PlaceOrderArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *PlaceOrderArgs) {
 		keelReadOrder(d, &a.O)
-		return d.Err()
-	},
-}, reducer.Codec[Order]{Append: keelAppendOrder, Decode: keelDecodeOrder},
-	reducer.Signature([]reducer.Param{{Name: "o", Row: "order"}}, &reducer.Param{Row: "order"}))
+	}),
+}, reducer.RowCodec(OrderDef), reducer.Signature([]reducer.Param{{Name: "o", Row: "order"}}, &reducer.Param{Row: "order"}))
 
-// CountReducer is reducer Count, with the codecs of its arguments (CountArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// CountReducer is reducer Count, with the codecs of its CountArgs and result.
 var CountReducer = reducer.New("Count", func(c *reducer.Ctx, a CountArgs) (int, error) {
 	return Count(&Ctx{Ctx: c, DB: DB{c.Tx}})
 }, reducer.Codec[CountArgs]{
 	Append: func(dst []byte, a *CountArgs) []byte {
 		return dst
 	},
-	Decode: func(src []byte, a *CountArgs) error {
-		d := codec.NewReader(src)
-		return d.Err()
-	},
+	Decode: reducer.Reads(func(*codec.Reader, *CountArgs) {}),
 }, reducer.Codec[int]{
 	Append: func(dst []byte, v *int) []byte {
 		dst = codec.AppendVarint(dst, int64(*v))
@@ -274,11 +252,9 @@ var CountReducer = reducer.New("Count", func(c *reducer.Ctx, a CountArgs) (int, 
 		*v = int(d.Int(0))
 		return d.Err()
 	},
-},
-	reducer.Signature([]reducer.Param{}, &reducer.Param{Kind: "int"}))
+}, reducer.Signature([]reducer.Param{}, &reducer.Param{Kind: "int"}))
 
-// TouchReducer is reducer Touch, with the codecs of its arguments (TouchArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// TouchReducer is reducer Touch, with the codecs of its TouchArgs and result.
 var TouchReducer = reducer.New("Touch", func(c *reducer.Ctx, a TouchArgs) (Status, error) {
 	return Touch(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Arg1, a.At, a.S, a.C, a.Tags, a.Raw)
 }, reducer.Codec[TouchArgs]{
@@ -291,11 +267,9 @@ var TouchReducer = reducer.New("Touch", func(c *reducer.Ctx, a TouchArgs) (Statu
 		for _, e1 := range a.Tags {
 			dst = codec.AppendString(dst, e1)
 		}
-		dst = codec.AppendBytes(dst, a.Raw)
-		return dst
+		return codec.AppendBytes(dst, a.Raw)
 	},
-	Decode: func(src []byte, a *TouchArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *TouchArgs) {
 		a.Arg1 = d.Text()
 		a.At = d.Time()
 		a.S = Status(d.Text())
@@ -310,8 +284,7 @@ var TouchReducer = reducer.New("Touch", func(c *reducer.Ctx, a TouchArgs) (Statu
 			a.Tags = nil
 		}
 		a.Raw = d.Bytes(false)
-		return d.Err()
-	},
+	}),
 }, reducer.Codec[Status]{
 	Append: func(dst []byte, v *Status) []byte {
 		dst = codec.AppendString(dst, string(*v))
@@ -322,25 +295,19 @@ var TouchReducer = reducer.New("Touch", func(c *reducer.Ctx, a TouchArgs) (Statu
 		*v = Status(d.Text())
 		return d.Err()
 	},
-},
-	reducer.Signature([]reducer.Param{{Name: "arg1", Kind: "string"}, {Name: "at", Kind: "time"}, {Name: "s", Kind: "string"}, {Name: "c", Kind: "int64"}, {Name: "tags", Kind: "[]string"}, {Name: "raw", Kind: "bytes"}}, &reducer.Param{Kind: "string"}))
+}, reducer.Signature([]reducer.Param{{Name: "arg1", Kind: "string"}, {Name: "at", Kind: "time"}, {Name: "s", Kind: "string"}, {Name: "c", Kind: "int64"}, {Name: "tags", Kind: "[]string"}, {Name: "raw", Kind: "bytes"}}, &reducer.Param{Kind: "string"}))
 
-// LogReducer is reducer Log, with the codecs of its arguments (LogArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// LogReducer is reducer Log, with the codecs of its LogArgs and result.
 var LogReducer = reducer.New("Log", func(c *reducer.Ctx, a LogArgs) (Event, error) {
 	return Log(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.E)
 }, reducer.Codec[LogArgs]{
 	Append: func(dst []byte, a *LogArgs) []byte {
-		dst = keelAppendEvent(dst, &a.E)
-		return dst
+		return keelAppendEvent(dst, &a.E)
 	},
-	Decode: func(src []byte, a *LogArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *LogArgs) {
 		keelReadEvent(d, &a.E)
-		return d.Err()
-	},
-}, reducer.Codec[Event]{Append: keelAppendEvent, Decode: keelDecodeEvent},
-	reducer.Signature([]reducer.Param{{Name: "e", Row: "event"}}, &reducer.Param{Row: "event"}))
+	}),
+}, reducer.RowCodec(EventDef), reducer.Signature([]reducer.Param{{Name: "e", Row: "event"}}, &reducer.Param{Row: "event"}))
 
 // keelNoneCodec encodes the empty result of reducers that return only an error.
 var keelNoneCodec = reducer.Codec[struct{}]{
@@ -348,213 +315,127 @@ var keelNoneCodec = reducer.Codec[struct{}]{
 	Decode: func(src []byte, _ *struct{}) error { return codec.NewReader(src).Err() },
 }
 
-// AddPostArgs are the arguments of reducer AddPost.
-type AddPostArgs struct {
-	Slug  string
-	Title string
-	Tags  []string
-}
+// The arguments of the module's reducers: XArgs for reducer X.
+type (
+	AddPostArgs struct {
+		Slug, Title string
+		Tags        []string
+	}
+	RenameArgs     struct{ Slug, Title string }
+	PlaceOrderArgs struct{ O Order }
+	CountArgs      struct{}
+	TouchArgs      struct {
+		Arg1 string
+		At   time.Time
+		S    Status
+		C    Cents
+		Tags Tags
+		Raw  []byte
+	}
+	LogArgs struct{ E Event }
+)
 
-// RenameArgs are the arguments of reducer Rename.
-type RenameArgs struct {
-	Slug  string
-	Title string
-}
-
-// PlaceOrderArgs are the arguments of reducer PlaceOrder.
-type PlaceOrderArgs struct {
-	O Order
-}
-
-// CountArgs are the arguments of reducer Count.
-type CountArgs struct{}
-
-// TouchArgs are the arguments of reducer Touch.
-type TouchArgs struct {
-	Arg1 string
-	At   time.Time
-	S    Status
-	C    Cents
-	Tags Tags
-	Raw  []byte
-}
-
-// LogArgs are the arguments of reducer Log.
-type LogArgs struct {
-	E Event
-}
-
-// Client calls the module's reducers through a keel.Conn (a *keel.DB)
-// on behalf of one caller. Each call is one transaction: it returns once
-// the transaction has committed (and is durable, as the log's policy
-// promises) or rolled back.
-type Client struct {
-	conn   keel.Conn
-	caller reducer.Identity
-}
+// Client calls the module's reducers through a keel.Conn on behalf of one
+// caller (keel.Caller); each call is one transaction (see keel.Run).
+type Client struct{ keel.Caller }
 
 // NewClient returns a client that calls conn's reducers as caller.
-func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{conn, caller} }
+func NewClient(conn keel.Conn, caller reducer.Identity) Client {
+	return Client{keel.NewCaller(conn, caller)}
+}
 
 // As returns a client for the same connection with another caller.
-func (c Client) As(caller reducer.Identity) Client { return Client{c.conn, caller} }
+func (c Client) As(caller reducer.Identity) Client { return Client{c.Caller.As(caller)} }
 
-// Conn returns the client's connection.
-func (c Client) Conn() keel.Conn { return c.conn }
+// View returns the tables as of the last durable commit (see keel.ViewOf).
+func (c Client) View(ctx context.Context) (ViewDB, error) { return keel.ViewAs(ctx, c.Caller, ViewOf) }
 
-// View returns the module's tables as of the last durable commit, when
-// the connection is a *keel.DB.
-func (c Client) View(ctx context.Context) (ViewDB, error) {
-	v, err := keel.ViewOf(ctx, c.conn)
-	return ViewDB{v}, err
-}
+// Go returns the client's asynchronous form (see keel.Go).
+func (c Client) Go() AsyncClient { return AsyncClient{c.Caller} }
 
-// Go returns the client's asynchronous form: its methods submit a call
-// and return a keel.Future to wait on, so that one goroutine can keep
-// many calls in flight; they run, and finish, in the order submitted.
-func (c Client) Go() AsyncClient { return AsyncClient{c} }
+// Batch returns the client's batch form, which adds calls to b.
+func (c Client) Batch(b *keel.Batch) BatchClient { return AsyncClient{c.In(b)} }
 
-// AsyncClient submits the module's reducer calls without waiting.
-type AsyncClient struct{ c Client }
-
-// Batch returns the client's batch form: its methods add calls to b,
-// which b.Submit queues in order with one queue operation (on b's
-// connection).
-func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }
-
-// BatchClient adds the module's reducer calls to a keel.Batch.
-type BatchClient struct {
-	c Client
-	b *keel.Batch
-}
+// AsyncClient has Client's reducer methods, which submit the call, or add
+// it to a batch, and return its future (keel.Send); BatchClient is its
+// batch form.
+type (
+	AsyncClient struct{ c keel.Caller }
+	BatchClient = AsyncClient
+)
 
 // AddPost runs reducer AddPost.
 func (c Client) AddPost(ctx context.Context, slug string, title string, tags []string) (Post, error) {
-	return keel.Run(ctx, c.conn, c.caller, AddPostReducer, AddPostArgs{Slug: slug, Title: title, Tags: tags})
+	return keel.Invoke(ctx, c.Caller, AddPostReducer, AddPostArgs{Slug: slug, Title: title, Tags: tags})
 }
 
-// AddPost submits a call of reducer AddPost.
 func (a AsyncClient) AddPost(ctx context.Context, slug string, title string, tags []string) keel.Future[Post] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, AddPostReducer, AddPostArgs{Slug: slug, Title: title, Tags: tags})
-}
-
-// AddPost adds a call of reducer AddPost to the batch.
-func (x BatchClient) AddPost(ctx context.Context, slug string, title string, tags []string) keel.Future[Post] {
-	return keel.Add(x.b, ctx, x.c.caller, AddPostReducer, AddPostArgs{Slug: slug, Title: title, Tags: tags})
+	return keel.Send(ctx, a.c, AddPostReducer, AddPostArgs{Slug: slug, Title: title, Tags: tags})
 }
 
 // Rename runs reducer Rename.
 func (c Client) Rename(ctx context.Context, slug string, title string) error {
-	_, err := keel.Run(ctx, c.conn, c.caller, RenameReducer, RenameArgs{Slug: slug, Title: title})
-	return err
+	return keel.InvokeErr(ctx, c.Caller, RenameReducer, RenameArgs{Slug: slug, Title: title})
 }
 
-// Rename submits a call of reducer Rename.
 func (a AsyncClient) Rename(ctx context.Context, slug string, title string) keel.Future[struct{}] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, RenameReducer, RenameArgs{Slug: slug, Title: title})
-}
-
-// Rename adds a call of reducer Rename to the batch.
-func (x BatchClient) Rename(ctx context.Context, slug string, title string) keel.Future[struct{}] {
-	return keel.Add(x.b, ctx, x.c.caller, RenameReducer, RenameArgs{Slug: slug, Title: title})
+	return keel.Send(ctx, a.c, RenameReducer, RenameArgs{Slug: slug, Title: title})
 }
 
 // PlaceOrder runs reducer PlaceOrder.
 func (c Client) PlaceOrder(ctx context.Context, o Order) (Order, error) {
-	return keel.Run(ctx, c.conn, c.caller, PlaceOrderReducer, PlaceOrderArgs{O: o})
+	return keel.Invoke(ctx, c.Caller, PlaceOrderReducer, PlaceOrderArgs{O: o})
 }
 
-// PlaceOrder submits a call of reducer PlaceOrder.
 func (a AsyncClient) PlaceOrder(ctx context.Context, o Order) keel.Future[Order] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, PlaceOrderReducer, PlaceOrderArgs{O: o})
-}
-
-// PlaceOrder adds a call of reducer PlaceOrder to the batch.
-func (x BatchClient) PlaceOrder(ctx context.Context, o Order) keel.Future[Order] {
-	return keel.Add(x.b, ctx, x.c.caller, PlaceOrderReducer, PlaceOrderArgs{O: o})
+	return keel.Send(ctx, a.c, PlaceOrderReducer, PlaceOrderArgs{O: o})
 }
 
 // Count runs reducer Count.
 func (c Client) Count(ctx context.Context) (int, error) {
-	return keel.Run(ctx, c.conn, c.caller, CountReducer, CountArgs{})
+	return keel.Invoke(ctx, c.Caller, CountReducer, CountArgs{})
 }
 
-// Count submits a call of reducer Count.
 func (a AsyncClient) Count(ctx context.Context) keel.Future[int] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, CountReducer, CountArgs{})
-}
-
-// Count adds a call of reducer Count to the batch.
-func (x BatchClient) Count(ctx context.Context) keel.Future[int] {
-	return keel.Add(x.b, ctx, x.c.caller, CountReducer, CountArgs{})
+	return keel.Send(ctx, a.c, CountReducer, CountArgs{})
 }
 
 // Touch runs reducer Touch.
 func (c Client) Touch(ctx context.Context, arg1 string, at time.Time, s Status, c_ Cents, tags Tags, raw []byte) (Status, error) {
-	return keel.Run(ctx, c.conn, c.caller, TouchReducer, TouchArgs{Arg1: arg1, At: at, S: s, C: c_, Tags: tags, Raw: raw})
+	return keel.Invoke(ctx, c.Caller, TouchReducer, TouchArgs{Arg1: arg1, At: at, S: s, C: c_, Tags: tags, Raw: raw})
 }
 
-// Touch submits a call of reducer Touch.
 func (a AsyncClient) Touch(ctx context.Context, arg1 string, at time.Time, s Status, c_ Cents, tags Tags, raw []byte) keel.Future[Status] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, TouchReducer, TouchArgs{Arg1: arg1, At: at, S: s, C: c_, Tags: tags, Raw: raw})
-}
-
-// Touch adds a call of reducer Touch to the batch.
-func (x BatchClient) Touch(ctx context.Context, arg1 string, at time.Time, s Status, c_ Cents, tags Tags, raw []byte) keel.Future[Status] {
-	return keel.Add(x.b, ctx, x.c.caller, TouchReducer, TouchArgs{Arg1: arg1, At: at, S: s, C: c_, Tags: tags, Raw: raw})
+	return keel.Send(ctx, a.c, TouchReducer, TouchArgs{Arg1: arg1, At: at, S: s, C: c_, Tags: tags, Raw: raw})
 }
 
 // Log runs reducer Log.
 func (c Client) Log(ctx context.Context, e Event) (Event, error) {
-	return keel.Run(ctx, c.conn, c.caller, LogReducer, LogArgs{E: e})
+	return keel.Invoke(ctx, c.Caller, LogReducer, LogArgs{E: e})
 }
 
-// Log submits a call of reducer Log.
 func (a AsyncClient) Log(ctx context.Context, e Event) keel.Future[Event] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, LogReducer, LogArgs{E: e})
+	return keel.Send(ctx, a.c, LogReducer, LogArgs{E: e})
 }
 
-// Log adds a call of reducer Log to the batch.
-func (x BatchClient) Log(ctx context.Context, e Event) keel.Future[Event] {
-	return keel.Add(x.b, ctx, x.c.caller, LogReducer, LogArgs{E: e})
-}
-
-// RemoteTables are the client caches of the module's public tables: the
-// rows the subscriptions of a Remote hold, with their callbacks.
+// RemoteTables are the client caches of the module's public tables.
 type RemoteTables struct{}
 
-// Remote is a connection to a Keel server that runs this module (package
-// server): Client's reducer methods run over it, and DB caches the rows
-// its subscriptions hold. It reconnects with its token when the
-// connection drops.
+// Remote is Client over a connection to a Keel server, with DB caching rows.
 type Remote struct {
 	Client
-	DB   RemoteTables
-	conn *keelclient.Conn
+	DB RemoteTables
+	*keelclient.Conn
 }
 
-// Dial connects to the Keel server at url (ws://host/path) that runs
-// this module.
+// Dial connects to the Keel server at url (ws://host/path).
 func Dial(ctx context.Context, url string, opts keelclient.Options) (*Remote, error) {
 	c, err := keelclient.Dial(ctx, url, opts)
 	if err != nil {
 		return nil, err
 	}
-	r := &Remote{Client: NewClient(c, c.Identity()), conn: c}
-	return r, nil
+	return &Remote{Client: NewClient(c, c.Identity()), Conn: c}, nil
 }
-
-// Net returns the connection: its identity and token, subscriptions of
-// any query, one-off queries.
-func (r *Remote) Net() *keelclient.Conn { return r.conn }
-
-// Subscribe subscribes to queries and returns once their rows are in DB.
-func (r *Remote) Subscribe(ctx context.Context, queries ...string) (*keelclient.Subscription, error) {
-	return r.conn.Subscribe(ctx, queries...)
-}
-
-// Close closes the connection.
-func (r *Remote) Close() error { return r.conn.Close() }
 
 // PostDef describes the post table.
 var PostDef = &table.Def[Post]{
@@ -570,12 +451,9 @@ var PostDef = &table.Def[Post]{
 		{Name: "draft", Type: "bool", Kind: "bool"},
 		{Name: "score", Type: "float64", Kind: "float64"},
 	},
-	Primary: PostByIDIndex,
-	Indexes: []*table.Index[Post]{PostBySlugIndex, PostByAuthorIndex, PostByCreatedIndex},
-	Sequences: []table.AutoInc[Post]{
-		table.NewAutoInc("post_id_seq", "id", table.SeqParams[uint64]{},
-			func(r *Post) *uint64 { return &r.ID }),
-	},
+	Primary:   PostByIDIndex,
+	Indexes:   []*table.Index[Post]{PostBySlugIndex, PostByAuthorIndex, PostByCreatedIndex},
+	Sequences: []table.AutoInc[Post]{table.NewAutoInc("post_id_seq", "id", table.SeqParams[uint64]{}, func(r *Post) *uint64 { return &r.ID })},
 	Encode:    keelAppendPost,
 	Decode:    keelDecodePost,
 	Normalize: keelNormalizePost,
@@ -591,35 +469,12 @@ func keelNormalizePost(r *Post) {
 	r.Created = codec.NormTime(r.Created)
 }
 
-// PostByIDIndex is the primary key post_pk of the post table, on (id).
-var PostByIDIndex = &table.Index[Post]{
-	Name:     "post_pk",
-	Columns:  []string{"id"},
-	Unique:   true,
-	Compare:  func(a, b *Post, _ int) int { return cmp.Compare(a.ID, b.ID) },
-	Format:   func(r *Post, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
-	Key:      func(r *Post) uint64 { return table.KeyUint(r.ID) },
-	KeyExact: true,
-}
-
-// PostBySlugIndex is the unique index post_slug of the post table, on (slug).
-var PostBySlugIndex = &table.Index[Post]{
-	Name:    "post_slug",
-	Columns: []string{"slug"},
-	Unique:  true,
-	Compare: func(a, b *Post, _ int) int { return strings.Compare(a.Slug, b.Slug) },
-	Format:  func(r *Post, _ int) string { return fmt.Sprintf("slug=%q", r.Slug) },
-	Key:     func(r *Post) uint64 { return table.KeyString(r.Slug) },
-}
-
-// PostByAuthorIndex is the index post_author of the post table, on (author).
-var PostByAuthorIndex = &table.Index[Post]{
-	Name:    "post_author",
-	Columns: []string{"author"},
-	Compare: func(a, b *Post, _ int) int { return strings.Compare(a.Author, b.Author) },
-	Format:  func(r *Post, _ int) string { return fmt.Sprintf("author=%q", r.Author) },
-	Key:     func(r *Post) uint64 { return table.KeyString(r.Author) },
-}
+// The post table's indexes on one column (XIndex, with keelX its key):
+var (
+	PostByIDIndex, keelPostByID         = table.UintIndex("post_pk", "id", true, func(r *Post) *uint64 { return &r.ID })                // primary key
+	PostBySlugIndex, keelPostBySlug     = table.StringIndex("post_slug", "slug", true, func(r *Post) *string { return &r.Slug })        // unique index slug
+	PostByAuthorIndex, keelPostByAuthor = table.StringIndex("post_author", "author", false, func(r *Post) *string { return &r.Author }) // index author
+)
 
 // PostByCreatedIndex is the index post_created of the post table, on (created).
 var PostByCreatedIndex = &table.Index[Post]{
@@ -629,7 +484,7 @@ var PostByCreatedIndex = &table.Index[Post]{
 	Format:  func(r *Post, _ int) string { return fmt.Sprintf("created=%s", r.Created.Format(time.RFC3339Nano)) },
 }
 
-// keelAppendPost appends the encoding of a post row.
+// keelAppendPost, keelReadPost and keelDecodePost are the post row's codec.
 func keelAppendPost(dst []byte, r *Post) []byte {
 	dst = codec.AppendUvarint(dst, r.ID)
 	dst = codec.AppendString(dst, r.Slug)
@@ -642,11 +497,9 @@ func keelAppendPost(dst []byte, r *Post) []byte {
 	}
 	dst = codec.AppendTime(dst, r.Created)
 	dst = codec.AppendBool(dst, r.Draft)
-	dst = codec.AppendFloat64(dst, r.Score)
-	return dst
+	return codec.AppendFloat64(dst, r.Score)
 }
 
-// keelReadPost reads a post row written by keelAppendPost.
 func keelReadPost(d *codec.Reader, r *Post) {
 	r.ID = d.Uvarint()
 	r.Slug = d.Text()
@@ -667,218 +520,45 @@ func keelReadPost(d *codec.Reader, r *Post) {
 	r.Score = d.Float64()
 }
 
-// keelDecodePost decodes one post row.
 func keelDecodePost(src []byte, r *Post) error {
 	d := codec.NewReader(src)
 	keelReadPost(d, r)
 	return d.Err()
 }
 
-// PostReader reads the post table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type PostReader struct{ r *table.Reader[Post] }
+// The keys of the post table's other indexes, for its readers and writers.
+var (
+	keelPostByCreated = table.KeyOf(PostByCreatedIndex, func(created time.Time) Post { return Post{Created: created} })
+)
 
-// Count returns the number of rows.
-func (r PostReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r PostReader) All() iter.Seq[Post] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r PostReader) Backward() iter.Seq[Post] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r PostReader) Find(id uint64) (Post, bool) { return r.r.Find(PostByIDIndex, Post{ID: id}) }
+// PostReader reads the post table: table.Rows, and a reader of each index.
+type PostReader struct{ table.Rows[Post, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r PostReader) ByID() PostByIDReader { return PostByIDReader{r.r} }
+func (r PostReader) ByID() table.ByUnique[Post, uint64] { return keelPostByID.Unique(r.Reader()) }
 
 // BySlug reads the table by its unique index slug (slug).
-func (r PostReader) BySlug() PostBySlugReader { return PostBySlugReader{r.r} }
+func (r PostReader) BySlug() table.ByUnique[Post, string] { return keelPostBySlug.Unique(r.Reader()) }
 
 // ByAuthor reads the table by its index author (author).
-func (r PostReader) ByAuthor() PostByAuthorReader { return PostByAuthorReader{r.r} }
+func (r PostReader) ByAuthor() table.ByIndex[Post, string] { return keelPostByAuthor.Index(r.Reader()) }
 
 // ByCreated reads the table by its index created (created).
-func (r PostReader) ByCreated() PostByCreatedReader { return PostByCreatedReader{r.r} }
+func (r PostReader) ByCreated() table.ByIndex[Post, time.Time] {
+	return keelPostByCreated.Index(r.Reader())
+}
 
-// PostTable is the post table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// PostTable is the post table inside a transaction: its reader and table.Writer.
 type PostTable struct {
 	PostReader
-	t *table.Table[Post]
+	table.Writer[Post, uint64]
 }
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t PostTable) Insert(row Post) (Post, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t PostTable) Update(row Post) (Post, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t PostTable) Upsert(row Post) (stored Post, inserted bool, err error) { return t.t.Upsert(row) }
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t PostTable) Delete(id uint64) (Post, error) { return t.t.DeleteBy(PostByIDIndex, Post{ID: id}) }
 
 // ByID reads and writes the table by its primary key (id).
-func (t PostTable) ByID() PostByID { return PostByID{PostByIDReader{&t.t.Reader}, t.t} }
+func (t PostTable) ByID() table.ByUniqueTx[Post, uint64] { return keelPostByID.UniqueTx(t.Table()) }
 
 // BySlug reads and writes the table by its unique index slug (slug).
-func (t PostTable) BySlug() PostBySlug { return PostBySlug{PostBySlugReader{&t.t.Reader}, t.t} }
-
-// ByAuthor reads the table by its index author (author).
-func (t PostTable) ByAuthor() PostByAuthorReader { return PostByAuthorReader{&t.t.Reader} }
-
-// ByCreated reads the table by its index created (created).
-func (t PostTable) ByCreated() PostByCreatedReader { return PostByCreatedReader{&t.t.Reader} }
-
-// PostByIDReader reads the post table by its primary key (id).
-type PostByIDReader struct{ r *table.Reader[Post] }
-
-// Find returns the row with the given key.
-func (x PostByIDReader) Find(id uint64) (Post, bool) { return x.r.Find(PostByIDIndex, Post{ID: id}) }
-
-// Filter yields the row with the given key, if there is one.
-func (x PostByIDReader) Filter(id uint64) iter.Seq[Post] {
-	return x.r.Lookup(PostByIDIndex, Post{ID: id}, 0)
-}
-
-// Between yields, in key order, the rows whose id lies in [lo, hi).
-func (x PostByIDReader) Between(lo, hi uint64) iter.Seq[Post] {
-	return x.r.Scan(PostByIDIndex, table.Incl(Post{ID: lo}, 0), table.Excl(Post{ID: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x PostByIDReader) Range(lo, hi table.Bound[Post]) iter.Seq[Post] {
-	return x.r.Scan(PostByIDIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x PostByIDReader) RangeBackward(lo, hi table.Bound[Post]) iter.Seq[Post] {
-	return x.r.ScanBackward(PostByIDIndex, lo, hi)
-}
-
-// PostByID reads and writes the post table by its primary key (id).
-type PostByID struct {
-	PostByIDReader
-	t *table.Table[Post]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x PostByID) Update(row Post) (Post, error) { return x.t.UpdateBy(PostByIDIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x PostByID) Delete(id uint64) (Post, error) { return x.t.DeleteBy(PostByIDIndex, Post{ID: id}) }
-
-// PostBySlugReader reads the post table by its unique index slug (slug).
-type PostBySlugReader struct{ r *table.Reader[Post] }
-
-// Find returns the row with the given key.
-func (x PostBySlugReader) Find(slug string) (Post, bool) {
-	return x.r.Find(PostBySlugIndex, Post{Slug: slug})
-}
-
-// Filter yields the row with the given key, if there is one.
-func (x PostBySlugReader) Filter(slug string) iter.Seq[Post] {
-	return x.r.Lookup(PostBySlugIndex, Post{Slug: slug}, 0)
-}
-
-// Between yields, in key order, the rows whose slug lies in [lo, hi).
-func (x PostBySlugReader) Between(lo, hi string) iter.Seq[Post] {
-	return x.r.Scan(PostBySlugIndex, table.Incl(Post{Slug: lo}, 0), table.Excl(Post{Slug: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x PostBySlugReader) Range(lo, hi table.Bound[Post]) iter.Seq[Post] {
-	return x.r.Scan(PostBySlugIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x PostBySlugReader) RangeBackward(lo, hi table.Bound[Post]) iter.Seq[Post] {
-	return x.r.ScanBackward(PostBySlugIndex, lo, hi)
-}
-
-// PostBySlug reads and writes the post table by its unique index slug (slug).
-type PostBySlug struct {
-	PostBySlugReader
-	t *table.Table[Post]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x PostBySlug) Update(row Post) (Post, error) { return x.t.UpdateBy(PostBySlugIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x PostBySlug) Delete(slug string) (Post, error) {
-	return x.t.DeleteBy(PostBySlugIndex, Post{Slug: slug})
-}
-
-// PostByAuthorReader reads the post table by its index author (author).
-type PostByAuthorReader struct{ r *table.Reader[Post] }
-
-// Filter yields the rows with the given key, in primary-key order.
-func (x PostByAuthorReader) Filter(author string) iter.Seq[Post] {
-	return x.r.Lookup(PostByAuthorIndex, Post{Author: author}, 0)
-}
-
-// Between yields, in key order, the rows whose author lies in [lo, hi).
-func (x PostByAuthorReader) Between(lo, hi string) iter.Seq[Post] {
-	return x.r.Scan(PostByAuthorIndex, table.Incl(Post{Author: lo}, 0), table.Excl(Post{Author: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x PostByAuthorReader) Range(lo, hi table.Bound[Post]) iter.Seq[Post] {
-	return x.r.Scan(PostByAuthorIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x PostByAuthorReader) RangeBackward(lo, hi table.Bound[Post]) iter.Seq[Post] {
-	return x.r.ScanBackward(PostByAuthorIndex, lo, hi)
-}
-
-// PostByCreatedReader reads the post table by its index created (created).
-type PostByCreatedReader struct{ r *table.Reader[Post] }
-
-// Filter yields the rows with the given key, in primary-key order.
-func (x PostByCreatedReader) Filter(created time.Time) iter.Seq[Post] {
-	return x.r.Lookup(PostByCreatedIndex, Post{Created: created}, 0)
-}
-
-// Between yields, in key order, the rows whose created lies in [lo, hi).
-func (x PostByCreatedReader) Between(lo, hi time.Time) iter.Seq[Post] {
-	return x.r.Scan(PostByCreatedIndex, table.Incl(Post{Created: lo}, 0), table.Excl(Post{Created: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x PostByCreatedReader) Range(lo, hi table.Bound[Post]) iter.Seq[Post] {
-	return x.r.Scan(PostByCreatedIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x PostByCreatedReader) RangeBackward(lo, hi table.Bound[Post]) iter.Seq[Post] {
-	return x.r.ScanBackward(PostByCreatedIndex, lo, hi)
-}
+func (t PostTable) BySlug() table.ByUniqueTx[Post, string] { return keelPostBySlug.UniqueTx(t.Table()) }
 
 // OrderDef describes the order table.
 var OrderDef = &table.Def[Order]{
@@ -903,10 +583,8 @@ var OrderDef = &table.Def[Order]{
 	Primary: OrderByPKIndex,
 	Indexes: []*table.Index[Order]{OrderByShopStatusIndex},
 	Sequences: []table.AutoInc[Order]{
-		table.NewAutoInc("order_id_seq", "id", table.SeqParams[int64]{Batch: 16},
-			func(r *Order) *int64 { return &r.ID }),
-		table.NewAutoInc("order_seq_seq", "seq", table.SeqParams[uint8]{Start: 5, HasStart: true, Min: 1, HasMin: true, Max: 10, HasMax: true, Increment: -1, NoCycle: true},
-			func(r *Order) *uint8 { return &r.Seq }),
+		table.NewAutoInc("order_id_seq", "id", table.SeqParams[int64]{Batch: 16}, func(r *Order) *int64 { return &r.ID }),
+		table.NewAutoInc("order_seq_seq", "seq", table.SeqParams[uint8]{Start: 5, HasStart: true, Min: 1, HasMin: true, Max: 10, HasMax: true, Increment: -1, NoCycle: true}, func(r *Order) *uint8 { return &r.Seq }),
 	},
 	Encode:    keelAppendOrder,
 	Decode:    keelDecodeOrder,
@@ -979,7 +657,7 @@ var OrderByShopStatusIndex = &table.Index[Order]{
 	Key: func(r *Order) uint64 { return table.KeyString(r.Shop) },
 }
 
-// keelAppendOrder appends the encoding of a order row.
+// keelAppendOrder, keelReadOrder and keelDecodeOrder are the order row's codec.
 func keelAppendOrder(dst []byte, r *Order) []byte {
 	dst = codec.AppendString(dst, r.Shop)
 	dst = codec.AppendVarint(dst, r.ID)
@@ -1026,7 +704,6 @@ func keelAppendOrder(dst []byte, r *Order) []byte {
 	return dst
 }
 
-// keelReadOrder reads a order row written by keelAppendOrder.
 func keelReadOrder(d *codec.Reader, r *Order) {
 	r.Shop = d.Text()
 	r.ID = d.Varint()
@@ -1117,78 +794,48 @@ func keelReadOrder(d *codec.Reader, r *Order) {
 	}
 }
 
-// keelDecodeOrder decodes one order row.
 func keelDecodeOrder(src []byte, r *Order) error {
 	d := codec.NewReader(src)
 	keelReadOrder(d, r)
 	return d.Err()
 }
 
-// OrderReader reads the order table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type OrderReader struct{ r *table.Reader[Order] }
+// The keys of the order table's other indexes, for its readers and writers.
+var (
+	keelOrderByPK         = table.KeyOf(OrderByPKIndex, func(r Order) Order { return r })
+	keelOrderByShopStatus = table.KeyOf(OrderByShopStatusIndex, func(r Order) Order { return r })
+)
 
-// Count returns the number of rows.
-func (r OrderReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r OrderReader) All() iter.Seq[Order] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r OrderReader) Backward() iter.Seq[Order] { return r.r.Backward() }
+// OrderReader reads the order table: table.Rows, and a reader of each index.
+type OrderReader struct{ table.Rows[Order, Order] }
 
 // Find returns the row with the given primary key.
 func (r OrderReader) Find(shop string, id int64) (Order, bool) {
-	return r.r.Find(OrderByPKIndex, Order{Shop: shop, ID: id})
+	return r.Rows.Find(Order{Shop: shop, ID: id})
 }
 
 // ByPK reads the table by its primary key (shop, id).
-func (r OrderReader) ByPK() OrderByPKReader { return OrderByPKReader{r.r} }
+func (r OrderReader) ByPK() OrderByPKReader { return OrderByPKReader{r.Reader()} }
 
 // ByShopStatus reads the table by its index by_shop_status (shop, status).
-func (r OrderReader) ByShopStatus() OrderByShopStatusReader { return OrderByShopStatusReader{r.r} }
-
-// OrderTable is the order table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
-type OrderTable struct {
-	OrderReader
-	t *table.Table[Order]
+func (r OrderReader) ByShopStatus() OrderByShopStatusReader {
+	return OrderByShopStatusReader{r.Reader()}
 }
 
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t OrderTable) Insert(row Order) (Order, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t OrderTable) Update(row Order) (Order, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t OrderTable) Upsert(row Order) (stored Order, inserted bool, err error) {
-	return t.t.Upsert(row)
+// OrderTable is the order table inside a transaction: its reader and table.Writer.
+type OrderTable struct {
+	OrderReader
+	table.Writer[Order, Order]
 }
 
 // Delete removes the row with the given primary key and returns it, or
 // a *table.NotFoundError.
 func (t OrderTable) Delete(shop string, id int64) (Order, error) {
-	return t.t.DeleteBy(OrderByPKIndex, Order{Shop: shop, ID: id})
+	return t.Writer.Delete(Order{Shop: shop, ID: id})
 }
 
 // ByPK reads and writes the table by its primary key (shop, id).
-func (t OrderTable) ByPK() OrderByPK { return OrderByPK{OrderByPKReader{&t.t.Reader}, t.t} }
-
-// ByShopStatus reads the table by its index by_shop_status (shop, status).
-func (t OrderTable) ByShopStatus() OrderByShopStatusReader {
-	return OrderByShopStatusReader{&t.t.Reader}
-}
+func (t OrderTable) ByPK() OrderByPK { return OrderByPK{OrderByPKReader{&t.Table().Reader}, t.Table()} }
 
 // OrderByPKReader reads the order table by its primary key (shop, id).
 type OrderByPKReader struct{ r *table.Reader[Order] }
@@ -1365,15 +1012,10 @@ func keelNormalizeLike(r *Like) {
 	r.Key = codec.NormBytes(r.Key)
 }
 
-// LikeByPostIndex is the index like_post of the like table, on (post).
-var LikeByPostIndex = &table.Index[Like]{
-	Name:     "like_post",
-	Columns:  []string{"post"},
-	Compare:  func(a, b *Like, _ int) int { return cmp.Compare(a.Post, b.Post) },
-	Format:   func(r *Like, _ int) string { return fmt.Sprintf("post=%d", r.Post) },
-	Key:      func(r *Like) uint64 { return table.KeyUint(r.Post) },
-	KeyExact: true,
-}
+// The like table's indexes on one column (XIndex, with keelX its key):
+var (
+	LikeByPostIndex, keelLikeByPost = table.UintIndex("like_post", "post", false, func(r *Like) *uint64 { return &r.Post }) // index post
+)
 
 // LikeByUpIndex is the index like_up of the like table, on (up).
 var LikeByUpIndex = &table.Index[Like]{
@@ -1395,7 +1037,7 @@ var LikeByKeyIndex = &table.Index[Like]{
 	Key:     func(r *Like) uint64 { return table.KeyBytes(r.Key) },
 }
 
-// keelAppendLike appends the encoding of a like row.
+// keelAppendLike, keelReadLike and keelDecodeLike are the like row's codec.
 func keelAppendLike(dst []byte, r *Like) []byte {
 	dst = codec.AppendUvarint(dst, r.Post)
 	dst = codec.AppendString(dst, r.User)
@@ -1406,11 +1048,9 @@ func keelAppendLike(dst []byte, r *Like) []byte {
 	dst = codec.AppendVarint(dst, int64(r.I))
 	dst = codec.AppendUvarint(dst, uint64(r.U))
 	dst = codec.AppendVarint(dst, int64(r.I8))
-	dst = codec.AppendUvarint(dst, uint64(r.U16))
-	return dst
+	return codec.AppendUvarint(dst, uint64(r.U16))
 }
 
-// keelReadLike reads a like row written by keelAppendLike.
 func keelReadLike(d *codec.Reader, r *Like) {
 	r.Post = d.Uvarint()
 	r.User = d.Text()
@@ -1424,160 +1064,39 @@ func keelReadLike(d *codec.Reader, r *Like) {
 	r.U16 = uint16(d.Uint(16))
 }
 
-// keelDecodeLike decodes one like row.
 func keelDecodeLike(src []byte, r *Like) error {
 	d := codec.NewReader(src)
 	keelReadLike(d, r)
 	return d.Err()
 }
 
-// LikeReader reads the like table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type LikeReader struct{ r *table.Reader[Like] }
+// The keys of the like table's other indexes, for its readers and writers.
+var (
+	keelLikeRows  = table.KeyOf(LikeDef.Primary, func(r Like) Like { return r })
+	keelLikeByUp  = table.KeyOf(LikeByUpIndex, func(up bool) Like { return Like{Up: up} })
+	keelLikeByKey = table.KeyOf(LikeByKeyIndex, func(key []byte) Like { return Like{Key: key} })
+)
 
-// Count returns the number of rows.
-func (r LikeReader) Count() int { return r.r.Count() }
-
-// All yields every row in row order.
-func (r LikeReader) All() iter.Seq[Like] { return r.r.All() }
-
-// Backward yields every row in reverse row order.
-func (r LikeReader) Backward() iter.Seq[Like] { return r.r.Backward() }
-
-// Has reports whether the set holds row.
-func (r LikeReader) Has(row Like) bool { _, ok := r.r.Get(row); return ok }
+// LikeReader reads the like table: table.Rows, and a reader of each index.
+type LikeReader struct{ table.Rows[Like, Like] }
 
 // ByPost reads the table by its index post (post).
-func (r LikeReader) ByPost() LikeByPostReader { return LikeByPostReader{r.r} }
+func (r LikeReader) ByPost() table.ByIndex[Like, uint64] { return keelLikeByPost.Index(r.Reader()) }
 
 // ByUp reads the table by its index up (up).
-func (r LikeReader) ByUp() LikeByUpReader { return LikeByUpReader{r.r} }
+func (r LikeReader) ByUp() table.ByIndex[Like, bool] { return keelLikeByUp.Index(r.Reader()) }
 
 // ByKey reads the table by its unique index by_key (key).
-func (r LikeReader) ByKey() LikeByKeyReader { return LikeByKeyReader{r.r} }
+func (r LikeReader) ByKey() table.ByUnique[Like, []byte] { return keelLikeByKey.Unique(r.Reader()) }
 
-// LikeTable is the like table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// LikeTable is the like table inside a transaction: its reader and table.SetWriter.
 type LikeTable struct {
 	LikeReader
-	t *table.Table[Like]
+	table.SetWriter[Like]
 }
-
-// Insert stores row and returns it as stored; a row identical to a
-// stored one is stored once, so inserting it again changes nothing.
-// A unique index that another row holds the key of is a
-// *table.UniqueError.
-func (t LikeTable) Insert(row Like) (Like, error) { return t.t.Insert(row) }
-
-// Delete removes row and returns it, or a *table.NotFoundError.
-func (t LikeTable) Delete(row Like) (Like, error) { return t.t.Delete(row) }
-
-// ByPost reads the table by its index post (post).
-func (t LikeTable) ByPost() LikeByPostReader { return LikeByPostReader{&t.t.Reader} }
-
-// ByUp reads the table by its index up (up).
-func (t LikeTable) ByUp() LikeByUpReader { return LikeByUpReader{&t.t.Reader} }
 
 // ByKey reads and writes the table by its unique index by_key (key).
-func (t LikeTable) ByKey() LikeByKey { return LikeByKey{LikeByKeyReader{&t.t.Reader}, t.t} }
-
-// LikeByPostReader reads the like table by its index post (post).
-type LikeByPostReader struct{ r *table.Reader[Like] }
-
-// Filter yields the rows with the given key, in primary-key order.
-func (x LikeByPostReader) Filter(post uint64) iter.Seq[Like] {
-	return x.r.Lookup(LikeByPostIndex, Like{Post: post}, 0)
-}
-
-// Between yields, in key order, the rows whose post lies in [lo, hi).
-func (x LikeByPostReader) Between(lo, hi uint64) iter.Seq[Like] {
-	return x.r.Scan(LikeByPostIndex, table.Incl(Like{Post: lo}, 0), table.Excl(Like{Post: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x LikeByPostReader) Range(lo, hi table.Bound[Like]) iter.Seq[Like] {
-	return x.r.Scan(LikeByPostIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x LikeByPostReader) RangeBackward(lo, hi table.Bound[Like]) iter.Seq[Like] {
-	return x.r.ScanBackward(LikeByPostIndex, lo, hi)
-}
-
-// LikeByUpReader reads the like table by its index up (up).
-type LikeByUpReader struct{ r *table.Reader[Like] }
-
-// Filter yields the rows with the given key, in primary-key order.
-func (x LikeByUpReader) Filter(up bool) iter.Seq[Like] {
-	return x.r.Lookup(LikeByUpIndex, Like{Up: up}, 0)
-}
-
-// Between yields, in key order, the rows whose up lies in [lo, hi).
-func (x LikeByUpReader) Between(lo, hi bool) iter.Seq[Like] {
-	return x.r.Scan(LikeByUpIndex, table.Incl(Like{Up: lo}, 0), table.Excl(Like{Up: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x LikeByUpReader) Range(lo, hi table.Bound[Like]) iter.Seq[Like] {
-	return x.r.Scan(LikeByUpIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x LikeByUpReader) RangeBackward(lo, hi table.Bound[Like]) iter.Seq[Like] {
-	return x.r.ScanBackward(LikeByUpIndex, lo, hi)
-}
-
-// LikeByKeyReader reads the like table by its unique index by_key (key).
-type LikeByKeyReader struct{ r *table.Reader[Like] }
-
-// Find returns the row with the given key.
-func (x LikeByKeyReader) Find(key []byte) (Like, bool) {
-	return x.r.Find(LikeByKeyIndex, Like{Key: key})
-}
-
-// Filter yields the row with the given key, if there is one.
-func (x LikeByKeyReader) Filter(key []byte) iter.Seq[Like] {
-	return x.r.Lookup(LikeByKeyIndex, Like{Key: key}, 0)
-}
-
-// Between yields, in key order, the rows whose key lies in [lo, hi).
-func (x LikeByKeyReader) Between(lo, hi []byte) iter.Seq[Like] {
-	return x.r.Scan(LikeByKeyIndex, table.Incl(Like{Key: lo}, 0), table.Excl(Like{Key: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x LikeByKeyReader) Range(lo, hi table.Bound[Like]) iter.Seq[Like] {
-	return x.r.Scan(LikeByKeyIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x LikeByKeyReader) RangeBackward(lo, hi table.Bound[Like]) iter.Seq[Like] {
-	return x.r.ScanBackward(LikeByKeyIndex, lo, hi)
-}
-
-// LikeByKey reads and writes the like table by its unique index by_key (key).
-type LikeByKey struct {
-	LikeByKeyReader
-	t *table.Table[Like]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x LikeByKey) Update(row Like) (Like, error) { return x.t.UpdateBy(LikeByKeyIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x LikeByKey) Delete(key []byte) (Like, error) {
-	return x.t.DeleteBy(LikeByKeyIndex, Like{Key: key})
-}
+func (t LikeTable) ByKey() table.ByUniqueTx[Like, []byte] { return keelLikeByKey.UniqueTx(t.Table()) }
 
 // EventDef describes the event table.
 var EventDef = &table.Def[Event]{
@@ -1586,187 +1105,53 @@ var EventDef = &table.Def[Event]{
 		{Name: "seq", Type: "int32", Kind: "int32"},
 		{Name: "kind", Type: "Status", Kind: "string"},
 	},
-	Primary: EventBySeqIndex,
-	Indexes: []*table.Index[Event]{EventByKindIndex},
-	Sequences: []table.AutoInc[Event]{
-		table.NewAutoInc("event_seq_seq", "seq", table.SeqParams[int32]{Start: 10, HasStart: true, Advance: true, Batch: 4},
-			func(r *Event) *int32 { return &r.Seq }),
-	},
-	Encode: keelAppendEvent,
-	Decode: keelDecodeEvent,
+	Primary:   EventBySeqIndex,
+	Indexes:   []*table.Index[Event]{EventByKindIndex},
+	Sequences: []table.AutoInc[Event]{table.NewAutoInc("event_seq_seq", "seq", table.SeqParams[int32]{Start: 10, HasStart: true, Advance: true, Batch: 4}, func(r *Event) *int32 { return &r.Seq })},
+	Encode:    keelAppendEvent,
+	Decode:    keelDecodeEvent,
 }
 
-// EventBySeqIndex is the primary key event_pk of the event table, on (seq).
-var EventBySeqIndex = &table.Index[Event]{
-	Name:     "event_pk",
-	Columns:  []string{"seq"},
-	Unique:   true,
-	Compare:  func(a, b *Event, _ int) int { return cmp.Compare(a.Seq, b.Seq) },
-	Format:   func(r *Event, _ int) string { return fmt.Sprintf("seq=%d", r.Seq) },
-	Key:      func(r *Event) uint64 { return table.KeyInt(int64(r.Seq)) },
-	KeyExact: true,
-}
+// The event table's indexes on one column (XIndex, with keelX its key):
+var (
+	EventBySeqIndex, keelEventBySeq   = table.IntIndex("event_pk", "seq", true, func(r *Event) *int32 { return &r.Seq })          // primary key
+	EventByKindIndex, keelEventByKind = table.StringIndex("event_kind", "kind", false, func(r *Event) *Status { return &r.Kind }) // index kind
+)
 
-// EventByKindIndex is the index event_kind of the event table, on (kind).
-var EventByKindIndex = &table.Index[Event]{
-	Name:    "event_kind",
-	Columns: []string{"kind"},
-	Compare: func(a, b *Event, _ int) int { return strings.Compare(string(a.Kind), string(b.Kind)) },
-	Format:  func(r *Event, _ int) string { return fmt.Sprintf("kind=%q", string(r.Kind)) },
-	Key:     func(r *Event) uint64 { return table.KeyString(string(r.Kind)) },
-}
-
-// keelAppendEvent appends the encoding of a event row.
+// keelAppendEvent, keelReadEvent and keelDecodeEvent are the event row's codec.
 func keelAppendEvent(dst []byte, r *Event) []byte {
 	dst = codec.AppendVarint(dst, int64(r.Seq))
-	dst = codec.AppendString(dst, string(r.Kind))
-	return dst
+	return codec.AppendString(dst, string(r.Kind))
 }
 
-// keelReadEvent reads a event row written by keelAppendEvent.
 func keelReadEvent(d *codec.Reader, r *Event) {
 	r.Seq = int32(d.Int(32))
 	r.Kind = Status(d.Text())
 }
 
-// keelDecodeEvent decodes one event row.
 func keelDecodeEvent(src []byte, r *Event) error {
 	d := codec.NewReader(src)
 	keelReadEvent(d, r)
 	return d.Err()
 }
 
-// EventReader reads the event table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type EventReader struct{ r *table.Reader[Event] }
-
-// Count returns the number of rows.
-func (r EventReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r EventReader) All() iter.Seq[Event] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r EventReader) Backward() iter.Seq[Event] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r EventReader) Find(seq int32) (Event, bool) { return r.r.Find(EventBySeqIndex, Event{Seq: seq}) }
+// EventReader reads the event table: table.Rows, and a reader of each index.
+type EventReader struct{ table.Rows[Event, int32] }
 
 // BySeq reads the table by its primary key (seq).
-func (r EventReader) BySeq() EventBySeqReader { return EventBySeqReader{r.r} }
+func (r EventReader) BySeq() table.ByUnique[Event, int32] { return keelEventBySeq.Unique(r.Reader()) }
 
 // ByKind reads the table by its index kind (kind).
-func (r EventReader) ByKind() EventByKindReader { return EventByKindReader{r.r} }
+func (r EventReader) ByKind() table.ByIndex[Event, Status] { return keelEventByKind.Index(r.Reader()) }
 
-// EventTable is the event table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// EventTable is the event table inside a transaction: its reader and table.Writer.
 type EventTable struct {
 	EventReader
-	t *table.Table[Event]
-}
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t EventTable) Insert(row Event) (Event, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t EventTable) Update(row Event) (Event, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t EventTable) Upsert(row Event) (stored Event, inserted bool, err error) {
-	return t.t.Upsert(row)
-}
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t EventTable) Delete(seq int32) (Event, error) {
-	return t.t.DeleteBy(EventBySeqIndex, Event{Seq: seq})
+	table.Writer[Event, int32]
 }
 
 // BySeq reads and writes the table by its primary key (seq).
-func (t EventTable) BySeq() EventBySeq { return EventBySeq{EventBySeqReader{&t.t.Reader}, t.t} }
-
-// ByKind reads the table by its index kind (kind).
-func (t EventTable) ByKind() EventByKindReader { return EventByKindReader{&t.t.Reader} }
-
-// EventBySeqReader reads the event table by its primary key (seq).
-type EventBySeqReader struct{ r *table.Reader[Event] }
-
-// Find returns the row with the given key.
-func (x EventBySeqReader) Find(seq int32) (Event, bool) {
-	return x.r.Find(EventBySeqIndex, Event{Seq: seq})
-}
-
-// Filter yields the row with the given key, if there is one.
-func (x EventBySeqReader) Filter(seq int32) iter.Seq[Event] {
-	return x.r.Lookup(EventBySeqIndex, Event{Seq: seq}, 0)
-}
-
-// Between yields, in key order, the rows whose seq lies in [lo, hi).
-func (x EventBySeqReader) Between(lo, hi int32) iter.Seq[Event] {
-	return x.r.Scan(EventBySeqIndex, table.Incl(Event{Seq: lo}, 0), table.Excl(Event{Seq: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x EventBySeqReader) Range(lo, hi table.Bound[Event]) iter.Seq[Event] {
-	return x.r.Scan(EventBySeqIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x EventBySeqReader) RangeBackward(lo, hi table.Bound[Event]) iter.Seq[Event] {
-	return x.r.ScanBackward(EventBySeqIndex, lo, hi)
-}
-
-// EventBySeq reads and writes the event table by its primary key (seq).
-type EventBySeq struct {
-	EventBySeqReader
-	t *table.Table[Event]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x EventBySeq) Update(row Event) (Event, error) { return x.t.UpdateBy(EventBySeqIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x EventBySeq) Delete(seq int32) (Event, error) {
-	return x.t.DeleteBy(EventBySeqIndex, Event{Seq: seq})
-}
-
-// EventByKindReader reads the event table by its index kind (kind).
-type EventByKindReader struct{ r *table.Reader[Event] }
-
-// Filter yields the rows with the given key, in primary-key order.
-func (x EventByKindReader) Filter(kind Status) iter.Seq[Event] {
-	return x.r.Lookup(EventByKindIndex, Event{Kind: kind}, 0)
-}
-
-// Between yields, in key order, the rows whose kind lies in [lo, hi).
-func (x EventByKindReader) Between(lo, hi Status) iter.Seq[Event] {
-	return x.r.Scan(EventByKindIndex, table.Incl(Event{Kind: lo}, 0), table.Excl(Event{Kind: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x EventByKindReader) Range(lo, hi table.Bound[Event]) iter.Seq[Event] {
-	return x.r.Scan(EventByKindIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x EventByKindReader) RangeBackward(lo, hi table.Bound[Event]) iter.Seq[Event] {
-	return x.r.ScanBackward(EventByKindIndex, lo, hi)
-}
+func (t EventTable) BySeq() table.ByUniqueTx[Event, int32] { return keelEventBySeq.UniqueTx(t.Table()) }
 
 // ReadingDef describes the reading table.
 var ReadingDef = &table.Def[Reading]{
@@ -1801,61 +1186,36 @@ var ReadingDef = &table.Def[Reading]{
 	Decode: keelDecodeReading,
 }
 
-// keelAppendReading appends the encoding of a reading row.
+// keelAppendReading, keelReadReading and keelDecodeReading are the reading row's codec.
 func keelAppendReading(dst []byte, r *Reading) []byte {
 	dst = codec.AppendFloat64(dst, r.Value)
-	dst = codec.AppendString(dst, r.Unit)
-	return dst
+	return codec.AppendString(dst, r.Unit)
 }
 
-// keelReadReading reads a reading row written by keelAppendReading.
 func keelReadReading(d *codec.Reader, r *Reading) {
 	r.Value = d.Float64()
 	r.Unit = d.Text()
 }
 
-// keelDecodeReading decodes one reading row.
 func keelDecodeReading(src []byte, r *Reading) error {
 	d := codec.NewReader(src)
 	keelReadReading(d, r)
 	return d.Err()
 }
 
-// ReadingReader reads the reading table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type ReadingReader struct{ r *table.Reader[Reading] }
+// The keys of the reading table's other indexes, for its readers and writers.
+var (
+	keelReadingRows = table.KeyOf(ReadingDef.Primary, func(r Reading) Reading { return r })
+)
 
-// Count returns the number of rows.
-func (r ReadingReader) Count() int { return r.r.Count() }
+// ReadingReader reads the reading table: table.Rows, and a reader of each index.
+type ReadingReader struct{ table.Rows[Reading, Reading] }
 
-// All yields every row in row order.
-func (r ReadingReader) All() iter.Seq[Reading] { return r.r.All() }
-
-// Backward yields every row in reverse row order.
-func (r ReadingReader) Backward() iter.Seq[Reading] { return r.r.Backward() }
-
-// Has reports whether the set holds row.
-func (r ReadingReader) Has(row Reading) bool { _, ok := r.r.Get(row); return ok }
-
-// ReadingTable is the reading table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// ReadingTable is the reading table inside a transaction: its reader and table.SetWriter.
 type ReadingTable struct {
 	ReadingReader
-	t *table.Table[Reading]
+	table.SetWriter[Reading]
 }
-
-// Insert stores row and returns it as stored; a row identical to a
-// stored one is stored once, so inserting it again changes nothing.
-// A unique index that another row holds the key of is a
-// *table.UniqueError.
-func (t ReadingTable) Insert(row Reading) (Reading, error) { return t.t.Insert(row) }
-
-// Delete removes row and returns it, or a *table.NotFoundError.
-func (t ReadingTable) Delete(row Reading) (Reading, error) { return t.t.Delete(row) }
 
 // AccountDef describes the account table.
 var AccountDef = &table.Def[Account]{
@@ -1894,152 +1254,56 @@ var AccountByHandleIndex = &table.Index[Account]{
 	Hash:    func(r *Account) uint64 { return table.HashString(r.Handle) },
 }
 
-// keelAppendAccount appends the encoding of a account row.
+// keelAppendAccount, keelReadAccount and keelDecodeAccount are the account row's codec.
 func keelAppendAccount(dst []byte, r *Account) []byte {
 	dst = codec.AppendUvarint(dst, r.ID)
 	dst = codec.AppendString(dst, r.Handle)
-	dst = codec.AppendVarint(dst, r.Balance)
-	return dst
+	return codec.AppendVarint(dst, r.Balance)
 }
 
-// keelReadAccount reads a account row written by keelAppendAccount.
 func keelReadAccount(d *codec.Reader, r *Account) {
 	r.ID = d.Uvarint()
 	r.Handle = d.Text()
 	r.Balance = d.Varint()
 }
 
-// keelDecodeAccount decodes one account row.
 func keelDecodeAccount(src []byte, r *Account) error {
 	d := codec.NewReader(src)
 	keelReadAccount(d, r)
 	return d.Err()
 }
 
-// AccountReader reads the account table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type AccountReader struct{ r *table.Reader[Account] }
+// The keys of the account table's other indexes, for its readers and writers.
+var (
+	keelAccountByID     = table.KeyOf(AccountByIDIndex, func(id uint64) Account { return Account{ID: id} })
+	keelAccountByHandle = table.KeyOf(AccountByHandleIndex, func(handle string) Account { return Account{Handle: handle} })
+)
 
-// Count returns the number of rows.
-func (r AccountReader) Count() int { return r.r.Count() }
-
-// All yields every row, in no particular order (the primary key is a
-// hash index).
-func (r AccountReader) All() iter.Seq[Account] { return r.r.All() }
-
-// Find returns the row with the given primary key.
-func (r AccountReader) Find(id uint64) (Account, bool) {
-	return r.r.Find(AccountByIDIndex, Account{ID: id})
-}
+// AccountReader reads the account table: table.Rows, and a reader of each index.
+type AccountReader struct{ table.Rows[Account, uint64] }
 
 // ByID reads the table by its hash primary key (id).
-func (r AccountReader) ByID() AccountByIDReader { return AccountByIDReader{r.r} }
+func (r AccountReader) ByID() table.ByHash[Account, uint64] { return keelAccountByID.Hash(r.Reader()) }
 
 // ByHandle reads the table by its hash unique index handle (handle).
-func (r AccountReader) ByHandle() AccountByHandleReader { return AccountByHandleReader{r.r} }
+func (r AccountReader) ByHandle() table.ByHash[Account, string] {
+	return keelAccountByHandle.Hash(r.Reader())
+}
 
-// AccountTable is the account table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// AccountTable is the account table inside a transaction: its reader and table.Writer.
 type AccountTable struct {
 	AccountReader
-	t *table.Table[Account]
-}
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t AccountTable) Insert(row Account) (Account, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t AccountTable) Update(row Account) (Account, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t AccountTable) Upsert(row Account) (stored Account, inserted bool, err error) {
-	return t.t.Upsert(row)
-}
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t AccountTable) Delete(id uint64) (Account, error) {
-	return t.t.DeleteBy(AccountByIDIndex, Account{ID: id})
+	table.Writer[Account, uint64]
 }
 
 // ByID reads and writes the table by its hash primary key (id).
-func (t AccountTable) ByID() AccountByID { return AccountByID{AccountByIDReader{&t.t.Reader}, t.t} }
+func (t AccountTable) ByID() table.ByHashTx[Account, uint64] {
+	return keelAccountByID.HashTx(t.Table())
+}
 
 // ByHandle reads and writes the table by its hash unique index handle (handle).
-func (t AccountTable) ByHandle() AccountByHandle {
-	return AccountByHandle{AccountByHandleReader{&t.t.Reader}, t.t}
-}
-
-// AccountByIDReader reads the account table by its hash primary key (id).
-type AccountByIDReader struct{ r *table.Reader[Account] }
-
-// Find returns the row with the given key.
-func (x AccountByIDReader) Find(id uint64) (Account, bool) {
-	return x.r.Find(AccountByIDIndex, Account{ID: id})
-}
-
-// Filter yields the row with the given key, if there is one.
-func (x AccountByIDReader) Filter(id uint64) iter.Seq[Account] {
-	return x.r.Lookup(AccountByIDIndex, Account{ID: id}, 0)
-}
-
-// AccountByID reads and writes the account table by its hash primary key (id).
-type AccountByID struct {
-	AccountByIDReader
-	t *table.Table[Account]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x AccountByID) Update(row Account) (Account, error) { return x.t.UpdateBy(AccountByIDIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x AccountByID) Delete(id uint64) (Account, error) {
-	return x.t.DeleteBy(AccountByIDIndex, Account{ID: id})
-}
-
-// AccountByHandleReader reads the account table by its hash unique index handle (handle).
-type AccountByHandleReader struct{ r *table.Reader[Account] }
-
-// Find returns the row with the given key.
-func (x AccountByHandleReader) Find(handle string) (Account, bool) {
-	return x.r.Find(AccountByHandleIndex, Account{Handle: handle})
-}
-
-// Filter yields the row with the given key, if there is one.
-func (x AccountByHandleReader) Filter(handle string) iter.Seq[Account] {
-	return x.r.Lookup(AccountByHandleIndex, Account{Handle: handle}, 0)
-}
-
-// AccountByHandle reads and writes the account table by its hash unique index handle (handle).
-type AccountByHandle struct {
-	AccountByHandleReader
-	t *table.Table[Account]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x AccountByHandle) Update(row Account) (Account, error) {
-	return x.t.UpdateBy(AccountByHandleIndex, row)
-}
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x AccountByHandle) Delete(handle string) (Account, error) {
-	return x.t.DeleteBy(AccountByHandleIndex, Account{Handle: handle})
+func (t AccountTable) ByHandle() table.ByHashTx[Account, string] {
+	return keelAccountByHandle.HashTx(t.Table())
 }
 
 // PairDef describes the pair table.
@@ -2076,79 +1340,49 @@ var PairByPKIndex = &table.Index[Pair]{
 	Hash: func(r *Pair) uint64 { return table.HashCombine(table.HashString(r.A), table.HashInt(int64(r.B))) },
 }
 
-// keelAppendPair appends the encoding of a pair row.
+// keelAppendPair, keelReadPair and keelDecodePair are the pair row's codec.
 func keelAppendPair(dst []byte, r *Pair) []byte {
 	dst = codec.AppendString(dst, r.A)
-	dst = codec.AppendVarint(dst, int64(r.B))
-	return dst
+	return codec.AppendVarint(dst, int64(r.B))
 }
 
-// keelReadPair reads a pair row written by keelAppendPair.
 func keelReadPair(d *codec.Reader, r *Pair) {
 	r.A = d.Text()
 	r.B = int32(d.Int(32))
 }
 
-// keelDecodePair decodes one pair row.
 func keelDecodePair(src []byte, r *Pair) error {
 	d := codec.NewReader(src)
 	keelReadPair(d, r)
 	return d.Err()
 }
 
-// PairReader reads the pair table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type PairReader struct{ r *table.Reader[Pair] }
+// The keys of the pair table's other indexes, for its readers and writers.
+var (
+	keelPairByPK = table.KeyOf(PairByPKIndex, func(r Pair) Pair { return r })
+)
 
-// Count returns the number of rows.
-func (r PairReader) Count() int { return r.r.Count() }
-
-// All yields every row, in no particular order (the primary key is a
-// hash index).
-func (r PairReader) All() iter.Seq[Pair] { return r.r.All() }
+// PairReader reads the pair table: table.Rows, and a reader of each index.
+type PairReader struct{ table.Rows[Pair, Pair] }
 
 // Find returns the row with the given primary key.
-func (r PairReader) Find(a string, b int32) (Pair, bool) {
-	return r.r.Find(PairByPKIndex, Pair{A: a, B: b})
-}
+func (r PairReader) Find(a string, b int32) (Pair, bool) { return r.Rows.Find(Pair{A: a, B: b}) }
 
 // ByPK reads the table by its hash primary key (a, b).
-func (r PairReader) ByPK() PairByPKReader { return PairByPKReader{r.r} }
+func (r PairReader) ByPK() PairByPKReader { return PairByPKReader{r.Reader()} }
 
-// PairTable is the pair table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// PairTable is the pair table inside a transaction: its reader and table.Writer.
 type PairTable struct {
 	PairReader
-	t *table.Table[Pair]
+	table.Writer[Pair, Pair]
 }
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t PairTable) Insert(row Pair) (Pair, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t PairTable) Update(row Pair) (Pair, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t PairTable) Upsert(row Pair) (stored Pair, inserted bool, err error) { return t.t.Upsert(row) }
 
 // Delete removes the row with the given primary key and returns it, or
 // a *table.NotFoundError.
-func (t PairTable) Delete(a string, b int32) (Pair, error) {
-	return t.t.DeleteBy(PairByPKIndex, Pair{A: a, B: b})
-}
+func (t PairTable) Delete(a string, b int32) (Pair, error) { return t.Writer.Delete(Pair{A: a, B: b}) }
 
 // ByPK reads and writes the table by its hash primary key (a, b).
-func (t PairTable) ByPK() PairByPK { return PairByPK{PairByPKReader{&t.t.Reader}, t.t} }
+func (t PairTable) ByPK() PairByPK { return PairByPK{PairByPKReader{&t.Table().Reader}, t.Table()} }
 
 // PairByPKReader reads the pair table by its hash primary key (a, b).
 type PairByPKReader struct{ r *table.Reader[Pair] }

@@ -3,11 +3,7 @@
 package evolve
 
 import (
-	"cmp"
 	"context"
-	"fmt"
-	"iter"
-	"strings"
 	"time"
 
 	"github.com/keeldb/keel"
@@ -17,43 +13,36 @@ import (
 	"github.com/keeldb/keel/table"
 )
 
-// This file fits generated-code version 2 of Keel. If the build stops
-// here, regenerate with go generate or update Keel.
-const (
-	_ = keel.EnforceGenVersion(2 - keel.MinGenVersion)
-	_ = keel.EnforceGenVersion(keel.GenVersion - 2)
+// Generated-code version 2: if the build stops here, regenerate or update Keel.
+const _ = keel.EnforceGenVersion(2-keel.MinGenVersion) + keel.EnforceGenVersion(keel.GenVersion-2)
+
+// The table structs as generated: if the build stops here, run go generate.
+var _ struct {
+	ID     uint64    `db:"pk,autoinc"`
+	Title  string    `db:"index"`
+	Status string    `db:"default=draft"`
+	Score  int32     `db:"default=-5"`
+	At     time.Time `db:"default=2024-01-02T03:04:05Z"`
+	Note   string    `db:"default=\"a, b\""`
+	Ratio  float64   `db:"default=0.5"`
+	Flag   bool      `db:"default=true"`
+	Zero   int64     `db:"default=0"`
+} = Post{}
+var _ struct {
+	Name   string `db:"pk"`
+	Weight uint16 `db:"default=1"`
+} = Tag{}
+
+// Ctx is what a reducer sees: its context and DB, the module's tables in its
+// transaction. ViewDB is them as of one commit, read-only, for any goroutine.
+type (
+	Ctx struct {
+		*reducer.Ctx
+		DB DB
+	}
+	DB     struct{ tx *table.Tx }
+	ViewDB struct{ v *table.View }
 )
-
-// The table structs as they were when this file was generated: if the
-// build stops here, a field, type or tag changed, so run go generate.
-var (
-	_ struct {
-		ID     uint64    `db:"pk,autoinc"`
-		Title  string    `db:"index"`
-		Status string    `db:"default=draft"`
-		Score  int32     `db:"default=-5"`
-		At     time.Time `db:"default=2024-01-02T03:04:05Z"`
-		Note   string    `db:"default=\"a, b\""`
-		Ratio  float64   `db:"default=0.5"`
-		Flag   bool      `db:"default=true"`
-		Zero   int64     `db:"default=0"`
-	} = Post{}
-	_ struct {
-		Name   string `db:"pk"`
-		Weight uint16 `db:"default=1"`
-	} = Tag{}
-)
-
-// Ctx is what a reducer of this module sees: the reducer context (caller,
-// time, deterministic rand, logger) and DB, the module's typed tables
-// inside the reducer's transaction.
-type Ctx struct {
-	*reducer.Ctx
-	DB DB
-}
-
-// DB is the module's tables inside one transaction.
-type DB struct{ tx *table.Tx }
 
 // DBOf returns the typed tables of tx, for keel.DB.Update and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
@@ -61,30 +50,25 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Post returns the post table.
 func (db DB) Post() PostTable {
 	t := table.Use(db.tx, PostDef)
-	return PostTable{PostReader{&t.Reader}, t}
+	return PostTable{PostReader{keelPostByID.Rows(&t.Reader)}, keelPostByID.Writer(t)}
 }
 
 // Tag returns the tag table.
 func (db DB) Tag() TagTable {
 	t := table.Use(db.tx, TagDef)
-	return TagTable{TagReader{&t.Reader}, t}
+	return TagTable{TagReader{keelTagByName.Rows(&t.Reader)}, keelTagByName.Writer(t)}
 }
-
-// ViewDB is the module's tables as of one commit, read-only; it may be
-// read from any number of goroutines.
-type ViewDB struct{ v *table.View }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Post returns the post table.
-func (v ViewDB) Post() PostReader { return PostReader{table.Read(v.v, PostDef)} }
+func (v ViewDB) Post() PostReader { return PostReader{keelPostByID.Rows(table.Read(v.v, PostDef))} }
 
 // Tag returns the tag table.
-func (v ViewDB) Tag() TagReader { return TagReader{table.Read(v.v, TagDef)} }
+func (v ViewDB) Tag() TagReader { return TagReader{keelTagByName.Rows(table.Read(v.v, TagDef))} }
 
-// Module is the evolve module: its tables and reducers, ready for
-// keel.Open.
+// Module is the evolve module: its tables and reducers, for keel.Open.
 var Module = &keel.Module{
 	Name:       "evolve",
 	Tables:     []table.Schema{PostDef, TagDef},
@@ -93,86 +77,53 @@ var Module = &keel.Module{
 	Dropped:    []string{"tag.color", "comment"},
 }
 
-// Client calls the module's reducers through a keel.Conn (a *keel.DB)
-// on behalf of one caller. Each call is one transaction: it returns once
-// the transaction has committed (and is durable, as the log's policy
-// promises) or rolled back.
-type Client struct {
-	conn   keel.Conn
-	caller reducer.Identity
-}
+// Client calls the module's reducers through a keel.Conn on behalf of one
+// caller (keel.Caller); each call is one transaction (see keel.Run).
+type Client struct{ keel.Caller }
 
 // NewClient returns a client that calls conn's reducers as caller.
-func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{conn, caller} }
+func NewClient(conn keel.Conn, caller reducer.Identity) Client {
+	return Client{keel.NewCaller(conn, caller)}
+}
 
 // As returns a client for the same connection with another caller.
-func (c Client) As(caller reducer.Identity) Client { return Client{c.conn, caller} }
+func (c Client) As(caller reducer.Identity) Client { return Client{c.Caller.As(caller)} }
 
-// Conn returns the client's connection.
-func (c Client) Conn() keel.Conn { return c.conn }
+// View returns the tables as of the last durable commit (see keel.ViewOf).
+func (c Client) View(ctx context.Context) (ViewDB, error) { return keel.ViewAs(ctx, c.Caller, ViewOf) }
 
-// View returns the module's tables as of the last durable commit, when
-// the connection is a *keel.DB.
-func (c Client) View(ctx context.Context) (ViewDB, error) {
-	v, err := keel.ViewOf(ctx, c.conn)
-	return ViewDB{v}, err
-}
+// Go returns the client's asynchronous form (see keel.Go).
+func (c Client) Go() AsyncClient { return AsyncClient{c.Caller} }
 
-// Go returns the client's asynchronous form: its methods submit a call
-// and return a keel.Future to wait on, so that one goroutine can keep
-// many calls in flight; they run, and finish, in the order submitted.
-func (c Client) Go() AsyncClient { return AsyncClient{c} }
+// Batch returns the client's batch form, which adds calls to b.
+func (c Client) Batch(b *keel.Batch) BatchClient { return AsyncClient{c.In(b)} }
 
-// AsyncClient submits the module's reducer calls without waiting.
-type AsyncClient struct{ c Client }
+// AsyncClient has Client's reducer methods, which submit the call, or add
+// it to a batch, and return its future (keel.Send); BatchClient is its
+// batch form.
+type (
+	AsyncClient struct{ c keel.Caller }
+	BatchClient = AsyncClient
+)
 
-// Batch returns the client's batch form: its methods add calls to b,
-// which b.Submit queues in order with one queue operation (on b's
-// connection).
-func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }
-
-// BatchClient adds the module's reducer calls to a keel.Batch.
-type BatchClient struct {
-	c Client
-	b *keel.Batch
-}
-
-// RemoteTables are the client caches of the module's public tables: the
-// rows the subscriptions of a Remote hold, with their callbacks.
+// RemoteTables are the client caches of the module's public tables.
 type RemoteTables struct{}
 
-// Remote is a connection to a Keel server that runs this module (package
-// server): Client's reducer methods run over it, and DB caches the rows
-// its subscriptions hold. It reconnects with its token when the
-// connection drops.
+// Remote is Client over a connection to a Keel server, with DB caching rows.
 type Remote struct {
 	Client
-	DB   RemoteTables
-	conn *keelclient.Conn
+	DB RemoteTables
+	*keelclient.Conn
 }
 
-// Dial connects to the Keel server at url (ws://host/path) that runs
-// this module.
+// Dial connects to the Keel server at url (ws://host/path).
 func Dial(ctx context.Context, url string, opts keelclient.Options) (*Remote, error) {
 	c, err := keelclient.Dial(ctx, url, opts)
 	if err != nil {
 		return nil, err
 	}
-	r := &Remote{Client: NewClient(c, c.Identity()), conn: c}
-	return r, nil
+	return &Remote{Client: NewClient(c, c.Identity()), Conn: c}, nil
 }
-
-// Net returns the connection: its identity and token, subscriptions of
-// any query, one-off queries.
-func (r *Remote) Net() *keelclient.Conn { return r.conn }
-
-// Subscribe subscribes to queries and returns once their rows are in DB.
-func (r *Remote) Subscribe(ctx context.Context, queries ...string) (*keelclient.Subscription, error) {
-	return r.conn.Subscribe(ctx, queries...)
-}
-
-// Close closes the connection.
-func (r *Remote) Close() error { return r.conn.Close() }
 
 // PostDef describes the post table.
 var PostDef = &table.Def[Post]{
@@ -188,12 +139,9 @@ var PostDef = &table.Def[Post]{
 		{Name: "flag", Type: "bool", Kind: "bool", Default: "true"},
 		{Name: "zero", Type: "int64", Kind: "int64"},
 	},
-	Primary: PostByIDIndex,
-	Indexes: []*table.Index[Post]{PostByTitleIndex},
-	Sequences: []table.AutoInc[Post]{
-		table.NewAutoInc("post_id_seq", "id", table.SeqParams[uint64]{},
-			func(r *Post) *uint64 { return &r.ID }),
-	},
+	Primary:   PostByIDIndex,
+	Indexes:   []*table.Index[Post]{PostByTitleIndex},
+	Sequences: []table.AutoInc[Post]{table.NewAutoInc("post_id_seq", "id", table.SeqParams[uint64]{}, func(r *Post) *uint64 { return &r.ID })},
 	Encode:    keelAppendPost,
 	Decode:    keelDecodePost,
 	Normalize: keelNormalizePost,
@@ -206,27 +154,13 @@ func keelNormalizePost(r *Post) {
 	r.At = codec.NormTime(r.At)
 }
 
-// PostByIDIndex is the primary key post_pk of the post table, on (id).
-var PostByIDIndex = &table.Index[Post]{
-	Name:     "post_pk",
-	Columns:  []string{"id"},
-	Unique:   true,
-	Compare:  func(a, b *Post, _ int) int { return cmp.Compare(a.ID, b.ID) },
-	Format:   func(r *Post, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
-	Key:      func(r *Post) uint64 { return table.KeyUint(r.ID) },
-	KeyExact: true,
-}
+// The post table's indexes on one column (XIndex, with keelX its key):
+var (
+	PostByIDIndex, keelPostByID       = table.UintIndex("post_pk", "id", true, func(r *Post) *uint64 { return &r.ID })             // primary key
+	PostByTitleIndex, keelPostByTitle = table.StringIndex("post_title", "title", false, func(r *Post) *string { return &r.Title }) // index title
+)
 
-// PostByTitleIndex is the index post_title of the post table, on (title).
-var PostByTitleIndex = &table.Index[Post]{
-	Name:    "post_title",
-	Columns: []string{"title"},
-	Compare: func(a, b *Post, _ int) int { return strings.Compare(a.Title, b.Title) },
-	Format:  func(r *Post, _ int) string { return fmt.Sprintf("title=%q", r.Title) },
-	Key:     func(r *Post) uint64 { return table.KeyString(r.Title) },
-}
-
-// keelAppendPost appends the encoding of a post row.
+// keelAppendPost, keelReadPost and keelDecodePost are the post row's codec.
 func keelAppendPost(dst []byte, r *Post) []byte {
 	dst = codec.AppendUvarint(dst, r.ID)
 	dst = codec.AppendString(dst, r.Title)
@@ -236,11 +170,9 @@ func keelAppendPost(dst []byte, r *Post) []byte {
 	dst = codec.AppendString(dst, r.Note)
 	dst = codec.AppendFloat64(dst, r.Ratio)
 	dst = codec.AppendBool(dst, r.Flag)
-	dst = codec.AppendVarint(dst, r.Zero)
-	return dst
+	return codec.AppendVarint(dst, r.Zero)
 }
 
-// keelReadPost reads a post row written by keelAppendPost.
 func keelReadPost(d *codec.Reader, r *Post) {
 	r.ID = d.Uvarint()
 	r.Title = d.Text()
@@ -253,136 +185,29 @@ func keelReadPost(d *codec.Reader, r *Post) {
 	r.Zero = d.Varint()
 }
 
-// keelDecodePost decodes one post row.
 func keelDecodePost(src []byte, r *Post) error {
 	d := codec.NewReader(src)
 	keelReadPost(d, r)
 	return d.Err()
 }
 
-// PostReader reads the post table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type PostReader struct{ r *table.Reader[Post] }
-
-// Count returns the number of rows.
-func (r PostReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r PostReader) All() iter.Seq[Post] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r PostReader) Backward() iter.Seq[Post] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r PostReader) Find(id uint64) (Post, bool) { return r.r.Find(PostByIDIndex, Post{ID: id}) }
+// PostReader reads the post table: table.Rows, and a reader of each index.
+type PostReader struct{ table.Rows[Post, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r PostReader) ByID() PostByIDReader { return PostByIDReader{r.r} }
+func (r PostReader) ByID() table.ByUnique[Post, uint64] { return keelPostByID.Unique(r.Reader()) }
 
 // ByTitle reads the table by its index title (title).
-func (r PostReader) ByTitle() PostByTitleReader { return PostByTitleReader{r.r} }
+func (r PostReader) ByTitle() table.ByIndex[Post, string] { return keelPostByTitle.Index(r.Reader()) }
 
-// PostTable is the post table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// PostTable is the post table inside a transaction: its reader and table.Writer.
 type PostTable struct {
 	PostReader
-	t *table.Table[Post]
+	table.Writer[Post, uint64]
 }
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t PostTable) Insert(row Post) (Post, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t PostTable) Update(row Post) (Post, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t PostTable) Upsert(row Post) (stored Post, inserted bool, err error) { return t.t.Upsert(row) }
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t PostTable) Delete(id uint64) (Post, error) { return t.t.DeleteBy(PostByIDIndex, Post{ID: id}) }
 
 // ByID reads and writes the table by its primary key (id).
-func (t PostTable) ByID() PostByID { return PostByID{PostByIDReader{&t.t.Reader}, t.t} }
-
-// ByTitle reads the table by its index title (title).
-func (t PostTable) ByTitle() PostByTitleReader { return PostByTitleReader{&t.t.Reader} }
-
-// PostByIDReader reads the post table by its primary key (id).
-type PostByIDReader struct{ r *table.Reader[Post] }
-
-// Find returns the row with the given key.
-func (x PostByIDReader) Find(id uint64) (Post, bool) { return x.r.Find(PostByIDIndex, Post{ID: id}) }
-
-// Filter yields the row with the given key, if there is one.
-func (x PostByIDReader) Filter(id uint64) iter.Seq[Post] {
-	return x.r.Lookup(PostByIDIndex, Post{ID: id}, 0)
-}
-
-// Between yields, in key order, the rows whose id lies in [lo, hi).
-func (x PostByIDReader) Between(lo, hi uint64) iter.Seq[Post] {
-	return x.r.Scan(PostByIDIndex, table.Incl(Post{ID: lo}, 0), table.Excl(Post{ID: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x PostByIDReader) Range(lo, hi table.Bound[Post]) iter.Seq[Post] {
-	return x.r.Scan(PostByIDIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x PostByIDReader) RangeBackward(lo, hi table.Bound[Post]) iter.Seq[Post] {
-	return x.r.ScanBackward(PostByIDIndex, lo, hi)
-}
-
-// PostByID reads and writes the post table by its primary key (id).
-type PostByID struct {
-	PostByIDReader
-	t *table.Table[Post]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x PostByID) Update(row Post) (Post, error) { return x.t.UpdateBy(PostByIDIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x PostByID) Delete(id uint64) (Post, error) { return x.t.DeleteBy(PostByIDIndex, Post{ID: id}) }
-
-// PostByTitleReader reads the post table by its index title (title).
-type PostByTitleReader struct{ r *table.Reader[Post] }
-
-// Filter yields the rows with the given key, in primary-key order.
-func (x PostByTitleReader) Filter(title string) iter.Seq[Post] {
-	return x.r.Lookup(PostByTitleIndex, Post{Title: title}, 0)
-}
-
-// Between yields, in key order, the rows whose title lies in [lo, hi).
-func (x PostByTitleReader) Between(lo, hi string) iter.Seq[Post] {
-	return x.r.Scan(PostByTitleIndex, table.Incl(Post{Title: lo}, 0), table.Excl(Post{Title: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x PostByTitleReader) Range(lo, hi table.Bound[Post]) iter.Seq[Post] {
-	return x.r.Scan(PostByTitleIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x PostByTitleReader) RangeBackward(lo, hi table.Bound[Post]) iter.Seq[Post] {
-	return x.r.ScanBackward(PostByTitleIndex, lo, hi)
-}
+func (t PostTable) ByID() table.ByUniqueTx[Post, uint64] { return keelPostByID.UniqueTx(t.Table()) }
 
 // TagDef describes the tag table.
 var TagDef = &table.Def[Tag]{
@@ -396,135 +221,42 @@ var TagDef = &table.Def[Tag]{
 	Decode:  keelDecodeTag,
 }
 
-// TagByNameIndex is the primary key tag_pk of the tag table, on (name).
-var TagByNameIndex = &table.Index[Tag]{
-	Name:    "tag_pk",
-	Columns: []string{"name"},
-	Unique:  true,
-	Compare: func(a, b *Tag, _ int) int { return strings.Compare(a.Name, b.Name) },
-	Format:  func(r *Tag, _ int) string { return fmt.Sprintf("name=%q", r.Name) },
-	Key:     func(r *Tag) uint64 { return table.KeyString(r.Name) },
-}
+// The tag table's indexes on one column (XIndex, with keelX its key):
+var (
+	TagByNameIndex, keelTagByName = table.StringIndex("tag_pk", "name", true, func(r *Tag) *string { return &r.Name }) // primary key
+)
 
-// keelAppendTag appends the encoding of a tag row.
+// keelAppendTag, keelReadTag and keelDecodeTag are the tag row's codec.
 func keelAppendTag(dst []byte, r *Tag) []byte {
 	dst = codec.AppendString(dst, r.Name)
-	dst = codec.AppendUvarint(dst, uint64(r.Weight))
-	return dst
+	return codec.AppendUvarint(dst, uint64(r.Weight))
 }
 
-// keelReadTag reads a tag row written by keelAppendTag.
 func keelReadTag(d *codec.Reader, r *Tag) {
 	r.Name = d.Text()
 	r.Weight = uint16(d.Uint(16))
 }
 
-// keelDecodeTag decodes one tag row.
 func keelDecodeTag(src []byte, r *Tag) error {
 	d := codec.NewReader(src)
 	keelReadTag(d, r)
 	return d.Err()
 }
 
-// TagReader reads the tag table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type TagReader struct{ r *table.Reader[Tag] }
-
-// Count returns the number of rows.
-func (r TagReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r TagReader) All() iter.Seq[Tag] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r TagReader) Backward() iter.Seq[Tag] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r TagReader) Find(name string) (Tag, bool) { return r.r.Find(TagByNameIndex, Tag{Name: name}) }
+// TagReader reads the tag table: table.Rows, and a reader of each index.
+type TagReader struct{ table.Rows[Tag, string] }
 
 // ByName reads the table by its primary key (name).
-func (r TagReader) ByName() TagByNameReader { return TagByNameReader{r.r} }
+func (r TagReader) ByName() table.ByUnique[Tag, string] { return keelTagByName.Unique(r.Reader()) }
 
-// TagTable is the tag table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// TagTable is the tag table inside a transaction: its reader and table.Writer.
 type TagTable struct {
 	TagReader
-	t *table.Table[Tag]
-}
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t TagTable) Insert(row Tag) (Tag, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t TagTable) Update(row Tag) (Tag, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t TagTable) Upsert(row Tag) (stored Tag, inserted bool, err error) { return t.t.Upsert(row) }
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t TagTable) Delete(name string) (Tag, error) {
-	return t.t.DeleteBy(TagByNameIndex, Tag{Name: name})
+	table.Writer[Tag, string]
 }
 
 // ByName reads and writes the table by its primary key (name).
-func (t TagTable) ByName() TagByName { return TagByName{TagByNameReader{&t.t.Reader}, t.t} }
-
-// TagByNameReader reads the tag table by its primary key (name).
-type TagByNameReader struct{ r *table.Reader[Tag] }
-
-// Find returns the row with the given key.
-func (x TagByNameReader) Find(name string) (Tag, bool) {
-	return x.r.Find(TagByNameIndex, Tag{Name: name})
-}
-
-// Filter yields the row with the given key, if there is one.
-func (x TagByNameReader) Filter(name string) iter.Seq[Tag] {
-	return x.r.Lookup(TagByNameIndex, Tag{Name: name}, 0)
-}
-
-// Between yields, in key order, the rows whose name lies in [lo, hi).
-func (x TagByNameReader) Between(lo, hi string) iter.Seq[Tag] {
-	return x.r.Scan(TagByNameIndex, table.Incl(Tag{Name: lo}, 0), table.Excl(Tag{Name: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x TagByNameReader) Range(lo, hi table.Bound[Tag]) iter.Seq[Tag] {
-	return x.r.Scan(TagByNameIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x TagByNameReader) RangeBackward(lo, hi table.Bound[Tag]) iter.Seq[Tag] {
-	return x.r.ScanBackward(TagByNameIndex, lo, hi)
-}
-
-// TagByName reads and writes the tag table by its primary key (name).
-type TagByName struct {
-	TagByNameReader
-	t *table.Table[Tag]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x TagByName) Update(row Tag) (Tag, error) { return x.t.UpdateBy(TagByNameIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x TagByName) Delete(name string) (Tag, error) {
-	return x.t.DeleteBy(TagByNameIndex, Tag{Name: name})
-}
+func (t TagTable) ByName() table.ByUniqueTx[Tag, string] { return keelTagByName.UniqueTx(t.Table()) }
 
 // keelMigrateMigratePost is the migration function MigratePost: post rows stored in the
 // shape of PostV1, (id, name, body), become Post rows.

@@ -4,9 +4,6 @@ package minimal
 
 import (
 	"context"
-	"fmt"
-	"iter"
-	"strings"
 
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
@@ -15,31 +12,24 @@ import (
 	"github.com/keeldb/keel/table"
 )
 
-// This file fits generated-code version 2 of Keel. If the build stops
-// here, regenerate with go generate or update Keel.
-const (
-	_ = keel.EnforceGenVersion(2 - keel.MinGenVersion)
-	_ = keel.EnforceGenVersion(keel.GenVersion - 2)
+// Generated-code version 2: if the build stops here, regenerate or update Keel.
+const _ = keel.EnforceGenVersion(2-keel.MinGenVersion) + keel.EnforceGenVersion(keel.GenVersion-2)
+
+// The table structs as generated: if the build stops here, run go generate.
+var _ struct {
+	Name string `db:"pk"`
+} = Item{}
+
+// Ctx is what a reducer sees: its context and DB, the module's tables in its
+// transaction. ViewDB is them as of one commit, read-only, for any goroutine.
+type (
+	Ctx struct {
+		*reducer.Ctx
+		DB DB
+	}
+	DB     struct{ tx *table.Tx }
+	ViewDB struct{ v *table.View }
 )
-
-// The table structs as they were when this file was generated: if the
-// build stops here, a field, type or tag changed, so run go generate.
-var (
-	_ struct {
-		Name string `db:"pk"`
-	} = Item{}
-)
-
-// Ctx is what a reducer of this module sees: the reducer context (caller,
-// time, deterministic rand, logger) and DB, the module's typed tables
-// inside the reducer's transaction.
-type Ctx struct {
-	*reducer.Ctx
-	DB DB
-}
-
-// DB is the module's tables inside one transaction.
-type DB struct{ tx *table.Tx }
 
 // DBOf returns the typed tables of tx, for keel.DB.Update and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
@@ -47,107 +37,69 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Item returns the item table.
 func (db DB) Item() ItemTable {
 	t := table.Use(db.tx, ItemDef)
-	return ItemTable{ItemReader{&t.Reader}, t}
+	return ItemTable{ItemReader{keelItemByName.Rows(&t.Reader)}, keelItemByName.Writer(t)}
 }
-
-// ViewDB is the module's tables as of one commit, read-only; it may be
-// read from any number of goroutines.
-type ViewDB struct{ v *table.View }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Item returns the item table.
-func (v ViewDB) Item() ItemReader { return ItemReader{table.Read(v.v, ItemDef)} }
+func (v ViewDB) Item() ItemReader { return ItemReader{keelItemByName.Rows(table.Read(v.v, ItemDef))} }
 
-// Module is the minimal module: its tables and reducers, ready for
-// keel.Open.
+// Module is the minimal module: its tables and reducers, for keel.Open.
 var Module = &keel.Module{
 	Name:     "minimal",
 	Tables:   []table.Schema{ItemDef},
 	Reducers: []*reducer.Def{},
 }
 
-// Client calls the module's reducers through a keel.Conn (a *keel.DB)
-// on behalf of one caller. Each call is one transaction: it returns once
-// the transaction has committed (and is durable, as the log's policy
-// promises) or rolled back.
-type Client struct {
-	conn   keel.Conn
-	caller reducer.Identity
-}
+// Client calls the module's reducers through a keel.Conn on behalf of one
+// caller (keel.Caller); each call is one transaction (see keel.Run).
+type Client struct{ keel.Caller }
 
 // NewClient returns a client that calls conn's reducers as caller.
-func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{conn, caller} }
+func NewClient(conn keel.Conn, caller reducer.Identity) Client {
+	return Client{keel.NewCaller(conn, caller)}
+}
 
 // As returns a client for the same connection with another caller.
-func (c Client) As(caller reducer.Identity) Client { return Client{c.conn, caller} }
+func (c Client) As(caller reducer.Identity) Client { return Client{c.Caller.As(caller)} }
 
-// Conn returns the client's connection.
-func (c Client) Conn() keel.Conn { return c.conn }
+// View returns the tables as of the last durable commit (see keel.ViewOf).
+func (c Client) View(ctx context.Context) (ViewDB, error) { return keel.ViewAs(ctx, c.Caller, ViewOf) }
 
-// View returns the module's tables as of the last durable commit, when
-// the connection is a *keel.DB.
-func (c Client) View(ctx context.Context) (ViewDB, error) {
-	v, err := keel.ViewOf(ctx, c.conn)
-	return ViewDB{v}, err
-}
+// Go returns the client's asynchronous form (see keel.Go).
+func (c Client) Go() AsyncClient { return AsyncClient{c.Caller} }
 
-// Go returns the client's asynchronous form: its methods submit a call
-// and return a keel.Future to wait on, so that one goroutine can keep
-// many calls in flight; they run, and finish, in the order submitted.
-func (c Client) Go() AsyncClient { return AsyncClient{c} }
+// Batch returns the client's batch form, which adds calls to b.
+func (c Client) Batch(b *keel.Batch) BatchClient { return AsyncClient{c.In(b)} }
 
-// AsyncClient submits the module's reducer calls without waiting.
-type AsyncClient struct{ c Client }
+// AsyncClient has Client's reducer methods, which submit the call, or add
+// it to a batch, and return its future (keel.Send); BatchClient is its
+// batch form.
+type (
+	AsyncClient struct{ c keel.Caller }
+	BatchClient = AsyncClient
+)
 
-// Batch returns the client's batch form: its methods add calls to b,
-// which b.Submit queues in order with one queue operation (on b's
-// connection).
-func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }
-
-// BatchClient adds the module's reducer calls to a keel.Batch.
-type BatchClient struct {
-	c Client
-	b *keel.Batch
-}
-
-// RemoteTables are the client caches of the module's public tables: the
-// rows the subscriptions of a Remote hold, with their callbacks.
+// RemoteTables are the client caches of the module's public tables.
 type RemoteTables struct{}
 
-// Remote is a connection to a Keel server that runs this module (package
-// server): Client's reducer methods run over it, and DB caches the rows
-// its subscriptions hold. It reconnects with its token when the
-// connection drops.
+// Remote is Client over a connection to a Keel server, with DB caching rows.
 type Remote struct {
 	Client
-	DB   RemoteTables
-	conn *keelclient.Conn
+	DB RemoteTables
+	*keelclient.Conn
 }
 
-// Dial connects to the Keel server at url (ws://host/path) that runs
-// this module.
+// Dial connects to the Keel server at url (ws://host/path).
 func Dial(ctx context.Context, url string, opts keelclient.Options) (*Remote, error) {
 	c, err := keelclient.Dial(ctx, url, opts)
 	if err != nil {
 		return nil, err
 	}
-	r := &Remote{Client: NewClient(c, c.Identity()), conn: c}
-	return r, nil
+	return &Remote{Client: NewClient(c, c.Identity()), Conn: c}, nil
 }
-
-// Net returns the connection: its identity and token, subscriptions of
-// any query, one-off queries.
-func (r *Remote) Net() *keelclient.Conn { return r.conn }
-
-// Subscribe subscribes to queries and returns once their rows are in DB.
-func (r *Remote) Subscribe(ctx context.Context, queries ...string) (*keelclient.Subscription, error) {
-	return r.conn.Subscribe(ctx, queries...)
-}
-
-// Close closes the connection.
-func (r *Remote) Close() error { return r.conn.Close() }
 
 // ItemDef describes the item table.
 var ItemDef = &table.Def[Item]{
@@ -160,132 +112,37 @@ var ItemDef = &table.Def[Item]{
 	Decode:  keelDecodeItem,
 }
 
-// ItemByNameIndex is the primary key item_pk of the item table, on (name).
-var ItemByNameIndex = &table.Index[Item]{
-	Name:    "item_pk",
-	Columns: []string{"name"},
-	Unique:  true,
-	Compare: func(a, b *Item, _ int) int { return strings.Compare(a.Name, b.Name) },
-	Format:  func(r *Item, _ int) string { return fmt.Sprintf("name=%q", r.Name) },
-	Key:     func(r *Item) uint64 { return table.KeyString(r.Name) },
-}
+// The item table's indexes on one column (XIndex, with keelX its key):
+var (
+	ItemByNameIndex, keelItemByName = table.StringIndex("item_pk", "name", true, func(r *Item) *string { return &r.Name }) // primary key
+)
 
-// keelAppendItem appends the encoding of a item row.
+// keelAppendItem, keelReadItem and keelDecodeItem are the item row's codec.
 func keelAppendItem(dst []byte, r *Item) []byte {
-	dst = codec.AppendString(dst, r.Name)
-	return dst
+	return codec.AppendString(dst, r.Name)
 }
 
-// keelReadItem reads a item row written by keelAppendItem.
 func keelReadItem(d *codec.Reader, r *Item) {
 	r.Name = d.Text()
 }
 
-// keelDecodeItem decodes one item row.
 func keelDecodeItem(src []byte, r *Item) error {
 	d := codec.NewReader(src)
 	keelReadItem(d, r)
 	return d.Err()
 }
 
-// ItemReader reads the item table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type ItemReader struct{ r *table.Reader[Item] }
-
-// Count returns the number of rows.
-func (r ItemReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r ItemReader) All() iter.Seq[Item] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r ItemReader) Backward() iter.Seq[Item] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r ItemReader) Find(name string) (Item, bool) {
-	return r.r.Find(ItemByNameIndex, Item{Name: name})
-}
+// ItemReader reads the item table: table.Rows, and a reader of each index.
+type ItemReader struct{ table.Rows[Item, string] }
 
 // ByName reads the table by its primary key (name).
-func (r ItemReader) ByName() ItemByNameReader { return ItemByNameReader{r.r} }
+func (r ItemReader) ByName() table.ByUnique[Item, string] { return keelItemByName.Unique(r.Reader()) }
 
-// ItemTable is the item table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// ItemTable is the item table inside a transaction: its reader and table.Writer.
 type ItemTable struct {
 	ItemReader
-	t *table.Table[Item]
-}
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t ItemTable) Insert(row Item) (Item, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t ItemTable) Update(row Item) (Item, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t ItemTable) Upsert(row Item) (stored Item, inserted bool, err error) { return t.t.Upsert(row) }
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t ItemTable) Delete(name string) (Item, error) {
-	return t.t.DeleteBy(ItemByNameIndex, Item{Name: name})
+	table.Writer[Item, string]
 }
 
 // ByName reads and writes the table by its primary key (name).
-func (t ItemTable) ByName() ItemByName { return ItemByName{ItemByNameReader{&t.t.Reader}, t.t} }
-
-// ItemByNameReader reads the item table by its primary key (name).
-type ItemByNameReader struct{ r *table.Reader[Item] }
-
-// Find returns the row with the given key.
-func (x ItemByNameReader) Find(name string) (Item, bool) {
-	return x.r.Find(ItemByNameIndex, Item{Name: name})
-}
-
-// Filter yields the row with the given key, if there is one.
-func (x ItemByNameReader) Filter(name string) iter.Seq[Item] {
-	return x.r.Lookup(ItemByNameIndex, Item{Name: name}, 0)
-}
-
-// Between yields, in key order, the rows whose name lies in [lo, hi).
-func (x ItemByNameReader) Between(lo, hi string) iter.Seq[Item] {
-	return x.r.Scan(ItemByNameIndex, table.Incl(Item{Name: lo}, 0), table.Excl(Item{Name: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x ItemByNameReader) Range(lo, hi table.Bound[Item]) iter.Seq[Item] {
-	return x.r.Scan(ItemByNameIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x ItemByNameReader) RangeBackward(lo, hi table.Bound[Item]) iter.Seq[Item] {
-	return x.r.ScanBackward(ItemByNameIndex, lo, hi)
-}
-
-// ItemByName reads and writes the item table by its primary key (name).
-type ItemByName struct {
-	ItemByNameReader
-	t *table.Table[Item]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x ItemByName) Update(row Item) (Item, error) { return x.t.UpdateBy(ItemByNameIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x ItemByName) Delete(name string) (Item, error) {
-	return x.t.DeleteBy(ItemByNameIndex, Item{Name: name})
-}
+func (t ItemTable) ByName() table.ByUniqueTx[Item, string] { return keelItemByName.UniqueTx(t.Table()) }

@@ -3,11 +3,7 @@
 package chat
 
 import (
-	"cmp"
 	"context"
-	"fmt"
-	"iter"
-	"strings"
 	"time"
 
 	"github.com/keeldb/keel"
@@ -17,39 +13,32 @@ import (
 	"github.com/keeldb/keel/table"
 )
 
-// This file fits generated-code version 2 of Keel. If the build stops
-// here, regenerate with go generate or update Keel.
-const (
-	_ = keel.EnforceGenVersion(2 - keel.MinGenVersion)
-	_ = keel.EnforceGenVersion(keel.GenVersion - 2)
+// Generated-code version 2: if the build stops here, regenerate or update Keel.
+const _ = keel.EnforceGenVersion(2-keel.MinGenVersion) + keel.EnforceGenVersion(keel.GenVersion-2)
+
+// The table structs as generated: if the build stops here, run go generate.
+var _ struct {
+	Identity string `db:"pk"`
+	Name     string
+	Online   bool
+} = User{}
+var _ struct {
+	ID     uint64 `db:"pk,autoinc"`
+	Sender string `db:"index"`
+	Sent   time.Time
+	Text   string
+} = Message{}
+
+// Ctx is what a reducer sees: its context and DB, the module's tables in its
+// transaction. ViewDB is them as of one commit, read-only, for any goroutine.
+type (
+	Ctx struct {
+		*reducer.Ctx
+		DB DB
+	}
+	DB     struct{ tx *table.Tx }
+	ViewDB struct{ v *table.View }
 )
-
-// The table structs as they were when this file was generated: if the
-// build stops here, a field, type or tag changed, so run go generate.
-var (
-	_ struct {
-		Identity string `db:"pk"`
-		Name     string
-		Online   bool
-	} = User{}
-	_ struct {
-		ID     uint64 `db:"pk,autoinc"`
-		Sender string `db:"index"`
-		Sent   time.Time
-		Text   string
-	} = Message{}
-)
-
-// Ctx is what a reducer of this module sees: the reducer context (caller,
-// time, deterministic rand, logger) and DB, the module's typed tables
-// inside the reducer's transaction.
-type Ctx struct {
-	*reducer.Ctx
-	DB DB
-}
-
-// DB is the module's tables inside one transaction.
-type DB struct{ tx *table.Tx }
 
 // DBOf returns the typed tables of tx, for keel.DB.Update and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
@@ -57,30 +46,29 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // User returns the user table.
 func (db DB) User() UserTable {
 	t := table.Use(db.tx, UserDef)
-	return UserTable{UserReader{&t.Reader}, t}
+	return UserTable{UserReader{keelUserByIdentity.Rows(&t.Reader)}, keelUserByIdentity.Writer(t)}
 }
 
 // Message returns the message table.
 func (db DB) Message() MessageTable {
 	t := table.Use(db.tx, MessageDef)
-	return MessageTable{MessageReader{&t.Reader}, t}
+	return MessageTable{MessageReader{keelMessageByID.Rows(&t.Reader)}, keelMessageByID.Writer(t)}
 }
-
-// ViewDB is the module's tables as of one commit, read-only; it may be
-// read from any number of goroutines.
-type ViewDB struct{ v *table.View }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // User returns the user table.
-func (v ViewDB) User() UserReader { return UserReader{table.Read(v.v, UserDef)} }
+func (v ViewDB) User() UserReader {
+	return UserReader{keelUserByIdentity.Rows(table.Read(v.v, UserDef))}
+}
 
 // Message returns the message table.
-func (v ViewDB) Message() MessageReader { return MessageReader{table.Read(v.v, MessageDef)} }
+func (v ViewDB) Message() MessageReader {
+	return MessageReader{keelMessageByID.Rows(table.Read(v.v, MessageDef))}
+}
 
-// Module is the chat module: its tables and reducers, ready for
-// keel.Open.
+// Module is the chat module: its tables and reducers, for keel.Open.
 var Module = &keel.Module{
 	Name:         "chat",
 	Tables:       []table.Schema{UserDef, MessageDef},
@@ -89,69 +77,49 @@ var Module = &keel.Module{
 	OnDisconnect: &DisconnectedReducer.Def,
 }
 
-// SetNameReducer is reducer SetName, with the codecs of its arguments (SetNameArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// SetNameReducer is reducer SetName, with the codecs of its SetNameArgs and result.
 var SetNameReducer = reducer.New("SetName", func(c *reducer.Ctx, a SetNameArgs) (struct{}, error) {
 	return struct{}{}, SetName(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Name)
 }, reducer.Codec[SetNameArgs]{
 	Append: func(dst []byte, a *SetNameArgs) []byte {
-		dst = codec.AppendString(dst, a.Name)
-		return dst
+		return codec.AppendString(dst, a.Name)
 	},
-	Decode: func(src []byte, a *SetNameArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *SetNameArgs) {
 		a.Name = d.Text()
-		return d.Err()
-	},
-}, keelNoneCodec,
-	reducer.Signature([]reducer.Param{{Name: "name", Kind: "string"}}, nil))
+	}),
+}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "name", Kind: "string"}}, nil))
 
-// SendMessageReducer is reducer SendMessage, with the codecs of its arguments (SendMessageArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// SendMessageReducer is reducer SendMessage, with the codecs of its SendMessageArgs and result.
 var SendMessageReducer = reducer.New("SendMessage", func(c *reducer.Ctx, a SendMessageArgs) (struct{}, error) {
 	return struct{}{}, SendMessage(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Text)
 }, reducer.Codec[SendMessageArgs]{
 	Append: func(dst []byte, a *SendMessageArgs) []byte {
-		dst = codec.AppendString(dst, a.Text)
-		return dst
+		return codec.AppendString(dst, a.Text)
 	},
-	Decode: func(src []byte, a *SendMessageArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *SendMessageArgs) {
 		a.Text = d.Text()
-		return d.Err()
-	},
-}, keelNoneCodec,
-	reducer.Signature([]reducer.Param{{Name: "text", Kind: "string"}}, nil))
+	}),
+}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "text", Kind: "string"}}, nil))
 
-// ConnectedReducer is reducer Connected, with the codecs of its arguments (ConnectedArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// ConnectedReducer is reducer Connected, with the codecs of its ConnectedArgs and result.
 var ConnectedReducer = reducer.New("Connected", func(c *reducer.Ctx, a ConnectedArgs) (struct{}, error) {
 	return struct{}{}, Connected(&Ctx{Ctx: c, DB: DB{c.Tx}})
 }, reducer.Codec[ConnectedArgs]{
 	Append: func(dst []byte, a *ConnectedArgs) []byte {
 		return dst
 	},
-	Decode: func(src []byte, a *ConnectedArgs) error {
-		d := codec.NewReader(src)
-		return d.Err()
-	},
-}, keelNoneCodec,
-	reducer.Signature([]reducer.Param{}, nil))
+	Decode: reducer.Reads(func(*codec.Reader, *ConnectedArgs) {}),
+}, keelNoneCodec, reducer.Signature([]reducer.Param{}, nil))
 
-// DisconnectedReducer is reducer Disconnected, with the codecs of its arguments (DisconnectedArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// DisconnectedReducer is reducer Disconnected, with the codecs of its DisconnectedArgs and result.
 var DisconnectedReducer = reducer.New("Disconnected", func(c *reducer.Ctx, a DisconnectedArgs) (struct{}, error) {
 	return struct{}{}, Disconnected(&Ctx{Ctx: c, DB: DB{c.Tx}})
 }, reducer.Codec[DisconnectedArgs]{
 	Append: func(dst []byte, a *DisconnectedArgs) []byte {
 		return dst
 	},
-	Decode: func(src []byte, a *DisconnectedArgs) error {
-		d := codec.NewReader(src)
-		return d.Err()
-	},
-}, keelNoneCodec,
-	reducer.Signature([]reducer.Param{}, nil))
+	Decode: reducer.Reads(func(*codec.Reader, *DisconnectedArgs) {}),
+}, keelNoneCodec, reducer.Signature([]reducer.Param{}, nil))
 
 // keelNoneCodec encodes the empty result of reducers that return only an error.
 var keelNoneCodec = reducer.Codec[struct{}]{
@@ -159,139 +127,85 @@ var keelNoneCodec = reducer.Codec[struct{}]{
 	Decode: func(src []byte, _ *struct{}) error { return codec.NewReader(src).Err() },
 }
 
-// SetNameArgs are the arguments of reducer SetName.
-type SetNameArgs struct {
-	Name string
-}
+// The arguments of the module's reducers: XArgs for reducer X.
+type (
+	SetNameArgs      struct{ Name string }
+	SendMessageArgs  struct{ Text string }
+	ConnectedArgs    struct{}
+	DisconnectedArgs struct{}
+)
 
-// SendMessageArgs are the arguments of reducer SendMessage.
-type SendMessageArgs struct {
-	Text string
-}
-
-// ConnectedArgs are the arguments of reducer Connected.
-type ConnectedArgs struct{}
-
-// DisconnectedArgs are the arguments of reducer Disconnected.
-type DisconnectedArgs struct{}
-
-// Client calls the module's reducers through a keel.Conn (a *keel.DB)
-// on behalf of one caller. Each call is one transaction: it returns once
-// the transaction has committed (and is durable, as the log's policy
-// promises) or rolled back.
-type Client struct {
-	conn   keel.Conn
-	caller reducer.Identity
-}
+// Client calls the module's reducers through a keel.Conn on behalf of one
+// caller (keel.Caller); each call is one transaction (see keel.Run).
+type Client struct{ keel.Caller }
 
 // NewClient returns a client that calls conn's reducers as caller.
-func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{conn, caller} }
+func NewClient(conn keel.Conn, caller reducer.Identity) Client {
+	return Client{keel.NewCaller(conn, caller)}
+}
 
 // As returns a client for the same connection with another caller.
-func (c Client) As(caller reducer.Identity) Client { return Client{c.conn, caller} }
+func (c Client) As(caller reducer.Identity) Client { return Client{c.Caller.As(caller)} }
 
-// Conn returns the client's connection.
-func (c Client) Conn() keel.Conn { return c.conn }
+// View returns the tables as of the last durable commit (see keel.ViewOf).
+func (c Client) View(ctx context.Context) (ViewDB, error) { return keel.ViewAs(ctx, c.Caller, ViewOf) }
 
-// View returns the module's tables as of the last durable commit, when
-// the connection is a *keel.DB.
-func (c Client) View(ctx context.Context) (ViewDB, error) {
-	v, err := keel.ViewOf(ctx, c.conn)
-	return ViewDB{v}, err
-}
+// Go returns the client's asynchronous form (see keel.Go).
+func (c Client) Go() AsyncClient { return AsyncClient{c.Caller} }
 
-// Go returns the client's asynchronous form: its methods submit a call
-// and return a keel.Future to wait on, so that one goroutine can keep
-// many calls in flight; they run, and finish, in the order submitted.
-func (c Client) Go() AsyncClient { return AsyncClient{c} }
+// Batch returns the client's batch form, which adds calls to b.
+func (c Client) Batch(b *keel.Batch) BatchClient { return AsyncClient{c.In(b)} }
 
-// AsyncClient submits the module's reducer calls without waiting.
-type AsyncClient struct{ c Client }
-
-// Batch returns the client's batch form: its methods add calls to b,
-// which b.Submit queues in order with one queue operation (on b's
-// connection).
-func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }
-
-// BatchClient adds the module's reducer calls to a keel.Batch.
-type BatchClient struct {
-	c Client
-	b *keel.Batch
-}
+// AsyncClient has Client's reducer methods, which submit the call, or add
+// it to a batch, and return its future (keel.Send); BatchClient is its
+// batch form.
+type (
+	AsyncClient struct{ c keel.Caller }
+	BatchClient = AsyncClient
+)
 
 // SetName runs reducer SetName.
 func (c Client) SetName(ctx context.Context, name string) error {
-	_, err := keel.Run(ctx, c.conn, c.caller, SetNameReducer, SetNameArgs{Name: name})
-	return err
+	return keel.InvokeErr(ctx, c.Caller, SetNameReducer, SetNameArgs{Name: name})
 }
 
-// SetName submits a call of reducer SetName.
 func (a AsyncClient) SetName(ctx context.Context, name string) keel.Future[struct{}] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, SetNameReducer, SetNameArgs{Name: name})
-}
-
-// SetName adds a call of reducer SetName to the batch.
-func (x BatchClient) SetName(ctx context.Context, name string) keel.Future[struct{}] {
-	return keel.Add(x.b, ctx, x.c.caller, SetNameReducer, SetNameArgs{Name: name})
+	return keel.Send(ctx, a.c, SetNameReducer, SetNameArgs{Name: name})
 }
 
 // SendMessage runs reducer SendMessage.
 func (c Client) SendMessage(ctx context.Context, text string) error {
-	_, err := keel.Run(ctx, c.conn, c.caller, SendMessageReducer, SendMessageArgs{Text: text})
-	return err
+	return keel.InvokeErr(ctx, c.Caller, SendMessageReducer, SendMessageArgs{Text: text})
 }
 
-// SendMessage submits a call of reducer SendMessage.
 func (a AsyncClient) SendMessage(ctx context.Context, text string) keel.Future[struct{}] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, SendMessageReducer, SendMessageArgs{Text: text})
+	return keel.Send(ctx, a.c, SendMessageReducer, SendMessageArgs{Text: text})
 }
 
-// SendMessage adds a call of reducer SendMessage to the batch.
-func (x BatchClient) SendMessage(ctx context.Context, text string) keel.Future[struct{}] {
-	return keel.Add(x.b, ctx, x.c.caller, SendMessageReducer, SendMessageArgs{Text: text})
-}
-
-// RemoteTables are the client caches of the module's public tables: the
-// rows the subscriptions of a Remote hold, with their callbacks.
+// RemoteTables are the client caches of the module's public tables.
 type RemoteTables struct {
 	User    *keelclient.Table[User]
 	Message *keelclient.Table[Message]
 }
 
-// Remote is a connection to a Keel server that runs this module (package
-// server): Client's reducer methods run over it, and DB caches the rows
-// its subscriptions hold. It reconnects with its token when the
-// connection drops.
+// Remote is Client over a connection to a Keel server, with DB caching rows.
 type Remote struct {
 	Client
-	DB   RemoteTables
-	conn *keelclient.Conn
+	DB RemoteTables
+	*keelclient.Conn
 }
 
-// Dial connects to the Keel server at url (ws://host/path) that runs
-// this module.
+// Dial connects to the Keel server at url (ws://host/path).
 func Dial(ctx context.Context, url string, opts keelclient.Options) (*Remote, error) {
 	c, err := keelclient.Dial(ctx, url, opts)
 	if err != nil {
 		return nil, err
 	}
-	r := &Remote{Client: NewClient(c, c.Identity()), conn: c}
+	r := &Remote{Client: NewClient(c, c.Identity()), Conn: c}
 	r.DB.User = keelclient.NewTable(c, UserDef)
 	r.DB.Message = keelclient.NewTable(c, MessageDef)
 	return r, nil
 }
-
-// Net returns the connection: its identity and token, subscriptions of
-// any query, one-off queries.
-func (r *Remote) Net() *keelclient.Conn { return r.conn }
-
-// Subscribe subscribes to queries and returns once their rows are in DB.
-func (r *Remote) Subscribe(ctx context.Context, queries ...string) (*keelclient.Subscription, error) {
-	return r.conn.Subscribe(ctx, queries...)
-}
-
-// Close closes the connection.
-func (r *Remote) Close() error { return r.conn.Close() }
 
 // UserDef describes the user table.
 var UserDef = &table.Def[User]{
@@ -307,140 +221,47 @@ var UserDef = &table.Def[User]{
 	Decode:  keelDecodeUser,
 }
 
-// UserByIdentityIndex is the primary key user_pk of the user table, on (identity).
-var UserByIdentityIndex = &table.Index[User]{
-	Name:    "user_pk",
-	Columns: []string{"identity"},
-	Unique:  true,
-	Compare: func(a, b *User, _ int) int { return strings.Compare(a.Identity, b.Identity) },
-	Format:  func(r *User, _ int) string { return fmt.Sprintf("identity=%q", r.Identity) },
-	Key:     func(r *User) uint64 { return table.KeyString(r.Identity) },
-}
+// The user table's indexes on one column (XIndex, with keelX its key):
+var (
+	UserByIdentityIndex, keelUserByIdentity = table.StringIndex("user_pk", "identity", true, func(r *User) *string { return &r.Identity }) // primary key
+)
 
-// keelAppendUser appends the encoding of a user row.
+// keelAppendUser, keelReadUser and keelDecodeUser are the user row's codec.
 func keelAppendUser(dst []byte, r *User) []byte {
 	dst = codec.AppendString(dst, r.Identity)
 	dst = codec.AppendString(dst, r.Name)
-	dst = codec.AppendBool(dst, r.Online)
-	return dst
+	return codec.AppendBool(dst, r.Online)
 }
 
-// keelReadUser reads a user row written by keelAppendUser.
 func keelReadUser(d *codec.Reader, r *User) {
 	r.Identity = d.Text()
 	r.Name = d.Text()
 	r.Online = d.Bool()
 }
 
-// keelDecodeUser decodes one user row.
 func keelDecodeUser(src []byte, r *User) error {
 	d := codec.NewReader(src)
 	keelReadUser(d, r)
 	return d.Err()
 }
 
-// UserReader reads the user table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type UserReader struct{ r *table.Reader[User] }
-
-// Count returns the number of rows.
-func (r UserReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r UserReader) All() iter.Seq[User] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r UserReader) Backward() iter.Seq[User] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r UserReader) Find(identity string) (User, bool) {
-	return r.r.Find(UserByIdentityIndex, User{Identity: identity})
-}
+// UserReader reads the user table: table.Rows, and a reader of each index.
+type UserReader struct{ table.Rows[User, string] }
 
 // ByIdentity reads the table by its primary key (identity).
-func (r UserReader) ByIdentity() UserByIdentityReader { return UserByIdentityReader{r.r} }
-
-// UserTable is the user table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
-type UserTable struct {
-	UserReader
-	t *table.Table[User]
+func (r UserReader) ByIdentity() table.ByUnique[User, string] {
+	return keelUserByIdentity.Unique(r.Reader())
 }
 
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t UserTable) Insert(row User) (User, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t UserTable) Update(row User) (User, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t UserTable) Upsert(row User) (stored User, inserted bool, err error) { return t.t.Upsert(row) }
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t UserTable) Delete(identity string) (User, error) {
-	return t.t.DeleteBy(UserByIdentityIndex, User{Identity: identity})
+// UserTable is the user table inside a transaction: its reader and table.Writer.
+type UserTable struct {
+	UserReader
+	table.Writer[User, string]
 }
 
 // ByIdentity reads and writes the table by its primary key (identity).
-func (t UserTable) ByIdentity() UserByIdentity {
-	return UserByIdentity{UserByIdentityReader{&t.t.Reader}, t.t}
-}
-
-// UserByIdentityReader reads the user table by its primary key (identity).
-type UserByIdentityReader struct{ r *table.Reader[User] }
-
-// Find returns the row with the given key.
-func (x UserByIdentityReader) Find(identity string) (User, bool) {
-	return x.r.Find(UserByIdentityIndex, User{Identity: identity})
-}
-
-// Filter yields the row with the given key, if there is one.
-func (x UserByIdentityReader) Filter(identity string) iter.Seq[User] {
-	return x.r.Lookup(UserByIdentityIndex, User{Identity: identity}, 0)
-}
-
-// Between yields, in key order, the rows whose identity lies in [lo, hi).
-func (x UserByIdentityReader) Between(lo, hi string) iter.Seq[User] {
-	return x.r.Scan(UserByIdentityIndex, table.Incl(User{Identity: lo}, 0), table.Excl(User{Identity: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x UserByIdentityReader) Range(lo, hi table.Bound[User]) iter.Seq[User] {
-	return x.r.Scan(UserByIdentityIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x UserByIdentityReader) RangeBackward(lo, hi table.Bound[User]) iter.Seq[User] {
-	return x.r.ScanBackward(UserByIdentityIndex, lo, hi)
-}
-
-// UserByIdentity reads and writes the user table by its primary key (identity).
-type UserByIdentity struct {
-	UserByIdentityReader
-	t *table.Table[User]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x UserByIdentity) Update(row User) (User, error) { return x.t.UpdateBy(UserByIdentityIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x UserByIdentity) Delete(identity string) (User, error) {
-	return x.t.DeleteBy(UserByIdentityIndex, User{Identity: identity})
+func (t UserTable) ByIdentity() table.ByUniqueTx[User, string] {
+	return keelUserByIdentity.UniqueTx(t.Table())
 }
 
 // MessageDef describes the message table.
@@ -452,13 +273,10 @@ var MessageDef = &table.Def[Message]{
 		{Name: "sent", Type: "time.Time", Kind: "time"},
 		{Name: "text", Type: "string", Kind: "string"},
 	},
-	Primary: MessageByIDIndex,
-	Indexes: []*table.Index[Message]{MessageBySenderIndex},
-	Public:  true,
-	Sequences: []table.AutoInc[Message]{
-		table.NewAutoInc("message_id_seq", "id", table.SeqParams[uint64]{},
-			func(r *Message) *uint64 { return &r.ID }),
-	},
+	Primary:   MessageByIDIndex,
+	Indexes:   []*table.Index[Message]{MessageBySenderIndex},
+	Public:    true,
+	Sequences: []table.AutoInc[Message]{table.NewAutoInc("message_id_seq", "id", table.SeqParams[uint64]{}, func(r *Message) *uint64 { return &r.ID })},
 	Encode:    keelAppendMessage,
 	Decode:    keelDecodeMessage,
 	Normalize: keelNormalizeMessage,
@@ -471,36 +289,20 @@ func keelNormalizeMessage(r *Message) {
 	r.Sent = codec.NormTime(r.Sent)
 }
 
-// MessageByIDIndex is the primary key message_pk of the message table, on (id).
-var MessageByIDIndex = &table.Index[Message]{
-	Name:     "message_pk",
-	Columns:  []string{"id"},
-	Unique:   true,
-	Compare:  func(a, b *Message, _ int) int { return cmp.Compare(a.ID, b.ID) },
-	Format:   func(r *Message, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
-	Key:      func(r *Message) uint64 { return table.KeyUint(r.ID) },
-	KeyExact: true,
-}
+// The message table's indexes on one column (XIndex, with keelX its key):
+var (
+	MessageByIDIndex, keelMessageByID         = table.UintIndex("message_pk", "id", true, func(r *Message) *uint64 { return &r.ID })                // primary key
+	MessageBySenderIndex, keelMessageBySender = table.StringIndex("message_sender", "sender", false, func(r *Message) *string { return &r.Sender }) // index sender
+)
 
-// MessageBySenderIndex is the index message_sender of the message table, on (sender).
-var MessageBySenderIndex = &table.Index[Message]{
-	Name:    "message_sender",
-	Columns: []string{"sender"},
-	Compare: func(a, b *Message, _ int) int { return strings.Compare(a.Sender, b.Sender) },
-	Format:  func(r *Message, _ int) string { return fmt.Sprintf("sender=%q", r.Sender) },
-	Key:     func(r *Message) uint64 { return table.KeyString(r.Sender) },
-}
-
-// keelAppendMessage appends the encoding of a message row.
+// keelAppendMessage, keelReadMessage and keelDecodeMessage are the message row's codec.
 func keelAppendMessage(dst []byte, r *Message) []byte {
 	dst = codec.AppendUvarint(dst, r.ID)
 	dst = codec.AppendString(dst, r.Sender)
 	dst = codec.AppendTime(dst, r.Sent)
-	dst = codec.AppendString(dst, r.Text)
-	return dst
+	return codec.AppendString(dst, r.Text)
 }
 
-// keelReadMessage reads a message row written by keelAppendMessage.
 func keelReadMessage(d *codec.Reader, r *Message) {
 	r.ID = d.Uvarint()
 	r.Sender = d.Text()
@@ -508,143 +310,32 @@ func keelReadMessage(d *codec.Reader, r *Message) {
 	r.Text = d.Text()
 }
 
-// keelDecodeMessage decodes one message row.
 func keelDecodeMessage(src []byte, r *Message) error {
 	d := codec.NewReader(src)
 	keelReadMessage(d, r)
 	return d.Err()
 }
 
-// MessageReader reads the message table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type MessageReader struct{ r *table.Reader[Message] }
-
-// Count returns the number of rows.
-func (r MessageReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r MessageReader) All() iter.Seq[Message] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r MessageReader) Backward() iter.Seq[Message] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r MessageReader) Find(id uint64) (Message, bool) {
-	return r.r.Find(MessageByIDIndex, Message{ID: id})
-}
+// MessageReader reads the message table: table.Rows, and a reader of each index.
+type MessageReader struct{ table.Rows[Message, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r MessageReader) ByID() MessageByIDReader { return MessageByIDReader{r.r} }
+func (r MessageReader) ByID() table.ByUnique[Message, uint64] {
+	return keelMessageByID.Unique(r.Reader())
+}
 
 // BySender reads the table by its index sender (sender).
-func (r MessageReader) BySender() MessageBySenderReader { return MessageBySenderReader{r.r} }
+func (r MessageReader) BySender() table.ByIndex[Message, string] {
+	return keelMessageBySender.Index(r.Reader())
+}
 
-// MessageTable is the message table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// MessageTable is the message table inside a transaction: its reader and table.Writer.
 type MessageTable struct {
 	MessageReader
-	t *table.Table[Message]
-}
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t MessageTable) Insert(row Message) (Message, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t MessageTable) Update(row Message) (Message, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t MessageTable) Upsert(row Message) (stored Message, inserted bool, err error) {
-	return t.t.Upsert(row)
-}
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t MessageTable) Delete(id uint64) (Message, error) {
-	return t.t.DeleteBy(MessageByIDIndex, Message{ID: id})
+	table.Writer[Message, uint64]
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t MessageTable) ByID() MessageByID { return MessageByID{MessageByIDReader{&t.t.Reader}, t.t} }
-
-// BySender reads the table by its index sender (sender).
-func (t MessageTable) BySender() MessageBySenderReader { return MessageBySenderReader{&t.t.Reader} }
-
-// MessageByIDReader reads the message table by its primary key (id).
-type MessageByIDReader struct{ r *table.Reader[Message] }
-
-// Find returns the row with the given key.
-func (x MessageByIDReader) Find(id uint64) (Message, bool) {
-	return x.r.Find(MessageByIDIndex, Message{ID: id})
-}
-
-// Filter yields the row with the given key, if there is one.
-func (x MessageByIDReader) Filter(id uint64) iter.Seq[Message] {
-	return x.r.Lookup(MessageByIDIndex, Message{ID: id}, 0)
-}
-
-// Between yields, in key order, the rows whose id lies in [lo, hi).
-func (x MessageByIDReader) Between(lo, hi uint64) iter.Seq[Message] {
-	return x.r.Scan(MessageByIDIndex, table.Incl(Message{ID: lo}, 0), table.Excl(Message{ID: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x MessageByIDReader) Range(lo, hi table.Bound[Message]) iter.Seq[Message] {
-	return x.r.Scan(MessageByIDIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x MessageByIDReader) RangeBackward(lo, hi table.Bound[Message]) iter.Seq[Message] {
-	return x.r.ScanBackward(MessageByIDIndex, lo, hi)
-}
-
-// MessageByID reads and writes the message table by its primary key (id).
-type MessageByID struct {
-	MessageByIDReader
-	t *table.Table[Message]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x MessageByID) Update(row Message) (Message, error) { return x.t.UpdateBy(MessageByIDIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x MessageByID) Delete(id uint64) (Message, error) {
-	return x.t.DeleteBy(MessageByIDIndex, Message{ID: id})
-}
-
-// MessageBySenderReader reads the message table by its index sender (sender).
-type MessageBySenderReader struct{ r *table.Reader[Message] }
-
-// Filter yields the rows with the given key, in primary-key order.
-func (x MessageBySenderReader) Filter(sender string) iter.Seq[Message] {
-	return x.r.Lookup(MessageBySenderIndex, Message{Sender: sender}, 0)
-}
-
-// Between yields, in key order, the rows whose sender lies in [lo, hi).
-func (x MessageBySenderReader) Between(lo, hi string) iter.Seq[Message] {
-	return x.r.Scan(MessageBySenderIndex, table.Incl(Message{Sender: lo}, 0), table.Excl(Message{Sender: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x MessageBySenderReader) Range(lo, hi table.Bound[Message]) iter.Seq[Message] {
-	return x.r.Scan(MessageBySenderIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x MessageBySenderReader) RangeBackward(lo, hi table.Bound[Message]) iter.Seq[Message] {
-	return x.r.ScanBackward(MessageBySenderIndex, lo, hi)
+func (t MessageTable) ByID() table.ByUniqueTx[Message, uint64] {
+	return keelMessageByID.UniqueTx(t.Table())
 }

@@ -3,11 +3,7 @@
 package counter
 
 import (
-	"cmp"
 	"context"
-	"fmt"
-	"iter"
-	"strings"
 
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
@@ -16,37 +12,30 @@ import (
 	"github.com/keeldb/keel/table"
 )
 
-// This file fits generated-code version 2 of Keel. If the build stops
-// here, regenerate with go generate or update Keel.
-const (
-	_ = keel.EnforceGenVersion(2 - keel.MinGenVersion)
-	_ = keel.EnforceGenVersion(keel.GenVersion - 2)
+// Generated-code version 2: if the build stops here, regenerate or update Keel.
+const _ = keel.EnforceGenVersion(2-keel.MinGenVersion) + keel.EnforceGenVersion(keel.GenVersion-2)
+
+// The table structs as generated: if the build stops here, run go generate.
+var _ struct {
+	CounterID    string `db:"pk"`
+	CounterValue int64
+} = Counter{}
+var _ struct {
+	ID          int64 `db:"pk"`
+	Name        string
+	Description string
+} = Item{}
+
+// Ctx is what a reducer sees: its context and DB, the module's tables in its
+// transaction. ViewDB is them as of one commit, read-only, for any goroutine.
+type (
+	Ctx struct {
+		*reducer.Ctx
+		DB DB
+	}
+	DB     struct{ tx *table.Tx }
+	ViewDB struct{ v *table.View }
 )
-
-// The table structs as they were when this file was generated: if the
-// build stops here, a field, type or tag changed, so run go generate.
-var (
-	_ struct {
-		CounterID    string `db:"pk"`
-		CounterValue int64
-	} = Counter{}
-	_ struct {
-		ID          int64 `db:"pk"`
-		Name        string
-		Description string
-	} = Item{}
-)
-
-// Ctx is what a reducer of this module sees: the reducer context (caller,
-// time, deterministic rand, logger) and DB, the module's typed tables
-// inside the reducer's transaction.
-type Ctx struct {
-	*reducer.Ctx
-	DB DB
-}
-
-// DB is the module's tables inside one transaction.
-type DB struct{ tx *table.Tx }
 
 // DBOf returns the typed tables of tx, for keel.DB.Update and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
@@ -54,30 +43,27 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Counter returns the counter table.
 func (db DB) Counter() CounterTable {
 	t := table.Use(db.tx, CounterDef)
-	return CounterTable{CounterReader{&t.Reader}, t}
+	return CounterTable{CounterReader{keelCounterByCounterID.Rows(&t.Reader)}, keelCounterByCounterID.Writer(t)}
 }
 
 // Item returns the item table.
 func (db DB) Item() ItemTable {
 	t := table.Use(db.tx, ItemDef)
-	return ItemTable{ItemReader{&t.Reader}, t}
+	return ItemTable{ItemReader{keelItemByID.Rows(&t.Reader)}, keelItemByID.Writer(t)}
 }
-
-// ViewDB is the module's tables as of one commit, read-only; it may be
-// read from any number of goroutines.
-type ViewDB struct{ v *table.View }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Counter returns the counter table.
-func (v ViewDB) Counter() CounterReader { return CounterReader{table.Read(v.v, CounterDef)} }
+func (v ViewDB) Counter() CounterReader {
+	return CounterReader{keelCounterByCounterID.Rows(table.Read(v.v, CounterDef))}
+}
 
 // Item returns the item table.
-func (v ViewDB) Item() ItemReader { return ItemReader{table.Read(v.v, ItemDef)} }
+func (v ViewDB) Item() ItemReader { return ItemReader{keelItemByID.Rows(table.Read(v.v, ItemDef))} }
 
-// Module is the counter module: its tables and reducers, ready for
-// keel.Open.
+// Module is the counter module: its tables and reducers, for keel.Open.
 var Module = &keel.Module{
 	Name:     "counter",
 	Tables:   []table.Schema{CounterDef, ItemDef},
@@ -88,22 +74,18 @@ var Module = &keel.Module{
 // created.
 var SetupReducer = reducer.NewInit("Setup", func(c *reducer.Ctx) error { return Setup(&Ctx{Ctx: c, DB: DB{c.Tx}}) })
 
-// IncrementReducer is reducer Increment, with the codecs of its arguments (IncrementArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// IncrementReducer is reducer Increment, with the codecs of its IncrementArgs and result.
 var IncrementReducer = reducer.New("Increment", func(c *reducer.Ctx, a IncrementArgs) (int64, error) {
 	return Increment(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.CounterID, a.Incr)
 }, reducer.Codec[IncrementArgs]{
 	Append: func(dst []byte, a *IncrementArgs) []byte {
 		dst = codec.AppendString(dst, a.CounterID)
-		dst = codec.AppendVarint(dst, a.Incr)
-		return dst
+		return codec.AppendVarint(dst, a.Incr)
 	},
-	Decode: func(src []byte, a *IncrementArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *IncrementArgs) {
 		a.CounterID = d.Text()
 		a.Incr = d.Varint()
-		return d.Err()
-	},
+	}),
 }, reducer.Codec[int64]{
 	Append: func(dst []byte, v *int64) []byte {
 		dst = codec.AppendVarint(dst, *v)
@@ -114,150 +96,96 @@ var IncrementReducer = reducer.New("Increment", func(c *reducer.Ctx, a Increment
 		*v = d.Varint()
 		return d.Err()
 	},
-},
-	reducer.Signature([]reducer.Param{{Name: "counterID", Kind: "string"}, {Name: "incr", Kind: "int64"}}, &reducer.Param{Kind: "int64"}))
+}, reducer.Signature([]reducer.Param{{Name: "counterID", Kind: "string"}, {Name: "incr", Kind: "int64"}}, &reducer.Param{Kind: "int64"}))
 
-// AddItemReducer is reducer AddItem, with the codecs of its arguments (AddItemArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// AddItemReducer is reducer AddItem, with the codecs of its AddItemArgs and result.
 var AddItemReducer = reducer.New("AddItem", func(c *reducer.Ctx, a AddItemArgs) (Item, error) {
 	return AddItem(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Name, a.Description)
 }, reducer.Codec[AddItemArgs]{
 	Append: func(dst []byte, a *AddItemArgs) []byte {
 		dst = codec.AppendString(dst, a.Name)
-		dst = codec.AppendString(dst, a.Description)
-		return dst
+		return codec.AppendString(dst, a.Description)
 	},
-	Decode: func(src []byte, a *AddItemArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *AddItemArgs) {
 		a.Name = d.Text()
 		a.Description = d.Text()
-		return d.Err()
-	},
-}, reducer.Codec[Item]{Append: keelAppendItem, Decode: keelDecodeItem},
-	reducer.Signature([]reducer.Param{{Name: "name", Kind: "string"}, {Name: "description", Kind: "string"}}, &reducer.Param{Row: "item"}))
+	}),
+}, reducer.RowCodec(ItemDef), reducer.Signature([]reducer.Param{{Name: "name", Kind: "string"}, {Name: "description", Kind: "string"}}, &reducer.Param{Row: "item"}))
 
-// IncrementArgs are the arguments of reducer Increment.
-type IncrementArgs struct {
-	CounterID string
-	Incr      int64
-}
+// The arguments of the module's reducers: XArgs for reducer X.
+type (
+	IncrementArgs struct {
+		CounterID string
+		Incr      int64
+	}
+	AddItemArgs struct{ Name, Description string }
+)
 
-// AddItemArgs are the arguments of reducer AddItem.
-type AddItemArgs struct {
-	Name        string
-	Description string
-}
-
-// Client calls the module's reducers through a keel.Conn (a *keel.DB)
-// on behalf of one caller. Each call is one transaction: it returns once
-// the transaction has committed (and is durable, as the log's policy
-// promises) or rolled back.
-type Client struct {
-	conn   keel.Conn
-	caller reducer.Identity
-}
+// Client calls the module's reducers through a keel.Conn on behalf of one
+// caller (keel.Caller); each call is one transaction (see keel.Run).
+type Client struct{ keel.Caller }
 
 // NewClient returns a client that calls conn's reducers as caller.
-func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{conn, caller} }
+func NewClient(conn keel.Conn, caller reducer.Identity) Client {
+	return Client{keel.NewCaller(conn, caller)}
+}
 
 // As returns a client for the same connection with another caller.
-func (c Client) As(caller reducer.Identity) Client { return Client{c.conn, caller} }
+func (c Client) As(caller reducer.Identity) Client { return Client{c.Caller.As(caller)} }
 
-// Conn returns the client's connection.
-func (c Client) Conn() keel.Conn { return c.conn }
+// View returns the tables as of the last durable commit (see keel.ViewOf).
+func (c Client) View(ctx context.Context) (ViewDB, error) { return keel.ViewAs(ctx, c.Caller, ViewOf) }
 
-// View returns the module's tables as of the last durable commit, when
-// the connection is a *keel.DB.
-func (c Client) View(ctx context.Context) (ViewDB, error) {
-	v, err := keel.ViewOf(ctx, c.conn)
-	return ViewDB{v}, err
-}
+// Go returns the client's asynchronous form (see keel.Go).
+func (c Client) Go() AsyncClient { return AsyncClient{c.Caller} }
 
-// Go returns the client's asynchronous form: its methods submit a call
-// and return a keel.Future to wait on, so that one goroutine can keep
-// many calls in flight; they run, and finish, in the order submitted.
-func (c Client) Go() AsyncClient { return AsyncClient{c} }
+// Batch returns the client's batch form, which adds calls to b.
+func (c Client) Batch(b *keel.Batch) BatchClient { return AsyncClient{c.In(b)} }
 
-// AsyncClient submits the module's reducer calls without waiting.
-type AsyncClient struct{ c Client }
-
-// Batch returns the client's batch form: its methods add calls to b,
-// which b.Submit queues in order with one queue operation (on b's
-// connection).
-func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }
-
-// BatchClient adds the module's reducer calls to a keel.Batch.
-type BatchClient struct {
-	c Client
-	b *keel.Batch
-}
+// AsyncClient has Client's reducer methods, which submit the call, or add
+// it to a batch, and return its future (keel.Send); BatchClient is its
+// batch form.
+type (
+	AsyncClient struct{ c keel.Caller }
+	BatchClient = AsyncClient
+)
 
 // Increment runs reducer Increment.
 func (c Client) Increment(ctx context.Context, counterID string, incr int64) (int64, error) {
-	return keel.Run(ctx, c.conn, c.caller, IncrementReducer, IncrementArgs{CounterID: counterID, Incr: incr})
+	return keel.Invoke(ctx, c.Caller, IncrementReducer, IncrementArgs{CounterID: counterID, Incr: incr})
 }
 
-// Increment submits a call of reducer Increment.
 func (a AsyncClient) Increment(ctx context.Context, counterID string, incr int64) keel.Future[int64] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, IncrementReducer, IncrementArgs{CounterID: counterID, Incr: incr})
-}
-
-// Increment adds a call of reducer Increment to the batch.
-func (x BatchClient) Increment(ctx context.Context, counterID string, incr int64) keel.Future[int64] {
-	return keel.Add(x.b, ctx, x.c.caller, IncrementReducer, IncrementArgs{CounterID: counterID, Incr: incr})
+	return keel.Send(ctx, a.c, IncrementReducer, IncrementArgs{CounterID: counterID, Incr: incr})
 }
 
 // AddItem runs reducer AddItem.
 func (c Client) AddItem(ctx context.Context, name string, description string) (Item, error) {
-	return keel.Run(ctx, c.conn, c.caller, AddItemReducer, AddItemArgs{Name: name, Description: description})
+	return keel.Invoke(ctx, c.Caller, AddItemReducer, AddItemArgs{Name: name, Description: description})
 }
 
-// AddItem submits a call of reducer AddItem.
 func (a AsyncClient) AddItem(ctx context.Context, name string, description string) keel.Future[Item] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, AddItemReducer, AddItemArgs{Name: name, Description: description})
+	return keel.Send(ctx, a.c, AddItemReducer, AddItemArgs{Name: name, Description: description})
 }
 
-// AddItem adds a call of reducer AddItem to the batch.
-func (x BatchClient) AddItem(ctx context.Context, name string, description string) keel.Future[Item] {
-	return keel.Add(x.b, ctx, x.c.caller, AddItemReducer, AddItemArgs{Name: name, Description: description})
-}
-
-// RemoteTables are the client caches of the module's public tables: the
-// rows the subscriptions of a Remote hold, with their callbacks.
+// RemoteTables are the client caches of the module's public tables.
 type RemoteTables struct{}
 
-// Remote is a connection to a Keel server that runs this module (package
-// server): Client's reducer methods run over it, and DB caches the rows
-// its subscriptions hold. It reconnects with its token when the
-// connection drops.
+// Remote is Client over a connection to a Keel server, with DB caching rows.
 type Remote struct {
 	Client
-	DB   RemoteTables
-	conn *keelclient.Conn
+	DB RemoteTables
+	*keelclient.Conn
 }
 
-// Dial connects to the Keel server at url (ws://host/path) that runs
-// this module.
+// Dial connects to the Keel server at url (ws://host/path).
 func Dial(ctx context.Context, url string, opts keelclient.Options) (*Remote, error) {
 	c, err := keelclient.Dial(ctx, url, opts)
 	if err != nil {
 		return nil, err
 	}
-	r := &Remote{Client: NewClient(c, c.Identity()), conn: c}
-	return r, nil
+	return &Remote{Client: NewClient(c, c.Identity()), Conn: c}, nil
 }
-
-// Net returns the connection: its identity and token, subscriptions of
-// any query, one-off queries.
-func (r *Remote) Net() *keelclient.Conn { return r.conn }
-
-// Subscribe subscribes to queries and returns once their rows are in DB.
-func (r *Remote) Subscribe(ctx context.Context, queries ...string) (*keelclient.Subscription, error) {
-	return r.conn.Subscribe(ctx, queries...)
-}
-
-// Close closes the connection.
-func (r *Remote) Close() error { return r.conn.Close() }
 
 // CounterDef describes the counter table.
 var CounterDef = &table.Def[Counter]{
@@ -271,142 +199,45 @@ var CounterDef = &table.Def[Counter]{
 	Decode:  keelDecodeCounter,
 }
 
-// CounterByCounterIDIndex is the primary key counter_pk of the counter table, on (counter_id).
-var CounterByCounterIDIndex = &table.Index[Counter]{
-	Name:    "counter_pk",
-	Columns: []string{"counter_id"},
-	Unique:  true,
-	Compare: func(a, b *Counter, _ int) int { return strings.Compare(a.CounterID, b.CounterID) },
-	Format:  func(r *Counter, _ int) string { return fmt.Sprintf("counter_id=%q", r.CounterID) },
-	Key:     func(r *Counter) uint64 { return table.KeyString(r.CounterID) },
-}
+// The counter table's indexes on one column (XIndex, with keelX its key):
+var (
+	CounterByCounterIDIndex, keelCounterByCounterID = table.StringIndex("counter_pk", "counter_id", true, func(r *Counter) *string { return &r.CounterID }) // primary key
+)
 
-// keelAppendCounter appends the encoding of a counter row.
+// keelAppendCounter, keelReadCounter and keelDecodeCounter are the counter row's codec.
 func keelAppendCounter(dst []byte, r *Counter) []byte {
 	dst = codec.AppendString(dst, r.CounterID)
-	dst = codec.AppendVarint(dst, r.CounterValue)
-	return dst
+	return codec.AppendVarint(dst, r.CounterValue)
 }
 
-// keelReadCounter reads a counter row written by keelAppendCounter.
 func keelReadCounter(d *codec.Reader, r *Counter) {
 	r.CounterID = d.Text()
 	r.CounterValue = d.Varint()
 }
 
-// keelDecodeCounter decodes one counter row.
 func keelDecodeCounter(src []byte, r *Counter) error {
 	d := codec.NewReader(src)
 	keelReadCounter(d, r)
 	return d.Err()
 }
 
-// CounterReader reads the counter table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type CounterReader struct{ r *table.Reader[Counter] }
-
-// Count returns the number of rows.
-func (r CounterReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r CounterReader) All() iter.Seq[Counter] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r CounterReader) Backward() iter.Seq[Counter] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r CounterReader) Find(counterID string) (Counter, bool) {
-	return r.r.Find(CounterByCounterIDIndex, Counter{CounterID: counterID})
-}
+// CounterReader reads the counter table: table.Rows, and a reader of each index.
+type CounterReader struct{ table.Rows[Counter, string] }
 
 // ByCounterID reads the table by its primary key (counter_id).
-func (r CounterReader) ByCounterID() CounterByCounterIDReader { return CounterByCounterIDReader{r.r} }
+func (r CounterReader) ByCounterID() table.ByUnique[Counter, string] {
+	return keelCounterByCounterID.Unique(r.Reader())
+}
 
-// CounterTable is the counter table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// CounterTable is the counter table inside a transaction: its reader and table.Writer.
 type CounterTable struct {
 	CounterReader
-	t *table.Table[Counter]
-}
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t CounterTable) Insert(row Counter) (Counter, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t CounterTable) Update(row Counter) (Counter, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t CounterTable) Upsert(row Counter) (stored Counter, inserted bool, err error) {
-	return t.t.Upsert(row)
-}
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t CounterTable) Delete(counterID string) (Counter, error) {
-	return t.t.DeleteBy(CounterByCounterIDIndex, Counter{CounterID: counterID})
+	table.Writer[Counter, string]
 }
 
 // ByCounterID reads and writes the table by its primary key (counter_id).
-func (t CounterTable) ByCounterID() CounterByCounterID {
-	return CounterByCounterID{CounterByCounterIDReader{&t.t.Reader}, t.t}
-}
-
-// CounterByCounterIDReader reads the counter table by its primary key (counter_id).
-type CounterByCounterIDReader struct{ r *table.Reader[Counter] }
-
-// Find returns the row with the given key.
-func (x CounterByCounterIDReader) Find(counterID string) (Counter, bool) {
-	return x.r.Find(CounterByCounterIDIndex, Counter{CounterID: counterID})
-}
-
-// Filter yields the row with the given key, if there is one.
-func (x CounterByCounterIDReader) Filter(counterID string) iter.Seq[Counter] {
-	return x.r.Lookup(CounterByCounterIDIndex, Counter{CounterID: counterID}, 0)
-}
-
-// Between yields, in key order, the rows whose counter_id lies in [lo, hi).
-func (x CounterByCounterIDReader) Between(lo, hi string) iter.Seq[Counter] {
-	return x.r.Scan(CounterByCounterIDIndex, table.Incl(Counter{CounterID: lo}, 0), table.Excl(Counter{CounterID: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x CounterByCounterIDReader) Range(lo, hi table.Bound[Counter]) iter.Seq[Counter] {
-	return x.r.Scan(CounterByCounterIDIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x CounterByCounterIDReader) RangeBackward(lo, hi table.Bound[Counter]) iter.Seq[Counter] {
-	return x.r.ScanBackward(CounterByCounterIDIndex, lo, hi)
-}
-
-// CounterByCounterID reads and writes the counter table by its primary key (counter_id).
-type CounterByCounterID struct {
-	CounterByCounterIDReader
-	t *table.Table[Counter]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x CounterByCounterID) Update(row Counter) (Counter, error) {
-	return x.t.UpdateBy(CounterByCounterIDIndex, row)
-}
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x CounterByCounterID) Delete(counterID string) (Counter, error) {
-	return x.t.DeleteBy(CounterByCounterIDIndex, Counter{CounterID: counterID})
+func (t CounterTable) ByCounterID() table.ByUniqueTx[Counter, string] {
+	return keelCounterByCounterID.UniqueTx(t.Table())
 }
 
 // ItemDef describes the item table.
@@ -422,129 +253,41 @@ var ItemDef = &table.Def[Item]{
 	Decode:  keelDecodeItem,
 }
 
-// ItemByIDIndex is the primary key item_pk of the item table, on (id).
-var ItemByIDIndex = &table.Index[Item]{
-	Name:     "item_pk",
-	Columns:  []string{"id"},
-	Unique:   true,
-	Compare:  func(a, b *Item, _ int) int { return cmp.Compare(a.ID, b.ID) },
-	Format:   func(r *Item, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
-	Key:      func(r *Item) uint64 { return table.KeyInt(r.ID) },
-	KeyExact: true,
-}
+// The item table's indexes on one column (XIndex, with keelX its key):
+var (
+	ItemByIDIndex, keelItemByID = table.IntIndex("item_pk", "id", true, func(r *Item) *int64 { return &r.ID }) // primary key
+)
 
-// keelAppendItem appends the encoding of a item row.
+// keelAppendItem, keelReadItem and keelDecodeItem are the item row's codec.
 func keelAppendItem(dst []byte, r *Item) []byte {
 	dst = codec.AppendVarint(dst, r.ID)
 	dst = codec.AppendString(dst, r.Name)
-	dst = codec.AppendString(dst, r.Description)
-	return dst
+	return codec.AppendString(dst, r.Description)
 }
 
-// keelReadItem reads a item row written by keelAppendItem.
 func keelReadItem(d *codec.Reader, r *Item) {
 	r.ID = d.Varint()
 	r.Name = d.Text()
 	r.Description = d.Text()
 }
 
-// keelDecodeItem decodes one item row.
 func keelDecodeItem(src []byte, r *Item) error {
 	d := codec.NewReader(src)
 	keelReadItem(d, r)
 	return d.Err()
 }
 
-// ItemReader reads the item table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type ItemReader struct{ r *table.Reader[Item] }
-
-// Count returns the number of rows.
-func (r ItemReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r ItemReader) All() iter.Seq[Item] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r ItemReader) Backward() iter.Seq[Item] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r ItemReader) Find(id int64) (Item, bool) { return r.r.Find(ItemByIDIndex, Item{ID: id}) }
+// ItemReader reads the item table: table.Rows, and a reader of each index.
+type ItemReader struct{ table.Rows[Item, int64] }
 
 // ByID reads the table by its primary key (id).
-func (r ItemReader) ByID() ItemByIDReader { return ItemByIDReader{r.r} }
+func (r ItemReader) ByID() table.ByUnique[Item, int64] { return keelItemByID.Unique(r.Reader()) }
 
-// ItemTable is the item table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// ItemTable is the item table inside a transaction: its reader and table.Writer.
 type ItemTable struct {
 	ItemReader
-	t *table.Table[Item]
+	table.Writer[Item, int64]
 }
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t ItemTable) Insert(row Item) (Item, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t ItemTable) Update(row Item) (Item, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t ItemTable) Upsert(row Item) (stored Item, inserted bool, err error) { return t.t.Upsert(row) }
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t ItemTable) Delete(id int64) (Item, error) { return t.t.DeleteBy(ItemByIDIndex, Item{ID: id}) }
 
 // ByID reads and writes the table by its primary key (id).
-func (t ItemTable) ByID() ItemByID { return ItemByID{ItemByIDReader{&t.t.Reader}, t.t} }
-
-// ItemByIDReader reads the item table by its primary key (id).
-type ItemByIDReader struct{ r *table.Reader[Item] }
-
-// Find returns the row with the given key.
-func (x ItemByIDReader) Find(id int64) (Item, bool) { return x.r.Find(ItemByIDIndex, Item{ID: id}) }
-
-// Filter yields the row with the given key, if there is one.
-func (x ItemByIDReader) Filter(id int64) iter.Seq[Item] {
-	return x.r.Lookup(ItemByIDIndex, Item{ID: id}, 0)
-}
-
-// Between yields, in key order, the rows whose id lies in [lo, hi).
-func (x ItemByIDReader) Between(lo, hi int64) iter.Seq[Item] {
-	return x.r.Scan(ItemByIDIndex, table.Incl(Item{ID: lo}, 0), table.Excl(Item{ID: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x ItemByIDReader) Range(lo, hi table.Bound[Item]) iter.Seq[Item] {
-	return x.r.Scan(ItemByIDIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x ItemByIDReader) RangeBackward(lo, hi table.Bound[Item]) iter.Seq[Item] {
-	return x.r.ScanBackward(ItemByIDIndex, lo, hi)
-}
-
-// ItemByID reads and writes the item table by its primary key (id).
-type ItemByID struct {
-	ItemByIDReader
-	t *table.Table[Item]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x ItemByID) Update(row Item) (Item, error) { return x.t.UpdateBy(ItemByIDIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x ItemByID) Delete(id int64) (Item, error) { return x.t.DeleteBy(ItemByIDIndex, Item{ID: id}) }
+func (t ItemTable) ByID() table.ByUniqueTx[Item, int64] { return keelItemByID.UniqueTx(t.Table()) }

@@ -3,11 +3,7 @@
 package billing
 
 import (
-	"cmp"
 	"context"
-	"fmt"
-	"iter"
-	"strings"
 
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
@@ -16,37 +12,30 @@ import (
 	"github.com/keeldb/keel/table"
 )
 
-// This file fits generated-code version 2 of Keel. If the build stops
-// here, regenerate with go generate or update Keel.
-const (
-	_ = keel.EnforceGenVersion(2 - keel.MinGenVersion)
-	_ = keel.EnforceGenVersion(keel.GenVersion - 2)
+// Generated-code version 2: if the build stops here, regenerate or update Keel.
+const _ = keel.EnforceGenVersion(2-keel.MinGenVersion) + keel.EnforceGenVersion(keel.GenVersion-2)
+
+// The table structs as generated: if the build stops here, run go generate.
+var _ struct {
+	Name  string `db:"pk"`
+	Value uint64
+} = Counter{}
+var _ struct {
+	Number   uint64 `db:"pk"`
+	Customer string `db:"index"`
+	Cents    int64
+} = Invoice{}
+
+// Ctx is what a reducer sees: its context and DB, the module's tables in its
+// transaction. ViewDB is them as of one commit, read-only, for any goroutine.
+type (
+	Ctx struct {
+		*reducer.Ctx
+		DB DB
+	}
+	DB     struct{ tx *table.Tx }
+	ViewDB struct{ v *table.View }
 )
-
-// The table structs as they were when this file was generated: if the
-// build stops here, a field, type or tag changed, so run go generate.
-var (
-	_ struct {
-		Name  string `db:"pk"`
-		Value uint64
-	} = Counter{}
-	_ struct {
-		Number   uint64 `db:"pk"`
-		Customer string `db:"index"`
-		Cents    int64
-	} = Invoice{}
-)
-
-// Ctx is what a reducer of this module sees: the reducer context (caller,
-// time, deterministic rand, logger) and DB, the module's typed tables
-// inside the reducer's transaction.
-type Ctx struct {
-	*reducer.Ctx
-	DB DB
-}
-
-// DB is the module's tables inside one transaction.
-type DB struct{ tx *table.Tx }
 
 // DBOf returns the typed tables of tx, for keel.DB.Update and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
@@ -54,156 +43,113 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Counter returns the counter table.
 func (db DB) Counter() CounterTable {
 	t := table.Use(db.tx, CounterDef)
-	return CounterTable{CounterReader{&t.Reader}, t}
+	return CounterTable{CounterReader{keelCounterByName.Rows(&t.Reader)}, keelCounterByName.Writer(t)}
 }
 
 // Invoice returns the invoice table.
 func (db DB) Invoice() InvoiceTable {
 	t := table.Use(db.tx, InvoiceDef)
-	return InvoiceTable{InvoiceReader{&t.Reader}, t}
+	return InvoiceTable{InvoiceReader{keelInvoiceByNumber.Rows(&t.Reader)}, keelInvoiceByNumber.Writer(t)}
 }
-
-// ViewDB is the module's tables as of one commit, read-only; it may be
-// read from any number of goroutines.
-type ViewDB struct{ v *table.View }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Counter returns the counter table.
-func (v ViewDB) Counter() CounterReader { return CounterReader{table.Read(v.v, CounterDef)} }
+func (v ViewDB) Counter() CounterReader {
+	return CounterReader{keelCounterByName.Rows(table.Read(v.v, CounterDef))}
+}
 
 // Invoice returns the invoice table.
-func (v ViewDB) Invoice() InvoiceReader { return InvoiceReader{table.Read(v.v, InvoiceDef)} }
+func (v ViewDB) Invoice() InvoiceReader {
+	return InvoiceReader{keelInvoiceByNumber.Rows(table.Read(v.v, InvoiceDef))}
+}
 
-// Module is the billing module: its tables and reducers, ready for
-// keel.Open.
+// Module is the billing module: its tables and reducers, for keel.Open.
 var Module = &keel.Module{
 	Name:     "billing",
 	Tables:   []table.Schema{CounterDef, InvoiceDef},
 	Reducers: []*reducer.Def{&CreateInvoiceReducer.Def},
 }
 
-// CreateInvoiceReducer is reducer CreateInvoice, with the codecs of its arguments (CreateInvoiceArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// CreateInvoiceReducer is reducer CreateInvoice, with the codecs of its CreateInvoiceArgs and result.
 var CreateInvoiceReducer = reducer.New("CreateInvoice", func(c *reducer.Ctx, a CreateInvoiceArgs) (Invoice, error) {
 	return CreateInvoice(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Customer, a.Cents)
 }, reducer.Codec[CreateInvoiceArgs]{
 	Append: func(dst []byte, a *CreateInvoiceArgs) []byte {
 		dst = codec.AppendString(dst, a.Customer)
-		dst = codec.AppendVarint(dst, a.Cents)
-		return dst
+		return codec.AppendVarint(dst, a.Cents)
 	},
-	Decode: func(src []byte, a *CreateInvoiceArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *CreateInvoiceArgs) {
 		a.Customer = d.Text()
 		a.Cents = d.Varint()
-		return d.Err()
-	},
-}, reducer.Codec[Invoice]{Append: keelAppendInvoice, Decode: keelDecodeInvoice},
-	reducer.Signature([]reducer.Param{{Name: "customer", Kind: "string"}, {Name: "cents", Kind: "int64"}}, &reducer.Param{Row: "invoice"}))
+	}),
+}, reducer.RowCodec(InvoiceDef), reducer.Signature([]reducer.Param{{Name: "customer", Kind: "string"}, {Name: "cents", Kind: "int64"}}, &reducer.Param{Row: "invoice"}))
 
-// CreateInvoiceArgs are the arguments of reducer CreateInvoice.
-type CreateInvoiceArgs struct {
-	Customer string
-	Cents    int64
-}
+// The arguments of the module's reducers: XArgs for reducer X.
+type (
+	CreateInvoiceArgs struct {
+		Customer string
+		Cents    int64
+	}
+)
 
-// Client calls the module's reducers through a keel.Conn (a *keel.DB)
-// on behalf of one caller. Each call is one transaction: it returns once
-// the transaction has committed (and is durable, as the log's policy
-// promises) or rolled back.
-type Client struct {
-	conn   keel.Conn
-	caller reducer.Identity
-}
+// Client calls the module's reducers through a keel.Conn on behalf of one
+// caller (keel.Caller); each call is one transaction (see keel.Run).
+type Client struct{ keel.Caller }
 
 // NewClient returns a client that calls conn's reducers as caller.
-func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{conn, caller} }
+func NewClient(conn keel.Conn, caller reducer.Identity) Client {
+	return Client{keel.NewCaller(conn, caller)}
+}
 
 // As returns a client for the same connection with another caller.
-func (c Client) As(caller reducer.Identity) Client { return Client{c.conn, caller} }
+func (c Client) As(caller reducer.Identity) Client { return Client{c.Caller.As(caller)} }
 
-// Conn returns the client's connection.
-func (c Client) Conn() keel.Conn { return c.conn }
+// View returns the tables as of the last durable commit (see keel.ViewOf).
+func (c Client) View(ctx context.Context) (ViewDB, error) { return keel.ViewAs(ctx, c.Caller, ViewOf) }
 
-// View returns the module's tables as of the last durable commit, when
-// the connection is a *keel.DB.
-func (c Client) View(ctx context.Context) (ViewDB, error) {
-	v, err := keel.ViewOf(ctx, c.conn)
-	return ViewDB{v}, err
-}
+// Go returns the client's asynchronous form (see keel.Go).
+func (c Client) Go() AsyncClient { return AsyncClient{c.Caller} }
 
-// Go returns the client's asynchronous form: its methods submit a call
-// and return a keel.Future to wait on, so that one goroutine can keep
-// many calls in flight; they run, and finish, in the order submitted.
-func (c Client) Go() AsyncClient { return AsyncClient{c} }
+// Batch returns the client's batch form, which adds calls to b.
+func (c Client) Batch(b *keel.Batch) BatchClient { return AsyncClient{c.In(b)} }
 
-// AsyncClient submits the module's reducer calls without waiting.
-type AsyncClient struct{ c Client }
-
-// Batch returns the client's batch form: its methods add calls to b,
-// which b.Submit queues in order with one queue operation (on b's
-// connection).
-func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }
-
-// BatchClient adds the module's reducer calls to a keel.Batch.
-type BatchClient struct {
-	c Client
-	b *keel.Batch
-}
+// AsyncClient has Client's reducer methods, which submit the call, or add
+// it to a batch, and return its future (keel.Send); BatchClient is its
+// batch form.
+type (
+	AsyncClient struct{ c keel.Caller }
+	BatchClient = AsyncClient
+)
 
 // CreateInvoice runs reducer CreateInvoice.
 func (c Client) CreateInvoice(ctx context.Context, customer string, cents int64) (Invoice, error) {
-	return keel.Run(ctx, c.conn, c.caller, CreateInvoiceReducer, CreateInvoiceArgs{Customer: customer, Cents: cents})
+	return keel.Invoke(ctx, c.Caller, CreateInvoiceReducer, CreateInvoiceArgs{Customer: customer, Cents: cents})
 }
 
-// CreateInvoice submits a call of reducer CreateInvoice.
 func (a AsyncClient) CreateInvoice(ctx context.Context, customer string, cents int64) keel.Future[Invoice] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, CreateInvoiceReducer, CreateInvoiceArgs{Customer: customer, Cents: cents})
+	return keel.Send(ctx, a.c, CreateInvoiceReducer, CreateInvoiceArgs{Customer: customer, Cents: cents})
 }
 
-// CreateInvoice adds a call of reducer CreateInvoice to the batch.
-func (x BatchClient) CreateInvoice(ctx context.Context, customer string, cents int64) keel.Future[Invoice] {
-	return keel.Add(x.b, ctx, x.c.caller, CreateInvoiceReducer, CreateInvoiceArgs{Customer: customer, Cents: cents})
-}
-
-// RemoteTables are the client caches of the module's public tables: the
-// rows the subscriptions of a Remote hold, with their callbacks.
+// RemoteTables are the client caches of the module's public tables.
 type RemoteTables struct{}
 
-// Remote is a connection to a Keel server that runs this module (package
-// server): Client's reducer methods run over it, and DB caches the rows
-// its subscriptions hold. It reconnects with its token when the
-// connection drops.
+// Remote is Client over a connection to a Keel server, with DB caching rows.
 type Remote struct {
 	Client
-	DB   RemoteTables
-	conn *keelclient.Conn
+	DB RemoteTables
+	*keelclient.Conn
 }
 
-// Dial connects to the Keel server at url (ws://host/path) that runs
-// this module.
+// Dial connects to the Keel server at url (ws://host/path).
 func Dial(ctx context.Context, url string, opts keelclient.Options) (*Remote, error) {
 	c, err := keelclient.Dial(ctx, url, opts)
 	if err != nil {
 		return nil, err
 	}
-	r := &Remote{Client: NewClient(c, c.Identity()), conn: c}
-	return r, nil
+	return &Remote{Client: NewClient(c, c.Identity()), Conn: c}, nil
 }
-
-// Net returns the connection: its identity and token, subscriptions of
-// any query, one-off queries.
-func (r *Remote) Net() *keelclient.Conn { return r.conn }
-
-// Subscribe subscribes to queries and returns once their rows are in DB.
-func (r *Remote) Subscribe(ctx context.Context, queries ...string) (*keelclient.Subscription, error) {
-	return r.conn.Subscribe(ctx, queries...)
-}
-
-// Close closes the connection.
-func (r *Remote) Close() error { return r.conn.Close() }
 
 // CounterDef describes the counter table.
 var CounterDef = &table.Def[Counter]{
@@ -217,142 +163,45 @@ var CounterDef = &table.Def[Counter]{
 	Decode:  keelDecodeCounter,
 }
 
-// CounterByNameIndex is the primary key counter_pk of the counter table, on (name).
-var CounterByNameIndex = &table.Index[Counter]{
-	Name:    "counter_pk",
-	Columns: []string{"name"},
-	Unique:  true,
-	Compare: func(a, b *Counter, _ int) int { return strings.Compare(a.Name, b.Name) },
-	Format:  func(r *Counter, _ int) string { return fmt.Sprintf("name=%q", r.Name) },
-	Key:     func(r *Counter) uint64 { return table.KeyString(r.Name) },
-}
+// The counter table's indexes on one column (XIndex, with keelX its key):
+var (
+	CounterByNameIndex, keelCounterByName = table.StringIndex("counter_pk", "name", true, func(r *Counter) *string { return &r.Name }) // primary key
+)
 
-// keelAppendCounter appends the encoding of a counter row.
+// keelAppendCounter, keelReadCounter and keelDecodeCounter are the counter row's codec.
 func keelAppendCounter(dst []byte, r *Counter) []byte {
 	dst = codec.AppendString(dst, r.Name)
-	dst = codec.AppendUvarint(dst, r.Value)
-	return dst
+	return codec.AppendUvarint(dst, r.Value)
 }
 
-// keelReadCounter reads a counter row written by keelAppendCounter.
 func keelReadCounter(d *codec.Reader, r *Counter) {
 	r.Name = d.Text()
 	r.Value = d.Uvarint()
 }
 
-// keelDecodeCounter decodes one counter row.
 func keelDecodeCounter(src []byte, r *Counter) error {
 	d := codec.NewReader(src)
 	keelReadCounter(d, r)
 	return d.Err()
 }
 
-// CounterReader reads the counter table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type CounterReader struct{ r *table.Reader[Counter] }
-
-// Count returns the number of rows.
-func (r CounterReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r CounterReader) All() iter.Seq[Counter] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r CounterReader) Backward() iter.Seq[Counter] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r CounterReader) Find(name string) (Counter, bool) {
-	return r.r.Find(CounterByNameIndex, Counter{Name: name})
-}
+// CounterReader reads the counter table: table.Rows, and a reader of each index.
+type CounterReader struct{ table.Rows[Counter, string] }
 
 // ByName reads the table by its primary key (name).
-func (r CounterReader) ByName() CounterByNameReader { return CounterByNameReader{r.r} }
+func (r CounterReader) ByName() table.ByUnique[Counter, string] {
+	return keelCounterByName.Unique(r.Reader())
+}
 
-// CounterTable is the counter table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// CounterTable is the counter table inside a transaction: its reader and table.Writer.
 type CounterTable struct {
 	CounterReader
-	t *table.Table[Counter]
-}
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t CounterTable) Insert(row Counter) (Counter, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t CounterTable) Update(row Counter) (Counter, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t CounterTable) Upsert(row Counter) (stored Counter, inserted bool, err error) {
-	return t.t.Upsert(row)
-}
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t CounterTable) Delete(name string) (Counter, error) {
-	return t.t.DeleteBy(CounterByNameIndex, Counter{Name: name})
+	table.Writer[Counter, string]
 }
 
 // ByName reads and writes the table by its primary key (name).
-func (t CounterTable) ByName() CounterByName {
-	return CounterByName{CounterByNameReader{&t.t.Reader}, t.t}
-}
-
-// CounterByNameReader reads the counter table by its primary key (name).
-type CounterByNameReader struct{ r *table.Reader[Counter] }
-
-// Find returns the row with the given key.
-func (x CounterByNameReader) Find(name string) (Counter, bool) {
-	return x.r.Find(CounterByNameIndex, Counter{Name: name})
-}
-
-// Filter yields the row with the given key, if there is one.
-func (x CounterByNameReader) Filter(name string) iter.Seq[Counter] {
-	return x.r.Lookup(CounterByNameIndex, Counter{Name: name}, 0)
-}
-
-// Between yields, in key order, the rows whose name lies in [lo, hi).
-func (x CounterByNameReader) Between(lo, hi string) iter.Seq[Counter] {
-	return x.r.Scan(CounterByNameIndex, table.Incl(Counter{Name: lo}, 0), table.Excl(Counter{Name: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x CounterByNameReader) Range(lo, hi table.Bound[Counter]) iter.Seq[Counter] {
-	return x.r.Scan(CounterByNameIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x CounterByNameReader) RangeBackward(lo, hi table.Bound[Counter]) iter.Seq[Counter] {
-	return x.r.ScanBackward(CounterByNameIndex, lo, hi)
-}
-
-// CounterByName reads and writes the counter table by its primary key (name).
-type CounterByName struct {
-	CounterByNameReader
-	t *table.Table[Counter]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x CounterByName) Update(row Counter) (Counter, error) {
-	return x.t.UpdateBy(CounterByNameIndex, row)
-}
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x CounterByName) Delete(name string) (Counter, error) {
-	return x.t.DeleteBy(CounterByNameIndex, Counter{Name: name})
+func (t CounterTable) ByName() table.ByUniqueTx[Counter, string] {
+	return keelCounterByName.UniqueTx(t.Table())
 }
 
 // InvoiceDef describes the invoice table.
@@ -369,184 +218,51 @@ var InvoiceDef = &table.Def[Invoice]{
 	Decode:  keelDecodeInvoice,
 }
 
-// InvoiceByNumberIndex is the primary key invoice_pk of the invoice table, on (number).
-var InvoiceByNumberIndex = &table.Index[Invoice]{
-	Name:     "invoice_pk",
-	Columns:  []string{"number"},
-	Unique:   true,
-	Compare:  func(a, b *Invoice, _ int) int { return cmp.Compare(a.Number, b.Number) },
-	Format:   func(r *Invoice, _ int) string { return fmt.Sprintf("number=%d", r.Number) },
-	Key:      func(r *Invoice) uint64 { return table.KeyUint(r.Number) },
-	KeyExact: true,
-}
+// The invoice table's indexes on one column (XIndex, with keelX its key):
+var (
+	InvoiceByNumberIndex, keelInvoiceByNumber     = table.UintIndex("invoice_pk", "number", true, func(r *Invoice) *uint64 { return &r.Number })              // primary key
+	InvoiceByCustomerIndex, keelInvoiceByCustomer = table.StringIndex("invoice_customer", "customer", false, func(r *Invoice) *string { return &r.Customer }) // index customer
+)
 
-// InvoiceByCustomerIndex is the index invoice_customer of the invoice table, on (customer).
-var InvoiceByCustomerIndex = &table.Index[Invoice]{
-	Name:    "invoice_customer",
-	Columns: []string{"customer"},
-	Compare: func(a, b *Invoice, _ int) int { return strings.Compare(a.Customer, b.Customer) },
-	Format:  func(r *Invoice, _ int) string { return fmt.Sprintf("customer=%q", r.Customer) },
-	Key:     func(r *Invoice) uint64 { return table.KeyString(r.Customer) },
-}
-
-// keelAppendInvoice appends the encoding of a invoice row.
+// keelAppendInvoice, keelReadInvoice and keelDecodeInvoice are the invoice row's codec.
 func keelAppendInvoice(dst []byte, r *Invoice) []byte {
 	dst = codec.AppendUvarint(dst, r.Number)
 	dst = codec.AppendString(dst, r.Customer)
-	dst = codec.AppendVarint(dst, r.Cents)
-	return dst
+	return codec.AppendVarint(dst, r.Cents)
 }
 
-// keelReadInvoice reads a invoice row written by keelAppendInvoice.
 func keelReadInvoice(d *codec.Reader, r *Invoice) {
 	r.Number = d.Uvarint()
 	r.Customer = d.Text()
 	r.Cents = d.Varint()
 }
 
-// keelDecodeInvoice decodes one invoice row.
 func keelDecodeInvoice(src []byte, r *Invoice) error {
 	d := codec.NewReader(src)
 	keelReadInvoice(d, r)
 	return d.Err()
 }
 
-// InvoiceReader reads the invoice table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type InvoiceReader struct{ r *table.Reader[Invoice] }
-
-// Count returns the number of rows.
-func (r InvoiceReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r InvoiceReader) All() iter.Seq[Invoice] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r InvoiceReader) Backward() iter.Seq[Invoice] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r InvoiceReader) Find(number uint64) (Invoice, bool) {
-	return r.r.Find(InvoiceByNumberIndex, Invoice{Number: number})
-}
+// InvoiceReader reads the invoice table: table.Rows, and a reader of each index.
+type InvoiceReader struct{ table.Rows[Invoice, uint64] }
 
 // ByNumber reads the table by its primary key (number).
-func (r InvoiceReader) ByNumber() InvoiceByNumberReader { return InvoiceByNumberReader{r.r} }
+func (r InvoiceReader) ByNumber() table.ByUnique[Invoice, uint64] {
+	return keelInvoiceByNumber.Unique(r.Reader())
+}
 
 // ByCustomer reads the table by its index customer (customer).
-func (r InvoiceReader) ByCustomer() InvoiceByCustomerReader { return InvoiceByCustomerReader{r.r} }
+func (r InvoiceReader) ByCustomer() table.ByIndex[Invoice, string] {
+	return keelInvoiceByCustomer.Index(r.Reader())
+}
 
-// InvoiceTable is the invoice table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// InvoiceTable is the invoice table inside a transaction: its reader and table.Writer.
 type InvoiceTable struct {
 	InvoiceReader
-	t *table.Table[Invoice]
-}
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t InvoiceTable) Insert(row Invoice) (Invoice, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t InvoiceTable) Update(row Invoice) (Invoice, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t InvoiceTable) Upsert(row Invoice) (stored Invoice, inserted bool, err error) {
-	return t.t.Upsert(row)
-}
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t InvoiceTable) Delete(number uint64) (Invoice, error) {
-	return t.t.DeleteBy(InvoiceByNumberIndex, Invoice{Number: number})
+	table.Writer[Invoice, uint64]
 }
 
 // ByNumber reads and writes the table by its primary key (number).
-func (t InvoiceTable) ByNumber() InvoiceByNumber {
-	return InvoiceByNumber{InvoiceByNumberReader{&t.t.Reader}, t.t}
-}
-
-// ByCustomer reads the table by its index customer (customer).
-func (t InvoiceTable) ByCustomer() InvoiceByCustomerReader {
-	return InvoiceByCustomerReader{&t.t.Reader}
-}
-
-// InvoiceByNumberReader reads the invoice table by its primary key (number).
-type InvoiceByNumberReader struct{ r *table.Reader[Invoice] }
-
-// Find returns the row with the given key.
-func (x InvoiceByNumberReader) Find(number uint64) (Invoice, bool) {
-	return x.r.Find(InvoiceByNumberIndex, Invoice{Number: number})
-}
-
-// Filter yields the row with the given key, if there is one.
-func (x InvoiceByNumberReader) Filter(number uint64) iter.Seq[Invoice] {
-	return x.r.Lookup(InvoiceByNumberIndex, Invoice{Number: number}, 0)
-}
-
-// Between yields, in key order, the rows whose number lies in [lo, hi).
-func (x InvoiceByNumberReader) Between(lo, hi uint64) iter.Seq[Invoice] {
-	return x.r.Scan(InvoiceByNumberIndex, table.Incl(Invoice{Number: lo}, 0), table.Excl(Invoice{Number: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x InvoiceByNumberReader) Range(lo, hi table.Bound[Invoice]) iter.Seq[Invoice] {
-	return x.r.Scan(InvoiceByNumberIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x InvoiceByNumberReader) RangeBackward(lo, hi table.Bound[Invoice]) iter.Seq[Invoice] {
-	return x.r.ScanBackward(InvoiceByNumberIndex, lo, hi)
-}
-
-// InvoiceByNumber reads and writes the invoice table by its primary key (number).
-type InvoiceByNumber struct {
-	InvoiceByNumberReader
-	t *table.Table[Invoice]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x InvoiceByNumber) Update(row Invoice) (Invoice, error) {
-	return x.t.UpdateBy(InvoiceByNumberIndex, row)
-}
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x InvoiceByNumber) Delete(number uint64) (Invoice, error) {
-	return x.t.DeleteBy(InvoiceByNumberIndex, Invoice{Number: number})
-}
-
-// InvoiceByCustomerReader reads the invoice table by its index customer (customer).
-type InvoiceByCustomerReader struct{ r *table.Reader[Invoice] }
-
-// Filter yields the rows with the given key, in primary-key order.
-func (x InvoiceByCustomerReader) Filter(customer string) iter.Seq[Invoice] {
-	return x.r.Lookup(InvoiceByCustomerIndex, Invoice{Customer: customer}, 0)
-}
-
-// Between yields, in key order, the rows whose customer lies in [lo, hi).
-func (x InvoiceByCustomerReader) Between(lo, hi string) iter.Seq[Invoice] {
-	return x.r.Scan(InvoiceByCustomerIndex, table.Incl(Invoice{Customer: lo}, 0), table.Excl(Invoice{Customer: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x InvoiceByCustomerReader) Range(lo, hi table.Bound[Invoice]) iter.Seq[Invoice] {
-	return x.r.Scan(InvoiceByCustomerIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x InvoiceByCustomerReader) RangeBackward(lo, hi table.Bound[Invoice]) iter.Seq[Invoice] {
-	return x.r.ScanBackward(InvoiceByCustomerIndex, lo, hi)
+func (t InvoiceTable) ByNumber() table.ByUniqueTx[Invoice, uint64] {
+	return keelInvoiceByNumber.UniqueTx(t.Table())
 }

@@ -3,11 +3,7 @@
 package v1
 
 import (
-	"cmp"
 	"context"
-	"fmt"
-	"iter"
-	"strings"
 
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
@@ -16,38 +12,31 @@ import (
 	"github.com/keeldb/keel/table"
 )
 
-// This file fits generated-code version 2 of Keel. If the build stops
-// here, regenerate with go generate or update Keel.
-const (
-	_ = keel.EnforceGenVersion(2 - keel.MinGenVersion)
-	_ = keel.EnforceGenVersion(keel.GenVersion - 2)
+// Generated-code version 2: if the build stops here, regenerate or update Keel.
+const _ = keel.EnforceGenVersion(2-keel.MinGenVersion) + keel.EnforceGenVersion(keel.GenVersion-2)
+
+// The table structs as generated: if the build stops here, run go generate.
+var _ struct {
+	ID   uint64 `db:"pk,autoinc"`
+	Name string `db:"unique"`
+	Body string
+} = Post{}
+var _ struct {
+	ID     uint64 `db:"pk,autoinc"`
+	PostID uint64 `db:"index"`
+	Text   string
+} = Comment{}
+
+// Ctx is what a reducer sees: its context and DB, the module's tables in its
+// transaction. ViewDB is them as of one commit, read-only, for any goroutine.
+type (
+	Ctx struct {
+		*reducer.Ctx
+		DB DB
+	}
+	DB     struct{ tx *table.Tx }
+	ViewDB struct{ v *table.View }
 )
-
-// The table structs as they were when this file was generated: if the
-// build stops here, a field, type or tag changed, so run go generate.
-var (
-	_ struct {
-		ID   uint64 `db:"pk,autoinc"`
-		Name string `db:"unique"`
-		Body string
-	} = Post{}
-	_ struct {
-		ID     uint64 `db:"pk,autoinc"`
-		PostID uint64 `db:"index"`
-		Text   string
-	} = Comment{}
-)
-
-// Ctx is what a reducer of this module sees: the reducer context (caller,
-// time, deterministic rand, logger) and DB, the module's typed tables
-// inside the reducer's transaction.
-type Ctx struct {
-	*reducer.Ctx
-	DB DB
-}
-
-// DB is the module's tables inside one transaction.
-type DB struct{ tx *table.Tx }
 
 // DBOf returns the typed tables of tx, for keel.DB.Update and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
@@ -55,196 +44,135 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Post returns the post table.
 func (db DB) Post() PostTable {
 	t := table.Use(db.tx, PostDef)
-	return PostTable{PostReader{&t.Reader}, t}
+	return PostTable{PostReader{keelPostByID.Rows(&t.Reader)}, keelPostByID.Writer(t)}
 }
 
 // Comment returns the comment table.
 func (db DB) Comment() CommentTable {
 	t := table.Use(db.tx, CommentDef)
-	return CommentTable{CommentReader{&t.Reader}, t}
+	return CommentTable{CommentReader{keelCommentByID.Rows(&t.Reader)}, keelCommentByID.Writer(t)}
 }
-
-// ViewDB is the module's tables as of one commit, read-only; it may be
-// read from any number of goroutines.
-type ViewDB struct{ v *table.View }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Post returns the post table.
-func (v ViewDB) Post() PostReader { return PostReader{table.Read(v.v, PostDef)} }
+func (v ViewDB) Post() PostReader { return PostReader{keelPostByID.Rows(table.Read(v.v, PostDef))} }
 
 // Comment returns the comment table.
-func (v ViewDB) Comment() CommentReader { return CommentReader{table.Read(v.v, CommentDef)} }
+func (v ViewDB) Comment() CommentReader {
+	return CommentReader{keelCommentByID.Rows(table.Read(v.v, CommentDef))}
+}
 
-// Module is the v1 module: its tables and reducers, ready for
-// keel.Open.
+// Module is the v1 module: its tables and reducers, for keel.Open.
 var Module = &keel.Module{
 	Name:     "v1",
 	Tables:   []table.Schema{PostDef, CommentDef},
 	Reducers: []*reducer.Def{&AddPostReducer.Def, &AddCommentReducer.Def},
 }
 
-// AddPostReducer is reducer AddPost, with the codecs of its arguments (AddPostArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// AddPostReducer is reducer AddPost, with the codecs of its AddPostArgs and result.
 var AddPostReducer = reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) (Post, error) {
 	return AddPost(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Name, a.Body)
 }, reducer.Codec[AddPostArgs]{
 	Append: func(dst []byte, a *AddPostArgs) []byte {
 		dst = codec.AppendString(dst, a.Name)
-		dst = codec.AppendString(dst, a.Body)
-		return dst
+		return codec.AppendString(dst, a.Body)
 	},
-	Decode: func(src []byte, a *AddPostArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *AddPostArgs) {
 		a.Name = d.Text()
 		a.Body = d.Text()
-		return d.Err()
-	},
-}, reducer.Codec[Post]{Append: keelAppendPost, Decode: keelDecodePost},
-	reducer.Signature([]reducer.Param{{Name: "name", Kind: "string"}, {Name: "body", Kind: "string"}}, &reducer.Param{Row: "post"}))
+	}),
+}, reducer.RowCodec(PostDef), reducer.Signature([]reducer.Param{{Name: "name", Kind: "string"}, {Name: "body", Kind: "string"}}, &reducer.Param{Row: "post"}))
 
-// AddCommentReducer is reducer AddComment, with the codecs of its arguments (AddCommentArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// AddCommentReducer is reducer AddComment, with the codecs of its AddCommentArgs and result.
 var AddCommentReducer = reducer.New("AddComment", func(c *reducer.Ctx, a AddCommentArgs) (Comment, error) {
 	return AddComment(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.PostID, a.Text)
 }, reducer.Codec[AddCommentArgs]{
 	Append: func(dst []byte, a *AddCommentArgs) []byte {
 		dst = codec.AppendUvarint(dst, a.PostID)
-		dst = codec.AppendString(dst, a.Text)
-		return dst
+		return codec.AppendString(dst, a.Text)
 	},
-	Decode: func(src []byte, a *AddCommentArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *AddCommentArgs) {
 		a.PostID = d.Uvarint()
 		a.Text = d.Text()
-		return d.Err()
-	},
-}, reducer.Codec[Comment]{Append: keelAppendComment, Decode: keelDecodeComment},
-	reducer.Signature([]reducer.Param{{Name: "postID", Kind: "uint64"}, {Name: "text", Kind: "string"}}, &reducer.Param{Row: "comment"}))
+	}),
+}, reducer.RowCodec(CommentDef), reducer.Signature([]reducer.Param{{Name: "postID", Kind: "uint64"}, {Name: "text", Kind: "string"}}, &reducer.Param{Row: "comment"}))
 
-// AddPostArgs are the arguments of reducer AddPost.
-type AddPostArgs struct {
-	Name string
-	Body string
-}
+// The arguments of the module's reducers: XArgs for reducer X.
+type (
+	AddPostArgs    struct{ Name, Body string }
+	AddCommentArgs struct {
+		PostID uint64
+		Text   string
+	}
+)
 
-// AddCommentArgs are the arguments of reducer AddComment.
-type AddCommentArgs struct {
-	PostID uint64
-	Text   string
-}
-
-// Client calls the module's reducers through a keel.Conn (a *keel.DB)
-// on behalf of one caller. Each call is one transaction: it returns once
-// the transaction has committed (and is durable, as the log's policy
-// promises) or rolled back.
-type Client struct {
-	conn   keel.Conn
-	caller reducer.Identity
-}
+// Client calls the module's reducers through a keel.Conn on behalf of one
+// caller (keel.Caller); each call is one transaction (see keel.Run).
+type Client struct{ keel.Caller }
 
 // NewClient returns a client that calls conn's reducers as caller.
-func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{conn, caller} }
+func NewClient(conn keel.Conn, caller reducer.Identity) Client {
+	return Client{keel.NewCaller(conn, caller)}
+}
 
 // As returns a client for the same connection with another caller.
-func (c Client) As(caller reducer.Identity) Client { return Client{c.conn, caller} }
+func (c Client) As(caller reducer.Identity) Client { return Client{c.Caller.As(caller)} }
 
-// Conn returns the client's connection.
-func (c Client) Conn() keel.Conn { return c.conn }
+// View returns the tables as of the last durable commit (see keel.ViewOf).
+func (c Client) View(ctx context.Context) (ViewDB, error) { return keel.ViewAs(ctx, c.Caller, ViewOf) }
 
-// View returns the module's tables as of the last durable commit, when
-// the connection is a *keel.DB.
-func (c Client) View(ctx context.Context) (ViewDB, error) {
-	v, err := keel.ViewOf(ctx, c.conn)
-	return ViewDB{v}, err
-}
+// Go returns the client's asynchronous form (see keel.Go).
+func (c Client) Go() AsyncClient { return AsyncClient{c.Caller} }
 
-// Go returns the client's asynchronous form: its methods submit a call
-// and return a keel.Future to wait on, so that one goroutine can keep
-// many calls in flight; they run, and finish, in the order submitted.
-func (c Client) Go() AsyncClient { return AsyncClient{c} }
+// Batch returns the client's batch form, which adds calls to b.
+func (c Client) Batch(b *keel.Batch) BatchClient { return AsyncClient{c.In(b)} }
 
-// AsyncClient submits the module's reducer calls without waiting.
-type AsyncClient struct{ c Client }
-
-// Batch returns the client's batch form: its methods add calls to b,
-// which b.Submit queues in order with one queue operation (on b's
-// connection).
-func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }
-
-// BatchClient adds the module's reducer calls to a keel.Batch.
-type BatchClient struct {
-	c Client
-	b *keel.Batch
-}
+// AsyncClient has Client's reducer methods, which submit the call, or add
+// it to a batch, and return its future (keel.Send); BatchClient is its
+// batch form.
+type (
+	AsyncClient struct{ c keel.Caller }
+	BatchClient = AsyncClient
+)
 
 // AddPost runs reducer AddPost.
 func (c Client) AddPost(ctx context.Context, name string, body string) (Post, error) {
-	return keel.Run(ctx, c.conn, c.caller, AddPostReducer, AddPostArgs{Name: name, Body: body})
+	return keel.Invoke(ctx, c.Caller, AddPostReducer, AddPostArgs{Name: name, Body: body})
 }
 
-// AddPost submits a call of reducer AddPost.
 func (a AsyncClient) AddPost(ctx context.Context, name string, body string) keel.Future[Post] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, AddPostReducer, AddPostArgs{Name: name, Body: body})
-}
-
-// AddPost adds a call of reducer AddPost to the batch.
-func (x BatchClient) AddPost(ctx context.Context, name string, body string) keel.Future[Post] {
-	return keel.Add(x.b, ctx, x.c.caller, AddPostReducer, AddPostArgs{Name: name, Body: body})
+	return keel.Send(ctx, a.c, AddPostReducer, AddPostArgs{Name: name, Body: body})
 }
 
 // AddComment runs reducer AddComment.
 func (c Client) AddComment(ctx context.Context, postID uint64, text string) (Comment, error) {
-	return keel.Run(ctx, c.conn, c.caller, AddCommentReducer, AddCommentArgs{PostID: postID, Text: text})
+	return keel.Invoke(ctx, c.Caller, AddCommentReducer, AddCommentArgs{PostID: postID, Text: text})
 }
 
-// AddComment submits a call of reducer AddComment.
 func (a AsyncClient) AddComment(ctx context.Context, postID uint64, text string) keel.Future[Comment] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, AddCommentReducer, AddCommentArgs{PostID: postID, Text: text})
+	return keel.Send(ctx, a.c, AddCommentReducer, AddCommentArgs{PostID: postID, Text: text})
 }
 
-// AddComment adds a call of reducer AddComment to the batch.
-func (x BatchClient) AddComment(ctx context.Context, postID uint64, text string) keel.Future[Comment] {
-	return keel.Add(x.b, ctx, x.c.caller, AddCommentReducer, AddCommentArgs{PostID: postID, Text: text})
-}
-
-// RemoteTables are the client caches of the module's public tables: the
-// rows the subscriptions of a Remote hold, with their callbacks.
+// RemoteTables are the client caches of the module's public tables.
 type RemoteTables struct{}
 
-// Remote is a connection to a Keel server that runs this module (package
-// server): Client's reducer methods run over it, and DB caches the rows
-// its subscriptions hold. It reconnects with its token when the
-// connection drops.
+// Remote is Client over a connection to a Keel server, with DB caching rows.
 type Remote struct {
 	Client
-	DB   RemoteTables
-	conn *keelclient.Conn
+	DB RemoteTables
+	*keelclient.Conn
 }
 
-// Dial connects to the Keel server at url (ws://host/path) that runs
-// this module.
+// Dial connects to the Keel server at url (ws://host/path).
 func Dial(ctx context.Context, url string, opts keelclient.Options) (*Remote, error) {
 	c, err := keelclient.Dial(ctx, url, opts)
 	if err != nil {
 		return nil, err
 	}
-	r := &Remote{Client: NewClient(c, c.Identity()), conn: c}
-	return r, nil
+	return &Remote{Client: NewClient(c, c.Identity()), Conn: c}, nil
 }
-
-// Net returns the connection: its identity and token, subscriptions of
-// any query, one-off queries.
-func (r *Remote) Net() *keelclient.Conn { return r.conn }
-
-// Subscribe subscribes to queries and returns once their rows are in DB.
-func (r *Remote) Subscribe(ctx context.Context, queries ...string) (*keelclient.Subscription, error) {
-	return r.conn.Subscribe(ctx, queries...)
-}
-
-// Close closes the connection.
-func (r *Remote) Close() error { return r.conn.Close() }
 
 // PostDef describes the post table.
 var PostDef = &table.Def[Post]{
@@ -254,204 +182,58 @@ var PostDef = &table.Def[Post]{
 		{Name: "name", Type: "string", Kind: "string"},
 		{Name: "body", Type: "string", Kind: "string"},
 	},
-	Primary: PostByIDIndex,
-	Indexes: []*table.Index[Post]{PostByNameIndex},
-	Sequences: []table.AutoInc[Post]{
-		table.NewAutoInc("post_id_seq", "id", table.SeqParams[uint64]{},
-			func(r *Post) *uint64 { return &r.ID }),
-	},
-	Encode: keelAppendPost,
-	Decode: keelDecodePost,
+	Primary:   PostByIDIndex,
+	Indexes:   []*table.Index[Post]{PostByNameIndex},
+	Sequences: []table.AutoInc[Post]{table.NewAutoInc("post_id_seq", "id", table.SeqParams[uint64]{}, func(r *Post) *uint64 { return &r.ID })},
+	Encode:    keelAppendPost,
+	Decode:    keelDecodePost,
 }
 
-// PostByIDIndex is the primary key post_pk of the post table, on (id).
-var PostByIDIndex = &table.Index[Post]{
-	Name:     "post_pk",
-	Columns:  []string{"id"},
-	Unique:   true,
-	Compare:  func(a, b *Post, _ int) int { return cmp.Compare(a.ID, b.ID) },
-	Format:   func(r *Post, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
-	Key:      func(r *Post) uint64 { return table.KeyUint(r.ID) },
-	KeyExact: true,
-}
+// The post table's indexes on one column (XIndex, with keelX its key):
+var (
+	PostByIDIndex, keelPostByID     = table.UintIndex("post_pk", "id", true, func(r *Post) *uint64 { return &r.ID })         // primary key
+	PostByNameIndex, keelPostByName = table.StringIndex("post_name", "name", true, func(r *Post) *string { return &r.Name }) // unique index name
+)
 
-// PostByNameIndex is the unique index post_name of the post table, on (name).
-var PostByNameIndex = &table.Index[Post]{
-	Name:    "post_name",
-	Columns: []string{"name"},
-	Unique:  true,
-	Compare: func(a, b *Post, _ int) int { return strings.Compare(a.Name, b.Name) },
-	Format:  func(r *Post, _ int) string { return fmt.Sprintf("name=%q", r.Name) },
-	Key:     func(r *Post) uint64 { return table.KeyString(r.Name) },
-}
-
-// keelAppendPost appends the encoding of a post row.
+// keelAppendPost, keelReadPost and keelDecodePost are the post row's codec.
 func keelAppendPost(dst []byte, r *Post) []byte {
 	dst = codec.AppendUvarint(dst, r.ID)
 	dst = codec.AppendString(dst, r.Name)
-	dst = codec.AppendString(dst, r.Body)
-	return dst
+	return codec.AppendString(dst, r.Body)
 }
 
-// keelReadPost reads a post row written by keelAppendPost.
 func keelReadPost(d *codec.Reader, r *Post) {
 	r.ID = d.Uvarint()
 	r.Name = d.Text()
 	r.Body = d.Text()
 }
 
-// keelDecodePost decodes one post row.
 func keelDecodePost(src []byte, r *Post) error {
 	d := codec.NewReader(src)
 	keelReadPost(d, r)
 	return d.Err()
 }
 
-// PostReader reads the post table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type PostReader struct{ r *table.Reader[Post] }
-
-// Count returns the number of rows.
-func (r PostReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r PostReader) All() iter.Seq[Post] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r PostReader) Backward() iter.Seq[Post] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r PostReader) Find(id uint64) (Post, bool) { return r.r.Find(PostByIDIndex, Post{ID: id}) }
+// PostReader reads the post table: table.Rows, and a reader of each index.
+type PostReader struct{ table.Rows[Post, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r PostReader) ByID() PostByIDReader { return PostByIDReader{r.r} }
+func (r PostReader) ByID() table.ByUnique[Post, uint64] { return keelPostByID.Unique(r.Reader()) }
 
 // ByName reads the table by its unique index name (name).
-func (r PostReader) ByName() PostByNameReader { return PostByNameReader{r.r} }
+func (r PostReader) ByName() table.ByUnique[Post, string] { return keelPostByName.Unique(r.Reader()) }
 
-// PostTable is the post table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// PostTable is the post table inside a transaction: its reader and table.Writer.
 type PostTable struct {
 	PostReader
-	t *table.Table[Post]
+	table.Writer[Post, uint64]
 }
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t PostTable) Insert(row Post) (Post, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t PostTable) Update(row Post) (Post, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t PostTable) Upsert(row Post) (stored Post, inserted bool, err error) { return t.t.Upsert(row) }
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t PostTable) Delete(id uint64) (Post, error) { return t.t.DeleteBy(PostByIDIndex, Post{ID: id}) }
 
 // ByID reads and writes the table by its primary key (id).
-func (t PostTable) ByID() PostByID { return PostByID{PostByIDReader{&t.t.Reader}, t.t} }
+func (t PostTable) ByID() table.ByUniqueTx[Post, uint64] { return keelPostByID.UniqueTx(t.Table()) }
 
 // ByName reads and writes the table by its unique index name (name).
-func (t PostTable) ByName() PostByName { return PostByName{PostByNameReader{&t.t.Reader}, t.t} }
-
-// PostByIDReader reads the post table by its primary key (id).
-type PostByIDReader struct{ r *table.Reader[Post] }
-
-// Find returns the row with the given key.
-func (x PostByIDReader) Find(id uint64) (Post, bool) { return x.r.Find(PostByIDIndex, Post{ID: id}) }
-
-// Filter yields the row with the given key, if there is one.
-func (x PostByIDReader) Filter(id uint64) iter.Seq[Post] {
-	return x.r.Lookup(PostByIDIndex, Post{ID: id}, 0)
-}
-
-// Between yields, in key order, the rows whose id lies in [lo, hi).
-func (x PostByIDReader) Between(lo, hi uint64) iter.Seq[Post] {
-	return x.r.Scan(PostByIDIndex, table.Incl(Post{ID: lo}, 0), table.Excl(Post{ID: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x PostByIDReader) Range(lo, hi table.Bound[Post]) iter.Seq[Post] {
-	return x.r.Scan(PostByIDIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x PostByIDReader) RangeBackward(lo, hi table.Bound[Post]) iter.Seq[Post] {
-	return x.r.ScanBackward(PostByIDIndex, lo, hi)
-}
-
-// PostByID reads and writes the post table by its primary key (id).
-type PostByID struct {
-	PostByIDReader
-	t *table.Table[Post]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x PostByID) Update(row Post) (Post, error) { return x.t.UpdateBy(PostByIDIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x PostByID) Delete(id uint64) (Post, error) { return x.t.DeleteBy(PostByIDIndex, Post{ID: id}) }
-
-// PostByNameReader reads the post table by its unique index name (name).
-type PostByNameReader struct{ r *table.Reader[Post] }
-
-// Find returns the row with the given key.
-func (x PostByNameReader) Find(name string) (Post, bool) {
-	return x.r.Find(PostByNameIndex, Post{Name: name})
-}
-
-// Filter yields the row with the given key, if there is one.
-func (x PostByNameReader) Filter(name string) iter.Seq[Post] {
-	return x.r.Lookup(PostByNameIndex, Post{Name: name}, 0)
-}
-
-// Between yields, in key order, the rows whose name lies in [lo, hi).
-func (x PostByNameReader) Between(lo, hi string) iter.Seq[Post] {
-	return x.r.Scan(PostByNameIndex, table.Incl(Post{Name: lo}, 0), table.Excl(Post{Name: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x PostByNameReader) Range(lo, hi table.Bound[Post]) iter.Seq[Post] {
-	return x.r.Scan(PostByNameIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x PostByNameReader) RangeBackward(lo, hi table.Bound[Post]) iter.Seq[Post] {
-	return x.r.ScanBackward(PostByNameIndex, lo, hi)
-}
-
-// PostByName reads and writes the post table by its unique index name (name).
-type PostByName struct {
-	PostByNameReader
-	t *table.Table[Post]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x PostByName) Update(row Post) (Post, error) { return x.t.UpdateBy(PostByNameIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x PostByName) Delete(name string) (Post, error) {
-	return x.t.DeleteBy(PostByNameIndex, Post{Name: name})
-}
+func (t PostTable) ByName() table.ByUniqueTx[Post, string] { return keelPostByName.UniqueTx(t.Table()) }
 
 // CommentDef describes the comment table.
 var CommentDef = &table.Def[Comment]{
@@ -461,189 +243,58 @@ var CommentDef = &table.Def[Comment]{
 		{Name: "post_id", Type: "uint64", Kind: "uint64"},
 		{Name: "text", Type: "string", Kind: "string"},
 	},
-	Primary: CommentByIDIndex,
-	Indexes: []*table.Index[Comment]{CommentByPostIDIndex},
-	Sequences: []table.AutoInc[Comment]{
-		table.NewAutoInc("comment_id_seq", "id", table.SeqParams[uint64]{},
-			func(r *Comment) *uint64 { return &r.ID }),
-	},
-	Encode: keelAppendComment,
-	Decode: keelDecodeComment,
+	Primary:   CommentByIDIndex,
+	Indexes:   []*table.Index[Comment]{CommentByPostIDIndex},
+	Sequences: []table.AutoInc[Comment]{table.NewAutoInc("comment_id_seq", "id", table.SeqParams[uint64]{}, func(r *Comment) *uint64 { return &r.ID })},
+	Encode:    keelAppendComment,
+	Decode:    keelDecodeComment,
 }
 
-// CommentByIDIndex is the primary key comment_pk of the comment table, on (id).
-var CommentByIDIndex = &table.Index[Comment]{
-	Name:     "comment_pk",
-	Columns:  []string{"id"},
-	Unique:   true,
-	Compare:  func(a, b *Comment, _ int) int { return cmp.Compare(a.ID, b.ID) },
-	Format:   func(r *Comment, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
-	Key:      func(r *Comment) uint64 { return table.KeyUint(r.ID) },
-	KeyExact: true,
-}
+// The comment table's indexes on one column (XIndex, with keelX its key):
+var (
+	CommentByIDIndex, keelCommentByID         = table.UintIndex("comment_pk", "id", true, func(r *Comment) *uint64 { return &r.ID })                // primary key
+	CommentByPostIDIndex, keelCommentByPostID = table.UintIndex("comment_post_id", "post_id", false, func(r *Comment) *uint64 { return &r.PostID }) // index post_id
+)
 
-// CommentByPostIDIndex is the index comment_post_id of the comment table, on (post_id).
-var CommentByPostIDIndex = &table.Index[Comment]{
-	Name:     "comment_post_id",
-	Columns:  []string{"post_id"},
-	Compare:  func(a, b *Comment, _ int) int { return cmp.Compare(a.PostID, b.PostID) },
-	Format:   func(r *Comment, _ int) string { return fmt.Sprintf("post_id=%d", r.PostID) },
-	Key:      func(r *Comment) uint64 { return table.KeyUint(r.PostID) },
-	KeyExact: true,
-}
-
-// keelAppendComment appends the encoding of a comment row.
+// keelAppendComment, keelReadComment and keelDecodeComment are the comment row's codec.
 func keelAppendComment(dst []byte, r *Comment) []byte {
 	dst = codec.AppendUvarint(dst, r.ID)
 	dst = codec.AppendUvarint(dst, r.PostID)
-	dst = codec.AppendString(dst, r.Text)
-	return dst
+	return codec.AppendString(dst, r.Text)
 }
 
-// keelReadComment reads a comment row written by keelAppendComment.
 func keelReadComment(d *codec.Reader, r *Comment) {
 	r.ID = d.Uvarint()
 	r.PostID = d.Uvarint()
 	r.Text = d.Text()
 }
 
-// keelDecodeComment decodes one comment row.
 func keelDecodeComment(src []byte, r *Comment) error {
 	d := codec.NewReader(src)
 	keelReadComment(d, r)
 	return d.Err()
 }
 
-// CommentReader reads the comment table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type CommentReader struct{ r *table.Reader[Comment] }
-
-// Count returns the number of rows.
-func (r CommentReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r CommentReader) All() iter.Seq[Comment] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r CommentReader) Backward() iter.Seq[Comment] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r CommentReader) Find(id uint64) (Comment, bool) {
-	return r.r.Find(CommentByIDIndex, Comment{ID: id})
-}
+// CommentReader reads the comment table: table.Rows, and a reader of each index.
+type CommentReader struct{ table.Rows[Comment, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r CommentReader) ByID() CommentByIDReader { return CommentByIDReader{r.r} }
+func (r CommentReader) ByID() table.ByUnique[Comment, uint64] {
+	return keelCommentByID.Unique(r.Reader())
+}
 
 // ByPostID reads the table by its index post_id (post_id).
-func (r CommentReader) ByPostID() CommentByPostIDReader { return CommentByPostIDReader{r.r} }
+func (r CommentReader) ByPostID() table.ByIndex[Comment, uint64] {
+	return keelCommentByPostID.Index(r.Reader())
+}
 
-// CommentTable is the comment table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// CommentTable is the comment table inside a transaction: its reader and table.Writer.
 type CommentTable struct {
 	CommentReader
-	t *table.Table[Comment]
-}
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t CommentTable) Insert(row Comment) (Comment, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t CommentTable) Update(row Comment) (Comment, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t CommentTable) Upsert(row Comment) (stored Comment, inserted bool, err error) {
-	return t.t.Upsert(row)
-}
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t CommentTable) Delete(id uint64) (Comment, error) {
-	return t.t.DeleteBy(CommentByIDIndex, Comment{ID: id})
+	table.Writer[Comment, uint64]
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t CommentTable) ByID() CommentByID { return CommentByID{CommentByIDReader{&t.t.Reader}, t.t} }
-
-// ByPostID reads the table by its index post_id (post_id).
-func (t CommentTable) ByPostID() CommentByPostIDReader { return CommentByPostIDReader{&t.t.Reader} }
-
-// CommentByIDReader reads the comment table by its primary key (id).
-type CommentByIDReader struct{ r *table.Reader[Comment] }
-
-// Find returns the row with the given key.
-func (x CommentByIDReader) Find(id uint64) (Comment, bool) {
-	return x.r.Find(CommentByIDIndex, Comment{ID: id})
-}
-
-// Filter yields the row with the given key, if there is one.
-func (x CommentByIDReader) Filter(id uint64) iter.Seq[Comment] {
-	return x.r.Lookup(CommentByIDIndex, Comment{ID: id}, 0)
-}
-
-// Between yields, in key order, the rows whose id lies in [lo, hi).
-func (x CommentByIDReader) Between(lo, hi uint64) iter.Seq[Comment] {
-	return x.r.Scan(CommentByIDIndex, table.Incl(Comment{ID: lo}, 0), table.Excl(Comment{ID: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x CommentByIDReader) Range(lo, hi table.Bound[Comment]) iter.Seq[Comment] {
-	return x.r.Scan(CommentByIDIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x CommentByIDReader) RangeBackward(lo, hi table.Bound[Comment]) iter.Seq[Comment] {
-	return x.r.ScanBackward(CommentByIDIndex, lo, hi)
-}
-
-// CommentByID reads and writes the comment table by its primary key (id).
-type CommentByID struct {
-	CommentByIDReader
-	t *table.Table[Comment]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x CommentByID) Update(row Comment) (Comment, error) { return x.t.UpdateBy(CommentByIDIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x CommentByID) Delete(id uint64) (Comment, error) {
-	return x.t.DeleteBy(CommentByIDIndex, Comment{ID: id})
-}
-
-// CommentByPostIDReader reads the comment table by its index post_id (post_id).
-type CommentByPostIDReader struct{ r *table.Reader[Comment] }
-
-// Filter yields the rows with the given key, in primary-key order.
-func (x CommentByPostIDReader) Filter(postID uint64) iter.Seq[Comment] {
-	return x.r.Lookup(CommentByPostIDIndex, Comment{PostID: postID}, 0)
-}
-
-// Between yields, in key order, the rows whose post_id lies in [lo, hi).
-func (x CommentByPostIDReader) Between(lo, hi uint64) iter.Seq[Comment] {
-	return x.r.Scan(CommentByPostIDIndex, table.Incl(Comment{PostID: lo}, 0), table.Excl(Comment{PostID: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x CommentByPostIDReader) Range(lo, hi table.Bound[Comment]) iter.Seq[Comment] {
-	return x.r.Scan(CommentByPostIDIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x CommentByPostIDReader) RangeBackward(lo, hi table.Bound[Comment]) iter.Seq[Comment] {
-	return x.r.ScanBackward(CommentByPostIDIndex, lo, hi)
+func (t CommentTable) ByID() table.ByUniqueTx[Comment, uint64] {
+	return keelCommentByID.UniqueTx(t.Table())
 }

@@ -3,11 +3,7 @@
 package v2
 
 import (
-	"cmp"
 	"context"
-	"fmt"
-	"iter"
-	"strings"
 
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
@@ -16,39 +12,32 @@ import (
 	"github.com/keeldb/keel/table"
 )
 
-// This file fits generated-code version 2 of Keel. If the build stops
-// here, regenerate with go generate or update Keel.
-const (
-	_ = keel.EnforceGenVersion(2 - keel.MinGenVersion)
-	_ = keel.EnforceGenVersion(keel.GenVersion - 2)
+// Generated-code version 2: if the build stops here, regenerate or update Keel.
+const _ = keel.EnforceGenVersion(2-keel.MinGenVersion) + keel.EnforceGenVersion(keel.GenVersion-2)
+
+// The table structs as generated: if the build stops here, run go generate.
+var _ struct {
+	ID    uint64 `db:"pk,autoinc"`
+	Title string `db:"unique"`
+	Body  string
+} = Post{}
+var _ struct {
+	ID     uint64 `db:"pk,autoinc"`
+	PostID uint64 `db:"index"`
+	Text   string
+	Score  int32 `db:"default=1,index"`
+} = Comment{}
+
+// Ctx is what a reducer sees: its context and DB, the module's tables in its
+// transaction. ViewDB is them as of one commit, read-only, for any goroutine.
+type (
+	Ctx struct {
+		*reducer.Ctx
+		DB DB
+	}
+	DB     struct{ tx *table.Tx }
+	ViewDB struct{ v *table.View }
 )
-
-// The table structs as they were when this file was generated: if the
-// build stops here, a field, type or tag changed, so run go generate.
-var (
-	_ struct {
-		ID    uint64 `db:"pk,autoinc"`
-		Title string `db:"unique"`
-		Body  string
-	} = Post{}
-	_ struct {
-		ID     uint64 `db:"pk,autoinc"`
-		PostID uint64 `db:"index"`
-		Text   string
-		Score  int32 `db:"default=1,index"`
-	} = Comment{}
-)
-
-// Ctx is what a reducer of this module sees: the reducer context (caller,
-// time, deterministic rand, logger) and DB, the module's typed tables
-// inside the reducer's transaction.
-type Ctx struct {
-	*reducer.Ctx
-	DB DB
-}
-
-// DB is the module's tables inside one transaction.
-type DB struct{ tx *table.Tx }
 
 // DBOf returns the typed tables of tx, for keel.DB.Update and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
@@ -56,30 +45,27 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Post returns the post table.
 func (db DB) Post() PostTable {
 	t := table.Use(db.tx, PostDef)
-	return PostTable{PostReader{&t.Reader}, t}
+	return PostTable{PostReader{keelPostByID.Rows(&t.Reader)}, keelPostByID.Writer(t)}
 }
 
 // Comment returns the comment table.
 func (db DB) Comment() CommentTable {
 	t := table.Use(db.tx, CommentDef)
-	return CommentTable{CommentReader{&t.Reader}, t}
+	return CommentTable{CommentReader{keelCommentByID.Rows(&t.Reader)}, keelCommentByID.Writer(t)}
 }
-
-// ViewDB is the module's tables as of one commit, read-only; it may be
-// read from any number of goroutines.
-type ViewDB struct{ v *table.View }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Post returns the post table.
-func (v ViewDB) Post() PostReader { return PostReader{table.Read(v.v, PostDef)} }
+func (v ViewDB) Post() PostReader { return PostReader{keelPostByID.Rows(table.Read(v.v, PostDef))} }
 
 // Comment returns the comment table.
-func (v ViewDB) Comment() CommentReader { return CommentReader{table.Read(v.v, CommentDef)} }
+func (v ViewDB) Comment() CommentReader {
+	return CommentReader{keelCommentByID.Rows(table.Read(v.v, CommentDef))}
+}
 
-// Module is the v2 module: its tables and reducers, ready for
-// keel.Open.
+// Module is the v2 module: its tables and reducers, for keel.Open.
 var Module = &keel.Module{
 	Name:       "v2",
 	Tables:     []table.Schema{PostDef, CommentDef},
@@ -87,169 +73,111 @@ var Module = &keel.Module{
 	Migrations: []table.Migration{keelMigrateMigratePost},
 }
 
-// AddPostReducer is reducer AddPost, with the codecs of its arguments (AddPostArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// AddPostReducer is reducer AddPost, with the codecs of its AddPostArgs and result.
 var AddPostReducer = reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) (Post, error) {
 	return AddPost(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Title, a.Body)
 }, reducer.Codec[AddPostArgs]{
 	Append: func(dst []byte, a *AddPostArgs) []byte {
 		dst = codec.AppendString(dst, a.Title)
-		dst = codec.AppendString(dst, a.Body)
-		return dst
+		return codec.AppendString(dst, a.Body)
 	},
-	Decode: func(src []byte, a *AddPostArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *AddPostArgs) {
 		a.Title = d.Text()
 		a.Body = d.Text()
-		return d.Err()
-	},
-}, reducer.Codec[Post]{Append: keelAppendPost, Decode: keelDecodePost},
-	reducer.Signature([]reducer.Param{{Name: "title", Kind: "string"}, {Name: "body", Kind: "string"}}, &reducer.Param{Row: "post"}))
+	}),
+}, reducer.RowCodec(PostDef), reducer.Signature([]reducer.Param{{Name: "title", Kind: "string"}, {Name: "body", Kind: "string"}}, &reducer.Param{Row: "post"}))
 
-// AddCommentReducer is reducer AddComment, with the codecs of its arguments (AddCommentArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// AddCommentReducer is reducer AddComment, with the codecs of its AddCommentArgs and result.
 var AddCommentReducer = reducer.New("AddComment", func(c *reducer.Ctx, a AddCommentArgs) (Comment, error) {
 	return AddComment(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.PostID, a.Text, a.Score)
 }, reducer.Codec[AddCommentArgs]{
 	Append: func(dst []byte, a *AddCommentArgs) []byte {
 		dst = codec.AppendUvarint(dst, a.PostID)
 		dst = codec.AppendString(dst, a.Text)
-		dst = codec.AppendVarint(dst, int64(a.Score))
-		return dst
+		return codec.AppendVarint(dst, int64(a.Score))
 	},
-	Decode: func(src []byte, a *AddCommentArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *AddCommentArgs) {
 		a.PostID = d.Uvarint()
 		a.Text = d.Text()
 		a.Score = int32(d.Int(32))
-		return d.Err()
-	},
-}, reducer.Codec[Comment]{Append: keelAppendComment, Decode: keelDecodeComment},
-	reducer.Signature([]reducer.Param{{Name: "postID", Kind: "uint64"}, {Name: "text", Kind: "string"}, {Name: "score", Kind: "int32"}}, &reducer.Param{Row: "comment"}))
+	}),
+}, reducer.RowCodec(CommentDef), reducer.Signature([]reducer.Param{{Name: "postID", Kind: "uint64"}, {Name: "text", Kind: "string"}, {Name: "score", Kind: "int32"}}, &reducer.Param{Row: "comment"}))
 
-// AddPostArgs are the arguments of reducer AddPost.
-type AddPostArgs struct {
-	Title string
-	Body  string
-}
+// The arguments of the module's reducers: XArgs for reducer X.
+type (
+	AddPostArgs    struct{ Title, Body string }
+	AddCommentArgs struct {
+		PostID uint64
+		Text   string
+		Score  int32
+	}
+)
 
-// AddCommentArgs are the arguments of reducer AddComment.
-type AddCommentArgs struct {
-	PostID uint64
-	Text   string
-	Score  int32
-}
-
-// Client calls the module's reducers through a keel.Conn (a *keel.DB)
-// on behalf of one caller. Each call is one transaction: it returns once
-// the transaction has committed (and is durable, as the log's policy
-// promises) or rolled back.
-type Client struct {
-	conn   keel.Conn
-	caller reducer.Identity
-}
+// Client calls the module's reducers through a keel.Conn on behalf of one
+// caller (keel.Caller); each call is one transaction (see keel.Run).
+type Client struct{ keel.Caller }
 
 // NewClient returns a client that calls conn's reducers as caller.
-func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{conn, caller} }
+func NewClient(conn keel.Conn, caller reducer.Identity) Client {
+	return Client{keel.NewCaller(conn, caller)}
+}
 
 // As returns a client for the same connection with another caller.
-func (c Client) As(caller reducer.Identity) Client { return Client{c.conn, caller} }
+func (c Client) As(caller reducer.Identity) Client { return Client{c.Caller.As(caller)} }
 
-// Conn returns the client's connection.
-func (c Client) Conn() keel.Conn { return c.conn }
+// View returns the tables as of the last durable commit (see keel.ViewOf).
+func (c Client) View(ctx context.Context) (ViewDB, error) { return keel.ViewAs(ctx, c.Caller, ViewOf) }
 
-// View returns the module's tables as of the last durable commit, when
-// the connection is a *keel.DB.
-func (c Client) View(ctx context.Context) (ViewDB, error) {
-	v, err := keel.ViewOf(ctx, c.conn)
-	return ViewDB{v}, err
-}
+// Go returns the client's asynchronous form (see keel.Go).
+func (c Client) Go() AsyncClient { return AsyncClient{c.Caller} }
 
-// Go returns the client's asynchronous form: its methods submit a call
-// and return a keel.Future to wait on, so that one goroutine can keep
-// many calls in flight; they run, and finish, in the order submitted.
-func (c Client) Go() AsyncClient { return AsyncClient{c} }
+// Batch returns the client's batch form, which adds calls to b.
+func (c Client) Batch(b *keel.Batch) BatchClient { return AsyncClient{c.In(b)} }
 
-// AsyncClient submits the module's reducer calls without waiting.
-type AsyncClient struct{ c Client }
-
-// Batch returns the client's batch form: its methods add calls to b,
-// which b.Submit queues in order with one queue operation (on b's
-// connection).
-func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }
-
-// BatchClient adds the module's reducer calls to a keel.Batch.
-type BatchClient struct {
-	c Client
-	b *keel.Batch
-}
+// AsyncClient has Client's reducer methods, which submit the call, or add
+// it to a batch, and return its future (keel.Send); BatchClient is its
+// batch form.
+type (
+	AsyncClient struct{ c keel.Caller }
+	BatchClient = AsyncClient
+)
 
 // AddPost runs reducer AddPost.
 func (c Client) AddPost(ctx context.Context, title string, body string) (Post, error) {
-	return keel.Run(ctx, c.conn, c.caller, AddPostReducer, AddPostArgs{Title: title, Body: body})
+	return keel.Invoke(ctx, c.Caller, AddPostReducer, AddPostArgs{Title: title, Body: body})
 }
 
-// AddPost submits a call of reducer AddPost.
 func (a AsyncClient) AddPost(ctx context.Context, title string, body string) keel.Future[Post] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, AddPostReducer, AddPostArgs{Title: title, Body: body})
-}
-
-// AddPost adds a call of reducer AddPost to the batch.
-func (x BatchClient) AddPost(ctx context.Context, title string, body string) keel.Future[Post] {
-	return keel.Add(x.b, ctx, x.c.caller, AddPostReducer, AddPostArgs{Title: title, Body: body})
+	return keel.Send(ctx, a.c, AddPostReducer, AddPostArgs{Title: title, Body: body})
 }
 
 // AddComment runs reducer AddComment.
 func (c Client) AddComment(ctx context.Context, postID uint64, text string, score int32) (Comment, error) {
-	return keel.Run(ctx, c.conn, c.caller, AddCommentReducer, AddCommentArgs{PostID: postID, Text: text, Score: score})
+	return keel.Invoke(ctx, c.Caller, AddCommentReducer, AddCommentArgs{PostID: postID, Text: text, Score: score})
 }
 
-// AddComment submits a call of reducer AddComment.
 func (a AsyncClient) AddComment(ctx context.Context, postID uint64, text string, score int32) keel.Future[Comment] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, AddCommentReducer, AddCommentArgs{PostID: postID, Text: text, Score: score})
+	return keel.Send(ctx, a.c, AddCommentReducer, AddCommentArgs{PostID: postID, Text: text, Score: score})
 }
 
-// AddComment adds a call of reducer AddComment to the batch.
-func (x BatchClient) AddComment(ctx context.Context, postID uint64, text string, score int32) keel.Future[Comment] {
-	return keel.Add(x.b, ctx, x.c.caller, AddCommentReducer, AddCommentArgs{PostID: postID, Text: text, Score: score})
-}
-
-// RemoteTables are the client caches of the module's public tables: the
-// rows the subscriptions of a Remote hold, with their callbacks.
+// RemoteTables are the client caches of the module's public tables.
 type RemoteTables struct{}
 
-// Remote is a connection to a Keel server that runs this module (package
-// server): Client's reducer methods run over it, and DB caches the rows
-// its subscriptions hold. It reconnects with its token when the
-// connection drops.
+// Remote is Client over a connection to a Keel server, with DB caching rows.
 type Remote struct {
 	Client
-	DB   RemoteTables
-	conn *keelclient.Conn
+	DB RemoteTables
+	*keelclient.Conn
 }
 
-// Dial connects to the Keel server at url (ws://host/path) that runs
-// this module.
+// Dial connects to the Keel server at url (ws://host/path).
 func Dial(ctx context.Context, url string, opts keelclient.Options) (*Remote, error) {
 	c, err := keelclient.Dial(ctx, url, opts)
 	if err != nil {
 		return nil, err
 	}
-	r := &Remote{Client: NewClient(c, c.Identity()), conn: c}
-	return r, nil
+	return &Remote{Client: NewClient(c, c.Identity()), Conn: c}, nil
 }
-
-// Net returns the connection: its identity and token, subscriptions of
-// any query, one-off queries.
-func (r *Remote) Net() *keelclient.Conn { return r.conn }
-
-// Subscribe subscribes to queries and returns once their rows are in DB.
-func (r *Remote) Subscribe(ctx context.Context, queries ...string) (*keelclient.Subscription, error) {
-	return r.conn.Subscribe(ctx, queries...)
-}
-
-// Close closes the connection.
-func (r *Remote) Close() error { return r.conn.Close() }
 
 // PostDef describes the post table.
 var PostDef = &table.Def[Post]{
@@ -259,203 +187,59 @@ var PostDef = &table.Def[Post]{
 		{Name: "title", Type: "string", Kind: "string"},
 		{Name: "body", Type: "string", Kind: "string"},
 	},
-	Primary: PostByIDIndex,
-	Indexes: []*table.Index[Post]{PostByTitleIndex},
-	Sequences: []table.AutoInc[Post]{
-		table.NewAutoInc("post_id_seq", "id", table.SeqParams[uint64]{},
-			func(r *Post) *uint64 { return &r.ID }),
-	},
-	Encode: keelAppendPost,
-	Decode: keelDecodePost,
+	Primary:   PostByIDIndex,
+	Indexes:   []*table.Index[Post]{PostByTitleIndex},
+	Sequences: []table.AutoInc[Post]{table.NewAutoInc("post_id_seq", "id", table.SeqParams[uint64]{}, func(r *Post) *uint64 { return &r.ID })},
+	Encode:    keelAppendPost,
+	Decode:    keelDecodePost,
 }
 
-// PostByIDIndex is the primary key post_pk of the post table, on (id).
-var PostByIDIndex = &table.Index[Post]{
-	Name:     "post_pk",
-	Columns:  []string{"id"},
-	Unique:   true,
-	Compare:  func(a, b *Post, _ int) int { return cmp.Compare(a.ID, b.ID) },
-	Format:   func(r *Post, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
-	Key:      func(r *Post) uint64 { return table.KeyUint(r.ID) },
-	KeyExact: true,
-}
+// The post table's indexes on one column (XIndex, with keelX its key):
+var (
+	PostByIDIndex, keelPostByID       = table.UintIndex("post_pk", "id", true, func(r *Post) *uint64 { return &r.ID })            // primary key
+	PostByTitleIndex, keelPostByTitle = table.StringIndex("post_title", "title", true, func(r *Post) *string { return &r.Title }) // unique index title
+)
 
-// PostByTitleIndex is the unique index post_title of the post table, on (title).
-var PostByTitleIndex = &table.Index[Post]{
-	Name:    "post_title",
-	Columns: []string{"title"},
-	Unique:  true,
-	Compare: func(a, b *Post, _ int) int { return strings.Compare(a.Title, b.Title) },
-	Format:  func(r *Post, _ int) string { return fmt.Sprintf("title=%q", r.Title) },
-	Key:     func(r *Post) uint64 { return table.KeyString(r.Title) },
-}
-
-// keelAppendPost appends the encoding of a post row.
+// keelAppendPost, keelReadPost and keelDecodePost are the post row's codec.
 func keelAppendPost(dst []byte, r *Post) []byte {
 	dst = codec.AppendUvarint(dst, r.ID)
 	dst = codec.AppendString(dst, r.Title)
-	dst = codec.AppendString(dst, r.Body)
-	return dst
+	return codec.AppendString(dst, r.Body)
 }
 
-// keelReadPost reads a post row written by keelAppendPost.
 func keelReadPost(d *codec.Reader, r *Post) {
 	r.ID = d.Uvarint()
 	r.Title = d.Text()
 	r.Body = d.Text()
 }
 
-// keelDecodePost decodes one post row.
 func keelDecodePost(src []byte, r *Post) error {
 	d := codec.NewReader(src)
 	keelReadPost(d, r)
 	return d.Err()
 }
 
-// PostReader reads the post table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type PostReader struct{ r *table.Reader[Post] }
-
-// Count returns the number of rows.
-func (r PostReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r PostReader) All() iter.Seq[Post] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r PostReader) Backward() iter.Seq[Post] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r PostReader) Find(id uint64) (Post, bool) { return r.r.Find(PostByIDIndex, Post{ID: id}) }
+// PostReader reads the post table: table.Rows, and a reader of each index.
+type PostReader struct{ table.Rows[Post, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r PostReader) ByID() PostByIDReader { return PostByIDReader{r.r} }
+func (r PostReader) ByID() table.ByUnique[Post, uint64] { return keelPostByID.Unique(r.Reader()) }
 
 // ByTitle reads the table by its unique index title (title).
-func (r PostReader) ByTitle() PostByTitleReader { return PostByTitleReader{r.r} }
+func (r PostReader) ByTitle() table.ByUnique[Post, string] { return keelPostByTitle.Unique(r.Reader()) }
 
-// PostTable is the post table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// PostTable is the post table inside a transaction: its reader and table.Writer.
 type PostTable struct {
 	PostReader
-	t *table.Table[Post]
+	table.Writer[Post, uint64]
 }
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t PostTable) Insert(row Post) (Post, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t PostTable) Update(row Post) (Post, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t PostTable) Upsert(row Post) (stored Post, inserted bool, err error) { return t.t.Upsert(row) }
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t PostTable) Delete(id uint64) (Post, error) { return t.t.DeleteBy(PostByIDIndex, Post{ID: id}) }
 
 // ByID reads and writes the table by its primary key (id).
-func (t PostTable) ByID() PostByID { return PostByID{PostByIDReader{&t.t.Reader}, t.t} }
+func (t PostTable) ByID() table.ByUniqueTx[Post, uint64] { return keelPostByID.UniqueTx(t.Table()) }
 
 // ByTitle reads and writes the table by its unique index title (title).
-func (t PostTable) ByTitle() PostByTitle { return PostByTitle{PostByTitleReader{&t.t.Reader}, t.t} }
-
-// PostByIDReader reads the post table by its primary key (id).
-type PostByIDReader struct{ r *table.Reader[Post] }
-
-// Find returns the row with the given key.
-func (x PostByIDReader) Find(id uint64) (Post, bool) { return x.r.Find(PostByIDIndex, Post{ID: id}) }
-
-// Filter yields the row with the given key, if there is one.
-func (x PostByIDReader) Filter(id uint64) iter.Seq[Post] {
-	return x.r.Lookup(PostByIDIndex, Post{ID: id}, 0)
-}
-
-// Between yields, in key order, the rows whose id lies in [lo, hi).
-func (x PostByIDReader) Between(lo, hi uint64) iter.Seq[Post] {
-	return x.r.Scan(PostByIDIndex, table.Incl(Post{ID: lo}, 0), table.Excl(Post{ID: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x PostByIDReader) Range(lo, hi table.Bound[Post]) iter.Seq[Post] {
-	return x.r.Scan(PostByIDIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x PostByIDReader) RangeBackward(lo, hi table.Bound[Post]) iter.Seq[Post] {
-	return x.r.ScanBackward(PostByIDIndex, lo, hi)
-}
-
-// PostByID reads and writes the post table by its primary key (id).
-type PostByID struct {
-	PostByIDReader
-	t *table.Table[Post]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x PostByID) Update(row Post) (Post, error) { return x.t.UpdateBy(PostByIDIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x PostByID) Delete(id uint64) (Post, error) { return x.t.DeleteBy(PostByIDIndex, Post{ID: id}) }
-
-// PostByTitleReader reads the post table by its unique index title (title).
-type PostByTitleReader struct{ r *table.Reader[Post] }
-
-// Find returns the row with the given key.
-func (x PostByTitleReader) Find(title string) (Post, bool) {
-	return x.r.Find(PostByTitleIndex, Post{Title: title})
-}
-
-// Filter yields the row with the given key, if there is one.
-func (x PostByTitleReader) Filter(title string) iter.Seq[Post] {
-	return x.r.Lookup(PostByTitleIndex, Post{Title: title}, 0)
-}
-
-// Between yields, in key order, the rows whose title lies in [lo, hi).
-func (x PostByTitleReader) Between(lo, hi string) iter.Seq[Post] {
-	return x.r.Scan(PostByTitleIndex, table.Incl(Post{Title: lo}, 0), table.Excl(Post{Title: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x PostByTitleReader) Range(lo, hi table.Bound[Post]) iter.Seq[Post] {
-	return x.r.Scan(PostByTitleIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x PostByTitleReader) RangeBackward(lo, hi table.Bound[Post]) iter.Seq[Post] {
-	return x.r.ScanBackward(PostByTitleIndex, lo, hi)
-}
-
-// PostByTitle reads and writes the post table by its unique index title (title).
-type PostByTitle struct {
-	PostByTitleReader
-	t *table.Table[Post]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x PostByTitle) Update(row Post) (Post, error) { return x.t.UpdateBy(PostByTitleIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x PostByTitle) Delete(title string) (Post, error) {
-	return x.t.DeleteBy(PostByTitleIndex, Post{Title: title})
+func (t PostTable) ByTitle() table.ByUniqueTx[Post, string] {
+	return keelPostByTitle.UniqueTx(t.Table())
 }
 
 // CommentDef describes the comment table.
@@ -467,57 +251,28 @@ var CommentDef = &table.Def[Comment]{
 		{Name: "text", Type: "string", Kind: "string"},
 		{Name: "score", Type: "int32", Kind: "int32", Default: "1"},
 	},
-	Primary: CommentByIDIndex,
-	Indexes: []*table.Index[Comment]{CommentByPostIDIndex, CommentByScoreIndex},
-	Sequences: []table.AutoInc[Comment]{
-		table.NewAutoInc("comment_id_seq", "id", table.SeqParams[uint64]{},
-			func(r *Comment) *uint64 { return &r.ID }),
-	},
-	Encode: keelAppendComment,
-	Decode: keelDecodeComment,
+	Primary:   CommentByIDIndex,
+	Indexes:   []*table.Index[Comment]{CommentByPostIDIndex, CommentByScoreIndex},
+	Sequences: []table.AutoInc[Comment]{table.NewAutoInc("comment_id_seq", "id", table.SeqParams[uint64]{}, func(r *Comment) *uint64 { return &r.ID })},
+	Encode:    keelAppendComment,
+	Decode:    keelDecodeComment,
 }
 
-// CommentByIDIndex is the primary key comment_pk of the comment table, on (id).
-var CommentByIDIndex = &table.Index[Comment]{
-	Name:     "comment_pk",
-	Columns:  []string{"id"},
-	Unique:   true,
-	Compare:  func(a, b *Comment, _ int) int { return cmp.Compare(a.ID, b.ID) },
-	Format:   func(r *Comment, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
-	Key:      func(r *Comment) uint64 { return table.KeyUint(r.ID) },
-	KeyExact: true,
-}
+// The comment table's indexes on one column (XIndex, with keelX its key):
+var (
+	CommentByIDIndex, keelCommentByID         = table.UintIndex("comment_pk", "id", true, func(r *Comment) *uint64 { return &r.ID })                // primary key
+	CommentByPostIDIndex, keelCommentByPostID = table.UintIndex("comment_post_id", "post_id", false, func(r *Comment) *uint64 { return &r.PostID }) // index post_id
+	CommentByScoreIndex, keelCommentByScore   = table.IntIndex("comment_score", "score", false, func(r *Comment) *int32 { return &r.Score })        // index score
+)
 
-// CommentByPostIDIndex is the index comment_post_id of the comment table, on (post_id).
-var CommentByPostIDIndex = &table.Index[Comment]{
-	Name:     "comment_post_id",
-	Columns:  []string{"post_id"},
-	Compare:  func(a, b *Comment, _ int) int { return cmp.Compare(a.PostID, b.PostID) },
-	Format:   func(r *Comment, _ int) string { return fmt.Sprintf("post_id=%d", r.PostID) },
-	Key:      func(r *Comment) uint64 { return table.KeyUint(r.PostID) },
-	KeyExact: true,
-}
-
-// CommentByScoreIndex is the index comment_score of the comment table, on (score).
-var CommentByScoreIndex = &table.Index[Comment]{
-	Name:     "comment_score",
-	Columns:  []string{"score"},
-	Compare:  func(a, b *Comment, _ int) int { return cmp.Compare(a.Score, b.Score) },
-	Format:   func(r *Comment, _ int) string { return fmt.Sprintf("score=%d", r.Score) },
-	Key:      func(r *Comment) uint64 { return table.KeyInt(int64(r.Score)) },
-	KeyExact: true,
-}
-
-// keelAppendComment appends the encoding of a comment row.
+// keelAppendComment, keelReadComment and keelDecodeComment are the comment row's codec.
 func keelAppendComment(dst []byte, r *Comment) []byte {
 	dst = codec.AppendUvarint(dst, r.ID)
 	dst = codec.AppendUvarint(dst, r.PostID)
 	dst = codec.AppendString(dst, r.Text)
-	dst = codec.AppendVarint(dst, int64(r.Score))
-	return dst
+	return codec.AppendVarint(dst, int64(r.Score))
 }
 
-// keelReadComment reads a comment row written by keelAppendComment.
 func keelReadComment(d *codec.Reader, r *Comment) {
 	r.ID = d.Uvarint()
 	r.PostID = d.Uvarint()
@@ -525,175 +280,39 @@ func keelReadComment(d *codec.Reader, r *Comment) {
 	r.Score = int32(d.Int(32))
 }
 
-// keelDecodeComment decodes one comment row.
 func keelDecodeComment(src []byte, r *Comment) error {
 	d := codec.NewReader(src)
 	keelReadComment(d, r)
 	return d.Err()
 }
 
-// CommentReader reads the comment table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type CommentReader struct{ r *table.Reader[Comment] }
-
-// Count returns the number of rows.
-func (r CommentReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r CommentReader) All() iter.Seq[Comment] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r CommentReader) Backward() iter.Seq[Comment] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r CommentReader) Find(id uint64) (Comment, bool) {
-	return r.r.Find(CommentByIDIndex, Comment{ID: id})
-}
+// CommentReader reads the comment table: table.Rows, and a reader of each index.
+type CommentReader struct{ table.Rows[Comment, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r CommentReader) ByID() CommentByIDReader { return CommentByIDReader{r.r} }
+func (r CommentReader) ByID() table.ByUnique[Comment, uint64] {
+	return keelCommentByID.Unique(r.Reader())
+}
 
 // ByPostID reads the table by its index post_id (post_id).
-func (r CommentReader) ByPostID() CommentByPostIDReader { return CommentByPostIDReader{r.r} }
+func (r CommentReader) ByPostID() table.ByIndex[Comment, uint64] {
+	return keelCommentByPostID.Index(r.Reader())
+}
 
 // ByScore reads the table by its index score (score).
-func (r CommentReader) ByScore() CommentByScoreReader { return CommentByScoreReader{r.r} }
+func (r CommentReader) ByScore() table.ByIndex[Comment, int32] {
+	return keelCommentByScore.Index(r.Reader())
+}
 
-// CommentTable is the comment table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// CommentTable is the comment table inside a transaction: its reader and table.Writer.
 type CommentTable struct {
 	CommentReader
-	t *table.Table[Comment]
-}
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t CommentTable) Insert(row Comment) (Comment, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t CommentTable) Update(row Comment) (Comment, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t CommentTable) Upsert(row Comment) (stored Comment, inserted bool, err error) {
-	return t.t.Upsert(row)
-}
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t CommentTable) Delete(id uint64) (Comment, error) {
-	return t.t.DeleteBy(CommentByIDIndex, Comment{ID: id})
+	table.Writer[Comment, uint64]
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t CommentTable) ByID() CommentByID { return CommentByID{CommentByIDReader{&t.t.Reader}, t.t} }
-
-// ByPostID reads the table by its index post_id (post_id).
-func (t CommentTable) ByPostID() CommentByPostIDReader { return CommentByPostIDReader{&t.t.Reader} }
-
-// ByScore reads the table by its index score (score).
-func (t CommentTable) ByScore() CommentByScoreReader { return CommentByScoreReader{&t.t.Reader} }
-
-// CommentByIDReader reads the comment table by its primary key (id).
-type CommentByIDReader struct{ r *table.Reader[Comment] }
-
-// Find returns the row with the given key.
-func (x CommentByIDReader) Find(id uint64) (Comment, bool) {
-	return x.r.Find(CommentByIDIndex, Comment{ID: id})
-}
-
-// Filter yields the row with the given key, if there is one.
-func (x CommentByIDReader) Filter(id uint64) iter.Seq[Comment] {
-	return x.r.Lookup(CommentByIDIndex, Comment{ID: id}, 0)
-}
-
-// Between yields, in key order, the rows whose id lies in [lo, hi).
-func (x CommentByIDReader) Between(lo, hi uint64) iter.Seq[Comment] {
-	return x.r.Scan(CommentByIDIndex, table.Incl(Comment{ID: lo}, 0), table.Excl(Comment{ID: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x CommentByIDReader) Range(lo, hi table.Bound[Comment]) iter.Seq[Comment] {
-	return x.r.Scan(CommentByIDIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x CommentByIDReader) RangeBackward(lo, hi table.Bound[Comment]) iter.Seq[Comment] {
-	return x.r.ScanBackward(CommentByIDIndex, lo, hi)
-}
-
-// CommentByID reads and writes the comment table by its primary key (id).
-type CommentByID struct {
-	CommentByIDReader
-	t *table.Table[Comment]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x CommentByID) Update(row Comment) (Comment, error) { return x.t.UpdateBy(CommentByIDIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x CommentByID) Delete(id uint64) (Comment, error) {
-	return x.t.DeleteBy(CommentByIDIndex, Comment{ID: id})
-}
-
-// CommentByPostIDReader reads the comment table by its index post_id (post_id).
-type CommentByPostIDReader struct{ r *table.Reader[Comment] }
-
-// Filter yields the rows with the given key, in primary-key order.
-func (x CommentByPostIDReader) Filter(postID uint64) iter.Seq[Comment] {
-	return x.r.Lookup(CommentByPostIDIndex, Comment{PostID: postID}, 0)
-}
-
-// Between yields, in key order, the rows whose post_id lies in [lo, hi).
-func (x CommentByPostIDReader) Between(lo, hi uint64) iter.Seq[Comment] {
-	return x.r.Scan(CommentByPostIDIndex, table.Incl(Comment{PostID: lo}, 0), table.Excl(Comment{PostID: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x CommentByPostIDReader) Range(lo, hi table.Bound[Comment]) iter.Seq[Comment] {
-	return x.r.Scan(CommentByPostIDIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x CommentByPostIDReader) RangeBackward(lo, hi table.Bound[Comment]) iter.Seq[Comment] {
-	return x.r.ScanBackward(CommentByPostIDIndex, lo, hi)
-}
-
-// CommentByScoreReader reads the comment table by its index score (score).
-type CommentByScoreReader struct{ r *table.Reader[Comment] }
-
-// Filter yields the rows with the given key, in primary-key order.
-func (x CommentByScoreReader) Filter(score int32) iter.Seq[Comment] {
-	return x.r.Lookup(CommentByScoreIndex, Comment{Score: score}, 0)
-}
-
-// Between yields, in key order, the rows whose score lies in [lo, hi).
-func (x CommentByScoreReader) Between(lo, hi int32) iter.Seq[Comment] {
-	return x.r.Scan(CommentByScoreIndex, table.Incl(Comment{Score: lo}, 0), table.Excl(Comment{Score: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x CommentByScoreReader) Range(lo, hi table.Bound[Comment]) iter.Seq[Comment] {
-	return x.r.Scan(CommentByScoreIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x CommentByScoreReader) RangeBackward(lo, hi table.Bound[Comment]) iter.Seq[Comment] {
-	return x.r.ScanBackward(CommentByScoreIndex, lo, hi)
+func (t CommentTable) ByID() table.ByUniqueTx[Comment, uint64] {
+	return keelCommentByID.UniqueTx(t.Table())
 }
 
 // keelMigrateMigratePost is the migration function MigratePost: post rows stored in the

@@ -16,34 +16,27 @@ import (
 	"github.com/keeldb/keel/table"
 )
 
-// This file fits generated-code version 2 of Keel. If the build stops
-// here, regenerate with go generate or update Keel.
-const (
-	_ = keel.EnforceGenVersion(2 - keel.MinGenVersion)
-	_ = keel.EnforceGenVersion(keel.GenVersion - 2)
+// Generated-code version 2: if the build stops here, regenerate or update Keel.
+const _ = keel.EnforceGenVersion(2-keel.MinGenVersion) + keel.EnforceGenVersion(keel.GenVersion-2)
+
+// The table structs as generated: if the build stops here, run go generate.
+var _ struct {
+	Shop string `db:"pk"`
+	ID   int64  `db:"pk,autoinc"`
+	Item string
+	Qty  int64
+} = Order{}
+
+// Ctx is what a reducer sees: its context and DB, the module's tables in its
+// transaction. ViewDB is them as of one commit, read-only, for any goroutine.
+type (
+	Ctx struct {
+		*reducer.Ctx
+		DB DB
+	}
+	DB     struct{ tx *table.Tx }
+	ViewDB struct{ v *table.View }
 )
-
-// The table structs as they were when this file was generated: if the
-// build stops here, a field, type or tag changed, so run go generate.
-var (
-	_ struct {
-		Shop string `db:"pk"`
-		ID   int64  `db:"pk,autoinc"`
-		Item string
-		Qty  int64
-	} = Order{}
-)
-
-// Ctx is what a reducer of this module sees: the reducer context (caller,
-// time, deterministic rand, logger) and DB, the module's typed tables
-// inside the reducer's transaction.
-type Ctx struct {
-	*reducer.Ctx
-	DB DB
-}
-
-// DB is the module's tables inside one transaction.
-type DB struct{ tx *table.Tx }
 
 // DBOf returns the typed tables of tx, for keel.DB.Update and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
@@ -51,85 +44,68 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Order returns the order table.
 func (db DB) Order() OrderTable {
 	t := table.Use(db.tx, OrderDef)
-	return OrderTable{OrderReader{&t.Reader}, t}
+	return OrderTable{OrderReader{keelOrderByPK.Rows(&t.Reader)}, keelOrderByPK.Writer(t)}
 }
-
-// ViewDB is the module's tables as of one commit, read-only; it may be
-// read from any number of goroutines.
-type ViewDB struct{ v *table.View }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Order returns the order table.
-func (v ViewDB) Order() OrderReader { return OrderReader{table.Read(v.v, OrderDef)} }
+func (v ViewDB) Order() OrderReader {
+	return OrderReader{keelOrderByPK.Rows(table.Read(v.v, OrderDef))}
+}
 
-// Module is the shop module: its tables and reducers, ready for
-// keel.Open.
+// Module is the shop module: its tables and reducers, for keel.Open.
 var Module = &keel.Module{
 	Name:     "shop",
 	Tables:   []table.Schema{OrderDef},
 	Reducers: []*reducer.Def{&PlaceOrderReducer.Def, &PutRowReducer.Def, &DeleteRowReducer.Def},
 }
 
-// PlaceOrderReducer is reducer PlaceOrder, with the codecs of its arguments (PlaceOrderArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// PlaceOrderReducer is reducer PlaceOrder, with the codecs of its PlaceOrderArgs and result.
 var PlaceOrderReducer = reducer.New("PlaceOrder", func(c *reducer.Ctx, a PlaceOrderArgs) (Order, error) {
 	return PlaceOrder(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Shop, a.Item, a.Qty)
 }, reducer.Codec[PlaceOrderArgs]{
 	Append: func(dst []byte, a *PlaceOrderArgs) []byte {
 		dst = codec.AppendString(dst, a.Shop)
 		dst = codec.AppendString(dst, a.Item)
-		dst = codec.AppendVarint(dst, a.Qty)
-		return dst
+		return codec.AppendVarint(dst, a.Qty)
 	},
-	Decode: func(src []byte, a *PlaceOrderArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *PlaceOrderArgs) {
 		a.Shop = d.Text()
 		a.Item = d.Text()
 		a.Qty = d.Varint()
-		return d.Err()
-	},
-}, reducer.Codec[Order]{Append: keelAppendOrder, Decode: keelDecodeOrder},
-	reducer.Signature([]reducer.Param{{Name: "shop", Kind: "string"}, {Name: "item", Kind: "string"}, {Name: "qty", Kind: "int64"}}, &reducer.Param{Row: "order"}))
+	}),
+}, reducer.RowCodec(OrderDef), reducer.Signature([]reducer.Param{{Name: "shop", Kind: "string"}, {Name: "item", Kind: "string"}, {Name: "qty", Kind: "int64"}}, &reducer.Param{Row: "order"}))
 
-// PutRowReducer is reducer PutRow, with the codecs of its arguments (PutRowArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// PutRowReducer is reducer PutRow, with the codecs of its PutRowArgs and result.
 var PutRowReducer = reducer.New("PutRow", func(c *reducer.Ctx, a PutRowArgs) (Order, error) {
 	return PutRow(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Row, a.Cond)
 }, reducer.Codec[PutRowArgs]{
 	Append: func(dst []byte, a *PutRowArgs) []byte {
 		dst = keelAppendOrder(dst, &a.Row)
-		dst = codec.AppendString(dst, string(a.Cond))
-		return dst
+		return codec.AppendString(dst, string(a.Cond))
 	},
-	Decode: func(src []byte, a *PutRowArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *PutRowArgs) {
 		keelReadOrder(d, &a.Row)
 		a.Cond = Condition(d.Text())
-		return d.Err()
-	},
-}, reducer.Codec[Order]{Append: keelAppendOrder, Decode: keelDecodeOrder},
-	reducer.Signature([]reducer.Param{{Name: "row", Row: "order"}, {Name: "cond", Kind: "string"}}, &reducer.Param{Row: "order"}))
+	}),
+}, reducer.RowCodec(OrderDef), reducer.Signature([]reducer.Param{{Name: "row", Row: "order"}, {Name: "cond", Kind: "string"}}, &reducer.Param{Row: "order"}))
 
-// DeleteRowReducer is reducer DeleteRow, with the codecs of its arguments (DeleteRowArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// DeleteRowReducer is reducer DeleteRow, with the codecs of its DeleteRowArgs and result.
 var DeleteRowReducer = reducer.New("DeleteRow", func(c *reducer.Ctx, a DeleteRowArgs) (bool, error) {
 	return DeleteRow(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Shop, a.Id, a.Cond)
 }, reducer.Codec[DeleteRowArgs]{
 	Append: func(dst []byte, a *DeleteRowArgs) []byte {
 		dst = codec.AppendString(dst, a.Shop)
 		dst = codec.AppendVarint(dst, a.Id)
-		dst = codec.AppendString(dst, string(a.Cond))
-		return dst
+		return codec.AppendString(dst, string(a.Cond))
 	},
-	Decode: func(src []byte, a *DeleteRowArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *DeleteRowArgs) {
 		a.Shop = d.Text()
 		a.Id = d.Varint()
 		a.Cond = Condition(d.Text())
-		return d.Err()
-	},
+	}),
 }, reducer.Codec[bool]{
 	Append: func(dst []byte, v *bool) []byte {
 		dst = codec.AppendBool(dst, *v)
@@ -140,154 +116,99 @@ var DeleteRowReducer = reducer.New("DeleteRow", func(c *reducer.Ctx, a DeleteRow
 		*v = d.Bool()
 		return d.Err()
 	},
-},
-	reducer.Signature([]reducer.Param{{Name: "shop", Kind: "string"}, {Name: "id", Kind: "int64"}, {Name: "cond", Kind: "string"}}, &reducer.Param{Kind: "bool"}))
+}, reducer.Signature([]reducer.Param{{Name: "shop", Kind: "string"}, {Name: "id", Kind: "int64"}, {Name: "cond", Kind: "string"}}, &reducer.Param{Kind: "bool"}))
 
-// PlaceOrderArgs are the arguments of reducer PlaceOrder.
-type PlaceOrderArgs struct {
-	Shop string
-	Item string
-	Qty  int64
-}
+// The arguments of the module's reducers: XArgs for reducer X.
+type (
+	PlaceOrderArgs struct {
+		Shop, Item string
+		Qty        int64
+	}
+	PutRowArgs struct {
+		Row  Order
+		Cond Condition
+	}
+	DeleteRowArgs struct {
+		Shop string
+		Id   int64
+		Cond Condition
+	}
+)
 
-// PutRowArgs are the arguments of reducer PutRow.
-type PutRowArgs struct {
-	Row  Order
-	Cond Condition
-}
-
-// DeleteRowArgs are the arguments of reducer DeleteRow.
-type DeleteRowArgs struct {
-	Shop string
-	Id   int64
-	Cond Condition
-}
-
-// Client calls the module's reducers through a keel.Conn (a *keel.DB)
-// on behalf of one caller. Each call is one transaction: it returns once
-// the transaction has committed (and is durable, as the log's policy
-// promises) or rolled back.
-type Client struct {
-	conn   keel.Conn
-	caller reducer.Identity
-}
+// Client calls the module's reducers through a keel.Conn on behalf of one
+// caller (keel.Caller); each call is one transaction (see keel.Run).
+type Client struct{ keel.Caller }
 
 // NewClient returns a client that calls conn's reducers as caller.
-func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{conn, caller} }
+func NewClient(conn keel.Conn, caller reducer.Identity) Client {
+	return Client{keel.NewCaller(conn, caller)}
+}
 
 // As returns a client for the same connection with another caller.
-func (c Client) As(caller reducer.Identity) Client { return Client{c.conn, caller} }
+func (c Client) As(caller reducer.Identity) Client { return Client{c.Caller.As(caller)} }
 
-// Conn returns the client's connection.
-func (c Client) Conn() keel.Conn { return c.conn }
+// View returns the tables as of the last durable commit (see keel.ViewOf).
+func (c Client) View(ctx context.Context) (ViewDB, error) { return keel.ViewAs(ctx, c.Caller, ViewOf) }
 
-// View returns the module's tables as of the last durable commit, when
-// the connection is a *keel.DB.
-func (c Client) View(ctx context.Context) (ViewDB, error) {
-	v, err := keel.ViewOf(ctx, c.conn)
-	return ViewDB{v}, err
-}
+// Go returns the client's asynchronous form (see keel.Go).
+func (c Client) Go() AsyncClient { return AsyncClient{c.Caller} }
 
-// Go returns the client's asynchronous form: its methods submit a call
-// and return a keel.Future to wait on, so that one goroutine can keep
-// many calls in flight; they run, and finish, in the order submitted.
-func (c Client) Go() AsyncClient { return AsyncClient{c} }
+// Batch returns the client's batch form, which adds calls to b.
+func (c Client) Batch(b *keel.Batch) BatchClient { return AsyncClient{c.In(b)} }
 
-// AsyncClient submits the module's reducer calls without waiting.
-type AsyncClient struct{ c Client }
-
-// Batch returns the client's batch form: its methods add calls to b,
-// which b.Submit queues in order with one queue operation (on b's
-// connection).
-func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }
-
-// BatchClient adds the module's reducer calls to a keel.Batch.
-type BatchClient struct {
-	c Client
-	b *keel.Batch
-}
+// AsyncClient has Client's reducer methods, which submit the call, or add
+// it to a batch, and return its future (keel.Send); BatchClient is its
+// batch form.
+type (
+	AsyncClient struct{ c keel.Caller }
+	BatchClient = AsyncClient
+)
 
 // PlaceOrder runs reducer PlaceOrder.
 func (c Client) PlaceOrder(ctx context.Context, shop string, item string, qty int64) (Order, error) {
-	return keel.Run(ctx, c.conn, c.caller, PlaceOrderReducer, PlaceOrderArgs{Shop: shop, Item: item, Qty: qty})
+	return keel.Invoke(ctx, c.Caller, PlaceOrderReducer, PlaceOrderArgs{Shop: shop, Item: item, Qty: qty})
 }
 
-// PlaceOrder submits a call of reducer PlaceOrder.
 func (a AsyncClient) PlaceOrder(ctx context.Context, shop string, item string, qty int64) keel.Future[Order] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, PlaceOrderReducer, PlaceOrderArgs{Shop: shop, Item: item, Qty: qty})
-}
-
-// PlaceOrder adds a call of reducer PlaceOrder to the batch.
-func (x BatchClient) PlaceOrder(ctx context.Context, shop string, item string, qty int64) keel.Future[Order] {
-	return keel.Add(x.b, ctx, x.c.caller, PlaceOrderReducer, PlaceOrderArgs{Shop: shop, Item: item, Qty: qty})
+	return keel.Send(ctx, a.c, PlaceOrderReducer, PlaceOrderArgs{Shop: shop, Item: item, Qty: qty})
 }
 
 // PutRow runs reducer PutRow.
 func (c Client) PutRow(ctx context.Context, row Order, cond Condition) (Order, error) {
-	return keel.Run(ctx, c.conn, c.caller, PutRowReducer, PutRowArgs{Row: row, Cond: cond})
+	return keel.Invoke(ctx, c.Caller, PutRowReducer, PutRowArgs{Row: row, Cond: cond})
 }
 
-// PutRow submits a call of reducer PutRow.
 func (a AsyncClient) PutRow(ctx context.Context, row Order, cond Condition) keel.Future[Order] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, PutRowReducer, PutRowArgs{Row: row, Cond: cond})
-}
-
-// PutRow adds a call of reducer PutRow to the batch.
-func (x BatchClient) PutRow(ctx context.Context, row Order, cond Condition) keel.Future[Order] {
-	return keel.Add(x.b, ctx, x.c.caller, PutRowReducer, PutRowArgs{Row: row, Cond: cond})
+	return keel.Send(ctx, a.c, PutRowReducer, PutRowArgs{Row: row, Cond: cond})
 }
 
 // DeleteRow runs reducer DeleteRow.
 func (c Client) DeleteRow(ctx context.Context, shop string, id int64, cond Condition) (bool, error) {
-	return keel.Run(ctx, c.conn, c.caller, DeleteRowReducer, DeleteRowArgs{Shop: shop, Id: id, Cond: cond})
+	return keel.Invoke(ctx, c.Caller, DeleteRowReducer, DeleteRowArgs{Shop: shop, Id: id, Cond: cond})
 }
 
-// DeleteRow submits a call of reducer DeleteRow.
 func (a AsyncClient) DeleteRow(ctx context.Context, shop string, id int64, cond Condition) keel.Future[bool] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, DeleteRowReducer, DeleteRowArgs{Shop: shop, Id: id, Cond: cond})
+	return keel.Send(ctx, a.c, DeleteRowReducer, DeleteRowArgs{Shop: shop, Id: id, Cond: cond})
 }
 
-// DeleteRow adds a call of reducer DeleteRow to the batch.
-func (x BatchClient) DeleteRow(ctx context.Context, shop string, id int64, cond Condition) keel.Future[bool] {
-	return keel.Add(x.b, ctx, x.c.caller, DeleteRowReducer, DeleteRowArgs{Shop: shop, Id: id, Cond: cond})
-}
-
-// RemoteTables are the client caches of the module's public tables: the
-// rows the subscriptions of a Remote hold, with their callbacks.
+// RemoteTables are the client caches of the module's public tables.
 type RemoteTables struct{}
 
-// Remote is a connection to a Keel server that runs this module (package
-// server): Client's reducer methods run over it, and DB caches the rows
-// its subscriptions hold. It reconnects with its token when the
-// connection drops.
+// Remote is Client over a connection to a Keel server, with DB caching rows.
 type Remote struct {
 	Client
-	DB   RemoteTables
-	conn *keelclient.Conn
+	DB RemoteTables
+	*keelclient.Conn
 }
 
-// Dial connects to the Keel server at url (ws://host/path) that runs
-// this module.
+// Dial connects to the Keel server at url (ws://host/path).
 func Dial(ctx context.Context, url string, opts keelclient.Options) (*Remote, error) {
 	c, err := keelclient.Dial(ctx, url, opts)
 	if err != nil {
 		return nil, err
 	}
-	r := &Remote{Client: NewClient(c, c.Identity()), conn: c}
-	return r, nil
+	return &Remote{Client: NewClient(c, c.Identity()), Conn: c}, nil
 }
-
-// Net returns the connection: its identity and token, subscriptions of
-// any query, one-off queries.
-func (r *Remote) Net() *keelclient.Conn { return r.conn }
-
-// Subscribe subscribes to queries and returns once their rows are in DB.
-func (r *Remote) Subscribe(ctx context.Context, queries ...string) (*keelclient.Subscription, error) {
-	return r.conn.Subscribe(ctx, queries...)
-}
-
-// Close closes the connection.
-func (r *Remote) Close() error { return r.conn.Close() }
 
 // OrderDef describes the order table.
 var OrderDef = &table.Def[Order]{
@@ -298,13 +219,10 @@ var OrderDef = &table.Def[Order]{
 		{Name: "item", Type: "string", Kind: "string"},
 		{Name: "qty", Type: "int64", Kind: "int64"},
 	},
-	Primary: OrderByPKIndex,
-	Sequences: []table.AutoInc[Order]{
-		table.NewAutoInc("order_id_seq", "id", table.SeqParams[int64]{},
-			func(r *Order) *int64 { return &r.ID }),
-	},
-	Encode: keelAppendOrder,
-	Decode: keelDecodeOrder,
+	Primary:   OrderByPKIndex,
+	Sequences: []table.AutoInc[Order]{table.NewAutoInc("order_id_seq", "id", table.SeqParams[int64]{}, func(r *Order) *int64 { return &r.ID })},
+	Encode:    keelAppendOrder,
+	Decode:    keelDecodeOrder,
 }
 
 // OrderByPKIndex is the primary key order_pk of the order table, on (shop, id).
@@ -328,16 +246,14 @@ var OrderByPKIndex = &table.Index[Order]{
 	Key: func(r *Order) uint64 { return table.KeyString(r.Shop) },
 }
 
-// keelAppendOrder appends the encoding of a order row.
+// keelAppendOrder, keelReadOrder and keelDecodeOrder are the order row's codec.
 func keelAppendOrder(dst []byte, r *Order) []byte {
 	dst = codec.AppendString(dst, r.Shop)
 	dst = codec.AppendVarint(dst, r.ID)
 	dst = codec.AppendString(dst, r.Item)
-	dst = codec.AppendVarint(dst, r.Qty)
-	return dst
+	return codec.AppendVarint(dst, r.Qty)
 }
 
-// keelReadOrder reads a order row written by keelAppendOrder.
 func keelReadOrder(d *codec.Reader, r *Order) {
 	r.Shop = d.Text()
 	r.ID = d.Varint()
@@ -345,70 +261,42 @@ func keelReadOrder(d *codec.Reader, r *Order) {
 	r.Qty = d.Varint()
 }
 
-// keelDecodeOrder decodes one order row.
 func keelDecodeOrder(src []byte, r *Order) error {
 	d := codec.NewReader(src)
 	keelReadOrder(d, r)
 	return d.Err()
 }
 
-// OrderReader reads the order table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type OrderReader struct{ r *table.Reader[Order] }
+// The keys of the order table's other indexes, for its readers and writers.
+var (
+	keelOrderByPK = table.KeyOf(OrderByPKIndex, func(r Order) Order { return r })
+)
 
-// Count returns the number of rows.
-func (r OrderReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r OrderReader) All() iter.Seq[Order] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r OrderReader) Backward() iter.Seq[Order] { return r.r.Backward() }
+// OrderReader reads the order table: table.Rows, and a reader of each index.
+type OrderReader struct{ table.Rows[Order, Order] }
 
 // Find returns the row with the given primary key.
 func (r OrderReader) Find(shop string, id int64) (Order, bool) {
-	return r.r.Find(OrderByPKIndex, Order{Shop: shop, ID: id})
+	return r.Rows.Find(Order{Shop: shop, ID: id})
 }
 
 // ByPK reads the table by its primary key (shop, id).
-func (r OrderReader) ByPK() OrderByPKReader { return OrderByPKReader{r.r} }
+func (r OrderReader) ByPK() OrderByPKReader { return OrderByPKReader{r.Reader()} }
 
-// OrderTable is the order table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// OrderTable is the order table inside a transaction: its reader and table.Writer.
 type OrderTable struct {
 	OrderReader
-	t *table.Table[Order]
-}
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t OrderTable) Insert(row Order) (Order, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t OrderTable) Update(row Order) (Order, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t OrderTable) Upsert(row Order) (stored Order, inserted bool, err error) {
-	return t.t.Upsert(row)
+	table.Writer[Order, Order]
 }
 
 // Delete removes the row with the given primary key and returns it, or
 // a *table.NotFoundError.
 func (t OrderTable) Delete(shop string, id int64) (Order, error) {
-	return t.t.DeleteBy(OrderByPKIndex, Order{Shop: shop, ID: id})
+	return t.Writer.Delete(Order{Shop: shop, ID: id})
 }
 
 // ByPK reads and writes the table by its primary key (shop, id).
-func (t OrderTable) ByPK() OrderByPK { return OrderByPK{OrderByPKReader{&t.t.Reader}, t.t} }
+func (t OrderTable) ByPK() OrderByPK { return OrderByPK{OrderByPKReader{&t.Table().Reader}, t.Table()} }
 
 // OrderByPKReader reads the order table by its primary key (shop, id).
 type OrderByPKReader struct{ r *table.Reader[Order] }

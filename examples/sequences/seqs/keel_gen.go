@@ -3,10 +3,7 @@
 package seqs
 
 import (
-	"cmp"
 	"context"
-	"fmt"
-	"iter"
 
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
@@ -15,37 +12,30 @@ import (
 	"github.com/keeldb/keel/table"
 )
 
-// This file fits generated-code version 2 of Keel. If the build stops
-// here, regenerate with go generate or update Keel.
-const (
-	_ = keel.EnforceGenVersion(2 - keel.MinGenVersion)
-	_ = keel.EnforceGenVersion(keel.GenVersion - 2)
+// Generated-code version 2: if the build stops here, regenerate or update Keel.
+const _ = keel.EnforceGenVersion(2-keel.MinGenVersion) + keel.EnforceGenVersion(keel.GenVersion-2)
+
+// The table structs as generated: if the build stops here, run go generate.
+var _ struct {
+	ID   uint64 `db:"pk,autoinc(batch=4)"`
+	Dial uint8  `db:"autoinc(start=3,min=1,max=5,increment=-1,batch=2)"`
+	Lap  uint8  `db:"autoinc(start=254,batch=2)"`
+} = Spin{}
+var _ struct {
+	Level int16 `db:"pk,autoinc(min=-300,max=-1,increment=-100,nocycle,batch=1)"`
+	Name  string
+} = Floor{}
+
+// Ctx is what a reducer sees: its context and DB, the module's tables in its
+// transaction. ViewDB is them as of one commit, read-only, for any goroutine.
+type (
+	Ctx struct {
+		*reducer.Ctx
+		DB DB
+	}
+	DB     struct{ tx *table.Tx }
+	ViewDB struct{ v *table.View }
 )
-
-// The table structs as they were when this file was generated: if the
-// build stops here, a field, type or tag changed, so run go generate.
-var (
-	_ struct {
-		ID   uint64 `db:"pk,autoinc(batch=4)"`
-		Dial uint8  `db:"autoinc(start=3,min=1,max=5,increment=-1,batch=2)"`
-		Lap  uint8  `db:"autoinc(start=254,batch=2)"`
-	} = Spin{}
-	_ struct {
-		Level int16 `db:"pk,autoinc(min=-300,max=-1,increment=-100,nocycle,batch=1)"`
-		Name  string
-	} = Floor{}
-)
-
-// Ctx is what a reducer of this module sees: the reducer context (caller,
-// time, deterministic rand, logger) and DB, the module's typed tables
-// inside the reducer's transaction.
-type Ctx struct {
-	*reducer.Ctx
-	DB DB
-}
-
-// DB is the module's tables inside one transaction.
-type DB struct{ tx *table.Tx }
 
 // DBOf returns the typed tables of tx, for keel.DB.Update and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
@@ -53,186 +43,126 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Spin returns the spin table.
 func (db DB) Spin() SpinTable {
 	t := table.Use(db.tx, SpinDef)
-	return SpinTable{SpinReader{&t.Reader}, t}
+	return SpinTable{SpinReader{keelSpinByID.Rows(&t.Reader)}, keelSpinByID.Writer(t)}
 }
 
 // Floor returns the floor table.
 func (db DB) Floor() FloorTable {
 	t := table.Use(db.tx, FloorDef)
-	return FloorTable{FloorReader{&t.Reader}, t}
+	return FloorTable{FloorReader{keelFloorByLevel.Rows(&t.Reader)}, keelFloorByLevel.Writer(t)}
 }
-
-// ViewDB is the module's tables as of one commit, read-only; it may be
-// read from any number of goroutines.
-type ViewDB struct{ v *table.View }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Spin returns the spin table.
-func (v ViewDB) Spin() SpinReader { return SpinReader{table.Read(v.v, SpinDef)} }
+func (v ViewDB) Spin() SpinReader { return SpinReader{keelSpinByID.Rows(table.Read(v.v, SpinDef))} }
 
 // Floor returns the floor table.
-func (v ViewDB) Floor() FloorReader { return FloorReader{table.Read(v.v, FloorDef)} }
+func (v ViewDB) Floor() FloorReader {
+	return FloorReader{keelFloorByLevel.Rows(table.Read(v.v, FloorDef))}
+}
 
-// Module is the seqs module: its tables and reducers, ready for
-// keel.Open.
+// Module is the seqs module: its tables and reducers, for keel.Open.
 var Module = &keel.Module{
 	Name:     "seqs",
 	Tables:   []table.Schema{SpinDef, FloorDef},
 	Reducers: []*reducer.Def{&AddSpinReducer.Def, &AddFloorReducer.Def},
 }
 
-// AddSpinReducer is reducer AddSpin, with the codecs of its arguments (AddSpinArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// AddSpinReducer is reducer AddSpin, with the codecs of its AddSpinArgs and result.
 var AddSpinReducer = reducer.New("AddSpin", func(c *reducer.Ctx, a AddSpinArgs) (Spin, error) {
 	return AddSpin(&Ctx{Ctx: c, DB: DB{c.Tx}})
 }, reducer.Codec[AddSpinArgs]{
 	Append: func(dst []byte, a *AddSpinArgs) []byte {
 		return dst
 	},
-	Decode: func(src []byte, a *AddSpinArgs) error {
-		d := codec.NewReader(src)
-		return d.Err()
-	},
-}, reducer.Codec[Spin]{Append: keelAppendSpin, Decode: keelDecodeSpin},
-	reducer.Signature([]reducer.Param{}, &reducer.Param{Row: "spin"}))
+	Decode: reducer.Reads(func(*codec.Reader, *AddSpinArgs) {}),
+}, reducer.RowCodec(SpinDef), reducer.Signature([]reducer.Param{}, &reducer.Param{Row: "spin"}))
 
-// AddFloorReducer is reducer AddFloor, with the codecs of its arguments (AddFloorArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// AddFloorReducer is reducer AddFloor, with the codecs of its AddFloorArgs and result.
 var AddFloorReducer = reducer.New("AddFloor", func(c *reducer.Ctx, a AddFloorArgs) (Floor, error) {
 	return AddFloor(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Name)
 }, reducer.Codec[AddFloorArgs]{
 	Append: func(dst []byte, a *AddFloorArgs) []byte {
-		dst = codec.AppendString(dst, a.Name)
-		return dst
+		return codec.AppendString(dst, a.Name)
 	},
-	Decode: func(src []byte, a *AddFloorArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *AddFloorArgs) {
 		a.Name = d.Text()
-		return d.Err()
-	},
-}, reducer.Codec[Floor]{Append: keelAppendFloor, Decode: keelDecodeFloor},
-	reducer.Signature([]reducer.Param{{Name: "name", Kind: "string"}}, &reducer.Param{Row: "floor"}))
+	}),
+}, reducer.RowCodec(FloorDef), reducer.Signature([]reducer.Param{{Name: "name", Kind: "string"}}, &reducer.Param{Row: "floor"}))
 
-// AddSpinArgs are the arguments of reducer AddSpin.
-type AddSpinArgs struct{}
+// The arguments of the module's reducers: XArgs for reducer X.
+type (
+	AddSpinArgs  struct{}
+	AddFloorArgs struct{ Name string }
+)
 
-// AddFloorArgs are the arguments of reducer AddFloor.
-type AddFloorArgs struct {
-	Name string
-}
-
-// Client calls the module's reducers through a keel.Conn (a *keel.DB)
-// on behalf of one caller. Each call is one transaction: it returns once
-// the transaction has committed (and is durable, as the log's policy
-// promises) or rolled back.
-type Client struct {
-	conn   keel.Conn
-	caller reducer.Identity
-}
+// Client calls the module's reducers through a keel.Conn on behalf of one
+// caller (keel.Caller); each call is one transaction (see keel.Run).
+type Client struct{ keel.Caller }
 
 // NewClient returns a client that calls conn's reducers as caller.
-func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{conn, caller} }
+func NewClient(conn keel.Conn, caller reducer.Identity) Client {
+	return Client{keel.NewCaller(conn, caller)}
+}
 
 // As returns a client for the same connection with another caller.
-func (c Client) As(caller reducer.Identity) Client { return Client{c.conn, caller} }
+func (c Client) As(caller reducer.Identity) Client { return Client{c.Caller.As(caller)} }
 
-// Conn returns the client's connection.
-func (c Client) Conn() keel.Conn { return c.conn }
+// View returns the tables as of the last durable commit (see keel.ViewOf).
+func (c Client) View(ctx context.Context) (ViewDB, error) { return keel.ViewAs(ctx, c.Caller, ViewOf) }
 
-// View returns the module's tables as of the last durable commit, when
-// the connection is a *keel.DB.
-func (c Client) View(ctx context.Context) (ViewDB, error) {
-	v, err := keel.ViewOf(ctx, c.conn)
-	return ViewDB{v}, err
-}
+// Go returns the client's asynchronous form (see keel.Go).
+func (c Client) Go() AsyncClient { return AsyncClient{c.Caller} }
 
-// Go returns the client's asynchronous form: its methods submit a call
-// and return a keel.Future to wait on, so that one goroutine can keep
-// many calls in flight; they run, and finish, in the order submitted.
-func (c Client) Go() AsyncClient { return AsyncClient{c} }
+// Batch returns the client's batch form, which adds calls to b.
+func (c Client) Batch(b *keel.Batch) BatchClient { return AsyncClient{c.In(b)} }
 
-// AsyncClient submits the module's reducer calls without waiting.
-type AsyncClient struct{ c Client }
-
-// Batch returns the client's batch form: its methods add calls to b,
-// which b.Submit queues in order with one queue operation (on b's
-// connection).
-func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }
-
-// BatchClient adds the module's reducer calls to a keel.Batch.
-type BatchClient struct {
-	c Client
-	b *keel.Batch
-}
+// AsyncClient has Client's reducer methods, which submit the call, or add
+// it to a batch, and return its future (keel.Send); BatchClient is its
+// batch form.
+type (
+	AsyncClient struct{ c keel.Caller }
+	BatchClient = AsyncClient
+)
 
 // AddSpin runs reducer AddSpin.
 func (c Client) AddSpin(ctx context.Context) (Spin, error) {
-	return keel.Run(ctx, c.conn, c.caller, AddSpinReducer, AddSpinArgs{})
+	return keel.Invoke(ctx, c.Caller, AddSpinReducer, AddSpinArgs{})
 }
 
-// AddSpin submits a call of reducer AddSpin.
 func (a AsyncClient) AddSpin(ctx context.Context) keel.Future[Spin] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, AddSpinReducer, AddSpinArgs{})
-}
-
-// AddSpin adds a call of reducer AddSpin to the batch.
-func (x BatchClient) AddSpin(ctx context.Context) keel.Future[Spin] {
-	return keel.Add(x.b, ctx, x.c.caller, AddSpinReducer, AddSpinArgs{})
+	return keel.Send(ctx, a.c, AddSpinReducer, AddSpinArgs{})
 }
 
 // AddFloor runs reducer AddFloor.
 func (c Client) AddFloor(ctx context.Context, name string) (Floor, error) {
-	return keel.Run(ctx, c.conn, c.caller, AddFloorReducer, AddFloorArgs{Name: name})
+	return keel.Invoke(ctx, c.Caller, AddFloorReducer, AddFloorArgs{Name: name})
 }
 
-// AddFloor submits a call of reducer AddFloor.
 func (a AsyncClient) AddFloor(ctx context.Context, name string) keel.Future[Floor] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, AddFloorReducer, AddFloorArgs{Name: name})
+	return keel.Send(ctx, a.c, AddFloorReducer, AddFloorArgs{Name: name})
 }
 
-// AddFloor adds a call of reducer AddFloor to the batch.
-func (x BatchClient) AddFloor(ctx context.Context, name string) keel.Future[Floor] {
-	return keel.Add(x.b, ctx, x.c.caller, AddFloorReducer, AddFloorArgs{Name: name})
-}
-
-// RemoteTables are the client caches of the module's public tables: the
-// rows the subscriptions of a Remote hold, with their callbacks.
+// RemoteTables are the client caches of the module's public tables.
 type RemoteTables struct{}
 
-// Remote is a connection to a Keel server that runs this module (package
-// server): Client's reducer methods run over it, and DB caches the rows
-// its subscriptions hold. It reconnects with its token when the
-// connection drops.
+// Remote is Client over a connection to a Keel server, with DB caching rows.
 type Remote struct {
 	Client
-	DB   RemoteTables
-	conn *keelclient.Conn
+	DB RemoteTables
+	*keelclient.Conn
 }
 
-// Dial connects to the Keel server at url (ws://host/path) that runs
-// this module.
+// Dial connects to the Keel server at url (ws://host/path).
 func Dial(ctx context.Context, url string, opts keelclient.Options) (*Remote, error) {
 	c, err := keelclient.Dial(ctx, url, opts)
 	if err != nil {
 		return nil, err
 	}
-	r := &Remote{Client: NewClient(c, c.Identity()), conn: c}
-	return r, nil
+	return &Remote{Client: NewClient(c, c.Identity()), Conn: c}, nil
 }
-
-// Net returns the connection: its identity and token, subscriptions of
-// any query, one-off queries.
-func (r *Remote) Net() *keelclient.Conn { return r.conn }
-
-// Subscribe subscribes to queries and returns once their rows are in DB.
-func (r *Remote) Subscribe(ctx context.Context, queries ...string) (*keelclient.Subscription, error) {
-	return r.conn.Subscribe(ctx, queries...)
-}
-
-// Close closes the connection.
-func (r *Remote) Close() error { return r.conn.Close() }
 
 // SpinDef describes the spin table.
 var SpinDef = &table.Def[Spin]{
@@ -244,143 +174,52 @@ var SpinDef = &table.Def[Spin]{
 	},
 	Primary: SpinByIDIndex,
 	Sequences: []table.AutoInc[Spin]{
-		table.NewAutoInc("spin_id_seq", "id", table.SeqParams[uint64]{Batch: 4},
-			func(r *Spin) *uint64 { return &r.ID }),
-		table.NewAutoInc("spin_dial_seq", "dial", table.SeqParams[uint8]{Start: 3, HasStart: true, Min: 1, HasMin: true, Max: 5, HasMax: true, Increment: -1, Batch: 2},
-			func(r *Spin) *uint8 { return &r.Dial }),
-		table.NewAutoInc("spin_lap_seq", "lap", table.SeqParams[uint8]{Start: 254, HasStart: true, Batch: 2},
-			func(r *Spin) *uint8 { return &r.Lap }),
+		table.NewAutoInc("spin_id_seq", "id", table.SeqParams[uint64]{Batch: 4}, func(r *Spin) *uint64 { return &r.ID }),
+		table.NewAutoInc("spin_dial_seq", "dial", table.SeqParams[uint8]{Start: 3, HasStart: true, Min: 1, HasMin: true, Max: 5, HasMax: true, Increment: -1, Batch: 2}, func(r *Spin) *uint8 { return &r.Dial }),
+		table.NewAutoInc("spin_lap_seq", "lap", table.SeqParams[uint8]{Start: 254, HasStart: true, Batch: 2}, func(r *Spin) *uint8 { return &r.Lap }),
 	},
 	Encode: keelAppendSpin,
 	Decode: keelDecodeSpin,
 }
 
-// SpinByIDIndex is the primary key spin_pk of the spin table, on (id).
-var SpinByIDIndex = &table.Index[Spin]{
-	Name:     "spin_pk",
-	Columns:  []string{"id"},
-	Unique:   true,
-	Compare:  func(a, b *Spin, _ int) int { return cmp.Compare(a.ID, b.ID) },
-	Format:   func(r *Spin, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
-	Key:      func(r *Spin) uint64 { return table.KeyUint(r.ID) },
-	KeyExact: true,
-}
+// The spin table's indexes on one column (XIndex, with keelX its key):
+var (
+	SpinByIDIndex, keelSpinByID = table.UintIndex("spin_pk", "id", true, func(r *Spin) *uint64 { return &r.ID }) // primary key
+)
 
-// keelAppendSpin appends the encoding of a spin row.
+// keelAppendSpin, keelReadSpin and keelDecodeSpin are the spin row's codec.
 func keelAppendSpin(dst []byte, r *Spin) []byte {
 	dst = codec.AppendUvarint(dst, r.ID)
 	dst = codec.AppendUvarint(dst, uint64(r.Dial))
-	dst = codec.AppendUvarint(dst, uint64(r.Lap))
-	return dst
+	return codec.AppendUvarint(dst, uint64(r.Lap))
 }
 
-// keelReadSpin reads a spin row written by keelAppendSpin.
 func keelReadSpin(d *codec.Reader, r *Spin) {
 	r.ID = d.Uvarint()
 	r.Dial = uint8(d.Uint(8))
 	r.Lap = uint8(d.Uint(8))
 }
 
-// keelDecodeSpin decodes one spin row.
 func keelDecodeSpin(src []byte, r *Spin) error {
 	d := codec.NewReader(src)
 	keelReadSpin(d, r)
 	return d.Err()
 }
 
-// SpinReader reads the spin table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type SpinReader struct{ r *table.Reader[Spin] }
-
-// Count returns the number of rows.
-func (r SpinReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r SpinReader) All() iter.Seq[Spin] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r SpinReader) Backward() iter.Seq[Spin] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r SpinReader) Find(id uint64) (Spin, bool) { return r.r.Find(SpinByIDIndex, Spin{ID: id}) }
+// SpinReader reads the spin table: table.Rows, and a reader of each index.
+type SpinReader struct{ table.Rows[Spin, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r SpinReader) ByID() SpinByIDReader { return SpinByIDReader{r.r} }
+func (r SpinReader) ByID() table.ByUnique[Spin, uint64] { return keelSpinByID.Unique(r.Reader()) }
 
-// SpinTable is the spin table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// SpinTable is the spin table inside a transaction: its reader and table.Writer.
 type SpinTable struct {
 	SpinReader
-	t *table.Table[Spin]
+	table.Writer[Spin, uint64]
 }
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t SpinTable) Insert(row Spin) (Spin, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t SpinTable) Update(row Spin) (Spin, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t SpinTable) Upsert(row Spin) (stored Spin, inserted bool, err error) { return t.t.Upsert(row) }
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t SpinTable) Delete(id uint64) (Spin, error) { return t.t.DeleteBy(SpinByIDIndex, Spin{ID: id}) }
 
 // ByID reads and writes the table by its primary key (id).
-func (t SpinTable) ByID() SpinByID { return SpinByID{SpinByIDReader{&t.t.Reader}, t.t} }
-
-// SpinByIDReader reads the spin table by its primary key (id).
-type SpinByIDReader struct{ r *table.Reader[Spin] }
-
-// Find returns the row with the given key.
-func (x SpinByIDReader) Find(id uint64) (Spin, bool) { return x.r.Find(SpinByIDIndex, Spin{ID: id}) }
-
-// Filter yields the row with the given key, if there is one.
-func (x SpinByIDReader) Filter(id uint64) iter.Seq[Spin] {
-	return x.r.Lookup(SpinByIDIndex, Spin{ID: id}, 0)
-}
-
-// Between yields, in key order, the rows whose id lies in [lo, hi).
-func (x SpinByIDReader) Between(lo, hi uint64) iter.Seq[Spin] {
-	return x.r.Scan(SpinByIDIndex, table.Incl(Spin{ID: lo}, 0), table.Excl(Spin{ID: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x SpinByIDReader) Range(lo, hi table.Bound[Spin]) iter.Seq[Spin] {
-	return x.r.Scan(SpinByIDIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x SpinByIDReader) RangeBackward(lo, hi table.Bound[Spin]) iter.Seq[Spin] {
-	return x.r.ScanBackward(SpinByIDIndex, lo, hi)
-}
-
-// SpinByID reads and writes the spin table by its primary key (id).
-type SpinByID struct {
-	SpinByIDReader
-	t *table.Table[Spin]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x SpinByID) Update(row Spin) (Spin, error) { return x.t.UpdateBy(SpinByIDIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x SpinByID) Delete(id uint64) (Spin, error) { return x.t.DeleteBy(SpinByIDIndex, Spin{ID: id}) }
+func (t SpinTable) ByID() table.ByUniqueTx[Spin, uint64] { return keelSpinByID.UniqueTx(t.Table()) }
 
 // FloorDef describes the floor table.
 var FloorDef = &table.Def[Floor]{
@@ -389,146 +228,49 @@ var FloorDef = &table.Def[Floor]{
 		{Name: "level", Type: "int16", Kind: "int16"},
 		{Name: "name", Type: "string", Kind: "string"},
 	},
-	Primary: FloorByLevelIndex,
-	Sequences: []table.AutoInc[Floor]{
-		table.NewAutoInc("floor_level_seq", "level", table.SeqParams[int16]{Min: -300, HasMin: true, Max: -1, HasMax: true, Increment: -100, NoCycle: true, Batch: 1},
-			func(r *Floor) *int16 { return &r.Level }),
-	},
-	Encode: keelAppendFloor,
-	Decode: keelDecodeFloor,
+	Primary:   FloorByLevelIndex,
+	Sequences: []table.AutoInc[Floor]{table.NewAutoInc("floor_level_seq", "level", table.SeqParams[int16]{Min: -300, HasMin: true, Max: -1, HasMax: true, Increment: -100, NoCycle: true, Batch: 1}, func(r *Floor) *int16 { return &r.Level })},
+	Encode:    keelAppendFloor,
+	Decode:    keelDecodeFloor,
 }
 
-// FloorByLevelIndex is the primary key floor_pk of the floor table, on (level).
-var FloorByLevelIndex = &table.Index[Floor]{
-	Name:     "floor_pk",
-	Columns:  []string{"level"},
-	Unique:   true,
-	Compare:  func(a, b *Floor, _ int) int { return cmp.Compare(a.Level, b.Level) },
-	Format:   func(r *Floor, _ int) string { return fmt.Sprintf("level=%d", r.Level) },
-	Key:      func(r *Floor) uint64 { return table.KeyInt(int64(r.Level)) },
-	KeyExact: true,
-}
+// The floor table's indexes on one column (XIndex, with keelX its key):
+var (
+	FloorByLevelIndex, keelFloorByLevel = table.IntIndex("floor_pk", "level", true, func(r *Floor) *int16 { return &r.Level }) // primary key
+)
 
-// keelAppendFloor appends the encoding of a floor row.
+// keelAppendFloor, keelReadFloor and keelDecodeFloor are the floor row's codec.
 func keelAppendFloor(dst []byte, r *Floor) []byte {
 	dst = codec.AppendVarint(dst, int64(r.Level))
-	dst = codec.AppendString(dst, r.Name)
-	return dst
+	return codec.AppendString(dst, r.Name)
 }
 
-// keelReadFloor reads a floor row written by keelAppendFloor.
 func keelReadFloor(d *codec.Reader, r *Floor) {
 	r.Level = int16(d.Int(16))
 	r.Name = d.Text()
 }
 
-// keelDecodeFloor decodes one floor row.
 func keelDecodeFloor(src []byte, r *Floor) error {
 	d := codec.NewReader(src)
 	keelReadFloor(d, r)
 	return d.Err()
 }
 
-// FloorReader reads the floor table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type FloorReader struct{ r *table.Reader[Floor] }
-
-// Count returns the number of rows.
-func (r FloorReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r FloorReader) All() iter.Seq[Floor] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r FloorReader) Backward() iter.Seq[Floor] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r FloorReader) Find(level int16) (Floor, bool) {
-	return r.r.Find(FloorByLevelIndex, Floor{Level: level})
-}
+// FloorReader reads the floor table: table.Rows, and a reader of each index.
+type FloorReader struct{ table.Rows[Floor, int16] }
 
 // ByLevel reads the table by its primary key (level).
-func (r FloorReader) ByLevel() FloorByLevelReader { return FloorByLevelReader{r.r} }
+func (r FloorReader) ByLevel() table.ByUnique[Floor, int16] {
+	return keelFloorByLevel.Unique(r.Reader())
+}
 
-// FloorTable is the floor table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// FloorTable is the floor table inside a transaction: its reader and table.Writer.
 type FloorTable struct {
 	FloorReader
-	t *table.Table[Floor]
-}
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t FloorTable) Insert(row Floor) (Floor, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t FloorTable) Update(row Floor) (Floor, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t FloorTable) Upsert(row Floor) (stored Floor, inserted bool, err error) {
-	return t.t.Upsert(row)
-}
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t FloorTable) Delete(level int16) (Floor, error) {
-	return t.t.DeleteBy(FloorByLevelIndex, Floor{Level: level})
+	table.Writer[Floor, int16]
 }
 
 // ByLevel reads and writes the table by its primary key (level).
-func (t FloorTable) ByLevel() FloorByLevel { return FloorByLevel{FloorByLevelReader{&t.t.Reader}, t.t} }
-
-// FloorByLevelReader reads the floor table by its primary key (level).
-type FloorByLevelReader struct{ r *table.Reader[Floor] }
-
-// Find returns the row with the given key.
-func (x FloorByLevelReader) Find(level int16) (Floor, bool) {
-	return x.r.Find(FloorByLevelIndex, Floor{Level: level})
-}
-
-// Filter yields the row with the given key, if there is one.
-func (x FloorByLevelReader) Filter(level int16) iter.Seq[Floor] {
-	return x.r.Lookup(FloorByLevelIndex, Floor{Level: level}, 0)
-}
-
-// Between yields, in key order, the rows whose level lies in [lo, hi).
-func (x FloorByLevelReader) Between(lo, hi int16) iter.Seq[Floor] {
-	return x.r.Scan(FloorByLevelIndex, table.Incl(Floor{Level: lo}, 0), table.Excl(Floor{Level: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x FloorByLevelReader) Range(lo, hi table.Bound[Floor]) iter.Seq[Floor] {
-	return x.r.Scan(FloorByLevelIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x FloorByLevelReader) RangeBackward(lo, hi table.Bound[Floor]) iter.Seq[Floor] {
-	return x.r.ScanBackward(FloorByLevelIndex, lo, hi)
-}
-
-// FloorByLevel reads and writes the floor table by its primary key (level).
-type FloorByLevel struct {
-	FloorByLevelReader
-	t *table.Table[Floor]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x FloorByLevel) Update(row Floor) (Floor, error) { return x.t.UpdateBy(FloorByLevelIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x FloorByLevel) Delete(level int16) (Floor, error) {
-	return x.t.DeleteBy(FloorByLevelIndex, Floor{Level: level})
+func (t FloorTable) ByLevel() table.ByUniqueTx[Floor, int16] {
+	return keelFloorByLevel.UniqueTx(t.Table())
 }

@@ -3,11 +3,7 @@
 package srvmod
 
 import (
-	"cmp"
 	"context"
-	"fmt"
-	"iter"
-	"strings"
 	"time"
 
 	"github.com/keeldb/keel"
@@ -17,53 +13,46 @@ import (
 	"github.com/keeldb/keel/table"
 )
 
-// This file fits generated-code version 2 of Keel. If the build stops
-// here, regenerate with go generate or update Keel.
-const (
-	_ = keel.EnforceGenVersion(2 - keel.MinGenVersion)
-	_ = keel.EnforceGenVersion(keel.GenVersion - 2)
+// Generated-code version 2: if the build stops here, regenerate or update Keel.
+const _ = keel.EnforceGenVersion(2-keel.MinGenVersion) + keel.EnforceGenVersion(keel.GenVersion-2)
+
+// The table structs as generated: if the build stops here, run go generate.
+var _ struct {
+	ID   uint32 `db:"pk"`
+	Name string `db:"unique"`
+	Grp  int32  `db:"index"`
+} = Team{}
+var _ struct {
+	ID     uint64 `db:"pk,autoinc"`
+	Name   string `db:"index"`
+	Team   uint32 `db:"index"`
+	Score  int64
+	Big    uint64
+	Active bool
+	Ratio  float64
+	Key    []byte
+	At     time.Time
+	Tags   []string
+} = Player{}
+var _ struct {
+	ID   uint64 `db:"pk,autoinc"`
+	Note string
+} = Secret{}
+var _ struct {
+	Identity string `db:"pk"`
+	Count    int32
+} = Online{}
+
+// Ctx is what a reducer sees: its context and DB, the module's tables in its
+// transaction. ViewDB is them as of one commit, read-only, for any goroutine.
+type (
+	Ctx struct {
+		*reducer.Ctx
+		DB DB
+	}
+	DB     struct{ tx *table.Tx }
+	ViewDB struct{ v *table.View }
 )
-
-// The table structs as they were when this file was generated: if the
-// build stops here, a field, type or tag changed, so run go generate.
-var (
-	_ struct {
-		ID   uint32 `db:"pk"`
-		Name string `db:"unique"`
-		Grp  int32  `db:"index"`
-	} = Team{}
-	_ struct {
-		ID     uint64 `db:"pk,autoinc"`
-		Name   string `db:"index"`
-		Team   uint32 `db:"index"`
-		Score  int64
-		Big    uint64
-		Active bool
-		Ratio  float64
-		Key    []byte
-		At     time.Time
-		Tags   []string
-	} = Player{}
-	_ struct {
-		ID   uint64 `db:"pk,autoinc"`
-		Note string
-	} = Secret{}
-	_ struct {
-		Identity string `db:"pk"`
-		Count    int32
-	} = Online{}
-)
-
-// Ctx is what a reducer of this module sees: the reducer context (caller,
-// time, deterministic rand, logger) and DB, the module's typed tables
-// inside the reducer's transaction.
-type Ctx struct {
-	*reducer.Ctx
-	DB DB
-}
-
-// DB is the module's tables inside one transaction.
-type DB struct{ tx *table.Tx }
 
 // DBOf returns the typed tables of tx, for keel.DB.Update and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
@@ -71,48 +60,49 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Team returns the team table.
 func (db DB) Team() TeamTable {
 	t := table.Use(db.tx, TeamDef)
-	return TeamTable{TeamReader{&t.Reader}, t}
+	return TeamTable{TeamReader{keelTeamByID.Rows(&t.Reader)}, keelTeamByID.Writer(t)}
 }
 
 // Player returns the player table.
 func (db DB) Player() PlayerTable {
 	t := table.Use(db.tx, PlayerDef)
-	return PlayerTable{PlayerReader{&t.Reader}, t}
+	return PlayerTable{PlayerReader{keelPlayerByID.Rows(&t.Reader)}, keelPlayerByID.Writer(t)}
 }
 
 // Secret returns the secret table.
 func (db DB) Secret() SecretTable {
 	t := table.Use(db.tx, SecretDef)
-	return SecretTable{SecretReader{&t.Reader}, t}
+	return SecretTable{SecretReader{keelSecretByID.Rows(&t.Reader)}, keelSecretByID.Writer(t)}
 }
 
 // Online returns the online table.
 func (db DB) Online() OnlineTable {
 	t := table.Use(db.tx, OnlineDef)
-	return OnlineTable{OnlineReader{&t.Reader}, t}
+	return OnlineTable{OnlineReader{keelOnlineByIdentity.Rows(&t.Reader)}, keelOnlineByIdentity.Writer(t)}
 }
-
-// ViewDB is the module's tables as of one commit, read-only; it may be
-// read from any number of goroutines.
-type ViewDB struct{ v *table.View }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Team returns the team table.
-func (v ViewDB) Team() TeamReader { return TeamReader{table.Read(v.v, TeamDef)} }
+func (v ViewDB) Team() TeamReader { return TeamReader{keelTeamByID.Rows(table.Read(v.v, TeamDef))} }
 
 // Player returns the player table.
-func (v ViewDB) Player() PlayerReader { return PlayerReader{table.Read(v.v, PlayerDef)} }
+func (v ViewDB) Player() PlayerReader {
+	return PlayerReader{keelPlayerByID.Rows(table.Read(v.v, PlayerDef))}
+}
 
 // Secret returns the secret table.
-func (v ViewDB) Secret() SecretReader { return SecretReader{table.Read(v.v, SecretDef)} }
+func (v ViewDB) Secret() SecretReader {
+	return SecretReader{keelSecretByID.Rows(table.Read(v.v, SecretDef))}
+}
 
 // Online returns the online table.
-func (v ViewDB) Online() OnlineReader { return OnlineReader{table.Read(v.v, OnlineDef)} }
+func (v ViewDB) Online() OnlineReader {
+	return OnlineReader{keelOnlineByIdentity.Rows(table.Read(v.v, OnlineDef))}
+}
 
-// Module is the srvmod module: its tables and reducers, ready for
-// keel.Open.
+// Module is the srvmod module: its tables and reducers, for keel.Open.
 var Module = &keel.Module{
 	Name:         "srvmod",
 	Tables:       []table.Schema{TeamDef, PlayerDef, SecretDef, OnlineDef},
@@ -121,143 +111,104 @@ var Module = &keel.Module{
 	OnDisconnect: &DisconnectedReducer.Def,
 }
 
-// ConnectedReducer is reducer Connected, with the codecs of its arguments (ConnectedArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// ConnectedReducer is reducer Connected, with the codecs of its ConnectedArgs and result.
 var ConnectedReducer = reducer.New("Connected", func(c *reducer.Ctx, a ConnectedArgs) (struct{}, error) {
 	return struct{}{}, Connected(&Ctx{Ctx: c, DB: DB{c.Tx}})
 }, reducer.Codec[ConnectedArgs]{
 	Append: func(dst []byte, a *ConnectedArgs) []byte {
 		return dst
 	},
-	Decode: func(src []byte, a *ConnectedArgs) error {
-		d := codec.NewReader(src)
-		return d.Err()
-	},
-}, keelNoneCodec,
-	reducer.Signature([]reducer.Param{}, nil))
+	Decode: reducer.Reads(func(*codec.Reader, *ConnectedArgs) {}),
+}, keelNoneCodec, reducer.Signature([]reducer.Param{}, nil))
 
-// DisconnectedReducer is reducer Disconnected, with the codecs of its arguments (DisconnectedArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// DisconnectedReducer is reducer Disconnected, with the codecs of its DisconnectedArgs and result.
 var DisconnectedReducer = reducer.New("Disconnected", func(c *reducer.Ctx, a DisconnectedArgs) (struct{}, error) {
 	return struct{}{}, Disconnected(&Ctx{Ctx: c, DB: DB{c.Tx}})
 }, reducer.Codec[DisconnectedArgs]{
 	Append: func(dst []byte, a *DisconnectedArgs) []byte {
 		return dst
 	},
-	Decode: func(src []byte, a *DisconnectedArgs) error {
-		d := codec.NewReader(src)
-		return d.Err()
-	},
-}, keelNoneCodec,
-	reducer.Signature([]reducer.Param{}, nil))
+	Decode: reducer.Reads(func(*codec.Reader, *DisconnectedArgs) {}),
+}, keelNoneCodec, reducer.Signature([]reducer.Param{}, nil))
 
-// AddTeamReducer is reducer AddTeam, with the codecs of its arguments (AddTeamArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// AddTeamReducer is reducer AddTeam, with the codecs of its AddTeamArgs and result.
 var AddTeamReducer = reducer.New("AddTeam", func(c *reducer.Ctx, a AddTeamArgs) (struct{}, error) {
 	return struct{}{}, AddTeam(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Id, a.Name, a.Grp)
 }, reducer.Codec[AddTeamArgs]{
 	Append: func(dst []byte, a *AddTeamArgs) []byte {
 		dst = codec.AppendUvarint(dst, uint64(a.Id))
 		dst = codec.AppendString(dst, a.Name)
-		dst = codec.AppendVarint(dst, int64(a.Grp))
-		return dst
+		return codec.AppendVarint(dst, int64(a.Grp))
 	},
-	Decode: func(src []byte, a *AddTeamArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *AddTeamArgs) {
 		a.Id = uint32(d.Uint(32))
 		a.Name = d.Text()
 		a.Grp = int32(d.Int(32))
-		return d.Err()
-	},
-}, keelNoneCodec,
-	reducer.Signature([]reducer.Param{{Name: "id", Kind: "uint32"}, {Name: "name", Kind: "string"}, {Name: "grp", Kind: "int32"}}, nil))
+	}),
+}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "id", Kind: "uint32"}, {Name: "name", Kind: "string"}, {Name: "grp", Kind: "int32"}}, nil))
 
-// AddPlayerReducer is reducer AddPlayer, with the codecs of its arguments (AddPlayerArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// AddPlayerReducer is reducer AddPlayer, with the codecs of its AddPlayerArgs and result.
 var AddPlayerReducer = reducer.New("AddPlayer", func(c *reducer.Ctx, a AddPlayerArgs) (Player, error) {
 	return AddPlayer(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.P)
 }, reducer.Codec[AddPlayerArgs]{
 	Append: func(dst []byte, a *AddPlayerArgs) []byte {
-		dst = keelAppendPlayer(dst, &a.P)
-		return dst
+		return keelAppendPlayer(dst, &a.P)
 	},
-	Decode: func(src []byte, a *AddPlayerArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *AddPlayerArgs) {
 		keelReadPlayer(d, &a.P)
-		return d.Err()
-	},
-}, reducer.Codec[Player]{Append: keelAppendPlayer, Decode: keelDecodePlayer},
-	reducer.Signature([]reducer.Param{{Name: "p", Row: "player"}}, &reducer.Param{Row: "player"}))
+	}),
+}, reducer.RowCodec(PlayerDef), reducer.Signature([]reducer.Param{{Name: "p", Row: "player"}}, &reducer.Param{Row: "player"}))
 
-// SetScoreReducer is reducer SetScore, with the codecs of its arguments (SetScoreArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// SetScoreReducer is reducer SetScore, with the codecs of its SetScoreArgs and result.
 var SetScoreReducer = reducer.New("SetScore", func(c *reducer.Ctx, a SetScoreArgs) (Player, error) {
 	return SetScore(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Id, a.Score)
 }, reducer.Codec[SetScoreArgs]{
 	Append: func(dst []byte, a *SetScoreArgs) []byte {
 		dst = codec.AppendUvarint(dst, a.Id)
-		dst = codec.AppendVarint(dst, a.Score)
-		return dst
+		return codec.AppendVarint(dst, a.Score)
 	},
-	Decode: func(src []byte, a *SetScoreArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *SetScoreArgs) {
 		a.Id = d.Uvarint()
 		a.Score = d.Varint()
-		return d.Err()
-	},
-}, reducer.Codec[Player]{Append: keelAppendPlayer, Decode: keelDecodePlayer},
-	reducer.Signature([]reducer.Param{{Name: "id", Kind: "uint64"}, {Name: "score", Kind: "int64"}}, &reducer.Param{Row: "player"}))
+	}),
+}, reducer.RowCodec(PlayerDef), reducer.Signature([]reducer.Param{{Name: "id", Kind: "uint64"}, {Name: "score", Kind: "int64"}}, &reducer.Param{Row: "player"}))
 
-// MoveTeamReducer is reducer MoveTeam, with the codecs of its arguments (MoveTeamArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// MoveTeamReducer is reducer MoveTeam, with the codecs of its MoveTeamArgs and result.
 var MoveTeamReducer = reducer.New("MoveTeam", func(c *reducer.Ctx, a MoveTeamArgs) (struct{}, error) {
 	return struct{}{}, MoveTeam(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Id, a.Grp)
 }, reducer.Codec[MoveTeamArgs]{
 	Append: func(dst []byte, a *MoveTeamArgs) []byte {
 		dst = codec.AppendUvarint(dst, uint64(a.Id))
-		dst = codec.AppendVarint(dst, int64(a.Grp))
-		return dst
+		return codec.AppendVarint(dst, int64(a.Grp))
 	},
-	Decode: func(src []byte, a *MoveTeamArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *MoveTeamArgs) {
 		a.Id = uint32(d.Uint(32))
 		a.Grp = int32(d.Int(32))
-		return d.Err()
-	},
-}, keelNoneCodec,
-	reducer.Signature([]reducer.Param{{Name: "id", Kind: "uint32"}, {Name: "grp", Kind: "int32"}}, nil))
+	}),
+}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "id", Kind: "uint32"}, {Name: "grp", Kind: "int32"}}, nil))
 
-// DropPlayerReducer is reducer DropPlayer, with the codecs of its arguments (DropPlayerArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// DropPlayerReducer is reducer DropPlayer, with the codecs of its DropPlayerArgs and result.
 var DropPlayerReducer = reducer.New("DropPlayer", func(c *reducer.Ctx, a DropPlayerArgs) (struct{}, error) {
 	return struct{}{}, DropPlayer(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Id)
 }, reducer.Codec[DropPlayerArgs]{
 	Append: func(dst []byte, a *DropPlayerArgs) []byte {
-		dst = codec.AppendUvarint(dst, a.Id)
-		return dst
+		return codec.AppendUvarint(dst, a.Id)
 	},
-	Decode: func(src []byte, a *DropPlayerArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *DropPlayerArgs) {
 		a.Id = d.Uvarint()
-		return d.Err()
-	},
-}, keelNoneCodec,
-	reducer.Signature([]reducer.Param{{Name: "id", Kind: "uint64"}}, nil))
+	}),
+}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "id", Kind: "uint64"}}, nil))
 
-// AddSecretReducer is reducer AddSecret, with the codecs of its arguments (AddSecretArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// AddSecretReducer is reducer AddSecret, with the codecs of its AddSecretArgs and result.
 var AddSecretReducer = reducer.New("AddSecret", func(c *reducer.Ctx, a AddSecretArgs) (uint64, error) {
 	return AddSecret(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Note)
 }, reducer.Codec[AddSecretArgs]{
 	Append: func(dst []byte, a *AddSecretArgs) []byte {
-		dst = codec.AppendString(dst, a.Note)
-		return dst
+		return codec.AppendString(dst, a.Note)
 	},
-	Decode: func(src []byte, a *AddSecretArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *AddSecretArgs) {
 		a.Note = d.Text()
-		return d.Err()
-	},
+	}),
 }, reducer.Codec[uint64]{
 	Append: func(dst []byte, v *uint64) []byte {
 		dst = codec.AppendUvarint(dst, *v)
@@ -268,21 +219,16 @@ var AddSecretReducer = reducer.New("AddSecret", func(c *reducer.Ctx, a AddSecret
 		*v = d.Uvarint()
 		return d.Err()
 	},
-},
-	reducer.Signature([]reducer.Param{{Name: "note", Kind: "string"}}, &reducer.Param{Kind: "uint64"}))
+}, reducer.Signature([]reducer.Param{{Name: "note", Kind: "string"}}, &reducer.Param{Kind: "uint64"}))
 
-// WhoAmIReducer is reducer WhoAmI, with the codecs of its arguments (WhoAmIArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// WhoAmIReducer is reducer WhoAmI, with the codecs of its WhoAmIArgs and result.
 var WhoAmIReducer = reducer.New("WhoAmI", func(c *reducer.Ctx, a WhoAmIArgs) (string, error) {
 	return WhoAmI(&Ctx{Ctx: c, DB: DB{c.Tx}})
 }, reducer.Codec[WhoAmIArgs]{
 	Append: func(dst []byte, a *WhoAmIArgs) []byte {
 		return dst
 	},
-	Decode: func(src []byte, a *WhoAmIArgs) error {
-		d := codec.NewReader(src)
-		return d.Err()
-	},
+	Decode: reducer.Reads(func(*codec.Reader, *WhoAmIArgs) {}),
 }, reducer.Codec[string]{
 	Append: func(dst []byte, v *string) []byte {
 		dst = codec.AppendString(dst, *v)
@@ -293,25 +239,19 @@ var WhoAmIReducer = reducer.New("WhoAmI", func(c *reducer.Ctx, a WhoAmIArgs) (st
 		*v = d.Text()
 		return d.Err()
 	},
-},
-	reducer.Signature([]reducer.Param{}, &reducer.Param{Kind: "string"}))
+}, reducer.Signature([]reducer.Param{}, &reducer.Param{Kind: "string"}))
 
-// FailReducer is reducer Fail, with the codecs of its arguments (FailArgs)
-// and result as reducer.Def.CallEncoded lays them out.
+// FailReducer is reducer Fail, with the codecs of its FailArgs and result.
 var FailReducer = reducer.New("Fail", func(c *reducer.Ctx, a FailArgs) (struct{}, error) {
 	return struct{}{}, Fail(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Why)
 }, reducer.Codec[FailArgs]{
 	Append: func(dst []byte, a *FailArgs) []byte {
-		dst = codec.AppendString(dst, a.Why)
-		return dst
+		return codec.AppendString(dst, a.Why)
 	},
-	Decode: func(src []byte, a *FailArgs) error {
-		d := codec.NewReader(src)
+	Decode: reducer.Reads(func(d *codec.Reader, a *FailArgs) {
 		a.Why = d.Text()
-		return d.Err()
-	},
-}, keelNoneCodec,
-	reducer.Signature([]reducer.Param{{Name: "why", Kind: "string"}}, nil))
+	}),
+}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "why", Kind: "string"}}, nil))
 
 // keelNoneCodec encodes the empty result of reducers that return only an error.
 var keelNoneCodec = reducer.Codec[struct{}]{
@@ -319,265 +259,157 @@ var keelNoneCodec = reducer.Codec[struct{}]{
 	Decode: func(src []byte, _ *struct{}) error { return codec.NewReader(src).Err() },
 }
 
-// ConnectedArgs are the arguments of reducer Connected.
-type ConnectedArgs struct{}
+// The arguments of the module's reducers: XArgs for reducer X.
+type (
+	ConnectedArgs    struct{}
+	DisconnectedArgs struct{}
+	AddTeamArgs      struct {
+		Id   uint32
+		Name string
+		Grp  int32
+	}
+	AddPlayerArgs struct{ P Player }
+	SetScoreArgs  struct {
+		Id    uint64
+		Score int64
+	}
+	MoveTeamArgs struct {
+		Id  uint32
+		Grp int32
+	}
+	DropPlayerArgs struct{ Id uint64 }
+	AddSecretArgs  struct{ Note string }
+	WhoAmIArgs     struct{}
+	FailArgs       struct{ Why string }
+)
 
-// DisconnectedArgs are the arguments of reducer Disconnected.
-type DisconnectedArgs struct{}
-
-// AddTeamArgs are the arguments of reducer AddTeam.
-type AddTeamArgs struct {
-	Id   uint32
-	Name string
-	Grp  int32
-}
-
-// AddPlayerArgs are the arguments of reducer AddPlayer.
-type AddPlayerArgs struct {
-	P Player
-}
-
-// SetScoreArgs are the arguments of reducer SetScore.
-type SetScoreArgs struct {
-	Id    uint64
-	Score int64
-}
-
-// MoveTeamArgs are the arguments of reducer MoveTeam.
-type MoveTeamArgs struct {
-	Id  uint32
-	Grp int32
-}
-
-// DropPlayerArgs are the arguments of reducer DropPlayer.
-type DropPlayerArgs struct {
-	Id uint64
-}
-
-// AddSecretArgs are the arguments of reducer AddSecret.
-type AddSecretArgs struct {
-	Note string
-}
-
-// WhoAmIArgs are the arguments of reducer WhoAmI.
-type WhoAmIArgs struct{}
-
-// FailArgs are the arguments of reducer Fail.
-type FailArgs struct {
-	Why string
-}
-
-// Client calls the module's reducers through a keel.Conn (a *keel.DB)
-// on behalf of one caller. Each call is one transaction: it returns once
-// the transaction has committed (and is durable, as the log's policy
-// promises) or rolled back.
-type Client struct {
-	conn   keel.Conn
-	caller reducer.Identity
-}
+// Client calls the module's reducers through a keel.Conn on behalf of one
+// caller (keel.Caller); each call is one transaction (see keel.Run).
+type Client struct{ keel.Caller }
 
 // NewClient returns a client that calls conn's reducers as caller.
-func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{conn, caller} }
+func NewClient(conn keel.Conn, caller reducer.Identity) Client {
+	return Client{keel.NewCaller(conn, caller)}
+}
 
 // As returns a client for the same connection with another caller.
-func (c Client) As(caller reducer.Identity) Client { return Client{c.conn, caller} }
+func (c Client) As(caller reducer.Identity) Client { return Client{c.Caller.As(caller)} }
 
-// Conn returns the client's connection.
-func (c Client) Conn() keel.Conn { return c.conn }
+// View returns the tables as of the last durable commit (see keel.ViewOf).
+func (c Client) View(ctx context.Context) (ViewDB, error) { return keel.ViewAs(ctx, c.Caller, ViewOf) }
 
-// View returns the module's tables as of the last durable commit, when
-// the connection is a *keel.DB.
-func (c Client) View(ctx context.Context) (ViewDB, error) {
-	v, err := keel.ViewOf(ctx, c.conn)
-	return ViewDB{v}, err
-}
+// Go returns the client's asynchronous form (see keel.Go).
+func (c Client) Go() AsyncClient { return AsyncClient{c.Caller} }
 
-// Go returns the client's asynchronous form: its methods submit a call
-// and return a keel.Future to wait on, so that one goroutine can keep
-// many calls in flight; they run, and finish, in the order submitted.
-func (c Client) Go() AsyncClient { return AsyncClient{c} }
+// Batch returns the client's batch form, which adds calls to b.
+func (c Client) Batch(b *keel.Batch) BatchClient { return AsyncClient{c.In(b)} }
 
-// AsyncClient submits the module's reducer calls without waiting.
-type AsyncClient struct{ c Client }
-
-// Batch returns the client's batch form: its methods add calls to b,
-// which b.Submit queues in order with one queue operation (on b's
-// connection).
-func (c Client) Batch(b *keel.Batch) BatchClient { return BatchClient{c, b} }
-
-// BatchClient adds the module's reducer calls to a keel.Batch.
-type BatchClient struct {
-	c Client
-	b *keel.Batch
-}
+// AsyncClient has Client's reducer methods, which submit the call, or add
+// it to a batch, and return its future (keel.Send); BatchClient is its
+// batch form.
+type (
+	AsyncClient struct{ c keel.Caller }
+	BatchClient = AsyncClient
+)
 
 // AddTeam runs reducer AddTeam.
 func (c Client) AddTeam(ctx context.Context, id uint32, name string, grp int32) error {
-	_, err := keel.Run(ctx, c.conn, c.caller, AddTeamReducer, AddTeamArgs{Id: id, Name: name, Grp: grp})
-	return err
+	return keel.InvokeErr(ctx, c.Caller, AddTeamReducer, AddTeamArgs{Id: id, Name: name, Grp: grp})
 }
 
-// AddTeam submits a call of reducer AddTeam.
 func (a AsyncClient) AddTeam(ctx context.Context, id uint32, name string, grp int32) keel.Future[struct{}] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, AddTeamReducer, AddTeamArgs{Id: id, Name: name, Grp: grp})
-}
-
-// AddTeam adds a call of reducer AddTeam to the batch.
-func (x BatchClient) AddTeam(ctx context.Context, id uint32, name string, grp int32) keel.Future[struct{}] {
-	return keel.Add(x.b, ctx, x.c.caller, AddTeamReducer, AddTeamArgs{Id: id, Name: name, Grp: grp})
+	return keel.Send(ctx, a.c, AddTeamReducer, AddTeamArgs{Id: id, Name: name, Grp: grp})
 }
 
 // AddPlayer runs reducer AddPlayer.
 func (c Client) AddPlayer(ctx context.Context, p Player) (Player, error) {
-	return keel.Run(ctx, c.conn, c.caller, AddPlayerReducer, AddPlayerArgs{P: p})
+	return keel.Invoke(ctx, c.Caller, AddPlayerReducer, AddPlayerArgs{P: p})
 }
 
-// AddPlayer submits a call of reducer AddPlayer.
 func (a AsyncClient) AddPlayer(ctx context.Context, p Player) keel.Future[Player] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, AddPlayerReducer, AddPlayerArgs{P: p})
-}
-
-// AddPlayer adds a call of reducer AddPlayer to the batch.
-func (x BatchClient) AddPlayer(ctx context.Context, p Player) keel.Future[Player] {
-	return keel.Add(x.b, ctx, x.c.caller, AddPlayerReducer, AddPlayerArgs{P: p})
+	return keel.Send(ctx, a.c, AddPlayerReducer, AddPlayerArgs{P: p})
 }
 
 // SetScore runs reducer SetScore.
 func (c Client) SetScore(ctx context.Context, id uint64, score int64) (Player, error) {
-	return keel.Run(ctx, c.conn, c.caller, SetScoreReducer, SetScoreArgs{Id: id, Score: score})
+	return keel.Invoke(ctx, c.Caller, SetScoreReducer, SetScoreArgs{Id: id, Score: score})
 }
 
-// SetScore submits a call of reducer SetScore.
 func (a AsyncClient) SetScore(ctx context.Context, id uint64, score int64) keel.Future[Player] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, SetScoreReducer, SetScoreArgs{Id: id, Score: score})
-}
-
-// SetScore adds a call of reducer SetScore to the batch.
-func (x BatchClient) SetScore(ctx context.Context, id uint64, score int64) keel.Future[Player] {
-	return keel.Add(x.b, ctx, x.c.caller, SetScoreReducer, SetScoreArgs{Id: id, Score: score})
+	return keel.Send(ctx, a.c, SetScoreReducer, SetScoreArgs{Id: id, Score: score})
 }
 
 // MoveTeam runs reducer MoveTeam.
 func (c Client) MoveTeam(ctx context.Context, id uint32, grp int32) error {
-	_, err := keel.Run(ctx, c.conn, c.caller, MoveTeamReducer, MoveTeamArgs{Id: id, Grp: grp})
-	return err
+	return keel.InvokeErr(ctx, c.Caller, MoveTeamReducer, MoveTeamArgs{Id: id, Grp: grp})
 }
 
-// MoveTeam submits a call of reducer MoveTeam.
 func (a AsyncClient) MoveTeam(ctx context.Context, id uint32, grp int32) keel.Future[struct{}] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, MoveTeamReducer, MoveTeamArgs{Id: id, Grp: grp})
-}
-
-// MoveTeam adds a call of reducer MoveTeam to the batch.
-func (x BatchClient) MoveTeam(ctx context.Context, id uint32, grp int32) keel.Future[struct{}] {
-	return keel.Add(x.b, ctx, x.c.caller, MoveTeamReducer, MoveTeamArgs{Id: id, Grp: grp})
+	return keel.Send(ctx, a.c, MoveTeamReducer, MoveTeamArgs{Id: id, Grp: grp})
 }
 
 // DropPlayer runs reducer DropPlayer.
 func (c Client) DropPlayer(ctx context.Context, id uint64) error {
-	_, err := keel.Run(ctx, c.conn, c.caller, DropPlayerReducer, DropPlayerArgs{Id: id})
-	return err
+	return keel.InvokeErr(ctx, c.Caller, DropPlayerReducer, DropPlayerArgs{Id: id})
 }
 
-// DropPlayer submits a call of reducer DropPlayer.
 func (a AsyncClient) DropPlayer(ctx context.Context, id uint64) keel.Future[struct{}] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, DropPlayerReducer, DropPlayerArgs{Id: id})
-}
-
-// DropPlayer adds a call of reducer DropPlayer to the batch.
-func (x BatchClient) DropPlayer(ctx context.Context, id uint64) keel.Future[struct{}] {
-	return keel.Add(x.b, ctx, x.c.caller, DropPlayerReducer, DropPlayerArgs{Id: id})
+	return keel.Send(ctx, a.c, DropPlayerReducer, DropPlayerArgs{Id: id})
 }
 
 // AddSecret runs reducer AddSecret.
 func (c Client) AddSecret(ctx context.Context, note string) (uint64, error) {
-	return keel.Run(ctx, c.conn, c.caller, AddSecretReducer, AddSecretArgs{Note: note})
+	return keel.Invoke(ctx, c.Caller, AddSecretReducer, AddSecretArgs{Note: note})
 }
 
-// AddSecret submits a call of reducer AddSecret.
 func (a AsyncClient) AddSecret(ctx context.Context, note string) keel.Future[uint64] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, AddSecretReducer, AddSecretArgs{Note: note})
-}
-
-// AddSecret adds a call of reducer AddSecret to the batch.
-func (x BatchClient) AddSecret(ctx context.Context, note string) keel.Future[uint64] {
-	return keel.Add(x.b, ctx, x.c.caller, AddSecretReducer, AddSecretArgs{Note: note})
+	return keel.Send(ctx, a.c, AddSecretReducer, AddSecretArgs{Note: note})
 }
 
 // WhoAmI runs reducer WhoAmI.
 func (c Client) WhoAmI(ctx context.Context) (string, error) {
-	return keel.Run(ctx, c.conn, c.caller, WhoAmIReducer, WhoAmIArgs{})
+	return keel.Invoke(ctx, c.Caller, WhoAmIReducer, WhoAmIArgs{})
 }
 
-// WhoAmI submits a call of reducer WhoAmI.
 func (a AsyncClient) WhoAmI(ctx context.Context) keel.Future[string] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, WhoAmIReducer, WhoAmIArgs{})
-}
-
-// WhoAmI adds a call of reducer WhoAmI to the batch.
-func (x BatchClient) WhoAmI(ctx context.Context) keel.Future[string] {
-	return keel.Add(x.b, ctx, x.c.caller, WhoAmIReducer, WhoAmIArgs{})
+	return keel.Send(ctx, a.c, WhoAmIReducer, WhoAmIArgs{})
 }
 
 // Fail runs reducer Fail.
 func (c Client) Fail(ctx context.Context, why string) error {
-	_, err := keel.Run(ctx, c.conn, c.caller, FailReducer, FailArgs{Why: why})
-	return err
+	return keel.InvokeErr(ctx, c.Caller, FailReducer, FailArgs{Why: why})
 }
 
-// Fail submits a call of reducer Fail.
 func (a AsyncClient) Fail(ctx context.Context, why string) keel.Future[struct{}] {
-	return keel.Go(ctx, a.c.conn, a.c.caller, FailReducer, FailArgs{Why: why})
+	return keel.Send(ctx, a.c, FailReducer, FailArgs{Why: why})
 }
 
-// Fail adds a call of reducer Fail to the batch.
-func (x BatchClient) Fail(ctx context.Context, why string) keel.Future[struct{}] {
-	return keel.Add(x.b, ctx, x.c.caller, FailReducer, FailArgs{Why: why})
-}
-
-// RemoteTables are the client caches of the module's public tables: the
-// rows the subscriptions of a Remote hold, with their callbacks.
+// RemoteTables are the client caches of the module's public tables.
 type RemoteTables struct {
 	Team   *keelclient.Table[Team]
 	Player *keelclient.Table[Player]
 	Online *keelclient.Table[Online]
 }
 
-// Remote is a connection to a Keel server that runs this module (package
-// server): Client's reducer methods run over it, and DB caches the rows
-// its subscriptions hold. It reconnects with its token when the
-// connection drops.
+// Remote is Client over a connection to a Keel server, with DB caching rows.
 type Remote struct {
 	Client
-	DB   RemoteTables
-	conn *keelclient.Conn
+	DB RemoteTables
+	*keelclient.Conn
 }
 
-// Dial connects to the Keel server at url (ws://host/path) that runs
-// this module.
+// Dial connects to the Keel server at url (ws://host/path).
 func Dial(ctx context.Context, url string, opts keelclient.Options) (*Remote, error) {
 	c, err := keelclient.Dial(ctx, url, opts)
 	if err != nil {
 		return nil, err
 	}
-	r := &Remote{Client: NewClient(c, c.Identity()), conn: c}
+	r := &Remote{Client: NewClient(c, c.Identity()), Conn: c}
 	r.DB.Team = keelclient.NewTable(c, TeamDef)
 	r.DB.Player = keelclient.NewTable(c, PlayerDef)
 	r.DB.Online = keelclient.NewTable(c, OnlineDef)
 	return r, nil
 }
-
-// Net returns the connection: its identity and token, subscriptions of
-// any query, one-off queries.
-func (r *Remote) Net() *keelclient.Conn { return r.conn }
-
-// Subscribe subscribes to queries and returns once their rows are in DB.
-func (r *Remote) Subscribe(ctx context.Context, queries ...string) (*keelclient.Subscription, error) {
-	return r.conn.Subscribe(ctx, queries...)
-}
-
-// Close closes the connection.
-func (r *Remote) Close() error { return r.conn.Close() }
 
 // TeamDef describes the team table.
 var TeamDef = &table.Def[Team]{
@@ -594,234 +426,55 @@ var TeamDef = &table.Def[Team]{
 	Decode:  keelDecodeTeam,
 }
 
-// TeamByIDIndex is the primary key team_pk of the team table, on (id).
-var TeamByIDIndex = &table.Index[Team]{
-	Name:     "team_pk",
-	Columns:  []string{"id"},
-	Unique:   true,
-	Compare:  func(a, b *Team, _ int) int { return cmp.Compare(a.ID, b.ID) },
-	Format:   func(r *Team, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
-	Key:      func(r *Team) uint64 { return table.KeyUint(uint64(r.ID)) },
-	KeyExact: true,
-}
+// The team table's indexes on one column (XIndex, with keelX its key):
+var (
+	TeamByIDIndex, keelTeamByID     = table.UintIndex("team_pk", "id", true, func(r *Team) *uint32 { return &r.ID })         // primary key
+	TeamByNameIndex, keelTeamByName = table.StringIndex("team_name", "name", true, func(r *Team) *string { return &r.Name }) // unique index name
+	TeamByGrpIndex, keelTeamByGrp   = table.IntIndex("team_grp", "grp", false, func(r *Team) *int32 { return &r.Grp })       // index grp
+)
 
-// TeamByNameIndex is the unique index team_name of the team table, on (name).
-var TeamByNameIndex = &table.Index[Team]{
-	Name:    "team_name",
-	Columns: []string{"name"},
-	Unique:  true,
-	Compare: func(a, b *Team, _ int) int { return strings.Compare(a.Name, b.Name) },
-	Format:  func(r *Team, _ int) string { return fmt.Sprintf("name=%q", r.Name) },
-	Key:     func(r *Team) uint64 { return table.KeyString(r.Name) },
-}
-
-// TeamByGrpIndex is the index team_grp of the team table, on (grp).
-var TeamByGrpIndex = &table.Index[Team]{
-	Name:     "team_grp",
-	Columns:  []string{"grp"},
-	Compare:  func(a, b *Team, _ int) int { return cmp.Compare(a.Grp, b.Grp) },
-	Format:   func(r *Team, _ int) string { return fmt.Sprintf("grp=%d", r.Grp) },
-	Key:      func(r *Team) uint64 { return table.KeyInt(int64(r.Grp)) },
-	KeyExact: true,
-}
-
-// keelAppendTeam appends the encoding of a team row.
+// keelAppendTeam, keelReadTeam and keelDecodeTeam are the team row's codec.
 func keelAppendTeam(dst []byte, r *Team) []byte {
 	dst = codec.AppendUvarint(dst, uint64(r.ID))
 	dst = codec.AppendString(dst, r.Name)
-	dst = codec.AppendVarint(dst, int64(r.Grp))
-	return dst
+	return codec.AppendVarint(dst, int64(r.Grp))
 }
 
-// keelReadTeam reads a team row written by keelAppendTeam.
 func keelReadTeam(d *codec.Reader, r *Team) {
 	r.ID = uint32(d.Uint(32))
 	r.Name = d.Text()
 	r.Grp = int32(d.Int(32))
 }
 
-// keelDecodeTeam decodes one team row.
 func keelDecodeTeam(src []byte, r *Team) error {
 	d := codec.NewReader(src)
 	keelReadTeam(d, r)
 	return d.Err()
 }
 
-// TeamReader reads the team table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type TeamReader struct{ r *table.Reader[Team] }
-
-// Count returns the number of rows.
-func (r TeamReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r TeamReader) All() iter.Seq[Team] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r TeamReader) Backward() iter.Seq[Team] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r TeamReader) Find(id uint32) (Team, bool) { return r.r.Find(TeamByIDIndex, Team{ID: id}) }
+// TeamReader reads the team table: table.Rows, and a reader of each index.
+type TeamReader struct{ table.Rows[Team, uint32] }
 
 // ByID reads the table by its primary key (id).
-func (r TeamReader) ByID() TeamByIDReader { return TeamByIDReader{r.r} }
+func (r TeamReader) ByID() table.ByUnique[Team, uint32] { return keelTeamByID.Unique(r.Reader()) }
 
 // ByName reads the table by its unique index name (name).
-func (r TeamReader) ByName() TeamByNameReader { return TeamByNameReader{r.r} }
+func (r TeamReader) ByName() table.ByUnique[Team, string] { return keelTeamByName.Unique(r.Reader()) }
 
 // ByGrp reads the table by its index grp (grp).
-func (r TeamReader) ByGrp() TeamByGrpReader { return TeamByGrpReader{r.r} }
+func (r TeamReader) ByGrp() table.ByIndex[Team, int32] { return keelTeamByGrp.Index(r.Reader()) }
 
-// TeamTable is the team table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// TeamTable is the team table inside a transaction: its reader and table.Writer.
 type TeamTable struct {
 	TeamReader
-	t *table.Table[Team]
+	table.Writer[Team, uint32]
 }
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t TeamTable) Insert(row Team) (Team, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t TeamTable) Update(row Team) (Team, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t TeamTable) Upsert(row Team) (stored Team, inserted bool, err error) { return t.t.Upsert(row) }
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t TeamTable) Delete(id uint32) (Team, error) { return t.t.DeleteBy(TeamByIDIndex, Team{ID: id}) }
 
 // ByID reads and writes the table by its primary key (id).
-func (t TeamTable) ByID() TeamByID { return TeamByID{TeamByIDReader{&t.t.Reader}, t.t} }
+func (t TeamTable) ByID() table.ByUniqueTx[Team, uint32] { return keelTeamByID.UniqueTx(t.Table()) }
 
 // ByName reads and writes the table by its unique index name (name).
-func (t TeamTable) ByName() TeamByName { return TeamByName{TeamByNameReader{&t.t.Reader}, t.t} }
-
-// ByGrp reads the table by its index grp (grp).
-func (t TeamTable) ByGrp() TeamByGrpReader { return TeamByGrpReader{&t.t.Reader} }
-
-// TeamByIDReader reads the team table by its primary key (id).
-type TeamByIDReader struct{ r *table.Reader[Team] }
-
-// Find returns the row with the given key.
-func (x TeamByIDReader) Find(id uint32) (Team, bool) { return x.r.Find(TeamByIDIndex, Team{ID: id}) }
-
-// Filter yields the row with the given key, if there is one.
-func (x TeamByIDReader) Filter(id uint32) iter.Seq[Team] {
-	return x.r.Lookup(TeamByIDIndex, Team{ID: id}, 0)
-}
-
-// Between yields, in key order, the rows whose id lies in [lo, hi).
-func (x TeamByIDReader) Between(lo, hi uint32) iter.Seq[Team] {
-	return x.r.Scan(TeamByIDIndex, table.Incl(Team{ID: lo}, 0), table.Excl(Team{ID: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x TeamByIDReader) Range(lo, hi table.Bound[Team]) iter.Seq[Team] {
-	return x.r.Scan(TeamByIDIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x TeamByIDReader) RangeBackward(lo, hi table.Bound[Team]) iter.Seq[Team] {
-	return x.r.ScanBackward(TeamByIDIndex, lo, hi)
-}
-
-// TeamByID reads and writes the team table by its primary key (id).
-type TeamByID struct {
-	TeamByIDReader
-	t *table.Table[Team]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x TeamByID) Update(row Team) (Team, error) { return x.t.UpdateBy(TeamByIDIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x TeamByID) Delete(id uint32) (Team, error) { return x.t.DeleteBy(TeamByIDIndex, Team{ID: id}) }
-
-// TeamByNameReader reads the team table by its unique index name (name).
-type TeamByNameReader struct{ r *table.Reader[Team] }
-
-// Find returns the row with the given key.
-func (x TeamByNameReader) Find(name string) (Team, bool) {
-	return x.r.Find(TeamByNameIndex, Team{Name: name})
-}
-
-// Filter yields the row with the given key, if there is one.
-func (x TeamByNameReader) Filter(name string) iter.Seq[Team] {
-	return x.r.Lookup(TeamByNameIndex, Team{Name: name}, 0)
-}
-
-// Between yields, in key order, the rows whose name lies in [lo, hi).
-func (x TeamByNameReader) Between(lo, hi string) iter.Seq[Team] {
-	return x.r.Scan(TeamByNameIndex, table.Incl(Team{Name: lo}, 0), table.Excl(Team{Name: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x TeamByNameReader) Range(lo, hi table.Bound[Team]) iter.Seq[Team] {
-	return x.r.Scan(TeamByNameIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x TeamByNameReader) RangeBackward(lo, hi table.Bound[Team]) iter.Seq[Team] {
-	return x.r.ScanBackward(TeamByNameIndex, lo, hi)
-}
-
-// TeamByName reads and writes the team table by its unique index name (name).
-type TeamByName struct {
-	TeamByNameReader
-	t *table.Table[Team]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x TeamByName) Update(row Team) (Team, error) { return x.t.UpdateBy(TeamByNameIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x TeamByName) Delete(name string) (Team, error) {
-	return x.t.DeleteBy(TeamByNameIndex, Team{Name: name})
-}
-
-// TeamByGrpReader reads the team table by its index grp (grp).
-type TeamByGrpReader struct{ r *table.Reader[Team] }
-
-// Filter yields the rows with the given key, in primary-key order.
-func (x TeamByGrpReader) Filter(grp int32) iter.Seq[Team] {
-	return x.r.Lookup(TeamByGrpIndex, Team{Grp: grp}, 0)
-}
-
-// Between yields, in key order, the rows whose grp lies in [lo, hi).
-func (x TeamByGrpReader) Between(lo, hi int32) iter.Seq[Team] {
-	return x.r.Scan(TeamByGrpIndex, table.Incl(Team{Grp: lo}, 0), table.Excl(Team{Grp: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x TeamByGrpReader) Range(lo, hi table.Bound[Team]) iter.Seq[Team] {
-	return x.r.Scan(TeamByGrpIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x TeamByGrpReader) RangeBackward(lo, hi table.Bound[Team]) iter.Seq[Team] {
-	return x.r.ScanBackward(TeamByGrpIndex, lo, hi)
-}
+func (t TeamTable) ByName() table.ByUniqueTx[Team, string] { return keelTeamByName.UniqueTx(t.Table()) }
 
 // PlayerDef describes the player table.
 var PlayerDef = &table.Def[Player]{
@@ -838,13 +491,10 @@ var PlayerDef = &table.Def[Player]{
 		{Name: "at", Type: "time.Time", Kind: "time"},
 		{Name: "tags", Type: "[]string", Kind: "[]string"},
 	},
-	Primary: PlayerByIDIndex,
-	Indexes: []*table.Index[Player]{PlayerByNameIndex, PlayerByTeamIndex},
-	Public:  true,
-	Sequences: []table.AutoInc[Player]{
-		table.NewAutoInc("player_id_seq", "id", table.SeqParams[uint64]{},
-			func(r *Player) *uint64 { return &r.ID }),
-	},
+	Primary:   PlayerByIDIndex,
+	Indexes:   []*table.Index[Player]{PlayerByNameIndex, PlayerByTeamIndex},
+	Public:    true,
+	Sequences: []table.AutoInc[Player]{table.NewAutoInc("player_id_seq", "id", table.SeqParams[uint64]{}, func(r *Player) *uint64 { return &r.ID })},
 	Encode:    keelAppendPlayer,
 	Decode:    keelDecodePlayer,
 	Normalize: keelNormalizePlayer,
@@ -859,37 +509,14 @@ func keelNormalizePlayer(r *Player) {
 	r.Tags = codec.NormSlice(r.Tags)
 }
 
-// PlayerByIDIndex is the primary key player_pk of the player table, on (id).
-var PlayerByIDIndex = &table.Index[Player]{
-	Name:     "player_pk",
-	Columns:  []string{"id"},
-	Unique:   true,
-	Compare:  func(a, b *Player, _ int) int { return cmp.Compare(a.ID, b.ID) },
-	Format:   func(r *Player, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
-	Key:      func(r *Player) uint64 { return table.KeyUint(r.ID) },
-	KeyExact: true,
-}
+// The player table's indexes on one column (XIndex, with keelX its key):
+var (
+	PlayerByIDIndex, keelPlayerByID     = table.UintIndex("player_pk", "id", true, func(r *Player) *uint64 { return &r.ID })          // primary key
+	PlayerByNameIndex, keelPlayerByName = table.StringIndex("player_name", "name", false, func(r *Player) *string { return &r.Name }) // index name
+	PlayerByTeamIndex, keelPlayerByTeam = table.UintIndex("player_team", "team", false, func(r *Player) *uint32 { return &r.Team })   // index team
+)
 
-// PlayerByNameIndex is the index player_name of the player table, on (name).
-var PlayerByNameIndex = &table.Index[Player]{
-	Name:    "player_name",
-	Columns: []string{"name"},
-	Compare: func(a, b *Player, _ int) int { return strings.Compare(a.Name, b.Name) },
-	Format:  func(r *Player, _ int) string { return fmt.Sprintf("name=%q", r.Name) },
-	Key:     func(r *Player) uint64 { return table.KeyString(r.Name) },
-}
-
-// PlayerByTeamIndex is the index player_team of the player table, on (team).
-var PlayerByTeamIndex = &table.Index[Player]{
-	Name:     "player_team",
-	Columns:  []string{"team"},
-	Compare:  func(a, b *Player, _ int) int { return cmp.Compare(a.Team, b.Team) },
-	Format:   func(r *Player, _ int) string { return fmt.Sprintf("team=%d", r.Team) },
-	Key:      func(r *Player) uint64 { return table.KeyUint(uint64(r.Team)) },
-	KeyExact: true,
-}
-
-// keelAppendPlayer appends the encoding of a player row.
+// keelAppendPlayer, keelReadPlayer and keelDecodePlayer are the player row's codec.
 func keelAppendPlayer(dst []byte, r *Player) []byte {
 	dst = codec.AppendUvarint(dst, r.ID)
 	dst = codec.AppendString(dst, r.Name)
@@ -907,7 +534,6 @@ func keelAppendPlayer(dst []byte, r *Player) []byte {
 	return dst
 }
 
-// keelReadPlayer reads a player row written by keelAppendPlayer.
 func keelReadPlayer(d *codec.Reader, r *Player) {
 	r.ID = d.Uvarint()
 	r.Name = d.Text()
@@ -929,175 +555,37 @@ func keelReadPlayer(d *codec.Reader, r *Player) {
 	}
 }
 
-// keelDecodePlayer decodes one player row.
 func keelDecodePlayer(src []byte, r *Player) error {
 	d := codec.NewReader(src)
 	keelReadPlayer(d, r)
 	return d.Err()
 }
 
-// PlayerReader reads the player table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type PlayerReader struct{ r *table.Reader[Player] }
-
-// Count returns the number of rows.
-func (r PlayerReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r PlayerReader) All() iter.Seq[Player] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r PlayerReader) Backward() iter.Seq[Player] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r PlayerReader) Find(id uint64) (Player, bool) {
-	return r.r.Find(PlayerByIDIndex, Player{ID: id})
-}
+// PlayerReader reads the player table: table.Rows, and a reader of each index.
+type PlayerReader struct{ table.Rows[Player, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r PlayerReader) ByID() PlayerByIDReader { return PlayerByIDReader{r.r} }
+func (r PlayerReader) ByID() table.ByUnique[Player, uint64] { return keelPlayerByID.Unique(r.Reader()) }
 
 // ByName reads the table by its index name (name).
-func (r PlayerReader) ByName() PlayerByNameReader { return PlayerByNameReader{r.r} }
+func (r PlayerReader) ByName() table.ByIndex[Player, string] {
+	return keelPlayerByName.Index(r.Reader())
+}
 
 // ByTeam reads the table by its index team (team).
-func (r PlayerReader) ByTeam() PlayerByTeamReader { return PlayerByTeamReader{r.r} }
+func (r PlayerReader) ByTeam() table.ByIndex[Player, uint32] {
+	return keelPlayerByTeam.Index(r.Reader())
+}
 
-// PlayerTable is the player table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// PlayerTable is the player table inside a transaction: its reader and table.Writer.
 type PlayerTable struct {
 	PlayerReader
-	t *table.Table[Player]
-}
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t PlayerTable) Insert(row Player) (Player, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t PlayerTable) Update(row Player) (Player, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t PlayerTable) Upsert(row Player) (stored Player, inserted bool, err error) {
-	return t.t.Upsert(row)
-}
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t PlayerTable) Delete(id uint64) (Player, error) {
-	return t.t.DeleteBy(PlayerByIDIndex, Player{ID: id})
+	table.Writer[Player, uint64]
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t PlayerTable) ByID() PlayerByID { return PlayerByID{PlayerByIDReader{&t.t.Reader}, t.t} }
-
-// ByName reads the table by its index name (name).
-func (t PlayerTable) ByName() PlayerByNameReader { return PlayerByNameReader{&t.t.Reader} }
-
-// ByTeam reads the table by its index team (team).
-func (t PlayerTable) ByTeam() PlayerByTeamReader { return PlayerByTeamReader{&t.t.Reader} }
-
-// PlayerByIDReader reads the player table by its primary key (id).
-type PlayerByIDReader struct{ r *table.Reader[Player] }
-
-// Find returns the row with the given key.
-func (x PlayerByIDReader) Find(id uint64) (Player, bool) {
-	return x.r.Find(PlayerByIDIndex, Player{ID: id})
-}
-
-// Filter yields the row with the given key, if there is one.
-func (x PlayerByIDReader) Filter(id uint64) iter.Seq[Player] {
-	return x.r.Lookup(PlayerByIDIndex, Player{ID: id}, 0)
-}
-
-// Between yields, in key order, the rows whose id lies in [lo, hi).
-func (x PlayerByIDReader) Between(lo, hi uint64) iter.Seq[Player] {
-	return x.r.Scan(PlayerByIDIndex, table.Incl(Player{ID: lo}, 0), table.Excl(Player{ID: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x PlayerByIDReader) Range(lo, hi table.Bound[Player]) iter.Seq[Player] {
-	return x.r.Scan(PlayerByIDIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x PlayerByIDReader) RangeBackward(lo, hi table.Bound[Player]) iter.Seq[Player] {
-	return x.r.ScanBackward(PlayerByIDIndex, lo, hi)
-}
-
-// PlayerByID reads and writes the player table by its primary key (id).
-type PlayerByID struct {
-	PlayerByIDReader
-	t *table.Table[Player]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x PlayerByID) Update(row Player) (Player, error) { return x.t.UpdateBy(PlayerByIDIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x PlayerByID) Delete(id uint64) (Player, error) {
-	return x.t.DeleteBy(PlayerByIDIndex, Player{ID: id})
-}
-
-// PlayerByNameReader reads the player table by its index name (name).
-type PlayerByNameReader struct{ r *table.Reader[Player] }
-
-// Filter yields the rows with the given key, in primary-key order.
-func (x PlayerByNameReader) Filter(name string) iter.Seq[Player] {
-	return x.r.Lookup(PlayerByNameIndex, Player{Name: name}, 0)
-}
-
-// Between yields, in key order, the rows whose name lies in [lo, hi).
-func (x PlayerByNameReader) Between(lo, hi string) iter.Seq[Player] {
-	return x.r.Scan(PlayerByNameIndex, table.Incl(Player{Name: lo}, 0), table.Excl(Player{Name: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x PlayerByNameReader) Range(lo, hi table.Bound[Player]) iter.Seq[Player] {
-	return x.r.Scan(PlayerByNameIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x PlayerByNameReader) RangeBackward(lo, hi table.Bound[Player]) iter.Seq[Player] {
-	return x.r.ScanBackward(PlayerByNameIndex, lo, hi)
-}
-
-// PlayerByTeamReader reads the player table by its index team (team).
-type PlayerByTeamReader struct{ r *table.Reader[Player] }
-
-// Filter yields the rows with the given key, in primary-key order.
-func (x PlayerByTeamReader) Filter(team uint32) iter.Seq[Player] {
-	return x.r.Lookup(PlayerByTeamIndex, Player{Team: team}, 0)
-}
-
-// Between yields, in key order, the rows whose team lies in [lo, hi).
-func (x PlayerByTeamReader) Between(lo, hi uint32) iter.Seq[Player] {
-	return x.r.Scan(PlayerByTeamIndex, table.Incl(Player{Team: lo}, 0), table.Excl(Player{Team: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x PlayerByTeamReader) Range(lo, hi table.Bound[Player]) iter.Seq[Player] {
-	return x.r.Scan(PlayerByTeamIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x PlayerByTeamReader) RangeBackward(lo, hi table.Bound[Player]) iter.Seq[Player] {
-	return x.r.ScanBackward(PlayerByTeamIndex, lo, hi)
+func (t PlayerTable) ByID() table.ByUniqueTx[Player, uint64] {
+	return keelPlayerByID.UniqueTx(t.Table())
 }
 
 // SecretDef describes the secret table.
@@ -1107,148 +595,49 @@ var SecretDef = &table.Def[Secret]{
 		{Name: "id", Type: "uint64", Kind: "uint64"},
 		{Name: "note", Type: "string", Kind: "string"},
 	},
-	Primary: SecretByIDIndex,
-	Sequences: []table.AutoInc[Secret]{
-		table.NewAutoInc("secret_id_seq", "id", table.SeqParams[uint64]{},
-			func(r *Secret) *uint64 { return &r.ID }),
-	},
-	Encode: keelAppendSecret,
-	Decode: keelDecodeSecret,
+	Primary:   SecretByIDIndex,
+	Sequences: []table.AutoInc[Secret]{table.NewAutoInc("secret_id_seq", "id", table.SeqParams[uint64]{}, func(r *Secret) *uint64 { return &r.ID })},
+	Encode:    keelAppendSecret,
+	Decode:    keelDecodeSecret,
 }
 
-// SecretByIDIndex is the primary key secret_pk of the secret table, on (id).
-var SecretByIDIndex = &table.Index[Secret]{
-	Name:     "secret_pk",
-	Columns:  []string{"id"},
-	Unique:   true,
-	Compare:  func(a, b *Secret, _ int) int { return cmp.Compare(a.ID, b.ID) },
-	Format:   func(r *Secret, _ int) string { return fmt.Sprintf("id=%d", r.ID) },
-	Key:      func(r *Secret) uint64 { return table.KeyUint(r.ID) },
-	KeyExact: true,
-}
+// The secret table's indexes on one column (XIndex, with keelX its key):
+var (
+	SecretByIDIndex, keelSecretByID = table.UintIndex("secret_pk", "id", true, func(r *Secret) *uint64 { return &r.ID }) // primary key
+)
 
-// keelAppendSecret appends the encoding of a secret row.
+// keelAppendSecret, keelReadSecret and keelDecodeSecret are the secret row's codec.
 func keelAppendSecret(dst []byte, r *Secret) []byte {
 	dst = codec.AppendUvarint(dst, r.ID)
-	dst = codec.AppendString(dst, r.Note)
-	return dst
+	return codec.AppendString(dst, r.Note)
 }
 
-// keelReadSecret reads a secret row written by keelAppendSecret.
 func keelReadSecret(d *codec.Reader, r *Secret) {
 	r.ID = d.Uvarint()
 	r.Note = d.Text()
 }
 
-// keelDecodeSecret decodes one secret row.
 func keelDecodeSecret(src []byte, r *Secret) error {
 	d := codec.NewReader(src)
 	keelReadSecret(d, r)
 	return d.Err()
 }
 
-// SecretReader reads the secret table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type SecretReader struct{ r *table.Reader[Secret] }
-
-// Count returns the number of rows.
-func (r SecretReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r SecretReader) All() iter.Seq[Secret] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r SecretReader) Backward() iter.Seq[Secret] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r SecretReader) Find(id uint64) (Secret, bool) {
-	return r.r.Find(SecretByIDIndex, Secret{ID: id})
-}
+// SecretReader reads the secret table: table.Rows, and a reader of each index.
+type SecretReader struct{ table.Rows[Secret, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r SecretReader) ByID() SecretByIDReader { return SecretByIDReader{r.r} }
+func (r SecretReader) ByID() table.ByUnique[Secret, uint64] { return keelSecretByID.Unique(r.Reader()) }
 
-// SecretTable is the secret table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// SecretTable is the secret table inside a transaction: its reader and table.Writer.
 type SecretTable struct {
 	SecretReader
-	t *table.Table[Secret]
-}
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t SecretTable) Insert(row Secret) (Secret, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t SecretTable) Update(row Secret) (Secret, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t SecretTable) Upsert(row Secret) (stored Secret, inserted bool, err error) {
-	return t.t.Upsert(row)
-}
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t SecretTable) Delete(id uint64) (Secret, error) {
-	return t.t.DeleteBy(SecretByIDIndex, Secret{ID: id})
+	table.Writer[Secret, uint64]
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t SecretTable) ByID() SecretByID { return SecretByID{SecretByIDReader{&t.t.Reader}, t.t} }
-
-// SecretByIDReader reads the secret table by its primary key (id).
-type SecretByIDReader struct{ r *table.Reader[Secret] }
-
-// Find returns the row with the given key.
-func (x SecretByIDReader) Find(id uint64) (Secret, bool) {
-	return x.r.Find(SecretByIDIndex, Secret{ID: id})
-}
-
-// Filter yields the row with the given key, if there is one.
-func (x SecretByIDReader) Filter(id uint64) iter.Seq[Secret] {
-	return x.r.Lookup(SecretByIDIndex, Secret{ID: id}, 0)
-}
-
-// Between yields, in key order, the rows whose id lies in [lo, hi).
-func (x SecretByIDReader) Between(lo, hi uint64) iter.Seq[Secret] {
-	return x.r.Scan(SecretByIDIndex, table.Incl(Secret{ID: lo}, 0), table.Excl(Secret{ID: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x SecretByIDReader) Range(lo, hi table.Bound[Secret]) iter.Seq[Secret] {
-	return x.r.Scan(SecretByIDIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x SecretByIDReader) RangeBackward(lo, hi table.Bound[Secret]) iter.Seq[Secret] {
-	return x.r.ScanBackward(SecretByIDIndex, lo, hi)
-}
-
-// SecretByID reads and writes the secret table by its primary key (id).
-type SecretByID struct {
-	SecretByIDReader
-	t *table.Table[Secret]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x SecretByID) Update(row Secret) (Secret, error) { return x.t.UpdateBy(SecretByIDIndex, row) }
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x SecretByID) Delete(id uint64) (Secret, error) {
-	return x.t.DeleteBy(SecretByIDIndex, Secret{ID: id})
+func (t SecretTable) ByID() table.ByUniqueTx[Secret, uint64] {
+	return keelSecretByID.UniqueTx(t.Table())
 }
 
 // OnlineDef describes the online table.
@@ -1264,140 +653,43 @@ var OnlineDef = &table.Def[Online]{
 	Decode:  keelDecodeOnline,
 }
 
-// OnlineByIdentityIndex is the primary key online_pk of the online table, on (identity).
-var OnlineByIdentityIndex = &table.Index[Online]{
-	Name:    "online_pk",
-	Columns: []string{"identity"},
-	Unique:  true,
-	Compare: func(a, b *Online, _ int) int { return strings.Compare(a.Identity, b.Identity) },
-	Format:  func(r *Online, _ int) string { return fmt.Sprintf("identity=%q", r.Identity) },
-	Key:     func(r *Online) uint64 { return table.KeyString(r.Identity) },
-}
+// The online table's indexes on one column (XIndex, with keelX its key):
+var (
+	OnlineByIdentityIndex, keelOnlineByIdentity = table.StringIndex("online_pk", "identity", true, func(r *Online) *string { return &r.Identity }) // primary key
+)
 
-// keelAppendOnline appends the encoding of a online row.
+// keelAppendOnline, keelReadOnline and keelDecodeOnline are the online row's codec.
 func keelAppendOnline(dst []byte, r *Online) []byte {
 	dst = codec.AppendString(dst, r.Identity)
-	dst = codec.AppendVarint(dst, int64(r.Count))
-	return dst
+	return codec.AppendVarint(dst, int64(r.Count))
 }
 
-// keelReadOnline reads a online row written by keelAppendOnline.
 func keelReadOnline(d *codec.Reader, r *Online) {
 	r.Identity = d.Text()
 	r.Count = int32(d.Int(32))
 }
 
-// keelDecodeOnline decodes one online row.
 func keelDecodeOnline(src []byte, r *Online) error {
 	d := codec.NewReader(src)
 	keelReadOnline(d, r)
 	return d.Err()
 }
 
-// OnlineReader reads the online table: inside a transaction it sees the
-// transaction's own writes; in a ViewDB it sees that commit. Its
-// iterators may be ranged over many times, each time afresh; a
-// transaction may write while ranging, and the range goes on over the
-// rows as they were when it began.
-type OnlineReader struct{ r *table.Reader[Online] }
-
-// Count returns the number of rows.
-func (r OnlineReader) Count() int { return r.r.Count() }
-
-// All yields every row in primary-key order.
-func (r OnlineReader) All() iter.Seq[Online] { return r.r.All() }
-
-// Backward yields every row in reverse primary-key order.
-func (r OnlineReader) Backward() iter.Seq[Online] { return r.r.Backward() }
-
-// Find returns the row with the given primary key.
-func (r OnlineReader) Find(identity string) (Online, bool) {
-	return r.r.Find(OnlineByIdentityIndex, Online{Identity: identity})
-}
+// OnlineReader reads the online table: table.Rows, and a reader of each index.
+type OnlineReader struct{ table.Rows[Online, string] }
 
 // ByIdentity reads the table by its primary key (identity).
-func (r OnlineReader) ByIdentity() OnlineByIdentityReader { return OnlineByIdentityReader{r.r} }
+func (r OnlineReader) ByIdentity() table.ByUnique[Online, string] {
+	return keelOnlineByIdentity.Unique(r.Reader())
+}
 
-// OnlineTable is the online table inside a transaction. Writes that fail
-// change nothing; the whole transaction rolls back when its reducer
-// returns an error.
+// OnlineTable is the online table inside a transaction: its reader and table.Writer.
 type OnlineTable struct {
 	OnlineReader
-	t *table.Table[Online]
-}
-
-// Insert stores row only if no row has its key (or another unique key)
-// and returns it as stored: every autoinc column that is 0 gets its
-// sequence's next value; a non-zero value is stored as given. A taken
-// key is a *table.UniqueError.
-func (t OnlineTable) Insert(row Online) (Online, error) { return t.t.Insert(row) }
-
-// Update replaces the row with row's primary key, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (t OnlineTable) Update(row Online) (Online, error) { return t.t.Update(row) }
-
-// Upsert inserts row, or replaces the row with its primary key:
-// inserted reports which.
-func (t OnlineTable) Upsert(row Online) (stored Online, inserted bool, err error) {
-	return t.t.Upsert(row)
-}
-
-// Delete removes the row with the given primary key and returns it, or
-// a *table.NotFoundError.
-func (t OnlineTable) Delete(identity string) (Online, error) {
-	return t.t.DeleteBy(OnlineByIdentityIndex, Online{Identity: identity})
+	table.Writer[Online, string]
 }
 
 // ByIdentity reads and writes the table by its primary key (identity).
-func (t OnlineTable) ByIdentity() OnlineByIdentity {
-	return OnlineByIdentity{OnlineByIdentityReader{&t.t.Reader}, t.t}
-}
-
-// OnlineByIdentityReader reads the online table by its primary key (identity).
-type OnlineByIdentityReader struct{ r *table.Reader[Online] }
-
-// Find returns the row with the given key.
-func (x OnlineByIdentityReader) Find(identity string) (Online, bool) {
-	return x.r.Find(OnlineByIdentityIndex, Online{Identity: identity})
-}
-
-// Filter yields the row with the given key, if there is one.
-func (x OnlineByIdentityReader) Filter(identity string) iter.Seq[Online] {
-	return x.r.Lookup(OnlineByIdentityIndex, Online{Identity: identity}, 0)
-}
-
-// Between yields, in key order, the rows whose identity lies in [lo, hi).
-func (x OnlineByIdentityReader) Between(lo, hi string) iter.Seq[Online] {
-	return x.r.Scan(OnlineByIdentityIndex, table.Incl(Online{Identity: lo}, 0), table.Excl(Online{Identity: hi}, 0))
-}
-
-// Range yields the rows between two bounds (see table.Incl, table.Excl,
-// table.Prefix; a zero Bound leaves its end open) in key order.
-func (x OnlineByIdentityReader) Range(lo, hi table.Bound[Online]) iter.Seq[Online] {
-	return x.r.Scan(OnlineByIdentityIndex, lo, hi)
-}
-
-// RangeBackward yields the rows between two bounds in reverse key order.
-func (x OnlineByIdentityReader) RangeBackward(lo, hi table.Bound[Online]) iter.Seq[Online] {
-	return x.r.ScanBackward(OnlineByIdentityIndex, lo, hi)
-}
-
-// OnlineByIdentity reads and writes the online table by its primary key (identity).
-type OnlineByIdentity struct {
-	OnlineByIdentityReader
-	t *table.Table[Online]
-}
-
-// Update replaces the row whose key equals row's, only if it is present
-// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
-// keep their stored values.
-func (x OnlineByIdentity) Update(row Online) (Online, error) {
-	return x.t.UpdateBy(OnlineByIdentityIndex, row)
-}
-
-// Delete removes the row with the given key and returns it, or a
-// *table.NotFoundError.
-func (x OnlineByIdentity) Delete(identity string) (Online, error) {
-	return x.t.DeleteBy(OnlineByIdentityIndex, Online{Identity: identity})
+func (t OnlineTable) ByIdentity() table.ByUniqueTx[Online, string] {
+	return keelOnlineByIdentity.UniqueTx(t.Table())
 }

@@ -1,0 +1,84 @@
+package codegen_test
+
+import (
+	"bytes"
+	"go/ast"
+	"go/parser"
+	"go/printer"
+	"go/token"
+	"os"
+	"strings"
+	"testing"
+)
+
+// blogGen is the generated file of the posts example: the module the
+// README shows, whose size the generator keeps small by instantiating
+// package table's generic accessors rather than writing them out.
+const blogGen = "../examples/posts/blog/keel_gen.go"
+
+// TestGeneratedSize checks that the blog example's generated file stays
+// at most 250 lines.
+func TestGeneratedSize(t *testing.T) {
+	src, err := os.ReadFile(blogGen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(src, []byte("\n")); n > 250 {
+		t.Errorf("%s has %d lines, want at most 250", blogGen, n)
+	}
+}
+
+// TestNothingEmittedTwice checks that no two functions (declared or
+// literal) of more than one statement in the generated files have the
+// same body, so that what repeats lives in a generic helper instead.
+func TestNothingEmittedTwice(t *testing.T) {
+	for _, file := range []string{blogGen, "testdata/blog/keel_gen.go"} {
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, file, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]token.Pos{}
+		ast.Inspect(f, func(n ast.Node) bool {
+			var body *ast.BlockStmt
+			switch n := n.(type) {
+			case *ast.FuncDecl:
+				body = n.Body
+			case *ast.FuncLit:
+				body = n.Body
+			}
+			if body == nil || len(body.List) < 2 {
+				return true
+			}
+			var b strings.Builder
+			printer.Fprint(&b, token.NewFileSet(), body)
+			if at, ok := seen[b.String()]; ok {
+				t.Errorf("%s: %s repeats the body at %s:\n%s", file, fset.Position(body.Pos()), fset.Position(at), b.String())
+			}
+			seen[b.String()] = body.Pos()
+			return true
+		})
+	}
+}
+
+// TestSetInsertPromise checks that the generated code of a table without
+// a primary key promises no *table.UniqueError for its rows: inserting an
+// identical row is a no-op (table.SetWriter.Insert).
+func TestSetInsertPromise(t *testing.T) {
+	src, err := os.ReadFile("testdata/blog/keel_gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(src, []byte("type LikeTable struct"))
+	if i < 0 {
+		t.Fatal("no LikeTable in testdata/blog/keel_gen.go")
+	}
+	if !bytes.Contains(src[i:i+200], []byte("table.SetWriter[Like]")) {
+		t.Error("LikeTable does not write through table.SetWriter")
+	}
+	for _, line := range strings.Split(string(src), "\n") {
+		if strings.Contains(line, "LikeTable) Insert") {
+			t.Errorf("generated Insert on the set table: %s", line)
+		}
+	}
+}

@@ -1,0 +1,248 @@
+package table
+
+import (
+	"cmp"
+	"iter"
+	"strconv"
+	"strings"
+)
+
+// The typed accessors that generated code hands out: each reads or writes
+// a table through one index whose key is a value of type K (the type of a
+// one-column key; the row type itself for a table without a primary key
+// or an index on several columns). Generated code declares one Key per
+// index and instantiates these types with it, so that what each index
+// offers is written once, here.
+
+// Key binds an index of R to the Go type K of its key: Row builds the key
+// row that holds k in the index's key columns.
+type Key[R, K any] struct {
+	ix  *Index[R]
+	row func(k K) R
+}
+
+// KeyOf returns the key of index ix, whose key rows row builds.
+func KeyOf[R, K any](ix *Index[R], row func(k K) R) *Key[R, K] {
+	return &Key[R, K]{ix: ix, row: row}
+}
+
+// Rows reads r by k, the primary key.
+func (k *Key[R, K]) Rows(r *Reader[R]) Rows[R, K] { return Rows[R, K]{r, k} }
+
+// Writer writes t by k, the primary key.
+func (k *Key[R, K]) Writer(t *Table[R]) Writer[R, K] { return Writer[R, K]{t, k} }
+
+// Set writes t, a table without a primary key.
+func (k *Key[R, K]) Set(t *Table[R]) SetWriter[R] { return SetWriter[R]{t} }
+
+// Index reads r by k, a B-tree index that is not unique.
+func (k *Key[R, K]) Index(r *Reader[R]) ByIndex[R, K] { return ByIndex[R, K]{r, k} }
+
+// Unique reads r by k, a unique B-tree index (or the primary key).
+func (k *Key[R, K]) Unique(r *Reader[R]) ByUnique[R, K] { return ByUnique[R, K]{ByIndex[R, K]{r, k}} }
+
+// UniqueTx reads and writes t by k, a unique B-tree index (or the primary
+// key).
+func (k *Key[R, K]) UniqueTx(t *Table[R]) ByUniqueTx[R, K] {
+	return ByUniqueTx[R, K]{ByUnique[R, K]{ByIndex[R, K]{&t.Reader, k}}, t}
+}
+
+// Hash reads r by k, a hash index.
+func (k *Key[R, K]) Hash(r *Reader[R]) ByHash[R, K] { return ByHash[R, K]{r, k} }
+
+// HashTx reads and writes t by k, a hash index.
+func (k *Key[R, K]) HashTx(t *Table[R]) ByHashTx[R, K] {
+	return ByHashTx[R, K]{ByHash[R, K]{&t.Reader, k}, t}
+}
+
+// Rows reads a table: inside a transaction it sees the transaction's own
+// writes; in a view it sees that commit. Its iterators may be ranged over
+// many times, each time afresh; a transaction may write while ranging, and
+// the range goes on over the rows as they were when it began.
+type Rows[R, K any] struct {
+	r  *Reader[R]
+	pk *Key[R, K]
+}
+
+// Reader returns the table's reader.
+func (x Rows[R, K]) Reader() *Reader[R] { return x.r }
+
+// Count returns the number of rows.
+func (x Rows[R, K]) Count() int { return x.r.Count() }
+
+// All yields every row in primary-key order (a hash primary key: in no
+// particular order; a table without a primary key: in row order).
+func (x Rows[R, K]) All() iter.Seq[R] { return x.r.All() }
+
+// Backward yields every row in reverse primary-key order.
+func (x Rows[R, K]) Backward() iter.Seq[R] { return x.r.Backward() }
+
+// Find returns the row with primary key k.
+func (x Rows[R, K]) Find(k K) (R, bool) { return x.r.Find(x.pk.ix, x.pk.row(k)) }
+
+// Has reports whether a row has primary key k; for a table without a
+// primary key, whether the table holds row k.
+func (x Rows[R, K]) Has(k K) bool {
+	_, ok := x.r.Find(x.pk.ix, x.pk.row(k))
+	return ok
+}
+
+// Writer writes a table that has a primary key. Writes that fail change
+// nothing; the whole transaction rolls back when its reducer returns an
+// error.
+type Writer[R, K any] struct {
+	t  *Table[R]
+	pk *Key[R, K]
+}
+
+// Table returns the table.
+func (x Writer[R, K]) Table() *Table[R] { return x.t }
+
+// Insert stores row only if no row has its primary key (or another
+// unique key) and returns it as stored: every autoinc column that is 0
+// gets its sequence's next value; a non-zero value is stored as given. A
+// taken key is a *UniqueError.
+func (x Writer[R, K]) Insert(row R) (R, error) { return x.t.Insert(row) }
+
+// Update replaces the row with row's primary key, only if it is present
+// (otherwise a *NotFoundError). Autoinc columns that are 0 in row keep
+// their stored values.
+func (x Writer[R, K]) Update(row R) (R, error) { return x.t.Update(row) }
+
+// Upsert inserts row, or replaces the row with its primary key: inserted
+// reports which.
+func (x Writer[R, K]) Upsert(row R) (stored R, inserted bool, err error) { return x.t.Upsert(row) }
+
+// Delete removes the row with primary key k and returns it, or a
+// *NotFoundError.
+func (x Writer[R, K]) Delete(k K) (R, error) { return x.t.DeleteBy(x.pk.ix, x.pk.row(k)) }
+
+// SetWriter writes a table without a primary key: a set of rows, each
+// stored once.
+type SetWriter[R any] struct{ t *Table[R] }
+
+// Table returns the table.
+func (x SetWriter[R]) Table() *Table[R] { return x.t }
+
+// Insert stores row and returns it as stored. A row identical to a stored
+// one is stored once: inserting it again returns the stored row and
+// changes nothing. Only a unique secondary index whose key another row
+// holds makes it fail, with a *UniqueError.
+func (x SetWriter[R]) Insert(row R) (R, error) { return x.t.Insert(row) }
+
+// Delete removes row and returns it, or a *NotFoundError.
+func (x SetWriter[R]) Delete(row R) (R, error) { return x.t.Delete(row) }
+
+// ByIndex reads a table by one B-tree index.
+type ByIndex[R, K any] struct {
+	r *Reader[R]
+	k *Key[R, K]
+}
+
+// Filter yields the rows with key k: in primary-key order for an index
+// that is not unique; for a unique one, the row Find returns, if any.
+func (x ByIndex[R, K]) Filter(k K) iter.Seq[R] { return x.r.Lookup(x.k.ix, x.k.row(k), 0) }
+
+// Between yields, in key order, the rows whose key lies in [lo, hi).
+func (x ByIndex[R, K]) Between(lo, hi K) iter.Seq[R] {
+	return x.r.Scan(x.k.ix, Incl(x.k.row(lo), 0), Excl(x.k.row(hi), 0))
+}
+
+// Range yields the rows between two bounds (see Incl, Excl, Prefix; a zero
+// Bound leaves its end open) in key order.
+func (x ByIndex[R, K]) Range(lo, hi Bound[R]) iter.Seq[R] { return x.r.Scan(x.k.ix, lo, hi) }
+
+// RangeBackward yields the rows between two bounds in reverse key order.
+func (x ByIndex[R, K]) RangeBackward(lo, hi Bound[R]) iter.Seq[R] {
+	return x.r.ScanBackward(x.k.ix, lo, hi)
+}
+
+// ByUnique reads a table by a unique B-tree index.
+type ByUnique[R, K any] struct{ ByIndex[R, K] }
+
+// Find returns the row with key k.
+func (x ByUnique[R, K]) Find(k K) (R, bool) { return x.r.Find(x.k.ix, x.k.row(k)) }
+
+// ByUniqueTx reads and writes a table by a unique B-tree index.
+type ByUniqueTx[R, K any] struct {
+	ByUnique[R, K]
+	t *Table[R]
+}
+
+// Update replaces the row whose key equals row's, only if it is present
+// (otherwise a *NotFoundError). Autoinc columns that are 0 in row keep
+// their stored values.
+func (x ByUniqueTx[R, K]) Update(row R) (R, error) { return x.t.UpdateBy(x.k.ix, row) }
+
+// Delete removes the row with key k and returns it, or a *NotFoundError.
+func (x ByUniqueTx[R, K]) Delete(k K) (R, error) { return x.t.DeleteBy(x.k.ix, x.k.row(k)) }
+
+// ByHash reads a table by a hash index, which finds rows by their whole
+// key and has no order.
+type ByHash[R, K any] struct {
+	r *Reader[R]
+	k *Key[R, K]
+}
+
+// Find returns the row with key k.
+func (x ByHash[R, K]) Find(k K) (R, bool) { return x.r.Find(x.k.ix, x.k.row(k)) }
+
+// Filter yields the row with key k, if there is one.
+func (x ByHash[R, K]) Filter(k K) iter.Seq[R] { return x.r.Lookup(x.k.ix, x.k.row(k), 0) }
+
+// ByHashTx reads and writes a table by a hash index.
+type ByHashTx[R, K any] struct {
+	ByHash[R, K]
+	t *Table[R]
+}
+
+// Update replaces the row whose key equals row's, only if it is present
+// (otherwise a *NotFoundError). Autoinc columns that are 0 in row keep
+// their stored values.
+func (x ByHashTx[R, K]) Update(row R) (R, error) { return x.t.UpdateBy(x.k.ix, row) }
+
+// Delete removes the row with key k and returns it, or a *NotFoundError.
+func (x ByHashTx[R, K]) Delete(k K) (R, error) { return x.t.DeleteBy(x.k.ix, x.k.row(k)) }
+
+// keyOn returns the key of ix, a one-column index on the field col points
+// to.
+func keyOn[R, T any](ix *Index[R], col func(r *R) *T) (*Index[R], *Key[R, T]) {
+	return ix, KeyOf(ix, func(k T) R {
+		var r R
+		*col(&r) = k
+		return r
+	})
+}
+
+// StringIndex returns a B-tree index named name on one column of a string
+// type, the field col points to, and its key: what generated code
+// declares for such an index.
+func StringIndex[R any, T ~string](name, column string, unique bool, col func(r *R) *T) (*Index[R], *Key[R, T]) {
+	return keyOn(&Index[R]{Name: name, Columns: []string{column}, Unique: unique,
+		Compare: func(a, b *R, _ int) int { return strings.Compare(string(*col(a)), string(*col(b))) },
+		Format:  func(r *R, _ int) string { return column + "=" + strconv.Quote(string(*col(r))) },
+		Key:     func(r *R) uint64 { return KeyString(string(*col(r))) },
+	}, col)
+}
+
+// UintIndex returns a B-tree index named name on one column of an
+// unsigned integer type, the field col points to, and its key.
+func UintIndex[R any, T ~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uintptr](name, column string, unique bool, col func(r *R) *T) (*Index[R], *Key[R, T]) {
+	return keyOn(&Index[R]{Name: name, Columns: []string{column}, Unique: unique,
+		Compare:  func(a, b *R, _ int) int { return cmp.Compare(*col(a), *col(b)) },
+		Format:   func(r *R, _ int) string { return column + "=" + strconv.FormatUint(uint64(*col(r)), 10) },
+		Key:      func(r *R) uint64 { return KeyUint(uint64(*col(r))) },
+		KeyExact: true,
+	}, col)
+}
+
+// IntIndex returns a B-tree index named name on one column of a signed
+// integer type, the field col points to, and its key.
+func IntIndex[R any, T ~int | ~int8 | ~int16 | ~int32 | ~int64](name, column string, unique bool, col func(r *R) *T) (*Index[R], *Key[R, T]) {
+	return keyOn(&Index[R]{Name: name, Columns: []string{column}, Unique: unique,
+		Compare:  func(a, b *R, _ int) int { return cmp.Compare(*col(a), *col(b)) },
+		Format:   func(r *R, _ int) string { return column + "=" + strconv.FormatInt(int64(*col(r)), 10) },
+		Key:      func(r *R) uint64 { return KeyInt(int64(*col(r))) },
+		KeyExact: true,
+	}, col)
+}
