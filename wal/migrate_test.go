@@ -431,6 +431,15 @@ func migCases() []migCase {
 		l, _ := codec.ListValue(kindOf(k), es)
 		return l
 	}
+	genWide := func(_ string, i int) []codec.Value {
+		return []codec.Value{vi("int32", 0), vu("uint16", uint64(60000+i)), vu("uint8", uint64(200+i)), f32,
+			ints("int32", int64(i), -int64(i)<<20), vi("int", int64(i)<<40)}
+	}
+	updWide := func(_ string, v []codec.Value) []codec.Value {
+		v = slices.Clone(v)
+		v[1] = vu("uint16", v[1].Uint()+1)
+		return v
+	}
 	return []migCase{
 		{name: "add table", v1: []dynTable{base()}, v2: []dynTable{base(), other}, gen: genBase, update: updBase,
 			steps: []wal.StepKind{wal.AddTable}, next: map[string]int64{"t": 41}, probe: probeBase},
@@ -511,15 +520,7 @@ func migCases() []migCase {
 				t.Cols = []dynCol{col("id", "int64"), col("a", "uint32"), col("b", "int16"), col("c", "float64"), col("d", "[]int64"), col("e", "int64")}
 				t.Seq.Min, t.Seq.Max = i64(-100000), i64(-1)
 			})},
-			gen: func(_ string, i int) []codec.Value {
-				return []codec.Value{vi("int32", 0), vu("uint16", uint64(60000+i)), vu("uint8", uint64(200+i)), f32,
-					ints("int32", int64(i), -int64(i)<<20), vi("int", int64(i)<<40)}
-			},
-			update: func(_ string, v []codec.Value) []codec.Value {
-				v = slices.Clone(v)
-				v[1] = vu("uint16", v[1].Uint()+1)
-				return v
-			},
+			gen: genWide, update: updWide,
 			expect: func(_ string, v []codec.Value) []codec.Value {
 				l := v[4].List()
 				d := ints("int64", l[0].Int(), l[1].Int())
@@ -540,6 +541,26 @@ func migCases() []migCase {
 			})},
 			gen: genBase, update: updBase, steps: []wal.StepKind{wal.ChangeSequence},
 			next: map[string]int64{"t": 41}, probe: probeBase},
+		{name: "sequence range widened after it ran out", v1: []dynTable{with(base(), func(t *dynTable) {
+			t.Seq.Max, t.Seq.NoCycle = i64(migRows), true
+		})},
+			v2: []dynTable{with(base(), func(t *dynTable) {
+				t.Seq.Max, t.Seq.NoCycle = i64(100000), true
+			})},
+			gen: genBase, update: updBase, steps: []wal.StepKind{wal.ChangeSequence},
+			// 1 to 40 used, the last value of its range: it resumes after it.
+			next: map[string]int64{"t": migRows + 1}, probe: probeBase},
+		{name: "a decreasing sequence's range widened after it ran out", v1: []dynTable{with(wide, func(t *dynTable) {
+			t.Seq.Min, t.Seq.NoCycle = i64(-119), true // -1, -4, ... -118: 40 values
+		})},
+			v2: []dynTable{with(wide, func(t *dynTable) {
+				t.Seq.Min, t.Seq.NoCycle = i64(-100000), true
+			})},
+			gen: genWide, update: updWide, steps: []wal.StepKind{wal.ChangeSequence},
+			next: map[string]int64{"t": -121},
+			probe: func(string) []codec.Value {
+				return []codec.Value{vi("int32", 0), vu("uint16", 1), vu("uint8", 1), f32, ints("int32"), vi("int", 1)}
+			}},
 		{name: "sequence parameters: a min beyond the boundary moves it forward", v1: []dynTable{base()},
 			v2:  []dynTable{with(base(), func(t *dynTable) { t.Seq.Min = i64(500) })},
 			gen: genBase, update: updBase, steps: []wal.StepKind{wal.ChangeSequence},

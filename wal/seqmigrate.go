@@ -11,8 +11,11 @@ import (
 // A migration keeps every sequence's promise: no value it handed out is
 // handed out again. The persisted boundary of a sequence (table.SeqMove)
 // is the value it resumes at; a value at the boundary or beyond it in the
-// sequence's direction was never handed out (for an exhausted sequence,
-// the boundary is its last value). With new parameters the sequence
+// sequence's direction was never handed out. An exhausted sequence's
+// boundary says less: it is the value its last batch started at (or its
+// last value), and every value from there to the end of its old range may
+// have been handed out, so it resumes after the last value of its old
+// range. With new parameters the sequence
 // resumes at the boundary when the new range holds it, moves forward to
 // the new range when the range starts beyond it, and the migration is
 // refused when the range ends before it. A new sequence of a table with
@@ -50,11 +53,17 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 		switch {
 		case prev != nil && moved:
 			oc, _ := findColumn(tp.old, prev.Column)
-			v := fromBits(m.Next, colKind(oc).IsSigned())
+			oldSigned := colKind(oc).IsSigned()
+			v := fromBits(m.Next, oldSigned)
 			resume = v
 			if m.Exhausted {
 				exhausted = true
-				resume = new(big.Int).Add(v, step) // the value after its last one
+				olo, ohi, _, err := seqRange(*prev, oldSigned)
+				if err != nil {
+					return nil, fmt.Errorf("keel: table %s: %w", tp.name, err)
+				}
+				last := lastValue(v, olo, ohi, prev.Increment)
+				resume = new(big.Int).Add(last, step) // the value after the last one of its old range
 			}
 		case prev == nil && len(rows) > 0:
 			ext, any, err := extreme(tp, s.Column, rows, lo, hi, up)
@@ -98,6 +107,21 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 		out = append(out, table.SeqMove{Table: tp.name, Sequence: s.Name, Next: toBits(resume, signed)})
 	}
 	return out, nil
+}
+
+// lastValue is the last value of the range lo..hi that a sequence of
+// increment inc passing through v reaches.
+func lastValue(v, lo, hi *big.Int, inc int64) *big.Int {
+	if inc == 0 {
+		inc = 1
+	}
+	st := new(big.Int).Abs(big.NewInt(inc))
+	if inc > 0 {
+		n := new(big.Int).Quo(new(big.Int).Sub(hi, v), st)
+		return n.Add(v, n.Mul(n, st))
+	}
+	n := new(big.Int).Quo(new(big.Int).Sub(v, lo), st)
+	return n.Sub(v, n.Mul(n, st))
 }
 
 // beyond reports whether v lies past the end of lo..hi in the direction
