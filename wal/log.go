@@ -598,7 +598,8 @@ const maxGather = time.Millisecond
 
 // gather holds the next fsync back, under SyncAlways, until the callers
 // released by the last one have queued their next transactions (counted
-// as entries appended since), for at most half the last fsync's duration.
+// as entries appended since), for at most half the last fsync's duration
+// and never more than maxGather.
 // Callers that call in a loop then share one fsync instead of splitting
 // into two groups that alternate; a caller that does not come back costs
 // the others at most that delay. A single caller in a loop has queued its
