@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -210,9 +211,18 @@ func (e *env) rawContender(group int, prealloc bool) (*contender, error) {
 		note = fmt.Sprintf("%d-byte %s + fsync counted as %d transactions, no database", len(rec), how, group)
 	}
 	var off int64
-	return &contender{callers: 1, scale: float64(group), note: func() string { return note },
+	var took []time.Duration // of every write+fsync, for the time-weighted tail
+	return &contender{callers: 1, scale: float64(group),
+		note: func() string {
+			if p, longest := timeWeighted(took, 0.99); longest > 0 {
+				return fmt.Sprintf("%s; 1%% of the loop's time went to fsyncs of %s or more, the longest %s", note, dur(p), dur(longest))
+			}
+			return note
+		},
 		close: func() error { err := f.Close(); os.RemoveAll(dir); return err },
 		op: func(int, *rand.Rand) error {
+			t0 := time.Now()
+			defer func() { took = append(took, time.Since(t0)) }()
 			if !prealloc {
 				if _, err := f.Write(rec); err != nil {
 					return err
@@ -228,6 +238,33 @@ func (e *env) rawContender(group int, prealloc bool) (*contender, error) {
 			off += int64(len(rec))
 			return f.Sync()
 		}}, nil
+}
+
+// timeWeighted returns the duration d such that the operations of at
+// least d took the share 1-q of the time of all of them, and the longest.
+// A call in flight while an fsync runs waits for it, so with calls in
+// flight at every moment (a pipelined Keel) the q-quantile of their
+// latency is at least this time-weighted quantile of the fsyncs, not the
+// per-fsync quantile.
+func timeWeighted(took []time.Duration, q float64) (d, longest time.Duration) {
+	if len(took) == 0 {
+		return 0, 0
+	}
+	s := slices.Clone(took)
+	slices.Sort(s)
+	var total time.Duration
+	for _, t := range s {
+		total += t
+	}
+	tail := time.Duration(float64(total) * (1 - q))
+	var sum time.Duration
+	for i := len(s) - 1; i >= 0; i-- {
+		sum += s[i]
+		if sum >= tail {
+			return s[i], s[len(s)-1]
+		}
+	}
+	return s[0], s[len(s)-1]
 }
 
 // logCounters are a log's counters at one moment.

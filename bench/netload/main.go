@@ -27,8 +27,10 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -49,9 +51,22 @@ func main() {
 	inflight := flag.Int("inflight", 40, "calls in flight per connection")
 	subs := flag.Int("subs", 1000, "subscribed connections for the fan-out run")
 	rate := flag.Int("rate", 1000, "commits a second in the fan-out run")
+	flag.StringVar(&serverProf, "serverprof", "", "write a CPU profile of each server process into this `directory`")
+	cpuprofile := flag.String("cpuprofile", "", "with -serve: write a CPU profile of the server to this `file`")
 	flag.Parse()
 	if *serve != "" {
+		if *cpuprofile != "" {
+			f, err := os.Create(*cpuprofile)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "netload serve:", err)
+				os.Exit(1)
+			}
+			pprof.StartCPUProfile(f)
+			defer f.Close()
+			defer pprof.StopCPUProfile()
+		}
 		if err := serveChild(*serve, *memory); err != nil {
+			pprof.StopCPUProfile()
 			fmt.Fprintln(os.Stderr, "netload serve:", err)
 			os.Exit(1)
 		}
@@ -128,9 +143,17 @@ func serveChild(dir string, memory bool) error {
 	return srv.Shutdown(ctx)
 }
 
+// serverProf is where each server process writes its CPU profile
+// (-serverprof), named after its data directory; "" for none.
+var serverProf string
+
 // child starts the server process and returns its address.
 func child(dir string, memory bool) (addr string, stop func(), err error) {
-	cmd := exec.Command(os.Args[0], "-serve", dir, fmt.Sprint("-memory=", memory))
+	args := []string{"-serve", dir, fmt.Sprint("-memory=", memory)}
+	if serverProf != "" {
+		args = append(args, "-cpuprofile", filepath.Join(serverProf, filepath.Base(dir)+".pprof"))
+	}
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Stderr = os.Stderr
 	in, _ := cmd.StdinPipe()
 	out, _ := cmd.StdoutPipe()
