@@ -58,7 +58,12 @@ func (c *cluster) config(i int) replica.Config {
 		peers = append(peers, replica.Peer{ID: uint64(j + 1), Addr: fmt.Sprint("mem", j+1)})
 	}
 	cfg := replica.Config{ID: uint64(i + 1), Dir: c.dirs[i], Module: c.km, Peers: peers,
-		Transport: c.net.Transport(uint64(i + 1)), Tick: 10 * time.Millisecond}
+		Transport: c.net.Transport(uint64(i + 1)), Tick: 10 * time.Millisecond,
+		// An election timeout of 300 to 600 ms: a leader keeps its place
+		// through the scheduling stalls of a loaded machine (CheckQuorum
+		// steps it down after one timeout without a quorum's word), which
+		// would fail the calls of tests that are not about failover.
+		ElectionTicks: 30}
 	if c.cfg != nil {
 		c.cfg(&cfg)
 	}
