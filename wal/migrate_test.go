@@ -642,6 +642,22 @@ func migCases() []migCase {
 			},
 			steps: []wal.StepKind{wal.MigrateRows}, next: map[string]int64{"t": 41},
 			probe: func(string) []codec.Value { return []codec.Value{vu("uint64", 0), vs("p"), vs("1")} }},
+		{name: "rename the autoinc column through a migration function", v1: []dynTable{base()},
+			v2: []dynTable{with(base(), func(t *dynTable) {
+				t.Cols[0] = col("key", "uint64")
+				t.PK, t.Seq.Col = []string{"key"}, "key"
+			})},
+			migrations: func(v1, v2 *dynModule) []table.Migration {
+				o, n := v1.def("t"), v2.def("t")
+				return []table.Migration{table.NewMigration(n.Def, "RenameID", o.Columns, o.Decode, func(r dynRow) (dynRow, error) {
+					v := o.values(r)
+					return n.row(v...), nil
+				})}
+			},
+			gen: genBase, update: updBase, steps: []wal.StepKind{wal.MigrateRows, wal.AddSequence, wal.DropSequence},
+			// 40, the largest id handed out, was deleted: the new sequence
+			// starts after it, not after the largest stored id.
+			next: map[string]int64{"t": 41}, probe: probeBase},
 		{name: "a new primary key", v1: []dynTable{other},
 			v2: []dynTable{with(other, func(t *dynTable) {
 				t.PK = []string{"v", "k"}

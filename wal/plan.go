@@ -323,7 +323,7 @@ func planTable(o, t *table.TableInfo, d Declarations) (*tablePlan, []Step, []*Sc
 	}
 	for _, s := range o.Sequences {
 		if _, gone := os[s.Name]; gone {
-			step(DropSequence, s.Name, "%s dropped with its state", sequenceString(s))
+			step(DropSequence, s.Name, "%s dropped; a sequence the table gains in the same direction starts after the values it handed out", sequenceString(s))
 		}
 	}
 	return tp, steps, refused

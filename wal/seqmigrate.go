@@ -20,7 +20,9 @@ import (
 // the new range when the range starts beyond it, and the migration is
 // refused when the range ends before it. A new sequence of a table with
 // rows starts after the largest value of its column (the smallest, for a
-// negative increment), so that it does not meet stored values at once.
+// negative increment), so that it does not meet stored values at once,
+// and after the values that a sequence of the table dropped by the same
+// migration handed out (see droppedFloor).
 
 // migrateSeqs returns the persisted states of tp's sequences after the
 // migration: moves holds the stored ones by sequence name, rows are the
@@ -65,15 +67,26 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 				last := lastValue(v, olo, ohi, prev.Increment)
 				resume = new(big.Int).Add(last, step) // the value after the last one of its old range
 			}
-		case prev == nil && len(rows) > 0:
-			ext, any, err := extreme(tp, s.Column, rows, lo, hi, up)
+		case prev == nil:
+			if len(rows) > 0 {
+				ext, any, err := extreme(tp, s.Column, rows, lo, hi, up)
+				if err != nil {
+					return nil, err
+				}
+				if any {
+					resume = new(big.Int).Add(ext, step)
+				}
+			}
+			floor, err := droppedFloor(tp, moves, up)
 			if err != nil {
 				return nil, err
 			}
-			if !any {
-				continue
+			if floor != nil && (resume == nil || (up && floor.Cmp(resume) > 0) || (!up && floor.Cmp(resume) < 0)) {
+				resume = floor
 			}
-			resume = new(big.Int).Add(ext, step)
+			if resume == nil {
+				continue // a new sequence of a table without values in its range: it starts at its start
+			}
 			if (up && resume.Cmp(start) < 0) || (!up && resume.Cmp(start) > 0) {
 				resume = start
 			}
@@ -88,7 +101,7 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 			out = append(out, table.SeqMove{Table: tp.name, Sequence: s.Name, Next: toBits(resume, signed)})
 			continue
 		default:
-			continue // never moved, or a new sequence of an empty table: it starts at its start
+			continue // never moved: it starts at its start
 		}
 		// Forward to the new range, never back.
 		if (up && resume.Cmp(lo) < 0) || (!up && resume.Cmp(hi) > 0) {
@@ -107,6 +120,43 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 		out = append(out, table.SeqMove{Table: tp.name, Sequence: s.Name, Next: toBits(resume, signed)})
 	}
 	return out, nil
+}
+
+// droppedFloor returns the first value, in the direction up, that no
+// sequence of tp's old schema which the module no longer has handed out:
+// the sequence of a column renamed through a migration function gets a
+// new name, and must not hand out the values of deleted rows again. nil
+// when no such sequence moved.
+func droppedFloor(tp *tablePlan, moves map[string]table.SeqMove, up bool) (*big.Int, error) {
+	if tp.old == nil {
+		return nil, nil
+	}
+	var floor *big.Int
+	for _, os := range tp.old.Sequences {
+		m, moved := moves[os.Name]
+		if !moved || hasSequence(tp.cur, os.Name) || (os.Increment > 0) != up {
+			continue
+		}
+		oc, _ := findColumn(tp.old, os.Column)
+		signed := colKind(oc).IsSigned()
+		v := fromBits(m.Next, signed)
+		if m.Exhausted {
+			olo, ohi, _, err := seqRange(os, signed)
+			if err != nil {
+				return nil, fmt.Errorf("keel: table %s: %w", tp.name, err)
+			}
+			v = lastValue(v, olo, ohi, os.Increment)
+			if up {
+				v.Add(v, big.NewInt(1))
+			} else {
+				v.Sub(v, big.NewInt(1))
+			}
+		}
+		if floor == nil || (up && v.Cmp(floor) > 0) || (!up && v.Cmp(floor) < 0) {
+			floor = v
+		}
+	}
+	return floor, nil
 }
 
 // lastValue is the last value of the range lo..hi that a sequence of
