@@ -130,12 +130,12 @@ func (g *emitter) context() {
 	for _, t := range g.m.Tables {
 		g.p("// %s returns the %s table.", t.Go, t.Name)
 		g.p("func (db DB) %s() %sTable {", t.Go, t.Go)
-		w := "Writer"
+		w := "table.WriterOf(" + pkKeyVar(t) + ", t)"
 		if t.Primary == nil {
-			w = "Set"
+			w = "table.SetOf(t)"
 		}
 		g.p("\tt := table.Use(db.tx, %sDef)", t.Go)
-		g.p("\treturn %sTable{%sReader{%s.Rows(&t.Reader)}, %s.%s(t)}", t.Go, t.Go, pkKeyVar(t), pkKeyVar(t), w)
+		g.p("\treturn %sTable{%sReader{table.RowsOf(%s, &t.Reader)}, %s}", t.Go, t.Go, pkKeyVar(t), w)
 		g.p("}")
 		g.p("")
 	}
@@ -144,7 +144,7 @@ func (g *emitter) context() {
 	g.p("")
 	for _, t := range g.m.Tables {
 		g.p("// %s returns the %s table.", t.Go, t.Name)
-		g.p("func (v ViewDB) %s() %sReader { return %sReader{%s.Rows(table.Read(v.v, %sDef))} }", t.Go, t.Go, t.Go, pkKeyVar(t), t.Go)
+		g.p("func (v ViewDB) %s() %sReader { return %sReader{table.RowsOf(%s, table.Read(v.v, %sDef))} }", t.Go, t.Go, t.Go, pkKeyVar(t), t.Go)
 		g.p("")
 	}
 }
@@ -198,12 +198,19 @@ func (g *emitter) moduleVar() {
 	g.p("}")
 	g.p("")
 	for _, r := range m.Reducers {
-		ctx := "&Ctx{Ctx: c, DB: DB{c.Tx}}"
 		if r.Init {
 			g.p("// %sReducer is the init reducer %s: it runs once, when a database is", r.Func, r.Func)
 			g.p("// created.")
-			g.p("var %sReducer = reducer.NewInit(%q, func(c *reducer.Ctx) error { return %s(%s) })", r.Func, r.Func, r.Func, ctx)
+			g.p("var %sReducer = reducer.NewInit(%q, func(c *reducer.Ctx) error { return %s(&Ctx{Ctx: c, DB: DB{c.Tx}}) })", r.Func, r.Func, r.Func)
 			g.p("")
+		}
+	}
+	g.p("// The module's reducers: XReducer is reducer X, with its XArgs and result codecs.")
+	g.p("var (")
+	block := g.buf.Len()
+	for _, r := range m.Reducers {
+		ctx := "&Ctx{Ctx: c, DB: DB{c.Tx}}"
+		if r.Init {
 			continue
 		}
 		var args []string
@@ -215,8 +222,7 @@ func (g *emitter) moduleVar() {
 		if r.Result != nil {
 			res = r.Result.expr
 		}
-		g.p("// %sReducer is reducer %s, with the codecs of its %sArgs and result.", r.Func, r.Func, r.Func)
-		g.p("var %sReducer = reducer.New(%q, func(c *reducer.Ctx, a %sArgs) (%s, error) {", r.Func, r.Func, r.Func, res)
+		g.p("%sReducer = reducer.New(%q, func(c *reducer.Ctx, a %sArgs) (%s, error) {", r.Func, r.Func, r.Func, res)
 		if r.Result == nil {
 			g.p("\treturn struct{}{}, %s", call)
 		} else {
@@ -248,15 +254,25 @@ func (g *emitter) moduleVar() {
 			g.p("}, reducer.Codec[%s]{", res)
 			g.p("\tAppend: func(dst []byte, v *%s) []byte {", res)
 			g.enc(r.Result, "*v", "\t\t")
-			g.p("\t\treturn dst")
+			g.returnDst("\t\t")
 			g.p("\t},")
-			g.p("\tDecode: func(src []byte, v *%s) error {", res)
-			g.p("\t\td := codec.NewReader(src)")
+			g.p("\tDecode: reducer.Reads(func(d *codec.Reader, v *%s) {", res)
 			g.dec(r.Result, "*v", "\t\t")
-			g.p("\t\treturn d.Err()")
-			g.p("\t},")
+			g.p("\t}),")
 			g.p("}, %s)", sig)
 		}
+	}
+	if g.buf.Len() == block {
+		g.buf.Truncate(block - len("// The module's reducers: XReducer is reducer X, with its XArgs and result codecs.\nvar (\n"))
+	} else {
+		lines := strings.SplitAfter(g.buf.String()[block:], "\n")
+		g.buf.Truncate(block)
+		for _, l := range lines {
+			if l != "" {
+				g.buf.WriteString("\t" + l)
+			}
+		}
+		g.p(")")
 		g.p("")
 	}
 	needNone := false
@@ -1015,7 +1031,7 @@ func (g *emitter) readerOf(t *tableModel, ix *indexModel, r string) string {
 	}
 	switch {
 	case ix.Hash:
-		return keyVar(t, ix) + ".Hash(" + r + ")"
+		return "table.HashOf(" + keyVar(t, ix) + ", " + r + ")"
 	case ix.Unique:
 		return keyVar(t, ix) + ".Unique(" + r + ")"
 	}
@@ -1040,7 +1056,7 @@ func (g *emitter) writerOf(t *tableModel, ix *indexModel, tt string) string {
 		return fmt.Sprintf("%s%s{%s%sReader{&%s.Reader}, %s}", t.Go, ix.Go, t.Go, ix.Go, tt, tt)
 	}
 	if ix.Hash {
-		return keyVar(t, ix) + ".HashTx(" + tt + ")"
+		return "table.HashTxOf(" + keyVar(t, ix) + ", " + tt + ")"
 	}
 	return keyVar(t, ix) + ".UniqueTx(" + tt + ")"
 }

@@ -26,14 +26,20 @@ func KeyOf[R, K any](ix *Index[R], row func(k K) R) *Key[R, K] {
 	return &Key[R, K]{ix: ix, row: row}
 }
 
-// Rows reads r by k, the primary key.
-func (k *Key[R, K]) Rows(r *Reader[R]) Rows[R, K] { return Rows[R, K]{r, k} }
+// The readers and writers are made by functions, or by the few methods
+// of Key that most keys need, rather than by a method of Key each: the
+// methods of a generic type are compiled wherever it is instantiated, so
+// a method of Key per kind of reader would make every module compile
+// every kind for every key.
 
-// Writer writes t by k, the primary key.
-func (k *Key[R, K]) Writer(t *Table[R]) Writer[R, K] { return Writer[R, K]{t, k} }
+// RowsOf reads r by k, the primary key.
+func RowsOf[R, K any](k *Key[R, K], r *Reader[R]) Rows[R, K] { return Rows[R, K]{r, k} }
 
-// Set writes t, a table without a primary key.
-func (k *Key[R, K]) Set(t *Table[R]) SetWriter[R] { return SetWriter[R]{t} }
+// WriterOf writes t by k, the primary key.
+func WriterOf[R, K any](k *Key[R, K], t *Table[R]) Writer[R, K] { return Writer[R, K]{t, k} }
+
+// SetOf writes t, a table without a primary key.
+func SetOf[R any](t *Table[R]) SetWriter[R] { return SetWriter[R]{t} }
 
 // Index reads r by k, a B-tree index that is not unique.
 func (k *Key[R, K]) Index(r *Reader[R]) ByIndex[R, K] { return ByIndex[R, K]{r, k} }
@@ -47,11 +53,11 @@ func (k *Key[R, K]) UniqueTx(t *Table[R]) ByUniqueTx[R, K] {
 	return ByUniqueTx[R, K]{ByUnique[R, K]{ByIndex[R, K]{&t.Reader, k}}, t}
 }
 
-// Hash reads r by k, a hash index.
-func (k *Key[R, K]) Hash(r *Reader[R]) ByHash[R, K] { return ByHash[R, K]{r, k} }
+// HashOf reads r by k, a hash index.
+func HashOf[R, K any](k *Key[R, K], r *Reader[R]) ByHash[R, K] { return ByHash[R, K]{r, k} }
 
-// HashTx reads and writes t by k, a hash index.
-func (k *Key[R, K]) HashTx(t *Table[R]) ByHashTx[R, K] {
+// HashTxOf reads and writes t by k, a hash index.
+func HashTxOf[R, K any](k *Key[R, K], t *Table[R]) ByHashTx[R, K] {
 	return ByHashTx[R, K]{ByHash[R, K]{&t.Reader, k}, t}
 }
 

@@ -25,6 +25,8 @@ import (
 var (
 	compileCost = flag.Bool("compilecost", false, "measure the compile cost of a generated 20-table module")
 	keelDir     = flag.String("keel", "", "the Keel tree to measure (default: this one)")
+	costWrite   = flag.Bool("costwrite", false, "write the fixture modules (to -costdir) without measuring them")
+	costDir     = flag.String("costdir", "", "write the fixture modules here and keep them (default: a temporary directory)")
 )
 
 const costTables = 20
@@ -111,7 +113,10 @@ func TestCompileCost(t *testing.T) {
 		wd, _ := os.Getwd()
 		keel = filepath.Clean(filepath.Join(wd, "..", ".."))
 	}
-	root := t.TempDir()
+	root := *costDir
+	if root == "" {
+		root = t.TempDir()
+	}
 	gen := filepath.Join(root, "bin", "keelgen")
 	build := exec.Command("go", "build", "-o", gen, "./cmd/keelgen")
 	build.Dir = keel
@@ -155,6 +160,9 @@ func TestCompileCost(t *testing.T) {
 			if out, err := tidy.CombinedOutput(); err != nil {
 				t.Fatalf("go mod tidy: %v\n%s", err, out)
 			}
+		}
+		if *costWrite {
+			continue
 		}
 		for _, step := range []struct {
 			name string

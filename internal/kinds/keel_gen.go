@@ -61,7 +61,7 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Sample returns the sample table.
 func (db DB) Sample() SampleTable {
 	t := table.Use(db.tx, SampleDef)
-	return SampleTable{SampleReader{keelSampleByID.Rows(&t.Reader)}, keelSampleByID.Writer(t)}
+	return SampleTable{SampleReader{table.RowsOf(keelSampleByID, &t.Reader)}, table.WriterOf(keelSampleByID, t)}
 }
 
 // ViewOf returns the typed tables of v.
@@ -69,7 +69,7 @@ func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Sample returns the sample table.
 func (v ViewDB) Sample() SampleReader {
-	return SampleReader{keelSampleByID.Rows(table.Read(v.v, SampleDef))}
+	return SampleReader{table.RowsOf(keelSampleByID, table.Read(v.v, SampleDef))}
 }
 
 // Module is the kinds module: its tables and reducers, for keel.Open.
@@ -79,29 +79,29 @@ var Module = &keel.Module{
 	Reducers: []*reducer.Def{&PutReducer.Def, &ReplaceReducer.Def},
 }
 
-// PutReducer is reducer Put, with the codecs of its PutArgs and result.
-var PutReducer = reducer.New("Put", func(c *reducer.Ctx, a PutArgs) (Sample, error) {
-	return Put(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.R)
-}, reducer.Codec[PutArgs]{
-	Append: func(dst []byte, a *PutArgs) []byte {
-		return keelAppendSample(dst, &a.R)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *PutArgs) {
-		keelReadSample(d, &a.R)
-	}),
-}, reducer.RowCodec(SampleDef), reducer.Signature([]reducer.Param{{Name: "r", Row: "sample"}}, &reducer.Param{Row: "sample"}))
-
-// ReplaceReducer is reducer Replace, with the codecs of its ReplaceArgs and result.
-var ReplaceReducer = reducer.New("Replace", func(c *reducer.Ctx, a ReplaceArgs) (Sample, error) {
-	return Replace(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.R)
-}, reducer.Codec[ReplaceArgs]{
-	Append: func(dst []byte, a *ReplaceArgs) []byte {
-		return keelAppendSample(dst, &a.R)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *ReplaceArgs) {
-		keelReadSample(d, &a.R)
-	}),
-}, reducer.RowCodec(SampleDef), reducer.Signature([]reducer.Param{{Name: "r", Row: "sample"}}, &reducer.Param{Row: "sample"}))
+// The module's reducers: XReducer is reducer X, with its XArgs and result codecs.
+var (
+	PutReducer = reducer.New("Put", func(c *reducer.Ctx, a PutArgs) (Sample, error) {
+		return Put(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.R)
+	}, reducer.Codec[PutArgs]{
+		Append: func(dst []byte, a *PutArgs) []byte {
+			return keelAppendSample(dst, &a.R)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *PutArgs) {
+			keelReadSample(d, &a.R)
+		}),
+	}, reducer.RowCodec(SampleDef), reducer.Signature([]reducer.Param{{Name: "r", Row: "sample"}}, &reducer.Param{Row: "sample"}))
+	ReplaceReducer = reducer.New("Replace", func(c *reducer.Ctx, a ReplaceArgs) (Sample, error) {
+		return Replace(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.R)
+	}, reducer.Codec[ReplaceArgs]{
+		Append: func(dst []byte, a *ReplaceArgs) []byte {
+			return keelAppendSample(dst, &a.R)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *ReplaceArgs) {
+			keelReadSample(d, &a.R)
+		}),
+	}, reducer.RowCodec(SampleDef), reducer.Signature([]reducer.Param{{Name: "r", Row: "sample"}}, &reducer.Param{Row: "sample"}))
+)
 
 // The arguments of the module's reducers: XArgs for reducer X.
 type (

@@ -48,13 +48,13 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Reminder returns the reminder table.
 func (db DB) Reminder() ReminderTable {
 	t := table.Use(db.tx, ReminderDef)
-	return ReminderTable{ReminderReader{keelReminderByID.Rows(&t.Reader)}, keelReminderByID.Writer(t)}
+	return ReminderTable{ReminderReader{table.RowsOf(keelReminderByID, &t.Reader)}, table.WriterOf(keelReminderByID, t)}
 }
 
 // Sent returns the sent table.
 func (db DB) Sent() SentTable {
 	t := table.Use(db.tx, SentDef)
-	return SentTable{SentReader{keelSentByID.Rows(&t.Reader)}, keelSentByID.Writer(t)}
+	return SentTable{SentReader{table.RowsOf(keelSentByID, &t.Reader)}, table.WriterOf(keelSentByID, t)}
 }
 
 // ViewOf returns the typed tables of v.
@@ -62,11 +62,13 @@ func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Reminder returns the reminder table.
 func (v ViewDB) Reminder() ReminderReader {
-	return ReminderReader{keelReminderByID.Rows(table.Read(v.v, ReminderDef))}
+	return ReminderReader{table.RowsOf(keelReminderByID, table.Read(v.v, ReminderDef))}
 }
 
 // Sent returns the sent table.
-func (v ViewDB) Sent() SentReader { return SentReader{keelSentByID.Rows(table.Read(v.v, SentDef))} }
+func (v ViewDB) Sent() SentReader {
+	return SentReader{table.RowsOf(keelSentByID, table.Read(v.v, SentDef))}
+}
 
 // Module is the schedmod module: its tables and reducers, for keel.Open.
 var Module = &keel.Module{
@@ -79,45 +81,43 @@ var Module = &keel.Module{
 	},
 }
 
-// RemindReducer is reducer Remind, with the codecs of its RemindArgs and result.
-var RemindReducer = reducer.New("Remind", func(c *reducer.Ctx, a RemindArgs) (Reminder, error) {
-	return Remind(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Text, a.At, a.Every)
-}, reducer.Codec[RemindArgs]{
-	Append: func(dst []byte, a *RemindArgs) []byte {
-		dst = codec.AppendString(dst, a.Text)
-		dst = codec.AppendTime(dst, a.At)
-		return codec.AppendVarint(dst, int64(a.Every))
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *RemindArgs) {
-		a.Text = d.Text()
-		a.At = d.Time()
-		a.Every = time.Duration(d.Varint())
-	}),
-}, reducer.RowCodec(ReminderDef), reducer.Signature([]reducer.Param{{Name: "text", Kind: "string"}, {Name: "at", Kind: "time"}, {Name: "every", Kind: "int64"}}, &reducer.Param{Row: "reminder"}))
-
-// CancelReducer is reducer Cancel, with the codecs of its CancelArgs and result.
-var CancelReducer = reducer.New("Cancel", func(c *reducer.Ctx, a CancelArgs) (struct{}, error) {
-	return struct{}{}, Cancel(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Id)
-}, reducer.Codec[CancelArgs]{
-	Append: func(dst []byte, a *CancelArgs) []byte {
-		return codec.AppendUvarint(dst, a.Id)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *CancelArgs) {
-		a.Id = d.Uvarint()
-	}),
-}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "id", Kind: "uint64"}}, nil))
-
-// SendReducer is reducer Send, with the codecs of its SendArgs and result.
-var SendReducer = reducer.New("Send", func(c *reducer.Ctx, a SendArgs) (struct{}, error) {
-	return struct{}{}, Send(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.R)
-}, reducer.Codec[SendArgs]{
-	Append: func(dst []byte, a *SendArgs) []byte {
-		return keelAppendReminder(dst, &a.R)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *SendArgs) {
-		keelReadReminder(d, &a.R)
-	}),
-}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "r", Row: "reminder"}}, nil))
+// The module's reducers: XReducer is reducer X, with its XArgs and result codecs.
+var (
+	RemindReducer = reducer.New("Remind", func(c *reducer.Ctx, a RemindArgs) (Reminder, error) {
+		return Remind(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Text, a.At, a.Every)
+	}, reducer.Codec[RemindArgs]{
+		Append: func(dst []byte, a *RemindArgs) []byte {
+			dst = codec.AppendString(dst, a.Text)
+			dst = codec.AppendTime(dst, a.At)
+			return codec.AppendVarint(dst, int64(a.Every))
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *RemindArgs) {
+			a.Text = d.Text()
+			a.At = d.Time()
+			a.Every = time.Duration(d.Varint())
+		}),
+	}, reducer.RowCodec(ReminderDef), reducer.Signature([]reducer.Param{{Name: "text", Kind: "string"}, {Name: "at", Kind: "time"}, {Name: "every", Kind: "int64"}}, &reducer.Param{Row: "reminder"}))
+	CancelReducer = reducer.New("Cancel", func(c *reducer.Ctx, a CancelArgs) (struct{}, error) {
+		return struct{}{}, Cancel(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Id)
+	}, reducer.Codec[CancelArgs]{
+		Append: func(dst []byte, a *CancelArgs) []byte {
+			return codec.AppendUvarint(dst, a.Id)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *CancelArgs) {
+			a.Id = d.Uvarint()
+		}),
+	}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "id", Kind: "uint64"}}, nil))
+	SendReducer = reducer.New("Send", func(c *reducer.Ctx, a SendArgs) (struct{}, error) {
+		return struct{}{}, Send(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.R)
+	}, reducer.Codec[SendArgs]{
+		Append: func(dst []byte, a *SendArgs) []byte {
+			return keelAppendReminder(dst, &a.R)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *SendArgs) {
+			keelReadReminder(d, &a.R)
+		}),
+	}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "r", Row: "reminder"}}, nil))
+)
 
 // keelNoneCodec encodes the empty result of reducers that return only an error.
 var keelNoneCodec = reducer.Codec[struct{}]{

@@ -40,14 +40,16 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Post returns the post table.
 func (db DB) Post() PostTable {
 	t := table.Use(db.tx, PostDef)
-	return PostTable{PostReader{keelPostByID.Rows(&t.Reader)}, keelPostByID.Writer(t)}
+	return PostTable{PostReader{table.RowsOf(keelPostByID, &t.Reader)}, table.WriterOf(keelPostByID, t)}
 }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Post returns the post table.
-func (v ViewDB) Post() PostReader { return PostReader{keelPostByID.Rows(table.Read(v.v, PostDef))} }
+func (v ViewDB) Post() PostReader {
+	return PostReader{table.RowsOf(keelPostByID, table.Read(v.v, PostDef))}
+}
 
 // Module is the benchmod module: its tables and reducers, for keel.Open.
 var Module = &keel.Module{
@@ -56,21 +58,23 @@ var Module = &keel.Module{
 	Reducers: []*reducer.Def{&AddPostReducer.Def},
 }
 
-// AddPostReducer is reducer AddPost, with the codecs of its AddPostArgs and result.
-var AddPostReducer = reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) (Post, error) {
-	return AddPost(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Slug, a.Author, a.Title)
-}, reducer.Codec[AddPostArgs]{
-	Append: func(dst []byte, a *AddPostArgs) []byte {
-		dst = codec.AppendString(dst, a.Slug)
-		dst = codec.AppendString(dst, a.Author)
-		return codec.AppendString(dst, a.Title)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *AddPostArgs) {
-		a.Slug = d.Text()
-		a.Author = d.Text()
-		a.Title = d.Text()
-	}),
-}, reducer.RowCodec(PostDef), reducer.Signature([]reducer.Param{{Name: "slug", Kind: "string"}, {Name: "author", Kind: "string"}, {Name: "title", Kind: "string"}}, &reducer.Param{Row: "post"}))
+// The module's reducers: XReducer is reducer X, with its XArgs and result codecs.
+var (
+	AddPostReducer = reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) (Post, error) {
+		return AddPost(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Slug, a.Author, a.Title)
+	}, reducer.Codec[AddPostArgs]{
+		Append: func(dst []byte, a *AddPostArgs) []byte {
+			dst = codec.AppendString(dst, a.Slug)
+			dst = codec.AppendString(dst, a.Author)
+			return codec.AppendString(dst, a.Title)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *AddPostArgs) {
+			a.Slug = d.Text()
+			a.Author = d.Text()
+			a.Title = d.Text()
+		}),
+	}, reducer.RowCodec(PostDef), reducer.Signature([]reducer.Param{{Name: "slug", Kind: "string"}, {Name: "author", Kind: "string"}, {Name: "title", Kind: "string"}}, &reducer.Param{Row: "post"}))
+)
 
 // The arguments of the module's reducers: XArgs for reducer X.
 type (

@@ -98,76 +98,82 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Post returns the post table.
 func (db DB) Post() PostTable {
 	t := table.Use(db.tx, PostDef)
-	return PostTable{PostReader{keelPostByID.Rows(&t.Reader)}, keelPostByID.Writer(t)}
+	return PostTable{PostReader{table.RowsOf(keelPostByID, &t.Reader)}, table.WriterOf(keelPostByID, t)}
 }
 
 // Order returns the order table.
 func (db DB) Order() OrderTable {
 	t := table.Use(db.tx, OrderDef)
-	return OrderTable{OrderReader{keelOrderByPK.Rows(&t.Reader)}, keelOrderByPK.Writer(t)}
+	return OrderTable{OrderReader{table.RowsOf(keelOrderByPK, &t.Reader)}, table.WriterOf(keelOrderByPK, t)}
 }
 
 // Like returns the like table.
 func (db DB) Like() LikeTable {
 	t := table.Use(db.tx, LikeDef)
-	return LikeTable{LikeReader{keelLikeRows.Rows(&t.Reader)}, keelLikeRows.Set(t)}
+	return LikeTable{LikeReader{table.RowsOf(keelLikeRows, &t.Reader)}, table.SetOf(t)}
 }
 
 // Event returns the event table.
 func (db DB) Event() EventTable {
 	t := table.Use(db.tx, EventDef)
-	return EventTable{EventReader{keelEventBySeq.Rows(&t.Reader)}, keelEventBySeq.Writer(t)}
+	return EventTable{EventReader{table.RowsOf(keelEventBySeq, &t.Reader)}, table.WriterOf(keelEventBySeq, t)}
 }
 
 // Reading returns the reading table.
 func (db DB) Reading() ReadingTable {
 	t := table.Use(db.tx, ReadingDef)
-	return ReadingTable{ReadingReader{keelReadingRows.Rows(&t.Reader)}, keelReadingRows.Set(t)}
+	return ReadingTable{ReadingReader{table.RowsOf(keelReadingRows, &t.Reader)}, table.SetOf(t)}
 }
 
 // Account returns the account table.
 func (db DB) Account() AccountTable {
 	t := table.Use(db.tx, AccountDef)
-	return AccountTable{AccountReader{keelAccountByID.Rows(&t.Reader)}, keelAccountByID.Writer(t)}
+	return AccountTable{AccountReader{table.RowsOf(keelAccountByID, &t.Reader)}, table.WriterOf(keelAccountByID, t)}
 }
 
 // Pair returns the pair table.
 func (db DB) Pair() PairTable {
 	t := table.Use(db.tx, PairDef)
-	return PairTable{PairReader{keelPairByPK.Rows(&t.Reader)}, keelPairByPK.Writer(t)}
+	return PairTable{PairReader{table.RowsOf(keelPairByPK, &t.Reader)}, table.WriterOf(keelPairByPK, t)}
 }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Post returns the post table.
-func (v ViewDB) Post() PostReader { return PostReader{keelPostByID.Rows(table.Read(v.v, PostDef))} }
+func (v ViewDB) Post() PostReader {
+	return PostReader{table.RowsOf(keelPostByID, table.Read(v.v, PostDef))}
+}
 
 // Order returns the order table.
 func (v ViewDB) Order() OrderReader {
-	return OrderReader{keelOrderByPK.Rows(table.Read(v.v, OrderDef))}
+	return OrderReader{table.RowsOf(keelOrderByPK, table.Read(v.v, OrderDef))}
 }
 
 // Like returns the like table.
-func (v ViewDB) Like() LikeReader { return LikeReader{keelLikeRows.Rows(table.Read(v.v, LikeDef))} }
+func (v ViewDB) Like() LikeReader {
+	return LikeReader{table.RowsOf(keelLikeRows, table.Read(v.v, LikeDef))}
+}
 
 // Event returns the event table.
 func (v ViewDB) Event() EventReader {
-	return EventReader{keelEventBySeq.Rows(table.Read(v.v, EventDef))}
+	return EventReader{table.RowsOf(keelEventBySeq, table.Read(v.v, EventDef))}
 }
 
 // Reading returns the reading table.
 func (v ViewDB) Reading() ReadingReader {
-	return ReadingReader{keelReadingRows.Rows(table.Read(v.v, ReadingDef))}
+	return ReadingReader{table.RowsOf(keelReadingRows, table.Read(v.v, ReadingDef))}
 }
 
 // Account returns the account table.
 func (v ViewDB) Account() AccountReader {
-	return AccountReader{keelAccountByID.Rows(table.Read(v.v, AccountDef))}
+	return AccountReader{table.RowsOf(keelAccountByID, table.Read(v.v, AccountDef))}
 }
 
 // Pair returns the pair table.
-func (v ViewDB) Pair() PairReader { return PairReader{keelPairByPK.Rows(table.Read(v.v, PairDef))} }
+func (v ViewDB) Pair() PairReader {
+	return PairReader{table.RowsOf(keelPairByPK, table.Read(v.v, PairDef))}
+}
 
 // Module is the blog module: its tables and reducers, for keel.Open.
 var Module = &keel.Module{
@@ -180,134 +186,120 @@ var Module = &keel.Module{
 // created.
 var InitReducer = reducer.NewInit("Init", func(c *reducer.Ctx) error { return Init(&Ctx{Ctx: c, DB: DB{c.Tx}}) })
 
-// AddPostReducer is reducer AddPost, with the codecs of its AddPostArgs and result.
-var AddPostReducer = reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) (Post, error) {
-	return AddPost(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Slug, a.Title, a.Tags)
-}, reducer.Codec[AddPostArgs]{
-	Append: func(dst []byte, a *AddPostArgs) []byte {
-		dst = codec.AppendString(dst, a.Slug)
-		dst = codec.AppendString(dst, a.Title)
-		dst = codec.AppendUvarint(dst, uint64(len(a.Tags)))
-		for _, e1 := range a.Tags {
-			dst = codec.AppendString(dst, e1)
-		}
-		return dst
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *AddPostArgs) {
-		a.Slug = d.Text()
-		a.Title = d.Text()
-		if n := d.Count(); n > 0 {
-			s1 := make([]string, n)
-			for i1 := range s1 {
-				s1[i1] = d.Text()
+// The module's reducers: XReducer is reducer X, with its XArgs and result codecs.
+var (
+	AddPostReducer = reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) (Post, error) {
+		return AddPost(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Slug, a.Title, a.Tags)
+	}, reducer.Codec[AddPostArgs]{
+		Append: func(dst []byte, a *AddPostArgs) []byte {
+			dst = codec.AppendString(dst, a.Slug)
+			dst = codec.AppendString(dst, a.Title)
+			dst = codec.AppendUvarint(dst, uint64(len(a.Tags)))
+			for _, e1 := range a.Tags {
+				dst = codec.AppendString(dst, e1)
 			}
-			a.Tags = s1
-		} else {
-			a.Tags = nil
-		}
-	}),
-}, reducer.RowCodec(PostDef), reducer.Signature([]reducer.Param{{Name: "slug", Kind: "string"}, {Name: "title", Kind: "string"}, {Name: "tags", Kind: "[]string"}}, &reducer.Param{Row: "post"}))
-
-// RenameReducer is reducer Rename, with the codecs of its RenameArgs and result.
-var RenameReducer = reducer.New("Rename", func(c *reducer.Ctx, a RenameArgs) (struct{}, error) {
-	return struct{}{}, Rename(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Slug, a.Title)
-}, reducer.Codec[RenameArgs]{
-	Append: func(dst []byte, a *RenameArgs) []byte {
-		dst = codec.AppendString(dst, a.Slug)
-		return codec.AppendString(dst, a.Title)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *RenameArgs) {
-		a.Slug = d.Text()
-		a.Title = d.Text()
-	}),
-}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "slug", Kind: "string"}, {Name: "title", Kind: "string"}}, nil))
-
-// PlaceOrderReducer is reducer PlaceOrder, with the codecs of its PlaceOrderArgs and result.
-var PlaceOrderReducer = reducer.New("PlaceOrder", func(c *reducer.Ctx, a PlaceOrderArgs) (Order, error) {
-	return PlaceOrder(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.O)
-}, reducer.Codec[PlaceOrderArgs]{
-	Append: func(dst []byte, a *PlaceOrderArgs) []byte {
-		return keelAppendOrder(dst, &a.O)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *PlaceOrderArgs) {
-		keelReadOrder(d, &a.O)
-	}),
-}, reducer.RowCodec(OrderDef), reducer.Signature([]reducer.Param{{Name: "o", Row: "order"}}, &reducer.Param{Row: "order"}))
-
-// CountReducer is reducer Count, with the codecs of its CountArgs and result.
-var CountReducer = reducer.New("Count", func(c *reducer.Ctx, a CountArgs) (int, error) {
-	return Count(&Ctx{Ctx: c, DB: DB{c.Tx}})
-}, reducer.Codec[CountArgs]{
-	Append: func(dst []byte, a *CountArgs) []byte {
-		return dst
-	},
-	Decode: reducer.Reads(func(*codec.Reader, *CountArgs) {}),
-}, reducer.Codec[int]{
-	Append: func(dst []byte, v *int) []byte {
-		dst = codec.AppendVarint(dst, int64(*v))
-		return dst
-	},
-	Decode: func(src []byte, v *int) error {
-		d := codec.NewReader(src)
-		*v = int(d.Int(0))
-		return d.Err()
-	},
-}, reducer.Signature([]reducer.Param{}, &reducer.Param{Kind: "int"}))
-
-// TouchReducer is reducer Touch, with the codecs of its TouchArgs and result.
-var TouchReducer = reducer.New("Touch", func(c *reducer.Ctx, a TouchArgs) (Status, error) {
-	return Touch(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Arg1, a.At, a.S, a.C, a.Tags, a.Raw)
-}, reducer.Codec[TouchArgs]{
-	Append: func(dst []byte, a *TouchArgs) []byte {
-		dst = codec.AppendString(dst, a.Arg1)
-		dst = codec.AppendTime(dst, a.At)
-		dst = codec.AppendString(dst, string(a.S))
-		dst = codec.AppendVarint(dst, int64(a.C))
-		dst = codec.AppendUvarint(dst, uint64(len(a.Tags)))
-		for _, e1 := range a.Tags {
-			dst = codec.AppendString(dst, e1)
-		}
-		return codec.AppendBytes(dst, a.Raw)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *TouchArgs) {
-		a.Arg1 = d.Text()
-		a.At = d.Time()
-		a.S = Status(d.Text())
-		a.C = Cents(d.Varint())
-		if n := d.Count(); n > 0 {
-			s1 := make(Tags, n)
-			for i1 := range s1 {
-				s1[i1] = d.Text()
+			return dst
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *AddPostArgs) {
+			a.Slug = d.Text()
+			a.Title = d.Text()
+			if n := d.Count(); n > 0 {
+				s1 := make([]string, n)
+				for i1 := range s1 {
+					s1[i1] = d.Text()
+				}
+				a.Tags = s1
+			} else {
+				a.Tags = nil
 			}
-			a.Tags = s1
-		} else {
-			a.Tags = nil
-		}
-		a.Raw = d.Bytes(false)
-	}),
-}, reducer.Codec[Status]{
-	Append: func(dst []byte, v *Status) []byte {
-		dst = codec.AppendString(dst, string(*v))
-		return dst
-	},
-	Decode: func(src []byte, v *Status) error {
-		d := codec.NewReader(src)
-		*v = Status(d.Text())
-		return d.Err()
-	},
-}, reducer.Signature([]reducer.Param{{Name: "arg1", Kind: "string"}, {Name: "at", Kind: "time"}, {Name: "s", Kind: "string"}, {Name: "c", Kind: "int64"}, {Name: "tags", Kind: "[]string"}, {Name: "raw", Kind: "bytes"}}, &reducer.Param{Kind: "string"}))
-
-// LogReducer is reducer Log, with the codecs of its LogArgs and result.
-var LogReducer = reducer.New("Log", func(c *reducer.Ctx, a LogArgs) (Event, error) {
-	return Log(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.E)
-}, reducer.Codec[LogArgs]{
-	Append: func(dst []byte, a *LogArgs) []byte {
-		return keelAppendEvent(dst, &a.E)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *LogArgs) {
-		keelReadEvent(d, &a.E)
-	}),
-}, reducer.RowCodec(EventDef), reducer.Signature([]reducer.Param{{Name: "e", Row: "event"}}, &reducer.Param{Row: "event"}))
+		}),
+	}, reducer.RowCodec(PostDef), reducer.Signature([]reducer.Param{{Name: "slug", Kind: "string"}, {Name: "title", Kind: "string"}, {Name: "tags", Kind: "[]string"}}, &reducer.Param{Row: "post"}))
+	RenameReducer = reducer.New("Rename", func(c *reducer.Ctx, a RenameArgs) (struct{}, error) {
+		return struct{}{}, Rename(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Slug, a.Title)
+	}, reducer.Codec[RenameArgs]{
+		Append: func(dst []byte, a *RenameArgs) []byte {
+			dst = codec.AppendString(dst, a.Slug)
+			return codec.AppendString(dst, a.Title)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *RenameArgs) {
+			a.Slug = d.Text()
+			a.Title = d.Text()
+		}),
+	}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "slug", Kind: "string"}, {Name: "title", Kind: "string"}}, nil))
+	PlaceOrderReducer = reducer.New("PlaceOrder", func(c *reducer.Ctx, a PlaceOrderArgs) (Order, error) {
+		return PlaceOrder(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.O)
+	}, reducer.Codec[PlaceOrderArgs]{
+		Append: func(dst []byte, a *PlaceOrderArgs) []byte {
+			return keelAppendOrder(dst, &a.O)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *PlaceOrderArgs) {
+			keelReadOrder(d, &a.O)
+		}),
+	}, reducer.RowCodec(OrderDef), reducer.Signature([]reducer.Param{{Name: "o", Row: "order"}}, &reducer.Param{Row: "order"}))
+	CountReducer = reducer.New("Count", func(c *reducer.Ctx, a CountArgs) (int, error) {
+		return Count(&Ctx{Ctx: c, DB: DB{c.Tx}})
+	}, reducer.Codec[CountArgs]{
+		Append: func(dst []byte, a *CountArgs) []byte {
+			return dst
+		},
+		Decode: reducer.Reads(func(*codec.Reader, *CountArgs) {}),
+	}, reducer.Codec[int]{
+		Append: func(dst []byte, v *int) []byte {
+			return codec.AppendVarint(dst, int64(*v))
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, v *int) {
+			*v = int(d.Int(0))
+		}),
+	}, reducer.Signature([]reducer.Param{}, &reducer.Param{Kind: "int"}))
+	TouchReducer = reducer.New("Touch", func(c *reducer.Ctx, a TouchArgs) (Status, error) {
+		return Touch(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Arg1, a.At, a.S, a.C, a.Tags, a.Raw)
+	}, reducer.Codec[TouchArgs]{
+		Append: func(dst []byte, a *TouchArgs) []byte {
+			dst = codec.AppendString(dst, a.Arg1)
+			dst = codec.AppendTime(dst, a.At)
+			dst = codec.AppendString(dst, string(a.S))
+			dst = codec.AppendVarint(dst, int64(a.C))
+			dst = codec.AppendUvarint(dst, uint64(len(a.Tags)))
+			for _, e1 := range a.Tags {
+				dst = codec.AppendString(dst, e1)
+			}
+			return codec.AppendBytes(dst, a.Raw)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *TouchArgs) {
+			a.Arg1 = d.Text()
+			a.At = d.Time()
+			a.S = Status(d.Text())
+			a.C = Cents(d.Varint())
+			if n := d.Count(); n > 0 {
+				s1 := make(Tags, n)
+				for i1 := range s1 {
+					s1[i1] = d.Text()
+				}
+				a.Tags = s1
+			} else {
+				a.Tags = nil
+			}
+			a.Raw = d.Bytes(false)
+		}),
+	}, reducer.Codec[Status]{
+		Append: func(dst []byte, v *Status) []byte {
+			return codec.AppendString(dst, string(*v))
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, v *Status) {
+			*v = Status(d.Text())
+		}),
+	}, reducer.Signature([]reducer.Param{{Name: "arg1", Kind: "string"}, {Name: "at", Kind: "time"}, {Name: "s", Kind: "string"}, {Name: "c", Kind: "int64"}, {Name: "tags", Kind: "[]string"}, {Name: "raw", Kind: "bytes"}}, &reducer.Param{Kind: "string"}))
+	LogReducer = reducer.New("Log", func(c *reducer.Ctx, a LogArgs) (Event, error) {
+		return Log(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.E)
+	}, reducer.Codec[LogArgs]{
+		Append: func(dst []byte, a *LogArgs) []byte {
+			return keelAppendEvent(dst, &a.E)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *LogArgs) {
+			keelReadEvent(d, &a.E)
+		}),
+	}, reducer.RowCodec(EventDef), reducer.Signature([]reducer.Param{{Name: "e", Row: "event"}}, &reducer.Param{Row: "event"}))
+)
 
 // keelNoneCodec encodes the empty result of reducers that return only an error.
 var keelNoneCodec = reducer.Codec[struct{}]{
@@ -1283,11 +1275,13 @@ var (
 type AccountReader struct{ table.Rows[Account, uint64] }
 
 // ByID reads the table by its hash primary key (id).
-func (r AccountReader) ByID() table.ByHash[Account, uint64] { return keelAccountByID.Hash(r.Reader()) }
+func (r AccountReader) ByID() table.ByHash[Account, uint64] {
+	return table.HashOf(keelAccountByID, r.Reader())
+}
 
 // ByHandle reads the table by its hash unique index handle (handle).
 func (r AccountReader) ByHandle() table.ByHash[Account, string] {
-	return keelAccountByHandle.Hash(r.Reader())
+	return table.HashOf(keelAccountByHandle, r.Reader())
 }
 
 // AccountTable is the account table inside a transaction: its reader and table.Writer.
@@ -1298,12 +1292,12 @@ type AccountTable struct {
 
 // ByID reads and writes the table by its hash primary key (id).
 func (t AccountTable) ByID() table.ByHashTx[Account, uint64] {
-	return keelAccountByID.HashTx(t.Table())
+	return table.HashTxOf(keelAccountByID, t.Table())
 }
 
 // ByHandle reads and writes the table by its hash unique index handle (handle).
 func (t AccountTable) ByHandle() table.ByHashTx[Account, string] {
-	return keelAccountByHandle.HashTx(t.Table())
+	return table.HashTxOf(keelAccountByHandle, t.Table())
 }
 
 // PairDef describes the pair table.

@@ -50,23 +50,27 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Post returns the post table.
 func (db DB) Post() PostTable {
 	t := table.Use(db.tx, PostDef)
-	return PostTable{PostReader{keelPostByID.Rows(&t.Reader)}, keelPostByID.Writer(t)}
+	return PostTable{PostReader{table.RowsOf(keelPostByID, &t.Reader)}, table.WriterOf(keelPostByID, t)}
 }
 
 // Tag returns the tag table.
 func (db DB) Tag() TagTable {
 	t := table.Use(db.tx, TagDef)
-	return TagTable{TagReader{keelTagByName.Rows(&t.Reader)}, keelTagByName.Writer(t)}
+	return TagTable{TagReader{table.RowsOf(keelTagByName, &t.Reader)}, table.WriterOf(keelTagByName, t)}
 }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Post returns the post table.
-func (v ViewDB) Post() PostReader { return PostReader{keelPostByID.Rows(table.Read(v.v, PostDef))} }
+func (v ViewDB) Post() PostReader {
+	return PostReader{table.RowsOf(keelPostByID, table.Read(v.v, PostDef))}
+}
 
 // Tag returns the tag table.
-func (v ViewDB) Tag() TagReader { return TagReader{keelTagByName.Rows(table.Read(v.v, TagDef))} }
+func (v ViewDB) Tag() TagReader {
+	return TagReader{table.RowsOf(keelTagByName, table.Read(v.v, TagDef))}
+}
 
 // Module is the evolve module: its tables and reducers, for keel.Open.
 var Module = &keel.Module{

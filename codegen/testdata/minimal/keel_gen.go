@@ -37,14 +37,16 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Item returns the item table.
 func (db DB) Item() ItemTable {
 	t := table.Use(db.tx, ItemDef)
-	return ItemTable{ItemReader{keelItemByName.Rows(&t.Reader)}, keelItemByName.Writer(t)}
+	return ItemTable{ItemReader{table.RowsOf(keelItemByName, &t.Reader)}, table.WriterOf(keelItemByName, t)}
 }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Item returns the item table.
-func (v ViewDB) Item() ItemReader { return ItemReader{keelItemByName.Rows(table.Read(v.v, ItemDef))} }
+func (v ViewDB) Item() ItemReader {
+	return ItemReader{table.RowsOf(keelItemByName, table.Read(v.v, ItemDef))}
+}
 
 // Module is the minimal module: its tables and reducers, for keel.Open.
 var Module = &keel.Module{

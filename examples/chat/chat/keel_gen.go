@@ -46,13 +46,13 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // User returns the user table.
 func (db DB) User() UserTable {
 	t := table.Use(db.tx, UserDef)
-	return UserTable{UserReader{keelUserByIdentity.Rows(&t.Reader)}, keelUserByIdentity.Writer(t)}
+	return UserTable{UserReader{table.RowsOf(keelUserByIdentity, &t.Reader)}, table.WriterOf(keelUserByIdentity, t)}
 }
 
 // Message returns the message table.
 func (db DB) Message() MessageTable {
 	t := table.Use(db.tx, MessageDef)
-	return MessageTable{MessageReader{keelMessageByID.Rows(&t.Reader)}, keelMessageByID.Writer(t)}
+	return MessageTable{MessageReader{table.RowsOf(keelMessageByID, &t.Reader)}, table.WriterOf(keelMessageByID, t)}
 }
 
 // ViewOf returns the typed tables of v.
@@ -60,12 +60,12 @@ func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // User returns the user table.
 func (v ViewDB) User() UserReader {
-	return UserReader{keelUserByIdentity.Rows(table.Read(v.v, UserDef))}
+	return UserReader{table.RowsOf(keelUserByIdentity, table.Read(v.v, UserDef))}
 }
 
 // Message returns the message table.
 func (v ViewDB) Message() MessageReader {
-	return MessageReader{keelMessageByID.Rows(table.Read(v.v, MessageDef))}
+	return MessageReader{table.RowsOf(keelMessageByID, table.Read(v.v, MessageDef))}
 }
 
 // Module is the chat module: its tables and reducers, for keel.Open.
@@ -77,49 +77,45 @@ var Module = &keel.Module{
 	OnDisconnect: &DisconnectedReducer.Def,
 }
 
-// SetNameReducer is reducer SetName, with the codecs of its SetNameArgs and result.
-var SetNameReducer = reducer.New("SetName", func(c *reducer.Ctx, a SetNameArgs) (struct{}, error) {
-	return struct{}{}, SetName(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Name)
-}, reducer.Codec[SetNameArgs]{
-	Append: func(dst []byte, a *SetNameArgs) []byte {
-		return codec.AppendString(dst, a.Name)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *SetNameArgs) {
-		a.Name = d.Text()
-	}),
-}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "name", Kind: "string"}}, nil))
-
-// SendMessageReducer is reducer SendMessage, with the codecs of its SendMessageArgs and result.
-var SendMessageReducer = reducer.New("SendMessage", func(c *reducer.Ctx, a SendMessageArgs) (struct{}, error) {
-	return struct{}{}, SendMessage(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Text)
-}, reducer.Codec[SendMessageArgs]{
-	Append: func(dst []byte, a *SendMessageArgs) []byte {
-		return codec.AppendString(dst, a.Text)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *SendMessageArgs) {
-		a.Text = d.Text()
-	}),
-}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "text", Kind: "string"}}, nil))
-
-// ConnectedReducer is reducer Connected, with the codecs of its ConnectedArgs and result.
-var ConnectedReducer = reducer.New("Connected", func(c *reducer.Ctx, a ConnectedArgs) (struct{}, error) {
-	return struct{}{}, Connected(&Ctx{Ctx: c, DB: DB{c.Tx}})
-}, reducer.Codec[ConnectedArgs]{
-	Append: func(dst []byte, a *ConnectedArgs) []byte {
-		return dst
-	},
-	Decode: reducer.Reads(func(*codec.Reader, *ConnectedArgs) {}),
-}, keelNoneCodec, reducer.Signature([]reducer.Param{}, nil))
-
-// DisconnectedReducer is reducer Disconnected, with the codecs of its DisconnectedArgs and result.
-var DisconnectedReducer = reducer.New("Disconnected", func(c *reducer.Ctx, a DisconnectedArgs) (struct{}, error) {
-	return struct{}{}, Disconnected(&Ctx{Ctx: c, DB: DB{c.Tx}})
-}, reducer.Codec[DisconnectedArgs]{
-	Append: func(dst []byte, a *DisconnectedArgs) []byte {
-		return dst
-	},
-	Decode: reducer.Reads(func(*codec.Reader, *DisconnectedArgs) {}),
-}, keelNoneCodec, reducer.Signature([]reducer.Param{}, nil))
+// The module's reducers: XReducer is reducer X, with its XArgs and result codecs.
+var (
+	SetNameReducer = reducer.New("SetName", func(c *reducer.Ctx, a SetNameArgs) (struct{}, error) {
+		return struct{}{}, SetName(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Name)
+	}, reducer.Codec[SetNameArgs]{
+		Append: func(dst []byte, a *SetNameArgs) []byte {
+			return codec.AppendString(dst, a.Name)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *SetNameArgs) {
+			a.Name = d.Text()
+		}),
+	}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "name", Kind: "string"}}, nil))
+	SendMessageReducer = reducer.New("SendMessage", func(c *reducer.Ctx, a SendMessageArgs) (struct{}, error) {
+		return struct{}{}, SendMessage(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Text)
+	}, reducer.Codec[SendMessageArgs]{
+		Append: func(dst []byte, a *SendMessageArgs) []byte {
+			return codec.AppendString(dst, a.Text)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *SendMessageArgs) {
+			a.Text = d.Text()
+		}),
+	}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "text", Kind: "string"}}, nil))
+	ConnectedReducer = reducer.New("Connected", func(c *reducer.Ctx, a ConnectedArgs) (struct{}, error) {
+		return struct{}{}, Connected(&Ctx{Ctx: c, DB: DB{c.Tx}})
+	}, reducer.Codec[ConnectedArgs]{
+		Append: func(dst []byte, a *ConnectedArgs) []byte {
+			return dst
+		},
+		Decode: reducer.Reads(func(*codec.Reader, *ConnectedArgs) {}),
+	}, keelNoneCodec, reducer.Signature([]reducer.Param{}, nil))
+	DisconnectedReducer = reducer.New("Disconnected", func(c *reducer.Ctx, a DisconnectedArgs) (struct{}, error) {
+		return struct{}{}, Disconnected(&Ctx{Ctx: c, DB: DB{c.Tx}})
+	}, reducer.Codec[DisconnectedArgs]{
+		Append: func(dst []byte, a *DisconnectedArgs) []byte {
+			return dst
+		},
+		Decode: reducer.Reads(func(*codec.Reader, *DisconnectedArgs) {}),
+	}, keelNoneCodec, reducer.Signature([]reducer.Param{}, nil))
+)
 
 // keelNoneCodec encodes the empty result of reducers that return only an error.
 var keelNoneCodec = reducer.Codec[struct{}]{

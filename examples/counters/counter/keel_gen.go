@@ -43,13 +43,13 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Counter returns the counter table.
 func (db DB) Counter() CounterTable {
 	t := table.Use(db.tx, CounterDef)
-	return CounterTable{CounterReader{keelCounterByCounterID.Rows(&t.Reader)}, keelCounterByCounterID.Writer(t)}
+	return CounterTable{CounterReader{table.RowsOf(keelCounterByCounterID, &t.Reader)}, table.WriterOf(keelCounterByCounterID, t)}
 }
 
 // Item returns the item table.
 func (db DB) Item() ItemTable {
 	t := table.Use(db.tx, ItemDef)
-	return ItemTable{ItemReader{keelItemByID.Rows(&t.Reader)}, keelItemByID.Writer(t)}
+	return ItemTable{ItemReader{table.RowsOf(keelItemByID, &t.Reader)}, table.WriterOf(keelItemByID, t)}
 }
 
 // ViewOf returns the typed tables of v.
@@ -57,11 +57,13 @@ func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Counter returns the counter table.
 func (v ViewDB) Counter() CounterReader {
-	return CounterReader{keelCounterByCounterID.Rows(table.Read(v.v, CounterDef))}
+	return CounterReader{table.RowsOf(keelCounterByCounterID, table.Read(v.v, CounterDef))}
 }
 
 // Item returns the item table.
-func (v ViewDB) Item() ItemReader { return ItemReader{keelItemByID.Rows(table.Read(v.v, ItemDef))} }
+func (v ViewDB) Item() ItemReader {
+	return ItemReader{table.RowsOf(keelItemByID, table.Read(v.v, ItemDef))}
+}
 
 // Module is the counter module: its tables and reducers, for keel.Open.
 var Module = &keel.Module{
@@ -74,43 +76,40 @@ var Module = &keel.Module{
 // created.
 var SetupReducer = reducer.NewInit("Setup", func(c *reducer.Ctx) error { return Setup(&Ctx{Ctx: c, DB: DB{c.Tx}}) })
 
-// IncrementReducer is reducer Increment, with the codecs of its IncrementArgs and result.
-var IncrementReducer = reducer.New("Increment", func(c *reducer.Ctx, a IncrementArgs) (int64, error) {
-	return Increment(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.CounterID, a.Incr)
-}, reducer.Codec[IncrementArgs]{
-	Append: func(dst []byte, a *IncrementArgs) []byte {
-		dst = codec.AppendString(dst, a.CounterID)
-		return codec.AppendVarint(dst, a.Incr)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *IncrementArgs) {
-		a.CounterID = d.Text()
-		a.Incr = d.Varint()
-	}),
-}, reducer.Codec[int64]{
-	Append: func(dst []byte, v *int64) []byte {
-		dst = codec.AppendVarint(dst, *v)
-		return dst
-	},
-	Decode: func(src []byte, v *int64) error {
-		d := codec.NewReader(src)
-		*v = d.Varint()
-		return d.Err()
-	},
-}, reducer.Signature([]reducer.Param{{Name: "counterID", Kind: "string"}, {Name: "incr", Kind: "int64"}}, &reducer.Param{Kind: "int64"}))
-
-// AddItemReducer is reducer AddItem, with the codecs of its AddItemArgs and result.
-var AddItemReducer = reducer.New("AddItem", func(c *reducer.Ctx, a AddItemArgs) (Item, error) {
-	return AddItem(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Name, a.Description)
-}, reducer.Codec[AddItemArgs]{
-	Append: func(dst []byte, a *AddItemArgs) []byte {
-		dst = codec.AppendString(dst, a.Name)
-		return codec.AppendString(dst, a.Description)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *AddItemArgs) {
-		a.Name = d.Text()
-		a.Description = d.Text()
-	}),
-}, reducer.RowCodec(ItemDef), reducer.Signature([]reducer.Param{{Name: "name", Kind: "string"}, {Name: "description", Kind: "string"}}, &reducer.Param{Row: "item"}))
+// The module's reducers: XReducer is reducer X, with its XArgs and result codecs.
+var (
+	IncrementReducer = reducer.New("Increment", func(c *reducer.Ctx, a IncrementArgs) (int64, error) {
+		return Increment(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.CounterID, a.Incr)
+	}, reducer.Codec[IncrementArgs]{
+		Append: func(dst []byte, a *IncrementArgs) []byte {
+			dst = codec.AppendString(dst, a.CounterID)
+			return codec.AppendVarint(dst, a.Incr)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *IncrementArgs) {
+			a.CounterID = d.Text()
+			a.Incr = d.Varint()
+		}),
+	}, reducer.Codec[int64]{
+		Append: func(dst []byte, v *int64) []byte {
+			return codec.AppendVarint(dst, *v)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, v *int64) {
+			*v = d.Varint()
+		}),
+	}, reducer.Signature([]reducer.Param{{Name: "counterID", Kind: "string"}, {Name: "incr", Kind: "int64"}}, &reducer.Param{Kind: "int64"}))
+	AddItemReducer = reducer.New("AddItem", func(c *reducer.Ctx, a AddItemArgs) (Item, error) {
+		return AddItem(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Name, a.Description)
+	}, reducer.Codec[AddItemArgs]{
+		Append: func(dst []byte, a *AddItemArgs) []byte {
+			dst = codec.AppendString(dst, a.Name)
+			return codec.AppendString(dst, a.Description)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *AddItemArgs) {
+			a.Name = d.Text()
+			a.Description = d.Text()
+		}),
+	}, reducer.RowCodec(ItemDef), reducer.Signature([]reducer.Param{{Name: "name", Kind: "string"}, {Name: "description", Kind: "string"}}, &reducer.Param{Row: "item"}))
+)
 
 // The arguments of the module's reducers: XArgs for reducer X.
 type (

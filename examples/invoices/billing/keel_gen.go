@@ -43,13 +43,13 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Counter returns the counter table.
 func (db DB) Counter() CounterTable {
 	t := table.Use(db.tx, CounterDef)
-	return CounterTable{CounterReader{keelCounterByName.Rows(&t.Reader)}, keelCounterByName.Writer(t)}
+	return CounterTable{CounterReader{table.RowsOf(keelCounterByName, &t.Reader)}, table.WriterOf(keelCounterByName, t)}
 }
 
 // Invoice returns the invoice table.
 func (db DB) Invoice() InvoiceTable {
 	t := table.Use(db.tx, InvoiceDef)
-	return InvoiceTable{InvoiceReader{keelInvoiceByNumber.Rows(&t.Reader)}, keelInvoiceByNumber.Writer(t)}
+	return InvoiceTable{InvoiceReader{table.RowsOf(keelInvoiceByNumber, &t.Reader)}, table.WriterOf(keelInvoiceByNumber, t)}
 }
 
 // ViewOf returns the typed tables of v.
@@ -57,12 +57,12 @@ func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Counter returns the counter table.
 func (v ViewDB) Counter() CounterReader {
-	return CounterReader{keelCounterByName.Rows(table.Read(v.v, CounterDef))}
+	return CounterReader{table.RowsOf(keelCounterByName, table.Read(v.v, CounterDef))}
 }
 
 // Invoice returns the invoice table.
 func (v ViewDB) Invoice() InvoiceReader {
-	return InvoiceReader{keelInvoiceByNumber.Rows(table.Read(v.v, InvoiceDef))}
+	return InvoiceReader{table.RowsOf(keelInvoiceByNumber, table.Read(v.v, InvoiceDef))}
 }
 
 // Module is the billing module: its tables and reducers, for keel.Open.
@@ -72,19 +72,21 @@ var Module = &keel.Module{
 	Reducers: []*reducer.Def{&CreateInvoiceReducer.Def},
 }
 
-// CreateInvoiceReducer is reducer CreateInvoice, with the codecs of its CreateInvoiceArgs and result.
-var CreateInvoiceReducer = reducer.New("CreateInvoice", func(c *reducer.Ctx, a CreateInvoiceArgs) (Invoice, error) {
-	return CreateInvoice(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Customer, a.Cents)
-}, reducer.Codec[CreateInvoiceArgs]{
-	Append: func(dst []byte, a *CreateInvoiceArgs) []byte {
-		dst = codec.AppendString(dst, a.Customer)
-		return codec.AppendVarint(dst, a.Cents)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *CreateInvoiceArgs) {
-		a.Customer = d.Text()
-		a.Cents = d.Varint()
-	}),
-}, reducer.RowCodec(InvoiceDef), reducer.Signature([]reducer.Param{{Name: "customer", Kind: "string"}, {Name: "cents", Kind: "int64"}}, &reducer.Param{Row: "invoice"}))
+// The module's reducers: XReducer is reducer X, with its XArgs and result codecs.
+var (
+	CreateInvoiceReducer = reducer.New("CreateInvoice", func(c *reducer.Ctx, a CreateInvoiceArgs) (Invoice, error) {
+		return CreateInvoice(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Customer, a.Cents)
+	}, reducer.Codec[CreateInvoiceArgs]{
+		Append: func(dst []byte, a *CreateInvoiceArgs) []byte {
+			dst = codec.AppendString(dst, a.Customer)
+			return codec.AppendVarint(dst, a.Cents)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *CreateInvoiceArgs) {
+			a.Customer = d.Text()
+			a.Cents = d.Varint()
+		}),
+	}, reducer.RowCodec(InvoiceDef), reducer.Signature([]reducer.Param{{Name: "customer", Kind: "string"}, {Name: "cents", Kind: "int64"}}, &reducer.Param{Row: "invoice"}))
+)
 
 // The arguments of the module's reducers: XArgs for reducer X.
 type (

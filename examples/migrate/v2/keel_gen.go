@@ -45,24 +45,26 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Post returns the post table.
 func (db DB) Post() PostTable {
 	t := table.Use(db.tx, PostDef)
-	return PostTable{PostReader{keelPostByID.Rows(&t.Reader)}, keelPostByID.Writer(t)}
+	return PostTable{PostReader{table.RowsOf(keelPostByID, &t.Reader)}, table.WriterOf(keelPostByID, t)}
 }
 
 // Comment returns the comment table.
 func (db DB) Comment() CommentTable {
 	t := table.Use(db.tx, CommentDef)
-	return CommentTable{CommentReader{keelCommentByID.Rows(&t.Reader)}, keelCommentByID.Writer(t)}
+	return CommentTable{CommentReader{table.RowsOf(keelCommentByID, &t.Reader)}, table.WriterOf(keelCommentByID, t)}
 }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Post returns the post table.
-func (v ViewDB) Post() PostReader { return PostReader{keelPostByID.Rows(table.Read(v.v, PostDef))} }
+func (v ViewDB) Post() PostReader {
+	return PostReader{table.RowsOf(keelPostByID, table.Read(v.v, PostDef))}
+}
 
 // Comment returns the comment table.
 func (v ViewDB) Comment() CommentReader {
-	return CommentReader{keelCommentByID.Rows(table.Read(v.v, CommentDef))}
+	return CommentReader{table.RowsOf(keelCommentByID, table.Read(v.v, CommentDef))}
 }
 
 // Module is the v2 module: its tables and reducers, for keel.Open.
@@ -73,35 +75,35 @@ var Module = &keel.Module{
 	Migrations: []table.Migration{keelMigrateMigratePost},
 }
 
-// AddPostReducer is reducer AddPost, with the codecs of its AddPostArgs and result.
-var AddPostReducer = reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) (Post, error) {
-	return AddPost(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Title, a.Body)
-}, reducer.Codec[AddPostArgs]{
-	Append: func(dst []byte, a *AddPostArgs) []byte {
-		dst = codec.AppendString(dst, a.Title)
-		return codec.AppendString(dst, a.Body)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *AddPostArgs) {
-		a.Title = d.Text()
-		a.Body = d.Text()
-	}),
-}, reducer.RowCodec(PostDef), reducer.Signature([]reducer.Param{{Name: "title", Kind: "string"}, {Name: "body", Kind: "string"}}, &reducer.Param{Row: "post"}))
-
-// AddCommentReducer is reducer AddComment, with the codecs of its AddCommentArgs and result.
-var AddCommentReducer = reducer.New("AddComment", func(c *reducer.Ctx, a AddCommentArgs) (Comment, error) {
-	return AddComment(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.PostID, a.Text, a.Score)
-}, reducer.Codec[AddCommentArgs]{
-	Append: func(dst []byte, a *AddCommentArgs) []byte {
-		dst = codec.AppendUvarint(dst, a.PostID)
-		dst = codec.AppendString(dst, a.Text)
-		return codec.AppendVarint(dst, int64(a.Score))
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *AddCommentArgs) {
-		a.PostID = d.Uvarint()
-		a.Text = d.Text()
-		a.Score = int32(d.Int(32))
-	}),
-}, reducer.RowCodec(CommentDef), reducer.Signature([]reducer.Param{{Name: "postID", Kind: "uint64"}, {Name: "text", Kind: "string"}, {Name: "score", Kind: "int32"}}, &reducer.Param{Row: "comment"}))
+// The module's reducers: XReducer is reducer X, with its XArgs and result codecs.
+var (
+	AddPostReducer = reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) (Post, error) {
+		return AddPost(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Title, a.Body)
+	}, reducer.Codec[AddPostArgs]{
+		Append: func(dst []byte, a *AddPostArgs) []byte {
+			dst = codec.AppendString(dst, a.Title)
+			return codec.AppendString(dst, a.Body)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *AddPostArgs) {
+			a.Title = d.Text()
+			a.Body = d.Text()
+		}),
+	}, reducer.RowCodec(PostDef), reducer.Signature([]reducer.Param{{Name: "title", Kind: "string"}, {Name: "body", Kind: "string"}}, &reducer.Param{Row: "post"}))
+	AddCommentReducer = reducer.New("AddComment", func(c *reducer.Ctx, a AddCommentArgs) (Comment, error) {
+		return AddComment(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.PostID, a.Text, a.Score)
+	}, reducer.Codec[AddCommentArgs]{
+		Append: func(dst []byte, a *AddCommentArgs) []byte {
+			dst = codec.AppendUvarint(dst, a.PostID)
+			dst = codec.AppendString(dst, a.Text)
+			return codec.AppendVarint(dst, int64(a.Score))
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *AddCommentArgs) {
+			a.PostID = d.Uvarint()
+			a.Text = d.Text()
+			a.Score = int32(d.Int(32))
+		}),
+	}, reducer.RowCodec(CommentDef), reducer.Signature([]reducer.Param{{Name: "postID", Kind: "uint64"}, {Name: "text", Kind: "string"}, {Name: "score", Kind: "int32"}}, &reducer.Param{Row: "comment"}))
+)
 
 // The arguments of the module's reducers: XArgs for reducer X.
 type (

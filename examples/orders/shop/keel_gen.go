@@ -44,7 +44,7 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Order returns the order table.
 func (db DB) Order() OrderTable {
 	t := table.Use(db.tx, OrderDef)
-	return OrderTable{OrderReader{keelOrderByPK.Rows(&t.Reader)}, keelOrderByPK.Writer(t)}
+	return OrderTable{OrderReader{table.RowsOf(keelOrderByPK, &t.Reader)}, table.WriterOf(keelOrderByPK, t)}
 }
 
 // ViewOf returns the typed tables of v.
@@ -52,7 +52,7 @@ func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Order returns the order table.
 func (v ViewDB) Order() OrderReader {
-	return OrderReader{keelOrderByPK.Rows(table.Read(v.v, OrderDef))}
+	return OrderReader{table.RowsOf(keelOrderByPK, table.Read(v.v, OrderDef))}
 }
 
 // Module is the shop module: its tables and reducers, for keel.Open.
@@ -62,61 +62,56 @@ var Module = &keel.Module{
 	Reducers: []*reducer.Def{&PlaceOrderReducer.Def, &PutRowReducer.Def, &DeleteRowReducer.Def},
 }
 
-// PlaceOrderReducer is reducer PlaceOrder, with the codecs of its PlaceOrderArgs and result.
-var PlaceOrderReducer = reducer.New("PlaceOrder", func(c *reducer.Ctx, a PlaceOrderArgs) (Order, error) {
-	return PlaceOrder(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Shop, a.Item, a.Qty)
-}, reducer.Codec[PlaceOrderArgs]{
-	Append: func(dst []byte, a *PlaceOrderArgs) []byte {
-		dst = codec.AppendString(dst, a.Shop)
-		dst = codec.AppendString(dst, a.Item)
-		return codec.AppendVarint(dst, a.Qty)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *PlaceOrderArgs) {
-		a.Shop = d.Text()
-		a.Item = d.Text()
-		a.Qty = d.Varint()
-	}),
-}, reducer.RowCodec(OrderDef), reducer.Signature([]reducer.Param{{Name: "shop", Kind: "string"}, {Name: "item", Kind: "string"}, {Name: "qty", Kind: "int64"}}, &reducer.Param{Row: "order"}))
-
-// PutRowReducer is reducer PutRow, with the codecs of its PutRowArgs and result.
-var PutRowReducer = reducer.New("PutRow", func(c *reducer.Ctx, a PutRowArgs) (Order, error) {
-	return PutRow(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Row, a.Cond)
-}, reducer.Codec[PutRowArgs]{
-	Append: func(dst []byte, a *PutRowArgs) []byte {
-		dst = keelAppendOrder(dst, &a.Row)
-		return codec.AppendString(dst, string(a.Cond))
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *PutRowArgs) {
-		keelReadOrder(d, &a.Row)
-		a.Cond = Condition(d.Text())
-	}),
-}, reducer.RowCodec(OrderDef), reducer.Signature([]reducer.Param{{Name: "row", Row: "order"}, {Name: "cond", Kind: "string"}}, &reducer.Param{Row: "order"}))
-
-// DeleteRowReducer is reducer DeleteRow, with the codecs of its DeleteRowArgs and result.
-var DeleteRowReducer = reducer.New("DeleteRow", func(c *reducer.Ctx, a DeleteRowArgs) (bool, error) {
-	return DeleteRow(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Shop, a.Id, a.Cond)
-}, reducer.Codec[DeleteRowArgs]{
-	Append: func(dst []byte, a *DeleteRowArgs) []byte {
-		dst = codec.AppendString(dst, a.Shop)
-		dst = codec.AppendVarint(dst, a.Id)
-		return codec.AppendString(dst, string(a.Cond))
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *DeleteRowArgs) {
-		a.Shop = d.Text()
-		a.Id = d.Varint()
-		a.Cond = Condition(d.Text())
-	}),
-}, reducer.Codec[bool]{
-	Append: func(dst []byte, v *bool) []byte {
-		dst = codec.AppendBool(dst, *v)
-		return dst
-	},
-	Decode: func(src []byte, v *bool) error {
-		d := codec.NewReader(src)
-		*v = d.Bool()
-		return d.Err()
-	},
-}, reducer.Signature([]reducer.Param{{Name: "shop", Kind: "string"}, {Name: "id", Kind: "int64"}, {Name: "cond", Kind: "string"}}, &reducer.Param{Kind: "bool"}))
+// The module's reducers: XReducer is reducer X, with its XArgs and result codecs.
+var (
+	PlaceOrderReducer = reducer.New("PlaceOrder", func(c *reducer.Ctx, a PlaceOrderArgs) (Order, error) {
+		return PlaceOrder(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Shop, a.Item, a.Qty)
+	}, reducer.Codec[PlaceOrderArgs]{
+		Append: func(dst []byte, a *PlaceOrderArgs) []byte {
+			dst = codec.AppendString(dst, a.Shop)
+			dst = codec.AppendString(dst, a.Item)
+			return codec.AppendVarint(dst, a.Qty)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *PlaceOrderArgs) {
+			a.Shop = d.Text()
+			a.Item = d.Text()
+			a.Qty = d.Varint()
+		}),
+	}, reducer.RowCodec(OrderDef), reducer.Signature([]reducer.Param{{Name: "shop", Kind: "string"}, {Name: "item", Kind: "string"}, {Name: "qty", Kind: "int64"}}, &reducer.Param{Row: "order"}))
+	PutRowReducer = reducer.New("PutRow", func(c *reducer.Ctx, a PutRowArgs) (Order, error) {
+		return PutRow(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Row, a.Cond)
+	}, reducer.Codec[PutRowArgs]{
+		Append: func(dst []byte, a *PutRowArgs) []byte {
+			dst = keelAppendOrder(dst, &a.Row)
+			return codec.AppendString(dst, string(a.Cond))
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *PutRowArgs) {
+			keelReadOrder(d, &a.Row)
+			a.Cond = Condition(d.Text())
+		}),
+	}, reducer.RowCodec(OrderDef), reducer.Signature([]reducer.Param{{Name: "row", Row: "order"}, {Name: "cond", Kind: "string"}}, &reducer.Param{Row: "order"}))
+	DeleteRowReducer = reducer.New("DeleteRow", func(c *reducer.Ctx, a DeleteRowArgs) (bool, error) {
+		return DeleteRow(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Shop, a.Id, a.Cond)
+	}, reducer.Codec[DeleteRowArgs]{
+		Append: func(dst []byte, a *DeleteRowArgs) []byte {
+			dst = codec.AppendString(dst, a.Shop)
+			dst = codec.AppendVarint(dst, a.Id)
+			return codec.AppendString(dst, string(a.Cond))
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *DeleteRowArgs) {
+			a.Shop = d.Text()
+			a.Id = d.Varint()
+			a.Cond = Condition(d.Text())
+		}),
+	}, reducer.Codec[bool]{
+		Append: func(dst []byte, v *bool) []byte {
+			return codec.AppendBool(dst, *v)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, v *bool) {
+			*v = d.Bool()
+		}),
+	}, reducer.Signature([]reducer.Param{{Name: "shop", Kind: "string"}, {Name: "id", Kind: "int64"}, {Name: "cond", Kind: "string"}}, &reducer.Param{Kind: "bool"}))
+)
 
 // The arguments of the module's reducers: XArgs for reducer X.
 type (

@@ -40,14 +40,16 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Post returns the post table.
 func (db DB) Post() PostTable {
 	t := table.Use(db.tx, PostDef)
-	return PostTable{PostReader{keelPostByID.Rows(&t.Reader)}, keelPostByID.Writer(t)}
+	return PostTable{PostReader{table.RowsOf(keelPostByID, &t.Reader)}, table.WriterOf(keelPostByID, t)}
 }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Post returns the post table.
-func (v ViewDB) Post() PostReader { return PostReader{keelPostByID.Rows(table.Read(v.v, PostDef))} }
+func (v ViewDB) Post() PostReader {
+	return PostReader{table.RowsOf(keelPostByID, table.Read(v.v, PostDef))}
+}
 
 // Module is the blog module: its tables and reducers, for keel.Open.
 var Module = &keel.Module{
@@ -56,47 +58,45 @@ var Module = &keel.Module{
 	Reducers: []*reducer.Def{&AddPostReducer.Def, &ImportPostReducer.Def, &RetitleReducer.Def},
 }
 
-// AddPostReducer is reducer AddPost, with the codecs of its AddPostArgs and result.
-var AddPostReducer = reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) (Post, error) {
-	return AddPost(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Slug, a.Author, a.Title)
-}, reducer.Codec[AddPostArgs]{
-	Append: func(dst []byte, a *AddPostArgs) []byte {
-		dst = codec.AppendString(dst, a.Slug)
-		dst = codec.AppendString(dst, a.Author)
-		return codec.AppendString(dst, a.Title)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *AddPostArgs) {
-		a.Slug = d.Text()
-		a.Author = d.Text()
-		a.Title = d.Text()
-	}),
-}, reducer.RowCodec(PostDef), reducer.Signature([]reducer.Param{{Name: "slug", Kind: "string"}, {Name: "author", Kind: "string"}, {Name: "title", Kind: "string"}}, &reducer.Param{Row: "post"}))
-
-// ImportPostReducer is reducer ImportPost, with the codecs of its ImportPostArgs and result.
-var ImportPostReducer = reducer.New("ImportPost", func(c *reducer.Ctx, a ImportPostArgs) (Post, error) {
-	return ImportPost(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.P)
-}, reducer.Codec[ImportPostArgs]{
-	Append: func(dst []byte, a *ImportPostArgs) []byte {
-		return keelAppendPost(dst, &a.P)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *ImportPostArgs) {
-		keelReadPost(d, &a.P)
-	}),
-}, reducer.RowCodec(PostDef), reducer.Signature([]reducer.Param{{Name: "p", Row: "post"}}, &reducer.Param{Row: "post"}))
-
-// RetitleReducer is reducer Retitle, with the codecs of its RetitleArgs and result.
-var RetitleReducer = reducer.New("Retitle", func(c *reducer.Ctx, a RetitleArgs) (Post, error) {
-	return Retitle(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Slug, a.Title)
-}, reducer.Codec[RetitleArgs]{
-	Append: func(dst []byte, a *RetitleArgs) []byte {
-		dst = codec.AppendString(dst, a.Slug)
-		return codec.AppendString(dst, a.Title)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *RetitleArgs) {
-		a.Slug = d.Text()
-		a.Title = d.Text()
-	}),
-}, reducer.RowCodec(PostDef), reducer.Signature([]reducer.Param{{Name: "slug", Kind: "string"}, {Name: "title", Kind: "string"}}, &reducer.Param{Row: "post"}))
+// The module's reducers: XReducer is reducer X, with its XArgs and result codecs.
+var (
+	AddPostReducer = reducer.New("AddPost", func(c *reducer.Ctx, a AddPostArgs) (Post, error) {
+		return AddPost(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Slug, a.Author, a.Title)
+	}, reducer.Codec[AddPostArgs]{
+		Append: func(dst []byte, a *AddPostArgs) []byte {
+			dst = codec.AppendString(dst, a.Slug)
+			dst = codec.AppendString(dst, a.Author)
+			return codec.AppendString(dst, a.Title)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *AddPostArgs) {
+			a.Slug = d.Text()
+			a.Author = d.Text()
+			a.Title = d.Text()
+		}),
+	}, reducer.RowCodec(PostDef), reducer.Signature([]reducer.Param{{Name: "slug", Kind: "string"}, {Name: "author", Kind: "string"}, {Name: "title", Kind: "string"}}, &reducer.Param{Row: "post"}))
+	ImportPostReducer = reducer.New("ImportPost", func(c *reducer.Ctx, a ImportPostArgs) (Post, error) {
+		return ImportPost(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.P)
+	}, reducer.Codec[ImportPostArgs]{
+		Append: func(dst []byte, a *ImportPostArgs) []byte {
+			return keelAppendPost(dst, &a.P)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *ImportPostArgs) {
+			keelReadPost(d, &a.P)
+		}),
+	}, reducer.RowCodec(PostDef), reducer.Signature([]reducer.Param{{Name: "p", Row: "post"}}, &reducer.Param{Row: "post"}))
+	RetitleReducer = reducer.New("Retitle", func(c *reducer.Ctx, a RetitleArgs) (Post, error) {
+		return Retitle(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Slug, a.Title)
+	}, reducer.Codec[RetitleArgs]{
+		Append: func(dst []byte, a *RetitleArgs) []byte {
+			dst = codec.AppendString(dst, a.Slug)
+			return codec.AppendString(dst, a.Title)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *RetitleArgs) {
+			a.Slug = d.Text()
+			a.Title = d.Text()
+		}),
+	}, reducer.RowCodec(PostDef), reducer.Signature([]reducer.Param{{Name: "slug", Kind: "string"}, {Name: "title", Kind: "string"}}, &reducer.Param{Row: "post"}))
+)
 
 // The arguments of the module's reducers: XArgs for reducer X.
 type (

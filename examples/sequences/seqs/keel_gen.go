@@ -43,24 +43,26 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Spin returns the spin table.
 func (db DB) Spin() SpinTable {
 	t := table.Use(db.tx, SpinDef)
-	return SpinTable{SpinReader{keelSpinByID.Rows(&t.Reader)}, keelSpinByID.Writer(t)}
+	return SpinTable{SpinReader{table.RowsOf(keelSpinByID, &t.Reader)}, table.WriterOf(keelSpinByID, t)}
 }
 
 // Floor returns the floor table.
 func (db DB) Floor() FloorTable {
 	t := table.Use(db.tx, FloorDef)
-	return FloorTable{FloorReader{keelFloorByLevel.Rows(&t.Reader)}, keelFloorByLevel.Writer(t)}
+	return FloorTable{FloorReader{table.RowsOf(keelFloorByLevel, &t.Reader)}, table.WriterOf(keelFloorByLevel, t)}
 }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Spin returns the spin table.
-func (v ViewDB) Spin() SpinReader { return SpinReader{keelSpinByID.Rows(table.Read(v.v, SpinDef))} }
+func (v ViewDB) Spin() SpinReader {
+	return SpinReader{table.RowsOf(keelSpinByID, table.Read(v.v, SpinDef))}
+}
 
 // Floor returns the floor table.
 func (v ViewDB) Floor() FloorReader {
-	return FloorReader{keelFloorByLevel.Rows(table.Read(v.v, FloorDef))}
+	return FloorReader{table.RowsOf(keelFloorByLevel, table.Read(v.v, FloorDef))}
 }
 
 // Module is the seqs module: its tables and reducers, for keel.Open.
@@ -70,27 +72,27 @@ var Module = &keel.Module{
 	Reducers: []*reducer.Def{&AddSpinReducer.Def, &AddFloorReducer.Def},
 }
 
-// AddSpinReducer is reducer AddSpin, with the codecs of its AddSpinArgs and result.
-var AddSpinReducer = reducer.New("AddSpin", func(c *reducer.Ctx, a AddSpinArgs) (Spin, error) {
-	return AddSpin(&Ctx{Ctx: c, DB: DB{c.Tx}})
-}, reducer.Codec[AddSpinArgs]{
-	Append: func(dst []byte, a *AddSpinArgs) []byte {
-		return dst
-	},
-	Decode: reducer.Reads(func(*codec.Reader, *AddSpinArgs) {}),
-}, reducer.RowCodec(SpinDef), reducer.Signature([]reducer.Param{}, &reducer.Param{Row: "spin"}))
-
-// AddFloorReducer is reducer AddFloor, with the codecs of its AddFloorArgs and result.
-var AddFloorReducer = reducer.New("AddFloor", func(c *reducer.Ctx, a AddFloorArgs) (Floor, error) {
-	return AddFloor(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Name)
-}, reducer.Codec[AddFloorArgs]{
-	Append: func(dst []byte, a *AddFloorArgs) []byte {
-		return codec.AppendString(dst, a.Name)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *AddFloorArgs) {
-		a.Name = d.Text()
-	}),
-}, reducer.RowCodec(FloorDef), reducer.Signature([]reducer.Param{{Name: "name", Kind: "string"}}, &reducer.Param{Row: "floor"}))
+// The module's reducers: XReducer is reducer X, with its XArgs and result codecs.
+var (
+	AddSpinReducer = reducer.New("AddSpin", func(c *reducer.Ctx, a AddSpinArgs) (Spin, error) {
+		return AddSpin(&Ctx{Ctx: c, DB: DB{c.Tx}})
+	}, reducer.Codec[AddSpinArgs]{
+		Append: func(dst []byte, a *AddSpinArgs) []byte {
+			return dst
+		},
+		Decode: reducer.Reads(func(*codec.Reader, *AddSpinArgs) {}),
+	}, reducer.RowCodec(SpinDef), reducer.Signature([]reducer.Param{}, &reducer.Param{Row: "spin"}))
+	AddFloorReducer = reducer.New("AddFloor", func(c *reducer.Ctx, a AddFloorArgs) (Floor, error) {
+		return AddFloor(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Name)
+	}, reducer.Codec[AddFloorArgs]{
+		Append: func(dst []byte, a *AddFloorArgs) []byte {
+			return codec.AppendString(dst, a.Name)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *AddFloorArgs) {
+			a.Name = d.Text()
+		}),
+	}, reducer.RowCodec(FloorDef), reducer.Signature([]reducer.Param{{Name: "name", Kind: "string"}}, &reducer.Param{Row: "floor"}))
+)
 
 // The arguments of the module's reducers: XArgs for reducer X.
 type (

@@ -40,14 +40,16 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Post returns the post table.
 func (db DB) Post() PostTable {
 	t := table.Use(db.tx, PostDef)
-	return PostTable{PostReader{keelPostByID.Rows(&t.Reader)}, keelPostByID.Writer(t)}
+	return PostTable{PostReader{table.RowsOf(keelPostByID, &t.Reader)}, table.WriterOf(keelPostByID, t)}
 }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Post returns the post table.
-func (v ViewDB) Post() PostReader { return PostReader{keelPostByID.Rows(table.Read(v.v, PostDef))} }
+func (v ViewDB) Post() PostReader {
+	return PostReader{table.RowsOf(keelPostByID, table.Read(v.v, PostDef))}
+}
 
 // Module is the v1 module: its tables and reducers, for keel.Open.
 var Module = &keel.Module{

@@ -60,46 +60,48 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Team returns the team table.
 func (db DB) Team() TeamTable {
 	t := table.Use(db.tx, TeamDef)
-	return TeamTable{TeamReader{keelTeamByID.Rows(&t.Reader)}, keelTeamByID.Writer(t)}
+	return TeamTable{TeamReader{table.RowsOf(keelTeamByID, &t.Reader)}, table.WriterOf(keelTeamByID, t)}
 }
 
 // Player returns the player table.
 func (db DB) Player() PlayerTable {
 	t := table.Use(db.tx, PlayerDef)
-	return PlayerTable{PlayerReader{keelPlayerByID.Rows(&t.Reader)}, keelPlayerByID.Writer(t)}
+	return PlayerTable{PlayerReader{table.RowsOf(keelPlayerByID, &t.Reader)}, table.WriterOf(keelPlayerByID, t)}
 }
 
 // Secret returns the secret table.
 func (db DB) Secret() SecretTable {
 	t := table.Use(db.tx, SecretDef)
-	return SecretTable{SecretReader{keelSecretByID.Rows(&t.Reader)}, keelSecretByID.Writer(t)}
+	return SecretTable{SecretReader{table.RowsOf(keelSecretByID, &t.Reader)}, table.WriterOf(keelSecretByID, t)}
 }
 
 // Online returns the online table.
 func (db DB) Online() OnlineTable {
 	t := table.Use(db.tx, OnlineDef)
-	return OnlineTable{OnlineReader{keelOnlineByIdentity.Rows(&t.Reader)}, keelOnlineByIdentity.Writer(t)}
+	return OnlineTable{OnlineReader{table.RowsOf(keelOnlineByIdentity, &t.Reader)}, table.WriterOf(keelOnlineByIdentity, t)}
 }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Team returns the team table.
-func (v ViewDB) Team() TeamReader { return TeamReader{keelTeamByID.Rows(table.Read(v.v, TeamDef))} }
+func (v ViewDB) Team() TeamReader {
+	return TeamReader{table.RowsOf(keelTeamByID, table.Read(v.v, TeamDef))}
+}
 
 // Player returns the player table.
 func (v ViewDB) Player() PlayerReader {
-	return PlayerReader{keelPlayerByID.Rows(table.Read(v.v, PlayerDef))}
+	return PlayerReader{table.RowsOf(keelPlayerByID, table.Read(v.v, PlayerDef))}
 }
 
 // Secret returns the secret table.
 func (v ViewDB) Secret() SecretReader {
-	return SecretReader{keelSecretByID.Rows(table.Read(v.v, SecretDef))}
+	return SecretReader{table.RowsOf(keelSecretByID, table.Read(v.v, SecretDef))}
 }
 
 // Online returns the online table.
 func (v ViewDB) Online() OnlineReader {
-	return OnlineReader{keelOnlineByIdentity.Rows(table.Read(v.v, OnlineDef))}
+	return OnlineReader{table.RowsOf(keelOnlineByIdentity, table.Read(v.v, OnlineDef))}
 }
 
 // Module is the srvmod module: its tables and reducers, for keel.Open.
@@ -111,147 +113,125 @@ var Module = &keel.Module{
 	OnDisconnect: &DisconnectedReducer.Def,
 }
 
-// ConnectedReducer is reducer Connected, with the codecs of its ConnectedArgs and result.
-var ConnectedReducer = reducer.New("Connected", func(c *reducer.Ctx, a ConnectedArgs) (struct{}, error) {
-	return struct{}{}, Connected(&Ctx{Ctx: c, DB: DB{c.Tx}})
-}, reducer.Codec[ConnectedArgs]{
-	Append: func(dst []byte, a *ConnectedArgs) []byte {
-		return dst
-	},
-	Decode: reducer.Reads(func(*codec.Reader, *ConnectedArgs) {}),
-}, keelNoneCodec, reducer.Signature([]reducer.Param{}, nil))
-
-// DisconnectedReducer is reducer Disconnected, with the codecs of its DisconnectedArgs and result.
-var DisconnectedReducer = reducer.New("Disconnected", func(c *reducer.Ctx, a DisconnectedArgs) (struct{}, error) {
-	return struct{}{}, Disconnected(&Ctx{Ctx: c, DB: DB{c.Tx}})
-}, reducer.Codec[DisconnectedArgs]{
-	Append: func(dst []byte, a *DisconnectedArgs) []byte {
-		return dst
-	},
-	Decode: reducer.Reads(func(*codec.Reader, *DisconnectedArgs) {}),
-}, keelNoneCodec, reducer.Signature([]reducer.Param{}, nil))
-
-// AddTeamReducer is reducer AddTeam, with the codecs of its AddTeamArgs and result.
-var AddTeamReducer = reducer.New("AddTeam", func(c *reducer.Ctx, a AddTeamArgs) (struct{}, error) {
-	return struct{}{}, AddTeam(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Id, a.Name, a.Grp)
-}, reducer.Codec[AddTeamArgs]{
-	Append: func(dst []byte, a *AddTeamArgs) []byte {
-		dst = codec.AppendUvarint(dst, uint64(a.Id))
-		dst = codec.AppendString(dst, a.Name)
-		return codec.AppendVarint(dst, int64(a.Grp))
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *AddTeamArgs) {
-		a.Id = uint32(d.Uint(32))
-		a.Name = d.Text()
-		a.Grp = int32(d.Int(32))
-	}),
-}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "id", Kind: "uint32"}, {Name: "name", Kind: "string"}, {Name: "grp", Kind: "int32"}}, nil))
-
-// AddPlayerReducer is reducer AddPlayer, with the codecs of its AddPlayerArgs and result.
-var AddPlayerReducer = reducer.New("AddPlayer", func(c *reducer.Ctx, a AddPlayerArgs) (Player, error) {
-	return AddPlayer(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.P)
-}, reducer.Codec[AddPlayerArgs]{
-	Append: func(dst []byte, a *AddPlayerArgs) []byte {
-		return keelAppendPlayer(dst, &a.P)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *AddPlayerArgs) {
-		keelReadPlayer(d, &a.P)
-	}),
-}, reducer.RowCodec(PlayerDef), reducer.Signature([]reducer.Param{{Name: "p", Row: "player"}}, &reducer.Param{Row: "player"}))
-
-// SetScoreReducer is reducer SetScore, with the codecs of its SetScoreArgs and result.
-var SetScoreReducer = reducer.New("SetScore", func(c *reducer.Ctx, a SetScoreArgs) (Player, error) {
-	return SetScore(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Id, a.Score)
-}, reducer.Codec[SetScoreArgs]{
-	Append: func(dst []byte, a *SetScoreArgs) []byte {
-		dst = codec.AppendUvarint(dst, a.Id)
-		return codec.AppendVarint(dst, a.Score)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *SetScoreArgs) {
-		a.Id = d.Uvarint()
-		a.Score = d.Varint()
-	}),
-}, reducer.RowCodec(PlayerDef), reducer.Signature([]reducer.Param{{Name: "id", Kind: "uint64"}, {Name: "score", Kind: "int64"}}, &reducer.Param{Row: "player"}))
-
-// MoveTeamReducer is reducer MoveTeam, with the codecs of its MoveTeamArgs and result.
-var MoveTeamReducer = reducer.New("MoveTeam", func(c *reducer.Ctx, a MoveTeamArgs) (struct{}, error) {
-	return struct{}{}, MoveTeam(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Id, a.Grp)
-}, reducer.Codec[MoveTeamArgs]{
-	Append: func(dst []byte, a *MoveTeamArgs) []byte {
-		dst = codec.AppendUvarint(dst, uint64(a.Id))
-		return codec.AppendVarint(dst, int64(a.Grp))
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *MoveTeamArgs) {
-		a.Id = uint32(d.Uint(32))
-		a.Grp = int32(d.Int(32))
-	}),
-}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "id", Kind: "uint32"}, {Name: "grp", Kind: "int32"}}, nil))
-
-// DropPlayerReducer is reducer DropPlayer, with the codecs of its DropPlayerArgs and result.
-var DropPlayerReducer = reducer.New("DropPlayer", func(c *reducer.Ctx, a DropPlayerArgs) (struct{}, error) {
-	return struct{}{}, DropPlayer(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Id)
-}, reducer.Codec[DropPlayerArgs]{
-	Append: func(dst []byte, a *DropPlayerArgs) []byte {
-		return codec.AppendUvarint(dst, a.Id)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *DropPlayerArgs) {
-		a.Id = d.Uvarint()
-	}),
-}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "id", Kind: "uint64"}}, nil))
-
-// AddSecretReducer is reducer AddSecret, with the codecs of its AddSecretArgs and result.
-var AddSecretReducer = reducer.New("AddSecret", func(c *reducer.Ctx, a AddSecretArgs) (uint64, error) {
-	return AddSecret(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Note)
-}, reducer.Codec[AddSecretArgs]{
-	Append: func(dst []byte, a *AddSecretArgs) []byte {
-		return codec.AppendString(dst, a.Note)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *AddSecretArgs) {
-		a.Note = d.Text()
-	}),
-}, reducer.Codec[uint64]{
-	Append: func(dst []byte, v *uint64) []byte {
-		dst = codec.AppendUvarint(dst, *v)
-		return dst
-	},
-	Decode: func(src []byte, v *uint64) error {
-		d := codec.NewReader(src)
-		*v = d.Uvarint()
-		return d.Err()
-	},
-}, reducer.Signature([]reducer.Param{{Name: "note", Kind: "string"}}, &reducer.Param{Kind: "uint64"}))
-
-// WhoAmIReducer is reducer WhoAmI, with the codecs of its WhoAmIArgs and result.
-var WhoAmIReducer = reducer.New("WhoAmI", func(c *reducer.Ctx, a WhoAmIArgs) (string, error) {
-	return WhoAmI(&Ctx{Ctx: c, DB: DB{c.Tx}})
-}, reducer.Codec[WhoAmIArgs]{
-	Append: func(dst []byte, a *WhoAmIArgs) []byte {
-		return dst
-	},
-	Decode: reducer.Reads(func(*codec.Reader, *WhoAmIArgs) {}),
-}, reducer.Codec[string]{
-	Append: func(dst []byte, v *string) []byte {
-		dst = codec.AppendString(dst, *v)
-		return dst
-	},
-	Decode: func(src []byte, v *string) error {
-		d := codec.NewReader(src)
-		*v = d.Text()
-		return d.Err()
-	},
-}, reducer.Signature([]reducer.Param{}, &reducer.Param{Kind: "string"}))
-
-// FailReducer is reducer Fail, with the codecs of its FailArgs and result.
-var FailReducer = reducer.New("Fail", func(c *reducer.Ctx, a FailArgs) (struct{}, error) {
-	return struct{}{}, Fail(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Why)
-}, reducer.Codec[FailArgs]{
-	Append: func(dst []byte, a *FailArgs) []byte {
-		return codec.AppendString(dst, a.Why)
-	},
-	Decode: reducer.Reads(func(d *codec.Reader, a *FailArgs) {
-		a.Why = d.Text()
-	}),
-}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "why", Kind: "string"}}, nil))
+// The module's reducers: XReducer is reducer X, with its XArgs and result codecs.
+var (
+	ConnectedReducer = reducer.New("Connected", func(c *reducer.Ctx, a ConnectedArgs) (struct{}, error) {
+		return struct{}{}, Connected(&Ctx{Ctx: c, DB: DB{c.Tx}})
+	}, reducer.Codec[ConnectedArgs]{
+		Append: func(dst []byte, a *ConnectedArgs) []byte {
+			return dst
+		},
+		Decode: reducer.Reads(func(*codec.Reader, *ConnectedArgs) {}),
+	}, keelNoneCodec, reducer.Signature([]reducer.Param{}, nil))
+	DisconnectedReducer = reducer.New("Disconnected", func(c *reducer.Ctx, a DisconnectedArgs) (struct{}, error) {
+		return struct{}{}, Disconnected(&Ctx{Ctx: c, DB: DB{c.Tx}})
+	}, reducer.Codec[DisconnectedArgs]{
+		Append: func(dst []byte, a *DisconnectedArgs) []byte {
+			return dst
+		},
+		Decode: reducer.Reads(func(*codec.Reader, *DisconnectedArgs) {}),
+	}, keelNoneCodec, reducer.Signature([]reducer.Param{}, nil))
+	AddTeamReducer = reducer.New("AddTeam", func(c *reducer.Ctx, a AddTeamArgs) (struct{}, error) {
+		return struct{}{}, AddTeam(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Id, a.Name, a.Grp)
+	}, reducer.Codec[AddTeamArgs]{
+		Append: func(dst []byte, a *AddTeamArgs) []byte {
+			dst = codec.AppendUvarint(dst, uint64(a.Id))
+			dst = codec.AppendString(dst, a.Name)
+			return codec.AppendVarint(dst, int64(a.Grp))
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *AddTeamArgs) {
+			a.Id = uint32(d.Uint(32))
+			a.Name = d.Text()
+			a.Grp = int32(d.Int(32))
+		}),
+	}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "id", Kind: "uint32"}, {Name: "name", Kind: "string"}, {Name: "grp", Kind: "int32"}}, nil))
+	AddPlayerReducer = reducer.New("AddPlayer", func(c *reducer.Ctx, a AddPlayerArgs) (Player, error) {
+		return AddPlayer(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.P)
+	}, reducer.Codec[AddPlayerArgs]{
+		Append: func(dst []byte, a *AddPlayerArgs) []byte {
+			return keelAppendPlayer(dst, &a.P)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *AddPlayerArgs) {
+			keelReadPlayer(d, &a.P)
+		}),
+	}, reducer.RowCodec(PlayerDef), reducer.Signature([]reducer.Param{{Name: "p", Row: "player"}}, &reducer.Param{Row: "player"}))
+	SetScoreReducer = reducer.New("SetScore", func(c *reducer.Ctx, a SetScoreArgs) (Player, error) {
+		return SetScore(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Id, a.Score)
+	}, reducer.Codec[SetScoreArgs]{
+		Append: func(dst []byte, a *SetScoreArgs) []byte {
+			dst = codec.AppendUvarint(dst, a.Id)
+			return codec.AppendVarint(dst, a.Score)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *SetScoreArgs) {
+			a.Id = d.Uvarint()
+			a.Score = d.Varint()
+		}),
+	}, reducer.RowCodec(PlayerDef), reducer.Signature([]reducer.Param{{Name: "id", Kind: "uint64"}, {Name: "score", Kind: "int64"}}, &reducer.Param{Row: "player"}))
+	MoveTeamReducer = reducer.New("MoveTeam", func(c *reducer.Ctx, a MoveTeamArgs) (struct{}, error) {
+		return struct{}{}, MoveTeam(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Id, a.Grp)
+	}, reducer.Codec[MoveTeamArgs]{
+		Append: func(dst []byte, a *MoveTeamArgs) []byte {
+			dst = codec.AppendUvarint(dst, uint64(a.Id))
+			return codec.AppendVarint(dst, int64(a.Grp))
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *MoveTeamArgs) {
+			a.Id = uint32(d.Uint(32))
+			a.Grp = int32(d.Int(32))
+		}),
+	}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "id", Kind: "uint32"}, {Name: "grp", Kind: "int32"}}, nil))
+	DropPlayerReducer = reducer.New("DropPlayer", func(c *reducer.Ctx, a DropPlayerArgs) (struct{}, error) {
+		return struct{}{}, DropPlayer(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Id)
+	}, reducer.Codec[DropPlayerArgs]{
+		Append: func(dst []byte, a *DropPlayerArgs) []byte {
+			return codec.AppendUvarint(dst, a.Id)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *DropPlayerArgs) {
+			a.Id = d.Uvarint()
+		}),
+	}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "id", Kind: "uint64"}}, nil))
+	AddSecretReducer = reducer.New("AddSecret", func(c *reducer.Ctx, a AddSecretArgs) (uint64, error) {
+		return AddSecret(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Note)
+	}, reducer.Codec[AddSecretArgs]{
+		Append: func(dst []byte, a *AddSecretArgs) []byte {
+			return codec.AppendString(dst, a.Note)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *AddSecretArgs) {
+			a.Note = d.Text()
+		}),
+	}, reducer.Codec[uint64]{
+		Append: func(dst []byte, v *uint64) []byte {
+			return codec.AppendUvarint(dst, *v)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, v *uint64) {
+			*v = d.Uvarint()
+		}),
+	}, reducer.Signature([]reducer.Param{{Name: "note", Kind: "string"}}, &reducer.Param{Kind: "uint64"}))
+	WhoAmIReducer = reducer.New("WhoAmI", func(c *reducer.Ctx, a WhoAmIArgs) (string, error) {
+		return WhoAmI(&Ctx{Ctx: c, DB: DB{c.Tx}})
+	}, reducer.Codec[WhoAmIArgs]{
+		Append: func(dst []byte, a *WhoAmIArgs) []byte {
+			return dst
+		},
+		Decode: reducer.Reads(func(*codec.Reader, *WhoAmIArgs) {}),
+	}, reducer.Codec[string]{
+		Append: func(dst []byte, v *string) []byte {
+			return codec.AppendString(dst, *v)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, v *string) {
+			*v = d.Text()
+		}),
+	}, reducer.Signature([]reducer.Param{}, &reducer.Param{Kind: "string"}))
+	FailReducer = reducer.New("Fail", func(c *reducer.Ctx, a FailArgs) (struct{}, error) {
+		return struct{}{}, Fail(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Why)
+	}, reducer.Codec[FailArgs]{
+		Append: func(dst []byte, a *FailArgs) []byte {
+			return codec.AppendString(dst, a.Why)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *FailArgs) {
+			a.Why = d.Text()
+		}),
+	}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "why", Kind: "string"}}, nil))
+)
 
 // keelNoneCodec encodes the empty result of reducers that return only an error.
 var keelNoneCodec = reducer.Codec[struct{}]{
