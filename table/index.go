@@ -152,8 +152,6 @@ func probeLess(cmp func(a, b unsafe.Pointer, n int) int, a, b entry, full, kn in
 
 // put inserts e, or replaces the entry equal to it, starting the search
 // from the path of the last insert.
-//
-//go:noinline
 func (t *tree) put(e entry) (entry, bool) {
 	if t.hi != nil {
 		return t.hi.set(e)
@@ -162,8 +160,6 @@ func (t *tree) put(e entry) (entry, bool) {
 }
 
 // set inserts e, or replaces the entry equal to it.
-//
-//go:noinline
 func (t *tree) set(e entry) (entry, bool) {
 	if t.hi != nil {
 		return t.hi.set(e)
@@ -172,8 +168,6 @@ func (t *tree) set(e entry) (entry, bool) {
 }
 
 // del removes the entry equal to e.
-//
-//go:noinline
 func (t *tree) del(e entry) (entry, bool) {
 	if t.hi != nil {
 		return t.hi.del(e)
@@ -182,8 +176,6 @@ func (t *tree) del(e entry) (entry, bool) {
 }
 
 // load inserts e, fast when it sorts after every entry (a bulk load).
-//
-//go:noinline
 func (t *tree) load(e entry) (entry, bool) {
 	if t.hi != nil {
 		return t.hi.set(e)
@@ -191,7 +183,6 @@ func (t *tree) load(e entry) (entry, bool) {
 	return t.bt.Load(e)
 }
 
-//go:noinline
 func (t *tree) len() int {
 	if t.hi != nil {
 		return t.hi.n
@@ -200,8 +191,6 @@ func (t *tree) len() int {
 }
 
 // each calls fn with every entry, in order (a hash index: in no order).
-//
-//go:noinline
 func (t *tree) each(fn func(entry) bool) {
 	if t.hi != nil {
 		t.hi.each(fn)
@@ -212,8 +201,6 @@ func (t *tree) each(fn func(entry) bool) {
 
 // isolate makes writes from now on copy what they change, so that
 // iterators open on the current entries never see them.
-//
-//go:noinline
 func (t *tree) isolate() {
 	if t.hi != nil {
 		t.hi.copy()
@@ -255,8 +242,6 @@ func (t *tree) order(a, b entry) int {
 }
 
 // get returns the stored row whose full key equals key's (unique indexes).
-//
-//go:noinline
 func (t *tree) get(key unsafe.Pointer) (unsafe.Pointer, bool) {
 	if t.hi != nil {
 		e, ok := t.hi.get(t.entry(key))
@@ -274,7 +259,6 @@ func (t *tree) sameKey(a, b unsafe.Pointer) bool {
 	return t.pk == nil || t.pk.cmp(a, b, t.pk.full) == 0
 }
 
-//go:noinline
 func (t *tree) copy() *tree {
 	if t.hi != nil {
 		return &tree{m: t.m, pk: t.pk, hi: t.hi.copy()}
@@ -313,8 +297,6 @@ func (t *tree) probe(b bound, low bool) entry {
 // scan yields every row between lo and hi in key order (or reverse),
 // stopping when yield returns false. A hash index has no order: it yields
 // all its rows (in no order) or the one of a point bound.
-//
-//go:noinline
 func (t *tree) scan(lo, hi bound, reverse bool, yield func(unsafe.Pointer) bool) {
 	if t.hi != nil {
 		t.hashScan(lo, hi, yield)
