@@ -167,31 +167,44 @@
 //	Update(row) (T, error)               replace only if present
 //	Upsert(row) (T, inserted bool, error) either way
 //	Delete(id) (T, error)                remove only if present
-//	Find(id) (T, bool)
+//	Find(id) (T, bool), Has(id) bool
 //	All(), Backward() iter.Seq[T]        in primary-key order
 //	Count() int
 //
-// and for each index, e.g. BySlug():
+// (table.Rows and table.Writer; a table without a primary key has
+// table.SetWriter's Insert and Delete(row), and Has(row) for membership:
+// inserting an identical row again is a no-op). For each index, e.g.
+// BySlug() (table.ByUnique, ByUniqueTx in a transaction, ByIndex for an
+// index that is not unique, ByHash and ByHashTx for a hash index):
 //
 //	Find(slug) (T, bool)                 unique indexes and the primary key
 //	Update(row), Delete(slug)            unique indexes and the primary key
 //	Filter(slug) iter.Seq[T]             rows with that key (point scan)
 //	FilterShop(shop) iter.Seq[T]         rows with a key prefix (multi-column indexes)
-//	Between(lo, hi) iter.Seq[T]          rows whose last key column is in [lo, hi),
-//	                                     the other key columns given before lo
+//	Between(lo, hi) iter.Seq[T]          rows whose key is in [lo, hi); for several
+//	                                     key columns, the other ones given before lo
 //	Range(lo, hi table.Bound[T]), RangeBackward(lo, hi)
+//
+// The per-index code lives in those generic types of package table; the
+// generated file only declares each index and its key (table.Key) and
+// instantiates them, so it stays small. An index on several columns gets
+// a generated reader type, for its prefix filters and keyed methods.
 //
 // Failed writes return *table.UniqueError or *table.NotFoundError (match
 // them with errors.Is against table.ErrUniqueViolation and
 // table.ErrNotFound) and change nothing. Client has one method per reducer
 // that runs it as one transaction: NewClient(rt, caller).AddPost(slug,
-// title).
+// title); Client.Go() and Client.Batch(b) submit calls without waiting
+// (keel.Send). Each reducer's XReducer (a *reducer.Func) encodes and
+// decodes its arguments and result as reducer.Def.CallEncoded lays them
+// out: EncodeArgs, DecodeArgs, EncodeResult, DecodeResult.
 //
 // # The network client
 //
 // Dial(ctx, url, keelclient.Options) connects to a Keel server running the
 // module (package server) and returns a *Remote: it embeds Client, whose
-// reducer methods then run over the network, and its DB field holds a
+// reducer methods then run over the network, and the connection
+// (*keelclient.Conn: Subscribe, Query, Identity, Token, Close), and its DB field holds a
 // cache (server/client.Table) of each public table, with OnInsert,
 // OnUpdate and OnDelete callbacks and Subscribe(ctx, where). Each reducer
 // records its parameter names and kinds (reducer.Signature), so that the
@@ -200,12 +213,14 @@
 // # Generated names
 //
 // For the module: Ctx, DB, DBOf, ViewDB, ViewOf, Module, Client,
-// NewClient, and the network client Dial, Remote and RemoteTables. For each reducer F: FArgs, its arguments, and the Client
-// method F. For each table T: TDef, TTable (in a transaction), TReader
-// (views and reads), and for each index I (ByID, BySlug, ByPK for a
-// composite primary key, ByNAME for a named index) TIIndex, TIReader and,
-// when unique, TI with Update and Delete. A declaration in the package
-// with one of these names is an error.
+// NewClient, AsyncClient, BatchClient, and the network client Dial, Remote
+// and RemoteTables. For each reducer F: FArgs, its arguments, FReducer and
+// the Client method F. For each table T: TDef, TTable (in a transaction),
+// TReader (views and reads), and for each index I (ByID, BySlug, ByPK for
+// a composite primary key, ByNAME for a named index) TIIndex and, for an
+// index on several columns, TIReader and, when unique, TI with Update and
+// Delete. Names starting with keel are the generator's own. A declaration
+// in the package with one of these names is an error.
 //
 // # Build guards
 //
