@@ -291,7 +291,10 @@ func A(ctx *Ctx) error { return nil }
 func B(ctx *Ctx) error { return nil }`, `x.go:7:6: reducer B is a second init reducer; a module has at most one, so drop init from one of them`},
 	{"reducer named like a client method", `
 //keel:reducer
-func View(ctx *Ctx) error { return nil }`, `x.go:4:6: reducer View would clash with the Client method of that name; rename the reducer`},
+func View(ctx *Ctx) error { return nil }`, `x.go:4:6: reducer View would clash with the Client or Remote method of that name; rename the reducer`},
+	{"reducer named like a connection method", `
+//keel:reducer
+func Query(ctx *Ctx) error { return nil }`, `x.go:4:6: reducer Query would clash with the Client or Remote method of that name; rename the reducer`},
 	{"declaration with a generated name", `
 //keel:table
 type Post struct {

@@ -756,8 +756,9 @@ func (p *modParser) checkNames(m *module) {
 	}
 	for _, r := range m.Reducers {
 		switch r.Func {
-		case "View", "As", "Conn", "Go", "Batch", "Caller", "DB", "Net", "Subscribe", "Close":
-			p.errorf(p.pkg.Types.Scope().Lookup(r.Func).Pos(), "reducer %s would clash with the Client method of that name; rename the reducer", r.Func)
+		case "View", "As", "Conn", "Go", "Batch", "Caller", "In", "DB", "Net", "Subscribe", "Close",
+			"Query", "Identity", "Token", "OnTransaction", "Submit", "Do", "SubmitAll":
+			p.errorf(p.pkg.Types.Scope().Lookup(r.Func).Pos(), "reducer %s would clash with the Client or Remote method of that name; rename the reducer", r.Func)
 		}
 	}
 }
