@@ -323,7 +323,11 @@ func planTable(o, t *table.TableInfo, d Declarations) (*tablePlan, []Step, []*Sc
 	}
 	for _, s := range o.Sequences {
 		if _, gone := os[s.Name]; gone {
-			step(DropSequence, s.Name, "%s dropped; a sequence the table gains in the same direction starts after the values it handed out", sequenceString(s))
+			more := ""
+			if _, kept := findColumn(t, s.Column); tp.mig != nil && !kept {
+				more = "; a sequence the table gains in the same direction starts after the values it handed out (its column may be renamed)"
+			}
+			step(DropSequence, s.Name, "%s dropped with its state%s", sequenceString(s), more)
 		}
 	}
 	return tp, steps, refused

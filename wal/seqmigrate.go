@@ -21,8 +21,8 @@ import (
 // refused when the range ends before it. A new sequence of a table with
 // rows starts after the largest value of its column (the smallest, for a
 // negative increment), so that it does not meet stored values at once,
-// and after the values that a sequence of the table dropped by the same
-// migration handed out (see droppedFloor).
+// and, when a migration function rewrote the rows, after the values that
+// a sequence of a column it took away handed out (see droppedFloor).
 
 // migrateSeqs returns the persisted states of tp's sequences after the
 // migration: moves holds the stored ones by sequence name, rows are the
@@ -123,18 +123,18 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 }
 
 // droppedFloor returns the first value, in the direction up, that no
-// sequence of tp's old schema which the module no longer has handed out:
-// the sequence of a column renamed through a migration function gets a
-// new name, and must not hand out the values of deleted rows again. nil
-// when no such sequence moved.
+// sequence of tp's old schema handed out whose column a migration
+// function took away: the sequence of a column renamed through a
+// migration function gets a new name, and must not hand out the values
+// of deleted rows again. nil when no such sequence moved.
 func droppedFloor(tp *tablePlan, moves map[string]table.SeqMove, up bool) (*big.Int, error) {
-	if tp.old == nil {
+	if tp.old == nil || tp.mig == nil {
 		return nil, nil
 	}
 	var floor *big.Int
 	for _, os := range tp.old.Sequences {
 		m, moved := moves[os.Name]
-		if !moved || hasSequence(tp.cur, os.Name) || (os.Increment > 0) != up {
+		if _, kept := findColumn(tp.cur, os.Column); !moved || kept || hasSequence(tp.cur, os.Name) || (os.Increment > 0) != up {
 			continue
 		}
 		oc, _ := findColumn(tp.old, os.Column)
