@@ -15,10 +15,10 @@ import (
 // boundary says less: it is the value its last batch started at (or its
 // last value), and every value from there to the end of its old range may
 // have been handed out, so it resumes after the last value of its old
-// range. With new parameters the sequence
-// resumes at the boundary when the new range holds it, moves forward to
-// the new range when the range starts beyond it, and the migration is
-// refused when the range ends before it. A new sequence of a table with
+// range. With new parameters the sequence resumes at the boundary when
+// the new range holds it, moves forward to the new range when the range
+// starts beyond it, and the migration is refused when the range ends
+// before it. A new sequence of a table with
 // rows starts after the largest value of its column (the smallest, for a
 // negative increment), so that it does not meet stored values at once,
 // and, when a migration function rewrote the rows, after the values that
