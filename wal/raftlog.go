@@ -493,8 +493,11 @@ func (l *RaftLog) Append(ents []RaftEntry, sync bool) error {
 		return fmt.Errorf("keel: raft log: entry %d does not follow the last entry %d", first, l.last)
 	}
 	prev := l.terms.term(first - 1)
-	if first-1 == l.snapIndex {
-		prev = l.snapTerm
+	l.mu.RLock() // a snapshot written in the background moves them
+	snapIndex, snapTerm := l.snapIndex, l.snapTerm
+	l.mu.RUnlock()
+	if first-1 == snapIndex {
+		prev = snapTerm
 	}
 	for i, e := range ents {
 		if e.Term != prev || (i == 0 && l.mark) {
