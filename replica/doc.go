@@ -25,6 +25,11 @@
 // the entry gets; the runtime's "durable through" is raft's commit
 // index.
 //
+// A follower's raft loop hands the committed records to an applier
+// goroutine, which replays them into the tables in order while the loop
+// goes on writing the next entries; a node that wins an election waits
+// for its applier to apply everything before it takes calls.
+//
 // # Leadership
 //
 // A node takes calls only once it leads and has applied its whole log
@@ -57,4 +62,11 @@
 // snapshots are Keel snapshots with a small file of raft metadata. A
 // follower that fell behind the leader's retained log receives the
 // leader's newest Keel snapshot in raft's MsgSnap.
+//
+// # Status
+//
+// Node.Status, and GET /status of Handler, say a node's role, term,
+// leader, commit and applied index, log bounds and members; `keel
+// cluster status URL...` prints them for each node, and examples/cluster
+// runs three nodes in three processes through the kill of the leader.
 package replica
