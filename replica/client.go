@@ -149,7 +149,7 @@ func isRefused(err error) bool {
 func (c *Client) Do(call *keel.Call) error {
 	call.Begin()
 	c.run(call)
-	return call.Wait(nil)
+	return call.Wait(context.Background())
 }
 
 // Submit sends call and returns at once (keel.Conn); it reports through
