@@ -233,29 +233,6 @@ func (e enc) time(dst []byte, k string, first bool, t time.Time) []byte {
 	return codec.AppendTime(dst, t)
 }
 
-// rows writes a list of rows of table t: JSON objects by column name, or
-// in binary a count and each row's encoding, length-prefixed.
-func (e enc) rows(dst []byte, k string, first bool, names []string, kinds []codec.Kind, rows [][]codec.Value) []byte {
-	dst = e.key(dst, k, first)
-	if e.json {
-		dst = append(dst, '[')
-		for i, r := range rows {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendJSONRow(dst, names, r)
-		}
-		return append(dst, ']')
-	}
-	dst = codec.AppendUvarint(dst, uint64(len(rows)))
-	var row []byte
-	for _, r := range rows {
-		row, _ = codec.AppendRow(row[:0], kinds, r)
-		dst = codec.AppendBytes(dst, row)
-	}
-	return dst
-}
-
 // list opens and closes a list of n elements.
 func (e enc) listStart(dst []byte, k string, first bool, n int) []byte {
 	dst = e.key(dst, k, first)

@@ -68,7 +68,6 @@ type Conn struct {
 	wake     chan struct{}
 	closed   bool
 	gen      int // connection generation
-	up       chan struct{}
 
 	cache  cache
 	onTx   []func(Tx)
