@@ -940,15 +940,14 @@ func (g *emitter) access(t *tableModel) {
 		g.p("var (")
 	}
 	if t.Primary == nil {
-		g.p("\t%s = table.KeyOf(%sDef.Primary, func(r %s) %s { return r })", pkKey, T, R, R)
+		g.p("\t%s = table.KeyAt(%sDef.Primary, func(r *%s) *%s { return r })", pkKey, T, R, R)
 	}
 	for _, ix := range keys {
 		if len(ix.Cols) == 1 {
 			c := ix.Cols[0]
-			n := safeName(lowerName(c.Field), keyNames(t))
-			g.p("\t%s = table.KeyOf(%s%sIndex, func(%s %s) %s { return %s{%s: %s} })", keyVar(t, ix), T, ix.Go, n, c.Type.expr, R, R, c.Field, n)
+			g.p("\t%s = table.KeyAt(%s%sIndex, func(r *%s) *%s { return &r.%s })", keyVar(t, ix), T, ix.Go, R, c.Type.expr, c.Field)
 		} else {
-			g.p("\t%s = table.KeyOf(%s%sIndex, func(r %s) %s { return r })", keyVar(t, ix), T, ix.Go, R, R)
+			g.p("\t%s = table.KeyAt(%s%sIndex, func(r *%s) *%s { return r })", keyVar(t, ix), T, ix.Go, R, R)
 		}
 	}
 	if t.Primary == nil || len(keys) > 0 {

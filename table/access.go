@@ -5,6 +5,7 @@ import (
 	"iter"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // The typed accessors that generated code hands out: each reads or writes
@@ -14,16 +15,31 @@ import (
 // index and instantiates these types with it, so that what each index
 // offers is written once, here.
 
-// Key binds an index of R to the Go type K of its key: Row builds the key
-// row that holds k in the index's key columns.
+// Key binds an index of R to the Go type K of its key, a field of R (or R
+// itself): the key row of k is a zero row with k in that field.
 type Key[R, K any] struct {
 	ix  *Index[R]
-	row func(k K) R
+	off uintptr // of the key field in R
 }
 
-// KeyOf returns the key of index ix, whose key rows row builds.
-func KeyOf[R, K any](ix *Index[R], row func(k K) R) *Key[R, K] {
-	return &Key[R, K]{ix: ix, row: row}
+// KeyAt returns the key of index ix, held in the field of R that col
+// points to (col may return its argument, for K = R).
+func KeyAt[R, K any](ix *Index[R], col func(r *R) *K) *Key[R, K] {
+	probe := new(R)
+	off := uintptr(unsafe.Pointer(col(probe))) - uintptr(unsafe.Pointer(probe))
+	if off+unsafe.Sizeof(*new(K)) > unsafe.Sizeof(*probe) {
+		panic("keel: table.KeyAt: the key is not a field of the row")
+	}
+	return &Key[R, K]{ix: ix, off: off}
+}
+
+// row returns the key row of k. It writes k into a row on the stack
+// rather than calling a function of the module, so that it inlines and
+// the row does not escape.
+func (x *Key[R, K]) row(k K) R {
+	var r R
+	*(*K)(unsafe.Add(unsafe.Pointer(&r), x.off)) = k
+	return r
 }
 
 // The readers and writers are made by functions, or by the few methods
@@ -147,11 +163,16 @@ type ByIndex[R, K any] struct {
 
 // Filter yields the rows with key k: in primary-key order for an index
 // that is not unique; for a unique one, the row Find returns, if any.
-func (x ByIndex[R, K]) Filter(k K) iter.Seq[R] { return x.r.Lookup(x.k.ix, x.k.row(k), 0) }
+func (x ByIndex[R, K]) Filter(k K) iter.Seq[R] {
+	key := x.k.row(k)
+	b := Bound[R]{Key: &key}
+	return x.r.Scan(x.k.ix, b, b)
+}
 
 // Between yields, in key order, the rows whose key lies in [lo, hi).
 func (x ByIndex[R, K]) Between(lo, hi K) iter.Seq[R] {
-	return x.r.Scan(x.k.ix, Incl(x.k.row(lo), 0), Excl(x.k.row(hi), 0))
+	l, h := x.k.row(lo), x.k.row(hi)
+	return x.r.Scan(x.k.ix, Bound[R]{Key: &l}, Bound[R]{Key: &h, Exclusive: true})
 }
 
 // Range yields the rows between two bounds (see Incl, Excl, Prefix; a zero
@@ -210,21 +231,11 @@ func (x ByHashTx[R, K]) Update(row R) (R, error) { return x.t.UpdateBy(x.k.ix, r
 // Delete removes the row with key k and returns it, or a *NotFoundError.
 func (x ByHashTx[R, K]) Delete(k K) (R, error) { return x.t.DeleteBy(x.k.ix, x.k.row(k)) }
 
-// keyOn returns the key of ix, a one-column index on the field col points
-// to.
-func keyOn[R, T any](ix *Index[R], col func(r *R) *T) (*Index[R], *Key[R, T]) {
-	return ix, KeyOf(ix, func(k T) R {
-		var r R
-		*col(&r) = k
-		return r
-	})
-}
-
 // StringIndex returns a B-tree index named name on one column of a string
-// type, the field col points to, and its key: what generated code
-// declares for such an index.
+// type, the field col points to, and its key: what generated code declares
+// for such an index.
 func StringIndex[R any, T ~string](name, column string, unique bool, col func(r *R) *T) (*Index[R], *Key[R, T]) {
-	return keyOn(&Index[R]{Name: name, Columns: []string{column}, Unique: unique,
+	return keyed(&Index[R]{Name: name, Columns: []string{column}, Unique: unique,
 		Compare: func(a, b *R, _ int) int { return strings.Compare(string(*col(a)), string(*col(b))) },
 		Format:  func(r *R, _ int) string { return column + "=" + strconv.Quote(string(*col(r))) },
 		Key:     func(r *R) uint64 { return KeyString(string(*col(r))) },
@@ -234,7 +245,7 @@ func StringIndex[R any, T ~string](name, column string, unique bool, col func(r 
 // UintIndex returns a B-tree index named name on one column of an
 // unsigned integer type, the field col points to, and its key.
 func UintIndex[R any, T ~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uintptr](name, column string, unique bool, col func(r *R) *T) (*Index[R], *Key[R, T]) {
-	return keyOn(&Index[R]{Name: name, Columns: []string{column}, Unique: unique,
+	return keyed(&Index[R]{Name: name, Columns: []string{column}, Unique: unique,
 		Compare:  func(a, b *R, _ int) int { return cmp.Compare(*col(a), *col(b)) },
 		Format:   func(r *R, _ int) string { return column + "=" + strconv.FormatUint(uint64(*col(r)), 10) },
 		Key:      func(r *R) uint64 { return KeyUint(uint64(*col(r))) },
@@ -245,10 +256,14 @@ func UintIndex[R any, T ~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uintptr]
 // IntIndex returns a B-tree index named name on one column of a signed
 // integer type, the field col points to, and its key.
 func IntIndex[R any, T ~int | ~int8 | ~int16 | ~int32 | ~int64](name, column string, unique bool, col func(r *R) *T) (*Index[R], *Key[R, T]) {
-	return keyOn(&Index[R]{Name: name, Columns: []string{column}, Unique: unique,
+	return keyed(&Index[R]{Name: name, Columns: []string{column}, Unique: unique,
 		Compare:  func(a, b *R, _ int) int { return cmp.Compare(*col(a), *col(b)) },
 		Format:   func(r *R, _ int) string { return column + "=" + strconv.FormatInt(int64(*col(r)), 10) },
 		Key:      func(r *R) uint64 { return KeyInt(int64(*col(r))) },
 		KeyExact: true,
 	}, col)
+}
+
+func keyed[R, K any](ix *Index[R], col func(r *R) *K) (*Index[R], *Key[R, K]) {
+	return ix, KeyAt(ix, col)
 }

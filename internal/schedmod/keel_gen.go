@@ -271,7 +271,7 @@ func keelDecodeReminder(src []byte, r *Reminder) error {
 
 // The keys of the reminder table's other indexes, for its readers and writers.
 var (
-	keelReminderByAt = table.KeyOf(ReminderByAtIndex, func(at time.Time) Reminder { return Reminder{At: at} })
+	keelReminderByAt = table.KeyAt(ReminderByAtIndex, func(r *Reminder) *time.Time { return &r.At })
 )
 
 // ReminderReader reads the reminder table: table.Rows, and a reader of each index.

@@ -520,7 +520,7 @@ func keelDecodePost(src []byte, r *Post) error {
 
 // The keys of the post table's other indexes, for its readers and writers.
 var (
-	keelPostByCreated = table.KeyOf(PostByCreatedIndex, func(created time.Time) Post { return Post{Created: created} })
+	keelPostByCreated = table.KeyAt(PostByCreatedIndex, func(r *Post) *time.Time { return &r.Created })
 )
 
 // PostReader reads the post table: table.Rows, and a reader of each index.
@@ -794,8 +794,8 @@ func keelDecodeOrder(src []byte, r *Order) error {
 
 // The keys of the order table's other indexes, for its readers and writers.
 var (
-	keelOrderByPK         = table.KeyOf(OrderByPKIndex, func(r Order) Order { return r })
-	keelOrderByShopStatus = table.KeyOf(OrderByShopStatusIndex, func(r Order) Order { return r })
+	keelOrderByPK         = table.KeyAt(OrderByPKIndex, func(r *Order) *Order { return r })
+	keelOrderByShopStatus = table.KeyAt(OrderByShopStatusIndex, func(r *Order) *Order { return r })
 )
 
 // OrderReader reads the order table: table.Rows, and a reader of each index.
@@ -1064,9 +1064,9 @@ func keelDecodeLike(src []byte, r *Like) error {
 
 // The keys of the like table's other indexes, for its readers and writers.
 var (
-	keelLikeRows  = table.KeyOf(LikeDef.Primary, func(r Like) Like { return r })
-	keelLikeByUp  = table.KeyOf(LikeByUpIndex, func(up bool) Like { return Like{Up: up} })
-	keelLikeByKey = table.KeyOf(LikeByKeyIndex, func(key []byte) Like { return Like{Key: key} })
+	keelLikeRows  = table.KeyAt(LikeDef.Primary, func(r *Like) *Like { return r })
+	keelLikeByUp  = table.KeyAt(LikeByUpIndex, func(r *Like) *bool { return &r.Up })
+	keelLikeByKey = table.KeyAt(LikeByKeyIndex, func(r *Like) *[]byte { return &r.Key })
 )
 
 // LikeReader reads the like table: table.Rows, and a reader of each index.
@@ -1197,7 +1197,7 @@ func keelDecodeReading(src []byte, r *Reading) error {
 
 // The keys of the reading table's other indexes, for its readers and writers.
 var (
-	keelReadingRows = table.KeyOf(ReadingDef.Primary, func(r Reading) Reading { return r })
+	keelReadingRows = table.KeyAt(ReadingDef.Primary, func(r *Reading) *Reading { return r })
 )
 
 // ReadingReader reads the reading table: table.Rows, and a reader of each index.
@@ -1267,8 +1267,8 @@ func keelDecodeAccount(src []byte, r *Account) error {
 
 // The keys of the account table's other indexes, for its readers and writers.
 var (
-	keelAccountByID     = table.KeyOf(AccountByIDIndex, func(id uint64) Account { return Account{ID: id} })
-	keelAccountByHandle = table.KeyOf(AccountByHandleIndex, func(handle string) Account { return Account{Handle: handle} })
+	keelAccountByID     = table.KeyAt(AccountByIDIndex, func(r *Account) *uint64 { return &r.ID })
+	keelAccountByHandle = table.KeyAt(AccountByHandleIndex, func(r *Account) *string { return &r.Handle })
 )
 
 // AccountReader reads the account table: table.Rows, and a reader of each index.
@@ -1353,7 +1353,7 @@ func keelDecodePair(src []byte, r *Pair) error {
 
 // The keys of the pair table's other indexes, for its readers and writers.
 var (
-	keelPairByPK = table.KeyOf(PairByPKIndex, func(r Pair) Pair { return r })
+	keelPairByPK = table.KeyAt(PairByPKIndex, func(r *Pair) *Pair { return r })
 )
 
 // PairReader reads the pair table: table.Rows, and a reader of each index.

@@ -264,7 +264,7 @@ func keelDecodeOrder(src []byte, r *Order) error {
 
 // The keys of the order table's other indexes, for its readers and writers.
 var (
-	keelOrderByPK = table.KeyOf(OrderByPKIndex, func(r Order) Order { return r })
+	keelOrderByPK = table.KeyAt(OrderByPKIndex, func(r *Order) *Order { return r })
 )
 
 // OrderReader reads the order table: table.Rows, and a reader of each index.
