@@ -29,6 +29,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/keeldb/keel/internal/kerr"
 )
 
 // Kind is the storage type of a column: a scalar kind, or a list of a
@@ -709,7 +711,7 @@ func ParseJSON(k Kind, raw []byte) (Value, error) {
 	p.space()
 	v, err := p.value(k)
 	if err != nil {
-		return Value{}, fmt.Errorf("keel: codec: json %v: %w", k, err)
+		return Value{}, kerr.Errorf("keel: codec: json %v: %w", k, err)
 	}
 	if p.space(); p.i != len(p.b) {
 		return Value{}, fmt.Errorf("keel: codec: json %v: unexpected %q at offset %d", k, p.b[p.i], p.i)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/keeldb/keel"
+	"github.com/keeldb/keel/internal/kerr"
 )
 
 // Client calls a cluster's reducers over HTTP (Handler's API): a
@@ -57,7 +58,7 @@ func (c *Client) CallEncoded(ctx context.Context, caller, name string, args []by
 	tried := 0
 	for {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("keel: replica: no leader took the call: %w", err)
+			return nil, kerr.Errorf("keel: replica: no leader took the call: %w", err)
 		}
 		addr := c.Leader()
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/call/"+name, bytes.NewReader(args))

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/keeldb/keel"
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/reducer"
 	pb "go.etcd.io/raft/v3/raftpb"
 )
@@ -114,7 +115,7 @@ func (n *Node) changeConf(ctx context.Context, ch *pb.ConfChangeSingle, context 
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("keel: replica: configuration change: %w", err)
+		return kerr.Errorf("keel: replica: configuration change: %w", err)
 	}
 	members := n.Status().Members
 	in := slices.Contains(members, ch.GetNodeId())

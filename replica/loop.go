@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/keeldb/keel/internal/engine"
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
@@ -263,7 +264,7 @@ func (n *Node) applier() {
 			return txid, err
 		})
 		if err != nil {
-			err = fmt.Errorf("keel: replica: apply: %w", err)
+			err = kerr.Errorf("keel: replica: apply: %w", err)
 			n.logger.Error("keel: replica: stopped", "err", err)
 			n.fatal.CompareAndSwap(nil, &err)
 			n.clog.fail(err)

@@ -3,7 +3,6 @@ package replica
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/internal/host"
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/wal"
 	"go.etcd.io/raft/v3"
@@ -175,7 +175,7 @@ func Open(cfg Config) (*Node, error) {
 	cs, addrs, err := decodeMeta(l.Snapshot().Meta)
 	if err != nil {
 		l.Close()
-		return nil, fmt.Errorf("keel: replica: snapshot metadata: %w", err)
+		return nil, kerr.Errorf("keel: replica: snapshot metadata: %w", err)
 	}
 	n.confState = cs
 	for id, a := range addrs {
@@ -201,7 +201,7 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		rt.Close()
 		l.Close()
-		return nil, fmt.Errorf("keel: replica: %w", err)
+		return nil, kerr.Errorf("keel: replica: %w", err)
 	}
 	n.rn = rn
 	hs := l.HardState()
@@ -216,7 +216,7 @@ func Open(cfg Config) (*Node, error) {
 		if err := rn.Bootstrap(peers); err != nil {
 			rt.Close()
 			l.Close()
-			return nil, fmt.Errorf("keel: replica: bootstrap: %w", err)
+			return nil, kerr.Errorf("keel: replica: bootstrap: %w", err)
 		}
 	}
 	n.publish()

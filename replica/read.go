@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
 )
 
@@ -34,7 +35,7 @@ func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
 		select {
 		case n.readc <- r:
 		case <-ctx.Done():
-			return 0, fmt.Errorf("keel: replica: read index: %w", ctx.Err())
+			return 0, kerr.Errorf("keel: replica: read index: %w", ctx.Err())
 		case <-n.stopc:
 			return 0, ErrClosed
 		}
@@ -51,7 +52,7 @@ func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
 			return r.index, nil
 		case <-ctx.Done():
 			t.Stop()
-			return 0, fmt.Errorf("keel: replica: read index: %w", ctx.Err())
+			return 0, kerr.Errorf("keel: replica: read index: %w", ctx.Err())
 		case <-t.C:
 		case <-n.stopc:
 			t.Stop()
@@ -72,7 +73,7 @@ func (n *Node) waitApplied(ctx context.Context, index uint64) error {
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return fmt.Errorf("keel: replica: waiting for entry %d to be applied: %w", index, ctx.Err())
+			return kerr.Errorf("keel: replica: waiting for entry %d to be applied: %w", index, ctx.Err())
 		case <-n.stopc:
 			return ErrClosed
 		}

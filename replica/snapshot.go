@@ -1,10 +1,10 @@
 package replica
 
 import (
-	"fmt"
 	"maps"
 	"time"
 
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
 	pb "go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
@@ -83,7 +83,7 @@ func (n *Node) installSnapshot(s *pb.Snapshot) error {
 	n.mu.Unlock()
 	db, err := n.log.InstallSnapshot(n.cfg.Module.Tables, s.GetData(), index, md.GetTerm(), encodeMeta(md.GetConfState(), addrs))
 	if err != nil {
-		return fmt.Errorf("keel: replica: install snapshot %d: %w", index, err)
+		return kerr.Errorf("keel: replica: install snapshot %d: %w", index, err)
 	}
 	if err := n.rt.Replace(db, index); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/internal/query"
 	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/table"
@@ -58,7 +59,7 @@ func newSchema(m *keel.Module) (*schema, error) {
 		for i, c := range info.Columns {
 			k, err := codec.ParseKind(c.Kind)
 			if err != nil {
-				return nil, fmt.Errorf("keel: server: table %s, column %s: %w", info.Name, c.Name, err)
+				return nil, kerr.Errorf("keel: server: table %s, column %s: %w", info.Name, c.Name, err)
 			}
 			t.kinds = append(t.kinds, k)
 			t.names = append(t.names, c.Name)
@@ -133,7 +134,7 @@ func (s *schema) param(red string, p reducer.Param) (paramMeta, error) {
 	}
 	k, err := codec.ParseKind(p.Kind)
 	if err != nil {
-		return pm, fmt.Errorf("keel: server: reducer %s: parameter %s: %w", red, p.Name, err)
+		return pm, kerr.Errorf("keel: server: reducer %s: parameter %s: %w", red, p.Name, err)
 	}
 	pm.kind = k
 	return pm, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
 )
 
@@ -219,7 +220,7 @@ func (o *oldData) finish(db *table.DB, t *table.Tx) (rows uint64, err error) {
 				return rows, err
 			}
 			if err := tx.Load(t, tp.name, newRows); err != nil {
-				return rows, fmt.Errorf("keel: migrate table %s: %w", tp.name, err)
+				return rows, kerr.Errorf("keel: migrate table %s: %w", tp.name, err)
 			}
 			rows += uint64(len(newRows))
 		}
@@ -229,7 +230,7 @@ func (o *oldData) finish(db *table.DB, t *table.Tx) (rows uint64, err error) {
 		}
 		for _, m := range moves {
 			if err := tx.RestoreSequence(db, m); err != nil {
-				return rows, fmt.Errorf("keel: migrate table %s: %w", tp.name, err)
+				return rows, kerr.Errorf("keel: migrate table %s: %w", tp.name, err)
 			}
 		}
 	}

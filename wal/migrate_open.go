@@ -1,11 +1,11 @@
 package wal
 
 import (
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
 )
 
@@ -101,14 +101,14 @@ func (l *Log) migrationSnapshot() error {
 	name := snapshotName(st.index)
 	tmp := filepath.Join(l.dir, name+".tmp")
 	if err := writeSnapshot(tmp, st); err != nil {
-		return fmt.Errorf("keel: migration snapshot: %w", err)
+		return kerr.Errorf("keel: migration snapshot: %w", err)
 	}
 	if err := os.Rename(tmp, filepath.Join(l.dir, name)); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("keel: migration snapshot: %w", err)
+		return kerr.Errorf("keel: migration snapshot: %w", err)
 	}
 	if err := l.log.syncDirFn(l.dir); err != nil {
-		return fmt.Errorf("keel: migration snapshot: fsync %s: %w", l.dir, err)
+		return kerr.Errorf("keel: migration snapshot: fsync %s: %w", l.dir, err)
 	}
 	l.snapIndex = st.index
 	l.logger.Info("keel: migration snapshot written", "snapshot", name, "index", st.index, "schema", l.fp)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
 	tw "github.com/tidwall/wal"
 )
@@ -97,7 +98,7 @@ type RaftEntry struct {
 func OpenRaft(dir, name string, tables []table.Schema, opts Options) (*RaftLog, error) {
 	o := opts.withDefaults()
 	if err := mkdirDurable(dir); err != nil {
-		return nil, fmt.Errorf("keel: %w", err)
+		return nil, kerr.Errorf("keel: %w", err)
 	}
 	lock, err := lockDir(dir)
 	if err != nil {
@@ -153,11 +154,11 @@ func openRaft(dir, name string, tables []table.Schema, o Options, lock *dirLock)
 	}
 	if last, err := w.LastIndex(); err != nil || last != l.last {
 		w.Close()
-		return fail(fmt.Errorf("keel: raft log ends at %d after recovery, expected %d (%v): %w", last, l.last, err, ErrCorrupt))
+		return fail(kerr.Errorf("keel: raft log ends at %d after recovery, expected %d (%v): %w", last, l.last, err, ErrCorrupt))
 	}
 	if err := syncDir(logDir(dir)); err != nil {
 		w.Close()
-		return fail(fmt.Errorf("keel: %w", err))
+		return fail(kerr.Errorf("keel: %w", err))
 	}
 	if l.pre, err = newPrealloc(logDir(dir), o.SegmentSize); err != nil {
 		w.Close()
@@ -193,7 +194,7 @@ func (l *RaftLog) recover(tables []table.Schema) error {
 			return err
 		}
 		if err := s.load(newReplayer(db, l.fp)); err != nil {
-			return fmt.Errorf("keel: load %s: %w", sf.Path, err)
+			return kerr.Errorf("keel: load %s: %w", sf.Path, err)
 		}
 		l.snapIndex, l.snapTerm, l.snapMeta = s.Index, term, meta
 		l.rec.Snapshot, l.rec.SnapshotIndex = sf.Path, s.Index
@@ -242,7 +243,7 @@ func (l *RaftLog) recover(tables []table.Schema) error {
 			return sc.bad
 		}
 		if sc.bad.Index <= commit {
-			return fmt.Errorf("keel: raft log: entry %d, which raft committed, is damaged: %w", sc.bad.Index, sc.bad)
+			return kerr.Errorf("keel: raft log: entry %d, which raft committed, is damaged: %w", sc.bad.Index, sc.bad)
 		}
 		if err := truncateFile(seg.Path, sc.bad.Offset); err != nil {
 			return err
@@ -258,7 +259,7 @@ func (l *RaftLog) recover(tables []table.Schema) error {
 		// goes on after the snapshot, in a segment of its own.
 		for _, seg := range segs {
 			if err := os.Remove(seg.Path); err != nil {
-				return fmt.Errorf("keel: raft log: %w", err)
+				return kerr.Errorf("keel: raft log: %w", err)
 			}
 		}
 		if err := createSegment(logDir(l.dir), from); err != nil {
@@ -268,7 +269,7 @@ func (l *RaftLog) recover(tables []table.Schema) error {
 	}
 	l.last = end
 	if commit > l.last {
-		return fmt.Errorf("keel: raft log: the stored commit index %d is past the last entry %d: %w", commit, l.last, ErrCorrupt)
+		return kerr.Errorf("keel: raft log: the stored commit index %d is past the last entry %d: %w", commit, l.last, ErrCorrupt)
 	}
 	l.applied = l.snapIndex
 	// Boundaries past the last entry belong to entries that were never
@@ -290,7 +291,7 @@ func openTW(ldir string, segSize int) (*tw.Log, error) {
 	w, err := tw.Open(ldir, &tw.Options{NoSync: true, SegmentSize: segSize,
 		LogFormat: tw.Binary, SegmentCacheSize: 2, AllowEmpty: true})
 	if err != nil {
-		return nil, fmt.Errorf("keel: raft log: open: %w", err)
+		return nil, kerr.Errorf("keel: raft log: open: %w", err)
 	}
 	return w, nil
 }
@@ -299,7 +300,7 @@ func openTW(ldir string, segSize int) (*tw.Log, error) {
 // index first.
 func createSegment(ldir string, first uint64) error {
 	if err := os.MkdirAll(ldir, 0o750); err != nil {
-		return fmt.Errorf("keel: %w", err)
+		return kerr.Errorf("keel: %w", err)
 	}
 	f, err := os.OpenFile(filepath.Join(ldir, segmentName(first)), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err == nil {
@@ -312,7 +313,7 @@ func createSegment(ldir string, first uint64) error {
 		err = syncDir(ldir)
 	}
 	if err != nil {
-		return fmt.Errorf("keel: raft log: %w", err)
+		return kerr.Errorf("keel: raft log: %w", err)
 	}
 	return nil
 }
@@ -329,7 +330,7 @@ func truncateFile(path string, size int64) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("keel: raft log: truncate %s: %w", path, err)
+		return kerr.Errorf("keel: raft log: truncate %s: %w", path, err)
 	}
 	return nil
 }
@@ -377,7 +378,7 @@ func (l *RaftLog) EncodeCommit(dst []byte, c *table.Commit) []byte { return appe
 func (l *RaftLog) CheckRecord(data []byte) error {
 	body, err := checkRecord(data)
 	if err != nil {
-		return fmt.Errorf("keel: raft entry: %w: %w", err, ErrCorrupt)
+		return kerr.Errorf("keel: raft entry: %w: %w", err, ErrCorrupt)
 	}
 	if fp := recordSchema(body); fp != l.fp {
 		return &ForeignError{File: "raft entry", Found: fp, Want: l.fp}
@@ -459,7 +460,7 @@ func (l *RaftLog) Entries(lo, hi, maxBytes uint64) ([]RaftEntry, error) {
 	for i := lo; i < hi; i++ {
 		data, err := l.w.Read(i)
 		if err != nil {
-			return nil, fmt.Errorf("keel: raft log: read entry %d: %w", i, err)
+			return nil, kerr.Errorf("keel: raft log: read entry %d: %w", i, err)
 		}
 		if _, err := checkRecord(data); err != nil {
 			return nil, &CorruptError{File: logDir(l.dir), Index: i, Reason: err.Error()}
@@ -521,7 +522,7 @@ func (l *RaftLog) Append(ents []RaftEntry, sync bool) error {
 		l.sizes = append(l.sizes, len(data))
 	}
 	if err := l.beforeWrite(l.sizes); err != nil {
-		return fmt.Errorf("keel: raft log: %w: %w", ErrFailed, err)
+		return kerr.Errorf("keel: raft log: %w: %w", ErrFailed, err)
 	}
 	l.mu.Lock()
 	err := l.w.WriteBatch(b)
@@ -530,14 +531,14 @@ func (l *RaftLog) Append(ents []RaftEntry, sync bool) error {
 	}
 	l.mu.Unlock()
 	if err != nil {
-		return fmt.Errorf("keel: raft log: write: %w: %w", ErrFailed, err)
+		return kerr.Errorf("keel: raft log: write: %w: %w", ErrFailed, err)
 	}
 	if err := l.afterWrite(l.sizes, l.last); err != nil {
-		return fmt.Errorf("keel: raft log: %w: %w", ErrFailed, err)
+		return kerr.Errorf("keel: raft log: %w: %w", ErrFailed, err)
 	}
 	if sync {
 		if err := l.w.Sync(); err != nil {
-			return fmt.Errorf("keel: raft log: fsync: %w: %w", ErrFailed, err)
+			return kerr.Errorf("keel: raft log: fsync: %w: %w", ErrFailed, err)
 		}
 	}
 	return nil
@@ -553,10 +554,10 @@ func (l *RaftLog) truncate(to uint64) error {
 		return fmt.Errorf("keel: raft log: truncate to %d, before the snapshot's entry %d", to, l.snapIndex)
 	}
 	if err := l.closeTail(true); err != nil {
-		return fmt.Errorf("keel: raft log: %w", err)
+		return kerr.Errorf("keel: raft log: %w", err)
 	}
 	if err := l.w.Close(); err != nil {
-		return fmt.Errorf("keel: raft log: %w", err)
+		return kerr.Errorf("keel: raft log: %w", err)
 	}
 	ldir := logDir(l.dir)
 	segs, err := listSegments(ldir)
@@ -567,7 +568,7 @@ func (l *RaftLog) truncate(to uint64) error {
 		seg := segs[i]
 		if seg.First > to+1 {
 			if err := os.Remove(seg.Path); err != nil {
-				return fmt.Errorf("keel: raft log: %w", err)
+				return kerr.Errorf("keel: raft log: %w", err)
 			}
 			continue
 		}
@@ -592,7 +593,7 @@ func (l *RaftLog) truncate(to uint64) error {
 		break
 	}
 	if err := syncDir(ldir); err != nil {
-		return fmt.Errorf("keel: raft log: %w", err)
+		return kerr.Errorf("keel: raft log: %w", err)
 	}
 	w, err := openTW(ldir, l.opts.SegmentSize)
 	if err != nil {
@@ -616,7 +617,7 @@ func (l *RaftLog) truncate(to uint64) error {
 // Sync fsyncs the log.
 func (l *RaftLog) Sync() error {
 	if err := l.w.Sync(); err != nil {
-		return fmt.Errorf("keel: raft log: fsync: %w: %w", ErrFailed, err)
+		return kerr.Errorf("keel: raft log: fsync: %w: %w", ErrFailed, err)
 	}
 	return nil
 }
@@ -633,10 +634,10 @@ func (l *RaftLog) Apply(db *table.DB, ents []RaftEntry) (uint64, error) {
 			continue
 		}
 		if _, err := checkRecord(e.Data); err != nil {
-			return 0, fmt.Errorf("keel: raft entry %d: %w: %w", e.Index, err, ErrCorrupt)
+			return 0, kerr.Errorf("keel: raft entry %d: %w: %w", e.Index, err, ErrCorrupt)
 		}
 		if err := r.apply("raft entry", e.Index, e.Data); err != nil {
-			return 0, fmt.Errorf("keel: apply raft entry %d: %w", e.Index, err)
+			return 0, kerr.Errorf("keel: apply raft entry %d: %w", e.Index, err)
 		}
 	}
 	r.commit()
@@ -682,7 +683,7 @@ func (l *RaftLog) Close() error {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("keel: raft log: close: %w", errors.Join(errs...))
+		return kerr.Errorf("keel: raft log: close: %w", errors.Join(errs...))
 	}
 	return nil
 }

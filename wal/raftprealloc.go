@@ -1,9 +1,10 @@
 package wal
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/keeldb/keel/internal/kerr"
 )
 
 // A RaftLog preallocates its tail segment as a single node's log does
@@ -23,7 +24,7 @@ func newPrealloc(ldir string, segSize int) (*commitLog, error) {
 		return nil, err
 	}
 	if len(segs) == 0 {
-		return nil, fmt.Errorf("keel: raft log: no segment: %w", ErrCorrupt)
+		return nil, kerr.Errorf("keel: raft log: no segment: %w", ErrCorrupt)
 	}
 	p := &commitLog{dir: ldir, segSize: segSize, syncFile: (*os.File).Sync, syncDirFn: syncDir,
 		chunk: min(maxChunk, (int64(segSize)+4095)&^4095)}
@@ -48,7 +49,7 @@ func (l *RaftLog) afterWrite(sizes []int, last uint64) error {
 		return err
 	}
 	if err := syncDir(logDir(l.dir)); err != nil {
-		return fmt.Errorf("keel: raft log: %w", err)
+		return kerr.Errorf("keel: raft log: %w", err)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
 )
 
@@ -64,7 +65,7 @@ func (l *RaftLog) Snapshot() SnapshotInfo {
 func (l *RaftLog) SnapshotData(index uint64) ([]byte, error) {
 	data, err := os.ReadFile(filepath.Join(l.dir, snapshotName(index)))
 	if err != nil {
-		return nil, fmt.Errorf("keel: raft snapshot: %w", err)
+		return nil, kerr.Errorf("keel: raft snapshot: %w", err)
 	}
 	return data, nil
 }
@@ -83,7 +84,7 @@ func (l *RaftLog) WriteSnapshot(v *table.View, seqs []table.SeqMove, index, term
 	name := snapshotName(index)
 	tmp := filepath.Join(l.dir, name+".tmp")
 	if err := writeSnapshot(tmp, st); err != nil {
-		return fmt.Errorf("keel: raft snapshot: %w", err)
+		return kerr.Errorf("keel: raft snapshot: %w", err)
 	}
 	if err := writeSnapMeta(l.dir, index, term, meta); err != nil {
 		os.Remove(tmp)
@@ -91,10 +92,10 @@ func (l *RaftLog) WriteSnapshot(v *table.View, seqs []table.SeqMove, index, term
 	}
 	if err := os.Rename(tmp, filepath.Join(l.dir, name)); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("keel: raft snapshot: %w", err)
+		return kerr.Errorf("keel: raft snapshot: %w", err)
 	}
 	if err := syncDir(l.dir); err != nil {
-		return fmt.Errorf("keel: raft snapshot: %w", err)
+		return kerr.Errorf("keel: raft snapshot: %w", err)
 	}
 	l.mu.Lock()
 	l.snapIndex, l.snapTerm, l.snapMeta = index, term, meta
@@ -144,7 +145,7 @@ func (l *RaftLog) compact(first uint64) error {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("keel: raft log: compact: %w", errors.Join(errs...))
+		return kerr.Errorf("keel: raft log: compact: %w", errors.Join(errs...))
 	}
 	return nil
 }
@@ -169,7 +170,7 @@ func (l *RaftLog) InstallSnapshot(tables []table.Schema, data []byte, index, ter
 		return nil, err
 	}
 	if err := s.load(newReplayer(db, l.fp)); err != nil {
-		return nil, fmt.Errorf("keel: load received snapshot: %w", err)
+		return nil, kerr.Errorf("keel: load received snapshot: %w", err)
 	}
 	if err := writeFileAtomic(l.dir, snapshotName(index)+".tmp2", data); err != nil {
 		return nil, err
@@ -178,19 +179,19 @@ func (l *RaftLog) InstallSnapshot(tables []table.Schema, data []byte, index, ter
 		return nil, err
 	}
 	if err := os.Rename(filepath.Join(l.dir, snapshotName(index)+".tmp2"), filepath.Join(l.dir, snapshotName(index))); err != nil {
-		return nil, fmt.Errorf("keel: raft snapshot: %w", err)
+		return nil, kerr.Errorf("keel: raft snapshot: %w", err)
 	}
 	if err := syncDir(l.dir); err != nil {
-		return nil, fmt.Errorf("keel: raft snapshot: %w", err)
+		return nil, kerr.Errorf("keel: raft snapshot: %w", err)
 	}
 	// The log starts over after the snapshot.
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.closeTail(false); err != nil {
-		return nil, fmt.Errorf("keel: raft log: %w", err)
+		return nil, kerr.Errorf("keel: raft log: %w", err)
 	}
 	if err := l.w.Close(); err != nil {
-		return nil, fmt.Errorf("keel: raft log: %w", err)
+		return nil, kerr.Errorf("keel: raft log: %w", err)
 	}
 	ldir := logDir(l.dir)
 	segs, err := listSegments(ldir)
@@ -199,7 +200,7 @@ func (l *RaftLog) InstallSnapshot(tables []table.Schema, data []byte, index, ter
 	}
 	for i := len(segs) - 1; i >= 0; i-- {
 		if err := os.Remove(segs[i].Path); err != nil {
-			return nil, fmt.Errorf("keel: raft log: %w", err)
+			return nil, kerr.Errorf("keel: raft log: %w", err)
 		}
 	}
 	if err := createSegment(ldir, index+1); err != nil {

@@ -3,12 +3,13 @@ package wal
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/keeldb/keel/internal/kerr"
 )
 
 // The two small files of a replicated data directory (see RaftLog):
@@ -53,14 +54,14 @@ func openHardState(dir string, readOnly bool) (*hardStateFile_, error) {
 		if readOnly && os.IsNotExist(err) {
 			return &hardStateFile_{}, nil
 		}
-		return nil, fmt.Errorf("keel: raft state: %w", err)
+		return nil, kerr.Errorf("keel: raft state: %w", err)
 	}
 	h := &hardStateFile_{f: f}
 	buf := make([]byte, 2*hardSlotSize)
 	n, err := f.ReadAt(buf, 0)
 	if err != nil && !errors.Is(err, io.EOF) {
 		f.Close()
-		return nil, fmt.Errorf("keel: raft state: %w", err)
+		return nil, kerr.Errorf("keel: raft state: %w", err)
 	}
 	for s := 0; s+hardSlotSize <= n; s += hardSlotSize {
 		b := buf[s : s+hardSlotSize]
@@ -87,11 +88,11 @@ func (h *hardStateFile_) save(hs HardState, sync bool) error {
 	binary.LittleEndian.PutUint64(b[24:], hs.Commit)
 	binary.LittleEndian.PutUint32(b[hardSlot:], crc32.Checksum(b[:hardSlot], castagnoli))
 	if _, err := h.f.WriteAt(b[:], int64(h.seq%2)*hardSlotSize); err != nil {
-		return fmt.Errorf("keel: raft state: %w", err)
+		return kerr.Errorf("keel: raft state: %w", err)
 	}
 	if sync {
 		if err := h.f.Sync(); err != nil {
-			return fmt.Errorf("keel: raft state: fsync: %w", err)
+			return kerr.Errorf("keel: raft state: fsync: %w", err)
 		}
 	}
 	h.cur = hs
@@ -125,7 +126,7 @@ func openTerms(dir string, readOnly bool) (*terms, error) {
 	t := &terms{path: filepath.Join(dir, termsFile)}
 	data, err := os.ReadFile(t.path)
 	if err != nil && !os.IsNotExist(err) {
-		return nil, fmt.Errorf("keel: raft terms: %w", err)
+		return nil, kerr.Errorf("keel: raft terms: %w", err)
 	}
 	for off := 0; off+termRecSize <= len(data); off += termRecSize {
 		b := data[off : off+termRecSize]
@@ -139,7 +140,7 @@ func openTerms(dir string, readOnly bool) (*terms, error) {
 	}
 	t.f, err = os.OpenFile(t.path, os.O_WRONLY|os.O_CREATE, 0o640)
 	if err != nil {
-		return nil, fmt.Errorf("keel: raft terms: %w", err)
+		return nil, kerr.Errorf("keel: raft terms: %w", err)
 	}
 	return t, nil
 }
@@ -174,14 +175,14 @@ func (t *terms) flush() error {
 		return nil
 	}
 	if _, err := t.f.Seek(0, io.SeekEnd); err != nil {
-		return fmt.Errorf("keel: raft terms: %w", err)
+		return kerr.Errorf("keel: raft terms: %w", err)
 	}
 	if _, err := t.f.Write(t.buf); err != nil {
-		return fmt.Errorf("keel: raft terms: %w", err)
+		return kerr.Errorf("keel: raft terms: %w", err)
 	}
 	t.buf = t.buf[:0]
 	if err := t.f.Sync(); err != nil {
-		return fmt.Errorf("keel: raft terms: fsync: %w", err)
+		return kerr.Errorf("keel: raft terms: fsync: %w", err)
 	}
 	return nil
 }
@@ -209,11 +210,11 @@ func (t *terms) rewrite(dir string, first, last uint64) error {
 		t.f.Close()
 	}
 	if err := writeFileAtomic(dir, termsFile, data); err != nil {
-		return fmt.Errorf("keel: raft terms: %w", err)
+		return kerr.Errorf("keel: raft terms: %w", err)
 	}
 	f, err := os.OpenFile(t.path, os.O_WRONLY, 0o640)
 	if err != nil {
-		return fmt.Errorf("keel: raft terms: %w", err)
+		return kerr.Errorf("keel: raft terms: %w", err)
 	}
 	t.f, t.bs = f, keep
 	return nil

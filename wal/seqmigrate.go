@@ -5,6 +5,7 @@ import (
 	"math/big"
 
 	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
 )
 
@@ -32,12 +33,12 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 	for _, s := range tp.cur.Sequences {
 		c, ok := findColumn(tp.cur, s.Column)
 		if !ok {
-			return nil, fmt.Errorf("keel: table %s: sequence %s has no column %s: %w", tp.name, s.Name, s.Column, table.ErrSchema)
+			return nil, kerr.Errorf("keel: table %s: sequence %s has no column %s: %w", tp.name, s.Name, s.Column, table.ErrSchema)
 		}
 		signed := colKind(c).IsSigned()
 		lo, hi, start, err := seqRange(s, signed)
 		if err != nil {
-			return nil, fmt.Errorf("keel: table %s: %w", tp.name, err)
+			return nil, kerr.Errorf("keel: table %s: %w", tp.name, err)
 		}
 		up := s.Increment > 0
 		step := big.NewInt(s.Increment)
@@ -62,7 +63,7 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 				exhausted = true
 				olo, ohi, _, err := seqRange(*prev, oldSigned)
 				if err != nil {
-					return nil, fmt.Errorf("keel: table %s: %w", tp.name, err)
+					return nil, kerr.Errorf("keel: table %s: %w", tp.name, err)
 				}
 				last := lastValue(v, olo, ohi, prev.Increment)
 				resume = new(big.Int).Add(last, step) // the value after the last one of its old range
@@ -143,7 +144,7 @@ func droppedFloor(tp *tablePlan, moves map[string]table.SeqMove, up bool) (*big.
 		if m.Exhausted {
 			olo, ohi, _, err := seqRange(os, signed)
 			if err != nil {
-				return nil, fmt.Errorf("keel: table %s: %w", tp.name, err)
+				return nil, kerr.Errorf("keel: table %s: %w", tp.name, err)
 			}
 			v = lastValue(v, olo, ohi, os.Increment)
 			if up {
@@ -206,7 +207,7 @@ func extreme(tp *tablePlan, col string, rows [][]byte, lo, hi *big.Int, up bool)
 	for _, row := range rows {
 		var err error
 		if spans, err = rowSpans(tp.curKinds, row, spans); err != nil {
-			return nil, false, fmt.Errorf("keel: a migrated row of table %s does not decode: %w: %w", tp.name, table.ErrCorruptState, err)
+			return nil, false, kerr.Errorf("keel: a migrated row of table %s does not decode: %w: %w", tp.name, table.ErrCorruptState, err)
 		}
 		r := codec.NewReader(row[spans[pos]:spans[pos+1]])
 		if k.IsSigned() {

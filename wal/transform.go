@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
 )
 
@@ -104,7 +105,7 @@ func (w *rewriter) rewrite(dst, row []byte) ([]byte, error) {
 	}
 	var err error
 	if w.spans, err = rowSpans(w.tp.oldKinds, row, w.spans); err != nil {
-		return dst, fmt.Errorf("keel: a stored row of table %s does not decode with its stored columns' kinds: %w: %w",
+		return dst, kerr.Errorf("keel: a stored row of table %s does not decode with its stored columns' kinds: %w: %w",
 			w.tp.name, table.ErrCorruptState, err)
 	}
 	for _, op := range w.tp.ops {
@@ -191,7 +192,7 @@ func checkUnique(tp *tablePlan, rows [][]byte) error {
 		for i, row := range rows {
 			var err error
 			if spans, err = rowSpans(tp.curKinds, row, spans); err != nil {
-				return fmt.Errorf("keel: a migrated row of table %s does not decode with its columns' kinds: %w: %w",
+				return kerr.Errorf("keel: a migrated row of table %s does not decode with its columns' kinds: %w: %w",
 					tp.name, table.ErrCorruptState, err)
 			}
 			key = rowKey(key[:0], row, spans, cols)

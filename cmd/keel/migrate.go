@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/wal"
 )
 
@@ -58,7 +59,7 @@ func migratePlan(w io.Writer, dir, file string) error {
 	if file != "-" {
 		f, err := os.Open(file)
 		if err != nil {
-			return fmt.Errorf("keel: %w", err)
+			return kerr.Errorf("keel: %w", err)
 		}
 		defer f.Close()
 		r = f

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/table"
 )
@@ -100,7 +101,7 @@ func (c *Conn) applied(s *Subscription, r response) error {
 		}
 	}
 	if err := d.Err(); err != nil {
-		return fmt.Errorf("keel: client: SubscribeApplied: %w", err)
+		return kerr.Errorf("keel: client: SubscribeApplied: %w", err)
 	}
 	// The new rows replace what the set held before (a resubscription).
 	c.cache.mu.Lock()

@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/reducer"
 )
 
@@ -132,7 +133,7 @@ func (c *Conn) dial(ctx context.Context) (*websocket.Conn, error) {
 	c.mu.Unlock()
 	ws, _, err := websocket.Dial(ctx, c.url, &websocket.DialOptions{Subprotocols: []string{protocolBinary}, HTTPHeader: h})
 	if err != nil {
-		return nil, fmt.Errorf("keel: client: dial %s: %w", c.url, err)
+		return nil, kerr.Errorf("keel: client: dial %s: %w", c.url, err)
 	}
 	ws.SetReadLimit(1 << 30)
 	if ws.Subprotocol() != protocolBinary {
@@ -142,7 +143,7 @@ func (c *Conn) dial(ctx context.Context) (*websocket.Conn, error) {
 	typ, b, err := ws.Read(ctx)
 	if err != nil {
 		ws.CloseNow()
-		return nil, fmt.Errorf("keel: client: %s: %w", c.url, err)
+		return nil, kerr.Errorf("keel: client: %s: %w", c.url, err)
 	}
 	msgs, err := splitFrame(typ, b)
 	if err != nil || len(msgs) == 0 || msgs[0][0] != tagInitialConnection {
@@ -338,7 +339,7 @@ func (w *waiter) result(r response) error {
 	}
 	res := d.Bytes(false)
 	if err := d.Err(); err != nil {
-		return fmt.Errorf("keel: client: ReducerResult of %s: %w", w.name, err)
+		return kerr.Errorf("keel: client: ReducerResult of %s: %w", w.name, err)
 	}
 	return w.enc.DecodeResult(res)
 }

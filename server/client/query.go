@@ -2,9 +2,9 @@ package client
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/internal/kerr"
 )
 
 // Result is the answer to a one-off query: its columns and rows, each row
@@ -36,14 +36,14 @@ func (c *Conn) Query(ctx context.Context, sql string) (*Result, error) {
 		res.Columns = append(res.Columns, d.Text())
 		k, err := codec.ParseKind(d.Text())
 		if err != nil {
-			return nil, fmt.Errorf("keel: client: OneOffQueryResult: %w", err)
+			return nil, kerr.Errorf("keel: client: OneOffQueryResult: %w", err)
 		}
 		res.Kinds = append(res.Kinds, k)
 	}
 	for range d.Count() {
 		row, err := codec.DecodeRow(res.Kinds, d.Bytes(false), nil)
 		if err != nil {
-			return nil, fmt.Errorf("keel: client: OneOffQueryResult: %w", err)
+			return nil, kerr.Errorf("keel: client: OneOffQueryResult: %w", err)
 		}
 		res.Rows = append(res.Rows, row)
 	}
