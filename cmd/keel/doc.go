@@ -42,6 +42,28 @@
 // or that it replays the log from entry 1, or that it would fail and why
 // (exit status 1).
 //
+// The other commands reach a running database or a module:
+//
+//	keel call [-json] [-token T] URL REDUCER JSON-ARGS
+//	keel sql [-json] [-token T] URL|DIR QUERY
+//	keel subscribe [-json] [-n N] URL QUERY
+//	keel cluster status [-json] URL...
+//	keel migrate plan DIR SCHEMA.json
+//
+// call calls a reducer of the Keel server at URL (a ws:// address, see
+// package server) with its arguments as a JSON object by parameter name
+// or an array in order, and prints the result. sql runs a one-off query
+// in Keel's SQL subset on a server, as that client's identity sees it
+// (public tables only), or read-only on a data directory DIR, every
+// table, from its newest snapshot and the log after it, by the column
+// kinds schema.json stores. subscribe prints a query's rows, then each
+// transaction's changes to them until interrupted or N updates. cluster
+// status prints each replica's id, role, term, leader, commit and applied
+// index from its status endpoint (package replica); a node that does not
+// answer makes the exit status 1. migrate plan prints the migration Open
+// would apply to DIR for the module whose schema keel.WriteSchema wrote
+// to SCHEMA.json, without opening DIR.
+//
 // Every command takes -h. The exit status is 0 on success, 1 when a
 // command fails or finds a problem, and 2 for a usage error.
 package main

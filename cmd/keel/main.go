@@ -68,7 +68,8 @@ func dispatch(w io.Writer, args []string) error {
 		"\n  call       call a reducer of a Keel server: keel call URL REDUCER JSON-ARGS"+
 		"\n  sql        run a one-off query on a server or a data directory: keel sql URL|DIR QUERY"+
 		"\n  subscribe  print a query's rows and each transaction's changes: keel subscribe URL QUERY"+
-		"\n  cluster    each node's role, term and applied index: keel cluster status URL...")
+		"\n  cluster    each node's role, term and applied index: keel cluster status URL..."+
+		"\n  migrate    what opening a directory with a module would migrate: keel migrate plan DIR SCHEMA.json")
 	rest, err := top.parse(w, args)
 	if err != nil {
 		return err
