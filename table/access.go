@@ -233,37 +233,46 @@ func (x ByHashTx[R, K]) Delete(k K) (R, error) { return x.t.DeleteBy(x.k.ix, x.k
 
 // StringIndex returns a B-tree index named name on one column of a string
 // type, the field col points to, and its key: what generated code declares
-// for such an index.
+// for such an index. Its comparator, format and inline key read the field
+// at its offset, so that they call no function of the module.
 func StringIndex[R any, T ~string](name, column string, unique bool, col func(r *R) *T) (*Index[R], *Key[R, T]) {
-	return keyed(&Index[R]{Name: name, Columns: []string{column}, Unique: unique,
-		Compare: func(a, b *R, _ int) int { return strings.Compare(string(*col(a)), string(*col(b))) },
-		Format:  func(r *R, _ int) string { return column + "=" + strconv.Quote(string(*col(r))) },
-		Key:     func(r *R) uint64 { return KeyString(string(*col(r))) },
-	}, col)
+	k := KeyAt(nil, col)
+	off := k.off
+	at := func(r *R) string { return string(*(*T)(unsafe.Add(unsafe.Pointer(r), off))) }
+	k.ix = &Index[R]{Name: name, Columns: []string{column}, Unique: unique,
+		Compare: func(a, b *R, _ int) int { return strings.Compare(at(a), at(b)) },
+		Format:  func(r *R, _ int) string { return column + "=" + strconv.Quote(at(r)) },
+		Key:     func(r *R) uint64 { return KeyString(at(r)) },
+	}
+	return k.ix, k
 }
 
 // UintIndex returns a B-tree index named name on one column of an
 // unsigned integer type, the field col points to, and its key.
 func UintIndex[R any, T ~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uintptr](name, column string, unique bool, col func(r *R) *T) (*Index[R], *Key[R, T]) {
-	return keyed(&Index[R]{Name: name, Columns: []string{column}, Unique: unique,
-		Compare:  func(a, b *R, _ int) int { return cmp.Compare(*col(a), *col(b)) },
-		Format:   func(r *R, _ int) string { return column + "=" + strconv.FormatUint(uint64(*col(r)), 10) },
-		Key:      func(r *R) uint64 { return KeyUint(uint64(*col(r))) },
+	k := KeyAt(nil, col)
+	off := k.off
+	at := func(r *R) T { return *(*T)(unsafe.Add(unsafe.Pointer(r), off)) }
+	k.ix = &Index[R]{Name: name, Columns: []string{column}, Unique: unique,
+		Compare:  func(a, b *R, _ int) int { return cmp.Compare(at(a), at(b)) },
+		Format:   func(r *R, _ int) string { return column + "=" + strconv.FormatUint(uint64(at(r)), 10) },
+		Key:      func(r *R) uint64 { return KeyUint(uint64(at(r))) },
 		KeyExact: true,
-	}, col)
+	}
+	return k.ix, k
 }
 
 // IntIndex returns a B-tree index named name on one column of a signed
 // integer type, the field col points to, and its key.
 func IntIndex[R any, T ~int | ~int8 | ~int16 | ~int32 | ~int64](name, column string, unique bool, col func(r *R) *T) (*Index[R], *Key[R, T]) {
-	return keyed(&Index[R]{Name: name, Columns: []string{column}, Unique: unique,
-		Compare:  func(a, b *R, _ int) int { return cmp.Compare(*col(a), *col(b)) },
-		Format:   func(r *R, _ int) string { return column + "=" + strconv.FormatInt(int64(*col(r)), 10) },
-		Key:      func(r *R) uint64 { return KeyInt(int64(*col(r))) },
+	k := KeyAt(nil, col)
+	off := k.off
+	at := func(r *R) T { return *(*T)(unsafe.Add(unsafe.Pointer(r), off)) }
+	k.ix = &Index[R]{Name: name, Columns: []string{column}, Unique: unique,
+		Compare:  func(a, b *R, _ int) int { return cmp.Compare(at(a), at(b)) },
+		Format:   func(r *R, _ int) string { return column + "=" + strconv.FormatInt(int64(at(r)), 10) },
+		Key:      func(r *R) uint64 { return KeyInt(int64(at(r))) },
 		KeyExact: true,
-	}, col)
-}
-
-func keyed[R, K any](ix *Index[R], col func(r *R) *K) (*Index[R], *Key[R, K]) {
-	return ix, KeyAt(ix, col)
+	}
+	return k.ix, k
 }
