@@ -835,7 +835,11 @@ func (g *emitter) table(t *tableModel) {
 		g.p("var (")
 		for _, ix := range simple {
 			c := ix.Cols[0]
-			g.p("\t%s%sIndex, %s = table.%s(%q, %q, %t, func(r *%s) *%s { return &r.%s }) // %s", T, ix.Go, keyVar(t, ix), simpleIndex(ix), t.Name+"_"+ix.Name, c.Name, ix.Unique, R, c.Type.expr, c.Field, idxKind(ix))
+			extra := ""
+			if c.Type.kind == kString {
+				extra = fmt.Sprintf(", func(a, b *%s, _ int) int { return %s }", R, compare(c.Type, "a."+c.Field, "b."+c.Field))
+			}
+			g.p("\t%s%sIndex, %s = table.%s(%q, %q, %t, func(r *%s) *%s { return &r.%s }%s) // %s", T, ix.Go, keyVar(t, ix), simpleIndex(ix), t.Name+"_"+ix.Name, c.Name, ix.Unique, R, c.Type.expr, c.Field, extra, idxKind(ix))
 		}
 		g.p(")")
 		g.p("")

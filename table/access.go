@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"iter"
 	"strconv"
-	"strings"
 	"unsafe"
 )
 
@@ -233,14 +232,16 @@ func (x ByHashTx[R, K]) Delete(k K) (R, error) { return x.t.DeleteBy(x.k.ix, x.k
 
 // StringIndex returns a B-tree index named name on one column of a string
 // type, the field col points to, and its key: what generated code declares
-// for such an index. Its comparator, format and inline key read the field
-// at its offset, so that they call no function of the module.
-func StringIndex[R any, T ~string](name, column string, unique bool, col func(r *R) *T) (*Index[R], *Key[R, T]) {
+// for such an index. compare, the generated comparator, orders rows by the
+// field (a comparator built here from col is slower: searches call it on
+// every inline-key tie); the format and inline key read the field at its
+// offset.
+func StringIndex[R any, T ~string](name, column string, unique bool, col func(r *R) *T, compare func(a, b *R, n int) int) (*Index[R], *Key[R, T]) {
 	k := KeyAt(nil, col)
 	off := k.off
 	at := func(r *R) string { return string(*(*T)(unsafe.Add(unsafe.Pointer(r), off))) }
 	k.ix = &Index[R]{Name: name, Columns: []string{column}, Unique: unique,
-		Compare: func(a, b *R, _ int) int { return strings.Compare(at(a), at(b)) },
+		Compare: compare,
 		Format:  func(r *R, _ int) string { return column + "=" + strconv.Quote(at(r)) },
 		Key:     func(r *R) uint64 { return KeyString(at(r)) },
 	}

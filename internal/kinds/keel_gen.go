@@ -4,6 +4,7 @@ package kinds
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/keeldb/keel"
@@ -229,8 +230,8 @@ func keelNormalizeSample(r *Sample) {
 
 // The sample table's indexes on one column (XIndex, with keelX its key):
 var (
-	SampleByIDIndex, keelSampleByID     = table.UintIndex("sample_pk", "id", true, func(r *Sample) *uint64 { return &r.ID })          // primary key
-	SampleByTextIndex, keelSampleByText = table.StringIndex("sample_text", "text", false, func(r *Sample) *string { return &r.Text }) // index text
+	SampleByIDIndex, keelSampleByID     = table.UintIndex("sample_pk", "id", true, func(r *Sample) *uint64 { return &r.ID })                                                                                    // primary key
+	SampleByTextIndex, keelSampleByText = table.StringIndex("sample_text", "text", false, func(r *Sample) *string { return &r.Text }, func(a, b *Sample, _ int) int { return strings.Compare(a.Text, b.Text) }) // index text
 )
 
 // keelAppendSample, keelReadSample and keelDecodeSample are the sample row's codec.

@@ -463,9 +463,9 @@ func keelNormalizePost(r *Post) {
 
 // The post table's indexes on one column (XIndex, with keelX its key):
 var (
-	PostByIDIndex, keelPostByID         = table.UintIndex("post_pk", "id", true, func(r *Post) *uint64 { return &r.ID })                // primary key
-	PostBySlugIndex, keelPostBySlug     = table.StringIndex("post_slug", "slug", true, func(r *Post) *string { return &r.Slug })        // unique index slug
-	PostByAuthorIndex, keelPostByAuthor = table.StringIndex("post_author", "author", false, func(r *Post) *string { return &r.Author }) // index author
+	PostByIDIndex, keelPostByID         = table.UintIndex("post_pk", "id", true, func(r *Post) *uint64 { return &r.ID })                                                                                            // primary key
+	PostBySlugIndex, keelPostBySlug     = table.StringIndex("post_slug", "slug", true, func(r *Post) *string { return &r.Slug }, func(a, b *Post, _ int) int { return strings.Compare(a.Slug, b.Slug) })            // unique index slug
+	PostByAuthorIndex, keelPostByAuthor = table.StringIndex("post_author", "author", false, func(r *Post) *string { return &r.Author }, func(a, b *Post, _ int) int { return strings.Compare(a.Author, b.Author) }) // index author
 )
 
 // PostByCreatedIndex is the index post_created of the post table, on (created).
@@ -1106,8 +1106,8 @@ var EventDef = &table.Def[Event]{
 
 // The event table's indexes on one column (XIndex, with keelX its key):
 var (
-	EventBySeqIndex, keelEventBySeq   = table.IntIndex("event_pk", "seq", true, func(r *Event) *int32 { return &r.Seq })          // primary key
-	EventByKindIndex, keelEventByKind = table.StringIndex("event_kind", "kind", false, func(r *Event) *Status { return &r.Kind }) // index kind
+	EventBySeqIndex, keelEventBySeq   = table.IntIndex("event_pk", "seq", true, func(r *Event) *int32 { return &r.Seq })                                                                                                   // primary key
+	EventByKindIndex, keelEventByKind = table.StringIndex("event_kind", "kind", false, func(r *Event) *Status { return &r.Kind }, func(a, b *Event, _ int) int { return strings.Compare(string(a.Kind), string(b.Kind)) }) // index kind
 )
 
 // keelAppendEvent, keelReadEvent and keelDecodeEvent are the event row's codec.

@@ -4,6 +4,7 @@ package evolve
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/keeldb/keel"
@@ -160,8 +161,8 @@ func keelNormalizePost(r *Post) {
 
 // The post table's indexes on one column (XIndex, with keelX its key):
 var (
-	PostByIDIndex, keelPostByID       = table.UintIndex("post_pk", "id", true, func(r *Post) *uint64 { return &r.ID })             // primary key
-	PostByTitleIndex, keelPostByTitle = table.StringIndex("post_title", "title", false, func(r *Post) *string { return &r.Title }) // index title
+	PostByIDIndex, keelPostByID       = table.UintIndex("post_pk", "id", true, func(r *Post) *uint64 { return &r.ID })                                                                                       // primary key
+	PostByTitleIndex, keelPostByTitle = table.StringIndex("post_title", "title", false, func(r *Post) *string { return &r.Title }, func(a, b *Post, _ int) int { return strings.Compare(a.Title, b.Title) }) // index title
 )
 
 // keelAppendPost, keelReadPost and keelDecodePost are the post row's codec.
@@ -227,7 +228,7 @@ var TagDef = &table.Def[Tag]{
 
 // The tag table's indexes on one column (XIndex, with keelX its key):
 var (
-	TagByNameIndex, keelTagByName = table.StringIndex("tag_pk", "name", true, func(r *Tag) *string { return &r.Name }) // primary key
+	TagByNameIndex, keelTagByName = table.StringIndex("tag_pk", "name", true, func(r *Tag) *string { return &r.Name }, func(a, b *Tag, _ int) int { return strings.Compare(a.Name, b.Name) }) // primary key
 )
 
 // keelAppendTag, keelReadTag and keelDecodeTag are the tag row's codec.

@@ -4,6 +4,7 @@ package minimal
 
 import (
 	"context"
+	"strings"
 
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
@@ -116,7 +117,7 @@ var ItemDef = &table.Def[Item]{
 
 // The item table's indexes on one column (XIndex, with keelX its key):
 var (
-	ItemByNameIndex, keelItemByName = table.StringIndex("item_pk", "name", true, func(r *Item) *string { return &r.Name }) // primary key
+	ItemByNameIndex, keelItemByName = table.StringIndex("item_pk", "name", true, func(r *Item) *string { return &r.Name }, func(a, b *Item, _ int) int { return strings.Compare(a.Name, b.Name) }) // primary key
 )
 
 // keelAppendItem, keelReadItem and keelDecodeItem are the item row's codec.

@@ -4,6 +4,7 @@ package chat
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/keeldb/keel"
@@ -219,7 +220,7 @@ var UserDef = &table.Def[User]{
 
 // The user table's indexes on one column (XIndex, with keelX its key):
 var (
-	UserByIdentityIndex, keelUserByIdentity = table.StringIndex("user_pk", "identity", true, func(r *User) *string { return &r.Identity }) // primary key
+	UserByIdentityIndex, keelUserByIdentity = table.StringIndex("user_pk", "identity", true, func(r *User) *string { return &r.Identity }, func(a, b *User, _ int) int { return strings.Compare(a.Identity, b.Identity) }) // primary key
 )
 
 // keelAppendUser, keelReadUser and keelDecodeUser are the user row's codec.
@@ -287,8 +288,8 @@ func keelNormalizeMessage(r *Message) {
 
 // The message table's indexes on one column (XIndex, with keelX its key):
 var (
-	MessageByIDIndex, keelMessageByID         = table.UintIndex("message_pk", "id", true, func(r *Message) *uint64 { return &r.ID })                // primary key
-	MessageBySenderIndex, keelMessageBySender = table.StringIndex("message_sender", "sender", false, func(r *Message) *string { return &r.Sender }) // index sender
+	MessageByIDIndex, keelMessageByID         = table.UintIndex("message_pk", "id", true, func(r *Message) *uint64 { return &r.ID })                                                                                               // primary key
+	MessageBySenderIndex, keelMessageBySender = table.StringIndex("message_sender", "sender", false, func(r *Message) *string { return &r.Sender }, func(a, b *Message, _ int) int { return strings.Compare(a.Sender, b.Sender) }) // index sender
 )
 
 // keelAppendMessage, keelReadMessage and keelDecodeMessage are the message row's codec.

@@ -4,6 +4,7 @@ package counter
 
 import (
 	"context"
+	"strings"
 
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
@@ -200,7 +201,7 @@ var CounterDef = &table.Def[Counter]{
 
 // The counter table's indexes on one column (XIndex, with keelX its key):
 var (
-	CounterByCounterIDIndex, keelCounterByCounterID = table.StringIndex("counter_pk", "counter_id", true, func(r *Counter) *string { return &r.CounterID }) // primary key
+	CounterByCounterIDIndex, keelCounterByCounterID = table.StringIndex("counter_pk", "counter_id", true, func(r *Counter) *string { return &r.CounterID }, func(a, b *Counter, _ int) int { return strings.Compare(a.CounterID, b.CounterID) }) // primary key
 )
 
 // keelAppendCounter, keelReadCounter and keelDecodeCounter are the counter row's codec.

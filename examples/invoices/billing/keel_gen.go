@@ -4,6 +4,7 @@ package billing
 
 import (
 	"context"
+	"strings"
 
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
@@ -167,7 +168,7 @@ var CounterDef = &table.Def[Counter]{
 
 // The counter table's indexes on one column (XIndex, with keelX its key):
 var (
-	CounterByNameIndex, keelCounterByName = table.StringIndex("counter_pk", "name", true, func(r *Counter) *string { return &r.Name }) // primary key
+	CounterByNameIndex, keelCounterByName = table.StringIndex("counter_pk", "name", true, func(r *Counter) *string { return &r.Name }, func(a, b *Counter, _ int) int { return strings.Compare(a.Name, b.Name) }) // primary key
 )
 
 // keelAppendCounter, keelReadCounter and keelDecodeCounter are the counter row's codec.
@@ -222,8 +223,8 @@ var InvoiceDef = &table.Def[Invoice]{
 
 // The invoice table's indexes on one column (XIndex, with keelX its key):
 var (
-	InvoiceByNumberIndex, keelInvoiceByNumber     = table.UintIndex("invoice_pk", "number", true, func(r *Invoice) *uint64 { return &r.Number })              // primary key
-	InvoiceByCustomerIndex, keelInvoiceByCustomer = table.StringIndex("invoice_customer", "customer", false, func(r *Invoice) *string { return &r.Customer }) // index customer
+	InvoiceByNumberIndex, keelInvoiceByNumber     = table.UintIndex("invoice_pk", "number", true, func(r *Invoice) *uint64 { return &r.Number })                                                                                                 // primary key
+	InvoiceByCustomerIndex, keelInvoiceByCustomer = table.StringIndex("invoice_customer", "customer", false, func(r *Invoice) *string { return &r.Customer }, func(a, b *Invoice, _ int) int { return strings.Compare(a.Customer, b.Customer) }) // index customer
 )
 
 // keelAppendInvoice, keelReadInvoice and keelDecodeInvoice are the invoice row's codec.

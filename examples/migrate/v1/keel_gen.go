@@ -4,6 +4,7 @@ package v1
 
 import (
 	"context"
+	"strings"
 
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
@@ -193,8 +194,8 @@ var PostDef = &table.Def[Post]{
 
 // The post table's indexes on one column (XIndex, with keelX its key):
 var (
-	PostByIDIndex, keelPostByID     = table.UintIndex("post_pk", "id", true, func(r *Post) *uint64 { return &r.ID })         // primary key
-	PostByNameIndex, keelPostByName = table.StringIndex("post_name", "name", true, func(r *Post) *string { return &r.Name }) // unique index name
+	PostByIDIndex, keelPostByID     = table.UintIndex("post_pk", "id", true, func(r *Post) *uint64 { return &r.ID })                                                                                 // primary key
+	PostByNameIndex, keelPostByName = table.StringIndex("post_name", "name", true, func(r *Post) *string { return &r.Name }, func(a, b *Post, _ int) int { return strings.Compare(a.Name, b.Name) }) // unique index name
 )
 
 // keelAppendPost, keelReadPost and keelDecodePost are the post row's codec.

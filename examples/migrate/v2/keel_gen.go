@@ -4,6 +4,7 @@ package v2
 
 import (
 	"context"
+	"strings"
 
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
@@ -198,8 +199,8 @@ var PostDef = &table.Def[Post]{
 
 // The post table's indexes on one column (XIndex, with keelX its key):
 var (
-	PostByIDIndex, keelPostByID       = table.UintIndex("post_pk", "id", true, func(r *Post) *uint64 { return &r.ID })            // primary key
-	PostByTitleIndex, keelPostByTitle = table.StringIndex("post_title", "title", true, func(r *Post) *string { return &r.Title }) // unique index title
+	PostByIDIndex, keelPostByID       = table.UintIndex("post_pk", "id", true, func(r *Post) *uint64 { return &r.ID })                                                                                      // primary key
+	PostByTitleIndex, keelPostByTitle = table.StringIndex("post_title", "title", true, func(r *Post) *string { return &r.Title }, func(a, b *Post, _ int) int { return strings.Compare(a.Title, b.Title) }) // unique index title
 )
 
 // keelAppendPost, keelReadPost and keelDecodePost are the post row's codec.

@@ -4,6 +4,7 @@ package v2
 
 import (
 	"context"
+	"strings"
 
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
@@ -126,9 +127,9 @@ var PostDef = &table.Def[Post]{
 
 // The post table's indexes on one column (XIndex, with keelX its key):
 var (
-	PostByIDIndex, keelPostByID         = table.UintIndex("post_pk", "id", true, func(r *Post) *uint64 { return &r.ID })                // primary key
-	PostBySlugIndex, keelPostBySlug     = table.StringIndex("post_slug", "slug", true, func(r *Post) *string { return &r.Slug })        // unique index slug
-	PostByAuthorIndex, keelPostByAuthor = table.StringIndex("post_author", "author", false, func(r *Post) *string { return &r.Author }) // index author
+	PostByIDIndex, keelPostByID         = table.UintIndex("post_pk", "id", true, func(r *Post) *uint64 { return &r.ID })                                                                                            // primary key
+	PostBySlugIndex, keelPostBySlug     = table.StringIndex("post_slug", "slug", true, func(r *Post) *string { return &r.Slug }, func(a, b *Post, _ int) int { return strings.Compare(a.Slug, b.Slug) })            // unique index slug
+	PostByAuthorIndex, keelPostByAuthor = table.StringIndex("post_author", "author", false, func(r *Post) *string { return &r.Author }, func(a, b *Post, _ int) int { return strings.Compare(a.Author, b.Author) }) // index author
 )
 
 // keelAppendPost, keelReadPost and keelDecodePost are the post row's codec.

@@ -4,6 +4,7 @@ package srvmod
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/keeldb/keel"
@@ -408,9 +409,9 @@ var TeamDef = &table.Def[Team]{
 
 // The team table's indexes on one column (XIndex, with keelX its key):
 var (
-	TeamByIDIndex, keelTeamByID     = table.UintIndex("team_pk", "id", true, func(r *Team) *uint32 { return &r.ID })         // primary key
-	TeamByNameIndex, keelTeamByName = table.StringIndex("team_name", "name", true, func(r *Team) *string { return &r.Name }) // unique index name
-	TeamByGrpIndex, keelTeamByGrp   = table.IntIndex("team_grp", "grp", false, func(r *Team) *int32 { return &r.Grp })       // index grp
+	TeamByIDIndex, keelTeamByID     = table.UintIndex("team_pk", "id", true, func(r *Team) *uint32 { return &r.ID })                                                                                 // primary key
+	TeamByNameIndex, keelTeamByName = table.StringIndex("team_name", "name", true, func(r *Team) *string { return &r.Name }, func(a, b *Team, _ int) int { return strings.Compare(a.Name, b.Name) }) // unique index name
+	TeamByGrpIndex, keelTeamByGrp   = table.IntIndex("team_grp", "grp", false, func(r *Team) *int32 { return &r.Grp })                                                                               // index grp
 )
 
 // keelAppendTeam, keelReadTeam and keelDecodeTeam are the team row's codec.
@@ -491,9 +492,9 @@ func keelNormalizePlayer(r *Player) {
 
 // The player table's indexes on one column (XIndex, with keelX its key):
 var (
-	PlayerByIDIndex, keelPlayerByID     = table.UintIndex("player_pk", "id", true, func(r *Player) *uint64 { return &r.ID })          // primary key
-	PlayerByNameIndex, keelPlayerByName = table.StringIndex("player_name", "name", false, func(r *Player) *string { return &r.Name }) // index name
-	PlayerByTeamIndex, keelPlayerByTeam = table.UintIndex("player_team", "team", false, func(r *Player) *uint32 { return &r.Team })   // index team
+	PlayerByIDIndex, keelPlayerByID     = table.UintIndex("player_pk", "id", true, func(r *Player) *uint64 { return &r.ID })                                                                                    // primary key
+	PlayerByNameIndex, keelPlayerByName = table.StringIndex("player_name", "name", false, func(r *Player) *string { return &r.Name }, func(a, b *Player, _ int) int { return strings.Compare(a.Name, b.Name) }) // index name
+	PlayerByTeamIndex, keelPlayerByTeam = table.UintIndex("player_team", "team", false, func(r *Player) *uint32 { return &r.Team })                                                                             // index team
 )
 
 // keelAppendPlayer, keelReadPlayer and keelDecodePlayer are the player row's codec.
@@ -635,7 +636,7 @@ var OnlineDef = &table.Def[Online]{
 
 // The online table's indexes on one column (XIndex, with keelX its key):
 var (
-	OnlineByIdentityIndex, keelOnlineByIdentity = table.StringIndex("online_pk", "identity", true, func(r *Online) *string { return &r.Identity }) // primary key
+	OnlineByIdentityIndex, keelOnlineByIdentity = table.StringIndex("online_pk", "identity", true, func(r *Online) *string { return &r.Identity }, func(a, b *Online, _ int) int { return strings.Compare(a.Identity, b.Identity) }) // primary key
 )
 
 // keelAppendOnline, keelReadOnline and keelDecodeOnline are the online row's codec.
