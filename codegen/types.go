@@ -73,6 +73,7 @@ func (c *classifier) classify(t types.Type, rows bool) (*colType, error) {
 		case types.String:
 			ct.kind = kString
 		default:
+			//lint:ignore ST1005 the message begins with the name Keel
 			return nil, fmt.Errorf("Keel cannot store %s; %s", expr, typeHelp)
 		}
 		return ct, nil
@@ -82,13 +83,16 @@ func (c *classifier) classify(t types.Type, rows bool) (*colType, error) {
 		}
 		el, err := c.classify(u.Elem(), false)
 		if err != nil {
+			//lint:ignore ST1005 the message begins with the name Keel
 			return nil, fmt.Errorf("Keel cannot store %s; %s", expr, typeHelp)
 		}
 		if el.kind == kSlice {
+			//lint:ignore ST1005 the message begins with the name Keel
 			return nil, fmt.Errorf("Keel cannot store %s, a slice of slices; use one level of slice, or a table of its own", expr)
 		}
 		return &colType{kind: kSlice, expr: expr, named: named, elem: el}, nil
 	}
+	//lint:ignore ST1005 the message begins with the name Keel
 	return nil, fmt.Errorf("Keel cannot store %s; %s", expr, typeHelp)
 }
 
