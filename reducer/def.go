@@ -5,6 +5,7 @@ import (
 	"regexp"
 
 	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
 )
 
@@ -172,13 +173,13 @@ func Validate(defs []*Def) error {
 	inits := 0
 	for i, d := range defs {
 		if d == nil {
-			return fmt.Errorf("keel: reducer %d is nil: %w", i, ErrInvalid)
+			return kerr.Errorf("keel: reducer %d is nil: %w", i, ErrInvalid)
 		}
 		if !validName.MatchString(d.name) {
-			return fmt.Errorf("keel: reducer name %q is not an identifier: %w", d.name, ErrInvalid)
+			return kerr.Errorf("keel: reducer name %q is not an identifier: %w", d.name, ErrInvalid)
 		}
 		if seen[d.name] {
-			return fmt.Errorf("keel: two reducers are named %s: %w", d.name, ErrInvalid)
+			return kerr.Errorf("keel: two reducers are named %s: %w", d.name, ErrInvalid)
 		}
 		seen[d.name] = true
 		if d.init {
@@ -186,7 +187,7 @@ func Validate(defs []*Def) error {
 		}
 	}
 	if inits > 1 {
-		return fmt.Errorf("keel: %d init reducers, at most one allowed: %w", inits, ErrInvalid)
+		return kerr.Errorf("keel: %d init reducers, at most one allowed: %w", inits, ErrInvalid)
 	}
 	return nil
 }

@@ -1,9 +1,9 @@
 package reducer
 
 import (
-	"fmt"
 	"time"
 
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
 )
 
@@ -60,10 +60,10 @@ func NewSchedule[R any](def *table.Def[R], at *table.Index[R], when func(*R) *ti
 			moved := r
 			*when(&moved) = next
 			if _, err := t.Update(moved); err != nil {
-				return true, fmt.Errorf("keel: schedule %s: %w", def.Name, err)
+				return true, kerr.Errorf("keel: schedule %s: %w", def.Name, err)
 			}
 		} else if _, err := t.Delete(r); err != nil {
-			return true, fmt.Errorf("keel: schedule %s: %w", def.Name, err)
+			return true, kerr.Errorf("keel: schedule %s: %w", def.Name, err)
 		}
 		if !call {
 			return true, nil

@@ -3,6 +3,8 @@ package table
 import (
 	"fmt"
 	"unsafe"
+
+	"github.com/keeldb/keel/internal/kerr"
 )
 
 // op is one applied write: the undo log and the change list at once.
@@ -98,7 +100,7 @@ func (t *Table[R]) restoreSeq(m SeqMove) error {
 			return s.restore(m.Next, m.Exhausted)
 		}
 	}
-	return fmt.Errorf("keel: table %s has no sequence %s: %w", m.Table, m.Sequence, ErrCorruptState)
+	return kerr.Errorf("keel: table %s has no sequence %s: %w", m.Table, m.Sequence, ErrCorruptState)
 }
 
 // apply replays one logged delete or update: the rows are decoded with

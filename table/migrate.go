@@ -1,6 +1,6 @@
 package table
 
-import "fmt"
+import "github.com/keeldb/keel/internal/kerr"
 
 // Migration is a module's migration function for one table, marked
 // //keel:migrate: it turns a row stored in an older shape of the table
@@ -50,12 +50,12 @@ func (m *migration[O, R]) Info() MigrationInfo { return m.info }
 func (m *migration[O, R]) Migrate(dst, old []byte) ([]byte, error) {
 	var o O
 	if err := m.decode(old, &o); err != nil {
-		return dst, fmt.Errorf("keel: migration %s of table %s: a stored row does not decode as the old shape: %w: %w",
+		return dst, kerr.Errorf("keel: migration %s of table %s: a stored row does not decode as the old shape: %w: %w",
 			m.info.Func, m.info.Table, ErrCorruptState, err)
 	}
 	r, err := m.fn(o)
 	if err != nil {
-		return dst, fmt.Errorf("keel: migration %s of table %s: %w", m.info.Func, m.info.Table, err)
+		return dst, kerr.Errorf("keel: migration %s of table %s: %w", m.info.Func, m.info.Table, err)
 	}
 	if m.d.Normalize != nil {
 		m.d.Normalize(&r)

@@ -1,11 +1,12 @@
 package table
 
 import (
-	"fmt"
 	goruntime "runtime"
 	"slices"
 	"sync"
 	"unsafe"
+
+	"github.com/keeldb/keel/internal/kerr"
 )
 
 // load fills the named empty table with rows, given as encodings (a
@@ -35,7 +36,7 @@ func (t *Table[R]) load(rows [][]byte) error {
 		return err
 	}
 	if c.s.count != 0 {
-		return fmt.Errorf("keel: load %s: the table is not empty: %w", c.name, ErrCorruptState)
+		return kerr.Errorf("keel: load %s: the table is not empty: %w", c.name, ErrCorruptState)
 	}
 	slab := make([]R, len(rows))
 	// Rows decode in chunks, and each index sorts and loads on its own,
@@ -51,7 +52,7 @@ func (t *Table[R]) load(rows [][]byte) error {
 		lo, hi := k*len(rows)/chunks, (k+1)*len(rows)/chunks
 		for i := lo; i < hi; i++ {
 			if err := t.def.Decode(rows[i], &slab[i]); err != nil {
-				errs[k] = fmt.Errorf("keel: load %s row %d: %w: %w", c.name, i, ErrCorruptState, err)
+				errs[k] = kerr.Errorf("keel: load %s row %d: %w: %w", c.name, i, ErrCorruptState, err)
 				return
 			}
 			ptrs[i] = unsafe.Pointer(&slab[i])
@@ -78,7 +79,7 @@ func (c *core) loadRows(rows []unsafe.Pointer, parallel bool) error {
 			}
 			for _, p := range rows {
 				if _, dup := x.set(tr.entry(p)); dup {
-					errs[i] = fmt.Errorf("keel: load %s: %w: %w", c.name, ErrCorruptState, c.uniqueError(i, p))
+					errs[i] = kerr.Errorf("keel: load %s: %w: %w", c.name, ErrCorruptState, c.uniqueError(i, p))
 					return
 				}
 			}
@@ -95,7 +96,7 @@ func (c *core) loadRows(rows []unsafe.Pointer, parallel bool) error {
 		}
 		for j := 1; j < len(es); j++ {
 			if tr.order(es[j-1], es[j]) == 0 {
-				errs[i] = fmt.Errorf("keel: load %s: %w: %w", c.name, ErrCorruptState, c.uniqueError(i, es[j].row))
+				errs[i] = kerr.Errorf("keel: load %s: %w: %w", c.name, ErrCorruptState, c.uniqueError(i, es[j].row))
 				return
 			}
 		}

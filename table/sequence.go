@@ -3,6 +3,8 @@ package table
 import (
 	"fmt"
 	"unsafe"
+
+	"github.com/keeldb/keel/internal/kerr"
 )
 
 // Integer is the set of column types a sequence can fill.
@@ -210,7 +212,7 @@ func (s *Sequence[T]) state() SequenceState {
 func (s *Sequence[T]) Restore(next uint64, exhausted bool) error {
 	v := T(next)
 	if uint64(v) != next || v < s.min || v > s.max {
-		return fmt.Errorf("keel: sequence %s.%s: persisted boundary %d is outside %d..%d: %w",
+		return kerr.Errorf("keel: sequence %s.%s: persisted boundary %d is outside %d..%d: %w",
 			s.table, s.name, int64(next), s.min, s.max, ErrCorruptState)
 	}
 	s.next, s.exhausted, s.left = v, exhausted, 0

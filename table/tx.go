@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/keeldb/keel/internal/kerr"
 )
 
 // tableState is a table of any row type, as the database holds it.
@@ -78,7 +80,7 @@ type Tx struct {
 // begin starts a transaction. Only one may be open at a time.
 func (db *DB) begin() (*Tx, error) {
 	if db.inTx {
-		return nil, fmt.Errorf("keel: a transaction is already open: %w", ErrTxDone)
+		return nil, kerr.Errorf("keel: a transaction is already open: %w", ErrTxDone)
 	}
 	db.release()
 	db.inTx = true
@@ -310,7 +312,7 @@ func (db *DB) SequenceStates() []SequenceState {
 func (db *DB) restoreSequence(m SeqMove) error {
 	i, ok := db.byName[m.Table]
 	if !ok {
-		return fmt.Errorf("keel: sequence %s.%s: no such table: %w", m.Table, m.Sequence, ErrCorruptState)
+		return kerr.Errorf("keel: sequence %s.%s: no such table: %w", m.Table, m.Sequence, ErrCorruptState)
 	}
 	return db.tables[i].restoreSeq(m)
 }
@@ -318,7 +320,7 @@ func (db *DB) restoreSequence(m SeqMove) error {
 func (db *DB) table(name string) (tableState, error) {
 	i, ok := db.byName[name]
 	if !ok {
-		return nil, fmt.Errorf("keel: no table %s: %w", name, ErrCorruptState)
+		return nil, kerr.Errorf("keel: no table %s: %w", name, ErrCorruptState)
 	}
 	return db.tables[i], nil
 }

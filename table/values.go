@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/internal/kerr"
 )
 
 // Seek calls fn with the encoding of every row of the named table whose
@@ -60,7 +61,7 @@ func layoutOf[R any](d *Def[R]) *valueLayout {
 	for i, c := range d.Columns {
 		k, err := codec.ParseKind(c.Kind)
 		if err != nil {
-			l.err = fmt.Errorf("keel: table %s: column %s: %w", d.Name, c.Name, err)
+			l.err = kerr.Errorf("keel: table %s: column %s: %w", d.Name, c.Name, err)
 			break
 		}
 		l.kinds = append(l.kinds, k)
@@ -149,7 +150,7 @@ func (r *Reader[R]) seekValues(index int, lo, hi []codec.Value, loIncl, hiIncl b
 		}
 		p := new(R)
 		if err := l.probe(func(b []byte) error { return d.Decode(b, p) }, index, vals); err != nil {
-			return Bound[R]{}, fmt.Errorf("keel: table %s: seek %s: %w", d.Name, ix.Name, err)
+			return Bound[R]{}, kerr.Errorf("keel: table %s: seek %s: %w", d.Name, ix.Name, err)
 		}
 		return Bound[R]{Key: p, N: len(vals), Exclusive: !incl}, nil
 	}

@@ -1,6 +1,10 @@
 package table
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/keeldb/keel/internal/kerr"
+)
 
 // View is a read-only, consistent copy of a database as of one commit.
 // Taking it costs O(tables): the B-trees are shared copy-on-write with the
@@ -22,7 +26,7 @@ type viewTable interface {
 // transaction is open.
 func (db *DB) view() (*View, error) {
 	if db.inTx {
-		return nil, fmt.Errorf("keel: view inside an open transaction: %w", ErrTxDone)
+		return nil, kerr.Errorf("keel: view inside an open transaction: %w", ErrTxDone)
 	}
 	v := &View{TxID: db.committed, tables: make([]viewTable, len(db.tables)), byName: db.byName}
 	for i, t := range db.tables {
