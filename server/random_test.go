@@ -19,7 +19,9 @@ import (
 // 10,000 transactions through the network and checks, after every one,
 // that each subscription's rows in the client equal the query run again
 // on the database: single-table filters, an OR, a join on an index, and
-// a query shared by two query sets.
+// a query shared by two query sets, equalities the subscriptions' index
+// finds (one value in several queries, an OR of values, scores that
+// updates move), and query sets ended and made again.
 func TestRandomSubscriptions(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
@@ -43,6 +45,10 @@ func TestRandomSubscriptions(t *testing.T) {
 		"SELECT player.* FROM player JOIN team ON player.team = team.id WHERE team.grp = 1",
 		"SELECT team.* FROM player JOIN team ON player.team = team.id WHERE player.score < 20",
 		"SELECT * FROM team WHERE grp > 0",
+		"SELECT * FROM player WHERE team = 2",
+		"SELECT * FROM player WHERE team = 2 AND score >= 50",
+		"SELECT * FROM player WHERE score = 42 OR score = 7 OR team = 5",
+		"SELECT * FROM team WHERE id = 2",
 	}
 	var subs []*client.Subscription
 	for _, q := range queries {
@@ -117,6 +123,16 @@ func TestRandomSubscriptions(t *testing.T) {
 			err = r.MoveTeam(ctx, uint32(rng.IntN(6)), int32(rng.IntN(3)))
 		}
 		_ = err // unique violations and missing teams roll back: fine
+		// Now and then end a query set of an equality and make it again.
+		if step%500 == 499 {
+			i := 5 + step/500%4
+			if err := subs[i].Unsubscribe(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if subs[i], err = r.Subscribe(ctx, queries[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
 		check(step)
 	}
 }

@@ -138,7 +138,13 @@
 // (Query.Text: keywords in upper case, single spaces, numbers in decimal),
 // so that a query many clients subscribe to is evaluated once per
 // transaction, and a transaction that touches none of a query's tables
-// does not evaluate it. A Set serves one catalog: after a schema change,
+// does not evaluate it. A Set indexes the queries of one table by the
+// equalities their WHERE implies (a conjunct column = value, or an OR of
+// such): a changed row finds, by its values, only the queries it may
+// satisfy, so a commit's cost does not grow with the number of queries
+// by key that it does not touch. The other queries (no such equality, or
+// a join) are asked about each commit of their tables. A Set serves one
+// catalog: after a schema change,
 // compile the queries again into a new Set.
 //
 // # Limits
