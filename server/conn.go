@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -32,7 +33,12 @@ type conn struct {
 	drainOne sync.Once
 	frame    sync.Mutex // held while the reader handles a frame
 
+	reqs   []request           // the frame being handled (reader)
+	stuck  *time.Timer         // closes the connection when a write takes too long
+	notify func(*runtime.Call) // Notify of every call
+
 	// owned by the evaluator
+	dirty  bool             // in evaluator.dirty
 	next   uint64           // the request whose response goes out next
 	ready  map[uint64]*resp // responses waiting for earlier ones
 	sets   map[uint64]*qset
@@ -50,7 +56,15 @@ func newConn(s *Server, ws *websocket.Conn, e enc, id reducer.Identity) *conn {
 	c := &conn{s: s, ws: ws, enc: e, id: s.nextID.Add(1), identity: id,
 		sem: make(chan struct{}, s.opts.MaxInFlight), drainReq: make(chan struct{}),
 		ready: map[uint64]*resp{}, sets: map[uint64]*qset{}}
-	c.out.init(s.opts.MaxQueueBytes)
+	c.out.init(s.opts.MaxQueueBytes, func() { go c.writer() })
+	c.stuck = time.AfterFunc(time.Hour, func() { ws.CloseNow() })
+	c.stuck.Stop()
+	c.notify = func(call *runtime.Call) {
+		b := call.Body.(*callBody)
+		<-c.sem
+		c.s.ev.push(event{kind: evResult, c: c, seq: b.seq, body: b})
+		c.calls.Done()
+	}
 	return c
 }
 
@@ -73,20 +87,23 @@ func (s *Server) initialConnection(e enc, c *conn, token string) []byte {
 // calls in flight and tells the evaluator.
 func (c *conn) serve() {
 	ctx := context.Background()
+	size := 512 // the last frame's size: the next one's first guess
 	for {
-		typ, data, err := c.ws.Read(ctx)
+		typ, data, err := c.read(ctx, size)
 		if err != nil {
 			if st := websocket.CloseStatus(err); st == -1 && !errors.Is(err, context.Canceled) {
 				c.s.log.Debug("keel: server: read", "conn", c.id, "err", err)
 			}
 			break
 		}
+		size = max(len(data), 512)
 		var reqs []request
 		switch {
 		case c.enc.json && typ == websocket.MessageText:
 			reqs, err = decodeJSON(data)
 		case !c.enc.json && typ == websocket.MessageBinary:
-			reqs, err = decodeBinary(data)
+			reqs, err = decodeBinary(data, c.reqs, c.s.sch.names)
+			c.reqs = reqs
 		case c.enc.json:
 			err = &errFrame{"a binary frame on a connection that speaks " + ProtocolJSON + ": send text frames of JSON"}
 		default:
@@ -102,10 +119,34 @@ func (c *conn) serve() {
 			c.handle(&reqs[i])
 		}
 		c.frame.Unlock()
+		clear(reqs) // an idle connection holds no frame
 	}
 	c.calls.Wait()
 	c.s.ev.push(event{kind: evClose, c: c})
 	c.out.finish(websocket.StatusNormalClosure, "")
+}
+
+// read reads the next message into a new buffer of capacity size, grown
+// as it needs: the requests of a frame alias it, so it is not reused.
+func (c *conn) read(ctx context.Context, size int) (websocket.MessageType, []byte, error) {
+	typ, r, err := c.ws.Reader(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	b := make([]byte, 0, size)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return typ, b, nil
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+	}
 }
 
 // respond queues the response to the next request.
@@ -148,13 +189,8 @@ func (c *conn) handle(r *request) {
 		c.calls.Add(1)
 		seq := c.seq
 		c.seq++
-		b := &callBody{d: rm.def, args: args, rm: rm, reqID: r.id}
-		b.call = runtime.Call{Reducer: rm.def, Caller: c.identity, Body: b, Size: len(args) + 128,
-			Notify: func(*runtime.Call) {
-				<-c.sem
-				c.s.ev.push(event{kind: evResult, c: c, seq: seq, body: b})
-				c.calls.Done()
-			}}
+		b := &callBody{d: rm.def, args: args, rm: rm, reqID: r.id, seq: seq}
+		b.call = runtime.Call{Reducer: rm.def, Caller: c.identity, Body: b, Size: len(args) + 128, Notify: c.notify}
 		if err := c.s.db.Submit(&b.call); err != nil {
 			<-c.sem
 			c.calls.Done()
@@ -178,6 +214,7 @@ type callBody struct {
 	d      *reducer.Def
 	rm     *reducerMeta
 	reqID  uint64
+	seq    uint64 // the request's number on its connection
 	args   []byte
 	result []byte
 }
@@ -250,29 +287,42 @@ func (c *conn) drain() {
 }
 
 // outbox is a connection's queue of messages to write, bounded in bytes.
+// Its writer goroutine runs only while there is something to write: it
+// starts when a message comes to an empty queue and ends when the queue
+// is empty again, so that an idle connection holds no writer's stack
+// and no frame buffer.
 type outbox struct {
 	mu       sync.Mutex
 	msgs     [][]byte
 	bytes    int
 	max      int
-	wake     chan struct{}
+	start    func() // starts the writer goroutine
+	running  bool   // the writer runs, or ended the connection
 	overflow bool
 	done     bool // finish was called: write what is queued, then close
 	code     websocket.StatusCode
 	reason   string
 }
 
-func (o *outbox) init(max int) {
+func (o *outbox) init(max int, start func()) {
 	o.max = max
-	o.wake = make(chan struct{}, 1)
+	o.start = start
 }
 
-// push queues m; past the bound the connection is marked to be closed.
+// push queues m and starts the writer if it is not running.
 func (o *outbox) push(m []byte) {
+	if o.add(m) {
+		o.start()
+	}
+}
+
+// add queues m, reporting whether the writer must be started (o.start);
+// past the bound the connection is marked to be closed.
+func (o *outbox) add(m []byte) bool {
 	o.mu.Lock()
+	defer o.mu.Unlock()
 	if o.overflow || o.done {
-		o.mu.Unlock()
-		return
+		return false
 	}
 	o.bytes += len(m)
 	if o.bytes > o.max {
@@ -281,15 +331,16 @@ func (o *outbox) push(m []byte) {
 	} else {
 		o.msgs = append(o.msgs, m)
 	}
-	o.mu.Unlock()
-	o.signal()
+	return o.wanted()
 }
 
-func (o *outbox) signal() {
-	select {
-	case o.wake <- struct{}{}:
-	default:
+// wanted marks the writer running and reports whether it was not.
+func (o *outbox) wanted() bool {
+	if o.running {
+		return false
 	}
+	o.running = true
+	return true
 }
 
 // finish makes the writer close the connection with code once what is
@@ -299,57 +350,70 @@ func (o *outbox) finish(code websocket.StatusCode, reason string) {
 	if !o.done {
 		o.done, o.code, o.reason = true, code, reason
 	}
+	start := o.wanted()
 	o.mu.Unlock()
-	o.signal()
+	if start {
+		o.start()
+	}
 }
+
+// frames holds the writers' frame buffers between their runs.
+var frames = sync.Pool{New: func() any { return new([]byte) }}
 
 // maxFrame is the most bytes of messages the writer puts in one frame.
 const maxFrame = 1 << 20
 
-// writer writes queued messages, as many to a frame as are waiting.
+// writer writes queued messages, as many to a frame as are waiting,
+// until the queue is empty or the connection ends.
 func (c *conn) writer() {
 	typ := websocket.MessageText
 	if !c.enc.json {
 		typ = websocket.MessageBinary
 	}
-	var frame []byte
-	for range c.out.wake {
-		for {
-			o := &c.out
-			o.mu.Lock()
-			msgs, over, done, code, reason := o.msgs, o.overflow, o.done, o.code, o.reason
-			o.msgs, o.bytes = nil, 0
+	buf := frames.Get().(*[]byte)
+	defer frames.Put(buf)
+	frame := (*buf)[:0]
+	defer func() {
+		if cap(frame) <= maxFrame {
+			*buf = frame[:0]
+		}
+	}()
+	o := &c.out
+	for {
+		o.mu.Lock()
+		msgs, over, done, code, reason := o.msgs, o.overflow, o.done, o.code, o.reason
+		o.msgs, o.bytes = nil, 0
+		if len(msgs) == 0 && !over && !done {
+			o.running = false // idle: the next message starts a writer
 			o.mu.Unlock()
-			if over {
-				c.ws.Close(websocket.StatusPolicyViolation, "outbound queue overflow: the client does not read its messages fast enough")
+			return
+		}
+		o.mu.Unlock()
+		if over {
+			c.ws.Close(websocket.StatusPolicyViolation, "outbound queue overflow: the client does not read its messages fast enough")
+			return
+		}
+		for len(msgs) > 0 {
+			n, size := 0, 0
+			for n < len(msgs) && (n == 0 || size+len(msgs[n]) <= maxFrame) {
+				size += len(msgs[n])
+				n++
+			}
+			frame = c.enc.frame(frame[:0], msgs[:n])
+			msgs = msgs[n:]
+			// A write that takes 30 s closes the connection: one timer
+			// per connection, set for each frame.
+			c.stuck.Reset(30 * time.Second)
+			err := c.ws.Write(context.Background(), typ, frame)
+			c.stuck.Stop()
+			if err != nil {
+				c.ws.CloseNow()
 				return
 			}
-			for len(msgs) > 0 {
-				n, size := 0, 0
-				for n < len(msgs) && (n == 0 || size+len(msgs[n]) <= maxFrame) {
-					size += len(msgs[n])
-					n++
-				}
-				frame = c.enc.frame(frame[:0], msgs[:n])
-				msgs = msgs[n:]
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				err := c.ws.Write(ctx, typ, frame)
-				cancel()
-				if err != nil {
-					c.ws.CloseNow()
-					return
-				}
-			}
-			if done {
-				c.ws.Close(code, reason)
-				return
-			}
-			o.mu.Lock()
-			empty := len(o.msgs) == 0 && !o.overflow && !o.done
-			o.mu.Unlock()
-			if empty {
-				break
-			}
+		}
+		if done {
+			c.ws.Close(code, reason)
+			return
 		}
 	}
 }

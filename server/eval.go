@@ -34,10 +34,11 @@ type evaluator struct {
 	joins         atomic.Int64  // join subscriptions registered or coming
 	noViewThrough atomic.Uint64 // commits through this one took no view
 
-	set  query.Set[subKey]
-	sets atomic.Int64 // query sets
-	wait []*qset      // join query sets waiting for a commit (evaluator)
-	done chan struct{}
+	set   query.Set[subKey]
+	sets  atomic.Int64 // query sets
+	wait  []*qset      // join query sets waiting for a commit (evaluator)
+	dirty []*conn      // connections sent to since their writers last woke (evaluator)
+	done  chan struct{}
 }
 
 type evKind uint8
@@ -183,6 +184,7 @@ func (ev *evaluator) run() {
 				ev.handle(&batch[i])
 				batch[i] = event{}
 			}
+			ev.wakeWriters()
 		}
 	}
 }
@@ -192,10 +194,17 @@ func (ev *evaluator) handle(e *event) {
 	switch e.kind {
 	case evCommit:
 		ev.commit(e.commit)
-	case evResponse:
-		ev.respond(c, e.seq, &resp{msg: e.msg})
-	case evResult:
-		ev.respond(c, e.seq, &resp{msg: c.enc.reducerResult(e.body)})
+	case evResponse, evResult:
+		msg := e.msg
+		if e.kind == evResult {
+			msg = c.enc.reducerResult(e.body)
+		}
+		if !c.closed && e.seq == c.next && len(c.ready) == 0 {
+			c.next++ // in order, as most are: no need to hold it
+			ev.send(c, msg)
+			return
+		}
+		ev.respond(c, e.seq, &resp{msg: msg})
 	case evSubscribe:
 		ev.subscribe(e)
 	case evApplied:
@@ -211,6 +220,25 @@ func (ev *evaluator) handle(e *event) {
 	case evDrain:
 		c.out.finish(websocket.StatusGoingAway, "server shutting down")
 	}
+}
+
+// send queues m on c's outbox; the writers of the connections sent to
+// start once the evaluator has handled the events it took, so that the
+// responses of one batch of events leave a connection in one frame.
+func (ev *evaluator) send(c *conn, m []byte) {
+	if c.out.add(m) && !c.dirty {
+		c.dirty = true
+		ev.dirty = append(ev.dirty, c)
+	}
+}
+
+func (ev *evaluator) wakeWriters() {
+	for i, c := range ev.dirty {
+		c.dirty = false
+		c.out.start()
+		ev.dirty[i] = nil
+	}
+	ev.dirty = ev.dirty[:0]
 }
 
 // respond holds r until every earlier response of c went out.
@@ -236,7 +264,7 @@ func (ev *evaluator) respond(c *conn, seq uint64, r *resp) {
 		}
 		delete(c.ready, c.next)
 		c.next++
-		c.out.push(r.msg)
+		ev.send(c, r.msg)
 	}
 }
 
@@ -317,7 +345,7 @@ func (ev *evaluator) commit(ce *commitEvent) {
 				d, in := rowsOf(c.enc, p.u, t)
 				tps[i] = tuPart{qsid: p.qs.id, qi: p.qi, table: t.info.Name, del: d, ins: in}
 			}
-			c.out.push(c.enc.transactionUpdate(ce, tps))
+			ev.send(c, c.enc.transactionUpdate(ce, tps))
 		}
 	}
 	// Join subscriptions that waited for this commit start after it.

@@ -48,7 +48,7 @@ func FuzzDecodeBinary(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		decodeBinary(b)
+		decodeBinary(b, nil, nil)
 		for _, r := range sch.order {
 			r.resultJSON(nil, b)
 		}

@@ -125,9 +125,13 @@ func strictJSON(b []byte, v any) error {
 }
 
 // decodeBinary reads a binary frame: messages one after another, each a
-// uvarint length and that many bytes, a tag byte first.
-func decodeBinary(b []byte) ([]request, error) {
-	var out []request
+// uvarint length and that many bytes, a tag byte first. The requests'
+// arguments alias b, which the caller must not reuse. It appends to
+// out[:0], and takes a reducer's name from names when it is there, so
+// that a connection calling the same reducers decodes its frames
+// without allocating; names may be nil.
+func decodeBinary(b []byte, out []request, names map[string]string) ([]request, error) {
+	out = out[:0]
 	fr := codec.NewReader(b)
 	for i := 0; fr.Offset() < len(b); i++ {
 		msg := fr.Bytes(true)
@@ -141,7 +145,13 @@ func decodeBinary(b []byte) ([]request, error) {
 		r := request{kind: msg[0]}
 		switch msg[0] {
 		case tagCallReducer:
-			r.id, r.reducer, r.args = d.Uvarint(), d.Text(), d.Bytes(false)
+			r.id = d.Uvarint()
+			name := d.Bytes(true)
+			var ok bool
+			if r.reducer, ok = names[string(name)]; !ok {
+				r.reducer = string(name)
+			}
+			r.args = d.Bytes(true)
 		case tagSubscribe:
 			r.id, r.qsid = d.Uvarint(), d.Uvarint()
 			n := d.Count()

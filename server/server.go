@@ -129,8 +129,10 @@ func New(db *keel.DB, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// ServeHTTP upgrades the request to a WebSocket connection and serves it
-// until either side closes it.
+// ServeHTTP upgrades the request to a WebSocket connection and returns:
+// goroutines of the server's own serve the connection until either side
+// closes it (Shutdown waits for them), so that an open connection holds
+// neither the request nor the goroutine of net/http that called it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if s.closing {
@@ -140,7 +142,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.done.Add(1)
 	s.mu.Unlock()
-	defer s.done.Done()
+	served := false
+	defer func() {
+		if !served {
+			s.done.Done()
+		}
+	}()
 
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		Subprotocols:   []string{ProtocolBinary, ProtocolJSON},
@@ -178,7 +185,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
 	c.out.push(s.initialConnection(e, c, token))
-	go c.writer()
+	served = true
+	go s.serve(c)
+}
+
+// serve reads c's requests until it closes, then runs the disconnect
+// reducer.
+func (s *Server) serve(c *conn) {
+	defer s.done.Done()
+	id := c.identity
 	c.serve()
 	s.mu.Lock()
 	delete(s.conns, c)

@@ -53,6 +53,8 @@ func main() {
 	rate := flag.Int("rate", 1000, "commits a second in the fan-out run")
 	flag.StringVar(&serverProf, "serverprof", "", "write a CPU profile of each server process into this `directory`")
 	cpuprofile := flag.String("cpuprofile", "", "with -serve: write a CPU profile of the server to this `file`")
+	flag.StringVar(&heapProf, "heapprofile", "", "with -serve: write a heap profile at each reading of /mem to this `file` with its number appended")
+	flag.StringVar(&only, "only", "", "run only these workloads, comma-separated: uniform, zipf, fanout (\"\": all)")
 	flag.Parse()
 	if *serve != "" {
 		if *cpuprofile != "" {
@@ -130,6 +132,13 @@ func serveChild(dir string, memory bool) error {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		fmt.Fprintf(w, "%d %d\n", ms.HeapInuse+ms.StackInuse, runtime.NumGoroutine())
+		if heapProf != "" { // the heap after each reading: dir.heap1, dir.heap2
+			memReads++
+			if f, err := os.Create(fmt.Sprint(heapProf, memReads)); err == nil {
+				pprof.Lookup("heap").WriteTo(f, 0)
+				f.Close()
+			}
+		}
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -143,6 +152,18 @@ func serveChild(dir string, memory bool) error {
 	return srv.Shutdown(ctx)
 }
 
+// only names the workloads to run (-only); "" for all.
+var only string
+
+func runs(w string) bool { return only == "" || slices.Contains(strings.Split(only, ","), w) }
+
+// heapProf (-heapprofile, with -serve) is where the server process
+// writes a heap profile at each reading of /mem, numbered from 1.
+var (
+	heapProf string
+	memReads int
+)
+
 // serverProf is where each server process writes its CPU profile
 // (-serverprof), named after its data directory; "" for none.
 var serverProf string
@@ -151,7 +172,8 @@ var serverProf string
 func child(dir string, memory bool) (addr string, stop func(), err error) {
 	args := []string{"-serve", dir, fmt.Sprint("-memory=", memory)}
 	if serverProf != "" {
-		args = append(args, "-cpuprofile", filepath.Join(serverProf, filepath.Base(dir)+".pprof"))
+		args = append(args, "-cpuprofile", filepath.Join(serverProf, filepath.Base(dir)+".pprof"),
+			"-heapprofile", filepath.Join(serverProf, filepath.Base(dir)+".heap"))
 	}
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Stderr = os.Stderr
@@ -236,6 +258,9 @@ func measure(d, fan time.Duration, conns, inflight, subs, rate int) error {
 	}
 	var rows []row
 	for i, zipf := range []bool{false, true} {
+		if !runs([]string{"uniform", "zipf"}[i]) {
+			continue
+		}
 		ip, err := inProcess(fmt.Sprintf("%s/inproc%d", tmp, i), conns, inflight, zipf, d)
 		if err != nil {
 			return err
@@ -261,6 +286,9 @@ func measure(d, fan time.Duration, conns, inflight, subs, rate int) error {
 		fmt.Printf("| %s, %d x %d in flight | %.1fk tx/s | %.1fk tx/s | %.2fx |\n", name, conns, inflight, r.inproc/1e3, r.netwk/1e3, r.netwk/r.inproc)
 	}
 	fmt.Println()
+	if !runs("fanout") {
+		return nil
+	}
 	fs50, fs99, fsmax, err := fsyncLatency(tmp)
 	if err != nil {
 		return err
