@@ -144,8 +144,9 @@
 //
 // One goroutine, the evaluator, computes updates and releases every
 // connection's messages in order; it never writes to a socket. Each
-// connection has a writer goroutine that sends what is queued for it,
-// as many messages to a frame as are waiting, and a bounded queue
+// connection has a writer goroutine, running while something is queued
+// for it (started once per batch of events the evaluator handles), that
+// sends as many messages to a frame as are waiting, and a bounded queue
 // (Options.MaxQueueBytes): a client that stops reading is disconnected
 // (status 1008) once its queue overflows, and never slows the executor,
 // the evaluator or other clients. Reading a connection's next frame waits
