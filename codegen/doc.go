@@ -201,20 +201,26 @@
 //
 // # The network client
 //
-// Dial(ctx, url, keelclient.Options) connects to a Keel server running the
-// module (package server) and returns a *Remote: it embeds Client, whose
-// reducer methods then run over the network, and the connection
-// (*keelclient.Conn: Subscribe, Query, Identity, Token, Close), and its DB field holds a
-// cache (server/client.Table) of each public table, with OnInsert,
-// OnUpdate and OnDelete callbacks and Subscribe(ctx, where). Each reducer
-// records its parameter names and kinds (reducer.Signature), so that the
-// server can take JSON arguments.
+// With keelgen -remote, a second generated file, remote/keel_gen.go below
+// the module's directory, is the module's package remote, the network
+// client: remote.Dial(ctx, url, keelclient.Options) connects to a Keel
+// server running the module (package server) and returns a *remote.Remote:
+// it embeds the module's Client, whose reducer methods then run over the
+// network, and the connection (*keelclient.Conn: Subscribe, Query,
+// Identity, Token, Close), and its DB field (remote.Tables) holds a cache
+// (server/client.Table) of each public table, with OnInsert, OnUpdate and
+// OnDelete callbacks and Subscribe(ctx, where); a public table's row type
+// must then be exported. It is a package of its own so that the module
+// package does not import server/client, the WebSocket library and
+// net/http: a program that only opens the module in process does not
+// compile them. Each reducer records its parameter names and kinds
+// (reducer.Signature), so that the server can take JSON arguments.
 //
 // # Generated names
 //
 // For the module: Ctx, DB, DBOf, ViewDB, ViewOf, Module, Client,
-// NewClient, AsyncClient, BatchClient, and the network client Dial, Remote
-// and RemoteTables. For each reducer F: FArgs, its arguments, FReducer and
+// NewClient, AsyncClient, BatchClient (and in package remote: Dial,
+// Remote, Tables). For each reducer F: FArgs, its arguments, FReducer and
 // the Client method F. For each table T: TDef, TTable (in a transaction),
 // TReader (views and reads), and for each index I (ByID, BySlug, ByPK for
 // a composite primary key, ByNAME for a named index) TIIndex and, for an

@@ -33,7 +33,6 @@ func emit(m *module, imports map[string]string) []byte {
 	g.context()
 	g.moduleVar()
 	g.client()
-	g.netClient()
 	for _, t := range m.Tables {
 		g.table(t)
 	}

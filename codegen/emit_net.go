@@ -1,49 +1,97 @@
 package codegen
 
-// netClient writes the network client: Dial and Remote, a connection to
-// a Keel server running the module with the module's typed Client on it
-// and the caches of its public tables. The machinery is package
-// server/client's; the generated part only names the tables.
-func (g *emitter) netClient() {
+import (
+	"bytes"
+	"fmt"
+	"go/format"
+	"go/token"
+	"path"
+)
+
+// RemoteDir is the directory, inside the module package's, of the package
+// that keelgen -remote writes: the module's network client.
+const RemoteDir = "remote"
+
+// renderRemote writes the network client of m, whose package's import
+// path is pkgPath, as package remote at out: Dial and Remote, a
+// connection to a Keel server running the module with the module's typed
+// Client on it and the caches of its public tables. The machinery is
+// package server/client's; the generated part only names the tables. It
+// is a package of its own so that the module package does not import
+// server/client, and with it net/http and the WebSocket library: a
+// program that opens the module in process never compiles them.
+func renderRemote(m *module, pkgPath, out string) (*Output, error) {
+	mod := m.Pkg
+	switch mod {
+	case "context", "keelclient", "remote":
+		mod = "keelmod"
+	}
 	var public []*tableModel
-	for _, t := range g.m.Tables {
-		if t.Public {
-			public = append(public, t)
+	var errs ErrorList
+	for _, t := range m.Tables {
+		if !t.Public {
+			continue
 		}
+		if !token.IsExported(t.Type) {
+			errs = append(errs, &Error{Pos: t.Pos, Msg: fmt.Sprintf("public table %s: keelgen -remote names its row type outside the package; export type %s", t.Name, t.Type)})
+		}
+		public = append(public, t)
 	}
-	g.p("// RemoteTables are the client caches of the module's public tables.")
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	var b bytes.Buffer
+	p := func(format string, args ...any) {
+		fmt.Fprintf(&b, format, args...)
+		b.WriteByte('\n')
+	}
+	p("%s\n", Header)
+	p("// Package remote is module %s over the network: Dial connects to a Keel", m.Pkg)
+	p("// server running it (package server).")
+	p("package remote\n")
+	p("import (")
+	p("\t\"context\"\n")
+	modImport := fmt.Sprintf("%q", pkgPath)
+	if mod != path.Base(pkgPath) {
+		modImport = mod + " " + modImport
+	}
+	p("\t%s", modImport) // format.Source sorts the two
+	p("\tkeelclient \"github.com/keeldb/keel/server/client\"")
+	p(")\n")
+	p("// Tables are the client caches of the module's public tables.")
 	if len(public) == 0 {
-		g.p("type RemoteTables struct{}")
+		p("type Tables struct{}")
 	} else {
-		g.p("type RemoteTables struct {")
+		p("type Tables struct {")
 		for _, t := range public {
-			g.p("\t%s *keelclient.Table[%s]", t.Go, t.Type)
+			p("\t%s *keelclient.Table[%s.%s]", t.Go, mod, t.Type)
 		}
-		g.p("}")
+		p("}")
 	}
-	g.p("")
-	g.p("// Remote is Client over a connection to a Keel server, with DB caching rows.")
-	g.p("type Remote struct {")
-	g.p("\tClient")
-	g.p("\tDB RemoteTables")
-	g.p("\t*keelclient.Conn")
-	g.p("}")
-	g.p("")
-	g.p("// Dial connects to the Keel server at url (ws://host/path).")
-	g.p("func Dial(ctx context.Context, url string, opts keelclient.Options) (*Remote, error) {")
-	g.p("\tc, err := keelclient.Dial(ctx, url, opts)")
-	g.p("\tif err != nil {")
-	g.p("\t\treturn nil, err")
-	g.p("\t}")
-	if len(public) == 0 {
-		g.p("\treturn &Remote{Client: NewClient(c, c.Identity()), Conn: c}, nil")
-	} else {
-		g.p("\tr := &Remote{Client: NewClient(c, c.Identity()), Conn: c}")
-		for _, t := range public {
-			g.p("\tr.DB.%s = keelclient.NewTable(c, %sDef)", t.Go, t.Go)
-		}
-		g.p("\treturn r, nil")
+	p("")
+	p("// Remote is %s.Client over a connection to a Keel server, with DB caching rows.", mod)
+	p("type Remote struct {")
+	p("\t%s.Client", mod)
+	p("\tDB Tables")
+	p("\t*keelclient.Conn")
+	p("}")
+	p("")
+	p("// Dial connects to the Keel server at url (ws://host/path).")
+	p("func Dial(ctx context.Context, url string, opts keelclient.Options) (*Remote, error) {")
+	p("\tc, err := keelclient.Dial(ctx, url, opts)")
+	p("\tif err != nil {")
+	p("\t\treturn nil, err")
+	p("\t}")
+	p("\tr := &Remote{Client: %s.NewClient(c, c.Identity()), Conn: c}", mod)
+	for _, t := range public {
+		p("\tr.DB.%s = keelclient.NewTable(c, %s.%sDef)", t.Go, mod, t.Go)
 	}
-	g.p("}")
-	g.p("")
+	p("\treturn r, nil")
+	p("}")
+	raw := b.Bytes()
+	src, err := format.Source(raw)
+	if err != nil {
+		return &Output{Path: out, Src: raw}, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	return &Output{Path: out, Src: src}, nil
 }

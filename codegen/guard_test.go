@@ -30,11 +30,11 @@ func TestGuards(t *testing.T) {
 	}{
 		{"unchanged", string(src), string(gen), ""},
 		{"field added", strings.Replace(string(src), "Name string `db:\"pk\"`", "Name string `db:\"pk\"`\n\tQty int", 1), string(gen),
-			"keel_gen.go:22:5: cannot use Item{} (value of struct type Item) as struct"},
+			"keel_gen.go:21:5: cannot use Item{} (value of struct type Item) as struct"},
 		{"tag changed", strings.Replace(string(src), "`db:\"pk\"`", "`db:\"pk,index=x\"`", 1), string(gen),
-			"keel_gen.go:22:5: cannot use Item{} (value of struct type Item) as struct"},
+			"keel_gen.go:21:5: cannot use Item{} (value of struct type Item) as struct"},
 		{"newer generated code", string(src), strings.Replace(string(gen), "keel.GenVersion-2", "keel.GenVersion-3", 1),
-			"keel_gen.go:17:81: constant -1 overflows"},
+			"keel_gen.go:16:81: constant -1 overflows"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -29,8 +29,6 @@ var fixedImports = map[string]string{
 	"keel":    "github.com/keeldb/keel",
 	"reducer": "github.com/keeldb/keel/reducer",
 	"table":   "github.com/keeldb/keel/table",
-	// The network client, under a name a module is unlikely to use.
-	"keelclient": "github.com/keeldb/keel/server/client",
 }
 
 type modParser struct {
@@ -710,8 +708,7 @@ func isCtxParam(e ast.Expr) bool {
 // declares, each with what it belongs to.
 func (p *modParser) generatedNames(m *module) map[string]string {
 	g := map[string]string{}
-	for _, n := range []string{"Ctx", "DB", "DBOf", "ViewDB", "ViewOf", "Client", "NewClient", "AsyncClient", "BatchClient", "Module", "keelNoneCodec",
-		"Remote", "RemoteTables", "Dial"} {
+	for _, n := range []string{"Ctx", "DB", "DBOf", "ViewDB", "ViewOf", "Client", "NewClient", "AsyncClient", "BatchClient", "Module", "keelNoneCodec"} {
 		g[n] = "the module"
 	}
 	for _, t := range m.Tables {

@@ -15,7 +15,7 @@ func TestRenderFormatError(t *testing.T) {
 		t.Fatalf("render = %v; want ErrFormat", err)
 	}
 	if out == nil || !bytes.HasPrefix(out.Src, []byte(Header+"\n")) || !bytes.Contains(out.Src, []byte("package bad package")) {
-		t.Fatalf("raw output missing or not raw: %q", out)
+		t.Fatalf("raw output missing or not raw: %+v", out)
 	}
 	if out.Path != "x/keel_gen.go" {
 		t.Fatalf("path %s", out.Path)

@@ -7,6 +7,7 @@ import (
 	"go/printer"
 	"go/token"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -80,5 +81,31 @@ func TestSetInsertPromise(t *testing.T) {
 		if strings.Contains(line, "LikeTable) Insert") {
 			t.Errorf("generated Insert on the set table: %s", line)
 		}
+	}
+}
+
+// TestModuleImportsNoNetwork checks that a generated module package does
+// not import the network client (server/client), the WebSocket library or
+// net/http, which only its package remote (keelgen -remote) does: a
+// program that opens the module in process does not compile them.
+func TestModuleImportsNoNetwork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	for _, pkg := range []string{"../examples/chat/chat", "../examples/posts/blog"} {
+		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			switch dep {
+			case "github.com/keeldb/keel/server/client", "github.com/coder/websocket", "net/http", "crypto/tls":
+				t.Errorf("%s imports %s", pkg, dep)
+			}
+		}
+	}
+	out, err := exec.Command("go", "list", "-deps", "../examples/chat/chat/remote").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "github.com/keeldb/keel/server/client\n") {
+		t.Errorf("the chat module's package remote does not import server/client: %v\n%s", err, out)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/keeldb/keel/server"
 	"github.com/keeldb/keel/server/client"
 	"github.com/keeldb/keel/server/internal/srvmod"
+	"github.com/keeldb/keel/server/internal/srvmod/remote"
 )
 
 // TestGoClient: the generated Remote calls reducers with typed results,
@@ -23,7 +24,7 @@ func TestGoClient(t *testing.T) {
 	f := newFixture(t, true, server.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	r, err := srvmod.Dial(ctx, f.url, client.Options{})
+	r, err := remote.Dial(ctx, f.url, client.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestGoClient(t *testing.T) {
 		}
 	}
 	// The token keeps the identity.
-	r2, err := srvmod.Dial(ctx, f.url, client.Options{Token: r.Token()})
+	r2, err := remote.Dial(ctx, f.url, client.Options{Token: r.Token()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +104,7 @@ func TestReconnect(t *testing.T) {
 	defer cancel()
 	var logs strings.Builder
 	px := newProxy(t, strings.TrimPrefix(f.url, "ws://"))
-	r, err := srvmod.Dial(ctx, "ws://"+px.addr, client.Options{Logger: slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))})
+	r, err := remote.Dial(ctx, "ws://"+px.addr, client.Options{Logger: slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func TestReconnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	px.drop()
-	other, err := srvmod.Dial(ctx, f.url, client.Options{})
+	other, err := remote.Dial(ctx, f.url, client.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/keeldb/keel/server"
 	"github.com/keeldb/keel/server/client"
 	"github.com/keeldb/keel/server/internal/srvmod"
+	"github.com/keeldb/keel/server/internal/srvmod/remote"
 )
 
 // TestSoak: 1,000 connections on loopback, each subscribed to its own
@@ -27,7 +28,7 @@ func TestSoak(t *testing.T) {
 	f := newFixture(t, false, server.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	seed, err := srvmod.Dial(ctx, f.url, client.Options{})
+	seed, err := remote.Dial(ctx, f.url, client.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +46,7 @@ func TestSoak(t *testing.T) {
 		ids = append(ids, p.ID)
 	}
 	seed.Close()
-	remotes := make([]*srvmod.Remote, conns)
+	remotes := make([]*remote.Remote, conns)
 	var wg sync.WaitGroup
 	var failed atomic.Int32
 	sem := make(chan struct{}, 50)
@@ -53,7 +54,7 @@ func TestSoak(t *testing.T) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			r, err := srvmod.Dial(ctx, f.url, client.Options{NoReconnect: true})
+			r, err := remote.Dial(ctx, f.url, client.Options{NoReconnect: true})
 			if err != nil {
 				t.Error(err)
 				failed.Add(1)
@@ -109,7 +110,7 @@ func TestSlowClient(t *testing.T) {
 	slow.expect("SubscribeApplied")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	fast, err := srvmod.Dial(ctx, f.url, client.Options{})
+	fast, err := remote.Dial(ctx, f.url, client.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/server"
 	"github.com/keeldb/keel/server/client"
-	"github.com/keeldb/keel/server/internal/srvmod"
+	"github.com/keeldb/keel/server/internal/srvmod/remote"
 )
 
 func TestJSONBasics(t *testing.T) {
@@ -174,7 +174,7 @@ func TestOversized(t *testing.T) {
 func TestBinary(t *testing.T) {
 	f := newFixture(t, false, server.Options{})
 	ctx := context.Background()
-	r, err := srvmod.Dial(ctx, f.url, client.Options{})
+	r, err := remote.Dial(ctx, f.url, client.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +306,7 @@ func TestTokens(t *testing.T) {
 func TestLifecycleReducers(t *testing.T) {
 	f := newFixture(t, false, server.Options{})
 	ctx := context.Background()
-	r, err := srvmod.Dial(ctx, f.url, client.Options{})
+	r, err := remote.Dial(ctx, f.url, client.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +326,7 @@ func TestLifecycleReducers(t *testing.T) {
 	if count() != 1 {
 		t.Fatalf("online count %d after connecting, want 1", count())
 	}
-	r2, err := srvmod.Dial(ctx, f.url, client.Options{Token: r.Token()})
+	r2, err := remote.Dial(ctx, f.url, client.Options{Token: r.Token()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/keeldb/keel/internal/query"
 	"github.com/keeldb/keel/server/client"
 	"github.com/keeldb/keel/server/internal/srvmod"
+	"github.com/keeldb/keel/server/internal/srvmod/remote"
 )
 
 // TestRandomSubscriptions runs a seeded random workload of at least
@@ -34,7 +35,7 @@ func TestRandomSubscriptions(t *testing.T) {
 	url, stop := serveTest(t, srv)
 	defer stop()
 	ctx := context.Background()
-	r, err := srvmod.Dial(ctx, url, client.Options{NoReconnect: true})
+	r, err := remote.Dial(ctx, url, client.Options{NoReconnect: true})
 	if err != nil {
 		t.Fatal(err)
 	}

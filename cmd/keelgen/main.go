@@ -4,8 +4,11 @@
 //	//go:generate go tool keelgen
 //
 // It reads the package in the current directory (or -dir) and writes
-// keel_gen.go (or -o) next to it. See package codegen for the markers and
-// the db tag grammar.
+// keel_gen.go (or -o) next to it. With -remote it also writes the module's
+// network client, package remote in the directory remote below it
+// (remote/keel_gen.go: Dial, Remote), which imports server/client and so
+// the WebSocket library and net/http; the module package itself does not.
+// See package codegen for the markers and the db tag grammar.
 package main
 
 import (
@@ -13,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/keeldb/keel/codegen"
 )
@@ -20,8 +24,9 @@ import (
 func main() {
 	dir := flag.String("dir", ".", "the module package's `directory`")
 	out := flag.String("o", codegen.DefaultOutput, "the generated `file` name, inside the package directory")
+	remote := flag.Bool("remote", false, "also write the network client, package remote in the directory remote")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: keelgen [-dir directory] [-o file]\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: keelgen [-dir directory] [-o file] [-remote]\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -29,14 +34,14 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*dir, *out); err != nil {
+	if err := run(*dir, *out, *remote); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-func run(dir, out string) error {
-	o, err := codegen.Generate(codegen.Config{Dir: dir, Output: out})
+func run(dir, out string, remote bool) error {
+	o, err := codegen.Generate(codegen.Config{Dir: dir, Output: out, Remote: remote})
 	if errors.Is(err, codegen.ErrFormat) {
 		// Keep the raw source for inspection, and fail.
 		if werr := os.WriteFile(o.Path, o.Src, 0o644); werr != nil {
@@ -47,6 +52,20 @@ func run(dir, out string) error {
 	if err != nil {
 		return err
 	}
+	if err := write(o); err != nil {
+		return err
+	}
+	if o.Remote != nil {
+		if err := os.MkdirAll(filepath.Dir(o.Remote.Path), 0o755); err != nil {
+			return fmt.Errorf("keelgen: %w", err)
+		}
+		return write(o.Remote)
+	}
+	return nil
+}
+
+// write writes o unless the file already holds it.
+func write(o *codegen.Output) error {
 	if old, rerr := os.ReadFile(o.Path); rerr == nil && string(old) == string(o.Src) {
 		return nil
 	}

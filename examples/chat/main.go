@@ -28,6 +28,7 @@ import (
 
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/examples/chat/chat"
+	"github.com/keeldb/keel/examples/chat/chat/remote"
 	"github.com/keeldb/keel/server"
 	"github.com/keeldb/keel/server/client"
 )
@@ -118,7 +119,7 @@ func tokenKey(dir string) ([]byte, error) {
 // sends each line typed (/name NAME sets the name).
 func terminal(ctx context.Context, url, name, tokenFile string, in io.Reader, out io.Writer) error {
 	tok, _ := os.ReadFile(tokenFile)
-	r, err := chat.Dial(ctx, url, client.Options{Token: strings.TrimSpace(string(tok))})
+	r, err := remote.Dial(ctx, url, client.Options{Token: strings.TrimSpace(string(tok))})
 	if err != nil {
 		return err
 	}

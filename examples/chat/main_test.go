@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/keeldb/keel/examples/chat/chat"
+	"github.com/keeldb/keel/examples/chat/chat/remote"
 	"github.com/keeldb/keel/server/client"
 )
 
@@ -61,11 +62,11 @@ func (w *watcher) wait(t *testing.T, s string) {
 	t.Fatalf("the Go client never saw %q (saw %q)", s, w.seen)
 }
 
-func dialGo(t *testing.T, addr string) (*chat.Remote, *watcher) {
+func dialGo(t *testing.T, addr string) (*remote.Remote, *watcher) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	r, err := chat.Dial(ctx, "ws://"+addr+"/ws", client.Options{})
+	r, err := remote.Dial(ctx, "ws://"+addr+"/ws", client.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func TestChatGoClients(t *testing.T) {
 	if err := b.SendMessage(ctx, "  "); err == nil || !strings.Contains(err.Error(), "must not be empty") {
 		t.Fatalf("an empty message: %v", err)
 	}
-	online := func(r *chat.Remote, id string) (bool, bool) {
+	online := func(r *remote.Remote, id string) (bool, bool) {
 		for u := range r.DB.User.All() {
 			if u.Identity == id {
 				return u.Online, true

@@ -10,7 +10,6 @@ import (
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/reducer"
-	keelclient "github.com/keeldb/keel/server/client"
 	"github.com/keeldb/keel/table"
 )
 
@@ -190,25 +189,6 @@ func (c Client) Send(ctx context.Context, r Reminder) error {
 
 func (a AsyncClient) Send(ctx context.Context, r Reminder) keel.Future[struct{}] {
 	return keel.Send(ctx, a.c, SendReducer, SendArgs{R: r})
-}
-
-// RemoteTables are the client caches of the module's public tables.
-type RemoteTables struct{}
-
-// Remote is Client over a connection to a Keel server, with DB caching rows.
-type Remote struct {
-	Client
-	DB RemoteTables
-	*keelclient.Conn
-}
-
-// Dial connects to the Keel server at url (ws://host/path).
-func Dial(ctx context.Context, url string, opts keelclient.Options) (*Remote, error) {
-	c, err := keelclient.Dial(ctx, url, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &Remote{Client: NewClient(c, c.Identity()), Conn: c}, nil
 }
 
 // ReminderDef describes the reminder table.

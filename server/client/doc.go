@@ -2,14 +2,16 @@
 // server): a connection to a Keel server that is a keel.Conn, so that a
 // module's generated Client calls reducers over it with the same typed
 // methods as in process, plus subscriptions and a cache of the rows they
-// hold. keelgen writes, for each module, Dial and Remote on top of it:
+// hold. keelgen -remote writes, for each module, Dial and Remote on top of
+// it in the module's package remote (so that the module package itself
+// does not import this one, the WebSocket library and net/http):
 //
-//	r, err := chat.Dial(ctx, "ws://localhost:3000/ws", client.Options{Token: saved})
+//	r, err := remote.Dial(ctx, "ws://localhost:3000/ws", client.Options{Token: saved}) // chat/remote
 //	if err != nil { ... }
 //	defer r.Close()
-//	r.Message().OnInsert(func(m chat.Message) { fmt.Println(m.Text) })
-//	if _, err := r.Message().Subscribe(ctx, ""); err != nil { ... } // SELECT * FROM message
-//	err = r.SendMessage(ctx, "hello")                               // a reducer, over the network
+//	r.DB.Message.OnInsert(func(m chat.Message) { fmt.Println(m.Text) })
+//	if _, err := r.DB.Message.Subscribe(ctx, ""); err != nil { ... } // SELECT * FROM message
+//	err = r.SendMessage(ctx, "hello")                                // a reducer, over the network
 //
 // The connection speaks the binary encoding: arguments and results are
 // encoded by the module's generated codecs, rows decoded by its table

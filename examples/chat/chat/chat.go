@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-//go:generate go tool keelgen
+//go:generate go tool keelgen -remote
 
 // User is one identity that connected at least once.
 //

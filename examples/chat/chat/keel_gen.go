@@ -10,7 +10,6 @@ import (
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/reducer"
-	keelclient "github.com/keeldb/keel/server/client"
 	"github.com/keeldb/keel/table"
 )
 
@@ -177,31 +176,6 @@ func (c Client) SendMessage(ctx context.Context, text string) error {
 
 func (a AsyncClient) SendMessage(ctx context.Context, text string) keel.Future[struct{}] {
 	return keel.Send(ctx, a.c, SendMessageReducer, SendMessageArgs{Text: text})
-}
-
-// RemoteTables are the client caches of the module's public tables.
-type RemoteTables struct {
-	User    *keelclient.Table[User]
-	Message *keelclient.Table[Message]
-}
-
-// Remote is Client over a connection to a Keel server, with DB caching rows.
-type Remote struct {
-	Client
-	DB RemoteTables
-	*keelclient.Conn
-}
-
-// Dial connects to the Keel server at url (ws://host/path).
-func Dial(ctx context.Context, url string, opts keelclient.Options) (*Remote, error) {
-	c, err := keelclient.Dial(ctx, url, opts)
-	if err != nil {
-		return nil, err
-	}
-	r := &Remote{Client: NewClient(c, c.Identity()), Conn: c}
-	r.DB.User = keelclient.NewTable(c, UserDef)
-	r.DB.Message = keelclient.NewTable(c, MessageDef)
-	return r, nil
 }
 
 // UserDef describes the user table.

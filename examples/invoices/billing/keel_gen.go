@@ -9,7 +9,6 @@ import (
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/reducer"
-	keelclient "github.com/keeldb/keel/server/client"
 	"github.com/keeldb/keel/table"
 )
 
@@ -133,25 +132,6 @@ func (c Client) CreateInvoice(ctx context.Context, customer string, cents int64)
 
 func (a AsyncClient) CreateInvoice(ctx context.Context, customer string, cents int64) keel.Future[Invoice] {
 	return keel.Send(ctx, a.c, CreateInvoiceReducer, CreateInvoiceArgs{Customer: customer, Cents: cents})
-}
-
-// RemoteTables are the client caches of the module's public tables.
-type RemoteTables struct{}
-
-// Remote is Client over a connection to a Keel server, with DB caching rows.
-type Remote struct {
-	Client
-	DB RemoteTables
-	*keelclient.Conn
-}
-
-// Dial connects to the Keel server at url (ws://host/path).
-func Dial(ctx context.Context, url string, opts keelclient.Options) (*Remote, error) {
-	c, err := keelclient.Dial(ctx, url, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &Remote{Client: NewClient(c, c.Identity()), Conn: c}, nil
 }
 
 // CounterDef describes the counter table.

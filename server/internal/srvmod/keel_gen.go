@@ -10,7 +10,6 @@ import (
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/reducer"
-	keelclient "github.com/keeldb/keel/server/client"
 	"github.com/keeldb/keel/table"
 )
 
@@ -363,33 +362,6 @@ func (c Client) Fail(ctx context.Context, why string) error {
 
 func (a AsyncClient) Fail(ctx context.Context, why string) keel.Future[struct{}] {
 	return keel.Send(ctx, a.c, FailReducer, FailArgs{Why: why})
-}
-
-// RemoteTables are the client caches of the module's public tables.
-type RemoteTables struct {
-	Team   *keelclient.Table[Team]
-	Player *keelclient.Table[Player]
-	Online *keelclient.Table[Online]
-}
-
-// Remote is Client over a connection to a Keel server, with DB caching rows.
-type Remote struct {
-	Client
-	DB RemoteTables
-	*keelclient.Conn
-}
-
-// Dial connects to the Keel server at url (ws://host/path).
-func Dial(ctx context.Context, url string, opts keelclient.Options) (*Remote, error) {
-	c, err := keelclient.Dial(ctx, url, opts)
-	if err != nil {
-		return nil, err
-	}
-	r := &Remote{Client: NewClient(c, c.Identity()), Conn: c}
-	r.DB.Team = keelclient.NewTable(c, TeamDef)
-	r.DB.Player = keelclient.NewTable(c, PlayerDef)
-	r.DB.Online = keelclient.NewTable(c, OnlineDef)
-	return r, nil
 }
 
 // TeamDef describes the team table.

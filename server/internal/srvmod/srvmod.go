@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-//go:generate go tool keelgen
+//go:generate go tool keelgen -remote
 
 // Team is a team of players.
 //
