@@ -163,11 +163,18 @@
 //
 // # Preallocation
 //
-// The leader fills the tail segment with zeros ahead of the entries, up
+// The log fills the tail segment with zeros ahead of the entries, up
 // to 1 MiB (or the segment size) at a time, and fsyncs each chunk once.
 // Entries then overwrite zeros instead of growing the file, so the fsync
 // that follows a group's write has no file size to commit: on ext4 here
-// it took about 0.6 times as long as an fsync after an append. Before
+// it took about 0.6 times as long as an fsync after an append. The
+// commit log's preallocator goroutine writes the next chunk while groups
+// are written and fsynced, once a group leaves less than half a chunk of
+// zeros (each piece written back to the disk as it is written, so that a
+// group's fsync meanwhile finds few of them still to write); a group
+// waits for it only when it would run past the zeros being written, and
+// preallocates itself only when none are coming. A RaftLog preallocates
+// before the write that needs the space. Before
 // tidwall/wal starts a new segment, and at Close, the zeros are checked
 // (they must be zeros: anything else stops the log with ErrCorrupt) and
 // cut off, so every segment but the open tail ends at its last entry.

@@ -83,8 +83,26 @@ type commitLog struct {
 	// crash, Open drops them as a zero-filled tail.
 	tailPath string   // the leader's, as the fields below
 	tail     *os.File // tidwall/wal's tail segment, to preallocate and trim it
-	tailSize int64    // its size, zeros included
+	tailSize int64    // its size, zeros included; under pmu with ahead
 	chunk    int64    // bytes preallocated at a time
+
+	// With ahead (the commit log; a RaftLog preallocates in its writer),
+	// the preallocator goroutine writes the next chunk of zeros while
+	// the flushes go on: the leader kicks it once fewer than half a chunk
+	// of zeros is left after its group, and waits for it only when a
+	// group would run past the zeros it is writing (or before a new
+	// segment, whose zeros are cut off first). Entries land below
+	// tailSize and the preallocator writes from tailSize up, so the two
+	// never write the same bytes. pmu guards tailSize, tail, extending
+	// and preErr once the log is open.
+	ahead     bool
+	pmu       sync.Mutex
+	pdone     *sync.Cond // broadcast when an extension ends
+	extending bool       // the preallocator is writing zeros past tailSize
+	preTo     int64      // ... up to here
+	preErr    error      // its failure, the next group's
+	preKick   chan struct{}
+	preRuns   atomic.Uint64 // extensions the preallocator made
 
 	mu sync.Mutex
 	// flushing is set while a leader gathers, writes or fsyncs. cur is
@@ -161,10 +179,12 @@ func newCommitLog(w *tw.Log, dir, tailPath string, last uint64, tail int, fp Fin
 	l.synced.Store(last)
 	l.sync = w.Sync
 	l.gathered = sync.NewCond(&l.mu)
+	l.ahead, l.pdone, l.preKick = true, sync.NewCond(&l.pmu), make(chan struct{}, 1)
 	if o.Sync == SyncInterval {
 		go l.ticker(o.SyncInterval)
 	}
 	go l.flusher()
+	go l.preallocator()
 	go l.releaser()
 	return l, nil
 }
@@ -261,26 +281,114 @@ func (l *commitLog) prepare(sizes []int) error {
 	return l.extend(int64(end))
 }
 
+// prepareAhead is prepare for a log with a preallocator: it waits for
+// the preallocator only when the entries of sizes would run into the
+// zeros it is writing, or when the tail is to be trimmed; it preallocates
+// itself only when no zeros are coming; and it kicks the preallocator
+// when the entries leave less than half a chunk of zeros. It is called
+// by the leader, which writes the entries once it returns.
+func (l *commitLog) prepareAhead(sizes []int) error {
+	end := l.segBytes
+	trim := end > l.segSize
+	for _, n := range sizes {
+		if trim {
+			break
+		}
+		end += uvarintLen(uint64(n)) + n
+		trim = end >= l.segSize
+	}
+	l.pmu.Lock()
+	defer l.pmu.Unlock()
+	for l.extending && (trim || int64(end) > l.tailSize) {
+		l.pdone.Wait()
+	}
+	if err := l.preErr; err != nil {
+		return err
+	}
+	if trim {
+		return l.trim() // tidwall/wal starts a new segment in this write
+	}
+	if int64(end) > l.tailSize {
+		if err := l.extend(int64(end)); err != nil {
+			return err
+		}
+	}
+	if left := l.tailSize - int64(end); left < l.chunk/2 && l.tailSize < int64(l.segSize) {
+		l.extending, l.preTo = true, (l.tailSize+l.chunk+4095)&^4095
+		select {
+		case l.preKick <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// preallocator writes the zeros prepareAhead asks for, from tailSize to
+// preTo, off the flush path.
+func (l *commitLog) preallocator() {
+	for {
+		select {
+		case <-l.done:
+			return
+		case <-l.preKick:
+		}
+		l.pmu.Lock()
+		f, path, from, to := l.tail, l.tailPath, l.tailSize, l.preTo
+		l.pmu.Unlock()
+		err := l.zero(f, path, from, to)
+		l.pmu.Lock()
+		if err != nil {
+			l.preErr = err
+		} else {
+			l.tailSize = to
+			l.preRuns.Add(1)
+		}
+		l.extending = false
+		l.pdone.Broadcast()
+		l.pmu.Unlock()
+	}
+}
+
+// awaitPrealloc waits for the preallocator to be done with the tail. It
+// is called with pmu held.
+func (l *commitLog) awaitPrealloc() {
+	for l.extending {
+		l.pdone.Wait()
+	}
+}
+
 var zeros [64 << 10]byte
 
 // extend writes zeros from the end of the tail segment to a chunk past
 // need and fsyncs them.
 func (l *commitLog) extend(need int64) error {
 	size := (need + l.chunk + 4095) &^ 4095
-	for off := l.tailSize; off < size; {
-		n, err := l.tail.WriteAt(zeros[:min(int64(len(zeros)), size-off)], off)
+	if err := l.zero(l.tail, l.tailPath, l.tailSize, size); err != nil {
+		return err
+	}
+	l.tailSize = size
+	return nil
+}
+
+// zero writes zeros into f (the segment at path) from offset from to to
+// and fsyncs them. Each piece is written back as it is written
+// (writeBack), so that an fsync of the segment's entries meanwhile finds
+// few of the zeros still to write.
+func (l *commitLog) zero(f *os.File, path string, from, to int64) error {
+	for off := from; off < to; {
+		n, err := f.WriteAt(zeros[:min(int64(len(zeros)), to-off)], off)
 		if err != nil {
-			return fmt.Errorf("preallocate %s: %w", l.tailPath, err)
+			return fmt.Errorf("preallocate %s: %w", path, err)
 		}
+		writeBack(f, off, int64(n))
 		off += int64(n)
 	}
 	t0 := time.Now()
-	err := l.syncFile(l.tail)
+	err := l.syncFile(f)
 	l.timeSync(time.Since(t0))
 	if err != nil {
-		return fmt.Errorf("fsync %s: %w", l.tailPath, err)
+		return fmt.Errorf("fsync %s: %w", path, err)
 	}
-	l.tailSize = size
 	return nil
 }
 
@@ -477,7 +585,11 @@ func (l *commitLog) flush(async bool) {
 	var err error
 	rotated := false
 	if len(sizes) > 0 {
-		if err = l.prepare(sizes); err == nil {
+		prepare := l.prepare
+		if l.ahead {
+			prepare = l.prepareAhead
+		}
+		if err = prepare(sizes); err == nil {
 			if err = l.write(&batch); err != nil {
 				err = fmt.Errorf("write: %w", err)
 			}
@@ -489,7 +601,11 @@ func (l *commitLog) flush(async bool) {
 		if err == nil {
 			var first uint64
 			if rotated, first = l.rotations(sizes, last); rotated {
+				// prepareAhead trimmed the tail and kicked no
+				// preallocation: nothing writes zeros here.
+				l.pmu.Lock()
 				err = l.openTail(filepath.Join(l.dir, segmentName(first)))
+				l.pmu.Unlock()
 			}
 		}
 	}
@@ -713,6 +829,11 @@ func (l *commitLog) close() error {
 	if cerr := l.w.Close(); err == nil && cerr != nil {
 		err = kerr.Errorf("keel: wal: close: %w", cerr)
 	}
+	// No flush runs now, so no preallocation starts; wait for one that
+	// runs.
+	l.pmu.Lock()
+	l.awaitPrealloc()
+	l.pmu.Unlock()
 	// The segment ends at its last entry again; a failed log keeps its
 	// zeros for Open to drop.
 	if err == nil {

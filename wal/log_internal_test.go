@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -305,9 +306,10 @@ func TestTrimChecksZeros(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	d.log.mu.Lock()
+	d.log.pmu.Lock()
+	d.log.awaitPrealloc()
 	path, size := d.log.tailPath, d.log.tailSize
-	d.log.mu.Unlock()
+	d.log.pmu.Unlock()
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -354,9 +356,10 @@ func TestPreallocateFailure(t *testing.T) {
 		}
 		acked++
 	}
-	d.log.mu.Lock()
+	d.log.pmu.Lock()
+	d.log.awaitPrealloc()
 	d.log.tail.Close()
-	d.log.mu.Unlock()
+	d.log.pmu.Unlock()
 	var err error
 	for i := 5; ; i++ {
 		if _, err = d.add(fmt.Sprint("p", i)); err != nil {
@@ -378,5 +381,75 @@ func TestPreallocateFailure(t *testing.T) {
 	defer d2.close()
 	if n := len(d2.slugs(t)); n != acked {
 		t.Fatalf("%d posts after reopening, want the %d acknowledged", n, acked)
+	}
+}
+
+// TestPreallocateAhead: with chunks small against the segment, the
+// preallocator writes most of the zeros while groups are written and
+// fsynced, from 16 callers across several segments; every acknowledged
+// post is in a copy of the directory taken while the log is open (what a
+// crash leaves) and after reopening, and every finished segment ends at
+// its last entry.
+func TestPreallocateAhead(t *testing.T) {
+	dir := t.TempDir()
+	o := Options{SegmentSize: 256 << 10, SnapshotBytes: -1, SnapshotEvery: -1}
+	d := openDB(t, dir, o)
+	d.log.pmu.Lock()
+	d.log.chunk = 8 << 10
+	d.log.pmu.Unlock()
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Go(func() {
+			for i := range 400 {
+				slug := fmt.Sprintf("w%02d-%04d-%s", w, i, strings.Repeat("x", 64))
+				if _, err := d.add(slug); err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				acked[slug] = true
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	if n := d.log.preRuns.Load(); n < 10 {
+		t.Fatalf("the preallocator extended the tail %d times, want it to do most of it", n)
+	}
+	crashed := t.TempDir()
+	d.log.pmu.Lock()
+	d.log.awaitPrealloc()
+	copyDir(t, dir, crashed)
+	d.log.pmu.Unlock()
+	if err := d.close(); err != nil {
+		t.Fatal(err)
+	}
+	segs, err := listSegments(logDir(dir))
+	if err != nil || len(segs) < 3 {
+		t.Fatalf("%d segments (%v), want several", len(segs), err)
+	}
+	for _, seg := range segs {
+		b, err := os.ReadFile(seg.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) > 64 && string(b[len(b)-64:]) == string(make([]byte, 64)) {
+			t.Fatalf("segment %s ends in zeros after Close", seg.Path)
+		}
+	}
+	for _, at := range []string{dir, crashed} {
+		d2 := openDB(t, at, o)
+		got := d2.slugs(t)
+		for s := range acked {
+			if !got[s] {
+				t.Fatalf("%s: acknowledged post %.10s... missing", at, s)
+			}
+		}
+		d2.close()
 	}
 }
