@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -107,5 +108,39 @@ func TestModuleImportsNoNetwork(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "../examples/chat/chat/remote").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "github.com/keeldb/keel/server/client\n") {
 		t.Errorf("the chat module's package remote does not import server/client: %v\n%s", err, out)
+	}
+}
+
+// TestModuleCompilesNoEngine checks that a generated module package does
+// not compile the index engine's generic B-tree (tidwall/btree's BTreeG)
+// or the generic map inside sync.Map again: package table holds them
+// where no type or inlined body that a module instantiates names them
+// (see table.btOf and table.layoutOf), so they are compiled once, in
+// package table.
+func TestModuleCompilesNoEngine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	archive := filepath.Join(t.TempDir(), "blog.a")
+	if out, err := exec.Command("go", "build", "-o", archive, "../examples/posts/blog").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command("go", "tool", "nm", archive).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go tool nm: %v\n%s", err, out)
+	}
+	var funcs int
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 || f[len(f)-2] != "T" {
+			continue
+		}
+		funcs++
+		if sym := f[len(f)-1]; strings.Contains(sym, "btree.") || strings.Contains(sym, "HashTrieMap") {
+			t.Errorf("the blog module compiles %s", sym)
+		}
+	}
+	if funcs == 0 {
+		t.Fatalf("no functions in the blog module's archive:\n%s", out)
 	}
 }

@@ -74,7 +74,14 @@ func erase[F, E any](f F) E { return *(*E)(unsafe.Pointer(&f)) }
 type tree struct {
 	m  *ixmeta
 	pk *ixmeta // breaks ties in a non-unique index; nil otherwise
-	bt *btree.BTreeG[entry]
+	// bt is the B-tree, a *btree.BTreeG[entry] (see btOf): held as an
+	// unsafe.Pointer, and reached only through a function, so that no
+	// field or method of tree names the instantiated type. A package that
+	// instantiates the generic facade reads tree's type, and any
+	// instantiated generic type it names would be instantiated again in
+	// that package, all of BTreeG[entry]'s methods compiled once more in
+	// every module.
+	bt unsafe.Pointer
 	hi *hashIndex
 
 	// at is the search path of the last insert, which the next insert
@@ -86,6 +93,9 @@ type tree struct {
 }
 
 const degree = 32
+
+// btOf returns t's B-tree.
+func btOf(t *tree) *btree.BTreeG[entry] { return (*btree.BTreeG[entry])(t.bt) }
 
 func newTree(m, pk *ixmeta) *tree {
 	t := &tree{m: m}
@@ -125,7 +135,7 @@ func newTree(m, pk *ixmeta) *tree {
 			return probeLess(cmp, a, b, full, kn)
 		}
 	}
-	t.bt = btree.NewBTreeGOptions(less, btree.Options{NoLocks: true, Degree: degree})
+	t.bt = unsafe.Pointer(btree.NewBTreeGOptions(less, btree.Options{NoLocks: true, Degree: degree}))
 	return t
 }
 
@@ -156,7 +166,7 @@ func (t *tree) put(e entry) (entry, bool) {
 	if t.hi != nil {
 		return t.hi.set(e)
 	}
-	return t.bt.SetHint(e, &t.at)
+	return btOf(t).SetHint(e, &t.at)
 }
 
 // set inserts e, or replaces the entry equal to it.
@@ -164,7 +174,7 @@ func (t *tree) set(e entry) (entry, bool) {
 	if t.hi != nil {
 		return t.hi.set(e)
 	}
-	return t.bt.Set(e)
+	return btOf(t).Set(e)
 }
 
 // del removes the entry equal to e.
@@ -172,7 +182,7 @@ func (t *tree) del(e entry) (entry, bool) {
 	if t.hi != nil {
 		return t.hi.del(e)
 	}
-	return t.bt.Delete(e)
+	return btOf(t).Delete(e)
 }
 
 // load inserts e, fast when it sorts after every entry (a bulk load).
@@ -180,14 +190,14 @@ func (t *tree) load(e entry) (entry, bool) {
 	if t.hi != nil {
 		return t.hi.set(e)
 	}
-	return t.bt.Load(e)
+	return btOf(t).Load(e)
 }
 
 func (t *tree) len() int {
 	if t.hi != nil {
 		return t.hi.n
 	}
-	return t.bt.Len()
+	return btOf(t).Len()
 }
 
 // each calls fn with every entry, in order (a hash index: in no order).
@@ -196,7 +206,7 @@ func (t *tree) each(fn func(entry) bool) {
 		t.hi.each(fn)
 		return
 	}
-	t.bt.Scan(fn)
+	btOf(t).Scan(fn)
 }
 
 // isolate makes writes from now on copy what they change, so that
@@ -206,7 +216,7 @@ func (t *tree) isolate() {
 		t.hi.copy()
 		return
 	}
-	t.bt.Copy()
+	btOf(t).Copy()
 }
 
 // entry returns the stored entry of row p in t, with its inline key (a
@@ -247,7 +257,7 @@ func (t *tree) get(key unsafe.Pointer) (unsafe.Pointer, bool) {
 		e, ok := t.hi.get(t.entry(key))
 		return e.row, ok
 	}
-	e, ok := t.bt.Get(t.entry(key))
+	e, ok := btOf(t).Get(t.entry(key))
 	return e.row, ok
 }
 
@@ -263,7 +273,7 @@ func (t *tree) copy() *tree {
 	if t.hi != nil {
 		return &tree{m: t.m, pk: t.pk, hi: t.hi.copy()}
 	}
-	return &tree{m: t.m, pk: t.pk, bt: t.bt.Copy()}
+	return &tree{m: t.m, pk: t.pk, bt: unsafe.Pointer(btOf(t).Copy())}
 }
 
 // bound is a Bound with the row type erased.
@@ -317,9 +327,9 @@ func (t *tree) scan(lo, hi bound, reverse bool, yield func(unsafe.Pointer) bool)
 			}
 		}
 		if lo.key == nil {
-			t.bt.Scan(visit)
+			btOf(t).Scan(visit)
 		} else {
-			t.bt.Ascend(t.probe(lo, true), visit)
+			btOf(t).Ascend(t.probe(lo, true), visit)
 		}
 		return
 	}
@@ -336,9 +346,9 @@ func (t *tree) scan(lo, hi bound, reverse bool, yield func(unsafe.Pointer) bool)
 		}
 	}
 	if hi.key == nil {
-		t.bt.Reverse(visit)
+		btOf(t).Reverse(visit)
 	} else {
-		t.bt.Descend(t.probe(hi, false), visit)
+		btOf(t).Descend(t.probe(hi, false), visit)
 	}
 }
 

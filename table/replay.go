@@ -111,7 +111,7 @@ func (c *core) loadRows(rows []unsafe.Pointer, parallel bool) error {
 			return
 		}
 		for _, e := range sorted[i] {
-			tr.bt.Load(e)
+			btOf(tr).Load(e)
 		}
 	})
 	c.s.count = len(rows)

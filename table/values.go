@@ -50,12 +50,35 @@ type valueLayout struct {
 	err   error
 }
 
-var layouts sync.Map // *Def[R] -> *valueLayout
+// layouts maps each *Def[R] to its *valueLayout. Only the two functions
+// below touch it, and they do not inline: a generic function that named it
+// would make every package instantiating that function read the type
+// sync.Map and compile the methods of the generic map inside it again.
+var layouts sync.Map
 
-func layoutOf[R any](d *Def[R]) *valueLayout {
+//go:noinline
+func loadLayout(d any) *valueLayout {
 	if l, ok := layouts.Load(d); ok {
 		return l.(*valueLayout)
 	}
+	return nil
+}
+
+//go:noinline
+func storeLayout(d any, l *valueLayout) *valueLayout {
+	v, _ := layouts.LoadOrStore(d, l)
+	return v.(*valueLayout)
+}
+
+// layoutOf returns d's layout, built on first use.
+func layoutOf[R any](d *Def[R]) *valueLayout {
+	if l := loadLayout(d); l != nil {
+		return l
+	}
+	return storeLayout(d, buildLayout(d))
+}
+
+func buildLayout[R any](d *Def[R]) *valueLayout {
 	l := &valueLayout{}
 	pos := map[string]int{}
 	for i, c := range d.Columns {
@@ -80,8 +103,7 @@ func layoutOf[R any](d *Def[R]) *valueLayout {
 		}
 		l.keys = append(l.keys, cols)
 	}
-	v, _ := layouts.LoadOrStore(d, l)
-	return v.(*valueLayout)
+	return l
 }
 
 func zeroValue(k codec.Kind) codec.Value {
