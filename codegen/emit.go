@@ -1035,9 +1035,9 @@ func (g *emitter) readerOf(t *tableModel, ix *indexModel, r string) string {
 	case ix.Hash:
 		return "table.HashOf(" + keyVar(t, ix) + ", " + r + ")"
 	case ix.Unique:
-		return keyVar(t, ix) + ".Unique(" + r + ")"
+		return "table.UniqueOf(" + keyVar(t, ix) + ", " + r + ")"
 	}
-	return keyVar(t, ix) + ".Index(" + r + ")"
+	return "table.IndexOf(" + keyVar(t, ix) + ", " + r + ")"
 }
 
 // writerType is the type that reads and writes t by the unique index ix.
@@ -1060,7 +1060,7 @@ func (g *emitter) writerOf(t *tableModel, ix *indexModel, tt string) string {
 	if ix.Hash {
 		return "table.HashTxOf(" + keyVar(t, ix) + ", " + tt + ")"
 	}
-	return keyVar(t, ix) + ".UniqueTx(" + tt + ")"
+	return "table.UniqueTxOf(" + keyVar(t, ix) + ", " + tt + ")"
 }
 
 func idxKind(ix *indexModel) string {

@@ -41,11 +41,13 @@ func (x *Key[R, K]) row(k K) R {
 	return r
 }
 
-// The readers and writers are made by functions, or by the few methods
-// of Key that most keys need, rather than by a method of Key each: the
-// methods of a generic type are compiled wherever it is instantiated, so
-// a method of Key per kind of reader would make every module compile
-// every kind for every key.
+// The readers and writers are made by functions rather than by methods
+// of Key: the methods of a generic type are compiled wherever it is
+// instantiated, so a method of Key per kind of reader would make every
+// module compile every kind (ByIndex, ByUnique, ByUniqueTx and all their
+// methods) for every key type, where a function is compiled only for the
+// keys that call it: a key type used only by indexes that are not unique
+// instantiates ByIndex alone.
 
 // RowsOf reads r by k, the primary key.
 func RowsOf[R, K any](k *Key[R, K], r *Reader[R]) Rows[R, K] { return Rows[R, K]{r, k} }
@@ -56,15 +58,17 @@ func WriterOf[R, K any](k *Key[R, K], t *Table[R]) Writer[R, K] { return Writer[
 // SetOf writes t, a table without a primary key.
 func SetOf[R any](t *Table[R]) SetWriter[R] { return SetWriter[R]{t} }
 
-// Index reads r by k, a B-tree index that is not unique.
-func (k *Key[R, K]) Index(r *Reader[R]) ByIndex[R, K] { return ByIndex[R, K]{r, k} }
+// IndexOf reads r by k, a B-tree index that is not unique.
+func IndexOf[R, K any](k *Key[R, K], r *Reader[R]) ByIndex[R, K] { return ByIndex[R, K]{r, k} }
 
-// Unique reads r by k, a unique B-tree index (or the primary key).
-func (k *Key[R, K]) Unique(r *Reader[R]) ByUnique[R, K] { return ByUnique[R, K]{ByIndex[R, K]{r, k}} }
+// UniqueOf reads r by k, a unique B-tree index (or the primary key).
+func UniqueOf[R, K any](k *Key[R, K], r *Reader[R]) ByUnique[R, K] {
+	return ByUnique[R, K]{ByIndex[R, K]{r, k}}
+}
 
-// UniqueTx reads and writes t by k, a unique B-tree index (or the primary
-// key).
-func (k *Key[R, K]) UniqueTx(t *Table[R]) ByUniqueTx[R, K] {
+// UniqueTxOf reads and writes t by k, a unique B-tree index (or the
+// primary key).
+func UniqueTxOf[R, K any](k *Key[R, K], t *Table[R]) ByUniqueTx[R, K] {
 	return ByUniqueTx[R, K]{ByUnique[R, K]{ByIndex[R, K]{&t.Reader, k}}, t}
 }
 

@@ -320,11 +320,13 @@ func keelDecodeSample(src []byte, r *Sample) error {
 type SampleReader struct{ table.Rows[Sample, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r SampleReader) ByID() table.ByUnique[Sample, uint64] { return keelSampleByID.Unique(r.Reader()) }
+func (r SampleReader) ByID() table.ByUnique[Sample, uint64] {
+	return table.UniqueOf(keelSampleByID, r.Reader())
+}
 
 // ByText reads the table by its index text (text).
 func (r SampleReader) ByText() table.ByIndex[Sample, string] {
-	return keelSampleByText.Index(r.Reader())
+	return table.IndexOf(keelSampleByText, r.Reader())
 }
 
 // SampleTable is the sample table inside a transaction: its reader and table.Writer.
@@ -335,5 +337,5 @@ type SampleTable struct {
 
 // ByID reads and writes the table by its primary key (id).
 func (t SampleTable) ByID() table.ByUniqueTx[Sample, uint64] {
-	return keelSampleByID.UniqueTx(t.Table())
+	return table.UniqueTxOf(keelSampleByID, t.Table())
 }

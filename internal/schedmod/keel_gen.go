@@ -259,12 +259,12 @@ type ReminderReader struct{ table.Rows[Reminder, uint64] }
 
 // ByID reads the table by its primary key (id).
 func (r ReminderReader) ByID() table.ByUnique[Reminder, uint64] {
-	return keelReminderByID.Unique(r.Reader())
+	return table.UniqueOf(keelReminderByID, r.Reader())
 }
 
 // ByAt reads the table by its index at (at).
 func (r ReminderReader) ByAt() table.ByIndex[Reminder, time.Time] {
-	return keelReminderByAt.Index(r.Reader())
+	return table.IndexOf(keelReminderByAt, r.Reader())
 }
 
 // ReminderTable is the reminder table inside a transaction: its reader and table.Writer.
@@ -275,7 +275,7 @@ type ReminderTable struct {
 
 // ByID reads and writes the table by its primary key (id).
 func (t ReminderTable) ByID() table.ByUniqueTx[Reminder, uint64] {
-	return keelReminderByID.UniqueTx(t.Table())
+	return table.UniqueTxOf(keelReminderByID, t.Table())
 }
 
 // SentDef describes the sent table.
@@ -333,11 +333,13 @@ func keelDecodeSent(src []byte, r *Sent) error {
 type SentReader struct{ table.Rows[Sent, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r SentReader) ByID() table.ByUnique[Sent, uint64] { return keelSentByID.Unique(r.Reader()) }
+func (r SentReader) ByID() table.ByUnique[Sent, uint64] {
+	return table.UniqueOf(keelSentByID, r.Reader())
+}
 
 // ByReminder reads the table by its index reminder (reminder).
 func (r SentReader) ByReminder() table.ByIndex[Sent, uint64] {
-	return keelSentByReminder.Index(r.Reader())
+	return table.IndexOf(keelSentByReminder, r.Reader())
 }
 
 // SentTable is the sent table inside a transaction: its reader and table.Writer.
@@ -347,4 +349,6 @@ type SentTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t SentTable) ByID() table.ByUniqueTx[Sent, uint64] { return keelSentByID.UniqueTx(t.Table()) }
+func (t SentTable) ByID() table.ByUniqueTx[Sent, uint64] {
+	return table.UniqueTxOf(keelSentByID, t.Table())
+}

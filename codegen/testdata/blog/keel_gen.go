@@ -507,17 +507,23 @@ var (
 type PostReader struct{ table.Rows[Post, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r PostReader) ByID() table.ByUnique[Post, uint64] { return keelPostByID.Unique(r.Reader()) }
+func (r PostReader) ByID() table.ByUnique[Post, uint64] {
+	return table.UniqueOf(keelPostByID, r.Reader())
+}
 
 // BySlug reads the table by its unique index slug (slug).
-func (r PostReader) BySlug() table.ByUnique[Post, string] { return keelPostBySlug.Unique(r.Reader()) }
+func (r PostReader) BySlug() table.ByUnique[Post, string] {
+	return table.UniqueOf(keelPostBySlug, r.Reader())
+}
 
 // ByAuthor reads the table by its index author (author).
-func (r PostReader) ByAuthor() table.ByIndex[Post, string] { return keelPostByAuthor.Index(r.Reader()) }
+func (r PostReader) ByAuthor() table.ByIndex[Post, string] {
+	return table.IndexOf(keelPostByAuthor, r.Reader())
+}
 
 // ByCreated reads the table by its index created (created).
 func (r PostReader) ByCreated() table.ByIndex[Post, time.Time] {
-	return keelPostByCreated.Index(r.Reader())
+	return table.IndexOf(keelPostByCreated, r.Reader())
 }
 
 // PostTable is the post table inside a transaction: its reader and table.Writer.
@@ -527,10 +533,14 @@ type PostTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t PostTable) ByID() table.ByUniqueTx[Post, uint64] { return keelPostByID.UniqueTx(t.Table()) }
+func (t PostTable) ByID() table.ByUniqueTx[Post, uint64] {
+	return table.UniqueTxOf(keelPostByID, t.Table())
+}
 
 // BySlug reads and writes the table by its unique index slug (slug).
-func (t PostTable) BySlug() table.ByUniqueTx[Post, string] { return keelPostBySlug.UniqueTx(t.Table()) }
+func (t PostTable) BySlug() table.ByUniqueTx[Post, string] {
+	return table.UniqueTxOf(keelPostBySlug, t.Table())
+}
 
 // OrderDef describes the order table.
 var OrderDef = &table.Def[Order]{
@@ -1053,13 +1063,17 @@ var (
 type LikeReader struct{ table.Rows[Like, Like] }
 
 // ByPost reads the table by its index post (post).
-func (r LikeReader) ByPost() table.ByIndex[Like, uint64] { return keelLikeByPost.Index(r.Reader()) }
+func (r LikeReader) ByPost() table.ByIndex[Like, uint64] {
+	return table.IndexOf(keelLikeByPost, r.Reader())
+}
 
 // ByUp reads the table by its index up (up).
-func (r LikeReader) ByUp() table.ByIndex[Like, bool] { return keelLikeByUp.Index(r.Reader()) }
+func (r LikeReader) ByUp() table.ByIndex[Like, bool] { return table.IndexOf(keelLikeByUp, r.Reader()) }
 
 // ByKey reads the table by its unique index by_key (key).
-func (r LikeReader) ByKey() table.ByUnique[Like, []byte] { return keelLikeByKey.Unique(r.Reader()) }
+func (r LikeReader) ByKey() table.ByUnique[Like, []byte] {
+	return table.UniqueOf(keelLikeByKey, r.Reader())
+}
 
 // LikeTable is the like table inside a transaction: its reader and table.SetWriter.
 type LikeTable struct {
@@ -1068,7 +1082,9 @@ type LikeTable struct {
 }
 
 // ByKey reads and writes the table by its unique index by_key (key).
-func (t LikeTable) ByKey() table.ByUniqueTx[Like, []byte] { return keelLikeByKey.UniqueTx(t.Table()) }
+func (t LikeTable) ByKey() table.ByUniqueTx[Like, []byte] {
+	return table.UniqueTxOf(keelLikeByKey, t.Table())
+}
 
 // EventDef describes the event table.
 var EventDef = &table.Def[Event]{
@@ -1111,10 +1127,14 @@ func keelDecodeEvent(src []byte, r *Event) error {
 type EventReader struct{ table.Rows[Event, int32] }
 
 // BySeq reads the table by its primary key (seq).
-func (r EventReader) BySeq() table.ByUnique[Event, int32] { return keelEventBySeq.Unique(r.Reader()) }
+func (r EventReader) BySeq() table.ByUnique[Event, int32] {
+	return table.UniqueOf(keelEventBySeq, r.Reader())
+}
 
 // ByKind reads the table by its index kind (kind).
-func (r EventReader) ByKind() table.ByIndex[Event, Status] { return keelEventByKind.Index(r.Reader()) }
+func (r EventReader) ByKind() table.ByIndex[Event, Status] {
+	return table.IndexOf(keelEventByKind, r.Reader())
+}
 
 // EventTable is the event table inside a transaction: its reader and table.Writer.
 type EventTable struct {
@@ -1123,7 +1143,9 @@ type EventTable struct {
 }
 
 // BySeq reads and writes the table by its primary key (seq).
-func (t EventTable) BySeq() table.ByUniqueTx[Event, int32] { return keelEventBySeq.UniqueTx(t.Table()) }
+func (t EventTable) BySeq() table.ByUniqueTx[Event, int32] {
+	return table.UniqueTxOf(keelEventBySeq, t.Table())
+}
 
 // ReadingDef describes the reading table.
 var ReadingDef = &table.Def[Reading]{

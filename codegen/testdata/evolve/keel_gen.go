@@ -180,10 +180,14 @@ func keelDecodePost(src []byte, r *Post) error {
 type PostReader struct{ table.Rows[Post, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r PostReader) ByID() table.ByUnique[Post, uint64] { return keelPostByID.Unique(r.Reader()) }
+func (r PostReader) ByID() table.ByUnique[Post, uint64] {
+	return table.UniqueOf(keelPostByID, r.Reader())
+}
 
 // ByTitle reads the table by its index title (title).
-func (r PostReader) ByTitle() table.ByIndex[Post, string] { return keelPostByTitle.Index(r.Reader()) }
+func (r PostReader) ByTitle() table.ByIndex[Post, string] {
+	return table.IndexOf(keelPostByTitle, r.Reader())
+}
 
 // PostTable is the post table inside a transaction: its reader and table.Writer.
 type PostTable struct {
@@ -192,7 +196,9 @@ type PostTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t PostTable) ByID() table.ByUniqueTx[Post, uint64] { return keelPostByID.UniqueTx(t.Table()) }
+func (t PostTable) ByID() table.ByUniqueTx[Post, uint64] {
+	return table.UniqueTxOf(keelPostByID, t.Table())
+}
 
 // TagDef describes the tag table.
 var TagDef = &table.Def[Tag]{
@@ -232,7 +238,9 @@ func keelDecodeTag(src []byte, r *Tag) error {
 type TagReader struct{ table.Rows[Tag, string] }
 
 // ByName reads the table by its primary key (name).
-func (r TagReader) ByName() table.ByUnique[Tag, string] { return keelTagByName.Unique(r.Reader()) }
+func (r TagReader) ByName() table.ByUnique[Tag, string] {
+	return table.UniqueOf(keelTagByName, r.Reader())
+}
 
 // TagTable is the tag table inside a transaction: its reader and table.Writer.
 type TagTable struct {
@@ -241,7 +249,9 @@ type TagTable struct {
 }
 
 // ByName reads and writes the table by its primary key (name).
-func (t TagTable) ByName() table.ByUniqueTx[Tag, string] { return keelTagByName.UniqueTx(t.Table()) }
+func (t TagTable) ByName() table.ByUniqueTx[Tag, string] {
+	return table.UniqueTxOf(keelTagByName, t.Table())
+}
 
 // keelMigrateMigratePost is the migration function MigratePost: post rows stored in the
 // shape of PostV1, (id, name, body), become Post rows.

@@ -119,7 +119,9 @@ func keelDecodeItem(src []byte, r *Item) error {
 type ItemReader struct{ table.Rows[Item, string] }
 
 // ByName reads the table by its primary key (name).
-func (r ItemReader) ByName() table.ByUnique[Item, string] { return keelItemByName.Unique(r.Reader()) }
+func (r ItemReader) ByName() table.ByUnique[Item, string] {
+	return table.UniqueOf(keelItemByName, r.Reader())
+}
 
 // ItemTable is the item table inside a transaction: its reader and table.Writer.
 type ItemTable struct {
@@ -128,4 +130,6 @@ type ItemTable struct {
 }
 
 // ByName reads and writes the table by its primary key (name).
-func (t ItemTable) ByName() table.ByUniqueTx[Item, string] { return keelItemByName.UniqueTx(t.Table()) }
+func (t ItemTable) ByName() table.ByUniqueTx[Item, string] {
+	return table.UniqueTxOf(keelItemByName, t.Table())
+}

@@ -221,7 +221,7 @@ type UserReader struct{ table.Rows[User, string] }
 
 // ByIdentity reads the table by its primary key (identity).
 func (r UserReader) ByIdentity() table.ByUnique[User, string] {
-	return keelUserByIdentity.Unique(r.Reader())
+	return table.UniqueOf(keelUserByIdentity, r.Reader())
 }
 
 // UserTable is the user table inside a transaction: its reader and table.Writer.
@@ -232,7 +232,7 @@ type UserTable struct {
 
 // ByIdentity reads and writes the table by its primary key (identity).
 func (t UserTable) ByIdentity() table.ByUniqueTx[User, string] {
-	return keelUserByIdentity.UniqueTx(t.Table())
+	return table.UniqueTxOf(keelUserByIdentity, t.Table())
 }
 
 // MessageDef describes the message table.
@@ -292,12 +292,12 @@ type MessageReader struct{ table.Rows[Message, uint64] }
 
 // ByID reads the table by its primary key (id).
 func (r MessageReader) ByID() table.ByUnique[Message, uint64] {
-	return keelMessageByID.Unique(r.Reader())
+	return table.UniqueOf(keelMessageByID, r.Reader())
 }
 
 // BySender reads the table by its index sender (sender).
 func (r MessageReader) BySender() table.ByIndex[Message, string] {
-	return keelMessageBySender.Index(r.Reader())
+	return table.IndexOf(keelMessageBySender, r.Reader())
 }
 
 // MessageTable is the message table inside a transaction: its reader and table.Writer.
@@ -308,5 +308,5 @@ type MessageTable struct {
 
 // ByID reads and writes the table by its primary key (id).
 func (t MessageTable) ByID() table.ByUniqueTx[Message, uint64] {
-	return keelMessageByID.UniqueTx(t.Table())
+	return table.UniqueTxOf(keelMessageByID, t.Table())
 }

@@ -206,7 +206,7 @@ type CounterReader struct{ table.Rows[Counter, string] }
 
 // ByCounterID reads the table by its primary key (counter_id).
 func (r CounterReader) ByCounterID() table.ByUnique[Counter, string] {
-	return keelCounterByCounterID.Unique(r.Reader())
+	return table.UniqueOf(keelCounterByCounterID, r.Reader())
 }
 
 // CounterTable is the counter table inside a transaction: its reader and table.Writer.
@@ -217,7 +217,7 @@ type CounterTable struct {
 
 // ByCounterID reads and writes the table by its primary key (counter_id).
 func (t CounterTable) ByCounterID() table.ByUniqueTx[Counter, string] {
-	return keelCounterByCounterID.UniqueTx(t.Table())
+	return table.UniqueTxOf(keelCounterByCounterID, t.Table())
 }
 
 // ItemDef describes the item table.
@@ -261,7 +261,9 @@ func keelDecodeItem(src []byte, r *Item) error {
 type ItemReader struct{ table.Rows[Item, int64] }
 
 // ByID reads the table by its primary key (id).
-func (r ItemReader) ByID() table.ByUnique[Item, int64] { return keelItemByID.Unique(r.Reader()) }
+func (r ItemReader) ByID() table.ByUnique[Item, int64] {
+	return table.UniqueOf(keelItemByID, r.Reader())
+}
 
 // ItemTable is the item table inside a transaction: its reader and table.Writer.
 type ItemTable struct {
@@ -270,4 +272,6 @@ type ItemTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t ItemTable) ByID() table.ByUniqueTx[Item, int64] { return keelItemByID.UniqueTx(t.Table()) }
+func (t ItemTable) ByID() table.ByUniqueTx[Item, int64] {
+	return table.UniqueTxOf(keelItemByID, t.Table())
+}

@@ -173,7 +173,7 @@ type CounterReader struct{ table.Rows[Counter, string] }
 
 // ByName reads the table by its primary key (name).
 func (r CounterReader) ByName() table.ByUnique[Counter, string] {
-	return keelCounterByName.Unique(r.Reader())
+	return table.UniqueOf(keelCounterByName, r.Reader())
 }
 
 // CounterTable is the counter table inside a transaction: its reader and table.Writer.
@@ -184,7 +184,7 @@ type CounterTable struct {
 
 // ByName reads and writes the table by its primary key (name).
 func (t CounterTable) ByName() table.ByUniqueTx[Counter, string] {
-	return keelCounterByName.UniqueTx(t.Table())
+	return table.UniqueTxOf(keelCounterByName, t.Table())
 }
 
 // InvoiceDef describes the invoice table.
@@ -231,12 +231,12 @@ type InvoiceReader struct{ table.Rows[Invoice, uint64] }
 
 // ByNumber reads the table by its primary key (number).
 func (r InvoiceReader) ByNumber() table.ByUnique[Invoice, uint64] {
-	return keelInvoiceByNumber.Unique(r.Reader())
+	return table.UniqueOf(keelInvoiceByNumber, r.Reader())
 }
 
 // ByCustomer reads the table by its index customer (customer).
 func (r InvoiceReader) ByCustomer() table.ByIndex[Invoice, string] {
-	return keelInvoiceByCustomer.Index(r.Reader())
+	return table.IndexOf(keelInvoiceByCustomer, r.Reader())
 }
 
 // InvoiceTable is the invoice table inside a transaction: its reader and table.Writer.
@@ -247,5 +247,5 @@ type InvoiceTable struct {
 
 // ByNumber reads and writes the table by its primary key (number).
 func (t InvoiceTable) ByNumber() table.ByUniqueTx[Invoice, uint64] {
-	return keelInvoiceByNumber.UniqueTx(t.Table())
+	return table.UniqueTxOf(keelInvoiceByNumber, t.Table())
 }

@@ -201,10 +201,14 @@ func keelDecodePost(src []byte, r *Post) error {
 type PostReader struct{ table.Rows[Post, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r PostReader) ByID() table.ByUnique[Post, uint64] { return keelPostByID.Unique(r.Reader()) }
+func (r PostReader) ByID() table.ByUnique[Post, uint64] {
+	return table.UniqueOf(keelPostByID, r.Reader())
+}
 
 // ByName reads the table by its unique index name (name).
-func (r PostReader) ByName() table.ByUnique[Post, string] { return keelPostByName.Unique(r.Reader()) }
+func (r PostReader) ByName() table.ByUnique[Post, string] {
+	return table.UniqueOf(keelPostByName, r.Reader())
+}
 
 // PostTable is the post table inside a transaction: its reader and table.Writer.
 type PostTable struct {
@@ -213,10 +217,14 @@ type PostTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t PostTable) ByID() table.ByUniqueTx[Post, uint64] { return keelPostByID.UniqueTx(t.Table()) }
+func (t PostTable) ByID() table.ByUniqueTx[Post, uint64] {
+	return table.UniqueTxOf(keelPostByID, t.Table())
+}
 
 // ByName reads and writes the table by its unique index name (name).
-func (t PostTable) ByName() table.ByUniqueTx[Post, string] { return keelPostByName.UniqueTx(t.Table()) }
+func (t PostTable) ByName() table.ByUniqueTx[Post, string] {
+	return table.UniqueTxOf(keelPostByName, t.Table())
+}
 
 // CommentDef describes the comment table.
 var CommentDef = &table.Def[Comment]{
@@ -263,12 +271,12 @@ type CommentReader struct{ table.Rows[Comment, uint64] }
 
 // ByID reads the table by its primary key (id).
 func (r CommentReader) ByID() table.ByUnique[Comment, uint64] {
-	return keelCommentByID.Unique(r.Reader())
+	return table.UniqueOf(keelCommentByID, r.Reader())
 }
 
 // ByPostID reads the table by its index post_id (post_id).
 func (r CommentReader) ByPostID() table.ByIndex[Comment, uint64] {
-	return keelCommentByPostID.Index(r.Reader())
+	return table.IndexOf(keelCommentByPostID, r.Reader())
 }
 
 // CommentTable is the comment table inside a transaction: its reader and table.Writer.
@@ -279,5 +287,5 @@ type CommentTable struct {
 
 // ByID reads and writes the table by its primary key (id).
 func (t CommentTable) ByID() table.ByUniqueTx[Comment, uint64] {
-	return keelCommentByID.UniqueTx(t.Table())
+	return table.UniqueTxOf(keelCommentByID, t.Table())
 }

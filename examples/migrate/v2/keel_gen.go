@@ -206,10 +206,14 @@ func keelDecodePost(src []byte, r *Post) error {
 type PostReader struct{ table.Rows[Post, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r PostReader) ByID() table.ByUnique[Post, uint64] { return keelPostByID.Unique(r.Reader()) }
+func (r PostReader) ByID() table.ByUnique[Post, uint64] {
+	return table.UniqueOf(keelPostByID, r.Reader())
+}
 
 // ByTitle reads the table by its unique index title (title).
-func (r PostReader) ByTitle() table.ByUnique[Post, string] { return keelPostByTitle.Unique(r.Reader()) }
+func (r PostReader) ByTitle() table.ByUnique[Post, string] {
+	return table.UniqueOf(keelPostByTitle, r.Reader())
+}
 
 // PostTable is the post table inside a transaction: its reader and table.Writer.
 type PostTable struct {
@@ -218,11 +222,13 @@ type PostTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t PostTable) ByID() table.ByUniqueTx[Post, uint64] { return keelPostByID.UniqueTx(t.Table()) }
+func (t PostTable) ByID() table.ByUniqueTx[Post, uint64] {
+	return table.UniqueTxOf(keelPostByID, t.Table())
+}
 
 // ByTitle reads and writes the table by its unique index title (title).
 func (t PostTable) ByTitle() table.ByUniqueTx[Post, string] {
-	return keelPostByTitle.UniqueTx(t.Table())
+	return table.UniqueTxOf(keelPostByTitle, t.Table())
 }
 
 // CommentDef describes the comment table.
@@ -274,17 +280,17 @@ type CommentReader struct{ table.Rows[Comment, uint64] }
 
 // ByID reads the table by its primary key (id).
 func (r CommentReader) ByID() table.ByUnique[Comment, uint64] {
-	return keelCommentByID.Unique(r.Reader())
+	return table.UniqueOf(keelCommentByID, r.Reader())
 }
 
 // ByPostID reads the table by its index post_id (post_id).
 func (r CommentReader) ByPostID() table.ByIndex[Comment, uint64] {
-	return keelCommentByPostID.Index(r.Reader())
+	return table.IndexOf(keelCommentByPostID, r.Reader())
 }
 
 // ByScore reads the table by its index score (score).
 func (r CommentReader) ByScore() table.ByIndex[Comment, int32] {
-	return keelCommentByScore.Index(r.Reader())
+	return table.IndexOf(keelCommentByScore, r.Reader())
 }
 
 // CommentTable is the comment table inside a transaction: its reader and table.Writer.
@@ -295,7 +301,7 @@ type CommentTable struct {
 
 // ByID reads and writes the table by its primary key (id).
 func (t CommentTable) ByID() table.ByUniqueTx[Comment, uint64] {
-	return keelCommentByID.UniqueTx(t.Table())
+	return table.UniqueTxOf(keelCommentByID, t.Table())
 }
 
 // keelMigrateMigratePost is the migration function MigratePost: post rows stored in the

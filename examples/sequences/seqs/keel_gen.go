@@ -192,7 +192,9 @@ func keelDecodeSpin(src []byte, r *Spin) error {
 type SpinReader struct{ table.Rows[Spin, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r SpinReader) ByID() table.ByUnique[Spin, uint64] { return keelSpinByID.Unique(r.Reader()) }
+func (r SpinReader) ByID() table.ByUnique[Spin, uint64] {
+	return table.UniqueOf(keelSpinByID, r.Reader())
+}
 
 // SpinTable is the spin table inside a transaction: its reader and table.Writer.
 type SpinTable struct {
@@ -201,7 +203,9 @@ type SpinTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t SpinTable) ByID() table.ByUniqueTx[Spin, uint64] { return keelSpinByID.UniqueTx(t.Table()) }
+func (t SpinTable) ByID() table.ByUniqueTx[Spin, uint64] {
+	return table.UniqueTxOf(keelSpinByID, t.Table())
+}
 
 // FloorDef describes the floor table.
 var FloorDef = &table.Def[Floor]{
@@ -243,7 +247,7 @@ type FloorReader struct{ table.Rows[Floor, int16] }
 
 // ByLevel reads the table by its primary key (level).
 func (r FloorReader) ByLevel() table.ByUnique[Floor, int16] {
-	return keelFloorByLevel.Unique(r.Reader())
+	return table.UniqueOf(keelFloorByLevel, r.Reader())
 }
 
 // FloorTable is the floor table inside a transaction: its reader and table.Writer.
@@ -254,5 +258,5 @@ type FloorTable struct {
 
 // ByLevel reads and writes the table by its primary key (level).
 func (t FloorTable) ByLevel() table.ByUniqueTx[Floor, int16] {
-	return keelFloorByLevel.UniqueTx(t.Table())
+	return table.UniqueTxOf(keelFloorByLevel, t.Table())
 }

@@ -409,13 +409,19 @@ func keelDecodeTeam(src []byte, r *Team) error {
 type TeamReader struct{ table.Rows[Team, uint32] }
 
 // ByID reads the table by its primary key (id).
-func (r TeamReader) ByID() table.ByUnique[Team, uint32] { return keelTeamByID.Unique(r.Reader()) }
+func (r TeamReader) ByID() table.ByUnique[Team, uint32] {
+	return table.UniqueOf(keelTeamByID, r.Reader())
+}
 
 // ByName reads the table by its unique index name (name).
-func (r TeamReader) ByName() table.ByUnique[Team, string] { return keelTeamByName.Unique(r.Reader()) }
+func (r TeamReader) ByName() table.ByUnique[Team, string] {
+	return table.UniqueOf(keelTeamByName, r.Reader())
+}
 
 // ByGrp reads the table by its index grp (grp).
-func (r TeamReader) ByGrp() table.ByIndex[Team, int32] { return keelTeamByGrp.Index(r.Reader()) }
+func (r TeamReader) ByGrp() table.ByIndex[Team, int32] {
+	return table.IndexOf(keelTeamByGrp, r.Reader())
+}
 
 // TeamTable is the team table inside a transaction: its reader and table.Writer.
 type TeamTable struct {
@@ -424,10 +430,14 @@ type TeamTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t TeamTable) ByID() table.ByUniqueTx[Team, uint32] { return keelTeamByID.UniqueTx(t.Table()) }
+func (t TeamTable) ByID() table.ByUniqueTx[Team, uint32] {
+	return table.UniqueTxOf(keelTeamByID, t.Table())
+}
 
 // ByName reads and writes the table by its unique index name (name).
-func (t TeamTable) ByName() table.ByUniqueTx[Team, string] { return keelTeamByName.UniqueTx(t.Table()) }
+func (t TeamTable) ByName() table.ByUniqueTx[Team, string] {
+	return table.UniqueTxOf(keelTeamByName, t.Table())
+}
 
 // PlayerDef describes the player table.
 var PlayerDef = &table.Def[Player]{
@@ -518,16 +528,18 @@ func keelDecodePlayer(src []byte, r *Player) error {
 type PlayerReader struct{ table.Rows[Player, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r PlayerReader) ByID() table.ByUnique[Player, uint64] { return keelPlayerByID.Unique(r.Reader()) }
+func (r PlayerReader) ByID() table.ByUnique[Player, uint64] {
+	return table.UniqueOf(keelPlayerByID, r.Reader())
+}
 
 // ByName reads the table by its index name (name).
 func (r PlayerReader) ByName() table.ByIndex[Player, string] {
-	return keelPlayerByName.Index(r.Reader())
+	return table.IndexOf(keelPlayerByName, r.Reader())
 }
 
 // ByTeam reads the table by its index team (team).
 func (r PlayerReader) ByTeam() table.ByIndex[Player, uint32] {
-	return keelPlayerByTeam.Index(r.Reader())
+	return table.IndexOf(keelPlayerByTeam, r.Reader())
 }
 
 // PlayerTable is the player table inside a transaction: its reader and table.Writer.
@@ -538,7 +550,7 @@ type PlayerTable struct {
 
 // ByID reads and writes the table by its primary key (id).
 func (t PlayerTable) ByID() table.ByUniqueTx[Player, uint64] {
-	return keelPlayerByID.UniqueTx(t.Table())
+	return table.UniqueTxOf(keelPlayerByID, t.Table())
 }
 
 // SecretDef describes the secret table.
@@ -580,7 +592,9 @@ func keelDecodeSecret(src []byte, r *Secret) error {
 type SecretReader struct{ table.Rows[Secret, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r SecretReader) ByID() table.ByUnique[Secret, uint64] { return keelSecretByID.Unique(r.Reader()) }
+func (r SecretReader) ByID() table.ByUnique[Secret, uint64] {
+	return table.UniqueOf(keelSecretByID, r.Reader())
+}
 
 // SecretTable is the secret table inside a transaction: its reader and table.Writer.
 type SecretTable struct {
@@ -590,7 +604,7 @@ type SecretTable struct {
 
 // ByID reads and writes the table by its primary key (id).
 func (t SecretTable) ByID() table.ByUniqueTx[Secret, uint64] {
-	return keelSecretByID.UniqueTx(t.Table())
+	return table.UniqueTxOf(keelSecretByID, t.Table())
 }
 
 // OnlineDef describes the online table.
@@ -633,7 +647,7 @@ type OnlineReader struct{ table.Rows[Online, string] }
 
 // ByIdentity reads the table by its primary key (identity).
 func (r OnlineReader) ByIdentity() table.ByUnique[Online, string] {
-	return keelOnlineByIdentity.Unique(r.Reader())
+	return table.UniqueOf(keelOnlineByIdentity, r.Reader())
 }
 
 // OnlineTable is the online table inside a transaction: its reader and table.Writer.
@@ -644,5 +658,5 @@ type OnlineTable struct {
 
 // ByIdentity reads and writes the table by its primary key (identity).
 func (t OnlineTable) ByIdentity() table.ByUniqueTx[Online, string] {
-	return keelOnlineByIdentity.UniqueTx(t.Table())
+	return table.UniqueTxOf(keelOnlineByIdentity, t.Table())
 }
