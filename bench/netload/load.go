@@ -46,11 +46,15 @@ func messages(b []byte) [][]byte {
 	return out
 }
 
+// appendTransfer appends a CallReducer of Transfer, built on the stack:
+// the generator shares the server's two cores, so it allocates nothing
+// per call.
 func appendTransfer(dst []byte, id uint64, a transferArgs) []byte {
-	m := []byte{tagCallReducer}
+	var ab, mb [64]byte
+	args := codec.AppendVarint(codec.AppendUvarint(codec.AppendUvarint(ab[:0], a.From), a.To), a.Amount)
+	m := append(mb[:0], tagCallReducer)
 	m = codec.AppendUvarint(m, id)
 	m = codec.AppendString(m, "Transfer")
-	args := codec.AppendVarint(codec.AppendUvarint(codec.AppendUvarint(nil, a.From), a.To), a.Amount)
 	m = codec.AppendBytes(m, args)
 	return codec.AppendBytes(dst, m)
 }
@@ -70,6 +74,16 @@ func overNetwork(url string, conns, inflight int, zipf bool, d time.Duration) (f
 		defer ws.CloseNow()
 		wss[i] = ws
 	}
+	// The connections' reads and writes take no context with a deadline
+	// (each would set up a timer per frame); this one guard closes them
+	// all if the run hangs.
+	guard := time.AfterFunc(d+60*time.Second, func() {
+		for _, ws := range wss {
+			ws.CloseNow()
+		}
+	})
+	defer guard.Stop()
+	bg := context.Background()
 	var total atomic.Int64
 	var failed atomic.Value
 	var wg sync.WaitGroup
@@ -91,33 +105,39 @@ func overNetwork(url string, conns, inflight int, zipf bool, d time.Duration) (f
 				id++
 				frame = appendTransfer(frame, id, next())
 			}
-			if err := ws.Write(ctx, websocket.MessageBinary, frame); err != nil {
+			if err := ws.Write(bg, websocket.MessageBinary, frame); err != nil {
 				failed.Store(err)
 				return
 			}
 			out := inflight
 			n := 0
 			for out > 0 {
-				_, b, err := ws.Read(ctx)
+				_, b, err := ws.Read(bg)
 				if err != nil {
 					failed.Store(err)
 					return
 				}
 				frame = frame[:0]
-				for _, m := range messages(b) {
-					if m[0] != tagReducerResult {
+				more := time.Now().Before(deadline)
+				for r := codec.NewReader(b); r.Offset() < len(b); {
+					m := r.Bytes(true)
+					if r.Failed() {
+						failed.Store(fmt.Errorf("a malformed frame: %w", r.Err()))
+						return
+					}
+					if len(m) == 0 || m[0] != tagReducerResult {
 						continue
 					}
 					out--
 					n++
-					if time.Now().Before(deadline) {
+					if more {
 						id++
 						out++
 						frame = appendTransfer(frame, id, next())
 					}
 				}
 				if len(frame) > 0 {
-					if err := ws.Write(ctx, websocket.MessageBinary, frame); err != nil {
+					if err := ws.Write(bg, websocket.MessageBinary, frame); err != nil {
 						failed.Store(err)
 						return
 					}
