@@ -128,7 +128,7 @@ func (rt *Runtime) transact(name string, caller reducer.Identity, body func(*red
 		rt.stats.rollbacks.Add(1)
 		if perr := rt.undo(name, func() { tx.Rollback(t) }); perr != nil {
 			rt.fail(perr)
-			err = fmt.Errorf("%w (and then %w)", err, perr)
+			err = kerr.Errorf("%w (and then: %w)", err, perr)
 		}
 		return rt.ended(err)
 	}
