@@ -2,7 +2,6 @@ package reducer
 
 import (
 	"fmt"
-	"regexp"
 
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/internal/kerr"
@@ -164,7 +163,21 @@ func (d *Def) CallEncoded(ctx *Ctx, args []byte) ([]byte, error) {
 	return d.callEncoded(ctx, args)
 }
 
-var validName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// validName reports whether name is an ASCII identifier: a letter or _,
+// then letters, digits and _. (A loop, not a regexp: package regexp would
+// be compiled into every module's build for this one check.)
+func validName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '_', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case '0' <= c && c <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return name != ""
+}
 
 // Validate checks a module's reducers: valid, distinct names and at most
 // one init reducer.
@@ -175,7 +188,7 @@ func Validate(defs []*Def) error {
 		if d == nil {
 			return kerr.Errorf("keel: reducer %d is nil: %w", i, ErrInvalid)
 		}
-		if !validName.MatchString(d.name) {
+		if !validName(d.name) {
 			return kerr.Errorf("keel: reducer name %q is not an identifier: %w", d.name, ErrInvalid)
 		}
 		if seen[d.name] {
