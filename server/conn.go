@@ -190,7 +190,7 @@ func (c *conn) handle(r *request) {
 		seq := c.seq
 		c.seq++
 		b := &callBody{d: rm.def, args: args, rm: rm, reqID: r.id, seq: seq}
-		b.call = runtime.Call{Reducer: rm.def, Caller: c.identity, Body: b, Size: len(args) + 128, Notify: c.notify}
+		b.call.Reducer, b.call.Caller, b.call.Body, b.call.Size, b.call.Notify = rm.def, c.identity, b, len(args)+128, c.notify
 		if err := c.s.db.Submit(&b.call); err != nil {
 			<-c.sem
 			c.calls.Done()
