@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -53,12 +55,19 @@ func (n *Node) SnapshotSent(id uint64, ok bool) {
 }
 
 // HTTPTransport carries raft messages over HTTP: each peer has a queue
-// and a goroutine that POSTs what is queued, length-prefixed protobuf
+// and a goroutine that writes what is queued, length-prefixed protobuf
 // messages, to the peer's /raft. Serve its Handler at /raft on the
-// node's address. SetPartitioned makes it drop all traffic, both ways:
-// the fault tests' partition.
+// node's address. The messages go on one long POST per peer, a stream
+// whose body the goroutine goes on writing (chunked, a chunk for what
+// was queued at once), so that a message waits for no response to the
+// ones before it; a stream that breaks is opened again with the next
+// message, and the messages it lost are raft's to send again. Snapshots
+// go in a POST of their own, whose answer says whether the peer took
+// them. SetPartitioned makes it drop all traffic, both ways: the fault
+// tests' partition.
 type HTTPTransport struct {
-	client *http.Client
+	client *http.Client // snapshots: a request and its answer
+	stream *http.Client // streams: no overall timeout
 	mu     sync.Mutex
 	peers  map[uint64]*httpPeer
 	node   *Node
@@ -71,12 +80,39 @@ type httpPeer struct {
 	addr string
 	ch   chan *pb.Message
 	stop chan struct{}
+	cur  atomic.Pointer[stream] // the open stream, for Stop to end
 }
+
+// streamWriteTimeout bounds one write on a stream's connection: a peer
+// that takes nothing for that long (a frozen process, a network that
+// drops everything) breaks the stream, and raft's messages wait for the
+// next one.
+const streamWriteTimeout = 5 * time.Second
 
 // NewHTTPTransport returns a transport with no peers yet.
 func NewHTTPTransport() *HTTPTransport {
-	return &HTTPTransport{peers: map[uint64]*httpPeer{}, client: &http.Client{Timeout: 10 * time.Second,
-		Transport: &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: 30 * time.Second}}}
+	d := &net.Dialer{Timeout: 2 * time.Second, KeepAlive: 15 * time.Second}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &deadlineConn{Conn: c}, nil
+	}
+	return &HTTPTransport{peers: map[uint64]*httpPeer{},
+		client: &http.Client{Timeout: 10 * time.Second,
+			Transport: &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: 30 * time.Second}},
+		stream: &http.Client{Transport: &http.Transport{DialContext: dial, MaxIdleConnsPerHost: 1,
+			IdleConnTimeout: 30 * time.Second, DisableCompression: true}}}
+}
+
+// deadlineConn is a connection whose every write must finish within
+// streamWriteTimeout.
+type deadlineConn struct{ net.Conn }
+
+func (c *deadlineConn) Write(b []byte) (int, error) {
+	c.Conn.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+	return c.Conn.Write(b)
 }
 
 // SetPartitioned cuts the node off (true) or heals it (false).
@@ -98,7 +134,7 @@ func (t *HTTPTransport) AddPeer(id uint64, addr string) {
 		if p.addr == addr {
 			return
 		}
-		close(p.stop)
+		p.close()
 	}
 	p := &httpPeer{t: t, id: id, addr: addr, ch: make(chan *pb.Message, 4096), stop: make(chan struct{})}
 	t.peers[id] = p
@@ -109,7 +145,7 @@ func (t *HTTPTransport) RemovePeer(id uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if p, ok := t.peers[id]; ok {
-		close(p.stop)
+		p.close()
 		delete(t.peers, id)
 	}
 }
@@ -139,17 +175,73 @@ func (t *HTTPTransport) Stop() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for id, p := range t.peers {
-		close(p.stop)
+		p.close()
 		delete(t.peers, id)
 	}
 	t.client.CloseIdleConnections()
+	t.stream.CloseIdleConnections()
 }
 
-// maxBatch bounds the bytes of one POST.
+// maxPost bounds the bytes of one write (or snapshot POST).
 const maxPost = 4 << 20
+
+// errStreamEnded is a stream's error once the peer answered its POST.
+var errStreamEnded = errors.New("keel: replica: raft stream ended")
+
+// stream is one long POST to a peer's /raft: writes to w become chunks
+// of its body.
+type stream struct {
+	w    *io.PipeWriter
+	r    *io.PipeReader
+	done chan struct{} // closed once the POST returned
+}
+
+// abort ends the stream: a write under way fails.
+func (s *stream) abort(err error) {
+	s.r.CloseWithError(err)
+	s.w.CloseWithError(err)
+}
+
+// open starts a stream to the peer.
+func (p *httpPeer) open() (*stream, error) {
+	r, w := io.Pipe()
+	req, err := http.NewRequest(http.MethodPost, "http://"+p.addr+"/raft", r)
+	if err != nil {
+		return nil, err
+	}
+	req.ContentLength = -1 // chunked
+	s := &stream{w: w, r: r, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		resp, err := p.t.stream.Do(req)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			err = errStreamEnded
+			if resp.StatusCode != http.StatusNoContent {
+				err = fmt.Errorf("keel: replica: raft stream to %s: %s", p.addr, resp.Status)
+			}
+		}
+		s.abort(err)
+	}()
+	return s, nil
+}
+
+func (p *httpPeer) close() {
+	close(p.stop)
+	if s := p.cur.Load(); s != nil {
+		s.abort(ErrClosed)
+	}
+}
 
 func (p *httpPeer) run() {
 	var buf []byte
+	var s *stream
+	defer func() {
+		if s != nil {
+			s.w.Close() // the body ends: the peer answers
+		}
+	}()
 	for {
 		var m *pb.Message
 		select {
@@ -158,15 +250,13 @@ func (p *httpPeer) run() {
 		case m = <-p.ch:
 		}
 		buf = buf[:0]
-		snaps := 0
+		var snaps []*pb.Message
 		for m != nil {
-			b, err := proto.Marshal(m)
-			if err == nil {
+			if m.GetType() == pb.MsgSnap {
+				snaps = append(snaps, m)
+			} else if b, err := proto.Marshal(m); err == nil {
 				buf = binary.AppendUvarint(buf, uint64(len(b)))
 				buf = append(buf, b...)
-				if m.GetType() == pb.MsgSnap {
-					snaps++
-				}
 			}
 			m = nil
 			if len(buf) < maxPost {
@@ -176,26 +266,71 @@ func (p *httpPeer) run() {
 				}
 			}
 		}
-		err := p.post(buf)
-		if n := p.t.node; n != nil {
-			if err != nil {
-				n.Unreachable(p.id)
+		if len(buf) > 0 {
+			err := p.t.partitioned()
+			if err == nil && s == nil {
+				s, err = p.open()
+				if s != nil {
+					p.cur.Store(s)
+					select {
+					case <-p.stop: // close came before the store
+						s.abort(ErrClosed)
+						return
+					default:
+					}
+				}
 			}
-			for range snaps {
+			if err == nil {
+				_, err = s.w.Write(buf)
+			}
+			if err != nil {
+				if s != nil {
+					s.abort(err)
+					p.cur.Store(nil)
+					s = nil
+				}
+				p.unreachable()
+			}
+		}
+		for _, m := range snaps {
+			b, _ := proto.Marshal(m)
+			err := p.post(binary.AppendUvarint(nil, uint64(len(b))), b)
+			if n := p.t.node; n != nil {
+				if err != nil {
+					n.Unreachable(p.id)
+				}
 				n.SnapshotSent(p.id, err == nil)
 			}
 		}
 	}
 }
 
-func (p *httpPeer) post(body []byte) error {
-	if p.t.cut.Load() {
-		return fmt.Errorf("partitioned")
+func (p *httpPeer) unreachable() {
+	if n := p.t.node; n != nil {
+		n.Unreachable(p.id)
 	}
-	req, err := http.NewRequest(http.MethodPost, "http://"+p.addr+"/raft", bytes.NewReader(body))
+}
+
+func (t *HTTPTransport) partitioned() error {
+	if t.cut.Load() {
+		return errPartitioned
+	}
+	return nil
+}
+
+var errPartitioned = errors.New("keel: replica: partitioned")
+
+// post sends the message framed in head and body in a POST of its own,
+// and returns once the peer answered.
+func (p *httpPeer) post(head, body []byte) error {
+	if err := p.t.partitioned(); err != nil {
+		return err
+	}
+	req, err := http.NewRequest(http.MethodPost, "http://"+p.addr+"/raft", io.MultiReader(bytes.NewReader(head), bytes.NewReader(body)))
 	if err != nil {
 		return err
 	}
+	req.ContentLength = int64(len(head) + len(body))
 	resp, err := p.t.client.Do(req)
 	if err != nil {
 		return err
@@ -208,15 +343,31 @@ func (p *httpPeer) post(body []byte) error {
 	return nil
 }
 
-// Handler receives raft messages POSTed by peers; serve it at /raft.
+// Handler receives raft messages POSTed by peers, a stream of them or a
+// snapshot; serve it at /raft. It answers once the body ended. A stream
+// it cannot go on reading (the node is cut off or closing, a message it
+// cannot decode) it breaks, closing the connection, rather than answer
+// before the body's end: the peer tries again with its next message.
 func (t *HTTPTransport) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		refuse := func(msg string, code int) {
+			if r.ContentLength < 0 {
+				// A stream has no end for the server to read up to
+				// before it answers (it reads what is left of a body
+				// first): drop the connection.
+				if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+					conn.Close()
+					return
+				}
+				panic(http.ErrAbortHandler)
+			}
+			http.Error(w, msg, code)
+		}
 		t.mu.Lock()
 		n := t.node
 		t.mu.Unlock()
 		if t.cut.Load() || n == nil {
-			io.Copy(io.Discard, r.Body)
-			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			refuse("unavailable", http.StatusServiceUnavailable)
 			return
 		}
 		br := bufio.NewReaderSize(r.Body, 64<<10)
@@ -226,21 +377,25 @@ func (t *HTTPTransport) Handler() http.Handler {
 				break
 			}
 			if err != nil || size > 1<<30 {
-				http.Error(w, "bad message", http.StatusBadRequest)
+				refuse("bad message", http.StatusBadRequest)
 				return
 			}
 			b := make([]byte, size)
 			if _, err := io.ReadFull(br, b); err != nil {
-				http.Error(w, "bad message", http.StatusBadRequest)
+				refuse("bad message", http.StatusBadRequest)
+				return
+			}
+			if t.cut.Load() {
+				refuse("unavailable", http.StatusServiceUnavailable)
 				return
 			}
 			m := &pb.Message{}
 			if err := proto.Unmarshal(b, m); err != nil {
-				http.Error(w, "bad message", http.StatusBadRequest)
+				refuse("bad message", http.StatusBadRequest)
 				return
 			}
 			if err := n.Step(r.Context(), m); err != nil {
-				http.Error(w, err.Error(), http.StatusServiceUnavailable)
+				refuse(err.Error(), http.StatusServiceUnavailable)
 				return
 			}
 		}
