@@ -3,6 +3,8 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/keeldb/keel/internal/keeltest"
 	"github.com/keeldb/keel/server"
 	"github.com/keeldb/keel/server/client"
 	"github.com/keeldb/keel/server/internal/srvmod"
@@ -201,3 +204,72 @@ func TestShutdownDrains(t *testing.T) {
 }
 
 func containsStr(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestIdleConnectionGoroutines: an idle connection, subscribed and
+// caught up, keeps one goroutine of the server's (its reader): its
+// writer runs only while something is queued for it, and ServeHTTP has
+// returned, net/http's goroutine with it. The clients here start none.
+func TestIdleConnectionGoroutines(t *testing.T) {
+	const conns = 50
+	f := newFixture(t, false, server.Options{})
+	base := runtime.NumGoroutine()
+	for i := range conns {
+		c := f.dialJSON(t, "")
+		c.expect("InitialConnection")
+		c.send(fmt.Sprintf(`{"Subscribe":{"request_id":1,"query_set_id":%d,"queries":["SELECT * FROM player"]}}`, i))
+		c.expect("SubscribeApplied")
+	}
+	// The writers end once their last frame is written: wait for them.
+	var n int
+	for range 200 {
+		if n = runtime.NumGoroutine() - base; n <= conns+conns/10 {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%d idle connections keep %d goroutines, want about one each", conns, n)
+}
+
+// TestServeHTTPReturns: ServeHTTP returns once the connection is
+// upgraded, and the connection goes on being served; Shutdown still
+// waits for it.
+func TestServeHTTPReturns(t *testing.T) {
+	db := keeltest.Memory(t, srvmod.Module)
+	srv, err := server.New(db, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	returned := make(chan struct{}, 1)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		srv.ServeHTTP(w, r)
+		returned <- struct{}{}
+	}))
+	defer hs.Close()
+	f := &fixture{db: db, srv: srv, hs: hs, url: "ws" + strings.TrimPrefix(hs.URL, "http")}
+	c := f.dialJSON(t, "")
+	c.expect("InitialConnection")
+	select {
+	case <-returned:
+	case <-time.After(10 * time.Second):
+		t.Fatal("ServeHTTP did not return after the handshake")
+	}
+	c.send(`{"OneOffQuery":{"request_id":7,"query":"SELECT * FROM player"}}`)
+	if m := c.expect("OneOffQueryResult"); m.num("request_id") != 7 {
+		t.Fatalf("OneOffQueryResult %s", m.raw)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go func() { // answer the server's close
+		for {
+			if _, _, err := c.ws.Read(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := srv.Stats(); st.Connections != 0 {
+		t.Fatalf("after Shutdown: %d connections", st.Connections)
+	}
+}
