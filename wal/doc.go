@@ -153,8 +153,8 @@
 // SyncInterval and SyncNever a leader only writes, unless an fsync is due;
 // SyncInterval's ticker, snapshots and Close wait for their fsync the same
 // way. Under SyncAlways the leader holds its fsync back until as many
-// entries were appended as the last fsync released, for at most half the
-// last fsync's duration and never more than 1 ms, so that callers in a loop share one fsync instead
+// entries were appended as the last fsync released, for at most the last
+// fsync's duration and never more than 1 ms, so that callers in a loop share one fsync instead
 // of splitting into two alternating groups. The first write or fsync
 // error (of a group, of the preallocated space, of a directory) is
 // sticky: the runtime takes back the commits that were not durable, and

@@ -647,7 +647,7 @@ func (l *commitLog) flush(async bool) {
 	}
 	closeChan(&l.cur)
 	l.released, l.arrived = len(sizes), 0
-	l.gatherUntil = time.Now().Add(min(took/2, maxGather))
+	l.gatherUntil = time.Now().Add(min(took, maxGather))
 	l.passLead()
 	l.report(l.durable(), nil, async)
 }
@@ -714,8 +714,9 @@ const maxGather = time.Millisecond
 
 // gather holds the next fsync back, under SyncAlways, until the callers
 // released by the last one have queued their next transactions (counted
-// as entries appended since), for at most half the last fsync's duration
-// and never more than maxGather.
+// as entries appended since), for at most the last fsync's duration and
+// never more than maxGather: 64 synchronous callers, whose next calls
+// pass the executor, need about as long as an fsync to come back.
 // Callers that call in a loop then share one fsync instead of splitting
 // into two groups that alternate; a caller that does not come back costs
 // the others at most that delay. A single caller in a loop has queued its
