@@ -14,9 +14,20 @@
 //
 //	call --> leader's executor: run, commit, encode the Keel record --> commitLog (index = raft index)
 //	     --> raft loop: one MsgProp of every record queued --> raft appends, sends MsgApp to followers
-//	     --> every member writes the entries to its Keel log and fsyncs (group commit per Ready)
+//	     --> every member's log writer writes the entries to its Keel log and fsyncs
+//	         (one fsync for all that queued while the last one ran)
 //	     --> quorum: raft commits --> leader releases: views, listeners, the calls return
 //	                              --> followers replay the records into their tables
+//
+// The raft loop never waits for an fsync: it runs raft with
+// asynchronous storage writes (raft.Config.AsyncStorageWrites), handing
+// the entries and hard states to write to a writer goroutine, whose
+// answers (this node's own acknowledgement, and a follower's to the
+// leader) go out only once the writes are durable. While one group of
+// entries is written, the loop goes on proposing, sending and counting
+// acknowledgements. Raft's messages travel on one long HTTP POST per
+// peer (HTTPTransport), so that no message waits for an answer to the
+// ones before it.
 //
 // The leader executes ahead of commit: while one group of entries is
 // being replicated and fsynced, the next group runs. Every entry the

@@ -24,17 +24,24 @@ type tableDB = table.DB
 
 func txCheck(d *table.DB) error { return tx.Check(d) }
 
-// run is the raft loop: the one goroutine that drives the raft node,
-// writes its log and applies what it commits.
+// run is the raft loop: the one goroutine that drives the raft node. It
+// sends the messages raft makes, hands the entries to write to the log
+// writer (writer) and the committed entries of a follower to the
+// applier, and steps the answers they send back (raft's asynchronous
+// storage writes): it never waits for an fsync, so that while one group
+// of entries is being written the next is proposed and sent.
 func (n *Node) run() {
 	defer close(n.donec)
+	defer func() {
+		close(n.applyc)
+		close(n.appendc)
+	}()
 	ticker := time.NewTicker(n.cfg.Tick)
 	defer ticker.Stop()
 	for {
 		select {
 		case <-n.stopc:
 			n.failReads(ErrClosed)
-			close(n.applyc)
 			return
 		case <-ticker.C:
 			n.rn.Tick()
@@ -52,6 +59,7 @@ func (n *Node) run() {
 				}
 			}
 		case <-n.kickc:
+		case <-n.localc:
 		case r := <-n.reportc:
 			if r.snap {
 				st := raft.SnapshotFinish
@@ -69,20 +77,21 @@ func (n *Node) run() {
 			n.rn.ReadIndex([]byte(r.key))
 		}
 		if err := n.Failure(); err != nil {
-			// The applier failed: the node takes no more writes.
+			// The applier or the writer failed: the node takes no more
+			// writes.
 			n.stop(err)
 			n.failReads(err)
 			<-n.stopc
-			close(n.applyc)
 			return
 		}
+		n.stepLocal()
 		n.propose()
 		for n.rn.HasReady() {
 			err := n.handle(n.rn.Ready())
 			if errors.Is(err, ErrClosed) {
-				// Close was called while the loop waited for the applier.
+				// Close was called while the loop waited for the applier
+				// or the writer.
 				n.failReads(ErrClosed)
-				close(n.applyc)
 				return
 			}
 			if err != nil {
@@ -91,15 +100,58 @@ func (n *Node) run() {
 			if err := n.Failure(); err != nil {
 				n.failReads(err)
 				<-n.stopc
-				close(n.applyc)
 				return
 			}
-			n.rn.Advance(raft.Ready{})
+			n.stepLocal()
 			n.propose()
 		}
 		n.maybeLead()
 		n.publish()
 	}
+}
+
+// local queues the answers of the writer and the applier (messages to
+// this node) for the raft loop to step, in the order they came: it never
+// blocks them, whatever the loop is waiting for.
+func (n *Node) local(ms []*pb.Message) {
+	if len(ms) == 0 {
+		return
+	}
+	n.localMu.Lock()
+	n.localq = append(n.localq, ms...)
+	n.localMu.Unlock()
+	select {
+	case n.localc <- struct{}{}:
+	default:
+	}
+}
+
+// stepLocal steps what the writer and the applier answered.
+func (n *Node) stepLocal() {
+	n.localMu.Lock()
+	ms := n.localq
+	n.localq = nil
+	n.localMu.Unlock()
+	for _, m := range ms {
+		if err := n.rn.Step(m); err != nil {
+			n.logger.Debug("keel: replica: step", "type", m.GetType(), "err", err)
+		}
+	}
+}
+
+// deliver sends a storage message's answers, once what it asked for is
+// done: to this node through the loop, to others through the transport.
+func (n *Node) deliver(resps []*pb.Message) {
+	var mine, others []*pb.Message
+	for _, r := range resps {
+		if r.GetTo() == n.id {
+			mine = append(mine, r)
+		} else {
+			others = append(others, r)
+		}
+	}
+	n.tr.Send(others)
+	n.local(mine)
 }
 
 func (n *Node) step(m *pb.Message) {
@@ -130,54 +182,33 @@ func (n *Node) propose() {
 	}
 }
 
-// handle processes one Ready: it writes the log, sends the messages,
-// applies what was committed and follows leadership changes.
+// handle processes one Ready: the messages to other nodes go out at
+// once (raft holds back those that wait for this node's log writes: they
+// are the answers of its storage messages); the log's writes go to the
+// writer, committed entries are applied, and leadership changes
+// followed.
 func (n *Node) handle(rd raft.Ready) error {
-	// Messages that depend on nothing this Ready persists (a leader's
-	// appends and heartbeats) go out at once, so that the followers
-	// write while the leader does; responses and votes wait.
-	var later []*pb.Message
-	var now []*pb.Message
+	var others []*pb.Message
+	var storage []*pb.Message
 	for _, m := range rd.Messages {
-		switch m.GetType() {
-		case pb.MsgAppResp, pb.MsgVoteResp, pb.MsgPreVoteResp:
-			later = append(later, m)
+		switch m.GetTo() {
+		case raft.LocalAppendThread, raft.LocalApplyThread:
+			storage = append(storage, m)
 		default:
-			now = append(now, m)
+			others = append(others, m)
 		}
 	}
-	if !raft.IsEmptyHardState(rd.HardState) && (rd.HardState.GetTerm() != n.log.HardState().Term || rd.HardState.GetVote() != n.log.HardState().Vote) {
-		// A new term or vote is durable before anything goes out.
-		if err := n.log.SetHardState(hardState(rd.HardState), true); err != nil {
+	n.tr.Send(others)
+	for _, m := range storage {
+		var err error
+		if m.GetTo() == raft.LocalAppendThread {
+			err = n.storageAppend(m)
+		} else {
+			err = n.apply(m.GetEntries(), m.GetResponses())
+		}
+		if err != nil {
 			return err
 		}
-	}
-	n.tr.Send(now)
-	if !raft.IsEmptySnap(rd.Snapshot) {
-		if err := n.installSnapshot(rd.Snapshot); err != nil {
-			return err
-		}
-	}
-	if len(rd.Entries) > 0 {
-		ents := make([]wal.RaftEntry, len(rd.Entries))
-		for i, e := range rd.Entries {
-			ents[i] = fromEntry(e)
-		}
-		if err := n.log.Append(ents, rd.MustSync); err != nil {
-			return err
-		}
-	}
-	if !raft.IsEmptyHardState(rd.HardState) {
-		hs := hardState(rd.HardState)
-		if hs != n.log.HardState() {
-			if err := n.log.SetHardState(hs, false); err != nil {
-				return err
-			}
-		}
-	}
-	n.tr.Send(later)
-	if err := n.apply(rd.CommittedEntries); err != nil {
-		return err
 	}
 	if rd.SoftState != nil && rd.SoftState.RaftState != raft.StateLeader && n.leading {
 		n.logger.Info("keel: replica: lost leadership", "state", rd.SoftState.RaftState, "lead", rd.SoftState.Lead)
@@ -193,6 +224,144 @@ func (n *Node) handle(rd raft.Ready) error {
 	return nil
 }
 
+// appendTask is a MsgStorageAppend for the writer, or a barrier it
+// closes once everything before it is written.
+type appendTask struct {
+	m       *pb.Message
+	barrier chan struct{}
+}
+
+// storageAppend hands raft's MsgStorageAppend to the writer. One that
+// carries a snapshot is done here, once the writer wrote everything
+// before it: installing a snapshot replaces the node's state.
+func (n *Node) storageAppend(m *pb.Message) error {
+	if raft.IsEmptySnap(m.GetSnapshot()) {
+		select {
+		case n.appendc <- appendTask{m: m}:
+			return nil
+		case <-n.stopc:
+			return ErrClosed
+		}
+	}
+	b := make(chan struct{})
+	select {
+	case n.appendc <- appendTask{barrier: b}:
+	case <-n.stopc:
+		return ErrClosed
+	}
+	select {
+	case <-b:
+	case <-n.stopc:
+		return ErrClosed
+	}
+	if err := n.Failure(); err != nil {
+		return err
+	}
+	if err := n.installSnapshot(m.GetSnapshot()); err != nil {
+		return err
+	}
+	if err := n.persist([]*pb.Message{m}); err != nil {
+		return err
+	}
+	n.deliver(m.GetResponses())
+	return nil
+}
+
+// writer writes what raft asks the log to hold, in order: the entries
+// and hard states of every MsgStorageAppend queued while it wrote the
+// last ones go out together, with one fsync, and then their answers (to
+// this node, and the acknowledgements to the leader).
+func (n *Node) writer() {
+	defer close(n.writerDone)
+	var batch []*pb.Message
+	for t := range n.appendc {
+		batch = batch[:0]
+		var barrier chan struct{}
+		for {
+			if t.barrier != nil {
+				barrier = t.barrier
+				break
+			}
+			batch = append(batch, t.m)
+			var ok bool
+			select {
+			case t, ok = <-n.appendc:
+			default:
+			}
+			if !ok {
+				break
+			}
+		}
+		if len(batch) > 0 && n.Failure() == nil {
+			if err := n.persist(batch); err != nil {
+				err = kerr.Errorf("keel: replica: log: %w", err)
+				n.logger.Error("keel: replica: stopped", "err", err)
+				n.fatal.CompareAndSwap(nil, &err)
+				n.clog.fail(err)
+				n.appliedMoved()
+				n.kick()
+			} else {
+				for _, m := range batch {
+					n.deliver(m.GetResponses())
+				}
+			}
+		}
+		if barrier != nil {
+			close(barrier)
+		}
+	}
+}
+
+// persist writes the entries and hard states of ms, in order, and makes
+// them durable: a new term or vote is fsynced before it counts, the
+// entries with one fsync at the end, and a commit index (which need not
+// be durable) is written after the entries it covers.
+func (n *Node) persist(ms []*pb.Message) error {
+	cur := n.log.HardState()
+	var commit *wal.HardState
+	wrote := false
+	for _, m := range ms {
+		if m.Term != nil { // the message carries a hard state
+			hs := wal.HardState{Term: m.GetTerm(), Vote: m.GetVote(), Commit: m.GetCommit()}
+			if hs.Term != cur.Term || hs.Vote != cur.Vote {
+				if wrote {
+					// The entries before it first: its commit index
+					// may cover them.
+					if err := n.log.Sync(); err != nil {
+						return err
+					}
+					wrote = false
+				}
+				if err := n.log.SetHardState(hs, true); err != nil {
+					return err
+				}
+				cur, commit = hs, nil
+			} else if hs != cur {
+				commit = &hs
+			}
+		}
+		if len(m.GetEntries()) > 0 {
+			ents := make([]wal.RaftEntry, len(m.GetEntries()))
+			for i, e := range m.GetEntries() {
+				ents[i] = fromEntry(e)
+			}
+			if err := n.log.Append(ents, false); err != nil {
+				return err
+			}
+			wrote = true
+		}
+	}
+	if wrote {
+		if err := n.log.Sync(); err != nil {
+			return err
+		}
+	}
+	if commit != nil {
+		return n.log.SetHardState(*commit, false)
+	}
+	return nil
+}
+
 func hardState(hs *pb.HardState) wal.HardState {
 	return wal.HardState{Term: hs.GetTerm(), Vote: hs.GetVote(), Commit: hs.GetCommit()}
 }
@@ -201,8 +370,11 @@ func hardState(hs *pb.HardState) wal.HardState {
 // commits, already in its state, and are released; otherwise the records
 // go to the applier, which replays them into the state while the loop
 // goes on. Configuration changes go to raft here.
-func (n *Node) apply(ents []*pb.Entry) error {
+//
+// resps are raft's answers to deliver once the entries are applied.
+func (n *Node) apply(ents []*pb.Entry, resps []*pb.Message) error {
 	if len(ents) == 0 {
+		n.deliver(resps)
 		return nil
 	}
 	var records []wal.RaftEntry
@@ -228,11 +400,12 @@ func (n *Node) apply(ents []*pb.Entry) error {
 		n.clog.resolve(last)
 		n.done.Store(last)
 		n.appliedMoved()
+		n.deliver(resps)
 	} else {
 		// applied moves once the task is handed over: drain waits for
 		// done to reach it.
 		select {
-		case n.applyc <- applyTask{records: records, through: last}:
+		case n.applyc <- applyTask{records: records, through: last, resps: resps}:
 			n.applied = last
 		case <-n.stopc:
 			return ErrClosed
@@ -246,6 +419,7 @@ func (n *Node) apply(ents []*pb.Entry) error {
 type applyTask struct {
 	records []wal.RaftEntry
 	through uint64
+	resps   []*pb.Message // raft's answers, once applied
 }
 
 // applier replays the records the raft loop hands it, in order, into the
@@ -268,12 +442,13 @@ func (n *Node) applier() {
 			n.logger.Error("keel: replica: stopped", "err", err)
 			n.fatal.CompareAndSwap(nil, &err)
 			n.clog.fail(err)
+			n.appliedMoved() // wakes drain, which sees the failure
 			n.kick()
 			continue
 		}
 		n.done.Store(t.through)
 		n.appliedMoved()
-		n.kick() // the loop may be waiting for the applier to lead
+		n.deliver(t.resps) // wakes the loop, which may be waiting for the applier to lead
 	}
 }
 
@@ -284,17 +459,22 @@ func (n *Node) drained() bool { return n.done.Load() == n.applied }
 // reports false when it gave up: the applier failed or the node is
 // closing.
 func (n *Node) drain() bool {
-	for !n.drained() {
+	for {
+		n.mu.Lock()
+		ch := n.appliedCh // closed by the applier once done moves, or it failed
+		n.mu.Unlock()
+		if n.drained() {
+			return true
+		}
 		if n.Failure() != nil {
 			return false
 		}
 		select {
+		case <-ch:
 		case <-n.stopc:
 			return false
-		case <-time.After(100 * time.Microsecond):
 		}
 	}
-	return true
 }
 
 // applyConf applies a committed configuration change.

@@ -97,7 +97,12 @@ type Node struct {
 	done        atomic.Uint64 // the last entry whose state the runtime holds
 	applyc      chan applyTask
 	appliedDone chan struct{} // closed when the applier ends
-	leading     bool          // the runtime takes writes
+	appendc     chan appendTask
+	writerDone  chan struct{} // closed when the writer ends
+	localMu     sync.Mutex
+	localq      []*pb.Message // answers of the writer and the applier, for the loop
+	localc      chan struct{}
+	leading     bool // the runtime takes writes
 	confState   *pb.ConfState
 	confIndex   uint64 // the last configuration change applied
 	lastSnap    uint64
@@ -169,7 +174,8 @@ func Open(cfg Config) (*Node, error) {
 		kickc: make(chan struct{}, 1), recvc: make(chan *pb.Message, 4096), readc: make(chan *readReq, 1024), reportc: make(chan report, 1024),
 		stopc: make(chan struct{}), donec: make(chan struct{}), applied: l.Applied(), reads: map[string]*readReq{},
 		addrs: map[uint64]string{}, appliedCh: make(chan struct{}),
-		applyc: make(chan applyTask, 256), appliedDone: make(chan struct{})}
+		applyc: make(chan applyTask, 256), appliedDone: make(chan struct{}),
+		appendc: make(chan appendTask, 1024), writerDone: make(chan struct{}), localc: make(chan struct{}, 1)}
 	n.done.Store(n.applied)
 	n.lastSnap = l.Snapshot().Index
 	cs, addrs, err := decodeMeta(l.Snapshot().Meta)
@@ -196,7 +202,8 @@ func Open(cfg Config) (*Node, error) {
 	rc := &raft.Config{ID: cfg.ID, ElectionTick: cfg.ElectionTicks, HeartbeatTick: cfg.HeartbeatTicks,
 		Storage: &storage{l: l}, Applied: n.applied, MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 256,
 		MaxCommittedSizePerReady: 64 << 20, CheckQuorum: true, PreVote: true, ReadOnlyOption: raft.ReadOnlySafe,
-		Logger: raftLogger{n.logger}}
+		AsyncStorageWrites: true,
+		Logger:             raftLogger{n.logger}}
 	rn, err := raft.NewRawNode(rc)
 	if err != nil {
 		rt.Close()
@@ -227,6 +234,7 @@ func Open(cfg Config) (*Node, error) {
 		}
 	}
 	go n.applier()
+	go n.writer()
 	go n.run()
 	return n, nil
 }
@@ -302,6 +310,7 @@ func (n *Node) Close() error {
 	close(n.stopc)
 	<-n.donec
 	<-n.appliedDone
+	<-n.writerDone
 	n.tr.Stop()
 	n.clog.fail(ErrClosed)
 	n.rt.Follow(ErrClosed, ErrOutcomeUnknown, func() { n.clog.reset(n.done.Load()) })

@@ -41,8 +41,8 @@ import (
 // back to the replica, which applies them through Apply, and the entries
 // after the commit index stay in the log, not applied, until raft says
 // they are committed (or truncates them). A RaftLog is driven by one
-// goroutine (the replica's raft loop); Term, Entries, FirstIndex and
-// LastIndex may be called from others.
+// goroutine at a time (the replica's log writer); Term, Entries,
+// FirstIndex, LastIndex and Snapshot may be called from others.
 type RaftLog struct {
 	dir    string
 	opts   Options
@@ -500,12 +500,14 @@ func (l *RaftLog) Append(ents []RaftEntry, sync bool) error {
 	if first-1 == snapIndex {
 		prev = snapTerm
 	}
+	l.mu.Lock() // Term reads the boundaries from other goroutines
 	for i, e := range ents {
 		if e.Term != prev || (i == 0 && l.mark) {
 			l.terms.queue(boundary{e.Index, e.Term})
 			prev = e.Term
 		}
 	}
+	l.mu.Unlock()
 	l.mark = false
 	if err := l.terms.flush(); err != nil {
 		return err
