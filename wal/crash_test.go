@@ -27,11 +27,18 @@ var (
 	crashSeed   = flag.Uint64("crash.seed", 0, "seed of TestCrash; 0 picks one")
 )
 
-// crashOptions are the options the crash child and the checker open with:
-// small segments and frequent snapshots, so that kills land during
-// rotations, snapshots and pruning too.
-func crashOptions() keel.Options {
-	return keel.Options{SegmentSize: 16 << 10, SnapshotEvery: 400, KeepSnapshots: 2}
+// crashOptions are the options the crash child and the checker open with
+// in a round: small segments and frequent snapshots, so that kills land
+// during rotations, snapshots and pruning too; every fourth round has
+// segments larger than a chunk of preallocation (1 MiB), so that kills
+// also land while the preallocator goroutine writes zeros ahead of the
+// groups.
+func crashOptions(round int) keel.Options {
+	seg := 16 << 10
+	if round%4 == 3 {
+		seg = 3 << 20
+	}
+	return keel.Options{SegmentSize: seg, SnapshotEvery: 400, KeepSnapshots: 2}
 }
 
 const crashWriters = 8
@@ -59,7 +66,8 @@ func TestCrashChild(t *testing.T) {
 	round := os.Getenv("KEEL_CRASH_ROUND")
 	seed, _ := strconv.ParseUint(os.Getenv("KEEL_CRASH_SEED"), 10, 64)
 	m := newMod()
-	o := crashOptions()
+	r, _ := strconv.Atoi(round)
+	o := crashOptions(r)
 	// Every policy acknowledges only what the OS has: a killed process
 	// loses nothing acknowledged under any of them.
 	p, _ := strconv.Atoi(os.Getenv("KEEL_CRASH_SYNC"))
@@ -306,7 +314,7 @@ func (m *crashModel) ack(line string) error {
 // then inserts a post itself and checks that its ids are new.
 func (m *crashModel) verify(t *testing.T, dir string, flying []inflight, round int) error {
 	mod := newMod()
-	db, err := open(dir, mod, crashOptions())
+	db, err := open(dir, mod, crashOptions(round))
 	if err != nil {
 		return fmt.Errorf("reopen: %w", err)
 	}

@@ -313,7 +313,7 @@ func (l *commitLog) prepareAhead(sizes []int) error {
 			return err
 		}
 	}
-	if left := l.tailSize - int64(end); left < l.chunk/2 && l.tailSize < int64(l.segSize) {
+	if left := l.tailSize - int64(end); !l.extending && left < l.chunk/2 && l.tailSize < int64(l.segSize) {
 		l.extending, l.preTo = true, (l.tailSize+l.chunk+4095)&^4095
 		select {
 		case l.preKick <- struct{}{}:

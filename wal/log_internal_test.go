@@ -453,3 +453,36 @@ func TestPreallocateAhead(t *testing.T) {
 		d2.close()
 	}
 }
+
+// TestPreallocateOneAtATime: while the preallocator writes zeros, a
+// group that fits below them asks for no more: the next request waits
+// for the running one to end, so that the preallocator never starts from
+// a size that a group or another extension has moved on from.
+func TestPreallocateOneAtATime(t *testing.T) {
+	d := openDB(t, t.TempDir(), Options{SegmentSize: 256 << 10, SnapshotBytes: -1, SnapshotEvery: -1})
+	defer d.close()
+	if _, err := d.add("p"); err != nil {
+		t.Fatal(err)
+	}
+	l := d.log
+	l.mu.Lock() // no flush runs meanwhile
+	defer l.mu.Unlock()
+	l.pmu.Lock()
+	l.awaitPrealloc()
+	l.chunk = 8 << 10
+	// The zeros end 100 bytes past the entries: a group of 10 leaves
+	// less than half a chunk, but an extension is (said to be) running.
+	l.tailSize = int64(l.segBytes) + 100
+	l.extending, l.preTo = true, 1
+	l.pmu.Unlock()
+	if err := l.prepareAhead([]int{10}); err != nil {
+		t.Fatal(err)
+	}
+	l.pmu.Lock()
+	preTo := l.preTo
+	l.extending = false
+	l.pmu.Unlock()
+	if preTo != 1 {
+		t.Fatalf("a group asked for zeros to %d while an extension ran", preTo)
+	}
+}
