@@ -362,10 +362,6 @@ func (n *Node) persist(ms []*pb.Message) error {
 	return nil
 }
 
-func hardState(hs *pb.HardState) wal.HardState {
-	return wal.HardState{Term: hs.GetTerm(), Vote: hs.GetVote(), Commit: hs.GetCommit()}
-}
-
 // apply applies committed entries: while leading they are the node's own
 // commits, already in its state, and are released; otherwise the records
 // go to the applier, which replays them into the state while the loop
