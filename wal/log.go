@@ -54,6 +54,23 @@ func (p SyncPolicy) String() string {
 	return fmt.Sprintf("SyncPolicy(%d)", int(p))
 }
 
+// PreallocError is the failure of the commit log's preallocator, which
+// writes and fsyncs zeros into the tail segment ahead of the entries, in
+// the background: the group after it fails with it (wrapped in
+// ErrFailed), and so does every later call, as after a failed write or
+// fsync of a group. Err is the write's or the fsync's error; entries
+// acknowledged before are durable.
+type PreallocError struct {
+	Path string // the tail segment
+	Err  error
+}
+
+func (e *PreallocError) Error() string {
+	return fmt.Sprintf("keel: wal: the preallocator, in the background: %v", e.Err)
+}
+
+func (e *PreallocError) Unwrap() error { return e.Err }
+
 // commitLog is the runtime's commit log: Append encodes and queues, called
 // by the runtime's executor; Wait blocks until the entry is as durable as
 // the policy promises. A waiting caller whose entry is not yet written,
@@ -103,6 +120,11 @@ type commitLog struct {
 	preErr    error      // its failure, the next group's
 	preKick   chan struct{}
 	preRuns   atomic.Uint64 // extensions the preallocator made
+	// The preallocator's I/O, which tests replace to make it fail alone:
+	// writing a piece of zeros and fsyncing them. nil is the file's own
+	// WriteAt, and syncFile.
+	preWrite func(f *os.File, b []byte, off int64) (int, error)
+	preSync  func(f *os.File) error
 
 	mu sync.Mutex
 	// flushing is set while a leader gathers, writes or fsyncs. cur is
@@ -334,11 +356,21 @@ func (l *commitLog) preallocator() {
 		}
 		l.pmu.Lock()
 		f, path, from, to := l.tail, l.tailPath, l.tailSize, l.preTo
+		write, sync := l.preWrite, l.preSync
 		l.pmu.Unlock()
-		err := l.zero(f, path, from, to)
+		if write == nil {
+			write = (*os.File).WriteAt
+		}
+		if sync == nil {
+			sync = l.syncFile
+		}
+		err := l.zeroWith(f, path, from, to, write, sync)
 		l.pmu.Lock()
 		if err != nil {
-			l.preErr = err
+			// Every later group fails with it: the zeros past the
+			// entries are not known to be there, nor what the failed
+			// write or fsync did to the file.
+			l.preErr = &PreallocError{Path: path, Err: err}
 		} else {
 			l.tailSize = to
 			l.preRuns.Add(1)
@@ -375,8 +407,14 @@ func (l *commitLog) extend(need int64) error {
 // (writeBack), so that an fsync of the segment's entries meanwhile finds
 // few of the zeros still to write.
 func (l *commitLog) zero(f *os.File, path string, from, to int64) error {
+	return l.zeroWith(f, path, from, to, (*os.File).WriteAt, l.syncFile)
+}
+
+// zeroWith is zero with the write and the fsync given.
+func (l *commitLog) zeroWith(f *os.File, path string, from, to int64,
+	write func(*os.File, []byte, int64) (int, error), syncFile func(*os.File) error) error {
 	for off := from; off < to; {
-		n, err := f.WriteAt(zeros[:min(int64(len(zeros)), to-off)], off)
+		n, err := write(f, zeros[:min(int64(len(zeros)), to-off)], off)
 		if err != nil {
 			return fmt.Errorf("preallocate %s: %w", path, err)
 		}
@@ -384,7 +422,7 @@ func (l *commitLog) zero(f *os.File, path string, from, to int64) error {
 		off += int64(n)
 	}
 	t0 := time.Now()
-	err := l.syncFile(f)
+	err := syncFile(f)
 	l.timeSync(time.Since(t0))
 	if err != nil {
 		return fmt.Errorf("fsync %s: %w", path, err)
@@ -632,7 +670,7 @@ func (l *commitLog) flush(async bool) {
 	l.spare, l.spareSizes = batch, sizes[:0]
 	l.flushing = false
 	if err != nil {
-		l.err = fmt.Errorf("%w: %w", ErrFailed, err)
+		l.err = kerr.Errorf("%w: %w", ErrFailed, err)
 		// Every waiting caller, of this flush's entries and of later
 		// ones, sees the error.
 		closeChan(&l.cur)

@@ -1,0 +1,172 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+)
+
+// TestPreallocatorFailure makes the preallocator goroutine's own I/O fail,
+// off the flush path: its write of a piece of zeros, or its fsync of them.
+// A single synchronous caller then has no group in flight when the
+// failure is recorded, so the next group is the first to meet it: that
+// call and every later one fail with ErrFailed wrapping a
+// *PreallocError and the I/O error, Snapshot and Close report it, and
+// every post acknowledged before is there after reopening (from the
+// directory as Close left it, and from a copy taken before Close, what a
+// crash leaves). Then the same with 16 callers in flight.
+func TestPreallocatorFailure(t *testing.T) {
+	for _, kind := range []string{"write", "fsync"} {
+		for _, callers := range []int{1, 16} {
+			t.Run(fmt.Sprintf("%s/callers=%d", kind, callers), func(t *testing.T) {
+				testPreallocatorFailure(t, kind, callers)
+			})
+		}
+	}
+}
+
+func testPreallocatorFailure(t *testing.T, kind string, callers int) {
+	dir := t.TempDir()
+	o := Options{SegmentSize: 64 << 10, SnapshotBytes: -1, SnapshotEvery: -1}
+	d := openDB(t, dir, o)
+	l := d.log
+	cause := syscall.EIO
+	if kind == "write" {
+		cause = syscall.ENOSPC
+	}
+	var armed, fired atomic.Bool
+	var flushPath atomic.Int64 // fsyncs of zeros on the flush path
+	l.pmu.Lock()
+	l.awaitPrealloc()
+	l.chunk = 8 << 10 // many extensions before the segment fills
+	if kind == "write" {
+		l.preWrite = func(f *os.File, b []byte, off int64) (int, error) {
+			if armed.Load() && fired.CompareAndSwap(false, true) {
+				// Half the piece reaches the file, as a write cut short.
+				n, _ := f.WriteAt(b[:len(b)/2], off)
+				return n, cause
+			}
+			return f.WriteAt(b, off)
+		}
+	} else {
+		l.preSync = func(f *os.File) error {
+			if armed.Load() && fired.CompareAndSwap(false, true) {
+				return cause
+			}
+			return f.Sync()
+		}
+	}
+	syncFile := l.syncFile
+	l.syncFile = func(f *os.File) error {
+		flushPath.Add(1)
+		return syncFile(f)
+	}
+	l.pmu.Unlock()
+
+	var mu sync.Mutex
+	acked := map[string]bool{"": true}
+	var failed []error
+	var wg sync.WaitGroup
+	for g := range callers {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				if i == 50 {
+					armed.Store(true)
+				}
+				slug := fmt.Sprintf("g%02d-%05d-%s", g, i, strings.Repeat("x", 40))
+				if fired.Load() && callers == 1 {
+					// The failure is recorded before the next group.
+					l.pmu.Lock()
+					l.awaitPrealloc()
+					perr := l.preErr
+					l.pmu.Unlock()
+					if perr == nil {
+						t.Error("the preallocator failed and recorded no error")
+						return
+					}
+					_, err := d.add(slug)
+					if err == nil {
+						t.Error("the group after the preallocator's failure was acknowledged")
+						return
+					}
+					mu.Lock()
+					failed = append(failed, err)
+					mu.Unlock()
+					return
+				}
+				if _, err := d.add(slug); err != nil {
+					mu.Lock()
+					failed = append(failed, err)
+					mu.Unlock()
+					return
+				}
+				mu.Lock()
+				acked[slug] = true
+				mu.Unlock()
+				if i > 20000 {
+					t.Errorf("no call failed after %d: the preallocator's failure (fired %v) was not seen", i, fired.Load())
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	if !fired.Load() {
+		t.Fatal("the preallocator never ran into the injected failure")
+	}
+	check := func(what string, err error) {
+		t.Helper()
+		var pe *PreallocError
+		if !errors.Is(err, ErrFailed) || !errors.As(err, &pe) || !errors.Is(err, cause) {
+			t.Fatalf("%s: %v, want ErrFailed wrapping a *PreallocError and %v", what, err, cause)
+		}
+		if pe.Path != l.tailPath || !strings.Contains(err.Error(), "preallocator") || strings.Count(err.Error(), "keel: ") != 1 {
+			t.Fatalf("%s: %q (path %q, tail %q): want one message naming the preallocator", what, err, pe.Path, l.tailPath)
+		}
+	}
+	for _, err := range failed {
+		check("a call", err)
+	}
+	for i := range 3 {
+		_, err := d.add(fmt.Sprint("later", i))
+		check("a later call", err)
+	}
+	if err := d.Snapshot(); !errors.Is(err, cause) {
+		t.Errorf("snapshot after the failure: %v, want %v", err, cause)
+	}
+	crashed := t.TempDir()
+	copyDir(t, dir, crashed)
+	if err := d.close(); !errors.Is(err, cause) {
+		t.Errorf("close: %v, want the failure", err)
+	}
+	for _, at := range []string{dir, crashed} {
+		d2 := openDB(t, at, o)
+		got := d2.slugs(t)
+		for s := range acked {
+			if s != "" && !got[s] {
+				t.Fatalf("%s: acknowledged post %.12s... missing after reopening", at, s)
+			}
+		}
+		for s := range got {
+			if strings.HasPrefix(s, "later") {
+				t.Fatalf("%s: post %s of a call that failed is there", at, s)
+			}
+		}
+		// The log goes on after reopening.
+		if _, err := d2.add("after"); err != nil {
+			t.Fatal(err)
+		}
+		if err := d2.close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("%d posts acknowledged, %d calls failed, %d fsyncs of zeros on the flush path", len(acked)-1, len(failed), flushPath.Load())
+}
