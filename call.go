@@ -2,13 +2,26 @@ package keel
 
 import (
 	"context"
-	"fmt"
-	"unsafe"
 
+	"github.com/keeldb/keel/internal/localdb"
+	"github.com/keeldb/keel/mod"
 	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
 )
+
+// The typed calls of generated clients are package mod's (which the
+// generated code imports instead of this package); these are the same
+// types and functions.
+
+func init() {
+	localdb.Runtime = func(conn any) *runtime.Runtime {
+		if db, ok := conn.(*DB); ok {
+			return db.rt
+		}
+		return nil
+	}
+}
 
 // Call is one reducer call in flight, as a Conn runs it.
 type Call = runtime.Call
@@ -19,206 +32,75 @@ type Call = runtime.Call
 // its Wait or Notify; SubmitAll queues several in order at once and says
 // how many it queued. Calls submitted from one goroutine run in that
 // order and finish in that order.
-type Conn interface {
-	Do(c *Call) error
-	Submit(c *Call) error
-	SubmitAll(calls []*Call) (int, error)
-}
+type Conn = mod.Conn
 
 // Encoder is implemented by the body of every call that Run and Go make:
 // a Conn that sends calls elsewhere encodes the arguments and decodes the
 // result with it.
-type Encoder interface {
-	AppendArgs(dst []byte) ([]byte, error)
-	DecodeResult(src []byte) error
-}
-
-// pending is a typed call: its arguments, and its result once it ran.
-type pending[A, R any] struct {
-	call Call
-	f    *reducer.Func[A, R]
-	args A
-	res  R
-}
-
-func (p *pending[A, R]) Run(c *reducer.Ctx) (err error) {
-	p.res, err = p.f.Call(c, p.args)
-	return err
-}
-
-func (p *pending[A, R]) AppendArgs(dst []byte) ([]byte, error) {
-	if p.f.Args.Append == nil {
-		return dst, &reducer.ArgError{Reducer: p.f.Name(), Err: errNoCodec}
-	}
-	return p.f.Args.Append(dst, &p.args), nil
-}
-
-func (p *pending[A, R]) DecodeResult(src []byte) error {
-	if p.f.Result.Decode == nil {
-		return &reducer.ArgError{Reducer: p.f.Name(), Err: errNoCodec}
-	}
-	return p.f.Result.Decode(src, &p.res)
-}
-
-func newPending[A, R any](ctx context.Context, caller reducer.Identity, f *reducer.Func[A, R], args A) *pending[A, R] {
-	p := &pending[A, R]{f: f, args: args}
-	p.call = Call{Reducer: &f.Def, Caller: caller, Body: p, Ctx: ctx, Size: int(unsafe.Sizeof(*p))}
-	return p
-}
+type Encoder = mod.Encoder
 
 // Run calls reducer f with args on conn on behalf of caller and waits for
 // its result: the transaction committed (and is durable, as the log's
 // policy promises) or rolled back. ctx bounds the wait before the call
 // runs.
 func Run[A, R any](ctx context.Context, conn Conn, caller reducer.Identity, f *reducer.Func[A, R], args A) (R, error) {
-	if db, ok := conn.(*DB); ok {
-		if err := db.rt.Check(&f.Def); err != nil {
-			var zero R
-			return zero, err
-		}
-		if res, ran, err := runtime.Inline(db.rt, ctx, caller, f, args); ran {
-			return res, err
-		}
-	}
-	p := newPending(ctx, caller, f, args)
-	err := conn.Do(&p.call)
-	return p.res, err
+	return mod.Run(ctx, conn, caller, f, args)
 }
 
 // Caller is a connection and the caller on whose behalf calls go out
 // through it, and for an asynchronous client the batch they are added to:
 // what generated clients hold.
-type Caller struct {
-	conn  Conn
-	id    reducer.Identity
-	batch *Batch
-}
+type Caller = mod.Caller
 
 // NewCaller returns a Caller that calls conn's reducers as id.
-func NewCaller(conn Conn, id reducer.Identity) Caller { return Caller{conn: conn, id: id} }
-
-// Conn returns the connection.
-func (c Caller) Conn() Conn { return c.conn }
-
-// As returns the Caller for the same connection with another caller.
-func (c Caller) As(id reducer.Identity) Caller { return Caller{conn: c.conn, id: id, batch: c.batch} }
-
-// In returns the Caller whose calls Send adds to b instead of submitting
-// them.
-func (c Caller) In(b *Batch) Caller { return Caller{conn: c.conn, id: c.id, batch: b} }
-
-// View returns a view of the connection's database (see ViewOf).
-func (c Caller) View(ctx context.Context) (*table.View, error) { return ViewOf(ctx, c.conn) }
+func NewCaller(conn Conn, id reducer.Identity) Caller { return mod.NewCaller(conn, id) }
 
 // ViewAs is c.View with the view typed by as, a generated ViewOf.
 func ViewAs[V any](ctx context.Context, c Caller, as func(*table.View) V) (V, error) {
-	v, err := ViewOf(ctx, c.conn)
-	if err != nil {
-		var zero V
-		return zero, err
-	}
-	return as(v), nil
+	return mod.ViewAs(ctx, c, as)
 }
 
 // Invoke is Run through c.
 func Invoke[A, R any](ctx context.Context, c Caller, f *reducer.Func[A, R], args A) (R, error) {
-	return Run(ctx, c.conn, c.id, f, args)
+	return mod.Invoke(ctx, c, f, args)
 }
 
 // InvokeErr is Invoke for a reducer that returns only an error.
 func InvokeErr[A, R any](ctx context.Context, c Caller, f *reducer.Func[A, R], args A) error {
-	_, err := Run(ctx, c.conn, c.id, f, args)
-	return err
+	return mod.InvokeErr(ctx, c, f, args)
 }
 
 // Send submits a call through c and returns its future (Go), or adds it
 // to c's batch (Add) when c has one.
 func Send[A, R any](ctx context.Context, c Caller, f *reducer.Func[A, R], args A) Future[R] {
-	if c.batch != nil {
-		return Add(c.batch, ctx, c.id, f, args)
-	}
-	return Go(ctx, c.conn, c.id, f, args)
+	return mod.Send(ctx, c, f, args)
 }
 
 // Future is a call in flight; Wait gives its outcome.
-type Future[R any] struct {
-	call *Call
-	res  *R
-	err  error // the submission failed
-}
+type Future[R any] = mod.Future[R]
 
 // Go submits a call of reducer f with args on conn on behalf of caller
 // and returns without waiting. Calls submitted by one goroutine run in
 // that order and finish in that order.
 func Go[A, R any](ctx context.Context, conn Conn, caller reducer.Identity, f *reducer.Func[A, R], args A) Future[R] {
-	p := newPending(ctx, caller, f, args)
-	if err := conn.Submit(&p.call); err != nil {
-		return Future[R]{res: &p.res, err: err}
-	}
-	return Future[R]{call: &p.call, res: &p.res}
+	return mod.Go(ctx, conn, caller, f, args)
 }
 
 // Batch collects calls to submit together, in order, with one queue
 // operation (Submit): generated clients add to it through
 // Client.Batch(b). Its futures wait for nothing until it is submitted.
-type Batch struct {
-	conn  Conn
-	calls []*Call
-}
+type Batch = mod.Batch
 
 // NewBatch returns an empty batch of calls for conn.
-func NewBatch(conn Conn) *Batch { return &Batch{conn: conn} }
+func NewBatch(conn Conn) *Batch { return mod.NewBatch(conn) }
 
 // Add adds a call of reducer f with args to b and returns its future.
 func Add[A, R any](b *Batch, ctx context.Context, caller reducer.Identity, f *reducer.Func[A, R], args A) Future[R] {
-	p := newPending(ctx, caller, f, args)
-	fut := Future[R]{call: &p.call, res: &p.res}
-	b.calls = append(b.calls, &p.call)
-	return fut
+	return mod.Add(b, ctx, caller, f, args)
 }
-
-// Len returns the number of calls in b.
-func (b *Batch) Len() int { return len(b.calls) }
-
-// Submit queues the batch's calls in order and empties the batch. When a
-// call cannot be queued, it and the calls after it fail with the error
-// (their futures return it), and Submit returns it too.
-func (b *Batch) Submit() error {
-	n, err := b.conn.SubmitAll(b.calls)
-	if err != nil {
-		for _, c := range b.calls[n:] {
-			c.Fail(err)
-		}
-	}
-	clear(b.calls)
-	b.calls = b.calls[:0]
-	return err
-}
-
-// Wait returns the call's result once it finished. When ctx is done while
-// the call is still queued, the call is taken back and never runs; once
-// it runs, Wait returns its outcome.
-func (f Future[R]) Wait(ctx context.Context) (R, error) {
-	if f.err != nil {
-		return *f.res, f.err
-	}
-	err := f.call.Wait(ctx)
-	return *f.res, err
-}
-
-// Done reports whether the call has finished (or could not be submitted).
-func (f Future[R]) Done() bool { return f.err != nil || f.call.Finished() }
 
 // Viewer is a Conn that serves views of the database: a *DB.
-type Viewer interface {
-	View(ctx context.Context) (*table.View, error)
-}
+type Viewer = mod.Viewer
 
 // ViewOf returns a view from conn, which must be a Viewer.
-func ViewOf(ctx context.Context, conn Conn) (*table.View, error) {
-	v, ok := conn.(Viewer)
-	if !ok {
-		return nil, fmt.Errorf("keel: %T serves no views", conn)
-	}
-	return v.View(ctx)
-}
+func ViewOf(ctx context.Context, conn Conn) (*table.View, error) { return mod.ViewOf(ctx, conn) }

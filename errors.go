@@ -39,9 +39,3 @@ type (
 	SchemaChangeError = wal.SchemaChangeError
 	ForeignError      = wal.ForeignError
 )
-
-var errNoCodec = errorString("the reducer has no codec for its arguments or result")
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }

@@ -1,17 +1,20 @@
 package keel
 
+import "github.com/keeldb/keel/mod"
+
 // Generated-code versions: a file written by keelgen declares
 //
-//	const _ = keel.EnforceGenVersion(N-keel.MinGenVersion) + keel.EnforceGenVersion(keel.GenVersion-N)
+//	const _ = mod.EnforceGenVersion(N-mod.MinGenVersion) + mod.EnforceGenVersion(mod.GenVersion-N)
 //
-// for its version N, so that it stops compiling against a Keel that does
-// not run it (a negative constant does not convert to an unsigned type).
+// for its version N (package mod holds what generated code refers to), so
+// that it stops compiling against a Keel that does not run it (a negative
+// constant does not convert to an unsigned type).
 const (
 	// GenVersion is the newest generated-code version this Keel runs.
-	GenVersion = 2
+	GenVersion = mod.GenVersion
 	// MinGenVersion is the oldest generated-code version it still runs.
-	MinGenVersion = 2
+	MinGenVersion = mod.MinGenVersion
 )
 
 // EnforceGenVersion is the type of the generated-code version guard.
-type EnforceGenVersion uint
+type EnforceGenVersion = mod.EnforceGenVersion

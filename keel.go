@@ -7,6 +7,7 @@ import (
 
 	"github.com/keeldb/keel/internal/engine"
 	"github.com/keeldb/keel/internal/kerr"
+	"github.com/keeldb/keel/mod"
 	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
@@ -17,28 +18,9 @@ import (
 var tx = engine.Table[engine.TableOps[table.DB, table.Tx, table.Commit, table.View, table.Schema, table.SeqMove]]()
 
 // Module is what a database runs: the tables and reducers of one Go
-// package. The package's generated code builds it (blog.Module).
-type Module struct {
-	Name     string
-	Tables   []table.Schema
-	Reducers []*reducer.Def
-	// Schedules are the schedule tables: each row calls its reducer at
-	// the row's time (see reducer.Schedule).
-	Schedules []*reducer.Schedule
-	// OnConnect and OnDisconnect are the lifecycle reducers, marked
-	// //keel:reducer connect and //keel:reducer disconnect: a network
-	// server (package server) calls them, on behalf of the client, when a
-	// client connects and when it disconnects; clients cannot call them.
-	// Each is also listed in Reducers; nil for none.
-	OnConnect, OnDisconnect *reducer.Def
-	// Migrations are the module's migration functions (//keel:migrate),
-	// and Dropped the tables ("comment") and columns ("post.body") it
-	// dropped on purpose (//keel:dropped): what Open needs to migrate
-	// data written by an older version of the module that it does not
-	// migrate on its own. See wal.Plan.
-	Migrations []table.Migration
-	Dropped    []string
-}
+// package. The package's generated code builds it (blog.Module) as a
+// mod.Module, the same type.
+type Module = mod.Module
 
 // DB is an open database: a module's tables, its executor and, unless it
 // was opened in memory, its data directory. It is safe for concurrent

@@ -84,7 +84,7 @@ func lastElem(path string) string {
 
 func (g *emitter) guards() {
 	g.p("// Generated-code version %d: if the build stops here, regenerate or update Keel.", GenVersion)
-	g.p("const _ = keel.EnforceGenVersion(%d-keel.MinGenVersion) + keel.EnforceGenVersion(keel.GenVersion-%d)", GenVersion, GenVersion)
+	g.p("const _ = mod.EnforceGenVersion(%d-mod.MinGenVersion) + mod.EnforceGenVersion(mod.GenVersion-%d)", GenVersion, GenVersion)
 	g.p("")
 	if len(g.m.Tables) == 0 {
 		return
@@ -123,7 +123,7 @@ func (g *emitter) context() {
 	g.p("\tViewDB struct{ v *table.View }")
 	g.p(")")
 	g.p("")
-	g.p("// DBOf returns the typed tables of tx, for keel.DB.Update and tests.")
+	g.p("// DBOf returns the typed tables of tx, for DB.Update (package keel) and tests.")
 	g.p("func DBOf(tx *table.Tx) DB { return DB{tx} }")
 	g.p("")
 	for _, t := range g.m.Tables {
@@ -150,8 +150,8 @@ func (g *emitter) context() {
 
 func (g *emitter) moduleVar() {
 	m := g.m
-	g.p("// Module is the %s module: its tables and reducers, for keel.Open.", m.Pkg)
-	g.p("var Module = &keel.Module{")
+	g.p("// Module is the %s module: its tables and reducers, for Open (package keel).", m.Pkg)
+	g.p("var Module = &mod.Module{")
 	g.p("\tName: %q,", m.Pkg)
 	var ts []string
 	for _, t := range m.Tables {
@@ -326,30 +326,30 @@ func (g *emitter) argTypes() {
 }
 
 func (g *emitter) client() {
-	g.p("// Client calls the module's reducers through a keel.Conn on behalf of one")
-	g.p("// caller (keel.Caller); each call is one transaction (see keel.Run).")
-	g.p("type Client struct{ keel.Caller }")
+	g.p("// Client calls the module's reducers through a mod.Conn on behalf of one")
+	g.p("// caller (mod.Caller); each call is one transaction (see mod.Run).")
+	g.p("type Client struct{ mod.Caller }")
 	g.p("")
 	g.p("// NewClient returns a client that calls conn's reducers as caller.")
-	g.p("func NewClient(conn keel.Conn, caller reducer.Identity) Client { return Client{keel.NewCaller(conn, caller)} }")
+	g.p("func NewClient(conn mod.Conn, caller reducer.Identity) Client { return Client{mod.NewCaller(conn, caller)} }")
 	g.p("")
 	g.p("// As returns a client for the same connection with another caller.")
 	g.p("func (c Client) As(caller reducer.Identity) Client { return Client{c.Caller.As(caller)} }")
 	g.p("")
-	g.p("// View returns the tables as of the last durable commit (see keel.ViewOf).")
-	g.p("func (c Client) View(ctx context.Context) (ViewDB, error) { return keel.ViewAs(ctx, c.Caller, ViewOf) }")
+	g.p("// View returns the tables as of the last durable commit (see mod.ViewOf).")
+	g.p("func (c Client) View(ctx context.Context) (ViewDB, error) { return mod.ViewAs(ctx, c.Caller, ViewOf) }")
 	g.p("")
-	g.p("// Go returns the client's asynchronous form (see keel.Go).")
+	g.p("// Go returns the client's asynchronous form (see mod.Go).")
 	g.p("func (c Client) Go() AsyncClient { return AsyncClient{c.Caller} }")
 	g.p("")
 	g.p("// Batch returns the client's batch form, which adds calls to b.")
-	g.p("func (c Client) Batch(b *keel.Batch) BatchClient { return AsyncClient{c.In(b)} }")
+	g.p("func (c Client) Batch(b *mod.Batch) BatchClient { return AsyncClient{c.In(b)} }")
 	g.p("")
 	g.p("// AsyncClient has Client's reducer methods, which submit the call, or add")
-	g.p("// it to a batch, and return its future (keel.Send); BatchClient is its")
+	g.p("// it to a batch, and return its future (mod.Send); BatchClient is its")
 	g.p("// batch form.")
 	g.p("type (")
-	g.p("\tAsyncClient struct{ c keel.Caller }")
+	g.p("\tAsyncClient struct{ c mod.Caller }")
 	g.p("\tBatchClient = AsyncClient")
 	g.p(")")
 	g.p("")
@@ -372,12 +372,12 @@ func (g *emitter) client() {
 		}
 		g.p("// %s runs reducer %s.", r.Func, r.Func)
 		if r.Result == nil {
-			g.p("func (c Client) %s(%s) error { return keel.InvokeErr(ctx, c.Caller, %sReducer, %s) }", r.Func, ps, r.Func, args)
+			g.p("func (c Client) %s(%s) error { return mod.InvokeErr(ctx, c.Caller, %sReducer, %s) }", r.Func, ps, r.Func, args)
 		} else {
-			g.p("func (c Client) %s(%s) (%s, error) { return keel.Invoke(ctx, c.Caller, %sReducer, %s) }", r.Func, ps, res, r.Func, args)
+			g.p("func (c Client) %s(%s) (%s, error) { return mod.Invoke(ctx, c.Caller, %sReducer, %s) }", r.Func, ps, res, r.Func, args)
 		}
 		g.p("")
-		g.p("func (a AsyncClient) %s(%s) keel.Future[%s] { return keel.Send(ctx, a.c, %sReducer, %s) }", r.Func, ps, res, r.Func, args)
+		g.p("func (a AsyncClient) %s(%s) mod.Future[%s] { return mod.Send(ctx, a.c, %sReducer, %s) }", r.Func, ps, res, r.Func, args)
 		g.p("")
 	}
 }
@@ -421,7 +421,7 @@ var reserved = map[string]bool{
 	"if": true, "import": true, "interface": true, "map": true, "package": true, "range": true,
 	"return": true, "select": true, "struct": true, "switch": true, "type": true, "var": true,
 	"bytes": true, "cmp": true, "fmt": true, "iter": true, "strings": true, "time": true,
-	"codec": true, "reducer": true, "keel": true, "context": true, "table": true, "string": true, "len": true,
+	"codec": true, "reducer": true, "keel": true, "mod": true, "context": true, "table": true, "string": true, "len": true,
 	"make": true, "nil": true, "true": true, "false": true, "int": true, "bool": true, "byte": true,
 }
 

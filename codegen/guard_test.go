@@ -33,8 +33,8 @@ func TestGuards(t *testing.T) {
 			"keel_gen.go:21:5: cannot use Item{} (value of struct type Item) as struct"},
 		{"tag changed", strings.Replace(string(src), "`db:\"pk\"`", "`db:\"pk,index=x\"`", 1), string(gen),
 			"keel_gen.go:21:5: cannot use Item{} (value of struct type Item) as struct"},
-		{"newer generated code", string(src), strings.Replace(string(gen), "keel.GenVersion-2", "keel.GenVersion-3", 1),
-			"keel_gen.go:16:81: constant -1 overflows"},
+		{"newer generated code", string(src), strings.Replace(string(gen), "mod.GenVersion-2", "mod.GenVersion-3", 1),
+			"keel_gen.go:16:78: constant -1 overflows"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -26,7 +26,7 @@ var fixedImports = map[string]string{
 	"time":    "time",
 	"context": "context",
 	"codec":   "github.com/keeldb/keel/codec",
-	"keel":    "github.com/keeldb/keel",
+	"mod":     "github.com/keeldb/keel/mod",
 	"reducer": "github.com/keeldb/keel/reducer",
 	"table":   "github.com/keeldb/keel/table",
 }

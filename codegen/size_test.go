@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -108,6 +109,34 @@ func TestModuleImportsNoNetwork(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "../examples/chat/chat/remote").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "github.com/keeldb/keel/server/client\n") {
 		t.Errorf("the chat module's package remote does not import server/client: %v\n%s", err, out)
+	}
+}
+
+// TestModuleImportsNoLog checks that a generated module package does not
+// import package keel, and with it the log (wal) and the packages only
+// the log needs: the generated code refers to package mod, so that the
+// module's package compiles without waiting for them, and a build of the
+// package alone does not compile them.
+func TestModuleImportsNoLog(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	for _, pkg := range []string{"../examples/chat/chat", "../examples/posts/blog", "./internal/benchmod"} {
+		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)
+		}
+		deps := strings.Fields(string(out))
+		if !slices.Contains(deps, "github.com/keeldb/keel/mod") {
+			t.Errorf("%s does not import package mod", pkg)
+		}
+		for _, dep := range deps {
+			switch dep {
+			case "github.com/keeldb/keel", "github.com/keeldb/keel/wal", "golang.org/x/sys/unix",
+				"github.com/tidwall/wal", "github.com/tidwall/gjson", "math/big":
+				t.Errorf("%s imports %s", pkg, dep)
+			}
+		}
 	}
 }
 

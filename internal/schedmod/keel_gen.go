@@ -7,14 +7,14 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/mod"
 	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/table"
 )
 
 // Generated-code version 2: if the build stops here, regenerate or update Keel.
-const _ = keel.EnforceGenVersion(2-keel.MinGenVersion) + keel.EnforceGenVersion(keel.GenVersion-2)
+const _ = mod.EnforceGenVersion(2-mod.MinGenVersion) + mod.EnforceGenVersion(mod.GenVersion-2)
 
 // The table structs as generated: if the build stops here, run go generate.
 var _ struct {
@@ -41,7 +41,7 @@ type (
 	ViewDB struct{ v *table.View }
 )
 
-// DBOf returns the typed tables of tx, for keel.DB.Update and tests.
+// DBOf returns the typed tables of tx, for DB.Update (package keel) and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Reminder returns the reminder table.
@@ -69,8 +69,8 @@ func (v ViewDB) Sent() SentReader {
 	return SentReader{table.RowsOf(keelSentByID, table.Read(v.v, SentDef))}
 }
 
-// Module is the schedmod module: its tables and reducers, for keel.Open.
-var Module = &keel.Module{
+// Module is the schedmod module: its tables and reducers, for Open (package keel).
+var Module = &mod.Module{
 	Name:     "schedmod",
 	Tables:   []table.Schema{ReminderDef, SentDef},
 	Reducers: []*reducer.Def{&RemindReducer.Def, &CancelReducer.Def, &SendReducer.Def},
@@ -135,60 +135,60 @@ type (
 	SendArgs   struct{ R Reminder }
 )
 
-// Client calls the module's reducers through a keel.Conn on behalf of one
-// caller (keel.Caller); each call is one transaction (see keel.Run).
-type Client struct{ keel.Caller }
+// Client calls the module's reducers through a mod.Conn on behalf of one
+// caller (mod.Caller); each call is one transaction (see mod.Run).
+type Client struct{ mod.Caller }
 
 // NewClient returns a client that calls conn's reducers as caller.
-func NewClient(conn keel.Conn, caller reducer.Identity) Client {
-	return Client{keel.NewCaller(conn, caller)}
+func NewClient(conn mod.Conn, caller reducer.Identity) Client {
+	return Client{mod.NewCaller(conn, caller)}
 }
 
 // As returns a client for the same connection with another caller.
 func (c Client) As(caller reducer.Identity) Client { return Client{c.Caller.As(caller)} }
 
-// View returns the tables as of the last durable commit (see keel.ViewOf).
-func (c Client) View(ctx context.Context) (ViewDB, error) { return keel.ViewAs(ctx, c.Caller, ViewOf) }
+// View returns the tables as of the last durable commit (see mod.ViewOf).
+func (c Client) View(ctx context.Context) (ViewDB, error) { return mod.ViewAs(ctx, c.Caller, ViewOf) }
 
-// Go returns the client's asynchronous form (see keel.Go).
+// Go returns the client's asynchronous form (see mod.Go).
 func (c Client) Go() AsyncClient { return AsyncClient{c.Caller} }
 
 // Batch returns the client's batch form, which adds calls to b.
-func (c Client) Batch(b *keel.Batch) BatchClient { return AsyncClient{c.In(b)} }
+func (c Client) Batch(b *mod.Batch) BatchClient { return AsyncClient{c.In(b)} }
 
 // AsyncClient has Client's reducer methods, which submit the call, or add
-// it to a batch, and return its future (keel.Send); BatchClient is its
+// it to a batch, and return its future (mod.Send); BatchClient is its
 // batch form.
 type (
-	AsyncClient struct{ c keel.Caller }
+	AsyncClient struct{ c mod.Caller }
 	BatchClient = AsyncClient
 )
 
 // Remind runs reducer Remind.
 func (c Client) Remind(ctx context.Context, text string, at time.Time, every time.Duration) (Reminder, error) {
-	return keel.Invoke(ctx, c.Caller, RemindReducer, RemindArgs{Text: text, At: at, Every: every})
+	return mod.Invoke(ctx, c.Caller, RemindReducer, RemindArgs{Text: text, At: at, Every: every})
 }
 
-func (a AsyncClient) Remind(ctx context.Context, text string, at time.Time, every time.Duration) keel.Future[Reminder] {
-	return keel.Send(ctx, a.c, RemindReducer, RemindArgs{Text: text, At: at, Every: every})
+func (a AsyncClient) Remind(ctx context.Context, text string, at time.Time, every time.Duration) mod.Future[Reminder] {
+	return mod.Send(ctx, a.c, RemindReducer, RemindArgs{Text: text, At: at, Every: every})
 }
 
 // Cancel runs reducer Cancel.
 func (c Client) Cancel(ctx context.Context, id uint64) error {
-	return keel.InvokeErr(ctx, c.Caller, CancelReducer, CancelArgs{Id: id})
+	return mod.InvokeErr(ctx, c.Caller, CancelReducer, CancelArgs{Id: id})
 }
 
-func (a AsyncClient) Cancel(ctx context.Context, id uint64) keel.Future[struct{}] {
-	return keel.Send(ctx, a.c, CancelReducer, CancelArgs{Id: id})
+func (a AsyncClient) Cancel(ctx context.Context, id uint64) mod.Future[struct{}] {
+	return mod.Send(ctx, a.c, CancelReducer, CancelArgs{Id: id})
 }
 
 // Send runs reducer Send.
 func (c Client) Send(ctx context.Context, r Reminder) error {
-	return keel.InvokeErr(ctx, c.Caller, SendReducer, SendArgs{R: r})
+	return mod.InvokeErr(ctx, c.Caller, SendReducer, SendArgs{R: r})
 }
 
-func (a AsyncClient) Send(ctx context.Context, r Reminder) keel.Future[struct{}] {
-	return keel.Send(ctx, a.c, SendReducer, SendArgs{R: r})
+func (a AsyncClient) Send(ctx context.Context, r Reminder) mod.Future[struct{}] {
+	return mod.Send(ctx, a.c, SendReducer, SendArgs{R: r})
 }
 
 // ReminderDef describes the reminder table.

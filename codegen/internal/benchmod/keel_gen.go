@@ -6,14 +6,14 @@ import (
 	"context"
 	"strings"
 
-	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/mod"
 	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/table"
 )
 
 // Generated-code version 2: if the build stops here, regenerate or update Keel.
-const _ = keel.EnforceGenVersion(2-keel.MinGenVersion) + keel.EnforceGenVersion(keel.GenVersion-2)
+const _ = mod.EnforceGenVersion(2-mod.MinGenVersion) + mod.EnforceGenVersion(mod.GenVersion-2)
 
 // The table structs as generated: if the build stops here, run go generate.
 var _ struct {
@@ -34,7 +34,7 @@ type (
 	ViewDB struct{ v *table.View }
 )
 
-// DBOf returns the typed tables of tx, for keel.DB.Update and tests.
+// DBOf returns the typed tables of tx, for DB.Update (package keel) and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Post returns the post table.
@@ -51,8 +51,8 @@ func (v ViewDB) Post() PostReader {
 	return PostReader{table.RowsOf(keelPostByID, table.Read(v.v, PostDef))}
 }
 
-// Module is the benchmod module: its tables and reducers, for keel.Open.
-var Module = &keel.Module{
+// Module is the benchmod module: its tables and reducers, for Open (package keel).
+var Module = &mod.Module{
 	Name:     "benchmod",
 	Tables:   []table.Schema{PostDef},
 	Reducers: []*reducer.Def{&AddPostReducer.Def},
@@ -81,42 +81,42 @@ type (
 	AddPostArgs struct{ Slug, Author, Title string }
 )
 
-// Client calls the module's reducers through a keel.Conn on behalf of one
-// caller (keel.Caller); each call is one transaction (see keel.Run).
-type Client struct{ keel.Caller }
+// Client calls the module's reducers through a mod.Conn on behalf of one
+// caller (mod.Caller); each call is one transaction (see mod.Run).
+type Client struct{ mod.Caller }
 
 // NewClient returns a client that calls conn's reducers as caller.
-func NewClient(conn keel.Conn, caller reducer.Identity) Client {
-	return Client{keel.NewCaller(conn, caller)}
+func NewClient(conn mod.Conn, caller reducer.Identity) Client {
+	return Client{mod.NewCaller(conn, caller)}
 }
 
 // As returns a client for the same connection with another caller.
 func (c Client) As(caller reducer.Identity) Client { return Client{c.Caller.As(caller)} }
 
-// View returns the tables as of the last durable commit (see keel.ViewOf).
-func (c Client) View(ctx context.Context) (ViewDB, error) { return keel.ViewAs(ctx, c.Caller, ViewOf) }
+// View returns the tables as of the last durable commit (see mod.ViewOf).
+func (c Client) View(ctx context.Context) (ViewDB, error) { return mod.ViewAs(ctx, c.Caller, ViewOf) }
 
-// Go returns the client's asynchronous form (see keel.Go).
+// Go returns the client's asynchronous form (see mod.Go).
 func (c Client) Go() AsyncClient { return AsyncClient{c.Caller} }
 
 // Batch returns the client's batch form, which adds calls to b.
-func (c Client) Batch(b *keel.Batch) BatchClient { return AsyncClient{c.In(b)} }
+func (c Client) Batch(b *mod.Batch) BatchClient { return AsyncClient{c.In(b)} }
 
 // AsyncClient has Client's reducer methods, which submit the call, or add
-// it to a batch, and return its future (keel.Send); BatchClient is its
+// it to a batch, and return its future (mod.Send); BatchClient is its
 // batch form.
 type (
-	AsyncClient struct{ c keel.Caller }
+	AsyncClient struct{ c mod.Caller }
 	BatchClient = AsyncClient
 )
 
 // AddPost runs reducer AddPost.
 func (c Client) AddPost(ctx context.Context, slug string, author string, title string) (Post, error) {
-	return keel.Invoke(ctx, c.Caller, AddPostReducer, AddPostArgs{Slug: slug, Author: author, Title: title})
+	return mod.Invoke(ctx, c.Caller, AddPostReducer, AddPostArgs{Slug: slug, Author: author, Title: title})
 }
 
-func (a AsyncClient) AddPost(ctx context.Context, slug string, author string, title string) keel.Future[Post] {
-	return keel.Send(ctx, a.c, AddPostReducer, AddPostArgs{Slug: slug, Author: author, Title: title})
+func (a AsyncClient) AddPost(ctx context.Context, slug string, author string, title string) mod.Future[Post] {
+	return mod.Send(ctx, a.c, AddPostReducer, AddPostArgs{Slug: slug, Author: author, Title: title})
 }
 
 // PostDef describes the post table.

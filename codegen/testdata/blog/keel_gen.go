@@ -11,14 +11,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/mod"
 	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/table"
 )
 
 // Generated-code version 2: if the build stops here, regenerate or update Keel.
-const _ = keel.EnforceGenVersion(2-keel.MinGenVersion) + keel.EnforceGenVersion(keel.GenVersion-2)
+const _ = mod.EnforceGenVersion(2-mod.MinGenVersion) + mod.EnforceGenVersion(mod.GenVersion-2)
 
 // The table structs as generated: if the build stops here, run go generate.
 var _ struct {
@@ -91,7 +91,7 @@ type (
 	ViewDB struct{ v *table.View }
 )
 
-// DBOf returns the typed tables of tx, for keel.DB.Update and tests.
+// DBOf returns the typed tables of tx, for DB.Update (package keel) and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Post returns the post table.
@@ -174,8 +174,8 @@ func (v ViewDB) Pair() PairReader {
 	return PairReader{table.RowsOf(keelPairByPK, table.Read(v.v, PairDef))}
 }
 
-// Module is the blog module: its tables and reducers, for keel.Open.
-var Module = &keel.Module{
+// Module is the blog module: its tables and reducers, for Open (package keel).
+var Module = &mod.Module{
 	Name:     "blog",
 	Tables:   []table.Schema{PostDef, OrderDef, LikeDef, EventDef, ReadingDef, AccountDef, PairDef},
 	Reducers: []*reducer.Def{InitReducer, &AddPostReducer.Def, &RenameReducer.Def, &PlaceOrderReducer.Def, &CountReducer.Def, &TouchReducer.Def, &LogReducer.Def},
@@ -326,87 +326,87 @@ type (
 	LogArgs struct{ E Event }
 )
 
-// Client calls the module's reducers through a keel.Conn on behalf of one
-// caller (keel.Caller); each call is one transaction (see keel.Run).
-type Client struct{ keel.Caller }
+// Client calls the module's reducers through a mod.Conn on behalf of one
+// caller (mod.Caller); each call is one transaction (see mod.Run).
+type Client struct{ mod.Caller }
 
 // NewClient returns a client that calls conn's reducers as caller.
-func NewClient(conn keel.Conn, caller reducer.Identity) Client {
-	return Client{keel.NewCaller(conn, caller)}
+func NewClient(conn mod.Conn, caller reducer.Identity) Client {
+	return Client{mod.NewCaller(conn, caller)}
 }
 
 // As returns a client for the same connection with another caller.
 func (c Client) As(caller reducer.Identity) Client { return Client{c.Caller.As(caller)} }
 
-// View returns the tables as of the last durable commit (see keel.ViewOf).
-func (c Client) View(ctx context.Context) (ViewDB, error) { return keel.ViewAs(ctx, c.Caller, ViewOf) }
+// View returns the tables as of the last durable commit (see mod.ViewOf).
+func (c Client) View(ctx context.Context) (ViewDB, error) { return mod.ViewAs(ctx, c.Caller, ViewOf) }
 
-// Go returns the client's asynchronous form (see keel.Go).
+// Go returns the client's asynchronous form (see mod.Go).
 func (c Client) Go() AsyncClient { return AsyncClient{c.Caller} }
 
 // Batch returns the client's batch form, which adds calls to b.
-func (c Client) Batch(b *keel.Batch) BatchClient { return AsyncClient{c.In(b)} }
+func (c Client) Batch(b *mod.Batch) BatchClient { return AsyncClient{c.In(b)} }
 
 // AsyncClient has Client's reducer methods, which submit the call, or add
-// it to a batch, and return its future (keel.Send); BatchClient is its
+// it to a batch, and return its future (mod.Send); BatchClient is its
 // batch form.
 type (
-	AsyncClient struct{ c keel.Caller }
+	AsyncClient struct{ c mod.Caller }
 	BatchClient = AsyncClient
 )
 
 // AddPost runs reducer AddPost.
 func (c Client) AddPost(ctx context.Context, slug string, title string, tags []string) (Post, error) {
-	return keel.Invoke(ctx, c.Caller, AddPostReducer, AddPostArgs{Slug: slug, Title: title, Tags: tags})
+	return mod.Invoke(ctx, c.Caller, AddPostReducer, AddPostArgs{Slug: slug, Title: title, Tags: tags})
 }
 
-func (a AsyncClient) AddPost(ctx context.Context, slug string, title string, tags []string) keel.Future[Post] {
-	return keel.Send(ctx, a.c, AddPostReducer, AddPostArgs{Slug: slug, Title: title, Tags: tags})
+func (a AsyncClient) AddPost(ctx context.Context, slug string, title string, tags []string) mod.Future[Post] {
+	return mod.Send(ctx, a.c, AddPostReducer, AddPostArgs{Slug: slug, Title: title, Tags: tags})
 }
 
 // Rename runs reducer Rename.
 func (c Client) Rename(ctx context.Context, slug string, title string) error {
-	return keel.InvokeErr(ctx, c.Caller, RenameReducer, RenameArgs{Slug: slug, Title: title})
+	return mod.InvokeErr(ctx, c.Caller, RenameReducer, RenameArgs{Slug: slug, Title: title})
 }
 
-func (a AsyncClient) Rename(ctx context.Context, slug string, title string) keel.Future[struct{}] {
-	return keel.Send(ctx, a.c, RenameReducer, RenameArgs{Slug: slug, Title: title})
+func (a AsyncClient) Rename(ctx context.Context, slug string, title string) mod.Future[struct{}] {
+	return mod.Send(ctx, a.c, RenameReducer, RenameArgs{Slug: slug, Title: title})
 }
 
 // PlaceOrder runs reducer PlaceOrder.
 func (c Client) PlaceOrder(ctx context.Context, o Order) (Order, error) {
-	return keel.Invoke(ctx, c.Caller, PlaceOrderReducer, PlaceOrderArgs{O: o})
+	return mod.Invoke(ctx, c.Caller, PlaceOrderReducer, PlaceOrderArgs{O: o})
 }
 
-func (a AsyncClient) PlaceOrder(ctx context.Context, o Order) keel.Future[Order] {
-	return keel.Send(ctx, a.c, PlaceOrderReducer, PlaceOrderArgs{O: o})
+func (a AsyncClient) PlaceOrder(ctx context.Context, o Order) mod.Future[Order] {
+	return mod.Send(ctx, a.c, PlaceOrderReducer, PlaceOrderArgs{O: o})
 }
 
 // Count runs reducer Count.
 func (c Client) Count(ctx context.Context) (int, error) {
-	return keel.Invoke(ctx, c.Caller, CountReducer, CountArgs{})
+	return mod.Invoke(ctx, c.Caller, CountReducer, CountArgs{})
 }
 
-func (a AsyncClient) Count(ctx context.Context) keel.Future[int] {
-	return keel.Send(ctx, a.c, CountReducer, CountArgs{})
+func (a AsyncClient) Count(ctx context.Context) mod.Future[int] {
+	return mod.Send(ctx, a.c, CountReducer, CountArgs{})
 }
 
 // Touch runs reducer Touch.
 func (c Client) Touch(ctx context.Context, arg1 string, at time.Time, s Status, c_ Cents, tags Tags, raw []byte) (Status, error) {
-	return keel.Invoke(ctx, c.Caller, TouchReducer, TouchArgs{Arg1: arg1, At: at, S: s, C: c_, Tags: tags, Raw: raw})
+	return mod.Invoke(ctx, c.Caller, TouchReducer, TouchArgs{Arg1: arg1, At: at, S: s, C: c_, Tags: tags, Raw: raw})
 }
 
-func (a AsyncClient) Touch(ctx context.Context, arg1 string, at time.Time, s Status, c_ Cents, tags Tags, raw []byte) keel.Future[Status] {
-	return keel.Send(ctx, a.c, TouchReducer, TouchArgs{Arg1: arg1, At: at, S: s, C: c_, Tags: tags, Raw: raw})
+func (a AsyncClient) Touch(ctx context.Context, arg1 string, at time.Time, s Status, c_ Cents, tags Tags, raw []byte) mod.Future[Status] {
+	return mod.Send(ctx, a.c, TouchReducer, TouchArgs{Arg1: arg1, At: at, S: s, C: c_, Tags: tags, Raw: raw})
 }
 
 // Log runs reducer Log.
 func (c Client) Log(ctx context.Context, e Event) (Event, error) {
-	return keel.Invoke(ctx, c.Caller, LogReducer, LogArgs{E: e})
+	return mod.Invoke(ctx, c.Caller, LogReducer, LogArgs{E: e})
 }
 
-func (a AsyncClient) Log(ctx context.Context, e Event) keel.Future[Event] {
-	return keel.Send(ctx, a.c, LogReducer, LogArgs{E: e})
+func (a AsyncClient) Log(ctx context.Context, e Event) mod.Future[Event] {
+	return mod.Send(ctx, a.c, LogReducer, LogArgs{E: e})
 }
 
 // PostDef describes the post table.

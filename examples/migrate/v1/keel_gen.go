@@ -6,14 +6,14 @@ import (
 	"context"
 	"strings"
 
-	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/mod"
 	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/table"
 )
 
 // Generated-code version 2: if the build stops here, regenerate or update Keel.
-const _ = keel.EnforceGenVersion(2-keel.MinGenVersion) + keel.EnforceGenVersion(keel.GenVersion-2)
+const _ = mod.EnforceGenVersion(2-mod.MinGenVersion) + mod.EnforceGenVersion(mod.GenVersion-2)
 
 // The table structs as generated: if the build stops here, run go generate.
 var _ struct {
@@ -38,7 +38,7 @@ type (
 	ViewDB struct{ v *table.View }
 )
 
-// DBOf returns the typed tables of tx, for keel.DB.Update and tests.
+// DBOf returns the typed tables of tx, for DB.Update (package keel) and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Post returns the post table.
@@ -66,8 +66,8 @@ func (v ViewDB) Comment() CommentReader {
 	return CommentReader{table.RowsOf(keelCommentByID, table.Read(v.v, CommentDef))}
 }
 
-// Module is the v1 module: its tables and reducers, for keel.Open.
-var Module = &keel.Module{
+// Module is the v1 module: its tables and reducers, for Open (package keel).
+var Module = &mod.Module{
 	Name:     "v1",
 	Tables:   []table.Schema{PostDef, CommentDef},
 	Reducers: []*reducer.Def{&AddPostReducer.Def, &AddCommentReducer.Def},
@@ -110,51 +110,51 @@ type (
 	}
 )
 
-// Client calls the module's reducers through a keel.Conn on behalf of one
-// caller (keel.Caller); each call is one transaction (see keel.Run).
-type Client struct{ keel.Caller }
+// Client calls the module's reducers through a mod.Conn on behalf of one
+// caller (mod.Caller); each call is one transaction (see mod.Run).
+type Client struct{ mod.Caller }
 
 // NewClient returns a client that calls conn's reducers as caller.
-func NewClient(conn keel.Conn, caller reducer.Identity) Client {
-	return Client{keel.NewCaller(conn, caller)}
+func NewClient(conn mod.Conn, caller reducer.Identity) Client {
+	return Client{mod.NewCaller(conn, caller)}
 }
 
 // As returns a client for the same connection with another caller.
 func (c Client) As(caller reducer.Identity) Client { return Client{c.Caller.As(caller)} }
 
-// View returns the tables as of the last durable commit (see keel.ViewOf).
-func (c Client) View(ctx context.Context) (ViewDB, error) { return keel.ViewAs(ctx, c.Caller, ViewOf) }
+// View returns the tables as of the last durable commit (see mod.ViewOf).
+func (c Client) View(ctx context.Context) (ViewDB, error) { return mod.ViewAs(ctx, c.Caller, ViewOf) }
 
-// Go returns the client's asynchronous form (see keel.Go).
+// Go returns the client's asynchronous form (see mod.Go).
 func (c Client) Go() AsyncClient { return AsyncClient{c.Caller} }
 
 // Batch returns the client's batch form, which adds calls to b.
-func (c Client) Batch(b *keel.Batch) BatchClient { return AsyncClient{c.In(b)} }
+func (c Client) Batch(b *mod.Batch) BatchClient { return AsyncClient{c.In(b)} }
 
 // AsyncClient has Client's reducer methods, which submit the call, or add
-// it to a batch, and return its future (keel.Send); BatchClient is its
+// it to a batch, and return its future (mod.Send); BatchClient is its
 // batch form.
 type (
-	AsyncClient struct{ c keel.Caller }
+	AsyncClient struct{ c mod.Caller }
 	BatchClient = AsyncClient
 )
 
 // AddPost runs reducer AddPost.
 func (c Client) AddPost(ctx context.Context, name string, body string) (Post, error) {
-	return keel.Invoke(ctx, c.Caller, AddPostReducer, AddPostArgs{Name: name, Body: body})
+	return mod.Invoke(ctx, c.Caller, AddPostReducer, AddPostArgs{Name: name, Body: body})
 }
 
-func (a AsyncClient) AddPost(ctx context.Context, name string, body string) keel.Future[Post] {
-	return keel.Send(ctx, a.c, AddPostReducer, AddPostArgs{Name: name, Body: body})
+func (a AsyncClient) AddPost(ctx context.Context, name string, body string) mod.Future[Post] {
+	return mod.Send(ctx, a.c, AddPostReducer, AddPostArgs{Name: name, Body: body})
 }
 
 // AddComment runs reducer AddComment.
 func (c Client) AddComment(ctx context.Context, postID uint64, text string) (Comment, error) {
-	return keel.Invoke(ctx, c.Caller, AddCommentReducer, AddCommentArgs{PostID: postID, Text: text})
+	return mod.Invoke(ctx, c.Caller, AddCommentReducer, AddCommentArgs{PostID: postID, Text: text})
 }
 
-func (a AsyncClient) AddComment(ctx context.Context, postID uint64, text string) keel.Future[Comment] {
-	return keel.Send(ctx, a.c, AddCommentReducer, AddCommentArgs{PostID: postID, Text: text})
+func (a AsyncClient) AddComment(ctx context.Context, postID uint64, text string) mod.Future[Comment] {
+	return mod.Send(ctx, a.c, AddCommentReducer, AddCommentArgs{PostID: postID, Text: text})
 }
 
 // PostDef describes the post table.

@@ -7,14 +7,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/mod"
 	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/table"
 )
 
 // Generated-code version 2: if the build stops here, regenerate or update Keel.
-const _ = keel.EnforceGenVersion(2-keel.MinGenVersion) + keel.EnforceGenVersion(keel.GenVersion-2)
+const _ = mod.EnforceGenVersion(2-mod.MinGenVersion) + mod.EnforceGenVersion(mod.GenVersion-2)
 
 // The table structs as generated: if the build stops here, run go generate.
 var _ struct {
@@ -54,7 +54,7 @@ type (
 	ViewDB struct{ v *table.View }
 )
 
-// DBOf returns the typed tables of tx, for keel.DB.Update and tests.
+// DBOf returns the typed tables of tx, for DB.Update (package keel) and tests.
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Team returns the team table.
@@ -104,8 +104,8 @@ func (v ViewDB) Online() OnlineReader {
 	return OnlineReader{table.RowsOf(keelOnlineByIdentity, table.Read(v.v, OnlineDef))}
 }
 
-// Module is the srvmod module: its tables and reducers, for keel.Open.
-var Module = &keel.Module{
+// Module is the srvmod module: its tables and reducers, for Open (package keel).
+var Module = &mod.Module{
 	Name:         "srvmod",
 	Tables:       []table.Schema{TeamDef, PlayerDef, SecretDef, OnlineDef},
 	Reducers:     []*reducer.Def{&ConnectedReducer.Def, &DisconnectedReducer.Def, &AddTeamReducer.Def, &AddPlayerReducer.Def, &SetScoreReducer.Def, &MoveTeamReducer.Def, &DropPlayerReducer.Def, &AddSecretReducer.Def, &WhoAmIReducer.Def, &FailReducer.Def},
@@ -263,105 +263,105 @@ type (
 	FailArgs       struct{ Why string }
 )
 
-// Client calls the module's reducers through a keel.Conn on behalf of one
-// caller (keel.Caller); each call is one transaction (see keel.Run).
-type Client struct{ keel.Caller }
+// Client calls the module's reducers through a mod.Conn on behalf of one
+// caller (mod.Caller); each call is one transaction (see mod.Run).
+type Client struct{ mod.Caller }
 
 // NewClient returns a client that calls conn's reducers as caller.
-func NewClient(conn keel.Conn, caller reducer.Identity) Client {
-	return Client{keel.NewCaller(conn, caller)}
+func NewClient(conn mod.Conn, caller reducer.Identity) Client {
+	return Client{mod.NewCaller(conn, caller)}
 }
 
 // As returns a client for the same connection with another caller.
 func (c Client) As(caller reducer.Identity) Client { return Client{c.Caller.As(caller)} }
 
-// View returns the tables as of the last durable commit (see keel.ViewOf).
-func (c Client) View(ctx context.Context) (ViewDB, error) { return keel.ViewAs(ctx, c.Caller, ViewOf) }
+// View returns the tables as of the last durable commit (see mod.ViewOf).
+func (c Client) View(ctx context.Context) (ViewDB, error) { return mod.ViewAs(ctx, c.Caller, ViewOf) }
 
-// Go returns the client's asynchronous form (see keel.Go).
+// Go returns the client's asynchronous form (see mod.Go).
 func (c Client) Go() AsyncClient { return AsyncClient{c.Caller} }
 
 // Batch returns the client's batch form, which adds calls to b.
-func (c Client) Batch(b *keel.Batch) BatchClient { return AsyncClient{c.In(b)} }
+func (c Client) Batch(b *mod.Batch) BatchClient { return AsyncClient{c.In(b)} }
 
 // AsyncClient has Client's reducer methods, which submit the call, or add
-// it to a batch, and return its future (keel.Send); BatchClient is its
+// it to a batch, and return its future (mod.Send); BatchClient is its
 // batch form.
 type (
-	AsyncClient struct{ c keel.Caller }
+	AsyncClient struct{ c mod.Caller }
 	BatchClient = AsyncClient
 )
 
 // AddTeam runs reducer AddTeam.
 func (c Client) AddTeam(ctx context.Context, id uint32, name string, grp int32) error {
-	return keel.InvokeErr(ctx, c.Caller, AddTeamReducer, AddTeamArgs{Id: id, Name: name, Grp: grp})
+	return mod.InvokeErr(ctx, c.Caller, AddTeamReducer, AddTeamArgs{Id: id, Name: name, Grp: grp})
 }
 
-func (a AsyncClient) AddTeam(ctx context.Context, id uint32, name string, grp int32) keel.Future[struct{}] {
-	return keel.Send(ctx, a.c, AddTeamReducer, AddTeamArgs{Id: id, Name: name, Grp: grp})
+func (a AsyncClient) AddTeam(ctx context.Context, id uint32, name string, grp int32) mod.Future[struct{}] {
+	return mod.Send(ctx, a.c, AddTeamReducer, AddTeamArgs{Id: id, Name: name, Grp: grp})
 }
 
 // AddPlayer runs reducer AddPlayer.
 func (c Client) AddPlayer(ctx context.Context, p Player) (Player, error) {
-	return keel.Invoke(ctx, c.Caller, AddPlayerReducer, AddPlayerArgs{P: p})
+	return mod.Invoke(ctx, c.Caller, AddPlayerReducer, AddPlayerArgs{P: p})
 }
 
-func (a AsyncClient) AddPlayer(ctx context.Context, p Player) keel.Future[Player] {
-	return keel.Send(ctx, a.c, AddPlayerReducer, AddPlayerArgs{P: p})
+func (a AsyncClient) AddPlayer(ctx context.Context, p Player) mod.Future[Player] {
+	return mod.Send(ctx, a.c, AddPlayerReducer, AddPlayerArgs{P: p})
 }
 
 // SetScore runs reducer SetScore.
 func (c Client) SetScore(ctx context.Context, id uint64, score int64) (Player, error) {
-	return keel.Invoke(ctx, c.Caller, SetScoreReducer, SetScoreArgs{Id: id, Score: score})
+	return mod.Invoke(ctx, c.Caller, SetScoreReducer, SetScoreArgs{Id: id, Score: score})
 }
 
-func (a AsyncClient) SetScore(ctx context.Context, id uint64, score int64) keel.Future[Player] {
-	return keel.Send(ctx, a.c, SetScoreReducer, SetScoreArgs{Id: id, Score: score})
+func (a AsyncClient) SetScore(ctx context.Context, id uint64, score int64) mod.Future[Player] {
+	return mod.Send(ctx, a.c, SetScoreReducer, SetScoreArgs{Id: id, Score: score})
 }
 
 // MoveTeam runs reducer MoveTeam.
 func (c Client) MoveTeam(ctx context.Context, id uint32, grp int32) error {
-	return keel.InvokeErr(ctx, c.Caller, MoveTeamReducer, MoveTeamArgs{Id: id, Grp: grp})
+	return mod.InvokeErr(ctx, c.Caller, MoveTeamReducer, MoveTeamArgs{Id: id, Grp: grp})
 }
 
-func (a AsyncClient) MoveTeam(ctx context.Context, id uint32, grp int32) keel.Future[struct{}] {
-	return keel.Send(ctx, a.c, MoveTeamReducer, MoveTeamArgs{Id: id, Grp: grp})
+func (a AsyncClient) MoveTeam(ctx context.Context, id uint32, grp int32) mod.Future[struct{}] {
+	return mod.Send(ctx, a.c, MoveTeamReducer, MoveTeamArgs{Id: id, Grp: grp})
 }
 
 // DropPlayer runs reducer DropPlayer.
 func (c Client) DropPlayer(ctx context.Context, id uint64) error {
-	return keel.InvokeErr(ctx, c.Caller, DropPlayerReducer, DropPlayerArgs{Id: id})
+	return mod.InvokeErr(ctx, c.Caller, DropPlayerReducer, DropPlayerArgs{Id: id})
 }
 
-func (a AsyncClient) DropPlayer(ctx context.Context, id uint64) keel.Future[struct{}] {
-	return keel.Send(ctx, a.c, DropPlayerReducer, DropPlayerArgs{Id: id})
+func (a AsyncClient) DropPlayer(ctx context.Context, id uint64) mod.Future[struct{}] {
+	return mod.Send(ctx, a.c, DropPlayerReducer, DropPlayerArgs{Id: id})
 }
 
 // AddSecret runs reducer AddSecret.
 func (c Client) AddSecret(ctx context.Context, note string) (uint64, error) {
-	return keel.Invoke(ctx, c.Caller, AddSecretReducer, AddSecretArgs{Note: note})
+	return mod.Invoke(ctx, c.Caller, AddSecretReducer, AddSecretArgs{Note: note})
 }
 
-func (a AsyncClient) AddSecret(ctx context.Context, note string) keel.Future[uint64] {
-	return keel.Send(ctx, a.c, AddSecretReducer, AddSecretArgs{Note: note})
+func (a AsyncClient) AddSecret(ctx context.Context, note string) mod.Future[uint64] {
+	return mod.Send(ctx, a.c, AddSecretReducer, AddSecretArgs{Note: note})
 }
 
 // WhoAmI runs reducer WhoAmI.
 func (c Client) WhoAmI(ctx context.Context) (string, error) {
-	return keel.Invoke(ctx, c.Caller, WhoAmIReducer, WhoAmIArgs{})
+	return mod.Invoke(ctx, c.Caller, WhoAmIReducer, WhoAmIArgs{})
 }
 
-func (a AsyncClient) WhoAmI(ctx context.Context) keel.Future[string] {
-	return keel.Send(ctx, a.c, WhoAmIReducer, WhoAmIArgs{})
+func (a AsyncClient) WhoAmI(ctx context.Context) mod.Future[string] {
+	return mod.Send(ctx, a.c, WhoAmIReducer, WhoAmIArgs{})
 }
 
 // Fail runs reducer Fail.
 func (c Client) Fail(ctx context.Context, why string) error {
-	return keel.InvokeErr(ctx, c.Caller, FailReducer, FailArgs{Why: why})
+	return mod.InvokeErr(ctx, c.Caller, FailReducer, FailArgs{Why: why})
 }
 
-func (a AsyncClient) Fail(ctx context.Context, why string) keel.Future[struct{}] {
-	return keel.Send(ctx, a.c, FailReducer, FailArgs{Why: why})
+func (a AsyncClient) Fail(ctx context.Context, why string) mod.Future[struct{}] {
+	return mod.Send(ctx, a.c, FailReducer, FailArgs{Why: why})
 }
 
 // TeamDef describes the team table.
