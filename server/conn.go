@@ -34,6 +34,7 @@ type conn struct {
 	frame    sync.Mutex // held while the reader handles a frame
 
 	reqs   []request           // the frame being handled (reader)
+	batch  []*runtime.Call     // calls of the frame not yet submitted (reader)
 	stuck  *time.Timer         // closes the connection when a write takes too long
 	notify func(*runtime.Call) // Notify of every call
 
@@ -56,7 +57,7 @@ func newConn(s *Server, ws *websocket.Conn, e enc, id reducer.Identity) *conn {
 	c := &conn{s: s, ws: ws, enc: e, id: s.nextID.Add(1), identity: id,
 		sem: make(chan struct{}, s.opts.MaxInFlight), drainReq: make(chan struct{}),
 		ready: map[uint64]*resp{}, sets: map[uint64]*qset{}}
-	c.out.init(s.opts.MaxQueueBytes, func() { go c.writer() })
+	c.out.init(s.opts.MaxQueueBytes, !e.json, func() { go c.writer() })
 	c.stuck = time.AfterFunc(time.Hour, func() { ws.CloseNow() })
 	c.stuck.Stop()
 	c.notify = func(call *runtime.Call) {
@@ -89,13 +90,14 @@ func (c *conn) serve() {
 	ctx := context.Background()
 	size := 512 // the last frame's size: the next one's first guess
 	for {
-		typ, data, err := c.read(ctx, size)
+		typ, buf, err := c.read(ctx, size)
 		if err != nil {
 			if st := websocket.CloseStatus(err); st == -1 && !errors.Is(err, context.Canceled) {
 				c.s.log.Debug("keel: server: read", "conn", c.id, "err", err)
 			}
 			break
 		}
+		data := *buf
 		size = max(len(data), 512)
 		var reqs []request
 		switch {
@@ -112,28 +114,49 @@ func (c *conn) serve() {
 		c.frame.Lock()
 		if err != nil {
 			c.respond(c.enc.errorMsg(0, err.Error()))
-			c.frame.Unlock()
-			continue
-		}
-		for i := range reqs {
-			c.handle(&reqs[i])
+		} else {
+			for i := range reqs {
+				c.handle(&reqs[i])
+			}
+			c.submit()
 		}
 		c.frame.Unlock()
-		clear(reqs) // an idle connection holds no frame
+		clear(reqs)     // an idle connection holds no frame
+		putReadBuf(buf) // nothing refers to the frame once it is handled
 	}
 	c.calls.Wait()
 	c.s.ev.push(event{kind: evClose, c: c})
 	c.out.finish(websocket.StatusNormalClosure, "")
 }
 
-// read reads the next message into a new buffer of capacity size, grown
-// as it needs: the requests of a frame alias it, so it is not reused.
-func (c *conn) read(ctx context.Context, size int) (websocket.MessageType, []byte, error) {
+// readBufs holds the readers' frame buffers between frames, so that an
+// idle connection holds none and a busy one allocates none per frame.
+var readBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxReadBuf is the largest frame buffer kept for the next frame.
+const maxReadBuf = 64 << 10
+
+func putReadBuf(b *[]byte) {
+	if cap(*b) <= maxReadBuf {
+		*b = (*b)[:0]
+		readBufs.Put(b)
+	}
+}
+
+// read reads the next message into a buffer from readBufs of capacity at
+// least size, grown as it needs. The requests of a frame alias it until
+// they are handled (their arguments are copied into their calls), then
+// it goes back (putReadBuf).
+func (c *conn) read(ctx context.Context, size int) (websocket.MessageType, *[]byte, error) {
 	typ, r, err := c.ws.Reader(ctx)
 	if err != nil {
 		return 0, nil, err
 	}
-	b := make([]byte, 0, size)
+	buf := readBufs.Get().(*[]byte)
+	b := (*buf)[:0]
+	if cap(b) < size {
+		b = make([]byte, 0, size)
+	}
 	for {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]
@@ -141,9 +164,12 @@ func (c *conn) read(ctx context.Context, size int) (websocket.MessageType, []byt
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
 		if err == io.EOF {
-			return typ, b, nil
+			*buf = b
+			return typ, buf, nil
 		}
 		if err != nil {
+			*buf = b
+			putReadBuf(buf)
 			return 0, nil, err
 		}
 	}
@@ -165,8 +191,14 @@ func (c *conn) closing() bool {
 	}
 }
 
+// handle handles one request. Calls are gathered to be submitted
+// together (submit), in order: any other request submits those before
+// it first.
 func (c *conn) handle(r *request) {
 	e := c.enc
+	if r.kind != tagCallReducer {
+		c.submit()
+	}
 	switch r.kind {
 	case tagCallReducer:
 		if c.closing() {
@@ -178,24 +210,28 @@ func (c *conn) handle(r *request) {
 			c.respond(e.reducerError(r.id, err.Error()))
 			return
 		}
-		args := r.args
+		b := bodies.Get().(*callBody)
 		if e.json {
-			if args, err = rm.encodeArgs(r.jsonArgs); err != nil {
+			if b.args, err = rm.encodeArgs(r.jsonArgs); err != nil {
+				putBody(b)
 				c.respond(e.reducerError(r.id, err.Error()))
 				return
 			}
+		} else {
+			b.args = append(b.args[:0], r.args...) // the frame's buffer is reused
 		}
-		c.sem <- struct{}{}
+		select {
+		case c.sem <- struct{}{}:
+		default:
+			c.submit() // the calls waited for may be among those not yet submitted
+			c.sem <- struct{}{}
+		}
 		c.calls.Add(1)
-		seq := c.seq
+		b.d, b.rm, b.reqID, b.seq = rm.def, rm, r.id, c.seq
 		c.seq++
-		b := &callBody{d: rm.def, args: args, rm: rm, reqID: r.id, seq: seq}
-		b.call.Reducer, b.call.Caller, b.call.Body, b.call.Size, b.call.Notify = rm.def, c.identity, b, len(args)+128, c.notify
-		if err := c.s.db.Submit(&b.call); err != nil {
-			<-c.sem
-			c.calls.Done()
-			c.s.ev.push(event{kind: evResponse, c: c, seq: seq, msg: e.reducerError(r.id, err.Error())})
-		}
+		b.call = runtime.Call{Reducer: rm.def, Caller: c.identity, Body: b, Size: len(b.args) + 128, Notify: c.notify}
+		c.batch = append(c.batch, &b.call)
+		return
 	case tagSubscribe:
 		c.subscribe(r)
 	case tagUnsubscribe:
@@ -208,7 +244,30 @@ func (c *conn) handle(r *request) {
 	}
 }
 
-// callBody is a reducer call with encoded arguments.
+// submit queues the calls gathered from the frame (handle), in order,
+// with one operation on the executor's queue; a call that cannot be
+// queued is answered with its error.
+func (c *conn) submit() {
+	for len(c.batch) > 0 {
+		n, err := c.s.db.SubmitAll(c.batch)
+		if err == nil {
+			break
+		}
+		b := c.batch[n].Body.(*callBody)
+		<-c.sem
+		c.calls.Done()
+		c.s.ev.push(event{kind: evResponse, c: c, seq: b.seq, msg: c.enc.reducerError(b.reqID, err.Error())})
+		putBody(b)
+		c.batch = c.batch[n+1:]
+	}
+	clear(c.batch[:cap(c.batch)])
+	c.batch = c.batch[:0]
+}
+
+// callBody is a reducer call with encoded arguments. Bodies are reused
+// (bodies): the evaluator puts one back once it has encoded its result
+// and the call's Wait has returned, after which the runtime no longer
+// refers to it.
 type callBody struct {
 	call   runtime.Call
 	d      *reducer.Def
@@ -219,6 +278,24 @@ type callBody struct {
 	result []byte
 }
 
+// bodies holds call bodies between calls.
+var bodies = sync.Pool{New: func() any { return new(callBody) }}
+
+// maxPooledArgs is the largest arguments buffer a body keeps for its
+// next call.
+const maxPooledArgs = 4 << 10
+
+// putBody gives back a body whose call finished (Wait returned) or was
+// never submitted.
+func putBody(b *callBody) {
+	args := b.args[:0]
+	if cap(args) > maxPooledArgs {
+		args = nil
+	}
+	*b = callBody{args: args}
+	bodies.Put(b)
+}
+
 func (b *callBody) Run(c *reducer.Ctx) (err error) {
 	b.result, err = b.d.CallEncoded(c, b.args)
 	return err
@@ -226,19 +303,24 @@ func (b *callBody) Run(c *reducer.Ctx) (err error) {
 
 // reducerError is a ReducerResult that failed.
 func (e enc) reducerError(id uint64, msg string) []byte {
-	b := e.start(nil, "ReducerResult", tagReducerResult)
+	return e.appendReducerError(nil, id, msg)
+}
+
+func (e enc) appendReducerError(dst []byte, id uint64, msg string) []byte {
+	b := e.start(dst, "ReducerResult", tagReducerResult)
 	b = e.uint(b, "request_id", true, id)
 	b = e.bool(b, "ok", false, false)
 	b = e.str(b, "error", false, msg)
 	return e.end(b)
 }
 
-// reducerResult is the ReducerResult of a call that finished.
-func (e enc) reducerResult(b *callBody) []byte {
+// appendReducerResult appends the ReducerResult of a call that finished
+// to dst.
+func (e enc) appendReducerResult(dst []byte, b *callBody) []byte {
 	if err := b.call.Err(); err != nil {
-		return e.reducerError(b.reqID, err.Error())
+		return e.appendReducerError(dst, b.reqID, err.Error())
 	}
-	m := e.start(nil, "ReducerResult", tagReducerResult)
+	m := e.start(dst, "ReducerResult", tagReducerResult)
 	m = e.uint(m, "request_id", true, b.reqID)
 	m = e.bool(m, "ok", false, true)
 	if !e.json {
@@ -248,7 +330,7 @@ func (e enc) reducerResult(b *callBody) []byte {
 	m = e.key(m, "result", false)
 	m, err := b.rm.resultJSON(m, b.result)
 	if err != nil {
-		return e.reducerError(b.reqID, fmt.Sprintf("the result of %s does not decode by its signature: %v", b.d.Name(), err))
+		return e.appendReducerError(dst, b.reqID, fmt.Sprintf("the result of %s does not decode by its signature: %v", b.d.Name(), err))
 	}
 	return e.end(m)
 }
@@ -290,10 +372,11 @@ func (c *conn) drain() {
 // Its writer goroutine runs only while there is something to write: it
 // starts when a message comes to an empty queue and ends when the queue
 // is empty again, so that an idle connection holds no writer's stack
-// and no frame buffer.
+// and no buffer.
 type outbox struct {
 	mu       sync.Mutex
-	msgs     [][]byte
+	q        *outq // the messages queued, nil when none
+	bin      bool  // binary messages: each is queued with its length
 	bytes    int
 	max      int
 	start    func() // starts the writer goroutine
@@ -304,8 +387,29 @@ type outbox struct {
 	reason   string
 }
 
-func (o *outbox) init(max int, start func()) {
+// outq is a batch of queued messages in one buffer, one after another:
+// in the binary encoding each with its uvarint length before it, so
+// that a batch is the body of its frame as it is; ends[i] is the end of
+// message i in b.
+type outq struct {
+	b    []byte
+	ends []int
+}
+
+// outqs holds the batches' buffers between the writers' runs.
+var outqs = sync.Pool{New: func() any { return new(outq) }}
+
+func putOutq(q *outq) {
+	if cap(q.b) > maxFrame {
+		return
+	}
+	q.b, q.ends = q.b[:0], q.ends[:0]
+	outqs.Put(q)
+}
+
+func (o *outbox) init(max int, bin bool, start func()) {
 	o.max = max
+	o.bin = bin
 	o.start = start
 }
 
@@ -316,8 +420,8 @@ func (o *outbox) push(m []byte) {
 	}
 }
 
-// add queues m, reporting whether the writer must be started (o.start);
-// past the bound the connection is marked to be closed.
+// add queues a copy of m, reporting whether the writer must be started
+// (o.start); past the bound the connection is marked to be closed.
 func (o *outbox) add(m []byte) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -327,9 +431,21 @@ func (o *outbox) add(m []byte) bool {
 	o.bytes += len(m)
 	if o.bytes > o.max {
 		o.overflow = true
-		o.msgs = nil
+		if o.q != nil {
+			putOutq(o.q)
+			o.q = nil
+		}
 	} else {
-		o.msgs = append(o.msgs, m)
+		if o.q == nil {
+			o.q = outqs.Get().(*outq)
+		}
+		q := o.q
+		if o.bin {
+			q.b = codec.AppendBytes(q.b, m)
+		} else {
+			q.b = append(q.b, m...)
+		}
+		q.ends = append(q.ends, len(q.b))
 	}
 	return o.wanted()
 }
@@ -357,7 +473,7 @@ func (o *outbox) finish(code websocket.StatusCode, reason string) {
 	}
 }
 
-// frames holds the writers' frame buffers between their runs.
+// frames holds the JSON writers' frame buffers between their runs.
 var frames = sync.Pool{New: func() any { return new([]byte) }}
 
 // maxFrame is the most bytes of messages the writer puts in one frame.
@@ -366,46 +482,27 @@ const maxFrame = 1 << 20
 // writer writes queued messages, as many to a frame as are waiting,
 // until the queue is empty or the connection ends.
 func (c *conn) writer() {
-	typ := websocket.MessageText
-	if !c.enc.json {
-		typ = websocket.MessageBinary
-	}
-	buf := frames.Get().(*[]byte)
-	defer frames.Put(buf)
-	frame := (*buf)[:0]
-	defer func() {
-		if cap(frame) <= maxFrame {
-			*buf = frame[:0]
-		}
-	}()
 	o := &c.out
 	for {
 		o.mu.Lock()
-		msgs, over, done, code, reason := o.msgs, o.overflow, o.done, o.code, o.reason
-		o.msgs, o.bytes = nil, 0
-		if len(msgs) == 0 && !over && !done {
+		q, over, done, code, reason := o.q, o.overflow, o.done, o.code, o.reason
+		o.q, o.bytes = nil, 0
+		if q == nil && !over && !done {
 			o.running = false // idle: the next message starts a writer
 			o.mu.Unlock()
 			return
 		}
 		o.mu.Unlock()
 		if over {
+			if q != nil {
+				putOutq(q)
+			}
 			c.ws.Close(websocket.StatusPolicyViolation, "outbound queue overflow: the client does not read its messages fast enough")
 			return
 		}
-		for len(msgs) > 0 {
-			n, size := 0, 0
-			for n < len(msgs) && (n == 0 || size+len(msgs[n]) <= maxFrame) {
-				size += len(msgs[n])
-				n++
-			}
-			frame = c.enc.frame(frame[:0], msgs[:n])
-			msgs = msgs[n:]
-			// A write that takes 30 s closes the connection: one timer
-			// per connection, set for each frame.
-			c.stuck.Reset(30 * time.Second)
-			err := c.ws.Write(context.Background(), typ, frame)
-			c.stuck.Stop()
+		if q != nil {
+			err := c.write(q)
+			putOutq(q)
 			if err != nil {
 				c.ws.CloseNow()
 				return
@@ -416,4 +513,54 @@ func (c *conn) writer() {
 			return
 		}
 	}
+}
+
+// write writes a batch of messages in frames of at most maxFrame bytes
+// of messages (or one message): a binary frame is a slice of the batch,
+// a JSON frame the array of its messages.
+func (c *conn) write(q *outq) error {
+	typ := websocket.MessageBinary
+	var buf *[]byte
+	if c.enc.json {
+		typ = websocket.MessageText
+		buf = frames.Get().(*[]byte)
+		defer func() {
+			if cap(*buf) <= maxFrame {
+				*buf = (*buf)[:0]
+				frames.Put(buf)
+			}
+		}()
+	}
+	from, i := 0, 0 // the frame's first byte and message
+	for i < len(q.ends) {
+		n := i + 1
+		for n < len(q.ends) && q.ends[n]-from <= maxFrame {
+			n++
+		}
+		to := q.ends[n-1]
+		frame := q.b[from:to]
+		if c.enc.json {
+			f := append((*buf)[:0], '[')
+			at := from
+			for k := i; k < n; k++ {
+				if k > i {
+					f = append(f, ',')
+				}
+				f = append(f, q.b[at:q.ends[k]]...)
+				at = q.ends[k]
+			}
+			frame = append(f, ']')
+			*buf = frame
+		}
+		// A write that takes 30 s closes the connection: one timer per
+		// connection, set for each frame.
+		c.stuck.Reset(30 * time.Second)
+		err := c.ws.Write(context.Background(), typ, frame)
+		c.stuck.Stop()
+		if err != nil {
+			return err
+		}
+		from, i = to, n
+	}
+	return nil
 }

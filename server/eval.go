@@ -34,11 +34,13 @@ type evaluator struct {
 	joins         atomic.Int64  // join subscriptions registered or coming
 	noViewThrough atomic.Uint64 // commits through this one took no view
 
-	set   query.Set[subKey]
-	sets  atomic.Int64 // query sets
-	wait  []*qset      // join query sets waiting for a commit (evaluator)
-	dirty []*conn      // connections sent to since their writers last woke (evaluator)
-	done  chan struct{}
+	set     query.Set[subKey]
+	sets    atomic.Int64 // query sets
+	wait    []*qset      // join query sets waiting for a commit (evaluator)
+	dirty   []*conn      // connections sent to since their writers last woke (evaluator)
+	spent   []*callBody  // bodies of the calls whose results were encoded (evaluator)
+	scratch []byte       // the message being encoded (evaluator)
+	done    chan struct{}
 }
 
 type evKind uint8
@@ -185,6 +187,7 @@ func (ev *evaluator) run() {
 				batch[i] = event{}
 			}
 			ev.wakeWriters()
+			ev.recycle()
 		}
 	}
 }
@@ -197,12 +200,17 @@ func (ev *evaluator) handle(e *event) {
 	case evResponse, evResult:
 		msg := e.msg
 		if e.kind == evResult {
-			msg = c.enc.reducerResult(e.body)
+			ev.scratch = c.enc.appendReducerResult(ev.scratch[:0], e.body)
+			msg = ev.scratch
+			ev.spent = append(ev.spent, e.body)
 		}
 		if !c.closed && e.seq == c.next && len(c.ready) == 0 {
-			c.next++ // in order, as most are: no need to hold it
-			ev.send(c, msg)
+			c.next++        // in order, as most are: no need to hold it
+			ev.send(c, msg) // copies msg
 			return
+		}
+		if e.kind == evResult {
+			msg = slices.Clone(msg)
 		}
 		ev.respond(c, e.seq, &resp{msg: msg})
 	case evSubscribe:
@@ -239,6 +247,18 @@ func (ev *evaluator) wakeWriters() {
 		ev.dirty[i] = nil
 	}
 	ev.dirty = ev.dirty[:0]
+}
+
+// recycle gives back the bodies of the calls whose results the
+// evaluator encoded, once their calls' Wait returns (the runtime finishes
+// a call after its Notify): by the end of a batch they have, as a rule.
+func (ev *evaluator) recycle() {
+	for i, b := range ev.spent {
+		b.call.Wait(context.Background())
+		putBody(b)
+		ev.spent[i] = nil
+	}
+	ev.spent = ev.spent[:0]
 }
 
 // respond holds r until every earlier response of c went out.
