@@ -140,6 +140,12 @@
 // executor (single-table updates read no state). A join query set starts
 // at a commit for which views are taken.
 //
+// The observer is registered when the first client subscribes, so that a
+// server no one subscribes to costs the executor nothing per commit; the
+// commits that ran before it are durable before the first query set reads
+// its initial rows (a transaction that commits nothing, run once after the
+// registration, waits for them).
+//
 // # One evaluator, bounded queues
 //
 // One goroutine, the evaluator, computes updates and releases every

@@ -76,6 +76,35 @@ type Server struct {
 	closing  bool
 	done     sync.WaitGroup // connection handlers
 	initJSON []byte         // InitialConnection's schema part, JSON
+
+	obsMu      sync.Mutex
+	registered bool // the evaluator's observer is registered (observe)
+	observed   bool // and the commits before it are durable
+}
+
+// observe registers the evaluator's observer on the database the first
+// time a client subscribes, so that a server without subscriptions costs
+// the executor nothing per commit. Commits that ran before it reach no
+// observer: a transaction that commits nothing, run after it, waits
+// until they are durable (its outcome waits for everything it may have
+// read), so that every view a subscription reads its initial rows from
+// holds them. Until that transaction succeeds, each Subscribe tries
+// again.
+func (s *Server) observe() error {
+	s.obsMu.Lock()
+	defer s.obsMu.Unlock()
+	if s.observed {
+		return nil
+	}
+	if !s.registered {
+		s.db.Observe(keel.Observer{Committed: s.ev.committed, Durable: s.ev.durable})
+		s.registered = true
+	}
+	if err := s.db.Update(context.Background(), "", func(*reducer.Ctx) error { return nil }); err != nil {
+		return err
+	}
+	s.observed = true
+	return nil
 }
 
 // ErrShutdown is the error of requests that arrive while the server shuts
@@ -83,7 +112,8 @@ type Server struct {
 var ErrShutdown = errors.New("keel: server: shutting down")
 
 // New returns a server for db. It registers an observer on db to compute
-// subscription updates; a database serves at most one Server.
+// subscription updates, when the first client subscribes; a database
+// serves at most one Server.
 func New(db *keel.DB, opts Options) (*Server, error) {
 	sch, err := newSchema(db.Module())
 	if err != nil {
@@ -124,7 +154,6 @@ func New(db *keel.DB, opts Options) (*Server, error) {
 	s := &Server{db: db, sch: sch, opts: opts, log: opts.Logger, tok: t, conns: map[*conn]struct{}{}}
 	s.initJSON = sch.appendJSON(nil)
 	s.ev = newEvaluator(s)
-	db.Observe(keel.Observer{Committed: s.ev.committed, Durable: s.ev.durable})
 	go s.ev.run()
 	return s, nil
 }

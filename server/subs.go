@@ -68,6 +68,10 @@ func (c *conn) subscribe(r *request) {
 		fail(-1, errors.New("a Subscribe needs at least one query"))
 		return
 	}
+	if err := c.s.observe(); err != nil {
+		fail(-1, err)
+		return
+	}
 	qs := &qset{c: c, id: r.qsid, reqID: r.id}
 	seen := map[string]bool{}
 	for i, text := range r.queries {
