@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -59,17 +61,40 @@ func appendTransfer(dst []byte, id uint64, a transferArgs) []byte {
 	return codec.AppendBytes(dst, m)
 }
 
+// readInto reads the next message into dst, growing it as it needs:
+// websocket.Conn.Read would allocate a buffer for every frame.
+func readInto(ctx context.Context, ws *websocket.Conn, dst []byte) ([]byte, error) {
+	_, r, err := ws.Reader(ctx)
+	if err != nil {
+		return dst, err
+	}
+	for {
+		if len(dst) == cap(dst) {
+			dst = append(dst, 0)[:len(dst)]
+		}
+		n, err := r.Read(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		if err == io.EOF {
+			return dst, nil
+		}
+		if err != nil {
+			return dst, err
+		}
+	}
+}
+
 // overNetwork runs the keynote workload over conns connections with
-// inflight calls each for d, and returns transactions a second. Each
-// connection refills its window with one frame per frame of results.
-func overNetwork(url string, conns, inflight int, zipf bool, d time.Duration) (float64, error) {
+// inflight calls each for d, and returns transactions a second and the
+// mean number of results in a frame from the server. Each connection
+// refills its window with one frame per frame of results.
+func overNetwork(url string, conns, inflight int, zipf bool, d time.Duration) (float64, float64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), d+60*time.Second)
 	defer cancel()
 	wss := make([]*websocket.Conn, conns)
 	for i := range wss {
 		ws, err := dial(ctx, url)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		defer ws.CloseNow()
 		wss[i] = ws
@@ -84,7 +109,7 @@ func overNetwork(url string, conns, inflight int, zipf bool, d time.Duration) (f
 	})
 	defer guard.Stop()
 	bg := context.Background()
-	var total atomic.Int64
+	var total, frames atomic.Int64
 	var failed atomic.Value
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -110,13 +135,15 @@ func overNetwork(url string, conns, inflight int, zipf bool, d time.Duration) (f
 				return
 			}
 			out := inflight
-			n := 0
+			n, f := 0, 0
+			var b []byte // the frame read, its buffer reused
 			for out > 0 {
-				_, b, err := ws.Read(bg)
-				if err != nil {
+				var err error
+				if b, err = readInto(bg, ws, b[:0]); err != nil {
 					failed.Store(err)
 					return
 				}
+				f++
 				frame = frame[:0]
 				more := time.Now().Before(deadline)
 				for r := codec.NewReader(b); r.Offset() < len(b); {
@@ -144,13 +171,27 @@ func overNetwork(url string, conns, inflight int, zipf bool, d time.Duration) (f
 				}
 			}
 			total.Add(int64(n))
+			frames.Add(int64(f))
 		})
 	}
 	wg.Wait()
 	if err, _ := failed.Load().(error); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return float64(total.Load()) / time.Since(start).Seconds(), nil
+	return float64(total.Load()) / time.Since(start).Seconds(), float64(total.Load()) / float64(max(frames.Load(), 1)), nil
+}
+
+// durLatency reads the server's record of its commits' time to durable.
+func durLatency(addr string, fr *fanResult) error {
+	resp, err := http.Get("http://" + addr + "/durlat")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var n int
+	_, err = fmt.Fscan(resp.Body, &n, &fr.d50, &fr.d99, &fr.dmax, &fr.syncs, &fr.maxSync)
+	fr.d50, fr.d99, fr.dmax, fr.maxSync = fr.d50.Round(time.Microsecond), fr.d99.Round(time.Microsecond), fr.dmax.Round(time.Microsecond), fr.maxSync.Round(time.Microsecond)
+	return err
 }
 
 // fanout connects subs connections, each subscribed to its own account,
@@ -267,6 +308,9 @@ func fanout(addr string, subs, rate int, d time.Duration) (fanResult, error) {
 		ws.CloseNow()
 	}
 	wg.Wait()
+	if err := durLatency(addr, &fr); err != nil {
+		return fr, err
+	}
 	fr.commits = int(id)
 	fr.delivered = len(lats)
 	if len(lats) == 0 {

@@ -22,6 +22,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -40,11 +41,13 @@ import (
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/server"
+	"github.com/keeldb/keel/table"
 )
 
 func main() {
 	serve := flag.String("serve", "", "run the server on this data `directory` (the child process)")
 	memory := flag.Bool("memory", false, "with -serve: keep the database in memory (no fsync)")
+	durlat := flag.Bool("durlat", false, "with -serve: record each commit's time from its timestamp to durable, served at /durlat")
 	d := flag.Duration("d", 5*time.Second, "how long each throughput run lasts")
 	fan := flag.Duration("fanout", 10*time.Second, "how long the fan-out run lasts")
 	conns := flag.Int("conns", 64, "connections (and in-process submitters) for the keynote runs")
@@ -52,6 +55,7 @@ func main() {
 	subs := flag.Int("subs", 1000, "subscribed connections for the fan-out run")
 	rate := flag.Int("rate", 1000, "commits a second in the fan-out run")
 	flag.StringVar(&serverProf, "serverprof", "", "write a CPU profile of each server process into this `directory`")
+	flag.StringVar(&loadProf, "loadprof", "", "write a CPU profile of the load generator's part of each keynote run over the network (load0, load1 .pprof) into this `directory`")
 	cpuprofile := flag.String("cpuprofile", "", "with -serve: write a CPU profile of the server to this `file`")
 	flag.StringVar(&heapProf, "heapprofile", "", "with -serve: write a heap profile at each reading of /mem to this `file` with its number appended")
 	flag.StringVar(&only, "only", "", "run only these workloads, comma-separated: uniform, zipf, fanout (\"\": all)")
@@ -67,7 +71,7 @@ func main() {
 			defer f.Close()
 			defer pprof.StopCPUProfile()
 		}
-		if err := serveChild(*serve, *memory); err != nil {
+		if err := serveChild(*serve, *memory, *durlat); err != nil {
 			pprof.StopCPUProfile()
 			fmt.Fprintln(os.Stderr, "netload serve:", err)
 			os.Exit(1)
@@ -110,7 +114,7 @@ func openKeynoteMemory(string) (*keel.DB, *reducer.Func[transferArgs, struct{}],
 
 // serveChild is the server process: it prints its address, serves /ws
 // and /mem (the heap and goroutine stacks in use after a GC), and stops when stdin closes.
-func serveChild(dir string, memory bool) error {
+func serveChild(dir string, memory, durlat bool) error {
 	open := openKeynote
 	if memory {
 		open = openKeynoteMemory
@@ -126,6 +130,31 @@ func serveChild(dir string, memory bool) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/ws", srv)
+	if durlat {
+		// A commit listener runs once the commit is durable, before its
+		// calls return and before the server sees it: its timestamp to
+		// then is the commit's wait for the disk.
+		var mu sync.Mutex
+		var lats []time.Duration
+		db.OnCommit(func(c *table.Commit) {
+			d := time.Since(c.Time)
+			mu.Lock()
+			lats = append(lats, d)
+			mu.Unlock()
+		})
+		mux.HandleFunc("/durlat", func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			l := slices.Clone(lats)
+			mu.Unlock()
+			slices.Sort(l)
+			var p50, p99, mx time.Duration
+			if len(l) > 0 {
+				p50, p99, mx = l[len(l)/2], l[len(l)*99/100], l[len(l)-1]
+			}
+			st := db.Stats().Log
+			fmt.Fprintf(w, "%d %d %d %d %d %d\n", len(l), p50, p99, mx, st.Syncs, st.MaxSync)
+		})
+	}
 	mux.HandleFunc("/mem", func(w http.ResponseWriter, r *http.Request) {
 		runtime.GC()
 		debug.FreeOSMemory()
@@ -147,6 +176,12 @@ func serveChild(dir string, memory bool) error {
 	fmt.Println(ln.Addr())
 	go http.Serve(ln, mux)
 	bufio.NewReader(os.Stdin).ReadString('\n')
+	if heapProf != "" { // what the run allocated: dir.heap.allocs
+		if f, err := os.Create(heapProf + ".allocs"); err == nil {
+			pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(ctx)
@@ -164,13 +199,17 @@ var (
 	memReads int
 )
 
+// loadProf is where the generator writes the CPU profile of its own
+// work in each keynote run over the network (-loadprof); "" for none.
+var loadProf string
+
 // serverProf is where each server process writes its CPU profile
 // (-serverprof), named after its data directory; "" for none.
 var serverProf string
 
 // child starts the server process and returns its address.
-func child(dir string, memory bool) (addr string, stop func(), err error) {
-	args := []string{"-serve", dir, fmt.Sprint("-memory=", memory)}
+func child(dir string, memory, durlat bool) (addr string, stop func(), err error) {
+	args := []string{"-serve", dir, fmt.Sprint("-memory=", memory), fmt.Sprint("-durlat=", durlat)}
 	if serverProf != "" {
 		args = append(args, "-cpuprofile", filepath.Join(serverProf, filepath.Base(dir)+".pprof"),
 			"-heapprofile", filepath.Join(serverProf, filepath.Base(dir)+".heap"))
@@ -190,14 +229,73 @@ func child(dir string, memory bool) (addr string, stop func(), err error) {
 	return strings.TrimSpace(line), func() { in.Close(); cmd.Wait() }, nil
 }
 
-// picker draws account ids, uniform or Zipf (s = 1.5).
+// picker draws account ids, uniform or Zipf (s = 1.5): P(id) is
+// proportional to id^-1.5 for id in 1..n, as rand.NewZipf(r, 1.5, 1, n-1)
+// plus one draws them, from a table (zipfTable) that costs one random
+// number a draw instead of rand.Zipf's exp and log: the generator shares
+// the two cores with the server.
 func picker(seed uint64, zipf bool, n uint64) func() uint64 {
 	r := rand.New(rand.NewPCG(seed, 7))
 	if zipf {
-		z := rand.NewZipf(r, 1.5, 1, n-1)
-		return func() uint64 { return z.Uint64() + 1 }
+		t := zipfTable(n)
+		return func() uint64 {
+			// The high 32 bits pick a column, the low 32 the coin.
+			u := r.Uint64()
+			i := (u >> 32) * n >> 32
+			if uint32(u) < t.prob[i] {
+				return i + 1
+			}
+			return uint64(t.alias[i]) + 1
+		}
 	}
 	return func() uint64 { return r.Uint64N(n) + 1 }
+}
+
+// alias is Walker's alias table of a distribution over 0..n-1 (Vose's
+// construction): column i is i with probability prob[i]/2^32, else
+// alias[i].
+type alias struct {
+	prob  []uint32
+	alias []uint32
+}
+
+var zipfTables sync.Map // n -> *alias
+
+// zipfTable is the alias table of P(k) proportional to (k+1)^-1.5 for k
+// in 0..n-1, built once for each n.
+func zipfTable(n uint64) *alias {
+	if t, ok := zipfTables.Load(n); ok {
+		return t.(*alias)
+	}
+	w := make([]float64, n)
+	var sum float64
+	for k := range w {
+		w[k] = math.Pow(float64(k+1), -1.5)
+		sum += w[k]
+	}
+	t := &alias{prob: make([]uint32, n), alias: make([]uint32, n)}
+	var small, large []int
+	for k := range w {
+		w[k] *= float64(n) / sum // mean 1
+		if w[k] < 1 {
+			small = append(small, k)
+		} else {
+			large = append(large, k)
+		}
+	}
+	for len(small) > 0 && len(large) > 0 {
+		s, l := small[len(small)-1], large[len(large)-1]
+		small = small[:len(small)-1]
+		t.prob[s], t.alias[s] = uint32(w[s]*(1<<32)), uint32(l)
+		if w[l] -= 1 - w[s]; w[l] < 1 {
+			large, small = large[:len(large)-1], append(small, l)
+		}
+	}
+	for _, k := range append(small, large...) { // 1 but for rounding
+		t.prob[k], t.alias[k] = math.MaxUint32, uint32(k)
+	}
+	v, _ := zipfTables.LoadOrStore(n, t)
+	return v.(*alias)
 }
 
 // inProcess runs the keynote workload through keel.Go: submitters
@@ -255,6 +353,7 @@ func measure(d, fan time.Duration, conns, inflight, subs, rate int) error {
 	type row struct {
 		zipf          bool
 		inproc, netwk float64
+		perFrame      float64 // results in a frame from the server
 	}
 	var rows []row
 	for i, zipf := range []bool{false, true} {
@@ -265,25 +364,37 @@ func measure(d, fan time.Duration, conns, inflight, subs, rate int) error {
 		if err != nil {
 			return err
 		}
-		addr, stop, err := child(fmt.Sprintf("%s/net%d", tmp, i), false)
+		addr, stop, err := child(fmt.Sprintf("%s/net%d", tmp, i), false, false)
 		if err != nil {
 			return err
 		}
-		nw, err := overNetwork("ws://"+addr+"/ws", conns, inflight, zipf, d)
+		var prof *os.File
+		if loadProf != "" {
+			if prof, err = os.Create(filepath.Join(loadProf, fmt.Sprintf("load%d.pprof", i))); err != nil {
+				stop()
+				return err
+			}
+			pprof.StartCPUProfile(prof)
+		}
+		nw, per, err := overNetwork("ws://"+addr+"/ws", conns, inflight, zipf, d)
+		if prof != nil {
+			pprof.StopCPUProfile()
+			prof.Close()
+		}
 		stop()
 		if err != nil {
 			return err
 		}
-		rows = append(rows, row{zipf, ip, nw})
+		rows = append(rows, row{zipf, ip, nw, per})
 	}
-	fmt.Println("| keynote transfers, durable | in process (keel.Go) | over WebSocket | network / in process |")
-	fmt.Println("| --- | --- | --- | --- |")
+	fmt.Println("| keynote transfers, durable | in process (keel.Go) | over WebSocket | network / in process | results a frame |")
+	fmt.Println("| --- | --- | --- | --- | --- |")
 	for _, r := range rows {
 		name := "uniform"
 		if r.zipf {
 			name = "Zipf alpha 1.5"
 		}
-		fmt.Printf("| %s, %d x %d in flight | %.1fk tx/s | %.1fk tx/s | %.2fx |\n", name, conns, inflight, r.inproc/1e3, r.netwk/1e3, r.netwk/r.inproc)
+		fmt.Printf("| %s, %d x %d in flight | %.1fk tx/s | %.1fk tx/s | %.2fx | %.1f |\n", name, conns, inflight, r.inproc/1e3, r.netwk/1e3, r.netwk/r.inproc, r.perFrame)
 	}
 	fmt.Println()
 	if !runs("fanout") {
@@ -297,7 +408,7 @@ func measure(d, fan time.Duration, conns, inflight, subs, rate int) error {
 	fmt.Println("| --- | --- | --- |")
 	var frs [2]fanResult
 	for i, memory := range []bool{false, true} {
-		addr, stop, err := child(fmt.Sprintf("%s/fanout%d", tmp, i), memory)
+		addr, stop, err := child(fmt.Sprintf("%s/fanout%d", tmp, i), memory, true)
 		if err != nil {
 			return err
 		}
@@ -312,6 +423,9 @@ func measure(d, fan time.Duration, conns, inflight, subs, rate int) error {
 	fmt.Printf("| commit (transaction timestamp) to delivery, p50 / p99 / max | %v / %v / %v | %v / %v / %v |\n",
 		frs[0].p50, frs[0].p99, frs[0].max, frs[1].p50, frs[1].p99, frs[1].max)
 	fmt.Printf("| the driver's call, sent to result, p50 / p99 | %v / %v | %v / %v |\n", frs[0].c50, frs[0].c99, frs[1].c50, frs[1].c99)
+	fmt.Printf("| commit (timestamp) to durable, in the server (a commit listener), p50 / p99 / max | %v / %v / %v | %v / %v / %v |\n",
+		frs[0].d50, frs[0].d99, frs[0].dmax, frs[1].d50, frs[1].d99, frs[1].dmax)
+	fmt.Printf("| the log's fsyncs in the run, the longest | %d, %v | - |\n", frs[0].syncs, frs[0].maxSync)
 	per := func(f fanResult) string {
 		return fmt.Sprintf("%.1f KiB (%.1f -> %.1f MiB)", float64(f.heapAfter-f.heapBefore)/float64(subs)/1024,
 			float64(f.heapBefore)/(1<<20), float64(f.heapAfter)/(1<<20))
@@ -325,6 +439,9 @@ type fanResult struct {
 	delivered, commits    int
 	p50, p99, max         time.Duration
 	c50, c99              time.Duration // the driver's calls
+	d50, d99, dmax        time.Duration // commit to durable, in the server
+	syncs                 uint64        // the log's fsyncs since it opened
+	maxSync               time.Duration // the longest of them
 	heapBefore, heapAfter uint64
 }
 
