@@ -63,13 +63,13 @@ func IndexOf[R, K any](k *Key[R, K], r *Reader[R]) ByIndex[R, K] { return ByInde
 
 // UniqueOf reads r by k, a unique B-tree index (or the primary key).
 func UniqueOf[R, K any](k *Key[R, K], r *Reader[R]) ByUnique[R, K] {
-	return ByUnique[R, K]{ByIndex[R, K]{r, k}}
+	return ByUnique[R, K]{r, k}
 }
 
 // UniqueTxOf reads and writes t by k, a unique B-tree index (or the
 // primary key).
 func UniqueTxOf[R, K any](k *Key[R, K], t *Table[R]) ByUniqueTx[R, K] {
-	return ByUniqueTx[R, K]{ByUnique[R, K]{ByIndex[R, K]{&t.Reader, k}}, t}
+	return ByUniqueTx[R, K]{ByUnique[R, K]{&t.Reader, k}, t}
 }
 
 // HashOf reads r by k, a hash index.
@@ -164,8 +164,7 @@ type ByIndex[R, K any] struct {
 	k *Key[R, K]
 }
 
-// Filter yields the rows with key k: in primary-key order for an index
-// that is not unique; for a unique one, the row Find returns, if any.
+// Filter yields the rows with key k, in primary-key order.
 func (x ByIndex[R, K]) Filter(k K) iter.Seq[R] {
 	key := x.k.row(k)
 	b := Bound[R]{Key: &key}
@@ -187,8 +186,37 @@ func (x ByIndex[R, K]) RangeBackward(lo, hi Bound[R]) iter.Seq[R] {
 	return x.r.ScanBackward(x.k.ix, lo, hi)
 }
 
-// ByUnique reads a table by a unique B-tree index.
-type ByUnique[R, K any] struct{ ByIndex[R, K] }
+// ByUnique reads a table by a unique B-tree index. It has ByIndex's
+// methods and Find, as its own methods rather than by embedding ByIndex:
+// an embedded ByIndex would be one more instantiated type, with all its
+// methods, that every module compiles for every unique key type.
+type ByUnique[R, K any] struct {
+	r *Reader[R]
+	k *Key[R, K]
+}
+
+// Filter yields the row with key k, if there is one: the row Find
+// returns.
+func (x ByUnique[R, K]) Filter(k K) iter.Seq[R] {
+	key := x.k.row(k)
+	b := Bound[R]{Key: &key}
+	return x.r.Scan(x.k.ix, b, b)
+}
+
+// Between yields, in key order, the rows whose key lies in [lo, hi).
+func (x ByUnique[R, K]) Between(lo, hi K) iter.Seq[R] {
+	l, h := x.k.row(lo), x.k.row(hi)
+	return x.r.Scan(x.k.ix, Bound[R]{Key: &l}, Bound[R]{Key: &h, Exclusive: true})
+}
+
+// Range yields the rows between two bounds (see Incl, Excl, Prefix; a zero
+// Bound leaves its end open) in key order.
+func (x ByUnique[R, K]) Range(lo, hi Bound[R]) iter.Seq[R] { return x.r.Scan(x.k.ix, lo, hi) }
+
+// RangeBackward yields the rows between two bounds in reverse key order.
+func (x ByUnique[R, K]) RangeBackward(lo, hi Bound[R]) iter.Seq[R] {
+	return x.r.ScanBackward(x.k.ix, lo, hi)
+}
 
 // Find returns the row with key k.
 func (x ByUnique[R, K]) Find(k K) (R, bool) { return x.r.Find(x.k.ix, x.k.row(k)) }
