@@ -32,12 +32,14 @@ func KeyAt[R, K any](ix *Index[R], col func(r *R) *K) *Key[R, K] {
 	return &Key[R, K]{ix: ix, off: off}
 }
 
-// row returns the key row of k. It writes k into a row on the stack
-// rather than calling a function of the module, so that it inlines and
-// the row does not escape.
-func (x *Key[R, K]) row(k K) R {
-	var r R
-	*(*K)(unsafe.Add(unsafe.Pointer(&r), x.off)) = k
+// row returns the key row of k. It writes k into a new zero row rather
+// than calling a function of the module, so that it inlines and the row
+// stays on the caller's stack unless the caller's use of it escapes (an
+// iterator returned); and it returns the row by pointer, which the
+// readers and writers pass on, so that no accessor copies the row.
+func (x *Key[R, K]) row(k K) *R {
+	r := new(R)
+	*(*K)(unsafe.Add(unsafe.Pointer(r), x.off)) = k
 	return r
 }
 
@@ -103,12 +105,12 @@ func (x Rows[R, K]) All() iter.Seq[R] { return x.r.All() }
 func (x Rows[R, K]) Backward() iter.Seq[R] { return x.r.Backward() }
 
 // Find returns the row with primary key k.
-func (x Rows[R, K]) Find(k K) (R, bool) { return x.r.Find(x.pk.ix, x.pk.row(k)) }
+func (x Rows[R, K]) Find(k K) (R, bool) { return x.r.find(x.pk.ix, x.pk.row(k)) }
 
 // Has reports whether a row has primary key k; for a table without a
 // primary key, whether the table holds row k.
 func (x Rows[R, K]) Has(k K) bool {
-	_, ok := x.r.Find(x.pk.ix, x.pk.row(k))
+	_, ok := x.r.find(x.pk.ix, x.pk.row(k))
 	return ok
 }
 
@@ -140,7 +142,7 @@ func (x Writer[R, K]) Upsert(row R) (stored R, inserted bool, err error) { retur
 
 // Delete removes the row with primary key k and returns it, or a
 // *NotFoundError.
-func (x Writer[R, K]) Delete(k K) (R, error) { return x.t.DeleteBy(x.pk.ix, x.pk.row(k)) }
+func (x Writer[R, K]) Delete(k K) (R, error) { return x.t.deleteBy(x.pk.ix, x.pk.row(k)) }
 
 // SetWriter writes a table without a primary key: a set of rows, each
 // stored once.
@@ -158,6 +160,24 @@ func (x SetWriter[R]) Insert(row R) (R, error) { return x.t.Insert(row) }
 // Delete removes row and returns it, or a *NotFoundError.
 func (x SetWriter[R]) Delete(row R) (R, error) { return x.t.Delete(row) }
 
+// filterSeq yields the rows of r whose key in k's index is key. It builds
+// the key row inside the iterator, so that the iterator holds only key
+// and the row is on the stack of each range.
+func filterSeq[R, K any](r *Reader[R], k *Key[R, K], key K) iter.Seq[R] {
+	return func(yield func(R) bool) {
+		b := Bound[R]{Key: k.row(key)}
+		r.scan(k.ix, b, b, false, yield)
+	}
+}
+
+// betweenSeq yields, in key order, the rows of r whose key in k's index
+// lies in [lo, hi).
+func betweenSeq[R, K any](r *Reader[R], k *Key[R, K], lo, hi K) iter.Seq[R] {
+	return func(yield func(R) bool) {
+		r.scan(k.ix, Bound[R]{Key: k.row(lo)}, Bound[R]{Key: k.row(hi), Exclusive: true}, false, yield)
+	}
+}
+
 // ByIndex reads a table by one B-tree index.
 type ByIndex[R, K any] struct {
 	r *Reader[R]
@@ -166,15 +186,12 @@ type ByIndex[R, K any] struct {
 
 // Filter yields the rows with key k, in primary-key order.
 func (x ByIndex[R, K]) Filter(k K) iter.Seq[R] {
-	key := x.k.row(k)
-	b := Bound[R]{Key: &key}
-	return x.r.Scan(x.k.ix, b, b)
+	return filterSeq(x.r, x.k, k)
 }
 
 // Between yields, in key order, the rows whose key lies in [lo, hi).
 func (x ByIndex[R, K]) Between(lo, hi K) iter.Seq[R] {
-	l, h := x.k.row(lo), x.k.row(hi)
-	return x.r.Scan(x.k.ix, Bound[R]{Key: &l}, Bound[R]{Key: &h, Exclusive: true})
+	return betweenSeq(x.r, x.k, lo, hi)
 }
 
 // Range yields the rows between two bounds (see Incl, Excl, Prefix; a zero
@@ -198,15 +215,12 @@ type ByUnique[R, K any] struct {
 // Filter yields the row with key k, if there is one: the row Find
 // returns.
 func (x ByUnique[R, K]) Filter(k K) iter.Seq[R] {
-	key := x.k.row(k)
-	b := Bound[R]{Key: &key}
-	return x.r.Scan(x.k.ix, b, b)
+	return filterSeq(x.r, x.k, k)
 }
 
 // Between yields, in key order, the rows whose key lies in [lo, hi).
 func (x ByUnique[R, K]) Between(lo, hi K) iter.Seq[R] {
-	l, h := x.k.row(lo), x.k.row(hi)
-	return x.r.Scan(x.k.ix, Bound[R]{Key: &l}, Bound[R]{Key: &h, Exclusive: true})
+	return betweenSeq(x.r, x.k, lo, hi)
 }
 
 // Range yields the rows between two bounds (see Incl, Excl, Prefix; a zero
@@ -219,7 +233,7 @@ func (x ByUnique[R, K]) RangeBackward(lo, hi Bound[R]) iter.Seq[R] {
 }
 
 // Find returns the row with key k.
-func (x ByUnique[R, K]) Find(k K) (R, bool) { return x.r.Find(x.k.ix, x.k.row(k)) }
+func (x ByUnique[R, K]) Find(k K) (R, bool) { return x.r.find(x.k.ix, x.k.row(k)) }
 
 // ByUniqueTx reads and writes a table by a unique B-tree index.
 type ByUniqueTx[R, K any] struct {
@@ -233,7 +247,7 @@ type ByUniqueTx[R, K any] struct {
 func (x ByUniqueTx[R, K]) Update(row R) (R, error) { return x.t.UpdateBy(x.k.ix, row) }
 
 // Delete removes the row with key k and returns it, or a *NotFoundError.
-func (x ByUniqueTx[R, K]) Delete(k K) (R, error) { return x.t.DeleteBy(x.k.ix, x.k.row(k)) }
+func (x ByUniqueTx[R, K]) Delete(k K) (R, error) { return x.t.deleteBy(x.k.ix, x.k.row(k)) }
 
 // ByHash reads a table by a hash index, which finds rows by their whole
 // key and has no order.
@@ -243,10 +257,12 @@ type ByHash[R, K any] struct {
 }
 
 // Find returns the row with key k.
-func (x ByHash[R, K]) Find(k K) (R, bool) { return x.r.Find(x.k.ix, x.k.row(k)) }
+func (x ByHash[R, K]) Find(k K) (R, bool) { return x.r.find(x.k.ix, x.k.row(k)) }
 
 // Filter yields the row with key k, if there is one.
-func (x ByHash[R, K]) Filter(k K) iter.Seq[R] { return x.r.Lookup(x.k.ix, x.k.row(k), 0) }
+func (x ByHash[R, K]) Filter(k K) iter.Seq[R] {
+	return filterSeq(x.r, x.k, k)
+}
 
 // ByHashTx reads and writes a table by a hash index.
 type ByHashTx[R, K any] struct {
@@ -260,7 +276,7 @@ type ByHashTx[R, K any] struct {
 func (x ByHashTx[R, K]) Update(row R) (R, error) { return x.t.UpdateBy(x.k.ix, row) }
 
 // Delete removes the row with key k and returns it, or a *NotFoundError.
-func (x ByHashTx[R, K]) Delete(k K) (R, error) { return x.t.DeleteBy(x.k.ix, x.k.row(k)) }
+func (x ByHashTx[R, K]) Delete(k K) (R, error) { return x.t.deleteBy(x.k.ix, x.k.row(k)) }
 
 // StringIndex returns a B-tree index named name on one column of a string
 // type, the field col points to, and its key: what generated code declares

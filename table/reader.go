@@ -29,10 +29,13 @@ func (r *Reader[R]) Get(key R) (R, bool) { return r.Find(r.def.Primary, key) }
 
 // Find returns the row whose key in the unique index ix equals key's. For a
 // non-unique index it returns the first row with that key.
-func (r *Reader[R]) Find(ix *Index[R], key R) (R, bool) {
+func (r *Reader[R]) Find(ix *Index[R], key R) (R, bool) { return r.find(ix, &key) }
+
+// find is Find with the key row by pointer, as the accessors pass it.
+func (r *Reader[R]) find(ix *Index[R], key *R) (R, bool) {
 	t := r.s.trees[ix.pos]
 	if t.m.unique {
-		if p, ok := t.get(unsafe.Pointer(&key)); ok {
+		if p, ok := t.get(unsafe.Pointer(key)); ok {
 			return *(*R)(p), true
 		}
 		var zero R
@@ -40,7 +43,7 @@ func (r *Reader[R]) Find(ix *Index[R], key R) (R, bool) {
 	}
 	var out R
 	found := false
-	r.scan(ix, Bound[R]{Key: &key}, Bound[R]{Key: &key}, false, func(row R) bool {
+	r.scan(ix, Bound[R]{Key: key}, Bound[R]{Key: key}, false, func(row R) bool {
 		out, found = row, true
 		return false
 	})

@@ -322,18 +322,22 @@ func (t *Table[R]) UpdateBy(ix *Index[R], row R) (R, error) {
 func (t *Table[R]) Delete(key R) (R, error) { return t.DeleteBy(t.def.Primary, key) }
 
 // DeleteBy removes the row whose key in the unique index ix equals key's.
-func (t *Table[R]) DeleteBy(ix *Index[R], key R) (R, error) {
+func (t *Table[R]) DeleteBy(ix *Index[R], key R) (R, error) { return t.deleteBy(ix, &key) }
+
+// deleteBy is DeleteBy with the key row by pointer, as the accessors
+// pass it.
+func (t *Table[R]) deleteBy(ix *Index[R], key *R) (R, error) {
 	c := t.c
 	if err := c.writable(); err != nil {
-		return key, err
+		return *key, err
 	}
 	tr := c.s.trees[ix.pos]
 	if !tr.m.unique {
-		return key, &SchemaError{Table: c.name, Reason: "delete by non-unique index " + ix.Name}
+		return *key, &SchemaError{Table: c.name, Reason: "delete by non-unique index " + ix.Name}
 	}
-	o, ok := tr.get(unsafe.Pointer(&key))
+	o, ok := tr.get(unsafe.Pointer(key))
 	if !ok {
-		return key, c.notFound(tr.m, unsafe.Pointer(&key))
+		return *key, c.notFound(tr.m, unsafe.Pointer(key))
 	}
 	c.remove(o)
 	c.s.count--
