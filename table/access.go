@@ -160,22 +160,28 @@ func (x SetWriter[R]) Insert(row R) (R, error) { return x.t.Insert(row) }
 // Delete removes row and returns it, or a *NotFoundError.
 func (x SetWriter[R]) Delete(row R) (R, error) { return x.t.Delete(row) }
 
-// filterSeq yields the rows of r whose key in k's index is key. It builds
-// the key row inside the iterator, so that the iterator holds only key
-// and the row is on the stack of each range.
+// filterSeq yields the rows of r whose key in k's index is key, and
+// betweenSeq those whose key lies in [lo, hi), in key order. Their
+// iterators hold the keys, not key rows; each range builds the rows on
+// its stack in scanKey or scanBetween, which do not inline, so that the
+// code every module compiles for each accessor is a closure and a call.
 func filterSeq[R, K any](r *Reader[R], k *Key[R, K], key K) iter.Seq[R] {
-	return func(yield func(R) bool) {
-		b := Bound[R]{Key: k.row(key)}
-		r.scan(k.ix, b, b, false, yield)
-	}
+	return func(yield func(R) bool) { scanKey(r, k, key, yield) }
 }
 
-// betweenSeq yields, in key order, the rows of r whose key in k's index
-// lies in [lo, hi).
 func betweenSeq[R, K any](r *Reader[R], k *Key[R, K], lo, hi K) iter.Seq[R] {
-	return func(yield func(R) bool) {
-		r.scan(k.ix, Bound[R]{Key: k.row(lo)}, Bound[R]{Key: k.row(hi), Exclusive: true}, false, yield)
-	}
+	return func(yield func(R) bool) { scanBetween(r, k, lo, hi, yield) }
+}
+
+//go:noinline
+func scanKey[R, K any](r *Reader[R], k *Key[R, K], key K, yield func(R) bool) {
+	b := Bound[R]{Key: k.row(key)}
+	r.scan(k.ix, b, b, false, yield)
+}
+
+//go:noinline
+func scanBetween[R, K any](r *Reader[R], k *Key[R, K], lo, hi K, yield func(R) bool) {
+	r.scan(k.ix, Bound[R]{Key: k.row(lo)}, Bound[R]{Key: k.row(hi), Exclusive: true}, false, yield)
 }
 
 // ByIndex reads a table by one B-tree index.
