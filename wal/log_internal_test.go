@@ -16,7 +16,6 @@ import (
 	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
-	tw "github.com/tidwall/wal"
 )
 
 // testDB is a runtime on a log, as package keel puts them together (the
@@ -89,12 +88,12 @@ type fault struct {
 
 var faults = []fault{
 	{"write", func(l *commitLog, fail func() bool) {
-		write := l.write
-		l.write = func(b *tw.Batch) error {
+		write := l.writeAt
+		l.writeAt = func(f *os.File, b []byte, off int64) (int, error) {
 			if fail() {
-				return syscall.ENOSPC
+				return 0, syscall.ENOSPC
 			}
-			return write(b)
+			return write(f, b, off)
 		}
 	}, syscall.ENOSPC},
 	{"fsync", func(l *commitLog, fail func() bool) {

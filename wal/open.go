@@ -189,19 +189,22 @@ func open(dir, name string, tables []table.Schema, o Options, lock *dirLock) (*L
 	if err != nil {
 		return nil, kerr.Errorf("keel: open log: %w", err)
 	}
-	if last, err := w.LastIndex(); err != nil || last != rec.last {
-		w.Close()
+	// tidwall/wal reads the log as Keel left it; from here on the commit
+	// log writes its segments itself, in tidwall/wal's format.
+	last, err := w.LastIndex()
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || last != rec.last {
 		return nil, kerr.Errorf("keel: log ends at %d after recovery, expected %d (%v): %w", last, rec.last, err, ErrCorrupt)
 	}
 	// The log directory's entries (a first segment) and its own entry in
 	// dir: tidwall/wal creates both on a first open, after schema.json's
 	// fsync of dir.
 	if err := syncDir(logDir(dir)); err != nil {
-		w.Close()
 		return nil, kerr.Errorf("keel: %w", err)
 	}
 	if err := syncDir(dir); err != nil {
-		w.Close()
 		return nil, kerr.Errorf("keel: %w", err)
 	}
 	segs, err := listSegments(logDir(dir))
@@ -209,10 +212,9 @@ func open(dir, name string, tables []table.Schema, o Options, lock *dirLock) (*L
 		err = fmt.Errorf("no segment file: %w", ErrCorrupt)
 	}
 	if err == nil {
-		l.log, err = newCommitLog(w, logDir(dir), segs[len(segs)-1].Path, rec.last, rec.tail, l.fp, &o)
+		l.log, err = newCommitLog(logDir(dir), segs[len(segs)-1].Path, rec.last, rec.tail, l.fp, &o)
 	}
 	if err != nil {
-		w.Close()
 		return nil, kerr.Errorf("keel: open log: %w", err)
 	}
 	l.log.notify = l.maybeSnapshot
