@@ -105,12 +105,12 @@ func (x Rows[R, K]) All() iter.Seq[R] { return x.r.All() }
 func (x Rows[R, K]) Backward() iter.Seq[R] { return x.r.Backward() }
 
 // Find returns the row with primary key k.
-func (x Rows[R, K]) Find(k K) (R, bool) { return x.r.find(x.pk.ix, x.pk.row(k)) }
+func (x Rows[R, K]) Find(k K) (R, bool) { return find(x.r, x.pk.ix, x.pk.row(k)) }
 
 // Has reports whether a row has primary key k; for a table without a
 // primary key, whether the table holds row k.
 func (x Rows[R, K]) Has(k K) bool {
-	_, ok := x.r.find(x.pk.ix, x.pk.row(k))
+	_, ok := find(x.r, x.pk.ix, x.pk.row(k))
 	return ok
 }
 
@@ -142,7 +142,7 @@ func (x Writer[R, K]) Upsert(row R) (stored R, inserted bool, err error) { retur
 
 // Delete removes the row with primary key k and returns it, or a
 // *NotFoundError.
-func (x Writer[R, K]) Delete(k K) (R, error) { return x.t.deleteBy(x.pk.ix, x.pk.row(k)) }
+func (x Writer[R, K]) Delete(k K) (R, error) { return deleteBy(x.t, x.pk.ix, x.pk.row(k)) }
 
 // SetWriter writes a table without a primary key: a set of rows, each
 // stored once.
@@ -239,7 +239,7 @@ func (x ByUnique[R, K]) RangeBackward(lo, hi Bound[R]) iter.Seq[R] {
 }
 
 // Find returns the row with key k.
-func (x ByUnique[R, K]) Find(k K) (R, bool) { return x.r.find(x.k.ix, x.k.row(k)) }
+func (x ByUnique[R, K]) Find(k K) (R, bool) { return find(x.r, x.k.ix, x.k.row(k)) }
 
 // ByUniqueTx reads and writes a table by a unique B-tree index.
 type ByUniqueTx[R, K any] struct {
@@ -253,7 +253,7 @@ type ByUniqueTx[R, K any] struct {
 func (x ByUniqueTx[R, K]) Update(row R) (R, error) { return x.t.UpdateBy(x.k.ix, row) }
 
 // Delete removes the row with key k and returns it, or a *NotFoundError.
-func (x ByUniqueTx[R, K]) Delete(k K) (R, error) { return x.t.deleteBy(x.k.ix, x.k.row(k)) }
+func (x ByUniqueTx[R, K]) Delete(k K) (R, error) { return deleteBy(x.t, x.k.ix, x.k.row(k)) }
 
 // ByHash reads a table by a hash index, which finds rows by their whole
 // key and has no order.
@@ -263,7 +263,7 @@ type ByHash[R, K any] struct {
 }
 
 // Find returns the row with key k.
-func (x ByHash[R, K]) Find(k K) (R, bool) { return x.r.find(x.k.ix, x.k.row(k)) }
+func (x ByHash[R, K]) Find(k K) (R, bool) { return find(x.r, x.k.ix, x.k.row(k)) }
 
 // Filter yields the row with key k, if there is one.
 func (x ByHash[R, K]) Filter(k K) iter.Seq[R] {
@@ -282,7 +282,7 @@ type ByHashTx[R, K any] struct {
 func (x ByHashTx[R, K]) Update(row R) (R, error) { return x.t.UpdateBy(x.k.ix, row) }
 
 // Delete removes the row with key k and returns it, or a *NotFoundError.
-func (x ByHashTx[R, K]) Delete(k K) (R, error) { return x.t.deleteBy(x.k.ix, x.k.row(k)) }
+func (x ByHashTx[R, K]) Delete(k K) (R, error) { return deleteBy(x.t, x.k.ix, x.k.row(k)) }
 
 // StringIndex returns a B-tree index named name on one column of a string
 // type, the field col points to, and its key: what generated code declares

@@ -29,10 +29,13 @@ func (r *Reader[R]) Get(key R) (R, bool) { return r.Find(r.def.Primary, key) }
 
 // Find returns the row whose key in the unique index ix equals key's. For a
 // non-unique index it returns the first row with that key.
-func (r *Reader[R]) Find(ix *Index[R], key R) (R, bool) { return r.find(ix, &key) }
+func (r *Reader[R]) Find(ix *Index[R], key R) (R, bool) { return find(r, ix, &key) }
 
-// find is Find with the key row by pointer, as the accessors pass it.
-func (r *Reader[R]) find(ix *Index[R], key *R) (R, bool) {
+// find is Find with the key row by pointer, as the accessors pass it. It
+// is a function, not a method: a method of Reader would be compiled for
+// every table of every module, where a function is compiled once per
+// row shape wherever it is called.
+func find[R any](r *Reader[R], ix *Index[R], key *R) (R, bool) {
 	t := r.s.trees[ix.pos]
 	if t.m.unique {
 		if p, ok := t.get(unsafe.Pointer(key)); ok {

@@ -322,11 +322,11 @@ func (t *Table[R]) UpdateBy(ix *Index[R], row R) (R, error) {
 func (t *Table[R]) Delete(key R) (R, error) { return t.DeleteBy(t.def.Primary, key) }
 
 // DeleteBy removes the row whose key in the unique index ix equals key's.
-func (t *Table[R]) DeleteBy(ix *Index[R], key R) (R, error) { return t.deleteBy(ix, &key) }
+func (t *Table[R]) DeleteBy(ix *Index[R], key R) (R, error) { return deleteBy(t, ix, &key) }
 
 // deleteBy is DeleteBy with the key row by pointer, as the accessors
-// pass it.
-func (t *Table[R]) deleteBy(ix *Index[R], key *R) (R, error) {
+// pass it (a function for the reason find is one).
+func deleteBy[R any](t *Table[R], ix *Index[R], key *R) (R, error) {
 	c := t.c
 	if err := c.writable(); err != nil {
 		return *key, err
