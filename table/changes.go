@@ -54,13 +54,6 @@ func (t *Table[R]) release()           { t.c.release() }
 func (t *Table[R]) retain() ChangeSet  { return t.c.retain() }
 func (t *Table[R]) rollback()          { t.c.rollback() }
 func (t *Table[R]) check() error       { return t.c.check() }
-func (t *Table[R]) replayInsert(b []byte) error {
-	p := new(R)
-	if err := t.def.Decode(b, p); err != nil {
-		return fmt.Errorf("replay insert %s: %w: %w", t.c.name, ErrCorruptState, err)
-	}
-	return t.c.replayInsert(unsafe.Pointer(p))
-}
 
 // release empties the change list for the next transaction.
 func (c *core) release() {
@@ -101,81 +94,6 @@ func (t *Table[R]) restoreSeq(m SeqMove) error {
 		}
 	}
 	return kerr.Errorf("keel: table %s has no sequence %s: %w", m.Table, m.Sequence, ErrCorruptState)
-}
-
-// apply replays one logged delete or update: the rows are decoded with
-// the table's codec and the change is made as it was committed.
-func (t *Table[R]) apply(op Op, old, new []byte) error {
-	c := t.c
-	if err := c.writable(); err != nil {
-		return err
-	}
-	var o, n unsafe.Pointer
-	if op == OpDelete || op == OpUpdate {
-		p := new2[R]()
-		if err := t.def.Decode(old, p); err != nil {
-			return fmt.Errorf("replay %s %s: %w: %w", op, c.name, ErrCorruptState, err)
-		}
-		o = unsafe.Pointer(p)
-	}
-	if op == OpInsert || op == OpUpdate {
-		p := new2[R]()
-		if err := t.def.Decode(new, p); err != nil {
-			return fmt.Errorf("replay %s %s: %w: %w", op, c.name, ErrCorruptState, err)
-		}
-		n = unsafe.Pointer(p)
-	}
-	return c.apply(op, o, n)
-}
-
-func new2[R any]() *R { return new(R) }
-
-// apply makes one logged change: o is the deleted or replaced row as the
-// log has it (the stored one is looked up by its key), n the new one.
-func (c *core) apply(op Op, o, n unsafe.Pointer) error {
-	if o != nil {
-		stored, ok := c.s.trees[0].get(o)
-		if !ok {
-			return fmt.Errorf("replay %s %s: %w: %w", op, c.name, ErrCorruptState, c.notFound(c.s.trees[0].m, o))
-		}
-		o = stored
-	}
-	if n != nil {
-		if i, _ := c.conflict(n, o); i >= 0 {
-			return fmt.Errorf("replay %s %s: %w: %w", op, c.name, ErrCorruptState, c.uniqueError(i, n))
-		}
-	}
-	switch op {
-	case OpInsert:
-		c.add(n)
-		c.s.count++
-	case OpDelete:
-		c.remove(o)
-		c.s.count--
-	case OpUpdate:
-		c.remove(o)
-		c.add(n)
-	default:
-		return fmt.Errorf("replay %s: unknown op %d: %w", c.name, op, ErrCorruptState)
-	}
-	c.record(op, o, n)
-	return nil
-}
-
-// replayInsert stores a replayed row in each index in one step (an append
-// when its key is the largest so far, as autoinc keys in log order are),
-// recording nothing.
-func (c *core) replayInsert(p unsafe.Pointer) error {
-	if err := c.writable(); err != nil {
-		return err
-	}
-	for i, tr := range c.s.trees {
-		if _, replaced := tr.load(tr.entry(p)); replaced {
-			return fmt.Errorf("replay insert %s: %w: %w", c.name, ErrCorruptState, c.uniqueError(i, p))
-		}
-	}
-	c.s.count++
-	return nil
 }
 
 func (c *core) check() error {

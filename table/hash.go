@@ -159,6 +159,24 @@ func (x *hashIndex) set(e entry) (entry, bool) {
 	return entry{}, false
 }
 
+// swap puts e in the place of the entry equal to it, when that entry's
+// row is want (any row when want is nil), and returns the entry it
+// replaced; it changes nothing when there is none.
+func (x *hashIndex) swap(e entry, want unsafe.Pointer) (entry, bool) {
+	i := x.shard(e.key)
+	j := x.find(x.shards[i], e)
+	if j < 0 {
+		return entry{}, false
+	}
+	if want != nil && x.shards[i].at(j).row != want {
+		return entry{}, false
+	}
+	s := x.own(i)
+	old := s.at(j)
+	s.put(j, e)
+	return old, true
+}
+
 // del removes the entry equal to e.
 func (x *hashIndex) del(e entry) (entry, bool) {
 	i := x.shard(e.key)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/keeldb/keel/internal/kerr"
 )
@@ -38,6 +39,12 @@ type DB struct {
 	committed uint64 // the last transaction committed and not taken back
 	tx        Tx
 	commit    Commit
+
+	// Replay's state: the table the last replayed change went to, and
+	// each table's scratch row (see apply.go), by table id.
+	replayName  string
+	replayTable tableState
+	scratch     []unsafe.Pointer
 }
 
 // newDB creates an empty database of the given tables.
@@ -325,16 +332,23 @@ func (db *DB) table(name string) (tableState, error) {
 	return db.tables[i], nil
 }
 
-// replay applies one logged row change for recovery: rows are decoded
-// with the table's codec and stored as they were committed, without
-// running sequences; an insert goes into each index in one step (an
-// append when its key is the largest so far, as autoinc keys in log order
-// are). No change is recorded, so a rollback does not undo it: an error
-// leaves the table unusable and the caller discards the database.
+// replay applies one logged row change (recovery, or a follower of a
+// replicated log): rows are decoded with the table's codec and stored as
+// they were committed, without running sequences (see apply.go); an
+// insert goes into each index in one step (an append when its key is the
+// largest so far, as autoinc keys in log order are). No change is
+// recorded, so a rollback does not undo it: an error leaves the table
+// unusable and the caller discards the database. The table is looked up
+// once for a run of changes to the same one.
 func (tx *Tx) replay(table string, op Op, old, new []byte) error {
-	t, err := tx.db.table(table)
-	if err != nil {
-		return err
+	db := tx.db
+	t := db.replayTable
+	if t == nil || table != db.replayName {
+		var err error
+		if t, err = db.table(table); err != nil {
+			return err
+		}
+		db.replayName, db.replayTable = table, t
 	}
 	if op == OpInsert {
 		return t.replayInsert(new)
