@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -26,7 +27,7 @@ type conn struct {
 	identity reducer.Identity
 
 	seq      uint64         // next request's number (reader)
-	sem      chan struct{}  // calls in flight
+	sem      gate           // calls in flight, bounded
 	calls    sync.WaitGroup // calls in flight
 	out      outbox
 	drainReq chan struct{}
@@ -55,14 +56,14 @@ type resp struct {
 
 func newConn(s *Server, ws *websocket.Conn, e enc, id reducer.Identity) *conn {
 	c := &conn{s: s, ws: ws, enc: e, id: s.nextID.Add(1), identity: id,
-		sem: make(chan struct{}, s.opts.MaxInFlight), drainReq: make(chan struct{}),
+		sem: gate{max: int64(s.opts.MaxInFlight)}, drainReq: make(chan struct{}),
 		ready: map[uint64]*resp{}, sets: map[uint64]*qset{}}
 	c.out.init(s.opts.MaxQueueBytes, !e.json, func() { go c.writer() })
 	c.stuck = time.AfterFunc(time.Hour, func() { ws.CloseNow() })
 	c.stuck.Stop()
 	c.notify = func(call *runtime.Call) {
 		b := call.Body.(*callBody)
-		<-c.sem
+		c.sem.release()
 		c.s.ev.push(event{kind: evResult, c: c, seq: b.seq, body: b})
 		c.calls.Done()
 	}
@@ -220,11 +221,9 @@ func (c *conn) handle(r *request) {
 		} else {
 			b.args = append(b.args[:0], r.args...) // the frame's buffer is reused
 		}
-		select {
-		case c.sem <- struct{}{}:
-		default:
+		if !c.sem.tryAcquire() {
 			c.submit() // the calls waited for may be among those not yet submitted
-			c.sem <- struct{}{}
+			c.sem.acquire()
 		}
 		c.calls.Add(1)
 		b.d, b.rm, b.reqID, b.seq = rm.def, rm, r.id, c.seq
@@ -254,7 +253,7 @@ func (c *conn) submit() {
 			break
 		}
 		b := c.batch[n].Body.(*callBody)
-		<-c.sem
+		c.sem.release()
 		c.calls.Done()
 		c.s.ev.push(event{kind: evResponse, c: c, seq: b.seq, msg: c.enc.reducerError(b.reqID, err.Error())})
 		putBody(b)
@@ -262,6 +261,61 @@ func (c *conn) submit() {
 	}
 	clear(c.batch[:cap(c.batch)])
 	c.batch = c.batch[:0]
+}
+
+// gate bounds a connection's calls in flight: one reader acquires, the
+// calls' Notify release. Both are an atomic add unless the reader waits
+// for room.
+type gate struct {
+	n       atomic.Int64
+	max     int64
+	waiting atomic.Bool
+	mu      sync.Mutex
+	room    chan struct{} // closed by a release while the reader waits
+}
+
+func (g *gate) tryAcquire() bool {
+	if g.n.Add(1) <= g.max {
+		return true
+	}
+	g.n.Add(-1)
+	return false
+}
+
+// acquire waits for room. The reader says it waits before it tries again,
+// and a release looks for a waiter after it made room, so that one of
+// them sees the other.
+func (g *gate) acquire() {
+	for {
+		g.mu.Lock()
+		room := make(chan struct{})
+		g.room = room
+		g.waiting.Store(true)
+		g.mu.Unlock()
+		ok := g.tryAcquire()
+		if !ok {
+			<-room
+		}
+		g.mu.Lock()
+		g.waiting.Store(false)
+		g.room = nil
+		g.mu.Unlock()
+		if ok {
+			return
+		}
+	}
+}
+
+func (g *gate) release() {
+	g.n.Add(-1)
+	if g.waiting.Load() {
+		g.mu.Lock()
+		if g.room != nil {
+			close(g.room)
+			g.room = nil
+		}
+		g.mu.Unlock()
+	}
 }
 
 // callBody is a reducer call with encoded arguments. Bodies are reused

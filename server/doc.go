@@ -155,8 +155,19 @@
 // sends as many messages to a frame as are waiting, and a bounded queue
 // (Options.MaxQueueBytes): a client that stops reading is disconnected
 // (status 1008) once its queue overflows, and never slows the executor,
-// the evaluator or other clients. Reading a connection's next frame waits
-// while it has Options.MaxInFlight calls in flight.
+// the evaluator or other clients. The calls of a frame are submitted
+// together, with one operation on the executor's queue; a call that
+// would exceed Options.MaxInFlight calls in flight on its connection
+// waits for room, after the frame's calls before it are submitted, and
+// the reader reads no further meanwhile.
+//
+// Each open connection keeps, besides its reader goroutine, the 4 KiB
+// read and 4 KiB write buffers net/http gives a hijacked connection:
+// github.com/coder/websocket reads and writes every frame through them.
+// Smaller ones would cost a second system call for each frame larger
+// than they are (in the keynote workload a frame of 40 calls is under
+// 1 KiB, one of 40 ReducerResults about 300 bytes), and the library has
+// no way to let them go while the connection is idle.
 //
 // # Shutdown
 //

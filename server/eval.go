@@ -26,6 +26,7 @@ type evaluator struct {
 	mu      sync.Mutex
 	inbox   []event
 	wake    chan struct{}
+	woken   bool // a wake was sent since the evaluator last took the inbox (under mu)
 	stopped bool
 	watch   map[string]int // subscriptions per table read (under mu)
 	waiting int            // join subscriptions waiting for a commit (under mu)
@@ -85,6 +86,9 @@ func newEvaluator(s *Server) *evaluator {
 	return &evaluator{s: s, wake: make(chan struct{}, 1), watch: map[string]int{}, done: make(chan struct{})}
 }
 
+// push queues e for the evaluator. It wakes the evaluator only when no
+// wake is pending since it last took the inbox: the results of a group
+// of calls released together cost one wake, not one each.
 func (ev *evaluator) push(e event) {
 	ev.mu.Lock()
 	if ev.stopped {
@@ -92,10 +96,14 @@ func (ev *evaluator) push(e event) {
 		return
 	}
 	ev.inbox = append(ev.inbox, e)
+	wake := !ev.woken
+	ev.woken = true
 	ev.mu.Unlock()
-	select {
-	case ev.wake <- struct{}{}:
-	default:
+	if wake {
+		select {
+		case ev.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -174,6 +182,7 @@ func (ev *evaluator) run() {
 		for {
 			ev.mu.Lock()
 			batch, ev.inbox = ev.inbox, batch[:0]
+			ev.woken = false
 			stopped := ev.stopped
 			ev.mu.Unlock()
 			if len(batch) == 0 {
