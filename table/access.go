@@ -176,12 +176,12 @@ func betweenSeq[R, K any](r *Reader[R], k *Key[R, K], lo, hi K) iter.Seq[R] {
 //go:noinline
 func scanKey[R, K any](r *Reader[R], k *Key[R, K], key K, yield func(R) bool) {
 	b := Bound[R]{Key: k.row(key)}
-	r.scan(k.ix, b, b, false, yield)
+	scan(r, k.ix, b, b, false, yield)
 }
 
 //go:noinline
 func scanBetween[R, K any](r *Reader[R], k *Key[R, K], lo, hi K, yield func(R) bool) {
-	r.scan(k.ix, Bound[R]{Key: k.row(lo)}, Bound[R]{Key: k.row(hi), Exclusive: true}, false, yield)
+	scan(r, k.ix, Bound[R]{Key: k.row(lo)}, Bound[R]{Key: k.row(hi), Exclusive: true}, false, yield)
 }
 
 // ByIndex reads a table by one B-tree index.

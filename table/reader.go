@@ -46,7 +46,7 @@ func find[R any](r *Reader[R], ix *Index[R], key *R) (R, bool) {
 	}
 	var out R
 	found := false
-	r.scan(ix, Bound[R]{Key: key}, Bound[R]{Key: key}, false, func(row R) bool {
+	scan(r, ix, Bound[R]{Key: key}, Bound[R]{Key: key}, false, func(row R) bool {
 		out, found = row, true
 		return false
 	})
@@ -67,13 +67,13 @@ func (r *Reader[R]) Backward() iter.Seq[R] {
 // Scan yields the rows of index ix between lo and hi in key order. A zero
 // Bound leaves that end open.
 func (r *Reader[R]) Scan(ix *Index[R], lo, hi Bound[R]) iter.Seq[R] {
-	return func(yield func(R) bool) { r.scan(ix, lo, hi, false, yield) }
+	return func(yield func(R) bool) { scan(r, ix, lo, hi, false, yield) }
 }
 
 // ScanBackward yields the rows of index ix between lo and hi in reverse key
 // order.
 func (r *Reader[R]) ScanBackward(ix *Index[R], lo, hi Bound[R]) iter.Seq[R] {
-	return func(yield func(R) bool) { r.scan(ix, lo, hi, true, yield) }
+	return func(yield func(R) bool) { scan(r, ix, lo, hi, true, yield) }
 }
 
 // Lookup yields every row whose first n key columns in index ix equal
@@ -83,7 +83,9 @@ func (r *Reader[R]) Lookup(ix *Index[R], key R, n int) iter.Seq[R] {
 	return r.Scan(ix, lo, hi)
 }
 
-func (r *Reader[R]) scan(ix *Index[R], lo, hi Bound[R], reverse bool, yield func(R) bool) {
+// scan yields the rows of index ix between lo and hi (a function for the
+// reason find is one).
+func scan[R any](r *Reader[R], ix *Index[R], lo, hi Bound[R], reverse bool, yield func(R) bool) {
 	if r.c != nil {
 		e := r.c.iterBegin()
 		defer r.c.iterEnd(e)

@@ -121,7 +121,9 @@ func (c *core) record(kind Op, old, new unsafe.Pointer) {
 	c.ch.ops = append(c.ch.ops, op{kind: kind, old: old, new: new})
 }
 
-func (t *Table[R]) moved(s seqState[R]) {
+// seqMoved records that sequence s moved its boundary (a function, not a
+// method of Table, for the reason find is one).
+func seqMoved[R any](t *Table[R], s seqState[R]) {
 	t.c.db.pending = append(t.c.db.pending, s.boundary())
 }
 
@@ -149,7 +151,7 @@ func (t *Table[R]) Insert(row R) (R, error) {
 	for i, s := range t.seqs {
 		gen, moved, err := s.fill(p)
 		if moved {
-			t.moved(s)
+			seqMoved(t, s)
 		}
 		if err != nil {
 			return row, err
@@ -157,7 +159,7 @@ func (t *Table[R]) Insert(row R) (R, error) {
 		if gen {
 			generated |= 1 << i
 		} else if s.observe(p) {
-			t.moved(s)
+			seqMoved(t, s)
 		}
 	}
 	var tries uint64
@@ -186,7 +188,7 @@ func (t *Table[R]) Insert(row R) (R, error) {
 		}
 		moved, err := s.regenerate(p)
 		if moved {
-			t.moved(s)
+			seqMoved(t, s)
 		}
 		if err != nil {
 			return row, err
