@@ -348,6 +348,7 @@ func (n *Node) persist(ms []*pb.Message) error {
 			if err := n.log.Append(ents, false); err != nil {
 				return err
 			}
+			n.store.appended(m.GetEntries())
 			wrote = true
 		}
 	}

@@ -78,6 +78,7 @@ type Node struct {
 	id     uint64
 	logger *slog.Logger
 	log    *wal.RaftLog
+	store  *storage // raft's Storage over log, with its recent entries
 	clog   *commitLog
 	rt     *runtime.Runtime
 	rn     *raft.RawNode
@@ -191,6 +192,7 @@ func Open(cfg Config) (*Node, error) {
 		n.addrs[p.ID] = p.Addr
 	}
 	n.clog = newCommitLog(n, n.applied)
+	n.store = &storage{l: l}
 	rt, err := runtime.New(host.Config{Module: m.Name, Reducers: m.Reducers, Schedules: nil, DB: l.DB(), Existing: true,
 		Log: n.clog, Logger: cfg.Logger, Clock: cfg.Clock, QueueCalls: cfg.QueueCalls, QueueBytes: cfg.QueueBytes, FailFast: cfg.FailFast})
 	if err != nil {
@@ -200,7 +202,7 @@ func Open(cfg Config) (*Node, error) {
 	n.rt = rt
 	rt.Follow(n.notLeader(), ErrOutcomeUnknown, nil)
 	rc := &raft.Config{ID: cfg.ID, ElectionTick: cfg.ElectionTicks, HeartbeatTick: cfg.HeartbeatTicks,
-		Storage: &storage{l: l}, Applied: n.applied, MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 256,
+		Storage: n.store, Applied: n.applied, MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 256,
 		MaxCommittedSizePerReady: 64 << 20, CheckQuorum: true, PreVote: true, ReadOnlyOption: raft.ReadOnlySafe,
 		AsyncStorageWrites: true,
 		Logger:             raftLogger{n.logger}}

@@ -85,6 +85,7 @@ func (n *Node) installSnapshot(s *pb.Snapshot) error {
 	if err != nil {
 		return kerr.Errorf("keel: replica: install snapshot %d: %w", index, err)
 	}
+	n.store.reset()
 	if err := n.rt.Replace(db, index); err != nil {
 		return err
 	}

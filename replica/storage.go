@@ -3,6 +3,8 @@ package replica
 import (
 	"encoding/json"
 	"errors"
+	"slices"
+	"sync"
 
 	"github.com/keeldb/keel/wal"
 	"go.etcd.io/raft/v3"
@@ -13,8 +15,118 @@ import (
 // storage is raft's Storage over the node's wal.RaftLog: entries are
 // read back from Keel's log segments, terms from its term boundaries, the
 // hard state from its state file and snapshots from its snapshot files.
+//
+// The entries appended last are also kept as raft gave them (recent): with
+// asynchronous storage writes raft reads every committed entry back from
+// its Storage before it hands it out to apply, and the leader reads the
+// entries it sends to a follower once they are out of its unstable log;
+// those reads are of the newest entries, which recent serves without
+// reading, checking and converting the log's copy. The writer adds to it
+// after each append to the log, which it mirrors: an append that replaces
+// a suffix of the log replaces that suffix of recent, and a snapshot
+// installed empties it.
 type storage struct {
 	l *wal.RaftLog
+
+	mu     sync.Mutex
+	recent []*pb.Entry // consecutive entries ending at the log's last one
+	bytes  int         // of recent's data
+}
+
+// Bounds of storage.recent: it keeps at most recentEntries entries and
+// recentBytes bytes of data, dropping the oldest first.
+const (
+	recentEntries = 1 << 14
+	recentBytes   = 8 << 20
+)
+
+// appended records ents, just appended to the log.
+func (s *storage) appended(ents []*pb.Entry) {
+	if len(ents) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	first := ents[0].GetIndex()
+	if n := len(s.recent); n > 0 {
+		lo := s.recent[0].GetIndex()
+		switch {
+		case first <= lo || first > lo+uint64(n):
+			// Replaces all of recent, or does not follow on from it.
+			s.drop(n)
+		default:
+			// Replaces the suffix from first on, if any.
+			keep := int(first - lo)
+			for _, e := range s.recent[keep:] {
+				s.bytes -= len(e.GetData())
+			}
+			clear(s.recent[keep:])
+			s.recent = s.recent[:keep]
+		}
+	}
+	for _, e := range ents {
+		s.recent = append(s.recent, e)
+		s.bytes += len(e.GetData())
+	}
+	over := 0
+	for over < len(s.recent)-1 && (len(s.recent)-over > recentEntries || s.bytes > recentBytes) {
+		s.bytes -= len(s.recent[over].GetData())
+		over++
+	}
+	if over > 0 {
+		s.drop(over)
+	}
+}
+
+// drop takes the n oldest entries out of recent, moving the rest to the
+// front of a fresh slice when the old one's spare room runs low.
+func (s *storage) drop(n int) {
+	if n == len(s.recent) {
+		clear(s.recent)
+		s.recent, s.bytes = s.recent[:0], 0
+		return
+	}
+	for _, e := range s.recent[:n] {
+		s.bytes -= len(e.GetData())
+	}
+	clear(s.recent[:n])
+	s.recent = s.recent[n:]
+	if cap(s.recent) < recentEntries {
+		s.recent = append(make([]*pb.Entry, 0, 2*recentEntries), s.recent...)
+	}
+}
+
+// reset empties recent: the log was replaced by a snapshot.
+func (s *storage) reset() {
+	s.mu.Lock()
+	s.drop(len(s.recent))
+	s.mu.Unlock()
+}
+
+// cached returns the entries lo up to hi (not included) from recent, at
+// most maxSize bytes of data but at least one, or false when recent does
+// not hold them all.
+func (s *storage) cached(lo, hi, maxSize uint64) ([]*pb.Entry, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := uint64(len(s.recent))
+	if n == 0 || hi <= lo {
+		return nil, false
+	}
+	first := s.recent[0].GetIndex()
+	if lo < first || hi > first+n {
+		return nil, false
+	}
+	ents := s.recent[lo-first : hi-first]
+	size := uint64(len(ents[0].GetData()))
+	for i := 1; i < len(ents); i++ {
+		if size += uint64(len(ents[i].GetData())); size > maxSize {
+			ents = ents[:i]
+			break
+		}
+	}
+	// The caller may append to the slice: a copy keeps recent intact.
+	return slices.Clone(ents), true
 }
 
 // snapMeta is what a snapshot's .raft file holds besides its term: the
@@ -55,6 +167,11 @@ func (s *storage) InitialState() (*pb.HardState, *pb.ConfState, error) {
 }
 
 func (s *storage) Entries(lo, hi, maxSize uint64) ([]*pb.Entry, error) {
+	if lo >= s.l.FirstIndex() && hi <= s.l.LastIndex()+1 {
+		if ents, ok := s.cached(lo, hi, maxSize); ok {
+			return ents, nil
+		}
+	}
 	ents, err := s.l.Entries(lo, hi, maxSize)
 	if err != nil {
 		return nil, storageErr(err)

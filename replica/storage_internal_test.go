@@ -1,0 +1,99 @@
+package replica
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/keeldb/keel/wal"
+	pb "go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+)
+
+// TestStorageRecent appends, replaces suffixes of and resets a raft log
+// at random, as the writer and a snapshot do, and checks that every read
+// of entries gives what the log's segments hold, whether recent serves
+// it or not.
+func TestStorageRecent(t *testing.T) {
+	l, err := wal.OpenRaft(t.TempDir(), "m", nil, wal.Options{SegmentSize: 1 << 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	s := &storage{l: l}
+	rng := rand.New(rand.NewPCG(3, 4))
+	term := uint64(1)
+	served := 0
+	for step := range 400 {
+		last := l.LastIndex()
+		first := last + 1
+		if last > 0 && rng.IntN(5) == 0 {
+			// A new leader replaces a suffix.
+			first = last - uint64(rng.IntN(int(min(last, 30))))
+			term++
+		}
+		var ents []*pb.Entry
+		for i := range 1 + rng.IntN(40) {
+			data := fmt.Appendf(nil, "step %d entry %d %s", step, i, make([]byte, rng.IntN(200)))
+			ents = append(ents, &pb.Entry{Index: new(first + uint64(i)), Term: new(term),
+				Type: pb.EntryConfChange.Enum(), Data: data})
+		}
+		if err := l.Append(toLog(ents), false); err != nil {
+			t.Fatal(err)
+		}
+		s.appended(ents)
+		if rng.IntN(50) == 0 {
+			s.reset()
+		}
+		for range 5 {
+			lo := l.FirstIndex() + uint64(rng.IntN(int(l.LastIndex()-l.FirstIndex()+1)))
+			hi := lo + 1 + uint64(rng.IntN(int(l.LastIndex()-lo+1)))
+			max := uint64(rng.IntN(4000))
+			if _, ok := s.cached(lo, hi, max); ok {
+				served++
+			}
+			got, err := s.Entries(lo, hi, max)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := l.Entries(lo, hi, max)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) == 0 || uint64(len(got)) > hi-lo {
+				t.Fatalf("entries %d–%d: %d of them", lo, hi, len(got))
+			}
+			for i, e := range got {
+				w := toEntry(&want[min(i, len(want)-1)])
+				if i >= len(want) {
+					// recent counts sizes a little differently: the
+					// entry must still be the log's.
+					ws, err := l.Entries(e.GetIndex(), e.GetIndex()+1, 0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					w = toEntry(&ws[0])
+				}
+				if !proto.Equal(e, w) {
+					t.Fatalf("entry %d: %v, the log holds %v", e.GetIndex(), e, w)
+				}
+			}
+			// The caller may append to what Entries returns.
+			_ = append(got, &pb.Entry{})
+		}
+		if n := len(s.recent); n > recentEntries || (n > 1 && s.bytes > recentBytes) {
+			t.Fatalf("recent holds %d entries, %d bytes", n, s.bytes)
+		}
+	}
+	if served == 0 {
+		t.Fatal("recent served no read")
+	}
+}
+
+func toLog(ents []*pb.Entry) []wal.RaftEntry {
+	out := make([]wal.RaftEntry, len(ents))
+	for i, e := range ents {
+		out[i] = fromEntry(e)
+	}
+	return out
+}
