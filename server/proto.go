@@ -126,7 +126,8 @@ func strictJSON(b []byte, v any) error {
 
 // decodeBinary reads a binary frame: messages one after another, each a
 // uvarint length and that many bytes, a tag byte first. The requests'
-// arguments alias b, which the caller must not reuse. It appends to
+// arguments alias b, which the caller must not reuse until it is done
+// with them. It appends to
 // out[:0], and takes a reducer's name from names when it is there, so
 // that a connection calling the same reducers decodes its frames
 // without allocating; names may be nil.
@@ -287,22 +288,4 @@ func (e enc) errorMsg(id uint64, msg string) []byte {
 	b = e.uint(b, "request_id", true, id)
 	b = e.str(b, "error", false, msg)
 	return e.end(b)
-}
-
-// frame joins messages into one WebSocket frame.
-func (e enc) frame(dst []byte, msgs [][]byte) []byte {
-	if e.json {
-		dst = append(dst, '[')
-		for i, m := range msgs {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = append(dst, m...)
-		}
-		return append(dst, ']')
-	}
-	for _, m := range msgs {
-		dst = codec.AppendBytes(dst, m)
-	}
-	return dst
 }
