@@ -127,10 +127,9 @@ func strictJSON(b []byte, v any) error {
 // decodeBinary reads a binary frame: messages one after another, each a
 // uvarint length and that many bytes, a tag byte first. The requests'
 // arguments alias b, which the caller must not reuse until it is done
-// with them. It appends to
-// out[:0], and takes a reducer's name from names when it is there, so
-// that a connection calling the same reducers decodes its frames
-// without allocating; names may be nil.
+// with them. It appends to out[:0], and takes a reducer's name from
+// names when it is there, so that a connection calling the same
+// reducers decodes its frames without allocating; names may be nil.
 func decodeBinary(b []byte, out []request, names map[string]string) ([]request, error) {
 	out = out[:0]
 	fr := codec.NewReader(b)
