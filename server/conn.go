@@ -247,19 +247,19 @@ func (c *conn) handle(r *request) {
 // with one operation on the executor's queue; a call that cannot be
 // queued is answered with its error.
 func (c *conn) submit() {
-	for len(c.batch) > 0 {
-		n, err := c.s.db.SubmitAll(c.batch)
+	for rest := c.batch; len(rest) > 0; {
+		n, err := c.s.db.SubmitAll(rest)
 		if err == nil {
 			break
 		}
-		b := c.batch[n].Body.(*callBody)
+		b := rest[n].Body.(*callBody)
 		c.sem.release()
 		c.calls.Done()
 		c.s.ev.push(event{kind: evResponse, c: c, seq: b.seq, msg: c.enc.reducerError(b.reqID, err.Error())})
 		putBody(b)
-		c.batch = c.batch[n+1:]
+		rest = rest[n+1:]
 	}
-	clear(c.batch[:cap(c.batch)])
+	clear(c.batch)
 	c.batch = c.batch[:0]
 }
 

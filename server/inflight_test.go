@@ -41,3 +41,27 @@ func TestMaxInFlight(t *testing.T) {
 		t.Fatalf("%d teams: %s", strings.Count(string(q.raw), `"id":`), q.raw)
 	}
 }
+
+// TestSubmitRefused: calls the database refuses (it is closed) are each
+// answered with the error, in request order, and the connection goes on.
+func TestSubmitRefused(t *testing.T) {
+	f := newFixture(t, false, server.Options{})
+	c := f.dialJSON(t, "")
+	c.expect("InitialConnection")
+	if err := f.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.send(`[{"CallReducer":{"request_id":1,"reducer":"AddTeam","args":[1,"a",1]}},
+		{"CallReducer":{"request_id":2,"reducer":"AddTeam","args":[2,"b",1]}},
+		{"CallReducer":{"request_id":3,"reducer":"NoSuch","args":[]}},
+		{"CallReducer":{"request_id":4,"reducer":"AddTeam","args":[4,"d",1]}}]`)
+	for id := 1; id <= 4; id++ {
+		r := c.expect("ReducerResult")
+		if int(r.num("request_id")) != id || string(r.body["ok"]) != "false" || r.str("error") == "" {
+			t.Fatalf("result %d: %s", id, r.raw)
+		}
+		if id != 3 && !strings.Contains(r.str("error"), "closed") {
+			t.Fatalf("result %d: %s", id, r.raw)
+		}
+	}
+}
