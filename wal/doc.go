@@ -29,7 +29,15 @@
 //
 // tidwall/wal's binary format frames each entry as a uvarint length and
 // the data; it keeps no checksum and reads a zero byte as an empty entry.
-// The data is one record:
+// Open opens and checks the segments with tidwall/wal and reads them
+// back; the raft log (RaftLog) writes through it. The commit log writes
+// its groups into the same format itself, one write of the group's
+// framed entries at the tail, starting new segment files where
+// tidwall/wal would: tidwall/wal's WriteBatch appends each batch to an
+// in-memory copy of the tail segment, regrown up to the segment size,
+// which cost 5 to 6% of the CPU of the keynote workload
+// (BENCHMARKS.md, "Pipelined executor"). TestSegmentsReadByTidwall reads
+// what the commit log writes with tidwall/wal. The data is one record:
 //
 //	+-----------------+----------------------------------------------------------+
 //	| uvarint len     | record (len bytes)                                       |
@@ -174,8 +182,9 @@
 // group's fsync meanwhile finds few of them still to write); a group
 // waits for it only when it would run past the zeros being written, and
 // preallocates itself only when none are coming. A RaftLog preallocates
-// before the write that needs the space. Before
-// tidwall/wal starts a new segment, and at Close, the zeros are checked
+// before the write that needs the space. Before a new segment starts
+// (tidwall/wal's rule for the raft log, the same rule in the commit
+// log's writer), and at Close, the zeros are checked
 // (they must be zeros: anything else stops the log with ErrCorrupt) and
 // cut off, so every segment but the open tail ends at its last entry.
 // After a crash the tail's unwritten zeros are what Open drops as a
