@@ -195,9 +195,16 @@
 // table.ErrNotFound) and change nothing. Client has one method per reducer
 // that runs it as one transaction: NewClient(rt, caller).AddPost(slug,
 // title); Client.Go() and Client.Batch(b) submit calls without waiting
-// (keel.Send). Each reducer's XReducer (a *reducer.Func) encodes and
+// (mod.Send). Each reducer's XReducer (a *reducer.Func) encodes and
 // decodes its arguments and result as reducer.Def.CallEncoded lays them
 // out: EncodeArgs, DecodeArgs, EncodeResult, DecodeResult.
+//
+// The generated file imports package mod (Module, the version guard,
+// Caller, Future, Batch...), not package keel, which re-exports the same
+// types: so the module package does not import the log (package wal) and
+// its dependencies, a build of it does not compile them, and a build of a
+// program compiles it while it compiles them. A package-level name mod in
+// the module is an error, as one named table, reducer or codec is.
 //
 // # The network client
 //
@@ -233,7 +240,7 @@
 // The generated file declares a variable of each table struct's type as it
 // was when generated, field types and tags included: when a struct changes,
 // the build stops at that line until go generate runs again. It also
-// checks runtime.GenVersion, so that a generated file and a Keel runtime
+// checks mod.GenVersion (keel.GenVersion), so that a generated file and a Keel runtime
 // that do not fit fail to build instead of misbehaving.
 //
 // # Errors
