@@ -191,12 +191,15 @@ func open(dir, name string, tables []table.Schema, o Options, lock *dirLock) (*L
 	}
 	// tidwall/wal reads the log as Keel left it; from here on the commit
 	// log writes its segments itself, in tidwall/wal's format.
+	// Its Close fsyncs the tail segment: a failure there is the disk's
+	// (an I/O error, wrapped as it is), not damage in the log.
 	last, err := w.LastIndex()
-	if cerr := w.Close(); err == nil {
-		err = cerr
-	}
+	cerr := w.Close()
 	if err != nil || last != rec.last {
 		return nil, kerr.Errorf("keel: log ends at %d after recovery, expected %d (%v): %w", last, rec.last, err, ErrCorrupt)
+	}
+	if cerr != nil {
+		return nil, kerr.Errorf("keel: open log: close the recovered log: %w", cerr)
 	}
 	// The log directory's entries (a first segment) and its own entry in
 	// dir: tidwall/wal creates both on a first open, after schema.json's
