@@ -34,8 +34,9 @@ type storage struct {
 }
 
 // Bounds of storage.recent: it keeps at most recentEntries entries and
-// recentBytes bytes of data, dropping the oldest first.
-const (
+// recentBytes bytes of data, dropping the oldest first (variables so that
+// a test can make them small).
+var (
 	recentEntries = 1 << 14
 	recentBytes   = 8 << 20
 )
@@ -68,13 +69,13 @@ func (s *storage) appended(ents []*pb.Entry) {
 		s.recent = append(s.recent, e)
 		s.bytes += len(e.GetData())
 	}
-	over := 0
-	for over < len(s.recent)-1 && (len(s.recent)-over > recentEntries || s.bytes > recentBytes) {
-		s.bytes -= len(s.recent[over].GetData())
+	over, bytes := 0, s.bytes
+	for over < len(s.recent)-1 && (len(s.recent)-over > recentEntries || bytes > recentBytes) {
+		bytes -= len(s.recent[over].GetData())
 		over++
 	}
 	if over > 0 {
-		s.drop(over)
+		s.drop(over) // takes their bytes off s.bytes
 	}
 }
 

@@ -20,8 +20,13 @@ func TestStorageRecent(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
+	// Bounds small enough that the appends below run past both.
+	oldEntries, oldBytes := recentEntries, recentBytes
+	recentEntries, recentBytes = 300, 16<<10
+	defer func() { recentEntries, recentBytes = oldEntries, oldBytes }()
 	s := &storage{l: l}
 	rng := rand.New(rand.NewPCG(3, 4))
+	dropped := 0
 	term := uint64(1)
 	served := 0
 	for step := range 400 {
@@ -81,12 +86,25 @@ func TestStorageRecent(t *testing.T) {
 			// The caller may append to what Entries returns.
 			_ = append(got, &pb.Entry{})
 		}
+		sum := 0
+		for _, e := range s.recent {
+			sum += len(e.GetData())
+		}
+		if sum != s.bytes {
+			t.Fatalf("recent holds %d bytes of data, counted %d", sum, s.bytes)
+		}
 		if n := len(s.recent); n > recentEntries || (n > 1 && s.bytes > recentBytes) {
 			t.Fatalf("recent holds %d entries, %d bytes", n, s.bytes)
+		}
+		if len(s.recent) > 0 && s.recent[0].GetIndex() > l.FirstIndex() {
+			dropped++
 		}
 	}
 	if served == 0 {
 		t.Fatal("recent served no read")
+	}
+	if dropped == 0 {
+		t.Fatal("recent never ran past its bounds")
 	}
 }
 
