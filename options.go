@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/keeldb/keel/internal/host"
+	"github.com/keeldb/keel/internal/logs"
 	"github.com/keeldb/keel/table"
 	"github.com/keeldb/keel/wal"
 )
@@ -90,6 +91,6 @@ func (o Options) wal() wal.Options {
 }
 
 func (o Options) host(m *Module, db *table.DB) host.Config {
-	return host.Config{Module: m.Name, Reducers: m.Reducers, Schedules: m.Schedules, DB: db, Logger: o.Logger, Clock: o.Clock, After: o.After,
+	return host.Config{Module: m.Name, Reducers: m.Reducers, Schedules: m.Schedules, DB: db, Logger: logs.Adapt(o.Logger), Clock: o.Clock, After: o.After,
 		QueueCalls: o.QueueCalls, QueueBytes: o.QueueBytes, FailFast: o.FailFast}
 }

@@ -140,6 +140,30 @@ func TestModuleImportsNoLog(t *testing.T) {
 	}
 }
 
+// TestModuleImportsNoSlog checks that neither a generated module package
+// nor the packages it is built on import log/slog or encoding/json, which
+// cost every clean build of a module their compile (and log/slog's
+// reflect-heavy code): the runtime and the reducers log through
+// reducer.Logger, and package keel adapts Options.Logger to it.
+func TestModuleImportsNoSlog(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	for _, pkg := range []string{"../examples/chat/chat", "../examples/posts/blog", "./internal/benchmod",
+		"../table", "../reducer", "../runtime", "../mod"} {
+		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			switch dep {
+			case "log/slog", "encoding/json", "log":
+				t.Errorf("%s imports %s", pkg, dep)
+			}
+		}
+	}
+}
+
 // TestModuleCompilesNoEngine checks that a generated module package does
 // not compile the index engine's generic B-tree (tidwall/btree's BTreeG)
 // or the generic map inside sync.Map again: package table holds them

@@ -1,7 +1,6 @@
 package reducer
 
 import (
-	"log/slog"
 	"math/rand/v2"
 	"time"
 
@@ -24,7 +23,21 @@ type Ctx struct {
 	// transaction draws the same numbers.
 	Rand *rand.Rand
 	// Log carries the reducer's name and transaction id.
-	Log *slog.Logger
+	Log Logger
 	// Reducer is the name of the running reducer.
 	Reducer string
+}
+
+// Logger is what a reducer logs through: the database's *slog.Logger
+// (keel.Options.Logger), adapted by package keel, so that a module's
+// build does not compile log/slog. Each method takes what the
+// slog.Logger method of the same name takes: a message, then key-value
+// pairs or slog.Attr values; With returns a logger that adds its
+// arguments to every line.
+type Logger interface {
+	Debug(msg string, args ...any)
+	Info(msg string, args ...any)
+	Warn(msg string, args ...any)
+	Error(msg string, args ...any)
+	With(args ...any) Logger
 }

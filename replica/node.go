@@ -11,6 +11,7 @@ import (
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/internal/host"
 	"github.com/keeldb/keel/internal/kerr"
+	"github.com/keeldb/keel/internal/logs"
 	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/wal"
 	"go.etcd.io/raft/v3"
@@ -194,7 +195,7 @@ func Open(cfg Config) (*Node, error) {
 	n.clog = newCommitLog(n, n.applied)
 	n.store = &storage{l: l}
 	rt, err := runtime.New(host.Config{Module: m.Name, Reducers: m.Reducers, Schedules: nil, DB: l.DB(), Existing: true,
-		Log: n.clog, Logger: cfg.Logger, Clock: cfg.Clock, QueueCalls: cfg.QueueCalls, QueueBytes: cfg.QueueBytes, FailFast: cfg.FailFast})
+		Log: n.clog, Logger: logs.Adapt(cfg.Logger), Clock: cfg.Clock, QueueCalls: cfg.QueueCalls, QueueBytes: cfg.QueueBytes, FailFast: cfg.FailFast})
 	if err != nil {
 		l.Close()
 		return nil, err

@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -38,8 +37,8 @@ type Runtime struct {
 	mod      string
 	reducers map[string]*reducer.Def
 	members  map[*reducer.Def]bool
-	logger   *slog.Logger
-	quiet    bool // logger discards: no per-call logger
+	logger   reducer.Logger
+	quiet    bool // no logger given: no per-call logger
 	clock    func() time.Time
 	log      host.CommitLog
 	readOnly bool
@@ -102,9 +101,8 @@ func New(cfg host.Config) (*Runtime, error) {
 		members: make(map[*reducer.Def]bool, len(cfg.Reducers)), done: make(chan struct{}),
 		seqs: map[seqKey]table.SeqMove{}}
 	if rt.logger == nil {
-		rt.logger = slog.New(slog.DiscardHandler)
+		rt.logger, rt.quiet = discard{}, true
 	}
-	rt.quiet = rt.logger.Handler() == slog.DiscardHandler
 	if rt.clock == nil {
 		rt.clock = time.Now
 	}
@@ -422,3 +420,12 @@ func (rt *Runtime) Close() error {
 	}
 	return nil
 }
+
+// discard is the logger of a runtime given none.
+type discard struct{}
+
+func (discard) Debug(string, ...any)         {}
+func (discard) Info(string, ...any)          {}
+func (discard) Warn(string, ...any)          {}
+func (discard) Error(string, ...any)         {}
+func (d discard) With(...any) reducer.Logger { return d }

@@ -5,7 +5,6 @@
 package host
 
 import (
-	"log/slog"
 	"time"
 
 	"github.com/keeldb/keel/reducer"
@@ -25,8 +24,10 @@ type Config struct {
 	Log CommitLog
 	// ReadOnly refuses every call: the database only serves views.
 	ReadOnly bool
-	Logger   *slog.Logger // never nil
-	Clock    func() time.Time
+	// Logger receives the runtime's and the reducers' lines; nil
+	// discards (see logs.Adapt).
+	Logger reducer.Logger
+	Clock  func() time.Time
 	// After returns a channel that receives once Clock's time has moved
 	// on by d; the scheduler waits on it. nil is time.After.
 	After func(d time.Duration) <-chan time.Time
