@@ -174,8 +174,8 @@
 // (table.Rows and table.Writer; a table without a primary key has
 // table.SetWriter's Insert and Delete(row), and Has(row) for membership:
 // inserting an identical row again is a no-op). For each index, e.g.
-// BySlug() (table.ByUnique, ByUniqueTx in a transaction, ByIndex for an
-// index that is not unique, ByHash and ByHashTx for a hash index):
+// BySlug() (a *table.ByUnique, *ByUniqueTx in a transaction, *ByIndex for
+// an index that is not unique, *ByHash and *ByHashTx for a hash index):
 //
 //	Find(slug) (T, bool)                 unique indexes and the primary key
 //	Update(row), Delete(slug)            unique indexes and the primary key

@@ -1019,11 +1019,11 @@ func (g *emitter) readerType(t *tableModel, ix *indexModel) string {
 	tp := "[" + t.Type + ", " + ix.Cols[0].Type.expr + "]"
 	switch {
 	case ix.Hash:
-		return "table.ByHash" + tp
+		return "*table.ByHash" + tp
 	case ix.Unique:
-		return "table.ByUnique" + tp
+		return "*table.ByUnique" + tp
 	}
-	return "table.ByIndex" + tp
+	return "*table.ByIndex" + tp
 }
 
 // readerOf is the expression of readerType on the *table.Reader r.
@@ -1047,9 +1047,9 @@ func (g *emitter) writerType(t *tableModel, ix *indexModel) string {
 	}
 	tp := "[" + t.Type + ", " + ix.Cols[0].Type.expr + "]"
 	if ix.Hash {
-		return "table.ByHashTx" + tp
+		return "*table.ByHashTx" + tp
 	}
-	return "table.ByUniqueTx" + tp
+	return "*table.ByUniqueTx" + tp
 }
 
 // writerOf is the expression of writerType on the *table.Table tt.

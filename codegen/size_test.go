@@ -169,7 +169,8 @@ func TestModuleImportsNoSlog(t *testing.T) {
 // or the generic map inside sync.Map again: package table holds them
 // where no type or inlined body that a module instantiates names them
 // (see table.btOf and table.layoutOf), so they are compiled once, in
-// package table.
+// package table. Nor does it compile the index readers' methods twice
+// (for a value and for a pointer receiver).
 func TestModuleCompilesNoEngine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the go command")
@@ -191,6 +192,11 @@ func TestModuleCompilesNoEngine(t *testing.T) {
 		funcs++
 		if sym := f[len(f)-1]; strings.Contains(sym, "btree.") || strings.Contains(sym, "HashTrieMap") {
 			t.Errorf("the blog module compiles %s", sym)
+		}
+		// The index readers' methods have pointer receivers, so that
+		// each is compiled once per instantiation, not also for the value.
+		if sym := f[len(f)-1]; strings.HasPrefix(sym, "github.com/keeldb/keel/table.By") {
+			t.Errorf("the blog module compiles %s, a value-receiver method of an index reader", sym)
 		}
 	}
 	if funcs == 0 {

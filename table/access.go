@@ -50,6 +50,15 @@ func (x *Key[R, K]) row(k K) *R {
 // methods) for every key type, where a function is compiled only for the
 // keys that call it: a key type used only by indexes that are not unique
 // instantiates ByIndex alone.
+//
+// The index readers (ByIndex, ByUnique, ByUniqueTx, ByHash, ByHashTx) are
+// handed out by pointer and their methods have pointer receivers: a
+// module compiles, for each instantiated type, every method of its method
+// set, and a method with a value receiver is in two (the value's and the
+// pointer's), each compiled with its body inlined, so value receivers
+// doubled what each index costs every module's compile. The pointer does
+// not escape when a reader is used where it is made (r.ByName().Find(k)),
+// so it costs no allocation.
 
 // RowsOf reads r by k, the primary key.
 func RowsOf[R, K any](k *Key[R, K], r *Reader[R]) Rows[R, K] { return Rows[R, K]{r, k} }
@@ -61,25 +70,25 @@ func WriterOf[R, K any](k *Key[R, K], t *Table[R]) Writer[R, K] { return Writer[
 func SetOf[R any](t *Table[R]) SetWriter[R] { return SetWriter[R]{t} }
 
 // IndexOf reads r by k, a B-tree index that is not unique.
-func IndexOf[R, K any](k *Key[R, K], r *Reader[R]) ByIndex[R, K] { return ByIndex[R, K]{r, k} }
+func IndexOf[R, K any](k *Key[R, K], r *Reader[R]) *ByIndex[R, K] { return &ByIndex[R, K]{r, k} }
 
 // UniqueOf reads r by k, a unique B-tree index (or the primary key).
-func UniqueOf[R, K any](k *Key[R, K], r *Reader[R]) ByUnique[R, K] {
-	return ByUnique[R, K]{r, k}
+func UniqueOf[R, K any](k *Key[R, K], r *Reader[R]) *ByUnique[R, K] {
+	return &ByUnique[R, K]{r, k}
 }
 
 // UniqueTxOf reads and writes t by k, a unique B-tree index (or the
 // primary key).
-func UniqueTxOf[R, K any](k *Key[R, K], t *Table[R]) ByUniqueTx[R, K] {
-	return ByUniqueTx[R, K]{ByUnique[R, K]{&t.Reader, k}, t}
+func UniqueTxOf[R, K any](k *Key[R, K], t *Table[R]) *ByUniqueTx[R, K] {
+	return &ByUniqueTx[R, K]{ByUnique[R, K]{&t.Reader, k}, t}
 }
 
 // HashOf reads r by k, a hash index.
-func HashOf[R, K any](k *Key[R, K], r *Reader[R]) ByHash[R, K] { return ByHash[R, K]{r, k} }
+func HashOf[R, K any](k *Key[R, K], r *Reader[R]) *ByHash[R, K] { return &ByHash[R, K]{r, k} }
 
 // HashTxOf reads and writes t by k, a hash index.
-func HashTxOf[R, K any](k *Key[R, K], t *Table[R]) ByHashTx[R, K] {
-	return ByHashTx[R, K]{ByHash[R, K]{&t.Reader, k}, t}
+func HashTxOf[R, K any](k *Key[R, K], t *Table[R]) *ByHashTx[R, K] {
+	return &ByHashTx[R, K]{ByHash[R, K]{&t.Reader, k}, t}
 }
 
 // Rows reads a table: inside a transaction it sees the transaction's own
@@ -191,21 +200,21 @@ type ByIndex[R, K any] struct {
 }
 
 // Filter yields the rows with key k, in primary-key order.
-func (x ByIndex[R, K]) Filter(k K) iter.Seq[R] {
+func (x *ByIndex[R, K]) Filter(k K) iter.Seq[R] {
 	return filterSeq(x.r, x.k, k)
 }
 
 // Between yields, in key order, the rows whose key lies in [lo, hi).
-func (x ByIndex[R, K]) Between(lo, hi K) iter.Seq[R] {
+func (x *ByIndex[R, K]) Between(lo, hi K) iter.Seq[R] {
 	return betweenSeq(x.r, x.k, lo, hi)
 }
 
 // Range yields the rows between two bounds (see Incl, Excl, Prefix; a zero
 // Bound leaves its end open) in key order.
-func (x ByIndex[R, K]) Range(lo, hi Bound[R]) iter.Seq[R] { return x.r.Scan(x.k.ix, lo, hi) }
+func (x *ByIndex[R, K]) Range(lo, hi Bound[R]) iter.Seq[R] { return x.r.Scan(x.k.ix, lo, hi) }
 
 // RangeBackward yields the rows between two bounds in reverse key order.
-func (x ByIndex[R, K]) RangeBackward(lo, hi Bound[R]) iter.Seq[R] {
+func (x *ByIndex[R, K]) RangeBackward(lo, hi Bound[R]) iter.Seq[R] {
 	return x.r.ScanBackward(x.k.ix, lo, hi)
 }
 
@@ -220,26 +229,26 @@ type ByUnique[R, K any] struct {
 
 // Filter yields the row with key k, if there is one: the row Find
 // returns.
-func (x ByUnique[R, K]) Filter(k K) iter.Seq[R] {
+func (x *ByUnique[R, K]) Filter(k K) iter.Seq[R] {
 	return filterSeq(x.r, x.k, k)
 }
 
 // Between yields, in key order, the rows whose key lies in [lo, hi).
-func (x ByUnique[R, K]) Between(lo, hi K) iter.Seq[R] {
+func (x *ByUnique[R, K]) Between(lo, hi K) iter.Seq[R] {
 	return betweenSeq(x.r, x.k, lo, hi)
 }
 
 // Range yields the rows between two bounds (see Incl, Excl, Prefix; a zero
 // Bound leaves its end open) in key order.
-func (x ByUnique[R, K]) Range(lo, hi Bound[R]) iter.Seq[R] { return x.r.Scan(x.k.ix, lo, hi) }
+func (x *ByUnique[R, K]) Range(lo, hi Bound[R]) iter.Seq[R] { return x.r.Scan(x.k.ix, lo, hi) }
 
 // RangeBackward yields the rows between two bounds in reverse key order.
-func (x ByUnique[R, K]) RangeBackward(lo, hi Bound[R]) iter.Seq[R] {
+func (x *ByUnique[R, K]) RangeBackward(lo, hi Bound[R]) iter.Seq[R] {
 	return x.r.ScanBackward(x.k.ix, lo, hi)
 }
 
 // Find returns the row with key k.
-func (x ByUnique[R, K]) Find(k K) (R, bool) { return find(x.r, x.k.ix, x.k.row(k)) }
+func (x *ByUnique[R, K]) Find(k K) (R, bool) { return find(x.r, x.k.ix, x.k.row(k)) }
 
 // ByUniqueTx reads and writes a table by a unique B-tree index.
 type ByUniqueTx[R, K any] struct {
@@ -250,10 +259,10 @@ type ByUniqueTx[R, K any] struct {
 // Update replaces the row whose key equals row's, only if it is present
 // (otherwise a *NotFoundError). Autoinc columns that are 0 in row keep
 // their stored values.
-func (x ByUniqueTx[R, K]) Update(row R) (R, error) { return x.t.UpdateBy(x.k.ix, row) }
+func (x *ByUniqueTx[R, K]) Update(row R) (R, error) { return x.t.UpdateBy(x.k.ix, row) }
 
 // Delete removes the row with key k and returns it, or a *NotFoundError.
-func (x ByUniqueTx[R, K]) Delete(k K) (R, error) { return deleteBy(x.t, x.k.ix, x.k.row(k)) }
+func (x *ByUniqueTx[R, K]) Delete(k K) (R, error) { return deleteBy(x.t, x.k.ix, x.k.row(k)) }
 
 // ByHash reads a table by a hash index, which finds rows by their whole
 // key and has no order.
@@ -263,10 +272,10 @@ type ByHash[R, K any] struct {
 }
 
 // Find returns the row with key k.
-func (x ByHash[R, K]) Find(k K) (R, bool) { return find(x.r, x.k.ix, x.k.row(k)) }
+func (x *ByHash[R, K]) Find(k K) (R, bool) { return find(x.r, x.k.ix, x.k.row(k)) }
 
 // Filter yields the row with key k, if there is one.
-func (x ByHash[R, K]) Filter(k K) iter.Seq[R] {
+func (x *ByHash[R, K]) Filter(k K) iter.Seq[R] {
 	return filterSeq(x.r, x.k, k)
 }
 
@@ -279,10 +288,10 @@ type ByHashTx[R, K any] struct {
 // Update replaces the row whose key equals row's, only if it is present
 // (otherwise a *NotFoundError). Autoinc columns that are 0 in row keep
 // their stored values.
-func (x ByHashTx[R, K]) Update(row R) (R, error) { return x.t.UpdateBy(x.k.ix, row) }
+func (x *ByHashTx[R, K]) Update(row R) (R, error) { return x.t.UpdateBy(x.k.ix, row) }
 
 // Delete removes the row with key k and returns it, or a *NotFoundError.
-func (x ByHashTx[R, K]) Delete(k K) (R, error) { return deleteBy(x.t, x.k.ix, x.k.row(k)) }
+func (x *ByHashTx[R, K]) Delete(k K) (R, error) { return deleteBy(x.t, x.k.ix, x.k.row(k)) }
 
 // StringIndex returns a B-tree index named name on one column of a string
 // type, the field col points to, and its key: what generated code declares

@@ -320,12 +320,12 @@ func keelDecodeSample(src []byte, r *Sample) error {
 type SampleReader struct{ table.Rows[Sample, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r SampleReader) ByID() table.ByUnique[Sample, uint64] {
+func (r SampleReader) ByID() *table.ByUnique[Sample, uint64] {
 	return table.UniqueOf(keelSampleByID, r.Reader())
 }
 
 // ByText reads the table by its index text (text).
-func (r SampleReader) ByText() table.ByIndex[Sample, string] {
+func (r SampleReader) ByText() *table.ByIndex[Sample, string] {
 	return table.IndexOf(keelSampleByText, r.Reader())
 }
 
@@ -336,6 +336,6 @@ type SampleTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t SampleTable) ByID() table.ByUniqueTx[Sample, uint64] {
+func (t SampleTable) ByID() *table.ByUniqueTx[Sample, uint64] {
 	return table.UniqueTxOf(keelSampleByID, t.Table())
 }

@@ -258,12 +258,12 @@ var (
 type ReminderReader struct{ table.Rows[Reminder, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r ReminderReader) ByID() table.ByUnique[Reminder, uint64] {
+func (r ReminderReader) ByID() *table.ByUnique[Reminder, uint64] {
 	return table.UniqueOf(keelReminderByID, r.Reader())
 }
 
 // ByAt reads the table by its index at (at).
-func (r ReminderReader) ByAt() table.ByIndex[Reminder, time.Time] {
+func (r ReminderReader) ByAt() *table.ByIndex[Reminder, time.Time] {
 	return table.IndexOf(keelReminderByAt, r.Reader())
 }
 
@@ -274,7 +274,7 @@ type ReminderTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t ReminderTable) ByID() table.ByUniqueTx[Reminder, uint64] {
+func (t ReminderTable) ByID() *table.ByUniqueTx[Reminder, uint64] {
 	return table.UniqueTxOf(keelReminderByID, t.Table())
 }
 
@@ -333,12 +333,12 @@ func keelDecodeSent(src []byte, r *Sent) error {
 type SentReader struct{ table.Rows[Sent, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r SentReader) ByID() table.ByUnique[Sent, uint64] {
+func (r SentReader) ByID() *table.ByUnique[Sent, uint64] {
 	return table.UniqueOf(keelSentByID, r.Reader())
 }
 
 // ByReminder reads the table by its index reminder (reminder).
-func (r SentReader) ByReminder() table.ByIndex[Sent, uint64] {
+func (r SentReader) ByReminder() *table.ByIndex[Sent, uint64] {
 	return table.IndexOf(keelSentByReminder, r.Reader())
 }
 
@@ -349,6 +349,6 @@ type SentTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t SentTable) ByID() table.ByUniqueTx[Sent, uint64] {
+func (t SentTable) ByID() *table.ByUniqueTx[Sent, uint64] {
 	return table.UniqueTxOf(keelSentByID, t.Table())
 }

@@ -507,22 +507,22 @@ var (
 type PostReader struct{ table.Rows[Post, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r PostReader) ByID() table.ByUnique[Post, uint64] {
+func (r PostReader) ByID() *table.ByUnique[Post, uint64] {
 	return table.UniqueOf(keelPostByID, r.Reader())
 }
 
 // BySlug reads the table by its unique index slug (slug).
-func (r PostReader) BySlug() table.ByUnique[Post, string] {
+func (r PostReader) BySlug() *table.ByUnique[Post, string] {
 	return table.UniqueOf(keelPostBySlug, r.Reader())
 }
 
 // ByAuthor reads the table by its index author (author).
-func (r PostReader) ByAuthor() table.ByIndex[Post, string] {
+func (r PostReader) ByAuthor() *table.ByIndex[Post, string] {
 	return table.IndexOf(keelPostByAuthor, r.Reader())
 }
 
 // ByCreated reads the table by its index created (created).
-func (r PostReader) ByCreated() table.ByIndex[Post, time.Time] {
+func (r PostReader) ByCreated() *table.ByIndex[Post, time.Time] {
 	return table.IndexOf(keelPostByCreated, r.Reader())
 }
 
@@ -533,12 +533,12 @@ type PostTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t PostTable) ByID() table.ByUniqueTx[Post, uint64] {
+func (t PostTable) ByID() *table.ByUniqueTx[Post, uint64] {
 	return table.UniqueTxOf(keelPostByID, t.Table())
 }
 
 // BySlug reads and writes the table by its unique index slug (slug).
-func (t PostTable) BySlug() table.ByUniqueTx[Post, string] {
+func (t PostTable) BySlug() *table.ByUniqueTx[Post, string] {
 	return table.UniqueTxOf(keelPostBySlug, t.Table())
 }
 
@@ -1063,15 +1063,15 @@ var (
 type LikeReader struct{ table.Rows[Like, Like] }
 
 // ByPost reads the table by its index post (post).
-func (r LikeReader) ByPost() table.ByIndex[Like, uint64] {
+func (r LikeReader) ByPost() *table.ByIndex[Like, uint64] {
 	return table.IndexOf(keelLikeByPost, r.Reader())
 }
 
 // ByUp reads the table by its index up (up).
-func (r LikeReader) ByUp() table.ByIndex[Like, bool] { return table.IndexOf(keelLikeByUp, r.Reader()) }
+func (r LikeReader) ByUp() *table.ByIndex[Like, bool] { return table.IndexOf(keelLikeByUp, r.Reader()) }
 
 // ByKey reads the table by its unique index by_key (key).
-func (r LikeReader) ByKey() table.ByUnique[Like, []byte] {
+func (r LikeReader) ByKey() *table.ByUnique[Like, []byte] {
 	return table.UniqueOf(keelLikeByKey, r.Reader())
 }
 
@@ -1082,7 +1082,7 @@ type LikeTable struct {
 }
 
 // ByKey reads and writes the table by its unique index by_key (key).
-func (t LikeTable) ByKey() table.ByUniqueTx[Like, []byte] {
+func (t LikeTable) ByKey() *table.ByUniqueTx[Like, []byte] {
 	return table.UniqueTxOf(keelLikeByKey, t.Table())
 }
 
@@ -1127,12 +1127,12 @@ func keelDecodeEvent(src []byte, r *Event) error {
 type EventReader struct{ table.Rows[Event, int32] }
 
 // BySeq reads the table by its primary key (seq).
-func (r EventReader) BySeq() table.ByUnique[Event, int32] {
+func (r EventReader) BySeq() *table.ByUnique[Event, int32] {
 	return table.UniqueOf(keelEventBySeq, r.Reader())
 }
 
 // ByKind reads the table by its index kind (kind).
-func (r EventReader) ByKind() table.ByIndex[Event, Status] {
+func (r EventReader) ByKind() *table.ByIndex[Event, Status] {
 	return table.IndexOf(keelEventByKind, r.Reader())
 }
 
@@ -1143,7 +1143,7 @@ type EventTable struct {
 }
 
 // BySeq reads and writes the table by its primary key (seq).
-func (t EventTable) BySeq() table.ByUniqueTx[Event, int32] {
+func (t EventTable) BySeq() *table.ByUniqueTx[Event, int32] {
 	return table.UniqueTxOf(keelEventBySeq, t.Table())
 }
 
@@ -1277,12 +1277,12 @@ var (
 type AccountReader struct{ table.Rows[Account, uint64] }
 
 // ByID reads the table by its hash primary key (id).
-func (r AccountReader) ByID() table.ByHash[Account, uint64] {
+func (r AccountReader) ByID() *table.ByHash[Account, uint64] {
 	return table.HashOf(keelAccountByID, r.Reader())
 }
 
 // ByHandle reads the table by its hash unique index handle (handle).
-func (r AccountReader) ByHandle() table.ByHash[Account, string] {
+func (r AccountReader) ByHandle() *table.ByHash[Account, string] {
 	return table.HashOf(keelAccountByHandle, r.Reader())
 }
 
@@ -1293,12 +1293,12 @@ type AccountTable struct {
 }
 
 // ByID reads and writes the table by its hash primary key (id).
-func (t AccountTable) ByID() table.ByHashTx[Account, uint64] {
+func (t AccountTable) ByID() *table.ByHashTx[Account, uint64] {
 	return table.HashTxOf(keelAccountByID, t.Table())
 }
 
 // ByHandle reads and writes the table by its hash unique index handle (handle).
-func (t AccountTable) ByHandle() table.ByHashTx[Account, string] {
+func (t AccountTable) ByHandle() *table.ByHashTx[Account, string] {
 	return table.HashTxOf(keelAccountByHandle, t.Table())
 }
 

@@ -119,7 +119,7 @@ func keelDecodeItem(src []byte, r *Item) error {
 type ItemReader struct{ table.Rows[Item, string] }
 
 // ByName reads the table by its primary key (name).
-func (r ItemReader) ByName() table.ByUnique[Item, string] {
+func (r ItemReader) ByName() *table.ByUnique[Item, string] {
 	return table.UniqueOf(keelItemByName, r.Reader())
 }
 
@@ -130,6 +130,6 @@ type ItemTable struct {
 }
 
 // ByName reads and writes the table by its primary key (name).
-func (t ItemTable) ByName() table.ByUniqueTx[Item, string] {
+func (t ItemTable) ByName() *table.ByUniqueTx[Item, string] {
 	return table.UniqueTxOf(keelItemByName, t.Table())
 }

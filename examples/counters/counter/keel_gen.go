@@ -205,7 +205,7 @@ func keelDecodeCounter(src []byte, r *Counter) error {
 type CounterReader struct{ table.Rows[Counter, string] }
 
 // ByCounterID reads the table by its primary key (counter_id).
-func (r CounterReader) ByCounterID() table.ByUnique[Counter, string] {
+func (r CounterReader) ByCounterID() *table.ByUnique[Counter, string] {
 	return table.UniqueOf(keelCounterByCounterID, r.Reader())
 }
 
@@ -216,7 +216,7 @@ type CounterTable struct {
 }
 
 // ByCounterID reads and writes the table by its primary key (counter_id).
-func (t CounterTable) ByCounterID() table.ByUniqueTx[Counter, string] {
+func (t CounterTable) ByCounterID() *table.ByUniqueTx[Counter, string] {
 	return table.UniqueTxOf(keelCounterByCounterID, t.Table())
 }
 
@@ -261,7 +261,7 @@ func keelDecodeItem(src []byte, r *Item) error {
 type ItemReader struct{ table.Rows[Item, int64] }
 
 // ByID reads the table by its primary key (id).
-func (r ItemReader) ByID() table.ByUnique[Item, int64] {
+func (r ItemReader) ByID() *table.ByUnique[Item, int64] {
 	return table.UniqueOf(keelItemByID, r.Reader())
 }
 
@@ -272,6 +272,6 @@ type ItemTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t ItemTable) ByID() table.ByUniqueTx[Item, int64] {
+func (t ItemTable) ByID() *table.ByUniqueTx[Item, int64] {
 	return table.UniqueTxOf(keelItemByID, t.Table())
 }

@@ -172,7 +172,7 @@ func keelDecodeCounter(src []byte, r *Counter) error {
 type CounterReader struct{ table.Rows[Counter, string] }
 
 // ByName reads the table by its primary key (name).
-func (r CounterReader) ByName() table.ByUnique[Counter, string] {
+func (r CounterReader) ByName() *table.ByUnique[Counter, string] {
 	return table.UniqueOf(keelCounterByName, r.Reader())
 }
 
@@ -183,7 +183,7 @@ type CounterTable struct {
 }
 
 // ByName reads and writes the table by its primary key (name).
-func (t CounterTable) ByName() table.ByUniqueTx[Counter, string] {
+func (t CounterTable) ByName() *table.ByUniqueTx[Counter, string] {
 	return table.UniqueTxOf(keelCounterByName, t.Table())
 }
 
@@ -230,12 +230,12 @@ func keelDecodeInvoice(src []byte, r *Invoice) error {
 type InvoiceReader struct{ table.Rows[Invoice, uint64] }
 
 // ByNumber reads the table by its primary key (number).
-func (r InvoiceReader) ByNumber() table.ByUnique[Invoice, uint64] {
+func (r InvoiceReader) ByNumber() *table.ByUnique[Invoice, uint64] {
 	return table.UniqueOf(keelInvoiceByNumber, r.Reader())
 }
 
 // ByCustomer reads the table by its index customer (customer).
-func (r InvoiceReader) ByCustomer() table.ByIndex[Invoice, string] {
+func (r InvoiceReader) ByCustomer() *table.ByIndex[Invoice, string] {
 	return table.IndexOf(keelInvoiceByCustomer, r.Reader())
 }
 
@@ -246,6 +246,6 @@ type InvoiceTable struct {
 }
 
 // ByNumber reads and writes the table by its primary key (number).
-func (t InvoiceTable) ByNumber() table.ByUniqueTx[Invoice, uint64] {
+func (t InvoiceTable) ByNumber() *table.ByUniqueTx[Invoice, uint64] {
 	return table.UniqueTxOf(keelInvoiceByNumber, t.Table())
 }

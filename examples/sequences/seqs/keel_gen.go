@@ -192,7 +192,7 @@ func keelDecodeSpin(src []byte, r *Spin) error {
 type SpinReader struct{ table.Rows[Spin, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r SpinReader) ByID() table.ByUnique[Spin, uint64] {
+func (r SpinReader) ByID() *table.ByUnique[Spin, uint64] {
 	return table.UniqueOf(keelSpinByID, r.Reader())
 }
 
@@ -203,7 +203,7 @@ type SpinTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t SpinTable) ByID() table.ByUniqueTx[Spin, uint64] {
+func (t SpinTable) ByID() *table.ByUniqueTx[Spin, uint64] {
 	return table.UniqueTxOf(keelSpinByID, t.Table())
 }
 
@@ -246,7 +246,7 @@ func keelDecodeFloor(src []byte, r *Floor) error {
 type FloorReader struct{ table.Rows[Floor, int16] }
 
 // ByLevel reads the table by its primary key (level).
-func (r FloorReader) ByLevel() table.ByUnique[Floor, int16] {
+func (r FloorReader) ByLevel() *table.ByUnique[Floor, int16] {
 	return table.UniqueOf(keelFloorByLevel, r.Reader())
 }
 
@@ -257,6 +257,6 @@ type FloorTable struct {
 }
 
 // ByLevel reads and writes the table by its primary key (level).
-func (t FloorTable) ByLevel() table.ByUniqueTx[Floor, int16] {
+func (t FloorTable) ByLevel() *table.ByUniqueTx[Floor, int16] {
 	return table.UniqueTxOf(keelFloorByLevel, t.Table())
 }
