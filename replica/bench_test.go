@@ -225,6 +225,7 @@ func BenchmarkReplicated(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/nodes=%d", work, nodes), func(b *testing.B) {
 				ctx := context.Background()
 				var conn keel.Conn
+				var cluster []*replica.Node
 				if nodes == 1 {
 					db, err := keel.Open(b.TempDir(), benchModule, keel.Options{SnapshotBytes: -1, SnapshotEvery: -1})
 					if err != nil {
@@ -233,7 +234,8 @@ func BenchmarkReplicated(b *testing.B) {
 					defer db.Close()
 					conn = db
 				} else {
-					conn = benchLeader(b, httpCluster(b, nodes))
+					cluster = httpCluster(b, nodes)
+					conn = benchLeader(b, cluster)
 				}
 				if work == "transfer" {
 					if _, err := keel.Run(ctx, conn, "", loadFn, benchAccounts); err != nil {
@@ -247,8 +249,31 @@ func BenchmarkReplicated(b *testing.B) {
 				for b.Loop() {
 					pipeline(b, 3*time.Second, gen)
 				}
+				if nodes > 1 {
+					reportStats(b, conn.(*replica.Node), cluster)
+				}
 			})
 		}
+	}
+}
+
+// reportStats reports the pipeline's counters (Node.Stats): the entries
+// per fsync of the leader and of the followers, and the mean time from
+// execution to release of a group's oldest commit.
+func reportStats(b *testing.B, leader *replica.Node, nodes []*replica.Node) {
+	var fs replica.Stats
+	for _, nd := range nodes {
+		if nd != leader {
+			s := nd.Stats()
+			fs.Syncs += s.Syncs
+			fs.Entries += s.Entries
+		}
+	}
+	ls := leader.Stats()
+	if ls.Syncs > 0 && fs.Syncs > 0 && ls.Proposals > 0 {
+		b.ReportMetric(float64(ls.Entries)/float64(ls.Syncs), "leader-entries/fsync")
+		b.ReportMetric(float64(fs.Entries)/float64(fs.Syncs), "follower-entries/fsync")
+		b.ReportMetric(ls.ReleaseWait.Seconds()*1000/float64(ls.Proposals), "release-ms")
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 //	                       409: the reducer returned an error (rolled back); the body says which
 //	                       503 with X-Keel-Outcome: unknown: ErrOutcomeUnknown
 //	GET  /status           the node's Status as JSON
+//	GET  /stats            the node's Stats (its write pipeline's counters) as JSON
 //	POST /members?id=&addr=    add a member; DELETE /members?id=  remove one (leader only)
 //
 // Clients (Client) follow X-Keel-Leader-Addr to the leader.
@@ -51,6 +52,10 @@ func Handler(n *Node) http.Handler {
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(n.Status())
+	})
+	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(n.Stats())
 	})
 	mux.HandleFunc("/members", func(w http.ResponseWriter, r *http.Request) {
 		id, err := strconv.ParseUint(r.URL.Query().Get("id"), 10, 64)

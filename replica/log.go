@@ -2,6 +2,7 @@ package replica
 
 import (
 	"sync"
+	"time"
 
 	"github.com/keeldb/keel/table"
 	pb "go.etcd.io/raft/v3/raftpb"
@@ -22,6 +23,11 @@ type commitLog struct {
 	// applied (while following): the runtime's LastIndex.
 	last    uint64
 	pending []*pb.Entry // appended, not yet proposed
+	// marks are the first index of each group taken to propose and when
+	// it was appended, oldest first, until the group is released (the
+	// node's Stats).
+	marks   []mark
+	firstAt time.Time // when pending's first entry was appended
 	// resolved is the last index released or taken back: Wait returns
 	// once it reaches the index waited for.
 	resolved uint64
@@ -48,6 +54,9 @@ func (l *commitLog) Append(c *table.Commit) (uint64, error) {
 		return 0, l.err
 	}
 	l.last++
+	if len(l.pending) == 0 {
+		l.firstAt = time.Now()
+	}
 	l.pending = append(l.pending, &pb.Entry{Type: pb.EntryNormal.Enum(), Data: data})
 	return l.last, nil
 }
@@ -65,6 +74,9 @@ func (l *commitLog) appendConf(cc *pb.ConfChangeV2) (uint64, error) {
 		return 0, l.err
 	}
 	l.last++
+	if len(l.pending) == 0 {
+		l.firstAt = time.Now()
+	}
 	l.pending = append(l.pending, &pb.Entry{Type: pb.EntryConfChangeV2.Enum(), Data: data})
 	l.n.kick()
 	return l.last, nil
@@ -76,7 +88,28 @@ func (l *commitLog) take() []*pb.Entry {
 	defer l.mu.Unlock()
 	p := l.pending
 	l.pending = nil
+	if len(p) > 0 {
+		l.marks = append(l.marks, mark{index: l.last + 1 - uint64(len(p)), at: l.firstAt})
+	}
 	return p
+}
+
+// mark is when the first entry of a group proposed was appended.
+type mark struct {
+	index uint64
+	at    time.Time
+}
+
+// released counts, in the node's Stats, the groups released through
+// index.
+func (l *commitLog) released(through uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	i := 0
+	for ; i < len(l.marks) && l.marks[i].index <= through; i++ {
+		l.n.stats.released(time.Since(l.marks[i].at))
+	}
+	l.marks = append(l.marks[:0], l.marks[i:]...)
 }
 
 // reset forgets what was appended and not proposed: the runtime took it
@@ -85,6 +118,7 @@ func (l *commitLog) take() []*pb.Entry {
 func (l *commitLog) reset(last uint64) {
 	l.mu.Lock()
 	l.pending = nil
+	l.marks = l.marks[:0]
 	l.epoch++ // what Wait waits for was taken back: it returns
 	l.last = last
 	l.resolved = last

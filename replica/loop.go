@@ -293,6 +293,7 @@ func (n *Node) writer() {
 			}
 		}
 		if len(batch) > 0 && n.Failure() == nil {
+			t0 := time.Now()
 			if err := n.persist(batch); err != nil {
 				err = kerr.Errorf("keel: replica: log: %w", err)
 				n.logger.Error("keel: replica: stopped", "err", err)
@@ -301,6 +302,11 @@ func (n *Node) writer() {
 				n.appliedMoved()
 				n.kick()
 			} else {
+				entries := 0
+				for _, m := range batch {
+					entries += len(m.GetEntries())
+				}
+				n.stats.wrote(entries, time.Since(t0))
 				for _, m := range batch {
 					n.deliver(m.GetResponses())
 				}
@@ -395,6 +401,7 @@ func (n *Node) apply(ents []*pb.Entry, resps []*pb.Message) error {
 		n.applied = last
 		n.clog.release(last, nil)
 		n.clog.resolve(last)
+		n.clog.released(last)
 		n.done.Store(last)
 		n.appliedMoved()
 		n.deliver(resps)

@@ -121,6 +121,7 @@ type Node struct {
 	ready     atomic.Bool   // leads, and the init reducer (if any) ran
 	heard     atomic.Int64  // unix nanos of the last message from the leader
 	fatal     atomic.Pointer[error]
+	stats     pipeStats
 }
 
 // Status is what a node says about itself.
