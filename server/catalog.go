@@ -46,11 +46,12 @@ type schema struct {
 	reducers map[string]*reducerMeta
 	order    []*reducerMeta // callable reducers, in module order
 	hidden   map[string]string
+	names    map[string]string // the callable reducers' names, for decodeBinary
 	cat      query.Tables
 }
 
 func newSchema(m *keel.Module) (*schema, error) {
-	s := &schema{module: m.Name, byName: map[string]*tableMeta{}, reducers: map[string]*reducerMeta{}, hidden: map[string]string{}}
+	s := &schema{module: m.Name, byName: map[string]*tableMeta{}, reducers: map[string]*reducerMeta{}, hidden: map[string]string{}, names: map[string]string{}}
 	for _, ts := range m.Tables {
 		info := ts.Info()
 		t := &tableMeta{info: info}
@@ -117,6 +118,7 @@ func newSchema(m *keel.Module) (*schema, error) {
 			r.result = &pm
 		}
 		s.reducers[d.Name()] = r
+		s.names[d.Name()] = d.Name()
 		s.order = append(s.order, r)
 	}
 	return s, nil

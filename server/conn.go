@@ -26,9 +26,9 @@ type conn struct {
 	id       uint64
 	identity reducer.Identity
 
-	seq      uint64 // next request's number (reader)
-	sem      gate   // calls in flight, bounded
-	credit   int64  // calls the reader took room for in sem and has not made (reader)
+	seq      uint64         // next request's number (reader)
+	sem      gate           // calls in flight, bounded
+	calls    sync.WaitGroup // calls in flight
 	out      outbox
 	drainReq chan struct{}
 	drainOne sync.Once
@@ -63,8 +63,9 @@ func newConn(s *Server, ws *websocket.Conn, e enc, id reducer.Identity) *conn {
 	c.stuck.Stop()
 	c.notify = func(call *runtime.Call) {
 		b := call.Body.(*callBody)
+		c.sem.release()
 		c.s.ev.push(event{kind: evResult, c: c, seq: b.seq, body: b})
-		c.sem.release(1) // after the push: sem.idle waits for the results too
+		c.calls.Done()
 	}
 	return c
 }
@@ -104,7 +105,7 @@ func (c *conn) serve() {
 		case c.enc.json && typ == websocket.MessageText:
 			reqs, err = decodeJSON(data)
 		case !c.enc.json && typ == websocket.MessageBinary:
-			reqs, err = decodeBinary(data, c.reqs, c.s.sch.reducers)
+			reqs, err = decodeBinary(data, c.reqs, c.s.sch.names)
 			c.reqs = reqs
 		case c.enc.json:
 			err = &errFrame{"a binary frame on a connection that speaks " + ProtocolJSON + ": send text frames of JSON"}
@@ -115,18 +116,16 @@ func (c *conn) serve() {
 		if err != nil {
 			c.respond(c.enc.errorMsg(0, err.Error()))
 		} else {
-			c.reserve(reqs)
 			for i := range reqs {
 				c.handle(&reqs[i])
 			}
 			c.submit()
-			c.unreserve()
 		}
 		c.frame.Unlock()
 		clear(reqs)     // an idle connection holds no frame
 		putReadBuf(buf) // nothing refers to the frame once it is handled
 	}
-	c.sem.idle()
+	c.calls.Wait()
 	c.s.ev.push(event{kind: evClose, c: c})
 	c.out.finish(websocket.StatusNormalClosure, "")
 }
@@ -207,12 +206,10 @@ func (c *conn) handle(r *request) {
 			c.respond(e.reducerError(r.id, ErrShutdown.Error()))
 			return
 		}
-		rm, err := r.rm, error(nil)
-		if rm == nil {
-			if rm, err = c.s.sch.reducer(r.reducer); err != nil {
-				c.respond(e.reducerError(r.id, err.Error()))
-				return
-			}
+		rm, err := c.s.sch.reducer(r.reducer)
+		if err != nil {
+			c.respond(e.reducerError(r.id, err.Error()))
+			return
 		}
 		b := bodies.Get().(*callBody)
 		if e.json {
@@ -224,12 +221,11 @@ func (c *conn) handle(r *request) {
 		} else {
 			b.args = append(b.args[:0], r.args...) // the frame's buffer is reused
 		}
-		if c.credit > 0 {
-			c.credit--
-		} else if !c.sem.tryAcquire(1) {
+		if !c.sem.tryAcquire() {
 			c.submit() // the calls waited for may be among those not yet submitted
 			c.sem.acquire()
 		}
+		c.calls.Add(1)
 		b.d, b.rm, b.reqID, b.seq = rm.def, rm, r.id, c.seq
 		c.seq++
 		b.call = runtime.Call{Reducer: rm.def, Caller: c.identity, Body: b, Size: len(b.args) + 128, Notify: c.notify}
@@ -242,8 +238,7 @@ func (c *conn) handle(r *request) {
 		c.seq++
 		c.s.ev.push(event{kind: evUnsubscribe, c: c, seq: seq, reqID: r.id, qsid: r.qsid})
 	case tagOneOffQuery:
-		c.unreserve()
-		c.sem.idle() // it sees every earlier call of the connection
+		c.calls.Wait() // it sees every earlier call of the connection
 		c.respond(c.oneOff(r))
 	}
 }
@@ -258,8 +253,9 @@ func (c *conn) submit() {
 			break
 		}
 		b := rest[n].Body.(*callBody)
+		c.sem.release()
+		c.calls.Done()
 		c.s.ev.push(event{kind: evResponse, c: c, seq: b.seq, msg: c.enc.reducerError(b.reqID, err.Error())})
-		c.sem.release(1)
 		putBody(b)
 		rest = rest[n+1:]
 	}
@@ -267,92 +263,56 @@ func (c *conn) submit() {
 	c.batch = c.batch[:0]
 }
 
-// reserve takes room in sem for the frame's calls at once, when there
-// is room for all of them: one atomic add on the count the calls'
-// Notify decrement, instead of one per call. Room not used by a call
-// (a request answered with an error) is given back by unreserve.
-func (c *conn) reserve(reqs []request) {
-	var k int64
-	for i := range reqs {
-		if reqs[i].kind == tagCallReducer {
-			k++
-		}
-	}
-	if k > 1 && c.sem.tryAcquire(k) {
-		c.credit = k
-	}
-}
-
-// unreserve gives back the room reserve took that no call used.
-func (c *conn) unreserve() {
-	if c.credit > 0 {
-		c.sem.release(c.credit)
-		c.credit = 0
-	}
-}
-
-// gate counts a connection's calls in flight (from the room the reader
-// takes for a call until its result is pushed to the evaluator) and
-// bounds them: the reader acquires, the calls' Notify release, each an
-// atomic add unless someone waits: the reader for room (acquire), or
-// the reader or Shutdown for no call in flight (idle).
+// gate bounds a connection's calls in flight: one reader acquires, the
+// calls' Notify release. Both are an atomic add unless the reader waits
+// for room.
 type gate struct {
 	n       atomic.Int64
 	max     int64
-	waiters atomic.Int32
+	waiting atomic.Bool
 	mu      sync.Mutex
-	change  chan struct{} // closed by a release while someone waits
+	room    chan struct{} // closed by a release while the reader waits
 }
 
-// tryAcquire takes room for k calls if there is room for all of them.
-func (g *gate) tryAcquire(k int64) bool {
-	if g.n.Add(k) <= g.max {
+func (g *gate) tryAcquire() bool {
+	if g.n.Add(1) <= g.max {
 		return true
 	}
-	g.n.Add(-k)
+	g.n.Add(-1)
 	return false
 }
 
-// acquire waits for room for one call and takes it.
+// acquire waits for room. The reader says it waits before it tries again,
+// and a release looks for a waiter after it made room, so that one of
+// them sees the other.
 func (g *gate) acquire() {
-	g.wait(func() bool { return g.tryAcquire(1) })
-}
-
-// idle waits until no call is in flight.
-func (g *gate) idle() {
-	g.wait(func() bool { return g.n.Load() == 0 })
-}
-
-// wait waits until ok reports true. A waiter counts itself in waiters
-// before it tries ok, and a release looks at waiters after it changed
-// the count, so that one of them sees the other.
-func (g *gate) wait(ok func() bool) {
 	for {
 		g.mu.Lock()
-		if g.change == nil {
-			g.change = make(chan struct{})
-		}
-		change := g.change
-		g.waiters.Add(1)
+		room := make(chan struct{})
+		g.room = room
+		g.waiting.Store(true)
 		g.mu.Unlock()
-		done := ok()
-		if !done {
-			<-change
+		ok := g.tryAcquire()
+		if !ok {
+			<-room
 		}
-		g.waiters.Add(-1)
-		if done {
+		g.mu.Lock()
+		g.waiting.Store(false)
+		g.room = nil
+		g.mu.Unlock()
+		if ok {
 			return
 		}
 	}
 }
 
-func (g *gate) release(k int64) {
-	g.n.Add(-k)
-	if g.waiters.Load() > 0 {
+func (g *gate) release() {
+	g.n.Add(-1)
+	if g.waiting.Load() {
 		g.mu.Lock()
-		if g.change != nil {
-			close(g.change)
-			g.change = nil
+		if g.room != nil {
+			close(g.room)
+			g.room = nil
 		}
 		g.mu.Unlock()
 	}
@@ -458,7 +418,7 @@ func (c *conn) drain() {
 	c.drainOne.Do(func() { close(c.drainReq) })
 	c.frame.Lock() // the frame being handled is submitted whole
 	defer c.frame.Unlock()
-	c.sem.idle()
+	c.calls.Wait()
 	c.s.ev.push(event{kind: evDrain, c: c})
 }
 

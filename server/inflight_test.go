@@ -1,13 +1,10 @@
 package server_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/coder/websocket"
 	"github.com/keeldb/keel/server"
 )
 
@@ -66,63 +63,5 @@ func TestSubmitRefused(t *testing.T) {
 		if id != 3 && !strings.Contains(r.str("error"), "closed") {
 			t.Fatalf("result %d: %s", id, r.raw)
 		}
-	}
-}
-
-// TestFrameRoomGivenBack: a frame's calls take their room in the
-// in-flight bound together; requests of the frame that make no call
-// (an unknown reducer, wrong arguments) give theirs back at the end of
-// the frame, and a OneOffQuery in the middle of a frame, which waits
-// for the calls before it, first gives back the room the calls after it
-// took. Frame after frame at a bound of 4, nothing leaks: the connection
-// never stalls and each query sees exactly the calls before it.
-func TestFrameRoomGivenBack(t *testing.T) {
-	f := newFixture(t, false, server.Options{MaxInFlight: 4})
-	c := f.dialJSON(t, "")
-	c.expect("InitialConnection")
-	id, teams := 0, 0
-	call := func(ok bool) string {
-		id++
-		if !ok && id%2 == 0 {
-			return fmt.Sprintf(`{"CallReducer":{"request_id":%d,"reducer":"NoSuch","args":[]}}`, id)
-		}
-		if !ok {
-			return fmt.Sprintf(`{"CallReducer":{"request_id":%d,"reducer":"AddTeam","args":["not a number"]}}`, id)
-		}
-		teams++
-		return fmt.Sprintf(`{"CallReducer":{"request_id":%d,"reducer":"AddTeam","args":[%d,"t%d",1]}}`, id, id, id)
-	}
-	expect := func(oks ...string) {
-		for _, want := range oks {
-			if r := c.expect("ReducerResult"); string(r.body["ok"]) != want {
-				t.Fatalf("want ok %s: %s", want, r.raw)
-			}
-		}
-	}
-	for range 20 {
-		// Room for 3 calls, 1 made: without giving back, the bound is
-		// spent after two frames.
-		c.send("[" + call(false) + "," + call(true) + "," + call(false) + "]")
-		expect("false", "true", "false")
-		c.send("[" + call(true) + "," + call(false) + `,{"OneOffQuery":{"request_id":0,"query":"SELECT * FROM team"}},` + call(true) + "]")
-		expect("true", "false")
-		if q := c.expect("OneOffQueryResult"); strings.Count(string(q.raw), `"id":`) != teams-1 {
-			t.Fatalf("%d teams, want %d: %s", strings.Count(string(q.raw), `"id":`), teams-1, q.raw)
-		}
-		expect("true")
-	}
-	// No query after the last frame: Shutdown waits for the calls in
-	// flight, and room the frame kept would count as one that never ends.
-	c.send("[" + call(false) + "," + call(true) + "," + call(false) + "]")
-	expect("false", "true", "false")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- f.srv.Shutdown(ctx) }()
-	if _, err := c.tryNext(10 * time.Second); websocket.CloseStatus(err) != websocket.StatusGoingAway {
-		t.Fatalf("closed with %v, want 1001", err)
-	}
-	if err := <-done; err != nil {
-		t.Fatalf("shutdown: %v", err)
 	}
 }

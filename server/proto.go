@@ -40,7 +40,6 @@ type request struct {
 	kind     byte // tagCallReducer ...
 	id       uint64
 	reducer  string
-	rm       *reducerMeta    // the reducer, when decodeBinary found it callable
 	args     []byte          // binary arguments
 	jsonArgs json.RawMessage // JSON arguments
 	qsid     uint64
@@ -128,12 +127,10 @@ func strictJSON(b []byte, v any) error {
 // decodeBinary reads a binary frame: messages one after another, each a
 // uvarint length and that many bytes, a tag byte first. The requests'
 // arguments alias b, which the caller must not reuse until it is done
-// with them. It appends to out[:0], and looks a call's reducer up in
-// reducers (the callable ones, by name; may be nil): a reducer found is
-// kept in the request with its interned name, so that a connection
-// calling the same reducers decodes its frames without allocating and
-// handle does not look it up again.
-func decodeBinary(b []byte, out []request, reducers map[string]*reducerMeta) ([]request, error) {
+// with them. It appends to out[:0], and takes a reducer's name from
+// names when it is there, so that a connection calling the same
+// reducers decodes its frames without allocating; names may be nil.
+func decodeBinary(b []byte, out []request, names map[string]string) ([]request, error) {
 	out = out[:0]
 	fr := codec.NewReader(b)
 	for i := 0; fr.Offset() < len(b); i++ {
@@ -150,9 +147,8 @@ func decodeBinary(b []byte, out []request, reducers map[string]*reducerMeta) ([]
 		case tagCallReducer:
 			r.id = d.Uvarint()
 			name := d.Bytes(true)
-			if r.rm = reducers[string(name)]; r.rm != nil {
-				r.reducer = r.rm.def.Name()
-			} else {
+			var ok bool
+			if r.reducer, ok = names[string(name)]; !ok {
 				r.reducer = string(name)
 			}
 			r.args = d.Bytes(true)
