@@ -1,10 +1,13 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/coder/websocket"
 	"github.com/keeldb/keel/server"
 )
 
@@ -63,5 +66,62 @@ func TestSubmitRefused(t *testing.T) {
 		if id != 3 && !strings.Contains(r.str("error"), "closed") {
 			t.Fatalf("result %d: %s", id, r.raw)
 		}
+	}
+}
+
+// TestFrameRoomGivenBack: requests of a frame that make no call (an
+// unknown reducer, wrong arguments) hold no room in the in-flight bound,
+// and a OneOffQuery in the middle of a frame, which waits for the calls
+// before it, waits for none after it. Frame after frame at a bound of 4,
+// nothing leaks: the connection never stalls, each query sees exactly
+// the calls before it, and Shutdown, which waits for the calls in flight,
+// returns.
+func TestFrameRoomGivenBack(t *testing.T) {
+	f := newFixture(t, false, server.Options{MaxInFlight: 4})
+	c := f.dialJSON(t, "")
+	c.expect("InitialConnection")
+	id, teams := 0, 0
+	call := func(ok bool) string {
+		id++
+		if !ok && id%2 == 0 {
+			return fmt.Sprintf(`{"CallReducer":{"request_id":%d,"reducer":"NoSuch","args":[]}}`, id)
+		}
+		if !ok {
+			return fmt.Sprintf(`{"CallReducer":{"request_id":%d,"reducer":"AddTeam","args":["not a number"]}}`, id)
+		}
+		teams++
+		return fmt.Sprintf(`{"CallReducer":{"request_id":%d,"reducer":"AddTeam","args":[%d,"t%d",1]}}`, id, id, id)
+	}
+	expect := func(oks ...string) {
+		for _, want := range oks {
+			if r := c.expect("ReducerResult"); string(r.body["ok"]) != want {
+				t.Fatalf("want ok %s: %s", want, r.raw)
+			}
+		}
+	}
+	for range 20 {
+		// Three calls asked for, one made.
+		c.send("[" + call(false) + "," + call(true) + "," + call(false) + "]")
+		expect("false", "true", "false")
+		c.send("[" + call(true) + "," + call(false) + `,{"OneOffQuery":{"request_id":0,"query":"SELECT * FROM team"}},` + call(true) + "]")
+		expect("true", "false")
+		if q := c.expect("OneOffQueryResult"); strings.Count(string(q.raw), `"id":`) != teams-1 {
+			t.Fatalf("%d teams, want %d: %s", strings.Count(string(q.raw), `"id":`), teams-1, q.raw)
+		}
+		expect("true")
+	}
+	// No query after the last frame: room kept by it would be a call in
+	// flight that never ends, and Shutdown would wait for it.
+	c.send("[" + call(false) + "," + call(true) + "," + call(false) + "]")
+	expect("false", "true", "false")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- f.srv.Shutdown(ctx) }()
+	if _, err := c.tryNext(10 * time.Second); websocket.CloseStatus(err) != websocket.StatusGoingAway {
+		t.Fatalf("closed with %v, want 1001", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("shutdown: %v", err)
 	}
 }
