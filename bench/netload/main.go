@@ -58,6 +58,7 @@ func main() {
 	flag.StringVar(&loadProf, "loadprof", "", "write a CPU profile of the load generator's part of each keynote run over the network (load0, load1 .pprof) into this `directory`")
 	cpuprofile := flag.String("cpuprofile", "", "with -serve: write a CPU profile of the server to this `file`")
 	flag.StringVar(&heapProf, "heapprofile", "", "with -serve: write a heap profile at each reading of /mem to this `file` with its number appended")
+	flag.IntVar(&nslices, "slices", 1, "run each keynote workload's in-process and network parts in this many alternating slices of -d/slices each, on one database and one server process, and report the mean of the slices' rates (1: one after the other, the whole -d each)")
 	flag.StringVar(&only, "only", "", "run only these workloads, comma-separated: uniform, zipf, fanout (\"\": all)")
 	flag.Parse()
 	if *serve != "" {
@@ -190,6 +191,11 @@ func serveChild(dir string, memory, durlat bool) error {
 // only names the workloads to run (-only); "" for all.
 var only string
 
+// nslices (-slices) is the number of alternating in-process and network
+// slices of each keynote run: with more than one, both parts see the
+// same spells of the machine's other work.
+var nslices int
+
 func runs(w string) bool { return only == "" || slices.Contains(strings.Split(only, ","), w) }
 
 // heapProf (-heapprofile, with -serve) is where the server process
@@ -306,6 +312,11 @@ func inProcess(dir string, submitters, inflight int, zipf bool, d time.Duration)
 		return 0, err
 	}
 	defer db.Close()
+	return inProcessOn(db, transfer, submitters, inflight, zipf, d), nil
+}
+
+// inProcessOn runs the keynote workload on an open database.
+func inProcessOn(db *keel.DB, transfer *reducer.Func[transferArgs, struct{}], submitters, inflight int, zipf bool, d time.Duration) float64 {
 	ctx := context.Background()
 	var total atomic.Int64
 	var wg sync.WaitGroup
@@ -340,7 +351,35 @@ func inProcess(dir string, submitters, inflight int, zipf bool, d time.Duration)
 		})
 	}
 	wg.Wait()
-	return float64(total.Load()) / time.Since(start).Seconds(), nil
+	return float64(total.Load()) / time.Since(start).Seconds()
+}
+
+// interleaved runs keynote workload i in n alternating slices of d/n,
+// in process and over the network, on one database and one server
+// process, and returns the mean of the slices' rates of each and the
+// mean number of results in a frame.
+func interleaved(tmp string, i int, conns, inflight int, zipf bool, d time.Duration, n int) (ip, nw, per float64, err error) {
+	db, transfer, err := openKeynote(fmt.Sprintf("%s/inproc%d", tmp, i))
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer db.Close()
+	addr, stop, err := child(fmt.Sprintf("%s/net%d", tmp, i), false, false)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer stop()
+	slice := d / time.Duration(n)
+	for range n {
+		ip += inProcessOn(db, transfer, conns, inflight, zipf, slice) / float64(n)
+		r, f, err := overNetwork("ws://"+addr+"/ws", conns, inflight, zipf, slice)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		nw += r / float64(n)
+		per += f / float64(n)
+	}
+	return ip, nw, per, nil
 }
 
 func measure(d, fan time.Duration, conns, inflight, subs, rate int) error {
@@ -349,7 +388,11 @@ func measure(d, fan time.Duration, conns, inflight, subs, rate int) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	fmt.Printf("netload: %d CPUs, %s, keynote runs of %v, fan-out run of %v\n\n", runtime.NumCPU(), runtime.Version(), d, fan)
+	fmt.Printf("netload: %d CPUs, %s, keynote runs of %v, fan-out run of %v\n", runtime.NumCPU(), runtime.Version(), d, fan)
+	if nslices > 1 {
+		fmt.Printf("each keynote run in %d alternating slices of %v in process and %v over WebSocket; rates are the means of the slices'\n", nslices, d/time.Duration(nslices), d/time.Duration(nslices))
+	}
+	fmt.Println()
 	type row struct {
 		zipf          bool
 		inproc, netwk float64
@@ -358,6 +401,14 @@ func measure(d, fan time.Duration, conns, inflight, subs, rate int) error {
 	var rows []row
 	for i, zipf := range []bool{false, true} {
 		if !runs([]string{"uniform", "zipf"}[i]) {
+			continue
+		}
+		if nslices > 1 {
+			ip, nw, per, err := interleaved(tmp, i, conns, inflight, zipf, d, nslices)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, row{zipf, ip, nw, per})
 			continue
 		}
 		ip, err := inProcess(fmt.Sprintf("%s/inproc%d", tmp, i), conns, inflight, zipf, d)
