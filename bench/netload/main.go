@@ -58,9 +58,13 @@ func main() {
 	flag.StringVar(&loadProf, "loadprof", "", "write a CPU profile of the load generator's part of each keynote run over the network (load0, load1 .pprof) into this `directory`")
 	cpuprofile := flag.String("cpuprofile", "", "with -serve: write a CPU profile of the server to this `file`")
 	flag.StringVar(&heapProf, "heapprofile", "", "with -serve: write a heap profile at each reading of /mem to this `file` with its number appended")
-	flag.IntVar(&nslices, "slices", 1, "run each keynote workload's in-process and network parts in this many alternating slices of -d/slices each, on one database and one server process, and report the mean of the slices' rates (1: one after the other, the whole -d each)")
+	flag.IntVar(&nslices, "slices", 5, "run each keynote workload's in-process and network parts in this many alternating slices of -d/slices each, on one database and one server process, and report the mean of the slices' rates (1: one after the other, the whole -d each; -loadprof needs 1)")
 	flag.StringVar(&only, "only", "", "run only these workloads, comma-separated: uniform, zipf, fanout (\"\": all)")
 	flag.Parse()
+	if loadProf != "" && nslices > 1 {
+		fmt.Fprintln(os.Stderr, "netload: -loadprof profiles one network run of each workload; use it with -slices 1")
+		os.Exit(2)
+	}
 	if *serve != "" {
 		if *cpuprofile != "" {
 			f, err := os.Create(*cpuprofile)
