@@ -165,3 +165,56 @@ func TestRaftPrealloc(t *testing.T) {
 	}
 	checkRaftEntries(t, c, append(all, more...))
 }
+
+// TestRaftSyncTail: the file the log fsyncs after an append (syncTail)
+// is the newest segment, the one tidwall/wal writes to, through segment
+// rotations, a conflicting append that truncates and a reopen.
+func TestRaftSyncTail(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "node")
+	opts := Options{SegmentSize: 4096}
+	l, err := OpenRaft(dir, "synctail", nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { l.Close() }()
+	check := func(when string) {
+		t.Helper()
+		segs, err := listSegments(logDir(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		last, err := os.Stat(segs[len(segs)-1].Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tail, err := l.pre.tail.Stat()
+		if err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+		if !os.SameFile(last, tail) {
+			t.Fatalf("%s: the log fsyncs %s, not the newest segment %s", when, l.pre.tail.Name(), segs[len(segs)-1].Path)
+		}
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 60 {
+		if err := l.Append(raftEntries(r, l.LastIndex()+1, 1+r.IntN(6), 1), true); err != nil {
+			t.Fatal(err)
+		}
+		check("append")
+	}
+	if err := l.Append(raftEntries(r, 20, 10, 2), true); err != nil {
+		t.Fatal(err)
+	}
+	check("conflicting append")
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if l, err = OpenRaft(dir, "synctail", nil, opts); err != nil {
+		t.Fatal(err)
+	}
+	check("reopen")
+	if err := l.Append(raftEntries(r, l.LastIndex()+1, 40, 3), true); err != nil {
+		t.Fatal(err)
+	}
+	check("append after reopen")
+}
