@@ -47,7 +47,7 @@ func benchDBs(b *testing.B) (gen *table.DB, hand *table.DB, def *table.Def[testm
 
 // fill inserts benchRows posts into both databases and leaves a
 // transaction open on each.
-func fill(b *testing.B) (benchmod.PostTable, *table.Table[testmod.Post], func()) {
+func fill(b *testing.B) (*benchmod.PostTable, *table.Table[testmod.Post], func()) {
 	gen, hand, def := benchDBs(b)
 	gtx, err := tx.Begin(gen)
 	if err != nil {

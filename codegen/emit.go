@@ -128,13 +128,13 @@ func (g *emitter) context() {
 	g.p("")
 	for _, t := range g.m.Tables {
 		g.p("// %s returns the %s table.", t.Go, t.Name)
-		g.p("func (db DB) %s() %sTable {", t.Go, t.Go)
+		g.p("func (db DB) %s() *%sTable {", t.Go, t.Go)
 		w := "table.WriterOf(" + pkKeyVar(t) + ", t)"
 		if t.Primary == nil {
 			w = "table.SetOf(t)"
 		}
 		g.p("\tt := table.Use(db.tx, %sDef)", t.Go)
-		g.p("\treturn %sTable{%sReader{table.RowsOf(%s, &t.Reader)}, %s}", t.Go, t.Go, pkKeyVar(t), w)
+		g.p("\treturn &%sTable{%sReader{table.RowsOf(%s, &t.Reader)}, %s}", t.Go, t.Go, pkKeyVar(t), w)
 		g.p("}")
 		g.p("")
 	}
@@ -143,7 +143,7 @@ func (g *emitter) context() {
 	g.p("")
 	for _, t := range g.m.Tables {
 		g.p("// %s returns the %s table.", t.Go, t.Name)
-		g.p("func (v ViewDB) %s() %sReader { return %sReader{table.RowsOf(%s, table.Read(v.v, %sDef))} }", t.Go, t.Go, t.Go, pkKeyVar(t), t.Go)
+		g.p("func (v ViewDB) %s() *%sReader { return &%sReader{table.RowsOf(%s, table.Read(v.v, %sDef))} }", t.Go, t.Go, t.Go, pkKeyVar(t), t.Go)
 		g.p("")
 	}
 }
@@ -965,12 +965,12 @@ func (g *emitter) access(t *tableModel) {
 	if pk := t.Primary; pk != nil && len(pk.Cols) > 1 {
 		params, key := keyParams(t, pk.Cols)
 		g.p("// Find returns the row with the given primary key.")
-		g.p("func (r %sReader) Find(%s) (%s, bool) { return r.Rows.Find(%s) }", T, params, R, key)
+		g.p("func (r *%sReader) Find(%s) (%s, bool) { return r.Rows.Find(%s) }", T, params, R, key)
 		g.p("")
 	}
 	for _, ix := range t.allIndexes() {
 		g.p("// %s reads the table by its %s (%s).", ix.Go, idxKind(ix), colList(ix.Cols))
-		g.p("func (r %sReader) %s() %s { return %s }", T, ix.Go, g.readerType(t, ix), g.readerOf(t, ix, "r.Reader()"))
+		g.p("func (r *%sReader) %s() %s { return %s }", T, ix.Go, g.readerType(t, ix), g.readerOf(t, ix, "r.Reader()"))
 		g.p("")
 	}
 
@@ -992,7 +992,7 @@ func (g *emitter) access(t *tableModel) {
 		params, key := keyParams(t, pk.Cols)
 		g.p("// Delete removes the row with the given primary key and returns it, or")
 		g.p("// a *table.NotFoundError.")
-		g.p("func (t %sTable) Delete(%s) (%s, error) { return t.Writer.Delete(%s) }", T, params, R, key)
+		g.p("func (t *%sTable) Delete(%s) (%s, error) { return t.Writer.Delete(%s) }", T, params, R, key)
 		g.p("")
 	}
 	for _, ix := range t.allIndexes() {
@@ -1000,7 +1000,7 @@ func (g *emitter) access(t *tableModel) {
 			continue // the reader's, promoted
 		}
 		g.p("// %s reads and writes the table by its %s (%s).", ix.Go, idxKind(ix), colList(ix.Cols))
-		g.p("func (t %sTable) %s() %s { return %s }", T, ix.Go, g.writerType(t, ix), g.writerOf(t, ix, "t.Table()"))
+		g.p("func (t *%sTable) %s() %s { return %s }", T, ix.Go, g.writerType(t, ix), g.writerOf(t, ix, "t.Table()"))
 		g.p("")
 	}
 	for _, ix := range t.allIndexes() {

@@ -51,14 +51,16 @@ func (x *Key[R, K]) row(k K) *R {
 // keys that call it: a key type used only by indexes that are not unique
 // instantiates ByIndex alone.
 //
-// The index readers (ByIndex, ByUnique, ByUniqueTx, ByHash, ByHashTx) are
-// handed out by pointer and their methods have pointer receivers: a
-// module compiles, for each instantiated type, every method of its method
-// set, and a method with a value receiver is in two (the value's and the
-// pointer's), each compiled with its body inlined, so value receivers
-// doubled what each index costs every module's compile. The pointer does
-// not escape when a reader is used where it is made (r.ByName().Find(k)),
-// so it costs no allocation.
+// Every accessor (Rows, Writer, SetWriter and the index readers ByIndex,
+// ByUnique, ByUniqueTx, ByHash, ByHashTx) is handed out by pointer and its
+// methods have pointer receivers, and so do the generated TReader and
+// TTable that embed Rows and Writer: a module compiles, for each
+// instantiated type, every method of its method set, and a method with a
+// value receiver is in two (the value's and the pointer's), each compiled
+// with its body inlined, and again in the value and pointer method sets of
+// every type that embeds it. The pointer does not escape when an accessor
+// is used where it is made (db.Post().BySlug().Find(k)), so it costs no
+// allocation.
 
 // RowsOf reads r by k, the primary key.
 func RowsOf[R, K any](k *Key[R, K], r *Reader[R]) Rows[R, K] { return Rows[R, K]{r, k} }
@@ -101,24 +103,24 @@ type Rows[R, K any] struct {
 }
 
 // Reader returns the table's reader.
-func (x Rows[R, K]) Reader() *Reader[R] { return x.r }
+func (x *Rows[R, K]) Reader() *Reader[R] { return x.r }
 
 // Count returns the number of rows.
-func (x Rows[R, K]) Count() int { return x.r.Count() }
+func (x *Rows[R, K]) Count() int { return x.r.Count() }
 
 // All yields every row in primary-key order (a hash primary key: in no
 // particular order; a table without a primary key: in row order).
-func (x Rows[R, K]) All() iter.Seq[R] { return x.r.All() }
+func (x *Rows[R, K]) All() iter.Seq[R] { return x.r.All() }
 
 // Backward yields every row in reverse primary-key order.
-func (x Rows[R, K]) Backward() iter.Seq[R] { return x.r.Backward() }
+func (x *Rows[R, K]) Backward() iter.Seq[R] { return x.r.Backward() }
 
 // Find returns the row with primary key k.
-func (x Rows[R, K]) Find(k K) (R, bool) { return find(x.r, x.pk.ix, x.pk.row(k)) }
+func (x *Rows[R, K]) Find(k K) (R, bool) { return find(x.r, x.pk.ix, x.pk.row(k)) }
 
 // Has reports whether a row has primary key k; for a table without a
 // primary key, whether the table holds row k.
-func (x Rows[R, K]) Has(k K) bool {
+func (x *Rows[R, K]) Has(k K) bool {
 	_, ok := find(x.r, x.pk.ix, x.pk.row(k))
 	return ok
 }
@@ -132,42 +134,42 @@ type Writer[R, K any] struct {
 }
 
 // Table returns the table.
-func (x Writer[R, K]) Table() *Table[R] { return x.t }
+func (x *Writer[R, K]) Table() *Table[R] { return x.t }
 
 // Insert stores row only if no row has its primary key (or another
 // unique key) and returns it as stored: every autoinc column that is 0
 // gets its sequence's next value; a non-zero value is stored as given. A
 // taken key is a *UniqueError.
-func (x Writer[R, K]) Insert(row R) (R, error) { return x.t.Insert(row) }
+func (x *Writer[R, K]) Insert(row R) (R, error) { return x.t.Insert(row) }
 
 // Update replaces the row with row's primary key, only if it is present
 // (otherwise a *NotFoundError). Autoinc columns that are 0 in row keep
 // their stored values.
-func (x Writer[R, K]) Update(row R) (R, error) { return x.t.Update(row) }
+func (x *Writer[R, K]) Update(row R) (R, error) { return x.t.Update(row) }
 
 // Upsert inserts row, or replaces the row with its primary key: inserted
 // reports which.
-func (x Writer[R, K]) Upsert(row R) (stored R, inserted bool, err error) { return x.t.Upsert(row) }
+func (x *Writer[R, K]) Upsert(row R) (stored R, inserted bool, err error) { return x.t.Upsert(row) }
 
 // Delete removes the row with primary key k and returns it, or a
 // *NotFoundError.
-func (x Writer[R, K]) Delete(k K) (R, error) { return deleteBy(x.t, x.pk.ix, x.pk.row(k)) }
+func (x *Writer[R, K]) Delete(k K) (R, error) { return deleteBy(x.t, x.pk.ix, x.pk.row(k)) }
 
 // SetWriter writes a table without a primary key: a set of rows, each
 // stored once.
 type SetWriter[R any] struct{ t *Table[R] }
 
 // Table returns the table.
-func (x SetWriter[R]) Table() *Table[R] { return x.t }
+func (x *SetWriter[R]) Table() *Table[R] { return x.t }
 
 // Insert stores row and returns it as stored. A row identical to a stored
 // one is stored once: inserting it again returns the stored row and
 // changes nothing. Only a unique secondary index whose key another row
 // holds makes it fail, with a *UniqueError.
-func (x SetWriter[R]) Insert(row R) (R, error) { return x.t.Insert(row) }
+func (x *SetWriter[R]) Insert(row R) (R, error) { return x.t.Insert(row) }
 
 // Delete removes row and returns it, or a *NotFoundError.
-func (x SetWriter[R]) Delete(row R) (R, error) { return x.t.Delete(row) }
+func (x *SetWriter[R]) Delete(row R) (R, error) { return x.t.Delete(row) }
 
 // filterSeq yields the rows of r whose key in k's index is key, and
 // betweenSeq those whose key lies in [lo, hi), in key order. Their

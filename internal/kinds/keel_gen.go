@@ -59,17 +59,17 @@ type (
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Sample returns the sample table.
-func (db DB) Sample() SampleTable {
+func (db DB) Sample() *SampleTable {
 	t := table.Use(db.tx, SampleDef)
-	return SampleTable{SampleReader{table.RowsOf(keelSampleByID, &t.Reader)}, table.WriterOf(keelSampleByID, t)}
+	return &SampleTable{SampleReader{table.RowsOf(keelSampleByID, &t.Reader)}, table.WriterOf(keelSampleByID, t)}
 }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Sample returns the sample table.
-func (v ViewDB) Sample() SampleReader {
-	return SampleReader{table.RowsOf(keelSampleByID, table.Read(v.v, SampleDef))}
+func (v ViewDB) Sample() *SampleReader {
+	return &SampleReader{table.RowsOf(keelSampleByID, table.Read(v.v, SampleDef))}
 }
 
 // Module is the kinds module: its tables and reducers, for Open (package keel).
@@ -320,12 +320,12 @@ func keelDecodeSample(src []byte, r *Sample) error {
 type SampleReader struct{ table.Rows[Sample, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r SampleReader) ByID() *table.ByUnique[Sample, uint64] {
+func (r *SampleReader) ByID() *table.ByUnique[Sample, uint64] {
 	return table.UniqueOf(keelSampleByID, r.Reader())
 }
 
 // ByText reads the table by its index text (text).
-func (r SampleReader) ByText() *table.ByIndex[Sample, string] {
+func (r *SampleReader) ByText() *table.ByIndex[Sample, string] {
 	return table.IndexOf(keelSampleByText, r.Reader())
 }
 
@@ -336,6 +336,6 @@ type SampleTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t SampleTable) ByID() *table.ByUniqueTx[Sample, uint64] {
+func (t *SampleTable) ByID() *table.ByUniqueTx[Sample, uint64] {
 	return table.UniqueTxOf(keelSampleByID, t.Table())
 }

@@ -45,28 +45,28 @@ type (
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Reminder returns the reminder table.
-func (db DB) Reminder() ReminderTable {
+func (db DB) Reminder() *ReminderTable {
 	t := table.Use(db.tx, ReminderDef)
-	return ReminderTable{ReminderReader{table.RowsOf(keelReminderByID, &t.Reader)}, table.WriterOf(keelReminderByID, t)}
+	return &ReminderTable{ReminderReader{table.RowsOf(keelReminderByID, &t.Reader)}, table.WriterOf(keelReminderByID, t)}
 }
 
 // Sent returns the sent table.
-func (db DB) Sent() SentTable {
+func (db DB) Sent() *SentTable {
 	t := table.Use(db.tx, SentDef)
-	return SentTable{SentReader{table.RowsOf(keelSentByID, &t.Reader)}, table.WriterOf(keelSentByID, t)}
+	return &SentTable{SentReader{table.RowsOf(keelSentByID, &t.Reader)}, table.WriterOf(keelSentByID, t)}
 }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Reminder returns the reminder table.
-func (v ViewDB) Reminder() ReminderReader {
-	return ReminderReader{table.RowsOf(keelReminderByID, table.Read(v.v, ReminderDef))}
+func (v ViewDB) Reminder() *ReminderReader {
+	return &ReminderReader{table.RowsOf(keelReminderByID, table.Read(v.v, ReminderDef))}
 }
 
 // Sent returns the sent table.
-func (v ViewDB) Sent() SentReader {
-	return SentReader{table.RowsOf(keelSentByID, table.Read(v.v, SentDef))}
+func (v ViewDB) Sent() *SentReader {
+	return &SentReader{table.RowsOf(keelSentByID, table.Read(v.v, SentDef))}
 }
 
 // Module is the schedmod module: its tables and reducers, for Open (package keel).
@@ -258,12 +258,12 @@ var (
 type ReminderReader struct{ table.Rows[Reminder, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r ReminderReader) ByID() *table.ByUnique[Reminder, uint64] {
+func (r *ReminderReader) ByID() *table.ByUnique[Reminder, uint64] {
 	return table.UniqueOf(keelReminderByID, r.Reader())
 }
 
 // ByAt reads the table by its index at (at).
-func (r ReminderReader) ByAt() *table.ByIndex[Reminder, time.Time] {
+func (r *ReminderReader) ByAt() *table.ByIndex[Reminder, time.Time] {
 	return table.IndexOf(keelReminderByAt, r.Reader())
 }
 
@@ -274,7 +274,7 @@ type ReminderTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t ReminderTable) ByID() *table.ByUniqueTx[Reminder, uint64] {
+func (t *ReminderTable) ByID() *table.ByUniqueTx[Reminder, uint64] {
 	return table.UniqueTxOf(keelReminderByID, t.Table())
 }
 
@@ -333,12 +333,12 @@ func keelDecodeSent(src []byte, r *Sent) error {
 type SentReader struct{ table.Rows[Sent, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r SentReader) ByID() *table.ByUnique[Sent, uint64] {
+func (r *SentReader) ByID() *table.ByUnique[Sent, uint64] {
 	return table.UniqueOf(keelSentByID, r.Reader())
 }
 
 // ByReminder reads the table by its index reminder (reminder).
-func (r SentReader) ByReminder() *table.ByIndex[Sent, uint64] {
+func (r *SentReader) ByReminder() *table.ByIndex[Sent, uint64] {
 	return table.IndexOf(keelSentByReminder, r.Reader())
 }
 
@@ -349,6 +349,6 @@ type SentTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t SentTable) ByID() *table.ByUniqueTx[Sent, uint64] {
+func (t *SentTable) ByID() *table.ByUniqueTx[Sent, uint64] {
 	return table.UniqueTxOf(keelSentByID, t.Table())
 }

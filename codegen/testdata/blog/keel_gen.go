@@ -95,83 +95,83 @@ type (
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Post returns the post table.
-func (db DB) Post() PostTable {
+func (db DB) Post() *PostTable {
 	t := table.Use(db.tx, PostDef)
-	return PostTable{PostReader{table.RowsOf(keelPostByID, &t.Reader)}, table.WriterOf(keelPostByID, t)}
+	return &PostTable{PostReader{table.RowsOf(keelPostByID, &t.Reader)}, table.WriterOf(keelPostByID, t)}
 }
 
 // Order returns the order table.
-func (db DB) Order() OrderTable {
+func (db DB) Order() *OrderTable {
 	t := table.Use(db.tx, OrderDef)
-	return OrderTable{OrderReader{table.RowsOf(keelOrderByPK, &t.Reader)}, table.WriterOf(keelOrderByPK, t)}
+	return &OrderTable{OrderReader{table.RowsOf(keelOrderByPK, &t.Reader)}, table.WriterOf(keelOrderByPK, t)}
 }
 
 // Like returns the like table.
-func (db DB) Like() LikeTable {
+func (db DB) Like() *LikeTable {
 	t := table.Use(db.tx, LikeDef)
-	return LikeTable{LikeReader{table.RowsOf(keelLikeRows, &t.Reader)}, table.SetOf(t)}
+	return &LikeTable{LikeReader{table.RowsOf(keelLikeRows, &t.Reader)}, table.SetOf(t)}
 }
 
 // Event returns the event table.
-func (db DB) Event() EventTable {
+func (db DB) Event() *EventTable {
 	t := table.Use(db.tx, EventDef)
-	return EventTable{EventReader{table.RowsOf(keelEventBySeq, &t.Reader)}, table.WriterOf(keelEventBySeq, t)}
+	return &EventTable{EventReader{table.RowsOf(keelEventBySeq, &t.Reader)}, table.WriterOf(keelEventBySeq, t)}
 }
 
 // Reading returns the reading table.
-func (db DB) Reading() ReadingTable {
+func (db DB) Reading() *ReadingTable {
 	t := table.Use(db.tx, ReadingDef)
-	return ReadingTable{ReadingReader{table.RowsOf(keelReadingRows, &t.Reader)}, table.SetOf(t)}
+	return &ReadingTable{ReadingReader{table.RowsOf(keelReadingRows, &t.Reader)}, table.SetOf(t)}
 }
 
 // Account returns the account table.
-func (db DB) Account() AccountTable {
+func (db DB) Account() *AccountTable {
 	t := table.Use(db.tx, AccountDef)
-	return AccountTable{AccountReader{table.RowsOf(keelAccountByID, &t.Reader)}, table.WriterOf(keelAccountByID, t)}
+	return &AccountTable{AccountReader{table.RowsOf(keelAccountByID, &t.Reader)}, table.WriterOf(keelAccountByID, t)}
 }
 
 // Pair returns the pair table.
-func (db DB) Pair() PairTable {
+func (db DB) Pair() *PairTable {
 	t := table.Use(db.tx, PairDef)
-	return PairTable{PairReader{table.RowsOf(keelPairByPK, &t.Reader)}, table.WriterOf(keelPairByPK, t)}
+	return &PairTable{PairReader{table.RowsOf(keelPairByPK, &t.Reader)}, table.WriterOf(keelPairByPK, t)}
 }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Post returns the post table.
-func (v ViewDB) Post() PostReader {
-	return PostReader{table.RowsOf(keelPostByID, table.Read(v.v, PostDef))}
+func (v ViewDB) Post() *PostReader {
+	return &PostReader{table.RowsOf(keelPostByID, table.Read(v.v, PostDef))}
 }
 
 // Order returns the order table.
-func (v ViewDB) Order() OrderReader {
-	return OrderReader{table.RowsOf(keelOrderByPK, table.Read(v.v, OrderDef))}
+func (v ViewDB) Order() *OrderReader {
+	return &OrderReader{table.RowsOf(keelOrderByPK, table.Read(v.v, OrderDef))}
 }
 
 // Like returns the like table.
-func (v ViewDB) Like() LikeReader {
-	return LikeReader{table.RowsOf(keelLikeRows, table.Read(v.v, LikeDef))}
+func (v ViewDB) Like() *LikeReader {
+	return &LikeReader{table.RowsOf(keelLikeRows, table.Read(v.v, LikeDef))}
 }
 
 // Event returns the event table.
-func (v ViewDB) Event() EventReader {
-	return EventReader{table.RowsOf(keelEventBySeq, table.Read(v.v, EventDef))}
+func (v ViewDB) Event() *EventReader {
+	return &EventReader{table.RowsOf(keelEventBySeq, table.Read(v.v, EventDef))}
 }
 
 // Reading returns the reading table.
-func (v ViewDB) Reading() ReadingReader {
-	return ReadingReader{table.RowsOf(keelReadingRows, table.Read(v.v, ReadingDef))}
+func (v ViewDB) Reading() *ReadingReader {
+	return &ReadingReader{table.RowsOf(keelReadingRows, table.Read(v.v, ReadingDef))}
 }
 
 // Account returns the account table.
-func (v ViewDB) Account() AccountReader {
-	return AccountReader{table.RowsOf(keelAccountByID, table.Read(v.v, AccountDef))}
+func (v ViewDB) Account() *AccountReader {
+	return &AccountReader{table.RowsOf(keelAccountByID, table.Read(v.v, AccountDef))}
 }
 
 // Pair returns the pair table.
-func (v ViewDB) Pair() PairReader {
-	return PairReader{table.RowsOf(keelPairByPK, table.Read(v.v, PairDef))}
+func (v ViewDB) Pair() *PairReader {
+	return &PairReader{table.RowsOf(keelPairByPK, table.Read(v.v, PairDef))}
 }
 
 // Module is the blog module: its tables and reducers, for Open (package keel).
@@ -507,22 +507,22 @@ var (
 type PostReader struct{ table.Rows[Post, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r PostReader) ByID() *table.ByUnique[Post, uint64] {
+func (r *PostReader) ByID() *table.ByUnique[Post, uint64] {
 	return table.UniqueOf(keelPostByID, r.Reader())
 }
 
 // BySlug reads the table by its unique index slug (slug).
-func (r PostReader) BySlug() *table.ByUnique[Post, string] {
+func (r *PostReader) BySlug() *table.ByUnique[Post, string] {
 	return table.UniqueOf(keelPostBySlug, r.Reader())
 }
 
 // ByAuthor reads the table by its index author (author).
-func (r PostReader) ByAuthor() *table.ByIndex[Post, string] {
+func (r *PostReader) ByAuthor() *table.ByIndex[Post, string] {
 	return table.IndexOf(keelPostByAuthor, r.Reader())
 }
 
 // ByCreated reads the table by its index created (created).
-func (r PostReader) ByCreated() *table.ByIndex[Post, time.Time] {
+func (r *PostReader) ByCreated() *table.ByIndex[Post, time.Time] {
 	return table.IndexOf(keelPostByCreated, r.Reader())
 }
 
@@ -533,12 +533,12 @@ type PostTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t PostTable) ByID() *table.ByUniqueTx[Post, uint64] {
+func (t *PostTable) ByID() *table.ByUniqueTx[Post, uint64] {
 	return table.UniqueTxOf(keelPostByID, t.Table())
 }
 
 // BySlug reads and writes the table by its unique index slug (slug).
-func (t PostTable) BySlug() *table.ByUniqueTx[Post, string] {
+func (t *PostTable) BySlug() *table.ByUniqueTx[Post, string] {
 	return table.UniqueTxOf(keelPostBySlug, t.Table())
 }
 
@@ -792,15 +792,15 @@ var (
 type OrderReader struct{ table.Rows[Order, Order] }
 
 // Find returns the row with the given primary key.
-func (r OrderReader) Find(shop string, id int64) (Order, bool) {
+func (r *OrderReader) Find(shop string, id int64) (Order, bool) {
 	return r.Rows.Find(Order{Shop: shop, ID: id})
 }
 
 // ByPK reads the table by its primary key (shop, id).
-func (r OrderReader) ByPK() OrderByPKReader { return OrderByPKReader{r.Reader()} }
+func (r *OrderReader) ByPK() OrderByPKReader { return OrderByPKReader{r.Reader()} }
 
 // ByShopStatus reads the table by its index by_shop_status (shop, status).
-func (r OrderReader) ByShopStatus() OrderByShopStatusReader {
+func (r *OrderReader) ByShopStatus() OrderByShopStatusReader {
 	return OrderByShopStatusReader{r.Reader()}
 }
 
@@ -812,12 +812,14 @@ type OrderTable struct {
 
 // Delete removes the row with the given primary key and returns it, or
 // a *table.NotFoundError.
-func (t OrderTable) Delete(shop string, id int64) (Order, error) {
+func (t *OrderTable) Delete(shop string, id int64) (Order, error) {
 	return t.Writer.Delete(Order{Shop: shop, ID: id})
 }
 
 // ByPK reads and writes the table by its primary key (shop, id).
-func (t OrderTable) ByPK() OrderByPK { return OrderByPK{OrderByPKReader{&t.Table().Reader}, t.Table()} }
+func (t *OrderTable) ByPK() OrderByPK {
+	return OrderByPK{OrderByPKReader{&t.Table().Reader}, t.Table()}
+}
 
 // OrderByPKReader reads the order table by its primary key (shop, id).
 type OrderByPKReader struct{ r *table.Reader[Order] }
@@ -1063,15 +1065,17 @@ var (
 type LikeReader struct{ table.Rows[Like, Like] }
 
 // ByPost reads the table by its index post (post).
-func (r LikeReader) ByPost() *table.ByIndex[Like, uint64] {
+func (r *LikeReader) ByPost() *table.ByIndex[Like, uint64] {
 	return table.IndexOf(keelLikeByPost, r.Reader())
 }
 
 // ByUp reads the table by its index up (up).
-func (r LikeReader) ByUp() *table.ByIndex[Like, bool] { return table.IndexOf(keelLikeByUp, r.Reader()) }
+func (r *LikeReader) ByUp() *table.ByIndex[Like, bool] {
+	return table.IndexOf(keelLikeByUp, r.Reader())
+}
 
 // ByKey reads the table by its unique index by_key (key).
-func (r LikeReader) ByKey() *table.ByUnique[Like, []byte] {
+func (r *LikeReader) ByKey() *table.ByUnique[Like, []byte] {
 	return table.UniqueOf(keelLikeByKey, r.Reader())
 }
 
@@ -1082,7 +1086,7 @@ type LikeTable struct {
 }
 
 // ByKey reads and writes the table by its unique index by_key (key).
-func (t LikeTable) ByKey() *table.ByUniqueTx[Like, []byte] {
+func (t *LikeTable) ByKey() *table.ByUniqueTx[Like, []byte] {
 	return table.UniqueTxOf(keelLikeByKey, t.Table())
 }
 
@@ -1127,12 +1131,12 @@ func keelDecodeEvent(src []byte, r *Event) error {
 type EventReader struct{ table.Rows[Event, int32] }
 
 // BySeq reads the table by its primary key (seq).
-func (r EventReader) BySeq() *table.ByUnique[Event, int32] {
+func (r *EventReader) BySeq() *table.ByUnique[Event, int32] {
 	return table.UniqueOf(keelEventBySeq, r.Reader())
 }
 
 // ByKind reads the table by its index kind (kind).
-func (r EventReader) ByKind() *table.ByIndex[Event, Status] {
+func (r *EventReader) ByKind() *table.ByIndex[Event, Status] {
 	return table.IndexOf(keelEventByKind, r.Reader())
 }
 
@@ -1143,7 +1147,7 @@ type EventTable struct {
 }
 
 // BySeq reads and writes the table by its primary key (seq).
-func (t EventTable) BySeq() *table.ByUniqueTx[Event, int32] {
+func (t *EventTable) BySeq() *table.ByUniqueTx[Event, int32] {
 	return table.UniqueTxOf(keelEventBySeq, t.Table())
 }
 
@@ -1277,12 +1281,12 @@ var (
 type AccountReader struct{ table.Rows[Account, uint64] }
 
 // ByID reads the table by its hash primary key (id).
-func (r AccountReader) ByID() *table.ByHash[Account, uint64] {
+func (r *AccountReader) ByID() *table.ByHash[Account, uint64] {
 	return table.HashOf(keelAccountByID, r.Reader())
 }
 
 // ByHandle reads the table by its hash unique index handle (handle).
-func (r AccountReader) ByHandle() *table.ByHash[Account, string] {
+func (r *AccountReader) ByHandle() *table.ByHash[Account, string] {
 	return table.HashOf(keelAccountByHandle, r.Reader())
 }
 
@@ -1293,12 +1297,12 @@ type AccountTable struct {
 }
 
 // ByID reads and writes the table by its hash primary key (id).
-func (t AccountTable) ByID() *table.ByHashTx[Account, uint64] {
+func (t *AccountTable) ByID() *table.ByHashTx[Account, uint64] {
 	return table.HashTxOf(keelAccountByID, t.Table())
 }
 
 // ByHandle reads and writes the table by its hash unique index handle (handle).
-func (t AccountTable) ByHandle() *table.ByHashTx[Account, string] {
+func (t *AccountTable) ByHandle() *table.ByHashTx[Account, string] {
 	return table.HashTxOf(keelAccountByHandle, t.Table())
 }
 
@@ -1362,10 +1366,10 @@ var (
 type PairReader struct{ table.Rows[Pair, Pair] }
 
 // Find returns the row with the given primary key.
-func (r PairReader) Find(a string, b int32) (Pair, bool) { return r.Rows.Find(Pair{A: a, B: b}) }
+func (r *PairReader) Find(a string, b int32) (Pair, bool) { return r.Rows.Find(Pair{A: a, B: b}) }
 
 // ByPK reads the table by its hash primary key (a, b).
-func (r PairReader) ByPK() PairByPKReader { return PairByPKReader{r.Reader()} }
+func (r *PairReader) ByPK() PairByPKReader { return PairByPKReader{r.Reader()} }
 
 // PairTable is the pair table inside a transaction: its reader and table.Writer.
 type PairTable struct {
@@ -1375,10 +1379,10 @@ type PairTable struct {
 
 // Delete removes the row with the given primary key and returns it, or
 // a *table.NotFoundError.
-func (t PairTable) Delete(a string, b int32) (Pair, error) { return t.Writer.Delete(Pair{A: a, B: b}) }
+func (t *PairTable) Delete(a string, b int32) (Pair, error) { return t.Writer.Delete(Pair{A: a, B: b}) }
 
 // ByPK reads and writes the table by its hash primary key (a, b).
-func (t PairTable) ByPK() PairByPK { return PairByPK{PairByPKReader{&t.Table().Reader}, t.Table()} }
+func (t *PairTable) ByPK() PairByPK { return PairByPK{PairByPKReader{&t.Table().Reader}, t.Table()} }
 
 // PairByPKReader reads the pair table by its hash primary key (a, b).
 type PairByPKReader struct{ r *table.Reader[Pair] }

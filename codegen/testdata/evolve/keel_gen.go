@@ -48,28 +48,28 @@ type (
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Post returns the post table.
-func (db DB) Post() PostTable {
+func (db DB) Post() *PostTable {
 	t := table.Use(db.tx, PostDef)
-	return PostTable{PostReader{table.RowsOf(keelPostByID, &t.Reader)}, table.WriterOf(keelPostByID, t)}
+	return &PostTable{PostReader{table.RowsOf(keelPostByID, &t.Reader)}, table.WriterOf(keelPostByID, t)}
 }
 
 // Tag returns the tag table.
-func (db DB) Tag() TagTable {
+func (db DB) Tag() *TagTable {
 	t := table.Use(db.tx, TagDef)
-	return TagTable{TagReader{table.RowsOf(keelTagByName, &t.Reader)}, table.WriterOf(keelTagByName, t)}
+	return &TagTable{TagReader{table.RowsOf(keelTagByName, &t.Reader)}, table.WriterOf(keelTagByName, t)}
 }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Post returns the post table.
-func (v ViewDB) Post() PostReader {
-	return PostReader{table.RowsOf(keelPostByID, table.Read(v.v, PostDef))}
+func (v ViewDB) Post() *PostReader {
+	return &PostReader{table.RowsOf(keelPostByID, table.Read(v.v, PostDef))}
 }
 
 // Tag returns the tag table.
-func (v ViewDB) Tag() TagReader {
-	return TagReader{table.RowsOf(keelTagByName, table.Read(v.v, TagDef))}
+func (v ViewDB) Tag() *TagReader {
+	return &TagReader{table.RowsOf(keelTagByName, table.Read(v.v, TagDef))}
 }
 
 // Module is the evolve module: its tables and reducers, for Open (package keel).
@@ -180,12 +180,12 @@ func keelDecodePost(src []byte, r *Post) error {
 type PostReader struct{ table.Rows[Post, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r PostReader) ByID() *table.ByUnique[Post, uint64] {
+func (r *PostReader) ByID() *table.ByUnique[Post, uint64] {
 	return table.UniqueOf(keelPostByID, r.Reader())
 }
 
 // ByTitle reads the table by its index title (title).
-func (r PostReader) ByTitle() *table.ByIndex[Post, string] {
+func (r *PostReader) ByTitle() *table.ByIndex[Post, string] {
 	return table.IndexOf(keelPostByTitle, r.Reader())
 }
 
@@ -196,7 +196,7 @@ type PostTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t PostTable) ByID() *table.ByUniqueTx[Post, uint64] {
+func (t *PostTable) ByID() *table.ByUniqueTx[Post, uint64] {
 	return table.UniqueTxOf(keelPostByID, t.Table())
 }
 
@@ -238,7 +238,7 @@ func keelDecodeTag(src []byte, r *Tag) error {
 type TagReader struct{ table.Rows[Tag, string] }
 
 // ByName reads the table by its primary key (name).
-func (r TagReader) ByName() *table.ByUnique[Tag, string] {
+func (r *TagReader) ByName() *table.ByUnique[Tag, string] {
 	return table.UniqueOf(keelTagByName, r.Reader())
 }
 
@@ -249,7 +249,7 @@ type TagTable struct {
 }
 
 // ByName reads and writes the table by its primary key (name).
-func (t TagTable) ByName() *table.ByUniqueTx[Tag, string] {
+func (t *TagTable) ByName() *table.ByUniqueTx[Tag, string] {
 	return table.UniqueTxOf(keelTagByName, t.Table())
 }
 

@@ -35,17 +35,17 @@ type (
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Item returns the item table.
-func (db DB) Item() ItemTable {
+func (db DB) Item() *ItemTable {
 	t := table.Use(db.tx, ItemDef)
-	return ItemTable{ItemReader{table.RowsOf(keelItemByName, &t.Reader)}, table.WriterOf(keelItemByName, t)}
+	return &ItemTable{ItemReader{table.RowsOf(keelItemByName, &t.Reader)}, table.WriterOf(keelItemByName, t)}
 }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Item returns the item table.
-func (v ViewDB) Item() ItemReader {
-	return ItemReader{table.RowsOf(keelItemByName, table.Read(v.v, ItemDef))}
+func (v ViewDB) Item() *ItemReader {
+	return &ItemReader{table.RowsOf(keelItemByName, table.Read(v.v, ItemDef))}
 }
 
 // Module is the minimal module: its tables and reducers, for Open (package keel).
@@ -119,7 +119,7 @@ func keelDecodeItem(src []byte, r *Item) error {
 type ItemReader struct{ table.Rows[Item, string] }
 
 // ByName reads the table by its primary key (name).
-func (r ItemReader) ByName() *table.ByUnique[Item, string] {
+func (r *ItemReader) ByName() *table.ByUnique[Item, string] {
 	return table.UniqueOf(keelItemByName, r.Reader())
 }
 
@@ -130,6 +130,6 @@ type ItemTable struct {
 }
 
 // ByName reads and writes the table by its primary key (name).
-func (t ItemTable) ByName() *table.ByUniqueTx[Item, string] {
+func (t *ItemTable) ByName() *table.ByUniqueTx[Item, string] {
 	return table.UniqueTxOf(keelItemByName, t.Table())
 }

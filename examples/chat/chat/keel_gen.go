@@ -44,28 +44,28 @@ type (
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // User returns the user table.
-func (db DB) User() UserTable {
+func (db DB) User() *UserTable {
 	t := table.Use(db.tx, UserDef)
-	return UserTable{UserReader{table.RowsOf(keelUserByIdentity, &t.Reader)}, table.WriterOf(keelUserByIdentity, t)}
+	return &UserTable{UserReader{table.RowsOf(keelUserByIdentity, &t.Reader)}, table.WriterOf(keelUserByIdentity, t)}
 }
 
 // Message returns the message table.
-func (db DB) Message() MessageTable {
+func (db DB) Message() *MessageTable {
 	t := table.Use(db.tx, MessageDef)
-	return MessageTable{MessageReader{table.RowsOf(keelMessageByID, &t.Reader)}, table.WriterOf(keelMessageByID, t)}
+	return &MessageTable{MessageReader{table.RowsOf(keelMessageByID, &t.Reader)}, table.WriterOf(keelMessageByID, t)}
 }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // User returns the user table.
-func (v ViewDB) User() UserReader {
-	return UserReader{table.RowsOf(keelUserByIdentity, table.Read(v.v, UserDef))}
+func (v ViewDB) User() *UserReader {
+	return &UserReader{table.RowsOf(keelUserByIdentity, table.Read(v.v, UserDef))}
 }
 
 // Message returns the message table.
-func (v ViewDB) Message() MessageReader {
-	return MessageReader{table.RowsOf(keelMessageByID, table.Read(v.v, MessageDef))}
+func (v ViewDB) Message() *MessageReader {
+	return &MessageReader{table.RowsOf(keelMessageByID, table.Read(v.v, MessageDef))}
 }
 
 // Module is the chat module: its tables and reducers, for Open (package keel).
@@ -220,7 +220,7 @@ func keelDecodeUser(src []byte, r *User) error {
 type UserReader struct{ table.Rows[User, string] }
 
 // ByIdentity reads the table by its primary key (identity).
-func (r UserReader) ByIdentity() *table.ByUnique[User, string] {
+func (r *UserReader) ByIdentity() *table.ByUnique[User, string] {
 	return table.UniqueOf(keelUserByIdentity, r.Reader())
 }
 
@@ -231,7 +231,7 @@ type UserTable struct {
 }
 
 // ByIdentity reads and writes the table by its primary key (identity).
-func (t UserTable) ByIdentity() *table.ByUniqueTx[User, string] {
+func (t *UserTable) ByIdentity() *table.ByUniqueTx[User, string] {
 	return table.UniqueTxOf(keelUserByIdentity, t.Table())
 }
 
@@ -291,12 +291,12 @@ func keelDecodeMessage(src []byte, r *Message) error {
 type MessageReader struct{ table.Rows[Message, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r MessageReader) ByID() *table.ByUnique[Message, uint64] {
+func (r *MessageReader) ByID() *table.ByUnique[Message, uint64] {
 	return table.UniqueOf(keelMessageByID, r.Reader())
 }
 
 // BySender reads the table by its index sender (sender).
-func (r MessageReader) BySender() *table.ByIndex[Message, string] {
+func (r *MessageReader) BySender() *table.ByIndex[Message, string] {
 	return table.IndexOf(keelMessageBySender, r.Reader())
 }
 
@@ -307,6 +307,6 @@ type MessageTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t MessageTable) ByID() *table.ByUniqueTx[Message, uint64] {
+func (t *MessageTable) ByID() *table.ByUniqueTx[Message, uint64] {
 	return table.UniqueTxOf(keelMessageByID, t.Table())
 }

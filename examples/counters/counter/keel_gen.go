@@ -41,28 +41,28 @@ type (
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Counter returns the counter table.
-func (db DB) Counter() CounterTable {
+func (db DB) Counter() *CounterTable {
 	t := table.Use(db.tx, CounterDef)
-	return CounterTable{CounterReader{table.RowsOf(keelCounterByCounterID, &t.Reader)}, table.WriterOf(keelCounterByCounterID, t)}
+	return &CounterTable{CounterReader{table.RowsOf(keelCounterByCounterID, &t.Reader)}, table.WriterOf(keelCounterByCounterID, t)}
 }
 
 // Item returns the item table.
-func (db DB) Item() ItemTable {
+func (db DB) Item() *ItemTable {
 	t := table.Use(db.tx, ItemDef)
-	return ItemTable{ItemReader{table.RowsOf(keelItemByID, &t.Reader)}, table.WriterOf(keelItemByID, t)}
+	return &ItemTable{ItemReader{table.RowsOf(keelItemByID, &t.Reader)}, table.WriterOf(keelItemByID, t)}
 }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Counter returns the counter table.
-func (v ViewDB) Counter() CounterReader {
-	return CounterReader{table.RowsOf(keelCounterByCounterID, table.Read(v.v, CounterDef))}
+func (v ViewDB) Counter() *CounterReader {
+	return &CounterReader{table.RowsOf(keelCounterByCounterID, table.Read(v.v, CounterDef))}
 }
 
 // Item returns the item table.
-func (v ViewDB) Item() ItemReader {
-	return ItemReader{table.RowsOf(keelItemByID, table.Read(v.v, ItemDef))}
+func (v ViewDB) Item() *ItemReader {
+	return &ItemReader{table.RowsOf(keelItemByID, table.Read(v.v, ItemDef))}
 }
 
 // Module is the counter module: its tables and reducers, for Open (package keel).
@@ -205,7 +205,7 @@ func keelDecodeCounter(src []byte, r *Counter) error {
 type CounterReader struct{ table.Rows[Counter, string] }
 
 // ByCounterID reads the table by its primary key (counter_id).
-func (r CounterReader) ByCounterID() *table.ByUnique[Counter, string] {
+func (r *CounterReader) ByCounterID() *table.ByUnique[Counter, string] {
 	return table.UniqueOf(keelCounterByCounterID, r.Reader())
 }
 
@@ -216,7 +216,7 @@ type CounterTable struct {
 }
 
 // ByCounterID reads and writes the table by its primary key (counter_id).
-func (t CounterTable) ByCounterID() *table.ByUniqueTx[Counter, string] {
+func (t *CounterTable) ByCounterID() *table.ByUniqueTx[Counter, string] {
 	return table.UniqueTxOf(keelCounterByCounterID, t.Table())
 }
 
@@ -261,7 +261,7 @@ func keelDecodeItem(src []byte, r *Item) error {
 type ItemReader struct{ table.Rows[Item, int64] }
 
 // ByID reads the table by its primary key (id).
-func (r ItemReader) ByID() *table.ByUnique[Item, int64] {
+func (r *ItemReader) ByID() *table.ByUnique[Item, int64] {
 	return table.UniqueOf(keelItemByID, r.Reader())
 }
 
@@ -272,6 +272,6 @@ type ItemTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t ItemTable) ByID() *table.ByUniqueTx[Item, int64] {
+func (t *ItemTable) ByID() *table.ByUniqueTx[Item, int64] {
 	return table.UniqueTxOf(keelItemByID, t.Table())
 }

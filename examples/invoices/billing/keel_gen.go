@@ -41,28 +41,28 @@ type (
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Counter returns the counter table.
-func (db DB) Counter() CounterTable {
+func (db DB) Counter() *CounterTable {
 	t := table.Use(db.tx, CounterDef)
-	return CounterTable{CounterReader{table.RowsOf(keelCounterByName, &t.Reader)}, table.WriterOf(keelCounterByName, t)}
+	return &CounterTable{CounterReader{table.RowsOf(keelCounterByName, &t.Reader)}, table.WriterOf(keelCounterByName, t)}
 }
 
 // Invoice returns the invoice table.
-func (db DB) Invoice() InvoiceTable {
+func (db DB) Invoice() *InvoiceTable {
 	t := table.Use(db.tx, InvoiceDef)
-	return InvoiceTable{InvoiceReader{table.RowsOf(keelInvoiceByNumber, &t.Reader)}, table.WriterOf(keelInvoiceByNumber, t)}
+	return &InvoiceTable{InvoiceReader{table.RowsOf(keelInvoiceByNumber, &t.Reader)}, table.WriterOf(keelInvoiceByNumber, t)}
 }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Counter returns the counter table.
-func (v ViewDB) Counter() CounterReader {
-	return CounterReader{table.RowsOf(keelCounterByName, table.Read(v.v, CounterDef))}
+func (v ViewDB) Counter() *CounterReader {
+	return &CounterReader{table.RowsOf(keelCounterByName, table.Read(v.v, CounterDef))}
 }
 
 // Invoice returns the invoice table.
-func (v ViewDB) Invoice() InvoiceReader {
-	return InvoiceReader{table.RowsOf(keelInvoiceByNumber, table.Read(v.v, InvoiceDef))}
+func (v ViewDB) Invoice() *InvoiceReader {
+	return &InvoiceReader{table.RowsOf(keelInvoiceByNumber, table.Read(v.v, InvoiceDef))}
 }
 
 // Module is the billing module: its tables and reducers, for Open (package keel).
@@ -172,7 +172,7 @@ func keelDecodeCounter(src []byte, r *Counter) error {
 type CounterReader struct{ table.Rows[Counter, string] }
 
 // ByName reads the table by its primary key (name).
-func (r CounterReader) ByName() *table.ByUnique[Counter, string] {
+func (r *CounterReader) ByName() *table.ByUnique[Counter, string] {
 	return table.UniqueOf(keelCounterByName, r.Reader())
 }
 
@@ -183,7 +183,7 @@ type CounterTable struct {
 }
 
 // ByName reads and writes the table by its primary key (name).
-func (t CounterTable) ByName() *table.ByUniqueTx[Counter, string] {
+func (t *CounterTable) ByName() *table.ByUniqueTx[Counter, string] {
 	return table.UniqueTxOf(keelCounterByName, t.Table())
 }
 
@@ -230,12 +230,12 @@ func keelDecodeInvoice(src []byte, r *Invoice) error {
 type InvoiceReader struct{ table.Rows[Invoice, uint64] }
 
 // ByNumber reads the table by its primary key (number).
-func (r InvoiceReader) ByNumber() *table.ByUnique[Invoice, uint64] {
+func (r *InvoiceReader) ByNumber() *table.ByUnique[Invoice, uint64] {
 	return table.UniqueOf(keelInvoiceByNumber, r.Reader())
 }
 
 // ByCustomer reads the table by its index customer (customer).
-func (r InvoiceReader) ByCustomer() *table.ByIndex[Invoice, string] {
+func (r *InvoiceReader) ByCustomer() *table.ByIndex[Invoice, string] {
 	return table.IndexOf(keelInvoiceByCustomer, r.Reader())
 }
 
@@ -246,6 +246,6 @@ type InvoiceTable struct {
 }
 
 // ByNumber reads and writes the table by its primary key (number).
-func (t InvoiceTable) ByNumber() *table.ByUniqueTx[Invoice, uint64] {
+func (t *InvoiceTable) ByNumber() *table.ByUniqueTx[Invoice, uint64] {
 	return table.UniqueTxOf(keelInvoiceByNumber, t.Table())
 }

@@ -42,28 +42,28 @@ type (
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Post returns the post table.
-func (db DB) Post() PostTable {
+func (db DB) Post() *PostTable {
 	t := table.Use(db.tx, PostDef)
-	return PostTable{PostReader{table.RowsOf(keelPostByID, &t.Reader)}, table.WriterOf(keelPostByID, t)}
+	return &PostTable{PostReader{table.RowsOf(keelPostByID, &t.Reader)}, table.WriterOf(keelPostByID, t)}
 }
 
 // Comment returns the comment table.
-func (db DB) Comment() CommentTable {
+func (db DB) Comment() *CommentTable {
 	t := table.Use(db.tx, CommentDef)
-	return CommentTable{CommentReader{table.RowsOf(keelCommentByID, &t.Reader)}, table.WriterOf(keelCommentByID, t)}
+	return &CommentTable{CommentReader{table.RowsOf(keelCommentByID, &t.Reader)}, table.WriterOf(keelCommentByID, t)}
 }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Post returns the post table.
-func (v ViewDB) Post() PostReader {
-	return PostReader{table.RowsOf(keelPostByID, table.Read(v.v, PostDef))}
+func (v ViewDB) Post() *PostReader {
+	return &PostReader{table.RowsOf(keelPostByID, table.Read(v.v, PostDef))}
 }
 
 // Comment returns the comment table.
-func (v ViewDB) Comment() CommentReader {
-	return CommentReader{table.RowsOf(keelCommentByID, table.Read(v.v, CommentDef))}
+func (v ViewDB) Comment() *CommentReader {
+	return &CommentReader{table.RowsOf(keelCommentByID, table.Read(v.v, CommentDef))}
 }
 
 // Module is the v1 module: its tables and reducers, for Open (package keel).
@@ -201,12 +201,12 @@ func keelDecodePost(src []byte, r *Post) error {
 type PostReader struct{ table.Rows[Post, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r PostReader) ByID() *table.ByUnique[Post, uint64] {
+func (r *PostReader) ByID() *table.ByUnique[Post, uint64] {
 	return table.UniqueOf(keelPostByID, r.Reader())
 }
 
 // ByName reads the table by its unique index name (name).
-func (r PostReader) ByName() *table.ByUnique[Post, string] {
+func (r *PostReader) ByName() *table.ByUnique[Post, string] {
 	return table.UniqueOf(keelPostByName, r.Reader())
 }
 
@@ -217,12 +217,12 @@ type PostTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t PostTable) ByID() *table.ByUniqueTx[Post, uint64] {
+func (t *PostTable) ByID() *table.ByUniqueTx[Post, uint64] {
 	return table.UniqueTxOf(keelPostByID, t.Table())
 }
 
 // ByName reads and writes the table by its unique index name (name).
-func (t PostTable) ByName() *table.ByUniqueTx[Post, string] {
+func (t *PostTable) ByName() *table.ByUniqueTx[Post, string] {
 	return table.UniqueTxOf(keelPostByName, t.Table())
 }
 
@@ -270,12 +270,12 @@ func keelDecodeComment(src []byte, r *Comment) error {
 type CommentReader struct{ table.Rows[Comment, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r CommentReader) ByID() *table.ByUnique[Comment, uint64] {
+func (r *CommentReader) ByID() *table.ByUnique[Comment, uint64] {
 	return table.UniqueOf(keelCommentByID, r.Reader())
 }
 
 // ByPostID reads the table by its index post_id (post_id).
-func (r CommentReader) ByPostID() *table.ByIndex[Comment, uint64] {
+func (r *CommentReader) ByPostID() *table.ByIndex[Comment, uint64] {
 	return table.IndexOf(keelCommentByPostID, r.Reader())
 }
 
@@ -286,6 +286,6 @@ type CommentTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t CommentTable) ByID() *table.ByUniqueTx[Comment, uint64] {
+func (t *CommentTable) ByID() *table.ByUniqueTx[Comment, uint64] {
 	return table.UniqueTxOf(keelCommentByID, t.Table())
 }

@@ -43,28 +43,28 @@ type (
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Post returns the post table.
-func (db DB) Post() PostTable {
+func (db DB) Post() *PostTable {
 	t := table.Use(db.tx, PostDef)
-	return PostTable{PostReader{table.RowsOf(keelPostByID, &t.Reader)}, table.WriterOf(keelPostByID, t)}
+	return &PostTable{PostReader{table.RowsOf(keelPostByID, &t.Reader)}, table.WriterOf(keelPostByID, t)}
 }
 
 // Comment returns the comment table.
-func (db DB) Comment() CommentTable {
+func (db DB) Comment() *CommentTable {
 	t := table.Use(db.tx, CommentDef)
-	return CommentTable{CommentReader{table.RowsOf(keelCommentByID, &t.Reader)}, table.WriterOf(keelCommentByID, t)}
+	return &CommentTable{CommentReader{table.RowsOf(keelCommentByID, &t.Reader)}, table.WriterOf(keelCommentByID, t)}
 }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Post returns the post table.
-func (v ViewDB) Post() PostReader {
-	return PostReader{table.RowsOf(keelPostByID, table.Read(v.v, PostDef))}
+func (v ViewDB) Post() *PostReader {
+	return &PostReader{table.RowsOf(keelPostByID, table.Read(v.v, PostDef))}
 }
 
 // Comment returns the comment table.
-func (v ViewDB) Comment() CommentReader {
-	return CommentReader{table.RowsOf(keelCommentByID, table.Read(v.v, CommentDef))}
+func (v ViewDB) Comment() *CommentReader {
+	return &CommentReader{table.RowsOf(keelCommentByID, table.Read(v.v, CommentDef))}
 }
 
 // Module is the v2 module: its tables and reducers, for Open (package keel).
@@ -206,12 +206,12 @@ func keelDecodePost(src []byte, r *Post) error {
 type PostReader struct{ table.Rows[Post, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r PostReader) ByID() *table.ByUnique[Post, uint64] {
+func (r *PostReader) ByID() *table.ByUnique[Post, uint64] {
 	return table.UniqueOf(keelPostByID, r.Reader())
 }
 
 // ByTitle reads the table by its unique index title (title).
-func (r PostReader) ByTitle() *table.ByUnique[Post, string] {
+func (r *PostReader) ByTitle() *table.ByUnique[Post, string] {
 	return table.UniqueOf(keelPostByTitle, r.Reader())
 }
 
@@ -222,12 +222,12 @@ type PostTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t PostTable) ByID() *table.ByUniqueTx[Post, uint64] {
+func (t *PostTable) ByID() *table.ByUniqueTx[Post, uint64] {
 	return table.UniqueTxOf(keelPostByID, t.Table())
 }
 
 // ByTitle reads and writes the table by its unique index title (title).
-func (t PostTable) ByTitle() *table.ByUniqueTx[Post, string] {
+func (t *PostTable) ByTitle() *table.ByUniqueTx[Post, string] {
 	return table.UniqueTxOf(keelPostByTitle, t.Table())
 }
 
@@ -279,17 +279,17 @@ func keelDecodeComment(src []byte, r *Comment) error {
 type CommentReader struct{ table.Rows[Comment, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r CommentReader) ByID() *table.ByUnique[Comment, uint64] {
+func (r *CommentReader) ByID() *table.ByUnique[Comment, uint64] {
 	return table.UniqueOf(keelCommentByID, r.Reader())
 }
 
 // ByPostID reads the table by its index post_id (post_id).
-func (r CommentReader) ByPostID() *table.ByIndex[Comment, uint64] {
+func (r *CommentReader) ByPostID() *table.ByIndex[Comment, uint64] {
 	return table.IndexOf(keelCommentByPostID, r.Reader())
 }
 
 // ByScore reads the table by its index score (score).
-func (r CommentReader) ByScore() *table.ByIndex[Comment, int32] {
+func (r *CommentReader) ByScore() *table.ByIndex[Comment, int32] {
 	return table.IndexOf(keelCommentByScore, r.Reader())
 }
 
@@ -300,7 +300,7 @@ type CommentTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t CommentTable) ByID() *table.ByUniqueTx[Comment, uint64] {
+func (t *CommentTable) ByID() *table.ByUniqueTx[Comment, uint64] {
 	return table.UniqueTxOf(keelCommentByID, t.Table())
 }
 

@@ -41,17 +41,17 @@ type (
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Order returns the order table.
-func (db DB) Order() OrderTable {
+func (db DB) Order() *OrderTable {
 	t := table.Use(db.tx, OrderDef)
-	return OrderTable{OrderReader{table.RowsOf(keelOrderByPK, &t.Reader)}, table.WriterOf(keelOrderByPK, t)}
+	return &OrderTable{OrderReader{table.RowsOf(keelOrderByPK, &t.Reader)}, table.WriterOf(keelOrderByPK, t)}
 }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Order returns the order table.
-func (v ViewDB) Order() OrderReader {
-	return OrderReader{table.RowsOf(keelOrderByPK, table.Read(v.v, OrderDef))}
+func (v ViewDB) Order() *OrderReader {
+	return &OrderReader{table.RowsOf(keelOrderByPK, table.Read(v.v, OrderDef))}
 }
 
 // Module is the shop module: its tables and reducers, for Open (package keel).
@@ -251,12 +251,12 @@ var (
 type OrderReader struct{ table.Rows[Order, Order] }
 
 // Find returns the row with the given primary key.
-func (r OrderReader) Find(shop string, id int64) (Order, bool) {
+func (r *OrderReader) Find(shop string, id int64) (Order, bool) {
 	return r.Rows.Find(Order{Shop: shop, ID: id})
 }
 
 // ByPK reads the table by its primary key (shop, id).
-func (r OrderReader) ByPK() OrderByPKReader { return OrderByPKReader{r.Reader()} }
+func (r *OrderReader) ByPK() OrderByPKReader { return OrderByPKReader{r.Reader()} }
 
 // OrderTable is the order table inside a transaction: its reader and table.Writer.
 type OrderTable struct {
@@ -266,12 +266,14 @@ type OrderTable struct {
 
 // Delete removes the row with the given primary key and returns it, or
 // a *table.NotFoundError.
-func (t OrderTable) Delete(shop string, id int64) (Order, error) {
+func (t *OrderTable) Delete(shop string, id int64) (Order, error) {
 	return t.Writer.Delete(Order{Shop: shop, ID: id})
 }
 
 // ByPK reads and writes the table by its primary key (shop, id).
-func (t OrderTable) ByPK() OrderByPK { return OrderByPK{OrderByPKReader{&t.Table().Reader}, t.Table()} }
+func (t *OrderTable) ByPK() OrderByPK {
+	return OrderByPK{OrderByPKReader{&t.Table().Reader}, t.Table()}
+}
 
 // OrderByPKReader reads the order table by its primary key (shop, id).
 type OrderByPKReader struct{ r *table.Reader[Order] }

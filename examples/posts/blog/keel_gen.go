@@ -38,17 +38,17 @@ type (
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Post returns the post table.
-func (db DB) Post() PostTable {
+func (db DB) Post() *PostTable {
 	t := table.Use(db.tx, PostDef)
-	return PostTable{PostReader{table.RowsOf(keelPostByID, &t.Reader)}, table.WriterOf(keelPostByID, t)}
+	return &PostTable{PostReader{table.RowsOf(keelPostByID, &t.Reader)}, table.WriterOf(keelPostByID, t)}
 }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Post returns the post table.
-func (v ViewDB) Post() PostReader {
-	return PostReader{table.RowsOf(keelPostByID, table.Read(v.v, PostDef))}
+func (v ViewDB) Post() *PostReader {
+	return &PostReader{table.RowsOf(keelPostByID, table.Read(v.v, PostDef))}
 }
 
 // Module is the blog module: its tables and reducers, for Open (package keel).
@@ -209,17 +209,17 @@ func keelDecodePost(src []byte, r *Post) error {
 type PostReader struct{ table.Rows[Post, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r PostReader) ByID() *table.ByUnique[Post, uint64] {
+func (r *PostReader) ByID() *table.ByUnique[Post, uint64] {
 	return table.UniqueOf(keelPostByID, r.Reader())
 }
 
 // BySlug reads the table by its unique index slug (slug).
-func (r PostReader) BySlug() *table.ByUnique[Post, string] {
+func (r *PostReader) BySlug() *table.ByUnique[Post, string] {
 	return table.UniqueOf(keelPostBySlug, r.Reader())
 }
 
 // ByAuthor reads the table by its index author (author).
-func (r PostReader) ByAuthor() *table.ByIndex[Post, string] {
+func (r *PostReader) ByAuthor() *table.ByIndex[Post, string] {
 	return table.IndexOf(keelPostByAuthor, r.Reader())
 }
 
@@ -230,11 +230,11 @@ type PostTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t PostTable) ByID() *table.ByUniqueTx[Post, uint64] {
+func (t *PostTable) ByID() *table.ByUniqueTx[Post, uint64] {
 	return table.UniqueTxOf(keelPostByID, t.Table())
 }
 
 // BySlug reads and writes the table by its unique index slug (slug).
-func (t PostTable) BySlug() *table.ByUniqueTx[Post, string] {
+func (t *PostTable) BySlug() *table.ByUniqueTx[Post, string] {
 	return table.UniqueTxOf(keelPostBySlug, t.Table())
 }

@@ -40,28 +40,28 @@ type (
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Spin returns the spin table.
-func (db DB) Spin() SpinTable {
+func (db DB) Spin() *SpinTable {
 	t := table.Use(db.tx, SpinDef)
-	return SpinTable{SpinReader{table.RowsOf(keelSpinByID, &t.Reader)}, table.WriterOf(keelSpinByID, t)}
+	return &SpinTable{SpinReader{table.RowsOf(keelSpinByID, &t.Reader)}, table.WriterOf(keelSpinByID, t)}
 }
 
 // Floor returns the floor table.
-func (db DB) Floor() FloorTable {
+func (db DB) Floor() *FloorTable {
 	t := table.Use(db.tx, FloorDef)
-	return FloorTable{FloorReader{table.RowsOf(keelFloorByLevel, &t.Reader)}, table.WriterOf(keelFloorByLevel, t)}
+	return &FloorTable{FloorReader{table.RowsOf(keelFloorByLevel, &t.Reader)}, table.WriterOf(keelFloorByLevel, t)}
 }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Spin returns the spin table.
-func (v ViewDB) Spin() SpinReader {
-	return SpinReader{table.RowsOf(keelSpinByID, table.Read(v.v, SpinDef))}
+func (v ViewDB) Spin() *SpinReader {
+	return &SpinReader{table.RowsOf(keelSpinByID, table.Read(v.v, SpinDef))}
 }
 
 // Floor returns the floor table.
-func (v ViewDB) Floor() FloorReader {
-	return FloorReader{table.RowsOf(keelFloorByLevel, table.Read(v.v, FloorDef))}
+func (v ViewDB) Floor() *FloorReader {
+	return &FloorReader{table.RowsOf(keelFloorByLevel, table.Read(v.v, FloorDef))}
 }
 
 // Module is the seqs module: its tables and reducers, for Open (package keel).
@@ -192,7 +192,7 @@ func keelDecodeSpin(src []byte, r *Spin) error {
 type SpinReader struct{ table.Rows[Spin, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r SpinReader) ByID() *table.ByUnique[Spin, uint64] {
+func (r *SpinReader) ByID() *table.ByUnique[Spin, uint64] {
 	return table.UniqueOf(keelSpinByID, r.Reader())
 }
 
@@ -203,7 +203,7 @@ type SpinTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t SpinTable) ByID() *table.ByUniqueTx[Spin, uint64] {
+func (t *SpinTable) ByID() *table.ByUniqueTx[Spin, uint64] {
 	return table.UniqueTxOf(keelSpinByID, t.Table())
 }
 
@@ -246,7 +246,7 @@ func keelDecodeFloor(src []byte, r *Floor) error {
 type FloorReader struct{ table.Rows[Floor, int16] }
 
 // ByLevel reads the table by its primary key (level).
-func (r FloorReader) ByLevel() *table.ByUnique[Floor, int16] {
+func (r *FloorReader) ByLevel() *table.ByUnique[Floor, int16] {
 	return table.UniqueOf(keelFloorByLevel, r.Reader())
 }
 
@@ -257,6 +257,6 @@ type FloorTable struct {
 }
 
 // ByLevel reads and writes the table by its primary key (level).
-func (t FloorTable) ByLevel() *table.ByUniqueTx[Floor, int16] {
+func (t *FloorTable) ByLevel() *table.ByUniqueTx[Floor, int16] {
 	return table.UniqueTxOf(keelFloorByLevel, t.Table())
 }

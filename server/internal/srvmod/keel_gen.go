@@ -58,50 +58,50 @@ type (
 func DBOf(tx *table.Tx) DB { return DB{tx} }
 
 // Team returns the team table.
-func (db DB) Team() TeamTable {
+func (db DB) Team() *TeamTable {
 	t := table.Use(db.tx, TeamDef)
-	return TeamTable{TeamReader{table.RowsOf(keelTeamByID, &t.Reader)}, table.WriterOf(keelTeamByID, t)}
+	return &TeamTable{TeamReader{table.RowsOf(keelTeamByID, &t.Reader)}, table.WriterOf(keelTeamByID, t)}
 }
 
 // Player returns the player table.
-func (db DB) Player() PlayerTable {
+func (db DB) Player() *PlayerTable {
 	t := table.Use(db.tx, PlayerDef)
-	return PlayerTable{PlayerReader{table.RowsOf(keelPlayerByID, &t.Reader)}, table.WriterOf(keelPlayerByID, t)}
+	return &PlayerTable{PlayerReader{table.RowsOf(keelPlayerByID, &t.Reader)}, table.WriterOf(keelPlayerByID, t)}
 }
 
 // Secret returns the secret table.
-func (db DB) Secret() SecretTable {
+func (db DB) Secret() *SecretTable {
 	t := table.Use(db.tx, SecretDef)
-	return SecretTable{SecretReader{table.RowsOf(keelSecretByID, &t.Reader)}, table.WriterOf(keelSecretByID, t)}
+	return &SecretTable{SecretReader{table.RowsOf(keelSecretByID, &t.Reader)}, table.WriterOf(keelSecretByID, t)}
 }
 
 // Online returns the online table.
-func (db DB) Online() OnlineTable {
+func (db DB) Online() *OnlineTable {
 	t := table.Use(db.tx, OnlineDef)
-	return OnlineTable{OnlineReader{table.RowsOf(keelOnlineByIdentity, &t.Reader)}, table.WriterOf(keelOnlineByIdentity, t)}
+	return &OnlineTable{OnlineReader{table.RowsOf(keelOnlineByIdentity, &t.Reader)}, table.WriterOf(keelOnlineByIdentity, t)}
 }
 
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
 // Team returns the team table.
-func (v ViewDB) Team() TeamReader {
-	return TeamReader{table.RowsOf(keelTeamByID, table.Read(v.v, TeamDef))}
+func (v ViewDB) Team() *TeamReader {
+	return &TeamReader{table.RowsOf(keelTeamByID, table.Read(v.v, TeamDef))}
 }
 
 // Player returns the player table.
-func (v ViewDB) Player() PlayerReader {
-	return PlayerReader{table.RowsOf(keelPlayerByID, table.Read(v.v, PlayerDef))}
+func (v ViewDB) Player() *PlayerReader {
+	return &PlayerReader{table.RowsOf(keelPlayerByID, table.Read(v.v, PlayerDef))}
 }
 
 // Secret returns the secret table.
-func (v ViewDB) Secret() SecretReader {
-	return SecretReader{table.RowsOf(keelSecretByID, table.Read(v.v, SecretDef))}
+func (v ViewDB) Secret() *SecretReader {
+	return &SecretReader{table.RowsOf(keelSecretByID, table.Read(v.v, SecretDef))}
 }
 
 // Online returns the online table.
-func (v ViewDB) Online() OnlineReader {
-	return OnlineReader{table.RowsOf(keelOnlineByIdentity, table.Read(v.v, OnlineDef))}
+func (v ViewDB) Online() *OnlineReader {
+	return &OnlineReader{table.RowsOf(keelOnlineByIdentity, table.Read(v.v, OnlineDef))}
 }
 
 // Module is the srvmod module: its tables and reducers, for Open (package keel).
@@ -409,17 +409,17 @@ func keelDecodeTeam(src []byte, r *Team) error {
 type TeamReader struct{ table.Rows[Team, uint32] }
 
 // ByID reads the table by its primary key (id).
-func (r TeamReader) ByID() *table.ByUnique[Team, uint32] {
+func (r *TeamReader) ByID() *table.ByUnique[Team, uint32] {
 	return table.UniqueOf(keelTeamByID, r.Reader())
 }
 
 // ByName reads the table by its unique index name (name).
-func (r TeamReader) ByName() *table.ByUnique[Team, string] {
+func (r *TeamReader) ByName() *table.ByUnique[Team, string] {
 	return table.UniqueOf(keelTeamByName, r.Reader())
 }
 
 // ByGrp reads the table by its index grp (grp).
-func (r TeamReader) ByGrp() *table.ByIndex[Team, int32] {
+func (r *TeamReader) ByGrp() *table.ByIndex[Team, int32] {
 	return table.IndexOf(keelTeamByGrp, r.Reader())
 }
 
@@ -430,12 +430,12 @@ type TeamTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t TeamTable) ByID() *table.ByUniqueTx[Team, uint32] {
+func (t *TeamTable) ByID() *table.ByUniqueTx[Team, uint32] {
 	return table.UniqueTxOf(keelTeamByID, t.Table())
 }
 
 // ByName reads and writes the table by its unique index name (name).
-func (t TeamTable) ByName() *table.ByUniqueTx[Team, string] {
+func (t *TeamTable) ByName() *table.ByUniqueTx[Team, string] {
 	return table.UniqueTxOf(keelTeamByName, t.Table())
 }
 
@@ -528,17 +528,17 @@ func keelDecodePlayer(src []byte, r *Player) error {
 type PlayerReader struct{ table.Rows[Player, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r PlayerReader) ByID() *table.ByUnique[Player, uint64] {
+func (r *PlayerReader) ByID() *table.ByUnique[Player, uint64] {
 	return table.UniqueOf(keelPlayerByID, r.Reader())
 }
 
 // ByName reads the table by its index name (name).
-func (r PlayerReader) ByName() *table.ByIndex[Player, string] {
+func (r *PlayerReader) ByName() *table.ByIndex[Player, string] {
 	return table.IndexOf(keelPlayerByName, r.Reader())
 }
 
 // ByTeam reads the table by its index team (team).
-func (r PlayerReader) ByTeam() *table.ByIndex[Player, uint32] {
+func (r *PlayerReader) ByTeam() *table.ByIndex[Player, uint32] {
 	return table.IndexOf(keelPlayerByTeam, r.Reader())
 }
 
@@ -549,7 +549,7 @@ type PlayerTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t PlayerTable) ByID() *table.ByUniqueTx[Player, uint64] {
+func (t *PlayerTable) ByID() *table.ByUniqueTx[Player, uint64] {
 	return table.UniqueTxOf(keelPlayerByID, t.Table())
 }
 
@@ -592,7 +592,7 @@ func keelDecodeSecret(src []byte, r *Secret) error {
 type SecretReader struct{ table.Rows[Secret, uint64] }
 
 // ByID reads the table by its primary key (id).
-func (r SecretReader) ByID() *table.ByUnique[Secret, uint64] {
+func (r *SecretReader) ByID() *table.ByUnique[Secret, uint64] {
 	return table.UniqueOf(keelSecretByID, r.Reader())
 }
 
@@ -603,7 +603,7 @@ type SecretTable struct {
 }
 
 // ByID reads and writes the table by its primary key (id).
-func (t SecretTable) ByID() *table.ByUniqueTx[Secret, uint64] {
+func (t *SecretTable) ByID() *table.ByUniqueTx[Secret, uint64] {
 	return table.UniqueTxOf(keelSecretByID, t.Table())
 }
 
@@ -646,7 +646,7 @@ func keelDecodeOnline(src []byte, r *Online) error {
 type OnlineReader struct{ table.Rows[Online, string] }
 
 // ByIdentity reads the table by its primary key (identity).
-func (r OnlineReader) ByIdentity() *table.ByUnique[Online, string] {
+func (r *OnlineReader) ByIdentity() *table.ByUnique[Online, string] {
 	return table.UniqueOf(keelOnlineByIdentity, r.Reader())
 }
 
@@ -657,6 +657,6 @@ type OnlineTable struct {
 }
 
 // ByIdentity reads and writes the table by its primary key (identity).
-func (t OnlineTable) ByIdentity() *table.ByUniqueTx[Online, string] {
+func (t *OnlineTable) ByIdentity() *table.ByUniqueTx[Online, string] {
 	return table.UniqueTxOf(keelOnlineByIdentity, t.Table())
 }
