@@ -539,7 +539,7 @@ func (l *RaftLog) Append(ents []RaftEntry, sync bool) error {
 		return kerr.Errorf("keel: raft log: %w: %w", ErrFailed, err)
 	}
 	if sync {
-		if err := l.syncTail(); err != nil {
+		if err := l.w.Sync(); err != nil {
 			return kerr.Errorf("keel: raft log: fsync: %w: %w", ErrFailed, err)
 		}
 	}
@@ -618,7 +618,7 @@ func (l *RaftLog) truncate(to uint64) error {
 
 // Sync fsyncs the log.
 func (l *RaftLog) Sync() error {
-	if err := l.syncTail(); err != nil {
+	if err := l.w.Sync(); err != nil {
 		return kerr.Errorf("keel: raft log: fsync: %w: %w", ErrFailed, err)
 	}
 	return nil
@@ -688,13 +688,4 @@ func (l *RaftLog) Close() error {
 		return kerr.Errorf("keel: raft log: close: %w", errors.Join(errs...))
 	}
 	return nil
-}
-
-// syncTail fsyncs the tail segment, which tidwall/wal writes the entries
-// to (it fsyncs a segment itself as it leaves it).
-func (l *RaftLog) syncTail() error {
-	if l.pre != nil && l.pre.tail != nil {
-		return raftFsync(l.pre.tail)
-	}
-	return l.w.Sync()
 }

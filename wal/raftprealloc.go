@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"os"
 	"path/filepath"
 
 	"github.com/keeldb/keel/internal/kerr"
@@ -25,7 +26,7 @@ func newPrealloc(ldir string, segSize int) (*commitLog, error) {
 	if len(segs) == 0 {
 		return nil, kerr.Errorf("keel: raft log: no segment: %w", ErrCorrupt)
 	}
-	p := &commitLog{dir: ldir, segSize: segSize, syncFile: raftFsync, syncDirFn: syncDir,
+	p := &commitLog{dir: ldir, segSize: segSize, syncFile: (*os.File).Sync, syncDirFn: syncDir,
 		chunk: min(maxChunk, (int64(segSize)+4095)&^4095)}
 	if err := p.openTail(segs[len(segs)-1].Path); err != nil {
 		return nil, err
