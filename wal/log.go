@@ -184,14 +184,7 @@ type commitLog struct {
 	// The I/O, which tests replace to inject failures: syncing the tail
 	// segment after a group (and before a new one starts), writing a
 	// group's entries into a segment file, syncing a file (the
-	// preallocated zeros) and a directory (a new segment). syncFile is
-	// fsyncFile, which hands its P to another thread while the disk
-	// works, as writeBack does: the preallocator's syncs are off the
-	// calls' path, and the goroutines queued on its P run meanwhile. The
-	// flushes' own fsync (sync) is a plain one: on every call's path, a
-	// handed-off P costs a thread's wake-up and the taking back of a P
-	// (tried for both: no gain for W9 or W2 beyond the spread, one
-	// caller slower in four of six pairs).
+	// preallocated zeros) and a directory (a new segment).
 	sync      func() error
 	writeAt   func(f *os.File, b []byte, off int64) (int, error)
 	syncFile  func(f *os.File) error
@@ -203,7 +196,7 @@ func newCommitLog(dir, tailPath string, last uint64, tail int, fp Fingerprint, o
 		appended: last, want: last, curLast: last, lead: make(chan struct{}, 1), done: make(chan struct{}),
 		kick: make(chan struct{}, 1), relKick: make(chan struct{}, 1), relDone: make(chan struct{}), release: func(uint64, error) {}}
 	l.writeAt = (*os.File).WriteAt
-	l.syncFile = fsyncFile
+	l.syncFile = (*os.File).Sync
 	l.syncDirFn = syncDir
 	l.chunk = min(maxChunk, (int64(o.SegmentSize)+4095)&^4095)
 	if err := l.openTail(tailPath); err != nil {

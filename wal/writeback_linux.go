@@ -2,8 +2,6 @@ package wal
 
 import (
 	"os"
-	"syscall"
-	_ "unsafe" // go:linkname
 
 	"golang.org/x/sys/unix"
 )
@@ -17,57 +15,7 @@ func writeBack(f *os.File, off, n int64) {
 		return
 	}
 	rc.Control(func(fd uintptr) {
-		blockingSyscall(unix.SYS_SYNC_FILE_RANGE, fd, uintptr(off), uintptr(n),
+		unix.SyncFileRange(int(fd), off, n,
 			unix.SYNC_FILE_RANGE_WAIT_BEFORE|unix.SYNC_FILE_RANGE_WRITE|unix.SYNC_FILE_RANGE_WAIT_AFTER)
 	})
-}
-
-// fsyncFile is f.Sync, but hands the goroutine's P to another thread as
-// the fsync starts (see blockingSyscall).
-func fsyncFile(f *os.File) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return f.Sync()
-	}
-	var errno syscall.Errno
-	if cerr := rc.Control(func(fd uintptr) {
-		for {
-			if _, errno = blockingSyscall(unix.SYS_FSYNC, fd, 0, 0, 0); errno != syscall.EINTR {
-				return
-			}
-		}
-	}); cerr != nil {
-		return cerr
-	}
-	if errno != 0 {
-		return &os.PathError{Op: "sync", Path: f.Name(), Err: errno}
-	}
-	return nil
-}
-
-// entersyscallblock and exitsyscall are the Go runtime's, which exports
-// them for this use (go.dev/issue/67401).
-//
-//go:linkname entersyscallblock runtime.entersyscallblock
-func entersyscallblock()
-
-//go:linkname exitsyscall runtime.exitsyscall
-func exitsyscall()
-
-// blockingSyscall makes a system call that is known to block on the disk
-// (an fsync, a waiting sync_file_range), telling the Go scheduler so: the
-// P of the calling goroutine goes to another thread at once, as for a
-// cgo call that blocks, instead of staying with the blocked thread until
-// the runtime's monitor takes it back, which it does only after one of
-// its ticks, which grow up to 10 ms. On a machine with few cores the
-// goroutines queued on that P (callers woken by a release, waiting to
-// submit their next calls) then run while the disk works.
-//
-//go:nosplit
-//go:norace
-func blockingSyscall(trap, a1, a2, a3, a4 uintptr) (r uintptr, errno syscall.Errno) {
-	entersyscallblock()
-	r, _, errno = syscall.RawSyscall6(trap, a1, a2, a3, a4, 0, 0)
-	exitsyscall()
-	return r, errno
 }

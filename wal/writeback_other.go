@@ -7,6 +7,3 @@ import "os"
 // writeBack leaves the bytes to the fsync that follows where there is no
 // sync_file_range.
 func writeBack(f *os.File, off, n int64) {}
-
-// fsyncFile is f.Sync.
-func fsyncFile(f *os.File) error { return f.Sync() }
