@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"testing"
@@ -183,13 +184,23 @@ func httpCluster(b *testing.B, n int) []*replica.Node {
 	base := b.TempDir()
 	var nodes []*replica.Node
 	for i := range n {
-		nd, err := replica.Open(replica.Config{ID: uint64(i + 1), Dir: filepath.Join(base, fmt.Sprint("n", i+1)),
-			Module: benchModule, Peers: peers, Transport: replica.NewHTTPTransport(), SnapshotEvery: -1})
+		// Each node's goroutines (and the handlers its server starts)
+		// carry the label node=<id>, so that a CPU profile of the
+		// benchmark (-test.cpuprofile, pprof -tags) splits by node.
+		var nd *replica.Node
+		var err error
+		srv := &http.Server{}
+		pprof.Do(context.Background(), pprof.Labels("node", fmt.Sprint(i+1)), func(context.Context) {
+			nd, err = replica.Open(replica.Config{ID: uint64(i + 1), Dir: filepath.Join(base, fmt.Sprint("n", i+1)),
+				Module: benchModule, Peers: peers, Transport: replica.NewHTTPTransport(), SnapshotEvery: -1})
+			if err == nil {
+				srv.Handler = replica.Handler(nd)
+				go srv.Serve(lns[i])
+			}
+		})
 		if err != nil {
 			b.Fatal(err)
 		}
-		srv := &http.Server{Handler: replica.Handler(nd)}
-		go srv.Serve(lns[i])
 		b.Cleanup(func() { srv.Close() })
 		nodes = append(nodes, nd)
 	}
@@ -268,6 +279,9 @@ func reportStats(b *testing.B, leader *replica.Node, nodes []*replica.Node) {
 			fs.Syncs += s.Syncs
 			fs.Entries += s.Entries
 		}
+	}
+	if testing.Verbose() {
+		b.Logf("leader: node=%d", leader.ID())
 	}
 	ls := leader.Stats()
 	if ls.Syncs > 0 && fs.Syncs > 0 && ls.Proposals > 0 {
