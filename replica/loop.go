@@ -347,12 +347,10 @@ func (n *Node) persist(ms []*pb.Message) error {
 			}
 		}
 		if len(m.GetEntries()) > 0 {
-			// The log copies the entries' data: the slice is reused.
-			ents := n.persistBuf[:0]
-			for _, e := range m.GetEntries() {
-				ents = append(ents, fromEntry(e))
+			ents := make([]wal.RaftEntry, len(m.GetEntries()))
+			for i, e := range m.GetEntries() {
+				ents[i] = fromEntry(e)
 			}
-			n.persistBuf = ents
 			if err := n.log.Append(ents, false); err != nil {
 				return err
 			}
@@ -383,9 +381,6 @@ func (n *Node) apply(ents []*pb.Entry, resps []*pb.Message) error {
 		return nil
 	}
 	var records []wal.RaftEntry
-	if !n.leading {
-		records = make([]wal.RaftEntry, 0, len(ents))
-	}
 	last := n.applied
 	for _, e := range ents {
 		idx := e.GetIndex()

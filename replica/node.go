@@ -79,13 +79,11 @@ type Node struct {
 	id     uint64
 	logger *slog.Logger
 	log    *wal.RaftLog
-	// persistBuf holds the entries of one append to log (the writer's).
-	persistBuf []wal.RaftEntry
-	store      *storage // raft's Storage over log, with its recent entries
-	clog       *commitLog
-	rt         *runtime.Runtime
-	rn         *raft.RawNode
-	tr         Transport
+	store  *storage // raft's Storage over log, with its recent entries
+	clog   *commitLog
+	rt     *runtime.Runtime
+	rn     *raft.RawNode
+	tr     Transport
 
 	kickc   chan struct{}
 	recvc   chan *pb.Message

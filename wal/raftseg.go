@@ -200,9 +200,7 @@ func (ix *segIndex) written(ldir string, first uint64, sizes []int, seg0, segSiz
 		ix.lmu.Lock()
 		ix.keep(tail)
 		ix.lmu.Unlock()
-		// A segment holds about as many entries as the last.
-		offs := make([]int64, 1, cap(tail.offs))
-		tail = &raftSeg{first: index, path: segPath(ldir, index), offs: offs}
+		tail = &raftSeg{first: index, path: segPath(ldir, index), offs: []int64{0}}
 		ix.segs = append(ix.segs, tail)
 		pos = 0
 	}
