@@ -2,6 +2,7 @@ package wal
 
 import (
 	"os"
+	"path/filepath"
 
 	"github.com/keeldb/keel/internal/kerr"
 )
@@ -26,13 +27,31 @@ func newPrealloc(ldir string, segSize int) (*commitLog, error) {
 		return nil, kerr.Errorf("keel: raft log: no segment: %w", ErrCorrupt)
 	}
 	p := &commitLog{dir: ldir, segSize: segSize, syncFile: (*os.File).Sync, syncDirFn: syncDir,
-		chunk: min(maxChunk, (int64(segSize)+4095)&^4095), perm: segmentPerm, writeAt: (*os.File).WriteAt}
-	p.sync = func() error { return p.tail.Sync() }
+		chunk: min(maxChunk, (int64(segSize)+4095)&^4095)}
 	if err := p.openTail(segs[len(segs)-1].Path); err != nil {
 		return nil, err
 	}
 	p.segBytes = int(p.tailSize) // recovery cut the tail at its last entry
 	return p, nil
+}
+
+// beforeWrite readies the tail for entries of sizes.
+func (l *RaftLog) beforeWrite(sizes []int) error { return l.pre.prepare(sizes) }
+
+// afterWrite follows tidwall/wal into a new segment when the write
+// started one: the new segment's directory entry is fsynced with it.
+func (l *RaftLog) afterWrite(sizes []int, last uint64) error {
+	rotated, first := l.pre.rotations(sizes, last)
+	if !rotated {
+		return nil
+	}
+	if err := l.pre.openTail(filepath.Join(logDir(l.dir), segmentName(first))); err != nil {
+		return err
+	}
+	if err := syncDir(logDir(l.dir)); err != nil {
+		return kerr.Errorf("keel: raft log: %w", err)
+	}
+	return nil
 }
 
 // closeTail cuts the zeros off the tail segment and closes it.
