@@ -12,8 +12,9 @@
 //
 // # Write path
 //
-//	call --> leader's executor: run, commit, encode the Keel record --> commitLog (index = raft index)
-//	     --> raft loop: one MsgProp of every record queued --> raft appends, sends MsgApp to followers
+//	call --> leader's executor: run, commit, encode the Keel record --> commitLog: the open group's entry
+//	         (index = raft index of that entry, shared by the group's commits)
+//	     --> raft loop: one MsgProp of every entry queued --> raft appends, sends MsgApp to followers
 //	     --> every member's log writer writes the entries to its Keel log and fsyncs
 //	         (one fsync for all that queued while the last one ran)
 //	     --> quorum: raft commits --> leader releases: views, listeners, the calls return
@@ -34,7 +35,11 @@
 // leader appends goes through its commitLog in order (configuration
 // changes too), so the index Append hands the runtime is the raft index
 // the entry gets; the runtime's "durable through" is raft's commit
-// index.
+// index. The commits that run between two proposals share one entry (a
+// wal.Group, closed at 256 KiB), so raft's work per entry (its
+// messages' encoding and decoding, the log's framing and checksum, the
+// followers' checks) is paid once per group: with thousands of calls in
+// flight, a proposal is a few entries, not thousands.
 //
 // A follower's raft loop hands the committed records to an applier
 // goroutine, which replays them into the tables in order while the loop
@@ -68,8 +73,8 @@
 // # Storage
 //
 // See wal.RaftLog for the data directory: Keel's log segments hold the
-// entries (a commit's entry is its Keel record), a side file of term
-// boundaries their terms, a two-slot file raft's hard state, and
+// entries (a Keel record of a commit, or of a group of commits), a side
+// file of term boundaries their terms, a two-slot file raft's hard state, and
 // snapshots are Keel snapshots with a small file of raft metadata. A
 // follower that fell behind the leader's retained log receives the
 // leader's newest Keel snapshot in raft's MsgSnap.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/keeldb/keel/table"
+	"github.com/keeldb/keel/wal"
 	pb "go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 )
@@ -21,7 +22,11 @@ type commitLog struct {
 	mu sync.Mutex
 	// last is the last index given out (while leading) or the last
 	// applied (while following): the runtime's LastIndex.
-	last    uint64
+	last uint64
+	// group is the commits appended since the last entry was closed:
+	// they share the next entry, index last, until the raft loop takes
+	// them to propose or the group reaches maxGroup bytes.
+	group   *wal.Group
 	pending []*pb.Entry // appended, not yet proposed
 	// marks are the first index of each group taken to propose and when
 	// it was appended, oldest first, until the group is released (the
@@ -38,31 +43,51 @@ type commitLog struct {
 }
 
 func newCommitLog(n *Node, last uint64) *commitLog {
-	l := &commitLog{n: n, last: last, resolved: last}
+	l := &commitLog{n: n, last: last, resolved: last, group: n.log.NewGroup()}
 	l.cond = sync.NewCond(&l.mu)
 	return l
 }
 
-// Append encodes c as the next entry; see internal/host.CommitLog. It
-// is called by the executor, which the raft loop pauses (runtime.Follow,
-// runtime.Lead) whenever it changes what the indexes mean.
+// maxGroup is the size past which a group of commits is closed and the
+// next commit starts an entry of its own: a quarter of raft's largest
+// message (Config.MaxSizePerMsg), so that a message carries several.
+const maxGroup = 256 << 10
+
+// Append encodes c into the open group of commits and returns the index
+// of the group's entry; see internal/host.CommitLog. The commits of one
+// group share the index: they are proposed, committed and released
+// together. It is called by the executor, which the raft loop pauses
+// (runtime.Follow, runtime.Lead) whenever it changes what the indexes
+// mean.
 func (l *commitLog) Append(c *table.Commit) (uint64, error) {
-	data := l.n.log.EncodeCommit(nil, c)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.err != nil {
 		return 0, l.err
 	}
-	l.last++
-	if len(l.pending) == 0 {
-		l.firstAt = time.Now()
+	if l.group.Len() == 0 {
+		l.last++
+		if len(l.pending) == 0 {
+			l.firstAt = time.Now()
+		}
 	}
-	l.pending = append(l.pending, &pb.Entry{Type: pb.EntryNormal.Enum(), Data: data})
-	return l.last, nil
+	l.group.Add(c)
+	index := l.last
+	if l.group.Size() >= maxGroup {
+		l.closeGroup()
+	}
+	return index, nil
 }
 
-// appendConf queues a configuration change among the commits, and
-// returns its index.
+// closeGroup makes the open group of commits an entry to propose.
+func (l *commitLog) closeGroup() {
+	if l.group.Len() > 0 {
+		l.pending = append(l.pending, &pb.Entry{Type: pb.EntryNormal.Enum(), Data: l.group.Take()})
+	}
+}
+
+// appendConf queues a configuration change among the commits, in an
+// entry of its own, and returns its index.
 func (l *commitLog) appendConf(cc *pb.ConfChangeV2) (uint64, error) {
 	data, err := proto.Marshal(cc)
 	if err != nil {
@@ -73,6 +98,7 @@ func (l *commitLog) appendConf(cc *pb.ConfChangeV2) (uint64, error) {
 	if l.err != nil {
 		return 0, l.err
 	}
+	l.closeGroup()
 	l.last++
 	if len(l.pending) == 0 {
 		l.firstAt = time.Now()
@@ -86,6 +112,7 @@ func (l *commitLog) appendConf(cc *pb.ConfChangeV2) (uint64, error) {
 func (l *commitLog) take() []*pb.Entry {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.closeGroup()
 	p := l.pending
 	l.pending = nil
 	if len(p) > 0 {
@@ -117,6 +144,7 @@ func (l *commitLog) released(through uint64) {
 // executor paused.
 func (l *commitLog) reset(last uint64) {
 	l.mu.Lock()
+	l.group.Reset()
 	l.pending = nil
 	l.marks = l.marks[:0]
 	l.epoch++ // what Wait waits for was taken back: it returns

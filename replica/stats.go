@@ -8,8 +8,10 @@ import (
 // Stats are counters of a node's write pipeline since it opened.
 type Stats struct {
 	// Syncs is how many groups of raft's writes the log writer wrote and
-	// fsynced, Entries the entries they held (Entries/Syncs entries per
-	// fsync), and WriteTime the time those writes and fsyncs took.
+	// fsynced, Entries the raft entries they held (Entries/Syncs entries
+	// per fsync; the leader puts the commits of one proposal in as few
+	// entries as it can, see wal.Group), and WriteTime the time those
+	// writes and fsyncs took.
 	Syncs     uint64        `json:"syncs"`
 	Entries   uint64        `json:"entries"`
 	WriteTime time.Duration `json:"write_time"`

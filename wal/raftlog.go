@@ -20,11 +20,12 @@ import (
 // RaftLog is a data directory kept as the log of a raft replica
 // (package replica): Keel's own log segments hold raft's entries, one
 // entry per segment entry at the same index, so that no entry is stored
-// twice. A commit's entry is its Keel record, as in a single node's log;
-// raft's own entries (the empty entry a new leader appends, configuration
-// changes) are records of no rows whose reducer is "raft:empty",
-// "raft:conf" or "raft:conf2" and whose caller field holds raft's payload
-// (reducer names are Go identifiers, so they never collide). Raft's terms
+// twice. A commit's entry is its Keel record, as in a single node's log,
+// or a group of several commits' records (see Group); raft's own entries
+// (the empty entry a new leader appends, configuration changes) are
+// records of no rows whose reducer is "raft:empty", "raft:conf" or
+// "raft:conf2" and whose caller field holds raft's payload (reducer names
+// are Go identifiers, so they never collide). Raft's terms
 // and hard state are kept beside the log, in two small files (see
 // raftstate.go):
 //
@@ -356,17 +357,111 @@ func entryKind(data []byte) (EntryKind, []byte) {
 
 // appendInternal appends the record of one of raft's own entries.
 func appendInternal(dst []byte, fp Fingerprint, kind EntryKind, payload []byte) []byte {
+	return appendPayload(dst, fp, kindNames[kind], payload)
+}
+
+// appendPayload appends a record of no rows whose reducer is name and
+// whose caller field holds payload.
+func appendPayload(dst []byte, fp Fingerprint, name string, payload []byte) []byte {
 	start := len(dst)
 	dst = append(dst, Version)
 	dst = binary.LittleEndian.AppendUint64(dst, uint64(fp))
 	dst = binary.AppendUvarint(dst, 0) // txid
 	dst = binary.AppendVarint(dst, 0)  // time
-	dst = appendString(dst, kindNames[kind])
+	dst = appendString(dst, name)
 	dst = binary.AppendUvarint(dst, uint64(len(payload)))
 	dst = append(dst, payload...)
 	dst = binary.AppendUvarint(dst, 0) // tables
 	dst = binary.AppendUvarint(dst, 0) // sequence moves
 	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
+}
+
+// groupName is the reducer of a group's record: a raft entry that holds
+// several commits. The leader gathers the commits of one proposal into
+// as few entries as it can, so that what raft and the log do per entry
+// (each message's encoding and decoding, the log's framing, the entry's
+// checksum) is done once per group, not once per commit. The record's
+// payload (its caller field) is the commits' records back to back, each
+// after its length as a uvarint. A group of one commit is written as that
+// commit's record.
+const groupName = "raft:group"
+
+// Group gathers commits into the data of one raft entry (see groupName).
+// The zero Group is not usable: RaftLog.NewGroup makes one.
+type Group struct {
+	fp   Fingerprint
+	body []byte // the records, each after its length
+	rec  []byte // the last record added
+	n    int
+}
+
+// NewGroup returns an empty group for the log's entries.
+func (l *RaftLog) NewGroup() *Group { return &Group{fp: l.fp} }
+
+// Add encodes commit c as the group's next record.
+func (g *Group) Add(c *table.Commit) {
+	g.rec = appendRecord(g.rec[:0], g.fp, c)
+	g.body = binary.AppendUvarint(g.body, uint64(len(g.rec)))
+	g.body = append(g.body, g.rec...)
+	g.n++
+}
+
+// Reset empties the group.
+func (g *Group) Reset() { g.body, g.n = g.body[:0], 0 }
+
+// Len returns the number of commits in the group.
+func (g *Group) Len() int { return g.n }
+
+// Size returns the bytes of the group's records.
+func (g *Group) Size() int { return len(g.body) }
+
+// Take returns the data of the group's entry, in a new slice, and
+// empties the group; nil if it holds no commit.
+func (g *Group) Take() []byte {
+	var data []byte
+	switch g.n {
+	case 0:
+		return nil
+	case 1:
+		data = append(make([]byte, 0, len(g.rec)), g.rec...)
+	default:
+		data = appendPayload(make([]byte, 0, len(g.body)+32), g.fp, groupName, g.body)
+	}
+	g.Reset()
+	return data
+}
+
+// eachRecord calls fn with each commit's record in data, a checked
+// record: the records of a group, each checked, or data itself. A group
+// whose records do not check is an error that matches ErrCorrupt.
+func eachRecord(data []byte, fn func(rec []byte) error) error {
+	d := newDecoder(data[:len(data)-4], 1+8)
+	d.Uvarint()
+	d.Varint()
+	if name := d.Bytes(true); d.failed() || string(name) != groupName {
+		return fn(data)
+	}
+	payload := d.Bytes(true)
+	d.Count() // tables
+	d.Count() // sequence moves
+	if err := d.done(); err != nil {
+		return fmt.Errorf("group: %w: %w", err, ErrCorrupt)
+	}
+	for n := 0; len(payload) > 0; n++ {
+		size, k := binary.Uvarint(payload)
+		if k <= 0 || size > uint64(len(payload)-k) {
+			return fmt.Errorf("group: the length of record %d is out of range: %w", n, ErrCorrupt)
+		}
+		rec := payload[k : k+int(size)]
+		payload = payload[k+int(size):]
+		if _, err := checkRecord(rec); err != nil {
+			return fmt.Errorf("group: record %d: %w: %w", n, err, ErrCorrupt)
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // EncodeCommit appends the Keel record of commit c to dst: the data of the
@@ -638,7 +733,8 @@ func (l *RaftLog) Apply(db *table.DB, ents []RaftEntry) (uint64, error) {
 		if _, err := checkRecord(e.Data); err != nil {
 			return 0, kerr.Errorf("keel: raft entry %d: %w: %w", e.Index, err, ErrCorrupt)
 		}
-		if err := r.apply("raft entry", e.Index, e.Data); err != nil {
+		err := eachRecord(e.Data, func(rec []byte) error { return r.apply("raft entry", e.Index, rec) })
+		if err != nil {
 			return 0, kerr.Errorf("keel: apply raft entry %d: %w", e.Index, err)
 		}
 	}
