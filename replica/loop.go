@@ -45,9 +45,9 @@ func (n *Node) run() {
 			return
 		case <-ticker.C:
 			n.rn.Tick()
-			if n.wantSnap {
-				n.maybeSnapshot()
-			}
+			// A snapshot that was due while commits were in flight (or
+			// the applier behind) is taken once they are done.
+			n.maybeSnapshot()
 		case m := <-n.recvc:
 			n.step(m)
 			for more := true; more; {
@@ -392,11 +392,13 @@ func (n *Node) apply(ents []*pb.Entry, resps []*pb.Message) error {
 		case pb.EntryConfChange, pb.EntryConfChangeV2:
 			n.applyConf(e)
 		default:
+			n.commits += uint64(wal.Commits(e.GetData()))
 			if !n.leading && len(e.GetData()) > 0 {
 				records = append(records, fromEntry(e))
 			}
 		}
 	}
+	n.counted(last)
 	if n.leading {
 		n.applied = last
 		n.clog.release(last, nil)

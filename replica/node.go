@@ -51,10 +51,13 @@ type Config struct {
 	Tick           time.Duration
 	ElectionTicks  int
 	HeartbeatTicks int
-	// SnapshotEvery takes a snapshot after that many applied entries
+	// SnapshotEvery takes a snapshot after that many applied commits
 	// since the last; 0 means 10,000, a negative value never.
 	// SnapshotRetain is how many entries the log keeps behind a
-	// snapshot, for followers a little behind; 0 means 5,000.
+	// snapshot, for followers a little behind; 0 means 5,000. An entry
+	// holds one commit, or the group of commits that ran between two
+	// proposals (up to 256 KiB of records): under load the entries
+	// retained hold many more commits than SnapshotRetain.
 	SnapshotEvery  int
 	SnapshotRetain uint64
 	// SegmentSize is the log's segment size; 0 is wal's default.
@@ -109,6 +112,13 @@ type Node struct {
 	confIndex   uint64 // the last configuration change applied
 	lastSnap    uint64
 	wantSnap    bool // a snapshot is due whatever the count (a configuration change)
+	// commits counts the commits in the entries applied or handed to the
+	// applier since the node opened, snapCommits those the last snapshot
+	// holds, and commitMarks the counts at the entries handed over since
+	// (SnapshotEvery counts commits, and entries hold groups of them).
+	commits     uint64
+	snapCommits uint64
+	commitMarks []commitMark
 	snapping    atomic.Bool
 	reads       map[string]*readReq
 	readSeq     uint64

@@ -10,7 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// maybeSnapshot takes a snapshot once SnapshotEvery entries were applied
+// maybeSnapshot takes a snapshot once SnapshotEvery commits were applied
 // since the last: the state is captured between two transactions, at the
 // entry last applied, and written by a goroutine of its own while the
 // node goes on. On a leader the state captured holds the commits that
@@ -18,7 +18,7 @@ import (
 // dropped if the node stops leading first.
 func (n *Node) maybeSnapshot() {
 	every := n.cfg.SnapshotEvery
-	due := n.wantSnap && n.applied > n.lastSnap || every >= 0 && n.applied-n.lastSnap >= uint64(every)
+	due := n.wantSnap && n.applied > n.lastSnap || every >= 0 && n.commits-n.snapCommits >= uint64(every)
 	if !due || n.snapping.Load() {
 		return
 	}
@@ -47,6 +47,7 @@ func (n *Node) maybeSnapshot() {
 	addrs := maps.Clone(n.addrs)
 	n.mu.Unlock()
 	n.lastSnap = index
+	n.snapped(index)
 	n.wantSnap = false
 	n.snapping.Store(true)
 	go func() {
@@ -55,6 +56,34 @@ func (n *Node) maybeSnapshot() {
 			n.logger.Error("keel: replica: snapshot", "index", index, "err", err)
 		}
 	}()
+}
+
+// commitMark is how many commits the entries through an index held,
+// counted since the node opened.
+type commitMark struct{ through, commits uint64 }
+
+// counted records that the entries through index through, handed to be
+// applied, bring the commits counted to n.commits.
+func (n *Node) counted(through uint64) {
+	if n.cfg.SnapshotEvery < 0 {
+		return
+	}
+	if k := len(n.commitMarks); k > 0 && n.commitMarks[k-1].through >= through {
+		n.commitMarks[k-1].commits = n.commits
+		return
+	}
+	n.commitMarks = append(n.commitMarks, commitMark{through, n.commits})
+}
+
+// snapped records that the snapshot taken holds the state through entry
+// index: the commits it holds are those counted through index, which
+// may be fewer than n.commits while a follower's applier is behind.
+func (n *Node) snapped(index uint64) {
+	i := 0
+	for ; i < len(n.commitMarks) && n.commitMarks[i].through <= index; i++ {
+		n.snapCommits = n.commitMarks[i].commits
+	}
+	n.commitMarks = append(n.commitMarks[:0], n.commitMarks[i:]...)
 }
 
 // installSnapshot makes a snapshot the leader sent the node's state: the
@@ -92,6 +121,7 @@ func (n *Node) installSnapshot(s *pb.Snapshot) error {
 	n.applied = index
 	n.done.Store(index)
 	n.lastSnap = index
+	n.snapCommits, n.commitMarks = n.commits, n.commitMarks[:0]
 	n.confState = md.GetConfState()
 	n.clog.reset(index)
 	n.appliedMoved()

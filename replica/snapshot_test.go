@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keeldb/keel"
+	"github.com/keeldb/keel/internal/testmod"
 	"github.com/keeldb/keel/replica"
 )
 
@@ -126,5 +128,39 @@ func TestMembership(t *testing.T) {
 	waitPosts(t, c, n4, 121)
 	if m := c.leader().Status().Members; len(m) != 3 || slices.Contains(m, uint64(victim+1)) {
 		t.Fatalf("members %v after removing %d", m, victim+1)
+	}
+}
+
+// TestSnapshotCountsCommits: SnapshotEvery counts commits, not raft
+// entries: calls in flight together share a few entries, and every node
+// still snapshots once that many of them were applied.
+func TestSnapshotCountsCommits(t *testing.T) {
+	const every = 200
+	c := newCluster(t, 3, func(cfg *replica.Config) { cfg.SnapshotEvery, cfg.SnapshotRetain = every, 5 })
+	ctx := context.Background()
+	l := c.leader()
+	before := l.Status()
+	var futs []keel.Future[testmod.Post]
+	for i := range 3 * every {
+		futs = append(futs, keel.Go(ctx, l, "bob", c.mod.AddPost, testmod.AddPostArgs{Slug: fmt.Sprint("s", i)}))
+	}
+	for i, f := range futs {
+		if _, err := f.Wait(ctx); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	after := l.Status()
+	if entries := after.LastIndex - before.LastIndex; entries >= every {
+		t.Fatalf("%d calls in flight took %d entries: the test wants fewer than %d", 3*every, entries, every)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, nd := range c.nodes {
+		for nd.Status().Snapshot <= before.LastIndex {
+			if time.Now().After(deadline) {
+				t.Fatalf("node %d: snapshot at entry %d after %d commits, the last snapshot before them at %d",
+					nd.ID(), nd.Status().Snapshot, 3*every, before.Snapshot)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 }

@@ -16,7 +16,7 @@ import (
 // raft log stores, reads back and applies as the commits one by one; a
 // group of one commit is that commit's record; a group whose inner record
 // is damaged, under a good outer checksum, fails Apply with ErrCorrupt
-// and names the entry.
+// and names the entry. Commits counts the commits of each kind of entry.
 func TestRaftGroup(t *testing.T) {
 	dir := t.TempDir()
 	d := openDB(t, filepath.Join(dir, "single"), Options{})
@@ -59,6 +59,10 @@ func TestRaftGroup(t *testing.T) {
 	}
 	if len(group) < size || len(group) > size+64 {
 		t.Fatalf("a group's entry of %d bytes for %d bytes of records", len(group), size)
+	}
+	conf := appendInternal(nil, l.fp, EntryConf2, []byte("conf"))
+	if a, b, c := Commits(first), Commits(group), Commits(conf); a != 1 || b != posts-1 || c != 0 {
+		t.Fatalf("Commits: %d, %d and %d, want 1, %d and 0", a, b, c, posts-1)
 	}
 	ents := []RaftEntry{{Index: 1, Term: 1, Data: first}, {Index: 2, Term: 1, Data: group}}
 	if err := l.Append(ents, true); err != nil {

@@ -464,6 +464,39 @@ func eachRecord(data []byte, fn func(rec []byte) error) error {
 	return nil
 }
 
+// Commits returns how many commits the data of a raft entry holds: a
+// group's count, 1 for a commit's record, 0 for one of raft's own entries
+// or data that is not a record.
+func Commits(data []byte) int {
+	if len(data) < minRecord {
+		return 0
+	}
+	d := newDecoder(data[:len(data)-4], 1+8)
+	d.Uvarint()
+	d.Varint()
+	name := d.Bytes(true)
+	if d.failed() {
+		return 0
+	}
+	if !strings.HasPrefix(string(name), "raft:") {
+		return 1
+	}
+	if string(name) != groupName {
+		return 0
+	}
+	payload := d.Bytes(true)
+	n := 0
+	for len(payload) > 0 {
+		size, k := binary.Uvarint(payload)
+		if k <= 0 || size > uint64(len(payload)-k) {
+			break
+		}
+		payload = payload[k+int(size):]
+		n++
+	}
+	return n
+}
+
 // EncodeCommit appends the Keel record of commit c to dst: the data of the
 // raft entry a leader proposes for it.
 func (l *RaftLog) EncodeCommit(dst []byte, c *table.Commit) []byte { return appendRecord(dst, l.fp, c) }
