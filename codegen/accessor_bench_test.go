@@ -141,7 +141,7 @@ func BenchmarkAccessors(b *testing.B) {
 		settle()
 		i := 0
 		for b.Loop() {
-			if _, ok := h.Find(testmod.PostSlug, testmod.Post{Slug: slugs[i%benchRows]}); !ok {
+			if _, ok := h.Reader().Find(testmod.PostSlug, testmod.Post{Slug: slugs[i%benchRows]}); !ok {
 				b.Fatal("missing")
 			}
 			i++
@@ -163,7 +163,7 @@ func BenchmarkAccessors(b *testing.B) {
 		settle()
 		for b.Loop() {
 			n := 0
-			for range h.Lookup(testmod.PostAuthor, testmod.Post{Author: "author-42"}, 0) {
+			for range h.Reader().Lookup(testmod.PostAuthor, testmod.Post{Author: "author-42"}, 0) {
 				n++
 			}
 			if n != benchRows/100 {

@@ -55,7 +55,7 @@ func TestAccessorAllocs(t *testing.T) {
 			func() int { _, ok := h.Get(testmod.Post{ID: 7}); return b2i(ok) }},
 		{"Find by unique index",
 			func() int { _, ok := g.BySlug().Find("post-07"); return b2i(ok) },
-			func() int { _, ok := h.Find(testmod.PostSlug, testmod.Post{Slug: "post-07"}); return b2i(ok) }},
+			func() int { _, ok := h.Reader().Find(testmod.PostSlug, testmod.Post{Slug: "post-07"}); return b2i(ok) }},
 		{"Filter by unique index",
 			func() int {
 				n := 0
@@ -66,7 +66,7 @@ func TestAccessorAllocs(t *testing.T) {
 			},
 			func() int {
 				n := 0
-				for range h.Lookup(testmod.PostSlug, testmod.Post{Slug: "post-07"}, 0) {
+				for range h.Reader().Lookup(testmod.PostSlug, testmod.Post{Slug: "post-07"}, 0) {
 					n++
 				}
 				return n
@@ -81,7 +81,7 @@ func TestAccessorAllocs(t *testing.T) {
 			},
 			func() int {
 				n := 0
-				for range h.Lookup(testmod.PostAuthor, testmod.Post{Author: "author-3"}, 0) {
+				for range h.Reader().Lookup(testmod.PostAuthor, testmod.Post{Author: "author-3"}, 0) {
 					n++
 				}
 				return n
@@ -96,7 +96,7 @@ func TestAccessorAllocs(t *testing.T) {
 			},
 			func() int {
 				n := 0
-				for range h.Scan(testmod.PostSlug, table.Incl(testmod.Post{Slug: "post-10"}, 0), table.Excl(testmod.Post{Slug: "post-20"}, 0)) {
+				for range h.Reader().Scan(testmod.PostSlug, table.Incl(testmod.Post{Slug: "post-10"}, 0), table.Excl(testmod.Post{Slug: "post-20"}, 0)) {
 					n++
 				}
 				return n

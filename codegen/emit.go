@@ -134,7 +134,7 @@ func (g *emitter) context() {
 			w = "table.SetOf(t)"
 		}
 		g.p("\tt := table.Use(db.tx, %sDef)", t.Go)
-		g.p("\treturn &%sTable{%sReader{table.RowsOf(%s, &t.Reader)}, %s}", t.Go, t.Go, pkKeyVar(t), w)
+		g.p("\treturn &%sTable{%sReader{table.RowsOf(%s, t.Reader())}, %s}", t.Go, t.Go, pkKeyVar(t), w)
 		g.p("}")
 		g.p("")
 	}
@@ -1055,7 +1055,7 @@ func (g *emitter) writerType(t *tableModel, ix *indexModel) string {
 // writerOf is the expression of writerType on the *table.Table tt.
 func (g *emitter) writerOf(t *tableModel, ix *indexModel, tt string) string {
 	if len(ix.Cols) > 1 {
-		return fmt.Sprintf("%s%s{%s%sReader{&%s.Reader}, %s}", t.Go, ix.Go, t.Go, ix.Go, tt, tt)
+		return fmt.Sprintf("%s%s{%s%sReader{%s.Reader()}, %s}", t.Go, ix.Go, t.Go, ix.Go, tt, tt)
 	}
 	if ix.Hash {
 		return "table.HashTxOf(" + keyVar(t, ix) + ", " + tt + ")"

@@ -28,7 +28,7 @@ type Schedule struct {
 func NewSchedule[R any](def *table.Def[R], at *table.Index[R], when func(*R) *time.Time, every func(*R) time.Duration,
 	d *Def, fn func(c *Ctx, row R) error) *Schedule {
 	first := func(t *table.Table[R]) (R, bool) {
-		for r := range t.Scan(at, table.Bound[R]{}, table.Bound[R]{}) {
+		for r := range t.Reader().Scan(at, table.Bound[R]{}, table.Bound[R]{}) {
 			return r, true
 		}
 		var zero R

@@ -82,7 +82,7 @@ func UniqueOf[R, K any](k *Key[R, K], r *Reader[R]) *ByUnique[R, K] {
 // UniqueTxOf reads and writes t by k, a unique B-tree index (or the
 // primary key).
 func UniqueTxOf[R, K any](k *Key[R, K], t *Table[R]) *ByUniqueTx[R, K] {
-	return &ByUniqueTx[R, K]{ByUnique[R, K]{&t.Reader, k}, t}
+	return &ByUniqueTx[R, K]{ByUnique[R, K]{&t.r, k}, t}
 }
 
 // HashOf reads r by k, a hash index.
@@ -90,7 +90,7 @@ func HashOf[R, K any](k *Key[R, K], r *Reader[R]) *ByHash[R, K] { return &ByHash
 
 // HashTxOf reads and writes t by k, a hash index.
 func HashTxOf[R, K any](k *Key[R, K], t *Table[R]) *ByHashTx[R, K] {
-	return &ByHashTx[R, K]{ByHash[R, K]{&t.Reader, k}, t}
+	return &ByHashTx[R, K]{ByHash[R, K]{&t.r, k}, t}
 }
 
 // Rows reads a table: inside a transaction it sees the transaction's own

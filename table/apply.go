@@ -26,7 +26,7 @@ import (
 // when its key is the largest so far, as autoinc keys in log order are).
 func (t *Table[R]) replayInsert(b []byte) error {
 	p := new(R)
-	if err := t.def.Decode(b, p); err != nil {
+	if err := t.r.def.Decode(b, p); err != nil {
 		return fmt.Errorf("replay insert %s: %w: %w", t.c.name, ErrCorruptState, err)
 	}
 	return t.c.replayInsert(unsafe.Pointer(p))
@@ -57,14 +57,14 @@ func (t *Table[R]) apply(op Op, old, nb []byte) error {
 	}
 	o := t.scratch()
 	defer clear(unsafe.Slice(o, 1)) // drops what the decoded row refers to
-	if err := t.def.Decode(old, o); err != nil {
+	if err := t.r.def.Decode(old, o); err != nil {
 		return fmt.Errorf("replay %s %s: %w: %w", op, c.name, ErrCorruptState, err)
 	}
 	if op == OpDelete {
 		return c.replayDelete(unsafe.Pointer(o))
 	}
 	n := new(R)
-	if err := t.def.Decode(nb, n); err != nil {
+	if err := t.r.def.Decode(nb, n); err != nil {
 		return fmt.Errorf("replay %s %s: %w: %w", op, c.name, ErrCorruptState, err)
 	}
 	return c.replayUpdate(unsafe.Pointer(o), unsafe.Pointer(n))

@@ -112,7 +112,7 @@ func TestReplayInPlace(t *testing.T) {
 		u := Use(tx, def)
 		for range 1 + rng.IntN(4) {
 			id := uint64(1 + rng.IntN(40))
-			cur, ok := u.Get(item{ID: id})
+			cur, ok := u.Reader().Get(item{ID: id})
 			switch k := rng.IntN(10); {
 			case !ok:
 				u.Insert(item{ID: id, Code: code(), Group: group(), N: 1})

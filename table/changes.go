@@ -48,7 +48,7 @@ func (c *changes) recycle() {
 	c.c.pool.Put(c)
 }
 
-func (t *Table[R]) schema() Schema     { return t.def }
+func (t *Table[R]) schema() Schema     { return t.r.def }
 func (t *Table[R]) changes() ChangeSet { return t.c.ch }
 func (t *Table[R]) release()           { t.c.release() }
 func (t *Table[R]) retain() ChangeSet  { return t.c.retain() }

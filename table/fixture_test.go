@@ -141,8 +141,8 @@ type dump struct {
 
 func (f *fixture) dump() dump {
 	t := f.db.tables[f.users.id].(*Table[user])
-	d := dump{Count: t.Count(), Indexes: map[string][]user{}}
-	for _, tr := range t.s.trees {
+	d := dump{Count: t.Reader().Count(), Indexes: map[string][]user{}}
+	for _, tr := range t.Reader().s.trees {
 		var rows []user
 		tr.each(func(e entry) bool { rows = append(rows, *(*user)(e.row)); return true })
 		if tr.hi != nil {

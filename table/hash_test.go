@@ -109,7 +109,7 @@ func TestHashIndex(t *testing.T) {
 	f.update(t, func(tx *Tx) error {
 		u := Use(tx, f.users)
 		n := 0
-		for row := range u.Scan(f.email, Bound[user]{}, Bound[user]{}) {
+		for row := range u.Reader().Scan(f.email, Bound[user]{}, Bound[user]{}) {
 			n++
 			u.Insert(user{Email: "during-" + row.Email})
 		}
@@ -189,7 +189,7 @@ func BenchmarkHashLookup(b *testing.B) {
 			var id uint64
 			for b.Loop() {
 				id = id*7 + 13
-				if _, ok := tb.Get(acct{ID: id%n + 1}); !ok {
+				if _, ok := tb.Reader().Get(acct{ID: id%n + 1}); !ok {
 					b.Fatal("missing")
 				}
 			}

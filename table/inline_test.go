@@ -143,7 +143,7 @@ func TestInlineKeyCollisions(t *testing.T) {
 				for range 1 + r.IntN(6) {
 					writeOne(t, r, tb, x, next)
 				}
-				readAll(t, r, &tb.Reader, x, next)
+				readAll(t, r, tb.Reader(), x, next)
 				if r.IntN(4) == 0 {
 					tx.rollback()
 				} else {
@@ -178,7 +178,7 @@ func TestInlineKeyCollisions(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", how, err)
 				}
-				readAll(t, r, &Use(tx, def2).Reader, x2, m)
+				readAll(t, r, Use(tx, def2).Reader(), x2, m)
 				tx.commit()
 				if err := db2.check(); err != nil {
 					t.Fatalf("%s: %v", how, err)

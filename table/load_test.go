@@ -106,7 +106,7 @@ func TestLoadLarge(t *testing.T) {
 		if !errors.Is(err, ErrCorruptState) || !strings.Contains(err.Error(), fmt.Sprintf("row %d", n-7)) {
 			t.Fatalf("load: %v, want a corrupt-state error naming row %d", err, n-7)
 		}
-		if c := Use(tx, def).Count(); c != 0 {
+		if c := Use(tx, def).Reader().Count(); c != 0 {
 			t.Fatalf("count %d after a failed load", c)
 		}
 	})
@@ -122,7 +122,7 @@ func TestLoadLarge(t *testing.T) {
 		if !errors.As(err, &ue) || ue.Index != "ledger_name" || !strings.Contains(ue.Value, "account-0000042") {
 			t.Fatalf("load: %v, want a unique error on ledger_name", err)
 		}
-		if c := Use(tx, def).Count(); c != 0 {
+		if c := Use(tx, def).Reader().Count(); c != 0 {
 			t.Fatalf("count %d after a failed load", c)
 		}
 		tx.rollback()

@@ -51,7 +51,7 @@ func (t *Table[R]) load(rows [][]byte) error {
 	each(chunks, parallel, func(k int) {
 		lo, hi := k*len(rows)/chunks, (k+1)*len(rows)/chunks
 		for i := lo; i < hi; i++ {
-			if err := t.def.Decode(rows[i], &slab[i]); err != nil {
+			if err := t.r.def.Decode(rows[i], &slab[i]); err != nil {
 				errs[k] = kerr.Errorf("keel: load %s row %d: %w: %w", c.name, i, ErrCorruptState, err)
 				return
 			}

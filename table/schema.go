@@ -3,6 +3,7 @@ package table
 import (
 	"fmt"
 	"sync"
+	"unsafe"
 )
 
 // Column describes one stored column, for schema comparison and tools.
@@ -173,7 +174,7 @@ func (d *Def[R]) Info() TableInfo {
 		ti.Indexes = append(ti.Indexes, IndexInfo{Name: ix.Name, Columns: ix.Columns, Unique: ix.Unique, Hash: ix.Hash != nil})
 	}
 	for _, s := range d.Sequences {
-		ti.Sequences = append(ti.Sequences, s.info())
+		ti.Sequences = append(ti.Sequences, s.a.info())
 	}
 	return ti
 }
@@ -235,13 +236,16 @@ func (d *Def[R]) check() error {
 		cols[c.Name] = true
 	}
 	seqs := map[string]bool{}
-	for _, s := range d.Sequences {
-		in := s.info()
+	for i, s := range d.Sequences {
+		if s.a == nil {
+			return bad("sequence %d is not made by NewAutoInc", i)
+		}
+		in := s.a.info()
 		if seqs[in.Name] {
 			return bad("two sequences are named %s", in.Name)
 		}
 		seqs[in.Name] = true
-		if _, err := s.newState(d.Name); err != nil {
+		if _, err := s.a.newState(d.Name); err != nil {
 			return err
 		}
 	}
@@ -249,25 +253,32 @@ func (d *Def[R]) check() error {
 }
 
 // AutoInc is an autoinc column of R with its sequence parameters; build one
-// with NewAutoInc.
-type AutoInc[R any] interface {
+// with NewAutoInc. Its type parameter ties it to its row type; what it
+// holds is not generic in R, so that a module's package does not compile
+// the sequence code again for each of its tables.
+type AutoInc[R any] struct{ a autoInc }
+
+// autoInc is an autoinc column of some row type: its state reaches the
+// column of a row through an unsafe.Pointer to the row.
+type autoInc interface {
 	info() SequenceInfo
-	newState(table string) (seqState[R], error)
+	newState(table string) (seqState, error)
 }
 
 // NewAutoInc describes the autoinc column named column of R: field returns
 // a pointer to the column's field in a row. The sequence is named name.
 func NewAutoInc[R any, T Integer](name, column string, p SeqParams[T], field func(*R) *T) AutoInc[R] {
-	return &autoIncDef[R, T]{name: name, column: column, p: p, field: field}
+	return AutoInc[R]{&autoIncDef[T]{name: name, column: column, p: p,
+		field: func(r unsafe.Pointer) *T { return field((*R)(r)) }}}
 }
 
-type autoIncDef[R any, T Integer] struct {
+type autoIncDef[T Integer] struct {
 	name, column string
 	p            SeqParams[T]
-	field        func(*R) *T
+	field        func(unsafe.Pointer) *T
 }
 
-func (a *autoIncDef[R, T]) info() SequenceInfo {
+func (a *autoIncDef[T]) info() SequenceInfo {
 	in := SequenceInfo{Name: a.name, Column: a.column, Cycle: !a.p.NoCycle, Advance: a.p.Advance, Batch: a.p.Batch}
 	if s, err := NewSequence(a.name, a.name, a.p); err == nil {
 		min, max, inc := s.Range()
@@ -277,26 +288,27 @@ func (a *autoIncDef[R, T]) info() SequenceInfo {
 	return in
 }
 
-func (a *autoIncDef[R, T]) newState(table string) (seqState[R], error) {
+func (a *autoIncDef[T]) newState(table string) (seqState, error) {
 	s, err := NewSequence(table, a.name, a.p)
 	if err != nil {
 		return nil, err
 	}
-	return &seqCol[R, T]{seq: s, field: a.field, col: a.column}, nil
+	return &seqCol[T]{seq: s, field: a.field, col: a.column}, nil
 }
 
-// seqState is a sequence bound to its column in one database.
-type seqState[R any] interface {
+// seqState is a sequence bound to its column in one database. Its methods
+// take rows as pointers to the table's row type.
+type seqState interface {
 	name() string
 	column() string
 	// fill generates a value when r's column is zero; generated reports it.
-	fill(r *R) (generated, moved bool, err error)
+	fill(r unsafe.Pointer) (generated, moved bool, err error)
 	// regenerate replaces a generated value that collided.
-	regenerate(r *R) (moved bool, err error)
+	regenerate(r unsafe.Pointer) (moved bool, err error)
 	// observe sees an explicit value; moved reports a boundary move.
-	observe(r *R) (moved bool)
+	observe(r unsafe.Pointer) (moved bool)
 	// keep copies old's value into r when r's column is 0.
-	keep(r, old *R)
+	keep(r, old unsafe.Pointer)
 	boundary() SeqMove
 	state() SequenceState
 	restore(next uint64, exhausted bool) error
@@ -304,16 +316,16 @@ type seqState[R any] interface {
 	exhaustedNoFree() error
 }
 
-type seqCol[R any, T Integer] struct {
+type seqCol[T Integer] struct {
 	seq   *Sequence[T]
-	field func(*R) *T
+	field func(unsafe.Pointer) *T
 	col   string
 }
 
-func (c *seqCol[R, T]) name() string   { return c.seq.name }
-func (c *seqCol[R, T]) column() string { return c.col }
+func (c *seqCol[T]) name() string   { return c.seq.name }
+func (c *seqCol[T]) column() string { return c.col }
 
-func (c *seqCol[R, T]) fill(r *R) (bool, bool, error) {
+func (c *seqCol[T]) fill(r unsafe.Pointer) (bool, bool, error) {
 	p := c.field(r)
 	if *p != 0 {
 		return false, false, nil
@@ -326,7 +338,7 @@ func (c *seqCol[R, T]) fill(r *R) (bool, bool, error) {
 	return true, moved, nil
 }
 
-func (c *seqCol[R, T]) regenerate(r *R) (bool, error) {
+func (c *seqCol[T]) regenerate(r unsafe.Pointer) (bool, error) {
 	v, moved, err := c.seq.Next()
 	if err != nil {
 		return moved, err
@@ -335,19 +347,19 @@ func (c *seqCol[R, T]) regenerate(r *R) (bool, error) {
 	return moved, nil
 }
 
-func (c *seqCol[R, T]) observe(r *R) bool { return c.seq.Observe(*c.field(r)) }
-func (c *seqCol[R, T]) keep(r, old *R) {
+func (c *seqCol[T]) observe(r unsafe.Pointer) bool { return c.seq.Observe(*c.field(r)) }
+func (c *seqCol[T]) keep(r, old unsafe.Pointer) {
 	if p := c.field(r); *p == 0 {
 		*p = *c.field(old)
 	}
 }
-func (c *seqCol[R, T]) boundary() SeqMove              { return c.seq.Boundary() }
-func (c *seqCol[R, T]) state() SequenceState           { return c.seq.state() }
-func (c *seqCol[R, T]) restore(n uint64, e bool) error { return c.seq.Restore(n, e) }
-func (c *seqCol[R, T]) rangeSize() uint64 {
+func (c *seqCol[T]) boundary() SeqMove              { return c.seq.Boundary() }
+func (c *seqCol[T]) state() SequenceState           { return c.seq.state() }
+func (c *seqCol[T]) restore(n uint64, e bool) error { return c.seq.Restore(n, e) }
+func (c *seqCol[T]) rangeSize() uint64 {
 	return (uint64(c.seq.max)-uint64(c.seq.min))/c.seq.step + 1
 }
-func (c *seqCol[R, T]) exhaustedNoFree() error {
+func (c *seqCol[T]) exhaustedNoFree() error {
 	e := c.seq.exhaustedError().(*ExhaustedError)
 	e.NoFree = true
 	return e

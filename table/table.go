@@ -9,11 +9,23 @@ import (
 // Table is one table inside a transaction: it reads the transaction's own
 // writes and writes through the transaction's undo log. A write that fails
 // leaves every index exactly as it was before that write.
+//
+// Its reads are its Reader's (Reader returns it), not methods of Table,
+// but for Get: a method of a generic type is compiled in every package
+// that instantiates the type, once per row type, so each method Table
+// promoted from an embedded Reader was compiled twice per table of a
+// module.
 type Table[R any] struct {
-	Reader[R]
+	r    Reader[R]
 	c    *core
-	seqs []seqState[R]
+	seqs []seqState
 }
+
+// Reader returns the table's reads, which see the transaction's own writes.
+func (t *Table[R]) Reader() *Reader[R] { return &t.r }
+
+// Get returns the row with key's primary key, as Reader().Get does.
+func (t *Table[R]) Get(key R) (R, bool) { return find(&t.r, t.r.def.Primary, &key) }
 
 // core is a table with its row type erased: its indexes, its count, the
 // open transaction's writes, and what the engine needs of its row type.
@@ -59,11 +71,11 @@ func (d *Def[R]) newTable(db *DB) tableState {
 		enc: func(dst []byte, p unsafe.Pointer) []byte { return enc(dst, (*R)(p)) }}
 	c.ch = &changes{c: c}
 	t := &Table[R]{c: c}
-	t.Reader = Reader[R]{s: s, def: d, c: c}
+	t.r = Reader[R]{s: s, def: d, c: c}
 	all := append([]*Index[R]{d.Primary}, d.Indexes...)
 	c.seqsIn = make([][]int, len(all))
 	for _, a := range d.Sequences {
-		st, _ := a.newState(d.Name) // validated in check
+		st, _ := a.a.newState(d.Name) // validated in check
 		t.seqs = append(t.seqs, st)
 		for i, ix := range all {
 			if !ix.Unique && i != 0 {
@@ -121,10 +133,9 @@ func (c *core) record(kind Op, old, new unsafe.Pointer) {
 	c.ch.ops = append(c.ch.ops, op{kind: kind, old: old, new: new})
 }
 
-// seqMoved records that sequence s moved its boundary (a function, not a
-// method of Table, for the reason find is one).
-func seqMoved[R any](t *Table[R], s seqState[R]) {
-	t.c.db.pending = append(t.c.db.pending, s.boundary())
+// seqMoved records that sequence s moved its boundary.
+func (c *core) seqMoved(s seqState) {
+	c.db.pending = append(c.db.pending, s.boundary())
 }
 
 // Insert stores row and returns it as stored, with generated values filled
@@ -144,22 +155,22 @@ func (t *Table[R]) Insert(row R) (R, error) {
 		return row, err
 	}
 	p := &row
-	if n := t.def.Normalize; n != nil {
+	if n := t.r.def.Normalize; n != nil {
 		n(p)
 	}
 	var generated uint64 // bit i: sequence i generated the value
 	for i, s := range t.seqs {
-		gen, moved, err := s.fill(p)
+		gen, moved, err := s.fill(unsafe.Pointer(p))
 		if moved {
-			seqMoved(t, s)
+			c.seqMoved(s)
 		}
 		if err != nil {
 			return row, err
 		}
 		if gen {
 			generated |= 1 << i
-		} else if s.observe(p) {
-			seqMoved(t, s)
+		} else if s.observe(unsafe.Pointer(p)) {
+			c.seqMoved(s)
 		}
 	}
 	var tries uint64
@@ -186,9 +197,9 @@ func (t *Table[R]) Insert(row R) (R, error) {
 		if n := s.rangeSize(); n != 0 && tries >= n {
 			return row, s.exhaustedNoFree()
 		}
-		moved, err := s.regenerate(p)
+		moved, err := s.regenerate(unsafe.Pointer(p))
 		if moved {
-			seqMoved(t, s)
+			c.seqMoved(s)
 		}
 		if err != nil {
 			return row, err
@@ -287,7 +298,7 @@ func (c *core) remove(p unsafe.Pointer) {
 }
 
 // Update replaces the row whose primary key equals row's.
-func (t *Table[R]) Update(row R) (R, error) { return t.UpdateBy(t.def.Primary, row) }
+func (t *Table[R]) Update(row R) (R, error) { return t.UpdateBy(t.r.def.Primary, row) }
 
 // UpdateBy replaces the row whose key in the unique index ix equals row's.
 // Autoinc columns that are 0 in row keep their stored values, so a row
@@ -306,12 +317,11 @@ func (t *Table[R]) UpdateBy(ix *Index[R], row R) (R, error) {
 	if !ok {
 		return row, c.notFound(tr.m, unsafe.Pointer(p))
 	}
-	if n := t.def.Normalize; n != nil {
+	if n := t.r.def.Normalize; n != nil {
 		n(p)
 	}
-	old := (*R)(o)
 	for _, s := range t.seqs {
-		s.keep(p, old)
+		s.keep(unsafe.Pointer(p), o)
 	}
 	if i, _ := c.replace(o, unsafe.Pointer(p)); i >= 0 {
 		return row, c.uniqueError(i, unsafe.Pointer(p))
@@ -321,7 +331,7 @@ func (t *Table[R]) UpdateBy(ix *Index[R], row R) (R, error) {
 }
 
 // Delete removes the row whose primary key equals key's and returns it.
-func (t *Table[R]) Delete(key R) (R, error) { return t.DeleteBy(t.def.Primary, key) }
+func (t *Table[R]) Delete(key R) (R, error) { return t.DeleteBy(t.r.def.Primary, key) }
 
 // DeleteBy removes the row whose key in the unique index ix equals key's.
 func (t *Table[R]) DeleteBy(ix *Index[R], key R) (R, error) { return deleteBy(t, ix, &key) }

@@ -33,10 +33,10 @@ func TestInsertFindUpdateDelete(t *testing.T) {
 		if r, ok := u.Get(user{ID: 2}); !ok || r.Email != "b@x" {
 			t.Fatalf("Get: %+v %v", r, ok)
 		}
-		if r, ok := u.Find(f.email, user{Email: "c@x"}); !ok || r.ID != 40 {
+		if r, ok := u.Reader().Find(f.email, user{Email: "c@x"}); !ok || r.ID != 40 {
 			t.Fatalf("Find by email: %+v %v", r, ok)
 		}
-		if r, ok := u.Find(f.team, user{Team: "red", Name: "ann"}); !ok || r.ID != 1 {
+		if r, ok := u.Reader().Find(f.team, user{Team: "red", Name: "ann"}); !ok || r.ID != 1 {
 			t.Fatalf("Find by team,name: %+v %v", r, ok)
 		}
 		if _, ok := u.Get(user{ID: 3}); ok {
@@ -50,10 +50,10 @@ func TestInsertFindUpdateDelete(t *testing.T) {
 		if err != nil || r.ID != 1 {
 			t.Fatalf("UpdateBy: %+v %v", r, err)
 		}
-		if _, ok := u.Find(f.email, user{Email: "b@x"}); ok {
+		if _, ok := u.Reader().Find(f.email, user{Email: "b@x"}); ok {
 			t.Fatal("old email still indexed")
 		}
-		if got := ids(collect(u.Lookup(f.team, user{Team: "green"}, 1))); !slices.Equal(got, []uint8{1}) {
+		if got := ids(collect(u.Reader().Lookup(f.team, user{Team: "green"}, 1))); !slices.Equal(got, []uint8{1}) {
 			t.Fatalf("team green: %v", got)
 		}
 		if _, err := u.Update(user{ID: 9}); !errors.Is(err, ErrNotFound) {
@@ -67,8 +67,8 @@ func TestInsertFindUpdateDelete(t *testing.T) {
 		if _, err := u.Delete(user{ID: 40}); !errors.As(err, &nf) || nf.Index != "user_pk" || nf.Value != "id=40" {
 			t.Fatalf("delete twice: %v", err)
 		}
-		if u.Count() != 2 {
-			t.Fatalf("count %d", u.Count())
+		if u.Reader().Count() != 2 {
+			t.Fatalf("count %d", u.Reader().Count())
 		}
 		return nil
 	})
@@ -218,27 +218,27 @@ func TestScans(t *testing.T) {
 	f := newFixture(t, SeqParams[uint8]{})
 	for _, r := range []user{{Team: "a", Name: "x"}, {Team: "b", Name: "m"}, {Team: "b", Name: "n"}, {Team: "b", Name: "n"},
 		{Team: "c", Name: "a"}, {Team: "d", Name: "z"}} {
-		r.Email = r.Team + r.Name + string(rune('0'+f.db.tables[0].(*Table[user]).Count()))
+		r.Email = r.Team + r.Name + string(rune('0'+f.db.tables[0].(*Table[user]).Reader().Count()))
 		f.insert(t, r)
 	}
 	f.update(t, func(tx *Tx) error {
 		u := Use(tx, f.users)
-		equal(t, ids(collect(u.All())), []uint8{1, 2, 3, 4, 5, 6})
-		equal(t, ids(collect(u.Backward())), []uint8{6, 5, 4, 3, 2, 1})
+		equal(t, ids(collect(u.Reader().All())), []uint8{1, 2, 3, 4, 5, 6})
+		equal(t, ids(collect(u.Reader().Backward())), []uint8{6, 5, 4, 3, 2, 1})
 		// Primary key ranges with inclusive and exclusive bounds.
-		equal(t, ids(collect(u.Scan(f.users.Primary, Incl(user{ID: 2}, 0), Excl(user{ID: 5}, 0)))), []uint8{2, 3, 4})
-		equal(t, ids(collect(u.Scan(f.users.Primary, Excl(user{ID: 2}, 0), Incl(user{ID: 5}, 0)))), []uint8{3, 4, 5})
-		equal(t, ids(collect(u.ScanBackward(f.users.Primary, Excl(user{ID: 2}, 0), Incl(user{ID: 5}, 0)))), []uint8{5, 4, 3})
-		equal(t, ids(collect(u.Scan(f.users.Primary, Bound[user]{}, Incl(user{ID: 2}, 0)))), []uint8{1, 2})
-		equal(t, ids(collect(u.Scan(f.users.Primary, Incl(user{ID: 5}, 0), Bound[user]{}))), []uint8{5, 6})
+		equal(t, ids(collect(u.Reader().Scan(f.users.Primary, Incl(user{ID: 2}, 0), Excl(user{ID: 5}, 0)))), []uint8{2, 3, 4})
+		equal(t, ids(collect(u.Reader().Scan(f.users.Primary, Excl(user{ID: 2}, 0), Incl(user{ID: 5}, 0)))), []uint8{3, 4, 5})
+		equal(t, ids(collect(u.Reader().ScanBackward(f.users.Primary, Excl(user{ID: 2}, 0), Incl(user{ID: 5}, 0)))), []uint8{5, 4, 3})
+		equal(t, ids(collect(u.Reader().Scan(f.users.Primary, Bound[user]{}, Incl(user{ID: 2}, 0)))), []uint8{1, 2})
+		equal(t, ids(collect(u.Reader().Scan(f.users.Primary, Incl(user{ID: 5}, 0), Bound[user]{}))), []uint8{5, 6})
 		// A prefix of the (team, name) index.
-		equal(t, ids(collect(u.Lookup(f.team, user{Team: "b"}, 1))), []uint8{2, 3, 4})
-		equal(t, ids(collect(u.Lookup(f.team, user{Team: "b", Name: "n"}, 0))), []uint8{3, 4})
-		equal(t, ids(collect(u.Scan(f.team, Excl(user{Team: "a"}, 1), Excl(user{Team: "d"}, 1)))), []uint8{2, 3, 4, 5})
-		equal(t, ids(collect(u.Scan(f.team, Incl(user{Team: "b", Name: "n"}, 2), Incl(user{Team: "c"}, 1)))), []uint8{3, 4, 5})
-		equal(t, ids(collect(u.ScanBackward(f.team, Incl(user{Team: "b"}, 1), Excl(user{Team: "c", Name: "a"}, 2)))), []uint8{4, 3, 2})
+		equal(t, ids(collect(u.Reader().Lookup(f.team, user{Team: "b"}, 1))), []uint8{2, 3, 4})
+		equal(t, ids(collect(u.Reader().Lookup(f.team, user{Team: "b", Name: "n"}, 0))), []uint8{3, 4})
+		equal(t, ids(collect(u.Reader().Scan(f.team, Excl(user{Team: "a"}, 1), Excl(user{Team: "d"}, 1)))), []uint8{2, 3, 4, 5})
+		equal(t, ids(collect(u.Reader().Scan(f.team, Incl(user{Team: "b", Name: "n"}, 2), Incl(user{Team: "c"}, 1)))), []uint8{3, 4, 5})
+		equal(t, ids(collect(u.Reader().ScanBackward(f.team, Incl(user{Team: "b"}, 1), Excl(user{Team: "c", Name: "a"}, 2)))), []uint8{4, 3, 2})
 		// An iterator stops when the loop breaks and can be ranged again.
-		seq := u.All()
+		seq := u.Reader().All()
 		for range 2 {
 			n := 0
 			for range seq {
@@ -260,7 +260,7 @@ func TestWriteWhileIterating(t *testing.T) {
 	f.update(t, func(tx *Tx) error {
 		u := Use(tx, f.users)
 		var seen []uint8
-		for r := range u.All() {
+		for r := range u.Reader().All() {
 			seen = append(seen, r.ID)
 			// Delete the next row and insert new ones: the running range
 			// does not see either.
@@ -274,7 +274,7 @@ func TestWriteWhileIterating(t *testing.T) {
 			}
 		}
 		equal(t, seen, []uint8{1, 2, 3})
-		equal(t, ids(collect(u.All())), []uint8{1, 3, 4, 5, 6})
+		equal(t, ids(collect(u.Reader().All())), []uint8{1, 3, 4, 5, 6})
 		return nil
 	})
 }
@@ -286,8 +286,8 @@ func TestSetTable(t *testing.T) {
 		g.Insert(tag{"color", "red"})
 		g.Insert(tag{"color", "red"})
 		g.Insert(tag{"color", "blue"})
-		if g.Count() != 2 {
-			t.Fatalf("count %d", g.Count())
+		if g.Reader().Count() != 2 {
+			t.Fatalf("count %d", g.Reader().Count())
 		}
 		return nil
 	})
@@ -305,7 +305,7 @@ func TestUpsert(t *testing.T) {
 			t.Fatalf("upsert new: %+v %v %v", r, ins, err)
 		}
 		r, ins, err = u.Upsert(user{ID: 1, Email: "a2"})
-		if err != nil || ins || r.Email != "a2" || u.Count() != 1 {
+		if err != nil || ins || r.Email != "a2" || u.Reader().Count() != 1 {
 			t.Fatalf("upsert existing: %+v %v %v", r, ins, err)
 		}
 		return nil
@@ -452,6 +452,11 @@ func TestSchemaErrors(t *testing.T) {
 	email6.Key, email6.KeyExact = nil, true
 	if _, err := newDB(d6); !errors.Is(err, ErrSchema) {
 		t.Fatalf("KeyExact without Key: %v", err)
+	}
+	d7, _, _ := userDef(SeqParams[uint8]{})
+	d7.Sequences = append(d7.Sequences, AutoInc[user]{})
+	if _, err := newDB(d7); !errors.Is(err, ErrSchema) {
+		t.Fatalf("an AutoInc not made by NewAutoInc: %v", err)
 	}
 }
 

@@ -41,7 +41,7 @@ func (t *Table[R]) view() viewTable {
 		c.fresh = 0
 		c.epoch++
 	}
-	return &Reader[R]{s: c.s.copy(), def: t.def}
+	return &Reader[R]{s: c.s.copy(), def: t.r.def}
 }
 
 // Read returns table d of the view.

@@ -168,7 +168,7 @@ func TestCrashChild(t *testing.T) {
 						if err != nil {
 							return err
 						}
-						for o := range table.Use(c.Tx, m.Order).Lookup(testmod.OrderPK, testmod.Order{Shop: p.Slug}, 1) {
+						for o := range table.Use(c.Tx, m.Order).Reader().Lookup(testmod.OrderPK, testmod.Order{Shop: p.Slug}, 1) {
 							if _, err := table.Use(c.Tx, m.Order).Delete(o); err != nil {
 								return err
 							}

@@ -61,7 +61,7 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Sample returns the sample table.
 func (db DB) Sample() *SampleTable {
 	t := table.Use(db.tx, SampleDef)
-	return &SampleTable{SampleReader{table.RowsOf(keelSampleByID, &t.Reader)}, table.WriterOf(keelSampleByID, t)}
+	return &SampleTable{SampleReader{table.RowsOf(keelSampleByID, t.Reader())}, table.WriterOf(keelSampleByID, t)}
 }
 
 // ViewOf returns the typed tables of v.

@@ -166,7 +166,7 @@ func deletePost(rc *reducer.Ctx, m *testmod.Module, id uint64) error {
 		return err
 	}
 	var orders []testmod.Order
-	for o := range table.Use(rc.Tx, m.Order).Lookup(testmod.OrderPK, testmod.Order{Shop: p.Slug}, 1) {
+	for o := range table.Use(rc.Tx, m.Order).Reader().Lookup(testmod.OrderPK, testmod.Order{Shop: p.Slug}, 1) {
 		orders = append(orders, o)
 	}
 	for _, o := range orders {

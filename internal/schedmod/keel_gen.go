@@ -47,13 +47,13 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Reminder returns the reminder table.
 func (db DB) Reminder() *ReminderTable {
 	t := table.Use(db.tx, ReminderDef)
-	return &ReminderTable{ReminderReader{table.RowsOf(keelReminderByID, &t.Reader)}, table.WriterOf(keelReminderByID, t)}
+	return &ReminderTable{ReminderReader{table.RowsOf(keelReminderByID, t.Reader())}, table.WriterOf(keelReminderByID, t)}
 }
 
 // Sent returns the sent table.
 func (db DB) Sent() *SentTable {
 	t := table.Use(db.tx, SentDef)
-	return &SentTable{SentReader{table.RowsOf(keelSentByID, &t.Reader)}, table.WriterOf(keelSentByID, t)}
+	return &SentTable{SentReader{table.RowsOf(keelSentByID, t.Reader())}, table.WriterOf(keelSentByID, t)}
 }
 
 // ViewOf returns the typed tables of v.

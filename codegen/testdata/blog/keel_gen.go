@@ -97,43 +97,43 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Post returns the post table.
 func (db DB) Post() *PostTable {
 	t := table.Use(db.tx, PostDef)
-	return &PostTable{PostReader{table.RowsOf(keelPostByID, &t.Reader)}, table.WriterOf(keelPostByID, t)}
+	return &PostTable{PostReader{table.RowsOf(keelPostByID, t.Reader())}, table.WriterOf(keelPostByID, t)}
 }
 
 // Order returns the order table.
 func (db DB) Order() *OrderTable {
 	t := table.Use(db.tx, OrderDef)
-	return &OrderTable{OrderReader{table.RowsOf(keelOrderByPK, &t.Reader)}, table.WriterOf(keelOrderByPK, t)}
+	return &OrderTable{OrderReader{table.RowsOf(keelOrderByPK, t.Reader())}, table.WriterOf(keelOrderByPK, t)}
 }
 
 // Like returns the like table.
 func (db DB) Like() *LikeTable {
 	t := table.Use(db.tx, LikeDef)
-	return &LikeTable{LikeReader{table.RowsOf(keelLikeRows, &t.Reader)}, table.SetOf(t)}
+	return &LikeTable{LikeReader{table.RowsOf(keelLikeRows, t.Reader())}, table.SetOf(t)}
 }
 
 // Event returns the event table.
 func (db DB) Event() *EventTable {
 	t := table.Use(db.tx, EventDef)
-	return &EventTable{EventReader{table.RowsOf(keelEventBySeq, &t.Reader)}, table.WriterOf(keelEventBySeq, t)}
+	return &EventTable{EventReader{table.RowsOf(keelEventBySeq, t.Reader())}, table.WriterOf(keelEventBySeq, t)}
 }
 
 // Reading returns the reading table.
 func (db DB) Reading() *ReadingTable {
 	t := table.Use(db.tx, ReadingDef)
-	return &ReadingTable{ReadingReader{table.RowsOf(keelReadingRows, &t.Reader)}, table.SetOf(t)}
+	return &ReadingTable{ReadingReader{table.RowsOf(keelReadingRows, t.Reader())}, table.SetOf(t)}
 }
 
 // Account returns the account table.
 func (db DB) Account() *AccountTable {
 	t := table.Use(db.tx, AccountDef)
-	return &AccountTable{AccountReader{table.RowsOf(keelAccountByID, &t.Reader)}, table.WriterOf(keelAccountByID, t)}
+	return &AccountTable{AccountReader{table.RowsOf(keelAccountByID, t.Reader())}, table.WriterOf(keelAccountByID, t)}
 }
 
 // Pair returns the pair table.
 func (db DB) Pair() *PairTable {
 	t := table.Use(db.tx, PairDef)
-	return &PairTable{PairReader{table.RowsOf(keelPairByPK, &t.Reader)}, table.WriterOf(keelPairByPK, t)}
+	return &PairTable{PairReader{table.RowsOf(keelPairByPK, t.Reader())}, table.WriterOf(keelPairByPK, t)}
 }
 
 // ViewOf returns the typed tables of v.
@@ -818,7 +818,7 @@ func (t *OrderTable) Delete(shop string, id int64) (Order, error) {
 
 // ByPK reads and writes the table by its primary key (shop, id).
 func (t *OrderTable) ByPK() OrderByPK {
-	return OrderByPK{OrderByPKReader{&t.Table().Reader}, t.Table()}
+	return OrderByPK{OrderByPKReader{t.Table().Reader()}, t.Table()}
 }
 
 // OrderByPKReader reads the order table by its primary key (shop, id).
@@ -1382,7 +1382,7 @@ type PairTable struct {
 func (t *PairTable) Delete(a string, b int32) (Pair, error) { return t.Writer.Delete(Pair{A: a, B: b}) }
 
 // ByPK reads and writes the table by its hash primary key (a, b).
-func (t *PairTable) ByPK() PairByPK { return PairByPK{PairByPKReader{&t.Table().Reader}, t.Table()} }
+func (t *PairTable) ByPK() PairByPK { return PairByPK{PairByPKReader{t.Table().Reader()}, t.Table()} }
 
 // PairByPKReader reads the pair table by its hash primary key (a, b).
 type PairByPKReader struct{ r *table.Reader[Pair] }

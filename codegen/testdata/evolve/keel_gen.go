@@ -50,13 +50,13 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Post returns the post table.
 func (db DB) Post() *PostTable {
 	t := table.Use(db.tx, PostDef)
-	return &PostTable{PostReader{table.RowsOf(keelPostByID, &t.Reader)}, table.WriterOf(keelPostByID, t)}
+	return &PostTable{PostReader{table.RowsOf(keelPostByID, t.Reader())}, table.WriterOf(keelPostByID, t)}
 }
 
 // Tag returns the tag table.
 func (db DB) Tag() *TagTable {
 	t := table.Use(db.tx, TagDef)
-	return &TagTable{TagReader{table.RowsOf(keelTagByName, &t.Reader)}, table.WriterOf(keelTagByName, t)}
+	return &TagTable{TagReader{table.RowsOf(keelTagByName, t.Reader())}, table.WriterOf(keelTagByName, t)}
 }
 
 // ViewOf returns the typed tables of v.

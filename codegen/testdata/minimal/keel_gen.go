@@ -37,7 +37,7 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Item returns the item table.
 func (db DB) Item() *ItemTable {
 	t := table.Use(db.tx, ItemDef)
-	return &ItemTable{ItemReader{table.RowsOf(keelItemByName, &t.Reader)}, table.WriterOf(keelItemByName, t)}
+	return &ItemTable{ItemReader{table.RowsOf(keelItemByName, t.Reader())}, table.WriterOf(keelItemByName, t)}
 }
 
 // ViewOf returns the typed tables of v.

@@ -46,13 +46,13 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // User returns the user table.
 func (db DB) User() *UserTable {
 	t := table.Use(db.tx, UserDef)
-	return &UserTable{UserReader{table.RowsOf(keelUserByIdentity, &t.Reader)}, table.WriterOf(keelUserByIdentity, t)}
+	return &UserTable{UserReader{table.RowsOf(keelUserByIdentity, t.Reader())}, table.WriterOf(keelUserByIdentity, t)}
 }
 
 // Message returns the message table.
 func (db DB) Message() *MessageTable {
 	t := table.Use(db.tx, MessageDef)
-	return &MessageTable{MessageReader{table.RowsOf(keelMessageByID, &t.Reader)}, table.WriterOf(keelMessageByID, t)}
+	return &MessageTable{MessageReader{table.RowsOf(keelMessageByID, t.Reader())}, table.WriterOf(keelMessageByID, t)}
 }
 
 // ViewOf returns the typed tables of v.

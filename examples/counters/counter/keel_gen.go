@@ -43,13 +43,13 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Counter returns the counter table.
 func (db DB) Counter() *CounterTable {
 	t := table.Use(db.tx, CounterDef)
-	return &CounterTable{CounterReader{table.RowsOf(keelCounterByCounterID, &t.Reader)}, table.WriterOf(keelCounterByCounterID, t)}
+	return &CounterTable{CounterReader{table.RowsOf(keelCounterByCounterID, t.Reader())}, table.WriterOf(keelCounterByCounterID, t)}
 }
 
 // Item returns the item table.
 func (db DB) Item() *ItemTable {
 	t := table.Use(db.tx, ItemDef)
-	return &ItemTable{ItemReader{table.RowsOf(keelItemByID, &t.Reader)}, table.WriterOf(keelItemByID, t)}
+	return &ItemTable{ItemReader{table.RowsOf(keelItemByID, t.Reader())}, table.WriterOf(keelItemByID, t)}
 }
 
 // ViewOf returns the typed tables of v.

@@ -43,13 +43,13 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Counter returns the counter table.
 func (db DB) Counter() *CounterTable {
 	t := table.Use(db.tx, CounterDef)
-	return &CounterTable{CounterReader{table.RowsOf(keelCounterByName, &t.Reader)}, table.WriterOf(keelCounterByName, t)}
+	return &CounterTable{CounterReader{table.RowsOf(keelCounterByName, t.Reader())}, table.WriterOf(keelCounterByName, t)}
 }
 
 // Invoice returns the invoice table.
 func (db DB) Invoice() *InvoiceTable {
 	t := table.Use(db.tx, InvoiceDef)
-	return &InvoiceTable{InvoiceReader{table.RowsOf(keelInvoiceByNumber, &t.Reader)}, table.WriterOf(keelInvoiceByNumber, t)}
+	return &InvoiceTable{InvoiceReader{table.RowsOf(keelInvoiceByNumber, t.Reader())}, table.WriterOf(keelInvoiceByNumber, t)}
 }
 
 // ViewOf returns the typed tables of v.

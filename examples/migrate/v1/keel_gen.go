@@ -44,13 +44,13 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Post returns the post table.
 func (db DB) Post() *PostTable {
 	t := table.Use(db.tx, PostDef)
-	return &PostTable{PostReader{table.RowsOf(keelPostByID, &t.Reader)}, table.WriterOf(keelPostByID, t)}
+	return &PostTable{PostReader{table.RowsOf(keelPostByID, t.Reader())}, table.WriterOf(keelPostByID, t)}
 }
 
 // Comment returns the comment table.
 func (db DB) Comment() *CommentTable {
 	t := table.Use(db.tx, CommentDef)
-	return &CommentTable{CommentReader{table.RowsOf(keelCommentByID, &t.Reader)}, table.WriterOf(keelCommentByID, t)}
+	return &CommentTable{CommentReader{table.RowsOf(keelCommentByID, t.Reader())}, table.WriterOf(keelCommentByID, t)}
 }
 
 // ViewOf returns the typed tables of v.

@@ -43,7 +43,7 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Order returns the order table.
 func (db DB) Order() *OrderTable {
 	t := table.Use(db.tx, OrderDef)
-	return &OrderTable{OrderReader{table.RowsOf(keelOrderByPK, &t.Reader)}, table.WriterOf(keelOrderByPK, t)}
+	return &OrderTable{OrderReader{table.RowsOf(keelOrderByPK, t.Reader())}, table.WriterOf(keelOrderByPK, t)}
 }
 
 // ViewOf returns the typed tables of v.
@@ -272,7 +272,7 @@ func (t *OrderTable) Delete(shop string, id int64) (Order, error) {
 
 // ByPK reads and writes the table by its primary key (shop, id).
 func (t *OrderTable) ByPK() OrderByPK {
-	return OrderByPK{OrderByPKReader{&t.Table().Reader}, t.Table()}
+	return OrderByPK{OrderByPKReader{t.Table().Reader()}, t.Table()}
 }
 
 // OrderByPKReader reads the order table by its primary key (shop, id).

@@ -40,7 +40,7 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Post returns the post table.
 func (db DB) Post() *PostTable {
 	t := table.Use(db.tx, PostDef)
-	return &PostTable{PostReader{table.RowsOf(keelPostByID, &t.Reader)}, table.WriterOf(keelPostByID, t)}
+	return &PostTable{PostReader{table.RowsOf(keelPostByID, t.Reader())}, table.WriterOf(keelPostByID, t)}
 }
 
 // ViewOf returns the typed tables of v.

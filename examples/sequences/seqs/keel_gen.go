@@ -42,13 +42,13 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Spin returns the spin table.
 func (db DB) Spin() *SpinTable {
 	t := table.Use(db.tx, SpinDef)
-	return &SpinTable{SpinReader{table.RowsOf(keelSpinByID, &t.Reader)}, table.WriterOf(keelSpinByID, t)}
+	return &SpinTable{SpinReader{table.RowsOf(keelSpinByID, t.Reader())}, table.WriterOf(keelSpinByID, t)}
 }
 
 // Floor returns the floor table.
 func (db DB) Floor() *FloorTable {
 	t := table.Use(db.tx, FloorDef)
-	return &FloorTable{FloorReader{table.RowsOf(keelFloorByLevel, &t.Reader)}, table.WriterOf(keelFloorByLevel, t)}
+	return &FloorTable{FloorReader{table.RowsOf(keelFloorByLevel, t.Reader())}, table.WriterOf(keelFloorByLevel, t)}
 }
 
 // ViewOf returns the typed tables of v.

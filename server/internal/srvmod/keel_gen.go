@@ -60,25 +60,25 @@ func DBOf(tx *table.Tx) DB { return DB{tx} }
 // Team returns the team table.
 func (db DB) Team() *TeamTable {
 	t := table.Use(db.tx, TeamDef)
-	return &TeamTable{TeamReader{table.RowsOf(keelTeamByID, &t.Reader)}, table.WriterOf(keelTeamByID, t)}
+	return &TeamTable{TeamReader{table.RowsOf(keelTeamByID, t.Reader())}, table.WriterOf(keelTeamByID, t)}
 }
 
 // Player returns the player table.
 func (db DB) Player() *PlayerTable {
 	t := table.Use(db.tx, PlayerDef)
-	return &PlayerTable{PlayerReader{table.RowsOf(keelPlayerByID, &t.Reader)}, table.WriterOf(keelPlayerByID, t)}
+	return &PlayerTable{PlayerReader{table.RowsOf(keelPlayerByID, t.Reader())}, table.WriterOf(keelPlayerByID, t)}
 }
 
 // Secret returns the secret table.
 func (db DB) Secret() *SecretTable {
 	t := table.Use(db.tx, SecretDef)
-	return &SecretTable{SecretReader{table.RowsOf(keelSecretByID, &t.Reader)}, table.WriterOf(keelSecretByID, t)}
+	return &SecretTable{SecretReader{table.RowsOf(keelSecretByID, t.Reader())}, table.WriterOf(keelSecretByID, t)}
 }
 
 // Online returns the online table.
 func (db DB) Online() *OnlineTable {
 	t := table.Use(db.tx, OnlineDef)
-	return &OnlineTable{OnlineReader{table.RowsOf(keelOnlineByIdentity, &t.Reader)}, table.WriterOf(keelOnlineByIdentity, t)}
+	return &OnlineTable{OnlineReader{table.RowsOf(keelOnlineByIdentity, t.Reader())}, table.WriterOf(keelOnlineByIdentity, t)}
 }
 
 // ViewOf returns the typed tables of v.
