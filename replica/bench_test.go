@@ -269,8 +269,10 @@ func BenchmarkReplicated(b *testing.B) {
 }
 
 // reportStats reports the pipeline's counters (Node.Stats): the entries
-// per fsync of the leader and of the followers, and the mean time from
-// execution to release of a group's oldest commit.
+// per fsync of the leader and of the followers, the mean time from
+// execution to release of a group's oldest commit, the mean time of a
+// write and its fsync on the leader and on the followers, and the
+// leader's fsyncs a second.
 func reportStats(b *testing.B, leader *replica.Node, nodes []*replica.Node) {
 	var fs replica.Stats
 	for _, nd := range nodes {
@@ -278,6 +280,7 @@ func reportStats(b *testing.B, leader *replica.Node, nodes []*replica.Node) {
 			s := nd.Stats()
 			fs.Syncs += s.Syncs
 			fs.Entries += s.Entries
+			fs.WriteTime += s.WriteTime
 		}
 	}
 	if testing.Verbose() {
@@ -288,6 +291,9 @@ func reportStats(b *testing.B, leader *replica.Node, nodes []*replica.Node) {
 		b.ReportMetric(float64(ls.Entries)/float64(ls.Syncs), "leader-entries/fsync")
 		b.ReportMetric(float64(fs.Entries)/float64(fs.Syncs), "follower-entries/fsync")
 		b.ReportMetric(ls.ReleaseWait.Seconds()*1000/float64(ls.Proposals), "release-ms")
+		b.ReportMetric(ls.WriteTime.Seconds()*1000/float64(ls.Syncs), "leader-write-ms")
+		b.ReportMetric(fs.WriteTime.Seconds()*1000/float64(fs.Syncs), "follower-write-ms")
+		b.ReportMetric(float64(ls.Syncs)/b.Elapsed().Seconds(), "leader-fsyncs/s")
 	}
 }
 
