@@ -3,6 +3,7 @@ package mod
 import (
 	"context"
 	"fmt"
+	"sync"
 	"unsafe"
 
 	"github.com/keeldb/keel/internal/localdb"
@@ -80,10 +81,40 @@ func Run[A, R any](ctx context.Context, conn Conn, caller reducer.Identity, f *r
 		if res, ran, err := runtime.Inline(rt, ctx, caller, f, args); ran {
 			return res, err
 		}
+		if ctx == nil || ctx.Done() == nil {
+			return runLocal(ctx, conn, caller, f, args)
+		}
 	}
 	p := newPending(ctx, caller, f, args)
 	err := conn.Do(&p.call)
 	return p.res, err
+}
+
+// pools holds, for each reducer, the pendings of finished synchronous
+// calls for the next ones to reuse: a *sync.Pool of *pending[A, R] per
+// *reducer.Func[A, R].
+var pools sync.Map
+
+// runLocal is Run on a database in this process with a context that is
+// never done: the call's pending comes from its reducer's pool and goes
+// back once the call finished, as nothing in the runtime refers to a
+// call that finished and was waited for without a context (Call.Wait
+// returns only after the finish is complete).
+func runLocal[A, R any](ctx context.Context, conn Conn, caller reducer.Identity, f *reducer.Func[A, R], args A) (R, error) {
+	pool, ok := pools.Load(f)
+	if !ok {
+		pool, _ = pools.LoadOrStore(f, &sync.Pool{New: func() any { return new(pending[A, R]) }})
+	}
+	p := pool.(*sync.Pool).Get().(*pending[A, R])
+	p.f, p.args = f, args
+	p.call = Call{Reducer: &f.Def, Caller: caller, Body: p, Ctx: ctx, Size: int(unsafe.Sizeof(*p))}
+	err := conn.Do(&p.call)
+	res := p.res
+	if p.call.Finished() {
+		*p = pending[A, R]{}
+		pool.(*sync.Pool).Put(p)
+	}
+	return res, err
 }
 
 // local returns the runtime of conn when it is a database in this

@@ -19,6 +19,8 @@ type Body interface {
 // Call is one reducer call from its submission to its outcome. The
 // submitter fills the exported fields, submits it once and waits for it
 // (Wait) or is told (Notify); the runtime owns it in between.
+// Once it finished and a Wait with a nil ctx, or one that is never done,
+// returned, the runtime refers to it no more: the submitter may reuse it.
 type Call struct {
 	// Reducer is the reducer called; nil for an unnamed transaction
 	// (Runtime.Update).
