@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -266,6 +267,97 @@ func BenchmarkReplicated(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkReplicatedProcs is BenchmarkReplicated with the three nodes
+// in three processes, as on machines of their own (but sharing this
+// one's cores and disk): the benchmark's process runs the submitters and
+// node 1, the leader (the two others, child processes of the test
+// binary, wait ten times as long before they stand for election), and
+// each process has its own Go scheduler. A durable single node in this
+// process runs first in each workload, for the ratio.
+func BenchmarkReplicatedProcs(b *testing.B) {
+	for _, work := range []string{"transfer", "insert"} {
+		for _, nodes := range []int{1, 3} {
+			b.Run(fmt.Sprintf("%s/nodes=%d", work, nodes), func(b *testing.B) {
+				ctx := context.Background()
+				var conn keel.Conn
+				var leader *replica.Node
+				if nodes == 1 {
+					db, err := keel.Open(b.TempDir(), benchModule, keel.Options{SnapshotBytes: -1, SnapshotEvery: -1})
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer db.Close()
+					conn = db
+				} else {
+					leader = procNodes(b, nodes)
+					conn = benchLeader(b, []*replica.Node{leader})
+				}
+				if work == "transfer" {
+					if _, err := keel.Run(ctx, conn, "", loadFn, benchAccounts); err != nil {
+						b.Fatal(err)
+					}
+				}
+				gen := transfers(conn)
+				if work == "insert" {
+					gen = inserts(conn)
+				}
+				for b.Loop() {
+					pipeline(b, 3*time.Second, gen)
+				}
+				if leader != nil {
+					s := leader.Stats()
+					b.ReportMetric(float64(s.Entries)/float64(max(s.Syncs, 1)), "leader-entries/fsync")
+					b.ReportMetric(s.ReleaseWait.Seconds()*1000/float64(max(s.Proposals, 1)), "release-ms")
+				}
+			})
+		}
+	}
+}
+
+// procNodes starts a cluster of n nodes on loopback: node 1 in this
+// process, which it returns, and the others as child processes, whose
+// election timeout is ten times node 1's so that node 1 leads.
+func procNodes(b *testing.B, n int) *replica.Node {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := b.TempDir()
+	c := &procCluster{t: b, tick: 100 * time.Millisecond, snap: -1, hc: &http.Client{Timeout: 3 * time.Second},
+		env: []string{"KEEL_REPLICA_MODULE=bench", "KEEL_REPLICA_ELECTION_TICKS=100"}}
+	peers := []replica.Peer{{ID: 1, Addr: ln.Addr().String()}}
+	for i := 2; i <= n; i++ {
+		p := &proc{id: uint64(i), addr: freeAddr(b), dir: filepath.Join(base, fmt.Sprint("n", i))}
+		c.procs = append(c.procs, p)
+		peers = append(peers, replica.Peer{ID: p.id, Addr: p.addr})
+	}
+	var ps []string
+	for _, p := range peers {
+		ps = append(ps, fmt.Sprintf("%d=%s", p.ID, p.Addr))
+	}
+	c.peers = strings.Join(ps, ",")
+	for _, p := range c.procs {
+		c.start(p)
+	}
+	b.Cleanup(func() {
+		for _, p := range c.procs {
+			c.kill(p)
+		}
+	})
+	nd, err := replica.Open(replica.Config{ID: 1, Dir: filepath.Join(base, "n1"), Module: benchModule, Peers: peers,
+		Transport: replica.NewHTTPTransport(), SnapshotEvery: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: replica.Handler(nd)}
+	go srv.Serve(ln)
+	b.Cleanup(func() {
+		srv.Close()
+		nd.Close()
+	})
+	return nd
 }
 
 // reportStats reports the pipeline's counters (Node.Stats): the entries

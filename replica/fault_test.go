@@ -46,6 +46,7 @@ type procCluster struct {
 	tick  time.Duration
 	snap  int
 	hc    *http.Client
+	env   []string // more environment for the children
 }
 
 func freeAddr(t testing.TB) string {
@@ -83,6 +84,7 @@ func (c *procCluster) start(p *proc) {
 	cmd.Env = append(os.Environ(), childEnv+"="+strconv.FormatUint(p.id, 10), "KEEL_REPLICA_DIR="+p.dir,
 		"KEEL_REPLICA_ADDR="+p.addr, "KEEL_REPLICA_PEERS="+c.peers, "KEEL_REPLICA_TICK="+c.tick.String(),
 		"KEEL_REPLICA_SNAPSHOT_EVERY="+strconv.Itoa(c.snap))
+	cmd.Env = append(cmd.Env, c.env...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		c.t.Fatal(err)

@@ -116,7 +116,10 @@ func TestMain(m *testing.M) {
 
 // runChild runs one node of a fault test or benchmark until it is
 // killed: KEEL_REPLICA_NODE=id, KEEL_REPLICA_DIR, KEEL_REPLICA_ADDR,
-// KEEL_REPLICA_PEERS (id=addr,...), KEEL_REPLICA_TICK (a duration).
+// KEEL_REPLICA_PEERS (id=addr,...), KEEL_REPLICA_TICK (a duration);
+// KEEL_REPLICA_MODULE=bench runs the benchmarks' module instead of the
+// fault test's, and KEEL_REPLICA_ELECTION_TICKS sets the election
+// timeout in ticks.
 func runChild() int {
 	id, _ := strconv.ParseUint(os.Getenv(childEnv), 10, 64)
 	addr := os.Getenv("KEEL_REPLICA_ADDR")
@@ -134,8 +137,14 @@ func runChild() int {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	tr := replica.NewHTTPTransport()
-	n, err := replica.Open(replica.Config{ID: id, Dir: os.Getenv("KEEL_REPLICA_DIR"), Module: faultModule, Peers: peers,
-		Transport: tr, Tick: tick, Logger: logger, SnapshotEvery: every, SnapshotRetain: uint64(max(every/2, 1))})
+	m := faultModule
+	if os.Getenv("KEEL_REPLICA_MODULE") == "bench" {
+		m = benchModule
+	}
+	election, _ := strconv.Atoi(os.Getenv("KEEL_REPLICA_ELECTION_TICKS"))
+	n, err := replica.Open(replica.Config{ID: id, Dir: os.Getenv("KEEL_REPLICA_DIR"), Module: m, Peers: peers,
+		Transport: tr, Tick: tick, ElectionTicks: election, Logger: logger, SnapshotEvery: every,
+		SnapshotRetain: uint64(max(every/2, 1))})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "node:", err)
 		return 1
