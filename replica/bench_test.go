@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -232,41 +231,10 @@ func benchLeader(b *testing.B, nodes []*replica.Node) *replica.Node {
 // fsyncing its own log, on pipelined keynote transfers and one-row
 // inserts. Each sub-benchmark runs 3 s once.
 func BenchmarkReplicated(b *testing.B) {
-	for _, work := range []string{"transfer", "insert"} {
-		for _, nodes := range []int{1, 3} {
-			b.Run(fmt.Sprintf("%s/nodes=%d", work, nodes), func(b *testing.B) {
-				ctx := context.Background()
-				var conn keel.Conn
-				var cluster []*replica.Node
-				if nodes == 1 {
-					db, err := keel.Open(b.TempDir(), benchModule, keel.Options{SnapshotBytes: -1, SnapshotEvery: -1})
-					if err != nil {
-						b.Fatal(err)
-					}
-					defer db.Close()
-					conn = db
-				} else {
-					cluster = httpCluster(b, nodes)
-					conn = benchLeader(b, cluster)
-				}
-				if work == "transfer" {
-					if _, err := keel.Run(ctx, conn, "", loadFn, benchAccounts); err != nil {
-						b.Fatal(err)
-					}
-				}
-				gen := transfers(conn)
-				if work == "insert" {
-					gen = inserts(conn)
-				}
-				for b.Loop() {
-					pipeline(b, 3*time.Second, gen)
-				}
-				if nodes > 1 {
-					reportStats(b, conn.(*replica.Node), cluster)
-				}
-			})
-		}
-	}
+	benchReplicated(b, func(b *testing.B, n int) (*replica.Node, []*replica.Node) {
+		cluster := httpCluster(b, n)
+		return benchLeader(b, cluster), cluster
+	})
 }
 
 // BenchmarkReplicatedProcs is BenchmarkReplicated with the three nodes
@@ -274,15 +242,26 @@ func BenchmarkReplicated(b *testing.B) {
 // one's cores and disk): the benchmark's process runs the submitters and
 // node 1, the leader (the two others, child processes of the test
 // binary, wait ten times as long before they stand for election), and
-// each process has its own Go scheduler. A durable single node in this
-// process runs first in each workload, for the ratio.
+// each process has its own Go scheduler. Only the leader's counters are
+// reported.
 func BenchmarkReplicatedProcs(b *testing.B) {
+	benchReplicated(b, func(b *testing.B, n int) (*replica.Node, []*replica.Node) {
+		nd := procNodes(b, n)
+		return benchLeader(b, []*replica.Node{nd}), []*replica.Node{nd}
+	})
+}
+
+// benchReplicated runs each workload on a durable single node in this
+// process and then on the cluster of three that cluster starts, which
+// returns its leader and the nodes in this process.
+func benchReplicated(b *testing.B, cluster func(b *testing.B, n int) (*replica.Node, []*replica.Node)) {
 	for _, work := range []string{"transfer", "insert"} {
 		for _, nodes := range []int{1, 3} {
 			b.Run(fmt.Sprintf("%s/nodes=%d", work, nodes), func(b *testing.B) {
 				ctx := context.Background()
 				var conn keel.Conn
 				var leader *replica.Node
+				var local []*replica.Node
 				if nodes == 1 {
 					db, err := keel.Open(b.TempDir(), benchModule, keel.Options{SnapshotBytes: -1, SnapshotEvery: -1})
 					if err != nil {
@@ -291,8 +270,8 @@ func BenchmarkReplicatedProcs(b *testing.B) {
 					defer db.Close()
 					conn = db
 				} else {
-					leader = procNodes(b, nodes)
-					conn = benchLeader(b, []*replica.Node{leader})
+					leader, local = cluster(b, nodes)
+					conn = leader
 				}
 				if work == "transfer" {
 					if _, err := keel.Run(ctx, conn, "", loadFn, benchAccounts); err != nil {
@@ -307,9 +286,7 @@ func BenchmarkReplicatedProcs(b *testing.B) {
 					pipeline(b, 3*time.Second, gen)
 				}
 				if leader != nil {
-					s := leader.Stats()
-					b.ReportMetric(float64(s.Entries)/float64(max(s.Syncs, 1)), "leader-entries/fsync")
-					b.ReportMetric(s.ReleaseWait.Seconds()*1000/float64(max(s.Proposals, 1)), "release-ms")
+					reportStats(b, leader, local)
 				}
 			})
 		}
@@ -320,35 +297,22 @@ func BenchmarkReplicatedProcs(b *testing.B) {
 // process, which it returns, and the others as child processes, whose
 // election timeout is ten times node 1's so that node 1 leads.
 func procNodes(b *testing.B, n int) *replica.Node {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	c := makeProcCluster(b, n, 100*time.Millisecond, -1, "KEEL_REPLICA_MODULE=bench", "KEEL_REPLICA_ELECTION_TICKS=100")
+	var peers []replica.Peer
+	for _, p := range c.procs {
+		peers = append(peers, replica.Peer{ID: p.id, Addr: p.addr})
+	}
+	for _, p := range c.procs[1:] {
+		c.start(p)
+	}
+	ln, err := net.Listen("tcp", c.procs[0].addr)
 	if err != nil {
 		b.Fatal(err)
 	}
-	base := b.TempDir()
-	c := &procCluster{t: b, tick: 100 * time.Millisecond, snap: -1, hc: &http.Client{Timeout: 3 * time.Second},
-		env: []string{"KEEL_REPLICA_MODULE=bench", "KEEL_REPLICA_ELECTION_TICKS=100"}}
-	peers := []replica.Peer{{ID: 1, Addr: ln.Addr().String()}}
-	for i := 2; i <= n; i++ {
-		p := &proc{id: uint64(i), addr: freeAddr(b), dir: filepath.Join(base, fmt.Sprint("n", i))}
-		c.procs = append(c.procs, p)
-		peers = append(peers, replica.Peer{ID: p.id, Addr: p.addr})
-	}
-	var ps []string
-	for _, p := range peers {
-		ps = append(ps, fmt.Sprintf("%d=%s", p.ID, p.Addr))
-	}
-	c.peers = strings.Join(ps, ",")
-	for _, p := range c.procs {
-		c.start(p)
-	}
-	b.Cleanup(func() {
-		for _, p := range c.procs {
-			c.kill(p)
-		}
-	})
-	nd, err := replica.Open(replica.Config{ID: 1, Dir: filepath.Join(base, "n1"), Module: benchModule, Peers: peers,
+	nd, err := replica.Open(replica.Config{ID: 1, Dir: c.procs[0].dir, Module: benchModule, Peers: peers,
 		Transport: replica.NewHTTPTransport(), SnapshotEvery: -1})
 	if err != nil {
+		ln.Close()
 		b.Fatal(err)
 	}
 	srv := &http.Server{Handler: replica.Handler(nd)}
@@ -364,7 +328,8 @@ func procNodes(b *testing.B, n int) *replica.Node {
 // per fsync of the leader and of the followers, the mean time from
 // execution to release of a group's oldest commit, the mean time of a
 // write and its fsync on the leader and on the followers, and the
-// leader's fsyncs a second.
+// leader's fsyncs a second. Followers count only among nodes, those in
+// this process.
 func reportStats(b *testing.B, leader *replica.Node, nodes []*replica.Node) {
 	var fs replica.Stats
 	for _, nd := range nodes {
@@ -379,13 +344,15 @@ func reportStats(b *testing.B, leader *replica.Node, nodes []*replica.Node) {
 		b.Logf("leader: node=%d", leader.ID())
 	}
 	ls := leader.Stats()
-	if ls.Syncs > 0 && fs.Syncs > 0 && ls.Proposals > 0 {
+	if ls.Syncs > 0 && ls.Proposals > 0 {
 		b.ReportMetric(float64(ls.Entries)/float64(ls.Syncs), "leader-entries/fsync")
-		b.ReportMetric(float64(fs.Entries)/float64(fs.Syncs), "follower-entries/fsync")
 		b.ReportMetric(ls.ReleaseWait.Seconds()*1000/float64(ls.Proposals), "release-ms")
 		b.ReportMetric(ls.WriteTime.Seconds()*1000/float64(ls.Syncs), "leader-write-ms")
-		b.ReportMetric(fs.WriteTime.Seconds()*1000/float64(fs.Syncs), "follower-write-ms")
 		b.ReportMetric(float64(ls.Syncs)/b.Elapsed().Seconds(), "leader-fsyncs/s")
+	}
+	if fs.Syncs > 0 {
+		b.ReportMetric(float64(fs.Entries)/float64(fs.Syncs), "follower-entries/fsync")
+		b.ReportMetric(fs.WriteTime.Seconds()*1000/float64(fs.Syncs), "follower-write-ms")
 	}
 }
 

@@ -59,7 +59,17 @@ func freeAddr(t testing.TB) string {
 }
 
 func newProcCluster(t testing.TB, n int, tick time.Duration, snapEvery int) *procCluster {
-	c := &procCluster{t: t, tick: tick, snap: snapEvery, hc: &http.Client{Timeout: 3 * time.Second}}
+	c := makeProcCluster(t, n, tick, snapEvery)
+	for _, p := range c.procs {
+		c.start(p)
+	}
+	return c
+}
+
+// makeProcCluster lays out n nodes on loopback, starting none of them;
+// kill ends those started when the test ends.
+func makeProcCluster(t testing.TB, n int, tick time.Duration, snapEvery int, env ...string) *procCluster {
+	c := &procCluster{t: t, tick: tick, snap: snapEvery, hc: &http.Client{Timeout: 3 * time.Second}, env: env}
 	base := t.TempDir()
 	var peers []string
 	for i := range n {
@@ -68,9 +78,6 @@ func newProcCluster(t testing.TB, n int, tick time.Duration, snapEvery int) *pro
 		peers = append(peers, fmt.Sprintf("%d=%s", p.id, p.addr))
 	}
 	c.peers = strings.Join(peers, ",")
-	for _, p := range c.procs {
-		c.start(p)
-	}
 	t.Cleanup(func() {
 		for _, p := range c.procs {
 			c.kill(p)

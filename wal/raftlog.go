@@ -431,67 +431,81 @@ func (g *Group) Take() []byte {
 	return data
 }
 
-// eachRecord calls fn with each commit's record in data, a checked
-// record: the records of a group, each checked, or data itself. A group
-// whose records do not check is an error that matches ErrCorrupt.
-func eachRecord(data []byte, fn func(rec []byte) error) error {
+// groupOf returns the payload of data, a checked record, when it is a
+// group's, and reports whether it is.
+func groupOf(data []byte) ([]byte, bool, error) {
 	d := newDecoder(data[:len(data)-4], 1+8)
 	d.Uvarint()
 	d.Varint()
 	if name := d.Bytes(true); d.failed() || string(name) != groupName {
-		return fn(data)
+		return nil, false, nil
 	}
 	payload := d.Bytes(true)
 	d.Count() // tables
 	d.Count() // sequence moves
 	if err := d.done(); err != nil {
-		return fmt.Errorf("group: %w: %w", err, ErrCorrupt)
+		return nil, true, fmt.Errorf("group: %w: %w", err, ErrCorrupt)
+	}
+	return payload, true, nil
+}
+
+// nextInGroup splits the first record off a group's payload; ok is false
+// when its length runs past the payload.
+func nextInGroup(payload []byte) (rec, rest []byte, ok bool) {
+	size, k := binary.Uvarint(payload)
+	if k <= 0 || size > uint64(len(payload)-k) {
+		return nil, nil, false
+	}
+	return payload[k : k+int(size)], payload[k+int(size):], true
+}
+
+// eachRecord calls fn with each commit's record in data, a checked
+// record: the records of a group, each checked, or data itself. A group
+// whose records do not check is an error that matches ErrCorrupt.
+func eachRecord(data []byte, fn func(rec []byte) error) error {
+	payload, group, err := groupOf(data)
+	if !group {
+		return fn(data)
+	}
+	if err != nil {
+		return err
 	}
 	for n := 0; len(payload) > 0; n++ {
-		size, k := binary.Uvarint(payload)
-		if k <= 0 || size > uint64(len(payload)-k) {
+		rec, rest, ok := nextInGroup(payload)
+		if !ok {
 			return fmt.Errorf("group: the length of record %d is out of range: %w", n, ErrCorrupt)
 		}
-		rec := payload[k : k+int(size)]
-		payload = payload[k+int(size):]
 		if _, err := checkRecord(rec); err != nil {
 			return fmt.Errorf("group: record %d: %w: %w", n, err, ErrCorrupt)
 		}
 		if err := fn(rec); err != nil {
 			return err
 		}
+		payload = rest
 	}
 	return nil
 }
 
 // Commits returns how many commits the data of a raft entry holds: a
 // group's count, 1 for a commit's record, 0 for one of raft's own entries
-// or data that is not a record.
+// or data too short to be a record. It does not check the data.
 func Commits(data []byte) int {
 	if len(data) < minRecord {
 		return 0
 	}
-	d := newDecoder(data[:len(data)-4], 1+8)
-	d.Uvarint()
-	d.Varint()
-	name := d.Bytes(true)
-	if d.failed() {
+	if kind, _ := entryKind(data); kind != EntryRecord {
 		return 0
 	}
-	if !strings.HasPrefix(string(name), "raft:") {
+	payload, group, err := groupOf(data)
+	if !group {
 		return 1
 	}
-	if string(name) != groupName {
-		return 0
-	}
-	payload := d.Bytes(true)
 	n := 0
-	for len(payload) > 0 {
-		size, k := binary.Uvarint(payload)
-		if k <= 0 || size > uint64(len(payload)-k) {
+	for err == nil && len(payload) > 0 {
+		var ok bool
+		if _, payload, ok = nextInGroup(payload); !ok {
 			break
 		}
-		payload = payload[k+int(size):]
 		n++
 	}
 	return n
