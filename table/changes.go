@@ -48,12 +48,31 @@ func (c *changes) recycle() {
 	c.c.pool.Put(c)
 }
 
-func (t *Table[R]) schema() Schema     { return t.r.def }
-func (t *Table[R]) changes() ChangeSet { return t.c.ch }
-func (t *Table[R]) release()           { t.c.release() }
-func (t *Table[R]) retain() ChangeSet  { return t.c.retain() }
-func (t *Table[R]) rollback()          { t.c.rollback() }
-func (t *Table[R]) check() error       { return t.c.check() }
+// handle is a table as the database holds it (its tableState): the
+// methods that need no row type are its core's, compiled once in this
+// package; the four that decode rows or copy a reader (rowTable) are its
+// Table's. A method of Table[R] is compiled again for every row type of
+// every module, so the engine's side of a table stays off it.
+type handle struct {
+	*core
+	rt rowTable
+}
+
+// rowTable is what of tableState needs the row type.
+type rowTable interface {
+	apply(op Op, old, new []byte) error
+	replayInsert(row []byte) error
+	load(rows [][]byte) error
+	view() viewTable
+}
+
+func (h *handle) apply(op Op, old, new []byte) error { return h.rt.apply(op, old, new) }
+func (h *handle) replayInsert(row []byte) error      { return h.rt.replayInsert(row) }
+func (h *handle) load(rows [][]byte) error           { return h.rt.load(rows) }
+func (h *handle) view() viewTable                    { return h.rt.view() }
+
+func (c *core) schema() Schema     { return c.def }
+func (c *core) changes() ChangeSet { return c.ch }
 
 // release empties the change list for the next transaction.
 func (c *core) release() {
@@ -73,22 +92,22 @@ func (c *core) retain() ChangeSet {
 	return ch
 }
 
-func (t *Table[R]) sequences(dst []SeqMove) []SeqMove {
-	for _, s := range t.seqs {
+func (c *core) sequences(dst []SeqMove) []SeqMove {
+	for _, s := range c.seqs {
 		dst = append(dst, s.boundary())
 	}
 	return dst
 }
 
-func (t *Table[R]) sequenceStates(dst []SequenceState) []SequenceState {
-	for _, s := range t.seqs {
+func (c *core) sequenceStates(dst []SequenceState) []SequenceState {
+	for _, s := range c.seqs {
 		dst = append(dst, s.state())
 	}
 	return dst
 }
 
-func (t *Table[R]) restoreSeq(m SeqMove) error {
-	for _, s := range t.seqs {
+func (c *core) restoreSeq(m SeqMove) error {
+	for _, s := range c.seqs {
 		if s.name() == m.Sequence {
 			return s.restore(m.Next, m.Exhausted)
 		}

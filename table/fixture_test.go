@@ -140,7 +140,7 @@ type dump struct {
 }
 
 func (f *fixture) dump() dump {
-	t := f.db.tables[f.users.id].(*Table[user])
+	t := f.db.tables[f.users.id].(*handle).rt.(*Table[user])
 	d := dump{Count: t.Reader().Count(), Indexes: map[string][]user{}}
 	for _, tr := range t.Reader().s.trees {
 		var rows []user

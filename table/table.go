@@ -37,6 +37,7 @@ type core struct {
 	s      *store
 	def    Schema                                    // the Def, for ChangesOf and schema()
 	enc    func(dst []byte, p unsafe.Pointer) []byte // Def.Encode
+	seqs   []seqState                                // the Table's sequences
 	seqsIn [][]int                                   // seqsIn[i]: the sequences whose column is part of tree i's key
 	ch     *changes                                  // the open transaction's writes, or the last commit's
 	pool   sync.Pool                                 // change lists given back by recycled commits
@@ -88,13 +89,14 @@ func (d *Def[R]) newTable(db *DB) tableState {
 			}
 		}
 	}
-	return t
+	c.seqs = t.seqs
+	return &handle{c, t}
 }
 
 // Use returns table d inside tx. d must be one of the tables of tx's
 // database.
 func Use[R any](tx *Tx, d *Def[R]) *Table[R] {
-	return tx.db.tables[d.id].(*Table[R])
+	return tx.db.tables[d.id].(*handle).rt.(*Table[R])
 }
 
 func (c *core) writable() error {

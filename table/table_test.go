@@ -218,7 +218,7 @@ func TestScans(t *testing.T) {
 	f := newFixture(t, SeqParams[uint8]{})
 	for _, r := range []user{{Team: "a", Name: "x"}, {Team: "b", Name: "m"}, {Team: "b", Name: "n"}, {Team: "b", Name: "n"},
 		{Team: "c", Name: "a"}, {Team: "d", Name: "z"}} {
-		r.Email = r.Team + r.Name + string(rune('0'+f.db.tables[0].(*Table[user]).Reader().Count()))
+		r.Email = r.Team + r.Name + string(rune('0'+f.db.tables[0].(*handle).rt.(*Table[user]).Reader().Count()))
 		f.insert(t, r)
 	}
 	f.update(t, func(tx *Tx) error {
