@@ -11,7 +11,7 @@ import (
 
 // TestAccessorAllocs checks that the generated accessors allocate no more
 // than the same operations on the hand-written table description: that
-// their key rows and iterators stay on the caller's stack (table.Key.row
+// their key rows and iterators stay on the caller's stack (table.keyRow
 // and the readers inline into the caller).
 func TestAccessorAllocs(t *testing.T) {
 	gen, err := tx.NewDB([]table.Schema{benchmod.PostDef})

@@ -32,12 +32,14 @@ func KeyAt[R, K any](ix *Index[R], col func(r *R) *K) *Key[R, K] {
 	return &Key[R, K]{ix: ix, off: off}
 }
 
-// row returns the key row of k. It writes k into a new zero row rather
-// than calling a function of the module, so that it inlines and the row
-// stays on the caller's stack unless the caller's use of it escapes (an
-// iterator returned); and it returns the row by pointer, which the
-// readers and writers pass on, so that no accessor copies the row.
-func (x *Key[R, K]) row(k K) *R {
+// keyRow returns the key row of k in x. It writes k into a new zero row
+// rather than calling a function of the module, so that it inlines and
+// the row stays on the caller's stack unless the caller's use of it
+// escapes (an iterator returned); and it returns the row by pointer,
+// which the readers and writers pass on, so that no accessor copies the
+// row. It is a function, not a method of Key, so that Key has no methods
+// to compile for each of a module's keys.
+func keyRow[R, K any](x *Key[R, K], k K) *R {
 	r := new(R)
 	*(*K)(unsafe.Add(unsafe.Pointer(r), x.off)) = k
 	return r
@@ -116,12 +118,12 @@ func (x *Rows[R, K]) All() iter.Seq[R] { return x.r.All() }
 func (x *Rows[R, K]) Backward() iter.Seq[R] { return x.r.Backward() }
 
 // Find returns the row with primary key k.
-func (x *Rows[R, K]) Find(k K) (R, bool) { return find(x.r, x.pk.ix, x.pk.row(k)) }
+func (x *Rows[R, K]) Find(k K) (R, bool) { return find(x.r, x.pk.ix, keyRow(x.pk, k)) }
 
 // Has reports whether a row has primary key k; for a table without a
 // primary key, whether the table holds row k.
 func (x *Rows[R, K]) Has(k K) bool {
-	_, ok := find(x.r, x.pk.ix, x.pk.row(k))
+	_, ok := find(x.r, x.pk.ix, keyRow(x.pk, k))
 	return ok
 }
 
@@ -153,7 +155,7 @@ func (x *Writer[R, K]) Upsert(row R) (stored R, inserted bool, err error) { retu
 
 // Delete removes the row with primary key k and returns it, or a
 // *NotFoundError.
-func (x *Writer[R, K]) Delete(k K) (R, error) { return deleteBy(x.t, x.pk.ix, x.pk.row(k)) }
+func (x *Writer[R, K]) Delete(k K) (R, error) { return deleteBy(x.t, x.pk.ix, keyRow(x.pk, k)) }
 
 // SetWriter writes a table without a primary key: a set of rows, each
 // stored once.
@@ -186,13 +188,13 @@ func betweenSeq[R, K any](r *Reader[R], k *Key[R, K], lo, hi K) iter.Seq[R] {
 
 //go:noinline
 func scanKey[R, K any](r *Reader[R], k *Key[R, K], key K, yield func(R) bool) {
-	b := Bound[R]{Key: k.row(key)}
+	b := Bound[R]{Key: keyRow(k, key)}
 	scan(r, k.ix, b, b, false, yield)
 }
 
 //go:noinline
 func scanBetween[R, K any](r *Reader[R], k *Key[R, K], lo, hi K, yield func(R) bool) {
-	scan(r, k.ix, Bound[R]{Key: k.row(lo)}, Bound[R]{Key: k.row(hi), Exclusive: true}, false, yield)
+	scan(r, k.ix, Bound[R]{Key: keyRow(k, lo)}, Bound[R]{Key: keyRow(k, hi), Exclusive: true}, false, yield)
 }
 
 // ByIndex reads a table by one B-tree index.
@@ -250,7 +252,7 @@ func (x *ByUnique[R, K]) RangeBackward(lo, hi Bound[R]) iter.Seq[R] {
 }
 
 // Find returns the row with key k.
-func (x *ByUnique[R, K]) Find(k K) (R, bool) { return find(x.r, x.k.ix, x.k.row(k)) }
+func (x *ByUnique[R, K]) Find(k K) (R, bool) { return find(x.r, x.k.ix, keyRow(x.k, k)) }
 
 // ByUniqueTx reads and writes a table by a unique B-tree index.
 type ByUniqueTx[R, K any] struct {
@@ -264,7 +266,7 @@ type ByUniqueTx[R, K any] struct {
 func (x *ByUniqueTx[R, K]) Update(row R) (R, error) { return x.t.UpdateBy(x.k.ix, row) }
 
 // Delete removes the row with key k and returns it, or a *NotFoundError.
-func (x *ByUniqueTx[R, K]) Delete(k K) (R, error) { return deleteBy(x.t, x.k.ix, x.k.row(k)) }
+func (x *ByUniqueTx[R, K]) Delete(k K) (R, error) { return deleteBy(x.t, x.k.ix, keyRow(x.k, k)) }
 
 // ByHash reads a table by a hash index, which finds rows by their whole
 // key and has no order.
@@ -274,7 +276,7 @@ type ByHash[R, K any] struct {
 }
 
 // Find returns the row with key k.
-func (x *ByHash[R, K]) Find(k K) (R, bool) { return find(x.r, x.k.ix, x.k.row(k)) }
+func (x *ByHash[R, K]) Find(k K) (R, bool) { return find(x.r, x.k.ix, keyRow(x.k, k)) }
 
 // Filter yields the row with key k, if there is one.
 func (x *ByHash[R, K]) Filter(k K) iter.Seq[R] {
@@ -293,7 +295,7 @@ type ByHashTx[R, K any] struct {
 func (x *ByHashTx[R, K]) Update(row R) (R, error) { return x.t.UpdateBy(x.k.ix, row) }
 
 // Delete removes the row with key k and returns it, or a *NotFoundError.
-func (x *ByHashTx[R, K]) Delete(k K) (R, error) { return deleteBy(x.t, x.k.ix, x.k.row(k)) }
+func (x *ByHashTx[R, K]) Delete(k K) (R, error) { return deleteBy(x.t, x.k.ix, keyRow(x.k, k)) }
 
 // StringIndex returns a B-tree index named name on one column of a string
 // type, the field col points to, and its key: what generated code declares

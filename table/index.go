@@ -377,10 +377,6 @@ type Bound[R any] struct {
 	Exclusive bool
 }
 
-func (b Bound[R]) erase() bound {
-	return bound{key: unsafe.Pointer(b.Key), n: b.N, excl: b.Exclusive}
-}
-
 // Incl is an inclusive bound on the first n key columns of key (0: all).
 func Incl[R any](key R, n int) Bound[R] { return Bound[R]{Key: &key, N: n} }
 

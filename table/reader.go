@@ -90,5 +90,12 @@ func scan[R any](r *Reader[R], ix *Index[R], lo, hi Bound[R], reverse bool, yiel
 		e := r.c.iterBegin()
 		defer r.c.iterEnd(e)
 	}
-	r.s.trees[ix.pos].scan(lo.erase(), hi.erase(), reverse, func(p unsafe.Pointer) bool { return yield(*(*R)(p)) })
+	r.s.trees[ix.pos].scan(eraseBound(lo), eraseBound(hi), reverse, func(p unsafe.Pointer) bool { return yield(*(*R)(p)) })
+}
+
+// eraseBound returns b with its row type erased. It is a function, not a
+// method of Bound: a method would be compiled for every row type of every
+// module (twice, for Bound and *Bound).
+func eraseBound[R any](b Bound[R]) bound {
+	return bound{key: unsafe.Pointer(b.Key), n: b.N, excl: b.Exclusive}
 }
