@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sync"
 	"unsafe"
+
+	"github.com/keeldb/keel/codec"
 )
 
 // Table is one table inside a transaction: it reads the transaction's own
@@ -37,6 +39,7 @@ type core struct {
 	s      *store
 	def    Schema                                    // the Def, for ChangesOf and schema()
 	enc    func(dst []byte, p unsafe.Pointer) []byte // Def.Encode
+	seek   seekFunc                                  // seekValues on a view's *Reader[R]
 	seqs   []seqState                                // the Table's sequences
 	seqsIn [][]int                                   // seqsIn[i]: the sequences whose column is part of tree i's key
 	ch     *changes                                  // the open transaction's writes, or the last commit's
@@ -70,6 +73,9 @@ func (d *Def[R]) newTable(db *DB) tableState {
 	enc := d.Encode
 	c := &core{db: db, id: d.id, name: d.Name, set: d.Set, s: s, def: d,
 		enc: func(dst []byte, p unsafe.Pointer) []byte { return enc(dst, (*R)(p)) }}
+	c.seek = func(r any, index int, lo, hi []codec.Value, loIncl, hiIncl bool, fn func(row []byte) bool) error {
+		return seekValues(r.(*Reader[R]), index, lo, hi, loIncl, hiIncl, fn)
+	}
 	c.ch = &changes{c: c}
 	t := &Table[R]{c: c}
 	t.r = Reader[R]{s: s, def: d, c: c}

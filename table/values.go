@@ -36,6 +36,9 @@ func (v *View) Seek(table string, index int, lo, hi []codec.Value, loIncl, hiInc
 	return s.seekValues(index, lo, hi, loIncl, hiIncl, fn)
 }
 
+// seekFunc is seekValues on a table's view reader r (a *Reader[R]).
+type seekFunc func(r any, index int, lo, hi []codec.Value, loIncl, hiIncl bool, fn func(row []byte) bool) error
+
 type valueSeeker interface {
 	seekValues(index int, lo, hi []codec.Value, loIncl, hiIncl bool, fn func(row []byte) bool) error
 }
@@ -156,7 +159,8 @@ func (l *valueLayout) probe(decode func([]byte) error, pos int, vals []codec.Val
 	return decode(b)
 }
 
-func (r *Reader[R]) seekValues(index int, lo, hi []codec.Value, loIncl, hiIncl bool, fn func(row []byte) bool) error {
+// seekValues is View.Seek on r (a function for the reason find is one).
+func seekValues[R any](r *Reader[R], index int, lo, hi []codec.Value, loIncl, hiIncl bool, fn func(row []byte) bool) error {
 	d := r.def
 	if index < 0 || index > len(d.Indexes) {
 		return fmt.Errorf("keel: table %s has no index %d", d.Name, index)

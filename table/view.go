@@ -2,7 +2,9 @@ package table
 
 import (
 	"fmt"
+	"unsafe"
 
+	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/internal/kerr"
 )
 
@@ -41,12 +43,37 @@ func (t *Table[R]) view() viewTable {
 		c.fresh = 0
 		c.epoch++
 	}
-	return &Reader[R]{s: c.s.copy(), def: t.r.def}
+	vt := &struct {
+		h viewHandle
+		r Reader[R]
+	}{}
+	vt.r = Reader[R]{s: c.s.copy(), def: t.r.def}
+	r := &vt.r
+	vt.h = viewHandle{r: r, s: r.s, tname: c.name, enc: c.enc, seek: c.seek}
+	return &vt.h
+}
+
+// viewHandle is a table of a View as the view holds it (its viewTable):
+// its Reader, for Read, and what Rows and Seek need of the table without
+// its row type, so that Reader[R] has no methods for them, to be compiled
+// for every row type of every module.
+type viewHandle struct {
+	r     any // the *Reader[R]
+	s     *store
+	tname string
+	enc   func(dst []byte, p unsafe.Pointer) []byte // the core's
+	seek  seekFunc                                  // the core's
+}
+
+func (h *viewHandle) name() string { return h.tname }
+
+func (h *viewHandle) seekValues(index int, lo, hi []codec.Value, loIncl, hiIncl bool, fn func(row []byte) bool) error {
+	return h.seek(h.r, index, lo, hi, loIncl, hiIncl, fn)
 }
 
 // Read returns table d of the view.
 func Read[R any](v *View, d *Def[R]) *Reader[R] {
-	return v.tables[d.id].(*Reader[R])
+	return v.tables[d.id].(*viewHandle).r.(*Reader[R])
 }
 
 // Rows calls fn with the encoding of every row of the named table, in
@@ -59,13 +86,11 @@ func (v *View) Rows(table string, fn func(row []byte) error) error {
 	return v.tables[i].rows(fn)
 }
 
-func (r *Reader[R]) name() string { return r.def.Name }
-
-func (r *Reader[R]) rows(fn func(row []byte) error) error {
+func (h *viewHandle) rows(fn func(row []byte) error) error {
 	var buf []byte
 	var err error
-	r.s.trees[0].each(func(e entry) bool {
-		buf = r.def.Encode(buf[:0], (*R)(e.row))
+	h.s.trees[0].each(func(e entry) bool {
+		buf = h.enc(buf[:0], e.row)
 		err = fn(buf)
 		return err == nil
 	})
