@@ -42,7 +42,10 @@ func RowCodec[R any](d *table.Def[R]) Codec[R] { return Codec[R]{Append: d.Encod
 
 // Reads returns the Decode of a Codec whose values read reads from their
 // encoding, one column after another; what read leaves unread, or could
-// not read, is an error.
+// not read, is an error. It does not inline, for the reason Signature does
+// not.
+//
+//go:noinline
 func Reads[T any](read func(d *codec.Reader, v *T)) func(src []byte, v *T) error {
 	return func(src []byte, v *T) error {
 		d := codec.NewReader(src)

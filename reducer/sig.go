@@ -25,6 +25,12 @@ type Option func(*Def)
 
 // Signature records the reducer's parameters, in order, and its result
 // (nil for a reducer that returns only an error).
+//
+// It runs once, when a module's variables are initialized, and does not
+// inline: inlined, its closure would be compiled again in every module's
+// package, once for each reducer.
+//
+//go:noinline
 func Signature(params []Param, result *Param) Option {
 	return func(d *Def) { d.params, d.result, d.described = params, result, true }
 }

@@ -267,6 +267,12 @@ type autoInc interface {
 
 // NewAutoInc describes the autoinc column named column of R: field returns
 // a pointer to the column's field in a row. The sequence is named name.
+//
+// It runs once, when a module's variables are initialized, and does not
+// inline: inlined, its closure would be compiled again in the module's
+// package for each autoinc column.
+//
+//go:noinline
 func NewAutoInc[R any, T Integer](name, column string, p SeqParams[T], field func(*R) *T) AutoInc[R] {
 	return AutoInc[R]{&autoIncDef[T]{name: name, column: column, p: p,
 		field: func(r unsafe.Pointer) *T { return field((*R)(r)) }}}
