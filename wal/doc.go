@@ -181,8 +181,13 @@
 // zeros (each piece written back to the disk as it is written, so that a
 // group's fsync meanwhile finds few of them still to write); a group
 // waits for it only when it would run past the zeros being written, and
-// preallocates itself only when none are coming. A RaftLog preallocates
-// before the write that needs the space. Before a new segment starts
+// preallocates itself only when none are coming. A RaftLog does the same
+// with a preallocator of its own beside its writer. The preallocator's
+// waits on the disk (sync_file_range, fsync), and a RaftLog's fsync of its
+// entries, hand their goroutine's P to another thread as they start
+// (runtime.entersyscallblock): on a machine with few cores a P held by a
+// blocked thread until the runtime's monitor takes it back left the
+// goroutines queued on it waiting for milliseconds. Before a new segment starts
 // (tidwall/wal's rule for the raft log, the same rule in the commit
 // log's writer), and at Close, the zeros are checked
 // (they must be zeros: anything else stops the log with ErrCorrupt) and

@@ -107,8 +107,8 @@ type commitLog struct {
 	tailSize int64    // its size, zeros included; under pmu with ahead
 	chunk    int64    // bytes preallocated at a time
 
-	// With ahead (the commit log; a RaftLog preallocates in its writer),
-	// the preallocator goroutine writes the next chunk of zeros while
+	// With ahead (the commit log, and a RaftLog's pre), the
+	// preallocator goroutine writes the next chunk of zeros while
 	// the flushes go on: the leader kicks it once fewer than half a chunk
 	// of zeros is left after its group, and waits for it only when a
 	// group would run past the zeros it is writing (or before a new

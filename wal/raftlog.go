@@ -760,6 +760,15 @@ func (l *RaftLog) truncate(to uint64) error {
 
 // Sync fsyncs the log.
 func (l *RaftLog) Sync() error {
+	if l.pre != nil && l.pre.tail != nil {
+		// The tail segment tidwall/wal writes (afterWrite follows it into
+		// a new one, and tidwall/wal fsyncs the one it leaves), through
+		// the preallocator's descriptor of it.
+		if err := fsyncHandingOff(l.pre.tail); err != nil {
+			return kerr.Errorf("keel: raft log: fsync: %w: %w", ErrFailed, err)
+		}
+		return nil
+	}
 	if err := l.w.Sync(); err != nil {
 		return kerr.Errorf("keel: raft log: fsync: %w: %w", ErrFailed, err)
 	}

@@ -165,3 +165,74 @@ func TestRaftPrealloc(t *testing.T) {
 	}
 	checkRaftEntries(t, c, append(all, more...))
 }
+
+// TestRaftPreallocAhead checks that the raft log's zeros are written by
+// its preallocator goroutine while appends go on (not by the appends
+// themselves), and that the entries and the segment's end come out as
+// with zeros written in line.
+func TestRaftPreallocAhead(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "node")
+	opts := Options{SegmentSize: 4 << 20}
+	l, err := OpenRaft(dir, "ahead", nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	var all []RaftEntry
+	for len(all) < 12000 { // about 2.7 MB: past one chunk of zeros, within the segment
+		ents := raftEntries(r, l.LastIndex()+1, 64, 1)
+		if err := l.Append(ents, false); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, ents...)
+	}
+	if err := l.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	checkRaftEntries(t, l, all)
+	if n := l.pre.preRuns.Load(); n == 0 {
+		t.Errorf("the preallocator goroutine wrote no chunk of zeros (tail %d bytes)", l.pre.tailSize)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	segs, err := listSegments(logDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scanSegment(segs[len(segs)-1], func(Entry) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.bad != nil || sc.zeros {
+		t.Fatalf("after Close the tail segment %s: %v (zeros left: %v)", sc.seg.Path, sc.bad, sc.zeros)
+	}
+	l, err = OpenRaft(dir, "ahead", nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	checkRaftEntries(t, l, all)
+}
+
+// TestFsyncHandingOff checks the fsync that hands its P off: it syncs an
+// open file and fails on a closed one, as (*os.File).Sync does.
+func TestFsyncHandingOff(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := fsyncHandingOff(f); err != nil {
+		t.Fatalf("fsyncHandingOff: %v", err)
+	}
+	writeBack(f, 0, 1)
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := fsyncHandingOff(f); err == nil {
+		t.Fatal("fsyncHandingOff of a closed file: no error")
+	}
+}
