@@ -187,9 +187,9 @@
 // entries, hand their goroutine's P to another thread as they start
 // (runtime.entersyscallblock): on a machine with few cores a P held by a
 // blocked thread until the runtime's monitor takes it back left the
-// goroutines queued on it waiting for milliseconds. Before a new segment starts
-// (tidwall/wal's rule for the raft log, the same rule in the commit
-// log's writer), and at Close, the zeros are checked
+// goroutines queued on it waiting for milliseconds. Before a new segment
+// starts (tidwall/wal's rule, which the writer of both logs follows), and
+// at Close, the zeros are checked
 // (they must be zeros: anything else stops the log with ErrCorrupt) and
 // cut off, so every segment but the open tail ends at its last entry.
 // After a crash the tail's unwritten zeros are what Open drops as a

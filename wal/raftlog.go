@@ -14,7 +14,6 @@ import (
 
 	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
-	tw "github.com/tidwall/wal"
 )
 
 // RaftLog is a data directory kept as the log of a raft replica
@@ -35,7 +34,7 @@ import (
 //	  raft-terms                        term boundaries of the log
 //	  snapshot-<index>.keel             a Keel snapshot of the state after raft entry index
 //	  snapshot-<index>.raft             its raft term and configuration
-//	  log/<first index:%020d>           tidwall/wal segments of Keel records
+//	  log/<first index:%020d>           segments of Keel records, in tidwall/wal's format (raftseg.go)
 //
 // Open loads the newest snapshot and checks the log after it (a torn
 // tail is repaired); it applies no entry: raft hands the committed ones
@@ -55,9 +54,9 @@ type RaftLog struct {
 	db     *table.DB
 
 	mu        sync.RWMutex
-	w         *tw.Log
-	first     uint64 // the first entry held (snapIndex+1)
-	last      uint64 // the last entry held
+	ix        *segIndex // the segments and the offsets of their entries (raftseg.go)
+	first     uint64    // the first entry held (snapIndex+1)
+	last      uint64    // the last entry held
 	snapIndex uint64
 	snapTerm  uint64
 	snapMeta  []byte
@@ -68,7 +67,7 @@ type RaftLog struct {
 	sizes     []int
 	applied   uint64 // what Open replayed
 	rec       Recovery
-	batch     tw.Batch
+	buf       []byte // the framed entries of an Append
 }
 
 // EntryKind is what a raft entry holds.
@@ -149,23 +148,15 @@ func openRaft(dir, name string, tables []table.Schema, o Options, lock *dirLock)
 			return fail(err)
 		}
 	}
-	w, err := openTW(logDir(dir), o.SegmentSize)
-	if err != nil {
+	if l.ix, err = loadSegments(logDir(dir), l.last); err != nil {
 		return fail(err)
 	}
-	if last, err := w.LastIndex(); err != nil || last != l.last {
-		w.Close()
-		return fail(kerr.Errorf("keel: raft log ends at %d after recovery, expected %d (%v): %w", last, l.last, err, ErrCorrupt))
-	}
 	if err := syncDir(logDir(dir)); err != nil {
-		w.Close()
 		return fail(kerr.Errorf("keel: %w", err))
 	}
 	if l.pre, err = newPrealloc(logDir(dir), o.SegmentSize); err != nil {
-		w.Close()
 		return fail(err)
 	}
-	l.w = w
 	return l, nil
 }
 
@@ -284,17 +275,6 @@ func (l *RaftLog) recover(tables []table.Schema) error {
 	l.rec.LastIndex = l.last
 	l.rec.Schema = l.fp
 	return nil
-}
-
-// openTW opens the log's segments with tidwall/wal; the RaftLog fsyncs
-// them itself.
-func openTW(ldir string, segSize int) (*tw.Log, error) {
-	w, err := tw.Open(ldir, &tw.Options{NoSync: true, SegmentSize: segSize,
-		LogFormat: tw.Binary, SegmentCacheSize: 2, AllowEmpty: true})
-	if err != nil {
-		return nil, kerr.Errorf("keel: raft log: open: %w", err)
-	}
-	return w, nil
 }
 
 // createSegment creates an empty segment file for the log to go on at
@@ -598,21 +578,19 @@ func (l *RaftLog) Entries(lo, hi, maxBytes uint64) ([]RaftEntry, error) {
 		return nil, ErrUnavailable
 	}
 	var out []RaftEntry
-	var size uint64
-	for i := lo; i < hi; i++ {
-		data, err := l.w.Read(i)
-		if err != nil {
-			return nil, kerr.Errorf("keel: raft log: read entry %d: %w", i, err)
-		}
+	err := l.ix.read(lo, hi, maxBytes, func(i uint64, data []byte) error {
 		if _, err := checkRecord(data); err != nil {
-			return nil, &CorruptError{File: logDir(l.dir), Index: i, Reason: err.Error()}
+			return &CorruptError{File: logDir(l.dir), Index: i, Reason: err.Error()}
 		}
 		kind, payload := entryKind(data)
 		out = append(out, RaftEntry{Index: i, Term: l.terms.term(i), Kind: kind, Data: payload})
-		size += uint64(len(data))
-		if size >= maxBytes {
-			break
-		}
+		return nil
+	})
+	if ce := (*CorruptError)(nil); errors.As(err, &ce) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, kerr.Errorf("keel: raft log: read entries %d to %d: %w", lo, hi-1, err)
 	}
 	return out, nil
 }
@@ -654,36 +632,41 @@ func (l *RaftLog) Append(ents []RaftEntry, sync bool) error {
 	if err := l.terms.flush(); err != nil {
 		return err
 	}
-	b := &l.batch
-	b.Clear()
+	// Each entry framed as in a segment file, its data size as a
+	// uvarint, then its data; one write of them all.
+	buf := l.buf[:0]
 	l.sizes = l.sizes[:0]
 	for _, e := range ents {
 		data := e.Data
 		if e.Kind != EntryRecord {
 			data = appendInternal(nil, l.fp, e.Kind, e.Data)
 		}
-		b.Write(e.Index, data)
+		buf = binary.AppendUvarint(buf, uint64(len(data)))
+		buf = append(buf, data...)
 		l.sizes = append(l.sizes, len(data))
 	}
-	if err := l.beforeWrite(l.sizes); err != nil {
+	l.buf = buf
+	if err := l.pre.prepareAhead(l.sizes); err != nil {
+		return kerr.Errorf("keel: raft log: %w: %w", ErrFailed, err)
+	}
+	seg0 := l.pre.segBytes
+	rotated, err := l.pre.writeGroup(buf, l.sizes, first)
+	if err != nil {
 		return kerr.Errorf("keel: raft log: %w: %w", ErrFailed, err)
 	}
 	l.mu.Lock()
-	err := l.w.WriteBatch(b)
-	if err == nil {
-		l.last = ents[len(ents)-1].Index
-	}
+	l.ix.written(logDir(l.dir), first, l.sizes, seg0, l.pre.segSize)
+	l.last = ents[len(ents)-1].Index
 	l.mu.Unlock()
-	if err != nil {
-		return kerr.Errorf("keel: raft log: write: %w: %w", ErrFailed, err)
-	}
-	if err := l.afterWrite(l.sizes, l.last); err != nil {
-		return kerr.Errorf("keel: raft log: %w: %w", ErrFailed, err)
+	if rotated {
+		// A new segment's directory entry is durable before its
+		// entries are acknowledged.
+		if err := syncDir(logDir(l.dir)); err != nil {
+			return kerr.Errorf("keel: raft log: %w: %w", ErrFailed, err)
+		}
 	}
 	if sync {
-		if err := l.w.Sync(); err != nil {
-			return kerr.Errorf("keel: raft log: fsync: %w: %w", ErrFailed, err)
-		}
+		return l.Sync()
 	}
 	return nil
 }
@@ -698,9 +681,6 @@ func (l *RaftLog) truncate(to uint64) error {
 		return fmt.Errorf("keel: raft log: truncate to %d, before the snapshot's entry %d", to, l.snapIndex)
 	}
 	if err := l.closeTail(true); err != nil {
-		return kerr.Errorf("keel: raft log: %w", err)
-	}
-	if err := l.w.Close(); err != nil {
 		return kerr.Errorf("keel: raft log: %w", err)
 	}
 	ldir := logDir(l.dir)
@@ -739,15 +719,12 @@ func (l *RaftLog) truncate(to uint64) error {
 	if err := syncDir(ldir); err != nil {
 		return kerr.Errorf("keel: raft log: %w", err)
 	}
-	w, err := openTW(ldir, l.opts.SegmentSize)
-	if err != nil {
+	if l.ix, err = loadSegments(ldir, to); err != nil {
 		return err
 	}
 	if l.pre, err = newPrealloc(ldir, l.opts.SegmentSize); err != nil {
-		w.Close()
 		return err
 	}
-	l.w = w
 	l.last = to
 	bs := l.terms.bs
 	for len(bs) > 0 && bs[len(bs)-1].index > to {
@@ -760,16 +737,10 @@ func (l *RaftLog) truncate(to uint64) error {
 
 // Sync fsyncs the log.
 func (l *RaftLog) Sync() error {
-	if l.pre != nil && l.pre.tail != nil {
-		// The tail segment tidwall/wal writes (afterWrite follows it into
-		// a new one, and tidwall/wal fsyncs the one it leaves), through
-		// the preallocator's descriptor of it.
-		if err := fsyncHandingOff(l.pre.tail); err != nil {
-			return kerr.Errorf("keel: raft log: fsync: %w: %w", ErrFailed, err)
-		}
-		return nil
+	if l.pre.tail == nil {
+		return ErrClosed
 	}
-	if err := l.w.Sync(); err != nil {
+	if err := fsyncHandingOff(l.pre.tail); err != nil {
 		return kerr.Errorf("keel: raft log: fsync: %w: %w", ErrFailed, err)
 	}
 	return nil
@@ -815,17 +786,8 @@ func (l *RaftLog) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var errs []error
-	if l.w != nil {
-		if err := l.w.Sync(); err != nil {
-			errs = append(errs, err)
-		}
-		if err := l.w.Close(); err != nil {
-			errs = append(errs, err)
-		}
-		if err := l.closeTail(true); err != nil {
-			errs = append(errs, err)
-		}
-		l.w = nil
+	if err := l.closeTail(true); err != nil {
+		errs = append(errs, err)
 	}
 	if err := l.hard.close(); err != nil {
 		errs = append(errs, err)

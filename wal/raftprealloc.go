@@ -1,7 +1,7 @@
 package wal
 
 import (
-	"path/filepath"
+	"os"
 	"sync"
 
 	"github.com/keeldb/keel/internal/kerr"
@@ -33,7 +33,8 @@ func newPrealloc(ldir string, segSize int) (*commitLog, error) {
 		return nil, kerr.Errorf("keel: raft log: no segment: %w", ErrCorrupt)
 	}
 	p := &commitLog{dir: ldir, segSize: segSize, syncFile: fsyncHandingOff, syncDirFn: syncDir,
-		chunk: min(maxChunk, (int64(segSize)+4095)&^4095)}
+		chunk: min(maxChunk, (int64(segSize)+4095)&^4095), perm: segmentPerm, writeAt: (*os.File).WriteAt}
+	p.sync = func() error { return fsyncHandingOff(p.tail) }
 	if err := p.openTail(segs[len(segs)-1].Path); err != nil {
 		return nil, err
 	}
@@ -41,29 +42,6 @@ func newPrealloc(ldir string, segSize int) (*commitLog, error) {
 	p.ahead, p.pdone, p.preKick, p.done = true, sync.NewCond(&p.pmu), make(chan struct{}, 1), make(chan struct{})
 	go p.preallocator()
 	return p, nil
-}
-
-// beforeWrite readies the tail for entries of sizes.
-func (l *RaftLog) beforeWrite(sizes []int) error { return l.pre.prepareAhead(sizes) }
-
-// afterWrite follows tidwall/wal into a new segment when the write
-// started one: the new segment's directory entry is fsynced with it.
-func (l *RaftLog) afterWrite(sizes []int, last uint64) error {
-	rotated, first := l.pre.rotations(sizes, last)
-	if !rotated {
-		return nil
-	}
-	// prepareAhead trimmed the segment left and started no zeros.
-	l.pre.pmu.Lock()
-	err := l.pre.openTail(filepath.Join(logDir(l.dir), segmentName(first)))
-	l.pre.pmu.Unlock()
-	if err != nil {
-		return err
-	}
-	if err := syncDir(logDir(l.dir)); err != nil {
-		return kerr.Errorf("keel: raft log: %w", err)
-	}
-	return nil
 }
 
 // closeTail cuts the zeros off the tail segment and closes it.

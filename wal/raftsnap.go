@@ -127,13 +127,13 @@ func (l *RaftLog) compact(first uint64) error {
 	first = max(min(first, l.snapIndex+1), l.first)
 	segs, err := listSegments(logDir(l.dir))
 	if err == nil {
-		// tidwall/wal reads a segment file only for an entry in it, and
-		// no entry before first is read any more: its files can go.
+		// No entry before first is read any more: its files can go.
 		for i := 0; i+1 < len(segs) && segs[i+1].First <= first; i++ {
 			if err := os.Remove(segs[i].Path); err != nil {
 				errs = append(errs, err)
 				break
 			}
+			l.ix.dropBefore(segs[i+1].First)
 		}
 		l.first = first
 	}
@@ -190,9 +190,6 @@ func (l *RaftLog) InstallSnapshot(tables []table.Schema, data []byte, index, ter
 	if err := l.closeTail(false); err != nil {
 		return nil, kerr.Errorf("keel: raft log: %w", err)
 	}
-	if err := l.w.Close(); err != nil {
-		return nil, kerr.Errorf("keel: raft log: %w", err)
-	}
 	ldir := logDir(l.dir)
 	segs, err := listSegments(ldir)
 	if err != nil {
@@ -211,7 +208,7 @@ func (l *RaftLog) InstallSnapshot(tables []table.Schema, data []byte, index, ter
 		return nil, err
 	}
 	l.mark = true
-	if l.w, err = openTW(ldir, l.opts.SegmentSize); err != nil {
+	if l.ix, err = loadSegments(ldir, index); err != nil {
 		return nil, err
 	}
 	if l.pre, err = newPrealloc(ldir, l.opts.SegmentSize); err != nil {
