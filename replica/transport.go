@@ -254,9 +254,15 @@ func (p *httpPeer) run() {
 		for m != nil {
 			if m.GetType() == pb.MsgSnap {
 				snaps = append(snaps, m)
-			} else if b, err := proto.Marshal(m); err == nil {
-				buf = binary.AppendUvarint(buf, uint64(len(b)))
-				buf = append(buf, b...)
+			} else {
+				// Framed in place: the size first, then the message
+				// marshalled onto buf (the size Size computed cached).
+				at := len(buf)
+				buf = binary.AppendUvarint(buf, uint64(proto.Size(m)))
+				var err error
+				if buf, err = (proto.MarshalOptions{UseCachedSize: true}).MarshalAppend(buf, m); err != nil {
+					buf = buf[:at]
+				}
 			}
 			m = nil
 			if len(buf) < maxPost {
@@ -371,6 +377,9 @@ func (t *HTTPTransport) Handler() http.Handler {
 			return
 		}
 		br := bufio.NewReaderSize(r.Body, 64<<10)
+		// One buffer for the stream's messages: Unmarshal copies what
+		// it keeps (the entries' data among it).
+		var b []byte
 		for {
 			size, err := binary.ReadUvarint(br)
 			if err == io.EOF {
@@ -380,7 +389,10 @@ func (t *HTTPTransport) Handler() http.Handler {
 				refuse("bad message", http.StatusBadRequest)
 				return
 			}
-			b := make([]byte, size)
+			if uint64(cap(b)) < size {
+				b = make([]byte, size)
+			}
+			b = b[:size]
 			if _, err := io.ReadFull(br, b); err != nil {
 				refuse("bad message", http.StatusBadRequest)
 				return
