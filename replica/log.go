@@ -28,6 +28,10 @@ type commitLog struct {
 	// them to propose or the group reaches maxGroup bytes.
 	group   *wal.Group
 	pending []*pb.Entry // appended, not yet proposed
+	// spare holds the data buffers of proposed entries, which raft
+	// copied (see raftConfig): the next groups' entries are written into
+	// them.
+	spare [][]byte
 	// marks are the first index of each group taken to propose and when
 	// it was appended, oldest first, until the group is released (the
 	// node's Stats).
@@ -82,7 +86,30 @@ func (l *commitLog) Append(c *table.Commit) (uint64, error) {
 // closeGroup makes the open group of commits an entry to propose.
 func (l *commitLog) closeGroup() {
 	if l.group.Len() > 0 {
-		l.pending = append(l.pending, &pb.Entry{Type: pb.EntryNormal.Enum(), Data: l.group.Take()})
+		var buf []byte
+		if k := len(l.spare); k > 0 {
+			buf, l.spare = l.spare[k-1][:0], l.spare[:k-1]
+		}
+		l.pending = append(l.pending, &pb.Entry{Type: pb.EntryNormal.Enum(), Data: l.group.TakeAppend(buf)})
+	}
+}
+
+// maxSpare bounds the buffers commitLog keeps for the next groups.
+const maxSpare = 16
+
+// reuse keeps the data buffers of ents, entries raft took copies of,
+// for the next groups.
+func (l *commitLog) reuse(ents []*pb.Entry) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, e := range ents {
+		if len(l.spare) == maxSpare {
+			break
+		}
+		if e.GetType() == pb.EntryNormal && cap(e.Data) > 0 {
+			l.spare = append(l.spare, e.Data)
+		}
+		e.Data = nil
 	}
 }
 

@@ -176,10 +176,14 @@ func (n *Node) propose() {
 	m := &pb.Message{Type: pb.MsgProp.Enum(), From: new(n.id), Entries: ents}
 	if err := n.rn.Step(m); err != nil {
 		// Not the leader any more (or removed): the entries' indexes
-		// mean nothing now.
+		// mean nothing now. (A follower's raft drops proposals rather
+		// than forwarding them, see raftConfig.)
 		n.logger.Info("keel: replica: proposal dropped, stepping down", "err", err)
 		n.follow()
+		return
 	}
+	// The leader's raft appended copies of the entries.
+	n.clog.reuse(ents)
 }
 
 // handle processes one Ready: the messages to other nodes go out at

@@ -213,12 +213,7 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n.rt = rt
 	rt.Follow(n.notLeader(), ErrOutcomeUnknown, nil)
-	rc := &raft.Config{ID: cfg.ID, ElectionTick: cfg.ElectionTicks, HeartbeatTick: cfg.HeartbeatTicks,
-		Storage: n.store, Applied: n.applied, MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 256,
-		MaxCommittedSizePerReady: 64 << 20, CheckQuorum: true, PreVote: true, ReadOnlyOption: raft.ReadOnlySafe,
-		AsyncStorageWrites: true,
-		Logger:             raftLogger{n.logger}}
-	rn, err := raft.NewRawNode(rc)
+	rn, err := raft.NewRawNode(raftConfig(cfg, n.store, n.applied, raftLogger{n.logger}))
 	if err != nil {
 		rt.Close()
 		l.Close()
@@ -335,4 +330,20 @@ func (n *Node) Close() error {
 // Check verifies every index of every table against its primary key.
 func (n *Node) Check() error {
 	return n.rt.Capture(func(d *tableDB, _ uint64) error { return txCheck(d) })
+}
+
+// raftConfig is the raft configuration of node cfg.ID. Proposals are
+// never forwarded: a leader's entries hold commits it ran against its own
+// state, so a node that stepped down (raft learns of a new term in a
+// message before the raft loop sees the Ready that says so) must not hand
+// the entries it still proposes to the new leader, which would commit
+// them after its own; raft drops them instead (ErrProposalDropped), and
+// the node takes its commits back. It also means that raft keeps no
+// proposed entry: it appends copies.
+func raftConfig(cfg Config, st raft.Storage, applied uint64, logger raft.Logger) *raft.Config {
+	return &raft.Config{ID: cfg.ID, ElectionTick: cfg.ElectionTicks, HeartbeatTick: cfg.HeartbeatTicks,
+		Storage: st, Applied: applied, MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 256,
+		MaxCommittedSizePerReady: 64 << 20, CheckQuorum: true, PreVote: true, ReadOnlyOption: raft.ReadOnlySafe,
+		AsyncStorageWrites: true, DisableProposalForwarding: true,
+		Logger: logger}
 }

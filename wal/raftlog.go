@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -398,17 +399,26 @@ func (g *Group) Size() int { return len(g.body) }
 // Take returns the data of the group's entry, in a new slice, and
 // empties the group; nil if it holds no commit.
 func (g *Group) Take() []byte {
-	var data []byte
+	if g.n == 0 {
+		return nil
+	}
+	return g.TakeAppend(nil)
+}
+
+// TakeAppend appends the data of the group's entry to dst, which it
+// returns, and empties the group; dst as it is if the group holds no
+// commit.
+func (g *Group) TakeAppend(dst []byte) []byte {
 	switch g.n {
 	case 0:
-		return nil
+		return dst
 	case 1:
-		data = append(make([]byte, 0, len(g.rec)), g.rec...)
+		dst = append(slices.Grow(dst, len(g.rec)), g.rec...)
 	default:
-		data = appendPayload(make([]byte, 0, len(g.body)+32), g.fp, groupName, g.body)
+		dst = appendPayload(slices.Grow(dst, len(g.body)+32), g.fp, groupName, g.body)
 	}
 	g.Reset()
-	return data
+	return dst
 }
 
 // groupOf returns the payload of data, a checked record, when it is a
