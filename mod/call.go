@@ -82,7 +82,7 @@ func Run[A, R any](ctx context.Context, conn Conn, caller reducer.Identity, f *r
 			return res, err
 		}
 		if ctx == nil || ctx.Done() == nil {
-			return runLocal(ctx, conn, caller, f, args)
+			return runLocal(ctx, rt, caller, f, args)
 		}
 	}
 	p := newPending(ctx, caller, f, args)
@@ -99,8 +99,9 @@ var pools sync.Map
 // never done: the call's pending comes from its reducer's pool and goes
 // back once the call finished, as nothing in the runtime refers to a
 // call that finished and was waited for without a context (Call.Wait
-// returns only after the finish is complete).
-func runLocal[A, R any](ctx context.Context, conn Conn, caller reducer.Identity, f *reducer.Func[A, R], args A) (R, error) {
+// returns only after the finish is complete). The call goes to the
+// runtime directly: Run checked f already.
+func runLocal[A, R any](ctx context.Context, rt *runtime.Runtime, caller reducer.Identity, f *reducer.Func[A, R], args A) (R, error) {
 	pool, ok := pools.Load(f)
 	if !ok {
 		pool, _ = pools.LoadOrStore(f, &sync.Pool{New: func() any { return new(pending[A, R]) }})
@@ -108,7 +109,7 @@ func runLocal[A, R any](ctx context.Context, conn Conn, caller reducer.Identity,
 	p := pool.(*sync.Pool).Get().(*pending[A, R])
 	p.f, p.args = f, args
 	p.call = Call{Reducer: &f.Def, Caller: caller, Body: p, Ctx: ctx, Size: int(unsafe.Sizeof(*p))}
-	err := conn.Do(&p.call)
+	err := rt.Do(&p.call)
 	res := p.res
 	if p.call.Finished() {
 		*p = pending[A, R]{}

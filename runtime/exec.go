@@ -37,7 +37,9 @@ func (rt *Runtime) executor() {
 		for c := batch; c != nil; n++ {
 			next := c.next
 			c.next = nil
-			rt.execute(c, &finished)
+			if rt.execute(c) {
+				finished = append(finished, c)
+			}
 			c = next
 		}
 		// Until here an Inline call, which takes exec, finds the batch
@@ -52,46 +54,43 @@ func (rt *Runtime) executor() {
 }
 
 // execute runs one call as a transaction. It is called with exec held. A
-// call that ran in memory, or did not run, goes on finished with its
-// outcome, to be finished once exec is released (finishAll); with a log a
-// call that ran waits, in flight, for the release of the entry its
-// outcome depends on.
-func (rt *Runtime) execute(c *Call, finished *[]*Call) {
-	done := func(err error) {
-		c.result = err
-		*finished = append(*finished, c)
-	}
+// call that ran in memory, or did not run, has its outcome in result and
+// is to be finished once exec is released (finishAll): execute returns
+// true for it. With a log a call that ran waits, in flight, for the
+// release of the entry its outcome depends on.
+func (rt *Runtime) execute(c *Call) (finish bool) {
 	if !c.state.CompareAndSwap(stateQueued, stateRunning) {
-		done(notRun(c, c.Ctx.Err()))
-		return
+		c.result = notRun(c, c.Ctx.Err())
+		return true
 	}
 	if c.Ctx != nil {
 		if err := c.Ctx.Err(); err != nil {
-			done(notRun(c, err))
-			return
+			c.result = notRun(c, err)
+			return true
 		}
 	}
 	if err := rt.Failure(); err != nil {
 		if rt.log == nil || rt.failDone {
-			done(err)
-		} else {
-			rt.inFlight(c, never, err)
+			c.result = err
+			return true
 		}
-		return
+		rt.inFlight(c, never, err)
+		return false
 	}
 	if rt.gate != nil {
 		// A replica that does not lead (follow.go): nothing is in
 		// flight, so the call finishes in order.
-		done(rt.gate)
-		return
+		c.result = rt.gate
+		return true
 	}
 	r := rt.transact(c.Name(), c.Caller, c.Body.Run)
 	if rt.log == nil {
-		done(r.err)
-		return
+		c.result = r.err
+		return true
 	}
 	c.commit = r.commit
 	rt.inFlight(c, r.index, r.err)
+	return false
 }
 
 // txResult is how a transaction ended: the reducer's error (it rolled

@@ -236,12 +236,12 @@ func (rt *Runtime) Do(c *Call) error {
 	q.inline = true
 	q.mu.Unlock()
 
-	var finished [1]*Call
-	fs := finished[:0]
 	rt.exec.Lock()
-	rt.execute(c, &fs)
+	finish := rt.execute(c)
 	rt.exec.Unlock()
-	rt.finishAll(fs)
+	if finish {
+		rt.settle([]*Call{c}, nil)
+	}
 
 	q.mu.Lock()
 	q.inline = false
@@ -253,7 +253,11 @@ func (rt *Runtime) Do(c *Call) error {
 		if c.index != never {
 			rt.log.Wait(c.index) // a failure reaches c through release
 		}
-		rt.drain()
+		if !c.Finished() {
+			// The release that covered the entry did not find c in
+			// flight yet, or is still going.
+			rt.drain()
+		}
 	}
 	return c.Wait(context.Background())
 }
