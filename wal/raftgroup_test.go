@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -29,6 +30,7 @@ func TestRaftGroup(t *testing.T) {
 
 	one, many := l.NewGroup(), l.NewGroup()
 	var single []byte
+	var whole []byte // the commits but the first as a group of the older form: whole records
 	n := 0
 	d.rt.OnCommit(func(c *table.Commit) {
 		if n == 0 {
@@ -36,6 +38,9 @@ func TestRaftGroup(t *testing.T) {
 			single = l.EncodeCommit(nil, c)
 		} else {
 			many.Add(c)
+			rec := l.EncodeCommit(nil, c)
+			whole = binary.AppendUvarint(whole, uint64(len(rec)))
+			whole = append(whole, rec...)
 		}
 		n++
 	})
@@ -59,6 +64,12 @@ func TestRaftGroup(t *testing.T) {
 	}
 	if len(group) < size || len(group) > size+64 {
 		t.Fatalf("a group's entry of %d bytes for %d bytes of records", len(group), size)
+	}
+	// Each commit in the group takes at least its version, fingerprint,
+	// checksum and most of its time fewer bytes than its record.
+	if saved := len(whole) - size; saved < (posts-1)*(recordHead+4+4) {
+		t.Fatalf("a group's commits take %d bytes, their records %d: %d saved, want at least %d",
+			size, len(whole), saved, (posts-1)*(recordHead+4+4))
 	}
 	conf := appendInternal(nil, l.fp, EntryConf2, []byte("conf"))
 	if a, b, c := Commits(first), Commits(group), Commits(conf); a != 1 || b != posts-1 || c != 0 {
@@ -95,8 +106,54 @@ func TestRaftGroup(t *testing.T) {
 		}
 	}
 
-	// Damage one byte inside the group's second record and mend the
-	// outer checksum: only the inner record's checksum sees it.
+	// A group of the older form (whole records, each with its checksum)
+	// applies the same.
+	older := appendPayload(nil, l.fp, groupName, whole)
+	if c := Commits(older); c != posts-1 {
+		t.Fatalf("Commits of the older form: %d, want %d", c, posts-1)
+	}
+	dbOld, err := tx.NewDB(d.m.Tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Apply(dbOld, []RaftEntry{{Index: 2, Term: 1, Data: older}}); err != nil {
+		t.Fatalf("Apply of the older form: %v", err)
+	}
+	vo, err := tx.View(dbOld)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := len(slices.Collect(table.Read(vo, d.m.Post).All())); k != posts-1 {
+		t.Fatalf("the older form applied %d posts, want %d", k, posts-1)
+	}
+
+	// Make the second commit's length wrong and mend the
+	// outer checksum: Apply fails naming the entry and the commit.
+	cut := append([]byte(nil), group...)
+	dc := newDecoder(cut[:len(cut)-4], recordHead)
+	dc.Uvarint()
+	dc.Varint()
+	dc.Bytes(true)
+	dc.Uvarint() // the payload's length
+	at0 := dc.Offset() + 1
+	_, k0 := binary.Varint(cut[at0:]) // the first commit's time
+	at0 += k0
+	size1, k1 := binary.Uvarint(cut[at0:])
+	at0 += k1 + int(size1) // the second commit's length, one byte
+	cut[at0] = 0x7f
+	binary.LittleEndian.PutUint32(cut[len(cut)-4:], crc32.Checksum(cut[:len(cut)-4], castagnoli))
+	dbCut, err := tx.NewDB(d.m.Tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.Apply(dbCut, []RaftEntry{{Index: 6, Term: 1, Data: cut}})
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "raft entry 6") || !strings.Contains(err.Error(), "record 1") {
+		t.Fatalf("Apply of a group with a bad length: %v, want ErrCorrupt naming raft entry 6 and record 1", err)
+	}
+
+	// Damage one byte inside the older form's second record and mend
+	// the outer checksum: only the inner record's checksum sees it.
+	group = older
 	bad := append([]byte(nil), group...)
 	d0 := newDecoder(bad[:len(bad)-4], 1+8)
 	d0.Uvarint()

@@ -112,19 +112,29 @@ const replayBatch = 4096
 // apply replays entry index of file, a record that scanSegment checked
 // (framing, version, checksum).
 func (r *replayer) apply(file string, index uint64, data []byte) error {
-	body := data[:len(data)-4]
-	if fp := recordSchema(body); fp != r.fp || r.old != nil || !r.current {
+	return r.applyBody(file, index, recordSchema(data), data[recordHead:len(data)-4])
+}
+
+// undecodable is the error of a record body that does not decode: it
+// passed its checksum, so it was written so (a log of another format),
+// and matches ErrCorrupt.
+func undecodable(err error) error { return fmt.Errorf("record: %w: %w", err, ErrCorrupt) }
+
+// applyBody replays a record's body, from its transaction id up to its
+// checksum, written by the schema with fingerprint fp.
+func (r *replayer) applyBody(file string, index uint64, fp Fingerprint, body []byte) error {
+	if fp != r.fp || r.old != nil || !r.current {
 		if err := r.schema(file, index, fp); err != nil {
 			return err
 		}
 	}
-	d := newDecoder(body, 1+8)
+	d := newDecoder(body, 0)
 	txid := d.Uvarint()
 	d.Varint()    // time
 	d.Bytes(true) // reducer
 	d.Bytes(true) // caller
 	if d.failed() {
-		return d.done()
+		return undecodable(d.done())
 	}
 	if r.tx == nil {
 		t, err := tx.BeginAt(r.db, txid)
@@ -172,7 +182,7 @@ func (r *replayer) apply(file string, index uint64, data []byte) error {
 	}
 	seqs := d.seqs(nil)
 	if err := d.done(); err != nil {
-		return err
+		return undecodable(err)
 	}
 	for _, m := range seqs {
 		if r.old != nil {
