@@ -54,7 +54,9 @@
 // and its sequences resume past every boundary a committed record
 // persisted: sequence boundary moves travel in the records. When a
 // leader loses leadership (an election it saw, raft's CheckQuorum, a
-// proposal refused), runtime.Follow takes back every commit not yet
+// proposal refused: raft never forwards a proposal to another leader,
+// whose log must not get commits run against this node's state),
+// runtime.Follow takes back every commit not yet
 // committed, newest first, and fails their calls with ErrOutcomeUnknown:
 // those entries may still be committed by the next leader (the node then
 // applies them like any other), or be truncated away. No view or

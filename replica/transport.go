@@ -410,6 +410,9 @@ func (t *HTTPTransport) Handler() http.Handler {
 				refuse(err.Error(), http.StatusServiceUnavailable)
 				return
 			}
+			if cap(b) > 4<<20 {
+				b = nil // a snapshot's size is not kept for the stream
+			}
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})

@@ -3,6 +3,7 @@ package wal
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"hash/crc32"
 	"reflect"
 	"testing"
@@ -285,5 +286,49 @@ func FuzzScan(f *testing.F) {
 		if s.zeros && (!s.torn || s.tornEntries != 0) {
 			t.Fatalf("a zero tail is torn %t with %d entries", s.torn, s.tornEntries)
 		}
+	})
+}
+
+// FuzzGroup reads fuzzed payloads of a group's entry (see groupName), in
+// a valid record: the compact form and the older one. Nothing may panic;
+// an error of the framing matches ErrCorrupt; when every commit is read,
+// Commits counts them all; the replayer may refuse a commit, not panic.
+func FuzzGroup(f *testing.F) {
+	var compact, older []byte
+	compact = binary.AppendVarint([]byte{0}, 1_700_000_000_000_000_000)
+	for _, r := range seedRecords() {
+		body := recordBody(r)
+		compact = append(binary.AppendUvarint(compact, uint64(len(body))), body...)
+		rec := frameRecord(fuzzFP, body)
+		older = append(binary.AppendUvarint(older, uint64(len(rec))), rec...)
+	}
+	f.Add(compact)
+	f.Add(older)
+	f.Add([]byte{0})
+	f.Add([]byte{0, 0x80})
+	f.Add([]byte{0, 2, 5, 1})
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		data := appendPayload(nil, fuzzFP, groupName, payload)
+		n := Commits(data)
+		seen := 0
+		err := eachRecord(data, func(fp Fingerprint, body []byte) error {
+			if fp != fuzzFP {
+				t.Fatalf("a commit of schema %s, want the group's %s", fp, fuzzFP)
+			}
+			seen++
+			return nil
+		})
+		if err != nil && !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("a group that does not read: %v, want ErrCorrupt", err)
+		}
+		if err == nil && seen != n {
+			t.Fatalf("Commits counts %d, the group holds %d", n, seen)
+		}
+		db, err := tx.NewDB(fuzzModule().Tables)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rp := newReplayer(db, fuzzFP)
+		eachRecord(data, func(fp Fingerprint, body []byte) error { return rp.applyBody("fuzz", 1, fp, body) })
 	})
 }

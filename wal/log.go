@@ -862,23 +862,6 @@ func (l *commitLog) cycle(first uint64) error {
 	return nil
 }
 
-// rotations follows tidwall/wal's rule for starting a new segment file
-// over the sizes just written, the last of them entry last, and reports
-// whether one was started and the first entry of the newest.
-func (l *commitLog) rotations(sizes []int, last uint64) (rotated bool, first uint64) {
-	index := last + 1 - uint64(len(sizes))
-	if l.segBytes > l.segSize {
-		l.segBytes, rotated, first = 0, true, index
-	}
-	for i, n := range sizes {
-		l.segBytes += uvarintLen(uint64(n)) + n
-		if l.segBytes >= l.segSize {
-			l.segBytes, rotated, first = 0, true, index+uint64(i)+1
-		}
-	}
-	return rotated, first
-}
-
 func uvarintLen(v uint64) int {
 	var b [binary.MaxVarintLen64]byte
 	return binary.PutUvarint(b[:], v)

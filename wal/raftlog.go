@@ -66,9 +66,14 @@ type RaftLog struct {
 	hard      *hardStateFile_
 	pre       *commitLog // the tail segment's preallocation (raftprealloc.go)
 	sizes     []int
-	applied   uint64 // what Open replayed
-	rec       Recovery
-	buf       []byte // the framed entries of an Append
+	// failed is the error of a write or fsync that failed: what the file
+	// holds past the entries is not known, so every later Append and
+	// Sync fails with it (a replica stops on it), and Open repairs the
+	// tail.
+	failed  error
+	applied uint64 // what Open replayed
+	rec     Recovery
+	buf     []byte // the framed entries of an Append
 }
 
 // EntryKind is what a raft entry holds.
@@ -369,8 +374,11 @@ func appendPayload(dst []byte, fp Fingerprint, name string, payload []byte) []by
 // and checksum, and with its time as the difference from the first
 // commit's (about 20 of the 65 bytes of a one-row insert's record). A
 // group of one commit is written as that commit's record. A payload that
-// does not start with a zero byte is a group as written before: whole
-// records, each with its checksum, after their lengths.
+// does not start with a zero byte is a group of the older form, whole
+// records each with its checksum after their lengths, which Apply still
+// reads; builds before the compact form read a compact group as a
+// damaged entry and stop (ErrCorrupt), so the members of a cluster run
+// builds that read each other's entries: upgrade them all together.
 const groupName = "raft:group"
 
 // Group gathers commits into the data of one raft entry (see groupName).
@@ -667,6 +675,9 @@ func (l *RaftLog) Append(ents []RaftEntry, sync bool) error {
 	if len(ents) == 0 {
 		return nil
 	}
+	if l.failed != nil {
+		return l.failed
+	}
 	first := ents[0].Index
 	if first <= l.last {
 		if err := l.truncate(first - 1); err != nil {
@@ -710,12 +721,12 @@ func (l *RaftLog) Append(ents []RaftEntry, sync bool) error {
 	}
 	l.buf = buf
 	if err := l.pre.prepareAhead(l.sizes); err != nil {
-		return kerr.Errorf("keel: raft log: %w: %w", ErrFailed, err)
+		return l.fail(err)
 	}
 	seg0 := l.pre.segBytes
 	rotated, err := l.pre.writeGroup(buf, l.sizes, first)
 	if err != nil {
-		return kerr.Errorf("keel: raft log: %w: %w", ErrFailed, err)
+		return l.fail(err)
 	}
 	l.mu.Lock()
 	l.ix.written(logDir(l.dir), first, l.sizes, seg0, l.pre.segSize)
@@ -725,13 +736,19 @@ func (l *RaftLog) Append(ents []RaftEntry, sync bool) error {
 		// A new segment's directory entry is durable before its
 		// entries are acknowledged.
 		if err := syncDir(logDir(l.dir)); err != nil {
-			return kerr.Errorf("keel: raft log: %w: %w", ErrFailed, err)
+			return l.fail(err)
 		}
 	}
 	if sync {
 		return l.Sync()
 	}
 	return nil
+}
+
+// fail makes err, a write's or an fsync's, the log's failure.
+func (l *RaftLog) fail(err error) error {
+	l.failed = kerr.Errorf("keel: raft log: %w: %w", ErrFailed, err)
+	return l.failed
 }
 
 // truncate drops every entry after to: the segments wholly after it are
@@ -800,11 +817,14 @@ func (l *RaftLog) truncate(to uint64) error {
 
 // Sync fsyncs the log.
 func (l *RaftLog) Sync() error {
+	if l.failed != nil {
+		return l.failed
+	}
 	if l.pre.tail == nil {
 		return ErrClosed
 	}
 	if err := fsyncHandingOff(l.pre.tail); err != nil {
-		return kerr.Errorf("keel: raft log: fsync: %w: %w", ErrFailed, err)
+		return l.fail(fmt.Errorf("fsync: %w", err))
 	}
 	return nil
 }

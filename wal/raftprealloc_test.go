@@ -2,6 +2,7 @@ package wal
 
 import (
 	"bytes"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -234,5 +235,57 @@ func TestFsyncHandingOff(t *testing.T) {
 	}
 	if err := fsyncHandingOff(f); err == nil {
 		t.Fatal("fsyncHandingOff of a closed file: no error")
+	}
+}
+
+// TestRaftWriteFailureSticks checks that once a write of entries fails,
+// the raft log takes no more (what the file holds past its entries is not
+// known), and that a reopen finds the entries written before it.
+func TestRaftWriteFailureSticks(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "node")
+	l, err := OpenRaft(dir, "sticky", nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	good := raftEntries(r, 1, 20, 1)
+	if err := l.Append(good, true); err != nil {
+		t.Fatal(err)
+	}
+	write := l.pre.writeAt
+	l.pre.writeAt = func(f *os.File, b []byte, off int64) (int, error) {
+		n, _ := write(f, b[:len(b)/2], off) // half the frames, then the disk fails
+		return n, errors.New("injected: no space left on device")
+	}
+	err = l.Append(raftEntries(r, 21, 5, 1), false)
+	if !errors.Is(err, ErrFailed) {
+		t.Fatalf("Append with the write failing: %v, want ErrFailed", err)
+	}
+	l.pre.writeAt = write
+	if err2 := l.Append(raftEntries(r, 21, 5, 1), true); !errors.Is(err2, ErrFailed) {
+		t.Fatalf("Append after a failed write: %v, want the failure again", err2)
+	}
+	if err2 := l.Sync(); !errors.Is(err2, ErrFailed) {
+		t.Fatalf("Sync after a failed write: %v, want the failure again", err2)
+	}
+	l.Close()
+	l, err = OpenRaft(dir, "sticky", nil, Options{})
+	if err != nil {
+		t.Fatalf("reopen after a failed write: %v", err)
+	}
+	defer l.Close()
+	// As after a crash in the write: the entries before it, and any the
+	// half write holds whole (they were appended, never acknowledged).
+	if last := l.LastIndex(); last < 20 || last >= 25 {
+		t.Fatalf("reopened log ends at %d, want 20 to 24", last)
+	}
+	got, err := l.Entries(1, 21, 1<<40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range got {
+		if e.Index != good[i].Index || !bytes.Equal(e.Data, good[i].Data) {
+			t.Fatalf("entry %d after the reopen differs", good[i].Index)
+		}
 	}
 }

@@ -194,7 +194,8 @@ type decoder struct {
 }
 
 // newDecoder reads body from offset skip (past the version byte and any
-// magic), so that error offsets count from the start of the body.
+// magic), so that error offsets count from the start of the body (of a
+// record replayed, from its transaction id: see replayer.applyBody).
 func newDecoder(body []byte, skip int) *decoder {
 	d := &decoder{Reader: *codec.NewReader(body)}
 	d.Next(skip)

@@ -8,21 +8,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// writeBack starts writing the n bytes at off of f to the disk and waits
-// for them (sync_file_range), handing the goroutine's P to another thread
-// while it waits (see blockingSyscall). It is a hint: an error leaves
-// them to the fsync that follows.
-func writeBack(f *os.File, off, n int64) {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return
-	}
-	rc.Control(func(fd uintptr) {
-		blockingSyscall(unix.SYS_SYNC_FILE_RANGE, fd, uintptr(off), uintptr(n),
-			unix.SYNC_FILE_RANGE_WAIT_BEFORE|unix.SYNC_FILE_RANGE_WRITE|unix.SYNC_FILE_RANGE_WAIT_AFTER)
-	})
-}
-
 // fsyncHandingOff is f.Sync, but the goroutine's P goes to another
 // thread as the fsync starts (see blockingSyscall).
 func fsyncHandingOff(f *os.File) error {
@@ -46,8 +31,9 @@ func fsyncHandingOff(f *os.File) error {
 	return nil
 }
 
-// entersyscallblock and exitsyscall are the Go runtime's, which keeps
-// them for this use (go.dev/issue/67401).
+// entersyscallblock and exitsyscall are the Go runtime's: it keeps them
+// reachable by linkname for the packages that use them so
+// (go.dev/issue/67401), with this signature.
 //
 //go:linkname entersyscallblock runtime.entersyscallblock
 func entersyscallblock()
@@ -55,8 +41,8 @@ func entersyscallblock()
 //go:linkname exitsyscall runtime.exitsyscall
 func exitsyscall()
 
-// blockingSyscall makes a system call that is known to block on the disk
-// (an fsync, a waiting sync_file_range), telling the Go scheduler so: the P of the calling goroutine
+// blockingSyscall makes a system call of word-sized arguments that is
+// known to block on the disk (an fsync, a waiting sync_file_range), telling the Go scheduler so: the P of the calling goroutine
 // goes to another thread at once, as for a cgo call that blocks, instead
 // of staying with the blocked thread until the runtime's monitor takes it
 // back, after one of its ticks (20 us to 10 ms).
