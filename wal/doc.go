@@ -30,8 +30,8 @@
 // tidwall/wal's binary format frames each entry as a uvarint length and
 // the data; it keeps no checksum and reads a zero byte as an empty entry.
 // Open opens and checks the segments with tidwall/wal and reads them
-// back; the raft log (RaftLog) writes through it. The commit log writes
-// its groups into the same format itself, one write of the group's
+// back. The commit log, and the raft log (RaftLog, raftseg.go), write
+// their groups into the same format themselves, one write of the group's
 // framed entries at the tail, starting new segment files where
 // tidwall/wal would: tidwall/wal's WriteBatch appends each batch to an
 // in-memory copy of the tail segment, regrown up to the segment size,
