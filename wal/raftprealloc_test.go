@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -288,4 +289,73 @@ func TestRaftWriteFailureSticks(t *testing.T) {
 			t.Fatalf("entry %d after the reopen differs", good[i].Index)
 		}
 	}
+}
+
+// TestRaftReadsWhileWriting reads entries and terms from other goroutines
+// while one appends across segment boundaries and replaces suffixes, as
+// raft's storage reads the log while the writer writes it: every entry
+// read is one that was appended at that index (in some term), and the
+// race detector sees the reads and the writes.
+func TestRaftReadsWhileWriting(t *testing.T) {
+	l, err := OpenRaft(filepath.Join(t.TempDir(), "node"), "reads", nil, Options{SegmentSize: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var mu sync.Mutex
+	written := map[uint64]map[string]bool{} // index -> data appended there
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				first, last := l.FirstIndex(), l.LastIndex()
+				if last < first {
+					continue
+				}
+				ents, err := l.Entries(first, last+1, 64<<10)
+				if err != nil {
+					continue // a suffix replaced under the read
+				}
+				mu.Lock()
+				for _, e := range ents {
+					if !written[e.Index][string(e.Data)] {
+						mu.Unlock()
+						t.Errorf("entry %d read back as data never appended there", e.Index)
+						return
+					}
+				}
+				mu.Unlock()
+				l.Term(last)
+			}
+		})
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	term := uint64(1)
+	for step := range 300 {
+		first := l.LastIndex() + 1
+		if step%25 == 24 && first > 10 {
+			first -= uint64(1 + r.IntN(8)) // a new leader replaces a suffix
+			term++
+		}
+		ents := raftEntries(r, first, 1+r.IntN(6), term)
+		mu.Lock()
+		for _, e := range ents {
+			if written[e.Index] == nil {
+				written[e.Index] = map[string]bool{}
+			}
+			written[e.Index][string(e.Data)] = true
+		}
+		mu.Unlock()
+		if err := l.Append(ents, step%3 == 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	wg.Wait()
 }
