@@ -8,6 +8,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// withFD runs fn with f's descriptor; nothing if f has none.
+func withFD(f *os.File, fn func(fd uintptr)) {
+	if rc, err := f.SyscallConn(); err == nil {
+		rc.Control(fn)
+	}
+}
+
 // fsyncHandingOff is f.Sync, but the goroutine's P goes to another
 // thread as the fsync starts (see blockingSyscall).
 func fsyncHandingOff(f *os.File) error {

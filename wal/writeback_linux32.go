@@ -12,11 +12,7 @@ import (
 // for them (sync_file_range). It is a hint: an error leaves them to the
 // fsync that follows.
 func writeBack(f *os.File, off, n int64) {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return
-	}
-	rc.Control(func(fd uintptr) {
+	withFD(f, func(fd uintptr) {
 		unix.SyncFileRange(int(fd), off, n,
 			unix.SYNC_FILE_RANGE_WAIT_BEFORE|unix.SYNC_FILE_RANGE_WRITE|unix.SYNC_FILE_RANGE_WAIT_AFTER)
 	})

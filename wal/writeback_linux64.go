@@ -15,11 +15,7 @@ import (
 // or the call has another number, writeback_linux32.go makes it through
 // x/sys, keeping the P.)
 func writeBack(f *os.File, off, n int64) {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return
-	}
-	rc.Control(func(fd uintptr) {
+	withFD(f, func(fd uintptr) {
 		blockingSyscall(unix.SYS_SYNC_FILE_RANGE, fd, uintptr(off), uintptr(n),
 			unix.SYNC_FILE_RANGE_WAIT_BEFORE|unix.SYNC_FILE_RANGE_WRITE|unix.SYNC_FILE_RANGE_WAIT_AFTER)
 	})
