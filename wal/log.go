@@ -104,11 +104,11 @@ type commitLog struct {
 	// crash, Open drops them as a zero-filled tail.
 	tailPath string   // the leader's, as the fields below
 	tail     *os.File // the tail segment, written by writeGroup, preallocated and trimmed
-	tailSize int64    // its size, zeros included; under pmu with ahead
+	tailSize int64    // its size, zeros included; under pmu
 	chunk    int64    // bytes preallocated at a time
 
-	// With ahead (the commit log, and a RaftLog's pre), the
-	// preallocator goroutine writes the next chunk of zeros while
+	// The preallocator goroutine (of the commit log, and of a RaftLog's
+	// pre) writes the next chunk of zeros while
 	// the flushes go on: the leader kicks it once fewer than half a chunk
 	// of zeros is left after its group, and waits for it only when a
 	// group would run past the zeros it is writing (or before a new
@@ -116,7 +116,6 @@ type commitLog struct {
 	// tailSize and the preallocator writes from tailSize up, so the two
 	// never write the same bytes. pmu guards tailSize, tail, extending
 	// and preErr once the log is open.
-	ahead     bool
 	pmu       sync.Mutex
 	pdone     *sync.Cond // broadcast when an extension ends
 	extending bool       // the preallocator is writing zeros past tailSize
@@ -206,7 +205,7 @@ func newCommitLog(dir, tailPath string, last uint64, tail int, fp Fingerprint, o
 	l.synced.Store(last)
 	l.sync = func() error { return l.tail.Sync() }
 	l.gathered = sync.NewCond(&l.mu)
-	l.ahead, l.pdone, l.preKick = true, sync.NewCond(&l.pmu), make(chan struct{}, 1)
+	l.pdone, l.preKick = sync.NewCond(&l.pmu), make(chan struct{}, 1)
 	if o.Sync == SyncInterval {
 		go l.ticker(o.SyncInterval)
 	}
@@ -286,30 +285,10 @@ func (l *commitLog) openTail(path string) error {
 	return nil
 }
 
-// prepare readies the tail segment for the entries of sizes: it trims the
-// preallocated zeros off when writeGroup will start a new segment during
-// the write (a segment that is not the last ends at its last entry), and
-// otherwise preallocates when the entries would run past the zeros. It is
-// called by the leader.
-func (l *commitLog) prepare(sizes []int) error {
-	end := l.segBytes
-	if end > l.segSize {
-		return l.trim() // writeGroup starts a new segment before writing
-	}
-	for _, n := range sizes {
-		end += uvarintLen(uint64(n)) + n
-		if end >= l.segSize {
-			return l.trim()
-		}
-	}
-	if int64(end) <= l.tailSize {
-		return nil
-	}
-	return l.extend(int64(end))
-}
-
-// prepareAhead is prepare for a log with a preallocator: it waits for
-// the preallocator only when the entries of sizes would run into the
+// prepareAhead readies the tail segment for the entries of sizes: it
+// trims the preallocated zeros off when writeGroup will start a new
+// segment during the write (a segment that is not the last ends at its
+// last entry); otherwise it waits for the preallocator only when the entries of sizes would run into the
 // zeros it is writing, or when the tail is to be trimmed; it preallocates
 // itself only when no zeros are coming; and it kicks the preallocator
 // when the entries leave less than half a chunk of zeros. It is called
@@ -629,11 +608,7 @@ func (l *commitLog) flush(async bool) {
 	var err error
 	rotated := false
 	if len(sizes) > 0 {
-		prepare := l.prepare
-		if l.ahead {
-			prepare = l.prepareAhead
-		}
-		if err = prepare(sizes); err == nil {
+		if err = l.prepareAhead(sizes); err == nil {
 			rotated, err = l.writeGroup(batch, sizes, last+1-uint64(len(sizes)))
 		}
 		l.groups.Add(1)

@@ -53,14 +53,14 @@ func TestRaftGroup(t *testing.T) {
 	if one.Len() != 1 || many.Len() != posts-1 {
 		t.Fatalf("groups of %d and %d commits, want 1 and %d", one.Len(), many.Len(), posts-1)
 	}
-	first := one.Take()
+	first := one.TakeAppend(nil)
 	if string(first) != string(single) {
 		t.Fatal("a group of one commit is not that commit's record")
 	}
 	size := many.Size()
-	group := many.Take()
-	if many.Len() != 0 || many.Size() != 0 || many.Take() != nil {
-		t.Fatal("Take left the group holding commits")
+	group := many.TakeAppend(nil)
+	if many.Len() != 0 || many.Size() != 0 || many.TakeAppend(nil) != nil {
+		t.Fatal("TakeAppend left the group holding commits")
 	}
 	if len(group) < size || len(group) > size+64 {
 		t.Fatalf("a group's entry of %d bytes for %d bytes of records", len(group), size)

@@ -429,15 +429,6 @@ func (g *Group) Len() int { return g.n }
 // Size returns the bytes of the group's payload.
 func (g *Group) Size() int { return len(g.body) }
 
-// Take returns the data of the group's entry, in a new slice, and
-// empties the group; nil if it holds no commit.
-func (g *Group) Take() []byte {
-	if g.n == 0 {
-		return nil
-	}
-	return g.TakeAppend(nil)
-}
-
 // TakeAppend appends the data of the group's entry to dst, which it
 // returns, and empties the group; dst as it is if the group holds no
 // commit.

@@ -39,7 +39,7 @@ func newPrealloc(ldir string, segSize int) (*commitLog, error) {
 		return nil, err
 	}
 	p.segBytes = int(p.tailSize) // recovery cut the tail at its last entry
-	p.ahead, p.pdone, p.preKick, p.done = true, sync.NewCond(&p.pmu), make(chan struct{}, 1), make(chan struct{})
+	p.pdone, p.preKick, p.done = sync.NewCond(&p.pmu), make(chan struct{}, 1), make(chan struct{})
 	go p.preallocator()
 	return p, nil
 }
