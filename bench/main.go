@@ -43,11 +43,23 @@ func main() {
 	quick := flag.Bool("quick", false, "tiny sizes and short measurements: a smoke test, not figures to report")
 	only := flag.String("only", "", "comma-separated workloads to run (W1..W9); all when empty")
 	out := flag.String("out", "RESULTS.md", "the report to write")
-	pprofDir := flag.String("pprof", "", "write a CPU profile of every Keel measurement into this directory")
+	pprofDir := flag.String("pprof", "", "write a CPU profile of every Keel measurement into this directory (but W9's, whose systems run in child processes)")
 	dir := flag.String("dir", "", "where data directories are created (default: the system's temporary directory)")
 	child := flag.String("w8-child", "", "internal: load rows into this system and report its resident set")
 	childRows := flag.Uint64("w8-rows", 0, "internal: rows for -w8-child")
+	w9Child := flag.String("w9-child", "", "internal: run this W9 contender for the parent's requests on stdin")
+	w9Mode := flag.Int("w9-mode", 0, "internal: the mode of -w9-child")
+	w9Zipf := flag.Bool("w9-zipf", false, "internal: -w9-child draws Zipf-skewed accounts")
+	w9Accounts := flag.Uint64("w9-accounts", 0, "internal: accounts for -w9-child")
 	flag.Parse()
+	if *w9Child != "" {
+		e := &env{base: *dir, accounts: *w9Accounts, quick: *quick}
+		if err := keynoteChildMain(e, *w9Child, Mode(*w9Mode), *w9Zipf); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: W9 child:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *child != "" {
 		if err := w8Child(*child, *childRows); err != nil {
 			fmt.Fprintln(os.Stderr, err)

@@ -23,6 +23,7 @@ type contender struct {
 	s       store // nil for a raw baseline
 	op      opFunc
 	loop    loopFunc // instead of op: a caller that runs its own calls (pipelined)
+	remote  *child   // instead of op and loop: the contender runs in a child process
 	log     logged   // the contender's commit log, if it has one
 	note    func() string
 	callers int     // 1 for a raw baseline, the workload's callers otherwise
@@ -77,6 +78,14 @@ func (e *env) openAll(mode Mode, callers int, raw bool, prepare func(store) erro
 	return cs
 }
 
+// slice is one timed run of the contender: runFor here, or in its child.
+func (c *contender) slice(callers int, dur time.Duration, maxOps int64, record bool) (sample, error) {
+	if c.remote != nil {
+		return c.remote.run(callers, dur, maxOps, record)
+	}
+	return runFor(callers, dur, maxOps, c.run(), record)
+}
+
 // run is the contender's share of a caller's run.
 func (c *contender) run() loopFunc {
 	if c.loop != nil {
@@ -106,7 +115,7 @@ func (e *env) interleave(cs []*contender, mode Mode, b budget) {
 	for _, c := range cs {
 		c.smp = sample{}
 		if c.err == nil && b.warmup > 0 {
-			if _, err := runFor(min(c.callers, warmCallers), b.warmup, b.maxOps/10+1, c.run(), false); err != nil {
+			if _, err := c.slice(min(c.callers, warmCallers), b.warmup, b.maxOps/10+1, false); err != nil {
 				c.err = err
 			}
 		}
@@ -120,10 +129,10 @@ func (e *env) interleave(cs []*contender, mode Mode, b budget) {
 				continue
 			}
 			stop := func() {}
-			if round == 0 {
+			if round == 0 && c.remote == nil {
 				stop = e.profile(c.name, mode.String())
 			}
-			smp, err := runFor(c.callers, b.dur/rounds, b.maxOps/rounds, c.run(), true)
+			smp, err := c.slice(c.callers, b.dur/rounds, b.maxOps/rounds, true)
 			stop()
 			if err != nil {
 				c.err = err

@@ -15,7 +15,7 @@ import (
 // peers, which cannot pipeline: as many transactions offered at once as
 // Keel's 64 x 40), durable beside the disk's bound for 2,560 transactions
 // per fsync, and in memory. Each mode is one interleaved run of all of
-// them.
+// them, each system in a process of its own (child.go).
 
 const (
 	titleW9u = "W9: keynote, uniform: transfers of 1 over 100,000 accounts (hash key)"
@@ -75,10 +75,11 @@ func (e *env) runKeynote() {
 	}
 }
 
-// keynoteContenders opens, each in a directory of its own and loaded with
-// the accounts: in durable mode the raw write+fsync loop into a
-// preallocated file with 2,560 transactions per fsync, then Keel
-// pipelined, Keel with synchronous callers, and every peer of mode m.
+// keynoteContenders returns W9's contenders in mode m: in durable mode
+// the raw write+fsync loop into a preallocated file with 2,560
+// transactions per fsync (in this process), then Keel pipelined, Keel with
+// synchronous callers, and every peer of mode m, each opened and loaded in
+// a child process of its own (child.go).
 func (e *env) keynoteContenders(m Mode, skewed bool) []*contender {
 	var cs []*contender
 	if m == Durable {
@@ -90,24 +91,40 @@ func (e *env) keynoteContenders(m Mode, skewed bool) []*contender {
 		cs = append(cs, raw)
 	}
 	for _, name := range []string{keelPipelined, keelSync} {
+		cs = append(cs, e.keynoteChild(name, keynoteSubmitters, m, skewed))
+	}
+	for _, sys := range systems {
+		if sys.name == "keel" || !sys.has(m) {
+			continue
+		}
+		cs = append(cs, e.keynoteChild(sys.name, e.keynotePeerCallers(), m, skewed))
+	}
+	return cs
+}
+
+// keynoteContender opens the W9 contender name in mode m in this process,
+// in a directory of its own, and loads the accounts: Keel pipelined
+// (keelPipelined), Keel with synchronous callers (keelSync), or the peer
+// of that name.
+func (e *env) keynoteContender(name string, m Mode, skewed bool) *contender {
+	if name == keelPipelined || name == keelSync {
 		c := &contender{name: name, callers: keynoteSubmitters, scale: 1}
-		cs = append(cs, c)
 		dir, err := e.tempDir("keel")
 		if err != nil {
 			c.err = err
-			continue
+			return c
 		}
 		s, err := openKeynote(dir, m)
 		if err != nil {
 			os.RemoveAll(dir)
 			c.err = fmt.Errorf("open: %w", err)
-			continue
+			return c
 		}
 		c.log = s
 		c.close = func() error { err := s.Close(); os.RemoveAll(dir); return err }
 		if err := s.LoadAccounts(e.accounts); err != nil {
 			c.err = fmt.Errorf("load: %w", err)
-			continue
+			return c
 		}
 		pickers := e.keynotePickers(keynoteSubmitters, skewed)
 		rejected := new(atomic.Int64)
@@ -117,34 +134,34 @@ func (e *env) keynoteContenders(m Mode, skewed bool) []*contender {
 		} else {
 			c.op = keynoteOp(s, pickers, rejected)
 		}
+		return c
 	}
-	for _, sys := range systems {
-		if sys.name == "keel" || !sys.has(m) {
-			continue
-		}
-		c := &contender{name: sys.name, callers: e.keynotePeerCallers(), scale: 1}
-		cs = append(cs, c)
-		dir, err := e.tempDir(sys.name)
-		if err != nil {
-			c.err = err
-			continue
-		}
-		s, err := sys.open(dir, m)
-		if err != nil {
-			os.RemoveAll(dir)
-			c.err = fmt.Errorf("open: %w", err)
-			continue
-		}
-		c.s = s
-		c.close = func() error { err := s.Close(); os.RemoveAll(dir); return err }
-		if err := s.LoadAccounts(e.accounts); err != nil {
-			c.err = fmt.Errorf("load: %w", err)
-			continue
-		}
-		rejected := new(atomic.Int64)
-		c.op, c.note = keynoteOp(s, e.keynotePickers(c.callers, skewed), rejected), rejectedNote(rejected)
+	c := &contender{name: name, callers: e.keynotePeerCallers(), scale: 1}
+	sys := systemNamed(name)
+	if sys == nil || sys.name == "keel" || !sys.has(m) {
+		c.err = fmt.Errorf("bench: no W9 contender %q in mode %s", name, m)
+		return c
 	}
-	return cs
+	dir, err := e.tempDir(sys.name)
+	if err != nil {
+		c.err = err
+		return c
+	}
+	s, err := sys.open(dir, m)
+	if err != nil {
+		os.RemoveAll(dir)
+		c.err = fmt.Errorf("open: %w", err)
+		return c
+	}
+	c.s = s
+	c.close = func() error { err := s.Close(); os.RemoveAll(dir); return err }
+	if err := s.LoadAccounts(e.accounts); err != nil {
+		c.err = fmt.Errorf("load: %w", err)
+		return c
+	}
+	rejected := new(atomic.Int64)
+	c.op, c.note = keynoteOp(s, e.keynotePickers(c.callers, skewed), rejected), rejectedNote(rejected)
+	return c
 }
 
 // keynotePickers returns a picker per caller, seeded by the caller's
@@ -187,7 +204,7 @@ func rejectedNote(rejected *atomic.Int64) func() string {
 
 // keynoteSizes describes W9's sizes for the report.
 func (e *env) keynoteSizes() string {
-	return fmt.Sprintf("W9: %d accounts (hash primary key in Keel), transfers of %d; Keel %d submitters x %d calls in flight (keel.Batch refills) or %d synchronous callers, peers %d synchronous goroutines; at least %s durable and %s in memory per system (a slice of a peer lasts at least one call of each of its goroutines), no cap on calls",
+	return fmt.Sprintf("W9: %d accounts (hash primary key in Keel), transfers of %d; Keel %d submitters x %d calls in flight (keel.Batch refills) or %d synchronous callers, peers %d synchronous goroutines; at least %s durable and %s in memory per system (a slice of a peer lasts at least one call of each of its goroutines), no cap on calls; every system but the raw loop in a child process of its own, the slices interleaved by the parent",
 		e.accounts, keynoteAmount, keynoteSubmitters, keynoteWindow, keynoteSubmitters, e.keynotePeerCallers(),
 		e.keynoteBudget(Durable).dur, e.keynoteBudget(Memory).dur)
 }
