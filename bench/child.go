@@ -51,6 +51,7 @@ type child struct {
 	enc  *gob.Encoder
 	dec  *gob.Decoder
 	in   io.Closer
+	last *childResp // the counters and note asked for as the child closed
 }
 
 // keynoteChild starts the W9 contender name (Keel pipelined, Keel with
@@ -122,8 +123,17 @@ func (ch *child) run(callers int, dur time.Duration, maxOps int64, record bool) 
 	return sample{lats: resp.Lats, elapsed: resp.Elapsed, cpu: resp.CPU}, nil
 }
 
+// stats are the child's log counters and note, or the last ones once it
+// closed (the report is written after the contenders closed).
+func (ch *child) stats() (childResp, error) {
+	if ch.last != nil {
+		return *ch.last, nil
+	}
+	return ch.ask(childReq{Op: "stats"})
+}
+
 func (ch *child) logStats() (logCounters, bool) {
-	resp, err := ch.ask(childReq{Op: "stats"})
+	resp, err := ch.stats()
 	if err != nil || !resp.HasLog {
 		return logCounters{}, false
 	}
@@ -131,7 +141,7 @@ func (ch *child) logStats() (logCounters, bool) {
 }
 
 func (ch *child) note() string {
-	resp, err := ch.ask(childReq{Op: "stats"})
+	resp, err := ch.stats()
 	if err != nil {
 		return err.Error()
 	}
@@ -140,6 +150,11 @@ func (ch *child) note() string {
 
 // close has the child close its system and waits for it to exit.
 func (ch *child) close() error {
+	if ch.last == nil {
+		if last, err := ch.ask(childReq{Op: "stats"}); err == nil {
+			ch.last = &last
+		}
+	}
 	_, err := ch.ask(childReq{Op: "close"})
 	ch.in.Close()
 	if werr := ch.cmd.Wait(); err == nil && werr != nil {
