@@ -107,28 +107,15 @@ func (e *env) keynoteContenders(m Mode, skewed bool) []*contender {
 // (keelPipelined), Keel with synchronous callers (keelSync), or the peer
 // of that name.
 func (e *env) keynoteContender(name string, m Mode, skewed bool) *contender {
+	rejected := new(atomic.Int64)
 	if name == keelPipelined || name == keelSync {
-		c := &contender{name: name, callers: keynoteSubmitters, scale: 1}
-		dir, err := e.tempDir("keel")
-		if err != nil {
-			c.err = err
-			return c
-		}
-		s, err := openKeynote(dir, m)
-		if err != nil {
-			os.RemoveAll(dir)
-			c.err = fmt.Errorf("open: %w", err)
+		c := &contender{name: name, callers: keynoteSubmitters, scale: 1, note: rejectedNote(rejected)}
+		s, ok := openLoaded(e, c, "keel", func(dir string) (*keynoteStore, error) { return openKeynote(dir, m) })
+		if !ok {
 			return c
 		}
 		c.log = s
-		c.close = func() error { err := s.Close(); os.RemoveAll(dir); return err }
-		if err := s.LoadAccounts(e.accounts); err != nil {
-			c.err = fmt.Errorf("load: %w", err)
-			return c
-		}
 		pickers := e.keynotePickers(keynoteSubmitters, skewed)
-		rejected := new(atomic.Int64)
-		c.note = rejectedNote(rejected)
 		if name == keelPipelined {
 			c.loop = s.pipelined(pickers, keynoteWindow, keynoteAmount, rejected)
 		} else {
@@ -136,32 +123,46 @@ func (e *env) keynoteContender(name string, m Mode, skewed bool) *contender {
 		}
 		return c
 	}
-	c := &contender{name: name, callers: e.keynotePeerCallers(), scale: 1}
+	c := &contender{name: name, callers: e.keynotePeerCallers(), scale: 1, note: rejectedNote(rejected)}
 	sys := systemNamed(name)
 	if sys == nil || sys.name == "keel" || !sys.has(m) {
 		c.err = fmt.Errorf("bench: no W9 contender %q in mode %s", name, m)
 		return c
 	}
-	dir, err := e.tempDir(sys.name)
-	if err != nil {
-		c.err = err
-		return c
-	}
-	s, err := sys.open(dir, m)
-	if err != nil {
-		os.RemoveAll(dir)
-		c.err = fmt.Errorf("open: %w", err)
+	s, ok := openLoaded(e, c, sys.name, func(dir string) (store, error) { return sys.open(dir, m) })
+	if !ok {
 		return c
 	}
 	c.s = s
+	c.op = keynoteOp(s, e.keynotePickers(c.callers, skewed), rejected)
+	return c
+}
+
+// openLoaded opens a store with open in a directory of its own, named
+// after name, makes closing it c's close (the directory goes with it) and
+// loads the accounts. It reports false, with c.err set, when a step fails.
+func openLoaded[S interface {
+	LoadAccounts(n uint64) error
+	Close() error
+}](e *env, c *contender, name string, open func(dir string) (S, error)) (S, bool) {
+	var zero S
+	dir, err := e.tempDir(name)
+	if err != nil {
+		c.err = err
+		return zero, false
+	}
+	s, err := open(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		c.err = fmt.Errorf("open: %w", err)
+		return zero, false
+	}
 	c.close = func() error { err := s.Close(); os.RemoveAll(dir); return err }
 	if err := s.LoadAccounts(e.accounts); err != nil {
 		c.err = fmt.Errorf("load: %w", err)
-		return c
+		return zero, false
 	}
-	rejected := new(atomic.Int64)
-	c.op, c.note = keynoteOp(s, e.keynotePickers(c.callers, skewed), rejected), rejectedNote(rejected)
-	return c
+	return s, true
 }
 
 // keynotePickers returns a picker per caller, seeded by the caller's
