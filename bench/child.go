@@ -27,6 +27,7 @@ type childReq struct {
 	Dur     time.Duration
 	MaxOps  int64
 	Record  bool
+	Profile string // a run's CPU profile goes to this file, if set
 }
 
 // childResp is the child's answer: to its start (Err only), to a run (the
@@ -52,6 +53,9 @@ type child struct {
 	dec  *gob.Decoder
 	in   io.Closer
 	last *childResp // the counters and note asked for as the child closed
+	// profile is where the child writes the CPU profile of its next run
+	// (-pprof), if set.
+	profile string
 }
 
 // keynoteChild starts the W9 contender name (Keel pipelined, Keel with
@@ -116,7 +120,8 @@ func (ch *child) ask(req childReq) (childResp, error) {
 
 // run is runFor in the child.
 func (ch *child) run(callers int, dur time.Duration, maxOps int64, record bool) (sample, error) {
-	resp, err := ch.ask(childReq{Op: "run", Callers: callers, Dur: dur, MaxOps: maxOps, Record: record})
+	resp, err := ch.ask(childReq{Op: "run", Callers: callers, Dur: dur, MaxOps: maxOps, Record: record, Profile: ch.profile})
+	ch.profile = ""
 	if err != nil {
 		return sample{}, err
 	}
@@ -188,7 +193,12 @@ func keynoteChildMain(e *env, name string, m Mode, skewed bool) error {
 		var resp childResp
 		switch req.Op {
 		case "run":
+			stop := func() {}
+			if req.Profile != "" {
+				stop = startProfile(req.Profile)
+			}
 			smp, err := runFor(req.Callers, req.Dur, req.MaxOps, c.run(), req.Record)
+			stop()
 			if err != nil {
 				resp.Err = err.Error()
 			}

@@ -76,15 +76,31 @@ func (e *env) tempDir(name string) (string, error) {
 // profile starts a CPU profile of a Keel measurement (of every Keel
 // variant) when -pprof is set and returns the function that stops it.
 func (e *env) profile(system, label string) func() {
-	if e.pprofDir == "" || !strings.HasPrefix(system, "keel") {
+	path := e.profilePath(system, label)
+	if path == "" {
 		return func() {}
+	}
+	return startProfile(path)
+}
+
+// profilePath names the next profile file of a Keel measurement, or is
+// empty when -pprof is not set or system is not Keel.
+func (e *env) profilePath(system, label string) string {
+	if e.pprofDir == "" || !strings.HasPrefix(system, "keel") {
+		return ""
 	}
 	e.profiles++
 	if system != "keel" {
 		label += " " + system // a variant: "keel (pipelined, 64 x 40)"
 	}
 	name := fmt.Sprintf("%02d-%s-%s.pprof", e.profiles, e.current, strings.NewReplacer(" ", "-", "(", "", ")", "", ",", "").Replace(label))
-	f, err := os.Create(filepath.Join(e.pprofDir, name))
+	return filepath.Join(e.pprofDir, name)
+}
+
+// startProfile starts a CPU profile into path and returns the function
+// that stops it.
+func startProfile(path string) func() {
+	f, err := os.Create(path)
 	if err != nil {
 		logf("pprof: %v", err)
 		return func() {}

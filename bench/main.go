@@ -43,7 +43,7 @@ func main() {
 	quick := flag.Bool("quick", false, "tiny sizes and short measurements: a smoke test, not figures to report")
 	only := flag.String("only", "", "comma-separated workloads to run (W1..W9); all when empty")
 	out := flag.String("out", "RESULTS.md", "the report to write")
-	pprofDir := flag.String("pprof", "", "write a CPU profile of every Keel measurement into this directory (but W9's, whose systems run in child processes)")
+	pprofDir := flag.String("pprof", "", "write a CPU profile of every Keel measurement into this directory")
 	dir := flag.String("dir", "", "where data directories are created (default: the system's temporary directory)")
 	child := flag.String("w8-child", "", "internal: load rows into this system and report its resident set")
 	childRows := flag.Uint64("w8-rows", 0, "internal: rows for -w8-child")

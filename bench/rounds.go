@@ -129,8 +129,12 @@ func (e *env) interleave(cs []*contender, mode Mode, b budget) {
 				continue
 			}
 			stop := func() {}
-			if round == 0 && c.remote == nil {
-				stop = e.profile(c.name, mode.String())
+			if round == 0 {
+				if c.remote != nil {
+					c.remote.profile = e.profilePath(c.name, mode.String())
+				} else {
+					stop = e.profile(c.name, mode.String())
+				}
 			}
 			smp, err := c.slice(c.callers, b.dur/rounds, b.maxOps/rounds, true)
 			stop()
