@@ -7,13 +7,19 @@ import (
 )
 
 // hashFixture is the user table with its unique email index as a hash
-// index, and the primary key one too.
-func hashFixture(t *testing.T) *fixture {
+// index, and the primary key one too. With collide, the hashes take two
+// values only, so that every shard holds many entries of equal hash and
+// spills past its own slots.
+func hashFixture(t *testing.T, collide bool) *fixture {
 	t.Helper()
 	f := &fixture{}
 	f.users, f.email, f.team = userDef(SeqParams[uint8]{})
 	f.email.Hash = func(r *user) uint64 { return HashString(r.Email) }
 	f.users.Primary.Hash = func(r *user) uint64 { return HashUint(uint64(r.ID)) }
+	if collide {
+		f.email.Hash = func(r *user) uint64 { return uint64(len(r.Email) % 2) }
+		f.users.Primary.Hash = func(r *user) uint64 { return uint64(r.ID % 2) }
+	}
 	f.tags = tagDef()
 	db, err := newDB(f.users, f.tags)
 	if err != nil {
@@ -29,7 +35,12 @@ func hashFixture(t *testing.T) *fixture {
 }
 
 func TestHashIndex(t *testing.T) {
-	f := hashFixture(t)
+	for _, collide := range []bool{false, true} {
+		t.Run(fmt.Sprint("collide=", collide), func(t *testing.T) { testHashIndex(t, hashFixture(t, collide)) })
+	}
+}
+
+func testHashIndex(t *testing.T, f *fixture) {
 	var rows []user
 	for i := range 200 {
 		rows = append(rows, user{Email: fmt.Sprintf("u%03d@x", i), Team: fmt.Sprint("t", i%3), Name: fmt.Sprint("n", i)})
@@ -130,7 +141,13 @@ func TestHashIndex(t *testing.T) {
 }
 
 func TestHashIndexLoad(t *testing.T) {
-	f := hashFixture(t)
+	for _, collide := range []bool{false, true} {
+		t.Run(fmt.Sprint("collide=", collide), func(t *testing.T) { testHashIndexLoad(t, collide) })
+	}
+}
+
+func testHashIndexLoad(t *testing.T, collide bool) {
+	f := hashFixture(t, collide)
 	var rows [][]byte
 	for i := range 40000 {
 		u := user{ID: uint8(i%250 + 1), Email: fmt.Sprintf("u%05d@x", i)}
@@ -152,7 +169,7 @@ func TestHashIndexLoad(t *testing.T) {
 		}
 	}
 	// A duplicate key in a snapshot is refused and leaves the table empty.
-	g := hashFixture(t)
+	g := hashFixture(t, collide)
 	dup := append(append([][]byte(nil), rows[:3]...), g.users.Encode(nil, &user{ID: 200, Email: "u00001@x"}))
 	tx2, _ := g.db.begin()
 	if err := tx2.load("user", dup); !errors.Is(err, ErrCorruptState) || !errors.Is(err, ErrUniqueViolation) {
