@@ -38,10 +38,7 @@ type childResp struct {
 	Lats         []time.Duration
 	Elapsed, CPU time.Duration
 	HasLog       bool
-	Entries      uint64
-	Groups       uint64
-	Syncs        uint64
-	SyncTime     time.Duration
+	Log          logCounters
 	Note         string
 }
 
@@ -142,7 +139,7 @@ func (ch *child) logStats() (logCounters, bool) {
 	if err != nil || !resp.HasLog {
 		return logCounters{}, false
 	}
-	return logCounters{entries: resp.Entries, groups: resp.Groups, syncs: resp.Syncs, syncTime: resp.SyncTime}, true
+	return resp.Log, true
 }
 
 func (ch *child) note() string {
@@ -205,9 +202,7 @@ func keynoteChildMain(e *env, name string, m Mode, skewed bool) error {
 			resp.Lats, resp.Elapsed, resp.CPU = smp.lats, smp.elapsed, smp.cpu
 		case "stats":
 			if c.log != nil {
-				if l, ok := c.log.logStats(); ok {
-					resp.HasLog, resp.Entries, resp.Groups, resp.Syncs, resp.SyncTime = true, l.entries, l.groups, l.syncs, l.syncTime
-				}
+				resp.Log, resp.HasLog = c.log.logStats()
 			}
 			if c.note != nil {
 				resp.Note = c.note()

@@ -284,5 +284,5 @@ func keelLogStats(db *keel.DB) (logCounters, bool) {
 		return logCounters{}, false
 	}
 	st := db.Stats().Log
-	return logCounters{entries: st.Entries, groups: st.Groups, syncs: st.Syncs, syncTime: st.SyncTime}, true
+	return logCounters{Entries: st.Entries, Groups: st.Groups, Syncs: st.Syncs, SyncTime: st.SyncTime}, true
 }

@@ -160,7 +160,7 @@ func (e *env) results(cs []*contender, workload, title string, mode Mode) {
 				res.note = c.note()
 			}
 			if c.log != nil && mode == Durable {
-				if l1, ok := c.log.logStats(); ok && l1.syncs > c.log0.syncs {
+				if l1, ok := c.log.logStats(); ok && l1.Syncs > c.log0.Syncs {
 					if res.note != "" {
 						res.note += "; "
 					}
@@ -282,8 +282,8 @@ func timeWeighted(took []time.Duration, q float64) (d, longest time.Duration) {
 
 // logCounters are a log's counters at one moment.
 type logCounters struct {
-	entries, groups, syncs uint64
-	syncTime               time.Duration
+	Entries, Groups, Syncs uint64 // exported for a W9 child's answer (gob)
+	SyncTime               time.Duration
 }
 
 // logged is a store with a commit log whose counters can be read.
@@ -296,10 +296,10 @@ type logged interface {
 // SyncAlways), and how much of each group's cycle an fsync took.
 // Preallocation's fsyncs count in the fsync time, not as groups.
 func (c logCounters) since(c0 logCounters, elapsed time.Duration) string {
-	groups, syncs := c.groups-c0.groups, c.syncs-c0.syncs
+	groups, syncs := c.Groups-c0.Groups, c.Syncs-c0.Syncs
 	if groups == 0 {
 		groups = syncs
 	}
 	return fmt.Sprintf("%.1f transactions per fsync; fsync %s of each %s cycle",
-		float64(c.entries-c0.entries)/float64(groups), dur((c.syncTime-c0.syncTime)/time.Duration(syncs)), dur(elapsed/time.Duration(groups)))
+		float64(c.Entries-c0.Entries)/float64(groups), dur((c.SyncTime-c0.SyncTime)/time.Duration(syncs)), dur(elapsed/time.Duration(groups)))
 }
