@@ -7,156 +7,137 @@ import (
 )
 
 // hashIndex is a unique index for point lookups: rows by the hash of
-// their key (Index.Hash), in shards of a few entries each. It shares its
-// shards copy-on-write like the B-trees do: copy returns a snapshot that
-// keeps the current shards, and the index copies a shard (and its shard
-// array) the first time it changes it after a copy. It has no order:
-// ranges stay on B-tree indexes.
+// their key (Index.Hash), in an open-addressing table with linear probing,
+// at most half full. A lookup reads the slot its key hashes to and, when
+// that slot holds another key, the next ones, usually in the same cache
+// line: one cache miss for the slot, one for the row. The slots are in
+// chunks of chunkSlots, shared copy-on-write like the B-trees' nodes:
+// copy returns a snapshot that keeps the current chunks, and the index
+// copies a chunk (and its chunk array) the first time it changes it after
+// a copy. It has no order: ranges stay on B-tree indexes.
 type hashIndex struct {
-	shards []*hshard // a power of two of them
+	chunks []*hchunk // a power of two of them
+	mask   uint64    // the number of slots less one
 	n      int
-	gen    uint64 // shards of an older generation are shared with a copy
-	shared bool   // the shard array itself is shared with a copy
+	gen    uint64 // chunks of an older generation are shared with a copy
+	shared bool   // the chunk array itself is shared with a copy
 	eq     func(a, b unsafe.Pointer) bool
 	// exact: entries hold the index's exact inline key (Index.Key with
 	// KeyExact, one column) instead of a hash, so equal keys are equal
-	// rows and a lookup compares no row; shards are by its mix.
+	// rows and a lookup compares no row; slots are by its mix.
 	exact bool
 }
 
-// hshard is one shard: the keys (hashes, or exact inline keys) of its
-// entries side by side, so that a lookup scans a cache line or two of
-// them, and their rows; up to shardCap entries live in the shard itself,
-// more spill into over.
-type hshard struct {
-	gen  uint64
-	n    int
-	keys [shardCap]uint64
-	rows [shardCap]unsafe.Pointer
-	over []entry
+// hslot is a slot: the entry's key (its hash, or its exact inline key)
+// beside its row; a slot whose row is nil is empty.
+type hslot struct {
+	key uint64
+	row unsafe.Pointer
 }
 
-// shardTarget is the mean number of entries per shard the index keeps
-// at most (between half of it and it, as the shards double), shardCap the
-// entries a shard holds in itself: 8 make a shard 168 bytes, where 16
-// made it 296 (a 320-byte object) for a mean of 3 to 6 entries; the
-// smaller shards leave more of the index in cache.
+// hchunk holds chunkSlots slots, 4 KiB: small enough to copy when a
+// snapshot shares it, large enough that the chunk array of an index of
+// 100,000 rows (1,024 chunks) stays in cache.
+type hchunk struct {
+	gen   uint64
+	slots [chunkSlots]hslot
+}
+
 const (
-	shardTarget = 6
-	shardCap    = 8
+	chunkBits  = 8
+	chunkSlots = 1 << chunkBits
 )
-
-func (s *hshard) at(i int) entry {
-	if i < shardCap {
-		return entry{key: s.keys[i], row: s.rows[i]}
-	}
-	return s.over[i-shardCap]
-}
-
-func (s *hshard) put(i int, e entry) {
-	if i < shardCap {
-		s.keys[i], s.rows[i] = e.key, e.row
-	} else {
-		s.over[i-shardCap] = e
-	}
-}
-
-func (s *hshard) add(e entry) {
-	if s.n < shardCap {
-		s.keys[s.n], s.rows[s.n] = e.key, e.row
-	} else {
-		s.over = append(s.over, e)
-	}
-	s.n++
-}
-
-// remove takes entry i out, moving the last entry into its place.
-func (s *hshard) remove(i int) {
-	last := s.n - 1
-	s.put(i, s.at(last))
-	if last >= shardCap {
-		s.over[last-shardCap] = entry{}
-		s.over = s.over[:last-shardCap]
-	} else {
-		s.keys[last], s.rows[last] = 0, nil
-	}
-	s.n--
-}
 
 func newHashIndex(eq func(a, b unsafe.Pointer) bool, exact bool) *hashIndex {
 	x := &hashIndex{eq: eq, exact: exact}
-	x.shards = x.fresh(16)
+	x.resize(1)
 	return x
 }
 
-func (x *hashIndex) fresh(n int) []*hshard {
-	s := make([]*hshard, n)
-	for i := range s {
-		s[i] = &hshard{gen: x.gen}
+// resize gives the index chunks fresh, empty chunks. It is called on an
+// empty index, or by grow, which then places every entry again.
+func (x *hashIndex) resize(chunks int) {
+	x.chunks = make([]*hchunk, chunks)
+	for i := range x.chunks {
+		x.chunks[i] = &hchunk{gen: x.gen}
 	}
-	return s
+	x.mask, x.shared = uint64(chunks*chunkSlots-1), false
 }
 
-func (x *hashIndex) shard(h uint64) int {
+// reserve sizes an empty index for n entries.
+func (x *hashIndex) reserve(n int) {
+	chunks := len(x.chunks)
+	for chunks*chunkSlots < 2*n {
+		chunks *= 2
+	}
+	if chunks != len(x.chunks) {
+		x.resize(chunks)
+	}
+}
+
+// home is the slot where an entry with key starts its probe.
+func (x *hashIndex) home(key uint64) uint64 {
 	if x.exact {
-		h = HashUint(h)
+		key = HashUint(key)
 	}
-	return int(h & uint64(len(x.shards)-1))
+	return key & x.mask
 }
 
-// find returns the position of the entry equal to e in its shard, or -1.
-func (x *hashIndex) find(s *hshard, e entry) int {
-	n := min(s.n, shardCap)
-	for i := 0; i < n; i++ {
-		if s.keys[i] == e.key && (x.exact || x.eq(s.rows[i], e.row)) {
-			return i
+func (x *hashIndex) slot(i uint64) *hslot {
+	return &x.chunks[i>>chunkBits].slots[i&(chunkSlots-1)]
+}
+
+// find returns the slot of the entry equal to e and true, or the empty
+// slot that ends its probe and false.
+func (x *hashIndex) find(e entry) (uint64, bool) {
+	for i := x.home(e.key); ; i = (i + 1) & x.mask {
+		s := x.slot(i)
+		if s.row == nil {
+			return i, false
+		}
+		if s.key == e.key && (x.exact || x.eq(s.row, e.row)) {
+			return i, true
 		}
 	}
-	for i := range s.over {
-		if s.over[i].key == e.key && (x.exact || x.eq(s.over[i].row, e.row)) {
-			return shardCap + i
-		}
-	}
-	return -1
 }
 
 func (x *hashIndex) get(e entry) (entry, bool) {
-	s := x.shards[x.shard(e.key)]
-	if i := x.find(s, e); i >= 0 {
-		return s.at(i), true
+	if i, ok := x.find(e); ok {
+		s := x.slot(i)
+		return entry{key: s.key, row: s.row}, true
 	}
 	return entry{}, false
 }
 
-// own returns shard i, copied first when a copy shares it.
-func (x *hashIndex) own(i int) *hshard {
+// own returns slot i to change, its chunk copied first when a copy shares
+// it.
+func (x *hashIndex) own(i uint64) *hslot {
 	if x.shared {
-		x.shards = append([]*hshard(nil), x.shards...)
+		x.chunks = append([]*hchunk(nil), x.chunks...)
 		x.shared = false
 	}
-	s := x.shards[i]
-	if s.gen != x.gen {
-		c := *s
-		c.gen = x.gen
-		c.over = append([]entry(nil), s.over...)
-		s = &c
-		x.shards[i] = s
+	ci := i >> chunkBits
+	c := x.chunks[ci]
+	if c.gen != x.gen {
+		own := new(hchunk)
+		*own = *c
+		own.gen = x.gen
+		x.chunks[ci], c = own, own
 	}
-	return s
+	return &c.slots[i&(chunkSlots-1)]
 }
 
 // set puts e in, or replaces the entry equal to it, returning that one.
 func (x *hashIndex) set(e entry) (entry, bool) {
-	i := x.shard(e.key)
-	if j := x.find(x.shards[i], e); j >= 0 {
-		s := x.own(i)
-		old := s.at(j)
-		s.put(j, e)
+	i, ok := x.find(e)
+	s := x.own(i)
+	old := entry{key: s.key, row: s.row}
+	s.key, s.row = e.key, e.row
+	if ok {
 		return old, true
 	}
-	x.own(i).add(e)
 	x.n++
-	if x.n > len(x.shards)*shardTarget {
+	if uint64(x.n)*2 > x.mask+1 {
 		x.grow()
 	}
 	return entry{}, false
@@ -166,43 +147,63 @@ func (x *hashIndex) set(e entry) (entry, bool) {
 // row is want (any row when want is nil), and returns the entry it
 // replaced; it changes nothing when there is none.
 func (x *hashIndex) swap(e entry, want unsafe.Pointer) (entry, bool) {
-	i := x.shard(e.key)
-	j := x.find(x.shards[i], e)
-	if j < 0 {
-		return entry{}, false
-	}
-	if want != nil && x.shards[i].at(j).row != want {
+	i, ok := x.find(e)
+	if !ok || want != nil && x.slot(i).row != want {
 		return entry{}, false
 	}
 	s := x.own(i)
-	old := s.at(j)
-	s.put(j, e)
+	old := entry{key: s.key, row: s.row}
+	s.row = e.row
 	return old, true
 }
 
-// del removes the entry equal to e.
+// del removes the entry equal to e. The entries after it in its cluster
+// that may take its slot (their probe passes it) move back one by one, so
+// that no probe meets an empty slot before its entry.
 func (x *hashIndex) del(e entry) (entry, bool) {
-	i := x.shard(e.key)
-	j := x.find(x.shards[i], e)
-	if j < 0 {
+	i, ok := x.find(e)
+	if !ok {
 		return entry{}, false
 	}
-	s := x.own(i)
-	old := s.at(j)
-	s.remove(j)
+	s := x.slot(i)
+	old := entry{key: s.key, row: s.row}
+	for j := (i + 1) & x.mask; ; j = (j + 1) & x.mask {
+		next := x.slot(j)
+		if next.row == nil {
+			break
+		}
+		// next may move to i when i is on its probe, from its home to j.
+		if (j-x.home(next.key))&x.mask >= (j-i)&x.mask {
+			*x.own(i) = *next
+			i = j
+		}
+	}
+	*x.own(i) = hslot{}
 	x.n--
 	return old, true
 }
 
-// grow doubles the shards, moving every entry into new ones: the old
-// shards are left as they are, for the copies that share them.
+// grow doubles the slots, placing every entry again in new chunks: the
+// old chunks are left as they are, for the copies that share them.
 func (x *hashIndex) grow() {
-	old := x.shards
-	x.shards, x.shared = x.fresh(2*len(old)), false
-	for _, s := range old {
-		for i := range s.n {
-			e := s.at(i)
-			x.shards[x.shard(e.key)].add(e)
+	old := x.chunks
+	x.resize(2 * len(old))
+	for _, c := range old {
+		for _, s := range &c.slots {
+			if s.row != nil {
+				x.place(s)
+			}
+		}
+	}
+}
+
+// place puts s in the first empty slot of its probe, in chunks that grow
+// made or reserve sized: no copy shares them, and no entry equals it.
+func (x *hashIndex) place(s hslot) {
+	for i := x.home(s.key); ; i = (i + 1) & x.mask {
+		if t := x.slot(i); t.row == nil {
+			*t = s
+			return
 		}
 	}
 }
@@ -217,12 +218,12 @@ func (x *hashIndex) copy() *hashIndex {
 	return &c
 }
 
-// each calls fn with every entry, in shard order, until it returns false.
+// each calls fn with every entry, in slot order, until it returns false.
 func (x *hashIndex) each(fn func(entry) bool) {
-	for _, s := range x.shards {
-		// A shard changed during the walk is a copy: s stays as it was.
-		for i := range s.n {
-			if !fn(s.at(i)) {
+	for _, c := range x.chunks {
+		// A chunk changed during the walk is a copy: c stays as it was.
+		for i := range c.slots {
+			if s := &c.slots[i]; s.row != nil && !fn(entry{key: s.key, row: s.row}) {
 				return
 			}
 		}

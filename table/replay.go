@@ -74,9 +74,7 @@ func (c *core) loadRows(rows []unsafe.Pointer, parallel bool) error {
 		tr := c.s.trees[i]
 		if tr.hi != nil {
 			x := newHashIndex(tr.hi.eq, tr.hi.exact)
-			for len(x.shards)*shardTarget < len(rows) {
-				x.shards = x.fresh(2 * len(x.shards))
-			}
+			x.reserve(len(rows))
 			for _, p := range rows {
 				if _, dup := x.set(tr.entry(p)); dup {
 					errs[i] = kerr.Errorf("keel: load %s: %w: %w", c.name, ErrCorruptState, c.uniqueError(i, p))
