@@ -8,8 +8,8 @@ import (
 
 // hashFixture is the user table with its unique email index as a hash
 // index, and the primary key one too. With collide, the email index's hash
-// takes two values only, so that its shards hold many entries of equal
-// hash, spill past their own slots and tell entries apart by their rows
+// takes two values only, so that its entries of equal hash form long
+// clusters of slots, told apart by their rows, which deletions move back
 // (the primary key's exact inline key places its entries itself, so its
 // Hash is not used).
 func hashFixture(t *testing.T, collide bool) *fixture {
