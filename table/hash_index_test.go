@@ -108,18 +108,15 @@ func checkHashIndex(t *testing.T, at string, x *hashIndex, model map[uint64]*hro
 	if uint64(x.n)*2 > x.mask+1 {
 		t.Fatalf("%s: %d entries in %d slots", at, x.n, x.mask+1)
 	}
+	keys := make(map[unsafe.Pointer]uint64, len(model)) // the model's rows and their keys
+	for _, p := range model {
+		keys[unsafe.Pointer(p)] = entryOf(p).key
+	}
 	seen := 0
 	x.each(func(e entry) bool {
 		seen++
-		found := false
-		for _, p := range model {
-			if unsafe.Pointer(p) == e.row {
-				found = e.key == entryOf(p).key
-				break
-			}
-		}
-		if !found {
-			t.Fatalf("%s: the walk yields %p, which is not in the model", at, e.row)
+		if key, ok := keys[e.row]; !ok || key != e.key {
+			t.Fatalf("%s: the walk yields %p (key %d), which is not in the model", at, e.row, e.key)
 		}
 		return true
 	})
