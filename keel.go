@@ -14,6 +14,14 @@ import (
 	"github.com/keeldb/keel/wal"
 )
 
+// The packages a module's build compiles format without fmt (see
+// internal/kerr); a panic value of a type of its own, or a %T, is printed
+// by fmt, which every program that opens a database links.
+func init() {
+	kerr.Any = func(v any) string { return fmt.Sprint(v) }
+	kerr.TypeName = func(v any) string { return fmt.Sprintf("%T", v) }
+}
+
 // tx is package table's transaction lifecycle.
 var tx = engine.Table[engine.TableOps[table.DB, table.Tx, table.Commit, table.View, table.Schema, table.SeqMove]]()
 

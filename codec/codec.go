@@ -5,31 +5,31 @@
 package codec
 
 import (
-	"encoding/binary"
 	"errors"
-	"fmt"
 	"math"
 	"time"
+
+	"github.com/keeldb/keel/internal/kerr"
 )
 
 // ErrShort is returned when input ends inside a value.
 var ErrShort = errors.New("keel: codec: input too short")
 
 // AppendUvarint appends v as a varint.
-func AppendUvarint(dst []byte, v uint64) []byte { return binary.AppendUvarint(dst, v) }
+func AppendUvarint(dst []byte, v uint64) []byte { return appendUvarint(dst, v) }
 
 // AppendVarint appends v as a zig-zag varint.
-func AppendVarint(dst []byte, v int64) []byte { return binary.AppendVarint(dst, v) }
+func AppendVarint(dst []byte, v int64) []byte { return appendVarint(dst, v) }
 
 // AppendString appends len(s) and s.
 func AppendString(dst []byte, s string) []byte {
-	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	dst = appendUvarint(dst, uint64(len(s)))
 	return append(dst, s...)
 }
 
 // AppendBytes appends len(b) and b.
 func AppendBytes(dst []byte, b []byte) []byte {
-	dst = binary.AppendUvarint(dst, uint64(len(b)))
+	dst = appendUvarint(dst, uint64(len(b)))
 	return append(dst, b...)
 }
 
@@ -43,19 +43,19 @@ func AppendBool(dst []byte, b bool) []byte {
 
 // AppendFloat64 appends f's IEEE bits, little-endian.
 func AppendFloat64(dst []byte, f float64) []byte {
-	return binary.LittleEndian.AppendUint64(dst, math.Float64bits(f))
+	return appendUint64(dst, math.Float64bits(f))
 }
 
 // AppendFloat32 appends f's IEEE bits, little-endian.
 func AppendFloat32(dst []byte, f float32) []byte {
-	return binary.LittleEndian.AppendUint32(dst, math.Float32bits(f))
+	return appendUint32(dst, math.Float32bits(f))
 }
 
 // AppendTime appends t as Unix seconds and nanoseconds (UTC; the location
 // is not kept).
 func AppendTime(dst []byte, t time.Time) []byte {
-	dst = binary.AppendVarint(dst, t.Unix())
-	return binary.AppendUvarint(dst, uint64(t.Nanosecond()))
+	dst = appendVarint(dst, t.Unix())
+	return appendUvarint(dst, uint64(t.Nanosecond()))
 }
 
 // Reader decodes values in the order they were appended. The first error
@@ -72,14 +72,14 @@ func NewReader(b []byte) *Reader { return &Reader{b: b} }
 // Err returns the first error, or one for trailing bytes.
 func (r *Reader) Err() error {
 	if r.err == nil && r.off != len(r.b) {
-		return fmt.Errorf("keel: codec: %d trailing bytes at offset %d", len(r.b)-r.off, r.off)
+		return kerr.Newf("keel: codec: %d trailing bytes at offset %d", len(r.b)-r.off, r.off)
 	}
 	return r.err
 }
 
 func (r *Reader) fail(what string) {
 	if r.err == nil {
-		r.err = fmt.Errorf("%w: %s at offset %d", ErrShort, what, r.off)
+		r.err = kerr.Newf("%w: %s at offset %d", ErrShort, what, r.off)
 	}
 }
 
@@ -88,7 +88,7 @@ func (r *Reader) Uvarint() uint64 {
 	if r.err != nil {
 		return 0
 	}
-	v, n := binary.Uvarint(r.b[r.off:])
+	v, n := uvarint(r.b[r.off:])
 	if n <= 0 {
 		r.fail("uvarint")
 		return 0
@@ -102,7 +102,7 @@ func (r *Reader) Varint() int64 {
 	if r.err != nil {
 		return 0
 	}
-	v, n := binary.Varint(r.b[r.off:])
+	v, n := varint(r.b[r.off:])
 	if n <= 0 {
 		r.fail("varint")
 		return 0
@@ -184,7 +184,7 @@ func (r *Reader) Float64() float64 {
 		return 0
 	}
 	r.off += 8
-	return math.Float64frombits(binary.LittleEndian.Uint64(r.b[r.off-8:]))
+	return math.Float64frombits(uint64At(r.b[r.off-8:]))
 }
 
 // Float32 reads 4 bytes.
@@ -194,7 +194,7 @@ func (r *Reader) Float32() float32 {
 		return 0
 	}
 	r.off += 4
-	return math.Float32frombits(binary.LittleEndian.Uint32(r.b[r.off-4:]))
+	return math.Float32frombits(uint32At(r.b[r.off-4:]))
 }
 
 // Time reads a time written by AppendTime, in UTC.

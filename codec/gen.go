@@ -1,8 +1,9 @@
 package codec
 
 import (
-	"fmt"
 	"strconv"
+
+	"github.com/keeldb/keel/internal/kerr"
 )
 
 // Count reads an element count, written with AppendUvarint, for a sequence
@@ -30,7 +31,7 @@ func (r *Reader) Int(bits int) int64 {
 		bits = strconv.IntSize
 	}
 	if r.err == nil && bits < 64 && (v < -1<<(bits-1) || v > 1<<(bits-1)-1) {
-		r.err = fmt.Errorf("keel: codec: %d does not fit int%d at offset %d", v, bits, off)
+		r.err = kerr.Newf("keel: codec: %d does not fit int%d at offset %d", v, bits, off)
 		return 0
 	}
 	return v
@@ -45,7 +46,7 @@ func (r *Reader) Uint(bits int) uint64 {
 		bits = strconv.IntSize
 	}
 	if r.err == nil && bits < 64 && v > 1<<bits-1 {
-		r.err = fmt.Errorf("keel: codec: %d does not fit uint%d at offset %d", v, bits, off)
+		r.err = kerr.Newf("keel: codec: %d does not fit uint%d at offset %d", v, bits, off)
 		return 0
 	}
 	return v

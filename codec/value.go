@@ -20,10 +20,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/base64"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -132,7 +129,7 @@ func (k Kind) String() string {
 		if k == KindInvalid {
 			return "invalid"
 		}
-		return fmt.Sprintf("Kind(%d)", uint8(k))
+		return kerr.Sprintf("Kind(%d)", uint8(k))
 	}
 	if k.IsList() {
 		return "[]" + kindNames[k.Elem()]
@@ -151,13 +148,13 @@ func ParseKind(s string) (Kind, error) {
 			return k, nil
 		}
 	}
-	return KindInvalid, fmt.Errorf("keel: codec: unknown kind %q", s)
+	return KindInvalid, kerr.Newf("keel: codec: unknown kind %q", s)
 }
 
 // MarshalText returns k.String(); an invalid kind is an error.
 func (k Kind) MarshalText() ([]byte, error) {
 	if !k.Valid() {
-		return nil, fmt.Errorf("keel: codec: cannot marshal %v", k)
+		return nil, kerr.Newf("keel: codec: cannot marshal %v", k)
 	}
 	return []byte(k.String()), nil
 }
@@ -248,12 +245,12 @@ func TimeValue(t time.Time) Value {
 func ListValue(elem Kind, elems []Value) (Value, error) {
 	k := ListOf(elem)
 	if k == KindInvalid {
-		return Value{}, fmt.Errorf("keel: codec: no list of %v", elem)
+		return Value{}, kerr.Newf("keel: codec: no list of %v", elem)
 	}
 	b := AppendUvarint(nil, uint64(len(elems)))
 	for i, e := range elems {
 		if e.kind != elem {
-			return Value{}, fmt.Errorf("keel: codec: list element %d is %v, want %v", i, e.kind, elem)
+			return Value{}, kerr.Newf("keel: codec: list element %d is %v, want %v", i, e.kind, elem)
 		}
 		b = appendScalar(b, e)
 	}
@@ -264,10 +261,10 @@ func ListValue(elem Kind, elems []Value) (Value, error) {
 // is not signed or v does not fit it.
 func IntOf(k Kind, v int64) (Value, error) {
 	if !k.IsSigned() {
-		return Value{}, fmt.Errorf("keel: codec: %v is not a signed integer kind", k)
+		return Value{}, kerr.Newf("keel: codec: %v is not a signed integer kind", k)
 	}
 	if b := k.Bits(); b < 64 && (v < -1<<(b-1) || v > 1<<(b-1)-1) {
-		return Value{}, fmt.Errorf("keel: codec: %d does not fit %v", v, k)
+		return Value{}, kerr.Newf("keel: codec: %d does not fit %v", v, k)
 	}
 	return Value{kind: k, n: uint64(v)}, nil
 }
@@ -276,10 +273,10 @@ func IntOf(k Kind, v int64) (Value, error) {
 // k is not unsigned or v does not fit it.
 func UintOf(k Kind, v uint64) (Value, error) {
 	if !k.IsUnsigned() {
-		return Value{}, fmt.Errorf("keel: codec: %v is not an unsigned integer kind", k)
+		return Value{}, kerr.Newf("keel: codec: %v is not an unsigned integer kind", k)
 	}
 	if b := k.Bits(); b < 64 && v > 1<<b-1 {
-		return Value{}, fmt.Errorf("keel: codec: %d does not fit %v", v, k)
+		return Value{}, kerr.Newf("keel: codec: %d does not fit %v", v, k)
 	}
 	return Value{kind: k, n: v}, nil
 }
@@ -293,11 +290,11 @@ func FloatOf(k Kind, f float64) (Value, error) {
 	case KindFloat32:
 		g := float32(f)
 		if math.IsInf(float64(g), 0) && !math.IsInf(f, 0) {
-			return Value{}, fmt.Errorf("keel: codec: %g does not fit float32", f)
+			return Value{}, kerr.Newf("keel: codec: %g does not fit float32", f)
 		}
 		return Float32Value(g), nil
 	}
-	return Value{}, fmt.Errorf("keel: codec: %v is not a float kind", k)
+	return Value{}, kerr.Newf("keel: codec: %v is not a float kind", k)
 }
 
 // Kind returns v's kind.
@@ -432,7 +429,7 @@ func (v Value) appendText(dst []byte) []byte {
 		return strconv.AppendQuote(dst, v.s)
 	case k == KindBytes:
 		dst = append(dst, "X'"...)
-		return append(hex.AppendEncode(dst, []byte(v.s)), '\'')
+		return append(appendHex(dst, v.s), '\'')
 	case k == KindTime:
 		return v.Time().AppendFormat(dst, time.RFC3339Nano)
 	case k.IsList():
@@ -459,9 +456,9 @@ type RowError struct {
 func (e *RowError) Error() string {
 	msg := strings.TrimPrefix(e.Err.Error(), "keel: codec: ")
 	if e.Offset < 0 {
-		return fmt.Sprintf("keel: codec: column %d (%v): %s", e.Column, e.Kind, msg)
+		return kerr.Sprintf("keel: codec: column %d (%v): %s", e.Column, e.Kind, msg)
 	}
-	return fmt.Sprintf("keel: codec: column %d (%v) at offset %d: %s", e.Column, e.Kind, e.Offset, msg)
+	return kerr.Sprintf("keel: codec: column %d (%v) at offset %d: %s", e.Column, e.Kind, e.Offset, msg)
 }
 
 func (e *RowError) Unwrap() error { return e.Err }
@@ -489,7 +486,7 @@ func DecodeRow(kinds []Kind, b []byte, dst []Value) ([]Value, error) {
 		dst = append(dst, v)
 	}
 	if err := r.Err(); err != nil {
-		return dst, fmt.Errorf("%w after the last column", err)
+		return dst, kerr.Newf("%w after the last column", err)
 	}
 	return dst, nil
 }
@@ -502,7 +499,7 @@ func readScalar(r *Reader, k Kind) Value {
 			return Value{kind: k}
 		}
 		if b[0] > 1 {
-			r.err = fmt.Errorf("keel: codec: bool byte %d at offset %d", b[0], r.off-1)
+			r.err = kerr.Newf("keel: codec: bool byte %d at offset %d", b[0], r.off-1)
 		}
 		return Value{kind: k, n: uint64(b[0] & 1)}
 	case k.IsSigned():
@@ -511,12 +508,12 @@ func readScalar(r *Reader, k Kind) Value {
 		return Value{kind: k, n: r.Uint(k.Bits())}
 	case k == KindFloat32:
 		if b := r.fixed(4, "float32"); b != nil {
-			return Value{kind: k, n: uint64(binary.LittleEndian.Uint32(b))}
+			return Value{kind: k, n: uint64(uint32At(b))}
 		}
 		return Value{kind: k}
 	case k == KindFloat64:
 		if b := r.fixed(8, "float64"); b != nil {
-			return Value{kind: k, n: binary.LittleEndian.Uint64(b)}
+			return Value{kind: k, n: uint64At(b)}
 		}
 		return Value{kind: k}
 	case k == KindString, k == KindBytes:
@@ -525,7 +522,7 @@ func readScalar(r *Reader, k Kind) Value {
 		s, off := r.Varint(), r.Offset()
 		ns := r.Uvarint()
 		if !r.Failed() && ns >= 1e9 {
-			r.err = fmt.Errorf("keel: codec: time nanoseconds %d at offset %d", ns, off)
+			r.err = kerr.Newf("keel: codec: time nanoseconds %d at offset %d", ns, off)
 		}
 		return Value{kind: k, n: uint64(s), ns: uint32(ns)}
 	}
@@ -560,12 +557,12 @@ func readList(r *Reader, elem Kind) Value {
 // dst.
 func AppendRow(dst []byte, kinds []Kind, vals []Value) ([]byte, error) {
 	if len(kinds) != len(vals) {
-		return dst, fmt.Errorf("keel: codec: %d values for %d columns", len(vals), len(kinds))
+		return dst, kerr.Newf("keel: codec: %d values for %d columns", len(vals), len(kinds))
 	}
 	for i, k := range kinds {
 		v := vals[i]
 		if v.kind != k || !k.Valid() {
-			return dst, &RowError{Column: i, Kind: k, Offset: -1, Err: fmt.Errorf("a %v value", v.kind)}
+			return dst, &RowError{Column: i, Kind: k, Offset: -1, Err: kerr.Newf("a %v value", v.kind)}
 		}
 		dst = AppendValue(dst, v)
 	}
@@ -591,9 +588,9 @@ func appendScalar(dst []byte, v Value) []byte {
 	case k.IsUnsigned():
 		return AppendUvarint(dst, v.n)
 	case k == KindFloat32:
-		return binary.LittleEndian.AppendUint32(dst, uint32(v.n))
+		return appendUint32(dst, uint32(v.n))
 	case k == KindFloat64:
-		return binary.LittleEndian.AppendUint64(dst, v.n)
+		return appendUint64(dst, v.n)
 	case k == KindString, k == KindBytes:
 		return AppendString(dst, v.s)
 	case k == KindTime:
@@ -714,7 +711,7 @@ func ParseJSON(k Kind, raw []byte) (Value, error) {
 		return Value{}, kerr.Errorf("keel: codec: json %v: %w", k, err)
 	}
 	if p.space(); p.i != len(p.b) {
-		return Value{}, fmt.Errorf("keel: codec: json %v: unexpected %q at offset %d", k, p.b[p.i], p.i)
+		return Value{}, kerr.Newf("keel: codec: json %v: unexpected %q at offset %d", k, p.b[p.i], p.i)
 	}
 	return v, nil
 }
@@ -738,7 +735,7 @@ func (p *jsonParser) peek() byte {
 }
 
 func (p *jsonParser) errorf(format string, args ...any) error {
-	return fmt.Errorf("offset %d: "+format, append([]any{p.i}, args...)...)
+	return kerr.Newf("offset %d: "+format, append([]any{p.i}, args...)...)
 }
 
 func (p *jsonParser) value(k Kind) (Value, error) {
@@ -772,7 +769,7 @@ func (p *jsonParser) value(k Kind) (Value, error) {
 			}
 		}
 		if err != nil {
-			return Value{}, fmt.Errorf("offset %d: %q is not a %v", at, text, k)
+			return Value{}, kerr.Newf("offset %d: %q is not a %v", at, text, k)
 		}
 		return v, nil
 	case k.IsFloat():
@@ -783,7 +780,7 @@ func (p *jsonParser) value(k Kind) (Value, error) {
 		}
 		f, err := strconv.ParseFloat(text, k.Bits())
 		if err != nil {
-			return Value{}, fmt.Errorf("offset %d: %q is not a %v", at, text, k)
+			return Value{}, kerr.Newf("offset %d: %q is not a %v", at, text, k)
 		}
 		return FloatOf(k, f)
 	case k == KindString:
@@ -797,7 +794,7 @@ func (p *jsonParser) value(k Kind) (Value, error) {
 		}
 		b, err := base64.StdEncoding.DecodeString(s)
 		if err != nil {
-			return Value{}, fmt.Errorf("offset %d: bytes are not base64: %w", at, err)
+			return Value{}, kerr.Newf("offset %d: bytes are not base64: %w", at, err)
 		}
 		return BytesValue(b), nil
 	case k == KindTime:
@@ -808,7 +805,7 @@ func (p *jsonParser) value(k Kind) (Value, error) {
 		}
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
-			return Value{}, fmt.Errorf("offset %d: %w", at, err)
+			return Value{}, kerr.Newf("offset %d: %w", at, err)
 		}
 		return TimeValue(t), nil
 	}

@@ -2,10 +2,10 @@ package mod
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"unsafe"
 
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/internal/localdb"
 	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/runtime"
@@ -260,7 +260,7 @@ type Viewer interface {
 func ViewOf(ctx context.Context, conn Conn) (*table.View, error) {
 	v, ok := conn.(Viewer)
 	if !ok {
-		return nil, fmt.Errorf("keel: %T serves no views", conn)
+		return nil, kerr.Newf("keel: %T serves no views", conn)
 	}
 	return v.View(ctx)
 }

@@ -1,8 +1,6 @@
 package reducer
 
 import (
-	"fmt"
-
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
@@ -114,7 +112,7 @@ func (f *Func[A, R]) EncodeArgs(dst []byte, args A) []byte {
 func (f *Func[A, R]) DecodeArgs(src []byte) (A, error) {
 	var a A
 	if f.Args.Decode == nil {
-		return a, &ArgError{Reducer: f.name, Err: fmt.Errorf("reducer has no argument codec")}
+		return a, &ArgError{Reducer: f.name, Err: kerr.Newf("reducer has no argument codec")}
 	}
 	if err := f.Args.Decode(src, &a); err != nil {
 		return a, &ArgError{Reducer: f.name, Err: err}
@@ -135,7 +133,7 @@ func (f *Func[A, R]) EncodeResult(dst []byte, res R) []byte {
 func (f *Func[A, R]) DecodeResult(src []byte) (R, error) {
 	var r R
 	if f.Result.Decode == nil {
-		return r, &ArgError{Reducer: f.name, Err: fmt.Errorf("reducer has no result codec")}
+		return r, &ArgError{Reducer: f.name, Err: kerr.Newf("reducer has no result codec")}
 	}
 	if err := f.Result.Decode(src, &r); err != nil {
 		return r, &ArgError{Reducer: f.name, Err: err}
@@ -161,7 +159,7 @@ func (f *Func[A, R]) DecodeResult(src []byte) (R, error) {
 // args that does not decode, or has bytes left over, is an *ArgError.
 func (d *Def) CallEncoded(ctx *Ctx, args []byte) ([]byte, error) {
 	if d.callEncoded == nil {
-		return nil, &ArgError{Reducer: d.name, Err: fmt.Errorf("reducer has no argument codec")}
+		return nil, &ArgError{Reducer: d.name, Err: kerr.Newf("reducer has no argument codec")}
 	}
 	return d.callEncoded(ctx, args)
 }

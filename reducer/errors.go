@@ -2,7 +2,6 @@ package reducer
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/keeldb/keel/internal/kerr"
@@ -32,7 +31,7 @@ type PanicError struct {
 }
 
 func (e *PanicError) Error() string {
-	msg := kerr.Trim(fmt.Sprintf("keel: reducer %s panicked: %v", e.Reducer, e.Value))
+	msg := kerr.Trim(kerr.Sprintf("keel: reducer %s panicked: %v", e.Reducer, e.Value))
 	return strings.ReplaceAll(msg, "\n", "; ") // a panic value of several lines
 }
 
@@ -52,7 +51,7 @@ type ArgError struct {
 }
 
 func (e *ArgError) Error() string {
-	return kerr.Trim(fmt.Sprintf("keel: reducer %s: bad arguments: %v", e.Reducer, e.Err))
+	return kerr.Trim(kerr.Sprintf("keel: reducer %s: bad arguments: %v", e.Reducer, e.Err))
 }
 
 // Is makes errors.Is(err, ErrArgType) true.

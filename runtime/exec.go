@@ -2,8 +2,7 @@ package runtime
 
 import (
 	"context"
-	"fmt"
-	"runtime/debug"
+	goruntime "runtime"
 
 	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/reducer"
@@ -190,7 +189,7 @@ func (rt *Runtime) ended(err error) txResult {
 func (rt *Runtime) appendCommit(name string, commit *table.Commit) (index uint64, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = &reducer.PanicError{Reducer: name, Value: fmt.Sprintf("encoding the commit: %v", v), Stack: debug.Stack()}
+			err = &reducer.PanicError{Reducer: name, Value: kerr.Sprintf("encoding the commit: %v", v), Stack: stack()}
 		}
 	}()
 	index, err = rt.log.Append(commit)
@@ -201,11 +200,24 @@ func (rt *Runtime) appendCommit(name string, commit *table.Commit) (index uint64
 	return index, err
 }
 
+// stack is the calling goroutine's stack, as runtime/debug.Stack gives it
+// (which would bring os and fmt into a module's build).
+func stack() []byte {
+	buf := make([]byte, 4096)
+	for {
+		n := goruntime.Stack(buf, false)
+		if n < len(buf) {
+			return buf[:n]
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
 // run calls the body, turning a panic into a *reducer.PanicError.
 func run(name string, body func(*reducer.Ctx) error, c *reducer.Ctx) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = &reducer.PanicError{Reducer: name, Value: v, Stack: debug.Stack()}
+			err = &reducer.PanicError{Reducer: name, Value: v, Stack: stack()}
 		}
 	}()
 	return body(c)
@@ -218,7 +230,7 @@ func (rt *Runtime) undo(name string, rollback func()) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			rt.broken = true
-			err = fmt.Errorf("keel: rolling back %s panicked, the database takes no more writes: %v", name, v)
+			err = kerr.Newf("keel: rolling back %s panicked, the database takes no more writes: %v", name, v)
 		}
 	}()
 	rollback()

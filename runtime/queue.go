@@ -2,9 +2,10 @@ package runtime
 
 import (
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
+
+	"github.com/keeldb/keel/internal/kerr"
 )
 
 var (
@@ -22,7 +23,7 @@ type QueueFullError struct {
 }
 
 func (e *QueueFullError) Error() string {
-	return fmt.Sprintf("keel: call queue full: %d of %d calls, %d of %d bytes in flight",
+	return kerr.Sprintf("keel: call queue full: %d of %d calls, %d of %d bytes in flight",
 		e.Calls, e.MaxCalls, e.Bytes, e.MaxBytes)
 }
 

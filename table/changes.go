@@ -1,7 +1,6 @@
 package table
 
 import (
-	"fmt"
 	"unsafe"
 
 	"github.com/keeldb/keel/internal/kerr"
@@ -118,32 +117,32 @@ func (c *core) restoreSeq(m SeqMove) error {
 func (c *core) check() error {
 	name := c.name
 	if n := c.s.trees[0].len(); n != c.s.count {
-		return fmt.Errorf("keel: table %s: count %d, primary key holds %d rows", name, c.s.count, n)
+		return kerr.Newf("keel: table %s: count %d, primary key holds %d rows", name, c.s.count, n)
 	}
 	for i, tr := range c.s.trees {
 		if n := tr.len(); n != c.s.count {
-			return fmt.Errorf("keel: table %s: index %s holds %d rows, table %d", name, tr.m.name, n, c.s.count)
+			return kerr.Newf("keel: table %s: index %s holds %d rows, table %d", name, tr.m.name, n, c.s.count)
 		}
 		var err error
 		var prev unsafe.Pointer
 		tr.each(func(e entry) bool {
 			switch {
 			case e.key != tr.entry(e.row).key:
-				err = fmt.Errorf("keel: table %s: index %s holds a stale inline key", name, tr.m.name)
+				err = kerr.Newf("keel: table %s: index %s holds a stale inline key", name, tr.m.name)
 			case tr.hi != nil:
 				if p, ok := tr.get(e.row); !ok || p != e.row {
-					err = fmt.Errorf("keel: table %s: hash index %s does not find its own row", name, tr.m.name)
+					err = kerr.Newf("keel: table %s: hash index %s does not find its own row", name, tr.m.name)
 				} else if i > 0 {
 					if p, ok := c.s.trees[0].get(e.row); !ok || p != e.row {
-						err = fmt.Errorf("keel: table %s: index %s holds a row the primary key does not", name, tr.m.name)
+						err = kerr.Newf("keel: table %s: index %s holds a row the primary key does not", name, tr.m.name)
 					}
 				}
 			case prev != nil && tr.m.cmp(prev, e.row, tr.m.full) > 0:
 				// An inline key whose order disagrees with Compare.
-				err = fmt.Errorf("keel: table %s: index %s is out of order", name, tr.m.name)
+				err = kerr.Newf("keel: table %s: index %s is out of order", name, tr.m.name)
 			case i > 0:
 				if p, ok := c.s.trees[0].get(e.row); !ok || p != e.row {
-					err = fmt.Errorf("keel: table %s: index %s holds a row the primary key does not", name, tr.m.name)
+					err = kerr.Newf("keel: table %s: index %s holds a row the primary key does not", name, tr.m.name)
 				}
 			}
 			prev = e.row

@@ -2,7 +2,8 @@ package table
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/keeldb/keel/internal/kerr"
 )
 
 var (
@@ -32,7 +33,7 @@ type UniqueError struct {
 }
 
 func (e *UniqueError) Error() string {
-	return fmt.Sprintf("keel: table %s: unique index %s already holds %s", e.Table, e.Index, e.Value)
+	return kerr.Sprintf("keel: table %s: unique index %s already holds %s", e.Table, e.Index, e.Value)
 }
 
 // Is makes errors.Is(err, ErrUniqueViolation) true.
@@ -46,7 +47,7 @@ type NotFoundError struct {
 }
 
 func (e *NotFoundError) Error() string {
-	return fmt.Sprintf("keel: table %s: no row with %s in index %s", e.Table, e.Value, e.Index)
+	return kerr.Sprintf("keel: table %s: no row with %s in index %s", e.Table, e.Value, e.Index)
 }
 
 // Is makes errors.Is(err, ErrNotFound) true.
@@ -64,10 +65,10 @@ type ExhaustedError struct {
 
 func (e *ExhaustedError) Error() string {
 	if e.NoFree {
-		return fmt.Sprintf("keel: table %s: sequence %s (%s..%s, increment %d) found no free value",
+		return kerr.Sprintf("keel: table %s: sequence %s (%s..%s, increment %d) found no free value",
 			e.Table, e.Sequence, e.Min, e.Max, e.Increment)
 	}
-	return fmt.Sprintf("keel: table %s: sequence %s (%s..%s, increment %d, nocycle) is exhausted",
+	return kerr.Sprintf("keel: table %s: sequence %s (%s..%s, increment %d, nocycle) is exhausted",
 		e.Table, e.Sequence, e.Min, e.Max, e.Increment)
 }
 
@@ -82,7 +83,7 @@ type SeqParamError struct {
 }
 
 func (e *SeqParamError) Error() string {
-	return fmt.Sprintf("keel: table %s: sequence %s: %s", e.Table, e.Sequence, e.Rule)
+	return kerr.Sprintf("keel: table %s: sequence %s: %s", e.Table, e.Sequence, e.Rule)
 }
 
 // Is makes errors.Is(err, ErrSchema) true.
@@ -99,7 +100,7 @@ func (e *SchemaError) Error() string {
 	if e.Table == "" {
 		return "keel: schema: " + e.Reason
 	}
-	return fmt.Sprintf("keel: table %s: %s", e.Table, e.Reason)
+	return kerr.Sprintf("keel: table %s: %s", e.Table, e.Reason)
 }
 
 // Is makes errors.Is(err, ErrSchema) true.

@@ -1,9 +1,10 @@
 package table
 
 import (
-	"fmt"
 	"sync"
 	"unsafe"
+
+	"github.com/keeldb/keel/internal/kerr"
 )
 
 // Column describes one stored column, for schema comparison and tools.
@@ -185,14 +186,14 @@ func (d *Def[R]) validate(id int) error {
 		return d.err
 	}
 	if d.id != id {
-		return &SchemaError{Table: d.Name, Reason: fmt.Sprintf("description is table %d of another module, not %d", d.id, id)}
+		return &SchemaError{Table: d.Name, Reason: kerr.Sprintf("description is table %d of another module, not %d", d.id, id)}
 	}
 	return nil
 }
 
 func (d *Def[R]) check() error {
 	bad := func(f string, args ...any) error {
-		return &SchemaError{Table: d.Name, Reason: fmt.Sprintf(f, args...)}
+		return &SchemaError{Table: d.Name, Reason: kerr.Sprintf(f, args...)}
 	}
 	if d.Name == "" {
 		return &SchemaError{Reason: "a table has no name"}
@@ -288,7 +289,7 @@ func (a *autoIncDef[T]) info() SequenceInfo {
 	in := SequenceInfo{Name: a.name, Column: a.column, Cycle: !a.p.NoCycle, Advance: a.p.Advance, Batch: a.p.Batch}
 	if s, err := NewSequence(a.name, a.name, a.p); err == nil {
 		min, max, inc := s.Range()
-		in.Min, in.Max, in.Start, in.Increment = fmt.Sprint(min), fmt.Sprint(max), fmt.Sprint(s.start), inc
+		in.Min, in.Max, in.Start, in.Increment = formatInt(min), formatInt(max), formatInt(s.start), inc
 		in.Batch = s.batch
 	}
 	return in

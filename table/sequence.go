@@ -1,7 +1,7 @@
 package table
 
 import (
-	"fmt"
+	"strconv"
 	"unsafe"
 
 	"github.com/keeldb/keel/internal/kerr"
@@ -99,7 +99,7 @@ func NewSequence[T Integer](table, name string, p SeqParams[T]) (*Sequence[T], e
 	lo, hi := typeRange[T]()
 	s := &Sequence[T]{name: name, table: table, cycle: !p.NoCycle, advance: p.Advance}
 	bad := func(rule string, args ...any) error {
-		return &SeqParamError{Table: table, Sequence: name, Rule: fmt.Sprintf(rule, args...)}
+		return &SeqParamError{Table: table, Sequence: name, Rule: kerr.Sprintf(rule, args...)}
 	}
 	s.inc = p.Increment
 	if s.inc == 0 {
@@ -116,10 +116,10 @@ func NewSequence[T Integer](table, name string, p SeqParams[T]) (*Sequence[T], e
 		s.max = p.Max
 	}
 	if s.min >= s.max {
-		return nil, bad("min %d must be less than max %d", s.min, s.max)
+		return nil, bad("min %s must be less than max %s", formatInt(s.min), formatInt(s.max))
 	}
 	if s.min <= 0 && s.max >= 0 {
-		return nil, bad("range %d..%d contains 0, the value that asks for generation", s.min, s.max)
+		return nil, bad("range %s..%s contains 0, the value that asks for generation", formatInt(s.min), formatInt(s.max))
 	}
 	span := uint64(s.max) - uint64(s.min)
 	if s.inc > 0 {
@@ -128,7 +128,7 @@ func NewSequence[T Integer](table, name string, p SeqParams[T]) (*Sequence[T], e
 		s.step = uint64(-s.inc)
 	}
 	if s.step > span {
-		return nil, bad("increment %d is larger than the range %d..%d", s.inc, s.min, s.max)
+		return nil, bad("increment %d is larger than the range %s..%s", s.inc, formatInt(s.min), formatInt(s.max))
 	}
 	s.start = s.min
 	if s.inc < 0 {
@@ -136,7 +136,7 @@ func NewSequence[T Integer](table, name string, p SeqParams[T]) (*Sequence[T], e
 	}
 	if p.HasStart {
 		if p.Start < s.min || p.Start > s.max {
-			return nil, bad("start %d is outside the range %d..%d", p.Start, s.min, s.max)
+			return nil, bad("start %s is outside the range %s..%s", formatInt(p.Start), formatInt(s.min), formatInt(s.max))
 		}
 		s.start = p.Start
 	}
@@ -212,8 +212,8 @@ func (s *Sequence[T]) state() SequenceState {
 func (s *Sequence[T]) Restore(next uint64, exhausted bool) error {
 	v := T(next)
 	if uint64(v) != next || v < s.min || v > s.max {
-		return kerr.Errorf("keel: sequence %s.%s: persisted boundary %d is outside %d..%d: %w",
-			s.table, s.name, int64(next), s.min, s.max, ErrCorruptState)
+		return kerr.Errorf("keel: sequence %s.%s: persisted boundary %d is outside %s..%s: %w",
+			s.table, s.name, int64(next), formatInt(s.min), formatInt(s.max), ErrCorruptState)
 	}
 	s.next, s.exhausted, s.left = v, exhausted, 0
 	return nil
@@ -296,7 +296,15 @@ func (s *Sequence[T]) stepFrom(v T, n uint64) (T, bool) {
 
 func (s *Sequence[T]) exhaustedError() error {
 	return &ExhaustedError{Table: s.table, Sequence: s.name,
-		Min: fmt.Sprint(s.min), Max: fmt.Sprint(s.max), Increment: s.inc}
+		Min: formatInt(s.min), Max: formatInt(s.max), Increment: s.inc}
+}
+
+// formatInt is v in decimal, as fmt.Sprint gives it.
+func formatInt[T Integer](v T) string {
+	if isSigned[T]() {
+		return strconv.FormatInt(int64(v), 10)
+	}
+	return strconv.FormatUint(uint64(v), 10)
 }
 
 func isSigned[T Integer]() bool {

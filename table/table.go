@@ -1,11 +1,11 @@
 package table
 
 import (
-	"fmt"
 	"sync"
 	"unsafe"
 
 	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/internal/kerr"
 )
 
 // Table is one table inside a transaction: it reads the transaction's own
@@ -300,7 +300,7 @@ func (c *core) add(p unsafe.Pointer) {
 func (c *core) remove(p unsafe.Pointer) {
 	for _, tr := range c.s.trees {
 		if _, ok := tr.del(tr.entry(p)); !ok {
-			panic(fmt.Sprintf("keel: table %s: index %s lost a row", c.name, tr.m.name))
+			panic(kerr.Sprintf("keel: table %s: index %s lost a row", c.name, tr.m.name))
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package table
 
 import (
-	"fmt"
 	"sync"
 	"time"
 	"unsafe"
@@ -52,7 +51,7 @@ func newDB(tables ...Schema) (*DB, error) {
 	db := &DB{byName: make(map[string]int, len(tables))}
 	for i, s := range tables {
 		if s == nil {
-			return nil, &SchemaError{Reason: fmt.Sprintf("table %d is nil", i)}
+			return nil, &SchemaError{Reason: kerr.Sprintf("table %d is nil", i)}
 		}
 		if err := s.validate(i); err != nil {
 			return nil, err
@@ -251,7 +250,7 @@ func (o Op) String() string {
 	case OpUpdate:
 		return "update"
 	}
-	return fmt.Sprintf("Op(%d)", uint8(o))
+	return kerr.Sprintf("Op(%d)", uint8(o))
 }
 
 // ChangeSet is the row changes of one table in one commit, in order.

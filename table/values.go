@@ -1,7 +1,6 @@
 package table
 
 import (
-	"fmt"
 	"sync"
 	"time"
 
@@ -27,11 +26,11 @@ import (
 func (v *View) Seek(table string, index int, lo, hi []codec.Value, loIncl, hiIncl bool, fn func(row []byte) bool) error {
 	i, ok := v.byName[table]
 	if !ok {
-		return fmt.Errorf("keel: view has no table %s", table)
+		return kerr.Newf("keel: view has no table %s", table)
 	}
 	s, ok := v.tables[i].(valueSeeker)
 	if !ok {
-		return fmt.Errorf("keel: table %s cannot be read by values", table)
+		return kerr.Newf("keel: table %s cannot be read by values", table)
 	}
 	return s.seekValues(index, lo, hi, loIncl, hiIncl, fn)
 }
@@ -100,7 +99,7 @@ func buildLayout[R any](d *Def[R]) *valueLayout {
 		for _, c := range ix.Columns {
 			p, ok := pos[c]
 			if !ok && l.err == nil {
-				l.err = fmt.Errorf("keel: table %s: index %s: no column %s", d.Name, ix.Name, c)
+				l.err = kerr.Newf("keel: table %s: index %s: no column %s", d.Name, ix.Name, c)
 			}
 			cols = append(cols, p)
 		}
@@ -143,12 +142,12 @@ func (l *valueLayout) probe(decode func([]byte) error, pos int, vals []codec.Val
 	}
 	cols := l.keys[pos]
 	if len(vals) > len(cols) {
-		return fmt.Errorf("keel: %d key values for an index of %d columns", len(vals), len(cols))
+		return kerr.Newf("keel: %d key values for an index of %d columns", len(vals), len(cols))
 	}
 	row := append([]codec.Value(nil), l.zero...)
 	for i, v := range vals {
 		if v.Kind() != l.kinds[cols[i]] {
-			return fmt.Errorf("keel: key value %d is a %v, the column is %v", i, v.Kind(), l.kinds[cols[i]])
+			return kerr.Newf("keel: key value %d is a %v, the column is %v", i, v.Kind(), l.kinds[cols[i]])
 		}
 		row[cols[i]] = v
 	}
@@ -163,7 +162,7 @@ func (l *valueLayout) probe(decode func([]byte) error, pos int, vals []codec.Val
 func seekValues[R any](r *Reader[R], index int, lo, hi []codec.Value, loIncl, hiIncl bool, fn func(row []byte) bool) error {
 	d := r.def
 	if index < 0 || index > len(d.Indexes) {
-		return fmt.Errorf("keel: table %s has no index %d", d.Name, index)
+		return kerr.Newf("keel: table %s has no index %d", d.Name, index)
 	}
 	ix := d.Primary
 	if index > 0 {
@@ -190,7 +189,7 @@ func seekValues[R any](r *Reader[R], index int, lo, hi []codec.Value, loIncl, hi
 	}
 	if ix.Hash != nil && (lb.Key == nil || hb.Key == nil || lb.Exclusive || hb.Exclusive ||
 		lb.N != len(ix.Columns) || hb.N != len(ix.Columns) || ix.Compare(lb.Key, hb.Key, len(ix.Columns)) != 0) {
-		return fmt.Errorf("keel: table %s: %s is a hash index: seek its whole key only", d.Name, ix.Name)
+		return kerr.Newf("keel: table %s: %s is a hash index: seek its whole key only", d.Name, ix.Name)
 	}
 	var buf []byte
 	for row := range r.Scan(ix, lb, hb) {

@@ -1,7 +1,6 @@
 package table
 
 import (
-	"fmt"
 	"unsafe"
 
 	"github.com/keeldb/keel/codec"
@@ -81,7 +80,7 @@ func Read[R any](v *View, d *Def[R]) *Reader[R] {
 func (v *View) Rows(table string, fn func(row []byte) error) error {
 	i, ok := v.byName[table]
 	if !ok {
-		return fmt.Errorf("keel: view has no table %s", table)
+		return kerr.Newf("keel: view has no table %s", table)
 	}
 	return v.tables[i].rows(fn)
 }

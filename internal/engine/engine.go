@@ -6,7 +6,7 @@
 // take it from here. Programs cannot import this package.
 package engine
 
-import "fmt"
+import "github.com/keeldb/keel/internal/kerr"
 
 var tableOps any
 
@@ -20,7 +20,7 @@ func RegisterTable(ops any) { tableOps = ops }
 func Table[T any]() T {
 	ops, ok := tableOps.(T)
 	if !ok {
-		panic(fmt.Sprintf("keel: engine: table registered %T, not %T", tableOps, ops))
+		panic(kerr.Sprintf("keel: engine: table registered %T, not %T", tableOps, ops))
 	}
 	return ops
 }

@@ -9,26 +9,24 @@
 // persisted state does not fit the schema: table post: ...".
 package kerr
 
-import (
-	"fmt"
-	"strings"
-)
+import "strings"
 
 // Prefix begins every message of a Keel error.
 const Prefix = "keel: "
 
 // Errorf is fmt.Errorf for a message that begins with Prefix: the error
 // wraps its %w operands as fmt.Errorf's does, so errors.Is and errors.As
-// find them, and its message holds Prefix once, at the front.
+// find them, and its message holds Prefix once, at the front. It formats
+// with Sprintf's verbs.
 func Errorf(format string, args ...any) error {
-	return &prefixed{err: fmt.Errorf(format, args...)}
+	return &prefixed{err: Newf(format, args...)}
 }
 
 type prefixed struct{ err error }
 
 func (e *prefixed) Error() string { return Trim(e.err.Error()) }
 
-// Unwrap returns fmt.Errorf's error, which unwraps to the operands.
+// Unwrap returns Newf's error, which unwraps to the operands.
 func (e *prefixed) Unwrap() error { return e.err }
 
 // Trim returns msg with Prefix once at its front, if msg begins with it,

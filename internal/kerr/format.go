@@ -1,0 +1,233 @@
+package kerr
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// The packages a module's build compiles (codec, table, reducer, runtime,
+// mod and what they import of Keel) format their messages here rather
+// than with fmt: fmt brings reflect and os, and a module package that
+// imports no fmt itself then waits for neither (BENCHMARKS.md, "Compile
+// cost"). Sprintf and Newf give fmt's output for the verbs and operands
+// those packages use: %s, %v, %q, %d, %c, %g, %w and %T, without flags or
+// widths, on strings, booleans, the predeclared integer and float types,
+// errors and Stringers. TestFormatOperands type-checks every call in those
+// packages against that list.
+
+// Any formats an operand of another type (the value of a panic, for
+// example) as fmt's %v does. Package keel sets it to fmt.Sprint; until it
+// is set, such an operand prints as its verb with "?".
+var Any func(v any) string
+
+// TypeName names an operand's type for %T as fmt does. Package keel sets
+// it.
+var TypeName func(v any) string
+
+// Sprintf is fmt.Sprintf for the verbs and operands listed above.
+func Sprintf(format string, args ...any) string {
+	return string(appendf(nil, format, args))
+}
+
+// Newf is fmt.Errorf for the verbs and operands listed above: with one %w
+// the error unwraps to its operand, with several to all of them, as
+// fmt.Errorf's does.
+func Newf(format string, args ...any) error {
+	var wrapped []error
+	msg := string(appendf(nil, format, args))
+	n := 0
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' || i+1 == len(format) {
+			continue
+		}
+		i++
+		switch format[i] {
+		case '%':
+			continue
+		case 'w':
+			if n < len(args) {
+				if err, ok := args[n].(error); ok {
+					wrapped = append(wrapped, err)
+				}
+			}
+		}
+		n++
+	}
+	switch len(wrapped) {
+	case 0:
+		return &message{msg}
+	case 1:
+		return &wrapError{msg, wrapped[0]}
+	}
+	return &wrapErrors{msg, wrapped}
+}
+
+type message struct{ msg string }
+
+func (e *message) Error() string { return e.msg }
+
+type wrapError struct {
+	msg string
+	err error
+}
+
+func (e *wrapError) Error() string { return e.msg }
+func (e *wrapError) Unwrap() error { return e.err }
+
+type wrapErrors struct {
+	msg  string
+	errs []error
+}
+
+func (e *wrapErrors) Error() string   { return e.msg }
+func (e *wrapErrors) Unwrap() []error { return e.errs }
+
+// Value formats v as fmt's %v does: a string, an error, a Stringer, a
+// boolean or a number itself, another value through Any.
+func Value(v any) string { return string(appendArg(nil, 'v', v)) }
+
+func appendf(b []byte, format string, args []any) []byte {
+	n := 0
+	for i := 0; i < len(format); i++ {
+		c := format[i]
+		if c != '%' {
+			b = append(b, c)
+			continue
+		}
+		if i+1 == len(format) {
+			return append(b, "%!(NOVERB)"...)
+		}
+		i++
+		verb := format[i]
+		if verb == '%' {
+			b = append(b, '%')
+			continue
+		}
+		if n == len(args) {
+			b = append(b, '%', '!', verb)
+			b = append(b, "(MISSING)"...)
+			continue
+		}
+		b = appendArg(b, verb, args[n])
+		n++
+	}
+	if n < len(args) {
+		b = append(b, "%!(EXTRA"...)
+		for i, a := range args[n:] {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, ' ')
+			if TypeName != nil && a != nil {
+				b = append(append(b, TypeName(a)...), '=')
+			}
+			b = appendArg(b, 'v', a)
+		}
+		b = append(b, ')')
+	}
+	return b
+}
+
+type stringer interface{ String() string }
+
+func appendArg(b []byte, verb byte, a any) []byte {
+	if verb == 'T' {
+		if a == nil {
+			return append(b, "<nil>"...)
+		}
+		if TypeName != nil {
+			return append(b, TypeName(a)...)
+		}
+		return append(b, "%!T(?)"...)
+	}
+	text := func(s string) ([]byte, bool) {
+		switch verb {
+		case 'v', 's', 'w':
+			return append(b, s...), true
+		case 'q':
+			return strconv.AppendQuote(b, s), true
+		}
+		return b, false
+	}
+	switch v := a.(type) {
+	case nil:
+		if verb == 'v' {
+			return append(b, "<nil>"...)
+		}
+		return append(append(b, '%', '!', verb), "(<nil>)"...)
+	case string:
+		if r, ok := text(v); ok {
+			return r
+		}
+	case error:
+		if r, ok := text(v.Error()); ok {
+			return r
+		}
+	case stringer:
+		if r, ok := text(v.String()); ok {
+			return r
+		}
+	case bool:
+		if verb == 'v' || verb == 't' {
+			return strconv.AppendBool(b, v)
+		}
+	case int:
+		return appendInt(b, verb, int64(v))
+	case int8:
+		return appendInt(b, verb, int64(v))
+	case int16:
+		return appendInt(b, verb, int64(v))
+	case int32:
+		return appendInt(b, verb, int64(v))
+	case int64:
+		return appendInt(b, verb, v)
+	case uint:
+		return appendUint(b, verb, uint64(v))
+	case uint8:
+		return appendUint(b, verb, uint64(v))
+	case uint16:
+		return appendUint(b, verb, uint64(v))
+	case uint32:
+		return appendUint(b, verb, uint64(v))
+	case uint64:
+		return appendUint(b, verb, v)
+	case uintptr:
+		return appendUint(b, verb, uint64(v))
+	case float64:
+		if verb == 'v' || verb == 'g' {
+			return strconv.AppendFloat(b, v, 'g', -1, 64)
+		}
+	case float32:
+		if verb == 'v' || verb == 'g' {
+			return strconv.AppendFloat(b, float64(v), 'g', -1, 32)
+		}
+	}
+	if Any != nil && (verb == 'v' || verb == 's') {
+		return append(b, Any(a)...)
+	}
+	return append(append(b, '%', '!', verb), "(?)"...)
+}
+
+func appendInt(b []byte, verb byte, v int64) []byte {
+	switch verb {
+	case 'v', 'd':
+		return strconv.AppendInt(b, v, 10)
+	case 'c':
+		return utf8.AppendRune(b, rune(v))
+	case 'q':
+		return strconv.AppendQuoteRune(b, rune(v))
+	}
+	return append(append(b, '%', '!', verb), "(?)"...)
+}
+
+func appendUint(b []byte, verb byte, v uint64) []byte {
+	switch verb {
+	case 'v', 'd':
+		return strconv.AppendUint(b, v, 10)
+	case 'c':
+		return utf8.AppendRune(b, rune(v))
+	case 'q':
+		return strconv.AppendQuoteRune(b, rune(v))
+	}
+	return append(append(b, '%', '!', verb), "(?)"...)
+}
