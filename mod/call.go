@@ -92,8 +92,22 @@ func Run[A, R any](ctx context.Context, conn Conn, caller reducer.Identity, f *r
 
 // pools holds, for each reducer, the pendings of finished synchronous
 // calls for the next ones to reuse: a *sync.Pool of *pending[A, R] per
-// *reducer.Func[A, R].
+// *reducer.Func[A, R]. Only poolOf touches it: a generic function whose
+// body named it would make every module package that instantiates the
+// function compile the methods of the generic map inside sync.Map again.
 var pools sync.Map
+
+// poolOf returns the pool of the reducer f, making it with newPending on
+// the first call.
+//
+//go:noinline
+func poolOf(f any, newPending func() any) *sync.Pool {
+	if pool, ok := pools.Load(f); ok {
+		return pool.(*sync.Pool)
+	}
+	pool, _ := pools.LoadOrStore(f, &sync.Pool{New: newPending})
+	return pool.(*sync.Pool)
+}
 
 // runLocal is Run on a database in this process with a context that is
 // never done: the call's pending comes from its reducer's pool and goes
@@ -102,18 +116,15 @@ var pools sync.Map
 // returns only after the finish is complete). The call goes to the
 // runtime directly: Run checked f already.
 func runLocal[A, R any](ctx context.Context, rt *runtime.Runtime, caller reducer.Identity, f *reducer.Func[A, R], args A) (R, error) {
-	pool, ok := pools.Load(f)
-	if !ok {
-		pool, _ = pools.LoadOrStore(f, &sync.Pool{New: func() any { return new(pending[A, R]) }})
-	}
-	p := pool.(*sync.Pool).Get().(*pending[A, R])
+	pool := poolOf(f, func() any { return new(pending[A, R]) })
+	p := pool.Get().(*pending[A, R])
 	p.f, p.args = f, args
 	p.call = Call{Reducer: &f.Def, Caller: caller, Body: p, Ctx: ctx, Size: int(unsafe.Sizeof(*p))}
 	err := rt.Do(&p.call)
 	res := p.res
 	if p.call.Finished() {
 		*p = pending[A, R]{}
-		pool.(*sync.Pool).Put(p)
+		pool.Put(p)
 	}
 	return res, err
 }
