@@ -32,6 +32,9 @@ type listedPackage struct {
 
 func listDeps(t *testing.T) []listedPackage {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
 	out, err := exec.Command("go", "list", "-deps", "-export", "-json", chainRoot).Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
