@@ -209,25 +209,30 @@ func appendArg(b []byte, verb byte, a any) []byte {
 }
 
 func appendInt(b []byte, verb byte, v int64) []byte {
-	switch verb {
-	case 'v', 'd':
-		return strconv.AppendInt(b, v, 10)
-	case 'c':
-		return utf8.AppendRune(b, rune(v))
-	case 'q':
-		return strconv.AppendQuoteRune(b, rune(v))
+	if v < 0 {
+		return appendInteger(b, verb, true, -uint64(v))
 	}
-	return append(append(b, '%', '!', verb), "(?)"...)
+	return appendInteger(b, verb, false, uint64(v))
 }
 
-func appendUint(b []byte, verb byte, v uint64) []byte {
+func appendUint(b []byte, verb byte, v uint64) []byte { return appendInteger(b, verb, false, v) }
+
+// appendInteger formats the integer -mag (neg) or mag as fmt does.
+func appendInteger(b []byte, verb byte, neg bool, mag uint64) []byte {
+	r := utf8.RuneError // fmt's %c and %q of what is not a code point
+	if !neg && mag <= utf8.MaxRune {
+		r = rune(mag)
+	}
 	switch verb {
 	case 'v', 'd':
-		return strconv.AppendUint(b, v, 10)
+		if neg {
+			b = append(b, '-')
+		}
+		return strconv.AppendUint(b, mag, 10)
 	case 'c':
-		return utf8.AppendRune(b, rune(v))
+		return utf8.AppendRune(b, r)
 	case 'q':
-		return strconv.AppendQuoteRune(b, rune(v))
+		return strconv.AppendQuoteRune(b, r)
 	}
 	return append(append(b, '%', '!', verb), "(?)"...)
 }

@@ -29,6 +29,7 @@ func TestSprintfMatchesFmt(t *testing.T) {
 		{"%v %v %v", []any{-3, uint64(4), true}},
 		{"%g %v %g %v", []any{1.5, 1e21, float32(0.1), math.Inf(-1)}},
 		{"%c %c %q", []any{'x', uint8('y'), 'é'}},
+		{"%c %c %q %q", []any{-1, uint64(1<<32 + 'a'), int64(-5), uint32(0x110000)}},
 		{"%v: %s: %q", []any{err, err, err}},
 		{"%v %s %q", []any{named{"a"}, named{"b"}, time.Second}},
 		{"100%% sure", nil},
