@@ -7,6 +7,9 @@
 // Errorf keeps the prefix at the front and drops it where a wrapped
 // error's message is spliced in, so that a user reads "keel: replay ...:
 // persisted state does not fit the schema: table post: ...".
+//
+// It also formats without fmt (Sprintf, Newf), for the packages a
+// module's build compiles; see format.go.
 package kerr
 
 import "strings"
