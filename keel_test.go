@@ -470,6 +470,9 @@ func TestRowsReadTheSame(t *testing.T) {
 	got[1] = r
 	check := func(what string, rows []kinds.Sample) {
 		t.Helper()
+		if len(rows) != len(got) {
+			t.Fatalf("%s: %d rows, %d were written", what, len(rows), len(got))
+		}
 		for i := range rows {
 			if !reflect.DeepEqual(rows[i], got[i]) {
 				t.Errorf("%s: row %d\n%#v\nreturned as\n%#v", what, i, rows[i], got[i])

@@ -179,10 +179,18 @@ func TestScheduleAcrossRestart(t *testing.T) {
 	clock.Advance(time.Minute)
 	db2 := keeltest.Open(t, dir, schedmod.Module, clock.options())
 	waitSent(t, db2, "tick", "later")
-	v, _ := schedmod.NewClient(db2, "t").View(t.Context())
+	v, err := schedmod.NewClient(db2, "t").View(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
 	for r := range v.Reminder().All() {
+		n++
 		if r.Text != "tick" || !r.At.After(clock.Now()) {
 			t.Fatalf("reminder after the restart: %+v", r)
 		}
+	}
+	if n != 1 {
+		t.Fatalf("%d reminders after the restart, want the repeating one", n)
 	}
 }

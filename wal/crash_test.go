@@ -238,6 +238,9 @@ func TestCrash(t *testing.T) {
 	}
 	t.Logf("%d acknowledged calls, %d live posts, %d calls in flight at the kills (%d a round on average)",
 		total, len(model.posts), inFlight, inFlight / *crashRounds)
+	if total == 0 {
+		t.Fatal("no child acknowledged a call before its kill: the rounds checked nothing")
+	}
 }
 
 // runCrashChild runs the writer for delay and kills it with SIGKILL. It
