@@ -26,7 +26,7 @@ var TypeName func(v any) string
 
 // Sprintf is fmt.Sprintf for the verbs and operands listed above.
 func Sprintf(format string, args ...any) string {
-	return string(appendf(nil, format, args))
+	return string(appendf(nil, format, args, nil))
 }
 
 // Newf is fmt.Errorf for the verbs and operands listed above: with one %w
@@ -34,25 +34,7 @@ func Sprintf(format string, args ...any) string {
 // fmt.Errorf's does.
 func Newf(format string, args ...any) error {
 	var wrapped []error
-	msg := string(appendf(nil, format, args))
-	n := 0
-	for i := 0; i < len(format); i++ {
-		if format[i] != '%' || i+1 == len(format) {
-			continue
-		}
-		i++
-		switch format[i] {
-		case '%':
-			continue
-		case 'w':
-			if n < len(args) {
-				if err, ok := args[n].(error); ok {
-					wrapped = append(wrapped, err)
-				}
-			}
-		}
-		n++
-	}
+	msg := string(appendf(nil, format, args, &wrapped))
 	switch len(wrapped) {
 	case 0:
 		return &message{msg}
@@ -82,11 +64,9 @@ type wrapErrors struct {
 func (e *wrapErrors) Error() string   { return e.msg }
 func (e *wrapErrors) Unwrap() []error { return e.errs }
 
-// Value formats v as fmt's %v does: a string, an error, a Stringer, a
-// boolean or a number itself, another value through Any.
-func Value(v any) string { return string(appendArg(nil, 'v', v)) }
-
-func appendf(b []byte, format string, args []any) []byte {
+// appendf appends format with its operands; where wrapped is not nil, it
+// collects the errors of the %w operands into it.
+func appendf(b []byte, format string, args []any, wrapped *[]error) []byte {
 	n := 0
 	for i := 0; i < len(format); i++ {
 		c := format[i]
@@ -107,6 +87,9 @@ func appendf(b []byte, format string, args []any) []byte {
 			b = append(b, '%', '!', verb)
 			b = append(b, "(MISSING)"...)
 			continue
+		}
+		if err, ok := args[n].(error); ok && verb == 'w' && wrapped != nil {
+			*wrapped = append(*wrapped, err)
 		}
 		b = appendArg(b, verb, args[n])
 		n++

@@ -71,9 +71,6 @@ func TestSprintfUnknownOperands(t *testing.T) {
 	if got, want := Sprintf("panic: %v", struct{ A int }{1}), "panic: {1}"; got != want {
 		t.Errorf("with Any: %q, want %q", got, want)
 	}
-	if got, want := Value(struct{ A int }{2}), "{2}"; got != want {
-		t.Errorf("Value with Any: %q, want %q", got, want)
-	}
 }
 
 func TestNewfWrapsAsFmt(t *testing.T) {
