@@ -19,30 +19,36 @@ import (
 // The cases: children that each do one kind of operation a few times, one
 // call at a time, under SyncAlways. TestCutAtEachSync kills each at its
 // k-th fsync for k = 1, 2, ... and cuts the power there.
+//
+// Each case names the fewest fsyncs it must reach, somewhat below what it
+// makes here, so that a tracer that stops seeing them, or a child that
+// stops doing what the case says, fails the test instead of passing it
+// with nothing cut.
 var cases = []struct {
 	name, mode string
 	opts       keel.Options
+	minSyncs   int
 }{
 	// The first open of a new directory: the directory itself, LOCK,
 	// schema.json (temporary file, rename, fsync of the directory), the
 	// log directory and its first segment, the init reducer's commit; then
 	// one call and a clean close (trimming the preallocated tail).
-	{"first-open", "create", keel.Options{}},
+	{"first-open", "create", keel.Options{}, 8},
 	// Snapshots taken one after another with calls between: the
 	// temporary file, its fsync, the log's fsync through its index, the
 	// rename, the directory's fsync, and from the third on the pruning
 	// of the oldest snapshot and the segments wholly before the oldest
 	// one kept. Small segments, so that there are segments to prune.
-	{"snapshot", "snapshots", keel.Options{SegmentSize: 2 << 10, SnapshotEvery: -1, SnapshotBytes: -1, KeepSnapshots: 2}},
+	{"snapshot", "snapshots", keel.Options{SegmentSize: 2 << 10, SnapshotEvery: -1, SnapshotBytes: -1, KeepSnapshots: 2}, 40},
 	// Tiny segments: every few calls the tail segment's preallocated
 	// zeros are trimmed, tidwall/wal fsyncs it and starts the next, the
 	// log fsyncs the new one and the directory, and the next write
 	// preallocates (and fsyncs) the new tail.
-	{"rotation", "rotate", keel.Options{SegmentSize: 1 << 10, SnapshotEvery: -1, SnapshotBytes: -1}},
+	{"rotation", "rotate", keel.Options{SegmentSize: 1 << 10, SnapshotEvery: -1, SnapshotBytes: -1}, 40},
 	// Large segments and large rows: the log preallocates the tail
 	// segment 1 MiB at a time (write the zeros, fsync them) as the
 	// entries reach the end of the zeros, and trims them at close.
-	{"preallocation", "prealloc", keel.Options{SegmentSize: 8 << 20, SnapshotEvery: -1, SnapshotBytes: -1}},
+	{"preallocation", "prealloc", keel.Options{SegmentSize: 8 << 20, SnapshotEvery: -1, SnapshotBytes: -1}, 32},
 }
 
 func caseOptions(mode string) keel.Options {
@@ -74,6 +80,9 @@ func TestCutAtEachSync(t *testing.T) {
 					t.Fatalf("%s, cut before fsync %d: %v", c.name, k, err)
 				}
 				if !reached {
+					if k-1 < c.minSyncs {
+						t.Fatalf("%s: the child made %d fsyncs, fewer than the %d the case must reach", c.name, k-1, c.minSyncs)
+					}
 					t.Logf("%s: cut before each of its %d fsyncs, all consistent, nothing acknowledged lost", c.name, k-1)
 					return
 				}
