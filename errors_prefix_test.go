@@ -81,7 +81,7 @@ func TestErrorsOnePrefix(t *testing.T) {
 	}
 	onePrefix(t, "nil module", err)
 
-	db.Close()
+	keeltest.Close(t, db)
 	_, err = keel.Run(t.Context(), db, "t", m.AddPost, testmod.AddPostArgs{Slug: "c"})
 	if !errors.Is(err, keel.ErrClosed) {
 		t.Fatalf("closed: %v", err)

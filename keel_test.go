@@ -115,7 +115,7 @@ func TestNoIDReusedAfterReopen(t *testing.T) {
 				t.Fatalf("post %s has id %d, handed to %s", slug, id, used[id])
 			}
 		}
-		if err := db.Close(); err != nil {
+		if err := keeltest.Close(t, db); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -258,7 +258,7 @@ func TestFullDisk(t *testing.T) {
 	}
 	// Views after the failure show only what is durable.
 	after := postIDs(t, db, m)
-	db.Close()
+	keeltest.Close(t, db)
 	db2, m2 := open(t, dir, keel.Options{SegmentSize: 64 << 10})
 	there := postIDs(t, db2, m2)
 	for slug := range after {
@@ -326,7 +326,7 @@ func TestForeignData(t *testing.T) {
 	ours := t.TempDir()
 	db, m := open(t, ours, keel.Options{})
 	add(t, db, m, "a")
-	db.Close()
+	keeltest.Close(t, db)
 
 	snaps, _ := filepath.Glob(filepath.Join(theirs, "snapshot-*"))
 	foreign := filepath.Join(ours, filepath.Base(snaps[0]))
@@ -378,7 +378,7 @@ func TestTornEntryInSnapshot(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := postIDs(t, db, m)
-			db.Close()
+			keeltest.Close(t, db)
 			segs, _ := filepath.Glob(filepath.Join(dir, "log", "0*"))
 			last := segs[len(segs)-1]
 			rep, err := wal.ReadSegment(wal.Segment{Path: last, First: 1})
@@ -410,7 +410,7 @@ func TestTornEntryInSnapshot(t *testing.T) {
 			}
 			p := add(t, db, m, "later")
 			want["later"] = p.ID
-			db.Close()
+			keeltest.Close(t, db)
 			db, m = open(t, dir, o)
 			if got := postIDs(t, db, m); !mapsEqual(got, want) {
 				t.Fatalf("after a second reopen: %v, want %v", got, want)
@@ -490,7 +490,7 @@ func TestRowsReadTheSame(t *testing.T) {
 	if got[0].Bytes[0] != 1 || got[0].Note != "" || got[0].Cache != nil || got[0].Ints != nil || got[0].At.Location() != time.UTC {
 		t.Fatalf("stored row not normalised: %#v", got[0])
 	}
-	db.Close()
+	keeltest.Close(t, db)
 	db2 := keeltest.Open(t, dir, kinds.Module, keel.Options{})
 	check("after reopening", view(db2))
 }
@@ -531,7 +531,7 @@ func TestEncodePanics(t *testing.T) {
 	if _, err := keel.Run(t.Context(), db, "t", put, "b"); err != nil {
 		t.Fatalf("after the panic: %v", err)
 	}
-	db.Close()
+	keeltest.Close(t, db)
 	mod2, _, def2 := encodeBomb()
 	db2 := keeltest.Open(t, dir, mod2, keel.Options{})
 	v, err := db2.View(t.Context())
@@ -573,7 +573,7 @@ func TestReadOnly(t *testing.T) {
 		add(t, db, m, fmt.Sprint("p", i))
 	}
 	want := postIDs(t, db, m)
-	db.Close()
+	keeltest.Close(t, db)
 	segs, _ := filepath.Glob(filepath.Join(dir, "log", "0*"))
 	f, _ := os.OpenFile(segs[len(segs)-1], os.O_WRONLY|os.O_APPEND, 0)
 	f.Write([]byte{40, 2, 9, 9, 9}) // a torn entry
@@ -592,7 +592,7 @@ func TestReadOnly(t *testing.T) {
 	if err := ro.Snapshot(); err == nil {
 		t.Fatal("snapshot of a read-only database")
 	}
-	ro.Close()
+	keeltest.Close(t, ro)
 	if after := hashDir(t, dir); after != before {
 		t.Fatal("a read-only open changed the directory")
 	}
@@ -626,7 +626,7 @@ func TestStats(t *testing.T) {
 	if s.Commits != 5 || s.Log.Entries != 5 || s.Log.Syncs == 0 || s.Log.Groups == 0 {
 		t.Fatalf("stats %+v", s)
 	}
-	db.Close()
+	keeltest.Close(t, db)
 	db2, _ := open(t, dir, keel.Options{})
 	post = seq(db2).Sequences[0]
 	if post.Next != "7" || post.Persisted != "7" {
@@ -653,7 +653,7 @@ func TestViewTxID(t *testing.T) {
 // be called again.
 func TestClosed(t *testing.T) {
 	db, m := open(t, t.TempDir(), keel.Options{})
-	if err := db.Close(); err != nil {
+	if err := keeltest.Close(t, db); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {

@@ -175,7 +175,7 @@ func TestScheduleAcrossRestart(t *testing.T) {
 	if _, err := c.Remind(t.Context(), "tick", clock.Now().Add(10*time.Second), 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
+	keeltest.Close(t, db)
 	clock.Advance(time.Minute)
 	db2 := keeltest.Open(t, dir, schedmod.Module, clock.options())
 	waitSent(t, db2, "tick", "later")

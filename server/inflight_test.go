@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/keeldb/keel/internal/keeltest"
 	"github.com/keeldb/keel/server"
 )
 
@@ -51,7 +52,7 @@ func TestSubmitRefused(t *testing.T) {
 	f := newFixture(t, false, server.Options{})
 	c := f.dialJSON(t, "")
 	c.expect("InitialConnection")
-	if err := f.db.Close(); err != nil {
+	if err := keeltest.Close(t, f.db); err != nil {
 		t.Fatal(err)
 	}
 	c.send(`[{"CallReducer":{"request_id":1,"reducer":"AddTeam","args":[1,"a",1]}},

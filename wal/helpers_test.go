@@ -3,7 +3,9 @@ package wal_test
 import (
 	"errors"
 	"fmt"
+	"os/exec"
 	"sort"
+	"syscall"
 	"testing"
 
 	"github.com/keeldb/keel"
@@ -64,10 +66,11 @@ func (d *testDB) check() {
 	}
 }
 
-// mustClose closes the database and fails the test on an error.
+// mustClose checks and closes the database (keeltest.Close) and fails
+// the test on an error.
 func (d *testDB) mustClose() {
 	d.t.Helper()
-	if err := d.Close(); err != nil {
+	if err := keeltest.Close(d.t, d.DB); err != nil {
 		d.t.Fatalf("close: %v", err)
 	}
 }
@@ -101,4 +104,22 @@ func (d *testDB) posts() []string {
 // postLine is a post as "id slug author title".
 func postLine(p testmod.Post) string {
 	return fmt.Sprintf("%d %s %s %s", p.ID, p.Slug, p.Author, p.Title)
+}
+
+// killed returns nil when err, what a child's cmd.Wait returned, says
+// SIGKILL ended the child, and otherwise an error: a child that exited
+// or died of anything else before its kill did not run what its test
+// checks.
+func killed(err error) error {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
+			return nil
+		}
+		return fmt.Errorf("the child ended before its kill: %v", err)
+	}
+	if err == nil {
+		return errors.New("the child exited with status 0 before its kill")
+	}
+	return fmt.Errorf("waiting for the child: %w", err)
 }
