@@ -257,7 +257,9 @@ func runCrashChild(t *testing.T, dir string, round int, seed uint64, delay time.
 	}
 	time.Sleep(delay + 20*time.Millisecond)
 	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
+	if err := killed(cmd.Wait()); err != nil {
+		t.Fatalf("round %d: %v; its output:\n%s", round, err, out.String())
+	}
 	var acked []string
 	began := map[string]inflight{} // by writer and slug
 	sc := bufio.NewScanner(&out)

@@ -172,7 +172,9 @@ func runMigChild(t *testing.T, dir, name string, delay time.Duration) (map[uint6
 		}
 	}
 	io.Copy(io.Discard, out)
-	cmd.Wait()
+	if err := killed(cmd.Wait()); err != nil {
+		t.Fatalf("child %s: %v", name, err)
+	}
 	return acked, opened
 }
 
