@@ -1,6 +1,7 @@
 package evolve
 
 import (
+	"maps"
 	"slices"
 	"testing"
 
@@ -16,12 +17,15 @@ func TestDeclarations(t *testing.T) {
 	for _, c := range PostDef.Columns {
 		defaults[c.Name] = c.Default
 	}
+	// Every column, so that a missing one is not read as having no
+	// default; a default equal to the zero value is stored as none.
 	want := map[string]string{"id": "", "title": "", "status": `"draft"`, "score": "-5", "at": `"2024-01-02T03:04:05Z"`,
 		"note": `"a, b"`, "ratio": "0.5", "flag": "true", "zero": ""}
-	for k, v := range want {
-		if defaults[k] != v {
-			t.Errorf("column %s has default %q, want %q", k, defaults[k], v)
-		}
+	if !maps.Equal(defaults, want) {
+		t.Errorf("post's defaults %q, want %q", defaults, want)
+	}
+	if len(TagDef.Columns) != 2 || TagDef.Columns[1].Name != "weight" || TagDef.Columns[1].Default != "1" {
+		t.Errorf("tag's columns %+v, want weight with default 1", TagDef.Columns)
 	}
 	if !slices.Equal(Module.Dropped, []string{"tag.color", "comment"}) {
 		t.Errorf("Dropped = %v", Module.Dropped)
