@@ -263,7 +263,11 @@ func printRows(w io.Writer, names []string, cells [][]string, asJSON bool) error
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "(%d rows)\n", len(cells))
+	if len(cells) == 1 {
+		fmt.Fprintln(w, "(1 row)")
+	} else {
+		fmt.Fprintf(w, "(%d rows)\n", len(cells))
+	}
 	return nil
 }
 
