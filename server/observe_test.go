@@ -99,5 +99,10 @@ func TestFirstSubscribeWhileCalls(t *testing.T) {
 				}
 			}
 		}
+		// Every team was seen once; nothing more may come (a team sent
+		// both in SubscribeApplied and in an update after it).
+		if m, err := s.tryNext(200 * time.Millisecond); err == nil {
+			t.Fatalf("round %d: %s %s after every team", round, m.typ, m.raw)
+		}
 	}
 }
