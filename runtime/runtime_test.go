@@ -440,6 +440,12 @@ func TestSubmitterOrder(t *testing.T) {
 					last = id
 				}
 			}
+			// Wait returns after Notify ran: every call has finished.
+			mu.Lock()
+			defer mu.Unlock()
+			if len(finished) != len(calls) {
+				t.Fatalf("%d of the %d calls notified their finish", len(finished), len(calls))
+			}
 			for i, k := range finished {
 				if i != k {
 					t.Fatalf("calls finished out of order: %v", finished[:i+1])
@@ -779,6 +785,7 @@ func TestStatsSequences(t *testing.T) {
 // the executor held the first, taken from the queue but not yet run.)
 func TestSubmitThenInline(t *testing.T) {
 	m, rt := open(t)
+	inline := 0
 	for i := range 2000 {
 		c, first := submit(t.Context(), rt, m.AddPost, testmod.AddPostArgs{Slug: fmt.Sprint("a", i)})
 		if i%2 == 0 {
@@ -786,7 +793,9 @@ func TestSubmitThenInline(t *testing.T) {
 			}
 		}
 		second, ran, err := runtime.Inline(rt, t.Context(), "tester", m.AddPost, testmod.AddPostArgs{Slug: fmt.Sprint("b", i)})
-		if !ran {
+		if ran {
+			inline++
+		} else {
 			second, err = call(t.Context(), rt, m.AddPost, testmod.AddPostArgs{Slug: fmt.Sprint("b", i)})
 		}
 		if err != nil {
@@ -799,4 +808,10 @@ func TestSubmitThenInline(t *testing.T) {
 			t.Fatalf("call %d: the call submitted first ran second (ids %d and %d)", i, first.res.ID, second.ID)
 		}
 	}
+	// Inline runs a call only where nothing is queued or running; with
+	// none run inline the order above was a plain call's.
+	if inline == 0 {
+		t.Fatal("no call of the 2,000 ran inline")
+	}
+	t.Logf("%d of 2,000 calls ran inline", inline)
 }
