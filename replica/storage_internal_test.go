@@ -2,6 +2,7 @@ package replica
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -85,6 +86,22 @@ func TestStorageRecent(t *testing.T) {
 			}
 			// The caller may append to what Entries returns.
 			_ = append(got, &pb.Entry{})
+		}
+		// With no size bound every entry of the range comes back, so
+		// that entries missing from a bounded read's end are seen.
+		lo := l.FirstIndex() + uint64(rng.IntN(int(l.LastIndex()-l.FirstIndex()+1)))
+		hi := l.LastIndex() + 1
+		all, err := s.Entries(lo, hi, math.MaxUint64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if uint64(len(all)) != hi-lo {
+			t.Fatalf("entries %d–%d with no size bound: %d of them", lo, hi, len(all))
+		}
+		for i, e := range all {
+			if e.GetIndex() != lo+uint64(i) {
+				t.Fatalf("entries %d–%d: entry %d is index %d", lo, hi, i, e.GetIndex())
+			}
 		}
 		sum := 0
 		for _, e := range s.recent {
