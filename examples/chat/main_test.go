@@ -97,22 +97,27 @@ func TestChatGoClients(t *testing.T) {
 	if err := b.SendMessage(ctx, "  "); err == nil || !strings.Contains(err.Error(), "must not be empty") {
 		t.Fatalf("an empty message: %v", err)
 	}
-	online := func(r *remote.Remote, id string) (bool, bool) {
+	user := func(r *remote.Remote, id string) (chat.User, bool) {
 		for u := range r.DB.User.All() {
 			if u.Identity == id {
-				return u.Online, true
+				return u, true
 			}
 		}
-		return false, false
+		return chat.User{}, false
 	}
 	aid := string(a.Identity())
-	if on, ok := online(b, aid); !ok || !on {
-		t.Fatalf("b sees ada online=%v (known %v)", on, ok)
+	if u, ok := user(b, aid); !ok || !u.Online || u.Name != "ada" {
+		t.Fatalf("b sees ada as %+v (known %v)", u, ok)
 	}
 	a.Close()
+	// The disconnect reducer keeps the row and clears its flag.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if on, _ := online(b, aid); !on {
+		u, ok := user(b, aid)
+		if !ok {
+			t.Fatal("ada's row went with her connection")
+		}
+		if !u.Online {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -126,7 +131,7 @@ func TestChatGoClients(t *testing.T) {
 // what arrives.
 func TestChatTerminal(t *testing.T) {
 	addr := startServer(t)
-	_, w := dialGo(t, addr)
+	g, w := dialGo(t, addr)
 	var out bytes.Buffer
 	in := strings.NewReader("/name bob\nhi from the terminal\n")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -134,7 +139,22 @@ func TestChatTerminal(t *testing.T) {
 	if err := terminal(ctx, "ws://"+addr+"/ws", "", "", in, &out); err != nil {
 		t.Fatal(err)
 	}
+	// terminal has closed its connection: its callbacks have run.
+	if got := out.String(); strings.Contains(got, "error:") || !strings.Contains(got, "bob: hi from the terminal\n") {
+		t.Fatalf("the terminal printed %q", got)
+	}
 	w.wait(t, "hi from the terminal")
+	named := false
+	for m := range g.DB.Message.All() {
+		for u := range g.DB.User.All() {
+			if m.Text == "hi from the terminal" && u.Identity == m.Sender {
+				named = u.Name == "bob"
+			}
+		}
+	}
+	if !named {
+		t.Fatal("the terminal's /name bob did not name the sender of its message")
+	}
 }
 
 // TestChatBrowser drives the page in headless Chromium: a message sent in

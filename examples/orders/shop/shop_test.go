@@ -88,12 +88,20 @@ func TestIncreasingWithinPartition(t *testing.T) {
 		}
 		last[s] = o.ID
 	}
-	v, _ := c.View(t.Context())
-	prev := int64(0)
+	v, err := c.View(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev, n := int64(0), 0
 	for o := range v.Order().ByPK().FilterShop("b") {
 		if o.ID <= prev {
 			t.Fatalf("shop b: id %d after %d", o.ID, prev)
 		}
 		prev = o.ID
+		n++
+	}
+	// Shop b took the orders with i*7%3 == 1: 17 of the 50.
+	if n != 17 {
+		t.Fatalf("shop b has %d orders, want 17", n)
 	}
 }
