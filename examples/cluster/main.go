@@ -73,12 +73,18 @@ func main() {
 		ch := make(chan os.Signal, 1)
 		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 		<-ch
+		if err := c.stop(); err != nil {
+			fail(err)
+		}
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if _, err := demo(ctx, c, os.Stdout); err != nil {
 		c.stop()
+		fail(err)
+	}
+	if err := c.stop(); err != nil {
 		fail(err)
 	}
 }
@@ -174,26 +180,36 @@ func (c *cluster) kill(nd *node) {
 
 // stop interrupts every node (each closes its database) and waits for
 // them, killing those that do not end within 5 s.
-func (c *cluster) stop() {
+// stop interrupts every node and waits for it to exit, killing one that
+// has not within 5 s. It returns what went wrong: a node that exited with
+// an error (its database's close failed, say) or had to be killed. Once
+// stopped, stopping again does nothing.
+func (c *cluster) stop() error {
 	for _, nd := range c.nodes {
 		if nd.cmd != nil {
 			nd.cmd.Process.Signal(os.Interrupt)
 		}
 	}
+	var errs []error
 	for _, nd := range c.nodes {
 		if nd.cmd == nil {
 			continue
 		}
-		done := make(chan struct{})
-		go func() { nd.cmd.Wait(); close(done) }()
+		done := make(chan error, 1)
+		go func() { done <- nd.cmd.Wait() }()
 		select {
-		case <-done:
+		case err := <-done:
+			if err != nil {
+				errs = append(errs, fmt.Errorf("node %d: %w", nd.id, err))
+			}
 		case <-time.After(5 * time.Second):
 			nd.cmd.Process.Kill()
 			<-done
+			errs = append(errs, fmt.Errorf("node %d did not stop within 5 s of its interrupt, killed", nd.id))
 		}
 		nd.cmd = nil
 	}
+	return errors.Join(errs...)
 }
 
 // status asks every running node for its status.
