@@ -292,6 +292,7 @@ func TestRandomSet(t *testing.T) {
 		for _, u := range s.Delta(changes, db) {
 			for _, k := range u.Subscribers {
 				b := held[k]
+				before := maps.Clone(b)
 				for _, r := range u.Deletes {
 					key := rowString(r)
 					if b[key] == 0 {
@@ -303,6 +304,10 @@ func TestRandomSet(t *testing.T) {
 				}
 				for _, r := range u.Inserts {
 					b[rowString(r)]++
+				}
+				if maps.Equal(before, b) {
+					t.Fatalf("seed %d (rerun with -query.seed=%d), transaction %d, %s: an update that changes none of subscriber %d's rows (%d deletes, %d inserts)",
+						seed, seed, tx, u.Query, k.id, len(u.Deletes), len(u.Inserts))
 				}
 			}
 		}
