@@ -27,13 +27,14 @@ func TestClientCommands(t *testing.T) {
 	hs := httptest.NewServer(srv)
 	url := "ws" + strings.TrimPrefix(hs.URL, "http")
 
-	subOut := make(chan string, 1)
+	type result struct {
+		out  string
+		code int
+	}
+	subOut := make(chan result, 1)
 	go func() {
 		out, code := runCmd("subscribe", "-n", "2", url, "SELECT * FROM message")
-		if code != 0 {
-			out = "exit status " + out
-		}
-		subOut <- out
+		subOut <- result{out, code}
 	}()
 	time.Sleep(200 * time.Millisecond) // let the subscription start
 
@@ -54,9 +55,12 @@ func TestClientCommands(t *testing.T) {
 		t.Fatalf("keel sql with a bad query: %d %q", code, out)
 	}
 	select {
-	case out := <-subOut:
-		if !strings.Contains(out, "message: 0 rows") || !strings.Contains(out, `+ message {"id":1,`) || !strings.Contains(out, "tx ") {
-			t.Fatalf("keel subscribe printed %q", out)
+	case r := <-subOut:
+		// The initial rows, then exactly the two updates -n 2 asks for.
+		out := r.out
+		if r.code != 0 || !strings.Contains(out, "message: 0 rows") || strings.Count(out, "tx ") != 2 ||
+			!strings.Contains(out, `+ message {"id":1,`) || !strings.Contains(out, `+ message {"id":2,`) {
+			t.Fatalf("keel subscribe: %d %q", r.code, out)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("keel subscribe did not end after 2 updates")
