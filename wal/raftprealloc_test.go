@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -284,8 +285,11 @@ func TestRaftWriteFailureSticks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(got) != len(good) {
+		t.Fatalf("%d entries up to 20 after the reopen, want %d", len(got), len(good))
+	}
 	for i, e := range got {
-		if e.Index != good[i].Index || !bytes.Equal(e.Data, good[i].Data) {
+		if e.Index != good[i].Index || e.Term != good[i].Term || !bytes.Equal(e.Data, good[i].Data) {
 			t.Fatalf("entry %d after the reopen differs", good[i].Index)
 		}
 	}
@@ -304,6 +308,7 @@ func TestRaftReadsWhileWriting(t *testing.T) {
 	defer l.Close()
 	var mu sync.Mutex
 	written := map[uint64]map[string]bool{} // index -> data appended there
+	var reads atomic.Int64                  // reads that returned entries
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 2 {
@@ -319,9 +324,14 @@ func TestRaftReadsWhileWriting(t *testing.T) {
 					continue
 				}
 				ents, err := l.Entries(first, last+1, 64<<10)
-				if err != nil {
-					continue // a suffix replaced under the read
+				if errors.Is(err, ErrUnavailable) || errors.Is(err, ErrCompacted) {
+					continue // a suffix replaced since the bounds were read
 				}
+				if err != nil {
+					t.Errorf("entries %d to %d: %v", first, last, err)
+					return
+				}
+				reads.Add(1)
 				mu.Lock()
 				for _, e := range ents {
 					if !written[e.Index][string(e.Data)] {
@@ -358,4 +368,7 @@ func TestRaftReadsWhileWriting(t *testing.T) {
 	}
 	close(done)
 	wg.Wait()
+	if reads.Load() == 0 {
+		t.Fatal("no read returned entries while the log was written")
+	}
 }
