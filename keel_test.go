@@ -253,14 +253,24 @@ func TestFullDisk(t *testing.T) {
 			t.Fatalf("a call on a full disk failed with %v", err)
 		}
 	}
+	if len(failed) != 4 {
+		t.Fatalf("%d of the 4 writers failed", len(failed))
+	}
 	if db.Failure() == nil {
 		t.Fatal("the database has no failure after the disk filled")
+	}
+	// A call after the failure fails too, though it would fit now.
+	if _, err := keel.Run(t.Context(), db, "t", m.AddPost, testmod.AddPostArgs{Slug: "later"}); !errors.Is(err, keel.ErrFailed) {
+		t.Fatalf("a call after the disk filled: %v, want ErrFailed", err)
 	}
 	// Views after the failure show only what is durable.
 	after := postIDs(t, db, m)
 	keeltest.Close(t, db)
 	db2, m2 := open(t, dir, keel.Options{SegmentSize: 64 << 10})
 	there := postIDs(t, db2, m2)
+	if _, ok := there["later"]; ok {
+		t.Error("the call refused after the failure is there after reopening")
+	}
 	for slug := range after {
 		if _, ok := there[slug]; !ok {
 			t.Errorf("a view after the failure shows %.12s, which is not there after reopening", slug)
