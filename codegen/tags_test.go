@@ -49,10 +49,16 @@ func FuzzParseTag(f *testing.F) {
 		"autoinc(", "autoinc())", "name=a", "index=,", "autoinc(batch=18446744073709551616)"} {
 		f.Add(s)
 	}
+	// A field name no seed holds, so that an error which only quotes the
+	// tag back is not taken for one that names the field.
+	const field = "QzFieldName"
 	f.Fuzz(func(t *testing.T, s string) {
-		o, err := parseTag("Field", s)
+		if strings.Contains(s, field) {
+			t.Skip()
+		}
+		o, err := parseTag(field, s)
 		if err != nil {
-			if !strings.Contains(err.Error(), "Field") {
+			if !strings.Contains(err.Error(), "field "+field) {
 				t.Fatalf("error %q does not name the field", err)
 			}
 			return
