@@ -20,6 +20,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -316,13 +317,20 @@ func inProcess(dir string, submitters, inflight int, zipf bool, d time.Duration)
 		return 0, err
 	}
 	defer db.Close()
-	return inProcessOn(db, transfer, submitters, inflight, zipf, d), nil
+	return inProcessOn(db, transfer, submitters, inflight, zipf, d)
 }
 
-// inProcessOn runs the keynote workload on an open database.
-func inProcessOn(db *keel.DB, transfer *reducer.Func[transferArgs, struct{}], submitters, inflight int, zipf bool, d time.Duration) float64 {
+// inProcessOn runs the keynote workload on an open database. A call
+// that fails but for an insufficient balance fails the run.
+func inProcessOn(db *keel.DB, transfer *reducer.Func[transferArgs, struct{}], submitters, inflight int, zipf bool, d time.Duration) (float64, error) {
 	ctx := context.Background()
 	var total atomic.Int64
+	var firstErr atomic.Pointer[error]
+	wait := func(f keel.Future[struct{}]) {
+		if _, err := f.Wait(ctx); err != nil && !errors.Is(err, errBalance) {
+			firstErr.CompareAndSwap(nil, &err)
+		}
+	}
 	var wg sync.WaitGroup
 	deadline := time.Now().Add(d)
 	start := time.Now()
@@ -339,23 +347,27 @@ func inProcessOn(db *keel.DB, transfer *reducer.Func[transferArgs, struct{}], su
 					}
 					window = append(window, keel.Go(ctx, db, "", transfer, transferArgs{From: a, To: b, Amount: 1}))
 				}
-				window[0].Wait(ctx)
+				wait(window[0])
 				k := 1
 				for k < len(window) && window[k].Done() {
+					wait(window[k])
 					k++
 				}
 				n += k
 				window = append(window[:0], window[k:]...)
 			}
 			for _, f := range window {
-				f.Wait(ctx)
+				wait(f)
 				n++
 			}
 			total.Add(int64(n))
 		})
 	}
 	wg.Wait()
-	return float64(total.Load()) / time.Since(start).Seconds()
+	if err := firstErr.Load(); err != nil {
+		return 0, fmt.Errorf("in process: %w", *err)
+	}
+	return float64(total.Load()) / time.Since(start).Seconds(), nil
 }
 
 // interleaved runs keynote workload i in n alternating slices of d/n,
@@ -375,7 +387,11 @@ func interleaved(tmp string, i int, conns, inflight int, zipf bool, d time.Durat
 	defer stop()
 	slice := d / time.Duration(n)
 	for range n {
-		ip += inProcessOn(db, transfer, conns, inflight, zipf, slice) / float64(n)
+		r, err := inProcessOn(db, transfer, conns, inflight, zipf, slice)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		ip += r / float64(n)
 		r, f, err := overNetwork("ws://"+addr+"/ws", conns, inflight, zipf, slice)
 		if err != nil {
 			return 0, 0, 0, err
