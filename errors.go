@@ -1,6 +1,8 @@
 package keel
 
 import (
+	"errors"
+
 	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/wal"
 )
@@ -30,6 +32,9 @@ var (
 	// differ from the stored ones) and a *ForeignError (a snapshot or log
 	// entry of another schema).
 	ErrSchemaChanged = wal.ErrSchemaChanged
+	// ErrOptions matches Open's and OpenMemory's error for an Options
+	// field that holds a value it cannot mean, such as a negative size.
+	ErrOptions = errors.New("keel: invalid options")
 )
 
 // The typed errors, for errors.As.

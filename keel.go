@@ -58,6 +58,9 @@ func Open(dir string, m *Module, opts Options) (*DB, error) {
 	if m == nil {
 		return nil, kerr.Errorf("keel: open %s: nil module: %w", dir, table.ErrSchema)
 	}
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
 	o := opts.withDefaults()
 	wo := o.wal()
 	wo.Dropped = append(append([]string(nil), m.Dropped...), o.Drop...)
@@ -87,6 +90,9 @@ func Open(dir string, m *Module, opts Options) (*DB, error) {
 func OpenMemory(m *Module, opts Options) (*DB, error) {
 	if m == nil {
 		return nil, kerr.Errorf("keel: open: nil module: %w", table.ErrSchema)
+	}
+	if err := opts.check(); err != nil {
+		return nil, err
 	}
 	o := opts.withDefaults()
 	db, err := tx.NewDB(m.Tables)

@@ -744,3 +744,32 @@ func TestBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestOptionsRefused: a negative size, count or interval, or an unknown
+// sync policy, fails Open and OpenMemory with ErrOptions, naming the
+// field, before anything is written.
+func TestOptionsRefused(t *testing.T) {
+	m := keeltest.Module(testmod.New(table.SeqParams[uint64]{}))
+	for field, o := range map[string]keel.Options{
+		"SyncInterval":  {SyncInterval: -time.Second},
+		"SegmentSize":   {SegmentSize: -1},
+		"KeepSnapshots": {KeepSnapshots: -1},
+		"QueueCalls":    {QueueCalls: -1},
+		"QueueBytes":    {QueueBytes: -1},
+		"Sync":          {Sync: keel.SyncNever + 1},
+	} {
+		dir := filepath.Join(t.TempDir(), "db")
+		_, err := keel.Open(dir, m, o)
+		if !errors.Is(err, keel.ErrOptions) || !strings.Contains(err.Error(), "Options."+field+" is ") {
+			t.Errorf("Open with a bad %s: %v", field, err)
+		}
+		if _, serr := os.Stat(dir); !errors.Is(serr, os.ErrNotExist) {
+			t.Errorf("Open with a bad %s made its directory (%v)", field, serr)
+		}
+		if _, err := keel.OpenMemory(m, o); !errors.Is(err, keel.ErrOptions) {
+			t.Errorf("OpenMemory with a bad %s: %v", field, err)
+		}
+	}
+	// Negative snapshot measures mean never, and are taken.
+	keeltest.Open(t, t.TempDir(), m, keel.Options{SnapshotEvery: -1, SnapshotBytes: -1})
+}

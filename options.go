@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/keeldb/keel/internal/host"
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/internal/logs"
 	"github.com/keeldb/keel/table"
 	"github.com/keeldb/keel/wal"
@@ -22,7 +23,9 @@ const (
 )
 
 // Options configure a database. The zero value of every field means its
-// default; a negative value turns off what a zero would default.
+// default. A negative SnapshotEvery or SnapshotBytes turns snapshots by
+// that measure off; a negative value of any other number is an error
+// (ErrOptions).
 type Options struct {
 	// Logger receives recovery reports, snapshot lines and reducers'
 	// logs; nil discards.
@@ -72,6 +75,26 @@ type Options struct {
 	// FailFast makes a submission to a full queue fail at once with a
 	// *QueueFullError (ErrQueueFull) instead of waiting for room.
 	FailFast bool
+}
+
+// check returns an error matching ErrOptions for a field that no value
+// of its kind may hold.
+func (o Options) check() error {
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"SyncInterval", int64(o.SyncInterval)}, {"SegmentSize", int64(o.SegmentSize)}, {"KeepSnapshots", int64(o.KeepSnapshots)},
+		{"QueueCalls", int64(o.QueueCalls)}, {"QueueBytes", o.QueueBytes},
+	} {
+		if f.v < 0 {
+			return kerr.Errorf("keel: Options.%s is %d, negative; 0 means its default: %w", f.name, f.v, ErrOptions)
+		}
+	}
+	if o.Sync < SyncAlways || o.Sync > SyncNever {
+		return kerr.Errorf("keel: Options.Sync is %d, not one of SyncAlways, SyncInterval and SyncNever: %w", int(o.Sync), ErrOptions)
+	}
+	return nil
 }
 
 func (o Options) withDefaults() Options {
