@@ -47,7 +47,7 @@
 // Sequence parameters are comma-separated inside the parentheses:
 //
 //	start=N      first value (default: min, or max for a negative increment)
-//	min=N        smallest value (default 1)
+//	min=N        smallest value (default 1; the type's minimum when max is negative)
 //	max=N        largest value (default the type's maximum)
 //	increment=N  step, non-zero, may be negative (default 1)
 //	batch=N      values handed out per persisted boundary (default table.DefaultBatch)
@@ -193,8 +193,8 @@
 // Failed writes return *table.UniqueError or *table.NotFoundError (match
 // them with errors.Is against table.ErrUniqueViolation and
 // table.ErrNotFound) and change nothing. Client has one method per reducer
-// that runs it as one transaction: NewClient(rt, caller).AddPost(slug,
-// title); Client.Go() and Client.Batch(b) submit calls without waiting
+// that runs it as one transaction: NewClient(db, caller).AddPost(ctx,
+// slug, title); Client.Go() and Client.Batch(b) submit calls without waiting
 // (mod.Send). Each reducer's XReducer (a *reducer.Func) encodes and
 // decodes its arguments and result as reducer.Def.CallEncoded lays them
 // out: EncodeArgs, DecodeArgs, EncodeResult, DecodeResult.

@@ -109,7 +109,7 @@
 // indexes; package query's documentation has the grammar and why it has
 // its own parser). A client reads public tables only (//keel:table
 // public): a private table is never sent and its queries fail with
-// "table x is private". The initial rows come from one durable view.
+// `table "x" is private`, after the name's position in the query. The initial rows come from one durable view.
 // After each durable commit a connection gets at most one
 // TransactionUpdate, holding for each of its queries only the rows that
 // left its result (deletes) and entered it (inserts); an updated row is

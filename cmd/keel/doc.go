@@ -44,10 +44,10 @@
 //
 // The other commands reach a running database or a module:
 //
-//	keel call [-json] [-token T] URL REDUCER JSON-ARGS
-//	keel sql [-json] [-token T] URL|DIR QUERY
-//	keel subscribe [-json] [-n N] URL QUERY
-//	keel cluster status [-json] URL...
+//	keel call [-json] [-token T] [-timeout D] URL REDUCER JSON-ARGS
+//	keel sql [-json] [-token T] [-timeout D] URL|DIR QUERY
+//	keel subscribe [-json] [-token T] [-n N] [-timeout D] URL QUERY
+//	keel cluster status [-json] [-timeout D] URL...
 //	keel migrate plan DIR SCHEMA.json
 //
 // call calls a reducer of the Keel server at URL (a ws:// address, see
@@ -63,6 +63,12 @@
 // answer makes the exit status 1. migrate plan prints the migration Open
 // would apply to DIR for the module whose schema keel.WriteSchema wrote
 // to SCHEMA.json, without opening DIR.
+//
+// -timeout bounds the wait for a server: the whole call or query (30s by
+// default), a subscription's dial and initial rows (30s), each node's
+// status (3s). -token sends a token the server issued, to act as its
+// identity ($KEEL_TOKEN by default; without one the server gives a new
+// identity).
 //
 // Every command takes -h. The exit status is 0 on success, 1 when a
 // command fails or finds a problem, and 2 for a usage error.
