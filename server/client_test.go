@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -135,6 +136,23 @@ func TestReconnect(t *testing.T) {
 	if !strings.Contains(logs.String(), "dialing again") {
 		t.Fatalf("the connection never dropped: %s", logs.String())
 	}
+	// A call whose result the drop cuts off fails with ErrDisconnected,
+	// though it ran.
+	px.held.Store(true)
+	errc := make(chan error, 1)
+	go func() { errc <- r.AddTeam(ctx, 4, "cut", 1) }()
+	waitFor(t, func() bool {
+		v, err := f.db.View(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ran := srvmod.ViewOf(v).Team().Find(4)
+		return ran
+	})
+	px.drop()
+	if err := <-errc; !errors.Is(err, client.ErrDisconnected) {
+		t.Fatalf("a call in flight at the drop: %v, want ErrDisconnected", err)
+	}
 }
 
 type syncWriter struct {
@@ -151,6 +169,7 @@ func (s *syncWriter) Write(b []byte) (int, error) {
 // proxy forwards TCP connections to a backend and can drop them all.
 type proxy struct {
 	addr  string
+	held  atomic.Bool // the server's frames wait until drop
 	mu    sync.Mutex
 	conns []net.Conn
 }
@@ -177,7 +196,24 @@ func newProxy(t *testing.T, backend string) *proxy {
 			p.conns = append(p.conns, c, b)
 			p.mu.Unlock()
 			go func() { io.Copy(b, c); b.Close() }()
-			go func() { io.Copy(c, b); c.Close() }()
+			go func() { // the server's frames, held back while held is set
+				buf := make([]byte, 32<<10)
+				for {
+					n, err := b.Read(buf)
+					for p.held.Load() {
+						time.Sleep(time.Millisecond)
+					}
+					if n > 0 {
+						if _, err := c.Write(buf[:n]); err != nil {
+							break
+						}
+					}
+					if err != nil {
+						break
+					}
+				}
+				c.Close()
+			}()
 		}
 	}()
 	return p
@@ -190,4 +226,5 @@ func (p *proxy) drop() {
 		c.Close()
 	}
 	p.conns = nil
+	p.held.Store(false)
 }

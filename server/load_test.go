@@ -197,6 +197,12 @@ func TestShutdownDrains(t *testing.T) {
 	if got != n {
 		t.Fatalf("%d results before the close, want %d", got, n)
 	}
+	// The connection closed: Shutdown has begun, and refuses new ones.
+	dctx, dcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer dcancel()
+	if _, resp, err := websocket.Dial(dctx, f.url, nil); err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("a connection during Shutdown: %v (%v), want 503", err, resp)
+	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}

@@ -15,8 +15,10 @@ import (
 	"github.com/coder/websocket"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/server"
 	"github.com/keeldb/keel/server/client"
+	"github.com/keeldb/keel/server/internal/srvmod"
 	"github.com/keeldb/keel/server/internal/srvmod/remote"
 )
 
@@ -333,6 +335,56 @@ func TestLifecycleReducers(t *testing.T) {
 	waitFor(t, func() bool { return count() == 2 })
 	r2.Close()
 	waitFor(t, func() bool { return count() == 1 })
+}
+
+// TestConnectRefused: a connect reducer that fails closes the connection
+// with 4002 and its error, and its transaction leaves nothing behind.
+func TestConnectRefused(t *testing.T) {
+	f := newFixture(t, false, server.Options{})
+	c := f.dialJSON(t, "")
+	ic := c.expect("InitialConnection")
+	token, id := ic.str("token"), ic.str("identity")
+	err := f.db.Update(t.Context(), "t", func(c *reducer.Ctx) error {
+		_, err := srvmod.DBOf(c.Tx).Banned().Insert(srvmod.Banned{Identity: id})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2 := f.dialJSON(t, token)
+	_, err = c2.tryNext(5 * time.Second)
+	var ce websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != 4002 || ce.Reason != "connect reducer: banned" {
+		t.Fatalf("a banned identity's connection: %v, want close 4002 with the reducer's error", err)
+	}
+	v, err := f.db.View(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := srvmod.ViewOf(v).Online().Find(id); o.Count != 1 {
+		t.Fatalf("online count %d after the refused connection, want the first one's 1", o.Count)
+	}
+}
+
+// TestJSONWithoutSubprotocol: a client that asks for no subprotocol gets
+// the JSON protocol, in text frames.
+func TestJSONWithoutSubprotocol(t *testing.T) {
+	f := newFixture(t, false, server.Options{})
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, f.url, &websocket.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	typ, b, err := ws.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []map[string]json.RawMessage
+	if typ != websocket.MessageText || json.Unmarshal(b, &msgs) != nil || len(msgs) != 1 || msgs[0]["InitialConnection"] == nil {
+		t.Fatalf("first frame %v %q, want a JSON InitialConnection", typ, b)
+	}
 }
 
 func waitFor(t *testing.T, ok func() bool) {

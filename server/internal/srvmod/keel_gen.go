@@ -42,6 +42,9 @@ var _ struct {
 	Identity string `db:"pk"`
 	Count    int32
 } = Online{}
+var _ struct {
+	Identity string `db:"pk"`
+} = Banned{}
 
 // Ctx is what a reducer sees: its context and DB, the module's tables in its
 // transaction. ViewDB is them as of one commit, read-only, for any goroutine.
@@ -81,6 +84,12 @@ func (db DB) Online() *OnlineTable {
 	return &OnlineTable{OnlineReader{table.RowsOf(keelOnlineByIdentity, t.Reader())}, table.WriterOf(keelOnlineByIdentity, t)}
 }
 
+// Banned returns the banned table.
+func (db DB) Banned() *BannedTable {
+	t := table.Use(db.tx, BannedDef)
+	return &BannedTable{BannedReader{table.RowsOf(keelBannedByIdentity, t.Reader())}, table.WriterOf(keelBannedByIdentity, t)}
+}
+
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
@@ -104,10 +113,15 @@ func (v ViewDB) Online() *OnlineReader {
 	return &OnlineReader{table.RowsOf(keelOnlineByIdentity, table.Read(v.v, OnlineDef))}
 }
 
+// Banned returns the banned table.
+func (v ViewDB) Banned() *BannedReader {
+	return &BannedReader{table.RowsOf(keelBannedByIdentity, table.Read(v.v, BannedDef))}
+}
+
 // Module is the srvmod module: its tables and reducers, for Open (package keel).
 var Module = &mod.Module{
 	Name:         "srvmod",
-	Tables:       []table.Schema{TeamDef, PlayerDef, SecretDef, OnlineDef},
+	Tables:       []table.Schema{TeamDef, PlayerDef, SecretDef, OnlineDef, BannedDef},
 	Reducers:     []*reducer.Def{&ConnectedReducer.Def, &DisconnectedReducer.Def, &AddTeamReducer.Def, &AddPlayerReducer.Def, &SetScoreReducer.Def, &MoveTeamReducer.Def, &DropPlayerReducer.Def, &AddSecretReducer.Def, &WhoAmIReducer.Def, &FailReducer.Def},
 	OnConnect:    &ConnectedReducer.Def,
 	OnDisconnect: &DisconnectedReducer.Def,
@@ -659,4 +673,54 @@ type OnlineTable struct {
 // ByIdentity reads and writes the table by its primary key (identity).
 func (t *OnlineTable) ByIdentity() *table.ByUniqueTx[Online, string] {
 	return table.UniqueTxOf(keelOnlineByIdentity, t.Table())
+}
+
+// BannedDef describes the banned table.
+var BannedDef = &table.Def[Banned]{
+	Name: "banned",
+	Columns: []table.Column{
+		{Name: "identity", Type: "string", Kind: "string"},
+	},
+	Primary: BannedByIdentityIndex,
+	Encode:  keelAppendBanned,
+	Decode:  keelDecodeBanned,
+}
+
+// The banned table's indexes on one column (XIndex, with keelX its key):
+var (
+	BannedByIdentityIndex, keelBannedByIdentity = table.StringIndex("banned_pk", "identity", true, func(r *Banned) *string { return &r.Identity }, func(a, b *Banned, _ int) int { return strings.Compare(a.Identity, b.Identity) }) // primary key
+)
+
+// keelAppendBanned, keelReadBanned and keelDecodeBanned are the banned row's codec.
+func keelAppendBanned(dst []byte, r *Banned) []byte {
+	return codec.AppendString(dst, r.Identity)
+}
+
+func keelReadBanned(d *codec.Reader, r *Banned) {
+	r.Identity = d.Text()
+}
+
+func keelDecodeBanned(src []byte, r *Banned) error {
+	d := codec.NewReader(src)
+	keelReadBanned(d, r)
+	return d.Err()
+}
+
+// BannedReader reads the banned table: table.Rows, and a reader of each index.
+type BannedReader struct{ table.Rows[Banned, string] }
+
+// ByIdentity reads the table by its primary key (identity).
+func (r *BannedReader) ByIdentity() *table.ByUnique[Banned, string] {
+	return table.UniqueOf(keelBannedByIdentity, r.Reader())
+}
+
+// BannedTable is the banned table inside a transaction: its reader and table.Writer.
+type BannedTable struct {
+	BannedReader
+	table.Writer[Banned, string]
+}
+
+// ByIdentity reads and writes the table by its primary key (identity).
+func (t *BannedTable) ByIdentity() *table.ByUniqueTx[Banned, string] {
+	return table.UniqueTxOf(keelBannedByIdentity, t.Table())
 }

@@ -51,8 +51,18 @@ type Online struct {
 	Count    int32
 }
 
+// Banned holds identities whose connections the connect reducer refuses.
+//
+//keel:table
+type Banned struct {
+	Identity string `db:"pk"`
+}
+
 //keel:reducer connect
 func Connected(ctx *Ctx) error {
+	if _, banned := ctx.DB.Banned().Find(string(ctx.Caller)); banned {
+		return errors.New("banned")
+	}
 	o, _ := ctx.DB.Online().Find(string(ctx.Caller))
 	o.Identity = string(ctx.Caller)
 	o.Count++
