@@ -815,3 +815,23 @@ func TestSubmitThenInline(t *testing.T) {
 	}
 	t.Logf("%d of 2,000 calls ran inline", inline)
 }
+
+// TestInlineAllocs: a call Inline runs in memory allocates nothing of
+// its own; what it allocates is the reducer's.
+func TestInlineAllocs(t *testing.T) {
+	m := testmod.New(table.SeqParams[uint64]{})
+	noop := reducer.New("Noop", func(c *reducer.Ctx, n int) (int, error) {
+		return n + 1, nil
+	}, reducer.Codec[int]{}, reducer.Codec[int]{})
+	m.Reducers = append(m.Reducers, &noop.Def)
+	rt := start(t, config(t, m, nil))
+	ctx := t.Context()
+	allocs := testing.AllocsPerRun(1000, func() {
+		if n, ran, err := runtime.Inline(rt, ctx, "tester", noop, 1); !ran || err != nil || n != 2 {
+			t.Fatalf("Inline: %d, ran %v, %v", n, ran, err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("Inline allocated %v times a call", allocs)
+	}
+}
