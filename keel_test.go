@@ -760,7 +760,8 @@ func TestOptionsRefused(t *testing.T) {
 	} {
 		dir := filepath.Join(t.TempDir(), "db")
 		_, err := keel.Open(dir, m, o)
-		if !errors.Is(err, keel.ErrOptions) || !strings.Contains(err.Error(), "Options."+field+" is ") {
+		if !errors.Is(err, keel.ErrOptions) || !strings.Contains(err.Error(), "Options."+field+" is ") ||
+			field == "SyncInterval" && !strings.Contains(err.Error(), " is -1s,") {
 			t.Errorf("Open with a bad %s: %v", field, err)
 		}
 		if _, serr := os.Stat(dir); !errors.Is(serr, os.ErrNotExist) {

@@ -80,11 +80,14 @@ type Options struct {
 // check returns an error matching ErrOptions for a field that no value
 // of its kind may hold.
 func (o Options) check() error {
+	if o.SyncInterval < 0 {
+		return kerr.Errorf("keel: Options.SyncInterval is %v, negative; 0 means its default: %w", o.SyncInterval, ErrOptions)
+	}
 	for _, f := range []struct {
 		name string
 		v    int64
 	}{
-		{"SyncInterval", int64(o.SyncInterval)}, {"SegmentSize", int64(o.SegmentSize)}, {"KeepSnapshots", int64(o.KeepSnapshots)},
+		{"SegmentSize", int64(o.SegmentSize)}, {"KeepSnapshots", int64(o.KeepSnapshots)},
 		{"QueueCalls", int64(o.QueueCalls)}, {"QueueBytes", o.QueueBytes},
 	} {
 		if f.v < 0 {

@@ -178,12 +178,10 @@ func (c *cluster) kill(nd *node) {
 	nd.cmd = nil
 }
 
-// stop interrupts every node (each closes its database) and waits for
-// them, killing those that do not end within 5 s.
-// stop interrupts every node and waits for it to exit, killing one that
-// has not within 5 s. It returns what went wrong: a node that exited with
-// an error (its database's close failed, say) or had to be killed. Once
-// stopped, stopping again does nothing.
+// stop interrupts every node (each closes its database) and waits for it
+// to exit, killing one that has not within 5 s. It returns what went
+// wrong: a node that exited with an error (its database's close failed,
+// say) or had to be killed. Once stopped, stopping again does nothing.
 func (c *cluster) stop() error {
 	for _, nd := range c.nodes {
 		if nd.cmd != nil {
