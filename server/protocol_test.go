@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/internal/keeltest"
 	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/server"
 	"github.com/keeldb/keel/server/client"
@@ -399,3 +400,26 @@ func waitFor(t *testing.T, ok func() bool) {
 }
 
 var _ = json.Valid
+
+// TestOptionsRefused: a TokenKey too short for HS256 (an empty one would
+// let anyone sign tokens), a negative TTL or a negative bound fails New
+// with ErrOptions, naming the field.
+func TestOptionsRefused(t *testing.T) {
+	db := keeltest.Memory(t, srvmod.Module)
+	for field, o := range map[string]server.Options{
+		"TokenKey":        {TokenKey: []byte("")},
+		"TokenKey ":       {TokenKey: make([]byte, 31)},
+		"TokenTTL":        {TokenTTL: -time.Hour},
+		"MaxMessageBytes": {MaxMessageBytes: -1},
+		"MaxInFlight":     {MaxInFlight: -1},
+		"MaxQueueBytes":   {MaxQueueBytes: -1},
+	} {
+		_, err := server.New(db, o)
+		if !errors.Is(err, server.ErrOptions) || !strings.Contains(err.Error(), "Options."+strings.TrimSpace(field)+" ") {
+			t.Errorf("New with a bad %s: %v", field, err)
+		}
+	}
+	if _, err := server.New(db, server.Options{TokenKey: make([]byte, 32)}); err != nil {
+		t.Fatalf("New with a 32-byte key: %v", err)
+	}
+}

@@ -26,7 +26,10 @@ type Options struct {
 	// TokenKey signs and verifies the identity tokens this server issues
 	// (HS256). nil makes a random key, so that tokens stop working when
 	// the server restarts: set it (and keep it secret) for identities
-	// that outlive the process.
+	// that outlive the process. A key shorter than 32 bytes is refused
+	// (RFC 7518 asks HS256 for a key at least as long as its hash): an
+	// empty one, such as []byte of an unset variable, would let anyone
+	// sign tokens.
 	TokenKey []byte
 	// Issuer is the iss claim of this server's tokens; "" means
 	// "keel:" and the module's name.
@@ -107,6 +110,30 @@ func (s *Server) observe() error {
 	return nil
 }
 
+// ErrOptions matches New's error for an Options field that holds a
+// value it cannot mean: a negative bound or duration, a short TokenKey.
+var ErrOptions = errors.New("keel: server: invalid options")
+
+// check returns an error matching ErrOptions for a field that no value
+// of its kind may hold.
+func (o Options) check() error {
+	if o.TokenKey != nil && len(o.TokenKey) < 32 {
+		return fmt.Errorf("keel: server: Options.TokenKey has %d bytes, fewer than the 32 HS256 needs: %w", len(o.TokenKey), ErrOptions)
+	}
+	if o.TokenTTL < 0 {
+		return fmt.Errorf("keel: server: Options.TokenTTL is %v, negative; 0 issues tokens that do not expire: %w", o.TokenTTL, ErrOptions)
+	}
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{{"MaxMessageBytes", o.MaxMessageBytes}, {"MaxInFlight", int64(o.MaxInFlight)}, {"MaxQueueBytes", int64(o.MaxQueueBytes)}} {
+		if f.v < 0 {
+			return fmt.Errorf("keel: server: Options.%s is %d, negative; 0 means its default: %w", f.name, f.v, ErrOptions)
+		}
+	}
+	return nil
+}
+
 // ErrShutdown is the error of requests that arrive while the server shuts
 // down.
 var ErrShutdown = errors.New("keel: server: shutting down")
@@ -115,6 +142,9 @@ var ErrShutdown = errors.New("keel: server: shutting down")
 // subscription updates, when the first client subscribes; a database
 // serves at most one Server.
 func New(db *keel.DB, opts Options) (*Server, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
 	sch, err := newSchema(db.Module())
 	if err != nil {
 		return nil, err
