@@ -3,7 +3,13 @@ package replica
 import (
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/keeldb/keel"
 
 	"go.etcd.io/raft/v3"
 	pb "go.etcd.io/raft/v3/raftpb"
@@ -44,6 +50,41 @@ func TestProposalsNotForwarded(t *testing.T) {
 			if m.GetType() == pb.MsgProp {
 				t.Fatalf("the proposal went to node %d", m.GetTo())
 			}
+		}
+	}
+}
+
+// TestConfigRefused: Open refuses a config without an ID, module or
+// transport, with a negative field, or with an election timeout no longer
+// than the heartbeat, with ErrConfig naming the field, before it opens
+// anything.
+func TestConfigRefused(t *testing.T) {
+	tr := NewHTTPTransport()
+	m := &keel.Module{Name: "m"}
+	good := Config{ID: 1, Module: m, Transport: tr}
+	if err := good.check(); err != nil {
+		t.Fatalf("a config of defaults: %v", err)
+	}
+	for want, c := range map[string]Config{
+		"Config.ID is 0":                                           {Module: m, Transport: tr},
+		"Config.Module is nil":                                     {ID: 1, Transport: tr},
+		"Config.Transport is nil":                                  {ID: 1, Module: m},
+		"Config.Tick is -1s":                                       {ID: 1, Module: m, Transport: tr, Tick: -time.Second},
+		"Config.ElectionTicks is -1":                               {ID: 1, Module: m, Transport: tr, ElectionTicks: -1},
+		"Config.HeartbeatTicks is -2":                              {ID: 1, Module: m, Transport: tr, HeartbeatTicks: -2},
+		"Config.SegmentSize is -1":                                 {ID: 1, Module: m, Transport: tr, SegmentSize: -1},
+		"Config.QueueCalls is -1":                                  {ID: 1, Module: m, Transport: tr, QueueCalls: -1},
+		"Config.QueueBytes is -1":                                  {ID: 1, Module: m, Transport: tr, QueueBytes: -1},
+		"ElectionTicks (1) must be more than HeartbeatTicks (1)":   {ID: 1, Module: m, Transport: tr, ElectionTicks: 1},
+		"ElectionTicks (10) must be more than HeartbeatTicks (10)": {ID: 1, Module: m, Transport: tr, HeartbeatTicks: 10},
+	} {
+		c.Dir = filepath.Join(t.TempDir(), "node")
+		_, err := Open(c)
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), want) {
+			t.Errorf("Open: %v, want %q", err, want)
+		}
+		if _, serr := os.Stat(c.Dir); !errors.Is(serr, os.ErrNotExist) {
+			t.Errorf("Open of a config refused for %q made its directory (%v)", want, serr)
 		}
 	}
 }

@@ -23,6 +23,9 @@ var (
 	ErrStale = errors.New("keel: replica: the node's state may be staler than asked for")
 	// ErrRemoved is returned when the node was removed from the cluster.
 	ErrRemoved = errors.New("keel: replica: the node was removed from the cluster")
+	// ErrConfig matches Open's error for a Config that lacks a field it
+	// needs or holds a value it cannot mean.
+	ErrConfig = errors.New("keel: replica: invalid config")
 )
 
 // NotLeaderError refuses a call sent to a node that does not lead: calls

@@ -1,8 +1,8 @@
 package replica
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -47,7 +47,9 @@ type Config struct {
 
 	// Tick is raft's clock period; 0 means 100ms. ElectionTicks and
 	// HeartbeatTicks are in ticks; 0 means 10 and 1: an election starts
-	// after 1 to 2 s without a leader.
+	// after 1 to 2 s without a leader. ElectionTicks must be more than
+	// HeartbeatTicks. Open refuses a negative number in any field of
+	// Config (ErrConfig) but SnapshotEvery.
 	Tick           time.Duration
 	ElectionTicks  int
 	HeartbeatTicks int
@@ -152,10 +154,39 @@ type Status struct {
 	Snapshot   uint64 `json:"snapshot"`
 }
 
+// check returns an error matching ErrConfig for a missing field, a
+// negative one, or an election timeout no longer than the heartbeat.
+func (cfg Config) check() error {
+	switch {
+	case cfg.ID == 0:
+		return kerr.Errorf("keel: replica: Config.ID is 0; a raft id is never 0: %w", ErrConfig)
+	case cfg.Module == nil:
+		return kerr.Errorf("keel: replica: Config.Module is nil: %w", ErrConfig)
+	case cfg.Transport == nil:
+		return kerr.Errorf("keel: replica: Config.Transport is nil: %w", ErrConfig)
+	case cfg.Tick < 0:
+		return kerr.Errorf("keel: replica: Config.Tick is %v, negative; 0 means its default: %w", cfg.Tick, ErrConfig)
+	}
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{{"ElectionTicks", int64(cfg.ElectionTicks)}, {"HeartbeatTicks", int64(cfg.HeartbeatTicks)}, {"SegmentSize", int64(cfg.SegmentSize)},
+		{"QueueCalls", int64(cfg.QueueCalls)}, {"QueueBytes", cfg.QueueBytes}} {
+		if f.v < 0 {
+			return kerr.Errorf("keel: replica: Config.%s is %d, negative; 0 means its default: %w", f.name, f.v, ErrConfig)
+		}
+	}
+	election, heartbeat := cmp.Or(cfg.ElectionTicks, 10), cmp.Or(cfg.HeartbeatTicks, 1)
+	if election <= heartbeat {
+		return kerr.Errorf("keel: replica: Config.ElectionTicks (%d) must be more than HeartbeatTicks (%d): %w", election, heartbeat, ErrConfig)
+	}
+	return nil
+}
+
 // Open opens (or creates) the node's data directory and starts the node.
 func Open(cfg Config) (*Node, error) {
-	if cfg.ID == 0 || cfg.Module == nil || cfg.Transport == nil {
-		return nil, errors.New("keel: replica: Config needs ID, Module and Transport")
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
 	if cfg.Tick <= 0 {
 		cfg.Tick = 100 * time.Millisecond
