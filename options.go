@@ -55,9 +55,10 @@ type Options struct {
 	// needs, so that a damaged newest one falls back to an older one; 0
 	// means 2.
 	KeepSnapshots int
-	// Repair makes Open truncate the log at damage that valid entries
-	// follow, dropping them, instead of failing. A torn tail is always
-	// repaired.
+	// Repair makes Open truncate the log at damage it would refuse
+	// (valid entries after it, or a last entry changed since it was
+	// written), dropping what follows, instead of failing. A torn tail, an
+	// interrupted write's, is always repaired.
 	Repair bool
 	// ReadOnly opens a data directory to inspect it: no lock, no repair,
 	// nothing written; calls fail with ErrReadOnly, views work.

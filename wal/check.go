@@ -231,6 +231,8 @@ func Check(dir string) (*CheckReport, error) {
 			rep.Repair = "keel: dropped the unwritten preallocated space after the last log entry"
 		case last && sc.torn:
 			rep.Repair = "keel: repaired a torn log tail"
+		case last && sc.dropsOnlyCovered(from):
+			rep.Repair = "keel: dropped damaged log entries that the snapshot holds"
 		default:
 			out.Err = sc.bad
 			return rep, sc.bad

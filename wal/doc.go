@@ -73,18 +73,25 @@
 // # Recovery
 //
 // Open reads every segment it needs and checks every entry: framing,
-// version and checksum. An empty entry (a zero-filled tail, such as the
-// log's own preallocated space, see below), an entry cut
-// short or one whose checksum fails, when no valid entry follows it
-// anywhere in the last segment, is a torn write: the segment is truncated
-// there, with a log line giving the bytes and entries dropped. Damage that
-// valid entries follow, or damage in any segment but the last (tidwall/wal
-// fsyncs a segment before starting the next), is a *CorruptError naming
-// the segment file and the entry index, and Open fails; Options.Repair
-// truncates the log there instead. When the torn entries are at or before
-// the newest snapshot's index, the snapshot holds them: Open truncates the
-// segment and starts an empty segment named after the snapshot's index
-// plus one, so that the next entry gets that index. Nothing on disk
+// version and checksum. Damage in the last segment that no valid entry
+// follows, and that looks like what a crash in the middle of a write
+// leaves, is a torn write: an empty entry (a zero-filled tail, such as the
+// log's own preallocated space, see below), an entry the end of the file
+// cuts short, or one whose checksum fails where it ends in zeros or holds
+// a run of 64 zero bytes (a sector never stored); its record header, as
+// far as it is there, is Keel's or zeros. The segment is truncated there,
+// with a log line giving the bytes and entries dropped. Any other damage
+// is a *CorruptError naming the segment file and the entry index, and
+// Open fails: damage that valid entries follow, damage in any segment but
+// the last (tidwall/wal fsyncs a segment before starting the next), and a
+// last entry written in full whose bytes changed since (a checksum that
+// fails with no unwritten bytes in it, a header that is not Keel's):
+// dropping such an entry could drop an acknowledged transaction.
+// Options.Repair truncates the log there instead. When the damaged
+// entries that no valid entry follows are all at or before the newest
+// snapshot's index, the snapshot holds them, whatever the damage's shape:
+// Open truncates the segment and starts an empty segment named after the
+// snapshot's index plus one, so that the next entry gets that index. Nothing on disk
 // changes before the schema check passed and the whole log was read, and
 // with Options.ReadOnly nothing changes at all: the repairs are only
 // reported (Recovery.Repair).

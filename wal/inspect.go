@@ -25,8 +25,9 @@ type SegmentReport struct {
 	Size    int64
 	Entries []Entry       // the valid entries before any damage
 	Damage  *CorruptError // the first damaged entry, or nil
-	// Torn reports that no valid entry follows the damage: Open would
-	// truncate the segment there if it is the last one.
+	// Torn reports that the damage looks like an interrupted write and
+	// no valid entry follows it: Open would truncate the segment there if
+	// it is the last one.
 	Torn bool
 	// Zeros reports that the damage is zero bytes to the end of the
 	// file: space the log preallocated and had not yet written (the

@@ -41,9 +41,10 @@ type Options struct {
 	KeepSnapshots int
 	// Repair makes Open truncate the log at a damaged entry that valid
 	// entries follow, dropping those entries, instead of failing with a
-	// *CorruptError. A torn tail (damage that no valid entry follows in
-	// the last segment) is always repaired, also when the newest snapshot
-	// holds the torn entries.
+	// *CorruptError. A torn tail (damage in the last segment that no
+	// valid entry follows and that looks like an interrupted write; the
+	// package doc's Recovery) is always repaired, also when the newest
+	// snapshot holds the torn entries.
 	Repair bool
 	// ReadOnly opens the directory to read it as it is: no lock, no
 	// repair, nothing created or written; the log takes no entries. A

@@ -129,6 +129,8 @@ func (l *Log) recover() (*recovery, error) {
 			rec.msg, rec.quiet = "keel: dropped the unwritten preallocated space after the last log entry", true
 		case last && sc.torn:
 			rec.msg = "keel: repaired a torn log tail"
+		case last && sc.dropsOnlyCovered(from):
+			rec.msg = "keel: dropped damaged log entries that the snapshot holds"
 		case l.opts.Repair:
 			rec.msg = "keel: repaired a damaged log by truncating it at the damaged entry"
 			for _, later := range segs[i+1:] {

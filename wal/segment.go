@@ -71,9 +71,10 @@ type scan struct {
 	entries int // the valid entries before any damage
 	size    int64
 	bad     *CorruptError // the first damaged entry, or nil
-	// torn reports that no valid entry follows the damage: a write cut
-	// short or a zero-filled tail.
+	// torn reports that the damage looks like a write cut short or a
+	// zero-filled tail (tornShape) and that no valid entry follows it.
 	torn         bool
+	after        bool // a valid entry follows the damage
 	zeros        bool // the damage is zero bytes to the end: preallocated, never written
 	tornEntries  int  // non-empty entries (complete or cut) in the damage
 	droppedBytes int64
@@ -108,7 +109,8 @@ func scanBytes(seg Segment, data []byte, fn func(Entry) error) (*scan, error) {
 		}
 		if reason != "" {
 			s.bad = &CorruptError{File: seg.Path, Index: idx, Offset: int64(off), Reason: reason}
-			s.torn = !validAfter(data, off+1)
+			s.after = validAfter(data, off+1)
+			s.torn = !s.after && tornShape(data[off:])
 			s.zeros = allZero(data[off:])
 			s.droppedBytes = int64(len(data) - off)
 			s.tornEntries = countFramed(data[off:])
@@ -122,6 +124,69 @@ func scanBytes(seg Segment, data []byte, fn func(Entry) error) (*scan, error) {
 		off = end
 	}
 	return s, nil
+}
+
+// tornShape reports whether the damaged tail d, from the first entry that
+// does not check, is what a crash in the middle of a write leaves: the
+// start of a frame as it was written, then the end of the file or bytes
+// never written (zeros, where the log preallocated, or a sector the disk
+// had not yet stored). Any other damage (a record header that is neither
+// Keel's nor zeros, a whole frame whose checksum fails with no unwritten
+// bytes in it) is corruption of entries that were written in full, and
+// open refuses it unless Options.Repair says otherwise.
+func tornShape(d []byte) bool {
+	size, n := binary.Uvarint(d)
+	switch {
+	case n == 0:
+		return true // the file ends inside the length prefix
+	case n < 0:
+		return false
+	case size == 0:
+		return true // a zero where a frame starts: never written
+	}
+	rec := d[n:]
+	cut := size > uint64(len(rec)) // the file ends inside the frame
+	if !cut {
+		rec = rec[:size]
+	}
+	switch {
+	case len(rec) == 0:
+		return true
+	case rec[0] != Version && rec[0] != 0:
+		return false
+	case cut || rec[len(rec)-1] == 0:
+		return true // cut by the end of the file, or by zeros
+	}
+	return zeroRun(rec, unwrittenRun)
+}
+
+// unwrittenRun is the run of zero bytes inside a whole frame that
+// tornShape takes for a part the disk never stored: a sector missing from
+// the middle of the write holds 512, and a record holds so many zeros in
+// a row only in a column value, where a checksum failure in its other
+// bytes is still unlikely to be a torn write's.
+const unwrittenRun = 64
+
+// zeroRun reports whether b holds n zero bytes in a row.
+func zeroRun(b []byte, n int) bool {
+	run := 0
+	for _, c := range b {
+		if c != 0 {
+			run = 0
+			continue
+		}
+		if run++; run >= n {
+			return true
+		}
+	}
+	return false
+}
+
+// dropsOnlyCovered reports whether the damage, when no valid entry
+// follows it, is in entries before from that a snapshot holds, so that
+// truncating the log there loses nothing, whatever its shape.
+func (s *scan) dropsOnlyCovered(from uint64) bool {
+	return s.bad != nil && !s.after && s.bad.Index+uint64(max(s.tornEntries, 1))-1 < from
 }
 
 // validAfter reports whether a valid entry starts anywhere at or after from.

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/keeldb/keel"
@@ -151,6 +153,72 @@ func TestCutLastEntryAtEveryOffset(t *testing.T) {
 	}
 }
 
+// TestTornShapes damages the last entry as a crash in its write could
+// (open repairs it) and as only a change to written bytes could (open
+// refuses it; Repair truncates), and replaces a whole segment with random
+// bytes (refused: its entries were written in full and acknowledged).
+func TestTornShapes(t *testing.T) {
+	dir, states := buildLog(t, 3, noSnap)
+	d := mustOpen(t, dir, noSnap) // a last entry long enough to damage its middle
+	d.addPost(strings.Repeat("long-", 60))
+	states = append(states, d.posts())
+	d.mustClose()
+	orig, err := os.ReadFile(segPath(dir, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	offs := entryOffsets(t, orig)
+	last := offs[len(offs)-1]
+	end := len(orig)
+	if end-last < 2*64 {
+		t.Fatalf("the last entry has %d bytes, too few to damage its middle", end-last)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	random := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.IntN(255) + 1)
+		}
+		return b
+	}
+	for _, c := range []struct {
+		name   string
+		damage func([]byte) []byte
+		torn   bool
+	}{
+		{"second half zeros", func(d []byte) []byte { clear(d[(last+end)/2 : end]); return d }, true},
+		{"a sector's worth of zeros in the middle", func(d []byte) []byte { clear(d[last+8 : last+8+64]); return d }, true},
+		{"fewer zeros in the middle", func(d []byte) []byte { clear(d[last+8 : last+8+16]); return d }, false},
+		{"a changed byte", func(d []byte) []byte { d[end-2] ^= 0x10; return d }, false},
+		{"the record's bytes random", func(d []byte) []byte {
+			_, n := binary.Uvarint(d[last:])
+			copy(d[last+n:end-1], random(end-1-last-n))
+			return d
+		}, false},
+		{"the whole segment random", func(d []byte) []byte { return random(len(d)) }, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dc := copyDir(t, dir)
+			data := c.damage(slices.Clone(orig))
+			os.WriteFile(segPath(dc, 1), data, 0o640)
+			want := states[len(states)-2]
+			if c.name == "the whole segment random" {
+				want = states[0] // nothing left: the init reducer runs again
+			}
+			if c.torn {
+				reopen(t, dc, noSnap, want)
+				return
+			}
+			if err := openErr(dc, newMod(), noSnap); !errors.Is(err, wal.ErrCorrupt) {
+				t.Fatalf("open: %v, want a *CorruptError", err)
+			}
+			o := noSnap
+			o.Repair = true
+			reopen(t, dc, o, want)
+		})
+	}
+}
+
 func TestZeroTail(t *testing.T) {
 	dir, states := buildLog(t, 3, noSnap)
 	for _, n := range []int{1, 2, 9, 4096} {
@@ -179,6 +247,11 @@ func TestZeroTail(t *testing.T) {
 	})
 }
 
+// TestBitFlips flips one bit of an entry: open refuses the log (a
+// *CorruptError naming the entry, the segment unchanged), and with Repair
+// it is truncated before the entry. The last entry's length prefix is the
+// exception: a flip there can make a frame that the end of the file cuts,
+// which is a torn write's shape.
 func TestBitFlips(t *testing.T) {
 	dir, states := buildLog(t, 4, noSnap)
 	orig, err := os.ReadFile(segPath(dir, 1))
@@ -200,9 +273,21 @@ func TestBitFlips(t *testing.T) {
 				data[pos] ^= bit
 				os.WriteFile(segPath(c, 1), data, 0o640)
 				if e+2 == len(offs) {
-					// The last entry: a torn write as far as anyone can tell.
-					reopenLight(t, c, noSnap, before(states, e), light)
-					return
+					_, n := binary.Uvarint(orig[offs[e]:])
+					if pos < offs[e]+n || data[offs[e+1]-1] == 0 {
+						// The last entry's length, or a flip that leaves
+						// it ending in a zero: what a cut or an unwritten
+						// sector leaves, or corruption; either way the
+						// open, repairing if it must, has the entry gone.
+						o := noSnap
+						if openErr(c, newMod(), noSnap) != nil {
+							o.Repair = true
+						}
+						reopenLight(t, c, o, before(states, e), light)
+						return
+					}
+					// A last entry written in full whose bytes changed is
+					// no torn write: open refuses it, as below.
 				}
 				err := openErr(c, newMod(), noSnap)
 				var ce *wal.CorruptError

@@ -294,12 +294,13 @@ func scenarios() []scenario {
 				return b
 			})
 			return dir
-		}, open: 1, runs: []invocation{
-			{args: []string{"segments", "DIR"}, want: []string{`re:DIR/log/00000000000000000011  11     10    \d+    torn tail at entry 11 offset 0`}},
-			{args: []string{"verify", "DIR"}, code: 1, want: []string{
-				"FAIL: DIR/log/00000000000000000011: torn tail at entry 11, offset 0",
-				`re:dropping \d+ bytes and 1 entries`}, not: []string{"ok:"}},
-			{args: []string{"snapshot", "DIR"}, want: []string{"replays the log from entry 8: 3 entries; the log ends at entry 10"}},
+		}, runs: []invocation{
+			// Random bytes are no interrupted write: entries 11 on were
+			// written and acknowledged, and open refuses to drop them.
+			{args: []string{"segments", "DIR"}, want: []string{`re:DIR/log/00000000000000000011  11     10    \d+ +CORRUPT at entry 11 offset 0`}},
+			{args: []string{"verify", "DIR"}, code: 1, want: []string{"FAIL: open would refuse", "at DIR/log/00000000000000000011, entry 11, offset 0"},
+				not: []string{"ok:"}},
+			{args: []string{"snapshot", "DIR"}, code: 1, want: []string{"open would fail"}},
 		}},
 		{name: "random segment in the middle", setup: func(t *testing.T) string {
 			dir := healthy(t)
