@@ -774,3 +774,24 @@ func TestOptionsRefused(t *testing.T) {
 	// Negative snapshot measures mean never, and are taken.
 	keeltest.Open(t, t.TempDir(), m, keel.Options{SnapshotEvery: -1, SnapshotBytes: -1})
 }
+
+// TestAnotherModulesDirectory: a directory none of whose tables the
+// module has holds another module's data: Open refuses it, naming both
+// modules, even with every stored table named in Options.Drop, and the
+// data is still there for its own module.
+func TestAnotherModulesDirectory(t *testing.T) {
+	dir := t.TempDir()
+	db, m := open(t, dir, keel.Options{})
+	add(t, db, m, "kept")
+	keeltest.Close(t, db)
+	for _, o := range []keel.Options{{}, {Drop: []string{"post", "order", "post_order"}}} {
+		_, err := keel.Open(dir, kinds.Module, o)
+		if !errors.Is(err, keel.ErrSchemaChanged) || !strings.Contains(err.Error(), "holds the data of module testmod, none of whose tables module kinds has") {
+			t.Fatalf("Open with another module (Drop %v): %v", o.Drop, err)
+		}
+	}
+	db2, m2 := open(t, dir, keel.Options{})
+	if _, ok := postIDs(t, db2, m2)["kept"]; !ok {
+		t.Fatal("the post is gone after the refused opens")
+	}
+}
