@@ -58,6 +58,9 @@ func Open(dir string, m *Module, opts Options) (*DB, error) {
 	if m == nil {
 		return nil, kerr.Errorf("keel: open %s: nil module: %w", dir, table.ErrSchema)
 	}
+	if m.Name == "" {
+		return nil, kerr.Errorf("keel: open %s: the module has no name: %w", dir, table.ErrSchema)
+	}
 	if err := opts.check(); err != nil {
 		return nil, err
 	}
@@ -90,6 +93,9 @@ func Open(dir string, m *Module, opts Options) (*DB, error) {
 func OpenMemory(m *Module, opts Options) (*DB, error) {
 	if m == nil {
 		return nil, kerr.Errorf("keel: open: nil module: %w", table.ErrSchema)
+	}
+	if m.Name == "" {
+		return nil, kerr.Errorf("keel: open: the module has no name: %w", table.ErrSchema)
 	}
 	if err := opts.check(); err != nil {
 		return nil, err

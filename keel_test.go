@@ -771,6 +771,13 @@ func TestOptionsRefused(t *testing.T) {
 			t.Errorf("OpenMemory with a bad %s: %v", field, err)
 		}
 	}
+	// A module without a name (a zero keel.Module) is refused too.
+	if _, err := keel.OpenMemory(&keel.Module{}, keel.Options{}); !errors.Is(err, table.ErrSchema) || !strings.Contains(err.Error(), "no name") {
+		t.Errorf("OpenMemory of a zero module: %v", err)
+	}
+	if _, err := keel.Open(filepath.Join(t.TempDir(), "db"), &keel.Module{}, keel.Options{}); !errors.Is(err, table.ErrSchema) {
+		t.Errorf("Open of a zero module: %v", err)
+	}
 	// Negative snapshot measures mean never, and are taken.
 	keeltest.Open(t, t.TempDir(), m, keel.Options{SnapshotEvery: -1, SnapshotBytes: -1})
 }
