@@ -31,7 +31,11 @@ type PanicError struct {
 }
 
 func (e *PanicError) Error() string {
-	msg := kerr.Trim(kerr.Sprintf("keel: reducer %s panicked: %v", e.Reducer, e.Value))
+	what := "reducer " + e.Reducer
+	if e.Reducer == "" {
+		what = "transaction" // an unnamed one (DB.Update)
+	}
+	msg := kerr.Trim(kerr.Sprintf("keel: %s panicked: %v", what, e.Value))
 	return strings.ReplaceAll(msg, "\n", "; ") // a panic value of several lines
 }
 

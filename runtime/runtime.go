@@ -309,6 +309,9 @@ func (f unnamed) Run(c *reducer.Ctx) error { return f(c) }
 // Update runs fn as an unnamed transaction on behalf of caller, for tools
 // and tests: it commits when fn returns nil and rolls back otherwise.
 func (rt *Runtime) Update(ctx context.Context, caller reducer.Identity, fn func(*reducer.Ctx) error) error {
+	if fn == nil {
+		return errors.New("keel: update: nil function")
+	}
 	return rt.Do(&Call{Caller: caller, Body: unnamed(fn), Ctx: ctx})
 }
 

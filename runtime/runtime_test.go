@@ -835,3 +835,16 @@ func TestInlineAllocs(t *testing.T) {
 		t.Fatalf("Inline allocated %v times a call", allocs)
 	}
 }
+
+// TestUpdateUnnamed: Update refuses a nil function, and a panic in an
+// unnamed transaction names it as one.
+func TestUpdateUnnamed(t *testing.T) {
+	_, rt := open(t)
+	if err := rt.Update(t.Context(), "t", nil); err == nil || err.Error() != "keel: update: nil function" {
+		t.Fatalf("Update(nil): %v", err)
+	}
+	err := rt.Update(t.Context(), "t", func(*reducer.Ctx) error { panic("boom") })
+	if !errors.Is(err, reducer.ErrPanic) || err.Error() != "keel: transaction panicked: boom" {
+		t.Fatalf("a panicking Update: %v", err)
+	}
+}
