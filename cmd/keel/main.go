@@ -55,7 +55,9 @@ func run(stdout, stderr io.Writer, args []string) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &u):
-		fmt.Fprintf(stderr, "keel: %s\n", u.msg)
+		// One keel: prefix, also before a message that names its
+		// command ("keel wal: ..."): "keel: wal: ...".
+		fmt.Fprintf(stderr, "keel: %s\n", strings.TrimPrefix(u.msg, "keel "))
 		return 2
 	default:
 		fmt.Fprintln(stderr, err)
