@@ -61,6 +61,13 @@ type T struct {
 type T struct {
 	ID int ` + "`db:\"pk,pk\"`" + `
 }`, `x.go:5:9: db tag of field ID repeats pk; write it once`},
+	{"unique twice", `
+//keel:table
+type T struct {
+	ID int ` + "`db:\"pk\"`" + `
+	B  int ` + "`db:\"unique,unique\"`" + `
+}`, `x.go:6:9: db tag of field B repeats unique; write it once`},
+
 	{"bad index name", `
 //keel:table
 type T struct {

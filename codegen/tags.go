@@ -75,11 +75,14 @@ func parseTag(field, s string) (*tagOpts, error) {
 				}
 				name = val
 			}
+			list := &t.index
 			if key == "unique" {
-				t.unique = append(t.unique, name)
-			} else {
-				t.index = append(t.index, name)
+				list = &t.unique
 			}
+			if name == "" && slices.Contains(*list, "") { // a named index twice is the table's to report
+				return nil, fmt.Errorf("db tag of field %s repeats %s; write it once", field, key)
+			}
+			*list = append(*list, name)
 		case key == "autoinc":
 			if t.autoinc != nil {
 				return nil, fmt.Errorf("db tag of field %s repeats autoinc; write it once", field)
