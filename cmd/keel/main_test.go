@@ -499,3 +499,21 @@ func TestSchemaKinds(t *testing.T) {
 		t.Fatalf("post.id has kind %q", k)
 	}
 }
+
+// TestBadPaths: a missing directory is said to be missing, not empty, and
+// a schema file that is not JSON is named.
+func TestBadPaths(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nothing")
+	var out, errs bytes.Buffer
+	if code := run(&out, &errs, []string{"wal", "segments", missing}); code != 1 || !strings.Contains(errs.String(), "no such file or directory") {
+		t.Errorf("wal segments of a missing directory: %d %q", code, errs.String())
+	}
+	file := filepath.Join(t.TempDir(), "schema.json")
+	if err := os.WriteFile(file, []byte("Kbad"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	errs.Reset()
+	if code := run(&out, &errs, []string{"migrate", "plan", t.TempDir(), file}); code != 1 || !strings.HasPrefix(errs.String(), "keel: "+file+": ") {
+		t.Errorf("migrate plan with a bad schema file: %d %q", code, errs.String())
+	}
+}

@@ -66,7 +66,7 @@ func migratePlan(w io.Writer, dir, file string) error {
 	}
 	m, err := wal.ReadModuleSchema(r)
 	if err != nil {
-		return err
+		return fmt.Errorf("keel: %s: %s", file, strings.TrimPrefix(err.Error(), "keel: ")) // the CLI prints it
 	}
 	stored, err := wal.ReadSchema(dir)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -17,6 +18,9 @@ func readAll(dir string) ([]*wal.SegmentReport, error) {
 		return nil, err
 	}
 	if len(segs) == 0 {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("keel: %w", err) // no such directory, rather than an empty one
+		}
 		return nil, fmt.Errorf("keel: %s has no log segments", dir)
 	}
 	var out []*wal.SegmentReport
