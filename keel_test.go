@@ -771,6 +771,14 @@ func TestOptionsRefused(t *testing.T) {
 			t.Errorf("OpenMemory with a bad %s: %v", field, err)
 		}
 	}
+	// A name to drop that the module still has reads as a deletion that
+	// does nothing: refused.
+	for drop, want := range map[string]string{"post": "still has table post", "post.slug": "table post still has column slug"} {
+		_, err := keel.Open(filepath.Join(t.TempDir(), "db"), m, keel.Options{Drop: []string{drop}})
+		if !errors.Is(err, table.ErrSchema) || !strings.Contains(err.Error(), want) {
+			t.Errorf("Open with Drop %s: %v", drop, err)
+		}
+	}
 	// A module without a name (a zero keel.Module) is refused too.
 	if _, err := keel.OpenMemory(&keel.Module{}, keel.Options{}); !errors.Is(err, table.ErrSchema) || !strings.Contains(err.Error(), "no name") {
 		t.Errorf("OpenMemory of a zero module: %v", err)

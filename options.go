@@ -65,7 +65,8 @@ type Options struct {
 	ReadOnly bool
 	// Drop names tables ("comment") and columns ("post.body") that the
 	// module no longer has and whose data a migration may delete, as
-	// //keel:dropped declares in the module (Module.Dropped).
+	// //keel:dropped declares in the module (Module.Dropped). Open refuses
+	// a name the module still has (table.ErrSchema).
 	Drop []string
 
 	// QueueCalls and QueueBytes bound the calls in flight (submitted and

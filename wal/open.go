@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -127,8 +128,34 @@ func mkdirDurable(dir string) error {
 	return nil
 }
 
+// checkDropped refuses a name to drop (//keel:dropped, Options.Drop) that
+// the module still has: a table, or a column ("table.column") of one of
+// its tables. Dropping it would be a no-op that reads as a deletion.
+func checkDropped(cur storedSchema, dropped []string) error {
+	for _, d := range dropped {
+		tname, col, isCol := strings.Cut(d, ".")
+		for _, t := range cur.Tables {
+			if t.Name != tname {
+				continue
+			}
+			if !isCol {
+				return kerr.Errorf("keel: %s is named to drop, but module %s still has table %s: %w", d, cur.Module, tname, table.ErrSchema)
+			}
+			for _, c := range t.Columns {
+				if c.Name == col {
+					return kerr.Errorf("keel: %s is named to drop, but module %s's table %s still has column %s: %w", d, cur.Module, tname, col, table.ErrSchema)
+				}
+			}
+		}
+	}
+	return nil
+}
+
 func open(dir, name string, tables []table.Schema, o Options, lock *dirLock) (*Log, error) {
 	cur := moduleSchema(name, tables)
+	if err := checkDropped(cur, o.Dropped); err != nil {
+		return nil, err
+	}
 	stored, existing, err := readSchema(dir)
 	if err != nil {
 		return nil, err
