@@ -118,6 +118,7 @@ func TestJSONErrors(t *testing.T) {
 		{`{"CallReducer":{"request_id":1,"reducer":"Connected","args":{}}}`, "ReducerResult", "clients cannot call it"},
 		{`{"CallReducer":{"request_id":1,"reducer":"AddTeam","args":{"id":1}}}`, "ReducerResult", "needs argument name (string)"},
 		{`{"CallReducer":{"request_id":1,"reducer":"AddTeam","args":{"id":1,"name":"x","grp":1,"extra":2}}}`, "ReducerResult", `no parameter "extra"`},
+		{`{"CallReducer":{"request_id":1,"reducer":"AddTeam","args":{"id":4,"name":"x","grp":1,"id":5}}}`, "ReducerResult", `key "id" appears twice`},
 		{`{"CallReducer":{"request_id":1,"reducer":"AddTeam","args":{"id":-1,"name":"x","grp":1}}}`, "ReducerResult", "is not a uint32"},
 		{`{"CallReducer":{"request_id":1,"reducer":"AddTeam","args":[1,"x"]}}`, "ReducerResult", "takes 3 arguments"},
 		{`{"CallReducer":{"request_id":1,"reducer":"Fail","args":{"why":"on purpose"}}}`, "ReducerResult", "on purpose"},

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -49,7 +50,36 @@ func splitObject(raw []byte) (map[string]json.RawMessage, error) {
 	if m == nil {
 		return nil, fmt.Errorf("want a JSON object, not null")
 	}
+	if k, ok := repeatedKey(raw); ok {
+		return nil, fmt.Errorf("key %q appears twice in the object", k)
+	}
 	return m, nil
+}
+
+// repeatedKey returns a key the JSON object raw (valid) holds twice:
+// json.Unmarshal keeps the last, so "args":{"id":4,"id":5} would pass as 5.
+func repeatedKey(raw []byte) (string, bool) {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	if _, err := d.Token(); err != nil { // {
+		return "", false
+	}
+	seen := map[string]bool{}
+	for d.More() {
+		t, err := d.Token()
+		if err != nil {
+			return "", false
+		}
+		k, _ := t.(string)
+		if seen[k] {
+			return k, true
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if err := d.Decode(&skip); err != nil {
+			return "", false
+		}
+	}
+	return "", false
 }
 
 func splitArray(raw []byte) ([]json.RawMessage, error) {
