@@ -100,13 +100,14 @@ func TestLoadLarge(t *testing.T) {
 	t.Run("bad row", func(t *testing.T) {
 		rows := ledgerRows(def, n)
 		rows[n-7] = rows[n-7][:2]
-		db, _ := newDB(ledgerDef())
+		own := ledgerDef()
+		db, _ := newDB(own)
 		tx, _ := db.begin()
 		err := tx.load("ledger", rows)
 		if !errors.Is(err, ErrCorruptState) || !strings.Contains(err.Error(), fmt.Sprintf("row %d", n-7)) {
 			t.Fatalf("load: %v, want a corrupt-state error naming row %d", err, n-7)
 		}
-		if c := Use(tx, def).Reader().Count(); c != 0 {
+		if c := Use(tx, own).Reader().Count(); c != 0 {
 			t.Fatalf("count %d after a failed load", c)
 		}
 	})

@@ -100,9 +100,21 @@ func (d *Def[R]) newTable(db *DB) tableState {
 }
 
 // Use returns table d inside tx. d must be one of the tables of tx's
-// database.
+// database; another module's Def panics, naming its table.
 func Use[R any](tx *Tx, d *Def[R]) *Table[R] {
-	return tx.db.tables[d.id].(*handle).rt.(*Table[R])
+	t := tx.db.tables[d.id].(*handle).rt.(*Table[R])
+	if t.r.def != d {
+		panic(notOurs{d.Name})
+	}
+	return t
+}
+
+// notOurs is the panic of Use and Read with another database's Def: its
+// position could name a table of this one, of the same row type even.
+type notOurs struct{ table string }
+
+func (e notOurs) Error() string {
+	return "keel: table " + e.table + " is not a table of this database: its Def is another module's"
 }
 
 func (c *core) writable() error {

@@ -3,6 +3,7 @@ package table
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -471,4 +472,26 @@ func TestTxDone(t *testing.T) {
 	if _, err := u.Insert(user{Email: "late"}); !errors.Is(err, ErrTxDone) {
 		t.Fatalf("write after commit: %v", err)
 	}
+}
+
+// TestUseOtherDef: Use and Read with a Def of another database, even one
+// of the same row type at the same position, panic naming the table,
+// instead of handing out this database's table.
+func TestUseOtherDef(t *testing.T) {
+	mine, theirs := ledgerDef(), ledgerDef()
+	db, err := newDB(mine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, _ := db.begin()
+	defer func() {
+		v := recover()
+		err, _ := v.(error)
+		if err == nil || !strings.Contains(err.Error(), "table ledger is not a table of this database") {
+			t.Fatalf("Use with another database's Def: %v", v)
+		}
+	}()
+	Use(tx, mine) // its own: fine
+	Use(tx, theirs)
+	t.Fatal("Use with another database's Def returned")
 }

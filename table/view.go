@@ -72,7 +72,11 @@ func (h *viewHandle) seekValues(index int, lo, hi []codec.Value, loIncl, hiIncl 
 
 // Read returns table d of the view.
 func Read[R any](v *View, d *Def[R]) *Reader[R] {
-	return v.tables[d.id].(*viewHandle).r.(*Reader[R])
+	r := v.tables[d.id].(*viewHandle).r.(*Reader[R])
+	if r.def != d {
+		panic(notOurs{d.Name})
+	}
+	return r
 }
 
 // Rows calls fn with the encoding of every row of the named table, in
