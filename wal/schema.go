@@ -95,7 +95,44 @@ func readSchema(dir string) (s storedSchema, ok bool, err error) {
 	if s.Format != Version {
 		return s, false, &CorruptError{File: path, Reason: fmt.Sprintf("format %d, this Keel reads format %d", s.Format, Version)}
 	}
+	check := func(tables []table.TableInfo, where string) error {
+		for _, t := range tables {
+			if reason := tableShape(t); reason != "" {
+				return &CorruptError{File: path, Reason: fmt.Sprintf("%stable %q %s", where, t.Name, reason)}
+			}
+		}
+		return nil
+	}
+	if err := check(s.Tables, ""); err != nil {
+		return s, false, err
+	}
+	for _, h := range s.History {
+		if err := check(h.Tables, fmt.Sprintf("history schema %s: ", h.Fingerprint)); err != nil {
+			return s, false, err
+		}
+	}
 	return s, true, nil
+}
+
+// tableShape says what makes a stored table's description unusable, or
+// returns "": every table has a primary key first (or, for a table
+// without one, the index of its whole rows), and every index names
+// columns of its table.
+func tableShape(t table.TableInfo) string {
+	if len(t.Indexes) == 0 {
+		return "has no indexes (the first is its primary key)"
+	}
+	for _, ix := range t.Indexes {
+		if len(ix.Columns) == 0 {
+			return fmt.Sprintf("has index %q of no columns", ix.Name)
+		}
+		for _, c := range ix.Columns {
+			if !slices.ContainsFunc(t.Columns, func(col table.Column) bool { return col.Name == c }) {
+				return fmt.Sprintf("has index %q on column %q, which it does not have", ix.Name, c)
+			}
+		}
+	}
+	return ""
 }
 
 func writeSchema(dir string, s storedSchema) error {

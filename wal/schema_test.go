@@ -2,6 +2,7 @@ package wal_test
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -122,4 +123,79 @@ func TestLockChild(t *testing.T) {
 		return
 	}
 	fmt.Println("OPENED", err)
+}
+
+// TestSchemaFileShape opens directories whose schema.json was edited so
+// that a table has no indexes, or an index names a column the table does
+// not have: open must refuse with a *CorruptError naming the table, not
+// fail later inside the migration.
+func TestSchemaFileShape(t *testing.T) {
+	dir, _ := buildLog(t, 3, noSnap)
+	path := filepath.Join(dir, "schema.json")
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name  string
+		edit  func(tables []map[string]any)
+		wants []string
+	}{
+		{"no indexes", func(ts []map[string]any) { ts[0]["Indexes"] = []any{} },
+			[]string{`table "post" has no indexes`}},
+		{"index on a missing column", func(ts []map[string]any) {
+			ix := ts[0]["Indexes"].([]any)[0].(map[string]any)
+			ix["Columns"] = []any{"nosuch"}
+		}, []string{`table "post"`, `column "nosuch"`}},
+		{"index of no columns", func(ts []map[string]any) {
+			ix := ts[0]["Indexes"].([]any)[0].(map[string]any)
+			ix["Columns"] = []any{}
+		}, []string{`table "post"`, "of no columns"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var s map[string]any
+			if err := json.Unmarshal(orig, &s); err != nil {
+				t.Fatal(err)
+			}
+			var tables []map[string]any
+			for _, x := range s["tables"].([]any) {
+				tables = append(tables, x.(map[string]any))
+			}
+			if tables[0]["Name"] != "post" {
+				t.Fatalf("first stored table %v, want post", tables[0]["Name"])
+			}
+			c.edit(tables)
+			b, err := json.Marshal(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// A module that differs from the stored schema, so that open
+			// plans a migration from the edited description.
+			m := newMod()
+			m.Post.Indexes = []*table.Index[testmod.Post]{testmod.PostSlug}
+			for _, mod := range []*testmod.Module{newMod(), m} {
+				err := openErr(dir, mod, keel.Options{})
+				var ce *wal.CorruptError
+				if !errors.As(err, &ce) || !errors.Is(err, wal.ErrCorrupt) {
+					t.Fatalf("open: %v, want a *CorruptError", err)
+				}
+				for _, w := range c.wants {
+					if !strings.Contains(err.Error(), w) {
+						t.Fatalf("open: %v, want it to say %s", err, w)
+					}
+				}
+				if ce.File != path {
+					t.Fatalf("error names file %q, want %q", ce.File, path)
+				}
+			}
+		})
+	}
+	if err := os.WriteFile(path, orig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustOpen(t, dir, keel.Options{}).mustClose()
 }
