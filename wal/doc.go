@@ -134,13 +134,15 @@
 // reports it in Recovery.Migration; PlanFor computes it without opening.
 //
 // A migration is one unit. Rows of the old schema are read by the stored
-// column kinds and rewritten into the module's shape, and everything is
-// checked in memory; then schema.json is replaced (atomically), with the
-// old schema appended to its history: that is the commit point. Open then
-// writes a snapshot in the new schema and the log goes on in it. A crash
-// before the commit point leaves the old schema, migrated again at the
-// next open; a crash after it leaves data of a schema of the history,
-// which the next open migrates again into the same state. Records and
+// column kinds and rewritten into the module's shape (in a table without
+// a primary key, a set of rows, the rows a dropped column makes identical
+// become one), and everything is checked in memory; then schema.json is
+// replaced (atomically), with the old schema appended to its history:
+// that is the commit point. Open then writes a snapshot in the new
+// schema and the log goes on in it. A crash before the commit point
+// leaves the old schema, migrated again at the next open; a crash after
+// it leaves data of a schema of the history, which the next open
+// migrates again into the same state. Records and
 // snapshots keep the fingerprint of the schema that wrote them, so data
 // of the history stays readable; it may only come before data of the
 // module's schema. Check (keel wal verify) reads such data by the same

@@ -26,8 +26,9 @@ import (
 //     the snapshot's rows as they are, and the log's changes by primary
 //     key, decoded by the stored schema's column kinds. Once the older
 //     data ends, its final rows are rewritten into the module's shape
-//     (transform.go), checked against the unique indexes the plan names,
-//     and bulk-loaded;
+//     (transform.go), merged where a table without a primary key (a set
+//     of rows) now holds identical ones, checked against the unique
+//     indexes the plan names, and bulk-loaded;
 //   - a dropped table's rows are skipped;
 //   - the sequences' persisted states carry over (seqmigrate.go).
 //
@@ -211,12 +212,16 @@ func (o *oldData) finish(db *table.DB, t *table.Tx) (rows uint64, err error) {
 				return rows, err
 			}
 			newRows = old
+			var stored [][]byte // the stored row of each new row, when rewritten
 			if tp.rewrites() {
 				if newRows, err = rewriteRows(tp, o.migs[tp.name], old); err != nil {
 					return rows, err
 				}
+				if newRows, stored, err = mergeSet(tp, newRows, old); err != nil {
+					return rows, err
+				}
 			}
-			if err := checkUnique(tp, newRows); err != nil {
+			if err := checkUnique(tp, newRows, stored); err != nil {
 				return rows, err
 			}
 			if err := tx.Load(t, tp.name, newRows); err != nil {

@@ -153,7 +153,7 @@ func rewriteRows(tp *tablePlan, mig table.Migration, rows [][]byte) ([][]byte, e
 				free := block[len(block):]
 				nb, err := w.rewrite(free[:0], rows[i])
 				if err != nil {
-					errs[c] = fmt.Errorf("%w (row %d)", err, i)
+					errs[c] = fmt.Errorf("%w (stored row %s)", err, storedKey(tp, rows[i]))
 					return
 				}
 				if len(nb) <= cap(free) { // in the block
@@ -172,13 +172,59 @@ func rewriteRows(tp *tablePlan, mig table.Migration, rows [][]byte) ([][]byte, e
 	return out, nil
 }
 
+// storedKey names a stored row by its primary key, as (col=value, ...),
+// or says why it cannot.
+func storedKey(tp *tablePlan, row []byte) string {
+	if tp.oldKinds == nil || len(tp.old.Indexes) == 0 {
+		return "(its columns have no kinds)"
+	}
+	if _, err := codec.DecodeRow(tp.oldKinds, row, nil); err != nil {
+		return "(it does not decode)"
+	}
+	return "(" + describeValues(tp.oldKinds, tp.old, row, tp.old.Indexes[0].Columns) + ")"
+}
+
 // parallelRewrite is the table size from which rows are rewritten on
 // several goroutines.
 const parallelRewrite = 16 << 10
 
+// mergeSet removes the rows of a table without a primary key (a set of
+// rows, whose first index orders whole rows) that a rewrite made
+// identical to an earlier one, as inserting an identical row into a set
+// is a no-op; stored, when not nil, is the stored row of each row and
+// loses the same entries. Other tables' rows are returned as they are.
+func mergeSet(tp *tablePlan, rows, stored [][]byte) ([][]byte, [][]byte, error) {
+	if len(tp.cur.Indexes) == 0 || tp.cur.Indexes[0].Primary || len(rows) < 2 {
+		return rows, stored, nil
+	}
+	cols := columnsOf(tp.cur, tp.cur.Indexes[0].Columns)
+	seen := make(map[string]bool, len(rows))
+	var spans []int
+	var key []byte
+	out, outStored := rows[:0:0], [][]byte(nil)
+	for i, row := range rows {
+		var err error
+		if spans, err = rowSpans(tp.curKinds, row, spans); err != nil {
+			return nil, nil, kerr.Errorf("keel: a migrated row of table %s does not decode with its columns' kinds: %w: %w",
+				tp.name, table.ErrCorruptState, err)
+		}
+		key = rowKey(key[:0], row, spans, cols)
+		if seen[string(key)] {
+			continue
+		}
+		seen[string(key)] = true
+		out = append(out, row)
+		if stored != nil {
+			outStored = append(outStored, stored[i])
+		}
+	}
+	return out, outStored, nil
+}
+
 // checkUnique checks the rows, in the module's shape, against the unique
-// indexes the plan names, and names the rows that break one.
-func checkUnique(tp *tablePlan, rows [][]byte) error {
+// indexes the plan names, and names the rows that break one. stored,
+// when not nil, holds the stored row each row was rewritten from.
+func checkUnique(tp *tablePlan, rows, stored [][]byte) error {
 	if len(tp.uniques) == 0 || len(rows) < 2 {
 		return nil
 	}
@@ -209,18 +255,29 @@ func checkUnique(tp *tablePlan, rows [][]byte) error {
 		if len(groups) == 0 {
 			continue
 		}
-		return uniqueError(tp, u, rows, groups)
+		return uniqueError(tp, u, rows, stored, groups)
 	}
 	return nil
 }
 
 // uniqueError names the first rows, in primary-key order, that break
-// unique index u.
-func uniqueError(tp *tablePlan, u int, rows [][]byte, groups map[string][]int) error {
+// unique index u. When the primary key may have changed (a migration
+// function, a new primary key), the rows are named by their stored
+// primary key, since the new one may be the value they share.
+func uniqueError(tp *tablePlan, u int, rows, stored [][]byte, groups map[string][]int) error {
 	ix, pk := tp.cur.Indexes[u], tp.cur.Indexes[0]
-	pkCols := columnsOf(tp.cur, pk.Columns)
+	byStored := (tp.mig != nil || tp.pkChanged) && tp.oldKinds != nil && len(tp.old.Indexes) > 0
+	kinds, info, pkNames := tp.curKinds, tp.cur, pk.Columns
+	storedRow := func(i int) []byte { return rows[i] }
+	if byStored {
+		kinds, info, pkNames = tp.oldKinds, tp.old, tp.old.Indexes[0].Columns
+		if stored != nil {
+			storedRow = func(i int) []byte { return stored[i] }
+		}
+	}
+	pkCols := columnsOf(info, pkNames)
 	pkOf := func(i int) []codec.Value {
-		vals, _ := codec.DecodeRow(tp.curKinds, rows[i], nil)
+		vals, _ := codec.DecodeRow(kinds, storedRow(i), nil)
 		out := make([]codec.Value, len(pkCols))
 		for j, c := range pkCols {
 			if c >= 0 && c < len(vals) {
@@ -253,21 +310,27 @@ func uniqueError(tp *tablePlan, u int, rows [][]byte, groups map[string][]int) e
 		n += len(g)
 	}
 	sort.Slice(gs, func(a, b int) bool { return less(gs[a].pks[0], gs[b].pks[0]) < 0 })
+	describePK := func(i int) string { return describeRow(tp, rows[i], pk.Columns) }
+	what := "rows"
+	if byStored {
+		what = "stored rows"
+		describePK = func(i int) string { return describeValues(kinds, info, storedRow(i), pkNames) }
+	}
 	var b strings.Builder
 	for i, g := range gs[:min(3, len(gs))] {
 		if i > 0 {
 			b.WriteString("; ")
 		}
-		fmt.Fprintf(&b, "rows (%s) and (%s) both hold %s", describeRow(tp, rows[g.rows[0]], pk.Columns),
-			describeRow(tp, rows[g.rows[1]], pk.Columns), describeRow(tp, rows[g.rows[0]], ix.Columns))
+		fmt.Fprintf(&b, "%s (%s) and (%s) both hold %s", what, describePK(g.rows[0]), describePK(g.rows[1]),
+			describeRow(tp, rows[g.rows[0]], ix.Columns))
 	}
 	fmt.Fprintf(&b, " (%d rows share %d keys in all)", n, len(gs))
-	what := "unique index " + ix.Name
+	kind := "unique index " + ix.Name
 	if u == 0 {
-		what = "primary key " + ix.Name
+		kind = "primary key " + ix.Name
 	}
 	return &SchemaChangeError{Table: tp.name, Column: ix.Name,
-		Change: fmt.Sprintf("%s (%s) does not hold for the stored rows", what, strings.Join(ix.Columns, ", ")),
+		Change: fmt.Sprintf("%s (%s) does not hold for the stored rows", kind, strings.Join(ix.Columns, ", ")),
 		Fix: b.String() + ": make those values unique with the module's previous version (or a //keel:migrate function), " +
 			"or keep the index non-unique"}
 }
@@ -289,12 +352,18 @@ func (s byPK) Swap(i, j int) {
 // describeRow renders the named columns of a row of the module's shape
 // as column=value pairs.
 func describeRow(tp *tablePlan, row []byte, names []string) string {
-	vals, err := codec.DecodeRow(tp.curKinds, row, nil)
+	return describeValues(tp.curKinds, tp.cur, row, names)
+}
+
+// describeValues renders the named columns of a row of table t, whose
+// columns have kinds, as column=value pairs.
+func describeValues(kinds []codec.Kind, t *table.TableInfo, row []byte, names []string) string {
+	vals, err := codec.DecodeRow(kinds, row, nil)
 	if err != nil {
 		return fmt.Sprintf("undecodable: %v", err)
 	}
 	var s []string
-	for i, c := range columnsOf(tp.cur, names) {
+	for i, c := range columnsOf(t, names) {
 		if c >= 0 {
 			s = append(s, names[i]+"="+vals[c].String())
 		}
