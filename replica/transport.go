@@ -352,8 +352,9 @@ func (p *httpPeer) post(head, body []byte) error {
 // Handler receives raft messages POSTed by peers, a stream of them or a
 // snapshot; serve it at /raft. It answers once the body ended. A stream
 // it cannot go on reading (the node is cut off or closing, a message it
-// cannot decode) it breaks, closing the connection, rather than answer
-// before the body's end: the peer tries again with its next message.
+// cannot decode, or one addressed to another node) it breaks, closing
+// the connection, rather than answer before the body's end: the peer
+// tries again with its next message.
 func (t *HTTPTransport) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		refuse := func(msg string, code int) {
@@ -404,6 +405,13 @@ func (t *HTTPTransport) Handler() http.Handler {
 			m := &pb.Message{}
 			if err := proto.Unmarshal(b, m); err != nil {
 				refuse("bad message", http.StatusBadRequest)
+				return
+			}
+			if m.GetTo() != n.id {
+				// The sender takes this address for another node's:
+				// stepped here, its messages would make this node act on
+				// that node's state.
+				refuse(fmt.Sprintf("a message for node %d at node %d", m.GetTo(), n.id), http.StatusMisdirectedRequest)
 				return
 			}
 			if err := n.Step(r.Context(), m); err != nil {
