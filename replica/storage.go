@@ -158,12 +158,19 @@ func decodeMeta(b []byte) (*pb.ConfState, map[uint64]string, error) {
 	return cs, m.Addrs, nil
 }
 
+// InitialState is the stored hard state, with a commit index at least
+// the newest snapshot's entry: a snapshot holds committed entries only,
+// but the commit index is written without an fsync, and after a snapshot
+// from the leader is installed, so the one stored may lag the snapshot
+// (raft refuses to start on a commit index before its first entry).
 func (s *storage) InitialState() (*pb.HardState, *pb.ConfState, error) {
 	hs := s.l.HardState()
-	cs, _, err := decodeMeta(s.l.Snapshot().Meta)
+	snap := s.l.Snapshot()
+	cs, _, err := decodeMeta(snap.Meta)
 	if err != nil {
 		return nil, nil, err
 	}
+	hs.Commit = max(hs.Commit, snap.Index)
 	return &pb.HardState{Term: new(hs.Term), Vote: new(hs.Vote), Commit: new(hs.Commit)}, cs, nil
 }
 
