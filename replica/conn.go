@@ -25,6 +25,9 @@ func (n *Node) check(c *keel.Call) error {
 	if err := n.Failure(); err != nil {
 		return err
 	}
+	if n.removed.Load() {
+		return ErrRemoved
+	}
 	if !n.ready.Load() {
 		return n.notLeader()
 	}

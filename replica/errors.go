@@ -21,7 +21,9 @@ var (
 	// ErrStale is returned by a stale view of a node that has not heard
 	// from a leader within the bound asked for.
 	ErrStale = errors.New("keel: replica: the node's state may be staler than asked for")
-	// ErrRemoved is returned when the node was removed from the cluster.
+	// ErrRemoved refuses the calls of a node that applied its own
+	// removal from the cluster (Node.RemoveMember): it leads no more and
+	// no leader sends it anything.
 	ErrRemoved = errors.New("keel: replica: the node was removed from the cluster")
 	// ErrConfig matches Open's error for a Config that lacks a field it
 	// needs or holds a value it cannot mean.

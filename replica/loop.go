@@ -2,7 +2,6 @@ package replica
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 
@@ -45,6 +44,7 @@ func (n *Node) run() {
 			return
 		case <-ticker.C:
 			n.rn.Tick()
+			n.dropReads()
 			// A snapshot that was due while commits were in flight (or
 			// the applier behind) is taken once they are done.
 			n.maybeSnapshot()
@@ -71,10 +71,7 @@ func (n *Node) run() {
 				n.rn.ReportUnreachable(r.to)
 			}
 		case r := <-n.readc:
-			n.readSeq++
-			r.key = fmt.Sprintf("%d-%d", n.id, n.readSeq)
-			n.reads[r.key] = r
-			n.rn.ReadIndex([]byte(r.key))
+			n.askRead(r)
 		}
 		if err := n.Failure(); err != nil {
 			// The applier or the writer failed: the node takes no more
@@ -220,9 +217,7 @@ func (n *Node) handle(rd raft.Ready) error {
 	}
 	for _, rs := range rd.ReadStates {
 		if r, ok := n.reads[string(rs.RequestCtx)]; ok {
-			delete(n.reads, r.key)
-			r.index = rs.Index
-			r.done <- nil
+			n.finishRead(r, rs.Index, nil)
 		}
 	}
 	return nil
@@ -522,6 +517,7 @@ func (n *Node) applyConf(e *pb.Entry) {
 			}
 		case pb.ConfChangeRemoveNode:
 			if id == n.id {
+				n.removed.Store(true)
 				n.logger.Info("keel: replica: removed from the cluster")
 			} else {
 				n.tr.RemovePeer(id)

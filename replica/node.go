@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -122,8 +123,10 @@ type Node struct {
 	snapCommits uint64
 	commitMarks []commitMark
 	snapping    atomic.Bool
+	snapWG      sync.WaitGroup // the snapshot being written, which Close waits for
 	reads       map[string]*readReq
-	readSeq     uint64
+	readSeq     atomic.Uint64 // the ReadIndex requests handed to raft
+	readNonce   uint64        // tells this life's requests from those before a restart
 
 	// Published for other goroutines.
 	mu        sync.Mutex
@@ -131,6 +134,7 @@ type Node struct {
 	addrs     map[uint64]string
 	appliedCh chan struct{} // closed and replaced when applied moves
 	ready     atomic.Bool   // leads, and the init reducer (if any) ran
+	removed   atomic.Bool   // the node applied its own removal
 	heard     atomic.Int64  // unix nanos of the last message from the leader
 	fatal     atomic.Pointer[error]
 	stats     pipeStats
@@ -221,6 +225,7 @@ func Open(cfg Config) (*Node, error) {
 		applyc: make(chan applyTask, 256), appliedDone: make(chan struct{}),
 		appendc: make(chan appendTask, 1024), writerDone: make(chan struct{}), localc: make(chan struct{}, 1)}
 	n.done.Store(n.applied)
+	n.readNonce = rand.Uint64()
 	n.lastSnap = l.Snapshot().Index
 	cs, addrs, err := decodeMeta(l.Snapshot().Meta)
 	if err != nil {
@@ -337,7 +342,8 @@ func (n *Node) Failure() error {
 }
 
 // Close stops the node: calls waiting for their commit fail with
-// ErrOutcomeUnknown, the raft loop stops, and the log is closed.
+// ErrOutcomeUnknown, the raft loop stops, a snapshot being written is
+// finished, and the log is closed.
 func (n *Node) Close() error {
 	n.stopMu.Lock()
 	if n.closed {
@@ -351,6 +357,7 @@ func (n *Node) Close() error {
 	<-n.donec
 	<-n.appliedDone
 	<-n.writerDone
+	n.snapWG.Wait() // only the raft loop starts one
 	n.tr.Stop()
 	n.clog.fail(ErrClosed)
 	n.rt.Follow(ErrClosed, ErrOutcomeUnknown, func() { n.clog.reset(n.done.Load()) })
@@ -370,11 +377,14 @@ func (n *Node) Check() error {
 // the entries it still proposes to the new leader, which would commit
 // them after its own; raft drops them instead (ErrProposalDropped), and
 // the node takes its commits back. It also means that raft keeps no
-// proposed entry: it appends copies.
+// proposed entry: it appends copies. A leader that applies its own
+// removal steps down (StepDownOnRemoval): otherwise raft keeps it leader,
+// heartbeating the members left, which then never elect one of their
+// own, while it can propose nothing.
 func raftConfig(cfg Config, st raft.Storage, applied uint64, logger raft.Logger) *raft.Config {
 	return &raft.Config{ID: cfg.ID, ElectionTick: cfg.ElectionTicks, HeartbeatTick: cfg.HeartbeatTicks,
 		Storage: st, Applied: applied, MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 256,
 		MaxCommittedSizePerReady: 64 << 20, CheckQuorum: true, PreVote: true, ReadOnlyOption: raft.ReadOnlySafe,
-		AsyncStorageWrites: true, DisableProposalForwarding: true,
+		AsyncStorageWrites: true, DisableProposalForwarding: true, StepDownOnRemoval: true,
 		Logger: logger}
 }

@@ -9,17 +9,60 @@ import (
 	"github.com/keeldb/keel/table"
 )
 
-// readReq is a ReadIndex request on its way through the raft loop.
+// readReq is a ReadIndex call on its way through the raft loop: every
+// request raft is asked (keys: the call asks again while no answer
+// comes) answers it, the first to come.
 type readReq struct {
-	key   string
+	ctx   context.Context
+	keys  []string
+	over  bool // answered or failed: the loop is done with it
 	index uint64
-	done  chan error
+	done  chan error // receives once
+}
+
+// readKey is the request context of the node's ReadIndex request seq:
+// the nonce keeps an answer to a request made before the node restarted
+// (the leader's, late) from being taken for one of now.
+func (n *Node) readKey(seq uint64) string { return fmt.Sprintf("%d-%x-%d", n.id, n.readNonce, seq) }
+
+// askRead hands raft a request for r.
+func (n *Node) askRead(r *readReq) {
+	if r.over {
+		return
+	}
+	key := n.readKey(n.readSeq.Add(1))
+	r.keys = append(r.keys, key)
+	n.reads[key] = r
+	n.rn.ReadIndex([]byte(key))
+}
+
+// finishRead answers r with index or err, once, and forgets its
+// requests.
+func (n *Node) finishRead(r *readReq, index uint64, err error) {
+	if r.over {
+		return
+	}
+	r.over = true
+	for _, k := range r.keys {
+		delete(n.reads, k)
+	}
+	r.index = index
+	r.done <- err
 }
 
 func (n *Node) failReads(err error) {
-	for k, r := range n.reads {
-		delete(n.reads, k)
-		r.done <- err
+	for _, r := range n.reads {
+		n.finishRead(r, 0, err)
+	}
+}
+
+// dropReads forgets the requests of ReadIndex calls whose context is
+// done (raft drops requests while no leader is known, without a word).
+func (n *Node) dropReads() {
+	for _, r := range n.reads {
+		if err := r.ctx.Err(); err != nil {
+			n.finishRead(r, 0, err)
+		}
 	}
 }
 
@@ -30,8 +73,8 @@ func (n *Node) failReads(err error) {
 // (which ask the leader), and fails while no leader is known (bounded by
 // ctx).
 func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
+	r := &readReq{ctx: ctx, done: make(chan error, 1)}
 	for {
-		r := &readReq{done: make(chan error, 1)}
 		select {
 		case n.readc <- r:
 		case <-ctx.Done():
@@ -41,7 +84,8 @@ func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
 		}
 		// raft drops a read request while no leader is known (or the
 		// new leader has not committed in its term yet) without a word:
-		// ask again after a while.
+		// ask again after a while. The answer to any of the requests
+		// answers the call, so one slower than that still counts.
 		t := time.NewTimer(n.cfg.Tick * 2)
 		select {
 		case err := <-r.done:

@@ -6,6 +6,7 @@ import (
 
 	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
+	"github.com/keeldb/keel/wal"
 	pb "go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 )
@@ -50,13 +51,17 @@ func (n *Node) maybeSnapshot() {
 	n.snapped(index)
 	n.wantSnap = false
 	n.snapping.Store(true)
-	go func() {
+	n.snapWG.Go(func() {
 		defer n.snapping.Store(false)
-		if err := n.log.WriteSnapshot(v, seqs, index, term, encodeMeta(cs, addrs), n.cfg.SnapshotRetain); err != nil {
+		if err := writeSnapshot(n.log, v, seqs, index, term, encodeMeta(cs, addrs), n.cfg.SnapshotRetain); err != nil {
 			n.logger.Error("keel: replica: snapshot", "index", index, "err", err)
 		}
-	}()
+	})
 }
+
+// writeSnapshot writes a snapshot into the node's log (a variable, so
+// that a test can hold it).
+var writeSnapshot = (*wal.RaftLog).WriteSnapshot
 
 // commitMark is how many commits the entries through an index held,
 // counted since the node opened.

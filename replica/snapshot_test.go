@@ -5,12 +5,16 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/internal/testmod"
 	"github.com/keeldb/keel/replica"
+	"github.com/keeldb/keel/table"
+	"github.com/keeldb/keel/wal"
 )
 
 // TestSnapshotCatchUp: a follower that was down while the leader
@@ -163,4 +167,80 @@ func TestSnapshotCountsCommits(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
+}
+
+// TestSnapshotPastCommit: a node whose durable commit index lags its
+// newest snapshot (the commit index is written without an fsync, and a
+// node that installs a leader's snapshot writes its hard state after
+// the snapshot's files) opens: the snapshot's entry is committed, and
+// the node comes back with every commit.
+func TestSnapshotPastCommit(t *testing.T) {
+	c := newCluster(t, 1, func(cfg *replica.Config) { cfg.SnapshotEvery, cfg.SnapshotRetain = 5, 2 })
+	ctx := context.Background()
+	l := c.leader()
+	for i := range 20 {
+		if _, err := add(ctx, l, c.mod, fmt.Sprint("a", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for l.Status().Snapshot < 10 {
+		time.Sleep(5 * time.Millisecond) // written in the background
+	}
+	c.stop(0)
+	lg, err := wal.OpenRaft(c.dirs[0], c.km.Name, c.km.Tables, wal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, hs := lg.Snapshot().Index, lg.HardState()
+	hs.Commit = 1
+	if err := lg.SetHardState(hs, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := lg.Close(); err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				t.Fatalf("Open with a snapshot at entry %d and a stored commit index of 1 panicked: %v", snap, p)
+			}
+		}()
+		c.start(0)
+	}()
+	waitPosts(t, c, c.nodes[0], 21)
+}
+
+// TestCloseWaitsForSnapshot: Close returns only once the snapshot being
+// written has been written: nothing writes into the directory (or its
+// log) after Close released it.
+func TestCloseWaitsForSnapshot(t *testing.T) {
+	c := newCluster(t, 1, func(cfg *replica.Config) { cfg.SnapshotEvery, cfg.SnapshotRetain = 5, 2 })
+	ctx := context.Background()
+	l := c.leader()
+	started := make(chan struct{})
+	var once sync.Once
+	var finished atomic.Bool
+	var werr error
+	defer replica.SetSnapshotWriter(func(lg *wal.RaftLog, v *table.View, seqs []table.SeqMove, index, term uint64, meta []byte, retain uint64) error {
+		once.Do(func() { close(started) })
+		<-replica.Stopping(l) // the snapshot is still being written when Close is called
+		werr = lg.WriteSnapshot(v, seqs, index, term, meta, retain)
+		finished.Store(true)
+		return werr
+	})()
+	for i := range 10 {
+		if _, err := add(ctx, l, c.mod, fmt.Sprint("a", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-started
+	c.stop(0)
+	if !finished.Load() {
+		t.Fatal("Close returned while a snapshot was being written")
+	}
+	if werr != nil {
+		t.Fatalf("the snapshot written while the node closed: %v", werr)
+	}
+	c.start(0)
+	waitPosts(t, c, c.nodes[0], 11)
 }
