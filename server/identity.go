@@ -111,5 +111,13 @@ func (t *tokens) check(s string) (reducer.Identity, error) {
 	if c.Subject == "" {
 		return "", fmt.Errorf("%w: no sub claim", ErrToken)
 	}
+	// With a TTL, a token of this server lasts that long after it was
+	// issued, whatever its exp: one issued before the TTL was set (no exp)
+	// or under a longer one expires too.
+	if c.Issuer == t.issuer && t.ttl > 0 {
+		if c.IssuedAt == nil || !t.clock().Before(c.IssuedAt.Add(t.ttl)) {
+			return "", fmt.Errorf("%w: %w: issued more than %v ago (Options.TokenTTL)", ErrToken, jwt.ErrTokenExpired, t.ttl)
+		}
+	}
 	return IdentityOf(c.Issuer, c.Subject), nil
 }

@@ -35,8 +35,9 @@ type Options struct {
 	// "keel:" and the module's name.
 	Issuer string
 	// TokenTTL, when positive, makes this server's tokens expire that
-	// long after they were issued; 0 issues tokens that do not expire,
-	// as SpacetimeDB's.
+	// long after they were issued (their iat), those issued before it
+	// was set included; 0 issues tokens that do not expire, as
+	// SpacetimeDB's.
 	TokenTTL time.Duration
 	// Issuers are the external identity providers whose tokens are
 	// accepted too.
