@@ -243,10 +243,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := newConn(s, ws, e, id)
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
+	closing := s.closing // Shutdown began while the connect reducer ran: it did not see c
 	s.mu.Unlock()
 	c.out.push(s.initialConnection(e, c, token))
 	served = true
 	go s.serve(c)
+	if closing {
+		go c.drain()
+	}
 }
 
 // serve reads c's requests until it closes, then runs the disconnect
