@@ -77,10 +77,12 @@ func (s *Server) initialConnection(e enc, c *conn, token string) []byte {
 	b = e.str(b, "token", false, token)
 	b = e.uint(b, "connection_id", false, c.id)
 	if e.json {
+		b = e.uint(b, "max_message_bytes", false, uint64(s.opts.MaxMessageBytes))
 		b = append(b, ',')
 		b = append(b, s.initJSON...)
 	} else {
 		b = e.str(b, "", false, s.sch.module)
+		b = e.uint(b, "", false, uint64(s.opts.MaxMessageBytes))
 	}
 	return e.end(b)
 }

@@ -73,9 +73,10 @@
 // # Server messages
 //
 //	InitialConnection  tag 1  identity string, token string, connection_id uint,
-//	                          JSON also: module, tables [{name, columns [{name, kind}], primary_key [name]}],
-//	                          reducers [{name, params [{name, kind}]}] (public tables, callable reducers);
-//	                          binary: module string
+//	                          JSON also: max_message_bytes, module, tables [{name, columns [{name, kind}],
+//	                          primary_key [name]}], reducers [{name, params [{name, kind}]}] (public
+//	                          tables, callable reducers); binary: module string, max_message_bytes uint
+//	                          (Options.MaxMessageBytes: the largest frame the client may send)
 //	SubscribeApplied   tag 2  request_id, query_set_id, queries [{table string, rows [row]}]
 //	SubscriptionError  tag 3  request_id, query_set_id, query int (the query at fault, -1 for none),
 //	                          error string, offset int, line int, column int (-1, 0, 0 without a position)

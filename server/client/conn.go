@@ -68,7 +68,8 @@ type Conn struct {
 	out      [][]byte
 	wake     chan struct{}
 	closed   bool
-	gen      int // connection generation
+	gen      int   // connection generation
+	maxFrame int64 // the largest frame the server reads (its InitialConnection)
 
 	cache  cache
 	onTx   []func(Tx)
@@ -153,8 +154,13 @@ func (c *Conn) dial(ctx context.Context) (*websocket.Conn, error) {
 	d := codec.NewReader(msgs[0][1:])
 	id, tok := d.Text(), d.Text()
 	d.Uvarint()
+	d.Text() // module
+	maxFrame := int64(d.Uvarint())
+	if d.Failed() || maxFrame <= 0 {
+		maxFrame = defaultMaxFrame // a server that does not say
+	}
 	c.mu.Lock()
-	c.ws, c.identity, c.token = ws, reducer.Identity(id), tok
+	c.ws, c.identity, c.token, c.maxFrame = ws, reducer.Identity(id), tok, maxFrame
 	c.gen++
 	c.mu.Unlock()
 	return ws, nil
@@ -227,7 +233,13 @@ func (c *Conn) send(w *waiter, build func(id uint64) []byte) error {
 	return nil
 }
 
-// writer writes the queued messages, as many to a frame as are waiting.
+// defaultMaxFrame is the largest frame sent to a server whose
+// InitialConnection does not tell its own: the server's default.
+const defaultMaxFrame = 1 << 20
+
+// writer writes the queued messages, as many to a frame as are waiting
+// and fit in the largest frame the server reads (a message larger than
+// that goes alone, and the server refuses it).
 func (c *Conn) writer() {
 	var frame []byte
 	for {
@@ -237,21 +249,31 @@ func (c *Conn) writer() {
 		case <-c.wake:
 		}
 		c.mu.Lock()
-		msgs, ws := c.out, c.ws
+		msgs, ws, maxFrame := c.out, c.ws, c.maxFrame
 		c.out = nil
 		c.mu.Unlock()
 		if len(msgs) == 0 || ws == nil {
 			continue
 		}
-		frame = frame[:0]
-		for _, m := range msgs {
-			frame = codec.AppendBytes(frame, m)
+		for len(msgs) > 0 {
+			frame = codec.AppendBytes(frame[:0], msgs[0])
+			n := 1
+			for ; n < len(msgs); n++ {
+				next := codec.AppendBytes(frame, msgs[n])
+				if int64(len(next)) > maxFrame {
+					break
+				}
+				frame = next
+			}
+			msgs = msgs[n:]
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			err := ws.Write(ctx, websocket.MessageBinary, frame)
+			cancel()
+			if err != nil {
+				ws.CloseNow()
+				break
+			}
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		if err := ws.Write(ctx, websocket.MessageBinary, frame); err != nil {
-			ws.CloseNow()
-		}
-		cancel()
 	}
 }
 
