@@ -168,7 +168,8 @@ func (c *core) seqMoved(s seqState) {
 // *UniqueError.
 //
 // In a table without a primary key (Def.Set), inserting a row identical to
-// a stored one returns the stored row and changes nothing.
+// a stored one returns the stored row and changes nothing; a row that is
+// identical only through a generated value is a collision of that value.
 func (t *Table[R]) Insert(row R) (R, error) {
 	c := t.c
 	if err := c.writable(); err != nil {
@@ -193,14 +194,11 @@ func (t *Table[R]) Insert(row R) (R, error) {
 			c.seqMoved(s)
 		}
 	}
-	var tries uint64
+	var tries []uint64 // tries[k]: the values sequence k skipped
 	for {
 		i, old := c.tryAdd(unsafe.Pointer(p))
 		if i < 0 {
 			break
-		}
-		if i == 0 && c.set {
-			return *(*R)(old), nil
 		}
 		si := -1
 		for _, k := range c.seqsIn[i] {
@@ -210,11 +208,17 @@ func (t *Table[R]) Insert(row R) (R, error) {
 			}
 		}
 		if si < 0 {
+			if i == 0 && c.set {
+				return *(*R)(old), nil
+			}
 			return row, c.uniqueError(i, unsafe.Pointer(p))
 		}
 		s := t.seqs[si]
-		tries++
-		if n := s.rangeSize(); n != 0 && tries >= n {
+		if tries == nil {
+			tries = make([]uint64, len(t.seqs))
+		}
+		tries[si]++
+		if n := s.rangeSize(); n != 0 && tries[si] >= n {
 			return row, s.exhaustedNoFree()
 		}
 		moved, err := s.regenerate(unsafe.Pointer(p))
