@@ -14,8 +14,16 @@ type Integer interface {
 }
 
 // DefaultBatch is the number of values a sequence allocates at a time when
-// SeqParams.Batch is zero. It is capped at the number of values in the range.
+// SeqParams.Batch is zero. A crash skips the unused rest of a batch, so
+// the default is capped at a sixteenth of the number of values in the
+// range (at least 1): a uint8 sequence allocates 15 at a time, so that a
+// crash neither wraps a cycling one back onto the values just handed out
+// nor exhausts a nocycle one. An explicit Batch is capped at the number
+// of values in the range.
 const DefaultBatch = 1024
+
+// defaultBatchShare is the part of a range the default batch may take.
+const defaultBatchShare = 16
 
 // SeqParams are the parameters of one sequence. A field left at its zero
 // value (with its Has flag false) takes the default for the column type:
@@ -43,7 +51,7 @@ type SeqParams[T Integer] struct {
 	Advance bool
 
 	// Batch is how many values are handed out from memory per persisted
-	// boundary move; 0 means DefaultBatch.
+	// boundary move; 0 means DefaultBatch (capped for small ranges).
 	Batch uint64
 }
 
@@ -141,10 +149,12 @@ func NewSequence[T Integer](table, name string, p SeqParams[T]) (*Sequence[T], e
 		s.start = p.Start
 	}
 	s.batch = p.Batch
-	if s.batch == 0 {
+	if n := span/s.step + 1; s.batch == 0 {
 		s.batch = DefaultBatch
-	}
-	if n := span/s.step + 1; n != 0 && s.batch > n { // n == 0: 2^64 values
+		if n != 0 { // n == 0: 2^64 values
+			s.batch = min(s.batch, max(1, n/defaultBatchShare))
+		}
+	} else if n != 0 && s.batch > n {
 		s.batch = n
 	}
 	s.next = s.start

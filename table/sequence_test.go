@@ -299,3 +299,74 @@ func TestSequenceStepFromMatchesStepping(t *testing.T) {
 		}
 	}
 }
+
+// TestSequenceDefaultBatchSmallRange restarts small sequences with the
+// default batch at their persisted boundary, as after a crash, and checks
+// that the restarted sequence neither wraps back onto the values handed
+// out before nor is exhausted by the skipped rest of its batch.
+func TestSequenceDefaultBatchSmallRange(t *testing.T) {
+	cases := []struct {
+		name  string
+		batch uint64 // the default, capped
+		mk    func() (next func() (uint64, error), boundary func() SeqMove, restore func(SeqMove) error)
+	}{
+		{"uint8 cycle", 15, func() (func() (uint64, error), func() SeqMove, func(SeqMove) error) {
+			s := mustSeq(t, SeqParams[uint8]{})
+			return func() (uint64, error) { v, _, err := s.Next(); return uint64(v), err }, s.Boundary,
+				func(b SeqMove) error { return s.Restore(b.Next, b.Exhausted) }
+		}},
+		{"uint8 nocycle", 15, func() (func() (uint64, error), func() SeqMove, func(SeqMove) error) {
+			s := mustSeq(t, SeqParams[uint8]{NoCycle: true})
+			return func() (uint64, error) { v, _, err := s.Next(); return uint64(v), err }, s.Boundary,
+				func(b SeqMove) error { return s.Restore(b.Next, b.Exhausted) }
+		}},
+		{"int8 cycle", 7, func() (func() (uint64, error), func() SeqMove, func(SeqMove) error) {
+			s := mustSeq(t, SeqParams[int8]{})
+			return func() (uint64, error) { v, _, err := s.Next(); return uint64(v), err }, s.Boundary,
+				func(b SeqMove) error { return s.Restore(b.Next, b.Exhausted) }
+		}},
+		{"range of 10", 1, func() (func() (uint64, error), func() SeqMove, func(SeqMove) error) {
+			s := mustSeq(t, SeqParams[uint32]{Max: 10, HasMax: true})
+			return func() (uint64, error) { v, _, err := s.Next(); return uint64(v), err }, s.Boundary,
+				func(b SeqMove) error { return s.Restore(b.Next, b.Exhausted) }
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			next, boundary, _ := c.mk()
+			used := map[uint64]bool{}
+			for range 3 {
+				v, err := next()
+				if err != nil {
+					t.Fatal(err)
+				}
+				used[v] = true
+			}
+			b := boundary()
+			// A crash: a new sequence restored at the persisted boundary.
+			next2, _, restore := c.mk()
+			if err := restore(b); err != nil {
+				t.Fatal(err)
+			}
+			v, err := next2()
+			if err != nil {
+				t.Fatalf("after a restart at boundary %d: %v", b.Next, err)
+			}
+			if used[v] {
+				t.Fatalf("after a restart at boundary %d the sequence handed out %d again", b.Next, v)
+			}
+			// The skipped rest of the batch is at most the capped default.
+			if skipped := v - 4; v < 4 || skipped > c.batch {
+				t.Fatalf("after a restart the sequence resumed at %d, want 4..%d", v, 4+c.batch)
+			}
+		})
+	}
+	// Ranges of 2^14 values and more keep the full default batch.
+	if s := mustSeq(t, SeqParams[uint16]{}); s.batch != DefaultBatch {
+		t.Fatalf("uint16 default batch %d, want %d", s.batch, DefaultBatch)
+	}
+	// An explicit batch is kept up to the range.
+	if s := mustSeq(t, SeqParams[uint8]{Batch: 200}); s.batch != 200 {
+		t.Fatalf("explicit batch %d, want 200", s.batch)
+	}
+}
