@@ -191,6 +191,10 @@ func (d *Def[R]) validate(id int) error {
 	return nil
 }
 
+// maxSequences is how many autoinc columns a table may have: an insert
+// marks the columns whose value it generated in the bits of a uint64.
+const maxSequences = 64
+
 func (d *Def[R]) check() error {
 	bad := func(f string, args ...any) error {
 		return &SchemaError{Table: d.Name, Reason: kerr.Sprintf(f, args...)}
@@ -235,6 +239,9 @@ func (d *Def[R]) check() error {
 			return bad("two columns are named %s", c.Name)
 		}
 		cols[c.Name] = true
+	}
+	if len(d.Sequences) > maxSequences {
+		return bad("%d autoinc columns, more than the %d a table may have", len(d.Sequences), maxSequences)
 	}
 	seqs := map[string]bool{}
 	for i, s := range d.Sequences {

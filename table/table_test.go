@@ -2,6 +2,7 @@ package table
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -458,6 +459,14 @@ func TestSchemaErrors(t *testing.T) {
 	d7.Sequences = append(d7.Sequences, AutoInc[user]{})
 	if _, err := newDB(d7); !errors.Is(err, ErrSchema) {
 		t.Fatalf("an AutoInc not made by NewAutoInc: %v", err)
+	}
+	d8, _, _ := userDef(SeqParams[uint8]{})
+	for i := len(d8.Sequences); i <= maxSequences; i++ {
+		d8.Sequences = append(d8.Sequences, NewAutoInc(fmt.Sprintf("user_s%d_seq", i), "id", SeqParams[uint8]{},
+			func(u *user) *uint8 { return &u.ID }))
+	}
+	if _, err := newDB(d8); !errors.Is(err, ErrSchema) || !strings.Contains(err.Error(), "65 autoinc columns") {
+		t.Fatalf("65 autoinc columns: %v", err)
 	}
 }
 
