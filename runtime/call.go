@@ -37,7 +37,11 @@ type Call struct {
 	// that finished it; it must not block.
 	Notify func(*Call)
 
+	// own marks the runtime's own calls (the scheduler's): a full queue
+	// makes them wait for room even when it fails others fast.
+	own    bool
 	state  atomic.Uint32
+	gaveUp atomic.Pointer[error] // why a Wait took the call back before it ran
 	err    error
 	result error         // its outcome before it is released
 	next   *Call         // queue link
@@ -76,6 +80,7 @@ func (c *Call) Finished() bool { return c.state.Load() == stateFinished }
 
 func (c *Call) prepare() {
 	c.state.Store(stateQueued)
+	c.gaveUp.Store(nil)
 	c.err, c.result, c.next, c.index, c.commit, c.done = nil, nil, nil, 0, nil, nil
 	c.wg.Add(1)
 }
@@ -129,8 +134,12 @@ func (c *Call) Wait(ctx context.Context) error {
 		return c.err
 	case <-ctx.Done():
 	}
+	// The reason goes first, for the executor that finds the call taken
+	// back: it finishes the call with it.
+	err := notRun(c, ctx.Err())
+	c.gaveUp.CompareAndSwap(nil, &err)
 	if c.state.CompareAndSwap(stateQueued, stateCancelled) {
-		return notRun(c, ctx.Err())
+		return *c.gaveUp.Load()
 	}
 	c.wg.Wait()
 	return c.err

@@ -41,11 +41,12 @@ func (rt *Runtime) executor() {
 			}
 			c = next
 		}
-		// Until here an Inline call, which takes exec, finds the batch
-		// waiting and queues behind it instead of running first.
-		q.waiting.Add(int64(-n))
 		rt.exec.Unlock()
 		finished = rt.finishAll(finished)
+		// Until here an Inline call, which takes exec, finds the batch
+		// waiting and queues behind it instead of running (and finishing)
+		// before the batch's calls have finished.
+		q.waiting.Add(int64(-n))
 		if rt.log != nil {
 			rt.log.Kick()
 		}
@@ -59,7 +60,12 @@ func (rt *Runtime) executor() {
 // release of the entry its outcome depends on.
 func (rt *Runtime) execute(c *Call) (finish bool) {
 	if !c.state.CompareAndSwap(stateQueued, stateRunning) {
-		c.result = notRun(c, c.Ctx.Err())
+		// A Wait took it back, with its reason.
+		if p := c.gaveUp.Load(); p != nil {
+			c.result = *p
+		} else {
+			c.result = notRun(c, context.Canceled)
+		}
 		return true
 	}
 	if c.Ctx != nil {
@@ -132,7 +138,6 @@ func (rt *Runtime) transact(name string, caller reducer.Identity, body func(*red
 	}
 	commit := tx.Commit(t)
 	commit.Time, commit.Reducer, commit.Caller = now, name, string(caller)
-	rt.stats.commits.Add(1)
 	if len(rt.schedTables) > 0 {
 		for _, cs := range commit.Tables {
 			if rt.schedTables[cs.TableName()] {
@@ -145,6 +150,7 @@ func (rt *Runtime) transact(name string, caller reducer.Identity, body func(*red
 		}
 	}
 	if rt.log == nil {
+		rt.stats.commits.Add(1)
 		if len(commit.Tables) > 0 {
 			rt.observe(commit)
 			rt.notify(commit)
@@ -155,16 +161,19 @@ func (rt *Runtime) transact(name string, caller reducer.Identity, body func(*red
 		return r
 	}
 	if commit.Empty() {
+		rt.stats.commits.Add(1)
 		tx.Release(rt.db)
 		return rt.ended(nil)
 	}
 	index, err := rt.appendCommit(name, commit)
 	if err != nil {
+		rt.stats.rollbacks.Add(1) // undone: it did not commit
 		if perr := rt.undo(name, func() { tx.Undo(t) }); perr != nil {
 			rt.fail(perr)
 		}
 		return rt.ended(err)
 	}
+	rt.stats.commits.Add(1)
 	retained := tx.Retain(rt.db)
 	if len(retained.Tables) > 0 {
 		rt.observe(retained)
