@@ -75,7 +75,8 @@ type Options struct {
 	QueueCalls int
 	QueueBytes int64
 	// FailFast makes a submission to a full queue fail at once with a
-	// *QueueFullError (ErrQueueFull) instead of waiting for room.
+	// *QueueFullError (ErrQueueFull) instead of waiting for room. The
+	// calls of scheduled reducers wait for room all the same.
 	FailFast bool
 }
 

@@ -1,6 +1,9 @@
 package keel_test
 
 import (
+	"errors"
+	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -8,6 +11,7 @@ import (
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/internal/keeltest"
 	"github.com/keeldb/keel/internal/schedmod"
+	"github.com/keeldb/keel/reducer"
 )
 
 // fakeClock is a clock the test moves by hand: After's channels fire when
@@ -193,4 +197,75 @@ func TestScheduleAcrossRestart(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("%d reminders after the restart, want the repeating one", n)
 	}
+}
+
+// TestScheduleFullQueue: a row falls due while the queue is full and
+// fails fast (Options.FailFast): the scheduler waits for room, and the
+// row runs once there is some, instead of being taken off without its
+// call or stopping the scheduler.
+func TestScheduleFullQueue(t *testing.T) {
+	clock := newFakeClock()
+	started, release := make(chan struct{}), make(chan struct{})
+	block := reducer.New("Block", func(c *reducer.Ctx, _ struct{}) (struct{}, error) {
+		close(started)
+		<-release
+		return struct{}{}, nil
+	}, reducer.Codec[struct{}]{}, reducer.Codec[struct{}]{})
+	m := *schedmod.Module
+	m.Reducers = append(slices.Clone(m.Reducers), &block.Def)
+	o := clock.options()
+	o.QueueCalls, o.FailFast = 1, true
+	db := keeltest.Open(t, t.TempDir(), &m, o)
+	// The test's own calls may meet the scheduler's in the one place:
+	// they fail fast and go again.
+	retry := func(fn func() error) error {
+		for {
+			if err := fn(); !errors.Is(err, keel.ErrQueueFull) {
+				return err
+			}
+			runtime.Gosched()
+		}
+	}
+	c := schedmod.NewClient(db, "t")
+	if err := retry(func() error {
+		_, err := c.Remind(t.Context(), "due", clock.Now().Add(time.Second), 0)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The blocking call holds the queue's one place.
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock)
+	blocked := make(chan error, 1)
+	go func() {
+		blocked <- retry(func() error {
+			_, err := keel.Run(t.Context(), db, "t", block, struct{}{})
+			return err
+		})
+	}()
+	select {
+	case <-started:
+	case err := <-blocked:
+		t.Fatalf("the blocking call: %v", err)
+	}
+	// Only the scheduler's calls are left to meet the full queue, and
+	// only they would wait for room: the test's fail fast.
+	before := db.Stats()
+	clock.Advance(time.Second)
+	for i := 0; ; i++ {
+		s := db.Stats()
+		if s.Blocked > 0 || s.Refused > before.Refused {
+			break // the scheduler met the full queue
+		}
+		if i > 5000 {
+			t.Fatal("the scheduler never tried to run the due row: it stopped")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	unblock()
+	if err := <-blocked; err != nil {
+		t.Fatal(err)
+	}
+	waitSent(t, db, "due")
 }

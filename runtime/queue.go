@@ -38,7 +38,7 @@ type queue struct {
 	mu         sync.Mutex
 	head, tail *Call
 	queued     int          // calls waiting for the executor
-	waiting    atomic.Int64 // queued or taken and not yet run, readable without mu (Inline)
+	waiting    atomic.Int64 // queued, or taken and not yet finished, readable without mu (Inline)
 	calls      int          // calls in flight
 	bytes      int64        // bytes they hold
 	maxCalls   int
@@ -62,7 +62,7 @@ func (q *queue) init(calls int, bytes int64, failFast bool) {
 // admit takes a place for c, waiting for one (or failing) when the queue
 // is full. It is called with mu held and returns with mu held.
 func (q *queue) admit(c *Call) error {
-	for {
+	for waited := false; ; waited = true {
 		if q.closed {
 			return ErrClosed
 		}
@@ -72,11 +72,13 @@ func (q *queue) admit(c *Call) error {
 			q.bytes += size
 			return nil
 		}
-		if q.failFast {
+		if q.failFast && !c.own {
 			q.refused++
 			return &QueueFullError{Calls: q.calls, MaxCalls: q.maxCalls, Bytes: q.bytes, MaxBytes: q.maxBytes}
 		}
-		q.blocked++
+		if !waited {
+			q.blocked++
+		}
 		if q.space == nil {
 			q.space = make(chan struct{})
 		}
@@ -133,7 +135,7 @@ func (q *queue) take(n int) *Call {
 	if q.head == nil {
 		q.tail = nil
 	}
-	q.queued -= k // waiting drops once the executor ran them
+	q.queued -= k // waiting drops once the executor finished them
 	return first
 }
 

@@ -54,7 +54,7 @@ func (rt *Runtime) scheduler() {
 
 // nextDue returns the earliest time any schedule row is due.
 func (rt *Runtime) nextDue() (next time.Time, any bool, err error) {
-	err = rt.Do(&Call{Body: body(func(c *reducer.Ctx) error {
+	err = rt.Do(&Call{own: true, Body: body(func(c *reducer.Ctx) error {
 		for _, s := range rt.schedules {
 			if t, ok := s.Next(c); ok && (!any || t.Before(next)) {
 				next, any = t, true
@@ -79,7 +79,7 @@ func (rt *Runtime) runDue() error {
 			}
 			now := rt.clock()
 			ran := false
-			err := rt.Do(&Call{Reducer: s.Reducer(), Body: body(func(c *reducer.Ctx) (err error) {
+			err := rt.Do(&Call{Reducer: s.Reducer(), own: true, Body: body(func(c *reducer.Ctx) (err error) {
 				ran, err = s.RunDue(c, now, true)
 				return err
 			})})
@@ -89,7 +89,7 @@ func (rt *Runtime) runDue() error {
 			if err != nil {
 				rt.logger.Error("keel: scheduled reducer failed; its row is taken off without the call",
 					"reducer", s.Reducer().Name(), "table", s.Table(), "err", err)
-				if err := rt.Do(&Call{Body: body(func(c *reducer.Ctx) error {
+				if err := rt.Do(&Call{own: true, Body: body(func(c *reducer.Ctx) error {
 					_, err := s.RunDue(c, now, false)
 					return err
 				})}); err != nil {

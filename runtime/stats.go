@@ -14,8 +14,11 @@ type counters struct {
 // Stats are the runtime's counters and the state of its queue and
 // sequences.
 type Stats struct {
-	Commits   uint64 // transactions committed since open
-	Rollbacks uint64 // transactions rolled back (reducer error or panic)
+	Commits uint64 // transactions committed since open
+	// Rollbacks counts transactions rolled back: a reducer error or
+	// panic, or a commit the log did not take (it failed, or the commit
+	// did not encode), which is undone.
+	Rollbacks uint64
 	Released  uint64 // calls finished after their log entry was durable
 	// InFlight is the calls submitted and not finished, and the bytes
 	// they hold; Queued those not yet taken by the executor; MaxQueued
