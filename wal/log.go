@@ -685,7 +685,13 @@ func (l *commitLog) releaser() {
 	for {
 		select {
 		case <-l.done:
-			return
+			// Both may be ready at close: the last flush's report is
+			// delivered before the releaser stops.
+			select {
+			case <-l.relKick:
+			default:
+				return
+			}
 		case <-l.relKick:
 		}
 		l.mu.Lock()
