@@ -41,6 +41,10 @@ type migCase struct {
 	// each table's sequence; probe is the row it inserts.
 	next  map[string]int64
 	probe func(tbl string) []codec.Value
+	// exhausted names the tables whose sequence has no value left after
+	// the migration: an insert there fails with table.ErrExhausted,
+	// before and after a reopen; probe is the row it tries.
+	exhausted []string
 	// refused, when set, is what the refused open's error says.
 	refused []string
 }
@@ -136,6 +140,21 @@ func runMigration(t *testing.T, c migCase, layout string) {
 		}
 	}
 	checkModel(t, db, v2, want)
+	exhaustedAll := func(db *keel.DB) {
+		t.Helper()
+		for _, tbl := range c.exhausted {
+			d := v2.def(tbl)
+			probe := c.probe(tbl)
+			err := db.Update(t.Context(), "test", func(rc *reducer.Ctx) error {
+				_, err := table.Use(rc.Tx, d.Def).Insert(d.row(reprobe(d, probe)...))
+				return err
+			})
+			if !errors.Is(err, table.ErrExhausted) {
+				t.Errorf("table %s: an insert after the migration: %v, want ErrExhausted", tbl, err)
+			}
+		}
+	}
+	exhaustedAll(db)
 	// Each sequence hands out the value the case expects, never one the
 	// old version used.
 	handed := map[string]codec.Value{} // the value each sequence handed out after the migration
@@ -168,6 +187,7 @@ func runMigration(t *testing.T, c migCase, layout string) {
 		t.Errorf("the reopen migrated again:\n%s", p)
 	}
 	checkModel(t, db, v2, want)
+	exhaustedAll(db)
 	for tbl := range c.next {
 		d := v2.def(tbl)
 		row := insert(t, db, d, reprobe(d, c.probe(tbl)))
@@ -565,6 +585,13 @@ func migCases() []migCase {
 			v2:  []dynTable{with(base(), func(t *dynTable) { t.Seq.Min = i64(500) })},
 			gen: genBase, update: updBase, steps: []wal.StepKind{wal.ChangeSequence},
 			next: map[string]int64{"t": 500}, probe: probeBase},
+		{name: "sequence range shrunk to the values used, nocycle", v1: []dynTable{base()},
+			v2: []dynTable{with(base(), func(t *dynTable) {
+				t.Seq.Max, t.Seq.NoCycle = i64(migRows), true
+			})},
+			gen: genBase, update: updBase, steps: []wal.StepKind{wal.ChangeSequence},
+			// 1 to 40 used, the boundary 41 (batches of 4): nothing is left.
+			exhausted: []string{"t"}, probe: probeBase},
 		{name: "sequence range below the values used", v1: []dynTable{base()},
 			v2:  []dynTable{with(base(), func(t *dynTable) { t.Seq.Max = i64(30) })},
 			gen: genBase, update: updBase,

@@ -18,8 +18,9 @@ import (
 // have been handed out, so it resumes after the last value of its old
 // range. With new parameters the sequence resumes at the boundary when
 // the new range holds it, moves forward to the new range when the range
-// starts beyond it, and the migration is refused when the range ends
-// before it. A new sequence of a table with
+// starts beyond it, is exhausted when it is nocycle and the values it
+// may have handed out end inside the new range, and the migration is
+// refused when the range ends before them. A new sequence of a table with
 // rows starts after the largest value of its column (the smallest, for a
 // negative increment), so that it does not meet stored values at once,
 // and, when a migration function rewrote the rows, after the values that
@@ -51,21 +52,22 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 			}
 		}
 		m, moved := moves[s.Name]
-		var resume *big.Int
-		exhausted := false
+		var resume, handed *big.Int
 		switch {
 		case prev != nil && moved:
 			oc, _ := findColumn(tp.old, prev.Column)
 			oldSigned := colKind(oc).IsSigned()
 			v := fromBits(m.Next, oldSigned)
 			resume = v
+			// the last value it may have handed out, by its old step
+			handed = new(big.Int).Sub(v, big.NewInt(prev.Increment))
 			if m.Exhausted {
-				exhausted = true
 				olo, ohi, _, err := seqRange(*prev, oldSigned)
 				if err != nil {
 					return nil, kerr.Errorf("keel: table %s: %w", tp.name, err)
 				}
 				last := lastValue(v, olo, ohi, prev.Increment)
+				handed = last
 				resume = new(big.Int).Add(last, step) // the value after the last one of its old range
 			}
 		case prev == nil:
@@ -109,13 +111,15 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 			resume = map[bool]*big.Int{true: lo, false: hi}[up]
 		}
 		if beyond(resume, lo, hi, up) {
-			last := new(big.Int).Sub(resume, step)
-			if exhausted && !s.Cycle && last.Cmp(lo) >= 0 && last.Cmp(hi) <= 0 {
-				out = append(out, table.SeqMove{Table: tp.name, Sequence: s.Name, Next: toBits(last, signed), Exhausted: true})
+			// A nocycle sequence whose values so far end inside its new
+			// range has none left there: it is exhausted, handing out
+			// nothing again.
+			if !s.Cycle && handed.Cmp(lo) >= 0 && handed.Cmp(hi) <= 0 {
+				out = append(out, table.SeqMove{Table: tp.name, Sequence: s.Name, Next: toBits(handed, signed), Exhausted: true})
 				continue
 			}
 			return nil, &SchemaChangeError{Table: tp.name, Column: s.Column,
-				Change: fmt.Sprintf("sequence %s would move back: it handed out values up to %s, beyond its new range %s..%s", s.Name, last, s.Min, s.Max),
+				Change: fmt.Sprintf("sequence %s would move back: it handed out values up to %s, beyond its new range %s..%s", s.Name, handed, s.Min, s.Max),
 				Fix:    "keep the range wide enough to hold the values it handed out (the persisted boundary wins), or use a new column"}
 		}
 		out = append(out, table.SeqMove{Table: tp.name, Sequence: s.Name, Next: toBits(resume, signed)})
