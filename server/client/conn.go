@@ -65,11 +65,13 @@ type Conn struct {
 	pending  map[uint64]*waiter
 	sets     map[uint64]*Subscription
 	nextSet  uint64
-	out      [][]byte
+	out      [][]byte // messages for the connection ws, dropped with it
 	wake     chan struct{}
 	closed   bool
 	gen      int   // connection generation
 	maxFrame int64 // the largest frame the server reads (its InitialConnection)
+
+	beforeWrite func() // set by tests (export_test.go): runs before each batch is written
 
 	cache  cache
 	onTx   []func(Tx)
@@ -195,6 +197,7 @@ func (c *Conn) Close() error {
 		c.mu.Lock()
 		c.closed = true
 		ws := c.ws
+		c.out = nil
 		c.mu.Unlock()
 		if ws != nil {
 			ws.Close(websocket.StatusNormalClosure, "")
@@ -249,11 +252,14 @@ func (c *Conn) writer() {
 		case <-c.wake:
 		}
 		c.mu.Lock()
-		msgs, ws, maxFrame := c.out, c.ws, c.maxFrame
+		msgs, ws, maxFrame, hook := c.out, c.ws, c.maxFrame, c.beforeWrite
 		c.out = nil
 		c.mu.Unlock()
 		if len(msgs) == 0 || ws == nil {
 			continue
+		}
+		if hook != nil {
+			hook()
 		}
 		for len(msgs) > 0 {
 			frame = codec.AppendBytes(frame[:0], msgs[0])
@@ -370,9 +376,18 @@ func (w *waiter) result(r response) error {
 func (c *Conn) reader(ws *websocket.Conn) {
 	for {
 		err := c.readLoop(ws)
+		// The connection is closed before its requests fail, so that
+		// none is written to it after its caller was told: a write in
+		// progress fails, and so does any later one. What is still
+		// queued was for this connection alone: it fails with the rest
+		// and is dropped, never sent on the next connection (a call
+		// would run after its caller was told it failed, a Subscribe
+		// would start a query set no Subscription follows).
+		ws.CloseNow()
 		c.mu.Lock()
 		closed := c.closed
 		c.ws = nil
+		c.out = nil
 		c.mu.Unlock()
 		c.failAll(ErrDisconnected)
 		if closed || c.opts.NoReconnect {

@@ -31,7 +31,8 @@
 // # Reconnecting
 //
 // When the connection drops, calls in flight fail with ErrDisconnected
-// (they may or may not have run), and the client dials again with its
+// (they may or may not have run; one not yet written never is, on this
+// connection or the next), and the client dials again with its
 // token, so it keeps its identity, and subscribes its query sets again;
 // the rows of each new SubscribeApplied replace those of the old one, the
 // differences reaching the callbacks as one transaction. Close ends it.

@@ -1,0 +1,23 @@
+package client
+
+// SetBeforeWrite makes c's writer run f before it writes each batch of
+// queued messages, after it took them from the queue.
+func SetBeforeWrite(c *Conn, f func()) {
+	c.mu.Lock()
+	c.beforeWrite = f
+	c.mu.Unlock()
+}
+
+// Queued returns how many messages wait in c's queue.
+func Queued(c *Conn) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.out)
+}
+
+// Connected reports whether c has a connection.
+func Connected(c *Conn) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ws != nil
+}

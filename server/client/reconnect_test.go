@@ -1,0 +1,148 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keeldb/keel/internal/keeltest"
+	"github.com/keeldb/keel/server"
+	"github.com/keeldb/keel/server/client"
+	"github.com/keeldb/keel/server/internal/srvmod"
+	"github.com/keeldb/keel/server/internal/srvmod/remote"
+)
+
+// TestQueuedNotSentAfterDrop: requests still queued when the connection
+// drops fail with ErrDisconnected and are never sent on the next
+// connection: the call does not run and the Subscribe starts no query
+// set on the server, while a call made after the reconnection runs.
+func TestQueuedNotSentAfterDrop(t *testing.T) {
+	db := keeltest.Memory(t, srvmod.Module)
+	srv, err := server.New(db, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		hs.Close()
+	})
+	px := newProxy(t, strings.TrimPrefix(hs.URL, "http://"))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r, err := remote.Dial(ctx, "ws://"+px.addr, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+
+	// The writer takes the first call and waits; the next requests stay
+	// in the queue.
+	taken, release := make(chan struct{}), make(chan struct{})
+	var once, released sync.Once
+	client.SetBeforeWrite(r.Conn, func() { once.Do(func() { close(taken); <-release }) })
+	free := func() { released.Do(func() { close(release) }) }
+	defer free()
+	first := r.Go().AddTeam(ctx, 1, "taken", 1)
+	<-taken
+	queued := r.Go().AddTeam(ctx, 2, "queued", 1)
+	subErr := make(chan error, 1)
+	go func() { _, err := r.DB.Team.Subscribe(ctx, ""); subErr <- err }()
+	waitFor(t, func() bool { return client.Queued(r.Conn) == 2 })
+
+	px.drop()
+	for _, f := range []interface {
+		Wait(context.Context) (struct{}, error)
+	}{first, queued} {
+		if _, err := f.Wait(ctx); !errors.Is(err, client.ErrDisconnected) {
+			t.Fatalf("a call in flight at the drop: %v, want ErrDisconnected", err)
+		}
+	}
+	if err := <-subErr; !errors.Is(err, client.ErrDisconnected) {
+		t.Fatalf("a Subscribe in flight at the drop: %v, want ErrDisconnected", err)
+	}
+	waitFor(t, func() bool { return client.Connected(r.Conn) })
+	after := r.Go().AddTeam(ctx, 3, "after", 1)
+	free()
+	if _, err := after.Wait(ctx); err != nil {
+		t.Fatalf("a call after the reconnection: %v", err)
+	}
+	v, err := db.View(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	teams := srvmod.ViewOf(v).Team()
+	for id, want := range map[uint32]bool{1: false, 2: false, 3: true} {
+		if _, ran := teams.Find(id); ran != want {
+			t.Errorf("team %d added: %v, want %v", id, ran, want)
+		}
+	}
+	if n := srv.Stats().Subscriptions; n != 0 {
+		t.Errorf("the server holds %d query sets, the client none", n)
+	}
+}
+
+func waitFor(t *testing.T, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// proxy forwards TCP connections to a backend and can drop them all.
+type proxy struct {
+	addr  string
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func newProxy(t *testing.T, backend string) *proxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	p := &proxy{addr: ln.Addr().String()}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			b, err := net.Dial("tcp", backend)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, b)
+			p.mu.Unlock()
+			go func() { io.Copy(b, c); b.Close() }()
+			go func() { io.Copy(c, b); c.Close() }()
+		}
+	}()
+	return p
+}
+
+func (p *proxy) drop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
