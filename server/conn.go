@@ -40,11 +40,12 @@ type conn struct {
 	notify func(*runtime.Call) // Notify of every call
 
 	// owned by the evaluator
-	dirty  bool             // in evaluator.dirty
-	next   uint64           // the request whose response goes out next
-	ready  map[uint64]*resp // responses waiting for earlier ones
-	sets   map[uint64]*qset
-	closed bool
+	dirty    bool             // in evaluator.dirty
+	next     uint64           // the request whose response goes out next
+	ready    map[uint64]*resp // responses waiting for earlier ones
+	sets     map[uint64]*qset
+	closed   bool
+	draining bool // drained while responses were held: close once they are written
 }
 
 // resp is the response to one request: a message, or a query set whose

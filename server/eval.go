@@ -42,6 +42,12 @@ type evaluator struct {
 	spent   []*callBody  // bodies of the calls whose results were encoded (evaluator)
 	scratch []byte       // the message being encoded (evaluator)
 	done    chan struct{}
+
+	// Set by tests (export_test.go) before the first connection; nil
+	// otherwise. beforeRows runs before a query set's initial rows are
+	// read, drained after the evaluator handled a connection's drain.
+	beforeRows func()
+	drained    func()
 }
 
 type evKind uint8
@@ -235,7 +241,17 @@ func (ev *evaluator) handle(e *event) {
 		c.closed = true
 		c.ready = nil
 	case evDrain:
-		c.out.finish(websocket.StatusGoingAway, "server shutting down")
+		// Responses held for earlier ones (a call's result behind a
+		// Subscribe whose rows are still being read) are written first:
+		// respond closes the connection once the last of them went out.
+		if c.closed || len(c.ready) == 0 {
+			c.out.finish(websocket.StatusGoingAway, "server shutting down")
+		} else {
+			c.draining = true
+		}
+		if ev.drained != nil {
+			ev.drained()
+		}
 	}
 }
 
@@ -279,6 +295,9 @@ func (ev *evaluator) respond(c *conn, seq uint64, r *resp) {
 	for {
 		r, ok := c.ready[c.next]
 		if !ok {
+			if c.draining && len(c.ready) == 0 {
+				c.out.finish(websocket.StatusGoingAway, "server shutting down")
+			}
 			return
 		}
 		if r.qs != nil {

@@ -3,6 +3,8 @@ package server_test
 import (
 	"context"
 	"net/http"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,6 +45,45 @@ func TestShutdownWhileConnecting(t *testing.T) {
 	c.expect("InitialConnection")
 	if _, err := c.tryNext(20 * time.Second); websocket.CloseStatus(err) != websocket.StatusGoingAway {
 		t.Fatalf("the connection that was connecting ended with %v, want close 1001", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+}
+
+// TestShutdownWritesHeldResults: a call's result held behind a Subscribe
+// whose initial rows are still being read when Shutdown drains the
+// connection reaches the client, after the SubscribeApplied, before the
+// connection closes with 1001.
+func TestShutdownWritesHeldResults(t *testing.T) {
+	f := newFixture(t, false, server.Options{})
+	reading, drained := make(chan struct{}, 1), make(chan struct{})
+	var once sync.Once
+	// The rows are read only once the connection was drained.
+	server.SetDrainHooks(f.srv, func() { reading <- struct{}{}; <-drained }, func() { once.Do(func() { close(drained) }) })
+	c := f.dialJSON(t, "")
+	c.expect("InitialConnection")
+	c.send(`[{"Subscribe":{"request_id":1,"query_set_id":1,"queries":["SELECT * FROM team"]}},
+		{"CallReducer":{"request_id":2,"reducer":"AddTeam","args":[1,"a",1]}}]`)
+	<-reading // the frame is being handled: the drain waits for its call
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- f.srv.Shutdown(ctx) }()
+	var got []string
+	for {
+		m, err := c.tryNext(20 * time.Second)
+		if err != nil {
+			if websocket.CloseStatus(err) != websocket.StatusGoingAway {
+				t.Fatalf("after %v: %v, want close 1001", got, err)
+			}
+			break
+		}
+		got = append(got, m.typ+" "+string(m.raw))
+	}
+	if len(got) != 2 || !strings.HasPrefix(got[0], "SubscribeApplied ") ||
+		!strings.HasPrefix(got[1], `ReducerResult {"request_id":2,"ok":true`) {
+		t.Fatalf("before the close: %q, want the SubscribeApplied and the call's result", got)
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("Shutdown: %v", err)

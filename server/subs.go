@@ -176,6 +176,9 @@ func (ev *evaluator) register(qs *qset, since uint64) {
 	qs.registered, qs.since, qs.state = true, since, qsPending
 	queries := append([]*query.Query(nil), qs.queries...)
 	go func() {
+		if ev.beforeRows != nil {
+			ev.beforeRows()
+		}
 		v, err := ev.viewAtLeast(since)
 		if err != nil {
 			ev.push(event{kind: evApplied, qs: qs, c: qs.c})
