@@ -20,11 +20,15 @@ import (
 // keel.Conn for generated clients in another process. It sends each call
 // to the node it takes for the leader and follows a refusal to the
 // leader the refusal names, trying the other nodes while none is known
-// (an election), until the call's context is done. A call whose outcome
-// the cluster could not tell (the leader lost its leadership, or the
-// connection broke after the call was sent) fails with an error that
-// matches ErrOutcomeUnknown: it may or may not have committed; the
-// client does not retry it.
+// (an election) or when a node takes no calls at all (it was removed,
+// closed, or failed), until the call's context is done. A call the
+// leader did not run but may run later (its queue was full, or the call
+// waited too long to run) is sent to it again after a pause that grows
+// from 1 ms to 50 ms. A call whose outcome the cluster could not tell
+// (the leader lost its leadership, or the connection broke after the
+// call was sent) fails with an error that matches ErrOutcomeUnknown: it
+// may or may not have committed; the client does not retry it. A call
+// that ran and rolled back fails with a *RemoteError.
 type Client struct {
 	http  *http.Client
 	mu    sync.Mutex
@@ -56,6 +60,7 @@ func (e *RemoteError) Error() string { return e.Msg }
 // CallEncoded runs reducer name with encoded args on the leader.
 func (c *Client) CallEncoded(ctx context.Context, caller, name string, args []byte) ([]byte, error) {
 	tried := 0
+	pause := minPause
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, kerr.Errorf("keel: replica: no leader took the call: %w", err)
@@ -99,6 +104,10 @@ func (c *Client) CallEncoded(ctx context.Context, caller, name string, args []by
 			}
 			continue
 		case resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("X-Keel-Outcome") == "not-run":
+			// The call did not run; the node may take it once it has
+			// room.
+			sleepCtx(ctx, pause)
+			pause = min(2*pause, maxPause)
 			continue
 		case resp.StatusCode == http.StatusServiceUnavailable:
 			c.next(addr, "")
@@ -110,6 +119,13 @@ func (c *Client) CallEncoded(ctx context.Context, caller, name string, args []by
 		}
 	}
 }
+
+// minPause and maxPause bound the pause before a call the leader did not
+// run is sent again: it starts at minPause and doubles up to maxPause.
+const (
+	minPause = time.Millisecond
+	maxPause = 50 * time.Millisecond
+)
 
 func sleepCtx(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)

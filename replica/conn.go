@@ -2,12 +2,14 @@ package replica
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/reducer"
+	"github.com/keeldb/keel/runtime"
 	pb "go.etcd.io/raft/v3/raftpb"
 )
 
@@ -35,6 +37,30 @@ func (n *Node) check(c *keel.Call) error {
 		return n.rt.Check(c.Reducer)
 	}
 	return nil
+}
+
+// refused reports whether err is the error of a call the node did not
+// run because it takes no calls at all, where another node may: it was
+// removed (ErrRemoved), it is closed or closing (ErrClosed, and the
+// runtime's runtime.ErrClosed), its log or applier failed (Failure), or
+// its runtime stopped taking writes (its own failure, a read-only or
+// broken database). Such a call never committed: a commit the node may
+// have handed to raft fails with ErrOutcomeUnknown instead, which the
+// caller checks first. A reducer's error that wraps one of these
+// matches too.
+func (n *Node) refused(err error) bool {
+	switch {
+	case errors.Is(err, ErrRemoved), errors.Is(err, ErrClosed), errors.Is(err, runtime.ErrClosed),
+		errors.Is(err, runtime.ErrReadOnly), errors.Is(err, runtime.ErrBroken):
+		return true
+	}
+	if f := n.Failure(); f != nil && errors.Is(err, f) {
+		return true
+	}
+	if f := n.rt.Failure(); f != nil && errors.Is(err, f) {
+		return true
+	}
+	return false
 }
 
 // Do runs c on the leader and waits for its outcome.

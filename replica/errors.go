@@ -16,14 +16,17 @@ var (
 	// A caller that must know reads the state (a linearizable view) or
 	// makes its calls idempotent.
 	ErrOutcomeUnknown = errors.New("keel: replica: lost leadership before the call's commit was known to be committed: its outcome is unknown")
-	// ErrClosed is returned by calls to a closed node.
+	// ErrClosed is returned by calls to a closed node, which did not
+	// run them (a call whose commit the node may have handed to raft
+	// before it closed fails with ErrOutcomeUnknown instead).
 	ErrClosed = errors.New("keel: replica: node closed")
 	// ErrStale is returned by a stale view of a node that has not heard
 	// from a leader within the bound asked for.
 	ErrStale = errors.New("keel: replica: the node's state may be staler than asked for")
 	// ErrRemoved refuses the calls of a node that applied its own
 	// removal from the cluster (Node.RemoveMember): it leads no more and
-	// no leader sends it anything.
+	// no leader sends it anything. The calls it refuses did not run;
+	// another member may take them.
 	ErrRemoved = errors.New("keel: replica: the node was removed from the cluster")
 	// ErrConfig matches Open's error for a Config that lacks a field it
 	// needs or holds a value it cannot mean.
