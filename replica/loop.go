@@ -165,6 +165,13 @@ func (n *Node) step(m *pb.Message) {
 func (n *Node) propose() {
 	ents := n.clog.take()
 	if len(ents) == 0 {
+		if n.leading {
+			// Report even when nothing was new, as the local log does: a
+			// call that committed nothing (it read, or rolled back)
+			// waits for the last entry given out, which may be released
+			// already.
+			n.clog.release(n.applied, nil)
+		}
 		return
 	}
 	if !n.leading {
