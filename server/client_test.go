@@ -5,13 +5,12 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/keeldb/keel/internal/tcpproxy"
 	"github.com/keeldb/keel/server"
 	"github.com/keeldb/keel/server/client"
 	"github.com/keeldb/keel/server/internal/srvmod"
@@ -104,8 +103,8 @@ func TestReconnect(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var logs strings.Builder
-	px := newProxy(t, strings.TrimPrefix(f.url, "ws://"))
-	r, err := remote.Dial(ctx, "ws://"+px.addr, client.Options{Logger: slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))})
+	px := tcpproxy.New(t, strings.TrimPrefix(f.url, "ws://"))
+	r, err := remote.Dial(ctx, "ws://"+px.Addr, client.Options{Logger: slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +116,7 @@ func TestReconnect(t *testing.T) {
 	if err := r.AddTeam(ctx, 1, "red", 1); err != nil {
 		t.Fatal(err)
 	}
-	px.drop()
+	px.Drop()
 	other, err := remote.Dial(ctx, f.url, client.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +137,7 @@ func TestReconnect(t *testing.T) {
 	}
 	// A call whose result the drop cuts off fails with ErrDisconnected,
 	// though it ran.
-	px.held.Store(true)
+	px.Held.Store(true)
 	errc := make(chan error, 1)
 	go func() { errc <- r.AddTeam(ctx, 4, "cut", 1) }()
 	waitFor(t, func() bool {
@@ -149,7 +148,7 @@ func TestReconnect(t *testing.T) {
 		_, ran := srvmod.ViewOf(v).Team().Find(4)
 		return ran
 	})
-	px.drop()
+	px.Drop()
 	if err := <-errc; !errors.Is(err, client.ErrDisconnected) {
 		t.Fatalf("a call in flight at the drop: %v, want ErrDisconnected", err)
 	}
@@ -164,67 +163,4 @@ func (s *syncWriter) Write(b []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(b)
-}
-
-// proxy forwards TCP connections to a backend and can drop them all.
-type proxy struct {
-	addr  string
-	held  atomic.Bool // the server's frames wait until drop
-	mu    sync.Mutex
-	conns []net.Conn
-}
-
-func newProxy(t *testing.T, backend string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	p := &proxy{addr: ln.Addr().String()}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			b, err := net.Dial("tcp", backend)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, b)
-			p.mu.Unlock()
-			go func() { io.Copy(b, c); b.Close() }()
-			go func() { // the server's frames, held back while held is set
-				buf := make([]byte, 32<<10)
-				for {
-					n, err := b.Read(buf)
-					for p.held.Load() {
-						time.Sleep(time.Millisecond)
-					}
-					if n > 0 {
-						if _, err := c.Write(buf[:n]); err != nil {
-							break
-						}
-					}
-					if err != nil {
-						break
-					}
-				}
-				c.Close()
-			}()
-		}
-	}()
-	return p
-}
-
-func (p *proxy) drop() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-	p.held.Store(false)
 }

@@ -3,8 +3,6 @@ package client_test
 import (
 	"context"
 	"errors"
-	"io"
-	"net"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -12,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keeldb/keel/internal/keeltest"
+	"github.com/keeldb/keel/internal/tcpproxy"
 	"github.com/keeldb/keel/server"
 	"github.com/keeldb/keel/server/client"
 	"github.com/keeldb/keel/server/internal/srvmod"
@@ -37,10 +36,10 @@ func TestQueuedNotSentAfterDrop(t *testing.T) {
 		}
 		hs.Close()
 	})
-	px := newProxy(t, strings.TrimPrefix(hs.URL, "http://"))
+	px := tcpproxy.New(t, strings.TrimPrefix(hs.URL, "http://"))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	r, err := remote.Dial(ctx, "ws://"+px.addr, client.Options{})
+	r, err := remote.Dial(ctx, "ws://"+px.Addr, client.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +59,7 @@ func TestQueuedNotSentAfterDrop(t *testing.T) {
 	go func() { _, err := r.DB.Team.Subscribe(ctx, ""); subErr <- err }()
 	waitFor(t, func() bool { return client.Queued(r.Conn) == 2 })
 
-	px.drop()
+	px.Drop()
 	for _, f := range []interface {
 		Wait(context.Context) (struct{}, error)
 	}{first, queued} {
@@ -101,48 +100,4 @@ func waitFor(t *testing.T, ok func() bool) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-}
-
-// proxy forwards TCP connections to a backend and can drop them all.
-type proxy struct {
-	addr  string
-	mu    sync.Mutex
-	conns []net.Conn
-}
-
-func newProxy(t *testing.T, backend string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	p := &proxy{addr: ln.Addr().String()}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			b, err := net.Dial("tcp", backend)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, b)
-			p.mu.Unlock()
-			go func() { io.Copy(b, c); b.Close() }()
-			go func() { io.Copy(c, b); c.Close() }()
-		}
-	}()
-	return p
-}
-
-func (p *proxy) drop() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
 }
