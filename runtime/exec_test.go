@@ -36,7 +36,7 @@ func TestWaitCancelsCallWithoutContext(t *testing.T) {
 	}
 	close(release)
 	for i, c := range calls {
-		err := c.Wait(nil)
+		err := c.Wait(context.Background())
 		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "did not run") {
 			t.Fatalf("call %d, taken back: its outcome is %v", i, err)
 		}
@@ -89,7 +89,7 @@ func TestInlineAfterUnfinishedBatch(t *testing.T) {
 		}
 	}
 	for _, c := range []*runtime.Call{first, second} {
-		if err := c.Wait(nil); err != nil {
+		if err := c.Wait(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
