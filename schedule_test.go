@@ -1,7 +1,9 @@
 package keel_test
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"runtime"
 	"slices"
 	"sync"
@@ -268,4 +270,69 @@ func TestScheduleFullQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitSent(t, db, "due")
+}
+
+// hookHandler is a slog handler that calls fn for each record whose
+// message is msg.
+type hookHandler struct {
+	msg string
+	fn  func()
+}
+
+func (h hookHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h hookHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.fn()
+	}
+	return nil
+}
+func (h hookHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h hookHandler) WithGroup(string) slog.Handler      { return h }
+
+// TestScheduleFailureTakesOffItsRow: between a scheduled call that failed
+// and the transaction that takes its row off, a row due earlier is
+// inserted. The take-off must remove the row that failed, not the row
+// that is first now, which runs.
+func TestScheduleFailureTakesOffItsRow(t *testing.T) {
+	clock := newFakeClock()
+	t0 := clock.Now()
+	var db *keel.DB
+	var once sync.Once
+	opts := clock.options()
+	opts.Logger = slog.New(hookHandler{msg: "keel: scheduled reducer failed; its row is taken off without the call", fn: func() {
+		once.Do(func() {
+			// On the scheduler's goroutine, before the take-off.
+			if _, err := schedmod.NewClient(db, "t").Remind(context.Background(), "earlier", t0.Add(time.Second), 0); err != nil {
+				t.Error(err)
+			}
+		})
+	}})
+	db = keeltest.Open(t, t.TempDir(), schedmod.Module, opts)
+	c := schedmod.NewClient(db, "t")
+	if _, err := c.Remind(t.Context(), "fail", t0.Add(2*time.Second), 0); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(2 * time.Second)
+	waitSent(t, db, "earlier")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		v, err := c.View(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Reminder().Count() == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			var left []string
+			for r := range v.Reminder().All() {
+				left = append(left, r.Text)
+			}
+			t.Fatalf("reminders left: %q, want none", left)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := sent(t, db); !equal(got, []string{"earlier"}) {
+		t.Fatalf("sent %q, want only the earlier row's call", got)
+	}
 }

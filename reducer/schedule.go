@@ -19,7 +19,7 @@ type Schedule struct {
 	table   string
 	reducer *Def
 	next    func(c *Ctx) (time.Time, bool)
-	run     func(c *Ctx, now time.Time, call bool) (bool, error)
+	run     func(c *Ctx, now time.Time, only []byte) (bool, []byte, error)
 }
 
 // NewSchedule describes the schedule table def whose rows call reducer d
@@ -42,11 +42,15 @@ func NewSchedule[R any](def *table.Def[R], at *table.Index[R], when func(*R) *ti
 		}
 		return *when(&r), true
 	}
-	s.run = func(c *Ctx, now time.Time, call bool) (bool, error) {
+	s.run = func(c *Ctx, now time.Time, only []byte) (bool, []byte, error) {
 		t := table.Use(c.Tx, def)
 		r, ok := first(t)
 		if !ok || when(&r).After(now) {
-			return false, nil
+			return false, nil, nil
+		}
+		enc := def.Encode(nil, &r)
+		if only != nil && string(enc) != string(only) {
+			return false, nil, nil // another row is first now: not the one to take off
 		}
 		var iv time.Duration
 		if every != nil {
@@ -60,15 +64,15 @@ func NewSchedule[R any](def *table.Def[R], at *table.Index[R], when func(*R) *ti
 			moved := r
 			*when(&moved) = next
 			if _, err := t.Update(moved); err != nil {
-				return true, kerr.Errorf("keel: schedule %s: %w", def.Name, err)
+				return true, enc, kerr.Errorf("keel: schedule %s: %w", def.Name, err)
 			}
 		} else if _, err := t.Delete(r); err != nil {
-			return true, kerr.Errorf("keel: schedule %s: %w", def.Name, err)
+			return true, enc, kerr.Errorf("keel: schedule %s: %w", def.Name, err)
 		}
-		if !call {
-			return true, nil
+		if only != nil {
+			return true, enc, nil
 		}
-		return true, fn(c, r)
+		return true, enc, fn(c, r)
 	}
 	return s
 }
@@ -84,9 +88,21 @@ func (s *Schedule) Reducer() *Def { return s.reducer }
 func (s *Schedule) Next(c *Ctx) (time.Time, bool) { return s.next(c) }
 
 // RunDue takes the earliest row due at now, if there is one: it deletes
-// it (or moves its time on by its interval) and, when call is set, calls
-// the reducer with it, all in c's transaction. ran reports whether a row
-// was due.
-func (s *Schedule) RunDue(c *Ctx, now time.Time, call bool) (ran bool, err error) {
-	return s.run(c, now, call)
+// it (or moves its time on by its interval) and calls the reducer with
+// it, all in c's transaction. ran reports whether a row was due; row is
+// its encoding, which TakeOff takes when the call failed.
+func (s *Schedule) RunDue(c *Ctx, now time.Time) (ran bool, row []byte, err error) {
+	return s.run(c, now, nil)
+}
+
+// TakeOff deletes the earliest row due at now (or moves its time on)
+// without the call, when that row is still row, as RunDue returned it:
+// a row inserted or changed since is left alone. It reports whether it
+// took the row off.
+func (s *Schedule) TakeOff(c *Ctx, now time.Time, row []byte) (bool, error) {
+	if row == nil {
+		return false, nil // the failed call took no row
+	}
+	ok, _, err := s.run(c, now, row)
+	return ok, err
 }

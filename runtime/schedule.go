@@ -79,8 +79,9 @@ func (rt *Runtime) runDue() error {
 			}
 			now := rt.clock()
 			ran := false
+			var row []byte
 			err := rt.Do(&Call{Reducer: s.Reducer(), own: true, Body: body(func(c *reducer.Ctx) (err error) {
-				ran, err = s.RunDue(c, now, true)
+				ran, row, err = s.RunDue(c, now)
 				return err
 			})})
 			if errors.Is(err, ErrClosed) || rt.Failure() != nil {
@@ -89,8 +90,10 @@ func (rt *Runtime) runDue() error {
 			if err != nil {
 				rt.logger.Error("keel: scheduled reducer failed; its row is taken off without the call",
 					"reducer", s.Reducer().Name(), "table", s.Table(), "err", err)
+				// The row that failed, if it is still first: a row due
+				// earlier that came meanwhile runs first, in the loop.
 				if err := rt.Do(&Call{own: true, Body: body(func(c *reducer.Ctx) error {
-					_, err := s.RunDue(c, now, false)
+					_, err := s.TakeOff(c, now, row)
 					return err
 				})}); err != nil {
 					return err
