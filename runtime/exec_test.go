@@ -94,33 +94,3 @@ func TestInlineAfterUnfinishedBatch(t *testing.T) {
 		}
 	}
 }
-
-// TestStatsCountTakenBackCommit: a commit that does not reach the log (its
-// encoding panics) is undone and its call fails: it counts as a
-// rollback, not as a commit.
-func TestStatsCountTakenBackCommit(t *testing.T) {
-	m := testmod.New(table.SeqParams[uint64]{Batch: 2})
-	log := newMemLog(false)
-	rt := start(t, config(t, m, log))
-	log.onAppend = func(c *table.Commit) {
-		for _, ch := range table.ChangesOf(c, m.Post) {
-			if ch.New.Slug == "bomb" {
-				panic("codec exploded")
-			}
-		}
-	}
-	before := rt.Stats()
-	if _, err := addPost(rt, m, "bomb"); err == nil {
-		t.Fatal("a call whose commit does not encode succeeded")
-	}
-	if _, err := addPost(rt, m, "fine"); err != nil {
-		t.Fatal(err)
-	}
-	s := rt.Stats()
-	if got := s.Commits - before.Commits; got != 1 {
-		t.Errorf("Commits went up by %d, want 1 (the call that reached the log)", got)
-	}
-	if got := s.Rollbacks - before.Rollbacks; got != 1 {
-		t.Errorf("Rollbacks went up by %d, want 1 (the call whose commit did not encode)", got)
-	}
-}

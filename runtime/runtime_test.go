@@ -623,6 +623,7 @@ func TestAppendPanics(t *testing.T) {
 		}
 	}
 	before := posts(t, rt, m)
+	stats := rt.Stats()
 	_, err := addPost(rt, m, "bomb")
 	var pe *reducer.PanicError
 	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "codec exploded") {
@@ -640,6 +641,14 @@ func TestAppendPanics(t *testing.T) {
 		if next := log.seqs["post_id_seq"]; p.ID >= next {
 			t.Fatalf("id %d at or past the persisted boundary %d", p.ID, next)
 		}
+	}
+	// The taken-back commit counts as a rollback, not as a commit.
+	s := rt.Stats()
+	if got := s.Commits - stats.Commits; got != 5 {
+		t.Errorf("Commits went up by %d, want 5 (the calls that reached the log)", got)
+	}
+	if got := s.Rollbacks - stats.Rollbacks; got != 1 {
+		t.Errorf("Rollbacks went up by %d, want 1 (the call whose commit did not encode)", got)
 	}
 }
 
