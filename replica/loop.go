@@ -59,6 +59,7 @@ func (n *Node) run() {
 				}
 			}
 		case <-n.kickc:
+			n.kicked = true
 		case <-n.localc:
 		case r := <-n.reportc:
 			if r.snap {
@@ -164,12 +165,14 @@ func (n *Node) step(m *pb.Message) {
 // proposal.
 func (n *Node) propose() {
 	ents := n.clog.take()
+	kicked := n.kicked
+	n.kicked = false
 	if len(ents) == 0 {
-		if n.leading {
+		if kicked && n.leading {
 			// Report even when nothing was new, as the local log does: a
-			// call that committed nothing (it read, or rolled back)
-			// waits for the last entry given out, which may be released
-			// already.
+			// call of the batch that kicked the loop that committed
+			// nothing (it read, or rolled back) waits for the last entry
+			// given out, which may be released already.
 			n.clog.release(n.applied, nil)
 		}
 		return

@@ -92,6 +92,7 @@ type Node struct {
 	tr     Transport
 
 	kickc   chan struct{}
+	kicked  bool // the raft loop took a kick it has not proposed for yet
 	recvc   chan *pb.Message
 	readc   chan *readReq
 	reportc chan report
