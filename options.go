@@ -66,7 +66,9 @@ type Options struct {
 	// Drop names tables ("comment") and columns ("post.body") that the
 	// module no longer has and whose data a migration may delete, as
 	// //keel:dropped declares in the module (Module.Dropped). Open refuses
-	// a name the module still has (table.ErrSchema).
+	// a name the module still has (table.ErrSchema). A migration
+	// interrupted after its commit point finishes at the next open of
+	// the same module without it.
 	Drop []string
 
 	// QueueCalls and QueueBytes bound the calls in flight (submitted and

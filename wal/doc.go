@@ -141,8 +141,14 @@
 // that is the commit point. Open then writes a snapshot in the new
 // schema and the log goes on in it. A crash before the commit point
 // leaves the old schema, migrated again at the next open; a crash after
-// it leaves data of a schema of the history, which the next open
-// migrates again into the same state. Records and
+// it leaves data of a schema of the history, which the next open by the
+// same module migrates again into the same state, without the word
+// (Options.Dropped) the first open needed, since the migration committed
+// with it; an open by a module of yet another schema is refused
+// (ErrSchemaChanged) until that migration has finished, since migrating
+// the old data straight to the later schema would skip the steps in
+// between (a column dropped and added again would keep its old values).
+// Records and
 // snapshots keep the fingerprint of the schema that wrote them, so data
 // of the history stays readable; it may only come before data of the
 // module's schema. Check (keel wal verify) reads such data by the same

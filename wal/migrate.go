@@ -39,9 +39,11 @@ import (
 // entry in the new schema. A crash before the rename of schema.json
 // leaves the old schema and its data, which the next open migrates
 // again; a crash after it leaves data of a schema in the history, which
-// the next open migrates again into the same state (migrations are
-// deterministic: defaults are constants, and migration functions must be
-// pure), and writes the snapshot then. Never does an open see a mix: the
+// the next open by the same module migrates again into the same state
+// (migrations are deterministic: defaults are constants, and migration
+// functions must be pure; the drops it commits need no word again), and
+// writes the snapshot then. A module of another schema is refused until
+// that open has run (migrationOf). Never does an open see a mix: the
 // data of the older schema is always migrated whole before any entry of
 // the new one applies.
 //

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
@@ -47,9 +48,49 @@ func migrationOf(stored, cur storedSchema, o Options) (*Plan, func(Fingerprint) 
 		if !ok {
 			return nil, nil, false, nil
 		}
-		p, err := planMigration(cur.Module, fp, ps.Tables, cur, d)
+		if fp == stored.Fingerprint {
+			p, err := planMigration(cur.Module, fp, ps.Tables, cur, d)
+			return p, o.Migrations, true, err
+		}
+		// Data of a schema of schema.json's history: a migration to
+		// schema.json's schema passed its commit point and stopped before
+		// its snapshot (or the snapshot after it is damaged). Only that
+		// migration may finish it: migrating the data straight to a later
+		// schema would skip what the steps between did (a column dropped
+		// and then added again would keep its old values).
+		if plan != nil {
+			return nil, nil, true, kerr.Errorf("keel: the data directory holds data of schema %s, whose migration to schema %s (schema.json's, module %s) has not finished; "+
+				"open it with that schema's module once to finish it, then with module %s (schema %s): %w",
+				fp, stored.Fingerprint, stored.Module, cur.Module, cur.Fingerprint, ErrSchemaChanged)
+		}
+		// That migration was consented to at its commit point: the tables
+		// and columns it drops need no word of the module again (an
+		// Options.Drop given to that open alone).
+		hd := d
+		hd.Dropped = append(droppedBy(ps.Tables, cur.Tables), d.Dropped...)
+		p, err := planMigration(cur.Module, fp, ps.Tables, cur, hd)
 		return p, o.Migrations, true, err
 	}, nil
+}
+
+// droppedBy names the tables of from that to does not have, and the
+// columns of from's tables that to's table of the same name does not
+// have ("table.column"), as Declarations.Dropped names them.
+func droppedBy(from, to []table.TableInfo) []string {
+	var names []string
+	for _, ft := range from {
+		i := slices.IndexFunc(to, func(t table.TableInfo) bool { return t.Name == ft.Name })
+		if i < 0 {
+			names = append(names, ft.Name)
+			continue
+		}
+		for _, c := range ft.Columns {
+			if !slices.ContainsFunc(to[i].Columns, func(tc table.Column) bool { return tc.Name == c.Name }) {
+				names = append(names, ft.Name+"."+c.Name)
+			}
+		}
+	}
+	return names
 }
 
 // withHistory returns cur with stored's history and stored itself, whose
