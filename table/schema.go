@@ -326,7 +326,10 @@ type seqState interface {
 	boundary() SeqMove
 	state() SequenceState
 	restore(next uint64, exhausted bool) error
-	rangeSize() uint64 // values in one pass; 0 means 2^64
+	// tryLimit is how many values, from the generated value in r on, the
+	// sequence hands out before it has handed out each of its values at
+	// least once; 0 means 2^64.
+	tryLimit(r unsafe.Pointer) uint64
 	exhaustedNoFree() error
 }
 
@@ -370,8 +373,23 @@ func (c *seqCol[T]) keep(r, old unsafe.Pointer) {
 func (c *seqCol[T]) boundary() SeqMove              { return c.seq.Boundary() }
 func (c *seqCol[T]) state() SequenceState           { return c.seq.state() }
 func (c *seqCol[T]) restore(n uint64, e bool) error { return c.seq.Restore(n, e) }
-func (c *seqCol[T]) rangeSize() uint64 {
-	return (uint64(c.seq.max)-uint64(c.seq.min))/c.seq.step + 1
+func (c *seqCol[T]) tryLimit(r unsafe.Pointer) uint64 {
+	s := c.seq
+	n := (uint64(s.max)-uint64(s.min))/s.step + 1 // values in a pass from min (max)
+	// A value off the steps of such a pass (a start or an explicit value
+	// that Advance followed put the sequence there) belongs to a pass of
+	// its own, whose rest comes first.
+	v := uint64(*c.field(r))
+	var off, rest uint64
+	if s.inc > 0 {
+		off, rest = (v-uint64(s.min))%s.step, (uint64(s.max)-v)/s.step+1
+	} else {
+		off, rest = (uint64(s.max)-v)%s.step, (v-uint64(s.min))/s.step+1
+	}
+	if off == 0 {
+		return n
+	}
+	return n + rest
 }
 func (c *seqCol[T]) exhaustedNoFree() error {
 	e := c.seq.exhaustedError().(*ExhaustedError)

@@ -2,6 +2,7 @@ package table
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -154,5 +155,57 @@ func TestSetGeneratedValueCollides(t *testing.T) {
 	}
 	if err := db.check(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCollisionTriesOffStep checks the collision rule for a sequence whose
+// first pass lies off the steps of the passes after a wrap (a start that
+// is not min plus a multiple of the increment): the free value of a later
+// pass is found, and NoFree comes only once every value of both kinds of
+// pass has been tried.
+func TestCollisionTriesOffStep(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		p     SeqParams[uint8]
+		taken []uint8
+		want  uint8
+	}{
+		// 2, 5, 8, then 1, 4, 7, 10 after each wrap.
+		{"up", SeqParams[uint8]{Min: 1, HasMin: true, Max: 10, HasMax: true, Increment: 3, Start: 2, HasStart: true},
+			[]uint8{2, 5, 8, 1}, 4},
+		// 9, 6, 3, then 10, 7, 4, 1 after each wrap.
+		{"down", SeqParams[uint8]{Min: 1, HasMin: true, Max: 10, HasMax: true, Increment: -3, Start: 9, HasStart: true},
+			[]uint8{9, 6, 3, 10}, 7},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := ticketDef(tc.p)
+			db, err := newDB(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tx, _ := db.begin()
+			u := Use(tx, d)
+			for _, code := range tc.taken {
+				if _, err := u.Insert(ticket{Code: code}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := u.Insert(ticket{})
+			if err != nil || got.Code != tc.want {
+				t.Fatalf("insert with codes %v taken: %+v %v, want code %d", tc.taken, got, err, tc.want)
+			}
+			// Every value taken: NoFree, after trying them all.
+			for code := uint8(1); code <= 10; code++ {
+				u.Insert(ticket{Code: code})
+			}
+			var ee *ExhaustedError
+			if _, err := u.Insert(ticket{}); !errors.As(err, &ee) || !ee.NoFree {
+				t.Fatalf("insert with every code taken: %v", err)
+			}
+			tx.commit()
+			if err := db.check(); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

@@ -194,7 +194,7 @@ func (t *Table[R]) Insert(row R) (R, error) {
 			c.seqMoved(s)
 		}
 	}
-	var tries []uint64 // tries[k]: the values sequence k skipped
+	var tries, limit []uint64 // tries[k]: the values sequence k skipped, of limit[k]
 	for {
 		i, old := c.tryAdd(unsafe.Pointer(p))
 		if i < 0 {
@@ -215,10 +215,13 @@ func (t *Table[R]) Insert(row R) (R, error) {
 		}
 		s := t.seqs[si]
 		if tries == nil {
-			tries = make([]uint64, len(t.seqs))
+			tries, limit = make([]uint64, len(t.seqs)), make([]uint64, len(t.seqs))
+		}
+		if tries[si] == 0 {
+			limit[si] = s.tryLimit(unsafe.Pointer(p))
 		}
 		tries[si]++
-		if n := s.rangeSize(); n != 0 && tries[si] >= n {
+		if n := limit[si]; n != 0 && tries[si] >= n {
 			return row, s.exhaustedNoFree()
 		}
 		moved, err := s.regenerate(unsafe.Pointer(p))
