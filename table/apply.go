@@ -28,7 +28,7 @@ import (
 func (t *Table[R]) replayInsert(b []byte) error {
 	p := new(R)
 	if err := t.r.def.Decode(b, p); err != nil {
-		return kerr.Newf("replay insert %s: %w: %w", t.c.name, ErrCorruptState, err)
+		return kerr.Errorf("keel: replay insert %s: %w: %w", t.c.name, ErrCorruptState, err)
 	}
 	return t.c.replayInsert(unsafe.Pointer(p))
 }
@@ -39,7 +39,7 @@ func (c *core) replayInsert(p unsafe.Pointer) error {
 	}
 	for i, tr := range c.s.trees {
 		if _, replaced := tr.load(tr.entry(p)); replaced {
-			return kerr.Newf("replay insert %s: %w: %w", c.name, ErrCorruptState, c.uniqueError(i, p))
+			return kerr.Errorf("keel: replay insert %s: %w: %w", c.name, ErrCorruptState, c.uniqueError(i, p))
 		}
 	}
 	c.s.count++
@@ -54,19 +54,19 @@ func (t *Table[R]) apply(op Op, old, nb []byte) error {
 		return err
 	}
 	if op != OpDelete && op != OpUpdate {
-		return kerr.Newf("replay %s: unknown op %d: %w", c.name, uint8(op), ErrCorruptState)
+		return kerr.Errorf("keel: replay %s: unknown op %d: %w", c.name, uint8(op), ErrCorruptState)
 	}
 	o := t.scratch()
 	defer clear(unsafe.Slice(o, 1)) // drops what the decoded row refers to
 	if err := t.r.def.Decode(old, o); err != nil {
-		return kerr.Newf("replay %s %s: %w: %w", op, c.name, ErrCorruptState, err)
+		return kerr.Errorf("keel: replay %s %s: %w: %w", op, c.name, ErrCorruptState, err)
 	}
 	if op == OpDelete {
 		return c.replayDelete(unsafe.Pointer(o))
 	}
 	n := new(R)
 	if err := t.r.def.Decode(nb, n); err != nil {
-		return kerr.Newf("replay %s %s: %w: %w", op, c.name, ErrCorruptState, err)
+		return kerr.Errorf("keel: replay %s %s: %w: %w", op, c.name, ErrCorruptState, err)
 	}
 	return c.replayUpdate(unsafe.Pointer(o), unsafe.Pointer(n))
 }
@@ -93,7 +93,7 @@ func (c *core) replayDelete(o unsafe.Pointer) error {
 	pk := c.s.trees[0]
 	prev, ok := pk.del(pk.entry(o))
 	if !ok {
-		return kerr.Newf("replay %s %s: %w: %w", OpDelete, c.name, ErrCorruptState, c.notFound(pk.m, o))
+		return kerr.Errorf("keel: replay %s %s: %w: %w", OpDelete, c.name, ErrCorruptState, c.notFound(pk.m, o))
 	}
 	stored := prev.row
 	for _, tr := range c.s.trees[1:] {
@@ -117,7 +117,7 @@ func (c *core) replayUpdate(o, n unsafe.Pointer) error {
 	}
 	prev, ok := pk.swap(pk.entry(n), nil)
 	if !ok {
-		return kerr.Newf("replay %s %s: %w: %w", OpUpdate, c.name, ErrCorruptState, c.notFound(pk.m, o))
+		return kerr.Errorf("keel: replay %s %s: %w: %w", OpUpdate, c.name, ErrCorruptState, c.notFound(pk.m, o))
 	}
 	stored := prev.row
 	for _, tr := range c.s.trees[1:] {
@@ -129,7 +129,7 @@ func (c *core) replayUpdate(o, n unsafe.Pointer) error {
 		}
 		if tr.m.unique {
 			if p, ok := tr.get(n); ok && p != stored {
-				return kerr.Newf("replay %s %s: %w: %w", OpUpdate, c.name, ErrCorruptState, c.uniqueError(tr.m.pos, n))
+				return kerr.Errorf("keel: replay %s %s: %w: %w", OpUpdate, c.name, ErrCorruptState, c.uniqueError(tr.m.pos, n))
 			}
 		}
 		if _, ok := tr.del(tr.entry(stored)); !ok {
@@ -147,10 +147,10 @@ func (c *core) replayMove(o, n unsafe.Pointer) error {
 	pk := c.s.trees[0]
 	stored, ok := pk.get(o)
 	if !ok {
-		return kerr.Newf("replay %s %s: %w: %w", OpUpdate, c.name, ErrCorruptState, c.notFound(pk.m, o))
+		return kerr.Errorf("keel: replay %s %s: %w: %w", OpUpdate, c.name, ErrCorruptState, c.notFound(pk.m, o))
 	}
 	if i, _ := c.conflict(n, stored); i >= 0 {
-		return kerr.Newf("replay %s %s: %w: %w", OpUpdate, c.name, ErrCorruptState, c.uniqueError(i, n))
+		return kerr.Errorf("keel: replay %s %s: %w: %w", OpUpdate, c.name, ErrCorruptState, c.uniqueError(i, n))
 	}
 	for _, tr := range c.s.trees {
 		if _, ok := tr.del(tr.entry(stored)); !ok {
@@ -165,7 +165,7 @@ func (c *core) replayMove(o, n unsafe.Pointer) error {
 // primary key holds under p's key.
 func (c *core) lostRow(op Op, tr *tree, p unsafe.Pointer) error {
 	pk := c.s.trees[0].m
-	return kerr.Newf("replay %s %s: %w: index %s does not hold the row with %s",
+	return kerr.Errorf("keel: replay %s %s: %w: index %s does not hold the row with %s",
 		op, c.name, ErrCorruptState, tr.m.name, pk.format(p, pk.full))
 }
 

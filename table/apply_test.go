@@ -207,6 +207,50 @@ func TestReplayMisfit(t *testing.T) {
 				!strings.Contains(err.Error(), tc.says) || !strings.Contains(err.Error(), "item") {
 				t.Fatalf("got %v, want %v saying %q", err, tc.target, tc.says)
 			}
+			onePrefix(t, err)
 		})
+	}
+}
+
+// onePrefix fails t unless err's message says "keel: " once, at the front.
+func onePrefix(t *testing.T, err error) {
+	t.Helper()
+	if msg := err.Error(); !strings.HasPrefix(msg, "keel: ") || strings.Count(msg, "keel:") != 1 {
+		t.Errorf("%q: want one keel: prefix, at the front", msg)
+	}
+}
+
+// TestReplayErrorsOnePrefix checks the messages of replayed inserts and
+// rows that do not fit: one "keel: " prefix, the table and the cause.
+func TestReplayErrorsOnePrefix(t *testing.T) {
+	def := itemDef()
+	db, err := newDB(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, _ := db.begin()
+	defer tx.rollback()
+	a := item{ID: 1, Code: "a"}
+	if err := tx.replay("item", OpInsert, nil, def.Encode(nil, &a)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		op       Op
+		old, new []byte
+		target   error
+		says     string
+	}{
+		{"duplicate insert", OpInsert, nil, def.Encode(nil, &a), ErrUniqueViolation, "item_pk already holds id=1"},
+		{"insert that does not decode", OpInsert, nil, []byte{0xff}, ErrCorruptState, "item"},
+		{"update that does not decode", OpUpdate, []byte{0xff}, nil, ErrCorruptState, "item"},
+		{"unknown op", Op(9), nil, nil, ErrCorruptState, "unknown op 9"},
+	} {
+		err := tx.replay("item", tc.op, tc.old, tc.new)
+		if !errors.Is(err, ErrCorruptState) || !errors.Is(err, tc.target) || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%s: got %v, want %v saying %q", tc.name, err, tc.target, tc.says)
+			continue
+		}
+		onePrefix(t, err)
 	}
 }
