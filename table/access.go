@@ -114,7 +114,8 @@ func (x *Rows[R, K]) Count() int { return x.r.Count() }
 // particular order; a table without a primary key: in row order).
 func (x *Rows[R, K]) All() iter.Seq[R] { return x.r.All() }
 
-// Backward yields every row in reverse primary-key order.
+// Backward yields every row in reverse primary-key order (a hash primary
+// key: All's order reversed, no particular order).
 func (x *Rows[R, K]) Backward() iter.Seq[R] { return x.r.Backward() }
 
 // Find returns the row with primary key k.

@@ -59,7 +59,8 @@ func (r *Reader[R]) All() iter.Seq[R] {
 	return r.Scan(r.def.Primary, Bound[R]{}, Bound[R]{})
 }
 
-// Backward yields every row in reverse primary-key order.
+// Backward yields every row in reverse primary-key order (a hash primary
+// key: All's order reversed, no particular order).
 func (r *Reader[R]) Backward() iter.Seq[R] {
 	return r.ScanBackward(r.def.Primary, Bound[R]{}, Bound[R]{})
 }

@@ -80,7 +80,8 @@ func Read[R any](v *View, d *Def[R]) *Reader[R] {
 }
 
 // Rows calls fn with the encoding of every row of the named table, in
-// primary-key order: what a snapshot stores.
+// primary-key order (a hash primary key: in no particular order): what a
+// snapshot stores.
 func (v *View) Rows(table string, fn func(row []byte) error) error {
 	i, ok := v.byName[table]
 	if !ok {
