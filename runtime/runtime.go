@@ -53,10 +53,11 @@ type Runtime struct {
 	ctx      reducer.Ctx
 	pcg      rand.PCG
 	rng      *rand.Rand
-	failDone bool  // the failure was handled: calls fail at once (under exec)
-	broken   bool  // a rollback panicked: no new views (under exec)
-	closed   bool  // under exec: Close drained the queue
-	gate     error // non-nil: a replica that does not lead refuses calls with it (under exec; follow.go)
+	failDone bool        // the failure was handled: calls fail at once (under exec)
+	broken   bool        // a rollback panicked: no new views (under exec)
+	closed   bool        // under exec: Close drained the queue
+	shut     atomic.Bool // closed, readable without exec (View's shared view)
+	gate     error       // non-nil: a replica that does not lead refuses calls with it (under exec; follow.go)
 
 	listeners atomic.Pointer[[]func(*table.Commit)]
 	observers atomic.Pointer[[]*observer] // see observe.go
@@ -421,6 +422,7 @@ func (rt *Runtime) Close() error {
 		}
 		rt.exec.Lock()
 		rt.closed = true
+		rt.shut.Store(true)
 		rt.exec.Unlock()
 	} else {
 		<-rt.done

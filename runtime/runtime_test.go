@@ -319,6 +319,26 @@ func TestCloseDrains(t *testing.T) {
 	}
 }
 
+// TestViewAfterClose: a view taken before Close is shared by later
+// calls of View, but not once the runtime is closed.
+func TestViewAfterClose(t *testing.T) {
+	m := testmod.New(table.SeqParams[uint64]{})
+	rt, err := runtime.New(config(t, m, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := addPost(rt, m, "before"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rt.View(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	rt.Close()
+	if v, err := rt.View(t.Context()); !errors.Is(err, runtime.ErrClosed) {
+		t.Fatalf("view after close: %v, %v; want ErrClosed", v, err)
+	}
+}
+
 // TestCancelBeforeRun cancels calls queued behind a running one: they
 // never run and say so; a call cancelled once it ran reports its outcome.
 func TestCancelBeforeRun(t *testing.T) {

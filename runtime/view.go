@@ -32,6 +32,9 @@ func (p *pendingView) discard() { close(p.ready) }
 // to release them (ctx bounds that wait).
 func (rt *Runtime) View(ctx context.Context) (*table.View, error) {
 	for {
+		if rt.shut.Load() {
+			return nil, ErrClosed
+		}
 		need := rt.durableTx.Load()
 		if v := rt.view.Load(); v != nil && v.TxID >= need {
 			return v, nil
