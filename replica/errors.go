@@ -23,9 +23,10 @@ var (
 	// ErrStale is returned by a stale view of a node that has not heard
 	// from a leader within the bound asked for.
 	ErrStale = errors.New("keel: replica: the node's state may be staler than asked for")
-	// ErrRemoved refuses the calls of a node that applied its own
-	// removal from the cluster (Node.RemoveMember): it leads no more and
-	// no leader sends it anything. The calls it refuses did not run;
+	// ErrRemoved refuses the calls and reads of a node that applied its
+	// own removal from the cluster (Node.RemoveMember), or that opened
+	// with a stored configuration without it: it leads no more and no
+	// leader sends it anything. The calls it refuses did not run;
 	// another member may take them.
 	ErrRemoved = errors.New("keel: replica: the node was removed from the cluster")
 	// ErrConfig matches Open's error for a Config that lacks a field it

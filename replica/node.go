@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -234,6 +235,13 @@ func Open(cfg Config) (*Node, error) {
 		return nil, kerr.Errorf("keel: replica: snapshot metadata: %w", err)
 	}
 	n.confState = cs
+	// A configuration that has members but not this node is one the node
+	// was removed from (a node that joins starts with none): it refuses
+	// calls as it did once it applied its removal.
+	if member := slices.Contains(cs.GetVoters(), n.id) || slices.Contains(cs.GetLearners(), n.id) ||
+		slices.Contains(cs.GetVotersOutgoing(), n.id) || slices.Contains(cs.GetLearnersNext(), n.id); !member && len(cs.GetVoters()) > 0 {
+		n.removed.Store(true)
+	}
 	for id, a := range addrs {
 		n.addrs[id] = a
 	}

@@ -71,8 +71,11 @@ func (n *Node) dropReads() {
 // called: raft's ReadIndex, which asks the leader to confirm with a
 // quorum that it still leads. It works on the leader and on followers
 // (which ask the leader), and fails while no leader is known (bounded by
-// ctx).
+// ctx), and with ErrRemoved at once on a node removed from the cluster.
 func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
+	if n.removed.Load() {
+		return 0, ErrRemoved
+	}
 	r := &readReq{ctx: ctx, done: make(chan error, 1)}
 	for {
 		select {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/keeldb/keel/replica"
 )
@@ -38,7 +40,32 @@ func TestRemoveLeader(t *testing.T) {
 	if _, err := add(ctx, removed, c.mod, "removed"); !errors.Is(err, replica.ErrRemoved) {
 		t.Fatalf("a call to the removed node: %v, want ErrRemoved", err)
 	}
+	// The removed node's snapshot after its removal holds a configuration
+	// without it: reopened from it, the node still refuses calls and
+	// reads with ErrRemoved, at once.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		snaps, _ := filepath.Glob(filepath.Join(c.dirs[old], "snapshot-*.raft"))
+		if len(snaps) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the removed node wrote no snapshot after its removal")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if err := removed.Close(); err != nil {
 		t.Fatal(err)
+	}
+	c.start(old)
+	removed, c.nodes[old] = c.nodes[old], nil
+	defer removed.Close()
+	if _, err := add(ctx, removed, c.mod, "removed"); !errors.Is(err, replica.ErrRemoved) {
+		t.Fatalf("a call to the removed node after its restart: %v, want ErrRemoved", err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if _, err := removed.ReadIndex(rctx); !errors.Is(err, replica.ErrRemoved) {
+		t.Fatalf("a read on the removed node after its restart: %v, want ErrRemoved", err)
 	}
 }
