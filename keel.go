@@ -2,6 +2,7 @@ package keel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -89,7 +90,8 @@ func Open(dir string, m *Module, opts Options) (*DB, error) {
 
 // OpenMemory opens module m in memory only: nothing is written to disk,
 // and the database is gone when it is closed. The durability options are
-// ignored.
+// ignored; Options.ReadOnly, which opens a data directory to inspect it,
+// is refused (ErrOptions).
 func OpenMemory(m *Module, opts Options) (*DB, error) {
 	if m == nil {
 		return nil, kerr.Errorf("keel: open: nil module: %w", table.ErrSchema)
@@ -99,6 +101,9 @@ func OpenMemory(m *Module, opts Options) (*DB, error) {
 	}
 	if err := opts.check(); err != nil {
 		return nil, err
+	}
+	if opts.ReadOnly {
+		return nil, kerr.Errorf("keel: Options.ReadOnly is true, but a database in memory has no data directory to read: %w", ErrOptions)
 	}
 	o := opts.withDefaults()
 	db, err := tx.NewDB(m.Tables)
@@ -192,7 +197,13 @@ func (db *DB) Snapshot() error {
 	if db.log == nil {
 		return fmt.Errorf("keel: snapshot: the database is in memory")
 	}
-	return db.log.Snapshot()
+	err := db.log.Snapshot()
+	if errors.Is(err, wal.ErrClosed) && !errors.Is(err, ErrClosed) {
+		// The log was closed by Close: the database's ErrClosed, which
+		// callers match.
+		return kerr.Errorf("keel: snapshot: %w (%w)", ErrClosed, err)
+	}
+	return err
 }
 
 // Recovery reports what Open found in the data directory and did; zero
