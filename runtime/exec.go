@@ -49,6 +49,7 @@ func (rt *Runtime) executor() {
 		q.waiting.Add(int64(-n))
 		if rt.log != nil {
 			rt.log.Kick()
+			rt.drainIfDue()
 		}
 	}
 }

@@ -49,6 +49,7 @@ type queue struct {
 	inline     bool          // a call runs on its caller's goroutine (Do)
 	wake       *sync.Cond    // wakes the executor goroutine
 	closed     bool
+	idle       chan struct{} // closed when no call is in flight, for Close
 	maxQueued  int
 	blocked    uint64 // submissions that waited for room
 	refused    uint64 // submissions refused as full
@@ -150,6 +151,10 @@ func (q *queue) free(calls int, bytes int64) {
 	if q.space != nil {
 		close(q.space)
 		q.space = nil
+	}
+	if q.calls == 0 && q.idle != nil {
+		close(q.idle)
+		q.idle = nil
 	}
 	q.mu.Unlock()
 }

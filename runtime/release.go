@@ -66,7 +66,24 @@ func (rt *Runtime) inFlight(c *Call, index uint64, err error) {
 	c.index, c.result = index, err
 	rt.imu.Lock()
 	rt.inflight.push(c)
+	if index <= rt.durable || index == never {
+		// The log may have reported the entry already, or never will
+		// (it failed or is closed): the executor releases it itself.
+		rt.drainDue = true
+	}
 	rt.imu.Unlock()
+}
+
+// drainIfDue releases the calls in flight that inFlight found released
+// already; the executor calls it after each batch, holding no lock.
+func (rt *Runtime) drainIfDue() {
+	rt.imu.Lock()
+	due := rt.drainDue
+	rt.drainDue = false
+	rt.imu.Unlock()
+	if due {
+		rt.drain()
+	}
 }
 
 // drain releases the calls whose entries are durable already.

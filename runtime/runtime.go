@@ -71,6 +71,7 @@ type Runtime struct {
 	durable  uint64         // log entries released through (under imu)
 	pends    []*pendingView // views waiting for their state to be durable (under imu)
 	relBuf   []*Call        // reused by release (under rel)
+	drainDue bool           // a call went in flight on an entry released already, or on none (under imu)
 	smu      sync.Mutex
 	seqs     map[seqKey]table.SeqMove // the persisted boundaries (under smu)
 	seqNow   []table.SequenceState    // the last read of the sequences (under smu)
@@ -88,6 +89,7 @@ type Runtime struct {
 	schedStop   chan struct{}
 	schedDone   chan struct{}
 	stopOnce    sync.Once
+	closeOnce   sync.Once
 }
 
 // New starts a runtime for cfg and runs the module's init reducer when
@@ -405,29 +407,68 @@ func (rt *Runtime) fail(err error) {
 }
 
 // Close stops taking calls, waits for every call already submitted to
-// finish, and stops the executor. Closing the log is the caller's.
+// finish (with a log, until its outcome is released: Close asks the log to
+// make what ran durable and waits for it), and stops the executor.
+// Closing the log is the caller's, after Close; a log closed first makes
+// the calls that had not committed fail. Close may be called again, also
+// concurrently: every call returns once the runtime is closed.
 func (rt *Runtime) Close() error {
+	rt.closeOnce.Do(rt.shutdown)
+	return nil
+}
+
+func (rt *Runtime) shutdown() {
 	rt.stopOnce.Do(func() { close(rt.schedStop) })
 	<-rt.schedDone
 	q := &rt.q
 	q.mu.Lock()
-	first := !q.closed
 	q.closed = true
 	q.wake.Signal()
 	q.mu.Unlock()
-	if first {
-		<-rt.done
-		if rt.log != nil {
-			rt.log.Kick()
-		}
-		rt.exec.Lock()
-		rt.closed = true
-		rt.shut.Store(true)
-		rt.exec.Unlock()
-	} else {
-		<-rt.done
+	<-rt.done
+	if rt.log != nil {
+		rt.awaitInFlight()
 	}
-	return nil
+	rt.exec.Lock()
+	rt.closed = true
+	rt.shut.Store(true)
+	rt.exec.Unlock()
+}
+
+// awaitInFlight waits, once the executor has stopped, until every call
+// that ran has its outcome released: it makes the log durable through the
+// last entry a call in flight depends on, releases what is durable and
+// waits for the rest (a failing log's report, which fails them).
+func (rt *Runtime) awaitInFlight() {
+	rt.imu.Lock()
+	var last uint64
+	any := false
+	for i := rt.inflight.head; i < len(rt.inflight.buf); i++ {
+		any = true
+		if c := rt.inflight.buf[i]; c.index != never {
+			last = max(last, c.index)
+		}
+	}
+	rt.imu.Unlock()
+	if !any {
+		return
+	}
+	if last > 0 {
+		rt.log.Wait(last) // a failure reaches the calls through release
+	}
+	rt.drain()
+	q := &rt.q
+	q.mu.Lock()
+	if q.calls == 0 {
+		q.mu.Unlock()
+		return
+	}
+	if q.idle == nil {
+		q.idle = make(chan struct{})
+	}
+	idle := q.idle
+	q.mu.Unlock()
+	<-idle
 }
 
 // discard is the logger of a runtime given none.
