@@ -48,6 +48,7 @@ func TestEveryCallAfterClose(t *testing.T) {
 			add.Slug = "after"
 			_, err := keel.Run(t.Context(), db, "t", tm.AddPost, add)
 			closed("Run", err)
+			//lint:ignore SA1012 a call without a context is part of the API under test
 			_, err = keel.Run(nil, db, "t", tm.AddPost, add)
 			closed("Run without a context", err)
 			_, err = keel.Go(t.Context(), db, "t", tm.AddPost, add).Wait(t.Context())

@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -120,7 +121,7 @@ func TestCloseReleasesInFlight(t *testing.T) {
 		seen = append(seen, c.TxID)
 		mu.Unlock()
 	})
-	c, b := submit(nil, rt, m.AddPost, testmod.AddPostArgs{Slug: "in flight"})
+	c, b := submit(context.Background(), rt, m.AddPost, testmod.AddPostArgs{Slug: "in flight"})
 	rt.Close()
 	if !c.Finished() {
 		t.Fatal("Close returned before the call in flight finished")
@@ -150,25 +151,25 @@ func TestLogClosedFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, fb := submit(nil, rt, m.AddPost, testmod.AddPostArgs{Slug: "first"})
+	first, fb := submit(context.Background(), rt, m.AddPost, testmod.AddPostArgs{Slug: "first"})
 	// Once it ran (it waits in flight), the log closes.
 	for rt.Stats().Commits < 2 { // the init reducer's, and its
 		time.Sleep(time.Millisecond)
 	}
 	log.close()
 	noHang(t, "the call durable at the log's close", func() {
-		if err := first.Wait(nil); err != nil || fb.res.Slug != "first" {
+		if err := first.Wait(context.Background()); err != nil || fb.res.Slug != "first" {
 			t.Errorf("call durable at the log's close: %+v %v", fb.res, err)
 		}
 	})
 	var calls []*runtime.Call
 	for _, slug := range []string{"late", "later"} {
-		c, _ := submit(nil, rt, m.AddPost, testmod.AddPostArgs{Slug: slug})
+		c, _ := submit(context.Background(), rt, m.AddPost, testmod.AddPostArgs{Slug: slug})
 		calls = append(calls, c)
 	}
 	for i, c := range calls {
 		noHang(t, "a call after the log closed", func() {
-			if err := c.Wait(nil); !errors.Is(err, errLogClosed) {
+			if err := c.Wait(context.Background()); !errors.Is(err, errLogClosed) {
 				t.Errorf("call %d after the log closed: %v, want the log's error", i, err)
 			}
 		})
@@ -194,7 +195,7 @@ func TestCloseTwiceConcurrently(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A call in flight, after the executor's kick for its batch.
-	submit(nil, rt, m.AddPost, testmod.AddPostArgs{Slug: "in flight"})
+	submit(context.Background(), rt, m.AddPost, testmod.AddPostArgs{Slug: "in flight"})
 	for log.kicks.Load() == 0 {
 		time.Sleep(time.Millisecond)
 	}
