@@ -50,7 +50,7 @@
 //	min=N        smallest value (default 1; the type's minimum when max is negative)
 //	max=N        largest value (default the type's maximum)
 //	increment=N  step, non-zero, may be negative (default 1)
-//	batch=N      values handed out per persisted boundary (default table.DefaultBatch, at most 1/16 of the range)
+//	batch=N      values handed out per persisted boundary (default table.DefaultBatch, at most 1/16 of the range; N is capped at the range, one short of it when cycling)
 //	nocycle      fail with *table.ExhaustedError after the last value instead of wrapping
 //	advance      an explicit value ahead of the sequence moves it past that value (MySQL)
 //

@@ -19,7 +19,10 @@ type Integer interface {
 // range (at least 1): a uint8 sequence allocates 15 at a time, so that a
 // crash neither wraps a cycling one back onto the values just handed out
 // nor exhausts a nocycle one. An explicit Batch is capped at the number
-// of values in the range.
+// of values in the range, and for a cycling sequence at one less: a
+// batch of a whole cycle would put the persisted boundary on the value
+// the batch handed out first, so that a restart would hand it out again
+// at once.
 const DefaultBatch = 1024
 
 // defaultBatchShare is the part of a range the default batch may take.
@@ -51,7 +54,8 @@ type SeqParams[T Integer] struct {
 	Advance bool
 
 	// Batch is how many values are handed out from memory per persisted
-	// boundary move; 0 means DefaultBatch (capped for small ranges).
+	// boundary move; 0 means DefaultBatch (capped for small ranges). A
+	// larger batch than the range allows is capped as DefaultBatch says.
 	Batch uint64
 }
 
@@ -154,8 +158,11 @@ func NewSequence[T Integer](table, name string, p SeqParams[T]) (*Sequence[T], e
 		if n != 0 { // n == 0: 2^64 values
 			s.batch = min(s.batch, max(1, n/defaultBatchShare))
 		}
-	} else if n != 0 && s.batch > n {
+	} else if n != 0 && s.batch >= n {
 		s.batch = n
+		if s.cycle {
+			s.batch = n - 1
+		}
 	}
 	s.next = s.start
 	return s, nil

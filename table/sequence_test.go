@@ -220,10 +220,26 @@ func TestSequenceBatches(t *testing.T) {
 		t.Fatalf("restore outside the type: %v", err)
 	}
 
-	// A batch larger than one cycle is capped at the cycle.
-	c := mustSeq(t, SeqParams[uint8]{Min: 1, HasMin: true, Max: 10, HasMax: true, Batch: 100})
-	if _, moved, _ := c.Next(); !moved || c.Boundary().Next != 1 || c.batch != 10 {
-		t.Fatalf("cycle-sized batch: boundary %d batch %d", c.Boundary().Next, c.batch)
+	// A batch of a whole cycle or more is capped one short of the cycle,
+	// so that the boundary is never a value the batch handed out: a
+	// restart after the first value resumes at the value before it in the
+	// cycle, not at it. A nocycle batch is capped at the range.
+	for _, batch := range []uint64{10, 100} {
+		c := mustSeq(t, SeqParams[uint8]{Min: 1, HasMin: true, Max: 10, HasMax: true, Batch: batch})
+		if _, moved, _ := c.Next(); !moved || c.Boundary().Next != 10 || c.batch != 9 {
+			t.Fatalf("batch %d of a cycle of 10: boundary %d batch %d, want 10 and 9", batch, c.Boundary().Next, c.batch)
+		}
+		r := mustSeq(t, SeqParams[uint8]{Min: 1, HasMin: true, Max: 10, HasMax: true, Batch: batch})
+		if err := r.Restore(c.Boundary().Next, false); err != nil {
+			t.Fatal(err)
+		}
+		if v := take(t, r, 1)[0]; v == 1 {
+			t.Fatalf("batch %d: after a restart the sequence handed out 1 again at once", batch)
+		}
+		nc := mustSeq(t, SeqParams[uint8]{Min: 1, HasMin: true, Max: 10, HasMax: true, Batch: batch, NoCycle: true})
+		if nc.Next(); nc.batch != 10 || !nc.Boundary().Exhausted {
+			t.Fatalf("nocycle batch %d of 10: batch %d boundary %+v", batch, nc.batch, nc.Boundary())
+		}
 	}
 	// Across a wrap the boundary wraps too.
 	w := mustSeq(t, SeqParams[uint8]{Min: 1, HasMin: true, Max: 10, HasMax: true, Batch: 4, Start: 9, HasStart: true})
