@@ -321,8 +321,9 @@ type seqState interface {
 	regenerate(r unsafe.Pointer) (moved bool, err error)
 	// observe sees an explicit value; moved reports a boundary move.
 	observe(r unsafe.Pointer) (moved bool)
-	// keep copies old's value into r when r's column is 0.
-	keep(r, old unsafe.Pointer)
+	// keep copies old's value into r when r's column is 0; changed
+	// reports that r holds another value than old, set explicitly.
+	keep(r, old unsafe.Pointer) (changed bool)
 	boundary() SeqMove
 	state() SequenceState
 	restore(next uint64, exhausted bool) error
@@ -365,10 +366,12 @@ func (c *seqCol[T]) regenerate(r unsafe.Pointer) (bool, error) {
 }
 
 func (c *seqCol[T]) observe(r unsafe.Pointer) bool { return c.seq.Observe(*c.field(r)) }
-func (c *seqCol[T]) keep(r, old unsafe.Pointer) {
-	if p := c.field(r); *p == 0 {
-		*p = *c.field(old)
+func (c *seqCol[T]) keep(r, old unsafe.Pointer) bool {
+	p, o := c.field(r), c.field(old)
+	if *p == 0 {
+		*p = *o
 	}
+	return *p != *o
 }
 func (c *seqCol[T]) boundary() SeqMove              { return c.seq.Boundary() }
 func (c *seqCol[T]) state() SequenceState           { return c.seq.state() }

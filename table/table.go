@@ -329,7 +329,9 @@ func (t *Table[R]) Update(row R) (R, error) { return t.UpdateBy(t.r.def.Primary,
 
 // UpdateBy replaces the row whose key in the unique index ix equals row's.
 // Autoinc columns that are 0 in row keep their stored values, so a row
-// built from a unique column alone updates in place.
+// built from a unique column alone updates in place. An autoinc column
+// set to another value is an explicit value, as in Insert: with
+// SeqParams.Advance the sequence moves past it when it lies ahead.
 func (t *Table[R]) UpdateBy(ix *Index[R], row R) (R, error) {
 	c := t.c
 	if err := c.writable(); err != nil {
@@ -347,11 +349,19 @@ func (t *Table[R]) UpdateBy(ix *Index[R], row R) (R, error) {
 	if n := t.r.def.Normalize; n != nil {
 		n(p)
 	}
-	for _, s := range t.seqs {
-		s.keep(unsafe.Pointer(p), o)
+	var changed uint64 // bit i: row sets sequence i's column to a new value
+	for i, s := range t.seqs {
+		if s.keep(unsafe.Pointer(p), o) {
+			changed |= 1 << i
+		}
 	}
 	if i, _ := c.replace(o, unsafe.Pointer(p)); i >= 0 {
 		return row, c.uniqueError(i, unsafe.Pointer(p))
+	}
+	for i, s := range t.seqs {
+		if changed&(1<<i) != 0 && s.observe(unsafe.Pointer(p)) {
+			c.seqMoved(s)
+		}
 	}
 	c.record(OpUpdate, o, unsafe.Pointer(p))
 	return row, nil
@@ -386,7 +396,8 @@ func deleteBy[R any](t *Table[R], ix *Index[R], key *R) (R, error) {
 
 // Upsert inserts row, or replaces the stored row with the same primary key.
 // A row whose autoinc primary key is 0 is always inserted. inserted
-// reports which happened.
+// reports which happened: in a table without a primary key, a row
+// identical to a stored one is stored once, so inserted is false.
 func (t *Table[R]) Upsert(row R) (stored R, inserted bool, err error) {
 	if err := t.c.writable(); err != nil {
 		return row, false, err
@@ -395,8 +406,10 @@ func (t *Table[R]) Upsert(row R) (stored R, inserted bool, err error) {
 		stored, err = t.Update(row)
 		return stored, false, err
 	}
+	n := t.c.s.count
 	stored, err = t.Insert(row)
-	return stored, err == nil, err
+	// A set's Insert of a row it holds returns that row and stores nothing.
+	return stored, err == nil && t.c.s.count > n, err
 }
 
 // rollback undoes every write of the open transaction, newest first.

@@ -314,6 +314,70 @@ func TestUpsert(t *testing.T) {
 	})
 }
 
+// TestUpsertSetIdentical checks that Upsert of a row a set already holds
+// reports inserted=false, as it stores nothing.
+func TestUpsertSetIdentical(t *testing.T) {
+	f := newFixture(t, SeqParams[uint8]{})
+	f.update(t, func(tx *Tx) error {
+		g := Use(tx, f.tags)
+		if _, ins, err := g.Upsert(tag{"color", "red"}); err != nil || !ins {
+			t.Fatalf("upsert of a new row: inserted %v, %v", ins, err)
+		}
+		if _, ins, err := g.Upsert(tag{"color", "red"}); err != nil || ins || g.Reader().Count() != 1 {
+			t.Fatalf("upsert of a held row: inserted %v, count %d, %v", ins, g.Reader().Count(), err)
+		}
+		return nil
+	})
+}
+
+// TestUpdateAdvancesSequence checks that an update setting an autoinc
+// column to a value ahead of its sequence moves an Advance sequence past
+// it, with the boundary move in the commit, and leaves any other sequence,
+// or the Advance one on an update that keeps the value, alone.
+func TestUpdateAdvancesSequence(t *testing.T) {
+	for _, advance := range []bool{false, true} {
+		f := newFixture(t, SeqParams[uint8]{Advance: advance, Batch: 4})
+		f.insert(t, user{Email: "a"}, user{Email: "b"})
+		c, err := f.update(t, func(tx *Tx) error {
+			u := Use(tx, f.users)
+			// Through the unique email, the primary key (the autoinc
+			// column) moves to 50.
+			_, err := u.UpdateBy(f.email, user{ID: 50, Email: "a"})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seqs []uint64
+		for _, m := range c.Seqs {
+			seqs = append(seqs, m.Next)
+		}
+		want, wantSeqs := uint8(3), []uint64(nil)
+		if advance {
+			want, wantSeqs = 51, []uint64{55}
+		}
+		if !slices.Equal(seqs, wantSeqs) {
+			t.Errorf("advance=%v: the update's boundary moves %v, want %v", advance, seqs, wantSeqs)
+		}
+		// An update that keeps the value (0, or the same value) moves
+		// nothing, even where the row's value lies ahead of the sequence.
+		c, err = f.update(t, func(tx *Tx) error {
+			u := Use(tx, f.users)
+			if _, err := u.UpdateBy(f.email, user{Email: "a", Team: "t"}); err != nil {
+				return err
+			}
+			_, err := u.Update(user{ID: 50, Email: "a", Team: "u"})
+			return err
+		})
+		if err != nil || len(c.Seqs) != 0 {
+			t.Fatalf("advance=%v: an update keeping the value moved %+v, %v", advance, c.Seqs, err)
+		}
+		if got := f.insert(t, user{Email: "c"})[0].ID; got != want {
+			t.Errorf("advance=%v: the insert after the update got id %d, want %d", advance, got, want)
+		}
+	}
+}
+
 func TestCommitChanges(t *testing.T) {
 	f := newFixture(t, SeqParams[uint8]{Batch: 10})
 	f.insert(t, user{Email: "a"})
