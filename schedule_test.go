@@ -336,3 +336,36 @@ func TestScheduleFailureTakesOffItsRow(t *testing.T) {
 		t.Fatalf("sent %q, want only the earlier row's call", got)
 	}
 }
+
+// TestSchedulePanicTakesOffItsRow: a scheduled reducer that panics has its
+// row taken off, as one that fails does, and the rows after it run.
+func TestSchedulePanicTakesOffItsRow(t *testing.T) {
+	clock := newFakeClock()
+	db := keeltest.Open(t, t.TempDir(), schedmod.Module, clock.options())
+	c := schedmod.NewClient(db, "t")
+	t0 := clock.Now()
+	for _, text := range []string{"panic", "after"} {
+		if _, err := c.Remind(t.Context(), text, t0.Add(time.Second), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.Advance(time.Second)
+	waitSent(t, db, "after")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		v, err := c.View(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Reminder().Count() == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d reminders left after the panic, want none", v.Reminder().Count())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := sent(t, db); !equal(got, []string{"after"}) {
+		t.Fatalf("sent %q, want only the row after the panicking one", got)
+	}
+}

@@ -1,6 +1,7 @@
 package reducer
 
 import (
+	"math/bits"
 	"time"
 
 	"github.com/keeldb/keel/internal/kerr"
@@ -9,10 +10,11 @@ import (
 
 // Schedule is a schedule table and the reducer its rows call: inserting a
 // row schedules a call of the reducer with the row at the row's time;
-// deleting the row cancels it. A row whose interval is 0 runs once (its
-// row is deleted in the transaction that runs it); one with an interval
-// runs again that long after each due time (its time moves on in that
-// transaction; times missed while the database was closed run once).
+// deleting the row cancels it. A row whose interval is 0 (or negative)
+// runs once (its row is deleted in the transaction that runs it); one
+// with an interval runs again that long after each due time (its time
+// moves on in that transaction; times missed while the database was
+// closed run once).
 // Generated code builds one with NewSchedule for each table declared
 // //keel:table schedule=NAME.
 type Schedule struct {
@@ -42,27 +44,30 @@ func NewSchedule[R any](def *table.Def[R], at *table.Index[R], when func(*R) *ti
 		}
 		return *when(&r), true
 	}
-	s.run = func(c *Ctx, now time.Time, only []byte) (bool, []byte, error) {
+	s.run = func(c *Ctx, now time.Time, only []byte) (ran bool, enc []byte, err error) {
 		t := table.Use(c.Tx, def)
 		r, ok := first(t)
 		if !ok || when(&r).After(now) {
 			return false, nil, nil
 		}
-		enc := def.Encode(nil, &r)
+		enc = def.Encode(nil, &r)
 		if only != nil && string(enc) != string(only) {
 			return false, nil, nil // another row is first now: not the one to take off
 		}
+		defer func() {
+			// A panic fails the call with the row, as an error does, so
+			// that TakeOff can take the row off.
+			if v := recover(); v != nil {
+				ran, err = true, &PanicError{Reducer: d.Name(), Value: v, Stack: kerr.Stack()}
+			}
+		}()
 		var iv time.Duration
 		if every != nil {
 			iv = every(&r)
 		}
 		if iv > 0 {
-			next := *when(&r)
-			if n := now.Sub(next)/iv + 1; n > 0 {
-				next = next.Add(n * iv) // the first due time after now: missed ones run once
-			}
 			moved := r
-			*when(&moved) = next
+			*when(&moved) = nextDue(*when(&r), now, iv) // missed times run once
 			if _, err := t.Update(moved); err != nil {
 				return true, enc, kerr.Errorf("keel: schedule %s: %w", def.Name, err)
 			}
@@ -75,6 +80,30 @@ func NewSchedule[R any](def *table.Def[R], at *table.Index[R], when func(*R) *ti
 		return true, enc, fn(c, r)
 	}
 	return s
+}
+
+// nextDue returns the first of the times at, at+every, at+2*every, ...
+// that is after now, for at not after now and every > 0: now plus what is
+// left of the interval now falls in. It computes now-at in 128 bits, so
+// that times further apart than a time.Duration reaches (a row at the
+// zero time) and multiples of a long interval do not overflow; a result
+// past the last time.Time is that time.
+func nextDue(at, now time.Time, every time.Duration) time.Time {
+	// now-at in nanoseconds: whole seconds (their difference fits a uint64
+	// as now is not before at), then the nanoseconds, which may borrow.
+	hi, lo := bits.Mul64(uint64(now.Unix())-uint64(at.Unix()), 1e9)
+	if ns := now.Nanosecond() - at.Nanosecond(); ns >= 0 {
+		var c uint64
+		lo, c = bits.Add64(lo, uint64(ns), 0)
+		hi += c
+	} else {
+		var b uint64
+		lo, b = bits.Sub64(lo, uint64(-ns), 0)
+		hi -= b
+	}
+	iv := uint64(every)
+	_, rem := bits.Div64(hi%iv, lo, iv) // (now-at) mod every
+	return now.Add(every - time.Duration(rem))
 }
 
 // Table returns the schedule table's name.
@@ -90,7 +119,8 @@ func (s *Schedule) Next(c *Ctx) (time.Time, bool) { return s.next(c) }
 // RunDue takes the earliest row due at now, if there is one: it deletes
 // it (or moves its time on by its interval) and calls the reducer with
 // it, all in c's transaction. ran reports whether a row was due; row is
-// its encoding, which TakeOff takes when the call failed.
+// its encoding, which TakeOff takes when the call failed. A panic of the
+// reducer is returned as a *PanicError, with the row.
 func (s *Schedule) RunDue(c *Ctx, now time.Time) (ran bool, row []byte, err error) {
 	return s.run(c, now, nil)
 }

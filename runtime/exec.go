@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	goruntime "runtime"
 
 	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/reducer"
@@ -199,7 +198,7 @@ func (rt *Runtime) ended(err error) txResult {
 func (rt *Runtime) appendCommit(name string, commit *table.Commit) (index uint64, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = &reducer.PanicError{Reducer: name, Value: kerr.Sprintf("encoding the commit: %v", v), Stack: stack()}
+			err = &reducer.PanicError{Reducer: name, Value: kerr.Sprintf("encoding the commit: %v", v), Stack: kerr.Stack()}
 		}
 	}()
 	index, err = rt.log.Append(commit)
@@ -210,24 +209,11 @@ func (rt *Runtime) appendCommit(name string, commit *table.Commit) (index uint64
 	return index, err
 }
 
-// stack is the calling goroutine's stack, as runtime/debug.Stack gives it
-// (which would bring os and fmt into a module's build).
-func stack() []byte {
-	buf := make([]byte, 4096)
-	for {
-		n := goruntime.Stack(buf, false)
-		if n < len(buf) {
-			return buf[:n]
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-}
-
 // run calls the body, turning a panic into a *reducer.PanicError.
 func run(name string, body func(*reducer.Ctx) error, c *reducer.Ctx) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = &reducer.PanicError{Reducer: name, Value: v, Stack: stack()}
+			err = &reducer.PanicError{Reducer: name, Value: v, Stack: kerr.Stack()}
 		}
 	}()
 	return body(c)

@@ -46,12 +46,15 @@ func Cancel(ctx *Ctx, id uint64) error {
 }
 
 // Send is what a reminder calls: it records the call, or fails for the
-// text "fail".
+// text "fail" and panics for the text "panic".
 //
 //keel:reducer
 func Send(ctx *Ctx, r Reminder) error {
-	if r.Text == "fail" {
+	switch r.Text {
+	case "fail":
 		return errors.New("schedmod: failing on purpose")
+	case "panic":
+		panic("schedmod: panicking on purpose")
 	}
 	_, err := ctx.DB.Sent().Insert(Sent{Reminder: r.ID, Text: r.Text, At: ctx.Time})
 	return err
