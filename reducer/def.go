@@ -92,7 +92,12 @@ func NewInit(name string, fn func(*Ctx) error) *Def {
 	f := New(name, func(c *Ctx, _ struct{}) (struct{}, error) { return struct{}{}, fn(c) },
 		Codec[struct{}]{}, Codec[struct{}]{})
 	f.init = true
-	f.callEncoded = func(c *Ctx, _ []byte) ([]byte, error) { return nil, fn(c) }
+	f.callEncoded = func(c *Ctx, args []byte) ([]byte, error) {
+		if len(args) != 0 {
+			return nil, &ArgError{Reducer: name, Err: kerr.Newf("keel: codec: %d trailing bytes at offset 0", len(args))}
+		}
+		return nil, fn(c)
+	}
 	return &f.Def
 }
 
@@ -133,10 +138,10 @@ func (f *Func[A, R]) EncodeResult(dst []byte, res R) []byte {
 func (f *Func[A, R]) DecodeResult(src []byte) (R, error) {
 	var r R
 	if f.Result.Decode == nil {
-		return r, &ArgError{Reducer: f.name, Err: kerr.Newf("reducer has no result codec")}
+		return r, &ArgError{Reducer: f.name, Err: kerr.Newf("reducer has no result codec"), Result: true}
 	}
 	if err := f.Result.Decode(src, &r); err != nil {
-		return r, &ArgError{Reducer: f.name, Err: err}
+		return r, &ArgError{Reducer: f.name, Err: err, Result: true}
 	}
 	return r, nil
 }

@@ -22,8 +22,8 @@ var (
 
 // PanicError is a reducer's panic, turned into an error: the transaction
 // rolled back and the runtime went on. Error gives one line (the lines of
-// a panic value of several are joined with "; "); the stack of the
-// panicking goroutine is in Stack.
+// a panic value of several are joined with "; ", line ends at its end
+// dropped); the stack of the panicking goroutine is in Stack.
 type PanicError struct {
 	Reducer string
 	Value   any
@@ -36,6 +36,9 @@ func (e *PanicError) Error() string {
 		what = "transaction" // an unnamed one (DB.Update)
 	}
 	msg := kerr.Trim(kerr.Sprintf("keel: %s panicked: %v", what, e.Value))
+	msg = strings.TrimRight(msg, "\r\n")
+	msg = strings.ReplaceAll(msg, "\r\n", "\n")
+	msg = strings.ReplaceAll(msg, "\r", "\n")
 	return strings.ReplaceAll(msg, "\n", "; ") // a panic value of several lines
 }
 
@@ -48,14 +51,20 @@ func (e *PanicError) Unwrap() error {
 	return err
 }
 
-// ArgError reports arguments that do not decode or do not match.
+// ArgError reports arguments that do not decode or do not match, or,
+// with Result, a result that does not.
 type ArgError struct {
 	Reducer string
 	Err     error
+	Result  bool // the result, not the arguments
 }
 
 func (e *ArgError) Error() string {
-	return kerr.Trim(kerr.Sprintf("keel: reducer %s: bad arguments: %v", e.Reducer, e.Err))
+	what := "arguments"
+	if e.Result {
+		what = "result"
+	}
+	return kerr.Trim(kerr.Sprintf("keel: reducer %s: bad %s: %v", e.Reducer, what, e.Err))
 }
 
 // Is makes errors.Is(err, ErrArgType) true.
