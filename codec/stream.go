@@ -6,14 +6,17 @@ import "errors"
 // column, for input that holds values one after another (a reducer's
 // arguments). A failure sticks: Err reports it, and the Value is zero.
 func (r *Reader) Value(k Kind) Value {
+	var v Value
 	switch {
 	case k.IsList():
-		return readList(r, k.Elem())
+		v = readList(r, k.Elem())
 	case k.Valid():
-		return readScalar(r, k)
-	}
-	if r.err == nil {
+		v = readScalar(r, k)
+	case r.err == nil:
 		r.err = errors.New("keel: codec: invalid kind")
 	}
-	return Value{}
+	if r.err != nil {
+		return Value{} // not what readScalar or readList made of the bytes before the failure
+	}
+	return v
 }
