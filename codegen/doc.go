@@ -137,9 +137,14 @@
 // the row cancels it. When the time comes the executor runs F with the row
 // as an ordinary transaction, which also deletes the row, or, when the
 // row's schedule_every interval is not 0, moves its time on by the
-// interval. A row due while the database was closed runs once when it
-// opens; a repeating row whose times were missed runs once and goes on
-// from the next time after now. If F fails, its transaction rolls back
+// interval; F gets the row as that transaction holds it: a one-time row
+// already deleted (deleting it again is a *table.NotFoundError), a
+// repeating row with its next time, so that F may update it. A row due
+// while the database was closed runs once when it opens; a repeating row
+// whose times were missed runs once and goes on from the next time after
+// now. Rows due together run one by one in the order of their times, across
+// every schedule table of the module (equal times: the table declared first,
+// then the time index's order). If F fails, its transaction rolls back
 // and the row is taken off (or moved on) without the call, with an error
 // in the log. The time column gets a non-unique index, which the
 // scheduler reads to find the next row due.

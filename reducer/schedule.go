@@ -14,7 +14,10 @@ import (
 // runs once (its row is deleted in the transaction that runs it); one
 // with an interval runs again that long after each due time (its time
 // moves on in that transaction; times missed while the database was
-// closed run once).
+// closed run once). The reducer gets the row as that transaction holds
+// it: a one-time row already deleted (deleting it again is a
+// *table.NotFoundError; inserting it again schedules it again), a
+// repeating row with its next time (updating it keeps the schedule).
 // Generated code builds one with NewSchedule for each table declared
 // //keel:table schedule=NAME.
 type Schedule struct {
@@ -68,9 +71,14 @@ func NewSchedule[R any](def *table.Def[R], at *table.Index[R], when func(*R) *ti
 		if iv > 0 {
 			moved := r
 			*when(&moved) = nextDue(*when(&r), now, iv) // missed times run once
-			if _, err := t.Update(moved); err != nil {
+			stored, err := t.Update(moved)
+			if err != nil {
 				return true, enc, kerr.Errorf("keel: schedule %s: %w", def.Name, err)
 			}
+			// The reducer gets the row as its transaction holds it, with
+			// the next time: an update of the row it got keeps the
+			// schedule going instead of setting the time back to now.
+			r = stored
 		} else if _, err := t.Delete(r); err != nil {
 			return true, enc, kerr.Errorf("keel: schedule %s: %w", def.Name, err)
 		}

@@ -147,3 +147,27 @@ func TestScheduleNegativeIntervalRunsOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestScheduleReducerUpdatesItsRow: the reducer of a repeating row gets the
+// row with its next time, so that updating the row it got (schedmod's
+// "bump") keeps the schedule instead of setting the row back to a time
+// that is due at once.
+func TestScheduleReducerUpdatesItsRow(t *testing.T) {
+	at := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	ctx, s := schedTx(t, at.Add(time.Hour), time.Minute) // not due: only the row below is
+	if _, err := schedmod.DBOf(ctx.Tx).Reminder().Insert(schedmod.Reminder{At: at, Every: time.Minute, Text: "bump"}); err != nil {
+		t.Fatal(err)
+	}
+	now := at.Add(time.Second)
+	if ran, _, err := s.RunDue(ctx, now); err != nil || !ran {
+		t.Fatalf("RunDue: ran %v, %v", ran, err)
+	}
+	if next, ok := s.Next(ctx); !ok || !next.Equal(at.Add(time.Minute)) {
+		t.Fatalf("after the reducer updated its row the next time is %v (%v), want %v", next, ok, at.Add(time.Minute))
+	}
+	for r := range schedmod.DBOf(ctx.Tx).Reminder().All() {
+		if r.Text == "bump" {
+			t.Fatalf("the reducer's update was lost: %+v", r)
+		}
+	}
+}

@@ -29,6 +29,11 @@ var _ struct {
 	Text     string
 	At       time.Time
 } = Sent{}
+var _ struct {
+	ID   uint64    `db:"pk,autoinc"`
+	At   time.Time `db:"schedule_at"`
+	Text string
+} = Alarm{}
 
 // Ctx is what a reducer sees: its context and DB, the module's tables in its
 // transaction. ViewDB is them as of one commit, read-only, for any goroutine.
@@ -56,6 +61,12 @@ func (db DB) Sent() *SentTable {
 	return &SentTable{SentReader{table.RowsOf(keelSentByID, t.Reader())}, table.WriterOf(keelSentByID, t)}
 }
 
+// Alarm returns the alarm table.
+func (db DB) Alarm() *AlarmTable {
+	t := table.Use(db.tx, AlarmDef)
+	return &AlarmTable{AlarmReader{table.RowsOf(keelAlarmByID, t.Reader())}, table.WriterOf(keelAlarmByID, t)}
+}
+
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
@@ -69,14 +80,21 @@ func (v ViewDB) Sent() *SentReader {
 	return &SentReader{table.RowsOf(keelSentByID, table.Read(v.v, SentDef))}
 }
 
+// Alarm returns the alarm table.
+func (v ViewDB) Alarm() *AlarmReader {
+	return &AlarmReader{table.RowsOf(keelAlarmByID, table.Read(v.v, AlarmDef))}
+}
+
 // Module is the schedmod module: its tables and reducers, for Open (package keel).
 var Module = &mod.Module{
 	Name:     "schedmod",
-	Tables:   []table.Schema{ReminderDef, SentDef},
-	Reducers: []*reducer.Def{&RemindReducer.Def, &CancelReducer.Def, &SendReducer.Def},
+	Tables:   []table.Schema{ReminderDef, SentDef, AlarmDef},
+	Reducers: []*reducer.Def{&RemindReducer.Def, &CancelReducer.Def, &SendReducer.Def, &SetAlarmReducer.Def, &RingReducer.Def},
 	Schedules: []*reducer.Schedule{
 		reducer.NewSchedule(ReminderDef, ReminderByAtIndex, func(r *Reminder) *time.Time { return &r.At }, func(r *Reminder) time.Duration { return r.Every },
 			&SendReducer.Def, func(c *reducer.Ctx, row Reminder) error { return Send(&Ctx{Ctx: c, DB: DB{c.Tx}}, row) }),
+		reducer.NewSchedule(AlarmDef, AlarmByAtIndex, func(r *Alarm) *time.Time { return &r.At }, nil,
+			&RingReducer.Def, func(c *reducer.Ctx, row Alarm) error { return Ring(&Ctx{Ctx: c, DB: DB{c.Tx}}, row) }),
 	},
 }
 
@@ -116,6 +134,28 @@ var (
 			keelReadReminder(d, &a.R)
 		}),
 	}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "r", Row: "reminder"}}, nil))
+	SetAlarmReducer = reducer.New("SetAlarm", func(c *reducer.Ctx, a SetAlarmArgs) (Alarm, error) {
+		return SetAlarm(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Text, a.At)
+	}, reducer.Codec[SetAlarmArgs]{
+		Append: func(dst []byte, a *SetAlarmArgs) []byte {
+			dst = codec.AppendString(dst, a.Text)
+			return codec.AppendTime(dst, a.At)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *SetAlarmArgs) {
+			a.Text = d.Text()
+			a.At = d.Time()
+		}),
+	}, reducer.RowCodec(AlarmDef), reducer.Signature([]reducer.Param{{Name: "text", Kind: "string"}, {Name: "at", Kind: "time"}}, &reducer.Param{Row: "alarm"}))
+	RingReducer = reducer.New("Ring", func(c *reducer.Ctx, a RingArgs) (struct{}, error) {
+		return struct{}{}, Ring(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.A)
+	}, reducer.Codec[RingArgs]{
+		Append: func(dst []byte, a *RingArgs) []byte {
+			return keelAppendAlarm(dst, &a.A)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *RingArgs) {
+			keelReadAlarm(d, &a.A)
+		}),
+	}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "a", Row: "alarm"}}, nil))
 )
 
 // keelNoneCodec encodes the empty result of reducers that return only an error.
@@ -131,8 +171,13 @@ type (
 		At    time.Time
 		Every time.Duration
 	}
-	CancelArgs struct{ Id uint64 }
-	SendArgs   struct{ R Reminder }
+	CancelArgs   struct{ Id uint64 }
+	SendArgs     struct{ R Reminder }
+	SetAlarmArgs struct {
+		Text string
+		At   time.Time
+	}
+	RingArgs struct{ A Alarm }
 )
 
 // Client calls the module's reducers through a mod.Conn on behalf of one
@@ -189,6 +234,24 @@ func (c Client) Send(ctx context.Context, r Reminder) error {
 
 func (a AsyncClient) Send(ctx context.Context, r Reminder) mod.Future[struct{}] {
 	return mod.Send(ctx, a.c, SendReducer, SendArgs{R: r})
+}
+
+// SetAlarm runs reducer SetAlarm.
+func (c Client) SetAlarm(ctx context.Context, text string, at time.Time) (Alarm, error) {
+	return mod.Invoke(ctx, c.Caller, SetAlarmReducer, SetAlarmArgs{Text: text, At: at})
+}
+
+func (a AsyncClient) SetAlarm(ctx context.Context, text string, at time.Time) mod.Future[Alarm] {
+	return mod.Send(ctx, a.c, SetAlarmReducer, SetAlarmArgs{Text: text, At: at})
+}
+
+// Ring runs reducer Ring.
+func (c Client) Ring(ctx context.Context, a_ Alarm) error {
+	return mod.InvokeErr(ctx, c.Caller, RingReducer, RingArgs{A: a_})
+}
+
+func (a AsyncClient) Ring(ctx context.Context, a_ Alarm) mod.Future[struct{}] {
+	return mod.Send(ctx, a.c, RingReducer, RingArgs{A: a_})
 }
 
 // ReminderDef describes the reminder table.
@@ -351,4 +414,88 @@ type SentTable struct {
 // ByID reads and writes the table by its primary key (id).
 func (t *SentTable) ByID() *table.ByUniqueTx[Sent, uint64] {
 	return table.UniqueTxOf(keelSentByID, t.Table())
+}
+
+// AlarmDef describes the alarm table.
+var AlarmDef = &table.Def[Alarm]{
+	Name: "alarm",
+	Columns: []table.Column{
+		{Name: "id", Type: "uint64", Kind: "uint64"},
+		{Name: "at", Type: "time.Time", Kind: "time"},
+		{Name: "text", Type: "string", Kind: "string"},
+	},
+	Primary:   AlarmByIDIndex,
+	Indexes:   []*table.Index[Alarm]{AlarmByAtIndex},
+	Sequences: []table.AutoInc[Alarm]{table.NewAutoInc("alarm_id_seq", "id", table.SeqParams[uint64]{}, func(r *Alarm) *uint64 { return &r.ID })},
+	Encode:    keelAppendAlarm,
+	Decode:    keelDecodeAlarm,
+	Normalize: keelNormalizeAlarm,
+}
+
+// keelNormalizeAlarm gives a alarm row the form it reads back in after a
+// restart: fields not stored are zero, times UTC without a monotonic
+// reading, empty slices nil and the others copies.
+func keelNormalizeAlarm(r *Alarm) {
+	r.At = codec.NormTime(r.At)
+}
+
+// The alarm table's indexes on one column (XIndex, with keelX its key):
+var (
+	AlarmByIDIndex, keelAlarmByID = table.UintIndex("alarm_pk", "id", true, func(r *Alarm) *uint64 { return &r.ID }) // primary key
+)
+
+// AlarmByAtIndex is the index alarm_at of the alarm table, on (at).
+var AlarmByAtIndex = &table.Index[Alarm]{
+	Name:    "alarm_at",
+	Columns: []string{"at"},
+	Compare: func(a, b *Alarm, _ int) int { return a.At.Compare(b.At) },
+	Format:  func(r *Alarm, _ int) string { return fmt.Sprintf("at=%s", r.At.Format(time.RFC3339Nano)) },
+}
+
+// keelAppendAlarm, keelReadAlarm and keelDecodeAlarm are the alarm row's codec.
+func keelAppendAlarm(dst []byte, r *Alarm) []byte {
+	dst = codec.AppendUvarint(dst, r.ID)
+	dst = codec.AppendTime(dst, r.At)
+	return codec.AppendString(dst, r.Text)
+}
+
+func keelReadAlarm(d *codec.Reader, r *Alarm) {
+	r.ID = d.Uvarint()
+	r.At = d.Time()
+	r.Text = d.Text()
+}
+
+func keelDecodeAlarm(src []byte, r *Alarm) error {
+	d := codec.NewReader(src)
+	keelReadAlarm(d, r)
+	return d.Err()
+}
+
+// The keys of the alarm table's other indexes, for its readers and writers.
+var (
+	keelAlarmByAt = table.KeyAt(AlarmByAtIndex, func(r *Alarm) *time.Time { return &r.At })
+)
+
+// AlarmReader reads the alarm table: table.Rows, and a reader of each index.
+type AlarmReader struct{ table.Rows[Alarm, uint64] }
+
+// ByID reads the table by its primary key (id).
+func (r *AlarmReader) ByID() *table.ByUnique[Alarm, uint64] {
+	return table.UniqueOf(keelAlarmByID, r.Reader())
+}
+
+// ByAt reads the table by its index at (at).
+func (r *AlarmReader) ByAt() *table.ByIndex[Alarm, time.Time] {
+	return table.IndexOf(keelAlarmByAt, r.Reader())
+}
+
+// AlarmTable is the alarm table inside a transaction: its reader and table.Writer.
+type AlarmTable struct {
+	AlarmReader
+	table.Writer[Alarm, uint64]
+}
+
+// ByID reads and writes the table by its primary key (id).
+func (t *AlarmTable) ByID() *table.ByUniqueTx[Alarm, uint64] {
+	return table.UniqueTxOf(keelAlarmByID, t.Table())
 }

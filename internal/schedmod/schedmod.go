@@ -46,7 +46,8 @@ func Cancel(ctx *Ctx, id uint64) error {
 }
 
 // Send is what a reminder calls: it records the call, or fails for the
-// text "fail" and panics for the text "panic".
+// text "fail", panics for the text "panic", and for the text "bump"
+// updates its own row to the text "bumped" as well.
 //
 //keel:reducer
 func Send(ctx *Ctx, r Reminder) error {
@@ -55,7 +56,37 @@ func Send(ctx *Ctx, r Reminder) error {
 		return errors.New("schedmod: failing on purpose")
 	case "panic":
 		panic("schedmod: panicking on purpose")
+	case "bump":
+		r.Text = "bumped"
+		if _, err := ctx.DB.Reminder().Update(r); err != nil {
+			return err
+		}
 	}
 	_, err := ctx.DB.Sent().Insert(Sent{Reminder: r.ID, Text: r.Text, At: ctx.Time})
+	return err
+}
+
+// Alarm is a second schedule table, calling Ring at At: due rows of the
+// two tables run in the order of their times.
+//
+//keel:table schedule=Ring
+type Alarm struct {
+	ID   uint64    `db:"pk,autoinc"`
+	At   time.Time `db:"schedule_at"`
+	Text string
+}
+
+// SetAlarm schedules text at at, once.
+//
+//keel:reducer
+func SetAlarm(ctx *Ctx, text string, at time.Time) (Alarm, error) {
+	return ctx.DB.Alarm().Insert(Alarm{At: at, Text: text})
+}
+
+// Ring is what an alarm calls: it records the call as Send does.
+//
+//keel:reducer
+func Ring(ctx *Ctx, a Alarm) error {
+	_, err := ctx.DB.Sent().Insert(Sent{Text: a.Text, At: ctx.Time})
 	return err
 }
