@@ -369,3 +369,30 @@ func TestSchedulePanicTakesOffItsRow(t *testing.T) {
 		t.Fatalf("sent %q, want only the row after the panicking one", got)
 	}
 }
+
+// TestScheduleOrderAcrossTables: rows due at once in two schedule tables
+// run in the order of their times, not one table after the other.
+func TestScheduleOrderAcrossTables(t *testing.T) {
+	clock := newFakeClock()
+	db := keeltest.Open(t, t.TempDir(), schedmod.Module, clock.options())
+	c := schedmod.NewClient(db, "t")
+	t0 := clock.Now()
+	ctx := t.Context()
+	for _, r := range []struct {
+		text  string
+		at    time.Duration
+		alarm bool
+	}{{"r2", 2, false}, {"r4", 4, false}, {"a3", 3, true}, {"a1", 1, true}} {
+		var err error
+		if r.alarm {
+			_, err = c.SetAlarm(ctx, r.text, t0.Add(r.at*time.Second))
+		} else {
+			_, err = c.Remind(ctx, r.text, t0.Add(r.at*time.Second), 0)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.Advance(5 * time.Second)
+	waitSent(t, db, "a1", "r2", "a3", "r4")
+}

@@ -65,43 +65,63 @@ func (rt *Runtime) nextDue() (next time.Time, any bool, err error) {
 	return next, any, err
 }
 
-// runDue runs the rows due now, each in a transaction of its own. A row
-// whose reducer fails is logged and taken off (or moved on by its
-// interval) without the call, so that a failing schedule does not run
-// again at once.
+// runDue runs the rows due now, each in a transaction of its own, the
+// earliest first across every schedule table. A row whose reducer fails
+// is logged and taken off (or moved on by its interval) without the call,
+// so that a failing schedule does not run again at once.
 func (rt *Runtime) runDue() error {
-	for _, s := range rt.schedules {
-		for range maxDue {
-			select {
-			case <-rt.schedStop:
-				return ErrClosed
-			default:
+	n := len(rt.schedules)
+	// Each schedule's first time, as its last transaction here left it:
+	// read once, then after each row of it. A row that another call puts
+	// before them meanwhile runs in the next pass.
+	next, has := make([]time.Time, n), make([]bool, n)
+	if err := rt.Do(&Call{own: true, Body: body(func(c *reducer.Ctx) error {
+		for i, s := range rt.schedules {
+			next[i], has[i] = s.Next(c)
+		}
+		return nil
+	})}); err != nil {
+		return err
+	}
+	for range maxDue * n {
+		select {
+		case <-rt.schedStop:
+			return ErrClosed
+		default:
+		}
+		now := rt.clock()
+		i := -1
+		for j := range n {
+			if has[j] && !next[j].After(now) && (i < 0 || next[j].Before(next[i])) {
+				i = j
 			}
-			now := rt.clock()
-			ran := false
-			var row []byte
-			err := rt.Do(&Call{Reducer: s.Reducer(), own: true, Body: body(func(c *reducer.Ctx) (err error) {
-				ran, row, err = s.RunDue(c, now)
+		}
+		if i < 0 {
+			break
+		}
+		s := rt.schedules[i]
+		var row []byte
+		err := rt.Do(&Call{Reducer: s.Reducer(), own: true, Body: body(func(c *reducer.Ctx) (err error) {
+			_, row, err = s.RunDue(c, now)
+			if err == nil {
+				next[i], has[i] = s.Next(c)
+			}
+			return err
+		})})
+		if errors.Is(err, ErrClosed) || rt.Failure() != nil {
+			return err
+		}
+		if err != nil {
+			rt.logger.Error("keel: scheduled reducer failed; its row is taken off without the call",
+				"reducer", s.Reducer().Name(), "table", s.Table(), "err", err)
+			// The row that failed, if it is still first: a row due
+			// earlier that came meanwhile runs first, in the loop.
+			if err := rt.Do(&Call{own: true, Body: body(func(c *reducer.Ctx) error {
+				_, err := s.TakeOff(c, now, row)
+				next[i], has[i] = s.Next(c)
 				return err
-			})})
-			if errors.Is(err, ErrClosed) || rt.Failure() != nil {
+			})}); err != nil {
 				return err
-			}
-			if err != nil {
-				rt.logger.Error("keel: scheduled reducer failed; its row is taken off without the call",
-					"reducer", s.Reducer().Name(), "table", s.Table(), "err", err)
-				// The row that failed, if it is still first: a row due
-				// earlier that came meanwhile runs first, in the loop.
-				if err := rt.Do(&Call{own: true, Body: body(func(c *reducer.Ctx) error {
-					_, err := s.TakeOff(c, now, row)
-					return err
-				})}); err != nil {
-					return err
-				}
-				continue
-			}
-			if !ran {
-				break
 			}
 		}
 	}
