@@ -3,6 +3,7 @@ package kerr
 import (
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // The packages a module's build compiles (codec, table, reducer, runtime,
@@ -113,6 +114,25 @@ func appendf(b []byte, format string, args []any, wrapped *[]error) []byte {
 
 type stringer interface{ String() string }
 
+// call returns m(), the Error or String method of a, as fmt calls it: a
+// panic in it does not go on. A nil pointer whose method panicked (a nil
+// error of a pointer type, returned as an error) prints as <nil>; another
+// panic as %!v(PANIC=Error method: the panic).
+func call(m func() string, a any, verb byte, name string) (s string) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		if (*[2]unsafe.Pointer)(unsafe.Pointer(&a))[1] == nil {
+			s = "<nil>"
+			return
+		}
+		s = string(appendArg([]byte("%!"+string(verb)+"(PANIC="+name+" method: "), 'v', p)) + ")"
+	}()
+	return m()
+}
+
 func appendArg(b []byte, verb byte, a any) []byte {
 	if verb == 'T' {
 		if a == nil {
@@ -143,11 +163,11 @@ func appendArg(b []byte, verb byte, a any) []byte {
 			return r
 		}
 	case error:
-		if r, ok := text(v.Error()); ok {
+		if r, ok := text(call(v.Error, a, verb, "Error")); ok {
 			return r
 		}
 	case stringer:
-		if r, ok := text(v.String()); ok {
+		if r, ok := text(call(v.String, a, verb, "String")); ok {
 			return r
 		}
 	case bool:

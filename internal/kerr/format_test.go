@@ -104,3 +104,29 @@ func TestNewfWrapsAsFmt(t *testing.T) {
 		}
 	}
 }
+
+type nilErr struct{ msg string }
+
+func (e *nilErr) Error() string { return e.msg }
+
+type panicStringer struct{}
+
+func (panicStringer) String() string { panic("no string") }
+
+// TestNilErrorOperand: a nil pointer of an error type, and a String that
+// panics, format as fmt formats them instead of panicking.
+func TestNilErrorOperand(t *testing.T) {
+	var e *nilErr
+	for _, c := range []struct {
+		format string
+		arg    any
+	}{{"%v", e}, {"%s", e}, {"%v", panicStringer{}}} {
+		want := fmt.Sprintf(c.format, c.arg)
+		if got := Sprintf(c.format, c.arg); got != want {
+			t.Errorf("Sprintf(%q, %T): %q, fmt gives %q", c.format, c.arg, got, want)
+		}
+	}
+	if got, want := Errorf("keel: x: %w", error(e)).Error(), "keel: x: <nil>"; got != want {
+		t.Errorf("Errorf of a nil error: %q, want %q", got, want)
+	}
+}
