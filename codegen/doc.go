@@ -52,7 +52,7 @@
 //	increment=N  step, non-zero, may be negative (default 1)
 //	batch=N      values handed out per persisted boundary (default table.DefaultBatch, at most 1/16 of the range; N is capped at the range, one short of it when cycling)
 //	nocycle      fail with *table.ExhaustedError after the last value instead of wrapping
-//	advance      an explicit value ahead of the sequence moves it past that value (MySQL)
+//	advance      an explicit value ahead of the sequence, inserted or updated, moves it past that value (MySQL)
 //
 // N is a Go integer literal (decimal, 0x..., with optional sign and
 // underscores). For example:

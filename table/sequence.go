@@ -47,7 +47,8 @@ type SeqParams[T Integer] struct {
 	NoCycle bool
 
 	// Advance makes an explicit (non-zero) value that lies ahead of the
-	// sequence move the sequence past it, as MySQL does. Without it an
+	// sequence, inserted or set by an update, move the sequence past it,
+	// as MySQL does. Without it an
 	// explicit value leaves the sequence alone, as PostgreSQL and
 	// SpacetimeDB do; a generated value that later meets it in a unique
 	// index is skipped (see Sequence).
