@@ -422,7 +422,12 @@ func (c *conn) drain() {
 	c.frame.Lock() // the frame being handled is submitted whole
 	defer c.frame.Unlock()
 	c.calls.Wait()
-	c.s.ev.push(event{kind: evDrain, c: c})
+	if !c.s.ev.push(event{kind: evDrain, c: c}) {
+		// A Shutdown that gave up waiting stopped the evaluator, which
+		// would have closed the connection once its responses were out:
+		// none will be, so close it now.
+		c.out.finish(websocket.StatusGoingAway, "server shutting down")
+	}
 }
 
 // outbox is a connection's queue of messages to write, bounded in bytes.

@@ -76,6 +76,7 @@ type event struct {
 	pos    uint64 // evSubscribe: the last durable commit when it was pushed
 	view   *table.View
 	rows   [][][]codec.Value
+	err    error // evApplied: the view could not be had
 }
 
 // commitEvent is one durable commit's row changes, copied out of it.
@@ -92,14 +93,15 @@ func newEvaluator(s *Server) *evaluator {
 	return &evaluator{s: s, wake: make(chan struct{}, 1), watch: map[string]int{}, done: make(chan struct{})}
 }
 
-// push queues e for the evaluator. It wakes the evaluator only when no
-// wake is pending since it last took the inbox: the results of a group
-// of calls released together cost one wake, not one each.
-func (ev *evaluator) push(e event) {
+// push queues e for the evaluator and reports whether it did: not once
+// the evaluator stopped. It wakes the evaluator only when no wake is
+// pending since it last took the inbox: the results of a group of calls
+// released together cost one wake, not one each.
+func (ev *evaluator) push(e event) bool {
 	ev.mu.Lock()
 	if ev.stopped {
 		ev.mu.Unlock()
-		return
+		return false
 	}
 	ev.inbox = append(ev.inbox, e)
 	wake := !ev.woken
@@ -111,6 +113,7 @@ func (ev *evaluator) push(e event) {
 		default:
 		}
 	}
+	return true
 }
 
 func (ev *evaluator) stop() {
@@ -351,6 +354,9 @@ func (ev *evaluator) commit(ce *commitEvent) {
 		for ui, u := range ups {
 			for _, k := range u.Subscribers {
 				qs := k.qs
+				if qs.state != qsPending && ce.tx <= qs.from {
+					continue // its initial rows hold this commit
+				}
 				switch qs.state {
 				case qsPending:
 					qs.buf = append(qs.buf, pendingDelta{tx: ce.tx, qi: k.qi, del: u.Deletes, ins: u.Inserts})

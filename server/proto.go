@@ -66,7 +66,13 @@ func decodeJSON(b []byte) ([]request, error) {
 	out := make([]request, 0, len(raws))
 	for i, raw := range raws {
 		var m map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &m); err != nil || len(m) != 1 {
+		err := json.Unmarshal(raw, &m)
+		if err == nil && len(m) == 1 {
+			if k, twice := repeatedKey(raw); twice {
+				err = fmt.Errorf("a message is an object with exactly one key, its type: %q appears twice", k)
+			}
+		}
+		if err != nil || len(m) != 1 {
 			if err == nil {
 				err = errors.New("a message is an object with exactly one key, its type")
 			}

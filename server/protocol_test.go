@@ -436,3 +436,17 @@ func TestOptionsRefused(t *testing.T) {
 		t.Fatalf("New with a 32-byte key: %v", err)
 	}
 }
+
+// TestJSONMessageTwoKeys: a JSON message is an object with exactly one
+// key; one that names its type twice (two requests in one object, of
+// which json.Unmarshal would keep the last) is an Error, not one
+// request answered and the other dropped.
+func TestJSONMessageTwoKeys(t *testing.T) {
+	f := newFixture(t, false, server.Options{})
+	c := f.dialJSON(t, "")
+	c.expect("InitialConnection")
+	c.send(`{"OneOffQuery":{"request_id":1,"query":"SELECT * FROM team"},"OneOffQuery":{"request_id":2,"query":"SELECT * FROM team"}}`)
+	if m := c.next(); m.typ != "Error" || !strings.Contains(m.str("error"), "exactly one key") {
+		t.Fatalf("got %s %s, want an Error", m.typ, m.raw)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"github.com/keeldb/keel"
@@ -277,10 +278,16 @@ const (
 	StatusConnectRefused websocket.StatusCode = 4002
 )
 
-// closeReason fits a reason into a close frame (123 bytes).
+// closeReason fits a reason into a close frame (123 bytes), cut at a
+// character boundary: a reason must be UTF-8, and a browser fails a
+// connection whose reason is not.
 func closeReason(s string) string {
 	if len(s) > 123 {
-		s = s[:120] + "..."
+		n := 120
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n] + "..."
 	}
 	return s
 }

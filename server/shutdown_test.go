@@ -89,3 +89,31 @@ func TestShutdownWritesHeldResults(t *testing.T) {
 		t.Fatalf("Shutdown: %v", err)
 	}
 }
+
+// TestShutdownTimedOutWhileConnecting: a connection whose connect
+// reducer finishes after a Shutdown that gave up waiting (its context
+// ended) is closed with 1001 all the same, not left open to a server
+// that no longer answers.
+func TestShutdownTimedOutWhileConnecting(t *testing.T) {
+	f := newFixture(t, false, server.Options{})
+	started, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	go f.db.Update(context.Background(), "", func(*reducer.Ctx) error {
+		close(started)
+		<-release
+		return nil
+	})
+	<-started
+	c := f.dialJSON(t, "") // its connect reducer waits for the executor
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := f.srv.Shutdown(ctx); err == nil {
+		t.Fatal("Shutdown with an ended context returned nil while a connection was being made")
+	}
+	once.Do(func() { close(release) })
+	c.expect("InitialConnection")
+	if _, err := c.tryNext(20 * time.Second); websocket.CloseStatus(err) != websocket.StatusGoingAway {
+		t.Fatalf("the connection ended with %v, want close 1001", err)
+	}
+}

@@ -13,6 +13,7 @@ type qset struct {
 	c       *conn
 	id      uint64
 	reqID   uint64
+	seq     uint64 // the Subscribe's number on its connection (evaluator)
 	queries []*query.Query
 	tables  []*tableMeta // the table each query returns
 	reads   []string     // the tables the queries read, for the watch counts
@@ -27,6 +28,7 @@ type qset struct {
 	registered bool
 	removed    bool
 	since      uint64         // registered after this commit
+	from       uint64         // its initial rows hold the commits through this one
 	buf        []pendingDelta // updates while the initial rows are read
 	bags       []*bag         // the rows, until SubscribeApplied goes out
 }
@@ -149,6 +151,7 @@ func (ev *evaluator) subscribe(e *event) {
 	}
 	c.sets[qs.id] = qs
 	ev.sets.Add(1)
+	qs.seq = e.seq
 	ev.respond(c, e.seq, &resp{qs: qs})
 	switch {
 	case !qs.join:
@@ -173,7 +176,7 @@ func (ev *evaluator) register(qs *qset, since uint64) {
 			qs.queries[i] = shared
 		}
 	}
-	qs.registered, qs.since, qs.state = true, since, qsPending
+	qs.registered, qs.since, qs.from, qs.state = true, since, since, qsPending
 	queries := append([]*query.Query(nil), qs.queries...)
 	go func() {
 		if ev.beforeRows != nil {
@@ -181,7 +184,7 @@ func (ev *evaluator) register(qs *qset, since uint64) {
 		}
 		v, err := ev.viewAtLeast(since)
 		if err != nil {
-			ev.push(event{kind: evApplied, qs: qs, c: qs.c})
+			ev.push(event{kind: evApplied, qs: qs, c: qs.c, err: err})
 			return
 		}
 		src := viewSource{v, ev.s.sch}
@@ -203,18 +206,28 @@ func (ev *evaluator) applied(e *event) {
 	if qs.removed || qs.c.closed {
 		return
 	}
+	if e.err != nil {
+		// No view to read the rows from: the Subscribe fails, rather
+		// than start the query set from no rows.
+		if r := qs.c.ready[qs.seq]; r != nil && r.qs == qs {
+			r.qs, r.msg = nil, qs.c.enc.subscriptionError(qs.reqID, qs.id, -1, e.err)
+		}
+		ev.remove(qs)
+		ev.flush(qs.c)
+		return
+	}
 	qs.bags = make([]*bag, len(qs.queries))
 	for i := range qs.queries {
 		qs.bags[i] = newBag(qs.tables[i])
-		if e.rows != nil {
-			qs.bags[i].apply(nil, e.rows[i])
-		}
+		qs.bags[i].apply(nil, e.rows[i])
 	}
-	if e.view != nil {
-		for _, d := range qs.buf {
-			if d.tx > e.view.TxID {
-				qs.bags[d.qi].apply(d.del, d.ins)
-			}
+	// The view may hold commits whose events are yet to come (a commit
+	// is durable, and in views, before its Durable runs): their updates
+	// are in the rows already, and commit skips them.
+	qs.from = e.view.TxID
+	for _, d := range qs.buf {
+		if d.tx > e.view.TxID {
+			qs.bags[d.qi].apply(d.del, d.ins)
 		}
 	}
 	qs.buf = nil

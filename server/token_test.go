@@ -1,8 +1,11 @@
 package server_test
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"github.com/golang-jwt/jwt/v5"
@@ -38,5 +41,26 @@ func TestTokenTTLBoundsEveryToken(t *testing.T) {
 		if _, err := c.tryNext(10 * time.Second); websocket.CloseStatus(err) != server.StatusInvalidToken {
 			t.Errorf("%s: %v, want close 4001", name, err)
 		}
+	}
+}
+
+// TestCloseReasonValidUTF8: a refusal's reason, cut to fit a close
+// frame, stays valid UTF-8 (a browser fails a connection whose close
+// reason is not, and its client never sees status 4001).
+func TestCloseReasonValidUTF8(t *testing.T) {
+	f := newFixture(t, false, server.Options{})
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"iss": strings.Repeat("é", 100), "sub": "ada"}).
+		SignedString([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := f.dialJSON(t, tok)
+	_, err = c.tryNext(10 * time.Second)
+	var ce websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != server.StatusInvalidToken {
+		t.Fatalf("%v, want close 4001", err)
+	}
+	if !utf8.ValidString(ce.Reason) || len(ce.Reason) > 123 {
+		t.Fatalf("close reason %q (%d bytes): want valid UTF-8 of at most 123 bytes", ce.Reason, len(ce.Reason))
 	}
 }

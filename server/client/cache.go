@@ -36,6 +36,10 @@ type Subscription struct {
 	queries []string
 	tables  []string         // per query, from the server
 	rows    []map[string]int // per query: encoded rows and their counts
+	// under cache.mu: its SubscribeApplied was applied; Subscribe gave
+	// it up (its context ended first), so a SubscribeApplied that comes
+	// later is not applied and the query set is ended on the server.
+	applied, dropped bool
 }
 
 // Queries returns the subscription's queries.
@@ -56,9 +60,59 @@ func (c *Conn) Subscribe(ctx context.Context, queries ...string) (*Subscription,
 		c.mu.Lock()
 		delete(c.sets, s.id)
 		c.mu.Unlock()
+		c.abandon(s)
 		return nil, err
 	}
 	return s, nil
+}
+
+// abandon gives up a query set whose Subscribe failed: the rows its
+// SubscribeApplied brought, if it came after all (with the context's
+// end), leave the cache and the query set is ended on the server; one
+// that comes later is not applied (applied).
+func (c *Conn) abandon(s *Subscription) {
+	c.cache.mu.Lock()
+	s.dropped = true
+	live := s.applied
+	fire := c.cache.applyNets(s.leave())
+	c.cache.mu.Unlock()
+	for _, f := range fire {
+		f()
+	}
+	if live {
+		c.endSet(s.id)
+	}
+}
+
+// endSet sends an Unsubscribe for a query set no Subscription follows,
+// without waiting for its response.
+func (c *Conn) endSet(id uint64) {
+	c.send(&waiter{resp: make(chan response, 1)}, func(req uint64) []byte {
+		b := []byte{tagUnsubscribe}
+		b = codec.AppendUvarint(b, req)
+		return codec.AppendUvarint(b, id)
+	})
+}
+
+// leave takes the subscription's rows away and returns the net change
+// of the tables' counts; it is called with cache.mu held.
+func (s *Subscription) leave() (map[string]map[string]int, map[string][]string) {
+	nets := map[string]map[string]int{}
+	orders := map[string][]string{}
+	for i, m := range s.rows {
+		t := s.tables[i]
+		if nets[t] == nil {
+			nets[t] = map[string]int{}
+		}
+		for k, n := range m {
+			if _, ok := nets[t][k]; !ok {
+				orders[t] = append(orders[t], k)
+			}
+			nets[t][k] -= n
+		}
+	}
+	s.rows = nil
+	return nets, orders
 }
 
 func (c *Conn) subscribe(ctx context.Context, s *Subscription) error {
@@ -105,6 +159,12 @@ func (c *Conn) applied(s *Subscription, r response) error {
 	}
 	// The new rows replace what the set held before (a resubscription).
 	c.cache.mu.Lock()
+	if s.dropped {
+		c.cache.mu.Unlock()
+		c.endSet(s.id)
+		return nil
+	}
+	s.applied = true
 	nets := map[string]map[string]int{}
 	orders := map[string][]string{}
 	add := func(t, k string, n int) {
@@ -148,22 +208,7 @@ func (s *Subscription) Unsubscribe(ctx context.Context) error {
 	delete(c.sets, s.id)
 	c.mu.Unlock()
 	c.cache.mu.Lock()
-	nets := map[string]map[string]int{}
-	orders := map[string][]string{}
-	for i, m := range s.rows {
-		t := s.tables[i]
-		if nets[t] == nil {
-			nets[t] = map[string]int{}
-		}
-		for k, n := range m {
-			if _, ok := nets[t][k]; !ok {
-				orders[t] = append(orders[t], k)
-			}
-			nets[t][k] -= n
-		}
-	}
-	s.rows = nil
-	fire := c.cache.applyNets(nets, orders)
+	fire := c.cache.applyNets(s.leave())
 	c.cache.mu.Unlock()
 	for _, f := range fire {
 		f()
