@@ -55,6 +55,10 @@ type StoredSchema struct {
 	Module      string
 	Fingerprint Fingerprint // the fingerprint its entries and snapshots carry
 	Tables      []table.TableInfo
+	// History is the schemas the directory was migrated from, oldest
+	// first: data they wrote is the directory's own, which Open
+	// migrates, not another database's.
+	History []StoredSchema
 }
 
 // ReadSchema reads the data directory dir's schema.json.
@@ -66,7 +70,11 @@ func ReadSchema(dir string) (*StoredSchema, error) {
 	if !ok {
 		return nil, fmt.Errorf("keel: %s holds no Keel database (no %s)", dir, schemaFile)
 	}
-	return &StoredSchema{Module: s.Module, Fingerprint: s.Fingerprint, Tables: s.Tables}, nil
+	out := &StoredSchema{Module: s.Module, Fingerprint: s.Fingerprint, Tables: s.Tables}
+	for _, h := range s.History {
+		out.History = append(out.History, StoredSchema{Module: h.Module, Fingerprint: h.Fingerprint, Tables: h.Tables})
+	}
+	return out, nil
 }
 
 // ColumnKinds returns the kinds of t's columns, for codec.DecodeRow, or

@@ -20,7 +20,9 @@
 //
 // show prints one entry: where it is, who wrote it, every row change and
 // every sequence move. Rows are printed as column=value pairs decoded by
-// the column kinds the directory's schema.json stores; a row that cannot
+// the column kinds the directory's schema.json stores (for an entry
+// written before a migration, those of the schema of schema.json's
+// history that wrote it, which Open migrates); a row that cannot
 // be decoded that way (a column without a kind, in a description written
 // by hand; an entry of another schema; bytes that do not decode) is
 // printed as its length and hex, with the reason.

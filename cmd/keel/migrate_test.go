@@ -192,3 +192,26 @@ func noAuthorMod() *testmod.Module {
 	m.Post.Indexes = []*table.Index[testmod.Post]{testmod.PostSlug}
 	return m
 }
+
+// TestShowOlderSchemaEntry: show prints an entry written before a
+// migration, of a schema of the directory's history, which Open reads
+// (it migrates it): it decodes its rows by that schema's kinds and does
+// not say that Open refuses it.
+func TestShowOlderSchemaEntry(t *testing.T) {
+	dir := build(t, true, false)
+	db, err := keel.Open(dir, keeltest.Module(noAuthorMod()), testOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db.Recovery().Migration == nil {
+		t.Fatal("no migration")
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out, code := runCmd("wal", "show", dir, "13")
+	if code != 0 || strings.Contains(out, "refuses") || !strings.Contains(out, `insert new: id=13 slug="s11"`) ||
+		!strings.Contains(out, "of the directory's history") {
+		t.Errorf("show of an entry of the history's schema: exit status %d\n%s", code, out)
+	}
+}

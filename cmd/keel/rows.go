@@ -6,14 +6,16 @@ import (
 	"strings"
 
 	"github.com/keeldb/keel/codec"
+	"github.com/keeldb/keel/table"
 	"github.com/keeldb/keel/wal"
 )
 
 // rowPrinter formats rows by the column kinds of a data directory's
-// stored schema.
+// stored schema, or of the schema of its history that wrote them.
 type rowPrinter struct {
-	fp     wal.Fingerprint
-	tables map[string]rowTable
+	fp      wal.Fingerprint
+	tables  map[string]rowTable
+	history map[wal.Fingerprint]map[string]rowTable // the schemas it was migrated from
 }
 
 type rowTable struct {
@@ -27,26 +29,49 @@ func newRowPrinter(dir string) (*rowPrinter, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &rowPrinter{fp: s.Fingerprint, tables: map[string]rowTable{}}
-	for _, t := range s.Tables {
-		var rt rowTable
-		for _, c := range t.Columns {
-			rt.names = append(rt.names, c.Name)
-		}
-		if rt.kinds, err = wal.ColumnKinds(t); err != nil {
-			rt.why = strings.TrimPrefix(err.Error(), "keel: ")
-		}
-		p.tables[t.Name] = rt
+	p := &rowPrinter{fp: s.Fingerprint, tables: rowTables(s.Tables), history: map[wal.Fingerprint]map[string]rowTable{}}
+	for _, h := range s.History {
+		p.history[h.Fingerprint] = rowTables(h.Tables)
 	}
 	return p, nil
 }
 
-// format returns row as column=value pairs, or as its length and hex and
-// the reason it does not decode.
-func (p *rowPrinter) format(tbl string, row []byte, foreign bool) string {
-	t, ok := p.tables[tbl]
+func rowTables(tables []table.TableInfo) map[string]rowTable {
+	out := map[string]rowTable{}
+	for _, t := range tables {
+		var rt rowTable
+		for _, c := range t.Columns {
+			rt.names = append(rt.names, c.Name)
+		}
+		var err error
+		if rt.kinds, err = wal.ColumnKinds(t); err != nil {
+			rt.why = strings.TrimPrefix(err.Error(), "keel: ")
+		}
+		out[t.Name] = rt
+	}
+	return out
+}
+
+// schema returns the tables of the schema with fingerprint fp: the
+// directory's, or one of its history's; foreign reports that it is
+// neither.
+func (p *rowPrinter) schema(fp wal.Fingerprint) (tables map[string]rowTable, older, foreign bool) {
+	if fp == p.fp {
+		return p.tables, false, false
+	}
+	if h, ok := p.history[fp]; ok {
+		return h, true, false
+	}
+	return nil, false, true
+}
+
+// format returns row, of a table of tables (nil for another database's
+// schema), as column=value pairs, or as its length and hex and the
+// reason it does not decode.
+func (p *rowPrinter) format(tables map[string]rowTable, tbl string, row []byte) string {
+	t, ok := tables[tbl]
 	switch {
-	case foreign:
+	case tables == nil:
 		return hexRow(row, "another schema's row")
 	case !ok:
 		return hexRow(row, fmt.Sprintf("schema.json has no table %s", tbl))

@@ -129,19 +129,22 @@ func show(w io.Writer, dir string, idx uint64) error {
 			}
 			fmt.Fprintf(w, "entry %d (%s, offset %d, %d bytes, crc32c ok)\n", idx, r.Path, e.Offset, len(e.Data))
 			fmt.Fprintf(w, "  tx %d at %s, reducer %s, caller %s\n", rec.TxID, rec.Time.UTC().Format(stamp), orDash(rec.Reducer), orDash(rec.Caller))
-			foreign := rec.Schema != rows.fp
-			if foreign {
+			tables, older, foreign := rows.schema(rec.Schema)
+			switch {
+			case foreign:
 				fmt.Fprintf(w, "  written by schema %s, not by this directory's schema %s: open refuses it, and its rows are shown as hex\n", rec.Schema, rows.fp)
+			case older:
+				fmt.Fprintf(w, "  written by schema %s of the directory's history, before a migration to schema %s: its rows are shown by that schema's kinds\n", rec.Schema, rows.fp)
 			}
 			for _, t := range rec.Tables {
 				fmt.Fprintf(w, "  table %s: %s\n", t.Table, plural(len(t.Changes), "change"))
 				for _, c := range t.Changes {
 					fmt.Fprintf(w, "    %s", c.Op)
 					if c.Op == table.OpDelete || c.Op == table.OpUpdate {
-						fmt.Fprintf(w, " old: %s", rows.format(t.Table, c.Old, foreign))
+						fmt.Fprintf(w, " old: %s", rows.format(tables, t.Table, c.Old))
 					}
 					if c.Op == table.OpInsert || c.Op == table.OpUpdate {
-						fmt.Fprintf(w, " new: %s", rows.format(t.Table, c.New, foreign))
+						fmt.Fprintf(w, " new: %s", rows.format(tables, t.Table, c.New))
 					}
 					fmt.Fprintln(w)
 				}
