@@ -202,7 +202,13 @@
 // entries, hand their goroutine's P to another thread as they start
 // (runtime.entersyscallblock): on a machine with few cores a P held by a
 // blocked thread until the runtime's monitor takes it back left the
-// goroutines queued on it waiting for milliseconds. Before a new segment
+// goroutines queued on it waiting for milliseconds. The zeros go through
+// a descriptor of the tail segment of their own: Linux reports a failed
+// write-back of a file's pages once to each open file, at the first fsync
+// or waiting sync_file_range on it, so on a shared descriptor the zeros'
+// calls could take the error of a group's pages from the group's fsync.
+// A failed write-back of the zeros, like a failed write or fsync of them,
+// fails every later group (PreallocError). Before a new segment
 // starts (tidwall/wal's rule, which the writer of both logs follows), and
 // at Close, the zeros are checked
 // (they must be zeros: anything else stops the log with ErrCorrupt) and

@@ -104,8 +104,16 @@ type commitLog struct {
 	// crash, Open drops them as a zero-filled tail.
 	tailPath string   // the leader's, as the fields below
 	tail     *os.File // the tail segment, written by writeGroup, preallocated and trimmed
-	tailSize int64    // its size, zeros included; under pmu
-	chunk    int64    // bytes preallocated at a time
+	// zeroTail is a second descriptor of the tail segment, for the zeros
+	// (the preallocator's and extend's writes, write-backs and fsyncs).
+	// Linux reports a failed write-back of a file's pages once to each
+	// open file, to the first fsync or waiting sync_file_range on it: on
+	// one descriptor, the zeros' calls, which run beside a group's fsync,
+	// could take the error of the group's own pages, and the group's fsync
+	// then succeed. With its own descriptor each side sees the error.
+	zeroTail *os.File
+	tailSize int64 // its size, zeros included; under pmu
+	chunk    int64 // bytes preallocated at a time
 
 	// The preallocator goroutine (of the commit log, and of a RaftLog's
 	// pre) writes the next chunk of zeros while
@@ -124,10 +132,11 @@ type commitLog struct {
 	preKick   chan struct{}
 	preRuns   atomic.Uint64 // extensions the preallocator made
 	// The preallocator's I/O, which tests replace to make it fail alone:
-	// writing a piece of zeros and fsyncing them. nil is the file's own
-	// WriteAt, and syncFile.
-	preWrite func(f *os.File, b []byte, off int64) (int, error)
-	preSync  func(f *os.File) error
+	// writing a piece of zeros, writing it back, and fsyncing them. nil
+	// is the file's own WriteAt, writeBack, and syncFile.
+	preWrite     func(f *os.File, b []byte, off int64) (int, error)
+	preWriteBack func(f *os.File, off, n int64) error
+	preSync      func(f *os.File) error
 
 	mu sync.Mutex
 	// flushing is set while a leader gathers, writes or fsyncs. cur is
@@ -278,11 +287,28 @@ func (l *commitLog) openTail(path string) error {
 		f.Close()
 		return fmt.Errorf("open the tail segment: %w", err)
 	}
-	if l.tail != nil {
-		l.tail.Close()
+	z, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("open the tail segment for its zeros: %w", err)
 	}
-	l.tail, l.tailPath, l.tailSize = f, path, fi.Size()
+	l.closeFiles()
+	l.tail, l.zeroTail, l.tailPath, l.tailSize = f, z, path, fi.Size()
 	return nil
+}
+
+// closeFiles closes the tail segment's descriptors, returning the first
+// error of the entries' one (the zeros' were fsynced or failed the log).
+func (l *commitLog) closeFiles() error {
+	var err error
+	if l.tail != nil {
+		err = l.tail.Close()
+	}
+	if l.zeroTail != nil {
+		l.zeroTail.Close()
+	}
+	l.tail, l.zeroTail = nil, nil
+	return err
 }
 
 // prepareAhead readies the tail segment for the entries of sizes: it
@@ -339,16 +365,19 @@ func (l *commitLog) preallocator() {
 		case <-l.preKick:
 		}
 		l.pmu.Lock()
-		f, path, from, to := l.tail, l.tailPath, l.tailSize, l.preTo
-		write, sync := l.preWrite, l.preSync
+		f, path, from, to := l.zeroTail, l.tailPath, l.tailSize, l.preTo
+		write, wb, sync := l.preWrite, l.preWriteBack, l.preSync
 		l.pmu.Unlock()
 		if write == nil {
 			write = (*os.File).WriteAt
 		}
+		if wb == nil {
+			wb = writeBack
+		}
 		if sync == nil {
 			sync = l.syncFile
 		}
-		err := l.zeroWith(f, path, from, to, write, sync)
+		err := l.zeroWith(f, path, from, to, write, wb, sync)
 		l.pmu.Lock()
 		if err != nil {
 			// Every later group fails with it: the zeros past the
@@ -379,7 +408,7 @@ var zeros [64 << 10]byte
 // need and fsyncs them.
 func (l *commitLog) extend(need int64) error {
 	size := (need + l.chunk + 4095) &^ 4095
-	if err := l.zero(l.tail, l.tailPath, l.tailSize, size); err != nil {
+	if err := l.zero(l.zeroTail, l.tailPath, l.tailSize, size); err != nil {
 		return err
 	}
 	l.tailSize = size
@@ -391,18 +420,21 @@ func (l *commitLog) extend(need int64) error {
 // (writeBack), so that an fsync of the segment's entries meanwhile finds
 // few of the zeros still to write.
 func (l *commitLog) zero(f *os.File, path string, from, to int64) error {
-	return l.zeroWith(f, path, from, to, (*os.File).WriteAt, l.syncFile)
+	return l.zeroWith(f, path, from, to, (*os.File).WriteAt, writeBack, l.syncFile)
 }
 
-// zeroWith is zero with the write and the fsync given.
+// zeroWith is zero with the write, write-back and fsync given.
 func (l *commitLog) zeroWith(f *os.File, path string, from, to int64,
-	write func(*os.File, []byte, int64) (int, error), syncFile func(*os.File) error) error {
+	write func(*os.File, []byte, int64) (int, error), writeBack func(*os.File, int64, int64) error,
+	syncFile func(*os.File) error) error {
 	for off := from; off < to; {
 		n, err := write(f, zeros[:min(int64(len(zeros)), to-off)], off)
 		if err != nil {
 			return fmt.Errorf("preallocate %s: %w", path, err)
 		}
-		writeBack(f, off, int64(n))
+		if err := writeBack(f, off, int64(n)); err != nil {
+			return fmt.Errorf("preallocate %s: write back: %w", path, err)
+		}
 		off += int64(n)
 	}
 	t0 := time.Now()
@@ -833,12 +865,18 @@ func (l *commitLog) cycle(first uint64) error {
 	if err != nil {
 		return fmt.Errorf("start segment: %w", err)
 	}
+	z, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("start segment: open it for its zeros: %w", err)
+	}
 	l.pmu.Lock()
-	old := l.tail
-	l.tail, l.tailPath, l.tailSize, l.segBytes = f, path, 0, 0
+	oldTail, oldZero, oldPath := l.tail, l.zeroTail, l.tailPath
+	l.tail, l.zeroTail, l.tailPath, l.tailSize, l.segBytes = f, z, path, 0, 0
 	l.pmu.Unlock()
-	if err := old.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", old.Name(), err)
+	oldZero.Close()
+	if err := oldTail.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", oldPath, err)
 	}
 	return nil
 }
@@ -921,7 +959,7 @@ func (l *commitLog) close() error {
 			err = kerr.Errorf("keel: close: fsync %s: %w", l.tailPath, serr)
 		}
 	}
-	if cerr := l.tail.Close(); err == nil && cerr != nil {
+	if cerr := l.closeFiles(); err == nil && cerr != nil {
 		err = kerr.Errorf("keel: wal: close: %w", cerr)
 	}
 	close(l.done)

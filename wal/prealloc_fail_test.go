@@ -12,7 +12,8 @@ import (
 )
 
 // TestPreallocatorFailure makes the preallocator goroutine's own I/O fail,
-// off the flush path: its write of a piece of zeros, or its fsync of them.
+// off the flush path: its write of a piece of zeros, the write-back of a
+// piece, or its fsync of them.
 // A single synchronous caller then has no group in flight when the
 // failure is recorded, so the next group is the first to meet it: that
 // call and every later one fail with ErrFailed wrapping a
@@ -21,7 +22,7 @@ import (
 // directory as Close left it, and from a copy taken before Close, what a
 // crash leaves). Then the same with 16 callers in flight.
 func TestPreallocatorFailure(t *testing.T) {
-	for _, kind := range []string{"write", "fsync"} {
+	for _, kind := range []string{"write", "writeback", "fsync"} {
 		for _, callers := range []int{1, 16} {
 			t.Run(fmt.Sprintf("%s/callers=%d", kind, callers), func(t *testing.T) {
 				testPreallocatorFailure(t, kind, callers)
@@ -52,6 +53,13 @@ func testPreallocatorFailure(t *testing.T, kind string, callers int) {
 				return n, cause
 			}
 			return f.WriteAt(b, off)
+		}
+	} else if kind == "writeback" {
+		l.preWriteBack = func(f *os.File, off, n int64) error {
+			if armed.Load() && fired.CompareAndSwap(false, true) {
+				return cause
+			}
+			return writeBack(f, off, n)
 		}
 	} else {
 		l.preSync = func(f *os.File) error {
@@ -169,4 +177,63 @@ func testPreallocatorFailure(t *testing.T, kind string, callers int) {
 		}
 	}
 	t.Logf("%d posts acknowledged, %d calls failed, %d fsyncs of zeros on the flush path", len(acked)-1, len(failed), flushPath.Load())
+}
+
+// TestZerosOwnDescriptor checks that the zeros are written, written back
+// and fsynced through a descriptor of the tail segment other than the one
+// the groups are written and fsynced through, in the first segment and
+// after the log moves to a new one: Linux reports a failed write-back to
+// one check of each open file, and the zeros' checks, beside a group's
+// fsync, must not take the group's error from it.
+func TestZerosOwnDescriptor(t *testing.T) {
+	o := Options{SegmentSize: 64 << 10, SnapshotBytes: -1, SnapshotEvery: -1}
+	d := openDB(t, t.TempDir(), o)
+	l := d.log
+	type use struct{ zeros, tail *os.File }
+	var mu sync.Mutex
+	var uses []use
+	l.pmu.Lock()
+	l.awaitPrealloc()
+	l.chunk = 8 << 10
+	l.preWrite = func(f *os.File, b []byte, off int64) (int, error) {
+		l.pmu.Lock() // the preallocator writes without it; cycle changes tail under it
+		tail := l.tail
+		l.pmu.Unlock()
+		mu.Lock()
+		uses = append(uses, use{f, tail})
+		mu.Unlock()
+		return f.WriteAt(b, off)
+	}
+	l.pmu.Unlock()
+	first := l.tailPath
+	moved := func() bool {
+		l.pmu.Lock()
+		defer l.pmu.Unlock()
+		mu.Lock()
+		defer mu.Unlock()
+		return l.tailPath != first && len(uses) >= 4
+	}
+	for i := 0; !moved(); i++ {
+		if _, err := d.add(fmt.Sprintf("p%05d-%s", i, strings.Repeat("x", 200))); err != nil {
+			t.Fatal(err)
+		}
+		if i > 5000 {
+			t.Fatalf("after %d posts the log had not moved to a new segment with zeros in it", i)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, u := range uses {
+		if u.zeros == u.tail || u.zeros.Fd() == u.tail.Fd() {
+			t.Fatalf("the zeros went through the groups' descriptor %d", u.tail.Fd())
+		}
+		zi, err1 := u.zeros.Stat()
+		ti, err2 := u.tail.Stat()
+		if err1 != nil || err2 != nil || !os.SameFile(zi, ti) {
+			t.Fatalf("the zeros' descriptor is not the tail segment's file: %v, %v", err1, err2)
+		}
+	}
+	if err := d.close(); err != nil {
+		t.Fatal(err)
+	}
 }

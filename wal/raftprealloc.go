@@ -59,9 +59,8 @@ func (l *RaftLog) closeTail(trim bool) error {
 			err = l.pre.tail.Sync()
 		}
 	}
-	if cerr := l.pre.tail.Close(); err == nil {
+	if cerr := l.pre.closeFiles(); err == nil {
 		err = cerr
 	}
-	l.pre.tail = nil
 	return err
 }

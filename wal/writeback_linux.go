@@ -8,11 +8,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// withFD runs fn with f's descriptor; nothing if f has none.
-func withFD(f *os.File, fn func(fd uintptr)) {
-	if rc, err := f.SyscallConn(); err == nil {
-		rc.Control(fn)
+// withFD runs fn with f's descriptor, or returns why it cannot.
+func withFD(f *os.File, fn func(fd uintptr)) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
 	}
+	return rc.Control(fn)
 }
 
 // fsyncHandingOff is f.Sync, but the goroutine's P goes to another

@@ -6,7 +6,7 @@ import "os"
 
 // writeBack leaves the bytes to the fsync that follows where there is no
 // sync_file_range.
-func writeBack(f *os.File, off, n int64) {}
+func writeBack(f *os.File, off, n int64) error { return nil }
 
 // fsyncHandingOff is f.Sync where the scheduler cannot be told ahead
 // that the call blocks.
