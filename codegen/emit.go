@@ -358,7 +358,8 @@ func (g *emitter) client() {
 			continue
 		}
 		var params, fields []string
-		used := map[string]bool{"c": true, "a": true, "ctx": true, "err": true, "res": true}
+		// The body names the reducer's variable and its arguments' type.
+		used := map[string]bool{"c": true, "a": true, "ctx": true, "err": true, "res": true, r.Func + "Reducer": true, r.Func + "Args": true}
 		for _, pa := range r.Params {
 			n := safeName(pa.Name, used)
 			params = append(params, n+" "+pa.Type.expr)

@@ -23,7 +23,8 @@ const RemoteDir = "remote"
 func renderRemote(m *module, pkgPath, out string) (*Output, error) {
 	mod := m.Pkg
 	switch mod {
-	case "context", "keelclient", "remote":
+	// The imports, the package's own name and the names Dial declares.
+	case "context", "keelclient", "remote", "ctx", "url", "opts", "c", "err", "r":
 		mod = "keelmod"
 	}
 	var public []*tableModel

@@ -56,6 +56,11 @@ type T struct {
 	ID int ` + "`db:\"pk\"`" + `
 	X  int ` + "`db:\"-,index\"`" + `
 }`, `x.go:6:9: db tag of field X combines - with other options; use db:"-" alone to leave the field out of the table`},
+	{"db tag that does not parse", `
+//keel:table
+type T struct {
+	ID int ` + "`db: \"pk\"`" + `
+}`, `x.go:5:9: the struct tag of field ID mentions db but is not a list of key:"value" pairs, so its db options cannot be read; write db:"..." with no space after the colon, and spaces between pairs`},
 	{"pk twice", `
 //keel:table
 type T struct {
@@ -209,6 +214,12 @@ type T struct {
 type T struct {
 	Tags []string
 }`, `x.go:5:2: table T has no primary key, so Keel orders whole rows, and field Tags is a slice that has no order; mark a key with db:"pk"`},
+	{"set with an index named rows", `
+//keel:table
+type T struct {
+	A    string
+	Rows int ` + "`db:\"index\"`" + `
+}`, `x.go:6:11: table T has no primary key, so its whole-row key is named t_rows, and index rows would have that name too; rename the index with index=NAME or unique=NAME, or mark a key with db:"pk"`},
 	{"table not a struct", `
 //keel:table
 type T int`, `x.go:4:6: //keel:table marks struct types and T is not a struct; declare it as type T struct { ... }`},
@@ -309,6 +320,30 @@ type Post struct {
 }
 
 type PostTable struct{}`, `x.go:8:6: PostTable is a name keelgen generates for table Post; rename your declaration`},
+	{"two tables with one generated name", `
+//keel:table
+type P struct {
+	ID   int ` + "`db:\"pk\"`" + `
+	QByR int ` + "`db:\"index\"`" + `
+}
+
+//keel:table
+type PByQ struct {
+	ID int ` + "`db:\"pk\"`" + `
+	R  int ` + "`db:\"index\"`" + `
+}`, `x.go:10:6: table P and table PByQ would both get the generated name PByQByRIndex; rename one of them, or the index or field the name comes from`},
+	{"table and reducer with one generated name", `
+//keel:table
+type P struct {
+	A string ` + "`db:\"pk,unique=by_args\"`" + `
+	B string ` + "`db:\"unique=by_args\"`" + `
+}
+
+//keel:reducer
+func PBy(ctx *Ctx) error { return nil }`, `x.go:10:6: table P and reducer PBy would both get the generated name PByArgs; rename one of them, or the index or field the name comes from`},
+	{"reducer named like a field of the async client", `
+//keel:reducer
+func c(ctx *Ctx) error { return nil }`, `x.go:4:6: reducer c would clash with the field c of the generated AsyncClient; rename the reducer`},
 	{"declaration with an import name", `
 var table = 1`, `x.go:3:5: package-level name table clashes with an import of the generated file; rename it`},
 	{"nested parentheses", `
@@ -485,5 +520,57 @@ func TestErrors(t *testing.T) {
 				t.Errorf("first error:\n got %s\nwant %s\n(all: %v)", got, c.want, err)
 			}
 		})
+	}
+}
+
+// firstError generates module m from files and returns its first error,
+// with the paths shortened to their base names.
+func firstError(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	files["go.mod"] = "module m\n\ngo 1.26\n"
+	for name, s := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := codegen.Generate(codegen.Config{Dir: dir})
+	var list codegen.ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("Generate = %v, %v; want an ErrorList", out, err)
+	}
+	return pathRE.ReplaceAllString(list[0].Error(), "x.go")
+}
+
+// TestErrorSecondCtx checks that a second *Ctx parameter of its own is
+// reported as such, like one declared with the first (case "reducer with
+// two ctx"), not as a type that does not resolve.
+func TestErrorSecondCtx(t *testing.T) {
+	got := firstError(t, map[string]string{
+		"x.go": "package m\n\n//keel:reducer\nfunc F(ctx *Ctx, n int, b *Ctx) error { return nil }\n",
+	})
+	const want = "x.go:4:25: reducer F takes a second *Ctx; declare the context once, as the first parameter"
+	if got != want {
+		t.Errorf("first error:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestErrorUnexportedType checks that a column whose type, through an
+// exported alias, is another package's unexported type is refused: the
+// generated file could not name it.
+func TestErrorUnexportedType(t *testing.T) {
+	for _, typ := range []string{"dep.Exp", "[]dep.Exp", "dep.List[dep.Exp]"} {
+		got := firstError(t, map[string]string{
+			"dep/dep.go": "package dep\n\ntype unexp int64\n\ntype Exp = unexp\n\ntype List[T any] []T\n",
+			"x.go":       "package m\n\nimport \"m/dep\"\n\n//keel:table\ntype T struct {\n\tID int `db:\"pk\"`\n\tX  " + typ + "\n}\n",
+		})
+		want := "x.go:8:5: field X of table T: Keel cannot store " + typ + ": it names unexp, which package m/dep does not export, so the generated file cannot; use an exported type, or tag the field db:\"-\" to leave it out"
+		if got != want {
+			t.Errorf("first error:\n got %s\nwant %s", got, want)
+		}
 	}
 }

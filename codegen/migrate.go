@@ -6,7 +6,6 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -340,9 +339,13 @@ func (p *modParser) oldShape(ts *ast.TypeSpec, typ string) *oldShape {
 			tagPos = f.Tag.Pos()
 			tag, _ = strconv.Unquote(f.Tag.Value)
 		}
-		dbTag, _ := reflect.StructTag(tag).Lookup("db")
 		for _, id := range f.Names {
-			opts, err := parseTag(id.Name, dbTag)
+			db, err := dbTag(id.Name, tag)
+			if err != nil {
+				p.errorf(tagPos, "%s", err)
+				continue
+			}
+			opts, err := parseTag(id.Name, db)
 			if err != nil {
 				p.errorf(tagPos, "%s", err)
 				continue

@@ -6,7 +6,6 @@ import (
 	"go/token"
 	"go/types"
 	"math/big"
-	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -294,9 +293,13 @@ func (p *modParser) table(td tableDecl) *tableModel {
 		for _, id := range f.Names {
 			t.fields = append(t.fields, fieldGuard{Name: id.Name, Type: p.typeString(ft), Tag: tag})
 		}
-		dbTag, _ := reflect.StructTag(tag).Lookup("db")
 		for _, id := range f.Names {
-			opts, err := parseTag(id.Name, dbTag)
+			db, err := dbTag(id.Name, tag)
+			if err != nil {
+				p.errorf(tagPos, "%s", err)
+				continue
+			}
+			opts, err := parseTag(id.Name, db)
 			if err != nil {
 				p.errorf(tagPos, "%s", err)
 				continue
@@ -429,6 +432,12 @@ func (p *modParser) table(td tableDecl) *tableModel {
 	seen := map[string]*indexModel{}
 	seenGo := map[string]*indexModel{}
 	for _, ix := range all {
+		if t.Primary == nil && ix.Name == "rows" {
+			p.errs = append(p.errs, &Error{Pos: ix.Pos, Msg: fmt.Sprintf(
+				"table %s has no primary key, so its whole-row key is named %s_rows, and index rows would have that name too; rename the index with index=NAME or unique=NAME, or mark a key with db:\"pk\"",
+				t.Type, t.Name)})
+			continue
+		}
 		if o := seen[ix.Name]; o != nil {
 			p.errs = append(p.errs, &Error{Pos: ix.Pos, Msg: fmt.Sprintf(
 				"table %s has two indexes named %s (the other is at %s:%d:%d); rename one with index=NAME or unique=NAME",
@@ -641,8 +650,12 @@ func (p *modParser) reducer(fd *ast.FuncDecl) *reducerModel {
 				idx++
 				continue
 			}
-			if i == 0 {
-				p.errorf(f.Names[j].Pos(), "reducer %s takes a second *Ctx; declare the context once, as the first parameter", name)
+			if i == 0 || isCtxParam(f.Type) {
+				at := f.Type.Pos()
+				if len(f.Names) > 0 {
+					at = f.Names[j].Pos()
+				}
+				p.errorf(at, "reducer %s takes a second *Ctx; declare the context once, as the first parameter", name)
 				continue
 			}
 			pname := fmt.Sprintf("arg%d", idx)
@@ -704,40 +717,67 @@ func isCtxParam(e ast.Expr) bool {
 	return ok && id.Name == "Ctx"
 }
 
-// generatedNames returns the package-level names the generated file
-// declares, each with what it belongs to.
-func (p *modParser) generatedNames(m *module) map[string]string {
-	g := map[string]string{}
-	for _, n := range []string{"Ctx", "DB", "DBOf", "ViewDB", "ViewOf", "Client", "NewClient", "AsyncClient", "BatchClient", "Module", "keelNoneCodec"} {
-		g[n] = "the module"
+// genName is a package-level name the generated file declares, with what
+// it belongs to and where that is declared.
+type genName struct {
+	name, what string
+	pos        token.Position
+}
+
+// generated returns the package-level names the generated file declares,
+// in the order it declares their owners.
+func generated(m *module) []genName {
+	var g []genName
+	add := func(what string, pos token.Position, names ...string) {
+		for _, n := range names {
+			g = append(g, genName{n, what, pos})
+		}
 	}
+	add("the module", token.Position{}, "Ctx", "DB", "DBOf", "ViewDB", "ViewOf", "Client", "NewClient", "AsyncClient", "BatchClient", "Module", "keelNoneCodec")
 	for _, t := range m.Tables {
 		what := "table " + t.Type
-		for _, s := range []string{"Def", "Table", "Reader"} {
-			g[t.Go+s] = what
-		}
-		for _, s := range []string{"keelAppend", "keelRead", "keelDecode", "keelNormalize"} {
-			g[s+t.Go] = what
-		}
+		add(what, t.Pos, t.Go+"Def", t.Go+"Table", t.Go+"Reader",
+			"keelAppend"+t.Go, "keelRead"+t.Go, "keelDecode"+t.Go, "keelNormalize"+t.Go, pkKeyVar(t))
 		for _, ix := range t.allIndexes() {
-			for _, s := range []string{"", "Reader", "Index"} {
-				g[t.Go+ix.Go+s] = what
+			add(what, t.Pos, t.Go+ix.Go+"Index", keyVar(t, ix))
+			if len(ix.Cols) > 1 {
+				add(what, t.Pos, t.Go+ix.Go+"Reader")
+				if ix.Unique || ix.Hash {
+					add(what, t.Pos, t.Go+ix.Go)
+				}
 			}
 		}
 	}
 	for _, r := range m.Reducers {
-		g[r.Func+"Args"] = "reducer " + r.Func
-		g[r.Func+"Reducer"] = "reducer " + r.Func
+		what := "reducer " + r.Func
+		add(what, r.Pos, r.Func+"Reducer")
+		if !r.Init {
+			add(what, r.Pos, r.Func+"Args")
+		}
 	}
 	for _, mg := range m.Migrations {
-		g["keelMigrate"+mg.Func] = "migration function " + mg.Func
-		g["keelDecodeOld"+mg.Old.Type] = "migration function " + mg.Func
+		add("migration function "+mg.Func, mg.Pos, "keelMigrate"+mg.Func)
+		add("old shape "+mg.Old.Type, mg.Pos, "keelDecodeOld"+mg.Old.Type)
+	}
+	return g
+}
+
+// generatedNames returns the package-level names the generated file
+// declares, each with what it belongs to.
+func (p *modParser) generatedNames(m *module) map[string]string {
+	g := map[string]string{}
+	for _, n := range generated(m) {
+		if _, dup := g[n.name]; !dup {
+			g[n.name] = n.what
+		}
 	}
 	return g
 }
 
 // checkNames reports declarations of the package that the generated file
-// would redeclare, and reducers whose client method would clash.
+// would redeclare, generated names that two tables, reducers or
+// migrations would both declare, and reducers whose client method would
+// clash.
 func (p *modParser) checkNames(m *module) {
 	scope := p.pkg.Types.Scope()
 	gen := p.generatedNames(m)
@@ -751,11 +791,27 @@ func (p *modParser) checkNames(m *module) {
 			p.errorf(obj.Pos(), "%s is a name keelgen generates for %s; rename your declaration", n, gen[n])
 		}
 	}
+	first := map[string]genName{}
+	pairs := map[[2]string]bool{}
+	for _, n := range generated(m) {
+		o, dup := first[n.name]
+		if !dup {
+			first[n.name] = n
+			continue
+		}
+		if pair := [2]string{o.what, n.what}; o.what != n.what && !pairs[pair] && scope.Lookup(n.name) == nil {
+			pairs[pair] = true
+			p.errs = append(p.errs, &Error{Pos: n.pos, Msg: fmt.Sprintf(
+				"%s and %s would both get the generated name %s; rename one of them, or the index or field the name comes from", o.what, n.what, n.name)})
+		}
+	}
 	for _, r := range m.Reducers {
 		switch r.Func {
 		case "View", "As", "Conn", "Go", "Batch", "Caller", "In", "DB", "Net", "Subscribe", "Close",
 			"Query", "Identity", "Token", "OnTransaction", "Submit", "Do", "SubmitAll":
 			p.errorf(p.pkg.Types.Scope().Lookup(r.Func).Pos(), "reducer %s would clash with the Client or Remote method of that name; rename the reducer", r.Func)
+		case "c":
+			p.errorf(p.pkg.Types.Scope().Lookup(r.Func).Pos(), "reducer c would clash with the field c of the generated AsyncClient; rename the reducer")
 		}
 	}
 }

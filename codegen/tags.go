@@ -3,8 +3,10 @@ package codegen
 import (
 	"fmt"
 	"math/big"
+	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -54,7 +56,8 @@ func parseTag(field, s string) (*tagOpts, error) {
 	for _, o := range opts {
 		o = strings.TrimSpace(o)
 		key, val, hasVal := strings.Cut(o, "=")
-		if strings.HasPrefix(o, "autoinc(") || o == "autoinc" {
+		isAutoinc := strings.HasPrefix(o, "autoinc(") || o == "autoinc"
+		if isAutoinc {
 			key, hasVal = "autoinc", false
 		}
 		switch {
@@ -83,7 +86,7 @@ func parseTag(field, s string) (*tagOpts, error) {
 				return nil, fmt.Errorf("db tag of field %s repeats %s; write it once", field, key)
 			}
 			*list = append(*list, name)
-		case key == "autoinc":
+		case isAutoinc:
 			if t.autoinc != nil {
 				return nil, fmt.Errorf("db tag of field %s repeats autoinc; write it once", field)
 			}
@@ -93,8 +96,14 @@ func parseTag(field, s string) (*tagOpts, error) {
 			}
 			t.autoinc = a
 		case key == "schedule_at" && !hasVal:
+			if t.schedAt {
+				return nil, fmt.Errorf("db tag of field %s repeats schedule_at; write it once", field)
+			}
 			t.schedAt = true
 		case key == "schedule_every" && !hasVal:
+			if t.schedEvery {
+				return nil, fmt.Errorf("db tag of field %s repeats schedule_every; write it once", field)
+			}
 			t.schedEvery = true
 		case key == "hash" && !hasVal:
 			if t.hash {
@@ -108,6 +117,9 @@ func parseTag(field, s string) (*tagOpts, error) {
 			v := strings.TrimSpace(val)
 			t.def = &v
 		case key == "name" && hasVal:
+			if t.name != "" {
+				return nil, fmt.Errorf("db tag of field %s repeats name; write it once", field)
+			}
 			if !identRE.MatchString(val) {
 				return nil, fmt.Errorf("db tag of field %s: column name %q is not an identifier; use letters, digits and underscores, e.g. name=author_id", field, val)
 			}
@@ -287,4 +299,56 @@ func parseMarker(kind, rest string) (map[string]string, error) {
 		out[k] = v
 	}
 	return out, nil
+}
+
+var dbKeyRE = regexp.MustCompile(`(^|[\s,;])db\s*:`)
+
+// dbTag returns the db part of a field's struct tag. A tag that is not a
+// list of key:"value" pairs but mentions db is an error: the db part could
+// not be read (db: "pk", json:"x",db:"pk"), and the field would silently
+// lose its options.
+func dbTag(field, tag string) (string, error) {
+	if v, ok := reflect.StructTag(tag).Lookup("db"); ok {
+		return v, nil
+	}
+	if !wellFormedTag(tag) && dbKeyRE.MatchString(tag) {
+		return "", fmt.Errorf("the struct tag of field %s mentions db but is not a list of key:\"value\" pairs, so its db options cannot be read; write db:\"...\" with no space after the colon, and spaces between pairs", field)
+	}
+	return "", nil
+}
+
+var tagKeyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
+
+// wellFormedTag reports whether tag is a space-separated list of
+// key:"value" pairs, as reflect.StructTag reads them, with keys that are
+// names (not ",db", which reflect would take for a key).
+func wellFormedTag(tag string) bool {
+	for {
+		tag = strings.TrimLeft(tag, " ")
+		if tag == "" {
+			return true
+		}
+		i := 0
+		for i < len(tag) && tag[i] > ' ' && tag[i] != ':' && tag[i] != '"' && tag[i] != 0x7f {
+			i++
+		}
+		if !tagKeyRE.MatchString(tag[:i]) || i+1 >= len(tag) || tag[i] != ':' || tag[i+1] != '"' {
+			return false
+		}
+		tag = tag[i+1:]
+		i = 1
+		for i < len(tag) && tag[i] != '"' {
+			if tag[i] == '\\' {
+				i++
+			}
+			i++
+		}
+		if i >= len(tag) {
+			return false
+		}
+		if _, err := strconv.Unquote(tag[:i+1]); err != nil {
+			return false
+		}
+		tag = tag[i+1:]
+	}
 }

@@ -89,3 +89,43 @@ func TestParseTagDefault(t *testing.T) {
 		t.Errorf("default twice: %v", err)
 	}
 }
+
+// TestParseTagRefusals checks tags that must be refused with the reason,
+// not taken in part or reported as something else.
+func TestParseTagRefusals(t *testing.T) {
+	for tag, want := range map[string]string{
+		// The second name would silently replace the first.
+		"pk,name=a,name=b":              "db tag of field F repeats name; write it once",
+		"schedule_at,schedule_at":       "db tag of field F repeats schedule_at; write it once",
+		"schedule_every,schedule_every": "db tag of field F repeats schedule_every; write it once",
+		// autoinc takes parameters in parentheses, not a value.
+		"autoinc=5": `unknown option "autoinc=5" in the db tag of field F; ` + tagHelp,
+	} {
+		o, err := parseTag("F", tag)
+		if err == nil || err.Error() != want {
+			t.Errorf("parseTag(%s) = %+v, %v; want the error %q", tag, o, err, want)
+		}
+	}
+}
+
+// TestDBTag checks that a struct tag whose db part cannot be read is an
+// error rather than a field without options.
+func TestDBTag(t *testing.T) {
+	for tag, want := range map[string]string{
+		``:                         "",
+		`db:"pk"`:                  "pk",
+		`json:"x" db:"pk,autoinc"`: "pk,autoinc",
+		`json:"a, db:x"`:           "", // db only inside another key's value
+		`json:"x"`:                 "",
+	} {
+		if got, err := dbTag("F", tag); err != nil || got != want {
+			t.Errorf("dbTag(%s) = %q, %v; want %q", tag, got, err, want)
+		}
+	}
+	for _, tag := range []string{`db: "pk"`, `db :"pk"`, `json:"x",db:"pk"`, `json: "x" db:"pk"`, `db:pk`} {
+		got, err := dbTag("F", tag)
+		if err == nil || !strings.Contains(err.Error(), "struct tag of field F mentions db but is not a list of key:\"value\" pairs") {
+			t.Errorf("dbTag(%s) = %q, %v; want an error", tag, got, err)
+		}
+	}
+}

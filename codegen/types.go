@@ -38,11 +38,18 @@ func overTime(t types.Type) bool {
 // classify returns t's column type, or an error that says why Keel cannot
 // store it. rows allows table row structs (reducer arguments and results).
 func (c *classifier) classify(t types.Type, rows bool) (*colType, error) {
+	written := t
 	t = types.Unalias(t)
 	if t == nil || t == types.Typ[types.Invalid] {
 		return nil, fmt.Errorf("its type does not resolve; fix the package so it compiles")
 	}
 	expr := types.TypeString(t, c.qual)
+	if tn := c.hidden(t); tn != nil {
+		//lint:ignore ST1005 the message begins with the name Keel
+		byName := func(p *types.Package) string { return p.Name() }
+		return nil, fmt.Errorf("Keel cannot store %s: it names %s, which package %s does not export, so the generated file cannot; use an exported type",
+			types.TypeString(written, byName), tn.Name(), tn.Pkg().Path())
+	}
 	if n, ok := t.(*types.Named); ok && rows {
 		if tm := c.tables[n.Obj()]; tm != nil {
 			return &colType{kind: kRow, row: tm, expr: expr}, nil
@@ -94,6 +101,25 @@ func (c *classifier) classify(t types.Type, rows bool) (*colType, error) {
 	}
 	//lint:ignore ST1005 the message begins with the name Keel
 	return nil, fmt.Errorf("Keel cannot store %s; %s", expr, typeHelp)
+}
+
+// hidden returns the unexported type of another package that t names
+// (through an alias, in a type argument or as its element), or nil.
+func (c *classifier) hidden(t types.Type) *types.TypeName {
+	switch t := types.Unalias(t).(type) {
+	case *types.Named:
+		if o := t.Obj(); o.Pkg() != nil && o.Pkg() != c.pkg && !o.Exported() {
+			return o
+		}
+		for a := range t.TypeArgs().Types() {
+			if tn := c.hidden(a); tn != nil {
+				return tn
+			}
+		}
+	case *types.Slice:
+		return c.hidden(t.Elem())
+	}
+	return nil
 }
 
 func basicBits(k types.BasicKind) int {
