@@ -46,6 +46,7 @@ type Call struct {
 	result error         // its outcome before it is released
 	next   *Call         // queue link
 	index  uint64        // the log entry its outcome depends on
+	skip   bool          // it did not run: result stands, whatever the calls before it get
 	commit *table.Commit // retained until durable, for listeners and undo
 	wg     sync.WaitGroup
 	mu     sync.Mutex
@@ -81,7 +82,7 @@ func (c *Call) Finished() bool { return c.state.Load() == stateFinished }
 func (c *Call) prepare() {
 	c.state.Store(stateQueued)
 	c.gaveUp.Store(nil)
-	c.err, c.result, c.next, c.index, c.commit, c.done = nil, nil, nil, 0, nil, nil
+	c.err, c.result, c.next, c.index, c.commit, c.done, c.skip = nil, nil, nil, 0, nil, nil, false
 	c.wg.Add(1)
 }
 

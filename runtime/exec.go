@@ -53,40 +53,34 @@ func (rt *Runtime) executor() {
 	}
 }
 
-// execute runs one call as a transaction. It is called with exec held. A
-// call that ran in memory, or did not run, has its outcome in result and
-// is to be finished once exec is released (finishAll): execute returns
-// true for it. With a log a call that ran waits, in flight, for the
-// release of the entry its outcome depends on.
+// execute runs one call as a transaction. It is called with exec held. In
+// memory a call has its outcome in result and is to be finished once exec
+// is released (finishAll): execute returns true for it. With a log a call
+// waits, in flight, for the release of the entry its outcome depends on,
+// or, when it did not run, for the calls in flight before it (skip).
 func (rt *Runtime) execute(c *Call) (finish bool) {
 	if !c.state.CompareAndSwap(stateQueued, stateRunning) {
 		// A Wait took it back, with its reason.
 		if p := c.gaveUp.Load(); p != nil {
-			c.result = *p
-		} else {
-			c.result = notRun(c, context.Canceled)
+			return rt.skip(c, *p)
 		}
-		return true
+		return rt.skip(c, notRun(c, context.Canceled))
 	}
 	if c.Ctx != nil {
 		if err := c.Ctx.Err(); err != nil {
-			c.result = notRun(c, err)
-			return true
+			return rt.skip(c, notRun(c, err))
 		}
 	}
 	if err := rt.Failure(); err != nil {
 		if rt.log == nil || rt.failDone {
-			c.result = err
-			return true
+			return rt.skip(c, err)
 		}
 		rt.inFlight(c, never, err)
 		return false
 	}
 	if rt.gate != nil {
-		// A replica that does not lead (follow.go): nothing is in
-		// flight, so the call finishes in order.
-		c.result = rt.gate
-		return true
+		// A replica that does not lead (follow.go).
+		return rt.skip(c, rt.gate)
 	}
 	r := rt.transact(c.Name(), c.Caller, c.Body.Run)
 	if rt.log == nil {
@@ -95,6 +89,22 @@ func (rt *Runtime) execute(c *Call) (finish bool) {
 	}
 	c.commit = r.commit
 	rt.inFlight(c, r.index, r.err)
+	return false
+}
+
+// skip gives a call that does not run its outcome err. In memory it is
+// finished once exec is released, with its batch; with a log it goes in
+// flight on no entry, behind the calls that ran before it, which may
+// still wait for their entries (or be finished by a release or a failure
+// meanwhile), so that it finishes after them: calls from one submitter
+// finish in the order submitted. It keeps err when those calls fail.
+func (rt *Runtime) skip(c *Call, err error) (finish bool) {
+	if rt.log == nil {
+		c.result = err
+		return true
+	}
+	c.skip = true
+	rt.inFlight(c, 0, err)
 	return false
 }
 

@@ -42,7 +42,11 @@ func (rt *Runtime) Follow(refuse, lost error, fn func()) {
 	rt.pends = nil
 	rt.imu.Unlock()
 	for i := len(calls) - 1; i >= 0; i-- {
-		if cm := calls[i].commit; cm != nil && !rt.broken {
+		if cm := calls[i].commit; cm != nil {
+			rt.stats.takenBack()
+			if rt.broken {
+				continue
+			}
 			if perr := rt.undo(cm.Reducer, func() { tx.UndoRetained(rt.db, cm) }); perr != nil {
 				rt.logger.Error("keel: taking back commits the replicas did not keep", "err", perr)
 			}
@@ -68,7 +72,11 @@ func (rt *Runtime) Follow(refuse, lost error, fn func()) {
 	for _, c := range calls {
 		bytes += int64(c.Size)
 		c.commit = nil
-		c.finish(lost)
+		if c.skip {
+			c.finish(c.result) // it did not run
+		} else {
+			c.finish(lost)
+		}
 	}
 	rt.q.free(len(calls), bytes)
 }

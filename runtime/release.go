@@ -43,8 +43,9 @@ func (rt *Runtime) finishAll(calls []*Call) []*Call {
 }
 
 // settle frees the places of calls in the queue, then finishes them in
-// order with their results, or all with failure when it is set: a caller
-// that has its result sees the queue without its call.
+// order with their results, or with failure when it is set (but for the
+// calls that did not run, which keep theirs): a caller that has its
+// result sees the queue without its call.
 func (rt *Runtime) settle(calls []*Call, failure error) {
 	var bytes int64
 	for _, c := range calls {
@@ -52,7 +53,7 @@ func (rt *Runtime) settle(calls []*Call, failure error) {
 	}
 	rt.q.free(len(calls), bytes)
 	for _, c := range calls {
-		if failure != nil {
+		if failure != nil && !c.skip {
 			c.finish(failure)
 		} else {
 			c.finish(c.result)
@@ -113,7 +114,11 @@ func (rt *Runtime) release(through uint64, err error) {
 	views = rt.readyViews(through, views)
 	rt.imu.Unlock()
 
+	released := 0
 	for _, c := range batch {
+		if !c.skip {
+			released++
+		}
 		if cm := c.commit; cm != nil {
 			if len(cm.Tables) > 0 {
 				rt.notify(cm)
@@ -127,7 +132,7 @@ func (rt *Runtime) release(through uint64, err error) {
 	for _, v := range views {
 		rt.publish(v)
 	}
-	rt.stats.released.Add(uint64(len(batch)))
+	rt.stats.released.Add(uint64(released))
 	rt.settle(batch, nil)
 	clear(batch)
 	rt.relBuf = batch[:0]
@@ -153,7 +158,11 @@ func (rt *Runtime) failInFlight() {
 	rt.pends = nil
 	rt.imu.Unlock()
 	for i := len(calls) - 1; i >= 0; i-- {
-		if cm := calls[i].commit; cm != nil && !rt.broken {
+		if cm := calls[i].commit; cm != nil {
+			rt.stats.takenBack()
+			if rt.broken {
+				continue
+			}
 			if perr := rt.undo(cm.Reducer, func() { tx.UndoRetained(rt.db, cm) }); perr != nil {
 				rt.logger.Error("keel: taking back commits the log did not keep", "err", perr)
 			}

@@ -223,6 +223,9 @@ func (rt *Runtime) Do(c *Call) error {
 	if rt.readOnly {
 		return ErrReadOnly
 	}
+	if err := noBody(c); err != nil {
+		return err
+	}
 	c.prepare()
 	q := &rt.q
 	q.mu.Lock()
@@ -274,6 +277,9 @@ func (rt *Runtime) Submit(c *Call) error {
 	if rt.readOnly {
 		return ErrReadOnly
 	}
+	if err := noBody(c); err != nil {
+		return err
+	}
 	c.prepare()
 	if err := rt.q.submit(c); err != nil {
 		c.wg.Done()
@@ -294,6 +300,9 @@ func (rt *Runtime) SubmitAll(calls []*Call) (queued int, err error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for i, c := range calls {
+		if err := noBody(c); err != nil {
+			return i, err
+		}
 		c.prepare()
 		if err := q.admit(c); err != nil {
 			c.wg.Done()
@@ -302,6 +311,18 @@ func (rt *Runtime) SubmitAll(calls []*Call) (queued int, err error) {
 		q.push(c)
 	}
 	return len(calls), nil
+}
+
+// noBody refuses a call with nothing to run, which would panic on the
+// executor (or wedge it, run inline) instead of failing the call.
+func noBody(c *Call) error {
+	if c.Body != nil {
+		return nil
+	}
+	if c.Reducer == nil {
+		return errors.New("keel: transaction has no body to run")
+	}
+	return kerr.Newf("keel: call of reducer %s has no body to run", c.Reducer.Name())
 }
 
 // unnamed is the body of an Update.

@@ -11,13 +11,21 @@ type counters struct {
 	commits, rollbacks, released atomic.Uint64
 }
 
+// takenBack counts a commit the log did not keep, taken back, as a
+// rollback instead of a commit.
+func (c *counters) takenBack() {
+	c.commits.Add(^uint64(0))
+	c.rollbacks.Add(1)
+}
+
 // Stats are the runtime's counters and the state of its queue and
 // sequences.
 type Stats struct {
 	Commits uint64 // transactions committed since open
 	// Rollbacks counts transactions rolled back: a reducer error or
 	// panic, or a commit the log did not take (it failed, or the commit
-	// did not encode), which is undone.
+	// did not encode) or did not make durable before it failed (or before
+	// the runtime stopped leading), which is undone.
 	Rollbacks uint64
 	Released  uint64 // calls finished after their log entry was durable
 	// InFlight is the calls submitted and not finished, and the bytes
