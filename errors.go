@@ -19,6 +19,9 @@ var (
 	// ErrQueueFull matches the *QueueFullError of a full queue with
 	// Options.FailFast.
 	ErrQueueFull = runtime.ErrQueueFull
+	// ErrNotSubmitted is returned by a Wait on a future of a Batch that
+	// was not submitted yet.
+	ErrNotSubmitted = runtime.ErrNotSubmitted
 	// ErrFailed matches a call that failed because the log failed (an I/O
 	// error, a full disk): the database takes no more writes.
 	ErrFailed = wal.ErrFailed

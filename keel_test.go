@@ -690,6 +690,18 @@ func TestBatch(t *testing.T) {
 	if b.Len() != 50 {
 		t.Fatalf("batch of %d", b.Len())
 	}
+	// Before Submit a Wait returns at once, with or without a context
+	// that ends, and the call still runs when the batch is submitted.
+	ended, cancel := context.WithCancel(t.Context())
+	cancel()
+	for _, ctx := range []context.Context{ended, t.Context()} {
+		if p, err := fs[0].Wait(ctx); !errors.Is(err, keel.ErrNotSubmitted) || !strings.Contains(err.Error(), "AddPost") {
+			t.Fatalf("wait before submit: %+v, %v; want ErrNotSubmitted naming the reducer", p, err)
+		}
+	}
+	if fs[0].Done() {
+		t.Fatal("a call not submitted is done")
+	}
 	if err := b.Submit(); err != nil {
 		t.Fatal(err)
 	}

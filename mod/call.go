@@ -213,7 +213,8 @@ func Go[A, R any](ctx context.Context, conn Conn, caller reducer.Identity, f *re
 
 // Batch collects calls to submit together, in order, with one queue
 // operation (Submit): generated clients add to it through
-// Client.Batch(b). Its futures wait for nothing until it is submitted.
+// Client.Batch(b). Until it is submitted, a Wait on one of its futures
+// returns an error that matches ErrNotSubmitted (package keel) at once.
 type Batch struct {
 	conn  Conn
 	calls []*Call

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 
@@ -54,7 +55,8 @@ type Call struct {
 }
 
 const (
-	stateQueued uint32 = iota
+	stateNew uint32 = iota // not submitted yet
+	stateQueued
 	stateRunning
 	stateCancelled
 	stateFinished
@@ -114,8 +116,13 @@ func (c *Call) Fail(err error) {
 // Wait returns the call's outcome. When ctx is done while the call is
 // still queued, the call is taken back (it never runs) and Wait returns
 // an error that matches ctx.Err(); once the call runs, Wait returns its
-// real outcome however long it takes.
+// real outcome however long it takes. For a call not submitted yet it
+// returns at once an error that matches ErrNotSubmitted, changing
+// nothing.
 func (c *Call) Wait(ctx context.Context) error {
+	if c.state.Load() == stateNew {
+		return notSubmitted(c)
+	}
 	if ctx == nil || ctx.Done() == nil || c.state.Load() == stateFinished {
 		c.wg.Wait()
 		return c.err
@@ -144,6 +151,18 @@ func (c *Call) Wait(ctx context.Context) error {
 	}
 	c.wg.Wait()
 	return c.err
+}
+
+// ErrNotSubmitted is the error of a Wait for a call not submitted yet: a
+// call of a batch before its Submit. The call runs once submitted; a Wait
+// after that gives its outcome.
+var ErrNotSubmitted = errors.New("keel: call not submitted")
+
+func notSubmitted(c *Call) error {
+	if c.Reducer == nil {
+		return kerr.Errorf("keel: transaction was not submitted: %w", ErrNotSubmitted)
+	}
+	return kerr.Errorf("keel: reducer %s was not submitted (its batch's Submit had not run): %w", c.Reducer.Name(), ErrNotSubmitted)
 }
 
 // notRun is the error of a call taken back before it ran.
