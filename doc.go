@@ -25,7 +25,10 @@
 // caller's when nothing else is queued or running. A reducer's
 // context offers reads and writes only: nothing it can reach commits,
 // rolls back or replays a transaction, so a reducer cannot break the
-// rules below.
+// rules below. A reducer must not call its own database (a call, Update,
+// View, Snapshot or Close of the DB it runs in, from the reducer or from
+// a goroutine it waits for): the call waits for the reducer, which waits
+// for the call, for ever.
 //
 // # Durability and confirmed reads
 //

@@ -164,7 +164,8 @@ func (db *DB) SubmitAll(calls []*Call) (int, error) {
 // Update runs fn as a transaction of no reducer on behalf of caller, for
 // tools and tests: it commits when fn returns nil and rolls back when it
 // returns an error or panics. The log records it with an empty reducer
-// name.
+// name. A reducer must not call it on its own database (see Transactions
+// in the package doc): it would wait for itself.
 func (db *DB) Update(ctx context.Context, caller reducer.Identity, fn func(*reducer.Ctx) error) error {
 	return db.rt.Update(ctx, caller, fn)
 }
