@@ -77,6 +77,16 @@ func (r *Reader) Err() error {
 	return r.err
 }
 
+// failVarint records the failure of a varint read that returned n <= 0:
+// the input ended inside it (0), or it does not fit 64 bits (n < 0).
+func (r *Reader) failVarint(n int, what string) {
+	if n == 0 {
+		r.fail(what)
+	} else if r.err == nil {
+		r.err = kerr.Newf("keel: codec: %s at offset %d does not fit 64 bits", what, r.off)
+	}
+}
+
 func (r *Reader) fail(what string) {
 	if r.err == nil {
 		r.err = kerr.Newf("%w: %s at offset %d", ErrShort, what, r.off)
@@ -90,7 +100,7 @@ func (r *Reader) Uvarint() uint64 {
 	}
 	v, n := uvarint(r.b[r.off:])
 	if n <= 0 {
-		r.fail("uvarint")
+		r.failVarint(n, "uvarint")
 		return 0
 	}
 	r.off += n
@@ -104,7 +114,7 @@ func (r *Reader) Varint() int64 {
 	}
 	v, n := varint(r.b[r.off:])
 	if n <= 0 {
-		r.fail("varint")
+		r.failVarint(n, "varint")
 		return 0
 	}
 	r.off += n
