@@ -347,10 +347,22 @@ func (n *Node) persist(ms []*pb.Message) error {
 					}
 					wrote = false
 				}
-				if err := n.log.SetHardState(hs, true); err != nil {
+				// The commit index may cover this message's entries,
+				// not written yet: the term and vote go out now with
+				// the commit index the log already covers, the new one
+				// once the entries are durable.
+				durable := hs
+				durable.Commit = cur.Commit
+				if commit != nil {
+					durable.Commit = commit.Commit
+				}
+				if err := n.log.SetHardState(durable, true); err != nil {
 					return err
 				}
-				cur, commit = hs, nil
+				cur, commit = durable, nil
+				if hs != cur {
+					commit = &hs
+				}
 			} else if hs != cur {
 				commit = &hs
 			}
