@@ -1,7 +1,7 @@
 // Package table holds Keel's rows in memory: B-tree tables with a primary
-// key, unique and non-unique (also multi-column) indexes, integer sequences
-// for autoinc columns, the transaction with its undo log, and
-// copy-on-write views for readers.
+// key, unique and non-unique (also multi-column) indexes, hash indexes for
+// point lookups, integer sequences for autoinc columns, the transaction
+// with its undo log, and copy-on-write views for readers.
 //
 // A table is described by a Def: its columns, indexes, sequences, key
 // comparators and row codec. Generated code emits these; tests write them
@@ -10,10 +10,12 @@
 // # Indexes
 //
 // Every index, the primary key included, is a tidwall/btree B-tree of
-// 24-byte entries: a pointer to the row, the row's inline key, and two
-// bytes that only search probes use. The inline key is Index.Key of the
-// index's first column (0 without one), an 8-byte image whose order agrees
-// with Compare. A search compares inline keys and reads the rows, through
+// 24-byte entries, except a unique index or primary key with Index.Hash,
+// which is a hash index (open addressing, shared copy-on-write with views
+// like the B-trees' nodes; point lookups only, no order). A B-tree entry
+// holds a pointer to the row, the row's inline key, and two bytes that
+// only search probes use. The inline key is Index.Key of the index's first
+// column (0 without one), an 8-byte image whose order agrees with Compare. A search compares inline keys and reads the rows, through
 // Compare, only when two keys are equal; a one-column unique index with an
 // exact key (integers, bool) reads no row but the one it finds. Strings
 // keep their first 8 bytes, so rows that share them fall back to Compare.
