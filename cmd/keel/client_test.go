@@ -10,6 +10,7 @@ import (
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/examples/chat/chat"
 	"github.com/keeldb/keel/server"
+	"github.com/keeldb/keel/server/client"
 )
 
 // TestClientCommands: keel call, keel sql (on a server and on a data
@@ -81,5 +82,63 @@ func TestClientCommands(t *testing.T) {
 	out, code = runCmd("sql", dir, "SELECT COUNT(*) FROM message")
 	if code != 0 || out != "count\n2\n(1 row)\n" {
 		t.Fatalf("keel sql DIR count: %d %q", code, out)
+	}
+}
+
+// TestClientToken: the network commands connect with the identity of
+// -token, which defaults to $KEEL_TOKEN; without either, each run is a
+// new identity.
+func TestClientToken(t *testing.T) {
+	db, err := keel.OpenMemory(chat.Module, keel.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	srv, err := server.New(db, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	defer srv.Shutdown(context.Background())
+	url := "ws" + strings.TrimPrefix(hs.URL, "http")
+	ids := make([]string, 2)
+	toks := make([]string, 2)
+	for i := range ids {
+		c, err := client.Dial(t.Context(), url, client.Options{NoReconnect: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i], toks[i] = string(c.Identity()), c.Token()
+		c.Close()
+	}
+	sender := func(text string) string {
+		t.Helper()
+		out, code := runCmd("sql", "-json", url, "SELECT sender FROM message WHERE text = '"+text+"'")
+		if code != 0 {
+			t.Fatalf("keel sql: %d %q", code, out)
+		}
+		return out
+	}
+	send := func(text string, args ...string) {
+		t.Helper()
+		args = append(append([]string{"call"}, args...), url, "SendMessage", `{"text":"`+text+`"}`)
+		if out, code := runCmd(args...); code != 0 {
+			t.Fatalf("keel %v: %d %q", args, code, out)
+		}
+	}
+	t.Setenv("KEEL_TOKEN", toks[0])
+	send("from the environment")
+	if got := sender("from the environment"); !strings.Contains(got, ids[0]) {
+		t.Errorf("a call with $KEEL_TOKEN set ran as %q, want identity %s", got, ids[0])
+	}
+	send("from the flag", "-token", toks[1])
+	if got := sender("from the flag"); !strings.Contains(got, ids[1]) {
+		t.Errorf("a call with -token ran as %q, want identity %s", got, ids[1])
+	}
+	t.Setenv("KEEL_TOKEN", "")
+	send("anonymous")
+	if got := sender("anonymous"); strings.Contains(got, ids[0]) || strings.Contains(got, ids[1]) || !strings.Contains(got, "sender") {
+		t.Errorf("a call without a token ran as %q, want a new identity", got)
 	}
 }

@@ -474,6 +474,13 @@ func TestHelp(t *testing.T) {
 			t.Errorf("%v: exit status %d, stdout %q, stderr %q", args, code, out.String(), errs.String())
 		}
 	}
+	for _, c := range []string{"call", "sql", "subscribe"} {
+		var out, errs bytes.Buffer
+		if code := run(&out, &errs, []string{c, "-h"}); code != 0 || !strings.HasPrefix(out.String(), "usage: keel "+c+" [flags] ") ||
+			!strings.Contains(out.String(), "-token") || errs.Len() > 0 {
+			t.Errorf("%s -h: exit status %d, stdout %q, stderr %q", c, code, out.String(), errs.String())
+		}
+	}
 	for _, args := range [][]string{{}, {"sql"}, {"wal"}, {"wal", "nope", "x"}, {"wal", "show", "x"}, {"wal", "show", "x", "y"},
 		{"wal", "verify"}, {"wal", "verify", "a", "b"}, {"wal", "verify", "-x", "a"}} {
 		var out, errs bytes.Buffer
