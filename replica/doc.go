@@ -79,7 +79,9 @@
 // file of term boundaries their terms, a two-slot file raft's hard state, and
 // snapshots are Keel snapshots with a small file of raft metadata. A
 // follower that fell behind the leader's retained log receives the
-// leader's newest Keel snapshot in raft's MsgSnap.
+// leader's newest Keel snapshot in raft's MsgSnap, behind the members'
+// addresses at its entry, so that a node joining after the log that added
+// a member was compacted still learns where that member listens.
 //
 // # Status
 //

@@ -112,10 +112,32 @@ func (n *Node) installSnapshot(s *pb.Snapshot) error {
 		// A snapshot of our own is being written: let it finish.
 		time.Sleep(time.Millisecond)
 	}
+	sent, data, err := unwrapSnap(s.GetData())
+	if err != nil {
+		return kerr.Errorf("keel: replica: install snapshot %d: %w", index, err)
+	}
+	// The leader's addresses of the members at the snapshot's entry:
+	// those added in the log it replaced are known only from them.
+	members := map[uint64]bool{}
+	for _, ids := range [][]uint64{md.GetConfState().GetVoters(), md.GetConfState().GetLearners(), md.GetConfState().GetVotersOutgoing(), md.GetConfState().GetLearnersNext()} {
+		for _, id := range ids {
+			members[id] = true
+		}
+	}
+	var learned []uint64
 	n.mu.Lock()
+	for id, a := range sent {
+		if id != n.id && a != "" && members[id] && n.addrs[id] != a {
+			n.addrs[id] = a
+			learned = append(learned, id)
+		}
+	}
 	addrs := maps.Clone(n.addrs)
 	n.mu.Unlock()
-	db, err := n.log.InstallSnapshot(n.cfg.Module.Tables, s.GetData(), index, md.GetTerm(), encodeMeta(md.GetConfState(), addrs))
+	for _, id := range learned {
+		n.tr.AddPeer(id, addrs[id])
+	}
+	db, err := n.log.InstallSnapshot(n.cfg.Module.Tables, data, index, md.GetTerm(), encodeMeta(md.GetConfState(), addrs))
 	if err != nil {
 		return kerr.Errorf("keel: replica: install snapshot %d: %w", index, err)
 	}

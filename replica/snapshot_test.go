@@ -244,3 +244,54 @@ func TestCloseWaitsForSnapshot(t *testing.T) {
 	c.start(0)
 	waitPosts(t, c, c.nodes[0], 11)
 }
+
+// TestJoinLearnsAddresses: a node that joins after the log adding
+// another member was compacted catches up through the leader's snapshot,
+// and learns that member's address from it, though its own configuration
+// does not name it.
+func TestJoinLearnsAddresses(t *testing.T) {
+	c := newCluster(t, 3, func(cfg *replica.Config) { cfg.SnapshotEvery, cfg.SnapshotRetain = 40, 5 })
+	ctx := context.Background()
+	l := c.leader()
+	join := func(id uint64) *replica.Node {
+		t.Helper()
+		c.dirs = append(c.dirs, filepath.Join(t.TempDir(), fmt.Sprint("n", id)))
+		c.nodes = append(c.nodes, nil)
+		if err := l.AddMember(ctx, id, fmt.Sprint("mem", id)); err != nil {
+			t.Fatal(err)
+		}
+		cfg := c.config(int(id - 1))
+		cfg.Join = true
+		// It names the first three and itself, as a node joining knows
+		// them, not the members added since.
+		cfg.Peers = slices.DeleteFunc(cfg.Peers, func(p replica.Peer) bool { return p.ID > 3 && p.ID != id })
+		nd, err := replica.Open(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.nodes[id-1] = nd
+		return nd
+	}
+	for i := range 20 {
+		if _, err := add(ctx, l, c.mod, fmt.Sprint("a", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	join(4)
+	waitPosts(t, c, c.nodes[3], 21)
+	addedAt := l.Status().LastIndex
+	for i := range 200 {
+		if _, err := add(ctx, l, c.mod, fmt.Sprint("b", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // the leader's last snapshot, written in the background
+	if first := l.Status().FirstIndex; first <= addedAt {
+		t.Fatalf("the leader's log starts at %d: it still holds node 4's addition at %d", first, addedAt)
+	}
+	n5 := join(5)
+	waitPosts(t, c, n5, 221)
+	if got := n5.Addr(4); got != "mem4" {
+		t.Fatalf("node 5 has address %q for node 4, want mem4 (its peers: %v)", got, n5.Status().Members)
+	}
+}

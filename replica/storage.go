@@ -1,11 +1,14 @@
 package replica
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"slices"
 	"sync"
 
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/wal"
 	"go.etcd.io/raft/v3"
 	pb "go.etcd.io/raft/v3/raftpb"
@@ -158,6 +161,42 @@ func decodeMeta(b []byte) (*pb.ConfState, map[uint64]string, error) {
 	return cs, m.Addrs, nil
 }
 
+// A snapshot the leader sends (pb.Snapshot.Data) is the Keel snapshot
+// file behind the members' addresses at its entry: snapAddrs, a uvarint
+// length and their JSON. The configuration itself travels in raft's
+// metadata; the addresses would not, and a node that catches up through
+// a snapshot would not know those of the members added in the log the
+// snapshot replaced. Data without the prefix is the file alone.
+const snapAddrs = "keel-raft-addrs\n"
+
+// wrapSnap returns data behind addrs, as a leader sends it.
+func wrapSnap(addrs map[uint64]string, data []byte) []byte {
+	js, _ := json.Marshal(addrs)
+	out := make([]byte, 0, len(snapAddrs)+binary.MaxVarintLen64+len(js)+len(data))
+	out = append(out, snapAddrs...)
+	out = binary.AppendUvarint(out, uint64(len(js)))
+	out = append(append(out, js...), data...)
+	return out
+}
+
+// unwrapSnap splits what a leader sent into the members' addresses and
+// the Keel snapshot file.
+func unwrapSnap(b []byte) (map[uint64]string, []byte, error) {
+	rest, ok := bytes.CutPrefix(b, []byte(snapAddrs))
+	if !ok {
+		return nil, b, nil
+	}
+	n, k := binary.Uvarint(rest)
+	if k <= 0 || n > uint64(len(rest)-k) {
+		return nil, nil, kerr.Errorf("keel: replica: the snapshot's addresses are cut short (%d bytes): %w", len(b), wal.ErrCorrupt)
+	}
+	var addrs map[uint64]string
+	if err := json.Unmarshal(rest[k:k+int(n)], &addrs); err != nil {
+		return nil, nil, kerr.Errorf("keel: replica: the snapshot's addresses: %w: %w", err, wal.ErrCorrupt)
+	}
+	return addrs, rest[k+int(n):], nil
+}
+
 // InitialState is the stored hard state, with a commit index at least
 // the newest snapshot's entry: a snapshot holds committed entries only,
 // but the commit index is written without an fsync, and after a snapshot
@@ -208,11 +247,11 @@ func (s *storage) Snapshot() (*pb.Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs, _, err := decodeMeta(info.Meta)
+	cs, addrs, err := decodeMeta(info.Meta)
 	if err != nil {
 		return nil, err
 	}
-	return &pb.Snapshot{Data: data, Metadata: &pb.SnapshotMetadata{Index: new(info.Index), Term: new(info.Term), ConfState: cs}}, nil
+	return &pb.Snapshot{Data: wrapSnap(addrs, data), Metadata: &pb.SnapshotMetadata{Index: new(info.Index), Term: new(info.Term), ConfState: cs}}, nil
 }
 
 func storageErr(err error) error {

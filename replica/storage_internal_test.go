@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -131,4 +132,25 @@ func toLog(ents []*pb.Entry) []wal.RaftEntry {
 		out[i] = fromEntry(e)
 	}
 	return out
+}
+
+// TestSnapAddrs: the addresses a leader puts before a snapshot come back
+// with the snapshot file; data without them is the file alone; a prefix
+// cut short is ErrCorrupt.
+func TestSnapAddrs(t *testing.T) {
+	addrs := map[uint64]string{1: "a:1", 4: "d:4"}
+	file := []byte("the keel snapshot file")
+	got, data, err := unwrapSnap(wrapSnap(addrs, file))
+	if err != nil || string(data) != string(file) || len(got) != 2 || got[4] != "d:4" {
+		t.Fatalf("round trip: %v %q %v", got, data, err)
+	}
+	if got, data, err := unwrapSnap(file); err != nil || got != nil || string(data) != string(file) {
+		t.Fatalf("data without addresses: %v %q %v", got, data, err)
+	}
+	w := wrapSnap(addrs, nil)
+	for _, cut := range []int{len(snapAddrs), len(snapAddrs) + 1, len(w) - 1} {
+		if _, _, err := unwrapSnap(w[:cut]); !errors.Is(err, wal.ErrCorrupt) {
+			t.Errorf("cut at %d of %d: %v, want ErrCorrupt", cut, len(w), err)
+		}
+	}
 }
