@@ -94,6 +94,29 @@ func waitSent(t *testing.T, db *keel.DB, want ...string) {
 	}
 }
 
+// waitNoReminders waits until no reminder row is left.
+func waitNoReminders(t *testing.T, c schedmod.Client) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		v, err := c.View(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Reminder().Count() == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			var left []string
+			for r := range v.Reminder().All() {
+				left = append(left, r.Text)
+			}
+			t.Fatalf("reminders left: %q, want none", left)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func equal(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
@@ -314,24 +337,7 @@ func TestScheduleFailureTakesOffItsRow(t *testing.T) {
 	}
 	clock.Advance(2 * time.Second)
 	waitSent(t, db, "earlier")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		v, err := c.View(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if v.Reminder().Count() == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			var left []string
-			for r := range v.Reminder().All() {
-				left = append(left, r.Text)
-			}
-			t.Fatalf("reminders left: %q, want none", left)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitNoReminders(t, c)
 	if got := sent(t, db); !equal(got, []string{"earlier"}) {
 		t.Fatalf("sent %q, want only the earlier row's call", got)
 	}
@@ -351,20 +357,7 @@ func TestSchedulePanicTakesOffItsRow(t *testing.T) {
 	}
 	clock.Advance(time.Second)
 	waitSent(t, db, "after")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		v, err := c.View(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if v.Reminder().Count() == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d reminders left after the panic, want none", v.Reminder().Count())
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitNoReminders(t, c)
 	if got := sent(t, db); !equal(got, []string{"after"}) {
 		t.Fatalf("sent %q, want only the row after the panicking one", got)
 	}

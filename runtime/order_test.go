@@ -63,6 +63,24 @@ func startManual(t *testing.T) (*testmod.Module, *runtime.Runtime, *memLog) {
 	return m, start(t, config(t, m, log)), log
 }
 
+// submitFirstAndDead submits a call that runs ("first"), then one whose
+// context is done ("dead"), and waits until the executor has passed both.
+func submitFirstAndDead(t *testing.T, m *testmod.Module, rt *runtime.Runtime, order *finishOrder) (first, dead *runtime.Call) {
+	t.Helper()
+	first = order.call(m, "first", t.Context())
+	if err := rt.Submit(first); err != nil {
+		t.Fatal(err)
+	}
+	done, cancel := context.WithCancel(t.Context())
+	cancel()
+	dead = order.call(m, "dead", done)
+	if err := rt.Submit(dead); err != nil {
+		t.Fatal(err)
+	}
+	waitExecutorIdle(t, rt)
+	return first, dead
+}
+
 // TestNotRunFinishesInOrder submits, from one goroutine, a call that runs
 // and waits for its entry to be durable, then calls that do not run (a
 // context done before they run, a Wait that took the call back): they
@@ -71,17 +89,7 @@ func startManual(t *testing.T) (*testmod.Module, *runtime.Runtime, *memLog) {
 func TestNotRunFinishesInOrder(t *testing.T) {
 	m, rt, log := startManual(t)
 	var order finishOrder
-	first := order.call(m, "first", t.Context())
-	if err := rt.Submit(first); err != nil {
-		t.Fatal(err)
-	}
-	done, cancel := context.WithCancel(t.Context())
-	cancel()
-	dead := order.call(m, "dead", done)
-	if err := rt.Submit(dead); err != nil {
-		t.Fatal(err)
-	}
-	waitExecutorIdle(t, rt)
+	first, dead := submitFirstAndDead(t, m, rt, &order)
 	if dead.Finished() && !first.Finished() {
 		t.Error("a call that did not run finished before the call submitted before it, which waits for its entry")
 	}
@@ -151,17 +159,7 @@ func TestNotRunKeepsItsOutcome(t *testing.T) {
 		t.Run(how, func(t *testing.T) {
 			m, rt, log := startManual(t)
 			var order finishOrder
-			first := order.call(m, "first", t.Context())
-			if err := rt.Submit(first); err != nil {
-				t.Fatal(err)
-			}
-			done, cancel := context.WithCancel(t.Context())
-			cancel()
-			dead := order.call(m, "dead", done)
-			if err := rt.Submit(dead); err != nil {
-				t.Fatal(err)
-			}
-			waitExecutorIdle(t, rt)
+			first, dead := submitFirstAndDead(t, m, rt, &order)
 			lost := errors.New("keel: lost")
 			if how == "fail" {
 				log.fail(errors.New("disk full"))
