@@ -100,7 +100,10 @@ func (d *Def[R]) newTable(db *DB) tableState {
 }
 
 // Use returns table d inside tx. d must be one of the tables of tx's
-// database; another module's Def panics, naming its table.
+// database; another module's Def panics (naming its table when its row
+// type is that of the table at its place; otherwise with the failed type
+// assertion or index, which keeps Use within the inlining budget of the
+// generated accessors that call it).
 func Use[R any](tx *Tx, d *Def[R]) *Table[R] {
 	t := tx.db.tables[d.id].(*handle).rt.(*Table[R])
 	if t.r.def != d {

@@ -72,11 +72,12 @@ func (h *viewHandle) seekValues(index int, lo, hi []codec.Value, loIncl, hiIncl 
 
 // Read returns table d of the view.
 func Read[R any](v *View, d *Def[R]) *Reader[R] {
-	r := v.tables[d.id].(*viewHandle).r.(*Reader[R])
-	if r.def != d {
-		panic(notOurs{d.Name})
+	if d.id < len(v.tables) {
+		if r, ok := v.tables[d.id].(*viewHandle).r.(*Reader[R]); ok && r.def == d {
+			return r
+		}
 	}
-	return r
+	panic(notOurs{d.Name})
 }
 
 // Rows calls fn with the encoding of every row of the named table, in
