@@ -45,8 +45,8 @@ func (c *classifier) classify(t types.Type, rows bool) (*colType, error) {
 	}
 	expr := types.TypeString(t, c.qual)
 	if tn := c.hidden(t); tn != nil {
-		//lint:ignore ST1005 the message begins with the name Keel
 		byName := func(p *types.Package) string { return p.Name() }
+		//lint:ignore ST1005 the message begins with the name Keel
 		return nil, fmt.Errorf("Keel cannot store %s: it names %s, which package %s does not export, so the generated file cannot; use an exported type",
 			types.TypeString(written, byName), tn.Name(), tn.Pkg().Path())
 	}
