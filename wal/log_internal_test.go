@@ -503,3 +503,44 @@ func TestReleaserDeliversAtClose(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayTxIDs: after a reopen the database's view holds the id of the
+// last logged transaction, and the next transaction takes the id after
+// it, whether the replay's last batch held one entry or more.
+func TestReplayTxIDs(t *testing.T) {
+	txid := func(d *testDB) uint64 {
+		t.Helper()
+		v, err := d.rt.View(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.TxID
+	}
+	for _, posts := range []int{0, 1, 2} {
+		dir := t.TempDir()
+		o := Options{SnapshotBytes: -1, SnapshotEvery: -1}
+		d := openDB(t, dir, o)
+		for i := range posts {
+			if _, err := d.add(fmt.Sprint("p", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := txid(d)
+		if err := d.close(); err != nil {
+			t.Fatal(err)
+		}
+		d = openDB(t, dir, o)
+		if got := txid(d); got != want {
+			t.Errorf("%d posts: after the reopen the view is of transaction %d, want %d, the last logged", posts, got, want)
+		}
+		if _, err := d.add("next"); err != nil {
+			t.Fatal(err)
+		}
+		if got := txid(d); got != want+1 {
+			t.Errorf("%d posts: the first transaction after the reopen is %d, want %d", posts, got, want+1)
+		}
+		if err := d.close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

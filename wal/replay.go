@@ -17,6 +17,7 @@ type replayer struct {
 
 	tx     *table.Tx // the open replay transaction, or nil
 	lastTx uint64    // id of the last transaction replayed
+	began  uint64    // id of the last replay transaction begun
 
 	// older plans the migration of data of an older schema of the
 	// directory (see migrate.go), or says it is foreign: nil without a
@@ -83,7 +84,7 @@ func (r *replayer) migrate() error {
 		if err != nil {
 			return err
 		}
-		r.tx = t
+		r.tx, r.began = t, t.ID()
 	}
 	n, err := r.old.finish(r.db, r.tx)
 	if err != nil {
@@ -141,7 +142,7 @@ func (r *replayer) applyBody(file string, index uint64, fp Fingerprint, body []b
 		if err != nil {
 			return err
 		}
-		r.tx = t
+		r.tx, r.began = t, t.ID()
 	}
 	r.lastTx = txid
 	nt := d.Count()
@@ -219,7 +220,9 @@ func (r *replayer) finish() error {
 		}
 	}
 	r.commit()
-	if r.lastTx == 0 {
+	if r.lastTx == 0 || r.began >= r.lastTx {
+		// Nothing replayed, or the last replay transaction began at
+		// the last id (a batch of one entry): the ids go on from there.
 		return nil
 	}
 	t, err := tx.BeginAt(r.db, r.lastTx)
