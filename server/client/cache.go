@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"sync"
@@ -37,10 +38,18 @@ type Subscription struct {
 	tables  []string         // per query, from the server
 	rows    []map[string]int // per query: encoded rows and their counts
 	// under cache.mu: its SubscribeApplied was applied; Subscribe gave
-	// it up (its context ended first), so a SubscribeApplied that comes
-	// later is not applied and the query set is ended on the server.
-	applied, dropped bool
+	// it up (its context ended first) or Unsubscribe ended it, so a
+	// SubscribeApplied that comes later is not applied and, unless an
+	// Unsubscribe went after it (ended), the query set is ended on the
+	// server.
+	applied, dropped, ended bool
+	// sent, under c.mu, is the generation of the connection its
+	// Subscribe last went to: the one whose server holds it.
+	sent int
 }
+
+// errSkip tells that a message was not sent because it is not needed.
+var errSkip = errors.New("keel: client: not sent")
 
 // Queries returns the subscription's queries.
 func (s *Subscription) Queries() []string { return s.queries }
@@ -56,7 +65,10 @@ func (c *Conn) Subscribe(ctx context.Context, queries ...string) (*Subscription,
 	s := &Subscription{c: c, id: c.nextSet, queries: queries}
 	c.sets[s.id] = s
 	c.mu.Unlock()
-	if err := c.subscribe(ctx, s); err != nil {
+	if err := c.subscribe(ctx, s, func() error {
+		s.sent = c.gen
+		return nil
+	}); err != nil {
 		c.mu.Lock()
 		delete(c.sets, s.id)
 		c.mu.Unlock()
@@ -115,8 +127,10 @@ func (s *Subscription) leave() (map[string]map[string]int, map[string][]string) 
 	return nets, orders
 }
 
-func (c *Conn) subscribe(ctx context.Context, s *Subscription) error {
-	_, err := c.request(ctx, func(id uint64) []byte {
+// subscribe sends a Subscribe for s if cond allows (see sendIf) and
+// waits for its response.
+func (c *Conn) subscribe(ctx context.Context, s *Subscription, cond func() error) error {
+	_, err := c.requestIf(ctx, cond, func(id uint64) []byte {
 		b := []byte{tagSubscribe}
 		b = codec.AppendUvarint(b, id)
 		b = codec.AppendUvarint(b, s.id)
@@ -160,8 +174,11 @@ func (c *Conn) applied(s *Subscription, r response) error {
 	// The new rows replace what the set held before (a resubscription).
 	c.cache.mu.Lock()
 	if s.dropped {
+		ended := s.ended
 		c.cache.mu.Unlock()
-		c.endSet(s.id)
+		if !ended {
+			c.endSet(s.id)
+		}
 		return nil
 	}
 	s.applied = true
@@ -196,17 +213,38 @@ func (c *Conn) applied(s *Subscription, r response) error {
 }
 
 // Unsubscribe ends the subscription; its rows leave the cache (as one
-// transaction for the callbacks).
+// transaction for the callbacks). While the connection is down, or
+// before the query set was subscribed again after a reconnection, there
+// is nothing to end on the server: it is ended here and not subscribed
+// again.
 func (s *Subscription) Unsubscribe(ctx context.Context) error {
 	c := s.c
-	_, err := c.request(ctx, func(id uint64) []byte {
+	// Out of the query sets first, so that no resubscription sends it
+	// from now on; a SubscribeApplied of one sent before is not applied.
+	c.mu.Lock()
+	delete(c.sets, s.id)
+	c.mu.Unlock()
+	c.cache.mu.Lock()
+	again := s.ended
+	s.dropped, s.ended = true, true
+	c.cache.mu.Unlock()
+	if again {
+		return nil
+	}
+	_, err := c.requestIf(ctx, func() error {
+		if s.sent != c.gen {
+			return errSkip // the server of this connection does not hold it
+		}
+		return nil
+	}, func(id uint64) []byte {
 		b := []byte{tagUnsubscribe}
 		b = codec.AppendUvarint(b, id)
 		return codec.AppendUvarint(b, s.id)
 	})
-	c.mu.Lock()
-	delete(c.sets, s.id)
-	c.mu.Unlock()
+	if errors.Is(err, errSkip) || errors.Is(err, ErrDisconnected) {
+		// The query set went with the connection that held it.
+		err = nil
+	}
 	c.cache.mu.Lock()
 	fire := c.cache.applyNets(s.leave())
 	c.cache.mu.Unlock()
@@ -226,10 +264,26 @@ func (c *Conn) resubscribe() {
 	c.mu.Unlock()
 	for _, s := range sets {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		if err := c.subscribe(ctx, s); err != nil {
+		// Not a query set unsubscribed since, nor one already sent on
+		// this connection (by Subscribe, or by the resubscription of a
+		// later reconnection).
+		err := c.subscribe(ctx, s, func() error {
+			if c.sets[s.id] != s || s.sent == c.gen {
+				return errSkip
+			}
+			s.sent = c.gen
+			return nil
+		})
+		if err != nil && !errors.Is(err, errSkip) {
 			c.log.Error("keel: client: subscribing again", "queries", s.queries, "err", err)
 		}
 		cancel()
+	}
+	c.mu.Lock()
+	hook := c.afterResubscribe
+	c.mu.Unlock()
+	if hook != nil {
+		hook()
 	}
 }
 

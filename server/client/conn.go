@@ -71,7 +71,8 @@ type Conn struct {
 	gen      int   // connection generation
 	maxFrame int64 // the largest frame the server reads (its InitialConnection)
 
-	beforeWrite func() // set by tests (export_test.go): runs before each batch is written
+	beforeWrite      func() // set by tests (export_test.go): runs before each batch is written
+	afterResubscribe func() // set by tests (export_test.go): runs after each resubscribe
 
 	cache  cache
 	onTx   []func(Tx)
@@ -162,6 +163,12 @@ func (c *Conn) dial(ctx context.Context) (*websocket.Conn, error) {
 		maxFrame = defaultMaxFrame // a server that does not say
 	}
 	c.mu.Lock()
+	if c.closed {
+		// Close ran during the dial: the connection is not kept.
+		c.mu.Unlock()
+		ws.CloseNow()
+		return nil, ErrClosed
+	}
 	c.ws, c.identity, c.token, c.maxFrame = ws, reducer.Identity(id), tok, maxFrame
 	c.gen++
 	c.mu.Unlock()
@@ -218,6 +225,13 @@ func (c *Conn) signal() {
 
 // send queues a message and registers its waiter under a new request id.
 func (c *Conn) send(w *waiter, build func(id uint64) []byte) error {
+	return c.sendIf(w, nil, build)
+}
+
+// sendIf is send, where cond, when not nil, runs with mu held once the
+// connection is up, just before the message is queued: an error it
+// returns is sendIf's, and nothing is sent.
+func (c *Conn) sendIf(w *waiter, cond func() error, build func(id uint64) []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -225,6 +239,11 @@ func (c *Conn) send(w *waiter, build func(id uint64) []byte) error {
 	}
 	if c.ws == nil {
 		return ErrDisconnected
+	}
+	if cond != nil {
+		if err := cond(); err != nil {
+			return err
+		}
 	}
 	c.nextID++
 	id := c.nextID
@@ -321,11 +340,16 @@ func (c *Conn) Do(call *keel.Call) error {
 // request sends a message and waits for its response; apply, if not nil,
 // handles it on the reader goroutine first.
 func (c *Conn) request(ctx context.Context, build func(id uint64) []byte, apply ...func(response) error) (response, error) {
+	return c.requestIf(ctx, nil, build, apply...)
+}
+
+// requestIf is request, sending only if cond allows (see sendIf).
+func (c *Conn) requestIf(ctx context.Context, cond func() error, build func(id uint64) []byte, apply ...func(response) error) (response, error) {
 	w := &waiter{resp: make(chan response, 1)}
 	if len(apply) > 0 {
 		w.apply = apply[0]
 	}
-	if err := c.send(w, build); err != nil {
+	if err := c.sendIf(w, cond, build); err != nil {
 		return response{}, err
 	}
 	select {
@@ -411,11 +435,24 @@ func (c *Conn) redial() *websocket.Conn {
 			return nil
 		case <-time.After(wait):
 		}
+		// Close ends the dial.
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		stop := make(chan struct{})
+		go func() {
+			select {
+			case <-c.done:
+				cancel()
+			case <-stop:
+			}
+		}()
 		ws, err := c.dial(ctx)
+		close(stop)
 		cancel()
 		if err == nil {
 			return ws
+		}
+		if errors.Is(err, ErrClosed) {
+			return nil
 		}
 		var ce websocket.CloseError
 		if errors.As(err, &ce) && ce.Code == statusInvalidToken {

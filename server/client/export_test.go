@@ -21,3 +21,11 @@ func Connected(c *Conn) bool {
 	defer c.mu.Unlock()
 	return c.ws != nil
 }
+
+// SetAfterResubscribe makes c run f each time it has subscribed its
+// query sets again after a reconnection.
+func SetAfterResubscribe(c *Conn, f func()) {
+	c.mu.Lock()
+	c.afterResubscribe = f
+	c.mu.Unlock()
+}
