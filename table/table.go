@@ -103,7 +103,8 @@ func (d *Def[R]) newTable(db *DB) tableState {
 // database; another module's Def panics (naming its table when its row
 // type is that of the table at its place; otherwise with the failed type
 // assertion or index, which keeps Use within the inlining budget of the
-// generated accessors that call it).
+// generated accessors that call it: codegen's TestAccessorAllocs fails if
+// DB.T() allocates).
 func Use[R any](tx *Tx, d *Def[R]) *Table[R] {
 	t := tx.db.tables[d.id].(*handle).rt.(*Table[R])
 	if t.r.def != d {
