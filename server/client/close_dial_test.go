@@ -5,13 +5,10 @@ import (
 	"context"
 	"io"
 	"net"
-	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/keeldb/keel/internal/keeltest"
-	"github.com/keeldb/keel/server"
 	"github.com/keeldb/keel/server/client"
 	"github.com/keeldb/keel/server/internal/srvmod"
 	"github.com/keeldb/keel/server/internal/srvmod/remote"
@@ -22,18 +19,7 @@ import (
 // kept open after Close, even when the server answers it after.
 func TestCloseDuringRedial(t *testing.T) {
 	db := keeltest.Memory(t, srvmod.Module)
-	srv, err := server.New(db, server.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		hs.Close()
-	})
-	backend := strings.TrimPrefix(hs.URL, "http://")
+	_, backend := served(t, db)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -108,17 +94,7 @@ func TestCloseDuringRedial(t *testing.T) {
 // leave the cache.
 func TestUnsubscribeWhileDisconnected(t *testing.T) {
 	db := keeltest.Memory(t, srvmod.Module)
-	srv, err := server.New(db, server.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		hs.Close()
-	})
+	_, backend := served(t, db)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +113,7 @@ func TestUnsubscribeWhileDisconnected(t *testing.T) {
 				continue
 			}
 			first <- c
-			b, err := net.Dial("tcp", strings.TrimPrefix(hs.URL, "http://"))
+			b, err := net.Dial("tcp", backend)
 			if err != nil {
 				c.Close()
 				continue

@@ -3,15 +3,11 @@ package client_test
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/keeldb/keel/internal/keeltest"
-	"github.com/keeldb/keel/internal/tcpproxy"
-	"github.com/keeldb/keel/server"
 	"github.com/keeldb/keel/server/client"
 	"github.com/keeldb/keel/server/internal/srvmod"
 	"github.com/keeldb/keel/server/internal/srvmod/remote"
@@ -23,20 +19,7 @@ import (
 // set on the server, while a call made after the reconnection runs.
 func TestQueuedNotSentAfterDrop(t *testing.T) {
 	db := keeltest.Memory(t, srvmod.Module)
-	srv, err := server.New(db, server.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		hs.Close()
-	})
-	px := tcpproxy.New(t, strings.TrimPrefix(hs.URL, "http://"))
+	srv, px := proxied(t, db)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	r, err := remote.Dial(ctx, "ws://"+px.Addr, client.Options{})

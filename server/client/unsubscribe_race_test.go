@@ -19,8 +19,9 @@ import (
 	"github.com/keeldb/keel/server/internal/srvmod/remote"
 )
 
-// proxied serves a server for db behind a tcpproxy.
-func proxied(t *testing.T, db *keel.DB) (*server.Server, *tcpproxy.Proxy) {
+// served serves a server for db until the test ends and returns it with
+// its host:port.
+func served(t *testing.T, db *keel.DB) (*server.Server, string) {
 	t.Helper()
 	srv, err := server.New(db, server.Options{})
 	if err != nil {
@@ -35,7 +36,39 @@ func proxied(t *testing.T, db *keel.DB) (*server.Server, *tcpproxy.Proxy) {
 		}
 		hs.Close()
 	})
-	return srv, tcpproxy.New(t, strings.TrimPrefix(hs.URL, "http://"))
+	return srv, strings.TrimPrefix(hs.URL, "http://")
+}
+
+// proxied serves a server for db behind a tcpproxy.
+func proxied(t *testing.T, db *keel.DB) (*server.Server, *tcpproxy.Proxy) {
+	t.Helper()
+	srv, addr := served(t, db)
+	return srv, tcpproxy.New(t, addr)
+}
+
+// dropAndHold drops r's connection through px and returns once the
+// client, connected again, is about to write its first batch (the first
+// Subscribe of its resubscribe), which waits until free is called;
+// resubscribed receives once each resubscribe is done.
+func dropAndHold(t *testing.T, r *remote.Remote, px *tcpproxy.Proxy) (free func(), resubscribed <-chan struct{}) {
+	t.Helper()
+	var armed atomic.Bool
+	taken, release := make(chan struct{}), make(chan struct{})
+	var released sync.Once
+	free = func() { released.Do(func() { close(release) }) }
+	t.Cleanup(free)
+	client.SetBeforeWrite(r.Conn, func() {
+		if armed.CompareAndSwap(true, false) {
+			close(taken)
+			<-release
+		}
+	})
+	done := make(chan struct{}, 8)
+	client.SetAfterResubscribe(r.Conn, func() { done <- struct{}{} })
+	armed.Store(true)
+	px.Drop()
+	<-taken
+	return free, done
 }
 
 // TestUnsubscribeDuringResubscribe: query sets unsubscribed while the
@@ -66,22 +99,7 @@ func TestUnsubscribeDuringResubscribe(t *testing.T) {
 
 	// After the reconnection, the writer takes the first Subscribe and
 	// waits.
-	var armed atomic.Bool
-	taken, release := make(chan struct{}), make(chan struct{})
-	var released sync.Once
-	free := func() { released.Do(func() { close(release) }) }
-	defer free()
-	client.SetBeforeWrite(r.Conn, func() {
-		if armed.CompareAndSwap(true, false) {
-			close(taken)
-			<-release
-		}
-	})
-	resubscribed := make(chan struct{}, 8)
-	client.SetAfterResubscribe(r.Conn, func() { resubscribed <- struct{}{} })
-	armed.Store(true)
-	px.Drop()
-	<-taken
+	free, resubscribed := dropAndHold(t, r, px)
 
 	// Each Unsubscribe either returns or waits, its message queued.
 	errs := make(chan error, len(subs))
@@ -141,22 +159,7 @@ func TestCacheAfterReconnect(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var armed atomic.Bool
-	taken, release := make(chan struct{}), make(chan struct{})
-	var released sync.Once
-	free := func() { released.Do(func() { close(release) }) }
-	defer free()
-	client.SetBeforeWrite(r.Conn, func() {
-		if armed.CompareAndSwap(true, false) {
-			close(taken)
-			<-release
-		}
-	})
-	resubscribed := make(chan struct{}, 8)
-	client.SetAfterResubscribe(r.Conn, func() { resubscribed <- struct{}{} })
-	armed.Store(true)
-	px.Drop()
-	<-taken
+	free, resubscribed := dropAndHold(t, r, px)
 	// Changes while the client subscribes again: through a new client.
 	other, err := remote.Dial(ctx, "ws://"+px.Addr, client.Options{NoReconnect: true})
 	if err != nil {
