@@ -55,7 +55,10 @@
 //	advance      an explicit value ahead of the sequence, inserted or updated, moves it past that value (MySQL)
 //
 // N is a Go integer literal (decimal, 0x..., with optional sign and
-// underscores). For example:
+// underscores) inside the column type's range; for int and uint, inside
+// their 32-bit range, since the bounds are constants in the generated code
+// and it must compile on 32-bit targets too (use int64 or uint64 for wider
+// bounds). For example:
 //
 //	ID  uint64 `db:"pk,autoinc"`
 //	Seq int16  `db:"autoinc(min=-100,max=-1,increment=-3,nocycle)"`

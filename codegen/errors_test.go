@@ -128,6 +128,16 @@ type T struct {
 type T struct {
 	ID uint8 ` + "`db:\"pk,autoinc(max=300)\"`" + `
 }`, `x.go:5:11: autoinc max=300 on field ID is outside the range of uint8 (0..255); choose a value inside it`},
+	{"autoinc int bound past 32 bits", `
+//keel:table
+type T struct {
+	ID int ` + "`db:\"pk,autoinc(min=-9223372036854775808)\"`" + `
+}`, `x.go:5:9: autoinc min=-9223372036854775808 on field ID is outside the range int has on 32-bit targets (-2147483648..2147483647), where the generated code would not compile; make the field int64 or choose a value inside it`},
+	{"autoinc uint bound past 32 bits", `
+//keel:table
+type T struct {
+	ID uint ` + "`db:\"pk,autoinc(max=4294967296)\"`" + `
+}`, `x.go:5:10: autoinc max=4294967296 on field ID is outside the range uint has on 32-bit targets (0..4294967295), where the generated code would not compile; make the field uint64 or choose a value inside it`},
 	{"autoinc zero increment", `
 //keel:table
 type T struct {

@@ -507,6 +507,17 @@ func (p *modParser) sequence(t *tableModel, c *column, a *autoincOpts, at token.
 			p.errorf(at, "autoinc %s=%s on field %s is outside the range of %s (%s..%s); choose a value inside it", v.name, v.n, c.Field, ct.expr, lo, hi)
 			return
 		}
+		// The bounds are written into keel_gen.go as constants of the
+		// column's type, and an int or uint is 32 bits on some targets:
+		// a bound past that would not compile there.
+		wide := "int64"
+		if ct.kind == kUint {
+			wide = "uint64"
+		}
+		if plo, phi := portableRange(ct); v.n != nil && (v.n.Cmp(plo) < 0 || v.n.Cmp(phi) > 0) {
+			p.errorf(at, "autoinc %s=%s on field %s is outside the range %s has on 32-bit targets (%s..%s), where the generated code would not compile; make the field %s or choose a value inside it", v.name, v.n, c.Field, ct.expr, plo, phi, wide)
+			return
+		}
 	}
 	if a.increment != nil {
 		if !a.increment.IsInt64() || a.increment.Sign() == 0 {
@@ -548,6 +559,17 @@ func intRange(ct *colType) (lo, hi *big.Int) {
 	}
 	hi = new(big.Int).Sub(new(big.Int).Lsh(one, uint(bits-1)), one)
 	return new(big.Int).Neg(new(big.Int).Add(hi, one)), hi
+}
+
+// portableRange is the range of ct on every target Go builds for: for int
+// and uint that of their 32-bit size, for the sized types their own.
+func portableRange(ct *colType) (lo, hi *big.Int) {
+	if ct.bits != 0 {
+		return intRange(ct)
+	}
+	c := *ct
+	c.bits = 32
+	return intRange(&c)
 }
 
 func checkSeq(ct *colType, tbl, name string, s *seqModel) error {
