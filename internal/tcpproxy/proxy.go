@@ -17,9 +17,10 @@ type Proxy struct {
 	Addr string
 	// Held, while set, holds back what the backend sends (the bytes
 	// wait in the proxy) until Drop or until it is cleared.
-	Held  atomic.Bool
-	mu    sync.Mutex
-	conns []net.Conn
+	Held    atomic.Bool
+	mu      sync.Mutex
+	conns   []net.Conn
+	backend string
 }
 
 // New starts a proxy to backend (host:port) on a loopback port; it stops
@@ -31,13 +32,16 @@ func New(t testing.TB, backend string) *Proxy {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	p := &Proxy{Addr: ln.Addr().String()}
+	p := &Proxy{Addr: ln.Addr().String(), backend: backend}
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
+			p.mu.Lock()
+			backend := p.backend
+			p.mu.Unlock()
 			b, err := net.Dial("tcp", backend)
 			if err != nil {
 				c.Close()
@@ -72,6 +76,14 @@ func (p *Proxy) back(c, b net.Conn) {
 			return
 		}
 	}
+}
+
+// Retarget sends the connections made from now on to backend
+// (host:port): a server that restarted elsewhere, as the client sees it.
+func (p *Proxy) Retarget(backend string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.backend = backend
 }
 
 // Drop closes every connection made so far, both sides, and clears Held.

@@ -43,6 +43,9 @@ type Subscription struct {
 	// Unsubscribe went after it (ended), the query set is ended on the
 	// server.
 	applied, dropped, ended bool
+	// err, under cache.mu, is the server's refusal of the query set when
+	// the client subscribed it again after a reconnection.
+	err error
 	// sent, under c.mu, is the generation of the connection its
 	// Subscribe last went to: the one whose server holds it.
 	sent int
@@ -53,6 +56,19 @@ var errSkip = errors.New("keel: client: not sent")
 
 // Queries returns the subscription's queries.
 func (s *Subscription) Queries() []string { return s.queries }
+
+// Err returns the *RemoteError with which the server refused the
+// subscription's queries when the client subscribed them again after a
+// reconnection (a server restarted with a module that no longer has
+// their table, say). Such a refusal ends the subscription, as
+// Unsubscribe does: its rows leave the cache, as one transaction for the
+// callbacks, and it is not subscribed again. Err is nil while the
+// subscription holds.
+func (s *Subscription) Err() error {
+	s.c.cache.mu.Lock()
+	defer s.c.cache.mu.Unlock()
+	return s.err
+}
 
 // Subscribe subscribes to queries (SELECT * FROM t [JOIN ...] [WHERE
 // ...]) and returns once their rows are in the cache. The server keeps
@@ -277,6 +293,9 @@ func (c *Conn) resubscribe() {
 		if err != nil && !errors.Is(err, errSkip) {
 			c.log.Error("keel: client: subscribing again", "queries", s.queries, "err", err)
 		}
+		if re := (*RemoteError)(nil); errors.As(err, &re) {
+			c.refused(s, err)
+		}
 		cancel()
 	}
 	c.mu.Lock()
@@ -284,6 +303,29 @@ func (c *Conn) resubscribe() {
 	c.mu.Unlock()
 	if hook != nil {
 		hook()
+	}
+}
+
+// refused ends query set s, which the server refused to subscribe again
+// after a reconnection: it is no longer subscribed again, its rows leave
+// the cache, and Err reports err. An Unsubscribe that ended it first
+// stands.
+func (c *Conn) refused(s *Subscription, err error) {
+	c.mu.Lock()
+	if c.sets[s.id] == s {
+		delete(c.sets, s.id)
+	}
+	c.mu.Unlock()
+	c.cache.mu.Lock()
+	if s.ended {
+		c.cache.mu.Unlock()
+		return
+	}
+	s.dropped, s.ended, s.err = true, true, err
+	fire := c.cache.applyNets(s.leave())
+	c.cache.mu.Unlock()
+	for _, f := range fire {
+		f()
 	}
 }
 

@@ -35,5 +35,8 @@
 // connection or the next), and the client dials again with its
 // token, so it keeps its identity, and subscribes its query sets again;
 // the rows of each new SubscribeApplied replace those of the old one, the
-// differences reaching the callbacks as one transaction. Close ends it.
+// differences reaching the callbacks as one transaction. A query set the
+// server refuses then (a server restarted with a module that no longer
+// has its table, say) ends: its rows leave the cache and its
+// Subscription's Err tells why. Close ends it.
 package client

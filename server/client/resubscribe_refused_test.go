@@ -1,0 +1,108 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/keeldb/keel"
+	"github.com/keeldb/keel/internal/keeltest"
+	"github.com/keeldb/keel/internal/schedmod"
+	"github.com/keeldb/keel/internal/tcpproxy"
+	"github.com/keeldb/keel/server"
+	"github.com/keeldb/keel/server/client"
+	"github.com/keeldb/keel/server/internal/srvmod"
+	"github.com/keeldb/keel/server/internal/srvmod/remote"
+)
+
+// servedWith serves a server for db with opts until the test ends and
+// returns its host:port.
+func servedWith(t *testing.T, db *keel.DB, opts server.Options) string {
+	t.Helper()
+	srv, err := server.New(db, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		hs.Close()
+	})
+	return strings.TrimPrefix(hs.URL, "http://")
+}
+
+// TestResubscribeRefused: a query set that the server refuses when the
+// client subscribes it again after a reconnection (here the server came
+// back with a module that has no such table) ends: its rows leave the
+// cache, through the callbacks, its Err is the server's refusal, it is
+// not subscribed again at the next reconnection, and Unsubscribe of it
+// succeeds.
+func TestResubscribeRefused(t *testing.T) {
+	opts := server.Options{TokenKey: []byte(strings.Repeat("k", 32)), Issuer: "keel:test"}
+	first := servedWith(t, keeltest.Memory(t, srvmod.Module), opts)
+	second := servedWith(t, keeltest.Memory(t, schedmod.Module), opts)
+	px := tcpproxy.New(t, first)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r, err := remote.Dial(ctx, "ws://"+px.Addr, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for i := range 2 {
+		if err := r.AddTeam(ctx, uint32(i+1), string(rune('a'+i)), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sub, err := r.DB.Team.Subscribe(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(slices.Collect(r.DB.Team.All())); n != 2 {
+		t.Fatalf("%d teams cached before the drop, want 2", n)
+	}
+	var deleted atomic.Int32
+	r.DB.Team.OnDelete(func(srvmod.Team) { deleted.Add(1) })
+	resubscribed := make(chan struct{}, 8)
+	client.SetAfterResubscribe(r.Conn, func() { resubscribed <- struct{}{} })
+
+	px.Retarget(second)
+	px.Drop()
+	select {
+	case <-resubscribed:
+	case <-ctx.Done():
+		t.Fatal("the query set was never subscribed again")
+	}
+	var re *client.RemoteError
+	if err := sub.Err(); !errors.As(err, &re) {
+		t.Fatalf("Err() = %v, want the server's *RemoteError", err)
+	}
+	if n := len(slices.Collect(r.DB.Team.All())); n != 0 {
+		t.Errorf("%d teams still cached after the server refused their query set", n)
+	}
+	if n := deleted.Load(); n != 2 {
+		t.Errorf("OnDelete ran %d times, want 2", n)
+	}
+
+	// The next reconnection does not send it again: the resubscribe has
+	// nothing to refuse, and Err stays.
+	px.Drop()
+	select {
+	case <-resubscribed:
+	case <-ctx.Done():
+		t.Fatal("no resubscribe after the second drop")
+	}
+	if errors.As(sub.Err(), &re); re == nil {
+		t.Errorf("Err() = nil after a second reconnection")
+	}
+	if err := sub.Unsubscribe(ctx); err != nil {
+		t.Errorf("Unsubscribe of the refused query set: %v", err)
+	}
+}
