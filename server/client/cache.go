@@ -80,7 +80,11 @@ func (c *Conn) Subscribe(ctx context.Context, queries ...string) (*Subscription,
 	c.nextSet++
 	s := &Subscription{c: c, id: c.nextSet, queries: queries}
 	c.sets[s.id] = s
+	hook := c.afterAdd
 	c.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
 	if err := c.subscribe(ctx, s, func() error {
 		s.sent = c.gen
 		return nil
@@ -282,9 +286,10 @@ func (c *Conn) resubscribe() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		// Not a query set unsubscribed since, nor one already sent on
 		// this connection (by Subscribe, or by the resubscription of a
-		// later reconnection).
+		// later reconnection), nor one whose Subscribe has not sent it
+		// yet: that Subscribe sends it on this connection or fails.
 		err := c.subscribe(ctx, s, func() error {
-			if c.sets[s.id] != s || s.sent == c.gen {
+			if c.sets[s.id] != s || s.sent == c.gen || s.sent == 0 {
 				return errSkip
 			}
 			s.sent = c.gen

@@ -73,6 +73,7 @@ type Conn struct {
 
 	beforeWrite      func() // set by tests (export_test.go): runs before each batch is written
 	afterResubscribe func() // set by tests (export_test.go): runs after each resubscribe
+	afterAdd         func() // set by tests (export_test.go): runs once Subscribe has added its query set
 
 	cache  cache
 	onTx   []func(Tx)

@@ -29,3 +29,11 @@ func SetAfterResubscribe(c *Conn, f func()) {
 	c.afterResubscribe = f
 	c.mu.Unlock()
 }
+
+// SetAfterAdd makes c's Subscribe run f once it has added its query set,
+// before it sends the set's Subscribe.
+func SetAfterAdd(c *Conn, f func()) {
+	c.mu.Lock()
+	c.afterAdd = f
+	c.mu.Unlock()
+}

@@ -106,3 +106,47 @@ func TestResubscribeRefused(t *testing.T) {
 		t.Errorf("Unsubscribe of the refused query set: %v", err)
 	}
 }
+
+// TestSubscribeDuringResubscribe: a Subscribe whose query set was added
+// just before a reconnection's resubscribe took the list of sets, and
+// that sends it only after, succeeds: the resubscribe leaves a set its
+// own Subscribe has not sent yet to that Subscribe, instead of sending it
+// first (and the server then refusing the second Subscribe of one set).
+func TestSubscribeDuringResubscribe(t *testing.T) {
+	db := keeltest.Memory(t, srvmod.Module)
+	_, px := proxied(t, db)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r, err := remote.Dial(ctx, "ws://"+px.Addr, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.AddTeam(ctx, 1, "a", 1); err != nil {
+		t.Fatal(err)
+	}
+	resubscribed := make(chan struct{}, 8)
+	client.SetAfterResubscribe(r.Conn, func() { resubscribed <- struct{}{} })
+	var once atomic.Bool
+	client.SetAfterAdd(r.Conn, func() {
+		if !once.CompareAndSwap(false, true) {
+			return
+		}
+		px.Drop()
+		select {
+		case <-resubscribed:
+		case <-ctx.Done():
+			t.Error("no resubscribe after the drop")
+		}
+	})
+	sub, err := r.DB.Team.Subscribe(ctx, "")
+	if err != nil {
+		t.Fatalf("Subscribe across a resubscribe: %v", err)
+	}
+	if n := len(slices.Collect(r.DB.Team.All())); n != 1 {
+		t.Errorf("%d teams cached, want 1", n)
+	}
+	if err := sub.Unsubscribe(ctx); err != nil {
+		t.Errorf("Unsubscribe: %v", err)
+	}
+}
