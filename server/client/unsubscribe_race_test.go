@@ -23,7 +23,13 @@ import (
 // its host:port.
 func served(t *testing.T, db *keel.DB) (*server.Server, string) {
 	t.Helper()
-	srv, err := server.New(db, server.Options{})
+	return servedWith(t, db, server.Options{})
+}
+
+// servedWith is served with the server's options.
+func servedWith(t *testing.T, db *keel.DB, opts server.Options) (*server.Server, string) {
+	t.Helper()
+	srv, err := server.New(db, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
