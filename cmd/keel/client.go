@@ -78,6 +78,12 @@ func (cf *clientFlags) parse(w io.Writer, usage, text string, args []string, n i
 	if cf.fs.NArg() != n {
 		return nil, usageError{"usage: " + usage}
 	}
+	if *cf.timeout <= 0 {
+		return nil, usageError{fmt.Sprintf("%s: -timeout %v: want a positive duration; see %s -h", cf.fs.Name(), *cf.timeout, cf.fs.Name())}
+	}
+	if cf.updates != nil && *cf.updates < 0 {
+		return nil, usageError{fmt.Sprintf("%s: -n %d: want 0 (run until interrupted) or more; see %s -h", cf.fs.Name(), *cf.updates, cf.fs.Name())}
+	}
 	return cf.fs.Args(), nil
 }
 
@@ -125,7 +131,7 @@ func (c *jsonConn) next(ctx context.Context) (jsonMsg, error) {
 	for len(c.queue) == 0 {
 		_, b, err := c.ws.Read(ctx)
 		if err != nil {
-			return jsonMsg{}, kerr.Errorf("keel: %w", err)
+			return jsonMsg{}, readError(err)
 		}
 		var frame []map[string]map[string]json.RawMessage
 		if err := json.Unmarshal(b, &frame); err != nil {
@@ -140,6 +146,29 @@ func (c *jsonConn) next(ctx context.Context) (jsonMsg, error) {
 	m := c.queue[0]
 	c.queue = c.queue[1:]
 	return m, nil
+}
+
+// closedError is a read's error when the server closed the connection:
+// its status and its reason (a message that has its own "keel: ", as
+// 4001 invalid token's), said once.
+type closedError struct {
+	msg string
+	err error
+}
+
+func (e *closedError) Error() string { return e.msg }
+func (e *closedError) Unwrap() error { return e.err }
+
+func readError(err error) error {
+	var ce websocket.CloseError
+	if !errors.As(err, &ce) {
+		return kerr.Errorf("keel: %w", err)
+	}
+	msg := fmt.Sprintf("keel: the server closed the connection with status %d", int(ce.Code))
+	if ce.Reason != "" {
+		msg += ": " + strings.TrimPrefix(ce.Reason, "keel: ")
+	}
+	return &closedError{msg, err}
 }
 
 // expect returns the next message other than TransactionUpdate, which
@@ -218,7 +247,7 @@ func sqlCmd(w io.Writer, args []string) error {
 		return err
 	}
 	var cols []struct{ Name, Kind string }
-	var rows []map[string]json.RawMessage
+	var rows []json.RawMessage
 	json.Unmarshal(m.body["columns"], &cols)
 	json.Unmarshal(m.body["rows"], &rows)
 	names := make([]string, len(cols))
@@ -227,11 +256,42 @@ func sqlCmd(w io.Writer, args []string) error {
 	}
 	cells := make([][]string, len(rows))
 	for i, r := range rows {
-		for _, n := range names {
-			cells[i] = append(cells[i], string(r[n]))
+		vals, err := rowValues(r, names)
+		if err != nil {
+			return err
 		}
+		cells[i] = vals
 	}
 	return printRows(w, names, cells, *cf.json)
+}
+
+// rowValues returns the values of a JSON row, an object by column name
+// whose keys the server writes in column order: by position, since the
+// columns of a result may share a name (SELECT a.id, b.id of a join).
+func rowValues(row json.RawMessage, names []string) ([]string, error) {
+	bad := func() error {
+		return fmt.Errorf("keel: the server sent a row that is not an object of the result's columns %q: %s", names, row)
+	}
+	d := json.NewDecoder(bytes.NewReader(row))
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return nil, bad()
+	}
+	var vals []string
+	for d.More() {
+		k, err := d.Token()
+		if err != nil {
+			return nil, bad()
+		}
+		var v json.RawMessage
+		if err := d.Decode(&v); err != nil || len(vals) >= len(names) || k != names[len(vals)] {
+			return nil, bad()
+		}
+		vals = append(vals, string(v))
+	}
+	if len(vals) != len(names) {
+		return nil, bad()
+	}
+	return vals, nil
 }
 
 // printRows prints rows of JSON values under their column names: a table,

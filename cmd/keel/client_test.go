@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"net/http/httptest"
 	"strings"
@@ -140,5 +141,106 @@ func TestClientToken(t *testing.T) {
 	send("anonymous")
 	if got := sender("anonymous"); strings.Contains(got, ids[0]) || strings.Contains(got, ids[1]) || !strings.Contains(got, "sender") {
 		t.Errorf("a call without a token ran as %q, want a new identity", got)
+	}
+}
+
+// TestSQLSameColumnName: keel sql on a server prints each column of a
+// result whose columns share a name (a self-join's two ids) with its own
+// value, in the table and in -json, as keel sql on the directory does.
+func TestSQLSameColumnName(t *testing.T) {
+	dir := t.TempDir()
+	db, err := keel.Open(dir, chat.Module, keel.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(db, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	url := "ws" + strings.TrimPrefix(hs.URL, "http")
+	c, err := client.Dial(t.Context(), url, client.Options{NoReconnect: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := c.Token()
+	c.Close()
+	for _, text := range []string{"one", "two"} { // from one sender
+		if out, code := runCmd("call", "-token", tok, url, "SendMessage", `{"text":"`+text+`"}`); code != 0 {
+			t.Fatalf("keel call: %d %q", code, out)
+		}
+	}
+	const q = "SELECT a.id, b.id FROM message a JOIN message b ON a.sender = b.sender WHERE a.id = 1 AND b.id = 2"
+	for _, target := range []string{url, dir} {
+		if target == dir {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			srv.Shutdown(ctx)
+			cancel()
+			hs.Close()
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, code := runCmd("sql", target, q)
+		if code != 0 || !strings.Contains(out, "1   2") {
+			t.Errorf("keel sql %s: %d %q, want the row 1 2", target, code, out)
+		}
+		out, code = runCmd("sql", "-json", target, q)
+		if code != 0 || out != `{"id":1,"id":2}`+"\n" {
+			t.Errorf("keel sql -json %s: %d %q", target, code, out)
+		}
+	}
+}
+
+// TestClientFlagBounds: a -timeout that is not positive (which would
+// fail every wait at once, as if the server did not answer) and a
+// negative -n (which would end subscribe before any update) are usage
+// errors: exit status 2, one message on stderr.
+func TestClientFlagBounds(t *testing.T) {
+	const url = "ws://127.0.0.1:1/"
+	for _, args := range [][]string{
+		{"call", "-timeout", "0", url, "R", "{}"},
+		{"sql", "-timeout", "-1s", url, "SELECT * FROM t"},
+		{"subscribe", "-timeout", "0s", url, "SELECT * FROM t"},
+		{"subscribe", "-n", "-1", url, "SELECT * FROM t"},
+		{"cluster", "status", "-timeout", "0", "127.0.0.1:1"},
+	} {
+		var out, errs bytes.Buffer
+		code := run(&out, &errs, args)
+		if msg := errs.String(); code != 2 || out.Len() > 0 || !strings.HasPrefix(msg, "keel: ") || strings.Count(msg, "keel:") != 1 {
+			t.Errorf("%v: exit status %d, stdout %q, stderr %q; want 2 and a usage message", args, code, out.String(), msg)
+		}
+	}
+}
+
+// TestClientRefusedToken: a token the server refuses (close status 4001)
+// fails the command with exit status 1 and one message that says the
+// status and the server's reason, with one "keel:" prefix.
+func TestClientRefusedToken(t *testing.T) {
+	db, err := keel.OpenMemory(chat.Module, keel.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	srv, err := server.New(db, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	defer srv.Shutdown(context.Background())
+	url := "ws" + strings.TrimPrefix(hs.URL, "http")
+	for _, args := range [][]string{
+		{"call", "-token", "not-a-token", url, "SendMessage", `{"text":"x"}`},
+		{"sql", "-token", "not-a-token", url, "SELECT * FROM message"},
+		{"subscribe", "-token", "not-a-token", url, "SELECT * FROM message"},
+	} {
+		var out, errs bytes.Buffer
+		code := run(&out, &errs, args)
+		msg := errs.String()
+		if code != 1 || out.Len() > 0 || !strings.HasPrefix(msg, "keel: ") || strings.Count(msg, "keel:") != 1 ||
+			!strings.Contains(msg, "4001") || !strings.Contains(msg, "invalid token") {
+			t.Errorf("%v: exit status %d, stdout %q, stderr %q", args[0], code, out.String(), msg)
+		}
 	}
 }

@@ -57,6 +57,9 @@ func clusterCmd(w io.Writer, args []string) error {
 	if fs.NArg() == 0 {
 		return usageError{"usage: " + usage}
 	}
+	if *timeout <= 0 {
+		return usageError{fmt.Sprintf("keel cluster status: -timeout %v: want a positive duration; see keel cluster status -h", *timeout)}
+	}
 	return clusterStatus(w, fs.Args(), *asJSON, *timeout)
 }
 
