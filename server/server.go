@@ -222,8 +222,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e := enc{json: ws.Subprotocol() != ProtocolBinary}
 
 	token := r.URL.Query().Get("token")
-	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-		token = strings.TrimPrefix(h, "Bearer ")
+	// The scheme's name is matched without regard to case (RFC 9110,
+	// 11.1): "bearer" too is a Bearer token, not a request for a new
+	// identity.
+	if h := r.Header.Get("Authorization"); len(h) > len("Bearer ") && strings.EqualFold(h[:len("Bearer ")], "Bearer ") {
+		token = strings.TrimSpace(h[len("Bearer "):])
 	}
 	var id reducer.Identity
 	if token == "" {
