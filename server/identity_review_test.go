@@ -1,12 +1,12 @@
 package server_test
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"context"
 	"errors"
 	"net/http"
 	"strings"
