@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+
+	"github.com/hanwen/go-fuse/v2/fs"
 )
 
 // PowerCut is Cut without tearing.
@@ -27,15 +29,21 @@ func (f *FS) Cut(opts CutOptions) (*Torn, error) {
 		return nil, fmt.Errorf("keel: lazyfs: tear at %d bytes: want %d, %d or %d", opts.Tear, NoTear, TearSector, TearPage)
 	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	var torn *Torn
 	var err error
 	if opts.Tear != NoTear {
 		torn, err = f.tear(int64(opts.Tear), opts.Seed)
 	}
-	f.reset()
+	cached := f.reset()
 	if rerr := os.RemoveAll(f.stagingDir()); rerr != nil && err == nil {
 		err = fmt.Errorf("keel: lazyfs: %w", rerr)
+	}
+	f.mu.Unlock()
+	// The kernel's page cache still holds what was read and written before the cut: without this, a handle
+	// or a mapping made before it would read the lost content from there, never asking lazyfs. Outside the
+	// lock: the kernel waits for the reads in progress on those pages, which lazyfs answers under it.
+	for _, kn := range cached {
+		kn.NotifyContent(0, 0) // fails only for an inode the kernel has forgotten, which it caches nothing of
 	}
 	return torn, err
 }
@@ -75,10 +83,15 @@ func (f *FS) tear(b int64, seed uint64) (*Torn, error) {
 	return torn, nil
 }
 
-// reset makes every inode its durable self, and forgets those that have no durable name.
-func (f *FS) reset() {
+// reset makes every inode its durable self, and forgets those that have no durable name. It returns the
+// FUSE inodes of the regular files whose pages the kernel may cache, to be invalidated.
+func (f *FS) reset() (cached []*fs.Inode) {
 	for _, id := range slices.Sorted(maps.Keys(f.inodes)) {
 		in := f.inodes[id]
+		if in.kernel != nil {
+			cached = append(cached, in.kernel)
+			in.kernel = nil
+		}
 		if _, ok := f.durablePath(in); !ok {
 			continue
 		}
@@ -104,4 +117,5 @@ func (f *FS) reset() {
 		delete(f.inodes, id)
 	}
 	f.epoch++
+	return cached
 }

@@ -45,8 +45,9 @@
 //
 // Cut (or PowerCut) throws away everything not durable: pending data, pending sizes, pending directory
 // entries, and the inodes that have no durable name. It can be called while mounted; the mount then shows
-// the durable state, and the file handles opened before the cut fail with EIO. The usual harness kills
-// the processes using the mount, cuts, unmounts and mounts the same backing directory again:
+// the durable state, and the file handles opened before the cut fail with EIO, reads included: the cut
+// drops the pages the kernel cached of the files. The usual harness kills the processes using the mount,
+// cuts, unmounts and mounts the same backing directory again:
 //
 //	lazyfs.Require(t)
 //	backing, mnt := t.TempDir(), t.TempDir()
@@ -79,8 +80,9 @@
 //     across directories (above).
 //   - Metadata is not modelled: mode, owner and times live in memory, never become durable by fsync, and
 //     a file gets its mode in the backing directory when its durable copy is created. Extended attributes,
-//     hard links, device nodes, FIFOs and O_TMPFILE are not supported (EOPNOTSUPP or ENOSYS); backing
-//     entries of other types than files, directories and symlinks are not shown.
+//     hard links, fallocate, device nodes, FIFOs and O_TMPFILE are not supported (EOPNOTSUPP or ENOSYS):
+//     a program that preallocates must write the zeros itself. Backing entries of other types than files,
+//     directories and symlinks are not shown.
 //   - flock and POSIX locks are not sent to lazyfs: the kernel keeps them locally, which is exact for
 //     processes on this machine.
 //   - Everything is held under one lock, and the whole tree is read at Mount: meant for test databases of

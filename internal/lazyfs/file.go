@@ -67,6 +67,7 @@ func (n *node) Read(ctx context.Context, f fs.FileHandle, dest []byte, off int64
 	if errno := fsys.check(n.in, f); errno != 0 {
 		return nil, errno
 	}
+	n.in.kernel = n.EmbeddedInode()
 	k, err := n.in.data.readAt(dest, off)
 	if err != nil {
 		return nil, fsys.ioError("read", n.in, err)
@@ -81,6 +82,7 @@ func (n *node) Write(ctx context.Context, f fs.FileHandle, data []byte, off int6
 	if errno := fsys.check(n.in, f); errno != 0 {
 		return 0, errno
 	}
+	n.in.kernel = n.EmbeddedInode()
 	if err := n.in.data.write(data, off); err != nil {
 		return 0, fsys.ioError("write", n.in, err)
 	}

@@ -7,6 +7,8 @@ import (
 	"path"
 	"syscall"
 	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
 )
 
 // An inode is a file, directory or symlink of the mount. It has at most one pending name, where the mount
@@ -29,6 +31,7 @@ type inode struct {
 	durable  map[string]*inode // a directory's entries as the backing directory has them
 	data     *fileData         // a regular file's content
 	target   string            // a symlink's target
+	kernel   *fs.Inode         // the FUSE inode the kernel read or wrote a regular file through, whose pages it may cache
 }
 
 func (in *inode) isDir() bool  { return in.mode&syscall.S_IFMT == syscall.S_IFDIR }

@@ -290,11 +290,18 @@ func tree(dir string) (string, error) {
 	return b.String(), err
 }
 
-// TestUnsupported checks that hard links fail cleanly rather than half work.
+// TestUnsupported checks that hard links and fallocate fail cleanly rather than half work.
 func TestUnsupported(t *testing.T) {
 	h := mountTest(t)
 	h.write("f", []byte("x"), false)
 	if err := os.Link(h.path("f"), h.path("g")); !errors.Is(err, syscall.EOPNOTSUPP) {
 		t.Errorf("link: %v, want EOPNOTSUPP", err)
+	}
+	f := h.open("f", os.O_RDWR)
+	if err := syscall.Fallocate(int(f.Fd()), 0, 0, 8192); !errors.Is(err, syscall.EOPNOTSUPP) {
+		t.Errorf("fallocate: %v, want EOPNOTSUPP", err)
+	}
+	if st, err := f.Stat(); err != nil || st.Size() != 1 {
+		t.Errorf("size after the failed fallocate: %v, %v; want 1", st, err)
 	}
 }
