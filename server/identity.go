@@ -15,8 +15,9 @@ import (
 
 // Issuer is an external identity provider (an OIDC issuer) whose tokens
 // the server accepts: a token whose iss claim is Name and whose
-// signature one of Keys verifies (RS256/384/512 for *rsa.PublicKey,
-// ES256/384/512 for *ecdsa.PublicKey, EdDSA for ed25519.PublicKey). The
+// signature one of Keys verifies (RS256/384/512 and PS256/384/512 for
+// *rsa.PublicKey, ES256/384/512 for *ecdsa.PublicKey, EdDSA for
+// ed25519.PublicKey; server.New refuses a key of any other type). The
 // token's sub claim, with Name, makes the identity; exp and nbf are
 // checked when present; Audience, when set, must be in aud.
 type Issuer struct {

@@ -15,7 +15,9 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/keeldb/keel/internal/keeltest"
 	"github.com/keeldb/keel/server"
+	"github.com/keeldb/keel/server/internal/srvmod"
 )
 
 // TestIssuerTokenIssuedAtAhead: a token of an external issuer whose iat
@@ -117,6 +119,31 @@ func TestBearerSchemeAnyCase(t *testing.T) {
 		}
 		if got := m.str("identity"); got != id {
 			t.Errorf("Authorization %q: identity %s, want the token's %s", h[:7], got, id)
+		}
+	}
+}
+
+// TestIssuerRefused: New refuses an Issuer it could never verify a token
+// of, or whose identities could collide, with ErrOptions naming it: no
+// name, this server's own name, no keys, a key that is no public key of
+// a JWT algorithm (a secret, a private key), or a NUL in its name.
+func TestIssuerRefused(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := keeltest.Memory(t, srvmod.Module)
+	for name, is := range map[string]server.Issuer{
+		"no name":         {Keys: []crypto.PublicKey{&key.PublicKey}},
+		"this server's":   {Name: "keel:srvmod", Keys: []crypto.PublicKey{&key.PublicKey}},
+		"no keys":         {Name: "https://idp.test"},
+		"a secret":        {Name: "https://idp.test", Keys: []crypto.PublicKey{[]byte(strings.Repeat("k", 32))}},
+		"a private key":   {Name: "https://idp.test", Keys: []crypto.PublicKey{&key.PublicKey, key}},
+		"a NUL in a name": {Name: "https://idp.test\x00x", Keys: []crypto.PublicKey{&key.PublicKey}},
+	} {
+		_, err := server.New(db, server.Options{Issuers: []server.Issuer{is}})
+		if !errors.Is(err, server.ErrOptions) || !strings.Contains(err.Error(), "issuer") || strings.Count(err.Error(), "keel: ") != 1 {
+			t.Errorf("%s: New: %v, want ErrOptions naming the issuer", name, err)
 		}
 	}
 }

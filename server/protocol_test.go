@@ -428,7 +428,7 @@ func TestOptionsRefused(t *testing.T) {
 		"MaxQueueBytes":   {MaxQueueBytes: -1},
 	} {
 		_, err := server.New(db, o)
-		if !errors.Is(err, server.ErrOptions) || !strings.Contains(err.Error(), "Options."+strings.TrimSpace(field)+" ") {
+		if !errors.Is(err, server.ErrOptions) || !strings.Contains(err.Error(), "Options."+strings.TrimSpace(field)+" ") || strings.Count(err.Error(), "keel: ") != 1 {
 			t.Errorf("New with a bad %s: %v", field, err)
 		}
 	}

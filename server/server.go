@@ -2,9 +2,11 @@ package server
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/keeldb/keel"
+	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/runtime"
 )
@@ -113,24 +116,26 @@ func (s *Server) observe() error {
 }
 
 // ErrOptions matches New's error for an Options field that holds a
-// value it cannot mean: a negative bound or duration, a short TokenKey.
+// value it cannot mean: a negative bound or duration, a short TokenKey,
+// an Issuer without a name of its own or keys, or with a key of a type
+// no JWT algorithm verifies with.
 var ErrOptions = errors.New("keel: server: invalid options")
 
 // check returns an error matching ErrOptions for a field that no value
 // of its kind may hold.
 func (o Options) check() error {
 	if o.TokenKey != nil && len(o.TokenKey) < 32 {
-		return fmt.Errorf("keel: server: Options.TokenKey has %d bytes, fewer than the 32 HS256 needs: %w", len(o.TokenKey), ErrOptions)
+		return kerr.Errorf("keel: server: Options.TokenKey has %d bytes, fewer than the 32 HS256 needs: %w", len(o.TokenKey), ErrOptions)
 	}
 	if o.TokenTTL < 0 {
-		return fmt.Errorf("keel: server: Options.TokenTTL is %v, negative; 0 issues tokens that do not expire: %w", o.TokenTTL, ErrOptions)
+		return kerr.Errorf("keel: server: Options.TokenTTL is %v, negative; 0 issues tokens that do not expire: %w", o.TokenTTL, ErrOptions)
 	}
 	for _, f := range []struct {
 		name string
 		v    int64
 	}{{"MaxMessageBytes", o.MaxMessageBytes}, {"MaxInFlight", int64(o.MaxInFlight)}, {"MaxQueueBytes", int64(o.MaxQueueBytes)}} {
 		if f.v < 0 {
-			return fmt.Errorf("keel: server: Options.%s is %d, negative; 0 means its default: %w", f.name, f.v, ErrOptions)
+			return kerr.Errorf("keel: server: Options.%s is %d, negative; 0 means its default: %w", f.name, f.v, ErrOptions)
 		}
 	}
 	return nil
@@ -179,7 +184,18 @@ func New(db *keel.DB, opts Options) (*Server, error) {
 	t := &tokens{issuer: opts.Issuer, key: key, ttl: opts.TokenTTL, clock: opts.Clock, issuers: map[string]Issuer{}}
 	for _, is := range opts.Issuers {
 		if is.Name == "" || is.Name == opts.Issuer || len(is.Keys) == 0 {
-			return nil, fmt.Errorf("keel: server: issuer %q needs a name of its own and at least one key", is.Name)
+			return nil, kerr.Errorf("keel: server: issuer %q needs a name of its own and at least one key: %w", is.Name, ErrOptions)
+		}
+		if strings.IndexByte(is.Name, 0) >= 0 {
+			// IdentityOf separates the issuer from the subject with a NUL.
+			return nil, kerr.Errorf("keel: server: issuer %q: a name must not hold a NUL byte: %w", is.Name, ErrOptions)
+		}
+		for i, k := range is.Keys {
+			switch k.(type) {
+			case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
+			default:
+				return nil, kerr.Errorf("keel: server: issuer %q: key %d is a %T; want an *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey: %w", is.Name, i, k, ErrOptions)
+			}
 		}
 		t.issuers[is.Name] = is
 	}
