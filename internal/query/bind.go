@@ -230,7 +230,14 @@ func (b *binder) literal(l *literal, c col) (codec.Value, error) {
 			if l.neg {
 				f = -f
 			}
-			v, err = codec.FloatOf(k, f)
+			if v, err = codec.FloatOf(k, f); err == nil {
+				// Rounded to the float, the literal would equal rows it
+				// does not: 16777217 for a float32 column is 16777216.
+				// Negation is exact, so the magnitude tells.
+				if a, _ := codec.FloatOf(k, float64(l.mag)); compareNum(a, codec.Uint64Value(l.mag)) != 0 {
+					return v, b.errorf(l.pos, "integer %s has no exact %v value for column %s: write a float literal", l, k, c.name)
+				}
+			}
 		default:
 			return v, mismatch("integer")
 		}

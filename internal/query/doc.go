@@ -44,8 +44,9 @@
 // one table (only ON compares the tables of a join). A literal must suit
 // its column: integers for integer columns, within the column's range
 // (300 for a uint8 column is an error, as is -1 for any unsigned one);
-// integers or floats for float columns (a float literal out of float32's
-// range is an error); strings for string columns and, in RFC 3339, for
+// integers or floats for float columns (an integer the column's kind does
+// not hold exactly, as 16777217 for float32, is an error, as is a float
+// literal out of float32's range); strings for string columns and, in RFC 3339, for
 // time columns; X'..' for bytes; TRUE and FALSE for bool. Two columns
 // compare when they have one kind or are both numbers (compared exactly by
 // value, int64 with uint64 and with float64 alike). List columns do not
@@ -149,9 +150,10 @@
 //
 // # Limits
 //
-// One join, of two tables, on one equality. No NULL, IN, LIKE, BETWEEN,
-// arithmetic, functions other than COUNT(*), ORDER BY, GROUP BY, OFFSET,
-// subqueries or :name parameters. Delta does not maintain COUNT(*) or
+// One join, of two tables, on one equality. NOT and parentheses nest at
+// most 1000 deep. No NULL, IN, LIKE, BETWEEN, arithmetic, functions other
+// than COUNT(*), ORDER BY, GROUP BY, OFFSET, subqueries or :name
+// parameters. Delta does not maintain COUNT(*) or
 // LIMIT (Query.Incremental). Rows come in the order the plan reads them.
 // The planner knows no statistics: it picks indexes by their shape, not by
 // the data.

@@ -171,15 +171,28 @@ func nnf(p *pred, neg bool) *pred {
 		k = pAnd + pOr - k
 	}
 	out := &pred{kind: k}
-	for _, x := range p.xs {
-		y := nnf(x, neg)
-		if y.kind == k {
-			out.xs = append(out.xs, y.xs...)
-		} else {
-			out.xs = append(out.xs, y)
-		}
-	}
+	out.xs = nnfTerms(out.xs, p, neg, k)
 	return out
+}
+
+// nnfTerms appends to xs the terms of p (negated when neg) under an AND
+// or OR of kind k: the terms of a nested AND or OR that becomes k are
+// appended in place, so that a chain of n terms flattens in time linear
+// in n.
+func nnfTerms(xs []*pred, p *pred, neg bool, k predKind) []*pred {
+	for p.kind == pNot {
+		p, neg = p.xs[0], !neg
+	}
+	if p.kind == pCmp {
+		return append(xs, nnf(p, neg))
+	}
+	if pk := p.kind; neg && pAnd+pOr-pk != k || !neg && pk != k {
+		return append(xs, nnf(p, neg))
+	}
+	for _, x := range p.xs {
+		xs = nnfTerms(xs, x, neg, k)
+	}
+	return xs
 }
 
 // conjuncts returns the terms of an AND, or p alone.

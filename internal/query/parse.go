@@ -9,10 +9,16 @@ import (
 // parser is a recursive-descent parser over the tokens of one query; the
 // grammar is in doc.go.
 type parser struct {
-	text string
-	toks []token
-	i    int
+	text  string
+	toks  []token
+	i     int
+	depth int // of the NOTs and parentheses around the next token
 }
+
+// maxDepth is how deeply NOTs and parentheses may nest: each level takes
+// stack frames in parsing, binding and printing, and a hostile query
+// nested a million deep would overflow the stack.
+const maxDepth = 1000
 
 func parse(text string) (*stmt, error) {
 	toks, err := lex(text)
@@ -285,6 +291,13 @@ func (p *parser) and() (expr, error) {
 
 // not = NOT not | '(' or ')' | operand op operand
 func (p *parser) not() (expr, error) {
+	if p.isKeyword("NOT") || p.isPunct("(") {
+		if p.depth == maxDepth {
+			return nil, p.errorf(p.peek(), "syntax error: NOT and parentheses nest more than %d deep", maxDepth)
+		}
+		p.depth++
+		defer func() { p.depth-- }()
+	}
 	if p.isKeyword("NOT") {
 		t := p.next()
 		x, err := p.not()

@@ -41,7 +41,11 @@ func randUser(rng *rand.Rand) []codec.Value {
 	for range rng.IntN(3) {
 		tags = append(tags, choose(rng, rNames))
 	}
-	return userRow(rng.Uint64N(10), choose(rng, rNames), choose(rng, rAges), int32(rng.IntN(6)-1),
+	id := rng.Uint64N(10)
+	if rng.IntN(20) == 0 { // above int64, for comparisons with the signed and float columns
+		id = choose(rng, []uint64{1 << 63, 1<<63 + 1, math.MaxUint64})
+	}
+	return userRow(id, choose(rng, rNames), choose(rng, rAges), int32(rng.IntN(6)-1),
 		choose(rng, rFloats), rng.IntN(2) == 0, tags...)
 }
 
@@ -52,7 +56,8 @@ func randTeam(rng *rand.Rand) []codec.Value {
 
 // randTx makes and applies to db the changes of one transaction: inserts,
 // deletes and updates (some that change nothing), and now and then a row
-// inserted and deleted again.
+// inserted and deleted again, a row deleted and inserted again, a copy of
+// a row (so that tables hold duplicates), or one row updated twice.
 func randTx(rng *rand.Rand, db *memDB) []Change {
 	var out []Change
 	do := func(c Change) {
@@ -73,14 +78,23 @@ func randTx(rng *rand.Rand, db *memDB) []Change {
 			do(Change{Table: table, New: gen(rng)})
 		case r < 60 || len(rows) >= 25:
 			do(Change{Table: table, Old: choose(rng, rows)})
-		case r < 95:
+		case r < 90:
 			old := choose(rng, rows)
-			nu, fresh := slices.Clone(old), gen(rng)
-			for range rng.IntN(3) { // 0: an update that changes nothing
-				i := rng.IntN(len(nu))
-				nu[i] = fresh[i]
+			for range 1 + rng.IntN(2) { // now and then a second update of the row
+				nu, fresh := slices.Clone(old), gen(rng)
+				for range rng.IntN(3) { // 0: an update that changes nothing
+					i := rng.IntN(len(nu))
+					nu[i] = fresh[i]
+				}
+				do(Change{Table: table, Old: old, New: nu})
+				old = nu
 			}
-			do(Change{Table: table, Old: old, New: nu})
+		case r < 93:
+			row := choose(rng, rows)
+			do(Change{Table: table, Old: row})
+			do(Change{Table: table, New: row})
+		case r < 96:
+			do(Change{Table: table, New: slices.Clone(choose(rng, rows))})
 		default:
 			row := gen(rng)
 			do(Change{Table: table, New: row})

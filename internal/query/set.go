@@ -75,13 +75,15 @@ func eqKeys(p *pred) []eqKey {
 		return best
 	case pOr:
 		var all []eqKey
+		seen := make(map[eqKey]bool)
 		for _, x := range p.xs {
 			k := eqKeys(x)
 			if k == nil {
 				return nil
 			}
 			for _, e := range k {
-				if !slices.Contains(all, e) {
+				if !seen[e] {
+					seen[e] = true
 					all = append(all, e)
 				}
 			}
