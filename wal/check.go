@@ -84,8 +84,8 @@ type SegmentCheck struct {
 // and reads every log entry Open would replay, checking framing,
 // checksums, schema fingerprints, and table and sequence names. Data of
 // a schema of schema.json's history (written before a migration) is
-// accepted as Open accepts it: the data of one older schema, before any
-// data of schema.json's; its rows are decoded by that schema's kinds. It
+// accepted as Open accepts it: the data of one older schema, the last of
+// the history, before any data of schema.json's; its rows are decoded by that schema's kinds. It
 // returns the error Open would fail with (the report then says what was
 // read up to that point), or nil when Open would accept the directory,
 // as it is or after the repair the report describes.
@@ -255,6 +255,7 @@ func Check(dir string) (*CheckReport, error) {
 // and checks it against the stored schema, and applies nothing.
 type checker struct {
 	fp      Fingerprint                  // schema.json's schema, which the newest data carries
+	last    Fingerprint                  // the last schema of schema.json's history, the only one whose data may be read, or 0
 	schemas map[Fingerprint]*checkSchema // schema.json's and those of its history
 	cur     *checkSchema                 // the schema of the data being read, nil before any
 	older   *checkSchema                 // the older schema whose data was read, or nil
@@ -307,6 +308,7 @@ func newChecker(s storedSchema) *checker {
 	}
 	for _, h := range s.History {
 		add(h.Fingerprint, h.Tables)
+		c.last = h.Fingerprint
 	}
 	add(s.Fingerprint, s.Tables)
 	return c
@@ -323,6 +325,11 @@ func (c *checker) use(file string, index uint64, fp Fingerprint) error {
 		return &ForeignError{File: file, Index: index, Found: fp, Want: c.fp}
 	case fp == c.fp:
 		c.current = true
+	case fp != c.last:
+		return &CorruptError{File: file, Index: index, Reason: fmt.Sprintf(
+			"written by schema %s of the directory's history, older than schema %s, from which it was migrated to schema %s: "+
+				"the data in schema %s is gone, and migrating the older data straight to schema %s would skip the migrations between them",
+			fp, c.last, c.fp, c.last, c.fp)}
 	case c.current || (c.older != nil && c.older != s):
 		after := c.fp
 		if !c.current {

@@ -54,7 +54,9 @@ import (
 // schema, then entries of the module's (the log after a migration whose
 // newest snapshot is damaged, so that recovery falls back to the snapshot
 // before it). Data of two older schemas, or older data after newer, is
-// refused.
+// refused, and so is data of a schema of the history before its last one
+// (the schema schema.json's was migrated from): migrating it straight to
+// the module's schema would skip the migrations between them.
 
 // oldData is the data of an older schema that recovery collects.
 type oldData struct {

@@ -63,6 +63,15 @@ func migrationOf(stored, cur storedSchema, o Options) (*Plan, func(Fingerprint) 
 				"open it with that schema's module once to finish it, then with module %s (schema %s): %w",
 				fp, stored.Fingerprint, stored.Module, cur.Module, cur.Fingerprint, ErrSchemaChanged)
 		}
+		// Only the last schema of the history is the one that migration
+		// started from. Data of an earlier one (read where the snapshot
+		// that held the data in the schemas between is damaged or was
+		// replaced) would skip the migrations between them.
+		if last := stored.History[len(stored.History)-1]; fp != last.Fingerprint {
+			return nil, nil, true, kerr.Errorf("keel: the data directory holds data of schema %s of its history, older than schema %s, from which it was migrated to schema %s (schema.json's): "+
+				"the data in schema %s is gone (its snapshot is damaged or missing), and migrating the older data straight to schema %s would skip the migrations between them: %w",
+				fp, last.Fingerprint, stored.Fingerprint, last.Fingerprint, stored.Fingerprint, ErrCorrupt)
+		}
 		// That migration was consented to at its commit point: the tables
 		// and columns it drops need no word of the module again (an
 		// Options.Drop given to that open alone).
