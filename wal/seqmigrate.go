@@ -19,8 +19,9 @@ import (
 // range. With new parameters the sequence resumes at the boundary when
 // the new range holds it, moves forward to the new range when the range
 // starts beyond it, is exhausted when it is nocycle and the values it
-// may have handed out end inside the new range, and the migration is
-// refused when the range ends before them. A new sequence of a table with
+// may have handed out end inside the new range (wraps around to the
+// range's start when it cycles), and the migration is refused when the
+// range ends before them. A new sequence of a table with
 // rows starts after the largest value of its column (the smallest, for a
 // negative increment), so that it does not meet stored values at once,
 // and, when a migration function rewrote the rows, after the values that
@@ -111,11 +112,17 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 			resume = map[bool]*big.Int{true: lo, false: hi}[up]
 		}
 		if beyond(resume, lo, hi, up) {
-			// A nocycle sequence whose values so far end inside its new
-			// range has none left there: it is exhausted, handing out
-			// nothing again.
-			if !s.Cycle && handed.Cmp(lo) >= 0 && handed.Cmp(hi) <= 0 {
-				out = append(out, table.SeqMove{Table: tp.name, Sequence: s.Name, Next: toBits(handed, signed), Exhausted: true})
+			// A sequence whose values so far end inside its new range has
+			// none left there: a nocycle one is exhausted, handing out
+			// nothing again; a cycling one wraps around, as it does at
+			// the end of its range (values still stored are skipped as
+			// collisions).
+			if handed.Cmp(lo) >= 0 && handed.Cmp(hi) <= 0 {
+				if !s.Cycle {
+					out = append(out, table.SeqMove{Table: tp.name, Sequence: s.Name, Next: toBits(handed, signed), Exhausted: true})
+				} else {
+					out = append(out, table.SeqMove{Table: tp.name, Sequence: s.Name, Next: toBits(map[bool]*big.Int{true: lo, false: hi}[up], signed)})
+				}
 				continue
 			}
 			return nil, &SchemaChangeError{Table: tp.name, Column: s.Column,
