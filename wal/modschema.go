@@ -74,6 +74,9 @@ func PlanFor(dir string, m ModuleSchema) (*Plan, error) {
 		return nil, fmt.Errorf("keel: %s holds no Keel database (no %s)", dir, schemaFile)
 	}
 	cur := storedSchema{Format: Version, Module: m.Module, Fingerprint: m.Fingerprint, Tables: m.Tables}
+	if err := checkDropped(cur, m.Dropped); err != nil {
+		return nil, err // Open fails so too
+	}
 	if stored.Fingerprint == cur.Fingerprint {
 		return &Plan{Module: m.Module, From: stored.Fingerprint, To: cur.Fingerprint}, nil
 	}

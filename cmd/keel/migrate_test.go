@@ -63,6 +63,8 @@ func TestMigratePlan(t *testing.T) {
 			"Open refuses this migration:", "column title (string) removed from the module", "//keel:dropped post.title"}},
 		{"a column dropped, declared", noTitle(), keel.Options{Drop: []string{"post.title"}}, 0, []string{
 			"drop column", "string dropped with its values", "rows rewritten: post", "Open applies this migration"}},
+		{"a table named to drop that the module has", newMod(true), keel.Options{Drop: []string{"post"}}, 1, []string{
+			"post is named to drop, but module", "still has table post"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
