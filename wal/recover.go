@@ -60,6 +60,8 @@ func (l *Log) recover() (*recovery, error) {
 		if err := r.schema(sf.Path, 0, s.Fingerprint); err != nil {
 			if _, foreign := err.(*ForeignError); foreign {
 				err = s.checkSchema(sf.Path, l.fp, l.schema) // names how the schemas differ
+			} else if _, named := err.(*CorruptError); !named {
+				err = kerr.Errorf("keel: snapshot %s: %w", sf.Path, err)
 			}
 			return nil, err
 		}

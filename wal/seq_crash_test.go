@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/keeldb/keel"
 	"github.com/keeldb/keel/internal/testmod"
@@ -59,7 +60,10 @@ func TestSeqCrashChild(t *testing.T) {
 	keel.Run(ctx, db, "w", m.Fail, "rolled-back") // takes a value, gives it back never
 	add("c")
 	fmt.Println("R")
-	select {}
+	// A sleep, not select {}: with every goroutine blocked and no timer
+	// pending, the runtime would end the child itself ("all goroutines
+	// are asleep"), at times before the kill, failing the test.
+	time.Sleep(time.Hour)
 }
 
 // TestSeqCrashAdvanceNoCycle kills a writer whose nocycle sequence was
