@@ -159,6 +159,11 @@ func Check(dir string) (*CheckReport, error) {
 			}
 		}
 		sc.Used = true
+		if s.Fingerprint == c.fp {
+			if err := premigration(sc.Path, 0, s.Index, c.through, s.Fingerprint); err != nil {
+				return rep, err
+			}
+		}
 		if err := c.use(sc.Path, 0, s.Fingerprint); err != nil {
 			if _, foreign := err.(*ForeignError); foreign {
 				err = s.checkSchema(sc.Path, stored.Fingerprint, schemaJSON) // names how the schemas differ
@@ -256,6 +261,7 @@ func Check(dir string) (*CheckReport, error) {
 type checker struct {
 	fp      Fingerprint                  // schema.json's schema, which the newest data carries
 	last    Fingerprint                  // the last schema of schema.json's history, the only one whose data may be read, or 0
+	through uint64                       // the last entry before the last migration (replayer.through), or 0
 	schemas map[Fingerprint]*checkSchema // schema.json's and those of its history
 	cur     *checkSchema                 // the schema of the data being read, nil before any
 	older   *checkSchema                 // the older schema whose data was read, or nil
@@ -308,7 +314,7 @@ func newChecker(s storedSchema) *checker {
 	}
 	for _, h := range s.History {
 		add(h.Fingerprint, h.Tables)
-		c.last = h.Fingerprint
+		c.last, c.through = h.Fingerprint, h.Through
 	}
 	add(s.Fingerprint, s.Tables)
 	return c
@@ -324,6 +330,11 @@ func (c *checker) use(file string, index uint64, fp Fingerprint) error {
 	case s == nil:
 		return &ForeignError{File: file, Index: index, Found: fp, Want: c.fp}
 	case fp == c.fp:
+		if index > 0 {
+			if err := premigration(file, index, 0, c.through, fp); err != nil {
+				return err
+			}
+		}
 		c.current = true
 	case fp != c.last:
 		return &CorruptError{File: file, Index: index, Reason: fmt.Sprintf(

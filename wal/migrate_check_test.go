@@ -76,8 +76,9 @@ func TestMigrateCheckOlderSchema(t *testing.T) {
 	// Version 1 migrates the other copy back (score dropped): entries
 	// 1 to 31 are of version 1, 32 to 36 of version 2, now an older
 	// schema of the history, and the log goes on in version 1. Without
-	// the snapshots, data of the older schema comes after data of the
-	// module's: Open refuses it, and so does Check.
+	// the snapshots, the first entry is of the module's schema but
+	// before the migration at entry 36, so older than it: Open refuses
+	// it, and so does Check.
 	db, err = keel.Open(back, v1.Module, keel.Options{SnapshotEvery: -1, SnapshotBytes: -1, Drop: []string{"post.score"}})
 	if err != nil {
 		t.Fatal(err)
@@ -95,8 +96,8 @@ func TestMigrateCheckOlderSchema(t *testing.T) {
 	_, oerr := keel.Open(back, v1.Module, keel.Options{ReadOnly: true, Drop: []string{"post.score"}})
 	for what, err := range map[string]error{"Check": cerr, "Open": oerr} {
 		var ce *wal.CorruptError
-		if !errors.As(err, &ce) || !strings.Contains(err.Error(), "written by schema "+fp2.String()+" of the directory's history after data of schema "+fp1.String()) {
-			t.Errorf("%s: %v, want older data after newer refused", what, err)
+		if !errors.As(err, &ce) || ce.Index != 1 || !strings.Contains(err.Error(), "written by schema "+fp1.String()+", the module's, before the migration at entry 36") {
+			t.Errorf("%s: %v, want entry 1 refused as older than the migration", what, err)
 		}
 	}
 }

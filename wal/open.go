@@ -38,6 +38,10 @@ type Log struct {
 	// older plans the migration of data of an older schema of the
 	// directory (replayer.older); nil for a new directory.
 	older func(fp Fingerprint) (*Plan, []table.Migration, bool, error)
+	// through is the last entry written before the directory's last
+	// migration (its history's last Through), or 0: data of the module's
+	// schema from before it is older than that migration (replayer.through).
+	through uint64
 
 	// capture runs a function between two transactions of the runtime
 	// (runtime.Capture), for snapshots.
@@ -196,6 +200,9 @@ func open(dir, name string, tables []table.Schema, o Options, lock *dirLock) (*L
 	schema, _ := json.Marshal(cur)
 	l := &Log{dir: dir, opts: o, lock: lock, logger: o.Logger, schema: schema, fp: cur.Fingerprint, db: db,
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), older: older}
+	if h := stored.History; existing && len(h) > 0 {
+		l.through = h[len(h)-1].Through
+	}
 	for _, t := range tables {
 		l.tables = append(l.tables, t.TableName())
 	}

@@ -42,7 +42,7 @@ func (l *Log) recover() (*recovery, error) {
 		rec.remove = append(rec.remove, tmps...)
 	}
 	r := newReplayer(l.db, l.fp)
-	r.older = l.older
+	r.older, r.through = l.older, l.through
 	from := uint64(1)
 	var firstErr error
 	for _, sf := range snaps {
@@ -56,6 +56,11 @@ func (l *Log) recover() (*recovery, error) {
 				firstErr = err
 			}
 			continue
+		}
+		if s.Fingerprint == l.fp {
+			if err := premigration(sf.Path, 0, s.Index, l.through, s.Fingerprint); err != nil {
+				return nil, err
+			}
 		}
 		if err := r.schema(sf.Path, 0, s.Fingerprint); err != nil {
 			if _, foreign := err.(*ForeignError); foreign {

@@ -28,6 +28,25 @@ type replayer struct {
 	// data of the module's schema was replayed.
 	migrated *Plan
 	current  bool
+	// through is the last entry written before the directory's last
+	// migration, or 0. Data of the module's schema up to it (a snapshot
+	// before it, an entry at or before it) is older than that migration:
+	// the module's schema is then one of the history too, and reading the
+	// data as the module's would skip the migrations since.
+	through uint64
+}
+
+// premigration returns the error for data of the module's schema found
+// in file at log entry index, or in a snapshot of index snap (index 0),
+// that is older than the directory's last migration, or nil.
+func premigration(file string, index, snap, through uint64, fp Fingerprint) error {
+	if through == 0 || (index == 0 && snap >= through) || (index > 0 && index > through) {
+		return nil
+	}
+	return &CorruptError{File: file, Index: index, Reason: fmt.Sprintf(
+		"written by schema %s, the module's, before the migration at entry %d: the module's schema is also one of the directory's history, "+
+			"and this data is older than the migrations since (the snapshot that held their state is damaged or missing)",
+		fp, through)}
 }
 
 func newReplayer(db *table.DB, fp Fingerprint) *replayer {
@@ -42,6 +61,11 @@ func newReplayer(db *table.DB, fp Fingerprint) *replayer {
 // at log entry index (0 for a snapshot): the module's, or an older one of
 // the directory's, which it migrates. Any other is foreign.
 func (r *replayer) schema(file string, index uint64, fp Fingerprint) error {
+	if fp == r.fp && index > 0 {
+		if err := premigration(file, index, 0, r.through, fp); err != nil {
+			return err
+		}
+	}
 	if fp == r.fp {
 		if r.old != nil {
 			if err := r.migrate(); err != nil {
