@@ -56,7 +56,10 @@ import (
 // before it). Data of two older schemas, or older data after newer, is
 // refused, and so is data of a schema of the history before its last one
 // (the schema schema.json's was migrated from): migrating it straight to
-// the module's schema would skip the migrations between them.
+// the module's schema would skip the migrations between them. For the
+// same reason data of the module's own fingerprint from before the last
+// migration (a snapshot before its last entry, an entry at or before it:
+// a module back at a schema of its history) is refused too.
 
 // oldData is the data of an older schema that recovery collects.
 type oldData struct {
