@@ -189,7 +189,9 @@ func (db *DB) View(ctx context.Context) (*table.View, error) { return db.rt.View
 // once it is durable and before the calls it covers return. The Commit is
 // valid only during the call (copy typed changes out with
 // table.ChangesOf); fn must be quick and must not call into the database.
-// A panic in fn is logged and ignored.
+// A panic in fn is logged and ignored. A View may already hold a commit
+// whose listeners have not run yet: code that reads a view and then
+// follows commits skips those with a TxID up to the view's TxID.
 func (db *DB) OnCommit(fn func(*table.Commit)) { db.rt.OnCommit(fn) }
 
 // Snapshot writes a snapshot of the database now and prunes the log it
