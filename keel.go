@@ -195,7 +195,8 @@ func (db *DB) View(ctx context.Context) (*table.View, error) { return db.rt.View
 func (db *DB) OnCommit(fn func(*table.Commit)) { db.rt.OnCommit(fn) }
 
 // Snapshot writes a snapshot of the database now and prunes the log it
-// makes unnecessary (see package wal). It fails for a database in memory.
+// makes unnecessary (see package wal). It fails for a database in memory,
+// and with ErrReadOnly for one opened read-only.
 func (db *DB) Snapshot() error {
 	if db.log == nil {
 		return fmt.Errorf("keel: snapshot: the database is in memory")
@@ -205,6 +206,11 @@ func (db *DB) Snapshot() error {
 		// The log was closed by Close: the database's ErrClosed, which
 		// callers match.
 		return kerr.Errorf("keel: snapshot: %w (%w)", ErrClosed, err)
+	}
+	if errors.Is(err, wal.ErrReadOnly) && !errors.Is(err, ErrReadOnly) {
+		// Opened with Options.ReadOnly: the database's ErrReadOnly, as
+		// for every other write.
+		return kerr.Errorf("keel: snapshot: %w (%w)", ErrReadOnly, err)
 	}
 	return err
 }

@@ -3,6 +3,8 @@ package keel
 import (
 	"io"
 
+	"github.com/keeldb/keel/internal/kerr"
+	"github.com/keeldb/keel/table"
 	"github.com/keeldb/keel/wal"
 )
 
@@ -25,8 +27,15 @@ import (
 //
 // and an operator runs `app -keel-schema > app.schema.json` and `keel
 // migrate plan data app.schema.json` (or pipes it: `app -keel-schema |
-// keel migrate plan data -`) before deploying app.
+// keel migrate plan data -`) before deploying app. A nil module, or one
+// without a name, is refused as Open refuses it (table.ErrSchema).
 func WriteSchema(w io.Writer, m *Module, opts Options) error {
+	if m == nil {
+		return kerr.Errorf("keel: write schema: nil module: %w", table.ErrSchema)
+	}
+	if m.Name == "" {
+		return kerr.Errorf("keel: write schema: the module has no name: %w", table.ErrSchema)
+	}
 	o := opts.withDefaults().wal()
 	o.Dropped = append(append([]string(nil), m.Dropped...), opts.Drop...)
 	o.Migrations = m.Migrations
