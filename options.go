@@ -73,7 +73,11 @@ type Options struct {
 
 	// QueueCalls and QueueBytes bound the calls in flight (submitted and
 	// not finished) and the bytes they hold: a call keeps its place until
-	// it returns. 0 means runtime.DefaultQueueCalls and DefaultQueueBytes.
+	// it returns. A call's bytes are what the queue holds of it: the
+	// encoded arguments of CallEncoded (and so of every network call), and
+	// for a typed call its Go values, whose strings and slices count by
+	// their headers: what they point to is the caller's, not copied. 0
+	// means runtime.DefaultQueueCalls and DefaultQueueBytes.
 	QueueCalls int
 	QueueBytes int64
 	// FailFast makes a submission to a full queue fail at once with a

@@ -32,7 +32,9 @@ type Call struct {
 	// when the executor reaches it does not run. nil never expires.
 	Ctx context.Context
 	// Size is the bytes the call holds while it is in flight (its
-	// arguments), for the queue's byte bound.
+	// arguments as the call holds them: encoded bytes, or a typed call's
+	// Go values, not what their strings and slices point to), for the
+	// queue's byte bound.
 	Size int
 	// Notify, when set, runs once the call has finished, on the goroutine
 	// that finished it; it must not block.
