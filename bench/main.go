@@ -133,7 +133,7 @@ func run(full, quick bool, only, out, pprofDir, dir string) error {
 	e.rep.sizes = []string{
 		fmt.Sprintf("durable measurements: %s after a %s warm-up, at most %d transactions", e.durable.dur, e.durable.warmup, e.durable.maxOps),
 		fmt.Sprintf("no-fsync and in-memory measurements: %s after a %s warm-up, at most %d operations", e.fast.dur, e.fast.warmup, e.fast.maxOps),
-		fmt.Sprintf("each measurement is cut into %d slices that take turns round-robin across the systems of its mode", rounds),
+		fmt.Sprintf("each measurement of W1 – W5 and W9 is cut into %d slices that take turns round-robin across the systems of its mode (W6 measures Keel, then badger)", rounds),
 		fmt.Sprintf("W3: %d accounts; W4, W5: %d items (unique email, indexed timestamp); W7, W8: %d event rows loaded %d per transaction",
 			e.accounts, e.items, e.loadRows, loadBatch),
 		e.keynoteSizes(),

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -134,5 +135,35 @@ func TestQuick(t *testing.T) {
 	}
 	if !strings.Contains(md, "| durable | "+keelPipelined+" | ") || !strings.Contains(md, "transactions per fsync") {
 		t.Error("the pipelined durable row has no log counters")
+	}
+}
+
+// TestRawTailCountsMeasuredCalls: the raw loop's time-weighted tail and
+// its longest fsync are over the measured calls, as its p50 and p99 are,
+// not over its warm-up.
+func TestRawTailCountsMeasuredCalls(t *testing.T) {
+	e := &env{base: t.TempDir()}
+	c, err := e.rawContender(4, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAll([]*contender{c})
+	// A warm-up alone: nothing measured, so no tail to report.
+	if _, err := c.slice(1, time.Hour, 20, false); err != nil {
+		t.Fatal(err)
+	}
+	if note := c.note(); strings.Contains(note, "loop's time") {
+		t.Fatalf("after a warm-up alone the note reports a tail: %q", note)
+	}
+	e.interleave([]*contender{c}, Durable, budget{dur: time.Hour, maxOps: 5 * 20, warmup: time.Hour})
+	if c.err != nil {
+		t.Fatal(c.err)
+	}
+	lats := c.smp.lats
+	if len(lats) != 5*20 {
+		t.Fatalf("%d measured calls, want %d", len(lats), 5*20)
+	}
+	if want := "the longest " + dur(slices.Max(lats)); !strings.HasSuffix(c.note(), want) {
+		t.Fatalf("note %q does not end with the longest measured call, %q", c.note(), want)
 	}
 }
