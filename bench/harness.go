@@ -145,15 +145,21 @@ func runFor(callers int, dur time.Duration, maxOps int64, loop loopFunc, record 
 		wg       sync.WaitGroup
 	)
 	turns := make([]turn, callers)
+	rn := &timedRun{maxOps: maxOps}
+	// The latency buffers (up to 32 MiB a slice) are made before the
+	// clock starts: their zeroing, and a collection it may start, are not
+	// the system's time.
+	for w := range turns {
+		turns[w].run, turns[w].record = rn, record
+		if record {
+			turns[w].lat = make([]time.Duration, 0, min(maxOps/int64(callers)+1, 1<<22))
+		}
+	}
 	cpu0 := cpuTime()
 	start := time.Now()
-	rn := &timedRun{maxOps: maxOps, deadline: start.Add(dur)}
+	rn.deadline = start.Add(dur)
 	for w := range callers {
 		t := &turns[w]
-		t.run, t.record = rn, record
-		if record {
-			t.lat = make([]time.Duration, 0, min(maxOps/int64(callers)+1, 1<<22))
-		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
