@@ -628,8 +628,9 @@ func (l *RaftLog) Term(index uint64) (uint64, error) {
 	return l.terms.term(index), nil
 }
 
-// Entries returns the entries from lo up to hi (not included), at most
-// maxBytes of data but at least one.
+// Entries returns the entries from lo up to hi (not included), stopping
+// after the first entry whose data brings the total to maxBytes or more:
+// at least one entry, and past maxBytes by at most that last entry's data.
 func (l *RaftLog) Entries(lo, hi, maxBytes uint64) ([]RaftEntry, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
@@ -678,13 +679,11 @@ func (l *RaftLog) Append(ents []RaftEntry, sync bool) error {
 	if first != l.last+1 {
 		return fmt.Errorf("keel: raft log: entry %d does not follow the last entry %d", first, l.last)
 	}
+	// The term the boundaries give entry first when no new one is
+	// written: that of the last boundary before it, which right after a
+	// snapshot need not be the snapshot's term (there is none after an
+	// install, or one of the log the snapshot replaced).
 	prev := l.terms.term(first - 1)
-	l.mu.RLock() // a snapshot written in the background moves them
-	snapIndex, snapTerm := l.snapIndex, l.snapTerm
-	l.mu.RUnlock()
-	if first-1 == snapIndex {
-		prev = snapTerm
-	}
 	l.mu.Lock() // Term reads the boundaries from other goroutines
 	for i, e := range ents {
 		if e.Term != prev || (i == 0 && l.mark) {
@@ -695,7 +694,9 @@ func (l *RaftLog) Append(ents []RaftEntry, sync bool) error {
 	l.mu.Unlock()
 	l.mark = false
 	if err := l.terms.flush(); err != nil {
-		return err
+		// What raft-terms holds past its records is not known: a retry
+		// would append after a part of one.
+		return l.fail(err)
 	}
 	// Each entry framed as in a segment file, its data size as a
 	// uvarint, then its data; one write of them all.

@@ -127,10 +127,11 @@ func (ix *segIndex) keep(s *raftSeg) {
 	}
 }
 
-// read calls fn with each entry from lo up to hi (not included), at most
-// maxBytes of data but at least one, reading each segment's run of
-// entries with one read. The data passed to fn is not reused; an error
-// from fn stops the read and is returned.
+// read calls fn with each entry from lo up to hi (not included), stopping
+// after the first whose data brings the total to maxBytes or more (at
+// least one), reading each segment's run of entries with one read. The
+// data passed to fn is not reused; an error from fn stops the read and is
+// returned.
 func (ix *segIndex) read(lo, hi, maxBytes uint64, fn func(index uint64, data []byte) error) error {
 	var size uint64
 	for i := lo; i < hi; {

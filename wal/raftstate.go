@@ -15,8 +15,9 @@ import (
 // The two small files of a replicated data directory (see RaftLog):
 //
 //	raft-state   two slots of | seq u64 | term u64 | vote u64 | commit u64 | crc32c u32 |
-//	             (little endian), written in turn; the valid slot of the
-//	             higher seq wins, so a torn write leaves the other slot
+//	             (little endian), a save written into the slot other than
+//	             the one fsynced last; the valid slot of the higher seq
+//	             wins, so a torn write leaves the state last fsynced
 //	raft-terms   | index u64 | term u64 | crc32c u32 |...  appended: entries from
 //	             index on have term, until the next boundary; a boundary
 //	             supersedes every earlier one at or after its index (the
@@ -41,6 +42,10 @@ type hardStateFile_ struct {
 	f   *os.File
 	seq uint64
 	cur HardState
+	// durable is the slot of the newest state fsynced: a save writes the
+	// other one, so that a save not fsynced, or one a crash tears, never
+	// overwrites the state last made durable.
+	durable int
 }
 
 func openHardState(dir string, readOnly bool) (*hardStateFile_, error) {
@@ -70,30 +75,41 @@ func openHardState(dir string, readOnly bool) (*hardStateFile_, error) {
 		}
 		seq := binary.LittleEndian.Uint64(b)
 		if seq >= h.seq {
-			h.seq = seq
+			h.seq, h.durable = seq, s/hardSlotSize
 			h.cur = HardState{Term: binary.LittleEndian.Uint64(b[8:]), Vote: binary.LittleEndian.Uint64(b[16:]),
 				Commit: binary.LittleEndian.Uint64(b[24:])}
+		}
+	}
+	if !readOnly {
+		// What was read may be a save never fsynced: it is made durable
+		// before a save may write the other slot.
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return nil, kerr.Errorf("keel: raft state: fsync: %w", err)
 		}
 	}
 	return h, nil
 }
 
-// save writes hs into the older slot, fsyncing it when sync is set.
+// save writes hs into the slot other than the one fsynced last, fsyncing
+// it when sync is set.
 func (h *hardStateFile_) save(hs HardState, sync bool) error {
 	h.seq++
+	slot := 1 - h.durable
 	var b [hardSlotSize]byte
 	binary.LittleEndian.PutUint64(b[0:], h.seq)
 	binary.LittleEndian.PutUint64(b[8:], hs.Term)
 	binary.LittleEndian.PutUint64(b[16:], hs.Vote)
 	binary.LittleEndian.PutUint64(b[24:], hs.Commit)
 	binary.LittleEndian.PutUint32(b[hardSlot:], crc32.Checksum(b[:hardSlot], castagnoli))
-	if _, err := h.f.WriteAt(b[:], int64(h.seq%2)*hardSlotSize); err != nil {
+	if _, err := h.f.WriteAt(b[:], int64(slot)*hardSlotSize); err != nil {
 		return kerr.Errorf("keel: raft state: %w", err)
 	}
 	if sync {
 		if err := h.f.Sync(); err != nil {
 			return kerr.Errorf("keel: raft state: fsync: %w", err)
 		}
+		h.durable = slot
 	}
 	h.cur = hs
 	return nil
@@ -128,8 +144,9 @@ func openTerms(dir string, readOnly bool) (*terms, error) {
 	if err != nil && !os.IsNotExist(err) {
 		return nil, kerr.Errorf("keel: raft terms: %w", err)
 	}
-	for off := 0; off+termRecSize <= len(data); off += termRecSize {
-		b := data[off : off+termRecSize]
+	good := 0 // the end of the records that check
+	for ; good+termRecSize <= len(data); good += termRecSize {
+		b := data[good : good+termRecSize]
 		if crc32.Checksum(b[:16], castagnoli) != binary.LittleEndian.Uint32(b[16:]) {
 			break // torn: written before its entries, which are not there either
 		}
@@ -141,6 +158,18 @@ func openTerms(dir string, readOnly bool) (*terms, error) {
 	t.f, err = os.OpenFile(t.path, os.O_WRONLY|os.O_CREATE, 0o640)
 	if err != nil {
 		return nil, kerr.Errorf("keel: raft terms: %w", err)
+	}
+	if good < len(data) {
+		// A torn record is cut off: the records appended next would
+		// follow it and be read as torn too.
+		err = t.f.Truncate(int64(good))
+		if err == nil {
+			err = t.f.Sync()
+		}
+		if err != nil {
+			t.f.Close()
+			return nil, kerr.Errorf("keel: raft terms: cut the torn record at offset %d: %w", good, err)
+		}
 	}
 	return t, nil
 }
