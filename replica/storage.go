@@ -243,8 +243,14 @@ func (s *storage) Snapshot() (*pb.Snapshot, error) {
 	if info.Index == 0 {
 		return nil, raft.ErrSnapshotTemporarilyUnavailable
 	}
-	data, err := s.l.SnapshotData(info.Index)
+	data, err := snapshotData(s.l, info.Index)
 	if err != nil {
+		if s.l.Snapshot().Index != info.Index {
+			// A newer snapshot replaced this one (and removed its file)
+			// meanwhile: raft asks again, and gets the newer one. Any
+			// other error would make raft panic.
+			return nil, raft.ErrSnapshotTemporarilyUnavailable
+		}
 		return nil, err
 	}
 	cs, addrs, err := decodeMeta(info.Meta)
@@ -253,6 +259,10 @@ func (s *storage) Snapshot() (*pb.Snapshot, error) {
 	}
 	return &pb.Snapshot{Data: wrapSnap(addrs, data), Metadata: &pb.SnapshotMetadata{Index: new(info.Index), Term: new(info.Term), ConfState: cs}}, nil
 }
+
+// snapshotData reads a snapshot's file (a variable, so that a test can
+// replace the snapshot while it is read).
+var snapshotData = (*wal.RaftLog).SnapshotData
 
 func storageErr(err error) error {
 	switch {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/keeldb/keel/wal"
+	"go.etcd.io/raft/v3"
 	pb "go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 )
@@ -152,5 +153,50 @@ func TestSnapAddrs(t *testing.T) {
 		if _, _, err := unwrapSnap(w[:cut]); !errors.Is(err, wal.ErrCorrupt) {
 			t.Errorf("cut at %d of %d: %v, want ErrCorrupt", cut, len(w), err)
 		}
+	}
+}
+
+// TestStorageSnapshotReplacedWhileRead: a snapshot that a newer one
+// replaces, and whose file it removes (KeepSnapshots 1), between
+// Snapshot's reading of its index and of its file gives raft
+// ErrSnapshotTemporarilyUnavailable, which raft retries, not an error it
+// panics on; the next Snapshot gives the newer one.
+func TestStorageSnapshotReplacedWhileRead(t *testing.T) {
+	l, err := wal.OpenRaft(t.TempDir(), "m", nil, wal.Options{KeepSnapshots: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var ents []*pb.Entry
+	for i := uint64(1); i <= 10; i++ {
+		ents = append(ents, &pb.Entry{Index: new(i), Term: new(uint64(1)), Type: pb.EntryNormal.Enum()})
+	}
+	if err := l.Append(toLog(ents), true); err != nil {
+		t.Fatal(err)
+	}
+	v, err := tx.View(l.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := encodeMeta(&pb.ConfState{Voters: []uint64{1}}, nil)
+	if err := l.WriteSnapshot(v, nil, 5, 1, meta, 0); err != nil {
+		t.Fatal(err)
+	}
+	s := &storage{l: l}
+	read := snapshotData
+	defer func() { snapshotData = read }()
+	snapshotData = func(l *wal.RaftLog, index uint64) ([]byte, error) {
+		snapshotData = read
+		if err := l.WriteSnapshot(v, nil, 8, 1, meta, 0); err != nil {
+			t.Fatal(err)
+		}
+		return read(l, index)
+	}
+	if _, err := s.Snapshot(); !errors.Is(err, raft.ErrSnapshotTemporarilyUnavailable) {
+		t.Fatalf("Snapshot while a newer one replaces it: %v, want ErrSnapshotTemporarilyUnavailable", err)
+	}
+	snap, err := s.Snapshot()
+	if err != nil || snap.GetMetadata().GetIndex() != 8 {
+		t.Fatalf("Snapshot after: %v, %v; want the snapshot of entry 8", snap.GetMetadata(), err)
 	}
 }
