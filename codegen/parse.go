@@ -120,6 +120,12 @@ func (p *modParser) parse() *module {
 		for _, d := range f.Decls {
 			switch d := d.(type) {
 			case *ast.GenDecl:
+				if len(d.Specs) > 1 {
+					// A doc comment above a group belongs to no one spec.
+					if kind, _, pos, found := marker(d.Doc); found {
+						p.errorf(pos, "//keel:%s stands above a group of %d declarations and marks none of them; move it into the group, to the doc comment of the declaration it marks", kind, len(d.Specs))
+					}
+				}
 				for _, s := range d.Specs {
 					ts, ok := s.(*ast.TypeSpec)
 					var doc *ast.CommentGroup
@@ -697,6 +703,9 @@ func (p *modParser) reducer(fd *ast.FuncDecl) *reducerModel {
 			field := exported(pname)
 			if fields[field] || field == "_" {
 				field = fmt.Sprintf("Arg%d", idx-1)
+				for fields[field] { // a parameter named so already
+					field += "_"
+				}
 			}
 			fields[field] = true
 			r.Params = append(r.Params, param{Name: pname, Field: field, Type: ct})
@@ -834,6 +843,18 @@ func (p *modParser) checkNames(m *module) {
 			p.errorf(p.pkg.Types.Scope().Lookup(r.Func).Pos(), "reducer %s would clash with the Client or Remote method of that name; rename the reducer", r.Func)
 		case "c":
 			p.errorf(p.pkg.Types.Scope().Lookup(r.Func).Pos(), "reducer c would clash with the field c of the generated AsyncClient; rename the reducer")
+		case "a":
+			// The generated binding calls the reducer where a is its arguments.
+			if !r.Init {
+				p.errorf(p.pkg.Types.Scope().Lookup(r.Func).Pos(), "reducer a would be shadowed by the argument a of its generated binding; rename the reducer")
+			}
+		case "row":
+			for _, t := range m.Tables {
+				if t.Schedule == r.Func {
+					p.errorf(p.pkg.Types.Scope().Lookup(r.Func).Pos(), "reducer row would be shadowed by the argument row of the schedule of table %s that calls it; rename the reducer", t.Type)
+					break
+				}
+			}
 		}
 	}
 }

@@ -309,6 +309,9 @@ var dbKeyRE = regexp.MustCompile(`(^|[\s,;])db\s*:`)
 // lose its options.
 func dbTag(field, tag string) (string, error) {
 	if v, ok := reflect.StructTag(tag).Lookup("db"); ok {
+		if n := countKey(tag, "db"); n > 1 {
+			return "", fmt.Errorf("the struct tag of field %s has %d db keys, and only the first (db:%q) would be read, losing the others' options; merge them into one db:\"...\" with their options separated by commas", field, n, v)
+		}
 		return v, nil
 	}
 	if !wellFormedTag(tag) && dbKeyRE.MatchString(tag) {
@@ -323,18 +326,38 @@ var tagKeyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 // key:"value" pairs, as reflect.StructTag reads them, with keys that are
 // names (not ",db", which reflect would take for a key).
 func wellFormedTag(tag string) bool {
+	_, ok := tagKeys(tag)
+	return ok
+}
+
+// countKey returns how many times key is a key of the well-formed tag.
+func countKey(tag, key string) int {
+	keys, _ := tagKeys(tag)
+	n := 0
+	for _, k := range keys {
+		if k == key {
+			n++
+		}
+	}
+	return n
+}
+
+// tagKeys returns the keys of tag's key:"value" pairs, as wellFormedTag
+// reads them, and whether the whole tag is such pairs.
+func tagKeys(tag string) (keys []string, ok bool) {
 	for {
 		tag = strings.TrimLeft(tag, " ")
 		if tag == "" {
-			return true
+			return keys, true
 		}
 		i := 0
 		for i < len(tag) && tag[i] > ' ' && tag[i] != ':' && tag[i] != '"' && tag[i] != 0x7f {
 			i++
 		}
 		if !tagKeyRE.MatchString(tag[:i]) || i+1 >= len(tag) || tag[i] != ':' || tag[i+1] != '"' {
-			return false
+			return keys, false
 		}
+		keys = append(keys, tag[:i])
 		tag = tag[i+1:]
 		i = 1
 		for i < len(tag) && tag[i] != '"' {
@@ -344,10 +367,10 @@ func wellFormedTag(tag string) bool {
 			i++
 		}
 		if i >= len(tag) {
-			return false
+			return keys, false
 		}
 		if _, err := strconv.Unquote(tag[:i+1]); err != nil {
-			return false
+			return keys, false
 		}
 		tag = tag[i+1:]
 	}
