@@ -68,9 +68,14 @@ func (rt *Runtime) Follow(refuse, lost error, fn func()) {
 	for _, v := range stale {
 		v.discard()
 	}
+	// Their places go back first, as settle does: a caller that has its
+	// outcome sees the queue without its call.
 	var bytes int64
 	for _, c := range calls {
 		bytes += int64(c.Size)
+	}
+	rt.q.free(len(calls), bytes)
+	for _, c := range calls {
 		c.commit = nil
 		if c.skip {
 			c.finish(c.result) // it did not run
@@ -78,7 +83,6 @@ func (rt *Runtime) Follow(refuse, lost error, fn func()) {
 			c.finish(lost)
 		}
 	}
-	rt.q.free(len(calls), bytes)
 }
 
 // Lead opens the runtime to writes. fn, if not nil, runs first with the

@@ -116,8 +116,8 @@ func (rt *Runtime) release(through uint64, err error) {
 
 	released := 0
 	for _, c := range batch {
-		if !c.skip {
-			released++
+		if !c.skip && c.index != never {
+			released++ // not a call refused after the log failed
 		}
 		if cm := c.commit; cm != nil {
 			if len(cm.Tables) > 0 {
