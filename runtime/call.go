@@ -107,6 +107,21 @@ func (c *Call) finish(err error) {
 	c.wg.Done()
 }
 
+// refused finishes a call that its submission refused with err (closed,
+// a full queue that fails fast, its context done while it waited for
+// room), so that a Wait returns err and not the nil of a commit. Notify
+// does not run: the submitter has err already, from Submit or Do.
+func (c *Call) refused(err error) {
+	c.err = err
+	c.mu.Lock()
+	c.state.Store(stateFinished)
+	if c.done != nil {
+		close(c.done)
+	}
+	c.mu.Unlock()
+	c.wg.Done()
+}
+
 // Fail finishes a call that was never submitted with err, for a
 // submitter that could not submit it (a batch whose submission stopped
 // before it).

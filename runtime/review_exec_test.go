@@ -1,8 +1,10 @@
 package runtime_test
 
 import (
+	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/keeldb/keel/internal/testmod"
 	"github.com/keeldb/keel/runtime"
@@ -79,5 +81,51 @@ func TestReleasedCountsOnlyDurable(t *testing.T) {
 	}
 	if got := rt.Stats().Released - mid; got != 0 {
 		t.Errorf("Released went up by %d for calls refused after the log failed, want 0 (before the failure: %d)", got, before)
+	}
+}
+
+// TestRefusedSubmissionWaits: a call that Do, Submit or SubmitAll refuses
+// (here: the runtime is closed) finishes with the refusal, so that a Wait
+// on it, with or without a context, returns that error at once and not
+// the nil of a commit; Notify does not run for it, the submitter having
+// the error already.
+func TestRefusedSubmissionWaits(t *testing.T) {
+	m, rt := open(t)
+	if err := rt.Close(); err != nil {
+		t.Fatal(err)
+	}
+	newCall := func(notified *bool) *runtime.Call {
+		return &runtime.Call{Reducer: &m.AddPost.Def, Body: &typed[testmod.AddPostArgs, testmod.Post]{f: m.AddPost,
+			args: testmod.AddPostArgs{Slug: "a"}}, Notify: func(*runtime.Call) { *notified = true }}
+	}
+	for name, submit := range map[string]func(*runtime.Call) error{
+		"Do":     rt.Do,
+		"Submit": rt.Submit,
+		"SubmitAll": func(c *runtime.Call) error {
+			_, err := rt.SubmitAll([]*runtime.Call{c})
+			return err
+		},
+	} {
+		var notified bool
+		c := newCall(&notified)
+		err := submit(c)
+		if !errors.Is(err, runtime.ErrClosed) {
+			t.Fatalf("%s on a closed runtime: %v, want ErrClosed", name, err)
+		}
+		if got := c.Wait(nil); got != err {
+			t.Errorf("%s: Wait(nil) of the refused call: %v, want %v", name, got, err)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second) // a hang guard only
+		got := c.Wait(ctx)
+		cancel()
+		if got != err {
+			t.Errorf("%s: Wait(ctx) of the refused call: %v, want %v", name, got, err)
+		}
+		if !c.Finished() {
+			t.Errorf("%s: the refused call is not finished", name)
+		}
+		if notified {
+			t.Errorf("%s: Notify ran for a call its submission refused", name)
+		}
 	}
 }

@@ -231,7 +231,7 @@ func (rt *Runtime) Do(c *Call) error {
 	q.mu.Lock()
 	if err := q.admit(c); err != nil {
 		q.mu.Unlock()
-		c.wg.Done()
+		c.refused(err)
 		return err
 	}
 	if q.running || q.inline || q.head != nil {
@@ -282,7 +282,7 @@ func (rt *Runtime) Submit(c *Call) error {
 	}
 	c.prepare()
 	if err := rt.q.submit(c); err != nil {
-		c.wg.Done()
+		c.refused(err)
 		return err
 	}
 	return nil
@@ -305,7 +305,7 @@ func (rt *Runtime) SubmitAll(calls []*Call) (queued int, err error) {
 		}
 		c.prepare()
 		if err := q.admit(c); err != nil {
-			c.wg.Done()
+			c.refused(err)
 			return i, err
 		}
 		q.push(c)
