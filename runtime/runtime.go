@@ -288,8 +288,9 @@ func (rt *Runtime) Submit(c *Call) error {
 	return nil
 }
 
-// SubmitAll queues calls, in order, with one hold of the queue's lock:
-// a batch submit. It returns at the first call that cannot be queued
+// SubmitAll queues calls, in order, with one hold of the queue's lock
+// while there is room (waiting for room lets other submitters' calls in
+// between, the batch's own order kept): a batch submit. It returns at the first call that cannot be queued
 // (closed, a full queue that fails fast, or its context done while it
 // waits for room): the calls before it are queued, the rest are not.
 func (rt *Runtime) SubmitAll(calls []*Call) (queued int, err error) {
