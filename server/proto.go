@@ -115,6 +115,13 @@ func decodeJSON(b []byte) ([]request, error) {
 			default:
 				return nil, &errFrame{fmt.Sprintf("message %d of the frame: unknown message type %q (the client sends CallReducer, Subscribe, Unsubscribe and OneOffQuery)", i, typ)}
 			}
+			if err == nil {
+				// json.Unmarshal keeps the last of a repeated field:
+				// {"query_set_id":1,"query_set_id":2} would pass as 2.
+				if k, twice := repeatedKey(body); twice {
+					err = fmt.Errorf("field %q appears twice", k)
+				}
+			}
 			if err != nil {
 				return nil, &errFrame{fmt.Sprintf("message %d of the frame, %s: %v", i, typ, err)}
 			}

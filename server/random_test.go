@@ -2,9 +2,11 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +24,9 @@ import (
 // on the database: single-table filters, an OR, a join on an index, and
 // a query shared by two query sets, equalities the subscriptions' index
 // finds (one value in several queries, an OR of values, scores that
-// updates move), and query sets ended and made again.
+// updates move), and query sets ended and made again. A JSON subscriber
+// of the same queries checks each update as it comes (see hclient) and
+// its rows after every transaction.
 func TestRandomSubscriptions(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
@@ -63,13 +67,54 @@ func TestRandomSubscriptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A JSON subscriber holds the same queries on one connection, in
+	// sets of their own and one set of them all, and keeps its rows from
+	// the messages alone: it fails on an update of a tx not above the one
+	// before, of a set it does not hold, or deleting a row it does not
+	// hold, and on an update whose caller is not r's.
+	h := dialH(t, url)
+	var pend []pendingSub
+	var frame []string
+	for i, q := range queries {
+		frame = append(frame, h.subscribeReq(uint64(i+1), q))
+		pend = append(pend, pendingSub{qsid: uint64(i + 1), queries: []string{q}})
+	}
+	frame = append(frame, h.subscribeReq(100, queries...))
+	pend = append(pend, pendingSub{qsid: 100, queries: queries})
+	h.send("[" + strings.Join(frame, ",") + "]")
+	checkTU := func(tx uint64, m hmsg) {
+		var caller string
+		json.Unmarshal(m.body["caller"], &caller)
+		if caller != string(r.Identity()) {
+			t.Fatalf("seed %d: tx %d: caller %q, want %q", seed, tx, caller, r.Identity())
+		}
+	}
+	for len(pend) > 0 {
+		h.handle(h.nextMsg(), &pend, checkTU)
+	}
 	compiled := make([]*query.Query, len(queries))
 	for i, q := range queries {
 		if compiled[i], err = query.Compile(srv.sch.cat, q, query.Options{}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	checkH := func(step int) {
+		h.nextReq++
+		id := h.nextReq
+		h.send(fmt.Sprintf(`{"OneOffQuery":{"request_id":%d,"query":"SELECT * FROM team WHERE id = 0"}}`, id))
+		for h.results[id].typ == "" {
+			h.handle(h.nextMsg(), &pend, checkTU)
+		}
+		delete(h.results, id)
+		expectRows(t, srv, h, fmt.Sprintf("seed %d, step %d", seed, step))
+	}
+	const steps = 10_000
 	check := func(step int) {
+		// A OneOffQuery of h is answered after the updates of the commits
+		// before it. (Every 10th step: h checks each update as it comes.)
+		if step%10 == 0 || step == steps-1 {
+			checkH(step)
+		}
 		v, err := db.View(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -104,7 +149,6 @@ func TestRandomSubscriptions(t *testing.T) {
 		}
 	}
 	var players []uint64
-	const steps = 10_000
 	for step := range steps {
 		var err error
 		mayFail := false // a unique violation or a missing team rolls back
