@@ -143,7 +143,12 @@ func terminal(ctx context.Context, url, name, tokenFile string, in io.Reader, ou
 		case old.Online != u.Online:
 			fmt.Fprintf(out, "* %s is offline\n", nameOf(u.Identity))
 		case old.Name != u.Name:
-			fmt.Fprintf(out, "* %s is now %s\n", nameOf(old.Identity), u.Name)
+			// The cache holds the new row already: the old name is old's.
+			was := old.Name
+			if was == "" {
+				was = old.Identity[:8]
+			}
+			fmt.Fprintf(out, "* %s is now %s\n", was, u.Name)
 		}
 	})
 	if _, err := r.Subscribe(ctx, "SELECT * FROM user", "SELECT * FROM message"); err != nil {

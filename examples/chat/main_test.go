@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -142,6 +143,11 @@ func TestChatTerminal(t *testing.T) {
 	// terminal has closed its connection: its callbacks have run.
 	if got := out.String(); strings.Contains(got, "error:") || !strings.Contains(got, "bob: hi from the terminal\n") {
 		t.Fatalf("the terminal printed %q", got)
+	}
+	// The rename names the user as it was before (its identity, having
+	// had no name), not by the new name.
+	if got := out.String(); !regexp.MustCompile(`(?m)^\* [0-9a-f]{8} is now bob$`).MatchString(got) {
+		t.Fatalf("the terminal did not print the rename from the identity to bob: %q", got)
 	}
 	w.wait(t, "hi from the terminal")
 	named := false
