@@ -97,9 +97,17 @@ func (c *Client) CallEncoded(ctx context.Context, caller, name string, args []by
 		case resp.StatusCode == http.StatusOK:
 			return body, nil
 		case resp.StatusCode == http.StatusMisdirectedRequest:
-			c.next(addr, resp.Header.Get("X-Keel-Leader-Addr"))
+			leader := resp.Header.Get("X-Keel-Leader-Addr")
+			c.next(addr, leader)
 			tried++
-			if resp.Header.Get("X-Keel-Leader-Addr") == "" && tried%len(c.addrs) == 0 {
+			switch {
+			case leader == addr:
+				// A leader that does not take calls yet (it is applying
+				// the log of the terms before its own) names itself:
+				// send the call again after a pause, not at once.
+				sleepCtx(ctx, pause)
+				pause = min(2*pause, maxPause)
+			case leader == "" && tried%len(c.addrs) == 0:
 				sleepCtx(ctx, 50*time.Millisecond)
 			}
 			continue
@@ -111,14 +119,28 @@ func (c *Client) CallEncoded(ctx context.Context, caller, name string, args []by
 			continue
 		case resp.StatusCode == http.StatusServiceUnavailable:
 			c.next(addr, "")
-			return nil, fmt.Errorf("%w: %s", ErrOutcomeUnknown, strings.TrimSpace(string(body)))
+			return nil, kerr.Errorf("keel: replica: node at %s: %w", addr, &outcomeUnknown{strings.TrimSpace(string(body))})
 		case resp.StatusCode == http.StatusConflict:
 			return nil, &RemoteError{Msg: strings.TrimSpace(string(body))}
 		default:
-			return nil, fmt.Errorf("keel: replica: %s: %s", resp.Status, strings.TrimSpace(string(body)))
+			return nil, kerr.Errorf("keel: replica: node at %s: %s: %s", addr, resp.Status, strings.TrimSpace(string(body)))
 		}
 	}
 }
+
+// outcomeUnknown is a node's answer that a call's outcome is unknown
+// (503, X-Keel-Outcome: unknown): its message is the node's, which says
+// so already, and it matches ErrOutcomeUnknown.
+type outcomeUnknown struct{ msg string }
+
+func (e *outcomeUnknown) Error() string {
+	if e.msg == "" {
+		return ErrOutcomeUnknown.Error()
+	}
+	return e.msg
+}
+
+func (e *outcomeUnknown) Unwrap() error { return ErrOutcomeUnknown }
 
 // minPause and maxPause bound the pause before a call the leader did not
 // run is sent again: it starts at minPause and doubles up to maxPause.

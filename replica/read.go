@@ -156,8 +156,12 @@ func (n *Node) View(ctx context.Context) (*table.View, error) {
 // that much; a follower cut off from the leader falls behind without
 // bound. maxLag bounds it: when the node is not the leader and has not
 // heard from a leader within maxLag, StaleView fails with ErrStale
-// (maxLag 0 never fails).
+// (maxLag 0 never fails). A node removed from the cluster refuses it
+// with ErrRemoved: no leader sends it anything, and its state only ages.
 func (n *Node) StaleView(ctx context.Context, maxLag time.Duration) (*table.View, error) {
+	if n.removed.Load() {
+		return nil, ErrRemoved
+	}
 	if maxLag > 0 && !n.ready.Load() {
 		if time.Since(time.Unix(0, n.heard.Load())) > maxLag {
 			return nil, fmt.Errorf("%w: nothing heard from a leader within %v", ErrStale, maxLag)
