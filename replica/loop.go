@@ -555,6 +555,7 @@ func (n *Node) applyConf(e *pb.Entry) {
 // taken back, and their calls fail with ErrOutcomeUnknown.
 func (n *Node) follow() {
 	n.leading = false
+	n.captured = nil // it holds commits that may never be applied
 	n.ready.Store(false)
 	n.rt.Follow(n.notLeader(), ErrOutcomeUnknown, func() { n.clog.reset(n.done.Load()) })
 }

@@ -117,6 +117,9 @@ type Node struct {
 	confIndex   uint64 // the last configuration change applied
 	lastSnap    uint64
 	wantSnap    bool // a snapshot is due whatever the count (a configuration change)
+	// captured is a leader's state captured with commits in flight, which
+	// it holds until they are applied (maybeSnapshot), or nil.
+	captured *capturedState
 	// commits counts the commits in the entries applied or handed to the
 	// applier since the node opened, snapCommits those the last snapshot
 	// holds, and commitMarks the counts at the entries handed over since

@@ -16,45 +16,72 @@ import (
 // entry last applied, and written by a goroutine of its own while the
 // node goes on. On a leader the state captured holds the commits that
 // ran, applied or not: then the snapshot waits until they are, and is
-// dropped if the node stops leading first.
+// dropped if the node stops leading first (follow). A leader whose calls
+// never stop has commits in flight at every apply, so it keeps what it
+// captured rather than capture again.
 func (n *Node) maybeSnapshot() {
+	if c := n.captured; c != nil {
+		if n.done.Load() < c.index || n.snapping.Load() {
+			return
+		}
+		n.captured = nil
+		n.snapshotOf(c)
+		return
+	}
 	every := n.cfg.SnapshotEvery
 	due := n.wantSnap && n.applied > n.lastSnap || every >= 0 && n.commits-n.snapCommits >= uint64(every)
 	if !due || n.snapping.Load() {
 		return
 	}
-	var v *table.View
-	var seqs []table.SeqMove
-	var index uint64
+	c := &capturedState{}
 	err := n.rt.Capture(func(db *table.DB, last uint64) error {
 		var err error
-		v, err = tx.View(db)
-		seqs, index = tx.Sequences(db), last
+		c.view, err = tx.View(db)
+		c.seqs, c.index = tx.Sequences(db), last
 		return err
 	})
-	if err != nil || index != n.done.Load() {
-		// A leader with commits in flight: try again at a later apply.
-		return
-	}
-	term, err := n.log.Term(index)
 	if err != nil {
 		return
 	}
-	if n.confIndex > index {
+	if c.index != n.done.Load() {
+		if n.leading {
+			n.captured = c // written once its commits are applied
+		}
+		return
+	}
+	n.snapshotOf(c)
+}
+
+// capturedState is a state captured for a snapshot: the view, the
+// sequences' boundaries and the raft entry the state is after.
+type capturedState struct {
+	view  *table.View
+	seqs  []table.SeqMove
+	index uint64
+}
+
+// snapshotOf writes a snapshot of c, whose entry is applied, in the
+// background.
+func (n *Node) snapshotOf(c *capturedState) {
+	term, err := n.log.Term(c.index)
+	if err != nil {
+		return
+	}
+	if n.confIndex > c.index {
 		return
 	}
 	cs := proto.Clone(n.confState).(*pb.ConfState)
 	n.mu.Lock()
 	addrs := maps.Clone(n.addrs)
 	n.mu.Unlock()
-	n.lastSnap = index
-	n.snapped(index)
+	n.lastSnap = c.index
+	n.snapped(c.index)
 	n.wantSnap = false
 	n.snapping.Store(true)
 	n.snapWG.Go(func() {
 		defer n.snapping.Store(false)
-		if err := writeSnapshot(n.log, v, seqs, index, term, encodeMeta(cs, addrs), n.cfg.SnapshotRetain); err != nil {
-			n.logger.Error("keel: replica: snapshot", "index", index, "err", err)
+		if err := writeSnapshot(n.log, c.view, c.seqs, c.index, term, encodeMeta(cs, addrs), n.cfg.SnapshotRetain); err != nil {
+			n.logger.Error("keel: replica: snapshot", "index", c.index, "err", err)
 		}
 	})
 }
