@@ -230,6 +230,19 @@ func (x *hashIndex) each(fn func(entry) bool) {
 	}
 }
 
+// eachReverse is each in reverse slot order.
+func (x *hashIndex) eachReverse(fn func(entry) bool) {
+	chunks := x.chunks
+	for ci := len(chunks) - 1; ci >= 0; ci-- {
+		c := chunks[ci]
+		for i := len(c.slots) - 1; i >= 0; i-- {
+			if s := &c.slots[i]; s.row != nil && !fn(entry{key: s.key, row: s.row}) {
+				return
+			}
+		}
+	}
+}
+
 // Hash functions for Index.Hash: each maps a value to 64 bits, equal for
 // equal values (as Keel's generated comparators count equal). Hashes are
 // seeded per process: they are not stored.

@@ -309,7 +309,7 @@ func (t *tree) probe(b bound, low bool) entry {
 // all its rows (in no order) or the one of a point bound.
 func (t *tree) scan(lo, hi bound, reverse bool, yield func(unsafe.Pointer) bool) {
 	if t.hi != nil {
-		t.hashScan(lo, hi, yield)
+		t.hashScan(lo, hi, reverse, yield)
 		return
 	}
 	cmp := t.m.cmp
@@ -352,13 +352,18 @@ func (t *tree) scan(lo, hi bound, reverse bool, yield func(unsafe.Pointer) bool)
 	}
 }
 
-// hashScan is scan for a hash index: every row for open bounds, the row of
-// a point bound on the whole key, and a panic for a range, which no
-// generated accessor asks for.
-func (t *tree) hashScan(lo, hi bound, yield func(unsafe.Pointer) bool) {
+// hashScan is scan for a hash index: every row for open bounds (reverse:
+// in the reverse of that order), the row of a point bound on the whole
+// key, and a panic for a range, which no generated accessor asks for.
+func (t *tree) hashScan(lo, hi bound, reverse bool, yield func(unsafe.Pointer) bool) {
 	switch {
 	case lo.key == nil && hi.key == nil:
-		t.hi.each(func(e entry) bool { return yield(e.row) })
+		fn := func(e entry) bool { return yield(e.row) }
+		if reverse {
+			t.hi.eachReverse(fn)
+		} else {
+			t.hi.each(fn)
+		}
 	case lo.key != nil && hi.key != nil && !lo.excl && !hi.excl &&
 		t.width(lo) == t.m.full && t.width(hi) == t.m.full && t.m.cmp(lo.key, hi.key, t.m.full) == 0:
 		if p, ok := t.get(lo.key); ok {

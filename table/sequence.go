@@ -230,8 +230,12 @@ func (s *Sequence[T]) state() SequenceState {
 func (s *Sequence[T]) Restore(next uint64, exhausted bool) error {
 	v := T(next)
 	if uint64(v) != next || v < s.min || v > s.max {
-		return kerr.Errorf("keel: sequence %s.%s: persisted boundary %d is outside %s..%s: %w",
-			s.table, s.name, int64(next), formatInt(s.min), formatInt(s.max), ErrCorruptState)
+		b := strconv.FormatUint(next, 10)
+		if isSigned[T]() {
+			b = strconv.FormatInt(int64(next), 10)
+		}
+		return kerr.Errorf("keel: sequence %s.%s: persisted boundary %s is outside %s..%s: %w",
+			s.table, s.name, b, formatInt(s.min), formatInt(s.max), ErrCorruptState)
 	}
 	s.next, s.exhausted, s.left = v, exhausted, 0
 	return nil
