@@ -41,7 +41,9 @@ type Options struct {
 	KeepSnapshots int
 	// Repair makes Open truncate the log at a damaged entry that valid
 	// entries follow, dropping those entries, instead of failing with a
-	// *CorruptError. A torn tail (damage in the last segment that no
+	// *CorruptError; entries missing between two segments (what a repair
+	// that a crash interrupted leaves) are damage too, and the segments
+	// after them are removed. A torn tail (damage in the last segment that no
 	// valid entry follows and that looks like an interrupted write; the
 	// package doc's Recovery) is always repaired, also when the newest
 	// snapshot holds the torn entries.

@@ -88,13 +88,30 @@ func (l *Log) recover() (*recovery, error) {
 			Reason: "the log does not start at entry 1 and there is no snapshot"}
 	}
 	rec.last = from - 1
+	prevEnd := from - 1 // the last entry of the segment scanned before
 	for i, seg := range segs {
 		if i+1 < len(segs) && segs[i+1].First <= from {
 			continue // wholly before the snapshot
 		}
 		if seg.First > rec.last+1 {
-			return nil, &CorruptError{File: seg.Path, Index: rec.last + 1,
+			gap := &CorruptError{File: seg.Path, Index: rec.last + 1,
 				Reason: fmt.Sprintf("entries %d to %d are missing", rec.last+1, seg.First-1)}
+			if !l.opts.Repair {
+				return nil, gap
+			}
+			// The log ends before the gap (what a repair that truncated a
+			// segment leaves when it stops before removing the segments
+			// after it): the segments from here on go.
+			rec.msg = "keel: repaired a damaged log by removing the segments after missing entries (" + gap.Reason + ")"
+			for _, later := range segs[i:] {
+				rec.remove = append(rec.remove, later.Path)
+			}
+			rec.report.DroppedEntries = -1
+			if prevEnd < from-1 {
+				rec.create = filepath.Join(logDir(l.dir), segmentName(from))
+				rec.tail = 0
+			}
+			break
 		}
 		sc, err := scanSegment(seg, func(e Entry) error {
 			if e.Index < from {
@@ -114,6 +131,7 @@ func (l *Log) recover() (*recovery, error) {
 			return nil, err
 		}
 		end := seg.First + uint64(sc.entries) - 1 // the last entry the segment holds
+		prevEnd = end
 		rec.last = max(end, from-1)
 		rec.tail = int(sc.size)
 		if sc.bad == nil {
@@ -201,6 +219,8 @@ func (rec *recovery) apply(logger *slog.Logger) error {
 		logger.Log(context.Background(), level, rec.msg, "segment", rec.truncate, "offset", rec.cutAt,
 			"dropped_bytes", rec.report.DroppedBytes, "dropped_entries", rec.report.DroppedEntries,
 			"removed_segments", len(rec.remove), "last_entry", rec.last)
+	} else if rec.create == "" && rec.msg != "" {
+		logger.Warn(rec.msg, "removed_segments", len(rec.remove), "last_entry", rec.last)
 	}
 	for _, p := range rec.remove {
 		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
