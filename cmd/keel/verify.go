@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/keeldb/keel/wal"
 )
@@ -58,7 +59,7 @@ func verify(w io.Writer, dir string) error {
 		if at := where(err); at != "" {
 			fmt.Fprintf(w, "  at %s\n", at)
 		}
-		return fmt.Errorf("keel: verify %s: open would refuse the directory", dir)
+		return fmt.Errorf("keel: verify %s: open would refuse the directory%s", dir, failedAt(err))
 	}
 	fmt.Fprintln(w, plan(rep))
 	switch c := rep.Cut; {
@@ -146,16 +147,38 @@ func where(err error) string {
 	return ""
 }
 
+// failedAt is where, for the error that ends a command: the place Open fails,
+// as stdout names it, or its error.
+func failedAt(err error) string {
+	if w := where(err); w != "" {
+		return " at " + w
+	}
+	return ": " + strings.TrimPrefix(err.Error(), "keel: ")
+}
+
 // snapshot lists the snapshots and says what Open would do with them.
 func snapshot(w io.Writer, dir string) error {
 	rep, err := wal.Check(dir)
-	if len(rep.Snapshots) == 0 {
+	snaps := rep.Snapshots
+	if len(snaps) == 0 && err != nil {
+		// Check failed before it listed them (schema.json, the log
+		// directory): they are there all the same, unread.
+		files, _ := wal.Snapshots(dir)
+		for _, f := range files {
+			snaps = append(snaps, wal.SnapshotCheck{SnapshotFile: f})
+		}
+	}
+	if len(snaps) == 0 {
 		fmt.Fprintln(w, "no snapshots")
 	} else {
 		tw := newTable(w)
 		fmt.Fprintln(tw, "SNAPSHOT\tINDEX\tSTATUS")
-		for _, s := range rep.Snapshots {
-			fmt.Fprintf(tw, "%s\t%d\t%s\n", s.Path, s.Index, snapStatus(s, rep.Snapshot))
+		for _, s := range snaps {
+			st := snapStatus(s, rep.Snapshot)
+			if len(rep.Snapshots) == 0 {
+				st = "not read: open fails before it"
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\n", s.Path, s.Index, st)
 		}
 		tw.Flush()
 	}
@@ -164,7 +187,7 @@ func snapshot(w io.Writer, dir string) error {
 		if at := where(err); at != "" {
 			fmt.Fprintf(w, "  at %s\n", at)
 		}
-		return fmt.Errorf("keel: snapshot %s: open would fail", dir)
+		return fmt.Errorf("keel: snapshot %s: open would fail%s", dir, failedAt(err))
 	}
 	fmt.Fprintln(w, plan(rep))
 	if rep.Snapshot == "" {
@@ -180,10 +203,14 @@ func snapshot(w io.Writer, dir string) error {
 		for _, r := range t.Rows {
 			n += len(r)
 		}
-		fmt.Fprintf(w, "  table %s: %d rows, %d bytes\n", t.Name, len(t.Rows), n)
+		fmt.Fprintf(w, "  table %s: %d rows, %d bytes\n", label(t.Name), len(t.Rows), n)
 	}
 	for _, m := range s.Seqs {
-		fmt.Fprintf(w, "  sequence %s.%s resumes at %d\n", m.Table, m.Sequence, m.Next)
+		ex := ""
+		if m.Exhausted {
+			ex = " (exhausted)"
+		}
+		fmt.Fprintf(w, "  sequence %s.%s resumes at %d%s\n", label(m.Table), label(m.Sequence), m.Next, ex)
 	}
 	return nil
 }

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
@@ -82,13 +85,13 @@ func entries(w io.Writer, dir string) error {
 			}
 			var ch []string
 			for _, t := range rec.Tables {
-				ch = append(ch, fmt.Sprintf("%s:%d", t.Table, len(t.Changes)))
+				ch = append(ch, fmt.Sprintf("%s:%d", label(t.Table), len(t.Changes)))
 			}
 			if len(rec.Seqs) > 0 {
 				ch = append(ch, fmt.Sprintf("seqs:%d", len(rec.Seqs)))
 			}
 			fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%s\t%s\n", e.Index, rec.TxID, len(e.Data),
-				rec.Time.UTC().Format(stamp), orDash(rec.Reducer), orDash(rec.Caller), orDash(strings.Join(ch, " ")))
+				rec.Time.UTC().Format(stamp), label(rec.Reducer), label(rec.Caller), orDash(strings.Join(ch, " ")))
 		}
 		if r.Damage != nil {
 			// The table ends here for this segment: its damage is a
@@ -105,6 +108,22 @@ func entries(w io.Writer, dir string) error {
 func orDash(s string) string {
 	if s == "" {
 		return "-"
+	}
+	return s
+}
+
+// label is a reducer, caller, table or sequence name as a record or a
+// snapshot stores it: "-" for none, quoted when it is "-" itself or holds
+// a space, a quote or a character that does not print (a tab or a newline
+// would split a table's columns or forge a line).
+func label(s string) string {
+	if s == "" {
+		return "-"
+	}
+	if s == "-" || strings.ContainsFunc(s, func(r rune) bool {
+		return r == utf8.RuneError || r == '"' || unicode.IsSpace(r) || !unicode.IsGraphic(r)
+	}) {
+		return strconv.Quote(s)
 	}
 	return s
 }
@@ -128,7 +147,7 @@ func show(w io.Writer, dir string, idx uint64) error {
 				return kerr.Errorf("keel: %s entry %d at offset %d: %w", r.Path, idx, e.Offset, err)
 			}
 			fmt.Fprintf(w, "entry %d (%s, offset %d, %d bytes, crc32c ok)\n", idx, r.Path, e.Offset, len(e.Data))
-			fmt.Fprintf(w, "  tx %d at %s, reducer %s, caller %s\n", rec.TxID, rec.Time.UTC().Format(stamp), orDash(rec.Reducer), orDash(rec.Caller))
+			fmt.Fprintf(w, "  tx %d at %s, reducer %s, caller %s\n", rec.TxID, rec.Time.UTC().Format(stamp), label(rec.Reducer), label(rec.Caller))
 			tables, older, foreign := rows.schema(rec.Schema)
 			switch {
 			case foreign:
@@ -137,7 +156,7 @@ func show(w io.Writer, dir string, idx uint64) error {
 				fmt.Fprintf(w, "  written by schema %s of the directory's history, before a migration to schema %s: its rows are shown by that schema's kinds\n", rec.Schema, rows.fp)
 			}
 			for _, t := range rec.Tables {
-				fmt.Fprintf(w, "  table %s: %s\n", t.Table, plural(len(t.Changes), "change"))
+				fmt.Fprintf(w, "  table %s: %s\n", label(t.Table), plural(len(t.Changes), "change"))
 				for _, c := range t.Changes {
 					fmt.Fprintf(w, "    %s", c.Op)
 					if c.Op == table.OpDelete || c.Op == table.OpUpdate {
@@ -154,7 +173,7 @@ func show(w io.Writer, dir string, idx uint64) error {
 				if m.Exhausted {
 					ex = " (exhausted)"
 				}
-				fmt.Fprintf(w, "  sequence %s.%s resumes at %d%s\n", m.Table, m.Sequence, m.Next, ex)
+				fmt.Fprintf(w, "  sequence %s.%s resumes at %d%s\n", label(m.Table), label(m.Sequence), m.Next, ex)
 			}
 			return nil
 		}
