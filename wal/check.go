@@ -191,11 +191,16 @@ func Check(dir string) (*CheckReport, error) {
 	// The log: recover's reading of each segment, with the checker in
 	// place of the replayer.
 	rep.LastIndex = from - 1
+	prevEnd, scanned := from-1, false
 	for i, seg := range segs {
 		if i+1 < len(segs) && segs[i+1].First <= from {
 			continue // wholly before the snapshot
 		}
 		out := &rep.Segments[i]
+		if err := overlap(seg, scanned, prevEnd); err != nil {
+			out.Err = err
+			return rep, err
+		}
 		if seg.First > rep.LastIndex+1 {
 			out.Err = &CorruptError{File: seg.Path, Index: rep.LastIndex + 1,
 				Reason: fmt.Sprintf("entries %d to %d are missing", rep.LastIndex+1, seg.First-1)}
@@ -222,6 +227,7 @@ func Check(dir string) (*CheckReport, error) {
 		}
 		out.Size, out.Damage, out.Torn, out.Zeros = sc.size, sc.bad, sc.torn, sc.zeros
 		end := seg.First + uint64(sc.entries) - 1
+		prevEnd, scanned = end, true
 		rep.LastIndex = max(end, from-1)
 		if sc.bad == nil {
 			if i == len(segs)-1 && end < from-1 {

@@ -89,9 +89,13 @@ func (l *Log) recover() (*recovery, error) {
 	}
 	rec.last = from - 1
 	prevEnd := from - 1 // the last entry of the segment scanned before
+	scanned := false
 	for i, seg := range segs {
 		if i+1 < len(segs) && segs[i+1].First <= from {
 			continue // wholly before the snapshot
+		}
+		if err := overlap(seg, scanned, prevEnd); err != nil {
+			return nil, err
 		}
 		if seg.First > rec.last+1 {
 			gap := &CorruptError{File: seg.Path, Index: rec.last + 1,
@@ -131,7 +135,7 @@ func (l *Log) recover() (*recovery, error) {
 			return nil, err
 		}
 		end := seg.First + uint64(sc.entries) - 1 // the last entry the segment holds
-		prevEnd = end
+		prevEnd, scanned = end, true
 		rec.last = max(end, from-1)
 		rec.tail = int(sc.size)
 		if sc.bad == nil {
@@ -197,6 +201,18 @@ func (l *Log) recover() (*recovery, error) {
 }
 
 // apply performs the repairs recover planned, with a log line for each.
+// overlap refuses segment seg when it starts at or before prevEnd, the
+// last entry of the segment read before it (scanned): two segments that
+// hold one entry each (a file renamed or copied by hand) would replay it
+// twice and number every later entry one short.
+func overlap(seg Segment, scanned bool, prevEnd uint64) error {
+	if !scanned || seg.First > prevEnd {
+		return nil
+	}
+	return &CorruptError{File: seg.Path, Index: seg.First, Reason: fmt.Sprintf(
+		"the segment starts at entry %d, but the segment before it holds entries up to %d", seg.First, prevEnd)}
+}
+
 func (rec *recovery) apply(logger *slog.Logger) error {
 	if rec.truncate != "" {
 		f, err := os.OpenFile(rec.truncate, os.O_WRONLY, 0)
