@@ -10,7 +10,6 @@ import (
 	"github.com/keeldb/keel/internal/keeltest"
 	"github.com/keeldb/keel/server/client"
 	"github.com/keeldb/keel/server/internal/srvmod"
-	"github.com/keeldb/keel/server/internal/srvmod/remote"
 )
 
 // TestQueuedNotSentAfterDrop: requests still queued when the connection
@@ -20,13 +19,7 @@ import (
 func TestQueuedNotSentAfterDrop(t *testing.T) {
 	db := keeltest.Memory(t, srvmod.Module)
 	srv, px := proxied(t, db)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	r, err := remote.Dial(ctx, "ws://"+px.Addr, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r, ctx := dialed(t, px)
 
 	// The writer takes the first call and waits; the next requests stay
 	// in the queue.

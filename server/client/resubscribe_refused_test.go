@@ -1,12 +1,10 @@
 package client_test
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/keeldb/keel/internal/keeltest"
 	"github.com/keeldb/keel/internal/schedmod"
@@ -14,7 +12,6 @@ import (
 	"github.com/keeldb/keel/server"
 	"github.com/keeldb/keel/server/client"
 	"github.com/keeldb/keel/server/internal/srvmod"
-	"github.com/keeldb/keel/server/internal/srvmod/remote"
 )
 
 // TestResubscribeRefused: a query set that the server refuses when the
@@ -28,13 +25,7 @@ func TestResubscribeRefused(t *testing.T) {
 	_, first := servedWith(t, keeltest.Memory(t, srvmod.Module), opts)
 	_, second := servedWith(t, keeltest.Memory(t, schedmod.Module), opts)
 	px := tcpproxy.New(t, first)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	r, err := remote.Dial(ctx, "ws://"+px.Addr, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r, ctx := dialed(t, px)
 	for i := range 2 {
 		if err := r.AddTeam(ctx, uint32(i+1), string(rune('a'+i)), 1); err != nil {
 			t.Fatal(err)
@@ -94,13 +85,7 @@ func TestResubscribeRefused(t *testing.T) {
 func TestSubscribeDuringResubscribe(t *testing.T) {
 	db := keeltest.Memory(t, srvmod.Module)
 	_, px := proxied(t, db)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	r, err := remote.Dial(ctx, "ws://"+px.Addr, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r, ctx := dialed(t, px)
 	if err := r.AddTeam(ctx, 1, "a", 1); err != nil {
 		t.Fatal(err)
 	}

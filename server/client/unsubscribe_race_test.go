@@ -52,6 +52,20 @@ func proxied(t *testing.T, db *keel.DB) (*server.Server, *tcpproxy.Proxy) {
 	return srv, tcpproxy.New(t, addr)
 }
 
+// dialed dials a client to px's server for the test, which it closes at
+// the end; ctx bounds the test's waits.
+func dialed(t *testing.T, px *tcpproxy.Proxy) (*remote.Remote, context.Context) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	r, err := remote.Dial(ctx, "ws://"+px.Addr, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r, ctx
+}
+
 // dropAndHold drops r's connection through px and returns once the
 // client, connected again, is about to write its first batch (the first
 // Subscribe of its resubscribe), which waits until free is called;
@@ -84,13 +98,7 @@ func dropAndHold(t *testing.T, r *remote.Remote, px *tcpproxy.Proxy) (free func(
 func TestUnsubscribeDuringResubscribe(t *testing.T) {
 	db := keeltest.Memory(t, srvmod.Module)
 	srv, px := proxied(t, db)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	r, err := remote.Dial(ctx, "ws://"+px.Addr, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r, ctx := dialed(t, px)
 	if err := r.AddTeam(ctx, 1, "red", 1); err != nil {
 		t.Fatal(err)
 	}
@@ -148,13 +156,7 @@ func TestUnsubscribeDuringResubscribe(t *testing.T) {
 func TestCacheAfterReconnect(t *testing.T) {
 	db := keeltest.Memory(t, srvmod.Module)
 	_, px := proxied(t, db)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	r, err := remote.Dial(ctx, "ws://"+px.Addr, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r, ctx := dialed(t, px)
 	for i, grp := range []int32{1, 1, 2} {
 		if err := r.AddTeam(ctx, uint32(i+1), string(rune('a'+i)), grp); err != nil {
 			t.Fatal(err)
@@ -218,13 +220,7 @@ func TestCacheAfterReconnect(t *testing.T) {
 func TestCallAnsweredAfterDrop(t *testing.T) {
 	db := keeltest.Memory(t, srvmod.Module)
 	_, px := proxied(t, db)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	r, err := remote.Dial(ctx, "ws://"+px.Addr, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r, ctx := dialed(t, px)
 	px.Held.Store(true)
 	f := r.Go().AddTeam(ctx, 1, "ran", 1)
 	waitFor(t, func() bool {
