@@ -112,8 +112,8 @@ func TestRefusedSubmissionWaits(t *testing.T) {
 		if !errors.Is(err, runtime.ErrClosed) {
 			t.Fatalf("%s on a closed runtime: %v, want ErrClosed", name, err)
 		}
-		if got := c.Wait(nil); got != err {
-			t.Errorf("%s: Wait(nil) of the refused call: %v, want %v", name, got, err)
+		if got := c.Wait(context.Background()); got != err {
+			t.Errorf("%s: Wait without a context of the refused call: %v, want %v", name, got, err)
 		}
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second) // a hang guard only
 		got := c.Wait(ctx)

@@ -199,7 +199,7 @@ func stressSubmitterOrder(t *testing.T, mode string) {
 			}
 			for _, s := range mine {
 				if !s.inline {
-					s.c.Wait(nil)
+					s.c.Wait(context.Background())
 				}
 			}
 			mu.Lock()
@@ -351,7 +351,7 @@ func stressClose(t *testing.T, durable bool, round int) {
 				mine, bodies, finishes = append(mine, c), append(bodies, b), append(finishes, n)
 			}
 			for k, c := range mine {
-				err := c.Wait(nil)
+				err := c.Wait(context.Background())
 				if n := finishes[k].Load(); n != 1 {
 					t.Errorf("a call finished %d times", n)
 				}
