@@ -179,8 +179,12 @@ func (r *Reader) Bool() bool {
 	if r.err != nil {
 		return false
 	}
-	if r.off >= len(r.b) || r.b[r.off] > 1 {
+	if r.off >= len(r.b) {
 		r.fail("bool")
+		return false
+	}
+	if c := r.b[r.off]; c > 1 {
+		r.err = kerr.Newf("keel: codec: bool byte %d at offset %d", c, r.off)
 		return false
 	}
 	r.off++
@@ -209,13 +213,13 @@ func (r *Reader) Float32() float32 {
 
 // Time reads a time written by AppendTime, in UTC.
 func (r *Reader) Time() time.Time {
-	s := r.Varint()
+	s, off := r.Varint(), r.off
 	ns := r.Uvarint()
 	if r.err != nil {
 		return time.Time{}
 	}
 	if ns >= 1e9 {
-		r.fail("time nanoseconds")
+		r.err = kerr.Newf("keel: codec: time nanoseconds %d at offset %d", ns, off)
 		return time.Time{}
 	}
 	return time.Unix(s, int64(ns)).UTC()
