@@ -35,7 +35,13 @@ func Sprintf(format string, args ...any) string {
 // fmt.Errorf's does.
 func Newf(format string, args ...any) error {
 	var wrapped []error
-	msg := string(appendf(nil, format, args, &wrapped))
+	return newError(string(appendf(nil, format, args, &wrapped)), wrapped)
+}
+
+// newError returns the error of Newf and Errorf: msg, unwrapping to the
+// wrapped errors as fmt.Errorf's error does (errors.Unwrap gives the one
+// operand of a single %w itself).
+func newError(msg string, wrapped []error) error {
 	switch len(wrapped) {
 	case 0:
 		return &message{msg}

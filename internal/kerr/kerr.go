@@ -22,15 +22,10 @@ const Prefix = "keel: "
 // find them, and its message holds Prefix once, at the front. It formats
 // with Sprintf's verbs.
 func Errorf(format string, args ...any) error {
-	return &prefixed{err: Newf(format, args...)}
+	var wrapped []error
+	msg := string(appendf(nil, format, args, &wrapped))
+	return newError(Trim(msg), wrapped)
 }
-
-type prefixed struct{ err error }
-
-func (e *prefixed) Error() string { return Trim(e.err.Error()) }
-
-// Unwrap returns Newf's error, which unwraps to the operands.
-func (e *prefixed) Unwrap() error { return e.err }
 
 // Trim returns msg with Prefix once at its front, if msg begins with it,
 // and without the prefix where a wrapped message begins inside it: after
