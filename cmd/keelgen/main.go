@@ -41,6 +41,13 @@ func main() {
 }
 
 func run(dir, out string, remote bool) error {
+	// Loading a directory that is not there fails in the go command's
+	// start, with an error that names the go binary instead.
+	if fi, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("keelgen: %w", err)
+	} else if !fi.IsDir() {
+		return fmt.Errorf("keelgen: %s is not a directory", dir)
+	}
 	o, err := codegen.Generate(codegen.Config{Dir: dir, Output: out, Remote: remote})
 	if errors.Is(err, codegen.ErrFormat) {
 		// Keep the raw source for inspection, and fail.
