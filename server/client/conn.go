@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,6 +38,17 @@ var ErrDisconnected = errors.New("keel: client: disconnected")
 // ErrClosed is the error of requests after Close.
 var ErrClosed = errors.New("keel: client: closed")
 
+// ErrTooLarge is the error of a request whose message is larger than the
+// largest frame the server reads (its InitialConnection tells): it is
+// not sent.
+var ErrTooLarge = errors.New("keel: client: message too large")
+
+// tooLarge is an ErrTooLarge that tells the request and the sizes.
+type tooLarge struct{ msg string }
+
+func (e *tooLarge) Error() string        { return e.msg }
+func (e *tooLarge) Is(target error) bool { return target == ErrTooLarge }
+
 // RemoteError is an error the server reported for one request: a
 // reducer that failed, arguments it refused, a query that did not
 // compile (with its position).
@@ -48,7 +60,11 @@ type RemoteError struct {
 	Column  int
 }
 
-func (e *RemoteError) Error() string { return fmt.Sprintf("keel: server: %s: %s", e.Request, e.Msg) }
+// Error is the message with one "keel:" prefix: the server's own (Msg
+// has it when the server made the error) is dropped.
+func (e *RemoteError) Error() string {
+	return fmt.Sprintf("keel: server: %s: %s", e.Request, strings.TrimPrefix(e.Msg, "keel: "))
+}
 
 // Conn is a connection to a Keel server: a keel.Conn. It is safe for
 // concurrent use.
@@ -91,6 +107,17 @@ type waiter struct {
 	// before any later message: a SubscribeApplied's rows enter the
 	// cache before the updates that follow them.
 	apply func(r response) error
+}
+
+// what names the request, for errors.
+func (w *waiter) what() string {
+	if w.call != nil {
+		return "reducer " + w.name
+	}
+	if w.name != "" {
+		return w.name
+	}
+	return "request"
 }
 
 type response struct {
@@ -248,12 +275,28 @@ func (c *Conn) sendIf(w *waiter, cond func() error, build func(id uint64) []byte
 	}
 	c.nextID++
 	id := c.nextID
+	msg := build(id)
+	if n := int64(uvarintLen(len(msg)) + len(msg)); n > c.maxFrame {
+		// The server would close the connection, failing every other
+		// request in flight: this one fails alone, never sent.
+		return &tooLarge{kerr.Sprintf("keel: client: %s: a message of %d bytes, over the server's limit of %d", w.what(), n, c.maxFrame)}
+	}
 	c.pending[id] = w
-	c.out = append(c.out, build(id))
+	c.out = append(c.out, msg)
 	if len(c.out) == 1 {
 		c.signal()
 	}
 	return nil
+}
+
+// uvarintLen is the length of n as a uvarint: the frame's length prefix
+// of a message of n bytes.
+func uvarintLen(n int) int {
+	l := 1
+	for ; n >= 0x80; n >>= 7 {
+		l++
+	}
+	return l
 }
 
 // defaultMaxFrame is the largest frame sent to a server whose
@@ -261,8 +304,8 @@ func (c *Conn) sendIf(w *waiter, cond func() error, build func(id uint64) []byte
 const defaultMaxFrame = 1 << 20
 
 // writer writes the queued messages, as many to a frame as are waiting
-// and fit in the largest frame the server reads (a message larger than
-// that goes alone, and the server refuses it).
+// and fit in the largest frame the server reads (sendIf refuses a
+// message larger than that).
 func (c *Conn) writer() {
 	var frame []byte
 	for {
@@ -414,8 +457,14 @@ func (c *Conn) reader(ws *websocket.Conn) {
 		c.ws = nil
 		c.out = nil
 		c.mu.Unlock()
+		if closed {
+			// Close ended the connection: its requests fail as Close
+			// says, whichever of the two fails them first.
+			c.failAll(ErrClosed)
+			return
+		}
 		c.failAll(ErrDisconnected)
-		if closed || c.opts.NoReconnect {
+		if c.opts.NoReconnect {
 			c.Close()
 			return
 		}
@@ -429,7 +478,7 @@ func (c *Conn) reader(ws *websocket.Conn) {
 }
 
 func (c *Conn) redial() *websocket.Conn {
-	wait := 50 * time.Millisecond
+	wait := backoff(0, c.opts.MaxBackoff)
 	for {
 		select {
 		case <-c.done:
@@ -462,8 +511,17 @@ func (c *Conn) redial() *websocket.Conn {
 			return nil
 		}
 		c.log.Info("keel: client: dial", "err", err)
-		wait = min(wait*2, c.opts.MaxBackoff)
+		wait = backoff(wait, c.opts.MaxBackoff)
 	}
+}
+
+// backoff returns the wait before the dial after one that waited wait (0
+// for the first): 50 ms, doubling, never over limit.
+func backoff(wait, limit time.Duration) time.Duration {
+	if wait <= 0 {
+		return min(50*time.Millisecond, limit)
+	}
+	return min(wait*2, limit)
 }
 
 func (c *Conn) readLoop(ws *websocket.Conn) error {

@@ -1,5 +1,7 @@
 package client
 
+import "time"
+
 // SetBeforeWrite makes c's writer run f before it writes each batch of
 // queued messages, after it took them from the queue.
 func SetBeforeWrite(c *Conn, f func()) {
@@ -36,4 +38,16 @@ func SetAfterAdd(c *Conn, f func()) {
 	c.mu.Lock()
 	c.afterAdd = f
 	c.mu.Unlock()
+}
+
+// Backoffs returns the first n waits between dials with limit as
+// Options.MaxBackoff.
+func Backoffs(limit time.Duration, n int) []time.Duration {
+	var out []time.Duration
+	var w time.Duration
+	for range n {
+		w = backoff(w, limit)
+		out = append(out, w)
+	}
+	return out
 }
