@@ -2,8 +2,8 @@ package wal_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -42,6 +42,12 @@ func crashOptions(round int) keel.Options {
 }
 
 const crashWriters = 8
+
+// crashDirRounds is how many rounds of TestCrash run on one directory,
+// each checking the ids of every call acknowledged in it before; then a
+// new directory starts, so that the opens, which replay a database that
+// grows by thousands of posts a round, stay short.
+const crashDirRounds = 10
 
 // crashPipelines is how many writers keep calls in flight without waiting
 // for each (keel.Go), and crashWindow how many each keeps.
@@ -220,11 +226,27 @@ func TestCrash(t *testing.T) {
 	}
 	t.Logf("seed %d (-crash.seed to repeat), %d rounds", seed, *crashRounds)
 	rng := rand.New(rand.NewPCG(seed, 0))
-	dir := t.TempDir()
-	model := &crashModel{posts: map[string]crashPost{}, postIDs: map[uint64]string{}, orderIDs: map[int64]string{}}
-	total, inFlight := 0, 0
+	var dir string
+	var model *crashModel
+	total, inFlight, live := 0, 0, 0
+	var opening time.Duration // how long the last child took to open
 	for round := range *crashRounds {
-		acked, flying := runCrashChild(t, dir, round, rng.Uint64(), time.Duration(rng.IntN(150))*time.Millisecond)
+		if round%crashDirRounds == 0 {
+			dir, opening = t.TempDir(), 0
+			model = &crashModel{posts: map[string]crashPost{}, postIDs: map[uint64]string{}, orderIDs: map[int64]string{}}
+		}
+		k := crashKill{delay: time.Duration(rng.IntN(150)) * time.Millisecond,
+			jitter: time.Duration(rng.IntN(5000)) * time.Microsecond}
+		if round%8 == 7 && opening > 0 {
+			k = crashKill{inOpen: true, delay: time.Duration(rng.Int64N(int64(opening)))}
+		}
+		acked, flying, took := runCrashChild(t, dir, round, rng.Uint64(), k)
+		if took > 0 {
+			opening = took
+		}
+		if !k.inOpen {
+			live++
+		}
 		inFlight += len(flying)
 		for _, line := range acked {
 			if err := model.ack(line); err != nil {
@@ -236,42 +258,126 @@ func TestCrash(t *testing.T) {
 			t.Fatalf("seed %d round %d: %v", seed, round, err)
 		}
 	}
-	t.Logf("%d acknowledged calls, %d live posts, %d calls in flight at the kills (%d a round on average)",
-		total, len(model.posts), inFlight, inFlight / *crashRounds)
+	t.Logf("%d acknowledged calls, %d live posts, %d calls in flight at the kills (%d a round on average); "+
+		"%d of the %d kills while calls ran, the others during the open",
+		total, len(model.posts), inFlight, inFlight / *crashRounds, live, *crashRounds)
 	if total == 0 {
 		t.Fatal("no child acknowledged a call before its kill: the rounds checked nothing")
 	}
 }
 
-// runCrashChild runs the writer for delay and kills it with SIGKILL. It
-// returns the acknowledged calls in order and the calls still in flight.
-func runCrashChild(t *testing.T, dir string, round int, seed uint64, delay time.Duration) ([]string, []inflight) {
+// crashKill is when a round kills its child: delay after the child's
+// first acknowledged call, then, once another call returned (the child
+// still makes progress), after jitter; or, with inOpen, delay after its
+// start, during the open.
+type crashKill struct {
+	inOpen        bool
+	delay, jitter time.Duration
+}
+
+// crashHang is how long runCrashChild waits for the child's next sign of
+// progress before it takes the child to hang: a guard, not a bound the
+// child is held to.
+const crashHang = 2 * time.Minute
+
+// runCrashChild runs the writer and kills it with SIGKILL when k says. It
+// returns the acknowledged calls in order, the calls still in flight and
+// how long the child took to open (0 when it was killed before). A child
+// that ends on its own, or that stops acknowledging calls (a deadlock),
+// fails the test: only a kill while it runs checks what TestCrash
+// promises.
+func runCrashChild(t *testing.T, dir string, round int, seed uint64, k crashKill) ([]string, []inflight, time.Duration) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$")
 	cmd.Env = append(os.Environ(), "KEEL_CRASH_DIR="+dir, fmt.Sprintf("KEEL_CRASH_ROUND=%d", round),
 		fmt.Sprintf("KEEL_CRASH_SEED=%d", seed), fmt.Sprintf("KEEL_CRASH_SYNC=%d", round%3))
-	var out bytes.Buffer
-	cmd.Stdout = &out
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd.Stderr = os.Stderr
+	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(delay + 20*time.Millisecond)
+	var (
+		mu     sync.Mutex
+		lines  []string
+		opened time.Duration
+	)
+	ready := make(chan struct{})   // closed at "R": the open returned
+	acks := make(chan struct{}, 1) // a call returned since the last receive
+	eof := make(chan struct{})     // the child's output ended
+	go func() {
+		defer close(eof)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			line := sc.Text()
+			mu.Lock()
+			lines = append(lines, line)
+			if line == "R" {
+				opened = time.Since(start)
+				close(ready)
+			}
+			mu.Unlock()
+			if strings.HasPrefix(line, "A ") {
+				select {
+				case acks <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	output := func() string { // its last lines
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Join(lines[max(0, len(lines)-40):], "\n")
+	}
+	// await waits for ch; a child that ends or hangs first fails the test.
+	await := func(ch <-chan struct{}, what string) {
+		select {
+		case <-ch:
+			return
+		case <-eof:
+			err := killed(cmd.Wait())
+			if err == nil {
+				err = errors.New("killed by someone else")
+			}
+			t.Fatalf("round %d: the child ended before %s: %v; the end of its output:\n%s", round, what, err, output())
+		case <-time.After(crashHang):
+			cmd.Process.Signal(syscall.SIGKILL)
+			<-eof
+			cmd.Wait()
+			t.Fatalf("round %d: waited %v for %s: the child hangs; the end of its output:\n%s", round, crashHang, what, output())
+		}
+	}
+	if k.inOpen {
+		time.Sleep(k.delay)
+	} else {
+		await(ready, "the end of its open")
+		await(acks, "its first acknowledged call")
+		time.Sleep(k.delay)
+		select { // a call that returned during the delay does not count
+		case <-acks:
+		default:
+		}
+		await(acks, "an acknowledged call after the delay")
+		time.Sleep(k.jitter)
+	}
 	cmd.Process.Signal(syscall.SIGKILL)
+	<-eof
 	if err := killed(cmd.Wait()); err != nil {
-		t.Fatalf("round %d: %v; its output:\n%s", round, err, out.String())
+		t.Fatalf("round %d: %v; the end of its output:\n%s", round, err, output())
 	}
 	var acked []string
 	began := map[string]inflight{} // by writer and slug
-	sc := bufio.NewScanner(&out)
-	for sc.Scan() {
-		line := sc.Text()
+	for _, line := range lines {
 		f := strings.Fields(line)
 		if len(f) == 0 {
 			continue
 		}
 		switch f[0] {
 		case "E":
-			t.Fatalf("child: %s", line)
+			t.Fatalf("round %d: child: %s", round, line)
 		case "B":
 			in := inflight{op: f[2], slug: f[3]}
 			if len(f) > 4 {
@@ -287,7 +393,7 @@ func runCrashChild(t *testing.T, dir string, round int, seed uint64, delay time.
 	for _, in := range began {
 		flying = append(flying, in)
 	}
-	return acked, flying
+	return acked, flying, opened
 }
 
 func (m *crashModel) ack(line string) error {
