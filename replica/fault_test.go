@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -108,14 +109,23 @@ func (c *procCluster) start(p *proc) {
 	c.t.Fatalf("node %d does not listen at %s", p.id, p.addr)
 }
 
-// kill SIGKILLs p.
+// kill SIGKILLs p. A node that had ended by itself before (a panic, an
+// exit) fails the test: it would pass for one the test killed.
 func (c *procCluster) kill(p *proc) {
 	if p.cmd == nil {
 		return
 	}
 	p.cmd.Process.Kill()
-	p.cmd.Wait()
+	err := p.cmd.Wait()
 	p.cmd = nil
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		c.t.Errorf("node %d: ended before its kill: %v", p.id, err)
+		return
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		c.t.Errorf("node %d ended before its kill: %v", p.id, err)
+	}
 }
 
 // partition cuts node p off the others (on) or joins it again. It
