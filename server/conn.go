@@ -33,6 +33,9 @@ type conn struct {
 	drainReq chan struct{}
 	drainOne sync.Once
 	frame    sync.Mutex // held while the reader handles a frame
+	// shut, under frame, is whether a drain had begun when the frame
+	// being handled was: its requests are refused, or all taken.
+	shut bool
 
 	reqs   []request           // the frame being handled (reader)
 	batch  []*runtime.Call     // calls of the frame not yet submitted (reader)
@@ -116,6 +119,10 @@ func (c *conn) serve() {
 			err = &errFrame{"a text frame on a connection that speaks " + ProtocolBinary + ": send binary frames"}
 		}
 		c.frame.Lock()
+		// A drain that begins while the frame is handled waits for it
+		// (drain): the frame is handled whole, none of its requests
+		// refused because the drain began after the one before.
+		c.shut = c.closing()
 		if err != nil {
 			c.respond(c.enc.errorMsg(0, err.Error()))
 		} else {
@@ -186,6 +193,8 @@ func (c *conn) respond(msg []byte) {
 	c.s.ev.push(event{kind: evResponse, c: c, seq: seq, msg: msg})
 }
 
+// closing reports whether the connection is drained (Shutdown); handle
+// reads it once a frame, as shut.
 func (c *conn) closing() bool {
 	select {
 	case <-c.drainReq:
@@ -205,7 +214,7 @@ func (c *conn) handle(r *request) {
 	}
 	switch r.kind {
 	case tagCallReducer:
-		if c.closing() {
+		if c.shut {
 			c.respond(e.reducerError(r.id, ErrShutdown.Error()))
 			return
 		}

@@ -62,7 +62,7 @@ func (c *conn) subscribe(r *request) {
 	fail := func(qi int, err error) {
 		ev.push(event{kind: evResponse, c: c, seq: seq, msg: e.subscriptionError(r.id, r.qsid, qi, err)})
 	}
-	if c.closing() {
+	if c.shut {
 		fail(-1, ErrShutdown)
 		return
 	}
