@@ -64,8 +64,11 @@ func (l *memLog) Kick() {
 	if l.manual {
 		n = l.durable
 	}
+	release := l.release
 	l.mu.Unlock()
-	l.release(n, err)
+	if release != nil {
+		release(n, err)
+	}
 }
 
 func (l *memLog) LastIndex() uint64 {
@@ -74,24 +77,36 @@ func (l *memLog) LastIndex() uint64 {
 	return l.appended
 }
 
-func (l *memLog) SetRelease(fn func(uint64, error)) { l.release = fn }
+// SetRelease sets the function the log reports to; a goroutine that
+// releases entries may run before it is set (a test's releaser started
+// before runtime.New), so it is read under mu, and nothing is reported
+// until it is.
+func (l *memLog) SetRelease(fn func(uint64, error)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.release = fn
+}
 
 // releaseThrough makes entries through index durable and reports them.
 func (l *memLog) releaseThrough(index uint64) {
 	l.mu.Lock()
 	l.durable = max(l.durable, index)
-	n := l.durable
+	n, release := l.durable, l.release
 	l.mu.Unlock()
-	l.release(n, nil)
+	if release != nil {
+		release(n, nil)
+	}
 }
 
 // fail fails the log after its durable entries.
 func (l *memLog) fail(err error) {
 	l.mu.Lock()
 	l.err = err
-	n := l.durable
+	n, release := l.durable, l.release
 	l.mu.Unlock()
-	l.release(n, err)
+	if release != nil {
+		release(n, err)
+	}
 }
 
 // config is the host configuration of the test module m over log.
