@@ -90,19 +90,7 @@ func TestClientCommands(t *testing.T) {
 // -token, which defaults to $KEEL_TOKEN; without either, each run is a
 // new identity.
 func TestClientToken(t *testing.T) {
-	db, err := keel.OpenMemory(chat.Module, keel.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	srv, err := server.New(db, server.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	defer srv.Shutdown(context.Background())
-	url := "ws" + strings.TrimPrefix(hs.URL, "http")
+	url := chatServer(t)
 	ids := make([]string, 2)
 	toks := make([]string, 2)
 	for i := range ids {
@@ -217,19 +205,7 @@ func TestClientFlagBounds(t *testing.T) {
 // fails the command with exit status 1 and one message that says the
 // status and the server's reason, with one "keel:" prefix.
 func TestClientRefusedToken(t *testing.T) {
-	db, err := keel.OpenMemory(chat.Module, keel.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	srv, err := server.New(db, server.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	defer srv.Shutdown(context.Background())
-	url := "ws" + strings.TrimPrefix(hs.URL, "http")
+	url := chatServer(t)
 	for _, args := range [][]string{
 		{"call", "-token", "not-a-token", url, "SendMessage", `{"text":"x"}`},
 		{"sql", "-token", "not-a-token", url, "SELECT * FROM message"},
@@ -243,4 +219,23 @@ func TestClientRefusedToken(t *testing.T) {
 			t.Errorf("%v: exit status %d, stdout %q, stderr %q", args[0], code, out.String(), msg)
 		}
 	}
+}
+
+// chatServer serves the chat module in memory until the test ends and
+// returns its WebSocket URL.
+func chatServer(t *testing.T) string {
+	t.Helper()
+	db, err := keel.OpenMemory(chat.Module, keel.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	srv, err := server.New(db, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	return "ws" + strings.TrimPrefix(hs.URL, "http")
 }
