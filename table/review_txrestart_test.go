@@ -64,7 +64,7 @@ func testTxModelRestart(t *testing.T, mk func() *fixture, hash, advance bool) {
 	var snapSeqs []SeqMove
 	var log []logged
 	var logSeqs []SeqMove
-	var committed uint8 = 1 // the model's next value at the last commit
+	var atCommit uint8 = 1 // the model's next value at the last commit
 	snapshot := func() {
 		v, err := f.db.view()
 		if err != nil {
@@ -108,13 +108,13 @@ func testTxModelRestart(t *testing.T, mk func() *fixture, hash, advance bool) {
 		// Steps on 1..255 from the value the sequence tried next at the
 		// last commit to the restored one, and to the one it tries next
 		// now: values of transactions that did not commit may come again.
-		d := (int(next) - int(committed) + 255) % 255
-		live := (int(m.seq) - int(committed) + 255) % 255
+		d := (int(next) - int(atCommit) + 255) % 255
+		live := (int(m.seq) - int(atCommit) + 255) % 255
 		if st.Exhausted || uint64(d) > uint64(live)+batch {
 			t.Fatalf("step %d: restart resumes at %d (exhausted %v); the sequence was at %d at the last commit, at %d now, batch %d",
-				step, next, st.Exhausted, committed, m.seq, batch)
+				step, next, st.Exhausted, atCommit, m.seq, batch)
 		}
-		committed = next
+		atCommit = next
 		m.seq = next
 		f = g
 		snapshot()
@@ -132,21 +132,7 @@ func testTxModelRestart(t *testing.T, mk func() *fixture, hash, advance bool) {
 			switch k := rng.IntN(10); {
 			case k < 4: // insert with a generated id
 				got, err := u.Insert(row)
-				want, ok := next.generate()
-				switch {
-				case !ok:
-					if !errors.Is(err, ErrExhausted) {
-						t.Fatalf("step %d: insert into a full table: %v", step, err)
-					}
-				case next.emailTaken(row.Email, 0):
-					if !errors.Is(err, ErrUniqueViolation) {
-						t.Fatalf("step %d: insert %+v: %v, want a unique violation", step, row, err)
-					}
-				case err != nil || got.ID != want:
-					t.Fatalf("step %d: insert %+v = %+v %v, want id %d", step, row, got, err, want)
-				default:
-					next.rows[got.ID] = got
-				}
+				expectGenerated(t, fmt.Sprintf("step %d: insert", step), &next, row, got, err)
 			case k < 7: // upsert: an explicit id, taken or not, or 0
 				if rng.IntN(4) > 0 {
 					row.ID = uint8(1 + rng.IntN(255))
@@ -154,21 +140,10 @@ func testTxModelRestart(t *testing.T, mk func() *fixture, hash, advance bool) {
 				got, inserted, err := u.Upsert(row)
 				cur, exists := next.rows[row.ID]
 				if row.ID == 0 {
-					want, ok := next.generate()
-					switch {
-					case !ok:
-						if !errors.Is(err, ErrExhausted) {
-							t.Fatalf("step %d: upsert into a full table: %v", step, err)
-						}
-					case next.emailTaken(row.Email, 0):
-						if !errors.Is(err, ErrUniqueViolation) {
-							t.Fatalf("step %d: upsert %+v: %v, want a unique violation", step, row, err)
-						}
-					case err != nil || !inserted || got.ID != want:
-						t.Fatalf("step %d: upsert %+v = %+v %v %v, want id %d", step, row, got, inserted, err, want)
-					default:
-						next.rows[got.ID] = got
+					if err == nil && !inserted {
+						t.Fatalf("step %d: upsert %+v = %+v, an update", step, row, got)
 					}
+					expectGenerated(t, fmt.Sprintf("step %d: upsert", step), &next, row, got, err)
 					continue
 				}
 				if advance && !exists {
@@ -224,34 +199,17 @@ func testTxModelRestart(t *testing.T, mk func() *fixture, hash, advance bool) {
 				delete(next.rows, cur.ID)
 			}
 		}
-		switch k := rng.IntN(10); {
-		case k < 2:
-			tx.rollback()
-			m.seq = next.seq
-		case k < 3:
-			tx.commit()
-			tx.undo()
-			m.seq = next.seq
-		case k < 4:
-			tx.commit()
-			c := f.db.retain()
-			f.db.undoRetained(c)
-			recycle(c)
-			m.seq = next.seq
+		switch end, c := endTx(t, fmt.Sprintf("step %d", step), rng, f, tx, &m, next); end {
+		case txUndoneRetained:
 			// Its boundary moves were never persisted; the runtime writes
 			// nothing more after such a failure, and a later open starts
 			// from a snapshot of what is live.
 			snapshot()
-			committed = m.seq
-		default:
-			c := tx.commit()
+			atCommit = m.seq
+		case txCommitted:
 			log = append(log, logOf(c)...)
 			logSeqs = append(logSeqs, c.Seqs...)
-			m = next
-			committed = m.seq
-		}
-		if err := f.db.check(); err != nil {
-			t.Fatalf("step %d: %v", step, err)
+			atCommit = m.seq
 		}
 		switch rng.IntN(25) {
 		case 0:

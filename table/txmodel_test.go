@@ -81,6 +81,71 @@ func checkUsers(t *testing.T, at string, f *fixture, r *Reader[user], m umodel, 
 	}
 }
 
+// expectGenerated checks what an insert (or an upsert) of row, whose id
+// is 0, returned against next: the id the sequence hands out, or the
+// error when the table is full or the email taken. next takes the row
+// when it went in.
+func expectGenerated(t *testing.T, at string, next *umodel, row, got user, err error) {
+	t.Helper()
+	want, ok := next.generate()
+	switch {
+	case !ok:
+		if !errors.Is(err, ErrExhausted) {
+			t.Fatalf("%s into a full table: %v", at, err)
+		}
+	case next.emailTaken(row.Email, 0):
+		var ue *UniqueError
+		if !errors.As(err, &ue) || ue.Table != "user" || ue.Index != "user_email" {
+			t.Fatalf("%s %+v: %v, want a unique violation of user_email", at, row, err)
+		}
+	case err != nil || got.ID != want:
+		t.Fatalf("%s %+v = %+v %v, want id %d", at, row, got, err, want)
+	default:
+		next.rows[got.ID] = got
+	}
+}
+
+// txEnd is how endTx ended a transaction.
+type txEnd int
+
+const (
+	txRolledBack     txEnd = iota
+	txUndone               // committed, then taken back by undo
+	txUndoneRetained       // committed and retained, then taken back by undoRetained
+	txCommitted
+)
+
+// endTx ends tx at random: it rolls back (2 in 10), commits and undoes
+// the transaction (1 in 10) or its retained commit (1 in 10), or commits,
+// and then checks the database's invariants. On a commit m becomes next
+// and c is the commit; otherwise m keeps its rows and takes next's
+// sequence, as values handed out are not given back.
+func endTx(t *testing.T, at string, rng *rand.Rand, f *fixture, tx *Tx, m *umodel, next umodel) (end txEnd, c *Commit) {
+	t.Helper()
+	switch k := rng.IntN(10); {
+	case k < 2:
+		tx.rollback()
+		m.seq, end = next.seq, txRolledBack
+	case k < 3:
+		tx.commit()
+		tx.undo()
+		m.seq, end = next.seq, txUndone
+	case k < 4:
+		tx.commit()
+		r := f.db.retain()
+		f.db.undoRetained(r)
+		recycle(r)
+		m.seq, end = next.seq, txUndoneRetained
+	default:
+		c = tx.commit()
+		*m, end = next, txCommitted
+	}
+	if err := f.db.check(); err != nil {
+		t.Fatalf("%s: %v", at, err)
+	}
+	return end, c
+}
+
 // TestTxModel runs seeded random transactions on the user table, with
 // B-tree and hash indexes, against a reference model: inserts with
 // generated and explicit ids, updates by id and by email that change keys,
@@ -141,22 +206,7 @@ func testTxModel(t *testing.T, f *fixture, hash bool) {
 				got, err := u.Insert(row)
 				_, idTaken := next.rows[row.ID]
 				if row.ID == 0 {
-					want, ok := next.generate()
-					switch {
-					case !ok:
-						if !errors.Is(err, ErrExhausted) {
-							t.Fatalf("step %d: insert into a full table: %v", step, err)
-						}
-					case next.emailTaken(row.Email, 0):
-						var ue *UniqueError
-						if !errors.As(err, &ue) || ue.Table != "user" || ue.Index != "user_email" {
-							t.Fatalf("step %d: insert %+v: %v, want a unique violation", step, row, err)
-						}
-					case err != nil || got.ID != want:
-						t.Fatalf("step %d: insert %+v = %+v %v, want id %d", step, row, got, err, want)
-					default:
-						next.rows[got.ID] = got
-					}
+					expectGenerated(t, fmt.Sprintf("step %d: insert", step), &next, row, got, err)
 					continue
 				}
 				if idTaken || next.emailTaken(row.Email, 0) {
@@ -251,27 +301,7 @@ func testTxModel(t *testing.T, f *fixture, hash bool) {
 			}
 		}
 		checkUsers(t, fmt.Sprintf("step %d in tx", step), f, u.Reader(), next, hash)
-		switch k := rng.IntN(10); {
-		case k < 2:
-			tx.rollback()
-			m.seq = next.seq // values are not given back
-		case k < 3:
-			tx.commit()
-			tx.undo()
-			m.seq = next.seq
-		case k < 4:
-			tx.commit()
-			c := f.db.retain()
-			f.db.undoRetained(c)
-			recycle(c)
-			m.seq = next.seq
-		default:
-			tx.commit()
-			m = next
-		}
-		if err := f.db.check(); err != nil {
-			t.Fatalf("step %d: %v", step, err)
-		}
+		endTx(t, fmt.Sprintf("step %d", step), rng, f, tx, &m, next)
 		if rng.IntN(3) == 0 {
 			v, err := f.db.view()
 			if err != nil {
