@@ -78,10 +78,23 @@ func (c *Call) Name() string {
 
 // Err returns the call's outcome once it finished: nil when it committed,
 // the reducer's error, or why it did not run or did not become durable.
-func (c *Call) Err() error { return c.err }
+// For a call a Wait took back before it ran, it is the error that Wait
+// returned.
+func (c *Call) Err() error {
+	if c.state.Load() == stateCancelled {
+		return *c.gaveUp.Load()
+	}
+	return c.err
+}
 
-// Finished reports whether the call has its outcome.
-func (c *Call) Finished() bool { return c.state.Load() == stateFinished }
+// Finished reports whether the call has its outcome: it finished, or a
+// Wait took it back before it ran (it never runs). A call taken back may
+// still be in the queue: the runtime is done with it only once a Wait
+// without a context returned.
+func (c *Call) Finished() bool {
+	s := c.state.Load()
+	return s == stateFinished || s == stateCancelled
+}
 
 func (c *Call) prepare() {
 	c.state.Store(stateQueued)
@@ -132,10 +145,10 @@ func (c *Call) Fail(err error) {
 
 // Wait returns the call's outcome. When ctx is done while the call is
 // still queued, the call is taken back (it never runs) and Wait returns
-// an error that matches ctx.Err(); once the call runs, Wait returns its
-// real outcome however long it takes. For a call not submitted yet it
-// returns at once an error that matches ErrNotSubmitted, changing
-// nothing.
+// an error that matches ctx.Err(), as every later Wait does; once the
+// call runs, Wait returns its real outcome however long it takes. For a
+// call not submitted yet it returns at once an error that matches
+// ErrNotSubmitted, changing nothing.
 func (c *Call) Wait(ctx context.Context) error {
 	if c.state.Load() == stateNew {
 		return notSubmitted(c)
@@ -143,6 +156,10 @@ func (c *Call) Wait(ctx context.Context) error {
 	if ctx == nil || ctx.Done() == nil || c.state.Load() == stateFinished {
 		c.wg.Wait()
 		return c.err
+	}
+	if c.state.Load() == stateCancelled {
+		// A Wait took it back already: that is its outcome.
+		return *c.gaveUp.Load()
 	}
 	c.mu.Lock()
 	if c.state.Load() == stateFinished {

@@ -255,8 +255,9 @@ func Inline[A, R any](rt *Runtime, ctx context.Context, caller reducer.Identity,
 		return res, false, nil
 	}
 	// Holding exec, nothing runs; a call queued from here on runs after
-	// this one, as it was submitted after this one started.
-	if rt.closed || rt.q.waiting.Load() != 0 {
+	// this one, as it was submitted after this one started. Once Close
+	// began, the call goes to the queue, which refuses it.
+	if rt.closed || rt.stopping.Load() || rt.q.waiting.Load() != 0 {
 		rt.exec.Unlock()
 		return res, false, nil
 	}

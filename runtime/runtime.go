@@ -56,6 +56,7 @@ type Runtime struct {
 	failDone bool        // the failure was handled: calls fail at once (under exec)
 	broken   bool        // a rollback panicked: no new views (under exec)
 	closed   bool        // under exec: Close drained the queue
+	stopping atomic.Bool // Close began: the queue takes no more calls, nor Inline
 	shut     atomic.Bool // closed, readable without exec (View's shared view)
 	gate     error       // non-nil: a replica that does not lead refuses calls with it (under exec; follow.go)
 
@@ -445,6 +446,7 @@ func (rt *Runtime) shutdown() {
 	q := &rt.q
 	q.mu.Lock()
 	q.closed = true
+	rt.stopping.Store(true)
 	q.wake.Signal()
 	q.mu.Unlock()
 	<-rt.done
