@@ -12,7 +12,9 @@
 // segments lists the log segment files: the first and last entry each
 // holds, its size, and the state of its end (ok; preallocated space
 // after the last entry, which Open drops; a torn tail, which Open
-// repairs; damage, which Open refuses).
+// repairs; damage in entries a snapshot holds, which Open drops or does
+// not read, as verify classifies it; other damage, CORRUPT, which Open
+// refuses). entries ends each damaged segment's entries with that state.
 //
 // entries lists every valid entry of the log: index, transaction id,
 // size, commit time, reducer, caller, and the number of row changes per

@@ -37,8 +37,46 @@ func readAll(dir string) ([]*wal.SegmentReport, error) {
 	return out, nil
 }
 
-// status says how a segment ends, and what Open does about it.
-func status(r *wal.SegmentReport, last bool) string {
+// checked is what wal.Check, as verify reads it, found in a data
+// directory's segments, for their status.
+type checked struct {
+	rep *wal.CheckReport
+	ok  bool // Open accepts the directory, maybe after a repair
+}
+
+// check runs wal.Check on dir for its segments rs; nil when Check could
+// not list them (Open would fail before: schema.json) or they changed in
+// between.
+func check(dir string, rs []*wal.SegmentReport) *checked {
+	rep, err := wal.Check(dir)
+	if rep == nil || len(rep.Segments) != len(rs) {
+		return nil
+	}
+	for i, s := range rep.Segments {
+		if s.Path != rs[i].Path {
+			return nil
+		}
+	}
+	return &checked{rep: rep, ok: err == nil}
+}
+
+// status says how segment i, r, ends, and what Open does about it, as
+// Check classifies it where it can: damage Open accepts is no corruption.
+func status(c *checked, i int, r *wal.SegmentReport, last bool) string {
+	if d := r.Damage; d != nil && c != nil {
+		s := c.rep.Segments[i]
+		switch {
+		case s.Read && s.Damage != nil && c.rep.Cut == s.Damage && !s.Zeros && !s.Torn:
+			// Open cuts the tail off, and the snapshot holds every
+			// entry it drops.
+			return fmt.Sprintf("damaged entries from entry %d offset %d (%s), which snapshot %s holds: open drops them",
+				d.Index, d.Offset, d.Reason, c.rep.Snapshot)
+		case !s.Read && c.ok:
+			// Open accepts the directory without reading the segment.
+			return fmt.Sprintf("damaged at entry %d offset %d (%s), %s: open does not read it",
+				d.Index, d.Offset, d.Reason, strings.TrimPrefix(unread(c.rep, i), "not read: "))
+		}
+	}
 	switch {
 	case r.Damage == nil:
 		return "ok"
@@ -61,10 +99,11 @@ func segments(w io.Writer, dir string) error {
 	if err != nil {
 		return err
 	}
+	c := check(dir, rs)
 	tw := newTable(w)
 	fmt.Fprintln(tw, "SEGMENT\tFIRST\tLAST\tBYTES\tSTATUS")
 	for i, r := range rs {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", r.Path, r.First, lastEntry(r), r.Size, status(r, i == len(rs)-1))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", r.Path, r.First, lastEntry(r), r.Size, status(c, i, r, i == len(rs)-1))
 	}
 	return tw.Flush()
 }
@@ -74,6 +113,7 @@ func entries(w io.Writer, dir string) error {
 	if err != nil {
 		return err
 	}
+	c := check(dir, rs)
 	tw := newTable(w)
 	var rec wal.Record
 	fmt.Fprintln(tw, "INDEX\tTXID\tBYTES\tTIME\tREDUCER\tCALLER\tCHANGES")
@@ -99,7 +139,7 @@ func entries(w io.Writer, dir string) error {
 			if err := tw.Flush(); err != nil {
 				return err
 			}
-			fmt.Fprintf(w, "%s: %s\n", r.Path, status(r, i == len(rs)-1))
+			fmt.Fprintf(w, "%s: %s\n", r.Path, status(c, i, r, i == len(rs)-1))
 		}
 	}
 	return tw.Flush()
