@@ -18,6 +18,15 @@ var ErrShort = errors.New("keel: codec: input too short")
 // AppendUvarint appends v as a varint.
 func AppendUvarint(dst []byte, v uint64) []byte { return appendUvarint(dst, v) }
 
+// UvarintLen is the number of bytes AppendUvarint appends for v.
+func UvarintLen(v uint64) int {
+	n := 1
+	for ; v >= 0x80; v >>= 7 {
+		n++
+	}
+	return n
+}
+
 // AppendVarint appends v as a zig-zag varint.
 func AppendVarint(dst []byte, v int64) []byte { return appendVarint(dst, v) }
 

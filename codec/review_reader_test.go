@@ -36,3 +36,17 @@ func TestReaderInvalidNotShort(t *testing.T) {
 		}
 	}
 }
+
+// TestUvarintLen checks UvarintLen against what AppendUvarint appends at
+// every length's edges.
+func TestUvarintLen(t *testing.T) {
+	vs := []uint64{0, 1<<64 - 1}
+	for shift := 7; shift < 64; shift += 7 {
+		vs = append(vs, 1<<shift-1, 1<<shift, 1<<shift+1)
+	}
+	for _, v := range vs {
+		if got, want := UvarintLen(v), len(AppendUvarint(nil, v)); got != want {
+			t.Errorf("UvarintLen(%d) = %d, want %d", v, got, want)
+		}
+	}
+}

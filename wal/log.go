@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/internal/kerr"
 	"github.com/keeldb/keel/table"
 )
@@ -326,7 +327,7 @@ func (l *commitLog) prepareAhead(sizes []int) error {
 		if trim {
 			break
 		}
-		end += uvarintLen(uint64(n)) + n
+		end += codec.UvarintLen(uint64(n)) + n
 		trim = end >= l.segSize
 	}
 	l.pmu.Lock()
@@ -812,7 +813,7 @@ func (l *commitLog) writeGroup(b []byte, sizes []int, first uint64) (rotated boo
 	}
 	mark, pos, off := 0, int64(l.segBytes), 0
 	for i, n := range sizes {
-		frame := uvarintLen(uint64(n)) + n
+		frame := codec.UvarintLen(uint64(n)) + n
 		off += frame
 		l.segBytes += frame
 		if l.segBytes < l.segSize {
@@ -879,11 +880,6 @@ func (l *commitLog) cycle(first uint64) error {
 		return fmt.Errorf("close %s: %w", oldPath, err)
 	}
 	return nil
-}
-
-func uvarintLen(v uint64) int {
-	var b [binary.MaxVarintLen64]byte
-	return binary.PutUvarint(b[:], v)
 }
 
 // ticker fsyncs the log every period under SyncInterval, leading the

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/internal/kerr"
 )
 
@@ -74,7 +75,7 @@ func segOffsets(s *raftSeg) ([]int64, error) {
 	offs := []int64{0}
 	sc, err := scanSegment(Segment{Path: s.path, First: s.first}, func(e Entry) error {
 		offs[len(offs)-1] = e.Offset
-		offs = append(offs, e.Offset+int64(uvarintLen(uint64(len(e.Data)))+len(e.Data)))
+		offs = append(offs, e.Offset+int64(codec.UvarintLen(uint64(len(e.Data)))+len(e.Data)))
 		return nil
 	})
 	if err != nil {
@@ -209,7 +210,7 @@ func (ix *segIndex) written(ldir string, first uint64, sizes []int, seg0, segSiz
 		next(first)
 	}
 	for i, n := range sizes {
-		pos += uvarintLen(uint64(n)) + n
+		pos += codec.UvarintLen(uint64(n)) + n
 		tail.offs = append(tail.offs, int64(pos))
 		if pos >= segSize {
 			next(first + uint64(i) + 1)
