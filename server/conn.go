@@ -444,11 +444,19 @@ func (c *conn) drain() {
 // starts when a message comes to an empty queue and ends when the queue
 // is empty again, so that an idle connection holds no writer's stack
 // and no buffer.
+//
+// The bound (max) is on the bytes the connection holds: a message counts
+// from when it is queued until the writer wrote the frame it is in, so
+// the messages the writer took but has not written yet count too. A
+// message that would take them past the bound overflows the queue,
+// except when the connection holds nothing else: then it is accepted,
+// however large, so that the bound limits the backlog of a client that
+// does not read, not the size of one message.
 type outbox struct {
 	mu       sync.Mutex
 	q        *outq // the messages queued, nil when none
 	bin      bool  // binary messages: each is queued with its length
-	bytes    int
+	bytes    int   // of the messages queued or taken and not yet written
 	max      int
 	start    func() // starts the writer goroutine
 	running  bool   // the writer runs, or ended the connection
@@ -499,14 +507,18 @@ func (o *outbox) add(m []byte) bool {
 	if o.overflow || o.done {
 		return false
 	}
-	o.bytes += len(m)
-	if o.bytes > o.max {
+	n := len(m) // the bytes m takes in the batch
+	if o.bin {
+		n += codec.UvarintLen(uint64(len(m)))
+	}
+	if o.bytes > 0 && o.bytes+n > o.max {
 		o.overflow = true
 		if o.q != nil {
 			putOutq(o.q)
 			o.q = nil
 		}
 	} else {
+		o.bytes += n
 		if o.q == nil {
 			o.q = outqs.Get().(*outq)
 		}
@@ -557,7 +569,7 @@ func (c *conn) writer() {
 	for {
 		o.mu.Lock()
 		q, over, done, code, reason := o.q, o.overflow, o.done, o.code, o.reason
-		o.q, o.bytes = nil, 0
+		o.q = nil // its bytes count until they are written (wrote)
 		if q == nil && !over && !done {
 			o.running = false // idle: the next message starts a writer
 			o.mu.Unlock()
@@ -631,7 +643,16 @@ func (c *conn) write(q *outq) error {
 		if err != nil {
 			return err
 		}
+		c.out.wrote(to - from)
 		from, i = to, n
 	}
 	return nil
+}
+
+// wrote counts n bytes of the messages taken by the writer as written:
+// they no longer count toward the bound.
+func (o *outbox) wrote(n int) {
+	o.mu.Lock()
+	o.bytes -= n
+	o.mu.Unlock()
 }

@@ -154,7 +154,9 @@
 // connection has a writer goroutine, running while something is queued
 // for it (started once per batch of events the evaluator handles), that
 // sends as many messages to a frame as are waiting, and a bounded queue
-// (Options.MaxQueueBytes): a client that stops reading is disconnected
+// (Options.MaxQueueBytes, on the bytes of the messages not yet written,
+// those being written included; a message is accepted, however large,
+// when nothing else is): a client that stops reading is disconnected
 // (status 1008) once its queue overflows, and never slows the executor,
 // the evaluator or other clients. The calls of a frame are submitted
 // together, with one operation on the executor's queue; a call that

@@ -54,10 +54,16 @@ type Options struct {
 	// flight; reading its next frame waits while it has that many. 0
 	// means 1024.
 	MaxInFlight int
-	// MaxQueueBytes bounds the messages waiting to be written to one
-	// connection: a client that does not read them fast enough is
-	// disconnected (status 1008) once they exceed it, and never slows
-	// the database or other clients. 0 means 16 MiB.
+	// MaxQueueBytes bounds the bytes of the messages one connection
+	// holds: a message counts from when it is queued until the frame it
+	// is in was written to the socket (the messages being written count
+	// too), so a client that does not read them fast enough is
+	// disconnected (status 1008) once a message would take them past
+	// the bound, and never slows the database or other clients. It
+	// bounds the backlog, not the size of one message: a message is
+	// accepted, however large, when the connection holds nothing else,
+	// and any message that comes before such a message is written
+	// disconnects the client. 0 means 16 MiB.
 	MaxQueueBytes int
 	// OriginPatterns are the hosts, besides the request's own, whose pages
 	// may connect (websocket.AcceptOptions.OriginPatterns).
