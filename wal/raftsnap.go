@@ -152,8 +152,10 @@ func (l *RaftLog) compact(first uint64) error {
 
 // InstallSnapshot makes data, a snapshot file another replica sent, the
 // state after raft entry index of term: the file is stored, the log is
-// emptied to go on at index+1, and the state is loaded into a new
-// database of tables, which it returns with its last transaction id.
+// emptied to go on at index+1 (the snapshots before the file are
+// removed: none can be used without the log), and the state is loaded
+// into a new database of tables, which it returns with its last
+// transaction id.
 func (l *RaftLog) InstallSnapshot(tables []table.Schema, data []byte, index, term uint64, meta []byte) (*table.DB, error) {
 	s, reason := decodeSnapshot(data)
 	if reason != "" {
@@ -217,5 +219,29 @@ func (l *RaftLog) InstallSnapshot(tables []table.Schema, data []byte, index, ter
 	l.first, l.last = index+1, index
 	l.snapIndex, l.snapTerm, l.snapMeta = index, term, meta
 	l.db = db
+	l.dropSnapshotsBefore(index)
 	return db, nil
+}
+
+// dropSnapshotsBefore removes the snapshots of entries before index,
+// once the log starts over after index's: none of them can be recovered
+// from any more (each needs the log from its entry on), and they would
+// pile up, one more with every snapshot installed. A file that cannot be
+// removed is only reported: it costs space, not correctness.
+func (l *RaftLog) dropSnapshotsBefore(index uint64) {
+	snaps, err := listSnapshots(l.dir)
+	if err != nil {
+		l.logger.Warn("keel: raft log: snapshots before the installed one not removed", "index", index, "err", err)
+		return
+	}
+	for _, s := range snaps {
+		if s.Index >= index {
+			continue
+		}
+		if err := os.Remove(s.Path); err != nil {
+			l.logger.Warn("keel: raft log: snapshot not removed", "snapshot", s.Path, "err", err)
+			continue
+		}
+		os.Remove(filepath.Join(l.dir, snapMetaName(s.Index)))
+	}
 }
