@@ -235,8 +235,22 @@ func (s *storage) Term(i uint64) (uint64, error) {
 	return t, storageErr(err)
 }
 
-func (s *storage) LastIndex() (uint64, error)  { return s.l.LastIndex(), nil }
-func (s *storage) FirstIndex() (uint64, error) { return s.l.FirstIndex(), nil }
+func (s *storage) LastIndex() (uint64, error) { return s.l.LastIndex(), nil }
+
+// FirstIndex is the log's first entry, or the one after it when the log
+// keeps entries before its snapshot's (Config.SnapshotRetain): raft asks
+// for the term of the entry before FirstIndex, and the log knows the
+// terms of its own entries and of its snapshot's entry only.
+func (s *storage) FirstIndex() (uint64, error) {
+	snap := s.l.Snapshot().Index
+	first := s.l.FirstIndex()
+	if first <= snap {
+		// The log holds first through the snapshot's entry (and on), so
+		// first+1 is at most the entry after the snapshot's.
+		return first + 1, nil
+	}
+	return first, nil
+}
 
 func (s *storage) Snapshot() (*pb.Snapshot, error) {
 	info := s.l.Snapshot()
