@@ -25,10 +25,24 @@ type readReq struct {
 // (the leader's, late) from being taken for one of now.
 func (n *Node) readKey(seq uint64) string { return fmt.Sprintf("%d-%x-%d", n.id, n.readNonce, seq) }
 
+// maxReadKeys bounds the requests a ReadIndex call keeps waiting for an
+// answer to: it asks again every two ticks while none comes (no leader
+// is known, or none answers, for as long as its context allows), and
+// an answer to one of its requests older than its last maxReadKeys is
+// not waited for any more.
+const maxReadKeys = 64
+
 // askRead hands raft a request for r.
 func (n *Node) askRead(r *readReq) {
 	if r.over {
 		return
+	}
+	if len(r.keys) >= maxReadKeys {
+		drop := len(r.keys) - maxReadKeys + 1
+		for _, k := range r.keys[:drop] {
+			delete(n.reads, k)
+		}
+		r.keys = append(r.keys[:0], r.keys[drop:]...)
 	}
 	key := n.readKey(n.readSeq.Add(1))
 	r.keys = append(r.keys, key)
@@ -70,8 +84,11 @@ func (n *Node) dropReads() {
 // through it, holds every transaction committed before ReadIndex was
 // called: raft's ReadIndex, which asks the leader to confirm with a
 // quorum that it still leads. It works on the leader and on followers
-// (which ask the leader), and fails while no leader is known (bounded by
-// ctx), and with ErrRemoved at once on a node removed from the cluster.
+// (which ask the leader). While no leader is known (or none answers) it
+// waits, asking again every two ticks, until ctx is done; a ctx without
+// a deadline waits for as long as that takes, and the first answer to
+// any of its last 64 requests returns it. It fails with
+// ErrRemoved at once on a node removed from the cluster.
 func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
 	if n.removed.Load() {
 		return 0, ErrRemoved
