@@ -30,7 +30,7 @@ func snapshotAll(t *testing.T) string {
 
 // TestReviewSegmentsDamageOpenAccepts: damage that Open accepts, as
 // wal.Check (and so keel wal verify) classifies it, is not CORRUPT in
-// keel wal segments and keel wal entries: entries of the last segment's
+// keel wal segments, verify and entries: entries of the last segment's
 // tail that the snapshot holds, and a segment wholly before the snapshot,
 // which Open does not read.
 func TestReviewSegmentsDamageOpenAccepts(t *testing.T) {
@@ -74,6 +74,10 @@ func TestReviewSegmentsDamageOpenAccepts(t *testing.T) {
 				if !strings.Contains(line, w) {
 					t.Errorf("segments: the line of %s lacks %q:\n%s", segment(dir, tc.seg), w, out)
 				}
+			}
+			out, code = runCmd("wal", "verify", dir)
+			if code != 0 || strings.Contains(out, "CORRUPT") {
+				t.Errorf("verify: exit status %d, or CORRUPT for damage open accepts:\n%s", code, out)
 			}
 			out, code = runCmd("wal", "entries", dir)
 			if code != 0 || strings.Contains(out, "CORRUPT") || !strings.Contains(out, segment(dir, tc.seg)+": ") {

@@ -39,6 +39,8 @@ func verify(w io.Writer, dir string) error {
 				switch {
 				case rerr != nil:
 					fmt.Fprintf(tw, "%s\t%d\t\t\t\t%s; %v\n", s.Path, s.First, st, rerr)
+				case r.Damage != nil && accepted(rep, err == nil, i, r.Damage) != "":
+					fmt.Fprintf(tw, "%s\t%d\t%d\t\t%d\t%s\n", s.Path, s.First, len(r.Entries), r.Size, accepted(rep, err == nil, i, r.Damage))
 				case r.Damage != nil:
 					fmt.Fprintf(tw, "%s\t%d\t%d\t\t%d\t%s; CORRUPT at entry %d offset %d (%s)\n", s.Path, s.First, len(r.Entries), r.Size, st,
 						r.Damage.Index, r.Damage.Offset, r.Damage.Reason)
@@ -47,7 +49,7 @@ func verify(w io.Writer, dir string) error {
 				}
 				continue
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", s.Path, s.First, s.Entries, s.Replay, s.Size, segStatus(s, i == len(rep.Segments)-1))
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", s.Path, s.First, s.Entries, s.Replay, s.Size, segStatus(rep, err == nil, i, i == len(rep.Segments)-1))
 		}
 		tw.Flush()
 	}
@@ -106,8 +108,14 @@ func snapStatus(s wal.SnapshotCheck, used string) string {
 	return "not read: open stops before it"
 }
 
-func segStatus(s wal.SegmentCheck, last bool) string {
+func segStatus(rep *wal.CheckReport, ok bool, i int, last bool) string {
+	s := rep.Segments[i]
 	d := s.Damage
+	if d != nil {
+		if st := accepted(rep, ok, i, d); st != "" {
+			return st
+		}
+	}
 	switch {
 	case s.Err != nil && d == nil:
 		return "open fails here (below)"
@@ -119,6 +127,24 @@ func segStatus(s wal.SegmentCheck, last bool) string {
 		return fmt.Sprintf("torn tail at entry %d offset %d (%s): open cuts it off", d.Index, d.Offset, d.Reason)
 	}
 	return fmt.Sprintf("CORRUPT at entry %d offset %d (%s)", d.Index, d.Offset, d.Reason)
+}
+
+// accepted says what Open does about damage d of segment i, as Check's
+// report rep classifies it, where that is damage Open accepts: entries
+// cut from a read segment's end that the snapshot holds, or a segment
+// Open does not read, when it accepts the directory (ok). It is "" for
+// any other damage, which the segment's own reading labels.
+func accepted(rep *wal.CheckReport, ok bool, i int, d *wal.CorruptError) string {
+	s := rep.Segments[i]
+	switch {
+	case s.Read && s.Damage != nil && rep.Cut == s.Damage && !s.Zeros && !s.Torn:
+		return fmt.Sprintf("damaged entries from entry %d offset %d (%s), which snapshot %s holds: open drops them",
+			d.Index, d.Offset, d.Reason, rep.Snapshot)
+	case !s.Read && ok:
+		return fmt.Sprintf("damaged at entry %d offset %d (%s), %s: open does not read it",
+			d.Index, d.Offset, d.Reason, strings.TrimPrefix(unread(rep, i), "not read: "))
+	}
+	return ""
 }
 
 // unread says why Check did not read segment i.

@@ -63,18 +63,9 @@ func check(dir string, rs []*wal.SegmentReport) *checked {
 // status says how segment i, r, ends, and what Open does about it, as
 // Check classifies it where it can: damage Open accepts is no corruption.
 func status(c *checked, i int, r *wal.SegmentReport, last bool) string {
-	if d := r.Damage; d != nil && c != nil {
-		s := c.rep.Segments[i]
-		switch {
-		case s.Read && s.Damage != nil && c.rep.Cut == s.Damage && !s.Zeros && !s.Torn:
-			// Open cuts the tail off, and the snapshot holds every
-			// entry it drops.
-			return fmt.Sprintf("damaged entries from entry %d offset %d (%s), which snapshot %s holds: open drops them",
-				d.Index, d.Offset, d.Reason, c.rep.Snapshot)
-		case !s.Read && c.ok:
-			// Open accepts the directory without reading the segment.
-			return fmt.Sprintf("damaged at entry %d offset %d (%s), %s: open does not read it",
-				d.Index, d.Offset, d.Reason, strings.TrimPrefix(unread(c.rep, i), "not read: "))
+	if r.Damage != nil && c != nil {
+		if st := accepted(c.rep, c.ok, i, r.Damage); st != "" {
+			return st
 		}
 	}
 	switch {
