@@ -14,7 +14,8 @@ import (
 
 // TestRemoveLeader: a leader that removes itself steps down once the
 // change is applied; the two members left elect a leader of their own
-// and take calls, and the removed node refuses calls with ErrRemoved.
+// and take calls, and the removed node refuses calls and stale views
+// with ErrRemoved.
 func TestRemoveLeader(t *testing.T) {
 	c := newCluster(t, 3, nil)
 	ctx := context.Background()
@@ -39,6 +40,11 @@ func TestRemoveLeader(t *testing.T) {
 	}
 	if _, err := add(ctx, removed, c.mod, "removed"); !errors.Is(err, replica.ErrRemoved) {
 		t.Fatalf("a call to the removed node: %v, want ErrRemoved", err)
+	}
+	// Nor does it serve stale views: no leader sends it anything any
+	// more, and its state only ages.
+	if _, err := removed.StaleView(ctx, 0); !errors.Is(err, replica.ErrRemoved) {
+		t.Fatalf("a stale view of the removed node: %v, want ErrRemoved", err)
 	}
 	// The removed node's snapshot after its removal holds a configuration
 	// without it: reopened from it, the node still refuses calls and
