@@ -43,8 +43,8 @@ type Subscription struct {
 	// Unsubscribe went after it (ended), the query set is ended on the
 	// server.
 	applied, dropped, ended bool
-	// err, under cache.mu, is the server's refusal of the query set when
-	// the client subscribed it again after a reconnection.
+	// err, under cache.mu, is why the query set could not be subscribed
+	// again after a reconnection (see Err).
 	err error
 	// sent, under c.mu, is the generation of the connection its
 	// Subscribe last went to: the one whose server holds it.
@@ -57,13 +57,14 @@ var errSkip = errors.New("keel: client: not sent")
 // Queries returns the subscription's queries.
 func (s *Subscription) Queries() []string { return s.queries }
 
-// Err returns the *RemoteError with which the server refused the
-// subscription's queries when the client subscribed them again after a
-// reconnection (a server restarted with a module that no longer has
-// their table, say). Such a refusal ends the subscription, as
-// Unsubscribe does: its rows leave the cache, as one transaction for the
-// callbacks, and it is not subscribed again. Err is nil while the
-// subscription holds.
+// Err returns why the subscription's queries could not be subscribed
+// again after a reconnection: the *RemoteError with which the server
+// refused them (a server restarted with a module that no longer has
+// their table, say), or an error that matches ErrTooLarge when their
+// Subscribe is larger than the new server reads. That ends the
+// subscription, as Unsubscribe does: its rows leave the cache, as one
+// transaction for the callbacks, and it is not subscribed again. Err is
+// nil while the subscription holds.
 func (s *Subscription) Err() error {
 	s.c.cache.mu.Lock()
 	defer s.c.cache.mu.Unlock()
@@ -71,10 +72,11 @@ func (s *Subscription) Err() error {
 }
 
 // Subscribe subscribes to queries (SELECT * FROM t [JOIN ...] [WHERE
-// ...]) and returns once their rows are in the cache. The server keeps
-// them current: each later transaction that changes their results
-// reaches the cache as one update. Query errors are *RemoteError with the
-// position in the query's text.
+// ...]) and returns once their rows are in the cache (inside a callback:
+// once the server sent them; they enter the cache after the callback
+// returns). The server keeps them current: each later transaction that
+// changes their results reaches the cache as one update. Query errors
+// are *RemoteError with the position in the query's text.
 func (c *Conn) Subscribe(ctx context.Context, queries ...string) (*Subscription, error) {
 	c.mu.Lock()
 	c.nextSet++
@@ -103,17 +105,19 @@ func (c *Conn) Subscribe(ctx context.Context, queries ...string) (*Subscription,
 // end), leave the cache and the query set is ended on the server; one
 // that comes later is not applied (applied).
 func (c *Conn) abandon(s *Subscription) {
-	c.cache.mu.Lock()
-	s.dropped = true
-	live := s.applied
-	fire := c.cache.applyNets(s.leave())
-	c.cache.mu.Unlock()
-	for _, f := range fire {
-		f()
-	}
-	if live {
-		c.endSet(s.id)
-	}
+	c.ev.inOrder(func() {
+		c.cache.mu.Lock()
+		s.dropped = true
+		live := s.applied
+		fire := c.cache.applyNets(s.leave())
+		c.cache.mu.Unlock()
+		for _, f := range fire {
+			f()
+		}
+		if live {
+			c.endSet(s.id)
+		}
+	})
 }
 
 // endSet sends an Unsubscribe for a query set no Subscription follows,
@@ -159,12 +163,13 @@ func (c *Conn) subscribe(ctx context.Context, s *Subscription, cond func() error
 			b = codec.AppendString(b, q)
 		}
 		return b
-	}, func(r response) error { return c.applied(s, r) })
+	}, func(r response) (func(), error) { return c.applied(s, r) })
 	return err
 }
 
-// applied takes a Subscribe's response, on the reader goroutine.
-func (c *Conn) applied(s *Subscription, r response) error {
+// applied reads a Subscribe's response, on the reader goroutine, and
+// returns what puts its rows in the cache, on the event goroutine.
+func (c *Conn) applied(s *Subscription, r response) (func(), error) {
 	d := r.body
 	d.Uvarint() // query set id
 	if r.tag == tagSubscriptionError {
@@ -173,10 +178,10 @@ func (c *Conn) applied(s *Subscription, r response) error {
 		if qi >= 0 && int(qi) < len(s.queries) {
 			err.Request = fmt.Sprintf("subscribe %q", s.queries[qi])
 		}
-		return err
+		return nil, err
 	}
 	if r.tag != tagSubscribeApplied {
-		return fmt.Errorf("keel: client: Subscribe answered with message %d", r.tag)
+		return nil, fmt.Errorf("keel: client: Subscribe answered with message %d", r.tag)
 	}
 	n := d.Count()
 	tables := make([]string, n)
@@ -189,9 +194,14 @@ func (c *Conn) applied(s *Subscription, r response) error {
 		}
 	}
 	if err := d.Err(); err != nil {
-		return kerr.Errorf("keel: client: SubscribeApplied: %w", err)
+		return nil, kerr.Errorf("keel: client: SubscribeApplied: %w", err)
 	}
-	// The new rows replace what the set held before (a resubscription).
+	return func() { c.install(s, tables, rows) }, nil
+}
+
+// install puts the rows of a SubscribeApplied in the cache, on the event
+// goroutine: they replace what the set held before (a resubscription).
+func (c *Conn) install(s *Subscription, tables []string, rows []map[string]int) {
 	c.cache.mu.Lock()
 	if s.dropped {
 		ended := s.ended
@@ -199,7 +209,7 @@ func (c *Conn) applied(s *Subscription, r response) error {
 		if !ended {
 			c.endSet(s.id)
 		}
-		return nil
+		return
 	}
 	s.applied = true
 	nets := map[string]map[string]int{}
@@ -229,11 +239,11 @@ func (c *Conn) applied(s *Subscription, r response) error {
 	for _, f := range fire {
 		f()
 	}
-	return nil
 }
 
 // Unsubscribe ends the subscription; its rows leave the cache (as one
-// transaction for the callbacks). While the connection is down, or
+// transaction for the callbacks; inside a callback, once it returned).
+// While the connection is down, or
 // before the query set was subscribed again after a reconnection, there
 // is nothing to end on the server: it is ended here and not subscribed
 // again.
@@ -265,12 +275,14 @@ func (s *Subscription) Unsubscribe(ctx context.Context) error {
 		// The query set went with the connection that held it.
 		err = nil
 	}
-	c.cache.mu.Lock()
-	fire := c.cache.applyNets(s.leave())
-	c.cache.mu.Unlock()
-	for _, f := range fire {
-		f()
-	}
+	c.ev.inOrder(func() {
+		c.cache.mu.Lock()
+		fire := c.cache.applyNets(s.leave())
+		c.cache.mu.Unlock()
+		for _, f := range fire {
+			f()
+		}
+	})
 	return err
 }
 
@@ -298,7 +310,7 @@ func (c *Conn) resubscribe() {
 		if err != nil && !errors.Is(err, errSkip) {
 			c.log.Error("keel: client: subscribing again", "queries", s.queries, "err", err)
 		}
-		if re := (*RemoteError)(nil); errors.As(err, &re) {
+		if re := (*RemoteError)(nil); errors.As(err, &re) || errors.Is(err, ErrTooLarge) {
 			c.refused(s, err)
 		}
 		cancel()
@@ -321,17 +333,19 @@ func (c *Conn) refused(s *Subscription, err error) {
 		delete(c.sets, s.id)
 	}
 	c.mu.Unlock()
-	c.cache.mu.Lock()
-	if s.ended {
+	c.ev.inOrder(func() {
+		c.cache.mu.Lock()
+		if s.ended {
+			c.cache.mu.Unlock()
+			return
+		}
+		s.dropped, s.ended, s.err = true, true, err
+		fire := c.cache.applyNets(s.leave())
 		c.cache.mu.Unlock()
-		return
-	}
-	s.dropped, s.ended, s.err = true, true, err
-	fire := c.cache.applyNets(s.leave())
-	c.cache.mu.Unlock()
-	for _, f := range fire {
-		f()
-	}
+		for _, f := range fire {
+			f()
+		}
+	})
 }
 
 // applyNets applies net row counts per table; it is called with mu held

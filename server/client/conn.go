@@ -92,6 +92,7 @@ type Conn struct {
 	afterAdd         func() // set by tests (export_test.go): runs once Subscribe has added its query set
 
 	cache  cache
+	ev     events
 	onTx   []func(Tx)
 	closer sync.Once
 	done   chan struct{}
@@ -103,10 +104,15 @@ type waiter struct {
 	enc  keel.Encoder
 	name string
 	resp chan response
-	// apply, when set, handles the response on the reader goroutine,
-	// before any later message: a SubscribeApplied's rows enter the
-	// cache before the updates that follow them.
-	apply func(r response) error
+	// apply, when set, reads the response on the reader goroutine and
+	// returns what install to run on the event goroutine, in order with
+	// the other messages: a SubscribeApplied's rows enter the cache
+	// before the updates that follow them.
+	apply func(r response) (install func(), err error)
+	// direct tells a request made on the event goroutine (inside a
+	// callback): it finishes as its reply comes, without waiting for the
+	// event goroutine, which waits for it.
+	direct bool
 }
 
 // what names the request, for errors.
@@ -146,10 +152,12 @@ func Dial(ctx context.Context, url string, opts Options) (*Conn, error) {
 	c := &Conn{url: url, opts: opts, log: opts.Logger, token: opts.Token, pending: map[uint64]*waiter{},
 		sets: map[uint64]*Subscription{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	c.cache.init()
+	c.ev.wake = make(chan struct{}, 1)
 	ws, err := c.dial(ctx)
 	if err != nil {
 		return nil, err
 	}
+	go c.ev.loop()
 	go c.writer()
 	go c.reader(ws)
 	return c, nil
@@ -238,6 +246,7 @@ func (c *Conn) Close() error {
 			ws.Close(websocket.StatusNormalClosure, "")
 		}
 		c.failAll(ErrClosed)
+		c.ev.close()
 		close(c.done)
 		c.signal()
 	})
@@ -260,6 +269,7 @@ func (c *Conn) send(w *waiter, build func(id uint64) []byte) error {
 // connection is up, just before the message is queued: an error it
 // returns is sendIf's, and nothing is sent.
 func (c *Conn) sendIf(w *waiter, cond func() error, build func(id uint64) []byte) error {
+	w.direct = c.ev.inside()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -382,13 +392,13 @@ func (c *Conn) Do(call *keel.Call) error {
 }
 
 // request sends a message and waits for its response; apply, if not nil,
-// handles it on the reader goroutine first.
-func (c *Conn) request(ctx context.Context, build func(id uint64) []byte, apply ...func(response) error) (response, error) {
+// handles it first (see waiter.apply).
+func (c *Conn) request(ctx context.Context, build func(id uint64) []byte, apply ...func(response) (func(), error)) (response, error) {
 	return c.requestIf(ctx, nil, build, apply...)
 }
 
 // requestIf is request, sending only if cond allows (see sendIf).
-func (c *Conn) requestIf(ctx context.Context, cond func() error, build func(id uint64) []byte, apply ...func(response) error) (response, error) {
+func (c *Conn) requestIf(ctx context.Context, cond func() error, build func(id uint64) []byte, apply ...func(response) (func(), error)) (response, error) {
 	w := &waiter{resp: make(chan response, 1)}
 	if len(apply) > 0 {
 		w.apply = apply[0]
@@ -544,7 +554,7 @@ func (c *Conn) handle(m []byte) {
 	d := codec.NewReader(m[1:])
 	switch m[0] {
 	case tagTransactionUpdate:
-		c.cache.transaction(c, d)
+		c.ev.add(event{run: func() { c.cache.transaction(c, d) }})
 	case tagReducerResult, tagSubscribeApplied, tagSubscriptionError, tagOneOffQueryResult, tagUnsubscribeApplied, tagError:
 		id := d.Uvarint()
 		c.mu.Lock()
@@ -557,15 +567,23 @@ func (c *Conn) handle(m []byte) {
 			}
 			return
 		}
+		r := response{tag: m[0], body: d}
+		var install func()
 		if m[0] == tagError {
-			w.finish(response{err: &RemoteError{Request: "request", Msg: d.Text(), Offset: -1}})
+			r = response{err: &RemoteError{Request: "request", Msg: d.Text(), Offset: -1}}
+		} else if w.apply != nil {
+			install, r.err = w.apply(r)
+		}
+		if w.direct {
+			// Its caller is the event goroutine, which does not run
+			// before the request returns.
+			w.finish(r)
+			if install != nil {
+				c.ev.add(event{run: install})
+			}
 			return
 		}
-		r := response{tag: m[0], body: d}
-		if w.apply != nil {
-			r.err = w.apply(r)
-		}
-		w.finish(r)
+		c.ev.add(event{run: install, w: w, r: r})
 	}
 }
 

@@ -25,8 +25,27 @@
 // is applied to all tables at once, under one lock, before any callback
 // runs: OnDelete, OnUpdate and OnInsert then see the cache as the whole
 // transaction left it. A delete and an insert of rows with one primary
-// key in one update are an OnUpdate. A table's All may be called from
-// any goroutine, also inside a callback.
+// key in one update are an OnUpdate. A table's All and Count may be
+// called from any goroutine, also inside a callback.
+//
+// # Callbacks
+//
+// The callbacks (OnInsert, OnDelete, OnUpdate, OnTransaction) run on one
+// goroutine per connection, one at a time, in the order of the updates:
+// while one runs, the cache stays as its update left it, and the
+// messages that arrive wait, in memory, for it to return (a callback that
+// never returns keeps them all). A call or Subscribe made from any other
+// goroutine returns once the updates received before its reply are in
+// the cache and their callbacks ran: a call sees its own transaction in
+// the cache.
+//
+// A callback may itself call reducers (Do, the generated client's
+// methods), Subscribe, Unsubscribe and Query on the goroutine it runs on:
+// they return with the server's reply, and what they change in the cache
+// (the call's transaction, the rows of the new query set, those that
+// leave) comes after the callback returns, in order, with its callbacks.
+// A callback must not wait for a request made by another goroutine: that
+// request waits for the callback.
 //
 // # Reconnecting
 //
