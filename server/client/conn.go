@@ -286,7 +286,7 @@ func (c *Conn) sendIf(w *waiter, cond func() error, build func(id uint64) []byte
 	c.nextID++
 	id := c.nextID
 	msg := build(id)
-	if n := int64(uvarintLen(len(msg)) + len(msg)); n > c.maxFrame {
+	if n := int64(codec.UvarintLen(uint64(len(msg))) + len(msg)); n > c.maxFrame {
 		// The server would close the connection, failing every other
 		// request in flight: this one fails alone, never sent.
 		return &tooLarge{kerr.Sprintf("keel: client: %s: a message of %d bytes, over the server's limit of %d", w.what(), n, c.maxFrame)}
@@ -297,16 +297,6 @@ func (c *Conn) sendIf(w *waiter, cond func() error, build func(id uint64) []byte
 		c.signal()
 	}
 	return nil
-}
-
-// uvarintLen is the length of n as a uvarint: the frame's length prefix
-// of a message of n bytes.
-func uvarintLen(n int) int {
-	l := 1
-	for ; n >= 0x80; n >>= 7 {
-		l++
-	}
-	return l
 }
 
 // defaultMaxFrame is the largest frame sent to a server whose
