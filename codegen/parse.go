@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"go/types"
 	"math/big"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -60,12 +61,27 @@ func (p *modParser) qualify(other *types.Package) string {
 		return n
 	}
 	n := other.Name()
-	for i := 2; p.imports[n] != "" || p.pkg.Types.Scope().Lookup(n) != nil; i++ {
+	for i := 2; p.imports[n] != "" || p.pkg.Types.Scope().Lookup(n) != nil || genLocal(n); i++ {
 		n = fmt.Sprintf("%s%d", other.Name(), i)
 	}
 	p.imports[n], p.byPath[other.Path()] = other.Path(), n
 	return n
 }
+
+// genLocals are the parameters and local variables of the generated
+// code, which would shadow an import of that name where a type expression
+// names it (d.Kind(d.Uint(8)) with d the codec.Reader).
+var genLocals = map[string]bool{
+	"a": true, "b": true, "c": true, "d": true, "n": true, "o": true, "r": true, "t": true, "v": true, "x": true,
+	"db": true, "dst": true, "src": true, "tx": true, "lo": true, "hi": true, "row": true, "ctx": true,
+	"err": true, "res": true, "caller": true, "conn": true,
+}
+
+var loopLocalRE = regexp.MustCompile(`^[esi][0-9]+$`)
+
+// genLocal reports whether n is a name of genLocals or a loop variable of
+// the generated code (e1, s1, i1, ...).
+func genLocal(n string) bool { return genLocals[n] || loopLocalRE.MatchString(n) }
 
 func (p *modParser) errorf(pos token.Pos, f string, args ...any) {
 	p.errs = append(p.errs, &Error{Pos: p.position(pos), Msg: fmt.Sprintf(f, args...)})
@@ -94,6 +110,10 @@ func marker(doc *ast.CommentGroup) (kind, rest string, pos token.Pos, ok bool) {
 	return "", "", 0, false
 }
 
+// spacedMarkerRE matches a marker written with a space after the
+// slashes (// keel:table), which Go's directive syntax does not allow.
+var spacedMarkerRE = regexp.MustCompile(`^//[ \t]+keel:(table|reducer|migrate|dropped)\b`)
+
 type tableDecl struct {
 	ts   *ast.TypeSpec
 	opts map[string]string
@@ -116,6 +136,13 @@ func (p *modParser) parse() *module {
 	for _, f := range files {
 		if p.fset.Position(f.Pos()).Filename == p.out {
 			continue
+		}
+		for _, cg := range f.Comments {
+			for _, c := range cg.List {
+				if m := spacedMarkerRE.FindStringSubmatch(c.Text); m != nil {
+					p.errorf(c.Pos(), "// keel:%s has a space after //, so keelgen reads it as a plain comment and ignores it; write //keel:%s with no space", m[1], m[1])
+				}
+			}
 		}
 		for _, d := range f.Decls {
 			switch d := d.(type) {

@@ -46,6 +46,11 @@ func (c *classifier) classify(t types.Type, rows bool) (*colType, error) {
 	expr := types.TypeString(t, c.qual)
 	if tn := c.hidden(t); tn != nil {
 		byName := func(p *types.Package) string { return p.Name() }
+		if tn.Exported() {
+			//lint:ignore ST1005 the message begins with the name Keel
+			return nil, fmt.Errorf("Keel cannot store %s: it names %s.%s, and package %s is internal, so the generated file in package %s cannot import it; use a type of a package it can import",
+				types.TypeString(written, byName), tn.Pkg().Name(), tn.Name(), tn.Pkg().Path(), c.pkg.Path())
+		}
 		//lint:ignore ST1005 the message begins with the name Keel
 		return nil, fmt.Errorf("Keel cannot store %s: it names %s, which package %s does not export, so the generated file cannot; use an exported type",
 			types.TypeString(written, byName), tn.Name(), tn.Pkg().Path())
@@ -103,12 +108,14 @@ func (c *classifier) classify(t types.Type, rows bool) (*colType, error) {
 	return nil, fmt.Errorf("Keel cannot store %s; %s", expr, typeHelp)
 }
 
-// hidden returns the unexported type of another package that t names
-// (through an alias, in a type argument or as its element), or nil.
+// hidden returns the type of another package that t names (through an
+// alias, in a type argument or as its element) and that the generated
+// file cannot name: one unexported, or of an internal package that c.pkg
+// may not import. It returns nil when there is none.
 func (c *classifier) hidden(t types.Type) *types.TypeName {
 	switch t := types.Unalias(t).(type) {
 	case *types.Named:
-		if o := t.Obj(); o.Pkg() != nil && o.Pkg() != c.pkg && !o.Exported() {
+		if o := t.Obj(); o.Pkg() != nil && o.Pkg() != c.pkg && (!o.Exported() || !importable(c.pkg.Path(), o.Pkg().Path())) {
 			return o
 		}
 		for a := range t.TypeArgs().Types() {
@@ -120,6 +127,24 @@ func (c *classifier) hidden(t types.Type) *types.TypeName {
 		return c.hidden(t.Elem())
 	}
 	return nil
+}
+
+// importable reports whether package from may import package path under
+// the go command's rule for internal packages: a path with an internal
+// element is importable only from the tree rooted at its parent.
+func importable(from, path string) bool {
+	parent := ""
+	switch i := strings.LastIndex(path, "/internal/"); {
+	case i >= 0:
+		parent = path[:i]
+	case strings.HasSuffix(path, "/internal"):
+		parent = strings.TrimSuffix(path, "/internal")
+	case path == "internal" || strings.HasPrefix(path, "internal/"):
+		return false // the standard library's, for it alone
+	default:
+		return true
+	}
+	return from == parent || strings.HasPrefix(from, parent+"/")
 }
 
 func basicBits(k types.BasicKind) int {
