@@ -531,10 +531,22 @@ func (l *commitLog) lastIndex() uint64 {
 	return l.appended
 }
 
+// failed returns the log's sticky error, or the preallocator's failure
+// when no group has met it yet: a snapshot after it is refused as one
+// after a failed group is.
 func (l *commitLog) failed() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.err
+	if l.err != nil {
+		return l.err
+	}
+	l.pmu.Lock() // mu before pmu: nothing takes mu while holding pmu
+	perr := l.preErr
+	l.pmu.Unlock()
+	if perr != nil {
+		return kerr.Errorf("%w: %w", ErrFailed, perr)
+	}
+	return nil
 }
 
 // reached reports whether entry index is written, or fsynced when
@@ -945,7 +957,13 @@ func (l *commitLog) close() error {
 	// runs.
 	l.pmu.Lock()
 	l.awaitPrealloc()
+	perr := l.preErr
 	l.pmu.Unlock()
+	if err == nil && perr != nil {
+		// The preallocator failed after the last group: Close reports it
+		// as the group after it would have.
+		err = kerr.Errorf("%w: %w", ErrFailed, perr)
+	}
 	// The segment ends at its last entry again; a failed log keeps its
 	// zeros for Open to drop.
 	if err == nil {

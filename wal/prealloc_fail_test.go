@@ -237,3 +237,45 @@ func TestZerosOwnDescriptor(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPreallocatorFailureNoGroupAfter: the preallocator fails while no
+// group follows it (the last call's entry was fsynced before the failure
+// was recorded): a Snapshot and Close after it still report the failure,
+// as every later call does, instead of succeeding over it.
+func TestPreallocatorFailureNoGroupAfter(t *testing.T) {
+	dir := t.TempDir()
+	o := Options{SegmentSize: 64 << 10, SnapshotBytes: -1, SnapshotEvery: -1}
+	d := openDB(t, dir, o)
+	l := d.log
+	var fired atomic.Bool
+	l.pmu.Lock()
+	l.awaitPrealloc()
+	l.chunk = 8 << 10
+	l.preSync = func(f *os.File) error {
+		fired.Store(true)
+		return syscall.EIO
+	}
+	l.pmu.Unlock()
+	for i := 0; !fired.Load(); i++ {
+		if _, err := d.add(fmt.Sprintf("p%05d-%s", i, strings.Repeat("x", 100))); err != nil {
+			t.Fatal(err)
+		}
+		if i > 5000 {
+			t.Fatal("the preallocator never ran")
+		}
+	}
+	l.pmu.Lock()
+	l.awaitPrealloc()
+	l.pmu.Unlock()
+	if err := d.Snapshot(); !errors.Is(err, ErrFailed) || !errors.Is(err, syscall.EIO) {
+		t.Errorf("snapshot after the preallocator's failure: %v, want ErrFailed and EIO", err)
+	}
+	if err := d.close(); !errors.Is(err, ErrFailed) || !errors.Is(err, syscall.EIO) || strings.Count(err.Error(), "keel: ") != 1 {
+		t.Errorf("close after the preallocator's failure: %v, want ErrFailed and EIO, one keel: prefix", err)
+	}
+	d2 := openDB(t, dir, o)
+	defer d2.close()
+	if !d2.slugs(t)["p00000-"+strings.Repeat("x", 100)] {
+		t.Fatal("an acknowledged post is missing after reopening")
+	}
+}
