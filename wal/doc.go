@@ -117,7 +117,8 @@
 // are taken every Options.SnapshotEvery transactions or SnapshotBytes of
 // log, and by DB.Snapshot. Segments wholly before the oldest snapshot kept
 // are removed; a damaged newest snapshot falls back to the previous one
-// and the log after it.
+// and the log after it, and Open renames the damaged file to
+// <name>.damaged, so that it is not counted as a snapshot kept.
 //
 // # Migration
 //

@@ -26,6 +26,11 @@ type recovery struct {
 	msg       string
 	quiet     bool // msg reports no loss: an Info line, not a Warn
 	report    Recovery
+
+	// damaged are the snapshots newer than the one loaded that failed
+	// their checks: they are renamed aside (damagedSuffix), so that
+	// pruning does not count one as a fallback kept.
+	damaged []string
 }
 
 func (l *Log) recover() (*recovery, error) {
@@ -45,8 +50,12 @@ func (l *Log) recover() (*recovery, error) {
 	r.older, r.through = l.older, l.through
 	from := uint64(1)
 	var firstErr error
+	var damaged []string
 	for _, sf := range snaps {
 		s, err := ReadSnapshot(sf.Path)
+		if ce := (*CorruptError)(nil); errors.As(err, &ce) {
+			damaged = append(damaged, sf.Path)
+		}
 		if err == nil && (len(segs) == 0 || segs[0].First > s.Index+1) {
 			err = &CorruptError{File: sf.Path, Reason: fmt.Sprintf("the log after entry %d is gone", s.Index)}
 		}
@@ -188,6 +197,7 @@ func (l *Log) recover() (*recovery, error) {
 	if err := r.finish(); err != nil {
 		return nil, err
 	}
+	rec.damaged = damaged
 	if len(segs) == 0 {
 		rec.tail = 0
 	}
@@ -266,5 +276,21 @@ func (rec *recovery) apply(logger *slog.Logger) error {
 			return kerr.Errorf("keel: %w", err)
 		}
 	}
+	for _, p := range rec.damaged {
+		if err := os.Rename(p, p+damagedSuffix); err != nil {
+			return kerr.Errorf("keel: set a damaged snapshot aside: %w", err)
+		}
+		logger.Warn("keel: renamed a damaged snapshot, which the open fell back from", "snapshot", p, "to", p+damagedSuffix)
+	}
+	if len(rec.damaged) > 0 {
+		if err := syncDir(rec.dir); err != nil {
+			return kerr.Errorf("keel: %w", err)
+		}
+	}
 	return nil
 }
+
+// damagedSuffix is appended to the name of a snapshot file that failed
+// its checks when Open fell back from it: the file stays for inspection,
+// but is no longer one of the directory's snapshots.
+const damagedSuffix = ".damaged"

@@ -54,3 +54,51 @@ func TestRepairAfterInterruptedRepair(t *testing.T) {
 		}
 	}
 }
+
+// TestFallbackAfterFallback: a damaged newest snapshot falls back to the
+// older one; the next snapshot must then keep a usable fallback, not
+// count the damaged file as one: after the new newest snapshot is damaged
+// too, the open still falls back to a good snapshot and the log after it.
+func TestFallbackAfterFallback(t *testing.T) {
+	dir, _ := snapDB(t, 3, 20)
+	snaps := snapshotFiles(t, dir)
+	if len(snaps) != 2 {
+		t.Fatalf("snapshots %v", snaps)
+	}
+	damage := func(path string) {
+		t.Helper()
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data[len(data)/2] ^= 0x10
+		if err := os.WriteFile(path, data, 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	damage(snaps[1])
+	d := mustOpen(t, dir, snapOpts)
+	if rec := d.Recovery(); rec.Snapshot != snaps[0] {
+		t.Fatalf("loaded %q, want the older snapshot %s", rec.Snapshot, snaps[0])
+	}
+	if _, err := os.Stat(snaps[1] + ".damaged"); err != nil {
+		t.Errorf("the damaged snapshot was not set aside: %v", err)
+	}
+	for i := range 20 {
+		d.addPost(fmt.Sprint("more-", i))
+	}
+	if err := d.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		d.addPost(fmt.Sprint("last-", i))
+	}
+	want := d.posts()
+	d.mustClose()
+	snaps = snapshotFiles(t, dir)
+	damage(snaps[len(snaps)-1])
+	rec := reopen(t, dir, snapOpts, want)
+	if rec.Snapshot == "" || rec.Snapshot == snaps[len(snaps)-1] {
+		t.Errorf("loaded %q, want a fallback snapshot", rec.Snapshot)
+	}
+}
