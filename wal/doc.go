@@ -112,8 +112,12 @@
 // index is the last log entry the snapshot holds: replay continues at
 // index+1. A snapshot whose schema fingerprint is not the module's is
 // refused with a *ForeignError that names the file and, from the schema
-// description it carries, how the two schemas differ. A snapshot is written to a temporary file, fsynced, renamed once
-// the log is durable through index, and the directory fsynced. Snapshots
+// description it carries, how the two schemas differ. A snapshot is
+// written to a temporary file, fsynced, renamed once the log is durable
+// through index, and the directory fsynced. When one of these steps
+// fails, Snapshot returns the error and prunes nothing: the log, which
+// still holds every entry, goes on, and the next snapshot tries again.
+// Snapshots
 // are taken every Options.SnapshotEvery transactions or SnapshotBytes of
 // log, and by DB.Snapshot. Segments wholly before the oldest snapshot kept
 // are removed; a damaged newest snapshot falls back to the previous one
