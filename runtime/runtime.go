@@ -139,6 +139,7 @@ func New(cfg host.Config) (*Runtime, error) {
 	for _, m := range tx.Sequences(rt.db) {
 		rt.seqs[seqKey{m.Table, m.Sequence}] = m
 	}
+	rt.seqNow = rt.db.SequenceStates()
 	if rt.log != nil {
 		rt.durable = rt.log.LastIndex()
 		rt.log.SetRelease(rt.release)

@@ -43,7 +43,8 @@ type Stats struct {
 
 // SequenceStats is one sequence: the value it hands out next and the
 // boundary persisted in the log, past which it resumes after a restart,
-// both as the column's type prints them.
+// both as the column's type prints them. Persisted is empty for a
+// database in memory, which persists nothing.
 type SequenceStats struct {
 	Table, Sequence string
 	Next            string
@@ -52,8 +53,8 @@ type SequenceStats struct {
 }
 
 // Stats returns the runtime's counters. It does not wait for a running
-// transaction: the sequences' next values are then those read the last
-// time the executor was free.
+// transaction: the sequences' next values are then those of the last
+// Stats that found the executor free, or those at New.
 func (rt *Runtime) Stats() Stats {
 	s := Stats{Commits: rt.stats.commits.Load(), Rollbacks: rt.stats.rollbacks.Load(),
 		Released: rt.stats.released.Load()}
@@ -73,9 +74,11 @@ func (rt *Runtime) Stats() Stats {
 		states = rt.seqNow
 	}
 	for _, st := range states {
-		p := rt.seqs[seqKey{st.Table, st.Sequence}]
-		s.Sequences = append(s.Sequences, SequenceStats{Table: st.Table, Sequence: st.Sequence,
-			Next: format(st.Next, st.Signed), Persisted: format(p.Next, st.Signed), Exhausted: st.Exhausted})
+		ss := SequenceStats{Table: st.Table, Sequence: st.Sequence, Next: format(st.Next, st.Signed), Exhausted: st.Exhausted}
+		if rt.log != nil {
+			ss.Persisted = format(rt.seqs[seqKey{st.Table, st.Sequence}].Next, st.Signed)
+		}
+		s.Sequences = append(s.Sequences, ss)
 	}
 	rt.smu.Unlock()
 	return s

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/keeldb/keel/internal/host"
 	"github.com/keeldb/keel/internal/testmod"
+	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/runtime"
+	"github.com/keeldb/keel/table"
 )
 
 // TestTakenBackCountsAsRollback: commits the log did not keep, taken back
@@ -42,6 +45,53 @@ func TestTakenBackCountsAsRollback(t *testing.T) {
 			}
 			if got := s.Rollbacks - before.Rollbacks; got != 3 {
 				t.Errorf("Rollbacks went up by %d, want 3 (the commits taken back)", got)
+			}
+		})
+	}
+}
+
+// blockBody is a call that runs until release is closed.
+type blockBody struct{ started, release chan struct{} }
+
+func (b blockBody) Run(*reducer.Ctx) error {
+	close(b.started)
+	<-b.release
+	return nil
+}
+
+// TestStatsSequencesWhileRunning: a first Stats taken while a
+// transaction runs still lists every sequence, with the values at New,
+// and only a database with a log reports a persisted boundary.
+func TestStatsSequencesWhileRunning(t *testing.T) {
+	for _, durable := range []bool{false, true} {
+		t.Run(fmt.Sprintf("durable=%v", durable), func(t *testing.T) {
+			m := testmod.New(table.SeqParams[uint64]{Batch: 8})
+			var log host.CommitLog
+			if durable {
+				log = newMemLog(false)
+			}
+			rt := start(t, config(t, m, log))
+			b := blockBody{started: make(chan struct{}), release: make(chan struct{})}
+			c := &runtime.Call{Reducer: &m.AddPost.Def, Caller: "t", Body: b}
+			if err := rt.Submit(c); err != nil {
+				t.Fatal(err)
+			}
+			<-b.started
+			s := rt.Stats()
+			close(b.release)
+			if err := c.Wait(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if free := rt.Stats(); len(s.Sequences) == 0 || len(s.Sequences) != len(free.Sequences) {
+				t.Fatalf("Stats while a call runs lists sequences %+v", s.Sequences)
+			}
+			for _, q := range s.Sequences {
+				if q.Next == "" {
+					t.Errorf("sequence %s.%s: no next value", q.Table, q.Sequence)
+				}
+				if (q.Persisted != "") != durable {
+					t.Errorf("sequence %s.%s (durable %v): persisted %q", q.Table, q.Sequence, durable, q.Persisted)
+				}
 			}
 		})
 	}
