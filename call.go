@@ -80,8 +80,10 @@ func Send[A, R any](ctx context.Context, c Caller, f *reducer.Func[A, R], args A
 type Future[R any] = mod.Future[R]
 
 // Go submits a call of reducer f with args on conn on behalf of caller
-// and returns without waiting. Calls submitted by one goroutine run in
-// that order and finish in that order.
+// and returns without waiting for it to run: only a full queue makes it
+// wait, for room, unless Options.FailFast has it fail at once (ctx bounds
+// that wait). Calls submitted by one goroutine run in that order and
+// finish in that order.
 func Go[A, R any](ctx context.Context, conn Conn, caller reducer.Identity, f *reducer.Func[A, R], args A) Future[R] {
 	return mod.Go(ctx, conn, caller, f, args)
 }

@@ -201,7 +201,9 @@ type Future[R any] struct {
 }
 
 // Go submits a call of reducer f with args on conn on behalf of caller
-// and returns without waiting. Calls submitted by one goroutine run in
+// and returns without waiting for it to run: only a full queue makes it
+// wait, for room, unless the database's FailFast option has it fail at
+// once (ctx bounds that wait). Calls submitted by one goroutine run in
 // that order and finish in that order.
 func Go[A, R any](ctx context.Context, conn Conn, caller reducer.Identity, f *reducer.Func[A, R], args A) Future[R] {
 	p := newPending(ctx, caller, f, args)
@@ -241,7 +243,9 @@ func (b *Batch) Submit() error {
 	n, err := b.conn.SubmitAll(b.calls)
 	if err != nil {
 		for _, c := range b.calls[n:] {
-			c.Fail(err)
+			if !c.Finished() { // the call SubmitAll refused is
+				c.Fail(err)
+			}
 		}
 	}
 	clear(b.calls)
