@@ -77,8 +77,10 @@
 // follows, and that looks like what a crash in the middle of a write
 // leaves, is a torn write: an empty entry (a zero-filled tail, such as the
 // log's own preallocated space, see below), an entry the end of the file
-// cuts short, or one whose checksum fails where it ends in zeros or holds
-// a run of 64 zero bytes (a sector never stored); its record header, as
+// cuts short, or one whose checksum fails where it ends in zeros from a
+// 512-byte sector boundary inside it on (the sectors a write did not
+// store; a disk stores a sector whole) or holds a run of 64 zero bytes (a
+// sector never stored); its record header, as
 // far as it is there, is Keel's or zeros. The segment is truncated there,
 // with a log line giving the bytes and entries dropped. Any other damage
 // is a *CorruptError naming the segment file and the entry index, and

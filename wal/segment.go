@@ -110,7 +110,7 @@ func scanBytes(seg Segment, data []byte, fn func(Entry) error) (*scan, error) {
 		if reason != "" {
 			s.bad = &CorruptError{File: seg.Path, Index: idx, Offset: int64(off), Reason: reason}
 			s.after = validAfter(data, off+1)
-			s.torn = !s.after && tornShape(data[off:])
+			s.torn = !s.after && tornShape(data[off:], int64(off))
 			s.zeros = allZero(data[off:])
 			s.droppedBytes = int64(len(data) - off)
 			s.tornEntries = countFramed(data[off:])
@@ -133,8 +133,12 @@ func scanBytes(seg Segment, data []byte, fn func(Entry) error) (*scan, error) {
 // had not yet stored). Any other damage (a record header that is neither
 // Keel's nor zeros, a whole frame whose checksum fails with no unwritten
 // bytes in it) is corruption of entries that were written in full, and
-// open refuses it unless Options.Repair says otherwise.
-func tornShape(d []byte) bool {
+// open refuses it unless Options.Repair says otherwise. off is d's
+// offset in the file: a disk stores a sector whole, so bytes a write
+// left unwritten at a frame's end start at a sector boundary, and zeros
+// that do not (a checksum whose last byte is 0, one time in 256) are
+// the frame's own.
+func tornShape(d []byte, off int64) bool {
 	size, n := binary.Uvarint(d)
 	switch {
 	case n == 0:
@@ -154,10 +158,33 @@ func tornShape(d []byte) bool {
 		return true
 	case rec[0] != Version && rec[0] != 0:
 		return false
-	case cut || rec[len(rec)-1] == 0:
-		return true // cut by the end of the file, or by zeros
+	case cut:
+		return true // cut by the end of the file
+	case unwrittenEnd(rec, off+int64(n)):
+		return true // cut by zeros from a sector boundary on
 	}
 	return zeroRun(rec, unwrittenRun)
+}
+
+// sectorSize is the unit a disk writes whole: a write torn by a crash
+// keeps a prefix of whole sectors.
+const sectorSize = 512
+
+// unwrittenEnd reports whether rec, at offset off in the file, ends in
+// zeros from a sector boundary inside it to its end: the sectors a torn
+// write did not store.
+func unwrittenEnd(rec []byte, off int64) bool {
+	end := off + int64(len(rec))
+	b := (end - 1) / sectorSize * sectorSize // the last sector's start
+	if b < off {
+		return false // rec lies inside one sector, written whole or not at all
+	}
+	for _, c := range rec[b-off:] {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // unwrittenRun is the run of zero bytes inside a whole frame that
