@@ -248,7 +248,10 @@ func (b *binder) literal(l *literal, c col) (codec.Value, error) {
 		if !k.IsFloat() {
 			return v, mismatch("float")
 		}
-		if v, err = codec.FloatOf(k, l.f); err != nil {
+		// A literal too small for float32 rounds to 0, and would make
+		// f < 1e-50 false for a row holding 0: out of range, as one too
+		// large is.
+		if v, err = codec.FloatOf(k, l.f); err != nil || l.f != 0 && v.Float() == 0 {
 			return v, b.errorf(l.pos, "%s is out of range for %v column %s", l, k, c.name)
 		}
 	case litString:

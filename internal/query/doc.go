@@ -46,8 +46,10 @@
 // (300 for a uint8 column is an error, as is -1 for any unsigned one);
 // integers or floats for float columns (an integer the column's kind does
 // not hold exactly, as 16777217 for float32, is an error, as is a float
-// literal out of float32's range); strings for string columns and, in RFC 3339, for
-// time columns; X'..' for bytes; TRUE and FALSE for bool. Two columns
+// literal out of float32's range, or too small for the column's kind, as
+// 1e-50 for float32 and 1e-400 for float64, which would round to 0);
+// strings for string columns and, in RFC 3339, for time columns; X'..'
+// for bytes; TRUE and FALSE for bool. Two columns
 // compare when they have one kind or are both numbers (compared exactly by
 // value, int64 with uint64 and with float64 alike). List columns do not
 // compare. Values order as codec.Compare orders them, as indexes do: there

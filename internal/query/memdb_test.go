@@ -53,7 +53,26 @@ var (
 		Columns: []Column{{"id", codec.KindUint64}, {"Note", codec.KindString}},
 		Indexes: []Index{{Name: "pk", Columns: []int{0}, Unique: true, Ordered: true}},
 	}
-	testCatalog = Tables{userTable, teamTable, secretTable}
+	// numTable holds the numbers at the edges of their kinds, for
+	// comparisons of int64 with uint64 above 2^63, of float32 with
+	// float64 and of both with integers, and joins on a float32 column
+	// through a hash index.
+	numTable = &Table{
+		Name: "num",
+		Columns: []Column{
+			{"i", codec.KindInt64},
+			{"u", codec.KindUint64},
+			{"f", codec.KindFloat32},
+			{"d", codec.KindFloat64},
+		},
+		Indexes: []Index{
+			{Name: "by_i", Columns: []int{0}, Ordered: true},
+			{Name: "by_u_i", Columns: []int{1, 0}, Ordered: true},
+			{Name: "by_f", Columns: []int{2}},
+		},
+		Public: true,
+	}
+	testCatalog = Tables{userTable, teamTable, secretTable, numTable}
 )
 
 // memDB is the reference database: a slice of rows per table, in insertion

@@ -145,6 +145,21 @@ func (p *parser) stmt() (*stmt, error) {
 	return s, nil
 }
 
+// zeroDigits reports whether the mantissa of a float literal is all
+// zeros: whether the literal is 0 itself rather than too small for a
+// float.
+func zeroDigits(text string) bool {
+	for _, c := range text {
+		switch {
+		case c == 'e' || c == 'E':
+			return true
+		case c >= '1' && c <= '9':
+			return false
+		}
+	}
+	return true
+}
+
 // parseUint reads a decimal or 0x hex integer token.
 func parseUint(text string) (uint64, error) {
 	if len(text) > 2 && (text[1] == 'x' || text[1] == 'X') {
@@ -370,9 +385,12 @@ func (p *parser) operand() (operand, error) {
 			}
 			l.kind, l.mag = litInt, v
 		} else {
+			// ParseFloat rounds a literal too small for a float64 to 0
+			// without an error: 1e-400 read as 0 would make d < 1e-400
+			// false for a row holding 0.
 			f, err := strconv.ParseFloat(n.text, 64)
-			if err != nil || math.IsInf(f, 0) {
-				return operand{}, p.errorf(t, "number %s is out of range", n.text)
+			if err != nil || math.IsInf(f, 0) || f == 0 && !zeroDigits(n.text) {
+				return operand{}, p.errorf(t, "number %s is out of range", p.text[t.pos:n.pos+len(n.text)])
 			}
 			if neg {
 				f = -f

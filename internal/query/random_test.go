@@ -32,6 +32,13 @@ var (
 	rTimes   = []time.Time{time.Unix(0, 0), time.Unix(1700000000, 5), time.Unix(-86400, 999999999)}
 	rKeys    = [][]byte{nil, {0}, {1, 2}}
 	rLiteral = []float64{-1, 0, 1.5, 2, math.Copysign(0, -1)} // floats a query can write
+	// The num table's: the ends of int64 and uint64, 2^53+1 (no float64
+	// holds it), 2^24 and 2^24+1 (float32 holds the first only), 2^63
+	// and 2^64 as floats.
+	rInt64s   = []int64{math.MinInt64, -1 << 53, -1, 0, 1, 2, 1<<53 + 1, math.MaxInt64}
+	rUint64s  = []uint64{0, 1, 2, 1<<53 + 1, 1 << 63, 1<<63 + 1, math.MaxUint64}
+	rFloat32s = []float32{float32(math.NaN()), float32(math.Copysign(0, -1)), 0, 1.5, -1, 2, 1 << 24, float32(math.Inf(1)), float32(math.Inf(-1))}
+	rFloat64s = []float64{math.NaN(), math.Copysign(0, -1), 0, -1, 2, 1 << 24, 1<<24 + 1, 1 << 53, 1 << 63, 1 << 64, -1 << 63, math.Inf(1)}
 )
 
 func choose[T any](rng *rand.Rand, xs []T) T { return xs[rng.IntN(len(xs))] }
@@ -47,6 +54,11 @@ func randUser(rng *rand.Rand) []codec.Value {
 	}
 	return userRow(id, choose(rng, rNames), choose(rng, rAges), int32(rng.IntN(6)-1),
 		choose(rng, rFloats), rng.IntN(2) == 0, tags...)
+}
+
+func randNum(rng *rand.Rand) []codec.Value {
+	return []codec.Value{codec.Int64Value(choose(rng, rInt64s)), codec.Uint64Value(choose(rng, rUint64s)),
+		codec.Float32Value(choose(rng, rFloat32s)), codec.Float64Value(choose(rng, rFloat64s))}
 }
 
 func randTeam(rng *rand.Rand) []codec.Value {
@@ -68,8 +80,11 @@ func randTx(rng *rand.Rand, db *memDB) []Change {
 	}
 	for range 1 + rng.IntN(4) {
 		table, gen := "user", randUser
-		if rng.IntN(5) < 2 {
+		switch n := rng.IntN(10); {
+		case n < 3:
 			table, gen = "team", randTeam
+		case n < 5:
+			table, gen = "num", randNum
 		}
 		rows := db.rows[table]
 		r := rng.IntN(100)
@@ -224,6 +239,22 @@ func randLiteral(rng *rand.Rand, k codec.Kind) (string, codec.Value) {
 	case codec.KindInt8:
 		n := choose(rng, rAges)
 		return fmtInt(rng, int64(n)), codec.Int8Value(n)
+	case codec.KindInt64:
+		n := choose(rng, rInt64s)
+		return fmtInt(rng, n), codec.Int64Value(n)
+	case codec.KindFloat32:
+		f := choose(rng, rFloat32s)
+		if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+			f = 1 << 24
+		}
+		if f == float32(math.Trunc(float64(f))) && rng.IntN(2) == 0 && !math.Signbit(float64(f)) {
+			return strconv.Itoa(int(f)), codec.Float32Value(f)
+		}
+		s := strconv.FormatFloat(float64(f), 'f', -1, 32)
+		if !strings.Contains(s, ".") {
+			s += ".0"
+		}
+		return s, codec.Float32Value(f)
 	case codec.KindInt32:
 		n := int32(rng.IntN(7) - 2)
 		return fmtInt(rng, int64(n)), codec.Int32Value(n)
@@ -396,6 +427,10 @@ func randQueries(t *testing.T, rng *rand.Rand) []*rquery {
 		p := randPred(rng, []gside{{0, teamTable, ""}}, 3)
 		single(teamTable, &p)
 	}
+	for range 8 {
+		p := randPred(rng, []gside{{0, numTable, ""}}, 3)
+		single(numTable, &p)
+	}
 	joins := []joinQuery{
 		{from: userTable, join: teamTable, fromQ: "user", joinQ: "team", fromCol: 3, joinCol: 0, result: 0},
 		{from: teamTable, join: userTable, fromQ: "t", joinQ: "u", fromCol: 1, joinCol: 3, result: 0},
@@ -405,6 +440,10 @@ func randQueries(t *testing.T, rng *rand.Rand) []*rquery {
 		{from: teamTable, join: userTable, fromQ: "t", joinQ: "u", fromCol: 0, joinCol: 3, result: 1},
 		{from: userTable, join: teamTable, fromQ: "u", joinQ: "t", fromCol: 4, joinCol: 5, result: 0, oneOff: true},
 		{from: userTable, join: teamTable, fromQ: "u", joinQ: "t", fromCol: 3, joinCol: 1, result: -1, proj: [][2]int{{0, 1}, {1, 3}}, oneOff: true},
+		{from: numTable, join: numTable, fromQ: "a", joinQ: "b", fromCol: 2, joinCol: 2, result: 0},
+		{from: userTable, join: numTable, fromQ: "u", joinQ: "n", fromCol: 0, joinCol: 1, result: 0},
+		{from: numTable, join: userTable, fromQ: "n", joinQ: "u", fromCol: 1, joinCol: 0, result: 0},
+		{from: numTable, join: numTable, fromQ: "a", joinQ: "b", fromCol: 3, joinCol: 3, result: 1, oneOff: true},
 	}
 	for n, j := range joins {
 		for k := range 3 {

@@ -1,0 +1,42 @@
+package query
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/keeldb/keel/codec"
+)
+
+// TestFloatLiteralUnderflow: a float literal too small for its column's
+// kind is out of range, as one too large is; rounded to 0 it would make
+// d < 1e-400 false for a row holding 0. Zero itself, written any way, is
+// a literal like another.
+func TestFloatLiteralUnderflow(t *testing.T) {
+	cat := Tables{userTable, &Table{Name: "m", Public: true, Columns: []Column{{"f", codec.KindFloat32}}}}
+	cases := []struct{ in, err string }{
+		{"SELECT * FROM user WHERE score < 1e-400", `keel: query: 1:34: number 1e-400 is out of range`},
+		{"SELECT * FROM user WHERE score > -1e-400", `keel: query: 1:34: number -1e-400 is out of range`},
+		{"SELECT * FROM user WHERE score != 0.00001e-320", `keel: query: 1:35: number 0.00001e-320 is out of range`},
+		{"SELECT * FROM user WHERE score > -1e400", `keel: query: 1:34: number -1e400 is out of range`},
+		{"SELECT * FROM user WHERE score < 5e-324", ""},
+		{"SELECT * FROM user WHERE score = 0.0e-400", ""},
+		{"SELECT * FROM user WHERE score = -0.0", ""},
+		{"SELECT * FROM user WHERE score = .0", ""},
+		{"SELECT * FROM user WHERE score = 0e5", ""},
+		{"SELECT * FROM m WHERE f < 1e-50", `keel: query: 1:27: 1e-50 is out of range for float32 column f`},
+		{"SELECT * FROM m WHERE -1e-50 < f", `keel: query: 1:23: -1e-50 is out of range for float32 column f`},
+		{"SELECT * FROM m WHERE f < 1e-45", ""},
+		{"SELECT * FROM m WHERE f = -0.0", ""},
+		{"SELECT * FROM m WHERE f = 0.0", ""},
+	}
+	for _, c := range cases {
+		_, err := Compile(cat, c.in, Options{})
+		var qe *Error
+		switch {
+		case c.err == "" && err != nil:
+			t.Errorf("Compile(%q): %v", c.in, err)
+		case c.err != "" && (!errors.As(err, &qe) || err.Error() != c.err):
+			t.Errorf("Compile(%q): %v, want %s", c.in, err, c.err)
+		}
+	}
+}
