@@ -45,10 +45,11 @@
 //
 // # Calls
 //
-// Generated clients take a Conn: a *DB in this process. Run (the
-// generated methods) waits for the outcome; Go submits a call and returns
-// a Future to wait on, so that one goroutine can keep many calls in
-// flight. Every call takes a context: a call whose context is done before
-// it runs never runs, and its error matches ctx.Err(); once it ran, it
-// reports its real outcome.
+// Generated clients take a Conn: a *DB in this process, a connection to
+// a Keel server (package server/client), or a replica.Node or
+// replica.Client of a cluster. Run (the generated methods) waits for
+// the outcome; Go submits a call and returns a Future to wait on, so
+// that one goroutine can keep many calls in flight. Every call takes a
+// context: a call whose context is done before it runs never runs, and
+// its error matches ctx.Err(); once it ran, it reports its real outcome.
 package keel

@@ -63,7 +63,7 @@ type Recovery struct {
 	Snapshot      string // the snapshot loaded, or ""
 	SnapshotIndex uint64
 	Entries       uint64 // log entries replayed after it
-	Rows          uint64 // rows loaded from the snapshot and the log
+	Rows          uint64 // rows loaded from the snapshot, plus the row changes of the log entries replayed
 	LastIndex     uint64 // the last log entry
 	Schema        Fingerprint
 	// Migration is the migration Open applied (see Plan), or nil when

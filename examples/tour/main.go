@@ -55,8 +55,14 @@ func open(dir, name string, m *keel.Module, w io.Writer, fresh func(db *keel.DB)
 		if isNew {
 			err = first(d)
 		} else {
+			// Recovery.Rows counts the snapshot's rows and every row
+			// change the replayed entries hold, not the rows stored.
 			rec := d.Recovery()
-			fmt.Fprintf(w, "replayed from disk: %d rows, %d log entries\n", rec.Rows, rec.Entries)
+			if rec.Snapshot != "" {
+				fmt.Fprintf(w, "replayed from disk: snapshot of entry %d, then %d log entries (%d rows and row changes)\n", rec.SnapshotIndex, rec.Entries, rec.Rows)
+			} else {
+				fmt.Fprintf(w, "replayed from disk: %d log entries, %d row changes\n", rec.Entries, rec.Rows)
+			}
 			err = next(d)
 		}
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"io"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -38,5 +40,23 @@ func TestTourTwice(t *testing.T) {
 	}
 	if third.Invoice != 5 || third.Item != 7 || third.Spin.ID <= second.Spin.ID || third.Post <= second.Post {
 		t.Errorf("third run = %+v after %+v", third, second)
+	}
+}
+
+// TestTourReplayLine checks that the second run's replay line counts row
+// changes as such: invoices' three log entries each write the invoice and
+// the counter row, six changes to four stored rows.
+func TestTourReplayLine(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := tour(t.Context(), dir, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if _, err := tour(t.Context(), dir, &out); err != nil {
+		t.Fatal(err)
+	}
+	want := "== invoices (" + filepath.Join(dir, "invoices") + ")\nreplayed from disk: 3 log entries, 6 row changes\n3 invoices on disk"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("second run printed\n%s\nwant it to hold\n%s", out.String(), want)
 	}
 }
