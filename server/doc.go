@@ -105,8 +105,9 @@
 //
 // # Subscriptions
 //
-// Queries are internal/query's SQL subset (SELECT * FROM t [JOIN u ON
-// t.a = u.b] [WHERE comparisons with AND, OR, NOT], planned onto the
+// Queries are internal/query's SQL subset (SELECT * FROM t, or SELECT
+// t.* FROM t JOIN u ON t.a = u.b, [WHERE comparisons with AND, OR,
+// NOT]), planned onto the
 // indexes; package query's documentation has the grammar and why it has
 // its own parser). A client reads public tables only (//keel:table
 // public): a private table is never sent and its queries fail with

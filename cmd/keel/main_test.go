@@ -347,7 +347,7 @@ func scenarios() []scenario {
 			return dir
 		}, open: 1, lossless: true, runs: []invocation{
 			{args: []string{"verify", "DIR"}, want: []string{"unusable, open passes over it: ", "checksum mismatch",
-				"open replays the log from entry 1: 13 entries", "ok: open accepts the directory as it is"}},
+				"open replays the log from entry 1: 13 entries", "ok: open accepts the directory, passing over the unusable snapshots above (it renames a damaged one to NAME.damaged)"}},
 			{args: []string{"snapshot", "DIR"}, want: []string{"open replays the log from entry 1: 13 entries"}},
 		}},
 		{name: "pruned log without its snapshot", setup: func(t *testing.T) string {

@@ -67,6 +67,8 @@ func verify(w io.Writer, dir string) error {
 	switch c := rep.Cut; {
 	case c == nil && rep.Repair != "":
 		fmt.Fprintf(w, "ok: open repairs the log without losing an entry: %s\n", rep.Repair)
+	case c == nil && passedOver(rep):
+		fmt.Fprintln(w, "ok: open accepts the directory, passing over the unusable snapshots above (it renames a damaged one to NAME.damaged)")
 	case c == nil:
 		fmt.Fprintln(w, "ok: open accepts the directory as it is")
 	case rep.Zeros:
@@ -106,6 +108,17 @@ func snapStatus(s wal.SnapshotCheck, used string) string {
 		return "not read: open loads a newer one"
 	}
 	return "not read: open stops before it"
+}
+
+// passedOver reports whether Open passes over a snapshot for an older
+// one.
+func passedOver(rep *wal.CheckReport) bool {
+	for _, s := range rep.Snapshots {
+		if !s.Used && s.Err != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func segStatus(rep *wal.CheckReport, ok bool, i int, last bool) string {

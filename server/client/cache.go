@@ -71,8 +71,8 @@ func (s *Subscription) Err() error {
 	return s.err
 }
 
-// Subscribe subscribes to queries (SELECT * FROM t [JOIN ...] [WHERE
-// ...]) and returns once their rows are in the cache (inside a callback:
+// Subscribe subscribes to queries (SELECT * FROM t, or SELECT t.* FROM
+// t JOIN ..., [WHERE ...]) and returns once their rows are in the cache (inside a callback:
 // once the server sent them; they enter the cache after the callback
 // returns). The server keeps them current: each later transaction that
 // changes their results reaches the cache as one update. Query errors
