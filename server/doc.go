@@ -107,9 +107,8 @@
 //
 // Queries are internal/query's SQL subset (SELECT * FROM t, or SELECT
 // t.* FROM t JOIN u ON t.a = u.b, [WHERE comparisons with AND, OR,
-// NOT]), planned onto the
-// indexes; package query's documentation has the grammar and why it has
-// its own parser). A client reads public tables only (//keel:table
+// NOT]), planned onto the indexes; package query's documentation has the
+// grammar and why it has its own parser). A client reads public tables only (//keel:table
 // public): a private table is never sent and its queries fail with
 // `table "x" is private`, after the name's position in the query. The initial rows come from one durable view.
 // After each durable commit a connection gets at most one
