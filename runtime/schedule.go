@@ -22,8 +22,9 @@ const maxDue = 1024
 // runs each due row as a transaction of its own.
 func (rt *Runtime) scheduler() {
 	defer close(rt.schedDone)
+	stuck := make([]stuckRow, len(rt.schedules))
 	for {
-		next, any, err := rt.nextDue()
+		next, any, err := rt.nextDue(stuck)
 		if err != nil {
 			if !errors.Is(err, ErrClosed) {
 				rt.logger.Error("keel: scheduler stopped", "err", err)
@@ -34,7 +35,7 @@ func (rt *Runtime) scheduler() {
 		if any {
 			if d := next.Sub(rt.clock()); d > 0 {
 				due = rt.after(d)
-			} else if err := rt.runDue(); err != nil {
+			} else if err := rt.runDue(stuck); err != nil {
 				if !errors.Is(err, ErrClosed) {
 					rt.logger.Error("keel: scheduler stopped", "err", err)
 				}
@@ -52,11 +53,12 @@ func (rt *Runtime) scheduler() {
 	}
 }
 
-// nextDue returns the earliest time any schedule row is due.
-func (rt *Runtime) nextDue() (next time.Time, any bool, err error) {
+// nextDue returns the earliest time any schedule row is due, leaving out
+// the tables held by a row that could not be taken off.
+func (rt *Runtime) nextDue(stuck []stuckRow) (next time.Time, any bool, err error) {
 	err = rt.Do(&Call{own: true, Body: body(func(c *reducer.Ctx) error {
-		for _, s := range rt.schedules {
-			if t, ok := s.Next(c); ok && (!any || t.Before(next)) {
+		for i := range rt.schedules {
+			if t, ok := rt.schedNext(c, i, stuck); ok && (!any || t.Before(next)) {
 				next, any = t, true
 			}
 		}
@@ -65,19 +67,44 @@ func (rt *Runtime) nextDue() (next time.Time, any bool, err error) {
 	return next, any, err
 }
 
+// stuckRow is a schedule table's first row whose call failed and which
+// could not be taken off (or moved on) either: its time.
+type stuckRow struct {
+	at  time.Time
+	set bool
+}
+
+// schedNext is schedule i's first time, in c's transaction. A table whose
+// first row is the one left stuck has none, so that the other tables go on
+// without that row failing again and again, until a commit changes the
+// table's first time (the row deleted or moved, or an earlier one
+// inserted).
+func (rt *Runtime) schedNext(c *reducer.Ctx, i int, stuck []stuckRow) (time.Time, bool) {
+	t, ok := rt.schedules[i].Next(c)
+	if st := &stuck[i]; st.set {
+		if ok && t.Equal(st.at) {
+			return time.Time{}, false
+		}
+		st.set = false
+	}
+	return t, ok
+}
+
 // runDue runs the rows due now, each in a transaction of its own, the
 // earliest first across every schedule table. A row whose reducer fails
 // is logged and taken off (or moved on by its interval) without the call,
-// so that a failing schedule does not run again at once.
-func (rt *Runtime) runDue() error {
+// so that a failing schedule does not run again at once; a row that
+// cannot be taken off either is logged and left, holding its table only
+// (see schedNext).
+func (rt *Runtime) runDue(stuck []stuckRow) error {
 	n := len(rt.schedules)
 	// Each schedule's first time, as its last transaction here left it:
 	// read once, then after each row of it. A row that another call puts
 	// before them meanwhile runs in the next pass.
 	next, has := make([]time.Time, n), make([]bool, n)
 	if err := rt.Do(&Call{own: true, Body: body(func(c *reducer.Ctx) error {
-		for i, s := range rt.schedules {
-			next[i], has[i] = s.Next(c)
+		for i := range rt.schedules {
+			next[i], has[i] = rt.schedNext(c, i, stuck)
 		}
 		return nil
 	})}); err != nil {
@@ -104,7 +131,7 @@ func (rt *Runtime) runDue() error {
 		err := rt.Do(&Call{Reducer: s.Reducer(), own: true, Body: body(func(c *reducer.Ctx) (err error) {
 			_, row, err = s.RunDue(c, now)
 			if err == nil {
-				next[i], has[i] = s.Next(c)
+				next[i], has[i] = rt.schedNext(c, i, stuck)
 			}
 			return err
 		})})
@@ -116,12 +143,26 @@ func (rt *Runtime) runDue() error {
 				"reducer", s.Reducer().Name(), "table", s.Table(), "err", err)
 			// The row that failed, if it is still first: a row due
 			// earlier that came meanwhile runs first, in the loop.
+			var at time.Time // the row's time, when it stays
 			if err := rt.Do(&Call{own: true, Body: body(func(c *reducer.Ctx) error {
 				_, err := s.TakeOff(c, now, row)
-				next[i], has[i] = s.Next(c)
+				if err != nil {
+					at, _ = s.Next(c) // it is first still: TakeOff failed on it
+				}
+				next[i], has[i] = rt.schedNext(c, i, stuck)
 				return err
 			})}); err != nil {
-				return err
+				if errors.Is(err, ErrClosed) || rt.Failure() != nil {
+					return err
+				}
+				// The row can be neither run nor taken off (its move
+				// breaks a unique index, say): it stays, and holds its
+				// table until a commit changes the table's first time;
+				// the other tables go on.
+				rt.logger.Error("keel: scheduled row could not be taken off; its table's schedule waits until the row is changed or deleted",
+					"reducer", s.Reducer().Name(), "table", s.Table(), "at", at, "err", err)
+				stuck[i] = stuckRow{at: at, set: true}
+				has[i] = false
 			}
 		}
 	}
