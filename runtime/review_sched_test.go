@@ -191,19 +191,6 @@ func (e *schedEnv) insert(i int, rows ...job) {
 	})
 }
 
-// rows returns table i's rows in primary-key order.
-func (e *schedEnv) rows(i int) []job {
-	e.t.Helper()
-	var out []job
-	e.update(func(c *reducer.Ctx) error {
-		for r := range table.Use(c.Tx, e.defs[i]).Reader().All() {
-			out = append(out, r)
-		}
-		return nil
-	})
-	return out
-}
-
 // next waits for the next successful scheduled call.
 func (e *schedEnv) next() ran {
 	e.t.Helper()
