@@ -16,54 +16,6 @@ import (
 	"github.com/keeldb/keel/reducer"
 )
 
-// fakeClock is a clock the test moves by hand: After's channels fire when
-// Advance passes their time.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []fakeWaiter
-}
-
-type fakeWaiter struct {
-	at time.Time
-	ch chan time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	c.waiters = append(c.waiters, fakeWaiter{c.now.Add(d), ch})
-	return ch
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	keep := c.waiters[:0]
-	for _, w := range c.waiters {
-		if w.at.After(c.now) {
-			keep = append(keep, w)
-		} else {
-			w.ch <- c.now
-		}
-	}
-	c.waiters = keep
-}
-
-func (c *fakeClock) options() keel.Options { return keel.Options{Clock: c.Now, After: c.After} }
-
 // sent returns the texts Send recorded, in order.
 func sent(t *testing.T, db *keel.DB) []string {
 	t.Helper()
@@ -134,8 +86,8 @@ func equal(a, b []string) bool {
 // (once for intervals missed), a deleted row never runs, and a reducer
 // that fails has its row taken off.
 func TestScheduledReducers(t *testing.T) {
-	clock := newFakeClock()
-	db := keeltest.Open(t, t.TempDir(), schedmod.Module, clock.options())
+	clock := keeltest.NewClock()
+	db := keeltest.Open(t, t.TempDir(), schedmod.Module, clock.Options())
 	c := schedmod.NewClient(db, "t")
 	t0 := clock.Now()
 	ctx := t.Context()
@@ -194,9 +146,9 @@ func TestScheduledReducers(t *testing.T) {
 // TestScheduleAcrossRestart: a row due while the database was closed runs
 // once when it opens again.
 func TestScheduleAcrossRestart(t *testing.T) {
-	clock := newFakeClock()
+	clock := keeltest.NewClock()
 	dir := t.TempDir()
-	db := keeltest.Open(t, dir, schedmod.Module, clock.options())
+	db := keeltest.Open(t, dir, schedmod.Module, clock.Options())
 	c := schedmod.NewClient(db, "t")
 	if _, err := c.Remind(t.Context(), "later", clock.Now().Add(30*time.Second), 0); err != nil {
 		t.Fatal(err)
@@ -206,7 +158,7 @@ func TestScheduleAcrossRestart(t *testing.T) {
 	}
 	keeltest.Close(t, db)
 	clock.Advance(time.Minute)
-	db2 := keeltest.Open(t, dir, schedmod.Module, clock.options())
+	db2 := keeltest.Open(t, dir, schedmod.Module, clock.Options())
 	waitSent(t, db2, "tick", "later")
 	v, err := schedmod.NewClient(db2, "t").View(t.Context())
 	if err != nil {
@@ -229,7 +181,7 @@ func TestScheduleAcrossRestart(t *testing.T) {
 // row runs once there is some, instead of being taken off without its
 // call or stopping the scheduler.
 func TestScheduleFullQueue(t *testing.T) {
-	clock := newFakeClock()
+	clock := keeltest.NewClock()
 	started, release := make(chan struct{}), make(chan struct{})
 	block := reducer.New("Block", func(c *reducer.Ctx, _ struct{}) (struct{}, error) {
 		close(started)
@@ -238,7 +190,7 @@ func TestScheduleFullQueue(t *testing.T) {
 	}, reducer.Codec[struct{}]{}, reducer.Codec[struct{}]{})
 	m := *schedmod.Module
 	m.Reducers = append(slices.Clone(m.Reducers), &block.Def)
-	o := clock.options()
+	o := clock.Options()
 	o.QueueCalls, o.FailFast = 1, true
 	db := keeltest.Open(t, t.TempDir(), &m, o)
 	// The test's own calls may meet the scheduler's in the one place:
@@ -317,11 +269,11 @@ func (h hookHandler) WithGroup(string) slog.Handler      { return h }
 // inserted. The take-off must remove the row that failed, not the row
 // that is first now, which runs.
 func TestScheduleFailureTakesOffItsRow(t *testing.T) {
-	clock := newFakeClock()
+	clock := keeltest.NewClock()
 	t0 := clock.Now()
 	var db *keel.DB
 	var once sync.Once
-	opts := clock.options()
+	opts := clock.Options()
 	opts.Logger = slog.New(hookHandler{msg: "keel: scheduled reducer failed; its row is taken off without the call", fn: func() {
 		once.Do(func() {
 			// On the scheduler's goroutine, before the take-off.
@@ -346,8 +298,8 @@ func TestScheduleFailureTakesOffItsRow(t *testing.T) {
 // TestSchedulePanicTakesOffItsRow: a scheduled reducer that panics has its
 // row taken off, as one that fails does, and the rows after it run.
 func TestSchedulePanicTakesOffItsRow(t *testing.T) {
-	clock := newFakeClock()
-	db := keeltest.Open(t, t.TempDir(), schedmod.Module, clock.options())
+	clock := keeltest.NewClock()
+	db := keeltest.Open(t, t.TempDir(), schedmod.Module, clock.Options())
 	c := schedmod.NewClient(db, "t")
 	t0 := clock.Now()
 	for _, text := range []string{"panic", "after"} {
@@ -366,8 +318,8 @@ func TestSchedulePanicTakesOffItsRow(t *testing.T) {
 // TestScheduleOrderAcrossTables: rows due at once in two schedule tables
 // run in the order of their times, not one table after the other.
 func TestScheduleOrderAcrossTables(t *testing.T) {
-	clock := newFakeClock()
-	db := keeltest.Open(t, t.TempDir(), schedmod.Module, clock.options())
+	clock := keeltest.NewClock()
+	db := keeltest.Open(t, t.TempDir(), schedmod.Module, clock.Options())
 	c := schedmod.NewClient(db, "t")
 	t0 := clock.Now()
 	ctx := t.Context()

@@ -9,63 +9,11 @@ import (
 
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/internal/host"
+	"github.com/keeldb/keel/internal/keeltest"
 	"github.com/keeldb/keel/reducer"
 	"github.com/keeldb/keel/runtime"
 	"github.com/keeldb/keel/table"
 )
-
-// schedClock is a clock a test sets by hand: After's channels fire once
-// Set or Advance reaches their time.
-type schedClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []schedWaiter
-	waits   chan struct{} // gets a value on each call of After
-}
-
-type schedWaiter struct {
-	at time.Time
-	ch chan time.Time
-}
-
-func newSchedClock() *schedClock {
-	return &schedClock{now: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC), waits: make(chan struct{}, 1<<16)}
-}
-
-func (c *schedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *schedClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	c.waiters = append(c.waiters, schedWaiter{c.now.Add(d), ch})
-	select {
-	case c.waits <- struct{}{}:
-	default:
-	}
-	return ch
-}
-
-func (c *schedClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-	keep := c.waiters[:0]
-	for _, w := range c.waiters {
-		if w.at.After(c.now) {
-			keep = append(keep, w)
-		} else {
-			w.ch <- c.now
-		}
-	}
-	c.waiters = keep
-}
-
-func (c *schedClock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
 
 // job is a row of a schedule table of the runtime's tests.
 type job struct {
@@ -116,7 +64,7 @@ type ran struct {
 type schedEnv struct {
 	t     *testing.T
 	rt    *runtime.Runtime
-	clock *schedClock
+	clock *keeltest.Clock
 	defs  []*table.Def[job]
 	mu    sync.Mutex
 	calls []ran
@@ -128,7 +76,7 @@ type schedEnv struct {
 
 func newSchedEnv(t *testing.T, run func(c *reducer.Ctx, d *table.Def[job], r job) error, defs ...*table.Def[job]) *schedEnv {
 	t.Helper()
-	e := &schedEnv{t: t, clock: newSchedClock(), run: run, got: make(chan ran, 1<<16)}
+	e := &schedEnv{t: t, clock: keeltest.NewClock(), run: run, got: make(chan ran, 1<<16)}
 	e.defs = defs
 	if len(defs) == 0 {
 		e.defs = []*table.Def[job]{newJobDef("job"), newJobDef("job2")}
