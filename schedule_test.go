@@ -341,3 +341,78 @@ func TestScheduleOrderAcrossTables(t *testing.T) {
 	clock.Advance(5 * time.Second)
 	waitSent(t, db, "a1", "r2", "a3", "r4")
 }
+
+// TestScheduleKeyHoldsTheTime: a repeating row whose time is part of its
+// key (a primary key of time and id; a table without a primary key, keyed
+// by the whole row) moves on to its next time and runs there again, and
+// the reducer gets the row at that time, which it may update; a one-time
+// row of such a table runs once and goes.
+func TestScheduleKeyHoldsTheTime(t *testing.T) {
+	type row struct {
+		text string
+		at   time.Time
+	}
+	for _, tc := range []struct {
+		name string
+		add  func(c schedmod.Client, text string, at time.Time, every time.Duration) error
+		rows func(v schedmod.ViewDB) []row
+	}{{
+		name: "pk (at, id)",
+		add: func(c schedmod.Client, text string, at time.Time, every time.Duration) error {
+			_, err := c.AddSlot(t.Context(), uint64(len(text)), text, at, every)
+			return err
+		},
+		rows: func(v schedmod.ViewDB) (out []row) {
+			for s := range v.Slot().All() {
+				out = append(out, row{s.Text, s.At})
+			}
+			return out
+		},
+	}, {
+		name: "no pk",
+		add: func(c schedmod.Client, text string, at time.Time, every time.Duration) error {
+			_, err := c.AddChime(t.Context(), text, at, every)
+			return err
+		},
+		rows: func(v schedmod.ViewDB) (out []row) {
+			for s := range v.Chime().All() {
+				out = append(out, row{s.Text, s.At})
+			}
+			return out
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := keeltest.NewClock()
+			db := keeltest.Open(t, t.TempDir(), schedmod.Module, clock.Options())
+			c := schedmod.NewClient(db, "t")
+			t0 := clock.Now()
+			if err := tc.add(c, "rep", t0.Add(time.Second), 10*time.Second); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.add(c, "once", t0.Add(2*time.Second), 0); err != nil {
+				t.Fatal(err)
+			}
+			clock.Advance(time.Second)
+			waitSent(t, db, "rep")
+			clock.Advance(time.Second)
+			waitSent(t, db, "rep", "once")
+			clock.Advance(19 * time.Second) // t0+21s: due at 11 and 21, runs once
+			waitSent(t, db, "rep", "once", "rep")
+			v, err := c.View(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var at []time.Time
+			for s := range v.Sent().All() {
+				at = append(at, s.At)
+			}
+			// The reducer got the row at its next time.
+			if want := []time.Time{t0.Add(11 * time.Second), t0.Add(2 * time.Second), t0.Add(31 * time.Second)}; !slices.EqualFunc(at, want, time.Time.Equal) {
+				t.Errorf("the rows' times in the calls: %v, want %v", at, want)
+			}
+			if got := tc.rows(v); len(got) != 1 || got[0].text != "rep" || !got[0].at.Equal(t0.Add(31*time.Second)) {
+				t.Fatalf("rows left: %+v, want rep at t0+31s", got)
+			}
+		})
+	}
+}

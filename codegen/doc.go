@@ -140,9 +140,15 @@
 // the row cancels it. When the time comes the executor runs F with the row
 // as an ordinary transaction, which also deletes the row, or, when the
 // row's schedule_every interval is not 0, moves its time on by the
-// interval; F gets the row as that transaction holds it: a one-time row
-// already deleted (deleting it again is a *table.NotFoundError), a
-// repeating row with its next time, so that F may update it. A row due
+// interval (by an update, or by a delete and an insert where the
+// schedule_at column is part of the primary key, or the table has none
+// and the whole row is its key; a move onto a key another row holds is a
+// *table.UniqueError: the row stays, logged, and its table's schedule
+// waits until the row is changed or deleted, except that a table without
+// a primary key holds a moved row identical to another once); F gets
+// the row as that transaction holds it: a one-time row already deleted
+// (deleting it again is a *table.NotFoundError), a repeating row with its
+// next time and key, so that F may update it. A row due
 // while the database was closed runs once when it opens; a repeating row
 // whose times were missed runs once and goes on from the next time after
 // now. Rows due together run one by one in the order of their times, across

@@ -14,10 +14,17 @@ import (
 // runs once (its row is deleted in the transaction that runs it); one
 // with an interval runs again that long after each due time (its time
 // moves on in that transaction; times missed while the database was
-// closed run once). The reducer gets the row as that transaction holds
-// it: a one-time row already deleted (deleting it again is a
-// *table.NotFoundError; inserting it again schedules it again), a
-// repeating row with its next time (updating it keeps the schedule).
+// closed run once). The row moves on by an update, or, where its time is
+// part of its primary key (or the table has none, so that the whole row
+// is its key), by a delete of the row and an insert of the moved one; a
+// moved row that meets another under a unique key is a *table.UniqueError
+// for the transaction to roll back (neither RunDue nor TakeOff can move
+// the row on), except in a table without a primary key, where a moved row
+// identical to another is that row, stored once.
+// The reducer gets the row as that transaction holds it: a one-time row
+// already deleted (deleting it again is a *table.NotFoundError; inserting
+// it again schedules it again), a repeating row with its next time, and
+// its new key (updating it keeps the schedule).
 // Generated code builds one with NewSchedule for each table declared
 // //keel:table schedule=NAME.
 type Schedule struct {
@@ -71,7 +78,7 @@ func NewSchedule[R any](def *table.Def[R], at *table.Index[R], when func(*R) *ti
 		if iv > 0 {
 			moved := r
 			*when(&moved) = nextDue(*when(&r), now, iv) // missed times run once
-			stored, err := t.Update(moved)
+			stored, err := move(t, def.Primary, r, moved)
 			if err != nil {
 				return true, enc, kerr.Errorf("keel: schedule %s: %w", def.Name, err)
 			}
@@ -88,6 +95,23 @@ func NewSchedule[R any](def *table.Def[R], at *table.Index[R], when func(*R) *ti
 		return true, enc, fn(c, r)
 	}
 	return s
+}
+
+// move replaces row r of t with moved, r with its time moved on: an
+// update when the primary key pk does not hold the time, and otherwise
+// (the time is a column of the key, or the table has no primary key and
+// its key is the whole row) a delete of r and an insert of moved, as an
+// update cannot change a row's key. It returns the row as stored: in a
+// table without a primary key, a moved row identical to one already
+// there is that row, stored once.
+func move[R any](t *table.Table[R], pk *table.Index[R], r, moved R) (R, error) {
+	if pk.Compare(&r, &moved, len(pk.Columns)) == 0 {
+		return t.Update(moved)
+	}
+	if _, err := t.Delete(r); err != nil {
+		return moved, err
+	}
+	return t.Insert(moved)
 }
 
 // nextDue returns the first of the times at, at+every, at+2*every, ...

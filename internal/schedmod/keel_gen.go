@@ -3,8 +3,11 @@
 package schedmod
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"iter"
+	"strings"
 	"time"
 
 	"github.com/keeldb/keel/codec"
@@ -34,6 +37,23 @@ var _ struct {
 	At   time.Time `db:"schedule_at"`
 	Text string
 } = Alarm{}
+var _ struct {
+	At    time.Time     `db:"pk,schedule_at"`
+	ID    uint64        `db:"pk"`
+	Every time.Duration `db:"schedule_every"`
+	Text  string
+} = Slot{}
+var _ struct {
+	At    time.Time     `db:"schedule_at"`
+	Every time.Duration `db:"schedule_every"`
+	Text  string
+} = Chime{}
+var _ struct {
+	ID    uint64        `db:"pk,autoinc"`
+	Room  string        `db:"unique=by_room_at"`
+	At    time.Time     `db:"schedule_at,unique=by_room_at"`
+	Every time.Duration `db:"schedule_every"`
+} = Shift{}
 
 // Ctx is what a reducer sees: its context and DB, the module's tables in its
 // transaction. ViewDB is them as of one commit, read-only, for any goroutine.
@@ -67,6 +87,24 @@ func (db DB) Alarm() *AlarmTable {
 	return &AlarmTable{AlarmReader{table.RowsOf(keelAlarmByID, t.Reader())}, table.WriterOf(keelAlarmByID, t)}
 }
 
+// Slot returns the slot table.
+func (db DB) Slot() *SlotTable {
+	t := table.Use(db.tx, SlotDef)
+	return &SlotTable{SlotReader{table.RowsOf(keelSlotByPK, t.Reader())}, table.WriterOf(keelSlotByPK, t)}
+}
+
+// Chime returns the chime table.
+func (db DB) Chime() *ChimeTable {
+	t := table.Use(db.tx, ChimeDef)
+	return &ChimeTable{ChimeReader{table.RowsOf(keelChimeRows, t.Reader())}, table.SetOf(t)}
+}
+
+// Shift returns the shift table.
+func (db DB) Shift() *ShiftTable {
+	t := table.Use(db.tx, ShiftDef)
+	return &ShiftTable{ShiftReader{table.RowsOf(keelShiftByID, t.Reader())}, table.WriterOf(keelShiftByID, t)}
+}
+
 // ViewOf returns the typed tables of v.
 func ViewOf(v *table.View) ViewDB { return ViewDB{v} }
 
@@ -85,16 +123,37 @@ func (v ViewDB) Alarm() *AlarmReader {
 	return &AlarmReader{table.RowsOf(keelAlarmByID, table.Read(v.v, AlarmDef))}
 }
 
+// Slot returns the slot table.
+func (v ViewDB) Slot() *SlotReader {
+	return &SlotReader{table.RowsOf(keelSlotByPK, table.Read(v.v, SlotDef))}
+}
+
+// Chime returns the chime table.
+func (v ViewDB) Chime() *ChimeReader {
+	return &ChimeReader{table.RowsOf(keelChimeRows, table.Read(v.v, ChimeDef))}
+}
+
+// Shift returns the shift table.
+func (v ViewDB) Shift() *ShiftReader {
+	return &ShiftReader{table.RowsOf(keelShiftByID, table.Read(v.v, ShiftDef))}
+}
+
 // Module is the schedmod module: its tables and reducers, for Open (package keel).
 var Module = &mod.Module{
 	Name:     "schedmod",
-	Tables:   []table.Schema{ReminderDef, SentDef, AlarmDef},
-	Reducers: []*reducer.Def{&RemindReducer.Def, &CancelReducer.Def, &SendReducer.Def, &SetAlarmReducer.Def, &RingReducer.Def},
+	Tables:   []table.Schema{ReminderDef, SentDef, AlarmDef, SlotDef, ChimeDef, ShiftDef},
+	Reducers: []*reducer.Def{&RemindReducer.Def, &CancelReducer.Def, &SendReducer.Def, &SetAlarmReducer.Def, &RingReducer.Def, &AddSlotReducer.Def, &FillReducer.Def, &AddChimeReducer.Def, &StrikeReducer.Def, &StartReducer.Def},
 	Schedules: []*reducer.Schedule{
 		reducer.NewSchedule(ReminderDef, ReminderByAtIndex, func(r *Reminder) *time.Time { return &r.At }, func(r *Reminder) time.Duration { return r.Every },
 			&SendReducer.Def, func(c *reducer.Ctx, row Reminder) error { return Send(&Ctx{Ctx: c, DB: DB{c.Tx}}, row) }),
 		reducer.NewSchedule(AlarmDef, AlarmByAtIndex, func(r *Alarm) *time.Time { return &r.At }, nil,
 			&RingReducer.Def, func(c *reducer.Ctx, row Alarm) error { return Ring(&Ctx{Ctx: c, DB: DB{c.Tx}}, row) }),
+		reducer.NewSchedule(SlotDef, SlotByAtIndex, func(r *Slot) *time.Time { return &r.At }, func(r *Slot) time.Duration { return r.Every },
+			&FillReducer.Def, func(c *reducer.Ctx, row Slot) error { return Fill(&Ctx{Ctx: c, DB: DB{c.Tx}}, row) }),
+		reducer.NewSchedule(ChimeDef, ChimeByAtIndex, func(r *Chime) *time.Time { return &r.At }, func(r *Chime) time.Duration { return r.Every },
+			&StrikeReducer.Def, func(c *reducer.Ctx, row Chime) error { return Strike(&Ctx{Ctx: c, DB: DB{c.Tx}}, row) }),
+		reducer.NewSchedule(ShiftDef, ShiftByAtIndex, func(r *Shift) *time.Time { return &r.At }, func(r *Shift) time.Duration { return r.Every },
+			&StartReducer.Def, func(c *reducer.Ctx, row Shift) error { return Start(&Ctx{Ctx: c, DB: DB{c.Tx}}, row) }),
 	},
 }
 
@@ -156,6 +215,66 @@ var (
 			keelReadAlarm(d, &a.A)
 		}),
 	}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "a", Row: "alarm"}}, nil))
+	AddSlotReducer = reducer.New("AddSlot", func(c *reducer.Ctx, a AddSlotArgs) (Slot, error) {
+		return AddSlot(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Id, a.Text, a.At, a.Every)
+	}, reducer.Codec[AddSlotArgs]{
+		Append: func(dst []byte, a *AddSlotArgs) []byte {
+			dst = codec.AppendUvarint(dst, a.Id)
+			dst = codec.AppendString(dst, a.Text)
+			dst = codec.AppendTime(dst, a.At)
+			return codec.AppendVarint(dst, int64(a.Every))
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *AddSlotArgs) {
+			a.Id = d.Uvarint()
+			a.Text = d.Text()
+			a.At = d.Time()
+			a.Every = time.Duration(d.Varint())
+		}),
+	}, reducer.RowCodec(SlotDef), reducer.Signature([]reducer.Param{{Name: "id", Kind: "uint64"}, {Name: "text", Kind: "string"}, {Name: "at", Kind: "time"}, {Name: "every", Kind: "int64"}}, &reducer.Param{Row: "slot"}))
+	FillReducer = reducer.New("Fill", func(c *reducer.Ctx, a FillArgs) (struct{}, error) {
+		return struct{}{}, Fill(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.S)
+	}, reducer.Codec[FillArgs]{
+		Append: func(dst []byte, a *FillArgs) []byte {
+			return keelAppendSlot(dst, &a.S)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *FillArgs) {
+			keelReadSlot(d, &a.S)
+		}),
+	}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "s", Row: "slot"}}, nil))
+	AddChimeReducer = reducer.New("AddChime", func(c *reducer.Ctx, a AddChimeArgs) (Chime, error) {
+		return AddChime(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.Text, a.At, a.Every)
+	}, reducer.Codec[AddChimeArgs]{
+		Append: func(dst []byte, a *AddChimeArgs) []byte {
+			dst = codec.AppendString(dst, a.Text)
+			dst = codec.AppendTime(dst, a.At)
+			return codec.AppendVarint(dst, int64(a.Every))
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *AddChimeArgs) {
+			a.Text = d.Text()
+			a.At = d.Time()
+			a.Every = time.Duration(d.Varint())
+		}),
+	}, reducer.RowCodec(ChimeDef), reducer.Signature([]reducer.Param{{Name: "text", Kind: "string"}, {Name: "at", Kind: "time"}, {Name: "every", Kind: "int64"}}, &reducer.Param{Row: "chime"}))
+	StrikeReducer = reducer.New("Strike", func(c *reducer.Ctx, a StrikeArgs) (struct{}, error) {
+		return struct{}{}, Strike(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.C)
+	}, reducer.Codec[StrikeArgs]{
+		Append: func(dst []byte, a *StrikeArgs) []byte {
+			return keelAppendChime(dst, &a.C)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *StrikeArgs) {
+			keelReadChime(d, &a.C)
+		}),
+	}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "c", Row: "chime"}}, nil))
+	StartReducer = reducer.New("Start", func(c *reducer.Ctx, a StartArgs) (struct{}, error) {
+		return struct{}{}, Start(&Ctx{Ctx: c, DB: DB{c.Tx}}, a.S)
+	}, reducer.Codec[StartArgs]{
+		Append: func(dst []byte, a *StartArgs) []byte {
+			return keelAppendShift(dst, &a.S)
+		},
+		Decode: reducer.Reads(func(d *codec.Reader, a *StartArgs) {
+			keelReadShift(d, &a.S)
+		}),
+	}, keelNoneCodec, reducer.Signature([]reducer.Param{{Name: "s", Row: "shift"}}, nil))
 )
 
 // keelNoneCodec encodes the empty result of reducers that return only an error.
@@ -177,7 +296,21 @@ type (
 		Text string
 		At   time.Time
 	}
-	RingArgs struct{ A Alarm }
+	RingArgs    struct{ A Alarm }
+	AddSlotArgs struct {
+		Id    uint64
+		Text  string
+		At    time.Time
+		Every time.Duration
+	}
+	FillArgs     struct{ S Slot }
+	AddChimeArgs struct {
+		Text  string
+		At    time.Time
+		Every time.Duration
+	}
+	StrikeArgs struct{ C Chime }
+	StartArgs  struct{ S Shift }
 )
 
 // Client calls the module's reducers through a mod.Conn on behalf of one
@@ -252,6 +385,51 @@ func (c Client) Ring(ctx context.Context, a_ Alarm) error {
 
 func (a AsyncClient) Ring(ctx context.Context, a_ Alarm) mod.Future[struct{}] {
 	return mod.Send(ctx, a.c, RingReducer, RingArgs{A: a_})
+}
+
+// AddSlot runs reducer AddSlot.
+func (c Client) AddSlot(ctx context.Context, id uint64, text string, at time.Time, every time.Duration) (Slot, error) {
+	return mod.Invoke(ctx, c.Caller, AddSlotReducer, AddSlotArgs{Id: id, Text: text, At: at, Every: every})
+}
+
+func (a AsyncClient) AddSlot(ctx context.Context, id uint64, text string, at time.Time, every time.Duration) mod.Future[Slot] {
+	return mod.Send(ctx, a.c, AddSlotReducer, AddSlotArgs{Id: id, Text: text, At: at, Every: every})
+}
+
+// Fill runs reducer Fill.
+func (c Client) Fill(ctx context.Context, s Slot) error {
+	return mod.InvokeErr(ctx, c.Caller, FillReducer, FillArgs{S: s})
+}
+
+func (a AsyncClient) Fill(ctx context.Context, s Slot) mod.Future[struct{}] {
+	return mod.Send(ctx, a.c, FillReducer, FillArgs{S: s})
+}
+
+// AddChime runs reducer AddChime.
+func (c Client) AddChime(ctx context.Context, text string, at time.Time, every time.Duration) (Chime, error) {
+	return mod.Invoke(ctx, c.Caller, AddChimeReducer, AddChimeArgs{Text: text, At: at, Every: every})
+}
+
+func (a AsyncClient) AddChime(ctx context.Context, text string, at time.Time, every time.Duration) mod.Future[Chime] {
+	return mod.Send(ctx, a.c, AddChimeReducer, AddChimeArgs{Text: text, At: at, Every: every})
+}
+
+// Strike runs reducer Strike.
+func (c Client) Strike(ctx context.Context, c_ Chime) error {
+	return mod.InvokeErr(ctx, c.Caller, StrikeReducer, StrikeArgs{C: c_})
+}
+
+func (a AsyncClient) Strike(ctx context.Context, c_ Chime) mod.Future[struct{}] {
+	return mod.Send(ctx, a.c, StrikeReducer, StrikeArgs{C: c_})
+}
+
+// Start runs reducer Start.
+func (c Client) Start(ctx context.Context, s Shift) error {
+	return mod.InvokeErr(ctx, c.Caller, StartReducer, StartArgs{S: s})
+}
+
+func (a AsyncClient) Start(ctx context.Context, s Shift) mod.Future[struct{}] {
+	return mod.Send(ctx, a.c, StartReducer, StartArgs{S: s})
 }
 
 // ReminderDef describes the reminder table.
@@ -498,4 +676,429 @@ type AlarmTable struct {
 // ByID reads and writes the table by its primary key (id).
 func (t *AlarmTable) ByID() *table.ByUniqueTx[Alarm, uint64] {
 	return table.UniqueTxOf(keelAlarmByID, t.Table())
+}
+
+// SlotDef describes the slot table.
+var SlotDef = &table.Def[Slot]{
+	Name: "slot",
+	Columns: []table.Column{
+		{Name: "at", Type: "time.Time", Kind: "time"},
+		{Name: "id", Type: "uint64", Kind: "uint64"},
+		{Name: "every", Type: "time.Duration", Kind: "int64"},
+		{Name: "text", Type: "string", Kind: "string"},
+	},
+	Primary:   SlotByPKIndex,
+	Indexes:   []*table.Index[Slot]{SlotByAtIndex},
+	Encode:    keelAppendSlot,
+	Decode:    keelDecodeSlot,
+	Normalize: keelNormalizeSlot,
+}
+
+// keelNormalizeSlot gives a slot row the form it reads back in after a
+// restart: fields not stored are zero, times UTC without a monotonic
+// reading, empty slices nil and the others copies.
+func keelNormalizeSlot(r *Slot) {
+	r.At = codec.NormTime(r.At)
+}
+
+// SlotByPKIndex is the primary key slot_pk of the slot table, on (at, id).
+var SlotByPKIndex = &table.Index[Slot]{
+	Name:    "slot_pk",
+	Columns: []string{"at", "id"},
+	Unique:  true,
+	Compare: func(a, b *Slot, n int) int {
+		if c := a.At.Compare(b.At); c != 0 || n == 1 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	},
+	Format: func(r *Slot, n int) string {
+		switch n {
+		case 1:
+			return fmt.Sprintf("at=%s", r.At.Format(time.RFC3339Nano))
+		}
+		return fmt.Sprintf("at=%s, id=%d", r.At.Format(time.RFC3339Nano), r.ID)
+	},
+}
+
+// SlotByAtIndex is the index slot_at of the slot table, on (at).
+var SlotByAtIndex = &table.Index[Slot]{
+	Name:    "slot_at",
+	Columns: []string{"at"},
+	Compare: func(a, b *Slot, _ int) int { return a.At.Compare(b.At) },
+	Format:  func(r *Slot, _ int) string { return fmt.Sprintf("at=%s", r.At.Format(time.RFC3339Nano)) },
+}
+
+// keelAppendSlot, keelReadSlot and keelDecodeSlot are the slot row's codec.
+func keelAppendSlot(dst []byte, r *Slot) []byte {
+	dst = codec.AppendTime(dst, r.At)
+	dst = codec.AppendUvarint(dst, r.ID)
+	dst = codec.AppendVarint(dst, int64(r.Every))
+	return codec.AppendString(dst, r.Text)
+}
+
+func keelReadSlot(d *codec.Reader, r *Slot) {
+	r.At = d.Time()
+	r.ID = d.Uvarint()
+	r.Every = time.Duration(d.Varint())
+	r.Text = d.Text()
+}
+
+func keelDecodeSlot(src []byte, r *Slot) error {
+	d := codec.NewReader(src)
+	keelReadSlot(d, r)
+	return d.Err()
+}
+
+// The keys of the slot table's other indexes, for its readers and writers.
+var (
+	keelSlotByPK = table.KeyAt(SlotByPKIndex, func(r *Slot) *Slot { return r })
+	keelSlotByAt = table.KeyAt(SlotByAtIndex, func(r *Slot) *time.Time { return &r.At })
+)
+
+// SlotReader reads the slot table: table.Rows, and a reader of each index.
+type SlotReader struct{ table.Rows[Slot, Slot] }
+
+// Find returns the row with the given primary key.
+func (r *SlotReader) Find(at time.Time, id uint64) (Slot, bool) {
+	return r.Rows.Find(Slot{At: at, ID: id})
+}
+
+// ByPK reads the table by its primary key (at, id).
+func (r *SlotReader) ByPK() SlotByPKReader { return SlotByPKReader{r.Reader()} }
+
+// ByAt reads the table by its index at (at).
+func (r *SlotReader) ByAt() *table.ByIndex[Slot, time.Time] {
+	return table.IndexOf(keelSlotByAt, r.Reader())
+}
+
+// SlotTable is the slot table inside a transaction: its reader and table.Writer.
+type SlotTable struct {
+	SlotReader
+	table.Writer[Slot, Slot]
+}
+
+// Delete removes the row with the given primary key and returns it, or
+// a *table.NotFoundError.
+func (t *SlotTable) Delete(at time.Time, id uint64) (Slot, error) {
+	return t.Writer.Delete(Slot{At: at, ID: id})
+}
+
+// ByPK reads and writes the table by its primary key (at, id).
+func (t *SlotTable) ByPK() SlotByPK { return SlotByPK{SlotByPKReader{t.Table().Reader()}, t.Table()} }
+
+// SlotByPKReader reads the slot table by its primary key (at, id).
+type SlotByPKReader struct{ r *table.Reader[Slot] }
+
+// Find returns the row with the given key.
+func (x SlotByPKReader) Find(at time.Time, id uint64) (Slot, bool) {
+	return x.r.Find(SlotByPKIndex, Slot{At: at, ID: id})
+}
+
+// Filter yields the row with the given key, if there is one.
+func (x SlotByPKReader) Filter(at time.Time, id uint64) iter.Seq[Slot] {
+	return x.r.Lookup(SlotByPKIndex, Slot{At: at, ID: id}, 0)
+}
+
+// FilterAt yields the rows whose first 1 key columns (at) equal the
+// given values, in key order.
+func (x SlotByPKReader) FilterAt(at time.Time) iter.Seq[Slot] {
+	return x.r.Lookup(SlotByPKIndex, Slot{At: at}, 1)
+}
+
+// Between yields, in key order, the rows with the given at whose id
+// lies in [lo, hi).
+func (x SlotByPKReader) Between(at time.Time, lo, hi uint64) iter.Seq[Slot] {
+	return x.r.Scan(SlotByPKIndex, table.Incl(Slot{At: at, ID: lo}, 0), table.Excl(Slot{At: at, ID: hi}, 0))
+}
+
+// Range yields the rows between two bounds (see table.Incl, table.Excl,
+// table.Prefix; a zero Bound leaves its end open) in key order.
+func (x SlotByPKReader) Range(lo, hi table.Bound[Slot]) iter.Seq[Slot] {
+	return x.r.Scan(SlotByPKIndex, lo, hi)
+}
+
+// RangeBackward yields the rows between two bounds in reverse key order.
+func (x SlotByPKReader) RangeBackward(lo, hi table.Bound[Slot]) iter.Seq[Slot] {
+	return x.r.ScanBackward(SlotByPKIndex, lo, hi)
+}
+
+// SlotByPK reads and writes the slot table by its primary key (at, id).
+type SlotByPK struct {
+	SlotByPKReader
+	t *table.Table[Slot]
+}
+
+// Update replaces the row whose key equals row's, only if it is present
+// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
+// keep their stored values.
+func (x SlotByPK) Update(row Slot) (Slot, error) { return x.t.UpdateBy(SlotByPKIndex, row) }
+
+// Delete removes the row with the given key and returns it, or a
+// *table.NotFoundError.
+func (x SlotByPK) Delete(at time.Time, id uint64) (Slot, error) {
+	return x.t.DeleteBy(SlotByPKIndex, Slot{At: at, ID: id})
+}
+
+// ChimeDef describes the chime table.
+var ChimeDef = &table.Def[Chime]{
+	Name: "chime",
+	Columns: []table.Column{
+		{Name: "at", Type: "time.Time", Kind: "time"},
+		{Name: "every", Type: "time.Duration", Kind: "int64"},
+		{Name: "text", Type: "string", Kind: "string"},
+	},
+	Primary: // no primary key: rows are ordered whole and stored once
+	&table.Index[Chime]{
+		Name:    "chime_rows",
+		Columns: []string{"at", "every", "text"},
+		Unique:  true,
+		Compare: func(a, b *Chime, n int) int {
+			if c := a.At.Compare(b.At); c != 0 || n == 1 {
+				return c
+			}
+			if c := cmp.Compare(a.Every, b.Every); c != 0 || n == 2 {
+				return c
+			}
+			return strings.Compare(a.Text, b.Text)
+		},
+		Format: func(r *Chime, n int) string {
+			switch n {
+			case 1:
+				return fmt.Sprintf("at=%s", r.At.Format(time.RFC3339Nano))
+			case 2:
+				return fmt.Sprintf("at=%s, every=%d", r.At.Format(time.RFC3339Nano), r.Every)
+			}
+			return fmt.Sprintf("at=%s, every=%d, text=%q", r.At.Format(time.RFC3339Nano), r.Every, r.Text)
+		},
+	},
+	Set:       true,
+	Indexes:   []*table.Index[Chime]{ChimeByAtIndex},
+	Encode:    keelAppendChime,
+	Decode:    keelDecodeChime,
+	Normalize: keelNormalizeChime,
+}
+
+// keelNormalizeChime gives a chime row the form it reads back in after a
+// restart: fields not stored are zero, times UTC without a monotonic
+// reading, empty slices nil and the others copies.
+func keelNormalizeChime(r *Chime) {
+	r.At = codec.NormTime(r.At)
+}
+
+// ChimeByAtIndex is the index chime_at of the chime table, on (at).
+var ChimeByAtIndex = &table.Index[Chime]{
+	Name:    "chime_at",
+	Columns: []string{"at"},
+	Compare: func(a, b *Chime, _ int) int { return a.At.Compare(b.At) },
+	Format:  func(r *Chime, _ int) string { return fmt.Sprintf("at=%s", r.At.Format(time.RFC3339Nano)) },
+}
+
+// keelAppendChime, keelReadChime and keelDecodeChime are the chime row's codec.
+func keelAppendChime(dst []byte, r *Chime) []byte {
+	dst = codec.AppendTime(dst, r.At)
+	dst = codec.AppendVarint(dst, int64(r.Every))
+	return codec.AppendString(dst, r.Text)
+}
+
+func keelReadChime(d *codec.Reader, r *Chime) {
+	r.At = d.Time()
+	r.Every = time.Duration(d.Varint())
+	r.Text = d.Text()
+}
+
+func keelDecodeChime(src []byte, r *Chime) error {
+	d := codec.NewReader(src)
+	keelReadChime(d, r)
+	return d.Err()
+}
+
+// The keys of the chime table's other indexes, for its readers and writers.
+var (
+	keelChimeRows = table.KeyAt(ChimeDef.Primary, func(r *Chime) *Chime { return r })
+	keelChimeByAt = table.KeyAt(ChimeByAtIndex, func(r *Chime) *time.Time { return &r.At })
+)
+
+// ChimeReader reads the chime table: table.Rows, and a reader of each index.
+type ChimeReader struct{ table.Rows[Chime, Chime] }
+
+// ByAt reads the table by its index at (at).
+func (r *ChimeReader) ByAt() *table.ByIndex[Chime, time.Time] {
+	return table.IndexOf(keelChimeByAt, r.Reader())
+}
+
+// ChimeTable is the chime table inside a transaction: its reader and table.SetWriter.
+type ChimeTable struct {
+	ChimeReader
+	table.SetWriter[Chime]
+}
+
+// ShiftDef describes the shift table.
+var ShiftDef = &table.Def[Shift]{
+	Name: "shift",
+	Columns: []table.Column{
+		{Name: "id", Type: "uint64", Kind: "uint64"},
+		{Name: "room", Type: "string", Kind: "string"},
+		{Name: "at", Type: "time.Time", Kind: "time"},
+		{Name: "every", Type: "time.Duration", Kind: "int64"},
+	},
+	Primary:   ShiftByIDIndex,
+	Indexes:   []*table.Index[Shift]{ShiftByAtIndex, ShiftByRoomAtIndex},
+	Sequences: []table.AutoInc[Shift]{table.NewAutoInc("shift_id_seq", "id", table.SeqParams[uint64]{}, func(r *Shift) *uint64 { return &r.ID })},
+	Encode:    keelAppendShift,
+	Decode:    keelDecodeShift,
+	Normalize: keelNormalizeShift,
+}
+
+// keelNormalizeShift gives a shift row the form it reads back in after a
+// restart: fields not stored are zero, times UTC without a monotonic
+// reading, empty slices nil and the others copies.
+func keelNormalizeShift(r *Shift) {
+	r.At = codec.NormTime(r.At)
+}
+
+// The shift table's indexes on one column (XIndex, with keelX its key):
+var (
+	ShiftByIDIndex, keelShiftByID = table.UintIndex("shift_pk", "id", true, func(r *Shift) *uint64 { return &r.ID }) // primary key
+)
+
+// ShiftByAtIndex is the index shift_at of the shift table, on (at).
+var ShiftByAtIndex = &table.Index[Shift]{
+	Name:    "shift_at",
+	Columns: []string{"at"},
+	Compare: func(a, b *Shift, _ int) int { return a.At.Compare(b.At) },
+	Format:  func(r *Shift, _ int) string { return fmt.Sprintf("at=%s", r.At.Format(time.RFC3339Nano)) },
+}
+
+// ShiftByRoomAtIndex is the unique index shift_by_room_at of the shift table, on (room, at).
+var ShiftByRoomAtIndex = &table.Index[Shift]{
+	Name:    "shift_by_room_at",
+	Columns: []string{"room", "at"},
+	Unique:  true,
+	Compare: func(a, b *Shift, n int) int {
+		if c := strings.Compare(a.Room, b.Room); c != 0 || n == 1 {
+			return c
+		}
+		return a.At.Compare(b.At)
+	},
+	Format: func(r *Shift, n int) string {
+		switch n {
+		case 1:
+			return fmt.Sprintf("room=%q", r.Room)
+		}
+		return fmt.Sprintf("room=%q, at=%s", r.Room, r.At.Format(time.RFC3339Nano))
+	},
+	Key: func(r *Shift) uint64 { return table.KeyString(r.Room) },
+}
+
+// keelAppendShift, keelReadShift and keelDecodeShift are the shift row's codec.
+func keelAppendShift(dst []byte, r *Shift) []byte {
+	dst = codec.AppendUvarint(dst, r.ID)
+	dst = codec.AppendString(dst, r.Room)
+	dst = codec.AppendTime(dst, r.At)
+	return codec.AppendVarint(dst, int64(r.Every))
+}
+
+func keelReadShift(d *codec.Reader, r *Shift) {
+	r.ID = d.Uvarint()
+	r.Room = d.Text()
+	r.At = d.Time()
+	r.Every = time.Duration(d.Varint())
+}
+
+func keelDecodeShift(src []byte, r *Shift) error {
+	d := codec.NewReader(src)
+	keelReadShift(d, r)
+	return d.Err()
+}
+
+// The keys of the shift table's other indexes, for its readers and writers.
+var (
+	keelShiftByAt     = table.KeyAt(ShiftByAtIndex, func(r *Shift) *time.Time { return &r.At })
+	keelShiftByRoomAt = table.KeyAt(ShiftByRoomAtIndex, func(r *Shift) *Shift { return r })
+)
+
+// ShiftReader reads the shift table: table.Rows, and a reader of each index.
+type ShiftReader struct{ table.Rows[Shift, uint64] }
+
+// ByID reads the table by its primary key (id).
+func (r *ShiftReader) ByID() *table.ByUnique[Shift, uint64] {
+	return table.UniqueOf(keelShiftByID, r.Reader())
+}
+
+// ByAt reads the table by its index at (at).
+func (r *ShiftReader) ByAt() *table.ByIndex[Shift, time.Time] {
+	return table.IndexOf(keelShiftByAt, r.Reader())
+}
+
+// ByRoomAt reads the table by its unique index by_room_at (room, at).
+func (r *ShiftReader) ByRoomAt() ShiftByRoomAtReader { return ShiftByRoomAtReader{r.Reader()} }
+
+// ShiftTable is the shift table inside a transaction: its reader and table.Writer.
+type ShiftTable struct {
+	ShiftReader
+	table.Writer[Shift, uint64]
+}
+
+// ByID reads and writes the table by its primary key (id).
+func (t *ShiftTable) ByID() *table.ByUniqueTx[Shift, uint64] {
+	return table.UniqueTxOf(keelShiftByID, t.Table())
+}
+
+// ByRoomAt reads and writes the table by its unique index by_room_at (room, at).
+func (t *ShiftTable) ByRoomAt() ShiftByRoomAt {
+	return ShiftByRoomAt{ShiftByRoomAtReader{t.Table().Reader()}, t.Table()}
+}
+
+// ShiftByRoomAtReader reads the shift table by its unique index by_room_at (room, at).
+type ShiftByRoomAtReader struct{ r *table.Reader[Shift] }
+
+// Find returns the row with the given key.
+func (x ShiftByRoomAtReader) Find(room string, at time.Time) (Shift, bool) {
+	return x.r.Find(ShiftByRoomAtIndex, Shift{Room: room, At: at})
+}
+
+// Filter yields the row with the given key, if there is one.
+func (x ShiftByRoomAtReader) Filter(room string, at time.Time) iter.Seq[Shift] {
+	return x.r.Lookup(ShiftByRoomAtIndex, Shift{Room: room, At: at}, 0)
+}
+
+// FilterRoom yields the rows whose first 1 key columns (room) equal the
+// given values, in key order.
+func (x ShiftByRoomAtReader) FilterRoom(room string) iter.Seq[Shift] {
+	return x.r.Lookup(ShiftByRoomAtIndex, Shift{Room: room}, 1)
+}
+
+// Between yields, in key order, the rows with the given room whose at
+// lies in [lo, hi).
+func (x ShiftByRoomAtReader) Between(room string, lo, hi time.Time) iter.Seq[Shift] {
+	return x.r.Scan(ShiftByRoomAtIndex, table.Incl(Shift{Room: room, At: lo}, 0), table.Excl(Shift{Room: room, At: hi}, 0))
+}
+
+// Range yields the rows between two bounds (see table.Incl, table.Excl,
+// table.Prefix; a zero Bound leaves its end open) in key order.
+func (x ShiftByRoomAtReader) Range(lo, hi table.Bound[Shift]) iter.Seq[Shift] {
+	return x.r.Scan(ShiftByRoomAtIndex, lo, hi)
+}
+
+// RangeBackward yields the rows between two bounds in reverse key order.
+func (x ShiftByRoomAtReader) RangeBackward(lo, hi table.Bound[Shift]) iter.Seq[Shift] {
+	return x.r.ScanBackward(ShiftByRoomAtIndex, lo, hi)
+}
+
+// ShiftByRoomAt reads and writes the shift table by its unique index by_room_at (room, at).
+type ShiftByRoomAt struct {
+	ShiftByRoomAtReader
+	t *table.Table[Shift]
+}
+
+// Update replaces the row whose key equals row's, only if it is present
+// (otherwise a *table.NotFoundError). Autoinc columns that are 0 in row
+// keep their stored values.
+func (x ShiftByRoomAt) Update(row Shift) (Shift, error) { return x.t.UpdateBy(ShiftByRoomAtIndex, row) }
+
+// Delete removes the row with the given key and returns it, or a
+// *table.NotFoundError.
+func (x ShiftByRoomAt) Delete(room string, at time.Time) (Shift, error) {
+	return x.t.DeleteBy(ShiftByRoomAtIndex, Shift{Room: room, At: at})
 }

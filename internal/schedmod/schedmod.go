@@ -90,3 +90,83 @@ func Ring(ctx *Ctx, a Alarm) error {
 	_, err := ctx.DB.Sent().Insert(Sent{Text: a.Text, At: ctx.Time})
 	return err
 }
+
+// Slot is a schedule table whose time is part of its primary key (At,
+// ID), calling Fill: a repeating slot's key changes each time it moves on.
+//
+//keel:table schedule=Fill
+type Slot struct {
+	At    time.Time     `db:"pk,schedule_at"`
+	ID    uint64        `db:"pk"`
+	Every time.Duration `db:"schedule_every"`
+	Text  string
+}
+
+// AddSlot schedules text at at under id, repeating every every (0: once).
+//
+//keel:reducer
+func AddSlot(ctx *Ctx, id uint64, text string, at time.Time, every time.Duration) (Slot, error) {
+	return ctx.DB.Slot().Insert(Slot{At: at, ID: id, Every: every, Text: text})
+}
+
+// Fill is what a slot calls: it records the call as Send does, with the
+// slot's time as the row holds it, and for the text "bump" updates its own
+// row to the text "bumped" as well.
+//
+//keel:reducer
+func Fill(ctx *Ctx, s Slot) error {
+	if s.Text == "bump" {
+		s.Text = "bumped"
+		if _, err := ctx.DB.Slot().Update(s); err != nil {
+			return err
+		}
+	}
+	_, err := ctx.DB.Sent().Insert(Sent{Reminder: s.ID, Text: s.Text, At: s.At})
+	return err
+}
+
+// Chime is a schedule table without a primary key, calling Strike: its
+// key is the whole row, time and all.
+//
+//keel:table schedule=Strike
+type Chime struct {
+	At    time.Time     `db:"schedule_at"`
+	Every time.Duration `db:"schedule_every"`
+	Text  string
+}
+
+// AddChime schedules text at at, repeating every every (0: once).
+//
+//keel:reducer
+func AddChime(ctx *Ctx, text string, at time.Time, every time.Duration) (Chime, error) {
+	return ctx.DB.Chime().Insert(Chime{At: at, Every: every, Text: text})
+}
+
+// Strike is what a chime calls: it records the call as Fill does.
+//
+//keel:reducer
+func Strike(ctx *Ctx, c Chime) error {
+	_, err := ctx.DB.Sent().Insert(Sent{Text: c.Text, At: c.At})
+	return err
+}
+
+// Shift is a schedule table whose time is part of a unique index (Room,
+// At) but not of its primary key, calling Start: its rows move on by an
+// update.
+//
+//keel:table schedule=Start
+type Shift struct {
+	ID    uint64        `db:"pk,autoinc"`
+	Room  string        `db:"unique=by_room_at"`
+	At    time.Time     `db:"schedule_at,unique=by_room_at"`
+	Every time.Duration `db:"schedule_every"`
+}
+
+// Start is what a shift calls: it records the call with the room as its
+// text.
+//
+//keel:reducer
+func Start(ctx *Ctx, s Shift) error {
+	_, err := ctx.DB.Sent().Insert(Sent{Reminder: s.ID, Text: s.Room, At: s.At})
+	return err
+}
