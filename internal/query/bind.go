@@ -178,6 +178,10 @@ func (b *binder) comparison(e *cmpExpr) (*pred, error) {
 	}
 	p := &pred{kind: pCmp, op: o, l: lc}
 	if r.lit != nil {
+		if lc.kind.IsFloat() && (r.lit.kind == litInt || r.lit.kind == litFloat) {
+			p.val, p.op, err = b.floatLiteral(r.lit, lc, o)
+			return p, err
+		}
 		p.val, err = b.literal(r.lit, lc)
 		return p, err
 	}
@@ -200,7 +204,8 @@ func (b *binder) comparison(e *cmpExpr) (*pred, error) {
 	return p, nil
 }
 
-// literal converts l to the kind of the column it is compared with.
+// literal converts l to the kind of the column it is compared with; a
+// number compared with a float column is floatLiteral's.
 func (b *binder) literal(l *literal, c col) (codec.Value, error) {
 	k := c.kind
 	mismatch := func(what string) error {
@@ -225,19 +230,6 @@ func (b *binder) literal(l *literal, c col) (codec.Value, error) {
 			} else {
 				v, err = codec.UintOf(k, l.mag)
 			}
-		case k.IsFloat():
-			f := float64(l.mag)
-			if l.neg {
-				f = -f
-			}
-			if v, err = codec.FloatOf(k, f); err == nil {
-				// Rounded to the float, the literal would equal rows it
-				// does not: 16777217 for a float32 column is 16777216.
-				// Negation is exact, so the magnitude tells.
-				if a, _ := codec.FloatOf(k, float64(l.mag)); compareNum(a, codec.Uint64Value(l.mag)) != 0 {
-					return v, b.errorf(l.pos, "integer %s has no exact %v value for column %s: write a float literal", l, k, c.name)
-				}
-			}
 		default:
 			return v, mismatch("integer")
 		}
@@ -245,15 +237,7 @@ func (b *binder) literal(l *literal, c col) (codec.Value, error) {
 			return v, b.errorf(l.pos, "%s is out of range for %v column %s", l, k, c.name)
 		}
 	case litFloat:
-		if !k.IsFloat() {
-			return v, mismatch("float")
-		}
-		// A literal too small for float32 rounds to 0, and would make
-		// f < 1e-50 false for a row holding 0: out of range, as one too
-		// large is.
-		if v, err = codec.FloatOf(k, l.f); err != nil || l.f != 0 && v.Float() == 0 {
-			return v, b.errorf(l.pos, "%s is out of range for %v column %s", l, k, c.name)
-		}
+		return v, mismatch("float") // floatLiteral binds floats for float columns
 	case litString:
 		switch k {
 		case codec.KindString:

@@ -44,17 +44,32 @@
 // one table (only ON compares the tables of a join). A literal must suit
 // its column: integers for integer columns, within the column's range
 // (300 for a uint8 column is an error, as is -1 for any unsigned one);
-// integers or floats for float columns (an integer the column's kind does
-// not hold exactly, as 16777217 for float32, is an error, as is a float
-// literal out of float32's range, or too small for the column's kind, as
-// 1e-50 for float32 and 1e-400 for float64, which would round to 0);
-// strings for string columns and, in RFC 3339, for time columns; X'..'
-// for bytes; TRUE and FALSE for bool. Two columns
+// integers or floats for float columns, compared exactly by value (see
+// below); strings for string columns and, in RFC 3339, for time columns;
+// X'..' for bytes; TRUE and FALSE for bool. Two columns
 // compare when they have one kind or are both numbers (compared exactly by
 // value, int64 with uint64 and with float64 alike). List columns do not
 // compare. Values order as codec.Compare orders them, as indexes do: there
 // is no NULL, NaN equals NaN and sorts before every other number, -0
 // equals 0, strings and bytes compare bytewise. So NOT a < 1 is a >= 1.
+//
+// A float literal stands for the float64 nearest its digits; one too
+// large or too small for a float64 (1e400, 1e-400, which would round to
+// 0) is an error. Compared with a float column, a number is not rounded
+// to the column's kind: 0.1 is not the float32 nearest it,
+// 0.100000001490116..., and a row holding that float32 is greater than
+// 0.1. With = and != the number must be one the column's kind holds, as
+// 16777217 for float32 or 9007199254740993 for float64 is not: such a
+// comparison is an error that names the two values nearest the number
+// (out of range beyond float32's largest value), because it would match
+// no row, or every row, which is never what was meant, and rounded it
+// would match rows whose value it is not. A range compares exactly,
+// whatever the number: for a float32 column f > 0.1 is
+// f >= 0.10000000149011612 (the least float32 above 0.1), f < 0.1 is
+// f <= 0.09999999403953552, f > 1e-50 is f >= 1.401298464324817e-45 (the
+// least subnormal), f < 1e39 is f <= 3.4028234663852886e38 (every value
+// but +Inf), and NaN, first in the order, is below every number. Plans
+// show these bounds in digits that read back as the same value.
 //
 // In a join, a column name without a qualifier must belong to one table
 // only; a table with an alias is qualified by its alias. The join is one

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/keeldb/keel/codec"
@@ -259,6 +260,8 @@ func valueText(v codec.Value) string {
 		return "'" + v.String() + "'"
 	case k == codec.KindBool:
 		return strings.ToUpper(v.String())
+	case k == codec.KindFloat32:
+		return strconv.FormatFloat(v.Float(), 'g', -1, 64) // float32 digits (0.1) would read as another number
 	}
 	return v.String() // numbers; bytes print as X'..'
 }

@@ -91,27 +91,31 @@ func TestCompileLongChains(t *testing.T) {
 }
 
 // TestIntegerLiteralForFloat: an integer compared with a float column
-// must be one the column's kind holds exactly; rounded, it would equal
-// rows whose value it is not (16777217 for a float32 column would match
-// 16777216).
+// by = or != must be one the column's kind holds exactly; rounded, it
+// would equal rows whose value it is not (16777217 for a float32 column
+// would match 16777216). A range compares exactly whatever the integer.
 func TestIntegerLiteralForFloat(t *testing.T) {
 	cat := Tables{userTable, &Table{Name: "m", Public: true, Columns: []Column{{"f", codec.KindFloat32}}}}
 	cases := []struct{ in, err string }{
 		{"SELECT * FROM m WHERE f = 16777216", ""},
 		{"SELECT * FROM m WHERE f = -16777216", ""},
 		{"SELECT * FROM m WHERE f = -0", ""},
-		{"SELECT * FROM m WHERE f = 18446744073709551615", `keel: query: 1:27: integer 18446744073709551615 has no exact float32 value for column f: write a float literal`},
-		{"SELECT * FROM m WHERE f = 16777217", `keel: query: 1:27: integer 16777217 has no exact float32 value for column f: write a float literal`},
-		{"SELECT * FROM m WHERE 16777217 < f", `keel: query: 1:23: integer 16777217 has no exact float32 value for column f: write a float literal`},
-		{"SELECT * FROM m WHERE f = 16777217.0", ""},
+		{"SELECT * FROM m WHERE f = 18446744073709551615", `keel: query: 1:27: integer 18446744073709551615 has no exact float32 value for column f: the nearest are 18446742974197923840 and 1.8446744073709552e+19`},
+		{"SELECT * FROM m WHERE f = 16777217", `keel: query: 1:27: integer 16777217 has no exact float32 value for column f: the nearest are 16777216 and 16777218`},
+		{"SELECT * FROM m WHERE f != -16777217", `keel: query: 1:28: integer -16777217 has no exact float32 value for column f: the nearest are -16777218 and -16777216`},
+		{"SELECT * FROM m WHERE NOT 16777217 = f", `keel: query: 1:27: integer 16777217 has no exact float32 value for column f: the nearest are 16777216 and 16777218`},
+		{"SELECT * FROM m WHERE 16777217 < f", ""},
+		{"SELECT * FROM m WHERE f <= 18446744073709551615", ""},
+		{"SELECT * FROM m WHERE f = 16777217.0", `keel: query: 1:27: float 1.6777217e+07 has no exact float32 value for column f: the nearest are 16777216 and 16777218`},
+		{"SELECT * FROM m WHERE f = 16777218.0", ""},
 		{"SELECT * FROM user WHERE score = 9007199254740992", ""},
 		{"SELECT * FROM user WHERE score = -9223372036854775808", ""},
 		{"SELECT * FROM user WHERE score = 9223372036854775808", ""},
 		{"SELECT * FROM user WHERE score > -10000000000000000000", ""},
-		{"SELECT * FROM user WHERE score > -10000000000000000001", `keel: query: 1:34: integer -10000000000000000001 has no exact float64 value for column score: write a float literal`},
-		{"SELECT * FROM user WHERE score = 9007199254740993", `keel: query: 1:34: integer 9007199254740993 has no exact float64 value for column score: write a float literal`},
-		{"SELECT * FROM user WHERE score < -9223372036854775807", `keel: query: 1:34: integer -9223372036854775807 has no exact float64 value for column score: write a float literal`},
-		{"SELECT * FROM user WHERE score >= 0xffffffffffffffff", `keel: query: 1:35: integer 18446744073709551615 has no exact float64 value for column score: write a float literal`},
+		{"SELECT * FROM user WHERE score > -10000000000000000001", ""},
+		{"SELECT * FROM user WHERE score = 9007199254740993", `keel: query: 1:34: integer 9007199254740993 has no exact float64 value for column score: the nearest are 9007199254740992 and 9007199254740994`},
+		{"SELECT * FROM user WHERE score <> -9223372036854775807", `keel: query: 1:35: integer -9223372036854775807 has no exact float64 value for column score: the nearest are -9223372036854775808 and -9223372036854774784`},
+		{"SELECT * FROM user WHERE score >= 0xffffffffffffffff", ""},
 	}
 	for _, c := range cases {
 		_, err := Compile(cat, c.in, Options{})

@@ -56,7 +56,7 @@ var (
 	// numTable holds the numbers at the edges of their kinds, for
 	// comparisons of int64 with uint64 above 2^63, of float32 with
 	// float64 and of both with integers, and joins on a float32 column
-	// through a hash index.
+	// through a hash index; ranges of literals on float32 seek by_f_d.
 	numTable = &Table{
 		Name: "num",
 		Columns: []Column{
@@ -69,6 +69,7 @@ var (
 			{Name: "by_i", Columns: []int{0}, Ordered: true},
 			{Name: "by_u_i", Columns: []int{1, 0}, Ordered: true},
 			{Name: "by_f", Columns: []int{2}},
+			{Name: "by_f_d", Columns: []int{2, 3}, Ordered: true},
 		},
 		Public: true,
 	}

@@ -26,6 +26,16 @@ func TestPlan(t *testing.T) {
 		{"SELECT * FROM user WHERE 3 > age", "Seek user.by_age: age < 3"},
 		{"SELECT * FROM user WHERE NOT age < 3", "Seek user.by_age: age >= 3"},
 		{"SELECT * FROM user WHERE age != 3", "Scan user\n  filter: age != 3"},
+		// A float literal against a float32 column: a range of the
+		// float32 values either side of it, written so that each reads
+		// back as itself.
+		{"SELECT * FROM num WHERE f > 0.1", "Seek num.by_f_d: f >= 0.10000000149011612"},
+		{"SELECT * FROM num WHERE NOT f >= 0.1", "Seek num.by_f_d: f < 0.10000000149011612"},
+		{"SELECT * FROM num WHERE f < 0.1", "Seek num.by_f_d: f <= 0.09999999403953552"},
+		{"SELECT * FROM num WHERE f > 1e-50", "Seek num.by_f_d: f >= 1.401298464324817e-45"},
+		{"SELECT * FROM num WHERE 1e39 > f", "Seek num.by_f_d: f <= 3.4028234663852886e+38"},
+		{"SELECT * FROM num WHERE f = 2 AND d < 0.1", "Seek num.by_f_d: f = 2 AND d < 0.1"},
+		{"SELECT * FROM num WHERE i = 1 AND f < -1e39", "Seek num.by_i: i = 1\n  filter: f <= -Inf"},
 		// A prefix of a multi-column ordered index, with a range on the
 		// next column.
 		{"SELECT * FROM user WHERE team = 2", "Seek user.by_team_age: team = 2"},
