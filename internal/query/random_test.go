@@ -34,10 +34,13 @@ var (
 	rLiteral = []float64{-1, 0, 1.5, 2, math.Copysign(0, -1)} // floats a query can write
 	// The num table's: the ends of int64 and uint64, 2^53+1 (no float64
 	// holds it), 2^24 and 2^24+1 (float32 holds the first only), 2^63
-	// and 2^64 as floats.
+	// and 2^64 as floats; for float32 also 0.1 (no float holds it, and
+	// the float32 nearest is not the float64 nearest), the smallest
+	// subnormal and the largest value.
 	rInt64s   = []int64{math.MinInt64, -1 << 53, -1, 0, 1, 2, 1<<53 + 1, math.MaxInt64}
 	rUint64s  = []uint64{0, 1, 2, 1<<53 + 1, 1 << 63, 1<<63 + 1, math.MaxUint64}
-	rFloat32s = []float32{float32(math.NaN()), float32(math.Copysign(0, -1)), 0, 1.5, -1, 2, 1 << 24, float32(math.Inf(1)), float32(math.Inf(-1))}
+	rFloat32s = []float32{float32(math.NaN()), float32(math.Copysign(0, -1)), 0, 1.5, -1, 2, 1 << 24, float32(math.Inf(1)), float32(math.Inf(-1)),
+		0.1, math.SmallestNonzeroFloat32, -math.MaxFloat32}
 	rFloat64s = []float64{math.NaN(), math.Copysign(0, -1), 0, -1, 2, 1 << 24, 1<<24 + 1, 1 << 53, 1 << 63, 1 << 64, -1 << 63, math.Inf(1)}
 )
 
@@ -220,14 +223,19 @@ func randCmp(rng *rand.Rand, sides []gside) gpred {
 		return gpred{s, func(r *pair) bool { return testOp(op, refCompare(r[side][c], r[side][d])) }}
 	}
 	lit, v := randLiteral(rng, kind)
+	if v.Kind() != kind && (op == "=" || op == "!=" || op == "<>") {
+		op = choose(rng, opNames[3:]) // = and != refuse a number the column's kind does not hold
+	}
 	side := g.side
 	if rng.IntN(3) == 0 {
-		return gpred{lit + " " + op + " " + g.ref(c), func(r *pair) bool { return testOp(flipOp(op), codec.Compare(r[side][c], v)) }}
+		return gpred{lit + " " + op + " " + g.ref(c), func(r *pair) bool { return testOp(flipOp(op), refCompare(r[side][c], v)) }}
 	}
-	return gpred{g.ref(c) + " " + op + " " + lit, func(r *pair) bool { return testOp(op, codec.Compare(r[side][c], v)) }}
+	return gpred{g.ref(c) + " " + op + " " + lit, func(r *pair) bool { return testOp(op, refCompare(r[side][c], v)) }}
 }
 
-// randLiteral returns a literal for a column of kind k, and its value.
+// randLiteral returns a literal for a column of kind k, and its value:
+// of kind k, or, for a float32 column, a float64 no float32 holds (next
+// to a float32 or halfway between two), which compares exactly.
 func randLiteral(rng *rand.Rand, k codec.Kind) (string, codec.Value) {
 	switch k {
 	case codec.KindUint64:
@@ -247,14 +255,22 @@ func randLiteral(rng *rand.Rand, k codec.Kind) (string, codec.Value) {
 		if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
 			f = 1 << 24
 		}
-		if f == float32(math.Trunc(float64(f))) && rng.IntN(2) == 0 && !math.Signbit(float64(f)) {
+		if f == float32(math.Trunc(float64(f))) && math.Abs(float64(f)) < 1<<53 && rng.IntN(2) == 0 && !math.Signbit(float64(f)) {
 			return strconv.Itoa(int(f)), codec.Float32Value(f)
 		}
-		s := strconv.FormatFloat(float64(f), 'f', -1, 32)
-		if !strings.Contains(s, ".") {
-			s += ".0"
+		if rng.IntN(3) == 0 {
+			x := float64(f)
+			switch rng.IntN(3) {
+			case 0:
+				x = math.Nextafter(x, math.Inf(1))
+			case 1:
+				x = math.Nextafter(x, math.Inf(-1))
+			default:
+				x = (x + float64(math.Nextafter32(f, float32(math.Inf(1))))) / 2
+			}
+			return floatText(x), codec.Float64Value(x)
 		}
-		return s, codec.Float32Value(f)
+		return floatText(float64(f)), codec.Float32Value(f) // float64 digits: the float32's own
 	case codec.KindInt32:
 		n := int32(rng.IntN(7) - 2)
 		return fmtInt(rng, int64(n)), codec.Int32Value(n)
@@ -285,6 +301,15 @@ func randLiteral(rng *rand.Rand, k codec.Kind) (string, codec.Value) {
 		return "X'" + hex.EncodeToString(b) + "'", codec.BytesValue(b)
 	}
 	panic("no literal for " + k.String())
+}
+
+// floatText writes x as a float literal that reads back as x.
+func floatText(x float64) string {
+	s := strconv.FormatFloat(x, 'g', -1, 64)
+	if !strings.ContainsAny(s, ".e") {
+		s += ".0"
+	}
+	return s
 }
 
 func fmtUint(rng *rand.Rand, n uint64) string {
