@@ -29,7 +29,26 @@ type Options struct {
 	NoReconnect bool
 	// MaxBackoff bounds the wait between two dials; 0 means 5 s.
 	MaxBackoff time.Duration
+	// MaxQueueBytes bounds the memory of the messages received and not
+	// yet done by the callbacks (the one running included): the bytes of
+	// the updates and replies that wait for a callback to return (see
+	// Callbacks in the package doc). A message is taken, however large,
+	// when nothing else is held. One that would pass the bound ends the
+	// connection with an error that matches ErrQueueFull: calls and
+	// requests in flight fail with it, and the client (unless
+	// NoReconnect) dials again once the callbacks have run every message
+	// held, not before. 0 means 64 MiB; a negative value is an error (ErrOptions).
+	// Keep it above the largest frame the server writes: a frame's
+	// messages arrive at once.
+	MaxQueueBytes int64
 }
+
+// defaultMaxQueueBytes is Options.MaxQueueBytes's default.
+const defaultMaxQueueBytes = 64 << 20
+
+// ErrOptions matches Dial's error for an Options field that holds a
+// value it does not take.
+var ErrOptions = errors.New("keel: client: invalid options")
 
 // ErrDisconnected is the error of calls and requests in flight when the
 // connection dropped: they may or may not have run.
@@ -42,6 +61,22 @@ var ErrClosed = errors.New("keel: client: closed")
 // largest frame the server reads (its InitialConnection tells): it is
 // not sent.
 var ErrTooLarge = errors.New("keel: client: message too large")
+
+// ErrQueueFull matches the error with which the client ends a
+// connection whose callbacks are behind: a message it received would
+// take the messages held for the callbacks past Options.MaxQueueBytes.
+// That error matches ErrDisconnected too: it is the error of the calls
+// and requests in flight then, which may or may not have run.
+var ErrQueueFull = errors.New("keel: client: callbacks behind")
+
+// queueFull is an ErrQueueFull (and an ErrDisconnected) that tells the
+// sizes.
+type queueFull struct{ size, held, max int64 }
+
+func (e *queueFull) Error() string {
+	return kerr.Sprintf("keel: client: disconnected: callbacks behind: a message of %d bytes, with %d bytes held for the callbacks, passes Options.MaxQueueBytes of %d", e.size, e.held, e.max)
+}
+func (e *queueFull) Is(target error) bool { return target == ErrQueueFull || target == ErrDisconnected }
 
 // tooLarge is an ErrTooLarge that tells the request and the sizes.
 type tooLarge struct{ msg string }
@@ -90,6 +125,7 @@ type Conn struct {
 	beforeWrite      func() // set by tests (export_test.go): runs before each batch is written
 	afterResubscribe func() // set by tests (export_test.go): runs after each resubscribe
 	afterAdd         func() // set by tests (export_test.go): runs once Subscribe has added its query set
+	afterDrain       func() // set by tests (export_test.go): runs once the reader waited for the callbacks to catch up
 
 	cache  cache
 	ev     events
@@ -149,10 +185,16 @@ func Dial(ctx context.Context, url string, opts Options) (*Conn, error) {
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = 5 * time.Second
 	}
+	if opts.MaxQueueBytes < 0 {
+		return nil, kerr.Errorf("keel: client: Options.MaxQueueBytes is %d, negative; 0 means its default: %w", opts.MaxQueueBytes, ErrOptions)
+	}
+	if opts.MaxQueueBytes == 0 {
+		opts.MaxQueueBytes = defaultMaxQueueBytes
+	}
 	c := &Conn{url: url, opts: opts, log: opts.Logger, token: opts.Token, pending: map[uint64]*waiter{},
 		sets: map[uint64]*Subscription{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	c.cache.init()
-	c.ev.wake = make(chan struct{}, 1)
+	c.ev.init(opts.MaxQueueBytes)
 	ws, err := c.dial(ctx)
 	if err != nil {
 		return nil, err
@@ -463,12 +505,28 @@ func (c *Conn) reader(ws *websocket.Conn) {
 			c.failAll(ErrClosed)
 			return
 		}
-		c.failAll(ErrDisconnected)
+		full := errors.Is(err, ErrQueueFull)
+		if full {
+			c.failAll(err)
+		} else {
+			c.failAll(ErrDisconnected)
+		}
 		if c.opts.NoReconnect {
 			c.Close()
 			return
 		}
 		c.log.Info("keel: client: disconnected, dialing again", "url", c.url, "err", err)
+		if full {
+			// A connection dialed now would fill the queue again with
+			// the updates the callbacks cannot take yet.
+			c.ev.drain()
+			c.mu.Lock()
+			hook := c.afterDrain
+			c.mu.Unlock()
+			if hook != nil {
+				hook()
+			}
+		}
 		ws = c.redial()
 		if ws == nil {
 			return
@@ -535,16 +593,22 @@ func (c *Conn) readLoop(ws *websocket.Conn) error {
 			return err
 		}
 		for _, m := range msgs {
-			c.handle(m)
+			if err := c.handle(m); err != nil {
+				return err
+			}
 		}
 	}
 }
 
-func (c *Conn) handle(m []byte) {
+// handle hands message m to the event goroutine, or to the request
+// made inside a callback that waits for it; it returns a *queueFull,
+// which ends the connection, when the queue has no room for m.
+func (c *Conn) handle(m []byte) error {
 	d := codec.NewReader(m[1:])
+	size := int64(len(m))
 	switch m[0] {
 	case tagTransactionUpdate:
-		c.ev.add(event{run: func() { c.cache.transaction(c, d) }})
+		return behind(c.ev.add(event{run: func() { c.cache.transaction(c, d) }, size: size}))
 	case tagReducerResult, tagSubscribeApplied, tagSubscriptionError, tagOneOffQueryResult, tagUnsubscribeApplied, tagError:
 		id := d.Uvarint()
 		c.mu.Lock()
@@ -555,7 +619,7 @@ func (c *Conn) handle(m []byte) {
 			if m[0] == tagError {
 				c.log.Error("keel: client: the server reports", "err", d.Text())
 			}
-			return
+			return nil
 		}
 		r := response{tag: m[0], body: d}
 		var install func()
@@ -566,15 +630,29 @@ func (c *Conn) handle(m []byte) {
 		}
 		if w.direct {
 			// Its caller is the event goroutine, which does not run
-			// before the request returns.
-			w.finish(r)
+			// before the request returns: the reply alone is not
+			// queued, what it changes in the cache is.
 			if install != nil {
-				c.ev.add(event{run: install})
+				if err := c.ev.add(event{run: install, size: size}); errors.Is(err, ErrQueueFull) {
+					w.finish(response{err: err})
+					return err
+				}
 			}
-			return
+			w.finish(r)
+			return nil
 		}
-		c.ev.add(event{run: install, w: w, r: r})
+		return behind(c.ev.add(event{run: install, w: w, r: r, size: size}))
 	}
+	return nil
+}
+
+// behind returns err if it is a *queueFull (the queue closed is not an
+// error of the connection: Close ends it).
+func behind(err error) error {
+	if errors.Is(err, ErrQueueFull) {
+		return err
+	}
+	return nil
 }
 
 // splitFrame splits a binary frame into its messages.

@@ -33,8 +33,14 @@
 // The callbacks (OnInsert, OnDelete, OnUpdate, OnTransaction) run on one
 // goroutine per connection, one at a time, in the order of the updates:
 // while one runs, the cache stays as its update left it, and the
-// messages that arrive wait, in memory, for it to return (a callback that
-// never returns keeps them all). A call or Subscribe made from any other
+// messages that arrive wait, in memory, for it to return. That memory is
+// bounded (Options.MaxQueueBytes, 64 MiB by default): a message that
+// would pass the bound ends the connection with an error that matches
+// ErrQueueFull (and ErrDisconnected), and the client dials again, as
+// under Reconnecting, once the callbacks have run every message held,
+// not before (a callback that never returns keeps the connection down):
+// the updates it did not take reach the callbacks as the differences of
+// the new SubscribeApplied. A call or Subscribe made from any other
 // goroutine returns once the updates received before its reply are in
 // the cache and their callbacks ran: a call sees its own transaction in
 // the cache.
@@ -44,8 +50,12 @@
 // they return with the server's reply, and what they change in the cache
 // (the call's transaction, the rows of the new query set, those that
 // leave) comes after the callback returns, in order, with its callbacks.
-// A callback must not wait for a request made by another goroutine: that
-// request waits for the callback.
+// The reply that such a request waits for is not queued, but what it
+// changes in the cache is, as are the updates that come before it: with
+// the queue near its bound, the request may end the connection, and
+// fails then with the ErrQueueFull error. A callback must not wait for a
+// request made by another goroutine: that request waits for the
+// callback.
 //
 // # Reconnecting
 //

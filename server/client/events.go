@@ -17,14 +17,27 @@ import (
 // goroutine that waits for it.
 //
 // The queue holds the messages received while a callback runs, in
-// memory, until the callbacks before them return.
+// memory, until the callbacks before them return: at most max bytes of
+// them, the one running included, or a single message of any size (see
+// add).
 type events struct {
-	mu     sync.Mutex
-	q      []event
-	closed bool
-	wake   chan struct{}
-	busy   atomic.Bool // the goroutine runs an event; set under mu
-	gid    uint64      // the goroutine's id, set before busy is first
+	mu      sync.Mutex
+	q       []event
+	closed  bool
+	wake    chan struct{}
+	busy    atomic.Bool // the goroutine runs an event; set under mu
+	gid     uint64      // the goroutine's id, set before busy is first
+	max     int64       // Options.MaxQueueBytes
+	bytes   int64       // the sizes of the events queued and running
+	peak    int64       // the most bytes held at once (read by tests)
+	drained sync.Cond   // on mu: broadcast when bytes falls to 0 and at close
+}
+
+// init readies e for a bound of limit bytes.
+func (e *events) init(limit int64) {
+	e.wake = make(chan struct{}, 1)
+	e.max = limit
+	e.drained.L = &e.mu
 }
 
 // event is one step of the event goroutine: run (if not nil), then w
@@ -34,37 +47,48 @@ type event struct {
 	w    *waiter
 	r    response
 	done chan bool
+	size int64 // the bytes of the message it holds in memory
 }
 
-// add queues ev; it returns false, and ev's waiter fails with ErrClosed,
-// if the queue was closed. A reply alone (no run, no done) to a request
-// made outside the callbacks finishes at once when nothing is queued
-// before it.
-func (e *events) add(ev event) bool {
+// add queues ev. It returns ErrClosed if the queue was closed, and a
+// *queueFull if ev's size would take the bytes held past max while
+// others are held (a message alone is taken, however large); ev is not
+// queued then, and its waiter fails with that error. A reply alone (no
+// run, no done) to a request made outside the callbacks finishes at
+// once when nothing is queued before it.
+func (e *events) add(ev event) error {
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
-		ev.fail()
-		return false
+		ev.fail(ErrClosed)
+		return ErrClosed
+	}
+	if ev.size > 0 && e.bytes > 0 && e.bytes+ev.size > e.max {
+		err := &queueFull{size: ev.size, held: e.bytes, max: e.max}
+		e.mu.Unlock()
+		ev.fail(err)
+		return err
 	}
 	if ev.run == nil && ev.done == nil && len(e.q) == 0 && !e.busy.Load() {
 		e.mu.Unlock()
 		ev.w.finish(ev.r)
-		return true
+		return nil
 	}
 	e.q = append(e.q, ev)
+	e.bytes += ev.size
+	e.peak = max(e.peak, e.bytes)
 	e.mu.Unlock()
 	select {
 	case e.wake <- struct{}{}:
 	default:
 	}
-	return true
+	return nil
 }
 
-// fail ends an event that will not run.
-func (ev event) fail() {
+// fail ends an event that will not run: its waiter with err.
+func (ev event) fail(err error) {
 	if ev.w != nil {
-		ev.w.finish(response{err: ErrClosed})
+		ev.w.finish(response{err: err})
 	}
 	if ev.done != nil {
 		ev.done <- false
@@ -74,9 +98,16 @@ func (ev event) fail() {
 // loop is the event goroutine; it returns once the queue is closed.
 func (e *events) loop() {
 	e.gid = goid()
+	var held int64 // the size of the event that ran last
 	for {
 		e.mu.Lock()
 		e.busy.Store(false)
+		if held > 0 {
+			e.bytes -= held
+			if e.bytes == 0 {
+				e.drained.Broadcast()
+			}
+		}
 		for len(e.q) == 0 && !e.closed {
 			e.mu.Unlock()
 			<-e.wake
@@ -89,6 +120,7 @@ func (e *events) loop() {
 		ev := e.q[0]
 		e.q[0] = event{}
 		e.q = e.q[1:]
+		held = ev.size
 		e.busy.Store(true)
 		e.mu.Unlock()
 		if ev.run != nil {
@@ -109,14 +141,25 @@ func (e *events) close() {
 	e.mu.Lock()
 	q := e.q
 	e.q, e.closed = nil, true
+	e.drained.Broadcast()
 	e.mu.Unlock()
 	select {
 	case e.wake <- struct{}{}:
 	default:
 	}
 	for _, ev := range q {
-		ev.fail()
+		ev.fail(ErrClosed)
 	}
+}
+
+// drain waits until the events that hold bytes have run, or the queue
+// is closed.
+func (e *events) drain() {
+	e.mu.Lock()
+	for e.bytes > 0 && !e.closed {
+		e.drained.Wait()
+	}
+	e.mu.Unlock()
 }
 
 // inside reports whether the caller runs on the event goroutine: inside
@@ -130,13 +173,13 @@ func (e *events) inside() bool {
 // connection is closed it runs fn at once.
 func (e *events) inOrder(fn func()) {
 	if e.inside() {
-		if !e.add(event{run: fn}) {
+		if e.add(event{run: fn}) != nil {
 			fn()
 		}
 		return
 	}
 	done := make(chan bool, 1)
-	if !e.add(event{run: fn, done: done}) || !<-done {
+	if e.add(event{run: fn, done: done}) != nil || !<-done {
 		fn()
 	}
 }

@@ -51,3 +51,34 @@ func Backoffs(limit time.Duration, n int) []time.Duration {
 	}
 	return out
 }
+
+// QueuedBytes returns the bytes c's callbacks hold now and the most they
+// held at once.
+func QueuedBytes(c *Conn) (now, peak int64) {
+	c.ev.mu.Lock()
+	defer c.ev.mu.Unlock()
+	return c.ev.bytes, c.ev.peak
+}
+
+// SetAfterDrain makes c's reader run f when, having ended a connection
+// whose callbacks are behind, it has waited for them and is about to dial
+// again.
+func SetAfterDrain(c *Conn, f func()) {
+	c.mu.Lock()
+	c.afterDrain = f
+	c.mu.Unlock()
+}
+
+// QueuedEvents returns how many events wait for c's event goroutine.
+func QueuedEvents(c *Conn) int {
+	c.ev.mu.Lock()
+	defer c.ev.mu.Unlock()
+	return len(c.ev.q)
+}
+
+// SetMaxQueueBytes sets c's bound on the bytes its callbacks hold.
+func SetMaxQueueBytes(c *Conn, n int64) {
+	c.ev.mu.Lock()
+	c.ev.max = n
+	c.ev.mu.Unlock()
+}
