@@ -345,8 +345,8 @@ func TestScheduleOrderAcrossTables(t *testing.T) {
 // TestScheduleKeyHoldsTheTime: a repeating row whose time is part of its
 // key (a primary key of time and id; a table without a primary key, keyed
 // by the whole row) moves on to its next time and runs there again, and
-// the reducer gets the row at that time, which it may update; a one-time
-// row of such a table runs once and goes.
+// the reducer gets the row at that time; a one-time row of such a table
+// runs once and goes; after a restart the row runs at its time.
 func TestScheduleKeyHoldsTheTime(t *testing.T) {
 	type row struct {
 		text string
@@ -383,7 +383,8 @@ func TestScheduleKeyHoldsTheTime(t *testing.T) {
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := keeltest.NewClock()
-			db := keeltest.Open(t, t.TempDir(), schedmod.Module, clock.Options())
+			dir := t.TempDir()
+			db := keeltest.Open(t, dir, schedmod.Module, clock.Options())
 			c := schedmod.NewClient(db, "t")
 			t0 := clock.Now()
 			if err := tc.add(c, "rep", t0.Add(time.Second), 10*time.Second); err != nil {
@@ -413,6 +414,12 @@ func TestScheduleKeyHoldsTheTime(t *testing.T) {
 			if got := tc.rows(v); len(got) != 1 || got[0].text != "rep" || !got[0].at.Equal(t0.Add(31*time.Second)) {
 				t.Fatalf("rows left: %+v, want rep at t0+31s", got)
 			}
+			// The log replays the moves: the row runs at its time after
+			// a restart.
+			keeltest.Close(t, db)
+			db = keeltest.Open(t, dir, schedmod.Module, clock.Options())
+			clock.Advance(10 * time.Second)
+			waitSent(t, db, "rep", "once", "rep", "rep")
 		})
 	}
 }
