@@ -515,7 +515,11 @@ func (c *Conn) reader(ws *websocket.Conn) {
 			c.Close()
 			return
 		}
-		c.log.Info("keel: client: disconnected, dialing again", "url", c.url, "err", err)
+		if full {
+			c.log.Info("keel: client: disconnected; dialing again once the callbacks ran what they hold", "url", c.url, "err", err)
+		} else {
+			c.log.Info("keel: client: disconnected, dialing again", "url", c.url, "err", err)
+		}
 		if full {
 			// A connection dialed now would fill the queue again with
 			// the updates the callbacks cannot take yet.
