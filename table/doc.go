@@ -33,5 +33,8 @@
 // generated value that collides in a unique index is skipped (see
 // Table.Insert). Sequences hand out values from memory in batches and
 // report each boundary move in the next Commit's Seqs, also when the
-// transaction that caused it rolled back.
+// transaction that caused it rolled back. An explicit value that the
+// batch in use still holds moves no boundary; one beyond the batch does,
+// so that explicit keys inserted in order persist one move per batch, as
+// generated ones do.
 package table

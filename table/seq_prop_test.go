@@ -2,9 +2,28 @@ package table
 
 import (
 	"errors"
+	"flag"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
+
+var seqSeed = flag.Uint64("seq.seed", 0, "seed of the sequence model tests (0: from the clock)")
+
+// seqRNG returns the random source of a sequence model test, from
+// -seq.seed or the clock, and names the seed if the test fails.
+func seqRNG(t *testing.T) *rand.Rand {
+	seed := *seqSeed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("-seq.seed %d", seed)
+		}
+	})
+	return rand.New(rand.NewPCG(seed, 2))
+}
 
 // refStep is the reference stepping of a sequence in int64 arithmetic.
 func refStep(v, lo, hi, inc int64, cycle bool) (int64, bool) {
@@ -21,89 +40,116 @@ func refStep(v, lo, hi, inc int64, cycle bool) (int64, bool) {
 	return hi, false
 }
 
-func propSeq[T Integer](t *testing.T, rng *rand.Rand, tlo, thi int64) {
-	for iter := 0; iter < 3000; iter++ {
-		var p SeqParams[T]
-		a, b := tlo+rng.Int64N(thi-tlo+1), tlo+rng.Int64N(thi-tlo+1)
-		if a > b {
-			a, b = b, a
-		}
-		if rng.IntN(4) > 0 {
-			p.Min, p.HasMin = T(a), true
-		}
-		if rng.IntN(4) > 0 {
-			p.Max, p.HasMax = T(b), true
-		}
-		if rng.IntN(2) == 0 {
-			p.Increment = rng.Int64N(2*(thi-tlo)+1) - (thi - tlo)
-		} else {
-			p.Increment = rng.Int64N(7) - 3
-		}
-		if rng.IntN(2) == 0 {
-			p.Start, p.HasStart = T(tlo+rng.Int64N(thi-tlo+1)), true
-		}
-		p.NoCycle = rng.IntN(2) == 0
-		p.Advance = rng.IntN(3) == 0
-		p.Batch = uint64(rng.IntN(20))
-		if rng.IntN(8) == 0 {
-			p.Batch = 1 << 16 // more than any range here: capped
-		}
+// seqModel is a run of the sequence model: random sequences of T whose
+// parameters and explicit values lie in [base, base+w], driven through
+// Next, Observe and restarts.
+type seqModel[T Integer] struct {
+	base T
+	w    int64
+	// defaults lets Min and Max be left to the type's defaults, for a
+	// type small enough that its whole range fits in int64 offsets.
+	defaults     bool
+	iters, steps int
+}
+
+// run checks the sequences against a reference in int64 offsets from base
+// (modular arithmetic, so that a range at the top of uint64 or at the
+// bottom of int64 works as one at 0):
+//   - every value handed out is the reference's, and exhaustion comes
+//     where the reference's does;
+//   - a batch holds the next Batch values (fewer at a nocycle end). Next
+//     reports a move when the batch is used up, and only then. Observe
+//     moves the sequence past a value ahead of it in the current pass,
+//     and reports a move only when the value is not one the batch holds
+//     (a step of the batch before its end): inside the batch the batch
+//     goes on after it;
+//   - Boundary always equals the last reported move, which lies one
+//     batch after the value the batch began at (for batches small enough
+//     to step through), and is never a value handed out since, nor an
+//     explicit value the batch held;
+//   - a restart resumes at the last reported boundary, and a nocycle
+//     sequence never hands out a value handed out or stored explicitly
+//     before, across restarts.
+func (m seqModel[T]) run(t *testing.T, rng *rand.Rand) {
+	t.Helper()
+	off := func(v T) int64 { return int64(uint64(v) - uint64(m.base)) }
+	at := func(o int64) T { return T(uint64(m.base) + uint64(o)) }
+	for iter := 0; iter < m.iters; iter++ {
+		p := m.params(rng, at)
 		s, err := NewSequence("t", "s", p)
 		if err != nil {
 			continue
 		}
-		lo, hi, inc := int64(s.min), int64(s.max), s.inc
-		if !isSigned[T]() {
-			lo, hi = int64(uint64(s.min)), int64(uint64(s.max))
-		}
-		toI := func(v T) int64 {
-			if isSigned[T]() {
-				return int64(v)
+		lo, hi, inc, cycle := off(s.min), off(s.max), s.inc, !p.NoCycle
+		step := abs64(inc)
+		cur, exh := off(s.start), false
+		held := uint64(0)         // the values the batch still holds, from cur on
+		since := map[int64]bool{} // handed out or stored explicitly since the last move
+		seen := map[int64]bool{}  // the same since the start (nocycle)
+		var last SeqMove          // the last reported move
+		allocate := func(what string) {
+			t.Helper()
+			held = s.batch
+			if !cycle {
+				rest := (hi-cur)/step + 1
+				if inc < 0 {
+					rest = (cur-lo)/step + 1
+				}
+				held = min(held, uint64(rest))
 			}
-			return int64(uint64(v))
+			last, since = s.Boundary(), map[int64]bool{}
+			if held <= 1000 {
+				b, e := cur, false
+				for range held {
+					b, e = refStep(b, lo, hi, inc, cycle)
+				}
+				want := SeqMove{Table: "t", Sequence: "s", Next: uint64(at(b)), Exhausted: e}
+				if last.Exhausted != e || !e && last != want {
+					t.Fatalf("%+v: %s moved the boundary to %+v, want %+v (a batch of %d from %d)", p, what, last, want, held, cur)
+				}
+			}
 		}
-		cur := toI(s.start)
-		exh := false
-		seen := map[int64]bool{}
-		batch := map[int64]bool{} // the values handed out since the last move
-		var last SeqMove
-		for step := 0; step < 400; step++ {
+		for range m.steps {
 			switch r := rng.IntN(10); {
 			case r == 0: // restart at the persisted boundary
-				b := s.Boundary()
-				if b.Exhausted != last.Exhausted || (!b.Exhausted && b.Next != last.Next) {
-					// Boundary must equal the last reported move when one was reported.
-					if last.Table != "" {
-						t.Fatalf("%+v: boundary %+v, last reported %+v", p, b, last)
-					}
-				}
 				ns, _ := NewSequence("t", "s", p)
-				if last.Table != "" && !last.Exhausted && batch[toI(T(last.Next))] {
-					t.Fatalf("%+v: the boundary %d is a value of the batch in use", p, int64(last.Next))
-				}
-				batch = map[int64]bool{}
 				if last.Table != "" {
+					if !last.Exhausted && since[off(T(last.Next))] {
+						t.Fatalf("%+v: the boundary %d is a value of the batch in use", p, off(T(last.Next)))
+					}
 					if err := ns.Restore(last.Next, last.Exhausted); err != nil {
 						t.Fatalf("%+v: restore %+v: %v", p, last, err)
 					}
-					cur, exh = toI(T(last.Next)), last.Exhausted
+					cur, exh = off(T(last.Next)), last.Exhausted
 				}
-				s = ns
-				if p.NoCycle == false {
-					seen = map[int64]bool{}
+				s, held, since = ns, 0, map[int64]bool{}
+			case r < 3 && p.Advance: // an explicit value
+				o := m.explicit(rng, cur, step, inc, held)
+				if o < 0 || o > m.w {
+					continue
 				}
-			case r == 1 && p.Advance: // explicit value
-				v := T(tlo + rng.Int64N(thi-tlo+1))
-				if s.Observe(v) {
-					last = s.Boundary()
-					batch = map[int64]bool{}
-					vi := toI(v)
-					cur, exh = refStep(vi, lo, hi, inc, !p.NoCycle)
-					if !p.NoCycle {
-						seen = map[int64]bool{}
+				ahead := o >= lo && o <= hi && !exh && (inc > 0 && o >= cur || inc < 0 && o <= cur)
+				d := abs64(o - cur)
+				inBatch := ahead && d%step == 0 && uint64(d/step) < held
+				if got := s.Observe(at(o)); got != (ahead && !inBatch) {
+					t.Fatalf("%+v: Observe(%d) at %d with %d held: moved %v", p, o, cur, held, got)
+				}
+				if !ahead {
+					break
+				}
+				cur, exh = refStep(o, lo, hi, inc, cycle)
+				if inBatch {
+					held -= uint64(d/step) + 1
+					since[o] = true
+				} else if exh {
+					held, last, since = 0, s.Boundary(), map[int64]bool{}
+					if !last.Exhausted {
+						t.Fatalf("%+v: Observe(%d) of the last value: boundary %+v", p, o, last)
 					}
-					seen[vi] = true
+				} else {
+					allocate("Observe")
 				}
+				seen[o] = true
 			default:
 				v, moved, err := s.Next()
 				if exh {
@@ -115,35 +161,89 @@ func propSeq[T Integer](t *testing.T, rng *rand.Rand, tlo, thi int64) {
 				if err != nil {
 					t.Fatalf("%+v: %v", p, err)
 				}
+				if moved != (held == 0) {
+					t.Fatalf("%+v: Next at %d with %d held: moved %v", p, cur, held, moved)
+				}
 				if moved {
-					last = s.Boundary()
-					batch = map[int64]bool{}
+					allocate("Next")
 				}
-				batch[toI(v)] = true
-				vi := toI(v)
-				if vi != cur {
-					t.Fatalf("%+v: got %d want %d", p, vi, cur)
+				if o := off(v); o != cur {
+					t.Fatalf("%+v: got offset %d want %d", p, o, cur)
 				}
-				if p.NoCycle && seen[vi] {
-					t.Fatalf("%+v: value %d handed out twice", p, vi)
+				if !cycle && seen[cur] {
+					t.Fatalf("%+v: value offset %d handed out twice", p, cur)
 				}
-				seen[vi] = true
-				cur, exh = refStep(vi, lo, hi, inc, !p.NoCycle)
+				held--
+				since[cur], seen[cur] = true, true
+				cur, exh = refStep(cur, lo, hi, inc, cycle)
+			}
+			if b := s.Boundary(); last.Table != "" && (b.Exhausted != last.Exhausted || !b.Exhausted && b != last) {
+				t.Fatalf("%+v: boundary %+v, last reported %+v", p, b, last)
 			}
 		}
 	}
 }
 
-// TestSequenceProperties runs random sequences of small types against a
-// reference model: values, exhaustion, explicit values with advance, and
-// restarts at the last reported boundary, which is never a value handed
-// out since that boundary was reported, and after which a nocycle
-// sequence never hands out a value again.
+// params draws a sequence's parameters.
+func (m seqModel[T]) params(rng *rand.Rand, at func(int64) T) SeqParams[T] {
+	var p SeqParams[T]
+	a, b := rng.Int64N(m.w+1), rng.Int64N(m.w+1)
+	if a > b {
+		a, b = b, a
+	}
+	if !m.defaults || rng.IntN(4) > 0 {
+		p.Min, p.HasMin = at(a), true
+	}
+	if !m.defaults || rng.IntN(4) > 0 {
+		p.Max, p.HasMax = at(b), true
+	}
+	if rng.IntN(2) == 0 {
+		p.Increment = rng.Int64N(2*m.w+1) - m.w
+	} else {
+		p.Increment = rng.Int64N(7) - 3
+	}
+	if rng.IntN(2) == 0 {
+		p.Start, p.HasStart = at(a+rng.Int64N(b-a+1)), true
+		if m.defaults {
+			p.Start = at(rng.Int64N(m.w + 1))
+		}
+	}
+	p.NoCycle = rng.IntN(2) == 0
+	p.Advance = rng.IntN(2) == 0
+	p.Batch = uint64(rng.IntN(20))
+	if rng.IntN(8) == 0 {
+		p.Batch = 1 << 16 // more than most ranges here: capped
+	}
+	return p
+}
+
+// explicit draws an explicit value's offset: anywhere, on the steps of
+// the batch in use up to one past its end, or near the next value.
+func (m seqModel[T]) explicit(rng *rand.Rand, cur, step, inc int64, held uint64) int64 {
+	switch rng.IntN(4) {
+	case 0:
+		return rng.Int64N(m.w + 1)
+	case 1:
+		return cur + inc*rng.Int64N(int64(min(held, 1<<20))+2)
+	}
+	bt := int64(max(held, 1)) * step
+	return cur + rng.Int64N(2*bt+3) - bt - 1
+}
+
+func abs64(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// TestSequenceProperties runs seqModel over the whole range of small
+// types, bounds left to the types' defaults among them.
 func TestSequenceProperties(t *testing.T) {
-	for seed := uint64(0); seed < 5; seed++ {
-		rng := rand.New(rand.NewPCG(seed, 2))
-		propSeq[int8](t, rng, -128, 127)
-		propSeq[uint8](t, rng, 0, 255)
-		propSeq[int16](t, rng, -300, 300)
+	rng := seqRNG(t)
+	for range 5 {
+		seqModel[int8]{base: -128, w: 255, defaults: true, iters: 3000, steps: 400}.run(t, rng)
+		seqModel[uint8]{base: 0, w: 255, defaults: true, iters: 3000, steps: 400}.run(t, rng)
+		seqModel[int16]{base: -300, w: 600, defaults: true, iters: 3000, steps: 400}.run(t, rng)
 	}
 }

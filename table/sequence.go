@@ -48,7 +48,9 @@ type SeqParams[T Integer] struct {
 
 	// Advance makes an explicit (non-zero) value that lies ahead of the
 	// sequence, inserted or set by an update, move the sequence past it,
-	// as MySQL does. Without it an
+	// as MySQL does. A value the current batch holds moves the sequence
+	// within the batch, with no boundary to persist; only one beyond the
+	// batch moves the boundary (see Sequence.Observe). Without Advance an
 	// explicit value leaves the sequence alone, as PostgreSQL and
 	// SpacetimeDB do; a generated value that later meets it in a unique
 	// index is skipped (see Sequence).
@@ -86,6 +88,12 @@ type SeqMove struct {
 //
 //	step(next): next+inc if still in [min, max]; otherwise min (inc > 0)
 //	or max (inc < 0) when cycling, or exhausted with NoCycle.
+//
+//	Observe(v) with Advance, v ahead of next in this pass:
+//	  v one of the left values the batch holds: next = step(v), left
+//	    less the values up to v; the boundary stays (nothing to report)
+//	  otherwise: next = step(v), then a new batch as Next allocates one
+//	    (report SeqMove{boundary}), or exhausted with nothing after v
 //
 // The boundary is the value the sequence resumes at after a restart, so
 // every value handed out lies between two reported boundaries: nothing
@@ -242,13 +250,30 @@ func (s *Sequence[T]) Restore(next uint64, exhausted bool) error {
 }
 
 // Observe tells the sequence that v was stored explicitly. With Advance it
-// moves the sequence past v when v lies ahead of it in the current pass; it
-// then reports the new boundary like Next does.
+// moves the sequence past v when v lies ahead of it in the current pass:
+// the next value is the one a step after v. When v is one of the values
+// the current batch still holds (on the batch's steps, before its end),
+// the batch goes on after v and the boundary stays: every value the
+// batch hands out still lies before it, so moved is false and there is
+// nothing to persist. Otherwise the sequence allocates a batch after v
+// and reports the new boundary like Next does (moved is true), which the
+// caller must persist no later than the commit that stores v.
 func (s *Sequence[T]) Observe(v T) (moved bool) {
 	if !s.advance || s.exhausted || v < s.min || v > s.max {
 		return false
 	}
 	if (s.inc > 0 && v < s.next) || (s.inc < 0 && v > s.next) {
+		return false
+	}
+	d := uint64(v) - uint64(s.next) // how far v lies ahead, in this pass
+	if s.inc < 0 {
+		d = uint64(s.next) - uint64(v)
+	}
+	if d%s.step == 0 && d/s.step < s.left {
+		// v is the batch's value d/step+1 places on: the batch's rest
+		// after v ends at the boundary already reported.
+		s.next, s.exhausted = s.stepFrom(v, 1)
+		s.left -= d/s.step + 1
 		return false
 	}
 	s.next, s.exhausted = s.stepFrom(v, 1)

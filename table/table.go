@@ -335,7 +335,9 @@ func (t *Table[R]) Update(row R) (R, error) { return t.UpdateBy(t.r.def.Primary,
 // Autoinc columns that are 0 in row keep their stored values, so a row
 // built from a unique column alone updates in place. An autoinc column
 // set to another value is an explicit value, as in Insert: with
-// SeqParams.Advance the sequence moves past it when it lies ahead.
+// SeqParams.Advance the sequence moves past it when it lies ahead (with
+// a boundary move in the commit only when the batch in use does not hold
+// it; see Sequence.Observe).
 func (t *Table[R]) UpdateBy(ix *Index[R], row R) (R, error) {
 	c := t.c
 	if err := c.writable(); err != nil {
