@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -18,6 +19,8 @@ import (
 	"github.com/keeldb/keel/server/internal/srvmod/remote"
 )
 
+var randomSeed = flag.Uint64("random.seed", 0, "seed of TestRandomSubscriptions (0: from the clock)")
+
 // TestRandomSubscriptions runs a seeded random workload of at least
 // 10,000 transactions through the network and checks, after every one,
 // that each subscription's rows in the client equal the query run again
@@ -28,8 +31,11 @@ import (
 // of the same queries checks each update as it comes (see hclient) and
 // its rows after every transaction.
 func TestRandomSubscriptions(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	seed := *randomSeed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	t.Logf("seed %d (reproduce with -random.seed=%d)", seed, seed)
 	rng := rand.New(rand.NewPCG(seed, 14))
 	db := keeltest.Memory(t, srvmod.Module)
 	srv, err := New(db, Options{})
