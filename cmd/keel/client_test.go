@@ -38,7 +38,15 @@ func TestClientCommands(t *testing.T) {
 		out, code := runCmd("subscribe", "-n", "2", url, "SELECT * FROM message")
 		subOut <- result{out, code}
 	}()
-	time.Sleep(200 * time.Millisecond) // let the subscription start
+	// The calls below come once the subscription is in: its initial rows
+	// are then the empty table, and both messages come as updates.
+	for srv.Stats().Subscriptions == 0 {
+		select {
+		case r := <-subOut:
+			t.Fatalf("keel subscribe ended before it subscribed: %d %q", r.code, r.out)
+		case <-time.After(time.Millisecond):
+		}
+	}
 
 	if out, code := runCmd("call", url, "SendMessage", `{"text":"hello from the CLI"}`); code != 0 || strings.TrimSpace(out) != "null" {
 		t.Fatalf("keel call: %d %q", code, out)
