@@ -14,6 +14,13 @@ import (
 // applies the entries other nodes committed, through the log's replay
 // (never reducer code), and publishes their state to views; Lead opens
 // it to writes again. Unlike a log failure, none of this is permanent.
+//
+// Scheduled reducers run only while the runtime leads: a scheduled call
+// is an ordinary call, which the log replicates. While the runtime
+// follows, its scheduler waits (it neither runs rows, nor retries, nor
+// stops) until Lead wakes it; then it reads the schedule tables as the
+// applied entries left them and runs the rows due, a time missed
+// meanwhile once, as after a restart (package reducer's Schedule).
 
 // errLeads is Apply's error while the runtime takes writes.
 var errLeads = errors.New("keel: runtime: replicated entries applied while the runtime leads")
@@ -31,6 +38,7 @@ func (rt *Runtime) Follow(refuse, lost error, fn func()) {
 	rt.rel.Lock()
 	defer rt.rel.Unlock()
 	rt.exec.Lock()
+	rt.follows.Add(1) // before the gate: the scheduler reads it first (schedule.go)
 	rt.gate = refuse
 	rt.imu.Lock()
 	var calls []*Call
@@ -85,8 +93,9 @@ func (rt *Runtime) Follow(refuse, lost error, fn func()) {
 	}
 }
 
-// Lead opens the runtime to writes. fn, if not nil, runs first with the
-// executor paused and the database as the last applied entry left it.
+// Lead opens the runtime to writes and wakes the scheduler, which runs
+// the rows due. fn, if not nil, runs first with the executor paused and
+// the database as the last applied entry left it.
 func (rt *Runtime) Lead(fn func(db *table.DB)) {
 	rt.exec.Lock()
 	defer rt.exec.Unlock()
@@ -94,6 +103,10 @@ func (rt *Runtime) Lead(fn func(db *table.DB)) {
 		fn(rt.db)
 	}
 	rt.gate = nil
+	select {
+	case rt.schedWake <- struct{}{}:
+	default:
+	}
 }
 
 // Apply runs fn with the database while the runtime follows: fn applies

@@ -86,7 +86,8 @@ type Runtime struct {
 	schedules   []*reducer.Schedule
 	schedTables map[string]bool
 	after       func(time.Duration) <-chan time.Time
-	schedWake   chan struct{} // a commit changed a schedule table
+	schedWake   chan struct{} // a commit changed a schedule table, or Lead ran
+	follows     atomic.Uint64 // counts Follow calls, moved under exec before the gate (schedule.go)
 	schedStop   chan struct{}
 	schedDone   chan struct{}
 	stopOnce    sync.Once
@@ -96,14 +97,32 @@ type Runtime struct {
 // New starts a runtime for cfg and runs the module's init reducer when
 // the database is new. Package keel calls it; programs open databases
 // with keel.Open.
-func New(cfg host.Config) (*Runtime, error) {
+func New(cfg host.Config) (*Runtime, error) { return newRuntime(cfg, nil) }
+
+// NewFollowing starts a runtime for cfg that follows from the start, as
+// Follow leaves it: calls fail with refuse until Lead, and the scheduler
+// (cfg.Schedules) runs no row before then. The init reducer does not run
+// here: a replica's first leader runs it. Package replica calls it, so
+// that no call (a scheduled one above all) runs between New and Follow.
+// refuse must not be nil.
+func NewFollowing(cfg host.Config, refuse error) (*Runtime, error) {
+	if refuse == nil {
+		panic("keel: runtime: NewFollowing with a nil refusal")
+	}
+	cfg.Existing = true
+	return newRuntime(cfg, refuse)
+}
+
+// newRuntime is New, with the runtime following (calls refused with
+// gate) when gate is not nil.
+func newRuntime(cfg host.Config, gate error) (*Runtime, error) {
 	if err := reducer.Validate(cfg.Reducers); err != nil {
 		return nil, kerr.Errorf("keel: module %s: %w", cfg.Module, err)
 	}
 	rt := &Runtime{mod: cfg.Module, db: cfg.DB, logger: cfg.Logger, clock: cfg.Clock, log: cfg.Log,
 		readOnly: cfg.ReadOnly, reducers: make(map[string]*reducer.Def, len(cfg.Reducers)),
 		members: make(map[*reducer.Def]bool, len(cfg.Reducers)), done: make(chan struct{}),
-		seqs: map[seqKey]table.SeqMove{}}
+		seqs: map[seqKey]table.SeqMove{}, gate: gate}
 	if rt.logger == nil {
 		rt.logger, rt.quiet = discard{}, true
 	}

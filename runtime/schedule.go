@@ -19,29 +19,33 @@ const maxDue = 1024
 // scheduler runs the module's scheduled reducers: it asks the executor
 // for the earliest time a schedule row is due, waits for that time (on
 // the clock's After) or for a commit that changed a schedule table, and
-// runs each due row as a transaction of its own.
+// runs each due row as a transaction of its own. A call refused or taken
+// back because the runtime follows (a replica that does not lead,
+// follow.go) leaves the rows as they are: the scheduler waits until Lead
+// wakes it, then looks again.
 func (rt *Runtime) scheduler() {
 	defer close(rt.schedDone)
 	stuck := make([]stuckRow, len(rt.schedules))
 	for {
+		m := rt.leadMark()
 		next, any, err := rt.nextDue(stuck)
-		if err != nil {
-			if !errors.Is(err, ErrClosed) {
-				rt.logger.Error("keel: scheduler stopped", "err", err)
-			}
-			return
-		}
 		var due <-chan time.Time
-		if any {
+		switch {
+		case err != nil && rt.followed(m, err):
+			rt.schedFollows()
+		case err != nil:
+			rt.schedStopped(err)
+			return
+		case any:
 			if d := next.Sub(rt.clock()); d > 0 {
 				due = rt.after(d)
-			} else if err := rt.runDue(stuck); err != nil {
-				if !errors.Is(err, ErrClosed) {
-					rt.logger.Error("keel: scheduler stopped", "err", err)
-				}
-				return
-			} else {
+			} else if err := rt.runDue(stuck); err == nil {
 				continue
+			} else if errors.Is(err, errFollows) {
+				rt.schedFollows()
+			} else {
+				rt.schedStopped(err)
+				return
 			}
 		}
 		select {
@@ -51,6 +55,53 @@ func (rt *Runtime) scheduler() {
 		case <-due:
 		}
 	}
+}
+
+// schedStopped logs the error that stops the scheduler, unless it is
+// ErrClosed.
+func (rt *Runtime) schedStopped(err error) {
+	if !errors.Is(err, ErrClosed) {
+		rt.logger.Error("keel: scheduler stopped", "err", err)
+	}
+}
+
+// schedFollows logs that the scheduler found the runtime following and
+// waits for Lead (as a rule once each time the runtime stops leading:
+// only Lead, or a stale wake, makes it look again).
+func (rt *Runtime) schedFollows() {
+	rt.logger.Info("keel: scheduler waits until the runtime leads")
+}
+
+// errFollows is runDue's error when a call failed because the runtime
+// follows, or stopped leading while the call waited for its entry.
+var errFollows = errors.New("keel: runtime: the scheduler waits to lead")
+
+// leadMark is what the scheduler knows of the runtime's role before a
+// call: how many times Follow ran, and whether the runtime led after
+// that.
+type leadMark struct {
+	follows uint64
+	leads   bool
+}
+
+// leadMark reads the count before the role, so that a Follow between
+// the two reads shows in the count after the call (followed).
+func (rt *Runtime) leadMark() leadMark {
+	f := rt.follows.Load()
+	return leadMark{follows: f, leads: rt.Leads()}
+}
+
+// followed reports whether err, the error of a call begun at m, may come
+// from the runtime following rather than from the call: the runtime did
+// not lead at m, or Follow ran since (the call was refused, or taken
+// back, with Follow's errors). A call that fails while the runtime leads
+// throughout is the call's own failure. ErrClosed and a failure of the
+// runtime are never the follower's.
+func (rt *Runtime) followed(m leadMark, err error) bool {
+	if errors.Is(err, ErrClosed) || rt.Failure() != nil {
+		return false
+	}
+	return !m.leads || rt.follows.Load() != m.follows
 }
 
 // nextDue returns the earliest time any schedule row is due, leaving out
@@ -95,19 +146,24 @@ func (rt *Runtime) schedNext(c *reducer.Ctx, i int, stuck []stuckRow) (time.Time
 // is logged and taken off (or moved on by its interval) without the call,
 // so that a failing schedule does not run again at once; a row that
 // cannot be taken off either is logged and left, holding its table only
-// (see schedNext).
+// (see schedNext). A call that fails because the runtime follows
+// (followed) ends the pass with errFollows, the row left as it is.
 func (rt *Runtime) runDue(stuck []stuckRow) error {
 	n := len(rt.schedules)
 	// Each schedule's first time, as its last transaction here left it:
 	// read once, then after each row of it. A row that another call puts
 	// before them meanwhile runs in the next pass.
 	next, has := make([]time.Time, n), make([]bool, n)
+	m := rt.leadMark()
 	if err := rt.Do(&Call{own: true, Body: body(func(c *reducer.Ctx) error {
 		for i := range rt.schedules {
 			next[i], has[i] = rt.schedNext(c, i, stuck)
 		}
 		return nil
 	})}); err != nil {
+		if rt.followed(m, err) {
+			return errFollows
+		}
 		return err
 	}
 	for range maxDue * n {
@@ -128,6 +184,7 @@ func (rt *Runtime) runDue(stuck []stuckRow) error {
 		}
 		s := rt.schedules[i]
 		var row []byte
+		m := rt.leadMark()
 		err := rt.Do(&Call{Reducer: s.Reducer(), own: true, Body: body(func(c *reducer.Ctx) (err error) {
 			_, row, err = s.RunDue(c, now)
 			if err == nil {
@@ -138,12 +195,16 @@ func (rt *Runtime) runDue(stuck []stuckRow) error {
 		if errors.Is(err, ErrClosed) || rt.Failure() != nil {
 			return err
 		}
+		if err != nil && rt.followed(m, err) {
+			return errFollows
+		}
 		if err != nil {
 			rt.logger.Error("keel: scheduled reducer failed; its row is taken off without the call",
 				"reducer", s.Reducer().Name(), "table", s.Table(), "err", err)
 			// The row that failed, if it is still first: a row due
 			// earlier that came meanwhile runs first, in the loop.
 			var at time.Time // the row's time, when it stays
+			m := rt.leadMark()
 			if err := rt.Do(&Call{own: true, Body: body(func(c *reducer.Ctx) error {
 				_, err := s.TakeOff(c, now, row)
 				if err != nil {
@@ -154,6 +215,9 @@ func (rt *Runtime) runDue(stuck []stuckRow) error {
 			})}); err != nil {
 				if errors.Is(err, ErrClosed) || rt.Failure() != nil {
 					return err
+				}
+				if rt.followed(m, err) {
+					return errFollows
 				}
 				// The row can be neither run nor taken off (its move
 				// breaks a unique index, say): it stays, and holds its
