@@ -105,7 +105,7 @@ func tour(ctx context.Context, dir string, w io.Writer) (Last, error) {
 			}
 			n := v.Post().Count()
 			fmt.Fprintf(w, "%d posts on disk\n", n)
-			p, err := c.AddPost(ctx, fmt.Sprintf("tour-%d", n+1), "tour", "Written by run "+fmt.Sprint(n+1))
+			p, err := c.AddPost(ctx, fmt.Sprintf("tour-%d", n+1), "tour", fmt.Sprintf("Post %d, added by a later run", n+1))
 			if err != nil {
 				return err
 			}
