@@ -18,8 +18,8 @@ import (
 )
 
 var (
-	seedFlag = flag.Uint64("query.seed", 0, "seed of TestRandomDeltas (0: from the clock)")
-	txsFlag  = flag.Int("query.txs", 10000, "transactions of TestRandomDeltas")
+	seedFlag = flag.Uint64("query.seed", 0, "seed of TestRandomDeltas and TestRandomSet (0: from the clock)")
+	txsFlag  = flag.Int("query.txs", 10000, "transactions of TestRandomDeltas and TestRandomSet")
 )
 
 // The random workload's values: few, so that comparisons and joins hit,
@@ -516,6 +516,7 @@ func TestRandomDeltas(t *testing.T) {
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
+	t.Logf("seed %d (rerun with -query.seed=%d)", seed, seed)
 	txs := *txsFlag
 	if testing.Short() {
 		txs = min(txs, 1000)

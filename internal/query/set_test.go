@@ -243,6 +243,7 @@ func TestRandomSet(t *testing.T) {
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
+	t.Logf("seed %d (rerun with -query.seed=%d)", seed, seed)
 	txs := *txsFlag
 	if testing.Short() {
 		txs = min(txs, 1000)
