@@ -430,11 +430,8 @@ func testModel(t *testing.T, hash bool) {
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
-	defer func() {
-		if t.Failed() {
-			t.Logf("reproduce with: go test ./runtime -run TestModel -model.seed=%d", seed)
-		}
-	}()
+	// Logged first, so that a panic in the workload names it too.
+	t.Logf("seed %d (reproduce with: go test ./runtime -run TestModel -model.seed=%d)", seed, seed)
 	rng := rand.New(rand.NewPCG(seed, 0x6b65656c))
 	m := newModelModule(hash)
 	bl := newMemLog(false)
