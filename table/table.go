@@ -174,6 +174,11 @@ func (c *core) seqMoved(s seqState) {
 // In a table without a primary key (Def.Set), inserting a row identical to
 // a stored one returns the stored row and changes nothing; a row that is
 // identical only through a generated value is a collision of that value.
+//
+// On an error nothing is stored, and the row returned is row as far as
+// Insert got with it: it may hold values its sequences generated, which
+// are used up (a sequence does not hand a value out twice, stored or
+// not).
 func (t *Table[R]) Insert(row R) (R, error) {
 	c := t.c
 	if err := c.writable(); err != nil {
