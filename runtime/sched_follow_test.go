@@ -129,10 +129,7 @@ func TestSchedFollowerWaitsToLead(t *testing.T) {
 	if got.Text != "r" || !got.At.Equal(t0.Add(32*time.Second)) {
 		t.Fatalf("after Lead sent %+v, want r at t0+32s", got)
 	}
-	v, err = rt.View(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	v = settledView(t, rt)
 	if rs := slices.Collect(schedmod.ViewOf(v).Reminder().All()); len(rs) != 1 || !rs[0].At.Equal(t0.Add(35*time.Second)) {
 		t.Fatalf("reminders after the run: %+v, want the row at t0+35s (missed times run once)", rs)
 	}
@@ -259,16 +256,27 @@ func TestSchedStepDownDuringCall(t *testing.T) {
 	if got := awaitSent(t, sent); got.Text != "r" || !got.At.Equal(t0.Add(10*time.Second)) {
 		t.Fatalf("after Lead sent %+v, want r at t0+10s", got)
 	}
-	v, err := rt.View(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := settledView(t, rt)
 	if n, m := schedmod.ViewOf(v).Sent().Count(), schedmod.ViewOf(v).Reminder().Count(); n != 1 || m != 0 {
 		t.Fatalf("%d rows sent and %d reminders left, want 1 and none", n, m)
 	}
 	if errs := logs.errors(); len(errs) > 0 {
 		t.Fatalf("logged %q", errs)
 	}
+}
+
+// settledView returns a view that holds every commit listeners saw:
+// the view after a call made once they saw them has returned.
+func settledView(t *testing.T, rt *runtime.Runtime) *table.View {
+	t.Helper()
+	if err := rt.Update(t.Context(), "tester", func(*reducer.Ctx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	v, err := rt.View(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 func awaitSent(t *testing.T, sent <-chan schedmod.Sent) schedmod.Sent {
