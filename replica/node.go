@@ -67,10 +67,13 @@ type Config struct {
 	// SegmentSize is the log's segment size; 0 is wal's default.
 	SegmentSize int
 
-	// Logger, Clock, QueueCalls, QueueBytes and FailFast are as in
-	// keel.Options.
+	// Logger, Clock, After, QueueCalls, QueueBytes and FailFast are as
+	// in keel.Options. Clock and After are the scheduler's (the module's
+	// schedule tables), which runs on the leader only: see the package
+	// doc, "Scheduled reducers".
 	Logger     *slog.Logger
 	Clock      func() time.Time
+	After      func(d time.Duration) <-chan time.Time
 	QueueCalls int
 	QueueBytes int64
 	FailFast   bool
@@ -253,14 +256,16 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n.clog = newCommitLog(n, n.applied)
 	n.store = &storage{l: l}
-	rt, err := runtime.New(host.Config{Module: m.Name, Reducers: m.Reducers, Schedules: nil, DB: l.DB(), Existing: true,
-		Log: n.clog, Logger: logs.Adapt(cfg.Logger), Clock: cfg.Clock, QueueCalls: cfg.QueueCalls, QueueBytes: cfg.QueueBytes, FailFast: cfg.FailFast})
+	// The runtime follows from the start (its scheduler too), until the
+	// node leads (maybeLead).
+	rt, err := runtime.NewFollowing(host.Config{Module: m.Name, Reducers: m.Reducers, Schedules: m.Schedules, DB: l.DB(), Existing: true,
+		Log: n.clog, Logger: logs.Adapt(cfg.Logger), Clock: cfg.Clock, After: cfg.After, QueueCalls: cfg.QueueCalls, QueueBytes: cfg.QueueBytes,
+		FailFast: cfg.FailFast}, n.notLeader())
 	if err != nil {
 		l.Close()
 		return nil, err
 	}
 	n.rt = rt
-	rt.Follow(n.notLeader(), ErrOutcomeUnknown, nil)
 	rn, err := raft.NewRawNode(raftConfig(cfg, n.store, n.applied, raftLogger{n.logger}))
 	if err != nil {
 		rt.Close()
