@@ -274,7 +274,7 @@ func TestScheduleFailureTakesOffItsRow(t *testing.T) {
 	var db *keel.DB
 	var once sync.Once
 	opts := clock.Options()
-	opts.Logger = slog.New(hookHandler{msg: "keel: scheduled reducer failed; its row is taken off without the call", fn: func() {
+	opts.Logger = slog.New(hookHandler{msg: "keel: scheduled call failed; its row is taken off without the call", fn: func() {
 		once.Do(func() {
 			// On the scheduler's goroutine, before the take-off.
 			if _, err := schedmod.NewClient(db, "t").Remind(context.Background(), "earlier", t0.Add(time.Second), 0); err != nil {

@@ -39,6 +39,15 @@
 // alone; a panic while a transaction rolls back (an index that lost its
 // invariant) stops the runtime taking writes and new views.
 //
+// # Scheduled reducers
+//
+// A module's schedule tables (host.Config.Schedules) are run by one
+// scheduler goroutine: it waits on the clock for the earliest row of any
+// schedule table, or for a commit that changes one, and runs each due row
+// as an ordinary call, queued and logged like any other. A runtime that
+// follows (a replica that does not lead; see Follow) runs none: its
+// scheduler waits for Lead.
+//
 // # Views
 //
 // A view holds every transaction whose call has returned, and only

@@ -199,7 +199,7 @@ func (rt *Runtime) runDue(stuck []stuckRow) error {
 			return errFollows
 		}
 		if err != nil {
-			rt.logger.Error("keel: scheduled reducer failed; its row is taken off without the call",
+			rt.logger.Error("keel: scheduled call failed; its row is taken off without the call",
 				"reducer", s.Reducer().Name(), "table", s.Table(), "err", err)
 			// The row that failed, if it is still first: a row due
 			// earlier that came meanwhile runs first, in the loop.
