@@ -63,7 +63,9 @@ type Options struct {
 	// bounds the backlog, not the size of one message: a message is
 	// accepted, however large, when the connection holds nothing else,
 	// and any message that comes before such a message is written
-	// disconnects the client. 0 means 16 MiB.
+	// disconnects the client. A JSON connection's writer also holds the
+	// frame it copies the messages into, at most 1 MiB or the one message
+	// larger than that. 0 means 16 MiB.
 	MaxQueueBytes int
 	// OriginPatterns are the hosts, besides the request's own, whose pages
 	// may connect (websocket.AcceptOptions.OriginPatterns).
