@@ -38,8 +38,8 @@ type Options struct {
 	// requests in flight fail with it, and the client (unless
 	// NoReconnect) dials again once the callbacks have run every message
 	// held, not before. 0 means 64 MiB; a negative value is an error (ErrOptions).
-	// Keep it above the largest frame the server writes: a frame's
-	// messages arrive at once.
+	// Keep it above the largest frame the server writes (1 MiB of
+	// messages, or one larger message): a frame's messages arrive at once.
 	MaxQueueBytes int64
 }
 
