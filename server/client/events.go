@@ -98,16 +98,9 @@ func (ev event) fail(err error) {
 // loop is the event goroutine; it returns once the queue is closed.
 func (e *events) loop() {
 	e.gid = goid()
-	var held int64 // the size of the event that ran last
 	for {
 		e.mu.Lock()
 		e.busy.Store(false)
-		if held > 0 {
-			e.bytes -= held
-			if e.bytes == 0 {
-				e.drained.Broadcast()
-			}
-		}
 		for len(e.q) == 0 && !e.closed {
 			e.mu.Unlock()
 			<-e.wake
@@ -120,11 +113,21 @@ func (e *events) loop() {
 		ev := e.q[0]
 		e.q[0] = event{}
 		e.q = e.q[1:]
-		held = ev.size
 		e.busy.Store(true)
 		e.mu.Unlock()
 		if ev.run != nil {
 			ev.run()
+		}
+		// The message is done with before its waiter is released: a
+		// caller back from its request may get the next reply at once,
+		// and its bytes must not count then.
+		if ev.size > 0 {
+			e.mu.Lock()
+			e.bytes -= ev.size
+			if e.bytes == 0 {
+				e.drained.Broadcast()
+			}
+			e.mu.Unlock()
 		}
 		if ev.w != nil {
 			ev.w.finish(ev.r)
