@@ -11,17 +11,14 @@ import (
 var seqSeed = flag.Uint64("seq.seed", 0, "seed of the sequence model tests (0: from the clock)")
 
 // seqRNG returns the random source of a sequence model test, from
-// -seq.seed or the clock, and names the seed if the test fails.
+// -seq.seed or the clock, and names the seed first, so that a test that
+// fails, or panics, prints it.
 func seqRNG(t *testing.T) *rand.Rand {
 	seed := *seqSeed
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("-seq.seed %d", seed)
-		}
-	})
+	t.Logf("reproduce with -seq.seed %d", seed)
 	return rand.New(rand.NewPCG(seed, 2))
 }
 

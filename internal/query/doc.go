@@ -69,7 +69,8 @@
 // f <= 0.09999999403953552, f > 1e-50 is f >= 1.401298464324817e-45 (the
 // least subnormal), f < 1e39 is f <= 3.4028234663852886e38 (every value
 // but +Inf), and NaN, first in the order, is below every number. Plans
-// show these bounds in digits that read back as the same value.
+// show these bounds in digits that read back as the same value (or as
+// +Inf and -Inf, which are not literals).
 //
 // In a join, a column name without a qualifier must belong to one table
 // only; a table with an alias is qualified by its alias. The join is one
