@@ -43,8 +43,8 @@ func TestSnapshotCatchUp(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(50 * time.Millisecond) // the leader's last snapshot, written in the background
-	if first := l.Status().FirstIndex; first <= old+1 {
+	// The leader's last snapshot is written in the background.
+	if first := waitFirstIndex(l, old+1); first <= old+1 {
 		t.Fatalf("the leader's log starts at %d: it holds the lagging node's next entry %d", first, old+1)
 	}
 	c.start(lag)
@@ -60,6 +60,20 @@ func TestSnapshotCatchUp(t *testing.T) {
 	waitPosts(t, c, c.nodes[lag], 331)
 	if s := c.nodes[lag].Status(); s.Applied == 0 {
 		t.Fatalf("status %+v", s)
+	}
+}
+
+// waitFirstIndex waits up to 10 s for node nd's log to start after
+// index after (a snapshot written in the background compacts it), and
+// returns where it starts.
+func waitFirstIndex(nd *replica.Node, after uint64) uint64 {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		first := nd.Status().FirstIndex
+		if first > after || time.Now().After(deadline) {
+			return first
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -285,8 +299,7 @@ func TestJoinLearnsAddresses(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(50 * time.Millisecond) // the leader's last snapshot, written in the background
-	if first := l.Status().FirstIndex; first <= addedAt {
+	if first := waitFirstIndex(l, addedAt); first <= addedAt {
 		t.Fatalf("the leader's log starts at %d: it still holds node 4's addition at %d", first, addedAt)
 	}
 	n5 := join(5)
