@@ -360,7 +360,11 @@ func (n *Node) Failure() error {
 
 // Close stops the node: calls waiting for their commit fail with
 // ErrOutcomeUnknown, the raft loop stops, a snapshot being written is
-// finished, and the log is closed.
+// finished, and the log is closed. A call that runs meanwhile (a
+// client's, or a scheduled row's) fails with ErrOutcomeUnknown if it
+// committed before the runtime stopped taking writes, and is refused
+// after (ErrClosed, or runtime.ErrClosed once the runtime closed): Close
+// fails neither the runtime nor its scheduler.
 func (n *Node) Close() error {
 	n.stopMu.Lock()
 	if n.closed {
@@ -376,8 +380,12 @@ func (n *Node) Close() error {
 	<-n.writerDone
 	n.snapWG.Wait() // only the raft loop starts one
 	n.tr.Stop()
-	n.clog.fail(ErrClosed)
+	// The runtime stops taking writes first: a commit appended before
+	// is taken back with the others not released, and a call after is
+	// refused. The log failing first would fail a commit appended in
+	// between, and with it the runtime, as a log that broke.
 	n.rt.Follow(ErrClosed, ErrOutcomeUnknown, func() { n.clog.reset(n.done.Load()) })
+	n.clog.fail(ErrClosed)
 	n.rt.Close()
 	return n.log.Close()
 }
