@@ -1,11 +1,14 @@
 package replica
 
 import (
+	"cmp"
 	"errors"
+	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/keeldb/keel/wal"
 	"go.etcd.io/raft/v3"
@@ -198,5 +201,85 @@ func TestStorageSnapshotReplacedWhileRead(t *testing.T) {
 	snap, err := s.Snapshot()
 	if err != nil || snap.GetMetadata().GetIndex() != 8 {
 		t.Fatalf("Snapshot after: %v, %v; want the snapshot of entry 8", snap.GetMetadata(), err)
+	}
+}
+
+var termsSeed = flag.Uint64("replica.terms.seed", 0, "seed of TestStorageTermsRetained (0: from the clock)")
+
+// TestStorageTermsRetained appends entries, replaces suffixes of the log
+// in new terms and writes snapshots that retain entries before them, at
+// random, as the writer and the node do, and checks after each step that
+// FirstIndex is the log's first entry and that Term answers the term
+// every entry had from FirstIndex()-1 on.
+func TestStorageTermsRetained(t *testing.T) {
+	seed := cmp.Or(*termsSeed, uint64(time.Now().UnixNano()))
+	t.Logf("seed %d (-replica.terms.seed)", seed)
+	rng := rand.New(rand.NewPCG(seed, 5))
+	l, err := wal.OpenRaft(t.TempDir(), "m", nil, wal.Options{SegmentSize: 1 << 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	s := &storage{l: l}
+	s.FirstIndex()
+	v, err := tx.View(l.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := encodeMeta(&pb.ConfState{Voters: []uint64{1}}, nil)
+	terms := []uint64{0} // terms[i] is entry i's
+	term := uint64(1)
+	retained := 0 // snapshots that left the log's first before the entry after theirs
+	for step := range 300 {
+		last := l.LastIndex()
+		first := last + 1
+		if snap := l.Snapshot().Index; last > snap && rng.IntN(4) == 0 {
+			// A new leader replaces a suffix after the snapshot.
+			first = last - uint64(rng.IntN(int(min(last-snap, 10))))
+		}
+		if rng.IntN(3) == 0 {
+			term++
+		}
+		var ents []*pb.Entry
+		for i := range 1 + rng.IntN(8) {
+			if rng.IntN(6) == 0 {
+				term++
+			}
+			ents = append(ents, &pb.Entry{Index: new(first + uint64(i)), Term: new(term), Type: pb.EntryNormal.Enum()})
+		}
+		if err := l.Append(toLog(ents), false); err != nil {
+			t.Fatal(err)
+		}
+		s.appended(ents)
+		if s.marks[0].index+1 < l.FirstIndex() {
+			// An append drops the terms no longer asked for.
+			t.Fatalf("step %d (seed %d): the terms kept start at entry %d, before the log's first %d", step, seed, s.marks[0].index, l.FirstIndex())
+		}
+		terms = terms[:first]
+		for _, e := range ents {
+			terms = append(terms, e.GetTerm())
+		}
+		last = l.LastIndex()
+		if snap := l.Snapshot().Index; last > snap && rng.IntN(5) == 0 {
+			index := snap + 1 + uint64(rng.IntN(int(last-snap)))
+			if err := l.WriteSnapshot(v, nil, index, terms[index], meta, uint64(rng.IntN(40))); err != nil {
+				t.Fatal(err)
+			}
+			if l.FirstIndex() <= index {
+				retained++
+			}
+		}
+		first, _ = s.FirstIndex()
+		if first != l.FirstIndex() {
+			t.Fatalf("step %d (seed %d): FirstIndex %d, the log's first entry is %d", step, seed, first, l.FirstIndex())
+		}
+		for i := first - 1; i <= last; i++ {
+			if got, err := s.Term(i); err != nil || got != terms[i] {
+				t.Fatalf("step %d (seed %d): Term(%d) = %d, %v with FirstIndex %d; want %d", step, seed, i, got, err, first, terms[i])
+			}
+		}
+	}
+	if retained == 0 {
+		t.Fatalf("seed %d: no snapshot retained entries before its own", seed)
 	}
 }

@@ -1,0 +1,83 @@
+package replica_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keeldb/keel/replica"
+	"github.com/keeldb/keel/table"
+	"github.com/keeldb/keel/wal"
+)
+
+// TestCatchUpFromRetained: a follower that lags the leader by exactly
+// the entries the leader's snapshot retained (its last entry is the one
+// before the leader's first) catches up from the leader's log, not from
+// a snapshot: the leader knows the term of the entry before its first.
+func TestCatchUpFromRetained(t *testing.T) {
+	logs := make([]*recordLog, 3)
+	for i := range logs {
+		logs[i] = &recordLog{level: slog.LevelInfo}
+	}
+	c := newCluster(t, 3, func(cfg *replica.Config) {
+		cfg.SnapshotEvery = 20
+		cfg.Logger = slog.New(logs[cfg.ID-1])
+	})
+	ctx := context.Background()
+	l := c.leader()
+	f := int(l.ID()) % 3 // a follower's index
+	for i := range 5 {
+		if _, err := add(ctx, l, c.mod, fmt.Sprint("a", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for s := c.nodes[f].Status(); s.LastIndex != l.Status().LastIndex || s.Applied != s.LastIndex; s = c.nodes[f].Status() {
+		if time.Now().After(deadline) {
+			t.Fatalf("node %d does not reach the leader's log: %+v, the leader's %+v", f+1, s, l.Status())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	followerLast := c.nodes[f].Status().LastIndex
+	c.stop(f)
+
+	// The leader's snapshots retain the entries after the follower's
+	// last: its first entry is the one the follower needs next.
+	// (A snapshot older than the newest that the log keeps, as that of
+	// the bootstrap's configuration, bounds the first entry too: the
+	// leader writes snapshots until the newest two are past that entry.)
+	leaderDir := c.dirs[l.ID()-1]
+	defer replica.SetSnapshotWriter(func(lg *wal.RaftLog, v *table.View, seqs []table.SeqMove, index, term uint64, meta []byte, retain uint64) error {
+		if lg.Dir() == leaderDir && index > followerLast {
+			retain = index - followerLast
+		}
+		return lg.WriteSnapshot(v, seqs, index, term, meta, retain)
+	})()
+	added := 5
+	for ; l.Status().FirstIndex != followerLast+1; added++ {
+		if added > 200 {
+			t.Fatalf("the leader's log: %+v, want its first entry at %d", l.Status(), followerLast+1)
+		}
+		if _, err := add(ctx, l, c.mod, fmt.Sprint("b", added)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := l.Status(); s.Snapshot <= followerLast {
+		t.Fatalf("the leader's log: %+v, want a snapshot after entry %d", s, followerLast)
+	}
+
+	v, err := l.View(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.start(f)
+	waitPosts(t, c, c.nodes[f], len(posts(t, c.mod, v)))
+	for _, msg := range logs[f].logged() {
+		if strings.Contains(msg, "installed a snapshot from the leader") {
+			t.Fatalf("node %d, whose log ends at entry %d, before the leader's first %d, caught up through a snapshot: %s", f+1, followerLast, followerLast+1, msg)
+		}
+	}
+}
