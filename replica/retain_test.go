@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +23,20 @@ func TestCatchUpFromRetained(t *testing.T) {
 	for i := range logs {
 		logs[i] = &recordLog{level: slog.LevelInfo}
 	}
+	// Once set, the leader's snapshots retain the entries after the
+	// follower's last: its first entry is the one the follower needs
+	// next. (The writer is put back once the cluster is closed.)
+	type lag struct {
+		dir  string // the leader's
+		last uint64 // the follower's last entry
+	}
+	var target atomic.Pointer[lag]
+	t.Cleanup(replica.SetSnapshotWriter(func(lg *wal.RaftLog, v *table.View, seqs []table.SeqMove, index, term uint64, meta []byte, retain uint64) error {
+		if g := target.Load(); g != nil && lg.Dir() == g.dir && index > g.last {
+			retain = index - g.last
+		}
+		return lg.WriteSnapshot(v, seqs, index, term, meta, retain)
+	}))
 	c := newCluster(t, 3, func(cfg *replica.Config) {
 		cfg.SnapshotEvery = 20
 		cfg.Logger = slog.New(logs[cfg.ID-1])
@@ -44,18 +59,10 @@ func TestCatchUpFromRetained(t *testing.T) {
 	followerLast := c.nodes[f].Status().LastIndex
 	c.stop(f)
 
-	// The leader's snapshots retain the entries after the follower's
-	// last: its first entry is the one the follower needs next.
 	// (A snapshot older than the newest that the log keeps, as that of
 	// the bootstrap's configuration, bounds the first entry too: the
 	// leader writes snapshots until the newest two are past that entry.)
-	leaderDir := c.dirs[l.ID()-1]
-	defer replica.SetSnapshotWriter(func(lg *wal.RaftLog, v *table.View, seqs []table.SeqMove, index, term uint64, meta []byte, retain uint64) error {
-		if lg.Dir() == leaderDir && index > followerLast {
-			retain = index - followerLast
-		}
-		return lg.WriteSnapshot(v, seqs, index, term, meta, retain)
-	})()
+	target.Store(&lag{dir: c.dirs[l.ID()-1], last: followerLast})
 	added := 5
 	for ; l.Status().FirstIndex != followerLast+1; added++ {
 		if added > 200 {
