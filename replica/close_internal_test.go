@@ -119,3 +119,43 @@ func TestCloseCommitWhileClosing(t *testing.T) {
 		t.Errorf("Close logged at Error: %q", msgs)
 	}
 }
+
+// TestCallsAfterClose: every way of calling a closed node fails with
+// ErrClosed, the error its doc promises, not the runtime's.
+func TestCallsAfterClose(t *testing.T) {
+	m := testmod.New(table.SeqParams[uint64]{Batch: 4})
+	n, err := Open(Config{ID: 1, Dir: t.TempDir(), Module: keeltest.Module(m), Peers: []Peer{{ID: 1, Addr: "mem1"}},
+		Transport: NewNetwork().Transport(1), Tick: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for {
+		_, err := keel.Run(ctx, n, "alice", m.AddPost, testmod.AddPostArgs{Slug: "first", Author: "alice"})
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrNotLeader) {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, runErr := keel.Run(ctx, n, "alice", m.AddPost, testmod.AddPostArgs{Slug: "after", Author: "alice"})
+	_, encErr := n.CallEncoded(ctx, "alice", m.AddPost.Name(), nil)
+	_, allErr := n.SubmitAll([]*keel.Call{{Reducer: &m.AddPost.Def, Caller: "alice"}})
+	for name, err := range map[string]error{
+		"keel.Run":    runErr,
+		"Submit":      n.Submit(&keel.Call{Reducer: &m.AddPost.Def, Caller: "alice"}),
+		"SubmitAll":   allErr,
+		"CallEncoded": encErr,
+		"Update":      n.Update(ctx, "alice", func(*reducer.Ctx) error { return nil }),
+		"AddMember":   n.AddMember(ctx, 2, "mem2"),
+	} {
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("%s on a closed node: %v, want ErrClosed", name, err)
+		}
+	}
+}

@@ -24,6 +24,9 @@ var _ keel.Conn = (*Node)(nil)
 
 // check refuses a call the node cannot run.
 func (n *Node) check(c *keel.Call) error {
+	if n.shut.Load() {
+		return ErrClosed
+	}
 	if err := n.Failure(); err != nil {
 		return err
 	}

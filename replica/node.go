@@ -104,6 +104,7 @@ type Node struct {
 	donec   chan struct{}
 	stopMu  sync.Mutex
 	closed  bool
+	shut    atomic.Bool // Close began: check refuses calls with ErrClosed
 
 	// The raft loop's own state.
 	applied     uint64        // the last committed entry released or handed to the applier
@@ -363,8 +364,9 @@ func (n *Node) Failure() error {
 // finished, and the log is closed. A call that runs meanwhile (a
 // client's, or a scheduled row's) fails with ErrOutcomeUnknown if it
 // committed before the runtime stopped taking writes, and is refused
-// after (ErrClosed, or runtime.ErrClosed once the runtime closed): Close
-// fails neither the runtime nor its scheduler.
+// after (ErrClosed, or runtime.ErrClosed for a call that got past the
+// node's own check before Close began); Close fails neither the runtime
+// nor its scheduler. Calls made once Close began fail with ErrClosed.
 func (n *Node) Close() error {
 	n.stopMu.Lock()
 	if n.closed {
@@ -373,6 +375,7 @@ func (n *Node) Close() error {
 		return nil
 	}
 	n.closed = true
+	n.shut.Store(true)
 	n.stopMu.Unlock()
 	close(n.stopc)
 	<-n.donec
