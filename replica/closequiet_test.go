@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,14 +18,16 @@ import (
 	"github.com/keeldb/keel/replica"
 )
 
-// recordLog records what is logged at level and above.
+// recordLog records what is logged at level and above, and in info the
+// messages logged at Info and above.
 type recordLog struct {
 	level slog.Level
 	mu    sync.Mutex
 	msgs  []string
+	info  []string
 }
 
-func (h *recordLog) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
+func (h *recordLog) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
 
 func (h *recordLog) Handle(_ context.Context, r slog.Record) error {
 	h.mu.Lock()
@@ -34,8 +37,18 @@ func (h *recordLog) Handle(_ context.Context, r slog.Record) error {
 		msg += " " + a.String()
 		return true
 	})
-	h.msgs = append(h.msgs, msg)
+	h.info = append(h.info, msg)
+	if r.Level >= h.level {
+		h.msgs = append(h.msgs, msg)
+	}
 	return nil
+}
+
+// infos returns the messages logged at Info and above from the n-th on.
+func (h *recordLog) infos(n int) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.info[min(n, len(h.info)):])
 }
 
 func (h *recordLog) WithAttrs([]slog.Attr) slog.Handler { return h }
@@ -119,6 +132,7 @@ func TestCloseLeaderQuiet(t *testing.T) {
 		})
 	}
 	c.awaitSent(3)
+	before := len(logs[li].infos(0))
 	if err := leader.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -127,6 +141,12 @@ func TestCloseLeaderQuiet(t *testing.T) {
 	c.nodes[li] = nil
 	if msgs := logs[li].logged(); len(msgs) > 0 {
 		t.Errorf("the leader logged at Error on Close: %q", msgs)
+	}
+	// Its scheduler stops: it does not wait to lead again.
+	for _, m := range logs[li].infos(before) {
+		if strings.Contains(m, "scheduler") {
+			t.Errorf("the leader's scheduler on Close: %q", m)
+		}
 	}
 
 	nl := c.leader()

@@ -387,10 +387,20 @@ func (n *Node) Close() error {
 	// is taken back with the others not released, and a call after is
 	// refused. The log failing first would fail a commit appended in
 	// between, and with it the runtime, as a log that broke.
-	n.rt.Follow(ErrClosed, ErrOutcomeUnknown, func() { n.clog.reset(n.done.Load()) })
+	n.rt.Follow(errClosing{}, ErrOutcomeUnknown, func() { n.clog.reset(n.done.Load()) })
 	n.clog.fail(ErrClosed)
 	n.rt.Close()
 	return n.log.Close()
+}
+
+// errClosing is the refusal of the calls a closing node's runtime gets:
+// ErrClosed, which is runtime.ErrClosed too, so that the runtime's
+// scheduler stops without a word instead of waiting to lead again.
+type errClosing struct{}
+
+func (errClosing) Error() string { return ErrClosed.Error() }
+func (errClosing) Is(target error) bool {
+	return target == ErrClosed || target == runtime.ErrClosed
 }
 
 // Check verifies every index of every table against its primary key.

@@ -206,6 +206,14 @@ func (rt *Runtime) released(through uint64) {
 	}
 }
 
+// refusesClosed reports whether the runtime follows with a refusal that
+// is ErrClosed: its replica is closing, and will not lead again.
+func (rt *Runtime) refusesClosed() bool {
+	rt.exec.Lock()
+	defer rt.exec.Unlock()
+	return rt.gate != nil && errors.Is(rt.gate, ErrClosed)
+}
+
 // Leads reports whether the runtime takes writes.
 func (rt *Runtime) Leads() bool {
 	rt.exec.Lock()

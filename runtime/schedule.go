@@ -22,7 +22,8 @@ const maxDue = 1024
 // runs each due row as a transaction of its own. A call refused or taken
 // back because the runtime follows (a replica that does not lead,
 // follow.go) leaves the rows as they are: the scheduler waits until Lead
-// wakes it, then looks again.
+// wakes it, then looks again; when Follow's refusal is ErrClosed (a
+// replica closing), it ends instead.
 func (rt *Runtime) scheduler() {
 	defer close(rt.schedDone)
 	stuck := make([]stuckRow, len(rt.schedules))
@@ -32,6 +33,9 @@ func (rt *Runtime) scheduler() {
 		var due <-chan time.Time
 		switch {
 		case err != nil && rt.followed(m, err):
+			if rt.refusesClosed() {
+				return
+			}
 			rt.schedFollows()
 		case err != nil:
 			rt.schedStopped(err)
@@ -42,6 +46,9 @@ func (rt *Runtime) scheduler() {
 			} else if err := rt.runDue(stuck); err == nil {
 				continue
 			} else if errors.Is(err, errFollows) {
+				if rt.refusesClosed() {
+					return
+				}
 				rt.schedFollows()
 			} else {
 				rt.schedStopped(err)
