@@ -71,14 +71,17 @@
 // the leader's executor and their commits go through raft like any
 // other, so the rows they take off or move on, and their effects, reach
 // every node. A follower's scheduler runs nothing: it waits until the
-// node leads (no retries, no error lines). A node that becomes leader
+// node leads (no retries, no error lines; a wait set before the node
+// stopped leading that ends meanwhile finds it following again, and logs
+// so at Info). A node that becomes leader
 // (after a failover, say) runs the rows due as the applied log leaves
 // them, once it has applied its whole log: a one-time row whose time
 // passed while no node led runs once, and a repeating row's times missed
 // meanwhile run once, as after a restart. A scheduled call whose outcome
 // was unknown when its leader stepped down runs again only if its entry
 // was not committed: raft's committed log holds at most one of the two.
-// Config.Clock and Config.After are the scheduler's clock.
+// Config.After is the scheduler's wait and Config.Clock its time (and
+// every transaction's, as in keel.Options).
 //
 // # Reads
 //

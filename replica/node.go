@@ -68,9 +68,10 @@ type Config struct {
 	SegmentSize int
 
 	// Logger, Clock, After, QueueCalls, QueueBytes and FailFast are as
-	// in keel.Options. Clock and After are the scheduler's (the module's
-	// schedule tables), which runs on the leader only: see the package
-	// doc, "Scheduled reducers".
+	// in keel.Options: Clock is every transaction's time and the
+	// scheduler's (the module's schedule tables), After the scheduler's
+	// wait; it runs on the leader only: see the package doc, "Scheduled
+	// reducers".
 	Logger     *slog.Logger
 	Clock      func() time.Time
 	After      func(d time.Duration) <-chan time.Time

@@ -44,7 +44,8 @@
 // A module's schedule tables (host.Config.Schedules) are run by one
 // scheduler goroutine: it waits on the clock for the earliest row of any
 // schedule table, or for a commit that changes one, and runs each due row
-// as an ordinary call, queued and logged like any other. A runtime that
+// as an ordinary call, queued and logged like any other (but for a full
+// queue, for which it waits even with FailFast). A runtime that
 // follows (a replica that does not lead; see Follow) runs none: its
 // scheduler waits for Lead.
 //

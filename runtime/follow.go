@@ -18,7 +18,8 @@ import (
 // Scheduled reducers run only while the runtime leads: a scheduled call
 // is an ordinary call, which the log replicates. While the runtime
 // follows, its scheduler waits (it neither runs rows, nor retries, nor
-// stops) until Lead wakes it; then it reads the schedule tables as the
+// stops; a wait on the clock begun while it led still ends, and finds it
+// following again) until Lead wakes it; then it reads the schedule tables as the
 // applied entries left them and runs the rows due, a time missed
 // meanwhile once, as after a restart (package reducer's Schedule).
 

@@ -74,7 +74,8 @@ func (rt *Runtime) schedStopped(err error) {
 
 // schedFollows logs that the scheduler found the runtime following and
 // waits for Lead (as a rule once each time the runtime stops leading:
-// only Lead, or a stale wake, makes it look again).
+// Lead, a stale wake, or a wait on the clock begun while it led makes it
+// look again).
 func (rt *Runtime) schedFollows() {
 	rt.logger.Info("keel: scheduler waits until the runtime leads")
 }
