@@ -42,17 +42,21 @@ func (l *lineLog) Info(msg string, _ ...any)    { l.add("INFO", msg) }
 func (l *lineLog) Warn(msg string, _ ...any)    { l.add("WARN", msg) }
 func (l *lineLog) Error(msg string, _ ...any)   { l.add("ERROR", msg) }
 func (l *lineLog) With(_ ...any) reducer.Logger { return l }
-func (l *lineLog) errors() []string             { return l.filter("ERROR ") }
-func (l *lineLog) filter(prefix string) []string {
+
+// noErrors fails t if an error line was logged.
+func (l *lineLog) noErrors(t *testing.T) {
+	t.Helper()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var out []string
+	var errs []string
 	for _, s := range l.all {
-		if strings.HasPrefix(s, prefix) {
-			out = append(out, s)
+		if strings.HasPrefix(s, "ERROR ") {
+			errs = append(errs, s)
 		}
 	}
-	return out
+	if len(errs) > 0 {
+		t.Fatalf("logged %q", errs)
+	}
 }
 
 // awaitLine waits for a line holding want, failing at once on an error
@@ -74,21 +78,54 @@ func (l *lineLog) awaitLine(t *testing.T, want string) {
 	}
 }
 
-// TestSchedFollowerWaitsToLead: a runtime that stops leading with a
-// repeating row due later neither runs the row when its time comes nor
-// stops its scheduler (nor takes the row off): it waits, and once it
-// leads again it runs the row, its missed times once, at the time it
-// leads, and goes on with the row's next time.
-func TestSchedFollowerWaitsToLead(t *testing.T) {
-	clock := keeltest.NewClock()
-	logs := newLineLog()
+// schedRig is what the tests of a scheduler that follows and leads
+// share: schedmod's tables on a test clock, and the lines the runtime
+// logs.
+type schedRig struct {
+	clock *keeltest.Clock
+	t0    time.Time // the clock's time at the start
+	logs  *lineLog
+	db    *table.DB
+}
+
+func newSchedRig(t *testing.T) *schedRig {
+	t.Helper()
+	r := &schedRig{clock: keeltest.NewClock(), logs: newLineLog()}
+	r.t0 = r.clock.Now()
 	db, err := tx.NewDB(schedmod.Module.Tables)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := start(t, host.Config{Module: schedmod.Module.Name, Reducers: schedmod.Module.Reducers,
-		Schedules: schedmod.Module.Schedules, DB: db, Log: newMemLog(false), Logger: logs,
-		Clock: clock.Now, After: clock.After})
+	r.db = db
+	return r
+}
+
+// write commits what fn writes to r's tables as a replica's applied
+// entries leave them: no call runs it and no log holds it.
+func (r *schedRig) write(t *testing.T, fn func(schedmod.DB) error) {
+	t.Helper()
+	t1, err := tx.Begin(r.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fn(schedmod.DBOf(t1)); err != nil {
+		t.Fatal(err)
+	}
+	tx.Commit(t1)
+	tx.Release(r.db)
+}
+
+// config runs schedmod on r's tables and clock, logging to r.logs, with
+// log as the commit log.
+func (r *schedRig) config(log *memLog) host.Config {
+	return host.Config{Module: schedmod.Module.Name, Reducers: schedmod.Module.Reducers,
+		Schedules: schedmod.Module.Schedules, DB: r.db, Log: log, Logger: r.logs,
+		Clock: r.clock.Now, After: r.clock.After}
+}
+
+// watchSent returns the rows rt's commits insert into Sent, in the order
+// they commit.
+func watchSent(rt *runtime.Runtime) <-chan schedmod.Sent {
 	sent := make(chan schedmod.Sent, 16)
 	rt.OnCommit(func(c *table.Commit) {
 		for _, ch := range table.ChangesOf(c, schedmod.SentDef) {
@@ -97,7 +134,19 @@ func TestSchedFollowerWaitsToLead(t *testing.T) {
 			}
 		}
 	})
-	t0 := clock.Now()
+	return sent
+}
+
+// TestSchedFollowerWaitsToLead: a runtime that stops leading with a
+// repeating row due later neither runs the row when its time comes nor
+// stops its scheduler (nor takes the row off): it waits, and once it
+// leads again it runs the row, its missed times once, at the time it
+// leads, and goes on with the row's next time.
+func TestSchedFollowerWaitsToLead(t *testing.T) {
+	r := newSchedRig(t)
+	clock, logs, t0 := r.clock, r.logs, r.t0
+	rt := start(t, r.config(newMemLog(false)))
+	sent := watchSent(rt)
 	if err := rt.Update(t.Context(), "tester", func(c *reducer.Ctx) error {
 		_, err := schedmod.DBOf(c.Tx).Reminder().Insert(schedmod.Reminder{At: t0.Add(10 * time.Second), Every: 5 * time.Second, Text: "r"})
 		return err
@@ -137,47 +186,24 @@ func TestSchedFollowerWaitsToLead(t *testing.T) {
 	if got := awaitSent(t, sent); !got.At.Equal(t0.Add(35 * time.Second)) {
 		t.Fatalf("next run sent %+v, want it at t0+35s", got)
 	}
-	if errs := logs.errors(); len(errs) > 0 {
-		t.Fatalf("logged %q", errs)
-	}
+	logs.noErrors(t)
 }
 
 // TestSchedStartsFollowing: a runtime made with NewFollowing runs no
 // schedule row, due as it is, until Lead, and then runs it once.
 func TestSchedStartsFollowing(t *testing.T) {
-	clock := keeltest.NewClock()
-	logs := newLineLog()
-	db, err := tx.NewDB(schedmod.Module.Tables)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t0 := clock.Now()
-	// A row due at t0, written as a replica's applied entries leave it.
-	t1, err := tx.Begin(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := schedmod.DBOf(t1).Alarm().Insert(schedmod.Alarm{At: t0, Text: "a"}); err != nil {
-		t.Fatal(err)
-	}
-	tx.Commit(t1)
-	tx.Release(db)
-	notLeader := errors.New("keel: test: not the leader")
-	rt, err := runtime.NewFollowing(host.Config{Module: schedmod.Module.Name, Reducers: schedmod.Module.Reducers,
-		Schedules: schedmod.Module.Schedules, DB: db, Log: newMemLog(false), Logger: logs,
-		Clock: clock.Now, After: clock.After}, notLeader)
+	r := newSchedRig(t)
+	clock, logs, t0 := r.clock, r.logs, r.t0
+	r.write(t, func(db schedmod.DB) error { // a row due at t0
+		_, err := db.Alarm().Insert(schedmod.Alarm{At: t0, Text: "a"})
+		return err
+	})
+	rt, err := runtime.NewFollowing(r.config(newMemLog(false)), errors.New("keel: test: not the leader"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { noHang(t, "Close", func() { rt.Close() }) })
-	sent := make(chan schedmod.Sent, 16)
-	rt.OnCommit(func(c *table.Commit) {
-		for _, ch := range table.ChangesOf(c, schedmod.SentDef) {
-			if ch.Op == table.OpInsert {
-				sent <- ch.New
-			}
-		}
-	})
+	sent := watchSent(rt)
 	logs.awaitLine(t, "scheduler waits until the runtime leads")
 	if rt.Leads() {
 		t.Fatal("NewFollowing's runtime leads")
@@ -187,9 +213,7 @@ func TestSchedStartsFollowing(t *testing.T) {
 	if got := awaitSent(t, sent); got.Text != "a" || !got.At.Equal(t0.Add(time.Second)) {
 		t.Fatalf("after Lead sent %+v, want a at t0+1s", got)
 	}
-	if errs := logs.errors(); len(errs) > 0 {
-		t.Fatalf("logged %q", errs)
-	}
+	logs.noErrors(t)
 }
 
 // TestSchedStepDownDuringCall: a scheduled call that ran and waits for
@@ -198,35 +222,17 @@ func TestSchedStartsFollowing(t *testing.T) {
 // the reducer failing (which would take the row off, or hold it as a row
 // that cannot be taken off), and runs the row once it leads again.
 func TestSchedStepDownDuringCall(t *testing.T) {
-	clock := keeltest.NewClock()
-	logs := newLineLog()
-	db, err := tx.NewDB(schedmod.Module.Tables)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t0 := clock.Now()
-	t1, err := tx.Begin(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := schedmod.DBOf(t1).Reminder().Insert(schedmod.Reminder{At: t0.Add(10 * time.Second), Text: "r"}); err != nil {
-		t.Fatal(err)
-	}
-	tx.Commit(t1)
-	tx.Release(db)
+	r := newSchedRig(t)
+	clock, logs, t0 := r.clock, r.logs, r.t0
+	r.write(t, func(db schedmod.DB) error {
+		_, err := db.Reminder().Insert(schedmod.Reminder{At: t0.Add(10 * time.Second), Text: "r"})
+		return err
+	})
 	log := newMemLog(true) // entries are durable only when the test says so
 	appended := make(chan string, 16)
 	log.onAppend = func(c *table.Commit) { appended <- c.Reducer }
-	rt := start(t, host.Config{Module: schedmod.Module.Name, Reducers: schedmod.Module.Reducers,
-		Schedules: schedmod.Module.Schedules, DB: db, Log: log, Logger: logs, Clock: clock.Now, After: clock.After})
-	sent := make(chan schedmod.Sent, 16)
-	rt.OnCommit(func(c *table.Commit) {
-		for _, ch := range table.ChangesOf(c, schedmod.SentDef) {
-			if ch.Op == table.OpInsert {
-				sent <- ch.New
-			}
-		}
-	})
+	rt := start(t, r.config(log))
+	sent := watchSent(rt)
 	awaitAppend := func() {
 		t.Helper()
 		select {
@@ -260,9 +266,7 @@ func TestSchedStepDownDuringCall(t *testing.T) {
 	if n, m := schedmod.ViewOf(v).Sent().Count(), schedmod.ViewOf(v).Reminder().Count(); n != 1 || m != 0 {
 		t.Fatalf("%d rows sent and %d reminders left, want 1 and none", n, m)
 	}
-	if errs := logs.errors(); len(errs) > 0 {
-		t.Fatalf("logged %q", errs)
-	}
+	logs.noErrors(t)
 }
 
 // settledView returns a view that holds every commit listeners saw:
