@@ -47,7 +47,7 @@
 // as an ordinary call, queued and logged like any other (but for a full
 // queue, for which it waits even with FailFast). A runtime that
 // follows (a replica that does not lead; see Follow) runs none: its
-// scheduler waits for Lead.
+// scheduler waits for Lead, or ends when Follow's refusal is ErrClosed.
 //
 // # Views
 //

@@ -19,9 +19,11 @@ import (
 // is an ordinary call, which the log replicates. While the runtime
 // follows, its scheduler waits (it neither runs rows, nor retries, nor
 // stops; a wait on the clock begun while it led still ends, and finds it
-// following again) until Lead wakes it; then it reads the schedule tables as the
-// applied entries left them and runs the rows due, a time missed
-// meanwhile once, as after a restart (package reducer's Schedule).
+// following again) until Lead wakes it; then it reads the schedule tables
+// as the applied entries left them and runs the rows due, a time missed
+// meanwhile once, as after a restart (package reducer's Schedule). A
+// refusal that is ErrClosed (a replica closing) ends the scheduler
+// instead.
 
 // errLeads is Apply's error while the runtime takes writes.
 var errLeads = errors.New("keel: runtime: replicated entries applied while the runtime leads")
