@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,35 +15,6 @@ import (
 	"github.com/keeldb/keel/table"
 )
 
-// errorLog records the messages logged at Error level.
-type errorLog struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (h *errorLog) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelError }
-
-func (h *errorLog) Handle(_ context.Context, r slog.Record) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	msg := r.Message
-	r.Attrs(func(a slog.Attr) bool {
-		msg += " " + a.String()
-		return true
-	})
-	h.msgs = append(h.msgs, msg)
-	return nil
-}
-
-func (h *errorLog) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h *errorLog) WithGroup(string) slog.Handler      { return h }
-
-func (h *errorLog) logged() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]string(nil), h.msgs...)
-}
-
 // stopSignal is a transport that says when the node stopped it.
 type stopSignal struct {
 	Transport
@@ -54,6 +24,28 @@ type stopSignal struct {
 func (s *stopSignal) Stop() {
 	s.Transport.Stop()
 	close(s.stopped)
+}
+
+// openLeader opens a node of m that is a cluster of its own, on tr,
+// logging to logger (nil: nowhere), and returns it once it leads: once it
+// committed a first post.
+func openLeader(t *testing.T, m *testmod.Module, tr Transport, logger *slog.Logger) *Node {
+	t.Helper()
+	n, err := Open(Config{ID: 1, Dir: t.TempDir(), Module: keeltest.Module(m), Peers: []Peer{{ID: 1, Addr: "mem1"}},
+		Transport: tr, Tick: 10 * time.Millisecond, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, err := keel.Run(t.Context(), n, "alice", m.AddPost, testmod.AddPostArgs{Slug: "first", Author: "alice"})
+		if err == nil {
+			return n
+		}
+		if !errors.Is(err, ErrNotLeader) {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 type bodyFunc func(*reducer.Ctx) error
@@ -69,24 +61,9 @@ func (b bodyFunc) Run(c *reducer.Ctx) error { return b(c) }
 // cannot come while the call holds the executor) or a second passed.
 func TestCloseCommitWhileClosing(t *testing.T) {
 	m := testmod.New(table.SeqParams[uint64]{Batch: 4})
-	logs := &errorLog{}
+	logs := &RecordLog{}
 	tr := &stopSignal{Transport: NewNetwork().Transport(1), stopped: make(chan struct{})}
-	n, err := Open(Config{ID: 1, Dir: t.TempDir(), Module: keeltest.Module(m), Peers: []Peer{{ID: 1, Addr: "mem1"}},
-		Transport: tr, Tick: 10 * time.Millisecond, Logger: slog.New(logs)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	for {
-		_, err := keel.Run(ctx, n, "alice", m.AddPost, testmod.AddPostArgs{Slug: "first", Author: "alice"})
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, ErrNotLeader) {
-			t.Fatal(err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	n := openLeader(t, m, tr, slog.New(logs))
 	running := make(chan struct{})
 	callErr := make(chan error, 1)
 	go func() {
@@ -115,7 +92,7 @@ func TestCloseCommitWhileClosing(t *testing.T) {
 	if err := n.rt.Failure(); err != nil {
 		t.Errorf("the runtime failed on Close: %v", err)
 	}
-	if msgs := logs.logged(); len(msgs) > 0 {
+	if msgs := logs.Logged(slog.LevelError); len(msgs) > 0 {
 		t.Errorf("Close logged at Error: %q", msgs)
 	}
 }
@@ -124,22 +101,8 @@ func TestCloseCommitWhileClosing(t *testing.T) {
 // ErrClosed, the error its doc promises, not the runtime's.
 func TestCallsAfterClose(t *testing.T) {
 	m := testmod.New(table.SeqParams[uint64]{Batch: 4})
-	n, err := Open(Config{ID: 1, Dir: t.TempDir(), Module: keeltest.Module(m), Peers: []Peer{{ID: 1, Addr: "mem1"}},
-		Transport: NewNetwork().Transport(1), Tick: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := openLeader(t, m, NewNetwork().Transport(1), nil)
 	ctx := context.Background()
-	for {
-		_, err := keel.Run(ctx, n, "alice", m.AddPost, testmod.AddPostArgs{Slug: "first", Author: "alice"})
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, ErrNotLeader) {
-			t.Fatal(err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ import (
 // cluster is n nodes in this process on an in-memory network.
 type cluster struct {
 	t     *testing.T
-	mod   *testmod.Module
+	mod   *testmod.Module // nil when the nodes run another module (startCluster)
 	km    *keel.Module
 	net   *replica.Network
 	dirs  []string
@@ -27,10 +27,21 @@ type cluster struct {
 	cfg   func(*replica.Config)
 }
 
+// newCluster starts n nodes of the test module, each configured by
+// config: the cluster's configuration, changed by cfg if not nil.
 func newCluster(t *testing.T, n int, cfg func(*replica.Config)) *cluster {
 	t.Helper()
 	m := testmod.New(table.SeqParams[uint64]{Batch: 4})
-	c := &cluster{t: t, mod: m, km: keeltest.Module(m), net: replica.NewNetwork(), cfg: cfg}
+	c := startCluster(t, n, keeltest.Module(m), cfg)
+	c.mod = m
+	return c
+}
+
+// startCluster starts n nodes of km, as newCluster does; the cluster's
+// methods that call the test module (leader) are not for them.
+func startCluster(t *testing.T, n int, km *keel.Module, cfg func(*replica.Config)) *cluster {
+	t.Helper()
+	c := &cluster{t: t, km: km, net: replica.NewNetwork(), cfg: cfg}
 	base := t.TempDir()
 	for i := range n {
 		c.dirs = append(c.dirs, filepath.Join(base, fmt.Sprint("n", i+1)))

@@ -3,8 +3,6 @@ package replica_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -15,52 +13,25 @@ import (
 )
 
 // schedCluster is three nodes of the schedule module on one hand-set
-// clock.
+// clock. Its leader, which asks schedmod, hides the cluster's, which
+// asks the test module.
 type schedCluster struct {
-	t     *testing.T
+	*cluster
 	clock *keeltest.Clock
-	net   *replica.Network
-	dirs  []string
-	nodes []*replica.Node // nil while stopped
 }
 
-func newSchedCluster(t *testing.T) *schedCluster {
+// newSchedCluster starts the nodes on a new clock, each configured as
+// cluster.config says, then changed by cfg if not nil.
+func newSchedCluster(t *testing.T, cfg func(*replica.Config)) *schedCluster {
 	t.Helper()
-	c := &schedCluster{t: t, clock: keeltest.NewClock(), net: replica.NewNetwork()}
-	base := t.TempDir()
-	for i := range 3 {
-		c.dirs = append(c.dirs, filepath.Join(base, fmt.Sprint("n", i+1)))
-	}
-	c.nodes = make([]*replica.Node, 3)
-	for i := range c.nodes {
-		c.start(i)
-	}
-	t.Cleanup(func() {
-		for i, nd := range c.nodes {
-			if nd != nil {
-				if err := nd.Check(); err != nil {
-					t.Errorf("node %d: %v", i+1, err)
-				}
-				nd.Close()
-			}
+	clock := keeltest.NewClock()
+	c := startCluster(t, 3, schedmod.Module, func(rc *replica.Config) {
+		rc.Clock, rc.After = clock.Now, clock.After
+		if cfg != nil {
+			cfg(rc)
 		}
 	})
-	return c
-}
-
-func (c *schedCluster) start(i int) {
-	c.t.Helper()
-	var peers []replica.Peer
-	for j := range c.dirs {
-		peers = append(peers, replica.Peer{ID: uint64(j + 1), Addr: fmt.Sprint("mem", j+1)})
-	}
-	nd, err := replica.Open(replica.Config{ID: uint64(i + 1), Dir: c.dirs[i], Module: schedmod.Module, Peers: peers,
-		Transport: c.net.Transport(uint64(i + 1)), Tick: 10 * time.Millisecond, ElectionTicks: 30,
-		Clock: c.clock.Now, After: c.clock.After})
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	c.nodes[i] = nd
+	return &schedCluster{cluster: c, clock: clock}
 }
 
 // leader waits for a node that takes calls and returns its index.
@@ -130,7 +101,7 @@ func (c *schedCluster) running() int {
 // times missed before it led once, and the stopped node, restarted,
 // holds the same rows.
 func TestScheduleOnLeader(t *testing.T) {
-	c := newSchedCluster(t)
+	c := newSchedCluster(t, nil)
 	ctx := context.Background()
 	t0 := c.clock.Now()
 	li := c.leader()
