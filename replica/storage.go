@@ -156,30 +156,38 @@ func (s *storage) load() {
 		}
 	}
 	s.marks = append(s.marks[:0], termMark{lo, t})
-	s.scan(lo, t, last)
+	if !s.scan(lo, t, last) {
+		// A term the log would not give leaves a boundary unknown, and
+		// marks without it would answer a wrong term: know none instead
+		// (the log answers for its own entries).
+		s.marks = s.marks[:0]
+	}
 }
 
 // scan appends the marks of the entries after lo (of term tlo) through
-// hi, all held by the log.
-func (s *storage) scan(lo, tlo, hi uint64) {
+// hi, all held by the log; it reports false if the log failed to give a
+// term.
+func (s *storage) scan(lo, tlo, hi uint64) bool {
 	if hi <= lo {
-		return
+		return true
 	}
 	thi, err := s.l.Term(hi)
-	if err != nil || thi == tlo {
-		return
+	if err != nil {
+		return false
+	}
+	if thi == tlo {
+		return true
 	}
 	if hi == lo+1 {
 		s.marks = append(s.marks, termMark{hi, thi})
-		return
+		return true
 	}
 	mid := lo + (hi-lo)/2
 	tmid, err := s.l.Term(mid)
 	if err != nil {
-		return
+		return false
 	}
-	s.scan(lo, tlo, mid)
-	s.scan(mid, tmid, hi)
+	return s.scan(lo, tlo, mid) && s.scan(mid, tmid, hi)
 }
 
 // mark records the terms of ents, just appended to the log (replacing
