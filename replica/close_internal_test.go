@@ -122,3 +122,28 @@ func TestCallsAfterClose(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseTwiceAtOnce: of two Closes at once, each returns only once the
+// node's log is closed, so that the directory opens again at once.
+func TestCloseTwiceAtOnce(t *testing.T) {
+	for i := range 20 {
+		m := testmod.New(table.SeqParams[uint64]{Batch: 4})
+		n := openLeader(t, m, NewNetwork().Transport(1), nil)
+		cfg := n.cfg
+		errs := make(chan error, 2)
+		for range 2 {
+			go func() { errs <- n.Close() }()
+		}
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		again, err := Open(Config{ID: 1, Dir: cfg.Dir, Module: cfg.Module, Peers: cfg.Peers, Transport: NewNetwork().Transport(1), Tick: cfg.Tick})
+		if err != nil {
+			t.Fatalf("round %d: opening again once a Close returned: %v", i, err)
+		}
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		again.Close()
+	}
+}

@@ -108,7 +108,8 @@ type Node struct {
 	donec   chan struct{}
 	stopMu  sync.Mutex
 	closed  bool
-	shut    atomic.Bool // Close began: check refuses calls with ErrClosed
+	shut    atomic.Bool   // Close began: check refuses calls with ErrClosed
+	closedc chan struct{} // closed once Close has closed the log
 
 	// The raft loop's own state.
 	applied     uint64        // the last committed entry released or handed to the applier
@@ -233,7 +234,7 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, id: cfg.ID, logger: cfg.Logger.With("node", cfg.ID), log: l, tr: cfg.Transport,
 		kickc: make(chan struct{}, 1), recvc: make(chan *pb.Message, 4096), readc: make(chan *readReq, 1024), reportc: make(chan report, 1024),
-		stopc: make(chan struct{}), donec: make(chan struct{}), applied: l.Applied(), reads: map[string]*readReq{},
+		stopc: make(chan struct{}), donec: make(chan struct{}), closedc: make(chan struct{}), applied: l.Applied(), reads: map[string]*readReq{},
 		addrs: map[uint64]string{}, appliedCh: make(chan struct{}),
 		applyc: make(chan applyTask, 256), appliedDone: make(chan struct{}),
 		appendc: make(chan appendTask, 1024), writerDone: make(chan struct{}), localc: make(chan struct{}, 1)}
@@ -371,11 +372,13 @@ func (n *Node) Failure() error {
 // after (ErrClosed, or runtime.ErrClosed for a call that got past the
 // node's own check before Close began); Close fails neither the runtime
 // nor its scheduler. Calls made once Close began fail with ErrClosed.
+// A Close made while another runs returns, with nil, once that one has
+// closed the log.
 func (n *Node) Close() error {
 	n.stopMu.Lock()
 	if n.closed {
 		n.stopMu.Unlock()
-		<-n.donec
+		<-n.closedc
 		return nil
 	}
 	n.closed = true
@@ -394,6 +397,7 @@ func (n *Node) Close() error {
 	n.rt.Follow(errClosing{}, ErrOutcomeUnknown, func() { n.clog.reset(n.done.Load()) })
 	n.clog.fail(ErrClosed)
 	n.rt.Close()
+	defer close(n.closedc)
 	return n.log.Close()
 }
 
