@@ -25,6 +25,15 @@
 //	  snapshot-<index:%020d>.keel       state after log entry index (the newest two are kept)
 //	  log/<first index:%020d>           tidwall/wal segment files
 //
+// A raft replica's directory (RaftLog) holds raft's hard state and term
+// boundaries beside these (raft-state, raft-terms), and each snapshot's
+// raft term and configuration (snapshot-<index>.raft). Its log keeps
+// entries behind the newest snapshot, those a snapshot retained for
+// followers a little behind, and Open keeps them too: back to the oldest
+// from which the segments hold every entry through the snapshot's,
+// checked, each with its term in raft-terms. The entries up to a damaged
+// or missing segment are not kept, with a line at Warn.
+//
 // # Log entry
 //
 // tidwall/wal's binary format frames each entry as a uvarint length and

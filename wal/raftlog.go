@@ -38,12 +38,17 @@ import (
 //	  log/<first index:%020d>           segments of Keel records, in tidwall/wal's format (raftseg.go)
 //
 // Open loads the newest snapshot and checks the log after it (a torn
-// tail is repaired); it applies no entry: raft hands the committed ones
-// back to the replica, which applies them through Apply, and the entries
-// after the commit index stay in the log, not applied, until raft says
-// they are committed (or truncates them). A RaftLog is driven by one
-// goroutine at a time (the replica's log writer); Term, Entries,
-// FirstIndex, LastIndex and Snapshot may be called from others.
+// tail is repaired). The entries before the snapshot's that the segments
+// still hold (those WriteSnapshot retained, and the rest of a segment
+// that reaches back past them) stay in the log: FirstIndex is the oldest
+// entry from which every entry through the snapshot's is there, checks
+// and has its term in raft-terms (see retained). Open applies no entry:
+// raft hands the committed ones back to the replica, which applies them
+// through Apply, and the entries after the commit index stay in the log,
+// not applied, until raft says they are committed (or truncates them). A
+// RaftLog is driven by one goroutine at a time (the replica's log
+// writer); Term, Entries, FirstIndex, LastIndex and Snapshot may be
+// called from others.
 type RaftLog struct {
 	dir    string
 	opts   Options
@@ -56,7 +61,7 @@ type RaftLog struct {
 
 	mu        sync.RWMutex
 	ix        *segIndex // the segments and the offsets of their entries (raftseg.go)
-	first     uint64    // the first entry held (snapIndex+1)
+	first     uint64    // the first entry held (snapIndex+1, or before it: retained)
 	last      uint64    // the last entry held
 	snapIndex uint64
 	snapTerm  uint64
@@ -216,9 +221,11 @@ func (l *RaftLog) recover(tables []table.Schema) error {
 			Reason: fmt.Sprintf("the raft log starts after entry %d, which no snapshot holds", from)}
 	}
 	end := uint64(0) // the last entry the segments hold
+	held := 0        // the first segment not wholly before the snapshot
 	for i, seg := range segs {
 		if i+1 < len(segs) && segs[i+1].First <= from {
-			continue // wholly before the snapshot
+			held = i + 1
+			continue // wholly before the snapshot: see retained
 		}
 		if seg.First > max(end, from-1)+1 {
 			return &CorruptError{File: seg.Path, Index: end + 1,
@@ -264,6 +271,8 @@ func (l *RaftLog) recover(tables []table.Schema) error {
 			return err
 		}
 		end = from - 1
+	} else {
+		l.first = l.retained(segs, held)
 	}
 	l.last = end
 	if commit > l.last {
@@ -281,6 +290,52 @@ func (l *RaftLog) recover(tables []table.Schema) error {
 	l.rec.LastIndex = l.last
 	l.rec.Schema = l.fp
 	return nil
+}
+
+// retained returns the first entry of the log recover checked, which
+// holds the snapshot's entry and segs[held] on: the oldest entry before
+// the snapshot's (those a snapshot retained, see WriteSnapshot) from
+// which the segments hold every entry, checked, through the snapshot's,
+// and whose terms the boundaries give, or the entry after the snapshot's
+// when there is none. The entries up to a segment that is damaged, or
+// that does not end where the next one starts, are not kept (a line at
+// Warn says so): the snapshot holds them, and the log goes on without.
+// None is kept when the boundaries give the snapshot's entry a term
+// other than the snapshot's: the log is not the one the snapshot was
+// taken of (a crash after a snapshot from the leader was stored, before
+// the log it replaces was removed).
+func (l *RaftLog) retained(segs []Segment, held int) uint64 {
+	from := l.snapIndex + 1
+	if l.snapIndex == 0 || len(l.terms.bs) == 0 || l.terms.term(l.snapIndex) != l.snapTerm {
+		return from
+	}
+	first := segs[held].First
+	var skipped string // why the entries before first are not kept
+	var bad Segment
+	for j := held - 1; j >= 0; j-- {
+		seg := segs[j]
+		sc, err := scanSegment(seg, func(Entry) error { return nil })
+		if err == nil && sc.bad != nil {
+			err = sc.bad
+		}
+		if err != nil {
+			skipped, bad = err.Error(), seg
+			break
+		}
+		if end := seg.First + uint64(sc.entries); end != first {
+			skipped, bad = fmt.Sprintf("its entries end before entry %d, the next segment starts at %d", end, first), seg
+			break
+		}
+		first = seg.First
+	}
+	if first = max(first, l.terms.bs[0].index); first > l.snapIndex {
+		first = from
+	}
+	if skipped != "" {
+		l.logger.Warn("keel: raft log: a segment before the snapshot's entry is damaged or does not follow on, the entries up to it are not kept",
+			"segment", bad.Path, "reason", skipped, "first_entry", first)
+	}
+	return first
 }
 
 // createSegment creates an empty segment file for the log to go on at
@@ -613,7 +668,7 @@ var (
 )
 
 // Term returns the term of entry index, also of the snapshot's entry
-// (FirstIndex-1).
+// (FirstIndex-1, unless the log keeps entries before it).
 func (l *RaftLog) Term(index uint64) (uint64, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()

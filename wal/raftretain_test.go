@@ -1,0 +1,332 @@
+package wal
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const retainName = "retain"
+
+// retainedLog writes a log of entries 1 to 69 in term 1, 70 to 99 in term
+// 2 and 100 in term 3, in segments of a few entries, with the commit index
+// at 95 and a snapshot of entry 90 that retained 30 entries, and closes
+// it. It returns the entries.
+func retainedLog(t *testing.T, dir string, opts Options) []RaftEntry {
+	t.Helper()
+	l, err := OpenRaft(dir, retainName, nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	r := rand.New(rand.NewPCG(11, 12))
+	all := raftEntries(r, 1, 69, 1)
+	all = append(all, raftEntries(r, 70, 30, 2)...)
+	all = append(all, raftEntries(r, 100, 1, 3)...)
+	if err := l.Append(all, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SetHardState(HardState{Term: 3, Commit: 95}, true); err != nil {
+		t.Fatal(err)
+	}
+	v, err := tx.View(l.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.WriteSnapshot(v, nil, 90, 2, []byte("conf"), 30); err != nil {
+		t.Fatal(err)
+	}
+	if first := l.FirstIndex(); first != 61 {
+		t.Fatalf("after the snapshot the log starts at %d, want 61", first)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return all
+}
+
+// checkRetained checks that l holds the entries of all from first
+// through its last, with their terms, that the snapshot's entry has its
+// term and that the entry before first is compacted.
+func checkRetained(t *testing.T, l *RaftLog, all []RaftEntry, first uint64) {
+	t.Helper()
+	if got := l.FirstIndex(); got != first {
+		t.Fatalf("the reopened log starts at %d, want %d", got, first)
+	}
+	checkRaftEntries(t, l, all[first-1:l.LastIndex()])
+	for _, e := range all[first-1 : l.LastIndex()] {
+		if tm, err := l.Term(e.Index); err != nil || tm != e.Term {
+			t.Fatalf("Term(%d) = %d, %v; want %d", e.Index, tm, err, e.Term)
+		}
+	}
+	if tm, err := l.Term(90); err != nil || tm != 2 {
+		t.Fatalf("Term(90), the snapshot's entry: %d, %v; want 2", tm, err)
+	}
+	if _, err := l.Term(first - 1); !errors.Is(err, ErrCompacted) {
+		t.Fatalf("Term(%d), before the first entry: %v, want ErrCompacted", first-1, err)
+	}
+	if _, err := l.Entries(first-1, first+1, 1<<20); !errors.Is(err, ErrCompacted) {
+		t.Fatalf("Entries(%d, %d): %v, want ErrCompacted", first-1, first+1, err)
+	}
+}
+
+// firstSegment returns the first entry of the log's oldest segment file.
+func firstSegment(t *testing.T, dir string) uint64 {
+	t.Helper()
+	segs, err := listSegments(logDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return segs[0].First
+}
+
+// retainedSegments returns the segments wholly before entry 91, the one
+// after the snapshot's, checking there are at least three of them after
+// the first, the last of which starts before entry 90.
+func retainedSegments(t *testing.T, dir string) []Segment {
+	t.Helper()
+	segs, err := listSegments(logDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for n+1 < len(segs) && segs[n+1].First <= 91 {
+		n++
+	}
+	if n < 4 || segs[n-1].First >= 90 {
+		t.Fatalf("%d segments wholly before entry 91: the test wants more", n)
+	}
+	return segs[:n]
+}
+
+// TestRaftReopenKeepsRetained: a log whose snapshot retained entries
+// before its own keeps them when it is reopened: FirstIndex is the first
+// entry its segments hold (at or before the first retained), and the
+// entries and terms from there are those appended, across a term
+// boundary, also after another snapshot compacts it and a second reopen.
+func TestRaftReopenKeepsRetained(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "node")
+	// One snapshot kept: the older one does not hold the log back.
+	opts := Options{SegmentSize: 1024, KeepSnapshots: 1}
+	all := retainedLog(t, dir, opts)
+	first := firstSegment(t, dir)
+	if first > 61 {
+		t.Fatalf("the oldest segment starts at %d, after the first entry retained, 61", first)
+	}
+	l, err := OpenRaft(dir, retainName, nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { l.Close() }()
+	checkRetained(t, l, all, first)
+	if l.Applied() != 90 || l.Snapshot().Index != 90 || l.HardState().Commit != 95 {
+		t.Fatalf("reopened: applied %d, snapshot %+v, hard state %+v; want 90, the snapshot of 90 and commit 95",
+			l.Applied(), l.Snapshot(), l.HardState())
+	}
+
+	// Another snapshot compacts the log from where it retains, dropping
+	// the segments wholly before; the reopened log starts at the first
+	// entry its segments hold.
+	r := rand.New(rand.NewPCG(13, 14))
+	more := raftEntries(r, 101, 30, 3)
+	if err := l.Append(more, true); err != nil {
+		t.Fatal(err)
+	}
+	all = append(all, more...)
+	v, err := tx.View(l.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.WriteSnapshot(v, nil, 120, 3, []byte("conf"), 10); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.FirstIndex(); got != 111 {
+		t.Fatalf("after the second snapshot the log starts at %d, want 111", got)
+	}
+	if first = firstSegment(t, dir); first > 111 || first <= 61 {
+		t.Fatalf("after the second snapshot the oldest segment starts at %d, want 62 to 111", first)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if l, err = OpenRaft(dir, retainName, nil, opts); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.FirstIndex(); got != first {
+		t.Fatalf("reopened after the second snapshot, the log starts at %d, want %d", got, first)
+	}
+	checkRaftEntries(t, l, all[first-1:])
+}
+
+// TestRaftReopenRetainedDamaged: the entries before the snapshot's that
+// a reopened log keeps start after a segment that is damaged (an entry
+// whose checksum fails, bytes after its last entry) or missing: Open
+// succeeds, logs the damage at Warn, and the log starts at the next
+// segment's first entry.
+func TestRaftReopenRetainedDamaged(t *testing.T) {
+	for _, damage := range []string{"corrupt", "trailing", "missing"} {
+		t.Run(damage, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "node")
+			opts := Options{SegmentSize: 1024}
+			all := retainedLog(t, dir, opts)
+			segs := retainedSegments(t, dir)
+			bad := segs[len(segs)-3]
+			switch damage {
+			case "corrupt":
+				// A byte of the first entry's record changed: its
+				// checksum fails, valid entries follow.
+				data, err := os.ReadFile(bad.Path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				data[20] ^= 0xff
+				if err := os.WriteFile(bad.Path, data, 0o640); err != nil {
+					t.Fatal(err)
+				}
+			case "trailing":
+				// Its entries check, but a segment that is not the tail
+				// ends at its last entry.
+				f, err := os.OpenFile(bad.Path, os.O_WRONLY|os.O_APPEND, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := f.Write([]byte{0x07, 0xde, 0xad}); err != nil {
+					t.Fatal(err)
+				}
+				f.Close()
+			case "missing":
+				if err := os.Remove(bad.Path); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var logbuf bytes.Buffer
+			opts.Logger = slog.New(slog.NewTextHandler(&logbuf, nil))
+			l, err := OpenRaft(dir, retainName, nil, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			checkRetained(t, l, all, segs[len(segs)-2].First)
+			if !strings.Contains(logbuf.String(), "level=WARN") || !strings.Contains(logbuf.String(), "before the snapshot's entry") {
+				t.Errorf("no warning of the entries not kept:\n%s", logbuf.String())
+			}
+		})
+	}
+}
+
+// TestRaftReopenRetainedTornTail: a torn tail after the snapshot is
+// repaired and the entries retained before it are kept; the term
+// boundary of the torn entry, which Open drops from raft-terms, takes
+// none of the retained entries' with it: after a second reopen they are
+// kept with their terms.
+func TestRaftReopenRetainedTornTail(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "node")
+	opts := Options{SegmentSize: 1024}
+	all := retainedLog(t, dir, opts)
+	first := firstSegment(t, dir)
+	segs, err := listSegments(logDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tail := segs[len(segs)-1]
+	cut := int64(-1)
+	if _, err := scanSegment(tail, func(e Entry) error {
+		if e.Index == 100 {
+			cut = e.Offset + 5
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if cut < 0 {
+		t.Fatalf("entry 100 is not in the tail segment %s", tail.Path)
+	}
+	if err := os.Truncate(tail.Path, cut); err != nil {
+		t.Fatal(err)
+	}
+	for reopen := range 2 {
+		l, err := OpenRaft(dir, retainName, nil, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec := l.Recovery(); reopen == 0 && rec.Repair == "" {
+			t.Errorf("the torn tail was not repaired: %+v", rec)
+		}
+		if l.LastIndex() != 99 {
+			t.Fatalf("reopen %d: last entry %d, want 99", reopen, l.LastIndex())
+		}
+		checkRetained(t, l, all, first)
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestRaftReopenRetainedTermsFrom: the entries kept before the
+// snapshot's start no earlier than the first term boundary of raft-terms
+// (an older build's repair of a torn tail kept only those from the
+// boundary covering the snapshot's next entry on): the entries before
+// it, whose terms are not known, are not kept.
+func TestRaftReopenRetainedTermsFrom(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "node")
+	opts := Options{SegmentSize: 1024}
+	all := retainedLog(t, dir, opts)
+	var data []byte
+	for _, b := range []boundary{{70, 2}, {100, 3}} {
+		data = binary.LittleEndian.AppendUint64(data, b.index)
+		data = binary.LittleEndian.AppendUint64(data, b.term)
+		data = binary.LittleEndian.AppendUint32(data, crc32.Checksum(data[len(data)-16:], castagnoli))
+	}
+	if err := os.WriteFile(filepath.Join(dir, termsFile), data, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	l, err := OpenRaft(dir, retainName, nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	checkRetained(t, l, all, 70)
+}
+
+// TestRaftReopenRetainedOtherLog: a snapshot whose term is not the one
+// raft-terms gives its entry (a crash after a snapshot from the leader
+// was stored, before the log it replaced was removed) keeps none of the
+// log's entries before its own: they are not the snapshot's history.
+func TestRaftReopenRetainedOtherLog(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "node")
+	l, err := OpenRaft(dir, retainName, nil, Options{SegmentSize: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(15, 16))
+	if err := l.Append(raftEntries(r, 1, 100, 1), true); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data := raftSnapshotData(t, retainName, 90, 5)
+	if err := writeSnapMeta(dir, 90, 5, []byte("conf")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, snapshotName(90)), data, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if l, err = OpenRaft(dir, retainName, nil, Options{SegmentSize: 1024}); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if first := l.FirstIndex(); first != 91 {
+		t.Fatalf("the log starts at %d, want 91, after the snapshot of another log's entry 90", first)
+	}
+	if tm, err := l.Term(90); err != nil || tm != 5 {
+		t.Fatalf("Term(90) = %d, %v; want the snapshot's 5", tm, err)
+	}
+}
