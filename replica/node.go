@@ -61,10 +61,10 @@ type Config struct {
 	// snapshot, for followers a little behind; 0 means 5,000. An entry
 	// holds one commit, or the group of commits that ran between two
 	// proposals (up to 256 KiB of records): under load the entries
-	// retained hold many more commits than SnapshotRetain. The entries
-	// kept are those of the running log: a node that restarts keeps
-	// none behind its snapshot until its next one, and sends a snapshot
-	// to a follower that its retained entries would have served.
+	// retained hold many more commits than SnapshotRetain. A node that
+	// restarts keeps them too (with those its log's segment files still
+	// hold before them), and serves from its log a follower whose last
+	// entry is one of them.
 	SnapshotEvery  int
 	SnapshotRetain uint64
 	// SegmentSize is the log's segment size; 0 is wal's default.

@@ -18,7 +18,16 @@ import (
 // the entries the leader's snapshot retained (its last entry is the one
 // before the leader's first) catches up from the leader's log, not from
 // a snapshot: the leader knows the term of the entry before its first.
+// So it does from a leader that restarted meanwhile (the other follower
+// stopped, so that it leads again), whose log keeps the entries retained
+// behind its snapshot.
 func TestCatchUpFromRetained(t *testing.T) {
+	for _, restart := range []bool{false, true} {
+		t.Run(fmt.Sprint("restart=", restart), func(t *testing.T) { catchUpFromRetained(t, restart) })
+	}
+}
+
+func catchUpFromRetained(t *testing.T, restart bool) {
 	logs := make([]*recordLog, 3)
 	for i := range logs {
 		logs[i] = &recordLog{level: slog.LevelInfo}
@@ -80,8 +89,26 @@ func TestCatchUpFromRetained(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.start(f)
-	waitPosts(t, c, c.nodes[f], len(posts(t, c.mod, v)))
+	want := len(posts(t, c.mod, v))
+	if restart {
+		// The other follower stops, the leader restarts: with the
+		// follower that lags, whose log is behind its own, it leads.
+		li, o := int(l.ID())-1, 3-f-(int(l.ID())-1)
+		c.stop(o)
+		c.stop(li)
+		c.start(li)
+		if s := c.nodes[li].Status(); s.FirstIndex > followerLast+1 || s.Snapshot <= followerLast {
+			t.Fatalf("the restarted leader's log: %+v, want a snapshot after entry %d and the first entry at or before %d",
+				s, followerLast, followerLast+1)
+		}
+		c.start(f)
+		if nl := c.leader(); nl.ID() != l.ID() {
+			t.Fatalf("node %d leads, want the restarted node %d", nl.ID(), l.ID())
+		}
+	} else {
+		c.start(f)
+	}
+	waitPosts(t, c, c.nodes[f], want)
 	for _, msg := range logs[f].logged() {
 		if strings.Contains(msg, "installed a snapshot from the leader") {
 			t.Fatalf("node %d, whose log ends at entry %d, before the leader's first %d, caught up through a snapshot: %s", f+1, followerLast, followerLast+1, msg)
