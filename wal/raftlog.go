@@ -171,8 +171,10 @@ func openRaft(dir, name string, tables []table.Schema, o Options, lock *dirLock)
 	return l, nil
 }
 
-// recover loads the newest good snapshot, replays the log through the
-// stored commit index and repairs a torn tail.
+// recover loads the newest good snapshot, checks the log's segments
+// after it (and, for the entries it keeps, before it: retained) and
+// repairs a torn tail. It applies no entry (see RaftLog): raft hands the
+// committed ones back to the replica.
 func (l *RaftLog) recover(tables []table.Schema) error {
 	snaps, err := listSnapshots(l.dir)
 	if err != nil {
@@ -312,7 +314,9 @@ func (l *RaftLog) retained(segs []Segment, held int) uint64 {
 	first := segs[held].First
 	var skipped string // why the entries before first are not kept
 	var bad Segment
-	for j := held - 1; j >= 0; j-- {
+	// Entries before the first boundary have no term known: the segments
+	// that hold only such entries are not read.
+	for j := held - 1; j >= 0 && first > l.terms.bs[0].index; j-- {
 		seg := segs[j]
 		sc, err := scanSegment(seg, func(Entry) error { return nil })
 		if err == nil && sc.bad != nil {

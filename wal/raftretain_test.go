@@ -287,12 +287,35 @@ func TestRaftReopenRetainedTermsFrom(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, termsFile), data, 0o640); err != nil {
 		t.Fatal(err)
 	}
+	// A damaged segment wholly before entry 70, whose entries could not
+	// be kept anyway, is not read: no warning of entries not kept.
+	segs := retainedSegments(t, dir)
+	var early Segment
+	for i := 0; i+1 < len(segs) && segs[i+1].First <= 70; i++ {
+		early = segs[i]
+	}
+	if early.Path == "" {
+		t.Fatal("no segment wholly before entry 70")
+	}
+	b, err := os.ReadFile(early.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[20] ^= 0xff
+	if err := os.WriteFile(early.Path, b, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	var logbuf bytes.Buffer
+	opts.Logger = slog.New(slog.NewTextHandler(&logbuf, nil))
 	l, err := OpenRaft(dir, retainName, nil, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
 	checkRetained(t, l, all, 70)
+	if strings.Contains(logbuf.String(), "level=WARN") {
+		t.Errorf("a warning for a segment before the first term known (%s):\n%s", early.Path, logbuf.String())
+	}
 }
 
 // TestRaftReopenRetainedOtherLog: a snapshot whose term is not the one
