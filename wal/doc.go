@@ -32,7 +32,16 @@
 // followers a little behind, and Open keeps them too: back to the oldest
 // from which the segments hold every entry through the snapshot's,
 // checked, each with its term in raft-terms. The entries up to a damaged
-// or missing segment are not kept, with a line at Warn.
+// or missing segment are not kept, with a line at Warn. raft-terms is
+// appended and fsynced before the entries it gives terms to are written,
+// so a crash can tear only its last write, whose entries are not in the
+// log: Open cuts a record that does not check off there, with every one
+// after it. A damaged record followed by one that checks and is of an
+// entry the segments hold, or of the next, was fsynced before that one
+// was written: Open refuses it as a *CorruptError naming raft-terms and
+// the record's offset, since cutting it would give every entry after it
+// the term of the boundary before. `keel wal verify` does not read
+// raft-terms.
 //
 // # Log entry
 //

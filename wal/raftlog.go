@@ -277,6 +277,9 @@ func (l *RaftLog) recover(tables []table.Schema) error {
 		l.first = l.retained(segs, held)
 	}
 	l.last = end
+	if err := l.terms.repair(l.last); err != nil {
+		return err
+	}
 	if commit > l.last {
 		return kerr.Errorf("keel: raft log: the stored commit index %d is past the last entry %d: %w", commit, l.last, ErrCorrupt)
 	}

@@ -3,6 +3,7 @@ package wal
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"os"
@@ -21,7 +22,10 @@ import (
 //	raft-terms   | index u64 | term u64 | crc32c u32 |...  appended: entries from
 //	             index on have term, until the next boundary; a boundary
 //	             supersedes every earlier one at or after its index (the
-//	             log was truncated there), and a torn last one is ignored
+//	             log was truncated there). A torn last flush is cut
+//	             off; a damaged record followed by one for an entry the
+//	             log's segments hold, or for the next, is corruption
+//	             (see terms.repair)
 const (
 	hardStateFile = "raft-state"
 	termsFile     = "raft-terms"
@@ -136,21 +140,45 @@ type terms struct {
 	path string
 	bs   []boundary
 	buf  []byte
+	// damaged is the offset of the first record that does not check, or
+	// -1; after are the records after it that check, which repair reads
+	// once the log's last entry is known.
+	damaged int64
+	after   []termRec
 }
 
+// termRec is a record of raft-terms that checks, at offset off.
+type termRec struct {
+	off int64
+	b   boundary
+}
+
+// openTerms reads the boundaries of raft-terms up to its first record
+// that does not check; the file is left as it is until repair.
 func openTerms(dir string, readOnly bool) (*terms, error) {
-	t := &terms{path: filepath.Join(dir, termsFile)}
+	t := &terms{path: filepath.Join(dir, termsFile), damaged: -1}
 	data, err := os.ReadFile(t.path)
 	if err != nil && !os.IsNotExist(err) {
 		return nil, kerr.Errorf("keel: raft terms: %w", err)
 	}
-	good := 0 // the end of the records that check
-	for ; good+termRecSize <= len(data); good += termRecSize {
-		b := data[good : good+termRecSize]
-		if crc32.Checksum(b[:16], castagnoli) != binary.LittleEndian.Uint32(b[16:]) {
-			break // torn: written before its entries, which are not there either
+	for off := 0; off < len(data); off += termRecSize {
+		if off+termRecSize > len(data) {
+			if t.damaged < 0 {
+				t.damaged = int64(off)
+			}
+			break
 		}
-		t.add(boundary{binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])})
+		b := data[off : off+termRecSize]
+		ok := crc32.Checksum(b[:16], castagnoli) == binary.LittleEndian.Uint32(b[16:])
+		rec := boundary{binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])}
+		switch {
+		case !ok && t.damaged < 0:
+			t.damaged = int64(off)
+		case ok && t.damaged < 0:
+			t.add(rec)
+		case ok:
+			t.after = append(t.after, termRec{int64(off), rec})
+		}
 	}
 	if readOnly {
 		return t, nil
@@ -159,19 +187,47 @@ func openTerms(dir string, readOnly bool) (*terms, error) {
 	if err != nil {
 		return nil, kerr.Errorf("keel: raft terms: %w", err)
 	}
-	if good < len(data) {
-		// A torn record is cut off: the records appended next would
-		// follow it and be read as torn too.
-		err = t.f.Truncate(int64(good))
-		if err == nil {
-			err = t.f.Sync()
-		}
-		if err != nil {
-			t.f.Close()
-			return nil, kerr.Errorf("keel: raft terms: cut the torn record at offset %d: %w", good, err)
+	return t, nil
+}
+
+// repair cuts raft-terms at its first damaged record, as a torn tail,
+// once the log's segments are read and hold entries through last; it
+// returns a *CorruptError, cutting nothing, when the damage cannot be a
+// torn write. A flush is fsynced before its entries are written (and
+// after a truncation of the log is), so only the last flush can be torn,
+// and then none of its entries is in the log: its records are of entries
+// after last, in increasing index order, and one that checks after a
+// damaged one of the same flush is of an entry after last+1. A record
+// that checks after the damage, of an entry at or before last+1, was
+// written after the damaged record was fsynced: that one was damaged
+// since, and cutting there would give every entry from its boundary on
+// the term of the boundary before.
+func (t *terms) repair(last uint64) error {
+	if t.damaged < 0 {
+		return nil
+	}
+	for _, r := range t.after {
+		if r.b.index <= last+1 {
+			return &CorruptError{File: t.path, Offset: t.damaged,
+				Reason: fmt.Sprintf("the record does not check, and the one at offset %d after it, of entry %d, does: "+
+					"it was written after this one was fsynced (the log holds entries through %d), so this is not a torn tail", r.off, r.b.index, last)}
 		}
 	}
-	return t, nil
+	t.after = nil
+	if t.f == nil {
+		return nil
+	}
+	// A torn record is cut off: the records appended next would follow
+	// it and be read as torn too.
+	err := t.f.Truncate(t.damaged)
+	if err == nil {
+		err = t.f.Sync()
+	}
+	if err != nil {
+		return kerr.Errorf("keel: raft terms: cut the torn record at offset %d: %w", t.damaged, err)
+	}
+	t.damaged = -1
+	return nil
 }
 
 // add records b, dropping the boundaries it supersedes.
