@@ -47,8 +47,32 @@ type CheckReport struct {
 	Zeros bool
 	Lost  int
 
+	// Raft is what Check found in the raft files of a replicated
+	// directory (RaftLog), nil for a single node's.
+	Raft *RaftCheck
+
 	// Notes are findings that do not change what Open does.
 	Notes []string
+}
+
+// RaftCheck is what Check found in the raft-state and raft-terms files of
+// a replicated directory, read as RaftLog's Open reads them once it read
+// the segments (see raftstate.go).
+type RaftCheck struct {
+	State     string    // the raft-state file
+	HardState HardState // its newest slot that checks; the zero state when none does
+	Terms     string    // the raft-terms file
+	// Boundaries counts raft-terms' records that check, up to the first
+	// that does not.
+	Boundaries int
+	// Damage is raft-terms' first record that does not check, or nil.
+	// Torn reports that it is a torn last flush, which Open cuts off with
+	// the records after it; otherwise Open refuses it (Err).
+	Damage *CorruptError
+	Torn   bool
+	// Err is the error Open fails with in raft-state or raft-terms, or
+	// nil.
+	Err error
 }
 
 // SnapshotCheck is what Check found in one snapshot file.
@@ -94,6 +118,16 @@ type SegmentCheck struct {
 // stores (where it stores them); since Open decodes rows with the
 // module's code instead, a row that does not decode that way is a note
 // in the report, not an error.
+//
+// In a replicated directory (one that holds raft-state or raft-terms,
+// see RaftLog) it also reads those two files as Open does once it read
+// the segments: a damaged entry the commit index of raft-state covers,
+// or a commit index past the log's last entry, is an error; so is a
+// raft-terms record that does not check and is followed by one that
+// does, of an entry the log holds or of the next (a *CorruptError naming
+// raft-terms and the record's offset). A record that does not check with
+// no such record after it is a torn last flush, which Open cuts off: a
+// repair the report describes (Repair, Raft), which Check does not make.
 //
 // Check cannot see what only applying the rows shows: a change that
 // contradicts the state before it (an update of a row that is not there,
@@ -259,7 +293,67 @@ func Check(dir string) (*CheckReport, error) {
 		rep.Repair += fmt.Sprintf(" (%s)", sc.bad.Reason)
 		break
 	}
-	return rep, nil
+	return rep, checkRaft(rep)
+}
+
+// checkRaft reads the raft files of rep.Dir, when it is a replicated
+// directory, as RaftLog's recover does after the segments (rep.LastIndex
+// is the log's last entry once Open repaired it), without changing them:
+// the check of terms.repair, without its cut.
+func checkRaft(rep *CheckReport) error {
+	rc := &RaftCheck{State: filepath.Join(rep.Dir, hardStateFile), Terms: filepath.Join(rep.Dir, termsFile)}
+	_, serr := os.Stat(rc.State)
+	_, terr := os.Stat(rc.Terms)
+	if os.IsNotExist(serr) && os.IsNotExist(terr) {
+		return nil
+	}
+	rep.Raft = rc
+	fail := func(err error) error {
+		rc.Err = err
+		return err
+	}
+	h, err := openHardState(rep.Dir, true)
+	if err != nil {
+		return fail(err)
+	}
+	if h.f != nil {
+		h.f.Close()
+	}
+	rc.HardState = h.cur
+	commit := h.cur.Commit
+	if c := rep.Cut; c != nil && c.Index <= commit {
+		for i := range rep.Segments {
+			if rep.Segments[i].Damage == c {
+				rep.Segments[i].Err = c
+			}
+		}
+		return fail(kerr.Errorf("keel: raft log: entry %d, which raft committed, is damaged: %w", c.Index, c))
+	}
+	t, err := openTerms(rep.Dir, true)
+	if err != nil {
+		return fail(err)
+	}
+	rc.Boundaries = len(t.bs)
+	if t.damaged >= 0 {
+		if err := t.repair(rep.LastIndex); err != nil {
+			rc.Damage, _ = err.(*CorruptError)
+			return fail(err)
+		}
+		reason := "the record does not check"
+		if fi, err := os.Stat(rc.Terms); err == nil && fi.Size()-t.damaged < termRecSize {
+			reason = fmt.Sprintf("a record cut after %d of its %d bytes", fi.Size()-t.damaged, termRecSize)
+		}
+		rc.Damage, rc.Torn = &CorruptError{File: rc.Terms, Offset: t.damaged, Reason: reason}, true
+		if rep.Repair != "" {
+			rep.Repair += "; "
+		}
+		rep.Repair += fmt.Sprintf("keel: cut off the torn last flush of %s at offset %d (%s)", rc.Terms, t.damaged, reason)
+	}
+	if commit > rep.LastIndex {
+		return fail(&CorruptError{File: rc.State, Offset: int64(h.durable) * hardSlotSize,
+			Reason: fmt.Sprintf("the stored commit index %d is past the log's last entry %d", commit, rep.LastIndex)})
+	}
+	return nil
 }
 
 // checker stands in for the replayer: it decodes what replay would apply

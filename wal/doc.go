@@ -40,8 +40,8 @@
 // entry the segments hold, or of the next, was fsynced before that one
 // was written: Open refuses it as a *CorruptError naming raft-terms and
 // the record's offset, since cutting it would give every entry after it
-// the term of the boundary before. `keel wal verify` does not read
-// raft-terms.
+// the term of the boundary before. Check (`keel wal verify`) reads
+// raft-terms and raft-state the same way and changes neither.
 //
 // # Log entry
 //
