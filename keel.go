@@ -191,7 +191,11 @@ func (db *DB) View(ctx context.Context) (*table.View, error) { return db.rt.View
 // table.ChangesOf); fn must be quick and must not call into the database.
 // A panic in fn is logged and ignored. A View may already hold a commit
 // whose listeners have not run yet: code that reads a view and then
-// follows commits skips those with a TxID up to the view's TxID.
+// follows commits skips those with a TxID up to the view's TxID. The
+// other way round, views of a commit are published once its listeners
+// ran, so a View taken on hearing of a commit (another goroutine told
+// by fn) may not hold it yet: a view holds it once a call that began
+// after fn returned has returned.
 func (db *DB) OnCommit(fn func(*table.Commit)) { db.rt.OnCommit(fn) }
 
 // Snapshot writes a snapshot of the database now and prunes the log it
