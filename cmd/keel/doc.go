@@ -40,6 +40,13 @@
 // tail that Open would cut off with the entries in it (it says what Open
 // would drop), and for anything Open refuses (damage that valid entries
 // follow, entries or a snapshot of another schema, missing entries).
+// In a replica's directory it also reads raft-state (term, vote, commit
+// index) and raft-terms (the log's term boundaries) as Open does: a
+// torn last flush of raft-terms is a repair that loses no entry (Open
+// cuts it off); a damaged raft-terms record that a valid one of an entry
+// the log holds (or of the next) follows, a commit index past the log's
+// last entry, and damage in an entry the commit index covers are refused,
+// naming the file and its offset.
 //
 // snapshot lists the snapshot files and says what Open would do with
 // them: which snapshot it loads and from which entry it replays the log,

@@ -53,6 +53,13 @@ func verify(w io.Writer, dir string) error {
 		}
 		tw.Flush()
 	}
+	if r := rep.Raft; r != nil {
+		tw := newTable(w)
+		fmt.Fprintln(tw, "RAFT FILE\tSTATUS")
+		fmt.Fprintf(tw, "%s\t%s\n", r.State, stateStatus(r))
+		fmt.Fprintf(tw, "%s\t%s\n", r.Terms, termsStatus(r))
+		tw.Flush()
+	}
 	for _, n := range rep.Notes {
 		fmt.Fprintln(w, "note:", n)
 	}
@@ -72,8 +79,8 @@ func verify(w io.Writer, dir string) error {
 	case c == nil:
 		fmt.Fprintln(w, "ok: open accepts the directory as it is")
 	case rep.Zeros:
-		fmt.Fprintf(w, "ok: open drops the %d bytes of preallocated space after entry %d (%s from offset %d); no entry is lost\n",
-			rep.DroppedBytes, c.Index-1, c.File, c.Offset)
+		fmt.Fprintf(w, "ok: open drops the %d bytes of preallocated space after entry %d (%s from offset %d)%s; no entry is lost\n",
+			rep.DroppedBytes, c.Index-1, c.File, c.Offset, tornTerms(rep))
 	case rep.Lost == 0:
 		fmt.Fprintf(w, "ok: open cuts %s at offset %d, dropping %d bytes, and loses no entry: %s\n",
 			c.File, c.Offset, rep.DroppedBytes, rep.Repair)
@@ -134,6 +141,10 @@ func segStatus(rep *wal.CheckReport, ok bool, i int, last bool) string {
 		return "open fails here (below)"
 	case d == nil:
 		return "ok"
+	case s.Err != nil:
+		// Damage Open would cut off elsewhere, refused here (an entry a
+		// replica's raft-state says is committed).
+		return fmt.Sprintf("CORRUPT at entry %d offset %d (%s): open fails here (below)", d.Index, d.Offset, d.Reason)
 	case s.Zeros && last:
 		return fmt.Sprintf("ok, %d bytes preallocated after entry %d (offset %d): open drops them", s.Size-d.Offset, d.Index-1, d.Offset)
 	case s.Torn && last:
@@ -160,6 +171,43 @@ func accepted(rep *wal.CheckReport, ok bool, i int, d *wal.CorruptError) string 
 	return ""
 }
 
+// stateStatus says what Check found in a replicated directory's
+// raft-state.
+func stateStatus(r *wal.RaftCheck) string {
+	hs := r.HardState
+	st := fmt.Sprintf("term %d, vote %d, commit %d", hs.Term, hs.Vote, hs.Commit)
+	var c *wal.CorruptError
+	if errors.As(r.Err, &c) && c.File == r.State {
+		st += ": open fails here (below)"
+	}
+	return st
+}
+
+// termsStatus says what Check found in a replicated directory's
+// raft-terms, in the words segStatus and accepted use for segments.
+func termsStatus(r *wal.RaftCheck) string {
+	var c *wal.CorruptError
+	switch d := r.Damage; {
+	case r.Torn:
+		return fmt.Sprintf("%d term boundaries, then a torn last flush at offset %d (%s): open cuts it off", r.Boundaries, d.Offset, d.Reason)
+	case d != nil:
+		return fmt.Sprintf("%d term boundaries, then CORRUPT at offset %d: open fails here (below)", r.Boundaries, d.Offset)
+	case r.Err != nil && (!errors.As(r.Err, &c) || c.File != r.State):
+		return "not read: open fails before it"
+	}
+	return fmt.Sprintf("%d term boundaries", r.Boundaries)
+}
+
+// tornTerms says that Open also cuts off a torn last flush of raft-terms,
+// or is "".
+func tornTerms(rep *wal.CheckReport) string {
+	r := rep.Raft
+	if r == nil || !r.Torn {
+		return ""
+	}
+	return fmt.Sprintf(" and cuts off the torn last flush of %s at offset %d (%s)", r.Terms, r.Damage.Offset, r.Damage.Reason)
+}
+
 // unread says why Check did not read segment i.
 func unread(rep *wal.CheckReport, i int) string {
 	if i+1 < len(rep.Segments) && rep.Segments[i+1].First <= rep.SnapshotIndex+1 && rep.Snapshot != "" {
@@ -176,6 +224,8 @@ func where(err error) string {
 	switch {
 	case errors.As(err, &c) && c.Index > 0:
 		return fmt.Sprintf("%s, entry %d, offset %d", c.File, c.Index, c.Offset)
+	case errors.As(err, &c) && c.Offset > 0:
+		return fmt.Sprintf("%s, offset %d", c.File, c.Offset)
 	case errors.As(err, &c):
 		return c.File
 	case errors.As(err, &f) && f.Index > 0:

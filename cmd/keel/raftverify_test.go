@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/keeldb/keel/wal"
+)
+
+// raftDir writes a replicated directory whose log holds entries 1 to 4 in
+// term 1, 5 to 8 in term 2 and 9 to 10 in term 3, each term by an Append
+// of its own (raft-terms holds {1, 1}, {5, 2}, {9, 3}), and closes it.
+func raftDir(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "node")
+	l, err := wal.OpenRaft(dir, "verify", nil, wal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, app := range []struct{ first, n, term uint64 }{{1, 4, 1}, {5, 4, 2}, {9, 2, 3}} {
+		var ents []wal.RaftEntry
+		for i := range app.n {
+			ents = append(ents, wal.RaftEntry{Index: app.first + i, Term: app.term, Kind: wal.EntryConf, Data: bytes.Repeat([]byte{7}, 40)})
+		}
+		if err := l.Append(ents, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// termRec is a raft-terms record of 20 bytes: index, term, crc32c.
+func termRec(index, term uint64) []byte {
+	b := binary.LittleEndian.AppendUint64(nil, index)
+	b = binary.LittleEndian.AppendUint64(b, term)
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)))
+}
+
+// TestVerifyRaftTerms: verify on a replicated directory fails, exit
+// status 1, naming raft-terms and the record's offset, when a record in
+// the middle of raft-terms does not check (Open refuses it), and passes,
+// saying Open cuts it off, when the damage is a torn last flush; it
+// changes raft-terms in neither case.
+func TestVerifyRaftTerms(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func(data []byte) []byte
+		code   int
+		want   []string
+	}{
+		{"clean", func(data []byte) []byte { return data }, 0, []string{
+			"DIR/raft-terms  3 term boundaries\n", "ok: open accepts the directory as it is"}},
+		{"middle", func(data []byte) []byte { data[20+8] ^= 1; return data }, 1, []string{
+			"DIR/raft-terms  1 term boundaries, then CORRUPT at offset 20: open fails here (below)",
+			"FAIL: open would refuse the directory: keel: wal: DIR/raft-terms: corrupt at offset 20",
+			"  at DIR/raft-terms, offset 20\n",
+			"keel: verify DIR: open would refuse the directory at DIR/raft-terms, offset 20"}},
+		{"torn", func(data []byte) []byte {
+			flush := append(termRec(11, 4), termRec(12, 5)...)
+			copy(flush[4:20], make([]byte, 16)) // the first record's sectors never stored
+			return append(data, flush...)
+		}, 0, []string{
+			"DIR/raft-terms  3 term boundaries, then a torn last flush at offset 60 (the record does not check): open cuts it off",
+			"ok: open repairs the log without losing an entry: keel: cut off the torn last flush of DIR/raft-terms at offset 60"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := raftDir(t)
+			path := filepath.Join(dir, "raft-terms")
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data = tc.damage(data)
+			if err := os.WriteFile(path, data, 0o640); err != nil {
+				t.Fatal(err)
+			}
+			out, code := runCmd("wal", "verify", dir)
+			if code != tc.code {
+				t.Errorf("exit status %d, want %d\n%s", code, tc.code, out)
+			}
+			for _, w := range tc.want {
+				if w = strings.ReplaceAll(w, "DIR", dir); !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			after, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(after, data) {
+				t.Errorf("verify changed raft-terms: %d bytes, was %d", len(after), len(data))
+			}
+			l, oerr := wal.OpenRaft(dir, "verify", nil, wal.Options{})
+			if oerr == nil {
+				l.Close()
+			}
+			if (oerr == nil) != (tc.code == 0) {
+				t.Errorf("OpenRaft: %v, but verify's exit status is %d", oerr, code)
+			}
+			if testing.Verbose() {
+				t.Logf("keel wal verify:\n%s", out)
+			}
+		})
+	}
+}
