@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -422,4 +423,40 @@ func TestScheduleKeyHoldsTheTime(t *testing.T) {
 			waitSent(t, db, "rep", "once", "rep", "rep")
 		})
 	}
+}
+
+// TestScheduleClockMovesWhileWaitIsSet: a clock that moves on between
+// the scheduler's reading of it and the wait it sets from that reading
+// (a clock a test moves by hand, from another goroutine) does not make
+// the wait end late: a row due by the clock's new time runs at once.
+func TestScheduleClockMovesWhileWaitIsSet(t *testing.T) {
+	clock := keeltest.NewClock()
+	var jump atomic.Bool // the next After moves the clock on first
+	var waits atomic.Int64
+	opts := keel.Options{Clock: clock.Now, After: func(d time.Duration) <-chan time.Time {
+		if jump.CompareAndSwap(true, false) {
+			clock.Advance(time.Second)
+		}
+		waits.Add(1)
+		return clock.After(d)
+	}}
+	db := keeltest.Open(t, t.TempDir(), schedmod.Module, opts)
+	c := schedmod.NewClient(db, "t")
+	t0 := clock.Now()
+	// A row for much later first, so that the scheduler has set its wait
+	// (and taken the wake-up of that commit) before the row that matters.
+	if _, err := c.Remind(t.Context(), "later", t0.Add(time.Hour), 0); err != nil {
+		t.Fatal(err)
+	}
+	for waits.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // a wake-up still pending is taken meanwhile
+	jump.Store(true)
+	if _, err := c.Remind(t.Context(), "due", t0.Add(time.Second), 0); err != nil {
+		t.Fatal(err)
+	}
+	// The scheduler read the time before the row's, and the clock is at
+	// the row's time once the wait is set: nothing more moves it.
+	waitSent(t, db, "due")
 }

@@ -41,9 +41,10 @@ func (rt *Runtime) scheduler() {
 			rt.schedStopped(err)
 			return
 		case any:
-			if d := next.Sub(rt.clock()); d > 0 {
-				due = rt.after(d)
-			} else if err := rt.runDue(stuck); err == nil {
+			if due = rt.wait(next); due != nil {
+				break
+			}
+			if err := rt.runDue(stuck); err == nil {
 				continue
 			} else if errors.Is(err, errFollows) {
 				if rt.refusesClosed() {
@@ -62,6 +63,28 @@ func (rt *Runtime) scheduler() {
 		case <-due:
 		}
 	}
+}
+
+// wait returns a channel that receives at next, by the clock, or nil
+// when next is not after the clock's time. After's d counts from the
+// clock's time when it is called: a clock moved on between the reading
+// of d and the call (a clock a test sets by hand) would make the wait
+// end late by that move, so the clock is read again once the wait is
+// set, and the wait set again from that reading if the clock moved.
+func (rt *Runtime) wait(next time.Time) <-chan time.Time {
+	now := rt.clock()
+	d := next.Sub(now)
+	if d <= 0 {
+		return nil
+	}
+	due := rt.after(d)
+	if again := rt.clock(); !again.Equal(now) {
+		if d = next.Sub(again); d <= 0 {
+			return nil
+		}
+		due = rt.after(d)
+	}
+	return due
 }
 
 // schedStopped logs the error that stops the scheduler, unless it is
