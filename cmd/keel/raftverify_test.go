@@ -58,7 +58,8 @@ func TestVerifyRaftTerms(t *testing.T) {
 		want   []string
 	}{
 		{"clean", func(data []byte) []byte { return data }, 0, []string{
-			"DIR/raft-terms  3 term boundaries\n", "ok: open accepts the directory as it is"}},
+			"DIR/raft-terms  3 term boundaries\n", "ok: open accepts the directory as it is",
+			"open loads no snapshot, and no entry is committed; the log ends at entry 10"}},
 		{"middle", func(data []byte) []byte { data[20+8] ^= 1; return data }, 1, []string{
 			"DIR/raft-terms  1 term boundaries, then CORRUPT at offset 20: open fails here (below)",
 			"FAIL: open would refuse the directory: keel: wal: DIR/raft-terms: corrupt at offset 20",
@@ -198,5 +199,32 @@ func TestVerifyRaftLogTail(t *testing.T) {
 				t.Logf("keel wal verify:\n%s", out)
 			}
 		})
+	}
+}
+
+// TestVerifyRaftPlan: on a replicated directory verify says that raft
+// applies the committed entries, through the commit index of
+// raft-state, not that Open replays the log.
+func TestVerifyRaftPlan(t *testing.T) {
+	dir := raftDir(t)
+	l, err := wal.OpenRaft(dir, "verify", nil, wal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SetHardState(wal.HardState{Term: 3, Vote: 1, Commit: 8}, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out, code := runCmd("wal", "verify", dir)
+	if code != 0 {
+		t.Errorf("exit status %d, want 0\n%s", code, out)
+	}
+	if w := "open loads no snapshot; raft applies the committed entries 1 through 8; the log ends at entry 10"; !strings.Contains(out, w) {
+		t.Errorf("output lacks %q:\n%s", w, out)
+	}
+	if strings.Contains(out, "replays the log") {
+		t.Errorf("output says Open replays a replica's log:\n%s", out)
 	}
 }

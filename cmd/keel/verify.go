@@ -93,9 +93,23 @@ func verify(w io.Writer, dir string) error {
 	return nil
 }
 
-// plan says what Open would load and replay.
+// plan says what Open would load and replay. A replica's Open applies no
+// entry itself: raft hands it the committed ones.
 func plan(rep *wal.CheckReport) string {
 	last := fmt.Sprintf("the log ends at entry %d", rep.LastIndex)
+	if r := rep.Raft; r != nil {
+		c := r.HardState.Commit
+		switch {
+		case rep.Snapshot == "" && c == 0:
+			return fmt.Sprintf("open loads no snapshot, and no entry is committed; %s", last)
+		case rep.Snapshot == "":
+			return fmt.Sprintf("open loads no snapshot; raft applies the committed entries 1 through %d; %s", c, last)
+		case c <= rep.SnapshotIndex:
+			return fmt.Sprintf("open loads %s (state after entry %d); no committed entry follows it; %s", rep.Snapshot, rep.SnapshotIndex, last)
+		}
+		return fmt.Sprintf("open loads %s (state after entry %d); raft applies the committed entries %d through %d; %s",
+			rep.Snapshot, rep.SnapshotIndex, rep.SnapshotIndex+1, c, last)
+	}
 	if rep.Snapshot == "" {
 		return fmt.Sprintf("open replays the log from entry 1: %d entries; %s", rep.Entries, last)
 	}
