@@ -50,8 +50,9 @@
 //
 // snapshot lists the snapshot files and says what Open would do with
 // them: which snapshot it loads and from which entry it replays the log,
-// or that it replays the log from entry 1, or that it would fail and why
-// (exit status 1). A snapshot that fails its checks is shown as
+// or that it replays the log from entry 1 (for a replica's directory,
+// which committed entries raft applies after it, as Open replays none),
+// or that it would fail and why (exit status 1). A snapshot that fails its checks is shown as
 // unusable; one newer than the snapshot Open loads is renamed by Open
 // (not a read-only one) to NAME.damaged, which these commands then no
 // longer list.
