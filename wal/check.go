@@ -120,7 +120,9 @@ type SegmentCheck struct {
 // in the report, not an error.
 //
 // In a replicated directory (one that holds raft-state or raft-terms,
-// see RaftLog) it also reads those two files as Open does once it read
+// see RaftLog) it follows RaftLog's Open: it passes over a snapshot
+// whose metadata file (snapshot-N.raft) is missing or does not check.
+// It also reads those two files as Open does once it read
 // the segments: a damaged entry the commit index of raft-state covers,
 // or a commit index past the log's last entry, is an error; so is a
 // raft-terms record that does not check and is followed by one that
@@ -166,6 +168,7 @@ func Check(dir string) (*CheckReport, error) {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("Open removes %d temporary files: %v", len(tmps), tmps))
 	}
 	schemaJSON, _ := json.Marshal(stored)
+	raft := replicated(dir)
 
 	// The snapshot: recover's choice, newest first.
 	from := uint64(1)
@@ -175,6 +178,18 @@ func Check(dir string) (*CheckReport, error) {
 	}
 	for i := range rep.Snapshots {
 		sc := &rep.Snapshots[i]
+		if raft {
+			// RaftLog's recover skips a snapshot without the term and
+			// configuration of its entry.
+			if _, _, err := readSnapMeta(dir, sc.Index); err != nil {
+				sc.Err = kerr.Errorf("keel: raft snapshot %s without its metadata %s: %w",
+					sc.Path, filepath.Join(dir, snapMetaName(sc.Index)), err)
+				if firstErr == nil {
+					firstErr = sc.Err
+				}
+				continue
+			}
+		}
 		s, err := ReadSnapshot(sc.Path)
 		if err == nil && (len(segs) == 0 || segs[0].First > s.Index+1) {
 			err = &CorruptError{File: sc.Path, Reason: fmt.Sprintf("the log after entry %d is gone", s.Index)}
@@ -301,12 +316,10 @@ func Check(dir string) (*CheckReport, error) {
 // is the log's last entry once Open repaired it), without changing them:
 // the check of terms.repair, without its cut.
 func checkRaft(rep *CheckReport) error {
-	rc := &RaftCheck{State: filepath.Join(rep.Dir, hardStateFile), Terms: filepath.Join(rep.Dir, termsFile)}
-	_, serr := os.Stat(rc.State)
-	_, terr := os.Stat(rc.Terms)
-	if os.IsNotExist(serr) && os.IsNotExist(terr) {
+	if !replicated(rep.Dir) {
 		return nil
 	}
+	rc := &RaftCheck{State: filepath.Join(rep.Dir, hardStateFile), Terms: filepath.Join(rep.Dir, termsFile)}
 	rep.Raft = rc
 	fail := func(err error) error {
 		rc.Err = err
@@ -354,6 +367,14 @@ func checkRaft(rep *CheckReport) error {
 			Reason: fmt.Sprintf("the stored commit index %d is past the log's last entry %d", commit, rep.LastIndex)})
 	}
 	return nil
+}
+
+// replicated reports whether dir is a replicated directory (RaftLog's):
+// one that holds raft-state or raft-terms.
+func replicated(dir string) bool {
+	_, serr := os.Stat(filepath.Join(dir, hardStateFile))
+	_, terr := os.Stat(filepath.Join(dir, termsFile))
+	return !os.IsNotExist(serr) || !os.IsNotExist(terr)
 }
 
 // checker stands in for the replayer: it decodes what replay would apply
