@@ -121,9 +121,11 @@ type SegmentCheck struct {
 //
 // In a replicated directory (one that holds raft-state or raft-terms,
 // see RaftLog) it follows RaftLog's Open: it passes over a snapshot
-// whose metadata file (snapshot-N.raft) is missing or does not check.
-// It also reads those two files as Open does once it read
-// the segments: a damaged entry the commit index of raft-state covers,
+// whose metadata file (snapshot-N.raft) is missing or does not check,
+// and a damaged entry in the last segment is a repair only when it is a
+// torn tail, even if the snapshot holds the entries it would drop. It
+// also reads raft-state and raft-terms as Open does once it read the
+// segments: a damaged entry the commit index of raft-state covers,
 // or a commit index past the log's last entry, is an error; so is a
 // raft-terms record that does not check and is followed by one that
 // does, of an entry the log holds or of the next (a *CorruptError naming
@@ -291,7 +293,8 @@ func Check(dir string) (*CheckReport, error) {
 			rep.Repair = "keel: dropped the unwritten preallocated space after the last log entry"
 		case last && sc.torn:
 			rep.Repair = "keel: repaired a torn log tail"
-		case last && sc.dropsOnlyCovered(from):
+		case last && !raft && sc.dropsOnlyCovered(from):
+			// RaftLog's recover cuts a torn tail only.
 			rep.Repair = "keel: dropped damaged log entries that the snapshot holds"
 		default:
 			out.Err = sc.bad
