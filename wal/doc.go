@@ -112,8 +112,8 @@
 // snapshot's index, the snapshot holds them, whatever the damage's shape:
 // Open truncates the segment and starts an empty segment named after the
 // snapshot's index plus one, so that the next entry gets that index (a
-// replica's raft log, whose entries raft may still send to others, cuts
-// only a torn tail, and refuses other damage there too). Nothing on disk
+// replica's raft log cuts only a torn tail there, and refuses other
+// damage). Nothing on disk
 // changes before the schema check passed and the whole log was read, and
 // with Options.ReadOnly nothing changes at all: the repairs are only
 // reported (Recovery.Repair).
