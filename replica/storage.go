@@ -2,7 +2,6 @@ package replica
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -30,32 +29,15 @@ import (
 // a suffix of the log replaces that suffix of recent, and a snapshot
 // installed empties it.
 //
-// The log knows the terms of the entries it holds and of its snapshot's
-// entry, but a snapshot written with entries retained before it
-// (Config.SnapshotRetain) leaves the log's first entry before the
-// snapshot's, and raft asks for the term of the entry before the first
-// (the entry a follower that lags by exactly the entries retained has
-// last). marks keeps the terms for that: where each term begins, from
-// the entry before the log's first on, taken from the log when the
-// storage is first used and from each append after; Term answers from it
-// what the log no longer holds.
+// Terms come from the log, which knows those of the entries it holds, of
+// its snapshot's entry and of the entry before its first (also when it
+// keeps entries before its snapshot's, Config.SnapshotRetain).
 type storage struct {
 	l *wal.RaftLog
 
 	mu     sync.Mutex
 	recent []*pb.Entry // consecutive entries ending at the log's last one
 	bytes  int         // of recent's data
-	// marks are the term boundaries of the entries from marks[0].index
-	// through the log's last: entry i has the term of the last mark at
-	// or before i. marks[0] may start mid-term. Loaded once (loaded).
-	marks  []termMark
-	loaded bool
-}
-
-// termMark is the first entry of a term (or the first entry marks
-// covers) and its term.
-type termMark struct {
-	index, term uint64
 }
 
 // Bounds of storage.recent: it keeps at most recentEntries entries and
@@ -74,7 +56,6 @@ func (s *storage) appended(ents []*pb.Entry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	first := ents[0].GetIndex()
-	s.mark(ents)
 	if n := len(s.recent); n > 0 {
 		lo := s.recent[0].GetIndex()
 		switch {
@@ -123,110 +104,11 @@ func (s *storage) drop(n int) {
 	}
 }
 
-// reset empties recent: the log was replaced by a snapshot. The terms
-// known start again at the snapshot's entry.
+// reset empties recent: the log was replaced by a snapshot.
 func (s *storage) reset() {
 	s.mu.Lock()
 	s.drop(len(s.recent))
-	snap := s.l.Snapshot()
-	s.marks, s.loaded = append(s.marks[:0], termMark{snap.Index, snap.Term}), true
 	s.mu.Unlock()
-}
-
-// load fills marks from the log, once: from the entry before its first
-// when the log knows that entry's term (its snapshot's entry, or entry 0
-// of a log that has none), else from its first, through its last. Terms
-// never go down along the log, so a range whose ends share a term holds
-// no boundary: each boundary costs a few reads of the log's terms. It is
-// called with mu held.
-func (s *storage) load() {
-	if s.loaded {
-		return
-	}
-	s.loaded = true
-	first, last := s.l.FirstIndex(), s.l.LastIndex()
-	lo := first - 1
-	t, err := s.l.Term(lo)
-	if err != nil {
-		if lo = first; lo > last {
-			return // nothing known: the marks start with the next append
-		}
-		if t, err = s.l.Term(lo); err != nil {
-			return
-		}
-	}
-	s.marks = append(s.marks[:0], termMark{lo, t})
-	if !s.scan(lo, t, last) {
-		// A term the log would not give leaves a boundary unknown, and
-		// marks without it would answer a wrong term: know none instead
-		// (the log answers for its own entries).
-		s.marks = s.marks[:0]
-	}
-}
-
-// scan appends the marks of the entries after lo (of term tlo) through
-// hi, all held by the log; it reports false if the log failed to give a
-// term.
-func (s *storage) scan(lo, tlo, hi uint64) bool {
-	if hi <= lo {
-		return true
-	}
-	thi, err := s.l.Term(hi)
-	if err != nil {
-		return false
-	}
-	if thi == tlo {
-		return true
-	}
-	if hi == lo+1 {
-		s.marks = append(s.marks, termMark{hi, thi})
-		return true
-	}
-	mid := lo + (hi-lo)/2
-	tmid, err := s.l.Term(mid)
-	if err != nil {
-		return false
-	}
-	return s.scan(lo, tlo, mid) && s.scan(mid, tmid, hi)
-}
-
-// mark records the terms of ents, just appended to the log (replacing
-// every entry from ents[0] on), and drops the marks wholly before the
-// entry before the log's first. It is called with mu held.
-func (s *storage) mark(ents []*pb.Entry) {
-	s.load()
-	first := ents[0].GetIndex()
-	k := len(s.marks)
-	for k > 0 && s.marks[k-1].index >= first {
-		k--
-	}
-	s.marks = s.marks[:k]
-	for _, e := range ents {
-		if n := len(s.marks); n == 0 || s.marks[n-1].term != e.GetTerm() {
-			s.marks = append(s.marks, termMark{e.GetIndex(), e.GetTerm()})
-		}
-	}
-	if before := s.l.FirstIndex() - 1; s.marks[0].index < before {
-		i := 1
-		for i < len(s.marks) && s.marks[i].index <= before {
-			i++
-		}
-		s.marks = append(s.marks[:0], s.marks[i-1:]...)
-		s.marks[0].index = before
-	}
-}
-
-// markedTerm returns the term of entry i from marks, or false when
-// marks does not cover it.
-func (s *storage) markedTerm(i uint64) (uint64, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.load()
-	if len(s.marks) == 0 || i < s.marks[0].index {
-		return 0, false
-	}
-	j, _ := slices.BinarySearchFunc(s.marks, i+1, func(m termMark, t uint64) int { return cmp.Compare(m.index, t) })
-	return s.marks[j-1].term, true
 }
 
 // cached returns the entries lo up to hi (not included) from recent, at
@@ -352,15 +234,8 @@ func (s *storage) Entries(lo, hi, maxSize uint64) ([]*pb.Entry, error) {
 	return out, nil
 }
 
-// Term is the term of entry i: the log's, or for an entry before the
-// log's first (ErrCompacted) that marks covers, the one marks kept.
 func (s *storage) Term(i uint64) (uint64, error) {
 	t, err := s.l.Term(i)
-	if errors.Is(err, wal.ErrCompacted) {
-		if t, ok := s.markedTerm(i); ok {
-			return t, nil
-		}
-	}
 	return t, storageErr(err)
 }
 
@@ -368,17 +243,14 @@ func (s *storage) LastIndex() (uint64, error) { return s.l.LastIndex(), nil }
 
 // FirstIndex is the log's first entry, also when the log keeps entries
 // before its snapshot's (Config.SnapshotRetain): raft asks for the term
-// of the entry before FirstIndex, which Term answers from marks. Only a
-// storage first used on a log that had already dropped the entry before
-// its first answers the entry after the first (whose term the log
-// knows).
+// of the entry before FirstIndex, which the log gives. Only for a log
+// whose raft-terms an older build left starting at its first entry,
+// which does not know that term, is it the entry after the first (whose
+// term the log knows).
 func (s *storage) FirstIndex() (uint64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.load()
 	first := s.l.FirstIndex()
-	if len(s.marks) > 0 && s.marks[0].index >= first {
-		return s.marks[0].index + 1, nil
+	if _, err := s.l.Term(first - 1); errors.Is(err, wal.ErrCompacted) && first <= s.l.LastIndex() {
+		return first + 1, nil
 	}
 	return first, nil
 }

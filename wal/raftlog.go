@@ -674,14 +674,21 @@ var (
 	ErrUnavailable = errors.New("keel: raft log: entry not in the log")
 )
 
-// Term returns the term of entry index, also of the snapshot's entry
-// (FirstIndex-1, unless the log keeps entries before it).
+// Term returns the term of entry index, from FirstIndex-1 through
+// LastIndex, and of the snapshot's entry. The entry before FirstIndex is
+// the snapshot's, unless the log keeps entries before it
+// (WriteSnapshot's retain): then raft-terms gives its term, as it gives
+// those of the entries held (its boundaries are not dropped when the log
+// is compacted). A log whose raft-terms starts at FirstIndex (one that
+// an older build repaired) answers ErrCompacted for FirstIndex-1 then.
 func (l *RaftLog) Term(index uint64) (uint64, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	switch {
 	case index == l.snapIndex:
 		return l.snapTerm, nil
+	case index+1 == l.first && (index == 0 || len(l.terms.bs) > 0 && l.terms.bs[0].index <= index):
+		return l.terms.term(index), nil // entry 0 has none: term 0
 	case index < l.first:
 		return 0, ErrCompacted
 	case index > l.last:

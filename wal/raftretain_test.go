@@ -54,8 +54,10 @@ func retainedLog(t *testing.T, dir string, opts Options) []RaftEntry {
 
 // checkRetained checks that l holds the entries of all from first
 // through its last, with their terms, that the snapshot's entry has its
-// term and that the entry before first is compacted.
-func checkRetained(t *testing.T, l *RaftLog, all []RaftEntry, first uint64) {
+// term, that the entry before first has its term when raft-terms gives
+// terms from termsFrom on and that entry too, and that the entries
+// before are compacted.
+func checkRetained(t *testing.T, l *RaftLog, all []RaftEntry, first, termsFrom uint64) {
 	t.Helper()
 	if got := l.FirstIndex(); got != first {
 		t.Fatalf("the reopened log starts at %d, want %d", got, first)
@@ -69,8 +71,15 @@ func checkRetained(t *testing.T, l *RaftLog, all []RaftEntry, first uint64) {
 	if tm, err := l.Term(90); err != nil || tm != 2 {
 		t.Fatalf("Term(90), the snapshot's entry: %d, %v; want 2", tm, err)
 	}
-	if _, err := l.Term(first - 1); !errors.Is(err, ErrCompacted) {
-		t.Fatalf("Term(%d), before the first entry: %v, want ErrCompacted", first-1, err)
+	if before := first - 1; before >= termsFrom {
+		if tm, err := l.Term(before); err != nil || tm != all[before-1].Term {
+			t.Fatalf("Term(%d), the entry before the first: %d, %v; want %d", before, tm, err, all[before-1].Term)
+		}
+		if _, err := l.Term(before - 1); !errors.Is(err, ErrCompacted) {
+			t.Fatalf("Term(%d), two before the first entry: %v, want ErrCompacted", before-1, err)
+		}
+	} else if _, err := l.Term(before); !errors.Is(err, ErrCompacted) {
+		t.Fatalf("Term(%d), before the first entry and raft-terms' first boundary: %v, want ErrCompacted", before, err)
 	}
 	if _, err := l.Entries(first-1, first+1, 1<<20); !errors.Is(err, ErrCompacted) {
 		t.Fatalf("Entries(%d, %d): %v, want ErrCompacted", first-1, first+1, err)
@@ -125,7 +134,7 @@ func TestRaftReopenKeepsRetained(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { l.Close() }()
-	checkRetained(t, l, all, first)
+	checkRetained(t, l, all, first, 1)
 	if l.Applied() != 90 || l.Snapshot().Index != 90 || l.HardState().Commit != 95 {
 		t.Fatalf("reopened: applied %d, snapshot %+v, hard state %+v; want 90, the snapshot of 90 and commit 95",
 			l.Applied(), l.Snapshot(), l.HardState())
@@ -213,7 +222,7 @@ func TestRaftReopenRetainedDamaged(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer l.Close()
-			checkRetained(t, l, all, segs[len(segs)-2].First)
+			checkRetained(t, l, all, segs[len(segs)-2].First, 1)
 			if !strings.Contains(logbuf.String(), "level=WARN") || !strings.Contains(logbuf.String(), "before the snapshot's entry") {
 				t.Errorf("no warning of the entries not kept:\n%s", logbuf.String())
 			}
@@ -262,7 +271,7 @@ func TestRaftReopenRetainedTornTail(t *testing.T) {
 		if l.LastIndex() != 99 {
 			t.Fatalf("reopen %d: last entry %d, want 99", reopen, l.LastIndex())
 		}
-		checkRetained(t, l, all, first)
+		checkRetained(t, l, all, first, 1)
 		if err := l.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -312,7 +321,7 @@ func TestRaftReopenRetainedTermsFrom(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	checkRetained(t, l, all, 70)
+	checkRetained(t, l, all, 70, 70)
 	if strings.Contains(logbuf.String(), "level=WARN") {
 		t.Errorf("a warning for a segment before the first term known (%s):\n%s", early.Path, logbuf.String())
 	}
@@ -352,4 +361,141 @@ func TestRaftReopenRetainedOtherLog(t *testing.T) {
 	if tm, err := l.Term(90); err != nil || tm != 5 {
 		t.Fatalf("Term(90) = %d, %v; want the snapshot's 5", tm, err)
 	}
+}
+
+// TestRaftReopenTermBeforeFirst: raft asks a log for the term of the
+// entry before its first. Once a snapshot retained entries before its
+// own, that entry is neither held nor the snapshot's, and raft-terms
+// gives its term: also after a reopen that rewrites raft-terms (here to
+// drop the boundary of an entry whose flush reached raft-terms but not
+// the segments), when a term begins at the log's first entry, and after
+// a second reopen.
+func TestRaftReopenTermBeforeFirst(t *testing.T) {
+	const seed = 21
+	opts := Options{SegmentSize: 1024}
+	// Where the segments begin, for these entries.
+	dir := filepath.Join(t.TempDir(), "layout")
+	l, err := OpenRaft(dir, retainName, nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append(raftEntries(rand.New(rand.NewPCG(seed, seed)), 1, 60, 1), true); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	var first uint64
+	for _, seg := range retainedSegments(t, dir) {
+		if seg.First >= 20 && seg.First <= 45 {
+			first = seg.First
+			break
+		}
+	}
+	if first == 0 {
+		t.Fatal("no segment begins at entries 20 to 45")
+	}
+
+	// The same entries, term 2 from the entry that begins that segment.
+	dir = filepath.Join(t.TempDir(), "node")
+	if l, err = OpenRaft(dir, retainName, nil, opts); err != nil {
+		t.Fatal(err)
+	}
+	all := raftEntries(rand.New(rand.NewPCG(seed, seed)), 1, 60, 1)
+	for i := range all[first-1:] {
+		all[first-1+uint64(i)].Term = 2
+	}
+	if err := l.Append(all, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SetHardState(HardState{Term: 2, Commit: 60}, true); err != nil {
+		t.Fatal(err)
+	}
+	v, err := tx.View(l.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.WriteSnapshot(v, nil, 50, 2, []byte("conf"), 51-first); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.FirstIndex(); got != first {
+		t.Fatalf("after the snapshot the log starts at %d, want %d", got, first)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, termsFile), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := binary.LittleEndian.AppendUint64(nil, 61)
+	rec = binary.LittleEndian.AppendUint64(rec, 3)
+	rec = binary.LittleEndian.AppendUint32(rec, crc32.Checksum(rec, castagnoli))
+	if _, err := f.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for _, open := range []string{"a reopen that rewrites raft-terms", "a second reopen"} {
+		if l, err = OpenRaft(dir, retainName, nil, opts); err != nil {
+			t.Fatal(err)
+		}
+		if got := l.FirstIndex(); got != first {
+			t.Fatalf("after %s the log starts at %d, want %d", open, got, first)
+		}
+		if tm, err := l.Term(first - 1); err != nil || tm != 1 {
+			t.Fatalf("after %s: Term(%d), the entry before the first: %d, %v; want 1", open, first-1, tm, err)
+		}
+		if tm, err := l.Term(first); err != nil || tm != 2 {
+			t.Fatalf("after %s: Term(%d), the first entry: %d, %v; want 2", open, first, tm, err)
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestRaftTermBeforeFirstAfterInstall: a follower installs a snapshot of
+// entry 10, appends entries 11 to 40 in a later term and writes a
+// snapshot of 30 that retains entries from 11 on: the entry before its
+// first is the installed snapshot's, which raft-terms gives the term of,
+// before and after a reopen.
+func TestRaftTermBeforeFirstAfterInstall(t *testing.T) {
+	data := raftSnapshotData(t, retainName, 10, 2)
+	dir := filepath.Join(t.TempDir(), "follower")
+	opts := Options{SegmentSize: 1024}
+	l, err := OpenRaft(dir, retainName, nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.InstallSnapshot(nil, data, 10, 2, []byte("conf")); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append(raftEntries(rand.New(rand.NewPCG(23, 24)), 11, 30, 3), true); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SetHardState(HardState{Term: 3, Commit: 40}, true); err != nil {
+		t.Fatal(err)
+	}
+	v, err := tx.View(l.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.WriteSnapshot(v, nil, 30, 3, []byte("conf"), 20); err != nil {
+		t.Fatal(err)
+	}
+	for _, when := range []string{"after the snapshot", "after a reopen"} {
+		if when == "after a reopen" {
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if l, err = OpenRaft(dir, retainName, nil, opts); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := l.FirstIndex(); got != 11 {
+			t.Fatalf("%s the log starts at %d, want 11", when, got)
+		}
+		if tm, err := l.Term(10); err != nil || tm != 2 {
+			t.Fatalf("%s: Term(10), the installed snapshot's entry: %d, %v; want 2", when, tm, err)
+		}
+	}
+	l.Close()
 }

@@ -205,7 +205,10 @@ func (l *RaftLog) InstallSnapshot(tables []table.Schema, data []byte, index, ter
 	if err := createSegment(ldir, index+1); err != nil {
 		return nil, err
 	}
-	l.terms.bs = nil
+	// raft-terms starts over at the snapshot's entry, so that it gives
+	// that entry's term, as it gives the term of the entry before the
+	// log's first once a later snapshot retained entries (Term).
+	l.terms.bs = []boundary{{index, term}}
 	if err := l.terms.rewrite(l.dir, index+1, index); err != nil {
 		return nil, err
 	}

@@ -272,15 +272,17 @@ func (t *terms) flush() error {
 	return nil
 }
 
-// rewrite replaces the file with the boundaries from first on (and the
-// one covering first), atomically: after a torn tail or a compaction.
+// rewrite replaces the file, atomically, with the boundaries that give
+// the terms of entries first-1 through last (the entry before the log's
+// first too, whose term raft asks for): at Open, to drop the boundaries
+// of entries never written, and when a snapshot is installed.
 func (t *terms) rewrite(dir string, first, last uint64) error {
 	keep := t.bs[:0:0]
 	for i, b := range t.bs {
 		if b.index > last {
 			break
 		}
-		if i+1 < len(t.bs) && t.bs[i+1].index <= first {
+		if i+1 < len(t.bs) && t.bs[i+1].index < first {
 			continue
 		}
 		keep = append(keep, b)
