@@ -86,6 +86,7 @@ type Runtime struct {
 	schedules   []*reducer.Schedule
 	schedTables map[string]bool
 	after       func(time.Duration) <-chan time.Time
+	realTime    bool          // clock and after are time's own (wait reads the clock once)
 	schedWake   chan struct{} // a commit changed a schedule table, or Lead ran
 	follows     atomic.Uint64 // counts Follow calls, moved under exec before the gate (schedule.go)
 	schedStop   chan struct{}
@@ -134,6 +135,7 @@ func newRuntime(cfg host.Config, gate error) (*Runtime, error) {
 	if rt.after == nil {
 		rt.after = time.After
 	}
+	rt.realTime = cfg.Clock == nil && cfg.After == nil
 	rt.schedules, rt.schedTables = cfg.Schedules, map[string]bool{}
 	for _, s := range cfg.Schedules {
 		rt.schedTables[s.Table()] = true

@@ -70,7 +70,10 @@ func (rt *Runtime) scheduler() {
 // clock's time when it is called: a clock moved on between the reading
 // of d and the call (a clock a test sets by hand) would make the wait
 // end late by that move, so the clock is read again once the wait is
-// set, and the wait set again from that reading if the clock moved.
+// set, and the wait set again from that reading if the clock moved. With
+// time's own clock and timer (neither given in the options) the clock
+// always moves a little between the two, and After's count starts after
+// the reading anyway: the wait is set once.
 func (rt *Runtime) wait(next time.Time) <-chan time.Time {
 	now := rt.clock()
 	d := next.Sub(now)
@@ -78,6 +81,9 @@ func (rt *Runtime) wait(next time.Time) <-chan time.Time {
 		return nil
 	}
 	due := rt.after(d)
+	if rt.realTime {
+		return due
+	}
 	if again := rt.clock(); !again.Equal(now) {
 		if d = next.Sub(again); d <= 0 {
 			return nil
