@@ -122,8 +122,12 @@ type SegmentCheck struct {
 // In a replicated directory (one that holds raft-state or raft-terms,
 // see RaftLog) it follows RaftLog's Open: it passes over a snapshot
 // whose metadata file (snapshot-N.raft) is missing or does not check,
-// and a damaged entry in the last segment is a repair only when it is a
-// torn tail, even if the snapshot holds the entries it would drop. It
+// and loads the newest other one that reads, whatever the log holds: a
+// log folder with no segment is one Open goes on from after the
+// snapshot (a note), a log that starts after the snapshot's next entry
+// an error naming its first segment. A damaged entry in the last
+// segment is a repair only when it is a torn tail, even if the snapshot
+// holds the entries it would drop. It
 // also reads raft-state and raft-terms as Open does once it read the
 // segments: a damaged entry the commit index of raft-state covers,
 // or a commit index past the log's last entry, is an error; so is a
@@ -193,7 +197,9 @@ func Check(dir string) (*CheckReport, error) {
 			}
 		}
 		s, err := ReadSnapshot(sc.Path)
-		if err == nil && (len(segs) == 0 || segs[0].First > s.Index+1) {
+		// RaftLog's recover loads the newest snapshot that reads, whatever
+		// the log holds after it (see below).
+		if err == nil && !raft && (len(segs) == 0 || segs[0].First > s.Index+1) {
 			err = &CorruptError{File: sc.Path, Reason: fmt.Sprintf("the log after entry %d is gone", s.Index)}
 		}
 		if err != nil {
@@ -237,6 +243,19 @@ func Check(dir string) (*CheckReport, error) {
 		}
 		return rep, &CorruptError{File: segs[0].Path, Index: segs[0].First,
 			Reason: "the log does not start at entry 1 and there is no snapshot"}
+	}
+	if raft && rep.Snapshot != "" {
+		switch {
+		case len(segs) == 0:
+			// Every segment was removed (a crash in InstallSnapshot
+			// before it created the new one): RaftLog's recover starts
+			// the log over after the snapshot.
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s holds no segment: Open creates one for the log to go on at entry %d",
+				logDir(dir), from))
+		case segs[0].First > from:
+			return rep, &CorruptError{File: segs[0].Path, Index: segs[0].First,
+				Reason: fmt.Sprintf("the raft log starts after entry %d, which no snapshot holds", from)}
+		}
 	}
 
 	// The log: recover's reading of each segment, with the checker in
