@@ -127,7 +127,13 @@ type SegmentCheck struct {
 // snapshot (a note), a log that starts after the snapshot's next entry
 // an error naming its first segment. A damaged entry in the last
 // segment is a repair only when it is a torn tail, even if the snapshot
-// holds the entries it would drop. It
+// holds the entries it would drop. An entry that is a group of commits
+// (see Group) is read as RaftLog.Apply reads it, each commit on its own
+// (its schema fingerprint, table names, rows and sequence moves): a
+// commit whose length runs past the group, whose body does not decode
+// or (in a group of the older form) whose own checksum fails is an error
+// that matches ErrCorrupt, as it is for Apply, though Open, which applies
+// no entry, accepts it. It
 // also reads raft-state and raft-terms as Open does once it read the
 // segments: a damaged entry the commit index of raft-state covers,
 // or a commit index past the log's last entry, is an error; so is a
@@ -165,6 +171,7 @@ func Check(dir string) (*CheckReport, error) {
 			schemaFile, stored.Fingerprint, fp))
 	}
 	c := newChecker(stored)
+	c.raft = replicated(dir)
 	defer c.finish(rep)
 	snaps, err := listSnapshots(dir)
 	if err != nil {
@@ -174,7 +181,7 @@ func Check(dir string) (*CheckReport, error) {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("Open removes %d temporary files: %v", len(tmps), tmps))
 	}
 	schemaJSON, _ := json.Marshal(stored)
-	raft := replicated(dir)
+	raft := c.raft
 
 	// The snapshot: recover's choice, newest first.
 	from := uint64(1)
@@ -406,6 +413,7 @@ type checker struct {
 	last    Fingerprint                  // the last schema of schema.json's history, the only one whose data may be read, or 0
 	through uint64                       // the last entry before the last migration (replayer.through), or 0
 	schemas map[Fingerprint]*checkSchema // schema.json's and those of its history
+	raft    bool                         // a replicated directory's: an entry may be a group of commits
 	cur     *checkSchema                 // the schema of the data being read, nil before any
 	older   *checkSchema                 // the older schema whose data was read, or nil
 	current bool                         // data of schema.json's schema was read
@@ -577,10 +585,44 @@ func (c *checker) snapshot(path string, s *Snapshot) error {
 	return nil
 }
 
-// entry checks entry e of file as the replayer's apply would read it.
+// entry checks entry e of file as the replayer's apply would read it:
+// in a replicated directory, as RaftLog.Apply does, each commit of a
+// group (see groupName) on its own.
 func (c *checker) entry(file string, e Entry) error {
-	body := e.Data[:len(e.Data)-4]
-	if fp := recordSchema(body); c.cur == nil || fp != c.cur.fp {
+	group := false
+	if c.raft {
+		_, group, _ = groupOf(e.Data)
+	}
+	var err error
+	if fp := recordSchema(e.Data); !group {
+		// An entry of another schema fails with use's error alone,
+		// which names the entry.
+		if c.cur == nil || fp != c.cur.fp {
+			if err := c.use(file, e.Index, fp); err != nil {
+				return err
+			}
+		}
+		err = c.commit(file, e, -1, fp, e.Data[recordHead:len(e.Data)-4])
+	} else {
+		n := 0
+		err = eachRecord(e.Data, func(fp Fingerprint, body []byte) error {
+			n++
+			return c.commit(file, e, n-1, fp, body)
+		})
+	}
+	if err != nil {
+		return kerr.Errorf("keel: replay %s entry %d at offset %d: %w", file, e.Index, e.Offset, err)
+	}
+	return nil
+}
+
+// commit checks one commit of entry e, written by the schema fp: body is
+// its record from the transaction id up to the checksum, and k its place
+// in e's group, or -1 when e is not a group. It reads the body as
+// replayer.applyBody does: the table names of the changes, the rows by
+// the stored kinds (a note, see row), then the sequence moves.
+func (c *checker) commit(file string, e Entry, k int, fp Fingerprint, body []byte) error {
+	if c.cur == nil || fp != c.cur.fp {
 		if err := c.use(file, e.Index, fp); err != nil {
 			return err
 		}
@@ -588,16 +630,21 @@ func (c *checker) entry(file string, e Entry) error {
 	if c.cur == c.older {
 		c.olderTo = place{file, e.Index}
 	}
-	err := DecodeRecord(e.Data, &c.rec)
+	where := func() string {
+		if k >= 0 {
+			return fmt.Sprintf("%s entry %d at offset %d, commit %d of its group", file, e.Index, e.Offset, k)
+		}
+		return fmt.Sprintf("%s entry %d at offset %d", file, e.Index, e.Offset)
+	}
+	derr := decodeBody(body, &c.rec)
 	for _, tc := range c.rec.Tables {
+		t, err := c.table(tc.Table)
 		if err != nil {
-			break
+			return err
 		}
-		var t *checkTable
-		if t, err = c.table(tc.Table); err != nil {
-			break
+		if derr != nil {
+			continue
 		}
-		where := func() string { return fmt.Sprintf("%s entry %d at offset %d", file, e.Index, e.Offset) }
 		for _, ch := range tc.Changes {
 			if ch.Op == table.OpDelete || ch.Op == table.OpUpdate {
 				c.row(t, tc.Table, ch.Old, where)
@@ -607,13 +654,42 @@ func (c *checker) entry(file string, e Entry) error {
 			}
 		}
 	}
+	if derr != nil {
+		return undecodable(derr)
+	}
 	for _, m := range c.rec.Seqs {
-		if err == nil {
-			err = c.seq(m)
+		if err := c.seq(m); err != nil {
+			return err
 		}
 	}
-	if err != nil {
-		return kerr.Errorf("keel: replay %s entry %d at offset %d: %w", file, e.Index, e.Offset, err)
-	}
 	return nil
+}
+
+// decodeBody decodes a record's body, from its transaction id up to its
+// checksum, into r's Tables and Seqs (the tables read before a field
+// that does not decode are kept), as replayer.applyBody reads it.
+func decodeBody(body []byte, r *Record) error {
+	d := newDecoder(body, 0)
+	d.Uvarint()   // transaction id
+	d.Varint()    // time
+	d.Bytes(true) // reducer
+	d.Bytes(true) // caller
+	nt := d.Count()
+	r.Tables, r.Seqs = r.Tables[:0], r.Seqs[:0]
+	for i := 0; i < nt && !d.failed(); i++ {
+		tc := TableChanges{Table: string(d.Bytes(true))}
+		if d.failed() {
+			break
+		}
+		nc := d.Count()
+		for j := 0; j < nc && !d.failed(); j++ {
+			var ch Change
+			if ch.Op, ch.Old, ch.New = d.change(); !d.failed() {
+				tc.Changes = append(tc.Changes, ch)
+			}
+		}
+		r.Tables = append(r.Tables, tc)
+	}
+	r.Seqs = d.seqs(r.Seqs)
+	return d.done()
 }
