@@ -813,14 +813,20 @@ func (g *emitter) table(t *tableModel) {
 	}
 	g.p("\tEncode: keelAppend%s,", T)
 	g.p("\tDecode: keelDecode%s,", T)
-	normalize := g.needsNormalize(t)
+	normalize, clone := g.needsNormalize(t), g.needsClone(t)
 	if normalize {
 		g.p("\tNormalize: keelNormalize%s,", T)
+	}
+	if clone {
+		g.p("\tClone: keelClone%s,", T)
 	}
 	g.p("}")
 	g.p("")
 	if normalize {
 		g.normalize(t)
+	}
+	if clone {
+		g.clone(t)
 	}
 
 	// Indexes.
@@ -1211,6 +1217,47 @@ func (g *emitter) needsNormalize(t *tableModel) bool {
 		}
 	}
 	return false
+}
+
+// needsClone reports whether rows of t hold memory a copy of the struct
+// shares: bytes or a slice.
+func (g *emitter) needsClone(t *tableModel) bool {
+	for _, c := range t.Cols {
+		switch c.Type.kind {
+		case kBytes, kSlice:
+			return true
+		}
+	}
+	return false
+}
+
+func (g *emitter) clone(t *tableModel) {
+	g.p("// keelClone%s gives a %s row memory of its own: copies of its bytes", t.Go, t.Name)
+	g.p("// and slices, which a row read from the table shares with the stored row.")
+	g.p("func keelClone%s(r *%s) {", t.Go, t.Type)
+	for _, c := range t.Cols {
+		g.cloneCol(c.Type, "r."+c.Field, "\t")
+	}
+	g.p("}")
+	g.p("")
+}
+
+// cloneCol writes statements that copy the memory v, of type ct, shares.
+func (g *emitter) cloneCol(ct *colType, v, ind string) {
+	switch ct.kind {
+	case kBytes:
+		g.p("%s%s = codec.NormBytes(%s)", ind, v, v)
+	case kSlice:
+		g.p("%s%s = codec.NormSlice(%s)", ind, v, v)
+		if ct.elem.kind == kBytes {
+			g.depth++
+			i := fmt.Sprintf("i%d", g.depth)
+			g.p("%sfor %s := range %s {", ind, i, v)
+			g.cloneCol(ct.elem, v+"["+i+"]", ind+"\t")
+			g.p("%s}", ind)
+			g.depth--
+		}
+	}
 }
 
 // skipped returns the fields of t that are not stored (db:"-").

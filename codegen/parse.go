@@ -795,7 +795,7 @@ func generated(m *module) []genName {
 	for _, t := range m.Tables {
 		what := "table " + t.Type
 		add(what, t.Pos, t.Go+"Def", t.Go+"Table", t.Go+"Reader",
-			"keelAppend"+t.Go, "keelRead"+t.Go, "keelDecode"+t.Go, "keelNormalize"+t.Go, pkKeyVar(t))
+			"keelAppend"+t.Go, "keelRead"+t.Go, "keelDecode"+t.Go, "keelNormalize"+t.Go, "keelClone"+t.Go, pkKeyVar(t))
 		for _, ix := range t.allIndexes() {
 			add(what, t.Pos, t.Go+ix.Go+"Index", keyVar(t, ix))
 			if len(ix.Cols) > 1 {

@@ -21,6 +21,15 @@
 // keep their first 8 bytes, so rows that share them fall back to Compare.
 // A non-unique index orders rows with equal keys by the primary key.
 //
+// # Rows handed out
+//
+// The trees hold pointers to stored rows; a row handed out (by Get, Find
+// and the scans, in a transaction or a view, as what Insert, Update and
+// Delete return, and in a Commit's changes) is a copy whose bytes and
+// slices are copied too (Def.Clone), so that a caller that changes one in
+// place, and then writes it back or not, changes neither the stored row
+// nor a view nor what a rollback restores.
+//
 // The package does not run reducers, write logs or take locks: the runtime
 // serializes transactions (one open Tx per DB at a time) and hands each
 // Commit's row changes and sequence boundary moves to the log.

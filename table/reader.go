@@ -39,7 +39,7 @@ func find[R any](r *Reader[R], ix *Index[R], key *R) (R, bool) {
 	t := r.s.trees[ix.pos]
 	if t.m.unique {
 		if p, ok := t.get(unsafe.Pointer(key)); ok {
-			return *(*R)(p), true
+			return handOut(r.def, p), true
 		}
 		var zero R
 		return zero, false
@@ -91,7 +91,24 @@ func scan[R any](r *Reader[R], ix *Index[R], lo, hi Bound[R], reverse bool, yiel
 		e := r.c.iterBegin()
 		defer r.c.iterEnd(e)
 	}
-	r.s.trees[ix.pos].scan(eraseBound(lo), eraseBound(hi), reverse, func(p unsafe.Pointer) bool { return yield(*(*R)(p)) })
+	clone := r.def.Clone
+	r.s.trees[ix.pos].scan(eraseBound(lo), eraseBound(hi), reverse, func(p unsafe.Pointer) bool {
+		row := *(*R)(p)
+		if clone != nil {
+			clone(&row)
+		}
+		return yield(row)
+	})
+}
+
+// handOut returns a copy of the stored row p that shares no memory with
+// it (Def.Clone), as every row the table hands out is.
+func handOut[R any](d *Def[R], p unsafe.Pointer) R {
+	row := *(*R)(p)
+	if d.Clone != nil {
+		d.Clone(&row)
+	}
+	return row
 }
 
 // eraseBound returns b with its row type erased. It is a function, not a

@@ -102,6 +102,15 @@ type Def[R any] struct {
 	// after a restart. Generated descriptions set it for tables that need
 	// it.
 	Normalize func(r *R)
+	// Clone, when set, gives r memory of its own: it copies r's bytes and
+	// slices (and the bytes a slice holds), which a copy of the struct
+	// shares with the stored row. Every row the table hands out passes
+	// through it (a read, the row Insert, Update and Delete return, a
+	// commit's changes), so that changing an element of such a row in
+	// place changes neither the stored row nor a view of it nor what a
+	// rollback puts back. Generated descriptions set it for tables with
+	// bytes or slice columns.
+	Clone func(r *R)
 
 	once sync.Once
 	err  error

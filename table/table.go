@@ -218,7 +218,7 @@ func (t *Table[R]) Insert(row R) (R, error) {
 		}
 		if si < 0 {
 			if i == 0 && c.set {
-				return *(*R)(old), nil
+				return handOut(t.r.def, old), nil
 			}
 			return row, c.uniqueError(i, unsafe.Pointer(p))
 		}
@@ -243,7 +243,7 @@ func (t *Table[R]) Insert(row R) (R, error) {
 	}
 	c.s.count++
 	c.record(OpInsert, nil, unsafe.Pointer(p))
-	return row, nil
+	return handOut(t.r.def, unsafe.Pointer(p)), nil
 }
 
 // tryAdd puts p into every tree, the primary key first. When a unique
@@ -375,7 +375,7 @@ func (t *Table[R]) UpdateBy(ix *Index[R], row R) (R, error) {
 		}
 	}
 	c.record(OpUpdate, o, unsafe.Pointer(p))
-	return row, nil
+	return handOut(t.r.def, unsafe.Pointer(p)), nil
 }
 
 // Delete removes the row whose primary key equals key's and returns it.
@@ -402,7 +402,7 @@ func deleteBy[R any](t *Table[R], ix *Index[R], key *R) (R, error) {
 	c.remove(o)
 	c.s.count--
 	c.record(OpDelete, o, nil)
-	return *(*R)(o), nil
+	return handOut(t.r.def, o), nil
 }
 
 // Upsert inserts row, or replaces the stored row with the same primary key.

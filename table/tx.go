@@ -283,10 +283,10 @@ func ChangesOf[R any](c *Commit, d *Def[R]) []Change[R] {
 		for i, o := range ch.ops {
 			out[i].Op = o.kind
 			if o.old != nil {
-				out[i].Old = *(*R)(o.old)
+				out[i].Old = handOut(d, o.old)
 			}
 			if o.new != nil {
-				out[i].New = *(*R)(o.new)
+				out[i].New = handOut(d, o.new)
 			}
 		}
 		return out

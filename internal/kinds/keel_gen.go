@@ -189,6 +189,7 @@ var SampleDef = &table.Def[Sample]{
 	Encode:    keelAppendSample,
 	Decode:    keelDecodeSample,
 	Normalize: keelNormalizeSample,
+	Clone:     keelCloneSample,
 }
 
 // keelNormalizeSample gives a sample row the form it reads back in after a
@@ -205,6 +206,16 @@ func keelNormalizeSample(r *Sample) {
 	for i1 := range r.Times {
 		r.Times[i1] = codec.NormTime(r.Times[i1])
 	}
+	r.Labels = codec.NormSlice(r.Labels)
+}
+
+// keelCloneSample gives a sample row memory of its own: copies of its bytes
+// and slices, which a row read from the table shares with the stored row.
+func keelCloneSample(r *Sample) {
+	r.Bytes = codec.NormBytes(r.Bytes)
+	r.Ints = codec.NormSlice(r.Ints)
+	r.Texts = codec.NormSlice(r.Texts)
+	r.Times = codec.NormSlice(r.Times)
 	r.Labels = codec.NormSlice(r.Labels)
 }
 

@@ -429,6 +429,7 @@ var PostDef = &table.Def[Post]{
 	Encode:    keelAppendPost,
 	Decode:    keelDecodePost,
 	Normalize: keelNormalizePost,
+	Clone:     keelClonePost,
 }
 
 // keelNormalizePost gives a post row the form it reads back in after a
@@ -439,6 +440,13 @@ func keelNormalizePost(r *Post) {
 	r.Body = codec.NormBytes(r.Body)
 	r.Tags = codec.NormSlice(r.Tags)
 	r.Created = codec.NormTime(r.Created)
+}
+
+// keelClonePost gives a post row memory of its own: copies of its bytes
+// and slices, which a row read from the table shares with the stored row.
+func keelClonePost(r *Post) {
+	r.Body = codec.NormBytes(r.Body)
+	r.Tags = codec.NormSlice(r.Tags)
 }
 
 // The post table's indexes on one column (XIndex, with keelX its key):
@@ -571,6 +579,7 @@ var OrderDef = &table.Def[Order]{
 	Encode:    keelAppendOrder,
 	Decode:    keelDecodeOrder,
 	Normalize: keelNormalizeOrder,
+	Clone:     keelCloneOrder,
 }
 
 // keelNormalizeOrder gives a order row the form it reads back in after a
@@ -595,6 +604,23 @@ func keelNormalizeOrder(r *Order) {
 	for i1 := range r.Stamps {
 		r.Stamps[i1] = Stamp(codec.NormTime(time.Time(r.Stamps[i1])))
 	}
+	r.Tags = codec.NormSlice(r.Tags)
+}
+
+// keelCloneOrder gives a order row memory of its own: copies of its bytes
+// and slices, which a row read from the table shares with the stored row.
+func keelCloneOrder(r *Order) {
+	r.Ratings = codec.NormSlice(r.Ratings)
+	r.Flags = codec.NormSlice(r.Flags)
+	r.Sizes = codec.NormSlice(r.Sizes)
+	r.Counts = codec.NormSlice(r.Counts)
+	r.Blobs = codec.NormSlice(r.Blobs)
+	for i1 := range r.Blobs {
+		r.Blobs[i1] = codec.NormBytes(r.Blobs[i1])
+	}
+	r.Statuses = codec.NormSlice(r.Statuses)
+	r.Times = codec.NormSlice(r.Times)
+	r.Stamps = codec.NormSlice(r.Stamps)
 	r.Tags = codec.NormSlice(r.Tags)
 }
 
@@ -986,6 +1012,7 @@ var LikeDef = &table.Def[Like]{
 	Encode:    keelAppendLike,
 	Decode:    keelDecodeLike,
 	Normalize: keelNormalizeLike,
+	Clone:     keelCloneLike,
 }
 
 // keelNormalizeLike gives a like row the form it reads back in after a
@@ -993,6 +1020,12 @@ var LikeDef = &table.Def[Like]{
 // reading, empty slices nil and the others copies.
 func keelNormalizeLike(r *Like) {
 	r.At = codec.NormTime(r.At)
+	r.Key = codec.NormBytes(r.Key)
+}
+
+// keelCloneLike gives a like row memory of its own: copies of its bytes
+// and slices, which a row read from the table shares with the stored row.
+func keelCloneLike(r *Like) {
 	r.Key = codec.NormBytes(r.Key)
 }
 

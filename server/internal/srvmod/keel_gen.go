@@ -475,6 +475,7 @@ var PlayerDef = &table.Def[Player]{
 	Encode:    keelAppendPlayer,
 	Decode:    keelDecodePlayer,
 	Normalize: keelNormalizePlayer,
+	Clone:     keelClonePlayer,
 }
 
 // keelNormalizePlayer gives a player row the form it reads back in after a
@@ -483,6 +484,13 @@ var PlayerDef = &table.Def[Player]{
 func keelNormalizePlayer(r *Player) {
 	r.Key = codec.NormBytes(r.Key)
 	r.At = codec.NormTime(r.At)
+	r.Tags = codec.NormSlice(r.Tags)
+}
+
+// keelClonePlayer gives a player row memory of its own: copies of its bytes
+// and slices, which a row read from the table shares with the stored row.
+func keelClonePlayer(r *Player) {
+	r.Key = codec.NormBytes(r.Key)
 	r.Tags = codec.NormSlice(r.Tags)
 }
 
