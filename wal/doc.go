@@ -162,8 +162,10 @@
 //
 // A migration is one unit. Rows of the old schema are read by the stored
 // column kinds and rewritten into the module's shape (in a table without
-// a primary key, a set of rows, the rows a dropped column makes identical
-// become one), and everything is checked in memory; then schema.json is
+// a primary key, a set of rows, the rows a dropped column or a migration
+// function makes equal in the set's order become one: equal as
+// cmp.Compare holds floats, -0 as +0 and any NaN as any other), and
+// everything is checked in memory; then schema.json is
 // replaced (atomically), with the old schema appended to its history:
 // that is the commit point. Open then writes a snapshot in the new
 // schema and the log goes on in it. A crash before the commit point

@@ -76,6 +76,57 @@ func rowKey(dst, row []byte, spans, cols []int) []byte {
 	return dst
 }
 
+// orderKey appends the columns cols of a row whose spans are known, as
+// rowKey does, but with every float, alone or in a list, in one form for
+// all the values that cmp.Compare holds equal (the order of a set's rows
+// and of every index): -0 as +0, every NaN as one NaN. Two rows have the
+// same key exactly when that order holds them equal in cols, where their
+// bytes may differ.
+func orderKey(dst, row []byte, kinds []codec.Kind, spans, cols []int) []byte {
+	for _, c := range cols {
+		b := row[spans[c]:spans[c+1]]
+		k := kinds[c]
+		switch {
+		case k.IsFloat():
+			dst = appendFloatKey(dst, k, b)
+		case k.IsList() && k.Elem().IsFloat():
+			_, n := binary.Uvarint(b) // the element count, checked by rowSpans
+			dst = append(dst, b[:n]...)
+			w := 8
+			if k.Elem() == codec.KindFloat32 {
+				w = 4
+			}
+			for i := n; i+w <= len(b); i += w {
+				dst = appendFloatKey(dst, k.Elem(), b[i:i+w])
+			}
+		default:
+			dst = append(dst, b...)
+		}
+	}
+	return dst
+}
+
+// appendFloatKey appends the encoding b of a float of kind k, with -0 as
+// +0 and every NaN as math.NaN().
+func appendFloatKey(dst []byte, k codec.Kind, b []byte) []byte {
+	var f float64
+	if k == codec.KindFloat32 {
+		f = float64(math.Float32frombits(binary.LittleEndian.Uint32(b)))
+	} else {
+		f = math.Float64frombits(binary.LittleEndian.Uint64(b))
+	}
+	switch {
+	case f != f:
+		f = math.NaN()
+	case f == 0:
+		f = 0
+	}
+	if k == codec.KindFloat32 {
+		return codec.AppendFloat32(dst, float32(f))
+	}
+	return codec.AppendFloat64(dst, f)
+}
+
 // columnsOf returns the positions of the named columns in t.
 func columnsOf(t *table.TableInfo, names []string) []int {
 	out := make([]int, len(names))
@@ -189,10 +240,11 @@ func storedKey(tp *tablePlan, row []byte) string {
 const parallelRewrite = 16 << 10
 
 // mergeSet removes the rows of a table without a primary key (a set of
-// rows, whose first index orders whole rows) that a rewrite made
-// identical to an earlier one, as inserting an identical row into a set
-// is a no-op; stored, when not nil, is the stored row of each row and
-// loses the same entries. Other tables' rows are returned as they are.
+// rows, whose first index orders whole rows) that a rewrite made equal in
+// that order to an earlier one (by orderKey: a float's -0 and +0, or two
+// NaNs, are equal), as inserting an equal row into a set is a no-op;
+// stored, when not nil, is the stored row of each row and loses the same
+// entries. Other tables' rows are returned as they are.
 func mergeSet(tp *tablePlan, rows, stored [][]byte) ([][]byte, [][]byte, error) {
 	if len(tp.cur.Indexes) == 0 || tp.cur.Indexes[0].Primary || len(rows) < 2 {
 		return rows, stored, nil
@@ -208,7 +260,7 @@ func mergeSet(tp *tablePlan, rows, stored [][]byte) ([][]byte, [][]byte, error) 
 			return nil, nil, kerr.Errorf("keel: a migrated row of table %s does not decode with its columns' kinds: %w: %w",
 				tp.name, table.ErrCorruptState, err)
 		}
-		key = rowKey(key[:0], row, spans, cols)
+		key = orderKey(key[:0], row, tp.curKinds, spans, cols)
 		if seen[string(key)] {
 			continue
 		}
@@ -222,7 +274,8 @@ func mergeSet(tp *tablePlan, rows, stored [][]byte) ([][]byte, [][]byte, error) 
 }
 
 // checkUnique checks the rows, in the module's shape, against the unique
-// indexes the plan names, and names the rows that break one. stored,
+// indexes the plan names, in the indexes' order (orderKey), and names the
+// rows that break one. stored,
 // when not nil, holds the stored row each row was rewritten from.
 func checkUnique(tp *tablePlan, rows, stored [][]byte) error {
 	if len(tp.uniques) == 0 || len(rows) < 2 {
@@ -241,7 +294,7 @@ func checkUnique(tp *tablePlan, rows, stored [][]byte) error {
 				return kerr.Errorf("keel: a migrated row of table %s does not decode with its columns' kinds: %w: %w",
 					tp.name, table.ErrCorruptState, err)
 			}
-			key = rowKey(key[:0], row, spans, cols)
+			key = orderKey(key[:0], row, tp.curKinds, spans, cols)
 			j, dup := seen[string(key)]
 			if !dup {
 				seen[string(key)] = i
