@@ -106,6 +106,13 @@ type RaftEntry struct {
 
 // OpenRaft opens the replicated data directory dir for the module name
 // with tables, creating it when it does not exist. See RaftLog.
+//
+// A replicated directory does not migrate: a module whose schema is not
+// the directory's (a table, column, index or sequence added, removed or
+// changed, or tables, a table's indexes or its sequences in another
+// order) is refused with a *SchemaChangeError naming the first
+// difference (errors.Is ErrSchemaChanged), and the directory is left as
+// it was. There is no way yet to change a cluster's schema.
 func OpenRaft(dir, name string, tables []table.Schema, opts Options) (*RaftLog, error) {
 	o := opts.withDefaults()
 	if err := mkdirDurable(dir); err != nil {
@@ -130,7 +137,7 @@ func openRaft(dir, name string, tables []table.Schema, o Options, lock *dirLock)
 		return nil, err
 	}
 	if existing {
-		if err := diffSchema(stored.Tables, cur.Tables); err != nil {
+		if err := raftSchemaChange(stored, cur); err != nil {
 			return nil, err
 		}
 	}
@@ -169,6 +176,77 @@ func openRaft(dir, name string, tables []table.Schema, o Options, lock *dirLock)
 		return fail(err)
 	}
 	return l, nil
+}
+
+// raftSchemaChange refuses a module of another schema than the
+// replicated directory's: a replica does not migrate. Every node checks
+// the records it receives against its own module's fingerprint
+// (CheckRecord), and the log's records carry the directory's, so a
+// module whose description differs in anything the fingerprint covers,
+// the order of the tables, or of a table's indexes or sequences too,
+// could apply none of them. The error is a *SchemaChangeError naming the
+// first difference, or one that matches ErrSchemaChanged naming both
+// fingerprints.
+func raftSchemaChange(stored, cur storedSchema) error {
+	if stored.Fingerprint == cur.Fingerprint {
+		return nil
+	}
+	fix := fmt.Sprintf("a replicated directory does not migrate: open it with a module of its schema %s (module %s's)",
+		stored.Fingerprint, stored.Module)
+	err := diffSchema(stored.Tables, cur.Tables)
+	if err == nil {
+		err = reordered(stored.Tables, cur.Tables)
+	}
+	if sce := (*SchemaChangeError)(nil); errors.As(err, &sce) {
+		sce.Fix = fix
+		return sce
+	}
+	return kerr.Errorf("keel: wal: module %s's schema %s is not the replicated directory's %s; %s: %w",
+		cur.Module, cur.Fingerprint, stored.Fingerprint, fix, ErrSchemaChanged)
+}
+
+// reordered returns the first difference in order between the stored
+// tables and the module's, which have the same names, indexes and
+// sequences (diffSchema), as a *SchemaChangeError, or nil.
+func reordered(stored, mod []table.TableInfo) error {
+	tname := func(t table.TableInfo) string { return t.Name }
+	if i := firstMoved(stored, mod, tname); i >= 0 {
+		return &SchemaChangeError{Table: mod[i].Name, Change: fmt.Sprintf("tables reordered from %s to %s",
+			nameList(stored, tname), nameList(mod, tname))}
+	}
+	for i, t := range mod {
+		o := stored[i]
+		iname := func(x table.IndexInfo) string { return x.Name }
+		if j := firstMoved(o.Indexes, t.Indexes, iname); j >= 0 {
+			return &SchemaChangeError{Table: t.Name, Column: t.Indexes[j].Name, Change: fmt.Sprintf("indexes reordered from %s to %s",
+				nameList(o.Indexes, iname), nameList(t.Indexes, iname))}
+		}
+		qname := func(x table.SequenceInfo) string { return x.Name }
+		if j := firstMoved(o.Sequences, t.Sequences, qname); j >= 0 {
+			return &SchemaChangeError{Table: t.Name, Column: t.Sequences[j].Name, Change: fmt.Sprintf("sequences reordered from %s to %s",
+				nameList(o.Sequences, qname), nameList(t.Sequences, qname))}
+		}
+	}
+	return nil
+}
+
+// firstMoved returns the first position at which cur names another
+// element than old, or -1.
+func firstMoved[T any](old, cur []T, name func(T) string) int {
+	for i := range min(len(old), len(cur)) {
+		if name(old[i]) != name(cur[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+func nameList[T any](xs []T, name func(T) string) string {
+	names := make([]string, len(xs))
+	for i, x := range xs {
+		names[i] = name(x)
+	}
+	return "(" + strings.Join(names, ", ") + ")"
 }
 
 // recover loads the newest good snapshot, checks the log's segments
