@@ -48,10 +48,15 @@ type DB struct {
 // schema against the stored one, loads the newest good snapshot, replays
 // the log after it, repairs a torn tail, and runs the module's init
 // reducer when the database is new. When the module's schema differs
-// from the stored one, Open migrates the data (see wal.Plan: additions,
-// index changes and widenings on its own; drops and migration functions
-// as the module declares them; anything else is a *SchemaChangeError
-// that changes nothing) and reports the plan in Recovery().Migration.
+// from the stored one, Open migrates the data and reports the plan in
+// Recovery().Migration (see wal.Plan and README's "Changing the schema"):
+// on its own, added tables and columns, reordered columns, another Go
+// type of the same kind, changed defaults, widenings, any index or
+// primary key added, changed or dropped (a unique one checked against the
+// rows), and sequences added, changed (never back below a value they
+// handed out) or dropped; dropped tables and columns and migration
+// functions as the module declares them; anything else is a
+// *SchemaChangeError that changes nothing.
 // Close the DB to release the directory. With Options.ReadOnly it reads
 // the directory as it is, changing nothing (a migration happens in
 // memory only), and serves views only.

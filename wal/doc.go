@@ -149,16 +149,27 @@
 // # Migration
 //
 // When the module's schema is not schema.json's, Open computes a Plan:
-// the steps from the stored schema to the module's. Adding a table, a
-// column (with its db:"default=..." or the zero value), an index, a
-// unique index the stored rows satisfy, widening an integer or a
-// sequence's range and changing a sequence's parameters apply on their
-// own; dropping a table or a column needs the module's word
-// (Options.Dropped, //keel:dropped); renames and type changes need a
-// migration function (Options.Migrations, //keel:migrate); anything else
-// is a *SchemaChangeError naming the table, the column, the change and
-// how to make it, and nothing changes on disk. Open logs the plan and
-// reports it in Recovery.Migration; PlanFor computes it without opening.
+// the steps from the stored schema to the module's (plan.go). These
+// apply on their own: adding a table, or a column anywhere (with its
+// db:"default=..." if the default fits the column, or the zero value);
+// reordering columns; another Go type of the same storage kind; a
+// changed default (stored rows keep their values); widening an integer
+// (within its signedness, or unsigned to a wider signed), the integers
+// of a list within their signedness, or a float32 to a float64 (not in a
+// list); adding, changing or dropping any index, the primary key
+// included, where a new unique index or primary key, an index made
+// unique and a unique index or primary key on other columns are checked
+// against the stored rows; autoinc added to a column (its sequence starts
+// beyond the values the rows hold); changing a sequence's
+// parameters, unless it would turn direction or its range would end
+// before the values it handed out; autoinc taken off a column (its
+// sequence is dropped with its state). Dropping a table or a column
+// needs the module's word (Options.Dropped, //keel:dropped); renames and
+// other type changes need a migration function (Options.Migrations,
+// //keel:migrate); anything else is a *SchemaChangeError naming the
+// table, the column, the change and how to make it, and nothing changes
+// on disk. Open logs the plan and reports it in Recovery.Migration;
+// PlanFor computes it without opening.
 //
 // A migration is one unit. Rows of the old schema are read by the stored
 // column kinds and rewritten into the module's shape (in a table without
