@@ -73,6 +73,16 @@ type RaftCheck struct {
 	// Err is the error Open fails with in raft-state or raft-terms, or
 	// nil.
 	Err error
+	// FirstIndex is the first entry Open's log holds: the one after the
+	// snapshot's, or before when the segments still hold entries a
+	// snapshot retained (WriteSnapshot), which Open keeps and reads, and
+	// which a follower behind the snapshot catches up from (the segments
+	// marked Kept). Stop is the segment before those whose entries Open
+	// does not keep, because it is damaged or does not end where the next
+	// begins (Why), or "". FirstIndex is 0 when Open fails before it is
+	// known.
+	FirstIndex uint64
+	Stop, Why  string
 }
 
 // SnapshotCheck is what Check found in one snapshot file.
@@ -89,7 +99,11 @@ type SnapshotCheck struct {
 // SegmentCheck is what Check found in one segment file.
 type SegmentCheck struct {
 	Segment
-	Read    bool // Check read it: false when it is wholly before the snapshot, or after the point where Open fails
+	Read bool // Check read it: false when it is wholly before the snapshot, or after the point where Open fails
+	// Kept reports, in a replicated directory, that the segment is wholly
+	// before the snapshot and Open reads it for the entries it keeps
+	// from before the snapshot's (RaftCheck.FirstIndex).
+	Kept    bool
 	Size    int64
 	Entries int // the valid entries before any damage
 	Replay  int // of those, the entries Open would replay
@@ -127,7 +141,10 @@ type SegmentCheck struct {
 // snapshot (a note), a log that starts after the snapshot's next entry
 // an error naming its first segment. A damaged entry in the last
 // segment is a repair only when it is a torn tail, even if the snapshot
-// holds the entries it would drop. An entry that is a group of commits
+// holds the entries it would drop. The segments before the snapshot that
+// hold entries Open keeps from before its entry (those a snapshot
+// retained) are read as Open reads them (RaftCheck.FirstIndex,
+// SegmentCheck.Kept). An entry that is a group of commits
 // (see Group) is read as RaftLog.Apply reads it, each commit on its own
 // (its schema fingerprint, table names, rows and sequence moves): a
 // commit whose length runs past the group, whose body does not decode
@@ -269,8 +286,10 @@ func Check(dir string) (*CheckReport, error) {
 	// place of the replayer.
 	rep.LastIndex = from - 1
 	prevEnd, scanned := from-1, false
+	held := 0 // the first segment not wholly before the snapshot
 	for i, seg := range segs {
 		if i+1 < len(segs) && segs[i+1].First <= from {
+			held = i + 1
 			continue // wholly before the snapshot
 		}
 		out := &rep.Segments[i]
@@ -337,14 +356,19 @@ func Check(dir string) (*CheckReport, error) {
 		rep.Repair += fmt.Sprintf(" (%s)", sc.bad.Reason)
 		break
 	}
-	return rep, checkRaft(rep)
+	// Open keeps entries from before the snapshot's only from a log that
+	// reaches the snapshot's entry (otherwise it starts the log over).
+	keeps := rep.Snapshot != "" && scanned && prevEnd >= from-1
+	return rep, checkRaft(rep, segs, held, keeps)
 }
 
 // checkRaft reads the raft files of rep.Dir, when it is a replicated
 // directory, as RaftLog's recover does after the segments (rep.LastIndex
 // is the log's last entry once Open repaired it), without changing them:
-// the check of terms.repair, without its cut.
-func checkRaft(rep *CheckReport) error {
+// the check of terms.repair, without its cut. With keeps, it also reads
+// the segments before segs[held] that hold entries Open keeps from
+// before the snapshot's (keptBefore).
+func checkRaft(rep *CheckReport, segs []Segment, held int, keeps bool) error {
 	if !replicated(rep.Dir) {
 		return nil
 	}
@@ -376,6 +400,23 @@ func checkRaft(rep *CheckReport) error {
 		return fail(err)
 	}
 	rc.Boundaries = len(t.bs)
+	rc.FirstIndex = rep.SnapshotIndex + 1
+	if keeps {
+		term, _, err := readSnapMeta(rep.Dir, rep.SnapshotIndex)
+		if err != nil {
+			return fail(err) // Check chose a snapshot whose metadata reads
+		}
+		first, bad, why := keptBefore(segs, held, t, rep.SnapshotIndex, term)
+		rc.FirstIndex, rc.Stop, rc.Why = first, bad.Path, why
+		for i := range held {
+			// Segment i holds the entries up to segs[i+1]'s first.
+			rep.Segments[i].Kept = segs[i+1].First > first
+		}
+		if why != "" {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s, before the snapshot's entry, is not kept (%s): Open keeps the entries from %d on, logging a warning",
+				bad.Path, why, first))
+		}
+	}
 	if t.damaged >= 0 {
 		if err := t.repair(rep.LastIndex); err != nil {
 			rc.Damage, _ = err.(*CorruptError)

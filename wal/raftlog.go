@@ -376,49 +376,14 @@ func (l *RaftLog) recover(tables []table.Schema) error {
 }
 
 // retained returns the first entry of the log recover checked, which
-// holds the snapshot's entry and segs[held] on: the oldest entry before
-// the snapshot's (those a snapshot retained, see WriteSnapshot) from
-// which the segments hold every entry, checked, through the snapshot's,
-// and whose terms the boundaries give, or the entry after the snapshot's
-// when there is none. The entries up to a segment that is damaged, or
-// that does not end where the next one starts, are not kept (a line at
-// Warn says so): the snapshot holds them, and the log goes on without.
-// None is kept when the boundaries give the snapshot's entry a term
-// other than the snapshot's: the log is not the one the snapshot was
-// taken of (a crash after a snapshot from the leader was stored, before
-// the log it replaces was removed).
+// holds the snapshot's entry and segs[held] on, by keptBefore's rule: the
+// entries a snapshot retained before its own, back to the first segment
+// that is damaged or does not follow on (a line at Warn says so).
 func (l *RaftLog) retained(segs []Segment, held int) uint64 {
-	from := l.snapIndex + 1
-	if l.snapIndex == 0 || len(l.terms.bs) == 0 || l.terms.term(l.snapIndex) != l.snapTerm {
-		return from
-	}
-	first := segs[held].First
-	var skipped string // why the entries before first are not kept
-	var bad Segment
-	// Entries before the first boundary have no term known: the segments
-	// that hold only such entries are not read.
-	for j := held - 1; j >= 0 && first > l.terms.bs[0].index; j-- {
-		seg := segs[j]
-		sc, err := scanSegment(seg, func(Entry) error { return nil })
-		if err == nil && sc.bad != nil {
-			err = sc.bad
-		}
-		if err != nil {
-			skipped, bad = err.Error(), seg
-			break
-		}
-		if end := seg.First + uint64(sc.entries); end != first {
-			skipped, bad = fmt.Sprintf("its entries end before entry %d, the next segment starts at %d", end, first), seg
-			break
-		}
-		first = seg.First
-	}
-	if first = max(first, l.terms.bs[0].index); first > l.snapIndex {
-		first = from
-	}
-	if skipped != "" {
+	first, bad, why := keptBefore(segs, held, l.terms, l.snapIndex, l.snapTerm)
+	if why != "" {
 		l.logger.Warn("keel: raft log: a segment before the snapshot's entry is damaged or does not follow on, the entries up to it are not kept",
-			"segment", bad.Path, "reason", skipped, "first_entry", first)
+			"segment", bad.Path, "reason", why, "first_entry", first)
 	}
 	return first
 }

@@ -287,15 +287,7 @@ func TestRaftReopenRetainedTermsFrom(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "node")
 	opts := Options{SegmentSize: 1024}
 	all := retainedLog(t, dir, opts)
-	var data []byte
-	for _, b := range []boundary{{70, 2}, {100, 3}} {
-		data = binary.LittleEndian.AppendUint64(data, b.index)
-		data = binary.LittleEndian.AppendUint64(data, b.term)
-		data = binary.LittleEndian.AppendUint32(data, crc32.Checksum(data[len(data)-16:], castagnoli))
-	}
-	if err := os.WriteFile(filepath.Join(dir, termsFile), data, 0o640); err != nil {
-		t.Fatal(err)
-	}
+	writeTerms(t, dir, boundary{70, 2}, boundary{100, 3})
 	// A damaged segment wholly before entry 70, whose entries could not
 	// be kept anyway, is not read: no warning of entries not kept.
 	segs := retainedSegments(t, dir)

@@ -99,6 +99,9 @@ func plan(rep *wal.CheckReport) string {
 	last := fmt.Sprintf("the log ends at entry %d", rep.LastIndex)
 	if r := rep.Raft; r != nil {
 		c := r.HardState.Commit
+		if f := r.FirstIndex; rep.Snapshot != "" && f > 0 && f <= rep.SnapshotIndex {
+			last = fmt.Sprintf("the log holds entries %d through %d (from before the snapshot's on, for followers behind it)", f, rep.LastIndex)
+		}
 		switch {
 		case rep.Snapshot == "" && c == 0:
 			return fmt.Sprintf("open loads no snapshot, and no entry is committed; %s", last)
@@ -178,6 +181,9 @@ func accepted(rep *wal.CheckReport, ok bool, i int, d *wal.CorruptError) string 
 	case s.Read && s.Damage != nil && rep.Cut == s.Damage && !s.Zeros && !s.Torn:
 		return fmt.Sprintf("damaged entries from entry %d offset %d (%s), which snapshot %s holds: open drops them",
 			d.Index, d.Offset, d.Reason, rep.Snapshot)
+	case !s.Read && ok && rep.Raft != nil && s.Path == rep.Raft.Stop:
+		return fmt.Sprintf("damaged at entry %d offset %d (%s), before the snapshot: open keeps none of its entries and warns",
+			d.Index, d.Offset, d.Reason)
 	case !s.Read && ok:
 		return fmt.Sprintf("damaged at entry %d offset %d (%s), %s: open does not read it",
 			d.Index, d.Offset, d.Reason, strings.TrimPrefix(unread(rep, i), "not read: "))
@@ -222,8 +228,16 @@ func tornTerms(rep *wal.CheckReport) string {
 	return fmt.Sprintf(" and cuts off the torn last flush of %s at offset %d (%s)", r.Terms, r.Damage.Offset, r.Damage.Reason)
 }
 
-// unread says why Check did not read segment i.
+// unread says why Check did not replay segment i, or, for a replica's
+// segment before the snapshot, what Open does with it.
 func unread(rep *wal.CheckReport, i int) string {
+	s := rep.Segments[i]
+	switch r := rep.Raft; {
+	case s.Kept:
+		return fmt.Sprintf("kept: before the snapshot, open reads it for the entries it keeps (from %d)", r.FirstIndex)
+	case r != nil && s.Path == r.Stop:
+		return fmt.Sprintf("not kept: before the snapshot, %s: open keeps none of its entries and warns", r.Why)
+	}
 	if i+1 < len(rep.Segments) && rep.Segments[i+1].First <= rep.SnapshotIndex+1 && rep.Snapshot != "" {
 		return "not read: wholly before the snapshot"
 	}
