@@ -14,7 +14,9 @@ import (
 // keel migrate plan DIR SCHEMA.json: what Open would migrate.
 
 const migrateHelp = `Show what opening a data directory with a module would migrate, without
-opening it: no lock, no data read, nothing written.
+opening it: no lock, nothing written, and no data read but the snapshot
+Open would load (or the log's first entry) where DIR's last migration
+stopped before its snapshot.
 
 commands:
   plan DIR SCHEMA.json   the plan from DIR's schema.json to the module's schema
@@ -27,9 +29,14 @@ WriteSchema); - reads it from standard input:
 
 The exit status is 0 when Open would apply the plan (or there is nothing
 to migrate), 1 when it would refuse it (each refused change is listed with
-how to make it possible), 2 for a usage error. What only the rows show (a
-unique index they break, a sequence range below the values used) is
-checked by Open itself.`
+how to make it possible), 2 for a usage error. Open refuses too, whatever
+the plan, a module none of whose tables DIR has, a module of another
+schema for a replica's directory (a replica does not migrate), and, where
+DIR's last migration stopped between its commit point and its snapshot, a
+module of another schema than that migration's, until that migration's
+module has opened DIR once and finished it: the status is 1 and the
+error says so. What only the rows show (a unique index they break, a
+sequence range below the values used) is checked by Open itself.`
 
 func migrate(w io.Writer, args []string) error {
 	fs := newFlags("keel migrate", "keel migrate plan DIR SCHEMA.json", migrateHelp)
@@ -81,6 +88,9 @@ func migratePlan(w io.Writer, dir, file string) error {
 	if p.Empty() {
 		fmt.Fprintln(w, "nothing to migrate: the stored schema is the module's")
 		return nil
+	}
+	if p.From != stored.Fingerprint {
+		fmt.Fprintf(w, "the migration to schema %s stopped before its snapshot: Open finishes it from schema %s\n", stored.Fingerprint, p.From)
 	}
 	if len(p.Steps) > 0 {
 		tw := newTable(w)
