@@ -171,24 +171,32 @@ func diffSchema(stored, mod []table.TableInfo) error {
 	return nil
 }
 
+// diffTable describes the first difference between the stored table o
+// and the module's t, or returns "".
 func diffTable(o, t table.TableInfo) string {
-	oc := map[string]string{}
+	oc := map[string]table.Column{}
 	for _, c := range o.Columns {
-		oc[c.Name] = c.Type
+		oc[c.Name] = c
 	}
-	tc := map[string]string{}
+	tc := map[string]bool{}
 	for _, c := range t.Columns {
-		tc[c.Name] = c.Type
-		typ, ok := oc[c.Name]
+		tc[c.Name] = true
+		prev, ok := oc[c.Name]
 		switch {
 		case !ok:
 			return fmt.Sprintf("column %s (%s) added", c.Name, c.Type)
-		case typ != c.Type:
-			return fmt.Sprintf("column %s retyped from %s to %s", c.Name, typ, c.Type)
+		case prev.Type != c.Type:
+			return fmt.Sprintf("column %s retyped from %s to %s", c.Name, prev.Type, c.Type)
+		case prev.Kind != c.Kind:
+			return fmt.Sprintf("column %s: kind changed from %s to %s", c.Name, orNone(prev.Kind), orNone(c.Kind))
+		case prev.Default != c.Default:
+			return fmt.Sprintf("column %s: default changed from %s to %s", c.Name, orZero(prev.Default), orZero(c.Default))
+		case prev != c:
+			return fmt.Sprintf("column %s changed from %+v to %+v", c.Name, prev, c)
 		}
 	}
 	for _, c := range o.Columns {
-		if _, ok := tc[c.Name]; !ok {
+		if !tc[c.Name] {
 			return fmt.Sprintf("column %s (%s) removed", c.Name, c.Type)
 		}
 	}
@@ -223,6 +231,15 @@ func diffNamed[T any](kind string, old, cur []T, name func(T) string, str func(T
 		}
 	}
 	return ""
+}
+
+// orNone is a column's Kind, or "no kind" for a description written by
+// hand without one.
+func orNone(kind string) string {
+	if kind == "" {
+		return "no kind"
+	}
+	return kind
 }
 
 func columnNames(cs []table.Column) string {
