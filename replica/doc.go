@@ -102,13 +102,14 @@
 // addresses at its entry, so that a node joining after the log that added
 // a member was compacted still learns where that member listens.
 //
-// A replicated directory does not migrate: every node checks the records
-// it receives against its own module's schema fingerprint, so Open
-// refuses a module whose schema is not the directory's, one that only
-// puts tables, a table's indexes or its sequences in another order too,
-// with a *wal.SchemaChangeError naming the first difference (errors.Is
-// wal.ErrSchemaChanged), and leaves the directory as it was. There is no
-// way yet to change a cluster's schema.
+// A replicated directory does not migrate: every record carries the
+// fingerprint of the schema that wrote it, and a node applies only
+// records of its own module's, so Open refuses a module whose schema is
+// not the directory's, one that only puts tables, a table's indexes or
+// its sequences in another order too, with a *wal.SchemaChangeError
+// naming the first difference (errors.Is wal.ErrSchemaChanged), and
+// leaves the directory as it was. There is no way yet to change a
+// cluster's schema.
 //
 // # Status
 //

@@ -179,12 +179,12 @@ func openRaft(dir, name string, tables []table.Schema, o Options, lock *dirLock)
 }
 
 // raftSchemaChange refuses a module of another schema than the
-// replicated directory's: a replica does not migrate. Every node checks
-// the records it receives against its own module's fingerprint
-// (CheckRecord), and the log's records carry the directory's, so a
-// module whose description differs in anything the fingerprint covers,
-// the order of the tables, or of a table's indexes or sequences too,
-// could apply none of them. The error is a *SchemaChangeError naming the
+// replicated directory's: a replica does not migrate. Every record
+// carries the fingerprint of the schema that wrote it, the log's the
+// directory's, and Apply replays only records of the module's own (as
+// CheckRecord accepts only those), so a module whose description
+// differs in anything the fingerprint covers, the order of the tables,
+// or of a table's indexes or sequences too, could apply none of them. The error is a *SchemaChangeError naming the
 // first difference, or one that matches ErrSchemaChanged naming both
 // fingerprints.
 func raftSchemaChange(stored, cur storedSchema) error {
