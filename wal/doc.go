@@ -21,7 +21,7 @@
 //
 //	dir/
 //	  LOCK                              locked while open (flock(2); LockFileEx on Windows)
-//	  schema.json                       the tables the data is written with, and those it was migrated from
+//	  schema.json                       the tables the data is written with, those it was migrated from, dropped sequences' boundaries
 //	  snapshot-<index:%020d>.keel       state after log entry index (the newest two are kept)
 //	  log/<first index:%020d>           tidwall/wal segment files
 //
@@ -160,10 +160,12 @@
 // included, where a new unique index or primary key, an index made
 // unique and a unique index or primary key on other columns are checked
 // against the stored rows; autoinc added to a column (its sequence starts
-// beyond the values the rows hold); changing a sequence's
+// beyond the values the rows hold and those that a sequence dropped from
+// the column handed out); changing a sequence's
 // parameters, unless it would turn direction or its range would end
 // before the values it handed out; autoinc taken off a column (its
-// sequence is dropped with its state). Dropping a table or a column
+// sequence is dropped, and schema.json keeps its boundary for a sequence
+// added to the column later). Dropping a table or a column
 // needs the module's word (Options.Dropped, //keel:dropped); renames and
 // other type changes need a migration function (Options.Migrations,
 // //keel:migrate); anything else is a *SchemaChangeError naming the

@@ -37,6 +37,7 @@ func migrationOf(stored, cur storedSchema, o Options) (*Plan, func(Fingerprint) 
 		if err != nil {
 			return nil, nil, err
 		}
+		p.keepRetired(stored.Retired)
 		plan = p
 	}
 	delete(known, cur.Fingerprint) // the module's schema is not an older one
@@ -50,6 +51,7 @@ func migrationOf(stored, cur storedSchema, o Options) (*Plan, func(Fingerprint) 
 		}
 		if fp == stored.Fingerprint {
 			p, err := planMigration(cur.Module, fp, ps.Tables, cur, d)
+			p.keepRetired(stored.Retired)
 			return p, o.Migrations, true, err
 		}
 		// Data of a schema of schema.json's history: a migration to
@@ -78,6 +80,7 @@ func migrationOf(stored, cur storedSchema, o Options) (*Plan, func(Fingerprint) 
 		hd := d
 		hd.Dropped = append(droppedBy(ps.Tables, cur.Tables), d.Dropped...)
 		p, err := planMigration(cur.Module, fp, ps.Tables, cur, hd)
+		p.keepRetired(stored.Retired) // the migration's own retired sequences among them
 		return p, o.Migrations, true, err
 	}, nil
 }

@@ -232,7 +232,9 @@ func open(dir, name string, tables []table.Schema, o Options, lock *dirLock) (*L
 		// The commit point of a migration: the whole of it was computed
 		// and checked above; from here on the directory is of the
 		// module's schema (see migrate.go).
-		if err := writeSchema(dir, withHistory(cur, stored, rec.last)); err != nil {
+		next := withHistory(cur, stored, rec.last)
+		next.Retired = l.rec.Migration.retiredAfter()
+		if err := writeSchema(dir, next); err != nil {
 			return nil, err
 		}
 	}

@@ -3,6 +3,7 @@ package wal
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"slices"
 	"strings"
 
@@ -28,6 +29,57 @@ type Plan struct {
 	Check []string
 
 	tables map[string]*tablePlan // by table name, for the tables of both schemas
+	// retired are schema.json's retired sequences (see keepRetired).
+	retired []retiredSeq
+}
+
+// keepRetired gives the plan schema.json's retired sequences: a sequence
+// it adds starts past those of its table and column (seqmigrate.go).
+func (p *Plan) keepRetired(r []retiredSeq) {
+	p.retired = r
+	for _, tp := range p.tables {
+		tp.retired = nil
+		for _, x := range r {
+			if x.Table == tp.name {
+				tp.retired = append(tp.retired, x)
+			}
+		}
+	}
+}
+
+// retiredAfter returns the retired sequences schema.json keeps after the
+// migration: schema.json's, and those the migration dropped, one per
+// table, column and direction, the farthest.
+func (p *Plan) retiredAfter() []retiredSeq {
+	out := slices.Clone(p.retired)
+	names := make([]string, 0, len(p.tables))
+	for name := range p.tables {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		for _, x := range p.tables[name].retiring {
+			out = addRetired(out, x)
+		}
+	}
+	return out
+}
+
+// addRetired adds x to rs, replacing the entry of its table, column and
+// direction when x is past it.
+func addRetired(rs []retiredSeq, x retiredSeq) []retiredSeq {
+	for i, r := range rs {
+		if r.Table != x.Table || r.Column != x.Column || (r.Increment > 0) != (x.Increment > 0) {
+			continue
+		}
+		a, _ := new(big.Int).SetString(r.Next, 10)
+		b, _ := new(big.Int).SetString(x.Next, 10)
+		if c := b.Cmp(a); (x.Increment > 0 && c > 0) || (x.Increment < 0 && c < 0) {
+			rs[i] = x
+		}
+		return rs
+	}
+	return append(rs, x)
 }
 
 // StepKind is the kind of one step of a migration.
@@ -112,6 +164,10 @@ type tablePlan struct {
 	// pkChanged reports that the primary key's columns changed: the old
 	// rows' keys are not the new ones.
 	pkChanged bool
+	// retired are schema.json's retired sequences of the table; retiring
+	// are the sequences the migration drops, with their boundaries
+	// (migrateSeqs sets them).
+	retired, retiring []retiredSeq
 }
 
 // rewrites reports whether the table's rows are re-encoded.
@@ -309,7 +365,8 @@ func planTable(o, t *table.TableInfo, d Declarations) (*tablePlan, []Step, []*Sc
 		delete(os, s.Name)
 		switch {
 		case !had:
-			step(AddSequence, s.Name, "%s; on a table with rows it starts after the largest value of column %s", sequenceString(s), s.Column)
+			step(AddSequence, s.Name, "%s; it starts past the values that any sequence dropped from column %s handed out (their boundaries are kept in schema.json), "+
+				"and on a table with rows after the largest value of column %s", sequenceString(s), s.Column, s.Column)
 		case sequenceString(prev) != sequenceString(s):
 			if (prev.Increment > 0) != (s.Increment > 0) {
 				refused = append(refused, &SchemaChangeError{Table: t.Name, Column: s.Column,
@@ -327,7 +384,8 @@ func planTable(o, t *table.TableInfo, d Declarations) (*tablePlan, []Step, []*Sc
 			if _, kept := findColumn(t, s.Column); tp.mig != nil && !kept {
 				more = "; a sequence the table gains in the same direction starts after the values it handed out (its column may be renamed)"
 			}
-			step(DropSequence, s.Name, "%s dropped with its state%s", sequenceString(s), more)
+			step(DropSequence, s.Name, "%s dropped; schema.json keeps its boundary, and a sequence added to column %s later, in the same direction, starts past the values it handed out%s",
+				sequenceString(s), s.Column, more)
 		}
 	}
 	return tp, steps, refused

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,6 +30,23 @@ type storedSchema struct {
 	// are the directory's own, written before a migration (see
 	// migrate.go).
 	History []pastSchema `json:"history,omitempty"`
+	// Retired are the boundaries of the sequences a migration dropped
+	// from a table the directory kept (autoinc taken off a column, or a
+	// sequence renamed): a sequence the table gains later on the same
+	// column, in the same direction, starts past the values they handed
+	// out (see seqmigrate.go). A schema.json without it has none.
+	Retired []retiredSeq `json:"retired,omitempty"`
+}
+
+// retiredSeq is a dropped sequence's boundary, kept in schema.json.
+type retiredSeq struct {
+	Table     string `json:"table"`
+	Column    string `json:"column"`
+	Sequence  string `json:"sequence"`  // the name it had
+	Increment int64  `json:"increment"` // its direction is the sign
+	// Next is the first value in its direction that it never handed
+	// out, in decimal.
+	Next string `json:"next"`
 }
 
 // pastSchema is a schema a data directory was migrated from.
@@ -109,6 +127,12 @@ func readSchema(dir string) (s storedSchema, ok bool, err error) {
 	for _, h := range s.History {
 		if err := check(h.Tables, fmt.Sprintf("history schema %s: ", h.Fingerprint)); err != nil {
 			return s, false, err
+		}
+	}
+	for _, r := range s.Retired {
+		if _, ok := new(big.Int).SetString(r.Next, 10); !ok || r.Table == "" || r.Column == "" || r.Increment == 0 {
+			return s, false, &CorruptError{File: path, Reason: fmt.Sprintf("retired sequence %q of table %q, column %q: increment %d, next %q",
+				r.Sequence, r.Table, r.Column, r.Increment, r.Next)}
 		}
 	}
 	return s, true, nil

@@ -3,6 +3,7 @@ package wal
 import (
 	"fmt"
 	"math/big"
+	"slices"
 
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/internal/kerr"
@@ -26,11 +27,23 @@ import (
 // negative increment), so that it does not meet stored values at once,
 // and, when a migration function rewrote the rows, after the values that
 // a sequence of a column it took away handed out (see droppedFloor).
+//
+// A sequence dropped from a table that stays (autoinc taken off a
+// column, or the sequence renamed) is retired: schema.json keeps its
+// boundary, the first value it never handed out, by table and column
+// (retiredSeq), through every later migration. A sequence of that column
+// in the same direction, added in the same migration or any later one,
+// starts past it, or past the largest stored value when that is farther
+// (seqFloor): a value handed out and deleted is not handed out again
+// when autoinc comes back.
 
 // migrateSeqs returns the persisted states of tp's sequences after the
 // migration: moves holds the stored ones by sequence name, rows are the
-// table's rows in the module's shape.
+// table's rows in the module's shape. It sets tp.retiring.
 func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) ([]table.SeqMove, error) {
+	if err := retireSeqs(tp, moves); err != nil {
+		return nil, err
+	}
 	var out []table.SeqMove
 	for _, s := range tp.cur.Sequences {
 		c, ok := findColumn(tp.cur, s.Column)
@@ -52,6 +65,10 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 				}
 			}
 		}
+		floor, err := seqFloor(tp, moves, s.Column, up)
+		if err != nil {
+			return nil, err
+		}
 		m, moved := moves[s.Name]
 		var resume, handed *big.Int
 		switch {
@@ -71,8 +88,15 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 				handed = last
 				resume = new(big.Int).Add(last, step) // the value after the last one of its old range
 			}
-		case prev == nil:
-			if len(rows) > 0 {
+			if floor != nil && past(floor, resume, up) {
+				// a sequence moved to a column that a dropped one served
+				resume = floor
+				if last := new(big.Int).Sub(floor, big.NewInt(int64(step.Sign()))); past(last, handed, up) {
+					handed = last
+				}
+			}
+		default: // a new sequence, or one that never moved
+			if prev == nil && len(rows) > 0 {
 				ext, any, err := extreme(tp, s.Column, rows, lo, hi, up)
 				if err != nil {
 					return nil, err
@@ -81,15 +105,11 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 					resume = new(big.Int).Add(ext, step)
 				}
 			}
-			floor, err := droppedFloor(tp, moves, up)
-			if err != nil {
-				return nil, err
-			}
-			if floor != nil && (resume == nil || (up && floor.Cmp(resume) > 0) || (!up && floor.Cmp(resume) < 0)) {
+			if floor != nil && (resume == nil || past(floor, resume, up)) {
 				resume = floor
 			}
 			if resume == nil {
-				continue // a new sequence of a table without values in its range: it starts at its start
+				continue // a new sequence of a table without values in its range, or one that never moved: it starts at its start
 			}
 			if (up && resume.Cmp(start) < 0) || (!up && resume.Cmp(start) > 0) {
 				resume = start
@@ -104,8 +124,6 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 			}
 			out = append(out, table.SeqMove{Table: tp.name, Sequence: s.Name, Next: toBits(resume, signed)})
 			continue
-		default:
-			continue // never moved: it starts at its start
 		}
 		// Forward to the new range, never back.
 		if (up && resume.Cmp(lo) < 0) || (!up && resume.Cmp(hi) > 0) {
@@ -134,6 +152,64 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 	return out, nil
 }
 
+// retireSeqs sets tp.retiring to the sequences of tp's old schema that
+// the module's drops, with the boundaries moves gives them; one that
+// never moved handed out nothing.
+func retireSeqs(tp *tablePlan, moves map[string]table.SeqMove) error {
+	tp.retiring = nil
+	if tp.old == nil || tp.cur == nil {
+		return nil
+	}
+	for _, os := range tp.old.Sequences {
+		m, moved := moves[os.Name]
+		if !moved || hasSequence(tp.cur, os.Name) {
+			continue
+		}
+		v, err := boundaryOf(tp, os, m)
+		if err != nil {
+			return err
+		}
+		inc := os.Increment
+		if inc == 0 {
+			inc = 1
+		}
+		tp.retiring = append(tp.retiring, retiredSeq{Table: tp.name, Column: os.Column, Sequence: os.Name, Increment: inc, Next: v.String()})
+	}
+	return nil
+}
+
+// seqFloor returns the first value, in the direction up, that a sequence
+// of column col must start at, or beyond: past the values of the
+// sequences of col that schema.json retired or the migration drops, and
+// of those droppedFloor names. nil when there are none.
+func seqFloor(tp *tablePlan, moves map[string]table.SeqMove, col string, up bool) (*big.Int, error) {
+	floor, err := droppedFloor(tp, moves, up)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range append(slices.Clone(tp.retired), tp.retiring...) {
+		if r.Column != col || (r.Increment > 0) != up {
+			continue
+		}
+		v, ok := new(big.Int).SetString(r.Next, 10)
+		if !ok {
+			return nil, kerr.Errorf("keel: table %s: retired sequence %s of column %s: boundary %q is not an integer: %w", tp.name, r.Sequence, r.Column, r.Next, table.ErrCorruptState)
+		}
+		if floor == nil || past(v, floor, up) {
+			floor = v
+		}
+	}
+	return floor, nil
+}
+
+// past reports whether a lies beyond b in the direction up.
+func past(a, b *big.Int, up bool) bool {
+	if up {
+		return a.Cmp(b) > 0
+	}
+	return a.Cmp(b) < 0
+}
+
 // droppedFloor returns the first value, in the direction up, that no
 // sequence of tp's old schema handed out whose column a migration
 // function took away: the sequence of a column renamed through a
@@ -149,26 +225,36 @@ func droppedFloor(tp *tablePlan, moves map[string]table.SeqMove, up bool) (*big.
 		if _, kept := findColumn(tp.cur, os.Column); !moved || kept || hasSequence(tp.cur, os.Name) || (os.Increment > 0) != up {
 			continue
 		}
-		oc, _ := findColumn(tp.old, os.Column)
-		signed := colKind(oc).IsSigned()
-		v := fromBits(m.Next, signed)
-		if m.Exhausted {
-			olo, ohi, _, err := seqRange(os, signed)
-			if err != nil {
-				return nil, kerr.Errorf("keel: table %s: %w", tp.name, err)
-			}
-			v = lastValue(v, olo, ohi, os.Increment)
-			if up {
-				v.Add(v, big.NewInt(1))
-			} else {
-				v.Sub(v, big.NewInt(1))
-			}
+		v, err := boundaryOf(tp, os, m)
+		if err != nil {
+			return nil, err
 		}
-		if floor == nil || (up && v.Cmp(floor) > 0) || (!up && v.Cmp(floor) < 0) {
+		if floor == nil || past(v, floor, up) {
 			floor = v
 		}
 	}
 	return floor, nil
+}
+
+// boundaryOf returns the first value, in its direction, that the old
+// sequence os, persisted as m, never handed out.
+func boundaryOf(tp *tablePlan, os table.SequenceInfo, m table.SeqMove) (*big.Int, error) {
+	oc, _ := findColumn(tp.old, os.Column)
+	signed := colKind(oc).IsSigned()
+	v := fromBits(m.Next, signed)
+	if m.Exhausted {
+		olo, ohi, _, err := seqRange(os, signed)
+		if err != nil {
+			return nil, kerr.Errorf("keel: table %s: %w", tp.name, err)
+		}
+		v = lastValue(v, olo, ohi, os.Increment)
+		if os.Increment >= 0 {
+			v.Add(v, big.NewInt(1))
+		} else {
+			v.Sub(v, big.NewInt(1))
+		}
+	}
+	return v, nil
 }
 
 // lastValue is the last value of the range lo..hi that a sequence of
