@@ -35,6 +35,9 @@ var (
 	// differ from the stored ones) and a *ForeignError (a snapshot or log
 	// entry of another schema).
 	ErrSchemaChanged = wal.ErrSchemaChanged
+	// ErrReplicated is Open's error for a replica node's data directory
+	// (replica.Open's), whose log holds raft's entries.
+	ErrReplicated = wal.ErrReplicated
 	// ErrOptions matches Open's and OpenMemory's error for an Options
 	// field that holds a value it cannot mean, such as a negative size.
 	ErrOptions = errors.New("keel: invalid options")

@@ -59,7 +59,8 @@ type DB struct {
 // *SchemaChangeError that changes nothing.
 // Close the DB to release the directory. With Options.ReadOnly it reads
 // the directory as it is, changing nothing (a migration happens in
-// memory only), and serves views only.
+// memory only), and serves views only. A replica node's directory
+// (replica.Open's) is refused, read-only too (ErrReplicated).
 func Open(dir string, m *Module, opts Options) (*DB, error) {
 	if m == nil {
 		return nil, kerr.Errorf("keel: open %s: nil module: %w", dir, table.ErrSchema)

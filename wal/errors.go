@@ -25,6 +25,10 @@ var (
 	ErrFailed = errors.New("keel: wal: log failed")
 	// ErrReadOnly is returned for writes to a log opened read-only.
 	ErrReadOnly = errors.New("keel: wal: opened read-only")
+	// ErrReplicated is Open's error for a replicated directory (RaftLog's,
+	// a replica node's): its log holds raft's entries, which a single
+	// node's log would read as its own, losing the commits of a group.
+	ErrReplicated = errors.New("keel: wal: a replica's data directory")
 )
 
 // CorruptError names a damaged log entry or snapshot.

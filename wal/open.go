@@ -86,7 +86,8 @@ type Recovery struct {
 // good snapshot, replays the log after it and repairs a torn tail. The
 // restored state is DB; Append and the rest make later commits durable.
 // With Options.ReadOnly it takes no lock, creates and repairs nothing,
-// and the Log takes no entries.
+// and the Log takes no entries. A replica node's directory (RaftLog's)
+// is refused, read-only too, with an error that matches ErrReplicated.
 func Open(dir, name string, tables []table.Schema, opts Options) (*Log, error) {
 	o := opts.withDefaults()
 	if o.ReadOnly {
@@ -156,6 +157,10 @@ func checkDropped(cur storedSchema, dropped []string) error {
 }
 
 func open(dir, name string, tables []table.Schema, o Options, lock *dirLock) (*Log, error) {
+	if replicated(dir) {
+		return nil, kerr.Errorf("keel: wal: %s holds %s or %s: it is a replica node's data directory, which only replica.Open opens: %w",
+			dir, hardStateFile, termsFile, ErrReplicated)
+	}
 	cur := moduleSchema(name, tables)
 	if err := checkDropped(cur, o.Dropped); err != nil {
 		return nil, err
