@@ -61,9 +61,7 @@ func migrationOf(stored, cur storedSchema, o Options) (*Plan, func(Fingerprint) 
 		// schema would skip what the steps between did (a column dropped
 		// and then added again would keep its old values).
 		if plan != nil {
-			return nil, nil, true, kerr.Errorf("keel: the data directory holds data of schema %s, whose migration to schema %s (schema.json's, module %s) has not finished; "+
-				"open it with that schema's module once to finish it, then with module %s (schema %s): %w",
-				fp, stored.Fingerprint, stored.Module, cur.Module, cur.Fingerprint, ErrSchemaChanged)
+			return nil, nil, true, unfinished(fp, stored, cur)
 		}
 		// Only the last schema of the history is the one that migration
 		// started from. Data of an earlier one (read where the snapshot
@@ -166,4 +164,13 @@ func (l *Log) migrationSnapshot() error {
 	l.snapIndex = st.index
 	l.logger.Info("keel: migration snapshot written", "snapshot", name, "index", st.index, "schema", l.fp)
 	return l.prune()
+}
+
+// unfinished is Open's error for data of schema fp, of stored's history,
+// whose migration to stored's schema a module of another schema (cur's)
+// would skip: only stored's module may finish it.
+func unfinished(fp Fingerprint, stored, cur storedSchema) error {
+	return kerr.Errorf("keel: the data directory holds data of schema %s, whose migration to schema %s (schema.json's, module %s) has not finished; "+
+		"open it with that schema's module once to finish it, then with module %s (schema %s): %w",
+		fp, stored.Fingerprint, stored.Module, cur.Module, cur.Fingerprint, ErrSchemaChanged)
 }

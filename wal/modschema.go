@@ -214,9 +214,7 @@ func (d *firstData) refused(stored, cur storedSchema) error {
 			return err
 		}
 	case slices.ContainsFunc(stored.History, func(h pastSchema) bool { return h.Fingerprint == d.fp }):
-		err = kerr.Errorf("keel: the data directory holds data of schema %s, whose migration to schema %s (schema.json's, module %s) has not finished; "+
-			"open it with that schema's module once to finish it, then with module %s (schema %s): %w",
-			d.fp, stored.Fingerprint, stored.Module, cur.Module, cur.Fingerprint, ErrSchemaChanged)
+		err = unfinished(d.fp, stored, cur)
 		if d.index == 0 {
 			return kerr.Errorf("keel: snapshot %s: %w", d.file, err)
 		}

@@ -171,19 +171,12 @@ func open(dir, name string, tables []table.Schema, o Options, lock *dirLock) (*L
 	}
 	var plan *Plan // the migration of schema.json's schema, when it is not the module's
 	var older func(fp Fingerprint) (*Plan, []table.Migration, bool, error)
-	if existing && stored.Module != name {
+	if existing {
 		// A module may be renamed (a package v2 of v1), but a directory
 		// none of whose tables the module has is another module's: a
 		// migration would only drop its data.
-		shared := false
-		for _, st := range stored.Tables {
-			for _, t := range cur.Tables {
-				shared = shared || st.Name == t.Name
-			}
-		}
-		if !shared && len(stored.Tables) > 0 {
-			return nil, kerr.Errorf("keel: %s holds the data of module %s, none of whose tables module %s has; open it with module %s: %w",
-				dir, stored.Module, name, stored.Module, ErrSchemaChanged)
+		if err := otherModule(dir, stored, cur); err != nil {
+			return nil, err
 		}
 	}
 	if existing {
