@@ -31,8 +31,10 @@
 // nor a view nor what a rollback restores.
 //
 // The package does not run reducers, write logs or take locks: the runtime
-// serializes transactions (one open Tx per DB at a time) and hands each
-// Commit's row changes and sequence boundary moves to the log.
+// serializes transactions (one open Tx per DB at a time: a begin or a view
+// while one is open fails with ErrTxOpen, a write through a Table of a
+// finished one with ErrTxDone) and hands each Commit's row changes and
+// sequence boundary moves to the log.
 //
 // # Sequences
 //

@@ -15,10 +15,12 @@ var (
 	ErrExhausted = errors.New("keel: sequence exhausted")
 	// ErrSchema matches every *SchemaError and *SeqParamError.
 	ErrSchema = errors.New("keel: invalid schema")
-	// ErrTxDone is returned when a finished transaction is used.
+	// ErrTxDone is returned by a write through a Table of a transaction
+	// that has committed or rolled back; the error names the table.
 	ErrTxDone = errors.New("keel: transaction is finished")
-	// ErrReadOnly is returned by writes through a read-only view.
-	ErrReadOnly = errors.New("keel: read-only view")
+	// ErrTxOpen is returned by a begin, or a view of the last commit,
+	// while a transaction is open: a database has one writer at a time.
+	ErrTxOpen = errors.New("keel: a transaction is open")
 	// ErrCorruptState is returned when persisted state does not fit the
 	// schema (a row that does not decode, a boundary outside its range).
 	ErrCorruptState = errors.New("keel: persisted state does not fit the schema")

@@ -18,8 +18,8 @@ func TestOnePrefix(t *testing.T) {
 	_, errBegin := f.db.begin()
 	_, errView := f.db.view()
 	for name, err := range map[string]error{"begin": errBegin, "view": errView} {
-		if !errors.Is(err, ErrTxDone) {
-			t.Errorf("%s: %v does not match ErrTxDone", name, err)
+		if !errors.Is(err, ErrTxOpen) {
+			t.Errorf("%s: %v does not match ErrTxOpen", name, err)
 		}
 		if msg := err.Error(); !strings.HasPrefix(msg, "keel: ") || strings.Count(msg, "keel:") != 1 {
 			t.Errorf("%s: %q: want one keel: prefix, at the front", name, msg)

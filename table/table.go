@@ -123,7 +123,7 @@ func (e notOurs) Error() string {
 
 func (c *core) writable() error {
 	if !c.db.inTx {
-		return ErrTxDone
+		return kerr.Errorf("keel: table %s: %w", c.name, ErrTxDone)
 	}
 	c.isolate()
 	return nil

@@ -86,7 +86,7 @@ type Tx struct {
 // begin starts a transaction. Only one may be open at a time.
 func (db *DB) begin() (*Tx, error) {
 	if db.inTx {
-		return nil, kerr.Errorf("keel: a transaction is already open: %w", ErrTxDone)
+		return nil, kerr.Errorf("keel: begin: %w", ErrTxOpen)
 	}
 	db.release()
 	db.inTx = true

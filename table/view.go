@@ -27,7 +27,7 @@ type viewTable interface {
 // transaction is open.
 func (db *DB) view() (*View, error) {
 	if db.inTx {
-		return nil, kerr.Errorf("keel: view inside an open transaction: %w", ErrTxDone)
+		return nil, kerr.Errorf("keel: view: %w", ErrTxOpen)
 	}
 	v := &View{TxID: db.committed, tables: make([]viewTable, len(db.tables)), byName: db.byName}
 	for i, t := range db.tables {
