@@ -40,12 +40,12 @@
 //
 // Each autoinc column has a Sequence (see its state machine). Zero in an
 // autoinc column asks for a value; a non-zero value is stored as given and,
-// only for columns with SeqParams.Advance, moves the sequence past it. A
-// generated value that collides in a unique index is skipped (see
-// Table.Insert). Sequences hand out values from memory in batches and
-// report each boundary move in the next Commit's Seqs, also when the
-// transaction that caused it rolled back. An explicit value that the
-// batch in use still holds moves no boundary; one beyond the batch does,
-// so that explicit keys inserted in order persist one move per batch, as
-// generated ones do.
+// only for columns with SeqParams.Advance, moves the sequence past it once
+// its row is stored (a write that fails moves nothing). A generated value
+// that collides in a unique index is skipped (see Table.Insert).
+// Sequences hand out values from memory in batches and report each
+// boundary move in the next Commit's Seqs, also when the transaction that
+// caused it rolled back. An explicit value that the batch in use still
+// holds moves no boundary; one beyond the batch does, so that explicit
+// keys inserted in order persist one move per batch, as generated ones do.
 package table

@@ -6,6 +6,48 @@ import (
 	"testing"
 )
 
+// TestFailedInsertLeavesAdvanceSequence: with Advance, an explicit value
+// moves the sequence only when its row is stored, as in Update: a failed
+// insert neither moves the sequence past its value nor logs a boundary.
+func TestFailedInsertLeavesAdvanceSequence(t *testing.T) {
+	f := newFixture(t, SeqParams[uint8]{Advance: true})
+	f.insert(t, user{Email: "a"})
+	tx, err := f.db.begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Use(tx, f.users).Insert(user{ID: 100, Email: "a"}); !errors.Is(err, ErrUniqueViolation) {
+		t.Fatalf("insert of a taken email: %v, want ErrUniqueViolation", err)
+	}
+	c := tx.commit()
+	if len(c.Seqs) != 0 {
+		t.Fatalf("a failed insert moved the boundary: %+v", c.Seqs)
+	}
+	if got := f.insert(t, user{Email: "b"}); got[0].ID != 2 {
+		t.Fatalf("id after a failed insert of 100: %d, want 2", got[0].ID)
+	}
+}
+
+// TestStoredInsertAdvancesSequence: the explicit value of an insert that
+// is stored still moves an Advance sequence past it, with a boundary
+// move when the batch does not hold it.
+func TestStoredInsertAdvancesSequence(t *testing.T) {
+	f := newFixture(t, SeqParams[uint8]{Advance: true})
+	c, err := f.update(t, func(tx *Tx) error {
+		_, err := Use(tx, f.users).Insert(user{ID: 100, Email: "a"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Seqs) != 1 {
+		t.Fatalf("insert of 100 moved %+v, want one boundary move", c.Seqs)
+	}
+	if got := f.insert(t, user{Email: "b"}); got[0].ID != 101 {
+		t.Fatalf("id after 100: %d, want 101", got[0].ID)
+	}
+}
+
 // TestTxErrors: a write after its transaction ended names the table and
 // matches ErrTxDone; a begin or a view while a transaction is open matches
 // ErrTxOpen and not ErrTxDone.

@@ -146,9 +146,6 @@ func testTxModelRestart(t *testing.T, mk func() *fixture, hash, advance bool) {
 					expectGenerated(t, fmt.Sprintf("step %d: upsert", step), &next, row, got, err)
 					continue
 				}
-				if advance && !exists {
-					next.observe(row.ID) // an insert: before its unique checks
-				}
 				if next.emailTaken(row.Email, row.ID) {
 					if !errors.Is(err, ErrUniqueViolation) {
 						t.Fatalf("step %d: upsert %+v: %v, want a unique violation", step, row, err)
@@ -157,6 +154,9 @@ func testTxModelRestart(t *testing.T, mk func() *fixture, hash, advance bool) {
 				}
 				if err != nil || got != row || inserted == exists {
 					t.Fatalf("step %d: upsert %+v (stored %+v %v) = %+v %v %v", step, row, cur, exists, got, inserted, err)
+				}
+				if advance && !exists {
+					next.observe(row.ID) // an insert, once stored
 				}
 				next.rows[row.ID] = row
 			case k < 8: // update by email, moving the id

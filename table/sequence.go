@@ -48,12 +48,13 @@ type SeqParams[T Integer] struct {
 
 	// Advance makes an explicit (non-zero) value that lies ahead of the
 	// sequence, inserted or set by an update, move the sequence past it,
-	// as MySQL does. A value the current batch holds moves the sequence
-	// within the batch, with no boundary to persist; only one beyond the
-	// batch moves the boundary (see Sequence.Observe). Without Advance an
-	// explicit value leaves the sequence alone, as PostgreSQL and
-	// SpacetimeDB do; a generated value that later meets it in a unique
-	// index is skipped (see Sequence).
+	// as MySQL does, once its row is stored: an insert or update that
+	// fails moves nothing. A value the current batch holds moves the
+	// sequence within the batch, with no boundary to persist; only one
+	// beyond the batch moves the boundary (see Sequence.Observe). Without
+	// Advance an explicit value leaves the sequence alone, as PostgreSQL
+	// and SpacetimeDB do; a generated value that later meets it in a
+	// unique index is skipped (see Sequence).
 	Advance bool
 
 	// Batch is how many values are handed out from memory per persisted

@@ -175,10 +175,13 @@ func (c *core) seqMoved(s seqState) {
 // a stored one returns the stored row and changes nothing; a row that is
 // identical only through a generated value is a collision of that value.
 //
+// With SeqParams.Advance, an explicit value moves its sequence past it
+// once the row is stored, as in UpdateBy.
+//
 // On an error nothing is stored, and the row returned is row as far as
 // Insert got with it: it may hold values its sequences generated, which
 // are used up (a sequence does not hand a value out twice, stored or
-// not).
+// not); its explicit values move no sequence.
 func (t *Table[R]) Insert(row R) (R, error) {
 	c := t.c
 	if err := c.writable(); err != nil {
@@ -199,8 +202,6 @@ func (t *Table[R]) Insert(row R) (R, error) {
 		}
 		if gen {
 			generated |= 1 << i
-		} else if s.observe(unsafe.Pointer(p)) {
-			c.seqMoved(s)
 		}
 	}
 	var tries, limit []uint64 // tries[k]: the values sequence k skipped, of limit[k]
@@ -243,6 +244,13 @@ func (t *Table[R]) Insert(row R) (R, error) {
 	}
 	c.s.count++
 	c.record(OpInsert, nil, unsafe.Pointer(p))
+	// The explicit values move their sequences only now that the row is
+	// stored, as in UpdateBy: an insert that fails moves none.
+	for i, s := range t.seqs {
+		if generated&(1<<i) == 0 && s.observe(unsafe.Pointer(p)) {
+			c.seqMoved(s)
+		}
+	}
 	return handOut(t.r.def, unsafe.Pointer(p)), nil
 }
 
