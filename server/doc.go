@@ -162,7 +162,10 @@
 // together, with one operation on the executor's queue; a call that
 // would exceed Options.MaxInFlight calls in flight on its connection
 // waits for room, after the frame's calls before it are submitted, and
-// the reader reads no further meanwhile.
+// the reader reads no further meanwhile. A Subscribe takes room in the
+// same bound until its initial rows are read, so that a connection reads
+// at most that many query sets' rows at once, however many Subscribes a
+// frame holds.
 //
 // Each open connection keeps, besides its reader goroutine, the 4 KiB
 // read and 4 KiB write buffers net/http gives a hijacked connection:

@@ -196,6 +196,11 @@ func (ev *evaluator) run() {
 			ev.mu.Unlock()
 			if len(batch) == 0 {
 				if stopped {
+					// Join sets waiting for a commit will not see one:
+					// their readers may wait for the room they hold.
+					for _, qs := range ev.wait {
+						qs.release()
+					}
 					return
 				}
 				break

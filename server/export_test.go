@@ -18,3 +18,18 @@ func serveTest(t testing.TB, srv *Server) (url string, stop func()) {
 func SetDrainHooks(srv *Server, beforeRows, drained func()) {
 	srv.ev.beforeRows, srv.ev.drained = beforeRows, drained
 }
+
+// ReaderWaits reports whether the reader of srv's one connection waits
+// for room in its in-flight bound (Options.MaxInFlight). ok is false
+// unless srv has exactly one connection.
+func ReaderWaits(srv *Server) (waits, ok bool) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.conns) != 1 {
+		return false, false
+	}
+	for c := range srv.conns {
+		waits = c.sem.waiting.Load()
+	}
+	return waits, true
+}

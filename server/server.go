@@ -50,8 +50,11 @@ type Options struct {
 	// one closes its connection with status 1009 (message too big). 0
 	// means 1 MiB.
 	MaxMessageBytes int64
-	// MaxInFlight is how many reducer calls one connection may have in
-	// flight; reading its next frame waits while it has that many. 0
+	// MaxInFlight is how many requests one connection may have in
+	// flight: reducer calls, and Subscribes whose initial rows are being
+	// read (or that wait for the commit a join starts at). Reading its
+	// next request waits while it has that many, so that one connection
+	// never reads more query sets' initial rows into memory at once. 0
 	// means 1024.
 	MaxInFlight int
 	// MaxQueueBytes bounds the bytes of the messages one connection

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/internal/query"
@@ -18,6 +19,10 @@ type qset struct {
 	tables  []*tableMeta // the table each query returns
 	reads   []string     // the tables the queries read, for the watch counts
 	join    bool
+	// held is whether the set holds room in its connection's in-flight
+	// bound (conn.sem): from when the reader takes it until its initial
+	// rows are read, or it ends without reading them.
+	held atomic.Bool
 	// joinAfter is the last commit that took no view when the set was
 	// asked for: a join's updates need a view of each commit after its
 	// start, so a join set starts at that commit or later.
@@ -92,11 +97,28 @@ func (c *conn) subscribe(r *request) {
 		qs.tables = append(qs.tables, c.s.sch.resultTable(q))
 		qs.join = qs.join || len(q.Tables()) > 1
 	}
+	// The set's initial rows are read with room in the connection's
+	// in-flight bound, as a call runs: a frame of many Subscribes reads
+	// that many sets' rows at a time, and the reader reads no further
+	// meanwhile.
+	if !c.sem.tryAcquire() {
+		c.sem.acquire()
+	}
+	qs.held.Store(true)
 	if qs.join {
 		ev.joins.Add(1)
 		qs.joinAfter = ev.noViewThrough.Load()
 	}
 	ev.mu.Lock()
+	if ev.stopped { // a Shutdown that gave up waiting: no evaluator takes it
+		ev.mu.Unlock()
+		if qs.join {
+			ev.joins.Add(-1)
+		}
+		qs.release()
+		fail(-1, ErrShutdown)
+		return
+	}
 	for _, t := range qs.reads {
 		ev.watch[t]++
 	}
@@ -108,6 +130,14 @@ func (c *conn) subscribe(r *request) {
 	select {
 	case ev.wake <- struct{}{}:
 	default:
+	}
+}
+
+// release gives back the set's room in its connection's in-flight bound,
+// once.
+func (qs *qset) release() {
+	if qs.held.Swap(false) {
+		qs.c.sem.release()
 	}
 }
 
@@ -141,10 +171,12 @@ func (ev *evaluator) subscribe(e *event) {
 	c, qs := e.c, e.qs
 	if c.closed {
 		ev.unwatch(qs, qs.join)
+		qs.release()
 		return
 	}
 	if _, dup := c.sets[qs.id]; dup {
 		ev.unwatch(qs, qs.join)
+		qs.release()
 		ev.respond(c, e.seq, &resp{msg: c.enc.subscriptionError(qs.reqID, qs.id, -1,
 			fmt.Errorf("query set %d is already subscribed on this connection: unsubscribe it first or use another id", qs.id))})
 		return
@@ -184,6 +216,7 @@ func (ev *evaluator) register(qs *qset, since uint64) {
 		}
 		v, err := ev.viewAtLeast(since)
 		if err != nil {
+			qs.release()
 			ev.push(event{kind: evApplied, qs: qs, c: qs.c, err: err})
 			return
 		}
@@ -195,6 +228,7 @@ func (ev *evaluator) register(qs *qset, since uint64) {
 				return true
 			})
 		}
+		qs.release()
 		ev.push(event{kind: evApplied, qs: qs, c: qs.c, view: v, rows: rows})
 	}()
 }
@@ -269,6 +303,7 @@ func (ev *evaluator) remove(qs *qset) {
 	if i := indexOf(ev.wait, qs); i >= 0 {
 		ev.wait = append(ev.wait[:i], ev.wait[i+1:]...)
 		waited = true
+		qs.release() // its rows will not be read
 	}
 	if qs.registered {
 		for i, q := range qs.queries {
