@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"iter"
 	"sync"
-	"time"
 
 	"github.com/keeldb/keel/codec"
 	"github.com/keeldb/keel/internal/kerr"
@@ -19,6 +18,7 @@ import (
 type cache struct {
 	mu     sync.RWMutex
 	tables map[string]tableCache
+	group  *regroup // the resubscription in progress, on the event goroutine
 }
 
 func (c *cache) init() { c.tables = map[string]tableCache{} }
@@ -49,6 +49,13 @@ type Subscription struct {
 	// sent, under c.mu, is the generation of the connection its
 	// Subscribe last went to: the one whose server holds it.
 	sent int
+	// held, under cache.mu, is the resubscription whose SubscribeApplied
+	// for it came and waits for the others: next and nextTables are its
+	// new rows, which the updates that follow change until the rows of
+	// the whole resubscription enter the cache at once.
+	held       *regroup
+	next       []map[string]int
+	nextTables []string
 }
 
 // errSkip tells that a message was not sent because it is not needed.
@@ -62,9 +69,10 @@ func (s *Subscription) Queries() []string { return s.queries }
 // refused them (a server restarted with a module that no longer has
 // their table, say), or an error that matches ErrTooLarge when their
 // Subscribe is larger than the new server reads. That ends the
-// subscription, as Unsubscribe does: its rows leave the cache, as one
-// transaction for the callbacks, and it is not subscribed again. Err is
-// nil while the subscription holds.
+// subscription, as Unsubscribe does: its rows leave the cache, in the
+// step in which the query sets subscribed again enter it (see
+// Reconnecting in the package doc), and it is not subscribed again. Err
+// is nil while the subscription holds.
 func (s *Subscription) Err() error {
 	s.c.cache.mu.Lock()
 	defer s.c.cache.mu.Unlock()
@@ -109,7 +117,9 @@ func (c *Conn) abandon(s *Subscription) {
 		c.cache.mu.Lock()
 		s.dropped = true
 		live := s.applied
-		fire := c.cache.applyNets(s.leave())
+		var d delta
+		s.leave(&d)
+		fire := c.cache.applyNets(&d)
 		c.cache.mu.Unlock()
 		for _, f := range fire {
 			f()
@@ -130,25 +140,35 @@ func (c *Conn) endSet(id uint64) {
 	})
 }
 
-// leave takes the subscription's rows away and returns the net change
-// of the tables' counts; it is called with cache.mu held.
-func (s *Subscription) leave() (map[string]map[string]int, map[string][]string) {
-	nets := map[string]map[string]int{}
-	orders := map[string][]string{}
+// leave takes the subscription's rows away, adding their removal to d;
+// it is called with cache.mu held.
+func (s *Subscription) leave(d *delta) {
 	for i, m := range s.rows {
-		t := s.tables[i]
-		if nets[t] == nil {
-			nets[t] = map[string]int{}
-		}
 		for k, n := range m {
-			if _, ok := nets[t][k]; !ok {
-				orders[t] = append(orders[t], k)
-			}
-			nets[t][k] -= n
+			d.add(s.tables[i], k, -n)
 		}
 	}
 	s.rows = nil
-	return nets, orders
+}
+
+// delta is a net change of the cached rows' counts, per table, with the
+// order in which the rows first came.
+type delta struct {
+	nets   map[string]map[string]int
+	orders map[string][]string
+}
+
+func (d *delta) add(t, k string, n int) {
+	if d.nets == nil {
+		d.nets, d.orders = map[string]map[string]int{}, map[string][]string{}
+	}
+	if d.nets[t] == nil {
+		d.nets[t] = map[string]int{}
+	}
+	if _, ok := d.nets[t][k]; !ok {
+		d.orders[t] = append(d.orders[t], k)
+	}
+	d.nets[t][k] += n
 }
 
 // subscribe sends a Subscribe for s if cond allows (see sendIf) and
@@ -170,6 +190,16 @@ func (c *Conn) subscribe(ctx context.Context, s *Subscription, cond func() error
 // applied reads a Subscribe's response, on the reader goroutine, and
 // returns what puts its rows in the cache, on the event goroutine.
 func (c *Conn) applied(s *Subscription, r response) (func(), error) {
+	tables, rows, err := readApplied(s, r)
+	if err != nil {
+		return nil, err
+	}
+	return func() { c.install(s, tables, rows) }, nil
+}
+
+// readApplied reads a Subscribe's response: the table and the encoded
+// rows (with their counts) of each query, or the server's refusal.
+func readApplied(s *Subscription, r response) ([]string, []map[string]int, error) {
 	d := r.body
 	d.Uvarint() // query set id
 	if r.tag == tagSubscriptionError {
@@ -178,10 +208,10 @@ func (c *Conn) applied(s *Subscription, r response) (func(), error) {
 		if qi >= 0 && int(qi) < len(s.queries) {
 			err.Request = fmt.Sprintf("subscribe %q", s.queries[qi])
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	if r.tag != tagSubscribeApplied {
-		return nil, fmt.Errorf("keel: client: Subscribe answered with message %d", r.tag)
+		return nil, nil, fmt.Errorf("keel: client: Subscribe answered with message %d", r.tag)
 	}
 	n := d.Count()
 	tables := make([]string, n)
@@ -194,13 +224,13 @@ func (c *Conn) applied(s *Subscription, r response) (func(), error) {
 		}
 	}
 	if err := d.Err(); err != nil {
-		return nil, kerr.Errorf("keel: client: SubscribeApplied: %w", err)
+		return nil, nil, kerr.Errorf("keel: client: SubscribeApplied: %w", err)
 	}
-	return func() { c.install(s, tables, rows) }, nil
+	return tables, rows, nil
 }
 
-// install puts the rows of a SubscribeApplied in the cache, on the event
-// goroutine: they replace what the set held before (a resubscription).
+// install puts the rows of a new query set's SubscribeApplied in the
+// cache, on the event goroutine.
 func (c *Conn) install(s *Subscription, tables []string, rows []map[string]int) {
 	c.cache.mu.Lock()
 	if s.dropped {
@@ -212,29 +242,14 @@ func (c *Conn) install(s *Subscription, tables []string, rows []map[string]int) 
 		return
 	}
 	s.applied = true
-	nets := map[string]map[string]int{}
-	orders := map[string][]string{}
-	add := func(t, k string, n int) {
-		if nets[t] == nil {
-			nets[t] = map[string]int{}
-		}
-		if _, ok := nets[t][k]; !ok {
-			orders[t] = append(orders[t], k)
-		}
-		nets[t][k] += n
-	}
-	for i, old := range s.rows {
-		for k, n := range old {
-			add(s.tables[i], k, -n)
-		}
-	}
+	var d delta
 	for i, m := range rows {
 		for k, n := range m {
-			add(tables[i], k, n)
+			d.add(tables[i], k, n)
 		}
 	}
 	s.tables, s.rows = tables, rows
-	fire := c.cache.applyNets(nets, orders)
+	fire := c.cache.applyNets(&d)
 	c.cache.mu.Unlock()
 	for _, f := range fire {
 		f()
@@ -277,7 +292,9 @@ func (s *Subscription) Unsubscribe(ctx context.Context) error {
 	}
 	c.ev.inOrder(func() {
 		c.cache.mu.Lock()
-		fire := c.cache.applyNets(s.leave())
+		var d delta
+		s.leave(&d)
+		fire := c.cache.applyNets(&d)
 		c.cache.mu.Unlock()
 		for _, f := range fire {
 			f()
@@ -286,75 +303,13 @@ func (s *Subscription) Unsubscribe(ctx context.Context) error {
 	return err
 }
 
-// resubscribe subscribes every query set again after a reconnection.
-func (c *Conn) resubscribe() {
-	c.mu.Lock()
-	var sets []*Subscription
-	for _, s := range c.sets {
-		sets = append(sets, s)
-	}
-	c.mu.Unlock()
-	for _, s := range sets {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		// Not a query set unsubscribed since, nor one already sent on
-		// this connection (by Subscribe, or by the resubscription of a
-		// later reconnection), nor one whose Subscribe has not sent it
-		// yet: that Subscribe sends it on this connection or fails.
-		err := c.subscribe(ctx, s, func() error {
-			if c.sets[s.id] != s || s.sent == c.gen || s.sent == 0 {
-				return errSkip
-			}
-			s.sent = c.gen
-			return nil
-		})
-		if err != nil && !errors.Is(err, errSkip) {
-			c.log.Error("keel: client: subscribing again", "queries", s.queries, "err", err)
-		}
-		if re := (*RemoteError)(nil); errors.As(err, &re) || errors.Is(err, ErrTooLarge) {
-			c.refused(s, err)
-		}
-		cancel()
-	}
-	c.mu.Lock()
-	hook := c.afterResubscribe
-	c.mu.Unlock()
-	if hook != nil {
-		hook()
-	}
-}
-
-// refused ends query set s, which the server refused to subscribe again
-// after a reconnection: it is no longer subscribed again, its rows leave
-// the cache, and Err reports err. An Unsubscribe that ended it first
-// stands.
-func (c *Conn) refused(s *Subscription, err error) {
-	c.mu.Lock()
-	if c.sets[s.id] == s {
-		delete(c.sets, s.id)
-	}
-	c.mu.Unlock()
-	c.ev.inOrder(func() {
-		c.cache.mu.Lock()
-		if s.ended {
-			c.cache.mu.Unlock()
-			return
-		}
-		s.dropped, s.ended, s.err = true, true, err
-		fire := c.cache.applyNets(s.leave())
-		c.cache.mu.Unlock()
-		for _, f := range fire {
-			f()
-		}
-	})
-}
-
 // applyNets applies net row counts per table; it is called with mu held
 // and returns the callbacks to run after.
-func (c *cache) applyNets(nets map[string]map[string]int, orders map[string][]string) []func() {
+func (c *cache) applyNets(d *delta) []func() {
 	var fire []func()
-	for t, net := range nets {
+	for t, net := range d.nets {
 		if tc := c.tables[t]; tc != nil {
-			tc.apply(net, orders[t], &fire)
+			tc.apply(net, d.orders[t], &fire)
 		}
 	}
 	return fire
@@ -364,27 +319,22 @@ func (c *cache) applyNets(nets map[string]map[string]int, orders map[string][]st
 func (c *cache) transaction(conn *Conn, d *codec.Reader) {
 	tx := Tx{ID: d.Uvarint(), Time: d.Time()}
 	tx.Reducer, tx.Caller = d.Text(), reducer.Identity(d.Text())
-	nets := map[string]map[string]int{}
-	orders := map[string][]string{}
-	add := func(t, k string, n int) {
-		if nets[t] == nil {
-			nets[t] = map[string]int{}
-		}
-		if _, ok := nets[t][k]; !ok {
-			orders[t] = append(orders[t], k)
-		}
-		nets[t][k] += n
-	}
+	var net delta
 	c.mu.Lock()
 	for range d.Count() {
 		qsid := d.Uvarint()
 		conn.mu.Lock()
 		s := conn.sets[qsid]
 		conn.mu.Unlock()
+		// The rows of a query set whose resubscription waits for the
+		// others change without the cache: they enter it with theirs.
+		held := s != nil && s.held != nil
 		for range d.Count() {
 			qi, t := int(d.Uvarint()), d.Text()
 			var m map[string]int
-			if s != nil && qi < len(s.rows) {
+			if held && qi < len(s.next) {
+				m = s.next[qi]
+			} else if s != nil && !held && qi < len(s.rows) {
 				m = s.rows[qi]
 			}
 			for _, sign := range []int{-1, 1} {
@@ -396,12 +346,14 @@ func (c *cache) transaction(conn *Conn, d *codec.Reader) {
 					if m[k] += sign; m[k] <= 0 {
 						delete(m, k)
 					}
-					add(t, k, sign)
+					if !held {
+						net.add(t, k, sign)
+					}
 				}
 			}
 		}
 	}
-	fire := c.applyNets(nets, orders)
+	fire := c.applyNets(&net)
 	fns := conn.onTx
 	c.mu.Unlock()
 	if err := d.Err(); err != nil {

@@ -195,7 +195,7 @@ func Dial(ctx context.Context, url string, opts Options) (*Conn, error) {
 		sets: map[uint64]*Subscription{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	c.cache.init()
 	c.ev.init(opts.MaxQueueBytes)
-	ws, err := c.dial(ctx)
+	ws, _, err := c.dial(ctx, false)
 	if err != nil {
 		return nil, err
 	}
@@ -205,8 +205,11 @@ func Dial(ctx context.Context, url string, opts Options) (*Conn, error) {
 	return c, nil
 }
 
-// dial opens a WebSocket and reads the InitialConnection.
-func (c *Conn) dial(ctx context.Context) (*websocket.Conn, error) {
+// dial opens a WebSocket and reads the InitialConnection. A dial again
+// after a drop (again) queues the Subscribes of the query sets before
+// the connection takes any other request, and returns them as a
+// resubscription (see regroup).
+func (c *Conn) dial(ctx context.Context, again bool) (*websocket.Conn, *regroup, error) {
 	h := http.Header{}
 	c.mu.Lock()
 	if c.token != "" {
@@ -215,22 +218,22 @@ func (c *Conn) dial(ctx context.Context) (*websocket.Conn, error) {
 	c.mu.Unlock()
 	ws, _, err := websocket.Dial(ctx, c.url, &websocket.DialOptions{Subprotocols: []string{protocolBinary}, HTTPHeader: h})
 	if err != nil {
-		return nil, kerr.Errorf("keel: client: dial %s: %w", c.url, err)
+		return nil, nil, kerr.Errorf("keel: client: dial %s: %w", c.url, err)
 	}
 	ws.SetReadLimit(1 << 30)
 	if ws.Subprotocol() != protocolBinary {
 		ws.CloseNow()
-		return nil, fmt.Errorf("keel: client: %s does not speak %s", c.url, protocolBinary)
+		return nil, nil, fmt.Errorf("keel: client: %s does not speak %s", c.url, protocolBinary)
 	}
 	typ, b, err := ws.Read(ctx)
 	if err != nil {
 		ws.CloseNow()
-		return nil, kerr.Errorf("keel: client: %s: %w", c.url, err)
+		return nil, nil, kerr.Errorf("keel: client: %s: %w", c.url, err)
 	}
 	msgs, err := splitFrame(typ, b)
 	if err != nil || len(msgs) == 0 || msgs[0][0] != tagInitialConnection {
 		ws.CloseNow()
-		return nil, fmt.Errorf("keel: client: %s did not start with InitialConnection", c.url)
+		return nil, nil, fmt.Errorf("keel: client: %s did not start with InitialConnection", c.url)
 	}
 	d := codec.NewReader(msgs[0][1:])
 	id, tok := d.Text(), d.Text()
@@ -245,12 +248,16 @@ func (c *Conn) dial(ctx context.Context) (*websocket.Conn, error) {
 		// Close ran during the dial: the connection is not kept.
 		c.mu.Unlock()
 		ws.CloseNow()
-		return nil, ErrClosed
+		return nil, nil, ErrClosed
 	}
 	c.ws, c.identity, c.token, c.maxFrame = ws, reducer.Identity(id), tok, maxFrame
 	c.gen++
+	var g *regroup
+	if again {
+		g = c.regroupLocked()
+	}
 	c.mu.Unlock()
-	return ws, nil
+	return ws, g, nil
 }
 
 // Identity returns the connection's identity, as its reducers see it.
@@ -269,7 +276,10 @@ func (c *Conn) Token() string {
 }
 
 // OnTransaction registers fn to run after each transaction's update was
-// applied to the cache, after the tables' callbacks.
+// applied to the cache, after the tables' callbacks. During a
+// resubscription, what an update changes in the query sets subscribed
+// again enters the cache with the resubscription (see Reconnecting in
+// the package doc).
 func (c *Conn) OnTransaction(fn func(Tx)) {
 	c.cache.mu.Lock()
 	c.onTx = append(c.onTx, fn)
@@ -325,6 +335,13 @@ func (c *Conn) sendIf(w *waiter, cond func() error, build func(id uint64) []byte
 			return err
 		}
 	}
+	return c.queueLocked(w, build)
+}
+
+// queueLocked queues a message for the connection, which is up, and
+// registers its waiter under a new request id; it is called with mu
+// held.
+func (c *Conn) queueLocked(w *waiter, build func(id uint64) []byte) error {
 	c.nextID++
 	id := c.nextID
 	msg := build(id)
@@ -531,20 +548,25 @@ func (c *Conn) reader(ws *websocket.Conn) {
 				hook()
 			}
 		}
-		ws = c.redial()
+		var g *regroup
+		ws, g = c.redial()
 		if ws == nil {
 			return
 		}
-		go c.resubscribe()
+		// Before the new connection's messages: the resubscription's
+		// responses come first among them.
+		c.ev.add(event{run: func() { c.regroupStart(g) }})
 	}
 }
 
-func (c *Conn) redial() *websocket.Conn {
+// redial dials until a connection is up, and returns it with its
+// resubscription; nil once Close ran or the server refused the client.
+func (c *Conn) redial() (*websocket.Conn, *regroup) {
 	wait := backoff(0, c.opts.MaxBackoff)
 	for {
 		select {
 		case <-c.done:
-			return nil
+			return nil, nil
 		case <-time.After(wait):
 		}
 		// Close ends the dial.
@@ -557,20 +579,20 @@ func (c *Conn) redial() *websocket.Conn {
 			case <-stop:
 			}
 		}()
-		ws, err := c.dial(ctx)
+		ws, g, err := c.dial(ctx, true)
 		close(stop)
 		cancel()
 		if err == nil {
-			return ws
+			return ws, g
 		}
 		if errors.Is(err, ErrClosed) {
-			return nil
+			return nil, nil
 		}
 		var ce websocket.CloseError
 		if errors.As(err, &ce) && ce.Code == statusInvalidToken {
 			c.log.Error("keel: client: the server refuses the token; not dialing again", "err", err)
 			c.Close()
-			return nil
+			return nil, nil
 		}
 		c.log.Info("keel: client: dial", "err", err)
 		wait = backoff(wait, c.opts.MaxBackoff)

@@ -25,8 +25,10 @@
 // is applied to all tables at once, under one lock, before any callback
 // runs: OnDelete, OnUpdate and OnInsert then see the cache as the whole
 // transaction left it. A delete and an insert of rows with one primary
-// key in one update are an OnUpdate. A table's All and Count may be
-// called from any goroutine, also inside a callback.
+// key in one update are an OnUpdate. The query sets subscribed again
+// after a reconnection enter the cache in one such step too (see
+// Reconnecting). A table's All and Count may be called from any
+// goroutine, also inside a callback.
 //
 // # Callbacks
 //
@@ -40,7 +42,7 @@
 // under Reconnecting, once the callbacks have run every message held,
 // not before (a callback that never returns keeps the connection down):
 // the updates it did not take reach the callbacks as the differences of
-// the new SubscribeApplied. A call or Subscribe made from any other
+// the resubscription. A call or Subscribe made from any other
 // goroutine returns once the updates received before its reply are in
 // the cache and their callbacks ran: a call sees its own transaction in
 // the cache.
@@ -61,11 +63,19 @@
 //
 // When the connection drops, calls in flight fail with ErrDisconnected
 // (they may or may not have run; one not yet written never is, on this
-// connection or the next), and the client dials again with its
-// token, so it keeps its identity, and subscribes its query sets again;
-// the rows of each new SubscribeApplied replace those of the old one, the
-// differences reaching the callbacks as one transaction. A query set the
+// connection or the next), and the client dials again with its token,
+// so it keeps its identity, and subscribes its query sets again before
+// the new connection takes any other request. Their rows enter the cache
+// in one step, once the SubscribeApplied of every one of them came: the
+// differences from the rows cached before reach the callbacks as one
+// transaction, where a row that changed while the client was away is one
+// OnUpdate, however many query sets hold it, and the cache never holds
+// two versions of it. Until then the cache holds the rows as the old
+// connection left them: a TransactionUpdate that comes meanwhile changes
+// the new rows of the query sets already answered, which enter the cache
+// with the others (its OnTransaction runs as it comes), and no reply to
+// a request made after the drop comes before that step. A query set the
 // server refuses then (a server restarted with a module that no longer
-// has its table, say) ends: its rows leave the cache and its
-// Subscription's Err tells why. Close ends it.
+// has its table, say) ends: its rows leave the cache, in the same step,
+// and its Subscription's Err tells why. Close ends it.
 package client
