@@ -286,7 +286,7 @@ func (s *Subscription) Unsubscribe(ctx context.Context) error {
 		b = codec.AppendUvarint(b, id)
 		return codec.AppendUvarint(b, s.id)
 	})
-	if errors.Is(err, errSkip) || errors.Is(err, ErrDisconnected) {
+	if errors.Is(err, errSkip) || errors.Is(err, ErrDisconnected) || errors.Is(err, ErrRefused) {
 		// The query set went with the connection that held it.
 		err = nil
 	}

@@ -21,7 +21,9 @@ import (
 type Options struct {
 	// Token is a token from an earlier connection (Conn.Token) or from an
 	// identity provider the server trusts: the connection keeps that
-	// identity. "" asks the server for a new identity.
+	// identity, for as long as the server takes the token (it does not
+	// renew it: see Reconnecting in the package doc). "" asks the server
+	// for a new identity.
 	Token string
 	// Logger receives reconnection reports; nil discards.
 	Logger *slog.Logger
@@ -51,11 +53,47 @@ const defaultMaxQueueBytes = 64 << 20
 var ErrOptions = errors.New("keel: client: invalid options")
 
 // ErrDisconnected is the error of calls and requests in flight when the
-// connection dropped: they may or may not have run.
+// connection dropped: they may or may not have run; and of those made
+// while the client dials again, which are not sent.
 var ErrDisconnected = errors.New("keel: client: disconnected")
 
 // ErrClosed is the error of requests after Close.
 var ErrClosed = errors.New("keel: client: closed")
+
+// ErrRefused matches the error of Dial, and of the requests made after
+// the client stopped dialing again, when the server refused to take the
+// connection: the token (status 4001; the error matches ErrTokenRefused
+// too) or the module's connect reducer (4002). It is a *RefusedError,
+// which carries the server's reason. See Reconnecting in the package doc.
+var ErrRefused = errors.New("keel: client: connection refused")
+
+// ErrTokenRefused matches the error of a connection whose token the
+// server refused (status 4001): expired (the server's
+// Options.TokenTTL), signed with another key, or of an issuer it does
+// not trust.
+var ErrTokenRefused = errors.New("keel: client: token refused")
+
+// RefusedError is the server's refusal of a connection, as its close
+// frame tells: it matches ErrRefused, and ErrTokenRefused when the token
+// was refused.
+type RefusedError struct {
+	URL    string
+	Code   int    // the close status: 4001, the token; 4002, the connect reducer
+	Reason string // the server's, such as "connect reducer: banned"
+}
+
+func (e *RefusedError) Error() string {
+	what := "the connection"
+	if e.Code == int(statusInvalidToken) {
+		what = "the token"
+	}
+	return fmt.Sprintf("keel: client: %s refused %s (status %d): %s", e.URL, what, e.Code, strings.TrimPrefix(e.Reason, "keel: "))
+}
+
+// Is matches ErrRefused, and ErrTokenRefused for a token refused.
+func (e *RefusedError) Is(target error) bool {
+	return target == ErrRefused || (target == ErrTokenRefused && e.Code == int(statusInvalidToken))
+}
 
 // ErrTooLarge is the error of a request whose message is larger than the
 // largest frame the server reads (its InitialConnection tells): it is
@@ -119,19 +157,21 @@ type Conn struct {
 	out      [][]byte // messages for the connection ws, dropped with it
 	wake     chan struct{}
 	closed   bool
-	gen      int   // connection generation
-	maxFrame int64 // the largest frame the server reads (its InitialConnection)
+	refused  *RefusedError // the server refused a dial again: the client dials no more
+	gen      int           // connection generation
+	maxFrame int64         // the largest frame the server reads (its InitialConnection)
 
 	beforeWrite      func() // set by tests (export_test.go): runs before each batch is written
 	afterResubscribe func() // set by tests (export_test.go): runs after each resubscribe
 	afterAdd         func() // set by tests (export_test.go): runs once Subscribe has added its query set
 	afterDrain       func() // set by tests (export_test.go): runs once the reader waited for the callbacks to catch up
 
-	cache  cache
-	ev     events
-	onTx   []func(Tx)
-	closer sync.Once
-	done   chan struct{}
+	cache   cache
+	ev      events
+	onTx    []func(Tx)
+	closer  sync.Once
+	done    chan struct{}
+	stopped chan struct{} // closed when the reader returns: it dials no more
 }
 
 // waiter is a request waiting for its response.
@@ -177,7 +217,8 @@ type Tx struct {
 }
 
 // Dial connects to the server at url (ws:// or wss://) and waits for its
-// InitialConnection.
+// InitialConnection. A server that refuses the token or whose connect
+// reducer refuses the identity makes it return a *RefusedError.
 func Dial(ctx context.Context, url string, opts Options) (*Conn, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -192,7 +233,7 @@ func Dial(ctx context.Context, url string, opts Options) (*Conn, error) {
 		opts.MaxQueueBytes = defaultMaxQueueBytes
 	}
 	c := &Conn{url: url, opts: opts, log: opts.Logger, token: opts.Token, pending: map[uint64]*waiter{},
-		sets: map[uint64]*Subscription{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+		sets: map[uint64]*Subscription{}, wake: make(chan struct{}, 1), done: make(chan struct{}), stopped: make(chan struct{})}
 	c.cache.init()
 	c.ev.init(opts.MaxQueueBytes)
 	ws, _, err := c.dial(ctx, false)
@@ -228,6 +269,10 @@ func (c *Conn) dial(ctx context.Context, again bool) (*websocket.Conn, *regroup,
 	typ, b, err := ws.Read(ctx)
 	if err != nil {
 		ws.CloseNow()
+		var ce websocket.CloseError
+		if errors.As(err, &ce) && (ce.Code == statusInvalidToken || ce.Code == statusConnectRefused) {
+			return nil, nil, &RefusedError{URL: c.url, Code: int(ce.Code), Reason: ce.Reason}
+		}
 		return nil, nil, kerr.Errorf("keel: client: %s: %w", c.url, err)
 	}
 	msgs, err := splitFrame(typ, b)
@@ -268,7 +313,10 @@ func (c *Conn) Identity() reducer.Identity {
 }
 
 // Token returns the token that reconnects with the same identity; keep
-// it secret.
+// it secret. It is the one the server gave, which for a connection that
+// presented a token (Options.Token) is that token: the server does not
+// renew it, so it expires when that token does (see Reconnecting in the
+// package doc).
 func (c *Conn) Token() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -326,6 +374,9 @@ func (c *Conn) sendIf(w *waiter, cond func() error, build func(id uint64) []byte
 	defer c.mu.Unlock()
 	if c.closed {
 		return ErrClosed
+	}
+	if c.refused != nil {
+		return c.refused
 	}
 	if c.ws == nil {
 		return ErrDisconnected
@@ -501,6 +552,7 @@ func (w *waiter) result(r response) error {
 
 // reader reads frames until the connection drops, then reconnects.
 func (c *Conn) reader(ws *websocket.Conn) {
+	defer close(c.stopped)
 	for {
 		err := c.readLoop(ws)
 		// The connection is closed before its requests fail, so that
@@ -588,10 +640,15 @@ func (c *Conn) redial() (*websocket.Conn, *regroup) {
 		if errors.Is(err, ErrClosed) {
 			return nil, nil
 		}
-		var ce websocket.CloseError
-		if errors.As(err, &ce) && ce.Code == statusInvalidToken {
-			c.log.Error("keel: client: the server refuses the token; not dialing again", "err", err)
-			c.Close()
+		if re := (*RefusedError)(nil); errors.As(err, &re) {
+			// Dialing again would be refused again (the token does not
+			// get younger), each time after a transaction of the
+			// connect reducer: the requests fail with the refusal until
+			// Close.
+			c.log.Error("keel: client: the server refuses the connection; not dialing again", "err", err)
+			c.mu.Lock()
+			c.refused = re
+			c.mu.Unlock()
 			return nil, nil
 		}
 		c.log.Info("keel: client: dial", "err", err)
@@ -698,12 +755,14 @@ func splitFrame(typ websocket.MessageType, b []byte) ([][]byte, error) {
 	return out, nil
 }
 
-// protocolBinary is the subprotocol of the binary encoding, and
-// statusInvalidToken the close status of a refused token (package
-// server's ProtocolBinary and StatusInvalidToken).
+// protocolBinary is the subprotocol of the binary encoding,
+// statusInvalidToken the close status of a refused token and
+// statusConnectRefused that of a connect reducer that failed (package
+// server's ProtocolBinary, StatusInvalidToken and StatusConnectRefused).
 const (
-	protocolBinary                          = "keel.bin.v1"
-	statusInvalidToken websocket.StatusCode = 4001
+	protocolBinary                            = "keel.bin.v1"
+	statusInvalidToken   websocket.StatusCode = 4001
+	statusConnectRefused websocket.StatusCode = 4002
 )
 
 // The binary protocol's message tags (see package server).

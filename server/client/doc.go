@@ -78,4 +78,19 @@
 // server refuses then (a server restarted with a module that no longer
 // has its table, say) ends: its rows leave the cache, in the same step,
 // and its Subscription's Err tells why. Close ends it.
+//
+// A server that refuses the connection as the client dials again ends
+// the dialing: the client dials no more, and its requests fail with a
+// *RefusedError, which matches ErrRefused and carries the server's
+// reason, until Close (the cache keeps the rows the old connection left
+// it). Status 4002 is the module's connect reducer refusing the identity
+// (its error, such as "banned"); 4001 is the server refusing the token
+// (the error matches ErrTokenRefused too), most often because it expired
+// on a server with Options.TokenTTL. The server gives a connection that
+// presented a token that same token back (Conn.Token), never a newer
+// one: a token expires TokenTTL after it was issued, however often the
+// client reconnected with it, and the next connection after that is
+// refused. To go on, Close the Conn and Dial again, with a token from an
+// identity provider the server trusts, or with none for a new identity
+// (reducers then see another caller). Dial returns a *RefusedError too.
 package client

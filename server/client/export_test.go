@@ -82,3 +82,7 @@ func SetMaxQueueBytes(c *Conn, n int64) {
 	c.ev.max = n
 	c.ev.mu.Unlock()
 }
+
+// Stopped returns a channel closed once c's reader returned: c dials no
+// more.
+func Stopped(c *Conn) <-chan struct{} { return c.stopped }
