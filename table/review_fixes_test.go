@@ -6,6 +6,56 @@ import (
 	"testing"
 )
 
+// TestUpsertZeroKeyInserts: Upsert of a row whose autoinc primary key is
+// 0 inserts it with a generated key, also where a stored row has key 0
+// (a migration function's rows are stored as they are).
+func TestUpsertZeroKeyInserts(t *testing.T) {
+	f := newFixture(t, SeqParams[uint8]{})
+	if _, err := f.update(t, func(tx *Tx) error {
+		return tx.load("user", [][]byte{f.users.Encode(nil, &user{ID: 0, Email: "migrated"})})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var got user
+	var inserted bool
+	if _, err := f.update(t, func(tx *Tx) error {
+		var err error
+		got, inserted, err = Use(tx, f.users).Upsert(user{Email: "new"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !inserted || got.ID != 1 || got.Email != "new" {
+		t.Fatalf("Upsert with id 0: %+v, inserted %v; want id 1, inserted", got, inserted)
+	}
+	f.same(t, dump{Count: 2, Indexes: map[string][]user{
+		"user_pk":        {{ID: 0, Email: "migrated"}, {ID: 1, Email: "new"}},
+		"user_email":     {{ID: 0, Email: "migrated"}, {ID: 1, Email: "new"}},
+		"user_team_name": {{ID: 0, Email: "migrated"}, {ID: 1, Email: "new"}},
+	}})
+}
+
+// TestUpsertExplicitKeyUpdates: an Upsert whose autoinc primary key is
+// set replaces the stored row, keeping Upsert's other half.
+func TestUpsertExplicitKeyUpdates(t *testing.T) {
+	f := newFixture(t, SeqParams[uint8]{})
+	f.insert(t, user{Email: "a"})
+	var inserted bool
+	if _, err := f.update(t, func(tx *Tx) error {
+		var err error
+		_, inserted, err = Use(tx, f.users).Upsert(user{ID: 1, Email: "b"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if inserted {
+		t.Fatal("Upsert of a stored id inserted")
+	}
+	if r, _ := f.db.tables[f.users.id].(*handle).rt.(*Table[user]).Get(user{ID: 1}); r.Email != "b" {
+		t.Fatalf("row 1 after Upsert: %+v", r)
+	}
+}
+
 // TestFailedInsertLeavesAdvanceSequence: with Advance, an explicit value
 // moves the sequence only when its row is stored, as in Update: a failed
 // insert neither moves the sequence past its value nor logs a boundary.

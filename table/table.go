@@ -21,6 +21,7 @@ type Table[R any] struct {
 	r    Reader[R]
 	c    *core
 	seqs []seqState
+	zero R // a row of zero values, for generates
 }
 
 // Reader returns the table's reads, which see the transaction's own writes.
@@ -414,21 +415,39 @@ func deleteBy[R any](t *Table[R], ix *Index[R], key *R) (R, error) {
 }
 
 // Upsert inserts row, or replaces the stored row with the same primary key.
-// A row whose autoinc primary key is 0 is always inserted. inserted
-// reports which happened: in a table without a primary key, a row
-// identical to a stored one is stored once, so inserted is false.
+// A row with an autoinc column of its primary key at 0 is always inserted,
+// with a generated value, also where a stored row has 0 there (a
+// migration function's rows are stored as they are). inserted reports
+// which happened: in a table without a primary key, a row identical to a
+// stored one is stored once, so inserted is false.
 func (t *Table[R]) Upsert(row R) (stored R, inserted bool, err error) {
-	if err := t.c.writable(); err != nil {
+	c := t.c
+	if err := c.writable(); err != nil {
 		return row, false, err
 	}
-	if _, ok := t.c.s.trees[0].get(unsafe.Pointer(&row)); ok && !t.c.set {
-		stored, err = t.Update(row)
-		return stored, false, err
+	if !c.set && !t.generates(&row) {
+		if _, ok := c.s.trees[0].get(unsafe.Pointer(&row)); ok {
+			stored, err = t.Update(row)
+			return stored, false, err
+		}
 	}
-	n := t.c.s.count
+	n := c.s.count
 	stored, err = t.Insert(row)
 	// A set's Insert of a row it holds returns that row and stores nothing.
-	return stored, err == nil && t.c.s.count > n, err
+	return stored, err == nil && c.s.count > n, err
+}
+
+// generates reports whether Insert would generate a value of the primary
+// key for row: an autoinc column of the key is 0 in row.
+func (t *Table[R]) generates(row *R) bool {
+	for _, k := range t.c.seqsIn[0] {
+		// keep against a zero row leaves row as it is and reports whether
+		// row sets the column.
+		if !t.seqs[k].keep(unsafe.Pointer(row), unsafe.Pointer(&t.zero)) {
+			return true
+		}
+	}
+	return false
 }
 
 // rollback undoes every write of the open transaction, newest first.
