@@ -15,10 +15,11 @@
 // like the B-trees' nodes; point lookups only, no order). A B-tree entry
 // holds a pointer to the row, the row's inline key, and two bytes that
 // only search probes use. The inline key is Index.Key of the index's first
-// column (0 without one), an 8-byte image whose order agrees with Compare. A search compares inline keys and reads the rows, through
-// Compare, only when two keys are equal; a one-column unique index with an
-// exact key (integers, bool) reads no row but the one it finds. Strings
-// keep their first 8 bytes, so rows that share them fall back to Compare.
+// column (0 without one), an 8-byte image whose order agrees with Compare.
+// A search compares inline keys and reads the rows, through Compare, only
+// when two keys are equal; a one-column unique index with an exact key
+// (integers, bool, floats) reads no row but the one it finds. Strings keep
+// their first 8 bytes, so rows that share them fall back to Compare.
 // A non-unique index orders rows with equal keys by the primary key.
 //
 // # Rows handed out

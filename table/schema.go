@@ -23,7 +23,8 @@ type Column struct {
 	Default string `json:",omitempty"`
 }
 
-// Index describes a B-tree index over one or more columns of R.
+// Index describes an index over one or more columns of R: a B-tree, or,
+// for a unique index or the primary key with Hash set, a hash index.
 type Index[R any] struct {
 	Name    string
 	Columns []string
