@@ -36,6 +36,9 @@ type conn struct {
 	// shut, under frame, is whether a drain had begun when the frame
 	// being handled was: its requests are refused, or all taken.
 	shut bool
+	// cut, under frame, is set once the drain took the connection: the
+	// frames read after that are not handled.
+	cut bool
 
 	reqs   []request           // the frame being handled (reader)
 	batch  []*runtime.Call     // calls of the frame not yet submitted (reader)
@@ -121,15 +124,23 @@ func (c *conn) serve() {
 		c.frame.Lock()
 		// A drain that begins while the frame is handled waits for it
 		// (drain): the frame is handled whole, none of its requests
-		// refused because the drain began after the one before.
+		// refused because the drain began after the one before. Once
+		// the drain took the connection (cut), no frame is handled: the
+		// connection closes once the responses of the requests read
+		// before are written, which a later request's could follow.
 		c.shut = c.closing()
-		if err != nil {
+		switch {
+		case c.cut:
+		case err != nil:
 			c.respond(c.enc.errorMsg(0, err.Error()))
-		} else {
+		default:
 			for i := range reqs {
 				c.handle(&reqs[i])
 			}
 			c.submit()
+		}
+		if c.s.ev.framed != nil {
+			c.s.ev.framed()
 		}
 		c.frame.Unlock()
 		clear(reqs)     // an idle connection holds no frame
@@ -425,11 +436,17 @@ func (c *conn) oneOff(r *request) []byte {
 }
 
 // drain stops the connection taking requests, waits for its calls in
-// flight, and closes it once their results are written (Shutdown).
+// flight, and closes it once the responses of the requests read before
+// are written (Shutdown).
 func (c *conn) drain() {
 	c.drainOne.Do(func() { close(c.drainReq) })
 	c.frame.Lock() // the frame being handled is submitted whole
 	defer c.frame.Unlock()
+	// Every request read so far has its event in the evaluator's inbox
+	// before evDrain (a call's once it finished), and the frames read
+	// from now on are not handled: the evaluator closes the connection
+	// when the responses it holds are out.
+	c.cut = true
 	c.calls.Wait()
 	if !c.s.ev.push(event{kind: evDrain, c: c}) {
 		// A Shutdown that gave up waiting stopped the evaluator, which

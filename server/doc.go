@@ -94,7 +94,9 @@
 // Every request gets exactly one response (ReducerResult,
 // SubscribeApplied or SubscriptionError, UnsubscribeApplied or
 // SubscriptionError, OneOffQueryResult; an Error for a frame that did not
-// decode, whose messages are not run), and responses come in the order
+// decode, whose messages are not run), but for a frame that comes after
+// Shutdown drained the connection, whose requests do not run (see
+// Shutdown below); responses come in the order
 // of the requests, however many calls are in flight: the server submits
 // each call at once (runtime.Call, with Notify) and holds a response
 // until those before it went out. A malformed frame, an unknown reducer,
@@ -177,10 +179,21 @@
 //
 // # Shutdown
 //
-// Shutdown refuses new connections (503) and new requests (an error
-// response), lets every call in flight finish and its response be
-// written, closes each connection with status 1001, and waits for the
-// disconnect reducers.
+// Shutdown refuses new connections (503) and drains each open one: the
+// frame being handled is handled whole, every call in flight finishes,
+// and once the responses of the requests read before are written (a
+// SubscribeApplied whose rows are being read too), the connection
+// closes with status 1001. A frame read after the drain took the
+// connection is not handled: none of its requests runs or gets a
+// response. (A frame whose handling began after Shutdown did but before
+// the drain took its connection is handled, its calls and Subscribes
+// refused with ErrShutdown, its OneOffQuery and Unsubscribe answered as
+// ever.) So a call a client had no ReducerResult for when its
+// connection closed with 1001 did not run, and may be sent again. Then
+// Shutdown waits for the disconnect reducers. If its context ends
+// first, it closes the connections at once, without a close frame, and
+// that promise is off: a call in flight may have run without its result
+// reaching the client.
 //
 // # What it does not do
 //

@@ -45,9 +45,11 @@ type evaluator struct {
 
 	// Set by tests (export_test.go) before the first connection; nil
 	// otherwise. beforeRows runs before a query set's initial rows are
-	// read, drained after the evaluator handled a connection's drain.
+	// read, drained after the evaluator handled a connection's drain,
+	// framed after a connection's reader handled a frame.
 	beforeRows func()
 	drained    func()
+	framed     func()
 }
 
 type evKind uint8

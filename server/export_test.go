@@ -33,3 +33,10 @@ func ReaderWaits(srv *Server) (waits, ok bool) {
 	}
 	return waits, true
 }
+
+// SetFrameHook makes srv run framed after a connection's reader handled
+// a frame, before a drain can take the connection. Call it before the
+// first connection.
+func SetFrameHook(srv *Server, framed func()) {
+	srv.ev.framed = framed
+}

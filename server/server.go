@@ -152,8 +152,10 @@ func (o Options) check() error {
 	return nil
 }
 
-// ErrShutdown is the error of requests that arrive while the server shuts
-// down.
+// ErrShutdown is the error of the reducer calls and Subscribes of a
+// frame whose handling began after Shutdown did but before the drain
+// took its connection (the frames after that are not handled), and of
+// a Subscribe after a Shutdown that gave up waiting.
 var ErrShutdown = errors.New("keel: server: shutting down")
 
 // New returns a server for db. It registers an observer on db to compute
@@ -331,9 +333,14 @@ func (l lifecycle) Run(c *reducer.Ctx) error {
 }
 
 // Shutdown stops taking connections and requests, lets every reducer
-// call in flight finish and its result reach its client, then closes
-// every connection (status 1001) and waits for their handlers, or for
-// ctx. The database stays open: close it after.
+// call in flight finish and the response of every request read reach
+// its client, then closes every connection (status 1001) and waits for
+// their handlers, or for ctx: if ctx ends first, it closes the
+// connections at once, and a call in flight may have run without its
+// result reaching the client. The requests of a frame that comes after
+// its connection was drained do not run and get no response (the
+// package documentation's Shutdown). The database stays open: close it
+// after.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
