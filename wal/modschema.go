@@ -115,7 +115,7 @@ func PlanFor(dir string, m ModuleSchema) (*Plan, error) {
 	p, err := planMigration(m.Module, stored.Fingerprint, stored.Tables, cur,
 		Declarations{Dropped: m.Dropped, Migrations: m.Migrations})
 	if err != nil {
-		return p, err
+		return p, renamed(dir, stored, cur, err)
 	}
 	if old != nil {
 		if err := old.refused(stored, cur); err != nil {
@@ -123,6 +123,15 @@ func PlanFor(dir string, m ModuleSchema) (*Plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// renamed is err, Open's refusal of cur's migration, naming both modules
+// when cur's name is not stored's (a renamed module).
+func renamed(dir string, stored, cur storedSchema, err error) error {
+	if stored.Module == cur.Module {
+		return err
+	}
+	return kerr.Errorf("keel: %s holds the data of module %s, opened as module %s: %w", dir, stored.Module, cur.Module, err)
 }
 
 // otherModule refuses, as Open does, a module of another name none of

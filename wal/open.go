@@ -181,10 +181,7 @@ func open(dir, name string, tables []table.Schema, o Options, lock *dirLock) (*L
 	}
 	if existing {
 		if plan, older, err = migrationOf(stored, cur, o); err != nil {
-			if stored.Module != name {
-				err = kerr.Errorf("keel: %s holds the data of module %s, opened as module %s: %w", dir, stored.Module, name, err)
-			}
-			return nil, err
+			return nil, renamed(dir, stored, cur, err)
 		}
 	} else if o.ReadOnly {
 		return nil, fmt.Errorf("keel: %s holds no Keel database (no %s)", dir, schemaFile)

@@ -122,6 +122,16 @@ func TestPlanForOtherModule(t *testing.T) {
 	if err := planAsOpen(t, dir, both.Module, keel.Options{}); err != nil {
 		t.Fatalf("open by a renamed module that shares a table: %v", err)
 	}
+
+	// A renamed module's refused change: PlanFor names both modules, as
+	// Open does.
+	narrowed := newDynModule(with(c.v1[0], func(t *dynTable) { t.Cols[2] = col("score", "int8") }))
+	narrowed.Name = "other"
+	_, perr := wal.PlanFor(dir, moduleSchemaOf(t, narrowed.Module, keel.Options{}))
+	_, oerr := keel.Open(dir, narrowed.Module, keel.Options{})
+	if oerr == nil || perr == nil || perr.Error() != oerr.Error() || !strings.Contains(oerr.Error(), "opened as module other") {
+		t.Fatalf("a renamed module that narrows a column:\nPlanFor: %v\nOpen: %v\nwant both refused naming both modules", perr, oerr)
+	}
 }
 
 // TestPlanForReplicated: PlanFor of a replicated directory fails with
