@@ -401,11 +401,18 @@ func checkRaft(rep *CheckReport, segs []Segment, held int, keeps bool) error {
 	}
 	rc.Boundaries = len(t.bs)
 	rc.FirstIndex = rep.SnapshotIndex + 1
-	if keeps {
+	if rep.Snapshot != "" {
 		term, _, err := readSnapMeta(rep.Dir, rep.SnapshotIndex)
 		if err != nil {
 			return fail(err) // Check chose a snapshot whose metadata reads
 		}
+		if got := t.term(rep.SnapshotIndex); got != term {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s gives the snapshot's entry %d term %d, not its own %d (a log the snapshot replaced): Open starts its boundaries over at that entry",
+				rc.Terms, rep.SnapshotIndex, got, term))
+		}
+	}
+	if keeps {
+		term, _, _ := readSnapMeta(rep.Dir, rep.SnapshotIndex)
 		first, bad, why := keptBefore(segs, held, t, rep.SnapshotIndex, term)
 		rc.FirstIndex, rc.Stop, rc.Why = first, bad.Path, why
 		for i := range held {

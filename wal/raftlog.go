@@ -362,9 +362,21 @@ func (l *RaftLog) recover(tables []table.Schema) error {
 		return kerr.Errorf("keel: raft log: the stored commit index %d is past the last entry %d: %w", commit, l.last, ErrCorrupt)
 	}
 	l.applied = l.snapIndex
+	// Boundaries that give the snapshot's entry another term than its own
+	// are those of a log the snapshot replaced (a crash in InstallSnapshot
+	// before it rewrote raft-terms, or an install by an older build, which
+	// left none): they start over at the snapshot's entry, as
+	// InstallSnapshot writes them, so that Term never answers the
+	// replaced log's term for that entry or one before it.
+	replaced := l.snapIndex > 0 && l.terms.term(l.snapIndex) != l.snapTerm
+	if replaced {
+		l.logger.Warn("keel: raft log: raft-terms gives the snapshot's entry another term, that of a log the snapshot replaced: its boundaries start over at the snapshot's entry",
+			"snapshot_index", l.snapIndex, "snapshot_term", l.snapTerm, "terms_term", l.terms.term(l.snapIndex))
+		l.terms.restart(l.snapIndex, l.snapTerm, l.last)
+	}
 	// Boundaries past the last entry belong to entries that were never
 	// written: drop them on disk too, so that they do not come back.
-	if n := len(l.terms.bs); n > 0 && l.terms.bs[n-1].index > l.last {
+	if n := len(l.terms.bs); replaced || n > 0 && l.terms.bs[n-1].index > l.last {
 		if err := l.terms.rewrite(l.dir, l.first, l.last); err != nil {
 			return err
 		}

@@ -346,12 +346,30 @@ func TestRaftReopenRetainedOtherLog(t *testing.T) {
 	if l, err = OpenRaft(dir, retainName, nil, Options{SegmentSize: 1024}); err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() { l.Close() }()
 	if first := l.FirstIndex(); first != 91 {
 		t.Fatalf("the log starts at %d, want 91, after the snapshot of another log's entry 90", first)
 	}
 	if tm, err := l.Term(90); err != nil || tm != 5 {
 		t.Fatalf("Term(90) = %d, %v; want the snapshot's 5", tm, err)
+	}
+	// raft-terms starts over at the snapshot's entry, and the entries
+	// after it keep their terms, also after a reopen.
+	for _, when := range []string{"reopened", "reopened again"} {
+		if when == "reopened again" {
+			l.Close()
+			if l, err = OpenRaft(dir, retainName, nil, Options{SegmentSize: 1024}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := uint64(91); i <= 100; i++ {
+			if tm, err := l.Term(i); err != nil || tm != 1 {
+				t.Fatalf("%s: Term(%d) = %d, %v; want 1, the term the segments' entries were written in", when, i, tm, err)
+			}
+		}
+		if tm, err := l.Term(90); err != nil || tm != 5 {
+			t.Fatalf("%s: Term(90) = %d, %v; want the snapshot's 5", when, tm, err)
+		}
 	}
 }
 
@@ -490,4 +508,78 @@ func TestRaftTermBeforeFirstAfterInstall(t *testing.T) {
 		}
 	}
 	l.Close()
+}
+
+// TestRaftInstallCrashTerms: a crash in InstallSnapshot after the
+// snapshot was stored and the replaced log's segments removed, before
+// raft-terms was rewritten, leaves that log's boundaries, which give the
+// snapshot's entry another term. The reopened log starts raft-terms over
+// at the snapshot's entry, so that once a later snapshot retains entries
+// back to it, Term of the entry before the first is the installed
+// snapshot's term, not the replaced log's, also after a reopen.
+func TestRaftInstallCrashTerms(t *testing.T) {
+	data := raftSnapshotData(t, retainName, 20, 2) // entry 20, term 2
+	dir := filepath.Join(t.TempDir(), "follower")
+	opts := Options{SegmentSize: 1024}
+	l, err := OpenRaft(dir, retainName, nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	old := append(raftEntries(r, 1, 14, 1), raftEntries(r, 15, 6, 4)...) // a divergent tail, term 4
+	if err := l.Append(old, true); err != nil {
+		t.Fatal(err)
+	}
+	oldTerms, err := os.ReadFile(filepath.Join(dir, termsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.InstallSnapshot(nil, data, 20, 2, []byte("conf")); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	// The crash: raft-terms as it was before the install's rewrite.
+	if err := os.WriteFile(filepath.Join(dir, termsFile), oldTerms, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Check(dir)
+	if err != nil || !strings.Contains(strings.Join(rep.Notes, "\n"), "Open starts its boundaries over at that entry") {
+		t.Fatalf("Check: %v, notes %q; want a note that Open starts raft-terms over", err, rep.Notes)
+	}
+	if l, err = OpenRaft(dir, retainName, nil, opts); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { l.Close() }()
+	if err := l.Append(raftEntries(r, 21, 20, 3), true); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SetHardState(HardState{Term: 3, Commit: 40}, true); err != nil {
+		t.Fatal(err)
+	}
+	v, err := tx.View(l.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.WriteSnapshot(v, nil, 30, 3, []byte("conf"), 20); err != nil {
+		t.Fatal(err)
+	}
+	for _, when := range []string{"after the snapshot", "after a reopen"} {
+		if when == "after a reopen" {
+			l.Close()
+			if l, err = OpenRaft(dir, retainName, nil, opts); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if first := l.FirstIndex(); first != 21 {
+			t.Fatalf("%s the log starts at %d, want 21", when, first)
+		}
+		if tm, err := l.Term(20); err != nil || tm != 2 {
+			t.Fatalf("%s: Term(20), the installed snapshot's entry: %d, %v; want 2", when, tm, err)
+		}
+		for i := uint64(21); i <= 40; i++ {
+			if tm, err := l.Term(i); err != nil || tm != 3 {
+				t.Fatalf("%s: Term(%d) = %d, %v; want 3", when, i, tm, err)
+			}
+		}
+	}
 }

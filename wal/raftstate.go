@@ -236,6 +236,21 @@ func (t *terms) add(b boundary) {
 	t.bs = append(t.bs[:i], b)
 }
 
+// restart makes the boundaries start at entry index, of term, keeping
+// the terms they give the entries after it through last.
+func (t *terms) restart(index, term, last uint64) {
+	bs := []boundary{{index, term}}
+	if index < last {
+		bs = append(bs, boundary{index + 1, t.term(index + 1)})
+	}
+	for _, b := range t.bs {
+		if b.index > index+1 {
+			bs = append(bs, b)
+		}
+	}
+	t.bs = bs
+}
+
 // term returns the term of entry index, 0 when no boundary covers it.
 func (t *terms) term(index uint64) uint64 {
 	i := sort.Search(len(t.bs), func(i int) bool { return t.bs[i].index > index })
