@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"log/slog"
 	"math/rand/v2"
@@ -462,124 +463,86 @@ func TestRaftReopenTermBeforeFirst(t *testing.T) {
 	}
 }
 
-// TestRaftTermBeforeFirstAfterInstall: a follower installs a snapshot of
-// entry 10, appends entries 11 to 40 in a later term and writes a
-// snapshot of 30 that retains entries from 11 on: the entry before its
-// first is the installed snapshot's, which raft-terms gives the term of,
-// before and after a reopen.
+// TestRaftTermBeforeFirstAfterInstall: a follower with a log of its own
+// (a divergent tail in term 4) installs a snapshot of entry 20 in term 2,
+// appends entries 21 to 40 in term 3 and writes a snapshot of 30 that
+// retains entries from 21 on: the entry before its first is the
+// installed snapshot's, whose term raft-terms gives, before and after a
+// reopen. Also after a crash in InstallSnapshot after the snapshot was
+// stored and the replaced log's segments removed, before raft-terms was
+// rewritten, which leaves that log's boundaries: the reopened log starts
+// raft-terms over at the snapshot's entry (and Check notes it), so that
+// Term never gives that entry the replaced log's term.
 func TestRaftTermBeforeFirstAfterInstall(t *testing.T) {
-	data := raftSnapshotData(t, retainName, 10, 2)
-	dir := filepath.Join(t.TempDir(), "follower")
-	opts := Options{SegmentSize: 1024}
-	l, err := OpenRaft(dir, retainName, nil, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.InstallSnapshot(nil, data, 10, 2, []byte("conf")); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Append(raftEntries(rand.New(rand.NewPCG(23, 24)), 11, 30, 3), true); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.SetHardState(HardState{Term: 3, Commit: 40}, true); err != nil {
-		t.Fatal(err)
-	}
-	v, err := tx.View(l.DB())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.WriteSnapshot(v, nil, 30, 3, []byte("conf"), 20); err != nil {
-		t.Fatal(err)
-	}
-	for _, when := range []string{"after the snapshot", "after a reopen"} {
-		if when == "after a reopen" {
-			if err := l.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if l, err = OpenRaft(dir, retainName, nil, opts); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if got := l.FirstIndex(); got != 11 {
-			t.Fatalf("%s the log starts at %d, want 11", when, got)
-		}
-		if tm, err := l.Term(10); err != nil || tm != 2 {
-			t.Fatalf("%s: Term(10), the installed snapshot's entry: %d, %v; want 2", when, tm, err)
-		}
-	}
-	l.Close()
-}
-
-// TestRaftInstallCrashTerms: a crash in InstallSnapshot after the
-// snapshot was stored and the replaced log's segments removed, before
-// raft-terms was rewritten, leaves that log's boundaries, which give the
-// snapshot's entry another term. The reopened log starts raft-terms over
-// at the snapshot's entry, so that once a later snapshot retains entries
-// back to it, Term of the entry before the first is the installed
-// snapshot's term, not the replaced log's, also after a reopen.
-func TestRaftInstallCrashTerms(t *testing.T) {
 	data := raftSnapshotData(t, retainName, 20, 2) // entry 20, term 2
-	dir := filepath.Join(t.TempDir(), "follower")
-	opts := Options{SegmentSize: 1024}
-	l, err := OpenRaft(dir, retainName, nil, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := rand.New(rand.NewPCG(1, 2))
-	old := append(raftEntries(r, 1, 14, 1), raftEntries(r, 15, 6, 4)...) // a divergent tail, term 4
-	if err := l.Append(old, true); err != nil {
-		t.Fatal(err)
-	}
-	oldTerms, err := os.ReadFile(filepath.Join(dir, termsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.InstallSnapshot(nil, data, 20, 2, []byte("conf")); err != nil {
-		t.Fatal(err)
-	}
-	l.Close()
-	// The crash: raft-terms as it was before the install's rewrite.
-	if err := os.WriteFile(filepath.Join(dir, termsFile), oldTerms, 0o640); err != nil {
-		t.Fatal(err)
-	}
-	rep, err := Check(dir)
-	if err != nil || !strings.Contains(strings.Join(rep.Notes, "\n"), "Open starts its boundaries over at that entry") {
-		t.Fatalf("Check: %v, notes %q; want a note that Open starts raft-terms over", err, rep.Notes)
-	}
-	if l, err = OpenRaft(dir, retainName, nil, opts); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { l.Close() }()
-	if err := l.Append(raftEntries(r, 21, 20, 3), true); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.SetHardState(HardState{Term: 3, Commit: 40}, true); err != nil {
-		t.Fatal(err)
-	}
-	v, err := tx.View(l.DB())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.WriteSnapshot(v, nil, 30, 3, []byte("conf"), 20); err != nil {
-		t.Fatal(err)
-	}
-	for _, when := range []string{"after the snapshot", "after a reopen"} {
-		if when == "after a reopen" {
-			l.Close()
-			if l, err = OpenRaft(dir, retainName, nil, opts); err != nil {
+	for _, crash := range []bool{false, true} {
+		t.Run(fmt.Sprintf("crash=%v", crash), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "follower")
+			opts := Options{SegmentSize: 1024}
+			l, err := OpenRaft(dir, retainName, nil, opts)
+			if err != nil {
 				t.Fatal(err)
 			}
-		}
-		if first := l.FirstIndex(); first != 21 {
-			t.Fatalf("%s the log starts at %d, want 21", when, first)
-		}
-		if tm, err := l.Term(20); err != nil || tm != 2 {
-			t.Fatalf("%s: Term(20), the installed snapshot's entry: %d, %v; want 2", when, tm, err)
-		}
-		for i := uint64(21); i <= 40; i++ {
-			if tm, err := l.Term(i); err != nil || tm != 3 {
-				t.Fatalf("%s: Term(%d) = %d, %v; want 3", when, i, tm, err)
+			r := rand.New(rand.NewPCG(1, 2))
+			if err := l.Append(append(raftEntries(r, 1, 14, 1), raftEntries(r, 15, 6, 4)...), true); err != nil {
+				t.Fatal(err)
 			}
-		}
+			oldTerms, err := os.ReadFile(filepath.Join(dir, termsFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := l.InstallSnapshot(nil, data, 20, 2, []byte("conf")); err != nil {
+				t.Fatal(err)
+			}
+			if crash {
+				l.Close()
+				// raft-terms as it was before the install's rewrite.
+				if err := os.WriteFile(filepath.Join(dir, termsFile), oldTerms, 0o640); err != nil {
+					t.Fatal(err)
+				}
+				rep, err := Check(dir)
+				if err != nil || !strings.Contains(strings.Join(rep.Notes, "\n"), "Open starts its boundaries over at that entry") {
+					t.Fatalf("Check: %v, notes %q; want a note that Open starts raft-terms over", err, rep.Notes)
+				}
+				if l, err = OpenRaft(dir, retainName, nil, opts); err != nil {
+					t.Fatal(err)
+				}
+			}
+			defer func() { l.Close() }()
+			if err := l.Append(raftEntries(r, 21, 20, 3), true); err != nil {
+				t.Fatal(err)
+			}
+			if err := l.SetHardState(HardState{Term: 3, Commit: 40}, true); err != nil {
+				t.Fatal(err)
+			}
+			v, err := tx.View(l.DB())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := l.WriteSnapshot(v, nil, 30, 3, []byte("conf"), 20); err != nil {
+				t.Fatal(err)
+			}
+			for _, when := range []string{"after the snapshot", "after a reopen"} {
+				if when == "after a reopen" {
+					if err := l.Close(); err != nil {
+						t.Fatal(err)
+					}
+					if l, err = OpenRaft(dir, retainName, nil, opts); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if first := l.FirstIndex(); first != 21 {
+					t.Fatalf("%s the log starts at %d, want 21", when, first)
+				}
+				if tm, err := l.Term(20); err != nil || tm != 2 {
+					t.Fatalf("%s: Term(20), the installed snapshot's entry: %d, %v; want 2", when, tm, err)
+				}
+				for i := uint64(21); i <= 40; i++ {
+					if tm, err := l.Term(i); err != nil || tm != 3 {
+						t.Fatalf("%s: Term(%d) = %d, %v; want 3", when, i, tm, err)
+					}
+				}
+			}
+		})
 	}
 }
