@@ -369,7 +369,11 @@ func (c *cache) transaction(conn *Conn, d *codec.Reader) {
 
 // Table is the cache of one table: the rows the subscriptions hold, kept
 // current transaction by transaction, with callbacks. Make one per table
-// with NewTable before subscribing (the generated Dial does).
+// with NewTable before subscribing (the generated Dial does). Every row
+// it hands out (All, the callbacks' rows) has memory of its own: its
+// bytes and slices are copies (the table description's Clone), so that
+// changing an element in place changes neither the cache nor the row
+// another callback is given.
 type Table[R any] struct {
 	c     *Conn
 	def   *table.Def[R]
@@ -432,8 +436,17 @@ func quoteIdent(s string) string {
 	return string(append(out, '"'))
 }
 
+// handOut returns v, a cached row, with memory of its own (see Table).
+func (t *Table[R]) handOut(v R) R {
+	if t.def.Clone != nil {
+		t.def.Clone(&v)
+	}
+	return v
+}
+
 // All yields the cached rows, as of the last transaction applied; it may
-// be ranged over many times, each time afresh.
+// be ranged over many times, each time afresh. A row yielded shares no
+// memory with the cache (see Table).
 func (t *Table[R]) All() iter.Seq[R] {
 	return func(yield func(R) bool) {
 		t.c.cache.mu.RLock()
@@ -443,7 +456,7 @@ func (t *Table[R]) All() iter.Seq[R] {
 		}
 		t.c.cache.mu.RUnlock()
 		for _, r := range rows {
-			if !yield(r) {
+			if !yield(t.handOut(r)) {
 				return
 			}
 		}
@@ -537,7 +550,7 @@ func (t *Table[R]) apply(net map[string]int, order []string, fire *[]func()) {
 			paired[i] = true
 			old, nw := gone[i].v, c.v
 			for _, f := range upd {
-				*fire = append(*fire, func() { f(old, nw) })
+				*fire = append(*fire, func() { f(t.handOut(old), t.handOut(nw)) })
 			}
 			continue
 		}
@@ -547,13 +560,13 @@ func (t *Table[R]) apply(net map[string]int, order []string, fire *[]func()) {
 		if !paired[i] {
 			v := g.v
 			for _, f := range del {
-				*fire = append(*fire, func() { f(v) })
+				*fire = append(*fire, func() { f(t.handOut(v)) })
 			}
 		}
 	}
 	for _, v := range inserts {
 		for _, f := range ins {
-			*fire = append(*fire, func() { f(v) })
+			*fire = append(*fire, func() { f(t.handOut(v)) })
 		}
 	}
 }

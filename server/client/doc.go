@@ -28,7 +28,12 @@
 // key in one update are an OnUpdate. The query sets subscribed again
 // after a reconnection enter the cache in one such step too (see
 // Reconnecting). A table's All and Count may be called from any
-// goroutine, also inside a callback.
+// goroutine, also inside a callback. The rows All yields and the rows
+// each callback is given have memory of their own, as rows read in
+// process do: their bytes and slices are copies (the table description's
+// Clone, which keelgen writes for tables with such columns), so that
+// changing an element in place (p.Tags[0] = ...) changes neither the
+// cache nor what a later All or another callback sees.
 //
 // # Callbacks
 //
