@@ -160,12 +160,14 @@
 // included, where a new unique index or primary key, an index made
 // unique and a unique index or primary key on other columns are checked
 // against the stored rows; autoinc added to a column (its sequence starts
-// beyond the values the rows hold and those that a sequence dropped from
-// the column handed out); changing a sequence's
-// parameters, unless it would turn direction or its range would end
-// before the values it handed out; autoinc taken off a column (its
-// sequence is dropped, and schema.json keeps its boundary for a sequence
-// added to the column later). Dropping a table or a column
+// beyond the values the rows hold and those that the sequences dropped
+// from the column, or from a column the table no longer has, since a
+// migration function may have renamed it, handed out; it is refused if
+// one of those counted the other way, or if its range ends before their
+// values); changing a sequence's parameters, unless it would turn
+// direction or its range would end before the values it handed out;
+// autoinc taken off a column (its sequence is dropped, and schema.json
+// keeps its boundary for a sequence added later). Dropping a table or a column
 // needs the module's word (Options.Dropped, //keel:dropped); renames and
 // other type changes need a migration function (Options.Migrations,
 // //keel:migrate); anything else is a *SchemaChangeError naming the

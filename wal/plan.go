@@ -365,8 +365,9 @@ func planTable(o, t *table.TableInfo, d Declarations) (*tablePlan, []Step, []*Sc
 		delete(os, s.Name)
 		switch {
 		case !had:
-			step(AddSequence, s.Name, "%s; it starts past the values that any sequence dropped from column %s handed out (their boundaries are kept in schema.json), "+
-				"and on a table with rows after the largest value of column %s", sequenceString(s), s.Column, s.Column)
+			step(AddSequence, s.Name, "%s; it starts past the values handed out by the sequences dropped from column %s or from a column the table no longer has "+
+				"(schema.json keeps their boundaries), and on a table with rows after the largest value of column %s; "+
+				"it is refused if one of them counted the other way or handed out values beyond its range", sequenceString(s), s.Column, s.Column)
 		case sequenceString(prev) != sequenceString(s):
 			if (prev.Increment > 0) != (s.Increment > 0) {
 				refused = append(refused, &SchemaChangeError{Table: t.Name, Column: s.Column,
@@ -381,11 +382,11 @@ func planTable(o, t *table.TableInfo, d Declarations) (*tablePlan, []Step, []*Sc
 	for _, s := range o.Sequences {
 		if _, gone := os[s.Name]; gone {
 			more := ""
-			if _, kept := findColumn(t, s.Column); tp.mig != nil && !kept {
-				more = "; a sequence the table gains in the same direction starts after the values it handed out (its column may be renamed)"
+			if _, kept := findColumn(t, s.Column); !kept {
+				more = fmt.Sprintf("; column %s is gone (a migration function may have renamed it), so this holds for a sequence on any column of the table", s.Column)
 			}
-			step(DropSequence, s.Name, "%s dropped; schema.json keeps its boundary, and a sequence added to column %s later, in the same direction, starts past the values it handed out%s",
-				sequenceString(s), s.Column, more)
+			step(DropSequence, s.Name, "%s dropped; schema.json keeps its boundary, and a sequence added to column %s, now or later, starts past the values it handed out, "+
+				"or is refused if it counts the other way or its range ends before them%s", sequenceString(s), s.Column, more)
 		}
 	}
 	return tp, steps, refused

@@ -24,18 +24,24 @@ import (
 // range's start when it cycles), and the migration is refused when the
 // range ends before them. A new sequence of a table with
 // rows starts after the largest value of its column (the smallest, for a
-// negative increment), so that it does not meet stored values at once,
-// and, when a migration function rewrote the rows, after the values that
-// a sequence of a column it took away handed out (see droppedFloor).
+// negative increment), so that it does not meet stored values at once.
 //
 // A sequence dropped from a table that stays (autoinc taken off a
-// column, or the sequence renamed) is retired: schema.json keeps its
-// boundary, the first value it never handed out, by table and column
-// (retiredSeq), through every later migration. A sequence of that column
-// in the same direction, added in the same migration or any later one,
-// starts past it, or past the largest stored value when that is farther
-// (seqFloor): a value handed out and deleted is not handed out again
-// when autoinc comes back.
+// column, the sequence renamed, its column renamed through a migration
+// function or dropped) is retired: schema.json keeps its boundary, the
+// first value it never handed out, by table and column (retiredSeq),
+// through every later migration. A sequence the table gains, in the same
+// migration or any later one, stays clear of the values handed out by
+// the retired sequences of its column and of every column the table no
+// longer has, since a migration function may have moved such a column's
+// values to it (retiredOf): it starts past their boundaries in its
+// direction, or past the largest stored value when that is farther
+// (seqFloor), so that a value handed out and deleted is not handed out
+// again when autoinc comes back. It is refused when one of them counted
+// the other way (otherWay), as a kept sequence that turns direction is,
+// and when its range ends before the values they handed out ("would move
+// back"), as a kept sequence's is: the values of deleted rows are not
+// stored, so cycling to the range's start would hand them out again.
 
 // migrateSeqs returns the persisted states of tp's sequences after the
 // migration: moves holds the stored ones by sequence name, rows are the
@@ -65,7 +71,13 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 				}
 			}
 		}
-		floor, err := seqFloor(tp, moves, s.Column, up)
+		retired := retiredOf(tp, s.Column)
+		if prev == nil {
+			if err := otherWay(tp, s, retired); err != nil {
+				return nil, err
+			}
+		}
+		floor, from, err := seqFloor(tp, retired, up)
 		if err != nil {
 			return nil, err
 		}
@@ -105,7 +117,8 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 					resume = new(big.Int).Add(ext, step)
 				}
 			}
-			if floor != nil && (resume == nil || past(floor, resume, up)) {
+			fromFloor := floor != nil && (resume == nil || past(floor, resume, up))
+			if fromFloor {
 				resume = floor
 			}
 			if resume == nil {
@@ -115,6 +128,18 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 				resume = start
 			}
 			if beyond(resume, lo, hi, up) {
+				// The range ends before resume. When the values a
+				// retired sequence handed out end past it too, the
+				// sequence is refused, as a kept one is: those values
+				// are not stored, so nothing would skip them.
+				if fromFloor {
+					if handed := new(big.Int).Sub(floor, big.NewInt(int64(step.Sign()))); beyond(handed, lo, hi, up) {
+						return nil, &SchemaChangeError{Table: tp.name, Column: s.Column,
+							Change: fmt.Sprintf("sequence %s of column %s would move back: sequence %s, dropped from column %s, handed out values up to %s, beyond its range %s..%s",
+								s.Name, s.Column, from.Sequence, from.Column, handed, s.Min, s.Max),
+							Fix: fmt.Sprintf("keep the range wide enough to go on past the values %s handed out (schema.json keeps its boundary, %s)", from.Sequence, from.Next)}
+					}
+				}
 				if s.Cycle {
 					resume = map[bool]*big.Int{true: lo, false: hi}[up] // wrap: stored values are skipped as collisions
 				} else {
@@ -178,28 +203,61 @@ func retireSeqs(tp *tablePlan, moves map[string]table.SeqMove) error {
 	return nil
 }
 
-// seqFloor returns the first value, in the direction up, that a sequence
-// of column col must start at, or beyond: past the values of the
-// sequences of col that schema.json retired or the migration drops, and
-// of those droppedFloor names. nil when there are none.
-func seqFloor(tp *tablePlan, moves map[string]table.SeqMove, col string, up bool) (*big.Int, error) {
-	floor, err := droppedFloor(tp, moves, up)
-	if err != nil {
-		return nil, err
-	}
+// retiredOf returns the retired sequences whose values a sequence of
+// column col must not hand out again: schema.json's and those the
+// migration drops (tp.retiring), of col, and of any column the table no
+// longer has, as a migration function (this one or an earlier one) may
+// have moved that column's values to col, under another name:
+// schema.json does not say where they went.
+func retiredOf(tp *tablePlan, col string) []retiredSeq {
+	var out []retiredSeq
 	for _, r := range append(slices.Clone(tp.retired), tp.retiring...) {
-		if r.Column != col || (r.Increment > 0) != up {
+		if _, kept := findColumn(tp.cur, r.Column); r.Column == col || !kept {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// seqFloor returns the first value, in the direction up, that a sequence
+// must start at, or beyond, to stay past the values that the retired
+// sequences rs of that direction handed out, and the one it comes from;
+// nil when none is of that direction.
+func seqFloor(tp *tablePlan, rs []retiredSeq, up bool) (*big.Int, *retiredSeq, error) {
+	var floor *big.Int
+	var from *retiredSeq
+	for i, r := range rs {
+		if (r.Increment > 0) != up {
 			continue
 		}
 		v, ok := new(big.Int).SetString(r.Next, 10)
 		if !ok {
-			return nil, kerr.Errorf("keel: table %s: retired sequence %s of column %s: boundary %q is not an integer: %w", tp.name, r.Sequence, r.Column, r.Next, table.ErrCorruptState)
+			return nil, nil, kerr.Errorf("keel: table %s: retired sequence %s of column %s: boundary %q is not an integer: %w", tp.name, r.Sequence, r.Column, r.Next, table.ErrCorruptState)
 		}
 		if floor == nil || past(v, floor, up) {
-			floor = v
+			floor, from = v, &rs[i]
 		}
 	}
-	return floor, nil
+	return floor, from, nil
+}
+
+// otherWay refuses a sequence s that the table gains when one of the
+// retired sequences rs counted the other way: turned around, s would
+// reach the values it handed out, whose range schema.json does not keep,
+// and hand out those of deleted rows again, as a kept sequence that
+// changes direction would (planTable refuses that).
+func otherWay(tp *tablePlan, s table.SequenceInfo, rs []retiredSeq) error {
+	for _, r := range rs {
+		if (r.Increment > 0) == (s.Increment > 0) {
+			continue
+		}
+		return &SchemaChangeError{Table: tp.name, Column: s.Column,
+			Change: fmt.Sprintf("sequence %s of column %s has increment %d, the other direction from sequence %s, dropped from column %s, "+
+				"which had increment %d and never handed out %s", s.Name, s.Column, s.Increment, r.Sequence, r.Column, r.Increment, r.Next),
+			Fix: fmt.Sprintf("turned around, it would hand out values %s handed out, whose rows may be deleted (schema.json keeps its boundary, not its range); "+
+				"keep the sign of the increment", r.Sequence)}
+	}
+	return nil
 }
 
 // past reports whether a lies beyond b in the direction up.
@@ -208,32 +266,6 @@ func past(a, b *big.Int, up bool) bool {
 		return a.Cmp(b) > 0
 	}
 	return a.Cmp(b) < 0
-}
-
-// droppedFloor returns the first value, in the direction up, that no
-// sequence of tp's old schema handed out whose column a migration
-// function took away: the sequence of a column renamed through a
-// migration function gets a new name, and must not hand out the values
-// of deleted rows again. nil when no such sequence moved.
-func droppedFloor(tp *tablePlan, moves map[string]table.SeqMove, up bool) (*big.Int, error) {
-	if tp.old == nil || tp.mig == nil {
-		return nil, nil
-	}
-	var floor *big.Int
-	for _, os := range tp.old.Sequences {
-		m, moved := moves[os.Name]
-		if _, kept := findColumn(tp.cur, os.Column); !moved || kept || hasSequence(tp.cur, os.Name) || (os.Increment > 0) != up {
-			continue
-		}
-		v, err := boundaryOf(tp, os, m)
-		if err != nil {
-			return nil, err
-		}
-		if floor == nil || past(v, floor, up) {
-			floor = v
-		}
-	}
-	return floor, nil
 }
 
 // boundaryOf returns the first value, in its direction, that the old

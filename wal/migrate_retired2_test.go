@@ -1,0 +1,198 @@
+package wal_test
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/keeldb/keel"
+	"github.com/keeldb/keel/table"
+	"github.com/keeldb/keel/wal"
+)
+
+// renamedKey is base with its id column renamed to key, autoinc on key
+// with seq's parameters (base's when nil).
+func renamedKey(seq *dynSeq) dynTable {
+	return with(base(), func(t *dynTable) {
+		t.Cols[0] = col("key", "uint64")
+		t.PK = []string{"key"}
+		if seq == nil {
+			seq = &dynSeq{Batch: 4}
+		}
+		seq.Col = "key"
+		t.Seq = seq
+	})
+}
+
+// renameTo gives to a migration function from the table t of from that
+// renames id to key.
+func renameTo(from, to *dynModule) {
+	o, n := from.def("t"), to.def("t")
+	to.Migrations = []table.Migration{table.NewMigration(n.Def, "RenameID", o.Columns, o.Decode, func(r dynRow) (dynRow, error) {
+		v := o.values(r)
+		return n.row(v[0], v[1], v[2]), nil
+	})}
+}
+
+// deleteIDs deletes the rows of base's table t in dir whose ids lo to hi
+// are, opened with m.
+func deleteIDs(t *testing.T, dir string, m *dynModule, lo, hi uint64) {
+	t.Helper()
+	db, err := keel.Open(dir, m.Module, keel.Options{SnapshotEvery: -1, SnapshotBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := m.def("t")
+	update(t, db, func(tx *table.Tx) error {
+		for id := lo; id <= hi; id++ {
+			r := d.row(vu("uint64", id), vs(""), vi("int32", 0))
+			if _, err := table.Use(tx, d.Def).Delete(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// refusedSeq opens dir with m and checks that the open is refused with a
+// *SchemaChangeError of table t, column col, whose message says each of
+// want, and that the directory is unchanged.
+func refusedSeq(t *testing.T, dir string, m *dynModule, col string, want ...string) {
+	t.Helper()
+	before := dirSum(t, dir)
+	db, err := keel.Open(dir, m.Module, keel.Options{SnapshotEvery: -1, SnapshotBytes: -1})
+	if err == nil {
+		defer db.Close()
+		d := m.def("t")
+		row := insert(t, db, d, probeBase("t"))
+		t.Fatalf("open succeeded, want the sequence refused; its first value is %s", d.get(&row, d.seqPos))
+	}
+	var se *wal.SchemaChangeError
+	if !errors.As(err, &se) || !errors.Is(err, keel.ErrSchemaChanged) {
+		t.Fatalf("open: %v, want a *SchemaChangeError", err)
+	}
+	if se.Table != "t" || se.Column != col {
+		t.Errorf("refusal of table %q, column %q, want table t, column %s: %v", se.Table, se.Column, col, err)
+	}
+	for _, w := range append([]string{"table t", "column " + col}, want...) {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not say %q", err, w)
+		}
+	}
+	if dirSum(t, dir) != before {
+		t.Fatal("a refused migration changed the data directory")
+	}
+}
+
+// TestMigrateRetiredRenamed: autoinc taken off id (v2), then id renamed
+// to key by a migration function that puts autoinc on key (v3): the
+// retired sequence of id, a column the function takes away, is a floor
+// for the sequence key gains, which starts past 40, not after the
+// largest stored id (35).
+func TestMigrateRetiredRenamed(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "db")
+	opts := keel.Options{SnapshotEvery: -1, SnapshotBytes: -1}
+	retireV1(t, dir)
+	v2 := newDynModule(noSeq())
+	openClose(t, dir, v2, opts)
+	v3 := newDynModule(renamedKey(nil))
+	renameTo(v2, v3)
+	id, _ := openInsert(t, dir, v3, opts)
+	if id <= migRows {
+		t.Fatalf("the sequence of the renamed column handed out %d, which the retired one of id handed out (1 to %d)", id, migRows)
+	}
+}
+
+// TestMigrateRetiredRenamedLater: id renamed to key without autoinc (v3)
+// after autoinc was taken off id (v2), and autoinc put on key in v4, a
+// migration with no function: the retired sequence of id, a column the
+// table no longer has, is still a floor.
+func TestMigrateRetiredRenamedLater(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "db")
+	opts := keel.Options{SnapshotEvery: -1, SnapshotBytes: -1}
+	retireV1(t, dir)
+	v2 := newDynModule(noSeq())
+	openClose(t, dir, v2, opts)
+	v3 := newDynModule(with(renamedKey(nil), func(t *dynTable) { t.Seq = nil }))
+	renameTo(v2, v3)
+	openClose(t, dir, v3, opts)
+	id, _ := openInsert(t, dir, newDynModule(renamedKey(nil)), opts)
+	if id <= migRows {
+		t.Fatalf("the sequence added to the renamed column handed out %d (1 to %d were handed out on id)", id, migRows)
+	}
+}
+
+// TestMigrateRetiredOtherDirection: autoinc put back on id with a
+// negative increment after the sequence that handed out 1 to 40 was
+// retired is refused, naming the table and column: counting down from
+// 40 it would hand out the deleted 36 to 40 again. So is a sequence of
+// the other direction that the migration adds in place of the one it
+// drops, by name or through a rename.
+func TestMigrateRetiredOtherDirection(t *testing.T) {
+	down := func() *dynSeq { return &dynSeq{Increment: -1, Max: i64(migRows), Batch: 4} }
+	t.Run("retired", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "db")
+		retireV1(t, dir)
+		openClose(t, dir, newDynModule(noSeq()), keel.Options{SnapshotEvery: -1, SnapshotBytes: -1})
+		refusedSeq(t, dir, newDynModule(with(base(), func(t *dynTable) { t.Seq = down(); t.Seq.Col = "id" })), "id",
+			"increment -1", "t_id_seq", "other direction")
+	})
+	t.Run("renamed sequence", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "db")
+		retireV1(t, dir)
+		v2 := newDynModule(with(base(), func(t *dynTable) { t.Seq = down(); t.Seq.Col = "id" }))
+		d := v2.def("t")
+		d.Sequences[0] = table.NewAutoInc("t_id_seq2", "id", params[uint64](d.spec.Seq), func(r *dynRow) *uint64 { return &r.seq.u64 })
+		refusedSeq(t, dir, v2, "id", "t_id_seq2", "t_id_seq", "other direction")
+	})
+	t.Run("renamed column", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "db")
+		v1 := retireV1(t, dir)
+		v2 := newDynModule(renamedKey(down()))
+		renameTo(v1, v2)
+		refusedSeq(t, dir, v2, "key", "t_key_seq", "t_id_seq", "column id", "other direction")
+	})
+}
+
+// TestMigrateRetiredRangeBelow: ids 1 to 40 handed out, 1 to 5 and 36
+// to 40 deleted, the sequence retired (v2), and autoinc put back with
+// Max 30 (v3): its range ends below the values the retired sequence
+// handed out, and cycling it would hand out 1, a deleted id nothing
+// skips. It is refused as a kept sequence's range is, naming the column;
+// so is a sequence the same migration adds in place of a dropped one of
+// a renamed column.
+func TestMigrateRetiredRangeBelow(t *testing.T) {
+	opts := keel.Options{SnapshotEvery: -1, SnapshotBytes: -1}
+	short := func() *dynSeq { return &dynSeq{Max: i64(30), Batch: 4} }
+	t.Run("retired", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "db")
+		v1 := retireV1(t, dir)
+		deleteIDs(t, dir, v1, 1, 5)
+		openClose(t, dir, newDynModule(noSeq()), opts)
+		refusedSeq(t, dir, newDynModule(with(base(), func(t *dynTable) { t.Seq = short(); t.Seq.Col = "id" })), "id",
+			"would move back", "t_id_seq", "40")
+	})
+	t.Run("renamed column", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "db")
+		v1 := retireV1(t, dir)
+		deleteIDs(t, dir, v1, 1, 5)
+		v2 := newDynModule(renamedKey(short()))
+		renameTo(v1, v2)
+		refusedSeq(t, dir, v2, "key", "would move back", "t_id_seq", "40")
+	})
+	t.Run("range holds the boundary", func(t *testing.T) {
+		// Max 50: the range goes on past 40, where the new sequence starts.
+		dir := filepath.Join(t.TempDir(), "db")
+		v1 := retireV1(t, dir)
+		deleteIDs(t, dir, v1, 1, 5)
+		openClose(t, dir, newDynModule(noSeq()), opts)
+		id, _ := openInsert(t, dir, newDynModule(with(base(), func(t *dynTable) { t.Seq = &dynSeq{Col: "id", Max: i64(50), Batch: 4} })), opts)
+		if id != migRows+1 {
+			t.Fatalf("the sequence added back handed out %d, want %d", id, migRows+1)
+		}
+	})
+}
