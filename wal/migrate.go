@@ -40,8 +40,10 @@ import (
 // leaves the old schema and its data, which the next open migrates
 // again; a crash after it leaves data of a schema in the history, which
 // the next open by the same module migrates again into the same state
-// (migrations are deterministic: defaults are constants, and migration
-// functions must be pure; the drops it commits need no word again), and
+// (migrations are deterministic: defaults are constants, migration
+// functions must be pure, and of rows a set holds equal, whatever order
+// they are collected in, the same one is kept (mergeSet); the drops it
+// commits need no word again), and
 // writes the snapshot then. A module of another schema is refused until
 // that open has run (migrationOf). Never does an open see a mix: the
 // data of the older schema is always migrated whole before any entry of

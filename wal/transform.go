@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -241,16 +242,20 @@ const parallelRewrite = 16 << 10
 
 // mergeSet removes the rows of a table without a primary key (a set of
 // rows, whose first index orders whole rows) that a rewrite made equal in
-// that order to an earlier one (by orderKey: a float's -0 and +0, or two
+// that order to another one (by orderKey: a float's -0 and +0, or two
 // NaNs, are equal), as inserting an equal row into a set is a no-op;
 // stored, when not nil, is the stored row of each row and loses the same
-// entries. Other tables' rows are returned as they are.
+// entries. Of rows equal in the set's order it keeps the one whose bytes
+// sort first (then the one whose stored row's bytes do), so that the
+// migration keeps the same one whatever order the rows come in (those
+// of the log are collected in a map). Other tables' rows are returned as
+// they are.
 func mergeSet(tp *tablePlan, rows, stored [][]byte) ([][]byte, [][]byte, error) {
 	if len(tp.cur.Indexes) == 0 || tp.cur.Indexes[0].Primary || len(rows) < 2 {
 		return rows, stored, nil
 	}
 	cols := columnsOf(tp.cur, tp.cur.Indexes[0].Columns)
-	seen := make(map[string]bool, len(rows))
+	seen := make(map[string]int, len(rows)) // the position in out of the row of each key
 	var spans []int
 	var key []byte
 	out, outStored := rows[:0:0], [][]byte(nil)
@@ -261,10 +266,20 @@ func mergeSet(tp *tablePlan, rows, stored [][]byte) ([][]byte, [][]byte, error) 
 				tp.name, table.ErrCorruptState, err)
 		}
 		key = orderKey(key[:0], row, tp.curKinds, spans, cols)
-		if seen[string(key)] {
+		if j, dup := seen[string(key)]; dup {
+			c := bytes.Compare(row, out[j])
+			if c == 0 && stored != nil {
+				c = bytes.Compare(stored[i], outStored[j])
+			}
+			if c < 0 {
+				out[j] = row
+				if stored != nil {
+					outStored[j] = stored[i]
+				}
+			}
 			continue
 		}
-		seen[string(key)] = true
+		seen[string(key)] = len(out)
 		out = append(out, row)
 		if stored != nil {
 			outStored = append(outStored, stored[i])
