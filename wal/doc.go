@@ -22,6 +22,7 @@
 //	dir/
 //	  LOCK                              locked while open (flock(2); LockFileEx on Windows)
 //	  schema.json                       the tables the data is written with, those it was migrated from, dropped sequences' boundaries
+//	                                    (format 2; 3 once it keeps a boundary, so that a Keel reading only 2 refuses it rather than lose them)
 //	  snapshot-<index:%020d>.keel       state after log entry index (the newest two are kept)
 //	  log/<first index:%020d>           tidwall/wal segment files
 //

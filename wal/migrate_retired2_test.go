@@ -1,9 +1,11 @@
 package wal_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -198,6 +200,51 @@ func TestMigrateRetiredRangeBelow(t *testing.T) {
 			t.Fatalf("the sequence added back handed out %d, want %d", id, migRows+1)
 		}
 	})
+}
+
+// TestSchemaFormatRetired: schema.json is of format 2 until it keeps a
+// retired sequence, and of format 3 from then on, so that a Keel that
+// knows nothing of retired sequences refuses the directory rather than
+// migrate it and drop them; this Keel reads both.
+func TestSchemaFormatRetired(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "db")
+	opts := keel.Options{SnapshotEvery: -1, SnapshotBytes: -1}
+	format := func() int {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(dir, "schema.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s struct {
+			Format  int   `json:"format"`
+			Retired []any `json:"retired"`
+		}
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatal(err)
+		}
+		if (s.Format == 3) != (len(s.Retired) > 0) {
+			t.Errorf("schema.json of format %d holds %d retired sequences", s.Format, len(s.Retired))
+		}
+		return s.Format
+	}
+	retireV1(t, dir)
+	note := func(t *dynTable) { t.Cols = append(t.Cols, col("note", "string")) }
+	openClose(t, dir, newDynModule(with(base(), note)), opts) // a migration that retires nothing
+	if f := format(); f != wal.Version {
+		t.Fatalf("schema.json without retired sequences is of format %d, want %d", f, wal.Version)
+	}
+	openClose(t, dir, newDynModule(with(noSeq(), note)), opts)
+	if f := format(); f != 3 {
+		t.Fatalf("schema.json with a retired sequence is of format %d, want 3", f)
+	}
+	openClose(t, dir, newDynModule(with(noSeq(), note)), opts)
+	id, _ := openInsert(t, dir, newDynModule(with(base(), note)), opts, append(probeBase("t"), vs("x"))...)
+	if id <= migRows {
+		t.Fatalf("the sequence added back handed out %d (1 to %d were handed out)", id, migRows)
+	}
+	if f := format(); f != 3 {
+		t.Fatalf("schema.json after a later migration is of format %d, want 3", f)
+	}
 }
 
 // TestMigrateSetKeepsOneRowOfEqual: a migration that merges rows of a set

@@ -19,6 +19,15 @@ import (
 // written with, kept beside the log as JSON for operators to read.
 const schemaFile = "schema.json"
 
+// retiredFormat is schema.json's format when it keeps retired
+// sequences; without them it is Version, the format of the log and the
+// snapshots. A Keel that reads only format Version refuses such a
+// directory, where it would ignore the retired sequences and drop them
+// when its next migration rewrites schema.json; a directory without
+// them stays readable by it. (A log format 3 would need another number
+// here.)
+const retiredFormat = 3
+
 // storedSchema is the content of schema.json.
 type storedSchema struct {
 	Format      int               `json:"format"`
@@ -110,8 +119,8 @@ func readSchema(dir string) (s storedSchema, ok bool, err error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return s, false, &CorruptError{File: path, Reason: err.Error()}
 	}
-	if s.Format != Version {
-		return s, false, &CorruptError{File: path, Reason: fmt.Sprintf("format %d, this Keel reads format %d", s.Format, Version)}
+	if s.Format != Version && s.Format != retiredFormat {
+		return s, false, &CorruptError{File: path, Reason: fmt.Sprintf("format %d, this Keel reads formats %d and %d", s.Format, Version, retiredFormat)}
 	}
 	check := func(tables []table.TableInfo, where string) error {
 		for _, t := range tables {
@@ -159,7 +168,13 @@ func tableShape(t table.TableInfo) string {
 	return ""
 }
 
+// writeSchema writes s as schema.json, of format retiredFormat when it
+// keeps retired sequences and Version otherwise.
 func writeSchema(dir string, s storedSchema) error {
+	s.Format = Version
+	if len(s.Retired) > 0 {
+		s.Format = retiredFormat
+	}
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return kerr.Errorf("keel: wal: schema: %w", err)
