@@ -63,9 +63,11 @@ func ReadModuleSchema(r io.Reader) (ModuleSchema, error) {
 // with the module described by m would apply, from schema.json's schema,
 // without opening the directory: it takes no lock and writes nothing. A
 // change that needs the module's word comes back as the error Open would
-// fail with, with the plan of the rest. What only the rows can show (a
-// unique index they break, a sequence range below the values used) is
-// checked by Open. A plan with From == To changes nothing.
+// fail with, with the plan of the rest. What only the data can show (a
+// unique index the rows break, a sequence range below the values used, a
+// sequence the table gains that counts the other way from one retired
+// from its column, see seqmigrate.go) is checked by Open. A plan with
+// From == To changes nothing.
 //
 // Where schema.json's last migration passed its commit point and stopped
 // before its snapshot (see migrate.go), the plan of m of schema.json's

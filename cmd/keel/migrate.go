@@ -35,8 +35,9 @@ schema for a replica's directory (a replica does not migrate), and, where
 DIR's last migration stopped between its commit point and its snapshot, a
 module of another schema than that migration's, until that migration's
 module has opened DIR once and finished it: the status is 1 and the
-error says so. What only the rows show (a unique index they break, a
-sequence range below the values used) is checked by Open itself.`
+error says so. What only the data shows (a unique index the rows break,
+a sequence range below the values used, a new sequence that counts the
+other way from one retired from its column) is checked by Open itself.`
 
 func migrate(w io.Writer, args []string) error {
 	fs := newFlags("keel migrate", "keel migrate plan DIR SCHEMA.json", migrateHelp)
