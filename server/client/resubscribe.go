@@ -141,12 +141,20 @@ func (c *Conn) regroupDone(g *regroup) {
 			c.mu.Unlock()
 			continue
 		}
+		if s.dropped {
+			// Unsubscribed while the step was held: its old rows leave
+			// in this step, with the others' new rows coming in, not
+			// later with its UnsubscribeApplied (whose leave then
+			// finds none), so that the cache never holds them beside
+			// another set's newer version of a row.
+			s.leave(&d)
+		}
 		if s.held != g {
 			continue
 		}
 		if s.dropped {
-			// Its rows left the cache with its Unsubscribe or its
-			// Subscribe's end.
+			// Its rows left the cache above, or with its Unsubscribe or
+			// its Subscribe's end.
 			if !s.ended {
 				ends = append(ends, s.id)
 			}
