@@ -165,9 +165,12 @@
 // would exceed Options.MaxInFlight calls in flight on its connection
 // waits for room, after the frame's calls before it are submitted, and
 // the reader reads no further meanwhile. A Subscribe takes room in the
-// same bound until its initial rows are read, so that a connection reads
-// at most that many query sets' rows at once, however many Subscribes a
-// frame holds.
+// same bound until its initial rows are read, so that a connection runs
+// at most that many reads of query sets' rows at once, however many
+// Subscribes a frame holds. Rows read wait for the responses before
+// theirs (responses go out in request order) without room of their own:
+// behind a slow earlier request, the rows of every Subscribe read
+// meanwhile are held, and MaxQueueBytes counts them only once queued.
 //
 // Each open connection keeps, besides its reader goroutine, the 4 KiB
 // read and 4 KiB write buffers net/http gives a hijacked connection:

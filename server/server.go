@@ -54,8 +54,12 @@ type Options struct {
 	// flight: reducer calls, and Subscribes whose initial rows are being
 	// read (or that wait for the commit a join starts at). Reading its
 	// next request waits while it has that many, so that one connection
-	// never reads more query sets' initial rows into memory at once. 0
-	// means 1024.
+	// never runs more reads of query sets' initial rows at once. A set
+	// whose rows are read gives its room back while its SubscribeApplied
+	// may still wait for the responses of earlier requests (responses go
+	// out in request order): the rows it holds are not bounded by it
+	// (see the package doc, "One evaluator, bounded queues"). 0 means
+	// 1024.
 	MaxInFlight int
 	// MaxQueueBytes bounds the bytes of the messages one connection
 	// holds: a message counts from when it is queued until the frame it
