@@ -83,6 +83,9 @@ type RaftCheck struct {
 	// known.
 	FirstIndex uint64
 	Stop, Why  string
+	// Replaced reports that the segments hold the log the snapshot
+	// replaced (a crash in an install), which Open removes.
+	Replaced bool
 }
 
 // SnapshotCheck is what Check found in one snapshot file.
@@ -268,6 +271,7 @@ func Check(dir string) (*CheckReport, error) {
 		return rep, &CorruptError{File: segs[0].Path, Index: segs[0].First,
 			Reason: "the log does not start at entry 1 and there is no snapshot"}
 	}
+	replaced := false
 	if raft && rep.Snapshot != "" {
 		switch {
 		case len(segs) == 0:
@@ -279,6 +283,11 @@ func Check(dir string) (*CheckReport, error) {
 		case segs[0].First > from:
 			return rep, &CorruptError{File: segs[0].Path, Index: segs[0].First,
 				Reason: fmt.Sprintf("the raft log starts after entry %d, which no snapshot holds", from)}
+		case replacedBy(dir, segs, rep.SnapshotIndex):
+			// RaftLog's recover finishes the install that stored the
+			// snapshot: it removes the log the snapshot replaced.
+			rep.Repair = fmt.Sprintf("keel: removed the raft log that snapshot %d replaced", rep.SnapshotIndex)
+			segs, replaced = nil, true
 		}
 	}
 
@@ -359,7 +368,7 @@ func Check(dir string) (*CheckReport, error) {
 	// Open keeps entries from before the snapshot's only from a log that
 	// reaches the snapshot's entry (otherwise it starts the log over).
 	keeps := rep.Snapshot != "" && scanned && prevEnd >= from-1
-	return rep, checkRaft(rep, segs, held, keeps)
+	return rep, checkRaft(rep, segs, held, keeps, replaced)
 }
 
 // checkRaft reads the raft files of rep.Dir, when it is a replicated
@@ -367,12 +376,13 @@ func Check(dir string) (*CheckReport, error) {
 // is the log's last entry once Open repaired it), without changing them:
 // the check of terms.repair, without its cut. With keeps, it also reads
 // the segments before segs[held] that hold entries Open keeps from
-// before the snapshot's (keptBefore).
-func checkRaft(rep *CheckReport, segs []Segment, held int, keeps bool) error {
+// before the snapshot's (keptBefore); replaced says that Open removes
+// the segments, which hold the log the snapshot replaced (replacedLog).
+func checkRaft(rep *CheckReport, segs []Segment, held int, keeps, replaced bool) error {
 	if !replicated(rep.Dir) {
 		return nil
 	}
-	rc := &RaftCheck{State: filepath.Join(rep.Dir, hardStateFile), Terms: filepath.Join(rep.Dir, termsFile)}
+	rc := &RaftCheck{State: filepath.Join(rep.Dir, hardStateFile), Terms: filepath.Join(rep.Dir, termsFile), Replaced: replaced}
 	rep.Raft = rc
 	fail := func(err error) error {
 		rc.Err = err
@@ -444,6 +454,28 @@ func checkRaft(rep *CheckReport, segs []Segment, held int, keeps bool) error {
 			Reason: fmt.Sprintf("the stored commit index %d is past the log's last entry %d", commit, rep.LastIndex)})
 	}
 	return nil
+}
+
+// replacedBy reports whether the segments of the replicated directory dir
+// hold the log its snapshot of entry index replaced (replacedLog), as
+// RaftLog's recover reads raft-state and raft-terms for it.
+func replacedBy(dir string, segs []Segment, index uint64) bool {
+	term, _, err := readSnapMeta(dir, index)
+	if err != nil {
+		return false
+	}
+	h, err := openHardState(dir, true)
+	if err != nil {
+		return false // checkRaft reports it
+	}
+	if h.f != nil {
+		h.f.Close()
+	}
+	t, err := openTerms(dir, true)
+	if err != nil {
+		return false
+	}
+	return replacedLog(segs, t, index, term, h.cur.Commit)
 }
 
 // replicated reports whether dir is a replicated directory (RaftLog's):

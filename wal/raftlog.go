@@ -300,6 +300,21 @@ func (l *RaftLog) recover(tables []table.Schema) error {
 		return &CorruptError{File: segs[0].Path, Index: segs[0].First,
 			Reason: fmt.Sprintf("the raft log starts after entry %d, which no snapshot holds", from)}
 	}
+	if replacedLog(segs, l.terms, l.snapIndex, l.snapTerm, commit) {
+		// A crash in InstallSnapshot after it stored the snapshot, before
+		// the removal of the log it replaces was durable: the install is
+		// finished, the log going on after the snapshot, as
+		// InstallSnapshot leaves it.
+		l.logger.Warn("keel: raft log: the segments hold the log a snapshot from the leader replaced, removed",
+			"snapshot_index", l.snapIndex, "snapshot_term", l.snapTerm, "terms_term", l.terms.term(l.snapIndex), "segments", len(segs))
+		for _, seg := range segs {
+			if err := os.Remove(seg.Path); err != nil {
+				return kerr.Errorf("keel: raft log: %w", err)
+			}
+		}
+		segs = nil
+		l.rec.Repair = fmt.Sprintf("keel: removed the raft log that snapshot %d replaced", l.snapIndex)
+	}
 	end := uint64(0) // the last entry the segments hold
 	held := 0        // the first segment not wholly before the snapshot
 	for i, seg := range segs {
@@ -365,9 +380,10 @@ func (l *RaftLog) recover(tables []table.Schema) error {
 	// Boundaries that give the snapshot's entry another term than its own
 	// are those of a log the snapshot replaced (a crash in InstallSnapshot
 	// before it rewrote raft-terms, or an install by an older build, which
-	// left none): they start over at the snapshot's entry, as
-	// InstallSnapshot writes them, so that Term never answers the
-	// replaced log's term for that entry or one before it.
+	// left none; the segments, if they held that log, are gone above):
+	// they start over at the snapshot's entry, as InstallSnapshot writes
+	// them, so that Term never answers the replaced log's term for that
+	// entry or one before it.
 	replaced := l.snapIndex > 0 && l.terms.term(l.snapIndex) != l.snapTerm
 	if replaced {
 		l.logger.Warn("keel: raft log: raft-terms gives the snapshot's entry another term, that of a log the snapshot replaced: its boundaries start over at the snapshot's entry",

@@ -235,6 +235,8 @@ func unread(rep *wal.CheckReport, i int) string {
 	switch r := rep.Raft; {
 	case s.Kept:
 		return fmt.Sprintf("kept: before the snapshot, open reads it for the entries it keeps (from %d)", r.FirstIndex)
+	case r != nil && r.Replaced:
+		return "removed: it holds the log the snapshot replaced (a crash in its install), which open removes"
 	case r != nil && s.Path == r.Stop:
 		return fmt.Sprintf("not kept: before the snapshot, %s: open keeps none of its entries and warns", r.Why)
 	}
