@@ -34,12 +34,19 @@ type Plan struct {
 }
 
 // keepRetired gives the plan schema.json's retired sequences: a sequence
-// it adds starts past those of its table and column (seqmigrate.go).
+// it adds starts past those of its table (seqmigrate.go). Those of a
+// table the stored schema does not have are of a table dropped before
+// (a table re-created with its name is a new table): they are ignored.
 func (p *Plan) keepRetired(r []retiredSeq) {
-	p.retired = r
+	p.retired = nil
+	for _, x := range r {
+		if tp := p.tables[x.Table]; tp != nil && tp.old != nil {
+			p.retired = append(p.retired, x)
+		}
+	}
 	for _, tp := range p.tables {
 		tp.retired = nil
-		for _, x := range r {
+		for _, x := range p.retired {
 			if x.Table == tp.name {
 				tp.retired = append(tp.retired, x)
 			}
@@ -49,9 +56,15 @@ func (p *Plan) keepRetired(r []retiredSeq) {
 
 // retiredAfter returns the retired sequences schema.json keeps after the
 // migration: schema.json's, and those the migration dropped, one per
-// table, column and direction, the farthest.
+// table, column and direction, the farthest; those of a table the
+// migration drops go with it.
 func (p *Plan) retiredAfter() []retiredSeq {
-	out := slices.Clone(p.retired)
+	var out []retiredSeq
+	for _, x := range p.retired {
+		if p.tables[x.Table].cur != nil {
+			out = append(out, x)
+		}
+	}
 	names := make([]string, 0, len(p.tables))
 	for name := range p.tables {
 		names = append(names, name)
@@ -234,7 +247,8 @@ func planMigration(module string, fromFP Fingerprint, from []table.TableInfo, to
 		old[t.Name] = t
 		if cur[t.Name] == nil {
 			if d.dropped(t.Name, "") {
-				p.Steps = append(p.Steps, Step{Kind: DropTable, Table: t.Name, Detail: "dropped with its rows, as the module declares"})
+				p.Steps = append(p.Steps, Step{Kind: DropTable, Table: t.Name, Detail: "dropped with its rows and the boundaries schema.json keeps of its dropped sequences, as the module declares; " +
+					"a table created later with its name is a new table"})
 				p.tables[t.Name] = &tablePlan{name: t.Name, old: t}
 				continue
 			}
@@ -365,9 +379,14 @@ func planTable(o, t *table.TableInfo, d Declarations) (*tablePlan, []Step, []*Sc
 		delete(os, s.Name)
 		switch {
 		case !had:
+			more := ""
+			if tp.mig != nil {
+				more = fmt.Sprintf("; migration function %s rewrites the table, so it also starts past the values of every other sequence dropped from the table "+
+					"in its direction (the function may have moved them to any column)", tp.mig.Func)
+			}
 			step(AddSequence, s.Name, "%s; it starts past the values handed out by the sequences dropped from column %s or from a column the table no longer has "+
 				"(schema.json keeps their boundaries), and on a table with rows after the largest value of column %s; "+
-				"it is refused if one of them counted the other way or handed out values beyond its range", sequenceString(s), s.Column, s.Column)
+				"it is refused if one of them counted the other way or handed out values beyond its range%s", sequenceString(s), s.Column, s.Column, more)
 		case sequenceString(prev) != sequenceString(s):
 			if (prev.Increment > 0) != (s.Increment > 0) {
 				refused = append(refused, &SchemaChangeError{Table: t.Name, Column: s.Column,
@@ -375,8 +394,12 @@ func planTable(o, t *table.TableInfo, d Declarations) (*tablePlan, []Step, []*Sc
 					Fix:    "a sequence cannot change direction: it would hand out values it already used; keep the sign of its increment, or use a new column"})
 				continue
 			}
-			step(ChangeSequence, s.Name, "from %s to %s; it resumes at its persisted boundary, never below a value it handed out",
-				sequenceString(prev), sequenceString(s))
+			more := ""
+			if prev.Column != s.Column {
+				more = fmt.Sprintf(", nor below the values the sequences dropped from column %s handed out", s.Column)
+			}
+			step(ChangeSequence, s.Name, "from %s to %s; it resumes at its persisted boundary, never below a value it handed out%s",
+				sequenceString(prev), sequenceString(s), more)
 		}
 	}
 	for _, s := range o.Sequences {

@@ -30,18 +30,29 @@ import (
 // column, the sequence renamed, its column renamed through a migration
 // function or dropped) is retired: schema.json keeps its boundary, the
 // first value it never handed out, by table and column (retiredSeq),
-// through every later migration. A sequence the table gains, in the same
-// migration or any later one, stays clear of the values handed out by
-// the retired sequences of its column and of every column the table no
-// longer has, since a migration function may have moved such a column's
-// values to it (retiredOf): it starts past their boundaries in its
-// direction, or past the largest stored value when that is farther
+// through every later migration, until the table is dropped: its
+// retired sequences go with it, and a table created later with its name
+// is a new table (Plan.retiredAfter). A sequence the table gains, in the
+// same migration or any later one, stays clear of the values handed out
+// by the retired sequences of its column and of every column the table
+// no longer has, since a migration function may have moved such a
+// column's values to it (retiredOf): it starts past their boundaries in
+// its direction, or past the largest stored value when that is farther
 // (seqFloor), so that a value handed out and deleted is not handed out
-// again when autoinc comes back. It is refused when one of them counted
-// the other way (otherWay), as a kept sequence that turns direction is,
-// and when its range ends before the values they handed out ("would move
-// back"), as a kept sequence's is: the values of deleted rows are not
-// stored, so cycling to the range's start would hand them out again.
+// again when autoinc comes back. When a migration function rewrites the
+// table in the same migration, it starts past the boundaries of all the
+// table's retired sequences of its direction, those of columns the
+// table still has too: the function may have moved their values to any
+// column, and given a column's name to another. It is refused when one
+// of those retiredOf names counted the other way (otherWay), as a kept
+// sequence that turns direction is, and when its range ends before the
+// values they handed out ("would move back"), as a kept sequence's is:
+// the values of deleted rows are not stored, so cycling to the range's
+// start would hand them out again. A kept sequence handed out none of a
+// retired sequence's values: when it moves to another column it stays
+// past the boundaries of that column's retired sequences alone
+// (retiredOn), and those of the columns the table no longer has are no
+// floor for it.
 
 // migrateSeqs returns the persisted states of tp's sequences after the
 // migration: moves holds the stored ones by sequence name, rows are the
@@ -71,15 +82,30 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 				}
 			}
 		}
-		retired := retiredOf(tp, s.Column)
+		// A kept sequence never handed out a retired one's values: it
+		// stays past those of its column alone (it may have moved to
+		// that column). A sequence the table gains stays past those
+		// retiredOf names, or, when a migration function rewrites the
+		// table now, past every one of the table's (guard), and is
+		// refused for those retiredOf names.
+		var retired []retiredSeq
 		if prev == nil {
+			retired = retiredOf(tp, s.Column)
 			if err := otherWay(tp, s, retired); err != nil {
 				return nil, err
 			}
+		} else {
+			retired = retiredOn(tp, s.Column)
 		}
 		floor, from, err := seqFloor(tp, retired, up)
 		if err != nil {
 			return nil, err
+		}
+		guard := floor
+		if prev == nil && tp.mig != nil {
+			if guard, _, err = seqFloor(tp, append(slices.Clone(tp.retired), tp.retiring...), up); err != nil {
+				return nil, err
+			}
 		}
 		m, moved := moves[s.Name]
 		var resume, handed *big.Int
@@ -117,9 +143,8 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 					resume = new(big.Int).Add(ext, step)
 				}
 			}
-			fromFloor := floor != nil && (resume == nil || past(floor, resume, up))
-			if fromFloor {
-				resume = floor
+			if guard != nil && (resume == nil || past(guard, resume, up)) {
+				resume = guard
 			}
 			if resume == nil {
 				continue // a new sequence of a table without values in its range, or one that never moved: it starts at its start
@@ -129,10 +154,11 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 			}
 			if beyond(resume, lo, hi, up) {
 				// The range ends before resume. When the values a
-				// retired sequence handed out end past it too, the
-				// sequence is refused, as a kept one is: those values
-				// are not stored, so nothing would skip them.
-				if fromFloor {
+				// retired sequence retiredOf names handed out end past
+				// it too, the sequence is refused, as a kept one is:
+				// those values are not stored, so nothing would skip
+				// them.
+				if floor != nil {
 					if handed := new(big.Int).Sub(floor, big.NewInt(int64(step.Sign()))); beyond(handed, lo, hi, up) {
 						return nil, &SchemaChangeError{Table: tp.name, Column: s.Column,
 							Change: fmt.Sprintf("sequence %s of column %s would move back: sequence %s, dropped from column %s, handed out values up to %s, beyond its range %s..%s",
@@ -203,8 +229,9 @@ func retireSeqs(tp *tablePlan, moves map[string]table.SeqMove) error {
 	return nil
 }
 
-// retiredOf returns the retired sequences whose values a sequence of
-// column col must not hand out again: schema.json's and those the
+// retiredOf returns the retired sequences whose values a sequence that
+// the table gains on column col must not hand out again, and for which
+// it is refused (otherWay, "would move back"): schema.json's and those the
 // migration drops (tp.retiring), of col, and of any column the table no
 // longer has, as a migration function (this one or an earlier one) may
 // have moved that column's values to col, under another name:
@@ -213,6 +240,19 @@ func retiredOf(tp *tablePlan, col string) []retiredSeq {
 	var out []retiredSeq
 	for _, r := range append(slices.Clone(tp.retired), tp.retiring...) {
 		if _, kept := findColumn(tp.cur, r.Column); r.Column == col || !kept {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// retiredOn returns the retired sequences of column col, schema.json's
+// and those the migration drops: a kept sequence moved to col must not
+// hand out their values.
+func retiredOn(tp *tablePlan, col string) []retiredSeq {
+	var out []retiredSeq
+	for _, r := range append(slices.Clone(tp.retired), tp.retiring...) {
+		if r.Column == col {
 			out = append(out, r)
 		}
 	}
