@@ -41,9 +41,11 @@ type storedSchema struct {
 	History []pastSchema `json:"history,omitempty"`
 	// Retired are the boundaries of the sequences a migration dropped
 	// from a table the directory kept (autoinc taken off a column, or a
-	// sequence renamed): a sequence the table gains later on the same
-	// column, in the same direction, starts past the values they handed
-	// out (see seqmigrate.go). A schema.json without it has none.
+	// sequence renamed): a sequence the table gains later stays past the
+	// values they handed out, by the rules of seqmigrate.go (their
+	// column's, a column the table no longer has, or any, when a
+	// migration function rewrites the table). Dropping the table drops
+	// its entries. A schema.json without it has none.
 	Retired []retiredSeq `json:"retired,omitempty"`
 }
 
