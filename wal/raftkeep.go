@@ -48,13 +48,15 @@ func keptBefore(segs []Segment, held int, t *terms, snapIndex, snapTerm uint64) 
 }
 
 // replacedLog reports whether segs hold the log that the snapshot of
-// entry snapIndex, of snapTerm, replaced: they hold that entry, and the
-// boundaries t, all of which check, give it another term (a snapshot
-// from the leader, stored by InstallSnapshot, which then removes the log;
-// a crash can leave that removal undone). The commit index must not pass
-// the snapshot's entry: raft sends a snapshot only to a replica whose
-// committed entries it holds.
+// entry snapIndex, of snapTerm, replaced: they hold that entry, and a
+// boundary of t, all of whose records check, gives it another term (a
+// snapshot from the leader, stored by InstallSnapshot, which then removes
+// the log; a crash can leave that removal undone). Boundaries that give
+// the entry no term at all (raft-terms missing, or starting after it, as
+// an older build's rewrite could leave it) prove nothing: the log is kept
+// then. The commit index must not pass the snapshot's entry: raft sends a
+// snapshot only to a replica whose committed entries it holds.
 func replacedLog(segs []Segment, t *terms, snapIndex, snapTerm, commit uint64) bool {
 	return snapIndex > 0 && len(segs) > 0 && segs[0].First <= snapIndex && t.damaged < 0 &&
-		t.term(snapIndex) != snapTerm && commit <= snapIndex
+		len(t.bs) > 0 && t.bs[0].index <= snapIndex && t.term(snapIndex) != snapTerm && commit <= snapIndex
 }

@@ -544,3 +544,56 @@ func TestRaftTermBeforeFirstAfterInstall(t *testing.T) {
 		})
 	}
 }
+
+// TestRaftKeepsLogWithoutSnapshotTerm: raft-terms that give the snapshot's
+// entry no term (an older build's rewrite at Open dropped the boundary
+// covering it when a term began at the entry after) prove nothing about
+// the log: a healthy replica's entry after the snapshot, appended and
+// acknowledged, is kept, and its term with it.
+func TestRaftKeepsLogWithoutSnapshotTerm(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "node")
+	l, err := OpenRaft(dir, retainName, nil, Options{SegmentSize: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	if err := l.Append(raftEntries(r, 1, 10, 1), true); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SetHardState(HardState{Term: 2, Commit: 10}, true); err != nil {
+		t.Fatal(err)
+	}
+	v, err := tx.View(l.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.WriteSnapshot(v, nil, 10, 1, []byte("conf"), 0); err != nil {
+		t.Fatal(err)
+	}
+	e11 := raftEntries(r, 11, 1, 2)
+	if err := l.Append(e11, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	writeTerms(t, dir, boundary{11, 2}) // the boundary of entries 1 to 10 dropped
+	rep, err := Check(dir)
+	if err != nil || rep.LastIndex != 11 || strings.Contains(rep.Repair, "replaced") {
+		t.Fatalf("Check: %v, last %d, repair %q; want the log kept through entry 11", err, rep.LastIndex, rep.Repair)
+	}
+	if l, err = OpenRaft(dir, retainName, nil, Options{SegmentSize: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if last := l.LastIndex(); last != 11 {
+		t.Fatalf("the reopened log ends at %d, want 11 (repair %q)", last, l.Recovery().Repair)
+	}
+	checkRaftEntries(t, l, e11)
+	if tm, err := l.Term(11); err != nil || tm != 2 {
+		t.Fatalf("Term(11) = %d, %v; want 2", tm, err)
+	}
+	if tm, err := l.Term(10); err != nil || tm != 1 {
+		t.Fatalf("Term(10), the snapshot's entry: %d, %v; want 1", tm, err)
+	}
+}
