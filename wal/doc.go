@@ -163,15 +163,15 @@
 // against the stored rows; autoinc added to a column (its sequence starts
 // beyond the values the rows hold and those that the sequences dropped
 // from the column, or from a column the table no longer has, since a
-// migration function may have renamed it, handed out, and when a
-// migration function rewrites the table in the same migration, beyond
-// those of every sequence dropped from the table, in its direction; it
-// is refused if one of those of its column or of a column the table no
-// longer has counted the other way, or if its range ends before their
+// migration function may have renamed it, handed out; it is refused if
+// one of those counted the other way, or if its range ends before their
 // values); changing a sequence's parameters, unless it would turn
 // direction or its range would end before the values it handed out (a
 // sequence moved to another column also stays past the values of the
-// sequences dropped from that column, and no others); autoinc taken off
+// sequences dropped from that column); when a migration function
+// rewrites the table, every sequence of the table, kept or added, also
+// stays past the values of every sequence dropped from the table in its
+// direction, and is refused if its range ends before them; autoinc taken off
 // a column (its sequence is dropped, and schema.json keeps its boundary
 // for a sequence added later, until the table is dropped: a table
 // created later with its name is a new table). Dropping a table or a column

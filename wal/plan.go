@@ -398,6 +398,10 @@ func planTable(o, t *table.TableInfo, d Declarations) (*tablePlan, []Step, []*Sc
 			if prev.Column != s.Column {
 				more = fmt.Sprintf(", nor below the values the sequences dropped from column %s handed out", s.Column)
 			}
+			if tp.mig != nil {
+				more += fmt.Sprintf("; migration function %s rewrites the table, so it also stays past the values of every sequence dropped from the table "+
+					"in its direction (the function may have moved them to any column)", tp.mig.Func)
+			}
 			step(ChangeSequence, s.Name, "from %s to %s; it resumes at its persisted boundary, never below a value it handed out%s",
 				sequenceString(prev), sequenceString(s), more)
 		}

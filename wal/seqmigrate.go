@@ -39,20 +39,21 @@ import (
 // column's values to it (retiredOf): it starts past their boundaries in
 // its direction, or past the largest stored value when that is farther
 // (seqFloor), so that a value handed out and deleted is not handed out
-// again when autoinc comes back. When a migration function rewrites the
-// table in the same migration, it starts past the boundaries of all the
-// table's retired sequences of its direction, those of columns the
-// table still has too: the function may have moved their values to any
-// column, and given a column's name to another. It is refused when one
-// of those retiredOf names counted the other way (otherWay), as a kept
-// sequence that turns direction is, and when its range ends before the
-// values they handed out ("would move back"), as a kept sequence's is:
-// the values of deleted rows are not stored, so cycling to the range's
-// start would hand them out again. A kept sequence handed out none of a
+// again when autoinc comes back. It is refused when one of those
+// retiredOf names counted the other way (otherWay), as a kept sequence
+// that turns direction is, and when its range ends before the values
+// they handed out ("would move back"), as a kept sequence's is: the
+// values of deleted rows are not stored, so cycling to the range's start
+// would hand them out again. A kept sequence handed out none of a
 // retired sequence's values: when it moves to another column it stays
-// past the boundaries of that column's retired sequences alone
-// (retiredOn), and those of the columns the table no longer has are no
-// floor for it.
+// past the boundaries of that column's retired sequences (retiredOn),
+// and those of the columns the table no longer has are no floor for it.
+// When a migration function rewrites the table in the migration, every
+// sequence of the table, kept or gained, stays past the boundaries of
+// all the table's retired sequences of its direction, those of columns
+// the table still has too (the function may have moved their values to
+// any column, and given a column's name to another), and is refused when
+// its range ends before them.
 
 // migrateSeqs returns the persisted states of tp's sequences after the
 // migration: moves holds the stored ones by sequence name, rows are the
@@ -85,9 +86,11 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 		// A kept sequence never handed out a retired one's values: it
 		// stays past those of its column alone (it may have moved to
 		// that column). A sequence the table gains stays past those
-		// retiredOf names, or, when a migration function rewrites the
-		// table now, past every one of the table's (guard), and is
-		// refused for those retiredOf names.
+		// retiredOf names, and is refused for them. When a migration
+		// function rewrites the table now, it may move any column's
+		// values to any other: every sequence of the table, kept or
+		// gained, then stays past every retired one of the table
+		// (guard), and is refused when its range ends before them.
 		var retired []retiredSeq
 		if prev == nil {
 			retired = retiredOf(tp, s.Column)
@@ -101,11 +104,24 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 		if err != nil {
 			return nil, err
 		}
-		guard := floor
-		if prev == nil && tp.mig != nil {
-			if guard, _, err = seqFloor(tp, append(slices.Clone(tp.retired), tp.retiring...), up); err != nil {
+		guard, gfrom := floor, from
+		if tp.mig != nil {
+			if guard, gfrom, err = seqFloor(tp, append(slices.Clone(tp.retired), tp.retiring...), up); err != nil {
 				return nil, err
 			}
+		}
+		// refuseGuard is the refusal of a sequence whose range ends
+		// before the values a retired sequence handed out.
+		refuseGuard := func() error {
+			handed := new(big.Int).Sub(guard, big.NewInt(int64(step.Sign())))
+			why := fmt.Sprintf("dropped from column %s", gfrom.Column)
+			if gfrom.Column != s.Column && tp.mig != nil {
+				why += fmt.Sprintf(", whose values migration function %s may have moved to column %s", tp.mig.Func, s.Column)
+			}
+			return &SchemaChangeError{Table: tp.name, Column: s.Column,
+				Change: fmt.Sprintf("sequence %s of column %s would move back: sequence %s, %s, handed out values up to %s, beyond its range %s..%s",
+					s.Name, s.Column, gfrom.Sequence, why, handed, s.Min, s.Max),
+				Fix: fmt.Sprintf("keep the range wide enough to go on past the values %s handed out (schema.json keeps its boundary, %s)", gfrom.Sequence, gfrom.Next)}
 		}
 		m, moved := moves[s.Name]
 		var resume, handed *big.Int
@@ -126,10 +142,14 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 				handed = last
 				resume = new(big.Int).Add(last, step) // the value after the last one of its old range
 			}
-			if floor != nil && past(floor, resume, up) {
-				// a sequence moved to a column that a dropped one served
-				resume = floor
-				if last := new(big.Int).Sub(floor, big.NewInt(int64(step.Sign()))); past(last, handed, up) {
+			if guard != nil && past(guard, resume, up) {
+				// a sequence moved to a column that a dropped one served,
+				// or on a table a migration function rewrites
+				resume = guard
+				if last := new(big.Int).Sub(guard, big.NewInt(int64(step.Sign()))); past(last, handed, up) {
+					if beyond(last, lo, hi, up) {
+						return nil, refuseGuard()
+					}
 					handed = last
 				}
 			}
@@ -158,12 +178,9 @@ func migrateSeqs(tp *tablePlan, moves map[string]table.SeqMove, rows [][]byte) (
 				// it too, the sequence is refused, as a kept one is:
 				// those values are not stored, so nothing would skip
 				// them.
-				if floor != nil {
-					if handed := new(big.Int).Sub(floor, big.NewInt(int64(step.Sign()))); beyond(handed, lo, hi, up) {
-						return nil, &SchemaChangeError{Table: tp.name, Column: s.Column,
-							Change: fmt.Sprintf("sequence %s of column %s would move back: sequence %s, dropped from column %s, handed out values up to %s, beyond its range %s..%s",
-								s.Name, s.Column, from.Sequence, from.Column, handed, s.Min, s.Max),
-							Fix: fmt.Sprintf("keep the range wide enough to go on past the values %s handed out (schema.json keeps its boundary, %s)", from.Sequence, from.Next)}
+				if guard != nil {
+					if handed := new(big.Int).Sub(guard, big.NewInt(int64(step.Sign()))); beyond(handed, lo, hi, up) {
+						return nil, refuseGuard()
 					}
 				}
 				if s.Cycle {
