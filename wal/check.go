@@ -420,18 +420,17 @@ func checkRaft(rep *CheckReport, segs []Segment, held int, keeps, replaced bool)
 			rep.Notes = append(rep.Notes, fmt.Sprintf("%s gives the snapshot's entry %d term %d, not its own %d (a log the snapshot replaced): Open starts its boundaries over at that entry",
 				rc.Terms, rep.SnapshotIndex, got, term))
 		}
-	}
-	if keeps {
-		term, _, _ := readSnapMeta(rep.Dir, rep.SnapshotIndex)
-		first, bad, why := keptBefore(segs, held, t, rep.SnapshotIndex, term)
-		rc.FirstIndex, rc.Stop, rc.Why = first, bad.Path, why
-		for i := range held {
-			// Segment i holds the entries up to segs[i+1]'s first.
-			rep.Segments[i].Kept = segs[i+1].First > first
-		}
-		if why != "" {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("%s, before the snapshot's entry, is not kept (%s): Open keeps the entries from %d on, logging a warning",
-				bad.Path, why, first))
+		if keeps { // only with a snapshot
+			first, bad, why := keptBefore(segs, held, t, rep.SnapshotIndex, term)
+			rc.FirstIndex, rc.Stop, rc.Why = first, bad.Path, why
+			for i := range held {
+				// Segment i holds the entries up to segs[i+1]'s first.
+				rep.Segments[i].Kept = segs[i+1].First > first
+			}
+			if why != "" {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("%s, before the snapshot's entry, is not kept (%s): Open keeps the entries from %d on, logging a warning",
+					bad.Path, why, first))
+			}
 		}
 	}
 	if t.damaged >= 0 {

@@ -31,19 +31,7 @@ func retainedLog(t *testing.T, dir string, opts Options) []RaftEntry {
 	all := raftEntries(r, 1, 69, 1)
 	all = append(all, raftEntries(r, 70, 30, 2)...)
 	all = append(all, raftEntries(r, 100, 1, 3)...)
-	if err := l.Append(all, true); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.SetHardState(HardState{Term: 3, Commit: 95}, true); err != nil {
-		t.Fatal(err)
-	}
-	v, err := tx.View(l.DB())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.WriteSnapshot(v, nil, 90, 2, []byte("conf"), 30); err != nil {
-		t.Fatal(err)
-	}
+	snapshotAfter(t, l, all, HardState{Term: 3, Commit: 95}, 90, 2, 30)
 	if first := l.FirstIndex(); first != 61 {
 		t.Fatalf("after the snapshot the log starts at %d, want 61", first)
 	}
@@ -51,6 +39,26 @@ func retainedLog(t *testing.T, dir string, opts Options) []RaftEntry {
 		t.Fatal(err)
 	}
 	return all
+}
+
+// snapshotAfter appends ents to l, stores hs and writes a snapshot of
+// entry index, of term, that retains retain entries before it, as a
+// replica does once raft committed them.
+func snapshotAfter(t *testing.T, l *RaftLog, ents []RaftEntry, hs HardState, index, term, retain uint64) {
+	t.Helper()
+	if err := l.Append(ents, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SetHardState(hs, true); err != nil {
+		t.Fatal(err)
+	}
+	v, err := tx.View(l.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.WriteSnapshot(v, nil, index, term, []byte("conf"), retain); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // checkRetained checks that l holds the entries of all from first
@@ -412,19 +420,7 @@ func TestRaftReopenTermBeforeFirst(t *testing.T) {
 	for i := range all[first-1:] {
 		all[first-1+uint64(i)].Term = 2
 	}
-	if err := l.Append(all, true); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.SetHardState(HardState{Term: 2, Commit: 60}, true); err != nil {
-		t.Fatal(err)
-	}
-	v, err := tx.View(l.DB())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.WriteSnapshot(v, nil, 50, 2, []byte("conf"), 51-first); err != nil {
-		t.Fatal(err)
-	}
+	snapshotAfter(t, l, all, HardState{Term: 2, Commit: 60}, 50, 2, 51-first)
 	if got := l.FirstIndex(); got != first {
 		t.Fatalf("after the snapshot the log starts at %d, want %d", got, first)
 	}
@@ -507,19 +503,7 @@ func TestRaftTermBeforeFirstAfterInstall(t *testing.T) {
 				}
 			}
 			defer func() { l.Close() }()
-			if err := l.Append(raftEntries(r, 21, 20, 3), true); err != nil {
-				t.Fatal(err)
-			}
-			if err := l.SetHardState(HardState{Term: 3, Commit: 40}, true); err != nil {
-				t.Fatal(err)
-			}
-			v, err := tx.View(l.DB())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := l.WriteSnapshot(v, nil, 30, 3, []byte("conf"), 20); err != nil {
-				t.Fatal(err)
-			}
+			snapshotAfter(t, l, raftEntries(r, 21, 20, 3), HardState{Term: 3, Commit: 40}, 30, 3, 20)
 			for _, when := range []string{"after the snapshot", "after a reopen"} {
 				if when == "after a reopen" {
 					if err := l.Close(); err != nil {
@@ -557,19 +541,7 @@ func TestRaftKeepsLogWithoutSnapshotTerm(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	if err := l.Append(raftEntries(r, 1, 10, 1), true); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.SetHardState(HardState{Term: 2, Commit: 10}, true); err != nil {
-		t.Fatal(err)
-	}
-	v, err := tx.View(l.DB())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.WriteSnapshot(v, nil, 10, 1, []byte("conf"), 0); err != nil {
-		t.Fatal(err)
-	}
+	snapshotAfter(t, l, raftEntries(r, 1, 10, 1), HardState{Term: 2, Commit: 10}, 10, 1, 0)
 	e11 := raftEntries(r, 11, 1, 2)
 	if err := l.Append(e11, true); err != nil {
 		t.Fatal(err)
